@@ -1,0 +1,3 @@
+@preprocessor typescript
+# Placeholder until the parser lands (issue 2).
+main -> null

@@ -1,0 +1,13 @@
+import { StrataError } from '../errors.js';
+
+/**
+ * Prints an error as one line on stderr (a stack trace only with STRATA_DEBUG=1) and exits
+ * with the error's code: StrataError carries its own, anything else is strata's fault (125).
+ */
+export function reportAndExit(err: unknown, code?: number): never {
+  const exitCode = code ?? (err instanceof StrataError ? err.exitCode : 125);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Error: ${message}\n`);
+  if (process.env.STRATA_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(exitCode);
+}

@@ -1,0 +1,59 @@
+// Test helpers for running the real CLI as a user would, against a private state root.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const underTsx = import.meta.url.endsWith('.ts');
+
+/** The command (and leading args) that starts the strata CLI, from dist/ or, under tsx, from src/. */
+export function strataCommand(): { command: string; args: string[] } {
+  if (underTsx) return { command: process.execPath, args: ['--import', 'tsx', path.join(here, '..', 'cli', 'main.ts')] };
+  return { command: process.execPath, args: [path.join(here, '..', 'cli', 'main.js')] };
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `strata ARGS...` to completion. */
+export function runStrata(args: string[], options: { root?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): CliResult {
+  const { command, args: lead } = strataCommand();
+  const env = { ...process.env, ...options.env };
+  if (options.root) env.STRATA_ROOT = options.root;
+  const result = spawnSync(command, [...lead, ...args], {
+    env,
+    cwd: options.cwd,
+    input: options.input,
+    encoding: 'buffer',
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return {
+    status: result.status ?? (result.signal ? 128 : 1),
+    stdout: result.stdout?.toString('utf8') ?? '',
+    stderr: result.stderr?.toString('utf8') ?? '',
+  };
+}
+
+/** Starts `strata ARGS...` without waiting (for detached flows and signals). */
+export function spawnStrata(args: string[], options: { root?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  const { command, args: lead } = strataCommand();
+  const env = { ...process.env, ...options.env };
+  if (options.root) env.STRATA_ROOT = options.root;
+  return spawn(command, [...lead, ...args], { env, cwd: options.cwd, stdio: 'pipe' });
+}
+
+/** A fresh temporary directory, removed by the returned function. */
+export function tempDir(prefix = 'strata-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The repository root (for testdata/). */
+export const repoRoot = path.resolve(here, '..', '..');
+export const testdataDir = path.join(repoRoot, 'testdata');
