@@ -1,0 +1,149 @@
+// The piscina pool that hashes off the main thread: file contents (batched, streamed from disk
+// in the worker) and layer tars as they are written (chunks handed to a worker).
+// Created lazily so commands that never hash (run, ps) never start a thread.
+import os from 'node:os';
+import { stat } from 'node:fs/promises';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { HashResult, HashTask } from './types.js';
+
+let pool: Piscina<HashTask, HashResult> | undefined;
+
+/** The worker module beside this one, with our own extension (.js from dist/, .ts under tsx). */
+function workerUrl(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./worker${ext}`, import.meta.url).href;
+}
+
+function getPool(): Piscina<HashTask, HashResult> {
+  if (!pool) {
+    const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+    pool = new Piscina<HashTask, HashResult>({
+      filename: workerUrl(),
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: 2000,
+      // Tasks are I/O- and message-driven, so several interleave in one worker; the worker must
+      // keep its event loop running between tasks for the stream ports, hence no atomics wait.
+      concurrentTasksPerWorker: 8,
+      atomics: 'disabled',
+    });
+  }
+  return pool;
+}
+
+/** Stops the pool's threads so a CLI process can exit at once. Safe to call when never used. */
+export async function closeHashPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  if (p) await p.destroy();
+}
+
+/** Files per task aim at about this many bytes, so small files share a task and big ones don't. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_FILES = 256;
+
+/** sha256 hex of each file's content, in the order given. */
+export async function hashFiles(paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
+  const batches: { start: number; paths: string[] }[] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  let start = 0;
+  paths.forEach((p, i) => {
+    if (current.length > 0 && (bytes + sizes[i] > BATCH_BYTES || current.length >= BATCH_FILES)) {
+      batches.push({ start, paths: current });
+      current = [];
+      bytes = 0;
+      start = i;
+    }
+    current.push(p);
+    bytes += sizes[i];
+  });
+  batches.push({ start, paths: current });
+  const p = getPool();
+  const results = await Promise.all(batches.map((b) => p.run({ kind: 'files', paths: b.paths }) as Promise<string[]>));
+  return results.flat();
+}
+
+/** sha256 hex of one file's content. */
+export async function hashFile(path: string): Promise<string> {
+  const [hex] = await hashFiles([path]);
+  return hex;
+}
+
+export interface StreamHasher {
+  /** Copies the chunk and queues it for hashing. Returns false when enough is in flight that the caller should await drained(). */
+  update(chunk: Uint8Array): boolean;
+  /** Resolves when the bytes in flight fall below the high-water mark. */
+  drained(): Promise<void>;
+  /** Ends the stream; resolves to the sha256 hex of everything given to update(). */
+  digest(): Promise<string>;
+}
+
+const BATCH = 1024 * 1024;
+const HIGH_WATER = 8 * BATCH;
+
+/**
+ * A sha256 computed in a worker. Chunks are copied into 1 MiB batches whose ArrayBuffers are
+ * transferred (not cloned) to the worker; the caller's buffers stay untouched.
+ */
+export function createStreamHasher(): StreamHasher {
+  const { port1, port2 } = new MessageChannel();
+  const result = getPool().run({ kind: 'stream', port: port2 }, { transferList: [port2] }) as Promise<string>;
+  let batch = Buffer.allocUnsafeSlow(BATCH);
+  let used = 0;
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  let ended = false;
+  // An abandoned hasher must not keep the process alive; the running task keeps it alive otherwise.
+  port1.unref();
+  port1.on('message', (n: number) => {
+    inFlight -= n;
+    if (inFlight < HIGH_WATER) {
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    }
+  });
+  const flush = () => {
+    if (used === 0) return;
+    // allocUnsafeSlow gives the batch its own ArrayBuffer, so transferring it detaches nothing else.
+    const payload = used === BATCH ? batch.buffer : batch.buffer.slice(0, used);
+    port1.postMessage(payload, [payload]);
+    inFlight += used;
+    batch = Buffer.allocUnsafeSlow(BATCH);
+    used = 0;
+  };
+  return {
+    update(chunk: Uint8Array): boolean {
+      if (ended) throw new Error('hash stream already ended');
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(BATCH - used, chunk.length - off);
+        batch.set(chunk.subarray(off, off + n), used);
+        used += n;
+        off += n;
+        if (used === BATCH) flush();
+      }
+      return inFlight < HIGH_WATER;
+    },
+    drained(): Promise<void> {
+      if (inFlight < HIGH_WATER) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    async digest(): Promise<string> {
+      if (!ended) {
+        ended = true;
+        flush();
+        port1.postMessage(null);
+      }
+      try {
+        return await result;
+      } finally {
+        port1.close();
+      }
+    },
+  };
+}
