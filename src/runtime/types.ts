@@ -1,0 +1,84 @@
+// The runtime's boundary: what it takes to run one process in a container and what comes back.
+// The build engine (RUN steps) and the CLI (`run`, `start`) import these types, never runc.ts.
+
+/** How the container sees the network. `private`: its own namespace with only `lo` (ports are added on top by the caller); `none`: the same, never with ports; `host`: the host's. */
+export type NetworkMode = 'host' | 'none' | 'private';
+
+/** The container's root filesystem: an overlay of read-only layers and one writable dir. */
+export interface RootfsSpec {
+  /** Unpacked layer snapshots (overlay-format whiteouts), bottom → top: the image's first layer first. May be empty (an image with no layers). */
+  lowerDirs: string[];
+  /** The overlay upper dir: receives every change the container makes. Must exist. */
+  upperDir: string;
+  /** The overlay work dir: empty, on the same filesystem as upperDir. Must exist. */
+  workDir: string;
+  /** Mount the root read-only (`--read-only`). */
+  readonly?: boolean;
+}
+
+/** An extra mount in the container. Sources are host paths the caller has already resolved (absolute, no symlink to follow later). */
+export type MountSpec =
+  | { type: 'bind'; source: string; destination: string; readonly: boolean }
+  | { type: 'tmpfs'; destination: string; options?: string[] };
+
+/** Where a container's output goes: our own stdout/stderr, nowhere, or a stream the caller reads (a build's progress view). */
+export type OutputTarget = 'inherit' | 'ignore' | NodeJS.WritableStream;
+
+/** What the container reads: our own stdin (`-i`), /dev/null (the default), or given data/stream. */
+export type InputSource = 'inherit' | 'null' | NodeJS.ReadableStream | Buffer | string;
+
+/** One process to run in a fresh container. Plain data: no behaviour, safe to log or serialise (except streams). */
+export interface RunSpec {
+  /** The runtime's name for the container (runc container ID): [A-Za-z0-9_.-], unique among running ones. Random when absent. */
+  id?: string;
+  rootfs: RootfsSpec;
+  /** argv[0] is looked up in the container's PATH (from `env`) when it has no slash. */
+  args: string[];
+  /** "KEY=value" entries, the final environment (image Env + user's -e already merged). */
+  env: string[];
+  /** Absolute working directory in the container; created when missing, as Docker does. */
+  cwd: string;
+  /** Docker's `-u` syntax: "name", "uid", "name:group", "uid:gid" (empty = root). Resolved against the container's /etc/passwd and /etc/group. */
+  user: string;
+  /** Extra groups (`--group-add`): names or gids. */
+  additionalGroups?: string[];
+  /** Defaults to the first 12 characters of the ID. */
+  hostname?: string;
+  network: NetworkMode;
+  mounts: MountSpec[];
+  /** Give the process a pseudo-terminal (`-t`). With 'inherit' stdio the pty is relayed to ours. */
+  terminal?: boolean;
+  stdin?: InputSource;
+  stdout?: OutputTarget;
+  stderr?: OutputTarget;
+  /** Memory limit in bytes (`-m`); the cgroup's limit. */
+  memoryBytes?: number;
+  /**
+   * Directory for the runtime bundle (config.json) and the generated /etc/hosts, /etc/hostname,
+   * /etc/resolv.conf. Kept when given (a container's own dir); a temporary one is used and
+   * removed otherwise.
+   */
+  bundleDir?: string;
+}
+
+export interface RunResult {
+  /** The process's exit status; 128+N when it was killed by signal N. */
+  exitCode: number;
+}
+
+export interface RunOptions {
+  /** Aborting kills the container (SIGKILL); run() then resolves once everything is cleaned up. */
+  signal?: AbortSignal;
+  /** Called once the runtime process has been spawned (its pid): the container is starting. */
+  onSpawn?: (runtimePid: number) => void;
+}
+
+/**
+ * Runs containers to completion. Everything it sets up (mounts, runtime state, bundle) is gone
+ * when run() settles, on success, failure or abort. Throws a StrataError when the container
+ * cannot be started: exit code 127 when the command is not found, 126 when it cannot be
+ * executed, 125 for any other failure of strata or the runtime.
+ */
+export interface ContainerRunner {
+  run(spec: RunSpec, options?: RunOptions): Promise<RunResult>;
+}
