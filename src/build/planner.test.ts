@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { plan } from './planner.js';
+import { parseForTest } from './testing/parse.js';
+import { BuildError } from './errors.js';
+
+const platform = { os: 'linux', architecture: 'amd64' };
+const planOf = (text: string, opts: { target?: string; buildArgs?: Record<string, string> } = {}) =>
+  plan(parseForTest(text), { platform, ...opts });
+
+describe('planner', () => {
+  it('builds a DAG of named stages and orders dependencies first', () => {
+    const p = planOf([
+      'FROM busybox AS base',
+      'RUN mkdir /out',
+      'FROM base AS a',
+      'RUN touch /out/a',
+      'FROM base AS b',
+      'RUN touch /out/b',
+      'FROM busybox',
+      'COPY --from=a /out/a /',
+      'COPY --from=b /out/b /',
+    ].join('\n'));
+    assert.deepEqual(p.stages.map((s) => s.deps), [[], [0], [0], [1, 2]]);
+    assert.deepEqual(p.order, [0, 1, 2, 3]);
+    assert.equal(p.target, 3);
+    assert.deepEqual(p.stages[1].base, { kind: 'stage', index: 0 });
+    assert.deepEqual(p.stages[0].base, { kind: 'image', ref: 'busybox' });
+  });
+
+  it('prunes stages the target does not need', () => {
+    const p = planOf('FROM busybox AS unused\nRUN false\nFROM busybox AS dep\nRUN true\nFROM busybox AS final\nCOPY --from=1 /x /x\nFROM busybox AS other', { target: 'final' });
+    assert.deepEqual(p.order, [1, 2]);
+  });
+
+  it('refuses an unknown target and names it', () => {
+    assert.throws(() => planOf('FROM busybox AS a', { target: 'nope' }), /target stage "nope" could not be found/);
+  });
+
+  it('detects cycles between stages with the line', () => {
+    const text = 'FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y';
+    assert.throws(() => planOf(text), (err: unknown) => {
+      assert.ok(err instanceof BuildError);
+      assert.match(err.message, /^Dockerfile:\d+: circular dependency between stages: "(a|b)" -> "(a|b)" -> "(a|b)"$/);
+      return true;
+    });
+  });
+
+  it('treats an unknown --from name as an image', () => {
+    const p = planOf('FROM busybox\nCOPY --from=alpine:3 /etc/os-release /');
+    assert.deepEqual(p.stages[0].deps, []);
+  });
+
+  it('expands global ARGs in FROM, with --build-arg overriding defaults', () => {
+    const text = 'ARG BASE=busybox\nARG TAG\nFROM ${BASE}:${TAG:-latest}\nFROM $BASE AS two';
+    assert.deepEqual(planOf(text).stages[0].base, { kind: 'image', ref: 'busybox:latest' });
+    assert.deepEqual(planOf(text, { buildArgs: { BASE: 'alpine', TAG: '3' } }).stages[0].base, { kind: 'image', ref: 'alpine:3' });
+  });
+
+  it('knows the platform ARGs in FROM without a declaration', () => {
+    const p = planOf('FROM img-${TARGETARCH}-${TARGETOS}');
+    assert.deepEqual(p.stages[0].base, { kind: 'image', ref: 'img-amd64-linux' });
+  });
+
+  it('warns about build args no ARG consumes, but not proxies or declared ones', () => {
+    const p = planOf('ARG A\nFROM busybox\nARG B\nFROM busybox AS x\nARG C', { buildArgs: { A: '1', B: '2', C: '3', D: '4', HTTP_PROXY: 'x' }, target: 'x' });
+    assert.deepEqual(p.warnings, ['[Warning] One or more build-args [B D] were not consumed']);
+  });
+
+  it('rejects instructions before FROM other than ARG', () => {
+    assert.throws(() => planOf('RUN true\nFROM busybox'), /^Error|Dockerfile:1: no build stage in current context$/);
+  });
+
+  it('rejects bad and duplicate stage names and unknown flags with the line', () => {
+    assert.throws(() => planOf('FROM busybox AS 1abc'), /Dockerfile:1: invalid name for build stage: "1abc"/);
+    assert.throws(() => planOf('FROM busybox AS a\nFROM busybox AS a'), /Dockerfile:2: duplicate stage name "a"/);
+    assert.throws(() => planOf('FROM busybox\nCOPY --frm=a x y'), /Dockerfile:2: unknown flag: --frm for copy/);
+  });
+
+  it('refuses a --from index past the last stage', () => {
+    assert.throws(() => planOf('FROM busybox\nCOPY --from=3 /x /x'), /Dockerfile:2: invalid stage index 3/);
+  });
+});
