@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../testing/cli.js';
+import { JsonLogWriter, parseRfc3339, parseSince, readLogs, rfc3339Nano, type LogStream } from './logs.js';
+
+async function collect(file: string, options: Parameters<typeof readLogs>[1]) {
+  const out: Array<[LogStream, string]> = [];
+  await readLogs(file, options, (s, t) => out.push([s, t]));
+  return out;
+}
+
+describe('json-file logs', () => {
+  it('writes one JSON entry per line in docker shape, splitting and joining chunks', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file);
+      w.write('stdout', 'hel');
+      w.write('stdout', 'lo\nwor');
+      w.write('stderr', 'oops\n');
+      w.write('stdout', 'ld\nlast');
+      w.close();
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => [l.stream, l.log]), [['stdout', 'hello\n'], ['stderr', 'oops\n'], ['stdout', 'world\n'], ['stdout', 'last']]);
+      assert.deepEqual(Object.keys(lines[0]), ['log', 'stream', 'time']);
+      assert.match(lines[0].time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      assert.deepEqual(await collect(file, { tail: 2 }), [['stdout', 'world\n'], ['stdout', 'last']]);
+      assert.deepEqual(await collect(file, { tail: 0 }), []);
+      const ts = await collect(file, { tail: 1, timestamps: true });
+      assert.match(ts[0]![1], /^\d{4}-.*Z last$/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('filters by --since and skips a torn last line', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const entry = (log: string, time: string) => `${JSON.stringify({ log, stream: 'stdout', time })}\n`;
+      fs.writeFileSync(file, entry('old\n', '2020-01-01T00:00:00.000000001Z') + entry('new\n', '2030-01-01T00:00:00Z') + '{"log":"torn');
+      assert.deepEqual(await collect(file, { sinceNs: parseSince('2025-06-01T00:00:00Z') }), [['stdout', 'new\n']]);
+      assert.deepEqual(await collect(file, { sinceNs: parseSince('1577836800') }), [['stdout', 'old\n'], ['stdout', 'new\n']]);
+      assert.deepEqual(await collect(file, { sinceNs: parseSince('1577836800.5') }), [['stdout', 'new\n']]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('parses times and durations', () => {
+    const now = 10_000_000_000_000n;
+    assert.equal(parseSince('1h30m', now), now - 5_400_000_000_000n);
+    assert.equal(parseSince('1.5s', now), now - 1_500_000_000n);
+    assert.equal(parseRfc3339('1970-01-01T00:00:01.5+00:00'), 1_500_000_000n);
+    assert.equal(rfc3339Nano(1_500_000_001n), '1970-01-01T00:00:01.500000001Z');
+    assert.throws(() => parseSince('yesterday'), /invalid value for "since": "yesterday"/);
+  });
+
+  it('follows new entries until the container stops', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file);
+      w.write('stdout', 'one\n');
+      let polls = 0;
+      const out = await collect(file, {
+        pollMs: 5,
+        follow: () => {
+          polls++;
+          if (polls === 2) w.write('stdout', 'two\n');
+          if (polls === 3) w.write('stderr', 'three\n');
+          return polls < 3;
+        },
+      });
+      w.close();
+      assert.deepEqual(out, [['stdout', 'one\n'], ['stdout', 'two\n'], ['stderr', 'three\n']]);
+    } finally {
+      cleanup();
+    }
+  });
+});

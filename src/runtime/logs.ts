@@ -1,0 +1,187 @@
+// Container logs in Docker's json-file format: one JSON object per output line,
+// {"log":"line\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}, appended by the
+// shim as the container writes, read back by `logs` with --tail, --since, -t and -f.
+import fs from 'node:fs';
+import { Writable } from 'node:stream';
+import { StrataError } from '../errors.js';
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogEntry {
+  log: string;
+  stream: LogStream;
+  time: string;
+}
+
+/** Docker splits a line that grows past this without a newline into several entries. */
+const MAX_LINE = 16 * 1024;
+
+// Wall time with nanosecond digits: the wall clock at start plus the monotonic clock since.
+const wallStartNs = BigInt(Date.now()) * 1_000_000n;
+const monoStart = process.hrtime.bigint();
+
+/** The current time as RFC 3339 with nanoseconds, as Docker writes it. */
+export function rfc3339Nano(ns: bigint = wallStartNs + (process.hrtime.bigint() - monoStart)): string {
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** Parses an RFC 3339 time (any fraction length) to nanoseconds since the epoch. */
+export function parseRfc3339(text: string): bigint | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(ms)) return undefined;
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+/** Appends the container's output to a json-file log, one entry per line. */
+export class JsonLogWriter {
+  private readonly fd: number;
+  private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
+
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a', 0o640);
+  }
+
+  /** A writable stream for one of the container's streams; its end flushes a last partial line. */
+  stream(name: LogStream): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        this.write(name, chunk);
+        done();
+      },
+      final: (done) => {
+        this.flush(name);
+        done();
+      },
+    });
+  }
+
+  write(name: LogStream, chunk: Buffer | string): void {
+    let text = this.partial[name] + chunk.toString();
+    const entries: string[] = [];
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+      entries.push(this.entry(name, text.slice(0, nl + 1)));
+      text = text.slice(nl + 1);
+    }
+    while (text.length >= MAX_LINE) {
+      entries.push(this.entry(name, text.slice(0, MAX_LINE)));
+      text = text.slice(MAX_LINE);
+    }
+    this.partial[name] = text;
+    if (entries.length) fs.writeSync(this.fd, entries.join(''));
+  }
+
+  flush(name: LogStream): void {
+    if (!this.partial[name]) return;
+    fs.writeSync(this.fd, this.entry(name, this.partial[name]));
+    this.partial[name] = '';
+  }
+
+  close(): void {
+    this.flush('stdout');
+    this.flush('stderr');
+    fs.closeSync(this.fd);
+  }
+
+  private entry(stream: LogStream, log: string): string {
+    return `${JSON.stringify({ log, stream, time: rfc3339Nano() })}\n`;
+  }
+}
+
+const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+
+/** `--since`/`--until`: RFC 3339, a Unix timestamp (`1700000000.5`) or a Go duration back from now (`10m`, `1h30m`). */
+export function parseSince(text: string, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): bigint {
+  const abs = parseRfc3339(text) ?? parseRfc3339(`${text}Z`);
+  if (abs !== undefined) return abs;
+  const unix = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text);
+  if (unix) return BigInt(unix[1]!) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
+  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null;
+  if (!dur) throw new StrataError(`invalid value for "since": "${text}" is not a time or a duration`);
+  let total = 0n;
+  for (const part of dur) {
+    const [, num, unit] = /^(\d+(?:\.\d+)?)(.*)$/.exec(part)!;
+    total += BigInt(Math.round(Number(num) * Number(UNITS[unit!]!)));
+  }
+  return nowNs - total;
+}
+
+export interface ReadLogsOptions {
+  /** Only the last N lines (undefined: all). */
+  tail?: number;
+  /** Only entries at or after this time (ns since the epoch). */
+  sinceNs?: bigint;
+  /** Only entries before this time. */
+  untilNs?: bigint;
+  /** Prefix each line with its RFC 3339 time. */
+  timestamps?: boolean;
+  /** Keep reading new entries while this says the container runs. */
+  follow?: () => boolean | Promise<boolean>;
+  /** Poll interval for follow. */
+  pollMs?: number;
+}
+
+export type LogSink = (stream: LogStream, text: string) => void;
+
+function parseLines(text: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as LogEntry);
+    } catch {
+      // A torn last line (the shim was killed mid-write) is skipped, as Docker does.
+    }
+  }
+  return out;
+}
+
+function emit(entries: LogEntry[], options: ReadLogsOptions, sink: LogSink): void {
+  for (const e of entries) {
+    const t = parseRfc3339(e.time);
+    if (options.sinceNs !== undefined && t !== undefined && t < options.sinceNs) continue;
+    if (options.untilNs !== undefined && t !== undefined && t >= options.untilNs) continue;
+    sink(e.stream, options.timestamps ? `${e.time} ${e.log}` : e.log);
+  }
+}
+
+/** Reads a json-file log into SINK; with `follow`, keeps going until the container stops. */
+export async function readLogs(file: string, options: ReadLogsOptions, sink: LogSink): Promise<void> {
+  let offset = 0;
+  let rest = '';
+  const readNew = (): LogEntry[] => {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= offset) return [];
+      const buf = Buffer.alloc(size - offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      offset += n;
+      const text = rest + buf.subarray(0, n).toString('utf8');
+      const cut = text.lastIndexOf('\n') + 1;
+      rest = text.slice(cut);
+      return parseLines(text.slice(0, cut));
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  let first = readNew();
+  if (options.tail !== undefined) first = options.tail <= 0 ? [] : first.slice(-options.tail);
+  emit(first, options, sink);
+  if (!options.follow) return;
+  for (;;) {
+    const running = await options.follow();
+    emit(readNew(), options, sink);
+    if (!running) return;
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+  }
+}
