@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { closeHashPool } from '../hash/pool.js';
+import { tempDir } from '../testing/cli.js';
+import { BuildContext } from './context.js';
+import { parseIgnoreFile } from './dockerignore.js';
+
+describe('build context', () => {
+  let t: ReturnType<typeof tempDir>;
+  let ctx: string;
+  let cacheFile: string;
+  before(() => {
+    t = tempDir('strata-ctx-');
+    ctx = path.join(t.dir, 'ctx');
+    cacheFile = path.join(t.dir, 'state', 'statcache.json');
+    fs.mkdirSync(path.join(ctx, 'src', 'sub'), { recursive: true });
+    fs.mkdirSync(path.join(ctx, 'logs'));
+    fs.writeFileSync(path.join(ctx, 'src', 'a.txt'), 'a');
+    fs.writeFileSync(path.join(ctx, 'src', 'sub', 'b.txt'), 'b');
+    fs.writeFileSync(path.join(ctx, 'logs', 'x.log'), 'x');
+    fs.writeFileSync(path.join(ctx, 'logs', 'keep.log'), 'k');
+    fs.writeFileSync(path.join(ctx, 'secret.env'), 's');
+    fs.symlinkSync('/etc/passwd', path.join(ctx, 'abs-link'));
+    fs.symlinkSync('../../..', path.join(ctx, 'src', 'up-link'));
+    fs.symlinkSync('sub', path.join(ctx, 'src', 'sub-link'));
+  });
+  after(async () => {
+    await closeHashPool();
+    t.cleanup();
+  });
+
+  it('walks the context minus .dockerignore, with ! exceptions inside ignored dirs', async () => {
+    const c = await BuildContext.open(ctx, { ignore: parseIgnoreFile('logs\n!logs/keep.log\n*.env\n') });
+    assert.deepEqual([...c.entries.keys()].sort(), ['abs-link', 'logs', 'logs/keep.log', 'src', 'src/a.txt', 'src/sub', 'src/sub-link', 'src/sub/b.txt', 'src/up-link']);
+    assert.deepEqual(c.list('logs'), ['keep.log']);
+  });
+
+  it('resolves symlinks without leaving the context', async () => {
+    const c = await BuildContext.open(ctx);
+    assert.equal(c.resolve('abs-link'), undefined, '/etc/passwd is looked up inside the context');
+    assert.equal(c.resolve('src/up-link')?.path, '', '../../.. stops at the context root');
+    assert.equal(c.resolve('src/up-link/src/a.txt')?.path, 'src/a.txt');
+    assert.equal(c.resolve('src/sub-link/b.txt')?.path, 'src/sub/b.txt');
+    assert.equal(c.resolve('src/sub-link', false)?.type, 'symlink');
+    assert.equal(c.resolve('../../etc/passwd'), undefined);
+  });
+
+  it('hashes only what the stat cache does not know', async () => {
+    const files = ['src/a.txt', 'src/sub/b.txt'];
+    const cold = await BuildContext.open(ctx, { statCacheFile: cacheFile });
+    const h1 = await cold.hashFiles(files);
+    assert.equal(cold.hashedFiles, 2);
+    assert.equal(h1.get('src/a.txt'), 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    await cold.saveStatCache();
+
+    const warm = await BuildContext.open(ctx, { statCacheFile: cacheFile });
+    assert.deepEqual(await warm.hashFiles(files), h1);
+    assert.equal(warm.hashedFiles, 0, 'a warm walk reads no unchanged file');
+
+    fs.writeFileSync(path.join(ctx, 'src', 'a.txt'), 'changed');
+    const inc = await BuildContext.open(ctx, { statCacheFile: cacheFile });
+    const h3 = await inc.hashFiles(files);
+    assert.equal(inc.hashedFiles, 1);
+    assert.notEqual(h3.get('src/a.txt'), h1.get('src/a.txt'));
+    assert.equal(h3.get('src/sub/b.txt'), h1.get('src/sub/b.txt'));
+  });
+});

@@ -1,0 +1,211 @@
+// The build context: one lstat walk of the directory (minus .dockerignore), and content
+// hashes for exactly the files a COPY selects. Hashes are computed in the hash pool's workers
+// and remembered in a stat cache keyed by (path, size, mtime, ctime, inode, mode), kept in
+// the state root, so a warm build reads no unchanged file. Symlinks are entries of their own
+// (copied as links); resolving a path never leaves the context.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { hashFiles } from '../hash/pool.js';
+import type { IgnoreMatcher } from './dockerignore.js';
+
+export type EntryType = 'file' | 'dir' | 'symlink';
+
+export interface ContextEntry {
+  /** Relative, "/"-separated path in the context. */
+  path: string;
+  type: EntryType;
+  /** st_mode (type and permission bits). */
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  linkTarget?: string;
+}
+
+export interface ContextOptions {
+  ignore?: IgnoreMatcher;
+  /** JSON file of remembered hashes; none: nothing is remembered. */
+  statCacheFile?: string;
+  /** Called while files are hashed (done, total). */
+  onHashProgress?: (done: number, total: number) => void;
+}
+
+type CachedStat = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number, hash: string];
+
+export class BuildContext {
+  /** Files whose content was read and hashed by this process (the stat cache missed). */
+  hashedFiles = 0;
+  private readonly hashes = new Map<string, string>();
+  private cacheDirty = false;
+
+  private constructor(
+    readonly root: string,
+    readonly entries: Map<string, ContextEntry>,
+    private readonly children: Map<string, string[]>,
+    private readonly statCache: Map<string, CachedStat>,
+    private readonly options: ContextOptions,
+  ) {}
+
+  static async open(root: string, options: ContextOptions = {}): Promise<BuildContext> {
+    const abs = path.resolve(root);
+    const st = await fs.stat(abs);
+    if (!st.isDirectory()) throw new Error(`context "${root}" is not a directory`);
+    const entries = new Map<string, ContextEntry>();
+    const children = new Map<string, string[]>([['', []]]);
+    await walk(abs, '', options.ignore, entries, children);
+    for (const list of children.values()) list.sort();
+    const cache = options.statCacheFile ? await readStatCache(options.statCacheFile) : new Map<string, CachedStat>();
+    return new BuildContext(abs, entries, children, cache, options);
+  }
+
+  /** Child names of a directory entry ('' is the root), sorted. */
+  list(dir: string): string[] {
+    return this.children.get(dir) ?? [];
+  }
+
+  /**
+   * Resolves a context path, following symlinks inside the context (an absolute link target
+   * or `..` past the top stays at the context root). Undefined when it does not exist or is ignored.
+   */
+  resolve(rel: string, followLast = true): ContextEntry | undefined {
+    let parts = splitPath(rel);
+    let done: string[] = [];
+    for (let hops = 0; parts.length > 0;) {
+      const name = parts.shift()!;
+      const candidate = [...done, name].join('/');
+      const entry = this.entries.get(candidate);
+      if (!entry) return undefined;
+      if (entry.type === 'symlink' && (parts.length > 0 || followLast)) {
+        if (++hops > 40) return undefined;
+        const target = entry.linkTarget!;
+        parts = [...splitPath(target.startsWith('/') ? target : [...done, target].join('/'), true), ...parts];
+        done = [];
+        continue;
+      }
+      done.push(name);
+    }
+    return done.length === 0 ? rootEntry() : this.entries.get(done.join('/'));
+  }
+
+  /** Every entry under a directory (itself excluded), depth first, sorted. */
+  *walkUnder(dir: string): Generator<ContextEntry> {
+    for (const name of this.list(dir)) {
+      const p = dir ? `${dir}/${name}` : name;
+      const e = this.entries.get(p)!;
+      yield e;
+      if (e.type === 'dir') yield* this.walkUnder(p);
+    }
+  }
+
+  /** sha256 hex of each file's content, from the stat cache or hashed in the pool. */
+  async hashFiles(paths: string[]): Promise<Map<string, string>> {
+    const missing: string[] = [];
+    for (const p of paths) {
+      if (this.hashes.has(p)) continue;
+      const e = this.entries.get(p);
+      if (!e || e.type !== 'file') throw new Error(`not a file in the context: "${p}"`);
+      const c = this.statCache.get(p);
+      if (c && c[0] === e.size && c[1] === e.mtimeMs && c[2] === e.ctimeMs && c[3] === e.ino && c[4] === e.mode) this.hashes.set(p, c[5]);
+      else missing.push(p);
+    }
+    const CHUNK = 512;
+    for (let i = 0; i < missing.length; i += CHUNK) {
+      const part = missing.slice(i, i + CHUNK);
+      const hex = await hashFiles(part.map((p) => path.join(this.root, p)));
+      part.forEach((p, j) => {
+        const e = this.entries.get(p)!;
+        this.hashes.set(p, hex[j]);
+        this.statCache.set(p, [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.mode, hex[j]]);
+      });
+      this.hashedFiles += part.length;
+      this.cacheDirty = true;
+      this.options.onHashProgress?.(Math.min(i + CHUNK, missing.length), missing.length);
+    }
+    return new Map(paths.map((p) => [p, this.hashes.get(p)!]));
+  }
+
+  /** Writes the stat cache back (atomically), keeping only entries of files that still exist. */
+  async saveStatCache(): Promise<void> {
+    const file = this.options.statCacheFile;
+    if (!file || !this.cacheDirty) return;
+    const files: Record<string, CachedStat> = {};
+    for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files[p] = c;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify({ version: 1, files }));
+    await fs.rename(tmp, file);
+    this.cacheDirty = false;
+  }
+}
+
+/** Where the stat cache of a context directory lives in the state root. */
+export function statCacheFileFor(stateRoot: string, contextDir: string): string {
+  const id = createHash('sha256').update(path.resolve(contextDir)).digest('hex').slice(0, 32);
+  return path.join(stateRoot, 'build', 'statcache', `${id}.json`);
+}
+
+function rootEntry(): ContextEntry {
+  return { path: '', type: 'dir', mode: 0o40755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 };
+}
+
+/** Splits a context path into components; `..` never climbs above the top. */
+function splitPath(p: string, clamp = true): string[] {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (!part || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 || !clamp) out.pop();
+      continue;
+    }
+    out.push(part);
+  }
+  return out;
+}
+
+async function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, string[]>): Promise<void> {
+  const dirents = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+  const subdirs: string[] = [];
+  await Promise.all(dirents.map(async (d) => {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    const ignored = ignore ? ignore.matches(p) : false;
+    if (ignored && !(d.isDirectory() && ignore!.hasExclusions)) return;
+    const st = await fs.lstat(path.join(root, p));
+    const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
+    if (!type) return; // sockets, fifos, devices are never part of a context
+    const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+    if (type === 'symlink') entry.linkTarget = await fs.readlink(path.join(root, p));
+    if (type === 'dir') subdirs.push(p);
+    if (ignored) {
+      // An ignored directory is only walked for `!` exceptions; it appears if something in it does.
+      (entry as ContextEntry & { implicit?: boolean }).implicit = true;
+    }
+    entries.set(p, entry);
+  }));
+  for (const d of subdirs) children.set(d, []);
+  await Promise.all(subdirs.map((d) => walk(root, d, ignore, entries, children)));
+  // Drop ignored directories that kept nothing; register the rest with their parent.
+  for (const d of dirents) {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    const e = entries.get(p) as (ContextEntry & { implicit?: boolean }) | undefined;
+    if (!e) continue;
+    if (e.implicit && (children.get(p)?.length ?? 0) === 0) {
+      entries.delete(p);
+      children.delete(p);
+      continue;
+    }
+    delete e.implicit;
+    children.get(rel)!.push(d.name);
+  }
+}
+
+async function readStatCache(file: string): Promise<Map<string, CachedStat>> {
+  try {
+    const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version: number; files: Record<string, CachedStat> };
+    if (data.version !== 1) return new Map();
+    return new Map(Object.entries(data.files));
+  } catch {
+    return new Map(); // missing or damaged: hash again
+  }
+}
