@@ -1,0 +1,248 @@
+// Container mounts from the user's flags: `-v`, `--mount`, `--volumes-from` and the image's
+// VOLUMEs become plain-data MountRequests, saved with the container at creation, and turned
+// into runtime MountSpecs at every start (named volumes to their _data dirs, bind sources
+// re-verified, anonymous volumes filled from the image on first use as Docker does).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { createVolume, findVolume } from '../store/volumes.js';
+import type { MountSpec } from './types.js';
+
+export type MountRequest =
+  | { type: 'bind'; source: string; destination: string; readonly: boolean }
+  | { type: 'volume'; name: string; destination: string; readonly: boolean; anonymous: boolean; copy: boolean }
+  | { type: 'tmpfs'; destination: string; options: string[] };
+
+function destinationOf(spec: string, dst: string | undefined): string {
+  if (!dst) throw new StrataError(`invalid mount spec "${spec}": no container path`);
+  if (!path.isAbsolute(dst)) throw new StrataError(`invalid mount spec "${spec}": container path "${dst}" is not absolute`);
+  const clean = path.posix.normalize(dst);
+  if (clean === '/') throw new StrataError(`invalid mount spec "${spec}": cannot mount over "/"`);
+  return clean.replace(/\/$/, '');
+}
+
+/**
+ * Resolves a bind source on the host once, at creation: component by component with lstat
+ * (each symlink followed explicitly), so the saved path has no symlink left in it.
+ */
+export function resolveBindSource(spec: string, source: string, options: { create: boolean; cwd: string }): string {
+  const abs = path.resolve(options.cwd, source);
+  if (!fs.existsSync(abs)) {
+    if (!options.create) throw new StrataError(`invalid mount spec "${spec}": bind source path does not exist: ${abs}`);
+    fs.mkdirSync(abs, { recursive: true, mode: 0o755 });
+  }
+  const real = fs.realpathSync(abs);
+  verifyNoSymlinks(real);
+  return real;
+}
+
+/**
+ * Checks, right before a mount, that no component of a resolved bind source has become a
+ * symlink since creation. Node has no O_PATH|O_NOFOLLOW handle to pass to runc, so a window
+ * remains between this check and runc's mount(2) in which a process owning a parent directory
+ * could swap a component; the check closes everything outside that window, and only the host
+ * user who owns the path (who could mount it anyway) can race it.
+ */
+export function verifyNoSymlinks(resolved: string): void {
+  let cur = '/';
+  for (const part of resolved.split('/').filter(Boolean)) {
+    cur = path.join(cur, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      throw new StrataError(`bind source "${resolved}": "${cur}" no longer exists`);
+    }
+    if (st.isSymbolicLink()) throw new StrataError(`bind source "${resolved}": "${cur}" became a symlink after the container was created`);
+  }
+}
+
+function readonlyOpt(spec: string, opts: string[]): boolean {
+  let ro = false;
+  for (const o of opts) {
+    if (o === 'ro') ro = true;
+    else if (o === 'rw' || o === 'z' || o === 'Z' || o === 'nocopy' || o === '') continue;
+    else throw new StrataError(`invalid mount spec "${spec}": unknown option "${o}"`);
+  }
+  return ro;
+}
+
+/** `-v /host:/ctr[:ro]`, `-v name:/ctr[:ro]`, `-v /ctr` (anonymous). */
+export function parseVolumeFlag(spec: string, cwd: string): MountRequest {
+  const parts = spec.split(':');
+  if (parts.length === 1) return { type: 'volume', name: '', destination: destinationOf(spec, parts[0]), readonly: false, anonymous: true, copy: true };
+  if (parts.length > 3) throw new StrataError(`invalid mount spec "${spec}": too many colons`);
+  const [src, dst, opt = ''] = parts as [string, string, string?];
+  const opts = opt.split(',');
+  const readonly = readonlyOpt(spec, opts);
+  const destination = destinationOf(spec, dst);
+  if (!src) throw new StrataError(`invalid mount spec "${spec}": empty source`);
+  if (src.startsWith('/') || src.startsWith('.') || src.startsWith('~')) {
+    return { type: 'bind', source: resolveBindSource(spec, src.replace(/^~(?=\/|$)/, os.homedir()), { create: true, cwd }), destination, readonly };
+  }
+  return { type: 'volume', name: src, destination, readonly, anonymous: false, copy: !opts.includes('nocopy') };
+}
+
+/** `--mount type=bind|volume|tmpfs,src=...,dst=...,readonly[,tmpfs-size=...,volume-nocopy]`. */
+export function parseMountFlag(spec: string, cwd: string): MountRequest {
+  const kv = new Map<string, string>();
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    kv.set(key, eq < 0 ? 'true' : field.slice(eq + 1));
+  }
+  const get = (...keys: string[]) => keys.map((k) => kv.get(k)).find((v) => v !== undefined);
+  const type = get('type') ?? 'volume';
+  const ro = get('readonly', 'ro');
+  const readonly = ro !== undefined && ro !== 'false' && ro !== '0';
+  const destination = destinationOf(spec, get('dst', 'destination', 'target'));
+  const source = get('src', 'source');
+  if (type === 'bind') {
+    if (!source) throw new StrataError(`invalid mount spec "${spec}": a bind mount needs a source`);
+    return { type: 'bind', source: resolveBindSource(spec, source, { create: false, cwd }), destination, readonly };
+  }
+  if (type === 'volume') {
+    const nocopy = get('volume-nocopy');
+    const copy = nocopy === undefined || nocopy === 'false';
+    return source ? { type: 'volume', name: source, destination, readonly, anonymous: false, copy } : { type: 'volume', name: '', destination, readonly, anonymous: true, copy };
+  }
+  if (type === 'tmpfs') {
+    if (source) throw new StrataError(`invalid mount spec "${spec}": a tmpfs mount takes no source`);
+    const options: string[] = [];
+    const size = get('tmpfs-size');
+    if (size) options.push(`size=${size}`);
+    const mode = get('tmpfs-mode');
+    if (mode) options.push(`mode=${mode}`);
+    if (readonly) options.push('ro');
+    return { type: 'tmpfs', destination, options };
+  }
+  throw new StrataError(`invalid mount spec "${spec}": unknown type "${type}"`);
+}
+
+/** `--volumes-from CONTAINER[:ro|rw]`: that container's volume and bind mounts (tmpfs excluded, as Docker). */
+export function inheritMounts(spec: string, theirs: MountRequest[]): MountRequest[] {
+  const mode = spec.includes(':') ? spec.slice(spec.lastIndexOf(':') + 1) : '';
+  if (mode && mode !== 'ro' && mode !== 'rw') throw new StrataError(`invalid --volumes-from "${spec}": mode must be "ro" or "rw"`);
+  return theirs
+    .filter((m) => m.type !== 'tmpfs')
+    .map((m) => ({ ...m, ...(mode ? { readonly: mode === 'ro' } : {}), ...(m.type === 'volume' ? { anonymous: false, copy: false } : {}) }) as MountRequest);
+}
+
+export interface ContainerMountInput {
+  root: string;
+  cwd: string;
+  volumes?: string[];
+  mounts?: string[];
+  /** Already inherited requests from --volumes-from (see inheritMounts). */
+  inherited?: MountRequest[];
+  /** The image's VOLUME paths. */
+  imageVolumes?: string[];
+}
+
+/**
+ * Every mount of a new container, with named volumes created and anonymous ones given their
+ * random names. Later flags win over earlier ones and over image VOLUMEs for the same path.
+ */
+export function resolveContainerMounts(input: ContainerMountInput): MountRequest[] {
+  const byDest = new Map<string, MountRequest>();
+  for (const dst of input.imageVolumes ?? []) {
+    byDest.set(destinationOf(dst, dst), { type: 'volume', name: '', destination: destinationOf(dst, dst), readonly: false, anonymous: true, copy: true });
+  }
+  for (const m of input.inherited ?? []) byDest.set(m.destination, m);
+  for (const v of input.volumes ?? []) {
+    const m = parseVolumeFlag(v, input.cwd);
+    byDest.set(m.destination, m);
+  }
+  for (const v of input.mounts ?? []) {
+    const m = parseMountFlag(v, input.cwd);
+    byDest.set(m.destination, m);
+  }
+  return [...byDest.values()].map((m) => {
+    if (m.type !== 'volume') return m;
+    const volume = createVolume(input.root, m.anonymous ? { anonymous: true } : { name: m.name });
+    return { ...m, name: volume.Name };
+  });
+}
+
+/** Volume names a container's mounts use (for `volume rm` refusal and `rm -v`). */
+export function volumesOf(requests: MountRequest[], which: 'all' | 'anonymous' = 'all'): string[] {
+  return requests.flatMap((m) => (m.type === 'volume' && (which === 'all' || m.anonymous) ? [m.name] : []));
+}
+
+/** Runtime mounts for a start: volumes mapped to their data dirs, bind sources re-verified. */
+export function toMountSpecs(root: string, requests: MountRequest[]): MountSpec[] {
+  return requests.map((m): MountSpec => {
+    if (m.type === 'tmpfs') return { type: 'tmpfs', destination: m.destination, options: m.options };
+    if (m.type === 'bind') {
+      verifyNoSymlinks(m.source);
+      return { type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly };
+    }
+    const volume = findVolume(root, m.name) ?? createVolume(root, { name: m.name, anonymous: m.anonymous });
+    return { type: 'bind', source: volume.Mountpoint, destination: m.destination, readonly: m.readonly };
+  });
+}
+
+/**
+ * Docker's copy-up: an empty volume mounted where the image has content gets a copy of that
+ * content, once. LOWERDIRS are the image's layer snapshots (top last); they are merged with a
+ * read-only overlay so whiteouts are honoured, and the path is resolved inside that root.
+ */
+export function populateVolumes(root: string, requests: MountRequest[], lowerDirs: string[]): void {
+  const todo = requests.filter((m): m is Extract<MountRequest, { type: 'volume' }> => m.type === 'volume' && m.copy);
+  const pending = todo.filter((m) => {
+    const v = findVolume(root, m.name);
+    return v && !fs.existsSync(path.join(path.dirname(v.Mountpoint), '.populated')) && fs.readdirSync(v.Mountpoint).length === 0;
+  });
+  if (pending.length === 0 || lowerDirs.length === 0) return;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-copyup-'));
+  let mounted = false;
+  try {
+    let merged = lowerDirs[0]!;
+    if (lowerDirs.length > 1) {
+      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${[...lowerDirs].reverse().join(':')}`, tmp], { stdio: 'ignore' });
+      mounted = true;
+      merged = tmp;
+    }
+    for (const m of pending) {
+      const volume = findVolume(root, m.name)!;
+      const src = resolveInRoot(merged, m.destination);
+      if (src && fs.lstatSync(src).isDirectory()) execFileSync('cp', ['-a', `${src}/.`, `${volume.Mountpoint}/`], { stdio: 'ignore' });
+      fs.writeFileSync(path.join(path.dirname(volume.Mountpoint), '.populated'), '');
+    }
+  } finally {
+    if (mounted) execFileSync('umount', [tmp], { stdio: 'ignore' });
+    fs.rmdirSync(tmp);
+  }
+}
+
+/** Resolves PATH inside ROOT as the container would see it (symlinks followed within ROOT); undefined when missing. */
+export function resolveInRoot(root: string, target: string): string | undefined {
+  let cur = root;
+  const parts = target.split('/').filter(Boolean);
+  for (let hops = 0; parts.length; ) {
+    const part = parts.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      if (cur !== root) cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(next);
+    } catch {
+      return undefined;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > 40) return undefined;
+      const link = fs.readlinkSync(next);
+      parts.unshift(...link.split('/').filter(Boolean));
+      if (link.startsWith('/')) cur = root;
+      continue;
+    }
+    cur = next;
+  }
+  return cur;
+}

@@ -1,0 +1,135 @@
+// Named and anonymous volumes: <root>/volumes/<name>/_data holds the content (what containers
+// mount), <root>/volumes/<name>/volume.json what `volume inspect` shows. A volume appears
+// atomically (built under a temp name, then renamed), so a crash never leaves half of one.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+
+export interface Volume {
+  Name: string;
+  Driver: 'local';
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  Scope: 'local';
+  /** Created for an image VOLUME or a bare `-v /path`: removed by `rm -v` and by `volume prune`. */
+  Anonymous: boolean;
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export function volumesDir(root: string): string {
+  return path.join(root, 'volumes');
+}
+
+function volumeDir(root: string, name: string): string {
+  if (!NAME.test(name)) throw new StrataError(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
+  return path.join(volumesDir(root), name);
+}
+
+export function isVolumeName(text: string): boolean {
+  return NAME.test(text);
+}
+
+function readMeta(dir: string): Volume | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as Volume;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** The volume NAME, or undefined. */
+export function findVolume(root: string, name: string): Volume | undefined {
+  return readMeta(volumeDir(root, name));
+}
+
+export function getVolume(root: string, name: string): Volume {
+  const v = findVolume(root, name);
+  if (!v) throw new StrataError(`no such volume: "${name}"`);
+  return v;
+}
+
+export interface CreateVolumeOptions {
+  /** Omitted: a random 64-hex name (an anonymous volume). */
+  name?: string;
+  labels?: Record<string, string>;
+  anonymous?: boolean;
+}
+
+/** Creates a volume; an existing one of that name is returned unchanged, as Docker does. */
+export function createVolume(root: string, options: CreateVolumeOptions = {}): Volume {
+  const name = options.name ?? crypto.randomBytes(32).toString('hex');
+  const dir = volumeDir(root, name);
+  const existing = readMeta(dir);
+  if (existing) return existing;
+  fs.mkdirSync(volumesDir(root), { recursive: true, mode: 0o700 });
+  const tmp = path.join(volumesDir(root), `.tmp-${name}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const volume: Volume = {
+    Name: name,
+    Driver: 'local',
+    Mountpoint: path.join(dir, '_data'),
+    CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    Labels: options.labels && Object.keys(options.labels).length ? options.labels : null,
+    Options: null,
+    Scope: 'local',
+    Anonymous: options.anonymous ?? options.name === undefined,
+  };
+  try {
+    fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(tmp, 'volume.json'), `${JSON.stringify(volume, null, 2)}\n`);
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    // Another process created it first: theirs wins.
+    const raced = readMeta(dir);
+    if (raced) return raced;
+    throw new StrataError(`creating volume "${name}": ${(err as Error).message}`);
+  }
+  return volume;
+}
+
+export function listVolumes(root: string): Volume[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(volumesDir(root));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names.filter((n) => NAME.test(n)).flatMap((n) => readMeta(path.join(volumesDir(root), n)) ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
+}
+
+/**
+ * Removes a volume. `usedBy` lists the containers that mount it; a used volume is refused
+ * (Docker refuses even with -f). Renamed away first, so a half-deleted volume is never visible.
+ */
+export function removeVolume(root: string, name: string, usedBy: string[] = []): void {
+  const dir = volumeDir(root, name);
+  if (!readMeta(dir)) throw new StrataError(`no such volume: "${name}"`);
+  if (usedBy.length) throw new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
+  const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.renameSync(dir, trash);
+  fs.rmSync(trash, { recursive: true, force: true });
+}
+
+/** Bytes under a directory (regular files, not following symlinks). */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += fs.lstatSync(p).size;
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    // Unreadable or vanished: counted as far as it went.
+  }
+  return total;
+}
