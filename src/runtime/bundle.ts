@@ -1,0 +1,90 @@
+// Preparing a runc bundle for a RunSpec: user and command resolved against the image's files,
+// the init layer, short links to the layer dirs (the overlay mount data is limited to one page,
+// so lowerdir lists "../l/0:../l/1..." instead of long store paths), /etc files, config.json.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { writeEtcFiles, writeInitLayer } from './etc.js';
+import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
+import { buildRuntimeSpec } from './spec.js';
+import type { RunSpec } from './types.js';
+import { UnionView } from './union.js';
+import { resolveUser } from './user.js';
+
+/** overlayfs stacks at most 500 layers (OVL_MAX_STACK); the init layer takes one. */
+export const MAX_LAYERS = 499;
+
+export interface PreparedBundle {
+  dir: string;
+  config: Record<string, unknown>;
+}
+
+let nofileCache: { soft: number; hard: number } | undefined;
+
+/** Our own RLIMIT_NOFILE hard limit, given to the container as both limits (as Docker's daemon passes its own on). */
+async function nofileLimit(): Promise<{ soft: number; hard: number }> {
+  if (nofileCache) return nofileCache;
+  const text = await fs.readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(text);
+  const hard = m && m[2] !== 'unlimited' ? Math.min(Number(m[2]), 1048576) : 1048576;
+  nofileCache = { soft: hard, hard };
+  return nofileCache;
+}
+
+/** Promise.all that lets every task finish before failing, so no write races the caller's cleanup. */
+async function settleAll<T extends readonly unknown[]>(tasks: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+function withDefaultPath(env: string[]): string[] {
+  return env.some((e) => e.startsWith('PATH=')) ? env : [`PATH=${DEFAULT_PATH}`, ...env];
+}
+
+/** Writes the bundle for `spec` into `dir` (created if needed) and returns its config. */
+export async function prepareBundle(spec: RunSpec, id: string, dir: string): Promise<PreparedBundle> {
+  const { lowerDirs, upperDir, workDir } = spec.rootfs;
+  if (lowerDirs.length > MAX_LAYERS) throw new StrataError(`too many layers: ${lowerDirs.length} (overlayfs stacks at most ${MAX_LAYERS})`);
+  if (!path.posix.isAbsolute(spec.cwd)) throw new StrataError(`the working directory "${spec.cwd}" is invalid, it needs to be an absolute path`);
+  const view = UnionView.of(lowerDirs, upperDir);
+  const env = withDefaultPath(spec.env);
+  const hostname = spec.hostname ?? id.slice(0, 12);
+  const linkDir = path.join(dir, 'l');
+  const initDir = path.join(dir, 'init');
+  await fs.rm(linkDir, { recursive: true, force: true });
+  await Promise.all([fs.mkdir(linkDir, { recursive: true }), fs.mkdir(path.join(dir, 'rootfs'), { recursive: true })]);
+  const userMountDirs = spec.mounts.map((m) => m.destination);
+  const [user, nofile, etc] = await settleAll([
+    resolveUser(view, spec.user, spec.additionalGroups),
+    nofileLimit(),
+    writeEtcFiles(dir, hostname, spec.network),
+    writeInitLayer(initDir, view, userMountDirs),
+    checkExecutable(view, spec.args[0] ?? '', env, spec.cwd).catch((err: unknown) => {
+      // A command under a bind mount is only visible inside the container: let runc decide.
+      if (spec.mounts.length === 0) throw err;
+    }),
+    Promise.all(lowerDirs.map((layer, i) => fs.symlink(layer, path.join(linkDir, String(i))))),
+  ]);
+  // lowerdir lists the top first; runc mounts from the bundle's rootfs dir as its working directory.
+  const lowers = ['../init', ...lowerDirs.map((_, i) => `../l/${i}`).reverse()];
+  const config = buildRuntimeSpec({
+    args: spec.args,
+    env,
+    cwd: spec.cwd,
+    user,
+    hostname,
+    network: spec.network,
+    terminal: spec.terminal ?? false,
+    readonlyRoot: spec.rootfs.readonly ?? false,
+    overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir) },
+    etc,
+    mounts: spec.mounts,
+    memoryBytes: spec.memoryBytes,
+    cgroupsPath: `/strata/${id}`,
+    nofile,
+  });
+  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
+  return { dir, config };
+}

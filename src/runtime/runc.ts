@@ -1,0 +1,133 @@
+// The ContainerRunner on runc: one `runc run` (foreground) per container. runc mounts the
+// overlay root itself inside the container's mount namespace, relays the terminal for `-t`,
+// forwards the signals it receives, and deletes its own state when the process exits, so the
+// only other work here is the bundle before and a directory removal after.
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { prepareBundle } from './bundle.js';
+import { exitCodeForRuntimeError } from './lookpath.js';
+import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
+
+export interface RuncRunnerOptions {
+  /** runc's state directory (`runc --root`), e.g. <stateRoot>/runc. */
+  runcRoot: string;
+  /** The runc binary; "runc" on PATH by default. */
+  runc?: string;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function stdinOption(input: InputSource | undefined): 'inherit' | 'ignore' | 'pipe' {
+  if (input === 'inherit') return 'inherit';
+  if (input === undefined || input === 'null') return 'ignore';
+  return 'pipe';
+}
+
+function outputOption(out: OutputTarget | undefined): 'inherit' | 'ignore' | 'pipe' {
+  if (out === undefined || out === 'inherit') return 'inherit';
+  if (out === 'ignore') return 'ignore';
+  return 'pipe';
+}
+
+function connectStdio(child: ChildProcess, spec: RunSpec): void {
+  const input = spec.stdin;
+  if (child.stdin && input !== undefined && input !== 'inherit' && input !== 'null') {
+    child.stdin.on('error', () => {}); // the container may exit without reading everything
+    if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input);
+    else input.pipe(child.stdin);
+  }
+  if (child.stdout && typeof spec.stdout === 'object') child.stdout.pipe(spec.stdout, { end: false });
+  if (child.stderr && typeof spec.stderr === 'object') child.stderr.pipe(spec.stderr, { end: false });
+}
+
+/** The first error runc logged (JSON log lines), if any. */
+async function runtimeError(logFile: string): Promise<string | undefined> {
+  const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' || entry.level === 'fatal') return entry.msg ?? 'unknown error';
+    } catch {
+      // not JSON: runc wrote it before its logger was set up
+      if (line.trim()) return line.trim();
+    }
+  }
+  return undefined;
+}
+
+/** Turns runc's "runc run failed: unable to start container process: ..." into our wording. */
+function describeRuntimeError(msg: string): string {
+  return msg.replace(/^runc (run|create) failed: /, '');
+}
+
+export class RuncRunner implements ContainerRunner {
+  readonly #runc: string;
+  constructor(private readonly options: RuncRunnerOptions) {
+    this.#runc = options.runc ?? 'runc';
+  }
+
+  async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+    const id = spec.id ?? crypto.randomBytes(32).toString('hex');
+    if (!ID_PATTERN.test(id)) throw new StrataError(`invalid container ID "${id}"`);
+    if (options.signal?.aborted) throw new StrataError('container run aborted');
+    const ownBundle = spec.bundleDir === undefined;
+    const dir = spec.bundleDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'strata-bundle-')));
+    try {
+      await prepareBundle(spec, id, dir);
+      return await this.#runRunc(spec, id, dir, options);
+    } finally {
+      if (ownBundle) await fs.rm(dir, { recursive: true, force: true });
+      else await fs.rm(path.join(dir, 'runc.log'), { force: true });
+    }
+  }
+
+  async #runRunc(spec: RunSpec, id: string, dir: string, options: RunOptions): Promise<RunResult> {
+    const logFile = path.join(dir, 'runc.log');
+    const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir, id];
+    const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), outputOption(spec.stderr)];
+    // With a terminal, runc must stay in our (foreground) process group to own the tty; without
+    // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
+    const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    const onAbort = () => this.kill(id, 'KILL');
+    const signals: NodeJS.Signals[] = spec.terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, forward);
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      connectStdio(child, spec);
+      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        child.once('error', (err) => reject(new StrataError(`starting runc: ${err.message}`)));
+        child.once('spawn', () => child.pid !== undefined && options.onSpawn?.(child.pid));
+        child.once('close', (code, signal) => resolve({ code, signal }));
+      });
+      if (exit.code === null) {
+        // runc itself was killed: the container may still exist.
+        this.forceDelete(id);
+        return { exitCode: 128 + (os.constants.signals[exit.signal ?? 'SIGKILL'] ?? 9) };
+      }
+      if (exit.code !== 0) {
+        const failure = await runtimeError(logFile);
+        if (failure) throw new StrataError(describeRuntimeError(failure), exitCodeForRuntimeError(failure));
+      }
+      return { exitCode: exit.code };
+    } finally {
+      for (const s of signals) process.off(s, forward);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Sends a signal to the container's init process (`runc kill`). */
+  kill(id: string, signal = 'KILL'): void {
+    spawnSync(this.#runc, ['--root', this.options.runcRoot, 'kill', id, signal], { stdio: 'ignore' });
+  }
+
+  /** Removes the container from runc whatever its state (`runc delete -f`). */
+  forceDelete(id: string): void {
+    spawnSync(this.#runc, ['--root', this.options.runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
+  }
+}

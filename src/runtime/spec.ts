@@ -1,0 +1,110 @@
+// The OCI runtime-spec config.json for one container, with Docker's defaults: its capability
+// set, masked and read-only /proc paths, /dev, /dev/shm, mqueue, devpts, sysfs, cgroup mounts.
+// The root filesystem is an overlay that runc itself mounts over the empty bundle rootfs (the
+// first mount, destination "/"): it lives in the container's mount namespace only, so nothing is
+// left mounted on the host when the container ends, however it ends.
+import type { MountSpec, NetworkMode } from './types.js';
+import type { ResolvedUser } from './user.js';
+
+/** Docker's default capabilities (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/** Docker's masked and read-only paths (moby oci/defaults.go). */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi',
+  '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** The mount points the runtime itself mounts over (kept in the container's init layer). */
+export const SYSTEM_MOUNT_DIRS = ['proc', 'sys', 'dev', 'dev/pts', 'dev/shm', 'dev/mqueue'];
+export const ETC_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'] as const;
+
+export interface SpecInput {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: ResolvedUser;
+  hostname: string;
+  network: NetworkMode;
+  terminal: boolean;
+  readonlyRoot: boolean;
+  /** Overlay options; lowerdir paths relative to the bundle's rootfs dir (runc's working directory when it mounts). */
+  overlay: { lowerdir: string; upperdir: string; workdir: string };
+  /** Host files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+  etc: { hosts: string; hostname: string; resolvConf: string };
+  mounts: MountSpec[];
+  memoryBytes?: number;
+  /** cgroup v1 path, e.g. "/strata/<id>". */
+  cgroupsPath: string;
+  nofile: { soft: number; hard: number };
+}
+
+type OciMount = { destination: string; type: string; source: string; options?: string[] };
+
+function systemMounts(input: SpecInput): OciMount[] {
+  const overlayOpts = [`lowerdir=${input.overlay.lowerdir}`, `upperdir=${input.overlay.upperdir}`, `workdir=${input.overlay.workdir}`];
+  const mounts: OciMount[] = [
+    { destination: '/', type: 'overlay', source: 'overlay', options: overlayOpts },
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
+    { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
+  ];
+  return mounts;
+}
+
+function userMounts(mounts: MountSpec[]): OciMount[] {
+  return mounts.map((m) =>
+    m.type === 'bind'
+      ? { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] }
+      : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options ?? ['nosuid', 'nodev', 'noexec'] },
+  );
+}
+
+/** The runtime-spec document (runtime-spec v1.0.2, as runc 1.1 reads it). */
+export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  if (input.memoryBytes !== undefined) resources.memory = { limit: input.memoryBytes };
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: input.terminal,
+      user: { uid: input.user.uid, gid: input.user.gid, additionalGids: input.user.additionalGids },
+      args: input.args,
+      env: input.env,
+      cwd: input.cwd,
+      capabilities: {
+        bounding: DEFAULT_CAPABILITIES,
+        effective: DEFAULT_CAPABILITIES,
+        permitted: DEFAULT_CAPABILITIES,
+      },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: input.nofile.hard, soft: input.nofile.soft }],
+      noNewPrivileges: true,
+      oomScoreAdj: 0,
+    },
+    root: { path: 'rootfs', readonly: input.readonlyRoot },
+    hostname: input.hostname,
+    mounts: [...systemMounts(input), ...userMounts(input.mounts)],
+    linux: {
+      cgroupsPath: input.cgroupsPath,
+      resources,
+      namespaces,
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// A read-only view of an overlay stack without mounting it: the union of layer directories as
+// overlayfs presents it (the topmost entry wins; 0/0 character devices are whiteouts; a
+// directory hides everything below it when it is opaque). Used before a container starts,
+// to read its /etc/passwd and to find its command, so `run` needs no mount of its own.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Stats } from 'node:fs';
+import { missingAsUndefined, type FsView } from './resolve.js';
+
+/** True for an overlay whiteout: a character device with device number 0/0. */
+export function isWhiteout(stat: Stats): boolean {
+  return stat.isCharacterDevice() && stat.rdev === 0;
+}
+
+export class UnionView implements FsView {
+  /** Per directory (known to be one in the union): the layers contributing to it, top first. */
+  readonly #dirLayers = new Map<string, string[]>();
+  /** Per entry: the layer its topmost version lives in. */
+  readonly #owner = new Map<string, string>();
+
+  /** `layers`: top first (the upper dir, then the lower dirs from the top down). */
+  constructor(private readonly layers: string[]) {
+    this.#dirLayers.set('', layers);
+  }
+
+  /** Layers bottom → top as RootfsSpec gives them, plus an optional upper dir. */
+  static of(lowerDirs: string[], upperDir?: string): UnionView {
+    const top = [...lowerDirs].reverse();
+    return new UnionView(upperDir ? [upperDir, ...top] : top);
+  }
+
+  async lstat(rel: string): Promise<Stats | undefined> {
+    if (rel === '') return fs.stat(this.layers[this.layers.length - 1] ?? '/nonexistent').catch(missingAsUndefined);
+    const parent = path.posix.dirname(rel);
+    for (const layer of await this.#layersOf(parent === '.' ? '' : parent)) {
+      const stat = await fs.lstat(path.join(layer, rel)).catch(missingAsUndefined);
+      if (!stat) continue;
+      if (isWhiteout(stat)) return undefined;
+      this.#owner.set(rel, layer);
+      return stat;
+    }
+    return undefined;
+  }
+
+  async readlink(rel: string): Promise<string> {
+    return fs.readlink(await this.hostPath(rel));
+  }
+
+  /** The host path of the topmost version of an entry the caller has resolved (lstat'ed) before. */
+  async hostPath(rel: string): Promise<string> {
+    if (!this.#owner.has(rel) && !(await this.lstat(rel))) throw Object.assign(new Error(`no such file: ${rel}`), { code: 'ENOENT' });
+    return path.join(this.#owner.get(rel)!, rel);
+  }
+
+  /** Reads a regular file of the union (already resolved). */
+  async readFile(rel: string): Promise<Buffer> {
+    return fs.readFile(await this.hostPath(rel));
+  }
+
+  async #layersOf(dir: string): Promise<string[]> {
+    const known = this.#dirLayers.get(dir);
+    if (known) return known;
+    const parent = path.posix.dirname(dir);
+    const result: string[] = [];
+    for (const layer of await this.#layersOf(parent === '.' ? '' : parent)) {
+      const full = path.join(layer, dir);
+      const stat = await fs.lstat(full).catch(missingAsUndefined);
+      if (!stat) continue;
+      if (!stat.isDirectory()) break; // a file or whiteout hides every lower version
+      result.push(layer);
+      if (await isOpaque(full)) break;
+    }
+    this.#dirLayers.set(dir, result);
+    return result;
+  }
+}
+
+/**
+ * Node cannot read xattrs, so the opaque flag (trusted.overlay.opaque) is only seen when the
+ * snapshot also keeps the OCI marker file; a missed opaque flag can only make a hidden lower
+ * file look present, which the runtime's own error then reports.
+ */
+async function isOpaque(dir: string): Promise<boolean> {
+  return (await fs.lstat(path.join(dir, '.wh..wh..opq')).catch(missingAsUndefined)) !== undefined;
+}
