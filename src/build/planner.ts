@@ -6,7 +6,7 @@ import type { Dockerfile } from '../parser/types.js';
 import { platformArgs, PROXY_ARGS, type Platform } from './args.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type ArgCmd, type Command, type FromCmd } from './instructions.js';
-import { processWord } from './shell-words.js';
+import { processWord, type Vars } from './shell-words.js';
 
 export type StageBase =
   | { kind: 'scratch' }
@@ -57,11 +57,10 @@ export function plan(df: Dockerfile, options: PlanOptions): Plan {
   const globalArgs = new Map<string, string | undefined>(Object.entries(platformArgs(options.platform)));
   const declared = new Set<string>();
   const stages: Stage[] = [];
-  const lookupGlobal = (n: string) => globalArgs.get(n);
 
   for (const cmd of commands) {
     if (cmd.kind === 'FROM') {
-      stages.push(newStage(cmd, stages, lookupGlobal, file, df.escapeToken));
+      stages.push(newStage(cmd, stages, globalArgs, file, df.escapeToken));
     } else if (stages.length === 0) {
       if (cmd.kind !== 'ARG') throw new BuildError(errors.noFrom(), { file, line: cmd.line });
       declareGlobal(cmd, globalArgs, buildArgs, declared, file, df.escapeToken);
@@ -71,7 +70,7 @@ export function plan(df: Dockerfile, options: PlanOptions): Plan {
   }
   if (stages.length === 0) throw new BuildError(errors.noFrom(), { file, line: 1 });
 
-  for (const stage of stages) stage.deps = stageDeps(stage, stages, lookupGlobal, file, df.escapeToken);
+  for (const stage of stages) stage.deps = stageDeps(stage, stages, globalArgs, file, df.escapeToken);
   const target = findTarget(stages, options.target);
   const order = topoOrder(stages, target, file);
   const warnings = unusedArgWarnings(stages, order, buildArgs, declared);
@@ -83,7 +82,7 @@ function declareGlobal(cmd: ArgCmd, globals: Map<string, string | undefined>, bu
     declared.add(key);
     let v: string | undefined;
     try {
-      v = value === undefined ? undefined : processWord(value, (n) => globals.get(n), escape).value;
+      v = value === undefined ? undefined : processWord(value, globals, escape).value;
     } catch (err) {
       throw new BuildError((err as Error).message, { file, line: cmd.line });
     }
@@ -91,7 +90,7 @@ function declareGlobal(cmd: ArgCmd, globals: Map<string, string | undefined>, bu
   }
 }
 
-function newStage(cmd: FromCmd, stages: Stage[], lookup: (n: string) => string | undefined, file: string, escape: string): Stage {
+function newStage(cmd: FromCmd, stages: Stage[], lookup: Vars, file: string, escape: string): Stage {
   const at = { file, line: cmd.line };
   let image: string;
   try {
@@ -134,7 +133,7 @@ export function mountFrom(spec: string): string | undefined {
   return undefined;
 }
 
-function stageDeps(stage: Stage, stages: Stage[], lookup: (n: string) => string | undefined, file: string, escape: string): number[] {
+function stageDeps(stage: Stage, stages: Stage[], lookup: Vars, file: string, escape: string): number[] {
   const deps = new Set<number>();
   if (stage.base.kind === 'stage') deps.add(stage.base.index);
   for (const cmd of stage.commands) {
