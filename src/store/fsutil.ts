@@ -1,0 +1,97 @@
+// Crash-safe file primitives: temp file beside the target (same filesystem), fsync, rename,
+// fsync of the directory. A kill at any point leaves either the old or the new file.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Temp names carry the writer's pid so leftovers of dead processes can be recognised. */
+export const TEMP_PREFIX = '.tmp-';
+
+export function tempName(dir: string, hint = ''): string {
+  return path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}${hint}`);
+}
+
+/** The pid encoded in a temp name, if it is one. */
+export function tempOwner(name: string): number | undefined {
+  if (!name.startsWith(TEMP_PREFIX)) return undefined;
+  const pid = Number.parseInt(name.slice(TEMP_PREFIX.length), 10);
+  return Number.isFinite(pid) ? pid : undefined;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Replaces `file` atomically with `data`. */
+export async function atomicWrite(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = tempName(dir);
+  const fh = await fs.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function readJsonFile<T>(file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Removes temp entries (files or dirs) left in `dir` by processes that are no longer running. */
+export async function removeDeadTemps(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const pid = tempOwner(name);
+    if (pid === undefined || (pid !== process.pid && pidAlive(pid))) continue;
+    if (pid === process.pid) continue;
+    await fs.rm(path.join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,129 @@
+// Overlay upper dir -> OCI layer tar. 0/0 character devices become `.wh.NAME`, the
+// trusted.overlay.opaque xattr becomes `DIR/.wh..wh..opq`; entries in sorted order, owners,
+// modes, mtimes (clamped to SOURCE_DATE_EPOCH when given) and other xattrs kept; files
+// hard-linked within the layer become tar links to the first name.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Stats } from 'node:fs';
+import { StrataError } from '../errors.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderFields } from './tar/writer.js';
+import { readXattrsTree } from './xattr.js';
+
+export interface PackOptions {
+  /** Clamp every mtime to at most this (seconds since the epoch). */
+  sourceDateEpoch?: number;
+}
+
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const CHUNK = 1024 * 1024;
+
+/** Buffers small writes so the consumer sees ~1 MiB chunks. */
+class Output {
+  private parts: Buffer[] = [];
+  private size = 0;
+  push(b: Buffer): Buffer | undefined {
+    this.parts.push(b);
+    this.size += b.length;
+    return this.size >= CHUNK ? this.take() : undefined;
+  }
+  take(): Buffer | undefined {
+    if (this.size === 0) return undefined;
+    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
+function major(rdev: number): number {
+  return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+function minor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+interface Walked {
+  rel: string;
+  abs: string;
+  st: Stats;
+}
+
+async function* walk(root: string, rel = ''): AsyncGenerator<Walked> {
+  const names = (await fs.readdir(path.join(root, rel))).sort(byName);
+  for (const name of names) {
+    const r = rel ? `${rel}/${name}` : name;
+    const abs = path.join(root, r);
+    const st = await fs.lstat(abs);
+    yield { rel: r, abs, st };
+    if (st.isDirectory()) yield* walk(root, r);
+  }
+}
+
+/** Streams the OCI layer tar of `dir` (an overlay upper dir or any directory). */
+export async function* packLayer(dir: string, options: PackOptions = {}): AsyncGenerator<Buffer> {
+  const xattrs = await readXattrsTree(dir);
+  const epoch = options.sourceDateEpoch;
+  const out = new Output();
+  const links = new Map<string, string>();
+  const emit = function* (b: Buffer) {
+    const full = out.push(b);
+    if (full) yield full;
+  };
+  for await (const { rel, abs, st } of walk(dir)) {
+    let mtime = Math.floor(st.mtimeMs / 1000);
+    if (epoch !== undefined && mtime > epoch) mtime = epoch;
+    const own = xattrs.get(abs);
+    const kept = new Map([...(own ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
+    const base: Omit<TarHeaderFields, 'type' | 'path'> = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime, xattrs: kept };
+    if (st.isDirectory()) {
+      yield* emit(encodeHeader({ ...base, path: `${rel}/`, type: 'dir' }));
+      if (own?.get(OPAQUE_XATTR)?.toString() === 'y') {
+        yield* emit(encodeHeader({ ...base, xattrs: undefined, path: `${rel}/.wh..wh..opq`, type: 'file', size: 0 }));
+      }
+    } else if (st.isCharacterDevice() && st.rdev === 0) {
+      const name = `${path.posix.dirname(rel) === '.' ? '' : `${path.posix.dirname(rel)}/`}.wh.${path.posix.basename(rel)}`;
+      yield* emit(encodeHeader({ ...base, xattrs: undefined, mode: 0, path: name, type: 'file', size: 0 }));
+    } else if (st.isSymbolicLink()) {
+      yield* emit(encodeHeader({ ...base, path: rel, type: 'symlink', linkpath: await fs.readlink(abs) }));
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const type = st.isCharacterDevice() ? 'char' : 'block';
+      yield* emit(encodeHeader({ ...base, path: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) }));
+    } else if (st.isFIFO()) {
+      yield* emit(encodeHeader({ ...base, path: rel, type: 'fifo' }));
+    } else if (st.isFile()) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? links.get(key) : undefined;
+      if (first !== undefined) {
+        yield* emit(encodeHeader({ ...base, path: rel, type: 'link', linkpath: first }));
+        continue;
+      }
+      if (st.nlink > 1) links.set(key, rel);
+      yield* emit(encodeHeader({ ...base, path: rel, type: 'file', size: st.size }));
+      yield* packFile(abs, st.size, out);
+      yield* emit(Buffer.alloc(padding(st.size)));
+    }
+    // Sockets cannot be carried in a layer; Docker skips them too.
+  }
+  yield* emit(END_OF_ARCHIVE);
+  const rest = out.take();
+  if (rest) yield rest;
+}
+
+async function* packFile(abs: string, size: number, out: Output): AsyncGenerator<Buffer> {
+  const fh = await fs.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    let left = size;
+    while (left > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) throw new StrataError(`file "${abs}" changed size while it was packed`);
+      left -= bytesRead;
+      const full = out.push(buf.subarray(0, bytesRead));
+      if (full) yield full;
+    }
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,210 @@
+// OCI layer tar -> snapshot directory in overlay form (`.wh.NAME` -> 0/0 char device,
+// `.wh..wh..opq` -> trusted.overlay.opaque=y), extracted safely: every parent is resolved
+// component by component with lstat from the target root, so no entry can be written outside
+// it: absolute names and `..` are refused, as are writes through a symlink (even one planted
+// earlier in the same archive) and hard links to anything outside or not a file. Device
+// nodes are skipped with a warning; size and entry-count limits bound decompression bombs.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { readTar, type TarEntry, type TarLimits } from './tar/reader.js';
+import { makeWhiteouts, writeXattrs } from './xattr.js';
+import { OPAQUE_XATTR } from './layer-pack.js';
+
+export interface UnpackOptions {
+  limits?: TarLimits;
+  /** Where setfattr's input file goes (the store's tmp dir). */
+  tmpDir: string;
+}
+
+export interface UnpackResult {
+  entries: number;
+  warnings: string[];
+}
+
+function refuse(name: string, why: string): StrataError {
+  return new StrataError(`refusing archive entry "${name}": ${why}`);
+}
+
+/** Splits an archive name into safe components, or throws. */
+export function safeComponents(name: string, { allowAbsolute = false } = {}): string[] {
+  if (name.includes('\0')) throw refuse(name, 'NUL in name');
+  if (name.startsWith('/') && !allowAbsolute) throw refuse(name, 'absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw refuse(name, 'path escapes the root ("..")');
+  return parts;
+}
+
+interface DirMeta {
+  abs: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+class Extractor {
+  /** Directories (relative) known to be real directories inside the root. */
+  private dirs = new Set<string>(['']);
+  private dirMeta = new Map<string, DirMeta>();
+  private whiteouts = new Set<string>();
+  private xattrs = new Map<string, Map<string, Buffer>>();
+  readonly warnings: string[] = [];
+  private readonly isRoot = process.getuid?.() === 0;
+
+  constructor(private readonly root: string) {}
+
+  /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
+  private async parent(parts: string[], name: string): Promise<string> {
+    let rel = '';
+    for (const p of parts.slice(0, -1)) {
+      const next = rel ? `${rel}/${p}` : p;
+      if (!this.dirs.has(next)) {
+        const abs = path.join(this.root, next);
+        const st = await fs.lstat(abs).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return undefined;
+          throw e;
+        });
+        if (!st) await fs.mkdir(abs, { mode: 0o755 });
+        else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
+        else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
+        this.dirs.add(next);
+      }
+      rel = next;
+    }
+    return rel;
+  }
+
+  /** Removes whatever is at `rel` (before an entry replaces it). */
+  private async clear(rel: string, keepDir: boolean): Promise<void> {
+    const abs = path.join(this.root, rel);
+    if (this.whiteouts.size) {
+      for (const w of this.whiteouts) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
+    }
+    const st = await fs.lstat(abs).catch(() => undefined);
+    if (!st) return;
+    if (keepDir && st.isDirectory()) return;
+    await fs.rm(abs, { recursive: true, force: true });
+    for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
+    for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
+    for (const x of this.xattrs.keys()) if (x === rel || x.startsWith(`${rel}/`)) this.xattrs.delete(x);
+  }
+
+  private async owner(abs: string, e: TarEntry): Promise<void> {
+    if (this.isRoot) await fs.lchown(abs, e.uid, e.gid);
+  }
+
+  private keepXattrs(rel: string, e: TarEntry): void {
+    const kept = new Map<string, Buffer>();
+    for (const [k, v] of e.xattrs) {
+      // trusted.* belongs to the kernel's overlay (redirects, opacity): never from an archive.
+      if (k.startsWith('trusted.')) this.warnings.push(`ignoring xattr "${k}" of "${e.path}"`);
+      else if (k.startsWith('user.') || k.startsWith('security.')) kept.set(k, v);
+    }
+    if (kept.size) this.xattrs.set(rel, kept);
+  }
+
+  async entry(e: TarEntry): Promise<void> {
+    const parts = safeComponents(e.path);
+    if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
+    const parentRel = await this.parent(parts, e.path);
+    const base = parts[parts.length - 1];
+    const rel = parentRel ? `${parentRel}/${base}` : base;
+    if (base.startsWith('.wh.')) return this.whiteout(parentRel, base, e);
+    const abs = path.join(this.root, rel);
+    switch (e.type) {
+      case 'dir': {
+        await this.clear(rel, true);
+        await fs.mkdir(abs, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        this.dirs.add(rel);
+        this.dirMeta.set(rel, { abs, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        break;
+      }
+      case 'file': {
+        await this.clear(rel, false);
+        const fh = await fs.open(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        try {
+          for await (const chunk of e.body()) await fh.write(chunk);
+          if (this.isRoot) await fh.chown(e.uid, e.gid);
+          await fh.chmod(e.mode); // after chown, which clears set-id bits
+          await fh.utimes(e.mtime, e.mtime);
+        } finally {
+          await fh.close();
+        }
+        break;
+      }
+      case 'symlink': {
+        await this.clear(rel, false);
+        // The target is data, never followed here; inside a container it resolves in the container's root.
+        await fs.symlink(e.linkpath, abs);
+        await this.owner(abs, e);
+        await fs.lutimes(abs, e.mtime, e.mtime);
+        break;
+      }
+      case 'link': {
+        const target = await this.linkTarget(e);
+        await this.clear(rel, false);
+        await fs.link(target, abs);
+        break;
+      }
+      default:
+        this.warnings.push(`skipping ${e.type} entry "${e.path}": device files and fifos are not extracted`);
+        return;
+    }
+    this.keepXattrs(rel, e);
+  }
+
+  private async linkTarget(e: TarEntry): Promise<string> {
+    // Docker resolves link names from the layer root, absolute or not.
+    const parts = safeComponents(e.linkpath, { allowAbsolute: true });
+    if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
+    const parentRel = await this.parent(parts, e.path);
+    const abs = path.join(this.root, parentRel, parts[parts.length - 1]);
+    const st = await fs.lstat(abs).catch(() => undefined);
+    if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
+    if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
+    return abs;
+  }
+
+  private async whiteout(parentRel: string, base: string, e: TarEntry): Promise<void> {
+    if (base === '.wh..wh..opq') {
+      const m = this.xattrs.get(parentRel) ?? new Map<string, Buffer>();
+      m.set(OPAQUE_XATTR, Buffer.from('y'));
+      this.xattrs.set(parentRel, m);
+      return;
+    }
+    if (base.startsWith('.wh..wh.')) return; // aufs metadata (.wh..wh.plnk etc.): meaningless here
+    const name = base.slice('.wh.'.length);
+    if (name === '' || name === '.' || name === '..') throw refuse(e.path, 'invalid whiteout');
+    const rel = parentRel ? `${parentRel}/${name}` : name;
+    await this.clear(rel, false);
+    this.whiteouts.add(path.join(this.root, rel));
+  }
+
+  async finish(tmpDir: string): Promise<void> {
+    await makeWhiteouts([...this.whiteouts]);
+    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
+    await writeXattrs(withX, tmpDir);
+    // Directories last and deepest first, so creating their children does not move their mtimes.
+    const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
+    for (const d of dirs) {
+      if (this.isRoot) await fs.lchown(d.abs, d.uid, d.gid);
+      await fs.chmod(d.abs, d.mode);
+      await fs.utimes(d.abs, d.mtime, d.mtime);
+    }
+  }
+}
+
+/** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
+export async function unpackLayer(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions): Promise<UnpackResult> {
+  const x = new Extractor(dest);
+  let entries = 0;
+  for await (const e of readTar(source, options.limits)) {
+    await x.entry(e);
+    entries++;
+  }
+  await x.finish(options.tmpDir);
+  return { entries, warnings: x.warnings };
+}

@@ -1,0 +1,353 @@
+// The image store at the state root: an OCI image layout (oci-layout, index.json,
+// blobs/sha256/) that skopeo and umoci read, plus unpacked layer snapshots in layers/<hex>/
+// for overlay lowerdirs, tmp/ for writes in progress and `lock` guarding index updates.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import { StrataError } from '../errors.js';
+import { BlobStore } from './blobs.js';
+import { assertDigest, digestHex, isDigest } from './digest.js';
+import { atomicWriteJson, exists, removeDeadTemps, tempName } from './fsutil.js';
+import {
+  CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
+  type OciIndex,
+} from './index-file.js';
+import { packLayer, type PackOptions } from './layer-pack.js';
+import { unpackLayer } from './layer-unpack.js';
+import { withLock } from './lock.js';
+import { normalizeTag, parseReference, formatReference } from './refs.js';
+import { stateRoot } from './paths.js';
+import type { TarLimits } from './tar/reader.js';
+import type { Descriptor, Digest, Image, ImageConfig, ImageStore, LayerInfo, Manifest } from './types.js';
+
+export interface StoreOptions {
+  /** Limits for every layer extracted into the store (decompression-bomb guard). */
+  limits?: TarLimits;
+}
+
+export interface GcOptions {
+  /** Layers to keep even if no image refers to them (e.g. used by containers). */
+  keepLayers?: Iterable<Digest>;
+}
+
+export class Store implements ImageStore {
+  readonly blobs: BlobStore;
+  readonly tmpDir: string;
+  readonly layersDir: string;
+  readonly indexFile: string;
+  private readonly lockFile: string;
+  private cleaned = false;
+
+  constructor(
+    readonly root: string,
+    readonly options: StoreOptions = {},
+  ) {
+    this.tmpDir = path.join(root, 'tmp');
+    this.layersDir = path.join(root, 'layers');
+    this.indexFile = path.join(root, 'index.json');
+    this.lockFile = path.join(root, 'lock');
+    this.blobs = new BlobStore(root, this.tmpDir);
+  }
+
+  /** Creates the layout on first use; later calls cost one stat. */
+  async init(): Promise<void> {
+    if (await exists(path.join(this.root, 'oci-layout'))) return;
+    for (const d of [this.blobs.dir, this.tmpDir, this.layersDir]) await fs.mkdir(d, { recursive: true });
+    if (!(await exists(this.indexFile))) await withLock(this.lockFile, async () => {
+      if (!(await exists(this.indexFile))) await writeIndex(this.indexFile, (await readIndex(this.indexFile)));
+    });
+    await atomicWriteJson(path.join(this.root, 'oci-layout'), { imageLayoutVersion: '1.0.0' });
+  }
+
+  /** Before writing: forget what processes killed mid-write left behind (once per process). */
+  private async beforeWrite(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    await removeDeadTemps(this.tmpDir);
+    await removeDeadTemps(this.layersDir);
+  }
+
+  readIndex(): Promise<OciIndex> {
+    return readIndex(this.indexFile);
+  }
+
+  /** Read-modify-write of index.json under the store lock. */
+  async updateIndex<T>(fn: (idx: OciIndex) => Promise<T> | T): Promise<T> {
+    return withLock(this.lockFile, async () => {
+      const idx = await readIndex(this.indexFile);
+      const result = await fn(idx);
+      await writeIndex(this.indexFile, idx);
+      return result;
+    });
+  }
+
+  // ---- images -------------------------------------------------------------------------------
+
+  private async loadImage(manifestDigest: Digest, names: string[]): Promise<Image> {
+    const manifest = await this.blobs.readJson<Manifest>(manifestDigest);
+    const id = assertDigest(manifest.config?.digest, 'config digest');
+    const config = await this.blobs.readJson<ImageConfig>(id);
+    const size = manifest.layers.reduce((n, l) => n + l.size, 0);
+    return { id, manifestDigest, manifest, config, names, size };
+  }
+
+  /** Index entries grouped by image ID (entries written by other tools get their ID from the manifest). */
+  private async groups(idx: OciIndex): Promise<Map<Digest, { manifest: Digest; names: string[] }>> {
+    const out = new Map<Digest, { manifest: Digest; names: string[] }>();
+    for (const d of idx.manifests) {
+      if (d.mediaType && d.mediaType !== MANIFEST_TYPE && d.mediaType !== 'application/vnd.docker.distribution.manifest.v2+json') continue;
+      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest)).config?.digest, 'config digest');
+      const g = out.get(id) ?? { manifest: d.digest, names: [] };
+      const name = refName(d);
+      if (name && !g.names.includes(name)) g.names.push(name);
+      out.set(id, g);
+    }
+    return out;
+  }
+
+  async listImages(): Promise<Image[]> {
+    const groups = await this.groups(await this.readIndex());
+    return Promise.all([...groups.values()].map((g) => this.loadImage(g.manifest, g.names)));
+  }
+
+  async resolveImage(refOrId: string): Promise<Image> {
+    const idx = await this.readIndex();
+    const namesOf = (pick: (d: Descriptor) => boolean) => {
+      const hits = idx.manifests.filter(pick);
+      return hits.length ? { manifest: hits[0].digest, names: [...new Set(idx.manifests.filter((d) => d.digest === hits[0].digest).map(refName).filter((n): n is string => !!n))] } : undefined;
+    };
+    // A full ID first, then a reference, then a unique ID prefix (Docker's order).
+    const full = /^sha256:[a-f0-9]{64}$/.test(refOrId) ? refOrId : /^[a-f0-9]{64}$/.test(refOrId) ? `sha256:${refOrId}` : undefined;
+    let hit = full ? namesOf((d) => imageIdOf(d) === full) : undefined;
+    if (!hit) {
+      let ref;
+      try {
+        ref = parseReference(refOrId);
+      } catch {
+        ref = undefined;
+      }
+      if (ref?.digest) hit = namesOf((d) => d.digest === ref.digest);
+      else if (ref) {
+        const name = formatReference(ref);
+        hit = namesOf((d) => refName(d) === name);
+      }
+    }
+    if (!hit && /^(sha256:)?[a-f0-9]{1,64}$/.test(refOrId)) {
+      const prefix = refOrId.startsWith('sha256:') ? refOrId : `sha256:${refOrId}`;
+      const groups = await this.groups(idx);
+      const ids = [...groups.keys()].filter((id) => id.startsWith(prefix));
+      if (ids.length > 1) throw new StrataError(`image ID prefix "${refOrId}" is ambiguous`);
+      if (ids.length === 1) hit = { manifest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
+    }
+    if (!hit) throw new StrataError(`no such image: "${refOrId}"`);
+    return this.loadImage(hit.manifest, hit.names);
+  }
+
+  async tag(imageId: Digest, ref: string): Promise<void> {
+    assertDigest(imageId, 'image ID');
+    const name = normalizeTag(ref);
+    await this.beforeWrite();
+    await this.updateIndex(async (idx) => {
+      const entry = idx.manifests.find((d) => imageIdOf(d) === imageId);
+      if (!entry) throw new StrataError(`no such image: "${imageId}"`);
+      setName(idx, entry, name);
+    });
+  }
+
+  async untag(ref: string): Promise<boolean> {
+    const name = normalizeTag(ref);
+    return this.updateIndex((idx) => dropName(idx, name));
+  }
+
+  async removeImage(imageId: Digest, gc: GcOptions = {}): Promise<void> {
+    assertDigest(imageId, 'image ID');
+    const image = await this.resolveImage(imageId);
+    await this.updateIndex(async (idx) => {
+      idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && d.digest !== image.manifestDigest);
+      // Drop this image's blobs that no remaining image refers to (a full sweep is prune's job).
+      const used = await this.referencedBlobs(idx);
+      const keep = new Set(gc.keepLayers ?? []);
+      for (const d of [image.manifestDigest, image.id]) if (!used.has(d)) await this.blobs.remove(d);
+      for (const l of image.manifest.layers) {
+        if (used.has(l.digest) || keep.has(l.digest)) continue;
+        await this.removeLayer(l.digest);
+      }
+    });
+  }
+
+  /** Every blob the index's images refer to (manifests, configs, layers). */
+  async referencedBlobs(idx: OciIndex): Promise<Set<Digest>> {
+    const used = new Set<Digest>();
+    for (const d of idx.manifests) {
+      if (used.has(d.digest)) continue;
+      used.add(d.digest);
+      const m = await this.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
+      if (!m) continue;
+      if (isDigest(m.config?.digest)) used.add(m.config.digest);
+      for (const l of m.layers ?? []) if (isDigest(l.digest)) used.add(l.digest);
+    }
+    return used;
+  }
+
+  /** Removes blobs and snapshots no image refers to. Returns the bytes freed. */
+  async collectGarbage(options: GcOptions = {}): Promise<number> {
+    await this.beforeWrite();
+    const keep = new Set(options.keepLayers ?? []);
+    return withLock(this.lockFile, async () => {
+      const used = await this.referencedBlobs(await this.readIndex());
+      let freed = 0;
+      for (const d of await this.blobs.list()) {
+        if (used.has(d) || keep.has(d)) continue;
+        freed += await this.blobs.size(d).catch(() => 0);
+        await this.removeLayer(d);
+      }
+      for (const name of await fs.readdir(this.layersDir).catch(() => [] as string[])) {
+        if (!/^[a-f0-9]{64}$/.test(name)) continue;
+        const d = `sha256:${name}`;
+        if (!used.has(d) && !keep.has(d)) await this.removeLayer(d);
+      }
+      return freed;
+    });
+  }
+
+  private async removeLayer(digest: Digest): Promise<void> {
+    await this.blobs.remove(digest);
+    const snap = path.join(this.layersDir, digestHex(digest));
+    if (await exists(snap)) {
+      // Rename first so a half-deleted snapshot is never visible under its real name.
+      const doomed = tempName(this.layersDir, '.rm');
+      await fs.rename(snap, doomed);
+      await fs.rm(doomed, { recursive: true, force: true });
+    }
+  }
+
+  async writeImage(config: ImageConfig, layers: LayerInfo[], options: { tags?: string[] } = {}): Promise<Image> {
+    const diffIds = layers.map((l) => assertDigest(l.diffId, 'layer diff ID'));
+    const cfg: ImageConfig = { ...config, rootfs: { type: 'layers', diff_ids: diffIds } };
+    if (config.rootfs?.diff_ids?.length && config.rootfs.diff_ids.join() !== diffIds.join()) {
+      throw new StrataError('image config diff_ids do not match its layers');
+    }
+    const names = (options.tags ?? []).map(normalizeTag);
+    await this.init();
+    await this.beforeWrite();
+    const configBlob = await this.blobs.writeBytes(JSON.stringify(cfg));
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MANIFEST_TYPE,
+      config: { mediaType: CONFIG_TYPE, digest: configBlob.digest, size: configBlob.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType || LAYER_TYPE, digest: assertDigest(l.digest), size: l.size })),
+    };
+    const manifestBlob = await this.blobs.writeBytes(JSON.stringify(manifest));
+    await this.updateIndex(async (idx) => {
+      // A concurrent rmi may have collected a layer we reuse; check under the lock.
+      for (const l of manifest.layers) {
+        if (!(await this.blobs.has(l.digest))) throw new StrataError(`layer "${l.digest}" is missing from the store`);
+      }
+      const entry = entryFor(manifestBlob, configBlob.digest);
+      for (const name of names) setName(idx, entry, name);
+      if (!idx.manifests.some((d) => imageIdOf(d) === configBlob.digest)) idx.manifests.push(entry);
+    });
+    return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifest, config: cfg, names, size: manifest.layers.reduce((n, l) => n + l.size, 0) };
+  }
+
+  // ---- layers -------------------------------------------------------------------------------
+
+  async hasLayer(diffId: Digest): Promise<boolean> {
+    return this.blobs.has(diffId);
+  }
+
+  async layerPath(diffId: Digest): Promise<string> {
+    const snap = path.join(this.layersDir, digestHex(diffId));
+    if (await exists(snap)) return snap;
+    if (!(await this.blobs.has(diffId))) throw new StrataError(`layer "${diffId}" is missing from the store`);
+    await this.unpackSnapshot(diffId);
+    return snap;
+  }
+
+  /** (Re)creates layers/<hex>/ from the layer blob: unpacked under a temp name, then renamed. */
+  private async unpackSnapshot(diffId: Digest): Promise<void> {
+    await this.beforeWrite();
+    const snap = path.join(this.layersDir, digestHex(diffId));
+    const tmp = tempName(this.layersDir);
+    await fs.mkdir(tmp, { mode: 0o755 });
+    try {
+      await unpackLayer(createReadStream(this.blobs.path(diffId)), tmp, { limits: this.options.limits, tmpDir: this.tmpDir });
+      await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
+        // Another process finished the same snapshot first: keep theirs.
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      });
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async createLayerFromDir(dir: string, options: PackOptions = {}): Promise<LayerInfo> {
+    await this.init();
+    await this.beforeWrite();
+    const blob = await this.blobs.writeStream(packLayer(dir, options));
+    return this.finishLayer(blob.digest, blob.size);
+  }
+
+  /**
+ * Stores a layer from a tar stream (gzip'ed or not; kept uncompressed), checks it extracts
+ * safely into its snapshot, and returns it. `expectedDiffId`, when given, is verified.
+   */
+  async importLayer(source: AsyncIterable<Uint8Array>, expectedDiffId?: Digest): Promise<LayerInfo> {
+    await this.init();
+    await this.beforeWrite();
+    const blob = await this.blobs.writeStream(decompressed(source, this.options.limits?.maxBytes), expectedDiffId);
+    return this.finishLayer(blob.digest, blob.size);
+  }
+
+  private async finishLayer(digest: Digest, size: number): Promise<LayerInfo> {
+    try {
+      await this.layerPath(digest);
+    } catch (err) {
+      // A layer that cannot be extracted safely is not kept, unless an image already uses it.
+      const used = await this.referencedBlobs(await this.readIndex());
+      if (!used.has(digest)) await this.blobs.remove(digest);
+      throw err;
+    }
+    return { diffId: digest, digest, size, mediaType: LAYER_TYPE };
+  }
+}
+
+/** Passes a tar through, gunzipping it when it starts with the gzip magic; bounded output. */
+export async function* decompressed(source: AsyncIterable<Uint8Array>, maxBytes = 64 * 1024 ** 3): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const head = Buffer.from(first.value);
+  const rest = (async function* () {
+    yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.from(r.value);
+    }
+  })();
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    yield* rest;
+    return;
+  }
+  const gunzip = createGunzip();
+  pipeline(Readable.from(rest), gunzip, () => undefined); // errors surface through gunzip's iterator
+  let total = 0;
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      gunzip.destroy();
+      throw new StrataError(`archive too large: more than ${maxBytes} bytes uncompressed`);
+    }
+    yield chunk;
+  }
+}
+
+/** The store at `root` (default: the state root). Cheap: nothing is read until asked. */
+export async function openStore(root: string = stateRoot(), options: StoreOptions = {}): Promise<Store> {
+  const store = new Store(root, options);
+  await store.init();
+  return store;
+}

@@ -1,0 +1,101 @@
+// Extended attributes and device nodes, which Node cannot make: one getfattr/setfattr (Debian
+// package "attr") or mknod process per layer, not per file.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { StrataError } from '../errors.js';
+import { tempName } from './fsutil.js';
+
+const run = promisify(execFile);
+
+function unescapeName(s: string): string {
+  // getfattr quotes unusual bytes as \ooo; rebuild the byte string, then decode it as UTF-8.
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const m = s[i] === '\\' ? /^[0-7]{3}/.exec(s.slice(i + 1)) : null;
+    if (m) {
+      bytes.push(Number.parseInt(m[0], 8));
+      i += 3;
+    } else {
+      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function escapeName(p: string): string {
+  let out = '';
+  for (const b of Buffer.from(p, 'utf8')) {
+    if (b <= 0x20 || b >= 0x7f || b === 0x5c || b === 0x3d) out += `\\${b.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+function missingTool(err: unknown, tool: string): never {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new StrataError(`"${tool}" not found: install the Debian package "attr" (strata setup does)`);
+  }
+  throw err;
+}
+
+/** Every xattr under `dir` (not following symlinks), keyed by absolute path. */
+export async function readXattrsTree(dir: string): Promise<Map<string, Map<string, Buffer>>> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
+      maxBuffer: 256 * 1024 * 1024,
+    }));
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string };
+    if (typeof e.code === 'number' && typeof e.stdout === 'string') stdout = e.stdout; // some files unreadable
+    else missingTool(err, 'getfattr');
+  }
+  const out = new Map<string, Map<string, Buffer>>();
+  let current: Map<string, Buffer> | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      current = new Map();
+      out.set(unescapeName(line.slice('# file: '.length)), current);
+    } else if (current && line.includes('=')) {
+      const eq = line.indexOf('=');
+      const value = line.slice(eq + 1);
+      current.set(line.slice(0, eq), value.startsWith('0x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value.replace(/^"|"$/g, '')));
+    }
+  }
+  for (const [k, v] of out) if (v.size === 0) out.delete(k);
+  return out;
+}
+
+/** Sets xattrs on many files in one setfattr run (symlinks are not followed). */
+export async function writeXattrs(entries: { path: string; xattrs: Map<string, Buffer> }[], tmpDir: string): Promise<void> {
+  if (entries.length === 0) return;
+  const lines: string[] = [];
+  for (const e of entries) {
+    lines.push(`# file: ${escapeName(e.path)}`);
+    for (const [k, v] of e.xattrs) lines.push(`${k}=0x${v.toString('hex')}`);
+    lines.push('');
+  }
+  const file = tempName(tmpDir, '.xattrs');
+  await fs.writeFile(file, lines.join('\n'));
+  try {
+    await run('setfattr', ['-h', `--restore=${file}`]);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingTool(err, 'setfattr');
+    throw new StrataError(`setting extended attributes: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+  } finally {
+    await fs.rm(file, { force: true });
+  }
+}
+
+/** Creates 0/0 character devices (overlayfs whiteouts) at the given paths. */
+export async function makeWhiteouts(paths: string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += 500) {
+    const batch = paths.slice(i, i + 500);
+    try {
+      await run('sh', ['-c', 'for p; do mknod "$p" c 0 0 || exit 1; done', 'sh', ...batch]);
+    } catch (err) {
+      throw new StrataError(`creating whiteouts: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+    }
+  }
+}
