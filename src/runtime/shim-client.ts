@@ -1,0 +1,47 @@
+// The CLI's side of a shim: starting one for a container and waiting for its news.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StrataError } from '../errors.js';
+import type { ShimNews } from './shim.js';
+import { SHIM_LOG } from './shim-state.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * Starts the shim for the container in DIR (its shim-config.json written) and resolves once
+ * the container runs; throws the start failure (with the container's 125/126/127) otherwise.
+ * The shim is detached: its own session, stdin and stdout on /dev/null, stderr to shim.log.
+ */
+export async function startShim(dir: string): Promise<void> {
+  const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
+  let child;
+  try {
+    child = spawn(process.execPath, [...process.execArgv, path.join(here, `shim-main${ext}`), dir], {
+      detached: true,
+      stdio: ['ignore', 'ignore', err, 'pipe'],
+      // Under tsx, `--import tsx` resolves from the package root.
+      cwd: path.join(here, '..', '..'),
+    });
+  } finally {
+    fs.closeSync(err);
+  }
+  const pipe = child.stdio[3] as NodeJS.ReadableStream;
+  const text = await new Promise<string>((resolve) => {
+    let buf = '';
+    pipe.on('data', (d: Buffer) => (buf += d.toString()));
+    pipe.on('end', () => resolve(buf));
+    pipe.on('error', () => resolve(buf));
+  });
+  child.unref();
+  let news: ShimNews;
+  try {
+    news = JSON.parse(text.trim()) as ShimNews;
+  } catch {
+    const log = fs.readFileSync(path.join(dir, SHIM_LOG), 'utf8').trim().split('\n').pop() ?? '';
+    throw new StrataError(`starting the container's shim: ${log || 'it exited without a word'}`);
+  }
+  if (!news.ok) throw new StrataError(news.error, news.exitCode);
+}

@@ -1,0 +1,151 @@
+// What a container's shim is told (shim-config.json, written by the CLI before it starts the
+// shim) and what it tells everyone else (shim.json, replaced atomically at every change), both
+// in the container's dir. Any strata command reads shim.json through readRuntimeStatus(), which
+// reconciles it with the shim's liveness and `runc state` when the shim has died.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MountRequest } from './shim-mounts.js';
+import type { PortBinding, PortRequest } from './ports.js';
+import type { RunSpec } from './types.js';
+
+export type RestartPolicy = { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number };
+
+/** A RunSpec without its streams and mounts: what the shim runs, as plain data. */
+export type StoredRunSpec = Omit<RunSpec, 'stdin' | 'stdout' | 'stderr' | 'mounts'>;
+
+export interface ShimConfig {
+  id: string;
+  /** strata's state root: restarts stop when it is gone. */
+  root: string;
+  /** runc's --root. */
+  runcRoot: string;
+  spec: StoredRunSpec;
+  mounts: MountRequest[];
+  ports: PortRequest[];
+  restart: RestartPolicy;
+  autoRemove: boolean;
+  /** `-i`: the container's stdin is fed by attach clients. */
+  interactive: boolean;
+  /** Close the container's stdin when the first attached client's stdin ends (`run -i`, `start -ai`). */
+  stdinOnce: boolean;
+}
+
+export type RuntimeState = 'created' | 'starting' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
+
+export interface ShimStatus {
+  state: RuntimeState;
+  shimPid?: number;
+  /** /proc start time of the shim, to tell it from a reused pid. */
+  shimStart?: string;
+  /** The container's init process on the host. */
+  pid?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  /** Why the last start failed, when it did. */
+  error?: string;
+  ports: PortBinding[];
+  restartCount: number;
+  /** Set by `stop`/`kill` so the restart policy does not bring the container back. */
+  stoppedByUser?: boolean;
+}
+
+export const CONFIG_FILE = 'shim-config.json';
+export const STATUS_FILE = 'shim.json';
+export const ATTACH_SOCKET = 'attach.sock';
+export const SHIM_LOG = 'shim.log';
+
+export function logPath(dir: string, id: string): string {
+  return path.join(dir, `${id}-json.log`);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+export function readShimConfig(dir: string): ShimConfig | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8')) as ShimConfig;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeShimConfig(dir: string, config: ShimConfig): void {
+  writeJsonAtomic(path.join(dir, CONFIG_FILE), config);
+}
+
+export function readShimStatus(dir: string): ShimStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, STATUS_FILE), 'utf8')) as ShimStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeShimStatus(dir: string, status: ShimStatus): void {
+  writeJsonAtomic(path.join(dir, STATUS_FILE), status);
+}
+
+/** Field 22 of /proc/PID/stat: distinguishes a live process from a later one with its pid. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function shimAlive(status: ShimStatus): boolean {
+  if (!status.shimPid) return false;
+  const now = processStartTime(status.shimPid);
+  return now !== undefined && (!status.shimStart || now === status.shimStart);
+}
+
+/** `runc state ID`: its status and pid, or undefined when runc does not know the container. */
+export function runcState(runcRoot: string, id: string): { status: string; pid: number } | undefined {
+  const r = spawnSync('runc', ['--root', runcRoot, 'state', id], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  try {
+    const s = JSON.parse(r.stdout) as { status: string; pid: number };
+    return { status: s.status, pid: s.pid };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The container's state as it really is. When the shim that owned it is gone (killed), the
+ * recorded state is corrected from runc: a container runc no longer runs has exited (code 255,
+ * unknown, as Docker reports a container whose shim vanished), one it still runs is left
+ * running without a shim (stop/kill still work through runc) and its leftover is cleaned up by
+ * the next stop.
+ */
+export function readRuntimeStatus(dir: string, runcRoot: string, id: string): ShimStatus | undefined {
+  const status = readShimStatus(dir);
+  if (!status) return undefined;
+  const live = status.state === 'running' || status.state === 'paused' || status.state === 'starting' || status.state === 'restarting';
+  if (!live) return status;
+  if (shimAlive(status)) {
+    if (status.state === 'running' || status.state === 'paused') {
+      const rs = runcState(runcRoot, id);
+      if (rs?.status === 'paused') return { ...status, state: 'paused' };
+      if (rs?.status === 'running') return { ...status, state: 'running' };
+    }
+    return status;
+  }
+  const rs = runcState(runcRoot, id);
+  if (rs && (rs.status === 'running' || rs.status === 'paused')) return { ...status, state: rs.status, pid: rs.pid };
+  if (rs) spawnSync('runc', ['--root', runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
+  const fixed: ShimStatus = { ...status, state: 'exited', exitCode: status.exitCode ?? 255, finishedAt: status.finishedAt ?? new Date().toISOString() };
+  try {
+    writeShimStatus(dir, fixed);
+  } catch {
+    // A read-only caller still gets the corrected view.
+  }
+  return fixed;
+}

@@ -1,0 +1,202 @@
+// The per-container supervisor. `run -d` (and `start` of a stopped container) spawns it
+// detached, in its own session, with stdio on /dev/null and a pipe on fd 3 for one line of
+// news ("started" or why not). It then owns the container: runs it with `runc run` in the
+// foreground (so runc's exit status is the container's), writes its output to the json-file
+// log and to attached clients, forwards the published ports, records the state in shim.json,
+// applies the restart policy while the state root exists, and removes the container for --rm.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { StrataError } from '../errors.js';
+import { FRAME } from './attach.js';
+import { JsonLogWriter } from './logs.js';
+import { PortForwarder } from './ports-forward.js';
+import { bindHostPorts } from './ports.js';
+import { RuncRunner } from './runc.js';
+import { AttachHub } from './shim-hub.js';
+import { populateVolumes, toMountSpecs, volumesOf } from './shim-mounts.js';
+import {
+  ATTACH_SOCKET,
+  logPath,
+  processStartTime,
+  readShimConfig,
+  readShimStatus,
+  runcState,
+  writeShimStatus,
+  type ShimConfig,
+  type ShimStatus,
+} from './shim-state.js';
+import type { RunSpec } from './types.js';
+
+/** The shim's one message to whoever started it. */
+export type ShimNews = { ok: true } | { ok: false; error: string; exitCode: number };
+
+export interface ShimHooks {
+  /** Reports the first start (or its failure) to the starting CLI. */
+  news: (news: ShimNews) => void;
+  /** Deletes the container (for --rm) once it has exited for good. */
+  removeContainer: (config: ShimConfig, anonymousVolumes: string[]) => Promise<void>;
+}
+
+/** Docker's restart decision: whether to run again after an exit with CODE. */
+export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: number, rootExists: boolean): boolean {
+  if (!rootExists || status.stoppedByUser) return false;
+  const { name, maximumRetryCount } = config.restart;
+  if (name === 'always' || name === 'unless-stopped') return true;
+  if (name === 'on-failure') return exitCode !== 0 && (maximumRetryCount === 0 || status.restartCount < maximumRetryCount);
+  return false;
+}
+
+/** Waits until runc reports the container running (its init pid) or the run settles first. */
+async function waitRunning(runcRoot: string, id: string, settled: () => boolean): Promise<number | undefined> {
+  for (let delay = 2; !settled(); delay = Math.min(delay * 2, 50)) {
+    const s = runcState(runcRoot, id);
+    if (s && (s.status === 'running' || s.status === 'paused') && s.pid > 0) return s.pid;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  return undefined;
+}
+
+class Shim {
+  private status: ShimStatus;
+  private readonly runner: RuncRunner;
+  private readonly hub = new AttachHub();
+  private readonly log: JsonLogWriter;
+  private forwarder: PortForwarder | undefined;
+  private reported = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly config: ShimConfig,
+    private readonly hooks: ShimHooks,
+  ) {
+    const previous = readShimStatus(dir);
+    this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
+    this.runner = new RuncRunner({ runcRoot: config.runcRoot });
+    this.log = new JsonLogWriter(logPath(dir, config.id));
+  }
+
+  private save(patch: Partial<ShimStatus>): void {
+    // `stop` may have marked the container meanwhile: keep its mark.
+    const onDisk = readShimStatus(this.dir);
+    this.status = { ...this.status, stoppedByUser: onDisk?.stoppedByUser ?? this.status.stoppedByUser, ...patch };
+    writeShimStatus(this.dir, this.status);
+  }
+
+  private report(news: ShimNews): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.hooks.news(news);
+  }
+
+  async main(): Promise<void> {
+    this.save({ stoppedByUser: false });
+    try {
+      const listeners = await bindHostPorts(this.config.ports);
+      this.forwarder = new PortForwarder(listeners);
+      this.save({ ports: listeners.map((l) => l.binding) });
+      await this.hub.listen(this.dir, ATTACH_SOCKET);
+    } catch (err) {
+      this.save({ state: 'exited', error: (err as Error).message, exitCode: 125, finishedAt: new Date().toISOString(), ports: [] });
+      this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
+      this.forwarder?.close();
+      return;
+    }
+    let exitCode = 125;
+    try {
+      exitCode = await this.superviseLoop();
+    } finally {
+      this.forwarder.close();
+      this.save({ ports: [] });
+      await this.hub.close(exitCode);
+      fs.rmSync(path.join(this.dir, ATTACH_SOCKET), { force: true });
+      this.log.close();
+      if (this.config.autoRemove) await this.hooks.removeContainer(this.config, volumesOf(this.config.mounts, 'anonymous'));
+    }
+  }
+
+  private async superviseLoop(): Promise<number> {
+    for (let backoff = 100; ; ) {
+      const started = Date.now();
+      const exitCode = await this.runOnce();
+      if (!shouldRestart(this.config, readShimStatus(this.dir) ?? this.status, exitCode, fs.existsSync(this.config.root))) return exitCode;
+      // Docker's backoff: doubling from 100 ms, reset after a run of 10 s or more.
+      backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
+      this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
+      await new Promise((r) => setTimeout(r, backoff));
+      if (readShimStatus(this.dir)?.stoppedByUser) return exitCode;
+    }
+  }
+
+  /** One run of the container; resolves with its exit code (125/126/127 when it could not start). */
+  private async runOnce(): Promise<number> {
+    const { config } = this;
+    const stdin = this.hub.newStdin(config.interactive, config.stdinOnce);
+    const stdout = this.tee('stdout');
+    const stderr = this.tee('stderr');
+    let settled = false;
+    try {
+      populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
+      const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
+      this.save({ state: 'starting', error: undefined });
+      const run = this.runner.run(spec).finally(() => {
+        settled = true;
+      });
+      run.catch(() => undefined);
+      const pid = await waitRunning(config.runcRoot, config.id, () => settled);
+      if (pid !== undefined) {
+        await this.forwarder?.attach(pid);
+        this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
+        this.report({ ok: true });
+      }
+      const { exitCode } = await run;
+      if (pid === undefined) {
+        // Ran and exited before we saw it running: it did start.
+        this.save({ startedAt: new Date().toISOString() });
+        this.report({ ok: true });
+      }
+      this.finish(exitCode);
+      return exitCode;
+    } catch (err) {
+      const exitCode = err instanceof StrataError ? err.exitCode : 125;
+      const message = (err as Error).message;
+      this.log.write('stderr', `${message}\n`);
+      this.save({ error: message });
+      this.report({ ok: false, error: message, exitCode });
+      this.finish(exitCode);
+      return exitCode;
+    } finally {
+      stdin?.end();
+      stdout.end();
+      stderr.end();
+    }
+  }
+
+  private finish(exitCode: number): void {
+    this.forwarder?.detach();
+    this.log.flush('stdout');
+    this.log.flush('stderr');
+    this.save({ state: 'exited', exitCode, pid: undefined, finishedAt: new Date().toISOString() });
+  }
+
+  /** One of the container's streams: to the log and to attached clients. */
+  private tee(name: 'stdout' | 'stderr'): PassThrough {
+    const pass = new PassThrough();
+    const toClients = this.hub.output(name === 'stdout' ? FRAME.stdout : FRAME.stderr);
+    pass.on('data', (chunk: Buffer) => {
+      this.log.write(name, chunk);
+      toClients.write(chunk);
+    });
+    return pass;
+  }
+}
+
+/** Runs the shim for the container in DIR until the container is gone for good. */
+export async function runShim(dir: string, hooks: ShimHooks): Promise<void> {
+  const config = readShimConfig(dir);
+  if (!config) {
+    hooks.news({ ok: false, error: `container "${dir}" has no shim configuration`, exitCode: 125 });
+    return;
+  }
+  await new Shim(dir, config, hooks).main();
+}
