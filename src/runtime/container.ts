@@ -1,0 +1,144 @@
+// From an image and the user's flags to a container record, and from a record to the RunSpec
+// that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
+// and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
+import type { ImageStore, Image } from '../store/types.js';
+import {
+  initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig,
+} from '../store/containers.js';
+import { StrataError } from '../errors.js';
+import { DEFAULT_PATH } from './lookpath.js';
+import type { MountSpec, NetworkMode, RunSpec } from './types.js';
+
+export interface CreateOptions {
+  image: Image;
+  /** The reference as the user typed it (shown by `ps` IMAGE). */
+  imageRef: string;
+  name: string;
+  /** Command after the image name (may be empty: the image's Cmd then). */
+  command: string[];
+  /** `--entrypoint`: undefined when not given; '' resets the image's. */
+  entrypoint?: string;
+  /** The user's -e / --env-file entries, "KEY=value". */
+  env: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  tty: boolean;
+  openStdin: boolean;
+  autoRemove: boolean;
+  readonlyRootfs: boolean;
+  memory?: number;
+  network: NetworkMode;
+  groupAdd: string[];
+  labels: Record<string, string>;
+  /** The -v / --mount flags as typed, and their resolved form. */
+  binds: string[];
+  mounts: ContainerMount[];
+  /** Extra strata bookkeeping a caller keeps with the container (e.g. the shim's mount requests). */
+  extra?: Record<string, unknown>;
+}
+
+/** Docker's ReplaceOrAppendEnvValues: later entries replace earlier ones with the same key. */
+export function mergeEnv(base: string[], overrides: string[]): string[] {
+  const out = [...base];
+  const keyOf = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+  for (const entry of overrides) {
+    const i = out.findIndex((e) => keyOf(e) === keyOf(entry));
+    if (i >= 0) out[i] = entry;
+    else out.push(entry);
+  }
+  return out;
+}
+
+/** Entrypoint and Cmd of a new container, as the Docker daemon merges them with the image's. */
+export function entrypointAndCmd(image: Image, command: string[], entrypoint: string | undefined): { entrypoint: string[] | null; cmd: string[] | null } {
+  const conf = image.config.config;
+  if (entrypoint !== undefined) return { entrypoint: entrypoint === '' ? null : [entrypoint], cmd: command.length > 0 ? command : null };
+  return { entrypoint: conf.Entrypoint ?? null, cmd: command.length > 0 ? command : conf.Cmd ?? null };
+}
+
+export function buildRecord(options: CreateOptions): ContainerRecord {
+  const id = newContainerId();
+  const conf = options.image.config.config;
+  const { entrypoint, cmd } = entrypointAndCmd(options.image, options.command, options.entrypoint);
+  const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+  if (argv.length === 0) throw new StrataError('no command specified');
+  const workdir = options.workdir || conf.WorkingDir || '/';
+  if (!workdir.startsWith('/')) throw new StrataError(`the working directory "${workdir}" is invalid, it needs to be an absolute path`);
+  const config: ContainerRunConfig = {
+    ...conf,
+    Hostname: options.hostname || id.slice(0, 12),
+    User: options.user ?? conf.User ?? '',
+    Env: mergeEnv(conf.Env ?? [], options.env),
+    Cmd: cmd,
+    Entrypoint: entrypoint,
+    WorkingDir: workdir,
+    Labels: { ...(conf.Labels ?? {}), ...options.labels },
+    Image: options.imageRef,
+    Tty: options.tty,
+    OpenStdin: options.openStdin,
+    AttachStdin: options.openStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    StdinOnce: options.openStdin,
+  };
+  return {
+    Id: id,
+    Name: `/${options.name}`,
+    Created: new Date().toISOString(),
+    Path: argv[0]!,
+    Args: argv.slice(1),
+    State: initialState(),
+    Image: options.image.id,
+    Config: config,
+    HostConfig: {
+      Binds: options.binds,
+      Memory: options.memory ?? 0,
+      NetworkMode: options.network === 'private' ? 'default' : options.network,
+      AutoRemove: options.autoRemove,
+      ReadonlyRootfs: options.readonlyRootfs,
+      GroupAdd: options.groupAdd,
+    },
+    Mounts: options.mounts,
+    RestartCount: 0,
+    Driver: 'overlay',
+    Platform: 'linux',
+    Strata: { layers: [...options.image.config.rootfs.diff_ids], ...(options.extra ?? {}) },
+  };
+}
+
+export function networkOf(record: ContainerRecord): NetworkMode {
+  const mode = record.HostConfig.NetworkMode;
+  return mode === 'host' || mode === 'none' ? mode : 'private';
+}
+
+/** The environment a started container gets: PATH, HOSTNAME (and TERM with a tty), then its Env. */
+export function startEnv(record: ContainerRecord): string[] {
+  const base = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${record.Config.Hostname}`];
+  if (record.Config.Tty) base.push('TERM=xterm');
+  return mergeEnv(base, record.Config.Env ?? []);
+}
+
+/** The image layers of a container, bottom → top, as overlay lower dirs. */
+export async function lowerDirsOf(record: ContainerRecord, images: ImageStore): Promise<string[]> {
+  return Promise.all(record.Strata.layers.map((diffId) => images.layerPath(diffId)));
+}
+
+/** What to run for a container (stdio left to the caller). */
+export function runSpecOf(record: ContainerRecord, paths: { upper: string; work: string; bundle: string }, lowerDirs: string[], mounts: MountSpec[]): RunSpec {
+  return {
+    id: record.Id,
+    rootfs: { lowerDirs, upperDir: paths.upper, workDir: paths.work, readonly: record.HostConfig.ReadonlyRootfs },
+    args: [record.Path, ...record.Args],
+    env: startEnv(record),
+    cwd: record.Config.WorkingDir || '/',
+    user: record.Config.User ?? '',
+    additionalGroups: record.HostConfig.GroupAdd,
+    hostname: record.Config.Hostname,
+    network: networkOf(record),
+    mounts,
+    terminal: record.Config.Tty,
+    memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
+    bundleDir: paths.bundle,
+  };
+}

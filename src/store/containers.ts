@@ -1,0 +1,294 @@
+// Container state: one JSON document per container at <root>/containers/<id>/config.json,
+// replaced atomically (temp file, fsync, rename) under a per-container lock, beside the
+// container's overlay upper/work dirs and runtime bundle. Names are claimed with an exclusive
+// create of <root>/containers/by-name/<name>, so two processes can never take the same name.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import type { ContainerConfig, Digest } from './types.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** Docker's State object. Times are RFC 3339; "0001-01-01T00:00:00Z" means never. */
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** A bind or tmpfs mount as recorded (sources already resolved to absolute host paths). */
+export interface ContainerMount {
+  Type: 'bind' | 'tmpfs' | 'volume';
+  Source: string;
+  Destination: string;
+  RW: boolean;
+  Name?: string;
+}
+
+/** The container's configuration, Docker's Config object (the image config plus the user's flags). */
+export interface ContainerRunConfig extends ContainerConfig {
+  Hostname: string;
+  Image: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  StdinOnce: boolean;
+}
+
+export interface HostConfig {
+  Binds: string[];
+  Memory: number;
+  NetworkMode: string;
+  AutoRemove: boolean;
+  ReadonlyRootfs: boolean;
+  GroupAdd: string[];
+  /** Later issues add port bindings, restart policy, volumes...; unknown keys are kept. */
+  [key: string]: unknown;
+}
+
+/** A container as `inspect` shows it (Docker's shape), plus strata's own bookkeeping. */
+export interface ContainerRecord {
+  Id: string;
+  /** With Docker's leading slash: "/name". */
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  /** The image ID. */
+  Image: Digest;
+  Config: ContainerRunConfig;
+  HostConfig: HostConfig;
+  Mounts: ContainerMount[];
+  RestartCount: number;
+  Driver: 'overlay';
+  Platform: 'linux';
+  /** strata's own: the image's layers (bottom → top) and the process watching the container. */
+  Strata: { layers: Digest[]; monitorPid?: number; [key: string]: unknown };
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+const ID_RE = /^[0-9a-f]{64}$/;
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export function newContainerId(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+export function initialState(): ContainerState {
+  return {
+    Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+    Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+  };
+}
+
+export function validateName(name: string): void {
+  if (!NAME_RE.test(name)) throw new StrataError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+}
+
+/** Writes a file atomically: temp file in the same dir, fsync, rename. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const handle = await fs.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class ContainerStore {
+  readonly dir: string;
+  readonly #names: string;
+
+  constructor(readonly root: string) {
+    this.dir = path.join(root, 'containers');
+    this.#names = path.join(this.dir, 'by-name');
+  }
+
+  /** The container's own directory and the overlay dirs and bundle inside it. */
+  paths(id: string): { dir: string; config: string; upper: string; work: string; bundle: string } {
+    if (!ID_RE.test(id)) throw new StrataError(`invalid container ID "${id}"`);
+    const dir = path.join(this.dir, id);
+    return { dir, config: path.join(dir, 'config.json'), upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), bundle: path.join(dir, 'bundle') };
+  }
+
+  /** Creates the container: claims its name (throws on a conflict), makes its dirs, writes its record. */
+  async create(record: ContainerRecord): Promise<void> {
+    const name = record.Name.replace(/^\//, '');
+    validateName(name);
+    const p = this.paths(record.Id);
+    await fs.mkdir(this.#names, { recursive: true });
+    await this.#claimName(name, record.Id);
+    try {
+      await fs.mkdir(p.dir, { recursive: false });
+      await Promise.all([fs.mkdir(p.upper), fs.mkdir(p.work), fs.mkdir(p.bundle)]);
+      await writeFileAtomic(p.config, JSON.stringify(record, null, 2));
+    } catch (err) {
+      await fs.rm(p.dir, { recursive: true, force: true });
+      await fs.rm(path.join(this.#names, name), { force: true });
+      throw err;
+    }
+  }
+
+  async #claimName(name: string, id: string): Promise<void> {
+    const file = path.join(this.#names, name);
+    try {
+      await fs.writeFile(file, id, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
+      // A name left behind by a container that no longer exists (a crash mid-remove) is free.
+      if (ID_RE.test(owner) && !(await this.#exists(owner))) {
+        await fs.rm(file, { force: true });
+        return this.#claimName(name, id);
+      }
+      throw new StrataError(`conflict: the container name "/${name}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`);
+    }
+  }
+
+  async #exists(id: string): Promise<boolean> {
+    return fs.access(this.paths(id).config).then(() => true, () => false);
+  }
+
+  /** True when a name is taken (by an existing container). */
+  async nameTaken(name: string): Promise<boolean> {
+    const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
+    return ID_RE.test(owner) && this.#exists(owner);
+  }
+
+  async read(id: string): Promise<ContainerRecord | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(this.paths(id).config, 'utf8')) as ContainerRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StrataError(`reading container "${id.slice(0, 12)}": ${(err as Error).message}`);
+    }
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const records = await Promise.all(entries.filter((e) => ID_RE.test(e)).map((id) => this.read(id)));
+    return records.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  /** By full ID, name, or unique ID prefix (Docker's order). Throws `no such container`. */
+  async get(ref: string): Promise<ContainerRecord> {
+    const found = await this.find(ref);
+    if (!found) throw new StrataError(`no such container: "${ref}"`);
+    return found;
+  }
+
+  async find(ref: string): Promise<ContainerRecord | undefined> {
+    if (ID_RE.test(ref)) {
+      const byId = await this.read(ref);
+      if (byId) return byId;
+    }
+    const name = ref.replace(/^\//, '');
+    if (NAME_RE.test(name)) {
+      const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
+      if (ID_RE.test(owner)) {
+        const byName = await this.read(owner);
+        if (byName && byName.Name === `/${name}`) return byName;
+      }
+    }
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const matches = entries.filter((e) => ID_RE.test(e) && e.startsWith(ref));
+    if (matches.length > 1) throw new StrataError(`multiple IDs found with provided prefix: ${ref}`);
+    return matches.length === 1 ? this.read(matches[0]!) : undefined;
+  }
+
+  /** Read-modify-write of one record under its lock. Returns the new record. */
+  async update(id: string, change: (record: ContainerRecord) => void): Promise<ContainerRecord> {
+    return this.#withLock(id, async () => {
+      const record = await this.read(id);
+      if (!record) throw new StrataError(`no such container: "${id}"`);
+      change(record);
+      await writeFileAtomic(this.paths(id).config, JSON.stringify(record, null, 2));
+      return record;
+    });
+  }
+
+  /** Gives a container a new name; the old one is released only once the new one is taken. */
+  async rename(id: string, newName: string): Promise<void> {
+    validateName(newName);
+    await this.#claimName(newName, id);
+    let oldName = '';
+    try {
+      await this.update(id, (r) => {
+        oldName = r.Name.replace(/^\//, '');
+        r.Name = `/${newName}`;
+      });
+    } catch (err) {
+      await fs.rm(path.join(this.#names, newName), { force: true });
+      throw err;
+    }
+    if (oldName && oldName !== newName) await fs.rm(path.join(this.#names, oldName), { force: true });
+  }
+
+  /** Deletes the container's state and files. The dir is renamed away first, so a reader sees it whole or not at all. */
+  async remove(id: string): Promise<void> {
+    const record = await this.read(id);
+    const p = this.paths(id);
+    const graveyard = path.join(this.dir, `.removing-${id}-${process.pid}`);
+    await fs.rename(p.dir, graveyard).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    if (record) {
+      const name = record.Name.replace(/^\//, '');
+      const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
+      if (owner === id) await fs.rm(path.join(this.#names, name), { force: true });
+    }
+    await fs.rm(graveyard, { recursive: true, force: true });
+  }
+
+  async #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = path.join(this.paths(id).dir, 'lock');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${id}"`);
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
+        if (holder > 0 && !isAlive(holder)) await fs.rm(lock, { force: true }); // left by a killed process
+        else if (attempt > 1000) throw new StrataError(`container "${id.slice(0, 12)}" is locked by process ${holder}`);
+        else await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await fs.rm(lock, { force: true });
+    }
+  }
+}
