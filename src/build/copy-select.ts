@@ -1,0 +1,94 @@
+// Which context entries a COPY/ADD source selects, and the per-file inputs of its cache key.
+// Sources are relative to the context root (a leading "/" too); wildcards follow Go's
+// filepath.Match per path component, as BuildKit's do.
+import { BuildContext, type ContextEntry } from './context.js';
+import { IgnoreMatcher } from './dockerignore.js';
+
+export interface Selected {
+  /** The source as written (after expansion). */
+  source: string;
+  /** The entry it resolved to (symlinks followed inside the context). */
+  entry: ContextEntry;
+}
+
+const GLOB = /[*?[]/;
+
+/** Resolves every source; throws Error(`file not found in build context: "x"`) for one that matches nothing. */
+export function selectSources(ctx: BuildContext, sources: string[]): Selected[] {
+  const out: Selected[] = [];
+  for (const source of sources) {
+    const found = GLOB.test(source) ? globContext(ctx, source) : [ctx.resolve(source)].filter((e): e is ContextEntry => !!e);
+    if (found.length === 0) throw new NotFoundError(source);
+    for (const entry of found) out.push({ source, entry });
+  }
+  return out;
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly source: string) {
+    super(`file not found in build context: "${source}"`);
+  }
+}
+
+/** Entries whose path matches the pattern component by component (real directories only). */
+function globContext(ctx: BuildContext, pattern: string): ContextEntry[] {
+  const parts = pattern.split('/').filter((p) => p && p !== '.');
+  let dirs = [''];
+  for (let i = 0; i < parts.length; i++) {
+    const re = globRegex(parts[i]);
+    const next: string[] = [];
+    for (const dir of dirs) {
+      for (const name of ctx.list(dir)) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
+    }
+    dirs = i < parts.length - 1 ? next.filter((p) => ctx.entries.get(p)?.type === 'dir') : next;
+  }
+  return dirs.map((p) => ctx.resolve(p)).filter((e): e is ContextEntry => !!e);
+}
+
+export function globRegex(part: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < part.length; i++) {
+    const ch = part[i];
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '\\' && i + 1 < part.length) re += `\\${part[++i]}`;
+    else if (ch === '[') {
+      const end = part.indexOf(']', i + 2);
+      if (end < 0) throw new Error(`syntax error in pattern: "${part}"`);
+      re += `[${part.slice(i + 1, end).replace(/^!/, '^')}]`;
+      i = end;
+    } else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`, 's');
+}
+
+/** Every entry a selection copies (a directory's content, not the directory), minus `--exclude`. */
+export function* selectedEntries(ctx: BuildContext, sel: Selected, exclude?: IgnoreMatcher): Generator<{ entry: ContextEntry; rel: string }> {
+  if (sel.entry.type !== 'dir') {
+    yield { entry: sel.entry, rel: '' };
+    return;
+  }
+  const prefix = sel.entry.path ? `${sel.entry.path}/` : '';
+  for (const entry of ctx.walkUnder(sel.entry.path)) {
+    const rel = entry.path.slice(prefix.length);
+    if (exclude && !exclude.empty && exclude.matches(rel)) continue;
+    yield { entry, rel };
+  }
+}
+
+/** The cache-key view of a selection: context path -> "sha256 mode" / "dir mode" / "link -> target". */
+export async function selectionInputs(ctx: BuildContext, selections: Selected[], exclude?: IgnoreMatcher): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const toHash: string[] = [];
+  const modeOf = (e: ContextEntry) => (e.mode & 0o7777).toString(8);
+  for (const sel of selections) {
+    for (const { entry } of selectedEntries(ctx, sel, exclude)) {
+      if (entry.type === 'file') toHash.push(entry.path);
+      else if (entry.type === 'dir') files[`${entry.path}/`] = `dir ${modeOf(entry)}`;
+      else files[entry.path] = `link -> ${entry.linkTarget}`;
+    }
+  }
+  const hashes = await ctx.hashFiles([...new Set(toHash)]);
+  for (const p of toHash) files[p] = `${hashes.get(p)} ${modeOf(ctx.entries.get(p)!)}`;
+  return files;
+}

@@ -1,0 +1,57 @@
+// RUN --mount: cache (a persistent directory kept across builds, outside any layer), bind
+// (from the context, read-only unless rw), secret (a --secret file, read-only) and tmpfs.
+// Parsed here into plain data; the executor turns them into runtime mounts.
+
+export type RunMount =
+  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string }
+  | { type: 'bind'; target: string; source: string; readonly: boolean; keyText: string }
+  | { type: 'secret'; target: string; id: string; hostPath?: string; required: boolean; keyText: string }
+  | { type: 'tmpfs'; target: string; keyText: string };
+
+const TRUE = new Set(['', 'true', '1']);
+
+export function parseRunMounts(specs: string[], expand: (w: string) => string, secrets: ReadonlyMap<string, string>): RunMount[] {
+  return specs.map((spec) => parseMount(expand(spec), secrets));
+}
+
+function parseMount(spec: string, secrets: ReadonlyMap<string, string>): RunMount {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    fields.set(k === 'destination' || k === 'dst' ? 'target' : k === 'src' ? 'source' : k, eq < 0 ? '' : part.slice(eq + 1).trim());
+  }
+  const type = fields.get('type') ?? 'bind';
+  const target = fields.get('target');
+  const ro = fields.has('ro') || fields.has('readonly') ? TRUE.has(fields.get('ro') ?? fields.get('readonly') ?? '') : undefined;
+  const rw = fields.has('rw') || fields.has('readwrite') ? TRUE.has(fields.get('rw') ?? fields.get('readwrite') ?? '') : undefined;
+  if (fields.has('from')) throw new Error(`--mount from=${fields.get('from')} is not supported yet`);
+  switch (type) {
+    case 'cache': {
+      if (!target) throw new Error('mount type=cache requires a target');
+      const sharing = (fields.get('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
+      if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`invalid sharing mode "${sharing}"`);
+      const id = fields.get('id') || target;
+      return { type, target, id, sharing, readonly: ro ?? false, keyText: `cache:${id}:${target}` };
+    }
+    case 'bind': {
+      if (!target) throw new Error('mount type=bind requires a target');
+      const source = fields.get('source') ?? '';
+      const readonly = rw !== undefined ? !rw : ro ?? true;
+      return { type, target, source, readonly, keyText: `bind:${source}:${target}:${readonly ? 'ro' : 'rw'}` };
+    }
+    case 'secret': {
+      const id = fields.get('id') ?? (target ? target.split('/').pop()! : '');
+      if (!id) throw new Error('mount type=secret requires an id or a target');
+      const required = TRUE.has(fields.get('required') ?? 'false') && fields.has('required');
+      const hostPath = secrets.get(id);
+      if (!hostPath && required) throw new Error(`secret "${id}" not provided`);
+      return { type, target: target ?? `/run/secrets/${id}`, id, hostPath, required, keyText: `secret:${id}` };
+    }
+    case 'tmpfs':
+      if (!target) throw new Error('mount type=tmpfs requires a target');
+      return { type, target, keyText: `tmpfs:${target}` };
+    default:
+      throw new Error(`unsupported mount type "${type}"`);
+  }
+}

@@ -1,0 +1,131 @@
+// The static pass without containers: keys, config and history from fake base images.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { closeHashPool } from '../hash/pool.js';
+import type { Image, ImageConfig } from '../store/types.js';
+import { tempDir } from '../testing/cli.js';
+import { explainMiss } from './cache-key.js';
+import { BuildContext } from './context.js';
+import { plan } from './planner.js';
+import { prepare, type PreparedStage } from './prepare.js';
+import { parseForTest } from './testing/parse.js';
+
+const platform = { os: 'linux', architecture: 'amd64' };
+
+function fakeImage(id: string, config: Partial<ImageConfig['config']> = {}): Image {
+  const cfg: ImageConfig = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], Cmd: ['sh'], ...config }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+  return { id: `sha256:${id.repeat(64).slice(0, 64)}`, manifestDigest: '', manifest: {} as Image['manifest'], config: cfg, names: [], size: 0 };
+}
+
+describe('prepare', () => {
+  let t: ReturnType<typeof tempDir>;
+  let ctxDir: string;
+  const images = new Map<string, Image>([['busybox', fakeImage('b')], ['trig', fakeImage('c', { OnBuild: ['RUN echo triggered', 'ENV FROM_TRIGGER=1'] })]]);
+  before(() => {
+    t = tempDir('strata-prep-');
+    ctxDir = t.dir;
+    fs.mkdirSync(path.join(ctxDir, 'src'));
+    for (const n of ['a', 'b', 'c']) fs.writeFileSync(path.join(ctxDir, 'src', `${n}.txt`), n);
+  });
+  after(async () => {
+    await closeHashPool();
+    t.cleanup();
+  });
+
+  async function run(text: string, opts: { buildArgs?: Record<string, string>; target?: string } = {}): Promise<Map<number, PreparedStage>> {
+    const p = plan(parseForTest(text), { platform, ...opts });
+    const context = await BuildContext.open(ctxDir);
+    return prepare({
+      plan: p, context, slotPrefix: 'test', network: 'host', secrets: new Map(), platform,
+      resolveImage: async (ref) => {
+        const img = images.get(ref);
+        if (!img) throw new Error(`no such image: "${ref}"`);
+        return img;
+      },
+      parseTrigger: (line) => parseForTest(line).instructions[0],
+    });
+  }
+
+  const DF = [
+    'FROM busybox AS build',
+    'ARG VERSION=1',
+    'ENV APP=/app',
+    'WORKDIR $APP',
+    'COPY src/ ./src/',
+    'RUN echo $VERSION > v',
+    'FROM busybox',
+    'COPY --from=build /app/v /v',
+    'LABEL version=${VERSION:-none}',
+    'CMD ["cat", "/v"]',
+  ].join('\n');
+
+  it('applies metadata and expands where Docker does', async () => {
+    const stages = await run(DF);
+    const build = stages.get(0)!;
+    assert.deepEqual(build.steps.map((s) => s.display), ['WORKDIR /app', 'COPY src/ ./src/', 'RUN echo $VERSION > v']);
+    assert.equal(build.config.config.WorkingDir, '/app');
+    assert.deepEqual(build.config.config.Env, ['PATH=/bin', 'APP=/app']);
+    const run0 = build.steps[2].action;
+    assert.equal(run0.type, 'run');
+    if (run0.type === 'run') {
+      assert.deepEqual(run0.argv, ['/bin/sh', '-c', 'echo $VERSION > v']);
+      assert.ok(run0.env.includes('VERSION=1'));
+      assert.equal(run0.cwd, '/app');
+    }
+    assert.equal(build.steps[2].createdBy, 'RUN |1 VERSION=1 /bin/sh -c echo $VERSION > v');
+    const copy = build.steps[1].action;
+    assert.equal(copy.type === 'copy' && copy.dest, '/app/src/');
+    const final = stages.get(1)!;
+    assert.deepEqual(final.config.config.Labels, { version: 'none' }, 'ARGs do not cross stages');
+    assert.deepEqual(final.config.config.Cmd, ['cat', '/v']);
+    assert.deepEqual(final.history.map((h) => h.createdBy), ['COPY --from=build /app/v /v', 'LABEL version=none', 'CMD ["cat" "/v"]']);
+  });
+
+  it('gives the same keys for the same inputs', async () => {
+    const a = await run(DF);
+    const b = await run(DF);
+    assert.deepEqual([...a.values()].flatMap((s) => s.steps.map((x) => x.key)), [...b.values()].flatMap((s) => s.steps.map((x) => x.key)));
+  });
+
+  it('a changed file misses exactly its COPY and what follows, naming the file', async () => {
+    const before = await run(DF);
+    fs.writeFileSync(path.join(ctxDir, 'src', 'b.txt'), 'changed');
+    const now = await run(DF);
+    const [w0, c0, r0] = before.get(0)!.steps;
+    const [w1, c1, r1] = now.get(0)!.steps;
+    assert.equal(w1.key, w0.key);
+    assert.notEqual(c1.key, c0.key);
+    assert.equal(explainMiss(c1.inputs, c0.inputs), 'src/b.txt changed');
+    assert.equal(explainMiss(r1.inputs, r0.inputs), 'parent step changed');
+    assert.equal(explainMiss(now.get(1)!.steps[0].inputs, before.get(1)!.steps[0].inputs), 'stage build changed');
+  });
+
+  it('a build arg change misses the RUN that sees it, explained', async () => {
+    const a = await run(DF);
+    const b = await run(DF, { buildArgs: { VERSION: '2' } });
+    assert.equal(b.get(0)!.steps[1].key, a.get(0)!.steps[1].key, 'COPY does not see build args');
+    assert.equal(explainMiss(b.get(0)!.steps[2].inputs, a.get(0)!.steps[2].inputs), 'build arg VERSION changed');
+  });
+
+  it('runs the base image ONBUILD triggers at FROM and clears them', async () => {
+    const stages = await run('FROM trig\nRUN echo mine');
+    const s = stages.get(0)!;
+    assert.deepEqual(s.steps.map((x) => x.display), ['RUN echo triggered', 'RUN echo mine']);
+    assert.ok(s.config.config.Env!.includes('FROM_TRIGGER=1'));
+    assert.equal(s.config.config.OnBuild, null);
+  });
+
+  it('reports a missing COPY source and an unknown image with the line', async () => {
+    await assert.rejects(run('FROM busybox\n\nCOPY nope.txt /x'), /^BuildError: Dockerfile:3: COPY failed: file not found in build context: "nope.txt"$|Dockerfile:3: COPY failed: file not found in build context: "nope.txt"/);
+    await assert.rejects(run('FROM nosuch'), /Dockerfile:1: nosuch: no such image: "nosuch"/);
+  });
+
+  it('selects files with globs and applies --exclude', async () => {
+    const stages = await run('FROM busybox\nCOPY --exclude=b.txt src/*.txt /d/');
+    assert.deepEqual(Object.keys(stages.get(0)!.steps[0].inputs.files!).sort(), ['src/a.txt', 'src/b.txt', 'src/c.txt']);
+    const ex = await run('FROM busybox\nCOPY --exclude=b.txt src/ /d/');
+    assert.deepEqual(Object.keys(ex.get(0)!.steps[0].inputs.files!).sort(), ['src/a.txt', 'src/c.txt']);
+  });
+});

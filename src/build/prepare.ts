@@ -1,0 +1,259 @@
+// The static pass over a plan: every stage's instructions are applied in order (metadata to
+// the config, RUN/COPY/ADD/WORKDIR into steps), variables are expanded where Docker expands
+// them, and each step gets its cache-key inputs and key. Nothing runs here; keys only depend
+// on the base images, the context's content and the Dockerfile, so they are all known before
+// the first container starts (and a warm build needs nothing else).
+import { createHash } from 'node:crypto';
+import type { Instruction } from '../parser/types.js';
+import type { NetworkMode } from '../runtime/types.js';
+import type { Image, ImageConfig } from '../store/types.js';
+import { cacheKey, type KeyInputs } from './cache-key.js';
+import type { BuildContext } from './context.js';
+import { selectionInputs, selectSources, NotFoundError, type Selected } from './copy-select.js';
+import { IgnoreMatcher } from './dockerignore.js';
+import { BuildError, errors } from './errors.js';
+import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
+import { parseRunMounts, type RunMount } from './mounts.js';
+import { resolveFrom, type Plan, type Stage } from './planner.js';
+import { StageState, joinWorkdir } from './stage-state.js';
+
+export type StepAction =
+  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[] }
+  | {
+      type: 'copy'; add: boolean; selections: Selected[];
+      /** Source paths in the --from stage or image. */
+      paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
+      dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
+      from?: { stage: number } | { image: Image };
+    }
+  | { type: 'workdir'; path: string };
+
+export interface PreparedStep {
+  stage: number;
+  /** 1-based position among the stage's steps (FROM is 1). */
+  position: number;
+  display: string;
+  line: number;
+  action: StepAction;
+  inputs: KeyInputs;
+  key: string;
+  slot: string;
+  /** Without the " # buildkit" suffix. */
+  createdBy: string;
+}
+
+/** One history row of the final config; `step` links a layer step's row to its step. */
+export interface HistoryTemplate {
+  createdBy: string;
+  step?: PreparedStep;
+}
+
+export interface PreparedStage {
+  stage: Stage;
+  label: string;
+  /** The base: an image, another stage, or nothing (scratch). */
+  baseImage?: Image;
+  baseStage?: number;
+  fromDisplay: string;
+  steps: PreparedStep[];
+  /** Config after every instruction (history/rootfs are filled in by the executor). */
+  config: ImageConfig;
+  history: HistoryTemplate[];
+  /** Key of the stage's last step: what COPY --from and FROM of this stage depend on. */
+  finalKey: string;
+}
+
+export interface PrepareOptions {
+  plan: Plan;
+  context: BuildContext;
+  resolveImage: (ref: string) => Promise<Image>;
+  /** Parses one ONBUILD trigger line into an instruction. */
+  parseTrigger: (text: string) => Instruction;
+  /** Distinguishes this Dockerfile+context in slot ids (miss explanations). */
+  slotPrefix: string;
+  network: NetworkMode;
+  secrets: ReadonlyMap<string, string>;
+  platform: { os: string; architecture: string };
+}
+
+export async function prepare(options: PrepareOptions): Promise<Map<number, PreparedStage>> {
+  const out = new Map<number, PreparedStage>();
+  for (const index of options.plan.order) out.set(index, await prepareStage(options, options.plan.stages[index], out));
+  return out;
+}
+
+async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, PreparedStage>): Promise<PreparedStage> {
+  const { plan } = o;
+  const file = plan.file;
+  let config: ImageConfig;
+  let parent: string;
+  let baseImage: Image | undefined;
+  let baseStage: number | undefined;
+  if (stage.base.kind === 'image') {
+    try {
+      baseImage = await o.resolveImage(stage.base.ref);
+    } catch (err) {
+      throw new BuildError(`${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
+    }
+    config = structuredClone(baseImage.config);
+    parent = `image:${baseImage.id}`;
+  } else if (stage.base.kind === 'stage') {
+    const prior = done.get(stage.base.index)!;
+    config = structuredClone(prior.config);
+    parent = prior.finalKey;
+    baseStage = stage.base.index;
+  } else {
+    config = { architecture: o.platform.architecture, os: o.platform.os, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    parent = 'scratch';
+  }
+  config.config ??= {};
+  config.config.Env ??= baseImage || baseStage !== undefined ? config.config.Env : ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const triggers = config.config.OnBuild ?? [];
+  config.config.OnBuild = null;
+  const state = new StageState(config.config, plan.escapeToken, plan.globalArgs, plan.buildArgs);
+  const label = stage.name ?? `stage-${stage.index}`;
+  const commands: Command[] = [...triggers.map((t) => toCommand({ ...o.parseTrigger(t), startLine: stage.from.line, endLine: stage.from.line }, file)), ...stage.commands];
+  const prepared: PreparedStage = {
+    stage, label, baseImage, baseStage, fromDisplay: `FROM ${stage.from.image}${stage.name ? ` AS ${stage.name}` : ''}`,
+    steps: [], config, history: [], finalKey: parent,
+  };
+  for (const cmd of commands) {
+    const at = { file, line: cmd.line };
+    try {
+      const step = await prepareCommand(o, cmd, state, prepared, done, parent);
+      if (step) {
+        prepared.steps.push(step);
+        prepared.history.push({ createdBy: step.createdBy, step });
+        parent = step.key;
+      }
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      if (err instanceof NotFoundError) throw new BuildError(errors.copyNotFound(err.source), at);
+      throw new BuildError((err as Error).message, at, { cause: err });
+    }
+  }
+  prepared.finalKey = parent;
+  const total = prepared.steps.length + 1;
+  prepared.steps.forEach((s, i) => {
+    s.position = i + 2;
+    s.slot = slotId(o.slotPrefix, label, i);
+    void total;
+  });
+  return prepared;
+}
+
+function slotId(prefix: string, stage: string, index: number): string {
+  return createHash('sha256').update(`${prefix}\0${stage}\0${index}`).digest('hex');
+}
+
+async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState, ps: PreparedStage, done: Map<number, PreparedStage>, parent: string): Promise<PreparedStep | undefined> {
+  const base = { stage: ps.stage.index, position: 0, line: cmd.line, slot: '' };
+  switch (cmd.kind) {
+    case 'RUN':
+      return prepareRun(o, cmd, state, parent, base);
+    case 'COPY':
+    case 'ADD':
+      return prepareCopy(o, cmd, state, parent, base, done);
+    case 'WORKDIR': {
+      const createdBy = state.apply(cmd);
+      const path = state.config.WorkingDir!;
+      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy };
+      return { ...base, display: createdBy, action: { type: 'workdir', path }, inputs, key: cacheKey(inputs), createdBy };
+    }
+    case 'FROM':
+      throw new Error('FROM inside a stage');
+    default:
+      ps.history.push({ createdBy: state.apply(cmd) });
+      return undefined;
+  }
+}
+
+function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>): PreparedStep {
+  const c = state.config;
+  let argv: string[];
+  if (cmd.exec) {
+    argv = [...cmd.args];
+  } else {
+    argv = [...state.shell(), runScript(cmd)];
+  }
+  const mounts = parseRunMounts(cmd.mounts, (w) => state.expand(w), o.secrets);
+  const requested = cmd.network ?? 'default';
+  if (!['host', 'none', 'default'].includes(requested)) throw new Error(`unsupported network mode for RUN: "${cmd.network}"`);
+  const network: NetworkMode = requested === 'default' ? o.network : (requested as NetworkMode);
+  const createdBy = `RUN ${state.argsPrefix()}${cmd.exec ? JSON.stringify(argv) : argv.join(' ')}`;
+  const display = `RUN ${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
+  const env = state.runEnv();
+  const inputs: KeyInputs = {
+    type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
+    settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' ') },
+  };
+  return {
+    ...base, display, createdBy, inputs, key: cacheKey(inputs),
+    action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts },
+  };
+}
+
+/** The absolute destination; a trailing "/" (or "." / "..") marks a directory. */
+function destPath(cwd: string, dest: string): string {
+  const abs = joinWorkdir(cwd, dest);
+  const isDir = dest.endsWith('/') || /(^|\/)\.\.?$/.test(dest);
+  return isDir && abs !== '/' ? `${abs}/` : abs;
+}
+
+/** The shell script of a shell-form RUN: the command line, and heredoc bodies as the shell expects them. */
+function runScript(cmd: RunCmd): string {
+  const line = cmd.args.join(' ');
+  if (cmd.heredocs.length === 0) return line;
+  // `RUN <<EOF` alone runs the body as the script.
+  if (cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(line)) return cmd.heredocs[0].content;
+  return `${line}\n${cmd.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`;
+}
+
+async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
+  const c = state.config;
+  const heredocNames = new Set(cmd.heredocs.map((h) => `<<${h.name}`));
+  const words = cmd.sources.map((s) => (heredocNames.has(s) || /^<<-/.test(s) ? s : state.expand(s)));
+  const dest = state.expand(cmd.dest);
+  const chown = cmd.chown === undefined ? undefined : state.expand(cmd.chown);
+  const chmodText = cmd.chmod === undefined ? undefined : state.expand(cmd.chmod);
+  if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new Error(`invalid chmod parameter: "${chmodText}"`);
+  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  const exclude = cmd.exclude.length ? new IgnoreMatcher(cmd.exclude.map((e) => state.expand(e))) : undefined;
+  const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
+  const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w)) : [];
+  const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !/^<<-?/.test(w));
+  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : ''].filter(Boolean);
+  const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
+  const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/' } };
+  if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
+  if (cmd.checksum) inputs.settings!.checksum = cmd.checksum;
+  if (cmd.exclude.length) inputs.settings!.exclude = cmd.exclude.join(' ');
+  let from: { stage: number } | { image: Image } | undefined;
+  let selections: Selected[] = [];
+  if (cmd.from !== undefined) {
+    const ref = resolveFrom(state.expand(cmd.from), o.plan.stages);
+    if ('stage' in ref) {
+      const src = done.get(ref.stage);
+      if (!src) throw new Error(errors.unknownStage(cmd.from));
+      from = { stage: ref.stage };
+      inputs.sources = { [`stage ${src.label}`]: src.finalKey };
+    } else {
+      const image = await o.resolveImage(ref.image);
+      from = { image };
+      inputs.sources = { [`image ${ref.image}`]: image.id };
+    }
+  } else {
+    selections = selectSources(o.context, local);
+    inputs.files = await selectionInputs(o.context, selections, exclude);
+  }
+  if (urls.length && cmd.checksum === undefined) inputs.settings!.urls = urls.join(' ');
+  const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
+  const cwd = c.WorkingDir || '/';
+  return {
+    ...base, display, createdBy, inputs, key: cacheKey(inputs),
+    action: {
+      type: 'copy', add: cmd.kind === 'ADD', selections, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
+      cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined,
+    },
+  };
+}

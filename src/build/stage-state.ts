@@ -1,0 +1,219 @@
+// A stage's state while its instructions are applied: the image config being built, the ARGs
+// in scope, and the history rows. Metadata instructions only change this state; RUN, COPY, ADD
+// and WORKDIR also make a layer (executed later), but their config effect is decided here.
+import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/types.js';
+import { PROXY_ARGS } from './args.js';
+import type { Command, HealthcheckCmd } from './instructions.js';
+import { processWord } from './shell-words.js';
+
+export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+export class StageState {
+  /** ARGs declared in this stage (in order), with their values. */
+  readonly args = new Map<string, string | undefined>();
+  /** Set once CMD is given in this stage: ENTRYPOINT then keeps it. */
+  cmdSet = false;
+
+  constructor(
+    readonly config: ContainerConfig,
+    readonly escape: string,
+    /** Values of the global ARGs and --build-arg, for `ARG NAME` re-declarations. */
+    private readonly globals: ReadonlyMap<string, string | undefined>,
+    private readonly buildArgs: Record<string, string>,
+  ) {}
+
+  /** Variables for expansion: ARGs in scope, overridden by ENV. */
+  vars(): Map<string, string | undefined> {
+    const vars = new Map(this.args);
+    for (const [k, v] of envEntries(this.config.Env)) vars.set(k, v);
+    return vars;
+  }
+
+  expand(word: string): string {
+    return processWord(word, this.vars(), this.escape).value;
+  }
+
+  /** Build args a RUN sees: declared ARGs with a value and not overridden by ENV, plus given proxies. */
+  visibleArgs(): Record<string, string> {
+    const env = new Set(envEntries(this.config.Env).map(([k]) => k));
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.args) if (v !== undefined && !env.has(k)) out[k] = v;
+    for (const p of PROXY_ARGS) if (p in this.buildArgs && !env.has(p) && !(p in out)) out[p] = this.buildArgs[p];
+    return out;
+  }
+
+  /** The environment of a RUN: the image's Env plus the visible build args. */
+  runEnv(): string[] {
+    return [...(this.config.Env ?? []), ...Object.entries(this.visibleArgs()).map(([k, v]) => `${k}=${v}`)];
+  }
+
+  /** `|2 A=1 B=2 ` as buildkit prefixes RUN history rows with the stage's ARGs (proxies left out). */
+  argsPrefix(): string {
+    const env = new Map(envEntries(this.config.Env));
+    const parts = [...this.args].filter(([k]) => !PROXY_ARGS.includes(k)).map(([k, v]) => `${k}=${env.get(k) ?? v ?? ''}`);
+    return parts.length ? `|${parts.length} ${parts.join(' ')} ` : '';
+  }
+
+  shell(): string[] {
+    return this.config.Shell?.length ? this.config.Shell : ['/bin/sh', '-c'];
+  }
+
+  /**
+   * Applies a metadata instruction (everything but RUN/COPY/ADD/FROM) and returns the
+   * history text for it. WORKDIR is applied here too (its directory is made by the executor).
+   */
+  apply(cmd: Command): string {
+    const c = this.config;
+    switch (cmd.kind) {
+      case 'ARG': {
+        const shown: string[] = [];
+        for (const { key, value } of cmd.args) {
+          const dflt = value === undefined ? undefined : this.expand(value);
+          const v = key in this.buildArgs ? this.buildArgs[key] : this.globals.has(key) && dflt === undefined ? this.globals.get(key) : dflt;
+          this.args.set(key, v);
+          shown.push(value === undefined ? key : `${key}=${dflt}`);
+        }
+        return `ARG ${shown.join(' ')}`;
+      }
+      case 'ENV': {
+        const shown: string[] = [];
+        // All values are expanded with the variables as they were before this line.
+        const vals = cmd.pairs.map(({ key, value }) => ({ key, value: this.expand(value) }));
+        for (const { key, value } of vals) {
+          c.Env = setEnv(c.Env ?? [], key, value);
+          shown.push(`${key}=${value}`);
+        }
+        return `ENV ${shown.join(' ')}`;
+      }
+      case 'LABEL': {
+        const shown: string[] = [];
+        c.Labels ??= {};
+        for (const { key, value } of cmd.pairs) {
+          const k = this.expand(key);
+          const v = this.expand(value);
+          c.Labels[k] = v;
+          shown.push(`${k}=${v}`);
+        }
+        return `LABEL ${shown.join(' ')}`;
+      }
+      case 'EXPOSE': {
+        c.ExposedPorts ??= {};
+        const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+        for (const p of ports) c.ExposedPorts[p] = {};
+        return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
+      }
+      case 'VOLUME': {
+        c.Volumes ??= {};
+        const vols = cmd.words.map((w) => this.expand(w)).filter(Boolean);
+        for (const v of vols) c.Volumes[v] = {};
+        return `VOLUME [${vols.join(' ')}]`;
+      }
+      case 'USER':
+        c.User = this.expand(cmd.value);
+        return `USER ${c.User}`;
+      case 'WORKDIR': {
+        const dir = this.expand(cmd.value);
+        c.WorkingDir = joinWorkdir(c.WorkingDir, dir);
+        return `WORKDIR ${c.WorkingDir}`;
+      }
+      case 'STOPSIGNAL':
+        c.StopSignal = this.expand(cmd.value);
+        return `STOPSIGNAL ${c.StopSignal}`;
+      case 'MAINTAINER':
+        return `MAINTAINER ${cmd.value}`;
+      case 'SHELL':
+        c.Shell = [...cmd.args];
+        return `SHELL [${cmd.args.join(' ')}]`;
+      case 'CMD':
+      case 'ENTRYPOINT': {
+        const argv = cmd.exec ? [...cmd.args] : [...this.shell(), cmd.args.join(' ')];
+        if (cmd.kind === 'CMD') {
+          c.Cmd = argv;
+          this.cmdSet = true;
+        } else {
+          c.Entrypoint = argv;
+          if (!this.cmdSet) c.Cmd = null;
+        }
+        return `${cmd.kind} [${argv.map((a) => JSON.stringify(a)).join(' ')}]`;
+      }
+      case 'HEALTHCHECK':
+        c.Healthcheck = healthConfig(cmd, this.shell());
+        return `HEALTHCHECK &{${JSON.stringify(c.Healthcheck.Test)}}`;
+      case 'ONBUILD':
+        c.OnBuild = [...(c.OnBuild ?? []), cmd.trigger];
+        return `ONBUILD ${cmd.trigger}`;
+      default:
+        throw new Error(`not a metadata instruction: ${cmd.kind}`);
+    }
+  }
+}
+
+export function envEntries(env: string[] | undefined): [string, string][] {
+  return (env ?? []).map((kv) => {
+    const eq = kv.indexOf('=');
+    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+  });
+}
+
+function setEnv(env: string[], key: string, value: string): string[] {
+  const out = env.filter((kv) => !kv.startsWith(`${key}=`) && kv !== key);
+  const at = env.findIndex((kv) => kv.startsWith(`${key}=`) || kv === key);
+  if (at < 0) return [...out, `${key}=${value}`];
+  const copy = [...env];
+  copy[at] = `${key}=${value}`;
+  return copy;
+}
+
+export function joinWorkdir(current: string | undefined, dir: string): string {
+  const base = current || '/';
+  const joined = dir.startsWith('/') ? dir : `${base.replace(/\/$/, '')}/${dir}`;
+  const parts: string[] = [];
+  for (const p of joined.split('/')) {
+    if (!p || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** Go duration text ("1m30s", "500ms") to nanoseconds. */
+export function parseDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let rest = text;
+  if (rest === '0') return 0;
+  while (rest) {
+    const m = /^([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    if (!m) throw new Error(`invalid duration for --${flag}: "${text}"`);
+    total += Number(m[1]) * units[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return Math.round(total);
+}
+
+function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {
+  if (cmd.none) return { Test: ['NONE'] };
+  const h: HealthConfig = { Test: cmd.exec ? ['CMD', ...cmd.args] : ['CMD-SHELL', cmd.args.join(' ')] };
+  void shell;
+  const set = (k: keyof HealthConfig, v: number | undefined) => {
+    if (v !== undefined) (h as Record<string, unknown>)[k] = v;
+  };
+  set('Interval', parseDuration(cmd.interval, 'interval'));
+  set('Timeout', parseDuration(cmd.timeout, 'timeout'));
+  set('StartPeriod', parseDuration(cmd.startPeriod, 'start-period'));
+  set('StartInterval', parseDuration(cmd.startInterval, 'start-interval'));
+  if (cmd.retries !== undefined) {
+    const n = Number(cmd.retries);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid value for --retries: "${cmd.retries}"`);
+    h.Retries = n;
+  }
+  return h;
+}
+
+/** A history row as buildkit writes it. */
+export function historyRow(createdBy: string, created: string, withLayer: boolean): HistoryEntry {
+  const row: HistoryEntry = { created, created_by: withLayer ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT };
+  if (!withLayer) row.empty_layer = true;
+  return row;
+}
