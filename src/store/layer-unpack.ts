@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { readTar, type TarEntry, type TarLimits } from './tar/reader.js';
+import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
 import { makeWhiteouts, writeXattrs } from './xattr.js';
 import { OPAQUE_XATTR } from './layer-pack.js';
 
@@ -198,7 +198,7 @@ class Extractor {
 }
 
 /** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
-export async function unpackLayer(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions): Promise<UnpackResult> {
+export async function unpackLayer(source: ChunkSource, dest: string, options: UnpackOptions): Promise<UnpackResult> {
   const x = new Extractor(dest);
   let entries = 0;
   for await (const e of readTar(source, options.limits)) {

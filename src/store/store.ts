@@ -19,7 +19,7 @@ import { unpackLayer } from './layer-unpack.js';
 import { withLock } from './lock.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
-import type { TarLimits } from './tar/reader.js';
+import type { ChunkSource, TarLimits } from './tar/reader.js';
 import type { Descriptor, Digest, Image, ImageConfig, ImageStore, LayerInfo, Manifest } from './types.js';
 
 export interface StoreOptions {
@@ -294,7 +294,7 @@ export class Store implements ImageStore {
  * Stores a layer from a tar stream (gzip'ed or not; kept uncompressed), checks it extracts
  * safely into its snapshot, and returns it. `expectedDiffId`, when given, is verified.
    */
-  async importLayer(source: AsyncIterable<Uint8Array>, expectedDiffId?: Digest): Promise<LayerInfo> {
+  async importLayer(source: ChunkSource, expectedDiffId?: Digest): Promise<LayerInfo> {
     await this.init();
     await this.beforeWrite();
     const blob = await this.blobs.writeStream(decompressed(source, this.options.limits?.maxBytes), expectedDiffId);
@@ -315,8 +315,8 @@ export class Store implements ImageStore {
 }
 
 /** Passes a tar through, gunzipping it when it starts with the gzip magic; bounded output. */
-export async function* decompressed(source: AsyncIterable<Uint8Array>, maxBytes = 64 * 1024 ** 3): AsyncGenerator<Buffer> {
-  const it = source[Symbol.asyncIterator]();
+export async function* decompressed(source: ChunkSource, maxBytes = 64 * 1024 ** 3): AsyncGenerator<Buffer> {
+  const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (async function* () { yield* source; })();
   const first = await it.next();
   if (first.done) return;
   const head = Buffer.from(first.value);

@@ -4,6 +4,9 @@
 import { Header } from 'tar';
 import { StrataError } from '../../errors.js';
 
+/** Where tar bytes come from: a stream, a generator or (in tests) an array of buffers. */
+export type ChunkSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'unknown';
 
 export interface TarEntry {
@@ -39,8 +42,9 @@ class ByteSource {
   private done = false;
   private it: AsyncIterator<Uint8Array>;
   total = 0;
-  constructor(source: AsyncIterable<Uint8Array>, private readonly maxBytes: number) {
-    this.it = source[Symbol.asyncIterator]();
+  constructor(source: ChunkSource, private readonly maxBytes: number) {
+    const src = Symbol.asyncIterator in source ? source : (async function* () { yield* source; })();
+    this.it = src[Symbol.asyncIterator]();
   }
 
   private async fill(): Promise<boolean> {
@@ -114,7 +118,7 @@ const cstring = (b: Buffer) => {
 };
 
 /** Reads entries from a tar stream (already decompressed). */
-export async function* readTar(source: AsyncIterable<Uint8Array>, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
+export async function* readTar(source: ChunkSource, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
   const maxEntries = limits.maxEntries ?? 1_000_000;
   const src = new ByteSource(source, limits.maxBytes ?? 64 * 1024 ** 3);
   let entries = 0;
