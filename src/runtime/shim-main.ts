@@ -3,12 +3,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ContainerStore } from '../store/containers.js';
 import { removeVolume } from '../store/volumes.js';
 import { runShim, type ShimNews } from './shim.js';
+import { applyStatus } from './shim-record.js';
+import { readShimConfig, type ShimStatus } from './shim-state.js';
 
 const dir = process.argv[2];
 
 function news(message: ShimNews): void {
+  // Only once the record says what happened, so the CLI's next command sees it.
+  void recordUpdates.then(() => writeNews(message));
+}
+
+function writeNews(message: ShimNews): void {
   try {
     fs.writeSync(3, `${JSON.stringify(message)}\n`);
     fs.closeSync(3);
@@ -22,15 +30,27 @@ process.on('SIGHUP', () => undefined);
 process.on('SIGPIPE', () => undefined);
 
 if (!dir) {
-  news({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
+  writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
   process.exit(125);
+}
+
+const config = readShimConfig(path.resolve(dir));
+const containers = config ? new ContainerStore(config.root) : undefined;
+// Record updates are applied in order, one at a time; the last is awaited before exiting.
+let recordUpdates: Promise<unknown> = Promise.resolve();
+function mirror(status: ShimStatus): void {
+  if (!containers || !config) return;
+  const snapshot = { ...status };
+  recordUpdates = recordUpdates.then(() => containers.update(config.id, (r) => applyStatus(r, snapshot)).catch(() => undefined));
 }
 
 await runShim(path.resolve(dir), {
   news,
+  onStatus: mirror,
   removeContainer: async (config, anonymousVolumes) => {
+    await recordUpdates;
     spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await containers?.remove(config.id);
     for (const name of anonymousVolumes) {
       try {
         removeVolume(config.root, name);
@@ -40,4 +60,5 @@ await runShim(path.resolve(dir), {
     }
   },
 });
+await recordUpdates;
 process.exit(0);

@@ -47,7 +47,7 @@ export interface ShimStatus {
   error?: string;
   ports: PortBinding[];
   restartCount: number;
-  /** Set by `stop`/`kill` so the restart policy does not bring the container back. */
+  /** `stop`/`kill` asked for the exit (see STOP_MARKER): the restart policy does not apply. */
   stoppedByUser?: boolean;
 }
 
@@ -55,6 +55,12 @@ export const CONFIG_FILE = 'shim-config.json';
 export const STATUS_FILE = 'shim.json';
 export const ATTACH_SOCKET = 'attach.sock';
 export const SHIM_LOG = 'shim.log';
+/** Created by `stop`/`kill` (never written by the shim, so no lost update): no restart after this exit. */
+export const STOP_MARKER = 'stop-requested';
+
+export function stopRequested(dir: string): boolean {
+  return fs.existsSync(path.join(dir, STOP_MARKER));
+}
 
 export function logPath(dir: string, id: string): string {
   return path.join(dir, `${id}-json.log`);

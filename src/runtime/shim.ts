@@ -22,6 +22,8 @@ import {
   readShimConfig,
   readShimStatus,
   runcState,
+  STOP_MARKER,
+  stopRequested,
   writeShimStatus,
   type ShimConfig,
   type ShimStatus,
@@ -36,6 +38,8 @@ export interface ShimHooks {
   news: (news: ShimNews) => void;
   /** Deletes the container (for --rm) once it has exited for good. */
   removeContainer: (config: ShimConfig, anonymousVolumes: string[]) => Promise<void>;
+  /** Called after every change of shim.json (mirrors it into the container's record). */
+  onStatus?: (status: ShimStatus) => void;
 }
 
 /** Docker's restart decision: whether to run again after an exit with CODE. */
@@ -77,10 +81,9 @@ class Shim {
   }
 
   private save(patch: Partial<ShimStatus>): void {
-    // `stop` may have marked the container meanwhile: keep its mark.
-    const onDisk = readShimStatus(this.dir);
-    this.status = { ...this.status, stoppedByUser: onDisk?.stoppedByUser ?? this.status.stoppedByUser, ...patch };
+    this.status = { ...this.status, ...patch, stoppedByUser: stopRequested(this.dir) };
     writeShimStatus(this.dir, this.status);
+    this.hooks.onStatus?.(this.status);
   }
 
   private report(news: ShimNews): void {
@@ -90,7 +93,8 @@ class Shim {
   }
 
   async main(): Promise<void> {
-    this.save({ stoppedByUser: false });
+    fs.rmSync(path.join(this.dir, STOP_MARKER), { force: true });
+    this.save({});
     try {
       const listeners = await bindHostPorts(this.config.ports);
       this.forwarder = new PortForwarder(listeners);
@@ -119,12 +123,12 @@ class Shim {
     for (let backoff = 100; ; ) {
       const started = Date.now();
       const exitCode = await this.runOnce();
-      if (!shouldRestart(this.config, readShimStatus(this.dir) ?? this.status, exitCode, fs.existsSync(this.config.root))) return exitCode;
+      if (!shouldRestart(this.config, { ...this.status, stoppedByUser: stopRequested(this.dir) }, exitCode, fs.existsSync(this.config.root))) return exitCode;
       // Docker's backoff: doubling from 100 ms, reset after a run of 10 s or more.
       backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
       await new Promise((r) => setTimeout(r, backoff));
-      if (readShimStatus(this.dir)?.stoppedByUser) return exitCode;
+      if (stopRequested(this.dir)) return exitCode;
     }
   }
 

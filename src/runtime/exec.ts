@@ -1,0 +1,101 @@
+// `exec`: another process in a running container's namespaces and cgroup, through `runc exec`.
+// runc starts from the container's own process spec (env, capabilities, user, cwd) and applies
+// our overrides; its exit status is the process's, passed through; a command that cannot be
+// started gets Docker's 126/127.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { exitCodeForRuntimeError } from './lookpath.js';
+import { UnionView } from './union.js';
+import { resolveUser } from './user.js';
+
+export interface ExecOptions {
+  id: string;
+  runcRoot: string;
+  args: string[];
+  /** Extra "KEY=value" entries on top of the container's environment. */
+  env?: string[];
+  cwd?: string;
+  /** Docker's -u; resolved against the container's /etc/passwd. */
+  user?: string;
+  /** The container's layers and upper dir, to read /etc/passwd for a user name. */
+  rootfs?: { lowerDirs: string[]; upperDir: string };
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+}
+
+/** Runs the process to its end with our stdio (or detached); resolves with its exit code. */
+export async function execInContainer(options: ExecOptions): Promise<number> {
+  if (options.args.length === 0) throw new StrataError('no command specified');
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-exec-'));
+  const logFile = path.join(logDir, 'runc.log');
+  try {
+    const args = ['--root', options.runcRoot, '--log', logFile, '--log-format', 'json', 'exec'];
+    if (options.tty && !options.detach) args.push('--tty');
+    if (options.detach) args.push('--detach');
+    for (const e of options.env ?? []) args.push('--env', e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`);
+    if (options.cwd) args.push('--cwd', options.cwd);
+    if (options.user) {
+      if (!options.rootfs) throw new StrataError('exec: cannot resolve the user without the container root');
+      const u = await resolveUser(UnionView.of(options.rootfs.lowerDirs, options.rootfs.upperDir), options.user);
+      args.push('--user', `${u.uid}:${u.gid}`);
+      for (const g of u.additionalGids) args.push('--additional-gids', String(g));
+    }
+    args.push(options.id, ...options.args);
+    const stdin = options.detach || !options.interactive ? 'ignore' : 'inherit';
+    const out = options.detach ? 'ignore' : 'inherit';
+    // Without a tty, runc gets its own process group and Ctrl-C reaches it once, from us.
+    const child = spawn('runc', args, { stdio: [stdin, out, out], detached: !options.tty });
+    const forward = (s: NodeJS.Signals) => child.kill(s);
+    const signals: NodeJS.Signals[] = options.tty ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, forward);
+    try {
+      const code = await new Promise<number>((resolve, reject) => {
+        child.once('error', (err) => reject(new StrataError(`starting runc: ${err.message}`)));
+        child.once('close', (c, sig) => resolve(c ?? 128 + (os.constants.signals[sig ?? 'SIGKILL'] ?? 9)));
+      });
+      if (code !== 0) {
+        const failure = runtimeFailure(logFile);
+        if (failure) throw new StrataError(failure.replace(/^(runc )?exec failed: /, ''), exitCodeForRuntimeError(failure));
+      }
+      return code;
+    } finally {
+      for (const s of signals) process.off(s, forward);
+    }
+  } finally {
+    fs.rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+function runtimeFailure(logFile: string): string | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' || entry.level === 'fatal') return entry.msg;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
+}
+
+/** `runc ps`: the host pids of the container's processes. */
+export async function containerPids(runcRoot: string, id: string): Promise<number[]> {
+  const child = spawn('runc', ['--root', runcRoot, 'ps', '--format', 'json', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
+  if (code !== 0) throw new StrataError(`listing the processes of container "${id.slice(0, 12)}": ${err.trim() || 'runc ps failed'}`);
+  return (JSON.parse(out || '[]') as number[] | null) ?? [];
+}

@@ -1,0 +1,108 @@
+// What `stop`, `kill`, `pause`, `unpause` and `wait` do to a container that a shim (or, when
+// the shim has died, only runc) runs. Signals go through `runc kill`; the shim sees the exit
+// and records it; we wait on shim.json. A container left without a shim is finished here.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim-state.js';
+
+export interface ContainerHandle {
+  id: string;
+  /** The container's dir (shim.json, shim-config.json, the log). */
+  dir: string;
+  runcRoot: string;
+}
+
+function runc(h: ContainerHandle, args: string[]): { ok: boolean; stderr: string } {
+  const r = spawnSync('runc', ['--root', h.runcRoot, ...args], { encoding: 'utf8' });
+  return { ok: r.status === 0, stderr: (r.stderr ?? '').trim() };
+}
+
+export function isLive(status: ShimStatus | undefined): boolean {
+  return !!status && (status.state === 'running' || status.state === 'paused' || status.state === 'starting' || status.state === 'restarting');
+}
+
+/** Normalises a signal ("TERM", "SIGTERM", "15") to runc's form, refusing unknown ones. */
+export function parseSignal(text: string): string {
+  const upper = text.toUpperCase();
+  if (/^\d+$/.test(upper)) {
+    const n = Number(upper);
+    if (n < 1 || n > 64) throw new StrataError(`invalid signal: "${text}"`);
+    return upper;
+  }
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (!(name in os.constants.signals)) throw new StrataError(`invalid signal: "${text}"`);
+  return name;
+}
+
+/** Polls shim.json (and runc) until the container is no longer live, or the time is up. */
+export async function waitForExit(h: ContainerHandle, timeoutMs = Infinity): Promise<ShimStatus | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+    const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+    if (!isLive(status) || status?.state === 'restarting') return status;
+    if (Date.now() >= until) return status;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** When no shim watches the container (it died), record the exit ourselves. */
+function finishOrphan(h: ContainerHandle, exitCode: number): void {
+  const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (!status || shimAlive(status) || !isLive(status)) return;
+  runc(h, ['delete', '-f', h.id]);
+  writeShimStatus(h.dir, { ...status, state: 'exited', exitCode, pid: undefined, ports: [], finishedAt: new Date().toISOString() });
+}
+
+/** Sends SIGNAL to the container's init process. Marks the container as stopped by the user. */
+export function killContainer(h: ContainerHandle, signal: string): void {
+  const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (!isLive(status)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
+  fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
+  const sig = parseSignal(signal);
+  const r = runc(h, ['kill', h.id, sig]);
+  if (!r.ok && runcState(h.runcRoot, h.id)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": ${r.stderr}`);
+  if (sig === 'SIGKILL' || sig === '9') {
+    void waitForExit(h, 2000).then(() => finishOrphan(h, 137));
+  }
+}
+
+/**
+ * Docker's stop: STOPSIGNAL (SIGTERM by default), then SIGKILL after TIMEOUT seconds. A paused
+ * container is resumed after the signal so it can act on it. Resolves once it has exited.
+ */
+export async function stopContainer(h: ContainerHandle, options: { signal?: string; timeoutSec?: number } = {}): Promise<void> {
+  let status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (!isLive(status)) return;
+  fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
+  if (status?.state === 'restarting') {
+    await waitForExit(h, 5000);
+    return;
+  }
+  const timeoutMs = (options.timeoutSec ?? 10) * 1000;
+  runc(h, ['kill', h.id, parseSignal(options.signal || 'SIGTERM')]);
+  if (status?.state === 'paused') runc(h, ['resume', h.id]);
+  status = timeoutMs > 0 ? await waitForExit(h, timeoutMs) : status;
+  if (isLive(status)) {
+    runc(h, ['kill', '--all', h.id, 'SIGKILL']);
+    status = await waitForExit(h, 10_000);
+  }
+  if (isLive(status)) finishOrphan(h, 137);
+}
+
+export function pauseContainer(h: ContainerHandle): void {
+  const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (status?.state === 'paused') throw new StrataError(`container "${h.id.slice(0, 12)}" is already paused`);
+  if (!isLive(status)) throw new StrataError(`container "${h.id.slice(0, 12)}" is not running`);
+  const r = runc(h, ['pause', h.id]);
+  if (!r.ok) throw new StrataError(`pausing container "${h.id.slice(0, 12)}": ${r.stderr}`);
+}
+
+export function unpauseContainer(h: ContainerHandle): void {
+  const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (status?.state !== 'paused') throw new StrataError(`container "${h.id.slice(0, 12)}" is not paused`);
+  const r = runc(h, ['resume', h.id]);
+  if (!r.ok) throw new StrataError(`unpausing container "${h.id.slice(0, 12)}": ${r.stderr}`);
+}
