@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { goJson, formatRows, parseTemplate } from './template.js';
+import { humanDuration, humanSize, timeAgo, goTime, shortId } from './human.js';
+import { alignTable } from './table.js';
+
+test('human sizes match go-units', () => {
+  const cases: [number, string][] = [[0, '0B'], [123, '123B'], [1234, '1.23kB'], [4_261_000, '4.26MB'], [12_345_678, '12.3MB'], [999_999, '1e+03kB'], [1_000_000_000, '1GB']];
+  for (const [n, s] of cases) assert.equal(humanSize(n), s, String(n));
+});
+
+test('human durations match go-units', () => {
+  const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h;
+  const cases: [number, string][] = [[500, 'Less than a second'], [s, '1 second'], [42 * s, '42 seconds'], [90 * s, 'About a minute'], [2 * m, '2 minutes'], [59 * m, '59 minutes'], [h, 'About an hour'], [5 * h, '5 hours'], [47 * h, '47 hours'], [3 * d, '3 days'], [15 * d, '2 weeks'], [70 * d, '2 months'], [800 * d, '2 years']];
+  for (const [ms, text] of cases) assert.equal(humanDuration(ms), text, String(ms));
+  assert.equal(timeAgo(new Date(Date.now() - 3 * m)), '3 minutes ago');
+  assert.equal(goTime('2024-01-01T00:00:00Z'), '2024-01-01 00:00:00 +0000 UTC');
+  assert.equal(shortId(`sha256:${'ab'.repeat(32)}`), 'abababababab');
+});
+
+test('templates: fields, json, functions, escapes', () => {
+  const row = { Repository: 'busybox', Tag: 'latest', Labels: { a: '<b>' }, Names: ['x', 'y'] };
+  assert.equal(parseTemplate('{{.Repository}}:{{.Tag}}').render(row), 'busybox:latest');
+  assert.equal(parseTemplate('{{json .Labels}}').render(row), '{"a":"\\u003cb\\u003e"}');
+  assert.equal(parseTemplate('{{json .}}').render({ b: 1, a: 2 }), '{"a":2,"b":1}');
+  assert.equal(parseTemplate('{{upper .Tag}}|{{truncate .Repository 3}}|{{join .Names ","}}').render(row), 'LATEST|bus|x,y');
+  assert.equal(parseTemplate('{{.Repository}}\\t{{.Tag}}').render(row), 'busybox\tlatest');
+  assert.throws(() => parseTemplate('{{.Nope}}').render(row), /can't evaluate field Nope/);
+  assert.throws(() => parseTemplate('{{bogus .Tag}}'), /function "bogus" not defined/);
+});
+
+test('table formats get a header and Docker-aligned columns', () => {
+  const out = formatRows('table {{.Repository}}\\t{{.Tag}}', [{ Repository: 'busybox', Tag: 'latest' }, { Repository: 'localhost/a-long-name', Tag: '1' }], { Repository: 'REPOSITORY', Tag: 'TAG' });
+  assert.equal(out, 'REPOSITORY              TAG\nbusybox                 latest\nlocalhost/a-long-name   1\n');
+  assert.equal(alignTable('A\tB\nxx\ty\n'), 'A         B\nxx        y\n');
+  assert.equal(goJson({ x: '&' }), '{"x":"\\u0026"}');
+});
