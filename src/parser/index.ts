@@ -1,13 +1,44 @@
-// Placeholder until the parser lands (issue 2).
-import type { Dockerfile } from './types.js';
+// The parser's entry point: text in, the raw instruction tree out (or a ParseError).
 
-export class ParseError extends Error {
-  override readonly name = 'ParseError';
-  constructor(message: string, readonly line: number, readonly column: number) {
-    super(message);
-  }
+import nearley from 'nearley';
+import type { Directive, Dockerfile, Instruction } from './types.js';
+import grammar from './grammar.generated.js';
+import { DockerfileLexer } from './lexer.js';
+import { messages, ParseError } from './errors.js';
+
+export { ParseError } from './errors.js';
+export { renderResult, renderInstruction } from './render.js';
+
+const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+
+interface Cell<T> {
+  prev: Cell<T> | null;
+  value: T;
 }
 
-export function parse(_text: string): Dockerfile {
-  throw new ParseError('parser not implemented', 1, 1);
+function flatten<T>(cell: Cell<T> | null): T[] {
+  const out: T[] = [];
+  for (let c = cell; c; c = c.prev) out.push(c.value);
+  return out.reverse();
+}
+
+/**
+ * Parses a Dockerfile the way BuildKit's parser does. Throws ParseError — and only
+ * ParseError — for any input it cannot accept.
+ */
+export function parse(text: string): Dockerfile {
+  const lexer = new DockerfileLexer();
+  try {
+    const parser = new nearley.Parser(compiled, { lexer: lexer as unknown as nearley.Lexer });
+    parser.feed(text);
+    if (lexer.error) throw lexer.error;
+    const result = parser.results[0] as { directives: Cell<Directive> | null; instructions: Cell<Instruction> } | undefined;
+    if (!result) throw new ParseError(messages.noInstructions(), Math.max(1, lexer.lastLine), 1);
+    return { directives: flatten(result.directives), escapeToken: lexer.escapeToken, instructions: flatten(result.instructions) };
+  } catch (err) {
+    if (err instanceof ParseError) throw err;
+    // Anything else is a bug (or the engine running out of room); callers still get the one type.
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ParseError(`internal parser error: ${message}`, Math.max(1, lexer.lastLine), 1);
+  }
 }
