@@ -1,0 +1,160 @@
+// The flags of `run` and `create`, parsed by hand: everything after the image name belongs to
+// the container's command (`run busybox ls -h` must not show our help), which yargs cannot
+// express per command. Docker's forms: `--name x`, `--name=x`, `-e X`, `-eX`, `-it`, `-dit`.
+import fs from 'node:fs';
+import { StrataError } from '../errors.js';
+
+type Kind = 'bool' | 'value' | 'list';
+interface FlagDef { key: keyof RunFlags; kind: Kind; names: string[]; help: string }
+
+export interface RunFlags {
+  name?: string;
+  rm: boolean;
+  interactive: boolean;
+  tty: boolean;
+  detach: boolean;
+  env: string[];
+  envFile: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  entrypoint?: string;
+  volume: string[];
+  mount: string[];
+  volumesFrom: string[];
+  memory?: string;
+  network?: string;
+  publish: string[];
+  publishAll: boolean;
+  restart?: string;
+  label: string[];
+  groupAdd: string[];
+  readOnly: boolean;
+  detachKeys?: string;
+  help: boolean;
+}
+
+export const RUN_FLAGS: FlagDef[] = [
+  { key: 'name', kind: 'value', names: ['--name'], help: 'Assign a name to the container' },
+  { key: 'rm', kind: 'bool', names: ['--rm'], help: 'Automatically remove the container when it exits' },
+  { key: 'interactive', kind: 'bool', names: ['-i', '--interactive'], help: 'Keep STDIN open even if not attached' },
+  { key: 'tty', kind: 'bool', names: ['-t', '--tty'], help: 'Allocate a pseudo-TTY' },
+  { key: 'detach', kind: 'bool', names: ['-d', '--detach'], help: 'Run container in background and print container ID' },
+  { key: 'env', kind: 'list', names: ['-e', '--env'], help: 'Set environment variables' },
+  { key: 'envFile', kind: 'list', names: ['--env-file'], help: 'Read in a file of environment variables' },
+  { key: 'workdir', kind: 'value', names: ['-w', '--workdir'], help: 'Working directory inside the container' },
+  { key: 'user', kind: 'value', names: ['-u', '--user'], help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { key: 'hostname', kind: 'value', names: ['-h', '--hostname'], help: 'Container host name' },
+  { key: 'entrypoint', kind: 'value', names: ['--entrypoint'], help: 'Overwrite the default ENTRYPOINT of the image' },
+  { key: 'volume', kind: 'list', names: ['-v', '--volume'], help: 'Bind mount a volume' },
+  { key: 'mount', kind: 'list', names: ['--mount'], help: 'Attach a filesystem mount to the container' },
+  { key: 'volumesFrom', kind: 'list', names: ['--volumes-from'], help: 'Mount volumes from the specified container(s)' },
+  { key: 'memory', kind: 'value', names: ['-m', '--memory'], help: 'Memory limit' },
+  { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (default|host|none)' },
+  { key: 'publish', kind: 'list', names: ['-p', '--publish'], help: "Publish a container's port(s) to the host" },
+  { key: 'publishAll', kind: 'bool', names: ['-P', '--publish-all'], help: 'Publish all exposed ports to random ports' },
+  { key: 'restart', kind: 'value', names: ['--restart'], help: 'Restart policy to apply when a container exits' },
+  { key: 'label', kind: 'list', names: ['-l', '--label'], help: 'Set meta data on a container' },
+  { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
+  { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
+  { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
+  { key: 'help', kind: 'bool', names: ['--help'], help: 'Show help' },
+];
+
+function emptyFlags(): RunFlags {
+  return {
+    rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [],
+    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, help: false,
+  };
+}
+
+function set(flags: RunFlags, def: FlagDef, value: string | true): void {
+  const f = flags as unknown as Record<string, unknown>;
+  if (def.kind === 'bool') f[def.key] = value === true || !/^(false|0)$/.test(value);
+  else if (def.kind === 'list') (f[def.key] as string[]).push(value as string);
+  else f[def.key] = value;
+}
+
+function find(name: string): FlagDef {
+  const def = RUN_FLAGS.find((d) => d.names.includes(name));
+  if (!def) throw new StrataError(`unknown flag: ${name}`);
+  return def;
+}
+
+/** Splits `[OPTIONS] IMAGE [COMMAND] [ARG...]`. */
+export function parseRunArgs(argv: string[]): { flags: RunFlags; image?: string; command: string[] } {
+  const flags = emptyFlags();
+  let i = 0;
+  const next = (name: string): string => {
+    if (i >= argv.length) throw new StrataError(`flag needs an argument: ${name}`);
+    return argv[i++]!;
+  };
+  while (i < argv.length) {
+    const arg = argv[i++]!;
+    if (arg === '--') break;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const def = find(eq < 0 ? arg : arg.slice(0, eq));
+      set(flags, def, eq >= 0 ? arg.slice(eq + 1) : def.kind === 'bool' ? true : next(arg));
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      // -it, -dit, -eFOO=bar, -e FOO
+      for (let j = 1; j < arg.length; j++) {
+        const def = find(`-${arg[j]}`);
+        if (def.kind === 'bool') {
+          set(flags, def, true);
+          continue;
+        }
+        const rest = arg.slice(j + 1).replace(/^=/, '');
+        set(flags, def, rest !== '' ? rest : next(`-${arg[j]}`));
+        break;
+      }
+    } else {
+      return { flags, image: arg, command: argv.slice(i) };
+    }
+  }
+  const image = argv[i];
+  return { flags, image, command: image === undefined ? [] : argv.slice(i + 1) };
+}
+
+/** Docker's `-e` rules: `K=V` as is, `K` alone takes the value from our environment (or is dropped). */
+export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  const add = (entry: string) => {
+    if (entry.includes('=')) {
+      if (entry.startsWith('=')) throw new StrataError(`invalid environment variable: ${entry}`);
+      out.push(entry);
+    } else if (host[entry] !== undefined) out.push(`${entry}=${host[entry]}`);
+  };
+  for (const file of envFiles) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new StrataError(`reading env file "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.replace(/^\s+/, '');
+      if (line === '' || line.startsWith('#')) continue;
+      add(line);
+    }
+  }
+  for (const e of env) add(e);
+  return out;
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** `-m 512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
+export function parseMemory(text: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
+  if (!m) throw new StrataError(`invalid size: "${text}"`);
+  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+  if (bytes < 6 * 1024 * 1024) throw new StrataError('minimum memory limit allowed is 6MB');
+  return bytes;
+}
+
+export function runUsage(command: 'run' | 'create'): string {
+  const what = command === 'run' ? 'Create and run a new container from an image' : 'Create a new container';
+  const lines = RUN_FLAGS.map((d) => `  ${d.names.join(', ').padEnd(26)}${d.help}`);
+  return `Usage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n${what}\n\nOptions:\n${lines.join('\n')}\n`;
+}

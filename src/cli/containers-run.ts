@@ -1,0 +1,132 @@
+// `run`, `create` and `start`: a container from an image and the user's flags, then started
+// attached to this process (the foreground path: runc's exit code is ours), or handed to a
+// detached shim (`-d`, `start` without `-a`).
+import { StrataError } from '../errors.js';
+import { ContainerStore, type ContainerRecord } from '../store/containers.js';
+import { stateRoot } from '../store/paths.js';
+import type { ImageStore } from '../store/types.js';
+import { buildRecord, networkOf, lowerDirsOf, runSpecOf } from '../runtime/container.js';
+import { currentState, mountRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
+import { freshName } from '../runtime/names.js';
+import type { NetworkMode } from '../runtime/types.js';
+import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
+
+export async function openContext(): Promise<ContainerContext> {
+  const root = stateRoot();
+  const { openStore } = await import('../store/store.js');
+  const images: ImageStore = await openStore(root);
+  return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
+}
+
+function parseNetwork(text: string | undefined): NetworkMode {
+  if (text === undefined || text === 'default' || text === 'bridge' || text === 'private') return 'private';
+  if (text === 'host' || text === 'none') return text;
+  throw new StrataError(`network "${text}" not found: strata knows "default", "host" and "none"`);
+}
+
+function parseLabels(labels: string[]): Record<string, string> {
+  return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+}
+
+/** Creates the container a `run`/`create` command line describes. */
+export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, imageRef: string, command: string[]): Promise<ContainerRecord> {
+  const network = parseNetwork(flags.network);
+  if (flags.publish.length > 0 && network !== 'private') throw new StrataError(`published ports are not available with --network ${network}`);
+  const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
+  const env = envFromFlags(flags.env, flags.envFile);
+  const image = await ctx.images.resolveImage(imageRef);
+  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim-mounts.js');
+  const inherited = [];
+  for (const from of flags.volumesFrom) {
+    const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
+    inherited.push(...inheritMounts(from, mountRequestsOf(other)));
+  }
+  const requests = resolveContainerMounts({
+    root: ctx.root, cwd: process.cwd(), volumes: flags.volume, mounts: flags.mount, inherited,
+    imageVolumes: Object.keys(image.config.config.Volumes ?? {}),
+  });
+  const name = flags.name ?? (await freshName((n) => ctx.containers.nameTaken(n)));
+  const record = buildRecord({
+    image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
+    hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
+    readonlyRootfs: flags.readOnly, memory, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
+    binds: flags.volume,
+    mounts: requests.map((m) => ({
+      Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,
+      RW: m.type === 'tmpfs' ? true : !m.readonly, ...(m.type === 'volume' ? { Name: m.name } : {}),
+    })),
+    extra: { mounts: requests, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart ?? 'no' },
+  });
+  if (flags.restart && flags.restart !== 'no' && flags.rm) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
+  await ctx.containers.create(record);
+  return record;
+}
+
+/** Starts the container under a detached shim; resolves once it runs. */
+export async function startDetached(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const [{ writeShimConfig }, { startShim }, ports] = await Promise.all([
+    import('../runtime/shim-state.js'), import('../runtime/shim-client.js'), import('../runtime/ports.js'),
+  ]);
+  const paths = ctx.containers.paths(record.Id);
+  const lowerDirs = await lowerDirsOf(record, ctx.images);
+  const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
+  const publish = (record.Strata.publish as string[] | undefined) ?? [];
+  const explicit = publish.flatMap((p) => ports.parsePortSpec(p));
+  const all = record.Strata.publishAll ? ports.exposedPortRequests(record.Config.ExposedPorts) : [];
+  writeShimConfig(paths.dir, {
+    id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
+    ports: ports.mergeRequests(explicit, all), restart: parseRestart(String(record.Strata.restart ?? 'no')),
+    autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
+  });
+  await startShim(paths.dir);
+}
+
+function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number } {
+  const [name = 'no', count = '0'] = text.split(':');
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name) || !/^\d+$/.test(count)) throw new StrataError(`invalid restart policy "${text}"`);
+  if (name !== 'on-failure' && count !== '0') throw new StrataError(`maximum retry count cannot be used with restart policy "${name}"`);
+  return { name: name as 'no', maximumRetryCount: Number(count) };
+}
+
+/** Runs the container attached to our stdio; exits the process with its code when done. */
+export async function startAttached(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
+  if (record.Config.Tty && interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
+  try {
+    return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit' });
+  } finally {
+    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true });
+    else await ctx.containers.update(record.Id, (r) => (r.State = currentState(ctx, r))).catch(() => undefined);
+  }
+}
+
+/** `strata run` / `strata create` with their raw arguments (everything after the command name). */
+export async function runCommand(command: 'run' | 'create', argv: string[]): Promise<void> {
+  const { flags, image, command: cmd } = parseRunArgs(argv);
+  if (flags.help) {
+    process.stdout.write(runUsage(command));
+    return;
+  }
+  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: see 'strata ${command} --help'`);
+  if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
+  const ctx = await openContext();
+  const record = await createFromArgs(ctx, flags, image, cmd);
+  if (command === 'create') {
+    process.stdout.write(`${record.Id}\n`);
+    return;
+  }
+  if (flags.detach) {
+    try {
+      await startDetached(ctx, record);
+    } catch (err) {
+      if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true }).catch(() => undefined);
+      throw err;
+    }
+    process.stdout.write(`${record.Id}\n`);
+    return;
+  }
+  if (networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll)) {
+    // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
+    throw new StrataError('publishing ports needs a detached container (-d) in this version');
+  }
+  process.exit(await startAttached(ctx, record, flags.interactive));
+}

@@ -1,0 +1,266 @@
+// The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
+// and `container ...` (the same, plus ls, prune, inspect).
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Argv } from 'yargs';
+import { StrataError } from '../errors.js';
+import type { ContainerRecord } from '../store/containers.js';
+import { currentState, removeContainer, type ContainerContext } from '../runtime/foreground.js';
+import type { RegisterCommands } from './command.js';
+import { openContext, runCommand, startAttached, startDetached } from './containers-run.js';
+
+type Args = Record<string, unknown> & { _: Array<string | number> };
+
+/** Everything after the command word(s), for run/create whose flags we parse ourselves. */
+function rawArgs(argv: Args, words: string[]): string[] {
+  const all = argv._.map(String);
+  let i = 0;
+  for (const w of words) if (all[i] === w) i++;
+  return all.slice(i);
+}
+
+async function forEach(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
+  let failed = false;
+  for (const ref of refs) {
+    try {
+      await fn(ref);
+    } catch (err) {
+      failed = true;
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+async function ps(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const { psRow, renderPs } = await import('./format/containers.js');
+  const { formatPortsColumn } = await import('../runtime/ports.js');
+  const { readShimStatus } = await import('../runtime/shim-state.js');
+  let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  const last = argv.latest ? 1 : Number(argv.last ?? -1);
+  const all = argv.all || last > 0;
+  const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
+  if (!all) records = records.filter((r) => states.get(r.Id)!.Running);
+  if (last > 0) records = records.slice(0, last);
+  const rows = records.map((r) => {
+    const state = states.get(r.Id)!;
+    const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
+    return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) });
+  });
+  process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet)));
+}
+
+async function rm(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  await forEach(argv.containers as string[], async (ref) => {
+    const record = await ctx.containers.get(ref);
+    const state = currentState(ctx, record);
+    if (state.Running) {
+      if (!argv.force) {
+        throw new StrataError(`cannot remove container "${record.Name.slice(1)}": container is ${state.Status}: stop the container before removing or force remove`);
+      }
+      await killAndWait(ctx, record);
+    }
+    await removeContainer(ctx, record, { volumes: Boolean(argv.volumes) });
+    process.stdout.write(`${ref}\n`);
+  });
+}
+
+async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+  const { killContainer, waitForExit } = await import('../runtime/shim-control.js');
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  killContainer(handle, 'KILL');
+  await waitForExit(handle, 10_000);
+}
+
+async function wait(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const { waitForExit } = await import('../runtime/shim-control.js');
+  await forEach(argv.containers as string[], async (ref) => {
+    const record = await ctx.containers.get(ref);
+    const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+    await waitForExit(handle);
+    process.stdout.write(`${currentState(ctx, record).ExitCode}\n`);
+  });
+}
+
+async function start(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const refs = argv.containers as string[];
+  if (argv.attach || argv.interactive) {
+    if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
+    const record = await ctx.containers.get(refs[0]!);
+    process.exit(await startAttached(ctx, record, Boolean(argv.interactive)));
+  }
+  await forEach(refs, async (ref) => {
+    const record = await ctx.containers.get(ref);
+    if (currentState(ctx, record).Running) {
+      process.stdout.write(`${ref}\n`);
+      return;
+    }
+    await startDetached(ctx, record);
+    process.stdout.write(`${ref}\n`);
+  });
+}
+
+async function diff(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const record = await ctx.containers.get(argv.container as string);
+  const { containerChanges, formatChanges } = await import('../runtime/diff.js');
+  const { lowerDirsOf } = await import('../runtime/container.js');
+  const changes = await containerChanges(ctx.containers.paths(record.Id).upper, await lowerDirsOf(record, ctx.images));
+  process.stdout.write(formatChanges(changes));
+}
+
+async function commit(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const record = await ctx.containers.get(argv.container as string);
+  const { commitContainer } = await import('../runtime/commit.js');
+  const image = await commitContainer(ctx, record, {
+    message: argv.message as string | undefined,
+    author: argv.author as string | undefined,
+    changes: (argv.change as string[] | undefined) ?? [],
+    ref: argv.repository as string | undefined,
+  });
+  process.stdout.write(`${image.id}\n`);
+}
+
+async function exportContainer(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const record = await ctx.containers.get(argv.container as string);
+  const output = argv.output as string | undefined;
+  if (!output && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect');
+  const [{ withContainerRoot }, tar] = await Promise.all([import('../runtime/rootfs.js'), import('tar')]);
+  await withContainerRoot(ctx, record, 'read', async (root) => {
+    const entries = fs.readdirSync(root).sort();
+    const stream = tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
+    await pipeline(stream, output ? fs.createWriteStream(output) : process.stdout);
+  });
+}
+
+/** Splits "CONTAINER:PATH"; a plain host path (no colon before the first slash) gives undefined. */
+function splitContainerPath(arg: string): { container: string; path: string } | undefined {
+  const colon = arg.indexOf(':');
+  if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return undefined;
+  return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
+}
+
+async function cp(argv: Args): Promise<void> {
+  const src = splitContainerPath(argv.src as string);
+  const dst = splitContainerPath(argv.dest as string);
+  if (src && dst) throw new StrataError('copying between containers is not supported');
+  if (!src && !dst) throw new StrataError('must specify at least one container source');
+  const ctx = await openContext();
+  const { withContainerRoot } = await import('../runtime/rootfs.js');
+  const { copyFromContainer, copyToContainer } = await import('../runtime/cp.js');
+  if (src) {
+    const record = await ctx.containers.get(src.container);
+    await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { followLink: Boolean(argv['follow-link']) }));
+  } else {
+    const record = await ctx.containers.get(dst!.container);
+    if (argv.src === '-') throw new StrataError('copying a tar stream from stdin is not supported');
+    await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
+  }
+}
+
+async function rename(argv: Args): Promise<void> {
+  const ctx = await openContext();
+  const record = await ctx.containers.get(argv.container as string);
+  await ctx.containers.rename(record.Id, (argv.newName as string).replace(/^\//, ''));
+}
+
+async function prune(argv: Args): Promise<void> {
+  if (!argv.force) {
+    process.stderr.write('WARNING! This will remove all stopped containers.\n');
+    if (!(await confirm())) return;
+  }
+  const ctx = await openContext();
+  const removed: string[] = [];
+  for (const record of await ctx.containers.list()) {
+    if (currentState(ctx, record).Running) continue;
+    await removeContainer(ctx, record, { volumes: false });
+    removed.push(record.Id);
+  }
+  let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
+  out += 'Total reclaimed space: 0B\n';
+  process.stdout.write(out);
+}
+
+async function confirm(): Promise<boolean> {
+  process.stderr.write('Are you sure you want to continue? [y/N] ');
+  const chunk = await new Promise<string>((resolve) => {
+    process.stdin.once('data', (d) => resolve(String(d)));
+    process.stdin.once('end', () => resolve(''));
+  });
+  process.stdin.pause();
+  return /^y(es)?$/i.test(chunk.trim());
+}
+
+/** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
+export async function inspectContainers(refs: string[]): Promise<object[]> {
+  const ctx = await openContext();
+  const out: object[] = [];
+  for (const ref of refs) {
+    const record = await ctx.containers.get(ref);
+    const { Strata: _strata, ...docker } = record;
+    out.push({ ...docker, State: currentState(ctx, record) });
+  }
+  return out;
+}
+
+const ps_ = (y: Argv) =>
+  y
+    .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
+    .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
+    .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
+    .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+    .option('format', { type: 'string', describe: 'Format output using a custom template' });
+
+const runLike = (command: 'run' | 'create', words: string[]) => ({
+  builder: (y: Argv) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
+  handler: (argv: unknown) => runCommand(command, rawArgs(argv as Args, words)),
+});
+
+function containerCommands(y: Argv, prefix: string[]): Argv {
+  const run = runLike('run', [...prefix, 'run']);
+  const create = runLike('create', [...prefix, 'create']);
+  return y
+    .command('run', 'Create and run a new container from an image', run.builder, run.handler)
+    .command('create', 'Create a new container', create.builder, create.handler)
+    .command('start <containers..>', 'Start one or more stopped containers', (c) =>
+      c.option('attach', { alias: 'a', type: 'boolean', describe: 'Attach STDOUT/STDERR and forward signals' })
+        .option('interactive', { alias: 'i', type: 'boolean', describe: "Attach container's STDIN" }), (a) => start(a as Args))
+    .command('rm <containers..>', 'Remove one or more containers', (c) =>
+      c.option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
+        .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove anonymous volumes associated with the container' }), (a) => rm(a as Args))
+    .command('wait <containers..>', 'Block until one or more containers stop, then print their exit codes', (c) => c, (a) => wait(a as Args))
+    .command('diff <container>', "Inspect changes to files or directories on a container's filesystem", (c) => c, (a) => diff(a as Args))
+    .command('commit <container> [repository]', "Create a new image from a container's changes", (c) =>
+      c.option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
+        .option('author', { alias: 'a', type: 'string', describe: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' })
+        .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
+        .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit (accepted; strata commits from the upper dir)' }), (a) => commit(a as Args))
+    .command('export <container>', "Export a container's filesystem as a tar archive", (c) =>
+      c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), (a) => exportContainer(a as Args))
+    .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
+      c.option('follow-link', { alias: 'L', type: 'boolean', describe: 'Always follow symbol link in SRC_PATH' })
+        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (accepted)' }), (a) => cp(a as Args))
+    .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args));
+}
+
+export const register: RegisterCommands = (cli) => {
+  cli = containerCommands(cli, []);
+  return cli
+    .command('ps', 'List containers', ps_, (a) => ps(a as Args))
+    .command('container', 'Manage containers', (y) =>
+      containerCommands(y, ['container'])
+        .command(['ls', 'list', 'ps'], 'List containers', ps_, (a) => ps(a as Args))
+        .command('prune', 'Remove all stopped containers', (c) =>
+          c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }), (a) => prune(a as Args))
+        .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) => c, async (a) => {
+          process.stdout.write(`${JSON.stringify(await inspectContainers((a as Args).containers as string[]), null, 4)}\n`);
+        })
+        .demandCommand(1, 'a subcommand is required'));
+};

@@ -1,0 +1,102 @@
+// Running a container attached to the CLI (`run` without -d, `start -a`): this process plays
+// the shim's part for it, recording the runtime state in the container's shim.json (the format
+// the detached shim writes, see shim-state.ts), so `ps`, `wait`, `stop` and `kill` treat both
+// alike, and a CLI killed mid-run is reconciled from runc by the next command.
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore } from '../store/containers.js';
+import type { ImageStore } from '../store/types.js';
+import { removeVolume } from '../store/volumes.js';
+import { lowerDirsOf, runSpecOf } from './container.js';
+import { RuncRunner } from './runc.js';
+import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim-mounts.js';
+import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim-state.js';
+import type { InputSource, OutputTarget } from './types.js';
+
+/** What container commands work with: the state root, its containers and images, runc's state dir. */
+export interface ContainerContext {
+  root: string;
+  containers: ContainerStore;
+  images: ImageStore;
+  runcRoot: string;
+}
+
+export function runcRootOf(root: string): string {
+  return path.join(root, 'runc');
+}
+
+export function mountRequestsOf(record: ContainerRecord): MountRequest[] {
+  return (record.Strata.mounts as MountRequest[] | undefined) ?? [];
+}
+
+/** Docker's State object for the container as it is now (reconciled with runc when its supervisor died). */
+export function currentState(ctx: ContainerContext, record: ContainerRecord): ContainerState {
+  const status = readRuntimeStatus(ctx.containers.paths(record.Id).dir, ctx.runcRoot, record.Id);
+  if (!status) return record.State;
+  const live = status.state === 'running' || status.state === 'starting' || status.state === 'paused' || status.state === 'restarting';
+  const statusName = status.state === 'starting' ? 'running' : status.state;
+  return {
+    Status: statusName,
+    Running: live,
+    Paused: status.state === 'paused',
+    Restarting: status.state === 'restarting',
+    OOMKilled: false,
+    Dead: status.state === 'dead',
+    Pid: live ? status.pid ?? 0 : 0,
+    ExitCode: status.exitCode ?? 0,
+    Error: status.error ?? '',
+    StartedAt: status.startedAt ?? ZERO_TIME,
+    FinishedAt: live ? ZERO_TIME : status.finishedAt ?? ZERO_TIME,
+  };
+}
+
+export interface AttachedIo {
+  stdin: InputSource;
+  stdout: OutputTarget;
+  stderr: OutputTarget;
+}
+
+/** Removes a container and its anonymous volumes (`--rm`, `rm -v`). */
+export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean }): Promise<void> {
+  await ctx.containers.remove(record.Id);
+  if (!options.volumes) return;
+  for (const name of volumesOf(mountRequestsOf(record), 'anonymous')) {
+    try {
+      removeVolume(ctx.root, name);
+    } catch {
+      // in use by another container: Docker keeps it too
+    }
+  }
+}
+
+/** Starts the container and waits for it; returns its exit code. Start failures throw (125/126/127). */
+export async function runAttached(ctx: ContainerContext, record: ContainerRecord, io: AttachedIo, signal?: AbortSignal): Promise<number> {
+  const paths = ctx.containers.paths(record.Id);
+  const previous = readRuntimeStatus(paths.dir, ctx.runcRoot, record.Id);
+  if (previous && (previous.state === 'running' || previous.state === 'paused' || previous.state === 'starting')) {
+    throw new StrataError(`container "${record.Name.slice(1)}" is already running`);
+  }
+  const requests = mountRequestsOf(record);
+  const lowerDirs = await lowerDirsOf(record, ctx.images);
+  populateVolumes(ctx.root, requests, lowerDirs);
+  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...io };
+  const status: ShimStatus = {
+    state: 'running',
+    shimPid: process.pid,
+    shimStart: processStartTime(process.pid),
+    startedAt: new Date().toISOString(),
+    ports: [],
+    restartCount: previous?.restartCount ?? 0,
+  };
+  writeShimStatus(paths.dir, status);
+  try {
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal });
+    writeShimStatus(paths.dir, { ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
+    return exitCode;
+  } catch (err) {
+    // As Docker: a container that could not start stays "Created", with the code and the error.
+    const exitCode = err instanceof StrataError ? err.exitCode : 125;
+    writeShimStatus(paths.dir, { ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    throw err;
+  }
+}

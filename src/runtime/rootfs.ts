@@ -1,0 +1,58 @@
+// Reaching a container's files from the host, for `cp` and `export`: a running container's
+// root through /proc/<pid>/root; a stopped one's through an overlay we mount for the occasion
+// (read-only of its layers and upper dir, or read-write with its upper dir to copy into it),
+// unmounted in `finally`.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { StrataError } from '../errors.js';
+import type { ContainerRecord } from '../store/containers.js';
+import { lowerDirsOf } from './container.js';
+import { currentState, type ContainerContext } from './foreground.js';
+import { runcState } from './shim-state.js';
+
+const run = promisify(execFile);
+
+export type RootMode = 'read' | 'write';
+
+async function mountOverlay(dir: string, layers: string[], upper: { upper: string; work: string } | undefined): Promise<string> {
+  // Short relative links keep the mount data under one page however many layers there are.
+  const links = path.join(dir, 'l');
+  const target = path.join(dir, 'm');
+  await Promise.all([fs.mkdir(links), fs.mkdir(target)]);
+  await Promise.all(layers.map((l, i) => fs.symlink(l, path.join(links, String(i)))));
+  const lower = layers.map((_, i) => `l/${i}`).reverse().join(':');
+  const opts = upper ? `lowerdir=${lower},upperdir=${upper.upper},workdir=${upper.work}` : `lowerdir=${lower}`;
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', upper ? opts : `ro,${opts}`, 'm'], { cwd: dir });
+  } catch (err) {
+    throw new StrataError(`mounting the container's filesystem: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+  }
+  return target;
+}
+
+/** Runs `fn` with a host directory that is the container's root filesystem. */
+export async function withContainerRoot<T>(ctx: ContainerContext, record: ContainerRecord, mode: RootMode, fn: (root: string) => Promise<T>): Promise<T> {
+  const state = currentState(ctx, record);
+  if (state.Running) {
+    const pid = runcState(ctx.runcRoot, record.Id)?.pid;
+    if (pid) return fn(`/proc/${pid}/root`);
+  }
+  const paths = ctx.containers.paths(record.Id);
+  const lowers = await lowerDirsOf(record, ctx.images);
+  const init = path.join(paths.bundle, 'init');
+  const withInit = (await fs.stat(init).catch(() => undefined)) ? [...lowers, init] : lowers;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-root-'));
+  let mounted: string | undefined;
+  try {
+    mounted = mode === 'write'
+      ? await mountOverlay(dir, withInit, { upper: paths.upper, work: paths.work })
+      : await mountOverlay(dir, [...withInit, paths.upper], undefined);
+    return await fn(mounted);
+  } finally {
+    if (mounted) await run('umount', [mounted]).catch(() => run('umount', ['-l', mounted!]));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
