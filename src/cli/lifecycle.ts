@@ -1,0 +1,263 @@
+// Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
+// top, stats, port. Detached containers are run by a shim (src/runtime/shim.ts); these
+// commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { StrataError } from '../errors.js';
+import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
+import { containerPids, execInContainer } from '../runtime/exec.js';
+import { readLogs, parseSince } from '../runtime/logs.js';
+import { formatPortCommand } from '../runtime/ports.js';
+import { launchDetached } from '../runtime/shim-launch.js';
+import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from '../runtime/shim-control.js';
+import { bindingsOf, type DockerPortMap } from '../runtime/shim-record.js';
+import { shortSocketPath } from '../runtime/shim-hub.js';
+import { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim-state.js';
+import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim-stats.js';
+import { ContainerStore, type ContainerRecord } from '../store/containers.js';
+import { stateRoot } from '../store/paths.js';
+import { openStore } from '../store/store.js';
+import type { RegisterCommands } from './command.js';
+
+/** runc's state directory for containers of this state root. */
+export function runcRootOf(root: string): string {
+  return path.join(root, 'runc');
+}
+
+interface Ctx {
+  root: string;
+  containers: ContainerStore;
+}
+
+function ctx(): Ctx {
+  const root = stateRoot();
+  return { root, containers: new ContainerStore(root) };
+}
+
+async function open(c: Ctx, ref: string): Promise<{ record: ContainerRecord; handle: ContainerHandle }> {
+  const record = await c.containers.get(ref);
+  return { record, handle: { id: record.Id, dir: c.containers.paths(record.Id).dir, runcRoot: runcRootOf(c.root) } };
+}
+
+function requireRunning(record: ContainerRecord, handle: ContainerHandle, what: string): number {
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
+  return status.pid;
+}
+
+/** Runs ACTION on every named container, prints each name as Docker does, and fails at the end if any failed. */
+async function eachContainer(refs: string[], action: (ref: string) => Promise<void>): Promise<void> {
+  let failed = 0;
+  for (const ref of refs) {
+    try {
+      await action(ref);
+      process.stdout.write(`${ref}\n`);
+    } catch (err) {
+      failed++;
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+    }
+  }
+  if (failed) process.exit(1);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
+  process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+}
+
+async function logsCommand(argv: { container: string; follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }): Promise<void> {
+  const c = ctx();
+  const { record, handle } = await open(c, argv.container);
+  const tail = argv.tail === undefined || argv.tail === 'all' ? undefined : Number(argv.tail);
+  if (tail !== undefined && !Number.isInteger(tail)) throw new StrataError(`invalid value for "tail": "${argv.tail}"`);
+  await readLogs(
+    logPath(handle.dir, record.Id),
+    {
+      tail: tail !== undefined && tail < 0 ? undefined : tail,
+      timestamps: argv.timestamps,
+      sinceNs: argv.since ? parseSince(argv.since) : undefined,
+      untilNs: argv.until ? parseSince(argv.until) : undefined,
+      follow: argv.follow ? () => isLive(readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)) : undefined,
+    },
+    (stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text),
+  );
+}
+
+async function execCommand(argv: { container: string; command: string[]; interactive?: boolean; tty?: boolean; env?: string[]; workdir?: string; user?: string; detach?: boolean }): Promise<void> {
+  const c = ctx();
+  const { record, handle } = await open(c, argv.container);
+  requireRunning(record, handle, 'exec');
+  const config = readShimConfig(handle.dir);
+  const code = await execInContainer({
+    id: record.Id,
+    runcRoot: handle.runcRoot,
+    args: argv.command,
+    env: argv.env,
+    cwd: argv.workdir,
+    user: argv.user,
+    rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
+    interactive: argv.interactive,
+    tty: argv.tty,
+    detach: argv.detach,
+  });
+  process.exitCode = code;
+}
+
+/** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
+export async function attachStdio(handle: ContainerHandle, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
+  let keys: Buffer;
+  try {
+    keys = parseDetachKeys(options.detachKeys ?? 'ctrl-p,ctrl-q');
+  } catch (err) {
+    throw new StrataError((err as Error).message);
+  }
+  const sock = shortSocketPath(handle.dir, ATTACH_SOCKET);
+  const raw = options.stdin && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true);
+  try {
+    const outcome = await attachToShim({
+      socketPath: sock.path,
+      stdin: options.stdin ? process.stdin : undefined,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      detachKeys: options.stdin ? keys : undefined,
+      size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') throw new StrataError(`cannot attach to container "${handle.id.slice(0, 12)}": it is not running under a shim`);
+      throw err;
+    });
+    if (outcome.kind === 'detached') {
+      if (raw) process.stdin.setRawMode(false);
+      process.stderr.write('read escape sequence\n');
+      return 0;
+    }
+    if (outcome.kind === 'exited') return outcome.exitCode;
+    const status = await waitForExit(handle, 5000);
+    return status?.exitCode ?? 0;
+  } finally {
+    if (raw && process.stdin.isTTY) process.stdin.setRawMode(false);
+    sock.close();
+  }
+}
+
+async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string }): Promise<void> {
+  const c = ctx();
+  const { record, handle } = await open(c, argv.container);
+  requireRunning(record, handle, 'attach');
+  process.exitCode = await attachStdio(handle, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
+  if (process.exitCode === 0) process.exit(0); // stdin may hold the event loop open
+  process.exit(process.exitCode);
+}
+
+async function stopOne(c: Ctx, ref: string, timeout: number | undefined, signal: string | undefined): Promise<void> {
+  const { record, handle } = await open(c, ref);
+  const stopTimeout = (record.Config as { StopTimeout?: number }).StopTimeout;
+  await stopContainer(handle, { signal: signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: timeout ?? stopTimeout ?? 10 });
+}
+
+async function restartOne(c: Ctx, ref: string, timeout: number | undefined): Promise<void> {
+  await stopOne(c, ref, timeout, undefined);
+  const { record } = await open(c, ref);
+  const images = await openStore(c.root);
+  await launchDetached(record, { root: c.root, runcRoot: runcRootOf(c.root), containers: c.containers, images });
+}
+
+async function topCommand(argv: { container: string }): Promise<void> {
+  const c = ctx();
+  const { record, handle } = await open(c, argv.container);
+  requireRunning(record, handle, 'top');
+  const pids = await containerPids(handle.runcRoot, record.Id);
+  printTable(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], topRows(pids));
+}
+
+async function statsCommand(argv: { containers: string[]; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
+  const c = ctx();
+  const records = argv.containers.length ? await Promise.all(argv.containers.map((r) => c.containers.get(r))) : await c.containers.list();
+  const header = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+  for (;;) {
+    const rows = await Promise.all(
+      records.map(async (record) => {
+        const handle = { id: record.Id, dir: c.containers.paths(record.Id).dir, runcRoot: runcRootOf(c.root) };
+        const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+        const id = argv['no-trunc'] ? record.Id : record.Id.slice(0, 12);
+        const name = record.Name.replace(/^\//, '');
+        if (!isLive(status) || !status?.pid) {
+          if (argv.containers.length === 0) return undefined;
+          return [id, name, '0.00%', '0B / 0B', '0.00%', '0B / 0B', '0B / 0B', '0'];
+        }
+        const s = await sampleStats(status.pid);
+        return [id, name, `${s.cpuPercent.toFixed(2)}%`, `${bytesSize(s.memUsage)} / ${bytesSize(s.memLimit)}`, `${((s.memUsage / s.memLimit) * 100).toFixed(2)}%`,
+          `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`, `${humanSize(s.blockRead)} / ${humanSize(s.blockWrite)}`, String(s.pids)];
+      }),
+    );
+    if (!argv['no-stream']) process.stdout.write('\x1b[2J\x1b[H');
+    printTable(header, rows.filter((r): r is string[] => r !== undefined));
+    if (argv['no-stream']) return;
+  }
+}
+
+async function portCommand(argv: { container: string; port?: string }): Promise<void> {
+  const c = ctx();
+  const { record, handle } = await open(c, argv.container);
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  const bindings = isLive(status) ? status!.ports : bindingsOf((record as { NetworkSettings?: { Ports?: DockerPortMap } }).NetworkSettings?.Ports);
+  const lines = formatPortCommand(bindings, argv.port);
+  if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const many = (y: Argv) => y.positional('containers', { type: 'string', array: true, demandOption: true });
+
+export const register: RegisterCommands = (cli) =>
+  cli
+    .command('logs <container>', 'Fetch the logs of a container', (y) => y
+      .positional('container', { type: 'string', demandOption: true })
+      .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
+      .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs ("all")' })
+      .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' })
+      .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
+      .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
+    (a) => logsCommand(a))
+    .command('exec <container> <command..>', 'Execute a command in a running container', (y) => y
+      .parserConfiguration({ 'halt-at-non-option': true })
+      .positional('container', { type: 'string', demandOption: true })
+      .positional('command', { type: 'string', array: true, demandOption: true })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' })
+      .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
+      .option('env', { alias: 'e', type: 'string', describe: 'Set environment variables' })
+      .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+      .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: "<name|uid>[:<group|gid>]")' })
+      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run the command in the background' }),
+    (a) => execCommand({ ...a, env: ([] as unknown[]).concat(a.env ?? []).map(String), command: a.command.map(String) }))
+    .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y
+      .positional('container', { type: 'string', demandOption: true })
+      .option('stdin', { type: 'boolean', default: true, describe: 'Attach STDIN (--no-stdin to not)' })
+      .option('detach-keys', { type: 'string', describe: 'Override the key sequence for detaching a container' }),
+    (a) => attachCommand(a))
+    .command('stop <containers..>', 'Stop one or more running containers', (y) => many(y)
+      .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' })
+      .option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
+    (a) => { const c = ctx(); return eachContainer(a.containers, (r) => stopOne(c, r, a.time, a.signal)); })
+    .command('kill <containers..>', 'Kill one or more running containers', (y) => many(y)
+      .option('signal', { alias: 's', type: 'string', default: 'KILL', describe: 'Signal to send to the container' }),
+    (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => killContainer((await open(c, r)).handle, a.signal)); })
+    .command('restart <containers..>', 'Restart one or more containers', (y) => many(y)
+      .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' }),
+    (a) => { const c = ctx(); return eachContainer(a.containers, (r) => restartOne(c, r, a.time)); })
+    .command('pause <containers..>', 'Pause all processes within one or more containers', many,
+      (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => pauseContainer((await open(c, r)).handle)); })
+    .command('unpause <containers..>', 'Unpause all processes within one or more containers', many,
+      (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => unpauseContainer((await open(c, r)).handle)); })
+    .command('top <container> [options..]', 'Display the running processes of a container', (y) => y
+      .positional('container', { type: 'string', demandOption: true }),
+    (a) => topCommand(a))
+    .command('stats [containers..]', 'Display a live stream of container resource usage statistics', (y) => y
+      .positional('containers', { type: 'string', array: true, default: [] as string[] })
+      .option('stream', { type: 'boolean', default: true, describe: '--no-stream: only pull the first result' })
+      .option('trunc', { type: 'boolean', default: true, describe: '--no-trunc: do not truncate output' }),
+    (a) => statsCommand({ containers: a.containers.map(String), 'no-stream': a.stream === false, 'no-trunc': a.trunc === false }))
+    .command('port <container> [port]', 'List port mappings or a specific mapping for the container', (y) => y
+      .positional('container', { type: 'string', demandOption: true })
+      .positional('port', { type: 'string' }),
+    (a) => portCommand(a));
