@@ -180,6 +180,8 @@ function runCase(text: string): Outcome & { ms: number } {
     if (!(err instanceof ParseError)) outcome = { ok: false, problem: `threw ${errorText(err)}` };
     else if (!Number.isInteger(err.line) || err.line < 1 || err.line > lines + 1 || !Number.isInteger(err.column) || err.column < 1)
       outcome = { ok: false, problem: `ParseError with a bad position ${err.line}:${err.column}: ${err.message}` };
+    // parse() wraps unexpected exceptions as "internal parser error": still a bug to report.
+    else if (err.message.startsWith('internal parser error')) outcome = { ok: false, problem: `${err.message} (at ${err.line}:${err.column})` };
     else outcome = { ok: false };
   }
   const ms = performance.now() - started;
