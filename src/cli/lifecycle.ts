@@ -1,14 +1,12 @@
 // Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
 // top, stats, port. Detached containers are run by a shim (src/runtime/shim.ts); these
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
-import path from 'node:path';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
 import { containerPids, execInContainer } from '../runtime/exec.js';
 import { readLogs, parseSince } from '../runtime/logs.js';
 import { formatPortCommand } from '../runtime/ports.js';
-import { launchDetached } from '../runtime/shim-launch.js';
 import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from '../runtime/shim-control.js';
 import { bindingsOf, type DockerPortMap } from '../runtime/shim-record.js';
 import { shortSocketPath } from '../runtime/shim-hub.js';
@@ -16,13 +14,8 @@ import { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig } from '../ru
 import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim-stats.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
-import { openStore } from '../store/store.js';
+import { runcRootOf } from '../runtime/foreground.js';
 import type { RegisterCommands } from './command.js';
-
-/** runc's state directory for containers of this state root. */
-export function runcRootOf(root: string): string {
-  return path.join(root, 'runc');
-}
 
 interface Ctx {
   root: string;
@@ -160,8 +153,8 @@ async function stopOne(c: Ctx, ref: string, timeout: number | undefined, signal:
 async function restartOne(c: Ctx, ref: string, timeout: number | undefined): Promise<void> {
   await stopOne(c, ref, timeout, undefined);
   const { record } = await open(c, ref);
-  const images = await openStore(c.root);
-  await launchDetached(record, { root: c.root, runcRoot: runcRootOf(c.root), containers: c.containers, images });
+  const { openContext, startDetached } = await import('./containers-run.js');
+  await startDetached(await openContext(), record);
 }
 
 async function topCommand(argv: { container: string }): Promise<void> {

@@ -2,7 +2,8 @@
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { volumesOf, type MountRequest } from '../runtime/shim-mounts.js';
+import { mountRequestsOf } from '../runtime/foreground.js';
+import { volumesOf } from '../runtime/shim-mounts.js';
 import { humanSize } from '../runtime/shim-stats.js';
 import { ContainerStore } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
@@ -13,7 +14,7 @@ import type { RegisterCommands } from './command.js';
 async function volumeUsers(root: string): Promise<Map<string, string[]>> {
   const users = new Map<string, string[]>();
   for (const c of await new ContainerStore(root).list()) {
-    for (const name of volumesOf((c.Strata.mountRequests as MountRequest[] | undefined) ?? [])) users.set(name, [...(users.get(name) ?? []), c.Id]);
+    for (const name of volumesOf(mountRequestsOf(c))) users.set(name, [...(users.get(name) ?? []), c.Id]);
   }
   return users;
 }
