@@ -1,0 +1,143 @@
+// What the image commands show, in Docker's shapes: `images` rows, `history` rows and the
+// `inspect` object. Pure functions of the store's Image (plus the clock).
+import { familiarRepository, parseReference, familiarName } from '../store/refs.js';
+import type { Image } from '../store/types.js';
+import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
+
+export interface ImageRow {
+  Containers: string;
+  CreatedAt: string;
+  CreatedSince: string;
+  Digest: string;
+  ID: string;
+  Repository: string;
+  SharedSize: string;
+  Size: string;
+  Tag: string;
+  UniqueSize: string;
+  VirtualSize: string;
+}
+
+export const IMAGE_HEADINGS: Record<string, string> = {
+  Containers: 'CONTAINERS', CreatedAt: 'CREATED AT', CreatedSince: 'CREATED', Digest: 'DIGEST', ID: 'IMAGE ID',
+  Repository: 'REPOSITORY', SharedSize: 'SHARED SIZE', Size: 'SIZE', Tag: 'TAG', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+};
+
+/** One row per name (REPOSITORY, TAG), or one `<none>` row for an image without names. */
+export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number } = {}): ImageRow[] {
+  const rows: ImageRow[] = [];
+  const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || a.id.localeCompare(b.id));
+  for (const img of sorted) {
+    const base = {
+      Containers: 'N/A',
+      CreatedAt: goTime(img.config.created),
+      CreatedSince: timeAgo(img.config.created, opts.now),
+      Digest: img.manifestDigest,
+      ID: opts.noTrunc ? img.id : shortId(img.id),
+      SharedSize: 'N/A',
+      Size: humanSize(img.size),
+      UniqueSize: 'N/A',
+      VirtualSize: humanSize(img.size),
+    };
+    const names = [...img.names].sort();
+    if (names.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });
+    for (const n of names) {
+      const r = parseReference(n, { defaultTag: false });
+      rows.push({ ...base, Repository: familiarRepository(r), Tag: r.tag ?? '<none>' });
+    }
+  }
+  return rows;
+}
+
+/** Does a `docker images REPOSITORY[:TAG]` argument match this row? */
+export function matchesReference(row: ImageRow, pattern: string): boolean {
+  const colon = pattern.lastIndexOf(':');
+  const hasTag = colon > pattern.lastIndexOf('/');
+  const repo = hasTag ? pattern.slice(0, colon) : pattern;
+  const tag = hasTag ? pattern.slice(colon + 1) : undefined;
+  const glob = new RegExp(`^${repo.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
+  let familiar = row.Repository;
+  try {
+    familiar = familiarRepository(parseReference(repo, { defaultTag: false }));
+  } catch {
+    // a glob is not a valid reference: compare as typed
+  }
+  const repoOk = glob.test(row.Repository) || row.Repository === familiar;
+  return repoOk && (tag === undefined || tag === row.Tag);
+}
+
+export interface HistoryRow {
+  ID: string;
+  CreatedAt: string;
+  CreatedSince: string;
+  CreatedBy: string;
+  Size: string;
+  Comment: string;
+}
+
+export const HISTORY_HEADINGS: Record<string, string> = {
+  ID: 'IMAGE', CreatedAt: 'CREATED AT', CreatedSince: 'CREATED', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT',
+};
+
+/** Docker's Ellipsis: at most `max` characters, the last one "…" when cut. */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Newest first; the top row carries the image ID, older rows `<missing>` (no parent images here). */
+export function historyRows(img: Image, opts: { noTrunc?: boolean; human?: boolean; now?: number } = {}): HistoryRow[] {
+  const human = opts.human ?? true;
+  const layers = [...img.manifest.layers];
+  const entries = img.config.history?.length
+    ? img.config.history
+    : img.config.rootfs.diff_ids.map(() => ({ created: img.config.created } as NonNullable<typeof img.config.history>[number]));
+  const rows: HistoryRow[] = entries.map((h) => {
+    const size = h.empty_layer ? 0 : (layers.shift()?.size ?? 0);
+    const createdBy = (h.created_by ?? '').replace(/\t/g, ' ');
+    return {
+      ID: '<missing>',
+      CreatedAt: human ? goTime(h.created) : (h.created ?? ''),
+      CreatedSince: human ? timeAgo(h.created, opts.now) : (h.created ?? ''),
+      CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
+      Size: human ? humanSize(size) : String(size),
+      Comment: h.comment ?? '',
+    };
+  });
+  rows.reverse();
+  if (rows.length) rows[0].ID = opts.noTrunc ? img.id : shortId(img.id);
+  return rows;
+}
+
+const CONFIG_DEFAULTS = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
+
+/** `docker image inspect`'s object for an image. */
+export function inspectImage(img: Image, layerDirs: string[] = []): Record<string, unknown> {
+  const names = [...img.names].sort();
+  const repos = [...new Set(names.map((n) => familiarRepository(parseReference(n, { defaultTag: false }))))];
+  return {
+    Id: img.id,
+    RepoTags: names.map(familiarName),
+    RepoDigests: repos.map((r) => `${r}@${img.manifestDigest}`),
+    Parent: '',
+    Comment: img.config.history?.at(-1)?.comment ?? '',
+    Created: img.config.created ?? '0001-01-01T00:00:00Z',
+    DockerVersion: '',
+    Author: img.config.author ?? '',
+    Config: { ...CONFIG_DEFAULTS, ...img.config.config },
+    Architecture: img.config.architecture,
+    ...(img.config.variant ? { Variant: img.config.variant } : {}),
+    Os: img.config.os,
+    Size: img.size,
+    GraphDriver: {
+      Data: layerDirs.length ? { LowerDir: [...layerDirs].reverse().join(':') } : null,
+      Name: 'overlay',
+    },
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}

@@ -1,0 +1,152 @@
+// Image commands: images / image ls, tag / image tag, rmi / image rm, history / image history,
+// image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
+import type { Argv } from 'yargs';
+import { StrataError } from '../errors.js';
+import { openStore, type Store } from '../store/store.js';
+import type { RegisterCommands } from './command.js';
+import { formatRows } from './format/template.js';
+import { humanSize } from './format/human.js';
+import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
+import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
+import { inspectImages } from './inspect.js';
+
+/** Image errors exit 1, as Docker's daemon errors do; usage errors keep 125. */
+export async function imageCommand(fn: (store: Store) => Promise<void>): Promise<void> {
+  try {
+    await fn(await openStore());
+  } catch (err) {
+    if (err instanceof StrataError && err.exitCode === 125) throw new StrataError(err.message, 1);
+    throw err;
+  }
+}
+
+const out = (s: string) => process.stdout.write(s);
+
+interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string[] }
+
+async function listImages(store: Store, a: ImagesArgs): Promise<void> {
+  let rows = imageRows(await store.listImages(), { noTrunc: a['no-trunc'] });
+  if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
+  for (const f of a.filter ?? []) {
+    const [key, value = ''] = f.split('=');
+    if (key === 'dangling') rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true'));
+    else if (key === 'reference') rows = rows.filter((r) => matchesReference(r, value));
+    else throw new StrataError(`invalid filter "${key}"`);
+  }
+  if (a.quiet) {
+    out([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
+    return;
+  }
+  const format = a.format ?? (a.digests
+    ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+    : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}');
+  out(formatRows(format, rows, IMAGE_HEADINGS));
+}
+
+/** `--no-trunc` is a flag of its own, not the negation of `--trunc`. */
+const noNegation = (y: Argv) => y.parserConfiguration({ 'boolean-negation': false });
+
+const imagesFlags = (y: Argv) => noNegation(y)
+  .positional('repository', { type: 'string', describe: 'REPOSITORY[:TAG]' })
+  .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
+  .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images' })
+  .option('digests', { type: 'boolean', describe: 'Show digests' })
+  .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+  .option('format', { type: 'string', describe: 'Format output using a Go template' })
+  .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output (dangling=true|false, reference=PATTERN)' });
+
+const tagCmd = (y: Argv) => y
+  .positional('source', { type: 'string', demandOption: true, describe: 'SOURCE_IMAGE[:TAG]' })
+  .positional('target', { type: 'string', demandOption: true, describe: 'TARGET_IMAGE[:TAG]' });
+
+async function tag(a: { source?: string; target?: string }): Promise<void> {
+  await imageCommand(async (store) => {
+    const img = await store.resolveImage(a.source!);
+    await store.tag(img.id, a.target!);
+  });
+}
+
+const rmiFlags = (y: Argv) => noNegation(y)
+  .positional('images', { type: 'string', array: true, demandOption: true })
+  .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' })
+  .option('no-prune', { type: 'boolean', describe: 'Do not delete untagged parents' });
+
+async function rmi(a: { images?: string[]; force?: boolean }): Promise<void> {
+  await imageCommand(async (store) => {
+    const containers = await containersOf(store);
+    let failed: StrataError | undefined;
+    for (const ref of a.images ?? []) {
+      try {
+        out((await removeImageRef(store, ref, !!a.force, containers)).map((l) => `${l}\n`).join(''));
+      } catch (err) {
+        if (!(err instanceof StrataError)) throw err;
+        // Docker goes on with the other images and reports each failure.
+        if (failed) process.stderr.write(`Error: ${failed.message}\n`);
+        failed = err;
+      }
+    }
+    if (failed) throw failed;
+  });
+}
+
+const historyFlags = (y: Argv) => noNegation(y)
+  .positional('image', { type: 'string', demandOption: true })
+  .option('human', { alias: 'H', type: 'boolean', default: true, describe: 'Print sizes and dates in human readable format' })
+  .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+  .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
+  .option('format', { type: 'string', describe: 'Format output using a Go template' });
+
+async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolean; quiet?: boolean; format?: string }): Promise<void> {
+  await imageCommand(async (store) => {
+    const img = await store.resolveImage(a.image!);
+    const rows = historyRows(img, { noTrunc: a['no-trunc'], human: a.human });
+    if (a.quiet) return void out(rows.map((r) => `${r.ID}\n`).join(''));
+    const created = a.human === false ? 'CreatedAt' : 'CreatedSince';
+    const format = a.format ?? `table {{.ID}}\t{{.${created}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`;
+    out(formatRows(format, rows, HISTORY_HEADINGS));
+  });
+}
+
+const pruneFlags = (y: Argv) => y
+  .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images, not just dangling ones' })
+  .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' });
+
+async function confirm(question: string): Promise<boolean> {
+  out(`${question} [y/N] `);
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return /^y(es)?$/i.test(Buffer.concat(chunks).toString().split('\n')[0].trim());
+}
+
+async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
+  await imageCommand(async (store) => {
+    const what = a.all ? 'all images without at least one container associated to them' : 'all dangling images';
+    if (!a.force && !(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return;
+    const r = await pruneImages(store, !!a.all);
+    if (r.lines.length) out(`Deleted Images:\n${r.lines.join('\n')}\n\n`);
+    out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+  });
+}
+
+const inspectFlags = (y: Argv) => y
+  .positional('images', { type: 'string', array: true, demandOption: true })
+  .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' });
+
+export const register: RegisterCommands = (cli) =>
+  cli
+    .command(['images [repository]'], 'List images', imagesFlags, (a) => imageCommand((s) => listImages(s, a as ImagesArgs)))
+    .command('tag <source> <target>', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', tagCmd, tag)
+    .command('rmi <images..>', 'Remove one or more images', rmiFlags, rmi)
+    .command('history <image>', 'Show the history of an image', historyFlags, history)
+    .command('image', 'Manage images', (y) => y
+      .command(['ls [repository]', 'list [repository]'], 'List images', imagesFlags, (a) => imageCommand((s) => listImages(s, a as ImagesArgs)))
+      .command('tag <source> <target>', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', tagCmd, tag)
+      .command(['rm <images..>', 'remove <images..>'], 'Remove one or more images', rmiFlags, rmi)
+      .command('history <image>', 'Show the history of an image', historyFlags, history)
+      .command('inspect <images..>', 'Display detailed information on one or more images', inspectFlags,
+        (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
+      .command('prune', 'Remove unused images', pruneFlags, prune)
+      .demandCommand(1, 'a subcommand is required'));

@@ -1,0 +1,64 @@
+// `inspect` (images and containers) and `image inspect`: Docker's JSON (4-space indent, an
+// array) or a Go template per object. Without --type, a container is looked up first, as
+// Docker does.
+import type { Argv } from 'yargs';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { ContainerStore } from '../store/containers.js';
+import { openStore, type Store } from '../store/store.js';
+import { digestHex } from '../store/digest.js';
+import type { RegisterCommands } from './command.js';
+import { parseTemplate } from './format/template.js';
+import { inspectImage } from './image-views.js';
+
+export type InspectType = 'image' | 'container' | undefined;
+
+async function findImage(store: Store, name: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const img = await store.resolveImage(name);
+    const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
+    return inspectImage(img, dirs);
+  } catch (err) {
+    if (err instanceof StrataError && err.message.startsWith('no such image')) return undefined;
+    throw err;
+  }
+}
+
+async function findContainer(store: Store, name: string): Promise<Record<string, unknown> | undefined> {
+  // The container record is kept in Docker's inspect shape; `Strata` is our own bookkeeping.
+  const rec = await new ContainerStore(store.root).find(name).catch(() => undefined);
+  if (!rec) return undefined;
+  const { Strata: _own, ...docker } = rec;
+  return docker;
+}
+
+export async function inspectImages(opts: { names: string[]; format?: string; type?: InspectType }): Promise<void> {
+  const store = await openStore();
+  const found: Record<string, unknown>[] = [];
+  const missing: string[] = [];
+  for (const name of opts.names) {
+    let obj: Record<string, unknown> | undefined;
+    if (opts.type !== 'image') obj = await findContainer(store, name);
+    if (!obj && opts.type !== 'container') obj = await findImage(store, name);
+    if (obj) found.push(obj);
+    else missing.push(name);
+  }
+  if (opts.format) {
+    const t = parseTemplate(opts.format);
+    process.stdout.write(found.map((o) => `${t.render(o)}\n`).join(''));
+  } else {
+    process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  }
+  if (missing.length) {
+    const what = opts.type === 'image' ? 'image' : opts.type === 'container' ? 'container' : 'object';
+    throw new StrataError(missing.map((m) => `no such ${what}: "${m}"`).join('\n'), 1);
+  }
+}
+
+export const register: RegisterCommands = (cli) =>
+  cli.command('inspect <names..>', 'Return low-level information on images and containers', (y: Argv) => y
+    .positional('names', { type: 'string', array: true, demandOption: true })
+    .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' })
+    .option('type', { type: 'string', choices: ['image', 'container'], describe: 'Only inspect objects of this type' })
+    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (accepted, sizes are always shown for images)' }),
+  (a) => inspectImages({ names: a.names as string[], format: a.format, type: a.type as InspectType }));
