@@ -74,6 +74,8 @@ export interface PrepareOptions {
   network: NetworkMode;
   secrets: ReadonlyMap<string, string>;
   platform: { os: string; architecture: string };
+  /** Layers built with clamped timestamps differ from others: part of their keys. */
+  sourceDateEpoch?: number;
 }
 
 export async function prepare(options: PrepareOptions): Promise<Map<number, PreparedStage>> {
@@ -142,6 +144,10 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   return prepared;
 }
 
+function epochSetting(o: PrepareOptions): Record<string, string> {
+  return o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(o.sourceDateEpoch) };
+}
+
 function slotId(prefix: string, stage: string, index: number): string {
   return createHash('sha256').update(`${prefix}\0${stage}\0${index}`).digest('hex');
 }
@@ -157,7 +163,7 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
     case 'WORKDIR': {
       const createdBy = state.apply(cmd);
       const path = state.config.WorkingDir!;
-      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy };
+      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy, settings: epochSetting(o) };
       return { ...base, display: createdBy, action: { type: 'workdir', path }, inputs, key: cacheKey(inputs), createdBy };
     }
     case 'FROM':
@@ -185,7 +191,7 @@ function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: s
   const env = state.runEnv();
   const inputs: KeyInputs = {
     type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
-    settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' ') },
+    settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' '), ...epochSetting(o) },
   };
   return {
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
@@ -224,7 +230,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !/^<<-?/.test(w));
   const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : ''].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
-  const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/' } };
+  const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
   if (cmd.checksum) inputs.settings!.checksum = cmd.checksum;
   if (cmd.exclude.length) inputs.settings!.exclude = cmd.exclude.join(' ');

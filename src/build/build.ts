@@ -1,0 +1,125 @@
+// `strata build` as a library call: parse, plan, open the context, prepare every step's key,
+// execute what the cache does not have, and write the image. The CLI only gathers options
+// and renders; tests and benchmarks can call this directly.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, ParseError } from '../parser/index.js';
+import type { Dockerfile } from '../parser/types.js';
+import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
+import { CacheIndex } from '../store/cache-index.js';
+import type { Image, ImageStore } from '../store/types.js';
+import { hostPlatform } from './args.js';
+import { BuildContext, statCacheFileFor } from './context.js';
+import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
+import { BuildError } from './errors.js';
+import { execute, type StepRecord } from './executor.js';
+import { plan } from './planner.js';
+import { prepare, type PreparedStage } from './prepare.js';
+import type { Reporter } from './progress.js';
+
+export interface BuildOptions {
+  stateRoot: string;
+  store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
+  runner: ContainerRunner;
+  reporter: Reporter;
+  contextDir: string;
+  /** The Dockerfile's text and how messages name it; `path` locates NAME.dockerignore. */
+  dockerfile: { text: string; name: string; path?: string };
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  noCacheFilter?: string[];
+  labels?: Record<string, string>;
+  network?: NetworkMode;
+  secrets?: ReadonlyMap<string, string>;
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+  /** Print every step's key inputs (after preparing, before executing). */
+  explain?: (stages: PreparedStage[]) => void;
+}
+
+export interface BuildResult {
+  image: Image;
+  steps: StepRecord[];
+  seconds: number;
+  summary: string;
+  /** Context files read and hashed (the stat cache missed). */
+  hashedFiles: number;
+}
+
+export async function build(o: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
+  const platform = hostPlatform();
+  const buildArgs = o.buildArgs ?? {};
+  const p = plan(df, { file: o.dockerfile.name, buildArgs, target: o.target, platform });
+  for (const w of p.warnings) o.reporter.warn(w);
+  const noCacheStages = new Set<number>();
+  for (const name of o.noCacheFilter ?? []) {
+    const s = p.stages.find((x) => x.name === name.toLowerCase() || String(x.index) === name);
+    if (!s) throw new BuildError(`no-cache-filter: stage "${name}" not found`);
+    noCacheStages.add(s.index);
+  }
+  const context = await BuildContext.open(o.contextDir, {
+    ignore: await readIgnore(o.contextDir, o.dockerfile.path),
+    statCacheFile: statCacheFileFor(o.stateRoot, o.contextDir),
+    onHashProgress: (done, total) => o.reporter.hashing(done, total),
+  });
+  const sde = o.sourceDateEpoch ?? (buildArgs.SOURCE_DATE_EPOCH !== undefined ? Number(buildArgs.SOURCE_DATE_EPOCH) : undefined);
+  if (sde !== undefined && !(Number.isInteger(sde) && sde >= 0)) throw new BuildError(`invalid SOURCE_DATE_EPOCH: "${sde}"`);
+  const stages = await prepare({
+    plan: p, context, platform, network: o.network ?? 'host', secrets: o.secrets ?? new Map(),
+    slotPrefix: `${path.resolve(o.contextDir)}\0${o.dockerfile.path ? path.resolve(o.dockerfile.path) : o.dockerfile.name}`,
+    resolveImage: (ref) => o.store.resolveImage(ref),
+    parseTrigger: (line) => {
+      const parsed = parseDockerfile(line, o.dockerfile.name);
+      if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);
+      return parsed.instructions[0];
+    },
+    sourceDateEpoch: sde,
+  });
+  await context.saveStatCache();
+  o.explain?.(p.order.map((i) => stages.get(i)!));
+
+  const workDir = path.join(o.stateRoot, 'build', 'work');
+  await fs.mkdir(workDir, { recursive: true });
+  const signal = o.signal ?? new AbortController().signal;
+  const { target, steps } = await execute({
+    plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
+    workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages,
+    sourceDateEpoch: sde, signal, concurrency: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+  });
+  const config = structuredClone(target.config);
+  if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
+  const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });
+  const seconds = (Date.now() - started) / 1000;
+  const cached = steps.filter((s) => s.cached).length;
+  const summary = `${steps.length} steps, ${cached} cached, ${steps.length - cached} built in ${seconds.toFixed(1)}s`;
+  return { image, steps, seconds, summary, hashedFiles: context.hashedFiles };
+}
+
+export function parseDockerfile(text: string, name: string): Dockerfile {
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line }, { cause: err });
+    throw err;
+  }
+}
+
+/** NAME.dockerignore beside `-f NAME` wins over the context's .dockerignore. */
+async function readIgnore(contextDir: string, dockerfilePath?: string): Promise<IgnoreMatcher | undefined> {
+  const candidates = [...(dockerfilePath ? [`${dockerfilePath}.dockerignore`] : []), path.join(contextDir, '.dockerignore')];
+  for (const file of candidates) {
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    try {
+      return parseIgnoreFile(text);
+    } catch (err) {
+      throw new BuildError(`${path.basename(file)}: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}

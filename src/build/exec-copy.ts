@@ -1,0 +1,202 @@
+// COPY/ADD into a fresh overlay upper dir, with Docker's destination rules: a directory
+// source copies its content, a trailing "/" (or several sources, or an existing directory)
+// makes the destination a directory, missing parents are created, symlinks in the image's
+// path are followed inside the image. Files are copied with fs.copyFile (reflink when the
+// filesystem can), never read into memory. ADD also unpacks local tar archives and fetches URLs.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import type { IgnoreMatcher } from './dockerignore.js';
+import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+
+export interface CopyItem {
+  node: TreeNode;
+  exclude?: IgnoreMatcher;
+}
+
+export interface CopyJob {
+  upperDir: string;
+  /** The stage's layers so far, bottom → top. */
+  lowerDirs: string[];
+  source: TreeSource;
+  items: CopyItem[];
+  heredocs: { name: string; content: string }[];
+  urls: string[];
+  /** Absolute; a trailing "/" marks a directory. */
+  dest: string;
+  owner?: { uid: number; gid: number };
+  chmod?: number;
+  /** ADD: unpack local archives. */
+  unpack: boolean;
+  checksum?: string;
+}
+
+export async function executeCopy(job: CopyJob): Promise<void> {
+  const target = layersSource([...job.lowerDirs, job.upperDir]);
+  const count = job.items.length + job.heredocs.length + job.urls.length;
+  const firstIsDir = job.items[0]?.node.type === 'dir';
+  let destIsDir = job.dest.endsWith('/') || count > 1 || firstIsDir;
+  if (count > 1 && !job.dest.endsWith('/')) {
+    throw new Error('When using COPY with more than one source file, the destination must be a directory and end with a /');
+  }
+  if (!destIsDir) {
+    const existing = await target.lookup(job.dest, true);
+    destIsDir = existing?.type === 'dir' || (job.unpack && job.items.length === 1 && (await archiveKind(job.items[0].node)) !== undefined);
+  }
+  const destDir = destIsDir ? job.dest : path.posix.dirname(job.dest);
+  const destDirRel = await ensureDir(job, target, destDir);
+  const into = (name: string) => path.join(job.upperDir, destDirRel, name);
+  const fileTarget = destIsDir ? undefined : into(path.posix.basename(job.dest));
+
+  for (const item of job.items) {
+    const n = item.node;
+    if (n.type === 'dir') {
+      await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
+    } else if (job.unpack && (await archiveKind(n))) {
+      await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+    } else {
+      await copyNode(job, n, fileTarget ?? into(path.posix.basename(n.rel)));
+    }
+  }
+  for (const h of job.heredocs) {
+    const dst = fileTarget ?? into(h.name);
+    await fs.rm(dst, { force: true, recursive: true });
+    await fs.writeFile(dst, h.content, { mode: 0o644 });
+    await applyAttrs(dst, job, { mode: 0o100644, uid: 0, gid: 0, mtime: new Date() } as TreeNode, false);
+  }
+  for (const url of job.urls) await fetchUrl(job, url, fileTarget ?? into(urlName(url)));
+}
+
+/** Creates the destination directory (and missing parents) in the upper dir; returns its path relative to the root. */
+async function ensureDir(job: CopyJob, target: TreeSource, dir: string): Promise<string> {
+  let resolved = '';
+  for (const part of dir.split('/').filter((p) => p && p !== '.')) {
+    const wanted = resolved ? `${resolved}/${part}` : part;
+    const found = await target.lookup(wanted, true);
+    if (found && found.type !== 'dir') throw new Error(`cannot copy to "${dir}": "/${wanted}" is not a directory`);
+    const rel = found ? found.rel : wanted;
+    const host = path.join(job.upperDir, rel);
+    const inUpper = await fs.lstat(host).catch(() => undefined);
+    if (!inUpper) {
+      await fs.mkdir(host);
+      if (found) {
+        // Keep the attributes of the directory the image already has.
+        await fs.chmod(host, found.mode & 0o7777);
+        await fs.lchown(host, found.uid, found.gid);
+        await fs.utimes(host, found.mtime, found.mtime);
+      } else {
+        await fs.chmod(host, 0o755);
+        if (job.owner) await fs.lchown(host, job.owner.uid, job.owner.gid);
+      }
+    }
+    resolved = rel;
+  }
+  return resolved;
+}
+
+async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude: IgnoreMatcher | undefined, relBase: string): Promise<void> {
+  for (const child of await job.source.children(dir)) {
+    const name = path.posix.basename(child.rel);
+    const rel = relBase ? `${relBase}/${name}` : name;
+    if (exclude && !exclude.empty && exclude.matches(rel)) continue;
+    const dst = path.join(dstDir, name);
+    await copyNode(job, child, dst);
+    if (child.type === 'dir') {
+      await copyChildren(job, child, dst, exclude, rel);
+      await fs.utimes(dst, child.mtime, child.mtime);
+    }
+  }
+}
+
+async function copyNode(job: CopyJob, n: TreeNode, dst: string): Promise<void> {
+  const existing = await fs.lstat(dst).catch(() => undefined);
+  if (existing && !(existing.isDirectory() && n.type === 'dir')) await fs.rm(dst, { recursive: true, force: true });
+  switch (n.type) {
+    case 'dir':
+      if (!existing?.isDirectory()) await fs.mkdir(dst);
+      break;
+    case 'file':
+      await fs.copyFile(n.hostPath, dst, constants.COPYFILE_FICLONE);
+      break;
+    case 'symlink':
+      await fs.symlink(n.linkTarget!, dst);
+      break;
+    default:
+      return; // devices, fifos, sockets are not copied
+  }
+  await applyAttrs(dst, job, n, n.type === 'symlink');
+}
+
+async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean): Promise<void> {
+  const uid = job.owner?.uid ?? (job.source.keepOwners ? n.uid : 0);
+  const gid = job.owner?.gid ?? (job.source.keepOwners ? n.gid : 0);
+  await fs.lchown(dst, uid, gid);
+  if (isLink) {
+    await fs.lutimes(dst, n.mtime, n.mtime);
+    return;
+  }
+  await fs.chmod(dst, job.chmod ?? n.mode & 0o7777);
+  await fs.utimes(dst, n.mtime, n.mtime);
+}
+
+type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
+
+/** Recognises a tar archive by its magic bytes (as Docker does), not by its name. */
+async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
+  if (n.type !== 'file') return undefined;
+  const fh = await fs.open(n.hostPath, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 3 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+    if (bytesRead >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+    if (bytesRead >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
+async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
+  const extract = tar.x({ cwd: dir, preservePaths: false, strict: true });
+  if (kind === 'tar' || kind === 'gzip') {
+    await pipeline(createReadStream(file), extract);
+    return;
+  }
+  const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+  await pipeline(child.stdout, extract);
+  if ((await exited) !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim() || `${kind} failed`}`);
+}
+
+function urlName(url: string): string {
+  const name = path.posix.basename(new URL(url).pathname);
+  return name && name !== '/' ? name : '__unnamed__';
+}
+
+async function fetchUrl(job: CopyJob, url: string, dst: string): Promise<void> {
+  const res = await fetch(url, { redirect: 'follow' });
+  if (!res.ok || !res.body) throw new Error(`failed to fetch "${url}": ${res.status} ${res.statusText}`);
+  const hash = createHash('sha256');
+  await fs.rm(dst, { force: true, recursive: true });
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  body.on('data', (chunk: Buffer) => hash.update(chunk));
+  await pipeline(body, createWriteStream(dst, { mode: 0o600 }));
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (job.checksum && job.checksum !== digest) throw new Error(`checksum mismatch for "${url}": expected ${job.checksum}, got ${digest}`);
+  const modified = res.headers.get('last-modified');
+  const mtime = modified ? new Date(modified) : new Date();
+  await applyAttrs(dst, { ...job, chmod: job.chmod ?? 0o600 }, { mode: 0o100600, uid: 0, gid: 0, mtime } as TreeNode, false);
+}

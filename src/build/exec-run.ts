@@ -1,0 +1,104 @@
+// RUN in a throwaway container: the stage's layers as overlay lowerdirs, a fresh upper dir that
+// becomes the step's layer, and the step's mounts (cache dirs kept across builds, context binds,
+// secrets, tmpfs) which never end up in the layer.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { ContainerRunner, MountSpec } from '../runtime/types.js';
+import type { BuildContext } from './context.js';
+import type { RunMount } from './mounts.js';
+import type { StepAction } from './prepare.js';
+import { layersSource } from './tree-source.js';
+
+export interface RunJob {
+  runner: ContainerRunner;
+  action: Extract<StepAction, { type: 'run' }>;
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  context: BuildContext;
+  /** Where type=cache mounts live (<state root>/build/cache-mounts). */
+  cacheMountDir: string;
+  onOutput: (chunk: string) => void;
+  signal: AbortSignal;
+}
+
+export async function executeRun(job: RunJob): Promise<number> {
+  const mounts = await runtimeMounts(job, job.action.mounts);
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      job.onOutput(chunk.toString('utf8'));
+      done();
+    },
+  });
+  try {
+    const result = await job.runner.run({
+      rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
+      args: job.action.argv,
+      env: job.action.env,
+      cwd: job.action.cwd,
+      user: job.action.user,
+      network: job.action.network,
+      mounts,
+      stdin: 'null',
+      stdout: out,
+      stderr: out,
+      hostname: 'buildkitsandbox',
+    }, { signal: job.signal });
+    return result.exitCode;
+  } finally {
+    await removeMountStubs(job, job.action.mounts);
+  }
+}
+
+async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec[]> {
+  const out: MountSpec[] = [];
+  for (const m of mounts) {
+    switch (m.type) {
+      case 'cache': {
+        const dir = path.join(job.cacheMountDir, createHash('sha256').update(m.id).digest('hex').slice(0, 32));
+        await fs.mkdir(dir, { recursive: true });
+        out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
+        break;
+      }
+      case 'bind': {
+        const entry = job.context.resolve(m.source || '.');
+        if (!entry) throw new Error(`mount source "${m.source}" not found in build context`);
+        out.push({ type: 'bind', source: path.join(job.context.root, entry.path), destination: m.target, readonly: m.readonly });
+        break;
+      }
+      case 'secret':
+        if (m.hostPath) out.push({ type: 'bind', source: path.resolve(m.hostPath), destination: m.target, readonly: true });
+        break;
+      case 'tmpfs':
+        out.push({ type: 'tmpfs', destination: m.target });
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The runtime creates missing mount points in the upper dir; those must not become part of
+ * the layer. Empty stubs that the image did not have are removed, innermost first.
+ */
+async function removeMountStubs(job: RunJob, mounts: RunMount[]): Promise<void> {
+  const lower = layersSource(job.lowerDirs);
+  for (const m of mounts) {
+    let rel = m.target.split('/').filter(Boolean).join('/');
+    while (rel) {
+      if (await lower.lookup(rel, false)) break;
+      const host = path.join(job.upperDir, rel);
+      const st = await fs.lstat(host).catch(() => undefined);
+      if (!st) break;
+      if (st.isDirectory()) {
+        if ((await fs.readdir(host)).length > 0) break;
+        await fs.rmdir(host);
+      } else if (st.isFile() && st.size === 0) {
+        await fs.unlink(host);
+      } else break;
+      rel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+    }
+  }
+}

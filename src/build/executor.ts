@@ -1,0 +1,289 @@
+// The executor: stages run as their dependencies finish (independent ones in parallel,
+// bounded by the cores); each step is looked up in the cache by its key and only executed on
+// a miss: RUN in a throwaway container, COPY/ADD/WORKDIR into a fresh upper dir. A built step's
+// upper dir becomes a layer (hashed in the pool while it is written) and a cache entry.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainerRunner } from '../runtime/types.js';
+import { parseGroup, parsePasswd, resolveUserSpec } from '../runtime/user.js';
+import type { CacheIndex } from '../store/cache-index.js';
+import type { HistoryEntry, ImageConfig, ImageStore, LayerInfo } from '../store/types.js';
+import { explainMiss, type KeyInputs } from './cache-key.js';
+import type { BuildContext } from './context.js';
+import { BuildError } from './errors.js';
+import { executeCopy } from './exec-copy.js';
+import { executeRun } from './exec-run.js';
+import type { Plan } from './planner.js';
+import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
+import { TailBuffer, type Reporter, type StepView } from './progress.js';
+import { historyRow } from './stage-state.js';
+import { contextSource, layersSource, type TreeSource } from './tree-source.js';
+
+const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
+
+export interface ExecuteOptions {
+  plan: Plan;
+  stages: Map<number, PreparedStage>;
+  store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
+  runner: ContainerRunner;
+  cache: CacheIndex;
+  context: BuildContext;
+  reporter: Reporter;
+  /** Scratch space on the state root's filesystem (upper/work dirs). */
+  workDir: string;
+  cacheMountDir: string;
+  noCache: boolean;
+  noCacheStages: Set<number>;
+  sourceDateEpoch?: number;
+  signal: AbortSignal;
+  concurrency?: number;
+}
+
+export interface StepRecord {
+  stage: string;
+  instruction: string;
+  cached: boolean;
+  cacheKey: string;
+  layer: string | null;
+  seconds: number;
+  missReason: string | null;
+}
+
+export interface StageResult {
+  layers: LayerInfo[];
+  config: ImageConfig;
+}
+
+export interface ExecuteResult {
+  target: StageResult;
+  steps: StepRecord[];
+}
+
+/** A counting semaphore: at most `n` steps execute at once. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
+  const results = new Map<number, Promise<StageResult>>();
+  const records: StepRecord[] = [];
+  const slots = new Slots(o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  const inner = new AbortController();
+  const onAbort = () => inner.abort();
+  o.signal.addEventListener('abort', onAbort);
+  let nextId = 1;
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++ };
+  try {
+    for (const index of o.plan.order) {
+      const p = runStage(ctx, o.stages.get(index)!);
+      p.catch(() => inner.abort()); // one failure stops the others
+      results.set(index, p);
+    }
+    const all = await Promise.allSettled(o.plan.order.map((i) => results.get(i)!));
+    const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof Cancelled));
+    if (failed) throw failed.reason;
+    if (o.signal.aborted) throw new BuildError('build cancelled', undefined, { exitCode: 130 });
+    const target = await results.get(o.plan.target)!;
+    return { target, steps: records };
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+class Cancelled extends Error {}
+
+interface RunContext {
+  o: ExecuteOptions;
+  results: Map<number, Promise<StageResult>>;
+  records: StepRecord[];
+  slots: Slots;
+  signal: AbortSignal;
+  nextId: () => number;
+}
+
+async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult> {
+  const { o } = ctx;
+  for (const dep of ps.stage.deps) await ctx.results.get(dep);
+  if (ctx.signal.aborted) throw new Cancelled();
+  let layers: LayerInfo[];
+  let history: HistoryEntry[];
+  let lastCreated: string;
+  if (ps.baseImage) {
+    const img = ps.baseImage;
+    layers = img.manifest.layers.map((l, i) => ({ diffId: img.config.rootfs.diff_ids[i], digest: l.digest, size: l.size, mediaType: l.mediaType }));
+    history = [...(img.config.history ?? [])];
+    lastCreated = img.config.created ?? new Date(0).toISOString();
+  } else if (ps.baseStage !== undefined) {
+    const base = await ctx.results.get(ps.baseStage)!;
+    layers = [...base.layers];
+    history = [...base.config.history];
+    lastCreated = base.config.created ?? new Date(0).toISOString();
+  } else {
+    layers = [];
+    history = [];
+    lastCreated = new Date(0).toISOString();
+  }
+  const total = ps.steps.length + 1;
+  const label = (pos: number) => (o.plan.stages.length > 1 || ps.stage.name ? `[${ps.label} ${pos}/${total}]` : `[${pos}/${total}]`);
+  const fromView: StepView = { id: ctx.nextId(), label: label(1), display: ps.fromDisplay, stage: ps.label };
+  o.reporter.stepStart(fromView);
+  o.reporter.stepDone(fromView, { cached: true, seconds: 0 });
+
+  const stepResults = new Map<PreparedStep, { created: string; layer?: LayerInfo }>();
+  for (const step of ps.steps) {
+    if (ctx.signal.aborted) throw new Cancelled();
+    const view: StepView = { id: ctx.nextId(), label: label(step.position), display: step.display, stage: ps.label };
+    const r = await runStep(ctx, ps, step, view, layers);
+    stepResults.set(step, r);
+    if (r.layer) layers.push(r.layer);
+  }
+
+  const sde = o.sourceDateEpoch === undefined ? undefined : new Date(o.sourceDateEpoch * 1000).toISOString();
+  for (const t of ps.history) {
+    const r = t.step ? stepResults.get(t.step) : undefined;
+    if (r) lastCreated = r.created;
+    history.push(historyRow(t.createdBy, sde ?? lastCreated, !!r?.layer || (!!t.step && t.step.action.type !== 'workdir')));
+  }
+  if (sde) for (const h of history) if (h.created && h.created > sde) h.created = sde;
+  const config: ImageConfig = {
+    ...ps.config,
+    created: sde ?? lastCreated,
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history,
+  };
+  return { layers, config };
+}
+
+async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, view: StepView, layers: LayerInfo[]): Promise<{ created: string; layer?: LayerInfo }> {
+  const { o } = ctx;
+  const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
+  const skipCache = o.noCache || o.noCacheStages.has(ps.stage.index);
+  const entry = skipCache ? undefined : await o.cache.get(step.key);
+  if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
+    o.reporter.stepStart(view);
+    o.reporter.stepDone(view, { cached: true, seconds: 0 });
+    Object.assign(record, { cached: true, layer: entry.layer ?? null });
+    ctx.records.push(record);
+    await o.cache.touch([step.key]);
+    return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
+  }
+  const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : `cache disabled for stage ${ps.label} (--no-cache-filter)`)
+    : entry ? 'cached layer was removed' : await explain(o, step);
+  record.missReason = missReason;
+  o.reporter.stepStart(view, missReason);
+  const started = Date.now();
+  const release = await ctx.slots.take();
+  const scratch = path.join(o.workDir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+  const tail = new TailBuffer(10);
+  try {
+    if (ctx.signal.aborted) throw new Cancelled();
+    await fs.mkdir(path.join(scratch, 'upper'), { recursive: true, mode: 0o755 });
+    await fs.mkdir(path.join(scratch, 'work'), { recursive: true });
+    const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
+    const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work') }, (chunk) => {
+      tail.push(chunk);
+      o.reporter.stepOutput(view, chunk);
+    });
+    const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch }) : undefined;
+    const created = new Date().toISOString();
+    await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
+    record.seconds = (Date.now() - started) / 1000;
+    record.layer = layer?.diffId ?? null;
+    ctx.records.push(record);
+    o.reporter.stepDone(view, { cached: false, seconds: record.seconds, missReason });
+    return { created, layer };
+  } catch (err) {
+    if (err instanceof Cancelled || ctx.signal.aborted) {
+      o.reporter.stepFailed(view, 'cancelled', []);
+      throw err instanceof Cancelled ? err : new Cancelled();
+    }
+    const failure = err instanceof BuildError ? err : new BuildError((err as Error).message, { file: o.plan.file, line: step.line }, { cause: err });
+    o.reporter.stepFailed(view, failure.detail, tail.tail());
+    throw failure;
+  } finally {
+    release();
+    await fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function explain(o: ExecuteOptions, step: PreparedStep): Promise<string> {
+  const latest = await o.cache.latestInSlot(step.slot, step.key);
+  const before = latest ? await o.cache.inputs<KeyInputs>(latest.key) : undefined;
+  return explainMiss(step.inputs, before);
+}
+
+interface Dirs {
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+}
+
+/** Executes one step into `dirs.upperDir`; false when it made no change worth a layer. */
+async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, dirs: Dirs, onOutput: (chunk: string) => void): Promise<boolean> {
+  const { o } = ctx;
+  const at = { file: o.plan.file, line: step.line };
+  switch (action.type) {
+    case 'run': {
+      const code = await executeRun({ runner: o.runner, action, ...dirs, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal });
+      if (ctx.signal.aborted) throw new Cancelled();
+      if (code !== 0) {
+        const shown = action.argv.length >= 3 && action.argv[1] === '-c' ? `${action.argv.slice(0, 2).join(' ')} ${action.argv.slice(2).join(' ')}` : JSON.stringify(action.argv);
+        throw new BuildError(`${step.display}: process "${shown}" did not complete successfully: exit code: ${code}`, at);
+      }
+      return true;
+    }
+    case 'workdir': {
+      const existing = await layersSource(dirs.lowerDirs).lookup(action.path, true);
+      if (existing?.type === 'dir') return false;
+      await executeCopy({ ...dirs, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, unpack: false });
+      return true;
+    }
+    case 'copy': {
+      let source: TreeSource;
+      let items;
+      if (action.from) {
+        const layers = 'stage' in action.from ? (await ctx.results.get(action.from.stage)!).layers.map((l) => l.diffId) : action.from.image.config.rootfs.diff_ids;
+        source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
+        items = [];
+        for (const p of action.paths) {
+          const node = await source.lookup(p, true);
+          if (!node) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
+          items.push({ node, exclude: action.exclude });
+        }
+      } else {
+        source = contextSource(o.context);
+        items = [];
+        for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude });
+      }
+      const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
+      await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum });
+      return true;
+    }
+  }
+}
+
+/** `--chown=user:group` with names looked up in the image's /etc/passwd and /etc/group. */
+async function resolveOwner(lowerDirs: string[], spec: string): Promise<{ uid: number; gid: number }> {
+  const view = layersSource(lowerDirs);
+  const read = async (file: string) => {
+    const n = await view.lookup(file, true);
+    return n?.type === 'file' ? fs.readFile(n.hostPath, 'utf8') : '';
+  };
+  const [passwd, group] = await Promise.all([read('etc/passwd'), read('etc/group')]);
+  const [user, grp] = spec.split(':', 2);
+  const resolved = resolveUserSpec(grp === undefined ? user : `${user}:${grp}`, parsePasswd(passwd), parseGroup(group));
+  // Docker: a user without a group gets the same numeric value as its group.
+  return { uid: resolved.uid, gid: grp === undefined ? resolved.uid : resolved.gid };
+}

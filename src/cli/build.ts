@@ -1,0 +1,193 @@
+// `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
+// with -q only the ID) on stdout. The work is done by src/build/build.ts.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import type { Argv } from 'yargs';
+import { parseBuildArgs } from '../build/args.js';
+import { build } from '../build/build.js';
+import { BuildError } from '../build/errors.js';
+import { explainText } from '../build/explain.js';
+import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../build/progress.js';
+import { TtyReporter } from '../build/progress-tty.js';
+import { StrataError } from '../errors.js';
+import { closeHashPool } from '../hash/pool.js';
+import { RuncRunner } from '../runtime/runc.js';
+import { stateRoot } from '../store/paths.js';
+import { openStore } from '../store/store.js';
+import type { RegisterCommands } from './command.js';
+
+interface BuildArgs {
+  context: string;
+  tag?: string[];
+  file?: string;
+  'build-arg'?: string[];
+  target?: string;
+  'no-cache'?: boolean;
+  'no-cache-filter'?: string[];
+  label?: string[];
+  quiet?: boolean;
+  iidfile?: string;
+  network?: string;
+  progress?: string;
+  'metadata-file'?: string;
+  secret?: string[];
+  explain?: boolean;
+}
+
+export const register: RegisterCommands = (cli: Argv) =>
+  cli.command<BuildArgs>(
+    'build <context>',
+    'Build an image from a Dockerfile',
+    (y) => y
+      .positional('context', { type: 'string', demandOption: true, describe: 'Context directory, or - for a tar (or Dockerfile) on stdin' })
+      .option('tag', { alias: 't', type: 'string', describe: 'Name and optionally a tag (name:tag)' })
+      .option('file', { alias: 'f', type: 'string', describe: 'Name of the Dockerfile (default: CONTEXT/Dockerfile); - for stdin' })
+      .option('build-arg', { type: 'string', describe: 'Set build-time variables' })
+      .option('target', { type: 'string', describe: 'Set the target build stage to build' })
+      .option('no-cache', { type: 'boolean', describe: 'Do not use cache when building the image' })
+      .option('no-cache-filter', { type: 'string', describe: 'Do not cache specified stages' })
+      .option('label', { type: 'string', describe: 'Set metadata for an image' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the build output and print image ID on success' })
+      .option('iidfile', { type: 'string', describe: 'Write the image ID to the file' })
+      .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (default) or none' })
+      .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
+      .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
+      .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
+      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" }),
+    (argv) => runBuild(normalize(argv)),
+  );
+
+/** Repeatable flags are declared as plain strings (an array option would swallow CONTEXT); collect them. */
+function normalize(a: BuildArgs): BuildArgs {
+  const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+  return { ...a, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret) };
+}
+
+function keyValues(list: string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new StrataError(`invalid ${what} "${item}": expected KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseSecrets(list: string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of list ?? []) {
+    const fields = new Map(spec.split(',').map((p) => {
+      const eq = p.indexOf('=');
+      return [eq < 0 ? p : p.slice(0, eq), eq < 0 ? '' : p.slice(eq + 1)] as [string, string];
+    }));
+    const id = fields.get('id');
+    const src = fields.get('src') ?? fields.get('source');
+    if (!id || !src) throw new StrataError(`invalid secret "${spec}": expected id=ID,src=PATH`);
+    out.set(id, path.resolve(src));
+  }
+  return out;
+}
+
+function reporterFor(mode: string | undefined, quiet: boolean): Reporter {
+  if (quiet) return new QuietReporter(process.stderr);
+  const m = mode ?? 'auto';
+  if (!['auto', 'plain', 'tty', 'json'].includes(m)) throw new StrataError(`invalid progress mode "${m}": expected auto, plain, tty or json`);
+  if (m === 'json') return new JsonReporter(process.stderr);
+  if (m === 'tty' || (m === 'auto' && process.stderr.isTTY)) return new TtyReporter(process.stderr);
+  return new PlainReporter(process.stderr);
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function looksLikeTar(buf: Buffer): boolean {
+  return (buf[0] === 0x1f && buf[1] === 0x8b) || (buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar');
+}
+
+async function runBuild(a: BuildArgs): Promise<void> {
+  const root = stateRoot();
+  const network = a.network ?? 'host';
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected host or none`);
+  const quiet = !!a.quiet;
+  const reporter = reporterFor(a.progress, quiet);
+  const cleanups: (() => Promise<void>)[] = [];
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let contextDir = a.context;
+    let dockerfile: { text: string; name: string; path?: string } | undefined;
+    if (a.file === '-' && a.context === '-') throw new StrataError('invalid argument: can\'t use stdin for both build context and dockerfile');
+    if (a.file === '-') dockerfile = { text: (await readStdin()).toString('utf8'), name: 'Dockerfile' };
+    if (a.context === '-') {
+      const input = await readStdin();
+      const dir = path.join(root, 'build', 'work', `ctx-${randomBytes(6).toString('hex')}`);
+      await fs.mkdir(dir, { recursive: true });
+      cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
+      if (looksLikeTar(input)) {
+        await pipeline(Readable.from([input]), tar.x({ cwd: dir, preservePaths: false, strict: true }));
+      } else {
+        dockerfile ??= { text: input.toString('utf8'), name: 'Dockerfile' };
+      }
+      contextDir = dir;
+    } else {
+      const st = await fs.stat(contextDir).catch(() => undefined);
+      if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${contextDir}" not found`);
+    }
+    if (!dockerfile) {
+      const file = a.file ? path.resolve(a.file) : await defaultDockerfile(contextDir);
+      const text = await fs.readFile(file, 'utf8').catch(() => {
+        throw new StrataError(`failed to read dockerfile: open ${a.file ?? path.join(contextDir, 'Dockerfile')}: no such file or directory`, 1);
+      });
+      dockerfile = { text, name: path.basename(file), path: file };
+    }
+    const store = await openStore(root);
+    const result = await build({
+      stateRoot: root, store, runner: new RuncRunner({ runcRoot: path.join(root, 'runc') }), reporter, contextDir, dockerfile,
+      tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
+      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
+      secrets: parseSecrets(a.secret), signal: controller.signal,
+      sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
+      explain: a.explain ? (stages) => process.stderr.write(explainText(stages)) : undefined,
+    });
+    reporter.info(`writing image ${result.image.id}`);
+    for (const n of result.image.names) reporter.info(`naming to ${n}`);
+    if (a.iidfile) await fs.writeFile(a.iidfile, result.image.id);
+    if (a['metadata-file']) {
+      await fs.writeFile(a['metadata-file'], `${JSON.stringify({
+        'containerimage.config.digest': result.image.id,
+        'containerimage.digest': result.image.manifestDigest,
+        'image.name': result.image.names.join(','),
+        imageId: result.image.id, digest: result.image.manifestDigest, tags: result.image.names,
+        seconds: result.seconds, steps: result.steps,
+      }, null, 2)}\n`);
+    }
+    reporter.info(result.summary);
+    reporter.close();
+    process.stdout.write(quiet ? `${result.image.id}\n` : '');
+  } catch (err) {
+    reporter.close();
+    throw err instanceof StrataError || err instanceof BuildError ? err : new StrataError((err as Error).message, 1, { cause: err });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const c of cleanups) await c().catch(() => undefined);
+    await closeHashPool();
+  }
+}
+
+async function defaultDockerfile(contextDir: string): Promise<string> {
+  for (const name of ['Dockerfile', 'dockerfile']) {
+    const p = path.resolve(contextDir, name);
+    if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
+  }
+  return path.resolve(contextDir, 'Dockerfile');
+}
