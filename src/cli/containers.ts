@@ -238,7 +238,8 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
     .command('wait <containers..>', 'Block until one or more containers stop, then print their exit codes', (c) => c, (a) => wait(a as Args))
     .command('diff <container>', "Inspect changes to files or directories on a container's filesystem", (c) => c, (a) => diff(a as Args))
     .command('commit <container> [repository]', "Create a new image from a container's changes", (c) =>
-      c.option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
+      c.parserConfiguration({ 'greedy-arrays': false })
+        .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
         .option('author', { alias: 'a', type: 'string', describe: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' })
         .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
         .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit (accepted; strata commits from the upper dir)' }), (a) => commit(a as Args))

@@ -94,12 +94,12 @@ const HEADERS: Record<keyof PsRow, string> = {
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
-/** Docker's tabwriter: each column as wide as its widest cell plus 3 spaces; the last unpadded. */
+/** Docker's tabwriter (minwidth 10, padding 3): a column is its widest cell plus 3, at least 10; the last unpadded. */
 export function renderTable(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 10, [...cell].length + 3)));
   return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length + 3))).join('').trimEnd())
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length))).join('').trimEnd())
     .map((line) => `${line}\n`)
     .join('');
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { initialState, type ContainerRecord } from '../../store/containers.js';
+import { humanDuration, psRow, renderPs, statusText } from './containers.js';
+
+describe('ps formatting', () => {
+  it("says durations as Docker's go-units does", () => {
+    assert.equal(humanDuration(500), 'Less than a second');
+    assert.equal(humanDuration(1000), '1 second');
+    assert.equal(humanDuration(3000), '3 seconds');
+    assert.equal(humanDuration(61_000), 'About a minute');
+    assert.equal(humanDuration(5 * 60_000), '5 minutes');
+    assert.equal(humanDuration(3_600_000), 'About an hour');
+    assert.equal(humanDuration(5 * 3_600_000), '5 hours');
+    assert.equal(humanDuration(3 * 86_400_000), '3 days');
+  });
+
+  it('writes STATUS as Up / Exited (N) ... ago / Created', () => {
+    const now = Date.parse('2024-01-01T00:10:00Z');
+    assert.equal(statusText({ ...initialState(), Status: 'running', Running: true, StartedAt: '2024-01-01T00:09:57Z' }, now), 'Up 3 seconds');
+    assert.equal(statusText({ ...initialState(), Status: 'exited', ExitCode: 3, FinishedAt: '2024-01-01T00:08:00Z' }, now), 'Exited (3) 2 minutes ago');
+    assert.equal(statusText(initialState(), now), 'Created');
+  });
+
+  it('prints the default table with truncated ID and command', () => {
+    const record = {
+      Id: 'a'.repeat(64), Name: '/t1', Created: '2024-01-01T00:09:00Z', Path: 'sh', Args: ['-c', 'echo hi > /FILE; sleep 1'],
+      Image: 'sha256:' + 'b'.repeat(64), Config: { Image: 'busybox', Labels: {} }, Mounts: [],
+    } as unknown as ContainerRecord;
+    const state = { ...initialState(), Status: 'exited' as const, FinishedAt: '2024-01-01T00:09:30Z' };
+    const row = psRow(record, state, { noTrunc: false, now: Date.parse('2024-01-01T00:10:00Z') });
+    assert.equal(row.ID, 'aaaaaaaaaaaa');
+    assert.equal(row.Command, '"sh -c echo hi > /FI…"');
+    const out = renderPs([row], undefined, false).split('\n');
+    assert.match(out[0]!, /^CONTAINER ID   IMAGE     COMMAND                  CREATED              STATUS                      PORTS     NAMES$/);
+    assert.match(out[1]!, /^aaaaaaaaaaaa   busybox   "sh -c echo hi > \/FI…"   About a minute ago   Exited \(0\) 30 seconds ago             t1$/);
+    assert.equal(renderPs([row], '{{.Names}}:{{.State}}', false), 't1:exited\n');
+    assert.equal(renderPs([row], undefined, true), 'aaaaaaaaaaaa\n');
+    assert.equal(JSON.parse(renderPs([row], '{{json .}}', false)).Names, 't1');
+  });
+});

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, buildRuntimeSpec, type SpecInput } from './spec.js';
+import { filterResolvConf } from './etc.js';
+
+function input(over: Partial<SpecInput> = {}): SpecInput {
+  return {
+    args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [10], home: '/root' },
+    hostname: 'abc', network: 'private', terminal: false, readonlyRoot: false,
+    overlay: { lowerdir: '../init:../l/0', upperdir: '/c/upper', workdir: '/c/work' },
+    etc: { hosts: '/b/hosts', hostname: '/b/hostname', resolvConf: '/b/resolv.conf' },
+    mounts: [], cgroupsPath: '/strata/x', nofile: { soft: 1024, hard: 4096 }, ...over,
+  };
+}
+
+type Spec = {
+  process: { capabilities: Record<string, string[]>; noNewPrivileges: boolean; user: object; rlimits: object[] };
+  mounts: Array<{ destination: string; type: string; options?: string[]; source: string }>;
+  linux: { namespaces: Array<{ type: string }>; maskedPaths: string[]; readonlyPaths: string[]; resources: { memory?: { limit: number } }; cgroupsPath: string };
+  root: { path: string; readonly: boolean };
+};
+
+describe('buildRuntimeSpec', () => {
+  it("has Docker's capabilities, no_new_privileges and masked paths", () => {
+    const spec = buildRuntimeSpec(input()) as unknown as Spec;
+    assert.equal(DEFAULT_CAPABILITIES.length, 14);
+    for (const set of ['bounding', 'effective', 'permitted']) assert.deepEqual(spec.process.capabilities[set], DEFAULT_CAPABILITIES);
+    assert.equal(spec.process.capabilities.inheritable, undefined);
+    assert.ok(!DEFAULT_CAPABILITIES.includes('CAP_SYS_ADMIN'));
+    assert.equal(spec.process.noNewPrivileges, true);
+    assert.ok(spec.linux.maskedPaths.includes('/proc/kcore') && spec.linux.maskedPaths === MASKED_PATHS);
+    assert.deepEqual(spec.linux.readonlyPaths, READONLY_PATHS);
+    assert.deepEqual(spec.process.user, { uid: 0, gid: 0, additionalGids: [10] });
+    assert.deepEqual(spec.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 1024 }]);
+  });
+
+  it('mounts the overlay root first, then /proc, /dev and the /etc files', () => {
+    const spec = buildRuntimeSpec(input()) as unknown as Spec;
+    assert.deepEqual(spec.mounts[0], { destination: '/', type: 'overlay', source: 'overlay', options: ['lowerdir=../init:../l/0', 'upperdir=/c/upper', 'workdir=/c/work'] });
+    const dests = spec.mounts.map((m) => m.destination);
+    for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) assert.ok(dests.includes(d), d);
+    assert.equal(spec.mounts.find((m) => m.destination === '/etc/hosts')?.source, '/b/hosts');
+  });
+
+  it('has its own network namespace unless --network host', () => {
+    const ns = (network: SpecInput['network']) => (buildRuntimeSpec(input({ network })) as unknown as Spec).linux.namespaces.map((n) => n.type).sort();
+    assert.deepEqual(ns('private'), ['ipc', 'mount', 'network', 'pid', 'uts']);
+    assert.deepEqual(ns('none'), ['ipc', 'mount', 'network', 'pid', 'uts']);
+    assert.deepEqual(ns('host'), ['ipc', 'mount', 'pid', 'uts']);
+  });
+
+  it('puts bind mounts (ro/rw), the memory limit and the cgroup path in', () => {
+    const spec = buildRuntimeSpec(input({
+      memoryBytes: 64 << 20, readonlyRoot: true,
+      mounts: [{ type: 'bind', source: '/h', destination: '/c', readonly: true }, { type: 'bind', source: '/h2', destination: '/d', readonly: false }],
+    })) as unknown as Spec;
+    assert.deepEqual(spec.mounts.at(-2), { destination: '/c', type: 'bind', source: '/h', options: ['rbind', 'ro', 'rprivate'] });
+    assert.deepEqual(spec.mounts.at(-1)?.options, ['rbind', 'rw', 'rprivate']);
+    assert.equal(spec.linux.resources.memory?.limit, 64 << 20);
+    assert.equal(spec.linux.cgroupsPath, '/strata/x');
+    assert.equal(spec.root.readonly, true);
+  });
+});
+
+describe('filterResolvConf', () => {
+  it('drops loopback nameservers as Docker does', () => {
+    assert.equal(filterResolvConf('search x\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n'), 'search x\nnameserver 10.0.0.2\n');
+  });
+  it("falls back to Docker's public resolvers when nothing is left", () => {
+    assert.equal(filterResolvConf('nameserver 127.0.0.1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  });
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../testing/cli.js';
+import { ContainerStore, initialState, newContainerId, type ContainerRecord } from './containers.js';
+
+function record(name: string, id = newContainerId()): ContainerRecord {
+  return {
+    Id: id, Name: `/${name}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
+    Image: `sha256:${'0'.repeat(64)}`,
+    Config: { Hostname: id.slice(0, 12), Image: 'busybox', Tty: false, OpenStdin: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, StdinOnce: false },
+    HostConfig: { Binds: [], Memory: 0, NetworkMode: 'default', AutoRemove: false, ReadonlyRootfs: false, GroupAdd: [] },
+    Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux', Strata: { layers: [] },
+  };
+}
+
+describe('ContainerStore', () => {
+  it('finds containers by ID, name and unique prefix', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('alpha', 'ab' + '1'.repeat(62));
+      const b = record('beta', 'ac' + '2'.repeat(62));
+      await store.create(a);
+      await store.create(b);
+      assert.equal((await store.get(a.Id)).Name, '/alpha');
+      assert.equal((await store.get('beta')).Id, b.Id);
+      assert.equal((await store.get('ab')).Id, a.Id);
+      await assert.rejects(store.get('a'), /multiple IDs found with provided prefix: a/);
+      await assert.rejects(store.get('gamma'), /no such container: "gamma"/);
+      assert.equal((await store.list()).length, 2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses a taken name and frees it on rename and remove', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('web');
+      await store.create(a);
+      await assert.rejects(store.create(record('web')), /the container name "\/web" is already in use by container/);
+      await store.rename(a.Id, 'web2');
+      await store.create(record('web'));
+      await assert.rejects(store.rename(a.Id, 'web'), /already in use/);
+      assert.equal((await store.get('web2')).Id, a.Id);
+      await store.remove(a.Id);
+      await store.create(record('web2'));
+      assert.throws(() => store.paths('../../etc'), /invalid container ID/);
+      await assert.rejects(store.create(record('-bad')), /invalid container name/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('gives a name to exactly one of many concurrent processes', async () => {
+    const t = tempDir();
+    try {
+      const here = path.dirname(fileURLToPath(import.meta.url));
+      const ts = import.meta.url.endsWith('.ts');
+      const script = `
+        const { ContainerStore, initialState, newContainerId } = await import(${JSON.stringify(path.join(here, `containers.${ts ? 'ts' : 'js'}`))});
+        const id = newContainerId();
+        const store = new ContainerStore(process.argv[1]);
+        try {
+          await store.create({ Id: id, Name: '/same', Created: '', Path: 'sh', Args: [], State: initialState(), Image: '', Config: {}, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux', Strata: { layers: [] } });
+          process.stdout.write('won');
+        } catch { process.stdout.write('lost'); }`;
+      const runs = Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script, t.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', () => resolve(out));
+      }));
+      const results = await Promise.all(runs);
+      assert.equal(results.filter((r) => r === 'won').length, 1, results.join(','));
+      assert.equal(fs.readdirSync(path.join(t.dir, 'containers')).filter((e) => /^[0-9a-f]{64}$/.test(e)).length, 1);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('updates a record atomically under its lock', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('counter');
+      await store.create(a);
+      await Promise.all(Array.from({ length: 20 }, () => store.update(a.Id, (r) => void (r.RestartCount += 1))));
+      assert.equal((await store.get(a.Id)).RestartCount, 20);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
