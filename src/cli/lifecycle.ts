@@ -78,7 +78,80 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
   );
 }
 
-async function execCommand(argv: { container: string; command: string[]; interactive?: boolean; tty?: boolean; env?: string[]; workdir?: string; user?: string; detach?: boolean }): Promise<void> {
+interface ExecArgs { container: string; command: string[]; interactive?: boolean; tty?: boolean; env: string[]; workdir?: string; user?: string; detach?: boolean }
+
+const EXEC_USAGE = `Usage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]
+
+Execute a command in a running container
+
+Options:
+  -d, --detach               Detached mode: run command in the background
+  -e, --env list             Set environment variables
+  -i, --interactive          Keep STDIN open even if not attached
+  -t, --tty                  Allocate a pseudo-TTY
+  -u, --user string          Username or UID (format: "<name|uid>[:<group|gid>]")
+  -w, --workdir string       Working directory inside the container
+`;
+
+/** exec's flags, up to the container name; everything after it is the command, untouched. */
+export function parseExecArgs(words: string[]): ExecArgs {
+  const out: ExecArgs = { container: '', command: [], env: [] };
+  const valued: Record<string, 'env' | 'workdir' | 'user' | 'detach-keys'> = { e: 'env', env: 'env', w: 'workdir', workdir: 'workdir', u: 'user', user: 'user', 'detach-keys': 'detach-keys' };
+  const bools: Record<string, 'interactive' | 'tty' | 'detach'> = { i: 'interactive', interactive: 'interactive', t: 'tty', tty: 'tty', d: 'detach', detach: 'detach' };
+  let i = 0;
+  const set = (key: string, value: string) => {
+    if (key === 'env') out.env.push(value);
+    else if (key === 'workdir') out.workdir = value;
+    else if (key === 'user') out.user = value;
+  };
+  for (; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '--help' || w === '-h') {
+      process.stdout.write(EXEC_USAGE);
+      process.exit(0);
+    }
+    if (!w.startsWith('-') || w === '-') break;
+    if (w === '--') {
+      i++;
+      break;
+    }
+    const long = w.startsWith('--');
+    const body = w.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    if (long || name.length === 1 || eq >= 0) {
+      if (valued[name]) {
+        const value = eq >= 0 ? body.slice(eq + 1) : words[++i];
+        if (value === undefined) throw new StrataError(`flag needs an argument: ${w}`);
+        set(valued[name]!, value);
+        continue;
+      }
+      if (bools[name] && eq < 0) {
+        out[bools[name]!] = true;
+        continue;
+      }
+      if (long) throw new StrataError(`unknown flag: ${w}`);
+    }
+    // A cluster of short flags: -it, -itd, -ie VAR (the last may take a value).
+    for (let j = 0; j < body.length; j++) {
+      const f = body[j]!;
+      if (bools[f]) out[bools[f]!] = true;
+      else if (valued[f]) {
+        const rest = body.slice(j + 1).replace(/^=/, '');
+        const value = rest || words[++i];
+        if (value === undefined) throw new StrataError(`flag needs an argument: '${f}' in ${w}`);
+        set(valued[f]!, value);
+        break;
+      } else throw new StrataError(`unknown shorthand flag: '${f}' in ${w}`);
+    }
+  }
+  out.container = words[i] ?? '';
+  out.command = words.slice(i + 1);
+  if (!out.container || out.command.length === 0) throw new StrataError(`"strata exec" requires at least 2 arguments: see 'strata exec --help'`);
+  return out;
+}
+
+async function execCommand(argv: ExecArgs): Promise<void> {
   const c = ctx();
   const { record, handle } = await open(c, argv.container);
   requireRunning(record, handle, 'exec');
@@ -91,6 +164,9 @@ async function execCommand(argv: { container: string; command: string[]; interac
     cwd: argv.workdir,
     user: argv.user,
     rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
+    containerEnv: config?.spec.env,
+    containerCwd: config?.spec.cwd,
+    mountPoints: config?.mounts.map((m) => m.destination),
     interactive: argv.interactive,
     tty: argv.tty,
     detach: argv.detach,
@@ -212,17 +288,11 @@ export const register: RegisterCommands = (cli) =>
       .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
       .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
     (a) => logsCommand(a))
-    .command('exec <container> <command..>', 'Execute a command in a running container', (y) => y
-      .parserConfiguration({ 'halt-at-non-option': true })
-      .positional('container', { type: 'string', demandOption: true })
-      .positional('command', { type: 'string', array: true, demandOption: true })
-      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' })
-      .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-      .option('env', { alias: 'e', type: 'string', describe: 'Set environment variables' })
-      .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-      .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: "<name|uid>[:<group|gid>]")' })
-      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run the command in the background' }),
-    (a) => execCommand({ ...a, env: ([] as unknown[]).concat(a.env ?? []).map(String), command: a.command.map(String) }))
+    .command('exec', 'Execute a command in a running container', (y) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
+      (a) => {
+        const words = a._.map(String);
+        return execCommand(parseExecArgs(words.slice(words.indexOf('exec') + 1)));
+      })
     .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
       .option('stdin', { type: 'boolean', default: true, describe: 'Attach STDIN (--no-stdin to not)' })

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { exitCodeForRuntimeError } from './lookpath.js';
+import { checkExecutable, exitCodeForRuntimeError } from './lookpath.js';
 import { UnionView } from './union.js';
 import { resolveUser } from './user.js';
 
@@ -20,8 +20,12 @@ export interface ExecOptions {
   cwd?: string;
   /** Docker's -u; resolved against the container's /etc/passwd. */
   user?: string;
-  /** The container's layers and upper dir, to read /etc/passwd for a user name. */
+  /** The container's layers and upper dir, to read /etc/passwd for a user name and find the command. */
   rootfs?: { lowerDirs: string[]; upperDir: string };
+  /** The container's environment and mount points: where the command is looked up. */
+  containerEnv?: string[];
+  containerCwd?: string;
+  mountPoints?: string[];
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -30,6 +34,7 @@ export interface ExecOptions {
 /** Runs the process to its end with our stdio (or detached); resolves with its exit code. */
 export async function execInContainer(options: ExecOptions): Promise<number> {
   if (options.args.length === 0) throw new StrataError('no command specified');
+  await precheckCommand(options);
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-exec-'));
   const logFile = path.join(logDir, 'runc.log');
   try {
@@ -47,8 +52,14 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
     args.push(options.id, ...options.args);
     const stdin = options.detach || !options.interactive ? 'ignore' : 'inherit';
     const out = options.detach ? 'ignore' : 'inherit';
-    // Without a tty, runc gets its own process group and Ctrl-C reaches it once, from us.
-    const child = spawn('runc', args, { stdio: [stdin, out, out], detached: !options.tty });
+    // Without a tty, stderr passes through a filter that drops runc's own "exec failed" line
+    // (we report it once, our way). Without a tty runc also gets its own process group, so a
+    // Ctrl-C reaches it once, from us.
+    const err = options.detach ? 'ignore' : options.tty ? 'inherit' : 'pipe';
+    const child = spawn('runc', args, { stdio: [stdin, out, err], detached: !options.tty });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (!/^(runc )?exec failed: /.test(chunk.toString())) process.stderr.write(chunk);
+    });
     const forward = (s: NodeJS.Signals) => child.kill(s);
     const signals: NodeJS.Signals[] = options.tty ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
@@ -68,6 +79,23 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
   } finally {
     fs.rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Finds the command in the container's files first, as `run` does, so a missing or
+ * non-executable one gets Docker's message and 126/127 without runc's own error text. A
+ * command under a mount point is only visible inside: runc decides then.
+ */
+async function precheckCommand(options: ExecOptions): Promise<void> {
+  if (!options.rootfs) return;
+  const cwd = options.cwd ?? options.containerCwd ?? '/';
+  const env = [...(options.containerEnv ?? []), ...(options.env ?? [])];
+  const command = options.args[0]!;
+  const under = (dir: string, p: string) => p === dir || p.startsWith(`${dir}/`);
+  const pathDirs = (env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  const candidates = command.includes('/') ? [path.posix.resolve(cwd, command)] : pathDirs.map((d) => path.posix.resolve(cwd, d || '.'));
+  if ((options.mountPoints ?? []).some((m) => candidates.some((c) => under(m, c)))) return;
+  await checkExecutable(UnionView.of(options.rootfs.lowerDirs, options.rootfs.upperDir), command, env, cwd);
 }
 
 function runtimeFailure(logFile: string): string | undefined {
