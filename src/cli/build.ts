@@ -43,6 +43,8 @@ export const register: RegisterCommands = (cli: Argv) =>
     'build <context>',
     'Build an image from a Dockerfile',
     (y) => y
+      // `--no-cache` and `--no-cache-filter` are flags of their own, not negations.
+      .parserConfiguration({ 'boolean-negation': false })
       .positional('context', { type: 'string', demandOption: true, describe: 'Context directory, or - for a tar (or Dockerfile) on stdin' })
       .option('tag', { alias: 't', type: 'string', describe: 'Name and optionally a tag (name:tag)' })
       .option('file', { alias: 'f', type: 'string', describe: 'Name of the Dockerfile (default: CONTEXT/Dockerfile); - for stdin' })
@@ -64,7 +66,9 @@ export const register: RegisterCommands = (cli: Argv) =>
 /** Repeatable flags are declared as plain strings (an array option would swallow CONTEXT); collect them. */
 function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
-  return { ...a, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret) };
+  // yargs hands a lone "-" positional over as "".
+  const context = a.context === '' ? '-' : a.context;
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {

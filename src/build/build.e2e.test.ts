@@ -1,0 +1,151 @@
+// End to end with real containers: `strata build` through the CLI against a private state
+// root with busybox:latest, runc on overlayfs.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStore } from '../store/store.js';
+import { ensureBusybox } from '../store/busybox.js';
+import { runStrata, tempDir, testdataDir } from '../testing/cli.js';
+
+const fixtures = path.join(testdataDir, 'build');
+
+/** Steps of a plain-progress build: "[stage n/m] INSTRUCTION" -> CACHED | built, with the miss reason. */
+function steps(stderr: string): { step: string; cached: boolean; reason?: string }[] {
+  const byId = new Map<string, { step: string; cached: boolean; reason?: string }>();
+  for (const line of stderr.split('\n')) {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, id, rest] = m;
+    if (!byId.has(id)) {
+      if (rest.startsWith('[')) byId.set(id, { step: rest, cached: false });
+      continue;
+    }
+    const s = byId.get(id)!;
+    if (rest === 'CACHED') s.cached = true;
+    const miss = /^cache miss: (.*)$/.exec(rest);
+    if (miss) s.reason = miss[1];
+  }
+  return [...byId.values()].filter((s) => !/ FROM /.test(s.step));
+}
+
+describe('strata build (end to end)', () => {
+  let t: ReturnType<typeof tempDir>;
+  let root: string;
+  const build = (args: string[], env?: NodeJS.ProcessEnv) => runStrata(['build', '--progress', 'plain', ...args], { root, env, timeoutMs: 180_000 });
+
+  before(async () => {
+    t = tempDir('strata-build-e2e-');
+    root = path.join(t.dir, 'root');
+    await ensureBusybox(await openStore(root));
+  });
+  after(() => {
+    // Nothing of a build may be left running or mounted.
+    spawnSync('runc', ['--root', path.join(root, 'runc'), 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean)
+      .forEach((id) => spawnSync('runc', ['--root', path.join(root, 'runc'), 'delete', '-f', id]));
+    t.cleanup();
+  });
+
+  it('builds a multi-stage image that runs, then rebuilds it all from cache, then explains misses', () => {
+    const ctx = path.join(t.dir, 'multi');
+    fs.cpSync(path.join(fixtures, 'multi'), ctx, { recursive: true });
+    const meta = path.join(t.dir, 'meta.json');
+    const cold = build(['-t', 'multi:1', '--metadata-file', meta, ctx]);
+    assert.equal(cold.status, 0, cold.stderr);
+    assert.match(cold.stderr, /^\d+ steps, 0 cached, \d+ built in [0-9.]+s$/m);
+
+    const ran = runStrata(['run', '--rm', 'multi:1'], { root });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.match(ran.stdout, /^version 1$/m);
+    assert.match(ran.stdout, /^a\.txt$/m);
+    assert.match(ran.stdout, /^c\.txt$/m);
+    // .dockerignore: logs/ is ignored except logs/keep.log, *.secret too.
+    assert.match(ran.stdout, /^logs$/m);
+    assert.doesNotMatch(ran.stdout, /token\.secret/);
+    const listed = runStrata(['run', '--rm', 'multi:1', 'ls', '/ctx/logs'], { root });
+    assert.equal(listed.stdout.trim(), 'keep.log');
+
+    const metadata = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    assert.match(metadata.imageId, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(metadata.steps.length >= 7);
+    assert.ok(metadata.steps.every((s: { cacheKey: string; cached: boolean }) => /^[0-9a-f]{64}$/.test(s.cacheKey) && s.cached === false));
+
+    const warm = build(['-t', 'multi:1', ctx]);
+    assert.equal(warm.status, 0, warm.stderr);
+    const warmSteps = steps(warm.stderr);
+    assert.ok(warmSteps.length >= 7);
+    assert.deepEqual(warmSteps.filter((s) => !s.cached), [], 'a second build is all CACHED');
+    assert.match(warm.stderr, /, 0 built in /);
+    assert.match(warm.stderr, new RegExp(`writing image ${metadata.imageId}`), 'same image again');
+
+    fs.writeFileSync(path.join(ctx, 'src', 'b.txt'), 'changed\n');
+    const inc = build(['-t', 'multi:1', ctx]);
+    assert.equal(inc.status, 0, inc.stderr);
+    const missed = steps(inc.stderr).filter((s) => !s.cached);
+    assert.deepEqual(missed.map((s) => s.step), [
+      '[files 2/3] COPY src/ /in/',
+      '[files 3/3] RUN ls /in /in/sub > /out/listing.txt',
+      '[stage-3 4/5] COPY --from=files /out/listing.txt ./',
+      '[stage-3 5/5] COPY . /ctx/',
+    ]);
+    assert.equal(missed[0].reason, 'src/b.txt changed');
+    assert.equal(missed[1].reason, 'parent step changed');
+    assert.equal(missed[2].reason, 'stage files changed');
+    assert.equal(missed[3].reason, 'parent step changed');
+
+    const arg = build(['--build-arg', 'VERSION=2', '-t', 'multi:2', ctx]);
+    assert.equal(arg.status, 0, arg.stderr);
+    const argMissed = steps(arg.stderr).filter((s) => !s.cached);
+    assert.equal(argMissed[0].step, '[words 2/2] RUN echo "version $VERSION" > /out/version.txt');
+    assert.equal(argMissed[0].reason, 'build arg VERSION changed');
+    assert.match(runStrata(['run', '--rm', 'multi:2'], { root }).stdout, /^version 2$/m);
+  });
+
+  it('reports a failing RUN with its line, exit code and last output, and tags nothing', () => {
+    const r = build(['-t', 'broken', path.join(fixtures, 'fail')]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^Error: Dockerfile:3: RUN echo first line && echo second line >&2 && exit 3: process "\/bin\/sh -c echo first line && echo second line >&2 && exit 3" did not complete successfully: exit code: 3$/m);
+    assert.match(r.stderr, /first line/);
+    assert.match(r.stderr, /second line/);
+    assert.doesNotMatch(r.stderr, /never/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(runStrata(['images'], { root }).stdout, /broken/);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'build', 'work')), [], 'no scratch dir left');
+    const list = spawnSync('runc', ['--root', path.join(root, 'runc'), 'list', '-q'], { encoding: 'utf8' });
+    assert.equal(list.stdout.trim(), '', 'no container left');
+    // The step before the failure is cached; the failed one is not.
+    const again = build([path.join(fixtures, 'fail')]);
+    const s = steps(again.stderr);
+    assert.equal(s[0].cached, true);
+    assert.equal(s[1].cached, false);
+  });
+
+  it('names a missing COPY source with its line', () => {
+    const r = build([path.join(fixtures, 'missing')]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').pop(), 'Error: Dockerfile:2: COPY failed: file not found in build context: "nope.txt"');
+  });
+
+  it('gives the same image digest for two clean builds with SOURCE_DATE_EPOCH', () => {
+    const ctx = path.join(fixtures, 'deterministic');
+    const ids = [0, 1].map(() => {
+      const r = runStrata(['build', '-q', '--no-cache', ctx], { root, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    });
+    assert.match(ids[0], /^sha256:[0-9a-f]{64}$/);
+    assert.equal(ids[1], ids[0]);
+    const inspect = JSON.parse(runStrata(['inspect', ids[0]], { root }).stdout)[0];
+    assert.match(inspect.Created, /^2023-11-14T22:13:20(\.000)?Z$/);
+  });
+
+  it('builds from a tar on stdin and a Dockerfile on stdin', () => {
+    const tarball = spawnSync('tar', ['-C', path.join(fixtures, 'deterministic'), '-cf', '-', '.'], { maxBuffer: 1 << 24 }).stdout;
+    const fromTar = runStrata(['build', '-q', '-'], { root, input: tarball });
+    assert.equal(fromTar.status, 0, fromTar.stderr);
+    const dfOnly = runStrata(['build', '-q', '-t', 'stdin-df', '-f', '-', path.join(fixtures, 'deterministic')], { root, input: Buffer.from('FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n') });
+    assert.equal(dfOnly.status, 0, dfOnly.stderr);
+    assert.equal(runStrata(['run', '--rm', 'stdin-df'], { root }).stdout, 'hello\n');
+  });
+});
