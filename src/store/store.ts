@@ -225,14 +225,30 @@ export class Store implements ImageStore {
 
   async writeImage(config: ImageConfig, layers: LayerInfo[], options: { tags?: string[] } = {}): Promise<Image> {
     const diffIds = layers.map((l) => assertDigest(l.diffId, 'layer diff ID'));
-    const cfg: ImageConfig = { ...config, rootfs: { type: 'layers', diff_ids: diffIds } };
     if (config.rootfs?.diff_ids?.length && config.rootfs.diff_ids.join() !== diffIds.join()) {
       throw new StrataError('image config diff_ids do not match its layers');
     }
+    const cfg: ImageConfig = { ...config, rootfs: { type: 'layers', diff_ids: diffIds } };
+    return this.writeImageBytes(Buffer.from(JSON.stringify(cfg)), layers, options);
+  }
+
+  /**
+   * Like writeImage, with the config's exact bytes (a loaded image keeps its ID, which is the
+   * digest of those bytes). Its rootfs.diff_ids must name `layers`, in order.
+   */
+  async writeImageBytes(configBytes: Buffer, layers: LayerInfo[], options: { tags?: string[] } = {}): Promise<Image> {
+    let cfg: ImageConfig;
+    try {
+      cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch {
+      throw new StrataError('image config is not valid JSON');
+    }
+    const diffIds = layers.map((l) => assertDigest(l.diffId, 'layer diff ID'));
+    if ((cfg.rootfs?.diff_ids ?? []).join() !== diffIds.join()) throw new StrataError('image config diff_ids do not match its layers');
     const names = (options.tags ?? []).map(normalizeTag);
     await this.init();
     await this.beforeWrite();
-    const configBlob = await this.blobs.writeBytes(JSON.stringify(cfg));
+    const configBlob = await this.blobs.writeBytes(configBytes);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MANIFEST_TYPE,

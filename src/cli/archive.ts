@@ -1,0 +1,131 @@
+// import, save, load: images in and out of tar archives, streamed (never a whole layer in
+// memory). Layers stay uncompressed unless `save --compress` asks for gzip.
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { Argv } from 'yargs';
+import { StrataError } from '../errors.js';
+import { closeHashPool } from '../hash/pool.js';
+import { loadArchive } from '../store/archive/load.js';
+import { saveImages, type ArchiveFormat, type SaveItem } from '../store/archive/save.js';
+import { imageArchitecture } from '../store/busybox.js';
+import { tempName } from '../store/fsutil.js';
+import { familiarName, normalizeTag } from '../store/refs.js';
+import type { Store } from '../store/store.js';
+import type { ImageConfig } from '../store/types.js';
+import { applyChanges } from '../runtime/changes.js';
+import type { RegisterCommands } from './command.js';
+import { imageCommand } from './images.js';
+
+async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
+  try {
+    await imageCommand(fn);
+  } finally {
+    await closeHashPool();
+  }
+}
+
+// ---- save ---------------------------------------------------------------------------------
+
+async function saveItems(store: Store, refs: string[]): Promise<SaveItem[]> {
+  const items = new Map<string, SaveItem>();
+  for (const ref of refs) {
+    const image = await store.resolveImage(ref);
+    const item = items.get(image.id) ?? { image, names: [] };
+    let name: string | undefined;
+    try {
+      name = normalizeTag(ref);
+    } catch {
+      name = undefined;
+    }
+    // By name: that name; by ID: no name (Docker writes RepoTags null then).
+    if (name && image.names.includes(name) && !item.names.includes(name)) item.names.push(name);
+    items.set(image.id, item);
+  }
+  return [...items.values()];
+}
+
+async function save(a: { images: string[]; output?: string; format?: string; compress?: boolean }): Promise<void> {
+  await withPool(async (store) => {
+    const toStdout = !a.output || a.output === '-';
+    if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
+    const items = await saveItems(store, a.images);
+    const target = toStdout ? undefined : path.resolve(a.output!);
+    const tmp = target ? tempName(path.dirname(target)) : undefined;
+    const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
+    let sink: Writable = file;
+    if (a.compress) {
+      const gz = createGzip();
+      gz.pipe(file);
+      sink = gz;
+    }
+    try {
+      await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
+      if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
+      if (tmp && target) await fs.rename(tmp, target);
+    } finally {
+      if (tmp) await fs.rm(tmp, { force: true });
+    }
+  });
+}
+
+// ---- load ---------------------------------------------------------------------------------
+
+async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
+  await withPool(async (store) => {
+    const fromStdin = !a.input || a.input === '-';
+    if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
+    const source = fromStdin ? process.stdin : createReadStream(a.input!);
+    const result = await loadArchive(store, source);
+    for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
+    for (const img of result.images) {
+      if (img.names.length === 0) process.stdout.write(`Loaded image ID: ${img.id}\n`);
+      for (const n of img.names) process.stdout.write(`Loaded image: ${familiarName(n)}\n`);
+    }
+  });
+}
+
+// ---- import -------------------------------------------------------------------------------
+
+async function importTarball(a: { file: string; reference?: string; change?: string[]; message?: string; platform?: string }): Promise<void> {
+  await withPool(async (store) => {
+    if (/^https?:\/\//.test(a.file)) throw new StrataError(`importing from a URL is not supported: "${a.file}"`, 1);
+    const tags = a.reference ? [normalizeTag(a.reference)] : [];
+    const source = a.file === '-' ? process.stdin : createReadStream(a.file);
+    const layer = await store.importLayer(source);
+    const created = new Date().toISOString();
+    const [os = 'linux', arch = imageArchitecture()] = (a.platform ?? '').split('/').filter(Boolean);
+    const config: ImageConfig = {
+      created,
+      architecture: arch,
+      os,
+      config: applyChanges({}, a.change ?? []),
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: '', comment: a.message || `Imported from ${a.file === '-' ? '-' : path.basename(a.file)}` }],
+    };
+    const img = await store.writeImage(config, [layer], { tags });
+    process.stdout.write(`${img.id}\n`);
+  });
+}
+
+export const register: RegisterCommands = (cli) =>
+  cli
+    .command('save <images..>', 'Save one or more images to a tar archive (streamed to STDOUT by default)', (y: Argv) => y
+      .positional('images', { type: 'string', array: true, demandOption: true })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' })
+      .option('format', { type: 'string', choices: ['docker-archive', 'oci-archive'], default: 'docker-archive', describe: 'Archive format' })
+      .option('compress', { type: 'boolean', describe: 'gzip the archive' }),
+    (a) => save(a as never))
+    .command('load', 'Load an image from a tar archive or STDIN', (y: Argv) => y
+      .option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load output' }),
+    (a) => load(a as never))
+    .command('import <file> [reference]', 'Import the contents from a tarball to create a filesystem image', (y: Argv) => y
+      .positional('file', { type: 'string', demandOption: true, describe: 'TARBALL or - for STDIN' })
+      .positional('reference', { type: 'string', describe: 'REPOSITORY[:TAG]' })
+      .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
+      .option('message', { alias: 'm', type: 'string', describe: 'Set commit message for imported image' })
+      .option('platform', { type: 'string', describe: 'Set platform (os/arch)' }),
+    (a) => importTarball(a as never));

@@ -1,0 +1,194 @@
+// `load`: a docker-archive (manifest.json) or an OCI layout in a tar (index.json), as
+// `docker save` / `podman save` write them, gzip'ed as a whole or per layer. The archive is
+// read once, front to back: small files (JSON) stay in memory, the rest is spooled into the
+// store's tmp/; then each image's layers are imported (verified against the config's
+// diff_ids, stored uncompressed) and the config's exact bytes kept, so the image ID survives.
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { StrataError } from '../../errors.js';
+import { assertDigest, isDigest } from '../digest.js';
+import { tempName } from '../fsutil.js';
+import { CONTAINERD_NAME, REF_NAME } from '../index-file.js';
+import { imageArchitecture } from '../busybox.js';
+import { safeComponents } from '../layer-unpack.js';
+import { normalizeTag } from '../refs.js';
+import { decompressed, type Store } from '../store.js';
+import { readTar, type ChunkSource, type TarLimits } from '../tar/reader.js';
+import type { Descriptor, Digest, ImageConfig, LayerInfo, Manifest } from '../types.js';
+
+const IN_MEMORY = 4 * 1024 * 1024;
+
+export interface LoadedImage {
+  id: Digest;
+  names: string[];
+}
+
+export interface LoadResult {
+  images: LoadedImage[];
+  warnings: string[];
+}
+
+/** The archive's files: small ones in memory, large ones spooled to temp files. */
+class Spool {
+  private mem = new Map<string, Buffer>();
+  private files = new Map<string, string>();
+  private links = new Map<string, string>();
+  constructor(private readonly tmpDir: string) {}
+
+  async add(name: string, body: AsyncGenerator<Buffer>, size: number): Promise<void> {
+    if (size <= IN_MEMORY) {
+      const parts: Buffer[] = [];
+      for await (const c of body) parts.push(Buffer.from(c));
+      this.mem.set(name, Buffer.concat(parts));
+      return;
+    }
+    const file = tempName(this.tmpDir, '.spool');
+    this.files.set(name, file);
+    const fh = await fs.open(file, 'wx', 0o600);
+    try {
+      for await (const c of body) await fh.write(c);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  link(name: string, target: string): void {
+    this.links.set(name, target);
+  }
+
+  private resolve(name: string): string {
+    for (let i = 0; i < 16 && this.links.has(name); i++) name = this.links.get(name)!;
+    return name;
+  }
+
+  has(name: string): boolean {
+    const n = this.resolve(name);
+    return this.mem.has(n) || this.files.has(n);
+  }
+
+  async bytes(name: string): Promise<Buffer> {
+    const n = this.resolve(name);
+    const m = this.mem.get(n);
+    if (m) return m;
+    const f = this.files.get(n);
+    if (!f) throw new StrataError(`archive is missing "${name}"`);
+    const st = await fs.stat(f);
+    if (st.size > 64 * 1024 * 1024) throw new StrataError(`"${name}" is too large for a JSON document`);
+    return fs.readFile(f);
+  }
+
+  open(name: string): ChunkSource {
+    const n = this.resolve(name);
+    const m = this.mem.get(n);
+    if (m) return [m];
+    const f = this.files.get(n);
+    if (!f) throw new StrataError(`archive is missing "${name}"`);
+    return createReadStream(f);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const f of this.files.values()) await fs.rm(f, { force: true });
+  }
+}
+
+async function readArchive(store: Store, source: ChunkSource, limits: TarLimits | undefined, spool: Spool): Promise<void> {
+  for await (const e of readTar(decompressed(source, limits?.maxBytes), limits)) {
+    const parts = safeComponents(e.path, { allowAbsolute: false });
+    const name = parts.join('/');
+    if (e.type === 'file') await spool.add(name, e.body(), e.size);
+    else if (e.type === 'symlink' || e.type === 'link') {
+      // Old docker archives link a repeated layer to its first copy: resolve inside the archive.
+      const base = e.type === 'symlink' ? parts.slice(0, -1) : [];
+      const target = path.posix.normalize([...base, e.linkpath].join('/'));
+      if (target.startsWith('../') || target.startsWith('/')) throw new StrataError(`refusing archive entry "${e.path}": link points outside the archive`);
+      spool.link(name, target);
+    }
+  }
+}
+
+function parseJson<T>(buf: Buffer, what: string): T {
+  try {
+    return JSON.parse(buf.toString('utf8')) as T;
+  } catch {
+    throw new StrataError(`invalid JSON in "${what}"`);
+  }
+}
+
+const blobName = (digest: string) => `blobs/sha256/${assertDigest(digest).slice(7)}`;
+
+async function importLayers(store: Store, spool: Spool, files: string[], config: ImageConfig): Promise<LayerInfo[]> {
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== files.length) throw new StrataError('image config and manifest disagree on the number of layers');
+  const layers: LayerInfo[] = [];
+  for (let i = 0; i < files.length; i++) {
+    layers.push(await store.importLayer(spool.open(files[i]), assertDigest(diffIds[i], 'layer diff ID')));
+  }
+  return layers;
+}
+
+async function loadDocker(store: Store, spool: Spool): Promise<LoadedImage[]> {
+  const entries = parseJson<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>(await spool.bytes('manifest.json'), 'manifest.json');
+  const out: LoadedImage[] = [];
+  for (const m of entries) {
+    const configBytes = await spool.bytes(safeComponents(m.Config).join('/'));
+    const config = parseJson<ImageConfig>(configBytes, m.Config);
+    const layers = await importLayers(store, spool, m.Layers.map((l) => safeComponents(l).join('/')), config);
+    const img = await store.writeImageBytes(configBytes, layers, { tags: m.RepoTags ?? [] });
+    out.push({ id: img.id, names: img.names });
+  }
+  return out;
+}
+
+/** A name from an OCI index entry: a full reference; a bare tag ("latest") names nothing. */
+function ociName(d: Descriptor): string | undefined {
+  const n = d.annotations?.[CONTAINERD_NAME] ?? d.annotations?.[REF_NAME];
+  if (!n || !/[/:]/.test(n)) return undefined;
+  try {
+    return normalizeTag(n);
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadOci(store: Store, spool: Spool, warnings: string[]): Promise<LoadedImage[]> {
+  const index = parseJson<{ manifests?: Descriptor[] }>(await spool.bytes('index.json'), 'index.json');
+  const byImage = new Map<Digest, LoadedImage>();
+  for (const top of index.manifests ?? []) {
+    let desc = top;
+    let doc = parseJson<Manifest & { manifests?: Descriptor[] }>(await spool.bytes(blobName(desc.digest)), desc.digest);
+    if (doc.manifests) {
+      // An image index: take this machine's platform.
+      const arch = imageArchitecture();
+      const pick = doc.manifests.find((m) => m.platform?.architecture === arch && m.platform?.os === 'linux') ?? doc.manifests[0];
+      if (!pick) continue;
+      desc = pick;
+      doc = parseJson(await spool.bytes(blobName(desc.digest)), desc.digest);
+    }
+    if (!isDigest(doc.config?.digest)) throw new StrataError(`manifest "${desc.digest}" has no valid config`);
+    const configBytes = await spool.bytes(blobName(doc.config.digest));
+    const config = parseJson<ImageConfig>(configBytes, doc.config.digest);
+    const layers = await importLayers(store, spool, doc.layers.map((l) => blobName(l.digest)), config);
+    const name = ociName(top);
+    if (!name && top.annotations?.[REF_NAME]) warnings.push(`ignoring ref name "${top.annotations[REF_NAME]}": not a full image reference`);
+    const img = await store.writeImageBytes(configBytes, layers, { tags: name ? [name] : [] });
+    const seen = byImage.get(img.id) ?? { id: img.id, names: [] };
+    if (name) seen.names.push(name);
+    byImage.set(img.id, seen);
+  }
+  return [...byImage.values()];
+}
+
+export async function loadArchive(store: Store, source: ChunkSource, limits?: TarLimits): Promise<LoadResult> {
+  await store.init();
+  const spool = new Spool(store.tmpDir);
+  const warnings: string[] = [];
+  try {
+    await readArchive(store, source, limits ?? store.options.limits, spool);
+    if (spool.has('manifest.json')) return { images: await loadDocker(store, spool), warnings };
+    if (spool.has('index.json')) return { images: await loadOci(store, spool, warnings), warnings };
+    throw new StrataError('archive is neither a docker-archive nor an OCI layout: no manifest.json or index.json');
+  } finally {
+    await spool.cleanup();
+  }
+}
