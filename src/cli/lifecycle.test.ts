@@ -1,0 +1,152 @@
+// End-to-end: detached containers under their shims, with real runc, overlayfs and ports.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../testing/cli.js';
+import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+
+const ID = /^[0-9a-f]{64}$/;
+
+describe('detached containers', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  const www = tempDir('strata-www-');
+  before(async () => {
+    fx = await lifecycleFixture();
+    fs.writeFileSync(path.join(www.dir, 'index.html'), '<h1>hello from strata</h1>\n');
+  });
+  after(async () => {
+    await fx.teardown();
+    www.cleanup();
+  });
+
+  it('serves a web page through a published port, with logs, exec, a read-only volume, stop and start', async () => {
+    const port = await freePort();
+    const run = fx.strata(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, '-v', `${www.dir}:/www:ro`, 'busybox', 'httpd', '-f', '-vv', '-p', '80', '-h', '/www']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout.trim(), ID);
+    const page = await httpGet(port, '/index.html');
+    assert.deepEqual(page, { status: 200, body: '<h1>hello from strata</h1>\n' });
+    const ps = fx.strata(['ps']);
+    assert.match(ps.stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
+    assert.equal(fx.strata(['port', 'web']).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+    const logs = await eventually(() => {
+      const l = fx.strata(['logs', 'web']);
+      return l.stderr.includes('url:/index.html') && l;
+    });
+    assert.match(logs.stderr, /response:200/);
+    const cat = fx.strata(['exec', 'web', 'cat', '/www/index.html']);
+    assert.deepEqual([cat.status, cat.stdout], [0, '<h1>hello from strata</h1>\n']);
+    const write = fx.strata(['exec', 'web', 'sh', '-c', 'echo x > /www/new']);
+    assert.notEqual(write.status, 0);
+    assert.match(write.stderr, /Read-only file system/);
+    assert.equal(fs.existsSync(path.join(www.dir, 'new')), false);
+    assert.equal(fx.strata(['stop', '-t', '1', 'web']).status, 0);
+    await assert.rejects(httpGet(port, '/index.html'));
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(137\)/);
+    assert.equal(fx.strata(['start', 'web']).status, 0);
+    assert.equal((await httpGet(port, '/index.html')).status, 200);
+    assert.equal(fx.strata(['rm', '-f', 'web']).status, 0);
+    await assert.rejects(httpGet(port, '/index.html'));
+  });
+
+  it('outlives the CLI and leaves its output in logs and Exited (0) in ps -a', async () => {
+    const run = fx.strata(['run', '-d', '--name', 'batch', 'busybox', 'sh', '-c', 'echo hello; sleep 1; echo bye >&2']);
+    assert.equal(run.status, 0, run.stderr);
+    const wait = fx.strata(['wait', 'batch']);
+    assert.equal(wait.stdout, '0\n');
+    const logs = fx.strata(['logs', 'batch']);
+    assert.deepEqual([logs.stdout, logs.stderr], ['hello\n', 'bye\n']);
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(0\) .* batch/);
+    assert.match(fx.strata(['logs', '-t', '--tail', '1', 'batch']).stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z bye\n$/);
+    assert.equal(fx.strata(['logs', '--since', '2999-01-01T00:00:00Z', 'batch']).stdout, '');
+  });
+
+  it('removes itself with run -d --rm', async () => {
+    const run = fx.strata(['run', '-d', '--rm', '--name', 'gone', 'busybox', 'true']);
+    assert.equal(run.status, 0, run.stderr);
+    const id = run.stdout.trim();
+    await eventually(() => !fx.strata(['ps', '-aq', '--no-trunc']).stdout.includes(id));
+    assert.equal(fs.existsSync(path.join(fx.root, 'containers', id)), false);
+  });
+
+  it('refuses a name in use, a port in use and a bad port spec with one clear line', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'dup', 'busybox', 'sleep', '30']).status, 0);
+    const again = fx.strata(['run', '-d', '--name', 'dup', 'busybox', 'true']);
+    assert.equal(again.status, 125);
+    assert.match(again.stderr, /^Error: conflict: the container name "\/dup" is already in use/);
+    const held = net.createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    const port = (held.address() as net.AddressInfo).port;
+    try {
+      const busy = fx.strata(['run', '-d', '--name', 'busy', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '30']);
+      assert.equal(busy.status, 125);
+      assert.equal(busy.stderr, `Error: cannot publish port 127.0.0.1:${port}/tcp: address already in use\n`);
+      assert.doesNotMatch(fx.strata(['ps']).stdout, / busy$/m);
+    } finally {
+      held.close();
+    }
+    const bad = fx.strata(['run', '-d', '-p', '80:80:80:80', 'busybox', 'true']);
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid port spec "80:80:80:80": too many colons\n']);
+    assert.equal(fx.strata(['rm', '-f', 'dup', 'busy']).status, 0);
+  });
+
+  it('keeps named volumes, shares them with --volumes-from and drops anonymous ones with rm -v', async () => {
+    const w = fx.strata(['run', '--name', 'writer', '-v', 'shared:/data', '-v', '/scratch', 'busybox', 'sh', '-c', 'echo kept > /data/f; echo tmp > /scratch/f']);
+    assert.equal(w.status, 0, w.stderr);
+    const vols = fx.strata(['volume', 'ls', '-q']).stdout.trim().split('\n');
+    assert.equal(vols.length, 2);
+    assert.ok(vols.includes('shared'));
+    const r = fx.strata(['run', '--rm', '--volumes-from', 'writer:ro', 'busybox', 'sh', '-c', 'cat /data/f /scratch/f; echo no > /data/g']);
+    assert.match(r.stdout, /^kept\ntmp\n$/);
+    assert.match(r.stderr, /Read-only file system/);
+    const inUse = fx.strata(['volume', 'rm', 'shared']);
+    assert.equal(inUse.status, 1);
+    assert.match(inUse.stderr, /volume is in use by container/);
+    assert.equal(fx.strata(['rm', '-v', 'writer']).status, 0);
+    assert.deepEqual(fx.strata(['volume', 'ls', '-q']).stdout, 'shared\n');
+    const again = fx.strata(['run', '--rm', '--mount', 'type=volume,src=shared,dst=/d,readonly', 'busybox', 'cat', '/d/f']);
+    assert.equal(again.stdout, 'kept\n');
+    assert.equal(fx.strata(['volume', 'rm', 'shared']).stdout, 'shared\n');
+  });
+
+  it('applies --restart on-failure:N, then stays exited', async () => {
+    const run = fx.strata(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo try; exit 3']);
+    assert.equal(run.status, 0, run.stderr);
+    await eventually(() => fx.strata(['logs', 'flaky']).stdout === 'try\ntry\ntry\n', 200);
+    const wait = fx.strata(['wait', 'flaky']);
+    assert.equal(wait.stdout, '3\n');
+    const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
+    assert.equal(info!.RestartCount, 2);
+  });
+
+  it('pauses, unpauses, lists processes and usage, and kills', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'idle', 'busybox', 'sleep', '300']).status, 0);
+    assert.equal(fx.strata(['pause', 'idle']).status, 0);
+    assert.match(fx.strata(['ps']).stdout, /Up .* \(Paused\)/);
+    assert.match(fx.strata(['exec', 'idle', 'true']).stderr, /is paused/);
+    assert.equal(fx.strata(['unpause', 'idle']).status, 0);
+    const top = fx.strata(['top', 'idle']).stdout.split('\n');
+    assert.match(top[0]!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    assert.match(top[1]!, /^root\s+\d+\s+\d+\s+\d+\s+\S+\s+\?\s+\d\d:\d\d:\d\d\s+sleep 300$/);
+    const stats = fx.strata(['stats', '--no-stream', 'idle']).stdout.split('\n');
+    assert.match(stats[0]!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+    assert.match(stats[1]!, /^[0-9a-f]{12}\s+idle\s+\d+\.\d\d%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\S+ \/ \S+\s+1$/);
+    assert.equal(fx.strata(['kill', '-s', 'TERM', 'idle']).status, 0);
+    // sleep as pid 1 ignores SIGTERM (no handler): still running; SIGKILL ends it.
+    assert.match(fx.strata(['ps']).stdout, /idle/);
+    assert.equal(fx.strata(['kill', 'idle']).status, 0);
+    assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
+  });
+
+  it('leaves no shim, helper, runc process or mount behind', async () => {
+    const ids = fx.strata(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length) fx.strata(['rm', '-f', ...ids]);
+    const left = await eventually(() => {
+      const l = fx.leftovers();
+      return l.processes.length === 0 && l;
+    }, 50);
+    assert.deepEqual(left.mounts, []);
+  });
+});
