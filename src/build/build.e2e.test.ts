@@ -148,4 +148,19 @@ describe('strata build (end to end)', () => {
     assert.equal(dfOnly.status, 0, dfOnly.stderr);
     assert.equal(runStrata(['run', '--rm', 'stdin-df'], { root }).stdout, 'hello\n');
   });
+  it('lists, measures and prunes the cache', () => {
+    const ls = runStrata(['cache', 'ls'], { root });
+    assert.equal(ls.status, 0, ls.stderr);
+    assert.match(ls.stdout, /^CACHE KEY\s+STAGE\s+STEP\s+SIZE\s+CREATED\s+LAST USED\s+HITS$/m);
+    assert.match(ls.stdout, /COPY src\/ \/in\//);
+    assert.match(runStrata(['cache', 'du'], { root }).stdout, /^ENTRIES\s+LAYERS\s+SIZE\n\d+\s+\d+\s+\S+/);
+    const pruned = runStrata(['cache', 'prune', '--all'], { root });
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Deleted: [0-9a-f]{64}$/m);
+    assert.match(pruned.stdout, /^Total reclaimed space: /m);
+    assert.equal(runStrata(['cache', 'ls'], { root }).stdout.trim().split('\n').length, 1, 'only the heading is left');
+    // Images keep their layers: a tagged image still runs after the prune.
+    assert.equal(runStrata(['run', '--rm', 'stdin-df'], { root }).stdout, 'hello\n');
+  });
+
 });
