@@ -1,6 +1,7 @@
 // Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
 // top, stats, port. Detached containers are run by a shim (src/runtime/shim.ts); these
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
+import { spawnSync } from 'node:child_process';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
@@ -174,6 +175,29 @@ async function execCommand(argv: ExecArgs): Promise<void> {
   process.exitCode = code;
 }
 
+/**
+ * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
+ * itself: raw mode. Without one, keystrokes must still arrive one by one (for the detach keys)
+ * and Ctrl-Q must not be eaten as XON, but Enter should stay a newline and typing stay
+ * visible: `stty -icanon -ixon`, restored afterwards from `stty -g`.
+ */
+function terminalMode(containerTty: boolean): { restore: () => void } {
+  if (containerTty) {
+    process.stdin.setRawMode(true);
+    return { restore: () => process.stdin.isTTY && process.stdin.setRawMode(false) };
+  }
+  const saved = spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout.trim();
+  spawnSync('stty', ['-icanon', '-ixon', 'min', '1'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  let restored = false;
+  return {
+    restore: () => {
+      if (restored || !saved) return;
+      restored = true;
+      spawnSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] });
+    },
+  };
+}
+
 /** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
 export async function attachStdio(handle: ContainerHandle, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
   let keys: Buffer;
@@ -183,8 +207,7 @@ export async function attachStdio(handle: ContainerHandle, options: { stdin: boo
     throw new StrataError((err as Error).message);
   }
   const sock = shortSocketPath(handle.dir, ATTACH_SOCKET);
-  const raw = options.stdin && process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true);
+  const terminal = options.stdin && process.stdin.isTTY ? terminalMode(options.tty) : undefined;
   try {
     const outcome = await attachToShim({
       socketPath: sock.path,
@@ -198,7 +221,7 @@ export async function attachStdio(handle: ContainerHandle, options: { stdin: boo
       throw err;
     });
     if (outcome.kind === 'detached') {
-      if (raw) process.stdin.setRawMode(false);
+      terminal?.restore();
       process.stderr.write('read escape sequence\n');
       return 0;
     }
@@ -206,7 +229,7 @@ export async function attachStdio(handle: ContainerHandle, options: { stdin: boo
     const status = await waitForExit(handle, 5000);
     return status?.exitCode ?? 0;
   } finally {
-    if (raw && process.stdin.isTTY) process.stdin.setRawMode(false);
+    terminal?.restore();
     sock.close();
   }
 }

@@ -14,6 +14,7 @@ import { PortForwarder } from './ports-forward.js';
 import { bindHostPorts } from './ports.js';
 import { RuncRunner } from './runc.js';
 import { AttachHub } from './shim-hub.js';
+import { ptyRuncWrapper, resizeRuncPty } from './shim-pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './shim-mounts.js';
 import {
   ATTACH_SOCKET,
@@ -68,6 +69,7 @@ class Shim {
   private readonly log: JsonLogWriter;
   private forwarder: PortForwarder | undefined;
   private reported = false;
+  private runtimePid: number | undefined;
 
   constructor(
     private readonly dir: string,
@@ -76,7 +78,9 @@ class Shim {
   ) {
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
-    this.runner = new RuncRunner({ runcRoot: config.runcRoot });
+    // With -t, runc runs under a pty of its own (shim-pty.ts), resized on the clients' behalf.
+    this.runner = new RuncRunner({ runcRoot: config.runcRoot, ...(config.spec.terminal ? { runc: ptyRuncWrapper(dir) } : {}) });
+    if (config.spec.terminal) this.hub.onResize = (rows, cols) => this.runtimePid && resizeRuncPty(this.runtimePid, rows, cols);
     this.log = new JsonLogWriter(logPath(dir, config.id));
   }
 
@@ -135,7 +139,8 @@ class Shim {
   /** One run of the container; resolves with its exit code (125/126/127 when it could not start). */
   private async runOnce(): Promise<number> {
     const { config } = this;
-    const stdin = this.hub.newStdin(config.interactive, config.stdinOnce);
+    // A tty needs a stdin that stays open (script ends the session at EOF), even without -i.
+    const stdin = this.hub.newStdin(config.interactive || !!config.spec.terminal, config.interactive && config.stdinOnce);
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
     let settled = false;
@@ -143,7 +148,7 @@ class Shim {
       populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       this.save({ state: 'starting', error: undefined });
-      const run = this.runner.run(spec).finally(() => {
+      const run = this.runner.run(spec, { onSpawn: (pid) => (this.runtimePid = pid) }).finally(() => {
         settled = true;
       });
       run.catch(() => undefined);
