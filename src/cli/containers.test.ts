@@ -1,0 +1,211 @@
+// End-to-end: the Docker flow through the real CLI, real runc and overlayfs, each suite with
+// its own state root, cleaned up (containers deleted, mounts gone) even when a test fails.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStore } from '../store/store.js';
+import { ensureBusybox } from '../store/busybox.js';
+import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
+
+function cleanupRoot(root: string): void {
+  const runcRoot = path.join(root, 'runc');
+  const list = spawnSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' });
+  for (const id of (list.stdout ?? '').split('\n').filter(Boolean)) spawnSync('runc', ['--root', runcRoot, 'delete', '-f', id]);
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
+  for (const m of mounts.filter((m) => m.startsWith(root)).reverse()) spawnSync('umount', ['-l', m]);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+async function setupRoot(): Promise<{ root: string; s: (args: string[], input?: string) => ReturnType<typeof runStrata>; done: () => void }> {
+  const t = tempDir('strata-ctr-');
+  await ensureBusybox(await openStore(t.dir));
+  return { root: t.dir, s: (args, input) => runStrata(args, { root: t.dir, input }), done: () => cleanupRoot(t.dir) };
+}
+
+describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi', () => {
+  let env: Awaited<ReturnType<typeof setupRoot>>;
+  before(async () => (env = await setupRoot()));
+  after(() => env.done());
+
+  it('walks the whole flow', () => {
+    const { s } = env;
+    const run = s(['run', '--name', 't1', 'busybox', 'sh', '-c', 'echo hi > /FILE']);
+    assert.equal(run.status, 0, run.stderr);
+    const ps = s(['ps', '-a']);
+    assert.match(ps.stdout, /^CONTAINER ID {3}IMAGE {5}COMMAND {18}CREATED {2,}STATUS {2,}PORTS {5}NAMES$/m);
+    assert.match(ps.stdout, /^[0-9a-f]{12} {3}busybox {3}"sh -c echo hi > \/FI…" {3}.* ago {3,}Exited \(0\) .* ago {3,}t1$/m);
+    assert.equal(s(['ps']).stdout.split('\n').filter(Boolean).length, 1, 'ps without -a lists running containers only');
+    assert.equal(s(['diff', 't1']).stdout, 'A /FILE\n');
+    const commit = s(['commit', '-m', 'my message', '-c', 'CMD ["cat", "/FILE"]', 't1', 'snap:1']);
+    assert.equal(commit.status, 0, commit.stderr);
+    assert.match(commit.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.match(s(['images']).stdout, /^snap {9}1 /m);
+    const again = s(['run', '--rm', 'snap:1', 'ls', '/FILE']);
+    assert.equal(again.stdout, '/FILE\n', again.stderr);
+    assert.equal(s(['run', '--rm', 'snap:1']).stdout, 'hi\n', 'the committed CMD applies');
+    const history = s(['history', 'snap:1']).stdout;
+    assert.match(history.split('\n')[1]!, /sh -c echo hi > \/FILE .*my message/);
+    assert.equal(s(['tag', 'snap:1', 'snap:2']).status, 0);
+    assert.match(s(['images']).stdout, /^snap {9}2 /m);
+    assert.equal(s(['rmi', 'snap:2']).status, 0);
+    assert.doesNotMatch(s(['images']).stdout, /^snap {9}2 /m);
+    assert.equal(s(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean).length, 1, '--rm containers are gone');
+    assert.equal(s(['rm', 't1']).stdout, 't1\n');
+    assert.equal(s(['ps', '-a', '-q']).stdout, '');
+  });
+
+  it('passes exit codes through: the container\'s, 125, 126, 127', () => {
+    const { s } = env;
+    assert.equal(s(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
+    const notFound = s(['run', '--rm', 'busybox', 'nope']);
+    assert.equal(notFound.status, 127);
+    assert.equal(notFound.stderr, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n');
+    const notExec = s(['run', '--rm', 'busybox', '/etc/passwd']);
+    assert.equal(notExec.status, 126);
+    assert.match(notExec.stderr, /exec: "\/etc\/passwd": permission denied/);
+    assert.equal(s(['run', '--rm', '--bogus', 'busybox', 'true']).status, 125);
+    const noImage = s(['run', '--rm', 'nosuchimage', 'true']);
+    assert.equal(noImage.status, 125);
+    assert.match(noImage.stderr, /no such image/);
+    assert.equal(s(['ps', '-a', '-q']).stdout, '', 'nothing is left behind');
+  });
+
+  it('applies -e, --env-file, -w, -u, -h, --entrypoint and the image config', () => {
+    const { s, root } = env;
+    const envFile = path.join(root, 'envfile');
+    fs.writeFileSync(envFile, 'FROM_FILE=yes\n');
+    const out = s(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp/work', '-h', 'myhost', 'busybox', 'sh', '-c', 'echo $A $FROM_FILE $(pwd) $(hostname) $HOSTNAME']);
+    assert.equal(out.stdout, '1 yes /tmp/work myhost myhost\n', out.stderr);
+    assert.equal(s(['run', '--rm', '-u', 'nobody', 'busybox', 'id', '-u']).stdout, '65534\n');
+    assert.equal(s(['run', '--rm', '-u', '1234:5678', 'busybox', 'id']).stdout, 'uid=1234 gid=5678\n');
+    assert.match(s(['run', '--rm', '-u', 'ghost', 'busybox', 'id']).stderr, /unable to find user ghost: no matching entries in passwd file/);
+    assert.equal(s(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']).stdout, 'a b\n');
+    assert.equal(s(['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/self/status | grep CapEff']).stdout, 'CapEff:\t00000000a80425fb\n');
+  });
+
+  it('isolates the network: own loopback by default, only lo with none, the host with host', () => {
+    const { s } = env;
+    assert.equal(s(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']).stdout, 'lo\n');
+    assert.match(s(['run', '--rm', 'busybox', 'ip', 'addr', 'show', 'lo']).stdout, /inet 127\.0\.0\.1\/8/);
+    const hostIfaces = fs.readdirSync('/sys/class/net').sort().join('\n');
+    assert.equal(s(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']).stdout.trim(), hostIfaces);
+  });
+
+  it('bind-mounts host directories read-write and read-only', () => {
+    const { s, root } = env;
+    const dir = path.join(root, 'bind');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'in'), 'from host');
+    assert.equal(s(['run', '--rm', '-v', `${dir}:/data`, 'busybox', 'sh', '-c', 'cat /data/in; echo out > /data/out']).stdout, 'from host');
+    assert.equal(fs.readFileSync(path.join(dir, 'out'), 'utf8'), 'out\n');
+    const ro = s(['run', '--rm', '-v', `${dir}:/data:ro`, 'busybox', 'sh', '-c', 'echo x > /data/ro']);
+    assert.notEqual(ro.status, 0);
+    assert.match(ro.stderr, /Read-only file system/);
+    assert.ok(!fs.existsSync(path.join(dir, 'ro')));
+  });
+});
+
+describe('container commands: rm, wait, rename, export, cp, prune', () => {
+  let env: Awaited<ReturnType<typeof setupRoot>>;
+  before(async () => (env = await setupRoot()));
+  after(() => env.done());
+
+  it('refuses to remove a running container without -f, kills it with -f', async () => {
+    const { s, root } = env;
+    const child = spawnStrata(['run', '--name', 'sleeper', 'busybox', 'sleep', '60'], { root });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !/Up /.test(s(['ps']).stdout); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(s(['ps']).stdout, /Up .* sleeper/);
+      const refused = s(['rm', 'sleeper']);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /cannot remove container "sleeper": container is running: stop the container before removing or force remove/);
+      assert.equal(s(['rm', '-f', 'sleeper']).status, 0);
+      assert.equal(await exited, 137);
+      assert.equal(s(['ps', '-a', '-q']).stdout, '');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('waits, renames, exports', () => {
+    const { s, root } = env;
+    assert.equal(s(['create', '--name', 'c1', 'busybox', 'sh', '-c', 'mkdir -p /out && echo data > /out/f; exit 5']).status, 0);
+    assert.match(s(['ps', '-a']).stdout, /Created {3,}.*c1/);
+    assert.equal(s(['start', '-a', 'c1']).status, 5);
+    assert.equal(s(['wait', 'c1']).stdout, '5\n');
+    assert.equal(s(['rename', 'c1', 'c2']).status, 0);
+    assert.match(s(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, /^c2 Exited \(5\) /);
+    const tarFile = path.join(root, 'export.tar');
+    assert.equal(s(['export', '-o', tarFile, 'c2']).status, 0);
+    const list = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
+    assert.ok(list.includes('out/f') && list.includes('bin/busybox'), list.slice(0, 5).join(','));
+    assert.equal(s(['diff', 'c2']).stdout, 'A /out\nA /out/f\n');
+  });
+
+  it('copies in and out, confined to the container root', () => {
+    const { s, root } = env;
+    const host = path.join(root, 'hostside');
+    fs.mkdirSync(host);
+    fs.writeFileSync(path.join(host, 'secret'), 'host secret');
+    // /esc points (absolutely) at a host directory: inside the container it means the container's own path.
+    assert.equal(s(['run', '--name', 'cp1', 'busybox', 'sh', '-c', `mkdir -p /etc/app ${host} && echo cfg > /etc/app/conf && ln -s ${host} /esc && ln -s ../../../../../../.. /up`]).status, 0);
+    const out = path.join(root, 'out');
+    fs.mkdirSync(out);
+    assert.equal(s(['cp', 'cp1:/etc/app', out]).status, 0);
+    assert.equal(fs.readFileSync(path.join(out, 'app', 'conf'), 'utf8'), 'cfg\n');
+    const escOut = s(['cp', 'cp1:/esc/secret', path.join(out, 'stolen')]);
+    assert.notEqual(escOut.status, 0);
+    assert.ok(!fs.existsSync(path.join(out, 'stolen')), 'a host file was read through a container symlink');
+    const upOut = s(['cp', `cp1:/up${host}/secret`, path.join(out, 'stolen2')]);
+    assert.notEqual(upOut.status, 0);
+    const src = path.join(root, 'payload');
+    fs.writeFileSync(src, 'payload');
+    assert.equal(s(['cp', src, 'cp1:/esc/']).status, 0, 'the copy lands inside the container');
+    assert.deepEqual(fs.readdirSync(host), ['secret'], 'nothing was written into the host directory');
+    assert.equal(s(['cp', src, 'cp1:/etc/app/']).status, 0);
+    assert.match(s(['diff', 'cp1']).stdout, /^A \/etc\/app\/payload$/m);
+    assert.match(s(['diff', 'cp1']).stdout, new RegExp(`^A ${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/payload$`, 'm'));
+  });
+
+  it('prunes stopped containers', () => {
+    const { s } = env;
+    s(['create', 'busybox', 'true']);
+    const pruned = s(['container', 'prune', '-f']);
+    assert.match(pruned.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n/);
+    assert.equal(s(['ps', '-a', '-q']).stdout, '');
+  });
+});
+
+describe('run -it through a real terminal', () => {
+  let env: Awaited<ReturnType<typeof setupRoot>>;
+  before(async () => (env = await setupRoot()));
+  after(() => env.done());
+
+  it('gives a usable shell prompt', async () => {
+    const session = `strata-test-${process.pid}`;
+    const { command, args } = (await import('../testing/cli.js')).strataCommand();
+    const marker = path.join(env.root, 'exit-code');
+    const line = [command, ...args, 'run', '-it', '--rm', 'busybox', 'sh'].map((a) => `'${a}'`).join(' ');
+    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
+    const started = tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `STRATA_ROOT='${env.root}' ${line}; echo $? > '${marker}'`);
+    assert.equal(started.status, 0, started.stderr);
+    try {
+      const screen = () => tmux('capture-pane', '-p', '-t', session).stdout;
+      const until = async (re: RegExp) => {
+        for (let i = 0; i < 150 && !re.test(screen()); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.match(screen(), re);
+      };
+      await until(/^\/ # ?$/m);
+      tmux('send-keys', '-t', session, 'echo $((6*7))', 'Enter');
+      await until(/^42$/m);
+      tmux('send-keys', '-t', session, 'exit 7', 'Enter');
+      for (let i = 0; i < 100 && !fs.existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(fs.readFileSync(marker, 'utf8').trim(), '7');
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+  });
+});
