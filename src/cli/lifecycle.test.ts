@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tempDir } from '../testing/cli.js';
+import { spawnSync } from 'node:child_process';
+import { strataCommand, tempDir } from '../testing/cli.js';
 import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
@@ -138,6 +139,32 @@ describe('detached containers', { concurrency: false }, () => {
     assert.match(fx.strata(['ps']).stdout, /idle/);
     assert.equal(fx.strata(['kill', 'idle']).status, 0);
     assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
+  });
+
+  it('attaches through a real terminal and detaches with Ctrl-P Ctrl-Q, leaving the container running', async () => {
+    assert.equal(fx.strata(['run', '-dit', '--name', 'term', 'busybox', 'sh']).status, 0);
+    const session = `strata-lc-${process.pid}`;
+    const { command, args } = strataCommand();
+    const cli = [command, ...args].map((a) => `'${a}'`).join(' ');
+    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
+    const started = tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} attach term; echo "attach exited $?"; sleep 60`);
+    assert.equal(started.status, 0, started.stderr);
+    try {
+      const screen = () => tmux('capture-pane', '-p', '-t', session).stdout;
+      // The shell's prompt is redrawn for us once the terminal size arrives; type a line.
+      await eventually(() => {
+        tmux('send-keys', '-t', session, 'echo hi-$((6*7)); stty size', 'Enter');
+        return /hi-42\n25 90/.test(screen());
+      }, 50, 200);
+      tmux('send-keys', '-t', session, 'C-p', 'C-q');
+      const after = await eventually(() => /attach exited 0/.test(screen()) && screen());
+      assert.match(after, /read escape sequence/);
+      assert.match(fx.strata(['ps']).stdout, /Up .* term/);
+      assert.match(fx.strata(['logs', 'term']).stdout, /hi-42\r\n/);
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+    assert.equal(fx.strata(['rm', '-f', 'term']).status, 0);
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {
