@@ -22,12 +22,23 @@ function flatten<T>(cell: Cell<T> | null): T[] {
   return out.reverse();
 }
 
+export interface ParseOptions {
+  /**
+   * True (the default): also reject what BuildKit refuses after parsing — unknown
+   * instructions (with a "did you mean" suggestion), missing or surplus arguments, blank
+   * names, bad stage names, SHELL outside JSON form, forbidden ONBUILD triggers. False: accept
+   * exactly what BuildKit's parser accepts; an unknown instruction is kept, with one empty argument as
+   * BuildKit's parseIgnore leaves it.
+   */
+  strict?: boolean;
+}
+
 /**
  * Parses a Dockerfile the way BuildKit's parser does. Throws ParseError — and only
  * ParseError — for any input it cannot accept.
  */
-export function parse(text: string): Dockerfile {
-  const lexer = new DockerfileLexer();
+export function parse(text: string, options: ParseOptions = {}): Dockerfile {
+  const lexer = new DockerfileLexer(options.strict ?? true);
   try {
     const parser = new nearley.Parser(compiled, { lexer: lexer as unknown as nearley.Lexer });
     parser.feed(text);

@@ -33,7 +33,10 @@ function fromText(line: LogicalLine, text: string, base: number): Instruction {
   const command = splitCommand(text);
   const keyword = lookupKeyword(command.command);
   if (!keyword) {
-    throw fail(line, base + command.commandOffset, messages.unknownInstruction(command.command, suggest(command.command, KEYWORDS)));
+    if (line.strict) {
+      throw fail(line, base + command.commandOffset, messages.unknownInstruction(command.command, suggest(command.command, KEYWORDS)));
+    }
+    return unknownInstruction(line, command.command.toUpperCase(), command.flags, base === 0 ? line.original : originalFrom(line, base + command.commandOffset));
   }
   const restOffset = base + command.restOffset;
   const rule = ARGUMENT_RULES[keyword]!;
@@ -60,9 +63,14 @@ function fromText(line: LogicalLine, text: string, base: number): Instruction {
     original: base === 0 ? line.original : originalFrom(line, base + command.commandOffset),
   };
   if (onbuild) instruction.onbuild = onbuild;
-  const problem = validate(instruction);
+  const problem = line.strict ? validate(instruction) : undefined;
   if (problem) throw fail(line, command.rest === '' ? base + command.commandOffset : restOffset, problem);
   return instruction;
+}
+
+/** Lenient mode: BuildKit's parser keeps an unknown instruction with one empty argument. */
+function unknownInstruction(line: LogicalLine, keyword: string, flags: string[], original: string): Instruction {
+  return { keyword, flags, args: [''], json: false, heredocs: [], startLine: line.startLine, endLine: line.endLine, original };
 }
 
 /** The part of the instruction's original text from a logical offset on (an ONBUILD trigger). */

@@ -41,6 +41,8 @@ export interface LogicalLine {
   original: string;
   heredocs: HeredocBody[];
   escapeToken: string;
+  /** Reject unknown instructions and what BuildKit's instruction layer rejects (see ParseOptions). */
+  strict: boolean;
 }
 
 export type DockerfileToken =
@@ -64,6 +66,8 @@ export function locate(pieces: readonly SourcePiece[], offset: number): { line: 
  * token stream, because nearley would rewrap anything thrown from next() in a plain Error.
  */
 export class DockerfileLexer {
+  constructor(private readonly strict = true) {}
+
   escapeToken = '\\';
   error: ParseError | undefined;
   /** Number of the last physical line read. */
@@ -202,7 +206,7 @@ export class DockerfileLexer {
     const startOffset = first.offset + leading;
     let original = this.source.slice(startOffset, endOffset);
     if (original.includes('\r')) original = original.split('\n').map(trimNewline).join('\n');
-    const value: LogicalLine = { text, pieces, startLine, endLine, original, heredocs, escapeToken: this.escapeToken };
+    const value: LogicalLine = { text, pieces, startLine, endLine, original, heredocs, escapeToken: this.escapeToken, strict: this.strict };
     return { type: 'instruction', value, text: original, offset: startOffset, line: startLine, col: leading + 1 };
   }
 

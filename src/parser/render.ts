@@ -15,7 +15,8 @@ function dump(instruction: Instruction): string {
 
 /** `(run "echo hi")` */
 export function renderInstruction(instruction: Instruction): string {
-  return `(${dump(instruction)})`;
+  // Node.Dump trims its output; that only shows for an empty keyword (lenient mode).
+  return `(${instruction.keyword === '' ? dump(instruction).trimStart() : dump(instruction)})`;
 }
 
 /** The whole file, one line per instruction, each ending in "\n". */
