@@ -1,9 +1,9 @@
 // import, save, load: images in and out of tar archives, streamed (never a whole layer in
 // memory). Layers stay uncompressed unless `save --compress` asks for gzip.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
@@ -18,6 +18,18 @@ import type { ImageConfig } from '../store/types.js';
 import { applyChanges } from '../runtime/changes.js';
 import type { RegisterCommands } from './command.js';
 import { imageCommand } from './images.js';
+
+/** Opens first, so a missing file is an error here, not an unhandled stream event later. */
+async function openInput(file: string): Promise<Readable> {
+  try {
+    return (await fs.open(file, 'r')).createReadStream();
+  } catch (err) {
+    throw new StrataError(`open "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, 1);
+  }
+}
+
+/** yargs turns a lone "-" positional into "" */
+const dash = (v: string | undefined) => (v === '' || v === undefined ? '-' : v);
 
 async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
   try {
@@ -77,10 +89,10 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
   await withPool(async (store) => {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
-    const source = fromStdin ? process.stdin : createReadStream(a.input!);
+    const source = fromStdin ? process.stdin : await openInput(a.input!);
     const result = await loadArchive(store, source);
     for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
-    for (const img of result.images) {
+    for (const img of a.quiet ? [] : result.images) {
       if (img.names.length === 0) process.stdout.write(`Loaded image ID: ${img.id}\n`);
       for (const n of img.names) process.stdout.write(`Loaded image: ${familiarName(n)}\n`);
     }
@@ -89,11 +101,12 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
 
 // ---- import -------------------------------------------------------------------------------
 
-async function importTarball(a: { file: string; reference?: string; change?: string[]; message?: string; platform?: string }): Promise<void> {
+async function importTarball(a: { file: string; reference?: string; change?: string | string[]; message?: string; platform?: string }): Promise<void> {
   await withPool(async (store) => {
-    if (/^https?:\/\//.test(a.file)) throw new StrataError(`importing from a URL is not supported: "${a.file}"`, 1);
+    const file = dash(a.file);
+    if (/^https?:\/\//.test(file)) throw new StrataError(`importing from a URL is not supported: "${a.file}"`, 1);
     const tags = a.reference ? [normalizeTag(a.reference)] : [];
-    const source = a.file === '-' ? process.stdin : createReadStream(a.file);
+    const source = file === '-' ? process.stdin : await openInput(file);
     const layer = await store.importLayer(source);
     const created = new Date().toISOString();
     const [os = 'linux', arch = imageArchitecture()] = (a.platform ?? '').split('/').filter(Boolean);
@@ -101,9 +114,9 @@ async function importTarball(a: { file: string; reference?: string; change?: str
       created,
       architecture: arch,
       os,
-      config: applyChanges({}, a.change ?? []),
+      config: applyChanges({}, ([] as string[]).concat(a.change ?? [])),
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: '', comment: a.message || `Imported from ${a.file === '-' ? '-' : path.basename(a.file)}` }],
+      history: [{ created, created_by: '', comment: a.message || `Imported from ${file === '-' ? '-' : path.basename(file)}` }],
     };
     const img = await store.writeImage(config, [layer], { tags });
     process.stdout.write(`${img.id}\n`);
@@ -125,7 +138,7 @@ export const register: RegisterCommands = (cli) =>
     .command('import <file> [reference]', 'Import the contents from a tarball to create a filesystem image', (y: Argv) => y
       .positional('file', { type: 'string', demandOption: true, describe: 'TARBALL or - for STDIN' })
       .positional('reference', { type: 'string', describe: 'REPOSITORY[:TAG]' })
-      .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
+      .option('change', { alias: 'c', type: 'string', describe: 'Apply Dockerfile instruction to the created image' })
       .option('message', { alias: 'm', type: 'string', describe: 'Set commit message for imported image' })
       .option('platform', { type: 'string', describe: 'Set platform (os/arch)' }),
     (a) => importTarball(a as never));

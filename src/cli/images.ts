@@ -22,12 +22,12 @@ export async function imageCommand(fn: (store: Store) => Promise<void>): Promise
 
 const out = (s: string) => process.stdout.write(s);
 
-interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string[] }
+interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string | string[] }
 
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   let rows = imageRows(await store.listImages(), { noTrunc: a['no-trunc'] });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
-  for (const f of a.filter ?? []) {
+  for (const f of ([] as string[]).concat(a.filter ?? [])) {
     const [key, value = ''] = f.split('=');
     if (key === 'dangling') rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true'));
     else if (key === 'reference') rows = rows.filter((r) => matchesReference(r, value));
@@ -53,7 +53,7 @@ const imagesFlags = (y: Argv) => noNegation(y)
   .option('digests', { type: 'boolean', describe: 'Show digests' })
   .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
   .option('format', { type: 'string', describe: 'Format output using a Go template' })
-  .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output (dangling=true|false, reference=PATTERN)' });
+  .option('filter', { alias: 'f', type: 'string', describe: 'Filter output (dangling=true|false, reference=PATTERN)' });
 
 const tagCmd = (y: Argv) => y
   .positional('source', { type: 'string', demandOption: true, describe: 'SOURCE_IMAGE[:TAG]' })
