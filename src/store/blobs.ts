@@ -3,7 +3,6 @@
 // place; a blob path therefore always holds complete, verified content.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createStreamHasher } from '../hash/pool.js';
 import { StrataError } from '../errors.js';
 import { assertDigest, digestHex, sha256Digest } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
@@ -70,6 +69,8 @@ export class BlobStore {
   async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest): Promise<BlobWriteResult> {
     if (expected) assertDigest(expected);
     const tmp = tempName(this.tmpDir);
+    // Loaded on first use: commands that only read the store never pay for piscina.
+    const { createStreamHasher } = await import('../hash/pool.js');
     const hasher = createStreamHasher();
     let size = 0;
     let committed = false;

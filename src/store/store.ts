@@ -4,7 +4,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { Readable, pipeline } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { BlobStore } from './blobs.js';
@@ -14,8 +13,7 @@ import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
 } from './index-file.js';
-import { packLayer, type PackOptions } from './layer-pack.js';
-import { unpackLayer } from './layer-unpack.js';
+import type { PackOptions } from './layer-pack.js';
 import { withLock } from './lock.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
@@ -289,6 +287,7 @@ export class Store implements ImageStore {
     const tmp = tempName(this.layersDir);
     await fs.mkdir(tmp, { mode: 0o755 });
     try {
+      const { unpackLayer } = await import('./layer-unpack.js');
       await unpackLayer(createReadStream(this.blobs.path(diffId)), tmp, { limits: this.options.limits, tmpDir: this.tmpDir });
       await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
         // Another process finished the same snapshot first: keep theirs.
@@ -302,6 +301,7 @@ export class Store implements ImageStore {
   async createLayerFromDir(dir: string, options: PackOptions = {}): Promise<LayerInfo> {
     await this.init();
     await this.beforeWrite();
+    const { packLayer } = await import('./layer-pack.js');
     const blob = await this.blobs.writeStream(packLayer(dir, options));
     return this.finishLayer(blob.digest, blob.size);
   }
@@ -348,6 +348,7 @@ export async function* decompressed(source: ChunkSource, maxBytes = 64 * 1024 **
     yield* rest;
     return;
   }
+  const { createGunzip } = await import('node:zlib');
   const gunzip = createGunzip();
   pipeline(Readable.from(rest), gunzip, () => undefined); // errors surface through gunzip's iterator
   let total = 0;
