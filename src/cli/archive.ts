@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
 import { closeHashPool } from '../hash/pool.js';
 import { loadArchive } from '../store/archive/load.js';
@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 import type { ImageConfig } from '../store/types.js';
 import { applyChanges } from '../runtime/changes.js';
 import type { RegisterCommands } from './command.js';
-import { imageCommand } from './images.js';
+import { imageCommand } from './image-command.js';
 
 /** Opens first, so a missing file is an error here, not an unhandled stream event later. */
 async function openInput(file: string): Promise<Readable> {
@@ -123,22 +123,27 @@ async function importTarball(a: { file: string; reference?: string; change?: str
   });
 }
 
-export const register: RegisterCommands = (cli) =>
-  cli
-    .command('save <images..>', 'Save one or more images to a tar archive (streamed to STDOUT by default)', (y: Argv) => y
+/** save, load and import as yargs command modules (also mounted under `image`). */
+export function archiveCommands(): CommandModule[] {
+  return [
+    { command: 'save <images..>', describe: 'Save one or more images to a tar archive (streamed to STDOUT by default)', builder: (y: Argv) => y
       .positional('images', { type: 'string', array: true, demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' })
       .option('format', { type: 'string', choices: ['docker-archive', 'oci-archive'], default: 'docker-archive', describe: 'Archive format' })
       .option('compress', { type: 'boolean', describe: 'gzip the archive' }),
-    (a) => save(a as never))
-    .command('load', 'Load an image from a tar archive or STDIN', (y: Argv) => y
+      handler: (a) => save(a as never) },
+    { command: 'load', describe: 'Load an image from a tar archive or STDIN', builder: (y: Argv) => y
       .option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load output' }),
-    (a) => load(a as never))
-    .command('import <file> [reference]', 'Import the contents from a tarball to create a filesystem image', (y: Argv) => y
+      handler: (a) => load(a as never) },
+    { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', builder: (y: Argv) => y
       .positional('file', { type: 'string', demandOption: true, describe: 'TARBALL or - for STDIN' })
       .positional('reference', { type: 'string', describe: 'REPOSITORY[:TAG]' })
       .option('change', { alias: 'c', type: 'string', describe: 'Apply Dockerfile instruction to the created image' })
       .option('message', { alias: 'm', type: 'string', describe: 'Set commit message for imported image' })
       .option('platform', { type: 'string', describe: 'Set platform (os/arch)' }),
-    (a) => importTarball(a as never));
+      handler: (a) => importTarball(a as never) },
+  ];
+}
+
+export const register: RegisterCommands = (cli) => archiveCommands().reduce((y, c) => y.command(c), cli);

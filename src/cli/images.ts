@@ -2,23 +2,15 @@
 // image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { formatRows } from './format/template.js';
 import { humanSize } from './format/human.js';
 import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
 import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
-
-/** Image errors exit 1, as Docker's daemon errors do; usage errors keep 125. */
-export async function imageCommand(fn: (store: Store) => Promise<void>): Promise<void> {
-  try {
-    await fn(await openStore());
-  } catch (err) {
-    if (err instanceof StrataError && err.exitCode === 125) throw new StrataError(err.message, 1);
-    throw err;
-  }
-}
+import { archiveCommands } from './archive.js';
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -149,4 +141,5 @@ export const register: RegisterCommands = (cli) =>
       .command('inspect <images..>', 'Display detailed information on one or more images', inspectFlags,
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
+      .command(archiveCommands())
       .demandCommand(1, 'a subcommand is required'));
