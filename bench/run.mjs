@@ -1,0 +1,87 @@
+// Start latency: `strata run --rm busybox true` against `podman run --rm` of the same rootfs and
+// a raw `runc run` of a prepared bundle (the floor every runc-based tool stands on). Runs are
+// interleaved so that background load hits all three alike; medians are reported.
+// Usage: npm run build && node bench/run.mjs [N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine, median, writeSection } from './lib/results.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
+const N = Number(process.argv[2] ?? 20);
+const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
+
+function time(cmd, args, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+function hardLimit(resource) {
+  return execFileSync('bash', ['-c', `ulimit -H ${resource}`], { encoding: 'utf8' }).trim();
+}
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-run-'));
+const runcRoot = path.join(root, 'raw-runc');
+const bundle = path.join(root, 'bundle');
+const env = { ...process.env, STRATA_ROOT: path.join(root, 'state') };
+try {
+  const { openStore } = await import('../dist/store/store.js');
+  const { ensureBusybox } = await import('../dist/store/busybox.js');
+  const store = await openStore(env.STRATA_ROOT);
+  const image = await ensureBusybox(store);
+  const layer = await store.layerPath(image.config.rootfs.diff_ids[0]);
+
+  // podman gets the very same rootfs. Its default rlimits (nofile/nproc 1048576) exceed what
+  // this host allows, so they are set to the host's own limits, as strata passes them on.
+  execFileSync('sh', ['-c', `tar -C '${layer}' -cf - . | podman import -q - ${PODMAN_IMAGE} >/dev/null`]);
+  const nofile = hardLimit('-n');
+  const nproc = Math.min(Number(hardLimit('-u')) || 4096, 4096);
+  const podmanArgs = ['run', '--rm', '--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`, PODMAN_IMAGE, 'true'];
+
+  // The raw runc bundle: runc's own default spec over the layer, read-only.
+  fs.mkdirSync(bundle);
+  execFileSync('runc', ['spec'], { cwd: bundle });
+  const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['true'];
+  spec.root = { path: layer, readonly: true };
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  let rawId = 0;
+
+  const contenders = {
+    strata: () => time(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], env),
+    podman: () => time('podman', podmanArgs, process.env),
+    runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env),
+  };
+  const samples = { strata: [], podman: [], runc: [] };
+  for (const f of Object.values(contenders)) f(); // warm caches once
+  const load0 = os.loadavg()[0];
+  for (let i = 0; i < N; i++) for (const [name, f] of Object.entries(contenders)) samples[name].push(f());
+  const load1 = os.loadavg()[0];
+  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const ratio = med.strata / med.podman;
+  const line = (name, what) => `| ${what} | ${med[name].toFixed(0)} ms | ${Math.min(...samples[name]).toFixed(0)} ms | ${(med[name] / med.podman).toFixed(2)}× |`;
+  const markdown = `## run: start latency (\`run --rm busybox true\`)
+
+${machine()}; ${N} interleaved runs each; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the runs.
+
+| command | median | best | vs podman |
+|---|---|---|---|
+${line('strata', '`strata run --rm busybox true`')}
+${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
+${line('runc', '`runc run` of a prepared bundle (floor)')}
+
+Target: strata ≤ 0.35× podman. Result: **${ratio.toFixed(2)}×** — ${ratio <= 0.35 ? 'met' : 'missed'}.
+`;
+  writeSection('run', markdown);
+  process.stdout.write(markdown);
+} finally {
+  spawnSync('podman', ['rmi', '-f', PODMAN_IMAGE], { stdio: 'ignore' });
+  fs.rmSync(root, { recursive: true, force: true });
+}
