@@ -30,6 +30,9 @@ test('exec form: a JSON array of strings; anything else that is not JSON is shel
   assert.deepEqual(one('CMD []').args, []);
   // numbers beyond float64 fail Go's decoder: shell form, not an error
   assert.deepEqual(one('CMD ["a", 1e400]').args, ['["a", 1e400]']);
+  // nesting deeper than Go's decoder allows (10000) is shell form too
+  assert.deepEqual(one(`CMD ${'['.repeat(10001)}${']'.repeat(10001)}`).json, false);
+  assert.throws(() => parse(`CMD ${'['.repeat(10000)}${']'.repeat(10000)}`), { message: messages.notStringArray() });
   assert.throws(() => parse('CMD ["a", 1]'), { message: messages.notStringArray() });
   assert.throws(() => parse('RUN [ "echo", [ "nested" ] ]'), { message: messages.notStringArray() });
   assert.deepEqual(one('COPY ["test file", "/tmp/x y"]').args, ['test file', '/tmp/x y']);

@@ -93,9 +93,10 @@ export function parseJsonArray(rest: string): JsonOutcome {
     return { ok: false, notStrings: false };
   }
   if (!Array.isArray(value)) return { ok: false, notStrings: false };
-  // Go fails to decode numbers beyond float64 (JSON.parse gives Infinity): a syntax-level
-  // failure there, so the text falls back to shell form rather than being rejected.
-  if (hasNonFiniteNumber(value)) return { ok: false, notStrings: false };
+  // What Go's decoder fails on while JSON.parse does not: numbers beyond float64 (JSON.parse
+  // gives Infinity) and nesting deeper than 10000. Both are syntax-level failures there, so
+  // the text falls back to shell form rather than being rejected.
+  if (!decodableByGo(value)) return { ok: false, notStrings: false };
   const values: string[] = [];
   for (const element of value) {
     if (typeof element !== 'string') return { ok: false, notStrings: true };
@@ -111,11 +112,21 @@ function wellFormed(s: string): string {
   return /[\uD800-\uDFFF]/.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s;
 }
 
-function hasNonFiniteNumber(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value);
-  if (Array.isArray(value)) return value.some(hasNonFiniteNumber);
-  if (value !== null && typeof value === 'object') return Object.values(value).some(hasNonFiniteNumber);
-  return false;
+const MAX_DEPTH = 10000; // encoding/json's maxNestingDepth
+
+/** Iterative, so that deep nesting cannot overflow the stack. */
+function decodableByGo(root: unknown[]): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return false;
+    } else if (value !== null && typeof value === 'object') {
+      if (depth > MAX_DEPTH) return false;
+      for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
 }
 
 /** RUN, CMD, ENTRYPOINT, SHELL: a JSON array, else the whole text as one value. */
