@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { reportAndExit } from './report.js';
 import type { RegisterCommands } from './command.js';
 
@@ -61,7 +59,11 @@ async function loadModule(file: string): Promise<RegisterCommands | undefined> {
 }
 
 async function main(): Promise<void> {
-  const argv = hideBin(process.argv);
+  const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  // `run` is the latency-critical command (issue 3 targets a fraction of podman's start time)
+  // and parses its own flags, so it does not pay for loading yargs.
+  if (argv[0] === 'run') return (await import('./containers-run.js')).runCommand('run', argv.slice(1));
+  const { default: yargs } = await import('yargs');
   let cli: Argv = yargs(argv)
     .scriptName('strata')
     .usage('Usage: strata COMMAND [OPTIONS]')
