@@ -176,16 +176,27 @@ test('podman runs an image strata saved, and strata loads what podman saved', { 
   }
 }));
 
-test('concurrent strata processes tagging keep index.json valid and complete', withRoot(async (root) => {
+test('concurrent strata processes tagging and importing keep index.json valid and complete', withRoot(async (root, scratch) => {
   const img = await ensureBusybox(await openStore(root));
-  const n = 8;
-  const procs = Array.from({ length: n }, (_, i) => spawnStrata(['tag', img.id, `localhost/concurrent:${i}`], { root }));
+  const n = 6;
+  const procs = Array.from({ length: n }, (_, i) => {
+    if (i % 2 === 0) return spawnStrata(['tag', img.id, `localhost/concurrent:${i}`], { root });
+    const tarball = path.join(scratch, `layer${i}.tar`);
+    fs.writeFileSync(tarball, buildTar([{ path: `file${i}`, content: `content ${i}` }]));
+    return spawnStrata(['import', tarball, `localhost/concurrent:${i}`], { root });
+  });
   const codes = await Promise.all(procs.map((p) => new Promise<number>((resolve) => p.on('exit', (c) => resolve(c ?? -1)))));
   assert.deepEqual(codes, Array(n).fill(0));
   const idx = await readIndex(path.join(root, 'index.json'));
   const names = idx.manifests.map((d) => d.annotations?.[REF_NAME]).sort();
   assert.deepEqual(names, ['docker.io/library/busybox:latest', ...Array.from({ length: n }, (_, i) => `localhost/concurrent:${i}`)].sort());
   assert.equal(fs.existsSync(path.join(root, 'lock')), false);
+  const store = await openStore(root);
+  for (let i = 1; i < n; i += 2) {
+    const imported = await store.resolveImage(`localhost/concurrent:${i}`);
+    const snap = await store.layerPath(imported.config.rootfs.diff_ids[0]);
+    assert.equal(fs.readFileSync(path.join(snap, `file${i}`), 'utf8'), `content ${i}`);
+  }
 }));
 
 test('kill -9 in the middle of an import leaves a readable store', withRoot(async (root, scratch) => {
@@ -204,8 +215,10 @@ test('kill -9 in the middle of an import leaves a readable store', withRoot(asyn
       }
     }, 5);
   });
+  assert.equal(p.exitCode, null, 'the import was still running');
   p.kill('SIGKILL');
   await new Promise((r) => p.on('exit', r));
+  assert.equal(p.signalCode, 'SIGKILL');
   assert.match(ok(runStrata(['images'], { root }), 'images after kill'), /busybox/);
   // The next write collects what the killed process left behind, and the import works again.
   ok(runStrata(['import', big, 'big'], { root }), 're-import');
