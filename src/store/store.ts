@@ -362,9 +362,15 @@ export async function* decompressed(source: ChunkSource, maxBytes = 64 * 1024 **
   }
 }
 
-/** The store at `root` (default: the state root). Cheap: nothing is read until asked. */
+/** Extraction limits from the environment: STRATA_MAX_LAYER_BYTES, STRATA_MAX_LAYER_ENTRIES. */
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): TarLimits {
+  const num = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
+  return { maxBytes: num(env.STRATA_MAX_LAYER_BYTES), maxEntries: num(env.STRATA_MAX_LAYER_ENTRIES) };
+}
+
+/** The store at `root` (default: the state root). Cheap: one stat; nothing else is read until asked. */
 export async function openStore(root: string = stateRoot(), options: StoreOptions = {}): Promise<Store> {
-  const store = new Store(root, options);
+  const store = new Store(root, { limits: limitsFromEnv(), ...options });
   await store.init();
   return store;
 }
