@@ -99,48 +99,63 @@ async function ensureDir(job: CopyJob, target: TreeSource, dir: string): Promise
   return resolved;
 }
 
-async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude: IgnoreMatcher | undefined, relBase: string): Promise<void> {
-  for (const child of await job.source.children(dir)) {
+/** Files per directory copied concurrently: the cost is syscalls, not bandwidth. */
+const PARALLEL = 64;
+
+async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude: IgnoreMatcher | undefined, relBase: string, fresh = false): Promise<void> {
+  const children = await job.source.children(dir);
+  const one = async (child: TreeNode) => {
     const name = path.posix.basename(child.rel);
     const rel = relBase ? `${relBase}/${name}` : name;
-    if (exclude && !exclude.empty && exclude.matches(rel)) continue;
+    if (exclude && !exclude.empty && exclude.matches(rel)) return;
     const dst = path.join(dstDir, name);
-    await copyNode(job, child, dst);
+    const created = await copyNode(job, child, dst, fresh);
     if (child.type === 'dir') {
-      await copyChildren(job, child, dst, exclude, rel);
+      await copyChildren(job, child, dst, exclude, rel, created);
       await fs.utimes(dst, child.mtime, child.mtime);
     }
-  }
+  };
+  for (let i = 0; i < children.length; i += PARALLEL) await Promise.all(children.slice(i, i + PARALLEL).map(one));
 }
 
-async function copyNode(job: CopyJob, n: TreeNode, dst: string): Promise<void> {
-  const existing = await fs.lstat(dst).catch(() => undefined);
+/** Copies one node to `dst`; true when `dst` is a directory this call created (its children need no existence checks). */
+async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): Promise<boolean> {
+  const existing = fresh ? undefined : await fs.lstat(dst).catch(() => undefined);
   if (existing && !(existing.isDirectory() && n.type === 'dir')) await fs.rm(dst, { recursive: true, force: true });
+  let created = false;
   switch (n.type) {
     case 'dir':
-      if (!existing?.isDirectory()) await fs.mkdir(dst);
+      if (!existing?.isDirectory()) {
+        await fs.mkdir(dst);
+        created = true;
+      }
       break;
     case 'file':
+      // copyFile keeps the source's permission bits; a reflink when the filesystem can.
       await fs.copyFile(n.hostPath, dst, constants.COPYFILE_FICLONE);
       break;
     case 'symlink':
       await fs.symlink(n.linkTarget!, dst);
       break;
     default:
-      return; // devices, fifos, sockets are not copied
+      return false; // devices, fifos, sockets are not copied
   }
-  await applyAttrs(dst, job, n, n.type === 'symlink');
+  await applyAttrs(dst, job, n, n.type === 'symlink', n.type === 'file');
+  return created;
 }
 
-async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean): Promise<void> {
+const ROOT = process.getuid?.() === 0;
+
+async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean, modeKept = false): Promise<void> {
   const uid = job.owner?.uid ?? (job.source.keepOwners ? n.uid : 0);
   const gid = job.owner?.gid ?? (job.source.keepOwners ? n.gid : 0);
-  await fs.lchown(dst, uid, gid);
+  // Files a root process creates are already 0:0.
+  if (!(ROOT && uid === 0 && gid === 0)) await fs.lchown(dst, uid, gid);
   if (isLink) {
     await fs.lutimes(dst, n.mtime, n.mtime);
     return;
   }
-  await fs.chmod(dst, job.chmod ?? n.mode & 0o7777);
+  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? n.mode & 0o7777);
   await fs.utimes(dst, n.mtime, n.mtime);
 }
 
