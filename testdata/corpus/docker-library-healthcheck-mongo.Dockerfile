@@ -1,0 +1,5 @@
+FROM mongo
+
+COPY docker-healthcheck /usr/local/bin/
+
+HEALTHCHECK CMD ["docker-healthcheck"]
