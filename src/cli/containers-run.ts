@@ -6,7 +6,7 @@ import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
 import type { ImageStore } from '../store/types.js';
 import { buildRecord, networkOf, lowerDirsOf, runSpecOf } from '../runtime/container.js';
-import { currentState, mountRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
+import { mountRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { freshName } from '../runtime/names.js';
 import type { NetworkMode } from '../runtime/types.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -95,7 +95,6 @@ export async function startAttached(ctx: ContainerContext, record: ContainerReco
     return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit' });
   } finally {
     if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true });
-    else await ctx.containers.update(record.Id, (r) => (r.State = currentState(ctx, r))).catch(() => undefined);
   }
 }
 

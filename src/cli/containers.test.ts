@@ -130,6 +130,22 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     }
   });
 
+  it('forwards SIGTERM to the container and exits with its code', async () => {
+    const { s, root } = env;
+    const child = spawnStrata(['run', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while true; do sleep 0.1; done'], { root });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+      assert.match(s(['inspect', '--format', '{{.State.Status}}', 'trapper']).stdout, /running/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 42);
+      assert.match(s(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, /^trapper Exited \(42\) /m);
+      assert.equal(s(['rm', 'trapper']).status, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('waits, renames, exports', () => {
     const { s, root } = env;
     assert.equal(s(['create', '--name', 'c1', 'busybox', 'sh', '-c', 'mkdir -p /out && echo data > /out/f; exit 5']).status, 0);

@@ -32,11 +32,14 @@ export function mountRequestsOf(record: ContainerRecord): MountRequest[] {
 /** Docker's State object for the container as it is now (reconciled with runc when its supervisor died). */
 export function currentState(ctx: ContainerContext, record: ContainerRecord): ContainerState {
   const status = readRuntimeStatus(ctx.containers.paths(record.Id).dir, ctx.runcRoot, record.Id);
-  if (!status) return record.State;
+  return status ? stateFromStatus(status) : record.State;
+}
+
+/** Docker's State object from a runtime status (shim.json). */
+export function stateFromStatus(status: ShimStatus): ContainerState {
   const live = status.state === 'running' || status.state === 'starting' || status.state === 'paused' || status.state === 'restarting';
-  const statusName = status.state === 'starting' ? 'running' : status.state;
   return {
-    Status: statusName,
+    Status: status.state === 'starting' ? 'running' : status.state,
     Running: live,
     Paused: status.state === 'paused',
     Restarting: status.state === 'restarting',
@@ -88,15 +91,23 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     ports: [],
     restartCount: previous?.restartCount ?? 0,
   };
-  writeShimStatus(paths.dir, status);
+  let latest = status;
+  const save = async (next: ShimStatus) => {
+    latest = next;
+    writeShimStatus(paths.dir, next);
+    if (record.HostConfig.AutoRemove && next.state !== 'running') return; // about to be removed
+    // The record mirrors the runtime state for readers of config.json (inspect).
+    await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest))).catch(() => undefined);
+  };
+  await save(status);
   try {
     const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal });
-    writeShimStatus(paths.dir, { ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
+    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     return exitCode;
   } catch (err) {
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    writeShimStatus(paths.dir, { ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
     throw err;
   }
 }
