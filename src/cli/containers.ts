@@ -46,7 +46,7 @@ async function ps(argv: Args): Promise<void> {
   const rows = records.map((r) => {
     const state = states.get(r.Id)!;
     const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
-    return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) });
+    return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
   });
   process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet)));
 }
