@@ -204,6 +204,19 @@ function saveInput(text: string, caseNo: number): string {
 describe('parser robustness', () => {
   const sources = loadSources();
 
+  it('its checks reject malformed results (the property can fail)', () => {
+    const ins = (over: Partial<Instruction>): Instruction =>
+      ({ keyword: 'RUN', flags: [], args: ['x'], json: false, heredocs: [], startLine: 1, endLine: 1, original: 'RUN x', ...over });
+    const df = (...instructions: Instruction[]): Dockerfile => ({ directives: [], escapeToken: '\\', instructions });
+    assert.deepEqual(checkResult(df(ins({}), ins({ startLine: 2, endLine: 3 })), 3), []);
+    assert.notDeepEqual(checkResult(df(ins({ keyword: '' })), 3), []);
+    assert.notDeepEqual(checkResult(df(ins({ startLine: 2, endLine: 1 })), 3), []);
+    assert.notDeepEqual(checkResult(df(ins({ startLine: 1, endLine: 4 })), 3), []);
+    assert.notDeepEqual(checkResult(df(ins({}), ins({})), 3), [], 'overlapping instructions');
+    assert.notDeepEqual(checkResult(df(ins({ onbuild: ins({ startLine: 0 }) })), 3), []);
+    assert.notDeepEqual(checkResult({ ...df(), escapeToken: 'x' }, 3), []);
+  });
+
   it('finds the inputs: testdata and the reference conformance files', () => {
     assert.ok(sources.length >= 10, `only ${sources.length} input Dockerfiles found under testdata/ and ${conformanceDir}`);
   });
