@@ -70,15 +70,21 @@ test('odd input gives a result or a ParseError, never another exception', () => 
     'FROM \u2028 a\u00a0b\u0085',
     'ONBUILD ONBUILD',
     '\\',
+    `${'ONBUILD '.repeat(8000)}RUN x`,
+    `RUN <<EOF ${'${a:-'.repeat(12_000)}\nEOF\n`,
   ];
   for (const input of inputs) {
     try {
       parse(input);
-      parse(input, { strict: false });
     } catch (err) {
       assert.ok(err instanceof ParseError, `${JSON.stringify(input.slice(0, 40))}: ${String(err)}`);
+      assert.doesNotMatch(err.message, /internal parser error/);
       assert.ok(err.line >= 1 && err.column >= 1);
     }
+    assert.throws(() => {
+      parse(input, { strict: false });
+      throw new ParseError('parsed', 1, 1);
+    }, ParseError);
   }
 });
 

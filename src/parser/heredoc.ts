@@ -51,6 +51,7 @@ function lex(rest: string, rawQuotes: boolean): string[] {
     return shellWords(rest, { rawQuotes, rawEscapes: false });
   } catch (err) {
     if (err instanceof ShellSyntaxError) throw new HeredocSyntaxError(`failed to process ${goQuote(rest)}: ${err.message}`);
+    if (err instanceof RangeError) return []; // absurdly deep ${...} nesting: not a heredoc word
     throw err;
   }
 }
@@ -73,7 +74,9 @@ export function heredocsFromLine(line: string): HeredocHeader[] {
   try {
     words = shellWords(line, { rawQuotes: true, rawEscapes: true });
   } catch (err) {
-    if (err instanceof ShellSyntaxError) return [];
+    // BuildKit ignores lexing errors here. RangeError: ${...} nested thousands deep, which our
+    // recursive lexer cannot follow (Go's growable stacks can); such a line opens no heredoc.
+    if (err instanceof ShellSyntaxError || err instanceof RangeError) return [];
     throw err;
   }
   const headers: HeredocHeader[] = [];

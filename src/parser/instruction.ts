@@ -43,6 +43,8 @@ function fromText(line: LogicalLine, text: string, base: number): Instruction {
   let onbuild: Instruction | undefined;
   let parsed: Arguments = { args: [], json: false };
   if (rule === 'subCommand') {
+    // Refuse a chain before descending, so ONBUILD ONBUILD ... cannot recurse deeply.
+    if (line.strict && lookupKeyword(splitCommand(command.rest).command) === 'ONBUILD') throw fail(line, restOffset, messages.onbuildChain());
     if (command.rest !== '') onbuild = fromText(line, command.rest, restOffset);
   } else {
     try {
