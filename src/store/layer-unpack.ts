@@ -47,7 +47,8 @@ class Extractor {
   /** Directories (relative) known to be real directories inside the root. */
   private dirs = new Set<string>(['']);
   private dirMeta = new Map<string, DirMeta>();
-  private whiteouts = new Set<string>();
+  /** Whiteouts to create at the end, with their mtimes. */
+  private whiteouts = new Map<string, number>();
   private xattrs = new Map<string, Map<string, Buffer>>();
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
@@ -79,7 +80,7 @@ class Extractor {
   private async clear(rel: string, keepDir: boolean): Promise<void> {
     const abs = path.join(this.root, rel);
     if (this.whiteouts.size) {
-      for (const w of this.whiteouts) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
+      for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
     }
     const st = await fs.lstat(abs).catch(() => undefined);
     if (!st) return;
@@ -180,11 +181,12 @@ class Extractor {
     if (name === '' || name === '.' || name === '..') throw refuse(e.path, 'invalid whiteout');
     const rel = parentRel ? `${parentRel}/${name}` : name;
     await this.clear(rel, false);
-    this.whiteouts.add(path.join(this.root, rel));
+    this.whiteouts.set(path.join(this.root, rel), e.mtime);
   }
 
   async finish(tmpDir: string): Promise<void> {
-    await makeWhiteouts([...this.whiteouts]);
+    await makeWhiteouts([...this.whiteouts.keys()]);
+    for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
     const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
     await writeXattrs(withX, tmpDir);
     // Directories last and deepest first, so creating their children does not move their mtimes.
