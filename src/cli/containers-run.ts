@@ -1,6 +1,7 @@
 // `run`, `create` and `start`: a container from an image and the user's flags, then started
 // attached to this process (the foreground path: runc's exit code is ours), or handed to a
 // detached shim (`-d`, `start` without `-a`).
+import fs from 'node:fs';
 import { StrataError } from '../errors.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
@@ -88,11 +89,23 @@ function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' 
   return { name: name as 'no', maximumRetryCount: Number(count) };
 }
 
+function hasControllingTerminal(): boolean {
+  try {
+    fs.closeSync(fs.openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the container attached to our stdio; exits the process with its code when done. */
 export async function startAttached(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
   if (record.Config.Tty && interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
+  // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
+  // the process runs without a pty rather than failing.
+  const terminal = record.Config.Tty && hasControllingTerminal();
   try {
-    return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit' });
+    return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit', terminal });
   } finally {
     if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true });
   }

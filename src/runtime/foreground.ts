@@ -57,6 +57,8 @@ export interface AttachedIo {
   stdin: InputSource;
   stdout: OutputTarget;
   stderr: OutputTarget;
+  /** Overrides the container's Tty setting (false when we have no terminal to relay). */
+  terminal?: boolean;
 }
 
 /** Removes a container and its anonymous volumes (`--rm`, `rm -v`). */
