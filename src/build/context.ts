@@ -4,6 +4,7 @@
 // the state root, so a warm build reads no unchanged file. Symlinks are entries of their own
 // (copied as links); resolving a path never leaves the context.
 import { createHash } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashFiles } from '../hash/pool.js';
@@ -54,8 +55,7 @@ export class BuildContext {
     if (!st.isDirectory()) throw new Error(`context "${root}" is not a directory`);
     const entries = new Map<string, ContextEntry>();
     const children = new Map<string, string[]>([['', []]]);
-    await walk(abs, '', options.ignore, entries, children);
-    for (const list of children.values()) list.sort();
+    walk(abs, '', options.ignore, entries, children);
     const cache = options.statCacheFile ? await readStatCache(options.statCacheFile) : new Map<string, CachedStat>();
     return new BuildContext(abs, entries, children, cache, options);
   }
@@ -164,40 +164,35 @@ function splitPath(p: string, clamp = true): string[] {
   return out;
 }
 
-async function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, string[]>): Promise<void> {
-  const dirents = await fs.readdir(path.join(root, rel), { withFileTypes: true });
-  const subdirs: string[] = [];
-  await Promise.all(dirents.map(async (d) => {
-    const p = rel ? `${rel}/${d.name}` : d.name;
+/**
+ * One lstat walk. Synchronous on purpose: for tens of thousands of entries the promise
+ * machinery costs more than the syscalls, and nothing else runs while the context is read.
+ */
+function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, string[]>): void {
+  const names = fsSync.readdirSync(path.join(root, rel)).sort();
+  const kept: string[] = [];
+  for (const name of names) {
+    const p = rel ? `${rel}/${name}` : name;
     const ignored = ignore ? ignore.matches(p) : false;
-    if (ignored && !(d.isDirectory() && ignore!.hasExclusions)) return;
-    const st = await fs.lstat(path.join(root, p));
+    const st = ignored && !ignore!.hasExclusions ? undefined : fsSync.lstatSync(path.join(root, p));
+    if (!st || (ignored && !st.isDirectory())) continue;
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
-    if (!type) return; // sockets, fifos, devices are never part of a context
+    if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
-    if (type === 'symlink') entry.linkTarget = await fs.readlink(path.join(root, p));
-    if (type === 'dir') subdirs.push(p);
-    if (ignored) {
+    if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(path.join(root, p));
+    if (type === 'dir') {
+      children.set(p, []);
+      walk(root, p, ignore, entries, children);
       // An ignored directory is only walked for `!` exceptions; it appears if something in it does.
-      (entry as ContextEntry & { implicit?: boolean }).implicit = true;
+      if (ignored && children.get(p)!.length === 0) {
+        children.delete(p);
+        continue;
+      }
     }
     entries.set(p, entry);
-  }));
-  for (const d of subdirs) children.set(d, []);
-  await Promise.all(subdirs.map((d) => walk(root, d, ignore, entries, children)));
-  // Drop ignored directories that kept nothing; register the rest with their parent.
-  for (const d of dirents) {
-    const p = rel ? `${rel}/${d.name}` : d.name;
-    const e = entries.get(p) as (ContextEntry & { implicit?: boolean }) | undefined;
-    if (!e) continue;
-    if (e.implicit && (children.get(p)?.length ?? 0) === 0) {
-      entries.delete(p);
-      children.delete(p);
-      continue;
-    }
-    delete e.implicit;
-    children.get(rel)!.push(d.name);
+    kept.push(name);
   }
+  children.set(rel, kept);
 }
 
 async function readStatCache(file: string): Promise<Map<string, CachedStat>> {

@@ -84,7 +84,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const onAbort = () => inner.abort();
   o.signal.addEventListener('abort', onAbort);
   let nextId = 1;
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++ };
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [] };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -96,6 +96,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     if (failed) throw failed.reason;
     if (o.signal.aborted) throw new BuildError('build cancelled', undefined, { exitCode: 130 });
     const target = await results.get(o.plan.target)!;
+    await o.cache.touch(ctx.hits);
     return { target, steps: records };
   } finally {
     o.signal.removeEventListener('abort', onAbort);
@@ -111,6 +112,8 @@ interface RunContext {
   slots: Slots;
   signal: AbortSignal;
   nextId: () => number;
+  /** Keys reused by this build: their hit counters are updated once, at the end. */
+  hits: string[];
 }
 
 async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult> {
@@ -176,7 +179,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     o.reporter.stepDone(view, { cached: true, seconds: 0 });
     Object.assign(record, { cached: true, layer: entry.layer ?? null });
     ctx.records.push(record);
-    await o.cache.touch([step.key]);
+    ctx.hits.push(step.key);
     return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
   }
   const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : `cache disabled for stage ${ps.label} (--no-cache-filter)`)

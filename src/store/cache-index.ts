@@ -5,7 +5,7 @@
 // are opaque JSON here.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteJson, readJsonFile } from './fsutil.js';
+import { atomicWriteJson, readJsonFile, tempName } from './fsutil.js';
 import { withLock } from './lock.js';
 
 export interface CacheEntry {
@@ -55,7 +55,8 @@ export class CacheIndex {
     try {
       return (await readJsonFile<IndexFile>(this.indexFile)).entries;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      // Missing, or (after a power loss without fsync) damaged: the cache starts over.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return {};
       throw err;
     }
   }
@@ -88,12 +89,23 @@ export class CacheIndex {
     }
   }
 
-  private async update(fn: (entries: Record<string, CacheEntry>) => void): Promise<void> {
+  /**
+   * Read-modify-write under the lock. `durable: false` (hit counters) skips the fsyncs: the
+   * rename is still atomic for any crash of the process, and a warm build stays cheap.
+   */
+  private async update(fn: (entries: Record<string, CacheEntry>) => void, durable = true): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     await withLock(path.join(this.dir, 'index.lock'), async () => {
       const entries = await this.read();
       fn(entries);
-      await atomicWriteJson(this.indexFile, { version: 1, entries } satisfies IndexFile);
+      const data: IndexFile = { version: 1, entries };
+      if (durable) {
+        await atomicWriteJson(this.indexFile, data);
+      } else {
+        const tmp = tempName(this.dir);
+        await fs.writeFile(tmp, JSON.stringify(data));
+        await fs.rename(tmp, this.indexFile);
+      }
       this.snapshot = entries;
     });
   }
@@ -120,7 +132,7 @@ export class CacheIndex {
           e.lastUsed = now.toISOString();
         }
       }
-    });
+    }, false);
   }
 
   /** Removes entries (and their inputs files); returns the removed entries. */
