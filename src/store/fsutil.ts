@@ -88,8 +88,7 @@ export async function removeDeadTemps(dir: string): Promise<number> {
   let removed = 0;
   for (const name of names) {
     const pid = tempOwner(name);
-    if (pid === undefined || (pid !== process.pid && pidAlive(pid))) continue;
-    if (pid === process.pid) continue;
+    if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
     await fs.rm(path.join(dir, name), { recursive: true, force: true });
     removed++;
   }

@@ -65,6 +65,7 @@ export class Store implements ImageStore {
     this.cleaned = true;
     await removeDeadTemps(this.tmpDir);
     await removeDeadTemps(this.layersDir);
+    await removeDeadTemps(this.root); // index.json / oci-layout replacements
   }
 
   readIndex(): Promise<OciIndex> {
