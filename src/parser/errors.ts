@@ -2,7 +2,10 @@
 // produces keep BuildKit's wording, so users can search for them; tests reuse these
 // factories instead of copying strings.
 
-/** A Dockerfile that cannot be parsed: where (1-based line and column) and why. */
+/**
+ * A Dockerfile that cannot be parsed: where and why. `line` and `column` are 1-based; the
+ * column counts UTF-16 code units of the physical line (tabs count as one).
+ */
 export class ParseError extends Error {
   override readonly name = 'ParseError';
   /** Last line of the offending instruction (equal to `line` for single-line problems). */

@@ -39,7 +39,9 @@ const byLowerCase = new Map(KEYWORDS.map((k) => [k.toLowerCase(), k]));
 
 /** The upper-case keyword for a command word as written (keywords are case-insensitive). */
 export function lookupKeyword(word: string): string | undefined {
-  return byLowerCase.get(word.toLowerCase());
+  const found = byLowerCase.get(word.toLowerCase());
+  // Go's simple case mapping lowers U+0130 (İ) to a plain "i"; JavaScript's full mapping does not.
+  return found ?? (word.includes('\u0130') ? byLowerCase.get(word.replace(/\u0130/g, 'i').toLowerCase()) : undefined);
 }
 
 /** Instructions whose (shell-form) arguments may open heredocs. */

@@ -30,6 +30,7 @@ export interface Instruction {
   args: string[];
   /** True when the arguments came from a JSON (exec-form) array. */
   json: boolean;
+  /** Heredocs the instruction opens, in order (for ONBUILD they are on the trigger). */
   heredocs: Heredoc[];
   /** For ONBUILD: the trigger instruction (args is then empty). */
   onbuild?: Instruction;
