@@ -270,6 +270,13 @@ describe('ExpansionError', () => {
     assert.equal(catchError(() => expandWord('${X#a\\b}', { X: 'ab' })).reason, "invalid pattern (a\\b) in substitution: invalid escape '\\b'");
   });
 
+  it('refuses nesting deep enough to overflow the stack, with an ExpansionError', () => {
+    const nested = (n: number) => '${A:-'.repeat(n) + 'x' + '}'.repeat(n);
+    assert.equal(expandWord(nested(500), {}), 'x');
+    assert.equal(catchError(() => expandWord(nested(100_000), {})).reason, 'substitutions nested too deeply');
+    assert.equal(catchError(() => expandWord('"'.concat(nested(100_000), '"'), {})).reason, 'substitutions nested too deeply');
+  });
+
   it('does not treat inherited object properties as variables', () => {
     assert.equal(expandWord('[$constructor][${toString:-unset}]', {}), '[][unset]');
   });

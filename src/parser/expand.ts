@@ -76,6 +76,8 @@ export function expandWords(text: string, env: Env, options?: ExpandOptions): st
 }
 
 const EOF = '';
+/** How deeply `${...}` may nest before expansion gives up. */
+const MAX_NESTING = 1000;
 
 /** An internal error; expand() adds the source text. */
 class Failure extends Error {}
@@ -117,6 +119,7 @@ class ShellWord {
   private pos = 0;
   private rawEscapes: boolean;
   private readonly escape: string;
+  private depth = 0;
   readonly matched = new Set<string>();
   readonly unmatched = new Set<string>();
 
@@ -219,6 +222,16 @@ class ShellWord {
   }
 
   private processDollar(): string {
+    // Nested ${...} recurse; a hostile word must not overflow the stack (Go's stacks just grow).
+    if (++this.depth > MAX_NESTING) throw new Failure('substitutions nested too deeply');
+    try {
+      return this.dollar();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private dollar(): string {
     this.next();
     if (this.peek() !== '{') {
       const name = this.processName();
