@@ -79,24 +79,33 @@ async function ensureDir(job: CopyJob, target: TreeSource, dir: string): Promise
     const wanted = resolved ? `${resolved}/${part}` : part;
     const found = await target.lookup(wanted, true);
     if (found && found.type !== 'dir') throw new Error(`cannot copy to "${dir}": "/${wanted}" is not a directory`);
-    const rel = found ? found.rel : wanted;
-    const host = path.join(job.upperDir, rel);
-    const inUpper = await fs.lstat(host).catch(() => undefined);
-    if (!inUpper) {
-      await fs.mkdir(host);
-      if (found) {
-        // Keep the attributes of the directory the image already has.
-        await fs.chmod(host, found.mode & 0o7777);
-        await fs.lchown(host, found.uid, found.gid);
-        await fs.utimes(host, found.mtime, found.mtime);
-      } else {
-        await fs.chmod(host, 0o755);
-        if (job.owner) await fs.lchown(host, job.owner.uid, job.owner.gid);
-      }
-    }
-    resolved = rel;
+    resolved = found ? found.rel : wanted;
+    await mirrorDirs(job, target, resolved);
   }
   return resolved;
+}
+
+/**
+ * Makes every directory of `rel` exist in the upper dir: those the image has keep its
+ * attributes (overlay shows the upper's), new ones get 0755 and the --chown owner.
+ */
+async function mirrorDirs(job: CopyJob, target: TreeSource, rel: string): Promise<void> {
+  let sofar = '';
+  for (const part of rel.split('/')) {
+    sofar = sofar ? `${sofar}/${part}` : part;
+    const host = path.join(job.upperDir, sofar);
+    if (await fs.lstat(host).catch(() => undefined)) continue;
+    const found = await target.lookup(sofar, false);
+    await fs.mkdir(host);
+    if (found?.type === 'dir') {
+      await fs.chmod(host, found.mode & 0o7777);
+      await fs.lchown(host, found.uid, found.gid);
+      await fs.utimes(host, found.mtime, found.mtime);
+    } else {
+      await fs.chmod(host, 0o755);
+      if (job.owner) await fs.lchown(host, job.owner.uid, job.owner.gid);
+    }
+  }
 }
 
 /** Files per directory copied concurrently: the cost is syscalls, not bandwidth. */

@@ -1,0 +1,127 @@
+// COPY/ADD semantics on plain directories (no containers): destinations, attributes,
+// owners by name, archives, symlinks in the image's path and in the context.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { tempDir } from '../testing/cli.js';
+import { BuildContext } from './context.js';
+import { executeCopy, type CopyJob } from './exec-copy.js';
+import { contextSource } from './tree-source.js';
+
+describe('COPY/ADD into an upper dir', () => {
+  let t: ReturnType<typeof tempDir>;
+  let lower: string;
+  let ctxDir: string;
+  let upper: string;
+  let n = 0;
+
+  before(() => {
+    t = tempDir('strata-copy-');
+    lower = path.join(t.dir, 'lower');
+    ctxDir = path.join(t.dir, 'ctx');
+    fs.mkdirSync(path.join(lower, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(lower, 'usr', 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(lower, 'app'), { mode: 0o750 });
+    fs.chmodSync(path.join(lower, 'app'), 0o750);
+    fs.symlinkSync('usr/bin', path.join(lower, 'bin'));
+    fs.writeFileSync(path.join(lower, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n');
+    fs.writeFileSync(path.join(lower, 'etc', 'group'), 'root:x:0:\nstaff:x:50:\napp:x:1001:\n');
+    fs.mkdirSync(path.join(ctxDir, 'dir', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(ctxDir, 'one.txt'), 'one');
+    fs.writeFileSync(path.join(ctxDir, 'two.txt'), 'two');
+    fs.writeFileSync(path.join(ctxDir, 'dir', 'a.txt'), 'a');
+    fs.writeFileSync(path.join(ctxDir, 'dir', 'sub', 'b.txt'), 'b');
+    fs.chmodSync(path.join(ctxDir, 'dir', 'a.txt'), 0o640);
+    fs.symlinkSync('a.txt', path.join(ctxDir, 'dir', 'link'));
+    const stage = path.join(t.dir, 'archive');
+    fs.mkdirSync(path.join(stage, 'pkg'), { recursive: true });
+    fs.writeFileSync(path.join(stage, 'pkg', 'inside.txt'), 'inside');
+    execFileSync('tar', ['-czf', path.join(ctxDir, 'pkg.tgz'), '-C', stage, 'pkg']);
+    execFileSync('tar', ['-cJf', path.join(ctxDir, 'pkg.txz'), '-C', stage, 'pkg']);
+    execFileSync('tar', ['-cjf', path.join(ctxDir, 'pkg.tbz'), '-C', stage, 'pkg']);
+  });
+  after(() => t.cleanup());
+  beforeEach(() => {
+    upper = path.join(t.dir, `upper${n++}`);
+    fs.mkdirSync(upper);
+  });
+
+  async function copy(sources: string[], dest: string, extra: Partial<CopyJob> = {}): Promise<void> {
+    const ctx = await BuildContext.open(ctxDir);
+    const source = contextSource(ctx);
+    const items = [];
+    for (const s of sources) items.push({ node: (await source.lookup(s, true))! });
+    await executeCopy({ upperDir: upper, lowerDirs: [lower], source, items, heredocs: [], urls: [], dest, unpack: false, ...extra });
+  }
+  const read = (p: string) => fs.readFileSync(path.join(upper, p), 'utf8');
+
+  it('a trailing slash makes the destination a directory; without one it is the file', async () => {
+    await copy(['one.txt'], '/out/');
+    assert.equal(read('out/one.txt'), 'one');
+    await copy(['two.txt'], '/renamed.txt');
+    assert.equal(read('renamed.txt'), 'two');
+  });
+
+  it('copies into an existing directory of the image, keeping its attributes', async () => {
+    await copy(['one.txt'], '/app');
+    assert.equal(read('app/one.txt'), 'one');
+    assert.equal(fs.statSync(path.join(upper, 'app')).mode & 0o7777, 0o750);
+  });
+
+  it('copies a directory\'s content, not the directory, with modes, mtimes and links kept', async () => {
+    await copy(['dir'], '/d');
+    assert.deepEqual(fs.readdirSync(path.join(upper, 'd')).sort(), ['a.txt', 'link', 'sub']);
+    assert.equal(read('d/sub/b.txt'), 'b');
+    assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
+    assert.equal(fs.readlinkSync(path.join(upper, 'd', 'link')), 'a.txt');
+    const mtime = (p: string) => Math.floor(fs.statSync(p).mtimeMs);
+    assert.equal(mtime(path.join(upper, 'd', 'a.txt')), mtime(path.join(ctxDir, 'dir', 'a.txt')));
+  });
+
+  it('refuses several sources without a trailing slash', async () => {
+    await assert.rejects(copy(['one.txt', 'two.txt'], '/x'), /destination must be a directory and end with a \//);
+  });
+
+  it('follows symlinks of the image inside the image', async () => {
+    await copy(['one.txt'], '/bin/');
+    assert.equal(read('usr/bin/one.txt'), 'one');
+    assert.equal(fs.existsSync(path.join(upper, 'bin')), false);
+  });
+
+  it('applies --chown by name (group = uid without a group) and --chmod', async () => {
+    await copy(['one.txt'], '/o1', { owner: { uid: 1000, gid: 50 }, chmod: 0o755 });
+    const st = fs.statSync(path.join(upper, 'o1'));
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [1000, 50, 0o755]);
+  });
+
+  for (const archive of ['pkg.tgz', 'pkg.txz', 'pkg.tbz']) {
+    it(`ADD unpacks ${archive}; COPY does not`, async () => {
+      await copy([archive], '/opt', { unpack: true });
+      assert.equal(read('opt/pkg/inside.txt'), 'inside');
+      await copy([archive], '/copied/', { unpack: false });
+      assert.ok(fs.statSync(path.join(upper, 'copied', archive)).isFile());
+    });
+  }
+
+  it('ADD keeps a hostile archive inside the destination', async () => {
+    const evil = path.join(t.dir, 'evil');
+    fs.mkdirSync(evil, { recursive: true });
+    fs.writeFileSync(path.join(evil, 'x'), 'x');
+    const tarFile = path.join(ctxDir, 'evil.tar');
+    execFileSync('tar', ['-cf', tarFile, '-C', evil, '--transform', 's,^x,../../escaped,', 'x']);
+    try {
+      await copy(['evil.tar'], '/safe', { unpack: true }).catch(() => undefined);
+      assert.equal(fs.existsSync(path.join(upper, '..', 'escaped')), false);
+      assert.equal(fs.existsSync(path.join(t.dir, 'escaped')), false);
+    } finally {
+      fs.rmSync(tarFile);
+    }
+  });
+
+  it('writes heredoc files', async () => {
+    await executeCopy({ upperDir: upper, lowerDirs: [lower], source: contextSource(await BuildContext.open(ctxDir)), items: [], heredocs: [{ name: 'hello.sh', content: 'echo hi\n' }], urls: [], dest: '/scripts/', unpack: false });
+    assert.equal(read('scripts/hello.sh'), 'echo hi\n');
+  });
+});
