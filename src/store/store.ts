@@ -4,7 +4,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
-import { Readable, pipeline } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { BlobStore } from './blobs.js';
 import { assertDigest, digestHex, isDigest } from './digest.js';
@@ -15,6 +14,7 @@ import {
 } from './index-file.js';
 import type { PackOptions } from './layer-pack.js';
 import { withLock } from './lock.js';
+import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
 import type { ChunkSource, TarLimits } from './tar/reader.js';
@@ -331,38 +331,6 @@ export class Store implements ImageStore {
   }
 }
 
-/** Passes a tar through, gunzipping it when it starts with the gzip magic; bounded output. */
-export async function* decompressed(source: ChunkSource, maxBytes = 64 * 1024 ** 3): AsyncGenerator<Buffer> {
-  const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (async function* () { yield* source; })();
-  const first = await it.next();
-  if (first.done) return;
-  const head = Buffer.from(first.value);
-  const rest = (async function* () {
-    yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.from(r.value);
-    }
-  })();
-  if (head[0] !== 0x1f || head[1] !== 0x8b) {
-    yield* rest;
-    return;
-  }
-  const { createGunzip } = await import('node:zlib');
-  const gunzip = createGunzip();
-  pipeline(Readable.from(rest), gunzip, () => undefined); // errors surface through gunzip's iterator
-  let total = 0;
-  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      gunzip.destroy();
-      throw new StrataError(`archive too large: more than ${maxBytes} bytes uncompressed`);
-    }
-    yield chunk;
-  }
-}
-
 /** Extraction limits from the environment: STRATA_MAX_LAYER_BYTES, STRATA_MAX_LAYER_ENTRIES. */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): TarLimits {
   const num = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
@@ -375,3 +343,5 @@ export async function openStore(root: string = stateRoot(), options: StoreOption
   await store.init();
   return store;
 }
+
+export { decompressed };
