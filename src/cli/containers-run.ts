@@ -100,7 +100,6 @@ function hasControllingTerminal(): boolean {
 
 /** Runs the container attached to our stdio; exits the process with its code when done. */
 export async function startAttached(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
-  if (record.Config.Tty && interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
@@ -120,6 +119,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   }
   if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: see 'strata ${command} --help'`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
+  if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();
   const record = await createFromArgs(ctx, flags, image, cmd);
   if (command === 'create') {

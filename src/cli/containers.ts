@@ -91,6 +91,7 @@ async function start(argv: Args): Promise<void> {
   if (argv.attach || argv.interactive) {
     if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
     const record = await ctx.containers.get(refs[0]!);
+    if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
     process.exit(await startAttached(ctx, record, Boolean(argv.interactive)));
   }
   await forEach(refs, async (ref) => {
