@@ -116,12 +116,19 @@ const MUTATIONS: Record<string, Mutation> = {
   swapLines: (t, r) => mapLines(t, (l) => { const [i, j] = [int(r, l.length), int(r, l.length)]; [l[i], l[j]] = [l[j]!, l[i]!]; }),
   directiveLine: (t, r) => mapLines(t, (l) => l.splice(r() < 0.6 ? 0 : int(r, l.length + 1), 0, pick(r, DIRECTIVES))),
   keywordLine: (t, r) => mapLines(t, (l) => l.splice(int(r, l.length + 1), 0, `${pick(r, KEYWORDS)}${pick(r, ['', ' ', ' --', ' --flag', ' x', ' ["a"', ' \\'])}`)),
+  deepNesting: (t, r) => {
+    const n = pick(r, [50, 5000, 50_000]);
+    const word = pick(r, ['${A:-', '"${A:-', '$(', '[', '{']).repeat(n);
+    const line = `${pick(r, ['RUN ', 'RUN <<EOF ', 'COPY <<EOF ', 'ENV A=', 'FROM ', 'ONBUILD '.repeat(n)])}${word}x${r() < 0.5 ? '}'.repeat(n) : ''}`;
+    return mapLines(t, (l) => l.splice(int(r, l.length + 1), 0, line, 'EOF'));
+  },
   crlf: (t) => t.replace(/\n/g, '\r\n'),
   bom: (t) => '\uFEFF' + t,
 };
 
-/** Everything except long lines; those are costlier, so they come in a fixed share of cases. */
-const CHEAP = Object.keys(MUTATIONS).filter((name) => name !== 'longLine');
+/** Long lines and deep nesting are costlier, so they come in a fixed share of cases. */
+const COSTLY = ['longLine', 'deepNesting'];
+const CHEAP = Object.keys(MUTATIONS).filter((name) => !COSTLY.includes(name));
 
 function windowOf(text: string, r: Random): string {
   const lines = text.split('\n');
@@ -236,7 +243,7 @@ describe('parser robustness', () => {
       const applied: string[] = [];
       const count = 1 + int(r, 3);
       for (let k = 0; k < count; k++) {
-        const name = n % 50 === 0 && k === 0 ? 'longLine' : pick(r, CHEAP);
+        const name = n % 25 === 0 && k === 0 ? COSTLY[(n / 25) % COSTLY.length]! : pick(r, CHEAP);
         text = MUTATIONS[name]!(text, r);
         applied.push(name);
       }
