@@ -8,6 +8,12 @@ import { assertDigest, digestHex, sha256Digest } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
 
+/** Marks a reused blob as young, so a concurrent garbage collection spares it. */
+async function touch(file: string): Promise<void> {
+  const now = new Date();
+  await fs.utimes(file, now, now).catch(() => undefined);
+}
+
 export interface BlobWriteResult {
   digest: Digest;
   size: number;
@@ -51,7 +57,8 @@ export class BlobStore {
     const digest = sha256Digest(buf);
     if (expected && expected !== digest) throw new StrataError(`digest mismatch: expected "${expected}", got "${digest}"`);
     const target = this.path(digest);
-    if (!(await exists(target))) {
+    if (await exists(target)) await touch(target);
+    else {
       const tmp = tempName(this.tmpDir);
       const fh = await fs.open(tmp, 'wx', 0o644);
       try {
@@ -90,7 +97,10 @@ export class BlobStore {
       const digest = `sha256:${await hasher.digest()}`;
       if (expected && expected !== digest) throw new StrataError(`digest mismatch: expected "${expected}", got "${digest}"`);
       const target = this.path(digest);
-      if (await exists(target)) await fs.rm(tmp, { force: true });
+      if (await exists(target)) {
+        await fs.rm(tmp, { force: true });
+        await touch(target);
+      }
       else await this.commit(tmp, target);
       committed = true;
       return { digest, size };

@@ -28,6 +28,8 @@ export interface StoreOptions {
 export interface GcOptions {
   /** Layers to keep even if no image refers to them (e.g. used by containers). */
   keepLayers?: Iterable<Digest>;
+  /** collectGarbage spares blobs written or reused more recently than this (default 1 hour). */
+  minAgeMs?: number;
 }
 
 export class Store implements ImageStore {
@@ -194,18 +196,22 @@ export class Store implements ImageStore {
   async collectGarbage(options: GcOptions = {}): Promise<number> {
     await this.beforeWrite();
     const keep = new Set(options.keepLayers ?? []);
+    // Blobs written (or reused) recently may belong to an image still being built or loaded.
+    const cutoff = Date.now() - (options.minAgeMs ?? 3_600_000);
+    const young = async (p: string) => ((await fs.lstat(p).catch(() => undefined))?.mtimeMs ?? 0) > cutoff;
     return withLock(this.lockFile, async () => {
       const used = await this.referencedBlobs(await this.readIndex());
       let freed = 0;
       for (const d of await this.blobs.list()) {
-        if (used.has(d) || keep.has(d)) continue;
+        if (used.has(d) || keep.has(d) || (await young(this.blobs.path(d)))) continue;
         freed += await this.blobs.size(d).catch(() => 0);
         await this.removeLayer(d);
       }
       for (const name of await fs.readdir(this.layersDir).catch(() => [] as string[])) {
         if (!/^[a-f0-9]{64}$/.test(name)) continue;
         const d = `sha256:${name}`;
-        if (!used.has(d) && !keep.has(d)) await this.removeLayer(d);
+        if (used.has(d) || keep.has(d) || (await this.blobs.has(d)) || (await young(path.join(this.layersDir, name)))) continue;
+        await this.removeLayer(d);
       }
       return freed;
     });
@@ -256,7 +262,9 @@ export class Store implements ImageStore {
     };
     const manifestBlob = await this.blobs.writeBytes(JSON.stringify(manifest));
     await this.updateIndex(async (idx) => {
-      // A concurrent rmi may have collected a layer we reuse; check under the lock.
+      // A concurrent rmi may have collected a blob we reuse; check under the lock.
+      if (!(await this.blobs.has(configBlob.digest))) await this.blobs.writeBytes(configBytes);
+      if (!(await this.blobs.has(manifestBlob.digest))) await this.blobs.writeBytes(JSON.stringify(manifest));
       for (const l of manifest.layers) {
         if (!(await this.blobs.has(l.digest))) throw new StrataError(`layer "${l.digest}" is missing from the store`);
       }
