@@ -106,12 +106,17 @@ export async function startAttached(ctx: ContainerContext, record: ContainerReco
   try {
     return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit', terminal });
   } finally {
+    timing('container exited');
     if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true });
   }
 }
 
+/** STRATA_TIMING=1: where a `run` spends its time, on stderr (ms since the process started). */
+const timing = process.env.STRATA_TIMING ? (what: string) => process.stderr.write(`timing: ${what} ${performance.now().toFixed(1)} ms\n`) : () => {};
+
 /** `strata run` / `strata create` with their raw arguments (everything after the command name). */
 export async function runCommand(command: 'run' | 'create', argv: string[]): Promise<void> {
+  timing('loaded');
   const { flags, image, command: cmd } = parseRunArgs(argv);
   if (flags.help) {
     process.stdout.write(runUsage(command));
@@ -121,7 +126,9 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();
+  timing('store opened');
   const record = await createFromArgs(ctx, flags, image, cmd);
+  timing('container created');
   if (command === 'create') {
     process.stdout.write(`${record.Id}\n`);
     return;
@@ -140,5 +147,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
     throw new StrataError('publishing ports needs a detached container (-d) in this version');
   }
-  process.exit(await startAttached(ctx, record, flags.interactive));
+  const code = await startAttached(ctx, record, flags.interactive);
+  timing('container exited and cleaned up');
+  process.exit(code);
 }

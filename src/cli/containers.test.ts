@@ -69,6 +69,9 @@ describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi
     const noImage = s(['run', '--rm', 'nosuchimage', 'true']);
     assert.equal(noImage.status, 125);
     assert.match(noImage.stderr, /no such image/);
+    const notTty = s(['run', '--rm', '-it', 'busybox', 'true'], '');
+    assert.equal(notTty.status, 125);
+    assert.equal(notTty.stderr, 'Error: the input device is not a TTY\n');
     assert.equal(s(['ps', '-a', '-q']).stdout, '', 'nothing is left behind');
   });
 
