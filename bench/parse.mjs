@@ -5,6 +5,7 @@
 // When strata's time is over half of dockerfile-ast's (the target), or with --profile, it also
 // takes a CPU profile of strata's parse loop (node:inspector) and lists the top functions.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +117,7 @@ async function main() {
   const strataInstructions = strataPass();
   const astInstructions = astPass();
 
+  const loadBefore = os.loadavg()[0];
   const runs = { strata: strataPass, ast: astPass, astLazy: astLazyPass };
   for (let i = 0; i < 20; i++) for (const run of Object.values(runs)) run(); // warm up the JITs
   const passes = Object.fromEntries(Object.entries(runs).map(([name, run]) => [name, calibrate(run)]));
@@ -161,7 +163,9 @@ async function main() {
     md.push('', `CPU profile of strata's parse loop (self time, top ${profile.length}):`, '', '| share | function |', '| ---: | --- |');
     for (const { name, share } of profile) md.push(`| ${(share * 100).toFixed(1)}% | \`${name}\` |`);
   }
-  md.push('', `Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/parse.mjs\`.`);
+  const load = `load average ${loadBefore.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} during the run`;
+  md.push('', `Machine: ${machine()}; ${load} (absolute MB/s move with the load, the ratio much less).`,
+    `Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/parse.mjs\`.`);
   const text = md.join('\n');
   writeSection('parse', text);
   console.log(text);
