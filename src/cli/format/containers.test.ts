@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialState, type ContainerRecord } from '../../store/containers.js';
-import { humanDuration, psRow, renderPs, statusText } from './containers.js';
+import { psRow, renderPs, statusText } from './containers.js';
 
 describe('ps formatting', () => {
-  it("says durations as Docker's go-units does", () => {
-    assert.equal(humanDuration(500), 'Less than a second');
-    assert.equal(humanDuration(1000), '1 second');
-    assert.equal(humanDuration(3000), '3 seconds');
-    assert.equal(humanDuration(61_000), 'About a minute');
-    assert.equal(humanDuration(5 * 60_000), '5 minutes');
-    assert.equal(humanDuration(3_600_000), 'About an hour');
-    assert.equal(humanDuration(5 * 3_600_000), '5 hours');
-    assert.equal(humanDuration(3 * 86_400_000), '3 days');
-  });
-
   it('writes STATUS as Up / Exited (N) ... ago / Created', () => {
     const now = Date.parse('2024-01-01T00:10:00Z');
     assert.equal(statusText({ ...initialState(), Status: 'running', Running: true, StartedAt: '2024-01-01T00:09:57Z' }, now), 'Up 3 seconds');

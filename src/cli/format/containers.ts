@@ -1,24 +1,8 @@
 // `ps` output as Docker prints it: its columns, its relative times ("Up 3 seconds",
 // "Exited (0) 2 minutes ago"), its truncation of IDs and commands, and a --format subset.
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
-
-/** go-units HumanDuration, which Docker uses for CREATED and STATUS. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
-}
+import { goTime, humanDuration } from './human.js';
+import { formatRows } from './template.js';
 
 function since(time: string, now: number): string {
   return humanDuration(Math.max(0, now - Date.parse(time)));
@@ -76,7 +60,7 @@ export function psRow(record: ContainerRecord, state: ContainerState, options: {
     ID: options.noTrunc ? record.Id : record.Id.slice(0, 12),
     Image: image,
     Command: goQuote(options.noTrunc ? command : ellipsis(command, 20)),
-    CreatedAt: new Date(record.Created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    CreatedAt: goTime(record.Created),
     RunningFor: `${since(record.Created, now)} ago`,
     Status: statusText(state, now),
     State: state.Status,
@@ -94,32 +78,11 @@ const HEADERS: Record<keyof PsRow, string> = {
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
-/** Docker's tabwriter (minwidth 10, padding 3): a column is its widest cell plus 3, at least 10; the last unpadded. */
-export function renderTable(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 10, [...cell].length + 3)));
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length))).join('').trimEnd())
-    .map((line) => `${line}\n`)
-    .join('');
-}
-
-/** Renders rows with a Go-template subset: `{{.Field}}`, `{{json .}}`, `{{json .Field}}`, a `table` prefix, `\t`. */
+/** Renders rows as `ps` does: IDs only (-q), the default table, or a Go-template --format. */
 export function renderPs(rows: PsRow[], format: string | undefined, quiet: boolean): string {
   if (quiet) return rows.map((r) => `${r.ID}\n`).join('');
   let template = format ?? DEFAULT_TABLE;
   if (template === 'table') template = DEFAULT_TABLE;
   if (template === 'json') template = '{{json .}}';
-  const table = template.startsWith('table ');
-  if (table) template = template.slice(6);
-  template = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const fill = (row: PsRow | null) =>
-    template.replace(/\{\{\s*(json\s+)?\.([A-Za-z]*)\s*\}\}/g, (_, json: string | undefined, field: string) => {
-      if (!row) return field ? HEADERS[field as keyof PsRow] ?? field.toUpperCase() : '';
-      const value = field ? row[field as keyof PsRow] : row;
-      if (json) return JSON.stringify(value);
-      return value === undefined ? '<no value>' : String(value);
-    });
-  if (!table) return rows.map((r) => `${fill(r)}\n`).join('');
-  return renderTable([fill(null), ...rows.map(fill)].map((line) => line.split('\t')));
+  return formatRows(template, rows, HEADERS);
 }
