@@ -177,15 +177,30 @@ async function prune(argv: Args): Promise<void> {
     if (!(await confirm())) return;
   }
   const ctx = await openContext();
+  const { humanSize } = await import('./format/human.js');
   const removed: string[] = [];
+  let reclaimed = 0;
   for (const record of await ctx.containers.list()) {
     if (currentState(ctx, record).Running) continue;
+    reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
     await removeContainer(ctx, record, { volumes: false });
     removed.push(record.Id);
   }
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
-  out += 'Total reclaimed space: 0B\n';
+  out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);
+}
+
+/** Bytes of the regular files under `dir` (a container's upper dir: what removing it frees). */
+async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const full = `${dir}/${e.name}`;
+    if (e.isDirectory()) total += await treeSize(full);
+    else if (e.isFile()) total += (await fs.promises.lstat(full)).size;
+  }
+  return total;
 }
 
 async function confirm(): Promise<boolean> {
