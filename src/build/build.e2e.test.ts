@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/store.js';
 import { ensureBusybox } from '../store/busybox.js';
-import { runStrata, tempDir, testdataDir } from '../testing/cli.js';
+import { runStrata, spawnStrata, tempDir, testdataDir } from '../testing/cli.js';
 
 const fixtures = path.join(testdataDir, 'build');
 
@@ -148,6 +148,51 @@ describe('strata build (end to end)', () => {
     assert.equal(dfOnly.status, 0, dfOnly.stderr);
     assert.equal(runStrata(['run', '--rm', 'stdin-df'], { root }).stdout, 'hello\n');
   });
+  it('runs RUN in its forms with mounts, and writes every config field', () => {
+    const secret = path.join(t.dir, 'token');
+    fs.writeFileSync(secret, 's3cret\n');
+    const ctx = path.join(fixtures, 'features');
+    const r = build(['--secret', `id=token,src=${secret}`, '-t', 'features', ctx]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /RUN --mount=type=cache,target=\/var\/cache\/demo echo run/);
+    assert.equal(runStrata(['run', '--rm', 'features'], { root }).stdout, 'heredoc by builder\nsecond line\n');
+    const look = runStrata(['run', '--rm', '--entrypoint', 'sh', 'features', '-c',
+      'cat exec.txt cache-count.txt secret-seen.txt tmpfs.txt net.txt; stat -c "%u:%g %a" owned.txt; ls -d /run /var/cache /scratch 2>&1; id -u'], { root });
+    assert.equal(look.stdout.split('\n').filter((l) => !/No such file/.test(l)).join('\n'), 'exec-form\n1\ns3cret\nx\nlo\n65534:65534 600\n65534\n', 'mount points leave nothing behind');
+    const config = JSON.parse(runStrata(['inspect', 'features'], { root }).stdout)[0].Config;
+    assert.equal(config.User, 'nobody');
+    assert.equal(config.WorkingDir, '/srv/app');
+    assert.deepEqual(config.Entrypoint, ['/bin/sh', '-c']);
+    assert.deepEqual(config.Cmd, ['cat heredoc.txt']);
+    assert.deepEqual(config.Shell, ['/bin/sh', '-ec']);
+    assert.deepEqual(config.ExposedPorts, { '8080/tcp': {}, '53/udp': {} });
+    assert.deepEqual(config.Volumes, { '/data': {} });
+    assert.deepEqual(config.Labels, { 'org.example.who': 'builder' });
+    assert.equal(config.StopSignal, 'SIGQUIT');
+    assert.deepEqual(config.Healthcheck, { Test: ['CMD', 'true'], Interval: 5e9, Retries: 2 });
+    assert.ok(config.Env.includes('APP_HOME=/srv/app'));
+    // The cache mount outlives the build: a --no-cache rebuild sees the first run's file.
+    const again = build(['--no-cache', '--secret', `id=token,src=${secret}`, '-t', 'features', ctx]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(runStrata(['run', '--rm', '--entrypoint', 'cat', 'features', 'cache-count.txt'], { root }).stdout, /^2$/m);
+  });
+
+  it('cancels cleanly on SIGINT: exit 130, no container, no scratch dir', async () => {
+    const child = spawnStrata(['build', '--progress', 'plain', '-t', 'slow', path.join(fixtures, 'slow')], { root });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /started/.test(stderr)) sent = child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /Error: build cancelled/);
+    assert.equal(spawnSync('runc', ['--root', path.join(root, 'runc'), 'list', '-q'], { encoding: 'utf8' }).stdout.trim(), '');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'build', 'work')), []);
+    assert.doesNotMatch(runStrata(['images'], { root }).stdout, /slow/);
+  });
+
   it('lists, measures and prunes the cache', () => {
     const ls = runStrata(['cache', 'ls'], { root });
     assert.equal(ls.status, 0, ls.stderr);

@@ -26,6 +26,7 @@ export interface RunJob {
 
 export async function executeRun(job: RunJob): Promise<number> {
   const mounts = await runtimeMounts(job, job.action.mounts);
+  await createFileMountPoints(job, mounts);
   const out = new Writable({
     write(chunk: Buffer, _enc, done) {
       job.onOutput(chunk.toString('utf8'));
@@ -77,6 +78,18 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
     }
   }
   return out;
+}
+
+/** A file bound onto a path the image lacks needs a file to mount on (runc would make a directory). */
+async function createFileMountPoints(job: RunJob, mounts: MountSpec[]): Promise<void> {
+  const lower = layersSource(job.lowerDirs);
+  for (const m of mounts) {
+    if (m.type !== 'bind' || !(await fs.stat(m.source)).isFile()) continue;
+    const rel = m.destination.split('/').filter(Boolean).join('/');
+    if (await lower.lookup(rel, true)) continue;
+    await fs.mkdir(path.join(job.upperDir, path.posix.dirname(rel)), { recursive: true });
+    await fs.writeFile(path.join(job.upperDir, rel), '', { flag: 'a' });
+  }
 }
 
 /**

@@ -187,7 +187,8 @@ function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: s
   if (!['host', 'none', 'default'].includes(requested)) throw new Error(`unsupported network mode for RUN: "${cmd.network}"`);
   const network: NetworkMode = requested === 'default' ? o.network : (requested as NetworkMode);
   const createdBy = `RUN ${state.argsPrefix()}${cmd.exec ? JSON.stringify(argv) : argv.join(' ')}`;
-  const display = `RUN ${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
+  const flags = cmd.raw.flags.length ? `${cmd.raw.flags.join(' ')} ` : '';
+  const display = cmd.heredocs.length ? cmd.original.split('\n')[0].trim() : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
   const env = state.runEnv();
   const inputs: KeyInputs = {
     type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
