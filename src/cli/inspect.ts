@@ -4,7 +4,6 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { ContainerStore } from '../store/containers.js';
 import { openStore, type Store } from '../store/store.js';
 import { digestHex } from '../store/digest.js';
 import type { RegisterCommands } from './command.js';
@@ -24,12 +23,16 @@ async function findImage(store: Store, name: string): Promise<Record<string, unk
   }
 }
 
-async function findContainer(store: Store, name: string): Promise<Record<string, unknown> | undefined> {
-  // The container record is kept in Docker's inspect shape; `Strata` is our own bookkeeping.
-  const rec = await new ContainerStore(store.root).find(name).catch(() => undefined);
-  if (!rec) return undefined;
-  const { Strata: _own, ...docker } = rec;
-  return docker;
+async function findContainer(name: string): Promise<Record<string, unknown> | undefined> {
+  // The runtime's view: Docker's shape with the state reconciled against runc.
+  const { inspectContainers } = await import('./containers.js');
+  try {
+    const [obj] = await inspectContainers([name]);
+    return obj as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof StrataError && /^no such container/.test(err.message)) return undefined;
+    throw err;
+  }
 }
 
 export async function inspectImages(opts: { names: string[]; format?: string; type?: InspectType }): Promise<void> {
@@ -38,7 +41,7 @@ export async function inspectImages(opts: { names: string[]; format?: string; ty
   const missing: string[] = [];
   for (const name of opts.names) {
     let obj: Record<string, unknown> | undefined;
-    if (opts.type !== 'image') obj = await findContainer(store, name);
+    if (opts.type !== 'image') obj = await findContainer(name);
     if (!obj && opts.type !== 'container') obj = await findImage(store, name);
     if (obj) found.push(obj);
     else missing.push(name);
