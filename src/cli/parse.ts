@@ -40,6 +40,8 @@ export const register: RegisterCommands = (cli: Argv) =>
         process.exitCode = 1;
         return;
       }
+      const name = file === '-' ? '<stdin>' : file;
+      for (const w of dockerfile.warnings ?? []) process.stderr.write(`${name}:${w.line}: warning: ${w.message}\n`);
       process.stdout.write(argv.json ? `${JSON.stringify(dockerfile, null, 2)}\n` : listing(dockerfile));
     },
   );

@@ -23,6 +23,8 @@ export class ParseError extends Error {
 
 export const messages = {
   noInstructions: () => 'file with no instructions',
+  emptyContinuation: (startLine: number) =>
+    `empty continuation line in the instruction starting on line ${startLine} (empty continuation lines will become errors in a future release)`,
   lineTooLong: () => 'dockerfile line greater than max allowed size of 65535',
   unterminatedHeredoc: () => 'unterminated heredoc',
   duplicateDirective: (name: string) => `only one ${name} parser directive can be used`,

@@ -45,7 +45,9 @@ export function parse(text: string, options: ParseOptions = {}): Dockerfile {
     if (lexer.error) throw lexer.error;
     const result = parser.results[0] as { directives: Cell<Directive> | null; instructions: Cell<Instruction> } | undefined;
     if (!result) throw new ParseError(messages.noInstructions(), Math.max(1, lexer.lastLine), 1);
-    return { directives: flatten(result.directives), escapeToken: lexer.escapeToken, instructions: flatten(result.instructions) };
+    const dockerfile: Dockerfile = { directives: flatten(result.directives), escapeToken: lexer.escapeToken, instructions: flatten(result.instructions) };
+    if (lexer.warnings.length > 0) dockerfile.warnings = lexer.warnings;
+    return dockerfile;
   } catch (err) {
     if (err instanceof ParseError) throw err;
     // Anything else is a bug (or the engine running out of room); callers still get the one type.

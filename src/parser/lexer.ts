@@ -4,7 +4,7 @@
 // them, comment and blank lines inside skipped — with the bodies of the heredocs it opens,
 // so the grammar never sees anything finer than an instruction.
 
-import type { Directive } from './types.js';
+import type { Directive, ParseWarning } from './types.js';
 import type { HeredocHeader } from './heredoc.js';
 import { heredocsFromLine, HeredocSyntaxError } from './heredoc.js';
 import { DirectiveReader } from './directives.js';
@@ -72,6 +72,7 @@ export class DockerfileLexer {
   error: ParseError | undefined;
   /** Number of the last physical line read. */
   lastLine = 0;
+  readonly warnings: ParseWarning[] = [];
   private source = '';
   private bom = false;
   private lines = physicalLines('');
@@ -173,13 +174,21 @@ export class DockerfileLexer {
     let { text, continues } = this.continuation(trimmed);
     let endLine = startLine;
     let endOffset = first.offset + raw.length;
+    let blankSeen = false;
     while (continues) {
       const next = this.take();
       if (!next) break;
       endLine = next.line;
       const line = trimNewline(next.text);
       endOffset = next.offset + line.length;
-      if (next.type !== 'text') continue; // comment and blank lines inside a continuation
+      if (next.type !== 'text') {
+        // Comment and blank lines inside a continuation are skipped; BuildKit warns about blank ones.
+        if (next.type === 'blank' && !blankSeen) {
+          blankSeen = true;
+          this.warnings.push({ line: next.line, message: messages.emptyContinuation(startLine) });
+        }
+        continue;
+      }
       const piece = this.continuation(line);
       pieces.push({ offset: text.length, line: next.line, column: 1 });
       text += piece.text;

@@ -45,6 +45,13 @@ test('continuations skip comment and blank lines and join the rest without separ
   assert.equal(render('FROM a\n\\\nRUN x\n'), '(from "a")\n(run "x")\n');
 });
 
+test('blank lines inside a continuation are accepted with a warning, as BuildKit does', () => {
+  const df = parse('FROM a\nRUN a \\\n\n  b \\\n\n  c\nRUN d \\\n# comment\n  e\n');
+  assert.equal(renderResult(df), '(from "a")\n(run "a   b   c")\n(run "d   e")\n');
+  assert.deepEqual(df.warnings, [{ line: 3, message: messages.emptyContinuation(2) }]);
+  assert.equal(parse('FROM a\n\nRUN b\n').warnings, undefined);
+});
+
 test('a continuation may run into the end of the file', () => {
   const df = parse('FROM a\nRUN b \\\n# trailing comment\n');
   assert.equal(renderResult(df), '(from "a")\n(run "b")\n');

@@ -41,9 +41,17 @@ export interface Instruction {
   original: string;
 }
 
+/** Something BuildKit accepts but warns about (today: blank lines inside a continuation). */
+export interface ParseWarning {
+  line: number;
+  message: string;
+}
+
 export interface Dockerfile {
   directives: Directive[];
   /** The escape token in force: "\\" or "`". */
   escapeToken: string;
   instructions: Instruction[];
+  /** Present only when there is something to warn about. */
+  warnings?: ParseWarning[];
 }
