@@ -1,16 +1,17 @@
-// The host half of the port forwarder, run by the shim: it owns the bound host listeners and
-// one helper inside the container's network namespace (see ports-helper.ts for the design).
+// The host half of the port forwarder, run by the shim: it binds the published ports and runs
+// one helper inside the container's network namespace, which it hands the TCP listening
+// sockets to (see ports-helper.ts for the design). While the container is stopped between
+// restarts its TCP ports are closed, as Docker's are; they are bound again, to the same host
+// ports, when it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HelperReply, HelperRequest } from './ports-helper.js';
-import { closeListeners, type HostListener } from './ports.js';
+import { bindHostPorts, closeListeners, type HostListener, type PortBinding } from './ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-/** Connections waiting for a helper (container starting or restarting); more are refused. */
-const MAX_PENDING = 128;
 
 /** The command that starts a helper in the network namespace of process PID. */
 export function helperCommand(pid: number): { command: string; args: string[] } {
@@ -18,99 +19,117 @@ export function helperCommand(pid: number): { command: string; args: string[] } 
   return { command: 'nsenter', args: [`--net=/proc/${pid}/ns/net`, '--', process.execPath, ...process.execArgv, helper] };
 }
 
+function waitFor(child: ChildProcess, accept: (m: HelperReply) => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onMessage = (m: HelperReply) => {
+      if (!accept(m)) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(true);
+    };
+    const onExit = () => {
+      child.off('message', onMessage);
+      resolve(false);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
 export class PortForwarder {
   private helper: ChildProcess | undefined;
-  private ready = false;
-  private pending: Array<{ port: number; socket: net.Socket }> = [];
+  /** TCP listeners bound and not yet handed over (the helper owns them once it runs). */
+  private tcp: HostListener[];
+  private readonly udp: HostListener[];
   private closed = false;
+  /** Connections our copy of a listening socket accepted before the helper took it over. */
+  private early: Array<{ port: number; socket: net.Socket }> = [];
 
-  constructor(private readonly listeners: HostListener[]) {
-    for (const l of listeners) {
-      if (l.kind === 'tcp') {
-        l.server.on('connection', (socket) => this.onTcp(l.binding.containerPort, socket));
-      } else {
-        l.socket.on('message', (data, rinfo) =>
-          this.sendToHelper({ type: 'udp', port: l.binding.containerPort, peer: `${rinfo.address}:${rinfo.port}`, data }));
-      }
+  constructor(listeners: HostListener[]) {
+    this.tcp = listeners.filter((l) => l.kind === 'tcp');
+    this.watchEarly();
+    this.udp = listeners.filter((l) => l.kind === 'udp');
+    for (const l of this.udp) {
+      if (l.kind !== 'udp') continue;
+      l.socket.on('message', (data, rinfo) => this.toHelper({ type: 'udp', port: l.binding.containerPort, peer: `${rinfo.address}:${rinfo.port}`, data }));
     }
   }
 
-  /** Starts the helper in the network namespace of the container's init process. */
+  private watchEarly(): void {
+    for (const l of this.tcp) {
+      if (l.kind !== 'tcp') continue;
+      l.server.on('connection', (socket: net.Socket) => {
+        socket.on('error', () => socket.destroy());
+        this.early.push({ port: l.binding.containerPort, socket });
+      });
+    }
+  }
+
+  readonly bindings = (): PortBinding[] => [...this.tcp, ...this.udp].map((l) => l.binding);
+
+  /** Starts the helper in the network namespace of the container's init process and hands it the TCP ports. */
   async attach(pid: number): Promise<void> {
-    if (this.closed || this.listeners.length === 0) return;
-    this.detach();
+    if (this.closed || this.tcp.length + this.udp.length === 0) return;
+    await this.detach();
     const { command, args } = helperCommand(pid);
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', cwd: path.join(here, '..', '..') });
     this.helper = child;
-    child.on('message', (msg: HelperReply) => this.onReply(msg));
     child.on('error', () => undefined);
-    child.on('exit', () => {
-      if (this.helper === child) {
-        this.helper = undefined;
-        this.ready = false;
-      }
-    });
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      child.once('message', done);
-      child.once('exit', done);
-    });
+    child.on('message', (m: HelperReply) => this.onReply(m));
+    if (!(await waitFor(child, (m) => m.type === 'ready'))) return;
+    for (const l of this.tcp) {
+      if (l.kind !== 'tcp') continue;
+      const handed = waitFor(child, (m) => m.type === 'listening' && m.port === l.binding.containerPort);
+      const req: HelperRequest = { type: 'listen', port: l.binding.containerPort };
+      child.send(req, l.server);
+      await handed;
+      // The helper has its own descriptor now; ours would accept connections too.
+      l.server.close();
+    }
+    for (const { port, socket } of this.early.splice(0)) {
+      const req: HelperRequest = { type: 'tcp', port };
+      child.send(req, socket, (err) => err && socket.destroy());
+    }
   }
 
-  /** Stops the helper (the container stopped); new connections wait for the next attach. */
-  detach(): void {
+  /**
+   * Stops the helper (the container stopped); the TCP ports close with it and are bound again
+   * by the next attach. Resolves once it is gone, so the ports are closed by then.
+   */
+  async detach(): Promise<void> {
     const child = this.helper;
     this.helper = undefined;
-    this.ready = false;
-    if (child && child.exitCode === null) {
-      child.disconnect?.();
-      child.kill('SIGKILL');
-    }
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.disconnect?.();
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  /** Binds the TCP ports again (same host ports) for the next start. Throws when one is taken meanwhile. */
+  async rebind(): Promise<void> {
+    const requests = this.tcp.map((l) => ({ ...l.binding, hostPortEnd: l.binding.hostPort }));
+    this.tcp = await bindHostPorts(requests);
+    this.watchEarly();
   }
 
   /** Stops forwarding for good and releases the host ports. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
-    this.detach();
-    for (const p of this.pending) p.socket.destroy();
-    this.pending = [];
-    closeListeners(this.listeners);
+    await this.detach();
+    for (const { socket } of this.early.splice(0)) socket.destroy();
+    closeListeners([...this.tcp, ...this.udp]);
   }
 
   private onReply(msg: HelperReply): void {
-    if (msg.type === 'ready') {
-      this.ready = true;
-      const queued = this.pending;
-      this.pending = [];
-      for (const p of queued) this.handOver(p.port, p.socket);
-      return;
-    }
-    const l = this.listeners.find((x) => x.kind === 'udp' && x.binding.containerPort === msg.port);
+    if (msg.type !== 'udp-reply') return;
+    const l = this.udp.find((x) => x.binding.containerPort === msg.port);
     if (l?.kind !== 'udp') return;
     const colon = msg.peer.lastIndexOf(':');
     l.socket.send(Buffer.from(msg.data), Number(msg.peer.slice(colon + 1)), msg.peer.slice(0, colon));
   }
 
-  private onTcp(port: number, socket: net.Socket): void {
-    socket.on('error', () => socket.destroy());
-    if (this.ready) this.handOver(port, socket);
-    else if (this.pending.length < MAX_PENDING && !this.closed) this.pending.push({ port, socket });
-    else socket.destroy();
-  }
-
-  private handOver(port: number, socket: net.Socket): void {
-    const child = this.helper;
-    if (!child?.connected) {
-      socket.destroy();
-      return;
-    }
-    const req: HelperRequest = { type: 'tcp', port };
-    child.send(req, socket, (err) => {
-      if (err) socket.destroy();
-    });
-  }
-
-  private sendToHelper(req: HelperRequest): void {
-    if (this.ready && this.helper?.connected) this.helper.send(req);
+  private toHelper(req: HelperRequest): void {
+    if (this.helper?.connected) this.helper.send(req);
   }
 }

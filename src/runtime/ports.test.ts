@@ -113,7 +113,7 @@ describe('port forwarder', () => {
       assert.equal(await reply, 'echo ping');
       u.close();
     } finally {
-      fwd.close();
+      await fwd.close();
     }
     await assert.rejects(fetchTcp(listeners[0]!.binding.hostPort), /ECONNREFUSED/);
   });

@@ -107,14 +107,14 @@ class Shim {
     } catch (err) {
       this.save({ state: 'exited', error: (err as Error).message, exitCode: 125, finishedAt: new Date().toISOString(), ports: [] });
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
-      this.forwarder?.close();
+      await this.forwarder?.close();
       return;
     }
     let exitCode = 125;
     try {
       exitCode = await this.superviseLoop();
     } finally {
-      this.forwarder.close();
+      await this.forwarder.close();
       this.save({ ports: [] });
       await this.hub.close(exitCode);
       fs.rmSync(path.join(this.dir, ATTACH_SOCKET), { force: true });
@@ -133,6 +133,12 @@ class Shim {
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
       await new Promise((r) => setTimeout(r, backoff));
       if (stopRequested(this.dir)) return exitCode;
+      try {
+        await this.forwarder?.rebind();
+      } catch (err) {
+        this.save({ state: 'exited', error: (err as Error).message });
+        return exitCode;
+      }
     }
   }
 
@@ -164,7 +170,7 @@ class Shim {
         this.save({ startedAt: new Date().toISOString() });
         this.report({ ok: true });
       }
-      this.finish(exitCode);
+      await this.finish(exitCode);
       return exitCode;
     } catch (err) {
       const exitCode = err instanceof StrataError ? err.exitCode : 125;
@@ -172,7 +178,7 @@ class Shim {
       this.log.write('stderr', `${message}\n`);
       this.save({ error: message });
       this.report({ ok: false, error: message, exitCode });
-      this.finish(exitCode);
+      await this.finish(exitCode);
       return exitCode;
     } finally {
       stdin?.end();
@@ -181,8 +187,8 @@ class Shim {
     }
   }
 
-  private finish(exitCode: number): void {
-    this.forwarder?.detach();
+  private async finish(exitCode: number): Promise<void> {
+    await this.forwarder?.detach();
     this.log.flush('stdout');
     this.log.flush('stderr');
     this.save({ state: 'exited', exitCode, pid: undefined, finishedAt: new Date().toISOString() });
