@@ -28,6 +28,9 @@ operator:x:37:37:Operator:/var:/bin/false
 nobody:x:65534:65534:nobody:/home:/bin/false
 `;
 
+/** Locked passwords, as in the official image. */
+const SHADOW = PASSWD.trim().split('\n').map((l) => `${l.split(':')[0]}:*:10933:0:99999:7:::`).join('\n') + '\n';
+
 const GROUP = `root:x:0:
 daemon:x:1:
 bin:x:2:
@@ -108,6 +111,8 @@ export async function buildBusyboxRootfs(dir: string, binary = BUSYBOX_BINARY): 
   }
   await fs.writeFile(path.join(dir, 'etc/passwd'), PASSWD, { mode: 0o644 });
   await fs.writeFile(path.join(dir, 'etc/group'), GROUP, { mode: 0o644 });
+  await fs.writeFile(path.join(dir, 'etc/shadow'), SHADOW, { mode: 0o600 });
+  await fs.chmod(path.join(dir, 'etc/shadow'), 0o600);
 }
 
 export function busyboxConfig(): ImageConfig {
