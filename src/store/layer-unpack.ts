@@ -98,6 +98,11 @@ class Extractor {
   private keepXattrs(rel: string, e: TarEntry): void {
     const kept = new Map<string, Buffer>();
     for (const [k, v] of e.xattrs) {
+      // Linux allows no user.* xattrs on symlinks; setting one would fail the whole layer.
+      if (e.type === 'symlink' && k.startsWith('user.')) {
+        this.warnings.push(`ignoring xattr "${k}" of symlink "${e.path}"`);
+        continue;
+      }
       // trusted.* belongs to the kernel's overlay (redirects, opacity): never from an archive.
       if (k.startsWith('trusted.')) this.warnings.push(`ignoring xattr "${k}" of "${e.path}"`);
       else if (k.startsWith('user.') || k.startsWith('security.')) kept.set(k, v);

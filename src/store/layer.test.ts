@@ -101,3 +101,30 @@ test('unpackLayer restores overlay form: 0/0 whiteouts, opaque xattr, hard links
     dst.cleanup();
   }
 });
+
+test('long names, long link targets and large ids survive a round trip (PAX records)', async () => {
+  const src = tempDir();
+  const dst = tempDir();
+  try {
+    const deep = path.join(src.dir, 'd'.repeat(60), 'e'.repeat(60));
+    fs.mkdirSync(deep, { recursive: true });
+    const file = path.join(deep, `${'f'.repeat(120)}.txt`);
+    fs.writeFileSync(file, 'long');
+    fs.lchownSync(file, 3_000_000, 3_000_001);
+    fs.symlinkSync(`/${'t'.repeat(150)}`, path.join(src.dir, 'longlink'));
+    const tar = await collect(src.dir);
+    await unpackLayer([tar], dst.dir, { tmpDir: dst.dir });
+    const rel = path.relative(src.dir, file);
+    assert.equal(fs.readFileSync(path.join(dst.dir, rel), 'utf8'), 'long');
+    const st = fs.statSync(path.join(dst.dir, rel));
+    assert.deepEqual([st.uid, st.gid], [3_000_000, 3_000_001]);
+    assert.equal(fs.readlinkSync(path.join(dst.dir, 'longlink')), `/${'t'.repeat(150)}`);
+    // GNU tar reads our PAX headers the same way.
+    const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: tar }).toString();
+    assert.match(listing, new RegExp(`3000000/3000001 .*${'f'.repeat(120)}\\.txt`));
+    assert.match(listing, new RegExp(`longlink -> /${'t'.repeat(150)}`));
+  } finally {
+    src.cleanup();
+    dst.cleanup();
+  }
+});
