@@ -2,6 +2,7 @@
 // the init layer, short links to the layer dirs (the overlay mount data is limited to one page,
 // so lowerdir lists "../l/0:../l/1..." instead of long store paths), /etc files, config.json.
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { writeEtcFiles, writeInitLayer } from './etc.js';
@@ -53,19 +54,20 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   const hostname = spec.hostname ?? id.slice(0, 12);
   const linkDir = path.join(dir, 'l');
   const initDir = path.join(dir, 'init');
-  await fs.rm(linkDir, { recursive: true, force: true });
-  await Promise.all([fs.mkdir(linkDir, { recursive: true }), fs.mkdir(path.join(dir, 'rootfs'), { recursive: true })]);
-  const userMountDirs = spec.mounts.map((m) => m.destination);
-  const [user, nofile, etc] = await settleAll([
+  // Synchronous file work on purpose (see union.ts): it is a few dozen cheap syscalls.
+  fsSync.rmSync(linkDir, { recursive: true, force: true });
+  fsSync.mkdirSync(linkDir, { recursive: true });
+  fsSync.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
+  lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
+  const etc = writeEtcFiles(dir, hostname, spec.network);
+  writeInitLayer(initDir, view, spec.mounts.map((m) => m.destination));
+  const [user, nofile] = await settleAll([
     resolveUser(view, spec.user, spec.additionalGroups),
     nofileLimit(),
-    writeEtcFiles(dir, hostname, spec.network),
-    writeInitLayer(initDir, view, userMountDirs),
     checkExecutable(view, spec.args[0] ?? '', env, spec.cwd).catch((err: unknown) => {
       // A command under a bind mount is only visible inside the container: let runc decide.
       if (spec.mounts.length === 0) throw err;
     }),
-    Promise.all(lowerDirs.map((layer, i) => fs.symlink(layer, path.join(linkDir, String(i))))),
   ]);
   // lowerdir lists the top first; runc mounts from the bundle's rootfs dir as its working directory.
   const lowers = ['../init', ...lowerDirs.map((_, i) => `../l/${i}`).reverse()];
@@ -85,6 +87,6 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     cgroupsPath: `/strata/${id}`,
     nofile,
   });
-  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
+  fsSync.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return { dir, config };
 }

@@ -2,12 +2,13 @@
 // (bind-mounted from the bundle), and the init layer, a top lowerdir holding the mount points
 // the runtime mounts over, so that they never land in the container's upper dir (and so never
 // in `diff` or `commit`), as Docker's "-init" layer does.
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { components, type FsView } from './resolve.js';
+import { components } from './resolve.js';
 import { ETC_FILES, SYSTEM_MOUNT_DIRS } from './spec.js';
 import type { NetworkMode } from './types.js';
+import type { UnionView } from './union.js';
 
 const BASE_HOSTS = `127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
@@ -30,16 +31,21 @@ export function filterResolvConf(text: string): string {
 
 export interface EtcPaths { hosts: string; hostname: string; resolvConf: string }
 
-/** Writes hosts, hostname and resolv.conf into `dir`. */
-export async function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): Promise<EtcPaths> {
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Writes hosts, hostname and resolv.conf into `dir` (synchronously: see union.ts). */
+export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): EtcPaths {
   const paths = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
-  const hostResolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const hosts = network === 'host' ? await fs.readFile('/etc/hosts', 'utf8').catch(() => BASE_HOSTS) : BASE_HOSTS;
-  await Promise.all([
-    fs.writeFile(paths.hosts, hosts),
-    fs.writeFile(paths.hostname, `${hostname}\n`),
-    fs.writeFile(paths.resolvConf, network === 'host' ? hostResolv : filterResolvConf(hostResolv)),
-  ]);
+  const hostResolv = readOr('/etc/resolv.conf', '');
+  fs.writeFileSync(paths.hosts, network === 'host' ? readOr('/etc/hosts', BASE_HOSTS) : BASE_HOSTS);
+  fs.writeFileSync(paths.hostname, `${hostname}\n`);
+  fs.writeFileSync(paths.resolvConf, network === 'host' ? hostResolv : filterResolvConf(hostResolv));
   return paths;
 }
 
@@ -52,8 +58,8 @@ export function hostHostname(): string {
  * files, the caller's mount destinations) that the image does not already have. Parent dirs
  * copy the mode and owner of the image's own directory, since overlay shows the topmost one.
  */
-export async function writeInitLayer(dir: string, view: FsView, mountDestinations: string[]): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+export function writeInitLayer(dir: string, view: UnionView, mountDestinations: string[]): void {
+  fs.mkdirSync(dir, { recursive: true });
   const wanted: Array<{ rel: string; file: boolean }> = [
     ...SYSTEM_MOUNT_DIRS.map((rel) => ({ rel, file: false })),
     ...ETC_FILES.map((rel) => ({ rel, file: true })),
@@ -61,29 +67,27 @@ export async function writeInitLayer(dir: string, view: FsView, mountDestination
   ];
   for (const { rel, file } of wanted) {
     if (rel === '' || components(rel).includes('..')) continue;
-    await ensureMountPoint(dir, view, rel, file);
+    ensureMountPoint(dir, view, rel, file);
   }
 }
 
-async function ensureMountPoint(dir: string, view: FsView, rel: string, file: boolean): Promise<void> {
+function ensureMountPoint(dir: string, view: UnionView, rel: string, file: boolean): void {
   const parts = rel.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
     const last = i === parts.length;
-    const existing = await view.lstat(sub).catch(() => undefined);
+    const existing = view.lstatSync(sub);
     if (existing?.isSymbolicLink()) return; // runc resolves it inside the root itself
     if (existing && !existing.isDirectory()) return; // a file: runc mounts over it as it is
     const target = path.join(dir, sub);
     if (last && file && !existing) {
-      await fs.writeFile(target, '', { flag: 'a', mode: 0o644 });
+      fs.writeFileSync(target, '', { flag: 'a', mode: 0o644 });
       return;
     }
-    await fs.mkdir(target, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+    if (!fs.existsSync(target)) fs.mkdirSync(target, { mode: 0o755 });
     if (existing) {
-      await fs.chmod(target, existing.mode & 0o7777);
-      await fs.chown(target, existing.uid, existing.gid);
+      fs.chmodSync(target, existing.mode & 0o7777);
+      fs.chownSync(target, existing.uid, existing.gid);
     }
   }
 }

@@ -2,10 +2,16 @@
 // overlayfs presents it (the topmost entry wins; 0/0 character devices are whiteouts; a
 // directory hides everything below it when it is opaque). Used before a container starts,
 // to read its /etc/passwd and to find its command, so `run` needs no mount of its own.
-import fs from 'node:fs/promises';
+// Its calls are synchronous on purpose: they sit on `run`'s start path, where a dozen lstats
+// cost microseconds each but a trip through libuv's thread pool costs far more under load.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
-import { missingAsUndefined, type FsView } from './resolve.js';
+import type { FsView } from './resolve.js';
+
+function lstatOrUndefined(file: string): Stats | undefined {
+  return fs.lstatSync(file, { throwIfNoEntry: false });
+}
 
 /** True for an overlay whiteout: a character device with device number 0/0. */
 export function isWhiteout(stat: Stats): boolean {
@@ -30,10 +36,14 @@ export class UnionView implements FsView {
   }
 
   async lstat(rel: string): Promise<Stats | undefined> {
-    if (rel === '') return fs.stat(this.layers[this.layers.length - 1] ?? '/nonexistent').catch(missingAsUndefined);
+    return this.lstatSync(rel);
+  }
+
+  lstatSync(rel: string): Stats | undefined {
+    if (rel === '') return lstatOrUndefined(this.layers[this.layers.length - 1] ?? '/nonexistent');
     const parent = path.posix.dirname(rel);
-    for (const layer of await this.#layersOf(parent === '.' ? '' : parent)) {
-      const stat = await fs.lstat(path.join(layer, rel)).catch(missingAsUndefined);
+    for (const layer of this.#layersOf(parent === '.' ? '' : parent)) {
+      const stat = lstatOrUndefined(path.join(layer, rel));
       if (!stat) continue;
       if (isWhiteout(stat)) return undefined;
       this.#owner.set(rel, layer);
@@ -43,32 +53,32 @@ export class UnionView implements FsView {
   }
 
   async readlink(rel: string): Promise<string> {
-    return fs.readlink(await this.hostPath(rel));
+    return fs.readlinkSync(this.hostPath(rel));
   }
 
   /** The host path of the topmost version of an entry the caller has resolved (lstat'ed) before. */
-  async hostPath(rel: string): Promise<string> {
-    if (!this.#owner.has(rel) && !(await this.lstat(rel))) throw Object.assign(new Error(`no such file: ${rel}`), { code: 'ENOENT' });
+  hostPath(rel: string): string {
+    if (!this.#owner.has(rel) && !this.lstatSync(rel)) throw Object.assign(new Error(`no such file: ${rel}`), { code: 'ENOENT' });
     return path.join(this.#owner.get(rel)!, rel);
   }
 
   /** Reads a regular file of the union (already resolved). */
   async readFile(rel: string): Promise<Buffer> {
-    return fs.readFile(await this.hostPath(rel));
+    return fs.readFileSync(this.hostPath(rel));
   }
 
-  async #layersOf(dir: string): Promise<string[]> {
+  #layersOf(dir: string): string[] {
     const known = this.#dirLayers.get(dir);
     if (known) return known;
     const parent = path.posix.dirname(dir);
     const result: string[] = [];
-    for (const layer of await this.#layersOf(parent === '.' ? '' : parent)) {
+    for (const layer of this.#layersOf(parent === '.' ? '' : parent)) {
       const full = path.join(layer, dir);
-      const stat = await fs.lstat(full).catch(missingAsUndefined);
+      const stat = lstatOrUndefined(full);
       if (!stat) continue;
       if (!stat.isDirectory()) break; // a file or whiteout hides every lower version
       result.push(layer);
-      if (await isOpaque(full)) break;
+      if (isOpaque(full)) break;
     }
     this.#dirLayers.set(dir, result);
     return result;
@@ -80,6 +90,6 @@ export class UnionView implements FsView {
  * snapshot also keeps the OCI marker file; a missed opaque flag can only make a hidden lower
  * file look present, which the runtime's own error then reports.
  */
-async function isOpaque(dir: string): Promise<boolean> {
-  return (await fs.lstat(path.join(dir, '.wh..wh..opq')).catch(missingAsUndefined)) !== undefined;
+function isOpaque(dir: string): boolean {
+  return lstatOrUndefined(path.join(dir, '.wh..wh..opq')) !== undefined;
 }
