@@ -141,6 +141,29 @@ test('skopeo and umoci read the store as an OCI layout', { skip: !has('skopeo') 
   }
 }));
 
+test('umoci applies the whiteouts and opaque dirs of our layers', { skip: !has('umoci') && 'umoci is not installed' }, withRoot(async (root, scratch) => {
+  const store = await openStore(root);
+  const lower = await store.importLayer([buildTar([
+    { path: 'etc/', type: 'dir' }, { path: 'etc/removed', content: 'gone' }, { path: 'etc/kept', content: 'kept' },
+    { path: 'opq/', type: 'dir' }, { path: 'opq/old', content: 'old' },
+  ])]);
+  // The upper layer made from an overlay upper dir: a 0/0 whiteout and an opaque directory.
+  const upperDir = path.join(scratch, 'upper');
+  fs.mkdirSync(path.join(upperDir, 'etc'), { recursive: true });
+  fs.mkdirSync(path.join(upperDir, 'opq'));
+  fs.writeFileSync(path.join(upperDir, 'opq/new'), 'new');
+  spawnSync('mknod', [path.join(upperDir, 'etc/removed'), 'c', '0', '0']);
+  spawnSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', path.join(upperDir, 'opq')]);
+  const upper = await store.createLayerFromDir(upperDir);
+  await store.writeImage({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, [lower, upper], { tags: ['localhost/whiteouts:1'] });
+  const bundle = path.join(scratch, 'bundle');
+  const r = spawnSync('umoci', ['unpack', '--image', `${root}:localhost/whiteouts:1`, bundle], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rootfs = path.join(bundle, 'rootfs');
+  assert.deepEqual(fs.readdirSync(path.join(rootfs, 'etc')).sort(), ['kept']);
+  assert.deepEqual(fs.readdirSync(path.join(rootfs, 'opq')).sort(), ['new']);
+}));
+
 test('podman runs an image strata saved, and strata loads what podman saved', { skip: !has('podman') && 'podman is not installed' }, withRoot(async (root, scratch) => {
   await ensureBusybox(await openStore(root));
   const name = `localhost/strata-interop-${process.pid}:1`;
