@@ -28,7 +28,8 @@ export function runStrata(args: string[], options: { root?: string; input?: stri
   const result = spawnSync(command, [...lead, ...args], {
     env,
     cwd: options.cwd,
-    input: options.input,
+    // spawnSync reads a string input in the output encoding ('buffer'), so hand it bytes.
+    input: typeof options.input === 'string' ? Buffer.from(options.input) : options.input,
     encoding: 'buffer',
     timeout: options.timeoutMs ?? 120_000,
     maxBuffer: 256 * 1024 * 1024,
