@@ -103,7 +103,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   };
   await save(status);
   try {
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal });
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
     await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     return exitCode;
   } catch (err) {

@@ -95,7 +95,8 @@ export class RuncRunner implements ContainerRunner {
     const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     const onAbort = () => this.kill(id, 'KILL');
-    const signals: NodeJS.Signals[] = spec.terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    // With a terminal, Ctrl-C reaches the container as a byte through the pty, not as our SIGINT.
+    const signals: NodeJS.Signals[] = !options.forwardSignals ? [] : spec.terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
     options.signal?.addEventListener('abort', onAbort);
     try {

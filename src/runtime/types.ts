@@ -71,6 +71,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called once the runtime process has been spawned (its pid): the container is starting. */
   onSpawn?: (runtimePid: number) => void;
+  /**
+   * Relay SIGINT/SIGTERM/SIGHUP that this process receives to the container while it runs
+   * (`run` in the foreground). Off by default: a caller like the build engine handles its own
+   * signals and stops containers through `signal`.
+   */
+  forwardSignals?: boolean;
 }
 
 /**
