@@ -90,17 +90,28 @@ export class BuildContext {
   }
 
   /** Every entry under a directory (itself excluded), depth first, sorted. */
-  *walkUnder(dir: string): Generator<ContextEntry> {
+  walkUnder(dir: string, out: ContextEntry[] = []): ContextEntry[] {
     for (const name of this.list(dir)) {
-      const p = dir ? `${dir}/${name}` : name;
-      const e = this.entries.get(p)!;
-      yield e;
-      if (e.type === 'dir') yield* this.walkUnder(p);
+      const e = this.entries.get(dir ? `${dir}/${name}` : name)!;
+      out.push(e);
+      if (e.type === 'dir') this.walkUnder(e.path, out);
     }
+    return out;
+  }
+
+  /** The content hash of a file hashFiles() has seen. */
+  hashOf(p: string): string | undefined {
+    return this.hashes.get(p);
   }
 
   /** sha256 hex of each file's content, from the stat cache or hashed in the pool. */
   async hashFiles(paths: string[]): Promise<Map<string, string>> {
+    await this.ensureHashed(paths);
+    return new Map(paths.map((p) => [p, this.hashes.get(p)!]));
+  }
+
+  /** Makes hashOf() know every one of `paths`. */
+  async ensureHashed(paths: string[]): Promise<void> {
     const missing: string[] = [];
     for (const p of paths) {
       if (this.hashes.has(p)) continue;
@@ -123,7 +134,6 @@ export class BuildContext {
       this.cacheDirty = true;
       this.options.onHashProgress?.(Math.min(i + CHUNK, missing.length), missing.length);
     }
-    return new Map(paths.map((p) => [p, this.hashes.get(p)!]));
   }
 
   /** Writes the stat cache back (atomically), keeping only entries of files that still exist. */

@@ -88,7 +88,7 @@ export async function selectionInputs(ctx: BuildContext, selections: Selected[],
       else files[entry.path] = `link -> ${entry.linkTarget}`;
     }
   }
-  const hashes = await ctx.hashFiles([...new Set(toHash)]);
-  for (const p of toHash) files[p] = `${hashes.get(p)} ${modeOf(ctx.entries.get(p)!)}`;
+  await ctx.ensureHashed(toHash);
+  for (const p of toHash) files[p] = `${ctx.hashOf(p)} ${modeOf(ctx.entries.get(p)!)}`;
   return files;
 }
