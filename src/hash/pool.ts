@@ -2,7 +2,6 @@
 // in the worker) and layer tars as they are written (chunks handed to a worker).
 // Created lazily so commands that never hash (run, ps) never start a thread.
 import os from 'node:os';
-import { stat } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { HashResult, HashTask } from './types.js';
@@ -23,9 +22,10 @@ function getPool(): Piscina<HashTask, HashResult> {
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: 2000,
-      // Tasks are I/O- and message-driven, so several interleave in one worker; the worker must
-      // keep its event loop running between tasks for the stream ports, hence no atomics wait.
-      concurrentTasksPerWorker: 8,
+      // Stream tasks are message-driven, so several interleave in one worker (file batches run
+      // synchronously between their messages); the worker's event loop must keep running
+      // between tasks for the stream ports, hence no atomics wait.
+      concurrentTasksPerWorker: 4,
       atomics: 'disabled',
     });
   }
@@ -39,32 +39,21 @@ export async function closeHashPool(): Promise<void> {
   if (p) await p.destroy();
 }
 
-/** Files per task aim at about this many bytes, so small files share a task and big ones don't. */
-const BATCH_BYTES = 8 * 1024 * 1024;
-const BATCH_FILES = 256;
+/**
+ * Files per task: enough that a task amortises its message round trip over many small files,
+ * few enough that both threads get work (a big file in a batch only makes that batch longer).
+ */
+const BATCH_FILES = 64;
 
 /** sha256 hex of each file's content, in the order given. */
 export async function hashFiles(paths: string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
-  const batches: { start: number; paths: string[] }[] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  let start = 0;
-  paths.forEach((p, i) => {
-    if (current.length > 0 && (bytes + sizes[i] > BATCH_BYTES || current.length >= BATCH_FILES)) {
-      batches.push({ start, paths: current });
-      current = [];
-      bytes = 0;
-      start = i;
-    }
-    current.push(p);
-    bytes += sizes[i];
-  });
-  batches.push({ start, paths: current });
   const p = getPool();
-  const results = await Promise.all(batches.map((b) => p.run({ kind: 'files', paths: b.paths }) as Promise<string[]>));
-  return results.flat();
+  const tasks: Promise<string[]>[] = [];
+  for (let i = 0; i < paths.length; i += BATCH_FILES) {
+    tasks.push(p.run({ kind: 'files', paths: paths.slice(i, i + BATCH_FILES) }) as Promise<string[]>);
+  }
+  return (await Promise.all(tasks)).flat();
 }
 
 /** sha256 hex of one file's content. */

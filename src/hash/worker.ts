@@ -1,31 +1,33 @@
-// The hash pool's worker: file content hashes (read in fixed-size chunks, so a large file is
+// The hash pool's worker: file content hashes (read in 1 MiB chunks, so a large file is
 // never held in memory) and streamed hashes fed through a MessagePort.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { HashResult, HashTask, HashStreamTask } from './types.js';
 
 const CHUNK = 1024 * 1024;
 
-async function hashOneFile(path: string, buf: Buffer): Promise<string> {
+// Synchronous reads: a worker thread has nothing else to do meanwhile, and sync I/O avoids
+// four libuv round trips per file (open, read, read, close) through a pool of 4 threads.
+function hashOneFile(path: string, buf: Buffer): string {
   const hash = createHash('sha256');
-  const fh = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   return hash.digest('hex');
 }
 
-async function hashFiles(paths: string[]): Promise<string[]> {
-  const buf = Buffer.allocUnsafe(CHUNK);
-  const out: string[] = [];
-  for (const p of paths) out.push(await hashOneFile(p, buf));
-  return out;
+let shared: Buffer | undefined;
+
+function hashFiles(paths: string[]): string[] {
+  shared ??= Buffer.allocUnsafe(CHUNK);
+  return paths.map((p) => hashOneFile(p, shared!));
 }
 
 function hashStream(task: HashStreamTask): Promise<string> {
@@ -45,6 +47,6 @@ function hashStream(task: HashStreamTask): Promise<string> {
 }
 
 export default function run(task: HashTask): Promise<HashResult> {
-  if (task.kind === 'files') return hashFiles(task.paths);
+  if (task.kind === 'files') return Promise.resolve(hashFiles(task.paths));
   return hashStream(task);
 }
