@@ -76,8 +76,8 @@ describe('COPY/ADD into an upper dir', () => {
     assert.equal(read('d/sub/b.txt'), 'b');
     assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
     assert.equal(fs.readlinkSync(path.join(upper, 'd', 'link')), 'a.txt');
-    const mtime = (p: string) => Math.floor(fs.statSync(p).mtimeMs);
-    assert.equal(mtime(path.join(upper, 'd', 'a.txt')), mtime(path.join(ctxDir, 'dir', 'a.txt')));
+    const mtime = (p: string) => fs.statSync(p).mtimeMs;
+    assert.ok(Math.abs(mtime(path.join(upper, 'd', 'a.txt')) - mtime(path.join(ctxDir, 'dir', 'a.txt'))) < 2, 'mtime kept (to the millisecond)');
   });
 
   it('refuses several sources without a trailing slash', async () => {
