@@ -73,9 +73,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls CHECK until it returns a value or the attempts run out (no timing assertion: a bound on waiting). */
-export async function eventually<T>(check: () => T | undefined | false, attempts = 100, delayMs = 100): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, attempts = 100, delayMs = 100): Promise<T> {
   for (let i = 0; ; i++) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (i >= attempts) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, delayMs));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { strataCommand, tempDir } from '../testing/cli.js';
+import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
 import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
@@ -50,6 +50,21 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal((await httpGet(port, '/index.html')).status, 200);
     assert.equal(fx.strata(['rm', '-f', 'web']).status, 0);
     await assert.rejects(httpGet(port, '/index.html'));
+  });
+
+  it('publishes ports for an attached run too, streaming output and passing the exit code', async () => {
+    const port = await freePort();
+    const child = spawnStrata(['run', '--rm', '--name', 'fg', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c',
+      'echo up; httpd -p 80 -h /etc; until [ -f /tmp/go ]; do sleep 0.1; done; echo bye; exit 4'], { root: fx.root });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const page = await eventually(async () => (await httpGet(port, '/hostname').catch(() => undefined)));
+    assert.equal(page.status, 200);
+    assert.equal(fx.strata(['exec', 'fg', 'touch', '/tmp/go']).status, 0);
+    assert.equal(await exited, 4);
+    assert.equal(out, 'up\nbye\n');
+    await eventually(() => !fx.strata(['ps', '-a']).stdout.includes(' fg\n'));
   });
 
   it('outlives the CLI and leaves its output in logs and Exited (0) in ps -a', async () => {

@@ -14,6 +14,7 @@ import { shortSocketPath } from '../runtime/shim-hub.js';
 import { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim-state.js';
 import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim-stats.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
+import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
 import { stateRoot } from '../store/paths.js';
 import { runcRootOf } from '../runtime/foreground.js';
 import type { RegisterCommands } from './command.js';
@@ -231,6 +232,35 @@ export async function attachStdio(handle: ContainerHandle, options: { stdin: boo
   } finally {
     terminal?.restore();
     sock.close();
+  }
+}
+
+/**
+ * `run` without -d for a container that needs its shim (published ports): the shim starts it
+ * once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container, as with
+ * an attached Docker run. Resolves with the container's exit code.
+ */
+export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  const { startDetached } = await import('./containers-run.js');
+  let attached: Promise<number> | undefined;
+  const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
+  try {
+    await startDetached(ctx, record, {
+      attach: () => {
+        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys: 'ctrl-p,ctrl-q' });
+      },
+    });
+    if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
+    return await attached;
+  } catch (err) {
+    // Not started (a port in use...): --rm still removes it, as Docker does.
+    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    for (const s of signals) process.off(s, forward);
   }
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../errors.js';
 import type { ShimNews } from './shim.js';
-import { SHIM_LOG } from './shim-state.js';
+import { readShimConfig, SHIM_LOG, writeShimConfig } from './shim-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -15,7 +15,12 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
  * the container runs; throws the start failure (with the container's 125/126/127) otherwise.
  * The shim is detached: its own session, stdin and stdout on /dev/null, stderr to shim.log.
  */
-export async function startShim(dir: string): Promise<void> {
+export async function startShim(dir: string, options: { attach?: () => void } = {}): Promise<void> {
+  if (options.attach) {
+    const config = readShimConfig(dir);
+    if (!config) throw new StrataError(`container "${path.basename(dir).slice(0, 12)}" has no shim configuration`);
+    writeShimConfig(dir, { ...config, waitAttach: true });
+  }
   const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
   let child;
   try {
@@ -29,9 +34,17 @@ export async function startShim(dir: string): Promise<void> {
     fs.closeSync(err);
   }
   const pipe = child.stdio[3] as NodeJS.ReadableStream;
+  // Lines: an optional {"listening":true} (attach now), then the news.
   const text = await new Promise<string>((resolve) => {
     let buf = '';
-    pipe.on('data', (d: Buffer) => (buf += d.toString()));
+    pipe.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0 && buf.startsWith('{"listening":true}')) {
+        buf = buf.slice(nl + 1);
+        options.attach?.();
+      }
+    });
     pipe.on('end', () => resolve(buf));
     pipe.on('error', () => resolve(buf));
   });

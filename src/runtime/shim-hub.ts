@@ -79,8 +79,26 @@ export class AttachHub {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Resolves when a client connects (or after TIMEOUT_MS). */
+  waitForClient(timeoutMs: number): Promise<void> {
+    if (this.clients.size) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.onClient = undefined;
+        resolve();
+      }
+      this.onClient = done;
+    });
+  }
+
+  private onClient: (() => void) | undefined;
+
   private accept(c: net.Socket): void {
     this.clients.add(c);
+    this.onClient?.();
     const decoder = new FrameDecoder((type, payload) => {
       if (type === FRAME.stdin) this.stdin?.write(payload);
       else if (type === FRAME.closeStdin && this.stdinOnce) this.stdin?.end();

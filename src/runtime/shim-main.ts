@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ContainerStore } from '../store/containers.js';
 import { removeVolume } from '../store/volumes.js';
-import { runShim, type ShimNews } from './shim.js';
+import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './shim-record.js';
 import { readShimConfig, type ShimStatus } from './shim-state.js';
 
@@ -16,10 +16,10 @@ function news(message: ShimNews): void {
   void recordUpdates.then(() => writeNews(message));
 }
 
-function writeNews(message: ShimNews): void {
+function writeNews(message: ShimNews | ShimProgress, last = true): void {
   try {
     fs.writeSync(3, `${JSON.stringify(message)}\n`);
-    fs.closeSync(3);
+    if (last) fs.closeSync(3);
   } catch {
     // The starting CLI is gone; nobody to tell.
   }
@@ -46,6 +46,7 @@ function mirror(status: ShimStatus): void {
 
 await runShim(path.resolve(dir), {
   news,
+  progress: (p) => writeNews(p, false),
   onStatus: mirror,
   removeContainer: async (config, anonymousVolumes) => {
     await recordUpdates;

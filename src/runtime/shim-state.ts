@@ -29,6 +29,8 @@ export interface ShimConfig {
   interactive: boolean;
   /** Close the container's stdin when the first attached client's stdin ends (`run -i`, `start -ai`). */
   stdinOnce: boolean;
+  /** Start the container only once a client has attached (an attached `run`), so it misses no output. */
+  waitAttach?: boolean;
 }
 
 export type RuntimeState = 'created' | 'starting' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';

@@ -33,6 +33,8 @@ import type { RunSpec } from './types.js';
 
 /** The shim's one message to whoever started it. */
 export type ShimNews = { ok: true } | { ok: false; error: string; exitCode: number };
+/** Sent before the news when the shim waits for a client to attach (ShimConfig.waitAttach). */
+export type ShimProgress = { listening: true };
 
 export interface ShimHooks {
   /** Reports the first start (or its failure) to the starting CLI. */
@@ -41,7 +43,12 @@ export interface ShimHooks {
   removeContainer: (config: ShimConfig, anonymousVolumes: string[]) => Promise<void>;
   /** Called after every change of shim.json (mirrors it into the container's record). */
   onStatus?: (status: ShimStatus) => void;
+  /** Tells the starting CLI the attach socket is ready (with waitAttach). */
+  progress?: (progress: ShimProgress) => void;
 }
+
+/** How long an attached start waits for its client before running the container anyway. */
+const ATTACH_WAIT_MS = 10_000;
 
 /** Docker's restart decision: whether to run again after an exit with CODE. */
 export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: number, rootExists: boolean): boolean {
@@ -104,6 +111,11 @@ class Shim {
       this.forwarder = new PortForwarder(listeners);
       this.save({ ports: listeners.map((l) => l.binding) });
       await this.hub.listen(this.dir, ATTACH_SOCKET);
+      if (this.config.waitAttach) {
+        const attached = this.hub.waitForClient(ATTACH_WAIT_MS);
+        this.hooks.progress?.({ listening: true });
+        await attached;
+      }
     } catch (err) {
       this.save({ state: 'exited', error: (err as Error).message, exitCode: 125, finishedAt: new Date().toISOString(), ports: [] });
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
