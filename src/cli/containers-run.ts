@@ -64,7 +64,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
 }
 
 /** Starts the container under a detached shim; resolves once it runs. */
-export async function startDetached(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
+export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
   const [{ writeShimConfig }, { startShim }, ports] = await Promise.all([
     import('../runtime/shim-state.js'), import('../runtime/shim-client.js'), import('../runtime/ports.js'),
   ]);
@@ -79,7 +79,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
     ports: ports.mergeRequests(explicit, all), restart: parseRestart(String(record.Strata.restart ?? 'no')),
     autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
   });
-  await startShim(paths.dir);
+  await startShim(paths.dir, shimOptions);
 }
 
 function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number } {
@@ -145,7 +145,8 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   }
   if (networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll)) {
     // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
-    throw new StrataError('publishing ports needs a detached container (-d) in this version');
+    const { runAttachedViaShim } = await import('./lifecycle.js');
+    process.exit(await runAttachedViaShim(ctx, record, flags.interactive));
   }
   const code = await startAttached(ctx, record, flags.interactive);
   timing('container exited and cleaned up');
