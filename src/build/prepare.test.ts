@@ -122,6 +122,38 @@ describe('prepare', () => {
     await assert.rejects(run('FROM nosuch'), /Dockerfile:1: nosuch: no such image: "nosuch"/);
   });
 
+  it('scopes ARGs: globals re-declared in a stage, platform ARGs, proxies unseen in history', async () => {
+    const text = [
+      'ARG BASE=busybox',
+      'ARG GLOBAL_ONLY=g',
+      'FROM $BASE',
+      'ARG BASE',
+      'ARG TARGETARCH',
+      'ARG LOCAL=l',
+      'ENV LOCAL=from-env',
+      'RUN echo $BASE $TARGETARCH $GLOBAL_ONLY',
+    ].join('\n');
+    const s = (await run(text, { buildArgs: { HTTP_PROXY: 'http://proxy:3128', LOCAL: 'cli' } })).get(0)!;
+    const step = s.steps[0];
+    assert.equal(step.action.type, 'run');
+    if (step.action.type !== 'run') return;
+    assert.ok(step.action.env.includes('BASE=busybox'), 'a re-declared global keeps its value');
+    assert.ok(step.action.env.includes('TARGETARCH=amd64'));
+    assert.ok(!step.action.env.some((e) => e.startsWith('GLOBAL_ONLY=')), 'globals need a re-declaration');
+    assert.ok(step.action.env.includes('LOCAL=from-env') && !step.action.env.includes('LOCAL=cli'), 'ENV wins over ARG');
+    assert.ok(step.action.env.includes('HTTP_PROXY=http://proxy:3128'), 'proxies need no ARG');
+    assert.doesNotMatch(step.createdBy, /proxy/);
+    assert.equal(step.createdBy, 'RUN |3 BASE=busybox TARGETARCH=amd64 LOCAL=from-env /bin/sh -c echo $BASE $TARGETARCH $GLOBAL_ONLY');
+  });
+
+  it('explains keys in text for --explain', async () => {
+    const { explainText } = await import('./explain.js');
+    const text = explainText([...(await run(DF)).values()]);
+    assert.match(text, /^stage build: FROM busybox AS build$/m);
+    assert.match(text, /^ {4}key [0-9a-f]{64}$/m);
+    assert.match(text, /^ {6}src\/a\.txt [0-9a-f]{64} 644$/m);
+  });
+
   it('selects files with globs and applies --exclude', async () => {
     const stages = await run('FROM busybox\nCOPY --exclude=b.txt src/*.txt /d/');
     assert.deepEqual(Object.keys(stages.get(0)!.steps[0].inputs.files!).sort(), ['src/a.txt', 'src/b.txt', 'src/c.txt']);
