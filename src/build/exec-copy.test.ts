@@ -2,7 +2,10 @@
 // owners by name, archives, symlinks in the image's path and in the context.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
@@ -117,6 +120,28 @@ describe('COPY/ADD into an upper dir', () => {
       assert.equal(fs.existsSync(path.join(t.dir, 'escaped')), false);
     } finally {
       fs.rmSync(tarFile);
+    }
+  });
+
+  it('ADD fetches a URL and checks --checksum', async () => {
+    const body = 'remote content\n';
+    const server = http.createServer((req, res) => {
+      if (req.url !== '/files/remote.txt') return void res.writeHead(404).end();
+      res.writeHead(200, { 'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/files/remote.txt`;
+      const good = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      await copy([], '/dl/', { urls: [url], checksum: good });
+      assert.equal(read('dl/remote.txt'), body);
+      const st = fs.statSync(path.join(upper, 'dl', 'remote.txt'));
+      assert.equal(st.mode & 0o777, 0o600);
+      assert.equal(st.mtime.toISOString(), '2015-10-21T07:28:00.000Z');
+      await assert.rejects(copy([], '/bad/', { urls: [url], checksum: `sha256:${'0'.repeat(64)}` }), /checksum mismatch/);
+      await assert.rejects(copy([], '/missing/', { urls: [url.replace('remote', 'absent')] }), /failed to fetch .*404/);
+    } finally {
+      server.close();
     }
   });
 
