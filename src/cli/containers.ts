@@ -137,7 +137,7 @@ async function exportContainer(argv: Args): Promise<void> {
     const entries = fs.readdirSync(root).sort();
     const stream = tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
     await pipeline(stream, output ? fs.createWriteStream(output) : process.stdout);
-  });
+  }, { layersOnly: true });
 }
 
 /** Splits "CONTAINER:PATH"; a plain host path (no colon before the first slash) gives undefined. */

@@ -33,10 +33,14 @@ async function mountOverlay(dir: string, layers: string[], upper: { upper: strin
   return target;
 }
 
-/** Runs `fn` with a host directory that is the container's root filesystem. */
-export async function withContainerRoot<T>(ctx: ContainerContext, record: ContainerRecord, mode: RootMode, fn: (root: string) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with a host directory that is the container's root filesystem. A running
+ * container is reached through /proc/<pid>/root (its mounts included, as `cp` wants) unless
+ * `layersOnly` (what `export` wants: its filesystem without /proc, /sys or volumes).
+ */
+export async function withContainerRoot<T>(ctx: ContainerContext, record: ContainerRecord, mode: RootMode, fn: (root: string) => Promise<T>, options: { layersOnly?: boolean } = {}): Promise<T> {
   const state = currentState(ctx, record);
-  if (state.Running) {
+  if (state.Running && !options.layersOnly) {
     const pid = runcState(ctx.runcRoot, record.Id)?.pid;
     if (pid) return fn(`/proc/${pid}/root`);
   }
