@@ -157,8 +157,9 @@ describe('strata build (end to end)', () => {
     assert.match(r.stderr, /RUN --mount=type=cache,target=\/var\/cache\/demo echo run/);
     assert.equal(runStrata(['run', '--rm', 'features'], { root }).stdout, 'heredoc by builder\nsecond line\n');
     const look = runStrata(['run', '--rm', '--entrypoint', 'sh', 'features', '-c',
-      'cat exec.txt cache-count.txt secret-seen.txt tmpfs.txt net.txt; stat -c "%u:%g %a" owned.txt; ls -d /run /var/cache /scratch 2>&1; id -u'], { root });
-    assert.equal(look.stdout.split('\n').filter((l) => !/No such file/.test(l)).join('\n'), 'exec-form\n1\ns3cret\nx\nlo\n65534:65534 600\n65534\n', 'mount points leave nothing behind');
+      'cat exec.txt cache-count.txt secret-seen.txt tmpfs.txt net.txt bound.txt; stat -c "%u:%g %a" owned.txt; ls -d /run /var/cache /scratch 2>&1; id -u'], { root });
+    assert.equal(look.stdout.split('\n').filter((l) => !/No such file/.test(l)).join('\n'), 'exec-form\n1\ns3cret\nx\nlo\nowned\n65534:65534 600\n65534\n', 'mount points leave nothing behind');
+    assert.equal(runStrata(['run', '--rm', 'features', 'ls /mnt 2>&1 || true'], { root }).stdout.trim(), 'ls: /mnt: No such file or directory');
     const config = JSON.parse(runStrata(['inspect', 'features'], { root }).stdout)[0].Config;
     assert.equal(config.User, 'nobody');
     assert.equal(config.WorkingDir, '/srv/app');
@@ -191,6 +192,14 @@ describe('strata build (end to end)', () => {
     assert.equal(spawnSync('runc', ['--root', path.join(root, 'runc'), 'list', '-q'], { encoding: 'utf8' }).stdout.trim(), '');
     assert.deepEqual(fs.readdirSync(path.join(root, 'build', 'work')), []);
     assert.doesNotMatch(runStrata(['images'], { root }).stdout, /slow/);
+  });
+
+  it('reads NAME.dockerignore beside -f NAME instead of .dockerignore', () => {
+    const ctx = path.join(fixtures, 'ignorefile');
+    const r = build(['-f', path.join(ctx, 'app.Dockerfile'), '-t', 'ignorefile', ctx]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(runStrata(['run', '--rm', 'ignorefile'], { root }).stdout.trim().split('\n').sort(),
+      ['.dockerignore', 'app.Dockerfile', 'app.Dockerfile.dockerignore', 'kept.txt', 'other.txt']);
   });
 
   it('lists, measures and prunes the cache', () => {

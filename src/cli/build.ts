@@ -17,6 +17,7 @@ import { StrataError } from '../errors.js';
 import { closeHashPool } from '../hash/pool.js';
 import { RuncRunner } from '../runtime/runc.js';
 import { stateRoot } from '../store/paths.js';
+import { normalizeTag } from '../store/refs.js';
 import { openStore } from '../store/store.js';
 import type { RegisterCommands } from './command.js';
 
@@ -120,6 +121,14 @@ async function runBuild(a: BuildArgs): Promise<void> {
   const network = a.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected host or none`);
   const quiet = !!a.quiet;
+  // Bad tags fail before any work, not after the build.
+  for (const t of a.tag ?? []) {
+    try {
+      normalizeTag(t);
+    } catch (err) {
+      throw new StrataError(`invalid tag "${t}": ${(err as Error).message}`);
+    }
+  }
   const reporter = reporterFor(a.progress, quiet);
   const cleanups: (() => Promise<void>)[] = [];
   const controller = new AbortController();
@@ -144,7 +153,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       contextDir = dir;
     } else {
       const st = await fs.stat(contextDir).catch(() => undefined);
-      if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${contextDir}" not found`);
+      if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${contextDir}" not found`, 1);
     }
     if (!dockerfile) {
       const file = a.file ? path.resolve(a.file) : await defaultDockerfile(contextDir);

@@ -1,0 +1,3 @@
+FROM busybox
+COPY . /c/
+CMD ["ls", "/c"]
