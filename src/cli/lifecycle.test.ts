@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
+import { slirpAvailable } from '../runtime/ports-slirp.js';
 import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
@@ -135,6 +136,14 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(wait.stdout, '3\n');
     const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
     assert.equal(info!.RestartCount, 2);
+  });
+
+  it('gives a detached container an outbound route through slirp4netns (no traffic sent)', { skip: !slirpAvailable() && 'slirp4netns is not installed' }, async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'out', 'busybox', 'sleep', '60']).status, 0);
+    assert.match(fx.strata(['exec', 'out', 'ip', 'route']).stdout, /^default via 10\.0\.2\.2 dev tap0/m);
+    assert.equal(fx.strata(['run', '-d', '--name', 'isolated', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
+    assert.equal(fx.strata(['exec', 'isolated', 'ip', 'route']).stdout, '');
+    assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);
   });
 
   it('pauses, unpauses, lists processes and usage, and kills', async () => {

@@ -13,6 +13,7 @@ import { JsonLogWriter } from './logs.js';
 import { PortForwarder } from './ports-forward.js';
 import { bindHostPorts } from './ports.js';
 import { RuncRunner } from './runc.js';
+import { startOutbound, type OutboundNetwork } from './ports-slirp.js';
 import { AttachHub } from './shim-hub.js';
 import { ptyRuncWrapper, resizeRuncPty } from './shim-pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './shim-mounts.js';
@@ -77,6 +78,7 @@ class Shim {
   private forwarder: PortForwarder | undefined;
   private reported = false;
   private runtimePid: number | undefined;
+  private outbound: OutboundNetwork | undefined;
 
   constructor(
     private readonly dir: string,
@@ -172,6 +174,7 @@ class Shim {
       run.catch(() => undefined);
       const pid = await waitRunning(config.runcRoot, config.id, () => settled);
       if (pid !== undefined) {
+        if (config.spec.network === 'private') this.outbound = await startOutbound(pid);
         await this.forwarder?.attach(pid);
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
@@ -201,6 +204,8 @@ class Shim {
 
   private async finish(exitCode: number): Promise<void> {
     await this.forwarder?.detach();
+    await this.outbound?.stop();
+    this.outbound = undefined;
     this.log.flush('stdout');
     this.log.flush('stderr');
     this.save({ state: 'exited', exitCode, pid: undefined, finishedAt: new Date().toISOString() });
