@@ -118,13 +118,22 @@ async function commit(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
   const { commitContainer } = await import('../runtime/commit.js');
-  const image = await commitContainer(ctx, record, {
-    message: argv.message as string | undefined,
-    author: argv.author as string | undefined,
-    changes: (argv.change as string[] | undefined) ?? [],
-    ref: argv.repository as string | undefined,
-  });
-  process.stdout.write(`${image.id}\n`);
+  const { pauseContainer, unpauseContainer } = await import('../runtime/shim-control.js');
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer.
+  const pause = argv.pause !== false && currentState(ctx, record).Status === 'running';
+  if (pause) pauseContainer(handle);
+  try {
+    const image = await commitContainer(ctx, record, {
+      message: argv.message as string | undefined,
+      author: argv.author as string | undefined,
+      changes: (argv.change as string[] | undefined) ?? [],
+      ref: argv.repository as string | undefined,
+    });
+    process.stdout.write(`${image.id}\n`);
+  } finally {
+    if (pause) unpauseContainer(handle);
+  }
 }
 
 async function exportContainer(argv: Args): Promise<void> {
@@ -258,7 +267,7 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
         .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
         .option('author', { alias: 'a', type: 'string', describe: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' })
         .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
-        .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit (accepted; strata commits from the upper dir)' }), (a) => commit(a as Args))
+        .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit' }), (a) => commit(a as Args))
     .command('export <container>', "Export a container's filesystem as a tar archive", (c) =>
       c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), (a) => exportContainer(a as Args))
     .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
