@@ -218,6 +218,7 @@ function runScript(cmd: RunCmd): string {
 
 async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
+  if (cmd.parents) throw new Error(`${cmd.kind} --parents is not supported`);
   const heredocNames = new Set(cmd.heredocs.map((h) => `<<${h.name}`));
   const words = cmd.sources.map((s) => (heredocNames.has(s) || /^<<-/.test(s) ? s : state.expand(s)));
   const dest = state.expand(cmd.dest);
