@@ -2,7 +2,7 @@
 // trusted.overlay.opaque xattr becomes `DIR/.wh..wh..opq`; entries in sorted order, owners,
 // modes, mtimes (clamped to SOURCE_DATE_EPOCH when given) and other xattrs kept; files
 // hard-linked within the layer become tar links to the first name.
-import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { StrataError } from '../errors.js';
@@ -50,12 +50,13 @@ interface Walked {
   st: Stats;
 }
 
-async function* walk(root: string, rel = ''): AsyncGenerator<Walked> {
-  const names = (await fs.readdir(path.join(root, rel))).sort(byName);
+// Synchronous metadata and reads (see layer-unpack.ts): microsecond syscalls, not pool round trips.
+function* walk(root: string, rel = ''): Generator<Walked> {
+  const names = fsSync.readdirSync(path.join(root, rel)).sort(byName);
   for (const name of names) {
     const r = rel ? `${rel}/${name}` : name;
     const abs = path.join(root, r);
-    const st = await fs.lstat(abs);
+    const st = fsSync.lstatSync(abs);
     yield { rel: r, abs, st };
     if (st.isDirectory()) yield* walk(root, r);
   }
@@ -71,7 +72,7 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
     const full = out.push(b);
     if (full) yield full;
   };
-  for await (const { rel, abs, st } of walk(dir)) {
+  for (const { rel, abs, st } of walk(dir)) {
     let mtime = Math.floor(st.mtimeMs / 1000);
     if (epoch !== undefined && mtime > epoch) mtime = epoch;
     const own = xattrs.get(abs);
@@ -86,7 +87,7 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
       const name = `${path.posix.dirname(rel) === '.' ? '' : `${path.posix.dirname(rel)}/`}.wh.${path.posix.basename(rel)}`;
       yield* emit(encodeHeader({ ...base, xattrs: undefined, mode: 0, path: name, type: 'file', size: 0 }));
     } else if (st.isSymbolicLink()) {
-      yield* emit(encodeHeader({ ...base, path: rel, type: 'symlink', linkpath: await fs.readlink(abs) }));
+      yield* emit(encodeHeader({ ...base, path: rel, type: 'symlink', linkpath: fsSync.readlinkSync(abs) }));
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const type = st.isCharacterDevice() ? 'char' : 'block';
       yield* emit(encodeHeader({ ...base, path: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) }));
@@ -111,19 +112,19 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
   if (rest) yield rest;
 }
 
-async function* packFile(abs: string, size: number, out: Output): AsyncGenerator<Buffer> {
-  const fh = await fs.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+function* packFile(abs: string, size: number, out: Output): Generator<Buffer> {
+  const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
   try {
     let left = size;
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      const bytesRead = fsSync.readSync(fd, buf, 0, buf.length, null);
       if (bytesRead === 0) throw new StrataError(`file "${abs}" changed size while it was packed`);
       left -= bytesRead;
       const full = out.push(buf.subarray(0, bytesRead));
       if (full) yield full;
     }
   } finally {
-    await fh.close();
+    fsSync.closeSync(fd);
   }
 }

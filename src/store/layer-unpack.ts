@@ -5,6 +5,7 @@
 // earlier in the same archive) and hard links to anything outside or not a file. Device
 // nodes are skipped with a warning; size and entry-count limits bound decompression bombs.
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
@@ -20,6 +21,21 @@ export interface UnpackOptions {
 export interface UnpackResult {
   entries: number;
   warnings: string[];
+}
+
+// Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
+// round trip through libuv's 4-thread pool; per-entry blocking stays tiny.
+function lstatOrUndefined(p: string): fsSync.Stats | undefined {
+  try {
+    return fsSync.lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length; ) off += fsSync.writeSync(fd, chunk, off, chunk.length - off);
 }
 
 function refuse(name: string, why: string): StrataError {
@@ -62,11 +78,8 @@ class Extractor {
       const next = rel ? `${rel}/${p}` : p;
       if (!this.dirs.has(next)) {
         const abs = path.join(this.root, next);
-        const st = await fs.lstat(abs).catch((e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') return undefined;
-          throw e;
-        });
-        if (!st) await fs.mkdir(abs, { mode: 0o755 });
+        const st = lstatOrUndefined(abs);
+        if (!st) fsSync.mkdirSync(abs, { mode: 0o755 });
         else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
         else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
         this.dirs.add(next);
@@ -82,7 +95,7 @@ class Extractor {
     if (this.whiteouts.size) {
       for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
     }
-    const st = await fs.lstat(abs).catch(() => undefined);
+    const st = lstatOrUndefined(abs);
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
     await fs.rm(abs, { recursive: true, force: true });
@@ -92,7 +105,7 @@ class Extractor {
   }
 
   private async owner(abs: string, e: TarEntry): Promise<void> {
-    if (this.isRoot) await fs.lchown(abs, e.uid, e.gid);
+    if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
   }
 
   private keepXattrs(rel: string, e: TarEntry): void {
@@ -121,38 +134,36 @@ class Extractor {
     switch (e.type) {
       case 'dir': {
         await this.clear(rel, true);
-        await fs.mkdir(abs, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-        });
+        if (!lstatOrUndefined(abs)) fsSync.mkdirSync(abs, { mode: 0o700 });
         this.dirs.add(rel);
         this.dirMeta.set(rel, { abs, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       }
       case 'file': {
         await this.clear(rel, false);
-        const fh = await fs.open(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
         try {
-          for await (const chunk of e.body()) await fh.write(chunk);
-          if (this.isRoot) await fh.chown(e.uid, e.gid);
-          await fh.chmod(e.mode); // after chown, which clears set-id bits
-          await fh.utimes(e.mtime, e.mtime);
+          for await (const chunk of e.body()) writeAll(fd, chunk);
+          if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
+          fsSync.fchmodSync(fd, e.mode); // after chown, which clears set-id bits
+          fsSync.futimesSync(fd, e.mtime, e.mtime);
         } finally {
-          await fh.close();
+          fsSync.closeSync(fd);
         }
         break;
       }
       case 'symlink': {
         await this.clear(rel, false);
         // The target is data, never followed here; inside a container it resolves in the container's root.
-        await fs.symlink(e.linkpath, abs);
+        fsSync.symlinkSync(e.linkpath, abs);
         await this.owner(abs, e);
-        await fs.lutimes(abs, e.mtime, e.mtime);
+        fsSync.lutimesSync(abs, e.mtime, e.mtime);
         break;
       }
       case 'link': {
         const target = await this.linkTarget(e);
         await this.clear(rel, false);
-        await fs.link(target, abs);
+        fsSync.linkSync(target, abs);
         break;
       }
       default:
@@ -168,7 +179,7 @@ class Extractor {
     if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
     const parentRel = await this.parent(parts, e.path);
     const abs = path.join(this.root, parentRel, parts[parts.length - 1]);
-    const st = await fs.lstat(abs).catch(() => undefined);
+    const st = lstatOrUndefined(abs);
     if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
     if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
     return abs;
