@@ -38,6 +38,10 @@ describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi
     assert.match(ps.stdout, /^[0-9a-f]{12} {3}busybox {3}"sh -c echo hi > \/FI…" {3}.* ago {3,}Exited \(0\) .* ago {3,}t1$/m);
     assert.equal(s(['ps']).stdout.split('\n').filter(Boolean).length, 1, 'ps without -a lists running containers only');
     assert.equal(s(['diff', 't1']).stdout, 'A /FILE\n');
+    const id = s(['ps', '-a', '-q', '--no-trunc']).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(id), 'the exited container has nothing mounted');
+    assert.ok(fs.existsSync(path.join(env.root, 'containers', id, 'upper', 'FILE')), 'its upper dir persists');
     const commit = s(['commit', '-m', 'my message', '-c', 'CMD ["cat", "/FILE"]', 't1', 'snap:1']);
     assert.equal(commit.status, 0, commit.stderr);
     assert.match(commit.stdout, /^sha256:[0-9a-f]{64}\n$/);
@@ -187,6 +191,15 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     assert.equal(s(['cp', src, 'cp1:/etc/app/']).status, 0);
     assert.match(s(['diff', 'cp1']).stdout, /^A \/etc\/app\/payload$/m);
     assert.match(s(['diff', 'cp1']).stdout, new RegExp(`^A ${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/payload$`, 'm'));
+  });
+
+  it('lists the last N or the latest container, truncated or not', () => {
+    const { s } = env;
+    const ids = ['n1', 'n2', 'n3'].map((name) => s(['create', '--name', name, 'busybox', 'true']).stdout.trim());
+    assert.deepEqual(s(['ps', '-n', '2', '--format', '{{.Names}}']).stdout, 'n3\nn2\n');
+    assert.equal(s(['ps', '-l', '-q', '--no-trunc']).stdout, `${ids[2]}\n`);
+    assert.equal(s(['ps', '-l', '-q']).stdout, `${ids[2]!.slice(0, 12)}\n`);
+    assert.equal(s(['rm', 'n1', 'n2', 'n3']).status, 0);
   });
 
   it('prunes stopped containers', () => {

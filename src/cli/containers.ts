@@ -236,6 +236,7 @@ export async function inspectContainers(refs: string[]): Promise<object[]> {
 
 const ps_ = (y: Argv) =>
   y
+    .parserConfiguration({ 'boolean-negation': false }) // --no-trunc is a flag of its own
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
     .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
     .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
