@@ -58,13 +58,14 @@ test('setup creates busybox:latest deterministically and is idempotent', withRoo
 test('import, images, tag, history, inspect, rmi: the image workflow', withRoot((root, scratch) => {
   const tarball = path.join(scratch, 'hello.tar');
   fs.writeFileSync(tarball, helloTar());
-  const id = ok(runStrata(['import', '-m', 'first import', '-c', 'CMD ["cat", "/hello/world.txt"]', tarball, 'hello:1'], { root }), 'import').trim();
+  const id = ok(runStrata(['import', '-m', 'first import', '-c', 'CMD ["cat", "/hello/world.txt"]', '-c', 'LABEL tier=web', tarball, 'hello:1'], { root }), 'import').trim();
   assert.match(id, /^sha256:[a-f0-9]{64}$/);
   const short = id.slice(7, 19);
   // stdin import, without a name: a dangling image
   const id2 = ok(runStrata(['import', '-'], { root, input: helloTar() }), 'import -').trim();
   assert.match(ok(runStrata(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { root }), 'images'), new RegExp(`hello:1 ${short}`));
   assert.match(ok(runStrata(['images', '--filter', 'dangling=true', '-q'], { root }), 'dangling'), new RegExp(id2.slice(7, 19)));
+  assert.equal(ok(runStrata(['images', '-q', '--filter', 'label=tier=web'], { root }), 'label filter'), `${short}\n`);
   ok(runStrata(['tag', 'hello:1', 'localhost/hello:2'], { root }), 'tag');
   const json = ok(runStrata(['images', '--format', '{{json .}}', 'localhost/hello'], { root }), 'images json');
   const row = JSON.parse(json.trim().split('\n')[0]);

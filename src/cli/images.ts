@@ -3,6 +3,7 @@
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import type { Image } from '../store/types.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { formatRows } from './format/template.js';
@@ -16,14 +17,33 @@ const out = (s: string) => process.stdout.write(s);
 
 interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string | string[] }
 
+/** Docker's image filters that look at the image itself: label, before, since. */
+async function filterImages(store: Store, images: Image[], filters: string[]): Promise<Image[]> {
+  let out = images;
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? f : f.slice(0, eq);
+    const value = eq < 0 ? '' : f.slice(eq + 1);
+    if (key === 'label') {
+      const [k, v] = value.split(/=(.*)/s);
+      out = out.filter((i) => { const l = i.config.config?.Labels ?? {}; return k in l && (v === undefined || l[k] === v); });
+    } else if (key === 'before' || key === 'since') {
+      const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
+      out = out.filter((i) => { const t = Date.parse(i.config.created ?? ''); return key === 'before' ? t < ref : t > ref; });
+    }
+  }
+  return out;
+}
+
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
-  let rows = imageRows(await store.listImages(), { noTrunc: a['no-trunc'] });
+  const filters = ([] as string[]).concat(a.filter ?? []);
+  let rows = imageRows(await filterImages(store, await store.listImages(), filters), { noTrunc: a['no-trunc'] });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
-  for (const f of ([] as string[]).concat(a.filter ?? [])) {
+  for (const f of filters) {
     const [key, value = ''] = f.split('=');
     if (key === 'dangling') rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true'));
     else if (key === 'reference') rows = rows.filter((r) => matchesReference(r, value));
-    else throw new StrataError(`invalid filter "${key}"`);
+    else if (!['label', 'before', 'since'].includes(key)) throw new StrataError(`invalid filter "${key}"`);
   }
   if (a.quiet) {
     out([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
@@ -45,7 +65,7 @@ const imagesFlags = (y: Argv) => noNegation(y)
   .option('digests', { type: 'boolean', describe: 'Show digests' })
   .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
   .option('format', { type: 'string', describe: 'Format output using a Go template' })
-  .option('filter', { alias: 'f', type: 'string', describe: 'Filter output (dangling=true|false, reference=PATTERN)' });
+  .option('filter', { alias: 'f', type: 'string', describe: 'Filter output (dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE)' });
 
 const tagCmd = (y: Argv) => y
   .positional('source', { type: 'string', demandOption: true, describe: 'SOURCE_IMAGE[:TAG]' })
