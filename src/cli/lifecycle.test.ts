@@ -80,6 +80,43 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(fx.strata(['logs', '--since', '2999-01-01T00:00:00Z', 'batch']).stdout, '');
   });
 
+  it('follows logs until the container exits', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done']).status, 0);
+    const follow = spawnStrata(['logs', '-f', 'ticker'], { root: fx.root });
+    let out = '';
+    follow.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => follow.on('close', (c) => resolve(c)));
+    assert.deepEqual([code, out], [0, 'tick 1\ntick 2\ntick 3\n']);
+  });
+
+  it("stops with the image's STOPSIGNAL", async () => {
+    assert.equal(fx.strata(['create', '--name', 'sigbase', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['commit', '-c', 'STOPSIGNAL SIGUSR1', 'sigbase', 'sigimg']).status, 0);
+    const run = fx.strata(['run', '-d', '--name', 'sig', 'sigimg', 'sh', '-c', 'trap "echo got-usr1; exit 0" USR1; echo ready; while :; do sleep 0.1; done']);
+    assert.equal(run.status, 0, run.stderr);
+    await eventually(() => fx.strata(['logs', 'sig']).stdout === 'ready\n');
+    assert.equal(fx.strata(['stop', 'sig']).status, 0);
+    assert.equal(fx.strata(['logs', 'sig']).stdout, 'ready\ngot-usr1\n');
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(0\) .* sig\n/);
+    assert.equal(fx.strata(['rm', 'sig', 'sigbase']).status, 0);
+  });
+
+  it('tells the truth after its shim is killed', async () => {
+    const run = fx.strata(['run', '-d', '--name', 'orphan', 'busybox', 'sleep', '300']);
+    assert.equal(run.status, 0, run.stderr);
+    const dir = path.join(fx.root, 'containers', run.stdout.trim());
+    const { shimPid } = JSON.parse(fs.readFileSync(path.join(dir, 'shim.json'), 'utf8')) as { shimPid: number };
+    process.kill(shimPid, 'SIGKILL');
+    await eventually(() => !fs.existsSync(`/proc/${shimPid}`));
+    // runc still runs the container: it is up, and stop still works through runc.
+    assert.match(fx.strata(['ps']).stdout, /Up .* orphan/);
+    assert.equal(fx.strata(['stop', '-t', '1', 'orphan']).status, 0);
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(137\) .* orphan/);
+    assert.equal(fx.strata(['start', 'orphan']).status, 0);
+    assert.match(fx.strata(['ps']).stdout, /Up .* orphan/);
+    assert.equal(fx.strata(['rm', '-f', 'orphan']).status, 0);
+  });
+
   it('removes itself with run -d --rm', async () => {
     const run = fx.strata(['run', '-d', '--rm', '--name', 'gone', 'busybox', 'true']);
     assert.equal(run.status, 0, run.stderr);

@@ -81,15 +81,26 @@ export async function stopContainer(h: ContainerHandle, options: { signal?: stri
     await waitForExit(h, 5000);
     return;
   }
+  // Without its shim nobody reaps the container: its exit code is our best guess, 128 + the
+  // last signal we sent, as it would be had the signal ended it.
+  const orphan = !!status && !shimAlive(status);
   const timeoutMs = (options.timeoutSec ?? 10) * 1000;
-  runc(h, ['kill', h.id, parseSignal(options.signal || 'SIGTERM')]);
+  const signal = parseSignal(options.signal || 'SIGTERM');
+  let guess = 128 + signalNumber(signal);
+  runc(h, ['kill', h.id, signal]);
   if (status?.state === 'paused') runc(h, ['resume', h.id]);
   status = timeoutMs > 0 ? await waitForExit(h, timeoutMs) : status;
   if (isLive(status)) {
+    guess = 137;
     runc(h, ['kill', '--all', h.id, 'SIGKILL']);
     status = await waitForExit(h, 10_000);
   }
   if (isLive(status)) finishOrphan(h, 137);
+  else if (orphan && status) writeShimStatus(h.dir, { ...status, exitCode: guess });
+}
+
+function signalNumber(signal: string): number {
+  return /^\d+$/.test(signal) ? Number(signal) : (os.constants.signals[signal as NodeJS.Signals] ?? 9);
 }
 
 export function pauseContainer(h: ContainerHandle): void {
