@@ -105,6 +105,12 @@ test('a hostile tarball is refused by import with nothing written outside', with
   assert.match(r.stderr, /refusing archive entry "x\/pwned": "x" is a symlink/);
   assert.deepEqual(fs.readdirSync(outside), []);
   assert.equal(ok(runStrata(['images', '-q'], { root }), 'images'), '');
+  // The bomb guard's limits come from the environment too.
+  const many = buildTar(Array.from({ length: 5 }, (_, i) => ({ path: `f${i}`, content: 'x' })));
+  const limited = runStrata(['import', '-', 'many'], { root, input: many, env: { STRATA_MAX_LAYER_ENTRIES: '3' } });
+  assert.equal(limited.status, 1);
+  assert.match(limited.stderr, /too many entries: more than 3/);
+  ok(runStrata(['import', '-', 'many'], { root, input: many }), 'import without the limit');
 }));
 
 test('save and load round trip in docker-archive and oci-archive formats, keeping the image ID', withRoot(async (root, scratch) => {
