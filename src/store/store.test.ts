@@ -99,11 +99,15 @@ test('leftovers of a killed writer are collected; garbage collection frees unref
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
   const tmpFile = path.join(root, 'tmp', `.tmp-${dead}-abc`);
   const tmpSnap = path.join(root, 'layers', `.tmp-${dead}-def`);
+  const tmpIndex = path.join(root, `.tmp-${dead}-fff`);
   fs.writeFileSync(tmpFile, 'partial');
   fs.mkdirSync(tmpSnap);
+  fs.writeFileSync(tmpIndex, '{"schemaVersion": 2, "manif');
+  fs.writeFileSync(path.join(root, 'lock'), `${dead} 1\n`); // the killed writer held the lock
   const orphan = await layer(store, 'orphan'); // a write: cleans up first
   assert.equal(fs.existsSync(tmpFile), false);
   assert.equal(fs.existsSync(tmpSnap), false);
+  assert.equal(fs.existsSync(tmpIndex), false);
   const kept = await layer(store, 'kept');
   const img = await store.writeImage(config('k'), [kept], { tags: ['k'] });
   assert.equal(await store.collectGarbage(), 0, 'fresh blobs are spared by default');
