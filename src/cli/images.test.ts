@@ -256,3 +256,22 @@ test('kill -9 in the middle of an import leaves a readable store', withRoot(asyn
   assert.deepEqual(fs.readdirSync(path.join(root, 'layers')).filter((n) => n.startsWith('.tmp-')), []);
   assert.match(ok(runStrata(['images'], { root }), 'images'), /^big\s+latest/m);
 }));
+
+test('kill -9 at random moments of concurrent writers never leaves an unreadable store', withRoot(async (root) => {
+  const img = await ensureBusybox(await openStore(root));
+  const procs = Array.from({ length: 8 }, (_, i) => spawnStrata(['tag', img.id, `localhost/killed:${i}`], { root }));
+  // Kill each after a different delay: some before, some inside, some after their index update.
+  await Promise.all(procs.map((p, i) => new Promise<void>((resolve) => {
+    setTimeout(() => {
+      p.kill('SIGKILL');
+      resolve();
+    }, 50 * i);
+  })));
+  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.on('exit', r)))));
+  // Whatever survived, the store reads, and the next writer gets the lock (a dead owner's is broken).
+  const idx = await readIndex(path.join(root, 'index.json'));
+  assert.ok(idx.manifests.some((d) => d.annotations?.[REF_NAME] === 'docker.io/library/busybox:latest'));
+  ok(runStrata(['tag', 'busybox', 'localhost/after:1'], { root }), 'tag after the kills');
+  assert.match(ok(runStrata(['images'], { root }), 'images'), /^localhost\/after\s+1/m);
+  assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('.tmp-')), [], 'temp files of the dead collected');
+}));
