@@ -174,8 +174,8 @@ class Shim {
       run.catch(() => undefined);
       const pid = await waitRunning(config.runcRoot, config.id, () => settled);
       if (pid !== undefined) {
-        if (config.spec.network === 'private') this.outbound = await startOutbound(pid);
-        await this.forwarder?.attach(pid);
+        const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid) : undefined, this.forwarder?.attach(pid)]);
+        this.outbound = outbound;
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }
