@@ -51,6 +51,11 @@ export async function withContainerRoot<T>(ctx: ContainerContext, record: Contai
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-root-'));
   let mounted: string | undefined;
   try {
+    if (withInit.length === 0) {
+      // overlayfs needs a lower dir: an image without layers, never started, gets an empty one.
+      await fs.mkdir(path.join(dir, 'empty'));
+      withInit.push(path.join(dir, 'empty'));
+    }
     mounted = mode === 'write'
       ? await mountOverlay(dir, withInit, { upper: paths.upper, work: paths.work })
       : await mountOverlay(dir, [...withInit, paths.upper], undefined);
