@@ -100,6 +100,14 @@ describe('RuncRunner', () => {
     assert.equal(spawnSync('runc', ['--root', runcRoot, 'state', 'abort-test']).status, 1, 'runc no longer knows the container');
   });
 
+  it('kills a container aborted the moment it is spawned', async () => {
+    const controller = new AbortController();
+    const s = spec(['sleep', '60'], [busybox], { id: 'abort-early' });
+    const result = await new RuncRunner({ runcRoot }).run(s, { signal: controller.signal, onSpawn: () => controller.abort() });
+    assert.equal(result.exitCode, 137);
+    await assert.rejects(new RuncRunner({ runcRoot }).run(spec(['true']), { signal: AbortSignal.abort() }), /aborted/);
+  });
+
   it('limits memory through the cgroup', async () => {
     const out = capture();
     const s = spec(['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'], [busybox], { memoryBytes: 64 * 1024 * 1024, stdout: out.stream });

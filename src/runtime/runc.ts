@@ -2,7 +2,7 @@
 // overlay root itself inside the container's mount namespace, relays the terminal for `-t`,
 // forwards the signals it receives, and deletes its own state when the process exits, so the
 // only other work here is the bundle before and a directory removal after.
-import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -79,6 +79,7 @@ export class RuncRunner implements ContainerRunner {
     const dir = spec.bundleDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'strata-bundle-')));
     try {
       await prepareBundle(spec, id, dir);
+      if (options.signal?.aborted) throw new StrataError('container run aborted');
       return await this.#runRunc(spec, id, dir, options);
     } finally {
       if (ownBundle) await fs.rm(dir, { recursive: true, force: true });
@@ -94,11 +95,18 @@ export class RuncRunner implements ContainerRunner {
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
     const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    const onAbort = () => this.kill(id, 'KILL');
+    // runc may not have created the container yet when the abort comes: keep killing until it is gone.
+    let killer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      const kill = () => execFile(this.#runc, ['--root', this.options.runcRoot, 'kill', id, 'KILL'], () => {});
+      kill();
+      killer ??= setInterval(kill, 100);
+    };
     // With a terminal, Ctrl-C reaches the container as a byte through the pty, not as our SIGINT.
     const signals: NodeJS.Signals[] = !options.forwardSignals ? [] : spec.terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
     options.signal?.addEventListener('abort', onAbort);
+    if (options.signal?.aborted) onAbort();
     try {
       connectStdio(child, spec);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -117,6 +125,7 @@ export class RuncRunner implements ContainerRunner {
       }
       return { exitCode: exit.code };
     } finally {
+      if (killer) clearInterval(killer);
       for (const s of signals) process.off(s, forward);
       options.signal?.removeEventListener('abort', onAbort);
     }
