@@ -43,7 +43,9 @@ function readOr(file: string, fallback: string): string {
 export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): EtcPaths {
   const paths = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
   const hostResolv = readOr('/etc/resolv.conf', '');
-  fs.writeFileSync(paths.hosts, network === 'host' ? readOr('/etc/hosts', BASE_HOSTS) : BASE_HOSTS);
+  // The container's own name resolves (gethostbyname(gethostname()) is common), to a loopback
+  // address since its namespace may have nothing else.
+  fs.writeFileSync(paths.hosts, network === 'host' ? readOr('/etc/hosts', BASE_HOSTS) : `${BASE_HOSTS}127.0.1.1\t${hostname}\n`);
   fs.writeFileSync(paths.hostname, `${hostname}\n`);
   fs.writeFileSync(paths.resolvConf, network === 'host' ? hostResolv : filterResolvConf(hostResolv));
   return paths;
