@@ -165,6 +165,21 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(fx.strata(['volume', 'rm', 'shared']).stdout, 'shared\n');
   });
 
+  it("fills an anonymous volume for the image's VOLUME from the image, and rm -v drops it", async () => {
+    assert.equal(fx.strata(['run', '--name', 'seed', 'busybox', 'sh', '-c', 'mkdir /data && echo seeded > /data/f']).status, 0);
+    assert.equal(fx.strata(['commit', '-c', 'VOLUME /data', 'seed', 'volimg']).status, 0);
+    const before = new Set(fx.strata(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean));
+    const run = fx.strata(['run', '--name', 'user', 'volimg', 'sh', '-c', 'cat /data/f; echo more > /data/g']);
+    assert.deepEqual([run.status, run.stdout], [0, 'seeded\n']);
+    const created = fx.strata(['volume', 'ls', '-q']).stdout.split('\n').filter((v) => v && !before.has(v));
+    assert.equal(created.length, 1);
+    assert.match(created[0]!, /^[0-9a-f]{64}$/);
+    const [info] = JSON.parse(fx.strata(['volume', 'inspect', created[0]!]).stdout) as Array<{ Mountpoint: string }>;
+    assert.deepEqual(fs.readdirSync(info!.Mountpoint).sort(), ['f', 'g']);
+    assert.equal(fx.strata(['rm', '-v', 'user', 'seed']).status, 0);
+    assert.equal(fx.strata(['volume', 'ls', '-q']).stdout.includes(created[0]!), false);
+  });
+
   it('applies --restart on-failure:N, then stays exited', async () => {
     const run = fx.strata(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo try; exit 3']);
     assert.equal(run.status, 0, run.stderr);

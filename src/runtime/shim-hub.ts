@@ -35,6 +35,8 @@ export class AttachHub {
         server.once('error', reject);
         server.listen(sock.path, () => resolve());
       });
+      // Only root (the owner) may attach: a client can type into the container.
+      fs.chmodSync(sock.path, 0o600);
     } finally {
       sock.close();
     }

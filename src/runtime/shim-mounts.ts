@@ -197,23 +197,29 @@ export function populateVolumes(root: string, requests: MountRequest[], lowerDir
   });
   if (pending.length === 0 || lowerDirs.length === 0) return;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-copyup-'));
+  const merged = path.join(tmp, 'merged');
   let mounted = false;
   try {
-    let merged = lowerDirs[0]!;
+    let source = lowerDirs[0]!;
     if (lowerDirs.length > 1) {
-      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${[...lowerDirs].reverse().join(':')}`, tmp], { stdio: 'ignore' });
+      // Short relative names for the layers (mount options are limited to one page), resolved
+      // from mount's working directory, as the runtime's bundle does for the root.
+      fs.mkdirSync(merged);
+      lowerDirs.forEach((dir, i) => fs.symlinkSync(dir, path.join(tmp, String(i))));
+      const lower = lowerDirs.map((_, i) => String(i)).reverse().join(':');
+      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower}`, 'merged'], { stdio: 'ignore', cwd: tmp });
       mounted = true;
-      merged = tmp;
+      source = merged;
     }
     for (const m of pending) {
       const volume = findVolume(root, m.name)!;
-      const src = resolveInRoot(merged, m.destination);
+      const src = resolveInRoot(source, m.destination);
       if (src && fs.lstatSync(src).isDirectory()) execFileSync('cp', ['-a', `${src}/.`, `${volume.Mountpoint}/`], { stdio: 'ignore' });
       fs.writeFileSync(path.join(path.dirname(volume.Mountpoint), '.populated'), '');
     }
   } finally {
-    if (mounted) execFileSync('umount', [tmp], { stdio: 'ignore' });
-    fs.rmdirSync(tmp);
+    if (mounted) execFileSync('umount', [merged], { stdio: 'ignore' });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -95,7 +95,13 @@ class Shim {
 
   private save(patch: Partial<ShimStatus>): void {
     this.status = { ...this.status, ...patch, stoppedByUser: stopRequested(this.dir) };
-    writeShimStatus(this.dir, this.status);
+    try {
+      writeShimStatus(this.dir, this.status);
+    } catch (err) {
+      // `rm -f` removed the container under us: nothing left to record.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return;
+    }
     this.hooks.onStatus?.(this.status);
   }
 
