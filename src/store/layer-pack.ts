@@ -76,6 +76,10 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
     let mtime = Math.floor(st.mtimeMs / 1000);
     if (epoch !== undefined && mtime > epoch) mtime = epoch;
     const own = xattrs.get(abs);
+    if (own?.has('trusted.overlay.redirect') || own?.has('trusted.overlay.metacopy')) {
+      // The content lives in a lower layer under another name: a tar cannot say that.
+      throw new StrataError(`cannot pack "${rel}": it uses overlayfs redirect_dir or metacopy (mount overlays with redirect_dir=off,metacopy=off)`);
+    }
     const kept = new Map([...(own ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
     const base: Omit<TarHeaderFields, 'type' | 'path'> = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime, xattrs: kept };
     if (st.isDirectory()) {

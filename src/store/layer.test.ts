@@ -128,3 +128,14 @@ test('long names, long link targets and large ids survive a round trip (PAX reco
     dst.cleanup();
   }
 });
+
+test('a redirected overlay directory is refused, not packed as an empty dir', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'moved'));
+    execFileSync('setfattr', ['-n', 'trusted.overlay.redirect', '-v', '/orig', path.join(dir, 'moved')]);
+    await assert.rejects(collect(dir), /uses overlayfs redirect_dir or metacopy/);
+  } finally {
+    cleanup();
+  }
+});
