@@ -264,6 +264,20 @@ export async function runAttachedViaShim(ctx: ContainerContext, record: Containe
   }
 }
 
+/**
+ * `start -a`/`-ai` when the shim has a part in it: a container already running under its shim
+ * is attached to, one with published ports is started through the shim. Undefined when the
+ * plain attached start (the CLI as the container's parent) applies.
+ */
+export async function attachedStartViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number | undefined> {
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  if (isLive(status)) return attachStdio(handle, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
+  const publishes = ((record.Strata.publish as string[] | undefined) ?? []).length > 0 || !!record.Strata.publishAll;
+  if (publishes && record.HostConfig.NetworkMode === 'default') return runAttachedViaShim(ctx, record, interactive);
+  return undefined;
+}
+
 async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string }): Promise<void> {
   const c = ctx();
   const { record, handle } = await open(c, argv.container);
