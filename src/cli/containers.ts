@@ -92,7 +92,9 @@ async function start(argv: Args): Promise<void> {
     if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
     const record = await ctx.containers.get(refs[0]!);
     if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
-    process.exit(await startAttached(ctx, record, Boolean(argv.interactive)));
+    const { attachedStartViaShim } = await import('./lifecycle.js');
+    const viaShim = await attachedStartViaShim(ctx, record, Boolean(argv.interactive));
+    process.exit(viaShim ?? (await startAttached(ctx, record, Boolean(argv.interactive))));
   }
   await forEach(refs, async (ref) => {
     const record = await ctx.containers.get(ref);
