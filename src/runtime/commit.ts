@@ -19,7 +19,7 @@ export function imageConfigOf(record: ContainerRecord): ContainerConfig {
   const c = record.Config;
   const out: ContainerConfig = {
     User: c.User, ExposedPorts: c.ExposedPorts, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd,
-    Volumes: c.Volumes, WorkingDir: c.WorkingDir, Labels: c.Labels, StopSignal: c.StopSignal,
+    Volumes: c.Volumes ?? undefined, WorkingDir: c.WorkingDir, Labels: c.Labels, StopSignal: c.StopSignal,
     Healthcheck: c.Healthcheck, Shell: c.Shell, OnBuild: c.OnBuild,
   };
   for (const key of Object.keys(out) as Array<keyof ContainerConfig>) if (out[key] === undefined) delete out[key];

@@ -63,24 +63,31 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
   const { entrypoint, cmd } = entrypointAndCmd(options.image, options.command, options.entrypoint);
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (argv.length === 0) throw new StrataError('no command specified');
-  const workdir = options.workdir || conf.WorkingDir || '/';
-  if (!workdir.startsWith('/')) throw new StrataError(`the working directory "${workdir}" is invalid, it needs to be an absolute path`);
+  const workdir = options.workdir || conf.WorkingDir || '';
+  if (workdir !== '' && !workdir.startsWith('/')) throw new StrataError(`the working directory "${workdir}" is invalid, it needs to be an absolute path`);
+  // Docker's key order, so `inspect` reads like Docker's.
   const config: ContainerRunConfig = {
-    ...conf,
     Hostname: options.hostname || id.slice(0, 12),
+    Domainname: '',
     User: options.user ?? conf.User ?? '',
-    Env: mergeEnv(conf.Env ?? [], options.env),
-    Cmd: cmd,
-    Entrypoint: entrypoint,
-    WorkingDir: workdir,
-    Labels: { ...(conf.Labels ?? {}), ...options.labels },
-    Image: options.imageRef,
-    Tty: options.tty,
-    OpenStdin: options.openStdin,
     AttachStdin: options.openStdin,
     AttachStdout: true,
     AttachStderr: true,
+    ...(conf.ExposedPorts ? { ExposedPorts: conf.ExposedPorts } : {}),
+    Tty: options.tty,
+    OpenStdin: options.openStdin,
     StdinOnce: options.openStdin,
+    Env: mergeEnv(conf.Env ?? [], options.env),
+    Cmd: cmd,
+    ...(conf.Healthcheck ? { Healthcheck: conf.Healthcheck } : {}),
+    Image: options.imageRef,
+    Volumes: conf.Volumes ?? null,
+    WorkingDir: workdir,
+    Entrypoint: entrypoint,
+    OnBuild: conf.OnBuild ?? null,
+    Labels: { ...(conf.Labels ?? {}), ...options.labels },
+    ...(conf.StopSignal ? { StopSignal: conf.StopSignal } : {}),
+    ...(conf.Shell ? { Shell: conf.Shell } : {}),
   };
   return {
     Id: id,

@@ -35,8 +35,10 @@ export interface ContainerMount {
 }
 
 /** The container's configuration, Docker's Config object (the image config plus the user's flags). */
-export interface ContainerRunConfig extends ContainerConfig {
+export interface ContainerRunConfig extends Omit<ContainerConfig, 'Volumes'> {
   Hostname: string;
+  Domainname?: string;
+  Volumes?: Record<string, object> | null;
   Image: string;
   Tty: boolean;
   OpenStdin: boolean;
