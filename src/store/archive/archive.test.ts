@@ -28,9 +28,10 @@ async function withStore(fn: (store: Store, dir: string) => Promise<void>): Prom
   }
 }
 
-for (const fixture of ['podman-docker-archive.tar', 'podman-oci-archive.tar']) {
-  test(`loads ${fixture} as podman wrote it, keeping the image ID`, () => withStore(async (store) => {
-    const r = await loadArchive(store, fs.createReadStream(path.join(testdataDir, 'store', fixture)));
+for (const [fixture, inMemoryMax] of [['podman-docker-archive.tar', undefined], ['podman-oci-archive.tar', undefined], ['podman-docker-archive.tar', 0], ['podman-oci-archive.tar', 0]] as const) {
+  // inMemoryMax 0: every file takes the large-file path (layers imported early, JSON spooled).
+  test(`loads ${fixture} as podman wrote it, keeping the image ID (in-memory limit ${inMemoryMax ?? 'default'})`, () => withStore(async (store) => {
+    const r = await loadArchive(store, fs.createReadStream(path.join(testdataDir, 'store', fixture)), { inMemoryMax });
     assert.deepEqual(r.images, [{ id: PODMAN_ID, names: ['localhost/strata-fixture:podman'] }]);
     const img = await store.resolveImage('localhost/strata-fixture:podman');
     assert.deepEqual(img.config.config.Cmd, ['/bin/sh']);
@@ -67,6 +68,7 @@ test('loads an OCI archive with a gzip layer; a bare tag ref.name names nothing'
 test('refuses a layer whose content does not match the diff_id', () => withStore(async (store) => {
   const layerTar = buildTar([{ path: 'a', content: 'a' }]);
   await assert.rejects(loadArchive(store, [ociArchive({ layerTar, diffId: sha('something else') })]), /digest mismatch/);
+  await assert.rejects(loadArchive(store, [ociArchive({ layerTar, diffId: sha('something else') })], { inMemoryMax: 0 }), /digest mismatch/);
   assert.deepEqual(await store.listImages(), []);
 }));
 
@@ -81,6 +83,7 @@ test('refuses archives whose names or links point outside', () => withStore(asyn
 test('a hostile layer inside a loaded archive is refused', () => withStore(async (store) => {
   const layerTar = buildTar([{ path: '../escape', content: 'x' }]);
   await assert.rejects(loadArchive(store, [ociArchive({ layerTar })]), /escapes the root/);
+  await assert.rejects(loadArchive(store, [ociArchive({ layerTar })], { inMemoryMax: 0 }), /escapes the root/);
   assert.deepEqual(await store.listImages(), []);
 }));
 

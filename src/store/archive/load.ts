@@ -14,6 +14,7 @@ import { imageArchitecture } from '../busybox.js';
 import { safeComponents } from '../layer-unpack.js';
 import { normalizeTag } from '../refs.js';
 import { decompressed, type Store } from '../store.js';
+import { sniff } from '../decompress.js';
 import { readTar, type ChunkSource, type TarLimits } from '../tar/reader.js';
 import type { Descriptor, Digest, ImageConfig, LayerInfo, Manifest } from '../types.js';
 
@@ -34,23 +35,51 @@ class Spool {
   private mem = new Map<string, Buffer>();
   private files = new Map<string, string>();
   private links = new Map<string, string>();
-  constructor(private readonly tmpDir: string) {}
+  /** Large files that are layer tars, imported straight into the store as they were read. */
+  private layers = new Map<string, LayerInfo>();
+  constructor(
+    private readonly store: Store,
+    private readonly inMemoryMax = IN_MEMORY,
+  ) {}
 
   async add(name: string, body: AsyncGenerator<Buffer>, size: number): Promise<void> {
-    if (size <= IN_MEMORY) {
+    if (size <= this.inMemoryMax) {
       const parts: Buffer[] = [];
       for await (const c of body) parts.push(Buffer.from(c));
       this.mem.set(name, Buffer.concat(parts));
       return;
     }
-    const file = tempName(this.tmpDir, '.spool');
+    // Which file is a layer is known only from manifest.json, often at the end of the archive;
+    // a big file that is a tar (or compressed) is imported right away instead of spooled.
+    const head: Buffer[] = [];
+    let headLen = 0;
+    while (headLen < 512) {
+      const r = await body.next();
+      if (r.done) break;
+      head.push(r.value);
+      headLen += r.value.length;
+    }
+    const first = Buffer.concat(head);
+    const rest = (async function* () {
+      yield first;
+      yield* body;
+    })();
+    if (sniff(first) || first.subarray(257, 262).toString('latin1') === 'ustar') {
+      this.layers.set(name, await this.store.importLayer(rest));
+      return;
+    }
+    const file = tempName(this.store.tmpDir, '.spool');
     this.files.set(name, file);
     const fh = await fs.open(file, 'wx', 0o600);
     try {
-      for await (const c of body) await fh.write(c);
+      for await (const c of rest) await fh.write(c);
     } finally {
       await fh.close();
     }
+  }
+
+  layer(name: string): LayerInfo | undefined {
+    return this.layers.get(this.resolve(name));
   }
 
   link(name: string, target: string): void {
@@ -64,7 +93,7 @@ class Spool {
 
   has(name: string): boolean {
     const n = this.resolve(name);
-    return this.mem.has(n) || this.files.has(n);
+    return this.mem.has(n) || this.files.has(n) || this.layers.has(n);
   }
 
   async bytes(name: string): Promise<Buffer> {
@@ -122,7 +151,10 @@ async function importLayers(store: Store, spool: Spool, files: string[], config:
   if (diffIds.length !== files.length) throw new StrataError('image config and manifest disagree on the number of layers');
   const layers: LayerInfo[] = [];
   for (let i = 0; i < files.length; i++) {
-    layers.push(await store.importLayer(spool.open(files[i]), assertDigest(diffIds[i], 'layer diff ID')));
+    const expected = assertDigest(diffIds[i], 'layer diff ID');
+    const early = spool.layer(files[i]);
+    if (early && early.diffId !== expected) throw new StrataError(`digest mismatch: expected "${expected}", got "${early.diffId}"`);
+    layers.push(early ?? (await store.importLayer(spool.open(files[i]), expected)));
   }
   return layers;
 }
@@ -179,9 +211,16 @@ async function loadOci(store: Store, spool: Spool, warnings: string[]): Promise<
   return [...byImage.values()];
 }
 
-export async function loadArchive(store: Store, source: ChunkSource, limits?: TarLimits): Promise<LoadResult> {
+export interface LoadOptions {
+  limits?: TarLimits;
+  /** Files up to this size are kept in memory (default 4 MiB); larger ones are spooled or imported. */
+  inMemoryMax?: number;
+}
+
+export async function loadArchive(store: Store, source: ChunkSource, options: LoadOptions = {}): Promise<LoadResult> {
+  const limits = options.limits;
   await store.init();
-  const spool = new Spool(store.tmpDir);
+  const spool = new Spool(store, options.inMemoryMax);
   const warnings: string[] = [];
   try {
     await readArchive(store, source, limits ?? store.options.limits, spool);
