@@ -198,6 +198,44 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);
   });
 
+  it('execs with -i, -d, -u, -e, -w and passes exit codes', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']).status, 0);
+    assert.equal(fx.strata(['exec', '-i', 'ex', 'cat'], { input: 'piped in\n' }).stdout, 'piped in\n');
+    assert.equal(fx.strata(['exec', '-u', 'nobody', 'ex', 'id', '-u']).stdout, '65534\n');
+    assert.equal(fx.strata(['exec', '-e', 'A=1', '-w', '/tmp', 'ex', 'sh', '-c', 'echo $A $(pwd)']).stdout, '1 /tmp\n');
+    assert.equal(fx.strata(['exec', '-d', 'ex', 'sh', '-c', 'echo done > /tmp/flag']).status, 0);
+    await eventually(() => fx.strata(['exec', 'ex', 'cat', '/tmp/flag']).stdout === 'done\n');
+    assert.equal(fx.strata(['exec', 'ex', 'sh', '-c', 'exit 7']).status, 7);
+    const missing = fx.strata(['exec', 'ex', 'nope']);
+    assert.deepEqual([missing.status, missing.stderr], [127, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n']);
+    assert.equal(fx.strata(['exec', 'ex', '/etc/passwd']).status, 126);
+    assert.equal(fx.strata(['rm', '-f', 'ex']).status, 0);
+    assert.equal(fx.strata(['create', '--name', 'cold', 'busybox', 'true']).status, 0);
+    const stopped = fx.strata(['exec', 'cold', 'true']);
+    assert.equal(stopped.status, 125);
+    assert.match(stopped.stderr, /^Error: container "[0-9a-f]{12}" is not running\n$/);
+    assert.equal(fx.strata(['rm', 'cold']).status, 0);
+  });
+
+  it('publishes every EXPOSEd port with -P, and mounts a tmpfs', async () => {
+    assert.equal(fx.strata(['create', '--name', 'expbase', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['commit', '-c', 'EXPOSE 80', 'expbase', 'expimg']).status, 0);
+    const www = tempDir('strata-www-');
+    fs.writeFileSync(path.join(www.dir, 'index.html'), 'exposed\n');
+    try {
+      assert.equal(fx.strata(['run', '-d', '--name', 'pub', '-P', '-v', `${www.dir}:/www:ro`, '--mount', 'type=tmpfs,dst=/scratch', 'expimg', 'httpd', '-f', '-p', '80', '-h', '/www']).status, 0);
+      const line = fx.strata(['port', 'pub', '80']).stdout;
+      const m = /^0\.0\.0\.0:(\d+)\n$/.exec(line);
+      assert.ok(m, line);
+      assert.deepEqual(await httpGet(Number(m[1]), '/index.html'), { status: 200, body: 'exposed\n' });
+      assert.match(fx.strata(['ps']).stdout, new RegExp(`0\\.0\\.0\\.0:${m[1]}->80/tcp\\s+pub`));
+      assert.match(fx.strata(['exec', 'pub', 'sh', '-c', 'grep " /scratch " /proc/mounts']).stdout, /^tmpfs \/scratch tmpfs /);
+    } finally {
+      www.cleanup();
+    }
+    assert.equal(fx.strata(['rm', '-f', 'pub', 'expbase']).status, 0);
+  });
+
   it('pauses, unpauses, lists processes and usage, and kills', async () => {
     assert.equal(fx.strata(['run', '-d', '--name', 'idle', 'busybox', 'sleep', '300']).status, 0);
     assert.equal(fx.strata(['pause', 'idle']).status, 0);
