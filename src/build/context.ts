@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { hashFiles } from '../hash/pool.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -124,7 +123,7 @@ export class BuildContext {
     const CHUNK = 512;
     for (let i = 0; i < missing.length; i += CHUNK) {
       const part = missing.slice(i, i + CHUNK);
-      const hex = await hashFiles(part.map((p) => path.join(this.root, p)));
+      const hex = await (await hashPool()).hashFiles(part.map((p) => path.join(this.root, p)));
       part.forEach((p, j) => {
         const e = this.entries.get(p)!;
         this.hashes.set(p, hex[j]);
@@ -148,6 +147,19 @@ export class BuildContext {
     await fs.rename(tmp, file);
     this.cacheDirty = false;
   }
+}
+
+let pool: Promise<typeof import('../hash/pool.js')> | undefined;
+
+/** The hash pool, loaded on first use: a warm build never pays for piscina. */
+function hashPool(): Promise<typeof import('../hash/pool.js')> {
+  pool ??= import('../hash/pool.js');
+  return pool;
+}
+
+/** Stops the hash pool's threads if this process started them. */
+export async function closeHashing(): Promise<void> {
+  if (pool) await (await pool).closeHashPool();
 }
 
 /** Where the stat cache of a context directory lives in the state root. */

@@ -10,7 +10,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 
@@ -189,6 +188,7 @@ async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
 
 /** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
 async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
+  const tar = await import('tar');
   const extract = tar.x({ cwd: dir, preservePaths: false, strict: true });
   if (kind === 'tar' || kind === 'gzip') {
     await pipeline(createReadStream(file), extract);

@@ -5,7 +5,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import type { Argv } from 'yargs';
 import { parseBuildArgs } from '../build/args.js';
 import { build } from '../build/build.js';
@@ -14,8 +13,8 @@ import { explainText } from '../build/explain.js';
 import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../build/progress.js';
 import { TtyReporter } from '../build/progress-tty.js';
 import { StrataError } from '../errors.js';
-import { closeHashPool } from '../hash/pool.js';
-import { RuncRunner } from '../runtime/runc.js';
+import { closeHashing } from '../build/context.js';
+import type { ContainerRunner } from '../runtime/types.js';
 import { stateRoot } from '../store/paths.js';
 import { normalizeTag } from '../store/refs.js';
 import { openStore } from '../store/store.js';
@@ -146,6 +145,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       await fs.mkdir(dir, { recursive: true });
       cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
       if (looksLikeTar(input)) {
+        const tar = await import('tar');
         await pipeline(Readable.from([input]), tar.x({ cwd: dir, preservePaths: false, strict: true }));
       } else {
         dockerfile ??= { text: input.toString('utf8'), name: 'Dockerfile' };
@@ -164,7 +164,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     const store = await openStore(root);
     const result = await build({
-      stateRoot: root, store, runner: new RuncRunner({ runcRoot: path.join(root, 'runc') }), reporter, contextDir, dockerfile,
+      stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
       secrets: parseSecrets(a.secret), signal: controller.signal,
@@ -193,8 +193,19 @@ async function runBuild(a: BuildArgs): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     for (const c of cleanups) await c().catch(() => undefined);
-    await closeHashPool();
+    await closeHashing();
   }
+}
+
+/** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */
+function lazyRunner(runcRoot: string): ContainerRunner {
+  let runner: Promise<ContainerRunner> | undefined;
+  return {
+    async run(spec, options) {
+      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot }));
+      return (await runner).run(spec, options);
+    },
+  };
 }
 
 async function defaultDockerfile(contextDir: string): Promise<string> {
