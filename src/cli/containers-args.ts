@@ -30,6 +30,7 @@ export interface RunFlags {
   label: string[];
   groupAdd: string[];
   readOnly: boolean;
+  securityOpt: string[];
   detachKeys?: string;
   help: boolean;
 }
@@ -57,6 +58,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'label', kind: 'list', names: ['-l', '--label'], help: 'Set meta data on a container' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
+  { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security options (seccomp=unconfined)' },
   { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
   { key: 'help', kind: 'bool', names: ['--help'], help: 'Show help' },
 ];
@@ -64,7 +66,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [],
-    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, help: false,
+    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], help: false,
   };
 }
 

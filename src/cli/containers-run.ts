@@ -25,6 +25,11 @@ function parseNetwork(text: string | undefined): NetworkMode {
   throw new StrataError(`network "${text}" not found: strata knows "default", "host" and "none"`);
 }
 
+function checkSecurityOpt(opt: string): string {
+  if (/^seccomp[=:](unconfined|default)$/.test(opt) || /^no-new-privileges(:true|=true)?$/.test(opt)) return opt;
+  throw new StrataError(`invalid --security-opt "${opt}": strata supports seccomp=unconfined and no-new-privileges`);
+}
+
 function parseLabels(labels: string[]): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 }
@@ -51,6 +56,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
     image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
     hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
     readonlyRootfs: flags.readOnly, memory, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
+    securityOpt: flags.securityOpt.map(checkSecurityOpt),
     binds: flags.volume,
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

@@ -90,6 +90,10 @@ describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi
     assert.match(s(['run', '--rm', '-u', 'ghost', 'busybox', 'id']).stderr, /unable to find user ghost: no matching entries in passwd file/);
     assert.equal(s(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']).stdout, 'a b\n');
     assert.equal(s(['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/self/status | grep CapEff']).stdout, 'CapEff:\t00000000a80425fb\n');
+    if (fs.existsSync('/usr/share/containers/seccomp.json')) {
+      assert.equal(s(['run', '--rm', 'busybox', 'sh', '-c', 'grep ^Seccomp: /proc/self/status']).stdout, 'Seccomp:\t2\n', "Docker's default filter");
+      assert.equal(s(['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c', 'grep ^Seccomp: /proc/self/status']).stdout, 'Seccomp:\t0\n');
+    }
   });
 
   it('isolates the network: own loopback by default, only lo with none, the host with host', () => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { writeEtcFiles, writeInitLayer } from './etc.js';
 import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
-import { buildRuntimeSpec } from './spec.js';
+import { defaultSeccomp } from './seccomp.js';
+import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
 import { UnionView } from './union.js';
 import { resolveUser } from './user.js';
@@ -86,6 +87,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     memoryBytes: spec.memoryBytes,
     cgroupsPath: `/strata/${id}`,
     nofile,
+    seccomp: spec.seccomp === 'unconfined' ? undefined : defaultSeccomp(DEFAULT_CAPABILITIES),
   });
   fsSync.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return { dir, config };

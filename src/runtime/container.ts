@@ -30,6 +30,8 @@ export interface CreateOptions {
   memory?: number;
   network: NetworkMode;
   groupAdd: string[];
+  /** `--security-opt` values (seccomp=unconfined is the one strata acts on). */
+  securityOpt: string[];
   labels: Record<string, string>;
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
@@ -105,6 +107,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       AutoRemove: options.autoRemove,
       ReadonlyRootfs: options.readonlyRootfs,
       GroupAdd: options.groupAdd,
+      SecurityOpt: options.securityOpt,
     },
     Mounts: options.mounts,
     RestartCount: 0,
@@ -146,6 +149,7 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     mounts,
     terminal: record.Config.Tty,
     memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
+    seccomp: ((record.HostConfig.SecurityOpt as string[] | undefined) ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)) ? 'unconfined' : 'default',
     bundleDir: paths.bundle,
   };
 }

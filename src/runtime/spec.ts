@@ -43,6 +43,8 @@ export interface SpecInput {
   /** cgroup v1 path, e.g. "/strata/<id>". */
   cgroupsPath: string;
   nofile: { soft: number; hard: number };
+  /** The OCI seccomp filter (Docker's default profile), when one is available. */
+  seccomp?: object;
 }
 
 type OciMount = { destination: string; type: string; source: string; options?: string[] };
@@ -103,6 +105,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       cgroupsPath: input.cgroupsPath,
       resources,
       namespaces,
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
     },

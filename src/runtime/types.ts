@@ -53,6 +53,8 @@ export interface RunSpec {
   stderr?: OutputTarget;
   /** Memory limit in bytes (`-m`); the cgroup's limit. */
   memoryBytes?: number;
+  /** Docker's default seccomp filter ('default', when the host has the profile) or none (`--security-opt seccomp=unconfined`). */
+  seccomp?: 'default' | 'unconfined';
   /**
    * Directory for the runtime bundle (config.json) and the generated /etc/hosts, /etc/hostname,
    * /etc/resolv.conf. Kept when given (a container's own dir); a temporary one is used and
