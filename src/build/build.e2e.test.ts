@@ -199,7 +199,7 @@ describe('strata build (end to end)', () => {
     const r = build(['-f', path.join(ctx, 'app.Dockerfile'), '-t', 'ignorefile', ctx]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(runStrata(['run', '--rm', 'ignorefile'], { root }).stdout.trim().split('\n').sort(),
-      ['.dockerignore', 'app.Dockerfile', 'app.Dockerfile.dockerignore', 'kept.txt', 'other.txt']);
+      ['app.Dockerfile', 'app.Dockerfile.dockerignore', 'kept.txt', 'other.txt'], 'secret.txt ignored, other.txt not (ls hides dotfiles)');
   });
 
   it('lists, measures and prunes the cache', () => {
