@@ -14,7 +14,7 @@ const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
 const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
 
-const failures = { strata: 0, podman: 0, runc: 0, node: 0 };
+const failures = { strata: 0, podman: 0, runc: 0, runcStrata: 0, node: 0 };
 
 /** Wall time of one run; a failed run (podman's netavark is flaky under load) is retried, and counted. */
 function time(cmd, args, env, who) {
@@ -60,13 +60,25 @@ try {
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   let rawId = 0;
 
+  // strata's own bundle for the same container (overlay root, seccomp, Docker's mounts), run
+  // by runc alone: what runc costs with strata's configuration, without strata around it.
+  const created = spawnSync(process.execPath, [cli, 'create', 'busybox', 'true'], { env, encoding: 'utf8' }).stdout.trim();
+  const { ContainerStore } = await import('../dist/store/containers.js');
+  const { lowerDirsOf, runSpecOf } = await import('../dist/runtime/container.js');
+  const { prepareBundle } = await import('../dist/runtime/bundle.js');
+  const containers = new ContainerStore(env.STRATA_ROOT);
+  const record = await containers.get(created);
+  const cpaths = containers.paths(record.Id);
+  await prepareBundle(runSpecOf(record, cpaths, await lowerDirsOf(record, store), []), record.Id, cpaths.bundle);
+
   const contenders = {
     strata: () => time(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], env, 'strata'),
     podman: () => time('podman', podmanArgs, process.env, 'podman'),
     runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env, 'runc'),
+    runcStrata: () => time('runc', ['--root', runcRoot, 'run', '--bundle', cpaths.bundle, `bench-${rawId++}`], process.env, 'runcStrata'),
     node: () => time(process.execPath, ['-e', '0'], process.env, 'node'),
   };
-  const samples = { strata: [], podman: [], runc: [], node: [] };
+  const samples = { strata: [], podman: [], runc: [], runcStrata: [], node: [] };
   for (const f of Object.values(contenders)) f(); // warm caches once
   const load0 = os.loadavg()[0];
   for (let i = 0; i < N; i++) for (const [name, f] of Object.entries(contenders)) samples[name].push(f());
@@ -97,7 +109,8 @@ ${machine()}; ${N} interleaved runs each; load average ${load0.toFixed(1)} → $
 |---|---|---|---|
 ${line('strata', '`strata run --rm busybox true`')}
 ${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
-${line('runc', '`runc run` of a prepared bundle (floor)')}
+${line('runc', "`runc run` of runc's default spec (no overlay, no seccomp: the floor)")}
+${line('runcStrata', "`runc run` of strata's own bundle (overlay root, seccomp, Docker's mounts)")}
 ${line('node', '`node -e 0` (an empty Node process, for reference)')}
 
 Target: strata ≤ 0.35× podman. Result: **${ratio.toFixed(2)}×** — ${ratio <= 0.35 ? 'met' : 'missed'}.
