@@ -96,7 +96,13 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   let latest = status;
   const save = async (next: ShimStatus) => {
     latest = next;
-    writeShimStatus(paths.dir, next);
+    try {
+      writeShimStatus(paths.dir, next);
+    } catch (err) {
+      // `rm -f` from another process may have removed the container while it ran.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
     if (record.HostConfig.AutoRemove && next.state !== 'running') return; // about to be removed
     // The record mirrors the runtime state for readers of config.json (inspect).
     await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest))).catch(() => undefined);
