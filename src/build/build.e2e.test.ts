@@ -202,6 +202,21 @@ describe('strata build (end to end)', () => {
       ['app.Dockerfile', 'app.Dockerfile.dockerignore', 'kept.txt', 'other.txt'], 'secret.txt ignored, other.txt not (ls hides dotfiles)');
   });
 
+  it('binds from a stage and from the context; a bound file is part of the key', () => {
+    const ctx = path.join(t.dir, 'bindfrom');
+    fs.cpSync(path.join(fixtures, 'bindfrom'), ctx, { recursive: true });
+    const first = build(['-t', 'bindfrom', ctx]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(runStrata(['run', '--rm', 'bindfrom'], { root }).stdout, 'tool v1\ndata v1\n');
+    assert.equal(runStrata(['run', '--rm', 'bindfrom', 'ls', '/mnt'], { root }).status, 1, 'no mount point left in the image');
+    fs.writeFileSync(path.join(ctx, 'data.txt'), 'data v2\n');
+    const second = build(['-t', 'bindfrom', ctx]);
+    const missed = steps(second.stderr).filter((s) => !s.cached);
+    assert.equal(missed.length, 1, second.stderr);
+    assert.equal(missed[0].reason, 'data.txt changed');
+    assert.equal(runStrata(['run', '--rm', 'bindfrom'], { root }).stdout, 'tool v1\ndata v2\n');
+  });
+
   it('lists, measures and prunes the cache', () => {
     const ls = runStrata(['cache', 'ls'], { root });
     assert.equal(ls.status, 0, ls.stderr);

@@ -9,6 +9,7 @@ import type { ContainerRunner, MountSpec } from '../runtime/types.js';
 import type { BuildContext } from './context.js';
 import type { RunMount } from './mounts.js';
 import type { StepAction } from './prepare.js';
+import { executeCopy } from './exec-copy.js';
 import { layersSource } from './tree-source.js';
 
 export interface RunJob {
@@ -22,6 +23,9 @@ export interface RunJob {
   cacheMountDir: string;
   onOutput: (chunk: string) => void;
   signal: AbortSignal;
+  /** Snapshot dirs (bottom → top) of a stage's result, for bind mounts from= a stage. */
+  stageLayers: (stage: number) => Promise<string[]>;
+  imageLayers: (diffIds: string[]) => Promise<string[]>;
 }
 
 export async function executeRun(job: RunJob): Promise<number> {
@@ -64,6 +68,11 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         break;
       }
       case 'bind': {
+        if (m.fromStage !== undefined || m.fromImage) {
+          const layers = m.fromStage !== undefined ? await job.stageLayers(m.fromStage) : await job.imageLayers(m.fromImage!.diffIds);
+          out.push({ type: 'bind', source: await materialize(job, layers, m.source, out.length), destination: m.target, readonly: m.readonly });
+          break;
+        }
         const entry = job.context.resolve(m.source || '.');
         if (!entry) throw new Error(`mount source "${m.source}" not found in build context`);
         out.push({ type: 'bind', source: path.join(job.context.root, entry.path), destination: m.target, readonly: m.readonly });
@@ -78,6 +87,21 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
     }
   }
   return out;
+}
+
+/**
+ * A bind from a stage or image: its layers are not one directory, so the selected path is
+ * copied out of their union into the step's scratch space and bound from there.
+ */
+async function materialize(job: RunJob, lowerDirs: string[], source: string, n: number): Promise<string> {
+  const view = layersSource(lowerDirs);
+  const node = await view.lookup(source || '.', true);
+  if (!node) throw new Error(`mount source "${source}" not found in stage or image`);
+  const dir = path.join(path.dirname(job.upperDir), `bind-${n}`);
+  await fs.mkdir(dir, { recursive: true });
+  const name = node.type === 'dir' ? '' : path.posix.basename(node.rel);
+  await executeCopy({ upperDir: dir, lowerDirs: [], source: view, items: [{ node }], heredocs: [], urls: [], dest: name ? `/${name}` : '/', unpack: false });
+  return name ? path.join(dir, name) : dir;
 }
 
 /** A file bound onto a path the image lacks needs a file to mount on (runc would make a directory). */

@@ -239,7 +239,11 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   const at = { file: o.plan.file, line: step.line };
   switch (action.type) {
     case 'run': {
-      const code = await executeRun({ runner: o.runner, action, ...dirs, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal });
+      const code = await executeRun({
+        runner: o.runner, action, ...dirs, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal,
+        stageLayers: async (stage) => Promise.all((await ctx.results.get(stage)!).layers.map((l) => o.store.layerPath(l.diffId))),
+        imageLayers: (diffIds) => Promise.all(diffIds.map((d) => o.store.layerPath(d))),
+      });
       if (ctx.signal.aborted) throw new Cancelled();
       if (code !== 0) {
         const shown = action.argv.length >= 3 && action.argv[1] === '-c' ? `${action.argv.slice(0, 2).join(' ')} ${action.argv.slice(2).join(' ')}` : JSON.stringify(action.argv);

@@ -4,7 +4,13 @@
 
 export type RunMount =
   | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string }
-  | { type: 'bind'; target: string; source: string; readonly: boolean; keyText: string }
+  | {
+      type: 'bind'; target: string; source: string; readonly: boolean; keyText: string;
+      /** `from=`: a stage or image to bind from instead of the context (resolved by the planner). */
+      from?: string;
+      fromStage?: number;
+      fromImage?: { id: string; diffIds: string[] };
+    }
   | { type: 'secret'; target: string; id: string; hostPath?: string; required: boolean; keyText: string }
   | { type: 'tmpfs'; target: string; keyText: string };
 
@@ -25,7 +31,7 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>): RunMoun
   const target = fields.get('target');
   const ro = fields.has('ro') || fields.has('readonly') ? TRUE.has(fields.get('ro') ?? fields.get('readonly') ?? '') : undefined;
   const rw = fields.has('rw') || fields.has('readwrite') ? TRUE.has(fields.get('rw') ?? fields.get('readwrite') ?? '') : undefined;
-  if (fields.has('from')) throw new Error(`--mount from=${fields.get('from')} is not supported yet`);
+  if (fields.has('from') && type !== 'bind') throw new Error(`--mount type=${type},from= is not supported`);
   switch (type) {
     case 'cache': {
       if (!target) throw new Error('mount type=cache requires a target');
@@ -38,7 +44,8 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>): RunMoun
       if (!target) throw new Error('mount type=bind requires a target');
       const source = fields.get('source') ?? '';
       const readonly = rw !== undefined ? !rw : ro ?? true;
-      return { type, target, source, readonly, keyText: `bind:${source}:${target}:${readonly ? 'ro' : 'rw'}` };
+      const from = fields.get('from') || undefined;
+      return { type, target, source, readonly, from, keyText: `bind:${from ? `${from}:` : ''}${source}:${target}:${readonly ? 'ro' : 'rw'}` };
     }
     case 'secret': {
       const id = fields.get('id') ?? (target ? target.split('/').pop()! : '');

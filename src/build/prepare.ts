@@ -156,7 +156,7 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
   const base = { stage: ps.stage.index, position: 0, line: cmd.line, slot: '' };
   switch (cmd.kind) {
     case 'RUN':
-      return prepareRun(o, cmd, state, parent, base);
+      return prepareRun(o, cmd, state, parent, base, done);
     case 'COPY':
     case 'ADD':
       return prepareCopy(o, cmd, state, parent, base, done);
@@ -174,7 +174,7 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
   }
 }
 
-function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>): PreparedStep {
+async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
   let argv: string[];
   if (cmd.exec) {
@@ -190,7 +190,9 @@ function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: s
   const flags = cmd.raw.flags.length ? `${cmd.raw.flags.join(' ')} ` : '';
   const display = cmd.heredocs.length ? cmd.original.split('\n')[0].trim() : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
   const env = state.runEnv();
+  const { files, sources } = await bindInputs(o, mounts, done);
   const inputs: KeyInputs = {
+    files, sources,
     type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
     settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' '), ...epochSetting(o) },
   };
@@ -198,6 +200,34 @@ function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: s
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
     action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts },
   };
+}
+
+/**
+ * What bind mounts add to a RUN's key: the selected context files, or the key (image ID) of
+ * the stage (image) they come from. Resolves `from=` on the mounts as a side effect.
+ */
+async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<number, PreparedStage>): Promise<{ files?: Record<string, string>; sources?: Record<string, string> }> {
+  let files: Record<string, string> | undefined;
+  let sources: Record<string, string> | undefined;
+  for (const m of mounts) {
+    if (m.type !== 'bind') continue;
+    if (m.from === undefined) {
+      files = { ...files, ...(await selectionInputs(o.context, selectSources(o.context, [m.source || '.']))) };
+      continue;
+    }
+    const ref = resolveFrom(m.from, o.plan.stages);
+    if ('stage' in ref) {
+      const src = done.get(ref.stage);
+      if (!src) throw new Error(errors.unknownStage(m.from));
+      m.fromStage = ref.stage;
+      sources = { ...sources, [`stage ${src.label}`]: src.finalKey };
+    } else {
+      const image = await o.resolveImage(ref.image);
+      m.fromImage = { id: image.id, diffIds: image.config.rootfs.diff_ids };
+      sources = { ...sources, [`image ${ref.image}`]: image.id };
+    }
+  }
+  return { files, sources };
 }
 
 /** The absolute destination; a trailing "/" (or "." / "..") marks a directory. */
