@@ -6,8 +6,8 @@ import { StrataError } from '../errors.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
 import type { ImageStore } from '../store/types.js';
-import { buildRecord, networkOf, lowerDirsOf, runSpecOf } from '../runtime/container.js';
-import { mountRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
+import { buildRecord, lowerDirsOf, runSpecOf } from '../runtime/container.js';
+import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { freshName } from '../runtime/names.js';
 import type { NetworkMode } from '../runtime/types.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -71,18 +71,13 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
 
 /** Starts the container under a detached shim; resolves once it runs. */
 export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
-  const [{ writeShimConfig }, { startShim }, ports] = await Promise.all([
-    import('../runtime/shim-state.js'), import('../runtime/shim-client.js'), import('../runtime/ports.js'),
-  ]);
+  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim-state.js'), import('../runtime/shim-client.js')]);
   const paths = ctx.containers.paths(record.Id);
   const lowerDirs = await lowerDirsOf(record, ctx.images);
   const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
-  const publish = (record.Strata.publish as string[] | undefined) ?? [];
-  const explicit = publish.flatMap((p) => ports.parsePortSpec(p));
-  const all = record.Strata.publishAll ? ports.exposedPortRequests(record.Config.ExposedPorts) : [];
   writeShimConfig(paths.dir, {
     id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-    ports: ports.mergeRequests(explicit, all), restart: parseRestart(String(record.Strata.restart ?? 'no')),
+    ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
     autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
   });
   await startShim(paths.dir, shimOptions);

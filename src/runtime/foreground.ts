@@ -12,6 +12,8 @@ import { RuncRunner } from './runc.js';
 import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim-mounts.js';
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim-state.js';
 import type { InputSource, OutputTarget } from './types.js';
+import type { PortRequest } from './ports.js';
+import type { PortForwarder } from './ports-forward.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {
@@ -27,6 +29,16 @@ export function runcRootOf(root: string): string {
 
 export function mountRequestsOf(record: ContainerRecord): MountRequest[] {
   return (record.Strata.mounts as MountRequest[] | undefined) ?? [];
+}
+
+/** The ports a container publishes (`-p`, and `-P` for every EXPOSEd port). */
+export async function portRequestsOf(record: ContainerRecord): Promise<PortRequest[]> {
+  const publish = (record.Strata.publish as string[] | undefined) ?? [];
+  if (publish.length === 0 && !record.Strata.publishAll) return [];
+  const ports = await import('./ports.js');
+  const explicit = publish.flatMap((p) => ports.parsePortSpec(p));
+  const all = record.Strata.publishAll ? ports.exposedPortRequests(record.Config.ExposedPorts) : [];
+  return ports.mergeRequests(explicit, all);
 }
 
 /** Docker's State object for the container as it is now (reconciled with runc when its supervisor died). */
@@ -85,12 +97,15 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   const lowerDirs = await lowerDirsOf(record, ctx.images);
   populateVolumes(ctx.root, requests, lowerDirs);
   const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...io };
+  // Published ports: bound before the start (a port in use fails it), forwarded once it runs.
+  const portRequests = await portRequestsOf(record);
+  const forwarder = portRequests.length > 0 ? await startForwarder(portRequests) : undefined;
   const status: ShimStatus = {
     state: 'running',
     shimPid: process.pid,
     shimStart: processStartTime(process.pid),
     startedAt: new Date().toISOString(),
-    ports: [],
+    ports: forwarder?.bindings() ?? [],
     restartCount: previous?.restartCount ?? 0,
   };
   let latest = status;
@@ -107,15 +122,23 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     // The record mirrors the runtime state for readers of config.json (inspect).
     await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest))).catch(() => undefined);
   };
-  await save(status);
   try {
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
-    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
+    await save(status);
+    const onStarted = forwarder ? (pid: number) => void forwarder.attach(pid).catch(() => undefined) : undefined;
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true, onStarted });
+    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString(), ports: [] });
     return exitCode;
   } catch (err) {
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined, ports: [] });
     throw err;
+  } finally {
+    await forwarder?.close();
   }
+}
+
+async function startForwarder(requests: PortRequest[]): Promise<PortForwarder> {
+  const [{ bindHostPorts }, { PortForwarder }] = await Promise.all([import('./ports.js'), import('./ports-forward.js')]);
+  return new PortForwarder(await bindHostPorts(requests));
 }

@@ -4,6 +4,7 @@
 // only other work here is the bundle before and a directory removal after.
 import { execFile, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,23 @@ function describeRuntimeError(msg: string): string {
   return msg.replace(/^runc (run|create) failed: /, '');
 }
 
+/** Polls for runc's --pid-file (a read every few ms, no process) and reports the pid once. */
+function watchPidFile(file: string, onStarted: (pid: number) => void): NodeJS.Timeout {
+  const timer: NodeJS.Timeout = setInterval(() => {
+    let text: string;
+    try {
+      text = fsSync.readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    const pid = Number(text.trim());
+    if (!(pid > 0)) return;
+    clearInterval(timer);
+    onStarted(pid);
+  }, 5);
+  return timer;
+}
+
 export class RuncRunner implements ContainerRunner {
   readonly #runc: string;
   constructor(private readonly options: RuncRunnerOptions) {
@@ -83,13 +101,16 @@ export class RuncRunner implements ContainerRunner {
       return await this.#runRunc(spec, id, dir, options);
     } finally {
       if (ownBundle) await fs.rm(dir, { recursive: true, force: true });
-      else await fs.rm(path.join(dir, 'runc.log'), { force: true });
+      else await Promise.all(['runc.log', 'init.pid'].map((f) => fs.rm(path.join(dir, f), { force: true })));
     }
   }
 
   async #runRunc(spec: RunSpec, id: string, dir: string, options: RunOptions): Promise<RunResult> {
     const logFile = path.join(dir, 'runc.log');
-    const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir, id];
+    const pidFile = path.join(dir, 'init.pid');
+    const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir];
+    if (options.onStarted) args.push('--pid-file', pidFile);
+    args.push(id);
     const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), outputOption(spec.stderr)];
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
@@ -107,6 +128,7 @@ export class RuncRunner implements ContainerRunner {
     for (const s of signals) process.on(s, forward);
     options.signal?.addEventListener('abort', onAbort);
     if (options.signal?.aborted) onAbort();
+    const watcher = options.onStarted ? watchPidFile(pidFile, options.onStarted) : undefined;
     try {
       connectStdio(child, spec);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -125,6 +147,7 @@ export class RuncRunner implements ContainerRunner {
       }
       return { exitCode: exit.code };
     } finally {
+      if (watcher) clearInterval(watcher);
       if (killer) clearInterval(killer);
       for (const s of signals) process.off(s, forward);
       options.signal?.removeEventListener('abort', onAbort);

@@ -79,6 +79,8 @@ export interface RunOptions {
    * signals and stops containers through `signal`.
    */
   forwardSignals?: boolean;
+  /** Called with the container's init pid (host view) once it runs: for work that needs its namespaces (port forwarding). */
+  onStarted?: (pid: number) => void;
 }
 
 /**
