@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
 import type { ImageStore } from '../store/types.js';
-import { buildRecord, lowerDirsOf, runSpecOf } from '../runtime/container.js';
+import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
 import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { freshName } from '../runtime/names.js';
 import type { NetworkMode } from '../runtime/types.js';
