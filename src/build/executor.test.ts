@@ -1,0 +1,109 @@
+// The executor without containers (like buildkit's scheduler tests): a fake runner that
+// counts runs and writes what a RUN would, a real store, FROM scratch.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ContainerRunner, RunSpec } from '../runtime/types.js';
+import { openStore, type Store } from '../store/store.js';
+import { tempDir } from '../testing/cli.js';
+import { build, type BuildOptions } from './build.js';
+import { closeHashing } from './context.js';
+import { QuietReporter } from './progress.js';
+
+class FakeRunner implements ContainerRunner {
+  runs: string[] = [];
+  running = 0;
+  maxRunning = 0;
+  private waiters: (() => void)[] = [];
+  constructor(private readonly meet = true) {}
+  async run(spec: RunSpec) {
+    const script = spec.args[spec.args.length - 1];
+    this.runs.push(script);
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      if (this.meet && script.startsWith('meet')) {
+        // Two stages meet here: each waits (up to 10 s) for the other to be running too.
+        for (const w of this.waiters.splice(0)) w();
+        if (this.running < 2) await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 10_000); });
+      }
+      const m = /^(?:meet )?write (\S+) (.*)$/.exec(script);
+      if (m) {
+        fs.mkdirSync(path.dirname(path.join(spec.rootfs.upperDir, m[1])), { recursive: true });
+        fs.writeFileSync(path.join(spec.rootfs.upperDir, m[1]), `${m[2]}\n`);
+      }
+      return { exitCode: script === 'fail' ? 3 : 0 };
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+describe('executor (fake runner)', () => {
+  let t: ReturnType<typeof tempDir>;
+  let store: Store;
+  let ctx: string;
+  before(async () => {
+    t = tempDir('strata-exec-');
+    store = await openStore(path.join(t.dir, 'root'));
+    ctx = path.join(t.dir, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(path.join(ctx, 'in.txt'), 'input');
+  });
+  after(async () => {
+    await closeHashing();
+    t.cleanup();
+  });
+
+  async function run(text: string, runner: FakeRunner, extra: Partial<BuildOptions> = {}) {
+    return build({
+      stateRoot: store.root, store, runner, reporter: new QuietReporter(process.stderr), contextDir: ctx,
+      dockerfile: { text, name: 'Dockerfile' }, ...extra,
+    });
+  }
+
+  const DF = [
+    'FROM scratch AS a',
+    'RUN meet write /a.txt from-a',
+    'FROM scratch AS b',
+    'RUN meet write /b.txt from-b',
+    'FROM scratch',
+    'COPY --from=a /a.txt /',
+    'COPY --from=b /b.txt /',
+    'COPY in.txt /',
+    'RUN write /final.txt done',
+  ].join('\n');
+
+  it('runs independent stages in parallel and caches every step', async () => {
+    const runner = new FakeRunner();
+    const r = await run(DF, runner, { tags: ['fake:1'] });
+    assert.equal(runner.maxRunning, 2, 'stages a and b ran at the same time');
+    assert.equal(runner.runs.length, 3);
+    assert.equal(r.steps.filter((s) => s.cached).length, 0);
+    assert.equal(r.image.config.rootfs.diff_ids.length, 4);
+    assert.equal(r.image.config.history.length, 4);
+    const again = new FakeRunner();
+    const r2 = await run(DF, again, { tags: ['fake:1'] });
+    assert.equal(again.runs.length, 0, 'a warm build starts no container');
+    assert.equal(r2.image.id, r.image.id, 'and writes the same image');
+    assert.match(r2.summary, /^6 steps, 6 cached, 0 built in /);
+  });
+
+  it('--no-cache-filter rebuilds one stage only', async () => {
+    const runner = new FakeRunner(false);
+    const r = await run(DF, runner, { noCacheFilter: ['b'] });
+    assert.deepEqual(runner.runs, ['meet write /b.txt from-b']);
+    assert.equal(r.steps.find((s) => s.stage === 'b')?.missReason, 'cache disabled for stage b (--no-cache-filter)');
+  });
+
+  it('a failing RUN fails the build with its line and caches nothing of it', async () => {
+    const runner = new FakeRunner();
+    const text = 'FROM scratch\nRUN write /ok.txt ok\nRUN fail\n';
+    await assert.rejects(run(text, runner), /^BuildError: Dockerfile:3: RUN fail: process "\/bin\/sh -c fail" did not complete successfully: exit code: 3$|Dockerfile:3: RUN fail: .*exit code: 3/);
+    const again = new FakeRunner();
+    await assert.rejects(run(text, again));
+    assert.deepEqual(again.runs, ['fail'], 'the step before is cached, the failed one is not');
+    assert.deepEqual(fs.readdirSync(path.join(store.root, 'build', 'work')), []);
+  });
+});
