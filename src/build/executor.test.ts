@@ -26,7 +26,7 @@ class FakeRunner implements ContainerRunner {
       if (this.meet && script.startsWith('meet')) {
         // Two stages meet here: each waits (up to 10 s) for the other to be running too.
         for (const w of this.waiters.splice(0)) w();
-        if (this.running < 2) await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 10_000); });
+        if (this.running < 2) await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 10_000).unref(); });
       }
       const m = /^(?:meet )?write (\S+) (.*)$/.exec(script);
       if (m) {
