@@ -4,12 +4,9 @@ import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
-import { closeHashPool } from '../hash/pool.js';
-import { loadArchive } from '../store/archive/load.js';
-import { saveImages, type ArchiveFormat, type SaveItem } from '../store/archive/save.js';
+import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
 import { imageArchitecture } from '../store/busybox.js';
 import { tempName } from '../store/fsutil.js';
 import { familiarName, normalizeTag } from '../store/refs.js';
@@ -31,10 +28,13 @@ async function openInput(file: string): Promise<Readable> {
 /** yargs turns a lone "-" positional into "" */
 const dash = (v: string | undefined) => (v === '' || v === undefined ? '-' : v);
 
+// The archive code, piscina, tar and zlib load only when one of these commands runs: this
+// module is also imported by `images` (for the `image save|load|import` subcommands).
 async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
   try {
     await imageCommand(fn);
   } finally {
+    const { closeHashPool } = await import('../hash/pool.js');
     await closeHashPool();
   }
 }
@@ -69,11 +69,13 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
     let sink: Writable = file;
     if (a.compress) {
+      const { createGzip } = await import('node:zlib');
       const gz = createGzip();
       gz.pipe(file);
       sink = gz;
     }
     try {
+      const { saveImages } = await import('../store/archive/save.js');
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
       if (tmp && target) await fs.rename(tmp, target);
@@ -90,6 +92,7 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
+    const { loadArchive } = await import('../store/archive/load.js');
     const result = await loadArchive(store, source);
     for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
     for (const img of a.quiet ? [] : result.images) {
