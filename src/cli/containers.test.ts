@@ -159,35 +159,39 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     }
   });
 
-  it('publishes a port of a foreground container on 127.0.0.1', async () => {
-    const { s, root } = env;
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
+  for (const how of ['run', 'create + start -a'] as const) {
+    it(`publishes a port of a foreground container on 127.0.0.1 (${how})`, async () => {
+      const { s, root } = env;
+      const port = await new Promise<number>((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as net.AddressInfo).port;
+          srv.close(() => resolve(p));
+        });
       });
+      const args = ['--name', 'web', '-h', 'webhost', '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'];
+      if (how !== 'run') assert.equal(s(['create', ...args]).status, 0);
+      const child = spawnStrata(how === 'run' ? ['run', '--rm', ...args] : ['start', '-a', 'web'], { root });
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      try {
+        const get = () => new Promise<string>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path: '/hostname' }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve(body));
+          }).on('error', reject);
+        });
+        let body = '';
+        for (let i = 0; i < 100 && body === ''; i++) body = await get().catch(async () => (await new Promise((r) => setTimeout(r, 100)), ''));
+        assert.equal(body, 'webhost\n');
+        assert.match(s(['ps']).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp +web`));
+        assert.equal(s(['rm', '-f', 'web']).status, 0);
+        assert.equal(await exited, 137);
+        await assert.rejects(get(), 'the port is closed with the container');
+      } finally {
+        child.kill('SIGKILL');
+      }
     });
-    const child = spawnStrata(['run', '--rm', '--name', 'web', '-h', 'webhost', '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], { root });
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    try {
-      const get = () => new Promise<string>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/hostname' }, (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d));
-          res.on('end', () => resolve(body));
-        }).on('error', reject);
-      });
-      let body = '';
-      for (let i = 0; i < 100 && body === ''; i++) body = await get().catch(async () => (await new Promise((r) => setTimeout(r, 100)), ''));
-      assert.equal(body, 'webhost\n');
-      assert.match(s(['ps']).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp +web`));
-      assert.equal(s(['rm', '-f', 'web']).status, 0);
-      assert.equal(await exited, 137);
-      await assert.rejects(get(), 'the port is closed with the container');
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
+  }
 
   it('waits, renames, exports', () => {
     const { s, root } = env;
