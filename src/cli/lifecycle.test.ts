@@ -6,7 +6,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
-import { slirpAvailable } from '../runtime/ports-slirp.js';
 import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
@@ -144,115 +143,6 @@ describe('detached containers', { concurrency: false }, () => {
     const bad = fx.strata(['run', '-d', '-p', '80:80:80:80', 'busybox', 'true']);
     assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid port spec "80:80:80:80": too many colons\n']);
     assert.equal(fx.strata(['rm', '-f', 'dup', 'busy']).status, 0);
-  });
-
-  it('keeps named volumes, shares them with --volumes-from and drops anonymous ones with rm -v', async () => {
-    const w = fx.strata(['run', '--name', 'writer', '-v', 'shared:/data', '-v', '/scratch', 'busybox', 'sh', '-c', 'echo kept > /data/f; echo tmp > /scratch/f']);
-    assert.equal(w.status, 0, w.stderr);
-    const vols = fx.strata(['volume', 'ls', '-q']).stdout.trim().split('\n');
-    assert.equal(vols.length, 2);
-    assert.ok(vols.includes('shared'));
-    const r = fx.strata(['run', '--rm', '--volumes-from', 'writer:ro', 'busybox', 'sh', '-c', 'cat /data/f /scratch/f; echo no > /data/g']);
-    assert.match(r.stdout, /^kept\ntmp\n$/);
-    assert.match(r.stderr, /Read-only file system/);
-    const inUse = fx.strata(['volume', 'rm', 'shared']);
-    assert.equal(inUse.status, 1);
-    assert.match(inUse.stderr, /volume is in use by container/);
-    assert.equal(fx.strata(['rm', '-v', 'writer']).status, 0);
-    assert.deepEqual(fx.strata(['volume', 'ls', '-q']).stdout, 'shared\n');
-    const again = fx.strata(['run', '--rm', '--mount', 'type=volume,src=shared,dst=/d,readonly', 'busybox', 'cat', '/d/f']);
-    assert.equal(again.stdout, 'kept\n');
-    assert.equal(fx.strata(['volume', 'rm', 'shared']).stdout, 'shared\n');
-  });
-
-  it("fills an anonymous volume for the image's VOLUME from the image, and rm -v drops it", async () => {
-    assert.equal(fx.strata(['run', '--name', 'seed', 'busybox', 'sh', '-c', 'mkdir /data && echo seeded > /data/f']).status, 0);
-    assert.equal(fx.strata(['commit', '-c', 'VOLUME /data', 'seed', 'volimg']).status, 0);
-    const before = new Set(fx.strata(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean));
-    const run = fx.strata(['run', '--name', 'user', 'volimg', 'sh', '-c', 'cat /data/f; echo more > /data/g']);
-    assert.deepEqual([run.status, run.stdout], [0, 'seeded\n']);
-    const created = fx.strata(['volume', 'ls', '-q']).stdout.split('\n').filter((v) => v && !before.has(v));
-    assert.equal(created.length, 1);
-    assert.match(created[0]!, /^[0-9a-f]{64}$/);
-    const [info] = JSON.parse(fx.strata(['volume', 'inspect', created[0]!]).stdout) as Array<{ Mountpoint: string }>;
-    assert.deepEqual(fs.readdirSync(info!.Mountpoint).sort(), ['f', 'g']);
-    assert.equal(fx.strata(['rm', '-v', 'user', 'seed']).status, 0);
-    assert.equal(fx.strata(['volume', 'ls', '-q']).stdout.includes(created[0]!), false);
-  });
-
-  it('applies --restart on-failure:N, then stays exited', async () => {
-    const run = fx.strata(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo try; exit 3']);
-    assert.equal(run.status, 0, run.stderr);
-    await eventually(() => fx.strata(['logs', 'flaky']).stdout === 'try\ntry\ntry\n', 200);
-    const wait = fx.strata(['wait', 'flaky']);
-    assert.equal(wait.stdout, '3\n');
-    const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
-    assert.equal(info!.RestartCount, 2);
-  });
-
-  it('gives a detached container an outbound route through slirp4netns (no traffic sent)', { skip: !slirpAvailable() && 'slirp4netns is not installed' }, async () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'out', 'busybox', 'sleep', '60']).status, 0);
-    assert.match(fx.strata(['exec', 'out', 'ip', 'route']).stdout, /^default via 10\.0\.2\.2 dev tap0/m);
-    assert.equal(fx.strata(['run', '-d', '--name', 'isolated', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
-    assert.equal(fx.strata(['exec', 'isolated', 'ip', 'route']).stdout, '');
-    assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);
-  });
-
-  it('execs with -i, -d, -u, -e, -w and passes exit codes', async () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']).status, 0);
-    assert.equal(fx.strata(['exec', '-i', 'ex', 'cat'], { input: 'piped in\n' }).stdout, 'piped in\n');
-    assert.equal(fx.strata(['exec', '-u', 'nobody', 'ex', 'id', '-u']).stdout, '65534\n');
-    assert.equal(fx.strata(['exec', '-e', 'A=1', '-w', '/tmp', 'ex', 'sh', '-c', 'echo $A $(pwd)']).stdout, '1 /tmp\n');
-    assert.equal(fx.strata(['exec', '-d', 'ex', 'sh', '-c', 'echo done > /tmp/flag']).status, 0);
-    await eventually(() => fx.strata(['exec', 'ex', 'cat', '/tmp/flag']).stdout === 'done\n');
-    assert.equal(fx.strata(['exec', 'ex', 'sh', '-c', 'exit 7']).status, 7);
-    const missing = fx.strata(['exec', 'ex', 'nope']);
-    assert.deepEqual([missing.status, missing.stderr], [127, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n']);
-    assert.equal(fx.strata(['exec', 'ex', '/etc/passwd']).status, 126);
-    assert.equal(fx.strata(['rm', '-f', 'ex']).status, 0);
-    assert.equal(fx.strata(['create', '--name', 'cold', 'busybox', 'true']).status, 0);
-    const stopped = fx.strata(['exec', 'cold', 'true']);
-    assert.equal(stopped.status, 125);
-    assert.match(stopped.stderr, /^Error: container "[0-9a-f]{12}" is not running\n$/);
-    assert.equal(fx.strata(['rm', 'cold']).status, 0);
-  });
-
-  it('publishes every EXPOSEd port with -P, and mounts a tmpfs', async () => {
-    assert.equal(fx.strata(['create', '--name', 'expbase', 'busybox', 'true']).status, 0);
-    assert.equal(fx.strata(['commit', '-c', 'EXPOSE 80', 'expbase', 'expimg']).status, 0);
-    const www = tempDir('strata-www-');
-    fs.writeFileSync(path.join(www.dir, 'index.html'), 'exposed\n');
-    try {
-      assert.equal(fx.strata(['run', '-d', '--name', 'pub', '-P', '-v', `${www.dir}:/www:ro`, '--mount', 'type=tmpfs,dst=/scratch', 'expimg', 'httpd', '-f', '-p', '80', '-h', '/www']).status, 0);
-      const line = fx.strata(['port', 'pub', '80']).stdout;
-      const m = /^0\.0\.0\.0:(\d+)\n$/.exec(line);
-      assert.ok(m, line);
-      assert.deepEqual(await httpGet(Number(m[1]), '/index.html'), { status: 200, body: 'exposed\n' });
-      assert.match(fx.strata(['ps']).stdout, new RegExp(`0\\.0\\.0\\.0:${m[1]}->80/tcp\\s+pub`));
-      assert.match(fx.strata(['exec', 'pub', 'sh', '-c', 'grep " /scratch " /proc/mounts']).stdout, /^tmpfs \/scratch tmpfs /);
-    } finally {
-      www.cleanup();
-    }
-    assert.equal(fx.strata(['rm', '-f', 'pub', 'expbase']).status, 0);
-  });
-
-  it('pauses, unpauses, lists processes and usage, and kills', async () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'idle', 'busybox', 'sleep', '300']).status, 0);
-    assert.equal(fx.strata(['pause', 'idle']).status, 0);
-    assert.match(fx.strata(['ps']).stdout, /Up .* \(Paused\)/);
-    assert.match(fx.strata(['exec', 'idle', 'true']).stderr, /is paused/);
-    assert.equal(fx.strata(['unpause', 'idle']).status, 0);
-    const top = fx.strata(['top', 'idle']).stdout.split('\n');
-    assert.match(top[0]!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
-    assert.match(top[1]!, /^root\s+\d+\s+\d+\s+\d+\s+\S+\s+\?\s+\d\d:\d\d:\d\d\s+sleep 300$/);
-    const stats = fx.strata(['stats', '--no-stream', 'idle']).stdout.split('\n');
-    assert.match(stats[0]!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
-    assert.match(stats[1]!, /^[0-9a-f]{12}\s+idle\s+\d+\.\d\d%\s+[\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\S+ \/ \S+\s+1$/);
-    assert.equal(fx.strata(['kill', '-s', 'TERM', 'idle']).status, 0);
-    // sleep as pid 1 ignores SIGTERM (no handler): still running; SIGKILL ends it.
-    assert.match(fx.strata(['ps']).stdout, /idle/);
-    assert.equal(fx.strata(['kill', 'idle']).status, 0);
-    assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
   });
 
   it('attaches through a real terminal and detaches with Ctrl-P Ctrl-Q, leaving the container running', async () => {

@@ -25,10 +25,19 @@ export interface OutboundNetwork {
  */
 export async function startOutbound(pid: number): Promise<OutboundNetwork | undefined> {
   if (!slirpAvailable()) return undefined;
+  // Once more on a failure: a loaded machine is the likely cause, and it is cheap.
+  for (let attempt = 1; ; attempt++) {
+    const net = await startSlirp(pid);
+    if (net || attempt === 2) return net;
+  }
+}
+
+async function startSlirp(pid: number): Promise<OutboundNetwork | undefined> {
   const child: ChildProcess = spawn(
     'slirp4netns',
     ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--ready-fd=3', '--exit-fd=4', String(pid), 'tap0'],
-    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: false },
+    // Its stderr goes to ours: the shim's log (shim.log), for when it fails.
+    { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'], detached: false },
   );
   const ready = await new Promise<boolean>((resolve) => {
     const readyPipe = child.stdio[3] as NodeJS.ReadableStream;
@@ -45,6 +54,7 @@ export async function startOutbound(pid: number): Promise<OutboundNetwork | unde
     await gone;
   };
   if (!ready) {
+    process.stderr.write(`slirp4netns for process ${pid} did not start (exit ${child.exitCode ?? child.signalCode ?? 'unknown'})\n`);
     await stop();
     return undefined;
   }
