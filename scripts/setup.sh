@@ -13,9 +13,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # runc + busybox-static: the runtime and the base image; iproute2, tmux: networking and
 # terminal tests; xz-utils, bzip2: ADD of compressed archives; podman, skopeo, umoci:
-# interoperability checks and side-by-side benchmarks; hyperfine: benchmarks.
-apt-get install -y -qq --no-install-recommends \
-  runc busybox-static iproute2 tmux xz-utils bzip2 procps util-linux \
+# interoperability checks and side-by-side benchmarks (with their recommended network
+# plugins); slirp4netns: outbound networking for containers in their own network namespace;
+# hyperfine: benchmarks.
+apt-get install -y -qq \
+  runc busybox-static iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns \
   podman skopeo umoci hyperfine python3 ca-certificates >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.
