@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { ContainerRunner, MountSpec } from '../runtime/types.js';
+import { withLock } from '../store/lock.js';
 import type { BuildContext } from './context.js';
 import type { RunMount } from './mounts.js';
 import type { StepAction } from './prepare.js';
@@ -37,24 +38,39 @@ export async function executeRun(job: RunJob): Promise<number> {
       done();
     },
   });
+  // sharing=locked: one step at a time (across builds too) uses such a cache dir.
+  const locked = job.action.mounts.filter((m): m is Extract<RunMount, { type: 'cache' }> => m.type === 'cache' && m.sharing === 'locked');
+  let run = (): Promise<number> => runContainer(job, mounts, out);
+  for (const m of locked) {
+    const inner = run;
+    run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
+  }
   try {
-    const result = await job.runner.run({
-      rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
-      args: job.action.argv,
-      env: job.action.env,
-      cwd: job.action.cwd,
-      user: job.action.user,
-      network: job.action.network,
-      mounts,
-      stdin: 'null',
-      stdout: out,
-      stderr: out,
-      hostname: 'buildkitsandbox',
-    }, { signal: job.signal });
-    return result.exitCode;
+    return await run();
   } finally {
     await removeMountStubs(job, job.action.mounts);
   }
+}
+
+function cacheDirOf(job: RunJob, id: string): string {
+  return path.join(job.cacheMountDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
+}
+
+async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Promise<number> {
+  const result = await job.runner.run({
+    rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
+    args: job.action.argv,
+    env: job.action.env,
+    cwd: job.action.cwd,
+    user: job.action.user,
+    network: job.action.network,
+    mounts,
+    stdin: 'null',
+    stdout: out,
+    stderr: out,
+    hostname: 'buildkitsandbox',
+  }, { signal: job.signal });
+  return result.exitCode;
 }
 
 async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec[]> {
@@ -62,7 +78,7 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
   for (const m of mounts) {
     switch (m.type) {
       case 'cache': {
-        const dir = path.join(job.cacheMountDir, createHash('sha256').update(m.id).digest('hex').slice(0, 32));
+        const dir = cacheDirOf(job, m.id);
         await fs.mkdir(dir, { recursive: true });
         out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
         break;

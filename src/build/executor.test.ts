@@ -16,6 +16,8 @@ class FakeRunner implements ContainerRunner {
   running = 0;
   maxRunning = 0;
   private waiters: (() => void)[] = [];
+  /** How long a `meet` step waits for its partner. */
+  meetTimeoutMs = 10_000;
   constructor(private readonly meet = true) {}
   async run(spec: RunSpec) {
     const script = spec.args[spec.args.length - 1];
@@ -26,7 +28,15 @@ class FakeRunner implements ContainerRunner {
       if (this.meet && script.startsWith('meet')) {
         // Two stages meet here: each waits (up to 10 s) for the other to be running too.
         for (const w of this.waiters.splice(0)) w();
-        if (this.running < 2) await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 10_000).unref(); });
+        if (this.running < 2) {
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, this.meetTimeoutMs);
+            this.waiters.push(() => {
+              clearTimeout(timer);
+              r();
+            });
+          });
+        }
       }
       const m = /^(?:meet )?write (\S+) (.*)$/.exec(script);
       if (m) {
@@ -95,6 +105,28 @@ describe('executor (fake runner)', () => {
     const r = await run(DF, runner, { noCacheFilter: ['b'] });
     assert.deepEqual(runner.runs, ['meet write /b.txt from-b']);
     assert.equal(r.steps.find((s) => s.stage === 'b')?.missReason, 'cache disabled for stage b (--no-cache-filter)');
+  });
+
+  it('runs steps sharing a locked cache mount one at a time', async () => {
+    const runner = new FakeRunner();
+    const text = [
+      'FROM scratch AS a',
+      'RUN --mount=type=cache,target=/c,sharing=locked meet write /a.txt a',
+      'FROM scratch AS b',
+      'RUN --mount=type=cache,target=/c,sharing=locked meet write /b.txt b',
+      'FROM scratch',
+      'COPY --from=a /a.txt /',
+      'COPY --from=b /b.txt /',
+    ].join('\n');
+    const waited = runner.meetTimeoutMs;
+    runner.meetTimeoutMs = 300;
+    try {
+      await run(text, runner);
+    } finally {
+      runner.meetTimeoutMs = waited;
+    }
+    assert.equal(runner.runs.length, 2);
+    assert.equal(runner.maxRunning, 1);
   });
 
   it('a failing RUN fails the build with its line and caches nothing of it', async () => {
