@@ -100,6 +100,13 @@ describe('executor (fake runner)', () => {
     assert.match(r2.summary, /^6 steps, 6 cached, 0 built in /);
   });
 
+  it('copies wildcards from a stage', async () => {
+    const runner = new FakeRunner(false);
+    const r = await run('FROM scratch AS a\nRUN write /out/x.tar x\nFROM scratch AS b\nCOPY --from=a /out/*.tar /app/\n', runner, { tags: ['glob:1'] });
+    const top = await store.layerPath(r.image.config.rootfs.diff_ids.at(-1)!);
+    assert.equal(fs.readFileSync(path.join(top, 'app', 'x.tar'), 'utf8'), 'x\n');
+  });
+
   it('--no-cache-filter rebuilds one stage only', async () => {
     const runner = new FakeRunner(false);
     const r = await run(DF, runner, { noCacheFilter: ['b'] });

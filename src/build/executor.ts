@@ -19,7 +19,8 @@ import type { Plan } from './planner.js';
 import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
 import { TailBuffer, type Reporter, type StepView } from './progress.js';
 import { historyRow } from './stage-state.js';
-import { contextSource, layersSource, type TreeSource } from './tree-source.js';
+import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+import { globRegex } from './copy-select.js';
 
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
@@ -265,9 +266,9 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
         items = [];
         for (const p of action.paths) {
-          const node = await source.lookup(p, true);
-          if (!node) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
-          items.push({ node, exclude: action.exclude });
+          const nodes = /[*?[]/.test(p) ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
+          for (const node of nodes) items.push({ node, exclude: action.exclude });
         }
       } else {
         source = contextSource(o.context);
@@ -279,6 +280,22 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
       return true;
     }
   }
+}
+
+/** Wildcards in a --from path, matched per component over the stage's (image's) tree. */
+async function globTree(source: TreeSource, pattern: string): Promise<TreeNode[]> {
+  let level: TreeNode[] = [(await source.lookup('', true))!];
+  const parts = pattern.split('/').filter((p) => p && p !== '.');
+  for (const [i, part] of parts.entries()) {
+    const re = globRegex(part);
+    const next: TreeNode[] = [];
+    for (const dir of level) {
+      if (dir.type !== 'dir') continue;
+      for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
+    }
+    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next;
+  }
+  return level;
 }
 
 /** `--chown=user:group` with names looked up in the image's /etc/passwd and /etc/group. */
