@@ -1,23 +1,24 @@
 // Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
 // top, stats, port. Detached containers are run by a shim (src/runtime/shim.ts); these
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
-import { spawnSync } from 'node:child_process';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
 import { containerPids, execInContainer } from '../runtime/exec.js';
 import { readLogs, parseSince } from '../runtime/logs.js';
 import { formatPortCommand } from '../runtime/ports.js';
-import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from '../runtime/shim-control.js';
+import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, type ContainerHandle } from '../runtime/shim-control.js';
 import { bindingsOf, type DockerPortMap } from '../runtime/shim-record.js';
-import { shortSocketPath } from '../runtime/shim-hub.js';
-import { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim-state.js';
+import { logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim-state.js';
 import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim-stats.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
 import { stateRoot } from '../store/paths.js';
 import { runcRootOf } from '../runtime/foreground.js';
 import type { RegisterCommands } from './command.js';
+import { attachStdio } from './lifecycle-attach.js';
+import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
+
+// Used by the container commands (run, start -a).
+export { attachedStartViaShim, attachStdio, runAttachedViaShim } from './lifecycle-attach.js';
 
 interface Ctx {
   root: string;
@@ -80,79 +81,6 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
   );
 }
 
-interface ExecArgs { container: string; command: string[]; interactive?: boolean; tty?: boolean; env: string[]; workdir?: string; user?: string; detach?: boolean }
-
-const EXEC_USAGE = `Usage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]
-
-Execute a command in a running container
-
-Options:
-  -d, --detach               Detached mode: run command in the background
-  -e, --env list             Set environment variables
-  -i, --interactive          Keep STDIN open even if not attached
-  -t, --tty                  Allocate a pseudo-TTY
-  -u, --user string          Username or UID (format: "<name|uid>[:<group|gid>]")
-  -w, --workdir string       Working directory inside the container
-`;
-
-/** exec's flags, up to the container name; everything after it is the command, untouched. */
-export function parseExecArgs(words: string[]): ExecArgs {
-  const out: ExecArgs = { container: '', command: [], env: [] };
-  const valued: Record<string, 'env' | 'workdir' | 'user' | 'detach-keys'> = { e: 'env', env: 'env', w: 'workdir', workdir: 'workdir', u: 'user', user: 'user', 'detach-keys': 'detach-keys' };
-  const bools: Record<string, 'interactive' | 'tty' | 'detach'> = { i: 'interactive', interactive: 'interactive', t: 'tty', tty: 'tty', d: 'detach', detach: 'detach' };
-  let i = 0;
-  const set = (key: string, value: string) => {
-    if (key === 'env') out.env.push(value);
-    else if (key === 'workdir') out.workdir = value;
-    else if (key === 'user') out.user = value;
-  };
-  for (; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === '--help' || w === '-h') {
-      process.stdout.write(EXEC_USAGE);
-      process.exit(0);
-    }
-    if (!w.startsWith('-') || w === '-') break;
-    if (w === '--') {
-      i++;
-      break;
-    }
-    const long = w.startsWith('--');
-    const body = w.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    if (long || name.length === 1 || eq >= 0) {
-      if (valued[name]) {
-        const value = eq >= 0 ? body.slice(eq + 1) : words[++i];
-        if (value === undefined) throw new StrataError(`flag needs an argument: ${w}`);
-        set(valued[name]!, value);
-        continue;
-      }
-      if (bools[name] && eq < 0) {
-        out[bools[name]!] = true;
-        continue;
-      }
-      if (long) throw new StrataError(`unknown flag: ${w}`);
-    }
-    // A cluster of short flags: -it, -itd, -ie VAR (the last may take a value).
-    for (let j = 0; j < body.length; j++) {
-      const f = body[j]!;
-      if (bools[f]) out[bools[f]!] = true;
-      else if (valued[f]) {
-        const rest = body.slice(j + 1).replace(/^=/, '');
-        const value = rest || words[++i];
-        if (value === undefined) throw new StrataError(`flag needs an argument: '${f}' in ${w}`);
-        set(valued[f]!, value);
-        break;
-      } else throw new StrataError(`unknown shorthand flag: '${f}' in ${w}`);
-    }
-  }
-  out.container = words[i] ?? '';
-  out.command = words.slice(i + 1);
-  if (!out.container || out.command.length === 0) throw new StrataError(`"strata exec" requires at least 2 arguments: see 'strata exec --help'`);
-  return out;
-}
-
 async function execCommand(argv: ExecArgs): Promise<void> {
   const c = ctx();
   const { record, handle } = await open(c, argv.container);
@@ -174,108 +102,6 @@ async function execCommand(argv: ExecArgs): Promise<void> {
     detach: argv.detach,
   });
   process.exitCode = code;
-}
-
-/**
- * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
- * itself: raw mode. Without one, keystrokes must still arrive one by one (for the detach keys)
- * and Ctrl-Q must not be eaten as XON, but Enter should stay a newline and typing stay
- * visible: `stty -icanon -ixon`, restored afterwards from `stty -g`.
- */
-function terminalMode(containerTty: boolean): { restore: () => void } {
-  if (containerTty) {
-    process.stdin.setRawMode(true);
-    return { restore: () => process.stdin.isTTY && process.stdin.setRawMode(false) };
-  }
-  const saved = spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout.trim();
-  spawnSync('stty', ['-icanon', '-ixon', 'min', '1'], { stdio: ['inherit', 'ignore', 'ignore'] });
-  let restored = false;
-  return {
-    restore: () => {
-      if (restored || !saved) return;
-      restored = true;
-      spawnSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] });
-    },
-  };
-}
-
-/** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
-export async function attachStdio(handle: ContainerHandle, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
-  let keys: Buffer;
-  try {
-    keys = parseDetachKeys(options.detachKeys ?? 'ctrl-p,ctrl-q');
-  } catch (err) {
-    throw new StrataError((err as Error).message);
-  }
-  const sock = shortSocketPath(handle.dir, ATTACH_SOCKET);
-  const terminal = options.stdin && process.stdin.isTTY ? terminalMode(options.tty) : undefined;
-  try {
-    const outcome = await attachToShim({
-      socketPath: sock.path,
-      stdin: options.stdin ? process.stdin : undefined,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      detachKeys: options.stdin ? keys : undefined,
-      size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') throw new StrataError(`cannot attach to container "${handle.id.slice(0, 12)}": it is not running under a shim`);
-      throw err;
-    });
-    if (outcome.kind === 'detached') {
-      terminal?.restore();
-      process.stderr.write('read escape sequence\n');
-      return 0;
-    }
-    if (outcome.kind === 'exited') return outcome.exitCode;
-    const status = await waitForExit(handle, 5000);
-    return status?.exitCode ?? 0;
-  } finally {
-    terminal?.restore();
-    sock.close();
-  }
-}
-
-/**
- * `run` without -d for a container that needs its shim (published ports): the shim starts it
- * once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container, as with
- * an attached Docker run. Resolves with the container's exit code.
- */
-export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  const { startDetached } = await import('./containers-run.js');
-  let attached: Promise<number> | undefined;
-  const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, forward);
-  try {
-    await startDetached(ctx, record, {
-      attach: () => {
-        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys: 'ctrl-p,ctrl-q' });
-      },
-    });
-    if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
-    return await attached;
-  } catch (err) {
-    // Not started (a port in use...): --rm still removes it, as Docker does.
-    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true }).catch(() => undefined);
-    throw err;
-  } finally {
-    for (const s of signals) process.off(s, forward);
-  }
-}
-
-/**
- * `start -a`/`-ai` when the shim has a part in it: a container already running under its shim
- * is attached to, one with published ports is started through the shim. Undefined when the
- * plain attached start (the CLI as the container's parent) applies.
- */
-export async function attachedStartViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number | undefined> {
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  if (isLive(status)) return attachStdio(handle, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
-  const publishes = ((record.Strata.publish as string[] | undefined) ?? []).length > 0 || !!record.Strata.publishAll;
-  if (publishes && record.HostConfig.NetworkMode === 'default') return runAttachedViaShim(ctx, record, interactive);
-  return undefined;
 }
 
 async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string }): Promise<void> {

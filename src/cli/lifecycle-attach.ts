@@ -1,0 +1,112 @@
+// Attaching the CLI's stdio to a container's shim: `attach`, `start -a` of a running container,
+// and `run` without -d for containers that need their shim (published ports).
+import { spawnSync } from 'node:child_process';
+import { StrataError } from '../errors.js';
+import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
+import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
+import { isLive, waitForExit, type ContainerHandle } from '../runtime/shim-control.js';
+import { shortSocketPath } from '../runtime/shim-hub.js';
+import { ATTACH_SOCKET, readRuntimeStatus } from '../runtime/shim-state.js';
+import type { ContainerRecord } from '../store/containers.js';
+
+/**
+ * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
+ * itself: raw mode. Without one, keystrokes must still arrive one by one (for the detach keys)
+ * and Ctrl-Q must not be eaten as XON, but Enter should stay a newline and typing stay
+ * visible: `stty -icanon -ixon`, restored afterwards from `stty -g`.
+ */
+function terminalMode(containerTty: boolean): { restore: () => void } {
+  if (containerTty) {
+    process.stdin.setRawMode(true);
+    return { restore: () => process.stdin.isTTY && process.stdin.setRawMode(false) };
+  }
+  const saved = spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout.trim();
+  spawnSync('stty', ['-icanon', '-ixon', 'min', '1'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  let restored = false;
+  return {
+    restore: () => {
+      if (restored || !saved) return;
+      restored = true;
+      spawnSync('stty', [saved], { stdio: ['inherit', 'ignore', 'ignore'] });
+    },
+  };
+}
+
+/** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
+export async function attachStdio(handle: ContainerHandle, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
+  let keys: Buffer;
+  try {
+    keys = parseDetachKeys(options.detachKeys ?? 'ctrl-p,ctrl-q');
+  } catch (err) {
+    throw new StrataError((err as Error).message);
+  }
+  const sock = shortSocketPath(handle.dir, ATTACH_SOCKET);
+  const terminal = options.stdin && process.stdin.isTTY ? terminalMode(options.tty) : undefined;
+  try {
+    const outcome = await attachToShim({
+      socketPath: sock.path,
+      stdin: options.stdin ? process.stdin : undefined,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      detachKeys: options.stdin ? keys : undefined,
+      size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') throw new StrataError(`cannot attach to container "${handle.id.slice(0, 12)}": it is not running under a shim`);
+      throw err;
+    });
+    if (outcome.kind === 'detached') {
+      terminal?.restore();
+      process.stderr.write('read escape sequence\n');
+      return 0;
+    }
+    if (outcome.kind === 'exited') return outcome.exitCode;
+    const status = await waitForExit(handle, 5000);
+    return status?.exitCode ?? 0;
+  } finally {
+    terminal?.restore();
+    sock.close();
+  }
+}
+
+/**
+ * `run` without -d for a container that needs its shim (published ports): the shim starts it
+ * once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container, as with
+ * an attached Docker run. Resolves with the container's exit code.
+ */
+export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  const { startDetached } = await import('./containers-run.js');
+  let attached: Promise<number> | undefined;
+  const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
+  try {
+    await startDetached(ctx, record, {
+      attach: () => {
+        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys: 'ctrl-p,ctrl-q' });
+      },
+    });
+    if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
+    return await attached;
+  } catch (err) {
+    // Not started (a port in use...): --rm still removes it, as Docker does.
+    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    for (const s of signals) process.off(s, forward);
+  }
+}
+
+/**
+ * `start -a`/`-ai` when the shim has a part in it: a container already running under its shim
+ * is attached to, one with published ports is started through the shim. Undefined when the
+ * plain attached start (the CLI as the container's parent) applies.
+ */
+export async function attachedStartViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number | undefined> {
+  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  if (isLive(status)) return attachStdio(handle, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
+  const publishes = ((record.Strata.publish as string[] | undefined) ?? []).length > 0 || !!record.Strata.publishAll;
+  if (publishes && record.HostConfig.NetworkMode === 'default') return runAttachedViaShim(ctx, record, interactive);
+  return undefined;
+}

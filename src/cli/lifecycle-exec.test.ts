@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseExecArgs } from './lifecycle-exec.js';
+
+describe('exec arguments', () => {
+  it('takes flags up to the container and leaves the command alone', () => {
+    assert.deepEqual(parseExecArgs(['-it', '-e', 'A=1', '--env=B=2', '-w', '/tmp', '-u', 'nobody', 'web', 'sh', '-c', 'ls -l']), {
+      container: 'web', command: ['sh', '-c', 'ls -l'], env: ['A=1', 'B=2'], interactive: true, tty: true, workdir: '/tmp', user: 'nobody',
+    });
+    assert.deepEqual(parseExecArgs(['-d', 'c', 'true']), { container: 'c', command: ['true'], env: [], detach: true });
+    assert.deepEqual(parseExecArgs(['-ieX=1', 'c', 'env']).env, ['X=1']);
+    assert.deepEqual(parseExecArgs(['--', 'c', '-x']).command, ['-x']);
+  });
+
+  it('refuses what docker refuses', () => {
+    assert.throws(() => parseExecArgs(['c']), /requires at least 2 arguments/);
+    assert.throws(() => parseExecArgs(['--bogus', 'c', 'x']), /unknown flag: --bogus/);
+    assert.throws(() => parseExecArgs(['-iz', 'c', 'x']), /unknown shorthand flag: 'z' in -iz/);
+    assert.throws(() => parseExecArgs(['-e']), /flag needs an argument/);
+  });
+});
