@@ -34,6 +34,11 @@ interface IndexFile {
 
 const HEX = /^[0-9a-f]{64}$/;
 
+/** Layers the build cache refers to: image GC keeps them until `strata cache prune` drops the entries. */
+export async function cachedLayers(stateRoot: string): Promise<string[]> {
+  return (await new CacheIndex(stateRoot).entries()).map((e) => e.layer).filter((l): l is string => !!l);
+}
+
 export class CacheIndex {
   readonly dir: string;
   private snapshot: Record<string, CacheEntry> | undefined;
