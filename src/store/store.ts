@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import { StrataError } from '../errors.js';
 import { BlobStore } from './blobs.js';
+import { cachedLayers } from './cache-index.js';
 import { assertDigest, digestHex, isDigest } from './digest.js';
 import { atomicWriteJson, exists, removeDeadTemps, tempName } from './fsutil.js';
 import {
@@ -169,7 +170,7 @@ export class Store implements ImageStore {
       idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && d.digest !== image.manifestDigest);
       // Drop this image's blobs that no remaining image refers to (a full sweep is prune's job).
       const used = await this.referencedBlobs(idx);
-      const keep = new Set(gc.keepLayers ?? []);
+      const keep = new Set([...(gc.keepLayers ?? []), ...(await cachedLayers(this.root))]);
       for (const d of [image.manifestDigest, image.id]) if (!used.has(d)) await this.blobs.remove(d);
       for (const l of image.manifest.layers) {
         if (used.has(l.digest) || keep.has(l.digest)) continue;
@@ -195,7 +196,7 @@ export class Store implements ImageStore {
   /** Removes blobs and snapshots no image refers to. Returns the bytes freed. */
   async collectGarbage(options: GcOptions = {}): Promise<number> {
     await this.beforeWrite();
-    const keep = new Set(options.keepLayers ?? []);
+    const keep = new Set([...(options.keepLayers ?? []), ...(await cachedLayers(this.root))]);
     // Blobs written (or reused) recently may belong to an image still being built or loaded.
     const cutoff = Date.now() - (options.minAgeMs ?? 3_600_000);
     const young = async (p: string) => ((await fs.lstat(p).catch(() => undefined))?.mtimeMs ?? 0) > cutoff;
