@@ -73,3 +73,24 @@ test('rmi by ID of an image with several names needs -f, then untags all and del
     cleanup();
   }
 });
+
+test('images hides an untagged parent image unless -a (Docker intermediate images)', async () => {
+  const { intermediateImages } = await import('./image-views.js');
+  const { store, img, cleanup } = await setup();
+  try {
+    const child = await store.writeImage(
+      { ...img.config, rootfs: { type: 'layers', diff_ids: [] }, history: [...img.config.history, { created_by: 'LABEL x=y', empty_layer: true }] },
+      img.manifest.layers.map((l) => ({ diffId: l.digest, digest: l.digest, size: l.size, mediaType: l.mediaType })),
+      { tags: ['localhost/child:1'] },
+    );
+    assert.deepEqual([...intermediateImages(await store.listImages())], [], 'a tagged parent is no intermediate image');
+    await store.untag('busybox');
+    assert.deepEqual([...intermediateImages(await store.listImages())], [img.id]);
+    await store.untag('localhost/child:1');
+    const all = await store.listImages();
+    assert.deepEqual([...intermediateImages(all)], [img.id], 'the untagged child itself is dangling, shown');
+    assert.ok(all.some((i) => i.id === child.id));
+  } finally {
+    cleanup();
+  }
+});

@@ -49,6 +49,25 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
   return rows;
 }
 
+/**
+ * Untagged images that are the parent of another image (its layers and history are a strict
+ * prefix of the other's): Docker's intermediate images, listed only with `images -a`.
+ */
+export function intermediateImages(images: Image[]): Set<string> {
+  const startsWith = (a: unknown[], b: unknown[]) => a.length <= b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
+  const out = new Set<string>();
+  for (const p of images) {
+    const ph = p.config.history ?? [];
+    if (p.names.length || ph.length === 0) continue;
+    const isParent = images.some((c) => {
+      const ch = c.config.history ?? [];
+      return c.id !== p.id && ph.length < ch.length && startsWith(ph, ch) && startsWith(p.config.rootfs.diff_ids, c.config.rootfs.diff_ids);
+    });
+    if (isParent) out.add(p.id);
+  }
+  return out;
+}
+
 /** Does a `docker images REPOSITORY[:TAG]` argument match this row? */
 export function matchesReference(row: ImageRow, pattern: string): boolean {
   const colon = pattern.lastIndexOf(':');

@@ -8,7 +8,7 @@ import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { formatRows } from './format/template.js';
 import { humanSize } from './format/human.js';
-import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
+import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
 import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
@@ -37,7 +37,12 @@ async function filterImages(store: Store, images: Image[], filters: string[]): P
 
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
-  let rows = imageRows(await filterImages(store, await store.listImages(), filters), { noTrunc: a['no-trunc'] });
+  let images = await filterImages(store, await store.listImages(), filters);
+  if (!a.all) {
+    const hidden = intermediateImages(images);
+    images = images.filter((i) => !hidden.has(i.id));
+  }
+  let rows = imageRows(images, { noTrunc: a['no-trunc'] });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
   for (const f of filters) {
     const [key, value = ''] = f.split('=');
@@ -61,7 +66,7 @@ const noNegation = (y: Argv) => y.parserConfiguration({ 'boolean-negation': fals
 const imagesFlags = (y: Argv) => noNegation(y)
   .positional('repository', { type: 'string', describe: 'REPOSITORY[:TAG]' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-  .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images' })
+  .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (default hides intermediate images)' })
   .option('digests', { type: 'boolean', describe: 'Show digests' })
   .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
   .option('format', { type: 'string', describe: 'Format output using a Go template' })
