@@ -120,3 +120,16 @@ test('leftovers of a killed writer are collected; garbage collection frees unref
   const idx = await store.readIndex();
   assert.deepEqual(idx.manifests.map((d) => d.annotations?.[REF_NAME]), ['docker.io/library/k:latest']);
 }));
+
+test('entries skipped while extracting are reported through onWarning', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const warnings: string[] = [];
+    const store = await openStore(dir, { onWarning: (m) => warnings.push(m) });
+    await store.importLayer([buildTar([{ path: 'null', type: 'char', devmajor: 1, devminor: 3 }, { path: 'ok', content: 'x' }])]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^layer [a-f0-9]{12}: skipping char entry "null"/);
+  } finally {
+    cleanup();
+  }
+});

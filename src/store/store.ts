@@ -24,6 +24,8 @@ import type { Descriptor, Digest, Image, ImageConfig, ImageStore, LayerInfo, Man
 export interface StoreOptions {
   /** Limits for every layer extracted into the store (decompression-bomb guard). */
   limits?: TarLimits;
+  /** Entries skipped while extracting a layer (device nodes, trusted.* xattrs). Default: stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export interface GcOptions {
@@ -298,7 +300,9 @@ export class Store implements ImageStore {
     await fs.mkdir(tmp, { mode: 0o755 });
     try {
       const { unpackLayer } = await import('./layer-unpack.js');
-      await unpackLayer(createReadStream(this.blobs.path(diffId)), tmp, { limits: this.options.limits, tmpDir: this.tmpDir });
+      const { warnings } = await unpackLayer(createReadStream(this.blobs.path(diffId)), tmp, { limits: this.options.limits, tmpDir: this.tmpDir });
+      const warn = this.options.onWarning ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
+      for (const w of warnings) warn(`layer ${digestHex(diffId).slice(0, 12)}: ${w}`);
       await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
         // Another process finished the same snapshot first: keep theirs.
         if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
