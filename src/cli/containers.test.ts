@@ -239,6 +239,9 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     assert.deepEqual(s(['ps', '-n', '2', '--format', '{{.Names}}']).stdout, 'n3\nn2\n');
     assert.equal(s(['ps', '-l', '-q', '--no-trunc']).stdout, `${ids[2]}\n`);
     assert.equal(s(['ps', '-l', '-q']).stdout, `${ids[2]!.slice(0, 12)}\n`);
+    assert.equal(s(['ps', '--filter', 'status=created', '-f', 'name=^n[13]$', '--format', '{{.Names}}']).stdout, 'n3\nn1\n');
+    assert.equal(s(['ps', '-a', '-f', 'status=exited', '-f', 'name=^n']).stdout.split('\n').length, 2, 'only the header');
+    assert.equal(s(['ps', '-f', 'bogus=1']).status, 125);
     assert.equal(s(['rm', 'n1', 'n2', 'n3']).status, 0);
   });
 

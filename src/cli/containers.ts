@@ -41,7 +41,10 @@ async function ps(argv: Args): Promise<void> {
   const last = argv.latest ? 1 : Number(argv.last ?? -1);
   const all = argv.all || last > 0;
   const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
-  if (!all) records = records.filter((r) => states.get(r.Id)!.Running);
+  const filters = ((argv.filter as string[] | undefined) ?? []).map(parseFilter);
+  // Docker: a status filter also shows stopped containers.
+  if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
+  records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
   if (last > 0) records = records.slice(0, last);
   const rows = records.map((r) => {
     const state = states.get(r.Id)!;
@@ -49,6 +52,37 @@ async function ps(argv: Args): Promise<void> {
     return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
   });
   process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet)));
+}
+
+type Filter = { key: string; value: string };
+const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited'];
+
+function parseFilter(text: string): Filter {
+  const eq = text.indexOf('=');
+  const key = eq < 0 ? text : text.slice(0, eq);
+  if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
+  return { key, value: eq < 0 ? '' : text.slice(eq + 1) };
+}
+
+/** Docker's rules: the same key ORs its values, different keys AND. */
+function matchesFilters(record: ContainerRecord, state: ReturnType<typeof currentState>, filters: Filter[]): boolean {
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
+  const test = (key: string, value: string): boolean => {
+    switch (key) {
+      case 'id': return record.Id.startsWith(value);
+      case 'name': return new RegExp(value).test(record.Name.slice(1));
+      case 'status': return state.Status === value;
+      case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
+      case 'ancestor': return record.Config.Image === value || record.Image === value || record.Image.slice(7).startsWith(value);
+      default: {
+        const eq = value.indexOf('=');
+        const labels = record.Config.Labels ?? {};
+        return eq < 0 ? value in labels : labels[value.slice(0, eq)] === value.slice(eq + 1);
+      }
+    }
+  };
+  return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
 }
 
 async function rm(argv: Args): Promise<void> {
@@ -238,13 +272,15 @@ export async function inspectContainers(refs: string[]): Promise<object[]> {
 
 const ps_ = (y: Argv) =>
   y
-    .parserConfiguration({ 'boolean-negation': false }) // --no-trunc is a flag of its own
+    // --no-trunc is a flag of its own, and -f takes one value per flag (yargs replaces, not merges, this config)
+    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false })
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
     .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
     .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
-    .option('format', { type: 'string', describe: 'Format output using a custom template' });
+    .option('format', { type: 'string', describe: 'Format output using a custom template' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided (id, name, status, label, ancestor, exited)' });
 
 const runLike = (command: 'run' | 'create', words: string[]) => ({
   builder: (y: Argv) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
