@@ -11,13 +11,13 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# runc + busybox-static: the runtime and the base image; iproute2, tmux: networking and
-# terminal tests; xz-utils, bzip2: ADD of compressed archives; podman, skopeo, umoci:
-# interoperability checks and side-by-side benchmarks (with their recommended network
-# plugins); slirp4netns: outbound networking for containers in their own network namespace;
-# hyperfine: benchmarks.
+# runc + busybox-static: the runtime and the base image; attr: layer xattrs (overlay opaque
+# dirs); iproute2, tmux: networking and terminal tests; xz-utils, bzip2, zstd: compressed
+# archives; slirp4netns: outbound networking for containers in their own network namespace;
+# podman, skopeo, umoci: interoperability checks and side-by-side benchmarks (with podman's
+# recommended network plugins); hyperfine: benchmarks.
 apt-get install -y -qq \
-  runc busybox-static iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns \
+  runc busybox-static attr iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns \
   podman skopeo umoci hyperfine python3 ca-certificates >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.
