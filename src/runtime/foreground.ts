@@ -120,7 +120,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     }
     if (record.HostConfig.AutoRemove && next.state !== 'running') return; // about to be removed
     // The record mirrors the runtime state for readers of config.json (inspect).
-    await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest))).catch(() => undefined);
+    await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest)), { durable: false }).catch(() => undefined);
   };
   try {
     await save(status);

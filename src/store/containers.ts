@@ -99,13 +99,13 @@ export function validateName(name: string): void {
   if (!NAME_RE.test(name)) throw new StrataError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
 }
 
-/** Writes a file atomically: temp file in the same dir, fsync, rename. */
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+/** Writes a file atomically: temp file in the same dir, fsync (unless not `durable`), rename. */
+export async function writeFileAtomic(file: string, data: string | Buffer, durable = true): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -228,13 +228,17 @@ export class ContainerStore {
     return matches.length === 1 ? this.read(matches[0]!) : undefined;
   }
 
-  /** Read-modify-write of one record under its lock. Returns the new record. */
-  async update(id: string, change: (record: ContainerRecord) => void): Promise<ContainerRecord> {
+  /**
+   * Read-modify-write of one record under its lock. Returns the new record. `durable: false`
+   * skips the fsync (still atomic against crashes of the process) for state that can be
+   * rebuilt, such as the runtime state mirrored from shim.json.
+   */
+  async update(id: string, change: (record: ContainerRecord) => void, options: { durable?: boolean } = {}): Promise<ContainerRecord> {
     return this.#withLock(id, async () => {
       const record = await this.read(id);
       if (!record) throw new StrataError(`no such container: "${id}"`);
       change(record);
-      await writeFileAtomic(this.paths(id).config, JSON.stringify(record, null, 2));
+      await writeFileAtomic(this.paths(id).config, JSON.stringify(record, null, 2), options.durable ?? true);
       return record;
     });
   }
