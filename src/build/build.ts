@@ -8,6 +8,7 @@ import { parse, ParseError } from '../parser/index.js';
 import type { Dockerfile } from '../parser/types.js';
 import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
 import { CacheIndex } from '../store/cache-index.js';
+import { pidAlive } from '../store/fsutil.js';
 import type { Image, ImageStore } from '../store/types.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
@@ -85,6 +86,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 
   const workDir = path.join(o.stateRoot, 'build', 'work');
   await fs.mkdir(workDir, { recursive: true });
+  await removeDeadScratch(workDir);
   const signal = o.signal ?? new AbortController().signal;
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
@@ -106,6 +108,15 @@ export function parseDockerfile(text: string, name: string): Dockerfile {
   } catch (err) {
     if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line }, { cause: err });
     throw err;
+  }
+}
+
+/** Scratch dirs are named PID-RANDOM (ctx-RANDOM for stdin contexts); those of dead processes are left-overs of a kill. */
+async function removeDeadScratch(workDir: string): Promise<void> {
+  for (const name of await fs.readdir(workDir).catch(() => [] as string[])) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
+    await fs.rm(path.join(workDir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -145,4 +145,14 @@ describe('executor (fake runner)', () => {
     assert.deepEqual(again.runs, ['fail'], 'the step before is cached, the failed one is not');
     assert.deepEqual(fs.readdirSync(path.join(store.root, 'build', 'work')), []);
   });
+
+  it('removes scratch dirs a killed build left behind', async () => {
+    const work = path.join(store.root, 'build', 'work');
+    // pid 2^22+1 is above Linux's pid_max limit: never a live process.
+    fs.mkdirSync(path.join(work, `${2 ** 22 + 1}-deadbeef`, 'upper'), { recursive: true });
+    fs.mkdirSync(path.join(work, `${process.pid}-mine`), { recursive: true });
+    await run('FROM scratch\nCOPY in.txt /\n', new FakeRunner(false));
+    assert.deepEqual(fs.readdirSync(work), [`${process.pid}-mine`]);
+    fs.rmdirSync(path.join(work, `${process.pid}-mine`));
+  });
 });

@@ -189,7 +189,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   o.reporter.stepStart(view, missReason);
   const started = Date.now();
   const release = await ctx.slots.take();
-  const scratch = path.join(o.workDir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+  // The pid in the name lets a later build remove what a killed one left (see build.ts).
+  const scratch = path.join(o.workDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
   const tail = new TailBuffer(10);
   try {
     if (ctx.signal.aborted) throw new Cancelled();

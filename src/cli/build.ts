@@ -141,7 +141,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     if (a.file === '-') dockerfile = { text: (await readStdin()).toString('utf8'), name: 'Dockerfile' };
     if (a.context === '-') {
       const input = await readStdin();
-      const dir = path.join(root, 'build', 'work', `ctx-${randomBytes(6).toString('hex')}`);
+      const dir = path.join(root, 'build', 'work', `${process.pid}-ctx-${randomBytes(6).toString('hex')}`);
       await fs.mkdir(dir, { recursive: true });
       cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
       if (looksLikeTar(input)) {
