@@ -13,7 +13,6 @@ import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './s
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim-state.js';
 import type { InputSource, OutputTarget } from './types.js';
 import type { PortRequest } from './ports.js';
-import type { PortForwarder } from './ports-forward.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {
@@ -86,7 +85,11 @@ export async function removeContainer(ctx: ContainerContext, record: ContainerRe
   }
 }
 
-/** Starts the container and waits for it; returns its exit code. Start failures throw (125/126/127). */
+/**
+ * Starts the container and waits for it; returns its exit code. Start failures throw
+ * (125/126/127). Containers that publish ports run under their shim instead (it owns the
+ * forwarder): the CLI routes them there (lifecycle.ts).
+ */
 export async function runAttached(ctx: ContainerContext, record: ContainerRecord, io: AttachedIo, signal?: AbortSignal): Promise<number> {
   const paths = ctx.containers.paths(record.Id);
   const previous = readRuntimeStatus(paths.dir, ctx.runcRoot, record.Id);
@@ -97,15 +100,12 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   const lowerDirs = await lowerDirsOf(record, ctx.images);
   populateVolumes(ctx.root, requests, lowerDirs);
   const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...io };
-  // Published ports: bound before the start (a port in use fails it), forwarded once it runs.
-  const portRequests = await portRequestsOf(record);
-  const forwarder = portRequests.length > 0 ? await startForwarder(portRequests) : undefined;
   const status: ShimStatus = {
     state: 'running',
     shimPid: process.pid,
     shimStart: processStartTime(process.pid),
     startedAt: new Date().toISOString(),
-    ports: forwarder?.bindings() ?? [],
+    ports: [],
     restartCount: previous?.restartCount ?? 0,
   };
   let latest = status;
@@ -124,21 +124,13 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   };
   try {
     await save(status);
-    const onStarted = forwarder ? (pid: number) => void forwarder.attach(pid).catch(() => undefined) : undefined;
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true, onStarted });
-    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString(), ports: [] });
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
+    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     return exitCode;
   } catch (err) {
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined, ports: [] });
+    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
     throw err;
-  } finally {
-    await forwarder?.close();
   }
-}
-
-async function startForwarder(requests: PortRequest[]): Promise<PortForwarder> {
-  const [{ bindHostPorts }, { PortForwarder }] = await Promise.all([import('./ports.js'), import('./ports-forward.js')]);
-  return new PortForwarder(await bindHostPorts(requests));
 }

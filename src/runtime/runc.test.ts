@@ -108,6 +108,24 @@ describe('RuncRunner', () => {
     await assert.rejects(new RuncRunner({ runcRoot }).run(spec(['true']), { signal: AbortSignal.abort() }), /aborted/);
   });
 
+  it("reports the container's init pid once it runs", async () => {
+    const out = capture();
+    let reported = 0;
+    const s = spec(['sh', '-c', 'echo $$; read x'], [busybox], { id: 'pid-test', stdin: new PassThrough(), stdout: out.stream });
+    const running = new RuncRunner({ runcRoot }).run(s, {
+      onStarted: (pid) => {
+        reported = pid;
+        // The host pid of the container's init: its pid namespace sees it as 1.
+        const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+        assert.match(status, /^NSpid:\s+\d+\s+1$/m);
+        (s.stdin as PassThrough).end('go\n');
+      },
+    });
+    assert.equal((await running).exitCode, 0);
+    assert.ok(reported > 0);
+    assert.equal(out.text(), '1\n');
+  });
+
   it('limits memory through the cgroup', async () => {
     const out = capture();
     const s = spec(['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'], [busybox], { memoryBytes: 64 * 1024 * 1024, stdout: out.stream });
