@@ -62,7 +62,8 @@ function counts() {
   for (const p of pids) {
     try {
       netns.add(fs.readlinkSync(`/proc/${p}/ns/net`));
-      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root)) mentioning++;
+      // Shims and runc name the root in their command line; port relays and slirp4netns in STRATA_CONTAINER_DIR.
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(root) || fs.readFileSync(`/proc/${p}/environ`, 'utf8').includes(root)) mentioning++;
     } catch {
       // gone meanwhile
     }
@@ -188,7 +189,7 @@ Detached containers under their shims (\`strata run -d\`), from \`dist/\`, on a 
 | | before | after |
 | --- | ---: | ---: |
 | processes on the host | ${b.processes} | ${a.processes} |
-| processes mentioning the state root (shims, port helpers, runc) | ${b.strataProcesses} | ${a.strataProcesses} |
+| processes of the state root (shims, runc, port relays, slirp4netns) | ${b.strataProcesses} | ${a.strataProcesses} |
 | mounts on the host | ${b.mounts} | ${a.mounts} |
 | mounts under the state root | ${b.rootMounts} | ${a.rootMounts} |
 | network namespaces in use | ${b.netns} | ${a.netns} |
@@ -197,7 +198,7 @@ ${a.strataProcesses === 0 && a.rootMounts === 0 ? 'Nothing of strata left behind
 
 **Port forwarder throughput, 1 MB responses** (64 GETs, 4 at a time, per round; ${ratio.pairs} pairs of rounds, direct then forwarded, medians; the same busybox httpd serving the same file, in a container behind the forwarder vs on the host's loopback): forwarder **${ratio.forwarder.toFixed(0)} MB/s**, direct **${ratio.direct.toFixed(0)} MB/s**, median ratio per pair **${r.toFixed(2)}** (target ≥ ${TARGET}: ${r >= TARGET ? 'met' : '**not met**'}).
 
-The forwarder: the shim binds the published port on the host and hands the listening socket to a helper process that runs inside the container's network namespace (\`nsenter --net\`); per connection the helper accepts, connects to 127.0.0.1:PORT inside and pipes the two sockets (see src/runtime/ports-helper.ts). The machine is shared with other jobs (load average ${os.loadavg()[0].toFixed(1)} at the end of the run on ${os.cpus().length} cores), so absolute times are pessimistic; the throughput rounds alternate direct and forwarded to keep the ratio fair.
+The forwarder: the shim binds the published port on the host and hands the listening socket to a relay that enters the container's network namespace (setns); per connection the relay accepts, connects to 127.0.0.1:PORT inside and moves the bytes with splice(2), never copying them through a process (src/runtime/ports-relay.ts; a Node helper does the same by copying where python3 lacks os.splice). The machine is shared with other jobs (load average ${os.loadavg()[0].toFixed(1)} at the end of the run on ${os.cpus().length} cores), so absolute times are pessimistic; the throughput rounds alternate direct and forwarded to keep the ratio fair.
 
 Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/lifecycle.mjs\`.`;
   writeSection('lifecycle', md);

@@ -21,7 +21,8 @@ export function processesMentioning(text: string): number[] {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) out.push(Number(entry));
+      // The command line (shims, runc) or the environment (port relays, slirp4netns: STRATA_CONTAINER_DIR).
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) || fs.readFileSync(`/proc/${entry}/environ`, 'utf8').includes(text)) out.push(Number(entry));
     } catch {
       // gone meanwhile
     }

@@ -1,6 +1,6 @@
 // The host half of the port forwarder, run by the shim: it binds the published ports and runs
-// one helper inside the container's network namespace, which it hands the TCP listening
-// sockets to (see ports-helper.ts for the design). While the container is stopped between
+// the relay (ports-relay.ts) or the helper (ports-helper.ts) inside the container's network
+// namespace, handing them the TCP listening sockets. While the container is stopped between
 // restarts its TCP ports are closed, as Docker's are; they are bound again, to the same host
 // ports, when it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HelperReply, HelperRequest } from './ports-helper.js';
 import { bindHostPorts, closeListeners, type HostListener, type PortBinding } from './ports.js';
+import { spliceRelayAvailable, startSpliceRelay, type RelaySocket } from './ports-relay.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -36,8 +37,20 @@ function waitFor(child: ChildProcess, accept: (m: HelperReply) => boolean): Prom
   });
 }
 
+/** Our environment plus STRATA_CONTAINER_DIR=LABEL: how leak checks find a container's helpers. */
+export function labelEnv(label: string | undefined): NodeJS.ProcessEnv {
+  return label ? { ...process.env, STRATA_CONTAINER_DIR: label } : process.env;
+}
+
+/** The OS descriptor of a listening server (Node keeps it on its private handle). */
+function fdOf(server: net.Server): number | undefined {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return fd !== undefined && fd >= 0 ? fd : undefined;
+}
+
 export class PortForwarder {
   private helper: ChildProcess | undefined;
+  private relay: ChildProcess | undefined;
   /** TCP listeners bound and not yet handed over (the helper owns them once it runs). */
   private tcp: HostListener[];
   private readonly udp: HostListener[];
@@ -45,7 +58,8 @@ export class PortForwarder {
   /** Connections our copy of a listening socket accepted before the helper took it over. */
   private early: Array<{ port: number; socket: net.Socket }> = [];
 
-  constructor(listeners: HostListener[]) {
+  /** LABEL (the container's dir) is put in the environment of every process started, as STRATA_CONTAINER_DIR, so they can be found. */
+  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests). */ splice?: boolean } = {}) {
     this.tcp = listeners.filter((l) => l.kind === 'tcp');
     this.watchEarly();
     this.udp = listeners.filter((l) => l.kind === 'udp');
@@ -67,16 +81,43 @@ export class PortForwarder {
 
   readonly bindings = (): PortBinding[] => [...this.tcp, ...this.udp].map((l) => l.binding);
 
-  /** Starts the helper in the network namespace of the container's init process and hands it the TCP ports. */
+  /**
+   * Starts forwarding into the network namespace of the container's init process: TCP through
+   * the splice relay when python3 can (ports-relay.ts), else through the Node helper, which
+   * also relays UDP.
+   */
   async attach(pid: number): Promise<void> {
     if (this.closed || this.tcp.length + this.udp.length === 0) return;
     await this.detach();
+    const fast = this.tcp.length > 0 && this.options.splice !== false && spliceRelayAvailable() && this.tcp.every((l) => l.kind === 'tcp' && fdOf(l.server) !== undefined);
+    if (fast) await this.attachRelay(pid);
+    if (this.udp.length > 0 || (this.tcp.length > 0 && !fast)) await this.attachHelper(pid, !fast);
+  }
+
+  private async attachRelay(pid: number): Promise<void> {
+    const early = this.early.splice(0);
+    const sockets: RelaySocket[] = [
+      ...this.tcp.map((l) => ({ kind: 'listener' as const, fd: fdOf((l as Extract<HostListener, { kind: 'tcp' }>).server)!, port: l.binding.containerPort })),
+      ...early.flatMap(({ port, socket }) => {
+        const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+        return fd !== undefined && fd >= 0 ? [{ kind: 'connection' as const, fd, port }] : [];
+      }),
+    ];
+    const { child, ready } = startSpliceRelay(pid, sockets, labelEnv(this.options.label));
+    // Same tick as the spawn: our copies close before our event loop could accept on them.
+    for (const l of this.tcp) if (l.kind === 'tcp') l.server.close();
+    for (const { socket } of early) socket.destroy();
+    this.relay = child;
+    if (!(await ready)) process.stderr.write(`port relay for process ${pid} did not start: published TCP ports are closed\n`);
+  }
+
+  private async attachHelper(pid: number, withTcp: boolean): Promise<void> {
     const { command, args } = helperCommand(pid);
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', cwd: path.join(here, '..', '..') });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', cwd: path.join(here, '..', '..'), env: labelEnv(this.options.label) });
     this.helper = child;
     child.on('error', () => undefined);
     child.on('message', (m: HelperReply) => this.onReply(m));
-    if (!(await waitFor(child, (m) => m.type === 'ready'))) return;
+    if (!(await waitFor(child, (m) => m.type === 'ready')) || !withTcp) return;
     for (const l of this.tcp) {
       if (l.kind !== 'tcp') continue;
       const handed = waitFor(child, (m) => m.type === 'listening' && m.port === l.binding.containerPort);
@@ -97,13 +138,16 @@ export class PortForwarder {
    * by the next attach. Resolves once it is gone, so the ports are closed by then.
    */
   async detach(): Promise<void> {
-    const child = this.helper;
+    const children = [this.helper, this.relay];
     this.helper = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.disconnect?.();
-    child.kill('SIGKILL');
-    await gone;
+    this.relay = undefined;
+    await Promise.all(children.map(async (child) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (child.connected) child.disconnect();
+      child.kill('SIGKILL');
+      await gone;
+    }));
   }
 
   /** Binds the TCP ports again (same host ports) for the next start. Throws when one is taken meanwhile. */

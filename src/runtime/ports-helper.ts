@@ -21,46 +21,29 @@ export type HelperRequest =
 export type HelperReply = { type: 'ready' } | { type: 'listening'; port: number } | { type: 'udp-reply'; port: number; peer: string; data: Uint8Array };
 
 const UDP_IDLE_MS = 30_000;
-const READ_BUFFER = 1 << 20;
 const udpSessions = new Map<string, { socket: dgram.Socket; timer: NodeJS.Timeout }>();
 
 function send(reply: HelperReply): void {
   if (process.connected) process.send!(reply);
 }
 
-/**
- * Pipes a client connection to PORT inside. The container's side is read straight into one
- * large buffer (onread), so a big response costs few read calls; the client's side is piped.
- */
+/** Pipes a client connection to PORT inside. */
 function forwardTcp(port: number, outer: net.Socket): void {
   outer.pause();
-  const buffer = Buffer.allocUnsafe(READ_BUFFER);
-  const inner: net.Socket = net.connect({
-    host: '127.0.0.1',
-    port,
-    onread: {
-      buffer,
-      callback: (n: number, buf: Uint8Array) => {
-        // The buffer is reused for the next read: hand the writer a copy.
-        if (!outer.write(Buffer.from(buf.subarray(0, n)))) {
-          inner.pause();
-          outer.once('drain', () => inner.resume());
-        }
-        return true;
-      },
-    },
-  });
+  // Half-closes pass through: a client that is done sending still gets the whole reply.
+  outer.allowHalfOpen = true;
+  const inner = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   const fail = () => {
     inner.destroy();
     outer.destroy();
   };
   inner.on('error', fail);
   outer.on('error', fail);
-  inner.on('end', () => outer.end());
   inner.once('connect', () => {
     inner.setNoDelay(true);
     outer.setNoDelay(true);
     outer.pipe(inner);
+    inner.pipe(outer);
     outer.resume();
   });
 }

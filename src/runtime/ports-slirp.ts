@@ -23,21 +23,21 @@ export interface OutboundNetwork {
  * configured (or undefined when slirp4netns is missing or fails). The relay also exits by
  * itself when we die: its exit fd is a pipe only we hold.
  */
-export async function startOutbound(pid: number): Promise<OutboundNetwork | undefined> {
+export async function startOutbound(pid: number, env: NodeJS.ProcessEnv = process.env): Promise<OutboundNetwork | undefined> {
   if (!slirpAvailable()) return undefined;
   // Once more on a failure: a loaded machine is the likely cause, and it is cheap.
   for (let attempt = 1; ; attempt++) {
-    const net = await startSlirp(pid);
+    const net = await startSlirp(pid, env);
     if (net || attempt === 2) return net;
   }
 }
 
-async function startSlirp(pid: number): Promise<OutboundNetwork | undefined> {
+async function startSlirp(pid: number, env: NodeJS.ProcessEnv): Promise<OutboundNetwork | undefined> {
   const child: ChildProcess = spawn(
     'slirp4netns',
     ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--ready-fd=3', '--exit-fd=4', String(pid), 'tap0'],
     // Its stderr goes to ours: the shim's log (shim.log), for when it fails.
-    { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'], detached: false },
+    { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'], detached: false, env },
   );
   const ready = await new Promise<boolean>((resolve) => {
     const readyPipe = child.stdio[3] as NodeJS.ReadableStream;

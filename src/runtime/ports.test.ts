@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { PortForwarder } from './ports-forward.js';
+import { spliceRelayAvailable } from './ports-relay.js';
 import { bindHostPorts, closeListeners, exposedPortRequests, formatPortCommand, formatPortsColumn, parsePortSpec } from './ports.js';
 
 describe('port specs', () => {
@@ -77,6 +79,7 @@ function namespaceServer() {
     const net = require('net'), dgram = require('dgram');
     net.createServer((c) => c.end('hello from 80')).listen(80, '127.0.0.1');
     net.createServer((c) => c.end('secret 81')).listen(81, '127.0.0.1');
+    net.createServer((c) => c.pipe(c)).listen(83, '127.0.0.1');
     const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send('echo ' + m, r.port, r.address)); u.bind(53, '127.0.0.1', () => console.log('up'));`;
   const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" -e "$0"`, script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const up = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
@@ -93,14 +96,14 @@ function fetchTcp(port: number): Promise<string> {
   });
 }
 
-describe('port forwarder', () => {
+for (const splice of [true, false]) describe(`port forwarder (${splice ? 'splice relay' : 'node helper'})`, () => {
   const ns = namespaceServer();
   after(() => ns.child.kill('SIGKILL'));
 
-  it('reaches only the published ports inside the namespace, TCP and UDP', async () => {
+  it('reaches only the published ports inside the namespace, TCP and UDP', { skip: splice && !spliceRelayAvailable() && 'python3 with os.splice is not available' }, async () => {
     await ns.up;
-    const listeners = await bindHostPorts([...parsePortSpec('127.0.0.1::80'), ...parsePortSpec('127.0.0.1::53/udp')]);
-    const fwd = new PortForwarder(listeners);
+    const listeners = await bindHostPorts([...parsePortSpec('127.0.0.1::80'), ...parsePortSpec('127.0.0.1::53/udp'), ...parsePortSpec('127.0.0.1::83')]);
+    const fwd = new PortForwarder(listeners, { splice });
     try {
       // A connection made before the helper is there waits for it.
       const early = fetchTcp(listeners[0]!.binding.hostPort);
@@ -112,6 +115,17 @@ describe('port forwarder', () => {
       u.send('ping', listeners[1]!.binding.hostPort, '127.0.0.1');
       assert.equal(await reply, 'echo ping');
       u.close();
+      // 4 MiB each way through an echo server, byte for byte.
+      const payload = crypto.randomBytes(4 << 20);
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const c = net.connect(listeners[2]!.binding.hostPort, '127.0.0.1', () => c.end(payload));
+        c.on('data', (d) => chunks.push(d));
+        c.on('end', () => resolve(Buffer.concat(chunks)));
+        c.on('error', reject);
+      });
+      assert.equal(echoed.length, payload.length);
+      assert.ok(echoed.equals(payload));
     } finally {
       await fwd.close();
     }

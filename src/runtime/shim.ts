@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { FRAME } from './attach.js';
 import { JsonLogWriter } from './logs.js';
-import { PortForwarder } from './ports-forward.js';
+import { labelEnv, PortForwarder } from './ports-forward.js';
 import { bindHostPorts } from './ports.js';
 import { RuncRunner } from './runc.js';
 import { startOutbound, type OutboundNetwork } from './ports-slirp.js';
@@ -116,7 +116,7 @@ class Shim {
     this.save({});
     try {
       const listeners = await bindHostPorts(this.config.ports);
-      this.forwarder = new PortForwarder(listeners);
+      this.forwarder = new PortForwarder(listeners, { label: this.dir });
       this.save({ ports: listeners.map((l) => l.binding) });
       await this.hub.listen(this.dir, ATTACH_SOCKET);
       if (this.config.waitAttach) {
@@ -180,7 +180,7 @@ class Shim {
       run.catch(() => undefined);
       const pid = await waitRunning(config.runcRoot, config.id, () => settled);
       if (pid !== undefined) {
-        const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid) : undefined, this.forwarder?.attach(pid)]);
+        const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid, labelEnv(this.dir)) : undefined, this.forwarder?.attach(pid)]);
         this.outbound = outbound;
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
