@@ -12,7 +12,7 @@ export class TtyReporter implements Reporter {
   constructor(private readonly out: NodeJS.WritableStream & { columns?: number }) {}
 
   private width(): number {
-    return Math.max(40, (this.out as { columns?: number }).columns ?? 80);
+    return Math.max(40, (this.out as { columns?: number }).columns || 80);
   }
 
   private clear() {
