@@ -105,7 +105,7 @@ export class JsonReporter implements Reporter {
   close() {}
 }
 
-/** Nothing but warnings (for -q). */
+/** Nothing but warnings and, for a failed step, its last lines of output (for -q). */
 export class QuietReporter implements Reporter {
   constructor(private readonly err: NodeJS.WritableStream) {}
   warn(message: string) {
@@ -115,7 +115,9 @@ export class QuietReporter implements Reporter {
   stepStart() {}
   stepOutput() {}
   stepDone() {}
-  stepFailed() {}
+  stepFailed(step: StepView, _message: string, lastLines: string[]) {
+    if (lastLines.length) this.err.write(`${[`${step.label} ${step.display}:`, ...lastLines.map((l) => `  ${l}`)].join('\n')}\n`);
+  }
   info() {}
   close() {}
 }
