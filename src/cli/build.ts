@@ -156,7 +156,8 @@ async function runBuild(a: BuildArgs): Promise<void> {
       if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${contextDir}" not found`, 1);
     }
     if (!dockerfile) {
-      const file = a.file ? path.resolve(a.file) : await defaultDockerfile(contextDir);
+      // With a tar context, -f names a file inside the tar.
+      const file = a.file ? (a.context === '-' ? path.join(contextDir, path.normalize(`/${a.file}`)) : path.resolve(a.file)) : await defaultDockerfile(contextDir);
       const text = await fs.readFile(file, 'utf8').catch(() => {
         throw new StrataError(`failed to read dockerfile: open ${a.file ?? path.join(contextDir, 'Dockerfile')}: no such file or directory`, 1);
       });
