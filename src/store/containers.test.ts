@@ -70,15 +70,36 @@ describe('ContainerStore', () => {
           await store.create({ Id: id, Name: '/same', Created: '', Path: 'sh', Args: [], State: initialState(), Image: '', Config: {}, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux', Strata: { layers: [] } });
           process.stdout.write('won');
         } catch { process.stdout.write('lost'); }`;
-      const runs = Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script, t.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.on('close', () => resolve(out));
-      }));
-      const results = await Promise.all(runs);
-      assert.equal(results.filter((r) => r === 'won').length, 1, results.join(','));
-      assert.equal(fs.readdirSync(path.join(t.dir, 'containers')).filter((e) => /^[0-9a-f]{64}$/.test(e)).length, 1);
+      for (let round = 0; round < 3; round++) {
+        const dir = path.join(t.dir, `round${round}`);
+        const runs = Array.from({ length: 8 }, () => new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout.on('data', (d) => (out += d));
+          child.on('close', () => resolve(out));
+        }));
+        const results = await Promise.all(runs);
+        assert.equal(results.filter((r) => r === 'won').length, 1, results.join(','));
+        assert.equal(fs.readdirSync(path.join(dir, 'containers')).filter((e) => /^[0-9a-f]{64}$/.test(e)).length, 1);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('frees a name whose claimant died before writing the record, and only then', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const names = path.join(t.dir, 'containers', 'by-name');
+      fs.mkdirSync(names, { recursive: true });
+      const ghost = newContainerId();
+      // A dead claimant (pid 2^22+1 is above any pid_max default) and no record: stale.
+      fs.writeFileSync(path.join(names, 'stale'), `${ghost}\n${2 ** 22 + 1}\n`);
+      await store.create(record('stale'));
+      // A live claimant still creating its container: the name is taken.
+      fs.writeFileSync(path.join(names, 'busy'), `${ghost}\n${process.pid}\n`);
+      await assert.rejects(store.create(record('busy')), /already in use/);
     } finally {
       t.cleanup();
     }

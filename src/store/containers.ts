@@ -160,19 +160,49 @@ export class ContainerStore {
     }
   }
 
+  /** Who holds a name: the container ID and the pid of the process that claimed it. */
+  async #nameOwner(name: string): Promise<{ id: string; pid: number } | undefined> {
+    const text = await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const [id = '', pid = '0'] = text.split('\n');
+    return { id: id.trim(), pid: Number(pid) || 0 };
+  }
+
   async #claimName(name: string, id: string): Promise<void> {
     const file = path.join(this.#names, name);
     try {
-      await fs.writeFile(file, id, { flag: 'wx' });
+      await fs.writeFile(file, `${id}\n${process.pid}\n`, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
-      // A name left behind by a container that no longer exists (a crash mid-remove) is free.
-      if (ID_RE.test(owner) && !(await this.#exists(owner))) {
-        await fs.rm(file, { force: true });
-        return this.#claimName(name, id);
-      }
+      if (await this.#takeOverStaleName(name)) return this.#claimName(name, id);
+      const owner = (await this.#nameOwner(name))?.id ?? '';
       throw new StrataError(`conflict: the container name "/${name}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`);
+    }
+  }
+
+  /**
+   * A name is stale when its container has no record and the process that claimed it is gone
+   * (killed mid-create or mid-remove). Removing it happens under a per-name lock, after a
+   * second look, so a name another process has just claimed is never taken away.
+   */
+  async #takeOverStaleName(name: string): Promise<boolean> {
+    const isStale = async () => {
+      const owner = await this.#nameOwner(name);
+      return owner !== undefined && ID_RE.test(owner.id) && !(await this.#exists(owner.id)) && !(owner.pid > 0 && isAlive(owner.pid));
+    };
+    if (!(await isStale())) return false;
+    const lock = path.join(this.#names, `.${name}.takeover`);
+    try {
+      await fs.mkdir(lock);
+    } catch {
+      return false; // another process is on it: treat the name as taken this time
+    }
+    try {
+      if (!(await isStale())) return false;
+      await fs.rm(path.join(this.#names, name), { force: true });
+      return true;
+    } finally {
+      await fs.rm(lock, { recursive: true, force: true });
     }
   }
 
@@ -182,8 +212,8 @@ export class ContainerStore {
 
   /** True when a name is taken (by an existing container). */
   async nameTaken(name: string): Promise<boolean> {
-    const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
-    return ID_RE.test(owner) && this.#exists(owner);
+    const owner = await this.#nameOwner(name);
+    return owner !== undefined && ID_RE.test(owner.id) && this.#exists(owner.id);
   }
 
   async read(id: string): Promise<ContainerRecord | undefined> {
@@ -215,7 +245,7 @@ export class ContainerStore {
     }
     const name = ref.replace(/^\//, '');
     if (NAME_RE.test(name)) {
-      const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
+      const owner = (await this.#nameOwner(name))?.id ?? '';
       if (ID_RE.test(owner)) {
         const byName = await this.read(owner);
         if (byName && byName.Name === `/${name}`) return byName;
@@ -270,8 +300,7 @@ export class ContainerStore {
     });
     if (record) {
       const name = record.Name.replace(/^\//, '');
-      const owner = (await fs.readFile(path.join(this.#names, name), 'utf8').catch(() => '')).trim();
-      if (owner === id) await fs.rm(path.join(this.#names, name), { force: true });
+      if ((await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
     }
     await fs.rm(graveyard, { recursive: true, force: true });
   }
