@@ -113,6 +113,10 @@ describe('ContainerStore', () => {
       await store.create(a);
       await Promise.all(Array.from({ length: 20 }, () => store.update(a.Id, (r) => void (r.RestartCount += 1))));
       assert.equal((await store.get(a.Id)).RestartCount, 20);
+      // A lock left by a killed process is broken; then updates go on.
+      fs.writeFileSync(path.join(store.paths(a.Id).dir, 'lock'), String(2 ** 22 + 1));
+      await Promise.all(Array.from({ length: 5 }, () => store.update(a.Id, (r) => void (r.RestartCount += 1))));
+      assert.equal((await store.get(a.Id)).RestartCount, 25);
     } finally {
       t.cleanup();
     }

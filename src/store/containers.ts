@@ -126,6 +126,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Removes a lock left by a killed process. Under a second, exclusive "breaker" dir and after a
+ * second look, so two waiters cannot both break it and one remove the other's fresh lock.
+ */
+async function breakStaleLock(lock: string, holder: number): Promise<void> {
+  const breaker = `${lock}.break`;
+  try {
+    await fs.mkdir(breaker);
+  } catch {
+    return; // someone else is breaking it
+  }
+  try {
+    const now = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
+    if (now === holder) await fs.rm(lock, { force: true });
+  } finally {
+    await fs.rm(breaker, { recursive: true, force: true });
+  }
+}
+
 export class ContainerStore {
   readonly dir: string;
   readonly #names: string;
@@ -315,7 +334,7 @@ export class ContainerStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${id}"`);
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const holder = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-        if (holder > 0 && !isAlive(holder)) await fs.rm(lock, { force: true }); // left by a killed process
+        if (holder > 0 && !isAlive(holder)) await breakStaleLock(lock, holder);
         else if (attempt > 1000) throw new StrataError(`container "${id.slice(0, 12)}" is locked by process ${holder}`);
         else await new Promise((r) => setTimeout(r, 5));
       }
