@@ -45,6 +45,15 @@ function withDefaultPath(env: string[]): string[] {
   return env.some((e) => e.startsWith('PATH=')) ? env : [`PATH=${DEFAULT_PATH}`, ...env];
 }
 
+/** Whether the command's lookup (its path, or a PATH dir) reaches into one of the container's mounts. */
+function commandMayBeUnderMount(spec: RunSpec, env: string[]): boolean {
+  const command = spec.args[0] ?? '';
+  const dirs = command.includes('/')
+    ? [path.posix.resolve(spec.cwd, command)]
+    : (env.findLast((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH).split(':').map((d) => path.posix.resolve(spec.cwd, d || '.'));
+  return spec.mounts.some((m) => dirs.some((d) => d === m.destination || d.startsWith(`${m.destination.replace(/\/$/, '')}/`)));
+}
+
 /** Writes the bundle for `spec` into `dir` (created if needed) and returns its config. */
 export async function prepareBundle(spec: RunSpec, id: string, dir: string): Promise<PreparedBundle> {
   const { lowerDirs, upperDir, workDir } = spec.rootfs;
@@ -66,8 +75,8 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     resolveUser(view, spec.user, spec.additionalGroups),
     nofileLimit(),
     checkExecutable(view, spec.args[0] ?? '', env, spec.cwd).catch((err: unknown) => {
-      // A command under a bind mount is only visible inside the container: let runc decide.
-      if (spec.mounts.length === 0) throw err;
+      // A command under a mount is only visible inside the container: there, runc decides.
+      if (!commandMayBeUnderMount(spec, env)) throw err;
     }),
   ]);
   // lowerdir lists the top first; runc mounts from the bundle's rootfs dir as its working directory.

@@ -45,14 +45,16 @@ function connectStdio(child: ChildProcess, spec: RunSpec): void {
   if (child.stderr && typeof spec.stderr === 'object') child.stderr.pipe(spec.stderr, { end: false });
 }
 
-/** The first error runc logged (JSON log lines), if any. */
+/** runc's fatal start error from its JSON log, if it failed to start the container. */
 async function runtimeError(logFile: string): Promise<string | undefined> {
   const text = await fs.readFile(logFile, 'utf8').catch(() => '');
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
       const entry = JSON.parse(line) as { level?: string; msg?: string };
-      if (entry.level === 'error' || entry.level === 'fatal') return entry.msg ?? 'unknown error';
+      // Only runc's own fatal error (it exits right after) says the container did not start;
+      // other error lines (a cgroup it could not remove...) come with the container's exit code.
+      if ((entry.level === 'error' || entry.level === 'fatal') && /^runc (run|create) failed: /.test(entry.msg ?? '')) return entry.msg;
     } catch {
       // not JSON: runc wrote it before its logger was set up
       if (line.trim()) return line.trim();
