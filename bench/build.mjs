@@ -117,6 +117,7 @@ function table(results) {
   return lines.join('\n');
 }
 
+const loadBefore = os.loadavg()[0];
 try {
   setup();
   const results = {};
@@ -128,6 +129,8 @@ try {
     `(BASE=${BASE}, the same busybox image in both stores). cold = \`--no-cache\`, warm = unchanged`,
     'rebuild, incremental = one context file appended to before each run. podman runs with `--network host`',
     '(strata\'s default for RUN). Peak RSS is the largest process of each tool (GNU time), across all its runs.',
+    `Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: on a shared`,
+    '2-core machine the absolute times, and so the ratios, move with what else runs.',
     '',
     table(results),
   ].join('\n');
