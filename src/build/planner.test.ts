@@ -67,6 +67,11 @@ describe('planner', () => {
     assert.deepEqual(p.warnings, ['[Warning] One or more build-args [B D] were not consumed']);
   });
 
+  it('warns when FROM --platform asks for another platform, not for the build platform', () => {
+    assert.deepEqual(planOf('FROM --platform=$BUILDPLATFORM busybox').warnings, []);
+    assert.deepEqual(planOf('FROM --platform=linux/arm64 busybox').warnings, ['[Warning] Dockerfile:1: FROM --platform=linux/arm64 is not the build platform linux/amd64; building for linux/amd64']);
+  });
+
   it('rejects instructions before FROM other than ARG', () => {
     assert.throws(() => planOf('RUN true\nFROM busybox'), /^Error|Dockerfile:1: no build stage in current context$/);
   });
