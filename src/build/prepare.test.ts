@@ -1,6 +1,8 @@
 // The static pass without containers: keys, config and history from fake base images.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
@@ -153,6 +155,24 @@ describe('prepare', () => {
     assert.match(text, /^stage build: FROM busybox AS build$/m);
     assert.match(text, /^ {4}key [0-9a-f]{64}$/m);
     assert.match(text, /^ {6}src\/a\.txt [0-9a-f]{64} 644$/m);
+  });
+
+  it('keys ADD of a URL by its ETag when there is no --checksum', async () => {
+    let etag = '"v1"';
+    const server = http.createServer((_req, res) => res.writeHead(200, { etag }).end('x'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.txt`;
+      const key = async () => (await run(`FROM busybox\nADD ${url} /f.txt`)).get(0)!.steps[0];
+      const a = await key();
+      assert.equal((await key()).key, a.key);
+      etag = '"v2"';
+      const b = await key();
+      assert.notEqual(b.key, a.key);
+      assert.equal(explainMiss(b.inputs, a.inputs), `url ${url} changed`);
+    } finally {
+      server.close();
+    }
   });
 
   it('selects files with globs and applies --exclude', async () => {

@@ -230,6 +230,19 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
   return { files, sources };
 }
 
+/** ETag or Last-Modified+Content-Length from a HEAD request; a server without them is always refetched. */
+async function urlValidator(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { method: 'HEAD', redirect: 'follow' });
+    const etag = res.headers.get('etag');
+    const modified = res.headers.get('last-modified');
+    if (res.ok && (etag || modified)) return etag ? `etag ${etag}` : `modified ${modified} ${res.headers.get('content-length') ?? ''}`;
+  } catch {
+    // unreachable now: the ADD step will say why when it fetches
+  }
+  return `unvalidated ${Date.now()}`;
+}
+
 /** The absolute destination; a trailing "/" (or "." / "..") marks a directory. */
 function destPath(cwd: string, dest: string): string {
   const abs = joinWorkdir(cwd, dest);
@@ -284,7 +297,8 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     selections = selectSources(o.context, local);
     inputs.files = await selectionInputs(o.context, selections, exclude);
   }
-  if (urls.length && cmd.checksum === undefined) inputs.settings!.urls = urls.join(' ');
+  // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
+  if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
   return {
