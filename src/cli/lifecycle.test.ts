@@ -140,9 +140,12 @@ describe('detached containers', { concurrency: false }, () => {
     } finally {
       held.close();
     }
+    const missing = fx.strata(['run', '-d', '--name', 'nocmd', 'busybox', 'nonexistent']);
+    assert.deepEqual([missing.status, missing.stderr], [127, 'Error: unable to start container process: exec: "nonexistent": executable file not found in $PATH\n']);
+    assert.match(fx.strata(['ps', '-a']).stdout, /Created\s+nocmd\n/);
     const bad = fx.strata(['run', '-d', '-p', '80:80:80:80', 'busybox', 'true']);
     assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid port spec "80:80:80:80": too many colons\n']);
-    assert.equal(fx.strata(['rm', '-f', 'dup', 'busy']).status, 0);
+    assert.equal(fx.strata(['rm', '-f', 'dup', 'busy', 'nocmd']).status, 0);
   });
 
   it('attaches through a real terminal and detaches with Ctrl-P Ctrl-Q, leaving the container running', async () => {

@@ -23,7 +23,6 @@ import {
   processStartTime,
   readShimConfig,
   readShimStatus,
-  runcState,
   STOP_MARKER,
   stopRequested,
   writeShimStatus,
@@ -60,16 +59,6 @@ export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: 
   return false;
 }
 
-/** Waits until runc reports the container running (its init pid) or the run settles first. */
-async function waitRunning(runcRoot: string, id: string, settled: () => boolean): Promise<number | undefined> {
-  for (let delay = 2; !settled(); delay = Math.min(delay * 2, 50)) {
-    const s = runcState(runcRoot, id);
-    if (s && (s.status === 'running' || s.status === 'paused') && s.pid > 0) return s.pid;
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  return undefined;
-}
-
 class Shim {
   private status: ShimStatus;
   private readonly runner: RuncRunner;
@@ -79,6 +68,7 @@ class Shim {
   private reported = false;
   private runtimePid: number | undefined;
   private outbound: OutboundNetwork | undefined;
+  private startFailed = false;
 
   constructor(
     private readonly dir: string,
@@ -147,6 +137,7 @@ class Shim {
     for (let backoff = 100; ; ) {
       const started = Date.now();
       const exitCode = await this.runOnce();
+      if (this.startFailed) return exitCode;
       if (!shouldRestart(this.config, { ...this.status, stoppedByUser: stopRequested(this.dir) }, exitCode, fs.existsSync(this.config.root))) return exitCode;
       // Docker's backoff: doubling from 100 ms, reset after a run of 10 s or more.
       backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
@@ -169,16 +160,18 @@ class Shim {
     const stdin = this.hub.newStdin(config.interactive || !!config.spec.terminal, config.interactive && config.stdinOnce);
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
-    let settled = false;
     try {
       populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       this.save({ state: 'starting', error: undefined });
-      const run = this.runner.run(spec, { onSpawn: (pid) => (this.runtimePid = pid) }).finally(() => {
-        settled = true;
-      });
+      // runc reports the init pid through its --pid-file once the container exists.
+      let onPid: (pid: number | undefined) => void = () => undefined;
+      const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
+      const run = this.runner
+        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid) })
+        .finally(() => onPid(undefined));
       run.catch(() => undefined);
-      const pid = await waitRunning(config.runcRoot, config.id, () => settled);
+      const pid = await started;
       if (pid !== undefined) {
         const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid, labelEnv(this.dir)) : undefined, this.forwarder?.attach(pid)]);
         this.outbound = outbound;
@@ -199,7 +192,10 @@ class Shim {
       this.log.write('stderr', `${message}\n`);
       this.save({ error: message });
       this.report({ ok: false, error: message, exitCode });
-      await this.finish(exitCode);
+      // As Docker: a container that could not start stays "Created" (with the code and the
+      // error), and no restart policy applies to it.
+      this.startFailed = true;
+      await this.finish(exitCode, 'created');
       return exitCode;
     } finally {
       stdin?.end();
@@ -208,13 +204,13 @@ class Shim {
     }
   }
 
-  private async finish(exitCode: number): Promise<void> {
+  private async finish(exitCode: number, state: 'exited' | 'created' = 'exited'): Promise<void> {
     await this.forwarder?.detach();
     await this.outbound?.stop();
     this.outbound = undefined;
     this.log.flush('stdout');
     this.log.flush('stderr');
-    this.save({ state: 'exited', exitCode, pid: undefined, finishedAt: new Date().toISOString() });
+    this.save({ state, exitCode, pid: undefined, finishedAt: state === 'exited' ? new Date().toISOString() : undefined, ...(state === 'created' ? { startedAt: undefined } : {}) });
   }
 
   /** One of the container's streams: to the log and to attached clients. */
