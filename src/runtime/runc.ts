@@ -143,6 +143,8 @@ export class RuncRunner implements ContainerRunner {
         this.forceDelete(id);
         return { exitCode: 128 + (os.constants.signals[exit.signal ?? 'SIGKILL'] ?? 9) };
       }
+      // Killed on abort, possibly before it had started: that is the kill's outcome, not a failure.
+      if (options.signal?.aborted && exit.code !== 0) return { exitCode: 137 };
       if (exit.code !== 0) {
         const failure = await runtimeError(logFile);
         if (failure) throw new StrataError(describeRuntimeError(failure), exitCodeForRuntimeError(failure));
