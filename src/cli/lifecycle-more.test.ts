@@ -2,6 +2,7 @@
 // restart policy, exec flags, -P, pause/top/stats/kill, outbound networking.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
@@ -65,6 +66,17 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['run', '-d', '--name', 'out', 'busybox', 'sleep', '60']).status, 0);
     const route = fx.strata(['exec', 'out', 'ip', 'route']);
     assert.match(route.stdout, /^default via 10\.0\.2\.2 dev tap0/m, `${route.stdout}${route.stderr}`);
+    // The host's own loopback services stay out of reach through the gateway. (The server is a
+    // process of its own: ours is blocked while the CLI runs.)
+    const hostOnly = spawn(process.execPath, ['-e', "require('net').createServer((c) => c.end('host secret\\n')).listen(0, '127.0.0.1', function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = Number(String(await new Promise<Buffer>((r) => hostOnly.stdout.once('data', r))).trim());
+      const probe = fx.strata(['exec', 'out', 'sh', '-c', `nc -w 2 10.0.2.2 ${port} </dev/null`]);
+      assert.doesNotMatch(probe.stdout, /host secret/);
+      assert.notEqual(probe.status, 0);
+    } finally {
+      hostOnly.kill('SIGKILL');
+    }
     assert.equal(fx.strata(['run', '-d', '--name', 'isolated', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
     assert.equal(fx.strata(['exec', 'isolated', 'ip', 'route']).stdout, '');
     assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);
