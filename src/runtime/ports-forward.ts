@@ -108,7 +108,8 @@ export class PortForwarder {
     for (const l of this.tcp) if (l.kind === 'tcp') l.server.close();
     for (const { socket } of early) socket.destroy();
     this.relay = child;
-    if (!(await ready)) process.stderr.write(`port relay for process ${pid} did not start: published TCP ports are closed\n`);
+    // Not awaited: until the relay accepts, connections wait in the listening socket's backlog.
+    void ready.then((ok) => ok || process.stderr.write(`port relay for process ${pid} did not start: published TCP ports are closed\n`));
   }
 
   private async attachHelper(pid: number, withTcp: boolean): Promise<void> {

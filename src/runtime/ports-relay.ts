@@ -7,6 +7,7 @@
 // Its stdin is a pipe from the shim: at EOF (the shim closed it, or died) it exits.
 // Without a suitable python3 the Node helper (ports-helper.ts) does the same, copying.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 
 const RELAY_PY = String.raw`
 import ctypes, fcntl, os, selectors, socket, sys
@@ -144,10 +145,12 @@ while True:
 `;
 
 let usable: boolean | undefined;
+// The system's interpreter when there is one: wrappers on PATH (pyenv's shims) cost a shell start.
+const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /** Whether python3 with os.splice and ctypes is there (checked once per process). */
 export function spliceRelayAvailable(): boolean {
-  usable ??= spawnSync('python3', ['-c', 'import os, ctypes, selectors; os.splice; ctypes.CDLL(None).setns'], { stdio: 'ignore' }).status === 0;
+  usable ??= spawnSync(PYTHON, ['-c', 'import os, ctypes, selectors; os.splice; ctypes.CDLL(None).setns'], { stdio: 'ignore' }).status === 0;
   return usable;
 }
 
@@ -165,7 +168,7 @@ export interface RelaySocket {
  */
 export function startSpliceRelay(pid: number, sockets: RelaySocket[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; ready: Promise<boolean> } {
   const specs = sockets.map((s, i) => `${s.kind === 'listener' ? 'L' : 'C'}:${3 + i}:${s.port}`);
-  const child = spawn('python3', ['-c', RELAY_PY, String(pid), ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
+  const child = spawn(PYTHON, ['-c', RELAY_PY, String(pid), ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
   const ready = new Promise<boolean>((resolve) => {
     child.stdout!.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
