@@ -145,6 +145,25 @@ describe('COPY/ADD into an upper dir', () => {
     }
   });
 
+  it('links unchanged files from the previous layer, copies the rest', async () => {
+    await copy(['dir'], '/d');
+    const previous = upper;
+    upper = path.join(t.dir, `upper${n++}`);
+    fs.mkdirSync(upper);
+    await copy(['dir'], '/d', { reuse: { root: previous, files: new Set(['dir/a.txt']) } });
+    const a = fs.statSync(path.join(upper, 'd', 'a.txt'));
+    assert.equal(a.ino, fs.statSync(path.join(previous, 'd', 'a.txt')).ino, 'unchanged file linked');
+    assert.notEqual(fs.statSync(path.join(upper, 'd', 'sub', 'b.txt')).ino, fs.statSync(path.join(previous, 'd', 'sub', 'b.txt')).ino, 'not listed: copied');
+    // A previous copy that differs (here: its mode) is never linked.
+    fs.chmodSync(path.join(previous, 'd', 'a.txt'), 0o600);
+    const third = path.join(t.dir, `upper${n++}`);
+    fs.mkdirSync(third);
+    upper = third;
+    await copy(['dir'], '/d', { reuse: { root: previous, files: new Set(['dir/a.txt']) } });
+    assert.notEqual(fs.statSync(path.join(upper, 'd', 'a.txt')).ino, fs.statSync(path.join(previous, 'd', 'a.txt')).ino);
+    assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
+  });
+
   it('writes heredoc files', async () => {
     await executeCopy({ upperDir: upper, lowerDirs: [lower], source: contextSource(await BuildContext.open(ctxDir)), items: [], heredocs: [{ name: 'hello.sh', content: 'echo hi\n' }], urls: [], dest: '/scripts/', unpack: false });
     assert.equal(read('scripts/hello.sh'), 'echo hi\n');

@@ -33,6 +33,12 @@ export interface CopyJob {
   /** ADD: unpack local archives. */
   unpack: boolean;
   checksum?: string;
+  /**
+   * The previous build's layer snapshot of this same COPY and the context files unchanged
+   * since: such a file is hard-linked from there (same content, mode, owner and mtime)
+   * instead of copied. The link only lives until the layer is packed; snapshots stay read-only.
+   */
+  reuse?: { root: string; files: Set<string> };
 }
 
 export async function executeCopy(job: CopyJob): Promise<void> {
@@ -139,6 +145,7 @@ async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): 
       }
       break;
     case 'file':
+      if (await linkPrevious(job, n, dst)) return false;
       // copyFile keeps the source's permission bits; a reflink when the filesystem can.
       await fs.copyFile(n.hostPath, dst, constants.COPYFILE_FICLONE);
       break;
@@ -150,6 +157,27 @@ async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): 
   }
   await applyAttrs(dst, job, n, n.type === 'symlink', n.type === 'file');
   return created;
+}
+
+/**
+ * Links `dst` to the previous layer's copy of the same unchanged file, when it is exactly what
+ * a copy would give once packed (layer tars keep whole-second mtimes, as snapshots do).
+ */
+async function linkPrevious(job: CopyJob, n: TreeNode, dst: string): Promise<boolean> {
+  if (!job.reuse?.files.has(n.rel)) return false;
+  const old = path.join(job.reuse.root, path.relative(job.upperDir, dst));
+  const st = await fs.lstat(old).catch(() => undefined);
+  const src = await fs.lstat(n.hostPath).catch(() => undefined);
+  if (!st?.isFile() || !src || st.size !== src.size || Math.floor(st.mtimeMs / 1000) !== Math.floor(n.mtime.getTime() / 1000)) return false;
+  const uid = job.owner?.uid ?? 0;
+  const gid = job.owner?.gid ?? 0;
+  if (st.uid !== uid || st.gid !== gid || (st.mode & 0o7777) !== (job.chmod ?? n.mode & 0o7777)) return false;
+  try {
+    await fs.link(old, dst);
+    return true;
+  } catch {
+    return false; // another filesystem, or the snapshot went away: copy instead
+  }
 }
 
 const ROOT = process.getuid?.() === 0;

@@ -10,7 +10,7 @@ import type { ContainerRunner } from '../runtime/types.js';
 import { parseGroup, parsePasswd, resolveUserSpec } from '../runtime/user.js';
 import type { CacheIndex } from '../store/cache-index.js';
 import type { HistoryEntry, ImageConfig, ImageStore, LayerInfo } from '../store/types.js';
-import { explainMiss, type KeyInputs } from './cache-key.js';
+import { canonicalJson, explainMiss, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { BuildError } from './errors.js';
 import { executeCopy } from './exec-copy.js';
@@ -183,8 +183,9 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     ctx.hits.push(step.key);
     return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
   }
+  const prev: Previous = skipCache || entry ? {} : await previousBuild(o, step);
   const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : `cache disabled for stage ${ps.label} (--no-cache-filter)`)
-    : entry ? 'cached layer was removed' : await explain(o, step);
+    : entry ? 'cached layer was removed' : explainMiss(step.inputs, prev.inputs);
   record.missReason = missReason;
   o.reporter.stepStart(view, missReason);
   const started = Date.now();
@@ -197,7 +198,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     await fs.mkdir(path.join(scratch, 'upper'), { recursive: true, mode: 0o755 });
     await fs.mkdir(path.join(scratch, 'work'), { recursive: true });
     const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
-    const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work') }, (chunk) => {
+    const reuse = await reusableFiles(o, step, prev).catch(() => undefined);
+    const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse }, (chunk) => {
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
@@ -223,16 +225,38 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   }
 }
 
-async function explain(o: ExecuteOptions, step: PreparedStep): Promise<string> {
+/** The latest earlier build of the same step: what explains the miss, and what a COPY may reuse. */
+interface Previous {
+  layer?: string;
+  inputs?: KeyInputs;
+}
+
+async function previousBuild(o: ExecuteOptions, step: PreparedStep): Promise<Previous> {
   const latest = await o.cache.latestInSlot(step.slot, step.key);
-  const before = latest ? await o.cache.inputs<KeyInputs>(latest.key) : undefined;
-  return explainMiss(step.inputs, before);
+  return { layer: latest?.layer, inputs: latest ? await o.cache.inputs<KeyInputs>(latest.key) : undefined };
+}
+
+/**
+ * Context files a COPY can take from the previous build's layer instead of copying them
+ * again: same instruction, same parent, same settings, and the file itself unchanged.
+ */
+async function reusableFiles(o: ExecuteOptions, step: PreparedStep, prev: Previous): Promise<{ root: string; files: Set<string> } | undefined> {
+  const now = step.inputs;
+  const before = prev.inputs;
+  if (!prev.layer || !before?.files || !now.files || step.action.type !== 'copy' || step.action.add) return undefined;
+  if (before.parent !== now.parent || before.instruction !== now.instruction || canonicalJson(before.settings ?? {}) !== canonicalJson(now.settings ?? {})) return undefined;
+  if (!(await o.store.hasLayer(prev.layer))) return undefined;
+  const files = new Set<string>();
+  for (const [p, v] of Object.entries(now.files)) if (before.files[p] === v) files.add(p);
+  return { root: await o.store.layerPath(prev.layer), files };
 }
 
 interface Dirs {
   lowerDirs: string[];
   upperDir: string;
   workDir: string;
+  /** A COPY's unchanged files, linked from the previous build's layer snapshot. */
+  reuse?: { root: string; files: Set<string> };
 }
 
 /** Executes one step into `dirs.upperDir`; false when it made no change worth a layer. */
@@ -242,7 +266,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   switch (action.type) {
     case 'run': {
       const code = await executeRun({
-        runner: o.runner, action, ...dirs, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal,
+        runner: o.runner, action, lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, workDir: dirs.workDir, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal,
         stageLayers: async (stage) => Promise.all((await ctx.results.get(stage)!).layers.map((l) => o.store.layerPath(l.diffId))),
         imageLayers: (diffIds) => Promise.all(diffIds.map((d) => o.store.layerPath(d))),
       });
@@ -256,7 +280,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
     case 'workdir': {
       const existing = await layersSource(dirs.lowerDirs).lookup(action.path, true);
       if (existing?.type === 'dir') return false;
-      await executeCopy({ ...dirs, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, unpack: false });
+      await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, unpack: false });
       return true;
     }
     case 'copy': {
@@ -277,7 +301,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude });
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
-      await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum });
+      await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
       return true;
     }
   }
