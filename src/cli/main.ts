@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { reportAndExit } from './report.js';
 import type { RegisterCommands } from './command.js';
@@ -58,11 +59,27 @@ async function loadModule(file: string): Promise<RegisterCommands | undefined> {
   }
 }
 
+type RunModule = typeof import('./containers-run.js');
+
+/**
+ * The `run` code path: the esbuild bundle `npm run build` makes of it (scripts/bundle-run.mjs;
+ * a few files instead of some thirty modules to resolve and compile) when it is newer than the
+ * last tsc build, else the modules themselves (under tsx, or after a plain `tsc`).
+ */
+async function loadRunCommand(): Promise<RunModule> {
+  const bundle = new URL('./run-bundle/containers-run.js', import.meta.url);
+  const built = (file: URL) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  if (built(bundle) >= built(new URL('../.tsbuildinfo', import.meta.url)) && built(bundle) > 0) {
+    return (await import(bundle.href)) as RunModule;
+  }
+  return import('./containers-run.js');
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
   // `run` is the latency-critical command (issue 3 targets a fraction of podman's start time)
   // and parses its own flags, so it does not pay for loading yargs.
-  if (argv[0] === 'run') return (await import('./containers-run.js')).runCommand('run', argv.slice(1));
+  if (argv[0] === 'run') return (await loadRunCommand()).runCommand('run', argv.slice(1));
   const { default: yargs } = await import('yargs');
   let cli: Argv = yargs(argv)
     .scriptName('strata')
