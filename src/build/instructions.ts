@@ -117,9 +117,12 @@ export function toCommand(ins: Instruction, file = 'Dockerfile'): Command {
       }
       return { ...base, kind: 'FROM', image: a[0], stageName: a[2]?.toLowerCase(), platform: flags.values.get('platform') };
     }
-    case 'RUN':
+    case 'RUN': {
       if (ins.args.length === 0 && ins.heredocs.length === 0) need(1, 'at least one argument');
+      const security = flags.values.get('security');
+      if (security !== undefined && security !== 'sandbox') throw new BuildError(`RUN --security=${security} is not supported`, at);
       return { ...base, kind: 'RUN', exec: ins.json, args: ins.args, heredocs: ins.heredocs, mounts: flags.multi.get('mount') ?? [], network: flags.values.get('network') };
+    }
     case 'COPY':
     case 'ADD': {
       const args = ins.args;

@@ -82,6 +82,7 @@ describe('planner', () => {
     assert.throws(() => plan({ directives: [], escapeToken: '\\', instructions: [raw] }, { platform }), /Dockerfile:1: invalid name for build stage: "1abc"/);
     assert.throws(() => planOf('FROM busybox AS a\nFROM busybox AS a'), /Dockerfile:2: duplicate stage name "a"/);
     assert.throws(() => planOf('FROM busybox\nCOPY --frm=a x y'), /Dockerfile:2: unknown flag: --frm for copy/);
+    assert.throws(() => planOf('FROM busybox\n\nRUN --security=insecure true'), /Dockerfile:3: RUN --security=insecure is not supported/);
   });
 
   it('refuses a --from index past the last stage', () => {
