@@ -37,6 +37,8 @@ export interface BuildOptions {
   secrets?: ReadonlyMap<string, string>;
   sourceDateEpoch?: number;
   signal?: AbortSignal;
+  /** Steps executing at once (default: the number of cores). */
+  concurrency?: number;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
 }
@@ -91,7 +93,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages,
-    sourceDateEpoch: sde, signal, concurrency: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   });
   const config = structuredClone(target.config);
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };

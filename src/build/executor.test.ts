@@ -69,7 +69,7 @@ describe('executor (fake runner)', () => {
   async function run(text: string, runner: FakeRunner, extra: Partial<BuildOptions> = {}) {
     return build({
       stateRoot: store.root, store, runner, reporter: new QuietReporter(process.stderr), contextDir: ctx,
-      dockerfile: { text, name: 'Dockerfile' }, ...extra,
+      dockerfile: { text, name: 'Dockerfile' }, concurrency: 2, ...extra,
     });
   }
 
