@@ -37,6 +37,8 @@ export interface BuildOptions {
   secrets?: ReadonlyMap<string, string>;
   sourceDateEpoch?: number;
   signal?: AbortSignal;
+  /** Remember context hashes across builds (off for a throwaway context, e.g. a tar from stdin). */
+  statCache?: boolean;
   /** Steps executing at once (default: the number of cores). */
   concurrency?: number;
   /** Print every step's key inputs (after preparing, before executing). */
@@ -67,7 +69,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   }
   const context = await BuildContext.open(o.contextDir, {
     ignore: await readIgnore(o.contextDir, o.dockerfile.path),
-    statCacheFile: statCacheFileFor(o.stateRoot, o.contextDir),
+    statCacheFile: o.statCache === false ? undefined : statCacheFileFor(o.stateRoot, o.contextDir),
     onHashProgress: (done, total) => o.reporter.hashing(done, total),
   });
   const sde = o.sourceDateEpoch ?? (buildArgs.SOURCE_DATE_EPOCH !== undefined ? Number(buildArgs.SOURCE_DATE_EPOCH) : undefined);

@@ -168,7 +168,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
-      secrets: parseSecrets(a.secret), signal: controller.signal,
+      secrets: parseSecrets(a.secret), signal: controller.signal, statCache: a.context !== '-',
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (stages) => process.stderr.write(explainText(stages)) : undefined,
     });
