@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { ContainerRunner, MountSpec } from '../runtime/types.js';
+import { pidAlive } from '../store/fsutil.js';
 import { withLock } from '../store/lock.js';
 import type { BuildContext } from './context.js';
 import type { RunMount } from './mounts.js';
@@ -27,29 +28,51 @@ export interface RunJob {
   /** Snapshot dirs (bottom → top) of a stage's result, for bind mounts from= a stage. */
   stageLayers: (stage: number) => Promise<string[]>;
   imageLayers: (diffIds: string[]) => Promise<string[]>;
+  /** In-use markers of private cache dirs this step holds (released when it ends). */
+  claimed: string[];
 }
 
-export async function executeRun(job: RunJob): Promise<number> {
-  const mounts = await runtimeMounts(job, job.action.mounts);
-  await createFileMountPoints(job, mounts);
+export async function executeRun(spec: Omit<RunJob, 'claimed'>): Promise<number> {
+  const job: RunJob = { ...spec, claimed: [] };
   const out = new Writable({
     write(chunk: Buffer, _enc, done) {
       job.onOutput(chunk.toString('utf8'));
       done();
     },
   });
-  // sharing=locked: one step at a time (across builds too) uses such a cache dir.
-  const locked = job.action.mounts.filter((m): m is Extract<RunMount, { type: 'cache' }> => m.type === 'cache' && m.sharing === 'locked');
-  let run = (): Promise<number> => runContainer(job, mounts, out);
-  for (const m of locked) {
-    const inner = run;
-    run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
-  }
   try {
+    const mounts = await runtimeMounts(job, job.action.mounts);
+    await createFileMountPoints(job, mounts);
+    // sharing=locked: one step at a time (across builds too) uses such a cache dir.
+    const locked = job.action.mounts.filter((m): m is Extract<RunMount, { type: 'cache' }> => m.type === 'cache' && m.sharing === 'locked');
+    let run = (): Promise<number> => runContainer(job, mounts, out);
+    for (const m of locked) {
+      const inner = run;
+      run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
+    }
     return await run();
   } finally {
+    await Promise.all(job.claimed.splice(0).map((m) => fs.rm(m, { force: true })));
     await removeMountStubs(job, job.action.mounts);
   }
+}
+
+/** Marks a private cache dir as in use by this process until the step ends; false when another live process has it. */
+async function claim(job: RunJob, marker: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(marker, String(process.pid), { flag: 'wx' });
+      job.claimed.push(marker);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await fs.readFile(marker, 'utf8').catch(() => ''));
+      if (owner && owner !== process.pid && pidAlive(owner)) return false;
+      if (owner === process.pid) return false; // a parallel stage of this build holds it
+      await fs.rm(marker, { force: true }); // left by a killed build
+    }
+  }
+  return false;
 }
 
 function cacheDirOf(job: RunJob, id: string): string {
@@ -78,8 +101,13 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
   for (const m of mounts) {
     switch (m.type) {
       case 'cache': {
-        const dir = cacheDirOf(job, m.id);
+        let dir = cacheDirOf(job, m.id);
         await fs.mkdir(dir, { recursive: true });
+        // sharing=private: a second concurrent user gets a fresh dir of its own, dropped afterwards.
+        if (m.sharing === 'private' && !(await claim(job, `${dir}.inuse`))) {
+          dir = path.join(path.dirname(job.upperDir), `cache-${out.length}`);
+          await fs.mkdir(dir, { recursive: true });
+        }
         out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
         break;
       }

@@ -136,6 +136,30 @@ describe('executor (fake runner)', () => {
     assert.equal(runner.maxRunning, 1);
   });
 
+  it('gives a second concurrent user of a private cache mount its own dir', async () => {
+    const seen: string[] = [];
+    const runner = new FakeRunner();
+    const inner = runner.run.bind(runner);
+    runner.run = async (spec) => {
+      const cache = spec.mounts.find((m) => m.destination === '/c');
+      seen.push(cache?.type === 'bind' ? cache.source : '');
+      return inner(spec);
+    };
+    const text = [
+      'FROM scratch AS a',
+      'RUN --mount=type=cache,target=/c,sharing=private meet write /a.txt pa',
+      'FROM scratch AS b',
+      'RUN --mount=type=cache,target=/c,sharing=private meet write /b.txt pb',
+      'FROM scratch',
+      'COPY --from=a /a.txt /',
+      'COPY --from=b /b.txt /',
+    ].join('\n');
+    await run(text, runner);
+    assert.equal(runner.maxRunning, 2, 'both ran at once');
+    assert.equal(new Set(seen).size, 2, 'on different dirs');
+    assert.equal(fs.readdirSync(path.join(store.root, 'build', 'cache-mounts')).filter((f) => f.endsWith('.inuse')).length, 0, 'claims released');
+  });
+
   it('a failing RUN fails the build with its line and caches nothing of it', async () => {
     const runner = new FakeRunner();
     const text = 'FROM scratch\nRUN write /ok.txt ok\nRUN fail\n';
