@@ -17,7 +17,11 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
 const outdir = path.join(dist, 'cli', 'run-bundle');
-const SHARED = ['errors.js', 'runtime/shim-client.js', 'runtime/ports-forward.js', 'hash/pool.js'].map((f) => path.join(dist, f));
+const SHARED = ['errors.js', 'runtime/shim-client.js', 'runtime/ports-forward.js', 'hash/pool.js'];
+// Off the `run --rm` path (ports, detached shims, layer packing): loaded from dist/ when needed,
+// so the bundle stays one small file.
+const LAZY = ['cli/lifecycle.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js'];
+const EXTERNAL = [...SHARED, ...LAZY].map((f) => path.join(dist, f));
 
 /** Keeps SHARED modules external, imported by their path relative to the bundle's directory. */
 const keepShared = {
@@ -25,7 +29,7 @@ const keepShared = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const target = path.resolve(args.resolveDir, args.path);
-      if (!SHARED.includes(target) || args.importer === '') return undefined;
+      if (!EXTERNAL.includes(target) || args.importer === '') return undefined;
       return { path: `./${path.relative(outdir, target)}`, external: true };
     });
   },
@@ -40,7 +44,6 @@ try {
     entryPoints: [path.join(dist, 'cli', 'containers-run.js')],
     outdir: staging,
     bundle: true,
-    splitting: true, // lazily imported parts (the shim path, -p) stay in their own chunks
     minify: true,
     format: 'esm',
     platform: 'node',

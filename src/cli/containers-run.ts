@@ -9,6 +9,7 @@ import type { ImageStore } from '../store/types.js';
 import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
 import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { freshName } from '../runtime/names.js';
+import { timing } from '../runtime/timing.js';
 import type { NetworkMode } from '../runtime/types.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
@@ -41,6 +42,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await ctx.images.resolveImage(imageRef);
+  timing('image resolved');
   const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim-mounts.js');
   const inherited = [];
   for (const from of flags.volumesFrom) {
@@ -52,6 +54,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
     imageVolumes: Object.keys(image.config.config.Volumes ?? {}),
   });
   const name = flags.name ?? (await freshName((n) => ctx.containers.nameTaken(n)));
+  timing('name chosen');
   const record = buildRecord({
     image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
     hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
@@ -112,8 +115,6 @@ export async function startAttached(ctx: ContainerContext, record: ContainerReco
   }
 }
 
-/** STRATA_TIMING=1: where a `run` spends its time, on stderr (ms since the process started). */
-const timing = process.env.STRATA_TIMING ? (what: string) => process.stderr.write(`timing: ${what} ${performance.now().toFixed(1)} ms\n`) : () => {};
 
 /** `strata run` / `strata create` with their raw arguments (everything after the command name). */
 export async function runCommand(command: 'run' | 'create', argv: string[]): Promise<void> {

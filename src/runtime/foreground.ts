@@ -13,6 +13,7 @@ import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './s
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim-state.js';
 import type { InputSource, OutputTarget } from './types.js';
 import type { PortRequest } from './ports.js';
+import { timing } from './timing.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {
@@ -124,6 +125,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   };
   try {
     await save(status);
+    timing('status saved');
     const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
     await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     return exitCode;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { prepareBundle } from './bundle.js';
 import { exitCodeForRuntimeError } from './lookpath.js';
+import { timing } from './timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
 
 export interface RuncRunnerOptions {
@@ -99,6 +100,7 @@ export class RuncRunner implements ContainerRunner {
     const dir = spec.bundleDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'strata-bundle-')));
     try {
       await prepareBundle(spec, id, dir);
+      timing('bundle written');
       if (options.signal?.aborted) throw new StrataError('container run aborted');
       return await this.#runRunc(spec, id, dir, options);
     } finally {
@@ -138,6 +140,7 @@ export class RuncRunner implements ContainerRunner {
         child.once('spawn', () => child.pid !== undefined && options.onSpawn?.(child.pid));
         child.once('close', (code, signal) => resolve({ code, signal }));
       });
+      timing('runc exited');
       if (exit.code === null) {
         // runc itself was killed: the container may still exist.
         this.forceDelete(id);
