@@ -129,9 +129,11 @@ describe('strata build (end to end)', () => {
 
   it('gives the same image digest for two clean builds with SOURCE_DATE_EPOCH', () => {
     const ctx = path.join(fixtures, 'deterministic');
+    const iid = path.join(t.dir, 'iid');
     const ids = [0, 1].map(() => {
-      const r = runStrata(['build', '-q', '--no-cache', ctx], { root, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const r = runStrata(['build', '-q', '--no-cache', '--iidfile', iid, ctx], { root, env: { SOURCE_DATE_EPOCH: '1700000000' } });
       assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.readFileSync(iid, 'utf8'), r.stdout.trim(), '--iidfile holds what -q prints');
       return r.stdout.trim();
     });
     assert.match(ids[0], /^sha256:[0-9a-f]{64}$/);
