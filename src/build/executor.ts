@@ -85,7 +85,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const onAbort = () => inner.abort();
   o.signal.addEventListener('abort', onAbort);
   let nextId = 1;
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [] };
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [] };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -101,6 +101,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     return { target, steps: records };
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    await Promise.all(ctx.removals);
   }
 }
 
@@ -115,6 +116,8 @@ interface RunContext {
   nextId: () => number;
   /** Keys reused by this build: their hit counters are updated once, at the end. */
   hits: string[];
+  /** Scratch dirs being removed. */
+  removals: Promise<unknown>[];
 }
 
 async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult> {
@@ -221,7 +224,9 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     throw failure;
   } finally {
     release();
-    await fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    // Off the critical path: the next step need not wait for a big upper dir to be deleted;
+    // execute() waits for every removal before it returns.
+    ctx.removals.push(fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined));
   }
 }
 
