@@ -109,9 +109,10 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     ports: [],
     restartCount: previous?.restartCount ?? 0,
   };
-  let latest = status;
-  const save = async (next: ShimStatus) => {
-    latest = next;
+  // shim.json is written before runc starts; the record's mirror of it (for readers of
+  // config.json: inspect, rmi) is updated meanwhile, in order, and awaited before returning.
+  let mirror: Promise<unknown> = Promise.resolve();
+  const save = (next: ShimStatus) => {
     try {
       writeShimStatus(paths.dir, next);
     } catch (err) {
@@ -120,19 +121,21 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
       throw err;
     }
     if (record.HostConfig.AutoRemove && next.state !== 'running') return; // about to be removed
-    // The record mirrors the runtime state for readers of config.json (inspect).
-    await ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(latest)), { durable: false }).catch(() => undefined);
+    const update = () => ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(next)), { durable: false }).catch(() => undefined);
+    mirror = mirror.then(update);
   };
   try {
-    await save(status);
+    save(status);
     timing('status saved');
     const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
-    await save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
+    save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
+    await mirror;
     return exitCode;
   } catch (err) {
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    await save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    await mirror;
     throw err;
   }
 }
