@@ -8,7 +8,7 @@ export function explainText(stages: PreparedStage[]): string {
     for (const step of s.steps) {
       const { files, ...rest } = step.inputs;
       lines.push(`  ${step.display}`, `    key ${step.key}`);
-      for (const [k, v] of Object.entries(rest)) lines.push(`    ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      for (const [k, v] of Object.entries(rest)) if (v !== undefined) lines.push(`    ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
       if (files) {
         const names = Object.keys(files).sort();
         lines.push(`    files: ${names.length}`);
