@@ -77,6 +77,11 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     } finally {
       hostOnly.kill('SIGKILL');
     }
+    // Up before the container's first instruction (runc waits on the shim's createRuntime hook).
+    assert.equal(fx.strata(['run', '-d', '--name', 'early', 'busybox', 'ip', 'route']).status, 0);
+    assert.equal(fx.strata(['wait', 'early']).stdout, '0\n');
+    assert.match(fx.strata(['logs', 'early']).stdout, /^default via 10\.0\.2\.2 dev tap0/m);
+    assert.equal(fx.strata(['rm', 'early']).status, 0);
     assert.equal(fx.strata(['run', '-d', '--name', 'isolated', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
     assert.equal(fx.strata(['exec', 'isolated', 'ip', 'route']).stdout, '');
     assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);

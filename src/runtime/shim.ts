@@ -15,6 +15,7 @@ import { bindHostPorts } from './ports.js';
 import { RuncRunner } from './runc.js';
 import { startOutbound, type OutboundNetwork } from './ports-slirp.js';
 import { AttachHub } from './shim-hub.js';
+import { prepareNetHook, type NetHook } from './shim-net.js';
 import { ptyRuncWrapper, resizeRuncPty } from './shim-pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './shim-mounts.js';
 import {
@@ -61,7 +62,6 @@ export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: 
 
 class Shim {
   private status: ShimStatus;
-  private readonly runner: RuncRunner;
   private readonly hub = new AttachHub();
   private readonly log: JsonLogWriter;
   private forwarder: PortForwarder | undefined;
@@ -78,7 +78,6 @@ class Shim {
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // With -t, runc runs under a pty of its own (shim-pty.ts), resized on the clients' behalf.
-    this.runner = new RuncRunner({ runcRoot: config.runcRoot, ...(config.spec.terminal ? { runc: ptyRuncWrapper(dir) } : {}) });
     if (config.spec.terminal) this.hub.onResize = (rows, cols) => this.runtimePid && resizeRuncPty(this.runtimePid, rows, cols);
     this.log = new JsonLogWriter(logPath(dir, config.id));
   }
@@ -160,21 +159,36 @@ class Shim {
     const stdin = this.hub.newStdin(config.interactive || !!config.spec.terminal, config.interactive && config.stdinOnce);
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
+    let hook: NetHook | undefined;
     try {
       populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       this.save({ state: 'starting', error: undefined });
+      // With -t, runc runs under a pty of its own (shim-pty.ts); with a private network, the
+      // network comes up from a hook before the process starts (shim-net.ts).
+      const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
+      hook = config.spec.network === 'private' ? prepareNetHook(this.dir, runcBinary) : undefined;
+      const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: hook?.runc ?? runcBinary });
+      let networked: Promise<void> | undefined;
+      const network = (pid: number) => (networked ??= this.network(pid));
+      const netHook = hook;
+      if (netHook) {
+        void netHook.request().then(async (pid) => {
+          if (pid) await network(pid);
+          netHook.release();
+        });
+      }
       // runc reports the init pid through its --pid-file once the container exists.
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
-      const run = this.runner
+      const run = runner
         .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid) })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
       if (pid !== undefined) {
-        const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid, labelEnv(this.dir)) : undefined, this.forwarder?.attach(pid)]);
-        this.outbound = outbound;
+        // Done already by the hook, unless runc never called it.
+        await network(pid);
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }
@@ -198,10 +212,18 @@ class Shim {
       await this.finish(exitCode, 'created');
       return exitCode;
     } finally {
+      hook?.close();
       stdin?.end();
       stdout.end();
       stderr.end();
     }
+  }
+
+  /** Outbound networking and published ports for the container whose init process is PID. */
+  private async network(pid: number): Promise<void> {
+    const { config } = this;
+    const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid, labelEnv(this.dir)) : undefined, this.forwarder?.attach(pid)]);
+    this.outbound = outbound;
   }
 
   private async finish(exitCode: number, state: 'exited' | 'created' = 'exited'): Promise<void> {
