@@ -104,13 +104,25 @@ async function execCommand(argv: ExecArgs): Promise<void> {
   process.exitCode = code;
 }
 
-async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string }): Promise<void> {
+async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string; 'sig-proxy'?: boolean }): Promise<void> {
   const c = ctx();
   const { record, handle } = await open(c, argv.container);
   requireRunning(record, handle, 'attach');
-  process.exitCode = await attachStdio(handle, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
-  if (process.exitCode === 0) process.exit(0); // stdin may hold the event loop open
-  process.exit(process.exitCode);
+  // Docker's --sig-proxy (on by default): without a tty, the signals we get go to the
+  // container. (With a tty, Ctrl-C is a byte the container's terminal turns into SIGINT.)
+  const proxy = argv['sig-proxy'] !== false && !record.Config.Tty;
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      killContainer(handle, signal, { markStopped: false });
+    } catch {
+      // it has just exited
+    }
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  if (proxy) for (const s of signals) process.on(s, forward);
+  const code = await attachStdio(handle, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
+  // stdin may hold the event loop open: leave explicitly.
+  process.exit(code);
 }
 
 async function stopOne(c: Ctx, ref: string, timeout: number | undefined, signal: string | undefined): Promise<void> {
@@ -189,7 +201,8 @@ export const register: RegisterCommands = (cli) =>
     .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
       .option('stdin', { type: 'boolean', default: true, describe: 'Attach STDIN (--no-stdin to not)' })
-      .option('detach-keys', { type: 'string', describe: 'Override the key sequence for detaching a container' }),
+      .option('detach-keys', { type: 'string', describe: 'Override the key sequence for detaching a container' })
+      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Proxy all received signals to the process (--sig-proxy=false to not)' }),
     (a) => attachCommand(a))
     .command('stop <containers..>', 'Stop one or more running containers', (y) => many(y)
       .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' })

@@ -1,4 +1,5 @@
-// The inside half of the port forwarder. It runs as `nsenter --net=/proc/PID/ns/net node
+// The inside half of the port forwarder for UDP, and for TCP where the splice relay
+// (ports-relay.ts, the fast path) cannot run. It runs as `nsenter --net=/proc/PID/ns/net node
 // ports-helper.js`: a process in the container's network namespace (and nothing else of the
 // container's), talking to the shim over Node's IPC channel. Why this design:
 // - Node cannot setns(), so code that must connect from inside the namespace has to be a
@@ -7,8 +8,8 @@
 //   and hands the listening socket itself to the helper (SCM_RIGHTS under Node's IPC). A socket
 //   keeps the namespace it was created in, so the helper accepts host connections while its
 //   own connects to 127.0.0.1:PORT reach the container. Per connection there is no IPC and no
-//   second process: one accept, one connect, and the two sockets piped in one process, which
-//   keeps 1 MB transfers above half the speed of a direct loopback connection.
+//   second process: one accept, one connect, and the two sockets piped in one process (bytes
+//   copied through it, which the splice relay avoids).
 // - Nothing is exposed but the published ports: the helper listens on nothing of its own.
 // - UDP datagrams are relayed as IPC messages by the shim (small, rare), one inner socket per peer.
 import dgram from 'node:dgram';

@@ -1,6 +1,6 @@
 // Published ports: parsing `-p`/`-P` specs, choosing and binding host ports, and the text
 // `ps` and `port` print. The forwarding itself is in ports-forward.ts (host side, in the
-// shim) and ports-helper.ts (inside the container's network namespace).
+// shim), ports-relay.ts and ports-helper.ts (inside the container's network namespace).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { StrataError } from '../errors.js';

@@ -56,11 +56,14 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
   writeShimStatus(h.dir, { ...status, state: 'exited', exitCode, pid: undefined, ports: [], finishedAt: new Date().toISOString() });
 }
 
-/** Sends SIGNAL to the container's init process. Marks the container as stopped by the user. */
-export function killContainer(h: ContainerHandle, signal: string): void {
+/**
+ * Sends SIGNAL to the container's init process. Marks the container as stopped by the user
+ * (no restart), unless told not to (a signal merely passed on, as attach's --sig-proxy does).
+ */
+export function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean } = {}): void {
   const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(status)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
-  fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
+  if (options.markStopped !== false) fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   const sig = parseSignal(signal);
   const r = runc(h, ['kill', h.id, sig]);
   if (!r.ok && runcState(h.runcRoot, h.id)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": ${r.stderr}`);
