@@ -36,12 +36,13 @@ if (!dir) {
 
 const config = readShimConfig(path.resolve(dir));
 const containers = config ? new ContainerStore(config.root) : undefined;
-// Record updates are applied in order, one at a time; the last is awaited before exiting.
+// Record updates are applied in order, one at a time, without fsync (the record mirrors
+// shim.json, which is the truth); the last is awaited before exiting.
 let recordUpdates: Promise<unknown> = Promise.resolve();
 function mirror(status: ShimStatus): void {
   if (!containers || !config) return;
   const snapshot = { ...status };
-  recordUpdates = recordUpdates.then(() => containers.update(config.id, (r) => applyStatus(r, snapshot)).catch(() => undefined));
+  recordUpdates = recordUpdates.then(() => containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined));
 }
 
 await runShim(path.resolve(dir), {
