@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { processStartTime } from '../store/lock.js';
 import type { MountRequest } from './shim-mounts.js';
 import type { PortBinding, PortRequest } from './ports.js';
 import type { RunSpec } from './types.js';
@@ -99,14 +100,7 @@ export function writeShimStatus(dir: string, status: ShimStatus): void {
 }
 
 /** Field 22 of /proc/PID/stat: distinguishes a live process from a later one with its pid. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+export { processStartTime };
 
 export function shimAlive(status: ShimStatus): boolean {
   if (!status.shimPid) return false;
