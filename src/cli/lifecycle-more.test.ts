@@ -95,6 +95,7 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['exec', '-d', 'ex', 'sh', '-c', 'echo done > /tmp/flag']).status, 0);
     await eventually(() => fx.strata(['exec', 'ex', 'cat', '/tmp/flag']).stdout === 'done\n');
     assert.equal(fx.strata(['exec', 'ex', 'sh', '-c', 'exit 7']).status, 7);
+    assert.equal(fx.strata(['exec', 'ex', 'echo', '010', '1e5', '-n']).stdout, '010 1e5 -n\n');
     const missing = fx.strata(['exec', 'ex', 'nope']);
     assert.deepEqual([missing.status, missing.stderr], [127, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n']);
     assert.equal(fx.strata(['exec', 'ex', '/etc/passwd']).status, 126);

@@ -194,8 +194,9 @@ export const register: RegisterCommands = (cli) =>
       .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
     (a) => logsCommand(a))
     .command('exec', 'Execute a command in a running container', (y) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
-      (a) => {
-        const words = a._.map(String);
+      () => {
+        // The raw words, not yargs' `_`: that one turns "010" into 10 and "1e5" into 100000.
+        const words = process.argv.slice(2);
         return execCommand(parseExecArgs(words.slice(words.indexOf('exec') + 1)));
       })
     .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y
