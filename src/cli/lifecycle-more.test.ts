@@ -60,6 +60,16 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(wait.stdout, '3\n');
     const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
     assert.equal(info!.RestartCount, 2);
+    // --restart always brings back even a clean exit, until `stop`.
+    assert.equal(fx.strata(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'echo round; sleep 0.2']).status, 0);
+    await eventually(() => fx.strata(['logs', 'loop']).stdout.split('\n').filter(Boolean).length >= 3, 200);
+    assert.equal(fx.strata(['stop', 'loop']).status, 0);
+    const rounds = fx.strata(['logs', 'loop']).stdout;
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(\d+\) .* loop\n/);
+    // Stopped by the user: no further round.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(fx.strata(['logs', 'loop']).stdout, rounds);
+    assert.equal(fx.strata(['rm', 'loop', 'flaky']).status, 0);
   });
 
   it('gives a detached container an outbound route through slirp4netns (no traffic sent)', { skip: !slirpAvailable() && 'slirp4netns is not installed' }, async () => {
