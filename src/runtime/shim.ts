@@ -142,7 +142,8 @@ class Shim {
       backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
       await new Promise((r) => setTimeout(r, backoff));
-      if (stopRequested(this.dir)) return exitCode;
+      // Stopped meanwhile, or removed (`rm -f` while it was between two runs).
+      if (stopRequested(this.dir) || !fs.existsSync(this.dir)) return exitCode;
       try {
         await this.forwarder?.rebind();
       } catch (err) {
