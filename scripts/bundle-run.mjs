@@ -1,14 +1,15 @@
-// Bundles the `run` command's code path (dist/cli/containers-run.js and what it imports) into
-// dist/cli/run-bundle/ with esbuild, so `strata run` loads a few minified files instead of
-// resolving, reading and compiling some thirty ESM modules (issue 3, point 8: start latency).
-// Run by `npm run build` after tsc. main.js uses the bundle only when it is newer than the
-// last tsc build (dist/.tsbuildinfo); otherwise it loads the unbundled modules.
+// Bundles the `run` command's code path (dist/cli/run-main.js and what it imports) into one
+// CommonJS file, dist/cli/run-bundle.cjs, with esbuild, so `strata run` loads one minified file
+// through require() instead of resolving, linking and compiling some thirty ESM modules
+// (issue 3, point 8: start latency). Run by `npm run build` after tsc. main.js uses the bundle
+// only when it is newer than the last tsc build (dist/.tsbuildinfo), else the modules.
 //
-// Kept outside the bundle, as imports of the unbundled dist/ files:
-// - errors.js: StrataError's class identity (`instanceof` in report.js and elsewhere);
+// Kept outside the bundle, loaded with import() from the unbundled dist/ files when needed:
 // - modules that locate sibling files through import.meta.url (the shim's entry, the port
 //   relay's helpers, the hash workers);
+// - what `run --rm` does not need (ports, the shim path of -p, layer packing);
 // - npm packages (resolved from node_modules as usual).
+// The bundle has its own copy of StrataError; run-main.ts reports the other copy's errors too.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,45 +17,46 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
-const outdir = path.join(dist, 'cli', 'run-bundle');
-const SHARED = ['errors.js', 'runtime/shim-client.js', 'runtime/ports-forward.js', 'hash/pool.js'];
-// Off the `run --rm` path (ports, detached shims, layer packing): loaded from dist/ when needed,
-// so the bundle stays one small file.
-const LAZY = ['cli/lifecycle.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js'];
-const EXTERNAL = [...SHARED, ...LAZY].map((f) => path.join(dist, f));
+const outfile = path.join(dist, 'cli', 'run-bundle.cjs');
+const EXTERNAL = [
+  'runtime/shim-client.js', 'runtime/ports-forward.js', 'hash/pool.js',
+  'cli/lifecycle.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js',
+].map((f) => path.join(dist, f));
 
-/** Keeps SHARED modules external, imported by their path relative to the bundle's directory. */
-const keepShared = {
-  name: 'keep-shared',
+/** Keeps EXTERNAL modules out, imported by their path relative to the bundle's directory. */
+const keepExternal = {
+  name: 'keep-external',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const target = path.resolve(args.resolveDir, args.path);
       if (!EXTERNAL.includes(target) || args.importer === '') return undefined;
-      return { path: `./${path.relative(outdir, target)}`, external: true };
+      const rel = path.relative(path.dirname(outfile), target);
+      return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
     });
   },
 };
 
-// Built beside, then swapped in, so a `strata run` started meanwhile finds a whole bundle or none.
-const staging = `${outdir}.tmp-${process.pid}`;
-const retired = `${outdir}.old-${process.pid}`;
-fs.rmSync(staging, { recursive: true, force: true });
+// Written beside, then renamed over, so a `strata run` started meanwhile reads a whole file.
+const staging = `${outfile}.tmp-${process.pid}`;
 try {
   await build({
-    entryPoints: [path.join(dist, 'cli', 'containers-run.js')],
-    outdir: staging,
+    entryPoints: [path.join(dist, 'cli', 'run-main.js')],
+    outfile: staging,
     bundle: true,
     minify: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    plugins: [keepShared],
+    plugins: [keepExternal],
     logLevel: 'warning',
   });
-  if (fs.existsSync(outdir)) fs.renameSync(outdir, retired);
-  fs.renameSync(staging, outdir);
+  // require() cannot load our ESM files: every external must stay a dynamic import().
+  const text = fs.readFileSync(staging, 'utf8');
+  const required = text.match(/require\("\.{1,2}\/[^"]*"\)/g);
+  if (required) throw new Error(`bundle-run: static imports of external modules: ${required.join(', ')}`);
+  fs.renameSync(staging, outfile);
 } finally {
-  fs.rmSync(staging, { recursive: true, force: true });
-  fs.rmSync(retired, { recursive: true, force: true });
+  fs.rmSync(staging, { force: true });
 }
+fs.rmSync(path.join(dist, 'cli', 'run-bundle'), { recursive: true, force: true }); // the earlier ESM bundle

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { reportAndExit } from './report.js';
 import type { RegisterCommands } from './command.js';
 
 /**
@@ -59,28 +59,29 @@ async function loadModule(file: string): Promise<RegisterCommands | undefined> {
   }
 }
 
-type RunModule = typeof import('./containers-run.js');
+type RunMain = typeof import('./run-main.js').runMain;
 
 /**
  * The `run` code path: the esbuild bundle `npm run build` makes of it (scripts/bundle-run.mjs;
- * a few files instead of some thirty modules to resolve and compile) when it is newer than the
- * last tsc build, else the modules themselves (under tsx, or after a plain `tsc`).
+ * one CommonJS file instead of some thirty ES modules to resolve, link and compile) when it is
+ * newer than the last tsc build, else the modules themselves (under tsx, or after a plain `tsc`).
  */
-async function loadRunCommand(): Promise<RunModule> {
-  const bundle = new URL('./run-bundle/containers-run.js', import.meta.url);
+async function loadRunMain(): Promise<RunMain> {
+  const bundle = new URL('./run-bundle.cjs', import.meta.url);
   const built = (file: URL) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
-  if (built(bundle) >= built(new URL('../.tsbuildinfo', import.meta.url)) && built(bundle) > 0) {
-    return (await import(bundle.href)) as RunModule;
+  const bundled = built(bundle);
+  if (bundled > 0 && bundled >= built(new URL('../.tsbuildinfo', import.meta.url))) {
+    return (createRequire(import.meta.url)(bundle.pathname) as { runMain: RunMain }).runMain;
   }
-  return import('./containers-run.js');
+  return (await import('./run-main.js')).runMain;
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
   // `run` is the latency-critical command (issue 3 targets a fraction of podman's start time)
   // and parses its own flags, so it does not pay for loading yargs.
-  if (argv[0] === 'run') return (await loadRunCommand()).runCommand('run', argv.slice(1));
-  const { default: yargs } = await import('yargs');
+  if (argv[0] === 'run') return (await loadRunMain())(argv.slice(1));
+  const [{ default: yargs }, { reportAndExit }] = await Promise.all([import('yargs'), import('./report.js')]);
   let cli: Argv = yargs(argv)
     .scriptName('strata')
     .usage('Usage: strata COMMAND [OPTIONS]')
@@ -109,4 +110,5 @@ async function main(): Promise<void> {
   await cli.parseAsync();
 }
 
-main().catch((err: unknown) => reportAndExit(err));
+// report.js is loaded only here and by the yargs path: `run` reports its own errors (run-main.ts).
+main().catch(async (err: unknown) => (await import('./report.js')).reportAndExit(err));
