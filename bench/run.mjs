@@ -153,14 +153,16 @@ Where strata's time goes (\`STRATA_TIMING=1\`, medians of ${timedRuns} more runs
 |---|---|
 ${breakdown}
 
-The \`run\` path loads one esbuild bundle of its code (\`dist/cli/run-bundle/\`, made by
-\`npm run build\`) instead of some thirty ESM modules, and does not load yargs. \`runc run\` of
+The \`run\` path loads one CommonJS bundle of its code (\`dist/cli/run-bundle.cjs\`, made by
+esbuild in \`npm run build\`) instead of some thirty ES modules, and does not load yargs. \`runc run\` of
 strata's bundle is the floor under it: runc's fork/exec chain, namespaces, cgroups, the overlay
 and the other mounts, and compiling Docker's seccomp profile (about 370 rules for three x86
 ABIs; without seccomp the same runc run is some 25 ms faster — podman runs the same runc with
 the same profile). runc mounts the overlay root inside the container's mount namespace, so there
 is no mount or unmount process; the container's record mirror is written while the bundle is
-prepared.
+prepared. The last phase is mostly unlinking the container's directory (some 25 entries: record,
+upper/work dirs, bundle with its init layer) on the state root's file system, where each unlink
+or rmdir costs a fraction of a millisecond on this machine's ext4, more under I/O load.
 `;
   writeSection('run', markdown);
   process.stdout.write(markdown);
