@@ -5,7 +5,7 @@ import { runCommand } from './containers-run.js';
 import { reportAndExit } from './report.js';
 
 /** The exit code an error asks for, also for a StrataError of the unbundled modules (-p, -d paths). */
-function exitCodeOf(err: unknown): number | undefined {
+export function exitCodeOf(err: unknown): number | undefined {
   if (err instanceof StrataError) return err.exitCode;
   const code = (err as { exitCode?: unknown } | undefined)?.exitCode;
   return err instanceof Error && err.name === 'StrataError' && typeof code === 'number' ? code : undefined;
