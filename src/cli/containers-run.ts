@@ -111,7 +111,8 @@ export async function startAttached(ctx: ContainerContext, record: ContainerReco
     return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit', terminal });
   } finally {
     timing('container exited');
-    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true });
+    // The exit code is known: the container's files are unlinked after we exit (see remove()).
+    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true, background: true });
   }
 }
 

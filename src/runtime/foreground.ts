@@ -74,8 +74,8 @@ export interface AttachedIo {
 }
 
 /** Removes a container and its anonymous volumes (`--rm`, `rm -v`). */
-export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean }): Promise<void> {
-  await ctx.containers.remove(record.Id);
+export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean }): Promise<void> {
+  await ctx.containers.remove(record.Id, { background: options.background });
   if (!options.volumes) return;
   for (const name of volumesOf(mountRequestsOf(record), 'anonymous')) {
     try {

@@ -105,6 +105,25 @@ describe('ContainerStore', () => {
     }
   });
 
+  it('removes in the background: gone at once, its files unlinked after', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('bg');
+      await store.create(a);
+      fs.writeFileSync(path.join(store.paths(a.Id).upper, 'data'), 'x');
+      await store.remove(a.Id, { background: true });
+      assert.equal(await store.find(a.Id), undefined);
+      assert.equal(await store.nameTaken('bg'), false, 'the name is free before remove() returns');
+      await store.create(record('bg'));
+      const leftovers = () => fs.readdirSync(store.dir).filter((e) => e.startsWith('.removing-'));
+      for (let i = 0; i < 200 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(leftovers(), [], 'the detached rm removed the old dir');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('updates a record atomically under its lock', async () => {
     const t = tempDir();
     try {
