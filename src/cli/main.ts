@@ -86,6 +86,9 @@ async function main(): Promise<void> {
     .scriptName('strata')
     .usage('Usage: strata COMMAND [OPTIONS]')
     .strict()
+    // Container and image IDs such as "1e5" or "0123" are names, never numbers (yargs re-parses
+    // positionals as options, so both settings are needed); numeric flags declare type: 'number'.
+    .parserConfiguration({ 'parse-positional-numbers': false, 'parse-numbers': false })
     .help()
     .alias('help', 'h')
     .version(false)
