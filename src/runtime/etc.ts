@@ -86,10 +86,9 @@ function ensureMountPoint(dir: string, view: UnionView, rel: string, file: boole
       fs.writeFileSync(target, '', { flag: 'a', mode: 0o644 });
       return;
     }
-    if (!fs.existsSync(target)) fs.mkdirSync(target, { mode: 0o755 });
-    if (existing) {
-      fs.chmodSync(target, existing.mode & 0o7777);
-      fs.chownSync(target, existing.uid, existing.gid);
-    }
+    const made = fs.lstatSync(target, { throwIfNoEntry: false }) ?? (fs.mkdirSync(target, { mode: 0o755 }), fs.lstatSync(target));
+    // Only what differs (each is a metadata write, not free on a journaling file system).
+    if (existing && (made.mode & 0o7777) !== (existing.mode & 0o7777)) fs.chmodSync(target, existing.mode & 0o7777);
+    if (existing && (made.uid !== existing.uid || made.gid !== existing.gid)) fs.chownSync(target, existing.uid, existing.gid);
   }
 }
