@@ -12,6 +12,32 @@ import { readXattrsTree } from './xattr.js';
 export interface PackOptions {
   /** Clamp every mtime to at most this (seconds since the epoch). */
   sourceDateEpoch?: number;
+  /**
+   * The caller means to keep `dir` itself as the layer's snapshot: while packing, also bring it
+   * to what extracting the tar would give (see SnapshotPrep). Only for a directory the caller owns.
+   */
+  prepare?: SnapshotPrep;
+}
+
+/**
+ * Filled in by packLayer when asked to prepare the packed directory as a snapshot. Mtimes above
+ * SOURCE_DATE_EPOCH are clamped in place (a later step reading the snapshot, e.g. `RUN tar`,
+ * must see what a pulled copy of the layer shows); xattrs an extraction would not set
+ * (trusted.overlay.origin/impure left by overlayfs, system.*, other trusted.*) are listed for
+ * the caller to remove once the tar is safely stored. `usable` turns false when the directory
+ * cannot become the snapshot: an inode to clamp has other names that may lie in another
+ * snapshot (a COPY links unchanged files from the previous build's snapshot).
+ */
+export interface SnapshotPrep {
+  usable: boolean;
+  /** Absolute path -> names of xattrs to remove. */
+  strip: Map<string, string[]>;
+}
+
+/** What extraction (layer-unpack.ts) keeps of an entry's xattrs. */
+function extractionKeeps(name: string, value: Buffer): boolean {
+  if (name === OPAQUE_XATTR) return value.toString() === 'y';
+  return name.startsWith('user.') || name.startsWith('security.');
 }
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -72,10 +98,26 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
     const full = out.push(b);
     if (full) yield full;
   };
+  const prep = options.prepare;
+  const shared = new Map<string, { abs: string; nlink: number; seen: number }>();
+  if (prep) {
+    const rootX = xattrs.get(dir);
+    // The tar has no entry for the root: an extracted snapshot's root has no xattrs.
+    if (rootX) prep.strip.set(dir, [...rootX.keys()].filter((k) => !k.startsWith('security.')));
+  }
   for (const { rel, abs, st } of walk(dir)) {
     let mtime = Math.floor(st.mtimeMs / 1000);
-    if (epoch !== undefined && mtime > epoch) mtime = epoch;
+    if (epoch !== undefined && mtime > epoch) {
+      mtime = epoch;
+      if (prep) clampInPlace(abs, st, epoch, shared);
+    }
     const own = xattrs.get(abs);
+    if (prep && !extractedAlike(rel, st)) prep.usable = false;
+    if (prep && own) {
+      const whiteout = st.isCharacterDevice() && st.rdev === 0; // packed without xattrs
+      const drop = [...own].filter(([k, v]) => whiteout || !extractionKeeps(k, v)).map(([k]) => k);
+      if (drop.length) prep.strip.set(abs, drop);
+    }
     if (own?.has('trusted.overlay.redirect') || own?.has('trusted.overlay.metacopy')) {
       // The content lives in a lower layer under another name: a tar cannot say that.
       throw new StrataError(`cannot pack "${rel}": it uses overlayfs redirect_dir or metacopy (mount overlays with redirect_dir=off,metacopy=off)`);
@@ -111,9 +153,39 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
     }
     // Sockets cannot be carried in a layer; Docker skips them too.
   }
+  if (prep && epoch !== undefined) clampShared(shared, epoch, prep);
   yield* emit(END_OF_ARCHIVE);
   const rest = out.take();
   if (rest) yield rest;
+}
+
+/** False for what extraction leaves out or reads differently: devices, fifos, sockets, a real file named `.wh.*`. */
+function extractedAlike(rel: string, st: Stats): boolean {
+  if (st.isCharacterDevice()) return st.rdev === 0;
+  if (path.posix.basename(rel).startsWith('.wh.')) return false;
+  return st.isFile() || st.isDirectory() || st.isSymbolicLink();
+}
+
+/**
+ * Clamps an entry's times in place. A child's times never move its directory's mtime, so
+ * clamping in walk order is final. An inode with several names waits in `shared` until the
+ * walk has seen how many of them the layer holds: one named outside may be in another snapshot.
+ */
+function clampInPlace(abs: string, st: Stats, epoch: number, shared: Map<string, { abs: string; nlink: number; seen: number }>): void {
+  if (st.isDirectory() || st.nlink === 1) {
+    fsSync.lutimesSync(abs, epoch, epoch);
+    return;
+  }
+  const key = `${st.dev}:${st.ino}`;
+  const s = shared.get(key) ?? { abs, nlink: st.nlink, seen: 0 };
+  s.seen++;
+  shared.set(key, s);
+}
+
+/** Clamps the shared inodes whose every name is in the layer; otherwise the dir cannot be the snapshot. */
+function clampShared(shared: Map<string, { abs: string; nlink: number; seen: number }>, epoch: number, prep: SnapshotPrep): void {
+  for (const s of shared.values()) if (s.seen !== s.nlink) prep.usable = false;
+  if (prep.usable) for (const s of shared.values()) fsSync.lutimesSync(s.abs, epoch, epoch);
 }
 
 function* packFile(abs: string, size: number, out: Output): Generator<Buffer> {

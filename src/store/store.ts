@@ -13,7 +13,7 @@ import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
 } from './index-file.js';
-import type { PackOptions } from './layer-pack.js';
+import type { SnapshotPrep } from './layer-pack.js';
 import { withLock } from './lock.js';
 import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
@@ -26,6 +26,13 @@ export interface StoreOptions {
   limits?: TarLimits;
   /** Entries skipped while extracting a layer (device nodes, trusted.* xattrs). Default: stderr. */
   onWarning?: (message: string) => void;
+}
+
+export interface CreateLayerOptions {
+  /** Clamp every mtime in the layer to at most this (seconds since the epoch). */
+  sourceDateEpoch?: number;
+  /** The caller hands the directory over: it becomes the layer's snapshot (or is removed). */
+  takeOwnership?: boolean;
 }
 
 export interface GcOptions {
@@ -312,12 +319,59 @@ export class Store implements ImageStore {
     }
   }
 
-  async createLayerFromDir(dir: string, options: PackOptions = {}): Promise<LayerInfo> {
+  /**
+   * Packs `dir` (overlay form: 0/0 char-device whiteouts, opaque xattr) into a layer blob. With
+   * `takeOwnership`, the caller hands `dir` over (it must be on the store's filesystem and no
+   * longer used): it becomes the layer's snapshot by rename instead of being extracted again
+   * from the blob, and is gone when this returns (moved, or removed if the snapshot existed).
+   */
+  async createLayerFromDir(dir: string, options: CreateLayerOptions = {}): Promise<LayerInfo> {
     await this.init();
     await this.beforeWrite();
+    const src = path.resolve(dir);
+    const prep: SnapshotPrep | undefined = options.takeOwnership ? { usable: true, strip: new Map() } : undefined;
     const { packLayer } = await import('./layer-pack.js');
-    const blob = await this.blobs.writeStream(packLayer(dir, options));
-    return this.finishLayer(blob.digest, blob.size);
+    try {
+      const blob = await this.blobs.writeStream(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep }));
+      if (prep?.usable) await this.adoptSnapshot(src, blob.digest, prep);
+      return await this.finishLayer(blob.digest, blob.size);
+    } finally {
+      if (prep) await fs.rm(src, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Moves a packed directory into place as the snapshot of `diffId` (when that does not exist
+   * yet): first to a temp name in layers/ (a crash leaves a dead temp the next write removes),
+   * where it gets an extracted snapshot's root (0755, 0:0, no xattrs) and loses the xattrs an
+   * extraction would not set, then renamed to its real name. A different filesystem (EXDEV)
+   * leaves `dir` where it is; the snapshot is then extracted from the blob as usual.
+   */
+  private async adoptSnapshot(dir: string, diffId: Digest, prep: SnapshotPrep): Promise<void> {
+    const snap = path.join(this.layersDir, digestHex(diffId));
+    if (await exists(snap)) return; // built before: keep that one (the caller's dir is removed)
+    const tmp = tempName(this.layersDir);
+    try {
+      await fs.rename(dir, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return;
+      throw err;
+    }
+    try {
+      const strip = new Map([...prep.strip].map(([p, names]) => [p === dir ? tmp : path.join(tmp, path.relative(dir, p)), names]));
+      const { removeXattrs } = await import('./xattr.js');
+      await removeXattrs(strip);
+      await fs.lchown(tmp, 0, 0).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
+      });
+      await fs.chmod(tmp, 0o755);
+      await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
+        // Another process finished the same snapshot first: keep theirs.
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      });
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
   }
 
   /**

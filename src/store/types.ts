@@ -103,9 +103,11 @@ export interface ImageStore {
    * Packs a directory in overlay upper-dir form (0/0 char-device whiteouts, opaque xattrs) into
    * an OCI layer tar with `.wh.` entries, stores it as a blob and keeps the directory's content
    * as the layer's snapshot. Entry order is deterministic; mtimes are clamped to
-   * sourceDateEpoch when given.
+   * sourceDateEpoch when given. With takeOwnership the caller hands `dir` over (same filesystem
+   * as the store, no longer in use): it is renamed into place as the snapshot instead of being
+   * extracted again from the tar, and is gone when the call returns or throws.
    */
-  createLayerFromDir(dir: string, options?: { sourceDateEpoch?: number }): Promise<LayerInfo>;
+  createLayerFromDir(dir: string, options?: { sourceDateEpoch?: number; takeOwnership?: boolean }): Promise<LayerInfo>;
   /** Writes the config and manifest blobs and returns the image, tagging it with `tags`. */
   writeImage(config: ImageConfig, layers: LayerInfo[], options?: { tags?: string[] }): Promise<Image>;
 }

@@ -99,3 +99,25 @@ export async function makeWhiteouts(paths: string[]): Promise<void> {
     }
   }
 }
+
+/** Removes the named xattrs (symlinks not followed): one setfattr run per name and 500 paths. */
+export async function removeXattrs(strip: Map<string, string[]>): Promise<void> {
+  const byName = new Map<string, string[]>();
+  for (const [p, names] of strip) {
+    for (const n of names) {
+      const list = byName.get(n);
+      if (list) list.push(p);
+      else byName.set(n, [p]);
+    }
+  }
+  for (const [name, paths] of byName) {
+    for (let i = 0; i < paths.length; i += 500) {
+      try {
+        await run('setfattr', ['-h', '-x', name, '--', ...paths.slice(i, i + 500)]);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingTool(err, 'setfattr');
+        throw new StrataError(`removing extended attributes: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+      }
+    }
+  }
+}
