@@ -206,7 +206,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
-    const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch }) : undefined;
+    // The upper dir is ours and done with: the store renames it into place as the snapshot.
+    const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
     const created = new Date().toISOString();
     await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     record.seconds = (Date.now() - started) / 1000;
