@@ -8,7 +8,9 @@ import { stateRoot } from '../store/paths.js';
 import type { ImageStore } from '../store/types.js';
 import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
 import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
+import { teeToLog } from '../runtime/logs.js';
 import { freshName } from '../runtime/names.js';
+import { logPath } from '../runtime/shim-state.js';
 import { timing } from '../runtime/timing.js';
 import type { NetworkMode } from '../runtime/types.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -107,9 +109,14 @@ export async function startAttached(ctx: ContainerContext, record: ContainerReco
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
+  // A container that stays after it exits keeps its output for `logs`; a tty's output is
+  // relayed by runc itself and a --rm container's log would go with it, so neither is teed.
+  const tee = terminal || record.HostConfig.AutoRemove ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), process);
   try {
-    return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', stdout: 'inherit', stderr: 'inherit', terminal });
+    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: 'inherit' as const, stderr: 'inherit' as const };
+    return await runAttached(ctx, record, { stdin: interactive ? 'inherit' : 'null', ...output, terminal });
   } finally {
+    tee?.close();
     timing('container exited');
     // The exit code is known: the container's files are unlinked after we exit (see remove()).
     if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true, background: true });

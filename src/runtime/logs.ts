@@ -91,6 +91,28 @@ export class JsonLogWriter {
   }
 }
 
+/**
+ * Output of a container attached to the CLI (a foreground `run`, `start -a`) goes both to the
+ * terminal and to its json-file log, so `logs` shows it afterwards as Docker's does.
+ */
+export function teeToLog(file: string, targets: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): { stdout: Writable; stderr: Writable; close(): void } {
+  const log = new JsonLogWriter(file);
+  const tee = (name: LogStream) =>
+    new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        log.write(name, chunk);
+        // Waits for the terminal (or pipe) to take the chunk: backpressure reaches runc.
+        if (targets[name].write(chunk)) done();
+        else targets[name].once('drain', () => done());
+      },
+      final: (done) => {
+        log.flush(name);
+        done();
+      },
+    });
+  return { stdout: tee('stdout'), stderr: tee('stderr'), close: () => log.close() };
+}
+
 const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 
 /** `--since`/`--until`: RFC 3339, a Unix timestamp (`1700000000.5`) or a Go duration back from now (`10m`, `1h30m`). */
