@@ -81,6 +81,8 @@ const HIGH_WATER = 8 * BATCH;
 export function createStreamHasher(): StreamHasher {
   const { port1, port2 } = new MessageChannel();
   const result = getPool().run({ kind: 'stream', port: port2 }, { transferList: [port2] }) as Promise<string>;
+  // Full batches come back from the worker and are reused: at most HIGH_WATER / BATCH + 1 exist.
+  const free: Buffer<ArrayBuffer>[] = [];
   let batch = Buffer.allocUnsafeSlow(BATCH);
   let used = 0;
   let inFlight = 0;
@@ -88,8 +90,9 @@ export function createStreamHasher(): StreamHasher {
   let ended = false;
   // An abandoned hasher must not keep the process alive; the running task keeps it alive otherwise.
   port1.unref();
-  port1.on('message', (n: number) => {
-    inFlight -= n;
+  port1.on('message', (back: ArrayBuffer) => {
+    inFlight -= back.byteLength;
+    if (back.byteLength === BATCH) free.push(Buffer.from(back));
     if (inFlight < HIGH_WATER) {
       const w = waiters;
       waiters = [];
@@ -102,7 +105,7 @@ export function createStreamHasher(): StreamHasher {
     const payload = used === BATCH ? batch.buffer : batch.buffer.slice(0, used);
     port1.postMessage(payload, [payload]);
     inFlight += used;
-    batch = Buffer.allocUnsafeSlow(BATCH);
+    batch = free.pop() ?? Buffer.allocUnsafeSlow(BATCH);
     used = 0;
   };
   return {

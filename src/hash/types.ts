@@ -9,8 +9,8 @@ export interface HashFilesTask {
 
 /**
  * A streamed hash: chunks arrive on `port` as ArrayBuffers; `null` ends the stream. The worker
- * acknowledges each chunk with the number of bytes hashed so the sender can bound what is in
- * flight, and the task's result is the hex digest.
+ * acknowledges each chunk by transferring its ArrayBuffer back (the sender reuses it and bounds
+ * what is in flight), and the task's result is the hex digest.
  */
 export interface HashStreamTask {
   kind: 'stream';

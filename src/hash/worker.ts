@@ -41,7 +41,9 @@ function hashStream(task: HashStreamTask): Promise<string> {
         return;
       }
       hash.update(new Uint8Array(msg));
-      port.postMessage(msg.byteLength);
+      // Handed back for reuse: a buffer left to this isolate's GC lingers (the worker allocates
+      // too little to trigger one), and a layer's worth of them made most of a build's memory.
+      port.postMessage(msg, [msg]);
     });
   });
 }
