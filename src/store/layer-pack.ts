@@ -42,22 +42,46 @@ function extractionKeeps(name: string, value: Buffer): boolean {
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(512);
 
-/** Buffers small writes so the consumer sees ~1 MiB chunks. */
+/**
+ * Gathers the tar into one reused 1 MiB buffer, file data read straight into it: packing
+ * allocates nothing per file, so a big tree leaves no garbage buffers behind for the GC to
+ * catch up with (they made most of the packing process's peak memory).
+ */
 class Output {
-  private parts: Buffer[] = [];
-  private size = 0;
-  push(b: Buffer): Buffer | undefined {
-    this.parts.push(b);
-    this.size += b.length;
-    return this.size >= CHUNK ? this.take() : undefined;
+  private readonly buf = Buffer.allocUnsafeSlow(CHUNK);
+  private used = 0;
+
+  /** Copies `b` in; yields the buffer each time it fills. */
+  *push(b: Uint8Array): Generator<Buffer> {
+    let off = 0;
+    while (off < b.length) {
+      const n = Math.min(CHUNK - this.used, b.length - off);
+      this.buf.set(b.subarray(off, off + n), this.used);
+      this.used += n;
+      off += n;
+      if (this.used === CHUNK) yield* this.flush();
+    }
   }
-  take(): Buffer | undefined {
-    if (this.size === 0) return undefined;
-    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    return out;
+
+  /** Appends `size` bytes read from `fd`; yields the buffer each time it fills. */
+  *read(fd: number, size: number, name: string): Generator<Buffer> {
+    let left = size;
+    while (left > 0) {
+      const n = fsSync.readSync(fd, this.buf, this.used, Math.min(CHUNK - this.used, left), null);
+      if (n === 0) throw new StrataError(`file "${name}" changed size while it was packed`);
+      this.used += n;
+      left -= n;
+      if (this.used === CHUNK) yield* this.flush();
+    }
+  }
+
+  *flush(): Generator<Buffer> {
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    yield n === CHUNK ? this.buf : this.buf.subarray(0, n);
   }
 }
 
@@ -88,16 +112,16 @@ function* walk(root: string, rel = ''): Generator<Walked> {
   }
 }
 
-/** Streams the OCI layer tar of `dir` (an overlay upper dir or any directory). */
+/**
+ * Streams the OCI layer tar of `dir` (an overlay upper dir or any directory). The chunks share
+ * one buffer: each is valid only until the next is asked for (copy it to keep it).
+ */
 export async function* packLayer(dir: string, options: PackOptions = {}): AsyncGenerator<Buffer> {
   const xattrs = await readXattrsTree(dir);
   const epoch = options.sourceDateEpoch;
   const out = new Output();
   const links = new Map<string, string>();
-  const emit = function* (b: Buffer) {
-    const full = out.push(b);
-    if (full) yield full;
-  };
+  const emit = (b: Buffer) => out.push(b);
   const prep = options.prepare;
   const shared = new Map<string, { abs: string; nlink: number; seen: number }>();
   if (prep) {
@@ -149,14 +173,13 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
       if (st.nlink > 1) links.set(key, rel);
       yield* emit(encodeHeader({ ...base, path: rel, type: 'file', size: st.size }));
       yield* packFile(abs, st.size, out);
-      yield* emit(Buffer.alloc(padding(st.size)));
+      yield* emit(ZEROS.subarray(0, padding(st.size)));
     }
     // Sockets cannot be carried in a layer; Docker skips them too.
   }
   if (prep && epoch !== undefined) clampShared(shared, epoch, prep);
   yield* emit(END_OF_ARCHIVE);
-  const rest = out.take();
-  if (rest) yield rest;
+  yield* out.flush();
 }
 
 /** False for what extraction leaves out or reads differently: devices, fifos, sockets, a real file named `.wh.*`. */
@@ -191,15 +214,7 @@ function clampShared(shared: Map<string, { abs: string; nlink: number; seen: num
 function* packFile(abs: string, size: number, out: Output): Generator<Buffer> {
   const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
   try {
-    let left = size;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const bytesRead = fsSync.readSync(fd, buf, 0, buf.length, null);
-      if (bytesRead === 0) throw new StrataError(`file "${abs}" changed size while it was packed`);
-      left -= bytesRead;
-      const full = out.push(buf.subarray(0, bytesRead));
-      if (full) yield full;
-    }
+    yield* out.read(fd, size, abs);
   } finally {
     fsSync.closeSync(fd);
   }
