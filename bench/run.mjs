@@ -134,7 +134,11 @@ without). podman, written in Go, loads certificates only when it makes a TLS con
 itself keeps the user's environment as it is (\`build\` fetches \`ADD\` URLs with it), so the
 headline is measured with it set; unset, as on a machine without it: ${verdict(med.strataNoCa / med.podman)}. With it set the target is out of reach
 of any Node program here: the empty Node process plus \`runc run\` of strata's bundle alone come to
-${((med.node + med.runcStrata) / med.podman).toFixed(2)}× podman (${((med.nodeNoCa + med.runcStrata) / med.podman).toFixed(2)}× without the variable).` : '';
+${((med.node + med.runcStrata) / med.podman).toFixed(2)}× podman (${((med.nodeNoCa + med.runcStrata) / med.podman).toFixed(2)}× without the variable).
+Without it, strata spends ${(med.strataNoCa - med.nodeNoCa - med.runcStrata).toFixed(0)} ms beyond that floor where the target leaves
+${(0.35 * med.podman - med.nodeNoCa - med.runcStrata).toFixed(0)} ms; the phases below show where (loading its code and Node's \`crypto\` and
+\`child_process\`, then mostly first-call compilation of the code that looks up the image, writes
+the record and the bundle).` : '';
   const markdown = `## run: start latency (\`run --rm busybox true\`)
 
 ${machine()}; ${N} interleaved runs each; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the runs (other work was running on the machine: absolute times move with it, the ratios much less); failed runs retried: ${Object.entries(failures).filter(([k]) => k in contenders).map(([k, v]) => `${k} ${v}`).join(', ')}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/run.mjs ${N}\`.
