@@ -87,3 +87,13 @@ export async function httpGet(port: number, file: string): Promise<{ status: num
   const res = await fetch(`http://127.0.0.1:${port}${file}`);
   return { status: res.status, body: await res.text() };
 }
+
+/** Removes every container of the fixture and waits until no process or mount of its root is left. */
+export async function assertNothingLeftBehind(fx: LifecycleFixture): Promise<{ processes: number[]; mounts: string[] }> {
+  const ids = fx.strata(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+  if (ids.length) fx.strata(['rm', '-f', ...ids]);
+  return eventually(() => {
+    const left = fx.leftovers();
+    return left.processes.length === 0 && left;
+  }, 50);
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
 import { slirpAvailable } from '../runtime/ports-slirp.js';
-import { eventually, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { eventually, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from './lifecycle-fixture.js';
 
 describe('detached containers: volumes, exec, state', { concurrency: false }, () => {
   let fx: LifecycleFixture;
@@ -156,12 +156,6 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {
-    const ids = fx.strata(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length) fx.strata(['rm', '-f', ...ids]);
-    const left = await eventually(() => {
-      const l = fx.leftovers();
-      return l.processes.length === 0 && l;
-    }, 50);
-    assert.deepEqual(left.mounts, []);
+    assert.deepEqual((await assertNothingLeftBehind(fx)).mounts, []);
   });
 });

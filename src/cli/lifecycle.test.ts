@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
-import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from './lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
 
@@ -175,12 +175,6 @@ describe('detached containers', { concurrency: false }, () => {
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {
-    const ids = fx.strata(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length) fx.strata(['rm', '-f', ...ids]);
-    const left = await eventually(() => {
-      const l = fx.leftovers();
-      return l.processes.length === 0 && l;
-    }, 50);
-    assert.deepEqual(left.mounts, []);
+    assert.deepEqual((await assertNothingLeftBehind(fx)).mounts, []);
   });
 });
