@@ -61,7 +61,7 @@ export function stateFromStatus(status: ShimStatus): ContainerState {
     ExitCode: status.exitCode ?? 0,
     Error: status.error ?? '',
     StartedAt: status.startedAt ?? ZERO_TIME,
-    FinishedAt: live ? ZERO_TIME : status.finishedAt ?? ZERO_TIME,
+    FinishedAt: live && status.state !== 'restarting' ? ZERO_TIME : status.finishedAt ?? ZERO_TIME,
   };
 }
 

@@ -50,7 +50,8 @@ export function applyStatus(record: ContainerRecord, status: ShimStatus): void {
     ExitCode: status.exitCode ?? (live ? 0 : record.State.ExitCode),
     Error: status.error ?? '',
     StartedAt: status.startedAt ?? record.State.StartedAt ?? ZERO_TIME,
-    FinishedAt: live ? ZERO_TIME : (status.finishedAt ?? record.State.FinishedAt),
+    // Between two runs of a restart policy Docker shows when the last run ended.
+    FinishedAt: live && s !== 'restarting' ? ZERO_TIME : (status.finishedAt ?? record.State.FinishedAt),
   };
   record.RestartCount = status.restartCount;
   record.Strata.monitorPid = live ? status.shimPid : undefined;

@@ -142,8 +142,12 @@ class Shim {
       backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
       await new Promise((r) => setTimeout(r, backoff));
-      // Stopped meanwhile, or removed (`rm -f` while it was between two runs).
-      if (stopRequested(this.dir) || !fs.existsSync(this.dir)) return exitCode;
+      // Stopped meanwhile, or removed (`rm -f` while it was between two runs): no further run,
+      // so the container is left exited as its last run ended, not "Restarting".
+      if (stopRequested(this.dir) || !fs.existsSync(this.dir)) {
+        this.save({ state: 'exited', restartCount: this.status.restartCount - 1 });
+        return exitCode;
+      }
       try {
         await this.forwarder?.rebind();
       } catch (err) {
