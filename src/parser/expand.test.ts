@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expand, expandWord, expandWords, ExpansionError, type Env, type ExpandOptions } from './expand.js';
+import { prng } from '../testing/prng.js';
 
 const ERROR = Symbol('error');
 type Expected = string | typeof ERROR;
@@ -397,16 +398,6 @@ function referenceReplace(all: boolean, pattern: string, value: string, replacem
   return out + value.slice(lastEnd);
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function randomString(random: () => number, alphabet: string, max: number): string {
   let s = '';

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, ParseError } from './index.js';
 import type { Dockerfile, Instruction } from './types.js';
+import { prng, type Random } from '../testing/prng.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const conformanceDir = path.join(repoRoot, '..', 'shared', 'conformance', 'buildkit-parser');
@@ -54,19 +55,7 @@ function loadSources(): Source[] {
 
 // ---- seeded randomness -----------------------------------------------------------------------
 
-type Random = () => number;
 
-/** mulberry32: small, fast, good enough to pick mutations. */
-function prng(seed: number): Random {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const int = (r: Random, n: number) => Math.floor(r() * n);
 const pick = <T>(r: Random, items: readonly T[]): T => items[int(r, items.length)]!;
