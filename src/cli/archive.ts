@@ -93,7 +93,11 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
     const { loadArchive } = await import('../store/archive/load.js');
-    const result = await loadArchive(store, source);
+    const result = await loadArchive(store, source).catch((err: unknown) => {
+      // Name what was being loaded: "invalid tar header checksum" alone does not say it.
+      const what = fromStdin ? 'stdin' : `"${a.input}"`;
+      throw new StrataError(`loading ${what}: ${(err as Error).message}`, err instanceof StrataError ? err.exitCode : 1, { cause: err });
+    });
     for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
     for (const img of a.quiet ? [] : result.images) {
       if (img.names.length === 0) process.stdout.write(`Loaded image ID: ${img.id}\n`);

@@ -113,6 +113,15 @@ test('a hostile tarball is refused by import with nothing written outside', with
   ok(runStrata(['import', '-', 'many'], { root, input: many }), 'import without the limit');
 }));
 
+test('load of something that is not an image archive is one line naming it, and loads nothing', withRoot(async (root, scratch) => {
+  const bogus = path.join(scratch, 'not-an-archive.tar');
+  fs.writeFileSync(bogus, 'root:x:0:0:root:/root:/bin/sh\n'.repeat(40));
+  const result = runStrata(['load', '-i', bogus], { root });
+  assert.equal(result.stderr, `Error: loading "${bogus}": invalid tar header checksum\n`);
+  assert.equal(result.status, 1);
+  assert.equal(ok(runStrata(['images', '-q'], { root }), 'images'), '');
+}));
+
 test('save and load round trip in docker-archive and oci-archive formats, keeping the image ID', withRoot(async (root, scratch) => {
   const img = await ensureBusybox(await openStore(root));
   for (const format of ['docker-archive', 'oci-archive']) {
