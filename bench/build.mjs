@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
+const launcher = path.join(here, '..', 'bin', 'strata'); // the `strata` command users run
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
@@ -29,7 +29,7 @@ const SCENARIOS = [
 ].filter((s) => !only || only.includes(s.name));
 
 function strata(argv, opts = {}) {
-  return spawnSync(process.execPath, [cli, ...argv], { env, encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
+  return spawnSync(launcher, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
 }
 
 /** Runs a command under GNU time: wall seconds and peak RSS (KiB) of the process tree's largest member. */
@@ -42,12 +42,8 @@ function timed(cmd, argv, runEnv = env) {
   return { seconds, rssKiB: rss };
 }
 
-// This machine sets NODE_EXTRA_CA_CERTS, which Node parses at every start (~0.1 s): strata's
-// warm builds are also timed without it, to show what the build itself costs.
-const envNoCa = { ...env };
-delete envNoCa.NODE_EXTRA_CA_CERTS;
 const tools = {
-  strata: (ctx, tag, extra, runEnv) => timed(process.execPath, [cli, 'build', '-q', ...extra, '-t', tag, ctx], runEnv),
+  strata: (ctx, tag, extra) => timed(launcher, ['build', '-q', ...extra, '-t', tag, ctx]),
   podman: (ctx, tag, extra) => timed('podman', ['build', '-q', '--network', 'host', ...extra, '-t', tag, ctx]),
 };
 
@@ -86,15 +82,13 @@ function measure(scenario) {
     };
     for (let i = 0; i < runs; i++) note(run(ctx, tag, ['--no-cache']), cold);
     for (let i = 0; i < runs; i++) note(run(ctx, tag, []), warm);
-    const warmNoCa = [];
-    if (tool === 'strata' && env.NODE_EXTRA_CA_CERTS) for (let i = 0; i < runs; i++) warmNoCa.push(run(ctx, tag, [], envNoCa).seconds);
     if (scenario.touch) {
       for (let i = 0; i < runs; i++) {
         touch(ctx, scenario.touch, `${tool}-${i}`);
         note(run(ctx, tag, []), inc);
       }
     }
-    rows.push({ tool, cold: median(cold), warm: median(warm), warmNoCa: warmNoCa.length ? median(warmNoCa) : undefined, inc: scenario.touch ? median(inc) : undefined, peakMiB: peak / 1024 });
+    rows.push({ tool, cold: median(cold), warm: median(warm), inc: scenario.touch ? median(inc) : undefined, peakMiB: peak / 1024 });
     console.error(`${scenario.name} ${tool}: cold ${median(cold).toFixed(2)}s warm ${median(warm).toFixed(2)}s${scenario.touch ? ` incremental ${median(inc).toFixed(2)}s` : ''} peak ${(peak / 1024).toFixed(0)} MiB`);
   }
   return rows;
@@ -108,12 +102,12 @@ function table(results) {
   for (const [name, rows] of Object.entries(results)) {
     const s = rows.find((r) => r.tool === 'strata');
     const p = rows.find((r) => r.tool === 'podman');
-    for (const mode of ['cold', 'warm', 'warmNoCa', 'inc']) {
+    for (const mode of ['cold', 'warm', 'inc']) {
       if (s[mode] === undefined) continue;
-      const label = { inc: 'incremental', warmNoCa: 'warm, strata without NODE_EXTRA_CA_CERTS' }[mode] ?? mode;
-      const ratio = s[mode] / p[mode === 'warmNoCa' ? 'warm' : mode];
-      const target = TARGETS[`${name} ${mode === 'warmNoCa' ? 'warm' : label}`];
-      lines.push(`| ${name} | ${label} | ${s[mode].toFixed(2)} | ${p[mode === 'warmNoCa' ? 'warm' : mode].toFixed(2)} | ${ratio.toFixed(2)} | ${target ?? '—'} | ${target === undefined ? '' : ratio <= target ? 'yes' : 'no'} |`);
+      const label = { inc: 'incremental' }[mode] ?? mode;
+      const ratio = s[mode] / p[mode];
+      const target = TARGETS[`${name} ${label}`];
+      lines.push(`| ${name} | ${label} | ${s[mode].toFixed(2)} | ${p[mode].toFixed(2)} | ${ratio.toFixed(2)} | ${target ?? '—'} | ${target === undefined ? '' : ratio <= target ? 'yes' : 'no'} |`);
     }
   }
   lines.push('', '| scenario | strata peak RSS (MiB) | podman peak RSS (MiB) |', '|---|---:|---:|');

@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
+const launcher = path.join(here, '..', 'bin', 'strata'); // the `strata` command users run
+const cli = path.join(here, '..', 'dist', 'cli', 'main.js'); // the ES module entry, for comparison
 const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
 
-const failures = { strata: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataNoCa: 0, nodeNoCa: 0 };
+const failures = { strata: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
 
 /** Wall time of one run; a failed run (podman's netavark is flaky under load) is retried, and counted. */
 function time(cmd, args, env, who) {
@@ -72,21 +73,17 @@ try {
   await prepareBundle(runSpecOf(record, cpaths, await lowerDirsOf(record, store), []), record.Id, cpaths.bundle);
 
   // This machine's environment may set NODE_EXTRA_CA_CERTS, which makes every Node process parse
-  // that CA bundle at startup, before any of strata's code runs; the runs are then repeated
-  // without it, to show what strata itself costs.
+  // that CA bundle at startup, TLS or not; bin/strata starts Node without it (see its comment).
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
-  const { NODE_EXTRA_CA_CERTS: _ca, ...envNoCa } = env;
   const { NODE_EXTRA_CA_CERTS: _ca2, ...processEnvNoCa } = process.env;
   const contenders = {
-    strata: () => time(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], env, 'strata'),
+    strata: () => time(launcher, ['run', '--rm', 'busybox', 'true'], env, 'strata'),
     podman: () => time('podman', podmanArgs, process.env, 'podman'),
     runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env, 'runc'),
     runcStrata: () => time('runc', ['--root', runcRoot, 'run', '--bundle', cpaths.bundle, `bench-${rawId++}`], process.env, 'runcStrata'),
+    strataEsm: () => time(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], env, 'strataEsm'),
     node: () => time(process.execPath, ['-e', '0'], process.env, 'node'),
-    ...(extraCa ? {
-      strataNoCa: () => time(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], envNoCa, 'strataNoCa'),
-      nodeNoCa: () => time(process.execPath, ['-e', '0'], processEnvNoCa, 'nodeNoCa'),
-    } : {}),
+    ...(extraCa ? { nodeNoCa: () => time(process.execPath, ['-e', '0'], processEnvNoCa, 'nodeNoCa') } : {}),
   };
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (const f of Object.values(contenders)) f(); // warm caches once
@@ -107,7 +104,7 @@ try {
   const timedRuns = Math.min(N, 10);
   for (let i = 0; i < timedRuns; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [cli, 'run', '--rm', 'busybox', 'true'], { env: { ...(extraCa ? envNoCa : env), STRATA_TIMING: '1' }, encoding: 'utf8' });
+    const r = spawnSync(launcher, ['run', '--rm', 'busybox', 'true'], { env: { ...env, STRATA_TIMING: '1' }, encoding: 'utf8' });
     const total = Number(process.hrtime.bigint() - t0) / 1e6;
     const at = Object.fromEntries([...r.stderr.matchAll(/^timing: (.*) ([0-9.]+) ms$/gm)].map((m) => [m[1], Number(m[2])]));
     let previous = 0;
@@ -123,22 +120,16 @@ try {
   const verdict = (r) => `**${r.toFixed(2)}×** — ${r <= 0.35 ? 'met' : 'missed'}`;
   const line = (name, what) => `| ${what} | ${med[name].toFixed(0)} ms | ${Math.min(...samples[name]).toFixed(0)} ms | ${(med[name] / med.podman).toFixed(2)}× |`;
   const caRows = extraCa ? `
-${line('strataNoCa', '`strata run --rm busybox true`, NODE_EXTRA_CA_CERTS unset')}
 ${line('nodeNoCa', '`node -e 0`, NODE_EXTRA_CA_CERTS unset')}` : '';
   const caText = extraCa ? `
 
-This machine's environment sets \`NODE_EXTRA_CA_CERTS=${extraCa}\`. Node (20) then parses that
-CA bundle, on top of its own, while it starts, in every Node process, before any of strata's code
-runs: ${(med.node - med.nodeNoCa).toFixed(0)} ms of the empty process above (${med.node.toFixed(0)} ms with it, ${med.nodeNoCa.toFixed(0)} ms
-without). podman, written in Go, loads certificates only when it makes a TLS connection. strata
-itself keeps the user's environment as it is (\`build\` fetches \`ADD\` URLs with it), so the
-headline is measured with it set; unset, as on a machine without it: ${verdict(med.strataNoCa / med.podman)}. With it set the target is out of reach
-of any Node program here: the empty Node process plus \`runc run\` of strata's bundle alone come to
-${((med.node + med.runcStrata) / med.podman).toFixed(2)}× podman (${((med.nodeNoCa + med.runcStrata) / med.podman).toFixed(2)}× without the variable).
-Without it, strata spends ${(med.strataNoCa - med.nodeNoCa - med.runcStrata).toFixed(0)} ms beyond that floor where the target leaves
-${(0.35 * med.podman - med.nodeNoCa - med.runcStrata).toFixed(0)} ms; the phases below show where (loading its code and Node's \`crypto\` and
-\`child_process\`, then mostly first-call compilation of the code that looks up the image, writes
-the record and the bundle).` : '';
+This machine's environment sets \`NODE_EXTRA_CA_CERTS=${extraCa}\`. Node 20 parses that CA bundle
+while it starts, in every Node process, TLS or not: ${(med.node - med.nodeNoCa).toFixed(0)} ms of the empty process above
+(${med.node.toFixed(0)} ms with it, ${med.nodeNoCa.toFixed(0)} ms without). podman, written in Go, loads certificates only when it
+makes a TLS connection, and so does strata: \`bin/strata\` starts Node without the variable, hands
+its value on, and strata puts it back in its environment and reads the file itself for the https
+requests it makes (\`ADD https://...\`; src/net/fetch.ts, tested with a private CA).` : '';
+  const floor = (extraCa ? med.nodeNoCa : med.node) + med.runcStrata;
   const markdown = `## run: start latency (\`run --rm busybox true\`)
 
 ${machine()}; ${N} interleaved runs each; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the runs (other work was running on the machine: absolute times move with it, the ratios much less); failed runs retried: ${Object.entries(failures).filter(([k]) => k in contenders).map(([k, v]) => `${k} ${v}`).join(', ')}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/run.mjs ${N}\`.
@@ -149,18 +140,24 @@ ${line('strata', '`strata run --rm busybox true`')}
 ${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
 ${line('runc', "`runc run` of runc's default spec (no overlay, no seccomp: the floor)")}
 ${line('runcStrata', "`runc run` of strata's own bundle (overlay root, seccomp, Docker's mounts)")}
+${line('strataEsm', '`node dist/cli/main.js run --rm busybox true` (the ES module entry, environment as is)')}
 ${line('node', '`node -e 0` (an empty Node process, for reference)')}${caRows}
 
 Target: strata ≤ 0.35× podman. Result: ${verdict(ratio)}.${caText}
 
-Where strata's time goes (\`STRATA_TIMING=1\`, medians of ${timedRuns} more runs${extraCa ? ', NODE_EXTRA_CA_CERTS unset' : ''}):
+The floor under any Node program here, an empty Node process plus \`runc run\` of strata's bundle,
+is ${floor.toFixed(0)} ms (${(floor / med.podman).toFixed(2)}× podman); strata spends ${(med.strata - floor).toFixed(0)} ms beyond it.
+
+Where strata's time goes (\`STRATA_TIMING=1\`, medians of ${timedRuns} more runs):
 
 | phase | median |
 |---|---|
 ${breakdown}
 
-The \`run\` path loads one CommonJS bundle of its code (\`dist/cli/run-bundle.cjs\`, made by
-esbuild in \`npm run build\`) instead of some thirty ES modules, and does not load yargs. \`runc run\` of
+\`strata\` enters through a CommonJS file (\`dist/cli/start.cjs\`), so \`run\` never starts Node's ES
+module loader; it loads one bundle of its code (\`dist/cli/run-bundle.cjs\`, made by esbuild in
+\`npm run build\`) instead of some thirty ES modules, compiled from a V8 code cache that the first
+run writes beside it (keyed to the bundle file's size, mtime and inode), and does not load yargs. \`runc run\` of
 strata's bundle is the floor under it: runc's fork/exec chain, namespaces, cgroups, the overlay
 and the other mounts, and compiling Docker's seccomp profile (about 370 rules for three x86
 ABIs; without seccomp the same runc run is some 25 ms faster — podman runs the same runc with

@@ -1,8 +1,10 @@
 // Bundles the `run` command's code path (dist/cli/run-main.js and what it imports) into one
 // CommonJS file, dist/cli/run-bundle.cjs, with esbuild, so `strata run` loads one minified file
-// through require() instead of resolving, linking and compiling some thirty ESM modules
-// (issue 3, point 8: start latency). Run by `npm run build` after tsc. main.js uses the bundle
-// only when it is newer than the last tsc build (dist/.tsbuildinfo), else the modules.
+// instead of resolving, linking and compiling some thirty ESM modules (issue 3, point 8: start
+// latency). Run by `npm run build` after tsc. start.cjs (the `strata` entry) compiles it with a
+// V8 code cache when it is newer than the last tsc build (dist/.tsbuildinfo); its dynamic
+// import()s become calls of `__import`, which start.cjs provides (a script compiled from a code
+// cache cannot import() by itself).
 //
 // Kept outside the bundle, loaded with import() from the unbundled dist/ files when needed:
 // - modules that locate sibling files through import.meta.url (the shim's entry, the port
@@ -55,7 +57,12 @@ try {
   const text = fs.readFileSync(staging, 'utf8');
   const required = text.match(/require\("\.{1,2}\/[^"]*"\)/g);
   if (required) throw new Error(`bundle-run: static imports of external modules: ${required.join(', ')}`);
+  const rewritten = text.replace(/\bimport\((?=")/g, '__import(');
+  const left = rewritten.match(/\bimport\(/g);
+  if (left) throw new Error(`bundle-run: ${left.length} dynamic import() calls without a string specifier`);
+  fs.writeFileSync(staging, rewritten);
   fs.renameSync(staging, outfile);
+  fs.rmSync(`${outfile}.v8cache`, { force: true });
 } finally {
   fs.rmSync(staging, { force: true });
 }

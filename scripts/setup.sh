@@ -34,10 +34,14 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build
-node dist/cli/main.js setup 2>/dev/null || echo "setup: 'strata setup' is not available yet"
+# `strata` on the PATH: a link to bin/strata (a foreign /usr/local/bin/strata is left alone).
+if [ ! -e /usr/local/bin/strata ] || [ -L /usr/local/bin/strata ]; then
+  ln -sfn "$PWD/bin/strata" /usr/local/bin/strata
+fi
+bin/strata setup
 
 if [ "${1:-}" != "--no-demo" ]; then
   # The main job: build the example and run it.
-  node dist/cli/main.js build -t hello testdata/hello
-  node dist/cli/main.js run --rm hello
+  bin/strata build -t hello testdata/hello
+  bin/strata run --rm hello
 fi

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { httpFetch } from '../net/fetch.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 
@@ -239,7 +240,7 @@ function urlName(url: string): string {
 }
 
 async function fetchUrl(job: CopyJob, url: string, dst: string): Promise<void> {
-  const res = await fetch(url, { redirect: 'follow' });
+  const res = await httpFetch(url, { redirect: 'follow' });
   if (!res.ok || !res.body) throw new Error(`failed to fetch "${url}": ${res.status} ${res.statusText}`);
   const hash = createHash('sha256');
   await fs.rm(dst, { force: true, recursive: true });

@@ -4,6 +4,7 @@
 // on the base images, the context's content and the Dockerfile, so they are all known before
 // the first container starts (and a warm build needs nothing else).
 import { createHash } from 'node:crypto';
+import { httpFetch } from '../net/fetch.js';
 import type { Instruction } from '../parser/types.js';
 import type { NetworkMode } from '../runtime/types.js';
 import type { Image, ImageConfig } from '../store/types.js';
@@ -233,7 +234,7 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
 /** ETag or Last-Modified+Content-Length from a HEAD request; a server without them is always refetched. */
 async function urlValidator(url: string): Promise<string> {
   try {
-    const res = await fetch(url, { method: 'HEAD', redirect: 'follow' });
+    const res = await httpFetch(url, { method: 'HEAD', redirect: 'follow' });
     const etag = res.headers.get('etag');
     const modified = res.headers.get('last-modified');
     if (res.ok && (etag || modified)) return etag ? `etag ${etag}` : `modified ${modified} ${res.headers.get('content-length') ?? ''}`;

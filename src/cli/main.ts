@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import type { RegisterCommands } from './command.js';
 
@@ -59,28 +57,11 @@ async function loadModule(file: string): Promise<RegisterCommands | undefined> {
   }
 }
 
-type RunMain = typeof import('./run-main.js').runMain;
-
-/**
- * The `run` code path: the esbuild bundle `npm run build` makes of it (scripts/bundle-run.mjs;
- * one CommonJS file instead of some thirty ES modules to resolve, link and compile) when it is
- * newer than the last tsc build, else the modules themselves (under tsx, or after a plain `tsc`).
- */
-async function loadRunMain(): Promise<RunMain> {
-  const bundle = new URL('./run-bundle.cjs', import.meta.url);
-  const built = (file: URL) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
-  const bundled = built(bundle);
-  if (bundled > 0 && bundled >= built(new URL('../.tsbuildinfo', import.meta.url))) {
-    return (createRequire(import.meta.url)(bundle.pathname) as { runMain: RunMain }).runMain;
-  }
-  return (await import('./run-main.js')).runMain;
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
-  // `run` is the latency-critical command (issue 3 targets a fraction of podman's start time)
-  // and parses its own flags, so it does not pay for loading yargs.
-  if (argv[0] === 'run') return (await loadRunMain())(argv.slice(1));
+  // `run` parses its own flags and does not pay for loading yargs. (The `strata` command enters
+  // through start.cjs, which runs `run` from its bundle before this module is ever loaded.)
+  if (argv[0] === 'run') return (await import('./run-main.js')).runMain(argv.slice(1));
   const [{ default: yargs }, { reportAndExit }] = await Promise.all([import('yargs'), import('./report.js')]);
   let cli: Argv = yargs(argv)
     .scriptName('strata')

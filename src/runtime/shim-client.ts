@@ -15,6 +15,15 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
  * the container runs; throws the start failure (with the container's 125/126/127) otherwise.
  * The shim is detached: its own session, stdin and stdout on /dev/null, stderr to shim.log.
  */
+/**
+ * The shim makes no TLS connection, and Node 20 parses the NODE_EXTRA_CA_CERTS file at every
+ * start-up (see bin/strata): the shim starts without it.
+ */
+function withoutExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...rest } = env;
+  return rest;
+}
+
 export async function startShim(dir: string, options: { attach?: () => void } = {}): Promise<void> {
   if (options.attach) {
     const config = readShimConfig(dir);
@@ -29,6 +38,7 @@ export async function startShim(dir: string, options: { attach?: () => void } = 
       stdio: ['ignore', 'ignore', err, 'pipe'],
       // Under tsx, `--import tsx` resolves from the package root.
       cwd: path.join(here, '..', '..'),
+      env: withoutExtraCaCerts(process.env),
     });
   } finally {
     fs.closeSync(err);

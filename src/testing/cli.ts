@@ -8,10 +8,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const underTsx = import.meta.url.endsWith('.ts');
 
-/** The command (and leading args) that starts the strata CLI, from dist/ or, under tsx, from src/. */
+/**
+ * The command (and leading args) that starts the strata CLI: from dist/, its entry start.cjs as
+ * bin/strata runs it (so `run` goes through its bundle), or, under tsx, src/'s main.ts.
+ */
 export function strataCommand(): { command: string; args: string[] } {
   if (underTsx) return { command: process.execPath, args: ['--import', 'tsx', path.join(here, '..', 'cli', 'main.ts')] };
-  return { command: process.execPath, args: [path.join(here, '..', 'cli', 'main.js')] };
+  return { command: process.execPath, args: [path.join(here, '..', 'cli', 'start.cjs')] };
 }
 
 export interface CliResult {

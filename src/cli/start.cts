@@ -1,0 +1,87 @@
+// The `strata` command's entry (bin/strata starts Node on it). It is CommonJS on purpose:
+// `strata run`, whose start-up latency is a target (issue 3), then loads one bundle of its code
+// (dist/cli/run-bundle.cjs, see scripts/bundle-run.mjs) through a V8 code cache and never
+// initializes Node's ES module loader, which alone costs some 15 ms. Every other command goes
+// on to main.js, the ES module entry (also usable directly as `node dist/cli/main.js`).
+import fs = require('node:fs');
+import path = require('node:path');
+import url = require('node:url');
+import vm = require('node:vm');
+
+const EXTRA_CA_CERTS_DEFERRED = Symbol.for('strata.extraCaCertsDeferred');
+
+/**
+ * bin/strata starts Node without NODE_EXTRA_CA_CERTS (Node 20 parses that file at every start,
+ * TLS or not) and hands it on as STRATA_DEFERRED_CA_CERTS: it goes back into the environment
+ * (for `-e NAME`, `--build-arg NAME`, child processes), and src/net/fetch.ts loads the file
+ * itself when it makes an https request.
+ */
+function restoreDeferredCaCerts(): void {
+  const deferred = process.env.STRATA_DEFERRED_CA_CERTS;
+  if (deferred === undefined) return;
+  delete process.env.STRATA_DEFERRED_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = deferred;
+  (globalThis as Record<symbol, unknown>)[EXTRA_CA_CERTS_DEFERRED] = deferred;
+}
+
+type RunMain = (argv: string[]) => Promise<void>;
+
+/** The wrapper Node puts around a CommonJS module, plus `__import` for the bundle's dynamic imports. */
+const WRAP = ['(function (exports, require, module, __filename, __dirname, __import) {', '\n})'];
+
+/**
+ * The run bundle's `runMain`, compiled with the code cache beside it when that cache was made
+ * for this very file (its size, mtime and inode are the cache's first line); undefined when the
+ * bundle is missing or older than the last tsc build (main.js then loads the modules).
+ * The cache is (re)written after the command, from the functions this run compiled.
+ */
+function loadRunBundle(): RunMain | undefined {
+  const file = path.join(__dirname, 'run-bundle.cjs');
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  const tsc = fs.statSync(path.join(__dirname, '..', '.tsbuildinfo'), { throwIfNoEntry: false });
+  if (!stat || (tsc && stat.mtimeMs < tsc.mtimeMs)) return undefined;
+  const cacheFile = `${file}.v8cache`;
+  const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}\n`;
+  let cachedData: Buffer | undefined;
+  try {
+    const cache = fs.readFileSync(cacheFile);
+    if (cache.subarray(0, stamp.length).toString('latin1') === stamp) cachedData = cache.subarray(stamp.length);
+  } catch {
+    // no cache yet
+  }
+  const script = new vm.Script(WRAP[0] + fs.readFileSync(file, 'utf8') + WRAP[1], { filename: file, cachedData });
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => writeCache(cacheFile, stamp, script));
+  }
+  const mod = { exports: {} as { runMain?: RunMain } };
+  // Relative specifiers are the bundle's external modules (ES modules in dist/), node: ones built-ins.
+  const importFromBundle = (specifier: string) =>
+    import(specifier.startsWith('.') ? url.pathToFileURL(path.resolve(__dirname, specifier)).href : specifier);
+  (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, require, mod, file, __dirname, importFromBundle);
+  return mod.exports.runMain;
+}
+
+/** Best effort: a read-only install or a full disk only means the next start compiles again. */
+function writeCache(cacheFile: string, stamp: string, script: vm.Script): void {
+  const staging = `${cacheFile}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(staging, Buffer.concat([Buffer.from(stamp, 'latin1'), script.createCachedData()]));
+    fs.renameSync(staging, cacheFile);
+  } catch {
+    fs.rmSync(staging, { force: true });
+  }
+}
+
+function start(): void {
+  restoreDeferredCaCerts();
+  const argv = process.argv.slice(2);
+  const runMain = argv[0] === 'run' ? loadRunBundle() : undefined;
+  if (runMain) {
+    void runMain(argv.slice(1));
+    return;
+  }
+  // main.js runs the command line when it is loaded.
+  void import(url.pathToFileURL(path.join(__dirname, 'main.js')).href);
+}
+
+start();

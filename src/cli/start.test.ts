@@ -1,0 +1,66 @@
+// start.cjs, the `strata` entry: `run` from its bundle through a V8 code cache that is made for
+// that very bundle file, survives a bad cache, and is then reused rather than rewritten.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureBusybox } from '../store/busybox.js';
+import { openStore } from '../store/store.js';
+import { repoRoot, runStrata, tempDir } from '../testing/cli.js';
+
+const bundle = path.join(repoRoot, 'dist', 'cli', 'run-bundle.cjs');
+const cacheFile = `${bundle}.v8cache`;
+const underTsx = import.meta.url.endsWith('.ts');
+
+function stampOf(file: string): string {
+  const st = fs.statSync(file);
+  return `${st.size}:${st.mtimeMs}:${st.ino}\n`;
+}
+
+describe('start.cjs: `run` through the bundle and its code cache', { skip: (underTsx || !fs.existsSync(bundle)) && 'needs `npm run build`' }, () => {
+  let t: ReturnType<typeof tempDir>;
+  let root: string;
+
+  before(async () => {
+    t = tempDir('strata-start-');
+    root = path.join(t.dir, 'root');
+    await ensureBusybox(await openStore(root));
+  });
+  after(() => t.cleanup());
+
+  it('replaces a cache V8 rejects, then reuses the one it wrote', () => {
+    const stamp = stampOf(bundle);
+    const garbage = Buffer.alloc(4096, 0x5a);
+    fs.writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp, 'latin1'), garbage]));
+    const first = runStrata(['run', '--rm', 'busybox', 'sh', '-c', 'echo first; exit 3'], { root });
+    assert.equal(first.status, 3, first.stderr);
+    assert.equal(first.stdout, 'first\n');
+    const written = fs.readFileSync(cacheFile);
+    assert.equal(written.subarray(0, stamp.length).toString('latin1'), stamp);
+    assert.ok(!written.subarray(stamp.length).equals(garbage), 'the rejected cache was rewritten');
+    const before = fs.statSync(cacheFile);
+
+    const second = runStrata(['run', '--rm', 'busybox', 'echo', 'second'], { root });
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.stdout, 'second\n');
+    const after = fs.statSync(cacheFile);
+    assert.equal(after.ino, before.ino, 'an accepted cache is left as it is');
+  });
+
+  it('ignores a cache made for another bundle file', () => {
+    fs.writeFileSync(cacheFile, Buffer.concat([Buffer.from('1:2:3\n', 'latin1'), Buffer.alloc(64)]));
+    const ran = runStrata(['run', '--rm', 'busybox', 'echo', 'ok'], { root });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.equal(ran.stdout, 'ok\n');
+    assert.equal(fs.readFileSync(cacheFile).subarray(0, stampOf(bundle).length).toString('latin1'), stampOf(bundle));
+  });
+
+  it('runs every other command through main.js', () => {
+    const listed = runStrata(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /busybox:latest/);
+    const unknown = runStrata(['frobnicate'], { root });
+    assert.equal(unknown.status, 125);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  });
+});
