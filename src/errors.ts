@@ -1,6 +1,9 @@
 // Errors that strata reports to the user as one line. The CLI formats them once
 // (src/cli/main.ts); lower layers only throw.
 
+/** Marks strata's errors, whichever copy of this module made them. */
+const BRAND = Symbol.for('strata.StrataError');
+
 /** An error in strata's own operation or in what the user asked of it: exit code 125. */
 export class StrataError extends Error {
   override readonly name: string = 'StrataError';
@@ -10,6 +13,16 @@ export class StrataError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    (this as unknown as Record<symbol, boolean>)[BRAND] = true;
+  }
+
+  /**
+   * The CLI's bundles and the ES modules they import (scripts/bundle-cli.mjs) each have a copy of
+   * this class: `err instanceof StrataError` holds for the other copy's errors too.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === StrataError && typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

@@ -2,59 +2,60 @@
 import type { Argv } from 'yargs';
 import type { RegisterCommands } from './command.js';
 
+type CommandModule = Promise<{ register?: RegisterCommands }>;
+
 /**
- * Every top-level command and the module (relative to this file) that defines it.
- * Loading is lazy: only the module of the command being run is imported.
+ * Every top-level command and the module that defines it. Loading is lazy: only the module of
+ * the command being run is imported. The import()s are literal so that esbuild can put them in
+ * the CLI's bundle (scripts/bundle-cli.mjs).
  */
-const COMMANDS: Record<string, { module: string; describe: string }> = {
-  parse: { module: './parse.js', describe: 'Parse a Dockerfile and print its instructions' },
-  build: { module: './build.js', describe: 'Build an image from a Dockerfile' },
-  cache: { module: './cache.js', describe: 'List, measure and prune the build cache' },
-  setup: { module: './setup.js', describe: 'Check the host and create the busybox base image' },
-  images: { module: './images.js', describe: 'List images' },
-  image: { module: './images.js', describe: 'Manage images' },
-  tag: { module: './images.js', describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
-  rmi: { module: './images.js', describe: 'Remove one or more images' },
-  history: { module: './images.js', describe: 'Show the history of an image' },
-  inspect: { module: './inspect.js', describe: 'Return low-level information on images and containers' },
-  import: { module: './archive.js', describe: 'Import the contents from a tarball to create an image' },
-  save: { module: './archive.js', describe: 'Save one or more images to a tar archive' },
-  load: { module: './archive.js', describe: 'Load an image from a tar archive' },
-  run: { module: './containers.js', describe: 'Create and run a new container from an image' },
-  create: { module: './containers.js', describe: 'Create a new container' },
-  start: { module: './containers.js', describe: 'Start one or more stopped containers' },
-  ps: { module: './containers.js', describe: 'List containers' },
-  container: { module: './containers.js', describe: 'Manage containers' },
-  rm: { module: './containers.js', describe: 'Remove one or more containers' },
-  wait: { module: './containers.js', describe: 'Block until one or more containers stop, then print their exit codes' },
-  diff: { module: './containers.js', describe: "Inspect changes to files on a container's filesystem" },
-  commit: { module: './containers.js', describe: "Create a new image from a container's changes" },
-  export: { module: './containers.js', describe: "Export a container's filesystem as a tar archive" },
-  cp: { module: './containers.js', describe: 'Copy files between a container and the local filesystem' },
-  rename: { module: './containers.js', describe: 'Rename a container' },
-  logs: { module: './lifecycle.js', describe: 'Fetch the logs of a container' },
-  exec: { module: './lifecycle.js', describe: 'Execute a command in a running container' },
-  attach: { module: './lifecycle.js', describe: 'Attach to a running container' },
-  stop: { module: './lifecycle.js', describe: 'Stop one or more running containers' },
-  kill: { module: './lifecycle.js', describe: 'Kill one or more running containers' },
-  restart: { module: './lifecycle.js', describe: 'Restart one or more containers' },
-  pause: { module: './lifecycle.js', describe: 'Pause all processes within one or more containers' },
-  unpause: { module: './lifecycle.js', describe: 'Unpause all processes within one or more containers' },
-  top: { module: './lifecycle.js', describe: 'Display the running processes of a container' },
-  stats: { module: './lifecycle.js', describe: 'Display a live stream of container resource usage statistics' },
-  port: { module: './lifecycle.js', describe: 'List port mappings for the container' },
-  volume: { module: './volumes.js', describe: 'Manage volumes' },
+const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> = {
+  parse: { load: () => import('./parse.js'), describe: 'Parse a Dockerfile and print its instructions' },
+  build: { load: () => import('./build.js'), describe: 'Build an image from a Dockerfile' },
+  cache: { load: () => import('./cache.js'), describe: 'List, measure and prune the build cache' },
+  setup: { load: () => import('./setup.js'), describe: 'Check the host and create the busybox base image' },
+  images: { load: () => import('./images.js'), describe: 'List images' },
+  image: { load: () => import('./images.js'), describe: 'Manage images' },
+  tag: { load: () => import('./images.js'), describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
+  rmi: { load: () => import('./images.js'), describe: 'Remove one or more images' },
+  history: { load: () => import('./images.js'), describe: 'Show the history of an image' },
+  inspect: { load: () => import('./inspect.js'), describe: 'Return low-level information on images and containers' },
+  import: { load: () => import('./archive.js'), describe: 'Import the contents from a tarball to create an image' },
+  save: { load: () => import('./archive.js'), describe: 'Save one or more images to a tar archive' },
+  load: { load: () => import('./archive.js'), describe: 'Load an image from a tar archive' },
+  run: { load: () => import('./containers.js'), describe: 'Create and run a new container from an image' },
+  create: { load: () => import('./containers.js'), describe: 'Create a new container' },
+  start: { load: () => import('./containers.js'), describe: 'Start one or more stopped containers' },
+  ps: { load: () => import('./containers.js'), describe: 'List containers' },
+  container: { load: () => import('./containers.js'), describe: 'Manage containers' },
+  rm: { load: () => import('./containers.js'), describe: 'Remove one or more containers' },
+  wait: { load: () => import('./containers.js'), describe: 'Block until one or more containers stop, then print their exit codes' },
+  diff: { load: () => import('./containers.js'), describe: "Inspect changes to files on a container's filesystem" },
+  commit: { load: () => import('./containers.js'), describe: "Create a new image from a container's changes" },
+  export: { load: () => import('./containers.js'), describe: "Export a container's filesystem as a tar archive" },
+  cp: { load: () => import('./containers.js'), describe: 'Copy files between a container and the local filesystem' },
+  rename: { load: () => import('./containers.js'), describe: 'Rename a container' },
+  logs: { load: () => import('./lifecycle.js'), describe: 'Fetch the logs of a container' },
+  exec: { load: () => import('./lifecycle.js'), describe: 'Execute a command in a running container' },
+  attach: { load: () => import('./lifecycle.js'), describe: 'Attach to a running container' },
+  stop: { load: () => import('./lifecycle.js'), describe: 'Stop one or more running containers' },
+  kill: { load: () => import('./lifecycle.js'), describe: 'Kill one or more running containers' },
+  restart: { load: () => import('./lifecycle.js'), describe: 'Restart one or more containers' },
+  pause: { load: () => import('./lifecycle.js'), describe: 'Pause all processes within one or more containers' },
+  unpause: { load: () => import('./lifecycle.js'), describe: 'Unpause all processes within one or more containers' },
+  top: { load: () => import('./lifecycle.js'), describe: 'Display the running processes of a container' },
+  stats: { load: () => import('./lifecycle.js'), describe: 'Display a live stream of container resource usage statistics' },
+  port: { load: () => import('./lifecycle.js'), describe: 'List port mappings for the container' },
+  volume: { load: () => import('./volumes.js'), describe: 'Manage volumes' },
 };
 
-async function loadModule(file: string): Promise<RegisterCommands | undefined> {
-  try {
-    const mod = (await import(file)) as { register?: RegisterCommands };
-    return mod.register;
-  } catch (err) {
-    // A command whose module has not been written yet is listed but not runnable.
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
+async function loadModule(load: () => CommandModule): Promise<RegisterCommands | undefined> {
+  return (await load()).register;
+}
+
+/** yargs's internal methods (not in its types), for the one we override. */
+function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void } } {
+  return (cli as unknown as { getInternalMethods(): ReturnType<typeof internals> }).getInternalMethods();
 }
 
 async function main(): Promise<void> {
@@ -78,9 +79,13 @@ async function main(): Promise<void> {
       if (err) throw err;
       reportAndExit(new Error(msg), 125);
     });
+  // yargs renders a command's whole help text as soon as its handler has started, to have it at
+  // hand for a later showHelp(); strata never shows help after a command has run, and that
+  // rendering (string widths, wrapping) costs tens of milliseconds of every command.
+  internals(cli).getUsageInstance().cacheHelpMessage = () => {};
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
-  const register = entry ? await loadModule(entry.module) : undefined;
+  const register = entry ? await loadModule(entry.load) : undefined;
   if (register) {
     cli = register(cli);
   } else {

@@ -1,4 +1,4 @@
-// The entry of the `run` bundle (scripts/bundle-run.mjs): `strata run` with its own error
+// The entry of the `run` bundle (scripts/bundle-cli.mjs): `strata run` with its own error
 // report, since the bundle carries its own copy of StrataError.
 import { StrataError } from '../errors.js';
 import { runCommand } from './containers-run.js';

@@ -25,22 +25,23 @@ function restoreDeferredCaCerts(): void {
 }
 
 type RunMain = (argv: string[]) => Promise<void>;
+type BundleExports = { runMain?: RunMain };
 
 /** The wrapper Node puts around a CommonJS module, plus `__import` for the bundle's dynamic imports. */
 const WRAP = ['(function (exports, require, module, __filename, __dirname, __import) {', '\n})'];
 
 /**
- * The run bundle's `runMain`, compiled with the code cache beside it when that cache was made
- * for this very file (its size, mtime and inode are the cache's first line); undefined when the
- * bundle is missing or older than the last tsc build (main.js then loads the modules).
- * The cache is (re)written after the command, from the functions this run compiled.
+ * Runs a bundle (its top level) and returns its exports, compiled with the code cache beside it
+ * when that cache was made for this very file (its size, mtime and inode are the cache's first
+ * line); undefined when the bundle is missing or older than the last tsc build. The cache is
+ * (re)written after the command, from the functions this run compiled.
  */
-function loadRunBundle(): RunMain | undefined {
-  const file = path.join(__dirname, 'run-bundle.cjs');
+function loadBundle(name: string, cacheName: string): BundleExports | undefined {
+  const file = path.join(__dirname, name);
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   const tsc = fs.statSync(path.join(__dirname, '..', '.tsbuildinfo'), { throwIfNoEntry: false });
   if (!stat || (tsc && stat.mtimeMs < tsc.mtimeMs)) return undefined;
-  const cacheFile = `${file}.v8cache`;
+  const cacheFile = path.join(__dirname, cacheName);
   const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}\n`;
   let cachedData: Buffer | undefined;
   try {
@@ -53,12 +54,12 @@ function loadRunBundle(): RunMain | undefined {
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => writeCache(cacheFile, stamp, script));
   }
-  const mod = { exports: {} as { runMain?: RunMain } };
+  const mod = { exports: {} as BundleExports };
   // Relative specifiers are the bundle's external modules (ES modules in dist/), node: ones built-ins.
   const importFromBundle = (specifier: string) =>
     import(specifier.startsWith('.') ? url.pathToFileURL(path.resolve(__dirname, specifier)).href : specifier);
   (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, require, mod, file, __dirname, importFromBundle);
-  return mod.exports.runMain;
+  return mod.exports;
 }
 
 /** Best effort: a read-only install or a full disk only means the next start compiles again. */
@@ -75,13 +76,15 @@ function writeCache(cacheFile: string, stamp: string, script: vm.Script): void {
 function start(): void {
   restoreDeferredCaCerts();
   const argv = process.argv.slice(2);
-  const runMain = argv[0] === 'run' ? loadRunBundle() : undefined;
+  const runMain = argv[0] === 'run' ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
   if (runMain) {
     void runMain(argv.slice(1));
     return;
   }
-  // main.js runs the command line when it is loaded.
-  void import(url.pathToFileURL(path.join(__dirname, 'main.js')).href);
+  // One code cache per command: each compiles a different part of the bundle.
+  const command = /^[a-z]{1,20}$/.test(argv[0] ?? '') ? argv[0] : 'other';
+  // main.js, bundled or not, runs the command line when it is loaded.
+  if (!loadBundle('cli-bundle.cjs', `cli-bundle.cjs.${command}.v8cache`)) void import(url.pathToFileURL(path.join(__dirname, 'main.js')).href);
 }
 
 start();

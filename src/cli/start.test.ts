@@ -9,7 +9,7 @@ import { openStore } from '../store/store.js';
 import { repoRoot, runStrata, tempDir } from '../testing/cli.js';
 
 const bundle = path.join(repoRoot, 'dist', 'cli', 'run-bundle.cjs');
-const cacheFile = `${bundle}.v8cache`;
+const cacheFile = `${bundle}.v8cache`; // run's own cache (start.cts)
 const underTsx = import.meta.url.endsWith('.ts');
 
 function stampOf(file: string): string {

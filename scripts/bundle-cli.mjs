@@ -1,0 +1,83 @@
+// Bundles the CLI's code into two CommonJS files with esbuild, run by `npm run build` after tsc:
+// - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
+//   command whose start-up latency is a target (issue 3, point 8);
+// - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside).
+// start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
+// than the last tsc build (dist/.tsbuildinfo), instead of resolving, linking and compiling dozens
+// of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
+// provides (a script compiled from a code cache cannot import() by itself).
+//
+// Kept outside, loaded with import() from the unbundled dist/ files when needed:
+// - modules that locate sibling files through import.meta.url (the shim's entry, the port
+//   relay's helpers, the hash workers);
+// - for the run bundle, what `run --rm` does not need (ports, the shim path of -p, layer packing);
+// - npm packages (resolved from node_modules as usual).
+// Each bundle has its own copy of StrataError: errors are told apart by name (report.ts).
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const SIBLING_LOCATORS = ['runtime/shim-client.js', 'runtime/ports-forward.js', 'hash/pool.js'];
+const BUNDLES = [
+  {
+    entry: 'cli/run-main.js',
+    outfile: 'cli/run-bundle.cjs',
+    external: [...SIBLING_LOCATORS, 'cli/lifecycle.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js'],
+  },
+  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS },
+];
+
+/** Keeps the external modules out, imported by their path relative to the bundle's directory. */
+function keepExternal(outfile, external) {
+  return {
+    name: 'keep-external',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = path.resolve(args.resolveDir, args.path);
+        if (!external.includes(target) || args.importer === '') return undefined;
+        const rel = path.relative(path.dirname(outfile), target);
+        return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
+      });
+    },
+  };
+}
+
+for (const bundle of BUNDLES) {
+  const outfile = path.join(dist, bundle.outfile);
+  const name = path.basename(outfile);
+  // Written beside, then renamed over, so a `strata` started meanwhile reads a whole file.
+  const staging = `${outfile}.tmp-${process.pid}`;
+  try {
+    await build({
+      entryPoints: [path.join(dist, bundle.entry)],
+      outfile: staging,
+      bundle: true,
+      minify: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      plugins: [keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
+      logLevel: 'warning',
+    });
+    // require() cannot load our ESM files: every external must stay a dynamic import().
+    const text = fs.readFileSync(staging, 'utf8').replace(/^#!.*\n/, '');
+    const required = text.match(/require\("\.{1,2}\/[^"]*"\)/g);
+    if (required) throw new Error(`${name}: static imports of external modules: ${required.join(', ')}`);
+    const rewritten = text.replace(/\bimport\((?=")/g, '__import(');
+    const left = rewritten.match(/\bimport\(/g);
+    if (left) throw new Error(`${name}: ${left.length} dynamic import() calls without a string specifier`);
+    fs.writeFileSync(staging, rewritten);
+    fs.renameSync(staging, outfile);
+    // Code caches made for the previous bundle (start.cjs would ignore them anyway).
+    for (const f of fs.readdirSync(path.dirname(outfile))) {
+      if (f.startsWith(`${name}.`) && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(outfile), f), { force: true });
+    }
+  } finally {
+    fs.rmSync(staging, { force: true });
+  }
+}
+fs.rmSync(path.join(dist, 'cli', 'run-bundle'), { recursive: true, force: true }); // the earlier ESM bundle
