@@ -21,6 +21,7 @@ import { TailBuffer, type Reporter, type StepView } from './progress.js';
 import { historyRow } from './stage-state.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { globRegex } from './copy-select.js';
+import { forcedSteps } from './no-cache-filter.js';
 
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
@@ -85,7 +86,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const onAbort = () => inner.abort();
   o.signal.addEventListener('abort', onAbort);
   let nextId = 1;
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [] };
+  const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -118,6 +120,8 @@ interface RunContext {
   hits: string[];
   /** Scratch dirs being removed. */
   removals: Promise<unknown>[];
+  /** Steps --no-cache-filter rebuilds (the filtered stages and what reads them), with the reason. */
+  forced: Map<PreparedStep, string>;
 }
 
 async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult> {
@@ -176,7 +180,7 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
 async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, view: StepView, layers: LayerInfo[]): Promise<{ created: string; layer?: LayerInfo }> {
   const { o } = ctx;
   const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
-  const skipCache = o.noCache || o.noCacheStages.has(ps.stage.index);
+  const skipCache = o.noCache || ctx.forced.has(step);
   const entry = skipCache ? undefined : await o.cache.get(step.key);
   if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
     o.reporter.stepStart(view);
@@ -187,7 +191,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
   }
   const prev: Previous = skipCache || entry ? {} : await previousBuild(o, step);
-  const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : `cache disabled for stage ${ps.label} (--no-cache-filter)`)
+  const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : ctx.forced.get(step)!)
     : entry ? 'cached layer was removed' : explainMiss(step.inputs, prev.inputs);
   record.missReason = missReason;
   o.reporter.stepStart(view, missReason);
