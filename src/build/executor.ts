@@ -20,6 +20,7 @@ import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
 import { TailBuffer, type Reporter, type StepView } from './progress.js';
 import { historyRow } from './stage-state.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { globRegex } from './copy-select.js';
 import { forcedSteps } from './no-cache-filter.js';
 
@@ -300,15 +301,23 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         const layers = 'stage' in action.from ? (await ctx.results.get(action.from.stage)!).layers.map((l) => l.diffId) : action.from.image.config.rootfs.diff_ids;
         source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
         items = [];
-        for (const p of action.paths) {
-          const nodes = /[*?[]/.test(p) ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
-          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
-          for (const node of nodes) items.push({ node, exclude: action.exclude });
+        for (const written of action.paths) {
+          const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
+          const glob = /[*?[]/.test(p);
+          const nodes = glob ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
+          for (const node of nodes) {
+            const matched = glob ? node.rel : normalize(p);
+            items.push({ node, exclude: action.exclude, parents: action.parents ? { path: matched, keep: keptPath(matched, base) } : undefined });
+          }
         }
       } else {
         source = contextSource(o.context);
         items = [];
-        for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude });
+        for (const sel of action.selections) {
+          const parents = sel.keep === undefined ? undefined : { path: sel.path, keep: sel.keep };
+          items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude, parents });
+        }
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
       await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });

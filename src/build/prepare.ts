@@ -9,6 +9,7 @@ import type { NetworkMode } from '../runtime/types.js';
 import type { Image, ImageConfig } from '../store/types.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
+import { keptPath, splitPivot } from './copy-parents.js';
 import { selectionInputs, selectSources, NotFoundError, type Selected } from './copy-select.js';
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
@@ -21,6 +22,8 @@ export type StepAction =
   | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[] }
   | {
       type: 'copy'; add: boolean; selections: Selected[];
+      /** COPY --parents: sources keep their parent directories (after a "/./" pivot). */
+      parents: boolean;
       /** Source paths in the --from stage or image. */
       paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
       dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
@@ -261,7 +264,6 @@ function runScript(cmd: RunCmd): string {
 
 async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
-  if (cmd.parents) throw new Error(`${cmd.kind} --parents is not supported`);
   const heredocNames = new Set(cmd.heredocs.map((h) => `<<${h.name}`));
   const words = cmd.sources.map((s) => (heredocNames.has(s) || /^<<-/.test(s) ? s : state.expand(s)));
   const dest = state.expand(cmd.dest);
@@ -273,7 +275,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
   const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w)) : [];
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !/^<<-?/.test(w));
-  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : ''].filter(Boolean);
+  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : ''].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
@@ -294,7 +296,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
       inputs.sources = { [`image ${ref.image}`]: image.id };
     }
   } else {
-    selections = selectSources(o.context, local);
+    selections = cmd.parents ? selectWithParents(o.context, local) : selectSources(o.context, local);
     inputs.files = await selectionInputs(o.context, selections, exclude);
   }
   // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
@@ -304,8 +306,22 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   return {
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
     action: {
-      type: 'copy', add: cmd.kind === 'ADD', selections, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
+      type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
       cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined,
     },
   };
+}
+
+/** COPY --parents: each source selected without its pivot, every match told where it lands. */
+function selectWithParents(ctx: BuildContext, sources: string[]): Selected[] {
+  return sources.flatMap((source) => {
+    const { select, base } = splitPivot(source);
+    let found: Selected[];
+    try {
+      found = selectSources(ctx, [select || '.']);
+    } catch (err) {
+      throw err instanceof NotFoundError ? new NotFoundError(source) : err;
+    }
+    return found.map((sel) => ({ ...sel, source, keep: keptPath(sel.path, base) }));
+  });
 }
