@@ -94,6 +94,8 @@ describe('COPY --parents (builds)', () => {
   it('keeps parents of paths copied from another stage, with the pivot', async () => {
     const text = 'FROM scratch AS a\nCOPY x /opt/x\nFROM scratch\nCOPY --from=a --parents /opt/./x/y/a.txt /opt/x/a.txt /out/\n';
     assert.deepEqual((await top(text)).files, ['out/opt/x/a.txt', 'out/x/y/a.txt']);
+    const globbed = 'FROM scratch AS a\nCOPY src /opt/src\nFROM scratch\nCOPY --from=a --parents /opt/./src/**/*.txt /out/\n';
+    assert.deepEqual((await top(globbed)).files, ['out/src/a.txt', 'out/src/x/b.txt', 'out/src/x/y/c.txt']);
   });
 
   it('names the source as written when it matches nothing', async () => {

@@ -326,18 +326,23 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   }
 }
 
-/** Wildcards in a --from path, matched per component over the stage's (image's) tree. */
+/** Wildcards in a --from path, matched per component over the stage's (image's) tree; `**` is any number of directories. */
 async function globTree(source: TreeSource, pattern: string): Promise<TreeNode[]> {
   let level: TreeNode[] = [(await source.lookup('', true))!];
   const parts = pattern.split('/').filter((p) => p && p !== '.');
   for (const [i, part] of parts.entries()) {
     const re = globRegex(part);
     const next: TreeNode[] = [];
+    const descend = async (dir: TreeNode): Promise<void> => {
+      next.push(dir);
+      for (const child of await source.children(dir)) if (child.type === 'dir') await descend(child);
+    };
     for (const dir of level) {
       if (dir.type !== 'dir') continue;
-      for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
+      if (part === '**') await descend(dir);
+      else for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
     }
-    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next;
+    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next.filter((n) => n.rel !== '');
   }
   return level;
 }
