@@ -18,6 +18,7 @@ import { execute, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
 import type { Reporter } from './progress.js';
+import { SshAgents, type SshSpecs } from './ssh-mount.js';
 
 export interface BuildOptions {
   stateRoot: string;
@@ -35,6 +36,8 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   network?: NetworkMode;
   secrets?: ReadonlyMap<string, string>;
+  /** `--ssh`: agents to forward to RUN --mount=type=ssh, by id. */
+  ssh?: SshSpecs;
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   /** Remember context hashes across builds (off for a throwaway context, e.g. a tar from stdin). */
@@ -92,11 +95,12 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   await fs.mkdir(workDir, { recursive: true });
   await removeDeadScratch(workDir);
   const signal = o.signal ?? new AbortController().signal;
+  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
-    workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages,
+    workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
     sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
-  });
+  }).finally(() => ssh?.close());
   const config = structuredClone(target.config);
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
   const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });

@@ -23,6 +23,7 @@ import { contextSource, layersSource, type TreeNode, type TreeSource } from './t
 import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { globRegex } from './copy-select.js';
 import { forcedSteps } from './no-cache-filter.js';
+import type { SshAgents } from './ssh-mount.js';
 
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
@@ -39,6 +40,8 @@ export interface ExecuteOptions {
   cacheMountDir: string;
   noCache: boolean;
   noCacheStages: Set<number>;
+  /** `--ssh` agents for RUN --mount=type=ssh. */
+  ssh?: SshAgents;
   sourceDateEpoch?: number;
   signal: AbortSignal;
   concurrency?: number;
@@ -277,7 +280,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   switch (action.type) {
     case 'run': {
       const code = await executeRun({
-        runner: o.runner, action, lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, workDir: dirs.workDir, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal,
+        runner: o.runner, action, lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, workDir: dirs.workDir, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal, ssh: o.ssh,
         stageLayers: async (stage) => Promise.all((await ctx.results.get(stage)!).layers.map((l) => o.store.layerPath(l.diffId))),
         imageLayers: (diffIds) => Promise.all(diffIds.map((d) => o.store.layerPath(d))),
       });
