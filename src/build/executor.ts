@@ -22,6 +22,7 @@ import { historyRow } from './stage-state.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { globRegex } from './copy-select.js';
+import { checkoutGit } from './git-source.js';
 import { forcedSteps } from './no-cache-filter.js';
 import type { SshAgents } from './ssh-mount.js';
 
@@ -323,7 +324,15 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         }
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
-      await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
+      const onlyGit = action.git && items.length === 0 && action.heredocs.length === 0 && action.urls.length === 0;
+      if (!onlyGit) await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
+      for (const [i, g] of (action.git ?? []).entries()) {
+        // A repository is a directory: its content goes into the destination directory.
+        const root = await checkoutGit(g.source, g, path.join(path.dirname(dirs.upperDir), `git-${i}`), g.keepGitDir, { signal: ctx.signal, sshAuthSock: o.ssh?.socket('default') });
+        const tree = layersSource([root]);
+        const dest = action.dest.endsWith('/') ? action.dest : `${action.dest}/`;
+        await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: tree, items: [{ node: (await tree.lookup('', true))! }], heredocs: [], urls: [], dest, owner, chmod: action.chmod, unpack: false });
+      }
       return true;
     }
   }

@@ -10,6 +10,7 @@ import type { Image, ImageConfig } from '../store/types.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';
+import { parseGitSource, resolveGitCommit, type GitSource } from './git-source.js';
 import { selectionInputs, selectSources, NotFoundError, type Selected } from './copy-select.js';
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
@@ -28,6 +29,8 @@ export type StepAction =
       paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
       dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
       from?: { stage: number } | { image: Image };
+      /** ADD of git repositories, each with the commit its ref resolved to. */
+      git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
     }
   | { type: 'workdir'; path: string };
 
@@ -273,9 +276,13 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
   const exclude = cmd.exclude.length ? new IgnoreMatcher(cmd.exclude.map((e) => state.expand(e))) : undefined;
   const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
-  const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w)) : [];
-  const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !/^<<-?/.test(w));
-  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : ''].filter(Boolean);
+  const gitWords = new Map(cmd.kind === 'ADD' ? words.flatMap((w) => {
+    const g = heredocNames.has(w) ? undefined : parseGitSource(w);
+    return g ? [[w, g] as const] : [];
+  }) : []);
+  const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
+  const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
+  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : ''].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
@@ -299,6 +306,14 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     selections = cmd.parents ? selectWithParents(o.context, local) : selectSources(o.context, local);
     inputs.files = await selectionInputs(o.context, selections, exclude);
   }
+  // A git source's content is its commit: the ref is resolved now, and the commit keys the step.
+  const git = [];
+  for (const source of gitWords.values()) {
+    const resolved = await resolveGitCommit(source);
+    if (cmd.checksum !== undefined && !resolved.commit.startsWith(cmd.checksum)) throw new Error(`${source.word}: expected checksum ${cmd.checksum}, got commit ${resolved.commit}`);
+    git.push({ source, ...resolved, keepGitDir: cmd.keepGitDir });
+    inputs.settings![`git ${source.word}`] = `commit ${resolved.commit}${cmd.keepGitDir ? ' keep-git-dir' : ''}`;
+  }
   // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
@@ -307,7 +322,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
     action: {
       type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
-      cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined,
+      cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined, git: git.length ? git : undefined,
     },
   };
 }

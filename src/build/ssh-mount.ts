@@ -47,6 +47,11 @@ export class SshAgents {
     return this.sockets.has(id);
   }
 
+  /** The agent socket of an id, for the host's own ssh (git fetches of ADD git@...). */
+  socket(id: string): string | undefined {
+    return this.sockets.get(id);
+  }
+
   /**
    * A relay socket for one step, in a fresh private dir: mode, uid and gid as the mount asks.
    * `close` stops it and removes the dir.
