@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +40,38 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as net.AddressInfo).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/** Git's smart HTTP: `git http-backend` as a CGI behind a tiny server on 127.0.0.1. */
+async function gitHttpServer(projectRoot: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url!, 'http://x');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env, GIT_PROJECT_ROOT: projectRoot, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: u.pathname, QUERY_STRING: u.search.slice(1),
+        REQUEST_METHOD: req.method, CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_ADDR: '127.0.0.1', GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let started = false;
+    cgi.stdout.on('data', (chunk: Buffer) => {
+      if (started) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      started = true;
+      const headers = head.subarray(0, end).toString().split('\r\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]);
+      const status = Number(headers.find(([k]) => k.toLowerCase() === 'status')?.[1].split(' ')[0] ?? 200);
+      res.writeHead(status, Object.fromEntries(headers.filter(([k]) => k.toLowerCase() !== 'status')));
+      res.write(head.subarray(end + 4));
+    });
+    cgi.on('close', () => res.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 describe('ADD git (builds against git daemon)', () => {
@@ -133,6 +166,16 @@ describe('ADD git (builds against git daemon)', () => {
     const commit = g('rev-parse', 'v1^{commit}');
     await run(`FROM scratch\nADD --checksum=${commit} ${url}#v1 /c/\n`);
     await assert.rejects(run(`FROM scratch\nADD --checksum=${'0'.repeat(40)} ${url}#v1 /c/\n`), new RegExp(`Dockerfile:2: .*expected checksum 0{40}, got commit ${commit}`));
+  });
+
+  it('fetches over smart HTTP (an http URL ending in .git)', async () => {
+    const srv = await gitHttpServer(path.dirname(repo));
+    try {
+      const { top } = await run(`FROM scratch\nADD ${srv.url}/repo.git#v1:docs/api /h/\n`);
+      assert.equal(fs.readFileSync(path.join(top, 'h', 'index.md'), 'utf8'), '# api\n');
+    } finally {
+      await srv.close();
+    }
   });
 
   it('names an unknown ref, a missing subdir and an unreachable remote with the line', async () => {
