@@ -331,7 +331,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         const root = await checkoutGit(g.source, g, path.join(path.dirname(dirs.upperDir), `git-${i}`), g.keepGitDir, { signal: ctx.signal, sshAuthSock: o.ssh?.socket('default') });
         const tree = layersSource([root]);
         const dest = action.dest.endsWith('/') ? action.dest : `${action.dest}/`;
-        await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: tree, items: [{ node: (await tree.lookup('', true))! }], heredocs: [], urls: [], dest, owner, chmod: action.chmod, unpack: false });
+        await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: tree, items: [{ node: (await tree.lookup('', true))!, exclude: action.exclude }], heredocs: [], urls: [], dest, owner, chmod: action.chmod, unpack: false });
       }
       return true;
     }

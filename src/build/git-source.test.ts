@@ -156,6 +156,12 @@ describe('ADD git (builds against git daemon)', () => {
     assert.equal(fs.readFileSync(path.join(pinned.top, 'p', 'README'), 'utf8'), 'v1\n');
   });
 
+  it('applies --exclude and --chmod to the checkout', async () => {
+    const { top } = await run(`FROM scratch\nADD --exclude=*.sh --chmod=600 ${url}#v1 /e/\n`);
+    assert.deepEqual(fs.readdirSync(path.join(top, 'e')).sort(), ['README', 'docs']);
+    assert.equal(fs.statSync(path.join(top, 'e', 'README')).mode & 0o777, 0o600);
+  });
+
   it('keeps .git with --keep-git-dir, at the resolved commit', async () => {
     const { top } = await run(`FROM scratch\nADD --keep-git-dir ${url}#v1 /k\n`);
     const head = spawnSync('git', ['-C', path.join(top, 'k'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
