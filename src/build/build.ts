@@ -58,6 +58,17 @@ export interface BuildResult {
 }
 
 export async function build(o: BuildOptions): Promise<BuildResult> {
+  // Agents are up before anything else: bad --ssh values fail first, and git@ sources are
+  // resolved (while preparing) through the default agent.
+  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
+  try {
+    return await buildWith(o, ssh);
+  } finally {
+    await ssh?.close();
+  }
+}
+
+async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<BuildResult> {
   const started = Date.now();
   const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
   const platform = hostPlatform();
@@ -86,7 +97,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);
       return parsed.instructions[0];
     },
-    sourceDateEpoch: sde,
+    sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
   await context.saveStatCache();
   o.explain?.(p.order.map((i) => stages.get(i)!));
@@ -95,12 +106,11 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   await fs.mkdir(workDir, { recursive: true });
   await removeDeadScratch(workDir);
   const signal = o.signal ?? new AbortController().signal;
-  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
     sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
-  }).finally(() => ssh?.close());
+  });
   const config = structuredClone(target.config);
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
   const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });

@@ -82,6 +82,8 @@ export interface PrepareOptions {
   platform: { os: string; architecture: string };
   /** Layers built with clamped timestamps differ from others: part of their keys. */
   sourceDateEpoch?: number;
+  /** SSH_AUTH_SOCK for resolving git@/ssh:// sources (the --ssh default agent). */
+  gitSshAuthSock?: string;
 }
 
 export async function prepare(options: PrepareOptions): Promise<Map<number, PreparedStage>> {
@@ -309,7 +311,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   // A git source's content is its commit: the ref is resolved now, and the commit keys the step.
   const git = [];
   for (const source of gitWords.values()) {
-    const resolved = await resolveGitCommit(source);
+    const resolved = await resolveGitCommit(source, { sshAuthSock: o.gitSshAuthSock });
     if (cmd.checksum !== undefined && !resolved.commit.startsWith(cmd.checksum)) throw new Error(`${source.word}: expected checksum ${cmd.checksum}, got commit ${resolved.commit}`);
     git.push({ source, ...resolved, keepGitDir: cmd.keepGitDir });
     inputs.settings![`git ${source.word}`] = `commit ${resolved.commit}${cmd.keepGitDir ? ' keep-git-dir' : ''}`;
