@@ -184,6 +184,23 @@ describe('ADD git (builds against git daemon)', () => {
     }
   });
 
+  it('brings submodules along, without their .git links', async () => {
+    const lib = path.join(path.dirname(repo), 'lib.git');
+    fs.mkdirSync(lib);
+    const gl = (...args: string[]) => assert.equal(spawnSync('git', ['-C', lib, ...args], { env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).status, 0);
+    gl('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(lib, 'lib.txt'), 'lib\n');
+    gl('add', '.');
+    gl('commit', '-q', '-m', 'lib');
+    g('-c', 'protocol.allow=always', 'submodule', 'add', '-q', url.replace('repo.git', 'lib.git'), 'vendor/lib');
+    g('commit', '-q', '-m', 'with submodule');
+    const { top } = await run(`FROM scratch\nADD ${url}#main /s/\n`);
+    assert.equal(fs.readFileSync(path.join(top, 's', 'vendor', 'lib', 'lib.txt'), 'utf8'), 'lib\n');
+    assert.equal(fs.existsSync(path.join(top, 's', 'vendor', 'lib', '.git')), false);
+    assert.equal(fs.existsSync(path.join(top, 's', '.git')), false);
+    assert.equal(fs.existsSync(path.join(top, 's', '.gitmodules')), true);
+  });
+
   it('names an unknown ref, a missing subdir and an unreachable remote with the line', async () => {
     await assert.rejects(run(`FROM scratch\nADD ${url}#nope /x/\n`), /^.*Dockerfile:2: git:\/\/.*#nope: git ref "nope" not found$/);
     await assert.rejects(run(`FROM scratch\nADD ${url}#v1:missing /x/\n`), /Dockerfile:2: .*subdir "missing" is not a directory of the repository/);

@@ -101,7 +101,10 @@ export async function checkoutGit(src: GitSource, resolved: { commit: string; fe
   const head = (await git(['-C', dir, 'rev-parse', 'HEAD'], o)).trim();
   if (head !== resolved.commit) throw new Error(`${src.word}: checked out ${head}, expected ${resolved.commit}`);
   const time = new Date(Number((await git(['-C', dir, 'log', '-1', '--format=%ct'], o)).trim()) * 1000);
-  if (!keepGitDir) await fs.rm(path.join(dir, '.git'), { recursive: true, force: true });
+  // Submodules come along, as BuildKit fetches them (same transports only).
+  const hasModules = await fs.lstat(path.join(dir, '.gitmodules')).then((st) => st.isFile(), () => false);
+  if (hasModules) await git(['-C', dir, 'submodule', 'update', '--init', '--recursive', '--depth', '1'], o);
+  if (!keepGitDir) await removeGitDirs(dir, hasModules);
   // Component by component: a symlink in the subdir's path could lead out of the checkout.
   let root = dir;
   for (const part of src.subdir?.split('/') ?? []) {
@@ -111,6 +114,15 @@ export async function checkoutGit(src: GitSource, resolved: { commit: string; fe
   }
   await stampTimes(dir, time);
   return root;
+}
+
+/** Drops `.git` at the top and, with submodules, the `.git` link files they leave in the tree. */
+async function removeGitDirs(dir: string, nested: boolean): Promise<void> {
+  await fs.rm(path.join(dir, '.git'), { recursive: true, force: true });
+  if (!nested) return;
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) await removeGitDirs(path.join(dir, e.name), true);
+  }
 }
 
 /** Sets every entry's mtime (symlinks themselves too), children before their directory. */
