@@ -2,6 +2,7 @@
 // Sources are relative to the context root (a leading "/" too); wildcards follow Go's
 // filepath.Match per path component, as BuildKit's do.
 import { BuildContext, type ContextEntry } from './context.js';
+import { normalize } from './copy-parents.js';
 import { IgnoreMatcher } from './dockerignore.js';
 
 export interface Selected {
@@ -61,10 +62,6 @@ function globContext(ctx: BuildContext, pattern: string): { path: string; entry?
     dirs = i < parts.length - 1 ? next.filter((p) => p === '' || ctx.entries.get(p)?.type === 'dir') : next.filter((p) => p !== '');
   }
   return dirs.map((p) => ({ path: p, entry: ctx.resolve(p) }));
-}
-
-function normalize(p: string): string {
-  return p.split('/').filter((x) => x && x !== '.').join('/');
 }
 
 export function globRegex(part: string): RegExp {
