@@ -15,9 +15,10 @@ apt-get update -qq
 # dirs); iproute2, tmux: networking and terminal tests; xz-utils, bzip2, zstd: compressed
 # archives; slirp4netns: outbound networking for containers in their own network namespace;
 # podman, skopeo, umoci: interoperability checks and side-by-side benchmarks (with podman's
-# recommended network plugins); hyperfine: benchmarks.
+# recommended network plugins); hyperfine: benchmarks; openssh-client: ssh-agent for
+# `build --ssh` with key files (and its tests); git: ADD of git repositories.
 apt-get install -y -qq \
-  runc busybox-static attr iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns \
+  runc busybox-static attr iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns openssh-client git \
   podman skopeo umoci hyperfine python3 ca-certificates >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.

@@ -18,6 +18,7 @@ import { execute, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
 import type { Reporter } from './progress.js';
+import { SshAgents, type SshSpecs } from './ssh-mount.js';
 
 export interface BuildOptions {
   stateRoot: string;
@@ -35,6 +36,8 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   network?: NetworkMode;
   secrets?: ReadonlyMap<string, string>;
+  /** `--ssh`: agents to forward to RUN --mount=type=ssh, by id. */
+  ssh?: SshSpecs;
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   /** Remember context hashes across builds (off for a throwaway context, e.g. a tar from stdin). */
@@ -55,6 +58,17 @@ export interface BuildResult {
 }
 
 export async function build(o: BuildOptions): Promise<BuildResult> {
+  // Agents are up before anything else: bad --ssh values fail first, and git@ sources are
+  // resolved (while preparing) through the default agent.
+  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
+  try {
+    return await buildWith(o, ssh);
+  } finally {
+    await ssh?.close();
+  }
+}
+
+async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<BuildResult> {
   const started = Date.now();
   const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
   const platform = hostPlatform();
@@ -83,7 +97,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);
       return parsed.instructions[0];
     },
-    sourceDateEpoch: sde,
+    sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
   await context.saveStatCache();
   o.explain?.(p.order.map((i) => stages.get(i)!));
@@ -94,7 +108,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const signal = o.signal ?? new AbortController().signal;
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
-    workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages,
+    workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
     sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   });
   const config = structuredClone(target.config);

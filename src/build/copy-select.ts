@@ -2,6 +2,7 @@
 // Sources are relative to the context root (a leading "/" too); wildcards follow Go's
 // filepath.Match per path component, as BuildKit's do.
 import { BuildContext, type ContextEntry } from './context.js';
+import { normalize } from './copy-parents.js';
 import { IgnoreMatcher } from './dockerignore.js';
 
 export interface Selected {
@@ -9,6 +10,10 @@ export interface Selected {
   source: string;
   /** The entry it resolved to (symlinks followed inside the context). */
   entry: ContextEntry;
+  /** The context path it matched, before symlinks are followed. */
+  path: string;
+  /** COPY --parents: where the entry lands under the destination directory. */
+  keep?: string;
 }
 
 const GLOB = /[*?[]/;
@@ -17,9 +22,10 @@ const GLOB = /[*?[]/;
 export function selectSources(ctx: BuildContext, sources: string[]): Selected[] {
   const out: Selected[] = [];
   for (const source of sources) {
-    const found = GLOB.test(source) ? globContext(ctx, source) : [ctx.resolve(source)].filter((e): e is ContextEntry => !!e);
-    if (found.length === 0) throw new NotFoundError(source);
-    for (const entry of found) out.push({ source, entry });
+    const found = GLOB.test(source) ? globContext(ctx, source) : [{ path: normalize(source), entry: ctx.resolve(source) }];
+    const entries = found.filter((f): f is { path: string; entry: ContextEntry } => !!f.entry);
+    if (entries.length === 0) throw new NotFoundError(source);
+    for (const { path, entry } of entries) out.push({ source, entry, path });
   }
   return out;
 }
@@ -30,19 +36,32 @@ export class NotFoundError extends Error {
   }
 }
 
-/** Entries whose path matches the pattern component by component (real directories only). */
-function globContext(ctx: BuildContext, pattern: string): ContextEntry[] {
+/**
+ * Entries whose path matches the pattern component by component (real directories only);
+ * a `**` component matches any number of directories, none included.
+ */
+function globContext(ctx: BuildContext, pattern: string): { path: string; entry?: ContextEntry }[] {
   const parts = pattern.split('/').filter((p) => p && p !== '.');
   let dirs = [''];
   for (let i = 0; i < parts.length; i++) {
-    const re = globRegex(parts[i]);
     const next: string[] = [];
-    for (const dir of dirs) {
-      for (const name of ctx.list(dir)) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
+    if (parts[i] === '**') {
+      const seen = new Set<string>();
+      for (const dir of dirs) {
+        for (const p of [dir, ...ctx.walkUnder(dir).map((e) => e.path)]) {
+          if (!seen.has(p)) next.push(p);
+          seen.add(p);
+        }
+      }
+    } else {
+      const re = globRegex(parts[i]);
+      for (const dir of dirs) {
+        for (const name of ctx.list(dir)) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
+      }
     }
-    dirs = i < parts.length - 1 ? next.filter((p) => ctx.entries.get(p)?.type === 'dir') : next;
+    dirs = i < parts.length - 1 ? next.filter((p) => p === '' || ctx.entries.get(p)?.type === 'dir') : next.filter((p) => p !== '');
   }
-  return dirs.map((p) => ctx.resolve(p)).filter((e): e is ContextEntry => !!e);
+  return dirs.map((p) => ({ path: p, entry: ctx.resolve(p) }));
 }
 
 export function globRegex(part: string): RegExp {

@@ -17,6 +17,8 @@ import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 export interface CopyItem {
   node: TreeNode;
   exclude?: IgnoreMatcher;
+  /** COPY --parents: the node's path in the source, and where it lands under the destination directory. */
+  parents?: { path: string; keep: string };
 }
 
 export interface CopyJob {
@@ -46,7 +48,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
   const target = layersSource([...job.lowerDirs, job.upperDir]);
   const count = job.items.length + job.heredocs.length + job.urls.length;
   const firstIsDir = job.items[0]?.node.type === 'dir';
-  let destIsDir = job.dest.endsWith('/') || count > 1 || firstIsDir;
+  let destIsDir = job.dest.endsWith('/') || count > 1 || firstIsDir || job.items.some((i) => i.parents);
   if (count > 1 && !job.dest.endsWith('/')) {
     throw new Error('When using COPY with more than one source file, the destination must be a directory and end with a /');
   }
@@ -59,9 +61,12 @@ export async function executeCopy(job: CopyJob): Promise<void> {
   const into = (name: string) => path.join(job.upperDir, destDirRel, name);
   const fileTarget = destIsDir ? undefined : into(path.posix.basename(job.dest));
 
+  const parentDirs: { dst: string; mtime: Date }[] = [];
   for (const item of job.items) {
     const n = item.node;
-    if (n.type === 'dir') {
+    if (item.parents?.keep) {
+      await copyWithParents(job, target, destDirRel, item, parentDirs);
+    } else if (n.type === 'dir') {
       await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
     } else if (job.unpack && (await archiveKind(n))) {
       await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
@@ -76,6 +81,47 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     await applyAttrs(dst, job, { mode: 0o100644, uid: 0, gid: 0, mtime: new Date() } as TreeNode, false);
   }
   for (const url of job.urls) await fetchUrl(job, url, fileTarget ?? into(urlName(url)));
+  // Parent directories got children after they were made: their source mtimes go back last.
+  for (const d of parentDirs.reverse()) await fs.utimes(d.dst, d.mtime, d.mtime);
+}
+
+/**
+ * COPY --parents: the item lands at `parents.keep` under the destination directory; parent
+ * directories the destination lacks are made as the source has them (mode, mtime), as
+ * `cp --parents` does; existing ones (symlinks followed inside the image) are kept.
+ */
+async function copyWithParents(job: CopyJob, target: TreeSource, destDirRel: string, item: CopyItem, made: { dst: string; mtime: Date }[]): Promise<void> {
+  const parts = item.parents!.keep.split('/');
+  const srcParts = item.parents!.path.split('/');
+  const srcBase = srcParts.slice(0, srcParts.length - parts.length);
+  let rel = destDirRel;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const wanted = rel ? `${rel}/${parts[i]}` : parts[i];
+    const found = await target.lookup(wanted, true);
+    if (found && found.type !== 'dir') throw new Error(`cannot copy to "/${wanted}": not a directory`);
+    if (found) {
+      rel = found.rel;
+      await mirrorDirs(job, target, rel);
+      continue;
+    }
+    const src = await job.source.lookup([...srcBase, ...parts.slice(0, i + 1)].join('/'), true);
+    const dst = path.join(job.upperDir, wanted);
+    if (src?.type === 'dir') {
+      await copyNode(job, src, dst, true);
+      made.push({ dst, mtime: src.mtime });
+    } else {
+      await fs.mkdir(dst, { mode: 0o755 });
+      if (job.owner) await fs.lchown(dst, job.owner.uid, job.owner.gid);
+    }
+    rel = wanted;
+  }
+  const dst = path.join(job.upperDir, rel, parts[parts.length - 1]);
+  const n = item.node;
+  const created = await copyNode(job, n, dst);
+  if (n.type === 'dir') {
+    await copyChildren(job, n, dst, item.exclude, '', created);
+    await fs.utimes(dst, n.mtime, n.mtime);
+  }
 }
 
 /** Creates the destination directory (and missing parents) in the upper dir; returns its path relative to the root. */

@@ -13,6 +13,7 @@ import type { RunMount } from './mounts.js';
 import type { StepAction } from './prepare.js';
 import { executeCopy } from './exec-copy.js';
 import { layersSource } from './tree-source.js';
+import type { SshAgents } from './ssh-mount.js';
 
 export interface RunJob {
   runner: ContainerRunner;
@@ -30,10 +31,14 @@ export interface RunJob {
   imageLayers: (diffIds: string[]) => Promise<string[]>;
   /** In-use markers of private cache dirs this step holds (released when it ends). */
   claimed: string[];
+  /** The build's --ssh agents (type=ssh mounts). */
+  ssh?: SshAgents;
+  /** Per-step resources (ssh relays) released when it ends. */
+  closers: (() => Promise<void>)[];
 }
 
-export async function executeRun(spec: Omit<RunJob, 'claimed'>): Promise<number> {
-  const job: RunJob = { ...spec, claimed: [] };
+export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Promise<number> {
+  const job: RunJob = { ...spec, claimed: [], closers: [] };
   const out = new Writable({
     write(chunk: Buffer, _enc, done) {
       job.onOutput(chunk.toString('utf8'));
@@ -53,6 +58,7 @@ export async function executeRun(spec: Omit<RunJob, 'claimed'>): Promise<number>
     return await run();
   } finally {
     await Promise.all(job.claimed.splice(0).map((m) => fs.rm(m, { force: true })));
+    await Promise.all(job.closers.splice(0).map((c) => c().catch(() => undefined)));
     await removeMountStubs(job, job.action.mounts);
   }
 }
@@ -83,7 +89,7 @@ async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Pr
   const result = await job.runner.run({
     rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
     args: job.action.argv,
-    env: job.action.env,
+    env: withSshEnv(job.action.env, mounts, job.action.mounts),
     cwd: job.action.cwd,
     user: job.action.user,
     network: job.action.network,
@@ -125,6 +131,16 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
       case 'secret':
         if (m.hostPath) out.push({ type: 'bind', source: path.resolve(m.hostPath), destination: m.target, readonly: true });
         break;
+      case 'ssh': {
+        if (!job.ssh?.has(m.id)) {
+          if (m.required) throw new Error(`no SSH key "${m.id}" forwarded from the client (strata build --ssh ${m.id}[=SOCKET|KEY])`);
+          break;
+        }
+        const relay = await job.ssh.relay(m.id, m);
+        job.closers.push(relay.close);
+        out.push({ type: 'bind', source: relay.path, destination: m.target, readonly: false });
+        break;
+      }
       case 'tmpfs':
         out.push({ type: 'tmpfs', destination: m.target });
         break;
@@ -148,11 +164,18 @@ async function materialize(job: RunJob, lowerDirs: string[], source: string, n: 
   return name ? path.join(dir, name) : dir;
 }
 
-/** A file bound onto a path the image lacks needs a file to mount on (runc would make a directory). */
+/** SSH_AUTH_SOCK points at the first ssh mount made (unless the stage sets it). */
+function withSshEnv(env: string[], made: MountSpec[], mounts: RunMount[]): string[] {
+  const first = mounts.find((m) => m.type === 'ssh' && made.some((x) => x.destination === m.target));
+  if (!first || env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) return env;
+  return [...env, `SSH_AUTH_SOCK=${first.target}`];
+}
+
+/** A file (or socket) bound onto a path the image lacks needs a file to mount on (runc would make a directory). */
 async function createFileMountPoints(job: RunJob, mounts: MountSpec[]): Promise<void> {
   const lower = layersSource(job.lowerDirs);
   for (const m of mounts) {
-    if (m.type !== 'bind' || !(await fs.stat(m.source)).isFile()) continue;
+    if (m.type !== 'bind' || (await fs.stat(m.source)).isDirectory()) continue;
     const rel = m.destination.split('/').filter(Boolean).join('/');
     if (await lower.lookup(rel, true)) continue;
     await fs.mkdir(path.join(job.upperDir, path.posix.dirname(rel)), { recursive: true });

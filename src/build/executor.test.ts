@@ -107,11 +107,30 @@ describe('executor (fake runner)', () => {
     assert.equal(fs.readFileSync(path.join(top, 'app', 'x.tar'), 'utf8'), 'x\n');
   });
 
-  it('--no-cache-filter rebuilds one stage only', async () => {
+  it('--no-cache-filter rebuilds the stage and the steps that read it, nothing else', async () => {
     const runner = new FakeRunner(false);
     const r = await run(DF, runner, { noCacheFilter: ['b'] });
-    assert.deepEqual(runner.runs, ['meet write /b.txt from-b']);
-    assert.equal(r.steps.find((s) => s.stage === 'b')?.missReason, 'cache disabled for stage b (--no-cache-filter)');
+    assert.deepEqual(runner.runs, ['meet write /b.txt from-b', 'write /final.txt done']);
+    const reasons = r.steps.filter((s) => s.stage !== 'a').map((s) => `${s.stage} ${s.instruction}: ${s.cached ? 'CACHED' : s.missReason}`);
+    assert.deepEqual(reasons, [
+      'b RUN meet write /b.txt from-b: cache disabled for stage b (--no-cache-filter)',
+      'stage-2 COPY --from=a /a.txt /: CACHED',
+      'stage-2 COPY --from=b /b.txt /: depends on stage b (--no-cache-filter)',
+      'stage-2 COPY in.txt /: depends on stage b (--no-cache-filter)',
+      'stage-2 RUN write /final.txt done: depends on stage b (--no-cache-filter)',
+    ]);
+  });
+
+  it('--no-cache-filter reaches stages built FROM the filtered one, transitively', async () => {
+    const text = 'FROM scratch AS base\nRUN write /base.txt 1\nFROM base AS mid\nRUN write /mid.txt 2\nFROM scratch AS other\nRUN write /o.txt 3\nFROM other\nCOPY --from=mid /mid.txt /\n';
+    await run(text, new FakeRunner(false));
+    const runner = new FakeRunner(false);
+    const r = await run(text, runner, { noCacheFilter: ['base'] });
+    assert.deepEqual(runner.runs, ['write /base.txt 1', 'write /mid.txt 2']);
+    assert.deepEqual(r.steps.filter((s) => !s.cached).map((s) => s.missReason), [
+      'cache disabled for stage base (--no-cache-filter)', 'depends on stage base (--no-cache-filter)', 'depends on stage base (--no-cache-filter)',
+    ]);
+    assert.equal(r.steps.find((s) => s.stage === 'other')?.cached, true);
   });
 
   it('runs steps sharing a locked cache mount one at a time', async () => {

@@ -20,7 +20,11 @@ import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
 import { TailBuffer, type Reporter, type StepView } from './progress.js';
 import { historyRow } from './stage-state.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { globRegex } from './copy-select.js';
+import { checkoutGit } from './git-source.js';
+import { forcedSteps } from './no-cache-filter.js';
+import type { SshAgents } from './ssh-mount.js';
 
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
@@ -37,6 +41,8 @@ export interface ExecuteOptions {
   cacheMountDir: string;
   noCache: boolean;
   noCacheStages: Set<number>;
+  /** `--ssh` agents for RUN --mount=type=ssh. */
+  ssh?: SshAgents;
   sourceDateEpoch?: number;
   signal: AbortSignal;
   concurrency?: number;
@@ -85,7 +91,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const onAbort = () => inner.abort();
   o.signal.addEventListener('abort', onAbort);
   let nextId = 1;
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [] };
+  const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -118,6 +125,8 @@ interface RunContext {
   hits: string[];
   /** Scratch dirs being removed. */
   removals: Promise<unknown>[];
+  /** Steps --no-cache-filter rebuilds (the filtered stages and what reads them), with the reason. */
+  forced: Map<PreparedStep, string>;
 }
 
 async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult> {
@@ -176,7 +185,7 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
 async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, view: StepView, layers: LayerInfo[]): Promise<{ created: string; layer?: LayerInfo }> {
   const { o } = ctx;
   const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
-  const skipCache = o.noCache || o.noCacheStages.has(ps.stage.index);
+  const skipCache = o.noCache || ctx.forced.has(step);
   const entry = skipCache ? undefined : await o.cache.get(step.key);
   if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
     o.reporter.stepStart(view);
@@ -187,7 +196,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
   }
   const prev: Previous = skipCache || entry ? {} : await previousBuild(o, step);
-  const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : `cache disabled for stage ${ps.label} (--no-cache-filter)`)
+  const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : ctx.forced.get(step)!)
     : entry ? 'cached layer was removed' : explainMiss(step.inputs, prev.inputs);
   record.missReason = missReason;
   o.reporter.stepStart(view, missReason);
@@ -272,7 +281,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   switch (action.type) {
     case 'run': {
       const code = await executeRun({
-        runner: o.runner, action, lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, workDir: dirs.workDir, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal,
+        runner: o.runner, action, lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, workDir: dirs.workDir, context: o.context, cacheMountDir: o.cacheMountDir, onOutput, signal: ctx.signal, ssh: o.ssh,
         stageLayers: async (stage) => Promise.all((await ctx.results.get(stage)!).layers.map((l) => o.store.layerPath(l.diffId))),
         imageLayers: (diffIds) => Promise.all(diffIds.map((d) => o.store.layerPath(d))),
       });
@@ -296,35 +305,56 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         const layers = 'stage' in action.from ? (await ctx.results.get(action.from.stage)!).layers.map((l) => l.diffId) : action.from.image.config.rootfs.diff_ids;
         source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
         items = [];
-        for (const p of action.paths) {
-          const nodes = /[*?[]/.test(p) ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
-          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
-          for (const node of nodes) items.push({ node, exclude: action.exclude });
+        for (const written of action.paths) {
+          const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
+          const glob = /[*?[]/.test(p);
+          const nodes = glob ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
+          for (const node of nodes) {
+            const matched = glob ? node.rel : normalize(p);
+            items.push({ node, exclude: action.exclude, parents: action.parents ? { path: matched, keep: keptPath(matched, base) } : undefined });
+          }
         }
       } else {
         source = contextSource(o.context);
         items = [];
-        for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude });
+        for (const sel of action.selections) {
+          const parents = sel.keep === undefined ? undefined : { path: sel.path, keep: sel.keep };
+          items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude, parents });
+        }
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
-      await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
+      const onlyGit = action.git && items.length === 0 && action.heredocs.length === 0 && action.urls.length === 0;
+      if (!onlyGit) await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
+      for (const [i, g] of (action.git ?? []).entries()) {
+        // A repository is a directory: its content goes into the destination directory.
+        const root = await checkoutGit(g.source, g, path.join(path.dirname(dirs.upperDir), `git-${i}`), g.keepGitDir, { signal: ctx.signal, sshAuthSock: o.ssh?.socket('default') });
+        const tree = layersSource([root]);
+        const dest = action.dest.endsWith('/') ? action.dest : `${action.dest}/`;
+        await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: tree, items: [{ node: (await tree.lookup('', true))!, exclude: action.exclude }], heredocs: [], urls: [], dest, owner, chmod: action.chmod, unpack: false });
+      }
       return true;
     }
   }
 }
 
-/** Wildcards in a --from path, matched per component over the stage's (image's) tree. */
+/** Wildcards in a --from path, matched per component over the stage's (image's) tree; `**` is any number of directories. */
 async function globTree(source: TreeSource, pattern: string): Promise<TreeNode[]> {
   let level: TreeNode[] = [(await source.lookup('', true))!];
   const parts = pattern.split('/').filter((p) => p && p !== '.');
   for (const [i, part] of parts.entries()) {
     const re = globRegex(part);
     const next: TreeNode[] = [];
+    const descend = async (dir: TreeNode): Promise<void> => {
+      next.push(dir);
+      for (const child of await source.children(dir)) if (child.type === 'dir') await descend(child);
+    };
     for (const dir of level) {
       if (dir.type !== 'dir') continue;
-      for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
+      if (part === '**') await descend(dir);
+      else for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
     }
-    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next;
+    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next.filter((n) => n.rel !== '');
   }
   return level;
 }

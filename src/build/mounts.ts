@@ -1,5 +1,6 @@
 // RUN --mount: cache (a persistent directory kept across builds, outside any layer), bind
-// (from the context, read-only unless rw), secret (a --secret file, read-only) and tmpfs.
+// (from the context, read-only unless rw), secret (a --secret file, read-only), ssh (an
+// agent socket from --ssh, see ssh-mount.ts) and tmpfs.
 // Parsed here into plain data; the executor turns them into runtime mounts.
 
 export type RunMount =
@@ -12,15 +13,30 @@ export type RunMount =
       fromImage?: { id: string; diffIds: string[] };
     }
   | { type: 'secret'; target: string; id: string; hostPath?: string; required: boolean; keyText: string }
+  | { type: 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; keyText: string }
   | { type: 'tmpfs'; target: string; keyText: string };
 
 const TRUE = new Set(['', 'true', '1']);
 
 export function parseRunMounts(specs: string[], expand: (w: string) => string, secrets: ReadonlyMap<string, string>): RunMount[] {
-  return specs.map((spec) => parseMount(expand(spec), secrets));
+  let ssh = 0;
+  return specs.map((spec) => {
+    const m = parseMount(expand(spec), secrets, ssh);
+    if (m.type === 'ssh') ssh++;
+    return m;
+  });
 }
 
-function parseMount(spec: string, secrets: ReadonlyMap<string, string>): RunMount {
+/** A uid, gid or octal mode of an ssh mount. */
+function mountNumber(fields: Map<string, string>, name: string, fallback: number, radix = 10): number {
+  const v = fields.get(name);
+  if (v === undefined) return fallback;
+  const n = radix === 8 ? (/^[0-7]{1,4}$/.test(v) ? parseInt(v, 8) : NaN) : /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (Number.isNaN(n)) throw new Error(`invalid ${name} "${v}" for mount type=ssh`);
+  return n;
+}
+
+function parseMount(spec: string, secrets: ReadonlyMap<string, string>, sshIndex = 0): RunMount {
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
@@ -54,6 +70,15 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>): RunMoun
       const hostPath = secrets.get(id);
       if (!hostPath && required) throw new Error(`secret "${id}" not provided`);
       return { type, target: target ?? `/run/secrets/${id}`, id, hostPath, required, keyText: `secret:${id}` };
+    }
+    case 'ssh': {
+      const id = fields.get('id') || 'default';
+      const required = fields.has('required') && TRUE.has(fields.get('required')!);
+      const mode = mountNumber(fields, 'mode', 0o600, 8);
+      const uid = mountNumber(fields, 'uid', 0);
+      const gid = mountNumber(fields, 'gid', 0);
+      const t = target || `/run/buildkit/ssh_agent.${sshIndex}`;
+      return { type, target: t, id, required, mode, uid, gid, keyText: `ssh:${id}:${t}:${mode.toString(8)}:${uid}:${gid}:${required}` };
     }
     case 'tmpfs':
       if (!target) throw new Error('mount type=tmpfs requires a target');

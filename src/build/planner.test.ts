@@ -46,6 +46,20 @@ describe('planner', () => {
     });
   });
 
+  it('points a cycle at the instruction that closes it', () => {
+    const cases: [string, string][] = [
+      // a reads b (line 3) which is built FROM a: the forward COPY --from closes the cycle.
+      ['FROM busybox AS a\nRUN true\nCOPY --from=b /x /x\nFROM a AS b\nRUN true', 'Dockerfile:3: circular dependency between stages: "b" -> "a" -> "b"'],
+      // A stage reading itself.
+      ['FROM busybox AS a\nRUN true\nCOPY --from=a /x /y', 'Dockerfile:3: circular dependency between stages: "a" -> "a"'],
+      // Through a RUN --mount from=, three stages round.
+      ['FROM busybox AS a\nRUN --mount=from=c,target=/c true\nFROM a AS b\nFROM busybox AS c\nCOPY --from=b /x /x', 'Dockerfile:2: circular dependency between stages: "c" -> "b" -> "a" -> "c"'],
+    ];
+    for (const [text, message] of cases) {
+      assert.throws(() => planOf(text), (err: unknown) => err instanceof BuildError && err.message === message, message);
+    }
+  });
+
   it('treats an unknown --from name as an image', () => {
     const p = planOf('FROM busybox\nCOPY --from=alpine:3 /etc/os-release /');
     assert.deepEqual(p.stages[0].deps, []);

@@ -23,6 +23,8 @@ export interface Stage {
   commands: Command[];
   /** Indexes of the stages this one reads (its base, COPY --from, RUN --mount from=). */
   deps: number[];
+  /** For each dep, the Dockerfile line that first reads it (FROM, COPY --from, RUN --mount). */
+  depLines: Map<number, number>;
   platform?: string;
 }
 
@@ -70,7 +72,10 @@ export function plan(df: Dockerfile, options: PlanOptions): Plan {
   }
   if (stages.length === 0) throw new BuildError(errors.noFrom(), { file, line: 1 });
 
-  for (const stage of stages) stage.deps = stageDeps(stage, stages, globalArgs, file, df.escapeToken);
+  for (const stage of stages) {
+    stage.depLines = stageDeps(stage, stages, globalArgs, file, df.escapeToken);
+    stage.deps = [...stage.depLines.keys()];
+  }
   const target = findTarget(stages, options.target);
   const order = topoOrder(stages, target, file);
   const warnings = unusedArgWarnings(stages, order, buildArgs, declared);
@@ -116,7 +121,7 @@ function newStage(cmd: FromCmd, stages: Stage[], lookup: Vars, file: string, esc
   const base: StageBase = prior ? { kind: 'stage', index: prior.index }
     : lower === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: image };
   const platform = cmd.platform ? processWord(cmd.platform, lookup, escape).value : undefined;
-  return { index: stages.length, name: cmd.stageName, from: cmd, base, commands: [], deps: [], platform };
+  return { index: stages.length, name: cmd.stageName, from: cmd, base, commands: [], deps: [], depLines: new Map(), platform };
 }
 
 /** Resolves a `--from` value: a stage (by name or index) or, otherwise, an image reference. */
@@ -141,21 +146,21 @@ export function mountFrom(spec: string): string | undefined {
   return undefined;
 }
 
-function stageDeps(stage: Stage, stages: Stage[], lookup: Vars, file: string, escape: string): number[] {
-  const deps = new Set<number>();
-  if (stage.base.kind === 'stage') deps.add(stage.base.index);
+function stageDeps(stage: Stage, stages: Stage[], lookup: Vars, file: string, escape: string): Map<number, number> {
+  const deps = new Map<number, number>();
+  if (stage.base.kind === 'stage') deps.set(stage.base.index, stage.from.line);
   for (const cmd of stage.commands) {
     const froms = cmd.kind === 'COPY' && cmd.from ? [cmd.from] : cmd.kind === 'RUN' ? cmd.mounts.map(mountFrom).filter((f): f is string => !!f) : [];
     for (const raw of froms) {
       try {
         const ref = resolveFrom(processWord(raw, lookup, escape).value, stages);
-        if ('stage' in ref) deps.add(ref.stage);
+        if ('stage' in ref && !deps.has(ref.stage)) deps.set(ref.stage, cmd.line);
       } catch (err) {
         throw new BuildError((err as Error).message, { file, line: cmd.line });
       }
     }
   }
-  return [...deps];
+  return deps;
 }
 
 function findTarget(stages: Stage[], target: string | undefined): number {
@@ -165,7 +170,10 @@ function findTarget(stages: Stage[], target: string | undefined): number {
   return found.index;
 }
 
-/** Depth-first order from the target; a stage met again while on the path is a cycle. */
+/**
+ * Depth-first order from the target; a stage met again while on the path is a cycle, reported
+ * at the line of the instruction that closes it (the COPY --from or mount reading back up the path).
+ */
 function topoOrder(stages: Stage[], target: number, file: string): number[] {
   const order: number[] = [];
   const state = new Map<number, 'visiting' | 'done'>();
@@ -173,7 +181,8 @@ function topoOrder(stages: Stage[], target: number, file: string): number[] {
     if (state.get(i) === 'done') return;
     if (state.get(i) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(i)), i].map((n) => stages[n].name ?? String(n));
-      throw new BuildError(errors.stageCycle(cycle), { file, line: stages[path[path.length - 1]].from.line });
+      const closer = stages[path[path.length - 1]];
+      throw new BuildError(errors.stageCycle(cycle), { file, line: closer.depLines.get(i) ?? closer.from.line });
     }
     state.set(i, 'visiting');
     for (const d of stages[i].deps) visit(d, [...path, i]);

@@ -10,6 +10,8 @@ import type { NetworkMode } from '../runtime/types.js';
 import type { Image, ImageConfig } from '../store/types.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
+import { keptPath, splitPivot } from './copy-parents.js';
+import { parseGitSource, resolveGitCommit, type GitSource } from './git-source.js';
 import { selectionInputs, selectSources, NotFoundError, type Selected } from './copy-select.js';
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
@@ -22,10 +24,14 @@ export type StepAction =
   | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[] }
   | {
       type: 'copy'; add: boolean; selections: Selected[];
+      /** COPY --parents: sources keep their parent directories (after a "/./" pivot). */
+      parents: boolean;
       /** Source paths in the --from stage or image. */
       paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
       dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
       from?: { stage: number } | { image: Image };
+      /** ADD of git repositories, each with the commit its ref resolved to. */
+      git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
     }
   | { type: 'workdir'; path: string };
 
@@ -77,6 +83,8 @@ export interface PrepareOptions {
   platform: { os: string; architecture: string };
   /** Layers built with clamped timestamps differ from others: part of their keys. */
   sourceDateEpoch?: number;
+  /** SSH_AUTH_SOCK for resolving git@/ssh:// sources (the --ssh default agent). */
+  gitSshAuthSock?: string;
 }
 
 export async function prepare(options: PrepareOptions): Promise<Map<number, PreparedStage>> {
@@ -262,7 +270,6 @@ function runScript(cmd: RunCmd): string {
 
 async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
-  if (cmd.parents) throw new Error(`${cmd.kind} --parents is not supported`);
   const heredocNames = new Set(cmd.heredocs.map((h) => `<<${h.name}`));
   const words = cmd.sources.map((s) => (heredocNames.has(s) || /^<<-/.test(s) ? s : state.expand(s)));
   const dest = state.expand(cmd.dest);
@@ -272,9 +279,13 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
   const exclude = cmd.exclude.length ? new IgnoreMatcher(cmd.exclude.map((e) => state.expand(e))) : undefined;
   const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
-  const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w)) : [];
-  const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !/^<<-?/.test(w));
-  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : ''].filter(Boolean);
+  const gitWords = new Map(cmd.kind === 'ADD' ? words.flatMap((w) => {
+    const g = heredocNames.has(w) ? undefined : parseGitSource(w);
+    return g ? [[w, g] as const] : [];
+  }) : []);
+  const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
+  const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
+  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : ''].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
@@ -295,8 +306,16 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
       inputs.sources = { [`image ${ref.image}`]: image.id };
     }
   } else {
-    selections = selectSources(o.context, local);
+    selections = cmd.parents ? selectWithParents(o.context, local) : selectSources(o.context, local);
     inputs.files = await selectionInputs(o.context, selections, exclude);
+  }
+  // A git source's content is its commit: the ref is resolved now, and the commit keys the step.
+  const git = [];
+  for (const source of gitWords.values()) {
+    const resolved = await resolveGitCommit(source, { sshAuthSock: o.gitSshAuthSock });
+    if (cmd.checksum !== undefined && !resolved.commit.startsWith(cmd.checksum)) throw new Error(`${source.word}: expected checksum ${cmd.checksum}, got commit ${resolved.commit}`);
+    git.push({ source, ...resolved, keepGitDir: cmd.keepGitDir });
+    inputs.settings![`git ${source.word}`] = `commit ${resolved.commit}${cmd.keepGitDir ? ' keep-git-dir' : ''}`;
   }
   // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
@@ -305,8 +324,22 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   return {
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
     action: {
-      type: 'copy', add: cmd.kind === 'ADD', selections, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
-      cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined,
+      type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
+      cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined, git: git.length ? git : undefined,
     },
   };
+}
+
+/** COPY --parents: each source selected without its pivot, every match told where it lands. */
+function selectWithParents(ctx: BuildContext, sources: string[]): Selected[] {
+  return sources.flatMap((source) => {
+    const { select, base } = splitPivot(source);
+    let found: Selected[];
+    try {
+      found = selectSources(ctx, [select || '.']);
+    } catch (err) {
+      throw err instanceof NotFoundError ? new NotFoundError(source) : err;
+    }
+    return found.map((sel) => ({ ...sel, source, keep: keptPath(sel.path, base) }));
+  });
 }

@@ -12,6 +12,7 @@ import { BuildError } from '../build/errors.js';
 import { explainText } from '../build/explain.js';
 import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../build/progress.js';
 import { TtyReporter } from '../build/progress-tty.js';
+import { parseSshSpecs } from '../build/ssh-mount.js';
 import { StrataError } from '../errors.js';
 import { closeHashing } from '../build/context.js';
 import type { ContainerRunner } from '../runtime/types.js';
@@ -35,6 +36,7 @@ interface BuildArgs {
   progress?: string;
   'metadata-file'?: string;
   secret?: string[];
+  ssh?: string[];
   explain?: boolean;
 }
 
@@ -59,6 +61,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
+      .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" }),
     (argv) => runBuild(normalize(argv)),
   );
@@ -68,7 +71,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -168,7 +171,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
-      secrets: parseSecrets(a.secret), signal: controller.signal, statCache: a.context !== '-',
+      secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal, statCache: a.context !== '-',
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (stages) => process.stderr.write(explainText(stages)) : undefined,
     });
