@@ -51,7 +51,7 @@ for (const bundle of BUNDLES) {
   // Written beside, then renamed over, so a `strata` started meanwhile reads a whole file.
   const staging = `${outfile}.tmp-${process.pid}`;
   try {
-    await build({
+    const result = await build({
       entryPoints: [path.join(dist, bundle.entry)],
       outfile: staging,
       bundle: true,
@@ -63,6 +63,8 @@ for (const bundle of BUNDLES) {
       plugins: [keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
       logLevel: 'warning',
     });
+    // Such as import.meta in a bundled module (it would be empty): make that module external.
+    if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
     // require() cannot load our ESM files: every external must stay a dynamic import().
     const text = fs.readFileSync(staging, 'utf8').replace(/^#!.*\n/, '');
     const required = text.match(/require\("\.{1,2}\/[^"]*"\)/g);
