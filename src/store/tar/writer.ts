@@ -71,9 +71,15 @@ function plainAscii(s: string, limit: number): boolean {
 
 /** node-tar's number format: octal, zero-padded to width-1 digits, or width-2 digits then " ", then NUL. */
 function octal(block: Buffer, off: number, width: number, n: number): void {
-  const digits = Math.floor(n).toString(8);
-  const text = digits.length === width - 1 ? digits : `${'0'.repeat(width - digits.length - 2)}${digits} `;
-  block.write(text, off, 'latin1');
+  let v = Math.floor(n);
+  let len = 1;
+  for (let x = v; x >= 8; x = Math.floor(x / 8)) len++;
+  const digits = len === width - 1 ? len : width - 2;
+  for (let i = off + digits - 1; i >= off; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  if (digits === width - 2) block[off + width - 2] = 0x20;
   block[off + width - 1] = 0;
 }
 
