@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, ParseError } from '../parser/index.js';
 import type { Dockerfile } from '../parser/types.js';
+import { timing } from '../runtime/timing.js';
 import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
 import { CacheIndex } from '../store/cache-index.js';
 import { pidAlive } from '../store/fsutil.js';
@@ -86,6 +87,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     statCacheFile: o.statCache === false ? undefined : statCacheFileFor(o.stateRoot, o.contextDir),
     onHashProgress: (done, total) => o.reporter.hashing(done, total),
   });
+  timing('build: context opened');
   const sde = o.sourceDateEpoch ?? (buildArgs.SOURCE_DATE_EPOCH !== undefined ? Number(buildArgs.SOURCE_DATE_EPOCH) : undefined);
   if (sde !== undefined && !(Number.isInteger(sde) && sde >= 0)) throw new BuildError(`invalid SOURCE_DATE_EPOCH: "${sde}"`);
   const stages = await prepare({
@@ -100,6 +102,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
   await context.saveStatCache();
+  timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));
 
   const workDir = path.join(o.stateRoot, 'build', 'work');
@@ -111,9 +114,11 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
     sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   });
+  timing('build: steps executed');
   const config = structuredClone(target.config);
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
   const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });
+  timing('build: image written');
   const seconds = (Date.now() - started) / 1000;
   const cached = steps.filter((s) => s.cached).length;
   const summary = `${steps.length} steps, ${cached} cached, ${steps.length - cached} built in ${seconds.toFixed(1)}s`;

@@ -5,7 +5,7 @@
 // filesystem can), never read into memory. ADD also unpacks local tar archives and fetches URLs.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import fsSync, { constants, createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -192,7 +192,7 @@ async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): 
       }
       break;
     case 'file':
-      if (await linkPrevious(job, n, dst)) return false;
+      if (linkPrevious(job, n, dst)) return false;
       // copyFile keeps the source's permission bits; a reflink when the filesystem can.
       await fs.copyFile(n.hostPath, dst, constants.COPYFILE_FICLONE);
       break;
@@ -209,18 +209,22 @@ async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): 
 /**
  * Links `dst` to the previous layer's copy of the same unchanged file, when it is exactly what
  * a copy would give once packed (layer tars keep whole-second mtimes, as snapshots do).
+ * Synchronous: an incremental COPY of a big tree makes one lstat and one link per file, and
+ * for tens of thousands of them the pool round trips cost more than the syscalls.
  */
-async function linkPrevious(job: CopyJob, n: TreeNode, dst: string): Promise<boolean> {
+function linkPrevious(job: CopyJob, n: TreeNode, dst: string): boolean {
   if (!job.reuse?.files.has(n.rel)) return false;
-  const old = path.join(job.reuse.root, path.relative(job.upperDir, dst));
-  const st = await fs.lstat(old).catch(() => undefined);
-  const src = await fs.lstat(n.hostPath).catch(() => undefined);
-  if (!st?.isFile() || !src || st.size !== src.size || Math.floor(st.mtimeMs / 1000) !== Math.floor(n.mtime.getTime() / 1000)) return false;
+  const under = dst.startsWith(`${job.upperDir}/`) ? dst.slice(job.upperDir.length) : `/${path.relative(job.upperDir, dst)}`;
+  const old = job.reuse.root + under;
+  const st = fsSync.lstatSync(old, { throwIfNoEntry: false });
+  // The size the context walk saw, when known: the content the key hashed, as the old copy has it.
+  const size = n.size ?? fsSync.lstatSync(n.hostPath, { throwIfNoEntry: false })?.size;
+  if (!st?.isFile() || size === undefined || st.size !== size || Math.floor(st.mtimeMs / 1000) !== Math.floor(n.mtime.getTime() / 1000)) return false;
   const uid = job.owner?.uid ?? 0;
   const gid = job.owner?.gid ?? 0;
   if (st.uid !== uid || st.gid !== gid || (st.mode & 0o7777) !== (job.chmod ?? n.mode & 0o7777)) return false;
   try {
-    await fs.link(old, dst);
+    fsSync.linkSync(old, dst);
     return true;
   } catch {
     return false; // another filesystem, or the snapshot went away: copy instead

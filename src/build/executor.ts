@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { timing } from '../runtime/timing.js';
 import type { ContainerRunner } from '../runtime/types.js';
 import { parseGroup, parsePasswd, resolveUserSpec } from '../runtime/user.js';
 import type { CacheIndex } from '../store/cache-index.js';
@@ -211,12 +212,15 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     await fs.mkdir(path.join(scratch, 'work'), { recursive: true });
     const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
     const reuse = await reusableFiles(o, step, prev).catch(() => undefined);
+    timing(`build: ${view.label} started`);
     const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse }, (chunk) => {
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
+    timing(`build: ${view.label} executed`);
     // The upper dir is ours and done with: the store renames it into place as the snapshot.
     const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
+    timing(`build: ${view.label} layer stored`);
     const created = new Date().toISOString();
     await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     record.seconds = (Date.now() - started) / 1000;

@@ -16,6 +16,8 @@ export interface TreeNode {
   gid: number;
   mtime: Date;
   linkTarget?: string;
+  /** Bytes, for files of the build context (as its walk saw them). */
+  size?: number;
 }
 
 export interface TreeSource {
@@ -29,7 +31,7 @@ export interface TreeSource {
 export function contextSource(ctx: BuildContext): TreeSource {
   const node = (e: ContextEntry): TreeNode => ({
     rel: e.path, hostPath: path.join(ctx.root, e.path), type: e.type, mode: e.mode, uid: 0, gid: 0,
-    mtime: new Date(e.mtimeMs), linkTarget: e.linkTarget,
+    mtime: new Date(e.mtimeMs), linkTarget: e.linkTarget, size: e.size,
   });
   return {
     keepOwners: false,

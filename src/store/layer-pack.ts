@@ -6,7 +6,7 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { StrataError } from '../errors.js';
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderFields } from './tar/writer.js';
+import { END_OF_ARCHIVE, encodeHeader, encodeSimpleHeader, padding, type TarHeaderFields } from './tar/writer.js';
 import { readXattrsTree } from './xattr.js';
 
 export interface PackOptions {
@@ -51,7 +51,14 @@ const ZEROS = Buffer.alloc(512);
  */
 class Output {
   private readonly buf = Buffer.allocUnsafeSlow(CHUNK);
+  private readonly block = Buffer.alloc(512);
   private used = 0;
+
+  /** Appends an entry's header: most go through one reused block, the rest through encodeHeader. */
+  *header(f: TarHeaderFields): Generator<Buffer> {
+    this.block.fill(0);
+    yield* this.push(encodeSimpleHeader(f, this.block) ? this.block : encodeHeader(f));
+  }
 
   /** Copies `b` in; yields the buffer each time it fills. */
   *push(b: Uint8Array): Generator<Buffer> {
@@ -102,10 +109,12 @@ interface Walked {
 
 // Synchronous metadata and reads (see layer-unpack.ts): microsecond syscalls, not pool round trips.
 function* walk(root: string, rel = ''): Generator<Walked> {
-  const names = fsSync.readdirSync(path.join(root, rel)).sort(byName);
+  const dirAbs = path.join(root, rel);
+  const prefix = dirAbs.endsWith('/') ? dirAbs : `${dirAbs}/`;
+  const names = fsSync.readdirSync(dirAbs).sort(byName);
   for (const name of names) {
     const r = rel ? `${rel}/${name}` : name;
-    const abs = path.join(root, r);
+    const abs = prefix + name;
     const st = fsSync.lstatSync(abs);
     yield { rel: r, abs, st };
     if (st.isDirectory()) yield* walk(root, r);
@@ -118,10 +127,17 @@ function* walk(root: string, rel = ''): Generator<Walked> {
  */
 export async function* packLayer(dir: string, options: PackOptions = {}): AsyncGenerator<Buffer> {
   const xattrs = await readXattrsTree(dir);
+  // A plain loop, not yield*: delegating to a sync generator from an async one costs a promise
+  // and a microtask turn per step, i.e. several per entry; this way one per full chunk.
+  for (const chunk of packEntries(dir, xattrs, options)) yield chunk;
+}
+
+function* packEntries(dir: string, xattrs: Map<string, Map<string, Buffer>>, options: PackOptions): Generator<Buffer> {
   const epoch = options.sourceDateEpoch;
   const out = new Output();
   const links = new Map<string, string>();
   const emit = (b: Buffer) => out.push(b);
+  const header = (f: TarHeaderFields) => out.header(f);
   const prep = options.prepare;
   const shared = new Map<string, { abs: string; nlink: number; seen: number }>();
   if (prep) {
@@ -146,32 +162,32 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
       // The content lives in a lower layer under another name: a tar cannot say that.
       throw new StrataError(`cannot pack "${rel}": it uses overlayfs redirect_dir or metacopy (mount overlays with redirect_dir=off,metacopy=off)`);
     }
-    const kept = new Map([...(own ?? [])].filter(([k]) => !k.startsWith('trusted.overlay.')));
+    const kept = own ? new Map([...own].filter(([k]) => !k.startsWith('trusted.overlay.'))) : undefined;
     const base: Omit<TarHeaderFields, 'type' | 'path'> = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime, xattrs: kept };
     if (st.isDirectory()) {
-      yield* emit(encodeHeader({ ...base, path: `${rel}/`, type: 'dir' }));
+      yield* header({ ...base, path: `${rel}/`, type: 'dir' });
       if (own?.get(OPAQUE_XATTR)?.toString() === 'y') {
-        yield* emit(encodeHeader({ ...base, xattrs: undefined, path: `${rel}/.wh..wh..opq`, type: 'file', size: 0 }));
+        yield* header({ ...base, xattrs: undefined, path: `${rel}/.wh..wh..opq`, type: 'file', size: 0 });
       }
     } else if (st.isCharacterDevice() && st.rdev === 0) {
       const name = `${path.posix.dirname(rel) === '.' ? '' : `${path.posix.dirname(rel)}/`}.wh.${path.posix.basename(rel)}`;
-      yield* emit(encodeHeader({ ...base, xattrs: undefined, mode: 0, path: name, type: 'file', size: 0 }));
+      yield* header({ ...base, xattrs: undefined, mode: 0, path: name, type: 'file', size: 0 });
     } else if (st.isSymbolicLink()) {
-      yield* emit(encodeHeader({ ...base, path: rel, type: 'symlink', linkpath: fsSync.readlinkSync(abs) }));
+      yield* header({ ...base, path: rel, type: 'symlink', linkpath: fsSync.readlinkSync(abs) });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const type = st.isCharacterDevice() ? 'char' : 'block';
-      yield* emit(encodeHeader({ ...base, path: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) }));
+      yield* header({ ...base, path: rel, type, devmajor: major(st.rdev), devminor: minor(st.rdev) });
     } else if (st.isFIFO()) {
-      yield* emit(encodeHeader({ ...base, path: rel, type: 'fifo' }));
+      yield* header({ ...base, path: rel, type: 'fifo' });
     } else if (st.isFile()) {
       const key = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? links.get(key) : undefined;
       if (first !== undefined) {
-        yield* emit(encodeHeader({ ...base, path: rel, type: 'link', linkpath: first }));
+        yield* header({ ...base, path: rel, type: 'link', linkpath: first });
         continue;
       }
       if (st.nlink > 1) links.set(key, rel);
-      yield* emit(encodeHeader({ ...base, path: rel, type: 'file', size: st.size }));
+      yield* header({ ...base, path: rel, type: 'file', size: st.size });
       yield* packFile(abs, st.size, out);
       yield* emit(ZEROS.subarray(0, padding(st.size)));
     }

@@ -54,6 +54,71 @@ function ustar(f: TarHeaderFields, overrides: Partial<TarHeaderFields> = {}, pax
 
 /** The header block(s) for one entry; the caller then writes `size` bytes of content and padding(size). */
 export function encodeHeader(f: TarHeaderFields): Buffer {
+  const block = Buffer.alloc(512);
+  return encodeSimpleHeader(f, block) ? block : encodeHeaderGeneral(f);
+}
+
+// Largest values a null-terminated octal field holds, by field width.
+const MAX_OCTAL_8 = 0o7777777;
+const MAX_OCTAL_12 = 0o77777777777;
+
+/** True when every character is ASCII and the string is shorter than `limit` (node-tar needs no PAX then). */
+function plainAscii(s: string, limit: number): boolean {
+  if (s.length >= limit) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** node-tar's number format: octal, zero-padded to width-1 digits, or width-2 digits then " ", then NUL. */
+function octal(block: Buffer, off: number, width: number, n: number): void {
+  let v = Math.floor(n);
+  let len = 1;
+  for (let x = v; x >= 8; x = Math.floor(x / 8)) len++;
+  const digits = len === width - 1 ? len : width - 2;
+  for (let i = off + digits - 1; i >= off; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  if (digits === width - 2) block[off + width - 2] = 0x20;
+  block[off + width - 1] = 0;
+}
+
+/**
+ * Writes the single ustar block of an entry into `block` (512 zero bytes) when it needs no
+ * PAX record: no xattrs, ASCII path under 100 bytes and link under 101, numbers that fit. The
+ * bytes are exactly node-tar's (encodeHeaderGeneral), without its per-entry objects: a layer
+ * of tens of thousands of files spent most of its packing time in them. False: use encodeHeader.
+ */
+export function encodeSimpleHeader(f: TarHeaderFields, block: Buffer): boolean {
+  const size = f.size ?? 0;
+  const linkpath = f.linkpath ?? '';
+  const devmajor = f.devmajor ?? 0;
+  const devminor = f.devminor ?? 0;
+  if (f.xattrs && f.xattrs.size > 0) return false;
+  if (!plainAscii(f.path, 100) || !plainAscii(linkpath, 101)) return false;
+  if (!(f.uid >= 0 && f.uid <= MAX_OCTAL_8 && f.gid >= 0 && f.gid <= MAX_OCTAL_8)) return false;
+  if (!(size >= 0 && size <= MAX_OCTAL_12 && f.mtime >= 0 && f.mtime <= MAX_OCTAL_12)) return false;
+  if (!(devmajor >= 0 && devmajor <= MAX_OCTAL_8 && devminor >= 0 && devminor <= MAX_OCTAL_8)) return false;
+  block.write(f.path, 0, 'latin1');
+  octal(block, 100, 8, f.mode & 0o7777);
+  octal(block, 108, 8, f.uid);
+  octal(block, 116, 8, f.gid);
+  octal(block, 124, 12, size);
+  octal(block, 136, 12, f.mtime);
+  block[156] = FLAG[f.type].charCodeAt(0);
+  if (linkpath) block.write(linkpath, 157, 'latin1');
+  block.write('ustar\u000000', 257, 'latin1');
+  octal(block, 329, 8, devmajor);
+  octal(block, 337, 8, devminor);
+  let sum = 8 * 0x20; // the checksum field counts as spaces
+  for (let i = 0; i < 148; i++) sum += block[i];
+  for (let i = 156; i < 512; i++) sum += block[i];
+  octal(block, 148, 8, sum);
+  return true;
+}
+
+/** encodeHeader through node-tar's Header, for every entry (the reference the fast path must match). */
+export function encodeHeaderGeneral(f: TarHeaderFields): Buffer {
   const first = ustar(f);
   const records: Buffer[] = [];
   if (first.needPax || (f.xattrs && f.xattrs.size > 0)) {
