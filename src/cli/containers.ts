@@ -192,21 +192,28 @@ function splitContainerPath(arg: string): { container: string; path: string } | 
   return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
 }
 
+/** A cp operand: yargs hands a lone "-" (stdin/stdout) over as `true`. */
+function cpOperand(value: unknown): string {
+  return value === true ? '-' : String(value);
+}
+
 async function cp(argv: Args): Promise<void> {
+  argv.src = cpOperand(argv.src);
+  argv.dest = cpOperand(argv.dest);
   const src = splitContainerPath(argv.src as string);
   const dst = splitContainerPath(argv.dest as string);
   if (src && dst) throw new StrataError('copying between containers is not supported');
   if (!src && !dst) throw new StrataError('must specify at least one container source');
   const ctx = await openContext();
   const { withContainerRoot } = await import('../runtime/rootfs.js');
-  const { copyFromContainer, copyToContainer } = await import('../runtime/cp.js');
+  const { copyFromContainer, copyTarToContainer, copyToContainer } = await import('../runtime/cp.js');
   if (src) {
     const record = await ctx.containers.get(src.container);
     await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { followLink: Boolean(argv['follow-link']) }));
   } else {
     const record = await ctx.containers.get(dst!.container);
-    if (argv.src === '-') throw new StrataError('copying a tar stream from stdin is not supported');
-    await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
+    if (argv.src === '-') await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path));
+    else await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
   }
 }
 
