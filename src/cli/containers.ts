@@ -46,7 +46,13 @@ async function ps(argv: Args): Promise<void> {
   if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
   records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
   if (last > 0) records = records.slice(0, last);
+  // As Docker: a container whose image name now means another image (or none) shows its image ID.
+  const current = new Map<string, string | undefined>();
+  for (const ref of new Set(records.map((r) => r.Config.Image))) {
+    current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
+  }
   const rows = records.map((r) => {
+    if (current.get(r.Config.Image) !== r.Image) r = { ...r, Config: { ...r.Config, Image: r.Image } };
     const state = states.get(r.Id)!;
     const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
     return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
@@ -220,7 +226,9 @@ async function cp(argv: Args): Promise<void> {
 async function rename(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
-  await ctx.containers.rename(record.Id, (argv.newName as string).replace(/^\//, ''));
+  const name = String(argv.newName).replace(/^\//, '');
+  if (`/${name}` === record.Name) throw new StrataError('Renaming a container with the same name as its current name');
+  await ctx.containers.rename(record.Id, name);
 }
 
 async function prune(argv: Args): Promise<void> {
@@ -268,11 +276,36 @@ async function confirm(): Promise<boolean> {
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
   const ctx = await openContext();
+  const [{ readShimStatus, logPath }, { lowerDirsOf }, path] = await Promise.all([import('../runtime/shim-state.js'), import('../runtime/container.js'), import('node:path')]);
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);
-    const { Strata: _strata, ...docker } = record;
-    out.push({ ...docker, State: currentState(ctx, record) });
+    const { Strata: _strata, State: _stored, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
+    const state = currentState(ctx, record);
+    const paths = ctx.containers.paths(record.Id);
+    const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
+    const bindings = state.Running ? readShimStatus(paths.dir)?.ports ?? [] : [];
+    const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+    for (const p of Object.keys(record.Config.ExposedPorts ?? {})) ports[p] = null;
+    for (const b of bindings) (ports[`${b.containerPort}/${b.protocol}`] ??= [])!.push({ HostIp: b.hostIp || '0.0.0.0', HostPort: String(b.hostPort) });
+    // Docker's keys, in Docker's order; the files and dirs are where strata keeps them.
+    out.push({
+      Id, Created, Path, Args, State: state, Image,
+      ResolvConfPath: path.join(paths.bundle, 'resolv.conf'), HostnamePath: path.join(paths.bundle, 'hostname'), HostsPath: path.join(paths.bundle, 'hosts'),
+      LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver, Platform,
+      MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, ...rest,
+      HostConfig: { ...HostConfig, Binds: HostConfig.Binds?.length ? HostConfig.Binds : null },
+      GraphDriver: {
+        Data: { LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), UpperDir: paths.upper, WorkDir: paths.work },
+        Name: Driver,
+      },
+      Mounts, Config,
+      NetworkSettings: {
+        Bridge: '', SandboxID: '', SandboxKey: '', Ports: ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+        SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+        IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+      },
+    });
   }
   return out;
 }
