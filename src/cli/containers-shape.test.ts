@@ -56,6 +56,14 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['run', '--name', 'byname', 'other:1', 'true']).status, 0);
     const id = fx.strata(['inspect', '--format', '{{.Image}}', 'byname']).stdout.trim();
     assert.match(fx.strata(['ps', '-a', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, /^other:1\n$/);
+    // --format json / table, as Docker's list commands take them.
+    const image = JSON.parse(fx.strata(['images', '--format', 'json', 'other']).stdout) as Record<string, string>;
+    assert.equal(`${image.Repository}:${image.Tag}`, 'other:1');
+    const rows = fx.strata(['history', '--format', 'json', 'other:1']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    assert.equal(rows[0]!.CreatedBy, 'sh -c echo hi > /f');
+    const table = fx.strata(['history', '--format', 'table', 'other:1']).stdout.split('\n');
+    assert.match(table[0]!, /^IMAGE {10}CREATED {2,}CREATED BY {2,}SIZE {6}COMMENT$/);
+    assert.equal(table.length, rows.length + 2, 'header, rows, final newline');
     assert.equal(fx.strata(['rmi', '-f', 'other:1']).status, 0);
     assert.equal(fx.strata(['ps', '-a', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, `${id.slice(7, 19)}\n`);
     assert.equal(fx.strata(['ps', '-a', '--no-trunc', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, `${id}\n`);
