@@ -56,6 +56,9 @@ describe('cp with tar streams', { concurrency: false }, () => {
     const one = strataBytes(fx.root, ['cp', 'stopped:/dest/a', '-']);
     assert.equal(spawnSync('tar', ['-xO'], { input: one.stdout, encoding: 'utf8' }).stdout, 'A\n');
     assert.deepEqual(listTar(one.stdout), ['a'], 'a file is archived under its own name');
+    const followed = strataBytes(fx.root, ['cp', '-L', 'stopped:/dest/sub/link', '-']);
+    assert.deepEqual(listTar(followed.stdout), ['link'], '-L: the target under the link\'s name');
+    assert.match(spawnSync('tar', ['-xO'], { input: followed.stdout, encoding: 'utf8' }).stdout, /^root:x:0:0:/);
     assert.deepEqual(listTar(strataBytes(fx.root, ['cp', 'stopped:/dest/.', '-']).stdout).sort(), ['.wh.plain', 'a', 'sub/', 'sub/b', 'sub/hard', 'sub/link'], '"/." streams the contents');
   });
 

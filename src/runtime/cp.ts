@@ -60,15 +60,21 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
   }
   if (!found.stat) throw notFound(src);
   const hostSrc = path.join(root, found.rel);
-  const name = path.posix.basename(found.rel) || '.';
+  // The copy is named as the path was given (`-L link` copies the target under the link's name).
+  const given = path.posix.basename(src.replace(/\/+$/, ''));
+  const name = given && given !== '.' && given !== '..' ? given : path.posix.basename(found.rel) || '.';
   if (dst === '-') {
     const tar = await import('tar');
     // As `docker cp CONTAINER:PATH -`: the path under its own name (a dir's contents for "/." or
     // the root), owners kept; links inside stay links (node-tar never follows them).
     const whole = contentsOnly || found.rel === '';
     const cwd = whole ? hostSrc : path.dirname(hostSrc);
-    const entries = whole ? (await fs.readdir(hostSrc)).sort() : [path.basename(hostSrc)];
-    await pipeline(tar.create({ cwd, portable: false, preservePaths: false }, entries), process.stdout);
+    const base = path.basename(hostSrc);
+    const entries = whole ? (await fs.readdir(hostSrc)).sort() : [base];
+    const rename = whole || name === base ? undefined : (e: { path: string }) => {
+      if (e.path === base || e.path.startsWith(`${base}/`)) e.path = name + e.path.slice(base.length);
+    };
+    await pipeline(tar.create({ cwd, portable: false, preservePaths: false, onWriteEntry: rename }, entries), process.stdout);
     return;
   }
   const dstStat = await fs.stat(dst).catch(() => undefined);
