@@ -27,6 +27,9 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     const upper = fx.strata(['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', 'shape']).stdout.trim();
     assert.equal(spawnSync('cat', [`${upper}/f`], { encoding: 'utf8' }).stdout, 'hi\n', 'UpperDir is the container\'s upper dir');
     assert.match(fx.strata(['inspect', '--format', '{{.HostsPath}}', 'shape']).stdout, /\/hosts\n$/);
+    // ps -s: the writable layer's size, and with the image's.
+    assert.match(fx.strata(['ps', '-a', '-s', '--filter', 'name=shape', '--format', '{{.Size}}']).stdout, /^3B \(virtual 2\.\d+MB\)\n$/);
+    assert.match(fx.strata(['ps', '-as']).stdout.split('\n')[0]!, / {3}NAMES {5}SIZE$/);
   });
 
   it('shows published ports in NetworkSettings.Ports while running', () => {

@@ -51,13 +51,30 @@ async function ps(argv: Args): Promise<void> {
   for (const ref of new Set(records.map((r) => r.Config.Image))) {
     current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
   }
+  const sizes = argv.size ? await containerSizes(ctx, records) : undefined;
   const rows = records.map((r) => {
     if (current.get(r.Config.Image) !== r.Image) r = { ...r, Config: { ...r.Config, Image: r.Image } };
     const state = states.get(r.Id)!;
     const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
-    return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
+    const row = psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
+    return sizes ? { ...row, Size: sizes.get(r.Id) } : row;
   });
-  process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet)));
+  process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet), Boolean(argv.size)));
+}
+
+/** `ps -s`: each container's writable layer (its upper dir) and, virtual, with its image's layers. */
+async function containerSizes(ctx: ContainerContext, records: ContainerRecord[]): Promise<Map<string, string>> {
+  const { humanSize } = await import('./format/human.js');
+  const imageSizes = new Map<string, number>();
+  const out = new Map<string, string>();
+  for (const r of records) {
+    if (!imageSizes.has(r.Image)) {
+      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => img.manifest.layers.reduce((n, l) => n + l.size, 0), () => 0));
+    }
+    const rw = await treeSize(ctx.containers.paths(r.Id).upper);
+    out.set(r.Id, `${humanSize(rw)} (virtual ${humanSize(rw + imageSizes.get(r.Image)!)})`);
+  }
+  return out;
 }
 
 type Filter = { key: string; value: string };
@@ -318,6 +335,7 @@ const ps_ = (y: Argv) =>
     .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
     .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
+    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('format', { type: 'string', describe: 'Format output using a custom template' })
     .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided (id, name, status, label, ancestor, exited)' });
