@@ -54,6 +54,17 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     }
   });
 
+  it('image prune counts the space of the layers it deleted, once', () => {
+    assert.equal(fx.strata(['commit', 'shape', 'p:1']).status, 0);
+    assert.equal(fx.strata(['commit', 'shape', 'p:2']).status, 0);
+    const pruned = fx.strata(['image', 'prune', '-a', '-f']);
+    assert.match(pruned.stdout, /untagged: p:1\n/);
+    assert.match(pruned.stdout, /untagged: p:2\n/);
+    // The two images share their one new layer (a few kB); busybox's stays: a container uses it.
+    assert.match(pruned.stdout, /\nTotal reclaimed space: \d+(\.\d+)?kB\n$/);
+    assert.match(fx.strata(['images', 'busybox']).stdout, /^busybox /m);
+  });
+
   it('shows the image ID in ps once the name the container was run with means another image', () => {
     assert.equal(fx.strata(['commit', 'shape', 'other:1']).status, 0);
     assert.equal(fx.strata(['run', '--name', 'byname', 'other:1', 'true']).status, 0);
