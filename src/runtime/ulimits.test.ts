@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { StrataError } from '../errors.js';
 import { strataCommand } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../cli/lifecycle-fixture.js';
-import { mergeRlimits, parseUlimit, parseUlimits, RLIM_INFINITY, specJson } from './ulimits.js';
+import { mergeRlimits, parseUlimit, parseUlimits, RLIM_INFINITY, specJson, type Rlimit } from './ulimits.js';
 
 describe('--ulimit parsing and merging', () => {
   it("parses Docker's NAME=SOFT[:HARD], -1 for unlimited", () => {
@@ -33,7 +33,7 @@ describe('--ulimit parsing and merging', () => {
   });
 
   it('replaces defaults by type and writes RLIM_INFINITY exactly', () => {
-    const defaults = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }, { type: 'RLIMIT_CORE', hard: RLIM_INFINITY, soft: RLIM_INFINITY }];
+    const defaults: Rlimit[] = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }, { type: 'RLIMIT_CORE', hard: RLIM_INFINITY, soft: RLIM_INFINITY }];
     const merged = mergeRlimits(defaults, [parseUlimit('nofile=10:20'), parseUlimit('memlock=-1')]);
     assert.deepEqual(merged, [
       { type: 'RLIMIT_CORE', hard: RLIM_INFINITY, soft: RLIM_INFINITY },
