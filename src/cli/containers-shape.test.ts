@@ -30,6 +30,7 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     // ps -s: the writable layer's size, and with the image's.
     assert.match(fx.strata(['ps', '-a', '-s', '--filter', 'name=shape', '--format', '{{.Size}}']).stdout, /^3B \(virtual 2\.\d+MB\)\n$/);
     assert.match(fx.strata(['ps', '-as']).stdout.split('\n')[0]!, / {3}NAMES {5}SIZE$/);
+    assert.match(fx.strata(['ps', '-a', '--filter', 'name=shape', '--format', '{{.Names}} {{.Size}}']).stdout, /^shape 3B \(virtual /, '.Size implies -s');
   });
 
   it('shows published ports in NetworkSettings.Ports while running', () => {

@@ -51,7 +51,8 @@ async function ps(argv: Args): Promise<void> {
   for (const ref of new Set(records.map((r) => r.Config.Image))) {
     current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
   }
-  const sizes = argv.size ? await containerSizes(ctx, records) : undefined;
+  // As docker's CLI: a --format that uses .Size implies -s.
+  const sizes = argv.size || /\.Size\b/.test(String(argv.format ?? '')) ? await containerSizes(ctx, records) : undefined;
   const rows = records.map((r) => {
     if (current.get(r.Config.Image) !== r.Image) r = { ...r, Config: { ...r.Config, Image: r.Image } };
     const state = states.get(r.Id)!;
