@@ -113,6 +113,8 @@ async function importTarball(a: { file: string; reference?: string; change?: str
     const file = dash(a.file);
     if (/^https?:\/\//.test(file)) throw new StrataError(`importing from a URL is not supported: "${a.file}"`, 1);
     const tags = a.reference ? [normalizeTag(a.reference)] : [];
+    // Checked before the (possibly large) tarball is read.
+    const changed = await applyChanges({}, ([] as string[]).concat(a.change ?? []));
     const source = file === '-' ? process.stdin : await openInput(file);
     const layer = await store.importLayer(source);
     const created = new Date().toISOString();
@@ -121,7 +123,7 @@ async function importTarball(a: { file: string; reference?: string; change?: str
       created,
       architecture: arch,
       os,
-      config: applyChanges({}, ([] as string[]).concat(a.change ?? [])),
+      config: changed,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: '', comment: a.message || `Imported from ${file === '-' ? '-' : path.basename(file)}` }],
     };

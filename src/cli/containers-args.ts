@@ -23,6 +23,7 @@ export interface RunFlags {
   mount: string[];
   volumesFrom: string[];
   memory?: string;
+  ulimit: string[];
   network?: string;
   publish: string[];
   publishAll: boolean;
@@ -51,6 +52,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'mount', kind: 'list', names: ['--mount'], help: 'Attach a filesystem mount to the container' },
   { key: 'volumesFrom', kind: 'list', names: ['--volumes-from'], help: 'Mount volumes from the specified container(s)' },
   { key: 'memory', kind: 'value', names: ['-m', '--memory'], help: 'Memory limit' },
+  { key: 'ulimit', kind: 'list', names: ['--ulimit'], help: 'Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)' },
   { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (default|host|none)' },
   { key: 'publish', kind: 'list', names: ['-p', '--publish'], help: "Publish a container's port(s) to the host" },
   { key: 'publishAll', kind: 'bool', names: ['-P', '--publish-all'], help: 'Publish all exposed ports to random ports' },
@@ -65,7 +67,7 @@ export const RUN_FLAGS: FlagDef[] = [
 
 function emptyFlags(): RunFlags {
   return {
-    rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [],
+    rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], help: false,
   };
 }

@@ -13,6 +13,7 @@ import { freshName } from '../runtime/names.js';
 import { logPath } from '../runtime/shim-state.js';
 import { timing } from '../runtime/timing.js';
 import type { NetworkMode } from '../runtime/types.js';
+import { parseUlimits } from '../runtime/ulimits.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
 export async function openContext(): Promise<ContainerContext> {
@@ -42,6 +43,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const network = parseNetwork(flags.network);
   if (flags.publish.length > 0 && network !== 'private') throw new StrataError(`published ports are not available with --network ${network}`);
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
+  const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await ctx.images.resolveImage(imageRef);
   timing('image resolved');
@@ -60,7 +62,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const record = buildRecord({
     image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
     hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
-    readonlyRootfs: flags.readOnly, memory, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
+    readonlyRootfs: flags.readOnly, memory, ulimits, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
     securityOpt: flags.securityOpt.map(checkSecurityOpt),
     binds: flags.volume,
     mounts: requests.map((m) => ({

@@ -46,12 +46,36 @@ async function ps(argv: Args): Promise<void> {
   if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
   records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
   if (last > 0) records = records.slice(0, last);
+  // As Docker: a container whose image name now means another image (or none) shows its image ID.
+  const current = new Map<string, string | undefined>();
+  for (const ref of new Set(records.map((r) => r.Config.Image))) {
+    current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
+  }
+  // As docker's CLI: a --format that uses .Size implies -s.
+  const sizes = argv.size || /\.Size\b/.test(String(argv.format ?? '')) ? await containerSizes(ctx, records) : undefined;
   const rows = records.map((r) => {
+    if (current.get(r.Config.Image) !== r.Image) r = { ...r, Config: { ...r.Config, Image: r.Image } };
     const state = states.get(r.Id)!;
     const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
-    return psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
+    const row = psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
+    return sizes ? { ...row, Size: sizes.get(r.Id) } : row;
   });
-  process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet)));
+  process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet), Boolean(argv.size)));
+}
+
+/** `ps -s`: each container's writable layer (its upper dir) and, virtual, with its image's layers. */
+async function containerSizes(ctx: ContainerContext, records: ContainerRecord[]): Promise<Map<string, string>> {
+  const { humanSize } = await import('./format/human.js');
+  const imageSizes = new Map<string, number>();
+  const out = new Map<string, string>();
+  for (const r of records) {
+    if (!imageSizes.has(r.Image)) {
+      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => img.manifest.layers.reduce((n, l) => n + l.size, 0), () => 0));
+    }
+    const rw = await treeSize(ctx.containers.paths(r.Id).upper);
+    out.set(r.Id, `${humanSize(rw)} (virtual ${humanSize(rw + imageSizes.get(r.Image)!)})`);
+  }
+  return out;
 }
 
 type Filter = { key: string; value: string };
@@ -192,28 +216,37 @@ function splitContainerPath(arg: string): { container: string; path: string } | 
   return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
 }
 
+/** A cp operand: yargs hands a lone "-" (stdin/stdout) over as `true`. */
+function cpOperand(value: unknown): string {
+  return value === true ? '-' : String(value);
+}
+
 async function cp(argv: Args): Promise<void> {
+  argv.src = cpOperand(argv.src);
+  argv.dest = cpOperand(argv.dest);
   const src = splitContainerPath(argv.src as string);
   const dst = splitContainerPath(argv.dest as string);
   if (src && dst) throw new StrataError('copying between containers is not supported');
   if (!src && !dst) throw new StrataError('must specify at least one container source');
   const ctx = await openContext();
   const { withContainerRoot } = await import('../runtime/rootfs.js');
-  const { copyFromContainer, copyToContainer } = await import('../runtime/cp.js');
+  const { copyFromContainer, copyTarToContainer, copyToContainer } = await import('../runtime/cp.js');
   if (src) {
     const record = await ctx.containers.get(src.container);
     await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { followLink: Boolean(argv['follow-link']) }));
   } else {
     const record = await ctx.containers.get(dst!.container);
-    if (argv.src === '-') throw new StrataError('copying a tar stream from stdin is not supported');
-    await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
+    if (argv.src === '-') await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path));
+    else await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
   }
 }
 
 async function rename(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
-  await ctx.containers.rename(record.Id, (argv.newName as string).replace(/^\//, ''));
+  const name = String(argv.newName).replace(/^\//, '');
+  if (`/${name}` === record.Name) throw new StrataError('Renaming a container with the same name as its current name');
+  await ctx.containers.rename(record.Id, name);
 }
 
 async function prune(argv: Args): Promise<void> {
@@ -261,11 +294,36 @@ async function confirm(): Promise<boolean> {
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
   const ctx = await openContext();
+  const [{ readShimStatus, logPath }, { lowerDirsOf }, path] = await Promise.all([import('../runtime/shim-state.js'), import('../runtime/container.js'), import('node:path')]);
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);
-    const { Strata: _strata, ...docker } = record;
-    out.push({ ...docker, State: currentState(ctx, record) });
+    const { Strata: _strata, State: _stored, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
+    const state = currentState(ctx, record);
+    const paths = ctx.containers.paths(record.Id);
+    const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
+    const bindings = state.Running ? readShimStatus(paths.dir)?.ports ?? [] : [];
+    const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+    for (const p of Object.keys(record.Config.ExposedPorts ?? {})) ports[p] = null;
+    for (const b of bindings) (ports[`${b.containerPort}/${b.protocol}`] ??= [])!.push({ HostIp: b.hostIp || '0.0.0.0', HostPort: String(b.hostPort) });
+    // Docker's keys, in Docker's order; the files and dirs are where strata keeps them.
+    out.push({
+      Id, Created, Path, Args, State: state, Image,
+      ResolvConfPath: path.join(paths.bundle, 'resolv.conf'), HostnamePath: path.join(paths.bundle, 'hostname'), HostsPath: path.join(paths.bundle, 'hosts'),
+      LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver, Platform,
+      MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, ...rest,
+      HostConfig: { ...HostConfig, Binds: HostConfig.Binds?.length ? HostConfig.Binds : null },
+      GraphDriver: {
+        Data: { LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), UpperDir: paths.upper, WorkDir: paths.work },
+        Name: Driver,
+      },
+      Mounts, Config,
+      NetworkSettings: {
+        Bridge: '', SandboxID: '', SandboxKey: '', Ports: ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+        SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+        IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+      },
+    });
   }
   return out;
 }
@@ -278,6 +336,7 @@ const ps_ = (y: Argv) =>
     .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
     .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
+    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('format', { type: 'string', describe: 'Format output using a custom template' })
     .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided (id, name, status, label, ancestor, exited)' });

@@ -77,7 +77,9 @@ export async function pruneImages(store: Store, all: boolean): Promise<PruneResu
     for (const n of [...img.names].sort()) if (await store.untag(n)) lines.push(`untagged: ${familiarName(n)}`);
     await store.removeImage(img.id, { keepLayers: layersInUse(containers) });
     lines.push(`deleted: ${img.id}`);
-    reclaimed += img.size;
+    // As Docker: the space of the layers actually gone (shared ones stay with other images).
+    const layers = img.manifest.layers.map((d, i) => ({ diffId: img.config.rootfs.diff_ids[i] ?? d.digest, size: d.size }));
+    for (const l of layers) if (!(await store.hasLayer(l.diffId))) reclaimed += l.size;
   }
   reclaimed += await store.collectGarbage({ keepLayers: layersInUse(containers) });
   return { lines, reclaimed };

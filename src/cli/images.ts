@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { Image } from '../store/types.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
-import { formatRows } from './format/template.js';
+import { formatRows, resolveFormat } from './format/template.js';
 import { humanSize } from './format/human.js';
 import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
 import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
@@ -54,7 +54,7 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
     out([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     return;
   }
-  const format = a.format ?? (a.digests
+  const format = resolveFormat(a.format, a.digests
     ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
     : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}');
   out(formatRows(format, rows, IMAGE_HEADINGS));
@@ -119,7 +119,7 @@ async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolea
     const rows = historyRows(img, { noTrunc: a['no-trunc'], human: a.human });
     if (a.quiet) return void out(rows.map((r) => `${r.ID}\n`).join(''));
     const created = a.human === false ? 'CreatedAt' : 'CreatedSince';
-    const format = a.format ?? `table {{.ID}}\t{{.${created}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`;
+    const format = resolveFormat(a.format, `table {{.ID}}\t{{.${created}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`);
     out(formatRows(format, rows, HISTORY_HEADINGS));
   });
 }

@@ -10,7 +10,7 @@ import { runStrata, tempDir, type CliResult } from '../testing/cli.js';
 
 export interface LifecycleFixture {
   root: string;
-  strata: (args: string[], options?: { input?: string; cwd?: string }) => CliResult;
+  strata: (args: string[], options?: { input?: string | Buffer; cwd?: string }) => CliResult;
   /** Processes and mounts that mention the root (should be none after teardown). */
   leftovers: () => { processes: number[]; mounts: string[] };
   teardown: () => Promise<void>;
@@ -37,7 +37,7 @@ export function mountsUnder(dir: string): string[] {
 export async function lifecycleFixture(): Promise<LifecycleFixture> {
   const { dir: root, cleanup } = tempDir('strata-lc-');
   await ensureBusybox(await openStore(root));
-  const strata = (args: string[], options: { input?: string; cwd?: string } = {}) => runStrata(args, { root, ...options });
+  const strata = (args: string[], options: { input?: string | Buffer; cwd?: string } = {}) => runStrata(args, { root, ...options });
   const leftovers = () => ({ processes: processesMentioning(root), mounts: mountsUnder(root) });
   const teardown = async () => {
     try {

@@ -5,6 +5,10 @@ import { StrataError } from '../errors.js';
  * with the error's code: StrataError carries its own, anything else is strata's fault (125).
  */
 export function reportAndExit(err: unknown, code?: number): never {
+  // A write to a pipe whose reader went away (`strata export c | head`): end quietly, as docker
+  // does (killed by SIGPIPE). Our own children's pipes never reach here raw: their errors are ours.
+  const errno = err as NodeJS.ErrnoException | undefined;
+  if (errno?.code === 'EPIPE' && errno.syscall === 'write') process.exit(128 + 13);
   const exitCode = code ?? (err instanceof StrataError ? err.exitCode : 125);
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`Error: ${message}\n`);

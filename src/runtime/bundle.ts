@@ -12,6 +12,7 @@ import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
 import { UnionView } from './union.js';
 import { resolveUser } from './user.js';
+import { RLIM_INFINITY, specJson, type Rlimit } from './ulimits.js';
 
 /** overlayfs stacks at most 500 layers (OVL_MAX_STACK); the init layer takes one. */
 export const MAX_LAYERS = 499;
@@ -21,16 +22,26 @@ export interface PreparedBundle {
   config: Record<string, unknown>;
 }
 
-let nofileCache: { soft: number; hard: number } | undefined;
+let rlimitsCache: Rlimit[] | undefined;
 
-/** Our own RLIMIT_NOFILE hard limit, given to the container as both limits (as Docker's daemon passes its own on). */
-async function nofileLimit(): Promise<{ soft: number; hard: number }> {
-  if (nofileCache) return nofileCache;
+/**
+ * The rlimits every container gets, whatever soft limits the shell that ran strata set: Docker's
+ * containers inherit containerd's, started by systemd with LimitNOFILE, LimitNPROC and
+ * LimitCORE=infinity (nofile capped at fs.nr_open, 1048576 by default), soft = hard. Here the
+ * ceiling is our own hard limit (raising past it needs CAP_SYS_RESOURCE), nofile at most
+ * 1048576 as systemd's cap. `--ulimit` replaces them by name (ulimits.ts).
+ */
+async function defaultRlimits(): Promise<Rlimit[]> {
+  if (rlimitsCache) return rlimitsCache;
   const text = await fs.readFile('/proc/self/limits', 'utf8').catch(() => '');
-  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(text);
-  const hard = m && m[2] !== 'unlimited' ? Math.min(Number(m[2]), 1048576) : 1048576;
-  nofileCache = { soft: hard, hard };
-  return nofileCache;
+  const hard = (label: string, cap?: number): Rlimit['hard'] => {
+    const m = new RegExp(`^${label}\\s+(\\d+|unlimited)\\s+(\\d+|unlimited)`, 'm').exec(text);
+    const value = !m || m[2] === 'unlimited' ? RLIM_INFINITY : Number(m[2]);
+    return cap !== undefined && (value === RLIM_INFINITY || value > cap) ? cap : value;
+  };
+  const both = (type: string, value: Rlimit['hard']): Rlimit => ({ type, hard: value, soft: value });
+  rlimitsCache = [both('RLIMIT_NOFILE', hard('Max open files', 1048576)), both('RLIMIT_NPROC', hard('Max processes')), both('RLIMIT_CORE', hard('Max core file size'))];
+  return rlimitsCache;
 }
 
 /** Promise.all that lets every task finish before failing, so no write races the caller's cleanup. */
@@ -71,9 +82,9 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
   const etc = writeEtcFiles(dir, hostname, spec.network);
   writeInitLayer(initDir, view, spec.mounts.map((m) => m.destination));
-  const [user, nofile] = await settleAll([
+  const [user, rlimits] = await settleAll([
     resolveUser(view, spec.user, spec.additionalGroups),
-    nofileLimit(),
+    defaultRlimits(),
     checkExecutable(view, spec.args[0] ?? '', env, spec.cwd).catch((err: unknown) => {
       // A command under a mount is only visible inside the container: there, runc decides.
       if (!commandMayBeUnderMount(spec, env)) throw err;
@@ -94,10 +105,11 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     etc,
     mounts: spec.mounts,
     memoryBytes: spec.memoryBytes,
+    ulimits: spec.ulimits,
     cgroupsPath: `/strata/${id}`,
-    nofile,
+    rlimits,
     seccomp: spec.seccomp === 'unconfined' ? undefined : defaultSeccomp(DEFAULT_CAPABILITIES),
   });
-  fsSync.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  fsSync.writeFileSync(path.join(dir, 'config.json'), specJson(config));
   return { dir, config };
 }

@@ -1,119 +1,43 @@
-// `commit -c` / `import -c`: the Dockerfile instructions Docker accepts there (CMD, ENTRYPOINT,
-// ENV, LABEL, EXPOSE, USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD), applied to an image config.
-import path from 'node:path';
+// `commit -c` / `import -c`: Dockerfile instructions applied to an image config, as Docker's
+// BuildFromConfig does: the changes, one per line, are parsed by the real Dockerfile parser
+// (src/parser), checked against the instructions Docker accepts there, and applied by the
+// build's own metadata code (StageState: ENV expansion, shell-form CMD through the image's
+// SHELL, WORKDIR joins). The parser and the build modules are loaded here, on demand, so the
+// commands that merely import this module (and never the `run` path) do not pay for them.
 import { StrataError } from '../errors.js';
 import type { ContainerConfig } from '../store/types.js';
 
-export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+/** Docker's validCommitCommands, plus SHELL (harmless metadata; podman's --change takes it too). */
+export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
 
-/** Splits shell-like words: quotes group, backslash escapes (enough for KEY="a b" pairs). */
-export function splitWords(text: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  let has = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has) words.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
+/** Applies `changes` (Dockerfile lines) to a copy of `config`; one-line StrataError when refused. */
+export async function applyChanges(config: ContainerConfig, changes: string[]): Promise<ContainerConfig> {
+  if (changes.length === 0) return structuredClone(config);
+  const [{ parse, ParseError }, { toCommand }, { StageState }] = await Promise.all([
+    import('../parser/index.js'), import('../build/instructions.js'), import('../build/stage-state.js'),
+  ]);
+  const text = changes.join('\n');
+  const parsed = (strict: boolean) => {
+    try {
+      return parse(text, { strict });
+    } catch (err) {
+      if (err instanceof ParseError) throw new StrataError(`invalid change: ${err.message}`);
+      throw err;
+    }
+  };
+  // First as BuildKit's parser accepts it (an unknown word is an instruction like any other),
+  // so "RUN" and "FOO" are both refused with Docker's line; then with the full checks.
+  for (const ins of parsed(false).instructions) {
+    if (!ALLOWED_CHANGES.includes(ins.keyword)) throw new StrataError(`${ins.keyword.toLowerCase()} is not a valid change command`);
+  }
+  const state = new StageState(structuredClone(config), '\\', new Map(), {});
+  for (const ins of parsed(true).instructions) {
+    try {
+      state.apply(toCommand(ins, 'change'));
+    } catch (err) {
+      const detail = (err as { detail?: string }).detail ?? (err as Error).message;
+      throw new StrataError(`invalid change "${ins.original.trim()}": ${detail}`);
     }
   }
-  if (quote) throw new StrataError(`unterminated quote in "${text}"`);
-  if (has) words.push(cur);
-  return words;
-}
-
-/** A JSON array of strings (exec form), or undefined when the text is not one. */
-function jsonArray(text: string): string[] | undefined {
-  if (!text.trim().startsWith('[')) return undefined;
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  } catch {
-    // not JSON: shell form
-  }
-  return undefined;
-}
-
-function pairs(keyword: string, rest: string): Array<[string, string]> {
-  const words = splitWords(rest);
-  if (words.length === 0) throw new StrataError(`${keyword} requires at least one argument`);
-  if (!words[0]!.includes('=')) {
-    // legacy form: KEY value...
-    const m = /^\s*(\S+)\s+([\s\S]*)$/.exec(rest);
-    if (!m) throw new StrataError(`${keyword} must have two arguments`);
-    return [[m[1]!, splitWords(m[2]!).join(' ')]];
-  }
-  return words.map((w) => {
-    const eq = w.indexOf('=');
-    if (eq <= 0) throw new StrataError(`${keyword} names can not be blank`);
-    return [w.slice(0, eq), w.slice(eq + 1)];
-  });
-}
-
-/** Applies `changes` (one instruction each) to a copy of `config`. */
-export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
-  const out: ContainerConfig = structuredClone(config);
-  let cmdSet = false;
-  for (const change of changes) {
-    const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(change);
-    if (!m) continue;
-    const keyword = m[1]!.toUpperCase();
-    const rest = m[2]!.trim();
-    if (!ALLOWED_CHANGES.includes(keyword)) throw new StrataError(`${keyword} is not a valid change command`);
-    const command = () => jsonArray(rest) ?? ['/bin/sh', '-c', rest];
-    switch (keyword) {
-      case 'CMD':
-        out.Cmd = command();
-        cmdSet = true;
-        break;
-      case 'ENTRYPOINT':
-        out.Entrypoint = command();
-        if (!cmdSet) out.Cmd = null; // as a Dockerfile ENTRYPOINT resets an inherited CMD
-        break;
-      case 'ENV':
-        for (const [k, v] of pairs(keyword, rest)) {
-          const env = (out.Env ?? []).filter((e) => !e.startsWith(`${k}=`));
-          out.Env = [...env, `${k}=${v}`];
-        }
-        break;
-      case 'LABEL':
-        out.Labels = { ...(out.Labels ?? {}), ...Object.fromEntries(pairs(keyword, rest)) };
-        break;
-      case 'EXPOSE':
-        for (const port of splitWords(rest)) out.ExposedPorts = { ...(out.ExposedPorts ?? {}), [port.includes('/') ? port.toLowerCase() : `${port}/tcp`]: {} };
-        break;
-      case 'USER':
-        out.User = rest;
-        break;
-      case 'WORKDIR':
-        out.WorkingDir = path.posix.resolve(out.WorkingDir || '/', rest);
-        break;
-      case 'VOLUME':
-        for (const v of jsonArray(rest) ?? splitWords(rest)) out.Volumes = { ...(out.Volumes ?? {}), [v]: {} };
-        break;
-      case 'STOPSIGNAL':
-        out.StopSignal = rest;
-        break;
-      case 'ONBUILD':
-        out.OnBuild = [...(out.OnBuild ?? []), rest];
-        break;
-    }
-  }
-  return out;
+  return state.config;
 }

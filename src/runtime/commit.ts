@@ -27,7 +27,7 @@ export function imageConfigOf(record: ContainerRecord): ContainerConfig {
 }
 
 export async function commitContainer(ctx: ContainerContext, record: ContainerRecord, options: CommitOptions): Promise<Image> {
-  const config = applyChanges(imageConfigOf(record), options.changes);
+  const config = await applyChanges(imageConfigOf(record), options.changes);
   let base: Image;
   try {
     base = await ctx.images.resolveImage(record.Image);

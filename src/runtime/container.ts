@@ -8,6 +8,7 @@ import {
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
+import type { Ulimit } from './ulimits.js';
 
 export interface CreateOptions {
   image: Image;
@@ -28,6 +29,7 @@ export interface CreateOptions {
   autoRemove: boolean;
   readonlyRootfs: boolean;
   memory?: number;
+  ulimits?: Ulimit[];
   network: NetworkMode;
   groupAdd: string[];
   /** `--security-opt` values (seccomp=unconfined is the one strata acts on). */
@@ -103,6 +105,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     HostConfig: {
       Binds: options.binds,
       Memory: options.memory ?? 0,
+      Ulimits: options.ulimits?.length ? options.ulimits : null,
       NetworkMode: options.network === 'private' ? 'default' : options.network,
       AutoRemove: options.autoRemove,
       ReadonlyRootfs: options.readonlyRootfs,
@@ -149,6 +152,7 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     mounts,
     terminal: record.Config.Tty,
     memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
+    ulimits: (record.HostConfig.Ulimits as Ulimit[] | null | undefined) ?? undefined,
     seccomp: ((record.HostConfig.SecurityOpt as string[] | undefined) ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)) ? 'unconfined' : 'default',
     bundleDir: paths.bundle,
   };

@@ -60,10 +60,21 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
   }
   if (!found.stat) throw notFound(src);
   const hostSrc = path.join(root, found.rel);
-  const name = path.posix.basename(found.rel) || '.';
+  // The copy is named as the path was given (`-L link` copies the target under the link's name).
+  const given = path.posix.basename(src.replace(/\/+$/, ''));
+  const name = given && given !== '.' && given !== '..' ? given : path.posix.basename(found.rel) || '.';
   if (dst === '-') {
     const tar = await import('tar');
-    await pipeline(tar.create({ cwd: path.dirname(hostSrc), portable: true }, [path.basename(hostSrc)]), process.stdout);
+    // As `docker cp CONTAINER:PATH -`: the path under its own name (a dir's contents for "/." or
+    // the root), owners kept; links inside stay links (node-tar never follows them).
+    const whole = contentsOnly || found.rel === '';
+    const cwd = whole ? hostSrc : path.dirname(hostSrc);
+    const base = path.basename(hostSrc);
+    const entries = whole ? (await fs.readdir(hostSrc)).sort() : [base];
+    const rename = whole || name === base ? undefined : (e: { path: string }) => {
+      if (e.path === base || e.path.startsWith(`${base}/`)) e.path = name + e.path.slice(base.length);
+    };
+    await pipeline(tar.create({ cwd, portable: false, preservePaths: false, onWriteEntry: rename }, entries), process.stdout);
     return;
   }
   const dstStat = await fs.stat(dst).catch(() => undefined);
@@ -97,4 +108,23 @@ export async function copyToContainer(root: string, src: string, dst: string): P
     return;
   }
   await copyInto(src, target);
+}
+
+/**
+ * `cp - CONTAINER:DIR`: extracts a tar (plain or compressed) read from `input` into the
+ * existing directory DIR of the container, with the store's layer extraction rules: no entry
+ * lands outside DIR, none is written through a symlink, no hard link points out.
+ */
+export async function copyTarToContainer(root: string, input: AsyncIterable<Uint8Array>, dst: string): Promise<void> {
+  let found;
+  try {
+    found = await resolveInRoot(dirView(root), dst, { followLast: true });
+  } catch {
+    throw notFound(dst);
+  }
+  if (!found.stat) throw notFound(dst);
+  if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
+  const [{ extractCopy }, { limitsFromEnv }, os] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js'), import('node:os')]);
+  const { warnings } = await extractCopy(input, path.join(root, found.rel), { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv() });
+  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
 }

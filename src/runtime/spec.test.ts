@@ -9,7 +9,7 @@ function input(over: Partial<SpecInput> = {}): SpecInput {
     hostname: 'abc', network: 'private', terminal: false, readonlyRoot: false,
     overlay: { lowerdir: '../init:../l/0', upperdir: '/c/upper', workdir: '/c/work' },
     etc: { hosts: '/b/hosts', hostname: '/b/hostname', resolvConf: '/b/resolv.conf' },
-    mounts: [], cgroupsPath: '/strata/x', nofile: { soft: 1024, hard: 4096 }, ...over,
+    mounts: [], cgroupsPath: '/strata/x', rlimits: [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 1024 }], ...over,
   };
 }
 

@@ -5,6 +5,7 @@
 // left mounted on the host when the container ends, however it ends.
 import type { MountSpec, NetworkMode } from './types.js';
 import type { ResolvedUser } from './user.js';
+import { mergeRlimits, type Rlimit, type Ulimit } from './ulimits.js';
 
 /** Docker's default capabilities (moby oci/caps/defaults.go). */
 export const DEFAULT_CAPABILITIES = [
@@ -42,7 +43,10 @@ export interface SpecInput {
   memoryBytes?: number;
   /** cgroup v1 path, e.g. "/strata/<id>". */
   cgroupsPath: string;
-  nofile: { soft: number; hard: number };
+  /** The default rlimits (bundle.ts: Docker's). */
+  rlimits: Rlimit[];
+  /** `--ulimit`s: they replace the defaults of the same type. */
+  ulimits?: Ulimit[];
   /** The OCI seccomp filter (Docker's default profile), when one is available. */
   seccomp?: object;
 }
@@ -94,7 +98,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
         effective: DEFAULT_CAPABILITIES,
         permitted: DEFAULT_CAPABILITIES,
       },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: input.nofile.hard, soft: input.nofile.soft }],
+      rlimits: mergeRlimits(input.rlimits, input.ulimits),
       noNewPrivileges: true,
       oomScoreAdj: 0,
     },

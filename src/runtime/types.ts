@@ -53,6 +53,8 @@ export interface RunSpec {
   stderr?: OutputTarget;
   /** Memory limit in bytes (`-m`); the cgroup's limit. */
   memoryBytes?: number;
+  /** `--ulimit`s (Docker's HostConfig.Ulimits), over the default rlimits. */
+  ulimits?: import('./ulimits.js').Ulimit[];
   /** Docker's default seccomp filter ('default', when the host has the profile) or none (`--security-opt seccomp=unconfined`). */
   seccomp?: 'default' | 'unconfined';
   /**

@@ -18,6 +18,15 @@ export interface UnpackOptions {
   tmpDir: string;
 }
 
+/**
+ * How `cp - CONTAINER:DIR` differs from a layer: `.wh.*` names are ordinary files (no
+ * whiteouts, no opaque xattr), and, as Docker's copy, an existing directory is never replaced
+ * by a non-directory nor the reverse.
+ */
+export interface CopyExtractOptions extends UnpackOptions {
+  plainNames: true;
+}
+
 export interface UnpackResult {
   entries: number;
   warnings: string[];
@@ -69,16 +78,17 @@ class Extractor {
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly copy = false) {}
 
   /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
-  private async parent(parts: string[], name: string): Promise<string> {
+  private async parent(parts: string[], name: string, create = true): Promise<string> {
     let rel = '';
     for (const p of parts.slice(0, -1)) {
       const next = rel ? `${rel}/${p}` : p;
       if (!this.dirs.has(next)) {
         const abs = path.join(this.root, next);
         const st = lstatOrUndefined(abs);
+        if (!st && !create) throw refuse(name, `"${next}" does not exist in the archive`);
         if (!st) fsSync.mkdirSync(abs, { mode: 0o755 });
         else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
         else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
@@ -98,6 +108,9 @@ class Extractor {
     const st = lstatOrUndefined(abs);
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
+    if (this.copy && st.isDirectory() !== keepDir) {
+      throw new StrataError(keepDir ? `cannot overwrite non-directory "/${rel}" with directory` : `cannot overwrite directory "/${rel}" with non-directory`);
+    }
     await fs.rm(abs, { recursive: true, force: true });
     for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
     for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
@@ -129,7 +142,7 @@ class Extractor {
     const parentRel = await this.parent(parts, e.path);
     const base = parts[parts.length - 1];
     const rel = parentRel ? `${parentRel}/${base}` : base;
-    if (base.startsWith('.wh.')) return this.whiteout(parentRel, base, e);
+    if (base.startsWith('.wh.') && !this.copy) return this.whiteout(parentRel, base, e);
     const abs = path.join(this.root, rel);
     switch (e.type) {
       case 'dir': {
@@ -175,9 +188,15 @@ class Extractor {
 
   private async linkTarget(e: TarEntry): Promise<string> {
     // Docker resolves link names from the layer root, absolute or not.
-    const parts = safeComponents(e.linkpath, { allowAbsolute: true });
+    let parts: string[];
+    try {
+      parts = safeComponents(e.linkpath, { allowAbsolute: true });
+    } catch (err) {
+      throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
+    }
     if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
-    const parentRel = await this.parent(parts, e.path);
+    // Resolving the target creates nothing: a link to a missing path is refused as it stands.
+    const parentRel = await this.parent(parts, e.path, false);
     const abs = path.join(this.root, parentRel, parts[parts.length - 1]);
     const st = lstatOrUndefined(abs);
     if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
@@ -220,6 +239,23 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
   const x = new Extractor(dest);
   let entries = 0;
   for await (const e of readTar(source, options.limits)) {
+    await x.entry(e);
+    entries++;
+  }
+  await x.finish(options.tmpDir);
+  return { entries, warnings: x.warnings };
+}
+
+/**
+ * Extracts a tar (plain or compressed) into the existing directory `dest` with the layer
+ * rules (nothing written outside `dest`, through a symlink or as a hard link out), for
+ * `cp - CONTAINER:DIR`: see CopyExtractOptions.
+ */
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+  const { decompressed } = await import('./decompress.js');
+  const x = new Extractor(dest, options.plainNames);
+  let entries = 0;
+  for await (const e of readTar(decompressed(source, options.limits?.maxBytes), options.limits)) {
     await x.entry(e);
     entries++;
   }

@@ -49,6 +49,8 @@ export interface PsRow {
   Names: string;
   Labels: string;
   Mounts: string;
+  /** `ps -s`: "RW (virtual RW+IMAGE)". */
+  Size?: string;
 }
 
 export function psRow(record: ContainerRecord, state: ContainerState, options: { noTrunc: boolean; ports?: string; now?: number }): PsRow {
@@ -73,16 +75,17 @@ export function psRow(record: ContainerRecord, state: ContainerState, options: {
 
 const HEADERS: Record<keyof PsRow, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
-  Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS',
+  Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Size: 'SIZE',
 };
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 /** Renders rows as `ps` does: IDs only (-q), the default table, or a Go-template --format. */
-export function renderPs(rows: PsRow[], format: string | undefined, quiet: boolean): string {
+export function renderPs(rows: PsRow[], format: string | undefined, quiet: boolean, size = false): string {
   if (quiet) return rows.map((r) => `${r.ID}\n`).join('');
-  let template = format ?? DEFAULT_TABLE;
-  if (template === 'table') template = DEFAULT_TABLE;
+  const table = size ? `${DEFAULT_TABLE}\t{{.Size}}` : DEFAULT_TABLE;
+  let template = format ?? table;
+  if (template === 'table') template = table;
   if (template === 'json') template = '{{json .}}';
   return formatRows(template, rows, HEADERS);
 }

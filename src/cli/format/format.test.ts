@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJson, formatRows, parseTemplate } from './template.js';
+import { goJson, formatRows, parseTemplate, resolveFormat } from './template.js';
 import { humanDuration, humanSize, timeAgo, goTime, shortId } from './human.js';
 import { alignTable } from './table.js';
 
@@ -34,4 +34,13 @@ test('table formats get a header and Docker-aligned columns', () => {
   assert.equal(out, 'REPOSITORY              TAG\nbusybox                 latest\nlocalhost/a-long-name   1\n');
   assert.equal(alignTable('A\tB\nxx\ty\n'), 'A         B\nxx        y\n');
   assert.equal(goJson({ x: '&' }), '{"x":"\\u0026"}');
+});
+
+test("--format shorthands: none and table give the command's table, json one object a line", () => {
+  const dflt = 'table {{.ID}}';
+  assert.equal(resolveFormat(undefined, dflt), dflt);
+  assert.equal(resolveFormat('table', dflt), dflt);
+  assert.equal(resolveFormat('json', dflt), '{{json .}}');
+  assert.equal(resolveFormat('table {{.Tag}}', dflt), 'table {{.Tag}}');
+  assert.equal(formatRows(resolveFormat('json', dflt), [{ ID: 'a' }, { ID: 'b' }], {}), '{"ID":"a"}\n{"ID":"b"}\n');
 });

@@ -122,6 +122,12 @@ export function parseTemplate(format: string): Template {
   return { table, render, header };
 }
 
+/** Docker's --format shorthands: none or "table" is the command's default table, "json" one JSON object a line. */
+export function resolveFormat(format: string | undefined, defaultTable: string): string {
+  if (format === undefined || format === '' || format === 'table') return defaultTable;
+  return format === 'json' ? '{{json .}}' : format;
+}
+
 /** Renders rows with a user format (Docker's rules: table => header + aligned columns). */
 export function formatRows(format: string, rows: object[], headings: Record<string, string>): string {
   const t = parseTemplate(format);

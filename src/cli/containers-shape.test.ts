@@ -1,0 +1,86 @@
+// Details of the Docker flow a user meets by hand: `inspect`'s keys and order, the IMAGE column
+// once the image's name is gone, `rename` to the same name, and a closed stdout pipe.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { strataCommand } from '../testing/cli.js';
+import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+
+const DOCKER_KEYS = [
+  'Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Name', 'RestartCount',
+  'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs', 'HostConfig', 'GraphDriver', 'Mounts', 'Config', 'NetworkSettings',
+];
+
+describe("the container flow's details, as Docker shows them", { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => (fx = await lifecycleFixture()));
+  after(async () => fx.teardown());
+
+  it("inspects a container with Docker's keys in Docker's order", () => {
+    assert.equal(fx.strata(['run', '--name', 'shape', 'busybox', 'sh', '-c', 'echo hi > /f']).status, 0);
+    const [info] = JSON.parse(fx.strata(['container', 'inspect', 'shape']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(Object.keys(info!), DOCKER_KEYS);
+    assert.equal(info!.State.Status, 'exited');
+    assert.equal(info!.HostConfig.Binds, null, 'no -v: null, as Docker');
+    assert.deepEqual(info!.NetworkSettings.Ports, {});
+    assert.equal(info!.Name, '/shape');
+    const upper = fx.strata(['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', 'shape']).stdout.trim();
+    assert.equal(spawnSync('cat', [`${upper}/f`], { encoding: 'utf8' }).stdout, 'hi\n', 'UpperDir is the container\'s upper dir');
+    assert.match(fx.strata(['inspect', '--format', '{{.HostsPath}}', 'shape']).stdout, /\/hosts\n$/);
+    // ps -s: the writable layer's size, and with the image's.
+    assert.match(fx.strata(['ps', '-a', '-s', '--filter', 'name=shape', '--format', '{{.Size}}']).stdout, /^3B \(virtual 2\.\d+MB\)\n$/);
+    assert.match(fx.strata(['ps', '-as']).stdout.split('\n')[0]!, / {3}NAMES {5}SIZE$/);
+    assert.match(fx.strata(['ps', '-a', '--filter', 'name=shape', '--format', '{{.Names}} {{.Size}}']).stdout, /^shape 3B \(virtual /, '.Size implies -s');
+  });
+
+  it('shows published ports in NetworkSettings.Ports while running', () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'ported', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60']).status, 0);
+    const ports = JSON.parse(fx.strata(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'ported']).stdout) as Record<string, Array<{ HostIp: string; HostPort: string }>>;
+    assert.equal(ports['80/tcp']![0]!.HostIp, '127.0.0.1');
+    assert.match(ports['80/tcp']![0]!.HostPort, /^\d+$/);
+    assert.equal(fx.strata(['rm', '-f', 'ported']).status, 0);
+  });
+
+  it('refuses renaming a container to its own name', () => {
+    const r = fx.strata(['rename', 'shape', 'shape']);
+    assert.notEqual(r.status, 0);
+    assert.equal(r.stderr, 'Error: Renaming a container with the same name as its current name\n');
+  });
+
+  it('ends quietly when the reader of its stdout goes away', () => {
+    const { command, args } = strataCommand();
+    for (const sub of [['export', 'shape'], ['cp', 'shape:/bin', '-']]) {
+      const r = spawnSync('sh', ['-c', '"$@" | head -c 1 >/dev/null', 'sh', command, ...args, ...sub], { env: { ...process.env, STRATA_ROOT: fx.root }, encoding: 'utf8' });
+      assert.equal(r.stderr, '', `${sub[0]}: no "write EPIPE" message`);
+    }
+  });
+
+  it('image prune counts the space of the layers it deleted, once', () => {
+    assert.equal(fx.strata(['commit', 'shape', 'p:1']).status, 0);
+    assert.equal(fx.strata(['commit', 'shape', 'p:2']).status, 0);
+    const pruned = fx.strata(['image', 'prune', '-a', '-f']);
+    assert.match(pruned.stdout, /untagged: p:1\n/);
+    assert.match(pruned.stdout, /untagged: p:2\n/);
+    // The two images share their one new layer (a few kB); busybox's stays: a container uses it.
+    assert.match(pruned.stdout, /\nTotal reclaimed space: \d+(\.\d+)?kB\n$/);
+    assert.match(fx.strata(['images', 'busybox']).stdout, /^busybox /m);
+  });
+
+  it('shows the image ID in ps once the name the container was run with means another image', () => {
+    assert.equal(fx.strata(['commit', 'shape', 'other:1']).status, 0);
+    assert.equal(fx.strata(['run', '--name', 'byname', 'other:1', 'true']).status, 0);
+    const id = fx.strata(['inspect', '--format', '{{.Image}}', 'byname']).stdout.trim();
+    assert.match(fx.strata(['ps', '-a', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, /^other:1\n$/);
+    // --format json / table, as Docker's list commands take them.
+    const image = JSON.parse(fx.strata(['images', '--format', 'json', 'other']).stdout) as Record<string, string>;
+    assert.equal(`${image.Repository}:${image.Tag}`, 'other:1');
+    const rows = fx.strata(['history', '--format', 'json', 'other:1']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    assert.equal(rows[0]!.CreatedBy, 'sh -c echo hi > /f');
+    const table = fx.strata(['history', '--format', 'table', 'other:1']).stdout.split('\n');
+    assert.match(table[0]!, /^IMAGE {10}CREATED {2,}CREATED BY {2,}SIZE {6}COMMENT$/);
+    assert.equal(table.length, rows.length + 2, 'header, rows, final newline');
+    assert.equal(fx.strata(['rmi', '-f', 'other:1']).status, 0);
+    assert.equal(fx.strata(['ps', '-a', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, `${id.slice(7, 19)}\n`);
+    assert.equal(fx.strata(['ps', '-a', '--no-trunc', '--filter', 'name=byname', '--format', '{{.Image}}']).stdout, `${id}\n`);
+  });
+});
