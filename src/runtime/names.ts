@@ -1,6 +1,6 @@
 // Docker-style random container names, "adjective_surname" (after moby's namesgenerator: an
 // adjective and a notable scientist or hacker; "boring_wozniak" is never generated).
-import crypto from 'node:crypto';
+import { randomBytes, randomInt } from '../random.js';
 
 export const ADJECTIVES = [
   'admiring', 'adoring', 'affectionate', 'agitated', 'amazing', 'angry', 'awesome', 'beautiful',
@@ -43,7 +43,7 @@ export const SURNAMES = [
 ];
 
 function pick<T>(list: readonly T[]): T {
-  return list[crypto.randomInt(list.length)]!;
+  return list[randomInt(list.length)]!;
 }
 
 /** One random name; with `retry` > 0 a digit is appended, as moby does after a collision. */
@@ -51,7 +51,7 @@ export function randomName(retry = 0): string {
   for (;;) {
     const name = `${pick(ADJECTIVES)}_${pick(SURNAMES)}`;
     if (name === 'boring_wozniak') continue; // Steve Wozniak is not boring
-    return retry > 0 ? `${name}${crypto.randomInt(10)}` : name;
+    return retry > 0 ? `${name}${randomInt(10)}` : name;
   }
 }
 
@@ -61,5 +61,5 @@ export async function freshName(taken: (name: string) => Promise<boolean>): Prom
     const name = randomName(retry);
     if (!(await taken(name))) return name;
   }
-  return `${randomName()}_${crypto.randomBytes(3).toString('hex')}`;
+  return `${randomName()}_${randomBytes(3).toString('hex')}`;
 }

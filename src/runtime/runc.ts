@@ -3,7 +3,6 @@
 // forwards the signals it receives, and deletes its own state when the process exits, so the
 // only other work here is the bundle before and a directory removal after.
 import { execFile, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import crypto from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +12,7 @@ import { prepareBundle } from './bundle.js';
 import { exitCodeForRuntimeError } from './lookpath.js';
 import { timing } from './timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
+import { randomBytes } from '../random.js';
 
 export interface RuncRunnerOptions {
   /** runc's state directory (`runc --root`), e.g. <stateRoot>/runc. */
@@ -93,7 +93,7 @@ export class RuncRunner implements ContainerRunner {
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
-    const id = spec.id ?? crypto.randomBytes(32).toString('hex');
+    const id = spec.id ?? randomBytes(32).toString('hex');
     if (!ID_PATTERN.test(id)) throw new StrataError(`invalid container ID "${id}"`);
     if (options.signal?.aborted) throw new StrataError('container run aborted');
     const ownBundle = spec.bundleDir === undefined;

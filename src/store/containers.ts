@@ -3,11 +3,11 @@
 // container's overlay upper/work dirs and runtime bundle. Names are claimed with an exclusive
 // create of <root>/containers/by-name/<name>, so two processes can never take the same name.
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerConfig, Digest } from './types.js';
+import { randomBytes } from '../random.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -86,7 +86,7 @@ const ID_RE = /^[0-9a-f]{64}$/;
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 export function newContainerId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomBytes(32).toString('hex');
 }
 
 export function initialState(): ContainerState {
@@ -102,7 +102,7 @@ export function validateName(name: string): void {
 
 /** Writes a file atomically: temp file in the same dir, fsync (unless not `durable`), rename. */
 export async function writeFileAtomic(file: string, data: string | Buffer, durable = true): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(data);

@@ -1,5 +1,4 @@
 // Digests: the only strings from which the store builds paths, so they are validated first.
-import { createHash } from 'node:crypto';
 import { StrataError } from '../errors.js';
 import type { Digest } from './types.js';
 
@@ -21,5 +20,7 @@ export function digestHex(digest: Digest): string {
 }
 
 export function sha256Digest(data: string | Uint8Array): Digest {
+  // Loaded on first use: `strata run` imports this module but hashes nothing (see src/random.ts).
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }

@@ -1,6 +1,6 @@
 // Crash-safe file primitives: temp file beside the target (same filesystem), fsync, rename,
 // fsync of the directory. A kill at any point leaves either the old or the new file.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../random.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 

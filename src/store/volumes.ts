@@ -1,10 +1,10 @@
 // Named and anonymous volumes: <root>/volumes/<name>/_data holds the content (what containers
 // mount), <root>/volumes/<name>/volume.json what `volume inspect` shows. A volume appears
 // atomically (built under a temp name, then renamed), so a crash never leaves half of one.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { randomBytes } from '../random.js';
 
 export interface Volume {
   Name: string;
@@ -62,12 +62,12 @@ export interface CreateVolumeOptions {
 
 /** Creates a volume; an existing one of that name is returned unchanged, as Docker does. */
 export function createVolume(root: string, options: CreateVolumeOptions = {}): Volume {
-  const name = options.name ?? crypto.randomBytes(32).toString('hex');
+  const name = options.name ?? randomBytes(32).toString('hex');
   const dir = volumeDir(root, name);
   const existing = readMeta(dir);
   if (existing) return existing;
   fs.mkdirSync(volumesDir(root), { recursive: true, mode: 0o700 });
-  const tmp = path.join(volumesDir(root), `.tmp-${name}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const tmp = path.join(volumesDir(root), `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const volume: Volume = {
     Name: name,
     Driver: 'local',
@@ -111,7 +111,7 @@ export function removeVolume(root: string, name: string, usedBy: string[] = []):
   const dir = volumeDir(root, name);
   if (!readMeta(dir)) throw new StrataError(`no such volume: "${name}"`);
   if (usedBy.length) throw new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
-  const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   fs.renameSync(dir, trash);
   fs.rmSync(trash, { recursive: true, force: true });
 }
