@@ -9,19 +9,38 @@ export interface Selected {
   source: string;
   /** The entry it resolved to (symlinks followed inside the context). */
   entry: ContextEntry;
+  /** The name it was selected by: a symlink source is copied under its own name, not its target's. */
+  name: string;
 }
 
 const GLOB = /[*?[]/;
 
-/** Resolves every source; throws Error(`file not found in build context: "x"`) for one that matches nothing. */
+/**
+ * Resolves every source; throws Error(`file not found in build context: "x"`) for a plain
+ * source that does not exist, or when wildcards are all the sources and match nothing (a
+ * wildcard beside other sources may match nothing, as in Docker and podman).
+ */
 export function selectSources(ctx: BuildContext, sources: string[]): Selected[] {
   const out: Selected[] = [];
+  let emptyGlob: string | undefined;
   for (const source of sources) {
-    const found = GLOB.test(source) ? globContext(ctx, source) : [ctx.resolve(source)].filter((e): e is ContextEntry => !!e);
-    if (found.length === 0) throw new NotFoundError(source);
-    for (const entry of found) out.push({ source, entry });
+    if (GLOB.test(source)) {
+      const found = globContext(ctx, source);
+      if (found.length === 0) emptyGlob ??= source;
+      for (const [p, entry] of found) out.push({ source, entry, name: baseName(p) });
+      continue;
+    }
+    const entry = ctx.resolve(source);
+    if (!entry) throw new NotFoundError(source);
+    out.push({ source, entry, name: baseName(source) });
   }
+  if (out.length === 0 && emptyGlob !== undefined) throw new NotFoundError(emptyGlob);
   return out;
+}
+
+function baseName(p: string): string {
+  const parts = p.split('/').filter((s) => s && s !== '.');
+  return parts[parts.length - 1] ?? '';
 }
 
 export class NotFoundError extends Error {
@@ -31,7 +50,7 @@ export class NotFoundError extends Error {
 }
 
 /** Entries whose path matches the pattern component by component (real directories only). */
-function globContext(ctx: BuildContext, pattern: string): ContextEntry[] {
+function globContext(ctx: BuildContext, pattern: string): [string, ContextEntry][] {
   const parts = pattern.split('/').filter((p) => p && p !== '.');
   let dirs = [''];
   for (let i = 0; i < parts.length; i++) {
@@ -42,7 +61,7 @@ function globContext(ctx: BuildContext, pattern: string): ContextEntry[] {
     }
     dirs = i < parts.length - 1 ? next.filter((p) => ctx.entries.get(p)?.type === 'dir') : next;
   }
-  return dirs.map((p) => ctx.resolve(p)).filter((e): e is ContextEntry => !!e);
+  return dirs.map((p): [string, ContextEntry | undefined] => [p, ctx.resolve(p)]).filter((pe): pe is [string, ContextEntry] => !!pe[1]);
 }
 
 export function globRegex(part: string): RegExp {

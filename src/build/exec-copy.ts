@@ -15,6 +15,8 @@ import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 
 export interface CopyItem {
   node: TreeNode;
+  /** The name a non-directory lands under (the source's own name when it was a symlink); default: the node's. */
+  name?: string;
   exclude?: IgnoreMatcher;
 }
 
@@ -65,7 +67,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (job.unpack && (await archiveKind(n))) {
       await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
     } else {
-      await copyNode(job, n, fileTarget ?? into(path.posix.basename(n.rel)));
+      await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));
     }
   }
   for (const h of job.heredocs) {
@@ -101,11 +103,15 @@ async function mirrorDirs(job: CopyJob, target: TreeSource, rel: string): Promis
     const host = path.join(job.upperDir, sofar);
     if (await fs.lstat(host).catch(() => undefined)) continue;
     const found = await target.lookup(sofar, false);
+    // Copying a directory up is no change to its parent: the parent keeps its mtime.
+    const parent = sofar.includes('/') ? path.dirname(host) : undefined;
+    const parentStat = parent && found?.type === 'dir' ? await fs.lstat(parent) : undefined;
     await fs.mkdir(host);
     if (found?.type === 'dir') {
       await fs.chmod(host, found.mode & 0o7777);
       await fs.lchown(host, found.uid, found.gid);
       await fs.utimes(host, found.mtime, found.mtime);
+      if (parentStat) await fs.utimes(parent!, parentStat.atime, parentStat.mtime);
     } else {
       await fs.chmod(host, 0o755);
       if (job.owner) await fs.lchown(host, job.owner.uid, job.owner.gid);
@@ -126,7 +132,7 @@ async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude
     const created = await copyNode(job, child, dst, fresh);
     if (child.type === 'dir') {
       await copyChildren(job, child, dst, exclude, rel, created);
-      await fs.utimes(dst, child.mtime, child.mtime);
+      await fs.utimes(dst, copiedTime(child.mtime), copiedTime(child.mtime));
     }
   };
   for (let i = 0; i < children.length; i += PARALLEL) await Promise.all(children.slice(i, i + PARALLEL).map(one));
@@ -168,7 +174,7 @@ async function linkPrevious(job: CopyJob, n: TreeNode, dst: string): Promise<boo
   const old = path.join(job.reuse.root, path.relative(job.upperDir, dst));
   const st = await fs.lstat(old).catch(() => undefined);
   const src = await fs.lstat(n.hostPath).catch(() => undefined);
-  if (!st?.isFile() || !src || st.size !== src.size || Math.floor(st.mtimeMs / 1000) !== Math.floor(n.mtime.getTime() / 1000)) return false;
+  if (!st?.isFile() || !src || st.size !== src.size || st.mtimeMs !== copiedTime(n.mtime).getTime()) return false;
   const uid = job.owner?.uid ?? 0;
   const gid = job.owner?.gid ?? 0;
   if (st.uid !== uid || st.gid !== gid || (st.mode & 0o7777) !== (job.chmod ?? n.mode & 0o7777)) return false;
@@ -182,17 +188,28 @@ async function linkPrevious(job: CopyJob, n: TreeNode, dst: string): Promise<boo
 
 const ROOT = process.getuid?.() === 0;
 
+/**
+ * A copied entry's mtime, to the nearest whole second: podman's copier stores it so (BuildKit
+ * keeps nanoseconds and its layer tars truncate), and builds are compared with podman's.
+ */
+function copiedTime(d: Date): Date {
+  return new Date(Math.round(d.getTime() / 1000) * 1000);
+}
+
 async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean, modeKept = false): Promise<void> {
   const uid = job.owner?.uid ?? (job.source.keepOwners ? n.uid : 0);
   const gid = job.owner?.gid ?? (job.source.keepOwners ? n.gid : 0);
   // Files a root process creates are already 0:0.
   if (!(ROOT && uid === 0 && gid === 0)) await fs.lchown(dst, uid, gid);
+  const mtime = copiedTime(n.mtime);
   if (isLink) {
-    await fs.lutimes(dst, n.mtime, n.mtime);
+    await fs.lutimes(dst, mtime, mtime);
     return;
   }
-  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? n.mode & 0o7777);
-  await fs.utimes(dst, n.mtime, n.mtime);
+  // From the context, setuid and setgid bits are dropped (as podman does); a stage's files keep them.
+  const mode = n.mode & (job.source.keepOwners ? 0o7777 : 0o1777);
+  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? mode);
+  await fs.utimes(dst, mtime, mtime);
 }
 
 type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
@@ -217,9 +234,16 @@ async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
 /** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
 async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
   const tar = await import('tar');
-  const extract = tar.x({ cwd: dir, preservePaths: false, strict: true });
+  const later: ArchiveFixup[] = [];
+  const extract = tar.x({
+    cwd: dir, preservePaths: false, strict: true, umask: 0,
+    onReadEntry: (e) => {
+      if (e.type === 'Directory' || e.type === 'Link') later.push({ rel: e.path, link: e.type === 'Link', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
+    },
+  });
   if (kind === 'tar' || kind === 'gzip') {
     await pipeline(createReadStream(file), extract);
+    await fixArchiveEntries(dir, later);
     return;
   }
   const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -231,6 +255,46 @@ async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Prom
   });
   await pipeline(child.stdout, extract);
   if ((await exited) !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim() || `${kind} failed`}`);
+  await fixArchiveEntries(dir, later);
+}
+
+interface ArchiveFixup {
+  rel: string;
+  link: boolean;
+  uid: number;
+  gid: number;
+  mode: number;
+  mtime?: Date;
+}
+
+/**
+ * What node-tar leaves undone, done as Docker's and podman's extractors do: a hard link entry's
+ * owner, mode and mtime apply to the file it links (they share an inode), and a directory keeps
+ * its archived mtime although entries were written into it afterwards (deepest first).
+ */
+async function fixArchiveEntries(dir: string, entries: ArchiveFixup[]): Promise<void> {
+  const root = await fs.realpath(dir);
+  const inside = async (rel: string) => {
+    const host = path.join(root, rel);
+    const parent = await fs.realpath(path.dirname(host)).catch(() => undefined);
+    return parent && (parent === root || parent.startsWith(`${root}/`)) ? host : undefined;
+  };
+  for (const e of entries.filter((x) => x.link)) {
+    const host = await inside(e.rel);
+    const st = host ? await fs.lstat(host).catch(() => undefined) : undefined;
+    if (!host || !st?.isFile()) continue;
+    if (ROOT) await fs.lchown(host, e.uid, e.gid);
+    await fs.chmod(host, e.mode & 0o7777);
+    if (e.mtime) await fs.utimes(host, e.mtime, e.mtime);
+  }
+  const dirs = entries.filter((x) => !x.link && x.mtime).sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+  for (const e of dirs) {
+    const host = await inside(e.rel.replace(/\/+$/, ''));
+    const st = host ? await fs.lstat(host).catch(() => undefined) : undefined;
+    if (!host || !st?.isDirectory()) continue;
+    await fs.chmod(host, e.mode & 0o7777); // mkdir drops setuid/setgid
+    await fs.utimes(host, e.mtime!, e.mtime!);
+  }
 }
 
 function urlName(url: string): string {

@@ -296,15 +296,24 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         const layers = 'stage' in action.from ? (await ctx.results.get(action.from.stage)!).layers.map((l) => l.diffId) : action.from.image.config.rootfs.diff_ids;
         source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
         items = [];
+        let emptyGlob: string | undefined;
         for (const p of action.paths) {
-          const nodes = /[*?[]/.test(p) ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
-          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
-          for (const node of nodes) items.push({ node, exclude: action.exclude });
+          const glob = /[*?[]/.test(p);
+          const nodes = glob ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          if (nodes.length === 0 && !glob) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${p}"`, at);
+          if (nodes.length === 0) emptyGlob ??= p;
+          // A matched symlink is followed, and copied under its own name.
+          for (const node of nodes) {
+            const name = glob ? path.posix.basename(node.rel) : path.posix.basename(path.posix.normalize(`/${p}`));
+            const target = node.type === 'symlink' ? await source.lookup(node.rel, true) : node;
+            if (target) items.push({ node: target, name, exclude: action.exclude });
+          }
         }
+        if (items.length === 0 && emptyGlob !== undefined) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${emptyGlob}"`, at);
       } else {
         source = contextSource(o.context);
         items = [];
-        for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude });
+        for (const sel of action.selections) items.push({ node: (await source.lookup(sel.entry.path, true))!, name: sel.name, exclude: action.exclude });
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;
       await executeCopy({ ...dirs, source, items, heredocs: action.heredocs, urls: action.urls, dest: action.dest, owner, chmod: action.chmod, unpack: action.add, checksum: action.checksum, reuse: action.from ? undefined : dirs.reuse });
