@@ -94,18 +94,21 @@ export class StageState {
           c.Labels[k] = v;
           shown.push(`${k}=${v}`);
         }
+        c.Labels = byKey(c.Labels);
         return `LABEL ${shown.join(' ')}`;
       }
       case 'EXPOSE': {
         c.ExposedPorts ??= {};
         const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
         for (const p of ports) c.ExposedPorts[p] = {};
+        c.ExposedPorts = byKey(c.ExposedPorts);
         return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
       }
       case 'VOLUME': {
         c.Volumes ??= {};
         const vols = cmd.words.map((w) => this.expand(w)).filter(Boolean);
         for (const v of vols) c.Volumes[v] = {};
+        c.Volumes = byKey(c.Volumes);
         return `VOLUME [${vols.join(' ')}]`;
       }
       case 'USER':
@@ -113,7 +116,8 @@ export class StageState {
         return `USER ${c.User}`;
       case 'WORKDIR': {
         const dir = this.expand(cmd.value);
-        c.WorkingDir = joinWorkdir(c.WorkingDir, dir);
+        // Docker and podman keep an absolute WORKDIR as written ("/app/" stays "/app/"); a relative one is joined and cleaned.
+        c.WorkingDir = dir.startsWith('/') ? dir : joinWorkdir(c.WorkingDir, dir);
         return `WORKDIR ${c.WorkingDir}`;
       }
       case 'STOPSIGNAL':
@@ -162,6 +166,11 @@ function setEnv(env: string[], key: string, value: string): string[] {
   const copy = [...env];
   copy[at] = `${key}=${value}`;
   return copy;
+}
+
+/** The same map with its keys in order, as Go's encoding/json writes maps (Docker's and podman's configs). */
+function byKey<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function joinWorkdir(current: string | undefined, dir: string): string {
