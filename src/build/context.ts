@@ -210,6 +210,8 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
         children.delete(p);
         continue;
       }
+      // It is not sent itself (Docker's client, podman): a copy creates it as a plain new directory.
+      if (ignored) Object.assign(entry, { mode: 0o40755, mtimeMs: Date.now() });
     }
     entries.set(p, entry);
     kept.push(name);
