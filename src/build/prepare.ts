@@ -18,7 +18,7 @@ import { resolveFrom, type Plan, type Stage } from './planner.js';
 import { StageState, joinWorkdir } from './stage-state.js';
 
 export type StepAction =
-  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[] }
+  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[]; volumes: string[] }
   | {
       type: 'copy'; add: boolean; selections: Selected[];
       /** Source paths in the --from stage or image. */
@@ -196,9 +196,11 @@ async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, par
     type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
     settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' '), ...epochSetting(o) },
   };
+  const volumes = Object.keys(c.Volumes ?? {});
+  if (volumes.length) inputs.settings!.volumes = volumes.join(' ');
   return {
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
-    action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts },
+    action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts, volumes },
   };
 }
 
