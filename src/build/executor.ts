@@ -286,7 +286,8 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
     case 'workdir': {
       const existing = await layersSource(dirs.lowerDirs).lookup(action.path, true);
       if (existing?.type === 'dir') return false;
-      await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, unpack: false });
+      const owner = action.user ? await resolveOwner(dirs.lowerDirs, action.user) : undefined;
+      await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, owner, unpack: false });
       return true;
     }
     case 'copy': {

@@ -26,7 +26,7 @@ export type StepAction =
       dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
       from?: { stage: number } | { image: Image };
     }
-  | { type: 'workdir'; path: string };
+  | { type: 'workdir'; path: string; user: string };
 
 export interface PreparedStep {
   stage: number;
@@ -163,8 +163,10 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
     case 'WORKDIR': {
       const createdBy = state.apply(cmd);
       const path = state.config.WorkingDir!;
-      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy, settings: epochSetting(o) };
-      return { ...base, display: createdBy, action: { type: 'workdir', path }, inputs, key: cacheKey(inputs), createdBy };
+      // The directories it creates belong to the USER of the moment (BuildKit; podman agrees when a RUN follows).
+      const user = state.config.User ?? '';
+      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy, settings: { ...epochSetting(o), ...(user ? { user } : {}) } };
+      return { ...base, display: createdBy, action: { type: 'workdir', path, user }, inputs, key: cacheKey(inputs), createdBy };
     }
     case 'FROM':
       throw new Error('FROM inside a stage');
