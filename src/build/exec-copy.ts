@@ -79,13 +79,29 @@ export async function executeCopy(job: CopyJob): Promise<void> {
   for (const url of job.urls) await fetchUrl(job, url, fileTarget ?? into(urlName(url)));
 }
 
-/** Creates the destination directory (and missing parents) in the upper dir; returns its path relative to the root. */
-async function ensureDir(job: CopyJob, target: TreeSource, dir: string): Promise<string> {
+/**
+ * Creates the destination directory (and missing parents) in the upper dir; returns its path
+ * relative to the root. A dangling symlink on the way is followed (inside the root) and its
+ * target created, as Docker and podman do.
+ */
+async function ensureDir(job: CopyJob, target: TreeSource, dir: string, hops = 0): Promise<string> {
   let resolved = '';
   for (const part of dir.split('/').filter((p) => p && p !== '.')) {
+    if (part === '..') {
+      resolved = path.posix.dirname(resolved) === '.' ? '' : path.posix.dirname(resolved);
+      continue;
+    }
     const wanted = resolved ? `${resolved}/${part}` : part;
     const found = await target.lookup(wanted, true);
     if (found && found.type !== 'dir') throw new Error(`cannot copy to "${dir}": "/${wanted}" is not a directory`);
+    if (!found) {
+      const link = await target.lookup(wanted, false);
+      if (link?.type === 'symlink' && hops < 40) {
+        const to = link.linkTarget!.startsWith('/') ? link.linkTarget! : `/${path.posix.dirname(link.rel)}/${link.linkTarget}`;
+        resolved = await ensureDir(job, target, to, hops + 1);
+        continue;
+      }
+    }
     resolved = found ? found.rel : wanted;
     await mirrorDirs(job, target, resolved);
   }
