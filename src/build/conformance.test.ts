@@ -229,6 +229,16 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     assert.deepEqual(s.config.history?.map((h) => (h.empty_layer ? 'E' : 'L')).join(''), 'LEEEEELEEEEEEE');
   });
 
+  it('follows a dangling symlink in a destination and creates WORKDIR directories for the USER', async () => {
+    const s = await build(context(t.dir, 'dest-paths'));
+    assert.equal(s.tree.get('dangling')?.type, 'SymbolicLink');
+    assert.equal(s.tree.get('target/sub/file.txt')?.size, 'payload\n'.length);
+    // USER daemon (1:1 in busybox's passwd): BuildKit and podman give it the directories WORKDIR creates.
+    for (const p of ['made', 'made/here']) assert.deepEqual([s.tree.get(p)?.uid, s.tree.get(p)?.gid, s.tree.get(p)?.mode], [1, 1, 0o755], p);
+    // COPY's own new directories are root's, whatever the USER.
+    assert.deepEqual([s.tree.get('made/here/relative')?.uid, s.tree.get('made/here/relative/file.txt')?.uid], [0, 0]);
+  });
+
   it('builds through steps that share one empty layer, and copies hard links from a stage', async () => {
     const s = await build(context(t.dir, 'unchanged-steps'));
     assert.equal(s.tree.get('done.txt')?.size, 'done\n'.length);
