@@ -179,7 +179,7 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     assert.deepEqual(['suid-dir', 'sgid-dir', 'sticky-dir', 'suid-file'].map((p) => mode(`archive/${p}`)), [0o4755, 0o2775, 0o1777, 0o4711]);
   });
 
-  it('unpacks an archive with directory mtimes and modes as archived, and hard links intact', async () => {
+  it('unpacks an archive with directory mtimes and modes as archived, hard links intact, and entries under its own symlinks', async () => {
     const ctx = context(t.dir, 'archive', (dir) => {
       const src = path.join(t.dir, 'tree-src');
       fs.mkdirSync(path.join(src, 'pkg', 'private'), { recursive: true });
@@ -189,7 +189,12 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
       stamp(path.join(src, 'pkg', 'private', 'key'), STAMP);
       stamp(path.join(src, 'pkg', 'private'), STAMP - 100);
       stamp(path.join(src, 'pkg'), STAMP - 200);
-      tar.c({ file: path.join(dir, 'tree.tar.gz'), gzip: true, cwd: src, sync: true }, ['pkg']);
+      // An entry under a symlink the archive itself made is written through it (Docker, podman).
+      fs.mkdirSync(path.join(src, 'linked', 'real'), { recursive: true });
+      fs.symlinkSync('real', path.join(src, 'linked', 'link'));
+      fs.writeFileSync(path.join(src, 'linked', 'real', 'via-link.txt'), 'through');
+      const viaReal = path.join('linked', 'real', 'via-link.txt');
+      tar.c({ file: path.join(dir, 'tree.tar.gz'), gzip: true, cwd: src, sync: true, filter: (p) => path.normalize(p) !== viaReal }, ['pkg', 'linked/real', 'linked/link', 'linked/link/via-link.txt']);
     });
     const s = await build(ctx);
     assert.equal(s.tree.get('unpacked/pkg')?.mtime, STAMP - 200);
@@ -200,6 +205,8 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     const link = s.tree.get('unpacked/pkg/key-link');
     assert.equal(link?.sha, key?.sha);
     assert.equal(link?.size, 'secret'.length);
+    assert.equal(s.tree.get('unpacked/linked/link')?.type, 'SymbolicLink');
+    assert.equal(s.tree.get('unpacked/linked/real/via-link.txt')?.size, 'through'.length);
   });
 
   it('drops what a RUN writes under a declared VOLUME, keeps what COPY puts there', async () => {

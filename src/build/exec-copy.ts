@@ -249,17 +249,29 @@ async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
 
 /** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
 async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
-  const tar = await import('tar');
-  const later: ArchiveFixup[] = [];
-  const extract = tar.x({
-    cwd: dir, preservePaths: false, strict: true, umask: 0,
-    onReadEntry: (e) => {
-      if (e.type === 'Directory' || e.type === 'Link') later.push({ rel: e.path, link: e.type === 'Link', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
-    },
-  });
-  if (kind === 'tar' || kind === 'gzip') {
-    await pipeline(createReadStream(file), extract);
+  try {
+    await unpackWithNodeTar(file, dir, kind);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'TAR_SYMLINK_ERROR') throw err;
+    // An entry under a symlink the archive made: Docker and podman write through it (inside
+    // the root). GNU tar does so too, and delays links that are absolute or hold "..".
+    await unpackWithGnuTar(file, dir);
+    // It writes through the link after setting the target directory's mtime: set them again.
+    const tar = await import('tar');
+    const later: ArchiveFixup[] = [];
+    await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (collectFixup(later, e), e.resume()) }));
     await fixArchiveEntries(dir, later);
+  }
+}
+
+function collectFixup(later: ArchiveFixup[], e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
+  if (e.type === 'Directory' || e.type === 'Link') later.push({ rel: e.path, link: e.type === 'Link', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
+}
+
+/** Streams the archive, decompressed, into a tar parser or extractor. */
+async function feed(file: string, kind: ArchiveKind, sink: NodeJS.WritableStream): Promise<void> {
+  if (kind === 'tar' || kind === 'gzip') {
+    await pipeline(createReadStream(file), sink);
     return;
   }
   const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -269,8 +281,30 @@ async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Prom
     child.once('error', reject);
     child.once('close', (code) => resolve(code ?? 1));
   });
-  await pipeline(child.stdout, extract);
+  await pipeline(child.stdout, sink);
   if ((await exited) !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim() || `${kind} failed`}`);
+}
+
+async function unpackWithGnuTar(file: string, dir: string): Promise<void> {
+  const args = ['-x', '-f', file, '-C', dir, '--numeric-owner', '-p', ROOT ? '--same-owner' : '--no-same-owner'];
+  const child = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim().split('\n').pop() || 'tar failed'}`);
+}
+
+async function unpackWithNodeTar(file: string, dir: string, kind: ArchiveKind): Promise<void> {
+  const tar = await import('tar');
+  const later: ArchiveFixup[] = [];
+  const extract = tar.x({
+    cwd: dir, preservePaths: false, strict: true, umask: 0,
+    onReadEntry: (e) => collectFixup(later, e),
+  });
+  await feed(file, kind, extract);
   await fixArchiveEntries(dir, later);
 }
 
