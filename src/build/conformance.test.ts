@@ -233,7 +233,8 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     assert.ok((c.Env as string[]).includes('PATH_LIKE=/a:/b'));
     // WORKDIR creates /srv/app with a layer of its own (BuildKit; podman defers it to the next step).
     assert.equal(s.tree.get('srv/app')?.type, 'Directory');
-    assert.deepEqual(s.config.history?.map((h) => (h.empty_layer ? 'E' : 'L')).join(''), 'LEEEEELEEEEEEE');
+    assert.equal((s.config as { author?: string }).author, 'strata <conformance@example.com>');
+    assert.deepEqual(s.config.history?.map((h) => (h.empty_layer ? 'E' : 'L')).join(''), 'LEEEEELEEEEEEEE');
   });
 
   it('follows a dangling symlink in a destination and creates WORKDIR directories for the USER', async () => {

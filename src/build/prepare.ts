@@ -171,6 +171,8 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
     case 'FROM':
       throw new Error('FROM inside a stage');
     default:
+      // MAINTAINER sets the image's author (Docker, BuildKit and podman alike).
+      if (cmd.kind === 'MAINTAINER') ps.config.author = cmd.value;
       ps.history.push({ createdBy: state.apply(cmd) });
       return undefined;
   }
