@@ -221,7 +221,8 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     const s = await build(context(t.dir, 'metadata'));
     const c = s.config.config;
     assert.equal(c.WorkingDir, '/srv/app/');
-    assert.deepEqual(Object.keys(c.ExposedPorts as object), ['443/udp', '8080/tcp', '9000/tcp']);
+    // Docker and BuildKit lowercase the protocol and list each port of a range (podman keeps "443/UDP" and "7000-7002/tcp").
+    assert.deepEqual(Object.keys(c.ExposedPorts as object), ['443/udp', '7000/tcp', '7001/tcp', '7002/tcp', '8080/tcp', '9000/tcp']);
     assert.deepEqual(Object.keys(c.Labels as object), ['alpha', 'mid dle', 'zeta']);
     assert.deepEqual(Object.keys(c.Volumes as object), ['/var/a', '/var/b']);
     assert.equal(c.StopSignal, 'SIGTERM');

@@ -99,10 +99,11 @@ export class StageState {
       }
       case 'EXPOSE': {
         c.ExposedPorts ??= {};
-        const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+        const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).flatMap(exposedPorts);
         for (const p of ports) c.ExposedPorts[p] = {};
         c.ExposedPorts = byKey(c.ExposedPorts);
-        return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
+        // BuildKit prints the Go map: each port once, in key order.
+        return `EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`;
       }
       case 'VOLUME': {
         c.Volumes ??= {};
@@ -166,6 +167,18 @@ function setEnv(env: string[], key: string, value: string): string[] {
   const copy = [...env];
   copy[at] = `${key}=${value}`;
   return copy;
+}
+
+/** One EXPOSE word as Docker and BuildKit record it: protocol lowercased (tcp by default), a range "8000-8002" as each of its ports. */
+function exposedPorts(word: string): string[] {
+  const slash = word.indexOf('/');
+  const port = slash < 0 ? word : word.slice(0, slash);
+  const proto = slash < 0 ? 'tcp' : word.slice(slash + 1).toLowerCase();
+  const range = /^(\d+)-(\d+)$/.exec(port);
+  if (!range || Number(range[2]) < Number(range[1]) || Number(range[2]) - Number(range[1]) > 65535) return [`${port}/${proto}`];
+  const out: string[] = [];
+  for (let p = Number(range[1]); p <= Number(range[2]); p++) out.push(`${p}/${proto}`);
+  return out;
 }
 
 /** The same map with its keys in order, as Go's encoding/json writes maps (Docker's and podman's configs). */
