@@ -170,13 +170,16 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
       }
       fs.writeFileSync(path.join(src, 'suid-file'), 'x');
       fs.chmodSync(path.join(src, 'suid-file'), 0o4711);
-      tar.c({ file: path.join(dir, 'bits.tar'), cwd: src, sync: true }, ['suid-dir', 'sgid-dir', 'sticky-dir', 'suid-file']);
+      fs.symlinkSync('suid-file', path.join(src, 'a-link'));
+      fs.lutimesSync(path.join(src, 'a-link'), STAMP - 400, STAMP - 400);
+      tar.c({ file: path.join(dir, 'bits.tar'), cwd: src, sync: true }, ['suid-dir', 'sgid-dir', 'sticky-dir', 'suid-file', 'a-link']);
     });
     const s = await build(ctx);
     const mode = (p: string) => s.tree.get(p)?.mode;
     assert.deepEqual(['setuid', 'setgid', 'sticky', 'plain'].map((b) => mode(`ctx/${b}.bin`)), [0o755, 0o755, 0o1755, 0o640]);
     assert.equal(mode('stage/suid'), 0o4755);
     assert.deepEqual(['suid-dir', 'sgid-dir', 'sticky-dir', 'suid-file'].map((p) => mode(`archive/${p}`)), [0o4755, 0o2775, 0o1777, 0o4711]);
+    assert.equal(s.tree.get('archive/a-link')?.mtime, STAMP - 400, 'a symlink keeps its archived mtime');
   });
 
   it('unpacks an archive with directory mtimes and modes as archived, hard links intact, and entries under its own symlinks', async () => {
@@ -193,6 +196,7 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
       fs.mkdirSync(path.join(src, 'linked', 'real'), { recursive: true });
       fs.symlinkSync('real', path.join(src, 'linked', 'link'));
       fs.writeFileSync(path.join(src, 'linked', 'real', 'via-link.txt'), 'through');
+      fs.lutimesSync(path.join(src, 'linked', 'link'), STAMP - 300, STAMP - 300);
       const viaReal = path.join('linked', 'real', 'via-link.txt');
       tar.c({ file: path.join(dir, 'tree.tar.gz'), gzip: true, cwd: src, sync: true, filter: (p) => path.normalize(p) !== viaReal }, ['pkg', 'linked/real', 'linked/link', 'linked/link/via-link.txt']);
     });
@@ -206,6 +210,7 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     assert.equal(link?.sha, key?.sha);
     assert.equal(link?.size, 'secret'.length);
     assert.equal(s.tree.get('unpacked/linked/link')?.type, 'SymbolicLink');
+    assert.equal(s.tree.get('unpacked/linked/link')?.mtime, STAMP - 300);
     assert.equal(s.tree.get('unpacked/linked/real/via-link.txt')?.size, 'through'.length);
   });
 

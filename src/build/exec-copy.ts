@@ -265,7 +265,9 @@ async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Prom
 }
 
 function collectFixup(later: ArchiveFixup[], e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
-  if (e.type === 'Directory' || e.type === 'Link') later.push({ rel: e.path, link: e.type === 'Link', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
+  if (e.type === 'Directory' || e.type === 'Link' || e.type === 'SymbolicLink') {
+    later.push({ rel: e.path, link: e.type === 'Link', symlink: e.type === 'SymbolicLink', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
+  }
 }
 
 /** Streams the archive, decompressed, into a tar parser or extractor. */
@@ -311,6 +313,7 @@ async function unpackWithNodeTar(file: string, dir: string, kind: ArchiveKind): 
 interface ArchiveFixup {
   rel: string;
   link: boolean;
+  symlink?: boolean;
   uid: number;
   gid: number;
   mode: number;
@@ -319,8 +322,9 @@ interface ArchiveFixup {
 
 /**
  * What node-tar leaves undone, done as Docker's and podman's extractors do: a hard link entry's
- * owner, mode and mtime apply to the file it links (they share an inode), and a directory keeps
- * its archived mtime although entries were written into it afterwards (deepest first).
+ * owner, mode and mtime apply to the file it links (they share an inode), a symlink keeps its
+ * archived mtime, and a directory keeps its mode and mtime although entries were written into it
+ * afterwards (deepest first).
  */
 async function fixArchiveEntries(dir: string, entries: ArchiveFixup[]): Promise<void> {
   const root = await fs.realpath(dir);
@@ -337,7 +341,12 @@ async function fixArchiveEntries(dir: string, entries: ArchiveFixup[]): Promise<
     await fs.chmod(host, e.mode & 0o7777);
     if (e.mtime) await fs.utimes(host, e.mtime, e.mtime);
   }
-  const dirs = entries.filter((x) => !x.link && x.mtime).sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+  // node-tar leaves a symlink's own mtime at extraction time; Docker and podman set it.
+  for (const e of entries.filter((x) => x.symlink && x.mtime)) {
+    const host = await inside(e.rel);
+    if (host && (await fs.lstat(host).catch(() => undefined))?.isSymbolicLink()) await fs.lutimes(host, e.mtime!, e.mtime!);
+  }
+  const dirs = entries.filter((x) => !x.link && !x.symlink && x.mtime).sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
   for (const e of dirs) {
     const host = await inside(e.rel.replace(/\/+$/, ''));
     const st = host ? await fs.lstat(host).catch(() => undefined) : undefined;
