@@ -3,15 +3,15 @@
 // makes the destination a directory, missing parents are created, symlinks in the image's
 // path are followed inside the image. Files are copied with fs.copyFile (reflink when the
 // filesystem can), never read into memory. ADD also unpacks local tar archives and fetches URLs.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+import { unpackArchive, type ArchiveKind } from './unpack.js';
 
 export interface CopyItem {
   node: TreeNode;
@@ -228,7 +228,6 @@ async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolea
   await fs.utimes(dst, mtime, mtime);
 }
 
-type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
 /** Recognises a tar archive by its magic bytes (as Docker does), not by its name. */
 async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
@@ -244,115 +243,6 @@ async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
     return undefined;
   } finally {
     await fh.close();
-  }
-}
-
-/** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
-async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
-  try {
-    await unpackWithNodeTar(file, dir, kind);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'TAR_SYMLINK_ERROR') throw err;
-    // An entry under a symlink the archive made: Docker and podman write through it (inside
-    // the root). GNU tar does so too, and delays links that are absolute or hold "..".
-    await unpackWithGnuTar(file, dir);
-    // It writes through the link after setting the target directory's mtime: set them again.
-    const tar = await import('tar');
-    const later: ArchiveFixup[] = [];
-    await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (collectFixup(later, e), e.resume()) }));
-    await fixArchiveEntries(dir, later);
-  }
-}
-
-function collectFixup(later: ArchiveFixup[], e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
-  if (e.type === 'Directory' || e.type === 'Link' || e.type === 'SymbolicLink') {
-    later.push({ rel: e.path, link: e.type === 'Link', symlink: e.type === 'SymbolicLink', uid: e.uid ?? 0, gid: e.gid ?? 0, mode: e.mode ?? 0o644, mtime: e.mtime });
-  }
-}
-
-/** Streams the archive, decompressed, into a tar parser or extractor. */
-async function feed(file: string, kind: ArchiveKind, sink: NodeJS.WritableStream): Promise<void> {
-  if (kind === 'tar' || kind === 'gzip') {
-    await pipeline(createReadStream(file), sink);
-    return;
-  }
-  const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code ?? 1));
-  });
-  await pipeline(child.stdout, sink);
-  if ((await exited) !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim() || `${kind} failed`}`);
-}
-
-async function unpackWithGnuTar(file: string, dir: string): Promise<void> {
-  const args = ['-x', '-f', file, '-C', dir, '--numeric-owner', '-p', ROOT ? '--same-owner' : '--no-same-owner'];
-  const child = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (c) => resolve(c ?? 1));
-  });
-  if (code !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim().split('\n').pop() || 'tar failed'}`);
-}
-
-async function unpackWithNodeTar(file: string, dir: string, kind: ArchiveKind): Promise<void> {
-  const tar = await import('tar');
-  const later: ArchiveFixup[] = [];
-  const extract = tar.x({
-    cwd: dir, preservePaths: false, strict: true, umask: 0,
-    onReadEntry: (e) => collectFixup(later, e),
-  });
-  await feed(file, kind, extract);
-  await fixArchiveEntries(dir, later);
-}
-
-interface ArchiveFixup {
-  rel: string;
-  link: boolean;
-  symlink?: boolean;
-  uid: number;
-  gid: number;
-  mode: number;
-  mtime?: Date;
-}
-
-/**
- * What node-tar leaves undone, done as Docker's and podman's extractors do: a hard link entry's
- * owner, mode and mtime apply to the file it links (they share an inode), a symlink keeps its
- * archived mtime, and a directory keeps its mode and mtime although entries were written into it
- * afterwards (deepest first).
- */
-async function fixArchiveEntries(dir: string, entries: ArchiveFixup[]): Promise<void> {
-  const root = await fs.realpath(dir);
-  const inside = async (rel: string) => {
-    const host = path.join(root, rel);
-    const parent = await fs.realpath(path.dirname(host)).catch(() => undefined);
-    return parent && (parent === root || parent.startsWith(`${root}/`)) ? host : undefined;
-  };
-  for (const e of entries.filter((x) => x.link)) {
-    const host = await inside(e.rel);
-    const st = host ? await fs.lstat(host).catch(() => undefined) : undefined;
-    if (!host || !st?.isFile()) continue;
-    if (ROOT) await fs.lchown(host, e.uid, e.gid);
-    await fs.chmod(host, e.mode & 0o7777);
-    if (e.mtime) await fs.utimes(host, e.mtime, e.mtime);
-  }
-  // node-tar leaves a symlink's own mtime at extraction time; Docker and podman set it.
-  for (const e of entries.filter((x) => x.symlink && x.mtime)) {
-    const host = await inside(e.rel);
-    if (host && (await fs.lstat(host).catch(() => undefined))?.isSymbolicLink()) await fs.lutimes(host, e.mtime!, e.mtime!);
-  }
-  const dirs = entries.filter((x) => !x.link && !x.symlink && x.mtime).sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
-  for (const e of dirs) {
-    const host = await inside(e.rel.replace(/\/+$/, ''));
-    const st = host ? await fs.lstat(host).catch(() => undefined) : undefined;
-    if (!host || !st?.isDirectory()) continue;
-    await fs.chmod(host, e.mode & 0o7777); // mkdir drops setuid/setgid
-    await fs.utimes(host, e.mtime!, e.mtime!);
   }
 }
 
