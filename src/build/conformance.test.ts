@@ -220,6 +220,9 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
     assert.deepEqual(under(s, 'srv/data/'), ['srv/data/added.txt', 'srv/data/kept.txt']);
     assert.equal(s.tree.get('srv/data/kept.txt')?.size, 'before\n'.length);
     assert.equal(s.tree.get('outside.txt')?.type, 'File');
+    // The removal under /var/spool is undone too, and /var, only passed through, keeps busybox's mtime.
+    assert.equal(s.tree.get('var/spool/mail')?.type, 'Directory');
+    assert.equal(s.tree.get('var')?.mtime, 1_704_067_200);
   });
 
   it('writes the config as Docker and podman do', async () => {

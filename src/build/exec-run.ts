@@ -84,7 +84,10 @@ async function discardVolumeChanges(job: RunJob): Promise<void> {
     const st = await fs.lstat(host).catch(() => undefined);
     if (!st) continue;
     if ((await below.lookup(parts.join('/'), false))?.type === 'dir' || !st.isDirectory()) {
+      // Reverting is no change to the parent: it keeps its mtime.
+      const parent = await fs.lstat(path.dirname(host));
       await fs.rm(host, { recursive: true, force: true });
+      await fs.utimes(path.dirname(host), parent.atime, parent.mtime);
       continue;
     }
     // A volume directory the step created itself stays, empty.
