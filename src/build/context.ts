@@ -197,7 +197,7 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
     const p = rel ? `${rel}/${name}` : name;
     const ignored = ignore ? ignore.matches(p) : false;
     const st = ignored && !ignore!.hasExclusions ? undefined : fsSync.lstatSync(path.join(root, p));
-    if (!st || (ignored && !st.isDirectory())) continue;
+    if (!st || (ignored && (!st.isDirectory() || !ignore!.mayReinclude(p)))) continue;
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
@@ -210,6 +210,8 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
         children.delete(p);
         continue;
       }
+      // It is not sent itself (Docker's client, podman): a copy creates it as a plain new directory.
+      if (ignored) Object.assign(entry, { mode: 0o40755, mtimeMs: Date.now() });
     }
     entries.set(p, entry);
     kept.push(name);

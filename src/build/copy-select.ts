@@ -12,22 +12,40 @@ export interface Selected {
   entry: ContextEntry;
   /** The context path it matched, before symlinks are followed. */
   path: string;
+  /** The name it was selected by: a symlink source is copied under its own name, not its target's. */
+  name: string;
   /** COPY --parents: where the entry lands under the destination directory. */
   keep?: string;
 }
 
 const GLOB = /[*?[]/;
 
-/** Resolves every source; throws Error(`file not found in build context: "x"`) for one that matches nothing. */
+/**
+ * Resolves every source; throws Error(`file not found in build context: "x"`) for a plain
+ * source that does not exist, or when wildcards are all the sources and match nothing (a
+ * wildcard beside other sources may match nothing, as in Docker and podman).
+ */
 export function selectSources(ctx: BuildContext, sources: string[]): Selected[] {
   const out: Selected[] = [];
+  let emptyGlob: string | undefined;
   for (const source of sources) {
-    const found = GLOB.test(source) ? globContext(ctx, source) : [{ path: normalize(source), entry: ctx.resolve(source) }];
+    const glob = GLOB.test(source);
+    const found = glob ? globContext(ctx, source) : [{ path: normalize(source), entry: ctx.resolve(source) }];
     const entries = found.filter((f): f is { path: string; entry: ContextEntry } => !!f.entry);
-    if (entries.length === 0) throw new NotFoundError(source);
-    for (const { path, entry } of entries) out.push({ source, entry, path });
+    if (entries.length === 0) {
+      if (!glob) throw new NotFoundError(source);
+      emptyGlob ??= source;
+      continue;
+    }
+    for (const { path, entry } of entries) out.push({ source, entry, path, name: baseName(path) });
   }
+  if (out.length === 0 && emptyGlob !== undefined) throw new NotFoundError(emptyGlob);
   return out;
+}
+
+function baseName(p: string): string {
+  const parts = p.split('/').filter((s) => s && s !== '.');
+  return parts[parts.length - 1] ?? '';
 }
 
 export class NotFoundError extends Error {

@@ -38,6 +38,16 @@ export class IgnoreMatcher {
     return this.patterns.length === 0;
   }
 
+  /**
+   * Whether an ignored directory must still be walked: Docker's client, BuildKit's fsutil and
+   * buildah all descend only when some `!` pattern's text starts with "DIR/", so a "!" pattern
+   * that starts with "**" brings nothing back from an ignored directory.
+   */
+  mayReinclude(dir: string): boolean {
+    const prefix = `${dir}/`;
+    return this.patterns.some((p) => p.exclusion && `${p.text}/`.startsWith(prefix));
+  }
+
   /** Whether the context path (relative, "/"-separated) is ignored. */
   matches(file: string): boolean {
     const parent = goDir(file);

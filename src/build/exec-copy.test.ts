@@ -80,7 +80,8 @@ describe('COPY/ADD into an upper dir', () => {
     assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
     assert.equal(fs.readlinkSync(path.join(upper, 'd', 'link')), 'a.txt');
     const mtime = (p: string) => fs.statSync(p).mtimeMs;
-    assert.ok(Math.abs(mtime(path.join(upper, 'd', 'a.txt')) - mtime(path.join(ctxDir, 'dir', 'a.txt'))) < 2, 'mtime kept (to the millisecond)');
+    // Kept to the nearest second, as podman's copier stores it.
+    assert.equal(mtime(path.join(upper, 'd', 'a.txt')), Math.round(mtime(path.join(ctxDir, 'dir', 'a.txt')) / 1000) * 1000, 'mtime kept (to the second)');
   });
 
   it('refuses several sources without a trailing slash', async () => {

@@ -3,9 +3,8 @@
 // makes the destination a directory, missing parents are created, symlinks in the image's
 // path are followed inside the image. Files are copied with fs.copyFile (reflink when the
 // filesystem can), never read into memory. ADD also unpacks local tar archives and fetches URLs.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fsSync, { constants, createReadStream, createWriteStream } from 'node:fs';
+import fsSync, { constants, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,9 +12,12 @@ import { pipeline } from 'node:stream/promises';
 import { httpFetch } from '../net/fetch.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
+import { unpackArchive, type ArchiveKind } from './unpack.js';
 
 export interface CopyItem {
   node: TreeNode;
+  /** The name a non-directory lands under (the source's own name when it was a symlink); default: the node's. */
+  name?: string;
   exclude?: IgnoreMatcher;
   /** COPY --parents: the node's path in the source, and where it lands under the destination directory. */
   parents?: { path: string; keep: string };
@@ -71,7 +73,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (job.unpack && (await archiveKind(n))) {
       await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
     } else {
-      await copyNode(job, n, fileTarget ?? into(path.posix.basename(n.rel)));
+      await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));
     }
   }
   for (const h of job.heredocs) {
@@ -124,13 +126,29 @@ async function copyWithParents(job: CopyJob, target: TreeSource, destDirRel: str
   }
 }
 
-/** Creates the destination directory (and missing parents) in the upper dir; returns its path relative to the root. */
-async function ensureDir(job: CopyJob, target: TreeSource, dir: string): Promise<string> {
+/**
+ * Creates the destination directory (and missing parents) in the upper dir; returns its path
+ * relative to the root. A dangling symlink on the way is followed (inside the root) and its
+ * target created, as Docker and podman do.
+ */
+async function ensureDir(job: CopyJob, target: TreeSource, dir: string, hops = 0): Promise<string> {
   let resolved = '';
   for (const part of dir.split('/').filter((p) => p && p !== '.')) {
+    if (part === '..') {
+      resolved = path.posix.dirname(resolved) === '.' ? '' : path.posix.dirname(resolved);
+      continue;
+    }
     const wanted = resolved ? `${resolved}/${part}` : part;
     const found = await target.lookup(wanted, true);
     if (found && found.type !== 'dir') throw new Error(`cannot copy to "${dir}": "/${wanted}" is not a directory`);
+    if (!found) {
+      const link = await target.lookup(wanted, false);
+      if (link?.type === 'symlink' && hops < 40) {
+        const to = link.linkTarget!.startsWith('/') ? link.linkTarget! : `/${path.posix.dirname(link.rel)}/${link.linkTarget}`;
+        resolved = await ensureDir(job, target, to, hops + 1);
+        continue;
+      }
+    }
     resolved = found ? found.rel : wanted;
     await mirrorDirs(job, target, resolved);
   }
@@ -148,11 +166,15 @@ async function mirrorDirs(job: CopyJob, target: TreeSource, rel: string): Promis
     const host = path.join(job.upperDir, sofar);
     if (await fs.lstat(host).catch(() => undefined)) continue;
     const found = await target.lookup(sofar, false);
+    // Copying a directory up is no change to its parent: the parent keeps its mtime.
+    const parent = sofar.includes('/') ? path.dirname(host) : undefined;
+    const parentStat = parent && found?.type === 'dir' ? await fs.lstat(parent) : undefined;
     await fs.mkdir(host);
     if (found?.type === 'dir') {
       await fs.chmod(host, found.mode & 0o7777);
       await fs.lchown(host, found.uid, found.gid);
       await fs.utimes(host, found.mtime, found.mtime);
+      if (parentStat) await fs.utimes(parent!, parentStat.atime, parentStat.mtime);
     } else {
       await fs.chmod(host, 0o755);
       if (job.owner) await fs.lchown(host, job.owner.uid, job.owner.gid);
@@ -173,7 +195,7 @@ async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude
     const created = await copyNode(job, child, dst, fresh);
     if (child.type === 'dir') {
       await copyChildren(job, child, dst, exclude, rel, created);
-      await fs.utimes(dst, child.mtime, child.mtime);
+      await fs.utimes(dst, copiedTime(child.mtime), copiedTime(child.mtime));
     }
   };
   for (let i = 0; i < children.length; i += PARALLEL) await Promise.all(children.slice(i, i + PARALLEL).map(one));
@@ -219,7 +241,7 @@ function linkPrevious(job: CopyJob, n: TreeNode, dst: string): boolean {
   const st = fsSync.lstatSync(old, { throwIfNoEntry: false });
   // The size the context walk saw, when known: the content the key hashed, as the old copy has it.
   const size = n.size ?? fsSync.lstatSync(n.hostPath, { throwIfNoEntry: false })?.size;
-  if (!st?.isFile() || size === undefined || st.size !== size || Math.floor(st.mtimeMs / 1000) !== Math.floor(n.mtime.getTime() / 1000)) return false;
+  if (!st?.isFile() || size === undefined || st.size !== size || st.mtimeMs !== copiedTime(n.mtime).getTime()) return false;
   const uid = job.owner?.uid ?? 0;
   const gid = job.owner?.gid ?? 0;
   if (st.uid !== uid || st.gid !== gid || (st.mode & 0o7777) !== (job.chmod ?? n.mode & 0o7777)) return false;
@@ -233,20 +255,30 @@ function linkPrevious(job: CopyJob, n: TreeNode, dst: string): boolean {
 
 const ROOT = process.getuid?.() === 0;
 
+/**
+ * A copied entry's mtime, to the nearest whole second: podman's copier stores it so (BuildKit
+ * keeps nanoseconds and its layer tars truncate), and builds are compared with podman's.
+ */
+function copiedTime(d: Date): Date {
+  return new Date(Math.round(d.getTime() / 1000) * 1000);
+}
+
 async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean, modeKept = false): Promise<void> {
   const uid = job.owner?.uid ?? (job.source.keepOwners ? n.uid : 0);
   const gid = job.owner?.gid ?? (job.source.keepOwners ? n.gid : 0);
   // Files a root process creates are already 0:0.
   if (!(ROOT && uid === 0 && gid === 0)) await fs.lchown(dst, uid, gid);
+  const mtime = copiedTime(n.mtime);
   if (isLink) {
-    await fs.lutimes(dst, n.mtime, n.mtime);
+    await fs.lutimes(dst, mtime, mtime);
     return;
   }
-  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? n.mode & 0o7777);
-  await fs.utimes(dst, n.mtime, n.mtime);
+  // From the context, setuid and setgid bits are dropped (as podman does); a stage's files keep them.
+  const mode = n.mode & (job.source.keepOwners ? 0o7777 : 0o1777);
+  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? mode);
+  await fs.utimes(dst, mtime, mtime);
 }
 
-type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
 /** Recognises a tar archive by its magic bytes (as Docker does), not by its name. */
 async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
@@ -263,25 +295,6 @@ async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
   } finally {
     await fh.close();
   }
-}
-
-/** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
-async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
-  const tar = await import('tar');
-  const extract = tar.x({ cwd: dir, preservePaths: false, strict: true });
-  if (kind === 'tar' || kind === 'gzip') {
-    await pipeline(createReadStream(file), extract);
-    return;
-  }
-  const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code ?? 1));
-  });
-  await pipeline(child.stdout, extract);
-  if ((await exited) !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim() || `${kind} failed`}`);
 }
 
 function urlName(url: string): string {

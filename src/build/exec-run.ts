@@ -55,11 +55,49 @@ export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Pro
       const inner = run;
       run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
     }
-    return await run();
+    const code = await run();
+    if (code === 0) await discardVolumeChanges(job);
+    return code;
   } finally {
     await Promise.all(job.claimed.splice(0).map((m) => fs.rm(m, { force: true })));
     await Promise.all(job.closers.splice(0).map((c) => c().catch(() => undefined)));
     await removeMountStubs(job, job.action.mounts);
+  }
+}
+
+/**
+ * What a RUN wrote under a declared VOLUME is dropped from its layer, as podman and Docker's
+ * classic builder do (BuildKit keeps it): the path reverts to what the layers below hold. The
+ * upper dir is walked component by component with lstat, so a link made by the step leads nowhere.
+ */
+async function discardVolumeChanges(job: RunJob): Promise<void> {
+  const below = layersSource(job.lowerDirs);
+  for (const volume of job.action.volumes) {
+    const parts = volume.split('/').filter((p) => p && p !== '.' && p !== '..');
+    if (parts.length === 0) continue;
+    let host = job.upperDir;
+    let reachable = true;
+    for (const part of parts.slice(0, -1)) {
+      host = path.join(host, part);
+      const st = await fs.lstat(host).catch(() => undefined);
+      if (!st?.isDirectory()) {
+        reachable = false;
+        break;
+      }
+    }
+    if (!reachable) continue;
+    host = path.join(host, parts[parts.length - 1]);
+    const st = await fs.lstat(host).catch(() => undefined);
+    if (!st) continue;
+    if ((await below.lookup(parts.join('/'), false))?.type === 'dir' || !st.isDirectory()) {
+      // Reverting is no change to the parent: it keeps its mtime.
+      const parent = await fs.lstat(path.dirname(host));
+      await fs.rm(host, { recursive: true, force: true });
+      await fs.utimes(path.dirname(host), parent.atime, parent.mtime);
+      continue;
+    }
+    // A volume directory the step created itself stays, empty.
+    for (const name of await fs.readdir(host)) await fs.rm(path.join(host, name), { recursive: true, force: true });
   }
 }
 

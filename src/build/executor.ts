@@ -299,7 +299,8 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
     case 'workdir': {
       const existing = await layersSource(dirs.lowerDirs).lookup(action.path, true);
       if (existing?.type === 'dir') return false;
-      await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, unpack: false });
+      const owner = action.user ? await resolveOwner(dirs.lowerDirs, action.user) : undefined;
+      await executeCopy({ lowerDirs: dirs.lowerDirs, upperDir: dirs.upperDir, source: contextSource(o.context), items: [], heredocs: [], urls: [], dest: action.path === '/' ? '/' : `${action.path}/`, owner, unpack: false });
       return true;
     }
     case 'copy': {
@@ -309,22 +310,29 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         const layers = 'stage' in action.from ? (await ctx.results.get(action.from.stage)!).layers.map((l) => l.diffId) : action.from.image.config.rootfs.diff_ids;
         source = layersSource(await Promise.all(layers.map((d) => o.store.layerPath(d))));
         items = [];
+        let emptyGlob: string | undefined;
         for (const written of action.paths) {
           const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
           const glob = /[*?[]/.test(p);
           const nodes = glob ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
-          if (nodes.length === 0) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
+          if (nodes.length === 0 && !glob) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
+          if (nodes.length === 0) emptyGlob ??= written;
+          // A matched symlink is followed, and copied under its own name.
           for (const node of nodes) {
             const matched = glob ? node.rel : normalize(p);
-            items.push({ node, exclude: action.exclude, parents: action.parents ? { path: matched, keep: keptPath(matched, base) } : undefined });
+            const name = glob ? path.posix.basename(node.rel) : path.posix.basename(path.posix.normalize(`/${p}`));
+            const target = node.type === 'symlink' ? await source.lookup(node.rel, true) : node;
+            const parents = action.parents ? { path: matched, keep: keptPath(matched, base) } : undefined;
+            if (target) items.push({ node: target, name, exclude: action.exclude, parents });
           }
         }
+        if (items.length === 0 && emptyGlob !== undefined) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${emptyGlob}"`, at);
       } else {
         source = contextSource(o.context);
         items = [];
         for (const sel of action.selections) {
           const parents = sel.keep === undefined ? undefined : { path: sel.path, keep: sel.keep };
-          items.push({ node: (await source.lookup(sel.entry.path, true))!, exclude: action.exclude, parents });
+          items.push({ node: (await source.lookup(sel.entry.path, true))!, name: sel.name, exclude: action.exclude, parents });
         }
       }
       const owner = action.chown ? await resolveOwner(dirs.lowerDirs, action.chown) : undefined;

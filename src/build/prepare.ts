@@ -21,7 +21,7 @@ import { resolveFrom, type Plan, type Stage } from './planner.js';
 import { StageState, joinWorkdir } from './stage-state.js';
 
 export type StepAction =
-  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[] }
+  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[]; volumes: string[] }
   | {
       type: 'copy'; add: boolean; selections: Selected[];
       /** COPY --parents: sources keep their parent directories (after a "/./" pivot). */
@@ -33,7 +33,7 @@ export type StepAction =
       /** ADD of git repositories, each with the commit its ref resolved to. */
       git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
     }
-  | { type: 'workdir'; path: string };
+  | { type: 'workdir'; path: string; user: string };
 
 export interface PreparedStep {
   stage: number;
@@ -172,12 +172,16 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
     case 'WORKDIR': {
       const createdBy = state.apply(cmd);
       const path = state.config.WorkingDir!;
-      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy, settings: epochSetting(o) };
-      return { ...base, display: createdBy, action: { type: 'workdir', path }, inputs, key: cacheKey(inputs), createdBy };
+      // The directories it creates belong to the USER of the moment (BuildKit; podman agrees when a RUN follows).
+      const user = state.config.User ?? '';
+      const inputs: KeyInputs = { type: 'WORKDIR', parent, instruction: createdBy, settings: { ...epochSetting(o), ...(user ? { user } : {}) } };
+      return { ...base, display: createdBy, action: { type: 'workdir', path, user }, inputs, key: cacheKey(inputs), createdBy };
     }
     case 'FROM':
       throw new Error('FROM inside a stage');
     default:
+      // MAINTAINER sets the image's author (Docker, BuildKit and podman alike).
+      if (cmd.kind === 'MAINTAINER') ps.config.author = cmd.value;
       ps.history.push({ createdBy: state.apply(cmd) });
       return undefined;
   }
@@ -205,9 +209,11 @@ async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, par
     type: 'RUN', parent, instruction: `RUN ${JSON.stringify(argv)}`, args: state.visibleArgs(), env: c.Env ?? [],
     settings: { user: c.User ?? '', workdir: c.WorkingDir || '/', network, mounts: mounts.map((m) => m.keyText).join(' '), ...epochSetting(o) },
   };
+  const volumes = Object.keys(c.Volumes ?? {});
+  if (volumes.length) inputs.settings!.volumes = volumes.join(' ');
   return {
     ...base, display, createdBy, inputs, key: cacheKey(inputs),
-    action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts },
+    action: { type: 'run', argv, env, user: c.User ?? '', cwd: c.WorkingDir || '/', network, mounts, volumes },
   };
 }
 

@@ -94,18 +94,22 @@ export class StageState {
           c.Labels[k] = v;
           shown.push(`${k}=${v}`);
         }
+        c.Labels = byKey(c.Labels);
         return `LABEL ${shown.join(' ')}`;
       }
       case 'EXPOSE': {
         c.ExposedPorts ??= {};
-        const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+        const ports = cmd.words.flatMap((w) => this.expand(w).split(/\s+/).filter(Boolean)).flatMap(exposedPorts);
         for (const p of ports) c.ExposedPorts[p] = {};
-        return `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`;
+        c.ExposedPorts = byKey(c.ExposedPorts);
+        // BuildKit prints the Go map: each port once, in key order.
+        return `EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`;
       }
       case 'VOLUME': {
         c.Volumes ??= {};
         const vols = cmd.words.map((w) => this.expand(w)).filter(Boolean);
         for (const v of vols) c.Volumes[v] = {};
+        c.Volumes = byKey(c.Volumes);
         return `VOLUME [${vols.join(' ')}]`;
       }
       case 'USER':
@@ -113,7 +117,8 @@ export class StageState {
         return `USER ${c.User}`;
       case 'WORKDIR': {
         const dir = this.expand(cmd.value);
-        c.WorkingDir = joinWorkdir(c.WorkingDir, dir);
+        // Docker and podman keep an absolute WORKDIR as written ("/app/" stays "/app/"); a relative one is joined and cleaned.
+        c.WorkingDir = dir.startsWith('/') ? dir : joinWorkdir(c.WorkingDir, dir);
         return `WORKDIR ${c.WorkingDir}`;
       }
       case 'STOPSIGNAL':
@@ -162,6 +167,23 @@ function setEnv(env: string[], key: string, value: string): string[] {
   const copy = [...env];
   copy[at] = `${key}=${value}`;
   return copy;
+}
+
+/** One EXPOSE word as Docker and BuildKit record it: protocol lowercased (tcp by default), a range "8000-8002" as each of its ports. */
+function exposedPorts(word: string): string[] {
+  const slash = word.indexOf('/');
+  const port = slash < 0 ? word : word.slice(0, slash);
+  const proto = slash < 0 ? 'tcp' : word.slice(slash + 1).toLowerCase();
+  const range = /^(\d+)-(\d+)$/.exec(port);
+  if (!range || Number(range[2]) < Number(range[1]) || Number(range[2]) - Number(range[1]) > 65535) return [`${port}/${proto}`];
+  const out: string[] = [];
+  for (let p = Number(range[1]); p <= Number(range[2]); p++) out.push(`${p}/${proto}`);
+  return out;
+}
+
+/** The same map with its keys in order, as Go's encoding/json writes maps (Docker's and podman's configs). */
+function byKey<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function joinWorkdir(current: string | undefined, dir: string): string {

@@ -10,7 +10,7 @@ import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
 import { defaultSeccomp } from './seccomp.js';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
-import { UnionView } from './union.js';
+import { distinctLayers, UnionView } from './union.js';
 import { resolveUser } from './user.js';
 import { RLIM_INFINITY, specJson, type Rlimit } from './ulimits.js';
 
@@ -67,7 +67,8 @@ function commandMayBeUnderMount(spec: RunSpec, env: string[]): boolean {
 
 /** Writes the bundle for `spec` into `dir` (created if needed) and returns its config. */
 export async function prepareBundle(spec: RunSpec, id: string, dir: string): Promise<PreparedBundle> {
-  const { lowerDirs, upperDir, workDir } = spec.rootfs;
+  const { upperDir, workDir } = spec.rootfs;
+  const lowerDirs = distinctLayers(spec.rootfs.lowerDirs);
   if (lowerDirs.length > MAX_LAYERS) throw new StrataError(`too many layers: ${lowerDirs.length} (overlayfs stacks at most ${MAX_LAYERS})`);
   if (!path.posix.isAbsolute(spec.cwd)) throw new StrataError(`the working directory "${spec.cwd}" is invalid, it needs to be an absolute path`);
   const view = UnionView.of(lowerDirs, upperDir);

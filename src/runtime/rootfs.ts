@@ -12,12 +12,14 @@ import type { ContainerRecord } from '../store/containers.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, type ContainerContext } from './foreground.js';
 import { runcState } from './shim-state.js';
+import { distinctLayers } from './union.js';
 
 const run = promisify(execFile);
 
 export type RootMode = 'read' | 'write';
 
-async function mountOverlay(dir: string, layers: string[], upper: { upper: string; work: string } | undefined): Promise<string> {
+async function mountOverlay(dir: string, stack: string[], upper: { upper: string; work: string } | undefined): Promise<string> {
+  const layers = distinctLayers(stack);
   // Short relative links keep the mount data under one page however many layers there are.
   const links = path.join(dir, 'l');
   const target = path.join(dir, 'm');

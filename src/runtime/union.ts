@@ -93,3 +93,18 @@ export class UnionView implements FsView {
 function isOpaque(dir: string): boolean {
   return lstatOrUndefined(path.join(dir, '.wh..wh..opq')) !== undefined;
 }
+
+/**
+ * Layer dirs (bottom → top) with repeats dropped, keeping the topmost: overlayfs refuses the
+ * same lowerdir twice (ELOOP), and two steps that change nothing share one empty layer.
+ */
+export function distinctLayers(layers: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    if (seen.has(layers[i])) continue;
+    seen.add(layers[i]);
+    out.push(layers[i]);
+  }
+  return out.reverse();
+}

@@ -116,7 +116,10 @@ export async function removeXattrs(strip: Map<string, string[]>): Promise<void> 
         await run('setfattr', ['-h', '-x', name, '--', ...paths.slice(i, i + 500)]);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingTool(err, 'setfattr');
-        throw new StrataError(`removing extended attributes: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+        // Hard links share an inode: once removed through one name, the others report it gone.
+        const stderr = (err as { stderr?: string }).stderr?.trim() ?? '';
+        if (stderr && stderr.split('\n').every((l) => l.endsWith('No such attribute'))) continue;
+        throw new StrataError(`removing extended attributes: ${stderr || String(err)}`);
       }
     }
   }
