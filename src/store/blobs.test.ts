@@ -60,3 +60,17 @@ test('writeStream: a wrong expected digest fails on both paths and leaves nothin
     cleanup();
   }
 });
+
+test('writeStream: a sizeHint over the inline limit sends the blob to the pool from its first chunk, same digest', async () => {
+  const { blobs, cleanup } = store();
+  try {
+    for (const size of [10, 3 * 1024 * 1024 + 5]) {
+      const data = randomBytes(size);
+      const r = await blobs.writeStream(chunked(data, 1 << 20), undefined, { sizeHint: () => INLINE_HASH_BYTES + 1 });
+      assert.equal(r.digest, sha(data));
+      assert.ok(fs.readFileSync(blobs.path(r.digest)).equals(data));
+    }
+  } finally {
+    cleanup();
+  }
+});

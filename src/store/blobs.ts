@@ -98,9 +98,10 @@ export class BlobStore {
   /**
    * Streams content into a blob, hashing it as it is written: on this thread while it is small
    * (INLINE_HASH_BYTES; a pool worker's start-up costs more), in a pool worker past that (the
-   * bytes so far are read back from the temp file into the worker's hash).
+   * bytes so far are read back from the temp file into the worker's hash), or from the start
+   * when `sizeHint` says, at the first chunk, that the blob will be big.
    */
-  async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest): Promise<BlobWriteResult> {
+  async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<BlobWriteResult> {
     if (expected) assertDigest(expected);
     const tmp = tempName(this.tmpDir);
     let here: Hash | undefined = createHash('sha256');
@@ -112,7 +113,9 @@ export class BlobStore {
       const fh = await fs.open(tmp, 'wx+', 0o644);
       try {
         for await (const chunk of source) {
-          if (here && size + chunk.length > INLINE_HASH_BYTES) {
+          // sizeHint: what the source knows of its size once it yields (e.g. a walked tree's file
+          // bytes); a big blob goes to the pool from its first chunk, with nothing to re-read.
+          if (here && (size + chunk.length > INLINE_HASH_BYTES || (size === 0 && (options.sizeHint?.() ?? 0) > INLINE_HASH_BYTES))) {
             pooled = await poolHasherFrom(fh, size);
             here = undefined;
           }

@@ -17,6 +17,8 @@ export interface PackOptions {
    * to what extracting the tar would give (see SnapshotPrep). Only for a directory the caller owns.
    */
   prepare?: SnapshotPrep;
+  /** Told, once the tree is walked and before the first chunk, the total size of its regular files. */
+  onWalked?: (fileBytes: number) => void;
 }
 
 /**
@@ -138,6 +140,11 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
     throw err;
   }
   const xattrs = await reading;
+  if (options.onWalked) {
+    let bytes = 0;
+    for (const { st } of entries) if (st.isFile()) bytes += st.size;
+    options.onWalked(bytes);
+  }
   // A plain loop, not yield*: delegating to a sync generator from an async one costs a promise
   // and a microtask turn per step, i.e. several per entry; this way one per full chunk.
   for (const chunk of packEntries(dir, entries, xattrs, options)) yield chunk;
