@@ -70,6 +70,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
 }
 
 async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<BuildResult> {
+  timing('build: begun');
   const started = Date.now();
   const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
   const platform = hostPlatform();
@@ -82,6 +83,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     if (!s) throw new BuildError(`no-cache-filter: stage "${name}" not found`);
     noCacheStages.add(s.index);
   }
+  timing('build: planned');
   const context = await BuildContext.open(o.contextDir, {
     ignore: await readIgnore(o.contextDir, o.dockerfile.path),
     statCacheFile: o.statCache === false ? undefined : statCacheFileFor(o.stateRoot, o.contextDir),

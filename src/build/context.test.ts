@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { INLINE_HASH_FILES } from '../hash/file-hash.js';
 import { closeHashPool } from '../hash/pool.js';
 import { tempDir } from '../testing/cli.js';
 import { BuildContext } from './context.js';
@@ -65,5 +67,21 @@ describe('build context', () => {
     assert.equal(inc.hashedFiles, 1);
     assert.notEqual(h3.get('src/a.txt'), h1.get('src/a.txt'));
     assert.equal(h3.get('src/sub/b.txt'), h1.get('src/sub/b.txt'));
+  });
+  it('hashes a few files on this thread and many in the pool, to the same sha256', async () => {
+    const many = path.join(t.dir, 'many');
+    fs.mkdirSync(many);
+    const names: string[] = [];
+    for (let i = 0; i < INLINE_HASH_FILES + 10; i++) {
+      fs.writeFileSync(path.join(many, `f${i}`), `content ${i}\n`.repeat(i % 5));
+      names.push(`f${i}`);
+    }
+    const sha = (n: string) => createHash('sha256').update(fs.readFileSync(path.join(many, n))).digest('hex');
+    const few = await (await BuildContext.open(many)).hashFiles(names.slice(0, 3));
+    assert.deepEqual([...few.values()], names.slice(0, 3).map(sha));
+    const all = await BuildContext.open(many);
+    const got = await all.hashFiles(names);
+    assert.equal(all.hashedFiles, names.length);
+    assert.deepEqual([...got.values()], names.map(sha));
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/file-hash.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -120,10 +121,15 @@ export class BuildContext {
       if (c && c[0] === e.size && c[1] === e.mtimeMs && c[2] === e.ctimeMs && c[3] === e.ino && c[4] === e.mode) this.hashes.set(p, c[5]);
       else missing.push(p);
     }
-    const CHUNK = 512;
+    let bytes = 0;
+    for (const p of missing) bytes += this.entries.get(p)!.size;
+    // A few changed files (the usual incremental build) are hashed here: the pool is for many.
+    const here = missing.length <= INLINE_HASH_FILES && bytes <= INLINE_HASH_BYTES;
+    const CHUNK = here ? Math.max(1, missing.length) : 512;
     for (let i = 0; i < missing.length; i += CHUNK) {
       const part = missing.slice(i, i + CHUNK);
-      const hex = await (await hashPool()).hashFiles(part.map((p) => path.join(this.root, p)));
+      const abs = part.map((p) => path.join(this.root, p));
+      const hex = here ? hashFilesHere(abs) : await (await hashPool()).hashFiles(abs);
       part.forEach((p, j) => {
         const e = this.entries.get(p)!;
         this.hashes.set(p, hex[j]);

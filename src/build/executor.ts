@@ -218,6 +218,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
       o.reporter.stepOutput(view, chunk);
     });
     timing(`build: ${view.label} executed`);
+    void o.cache.writeInputs(step.key, step.inputs); // overlaps the packing; record() waits for it
     // The upper dir is ours and done with: the store renames it into place as the snapshot.
     const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
     timing(`build: ${view.label} layer stored`);

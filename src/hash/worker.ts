@@ -1,33 +1,16 @@
 // The hash pool's worker: file content hashes (read in 1 MiB chunks, so a large file is
 // never held in memory) and streamed hashes fed through a MessagePort.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { hashFileSync, READ_CHUNK } from './file-hash.js';
 import type { HashResult, HashTask, HashStreamTask } from './types.js';
-
-const CHUNK = 1024 * 1024;
-
-// Synchronous reads: a worker thread has nothing else to do meanwhile, and sync I/O avoids
-// four libuv round trips per file (open, read, read, close) through a pool of 4 threads.
-function hashOneFile(path: string, buf: Buffer): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 let shared: Buffer | undefined;
 
+// Synchronous reads: a worker thread has nothing else to do meanwhile, and sync I/O avoids
+// four libuv round trips per file (open, read, read, close) through a pool of 4 threads.
 function hashFiles(paths: string[]): string[] {
-  shared ??= Buffer.allocUnsafe(CHUNK);
-  return paths.map((p) => hashOneFile(p, shared!));
+  shared ??= Buffer.allocUnsafe(READ_CHUNK);
+  return paths.map((p) => hashFileSync(p, shared!));
 }
 
 function hashStream(task: HashStreamTask): Promise<string> {

@@ -1,12 +1,35 @@
 // Content-addressed blobs under blobs/sha256/. A blob is written to a temp file in the store's
-// tmp/ (same filesystem), hashed while written (in the hash pool), fsynced, then renamed into
+// tmp/ (same filesystem), hashed while written (a big one in the hash pool), fsynced, then renamed into
 // place; a blob path therefore always holds complete, verified content.
-import fs from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { INLINE_HASH_BYTES, READ_CHUNK } from '../hash/file-hash.js';
+import type { StreamHasher } from '../hash/pool.js';
 import { StrataError } from '../errors.js';
 import { assertDigest, digestHex, sha256Digest } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
+
+/** A pool hasher that has already seen the first `bytes` bytes of `fh`. */
+async function poolHasherFrom(fh: FileHandle, bytes: number): Promise<StreamHasher> {
+  // Loaded on first use: commands that only read the store, and small blobs, never pay for piscina.
+  const { createStreamHasher } = await import('../hash/pool.js');
+  const hasher = createStreamHasher();
+  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  try {
+    for (let pos = 0; pos < bytes;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, bytes - pos), pos);
+      if (bytesRead === 0) throw new StrataError('blob temp file is shorter than what was written to it');
+      pos += bytesRead;
+      if (!hasher.update(buf.subarray(0, bytesRead))) await hasher.drained(); // update copies
+    }
+  } catch (err) {
+    await hasher.digest().catch(() => undefined);
+    throw err;
+  }
+  return hasher;
+}
 
 /** Marks a reused blob as young, so a concurrent garbage collection spares it. */
 async function touch(file: string): Promise<void> {
@@ -72,29 +95,45 @@ export class BlobStore {
     return { digest, size: buf.length };
   }
 
-  /** Streams content into a blob, hashing it in a worker as it is written. */
-  async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest): Promise<BlobWriteResult> {
+  /**
+   * Streams content into a blob, hashing it as it is written: on this thread while it is small
+   * (INLINE_HASH_BYTES; a pool worker's start-up costs more), in a pool worker past that (the
+   * bytes so far are read back from the temp file into the worker's hash), or from the start
+   * when `sizeHint` says, at the first chunk, that the blob will be big.
+   */
+  async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<BlobWriteResult> {
     if (expected) assertDigest(expected);
     const tmp = tempName(this.tmpDir);
-    // Loaded on first use: commands that only read the store never pay for piscina.
-    const { createStreamHasher } = await import('../hash/pool.js');
-    const hasher = createStreamHasher();
+    let here: Hash | undefined = createHash('sha256');
+    let pooled: StreamHasher | undefined;
     let size = 0;
     let committed = false;
     try {
-      const fh = await fs.open(tmp, 'wx', 0o644);
+      // Read and write: a hash handed to the pool re-reads what was written so far.
+      const fh = await fs.open(tmp, 'wx+', 0o644);
       try {
         for await (const chunk of source) {
+          // sizeHint: what the source knows of its size once it yields (e.g. a walked tree's file
+          // bytes); a big blob goes to the pool from its first chunk, with nothing to re-read.
+          if (here && (size + chunk.length > INLINE_HASH_BYTES || (size === 0 && (options.sizeHint?.() ?? 0) > INLINE_HASH_BYTES))) {
+            pooled = await poolHasherFrom(fh, size);
+            here = undefined;
+          }
           size += chunk.length;
-          const ok = hasher.update(chunk);
+          if (here) {
+            here.update(chunk);
+            await fh.write(chunk);
+            continue;
+          }
+          const ok = pooled!.update(chunk);
           await fh.write(chunk);
-          if (!ok) await hasher.drained();
+          if (!ok) await pooled!.drained();
         }
         await fh.sync();
       } finally {
         await fh.close();
       }
-      const digest = `sha256:${await hasher.digest()}`;
+      const digest = `sha256:${here ? here.digest('hex') : await pooled!.digest()}`;
       if (expected && expected !== digest) throw new StrataError(`digest mismatch: expected "${expected}", got "${digest}"`);
       const target = this.path(digest);
       if (await exists(target)) {
@@ -106,7 +145,7 @@ export class BlobStore {
       return { digest, size };
     } finally {
       if (!committed) {
-        await hasher.digest().catch(() => undefined);
+        await pooled?.digest().catch(() => undefined);
         await fs.rm(tmp, { force: true });
       }
     }

@@ -38,4 +38,21 @@ describe('cache index', () => {
     assert.equal(await idx.inputs(key('a')), undefined);
     await assert.rejects(idx.record({ key: '../../x', slot: '', stage: '', step: '', size: 0, created: '' }, {}), /invalid cache key/);
   });
+  it('writes a step\'s inputs ahead of record(); the index names the key only once recorded', async () => {
+    const { dir, cleanup } = tempDir('strata-cache-ahead-');
+    try {
+      const idx = new CacheIndex(dir);
+      await idx.writeInputs(key('c'), { parent: 'early' });
+      assert.deepEqual(await idx.inputs(key('c')), { parent: 'early' }, 'inputs file written before any entry');
+      assert.equal(await new CacheIndex(dir).get(key('c')), undefined, 'no entry yet');
+      await idx.record({ key: key('c'), slot: 's', stage: '0', step: 'RUN c', size: 0, created: '2024-01-03T00:00:00.000Z' }, { parent: 'early' });
+      assert.equal((await new CacheIndex(dir).get(key('c')))?.step, 'RUN c');
+      // A write that fails and is never awaited (its step failed) must not bring the process down.
+      void idx.writeInputs('../../x', {});
+      await new Promise((r) => setTimeout(r, 20));
+      await assert.rejects(idx.record({ key: '../../x', slot: '', stage: '', step: '', size: 0, created: '' }, {}), /invalid cache key/);
+    } finally {
+      cleanup();
+    }
+  });
 });

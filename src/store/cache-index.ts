@@ -42,6 +42,7 @@ export async function cachedLayers(stateRoot: string): Promise<string[]> {
 export class CacheIndex {
   readonly dir: string;
   private snapshot: Record<string, CacheEntry> | undefined;
+  private readonly inputsWrites = new Map<string, Promise<void>>();
 
   constructor(stateRoot: string) {
     this.dir = path.join(stateRoot, 'build', 'cache');
@@ -115,10 +116,32 @@ export class CacheIndex {
     });
   }
 
+  /**
+   * Starts writing a key's inputs file (durably) ahead of record(), e.g. while the step's layer
+   * is packed: the two fsync'ed writes overlap, and record() still adds the index entry only
+   * once both the layer and this file are in place. A file written for a step that then fails
+   * is referenced by nothing (and rewritten identically if the key is built again).
+   */
+  writeInputs(key: string, inputs: unknown): Promise<void> {
+    let written = this.inputsWrites.get(key);
+    if (!written) {
+      written = (async () => {
+        await fs.mkdir(path.join(this.dir, 'inputs'), { recursive: true });
+        await atomicWriteJson(this.inputsFile(key), inputs);
+      })();
+      written.catch(() => undefined); // awaited by record(); a failed step may never get there
+      this.inputsWrites.set(key, written);
+    }
+    return written;
+  }
+
   /** Records a built step: its inputs file first, then the index entry that points at it. */
   async record(entry: Omit<CacheEntry, 'hits' | 'lastUsed'>, inputs: unknown): Promise<CacheEntry> {
-    await fs.mkdir(path.join(this.dir, 'inputs'), { recursive: true });
-    await atomicWriteJson(this.inputsFile(entry.key), inputs);
+    try {
+      await this.writeInputs(entry.key, inputs);
+    } finally {
+      this.inputsWrites.delete(entry.key);
+    }
     const full: CacheEntry = { ...entry, hits: 0, lastUsed: entry.created };
     await this.update((entries) => {
       entries[entry.key] = full;

@@ -17,6 +17,8 @@ export interface PackOptions {
    * to what extracting the tar would give (see SnapshotPrep). Only for a directory the caller owns.
    */
   prepare?: SnapshotPrep;
+  /** Told, once the tree is walked and before the first chunk, the total size of its regular files. */
+  onWalked?: (fileBytes: number) => void;
 }
 
 /**
@@ -107,8 +109,9 @@ interface Walked {
   st: Stats;
 }
 
-// Synchronous metadata and reads (see layer-unpack.ts): microsecond syscalls, not pool round trips.
-function* walk(root: string, rel = ''): Generator<Walked> {
+// Synchronous metadata and reads (see layer-unpack.ts): microsecond syscalls, not pool round
+// trips. Into one array, depth first in name order: no generator resumed per entry and level.
+function walk(root: string, rel: string, out: Walked[]): Walked[] {
   const dirAbs = path.join(root, rel);
   const prefix = dirAbs.endsWith('/') ? dirAbs : `${dirAbs}/`;
   const names = fsSync.readdirSync(dirAbs).sort(byName);
@@ -116,9 +119,10 @@ function* walk(root: string, rel = ''): Generator<Walked> {
     const r = rel ? `${rel}/${name}` : name;
     const abs = prefix + name;
     const st = fsSync.lstatSync(abs);
-    yield { rel: r, abs, st };
-    if (st.isDirectory()) yield* walk(root, r);
+    out.push({ rel: r, abs, st });
+    if (st.isDirectory()) walk(root, r, out);
   }
+  return out;
 }
 
 /**
@@ -126,13 +130,27 @@ function* walk(root: string, rel = ''): Generator<Walked> {
  * one buffer: each is valid only until the next is asked for (copy it to keep it).
  */
 export async function* packLayer(dir: string, options: PackOptions = {}): AsyncGenerator<Buffer> {
-  const xattrs = await readXattrsTree(dir);
+  // getfattr runs in its own process while this thread walks the tree.
+  const reading = readXattrsTree(dir);
+  let entries: Walked[];
+  try {
+    entries = walk(dir, '', []);
+  } catch (err) {
+    await reading.catch(() => undefined);
+    throw err;
+  }
+  const xattrs = await reading;
+  if (options.onWalked) {
+    let bytes = 0;
+    for (const { st } of entries) if (st.isFile()) bytes += st.size;
+    options.onWalked(bytes);
+  }
   // A plain loop, not yield*: delegating to a sync generator from an async one costs a promise
   // and a microtask turn per step, i.e. several per entry; this way one per full chunk.
-  for (const chunk of packEntries(dir, xattrs, options)) yield chunk;
+  for (const chunk of packEntries(dir, entries, xattrs, options)) yield chunk;
 }
 
-function* packEntries(dir: string, xattrs: Map<string, Map<string, Buffer>>, options: PackOptions): Generator<Buffer> {
+function* packEntries(dir: string, entries: Walked[], xattrs: Map<string, Map<string, Buffer>>, options: PackOptions): Generator<Buffer> {
   const epoch = options.sourceDateEpoch;
   const out = new Output();
   const links = new Map<string, string>();
@@ -145,7 +163,7 @@ function* packEntries(dir: string, xattrs: Map<string, Map<string, Buffer>>, opt
     // The tar has no entry for the root: an extracted snapshot's root has no xattrs.
     if (rootX) prep.strip.set(dir, [...rootX.keys()].filter((k) => !k.startsWith('security.')));
   }
-  for (const { rel, abs, st } of walk(dir)) {
+  for (const { rel, abs, st } of entries) {
     let mtime = Math.floor(st.mtimeMs / 1000);
     if (epoch !== undefined && mtime > epoch) {
       mtime = epoch;

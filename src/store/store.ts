@@ -332,7 +332,9 @@ export class Store implements ImageStore {
     const prep: SnapshotPrep | undefined = options.takeOwnership ? { usable: true, strip: new Map() } : undefined;
     const { packLayer } = await import('./layer-pack.js');
     try {
-      const blob = await this.blobs.writeStream(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep }));
+      let fileBytes: number | undefined;
+      const tar = packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep, onWalked: (n) => (fileBytes = n) });
+      const blob = await this.blobs.writeStream(tar, undefined, { sizeHint: () => fileBytes });
       if (prep?.usable) await this.adoptSnapshot(src, blob.digest, prep);
       return await this.finishLayer(blob.digest, blob.size);
     } finally {

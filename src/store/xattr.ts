@@ -110,7 +110,9 @@ export async function removeXattrs(strip: Map<string, string[]>): Promise<void> 
       else byName.set(n, [p]);
     }
   }
-  for (const [name, paths] of byName) {
+  // One setfattr per name (it removes one name per run); the names are independent, so their
+  // runs go at once (an overlay upper dir typically has three: impure, origin, uuid).
+  const remove = async (name: string, paths: string[]) => {
     for (let i = 0; i < paths.length; i += 500) {
       try {
         await run('setfattr', ['-h', '-x', name, '--', ...paths.slice(i, i + 500)]);
@@ -122,5 +124,7 @@ export async function removeXattrs(strip: Map<string, string[]>): Promise<void> 
         throw new StrataError(`removing extended attributes: ${stderr || String(err)}`);
       }
     }
-  }
+  };
+  const results = await Promise.allSettled([...byName].map(([name, paths]) => remove(name, paths)));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
