@@ -55,6 +55,11 @@ describe('start.cjs: `run` through the bundle and its code cache', { skip: (unde
     assert.equal(fs.readFileSync(cacheFile).subarray(0, stampOf(bundle).length).toString('latin1'), stampOf(bundle));
   });
 
+  it('keeps node:crypto out of the run bundle (loading it costs every start several ms)', () => {
+    const text = fs.readFileSync(bundle, 'utf8');
+    assert.doesNotMatch(text, /require\("node:crypto"\)/);
+  });
+
   it('runs every other command through main.js', () => {
     const listed = runStrata(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root });
     assert.equal(listed.status, 0, listed.stderr);

@@ -1,7 +1,7 @@
 // Content-addressed blobs under blobs/sha256/. A blob is written to a temp file in the store's
 // tmp/ (same filesystem), hashed while written (a big one in the hash pool), fsynced, then renamed into
 // place; a blob path therefore always holds complete, verified content.
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { INLINE_HASH_BYTES, READ_CHUNK } from '../hash/file-hash.js';
@@ -104,7 +104,8 @@ export class BlobStore {
   async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<BlobWriteResult> {
     if (expected) assertDigest(expected);
     const tmp = tempName(this.tmpDir);
-    let here: Hash | undefined = createHash('sha256');
+    // node:crypto is loaded on first use: `strata run` imports this module but hashes nothing.
+    let here: Hash | undefined = process.getBuiltinModule('node:crypto').createHash('sha256');
     let pooled: StreamHasher | undefined;
     let size = 0;
     let committed = false;
