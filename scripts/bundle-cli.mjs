@@ -30,6 +30,30 @@ const BUNDLES = [
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS },
 ];
 
+/**
+ * esbuild's __toESM wraps a CommonJS module for a default import by copying every export onto a
+ * new object, at every import site: some forty copies of node:fs, node:path... per start, a few
+ * ms. Memoized per module, each is copied once (an ES module namespace is one object anyway).
+ * Returns the text unchanged, with a warning, if the helper is not found (another esbuild).
+ */
+function memoizeToEsm(text, name) {
+  const head = /var ([\w$]+)=\(e,t,n\)=>\(n=e!=null\?/.exec(text);
+  if (!head) {
+    console.warn(`${name}: esbuild's __toESM helper not found; left as is`);
+    return text;
+  }
+  const open = head.index + head[0].indexOf('=>(') + 2;
+  let depth = 0;
+  let end = open;
+  for (; end < text.length; end++) {
+    if (text[end] === '(') depth++;
+    else if (text[end] === ')' && --depth === 0) break;
+  }
+  const helper = text.slice(head.index + head[0].indexOf('=') + 1, end + 1);
+  const memoized = `((f,c)=>(e,t)=>{if(e==null||typeof e!="object"&&typeof e!="function")return f(e,t);let s=c.get(e);s||c.set(e,s=[]);return s[t?1:0]??=f(e,t)})(${helper},new WeakMap)`;
+  return `${text.slice(0, head.index)}var ${head[1]}=${memoized}${text.slice(end + 1)}`;
+}
+
 /** Keeps the external modules out, imported by their path relative to the bundle's directory. */
 function keepExternal(outfile, external) {
   return {
@@ -69,7 +93,7 @@ for (const bundle of BUNDLES) {
     const text = fs.readFileSync(staging, 'utf8').replace(/^#!.*\n/, '');
     const required = text.match(/require\("\.{1,2}\/[^"]*"\)/g);
     if (required) throw new Error(`${name}: static imports of external modules: ${required.join(', ')}`);
-    const rewritten = text.replace(/\bimport\((?=")/g, '__import(');
+    const rewritten = memoizeToEsm(text, name).replace(/\bimport\((?=")/g, '__import(');
     const left = rewritten.match(/\bimport\(/g);
     if (left) throw new Error(`${name}: ${left.length} dynamic import() calls without a string specifier`);
     fs.writeFileSync(staging, rewritten);
