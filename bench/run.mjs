@@ -14,6 +14,7 @@ const launcher = path.join(here, '..', 'bin', 'strata'); // the `strata` command
 const cli = path.join(here, '..', 'dist', 'cli', 'main.js'); // the ES module entry, for comparison
 const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
+const SETTLE_MS = 300;
 
 const failures = { strata: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
 
@@ -88,7 +89,15 @@ try {
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (const f of Object.values(contenders)) f(); // warm caches once
   const load0 = os.loadavg()[0];
-  for (let i = 0; i < N; i++) for (const [name, f] of Object.entries(contenders)) samples[name].push(f());
+  // A pause between runs lets what a run leaves going in the background (podman's cleanup
+  // processes, strata's detached rm) finish before the next tool is timed, in either direction.
+  const settle = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+  for (let i = 0; i < N; i++) {
+    for (const [name, f] of Object.entries(contenders)) {
+      settle();
+      samples[name].push(f());
+    }
+  }
   const load1 = os.loadavg()[0];
 
   // Where strata's time goes: STRATA_TIMING=1 prints milestones (ms since its process started).
@@ -132,7 +141,7 @@ requests it makes (\`ADD https://...\`; src/net/fetch.ts, tested with a private 
   const floor = (extraCa ? med.nodeNoCa : med.node) + med.runcStrata;
   const markdown = `## run: start latency (\`run --rm busybox true\`)
 
-${machine()}; ${N} interleaved runs each; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the runs (other work was running on the machine: absolute times move with it, the ratios much less); failed runs retried: ${Object.entries(failures).filter(([k]) => k in contenders).map(([k, v]) => `${k} ${v}`).join(', ')}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/run.mjs ${N}\`.
+${machine()}; ${N} interleaved runs each, ${SETTLE_MS} ms apart; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the runs (other work was running on the machine: absolute times move with it, the ratios much less); failed runs retried: ${Object.entries(failures).filter(([k]) => k in contenders).map(([k, v]) => `${k} ${v}`).join(', ')}. Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/run.mjs ${N}\`.
 
 | command | median | best | vs podman |
 |---|---|---|---|
