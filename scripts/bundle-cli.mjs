@@ -3,8 +3,8 @@
 //   command whose start-up latency is a target (issue 3, point 8);
 // - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside).
 // start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
-// than the last tsc build (dist/.tsbuildinfo), instead of resolving, linking and compiling dozens
-// of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
+// than every dist/ file it was made from (listed beside it, BUNDLE.inputs), instead of resolving,
+// linking and compiling dozens of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
 // provides (a script compiled from a code cache cannot import() by itself).
 //
 // Kept outside, loaded with import() from the unbundled dist/ files when needed:
@@ -27,8 +27,31 @@ const BUNDLES = [
     outfile: 'cli/run-bundle.cjs',
     external: [...SIBLING_LOCATORS, 'cli/lifecycle.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js'],
   },
-  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS },
+  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
 ];
+
+const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';
+
+/**
+ * yargs (ES modules only) goes into the CLI bundle too: compiling its modules cost every command
+ * some 40 ms. Its platform shim finds its locales through import.meta.url, which a CommonJS
+ * bundle lacks: that becomes the shim's own path, worked out from the bundle's at run time.
+ * string-width is replaced by scripts/lazy-string-width.cjs (it loads the real one when help is
+ * rendered). Every other package stays outside, required from node_modules.
+ */
+function packagesOutsideBut(bundleYargs) {
+  return {
+    name: 'packages-outside',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        const fromPackage = args.importer.includes(`${path.sep}node_modules${path.sep}`);
+        if (bundleYargs && fromPackage && args.path === 'string-width') return { path: path.join(here, 'lazy-string-width.cjs') };
+        if (bundleYargs && (args.path === 'yargs' || (fromPackage && !args.path.startsWith('node:')))) return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
 
 /**
  * esbuild's __toESM wraps a CommonJS module for a default import by copying every export onto a
@@ -83,9 +106,13 @@ for (const bundle of BUNDLES) {
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      packages: 'external',
-      plugins: [keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
+      plugins: [packagesOutsideBut(bundle.bundleYargs), keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
+      ...(bundle.bundleYargs ? {
+        define: { 'import.meta.url': '__yargsShimUrl' },
+        banner: { js: `"use strict";var __yargsShimUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(path.relative(path.dirname(outfile), path.join(here, '..', YARGS_SHIM)))})).href;` },
+      } : {}),
       logLevel: 'warning',
+      metafile: true,
     });
     // Such as import.meta in a bundled module (it would be empty): make that module external.
     if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
@@ -97,6 +124,9 @@ for (const bundle of BUNDLES) {
     const left = rewritten.match(/\bimport\(/g);
     if (left) throw new Error(`${name}: ${left.length} dynamic import() calls without a string specifier`);
     fs.writeFileSync(staging, rewritten);
+    // The dist/ files it was made from, relative to its dir: a later tsc makes it stale (start.cts).
+    const inputs = Object.keys(result.metafile.inputs).map((f) => path.relative(path.dirname(outfile), path.resolve(f)));
+    fs.writeFileSync(`${outfile}.inputs`, `${JSON.stringify(inputs.filter((f) => !f.includes('node_modules')))}\n`);
     fs.renameSync(staging, outfile);
     // Code caches made for the previous bundle (start.cjs would ignore them anyway).
     for (const f of fs.readdirSync(path.dirname(outfile))) {

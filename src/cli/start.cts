@@ -33,14 +33,13 @@ const WRAP = ['(function (exports, require, module, __filename, __dirname, __imp
 /**
  * Runs a bundle (its top level) and returns its exports, compiled with the code cache beside it
  * when that cache was made for this very file (its size, mtime and inode are the cache's first
- * line); undefined when the bundle is missing or older than the last tsc build. The cache is
+ * line); undefined when the bundle is missing or stale. The cache is
  * (re)written after the command, from the functions this run compiled.
  */
 function loadBundle(name: string, cacheName: string): BundleExports | undefined {
   const file = path.join(__dirname, name);
   const stat = fs.statSync(file, { throwIfNoEntry: false });
-  const tsc = fs.statSync(path.join(__dirname, '..', '.tsbuildinfo'), { throwIfNoEntry: false });
-  if (!stat || (tsc && stat.mtimeMs < tsc.mtimeMs)) return undefined;
+  if (!stat || isStale(file, stat.mtimeMs)) return undefined;
   const cacheFile = path.join(__dirname, cacheName);
   const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}\n`;
   let cachedData: Buffer | undefined;
@@ -60,6 +59,22 @@ function loadBundle(name: string, cacheName: string): BundleExports | undefined 
     import(specifier.startsWith('.') ? url.pathToFileURL(path.resolve(__dirname, specifier)).href : specifier);
   (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, require, mod, file, __dirname, importFromBundle);
   return mod.exports;
+}
+
+/**
+ * A bundle is stale when a dist/ file it was made from (its `.inputs` list, written by
+ * scripts/bundle-cli.mjs) is newer: a plain `tsc` ran after `npm run build`. Some fifty stats,
+ * a fraction of a millisecond; `tsc --noEmit` touches none of them.
+ */
+function isStale(file: string, builtMs: number): boolean {
+  let inputs: string[];
+  try {
+    inputs = JSON.parse(fs.readFileSync(`${file}.inputs`, 'utf8')) as string[];
+  } catch {
+    return true;
+  }
+  const dir = path.dirname(file);
+  return inputs.some((f) => (fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) > builtMs);
 }
 
 /** Best effort: a read-only install or a full disk only means the next start compiles again. */
