@@ -1,13 +1,13 @@
 // sha256 of a file's content, read synchronously in 1 MiB chunks into a caller's buffer (a
 // large file is never held in memory). Used by the pool's workers and, for a few small files,
 // on the calling thread: starting a worker costs more CPU than hashing a few MiB (see INLINE_*).
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 
 export const READ_CHUNK = 1024 * 1024;
 
 export function hashFileSync(path: string, buf: Buffer): string {
-  const hash = createHash('sha256');
+  // node:crypto on first use: `strata run` loads this module (through the store) but hashes nothing.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   const fd = openSync(path, 'r');
   try {
     for (;;) {

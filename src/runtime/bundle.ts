@@ -1,7 +1,6 @@
 // Preparing a runc bundle for a RunSpec: user and command resolved against the image's files,
 // the init layer, short links to the layer dirs (the overlay mount data is limited to one page,
 // so lowerdir lists "../l/0:../l/1..." instead of long store paths), /etc files, config.json.
-import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
@@ -33,7 +32,13 @@ let rlimitsCache: Rlimit[] | undefined;
  */
 async function defaultRlimits(): Promise<Rlimit[]> {
   if (rlimitsCache) return rlimitsCache;
-  const text = await fs.readFile('/proc/self/limits', 'utf8').catch(() => '');
+  // Synchronous: one small procfs read, cheaper than a trip through libuv's thread pool.
+  let text = '';
+  try {
+    text = fsSync.readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    // no procfs: the defaults below
+  }
   const hard = (label: string, cap?: number): Rlimit['hard'] => {
     const m = new RegExp(`^${label}\\s+(\\d+|unlimited)\\s+(\\d+|unlimited)`, 'm').exec(text);
     const value = !m || m[2] === 'unlimited' ? RLIM_INFINITY : Number(m[2]);
