@@ -48,6 +48,16 @@ export async function waitForExit(h: ContainerHandle, timeoutMs = Infinity): Pro
   }
 }
 
+/** Polls until the container is neither running nor restarting (or the time is up). */
+async function waitUntilStopped(h: ContainerHandle, timeoutMs: number): Promise<ShimStatus | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+    const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+    if (!isLive(status) || Date.now() >= until) return status;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
 /** When no shim watches the container (it died), record the exit ourselves. */
 function finishOrphan(h: ContainerHandle, exitCode: number): void {
   const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
@@ -81,7 +91,7 @@ export async function stopContainer(h: ContainerHandle, options: { signal?: stri
   if (!isLive(status)) return;
   fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   if (status?.state === 'restarting') {
-    await waitForExit(h, 5000);
+    await waitUntilStopped(h, 5000);
     return;
   }
   // Without its shim nobody reaps the container: its exit code is our best guess, 128 + the
@@ -93,6 +103,9 @@ export async function stopContainer(h: ContainerHandle, options: { signal?: stri
   runc(h, ['kill', h.id, signal]);
   if (status?.state === 'paused') runc(h, ['resume', h.id]);
   status = timeoutMs > 0 ? await waitForExit(h, timeoutMs) : status;
+  // It ended by itself just before the signal and its shim began a restart: seeing the stop
+  // marker, the shim leaves it exited. `stop` returns once it has.
+  if (status?.state === 'restarting') status = await waitUntilStopped(h, 5000);
   if (isLive(status)) {
     guess = 137;
     runc(h, ['kill', '--all', h.id, 'SIGKILL']);
