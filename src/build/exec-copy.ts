@@ -71,7 +71,8 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (n.type === 'dir') {
       await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
     } else if (job.unpack && (await archiveKind(n))) {
-      await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+      if (job.owner) await chownImplicitDirs(job, destDirRel, names, job.owner);
     } else {
       await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));
     }
@@ -226,6 +227,33 @@ async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): 
   }
   await applyAttrs(dst, job, n, n.type === 'symlink', n.type === 'file');
   return created;
+}
+
+/**
+ * ADD --chown of an archive: the parent directories the extraction had to make (no entry of
+ * their own, not in a lower layer) get the owner, as podman gives them; the entries keep the
+ * archive's owners. Paths are resolved and kept inside the destination (an archive may have
+ * planted symlinks).
+ */
+async function chownImplicitDirs(job: CopyJob, destDirRel: string, names: string[], owner: { uid: number; gid: number }): Promise<void> {
+  const named = new Set(names);
+  const implicit = new Set<string>();
+  for (const name of names) {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!named.has(dir)) implicit.add(dir);
+    }
+  }
+  if (implicit.size === 0) return;
+  const root = await fs.realpath(path.join(job.upperDir, destDirRel));
+  const below = layersSource(job.lowerDirs);
+  for (const rel of implicit) {
+    if (await below.lookup(path.posix.join('/', destDirRel, rel), false)) continue;
+    const real = await fs.realpath(path.join(root, rel)).catch(() => undefined);
+    if (!real || !real.startsWith(`${root}/`)) continue;
+    if ((await fs.lstat(real)).isDirectory()) await fs.lchown(real, owner.uid, owner.gid);
+  }
 }
 
 /**

@@ -12,8 +12,14 @@ export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
 const ROOT = process.getuid?.() === 0;
 
-/** Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the system tools. */
-export async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<void> {
+/**
+ * Extracts an archive into `dir` (node-tar refuses absolute names and `..`); bzip2/xz through the
+ * system tools. Returns the archive's entry paths (relative, without a trailing "/").
+ */
+export async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<string[]> {
+  const names: string[] = [];
+  const tar = await import('tar');
+  await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (names.push(path.posix.normalize(e.path).replace(/\/+$/, '')), e.resume()) }));
   try {
     await unpackWithNodeTar(file, dir, kind);
   } catch (err) {
@@ -22,11 +28,11 @@ export async function unpackArchive(file: string, dir: string, kind: ArchiveKind
     // the root). GNU tar does so too, and delays links that are absolute or hold "..".
     await unpackWithGnuTar(file, dir);
     // It writes through the link after setting the target directory's mtime: set them again.
-    const tar = await import('tar');
     const later: ArchiveFixup[] = [];
     await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (collectFixup(later, e), e.resume()) }));
     await fixArchiveEntries(dir, later);
   }
+  return names.filter((n) => n !== '.' && n !== '');
 }
 
 function collectFixup(later: ArchiveFixup[], e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
