@@ -139,6 +139,8 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();
   timing('store opened');
+  // Earlier `run --rm`s' remains, unlinked in libuv's pool while this one sets up and runs.
+  void ctx.containers.sweepGraveyards();
   const record = await createFromArgs(ctx, flags, image, cmd);
   timing('container created');
   if (command === 'create') {

@@ -264,6 +264,7 @@ async function prune(argv: Args): Promise<void> {
     await removeContainer(ctx, record, { volumes: false });
     removed.push(record.Id);
   }
+  await ctx.containers.sweepGraveyards(); // what earlier removals left (see ContainerStore.remove)
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
   out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);

@@ -124,6 +124,28 @@ describe('ContainerStore', () => {
     }
   });
 
+  it('leaves an empty container\'s remains to the next sweep, which takes only dead owners\' ones', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('quiet');
+      await store.create(a);
+      await store.remove(a.Id, { background: true });
+      assert.equal(await store.find(a.Id), undefined);
+      const leftovers = () => fs.readdirSync(store.dir).filter((e) => e.startsWith('.removing-')).sort();
+      const ours = `.removing-${a.Id}-${process.pid}`;
+      assert.deepEqual(leftovers(), [ours], 'nothing written: no rm was forked');
+      // One of a process that is gone, and one that does not look like a graveyard at all.
+      const dead = `.removing-${'d'.repeat(64)}-999999999`;
+      fs.mkdirSync(path.join(store.dir, dead, 'upper'), { recursive: true });
+      fs.mkdirSync(path.join(store.dir, '.removing-not-a-container'));
+      await store.sweepGraveyards();
+      assert.deepEqual(leftovers(), ['.removing-not-a-container', ours].sort(), 'our own (we are alive) and the stranger stay');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('updates a record atomically under its lock', async () => {
     const t = tempDir();
     try {

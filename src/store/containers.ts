@@ -4,6 +4,7 @@
 // create of <root>/containers/by-name/<name>, so two processes can never take the same name.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerConfig, Digest } from './types.js';
@@ -147,6 +148,14 @@ async function breakStaleLock(lock: string, holder: number): Promise<void> {
 }
 
 /** Starts a detached `rm -rf DIR` that outlives this process; false when it could not be started. */
+function isEmptyDir(dir: string): boolean {
+  try {
+    return fsSync.readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 function removeInBackground(dir: string): boolean {
   try {
     const child = spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' });
@@ -324,9 +333,10 @@ export class ContainerStore {
 
   /**
    * Deletes the container's state and files. The dir is renamed away first, so a reader sees it
-   * whole or not at all. With `background`, the renamed dir is unlinked by a detached `rm -rf`
-   * instead of before returning: the container and its name are gone either way, and a
-   * foreground `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
+   * whole or not at all. With `background` the renamed dir is not unlinked before returning: a
+   * detached `rm -rf` takes it, or, when the container wrote nothing, the next `run`'s sweep
+   * (sweepGraveyards). The container and its name are gone either way, and a foreground
+   * `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
    */
   async remove(id: string, options: { background?: boolean } = {}): Promise<void> {
     const record = await this.read(id);
@@ -339,8 +349,27 @@ export class ContainerStore {
       const name = record.Name.replace(/^\//, '');
       if ((await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
     }
-    if (options.background && removeInBackground(graveyard)) return;
+    if (options.background) {
+      // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes
+      // them, off its critical path, and this one exits without forking. Data goes at once.
+      if (isEmptyDir(path.join(graveyard, 'upper'))) return;
+      if (removeInBackground(graveyard)) return;
+    }
     await fs.rm(graveyard, { recursive: true, force: true });
+  }
+
+  /**
+   * Unlinks what removals left behind: graveyards whose process is gone (see remove(); a kill
+   * mid-removal leaves one too). Safe beside other strata processes: only dead owners' dirs are
+   * taken, and a race on one is left to the next sweep.
+   */
+  async sweepGraveyards(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = /^\.removing-[0-9a-f]{64}-(\d+)$/.exec(name);
+      if (!m || isAlive(Number(m[1]))) continue;
+      await fs.rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   async #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
