@@ -50,6 +50,9 @@ function loadBundle(name: string, cacheName: string): BundleExports | undefined 
     // no cache yet
   }
   const script = new vm.Script(WRAP[0] + fs.readFileSync(file, 'utf8') + WRAP[1], { filename: file, cachedData });
+  if (process.env.STRATA_DEBUG_CODE_CACHE) {
+    process.stderr.write(`code cache: ${!cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted'}\n`);
+  }
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => writeCache(cacheFile, stamp, script));
   }
