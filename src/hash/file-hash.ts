@@ -2,12 +2,12 @@
 // large file is never held in memory). Used by the pool's workers and, for a few small files,
 // on the calling thread: starting a worker costs more CPU than hashing a few MiB (see INLINE_*).
 import { closeSync, openSync, readSync } from 'node:fs';
+import { newSha256 } from '../store/digest.js';
 
 export const READ_CHUNK = 1024 * 1024;
 
 export function hashFileSync(path: string, buf: Buffer): string {
-  // node:crypto on first use: `strata run` loads this module (through the store) but hashes nothing.
-  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
+  const hash = newSha256();
   const fd = openSync(path, 'r');
   try {
     for (;;) {

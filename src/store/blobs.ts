@@ -7,7 +7,7 @@ import path from 'node:path';
 import { INLINE_HASH_BYTES, READ_CHUNK } from '../hash/file-hash.js';
 import type { StreamHasher } from '../hash/pool.js';
 import { StrataError } from '../errors.js';
-import { assertDigest, digestHex, sha256Digest } from './digest.js';
+import { assertDigest, digestHex, newSha256, sha256Digest } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
 
@@ -104,8 +104,7 @@ export class BlobStore {
   async writeStream(source: AsyncIterable<Uint8Array>, expected?: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<BlobWriteResult> {
     if (expected) assertDigest(expected);
     const tmp = tempName(this.tmpDir);
-    // node:crypto is loaded on first use: `strata run` imports this module but hashes nothing.
-    let here: Hash | undefined = process.getBuiltinModule('node:crypto').createHash('sha256');
+    let here: Hash | undefined = newSha256();
     let pooled: StreamHasher | undefined;
     let size = 0;
     let committed = false;
