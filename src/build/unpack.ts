@@ -17,22 +17,37 @@ const ROOT = process.getuid?.() === 0;
  * system tools. Returns the archive's entry paths (relative, without a trailing "/").
  */
 export async function unpackArchive(file: string, dir: string, kind: ArchiveKind): Promise<string[]> {
-  const names: string[] = [];
-  const tar = await import('tar');
-  await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (names.push(path.posix.normalize(e.path).replace(/\/+$/, '')), e.resume()) }));
+  const seen: Seen = { names: [], later: [] };
   try {
-    await unpackWithNodeTar(file, dir, kind);
+    await unpackWithNodeTar(file, dir, kind, seen);
   } catch (err) {
     if ((err as { code?: string }).code !== 'TAR_SYMLINK_ERROR') throw err;
     // An entry under a symlink the archive made: Docker and podman write through it (inside
     // the root). GNU tar does so too, and delays links that are absolute or hold "..".
     await unpackWithGnuTar(file, dir);
     // It writes through the link after setting the target directory's mtime: set them again.
-    const later: ArchiveFixup[] = [];
-    await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (collectFixup(later, e), e.resume()) }));
-    await fixArchiveEntries(dir, later);
+    const tar = await import('tar');
+    const all: Seen = { names: [], later: [] };
+    await feed(file, kind, new tar.Parser({ onReadEntry: (e) => (note(all, e), e.resume()) }));
+    await fixArchiveEntries(dir, all.later);
+    return entryNames(all);
   }
-  return names.filter((n) => n !== '.' && n !== '');
+  return entryNames(seen);
+}
+
+/** What a pass over the archive saw: every entry's name, and what fixArchiveEntries redoes. */
+interface Seen {
+  names: string[];
+  later: ArchiveFixup[];
+}
+
+function entryNames(seen: Seen): string[] {
+  return seen.names.filter((n) => n !== '.' && n !== '');
+}
+
+function note(seen: Seen, e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
+  seen.names.push(path.posix.normalize(e.path).replace(/\/+$/, ''));
+  collectFixup(seen.later, e);
 }
 
 function collectFixup(later: ArchiveFixup[], e: { type: string; path: string; uid?: number; gid?: number; mode?: number; mtime?: Date }): void {
@@ -70,15 +85,14 @@ async function unpackWithGnuTar(file: string, dir: string): Promise<void> {
   if (code !== 0) throw new Error(`unpacking "${path.basename(file)}": ${stderr.trim().split('\n').pop() || 'tar failed'}`);
 }
 
-async function unpackWithNodeTar(file: string, dir: string, kind: ArchiveKind): Promise<void> {
+async function unpackWithNodeTar(file: string, dir: string, kind: ArchiveKind, seen: Seen): Promise<void> {
   const tar = await import('tar');
-  const later: ArchiveFixup[] = [];
   const extract = tar.x({
     cwd: dir, preservePaths: false, strict: true, umask: 0,
-    onReadEntry: (e) => collectFixup(later, e),
+    onReadEntry: (e) => note(seen, e),
   });
   await feed(file, kind, extract);
-  await fixArchiveEntries(dir, later);
+  await fixArchiveEntries(dir, seen.later);
 }
 
 interface ArchiveFixup {
