@@ -39,21 +39,19 @@ export function parseSignal(text: string): string {
 
 /** Polls shim.json (and runc) until the container is no longer live, or the time is up. */
 export async function waitForExit(h: ContainerHandle, timeoutMs = Infinity): Promise<ShimStatus | undefined> {
-  const until = Date.now() + timeoutMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
-    const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
-    if (!isLive(status) || status?.state === 'restarting') return status;
-    if (Date.now() >= until) return status;
-    await new Promise((r) => setTimeout(r, delay));
-  }
+  return pollStatus(h, timeoutMs, (status) => !isLive(status) || status?.state === 'restarting');
 }
 
 /** Polls until the container is neither running nor restarting (or the time is up). */
-async function waitUntilStopped(h: ContainerHandle, timeoutMs: number): Promise<ShimStatus | undefined> {
+function waitUntilStopped(h: ContainerHandle, timeoutMs: number): Promise<ShimStatus | undefined> {
+  return pollStatus(h, timeoutMs, (status) => !isLive(status));
+}
+
+async function pollStatus(h: ContainerHandle, timeoutMs: number, done: (status: ShimStatus | undefined) => boolean): Promise<ShimStatus | undefined> {
   const until = Date.now() + timeoutMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
     const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
-    if (!isLive(status) || Date.now() >= until) return status;
+    if (done(status) || Date.now() >= until) return status;
     await new Promise((r) => setTimeout(r, delay));
   }
 }
