@@ -175,7 +175,9 @@ is no mount or unmount process; the container's record mirror is written while t
 prepared. The container is removed by renaming its directory away (from then on it and its name are gone)
 before strata exits with the container's code; the some 25 unlinks of its files (record,
 upper/work dirs, bundle with its init layer), each a fraction of a millisecond on this machine's
-ext4 and more under I/O load, are left to a detached \`rm -rf\`. The last phase also holds what
+ext4 and more under I/O load, are left to the next \`run\`, which unlinks them in the background
+while it starts its own container (a container that wrote files has them unlinked at once by a
+detached \`rm -rf\`). The last phase also holds what
 precedes Node's clock (exec of the node binary) and the process exit.
 `;
   writeSection('run', markdown);
