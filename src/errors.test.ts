@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BuildError } from './build/errors.js';
+import { BuildError } from './builder/errors.js';
 import { StrataError } from './errors.js';
 
 describe('StrataError', () => {

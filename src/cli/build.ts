@@ -1,20 +1,20 @@
 // `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
-// with -q only the ID) on stdout. The work is done by src/build/build.ts.
+// with -q only the ID) on stdout. The work is done by src/builder/build.ts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
-import { parseBuildArgs } from '../build/args.js';
-import { build } from '../build/build.js';
-import { BuildError } from '../build/errors.js';
-import { explainText } from '../build/explain.js';
-import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../build/progress.js';
-import { TtyReporter } from '../build/progress-tty.js';
-import { parseSshSpecs } from '../build/ssh-mount.js';
+import { parseBuildArgs } from '../builder/args.js';
+import { build } from '../builder/build.js';
+import { BuildError } from '../builder/errors.js';
+import { explainText } from '../builder/explain.js';
+import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../builder/progress.js';
+import { TtyReporter } from '../builder/progress-tty.js';
+import { parseSshSpecs } from '../builder/ssh-mount.js';
 import { StrataError } from '../errors.js';
-import { closeHashing } from '../build/context.js';
+import { closeHashing } from '../builder/context.js';
 import type { ContainerRunner } from '../runtime/types.js';
 import { stateRoot } from '../store/paths.js';
 import { normalizeTag } from '../store/refs.js';

@@ -10,7 +10,7 @@ import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/conta
 import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { teeToLog } from '../runtime/logs.js';
 import { freshName } from '../runtime/names.js';
-import { logPath } from '../runtime/shim-state.js';
+import { logPath } from '../runtime/shim/state.js';
 import { timing } from '../runtime/timing.js';
 import type { NetworkMode } from '../runtime/types.js';
 import { parseUlimits } from '../runtime/ulimits.js';
@@ -47,7 +47,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await ctx.images.resolveImage(imageRef);
   timing('image resolved');
-  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim-mounts.js');
+  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim/mounts.js');
   const inherited = [];
   for (const from of flags.volumesFrom) {
     const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
@@ -78,7 +78,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
 
 /** Starts the container under a detached shim; resolves once it runs. */
 export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
-  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim-state.js'), import('../runtime/shim-client.js')]);
+  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/shim/client.js')]);
   const paths = ctx.containers.paths(record.Id);
   const lowerDirs = await lowerDirsOf(record, ctx.images);
   const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);

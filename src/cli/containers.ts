@@ -36,7 +36,7 @@ async function ps(argv: Args): Promise<void> {
   const ctx = await openContext();
   const { psRow, renderPs } = await import('./format/containers.js');
   const { formatPortsColumn } = await import('../runtime/ports.js');
-  const { readShimStatus } = await import('../runtime/shim-state.js');
+  const { readShimStatus } = await import('../runtime/shim/state.js');
   let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const last = argv.latest ? 1 : Number(argv.last ?? -1);
   const all = argv.all || last > 0;
@@ -126,7 +126,7 @@ async function rm(argv: Args): Promise<void> {
 }
 
 async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
-  const { killContainer, waitForExit } = await import('../runtime/shim-control.js');
+  const { killContainer, waitForExit } = await import('../runtime/shim/control.js');
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
   killContainer(handle, 'KILL');
   await waitForExit(handle, 10_000);
@@ -134,7 +134,7 @@ async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Prom
 
 async function wait(argv: Args): Promise<void> {
   const ctx = await openContext();
-  const { waitForExit } = await import('../runtime/shim-control.js');
+  const { waitForExit } = await import('../runtime/shim/control.js');
   await forEach(argv.containers as string[], async (ref) => {
     const record = await ctx.containers.get(ref);
     const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
@@ -178,7 +178,7 @@ async function commit(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
   const { commitContainer } = await import('../runtime/commit.js');
-  const { pauseContainer, unpauseContainer } = await import('../runtime/shim-control.js');
+  const { pauseContainer, unpauseContainer } = await import('../runtime/shim/control.js');
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
   // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer.
   const pause = argv.pause !== false && currentState(ctx, record).Status === 'running';
@@ -295,7 +295,7 @@ async function confirm(): Promise<boolean> {
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
   const ctx = await openContext();
-  const [{ readShimStatus, logPath }, { lowerDirsOf }, path] = await Promise.all([import('../runtime/shim-state.js'), import('../runtime/container.js'), import('node:path')]);
+  const [{ readShimStatus, logPath }, { lowerDirsOf }, path] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/container.js'), import('node:path')]);
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);

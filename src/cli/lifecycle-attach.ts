@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
 import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
 import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
-import { isLive, waitForExit, type ContainerHandle } from '../runtime/shim-control.js';
-import { shortSocketPath } from '../runtime/shim-hub.js';
-import { ATTACH_SOCKET, readRuntimeStatus } from '../runtime/shim-state.js';
+import { isLive, waitForExit, type ContainerHandle } from '../runtime/shim/control.js';
+import { shortSocketPath } from '../runtime/shim/hub.js';
+import { ATTACH_SOCKET, readRuntimeStatus } from '../runtime/shim/state.js';
 import type { ContainerRecord } from '../store/containers.js';
 
 /**

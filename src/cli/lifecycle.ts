@@ -1,15 +1,15 @@
 // Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
-// top, stats, port. Detached containers are run by a shim (src/runtime/shim.ts); these
+// top, stats, port. Detached containers are run by a shim (src/runtime/shim/shim.ts); these
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { containerPids, execInContainer } from '../runtime/exec.js';
 import { readLogs, parseSince } from '../runtime/logs.js';
 import { formatPortCommand } from '../runtime/ports.js';
-import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, type ContainerHandle } from '../runtime/shim-control.js';
-import { bindingsOf, type DockerPortMap } from '../runtime/shim-record.js';
-import { logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim-state.js';
-import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim-stats.js';
+import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, type ContainerHandle } from '../runtime/shim/control.js';
+import { bindingsOf, type DockerPortMap } from '../runtime/shim/record.js';
+import { logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim/state.js';
+import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim/stats.js';
 import { ContainerStore, type ContainerRecord } from '../store/containers.js';
 import { stateRoot } from '../store/paths.js';
 import { runcRootOf } from '../runtime/foreground.js';

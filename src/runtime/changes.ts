@@ -14,7 +14,7 @@ export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHE
 export async function applyChanges(config: ContainerConfig, changes: string[]): Promise<ContainerConfig> {
   if (changes.length === 0) return structuredClone(config);
   const [{ parse, ParseError }, { toCommand }, { StageState }] = await Promise.all([
-    import('../parser/index.js'), import('../build/instructions.js'), import('../build/stage-state.js'),
+    import('../parser/index.js'), import('../builder/instructions.js'), import('../builder/stage-state.js'),
   ]);
   const text = changes.join('\n');
   const parsed = (strict: boolean) => {

@@ -1,6 +1,6 @@
 // Running a container attached to the CLI (`run` without -d, `start -a`): this process plays
 // the shim's part for it, recording the runtime state in the container's shim.json (the format
-// the detached shim writes, see shim-state.ts), so `ps`, `wait`, `stop` and `kill` treat both
+// the detached shim writes, see shim/state.ts), so `ps`, `wait`, `stop` and `kill` treat both
 // alike, and a CLI killed mid-run is reconciled from runc by the next command.
 import path from 'node:path';
 import { StrataError } from '../errors.js';
@@ -9,8 +9,8 @@ import type { ImageStore } from '../store/types.js';
 import { removeVolume } from '../store/volumes.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { RuncRunner } from './runc.js';
-import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim-mounts.js';
-import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim-state.js';
+import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim/mounts.js';
+import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
 import type { InputSource, OutputTarget } from './types.js';
 import type { PortRequest } from './ports.js';
 import { timing } from './timing.js';

@@ -11,7 +11,7 @@ import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/containers.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, type ContainerContext } from './foreground.js';
-import { runcState } from './shim-state.js';
+import { runcState } from './shim/state.js';
 import { distinctLayers } from './union.js';
 
 const run = promisify(execFile);

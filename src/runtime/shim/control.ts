@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
-import { readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim-state.js';
+import { StrataError } from '../../errors.js';
+import { readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
 
 export interface ContainerHandle {
   id: string;

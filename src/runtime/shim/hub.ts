@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { encodeFrame, FRAME, FrameDecoder } from './attach.js';
+import { encodeFrame, FRAME, FrameDecoder } from '../attach.js';
 
 /**
  * A unix socket path short enough for sun_path (108 bytes) whatever the state root's length:

@@ -7,17 +7,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { StrataError } from '../errors.js';
-import { FRAME } from './attach.js';
-import { JsonLogWriter } from './logs.js';
-import { labelEnv, PortForwarder } from './ports-forward.js';
-import { bindHostPorts } from './ports.js';
-import { RuncRunner } from './runc.js';
-import { startOutbound, type OutboundNetwork } from './ports-slirp.js';
-import { AttachHub } from './shim-hub.js';
-import { prepareNetHook, type NetHook } from './shim-net.js';
-import { ptyRuncWrapper, resizeRuncPty } from './shim-pty.js';
-import { populateVolumes, toMountSpecs, volumesOf } from './shim-mounts.js';
+import { StrataError } from '../../errors.js';
+import { FRAME } from '../attach.js';
+import { JsonLogWriter } from '../logs.js';
+import { labelEnv, PortForwarder } from '../ports-forward.js';
+import { bindHostPorts } from '../ports.js';
+import { RuncRunner } from '../runc.js';
+import { startOutbound, type OutboundNetwork } from '../ports-slirp.js';
+import { AttachHub } from './hub.js';
+import { prepareNetHook, type NetHook } from './net.js';
+import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
+import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
   ATTACH_SOCKET,
   logPath,
@@ -29,8 +29,8 @@ import {
   writeShimStatus,
   type ShimConfig,
   type ShimStatus,
-} from './shim-state.js';
-import type { RunSpec } from './types.js';
+} from './state.js';
+import type { RunSpec } from '../types.js';
 
 /** The shim's one message to whoever started it. */
 export type ShimNews = { ok: true } | { ok: false; error: string; exitCode: number };
@@ -77,7 +77,7 @@ class Shim {
   ) {
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
-    // With -t, runc runs under a pty of its own (shim-pty.ts), resized on the clients' behalf.
+    // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
     if (config.spec.terminal) this.hub.onResize = (rows, cols) => this.runtimePid && resizeRuncPty(this.runtimePid, rows, cols);
     this.log = new JsonLogWriter(logPath(dir, config.id));
   }
@@ -169,8 +169,8 @@ class Shim {
       populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       this.save({ state: 'starting', error: undefined });
-      // With -t, runc runs under a pty of its own (shim-pty.ts); with a private network, the
-      // network comes up from a hook before the process starts (shim-net.ts).
+      // With -t, runc runs under a pty of its own (shim/pty.ts); with a private network, the
+      // network comes up from a hook before the process starts (shim/net.ts).
       const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
       hook = config.spec.network === 'private' ? prepareNetHook(this.dir, runcBinary) : undefined;
       const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: hook?.runc ?? runcBinary });

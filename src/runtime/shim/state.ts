@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { processStartTime } from '../store/lock.js';
-import type { MountRequest } from './shim-mounts.js';
-import type { PortBinding, PortRequest } from './ports.js';
-import type { RunSpec } from './types.js';
+import { processStartTime } from '../../store/lock.js';
+import type { MountRequest } from './mounts.js';
+import type { PortBinding, PortRequest } from '../ports.js';
+import type { RunSpec } from '../types.js';
 
 export type RestartPolicy = { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number };
 

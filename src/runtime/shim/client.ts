@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StrataError } from '../errors.js';
+import { StrataError } from '../../errors.js';
 import type { ShimNews } from './shim.js';
-import { readShimConfig, SHIM_LOG, writeShimConfig } from './shim-state.js';
+import { readShimConfig, SHIM_LOG, writeShimConfig } from './state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -33,7 +33,7 @@ export async function startShim(dir: string, options: { attach?: () => void } = 
   const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
   let child;
   try {
-    child = spawn(process.execPath, [...process.execArgv, path.join(here, `shim-main${ext}`), dir], {
+    child = spawn(process.execPath, [...process.execArgv, path.join(here, `main${ext}`), dir], {
       detached: true,
       stdio: ['ignore', 'ignore', err, 'pipe'],
       // Under tsx, `--import tsx` resolves from the package root.

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../testing/cli.js';
-import { createVolume, findVolume, getVolume, listVolumes, removeVolume } from '../store/volumes.js';
-import { inheritMounts, parseMountFlag, parseVolumeFlag, populateVolumes, resolveContainerMounts, resolveInRoot, toMountSpecs, volumesOf } from './shim-mounts.js';
+import { tempDir } from '../../testing/cli.js';
+import { createVolume, findVolume, getVolume, listVolumes, removeVolume } from '../../store/volumes.js';
+import { inheritMounts, parseMountFlag, parseVolumeFlag, populateVolumes, resolveContainerMounts, resolveInRoot, toMountSpecs, volumesOf } from './mounts.js';
 
 describe('volume store', () => {
   it('creates, lists, refuses to remove a used volume, removes', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const WRAPPER = `#!/bin/sh
-# strata: runc under a pseudo-terminal of its own (see src/runtime/shim-pty.ts).
+# strata: runc under a pseudo-terminal of its own (see src/runtime/shim/pty.ts).
 cmd="stty rows 24 cols 80 2>/dev/null; exec runc"
 for a in "$@"; do
   cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\\\\\''/g")'"

@@ -1,13 +1,13 @@
-// Entry point of a container's shim process: `node shim-main.js CONTAINER_DIR`, started by
-// startShim() (shim-client.ts) with fd 3 a pipe for its one line of news.
+// Entry point of a container's shim process: `node main.js CONTAINER_DIR`, started by
+// startShim() (shim/client.ts) with fd 3 a pipe for its one line of news.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerStore } from '../store/containers.js';
-import { removeVolume } from '../store/volumes.js';
+import { ContainerStore } from '../../store/containers.js';
+import { removeVolume } from '../../store/volumes.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
-import { applyStatus } from './shim-record.js';
-import { readShimConfig, type ShimStatus } from './shim-state.js';
+import { applyStatus } from './record.js';
+import { readShimConfig, type ShimStatus } from './state.js';
 
 const dir = process.argv[2];
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const HOOK = `#!/bin/sh
-# strata: runc createRuntime hook (see src/runtime/shim-net.ts). stdin: the container state.
+# strata: runc createRuntime hook (see src/runtime/shim/net.ts). stdin: the container state.
 dir="$1"
 pid=$(tr -d '\\n' | sed -n 's/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p')
 echo "$pid" > "$dir/net-request"
@@ -21,7 +21,7 @@ read -r answer < "$dir/net-ready"
 `;
 
 const WRAPPER = `#!/bin/sh
-# strata: runc with the shim's network hook added to the bundle (see src/runtime/shim-net.ts).
+# strata: runc with the shim's network hook added to the bundle (see src/runtime/shim/net.ts).
 bundle=""
 prev=""
 for a in "$@"; do

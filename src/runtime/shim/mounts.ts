@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
-import { createVolume, findVolume } from '../store/volumes.js';
-import type { MountSpec } from './types.js';
+import { StrataError } from '../../errors.js';
+import { createVolume, findVolume } from '../../store/volumes.js';
+import type { MountSpec } from '../types.js';
 
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; readonly: boolean }
