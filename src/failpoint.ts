@@ -1,0 +1,77 @@
+// Failpoints: named moments at which a test can make strata die as a `kill -9` would, to prove
+// crash safety deterministically (as etcd's gofail and TiKV's fail-rs do), instead of timers.
+//
+//   STRATA_FAILPOINT=NAME          the process kills itself (SIGKILL) the first time NAME is hit
+//   STRATA_FAILPOINT=NAME:N        ... the Nth time
+//   STRATA_FAILPOINT=NAME:group    ... and takes its whole process group with it (kill(0, SIGKILL)),
+//   STRATA_FAILPOINT=NAME:N:group  as a terminal's Ctrl-\ or a supervisor's group kill would
+//
+// The variable is read once, when this module is first loaded, and removed from the environment,
+// so child processes (runc, shims, hooks) never inherit it. Unset, a failpoint costs one
+// property read. The state lives on globalThis: the CLI bundles and the ES modules they import
+// each carry a copy of this module, and all copies must count hits together.
+//
+// The points (each is a moment that matters for what a kill leaves behind):
+//   context.hashed            a batch of build-context files was hashed (a large context: N picks the batch)
+//   context.stat-cache        the context's stat cache is written to its temp file, not yet renamed
+//   build.run-output          a RUN step's container wrote output (mid-RUN: the container is running)
+//   build.run-exited          a RUN step's container exited; its upper dir is not yet packed
+//   blob.chunk-written        a chunk of a blob was written to its temp file (mid-layer: N picks the chunk, 1 MiB each)
+//   blob.before-rename        a blob's temp file is complete and fsynced, not yet renamed into blobs/
+//   layer.blob-written        a layer's blob is in place, its snapshot is not (build, commit, load, import)
+//   layer.snapshot-moved      a build step's upper dir was moved into layers/ under a temp name, not yet renamed to its digest
+//   layer.unpacking           a layer snapshot is being extracted from its blob (N: the Nth entry)
+//   cache.before-record       a built step's layer is stored, its cache entry not yet recorded
+//   cache.index-written       the cache index's temp file is written, not yet renamed
+//   image.before-index        an image's config and manifest blobs are written, index.json not yet updated
+//   index.before-rename       index.json's replacement is written, not yet renamed
+//   save.entry-written        an entry of a `save` archive was written (mid-archive: N picks the entry)
+//   save.before-rename        `save -o FILE`: the archive is complete in its temp file, not yet renamed to FILE
+//   load.layer-imported       `load`: a layer of the archive is imported (mid-import: N picks the layer)
+//   load.before-tag           `load`: every blob of an image is stored, its name not yet in index.json
+//   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
+
+const STATE = Symbol.for('strata.failpoint');
+
+interface Armed {
+  name: string;
+  /** Die at this hit (1-based). */
+  nth: number;
+  /** Kill the whole process group, not only this process. */
+  group: boolean;
+  hits: number;
+}
+
+/** Parses `NAME[:N][:group]`; null when unset or empty. */
+export function parseFailpoint(text: string | undefined): Armed | null {
+  if (!text) return null;
+  const [name, ...rest] = text.split(':');
+  let nth = 1;
+  let group = false;
+  for (const part of rest) {
+    if (part === 'group') group = true;
+    else if (/^[1-9]\d*$/.test(part)) nth = Number(part);
+    else throw new Error(`invalid STRATA_FAILPOINT "${text}": expected NAME[:N][:group]`);
+  }
+  return { name, nth, group, hits: 0 };
+}
+
+function armed(): Armed | null {
+  const g = globalThis as unknown as Record<symbol, Armed | null | undefined>;
+  let a = g[STATE];
+  if (a === undefined) {
+    a = parseFailpoint(process.env.STRATA_FAILPOINT);
+    g[STATE] = a;
+    delete process.env.STRATA_FAILPOINT;
+  }
+  return a;
+}
+
+armed();
+
+/** Dies here (SIGKILL, no cleanup of any kind) when STRATA_FAILPOINT names this point and hit. */
+export function failpoint(name: string): void {
+  const a = (globalThis as unknown as Record<symbol, Armed | null>)[STATE];
+  if (!a || a.name !== name || ++a.hits !== a.nth) return;
+  process.kill(a.group ? 0 : process.pid, 'SIGKILL');
+}
