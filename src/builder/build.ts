@@ -9,7 +9,8 @@ import type { Dockerfile } from '../parser/types.js';
 import { timing } from '../runtime/timing.js';
 import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
 import { CacheIndex } from '../store/cache-index.js';
-import { pidAlive } from '../store/fsutil.js';
+import { sweepLeftovers } from '../runtime/leftovers.js';
+import { buildScratchDir } from '../store/leftovers.js';
 import type { Image, ImageStore } from '../store/types.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
@@ -107,9 +108,10 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));
 
-  const workDir = path.join(o.stateRoot, 'build', 'work');
+  const workDir = buildScratchDir(o.stateRoot);
   await fs.mkdir(workDir, { recursive: true });
-  await removeDeadScratch(workDir);
+  // What killed commands left (a killed build's containers and scratch dirs...), beside the work.
+  const sweeping = sweepLeftovers(o.stateRoot).catch(() => undefined);
   const signal = o.signal ?? new AbortController().signal;
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
@@ -121,6 +123,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
   const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });
   timing('build: image written');
+  await sweeping;
   const seconds = (Date.now() - started) / 1000;
   const cached = steps.filter((s) => s.cached).length;
   const summary = `${steps.length} steps, ${cached} cached, ${steps.length - cached} built in ${seconds.toFixed(1)}s`;
@@ -133,15 +136,6 @@ export function parseDockerfile(text: string, name: string): Dockerfile {
   } catch (err) {
     if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line }, { cause: err });
     throw err;
-  }
-}
-
-/** Scratch dirs are named PID-RANDOM (ctx-RANDOM for stdin contexts); those of dead processes are left-overs of a kill. */
-async function removeDeadScratch(workDir: string): Promise<void> {
-  for (const name of await fs.readdir(workDir).catch(() => [] as string[])) {
-    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || pidAlive(pid)) continue;
-    await fs.rm(path.join(workDir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { failpoint } from '../failpoint.js';
 import { hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/file-hash.js';
+import { tempName } from '../store/fsutil.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -137,6 +139,7 @@ export class BuildContext {
       });
       this.hashedFiles += part.length;
       this.cacheDirty = true;
+      failpoint('context.hashed');
       this.options.onHashProgress?.(Math.min(i + CHUNK, missing.length), missing.length);
     }
   }
@@ -148,9 +151,15 @@ export class BuildContext {
     const files: Record<string, CachedStat> = {};
     for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files[p] = c;
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify({ version: 1, files }));
-    await fs.rename(tmp, file);
+    const tmp = tempName(path.dirname(file));
+    try {
+      await fs.writeFile(tmp, JSON.stringify({ version: 1, files }));
+      failpoint('context.stat-cache');
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
     this.cacheDirty = false;
   }
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { failpoint } from '../failpoint.js';
 import type { ContainerRunner, MountSpec } from '../runtime/types.js';
 import { pidAlive } from '../store/fsutil.js';
 import { withLock } from '../store/lock.js';
@@ -42,6 +43,7 @@ export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Pro
   const out = new Writable({
     write(chunk: Buffer, _enc, done) {
       job.onOutput(chunk.toString('utf8'));
+      failpoint('build.run-output');
       done();
     },
   });
@@ -56,6 +58,7 @@ export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Pro
       run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
     }
     const code = await run();
+    failpoint('build.run-exited');
     if (code === 0) await discardVolumeChanges(job);
     return code;
   } finally {

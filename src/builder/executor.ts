@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { failpoint } from '../failpoint.js';
 import { timing } from '../runtime/timing.js';
 import type { ContainerRunner } from '../runtime/types.js';
 import { parseGroup, parsePasswd, resolveUserSpec } from '../runtime/user.js';
 import type { CacheIndex } from '../store/cache-index.js';
+import { scratchName } from '../store/leftovers.js';
 import type { HistoryEntry, ImageConfig, ImageStore, LayerInfo } from '../store/types.js';
 import { canonicalJson, explainMiss, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
@@ -203,8 +205,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   o.reporter.stepStart(view, missReason);
   const started = Date.now();
   const release = await ctx.slots.take();
-  // The pid in the name lets a later build remove what a killed one left (see build.ts).
-  const scratch = path.join(o.workDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  // Named after this process: a later command removes what a killed one left (store/leftovers.ts).
+  const scratch = scratchName(o.workDir, randomBytes(6).toString('hex'));
   const tail = new TailBuffer(10);
   try {
     if (ctx.signal.aborted) throw new Cancelled();
@@ -223,6 +225,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
     timing(`build: ${view.label} layer stored`);
     const created = new Date().toISOString();
+    failpoint('cache.before-record');
     await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     record.seconds = (Date.now() - started) / 1000;
     record.layer = layer?.diffId ?? null;

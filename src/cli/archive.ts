@@ -6,9 +6,11 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
 import { imageArchitecture } from '../store/busybox.js';
 import { tempName } from '../store/fsutil.js';
+import { noteOutsideTemp } from '../store/leftovers.js';
 import { familiarName, normalizeTag } from '../store/refs.js';
 import type { Store } from '../store/store.js';
 import type { ImageConfig } from '../store/types.js';
@@ -65,7 +67,10 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
     const items = await saveItems(store, a.images);
     const target = toStdout ? undefined : path.resolve(a.output!);
+    // The archive is written beside FILE and renamed over it when complete; the temp file is
+    // noted in the state root, so that a sweep removes it if this process is killed meanwhile.
     const tmp = target ? tempName(path.dirname(target)) : undefined;
+    const forget = tmp ? await noteOutsideTemp(store.tmpDir, tmp) : undefined;
     const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
     let sink: Writable = file;
     if (a.compress) {
@@ -78,9 +83,11 @@ async function save(a: { images: string[]; output?: string; format?: string; com
       const { saveImages } = await import('../store/archive/save.js');
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
+      failpoint('save.before-rename');
       if (tmp && target) await fs.rename(tmp, target);
     } finally {
       if (tmp) await fs.rm(tmp, { force: true });
+      await forget?.();
     }
   });
 }

@@ -16,6 +16,7 @@ import { parseSshSpecs } from '../builder/ssh-mount.js';
 import { StrataError } from '../errors.js';
 import { closeHashing } from '../builder/context.js';
 import type { ContainerRunner } from '../runtime/types.js';
+import { buildScratchDir, scratchName } from '../store/leftovers.js';
 import { stateRoot } from '../store/paths.js';
 import { normalizeTag } from '../store/refs.js';
 import { openStore } from '../store/store.js';
@@ -144,7 +145,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     if (a.file === '-') dockerfile = { text: (await readStdin()).toString('utf8'), name: 'Dockerfile' };
     if (a.context === '-') {
       const input = await readStdin();
-      const dir = path.join(root, 'build', 'work', `${process.pid}-ctx-${randomBytes(6).toString('hex')}`);
+      const dir = scratchName(buildScratchDir(root), `ctx-${randomBytes(6).toString('hex')}`);
       await fs.mkdir(dir, { recursive: true });
       cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
       if (looksLikeTar(input)) {
@@ -168,7 +169,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     const store = await openStore(root);
     const result = await build({
-      stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
+      stateRoot: root, store, runner: lazyRunner(root), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
       secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal, statCache: a.context !== '-',
@@ -201,12 +202,15 @@ async function runBuild(a: BuildArgs): Promise<void> {
   }
 }
 
-/** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */
-function lazyRunner(runcRoot: string): ContainerRunner {
+/**
+ * runc's driver, loaded only when a RUN step actually executes (a warm build never does). Its
+ * containers die with the build, and their bundles live among the build's scratch dirs.
+ */
+function lazyRunner(root: string): ContainerRunner {
   let runner: Promise<ContainerRunner> | undefined;
   return {
     async run(spec, options) {
-      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot }));
+      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot: path.join(root, 'runc'), tmpDir: buildScratchDir(root), diesWithCaller: true }));
       return (await runner).run(spec, options);
     },
   };

@@ -10,6 +10,7 @@ import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/conta
 import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
 import { teeToLog } from '../runtime/logs.js';
 import { freshName } from '../runtime/names.js';
+import { sweepLeftovers } from '../runtime/leftovers.js';
 import { logPath } from '../runtime/shim/state.js';
 import { timing } from '../runtime/timing.js';
 import type { NetworkMode } from '../runtime/types.js';
@@ -139,8 +140,9 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();
   timing('store opened');
-  // Earlier `run --rm`s' remains, unlinked in libuv's pool while this one sets up and runs.
-  void ctx.containers.sweepGraveyards();
+  // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
+  // this one sets up and runs.
+  void sweepLeftovers(ctx.root).catch(() => undefined);
   const record = await createFromArgs(ctx, flags, image, cmd);
   timing('container created');
   if (command === 'create') {

@@ -177,11 +177,14 @@ async function diff(argv: Args): Promise<void> {
 async function commit(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
-  const { commitContainer } = await import('../runtime/commit.js');
-  const { pauseContainer, unpauseContainer } = await import('../runtime/shim/control.js');
+  const [{ commitContainer }, { pauseContainer, unpauseContainer }, { notePause }] = await Promise.all([
+    import('../runtime/commit.js'), import('../runtime/shim/control.js'), import('../runtime/leftovers.js'),
+  ]);
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer.
+  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer
+  // (noted first: if this process is killed, a sweep thaws it).
   const pause = argv.pause !== false && currentState(ctx, record).Status === 'running';
+  const forgetPause = pause ? await notePause(ctx.root, record.Id) : undefined;
   if (pause) pauseContainer(handle);
   try {
     const image = await commitContainer(ctx, record, {
@@ -193,6 +196,7 @@ async function commit(argv: Args): Promise<void> {
     process.stdout.write(`${image.id}\n`);
   } finally {
     if (pause) unpauseContainer(handle);
+    await forgetPause?.();
   }
 }
 

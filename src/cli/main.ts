@@ -49,6 +49,22 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   volume: { load: () => import('./volumes.js'), describe: 'Manage volumes' },
 };
 
+/**
+ * Commands that sweep leftovers themselves (build, beside its work), or must see them as they
+ * are (`system check` reports them; `--repair` sweeps). Every other command sweeps what killed
+ * strata processes left in the state root (runtime/leftovers.ts) while it does its own work.
+ */
+const OWN_SWEEP = new Set(['parse', 'build', 'system']);
+
+async function sweepInBackground(): Promise<void> {
+  try {
+    const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/leftovers.js'), import('../store/paths.js')]);
+    await sweepLeftovers(stateRoot());
+  } catch {
+    // a sweep that fails leaves things for the next one
+  }
+}
+
 async function loadModule(load: () => CommandModule): Promise<RegisterCommands | undefined> {
   return (await load()).register;
 }
@@ -85,6 +101,7 @@ async function main(): Promise<void> {
   internals(cli).getUsageInstance().cacheHelpMessage = () => {};
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
+  if (entry && !OWN_SWEEP.has(name!)) void sweepInBackground();
   const register = entry ? await loadModule(entry.load) : undefined;
   if (register) {
     cli = register(cli);

@@ -4,10 +4,10 @@
 // unmounted in `finally`.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StrataError } from '../errors.js';
+import { makeTempDir } from '../store/leftovers.js';
 import type { ContainerRecord } from '../store/containers.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, type ContainerContext } from './foreground.js';
@@ -50,7 +50,8 @@ export async function withContainerRoot<T>(ctx: ContainerContext, record: Contai
   const lowers = await lowerDirsOf(record, ctx.images);
   const init = path.join(paths.bundle, 'init');
   const withInit = (await fs.stat(init).catch(() => undefined)) ? [...lowers, init] : lowers;
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-root-'));
+  // In the state root, so that a sweep unmounts and removes what a killed `cp` or `export` left.
+  const dir = await makeTempDir(ctx.root, '.root');
   let mounted: string | undefined;
   try {
     if (withInit.length === 0) {

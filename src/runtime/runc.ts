@@ -13,12 +13,26 @@ import { exitCodeForRuntimeError } from './lookpath.js';
 import { timing } from './timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
 import { randomBytes } from '../random.js';
+import { scratchName } from '../store/leftovers.js';
+import { buildContainerId } from './leftovers.js';
+import { ContainerWatchdog } from './watchdog.js';
 
 export interface RuncRunnerOptions {
   /** runc's state directory (`runc --root`), e.g. <stateRoot>/runc. */
   runcRoot: string;
   /** The runc binary; "runc" on PATH by default. */
   runc?: string;
+  /**
+   * Where temporary bundles are made (default: the system's temp dir). Under the state root
+   * (e.g. store/leftovers.ts buildScratchDir), the bundle of a killed run is swept by a later command.
+   */
+  tmpDir?: string;
+  /**
+   * Containers die with this process (a build's steps): a watchdog deletes the container if this
+   * process is killed while it runs (watchdog.ts), and its ID names this process
+   * (buildContainerId), so that a later sweep finds it should the watchdog be gone too.
+   */
+  diesWithCaller?: boolean;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -93,23 +107,31 @@ export class RuncRunner implements ContainerRunner {
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
-    const id = spec.id ?? randomBytes(32).toString('hex');
+    const id = spec.id ?? (this.options.diesWithCaller ? buildContainerId() : randomBytes(32).toString('hex'));
     if (!ID_PATTERN.test(id)) throw new StrataError(`invalid container ID "${id}"`);
     if (options.signal?.aborted) throw new StrataError('container run aborted');
     const ownBundle = spec.bundleDir === undefined;
-    const dir = spec.bundleDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'strata-bundle-')));
+    const dir = spec.bundleDir ?? (await this.#makeBundleDir());
+    const watchdog = this.options.diesWithCaller ? ContainerWatchdog.start(this.#runc, this.options.runcRoot, id) : undefined;
     try {
       await prepareBundle(spec, id, dir);
       timing('bundle written');
       if (options.signal?.aborted) throw new StrataError('container run aborted');
-      return await this.#runRunc(spec, id, dir, options);
+      return await this.#runRunc(spec, id, dir, options, watchdog);
     } finally {
+      watchdog?.release();
       if (ownBundle) await fs.rm(dir, { recursive: true, force: true });
       else await Promise.all(['runc.log', 'init.pid'].map((f) => fs.rm(path.join(dir, f), { force: true })));
     }
   }
 
-  async #runRunc(spec: RunSpec, id: string, dir: string, options: RunOptions): Promise<RunResult> {
+  async #makeBundleDir(): Promise<string> {
+    if (!this.options.tmpDir) return fs.mkdtemp(path.join(os.tmpdir(), 'strata-bundle-'));
+    await fs.mkdir(this.options.tmpDir, { recursive: true });
+    return fs.mkdtemp(scratchName(this.options.tmpDir, 'bundle-'));
+  }
+
+  async #runRunc(spec: RunSpec, id: string, dir: string, options: RunOptions, watchdog: ContainerWatchdog | undefined): Promise<RunResult> {
     const logFile = path.join(dir, 'runc.log');
     const pidFile = path.join(dir, 'init.pid');
     const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir];
@@ -119,6 +141,7 @@ export class RuncRunner implements ContainerRunner {
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
     const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
+    if (child.pid !== undefined) watchdog?.runtimeStarted(child.pid);
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     // runc may not have created the container yet when the abort comes: keep killing until it is gone.
     let killer: NodeJS.Timeout | undefined;

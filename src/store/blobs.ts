@@ -7,6 +7,7 @@ import path from 'node:path';
 import { INLINE_HASH_BYTES, READ_CHUNK } from '../hash/file-hash.js';
 import type { StreamHasher } from '../hash/pool.js';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { assertDigest, digestHex, newSha256, sha256Digest } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
@@ -123,10 +124,12 @@ export class BlobStore {
           if (here) {
             here.update(chunk);
             await fh.write(chunk);
+            failpoint('blob.chunk-written');
             continue;
           }
           const ok = pooled!.update(chunk);
           await fh.write(chunk);
+          failpoint('blob.chunk-written');
           if (!ok) await pooled!.drained();
         }
         await fh.sync();
@@ -152,6 +155,7 @@ export class BlobStore {
   }
 
   private async commit(tmp: string, target: string): Promise<void> {
+    failpoint('blob.before-rename');
     await fs.rename(tmp, target);
     await fsyncDir(this.dir);
   }

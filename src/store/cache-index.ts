@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { atomicWriteJson, readJsonFile, tempName } from './fsutil.js';
 import { withLock } from './lock.js';
+import { failpoint } from '../failpoint.js';
 
 export interface CacheEntry {
   /** The cache key (sha256 hex of the canonical inputs). */
@@ -106,11 +107,17 @@ export class CacheIndex {
       fn(entries);
       const data: IndexFile = { version: 1, entries };
       if (durable) {
-        await atomicWriteJson(this.indexFile, data);
+        await atomicWriteJson(this.indexFile, data, 'cache.index-written');
       } else {
         const tmp = tempName(this.dir);
-        await fs.writeFile(tmp, JSON.stringify(data));
-        await fs.rename(tmp, this.indexFile);
+        try {
+          await fs.writeFile(tmp, JSON.stringify(data));
+          failpoint('cache.index-written');
+          await fs.rename(tmp, this.indexFile);
+        } catch (err) {
+          await fs.rm(tmp, { force: true });
+          throw err;
+        }
       }
       this.snapshot = entries;
     });

@@ -1,30 +1,23 @@
 // Crash-safe file primitives: temp file beside the target (same filesystem), fsync, rename,
 // fsync of the directory. A kill at any point leaves either the old or the new file.
+import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ownerStamp, parseOwner, type Owner } from './owner.js';
 
-/** Temp names carry the writer's pid so leftovers of dead processes can be recognised. */
+export { pidAlive } from './owner.js';
+
+/** Temp names carry the writer's pid and start time so leftovers of dead processes can be recognised. */
 export const TEMP_PREFIX = '.tmp-';
 
 export function tempName(dir: string, hint = ''): string {
-  return path.join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}${hint}`);
+  return path.join(dir, `${TEMP_PREFIX}${ownerStamp()}-${randomBytes(6).toString('hex')}${hint}`);
 }
 
-/** The pid encoded in a temp name, if it is one. */
-export function tempOwner(name: string): number | undefined {
-  if (!name.startsWith(TEMP_PREFIX)) return undefined;
-  const pid = Number.parseInt(name.slice(TEMP_PREFIX.length), 10);
-  return Number.isFinite(pid) ? pid : undefined;
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The owner encoded in a temp name, if it is one. */
+export function tempOwner(name: string): Owner | undefined {
+  return name.startsWith(TEMP_PREFIX) ? parseOwner(name.slice(TEMP_PREFIX.length)) : undefined;
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
@@ -36,8 +29,8 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `file` atomically with `data`. */
-export async function atomicWrite(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/** Replaces `file` atomically with `data`; `failpointName` is hit between the write and the rename. */
+export async function atomicWrite(file: string, data: string | Uint8Array, mode = 0o644, failpointName?: string): Promise<void> {
   const dir = path.dirname(file);
   const tmp = tempName(dir);
   const fh = await fs.open(tmp, 'wx', mode);
@@ -50,6 +43,7 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mode 
     throw err;
   }
   await fh.close();
+  if (failpointName) failpoint(failpointName);
   try {
     await fs.rename(tmp, file);
   } catch (err) {
@@ -59,8 +53,8 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mode 
   await fsyncDir(dir);
 }
 
-export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
-  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
+export async function atomicWriteJson(file: string, value: unknown, failpointName?: string): Promise<void> {
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, 0o644, failpointName);
 }
 
 export async function readJsonFile<T>(file: string): Promise<T> {
@@ -75,22 +69,4 @@ export async function exists(p: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
-}
-
-/** Removes temp entries (files or dirs) left in `dir` by processes that are no longer running. */
-export async function removeDeadTemps(dir: string): Promise<number> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names) {
-    const pid = tempOwner(name);
-    if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
-    await fs.rm(path.join(dir, name), { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
 }

@@ -40,7 +40,7 @@ export async function readIndex(file: string): Promise<OciIndex> {
 }
 
 export async function writeIndex(file: string, idx: OciIndex): Promise<void> {
-  await atomicWriteJson(file, idx);
+  await atomicWriteJson(file, idx, 'index.before-rename');
 }
 
 export const refName = (d: Descriptor): string | undefined => d.annotations?.[REF_NAME];

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
 import { makeWhiteouts, writeXattrs } from './xattr.js';
 import { OPAQUE_XATTR } from './layer-pack.js';
@@ -241,6 +242,7 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
   for await (const e of readTar(source, options.limits)) {
     await x.entry(e);
     entries++;
+    failpoint('layer.unpacking');
   }
   await x.finish(options.tmpDir);
   return { entries, warnings: x.warnings };

@@ -1,19 +1,10 @@
 // A cross-process lock without fcntl: a lock file created with O_EXCL holding the owner's pid
 // and start time. A lock whose owner is gone (killed with -9) is broken by the next waiter.
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { StrataError } from '../errors.js';
-import { pidAlive } from './fsutil.js';
+import { pidAlive, processStartTime } from './owner.js';
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks): tells a reused pid from the owner. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+export { processStartTime };
 
 const myStamp = () => `${process.pid} ${processStartTime(process.pid) ?? ''}\n`;
 

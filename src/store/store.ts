@@ -5,10 +5,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { BlobStore } from './blobs.js';
 import { cachedLayers } from './cache-index.js';
 import { assertDigest, digestHex, isDigest } from './digest.js';
-import { atomicWriteJson, exists, removeDeadTemps, tempName } from './fsutil.js';
+import { atomicWriteJson, exists, tempName } from './fsutil.js';
+import { removeDeadTemps } from './leftovers.js';
 import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
@@ -271,6 +273,7 @@ export class Store implements ImageStore {
       layers: layers.map((l) => ({ mediaType: l.mediaType || LAYER_TYPE, digest: assertDigest(l.digest), size: l.size })),
     };
     const manifestBlob = await this.blobs.writeBytes(JSON.stringify(manifest));
+    failpoint('image.before-index');
     await this.updateIndex(async (idx) => {
       // A concurrent rmi may have collected a blob we reuse; check under the lock.
       if (!(await this.blobs.has(configBlob.digest))) await this.blobs.writeBytes(configBytes);
@@ -335,6 +338,7 @@ export class Store implements ImageStore {
       let fileBytes: number | undefined;
       const tar = packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep, onWalked: (n) => (fileBytes = n) });
       const blob = await this.blobs.writeStream(tar, undefined, { sizeHint: () => fileBytes });
+      failpoint('layer.blob-written');
       if (prep?.usable) await this.adoptSnapshot(src, blob.digest, prep);
       return await this.finishLayer(blob.digest, blob.size);
     } finally {
@@ -367,6 +371,7 @@ export class Store implements ImageStore {
         if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
       });
       await fs.chmod(tmp, 0o755);
+      failpoint('layer.snapshot-moved');
       await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
         // Another process finished the same snapshot first: keep theirs.
         if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
@@ -384,6 +389,7 @@ export class Store implements ImageStore {
     await this.init();
     await this.beforeWrite();
     const blob = await this.blobs.writeStream(decompressed(source, this.options.limits?.maxBytes), expectedDiffId);
+    failpoint('layer.blob-written');
     return this.finishLayer(blob.digest, blob.size);
   }
 

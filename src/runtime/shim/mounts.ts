@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
+import { makeTempDirSync } from '../../store/leftovers.js';
 import { createVolume, findVolume } from '../../store/volumes.js';
 import type { MountSpec } from '../types.js';
 
@@ -196,7 +197,7 @@ export function populateVolumes(root: string, requests: MountRequest[], lowerDir
     return v && !fs.existsSync(path.join(path.dirname(v.Mountpoint), '.populated')) && fs.readdirSync(v.Mountpoint).length === 0;
   });
   if (pending.length === 0 || lowerDirs.length === 0) return;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-copyup-'));
+  const tmp = makeTempDirSync(root, '.copyup');
   const merged = path.join(tmp, 'merged');
   let mounted = false;
   try {

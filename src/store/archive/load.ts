@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
+import { failpoint } from '../../failpoint.js';
 import { assertDigest, isDigest } from '../digest.js';
 import { tempName } from '../fsutil.js';
 import { CONTAINERD_NAME, REF_NAME } from '../index-file.js';
@@ -66,6 +67,7 @@ class Spool {
     })();
     if (sniff(first) || first.subarray(257, 262).toString('latin1') === 'ustar') {
       this.layers.set(name, await this.store.importLayer(rest));
+      failpoint('load.layer-imported');
       return;
     }
     const file = tempName(this.store.tmpDir, '.spool');
@@ -154,7 +156,11 @@ async function importLayers(store: Store, spool: Spool, files: string[], config:
     const expected = assertDigest(diffIds[i], 'layer diff ID');
     const early = spool.layer(files[i]);
     if (early && early.diffId !== expected) throw new StrataError(`digest mismatch: expected "${expected}", got "${early.diffId}"`);
-    layers.push(early ?? (await store.importLayer(spool.open(files[i]), expected)));
+    if (early) layers.push(early);
+    else {
+      layers.push(await store.importLayer(spool.open(files[i]), expected));
+      failpoint('load.layer-imported');
+    }
   }
   return layers;
 }
@@ -166,6 +172,7 @@ async function loadDocker(store: Store, spool: Spool): Promise<LoadedImage[]> {
     const configBytes = await spool.bytes(safeComponents(m.Config).join('/'));
     const config = parseJson<ImageConfig>(configBytes, m.Config);
     const layers = await importLayers(store, spool, m.Layers.map((l) => safeComponents(l).join('/')), config);
+    failpoint('load.before-tag');
     const img = await store.writeImageBytes(configBytes, layers, { tags: m.RepoTags ?? [] });
     out.push({ id: img.id, names: img.names });
   }
@@ -203,6 +210,7 @@ async function loadOci(store: Store, spool: Spool, warnings: string[]): Promise<
     const layers = await importLayers(store, spool, doc.layers.map((l) => blobName(l.digest)), config);
     const name = ociName(top);
     if (!name && top.annotations?.[REF_NAME]) warnings.push(`ignoring ref name "${top.annotations[REF_NAME]}": not a full image reference`);
+    failpoint('load.before-tag');
     const img = await store.writeImageBytes(configBytes, layers, { tags: name ? [name] : [] });
     const seen = byImage.get(img.id) ?? { id: img.id, names: [] };
     if (name) seen.names.push(name);

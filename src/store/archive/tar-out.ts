@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { failpoint } from '../../failpoint.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../tar/writer.js';
 
 /** A fixed mtime keeps archives of the same images byte-identical. */
@@ -40,6 +41,7 @@ export class TarOut {
         left -= bytesRead;
       }
       await this.write(Buffer.alloc(padding(size)));
+      failpoint('save.entry-written');
     } finally {
       await fh.close();
     }

@@ -1,0 +1,88 @@
+// Sweeping what killed strata processes left in a state root: build containers whose build is
+// gone (still running, or only runc's state of them), then the store's temp entries, build
+// scratch dirs (bundles included) and temp mounts (store/leftovers.ts), and the graveyards of
+// container removals. Only this state root's, only those of owners that have surely exited
+// (pid and start time, store/owner.ts): another live process's work is never touched.
+// `strata system check --repair` calls sweepLeftovers; so do the commands that write.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from '../random.js';
+import { ContainerStore } from '../store/containers.js';
+import { sweepStoreLeftovers } from '../store/leftovers.js';
+import { tempName, tempOwner } from '../store/fsutil.js';
+import { ownerGone, ownerStamp, parseOwner } from '../store/owner.js';
+
+const run = promisify(execFile);
+
+const BUILD_CONTAINER_PREFIX = 'strata-build-';
+
+/** A runc container ID for a build step, naming this process: `strata-build-PID.START-RANDOM`. */
+export function buildContainerId(): string {
+  return `${BUILD_CONTAINER_PREFIX}${ownerStamp()}-${randomBytes(8).toString('hex')}`;
+}
+
+export interface SweepReport {
+  /** Build containers deleted (killed first if they still ran). */
+  containers: string[];
+  /** Temp files and dirs removed. */
+  paths: string[];
+}
+
+/** Deletes (`runc delete -f`: kills, then removes the state) the build containers of exited builds. */
+export async function sweepBuildContainers(runcRoot: string, runc = 'runc'): Promise<string[]> {
+  const names = await fs.readdir(runcRoot).catch(() => [] as string[]);
+  const deleted: string[] = [];
+  for (const id of names) {
+    if (!id.startsWith(BUILD_CONTAINER_PREFIX)) continue;
+    const owner = parseOwner(id.slice(BUILD_CONTAINER_PREFIX.length));
+    if (!owner || !ownerGone(owner)) continue;
+    try {
+      await run(runc, ['--root', runcRoot, 'delete', '-f', id]);
+      deleted.push(id);
+    } catch {
+      // runc no longer knows it (its watchdog was faster): nothing to do
+    }
+  }
+  return deleted;
+}
+
+const PAUSE_RECORD = '.pause';
+
+/**
+ * Notes that this process froze container `id` for a while (`commit` packs a running container
+ * paused): if this process is killed meanwhile, a sweep thaws it. Returns the function that
+ * drops the note once the container is thawed.
+ */
+export async function notePause(root: string, id: string): Promise<() => Promise<void>> {
+  const tmpDir = path.join(root, 'tmp');
+  await fs.mkdir(tmpDir, { recursive: true });
+  const record = tempName(tmpDir, PAUSE_RECORD);
+  await fs.writeFile(record, id, { flag: 'wx' });
+  return () => fs.rm(record, { force: true });
+}
+
+/** Thaws the containers that exited processes froze and left frozen (their records go with the store's temps). */
+async function thawLeftPaused(root: string, runc: string): Promise<string[]> {
+  const tmpDir = path.join(root, 'tmp');
+  const thawed: string[] = [];
+  for (const name of await fs.readdir(tmpDir).catch(() => [] as string[])) {
+    const owner = name.endsWith(PAUSE_RECORD) ? tempOwner(name) : undefined;
+    if (!owner || !ownerGone(owner)) continue;
+    const id = (await fs.readFile(path.join(tmpDir, name), 'utf8').catch(() => '')).trim();
+    if (!/^[0-9a-f]{64}$/.test(id)) continue;
+    await run(runc, ['--root', path.join(root, 'runc'), 'resume', id]).then(() => thawed.push(id), () => undefined);
+  }
+  return thawed;
+}
+
+/** Sweeps every leftover of exited strata processes in the state root `root`. */
+export async function sweepLeftovers(root: string): Promise<SweepReport> {
+  // Containers first: a build container still running may be writing into a scratch dir.
+  const containers = await sweepBuildContainers(path.join(root, 'runc'));
+  await thawLeftPaused(root, 'runc');
+  const paths = await sweepStoreLeftovers(root);
+  await new ContainerStore(root).sweepGraveyards();
+  return { containers, paths };
+}

@@ -1,0 +1,102 @@
+// Sweeping leftovers: only dead owners' entries (pid and start time), never through a mount.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tempDir } from '../testing/cli.js';
+import { tempName } from './fsutil.js';
+import { mountsUnder, noteOutsideTemp, removeDeadScratch, removeDeadTemps, sweepStoreLeftovers } from './leftovers.js';
+import { ownerGone, ownerStamp, parseOwner, processStartTime } from './owner.js';
+
+/** A process that has exited, as an owner stamp "PID.START". */
+async function deadOwner(): Promise<string> {
+  const child = spawn('sleep', ['0.2']);
+  const stamp = `${child.pid}.${processStartTime(child.pid!)}`;
+  await new Promise((r) => child.once('exit', r));
+  return stamp;
+}
+
+describe('leftovers', () => {
+  const t = tempDir('strata-leftovers-');
+  const live = spawn('sleep', ['60']);
+  after(() => {
+    live.kill();
+    t.cleanup();
+  });
+
+  it('tells dead owners from live ones and from reused pids', async () => {
+    assert.deepEqual(parseOwner('123.456-abc'), { pid: 123, start: '456' });
+    assert.deepEqual(parseOwner('123-abc'), { pid: 123, start: undefined });
+    assert.equal(parseOwner('abc'), undefined);
+    assert.equal(ownerGone(parseOwner(ownerStamp())!), false, 'this process');
+    const liveStamp = `${live.pid}.${processStartTime(live.pid!)}`;
+    assert.equal(ownerGone(parseOwner(liveStamp)!), false, 'a live process');
+    assert.equal(ownerGone({ pid: live.pid! }), false, 'a live pid without a start time');
+    assert.equal(ownerGone({ pid: live.pid!, start: '1' }), true, 'the pid now names a process that started at another time');
+    assert.equal(ownerGone(parseOwner(await deadOwner())!), true, 'an exited process');
+  });
+
+  it("removes dead owners' temps and scratch dirs only", async () => {
+    const dir = path.join(t.dir, 'temps');
+    fs.mkdirSync(dir);
+    const dead = await deadOwner();
+    const liveStamp = `${live.pid}.${processStartTime(live.pid!)}`;
+    fs.writeFileSync(path.join(dir, `.tmp-${dead}-aa`), 'x');
+    fs.mkdirSync(path.join(dir, `.tmp-${dead}-bb.rootfs`));
+    fs.writeFileSync(path.join(dir, `.tmp-${dead}-bb.rootfs`, 'f'), 'x');
+    fs.writeFileSync(path.join(dir, `.tmp-${liveStamp}-cc`), 'in progress');
+    const mine = tempName(dir);
+    fs.writeFileSync(mine, 'mine');
+    fs.writeFileSync(path.join(dir, 'index.json'), '{}');
+    fs.mkdirSync(path.join(dir, `${dead}-scratch`));
+    fs.mkdirSync(path.join(dir, `${liveStamp}-scratch`));
+    const removed = (await removeDeadTemps(dir)).map((p) => path.basename(p)).sort();
+    assert.deepEqual(removed, [`.tmp-${dead}-aa`, `.tmp-${dead}-bb.rootfs`]);
+    assert.deepEqual((await removeDeadScratch(dir)).map((p) => path.basename(p)), [`${dead}-scratch`]);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [`.tmp-${liveStamp}-cc`, path.basename(mine), `${liveStamp}-scratch`, 'index.json'].sort());
+  });
+
+  it('never removes through a mount: what is mounted in a dead temp dir is unmounted first', async () => {
+    const tmp = path.join(t.dir, 'mounted');
+    fs.mkdirSync(tmp);
+    const precious = path.join(t.dir, 'precious');
+    fs.mkdirSync(precious);
+    fs.writeFileSync(path.join(precious, 'data'), 'keep me');
+    const doomed = path.join(tmp, `.tmp-${await deadOwner()}-dd.root`);
+    fs.mkdirSync(path.join(doomed, 'm'), { recursive: true });
+    assert.equal(spawnSync('mount', ['--bind', precious, path.join(doomed, 'm')]).status, 0);
+    try {
+      assert.equal(mountsUnder(fs.realpathSync(doomed)).length, 1);
+      assert.equal((await removeDeadTemps(tmp)).length, 1);
+      assert.equal(fs.existsSync(doomed), false);
+      assert.equal(fs.readFileSync(path.join(precious, 'data'), 'utf8'), 'keep me', 'the mounted directory is untouched');
+    } finally {
+      spawnSync('umount', ['-l', path.join(doomed, 'm')]);
+    }
+  });
+
+  it("removes a dead process's temp file outside the state root through its note, and nothing else", async () => {
+    const root = path.join(t.dir, 'root');
+    const out = path.join(t.dir, 'out');
+    fs.mkdirSync(out);
+    // A note written by a process that then died, naming its own temp file beside the output.
+    const dead = await deadOwner();
+    const tmpFile = path.join(out, `.tmp-${dead}-ee`);
+    fs.writeFileSync(tmpFile, 'half an archive');
+    fs.mkdirSync(path.join(root, 'tmp'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'tmp', `.tmp-${dead}-ff.outside`), tmpFile);
+    // A forged note naming a file that is not that owner's temp: the note goes, the file stays.
+    fs.writeFileSync(path.join(out, 'archive.tar'), 'complete');
+    fs.writeFileSync(path.join(root, 'tmp', `.tmp-${dead}-gg.outside`), path.join(out, 'archive.tar'));
+    // This process's own note: kept, with its file.
+    const mine = tempName(out);
+    fs.writeFileSync(mine, 'being written');
+    const forget = await noteOutsideTemp(path.join(root, 'tmp'), mine);
+    await sweepStoreLeftovers(root);
+    assert.deepEqual(fs.readdirSync(out).sort(), [path.basename(mine), 'archive.tar'].sort());
+    assert.equal(fs.readdirSync(path.join(root, 'tmp')).length, 1, 'only the live note is left');
+    await forget();
+    assert.deepEqual(fs.readdirSync(path.join(root, 'tmp')), []);
+  });
+});

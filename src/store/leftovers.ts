@@ -1,0 +1,151 @@
+// What killed processes leave in the state root, and its removal. Every temporary thing is
+// named after its owner (owner.ts): temp files and dirs `.tmp-PID.START-*` (tmp/, layers/, the
+// root, the build cache), build scratch dirs `PID.START-*` (build/work), and records of temp
+// files written outside the state root (`save -o FILE` writes beside FILE). Only this state
+// root's entries of owners that have surely exited are touched; a directory is never removed
+// while anything is mounted under it (a removal would go through the mount into what it shows).
+import { execFile } from 'node:child_process';
+import fsSync, { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
+import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
+
+const run = promisify(execFile);
+
+/** Suffix of a record naming a temp file outside the state root (the record's content is its path). */
+const OUTSIDE_RECORD = '.outside';
+
+/** Mount points at or under `dir` (a real path), deepest first. */
+export function mountsUnder(dir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    // mountinfo escapes space, tab, newline and backslash as octal.
+    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Removes a dead owner's file or directory. Whatever is mounted under a directory is unmounted
+ * first (lazily when busy); if a mount stays, so does the directory. False when it stayed.
+ */
+export async function removeLeftover(p: string): Promise<boolean> {
+  const st = await fs.lstat(p).catch(() => undefined);
+  if (!st) return true;
+  if (st.isDirectory()) {
+    const real = await fs.realpath(p);
+    for (const m of mountsUnder(real)) {
+      await run('umount', [m]).catch(() => run('umount', ['-l', m])).catch(() => undefined);
+    }
+    if (mountsUnder(real).length > 0) return false;
+  }
+  await fs.rm(p, { recursive: true, force: true });
+  return true;
+}
+
+/** A dead owner's record of a temp file outside the state root: the file goes if its name is still that owner's. */
+async function removeOutsideTemp(record: string, owner: Owner): Promise<void> {
+  const target = (await fs.readFile(record, 'utf8').catch(() => '')).trim();
+  const name = path.basename(target);
+  const named = tempOwner(name);
+  if (path.isAbsolute(target) && named && named.pid === owner.pid && named.start === owner.start) {
+    const st = await fs.lstat(target).catch(() => undefined);
+    if (st?.isFile()) await fs.rm(target, { force: true });
+  }
+}
+
+/** Removes the temp entries (`.tmp-OWNER-*`) left in `dir` by processes that have exited. Returns their paths. */
+export async function removeDeadTemps(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const owner = tempOwner(name);
+    if (!owner || !ownerGone(owner)) continue;
+    const p = path.join(dir, name);
+    if (name.endsWith(OUTSIDE_RECORD)) await removeOutsideTemp(p, owner);
+    if (await removeLeftover(p).catch(() => false)) removed.push(p);
+  }
+  return removed;
+}
+
+/** Removes the scratch dirs (`OWNER-*`) left in `dir` by processes that have exited. Returns their paths. */
+export async function removeDeadScratch(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = /^\d/.test(name) ? parseOwner(name) : undefined;
+    if (!owner || !ownerGone(owner)) continue;
+    const p = path.join(dir, name);
+    if (await removeLeftover(p).catch(() => false)) removed.push(p);
+  }
+  return removed;
+}
+
+/** A scratch dir name for this process under `dir`: `OWNER-HINT` (see removeDeadScratch). */
+export function scratchName(dir: string, hint: string): string {
+  return path.join(dir, `${ownerStamp()}-${hint}`);
+}
+
+/**
+ * Notes, in the state root's tmp/, a temp file this process writes outside the state root
+ * (e.g. beside `save -o FILE`), so that the file is removed by a later sweep if this process is
+ * killed before it is renamed or removed. The file's name must come from tempName(). Returns
+ * the function that drops the note once the file is gone or renamed.
+ */
+export async function noteOutsideTemp(tmpDir: string, file: string): Promise<() => Promise<void>> {
+  const record = tempName(tmpDir, OUTSIDE_RECORD);
+  await fs.mkdir(tmpDir, { recursive: true });
+  await fs.writeFile(record, path.resolve(file), { flag: 'wx' });
+  return () => fs.rm(record, { force: true });
+}
+
+/**
+ * Makes a temp dir in the state root's tmp/ (`.tmp-OWNER-*HINT`): what a process killed while it
+ * used it (a mount for `cp`, say) is found and removed by a later sweep.
+ */
+export async function makeTempDir(root: string, hint: string): Promise<string> {
+  const tmpDir = path.join(root, 'tmp');
+  await fs.mkdir(tmpDir, { recursive: true });
+  const dir = tempName(tmpDir, hint);
+  await fs.mkdir(dir, { mode: 0o700 });
+  return dir;
+}
+
+/** Synchronous makeTempDir. */
+export function makeTempDirSync(root: string, hint: string): string {
+  const tmpDir = path.join(root, 'tmp');
+  fsSync.mkdirSync(tmpDir, { recursive: true });
+  const dir = tempName(tmpDir, hint);
+  fsSync.mkdirSync(dir, { mode: 0o700 });
+  return dir;
+}
+
+/** The state root's directories that hold temp entries (`.tmp-OWNER-*`). */
+export function tempDirsOf(root: string): string[] {
+  return [path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'), path.join(root, 'build', 'statcache')];
+}
+
+/** Where builds keep their step scratch dirs (upper/work dirs, bundles, stdin contexts). */
+export function buildScratchDir(root: string): string {
+  return path.join(root, 'build', 'work');
+}
+
+/** Removes every temp entry and scratch dir of exited processes in the state root. Returns their paths. */
+export async function sweepStoreLeftovers(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of tempDirsOf(root)) removed.push(...(await removeDeadTemps(dir)));
+  removed.push(...(await removeDeadScratch(buildScratchDir(root))));
+  return removed;
+}
