@@ -96,4 +96,18 @@ describe('cp: every destination shape, running and stopped', { concurrency: fals
     assert.equal(into.status, 0, into.stderr);
     assert.match(fs.readFileSync(path.join(host, 'hn'), 'utf8'), /^\w+\n$/);
   });
+
+  it("sees a stopped container's volumes and bind mounts, as a running one does", () => {
+    const bind = fs.mkdtempSync(path.join(fx.root, 'bind-'));
+    assert.equal(fx.strata(['create', '--name', 'vols', '-v', `${bind}:/data`, '-v', 'cpvol:/named', 'busybox', 'sleep', '600']).status, 0);
+    assert.equal(fx.strata(['cp', path.join(host, 'f.txt'), 'vols:/data/']).status, 0);
+    assert.equal(fx.strata(['cp', path.join(host, 'f.txt'), 'vols:/named']).status, 0);
+    assert.equal(fs.readFileSync(path.join(bind, 'f.txt'), 'utf8'), 'F\n', 'written into the bind source');
+    const seen = fx.strata(['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/f.txt']);
+    assert.equal(seen.stdout, 'F\n', 'written into the named volume');
+    fs.writeFileSync(path.join(bind, 'back'), 'back\n');
+    const out = path.join(host, 'back');
+    assert.equal(fx.strata(['cp', 'vols:/data/back', out]).status, 0);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'back\n');
+  });
 });
