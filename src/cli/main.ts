@@ -51,12 +51,12 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
 
 /**
  * Commands that sweep leftovers themselves (build, beside its work), or must see them as they
- * are (`system check` reports them; `--repair` sweeps). Every other command sweeps what killed
- * strata processes left in the state root (runtime/leftovers.ts) while it does its own work.
+ * are (`system check` reports them; `--repair` sweeps). Every other command first sweeps what
+ * killed strata processes left in the state root (runtime/leftovers.ts).
  */
 const OWN_SWEEP = new Set(['parse', 'build', 'system']);
 
-async function sweepInBackground(): Promise<void> {
+async function sweep(): Promise<void> {
   try {
     const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/leftovers.js'), import('../store/paths.js')]);
     await sweepLeftovers(stateRoot());
@@ -101,8 +101,11 @@ async function main(): Promise<void> {
   internals(cli).getUsageInstance().cacheHelpMessage = () => {};
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
-  if (entry && !OWN_SWEEP.has(name!)) void sweepInBackground();
+  // Alongside loading the command; done before it runs, so that it sees the swept state (a
+  // container a killed commit left frozen is thawed before `ps` lists it).
+  const sweeping = entry && !OWN_SWEEP.has(name!) ? sweep() : undefined;
   const register = entry ? await loadModule(entry.load) : undefined;
+  await sweeping;
   if (register) {
     cli = register(cli);
   } else {

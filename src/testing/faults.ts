@@ -2,8 +2,10 @@
 // look at what it left: the store's integrity, leftovers, processes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { strataCommand } from './cli.js';
+import path from 'node:path';
+import { strataCommand, type CliResult } from './cli.js';
 
 /** Pids of processes whose command line is exactly `argv`. */
 export function processesRunning(argv: string[]): number[] {
@@ -37,6 +39,17 @@ export interface KillOptions {
   input?: Buffer;
 }
 
+/** Runs `strata ARGS...` to completion without blocking (several can run at once). */
+export function runStrataAsync(args: string[], o: { root: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  const { command, args: lead } = strataCommand();
+  const child = spawn(command, [...lead, ...args], { env: { ...process.env, ...o.env, STRATA_ROOT: o.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr })));
+}
+
 /**
  * Runs `strata ARGS...` in a process group of its own with the failpoint armed, and asserts that
  * it died there (SIGKILL): a point never reached fails the test. Returns what it printed.
@@ -53,4 +66,77 @@ export async function runUntilKilled(args: string[], o: KillOptions): Promise<{ 
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
   assert.equal(signal, 'SIGKILL', `strata ${args[0]} was not killed at "${o.point}" (exit ${code}): ${stderr}`);
   return { stdout, stderr };
+}
+
+/** Blobs and snapshots already verified (content-addressed and immutable once in place): by path and inode. */
+const verified = new Set<string>();
+
+function once(p: string, check: () => void | Promise<void>): void | Promise<void> {
+  const key = `${p}:${fs.statSync(p).ino}`;
+  if (verified.has(key)) return;
+  const done = () => void verified.add(key);
+  const r = check();
+  if (r instanceof Promise) return r.then(done);
+  done();
+}
+
+function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return `sha256:${h.digest('hex')}`;
+}
+
+/**
+ * Asserts that nothing in the store is half-written: index.json and the cache index parse, every
+ * blob holds exactly the content its name says, every image's manifest, config and layers are
+ * there, and every layer snapshot packs back to its layer's digest. Temp entries are not
+ * looked at (assertNoLeftovers is for them).
+ */
+export async function assertStoreIntact(root: string): Promise<void> {
+  const index = JSON.parse(fs.readFileSync(path.join(root, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const blobDir = path.join(root, 'blobs', 'sha256');
+  for (const name of fs.readdirSync(blobDir)) {
+    assert.match(name, /^[0-9a-f]{64}$/, `stray file in blobs/: ${name}`);
+    once(path.join(blobDir, name), () => assert.equal(sha256File(path.join(blobDir, name)), `sha256:${name}`, `blob ${name.slice(0, 12)} does not match its digest`));
+  }
+  const blob = (digest: string) => path.join(blobDir, digest.slice('sha256:'.length));
+  for (const m of index.manifests) {
+    const manifest = JSON.parse(fs.readFileSync(blob(m.digest), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    assert.ok(fs.existsSync(blob(manifest.config.digest)), `config of ${m.digest} is missing`);
+    for (const l of manifest.layers) assert.ok(fs.existsSync(blob(l.digest)), `layer ${l.digest} of ${m.digest} is missing`);
+  }
+  const { packLayer } = await import('../store/layer-pack.js');
+  for (const name of fs.readdirSync(path.join(root, 'layers'))) {
+    if (!/^[0-9a-f]{64}$/.test(name)) continue;
+    await once(path.join(root, 'layers', name), async () => {
+      const h = createHash('sha256');
+      for await (const chunk of packLayer(path.join(root, 'layers', name))) h.update(chunk);
+      assert.equal(h.digest('hex'), name, `snapshot ${name.slice(0, 12)} does not hold its layer`);
+    });
+  }
+  const cache = path.join(root, 'build', 'cache');
+  if (fs.existsSync(path.join(cache, 'index.json'))) {
+    const entries = (JSON.parse(fs.readFileSync(path.join(cache, 'index.json'), 'utf8')) as { entries: Record<string, unknown> }).entries;
+    for (const key of Object.keys(entries)) JSON.parse(fs.readFileSync(path.join(cache, 'inputs', `${key}.json`), 'utf8'));
+  }
+}
+
+/** Asserts that no killed command's leftovers remain in the state root (after a command swept them). */
+export async function assertNoLeftovers(root: string): Promise<void> {
+  const { tempDirsOf, buildScratchDir, mountsUnder } = await import('../store/leftovers.js');
+  for (const dir of tempDirsOf(root)) {
+    const temps = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((n) => n.startsWith('.tmp-'));
+    assert.deepEqual(temps, [], `temp entries left in ${path.relative(root, dir) || '.'}`);
+  }
+  const scratch = buildScratchDir(root);
+  assert.deepEqual(fs.existsSync(scratch) ? fs.readdirSync(scratch) : [], [], 'build scratch dirs left');
+  const runcDir = path.join(root, 'runc');
+  assert.deepEqual((fs.existsSync(runcDir) ? fs.readdirSync(runcDir) : []).filter((n) => n.startsWith('strata-build-')), [], 'build containers left');
+  assert.deepEqual(mountsUnder(fs.realpathSync(root)), [], 'mounts left under the state root');
 }
