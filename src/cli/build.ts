@@ -2,6 +2,7 @@
 // with -q only the ID) on stdout. The work is done by src/builder/build.ts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -134,8 +135,14 @@ async function runBuild(a: BuildArgs): Promise<void> {
   }
   const reporter = reporterFor(a.progress, quiet);
   const cleanups: (() => Promise<void>)[] = [];
+  // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
+  // strata exits, as Docker's does, with 128 + the signal's number (130, 143).
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy ??= signal;
+    controller.abort();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -193,6 +200,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     process.stdout.write(quiet ? `${result.image.id}\n` : '');
   } catch (err) {
     reporter.close();
+    if (stoppedBy) throw new StrataError('build cancelled', 128 + os.constants.signals[stoppedBy], { cause: err });
     throw err instanceof StrataError || err instanceof BuildError ? err : new StrataError((err as Error).message, 1, { cause: err });
   } finally {
     process.off('SIGINT', onSignal);

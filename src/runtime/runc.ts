@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { prepareBundle } from './bundle.js';
+import { initPid, InterruptPolicy } from './interrupt.js';
 import { exitCodeForRuntimeError } from './lookpath.js';
 import { timing } from './timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
@@ -142,7 +143,6 @@ export class RuncRunner implements ContainerRunner {
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
     const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
     if (child.pid !== undefined) watchdog?.runtimeStarted(child.pid);
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
     // runc may not have created the container yet when the abort comes: keep killing until it is gone.
     let killer: NodeJS.Timeout | undefined;
     const onAbort = () => {
@@ -150,6 +150,9 @@ export class RuncRunner implements ContainerRunner {
       kill();
       killer ??= setInterval(kill, 100);
     };
+    // Ctrl-C or SIGTERM ends a container whose init would ignore it (interrupt.ts); others get it.
+    const interrupts = options.forwardSignals ? new InterruptPolicy(() => initPid(this.#runc, this.options.runcRoot, id)) : undefined;
+    const forward = (signal: NodeJS.Signals) => (interrupts?.ends(signal) ? onAbort() : child.kill(signal));
     // With a terminal, Ctrl-C reaches the container as a byte through the pty, not as our SIGINT.
     const signals: NodeJS.Signals[] = !options.forwardSignals ? [] : spec.terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
@@ -169,6 +172,9 @@ export class RuncRunner implements ContainerRunner {
         this.forceDelete(id);
         return { exitCode: 128 + (os.constants.signals[exit.signal ?? 'SIGKILL'] ?? 9) };
       }
+      // Ended by a signal we received: exit 128 + its number, as the process would have.
+      const interrupted = interrupts?.exitCode();
+      if (interrupted !== undefined && exit.code !== 0) return { exitCode: interrupted };
       // Killed on abort, possibly before it had started: that is the kill's outcome, not a failure.
       if (options.signal?.aborted && exit.code !== 0) return { exitCode: 137 };
       if (exit.code !== 0) {
