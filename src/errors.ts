@@ -42,3 +42,41 @@ export function systemCause(err: unknown): string {
   if (m) return m[1]!;
   return err instanceof Error ? err.message : String(err);
 }
+
+/** True when `err`, or an error it was caused by, says that the disk (or a quota) is full. */
+export function isNoSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+const NO_SPACE = 'no space left on device';
+
+/**
+ * A full disk met while writing `what` (in the user's terms: "the layer of step 3/5 (RUN ...)",
+ * never an internal path), as one line with exit 125; undefined when `err` is something else.
+ * An error that already says what could not be written is kept: the innermost knows best.
+ */
+export function noSpaceError(what: string, err: unknown): StrataError | undefined {
+  if (!isNoSpace(err)) return undefined;
+  if (err instanceof StrataError && err.message.includes(`${NO_SPACE}: `)) return err;
+  return new StrataError(`${NO_SPACE}: writing ${what}`, 125, { cause: err });
+}
+
+/** Runs `fn`; a full disk becomes noSpaceError(what). */
+export async function writing<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw noSpaceError(what, err) ?? err;
+  }
+}
+
+/** True when the filesystem of `dir` has (almost) no room left (under 1 MiB): what a failed write there most likely met. */
+export async function diskFull(dir: string): Promise<boolean> {
+  const { statfs } = await import('node:fs/promises');
+  const st = await statfs(dir).catch(() => undefined);
+  return !!st && st.bavail * st.bsize < 1024 * 1024;
+}

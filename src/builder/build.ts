@@ -12,6 +12,7 @@ import { CacheIndex } from '../store/cache-index.js';
 import { sweepLeftovers } from '../runtime/leftovers.js';
 import { buildScratchDir } from '../store/leftovers.js';
 import type { Image, ImageStore } from '../store/types.js';
+import { writing } from '../errors.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
@@ -104,7 +105,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     },
     sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
-  await context.saveStatCache();
+  await writing("the build context's file hashes", () => context.saveStatCache());
   timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));
 
@@ -121,7 +122,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   timing('build: steps executed');
   const config = structuredClone(target.config);
   if (o.labels && Object.keys(o.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
-  const image = await o.store.writeImage(config, target.layers, { tags: o.tags ?? [] });
+  const image = await writing('the image', () => o.store.writeImage(config, target.layers, { tags: o.tags ?? [] }));
   timing('build: image written');
   await sweeping;
   const seconds = (Date.now() - started) / 1000;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { diskFull, noSpaceError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { timing } from '../runtime/timing.js';
 import type { ContainerRunner } from '../runtime/types.js';
@@ -208,6 +209,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   // Named after this process: a later command removes what a killed one left (store/leftovers.ts).
   const scratch = scratchName(o.workDir, randomBytes(6).toString('hex'));
   const tail = new TailBuffer(10);
+  // What is being written, for a full disk's message (in the user's terms, not our paths).
+  let writingWhat = 'files';
   try {
     if (ctx.signal.aborted) throw new Cancelled();
     await fs.mkdir(path.join(scratch, 'upper'), { recursive: true, mode: 0o755 });
@@ -222,10 +225,12 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     timing(`build: ${view.label} executed`);
     void o.cache.writeInputs(step.key, step.inputs); // overlaps the packing; record() waits for it
     // The upper dir is ours and done with: the store renames it into place as the snapshot.
+    writingWhat = 'layer';
     const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
     timing(`build: ${view.label} layer stored`);
     const created = new Date().toISOString();
     failpoint('cache.before-record');
+    writingWhat = 'build cache entry';
     await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     record.seconds = (Date.now() - started) / 1000;
     record.layer = layer?.diffId ?? null;
@@ -237,7 +242,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
       o.reporter.stepFailed(view, 'cancelled', []);
       throw err instanceof Cancelled ? err : new Cancelled();
     }
-    const failure = err instanceof BuildError ? err : new BuildError((err as Error).message, { file: o.plan.file, line: step.line }, { cause: err });
+    const full = noSpaceError(`the ${writingWhat} of step ${view.label.slice(1, -1)} (${step.display})`, err);
+    const failure = err instanceof BuildError ? err : new BuildError((full ?? (err as Error)).message, { file: o.plan.file, line: step.line }, { cause: err, exitCode: full?.exitCode });
     o.reporter.stepFailed(view, failure.detail, tail.tail());
     throw failure;
   } finally {
@@ -296,6 +302,8 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
       if (ctx.signal.aborted) throw new Cancelled();
       if (code !== 0) {
         const shown = action.argv.length >= 3 && action.argv[1] === '-c' ? `${action.argv.slice(0, 2).join(' ')} ${action.argv.slice(2).join(' ')}` : JSON.stringify(action.argv);
+        // The process met a full disk (most likely) if the step's upper dir has no room left.
+        if (await diskFull(dirs.upperDir)) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
         throw new BuildError(`${step.display}: process "${shown}" did not complete successfully: exit code: ${code}`, at);
       }
       return true;

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { StrataError } from '../errors.js';
+import { noSpaceError, StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
 import { imageArchitecture } from '../store/busybox.js';
@@ -103,7 +103,8 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const result = await loadArchive(store, source).catch((err: unknown) => {
       // Name what was being loaded: "invalid tar header checksum" alone does not say it.
       const what = fromStdin ? 'stdin' : `"${a.input}"`;
-      throw new StrataError(`loading ${what}: ${(err as Error).message}`, err instanceof StrataError ? err.exitCode : 1, { cause: err });
+      const why = noSpaceError('the image', err) ?? err;
+      throw new StrataError(`loading ${what}: ${(why as Error).message}`, why instanceof StrataError ? why.exitCode : 1, { cause: err });
     });
     for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
     for (const img of a.quiet ? [] : result.images) {

@@ -1,4 +1,4 @@
-import { StrataError } from '../errors.js';
+import { isNoSpace, StrataError } from '../errors.js';
 
 /**
  * Prints an error as one line on stderr (a stack trace only with STRATA_DEBUG=1) and exits
@@ -10,7 +10,8 @@ export function reportAndExit(err: unknown, code?: number): never {
   const errno = err as NodeJS.ErrnoException | undefined;
   if (errno?.code === 'EPIPE' && errno.syscall === 'write') process.exit(128 + 13);
   const exitCode = code ?? (err instanceof StrataError ? err.exitCode : 125);
-  const message = err instanceof Error ? err.message : String(err);
+  // A full disk that no layer below named: never Node's wording with an internal path.
+  const message = !(err instanceof StrataError) && isNoSpace(err) ? 'no space left on device' : err instanceof Error ? err.message : String(err);
   process.stderr.write(`Error: ${message}\n`);
   if (process.env.STRATA_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(exitCode);

@@ -1,6 +1,6 @@
 // `commit`: the container's upper dir becomes a new layer on top of its image's, and its
 // configuration (with the `-c` changes) the new image's, with one history row like Docker's.
-import { StrataError } from '../errors.js';
+import { StrataError, writing } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import type { ContainerRecord } from '../store/containers.js';
 import type { ContainerConfig, Image, ImageConfig, LayerInfo } from '../store/types.js';
@@ -35,7 +35,8 @@ export async function commitContainer(ctx: ContainerContext, record: ContainerRe
   } catch (err) {
     throw new StrataError(`committing container "${record.Name.slice(1)}": its image "${record.Image}" is no longer in the store`, 125, { cause: err });
   }
-  const layer = await ctx.images.createLayerFromDir(ctx.containers.paths(record.Id).upper);
+  const name = record.Name.slice(1);
+  const layer = await writing(`the layer of container "${name}"`, () => ctx.images.createLayerFromDir(ctx.containers.paths(record.Id).upper));
   failpoint('commit.layer-written');
   const baseLayers: LayerInfo[] = base.manifest.layers.map((d, i) => ({
     diffId: base.config.rootfs.diff_ids[i] ?? d.digest, digest: d.digest, size: d.size, mediaType: d.mediaType,
@@ -58,5 +59,5 @@ export async function commitContainer(ctx: ContainerContext, record: ContainerRe
   };
   if (options.author) imageConfig.author = options.author;
   else delete imageConfig.author;
-  return ctx.images.writeImage(imageConfig, [...baseLayers, layer], { tags: options.ref ? [options.ref] : [] });
+  return writing(`the image of container "${name}"`, () => ctx.images.writeImage(imageConfig, [...baseLayers, layer], { tags: options.ref ? [options.ref] : [] }));
 }

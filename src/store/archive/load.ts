@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { StrataError } from '../../errors.js';
+import { StrataError, writing } from '../../errors.js';
 import { failpoint } from '../../failpoint.js';
 import { assertDigest, isDigest } from '../digest.js';
 import { tempName } from '../fsutil.js';
@@ -66,7 +66,7 @@ class Spool {
       yield* body;
     })();
     if (sniff(first) || first.subarray(257, 262).toString('latin1') === 'ustar') {
-      this.layers.set(name, await this.store.importLayer(rest));
+      this.layers.set(name, await writing(`layer "${name}"`, () => this.store.importLayer(rest)));
       failpoint('load.layer-imported');
       return;
     }
@@ -74,7 +74,9 @@ class Spool {
     this.files.set(name, file);
     const fh = await fs.open(file, 'wx', 0o600);
     try {
-      for await (const c of rest) await fh.write(c);
+      await writing(`"${name}"`, async () => {
+        for await (const c of rest) await fh.write(c);
+      });
     } finally {
       await fh.close();
     }
@@ -158,7 +160,7 @@ async function importLayers(store: Store, spool: Spool, files: string[], config:
     if (early && early.diffId !== expected) throw new StrataError(`digest mismatch: expected "${expected}", got "${early.diffId}"`);
     if (early) layers.push(early);
     else {
-      layers.push(await store.importLayer(spool.open(files[i]), expected));
+      layers.push(await writing(`layer "${files[i]}"`, () => store.importLayer(spool.open(files[i]!), expected)));
       failpoint('load.layer-imported');
     }
   }
@@ -173,7 +175,7 @@ async function loadDocker(store: Store, spool: Spool): Promise<LoadedImage[]> {
     const config = parseJson<ImageConfig>(configBytes, m.Config);
     const layers = await importLayers(store, spool, m.Layers.map((l) => safeComponents(l).join('/')), config);
     failpoint('load.before-tag');
-    const img = await store.writeImageBytes(configBytes, layers, { tags: m.RepoTags ?? [] });
+    const img = await writing(`image "${m.Config}"`, () => store.writeImageBytes(configBytes, layers, { tags: m.RepoTags ?? [] }));
     out.push({ id: img.id, names: img.names });
   }
   return out;
@@ -211,7 +213,7 @@ async function loadOci(store: Store, spool: Spool, warnings: string[]): Promise<
     const name = ociName(top);
     if (!name && top.annotations?.[REF_NAME]) warnings.push(`ignoring ref name "${top.annotations[REF_NAME]}": not a full image reference`);
     failpoint('load.before-tag');
-    const img = await store.writeImageBytes(configBytes, layers, { tags: name ? [name] : [] });
+    const img = await writing(`image "${doc.config.digest}"`, () => store.writeImageBytes(configBytes, layers, { tags: name ? [name] : [] }));
     const seen = byImage.get(img.id) ?? { id: img.id, names: [] };
     if (name) seen.names.push(name);
     byImage.set(img.id, seen);
