@@ -93,6 +93,7 @@ async function execCommand(argv: ExecArgs): Promise<void> {
     env: argv.env,
     cwd: argv.workdir,
     user: argv.user,
+    additionalGroups: record.HostConfig.GroupAdd,
     rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
     containerEnv: config?.spec.env,
     containerCwd: config?.spec.cwd,
