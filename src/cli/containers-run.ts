@@ -157,10 +157,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(`${record.Id}\n`);
     return;
   }
-  if (networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll)) {
-    // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
+  const publishes = networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll);
+  if (publishes || (flags.tty && flags.interactive)) {
+    // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
+    // and left running: such an attached run is a shim run we attach to.
     const { runAttachedViaShim } = await import('./lifecycle.js');
-    process.exit(await runAttachedViaShim(ctx, record, flags.interactive));
+    process.exit(await runAttachedViaShim(ctx, record, flags.interactive, flags.detachKeys));
   }
   const code = await startAttached(ctx, record, flags.interactive);
   timing('container exited and cleaned up');
