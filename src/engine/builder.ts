@@ -100,7 +100,7 @@ async function readDockerfile(given: BuildRequest['dockerfile'], contextDir: str
   // With a tar context, the path names a file inside the tar.
   const file = given ? (inTar ? path.join(contextDir, path.normalize(`/${given.path}`)) : path.resolve(given.path)) : await defaultDockerfile(contextDir);
   const text = await fs.readFile(file, 'utf8').catch(() => {
-    throw new StrataError(`failed to read dockerfile: open ${given?.path ?? path.join(contextDir, 'Dockerfile')}: no such file or directory`, 1);
+    throw new StrataError(`failed to read dockerfile: open ${given?.path ?? (inTar ? 'Dockerfile' : path.join(contextDir, 'Dockerfile'))}: no such file or directory`, 1);
   });
   return { text, name: path.basename(file), path: file };
 }
