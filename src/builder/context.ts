@@ -8,6 +8,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/file-hash.js';
+import { atomicWrite } from '../store/fsutil.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -148,9 +149,8 @@ export class BuildContext {
     const files: Record<string, CachedStat> = {};
     for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files[p] = c;
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify({ version: 1, files }));
-    await fs.rename(tmp, file);
+    // A lost stat cache only costs a rehash: no fsync.
+    await atomicWrite(file, JSON.stringify({ version: 1, files }), { durable: false });
     this.cacheDirty = false;
   }
 }

@@ -8,7 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
 import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
 import { imageArchitecture } from '../store/busybox.js';
-import { tempName } from '../store/fsutil.js';
+import { atomicReplace } from '../store/fsutil.js';
 import { familiarName, normalizeTag } from '../store/refs.js';
 import type { Store } from '../store/store.js';
 import type { ImageConfig } from '../store/types.js';
@@ -64,24 +64,21 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     const toStdout = !a.output || a.output === '-';
     if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
     const items = await saveItems(store, a.images);
-    const target = toStdout ? undefined : path.resolve(a.output!);
-    const tmp = target ? tempName(path.dirname(target)) : undefined;
-    const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
-    let sink: Writable = file;
-    if (a.compress) {
-      const { createGzip } = await import('node:zlib');
-      const gz = createGzip();
-      gz.pipe(file);
-      sink = gz;
-    }
-    try {
+    const write = async (file: Writable) => {
+      let sink: Writable = file;
+      if (a.compress) {
+        const { createGzip } = await import('node:zlib');
+        const gz = createGzip();
+        gz.pipe(file);
+        sink = gz;
+      }
       const { saveImages } = await import('../store/archive/save.js');
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
-      if (tmp && target) await fs.rename(tmp, target);
-    } finally {
-      if (tmp) await fs.rm(tmp, { force: true });
-    }
+    };
+    // A file appears whole or not at all.
+    if (toStdout) await write(process.stdout);
+    else await atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false });
   });
 }
 

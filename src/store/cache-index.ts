@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry } from './build-cache.js';
 import { explainMiss } from './cache-explain.js';
 import { selectPrunable } from './cache-prune.js';
-import { atomicWriteJson, readJsonFile, tempName } from './fsutil.js';
+import { atomicWrite, atomicWriteJson, readJsonFile } from './fsutil.js';
 import { withLock } from './lock.js';
 
 export type { CacheEntry } from './build-cache.js';
@@ -134,13 +134,7 @@ export class CacheIndex implements BuildCache {
       const data = await this.read();
       fn(data);
       const file: IndexFile = { version: 1, entries: data.entries, slots: data.slots };
-      if (durable) {
-        await atomicWriteJson(this.indexFile, file);
-      } else {
-        const tmp = tempName(this.dir);
-        await fs.writeFile(tmp, JSON.stringify(file));
-        await fs.rename(tmp, this.indexFile);
-      }
+      await atomicWrite(this.indexFile, JSON.stringify(file), { durable });
       this.snapshot = data;
     });
   }
