@@ -124,7 +124,7 @@ export async function copyTarToContainer(root: string, input: AsyncIterable<Uint
   }
   if (!found.stat) throw notFound(dst);
   if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
-  const [{ extractCopy }, { limitsFromEnv }, os] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js'), import('node:os')]);
+  const [{ extractCopy, limitsFromEnv }, os] = await Promise.all([import('../store/index.js'), import('node:os')]);
   const { warnings } = await extractCopy(input, path.join(root, found.rel), { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv() });
   for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
 }
