@@ -229,14 +229,20 @@ async function cp(argv: Args): Promise<void> {
   if (src && dst) throw new StrataError('copying between containers is not supported');
   if (!src && !dst) throw new StrataError('must specify at least one container source');
   const ctx = await openContext();
+  const options = { followLink: Boolean(argv['follow-link']), keepOwners: Boolean(argv.archive) };
+  let result;
   if (src) {
     const record = await ctx.containers.get(src.container);
-    await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { followLink: Boolean(argv['follow-link']) }));
+    const container = record.Name.replace(/^\//, '');
+    result = await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { ...options, container }));
   } else {
     const record = await ctx.containers.get(dst!.container);
-    if (argv.src === '-') await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path));
-    else await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
+    const container = record.Name.replace(/^\//, '');
+    result = argv.src === '-'
+      ? await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path, { container }))
+      : await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path, { ...options, container }));
   }
+  for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
 }
 
 async function rename(argv: Args): Promise<void> {
@@ -369,7 +375,7 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
       c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), (a) => exportContainer(a as Args))
     .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
       c.option('follow-link', { alias: 'L', type: 'boolean', describe: 'Always follow symbol link in SRC_PATH' })
-        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (accepted)' }), (a) => cp(a as Args))
+        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (copy all uid/gid information)' }), (a) => cp(a as Args))
     .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args));
 }
 

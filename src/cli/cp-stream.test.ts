@@ -74,7 +74,7 @@ describe('cp with tar streams', { concurrency: false }, () => {
 
   it('refuses a destination that is missing or not a directory, and a directory over a file', () => {
     const missing = fx.strata(['cp', '-', 'stopped:/nope'], { input: payload });
-    assert.equal(missing.stderr, 'Error: could not find the file /nope in container\n');
+    assert.equal(missing.stderr, 'Error: could not find the file /nope in container stopped\n');
     const file = fx.strata(['cp', '-', 'stopped:/etc/passwd'], { input: payload });
     assert.match(file.stderr, /^Error: extraction point is not a directory: "\/etc\/passwd"\n$/);
     const over = fx.strata(['cp', '-', 'stopped:/'], { input: buildTar([{ path: 'dest', content: 'x' }]) });

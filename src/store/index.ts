@@ -8,7 +8,7 @@ import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
 import type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';
 import type { Store } from './store.js';
-import type { ChunkSource } from './tar/reader.js';
+import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
@@ -29,7 +29,7 @@ export { atomicWrite, atomicWriteJson, pidAlive, readJsonFile, tempName } from '
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
-export type { ChunkSource, TarLimits } from './tar/reader.js';
+export type { ChunkSource, EntryType, TarEntry, TarLimits } from './tar/reader.js';
 
 /** Writes images to `out` as a docker-archive or oci-archive (archive/save.ts). */
 export async function saveImages(store: Store, items: SaveItem[], out: Writable, format: ArchiveFormat): Promise<void> {
@@ -44,5 +44,9 @@ export async function loadArchive(store: Store, source: ChunkSource, options?: L
 /** Extracts a tar (gzip'ed or not) into `dest` as `cp` does: plain names, confined to dest (layer-unpack.ts). */
 export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
   return (await import('./layer-unpack.js')).extractCopy(source, dest, options);
+}
+/** Writes tar entries into `dest` with extractCopy's rules (layer-unpack.ts). */
+export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+  return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
 }
 export type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';

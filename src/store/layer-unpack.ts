@@ -25,6 +25,8 @@ export interface UnpackOptions {
  */
 export interface CopyExtractOptions extends UnpackOptions {
   plainNames: true;
+  /** How the destination directory is named in messages (the container path), "/" by default. */
+  shownAs?: string;
 }
 
 export interface UnpackResult {
@@ -78,7 +80,12 @@ class Extractor {
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly root: string, private readonly copy = false) {}
+  constructor(private readonly root: string, private readonly copy = false, private readonly shownAs = '/') {}
+
+  /** The container path of `rel` (relative to the destination), for messages. */
+  private shown(rel: string): string {
+    return path.posix.join(this.shownAs, rel);
+  }
 
   /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
   private async parent(parts: string[], name: string, create = true): Promise<string> {
@@ -109,7 +116,7 @@ class Extractor {
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
     if (this.copy && st.isDirectory() !== keepDir) {
-      throw new StrataError(keepDir ? `cannot overwrite non-directory "/${rel}" with directory` : `cannot overwrite directory "/${rel}" with non-directory`);
+      throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
     await fs.rm(abs, { recursive: true, force: true });
     for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
@@ -253,12 +260,20 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
  */
 export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
   const { decompressed } = await import('./decompress.js');
-  const x = new Extractor(dest, options.plainNames);
-  let entries = 0;
-  for await (const e of readTar(decompressed(source, options.limits?.maxBytes), options.limits)) {
+  return placeEntries(readTar(decompressed(source, options.limits?.maxBytes), options.limits), dest, options);
+}
+
+/**
+ * Places entries (read from a tar, or made from a host tree by `cp`) into the existing
+ * directory `dest` with the copy rules of extractCopy.
+ */
+export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+  const x = new Extractor(dest, options.plainNames, options.shownAs);
+  let count = 0;
+  for await (const e of entries) {
     await x.entry(e);
-    entries++;
+    count++;
   }
   await x.finish(options.tmpDir);
-  return { entries, warnings: x.warnings };
+  return { entries: count, warnings: x.warnings };
 }
