@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { processStartTime } from '../../store/lock.js';
+import { processStartTime } from '../../store/index.js';
 import type { MountRequest } from './mounts.js';
 import type { PortBinding, PortRequest } from '../ports.js';
 import type { RunSpec } from '../types.js';
