@@ -2,9 +2,9 @@
 // canonical JSON of its inputs. The inputs are stored with the key (the cache's KeyInputs), so
 // a later miss can be explained by comparing them with the entry the previous build used.
 import { createHash } from 'node:crypto';
-import type { KeyInputs } from '../store/build-cache.js';
+import type { KeyInputs } from '../store/index.js';
 
-export type { KeyInputs } from '../store/build-cache.js';
+export type { KeyInputs } from '../store/index.js';
 
 /** JSON with object keys sorted at every level: the same data always gives the same text. */
 export function canonicalJson(value: unknown): string {

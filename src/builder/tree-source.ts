@@ -4,8 +4,7 @@
 // root as runtime/resolve.ts does.
 import fs, { type Stats } from 'node:fs';
 import path from 'node:path';
-import { resolveInRoot, type Resolved } from '../runtime/resolve.js';
-import { UnionView, type UnionOptions } from '../runtime/union.js';
+import { resolveInRoot, UnionView, type Resolved, type UnionOptions } from '../runtime/index.js';
 import type { BuildContext, ContextEntry } from './context.js';
 
 export interface TreeNode {

@@ -6,10 +6,9 @@ import type { Argv } from 'yargs';
 import {
   BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
   type BuildRequest, type Reporter,
-} from '../engine/builder.js';
+} from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import { stateRoot } from '../store/paths.js';
-import { normalizeTag } from '../store/refs.js';
+import { stateRoot, normalizeTag } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 
 interface BuildArgs {

@@ -2,9 +2,9 @@
 // (src/engine/build-cache.ts): entries, their layers' disk use, and a prune that frees the
 // layers no image, container or remaining entry uses.
 import type { Argv } from 'yargs';
-import { LocalBuildCache } from '../engine/build-cache.js';
+import { LocalBuildCache } from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import { stateRoot } from '../store/paths.js';
+import { stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { humanSize, timeAgo } from './format/human.js';
 import { alignTable } from './format/table.js';

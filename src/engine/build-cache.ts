@@ -2,14 +2,11 @@
 // implementation at a state root, with what users do to it beyond building: list, measure,
 // prune. Prune decides which entries go (the policy of Docker's `builder prune`); the store's
 // garbage collector then frees the layers nothing else holds.
-import type { CacheEntry, CachePrunePolicy, CachePruneResult } from '../store/build-cache.js';
-import { CacheIndex } from '../store/cache-index.js';
-import { ContainerStore } from '../store/containers.js';
-import { openStore } from '../store/store.js';
+import { CacheIndex, ContainerStore, openStore, type CacheEntry, type CachePrunePolicy, type CachePruneResult } from '../store/index.js';
 
 export type {
   BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry,
-} from '../store/build-cache.js';
+} from '../store/index.js';
 
 export interface CacheUsage {
   entries: number;

@@ -6,26 +6,18 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { build, type BuildOptions, type BuildResult } from '../builder/build.js';
-import { closeHashing } from '../builder/context.js';
-import { explainText } from '../builder/explain.js';
-import { eventReporter, type BuildEvent } from '../builder/progress.js';
+import { build, closeHashing, eventReporter, explainText, type BuildEvent, type BuildOptions, type BuildResult } from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
-import type { ContainerRunner } from '../runtime/types.js';
-import type { BuildCache } from '../store/build-cache.js';
-import { openStore, type Store } from '../store/store.js';
+import { RuncRunner, type ContainerRunner } from '../runtime/index.js';
+import { openStore, type BuildCache, type Store } from '../store/index.js';
 import { LocalBuildCache } from './build-cache.js';
 
-export type { BuildResult } from '../builder/build.js';
-export type { StepRecord } from '../builder/executor.js';
-export type { BuildEvent, Reporter, StepOutcome, StepView } from '../builder/progress.js';
+export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
-export { parseBuildArgs } from '../builder/args.js';
-export { BuildError } from '../builder/errors.js';
-export { parseSshSpecs } from '../builder/ssh-mount.js';
-export { JsonReporter, PlainReporter, QuietReporter, renderEvent } from '../builder/progress.js';
-export { TtyReporter } from '../builder/progress-tty.js';
+export {
+  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+} from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */
 export interface BuildRequest extends Pick<BuildOptions,
@@ -77,7 +69,7 @@ export class Builder {
       }
       const dockerfile = await readDockerfile(request.dockerfile, contextDir, !!ctx && 'tar' in ctx);
       return await build({
-        stateRoot: root, store: this.o.store ?? (await openStore(root)), runner: this.o.runner ?? lazyRunner(path.join(root, 'runc')),
+        stateRoot: root, store: this.o.store ?? (await openStore(root)), runner: this.o.runner ?? new RuncRunner({ runcRoot: path.join(root, 'runc') }),
         cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
         tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
         labels: request.labels, network: request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
@@ -111,15 +103,4 @@ async function defaultDockerfile(contextDir: string): Promise<string> {
     if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
   }
   return path.resolve(contextDir, 'Dockerfile');
-}
-
-/** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */
-function lazyRunner(runcRoot: string): ContainerRunner {
-  let runner: Promise<ContainerRunner> | undefined;
-  return {
-    async run(spec, options) {
-      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot }));
-      return (await runner).run(spec, options);
-    },
-  };
 }

@@ -230,7 +230,7 @@ class Extractor {
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
     const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
-    await writeXattrs(withX, tmpDir);
+    await writeXattrs(withX, tmpDir, this.root);
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
     for (const d of dirs) {

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { atomicWriteSync } from '../../store/fsutil.js';
+import { atomicWriteSync } from '../../store/index.js';
 
 const HOOK = `#!/bin/sh
 # strata: runc createRuntime hook (see src/runtime/shim/net.ts). stdin: the container state.
