@@ -15,7 +15,7 @@ import {
 } from './index-file.js';
 import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
-import { isDamage } from './damage.js';
+import { DamagedError, inImage, isDamage } from './damage.js';
 import type { SplitSource } from './tar-split.js';
 import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
@@ -105,12 +105,17 @@ export class Store implements ImageStore {
 
   // ---- images -------------------------------------------------------------------------------
 
-  private async loadImage(manifestDigest: Digest, names: string[]): Promise<Image> {
-    const manifest = await this.blobs.readJson<Manifest>(manifestDigest);
-    const id = assertDigest(manifest.config?.digest, 'config digest');
-    const config = await this.blobs.readJson<ImageConfig>(id);
+  /** An image's manifest and config, each checked against its digest; damage is named as part of the image. */
+  private async loadImage(manifestDigest: Digest, names: string[], id?: Digest): Promise<Image> {
+    const named = inImage(names[0] ?? id ?? manifestDigest);
+    const manifest = await this.blobs.readJson<Manifest>(manifestDigest).catch(named);
+    if (!isDigest(manifest.config?.digest) || !Array.isArray(manifest.layers)) named(new DamagedError(`manifest "${manifestDigest}"`, 'it is not an image manifest'));
+    const config = await this.blobs.readJson<ImageConfig>(manifest.config.digest).catch(named);
+    if (!Array.isArray(config.rootfs?.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length) {
+      named(new DamagedError(`config "${manifest.config.digest}"`, 'its diff_ids do not match its manifest\'s layers'));
+    }
     const size = manifest.layers.reduce((n, l) => n + l.size, 0);
-    return { id, manifestDigest, manifest, config, names, size };
+    return { id: manifest.config.digest, manifestDigest, manifest, config, names, size };
   }
 
   /** Index entries grouped by image ID (entries written by other tools get their ID from the manifest). */
@@ -118,7 +123,7 @@ export class Store implements ImageStore {
     const out = new Map<Digest, { manifest: Digest; names: string[] }>();
     for (const d of idx.manifests) {
       if (d.mediaType && d.mediaType !== MANIFEST_TYPE && d.mediaType !== 'application/vnd.docker.distribution.manifest.v2+json') continue;
-      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest)).config?.digest, 'config digest');
+      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest).catch(inImage(refName(d) ?? d.digest))).config?.digest, 'config digest');
       const g = out.get(id) ?? { manifest: d.digest, names: [] };
       const name = refName(d);
       if (name && !g.names.includes(name)) g.names.push(name);
@@ -129,7 +134,7 @@ export class Store implements ImageStore {
 
   async listImages(): Promise<Image[]> {
     const groups = await this.groups(await this.readIndex());
-    return Promise.all([...groups.values()].map((g) => this.loadImage(g.manifest, g.names)));
+    return Promise.all([...groups.entries()].map(([id, g]) => this.loadImage(g.manifest, g.names, id)));
   }
 
   async resolveImage(refOrId: string): Promise<Image> {
@@ -162,7 +167,7 @@ export class Store implements ImageStore {
       if (ids.length === 1) hit = { manifest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
     }
     if (!hit) throw new StrataError(`no such image: "${refOrId}"`);
-    return this.loadImage(hit.manifest, hit.names);
+    return this.loadImage(hit.manifest, hit.names, full);
   }
 
   async tag(imageId: Digest, ref: string): Promise<void> {
