@@ -4,13 +4,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, ParseError } from '../parser/index.js';
-import type { Dockerfile } from '../parser/types.js';
-import { timing } from '../runtime/timing.js';
-import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
-import { CacheIndex } from '../store/cache-index.js';
-import { pidAlive } from '../store/fsutil.js';
-import type { Image, ImageStore } from '../store/types.js';
+import { parse, ParseError, type Dockerfile } from '../parser/index.js';
+import { timing } from '../timing.js';
+import type { ContainerRunner, NetworkMode } from '../runtime/index.js';
+import { CacheIndex, pidAlive, type Image, type ImageStore } from '../store/index.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';

@@ -6,13 +6,11 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
-import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
-import { imageArchitecture } from '../store/busybox.js';
-import { tempName } from '../store/fsutil.js';
-import { familiarName, normalizeTag } from '../store/refs.js';
-import type { Store } from '../store/store.js';
-import type { ImageConfig } from '../store/types.js';
-import { applyChanges } from '../runtime/changes.js';
+import { applyChanges } from '../engine/index.js';
+import { closeHashPool } from '../hash/index.js';
+import {
+  familiarName, imageArchitecture, loadArchive, normalizeTag, saveImages, tempName, type ArchiveFormat, type ImageConfig, type SaveItem, type Store,
+} from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { imageCommand } from './image-command.js';
 
@@ -34,7 +32,6 @@ async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
   try {
     await imageCommand(fn);
   } finally {
-    const { closeHashPool } = await import('../hash/pool.js');
     await closeHashPool();
   }
 }
@@ -75,7 +72,6 @@ async function save(a: { images: string[]; output?: string; format?: string; com
       sink = gz;
     }
     try {
-      const { saveImages } = await import('../store/archive/save.js');
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
       if (tmp && target) await fs.rename(tmp, target);
@@ -92,7 +88,6 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
-    const { loadArchive } = await import('../store/archive/load.js');
     const result = await loadArchive(store, source).catch((err: unknown) => {
       // Name what was being loaded: "invalid tar header checksum" alone does not say it.
       const what = fromStdin ? 'stdin' : `"${a.input}"`;

@@ -6,19 +6,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
-import { parseBuildArgs } from '../builder/args.js';
-import { build } from '../builder/build.js';
-import { BuildError } from '../builder/errors.js';
-import { explainText } from '../builder/explain.js';
-import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../builder/progress.js';
-import { TtyReporter } from '../builder/progress-tty.js';
-import { parseSshSpecs } from '../builder/ssh-mount.js';
+import {
+  build, BuildError, closeHashing, explainText, JsonReporter, parseBuildArgs, parseSshSpecs, PlainReporter, QuietReporter, TtyReporter, type Reporter,
+} from '../builder/index.js';
 import { StrataError } from '../errors.js';
-import { closeHashing } from '../builder/context.js';
-import type { ContainerRunner } from '../runtime/types.js';
-import { stateRoot } from '../store/paths.js';
-import { normalizeTag } from '../store/refs.js';
-import { openStore } from '../store/store.js';
+import { RuncRunner } from '../runtime/index.js';
+import { stateRoot, normalizeTag, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 
 interface BuildArgs {
@@ -168,7 +161,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     const store = await openStore(root);
     const result = await build({
-      stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
+      stateRoot: root, store, runner: new RuncRunner({ runcRoot: path.join(root, 'runc') }), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
       secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal, statCache: a.context !== '-',
@@ -199,17 +192,6 @@ async function runBuild(a: BuildArgs): Promise<void> {
     for (const c of cleanups) await c().catch(() => undefined);
     await closeHashing();
   }
-}
-
-/** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */
-function lazyRunner(runcRoot: string): ContainerRunner {
-  let runner: Promise<ContainerRunner> | undefined;
-  return {
-    async run(spec, options) {
-      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot }));
-      return (await runner).run(spec, options);
-    },
-  };
 }
 
 async function defaultDockerfile(contextDir: string): Promise<string> {

@@ -3,10 +3,7 @@
 // no image, container or remaining entry uses them.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { CacheIndex, type CacheEntry } from '../store/cache-index.js';
-import { ContainerStore } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import { openStore } from '../store/store.js';
+import { CacheIndex, type CacheEntry, ContainerStore, stateRoot, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { humanSize, timeAgo } from './format/human.js';
 import { alignTable } from './format/table.js';

@@ -6,19 +6,17 @@
 import type { Hash } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { INLINE_HASH_BYTES, READ_CHUNK } from '../hash/file-hash.js';
-import type { StreamHasher } from '../hash/pool.js';
+import { createStreamHasher, INLINE_HASH_BYTES, newSha256, READ_CHUNK, sha256Digest, type StreamHasher } from '../hash/index.js';
 import { StrataError } from '../errors.js';
 import { DamagedError } from './damage.js';
-import { assertDigest, digestHex, newSha256, sha256Digest } from './digest.js';
+import { assertDigest, digestHex } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
 
 /** A pool hasher that has already seen the first `bytes` bytes of `fh`. */
 async function poolHasherFrom(fh: FileHandle, bytes: number): Promise<StreamHasher> {
-  // Loaded on first use: commands that only read the store, and small blobs, never pay for piscina.
-  const { createStreamHasher } = await import('../hash/pool.js');
-  const hasher = createStreamHasher();
+  // The pool loads on first use: commands that only read the store, and small blobs, never pay for piscina.
+  const hasher = await createStreamHasher();
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   try {
     for (let pos = 0; pos < bytes;) {

@@ -301,7 +301,7 @@ export class LayerStore {
     try {
       const strip = new Map([...prep.strip].map(([p, names]) => [p === dir ? tmp : path.join(tmp, path.relative(dir, p)), names]));
       const { removeXattrs } = await import('./xattr.js');
-      await removeXattrs(strip);
+      await removeXattrs(strip, tmp);
       await fs.lchown(tmp, 0, 0).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
       });

@@ -3,9 +3,7 @@
 // (past INLINE_HASH_BYTES a worker's start-up pays for itself, and hashing overlaps the
 // caller's reads and writes).
 import type { Hash } from 'node:crypto';
-import { INLINE_HASH_BYTES } from '../hash/file-hash.js';
-import type { StreamHasher } from '../hash/pool.js';
-import { newSha256 } from './digest.js';
+import { createStreamHasher, INLINE_HASH_BYTES, newSha256, type StreamHasher } from '../hash/index.js';
 import type { Digest } from './types.js';
 
 export class StreamDigest {
@@ -20,8 +18,7 @@ export class StreamDigest {
   private async start(): Promise<void> {
     this.started = true;
     if ((this.sizeHint?.() ?? 0) > INLINE_HASH_BYTES) {
-      const { createStreamHasher } = await import('../hash/pool.js');
-      this.pooled = createStreamHasher();
+      this.pooled = await createStreamHasher();
     } else this.here = newSha256();
   }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const WRAPPER = `#!/bin/sh
 # strata: runc under a pseudo-terminal of its own (see src/runtime/shim/pty.ts).
-cmd="stty rows 24 cols 80 2>/dev/null; exec runc"
+cmd="stty rows \${STRATA_PTY_ROWS:-24} cols \${STRATA_PTY_COLS:-80} 2>/dev/null; exec runc"
 for a in "$@"; do
   cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\\\\\''/g")'"
 done

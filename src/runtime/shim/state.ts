@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { processStartTime } from '../../store/lock.js';
+import { processStartTime } from '../../store/index.js';
 import type { MountRequest } from './mounts.js';
 import type { PortBinding, PortRequest } from '../ports.js';
 import type { RunSpec } from '../types.js';
@@ -109,12 +109,12 @@ export function shimAlive(status: ShimStatus): boolean {
 }
 
 /** `runc state ID`: its status and pid, or undefined when runc does not know the container. */
-export function runcState(runcRoot: string, id: string): { status: string; pid: number } | undefined {
+export function runcState(runcRoot: string, id: string): { status: string; pid: number; bundle: string } | undefined {
   const r = spawnSync('runc', ['--root', runcRoot, 'state', id], { encoding: 'utf8' });
   if (r.status !== 0) return undefined;
   try {
-    const s = JSON.parse(r.stdout) as { status: string; pid: number };
-    return { status: s.status, pid: s.pid };
+    const s = JSON.parse(r.stdout) as { status: string; pid: number; bundle: string };
+    return { status: s.status, pid: s.pid, bundle: s.bundle };
   } catch {
     return undefined;
   }

@@ -11,7 +11,9 @@ export class TarOut {
   constructor(private readonly out: Writable) {}
 
   async write(buf: Buffer): Promise<void> {
-    if (!this.out.write(buf)) await Promise.race([once(this.out, 'drain'), once(this.out, 'error').then(([e]) => Promise.reject(e))]);
+    // once() rejects on 'error' and removes both its listeners when it settles (a race against a
+    // second once(out, 'error') left one listener behind per wait: MaxListenersExceededWarning).
+    if (!this.out.write(buf)) await once(this.out, 'drain');
   }
 
   async dir(name: string): Promise<void> {

@@ -29,7 +29,7 @@ export interface TarEntry {
    * `path` of a snapshot: a tap (readTar's third argument) then records a reference to it
    * instead of the bytes.
    */
-  storedAt(path: string): void;
+  storedAt?(path: string): void;
 }
 
 export interface TarLimits {
