@@ -13,6 +13,7 @@ import type { ChunkSource, TarEntry } from './tar/reader.js';
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
+export { DamagedError, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
 export { stateRoot } from './paths.js';
 export type {
