@@ -14,18 +14,11 @@ export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
  * as they landed (relative to `dir`, cleaned, without a trailing "/").
  */
 export async function unpackArchive(file: string, dir: string): Promise<string[]> {
-  const [{ extractCopy, cleanComponents }, { limitsFromEnv }] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js')]);
-  let names: string[];
+  const { extractCopy, limitsFromEnv } = await import('../store/index.js');
   try {
-    ({ names } = await extractCopy(createReadStream(file), dir, { confined: true, tmpDir: os.tmpdir(), limits: limitsFromEnv() }));
+    return (await extractCopy(createReadStream(file), dir, { confined: true, tmpDir: os.tmpdir(), limits: limitsFromEnv() })).names;
   } catch (err) {
     const why = err instanceof StrataError ? err.message : systemCause(err);
     throw new StrataError(`unpacking "${path.basename(file)}": ${why}`, 125, { cause: err });
   }
-  const out: string[] = [];
-  for (const n of names) {
-    const rel = cleanComponents(n).join('/');
-    if (rel) out.push(rel);
-  }
-  return out;
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { strataCommand } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** Runs strata with its stdout's reading end closed at once; resolves with its code and stderr. */
 function withClosedStdout(root: string, args: string[]): Promise<{ code: number | null; stderr: string }> {

@@ -3,22 +3,16 @@
 // detached shim (`-d`, `start` without `-a`).
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import type { ImageStore } from '../store/types.js';
-import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
-import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
-import { teeToLog } from '../runtime/logs.js';
-import { freshName } from '../runtime/names.js';
-import { logPath } from '../runtime/shim/state.js';
-import { timing } from '../runtime/timing.js';
-import type { NetworkMode } from '../runtime/types.js';
-import { parseUlimits } from '../runtime/ulimits.js';
+import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ImageStore } from '../store/index.js';
+import {
+  buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
+  runAttached, runcRootOf, startDetached, teeToLog, type ContainerContext, type NetworkMode,
+} from '../runtime/index.js';
+import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
 export async function openContext(): Promise<ContainerContext> {
   const root = stateRoot();
-  const { openStore } = await import('../store/store.js');
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
 }
@@ -47,7 +41,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await ctx.images.resolveImage(imageRef);
   timing('image resolved');
-  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim/mounts.js');
   const inherited = [];
   for (const from of flags.volumesFrom) {
     const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
@@ -74,27 +67,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   if (flags.restart && flags.restart !== 'no' && flags.rm) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   await ctx.containers.create(record);
   return record;
-}
-
-/** Starts the container under a detached shim; resolves once it runs. */
-export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
-  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/shim/client.js')]);
-  const paths = ctx.containers.paths(record.Id);
-  const lowerDirs = await lowerDirsOf(record, ctx.images);
-  const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
-  writeShimConfig(paths.dir, {
-    id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-    ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
-    autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
-  });
-  await startShim(paths.dir, shimOptions);
-}
-
-function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number } {
-  const [name = 'no', count = '0'] = text.split(':');
-  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name) || !/^\d+$/.test(count)) throw new StrataError(`invalid restart policy "${text}"`);
-  if (name !== 'on-failure' && count !== '0') throw new StrataError(`maximum retry count cannot be used with restart policy "${name}"`);
-  return { name: name as 'no', maximumRetryCount: Number(count) };
 }
 
 function hasControllingTerminal(): boolean {
@@ -161,7 +133,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (publishes || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
     // and left running: such an attached run is a shim run we attach to.
-    const { runAttachedViaShim } = await import('./lifecycle.js');
+    const { runAttachedViaShim } = await import('./lifecycle-attach.js');
     process.exit(await runAttachedViaShim(ctx, record, flags.interactive, flags.detachKeys));
   }
   const code = await startAttached(ctx, record, flags.interactive);

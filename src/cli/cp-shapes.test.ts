@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildTar } from '../store/tar/build.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const SETUP = [
   'mkdir -p /app/old /app/merge /app/conflict/f.txt/x',

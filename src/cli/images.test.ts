@@ -186,8 +186,14 @@ test('umoci applies the whiteouts and opaque dirs of our layers', { skip: !has('
   spawnSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', path.join(upperDir, 'opq')]);
   const upper = await store.createLayerFromDir(upperDir);
   await store.writeImage({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, [lower, upper], { tags: ['localhost/whiteouts:1'] });
+  // The store keeps layers as snapshots (no layer blobs in its OCI layout): umoci reads them
+  // from the OCI layout `save` writes, the layer tars rebuilt byte for byte.
+  const layout = path.join(scratch, 'layout');
+  fs.mkdirSync(layout);
+  ok(runStrata(['save', '--format', 'oci-archive', '-o', path.join(scratch, 'oci.tar'), 'localhost/whiteouts:1'], { root }), 'save');
+  assert.equal(spawnSync('tar', ['-xf', path.join(scratch, 'oci.tar'), '-C', layout]).status, 0);
   const bundle = path.join(scratch, 'bundle');
-  const r = spawnSync('umoci', ['unpack', '--image', `${root}:localhost/whiteouts:1`, bundle], { encoding: 'utf8' });
+  const r = spawnSync('umoci', ['unpack', '--image', `${layout}:localhost/whiteouts:1`, bundle], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const rootfs = path.join(bundle, 'rootfs');
   assert.deepEqual(fs.readdirSync(path.join(rootfs, 'etc')).sort(), ['kept']);

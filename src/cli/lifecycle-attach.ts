@@ -4,12 +4,11 @@
 // the container must already be held by something that outlives this process.
 import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
-import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
-import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
-import { isLive, waitForExit, type ContainerHandle } from '../runtime/shim/control.js';
-import { shortSocketPath } from '../runtime/shim/hub.js';
-import { ATTACH_SOCKET, readRuntimeStatus } from '../runtime/shim/state.js';
-import type { ContainerRecord } from '../store/containers.js';
+import {
+  ATTACH_SOCKET, attachToShim, isLive, parseDetachKeys, readRuntimeStatus, removeContainer, shortSocketPath, startDetached, waitForExit,
+  type ContainerContext, type ContainerHandle,
+} from '../runtime/index.js';
+import type { ContainerRecord } from '../store/index.js';
 
 /**
  * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
@@ -86,7 +85,6 @@ export function needsShim(record: ContainerRecord, interactive: boolean): boolea
  */
 export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q'): Promise<number> {
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  const { startDetached } = await import('./containers-run.js');
   let attached: Promise<number> | undefined;
   const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
-import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from './lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
 

@@ -2,7 +2,7 @@
 // (moby/sys/user's GetExecUser rules): none beyond an explicit group, never root's own.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const SETUP = [
   'echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd',

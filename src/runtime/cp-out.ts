@@ -56,7 +56,7 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
   const target = stat ? await fs.realpath(dst) : path.resolve(dst);
   const placement = placeCopy(source, { resolved: target, stat, assertsDir: dst.endsWith('/') || specifiesContents(dst), given: dst });
   if (!stat && !(await fs.stat(placement.dir).catch(() => undefined))?.isDirectory()) throw new StrataError(`could not find the directory "${path.dirname(dst)}" on the host`, 1);
-  const [{ placeEntries }, os] = await Promise.all([import('../store/layer-unpack.js'), import('node:os')]);
+  const [{ placeEntries }, os] = await Promise.all([import('../store/index.js'), import('node:os')]);
   const owner = options.keepOwners ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const entries = hostTreeEntries(hostSrc, { name: placement.name, owner, omit });
   return describedCopy(what, () => placeEntries(entries, placement.dir, { plainNames: true, tmpDir: os.tmpdir(), shownAs: placement.dir }));

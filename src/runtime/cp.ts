@@ -9,7 +9,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { StrataError, systemCause } from '../errors.js';
-import type { TarEntry } from '../store/tar/reader.js';
+import type { TarEntry } from '../store/index.js';
 import { hostTreeEntries } from './host-tree.js';
 import { dirView, resolveInRoot, type Resolved } from './resolve.js';
 
@@ -96,7 +96,7 @@ async function destinationIn(root: string, given: string, container: string): Pr
 }
 
 async function placeInto(root: string, placement: Placement, entries: AsyncIterable<TarEntry>): Promise<CopyResult> {
-  const [{ placeEntries }, { limitsFromEnv }] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js')]);
+  const { placeEntries, limitsFromEnv } = await import('../store/index.js');
   const dir = path.join(root, placement.dir);
   return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}` });
 }
@@ -135,7 +135,7 @@ export async function copyTarToContainer(root: string, input: AsyncIterable<Uint
   const found = await containerPath(root, dst, options.container, true);
   if (!found.stat) throw new StrataError(`could not find the file ${dst} in container ${options.container}`, 1);
   if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
-  const [{ extractCopy }, { limitsFromEnv }] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js')]);
+  const { extractCopy, limitsFromEnv } = await import('../store/index.js');
   const dir = path.join(root, found.rel);
   return describedCopy(`copying an archive to "${options.container}:${dst}"`, () =>
     extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}` }));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/containers.js';
+import type { ContainerRecord } from '../store/index.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, mountRequestsOf, type ContainerContext } from './foreground.js';
 import { dirView, resolveInRoot } from './resolve.js';

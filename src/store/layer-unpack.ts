@@ -9,6 +9,7 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
+import type { SplitWriter } from './tar-split.js';
 import { makeWhiteouts, writeXattrs } from './xattr.js';
 import { OPAQUE_XATTR } from './layer-pack.js';
 
@@ -16,6 +17,8 @@ export interface UnpackOptions {
   limits?: TarLimits;
   /** Where setfattr's input file goes (the store's tmp dir). */
   tmpDir: string;
+  /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
+  split?: SplitWriter;
 }
 
 /**
@@ -44,6 +47,11 @@ type Mode = 'layer' | 'copy' | 'archive';
 export interface UnpackResult {
   entries: number;
   warnings: string[];
+}
+
+export interface ExtractResult extends UnpackResult {
+  /** The archive's entry names, cleaned (relative to the destination, no trailing "/"). */
+  names: string[];
 }
 
 // Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
@@ -106,14 +114,26 @@ class Extractor {
   /** Whiteouts to create at the end, with their mtimes. */
   private whiteouts = new Map<string, number>();
   private xattrs = new Map<string, Map<string, Buffer>>();
+  /** Files whose content the tar-split refers to: relative path -> file record. */
+  private content = new Map<string, { index: number; size: number }>();
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly root: string, private readonly mode: Mode = 'layer', private readonly shownAs = '/') {}
+  constructor(private readonly root: string, private readonly mode: Mode = 'layer', private readonly shownAs = '/', private readonly split?: SplitWriter) {}
 
   /** The container path of `rel` (relative to the destination), for messages. */
   private shown(rel: string): string {
     return path.posix.join(this.shownAs, rel);
+  }
+
+  /** Before `rel` is removed: content the tar-split refers to under it moves into the tar-split. */
+  private async keepContent(rel: string): Promise<void> {
+    if (!this.split || this.content.size === 0) return;
+    for (const [r, c] of this.content) {
+      if (r !== rel && !r.startsWith(`${rel}/`)) continue;
+      await this.split.keepAside(c.index, path.join(this.root, r), c.size);
+      this.content.delete(r);
+    }
   }
 
   /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
@@ -147,6 +167,7 @@ class Extractor {
     if (this.mode === 'copy' && st.isDirectory() !== keepDir) {
       throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
+    await this.keepContent(rel);
     await fs.rm(abs, { recursive: true, force: true });
     for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
     for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
@@ -224,6 +245,11 @@ class Extractor {
       case 'file': {
         await this.clear(rel, false);
         const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
+        if (this.split) {
+          if (!e.storedAt) throw new Error('a tar-split is recorded from readTar entries only');
+          this.content.set(rel, { index: this.split.nextIndex, size: e.size });
+          e.storedAt(rel);
+        }
         try {
           for await (const chunk of e.body()) writeAll(fd, chunk);
           if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
@@ -318,11 +344,12 @@ class Extractor {
 
 /** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
 export async function unpackLayer(source: ChunkSource, dest: string, options: UnpackOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest, 'layer');
+  const x = new Extractor(dest, 'layer', '/', options.split);
   let entries = 0;
-  for await (const e of readTar(source, options.limits)) {
+  for await (const e of readTar(source, options.limits, options.split)) {
     await x.entry(e);
     entries++;
+    if (options.split?.congested) await options.split.drained();
   }
   await x.finish(options.tmpDir);
   return { entries, warnings: x.warnings };
@@ -334,7 +361,7 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
  * `cp - CONTAINER:DIR` (see CopyExtractOptions), or, for ADD, confined to `dest` as if it were
  * the root (see ArchiveExtractOptions).
  */
-export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<UnpackResult & { names: string[] }> {
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<ExtractResult> {
   const { decompressed } = await import('./decompress.js');
   const names: string[] = [];
   async function* noted(): AsyncGenerator<TarEntry> {
@@ -343,7 +370,9 @@ export async function extractCopy(source: ChunkSource, dest: string, options: Co
       yield e;
     }
   }
-  return { ...(await placeEntries(noted(), dest, options)), names };
+  const result = await placeEntries(noted(), dest, options);
+  // Every name was accepted by the extraction: cleaning it cannot throw.
+  return { ...result, names: names.map((n) => cleanComponents(n).join('/')).filter(Boolean) };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { atomicWriteSync } from '../../store/index.js';
 
 const WRAPPER = `#!/bin/sh
 # strata: runc under a pseudo-terminal of its own (see src/runtime/shim/pty.ts).
@@ -20,8 +21,7 @@ exec script -qefc "$cmd" /dev/null
 export function ptyRuncWrapper(dir: string): string {
   const file = path.join(dir, 'runc-pty.sh');
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== WRAPPER) {
-    fs.writeFileSync(`${file}.tmp`, WRAPPER, { mode: 0o755 });
-    fs.renameSync(`${file}.tmp`, file);
+    atomicWriteSync(file, WRAPPER, { mode: 0o755, durable: false });
   }
   return file;
 }

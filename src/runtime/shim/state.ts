@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { processStartTime } from '../../store/lock.js';
+import { atomicWriteSync, processStartTime } from '../../store/index.js';
 import type { MountRequest } from './mounts.js';
 import type { PortBinding, PortRequest } from '../ports.js';
 import type { RunSpec } from '../types.js';
@@ -69,10 +69,9 @@ export function logPath(dir: string, id: string): string {
   return path.join(dir, `${id}-json.log`);
 }
 
+/** Replaces a state file at once (no fsync: it matters while the host runs, a reboot ends the container). */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  atomicWriteSync(file, `${JSON.stringify(value, null, 2)}\n`, { durable: false });
 }
 
 export function readShimConfig(dir: string): ShimConfig | undefined {
