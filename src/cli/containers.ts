@@ -1,9 +1,10 @@
 // The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
 // and `container ...` (the same, plus ls, prune, inspect).
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
-import { StrataError } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import {
   commitContainer, containerChanges, copyFromContainer, copyTarToContainer, copyToContainer, currentState, formatChanges, imageConfigOf, killContainer,
@@ -201,11 +202,13 @@ async function exportContainer(argv: Args): Promise<void> {
   const record = await ctx.containers.get(argv.container as string);
   const output = argv.output as string | undefined;
   if (!output && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect');
-  const tar = await import('tar');
+  const [tar, { atomicReplace }] = await Promise.all([import('tar'), import('../store/index.js')]);
   await withContainerRoot(ctx, record, 'read', async (root) => {
     const entries = fs.readdirSync(root).sort();
-    const stream = tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
-    await pipeline(stream, output ? fs.createWriteStream(output) : process.stdout);
+    const archive = () => tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
+    if (!output) return pipeline(archive(), process.stdout);
+    // A file appears whole or not at all, as save's.
+    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false }));
   }, { layersOnly: true });
 }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { StrataError, systemCause } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import type { TarEntry } from '../store/index.js';
 import { hostTreeEntries } from './host-tree.js';
 import { dirView, resolveInRoot, type Resolved } from './resolve.js';
@@ -69,15 +69,7 @@ export function placeCopy(src: CopySource, dst: CopyDestination): Placement {
 }
 
 /** Runs a copy step, turning a system error into one line naming the copy, never an internal path. */
-export async function describedCopy<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    // A reader that went away (`cp CTR:/ - | head`) ends the command quietly (cli/report.ts).
-    if (err instanceof StrataError || (err as NodeJS.ErrnoException).code === 'EPIPE') throw err;
-    throw new StrataError(`${what}: ${systemCause(err)}`, 125, { cause: err });
-  }
-}
+export const describedCopy = describedFailure;
 
 /** Resolves CONTAINER:PATH inside `root`, its last link followed as docker cp does for a destination. */
 async function containerPath(root: string, given: string, container: string, followLast: boolean): Promise<Resolved> {
