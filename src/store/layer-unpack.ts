@@ -30,6 +30,8 @@ export interface CopyExtractOptions extends UnpackOptions {
   plainNames: true;
   /** How the destination directory is named in messages (the container path), "/" by default. */
   shownAs?: string;
+  /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
+  check?: (e: TarEntry) => void;
 }
 
 /**
@@ -381,8 +383,10 @@ export async function extractCopy(source: ChunkSource, dest: string, options: Co
  */
 export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<UnpackResult> {
   const x = 'confined' in options ? new Extractor(dest, 'archive') : new Extractor(dest, 'copy', options.shownAs);
+  const check = 'check' in options ? options.check : undefined;
   let count = 0;
   for await (const e of entries) {
+    check?.(e);
     await x.entry(e);
     count++;
   }
