@@ -12,6 +12,7 @@ import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateI
 import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
+import { transferCommands } from './registry.js';
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -167,4 +168,5 @@ export const register: RegisterCommands = (cli) =>
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
       .command(archiveCommands())
+      .command(transferCommands())
       .demandCommand(1, 'a subcommand is required'));

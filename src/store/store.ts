@@ -181,9 +181,10 @@ export class Store implements ImageStore {
       const used = await this.referencedBlobs(idx);
       const keep = new Set([...(gc.keepLayers ?? []), ...(await cachedLayers(this.root))]);
       for (const d of [image.manifestDigest, image.id]) if (!used.has(d)) await this.blobs.remove(d);
-      for (const l of image.manifest.layers) {
-        if (used.has(l.digest) || keep.has(l.digest)) continue;
-        await this.removeLayer(l.digest);
+      // A pulled image's manifest names compressed blobs; its layers are the config's diff_ids.
+      for (const d of new Set([...image.manifest.layers.map((l) => l.digest), ...(image.config.rootfs?.diff_ids ?? [])])) {
+        if (used.has(d) || keep.has(d) || !isDigest(d)) continue;
+        await this.removeLayer(d);
       }
     });
   }
@@ -196,7 +197,15 @@ export class Store implements ImageStore {
       used.add(d.digest);
       const m = await this.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
       if (!m) continue;
-      if (isDigest(m.config?.digest)) used.add(m.config.digest);
+      if (isDigest(m.config?.digest)) {
+        used.add(m.config.digest);
+        // Pulled images keep the registry's compressed blobs in the manifest; their uncompressed
+        // layers (snapshots' sources) are named by the config's diff_ids.
+        if ((m.layers ?? []).some((l) => l.digest && !(l.mediaType ?? '').endsWith('.tar'))) {
+          const cfg = await this.blobs.readJson<ImageConfig>(m.config.digest).catch(() => undefined);
+          for (const d of cfg?.rootfs?.diff_ids ?? []) if (isDigest(d)) used.add(d);
+        }
+      }
       for (const l of m.layers ?? []) if (isDigest(l.digest)) used.add(l.digest);
     }
     return used;

@@ -36,13 +36,15 @@ async function writeDocker(store: Store, items: SaveItem[], tar: TarOut): Promis
       written.add(configName);
     }
     const layers: string[] = [];
-    for (const l of image.manifest.layers) {
-      const dir = digestHex(l.digest);
+    // layer.tar is uncompressed: the diff_ids name those blobs (a pulled image's manifest names
+    // the registry's compressed ones, which the oci-archive keeps).
+    for (const diffId of image.config.rootfs.diff_ids) {
+      const dir = digestHex(diffId);
       const name = `${dir}/layer.tar`;
       if (!written.has(name)) {
         await tar.dir(dir);
         await tar.bytes(`${dir}/VERSION`, '1.0');
-        await tar.file(name, store.blobs.path(l.digest));
+        await tar.file(name, store.blobs.path(diffId));
         written.add(name);
       }
       layers.push(name);
@@ -77,7 +79,7 @@ async function writeOci(store: Store, items: SaveItem[], tar: TarOut): Promise<v
     await blob(image.id);
     await blob(image.manifestDigest);
     const size = await store.blobs.size(image.manifestDigest);
-    const base = { mediaType: MANIFEST_TYPE, digest: image.manifestDigest, size };
+    const base = { mediaType: image.manifest.mediaType ?? MANIFEST_TYPE, digest: image.manifestDigest, size };
     if (names.length === 0) manifests.push(base);
     for (const n of names) manifests.push({ ...base, annotations: { [REF_NAME]: n, [CONTAINERD_NAME]: n } });
   }

@@ -1,0 +1,146 @@
+// One layer of a pull: its compressed blob downloaded into the store's tmp/ (kept there as
+// partial-<hex> if interrupted, so the next pull asks only for the missing bytes with Range),
+// hashed and counted as it arrives, decompressed (gzip by zlib, zstd by fzstd) straight into
+// the store's layer import, which verifies the diff_id. The blob's digest and size are checked
+// before the layer import commits anything; the compressed blob is then kept under its digest.
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { StrataError } from '../errors.js';
+import { newSha256 } from '../store/digest.js';
+import { pidAlive } from '../store/fsutil.js';
+import type { Repository } from './client.js';
+import type { Compression } from './media-types.js';
+import { adoptVerifiedBlob, digestHex, importLayerTar, tempDir, type Store } from './store-access.js';
+
+export interface LayerToFetch {
+  digest: string;
+  size: number;
+  diffId: string;
+  compression: Compression;
+}
+
+export interface FetchEvents {
+  progress(done: number, total: number): void;
+  phase(status: 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting'): void;
+}
+
+/** Holds partial-<hex>.lock while this process writes the partial file; a dead owner's lock is broken. */
+async function lockPartial(lock: string): Promise<boolean> {
+  for (let i = 0; i < 2; i++) {
+    try {
+      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
+      if (owner && pidAlive(owner)) return false;
+      await fs.rm(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+async function* decompress(source: AsyncIterable<Buffer>, how: Compression, maxBytes: number): AsyncGenerator<Buffer> {
+  let out: AsyncIterable<Uint8Array>;
+  if (how === 'none') out = source;
+  else if (how === 'gzip') {
+    const { createGunzip } = await import('node:zlib');
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const input = Readable.from(source);
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    out = gunzip;
+  } else out = zstdDecoded(source);
+  let total = 0;
+  for await (const c of out) {
+    total += c.length;
+    if (total > maxBytes) throw new StrataError(`layer too large: more than ${maxBytes} bytes uncompressed`);
+    yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.length);
+  }
+}
+
+/** zstd in pure JavaScript (Node 20 has none): fzstd's streaming decoder. */
+async function* zstdDecoded(source: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  const { Decompress } = await import('fzstd');
+  let ready: Uint8Array[] = [];
+  const d = new Decompress((chunk) => ready.push(chunk));
+  try {
+    for await (const c of source) {
+      d.push(c);
+      const out = ready;
+      ready = [];
+      yield* out;
+    }
+    d.push(new Uint8Array(0), true);
+  } catch (err) {
+    if (err instanceof StrataError) throw err;
+    throw new StrataError(`invalid zstd data: ${(err as Error).message}`);
+  }
+  yield* ready;
+}
+
+/** Downloads, verifies and imports one layer; resolves when the store has it. */
+export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch, ev: FetchEvents, maxBytes: number): Promise<void> {
+  const hex = digestHex(l.digest);
+  let partial = path.join(tempDir(store), `partial-${hex}`);
+  const lock = `${partial}.lock`;
+  const locked = await lockPartial(lock);
+  if (!locked) partial = path.join(tempDir(store), `.tmp-${process.pid}-partial-${hex}`); // another pull is writing it
+  try {
+    let have = (await fs.stat(partial).catch(() => undefined))?.size ?? 0;
+    if (have > l.size) {
+      await fs.rm(partial, { force: true });
+      have = 0;
+    }
+    const remote = await repo.blob(l.digest, have);
+    if (remote.offset === 0) have = 0;
+    const fh = await fs.open(partial, have > 0 ? 'a' : 'w', 0o644);
+    const hash = newSha256();
+    let got = 0;
+    let verified = false;
+    const compressed = async function* (): AsyncGenerator<Buffer> {
+      if (have > 0) {
+        for await (const c of createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+          hash.update(c);
+          got += c.length;
+          yield c;
+        }
+      }
+      ev.phase('Downloading');
+      for await (const c of remote.body as AsyncIterable<Buffer>) {
+        if (got + c.length > l.size) throw new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`);
+        await fh.write(c);
+        hash.update(c);
+        got += c.length;
+        ev.progress(got, l.size);
+        yield c;
+      }
+      if (got !== l.size) throw new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`);
+      ev.phase('Verifying Checksum');
+      const digest = `sha256:${hash.digest('hex')}`;
+      if (digest !== l.digest) {
+        await fs.rm(partial, { force: true });
+        throw new StrataError(`layer digest mismatch: expected "${l.digest}", got "${digest}"`);
+      }
+      verified = true;
+      ev.phase('Download complete');
+      ev.phase('Extracting');
+    };
+    try {
+      await importLayerTar(store, decompress(compressed(), l.compression, maxBytes), l.diffId);
+      if (!verified) throw new StrataError(`layer "${l.digest}" ended before its data did`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+      remote.body.destroy();
+    }
+    // An uncompressed layer is its own blob (digest = diff_id): nothing more to keep.
+    if (l.compression === 'none') await fs.rm(partial, { force: true });
+    else await adoptVerifiedBlob(store, partial, l.digest);
+  } finally {
+    if (locked) await fs.rm(lock, { force: true });
+    else await fs.rm(partial, { force: true });
+  }
+}
