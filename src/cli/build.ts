@@ -18,7 +18,8 @@ import { closeHashing } from '../builder/context.js';
 import type { ContainerRunner } from '../runtime/types.js';
 import { stateRoot } from '../store/paths.js';
 import { normalizeTag } from '../store/refs.js';
-import { openStore } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
+import type { Image } from '../store/types.js';
 import type { RegisterCommands } from './command.js';
 
 interface BuildArgs {
@@ -38,6 +39,7 @@ interface BuildArgs {
   secret?: string[];
   ssh?: string[];
   explain?: boolean;
+  pull?: boolean;
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -62,7 +64,8 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
-      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" }),
+      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -167,7 +170,10 @@ async function runBuild(a: BuildArgs): Promise<void> {
       dockerfile = { text, name: path.basename(file), path: file };
     }
     const store = await openStore(root);
+    const pulls = basePuller(store, !!a.pull, quiet);
+    cleanups.push(pulls.close);
     const result = await build({
+      resolveImage: pulls.resolve,
       stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
       noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
@@ -199,6 +205,38 @@ async function runBuild(a: BuildArgs): Promise<void> {
     for (const c of cleanups) await c().catch(() => undefined);
     await closeHashing();
   }
+}
+
+/**
+ * Base images: the store's, pulled when missing (Docker's FROM), every one re-resolved with the
+ * registry under --pull; each reference once per build. The registry client loads only when used.
+ */
+function basePuller(store: Store, always: boolean, quiet: boolean): { resolve: (ref: string) => Promise<Image>; close: () => Promise<void> } {
+  const seen = new Map<string, Promise<Image>>();
+  let used = false;
+  const resolve = (ref: string) => {
+    let p = seen.get(ref);
+    if (!p) {
+      p = (async () => {
+        if (!always) {
+          try {
+            return await store.resolveImage(ref);
+          } catch (err) {
+            if (!(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+          }
+        }
+        used = true;
+        const [{ ensureImage }, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('./transfer-progress.js')]);
+        return ensureImage(ref, { store, policy: always ? 'always' : 'missing', progress: quiet ? undefined : new PlainTransferProgress(process.stderr) });
+      })();
+      seen.set(ref, p);
+    }
+    return p;
+  };
+  const close = async () => {
+    if (used) await (await import('../registry/index.js')).closeTransports();
+  };
+  return { resolve, close };
 }
 
 /** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */

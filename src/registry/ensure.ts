@@ -53,5 +53,11 @@ export async function ensureImage(text: string, o: EnsureOptions): Promise<Image
       throw new StrataError(`no such image: "${text}"`);
     }
   }
-  return (await pull(text, o)).image;
+  try {
+    return (await pull(text, o)).image;
+  } catch (err) {
+    // Not here and not to be had: say both (Docker: "Unable to find image ... locally", then why).
+    if (policy === 'missing' && err instanceof StrataError) throw new StrataError(`no such image: "${text}": ${err.message}`, err.exitCode, { cause: err });
+    throw err;
+  }
 }

@@ -1,0 +1,99 @@
+// Helpers of the registry tests: state roots with busybox, strata's CLI with a registries
+// config and credentials of the test's own, and images put into the real registry blob by blob
+// (to serve what strata itself would never push: zstd, traversal, bombs, other platforms).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureBusybox } from '../../store/busybox.js';
+import { openStore } from '../../store/store.js';
+import { runStrata, tempDir, type CliResult } from '../../testing/cli.js';
+
+export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+export interface Sandbox {
+  dir: string;
+  /** A state root of its own (created empty). */
+  root(name: string): string;
+  /** The environment strata runs with: its own HOME, config dirs and registries config. */
+  env: NodeJS.ProcessEnv;
+  writeRegistriesConfig(config: object): void;
+  strata(args: string[], o?: { root?: string; input?: string; env?: NodeJS.ProcessEnv }): CliResult;
+  cleanup(): void;
+}
+
+export function sandbox(): Sandbox {
+  const { dir, cleanup } = tempDir('strata-reg-');
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(path.join(home, '.config', 'strata'), { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), DOCKER_CONFIG: path.join(home, '.docker'),
+    XDG_RUNTIME_DIR: path.join(dir, 'run'), REGISTRY_AUTH_FILE: '', STRATA_REGISTRIES_CONFIG: '',
+  };
+  return {
+    dir, env,
+    root: (name) => {
+      const r = path.join(dir, 'roots', name);
+      fs.mkdirSync(r, { recursive: true });
+      return r;
+    },
+    writeRegistriesConfig: (config) => fs.writeFileSync(path.join(home, '.config', 'strata', 'registries.json'), JSON.stringify(config)),
+    strata: (args, o = {}) => runStrata(args, { root: o.root, input: o.input, env: { ...env, ...o.env } }),
+    cleanup,
+  };
+}
+
+/** A state root holding busybox:latest. */
+export async function busyboxRoot(sb: Sandbox, name: string): Promise<string> {
+  const root = sb.root(name);
+  await ensureBusybox(await openStore(root));
+  return root;
+}
+
+export interface RawLayer {
+  /** The blob as stored in the registry (compressed or not). */
+  blob: Buffer;
+  mediaType: string;
+  /** sha256 of the uncompressed tar. */
+  diffId: string;
+}
+
+async function putBlob(base: string, repo: string, bytes: Buffer, headers: Record<string, string>): Promise<void> {
+  const digest = sha256(bytes);
+  const start = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers });
+  if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
+  const loc = new URL(start.headers.get('location')!, base);
+  loc.searchParams.set('digest', digest);
+  const put = await fetch(loc, { method: 'PUT', body: bytes, headers: { ...headers, 'content-type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`blob put: ${put.status} ${await put.text()}`);
+}
+
+/** Puts an image into the registry as it is given; returns the manifest's digest. */
+export async function putRawImage(base: string, repo: string, tag: string, o: {
+  layers: RawLayer[]; platform?: { os: string; architecture: string }; headers?: Record<string, string>; manifestMediaType?: string;
+}): Promise<{ digest: string; manifest: Buffer; config: Buffer }> {
+  const headers = o.headers ?? {};
+  const config = Buffer.from(JSON.stringify({
+    architecture: o.platform?.architecture ?? 'amd64', os: o.platform?.os ?? 'linux', config: { Cmd: ['/bin/sh'] },
+    rootfs: { type: 'layers', diff_ids: o.layers.map((l) => l.diffId) }, history: o.layers.map(() => ({ created_by: 'test' })),
+  }));
+  for (const l of o.layers) await putBlob(base, repo, l.blob, headers);
+  await putBlob(base, repo, config, headers);
+  const mediaType = o.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+    layers: o.layers.map((l) => ({ mediaType: l.mediaType, digest: sha256(l.blob), size: l.blob.length })),
+  }));
+  const res = await fetch(`${base}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { ...headers, 'content-type': mediaType } });
+  if (res.status !== 201) throw new Error(`manifest put: ${res.status} ${await res.text()}`);
+  return { digest: sha256(manifest), manifest, config };
+}
+
+/** A one-line error: no stack trace, no temp path, exit 125. */
+export function assertOneLineError(r: CliResult, pattern: RegExp): void {
+  if (r.status !== 125) throw new Error(`expected exit 125, got ${r.status}: ${r.stderr}${r.stdout}`);
+  const lines = r.stderr.trim().split('\n');
+  const last = lines[lines.length - 1];
+  if (!/^Error: /.test(last) || !pattern.test(last)) throw new Error(`unexpected error line: ${r.stderr}`);
+  if (/\n\s+at /.test(r.stderr) || /\.tmp-\d+/.test(r.stderr)) throw new Error(`stack trace or temp path in: ${r.stderr}`);
+}
