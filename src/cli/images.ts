@@ -43,7 +43,9 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
     const hidden = intermediateImages(images);
     images = images.filter((i) => !hidden.has(i.id));
   }
-  let rows = imageRows(images, { noTrunc: a['no-trunc'] });
+  const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
+  const repoDigests = wantsDigests ? await (await import('../registry/index.js')).allRepoDigests(store) : undefined;
+  let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
   for (const f of filters) {
     const [key, value = ''] = f.split('=');
