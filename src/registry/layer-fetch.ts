@@ -54,10 +54,15 @@ async function* decompress(source: AsyncIterable<Buffer>, how: Compression, maxB
     out = gunzip;
   } else out = zstdDecoded(source);
   let total = 0;
-  for await (const c of out) {
-    total += c.length;
-    if (total > maxBytes) throw new StrataError(`layer too large: more than ${maxBytes} bytes uncompressed`);
-    yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.length);
+  try {
+    for await (const c of out) {
+      total += c.length;
+      if (total > maxBytes) throw new StrataError(`layer too large: more than ${maxBytes} bytes uncompressed`);
+      yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.length);
+    }
+  } catch (err) {
+    if (err instanceof StrataError) throw err;
+    throw new StrataError(`invalid ${how} data: ${(err as Error).message}`);
   }
 }
 
@@ -109,13 +114,19 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
         }
       }
       ev.phase('Downloading');
-      for await (const c of remote.body as AsyncIterable<Buffer>) {
-        if (got + c.length > l.size) throw new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`);
-        await fh.write(c);
-        hash.update(c);
-        got += c.length;
-        ev.progress(got, l.size);
-        yield c;
+      try {
+        for await (const c of remote.body as AsyncIterable<Buffer>) {
+          if (got + c.length > l.size) throw new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`);
+          await fh.write(c);
+          hash.update(c);
+          got += c.length;
+          ev.progress(got, l.size);
+          yield c;
+        }
+      } catch (err) {
+        if (err instanceof StrataError) throw err;
+        // What arrived is kept: the next pull asks only for the rest.
+        throw new StrataError(`layer "${l.digest}" is truncated: download interrupted after ${got} of ${l.size} bytes (${(err as Error).message})`);
       }
       if (got !== l.size) throw new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`);
       ev.phase('Verifying Checksum');
@@ -132,6 +143,10 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
       await importLayerTar(store, decompress(compressed(), l.compression, maxBytes), l.diffId);
       if (!verified) throw new StrataError(`layer "${l.digest}" ended before its data did`);
       await fh.sync();
+    } catch (err) {
+      // Only an interrupted download is worth resuming; anything else came from bad bytes.
+      if (!(err instanceof StrataError && /is truncated/.test(err.message))) await fs.rm(partial, { force: true });
+      throw err;
     } finally {
       await fh.close();
       remote.body.destroy();

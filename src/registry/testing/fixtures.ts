@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBusybox } from '../../store/busybox.js';
 import { openStore } from '../../store/store.js';
-import { runStrata, tempDir, type CliResult } from '../../testing/cli.js';
+import { runStrata, spawnStrata, tempDir, type CliResult } from '../../testing/cli.js';
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -18,6 +18,8 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv;
   writeRegistriesConfig(config: object): void;
   strata(args: string[], o?: { root?: string; input?: string; env?: NodeJS.ProcessEnv }): CliResult;
+  /** The same without blocking this process's event loop (for servers the test itself runs). */
+  strataAsync(args: string[], o?: { root?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   cleanup(): void;
 }
 
@@ -38,6 +40,15 @@ export function sandbox(): Sandbox {
     },
     writeRegistriesConfig: (config) => fs.writeFileSync(path.join(home, '.config', 'strata', 'registries.json'), JSON.stringify(config)),
     strata: (args, o = {}) => runStrata(args, { root: o.root, input: o.input, env: { ...env, ...o.env } }),
+    strataAsync: (args, o = {}) => new Promise((resolve) => {
+      const child = spawnStrata(args, { root: o.root, env: { ...env, ...o.env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdin.end();
+      child.on('close', (code) => resolve({ status: code ?? 128, stdout, stderr }));
+    }),
     cleanup,
   };
 }
@@ -96,4 +107,29 @@ export function assertOneLineError(r: CliResult, pattern: RegExp): void {
   const last = lines[lines.length - 1];
   if (!/^Error: /.test(last) || !pattern.test(last)) throw new Error(`unexpected error line: ${r.stderr}`);
   if (/\n\s+at /.test(r.stderr) || /\.tmp-\d+/.test(r.stderr)) throw new Error(`stack trace or temp path in: ${r.stderr}`);
+}
+
+/** A tar of `entries` with names as given (even "../x": what a hostile layer holds), plain ustar. */
+export function tarOf(entries: { name: string; data: Buffer | string; type?: '0' | '5' }[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const data = Buffer.from(e.data);
+    const h = Buffer.alloc(512);
+    h.write(e.name, 0, 100, 'utf8');
+    h.write((e.type === '5' ? '0000755' : '0000644') + '\0', 100);
+    h.write('0000000\0', 108);
+    h.write('0000000\0', 116);
+    h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+    h.write('14000000000\0', 136);
+    h.write('        ', 148);
+    h.write(e.type ?? '0', 156);
+    h.write('ustar\0', 257);
+    h.write('00', 263);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
 }
