@@ -31,3 +31,14 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * A system error's cause in words, without the paths it names: "ENOSPC: no space left on
+ * device, write '/tmp/x'" gives "no space left on device" (internal paths stay internal).
+ */
+export function systemCause(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const m = typeof e?.message === 'string' ? /^E[A-Z0-9]+: ([^,]+)/.exec(e.message) : null;
+  if (m) return m[1]!;
+  return err instanceof Error ? err.message : String(err);
+}

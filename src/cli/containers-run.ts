@@ -3,22 +3,16 @@
 // detached shim (`-d`, `start` without `-a`).
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import type { Image, ImageStore } from '../store/types.js';
-import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
-import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
-import { teeToLog } from '../runtime/logs.js';
-import { freshName } from '../runtime/names.js';
-import { logPath } from '../runtime/shim/state.js';
-import { timing } from '../runtime/timing.js';
-import type { NetworkMode } from '../runtime/types.js';
-import { parseUlimits } from '../runtime/ulimits.js';
+import { ContainerStore, openStore, stateRoot, type ContainerRecord, type Image, type ImageStore } from '../store/index.js';
+import {
+  buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
+  runAttached, runcRootOf, startDetached, teeToLog, type ContainerContext, type NetworkMode,
+} from '../runtime/index.js';
+import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
 export async function openContext(): Promise<ContainerContext> {
   const root = stateRoot();
-  const { openStore } = await import('../store/store.js');
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
 }
@@ -52,7 +46,7 @@ async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string
       if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
     }
   }
-  const [reg, { openStore }, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('../store/store.js'), import('./transfer-progress.js')]);
+  const [reg, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('./transfer-progress.js')]);
   if (policy === 'missing') process.stderr.write(`Unable to find image '${imageRef}' locally\n`);
   // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
   const progress = flags.quiet ? undefined : new PlainTransferProgress(process.stderr);
@@ -60,7 +54,7 @@ async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string
     return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: flags.platform, progress });
   } finally {
     await reg.closeTransports();
-    await (await import('../hash/pool.js')).closeHashPool();
+    await (await import('../hash/index.js')).closeHashPool();
   }
 }
 
@@ -73,7 +67,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await imageFor(ctx, flags, imageRef);
   timing('image resolved');
-  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim/mounts.js');
   const inherited = [];
   for (const from of flags.volumesFrom) {
     const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
@@ -100,27 +93,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   if (flags.restart && flags.restart !== 'no' && flags.rm) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   await ctx.containers.create(record);
   return record;
-}
-
-/** Starts the container under a detached shim; resolves once it runs. */
-export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
-  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/shim/client.js')]);
-  const paths = ctx.containers.paths(record.Id);
-  const lowerDirs = await lowerDirsOf(record, ctx.images);
-  const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
-  writeShimConfig(paths.dir, {
-    id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-    ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
-    autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
-  });
-  await startShim(paths.dir, shimOptions);
-}
-
-function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number } {
-  const [name = 'no', count = '0'] = text.split(':');
-  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name) || !/^\d+$/.test(count)) throw new StrataError(`invalid restart policy "${text}"`);
-  if (name !== 'on-failure' && count !== '0') throw new StrataError(`maximum retry count cannot be used with restart policy "${name}"`);
-  return { name: name as 'no', maximumRetryCount: Number(count) };
 }
 
 function hasControllingTerminal(): boolean {
@@ -183,10 +155,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(`${record.Id}\n`);
     return;
   }
-  if (networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll)) {
-    // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
-    const { runAttachedViaShim } = await import('./lifecycle.js');
-    process.exit(await runAttachedViaShim(ctx, record, flags.interactive));
+  const publishes = networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll);
+  if (publishes || (flags.tty && flags.interactive)) {
+    // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
+    // and left running: such an attached run is a shim run we attach to.
+    const { runAttachedViaShim } = await import('./lifecycle-attach.js');
+    process.exit(await runAttachedViaShim(ctx, record, flags.interactive, flags.detachKeys));
   }
   const code = await startAttached(ctx, record, flags.interactive);
   timing('container exited and cleaned up');

@@ -1,7 +1,6 @@
 // What the image commands show, in Docker's shapes: `images` rows, `history` rows and the
 // `inspect` object. Pure functions of the store's Image (plus the clock).
-import { familiarRepository, parseReference, familiarName, repositoryName } from '../store/refs.js';
-import type { Image } from '../store/types.js';
+import { familiarRepository, parseReference, familiarName, repositoryName, type Image } from '../store/index.js';
 import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
 
 export interface ImageRow {

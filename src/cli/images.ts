@@ -2,8 +2,7 @@
 // image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import type { Store } from '../store/store.js';
-import type { Image } from '../store/types.js';
+import type { Store, Image } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { formatRows, resolveFormat } from './format/template.js';

@@ -4,8 +4,7 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { openStore, type Store } from '../store/store.js';
-import { digestHex } from '../store/digest.js';
+import { openStore, type Store, digestHex } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
 import { inspectImage } from './image-views.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
-import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from './lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
 
@@ -172,6 +172,44 @@ describe('detached containers', { concurrency: false }, () => {
       tmux('kill-session', '-t', session);
     }
     assert.equal(fx.strata(['rm', '-f', 'term']).status, 0);
+  });
+
+  it('detaches from a foreground run -it with Ctrl-P Ctrl-Q, leaving a container that attach and exec use', async () => {
+    const session = `strata-dt-${process.pid}`;
+    const { command, args } = strataCommand();
+    const cli = [command, ...args].map((a) => `'${a}'`).join(' ');
+    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
+    const screen = (s = session) => tmux('capture-pane', '-p', '-t', s).stdout;
+    const run = tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} run -it --name fg busybox sh; echo "run exited $?"; sleep 60`);
+    assert.equal(run.status, 0, run.stderr);
+    try {
+      await eventually(() => {
+        tmux('send-keys', '-t', session, 'echo hi-$((6*7)); stty size', 'Enter');
+        return /hi-42\n25 90/.test(screen());
+      }, 50, 200);
+      tmux('send-keys', '-t', session, 'C-p', 'C-q');
+      const after = await eventually(() => /run exited 0/.test(screen()) && screen());
+      assert.match(after, /read escape sequence/);
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+    assert.match(fx.strata(['ps']).stdout, /Up .* fg\n/);
+    const exec = fx.strata(['exec', 'fg', 'echo', 'exec-ok']);
+    assert.equal(exec.stdout, 'exec-ok\n', exec.stderr);
+    const again = `${session}-attach`;
+    assert.equal(tmux('new-session', '-d', '-s', again, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} attach fg; echo "attach exited $?"; sleep 60`).status, 0);
+    try {
+      await eventually(() => {
+        tmux('send-keys', '-t', again, 'echo back-$((6*7))', 'Enter');
+        return /back-42/.test(screen(again));
+      }, 50, 200);
+      tmux('send-keys', '-t', again, 'exit 3', 'Enter');
+      await eventually(() => /attach exited 3/.test(screen(again)));
+    } finally {
+      tmux('kill-session', '-t', again);
+    }
+    assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(3\) .* fg\n/);
+    assert.equal(fx.strata(['rm', 'fg']).status, 0);
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {

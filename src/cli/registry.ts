@@ -2,8 +2,7 @@
 // src/registry/. Errors are strata's own (exit 125), one line.
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
-import { familiarName } from '../store/refs.js';
-import { openStore } from '../store/store.js';
+import { familiarName, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { transferProgress } from './transfer-progress.js';
 
@@ -16,7 +15,7 @@ async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => 
     await fn(reg);
   } finally {
     await reg.closeTransports();
-    const { closeHashPool } = await import('../hash/pool.js');
+    const { closeHashPool } = await import('../hash/index.js');
     await closeHashPool();
   }
 }
@@ -83,8 +82,8 @@ async function loginCmd(a: LoginArgs): Promise<void> {
 }
 
 async function logoutCmd(a: { server?: string }): Promise<void> {
-  const { logout } = await import('../registry/index.js');
-  const { registryDomain } = await import('../registry/login.js');
+  const { logout, registryDomain } = await import('../registry/index.js');
+
   const domain = registryDomain(a.server);
   if (await logout(a.server)) out(`Removing login credentials for ${domain}\n`);
   else out(`Not logged in to ${domain}\n`);

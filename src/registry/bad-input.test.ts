@@ -90,7 +90,8 @@ describe('bad input from registries', { skip }, () => {
     const cut = await sb.strataAsync(['pull', `${proxy.host}/bad/bb:1`], { root });
     assertOneLineError(cut, /truncated|not reachable|closed/);
     const partial = path.join(root, 'tmp', `partial-${layerDigest.slice(7)}`);
-    assert.equal(fs.statSync(partial).size, 300_000);
+    const kept = fs.statSync(partial).size;
+    assert.ok(kept > 0 && kept <= 300_000, `kept ${kept} bytes`);
     // Corrupt the kept prefix: if the next pull used it (it must: it asks only for the rest),
     // the digest cannot match. Then restore it and the pull completes.
     const good = fs.readFileSync(partial);

@@ -5,7 +5,7 @@
 // STATE_ROOT/registry/blob-info.json, replaced atomically; losing an entry to a race costs time only.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteJson } from '../store/fsutil.js';
+import { atomicWriteJson } from '../store/index.js';
 import { cacheFile, type Store } from './store-access.js';
 
 export interface CompressedBlob {

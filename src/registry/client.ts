@@ -2,7 +2,8 @@
 // 4 MiB cap and verified against the digest asked for or announced), blobs (HEAD, ranged GET,
 // cross-repository mount, monolithic and chunked uploads) and tags.
 import { StrataError } from '../errors.js';
-import { assertDigest, isDigest, sha256Digest } from '../store/digest.js';
+import { sha256Digest } from '../hash/index.js';
+import { assertDigest, isDigest } from '../store/index.js';
 import { RegistryError } from './errors.js';
 import { header, type Body, type Transport } from './transport.js';
 import { MANIFEST_ACCEPT } from './media-types.js';

@@ -3,7 +3,7 @@
 // (unless the config blocks it); pushes go to the registry only. Short names may be aliased.
 // One Transport per endpoint and process, so the /v2/ ping and tokens are shared.
 import { StrataError } from '../errors.js';
-import { formatReference, parseReference, type Reference } from '../store/refs.js';
+import { formatReference, parseReference, type Reference } from '../store/index.js';
 import { isBlocked, loadRegistriesConfig, type RegistriesConfig } from './config.js';
 import type { Credentials } from './credentials.js';
 import { Transport } from './transport.js';

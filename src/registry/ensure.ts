@@ -1,8 +1,7 @@
 // The image a command names, pulled when the policy says so: Docker's `--pull=missing` (the
 // default of run, create and FROM), `always` (build --pull, run --pull=always) and `never`.
 import { StrataError } from '../errors.js';
-import { formatReference, repositoryName } from '../store/refs.js';
-import type { Image } from '../store/types.js';
+import { formatReference, repositoryName, type Image } from '../store/index.js';
 import { qualify } from './endpoints.js';
 import { pull, type PullOptions } from './pull.js';
 import { imageByRepoDigest } from './repo-digests.js';

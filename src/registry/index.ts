@@ -2,7 +2,7 @@
 // builder use what this file exports; the rest of the folder is its inside.
 export { pull, type PullOptions, type PullResult } from './pull.js';
 export { push, type PushOptions, type PushResult } from './push.js';
-export { login, logout, type LoginOptions } from './login.js';
+export { login, logout, registryDomain, type LoginOptions } from './login.js';
 export { ensureImage, type PullPolicy, type EnsureOptions } from './ensure.js';
 export { qualify, type RegistryOptions } from './endpoints.js';
 export { closeTransports } from './transport.js';

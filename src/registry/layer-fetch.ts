@@ -8,11 +8,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StrataError } from '../errors.js';
-import { newSha256 } from '../store/digest.js';
-import { pidAlive } from '../store/fsutil.js';
+import { newSha256 } from '../hash/index.js';
+import { pidAlive } from '../store/index.js';
 import type { Repository } from './client.js';
 import type { Compression } from './media-types.js';
-import { adoptVerifiedBlob, digestHex, importLayerTar, tempDir, type Store } from './store-access.js';
+import { digestHex, importLayerTar, keepVerifiedBlob, tempDir, type Store } from './store-access.js';
 
 export interface LayerToFetch {
   digest: string;
@@ -86,13 +86,107 @@ async function* zstdDecoded(source: AsyncIterable<Buffer>): AsyncGenerator<Uint8
   yield* ready;
 }
 
+/** Bytes downloaded ahead of the layer import before the download waits for it. */
+const AHEAD = 16 * 1024 * 1024;
+
+/**
+ * The download of one blob, decoupled from its consumer: it appends to the partial file and
+ * hashes everything (the kept prefix first), and hands the chunks to the layer import through a
+ * bounded queue. When the import fails before the blob ended, the download still runs to the
+ * end, so the blob's digest can be checked and the true cause named (a corrupt blob makes a
+ * corrupt tar long before its last byte).
+ */
+class Download {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private wake?: () => void;
+  private room?: () => void;
+  private consumer = true;
+  private finished = false;
+  readonly result: Promise<{ digest?: string; error?: StrataError }>;
+
+  constructor(prefix: AsyncIterable<Buffer> | undefined, body: AsyncIterable<Buffer>, fh: fs.FileHandle, private readonly l: LayerToFetch, ev: FetchEvents) {
+    const hash = newSha256();
+    let got = 0;
+    this.result = (async () => {
+      try {
+        for await (const c of prefix ?? []) {
+          hash.update(c);
+          got += c.length;
+          await this.push(c);
+        }
+        ev.phase('Downloading');
+        try {
+          for await (const c of body) {
+            if (got + c.length > l.size) return { error: new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`) };
+            await fh.write(c);
+            hash.update(c);
+            got += c.length;
+            ev.progress(got, l.size);
+            await this.push(c);
+          }
+        } catch (err) {
+          // What arrived is kept: the next pull asks only for the rest.
+          return { error: new StrataError(`layer "${l.digest}" is truncated: download interrupted after ${got} of ${l.size} bytes (${(err as Error).message})`) };
+        }
+        if (got !== l.size) return { error: new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`) };
+        ev.phase('Verifying Checksum');
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== l.digest) return { digest, error: new StrataError(`layer digest mismatch: expected "${l.digest}", got "${digest}"`) };
+        ev.phase('Download complete');
+        ev.phase('Extracting');
+        return { digest };
+      } finally {
+        this.finished = true;
+        this.wake?.();
+      }
+    })();
+  }
+
+  private async push(c: Buffer): Promise<void> {
+    if (!this.consumer) return;
+    this.queue.push(c);
+    this.queued += c.length;
+    this.wake?.();
+    if (this.queued > AHEAD) await new Promise<void>((resolve) => (this.room = resolve));
+  }
+
+  /** The blob's bytes for the layer import; throws the download's error in place of its end. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const c = this.queue.shift();
+      if (c) {
+        this.queued -= c.length;
+        if (this.queued <= AHEAD) this.room?.();
+        yield c;
+        continue;
+      }
+      if (this.finished) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+    const r = await this.result;
+    if (r.error) throw r.error;
+  }
+
+  /** The import gave up: stop queueing, let the download finish, and name its failure if it had one. */
+  async abandon(): Promise<StrataError | undefined> {
+    this.consumer = false;
+    this.queue = [];
+    this.queued = 0;
+    this.room?.();
+    return (await this.result).error;
+  }
+}
+
 /** Downloads, verifies and imports one layer; resolves when the store has it. */
 export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch, ev: FetchEvents, maxBytes: number): Promise<void> {
   const hex = digestHex(l.digest);
-  let partial = path.join(tempDir(store), `partial-${hex}`);
+  const tmp = await tempDir(store);
+  let partial = path.join(tmp, `partial-${hex}`);
   const lock = `${partial}.lock`;
   const locked = await lockPartial(lock);
-  if (!locked) partial = path.join(tempDir(store), `.tmp-${process.pid}-partial-${hex}`); // another pull is writing it
+  if (!locked) partial = path.join(tmp, `.tmp-${process.pid}-partial-${hex}`); // another pull is writing it
   try {
     let have = (await fs.stat(partial).catch(() => undefined))?.size ?? 0;
     if (have > l.size) {
@@ -102,58 +196,25 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
     const remote = await repo.blob(l.digest, have);
     if (remote.offset === 0) have = 0;
     const fh = await fs.open(partial, have > 0 ? 'a' : 'w', 0o644);
-    const hash = newSha256();
-    let got = 0;
-    let verified = false;
-    const compressed = async function* (): AsyncGenerator<Buffer> {
-      if (have > 0) {
-        for await (const c of createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-          hash.update(c);
-          got += c.length;
-          yield c;
-        }
-      }
-      ev.phase('Downloading');
-      try {
-        for await (const c of remote.body as AsyncIterable<Buffer>) {
-          if (got + c.length > l.size) throw new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`);
-          await fh.write(c);
-          hash.update(c);
-          got += c.length;
-          ev.progress(got, l.size);
-          yield c;
-        }
-      } catch (err) {
-        if (err instanceof StrataError) throw err;
-        // What arrived is kept: the next pull asks only for the rest.
-        throw new StrataError(`layer "${l.digest}" is truncated: download interrupted after ${got} of ${l.size} bytes (${(err as Error).message})`);
-      }
-      if (got !== l.size) throw new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`);
-      ev.phase('Verifying Checksum');
-      const digest = `sha256:${hash.digest('hex')}`;
-      if (digest !== l.digest) {
-        await fs.rm(partial, { force: true });
-        throw new StrataError(`layer digest mismatch: expected "${l.digest}", got "${digest}"`);
-      }
-      verified = true;
-      ev.phase('Download complete');
-      ev.phase('Extracting');
-    };
+    const prefix = have > 0 ? (createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
+    const download = new Download(prefix, remote.body as AsyncIterable<Buffer>, fh, l, ev);
     try {
-      await importLayerTar(store, decompress(compressed(), l.compression, maxBytes), l.diffId);
-      if (!verified) throw new StrataError(`layer "${l.digest}" ended before its data did`);
+      await importLayerTar(store, decompress(download.chunks(), l.compression, maxBytes), l.diffId, undefined);
       await fh.sync();
     } catch (err) {
+      // The download's own failure (truncated, wrong digest) is the cause when there is one.
+      const cause = await download.abandon();
+      const truncated = !!cause && /is truncated/.test(cause.message);
       // Only an interrupted download is worth resuming; anything else came from bad bytes.
-      if (!(err instanceof StrataError && /is truncated/.test(err.message))) await fs.rm(partial, { force: true });
-      throw err;
+      if (!truncated) await fs.rm(partial, { force: true });
+      throw cause ?? err;
     } finally {
       await fh.close();
       remote.body.destroy();
     }
     // An uncompressed layer is its own blob (digest = diff_id): nothing more to keep.
     if (l.compression === 'none') await fs.rm(partial, { force: true });
-    else await adoptVerifiedBlob(store, partial, l.digest);
+    else await keepVerifiedBlob(store, partial, l.digest);
   } finally {
     if (locked) await fs.rm(lock, { force: true });
     else await fs.rm(partial, { force: true });

@@ -1,7 +1,7 @@
 // `login` and `logout`: credentials checked against the registry (its /v2/ answered with them:
 // Basic, or a token fetched with them) before they are stored as `docker login` stores them.
 import { StrataError } from '../errors.js';
-import { parseReference } from '../store/refs.js';
+import { parseReference } from '../store/index.js';
 import { apiHost, type RegistryOptions } from './endpoints.js';
 import { eraseCredentials, storeCredentials, type Credentials } from './credentials.js';
 import { configOf } from './endpoints.js';

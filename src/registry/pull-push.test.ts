@@ -114,9 +114,11 @@ describe('pull and push with a real registry', { skip }, () => {
   });
 
   test('skopeo copy → strata pull → strata run; a zstd image too', { skip: !has('skopeo') }, () => {
+    const archive = path.join(sb.dir, 'busybox.oci.tar');
+    assert.equal(sb.strata(['save', '--format', 'oci-archive', '-o', archive, 'busybox'], { root: src }).status, 0);
     for (const [tag, extra] of [['gz', []], ['zst', ['--dest-compress-format', 'zstd', '--dest-compress']]] as const) {
       const name = `${reg.host}/from-skopeo:${tag}`;
-      execFileSync('skopeo', ['copy', '--dest-tls-verify=false', ...extra, `oci:${src}:docker.io/library/busybox:latest`, `docker://${name}`], { stdio: 'pipe' });
+      execFileSync('skopeo', ['copy', '--dest-tls-verify=false', ...extra, `oci-archive:${archive}`, `docker://${name}`], { stdio: 'pipe' });
       const root = sb.root(`skopeo-${tag}`);
       const r = sb.strata(['pull', name], { root });
       assert.equal(r.status, 0, r.stderr);

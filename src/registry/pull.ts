@@ -3,9 +3,8 @@
 // the registry's exact manifest and config bytes and named. Nothing is named, and no manifest
 // written, unless every blob arrived and matched.
 import { StrataError } from '../errors.js';
-import { isDigest } from '../store/digest.js';
-import { formatReference, repositoryName, type Reference } from '../store/refs.js';
-import type { Image } from '../store/types.js';
+import { isDigest } from '../store/index.js';
+import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
@@ -176,7 +175,7 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     p?.layer(id, 'Pull complete');
   });
   const image = await writePulledImage(store, {
-    manifestBytes: chosen.bytes, manifestDigest: chosen.digest, mediaType: chosen.mediaType, configBytes,
+    manifestBytes: chosen.bytes, mediaType: chosen.mediaType, configBytes,
     names: ref.tag ? [formatReference({ ...ref, digest: undefined })] : [],
   });
   await recordRepoDigest(store, image.id, repository, top.digest);

@@ -2,8 +2,8 @@
 // repository of the same registry that is known to hold it, else uploaded — in one PUT when
 // small, in PATCHed chunks otherwise. A local layer kept uncompressed is gzip'ed on the way
 // (byte-stable, block-parallel in the pool: hash/deflate.ts) and hashed as it streams out.
-import { gzipBlocks } from '../hash/deflate.js';
-import { newSha256 } from '../store/digest.js';
+import { gzipBlocks } from '../hash/index.js';
+import { newSha256 } from '../hash/index.js';
 import type { BlobInfoCache } from './blob-info.js';
 import type { Repository } from './client.js';
 import type { LayerStatus } from './progress-events.js';

@@ -4,9 +4,8 @@
 // naming gzip layers (each compressed byte-stably, so the same layer always has one digest).
 // Several images for one name (one per platform) are pushed as an OCI index.
 import { StrataError } from '../errors.js';
-import { sha256Digest } from '../store/digest.js';
-import { formatReference, repositoryName, type Reference } from '../store/refs.js';
-import type { Image } from '../store/types.js';
+import { sha256Digest } from '../hash/index.js';
+import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository } from './client.js';
 import { pushTransport, qualify, type RegistryOptions } from './endpoints.js';

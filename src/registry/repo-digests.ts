@@ -4,8 +4,7 @@
 // which costs only a manifest request on the next pull by that digest.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteJson } from '../store/fsutil.js';
-import { isDigest } from '../store/digest.js';
+import { atomicWriteJson, isDigest } from '../store/index.js';
 import { cacheFile, type Store } from './store-access.js';
 
 /** image ID → repository ("docker.io/library/busybox") → digests, newest first. */

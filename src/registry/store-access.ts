@@ -1,23 +1,19 @@
-// Everything the registry client asks of the store, in one narrow place (the store is
-// changing how it keeps layers; only this file should need to follow): import a verified
-// compressed blob with its layer, write a pulled image keeping the registry's exact manifest
-// and config bytes, name it, and read back what a push sends.
+// Everything the registry client asks of the store, in one narrow place (so that a change in
+// how the store keeps layers touches only this file): import a layer while its compressed blob
+// downloads and keep that blob, write a pulled image keeping the registry's exact bytes, name
+// images, and read back what a push sends (blobs as stored, layer tars rebuilt).
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
-import { assertDigest, digestHex, isDigest, sha256Digest } from '../store/digest.js';
-import { fsyncDir, tempName } from '../store/fsutil.js';
-import { imageIdOf, setName } from '../store/index-file.js';
-import { normalizeTag } from '../store/refs.js';
-import type { Store } from '../store/store.js';
-import type { Digest, Image } from '../store/types.js';
+import {
+  adoptVerifiedBlob, assertDigest, digestHex, isDigest, tempName, writePulledImage as storeWritePulled,
+  type Digest, type Image, type Store,
+} from '../store/index.js';
 
 export type { Store };
 
 export interface PulledImage {
   manifestBytes: Buffer;
-  manifestDigest: Digest;
   mediaType: string;
   configBytes: Buffer;
   /** Full references to point at it (none when pulled by digest alone). */
@@ -34,87 +30,54 @@ export function hasLayer(store: Store, diffId: Digest): Promise<boolean> {
 }
 
 /** Where downloads in progress are kept: the store's tmp/ (same filesystem as blobs/). */
-export function tempDir(store: Store): string {
+export async function tempDir(store: Store): Promise<string> {
+  await store.init();
+  await fs.mkdir(store.tmpDir, { recursive: true });
   return store.tmpDir;
 }
 
 /** Imports an uncompressed layer tar; `diffId` is verified before anything refers to it. */
-export async function importLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest): Promise<void> {
-  await store.importLayer(tar, assertDigest(diffId, 'layer diff ID'));
+export async function importLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest, size?: number): Promise<void> {
+  await store.importLayer(tar, assertDigest(diffId, 'layer diff ID'), { sizeHint: () => size });
 }
 
-/** Moves a downloaded, verified file into blobs/ under its digest (the caller checked it). */
-export async function adoptVerifiedBlob(store: Store, file: string, digest: Digest): Promise<void> {
-  const target = store.blobs.path(assertDigest(digest));
-  await fs.rename(file, target);
-  await fsyncDir(path.dirname(target));
+/** Keeps a downloaded, verified compressed blob (a file in tmpDir) under its digest. */
+export function keepVerifiedBlob(store: Store, file: string, digest: Digest): Promise<void> {
+  return adoptVerifiedBlob(store, file, digest);
 }
 
 export async function writeBlobBytes(store: Store, bytes: Buffer, digest?: Digest): Promise<void> {
   await store.blobs.writeBytes(bytes, digest);
 }
 
-/**
- * Writes a pulled image: its config and manifest with the registry's exact bytes (so its ID and
- * digest survive a push or save), named by `names`. Every blob the manifest names must be in.
- */
-export async function writePulledImage(store: Store, p: PulledImage): Promise<Image> {
-  if (sha256Digest(p.manifestBytes) !== p.manifestDigest) throw new StrataError(`manifest digest mismatch for "${p.manifestDigest}"`);
-  const configBlob = await store.blobs.writeBytes(p.configBytes);
-  await store.blobs.writeBytes(p.manifestBytes, p.manifestDigest);
-  const names = p.names.map(normalizeTag);
-  await store.updateIndex(async (idx) => {
-    // A concurrent rmi may have collected a blob this image reuses: check under the lock.
-    if (!(await store.blobs.has(configBlob.digest))) await store.blobs.writeBytes(p.configBytes);
-    if (!(await store.blobs.has(p.manifestDigest))) await store.blobs.writeBytes(p.manifestBytes);
-    const entry = {
-      mediaType: p.mediaType, digest: p.manifestDigest, size: p.manifestBytes.length,
-      annotations: { 'io.strata.image.id': configBlob.digest },
-    };
-    // Another manifest of the same config (e.g. built here, or pushed and re-pulled) is replaced
-    // by the registry's: the image keeps one manifest, the one that has a digest somewhere.
-    const before = idx.manifests.filter((d) => imageIdOf(d) === configBlob.digest && d.digest !== p.manifestDigest);
-    for (const d of before) d.digest = p.manifestDigest, d.size = p.manifestBytes.length, d.mediaType = p.mediaType;
-    for (const name of names) setName(idx, entry, name);
-    if (!idx.manifests.some((d) => imageIdOf(d) === configBlob.digest)) idx.manifests.push(entry);
-    for (const d of idx.manifests) if (d.digest === p.manifestDigest) d.mediaType = p.mediaType;
-  });
-  return store.resolveImage(configBlob.digest);
-}
-
-/** Points `ref` at an image already in the store. */
-export async function tagImage(store: Store, imageId: Digest, ref: string): Promise<void> {
-  await store.tag(imageId, ref);
+export function writePulledImage(store: Store, p: PulledImage): Promise<Image> {
+  return storeWritePulled(store, { manifestBytes: p.manifestBytes, mediaType: p.mediaType, configBytes: p.configBytes, tags: p.names });
 }
 
 export function resolveImage(store: Store, ref: string): Promise<Image> {
   return store.resolveImage(ref);
 }
 
-export async function readBlobBytes(store: Store, digest: Digest): Promise<Buffer> {
-  return fs.readFile(store.blobs.path(assertDigest(digest)));
+/** A small blob's bytes (config, manifest), checked against its digest. */
+export function readBlobBytes(store: Store, digest: Digest): Promise<Buffer> {
+  return store.blobs.read(assertDigest(digest));
 }
 
 export function blobSize(store: Store, digest: Digest): Promise<number> {
   return store.blobs.size(assertDigest(digest));
 }
 
-/** A blob's bytes as a stream (a compressed pulled layer, a config). */
-export function openBlob(store: Store, digest: Digest, start = 0): AsyncIterable<Buffer> {
-  return createReadStream(store.blobs.path(assertDigest(digest)), { start, highWaterMark: 1024 * 1024 });
+/** A blob's bytes as a stream (a compressed pulled layer). */
+export function openBlob(store: Store, digest: Digest): AsyncIterable<Buffer> {
+  return createReadStream(store.blobs.path(assertDigest(digest)), { highWaterMark: 1024 * 1024 });
 }
 
-/** The uncompressed tar of a layer, by diff_id. */
+/** The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id. */
 export function layerTar(store: Store, diffId: Digest): AsyncIterable<Buffer> {
-  return openBlob(store, diffId);
+  return store.layerTarStream(assertDigest(diffId));
 }
 
-/** The path of a layer's uncompressed tar (read by the compression workers). */
-export function layerTarFile(store: Store, diffId: Digest): string {
-  return store.blobs.path(assertDigest(diffId));
-}
-
-/** A registry-owned cache file under the state root (blob info: compressed digests, known repositories). */
+/** A registry-owned file under the state root (blob info, repo digests). */
 export function cacheFile(store: Store, name: string): string {
   return path.join(store.root, 'registry', name);
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { deferredExtraCaCerts } from '../net/fetch.js';
+import { deferredExtraCaCerts } from '../net/index.js';
 
 export interface TlsOptions {
   ca: string[];

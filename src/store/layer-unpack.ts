@@ -9,6 +9,7 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
+import type { SplitWriter } from './tar-split.js';
 import { makeWhiteouts, writeXattrs } from './xattr.js';
 import { OPAQUE_XATTR } from './layer-pack.js';
 
@@ -16,6 +17,8 @@ export interface UnpackOptions {
   limits?: TarLimits;
   /** Where setfattr's input file goes (the store's tmp dir). */
   tmpDir: string;
+  /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
+  split?: SplitWriter;
 }
 
 /**
@@ -25,6 +28,8 @@ export interface UnpackOptions {
  */
 export interface CopyExtractOptions extends UnpackOptions {
   plainNames: true;
+  /** How the destination directory is named in messages (the container path), "/" by default. */
+  shownAs?: string;
 }
 
 export interface UnpackResult {
@@ -75,10 +80,27 @@ class Extractor {
   /** Whiteouts to create at the end, with their mtimes. */
   private whiteouts = new Map<string, number>();
   private xattrs = new Map<string, Map<string, Buffer>>();
+  /** Files whose content the tar-split refers to: relative path -> file record. */
+  private content = new Map<string, { index: number; size: number }>();
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly root: string, private readonly copy = false) {}
+  constructor(private readonly root: string, private readonly copy = false, private readonly shownAs = '/', private readonly split?: SplitWriter) {}
+
+  /** The container path of `rel` (relative to the destination), for messages. */
+  private shown(rel: string): string {
+    return path.posix.join(this.shownAs, rel);
+  }
+
+  /** Before `rel` is removed: content the tar-split refers to under it moves into the tar-split. */
+  private async keepContent(rel: string): Promise<void> {
+    if (!this.split || this.content.size === 0) return;
+    for (const [r, c] of this.content) {
+      if (r !== rel && !r.startsWith(`${rel}/`)) continue;
+      await this.split.keepAside(c.index, path.join(this.root, r), c.size);
+      this.content.delete(r);
+    }
+  }
 
   /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
   private async parent(parts: string[], name: string, create = true): Promise<string> {
@@ -109,8 +131,9 @@ class Extractor {
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
     if (this.copy && st.isDirectory() !== keepDir) {
-      throw new StrataError(keepDir ? `cannot overwrite non-directory "/${rel}" with directory` : `cannot overwrite directory "/${rel}" with non-directory`);
+      throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
+    await this.keepContent(rel);
     await fs.rm(abs, { recursive: true, force: true });
     for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
     for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
@@ -155,6 +178,11 @@ class Extractor {
       case 'file': {
         await this.clear(rel, false);
         const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
+        if (this.split) {
+          if (!e.storedAt) throw new Error('a tar-split is recorded from readTar entries only');
+          this.content.set(rel, { index: this.split.nextIndex, size: e.size });
+          e.storedAt(rel);
+        }
         try {
           for await (const chunk of e.body()) writeAll(fd, chunk);
           if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
@@ -223,7 +251,7 @@ class Extractor {
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
     const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
-    await writeXattrs(withX, tmpDir);
+    await writeXattrs(withX, tmpDir, this.root);
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
     for (const d of dirs) {
@@ -236,11 +264,12 @@ class Extractor {
 
 /** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
 export async function unpackLayer(source: ChunkSource, dest: string, options: UnpackOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest);
+  const x = new Extractor(dest, false, '/', options.split);
   let entries = 0;
-  for await (const e of readTar(source, options.limits)) {
+  for await (const e of readTar(source, options.limits, options.split)) {
     await x.entry(e);
     entries++;
+    if (options.split?.congested) await options.split.drained();
   }
   await x.finish(options.tmpDir);
   return { entries, warnings: x.warnings };
@@ -253,12 +282,20 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
  */
 export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
   const { decompressed } = await import('./decompress.js');
-  const x = new Extractor(dest, options.plainNames);
-  let entries = 0;
-  for await (const e of readTar(decompressed(source, options.limits?.maxBytes), options.limits)) {
+  return placeEntries(readTar(decompressed(source, options.limits?.maxBytes), options.limits), dest, options);
+}
+
+/**
+ * Places entries (read from a tar, or made from a host tree by `cp`) into the existing
+ * directory `dest` with the copy rules of extractCopy.
+ */
+export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+  const x = new Extractor(dest, options.plainNames, options.shownAs);
+  let count = 0;
+  for await (const e of entries) {
     await x.entry(e);
-    entries++;
+    count++;
   }
   await x.finish(options.tmpDir);
-  return { entries, warnings: x.warnings };
+  return { entries: count, warnings: x.warnings };
 }

@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureBusybox } from '../../store/busybox.js';
-import { openStore } from '../../store/store.js';
+import { ensureBusybox, openStore } from '../../store/index.js';
 import { runStrata, spawnStrata, tempDir, type CliResult } from '../../testing/cli.js';
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
