@@ -34,6 +34,7 @@ export { withLock, processStartTime, type LockOptions } from './lock.js';
 export {
   atomicReplace, atomicWrite, atomicWriteJson, atomicWriteSync, pidAlive, readJsonFile, tempName, type AtomicWriteOptions,
 } from './fsutil.js';
+export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
