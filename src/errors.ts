@@ -58,9 +58,10 @@ const NO_SPACE = 'no space left on device';
  * A full disk met while writing `what` (in the user's terms: "the layer of step 3/5 (RUN ...)",
  * never an internal path), as one line with exit 125; undefined when `err` is something else.
  * An error that already says what could not be written is kept: the innermost knows best.
+ * `full` overrides the test of `err` (a failure seen to come with a full disk, e.g. diskFull()).
  */
-export function noSpaceError(what: string, err: unknown): StrataError | undefined {
-  if (!isNoSpace(err)) return undefined;
+export function noSpaceError(what: string, err: unknown, full = isNoSpace(err)): StrataError | undefined {
+  if (!full) return undefined;
   if (err instanceof StrataError && err.message.includes(`${NO_SPACE}: `)) return err;
   return new StrataError(`${NO_SPACE}: writing ${what}`, 125, { cause: err });
 }
@@ -79,4 +80,18 @@ export async function diskFull(dir: string): Promise<boolean> {
   const { statfs } = await import('node:fs/promises');
   const st = await statfs(dir).catch(() => undefined);
   return !!st && st.bavail * st.bsize < 1024 * 1024;
+}
+
+/**
+ * Runs `fn`; a system error it throws becomes one line naming what was being done ("writing
+ * "x.tar": no such file or directory"), never an internal path. strata's own errors pass as
+ * they are, and so does EPIPE: a reader that went away ends the command quietly (cli/report.ts).
+ */
+export async function describedFailure<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StrataError || (err as NodeJS.ErrnoException).code === 'EPIPE') throw err;
+    throw new StrataError(`${what}: ${systemCause(err)}`, 125, { cause: err });
+  }
 }

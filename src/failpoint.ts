@@ -16,11 +16,13 @@
 //   context.stat-cache        the context's stat cache is written to its temp file, not yet renamed
 //   build.run-output          a RUN step's container wrote output (mid-RUN: the container is running)
 //   build.run-exited          a RUN step's container exited; its upper dir is not yet packed
-//   blob.chunk-written        a chunk of a blob was written to its temp file (mid-layer: N picks the chunk, 1 MiB each)
-//   blob.before-rename        a blob's temp file is complete and fsynced, not yet renamed into blobs/
-//   layer.blob-written        a layer's blob is in place, its snapshot is not (build, commit, load, import)
-//   layer.snapshot-moved      a build step's upper dir was moved into layers/ under a temp name, not yet renamed to its digest
-//   layer.unpacking           a layer snapshot is being extracted from its blob (N: the Nth entry)
+//   layer.chunk               a chunk of a layer's tar was packed or read (mid-layer: N picks the chunk, 1 MiB each when packed)
+//   layer.written             a layer's tar is hashed and its tar-split written to tmp/; the layer is not yet in place
+//   layer.snapshot-moved      a build step's upper dir was moved into layers/ under a temp name, not yet put in place
+//   layer.split-placed        a layer's tar-split is in place, its snapshot not yet renamed (the layer's commit point)
+//   layer.unpacking           a layer snapshot is being extracted (load, commit, a re-made snapshot; N: the Nth entry)
+//   blob.chunk-written        a chunk of a blob was written to its temp file (a pulled layer's compressed blob)
+//   blob.before-rename        a blob's temp file (config, manifest, pulled blob) is complete, not yet renamed into blobs/
 //   cache.before-record       a built step's layer is stored, its cache entry not yet recorded
 //   cache.index-written       the cache index's temp file is written, not yet renamed
 //   image.before-index        an image's config and manifest blobs are written, index.json not yet updated
@@ -71,7 +73,8 @@ armed();
 
 /** Dies here (SIGKILL, no cleanup of any kind) when STRATA_FAILPOINT names this point and hit. */
 export function failpoint(name: string): void {
-  const a = (globalThis as unknown as Record<symbol, Armed | null>)[STATE];
+  let a = (globalThis as unknown as Record<symbol, Armed | null | undefined>)[STATE];
+  if (a === undefined) a = armed(); // a bundler dropped the call at load
   if (!a || a.name !== name || ++a.hits !== a.nth) return;
   process.kill(a.group ? 0 : process.pid, 'SIGKILL');
 }

@@ -43,7 +43,7 @@ describe('kill -9 at real sizes', () => {
     await runUntilKilled([...build, ctx], { root, point: 'context.hashed:10', group: true });
     await assertStoreIntact(root);
     // The COPY's layer (some 20 MiB) comes first; the 150th MiB written is deep in the RUN's.
-    await runUntilKilled([...build, ctx], { root, point: 'blob.chunk-written:150' });
+    await runUntilKilled([...build, ctx], { root, point: 'layer.chunk:150' });
     await assertStoreIntact(root);
     const listed = strata(['images']);
     assert.equal(listed.status, 0, listed.stderr);
@@ -63,7 +63,7 @@ describe('kill -9 at real sizes', () => {
       'head -c 200000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86393']);
     assert.equal(started.status, 0, started.stderr);
     assert.ok(await eventually(() => strata(['exec', 'writer', 'cat', '/data.sum']).status === 0, 120_000), 'the container wrote its data');
-    await runUntilKilled(['commit', 'writer', 'written:1'], { root, point: 'blob.chunk-written:100', group: true });
+    await runUntilKilled(['commit', 'writer', 'written:1'], { root, point: 'layer.chunk:100', group: true });
     await assertStoreIntact(root);
     const ps = strata(['ps', '--format', '{{.Names}} {{.Status}}']);
     assert.match(ps.stdout, /^writer Up(?![^\n]*Paused)/m, ps.stderr);

@@ -51,10 +51,10 @@ interface Point {
 const POINTS: Point[] = [
   { point: 'context.hashed', firstRunComplete: false, touchContext: true },
   { point: 'context.stat-cache', firstRunComplete: false, touchContext: true },
-  { point: 'blob.chunk-written:2', firstRunComplete: false },
-  { point: 'blob.before-rename', firstRunComplete: false },
-  { point: 'layer.blob-written', firstRunComplete: false },
+  { point: 'layer.chunk:2', firstRunComplete: false },
+  { point: 'layer.written', firstRunComplete: false },
   { point: 'layer.snapshot-moved', firstRunComplete: false },
+  { point: 'layer.split-placed', firstRunComplete: false },
   { point: 'cache.before-record', firstRunComplete: false },
   { point: 'cache.index-written', firstRunComplete: false },
   { point: 'build.run-output', firstRunComplete: true, midRun: true },

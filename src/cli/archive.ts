@@ -5,16 +5,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { noSpaceError, StrataError } from '../errors.js';
-import { failpoint } from '../failpoint.js';
-import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
-import { imageArchitecture } from '../store/busybox.js';
-import { tempName } from '../store/fsutil.js';
-import { noteOutsideTemp } from '../store/leftovers.js';
-import { familiarName, normalizeTag } from '../store/refs.js';
-import type { Store } from '../store/store.js';
-import type { ImageConfig } from '../store/types.js';
-import { applyChanges } from '../runtime/changes.js';
+import { describedFailure, noSpaceError, StrataError } from '../errors.js';
+import { applyChanges } from '../engine/index.js';
+import { closeHashPool } from '../hash/index.js';
+import {
+  atomicReplace, familiarName, imageArchitecture, loadArchive, normalizeTag, saveImages, type ArchiveFormat, type ImageConfig, type SaveItem, type Store,
+} from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { imageCommand } from './image-command.js';
 
@@ -36,7 +32,6 @@ async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
   try {
     await imageCommand(fn);
   } finally {
-    const { closeHashPool } = await import('../hash/pool.js');
     await closeHashPool();
   }
 }
@@ -66,28 +61,23 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     const toStdout = !a.output || a.output === '-';
     if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
     const items = await saveItems(store, a.images);
-    const target = toStdout ? undefined : path.resolve(a.output!);
-    // The archive is written beside FILE and renamed over it when complete; the temp file is
-    // noted in the state root, so that a sweep removes it if this process is killed meanwhile.
-    const tmp = target ? tempName(path.dirname(target)) : undefined;
-    const forget = tmp ? await noteOutsideTemp(store.tmpDir, tmp) : undefined;
-    const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
-    let sink: Writable = file;
-    if (a.compress) {
-      const { createGzip } = await import('node:zlib');
-      const gz = createGzip();
-      gz.pipe(file);
-      sink = gz;
-    }
-    try {
-      const { saveImages } = await import('../store/archive/save.js');
+    const write = async (file: Writable) => {
+      let sink: Writable = file;
+      if (a.compress) {
+        const { createGzip } = await import('node:zlib');
+        const gz = createGzip();
+        gz.pipe(file);
+        sink = gz;
+      }
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
-      failpoint('save.before-rename');
-      if (tmp && target) await fs.rename(tmp, target);
-    } finally {
-      if (tmp) await fs.rm(tmp, { force: true });
-      await forget?.();
+    };
+    // A file appears whole or not at all; its temp file beside it is noted in the state root,
+    // so that a sweep removes it if this process is killed meanwhile.
+    if (toStdout) await write(process.stdout);
+    else {
+      const options = { durable: false, failpoint: 'save.before-rename', noteIn: store.tmpDir };
+      await describedFailure(`writing "${a.output}"`, () => atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
     }
   });
 }
@@ -99,7 +89,6 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
-    const { loadArchive } = await import('../store/archive/load.js');
     const result = await loadArchive(store, source).catch((err: unknown) => {
       // Name what was being loaded: "invalid tar header checksum" alone does not say it.
       const what = fromStdin ? 'stdin' : `"${a.input}"`;

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { buildTar } from '../store/tar/build.js';
 import { strataCommand } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** Runs strata with binary stdout (a tar). */
 function strataBytes(root: string, args: string[]): { status: number; stdout: Buffer; stderr: string } {

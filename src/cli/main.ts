@@ -47,6 +47,10 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   stats: { load: () => import('./lifecycle.js'), describe: 'Display a live stream of container resource usage statistics' },
   port: { load: () => import('./lifecycle.js'), describe: 'List port mappings for the container' },
   volume: { load: () => import('./volumes.js'), describe: 'Manage volumes' },
+  pull: { load: () => import('./registry.js'), describe: 'Download an image from a registry' },
+  push: { load: () => import('./registry.js'), describe: 'Upload an image to a registry' },
+  login: { load: () => import('./registry.js'), describe: 'Log in to a registry' },
+  logout: { load: () => import('./registry.js'), describe: 'Log out from a registry' },
 };
 
 /**
@@ -58,7 +62,7 @@ const OWN_SWEEP = new Set(['parse', 'build', 'system']);
 
 async function sweep(): Promise<void> {
   try {
-    const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/leftovers.js'), import('../store/paths.js')]);
+    const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/index.js'), import('../store/index.js')]);
     await sweepLeftovers(stateRoot());
   } catch {
     // a sweep that fails leaves things for the next one
@@ -91,14 +95,26 @@ async function main(): Promise<void> {
     .alias('help', 'h')
     .version(false)
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err) => {
+    .fail(async (msg, err, usage) => {
       if (err) throw err;
-      reportAndExit(new Error(msg), 125);
+      // yargs hands its usage instance here (typed as the parser): it holds the failing command's declaration.
+      const declaration = (usage as unknown as { getUsage(): Array<[string, string]> }).getUsage()[0]?.[0];
+      const { argumentError } = await import('./usage-errors.js');
+      reportAndExit(new Error(argumentError(msg, declaration, argv)), 125);
     });
   // yargs renders a command's whole help text as soon as its handler has started, to have it at
   // hand for a later showHelp(); strata never shows help after a command has run, and that
   // rendering (string widths, wrapping) costs tens of milliseconds of every command.
   internals(cli).getUsageInstance().cacheHelpMessage = () => {};
+  // A flag that takes a value given none is refused, as Docker's ("flag needs an argument").
+  const checkValues = async (_args: unknown, y: { getOptions(): { string: string[]; number: string[] } }) => {
+    const options = y.getOptions();
+    const valued = new Set([...options.string, ...options.number]);
+    const { flagWithoutValue } = await import('./usage-errors.js');
+    const flag = flagWithoutValue(argv, valued);
+    if (flag) reportAndExit(new Error(`flag needs an argument: ${flag}`), 125);
+  };
+  cli = cli.middleware(checkValues as unknown as Parameters<Argv['middleware']>[0]);
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
   // Alongside loading the command; done before it runs, so that it sees the swept state (a

@@ -29,7 +29,7 @@ describe('kill -9 of strata commit', () => {
     t.cleanup();
   });
 
-  const points = ['blob.chunk-written:5', 'layer.blob-written', 'layer.unpacking:2', 'commit.layer-written', 'image.before-index'];
+  const points = ['layer.chunk:5', 'layer.written', 'layer.unpacking:2', 'commit.layer-written', 'image.before-index'];
   for (const point of points) {
     for (const group of [false, true]) {
       it(`killed at ${point}, ${group ? 'process group' : 'CLI alone'}`, async () => {

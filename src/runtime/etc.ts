@@ -57,15 +57,16 @@ export function hostHostname(): string {
 
 /**
  * Creates the init layer in `dir`: every mount point of the container (system mounts, /etc
- * files, the caller's mount destinations) that the image does not already have. Parent dirs
- * copy the mode and owner of the image's own directory, since overlay shows the topmost one.
+ * files, the caller's mount destinations) that the image does not already have: an empty file
+ * where a file is mounted (as podman and Docker make it), else a directory. Parent dirs copy
+ * the mode and owner of the image's own directory, since overlay shows the topmost one.
  */
-export function writeInitLayer(dir: string, view: UnionView, mountDestinations: string[]): void {
+export function writeInitLayer(dir: string, view: UnionView, mounts: Array<{ destination: string; file: boolean }>): void {
   fs.mkdirSync(dir, { recursive: true });
   const wanted: Array<{ rel: string; file: boolean }> = [
     ...SYSTEM_MOUNT_DIRS.map((rel) => ({ rel, file: false })),
     ...ETC_FILES.map((rel) => ({ rel, file: true })),
-    ...mountDestinations.map((d) => ({ rel: components(d).join('/'), file: false })),
+    ...mounts.map((m) => ({ rel: components(m.destination).join('/'), file: m.file })),
   ];
   for (const { rel, file } of wanted) {
     if (rel === '' || components(rel).includes('..')) continue;

@@ -4,7 +4,7 @@
 // are entries of their own, never followed.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EntryType, TarEntry } from '../store/tar/reader.js';
+import type { EntryType, TarEntry } from '../store/index.js';
 
 export interface HostTreeOptions {
   /** The name of the top entry; undefined: the directory's children come at the top ("SRC/."). */

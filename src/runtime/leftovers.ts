@@ -9,10 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
-import { ContainerStore } from '../store/containers.js';
-import { sweepStoreLeftovers } from '../store/leftovers.js';
-import { tempName, tempOwner } from '../store/fsutil.js';
-import { ownerGone, ownerStamp, parseOwner } from '../store/owner.js';
+import { ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, tempName, tempOwner } from '../store/index.js';
 
 const run = promisify(execFile);
 

@@ -11,10 +11,10 @@ import { StrataError } from '../errors.js';
 import { prepareBundle } from './bundle.js';
 import { initPid, InterruptPolicy } from './interrupt.js';
 import { exitCodeForRuntimeError } from './lookpath.js';
-import { timing } from './timing.js';
+import { timing } from '../timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
 import { randomBytes } from '../random.js';
-import { scratchName } from '../store/leftovers.js';
+import { scratchName } from '../store/index.js';
 import { buildContainerId } from './leftovers.js';
 import { ContainerWatchdog } from './watchdog.js';
 

@@ -12,7 +12,7 @@
 // it is reparented and keeps running), and the image's own programs cannot be made to set one.
 // The watchdog costs one `sh` per RUN step (a fork, about a millisecond), off the step's path.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { processStartTime } from '../store/owner.js';
+import { processStartTime } from '../store/index.js';
 
 const SCRIPT = `
 alive() {

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
-import { tempName } from './fsutil.js';
-import { mountsUnder, noteOutsideTemp, removeDeadScratch, removeDeadTemps, sweepStoreLeftovers } from './leftovers.js';
+import { noteOutsideTemp, tempName } from './fsutil.js';
+import { mountsUnder, removeDeadScratch, removeDeadTemps, sweepStoreLeftovers } from './leftovers.js';
 import { ownerGone, ownerStamp, parseOwner, processStartTime } from './owner.js';
 
 /** A process that has exited, as an owner stamp "PID.START". */

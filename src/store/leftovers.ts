@@ -9,13 +9,10 @@ import fsSync, { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
+import { OUTSIDE_NOTE, TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
 
 const run = promisify(execFile);
-
-/** Suffix of a record naming a temp file outside the state root (the record's content is its path). */
-const OUTSIDE_RECORD = '.outside';
 
 /** Mount points at or under `dir` (a real path), deepest first. */
 export function mountsUnder(dir: string): string[] {
@@ -74,7 +71,7 @@ export async function removeDeadTemps(dir: string): Promise<string[]> {
     const owner = tempOwner(name);
     if (!owner || !ownerGone(owner)) continue;
     const p = path.join(dir, name);
-    if (name.endsWith(OUTSIDE_RECORD)) await removeOutsideTemp(p, owner);
+    if (name.endsWith(OUTSIDE_NOTE)) await removeOutsideTemp(p, owner);
     if (await removeLeftover(p).catch(() => false)) removed.push(p);
   }
   return removed;
@@ -96,19 +93,6 @@ export async function removeDeadScratch(dir: string): Promise<string[]> {
 /** A scratch dir name for this process under `dir`: `OWNER-HINT` (see removeDeadScratch). */
 export function scratchName(dir: string, hint: string): string {
   return path.join(dir, `${ownerStamp()}-${hint}`);
-}
-
-/**
- * Notes, in the state root's tmp/, a temp file this process writes outside the state root
- * (e.g. beside `save -o FILE`), so that the file is removed by a later sweep if this process is
- * killed before it is renamed or removed. The file's name must come from tempName(). Returns
- * the function that drops the note once the file is gone or renamed.
- */
-export async function noteOutsideTemp(tmpDir: string, file: string): Promise<() => Promise<void>> {
-  const record = tempName(tmpDir, OUTSIDE_RECORD);
-  await fs.mkdir(tmpDir, { recursive: true });
-  await fs.writeFile(record, path.resolve(file), { flag: 'wx' });
-  return () => fs.rm(record, { force: true });
 }
 
 /**

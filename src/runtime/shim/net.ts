@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { atomicWriteSync } from '../../store/index.js';
 
 const HOOK = `#!/bin/sh
 # strata: runc createRuntime hook (see src/runtime/shim/net.ts). stdin: the container state.
@@ -57,8 +58,7 @@ function poke(fifo: string, text: string): boolean {
 
 function writeScript(file: string, text: string): void {
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
-  fs.writeFileSync(`${file}.tmp`, text, { mode: 0o755 });
-  fs.renameSync(`${file}.tmp`, file);
+  atomicWriteSync(file, text, { mode: 0o755, durable: false });
 }
 
 export interface NetHook {

@@ -67,6 +67,8 @@ class Shim {
   private forwarder: PortForwarder | undefined;
   private reported = false;
   private runtimePid: number | undefined;
+  /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
+  private ptySize: { rows: number; cols: number } | undefined;
   private outbound: OutboundNetwork | undefined;
   private startFailed = false;
 
@@ -78,7 +80,12 @@ class Shim {
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
-    if (config.spec.terminal) this.hub.onResize = (rows, cols) => this.runtimePid && resizeRuncPty(this.runtimePid, rows, cols);
+    if (config.spec.terminal) {
+      this.hub.onResize = (rows, cols) => {
+        this.ptySize = { rows, cols };
+        if (this.runtimePid) resizeRuncPty(this.runtimePid, rows, cols);
+      };
+    }
     this.log = new JsonLogWriter(logPath(dir, config.id));
   }
 
@@ -172,6 +179,7 @@ class Shim {
       // With -t, runc runs under a pty of its own (shim/pty.ts); with a private network, the
       // network comes up from a hook before the process starts (shim/net.ts).
       const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
+      if (this.ptySize) Object.assign(process.env, { STRATA_PTY_ROWS: String(this.ptySize.rows), STRATA_PTY_COLS: String(this.ptySize.cols) });
       hook = config.spec.network === 'private' ? prepareNetHook(this.dir, runcBinary) : undefined;
       const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: hook?.runc ?? runcBinary });
       let networked: Promise<void> | undefined;
@@ -192,6 +200,8 @@ class Shim {
       run.catch(() => undefined);
       const pid = await started;
       if (pid !== undefined) {
+        // A size that came while runc was starting, after its pty was made.
+        if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
         // Done already by the hook, unless runc never called it.
         await network(pid);
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });

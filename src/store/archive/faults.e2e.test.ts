@@ -64,7 +64,7 @@ describe('kill -9 of strata save and load', () => {
       await ensureBusybox(await openStore(target));
     });
 
-    const points = ['layer.unpacking:2', 'blob.chunk-written:2', 'load.layer-imported', 'load.before-tag', 'index.before-rename'];
+    const points = ['layer.unpacking:2', 'layer.chunk:2', 'layer.split-placed', 'load.layer-imported', 'load.before-tag', 'index.before-rename'];
     for (const point of points) {
       for (const group of [false, true]) {
         it(`load killed at ${point}, ${group ? 'process group' : 'CLI alone'}`, async () => {
