@@ -19,8 +19,9 @@ export async function exportContainer(argv: Args): Promise<void> {
     const entries = fs.readdirSync(root).sort();
     const archive = () => tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
     if (!output) return pipeline(archive(), process.stdout);
-    // A file appears whole or not at all, as save's.
-    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false }));
+    // A file appears whole or not at all, as save's (its temp file noted for a sweep, as save's).
+    const options = { durable: false, noteIn: path.join(ctx.root, 'tmp') };
+    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
   }, { layersOnly: true });
 }
 
