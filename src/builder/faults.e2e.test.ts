@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, eventually, processesRunning, runStrataAsync, runUntilKilled } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, eventually, processesRunning, runStrataAsync, runUntilKilled, writeContext } from '../testing/faults.js';
 
 /** A RUN that would sleep this long is running while the build is killed (a number no other test uses). */
 const PAUSE = '86395';
@@ -83,15 +83,10 @@ describe('kill -9 of strata build at each failpoint', () => {
   before(async () => {
     t = tempDir('strata-faults-build-');
     root = path.join(t.dir, 'root');
-    ctx = path.join(t.dir, 'ctx');
-    fs.mkdirSync(ctx);
-    fs.writeFileSync(path.join(ctx, 'Dockerfile'), DOCKERFILE);
+    ctx = writeContext(t.dir, 'ctx', DOCKERFILE);
     writeFiles();
     await ensureBusybox(await openStore(root));
-    const older = path.join(t.dir, 'older');
-    fs.mkdirSync(older);
-    fs.writeFileSync(path.join(older, 'Dockerfile'), 'FROM busybox\nRUN echo older > /older\n');
-    const built = strata(['build', '-q', '-t', 'older:1', older]);
+    const built = strata(['build', '-q', '-t', 'older:1', writeContext(t.dir, 'older', 'FROM busybox\nRUN echo older > /older\n')]);
     assert.equal(built.status, 0, built.stderr);
   });
   after(() => t.cleanup());

@@ -3,25 +3,19 @@
 // a build beside `images` and `ps`. Each must do its own work correctly and leave the store
 // consistent.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, runStrataAsync } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, runStrataAsync, writeContext } from '../testing/faults.js';
 
 describe('concurrent commands on one state root', () => {
   let t: ReturnType<typeof tempDir>;
   let root: string;
   const strata = (args: string[]) => runStrata(args, { root, timeoutMs: 180_000 });
   const async = (args: string[]) => runStrataAsync(args, { root });
-  const context = (name: string, dockerfile: string) => {
-    const dir = path.join(t.dir, name);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
-    return dir;
-  };
+  const context = (name: string, dockerfile: string) => writeContext(t.dir, name, dockerfile);
 
   before(async () => {
     t = tempDir('strata-concurrency-');

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir, type CliResult } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, writeContext } from '../testing/faults.js';
 
 describe('disk full', () => {
   let t: ReturnType<typeof tempDir>;
@@ -17,13 +17,7 @@ describe('disk full', () => {
   let root: string;
   let filler: string;
   const strata = (args: string[], r = root) => runStrata(args, { root: r, timeoutMs: 120_000 });
-  const context = (name: string, dockerfile: string, files: Record<string, Buffer> = {}) => {
-    const dir = path.join(t.dir, name);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
-    for (const [f, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), data);
-    return dir;
-  };
+  const context = (name: string, dockerfile: string, files: Record<string, Buffer> = {}) => writeContext(t.dir, name, dockerfile, files);
 
   /** One line, exit 125, naming `what`; no path of the state root; nothing left; the store intact. */
   async function assertStoppedCleanly(r: CliResult, what: RegExp): Promise<void> {

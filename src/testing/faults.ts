@@ -147,3 +147,12 @@ export async function assertNoLeftovers(root: string): Promise<void> {
   assert.deepEqual((fs.existsSync(runcDir) ? fs.readdirSync(runcDir) : []).filter((n) => n.startsWith('strata-build-')), [], 'build containers left');
   assert.deepEqual(mountsUnder(fs.realpathSync(root)), [], 'mounts left under the state root');
 }
+
+/** Makes the build context `parent/name` with `dockerfile` and `files` in it; returns its path. */
+export function writeContext(parent: string, name: string, dockerfile: string, files: Record<string, string | Buffer> = {}): string {
+  const dir = path.join(parent, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  for (const [file, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), data);
+  return dir;
+}

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../busybox.js';
 import { openStore } from '../store.js';
 import { runStrata, tempDir } from '../../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, runUntilKilled } from '../../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, runUntilKilled, writeContext } from '../../testing/faults.js';
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -25,9 +25,7 @@ describe('kill -9 of strata save and load', () => {
     t = tempDir('strata-faults-archive-');
     root = path.join(t.dir, 'root');
     await ensureBusybox(await openStore(root));
-    const ctx = path.join(t.dir, 'ctx');
-    fs.mkdirSync(ctx);
-    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN head -c 3000000 /dev/urandom > /big && sha256sum /big > /big.sum\n');
+    const ctx = writeContext(t.dir, 'ctx', 'FROM busybox\nRUN head -c 3000000 /dev/urandom > /big && sha256sum /big > /big.sum\n');
     const built = strata(['build', '-q', '-t', 'big:1', ctx]);
     assert.equal(built.status, 0, built.stderr);
     bigSum = strata(['run', '--rm', 'big:1', 'cat', '/big.sum']).stdout;
