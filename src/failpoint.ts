@@ -32,6 +32,7 @@
 //   load.layer-imported       `load`: a layer of the archive is imported (mid-import: N picks the layer)
 //   load.before-tag           `load`: every blob of an image is stored, its name not yet in index.json
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
+//   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
 
 const STATE = Symbol.for('strata.failpoint');
 

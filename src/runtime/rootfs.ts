@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { makeTempDir, type ContainerRecord } from '../store/index.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, mountRequestsOf, type ContainerContext } from './foreground.js';
@@ -97,6 +98,7 @@ export async function withContainerRoot<T>(ctx: ContainerContext, record: Contai
       ? await mountOverlay(dir, withInit, { upper: paths.upper, work: paths.work })
       : await mountOverlay(dir, [...withInit, paths.upper], undefined);
     if (!options.layersOnly) await mountVolumes(ctx, record, mounted, mode);
+    failpoint('rootfs.mounted');
     return await fn(mounted);
   } finally {
     if (mounted) await run('umount', ['-R', mounted]).catch(() => run('umount', ['-R', '-l', mounted!]));
