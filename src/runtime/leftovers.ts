@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
-import { ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, tempName, tempOwner } from '../store/index.js';
+import { ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, tempName, tempOwner, type SweepOptions } from '../store/index.js';
 
 const run = promisify(execFile);
 
@@ -23,18 +23,24 @@ export function buildContainerId(): string {
 export interface SweepReport {
   /** Build containers deleted (killed first if they still ran). */
   containers: string[];
-  /** Temp files and dirs removed. */
+  /** Containers a killed commit left frozen, thawed. */
+  thawed: string[];
+  /** Temp files and dirs removed (the state root's, and temp files outside it that killed commands noted). */
   paths: string[];
 }
 
 /** Deletes (`runc delete -f`: kills, then removes the state) the build containers of exited builds. */
-export async function sweepBuildContainers(runcRoot: string, runc = 'runc'): Promise<string[]> {
+export async function sweepBuildContainers(runcRoot: string, options: SweepOptions = {}, runc = 'runc'): Promise<string[]> {
   const names = await fs.readdir(runcRoot).catch(() => [] as string[]);
   const deleted: string[] = [];
   for (const id of names) {
     if (!id.startsWith(BUILD_CONTAINER_PREFIX)) continue;
     const owner = parseOwner(id.slice(BUILD_CONTAINER_PREFIX.length));
     if (!owner || !ownerGone(owner)) continue;
+    if (options.dryRun) {
+      deleted.push(id);
+      continue;
+    }
     try {
       await run(runc, ['--root', runcRoot, 'delete', '-f', id]);
       deleted.push(id);
@@ -61,7 +67,7 @@ export async function notePause(root: string, id: string): Promise<() => Promise
 }
 
 /** Thaws the containers that exited processes froze and left frozen (their records go with the store's temps). */
-async function thawLeftPaused(root: string, runc: string): Promise<string[]> {
+async function thawLeftPaused(root: string, options: SweepOptions, runc = 'runc'): Promise<string[]> {
   const tmpDir = path.join(root, 'tmp');
   const thawed: string[] = [];
   for (const name of await fs.readdir(tmpDir).catch(() => [] as string[])) {
@@ -69,17 +75,22 @@ async function thawLeftPaused(root: string, runc: string): Promise<string[]> {
     if (!owner || !ownerGone(owner)) continue;
     const id = (await fs.readFile(path.join(tmpDir, name), 'utf8').catch(() => '')).trim();
     if (!/^[0-9a-f]{64}$/.test(id)) continue;
-    await run(runc, ['--root', path.join(root, 'runc'), 'resume', id]).then(() => thawed.push(id), () => undefined);
+    if (options.dryRun) thawed.push(id);
+    else await run(runc, ['--root', path.join(root, 'runc'), 'resume', id]).then(() => thawed.push(id), () => undefined);
   }
   return thawed;
 }
 
-/** Sweeps every leftover of exited strata processes in the state root `root`. */
-export async function sweepLeftovers(root: string): Promise<SweepReport> {
+/**
+ * Sweeps every leftover of exited strata processes in the state root `root`; with `dryRun`, only
+ * reports them (the graveyards of container removals, which hold nothing anyone can use, are
+ * then not listed).
+ */
+export async function sweepLeftovers(root: string, options: SweepOptions = {}): Promise<SweepReport> {
   // Containers first: a build container still running may be writing into a scratch dir.
-  const containers = await sweepBuildContainers(path.join(root, 'runc'));
-  await thawLeftPaused(root, 'runc');
-  const paths = await sweepStoreLeftovers(root);
-  await new ContainerStore(root).sweepGraveyards();
-  return { containers, paths };
+  const containers = await sweepBuildContainers(path.join(root, 'runc'), options);
+  const thawed = await thawLeftPaused(root, options);
+  const paths = await sweepStoreLeftovers(root, options);
+  if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
+  return { containers, thawed, paths };
 }

@@ -37,7 +37,7 @@ export {
 export { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
 export {
   buildScratchDir, makeTempDir, makeTempDirSync, mountsUnder, removeDeadScratch, removeDeadTemps, removeLeftover, scratchName,
-  sweepStoreLeftovers, tempDirsOf,
+  sweepStoreLeftovers, tempDirsOf, type SweepOptions,
 } from './leftovers.js';
 export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';

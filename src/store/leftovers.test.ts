@@ -51,7 +51,10 @@ describe('leftovers', () => {
     fs.writeFileSync(path.join(dir, 'index.json'), '{}');
     fs.mkdirSync(path.join(dir, `${dead}-scratch`));
     fs.mkdirSync(path.join(dir, `${liveStamp}-scratch`));
+    const listed = (await removeDeadTemps(dir, { dryRun: true })).map((p) => path.basename(p)).sort();
+    assert.equal(fs.readdirSync(dir).length, 7, 'a dry run removes nothing');
     const removed = (await removeDeadTemps(dir)).map((p) => path.basename(p)).sort();
+    assert.deepEqual(listed, removed, 'a dry run lists what a sweep removes');
     assert.deepEqual(removed, [`.tmp-${dead}-aa`, `.tmp-${dead}-bb.rootfs`]);
     assert.deepEqual((await removeDeadScratch(dir)).map((p) => path.basename(p)), [`${dead}-scratch`]);
     assert.deepEqual(fs.readdirSync(dir).sort(), [`.tmp-${liveStamp}-cc`, path.basename(mine), `${liveStamp}-scratch`, 'index.json'].sort());

@@ -52,18 +52,21 @@ export async function removeLeftover(p: string): Promise<boolean> {
 }
 
 /** A dead owner's record of a temp file outside the state root: the file goes if its name is still that owner's. */
-async function removeOutsideTemp(record: string, owner: Owner): Promise<void> {
-  const target = (await fs.readFile(record, 'utf8').catch(() => '')).trim();
-  const name = path.basename(target);
-  const named = tempOwner(name);
-  if (path.isAbsolute(target) && named && named.pid === owner.pid && named.start === owner.start) {
-    const st = await fs.lstat(target).catch(() => undefined);
-    if (st?.isFile()) await fs.rm(target, { force: true });
-  }
+/** The temp file outside the state root a dead owner's note names, if it is still that owner's. */
+async function outsideTemp(note: string, owner: Owner): Promise<string | undefined> {
+  const target = (await fs.readFile(note, 'utf8').catch(() => '')).trim();
+  const named = tempOwner(path.basename(target));
+  if (!path.isAbsolute(target) || !named || named.pid !== owner.pid || named.start !== owner.start) return undefined;
+  return (await fs.lstat(target).catch(() => undefined))?.isFile() ? target : undefined;
+}
+
+export interface SweepOptions {
+  /** Only list what would be removed (`system check` without --repair). */
+  dryRun?: boolean;
 }
 
 /** Removes the temp entries (`.tmp-OWNER-*`) left in `dir` by processes that have exited. Returns their paths. */
-export async function removeDeadTemps(dir: string): Promise<string[]> {
+export async function removeDeadTemps(dir: string, options: SweepOptions = {}): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -71,21 +74,25 @@ export async function removeDeadTemps(dir: string): Promise<string[]> {
     const owner = tempOwner(name);
     if (!owner || !ownerGone(owner)) continue;
     const p = path.join(dir, name);
-    if (name.endsWith(OUTSIDE_NOTE)) await removeOutsideTemp(p, owner);
-    if (await removeLeftover(p).catch(() => false)) removed.push(p);
+    const outside = name.endsWith(OUTSIDE_NOTE) ? await outsideTemp(p, owner) : undefined;
+    if (outside) {
+      if (!options.dryRun) await fs.rm(outside, { force: true });
+      removed.push(outside);
+    }
+    if (options.dryRun || (await removeLeftover(p).catch(() => false))) removed.push(p);
   }
   return removed;
 }
 
 /** Removes the scratch dirs (`OWNER-*`) left in `dir` by processes that have exited. Returns their paths. */
-export async function removeDeadScratch(dir: string): Promise<string[]> {
+export async function removeDeadScratch(dir: string, options: SweepOptions = {}): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
     const owner = /^\d/.test(name) ? parseOwner(name) : undefined;
     if (!owner || !ownerGone(owner)) continue;
     const p = path.join(dir, name);
-    if (await removeLeftover(p).catch(() => false)) removed.push(p);
+    if (options.dryRun || (await removeLeftover(p).catch(() => false))) removed.push(p);
   }
   return removed;
 }
@@ -126,10 +133,10 @@ export function buildScratchDir(root: string): string {
   return path.join(root, 'build', 'work');
 }
 
-/** Removes every temp entry and scratch dir of exited processes in the state root. Returns their paths. */
-export async function sweepStoreLeftovers(root: string): Promise<string[]> {
+/** Removes every temp entry and scratch dir of exited processes in the state root (and the temp files outside it they noted). Returns their paths. */
+export async function sweepStoreLeftovers(root: string, options: SweepOptions = {}): Promise<string[]> {
   const removed: string[] = [];
-  for (const dir of tempDirsOf(root)) removed.push(...(await removeDeadTemps(dir)));
-  removed.push(...(await removeDeadScratch(buildScratchDir(root))));
+  for (const dir of tempDirsOf(root)) removed.push(...(await removeDeadTemps(dir, options)));
+  removed.push(...(await removeDeadScratch(buildScratchDir(root), options)));
   return removed;
 }
