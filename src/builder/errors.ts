@@ -28,7 +28,8 @@ export const errors = {
   unknownStage: (name: string) => `stage "${name}" not found`,
   stageCycle: (names: string[]) => `circular dependency between stages: ${names.map((n) => `"${n}"`).join(' -> ')}`,
   noSuchTarget: (name: string) => `target stage "${name}" could not be found`,
-  copyNotFound: (src: string) => `COPY failed: file not found in build context: "${src}"`,
+  /** A source a COPY, an ADD or a RUN --mount names that the context (or stage) lacks. */
+  copyNotFound: (kind: string, src: string) => `${kind === 'RUN' ? 'RUN --mount' : kind} failed: file not found in build context: "${src}"`,
   noFrom: () => 'no build stage in current context',
   badStageName: (name: string) => `invalid name for build stage: "${name}", name can't start with a number or contain symbols`,
   duplicateStage: (name: string) => `duplicate stage name "${name}"`,

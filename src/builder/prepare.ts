@@ -139,7 +139,7 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
       }
     } catch (err) {
       if (err instanceof BuildError) throw err;
-      if (err instanceof NotFoundError) throw new BuildError(errors.copyNotFound(err.source), at);
+      if (err instanceof NotFoundError) throw new BuildError(errors.copyNotFound(cmd.kind, err.source), at);
       throw new BuildError((err as Error).message, at, { cause: err });
     }
   }
