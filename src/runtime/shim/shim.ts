@@ -218,12 +218,18 @@ class Shim {
     } catch (err) {
       const exitCode = err instanceof StrataError ? err.exitCode : 125;
       const message = (err as Error).message;
+      this.report({ ok: false, error: message, exitCode });
+      this.startFailed = true;
+      // A `stop` that came while a (re)start was under way killed it: the container is stopped
+      // by the user, Exited with its last run's code, not a container that could not start.
+      if (stopRequested(this.dir)) {
+        await this.finish(this.status.exitCode ?? 137);
+        return exitCode;
+      }
       this.log.write('stderr', `${message}\n`);
       this.save({ error: message });
-      this.report({ ok: false, error: message, exitCode });
       // As Docker: a container that could not start stays "Created" (with the code and the
       // error), and no restart policy applies to it.
-      this.startFailed = true;
       await this.finish(exitCode, 'created');
       return exitCode;
     } finally {
