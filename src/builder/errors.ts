@@ -1,8 +1,12 @@
 // Errors of the build engine. Anything tied to an instruction carries its Dockerfile line;
 // the message is formatted once here, the way the CLI prints it: `Dockerfile:LINE: why`.
 import { StrataError } from '../errors.js';
+import { isDamage } from '../store/index.js';
 
-/** A build failure: exit code 1 (as `docker build`), with the Dockerfile line when known. */
+/**
+ * A build failure: exit code 1 (as `docker build`), with the Dockerfile line when known; 125
+ * when its cause is damage found in the store (strata's own error, as every command reports it).
+ */
 export class BuildError extends StrataError {
   override readonly name: string = 'BuildError';
   constructor(
@@ -10,7 +14,7 @@ export class BuildError extends StrataError {
     readonly location?: { file: string; line: number },
     options?: { cause?: unknown; exitCode?: number },
   ) {
-    super(location ? `${location.file}:${location.line}: ${detail}` : detail, options?.exitCode ?? 1, options);
+    super(location ? `${location.file}:${location.line}: ${detail}` : detail, options?.exitCode ?? (isDamage(options?.cause) ? 125 : 1), options);
   }
 }
 

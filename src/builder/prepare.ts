@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { httpFetch } from '../net/index.js';
 import type { Instruction } from '../parser/index.js';
 import type { NetworkMode } from '../runtime/index.js';
-import type { Image, ImageConfig } from '../store/index.js';
+import { isDamage, type Image, type ImageConfig } from '../store/index.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';
@@ -104,7 +104,8 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
     try {
       baseImage = await o.resolveImage(stage.base.ref);
     } catch (err) {
-      throw new BuildError(`${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
+      // Damage names the image itself.
+      throw new BuildError(isDamage(err) ? err.message : `${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
     }
     config = structuredClone(baseImage.config);
     parent = `image:${baseImage.id}`;

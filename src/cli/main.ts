@@ -51,6 +51,7 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   push: { load: () => import('./registry.js'), describe: 'Upload an image to a registry' },
   login: { load: () => import('./registry.js'), describe: 'Log in to a registry' },
   logout: { load: () => import('./registry.js'), describe: 'Log out from a registry' },
+  system: { load: () => import('./system.js'), describe: 'Check the store (system check)' },
 };
 
 async function loadModule(load: () => CommandModule): Promise<RegisterCommands | undefined> {

@@ -1,7 +1,7 @@
 // From an image and the user's flags to a container record, and from a record to the RunSpec
 // that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
 // and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
-import { type ImageStore, type Image, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
+import { type ImageStore, type Image, inImage, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
@@ -129,9 +129,9 @@ export function startEnv(record: ContainerRecord): string[] {
   return mergeEnv(base, record.Config.Env ?? []);
 }
 
-/** The image layers of a container, bottom → top, as overlay lower dirs. */
+/** The image layers of a container, bottom → top, as overlay lower dirs. A layer found damaged is named with the container's image. */
 export async function lowerDirsOf(record: ContainerRecord, images: ImageStore): Promise<string[]> {
-  return Promise.all(record.Strata.layers.map((diffId) => images.layerPath(diffId)));
+  return Promise.all(record.Strata.layers.map((diffId) => images.layerPath(diffId).catch(inImage(record.Config.Image || record.Image))));
 }
 
 /** What to run for a container (stdio left to the caller). */

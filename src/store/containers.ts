@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { DamagedError } from './damage.js';
 import type { ContainerConfig, Digest } from './types.js';
 import { randomBytes } from '../random.js';
 import { atomicWrite } from './fsutil.js';
@@ -241,11 +242,18 @@ export class ContainerStore {
   }
 
   async read(id: string): Promise<ContainerRecord | undefined> {
+    const file = this.paths(id).config;
+    let text: string;
     try {
-      return JSON.parse(await fs.readFile(this.paths(id).config, 'utf8')) as ContainerRecord;
+      text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StrataError(`reading container "${id.slice(0, 12)}": ${(err as Error).message}`);
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      throw new DamagedError(`container "${id.slice(0, 12)}"`, `its record "${file}" is not valid JSON`);
     }
   }
 

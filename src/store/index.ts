@@ -7,13 +7,14 @@ import type { Writable } from 'node:stream';
 import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
 import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
+import type { CheckOptions, CheckReport } from './check.js';
 import type { Store } from './store.js';
 import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
-export { DamagedError, isDamage } from './damage.js';
+export { DamagedError, inImage, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
 export { stateRoot } from './paths.js';
 export type {
@@ -39,6 +40,13 @@ export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchite
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
 export type { ChunkSource, EntryType, TarEntry, TarLimits } from './tar/reader.js';
+
+export type { CheckOptions, CheckReport, Finding, FindingKind } from './check.js';
+
+/** Verifies the store against itself and, with `repair`, mends what can be mended (check.ts). */
+export async function checkStore(store: Store, options?: CheckOptions): Promise<CheckReport> {
+  return (await import('./check.js')).checkStore(store, options);
+}
 
 /** Writes images to `out` as a docker-archive or oci-archive (archive/save.ts). */
 export async function saveImages(store: Store, items: SaveItem[], out: Writable, format: ArchiveFormat): Promise<void> {
