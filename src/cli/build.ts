@@ -57,7 +57,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('label', { type: 'string', describe: 'Set metadata for an image' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the build output and print image ID on success' })
       .option('iidfile', { type: 'string', describe: 'Write the image ID to the file' })
-      .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (default) or none' })
+      .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (the default), none, or default (the default bridge network)' })
       .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
@@ -118,10 +118,16 @@ function looksLikeTar(buf: Buffer): boolean {
   return (buf[0] === 0x1f && buf[1] === 0x8b) || (buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar');
 }
 
+/** `build --network=default`: RUN steps on the state root's default bridge network. */
+async function defaultNetworkRunner(root: string): Promise<ContainerRunner> {
+  const { withDefaultNetwork } = await import('../runtime/net/runner.js');
+  return withDefaultNetwork(lazyRunner(path.join(root, 'runc')), root);
+}
+
 async function runBuild(a: BuildArgs): Promise<void> {
   const root = stateRoot();
   const network = a.network ?? 'host';
-  if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected host or none`);
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected default, host or none`);
   const quiet = !!a.quiet;
   // Bad tags fail before any work, not after the build.
   for (const t of a.tag ?? []) {
@@ -168,9 +174,9 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     const store = await openStore(root);
     const result = await build({
-      stateRoot: root, store, runner: lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
+      stateRoot: root, store, runner: network === 'default' ? await defaultNetworkRunner(root) : lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
       tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
-      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
+      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : network === 'default' ? 'private' : 'host',
       secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal, statCache: a.context !== '-',
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (stages) => process.stderr.write(explainText(stages)) : undefined,

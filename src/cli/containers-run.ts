@@ -12,7 +12,6 @@ import { teeToLog } from '../runtime/logs.js';
 import { freshName } from '../runtime/names.js';
 import { logPath } from '../runtime/shim/state.js';
 import { timing } from '../runtime/timing.js';
-import type { NetworkMode } from '../runtime/types.js';
 import { parseUlimits } from '../runtime/ulimits.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
@@ -21,12 +20,6 @@ export async function openContext(): Promise<ContainerContext> {
   const { openStore } = await import('../store/store.js');
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
-}
-
-function parseNetwork(text: string | undefined): NetworkMode {
-  if (text === undefined || text === 'default' || text === 'bridge' || text === 'private') return 'private';
-  if (text === 'host' || text === 'none') return text;
-  throw new StrataError(`network "${text}" not found: strata knows "default", "host" and "none"`);
 }
 
 function checkSecurityOpt(opt: string): string {
@@ -40,8 +33,21 @@ function parseLabels(labels: string[]): Record<string, string> {
 
 /** Creates the container a `run`/`create` command line describes. */
 export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, imageRef: string, command: string[]): Promise<ContainerRecord> {
-  const network = parseNetwork(flags.network);
-  if (flags.publish.length > 0 && network !== 'private') throw new StrataError(`published ports are not available with --network ${network}`);
+  // container:NAME is kept as container:ID, and takes that container's hostname.
+  let networkFlag = flags.network;
+  let hostname = flags.hostname;
+  if (networkFlag?.startsWith('container:')) {
+    const other = await ctx.containers.get(networkFlag.slice('container:'.length));
+    if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
+    networkFlag = `container:${other.Id}`;
+    hostname = other.Config.Hostname;
+  }
+  const { networkChoice } = await import('../runtime/net/config.js');
+  const network = await networkChoice(ctx.root, {
+    network: networkFlag, aliases: flags.networkAlias, ip: flags.ip, extraHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
+    dnsOptions: flags.dnsOption, publishes: flags.publish.length > 0, hostname: flags.hostname,
+  });
+  timing('network chosen');
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
@@ -61,7 +67,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   timing('name chosen');
   const record = buildRecord({
     image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
-    hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
+    hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
     readonlyRootfs: flags.readOnly, memory, ulimits, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
     securityOpt: flags.securityOpt.map(checkSecurityOpt),
     binds: flags.volume,

@@ -295,11 +295,13 @@ async function confirm(): Promise<boolean> {
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
   const ctx = await openContext();
-  const [{ readShimStatus, logPath }, { lowerDirsOf }, path] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/container.js'), import('node:path')]);
+  const [{ readShimStatus, logPath }, { lowerDirsOf }, path, { containerNetworkSettings }] = await Promise.all([
+    import('../runtime/shim/state.js'), import('../runtime/container.js'), import('node:path'), import('../runtime/net/inspect.js'),
+  ]);
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);
-    const { Strata: _strata, State: _stored, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
+    const { Strata: _strata, State: _stored, NetworkSettings: _net, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
     const state = currentState(ctx, record);
     const paths = ctx.containers.paths(record.Id);
     const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
@@ -319,11 +321,7 @@ export async function inspectContainers(refs: string[]): Promise<object[]> {
         Name: Driver,
       },
       Mounts, Config,
-      NetworkSettings: {
-        Bridge: '', SandboxID: '', SandboxKey: '', Ports: ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-        SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-        IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
-      },
+      NetworkSettings: containerNetworkSettings(ctx.root, record, state.Running ? { pid: state.Pid } : undefined, ports),
     });
   }
   return out;

@@ -86,7 +86,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   fsSync.mkdirSync(linkDir, { recursive: true });
   fsSync.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
   lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
-  const etc = writeEtcFiles(dir, hostname, spec.network);
+  const etc = writeEtcFiles(dir, hostname, spec.network, spec.etc, spec.dns, spec.extraHosts);
   writeInitLayer(initDir, view, spec.mounts.map((m) => m.destination));
   const [user, rlimits] = await settleAll([
     resolveUser(view, spec.user, spec.additionalGroups),
@@ -105,6 +105,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     user,
     hostname,
     network: spec.network,
+    netns: spec.netns,
     terminal: spec.terminal ?? false,
     readonlyRoot: spec.rootfs.readonly ?? false,
     overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir) },
