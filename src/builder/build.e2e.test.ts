@@ -7,28 +7,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/store.js';
 import { ensureBusybox } from '../store/busybox.js';
+import { buildSteps as steps } from '../testing/build-steps.js';
 import { runStrata, spawnStrata, tempDir, testdataDir } from '../testing/cli.js';
 
 const fixtures = path.join(testdataDir, 'build');
-
-/** Steps of a plain-progress build: "[stage n/m] INSTRUCTION" -> CACHED | built, with the miss reason. */
-function steps(stderr: string): { step: string; cached: boolean; reason?: string }[] {
-  const byId = new Map<string, { step: string; cached: boolean; reason?: string }>();
-  for (const line of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(line);
-    if (!m) continue;
-    const [, id, rest] = m;
-    if (!byId.has(id)) {
-      if (rest.startsWith('[')) byId.set(id, { step: rest, cached: false });
-      continue;
-    }
-    const s = byId.get(id)!;
-    if (rest === 'CACHED') s.cached = true;
-    const miss = /^cache miss: (.*)$/.exec(rest);
-    if (miss) s.reason = miss[1];
-  }
-  return [...byId.values()].filter((s) => !/ FROM /.test(s.step));
-}
 
 describe('strata build (end to end)', () => {
   let t: ReturnType<typeof tempDir>;

@@ -4,13 +4,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, ParseError } from '../parser/index.js';
-import type { Dockerfile } from '../parser/types.js';
-import { timing } from '../runtime/timing.js';
-import type { ContainerRunner, NetworkMode } from '../runtime/types.js';
-import { CacheIndex } from '../store/cache-index.js';
-import { pidAlive } from '../store/fsutil.js';
-import type { Image, ImageStore } from '../store/types.js';
+import { parse, ParseError, type Dockerfile } from '../parser/index.js';
+import { timing } from '../timing.js';
+import type { ContainerRunner, NetworkMode } from '../runtime/index.js';
+import { CacheIndex, pidAlive, type BuildCache, type Image, type ImageStore } from '../store/index.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
@@ -26,6 +23,8 @@ export interface BuildOptions {
   store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
   runner: ContainerRunner;
   reporter: Reporter;
+  /** Where steps are looked up and recorded (default: the state root's local cache). */
+  cache?: BuildCache;
   contextDir: string;
   /** The Dockerfile's text and how messages name it; `path` locates NAME.dockerignore. */
   dockerfile: { text: string; name: string; path?: string };
@@ -45,6 +44,11 @@ export interface BuildOptions {
   statCache?: boolean;
   /** Steps executing at once (default: the number of cores). */
   concurrency?: number;
+  /**
+   * How a base image (FROM, COPY --from, RUN --mount from=) is found: by default the store's
+   * own; the CLI passes one that pulls what is missing (or everything, with --pull).
+   */
+  resolveImage?: (ref: string) => Promise<Image>;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
 }
@@ -95,7 +99,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   const stages = await prepare({
     plan: p, context, platform, network: o.network ?? 'host', secrets: o.secrets ?? new Map(),
     slotPrefix: `${path.resolve(o.contextDir)}\0${o.dockerfile.path ? path.resolve(o.dockerfile.path) : o.dockerfile.name}`,
-    resolveImage: (ref) => o.store.resolveImage(ref),
+    resolveImage: o.resolveImage ?? ((ref) => o.store.resolveImage(ref)),
     parseTrigger: (line) => {
       const parsed = parseDockerfile(line, o.dockerfile.name);
       if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);
@@ -112,7 +116,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   await removeDeadScratch(workDir);
   const signal = o.signal ?? new AbortController().signal;
   const { target, steps } = await execute({
-    plan: p, stages, store: o.store, runner: o.runner, cache: new CacheIndex(o.stateRoot), context, reporter: o.reporter,
+    plan: p, stages, store: o.store, runner: o.runner, cache: o.cache ?? new CacheIndex(o.stateRoot), context, reporter: o.reporter,
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
     sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cacheKey, canonicalJson, explainMiss, type KeyInputs } from './cache-key.js';
+import { explainMiss } from '../store/cache-explain.js';
+import { cacheKey, canonicalJson, type KeyInputs } from './cache-key.js';
 
 const base: KeyInputs = {
   type: 'COPY', parent: 'p1', instruction: 'COPY src/ /app/', args: { VERSION: '1' }, env: ['PATH=/bin'],
@@ -33,6 +34,12 @@ describe('cache keys', () => {
     assert.equal(explainMiss(many, base), 'src/a.txt changed (2 files changed, 1 added)');
     const gone = { ...base, files: { 'src/a.txt': 'h1 644' } };
     assert.equal(explainMiss(gone, base), 'src/b.txt removed (2 removed)');
-    assert.equal(explainMiss({ ...base, files: { ...base.files, 'src/a.txt': 'h1 755' } }, base), 'src/a.txt changed');
+    assert.equal(explainMiss({ ...base, files: { ...base.files, 'src/a.txt': 'h1 755' } }, base), 'src/a.txt mode changed (644 -> 755)');
+    const renamed = { ...base, files: { 'src/a.txt': 'h1 644', 'src/b.txt': 'h2 644', 'src/z.txt': 'h3 644' } };
+    assert.equal(explainMiss(renamed, base), 'src/c.txt renamed to src/z.txt');
+    const relinked = { ...base, files: { ...base.files, 'src/l': 'link -> b.txt' } };
+    assert.equal(explainMiss(relinked, { ...base, files: { ...base.files, 'src/l': 'link -> a.txt' } }), 'src/l target changed (a.txt -> b.txt)');
+    assert.equal(explainMiss({ ...base, parent: 'image:2' }, { ...base, parent: 'image:1' }, { base: 'base image busybox' }), 'base image busybox changed');
+    assert.equal(explainMiss({ ...base, instruction: 'RUN ["/bin/sh","-c","b"]' }, base, { step: 'RUN a' }), 'instruction changed (was: RUN a)');
   });
 });

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/file-hash.js';
+import { closeHashPool, hashFiles, hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/index.js';
+import { atomicWrite } from '../store/index.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -129,7 +130,7 @@ export class BuildContext {
     for (let i = 0; i < missing.length; i += CHUNK) {
       const part = missing.slice(i, i + CHUNK);
       const abs = part.map((p) => path.join(this.root, p));
-      const hex = here ? hashFilesHere(abs) : await (await hashPool()).hashFiles(abs);
+      const hex = here ? hashFilesHere(abs) : await hashFiles(abs);
       part.forEach((p, j) => {
         const e = this.entries.get(p)!;
         this.hashes.set(p, hex[j]);
@@ -148,24 +149,15 @@ export class BuildContext {
     const files: Record<string, CachedStat> = {};
     for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files[p] = c;
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify({ version: 1, files }));
-    await fs.rename(tmp, file);
+    // A lost stat cache only costs a rehash: no fsync.
+    await atomicWrite(file, JSON.stringify({ version: 1, files }), { durable: false });
     this.cacheDirty = false;
   }
 }
 
-let pool: Promise<typeof import('../hash/pool.js')> | undefined;
-
-/** The hash pool, loaded on first use: a warm build never pays for piscina. */
-function hashPool(): Promise<typeof import('../hash/pool.js')> {
-  pool ??= import('../hash/pool.js');
-  return pool;
-}
-
-/** Stops the hash pool's threads if this process started them. */
+/** Stops the hash pool's threads if this process started them (the pool loads on first use: a warm build never pays for piscina). */
 export async function closeHashing(): Promise<void> {
-  if (pool) await (await pool).closeHashPool();
+  await closeHashPool();
 }
 
 /** Where the stat cache of a context directory lives in the state root. */

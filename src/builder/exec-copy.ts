@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { httpFetch } from '../net/fetch.js';
+import { httpFetch } from '../net/index.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { unpackArchive, type ArchiveKind } from './unpack.js';
@@ -47,7 +47,8 @@ export interface CopyJob {
 }
 
 export async function executeCopy(job: CopyJob): Promise<void> {
-  const target = layersSource([...job.lowerDirs, job.upperDir]);
+  // The upper dir is written as we go: the view must not remember what it saw.
+  const target = layersSource([...job.lowerDirs, job.upperDir], { live: true });
   const count = job.items.length + job.heredocs.length + job.urls.length;
   const firstIsDir = job.items[0]?.node.type === 'dir';
   let destIsDir = job.dest.endsWith('/') || count > 1 || firstIsDir || job.items.some((i) => i.parents);
@@ -71,7 +72,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (n.type === 'dir') {
       await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
     } else if (job.unpack && (await archiveKind(n))) {
-      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel));
       if (job.owner) await chownImplicitDirs(job, destDirRel, names, job.owner);
     } else {
       await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));

@@ -6,12 +6,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { timing } from '../runtime/timing.js';
-import type { ContainerRunner } from '../runtime/types.js';
-import { parseGroup, parsePasswd, resolveUserSpec } from '../runtime/user.js';
-import type { CacheIndex } from '../store/cache-index.js';
-import type { HistoryEntry, ImageConfig, ImageStore, LayerInfo } from '../store/types.js';
-import { canonicalJson, explainMiss, type KeyInputs } from './cache-key.js';
+import { timing } from '../timing.js';
+import { type ContainerRunner, parseGroup, parsePasswd, resolveUserSpec } from '../runtime/index.js';
+import type { BuildCache, CacheEntry, HistoryEntry, ImageConfig, ImageStore, KeyInputs, LayerInfo, MissExplanation } from '../store/index.js';
+import { canonicalJson } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { BuildError } from './errors.js';
 import { executeCopy } from './exec-copy.js';
@@ -34,7 +32,7 @@ export interface ExecuteOptions {
   stages: Map<number, PreparedStage>;
   store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
   runner: ContainerRunner;
-  cache: CacheIndex;
+  cache: BuildCache;
   context: BuildContext;
   reporter: Reporter;
   /** Scratch space on the state root's filesystem (upper/work dirs). */
@@ -93,7 +91,9 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   o.signal.addEventListener('abort', onAbort);
   let nextId = 1;
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, hits: [], removals: [], forced };
+  // Every key is known before the first step runs: one lookup for all of them.
+  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.map((s) => s.key)));
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -105,7 +105,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
     if (failed) throw failed.reason;
     if (o.signal.aborted) throw new BuildError('build cancelled', undefined, { exitCode: 130 });
     const target = await results.get(o.plan.target)!;
-    await o.cache.touch(ctx.hits);
+    await o.cache.used(ctx.hits);
     return { target, steps: records };
   } finally {
     o.signal.removeEventListener('abort', onAbort);
@@ -122,8 +122,10 @@ interface RunContext {
   slots: Slots;
   signal: AbortSignal;
   nextId: () => number;
-  /** Keys reused by this build: their hit counters are updated once, at the end. */
-  hits: string[];
+  /** Entries of the build's keys: what the lookup found, and what this build recorded since. */
+  found: Map<string, CacheEntry>;
+  /** Steps reused by this build: their hit counters are updated once, at the end. */
+  hits: { key: string; slot: string }[];
   /** Scratch dirs being removed. */
   removals: Promise<unknown>[];
   /** Steps --no-cache-filter rebuilds (the filtered stages and what reads them), with the reason. */
@@ -159,10 +161,10 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   o.reporter.stepDone(fromView, { cached: true, seconds: 0 });
 
   const stepResults = new Map<PreparedStep, { created: string; layer?: LayerInfo }>();
-  for (const step of ps.steps) {
+  for (const [i, step] of ps.steps.entries()) {
     if (ctx.signal.aborted) throw new Cancelled();
     const view: StepView = { id: ctx.nextId(), label: label(step.position), display: step.display, stage: ps.label };
-    const r = await runStep(ctx, ps, step, view, layers);
+    const r = await runStep(ctx, ps, step, view, layers, i === 0 ? baseLabel(ctx, ps) : undefined);
     stepResults.set(step, r);
     if (r.layer) layers.push(r.layer);
   }
@@ -183,22 +185,29 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   return { layers, config };
 }
 
-async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, view: StepView, layers: LayerInfo[]): Promise<{ created: string; layer?: LayerInfo }> {
+/** What a stage's first step is built on, for its miss explanation: "base image busybox", "stage build". */
+function baseLabel(ctx: RunContext, ps: PreparedStage): string | undefined {
+  if (ps.stage.base.kind === 'image') return `base image ${ps.stage.base.ref}`;
+  if (ps.baseStage !== undefined) return `stage ${ctx.o.stages.get(ps.baseStage)!.label}`;
+  return undefined;
+}
+
+async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, view: StepView, layers: LayerInfo[], base: string | undefined): Promise<{ created: string; layer?: LayerInfo }> {
   const { o } = ctx;
   const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
   const skipCache = o.noCache || ctx.forced.has(step);
-  const entry = skipCache ? undefined : await o.cache.get(step.key);
+  const entry = skipCache ? undefined : ctx.found.get(step.key);
   if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
     o.reporter.stepStart(view);
     o.reporter.stepDone(view, { cached: true, seconds: 0 });
     Object.assign(record, { cached: true, layer: entry.layer ?? null });
     ctx.records.push(record);
-    ctx.hits.push(step.key);
-    return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layer, size: entry.size, mediaType: LAYER_MEDIA_TYPE } : undefined };
+    ctx.hits.push({ key: step.key, slot: step.slot });
+    return { created: entry.created, layer: entry.layer ? { diffId: entry.layer, digest: entry.layerDigest ?? entry.layer, size: entry.size, mediaType: entry.layerMediaType ?? LAYER_MEDIA_TYPE } : undefined };
   }
-  const prev: Previous = skipCache || entry ? {} : await previousBuild(o, step);
+  const explained: MissExplanation | undefined = skipCache || entry ? undefined : await o.cache.explain({ key: step.key, inputs: step.inputs, slot: step.slot, step: step.display, base });
   const missReason = skipCache ? (o.noCache ? 'cache disabled (--no-cache)' : ctx.forced.get(step)!)
-    : entry ? 'cached layer was removed' : explainMiss(step.inputs, prev.inputs);
+    : entry ? 'cached layer was removed' : explained!.reason;
   record.missReason = missReason;
   o.reporter.stepStart(view, missReason);
   const started = Date.now();
@@ -211,19 +220,20 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     await fs.mkdir(path.join(scratch, 'upper'), { recursive: true, mode: 0o755 });
     await fs.mkdir(path.join(scratch, 'work'), { recursive: true });
     const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
-    const reuse = await reusableFiles(o, step, prev).catch(() => undefined);
+    const reuse = await reusableFiles(o, step, explained?.previous).catch(() => undefined);
     timing(`build: ${view.label} started`);
     const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse }, (chunk) => {
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
     timing(`build: ${view.label} executed`);
-    void o.cache.writeInputs(step.key, step.inputs); // overlaps the packing; record() waits for it
+    void o.cache.recordInputs?.(step.key, step.inputs); // overlaps the packing; record() waits for it
     // The upper dir is ours and done with: the store renames it into place as the snapshot.
     const layer = made ? await o.store.createLayerFromDir(path.join(scratch, 'upper'), { sourceDateEpoch: o.sourceDateEpoch, takeOwnership: true }) : undefined;
     timing(`build: ${view.label} layer stored`);
     const created = new Date().toISOString();
-    await o.cache.record({ key: step.key, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
+    const recorded = await o.cache.record({ key: step.key, parent: step.inputs.parent, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
+    ctx.found.set(step.key, recorded);
     record.seconds = (Date.now() - started) / 1000;
     record.layer = layer?.diffId ?? null;
     ctx.records.push(record);
@@ -245,30 +255,21 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   }
 }
 
-/** The latest earlier build of the same step: what explains the miss, and what a COPY may reuse. */
-interface Previous {
-  layer?: string;
-  inputs?: KeyInputs;
-}
-
-async function previousBuild(o: ExecuteOptions, step: PreparedStep): Promise<Previous> {
-  const latest = await o.cache.latestInSlot(step.slot, step.key);
-  return { layer: latest?.layer, inputs: latest ? await o.cache.inputs<KeyInputs>(latest.key) : undefined };
-}
-
 /**
- * Context files a COPY can take from the previous build's layer instead of copying them
- * again: same instruction, same parent, same settings, and the file itself unchanged.
+ * Context files a COPY can take from the layer of the entry its miss was compared with,
+ * instead of copying them again: same instruction, same parent, same settings, and the file
+ * itself unchanged.
  */
-async function reusableFiles(o: ExecuteOptions, step: PreparedStep, prev: Previous): Promise<{ root: string; files: Set<string> } | undefined> {
+async function reusableFiles(o: ExecuteOptions, step: PreparedStep, prev: { entry: CacheEntry; inputs: KeyInputs } | undefined): Promise<{ root: string; files: Set<string> } | undefined> {
   const now = step.inputs;
-  const before = prev.inputs;
-  if (!prev.layer || !before?.files || !now.files || step.action.type !== 'copy' || step.action.add) return undefined;
+  const before = prev?.inputs;
+  const layer = prev?.entry.layer;
+  if (!layer || !before?.files || !now.files || step.action.type !== 'copy' || step.action.add) return undefined;
   if (before.parent !== now.parent || before.instruction !== now.instruction || canonicalJson(before.settings ?? {}) !== canonicalJson(now.settings ?? {})) return undefined;
-  if (!(await o.store.hasLayer(prev.layer))) return undefined;
+  if (!(await o.store.hasLayer(layer))) return undefined;
   const files = new Set<string>();
   for (const [p, v] of Object.entries(now.files)) if (before.files[p] === v) files.add(p);
-  return { root: await o.store.layerPath(prev.layer), files };
+  return { root: await o.store.layerPath(layer), files };
 }
 
 interface Dirs {

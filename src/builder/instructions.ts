@@ -1,7 +1,7 @@
 // Typed instructions (stage two of parsing, like BuildKit's instructions/commands.go): the raw
 // AST from src/parser becomes a discriminated union with flags checked and split. Values stay
 // unexpanded here; the planner expands them with the variables in scope.
-import type { Heredoc, Instruction } from '../parser/types.js';
+import type { Heredoc, Instruction } from '../parser/index.js';
 import { BuildError, errors, type SourceRef } from './errors.js';
 
 interface Base {

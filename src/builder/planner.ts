@@ -2,7 +2,7 @@
 // COPY --from, RUN --mount from=), pruned to what the target needs and ordered so that every
 // stage comes after the ones it reads. Global ARGs (before the first FROM) are expanded in
 // FROM lines here; everything inside a stage is expanded later, step by step (steps.ts).
-import type { Dockerfile } from '../parser/types.js';
+import type { Dockerfile } from '../parser/index.js';
 import { platformArgs, platformString, PROXY_ARGS, type Platform } from './args.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type ArgCmd, type Command, type FromCmd } from './instructions.js';

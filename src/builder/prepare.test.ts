@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
 import type { Image, ImageConfig } from '../store/types.js';
 import { tempDir } from '../testing/cli.js';
-import { explainMiss } from './cache-key.js';
+import { explainMiss } from '../store/cache-explain.js';
 import { BuildContext } from './context.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';

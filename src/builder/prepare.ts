@@ -4,10 +4,10 @@
 // on the base images, the context's content and the Dockerfile, so they are all known before
 // the first container starts (and a warm build needs nothing else).
 import { createHash } from 'node:crypto';
-import { httpFetch } from '../net/fetch.js';
-import type { Instruction } from '../parser/types.js';
-import type { NetworkMode } from '../runtime/types.js';
-import type { Image, ImageConfig } from '../store/types.js';
+import { httpFetch } from '../net/index.js';
+import type { Instruction } from '../parser/index.js';
+import type { NetworkMode } from '../runtime/index.js';
+import type { Image, ImageConfig } from '../store/index.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';

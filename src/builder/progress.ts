@@ -1,6 +1,7 @@
-// Progress reporting: what the executor tells the user, in three renderings. `plain` prints
-// one line per event (for logs and CI), `json` one JSON object per line (for tools), `tty` a
-// live view of running steps with timers, redrawn in place (see progress-tty.ts).
+// Progress reporting: what the executor tells the user (a Reporter's calls, or the same as
+// BuildEvent data), in three renderings. `plain` prints one line per event (for logs and CI),
+// `json` one JSON object per line (for tools), `tty` a live view of running steps with timers,
+// redrawn in place (see progress-tty.ts).
 
 export interface StepView {
   /** Sequence number of the step in this build ("#3"). */
@@ -27,6 +28,43 @@ export interface Reporter {
   stepFailed(step: StepView, message: string, lastLines: string[]): void;
   info(message: string): void;
   close(): void;
+}
+
+/** The same reports as data: what the Builder service streams to its caller. */
+export type BuildEvent =
+  | { type: 'warning'; message: string }
+  | { type: 'hashing'; done: number; total: number }
+  | { type: 'step-start'; step: StepView; missReason?: string }
+  | { type: 'step-output'; step: StepView; chunk: string }
+  | { type: 'step-done'; step: StepView; outcome: StepOutcome }
+  | { type: 'step-error'; step: StepView; message: string; lastLines: string[] }
+  | { type: 'info'; message: string };
+
+/** A Reporter that turns every report into an event for `onEvent`. */
+export function eventReporter(onEvent: (event: BuildEvent) => void): Reporter {
+  return {
+    warn: (message) => onEvent({ type: 'warning', message }),
+    hashing: (done, total) => onEvent({ type: 'hashing', done, total }),
+    stepStart: (step, missReason) => onEvent({ type: 'step-start', step, missReason }),
+    stepOutput: (step, chunk) => onEvent({ type: 'step-output', step, chunk }),
+    stepDone: (step, outcome) => onEvent({ type: 'step-done', step, outcome }),
+    stepFailed: (step, message, lastLines) => onEvent({ type: 'step-error', step, message, lastLines }),
+    info: (message) => onEvent({ type: 'info', message }),
+    close: () => undefined,
+  };
+}
+
+/** Hands an event to a renderer (plain, json, tty): the reverse of eventReporter. */
+export function renderEvent(event: BuildEvent, to: Reporter): void {
+  switch (event.type) {
+    case 'warning': return to.warn(event.message);
+    case 'hashing': return to.hashing(event.done, event.total);
+    case 'step-start': return to.stepStart(event.step, event.missReason);
+    case 'step-output': return to.stepOutput(event.step, event.chunk);
+    case 'step-done': return to.stepDone(event.step, event.outcome);
+    case 'step-error': return to.stepFailed(event.step, event.message, event.lastLines);
+    case 'info': return to.info(event.message);
+  }
 }
 
 export class PlainReporter implements Reporter {

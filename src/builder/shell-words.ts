@@ -1,7 +1,7 @@
 // Docker's word processing for instruction arguments, applied with the build's variables:
 // a thin adapter over the parser's expansion (BuildKit's ProcessWord rules). RUN, CMD and
 // ENTRYPOINT are never processed here: the container's shell does that.
-import { expand, ExpansionError } from '../parser/expand.js';
+import { expand, ExpansionError } from '../parser/index.js';
 
 export type Vars = ReadonlyMap<string, string | undefined>;
 

@@ -1,7 +1,7 @@
 // A stage's state while its instructions are applied: the image config being built, the ARGs
 // in scope, and the history rows. Metadata instructions only change this state; RUN, COPY, ADD
 // and WORKDIR also make a layer (executed later), but their config effect is decided here.
-import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/types.js';
+import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/index.js';
 import { PROXY_ARGS } from './args.js';
 import type { Command, HealthcheckCmd } from './instructions.js';
 import { processWord } from './shell-words.js';

@@ -5,14 +5,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { StrataError } from '../errors.js';
-import type { ArchiveFormat, SaveItem } from '../store/archive/save.js';
-import { imageArchitecture } from '../store/busybox.js';
-import { tempName } from '../store/fsutil.js';
-import { familiarName, normalizeTag } from '../store/refs.js';
-import type { Store } from '../store/store.js';
-import type { ImageConfig } from '../store/types.js';
-import { applyChanges } from '../runtime/changes.js';
+import { describedFailure, StrataError } from '../errors.js';
+import { applyChanges } from '../engine/index.js';
+import { closeHashPool } from '../hash/index.js';
+import {
+  atomicReplace, familiarName, imageArchitecture, loadArchive, normalizeTag, saveImages, type ArchiveFormat, type ImageConfig, type SaveItem, type Store,
+} from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { imageCommand } from './image-command.js';
 
@@ -34,7 +32,6 @@ async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
   try {
     await imageCommand(fn);
   } finally {
-    const { closeHashPool } = await import('../hash/pool.js');
     await closeHashPool();
   }
 }
@@ -64,24 +61,20 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     const toStdout = !a.output || a.output === '-';
     if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
     const items = await saveItems(store, a.images);
-    const target = toStdout ? undefined : path.resolve(a.output!);
-    const tmp = target ? tempName(path.dirname(target)) : undefined;
-    const file: Writable = tmp ? createWriteStream(tmp, { flags: 'wx', mode: 0o644 }) : process.stdout;
-    let sink: Writable = file;
-    if (a.compress) {
-      const { createGzip } = await import('node:zlib');
-      const gz = createGzip();
-      gz.pipe(file);
-      sink = gz;
-    }
-    try {
-      const { saveImages } = await import('../store/archive/save.js');
+    const write = async (file: Writable) => {
+      let sink: Writable = file;
+      if (a.compress) {
+        const { createGzip } = await import('node:zlib');
+        const gz = createGzip();
+        gz.pipe(file);
+        sink = gz;
+      }
       await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
-      if (tmp && target) await fs.rename(tmp, target);
-    } finally {
-      if (tmp) await fs.rm(tmp, { force: true });
-    }
+    };
+    // A file appears whole or not at all.
+    if (toStdout) await write(process.stdout);
+    else await describedFailure(`writing "${a.output}"`, () => atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false }));
   });
 }
 
@@ -92,7 +85,6 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
-    const { loadArchive } = await import('../store/archive/load.js');
     const result = await loadArchive(store, source).catch((err: unknown) => {
       // Name what was being loaded: "invalid tar header checksum" alone does not say it.
       const what = fromStdin ? 'stdin' : `"${a.input}"`;

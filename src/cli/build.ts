@@ -1,25 +1,16 @@
 // `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
-// with -q only the ID) on stdout. The work is done by src/builder/build.ts.
-import { randomBytes } from 'node:crypto';
+// with -q only the ID) on stdout. The work is done by the Builder service (src/engine/builder.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
-import { parseBuildArgs } from '../builder/args.js';
-import { build } from '../builder/build.js';
-import { BuildError } from '../builder/errors.js';
-import { explainText } from '../builder/explain.js';
-import { JsonReporter, PlainReporter, QuietReporter, type Reporter } from '../builder/progress.js';
-import { TtyReporter } from '../builder/progress-tty.js';
-import { parseSshSpecs } from '../builder/ssh-mount.js';
+import {
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+  type BuildRequest, type Reporter,
+} from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import { closeHashing } from '../builder/context.js';
-import type { ContainerRunner } from '../runtime/types.js';
-import { stateRoot } from '../store/paths.js';
-import { normalizeTag } from '../store/refs.js';
-import { openStore } from '../store/store.js';
+import { stateRoot, normalizeTag } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { PlainTransferProgress } from './transfer-progress.js';
 
 interface BuildArgs {
   context: string;
@@ -38,6 +29,7 @@ interface BuildArgs {
   secret?: string[];
   ssh?: string[];
   explain?: boolean;
+  pull?: boolean;
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -62,7 +54,8 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
-      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" }),
+      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -118,12 +111,6 @@ function looksLikeTar(buf: Buffer): boolean {
   return (buf[0] === 0x1f && buf[1] === 0x8b) || (buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar');
 }
 
-/** `build --network=default`: RUN steps on the state root's default bridge network. */
-async function defaultNetworkRunner(root: string): Promise<ContainerRunner> {
-  const { withDefaultNetwork } = await import('../runtime/net/runner.js');
-  return withDefaultNetwork(lazyRunner(path.join(root, 'runc')), root);
-}
-
 async function runBuild(a: BuildArgs): Promise<void> {
   const root = stateRoot();
   const network = a.network ?? 'host';
@@ -138,49 +125,31 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
   }
   const reporter = reporterFor(a.progress, quiet);
-  const cleanups: (() => Promise<void>)[] = [];
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const builder = new Builder({ stateRoot: root });
   try {
-    let contextDir = a.context;
-    let dockerfile: { text: string; name: string; path?: string } | undefined;
+    let context: BuildRequest['context'] = { dir: a.context };
+    let dockerfile: BuildRequest['dockerfile'] = a.file === undefined ? undefined : { path: a.file };
     if (a.file === '-' && a.context === '-') throw new StrataError('invalid argument: can\'t use stdin for both build context and dockerfile');
-    if (a.file === '-') dockerfile = { text: (await readStdin()).toString('utf8'), name: 'Dockerfile' };
+    if (a.file === '-') dockerfile = { text: (await readStdin()).toString('utf8') };
     if (a.context === '-') {
+      // A tar is the context; anything else is a Dockerfile, with an empty context.
       const input = await readStdin();
-      const dir = path.join(root, 'build', 'work', `${process.pid}-ctx-${randomBytes(6).toString('hex')}`);
-      await fs.mkdir(dir, { recursive: true });
-      cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
-      if (looksLikeTar(input)) {
-        const tar = await import('tar');
-        await pipeline(Readable.from([input]), tar.x({ cwd: dir, preservePaths: false, strict: true }));
-      } else {
-        dockerfile ??= { text: input.toString('utf8'), name: 'Dockerfile' };
-      }
-      contextDir = dir;
-    } else {
-      const st = await fs.stat(contextDir).catch(() => undefined);
-      if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${contextDir}" not found`, 1);
+      context = looksLikeTar(input) ? { tar: input } : undefined;
+      if (!context) dockerfile ??= { text: input.toString('utf8') };
     }
-    if (!dockerfile) {
-      // With a tar context, -f names a file inside the tar.
-      const file = a.file ? (a.context === '-' ? path.join(contextDir, path.normalize(`/${a.file}`)) : path.resolve(a.file)) : await defaultDockerfile(contextDir);
-      const text = await fs.readFile(file, 'utf8').catch(() => {
-        throw new StrataError(`failed to read dockerfile: open ${a.file ?? path.join(contextDir, 'Dockerfile')}: no such file or directory`, 1);
-      });
-      dockerfile = { text, name: path.basename(file), path: file };
-    }
-    const store = await openStore(root);
-    const result = await build({
-      stateRoot: root, store, runner: network === 'default' ? await defaultNetworkRunner(root) : lazyRunner(path.join(root, 'runc')), reporter, contextDir, dockerfile,
-      tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
-      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : network === 'default' ? 'private' : 'host',
-      secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal, statCache: a.context !== '-',
+    const result = await builder.build({
+      context, dockerfile, tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
+      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network,
+      secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal,
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
-      explain: a.explain ? (stages) => process.stderr.write(explainText(stages)) : undefined,
-    });
+      explain: a.explain ? (text) => process.stderr.write(text) : undefined,
+      // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
+      pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
+    }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);
     if (a.iidfile) await fs.writeFile(a.iidfile, result.image.id);
@@ -202,26 +171,6 @@ async function runBuild(a: BuildArgs): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    for (const c of cleanups) await c().catch(() => undefined);
-    await closeHashing();
+    await builder.close();
   }
-}
-
-/** runc's driver, loaded only when a RUN step actually executes (a warm build never does). */
-function lazyRunner(runcRoot: string): ContainerRunner {
-  let runner: Promise<ContainerRunner> | undefined;
-  return {
-    async run(spec, options) {
-      runner ??= import('../runtime/runc.js').then((m) => new m.RuncRunner({ runcRoot }));
-      return (await runner).run(spec, options);
-    },
-  };
-}
-
-async function defaultDockerfile(contextDir: string): Promise<string> {
-  for (const name of ['Dockerfile', 'dockerfile']) {
-    const p = path.resolve(contextDir, name);
-    if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
-  }
-  return path.resolve(contextDir, 'Dockerfile');
 }

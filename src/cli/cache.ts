@@ -1,12 +1,10 @@
-// `strata cache ls | du | prune`: the build cache as users see it. Entries live in the cache
-// index (src/store/cache-index.ts); their layers are blobs of the store, freed by prune once
-// no image, container or remaining entry uses them.
+// `strata cache ls | du | prune`: the build cache as users see it, over the BuildCache service
+// (src/engine/build-cache.ts): entries, their layers' disk use, and a prune that frees the
+// layers no image, container or remaining entry uses.
 import type { Argv } from 'yargs';
+import { LocalBuildCache } from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import { CacheIndex, type CacheEntry } from '../store/cache-index.js';
-import { ContainerStore } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import { openStore } from '../store/store.js';
+import { stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { humanSize, timeAgo } from './format/human.js';
 import { alignTable } from './format/table.js';
@@ -36,38 +34,8 @@ export function parseUntil(text: string): number {
   return total;
 }
 
-export interface PruneOptions {
-  all: boolean;
-  keepStorage?: number;
-  /** Only entries not used for this long (ms). */
-  until?: number;
-  /** Layers some image uses (entries for them are internal-only otherwise). */
-  imageLayers: Set<string>;
-  now?: number;
-}
-
-/**
- * Which entries to remove: without --all only those whose layer no image uses; with
- * --filter until=D only those unused for D; with --keep-storage, least recently used first
- * until what is left fits.
- */
-export function selectPrunable(entries: CacheEntry[], o: PruneOptions): CacheEntry[] {
-  const now = o.now ?? Date.now();
-  let candidates = entries.filter((e) => o.all || !e.layer || !o.imageLayers.has(e.layer));
-  if (o.until !== undefined) candidates = candidates.filter((e) => now - Date.parse(e.lastUsed) >= o.until!);
-  if (o.keepStorage === undefined) return candidates;
-  let total = entries.reduce((n, e) => n + e.size, 0);
-  const chosen: CacheEntry[] = [];
-  for (const e of [...candidates].sort((a, b) => a.lastUsed.localeCompare(b.lastUsed))) {
-    if (total <= o.keepStorage) break;
-    chosen.push(e);
-    total -= e.size;
-  }
-  return chosen;
-}
-
 async function list(): Promise<void> {
-  const entries = (await new CacheIndex(stateRoot()).entries()).sort((a, b) => b.lastUsed.localeCompare(a.lastUsed));
+  const entries = await new LocalBuildCache(stateRoot()).list();
   const rows = ['CACHE KEY\tSTAGE\tSTEP\tSIZE\tCREATED\tLAST USED\tHITS'];
   for (const e of entries) {
     const step = e.step.length > 40 ? `${e.step.slice(0, 39)}…` : e.step;
@@ -77,32 +45,21 @@ async function list(): Promise<void> {
 }
 
 async function du(): Promise<void> {
-  const entries = await new CacheIndex(stateRoot()).entries();
-  // Entries can share a layer (same content, different keys): count each layer once.
-  const layers = new Map<string, number>();
-  for (const e of entries) if (e.layer) layers.set(e.layer, e.size);
-  const total = [...layers.values()].reduce((n, s) => n + s, 0);
-  out(alignTable(`ENTRIES\tLAYERS\tSIZE\n${entries.length}\t${layers.size}\t${humanSize(total)}\n`));
+  const u = await new LocalBuildCache(stateRoot()).usage();
+  out(alignTable(`ENTRIES\tLAYERS\tSIZE\n${u.entries}\t${u.layers}\t${humanSize(u.bytes)}\n`));
 }
 
 async function prune(a: { all?: boolean; 'keep-storage'?: string; filter?: string | string[] }): Promise<void> {
-  const root = stateRoot();
-  const store = await openStore(root);
-  const index = new CacheIndex(root);
   let until: number | undefined;
   for (const f of [a.filter ?? []].flat()) {
     const [k, v = ''] = f.split('=', 2);
     if (k !== 'until') throw new StrataError(`invalid filter "${k}": only until=DURATION is supported`);
     until = parseUntil(v);
   }
-  const imageLayers = new Set((await store.listImages()).flatMap((i) => i.config.rootfs.diff_ids));
-  const doomed = selectPrunable(await index.entries(), { all: !!a.all, until, keepStorage: a['keep-storage'] ? parseSize(a['keep-storage']) : undefined, imageLayers });
-  const removed = await index.remove(doomed.map((e) => e.key));
-  const keep = new Set<string>((await index.entries()).map((e) => e.layer).filter((l): l is string => !!l));
-  for (const c of await new ContainerStore(root).list()) for (const l of c.Strata?.layers ?? []) keep.add(l);
-  const freed = await store.collectGarbage({ keepLayers: keep });
+  const keepStorage = a['keep-storage'] ? parseSize(a['keep-storage']) : undefined;
+  const { removed, reclaimed } = await new LocalBuildCache(stateRoot()).prune({ all: !!a.all, until, keepStorage });
   for (const e of removed) out(`Deleted: ${e.key}\n`);
-  out(`Total reclaimed space: ${humanSize(freed)}\n`);
+  out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }
 
 export const register: RegisterCommands = (cli: Argv) =>

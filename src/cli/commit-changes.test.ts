@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 describe('commit -c and import -c', { concurrency: false }, () => {
   let fx: LifecycleFixture;

@@ -3,21 +3,16 @@
 // detached shim (`-d`, `start` without `-a`).
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import type { ImageStore } from '../store/types.js';
-import { buildRecord, lowerDirsOf, networkOf, runSpecOf } from '../runtime/container.js';
-import { mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, type ContainerContext } from '../runtime/foreground.js';
-import { teeToLog } from '../runtime/logs.js';
-import { freshName } from '../runtime/names.js';
-import { logPath } from '../runtime/shim/state.js';
-import { timing } from '../runtime/timing.js';
-import { parseUlimits } from '../runtime/ulimits.js';
+import { ContainerStore, openStore, stateRoot, type ContainerRecord, type Image, type ImageStore } from '../store/index.js';
+import {
+  buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
+  networkChoice, runAttached, runcRootOf, startDetached, teeToLog, type ContainerContext,
+} from '../runtime/index.js';
+import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
 export async function openContext(): Promise<ContainerContext> {
   const root = stateRoot();
-  const { openStore } = await import('../store/store.js');
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
 }
@@ -31,6 +26,32 @@ function parseLabels(labels: string[]): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 }
 
+/**
+ * The image to run: the local one, pulled first when missing (or always, with --pull=always),
+ * as Docker does. The registry client is loaded only when a pull is needed.
+ */
+async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string): Promise<Image> {
+  const policy = flags.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(policy)) throw new StrataError(`invalid pull option "${policy}": must be one of "always", "missing" or "never"`);
+  if (policy !== 'always') {
+    try {
+      return await ctx.images.resolveImage(imageRef);
+    } catch (err) {
+      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+    }
+  }
+  const [reg, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('./transfer-progress.js')]);
+  if (policy === 'missing') process.stderr.write(`Unable to find image '${imageRef}' locally\n`);
+  // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
+  const progress = flags.quiet ? undefined : new PlainTransferProgress(process.stderr);
+  try {
+    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: flags.platform, progress });
+  } finally {
+    await reg.closeTransports();
+    await (await import('../hash/index.js')).closeHashPool();
+  }
+}
+
 /** Creates the container a `run`/`create` command line describes. */
 export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, imageRef: string, command: string[]): Promise<ContainerRecord> {
   // container:NAME is kept as container:ID, and takes that container's hostname.
@@ -42,7 +63,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;
   }
-  const { networkChoice } = await import('../runtime/net/config.js');
   const network = await networkChoice(ctx.root, {
     network: networkFlag, aliases: flags.networkAlias, ip: flags.ip, extraHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption, publishes: flags.publish.length > 0, hostname: flags.hostname,
@@ -51,9 +71,8 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
-  const image = await ctx.images.resolveImage(imageRef);
+  const image = await imageFor(ctx, flags, imageRef);
   timing('image resolved');
-  const { resolveContainerMounts, inheritMounts } = await import('../runtime/shim/mounts.js');
   const inherited = [];
   for (const from of flags.volumesFrom) {
     const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
@@ -80,27 +99,6 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   if (flags.restart && flags.restart !== 'no' && flags.rm) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   await ctx.containers.create(record);
   return record;
-}
-
-/** Starts the container under a detached shim; resolves once it runs. */
-export async function startDetached(ctx: ContainerContext, record: ContainerRecord, shimOptions: { attach?: () => void } = {}): Promise<void> {
-  const [{ writeShimConfig }, { startShim }] = await Promise.all([import('../runtime/shim/state.js'), import('../runtime/shim/client.js')]);
-  const paths = ctx.containers.paths(record.Id);
-  const lowerDirs = await lowerDirsOf(record, ctx.images);
-  const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
-  writeShimConfig(paths.dir, {
-    id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-    ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
-    autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
-  });
-  await startShim(paths.dir, shimOptions);
-}
-
-function parseRestart(text: string): { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount: number } {
-  const [name = 'no', count = '0'] = text.split(':');
-  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name) || !/^\d+$/.test(count)) throw new StrataError(`invalid restart policy "${text}"`);
-  if (name !== 'on-failure' && count !== '0') throw new StrataError(`maximum retry count cannot be used with restart policy "${name}"`);
-  return { name: name as 'no', maximumRetryCount: Number(count) };
 }
 
 function hasControllingTerminal(): boolean {
@@ -140,7 +138,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(runUsage(command));
     return;
   }
-  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: see 'strata ${command} --help'`);
+  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();
@@ -163,10 +161,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(`${record.Id}\n`);
     return;
   }
-  if (networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll)) {
-    // Ports need the forwarder the shim runs; an attached run with -p is a shim run we attach to.
-    const { runAttachedViaShim } = await import('./lifecycle.js');
-    process.exit(await runAttachedViaShim(ctx, record, flags.interactive));
+  const publishes = networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll);
+  if (publishes || (flags.tty && flags.interactive)) {
+    // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
+    // and left running: such an attached run is a shim run we attach to.
+    const { runAttachedViaShim } = await import('./lifecycle-attach.js');
+    process.exit(await runAttachedViaShim(ctx, record, flags.interactive, flags.detachKeys));
   }
   const code = await startAttached(ctx, record, flags.interactive);
   timing('container exited and cleaned up');

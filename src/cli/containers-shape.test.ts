@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { strataCommand } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const DOCKER_KEYS = [
   'Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Name', 'RestartCount',

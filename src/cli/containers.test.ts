@@ -118,6 +118,17 @@ describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi
     assert.match(ro.stderr, /Read-only file system/);
     assert.ok(!fs.existsSync(path.join(dir, 'ro')));
   });
+
+  it('bind-mounts a host file where the image has nothing: an empty file is its mount point, as podman and Docker make it', () => {
+    const { s, root } = env;
+    const file = path.join(root, 'conf.ini');
+    fs.writeFileSync(file, 'key=1\n');
+    const r = s(['run', '--rm', '-v', `${file}:/new/dir/conf.ini:ro`, '-v', `${file}:/etc/extra.ini`, 'busybox', 'sh', '-c', 'cat /new/dir/conf.ini /etc/extra.ini; [ -f /new/dir/conf.ini ] && echo file']);
+    assert.equal(r.stdout, 'key=1\nkey=1\nfile\n', r.stderr);
+    const onDir = s(['run', '--rm', '-v', `${file}:/etc`, 'busybox', 'true']);
+    assert.equal(onDir.status, 125);
+    assert.equal(onDir.stderr, `Error: invalid mount "${file}:/etc": cannot mount a file onto the directory "/etc" of the image\n`, 'one line, said once');
+  });
 });
 
 describe('container commands: rm, wait, rename, export, cp, prune', () => {
@@ -206,6 +217,9 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     const list = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
     assert.ok(list.includes('out/f') && list.includes('bin/busybox'), list.slice(0, 5).join(','));
     assert.equal(s(['diff', 'c2']).stdout, 'A /out\nA /out/f\n');
+    const nowhere = path.join(root, 'missing', 'export.tar');
+    const refused = s(['export', '-o', nowhere, 'c2']);
+    assert.deepEqual([refused.status, refused.stderr], [125, `Error: writing "${nowhere}": no such file or directory\n`], 'one line naming the file, no temp path');
   });
 
   it('copies in and out, confined to the container root', () => {

@@ -1,13 +1,18 @@
 // The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
 // and `container ...` (the same, plus ls, prune, inspect).
 import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/containers.js';
-import { currentState, removeContainer, type ContainerContext } from '../runtime/foreground.js';
+import type { ContainerRecord } from '../store/index.js';
+import {
+  commitContainer, containerChanges, containerNetworkSettings, currentState, formatChanges, imageConfigOf, killContainer,
+  logPath, lowerDirsOf, pauseContainer, readShimStatus, removeContainer, startDetached, unpauseContainer, waitForExit, withContainerRoot,
+  type ContainerContext,
+} from '../runtime/index.js';
+import { applyChanges } from '../engine/index.js';
 import type { RegisterCommands } from './command.js';
-import { openContext, runCommand, startAttached, startDetached } from './containers-run.js';
+import { cp, exportContainer } from './containers-copy.js';
+import { openContext, runCommand, startAttached } from './containers-run.js';
 
 type Args = Record<string, unknown> & { _: Array<string | number> };
 
@@ -35,8 +40,7 @@ async function forEach(refs: string[], fn: (ref: string) => Promise<void>): Prom
 async function ps(argv: Args): Promise<void> {
   const ctx = await openContext();
   const { psRow, renderPs } = await import('./format/containers.js');
-  const { formatPortsColumn } = await import('../runtime/ports.js');
-  const { readShimStatus } = await import('../runtime/shim/state.js');
+  const { formatPortsColumn } = await import('./format/ports.js');
   let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const last = argv.latest ? 1 : Number(argv.last ?? -1);
   const all = argv.all || last > 0;
@@ -126,7 +130,6 @@ async function rm(argv: Args): Promise<void> {
 }
 
 async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
-  const { killContainer, waitForExit } = await import('../runtime/shim/control.js');
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
   killContainer(handle, 'KILL');
   await waitForExit(handle, 10_000);
@@ -134,7 +137,6 @@ async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Prom
 
 async function wait(argv: Args): Promise<void> {
   const ctx = await openContext();
-  const { waitForExit } = await import('../runtime/shim/control.js');
   await forEach(argv.containers as string[], async (ref) => {
     const record = await ctx.containers.get(ref);
     const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
@@ -150,7 +152,7 @@ async function start(argv: Args): Promise<void> {
     if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
     const record = await ctx.containers.get(refs[0]!);
     if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
-    const { attachedStartViaShim } = await import('./lifecycle.js');
+    const { attachedStartViaShim } = await import('./lifecycle-attach.js');
     const viaShim = await attachedStartViaShim(ctx, record, Boolean(argv.interactive));
     process.exit(viaShim ?? (await startAttached(ctx, record, Boolean(argv.interactive))));
   }
@@ -168,8 +170,6 @@ async function start(argv: Args): Promise<void> {
 async function diff(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
-  const { containerChanges, formatChanges } = await import('../runtime/diff.js');
-  const { lowerDirsOf } = await import('../runtime/container.js');
   const changes = await containerChanges(ctx.containers.paths(record.Id).upper, await lowerDirsOf(record, ctx.images));
   process.stdout.write(formatChanges(changes));
 }
@@ -177,8 +177,8 @@ async function diff(argv: Args): Promise<void> {
 async function commit(argv: Args): Promise<void> {
   const ctx = await openContext();
   const record = await ctx.containers.get(argv.container as string);
-  const { commitContainer } = await import('../runtime/commit.js');
-  const { pauseContainer, unpauseContainer } = await import('../runtime/shim/control.js');
+  // Checked before the container is paused and its files packed.
+  const config = await applyChanges(imageConfigOf(record), (argv.change as string[] | undefined) ?? []);
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
   // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer.
   const pause = argv.pause !== false && currentState(ctx, record).Status === 'running';
@@ -187,57 +187,12 @@ async function commit(argv: Args): Promise<void> {
     const image = await commitContainer(ctx, record, {
       message: argv.message as string | undefined,
       author: argv.author as string | undefined,
-      changes: (argv.change as string[] | undefined) ?? [],
+      config,
       ref: argv.repository as string | undefined,
     });
     process.stdout.write(`${image.id}\n`);
   } finally {
     if (pause) unpauseContainer(handle);
-  }
-}
-
-async function exportContainer(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
-  const output = argv.output as string | undefined;
-  if (!output && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect');
-  const [{ withContainerRoot }, tar] = await Promise.all([import('../runtime/rootfs.js'), import('tar')]);
-  await withContainerRoot(ctx, record, 'read', async (root) => {
-    const entries = fs.readdirSync(root).sort();
-    const stream = tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
-    await pipeline(stream, output ? fs.createWriteStream(output) : process.stdout);
-  }, { layersOnly: true });
-}
-
-/** Splits "CONTAINER:PATH"; a plain host path (no colon before the first slash) gives undefined. */
-function splitContainerPath(arg: string): { container: string; path: string } | undefined {
-  const colon = arg.indexOf(':');
-  if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return undefined;
-  return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
-}
-
-/** A cp operand: yargs hands a lone "-" (stdin/stdout) over as `true`. */
-function cpOperand(value: unknown): string {
-  return value === true ? '-' : String(value);
-}
-
-async function cp(argv: Args): Promise<void> {
-  argv.src = cpOperand(argv.src);
-  argv.dest = cpOperand(argv.dest);
-  const src = splitContainerPath(argv.src as string);
-  const dst = splitContainerPath(argv.dest as string);
-  if (src && dst) throw new StrataError('copying between containers is not supported');
-  if (!src && !dst) throw new StrataError('must specify at least one container source');
-  const ctx = await openContext();
-  const { withContainerRoot } = await import('../runtime/rootfs.js');
-  const { copyFromContainer, copyTarToContainer, copyToContainer } = await import('../runtime/cp.js');
-  if (src) {
-    const record = await ctx.containers.get(src.container);
-    await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { followLink: Boolean(argv['follow-link']) }));
-  } else {
-    const record = await ctx.containers.get(dst!.container);
-    if (argv.src === '-') await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path));
-    else await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path));
   }
 }
 
@@ -295,9 +250,7 @@ async function confirm(): Promise<boolean> {
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
   const ctx = await openContext();
-  const [{ readShimStatus, logPath }, { lowerDirsOf }, path, { containerNetworkSettings }] = await Promise.all([
-    import('../runtime/shim/state.js'), import('../runtime/container.js'), import('node:path'), import('../runtime/net/inspect.js'),
-  ]);
+  const path = await import('node:path');
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);
@@ -369,7 +322,7 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
       c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), (a) => exportContainer(a as Args))
     .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
       c.option('follow-link', { alias: 'L', type: 'boolean', describe: 'Always follow symbol link in SRC_PATH' })
-        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (accepted)' }), (a) => cp(a as Args))
+        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (copy all uid/gid information)' }), (a) => cp(a as Args))
     .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args));
 }
 

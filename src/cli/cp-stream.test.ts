@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { buildTar } from '../store/tar/build.js';
 import { strataCommand } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from './lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** Runs strata with binary stdout (a tar). */
 function strataBytes(root: string, args: string[]): { status: number; stdout: Buffer; stderr: string } {
@@ -74,7 +74,7 @@ describe('cp with tar streams', { concurrency: false }, () => {
 
   it('refuses a destination that is missing or not a directory, and a directory over a file', () => {
     const missing = fx.strata(['cp', '-', 'stopped:/nope'], { input: payload });
-    assert.equal(missing.stderr, 'Error: could not find the file /nope in container\n');
+    assert.equal(missing.stderr, 'Error: could not find the file /nope in container stopped\n');
     const file = fx.strata(['cp', '-', 'stopped:/etc/passwd'], { input: payload });
     assert.match(file.stderr, /^Error: extraction point is not a directory: "\/etc\/passwd"\n$/);
     const over = fx.strata(['cp', '-', 'stopped:/'], { input: buildTar([{ path: 'dest', content: 'x' }]) });

@@ -1,5 +1,5 @@
 import { StrataError } from '../errors.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore, type Store } from '../store/index.js';
 
 /** Runs an image command on the store. Image errors exit 1, as Docker's daemon errors do; usage errors keep 125. */
 export async function imageCommand(fn: (store: Store) => Promise<void>): Promise<void> {

@@ -3,10 +3,7 @@
 // -f, and even then kept (untagged) while the container exists; a running container's image
 // cannot be deleted by ID at all.
 import { StrataError } from '../errors.js';
-import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { familiarName, normalizeTag } from '../store/refs.js';
-import type { Store } from '../store/store.js';
-import type { Image } from '../store/types.js';
+import { ContainerStore, type ContainerRecord, familiarName, normalizeTag, type Store, type Image } from '../store/index.js';
 import { shortId } from './format/human.js';
 
 export async function containersOf(store: Store): Promise<ContainerRecord[]> {

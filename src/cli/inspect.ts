@@ -4,8 +4,7 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { openStore, type Store } from '../store/store.js';
-import { digestHex } from '../store/digest.js';
+import { openStore, type Store, digestHex } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
 import { inspectImage } from './image-views.js';
@@ -16,7 +15,8 @@ async function findImage(store: Store, name: string): Promise<Record<string, unk
   try {
     const img = await store.resolveImage(name);
     const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
-    return inspectImage(img, dirs);
+    const { repoDigestsOf } = await import('../registry/index.js');
+    return inspectImage(img, dirs, await repoDigestsOf(store, img.id));
   } catch (err) {
     if (err instanceof StrataError && err.message.startsWith('no such image')) return undefined;
     throw err;

@@ -1,13 +1,14 @@
 // Attaching the CLI's stdio to a container's shim: `attach`, `start -a` of a running container,
-// and `run` without -d for containers that need their shim (published ports).
+// and `run`/`start -a` without -d for containers that need their shim: published ports, and an
+// interactive terminal (`-it`), which the user may leave with the detach keys, as Docker's, so
+// the container must already be held by something that outlives this process.
 import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
-import { attachToShim, parseDetachKeys } from '../runtime/attach.js';
-import { removeContainer, type ContainerContext } from '../runtime/foreground.js';
-import { isLive, waitForExit, type ContainerHandle } from '../runtime/shim/control.js';
-import { shortSocketPath } from '../runtime/shim/hub.js';
-import { ATTACH_SOCKET, readRuntimeStatus } from '../runtime/shim/state.js';
-import type { ContainerRecord } from '../store/containers.js';
+import {
+  ATTACH_SOCKET, attachToShim, isLive, parseDetachKeys, readRuntimeStatus, removeContainer, shortSocketPath, startDetached, waitForExit,
+  type ContainerContext, type ContainerHandle,
+} from '../runtime/index.js';
+import type { ContainerRecord } from '../store/index.js';
 
 /**
  * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
@@ -68,14 +69,22 @@ export async function attachStdio(handle: ContainerHandle, options: { stdin: boo
   }
 }
 
+/** Whether an attached run or start goes through the container's shim (see runAttachedViaShim). */
+export function needsShim(record: ContainerRecord, interactive: boolean): boolean {
+  const publishes = ((record.Strata.publish as string[] | undefined) ?? []).length > 0 || !!record.Strata.publishAll;
+  if (publishes && record.HostConfig.NetworkMode === 'default') return true;
+  // Ctrl-P Ctrl-Q leaves an `-it` container running: the CLI cannot be its parent.
+  return record.Config.Tty && interactive && process.stdin.isTTY === true;
+}
+
 /**
- * `run` without -d for a container that needs its shim (published ports): the shim starts it
- * once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container, as with
- * an attached Docker run. Resolves with the container's exit code.
+ * `run` without -d for a container that needs its shim (published ports, `-it`): the shim
+ * starts it once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container,
+ * as with an attached Docker run; the detach keys leave it running. Resolves with the
+ * container's exit code (0 when detached).
  */
-export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number> {
+export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q'): Promise<number> {
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  const { startDetached } = await import('./containers-run.js');
   let attached: Promise<number> | undefined;
   const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -83,7 +92,7 @@ export async function runAttachedViaShim(ctx: ContainerContext, record: Containe
   try {
     await startDetached(ctx, record, {
       attach: () => {
-        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys: 'ctrl-p,ctrl-q' });
+        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys });
       },
     });
     if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
@@ -106,7 +115,6 @@ export async function attachedStartViaShim(ctx: ContainerContext, record: Contai
   const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
   const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
   if (isLive(status)) return attachStdio(handle, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
-  const publishes = ((record.Strata.publish as string[] | undefined) ?? []).length > 0 || !!record.Strata.publishAll;
-  if (publishes && record.HostConfig.NetworkMode === 'default') return runAttachedViaShim(ctx, record, interactive);
+  if (needsShim(record, interactive)) return runAttachedViaShim(ctx, record, interactive);
   return undefined;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
-import { eventually, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from './lifecycle-fixture.js';
+import { eventually, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 describe('detached containers: volumes, exec, state', { concurrency: false }, () => {
   let fx: LifecycleFixture;

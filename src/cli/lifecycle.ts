@@ -3,17 +3,15 @@
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { containerPids, execInContainer } from '../runtime/exec.js';
-import { readLogs, parseSince } from '../runtime/logs.js';
-import { formatPortCommand } from '../runtime/ports.js';
-import { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, type ContainerHandle } from '../runtime/shim/control.js';
-import { bindingsOf, type DockerPortMap } from '../runtime/shim/record.js';
-import { logPath, readRuntimeStatus, readShimConfig } from '../runtime/shim/state.js';
-import { bytesSize, humanSize, sampleStats, topRows } from '../runtime/shim/stats.js';
-import { ContainerStore, type ContainerRecord } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import { runcRootOf } from '../runtime/foreground.js';
+import {
+  bindingsOf, bytesSize, containerPids, execInContainer, humanSize, isLive, killContainer, logPath, parseSince, pauseContainer, readLogs,
+  readRuntimeStatus, readShimConfig, runcRootOf, sampleStats, startDetached, stopContainer, topRows, unpauseContainer,
+  type ContainerHandle, type DockerPortMap,
+} from '../runtime/index.js';
+import { ContainerStore, type ContainerRecord, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { openContext } from './containers-run.js';
+import { formatPortCommand } from './format/ports.js';
 import { attachStdio } from './lifecycle-attach.js';
 import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
 
@@ -93,6 +91,7 @@ async function execCommand(argv: ExecArgs): Promise<void> {
     env: argv.env,
     cwd: argv.workdir,
     user: argv.user,
+    additionalGroups: record.HostConfig.GroupAdd,
     rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
     containerEnv: config?.spec.env,
     containerCwd: config?.spec.cwd,
@@ -134,7 +133,6 @@ async function stopOne(c: Ctx, ref: string, timeout: number | undefined, signal:
 async function restartOne(c: Ctx, ref: string, timeout: number | undefined): Promise<void> {
   await stopOne(c, ref, timeout, undefined);
   const { record } = await open(c, ref);
-  const { openContext, startDetached } = await import('./containers-run.js');
   await startDetached(await openContext(), record);
 }
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { rootIdentity, tableName } from '../runtime/net/index.js';
+import { rootIdentity, tableName } from '../runtime/index.js';
 import { spawnStrata } from '../testing/cli.js';
 import { startOutside, type Outside } from '../testing/outside.js';
-import { eventually, freePort, httpGet, lifecycleFixture, processesMentioning, type LifecycleFixture } from './lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 let fx: LifecycleFixture;
 let outside: Outside;

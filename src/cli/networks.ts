@@ -2,10 +2,10 @@
 // src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { createNetwork, inspectNetwork, listNetworks, NetworkStore, pruneNetworks, removeNetwork, sweepNetworks } from '../runtime/net/index.js';
-import { runcRootOf } from '../runtime/foreground.js';
-import { ContainerStore } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
+import {
+  connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+} from '../runtime/index.js';
+import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 
 function keyValues(values: unknown, what: string): Record<string, string> {
@@ -117,7 +117,6 @@ function networkCommands(y: Argv): Argv {
       .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })
       .option('ip', { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' }),
     async (a) => {
-      const { connectContainer } = await import('../runtime/net-connect.js');
       await connectContainer(netContext(), a.container, a.network, { aliases: (a.alias ?? []).map(String), ip: a.ip });
     })
     .command('disconnect <network> <container>', 'Disconnect a container from a network', (c) => c
@@ -125,7 +124,6 @@ function networkCommands(y: Argv): Argv {
       .positional('container', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' }),
     async (a) => {
-      const { disconnectContainer } = await import('../runtime/net-connect.js');
       await disconnectContainer(netContext(), a.container, a.network);
     })
     .demandCommand(1, 'a network command is required');

@@ -3,9 +3,7 @@
 import fs from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { parse, ParseError } from '../parser/index.js';
-import { renderInstruction } from '../parser/render.js';
-import type { Dockerfile } from '../parser/types.js';
+import { parse, ParseError, renderInstruction, type Dockerfile } from '../parser/index.js';
 import type { RegisterCommands } from './command.js';
 
 interface ParseArgs {

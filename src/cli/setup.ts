@@ -8,8 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, isStaticElf } from '../store/busybox.js';
-import { openStore } from '../store/store.js';
+import { closeHashPool } from '../hash/index.js';
+import { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, isStaticElf, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { shortId } from './format/human.js';
 
@@ -128,7 +128,7 @@ async function setup(a: { install?: boolean }): Promise<void> {
     const img = await createBusybox(store);
     process.stdout.write(`ok      ${'busybox:latest'.padEnd(18)} created (${shortId(img.id)}) in ${store.root}\n`);
   } finally {
-    await (await import('../hash/pool.js')).closeHashPool();
+    await closeHashPool();
   }
 }
 

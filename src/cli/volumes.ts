@@ -2,12 +2,8 @@
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { mountRequestsOf } from '../runtime/foreground.js';
-import { volumesOf } from '../runtime/shim/mounts.js';
-import { humanSize } from '../runtime/shim/stats.js';
-import { ContainerStore } from '../store/containers.js';
-import { stateRoot } from '../store/paths.js';
-import { createVolume, diskUsage, getVolume, listVolumes, removeVolume, type Volume } from '../store/volumes.js';
+import { mountRequestsOf, volumesOf, humanSize } from '../runtime/index.js';
+import { ContainerStore, stateRoot, createVolume, diskUsage, getVolume, listVolumes, removeVolume, type Volume } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 
 /** Volume name → IDs of the containers whose mounts use it. */

@@ -2,7 +2,7 @@
 // large file is never held in memory). Used by the pool's workers and, for a few small files,
 // on the calling thread: starting a worker costs more CPU than hashing a few MiB (see INLINE_*).
 import { closeSync, openSync, readSync } from 'node:fs';
-import { newSha256 } from '../store/digest.js';
+import { newSha256 } from './sha256.js';
 
 export const READ_CHUNK = 1024 * 1024;
 

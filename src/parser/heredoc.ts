@@ -2,7 +2,7 @@
 // ParseHeredoc): the logical line is split into shell words, and every word of the form
 // `[fd]<<[-]WORD` opens one; quoting any part of WORD turns expansion off.
 
-import { shellWords, ShellSyntaxError } from './shell-words.js';
+import { expand, ExpansionError } from './expand.js';
 import { goQuote } from './quote.js';
 
 export interface HeredocHeader {
@@ -46,12 +46,23 @@ export function parseHeredocWord(word: string): Omit<HeredocHeader, 'offset'> | 
   return header;
 }
 
+/** No variable is set: every reference stays as written (BuildKit's SkipUnsetEnv). */
+const NO_VARS = new Map<string, string>();
+
+/** Words as BuildKit's lexer splits a line to find heredocs. */
+function shellWords(text: string, raw: { rawQuotes: boolean; rawEscapes: boolean }): string[] {
+  return expand(text, NO_VARS, { ...raw, unset: 'keep', heredocs: true }).words;
+}
+
+/** ${...} nested deeper than the lexer follows: no heredoc is looked for there. */
+const tooDeep = (err: ExpansionError) => err.reason === 'substitutions nested too deeply';
+
 function lex(rest: string, rawQuotes: boolean): string[] {
   try {
     return shellWords(rest, { rawQuotes, rawEscapes: false });
   } catch (err) {
-    if (err instanceof ShellSyntaxError) throw new HeredocSyntaxError(`failed to process ${goQuote(rest)}: ${err.message}`);
-    if (err instanceof RangeError) return []; // absurdly deep ${...} nesting: not a heredoc word
+    if (err instanceof ExpansionError && !tooDeep(err)) throw new HeredocSyntaxError(`failed to process ${goQuote(rest)}: ${err.reason}`);
+    if (err instanceof ExpansionError) return [];
     throw err;
   }
 }
@@ -74,9 +85,8 @@ export function heredocsFromLine(line: string): HeredocHeader[] {
   try {
     words = shellWords(line, { rawQuotes: true, rawEscapes: true });
   } catch (err) {
-    // BuildKit ignores lexing errors here. RangeError: ${...} nested thousands deep, which our
-    // recursive lexer cannot follow (Go's growable stacks can); such a line opens no heredoc.
-    if (err instanceof ShellSyntaxError || err instanceof RangeError) return [];
+    // BuildKit ignores lexing errors here (and ${...} nested too deep to follow opens nothing).
+    if (err instanceof ExpansionError) return [];
     throw err;
   }
   const headers: HeredocHeader[] = [];

@@ -8,6 +8,8 @@ import { messages, ParseError } from './errors.js';
 
 export { ParseError } from './errors.js';
 export { renderResult, renderInstruction } from './render.js';
+export { expand, expandWord, expandWords, ExpansionError, type Env, type ExpandOptions, type Expansion } from './expand.js';
+export type * from './types.js';
 
 const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
 

@@ -97,10 +97,15 @@ export function attachToShim(options: AttachClientOptions): Promise<AttachOutcom
       }
     };
     const onStdinEnd = () => sock.write(encodeFrame(FRAME.closeStdin));
+    const sendSize = () => {
+      const size = options.size?.();
+      if (size && !sock.destroyed) sock.write(encodeFrame(FRAME.resize, `${size.rows} ${size.cols}`));
+    };
     const cleanup = () => {
       options.stdin?.off('data', onStdin);
       options.stdin?.off('end', onStdinEnd);
       options.stdin?.pause();
+      if (options.size) process.off('SIGWINCH', sendSize);
     };
     const decoder = new FrameDecoder((type, payload) => {
       if (type === FRAME.stdout) options.stdout.write(payload);
@@ -108,8 +113,9 @@ export function attachToShim(options: AttachClientOptions): Promise<AttachOutcom
       else if (type === FRAME.exit) outcome = { kind: 'exited', exitCode: Number(payload.toString()) };
     });
     sock.on('connect', () => {
-      const size = options.size?.();
-      if (size) sock.write(encodeFrame(FRAME.resize, `${size.rows} ${size.cols}`));
+      sendSize();
+      // The terminal resized: the container's pty follows.
+      if (options.size) process.on('SIGWINCH', sendSize);
       options.stdin?.on('data', onStdin);
       options.stdin?.on('end', onStdinEnd);
       options.stdin?.resume();

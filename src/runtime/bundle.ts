@@ -10,6 +10,7 @@ import { defaultSeccomp } from './seccomp.js';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
 import { distinctLayers, UnionView } from './union.js';
+import { resolveInRoot } from './resolve.js';
 import { resolveUser } from './user.js';
 import { RLIM_INFINITY, specJson, type Rlimit } from './ulimits.js';
 
@@ -70,6 +71,29 @@ function commandMayBeUnderMount(spec: RunSpec, env: string[]): boolean {
   return spec.mounts.some((m) => dirs.some((d) => d === m.destination || d.startsWith(`${m.destination.replace(/\/$/, '')}/`)));
 }
 
+interface MountPoint {
+  destination: string;
+  /** A bind mount's source; undefined for tmpfs. */
+  source?: string;
+  /** The source is not a directory: its mount point is a file. */
+  file: boolean;
+}
+
+/**
+ * A file bind-mounted onto a directory of the image, or a directory onto a file, fails in runc
+ * with "not a directory" (and runc prints its own line too): said once, in the user's terms.
+ */
+async function checkMountKinds(view: UnionView, mounts: MountPoint[]): Promise<void> {
+  for (const m of mounts) {
+    if (m.source === undefined) continue;
+    const found = await resolveInRoot(view, m.destination, { followLast: true }).catch(() => undefined);
+    if (!found?.stat || found.stat.isDirectory() !== m.file) continue;
+    throw new StrataError(m.file
+      ? `invalid mount "${m.source}:${m.destination}": cannot mount a file onto the directory "${m.destination}" of the image`
+      : `invalid mount "${m.source}:${m.destination}": cannot mount a directory onto the file "${m.destination}" of the image`);
+  }
+}
+
 /** Writes the bundle for `spec` into `dir` (created if needed) and returns its config. */
 export async function prepareBundle(spec: RunSpec, id: string, dir: string): Promise<PreparedBundle> {
   const { upperDir, workDir } = spec.rootfs;
@@ -87,7 +111,11 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   fsSync.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
   lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
   const etc = writeEtcFiles(dir, hostname, spec.network, spec.etc, spec.dns, spec.extraHosts);
-  writeInitLayer(initDir, view, spec.mounts.map((m) => m.destination));
+  const mountPoints: MountPoint[] = spec.mounts.map((m) => m.type === 'bind'
+    ? { destination: m.destination, source: m.source, file: !fsSync.statSync(m.source, { throwIfNoEntry: false })?.isDirectory() }
+    : { destination: m.destination, file: false });
+  await checkMountKinds(view, mountPoints);
+  writeInitLayer(initDir, view, mountPoints);
   const [user, rlimits] = await settleAll([
     resolveUser(view, spec.user, spec.additionalGroups),
     defaultRlimits(),

@@ -1,15 +1,15 @@
 // `commit`: the container's upper dir becomes a new layer on top of its image's, and its
-// configuration (with the `-c` changes) the new image's, with one history row like Docker's.
+// configuration (with the `-c` changes, applied by the caller) the new image's, with one
+// history row like Docker's.
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/containers.js';
-import type { ContainerConfig, Image, ImageConfig, LayerInfo } from '../store/types.js';
-import { applyChanges } from './changes.js';
+import type { ContainerConfig, ContainerRecord, Image, ImageConfig, LayerInfo } from '../store/index.js';
 import type { ContainerContext } from './foreground.js';
 
 export interface CommitOptions {
   message?: string;
   author?: string;
-  changes: string[];
+  /** The new image's container config (default: the container's own, imageConfigOf). */
+  config?: ContainerConfig;
   /** REPO[:TAG] to tag the new image with. */
   ref?: string;
 }
@@ -27,7 +27,7 @@ export function imageConfigOf(record: ContainerRecord): ContainerConfig {
 }
 
 export async function commitContainer(ctx: ContainerContext, record: ContainerRecord, options: CommitOptions): Promise<Image> {
-  const config = await applyChanges(imageConfigOf(record), options.changes);
+  const config = options.config ?? imageConfigOf(record);
   let base: Image;
   try {
     base = await ctx.images.resolveImage(record.Image);

@@ -1,10 +1,7 @@
 // From an image and the user's flags to a container record, and from a record to the RunSpec
 // that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
 // and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
-import type { ImageStore, Image } from '../store/types.js';
-import {
-  initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig,
-} from '../store/containers.js';
+import { type ImageStore, type Image, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';

@@ -1,130 +1,168 @@
-// `cp` between a container and the host, confined to the container's root: the container-side
-// path is resolved component by component with lstat, symlinks followed only inside the root
-// (resolve.ts); copied trees keep their symlinks as links, never following them.
-import fs from 'node:fs/promises';
+// `cp` into a container, with docker cp's rules (moby's CopyInfoDestinationPath and
+// PrepareArchiveCopy): the destination is resolved inside the container's root component by
+// component (resolve.ts), its last link followed there; the copy is then a stream of entries
+// (a tar from stdin, or the host tree as entries) placed into one existing directory by the
+// store's extraction rules: directories merge, a file replaces a file or link, and neither a
+// directory nor anything the copy does not replace is ever removed.
+import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { StrataError } from '../errors.js';
-import { dirView, resolveInRoot } from './resolve.js';
+import fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { describedFailure, StrataError } from '../errors.js';
+import type { TarEntry } from '../store/index.js';
+import { hostTreeEntries } from './host-tree.js';
+import { dirView, resolveInRoot, type Resolved } from './resolve.js';
 
 export interface CopyOptions {
   /** `-L`: follow a symlink given as the source. */
   followLink: boolean;
+  /** `-a`: keep the owners of what is copied (else the copy belongs to the user copying: root in a container). */
+  keepOwners?: boolean;
+  /** The container's name, for messages. */
+  container: string;
 }
 
-function notFound(what: string): StrataError {
-  return new StrataError(`could not find the file ${what} in container`, 1);
+export interface CopyResult {
+  /** What was skipped or ignored (device files, xattrs strata does not carry). */
+  warnings: string[];
 }
 
-async function copyTree(src: string, dst: string): Promise<void> {
-  await fs.cp(src, dst, { recursive: true, force: true, verbatimSymlinks: true, preserveTimestamps: true, dereference: false });
+/** What is copied: a file or a directory, the name it is copied under, and whether only its contents ("SRC/."). */
+export interface CopySource {
+  isDir: boolean;
+  contentsOnly: boolean;
+  name: string;
+}
+
+/** Where it goes: the destination resolved (its last link followed), and whether the path given ends in "/" or "/.". */
+export interface CopyDestination {
+  /** The resolved path: root-relative inside a container ('' is its root), absolute on the host. */
+  resolved: string;
+  stat: Stats | undefined;
+  assertsDir: boolean;
+  /** The path as the user gave it, for messages. */
+  given: string;
+}
+
+/** The existing directory the entries are placed into, and the top entry's name (undefined: the source's contents). */
+export interface Placement {
+  dir: string;
+  name: string | undefined;
+}
+
+/** "a/." and "." name a directory's contents. */
+export function specifiesContents(p: string): boolean {
+  return p === '.' || p.endsWith('/.');
+}
+
+/** docker cp's table (PrepareArchiveCopy): where SRC lands for each shape of DEST. */
+export function placeCopy(src: CopySource, dst: CopyDestination): Placement {
+  const parent = (p: string) => (path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p));
+  if (dst.stat?.isDirectory()) return { dir: dst.resolved, name: src.contentsOnly ? undefined : src.name };
+  if (dst.stat && src.isDir) throw new StrataError(`cannot copy a directory to a file: "${dst.given}"`);
+  if (dst.assertsDir) {
+    if (dst.stat) throw new StrataError(`not a directory: "${dst.given}"`);
+    if (!src.isDir) throw new StrataError(`destination directory "${dst.given}" must exist`);
+  }
+  // A missing DEST becomes the copy (a directory source too); an existing file is replaced.
+  return { dir: parent(dst.resolved), name: path.posix.basename(dst.resolved) };
+}
+
+/** Runs a copy step, turning a system error into one line naming the copy, never an internal path. */
+export const describedCopy = describedFailure;
+
+/** Resolves CONTAINER:PATH inside `root`, its last link followed as docker cp does for a destination. */
+async function containerPath(root: string, given: string, container: string, followLast: boolean): Promise<Resolved> {
+  try {
+    return await resolveInRoot(dirView(root), given, { followLast });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new StrataError(`could not find the file ${given} in container ${container}`, 1);
+    throw err;
+  }
+}
+
+async function destinationIn(root: string, given: string, container: string): Promise<CopyDestination> {
+  const found = await containerPath(root, given, container, true);
+  return { resolved: found.rel, stat: found.stat, assertsDir: given.endsWith('/') || specifiesContents(given), given: `${container}:${given}` };
+}
+
+const KERNEL_DIRS = ['proc', 'sys', 'dev'];
+
+/**
+ * The root's top-level directories that are mounts of their own (procfs, sysfs, a /dev tmpfs):
+ * a running container's, seen through /proc/PID/root. They are the kernel's, not the
+ * container's files: a copy of the root leaves them out, and no copy writes into them (a file
+ * over /dev/null would break the container; docker cp never reaches them either).
+ */
+export async function kernelMounts(root: string): Promise<Set<string>> {
+  const rootDev = (await fs.stat(root)).dev;
+  const out = new Set<string>();
+  for (const name of KERNEL_DIRS) {
+    const st = await fs.lstat(path.join(root, name)).catch(() => undefined);
+    if (st?.isDirectory() && st.dev !== rootDev) out.add(name);
+  }
+  return out;
 }
 
 /**
- * Copies the host tree SRC to DST inside a container root without ever writing through a link
- * the container planted: every existing destination entry is lstat'ed, and one that is not a
- * real directory where a directory goes is replaced, never followed.
+ * For a copy into `dir` (root-relative): refuses at once a `dir` inside a kernel mount, and
+ * gives the check for each entry placed into the root itself ("cp dir/. CTR:/" holding dev/null).
  */
-async function copyInto(src: string, dst: string): Promise<void> {
-  const stat = await fs.lstat(src);
-  const existing = await fs.lstat(dst).catch(() => undefined);
-  if (stat.isDirectory()) {
-    if (existing && !existing.isDirectory()) await fs.rm(dst, { recursive: true, force: true });
-    if (!existing || !existing.isDirectory()) await fs.mkdir(dst, { mode: stat.mode & 0o7777 });
-    for (const entry of await fs.readdir(src)) await copyInto(path.join(src, entry), path.join(dst, entry));
-    await fs.chmod(dst, stat.mode & 0o7777);
-    return;
-  }
-  if (existing) await fs.rm(dst, { recursive: true, force: true });
-  if (stat.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dst);
-  else if (stat.isFile()) await fs.copyFile(src, dst, fs.constants.COPYFILE_EXCL);
-  else return; // devices, fifos and sockets are not copied
-  await fs.lutimes(dst, stat.atime, stat.mtime);
+async function kernelGuard(root: string, dir: string, container: string, name?: string): Promise<(e: TarEntry) => void> {
+  const kernel = await kernelMounts(root);
+  const refuse = (rel: string) => new StrataError(`refusing to copy to "${container}:/${rel}": /${rel.split('/')[0]} of a running container is the kernel's, not part of its filesystem`);
+  if (kernel.has(dir.split('/')[0]!)) throw refuse(name ? path.posix.join(dir, name) : dir);
+  return (e) => {
+    const parts = e.path.split('/').filter((c) => c !== '' && c !== '.');
+    if (dir === '' && parts.length > 0 && kernel.has(parts[0]!)) throw refuse(parts.join('/'));
+  };
 }
 
-/** Where SRC lands given DST, with Docker's rules: into an existing dir, else as DST itself. "/." copies a dir's contents. */
-async function destinationFor(srcName: string, dst: string, dstStat: import('node:fs').Stats | undefined, contentsOnly: boolean, dstEndsWithSlash: boolean): Promise<string> {
-  if (dstStat?.isDirectory()) return contentsOnly ? dst : path.join(dst, srcName);
-  if (!dstStat && dstEndsWithSlash) throw new StrataError(`destination directory "${dst}" must exist`, 1);
-  return dst;
+async function placeInto(root: string, placement: Placement, entries: AsyncIterable<TarEntry>, container: string): Promise<CopyResult> {
+  const { placeEntries, limitsFromEnv } = await import('../store/index.js');
+  const check = await kernelGuard(root, placement.dir, container, placement.name);
+  const dir = path.join(root, placement.dir);
+  return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}`, check });
 }
 
-/** Copies CONTAINER:SRC (inside `root`) to the host path DST (`-` writes a tar to stdout). */
-export async function copyFromContainer(root: string, src: string, dst: string, options: CopyOptions): Promise<void> {
-  const contentsOnly = /\/\.$/.test(src);
-  let found;
+/** The host path SRC as a copy source: links before its last component followed, the last one with -L. */
+export async function hostSource(src: string, followLink: boolean): Promise<{ abs: string; stat: Stats; source: CopySource }> {
+  const given = path.resolve(src);
+  const missing = () => new StrataError(`could not find the file ${src} on the host`, 1);
+  let abs: string;
   try {
-    found = await resolveInRoot(dirView(root), src, { followLast: options.followLink || contentsOnly });
+    abs = followLink ? await fs.realpath(given) : path.join(await fs.realpath(path.dirname(given)), path.basename(given));
   } catch {
-    throw notFound(src);
+    throw missing();
   }
-  if (!found.stat) throw notFound(src);
-  const hostSrc = path.join(root, found.rel);
-  // The copy is named as the path was given (`-L link` copies the target under the link's name).
-  const given = path.posix.basename(src.replace(/\/+$/, ''));
-  const name = given && given !== '.' && given !== '..' ? given : path.posix.basename(found.rel) || '.';
-  if (dst === '-') {
-    const tar = await import('tar');
-    // As `docker cp CONTAINER:PATH -`: the path under its own name (a dir's contents for "/." or
-    // the root), owners kept; links inside stay links (node-tar never follows them).
-    const whole = contentsOnly || found.rel === '';
-    const cwd = whole ? hostSrc : path.dirname(hostSrc);
-    const base = path.basename(hostSrc);
-    const entries = whole ? (await fs.readdir(hostSrc)).sort() : [base];
-    const rename = whole || name === base ? undefined : (e: { path: string }) => {
-      if (e.path === base || e.path.startsWith(`${base}/`)) e.path = name + e.path.slice(base.length);
-    };
-    await pipeline(tar.create({ cwd, portable: false, preservePaths: false, onWriteEntry: rename }, entries), process.stdout);
-    return;
-  }
-  const dstStat = await fs.stat(dst).catch(() => undefined);
-  if (dstStat && !dstStat.isDirectory() && found.stat.isDirectory()) throw new StrataError(`cannot copy a directory to a file: "${dst}"`, 1);
-  const target = await destinationFor(name, dst, dstStat, contentsOnly, dst.endsWith('/'));
-  if (contentsOnly && found.stat.isDirectory()) {
-    await fs.mkdir(target, { recursive: true });
-    for (const entry of await fs.readdir(hostSrc)) await copyTree(path.join(hostSrc, entry), path.join(target, entry));
-    return;
-  }
-  await copyTree(hostSrc, target);
+  const stat = await fs.lstat(abs).catch(() => undefined);
+  if (!stat) throw missing();
+  if (!stat.isDirectory() && (src.endsWith('/') || specifiesContents(src))) throw new StrataError(`not a directory: "${src}"`, 1);
+  return { abs, stat, source: { isDir: stat.isDirectory(), contentsOnly: stat.isDirectory() && specifiesContents(src), name: path.basename(given) } };
 }
 
 /** Copies the host path SRC into CONTAINER:DST (`root` is the container's root, writable). */
-export async function copyToContainer(root: string, src: string, dst: string): Promise<void> {
-  const contentsOnly = /\/\.$/.test(src);
-  const srcStat = await fs.lstat(src).catch(() => undefined);
-  if (!srcStat) throw new StrataError(`could not find the file ${src} on the host`, 1);
-  const view = dirView(root);
-  let found;
-  try {
-    found = await resolveInRoot(view, dst, { followLast: true });
-  } catch {
-    throw new StrataError(`could not find the file ${path.posix.dirname(dst)} in container`, 1);
-  }
-  const target = await destinationFor(path.basename(path.resolve(src)), path.join(root, found.rel), found.stat, contentsOnly, dst.endsWith('/'));
-  if (found.stat && !found.stat.isDirectory() && srcStat.isDirectory()) throw new StrataError(`cannot copy a directory to a file: "${dst}"`, 1);
-  if (contentsOnly && srcStat.isDirectory()) {
-    if (!(await fs.lstat(target).catch(() => undefined))) await fs.mkdir(target, { mode: srcStat.mode & 0o7777 });
-    for (const entry of await fs.readdir(src)) await copyInto(path.join(src, entry), path.join(target, entry));
-    return;
-  }
-  await copyInto(src, target);
+export async function copyToContainer(root: string, src: string, dst: string, options: CopyOptions): Promise<CopyResult> {
+  const from = await hostSource(src, options.followLink);
+  const dest = await destinationIn(root, dst, options.container);
+  const placement = placeCopy(from.source, dest);
+  const entries = hostTreeEntries(from.abs, { name: placement.name, owner: options.keepOwners ? undefined : { uid: 0, gid: 0 } });
+  return describedCopy(`copying "${src}" to "${dest.given}"`, () => placeInto(root, placement, entries, options.container));
 }
 
 /**
  * `cp - CONTAINER:DIR`: extracts a tar (plain or compressed) read from `input` into the
- * existing directory DIR of the container, with the store's layer extraction rules: no entry
- * lands outside DIR, none is written through a symlink, no hard link points out.
+ * existing directory DIR of the container, with the store's extraction rules: no entry lands
+ * outside DIR, none is written through a symlink, no hard link points out.
  */
-export async function copyTarToContainer(root: string, input: AsyncIterable<Uint8Array>, dst: string): Promise<void> {
-  let found;
-  try {
-    found = await resolveInRoot(dirView(root), dst, { followLast: true });
-  } catch {
-    throw notFound(dst);
-  }
-  if (!found.stat) throw notFound(dst);
+export async function copyTarToContainer(root: string, input: AsyncIterable<Uint8Array>, dst: string, options: Pick<CopyOptions, 'container'>): Promise<CopyResult> {
+  const found = await containerPath(root, dst, options.container, true);
+  if (!found.stat) throw new StrataError(`could not find the file ${dst} in container ${options.container}`, 1);
   if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
-  const [{ extractCopy }, { limitsFromEnv }, os] = await Promise.all([import('../store/layer-unpack.js'), import('../store/store.js'), import('node:os')]);
-  const { warnings } = await extractCopy(input, path.join(root, found.rel), { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv() });
-  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
+  const { extractCopy, limitsFromEnv } = await import('../store/index.js');
+  const check = await kernelGuard(root, found.rel, options.container);
+  const dir = path.join(root, found.rel);
+  return describedCopy(`copying an archive to "${options.container}:${dst}"`, () =>
+    extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}`, check }));
 }

@@ -18,7 +18,7 @@ describe('writeInitLayer', () => {
       fs.writeFileSync(path.join(layer, 'etc', 'hosts'), 'image hosts\n');
       fs.symlinkSync('/elsewhere', path.join(layer, 'sys'));
       const init = path.join(t.dir, 'init');
-      writeInitLayer(init, UnionView.of([layer]), ['/data/vol']);
+      writeInitLayer(init, UnionView.of([layer]), [{ destination: '/data/vol', file: false }, { destination: '/new/conf.ini', file: true }]);
 
       const dev = fs.lstatSync(path.join(init, 'dev'));
       assert.equal(dev.mode & 0o7777, 0o711, 'mode copied, also after dev/pts, dev/shm... were made under it');
@@ -31,6 +31,8 @@ describe('writeInitLayer', () => {
       assert.equal(fs.existsSync(path.join(init, 'sys')), false, 'a symlink in the image is left to runc');
       assert.equal(fs.existsSync(path.join(init, 'etc', 'hosts')), false, 'an existing file is mounted over as it is');
       assert.equal(fs.readFileSync(path.join(init, 'etc', 'hostname'), 'utf8'), '', 'a missing file gets an empty mount point');
+      assert.equal(fs.readFileSync(path.join(init, 'new', 'conf.ini'), 'utf8'), '', 'a file bind mount too, in a new directory');
+      assert.ok(fs.statSync(path.join(init, 'new')).isDirectory());
     } finally {
       t.cleanup();
     }

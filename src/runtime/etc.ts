@@ -9,7 +9,7 @@ import { StrataError } from '../errors.js';
 import { parseResolvConf } from './net/host.js';
 import { components } from './resolve.js';
 import { ETC_FILES, SYSTEM_MOUNT_DIRS } from './spec.js';
-import type { NetworkMode } from './types.js';
+import type { DnsSettings, EtcTexts, NetworkMode } from './types.js';
 import type { UnionView } from './union.js';
 
 export const BASE_HOSTS = `127.0.0.1\tlocalhost
@@ -22,13 +22,6 @@ ff02::2\tip6-allrouters
 
 /** Docker's fallback when the host has no usable nameserver. */
 const DEFAULT_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
-
-/** The DNS settings of a container: --dns, --dns-search, --dns-option (empty: the host's). */
-export interface DnsSettings {
-  dns: string[];
-  dnsSearch: string[];
-  dnsOptions: string[];
-}
 
 /**
  * Docker's resolv.conf: RESPONDER (a user-defined network's DNS server) or the --dns servers or
@@ -68,9 +61,6 @@ export function extraHostLines(extraHosts: string[], gateway: string | undefined
 
 export interface EtcPaths { hosts: string; hostname: string; resolvConf: string }
 
-/** The contents of /etc/hosts and /etc/resolv.conf when the caller (the network) made them. */
-export interface EtcTexts { hosts: string; resolvConf: string }
-
 function readOr(file: string, fallback: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -104,15 +94,16 @@ export function hostHostname(): string {
 
 /**
  * Creates the init layer in `dir`: every mount point of the container (system mounts, /etc
- * files, the caller's mount destinations) that the image does not already have. Parent dirs
- * copy the mode and owner of the image's own directory, since overlay shows the topmost one.
+ * files, the caller's mount destinations) that the image does not already have: an empty file
+ * where a file is mounted (as podman and Docker make it), else a directory. Parent dirs copy
+ * the mode and owner of the image's own directory, since overlay shows the topmost one.
  */
-export function writeInitLayer(dir: string, view: UnionView, mountDestinations: string[]): void {
+export function writeInitLayer(dir: string, view: UnionView, mounts: Array<{ destination: string; file: boolean }>): void {
   fs.mkdirSync(dir, { recursive: true });
   const wanted: Array<{ rel: string; file: boolean }> = [
     ...SYSTEM_MOUNT_DIRS.map((rel) => ({ rel, file: false })),
     ...ETC_FILES.map((rel) => ({ rel, file: true })),
-    ...mountDestinations.map((d) => ({ rel: components(d).join('/'), file: false })),
+    ...mounts.map((m) => ({ rel: components(m.destination).join('/'), file: m.file })),
   ];
   for (const { rel, file } of wanted) {
     if (rel === '' || components(rel).includes('..')) continue;

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { checkExecutable, exitCodeForRuntimeError } from './lookpath.js';
+import { runcState } from './shim/state.js';
+import { parseSpecJson, specJson } from './ulimits.js';
 import { UnionView } from './union.js';
 import { resolveUser } from './user.js';
 
@@ -18,8 +20,10 @@ export interface ExecOptions {
   /** Extra "KEY=value" entries on top of the container's environment. */
   env?: string[];
   cwd?: string;
-  /** Docker's -u; resolved against the container's /etc/passwd. */
+  /** Docker's -u; resolved against the container's /etc/passwd and /etc/group. */
   user?: string;
+  /** The container's --group-add groups, which an exec -u user joins too (as Docker's). */
+  additionalGroups?: string[];
   /** The container's layers and upper dir, to read /etc/passwd for a user name and find the command. */
   rootfs?: { lowerDirs: string[]; upperDir: string };
   /** The container's environment and mount points: where the command is looked up. */
@@ -39,17 +43,20 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
   const logFile = path.join(logDir, 'runc.log');
   try {
     const args = ['--root', options.runcRoot, '--log', logFile, '--log-format', 'json', 'exec'];
-    if (options.tty && !options.detach) args.push('--tty');
     if (options.detach) args.push('--detach');
-    for (const e of options.env ?? []) args.push('--env', e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`);
-    if (options.cwd) args.push('--cwd', options.cwd);
+    const env = (options.env ?? []).map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`));
     if (options.user) {
-      if (!options.rootfs) throw new StrataError('exec: cannot resolve the user without the container root');
-      const u = await resolveUser(UnionView.of(options.rootfs.lowerDirs, options.rootfs.upperDir), options.user);
-      args.push('--user', `${u.uid}:${u.gid}`);
-      for (const g of u.additionalGids) args.push('--additional-gids', String(g));
+      // runc's --additional-gids adds to the container's own groups (root's, often wheel):
+      // the new user's process is given whole, its groups exactly those of the user.
+      const file = path.join(logDir, 'process.json');
+      fs.writeFileSync(file, specJson(await userProcess(options, env)));
+      args.push('--process', file, options.id);
+    } else {
+      if (options.tty && !options.detach) args.push('--tty');
+      for (const e of env) args.push('--env', e);
+      if (options.cwd) args.push('--cwd', options.cwd);
+      args.push(options.id, ...options.args);
     }
-    args.push(options.id, ...options.args);
     const stdin = options.detach || !options.interactive ? 'ignore' : 'inherit';
     const out = options.detach ? 'ignore' : 'inherit';
     // Without a tty, stderr passes through a filter that drops runc's own "exec failed" line
@@ -79,6 +86,28 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
   } finally {
     fs.rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The process spec of an exec as another user: the container's own (capabilities, rlimits,
+ * env) with the command, env, cwd, terminal and the user (uid, gid, supplementary groups from
+ * the container's /etc/group, as runc and Docker set them for `run -u`).
+ */
+async function userProcess(options: ExecOptions, env: string[]): Promise<Record<string, unknown>> {
+  if (!options.rootfs) throw new StrataError('exec: cannot resolve the user without the container root');
+  const u = await resolveUser(UnionView.of(options.rootfs.lowerDirs, options.rootfs.upperDir), options.user!, options.additionalGroups);
+  const bundle = runcState(options.runcRoot, options.id)?.bundle;
+  if (!bundle) throw new StrataError(`container "${options.id.slice(0, 12)}" is not running`);
+  const spec = parseSpecJson(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> & { env?: string[]; user?: object } };
+  const own = spec.process;
+  return {
+    ...own,
+    args: options.args,
+    env: [...(own.env ?? []), ...env],
+    cwd: options.cwd ?? own.cwd,
+    terminal: Boolean(options.tty && !options.detach),
+    user: { ...own.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids },
+  };
 }
 
 /**

@@ -4,9 +4,7 @@
 // alike, and a CLI killed mid-run is reconciled from runc by the next command.
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore } from '../store/containers.js';
-import type { ImageStore } from '../store/types.js';
-import { removeVolume } from '../store/volumes.js';
+import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore, removeVolume } from '../store/index.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { networkForRun } from './net-run.js';
 import { releaseContainer } from './net/endpoints.js';
@@ -15,7 +13,7 @@ import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './s
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
 import type { InputSource, OutputTarget } from './types.js';
 import type { PortRequest } from './ports.js';
-import { timing } from './timing.js';
+import { timing } from '../timing.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {

@@ -2,8 +2,8 @@
 // network (what its next start attaches), and a running container gets or loses the interface
 // right away, as Docker's.
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/containers.js';
-import { DEFAULT_NETWORK, NetworkStore } from '../store/networks.js';
+import type { ContainerRecord } from '../store/index.js';
+import { DEFAULT_NETWORK, NetworkStore } from '../store/index.js';
 import { checkEndpointRequest, endpointSettings } from './net/config.js';
 import { allocateEndpoints, plumbInto, releaseEndpoints, unplugFrom } from './net/endpoints.js';
 import { ensureUp } from './net/networks.js';

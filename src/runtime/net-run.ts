@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord, ContainerStore } from '../store/containers.js';
+import type { ContainerRecord, ContainerStore } from '../store/index.js';
 import { attachNetworks } from './net/attach.js';
 import { networkRequestOf } from './net/config.js';
 import { readRuntimeStatus } from './shim/state.js';

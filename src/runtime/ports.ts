@@ -1,6 +1,7 @@
-// Published ports: parsing `-p`/`-P` specs, choosing and binding host ports, and the text
-// `ps` and `port` print. The forwarding itself is in ports-forward.ts (host side, in the
-// shim), ports-relay.ts and ports-helper.ts (inside the container's network namespace).
+// Published ports: parsing `-p`/`-P` specs and choosing and binding host ports (the text `ps`
+// and `port` print is the CLI's: src/cli/format/ports.ts). The forwarding itself is in
+// ports-forward.ts (host side, in the shim), ports-relay.ts and ports-helper.ts (inside the
+// container's network namespace).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { StrataError } from '../errors.js';
@@ -171,34 +172,4 @@ export function closeListeners(listeners: HostListener[]): void {
     if (l.kind === 'tcp') l.server.close();
     else l.socket.close();
   }
-}
-
-/** Docker's text for one mapping: `127.0.0.1:8800->80/tcp`, `0.0.0.0:32768->80/tcp`. */
-export function formatBinding(b: PortBinding): string {
-  const ip = b.hostIp || '0.0.0.0';
-  const host = net.isIPv6(ip) ? `[${ip}]` : ip;
-  return `${host}:${b.hostPort}->${b.containerPort}/${b.protocol}`;
-}
-
-/** The ps PORTS column: bound mappings, then exposed-only ports ("80/tcp") as Docker lists them. */
-export function formatPortsColumn(bindings: PortBinding[], exposedOnly: string[] = []): string {
-  const published = new Set(bindings.map((b) => `${b.containerPort}/${b.protocol}`));
-  const extra = exposedOnly.map((p) => (p.includes('/') ? p : `${p}/tcp`)).filter((p) => !published.has(p));
-  return [...bindings.map(formatBinding), ...extra].join(', ');
-}
-
-/**
- * `port` output lines as Docker prints them: `80/tcp -> 127.0.0.1:8800` for every mapping, or
- * only the host addresses (`127.0.0.1:8800`) when asked about one PORT[/PROTO].
- */
-export function formatPortCommand(bindings: PortBinding[], filter?: string): string[] {
-  const address = (b: PortBinding) => {
-    const ip = b.hostIp || '0.0.0.0';
-    return `${net.isIPv6(ip) ? `[${ip}]` : ip}:${b.hostPort}`;
-  };
-  if (!filter) return bindings.map((b) => `${b.containerPort}/${b.protocol} -> ${address(b)}`);
-  const [port, proto = 'tcp'] = filter.split('/');
-  const wanted = bindings.filter((b) => String(b.containerPort) === port && b.protocol === proto);
-  if (wanted.length === 0) throw new StrataError(`no public port "${port}/${proto}" published for the container`);
-  return wanted.map(address);
 }

@@ -73,6 +73,18 @@ describe('resolveInRoot', () => {
   it('refuses a file used as a directory', async () => {
     await assert.rejects(resolveInRoot(dirView(root), '/etc/passwd/x', { followLast: true }), { code: 'ENOTDIR' });
   });
+
+  it('gives the root directory for a link to "/" or "..", and for a root reached through a link', async () => {
+    fs.symlinkSync('/', path.join(root, 'top'));
+    fs.symlinkSync('..', path.join(root, 'up'));
+    const rootLink = path.join(t.dir, 'proc-root');
+    fs.symlinkSync(root, rootLink);
+    for (const [view, p] of [[dirView(root), '/top'], [dirView(root), '/up'], [dirView(rootLink), '/'], [dirView(rootLink), '/top']] as const) {
+      const r = await resolveInRoot(view, p, { followLast: true });
+      assert.equal(r.rel, '');
+      assert.ok(r.stat?.isDirectory(), `${p}: the root's stat, not the link's`);
+    }
+  });
 });
 
 describe('UnionView', () => {

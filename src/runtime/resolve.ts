@@ -22,10 +22,13 @@ export interface Resolved {
 
 const MAX_LINKS = 40;
 
-/** A view of a plain directory tree. */
+/**
+ * A view of a plain directory tree. The root itself is stat'ed through a link: a running
+ * container's root is /proc/PID/root, a link to its root directory.
+ */
 export function dirView(root: string): FsView {
   return {
-    lstat: (rel) => fs.lstat(path.join(root, rel)).catch(missingAsUndefined),
+    lstat: (rel) => (rel === '' ? fs.stat(root) : fs.lstat(path.join(root, rel))).catch(missingAsUndefined),
     readlink: (rel) => fs.readlink(path.join(root, rel)),
   };
 }
@@ -69,6 +72,8 @@ export async function resolveInRoot(view: FsView, containerPath: string, options
       const target = await view.readlink(rel);
       if (target.startsWith('/')) done.length = 0;
       todo.unshift(...components(target));
+      // A link to the root ("/", "..") leaves nothing to do: the root is stat'ed below, not the link.
+      stat = undefined;
       continue;
     }
     if (!last && !stat.isDirectory()) throw fsError('ENOTDIR', containerPath);

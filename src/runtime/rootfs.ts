@@ -1,17 +1,21 @@
 // Reaching a container's files from the host, for `cp` and `export`: a running container's
 // root through /proc/<pid>/root; a stopped one's through an overlay we mount for the occasion
 // (read-only of its layers and upper dir, or read-write with its upper dir to copy into it),
-// unmounted in `finally`.
+// unmounted in `finally`. The stopped container's volumes and bind mounts are mounted on that
+// root too (cp sees and writes them as in a running container; `export` leaves them out).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/containers.js';
+import type { ContainerRecord } from '../store/index.js';
 import { lowerDirsOf } from './container.js';
-import { currentState, type ContainerContext } from './foreground.js';
+import { currentState, mountRequestsOf, type ContainerContext } from './foreground.js';
+import { dirView, resolveInRoot } from './resolve.js';
+import { toMountSpecs } from './shim/mounts.js';
 import { runcState } from './shim/state.js';
+import type { MountSpec } from './types.js';
 import { distinctLayers } from './union.js';
 
 const run = promisify(execFile);
@@ -33,6 +37,37 @@ async function mountOverlay(dir: string, stack: string[], upper: { upper: string
     throw new StrataError(`mounting the container's filesystem: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
   }
   return target;
+}
+
+/**
+ * Mounts the container's volumes and bind mounts on `target` (its root), shallowest first, each
+ * destination resolved inside the root. A missing destination is made in a writable root (runc
+ * makes it at the next start anyway) and skipped in a read-only one; tmpfs mounts hold nothing
+ * while the container is stopped.
+ */
+async function mountVolumes(ctx: ContainerContext, record: ContainerRecord, target: string, mode: RootMode): Promise<void> {
+  const specs = toMountSpecs(ctx.root, mountRequestsOf(record)).filter((m): m is Extract<MountSpec, { type: 'bind' }> => m.type === 'bind');
+  specs.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+  for (const m of specs) {
+    const source = await fs.stat(m.source).catch(() => undefined);
+    if (!source) continue;
+    const found = await resolveInRoot(dirView(target), m.destination, { followLast: true }).catch(() => undefined);
+    if (!found || found.rel === '') continue;
+    const at = path.join(target, found.rel);
+    if (!found.stat) {
+      if (mode === 'read') continue;
+      if (source.isDirectory()) await fs.mkdir(at, { mode: 0o755 });
+      else await fs.writeFile(at, '', { flag: 'wx', mode: 0o644 });
+    } else if (found.stat.isDirectory() !== source.isDirectory()) {
+      continue;
+    }
+    const ro = mode === 'read' || m.readonly;
+    try {
+      await run('mount', ['--bind', ...(ro ? ['-o', 'ro'] : []), m.source, at]);
+    } catch (err) {
+      throw new StrataError(`mounting the container's volume at "${m.destination}": ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+    }
+  }
 }
 
 /**
@@ -61,9 +96,10 @@ export async function withContainerRoot<T>(ctx: ContainerContext, record: Contai
     mounted = mode === 'write'
       ? await mountOverlay(dir, withInit, { upper: paths.upper, work: paths.work })
       : await mountOverlay(dir, [...withInit, paths.upper], undefined);
+    if (!options.layersOnly) await mountVolumes(ctx, record, mounted, mode);
     return await fn(mounted);
   } finally {
-    if (mounted) await run('umount', [mounted]).catch(() => run('umount', ['-l', mounted!]));
+    if (mounted) await run('umount', ['-R', mounted]).catch(() => run('umount', ['-R', '-l', mounted!]));
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { prepareBundle } from './bundle.js';
 import { exitCodeForRuntimeError } from './lookpath.js';
-import { timing } from './timing.js';
+import { timing } from '../timing.js';
 import type { ContainerRunner, InputSource, OutputTarget, RunOptions, RunResult, RunSpec } from './types.js';
 import { randomBytes } from '../random.js';
 

@@ -8,6 +8,19 @@
  */
 export type NetworkMode = 'host' | 'none' | 'private';
 
+/** The DNS settings of a container: --dns, --dns-search, --dns-option (empty: the host's). */
+export interface DnsSettings {
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+}
+
+/** The contents of /etc/hosts and /etc/resolv.conf when the caller (the network) made them. */
+export interface EtcTexts {
+  hosts: string;
+  resolvConf: string;
+}
+
 /** The container's root filesystem: an overlay of read-only layers and one writable dir. */
 export interface RootfsSpec {
   /** Unpacked layer snapshots (overlay-format whiteouts), bottom → top: the image's first layer first. May be empty (an image with no layers). */
@@ -52,9 +65,9 @@ export interface RunSpec {
   /** With `private`: the network namespace to join (a path such as /proc/PID/ns/net). */
   netns?: string;
   /** /etc/hosts and /etc/resolv.conf as the network made them (else generated from the mode). */
-  etc?: import('./etc.js').EtcTexts;
+  etc?: EtcTexts;
   /** --dns, --dns-search, --dns-option and --add-host, for the generated files. */
-  dns?: import('./etc.js').DnsSettings;
+  dns?: DnsSettings;
   extraHosts?: string[];
   mounts: MountSpec[];
   /** Give the process a pseudo-terminal (`-t`). With 'inherit' stdio the pty is relayed to ours. */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { StrataError } from '../errors.js';
 import { strataCommand } from '../testing/cli.js';
-import { lifecycleFixture, type LifecycleFixture } from '../cli/lifecycle-fixture.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 import { mergeRlimits, parseUlimit, parseUlimits, RLIM_INFINITY, specJson, type Rlimit } from './ulimits.js';
 
 describe('--ulimit parsing and merging', () => {

@@ -29,6 +29,11 @@ export function specJson(spec: object): string {
   return text.includes(`"${RLIM_INFINITY}"`) ? text.replaceAll(`"${RLIM_INFINITY}"`, '18446744073709551615') : text;
 }
 
+/** Parses a runtime spec's JSON text, the exact uint64 of RLIM_INFINITY back to its marker (specJson's inverse). */
+export function parseSpecJson(text: string): unknown {
+  return JSON.parse(text.replace(/(?<=[:,[]\s*)18446744073709551615(?=\s*[,}\]])/g, `"${RLIM_INFINITY}"`));
+}
+
 /** The names Docker accepts (go-units' ulimitNameMapping). */
 export const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
 

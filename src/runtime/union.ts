@@ -1,7 +1,8 @@
 // A read-only view of an overlay stack without mounting it: the union of layer directories as
 // overlayfs presents it (the topmost entry wins; 0/0 character devices are whiteouts; a
-// directory hides everything below it when it is opaque). Used before a container starts,
-// to read its /etc/passwd and to find its command, so `run` needs no mount of its own.
+// directory hides everything below it when it is opaque). The one reader of layer stacks:
+// before a container starts it reads /etc/passwd and finds the command, so `run` needs no
+// mount of its own; a build reads stages, images and its own upper dir through it.
 // Its calls are synchronous on purpose: they sit on `run`'s start path, where a dozen lstats
 // cost microseconds each but a trip through libuv's thread pool costs far more under load.
 import fs from 'node:fs';
@@ -18,21 +19,26 @@ export function isWhiteout(stat: Stats): boolean {
   return stat.isCharacterDevice() && stat.rdev === 0;
 }
 
+export interface UnionOptions {
+  /** A layer is being written while the view is used: which layers hold a directory is not remembered. */
+  live?: boolean;
+}
+
 export class UnionView implements FsView {
   /** Per directory (known to be one in the union): the layers contributing to it, top first. */
   readonly #dirLayers = new Map<string, string[]>();
-  /** Per entry: the layer its topmost version lives in. */
+  /** Per entry: the layer its topmost version lives in (as last seen). */
   readonly #owner = new Map<string, string>();
 
   /** `layers`: top first (the upper dir, then the lower dirs from the top down). */
-  constructor(private readonly layers: string[]) {
+  constructor(private readonly layers: string[], private readonly options: UnionOptions = {}) {
     this.#dirLayers.set('', layers);
   }
 
   /** Layers bottom → top as RootfsSpec gives them, plus an optional upper dir. */
-  static of(lowerDirs: string[], upperDir?: string): UnionView {
+  static of(lowerDirs: string[], upperDir?: string, options?: UnionOptions): UnionView {
     const top = [...lowerDirs].reverse();
-    return new UnionView(upperDir ? [upperDir, ...top] : top);
+    return new UnionView(upperDir ? [upperDir, ...top] : top, options);
   }
 
   async lstat(rel: string): Promise<Stats | undefined> {
@@ -67,6 +73,21 @@ export class UnionView implements FsView {
     return fs.readFileSync(this.hostPath(rel));
   }
 
+  /** Names in a directory of the union (resolved before), whiteouts and the opaque marker left out, unsorted. */
+  readdirSync(rel: string): string[] {
+    const seen = new Set<string>();
+    const names: string[] = [];
+    for (const layer of this.#layersOf(rel)) {
+      for (const name of fs.readdirSync(path.join(layer, rel))) {
+        if (seen.has(name) || name === OPAQUE_MARKER) continue;
+        seen.add(name);
+        const stat = this.lstatSync(rel ? `${rel}/${name}` : name);
+        if (stat) names.push(name);
+      }
+    }
+    return names;
+  }
+
   #layersOf(dir: string): string[] {
     const known = this.#dirLayers.get(dir);
     if (known) return known;
@@ -80,7 +101,7 @@ export class UnionView implements FsView {
       result.push(layer);
       if (isOpaque(full)) break;
     }
-    this.#dirLayers.set(dir, result);
+    if (!this.options.live) this.#dirLayers.set(dir, result);
     return result;
   }
 }
@@ -91,8 +112,10 @@ export class UnionView implements FsView {
  * file look present, which the runtime's own error then reports.
  */
 function isOpaque(dir: string): boolean {
-  return lstatOrUndefined(path.join(dir, '.wh..wh..opq')) !== undefined;
+  return lstatOrUndefined(path.join(dir, OPAQUE_MARKER)) !== undefined;
 }
+
+const OPAQUE_MARKER = '.wh..wh..opq';
 
 /**
  * Layer dirs (bottom → top) with repeats dropped, keeping the topmost: overlayfs refuses the

@@ -1,47 +1,44 @@
-// The build cache index: which cache key produced which layer, when, and how often it was
+// The local build cache: which cache key produced which layer, when, and how often it was
 // reused. One JSON index (replaced atomically under a lock, so concurrent builds never lose
 // each other's entries) plus one immutable inputs file per key (the canonical data the key
-// hashes), which is what explains a later miss. The store knows nothing of Dockerfiles: inputs
-// are opaque JSON here.
+// hashes), which is what explains a later miss. Per slot (the same step across builds) the
+// index also keeps the keys the latest builds used, newest first: a miss is compared with
+// what the previous build of the step used, not with whatever entry was created last.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteJson, readJsonFile, tempName } from './fsutil.js';
+import type { BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry } from './build-cache.js';
+import { explainMiss } from './cache-explain.js';
+import { selectPrunable } from './cache-prune.js';
+import { atomicWrite, atomicWriteJson, readJsonFile } from './fsutil.js';
 import { withLock } from './lock.js';
 
-export interface CacheEntry {
-  /** The cache key (sha256 hex of the canonical inputs). */
-  key: string;
-  /** Groups entries of "the same step" across builds (context, Dockerfile, stage, position): the latest one explains a miss. */
-  slot: string;
-  /** Stage name or index, for listings. */
-  stage: string;
-  /** The instruction, as shown in progress output. */
-  step: string;
-  /** The layer's diff_id; absent for steps that make no layer. */
-  layer?: string;
-  /** Bytes of the layer. */
-  size: number;
-  /** ISO time the step was built; reused as its history time so a warm build gives the same image. */
-  created: string;
-  lastUsed: string;
-  hits: number;
-}
+export type { CacheEntry } from './build-cache.js';
 
 interface IndexFile {
   version: 1;
   entries: Record<string, CacheEntry>;
+  /** slot -> keys its latest builds used, newest first (absent in indexes of older versions). */
+  slots?: Record<string, string[]>;
+}
+
+interface IndexData {
+  entries: Record<string, CacheEntry>;
+  slots: Record<string, string[]>;
 }
 
 const HEX = /^[0-9a-f]{64}$/;
+/** Keys remembered per slot: enough to find one on the same parent after a few changes and undos. */
+const SLOT_HISTORY = 8;
 
 /** Layers the build cache refers to: image GC keeps them until `strata cache prune` drops the entries. */
 export async function cachedLayers(stateRoot: string): Promise<string[]> {
-  return (await new CacheIndex(stateRoot).entries()).map((e) => e.layer).filter((l): l is string => !!l);
+  return (await new CacheIndex(stateRoot).list()).map((e) => e.layer).filter((l): l is string => !!l);
 }
 
-export class CacheIndex {
+export class CacheIndex implements BuildCache {
+  readonly name = 'local';
   readonly dir: string;
-  private snapshot: Record<string, CacheEntry> | undefined;
+  private snapshot: IndexData | undefined;
   private readonly inputsWrites = new Map<string, Promise<void>>();
 
   constructor(stateRoot: string) {
@@ -57,62 +54,88 @@ export class CacheIndex {
     return path.join(this.dir, 'inputs', `${key}.json`);
   }
 
-  private async read(): Promise<Record<string, CacheEntry>> {
+  private async read(): Promise<IndexData> {
     try {
-      return (await readJsonFile<IndexFile>(this.indexFile)).entries;
+      const file = await readJsonFile<IndexFile>(this.indexFile);
+      return { entries: file.entries, slots: file.slots ?? {} };
     } catch (err) {
       // Missing, or (after a power loss without fsync) damaged: the cache starts over.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return {};
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return { entries: {}, slots: {} };
       throw err;
     }
   }
 
-  /** All entries (read once per process; writes refresh it). */
-  async entries(): Promise<CacheEntry[]> {
+  /** The index as this process last read or wrote it (read once per process; writes refresh it). */
+  private async data(): Promise<IndexData> {
     this.snapshot ??= await this.read();
-    return Object.values(this.snapshot);
+    return this.snapshot;
+  }
+
+  async list(): Promise<CacheEntry[]> {
+    return Object.values((await this.data()).entries);
+  }
+
+  /** The same as list() (the name older callers use). */
+  entries(): Promise<CacheEntry[]> {
+    return this.list();
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
-    this.snapshot ??= await this.read();
-    return this.snapshot[key];
+    return (await this.data()).entries[key];
   }
 
-  /** The most recently created entry of a slot other than `exceptKey`. */
-  async latestInSlot(slot: string, exceptKey?: string): Promise<CacheEntry | undefined> {
-    let best: CacheEntry | undefined;
-    for (const e of await this.entries()) {
-      if (e.slot === slot && e.key !== exceptKey && (!best || e.created > best.created)) best = e;
-    }
-    return best;
+  async lookup(keys: readonly string[]): Promise<Map<string, CacheEntry>> {
+    const { entries } = await this.data();
+    const found = new Map<string, CacheEntry>();
+    for (const k of keys) if (entries[k]) found.set(k, entries[k]);
+    return found;
   }
 
-  async inputs<T = unknown>(key: string): Promise<T | undefined> {
+  async inputs(key: string): Promise<KeyInputs | undefined> {
     try {
-      return await readJsonFile<T>(this.inputsFile(key));
+      return await readJsonFile<KeyInputs>(this.inputsFile(key));
     } catch {
       return undefined;
     }
+  }
+
+  async explain(query: CacheQuery): Promise<MissExplanation> {
+    const entry = await this.previous(query);
+    const inputs = entry && (await this.inputs(entry.key));
+    const previous = entry && inputs ? { entry, inputs } : undefined;
+    return { reason: explainMiss(query.inputs, inputs, { step: entry?.step, base: query.base }), previous };
+  }
+
+  /**
+   * The entry to compare a miss with: of those the slot's latest builds used, the newest on the
+   * same parent key; else an entry of the same kind on that parent from elsewhere (the step
+   * moved, or its stage was renamed); else the one the last build of the slot used.
+   */
+  private async previous(q: CacheQuery): Promise<CacheEntry | undefined> {
+    const { entries, slots } = await this.data();
+    const used = (slots[q.slot] ?? []).filter((k) => k !== q.key && entries[k]).map((k) => entries[k]);
+    // Entries recorded before slots kept a history: the slot's, most recently used first.
+    const older = Object.values(entries).filter((e) => e.slot === q.slot && e.key !== q.key && !used.includes(e)).sort(byLastUse);
+    const parent = q.inputs.parent;
+    for (const e of [...used, ...older]) if ((e.parent ?? (await this.inputs(e.key))?.parent) === parent) return e;
+    const kind = q.step.split(' ', 1)[0];
+    const sibling = Object.values(entries).filter((e) => e.parent === parent && e.key !== q.key && e.step.split(' ', 1)[0] === kind)
+      .sort((a, b) => Number(b.step === q.step) - Number(a.step === q.step) || byLastUse(a, b))[0];
+    return sibling ?? used[0] ?? older[0];
   }
 
   /**
    * Read-modify-write under the lock. `durable: false` (hit counters) skips the fsyncs: the
    * rename is still atomic for any crash of the process, and a warm build stays cheap.
    */
-  private async update(fn: (entries: Record<string, CacheEntry>) => void, durable = true): Promise<void> {
+  private async update(fn: (data: IndexData) => void, durable = true): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     await withLock(path.join(this.dir, 'index.lock'), async () => {
-      const entries = await this.read();
-      fn(entries);
-      const data: IndexFile = { version: 1, entries };
-      if (durable) {
-        await atomicWriteJson(this.indexFile, data);
-      } else {
-        const tmp = tempName(this.dir);
-        await fs.writeFile(tmp, JSON.stringify(data));
-        await fs.rename(tmp, this.indexFile);
-      }
-      this.snapshot = entries;
+      const data = await this.read();
+      fn(data);
+      const file: IndexFile = { version: 1, entries: data.entries, slots: data.slots };
+      await atomicWrite(this.indexFile, JSON.stringify(file), { durable });
+      this.snapshot = data;
     });
   }
 
@@ -122,7 +145,7 @@ export class CacheIndex {
    * once both the layer and this file are in place. A file written for a step that then fails
    * is referenced by nothing (and rewritten identically if the key is built again).
    */
-  writeInputs(key: string, inputs: unknown): Promise<void> {
+  recordInputs(key: string, inputs: KeyInputs): Promise<void> {
     let written = this.inputsWrites.get(key);
     if (!written) {
       written = (async () => {
@@ -136,29 +159,29 @@ export class CacheIndex {
   }
 
   /** Records a built step: its inputs file first, then the index entry that points at it. */
-  async record(entry: Omit<CacheEntry, 'hits' | 'lastUsed'>, inputs: unknown): Promise<CacheEntry> {
+  async record(entry: NewCacheEntry, inputs: KeyInputs): Promise<CacheEntry> {
     try {
-      await this.writeInputs(entry.key, inputs);
+      await this.recordInputs(entry.key, inputs);
     } finally {
       this.inputsWrites.delete(entry.key);
     }
-    const full: CacheEntry = { ...entry, hits: 0, lastUsed: entry.created };
-    await this.update((entries) => {
-      entries[entry.key] = full;
+    const full: CacheEntry = { ...entry, parent: entry.parent ?? inputs.parent, hits: 0, lastUsed: entry.created };
+    await this.update((data) => {
+      data.entries[entry.key] = full;
+      useInSlot(data, entry.slot, entry.key);
     });
     return full;
   }
 
-  /** Counts a reuse of each key. */
-  async touch(keys: string[], now = new Date()): Promise<void> {
-    if (keys.length === 0) return;
-    await this.update((entries) => {
-      for (const k of keys) {
-        const e = entries[k];
-        if (e) {
-          e.hits++;
-          e.lastUsed = now.toISOString();
-        }
+  async used(steps: readonly { key: string; slot: string }[], now = new Date()): Promise<void> {
+    if (steps.length === 0) return;
+    await this.update((data) => {
+      for (const { key, slot } of steps) {
+        const e = data.entries[key];
+        if (!e) continue;
+        e.hits++;
+        e.lastUsed = now.toISOString();
+        useInSlot(data, slot, key);
       }
     }, false);
   }
@@ -166,13 +189,34 @@ export class CacheIndex {
   /** Removes entries (and their inputs files); returns the removed entries. */
   async remove(keys: string[]): Promise<CacheEntry[]> {
     const removed: CacheEntry[] = [];
-    await this.update((entries) => {
+    const doomed = new Set(keys);
+    await this.update((data) => {
       for (const k of keys) {
-        if (entries[k]) removed.push(entries[k]);
-        delete entries[k];
+        if (data.entries[k]) removed.push(data.entries[k]);
+        delete data.entries[k];
+      }
+      for (const [slot, used] of Object.entries(data.slots)) {
+        const left = used.filter((k) => !doomed.has(k));
+        if (left.length) data.slots[slot] = left;
+        else delete data.slots[slot];
       }
     });
     await Promise.all(removed.map((e) => fs.rm(this.inputsFile(e.key), { force: true })));
     return removed;
   }
+
+  /** Drops the selected entries; their layers stay blobs of the store until its GC finds them unused. */
+  async prune(policy: CachePrunePolicy): Promise<CachePruneResult> {
+    const { entries } = await this.read();
+    const removed = await this.remove(selectPrunable(Object.values(entries), policy).map((e) => e.key));
+    return { removed, reclaimed: 0 };
+  }
+}
+
+function useInSlot(data: IndexData, slot: string, key: string): void {
+  data.slots[slot] = [key, ...(data.slots[slot] ?? []).filter((k) => k !== key)].slice(0, SLOT_HISTORY);
+}
+
+function byLastUse(a: CacheEntry, b: CacheEntry): number {
+  return b.lastUsed.localeCompare(a.lastUsed) || b.created.localeCompare(a.created);
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerConfig, Digest } from './types.js';
 import { randomBytes } from '../random.js';
+import { atomicWrite } from './fsutil.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -121,24 +122,6 @@ export function validateName(name: string): void {
   if (!NAME_RE.test(name)) throw new StrataError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
 }
 
-/** Writes a file atomically: temp file in the same dir, fsync (unless not `durable`), rename. */
-export async function writeFileAtomic(file: string, data: string | Buffer, durable = true): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await fs.open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    if (durable) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -213,7 +196,7 @@ export class ContainerStore {
     try {
       await fs.mkdir(p.dir, { recursive: false });
       await Promise.all([fs.mkdir(p.upper), fs.mkdir(p.work), fs.mkdir(p.bundle)]);
-      await writeFileAtomic(p.config, JSON.stringify(record, null, 2));
+      await atomicWrite(p.config, JSON.stringify(record, null, 2), { mode: 0o600 });
     } catch (err) {
       await fs.rm(p.dir, { recursive: true, force: true });
       await fs.rm(path.join(this.#names, name), { force: true });
@@ -329,7 +312,7 @@ export class ContainerStore {
       const record = await this.read(id);
       if (!record) throw new StrataError(`no such container: "${id}"`);
       change(record);
-      await writeFileAtomic(this.paths(id).config, JSON.stringify(record, null, 2), options.durable ?? true);
+      await atomicWrite(this.paths(id).config, JSON.stringify(record, null, 2), { mode: 0o600, durable: options.durable ?? true });
       return record;
     });
   }

@@ -1,5 +1,4 @@
 // Digests: the only strings from which the store builds paths, so they are validated first.
-import type { Hash } from 'node:crypto';
 import { StrataError } from '../errors.js';
 import type { Digest } from './types.js';
 
@@ -18,16 +17,4 @@ export function assertDigest(value: unknown, what = 'digest'): Digest {
 /** The hex part of a validated digest. */
 export function digestHex(digest: Digest): string {
   return assertDigest(digest).slice('sha256:'.length);
-}
-
-/**
- * A sha256 hash. node:crypto is loaded on first use: `strata run` loads the store's modules but
- * hashes nothing, and loading it costs every start several ms (see src/random.ts).
- */
-export function newSha256(): Hash {
-  return process.getBuiltinModule('node:crypto').createHash('sha256');
-}
-
-export function sha256Digest(data: string | Uint8Array): Digest {
-  return `sha256:${newSha256().update(data).digest('hex')}`;
 }

@@ -1,6 +1,7 @@
 // Crash-safe file primitives: temp file beside the target (same filesystem), fsync, rename,
 // fsync of the directory. A kill at any point leaves either the old or the new file.
 import { randomBytes } from '../random.js';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -36,31 +37,77 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `file` atomically with `data`. */
-export async function atomicWrite(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export interface AtomicWriteOptions {
+  /** Permission bits of the new file (default 0644). */
+  mode?: number;
+  /**
+   * Also survive a power loss (default): the file is fsynced before the rename and its
+   * directory after. Without it the rename is still atomic for any crash of a process.
+   */
+  durable?: boolean;
+}
+
+/**
+ * Replaces `file` atomically with what `write` puts into the temp path it is given (a temp
+ * file beside `file`, on the same filesystem, named so that leftovers of a killed writer are
+ * recognised): either the old file or the whole new one is seen, never a part.
+ */
+export async function atomicReplace(file: string, write: (tmp: string) => Promise<void>, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(file);
   const tmp = tempName(dir);
-  const fh = await fs.open(tmp, 'wx', mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
+    await write(tmp);
+    if (options.durable ?? true) {
+      const fh = await fs.open(tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  if (options.durable ?? true) await fsyncDir(dir);
 }
 
-export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
-  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
+/** Replaces `file` atomically with `data`. */
+export async function atomicWrite(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  await atomicReplace(file, (tmp) => fs.writeFile(tmp, data, { flag: 'wx', mode: options.mode ?? 0o644 }), options);
+}
+
+/** atomicWrite for synchronous callers (a shim's state, on its start path). */
+export function atomicWriteSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const dir = path.dirname(file);
+  const tmp = tempName(dir);
+  try {
+    const fd = fsSync.openSync(tmp, 'wx', options.mode ?? 0o644);
+    try {
+      fsSync.writeFileSync(fd, data);
+      if (options.durable ?? true) fsSync.fsyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    fsSync.renameSync(tmp, file);
+  } catch (err) {
+    fsSync.rmSync(tmp, { force: true });
+    throw err;
+  }
+  if (options.durable ?? true) {
+    const fd = fsSync.openSync(dir, 'r');
+    try {
+      fsSync.fsyncSync(fd);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  }
+}
+
+/** Replaces `file` atomically with `value` as indented JSON. */
+export async function atomicWriteJson(file: string, value: unknown, options?: AtomicWriteOptions): Promise<void> {
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 export async function readJsonFile<T>(file: string): Promise<T> {

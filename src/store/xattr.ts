@@ -39,11 +39,16 @@ function missingTool(err: unknown, tool: string): never {
   throw err;
 }
 
-/** Every xattr under `dir` (not following symlinks), keyed by absolute path. */
+/**
+ * Every xattr under `dir`, keyed by absolute path. Never through a link: -P walks without
+ * entering linked directories, and -h reads a link's own attributes, not those of what it
+ * points at (a RUN step's `ln -s /dev/stdout` or a link to a host file would otherwise carry
+ * the host's attributes into the layer).
+ */
 export async function readXattrsTree(dir: string): Promise<Map<string, Map<string, Buffer>>> {
   let stdout: string;
   try {
-    ({ stdout } = await run('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
+    ({ stdout } = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
       maxBuffer: 256 * 1024 * 1024,
     }));
   } catch (err) {
@@ -67,8 +72,13 @@ export async function readXattrsTree(dir: string): Promise<Map<string, Map<strin
   return out;
 }
 
-/** Sets xattrs on many files in one setfattr run (symlinks are not followed). */
-export async function writeXattrs(entries: { path: string; xattrs: Map<string, Buffer> }[], tmpDir: string): Promise<void> {
+/** setfattr's message with the paths under `base` (a temp dir of the store) shown from the layer's root: "/etc/x". */
+function fromBase(stderr: string, base: string | undefined): string {
+  return base ? stderr.split(`${base}/`).join('/').split(base).join('/') : stderr;
+}
+
+/** Sets xattrs on many files in one setfattr run (symlinks are not followed); messages name paths from `base`. */
+export async function writeXattrs(entries: { path: string; xattrs: Map<string, Buffer> }[], tmpDir: string, base?: string): Promise<void> {
   if (entries.length === 0) return;
   const lines: string[] = [];
   for (const e of entries) {
@@ -82,7 +92,7 @@ export async function writeXattrs(entries: { path: string; xattrs: Map<string, B
     await run('setfattr', ['-h', `--restore=${file}`]);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingTool(err, 'setfattr');
-    throw new StrataError(`setting extended attributes: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+    throw new StrataError(`setting extended attributes: ${fromBase((err as { stderr?: string }).stderr?.trim() || String(err), base)}`);
   } finally {
     await fs.rm(file, { force: true });
   }
@@ -100,8 +110,8 @@ export async function makeWhiteouts(paths: string[]): Promise<void> {
   }
 }
 
-/** Removes the named xattrs (symlinks not followed): one setfattr run per name and 500 paths. */
-export async function removeXattrs(strip: Map<string, string[]>): Promise<void> {
+/** Removes the named xattrs (symlinks not followed): one setfattr run per name and 500 paths; messages name paths from `base`. */
+export async function removeXattrs(strip: Map<string, string[]>, base?: string): Promise<void> {
   const byName = new Map<string, string[]>();
   for (const [p, names] of strip) {
     for (const n of names) {
@@ -121,7 +131,7 @@ export async function removeXattrs(strip: Map<string, string[]>): Promise<void> 
         // Hard links share an inode: once removed through one name, the others report it gone.
         const stderr = (err as { stderr?: string }).stderr?.trim() ?? '';
         if (stderr && stderr.split('\n').every((l) => l.endsWith('No such attribute'))) continue;
-        throw new StrataError(`removing extended attributes: ${stderr || String(err)}`);
+        throw new StrataError(`removing extended attributes: ${fromBase(stderr || String(err), base)}`);
       }
     }
   };

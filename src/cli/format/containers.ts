@@ -1,6 +1,6 @@
 // `ps` output as Docker prints it: its columns, its relative times ("Up 3 seconds",
 // "Exited (0) 2 minutes ago"), its truncation of IDs and commands, and a --format subset.
-import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { ContainerRecord, ContainerState } from '../../store/index.js';
 import { goTime, humanDuration } from './human.js';
 import { formatRows } from './template.js';
 

@@ -4,9 +4,10 @@
 // writes them. release() undoes what belongs to the run; the namespace itself dies with the
 // container.
 import { StrataError } from '../../errors.js';
-import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/networks.js';
+import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
 import { allocateEndpoints, prepareNetns, releaseContainer, releaseEndpoints, type Attached } from './endpoints.js';
-import { BASE_HOSTS, extraHostLines, resolvConfText, type DnsSettings, type EtcTexts } from '../etc.js';
+import { BASE_HOSTS, extraHostLines, resolvConfText } from '../etc.js';
+import type { DnsSettings, EtcTexts } from '../types.js';
 import { ensureUp } from './networks.js';
 
 /** What a container asks of the network (from its record; plain data). */

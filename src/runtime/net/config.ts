@@ -3,9 +3,9 @@
 // what a run asks of the network (attach.ts). Docker's rules for which flags go together.
 import net from 'node:net';
 import { StrataError } from '../../errors.js';
-import type { ContainerRecord, EndpointSettings } from '../../store/containers.js';
-import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/networks.js';
-import type { DnsSettings } from '../etc.js';
+import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
+import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
+import type { DnsSettings } from '../types.js';
 import type { NetworkRequest } from './attach.js';
 import { predefinedId } from './inspect.js';
 import { defaultNetwork } from './networks.js';

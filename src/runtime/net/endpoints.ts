@@ -8,8 +8,8 @@
 // kill -9 can leave one behind.
 import { spawn, spawnSync } from 'node:child_process';
 import { StrataError } from '../../errors.js';
-import { processStartTime } from '../../store/lock.js';
-import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/networks.js';
+import { processStartTime } from '../../store/index.js';
+import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
 import { gatewayOf } from './kernel.js';
 import { rootIdentity, vethName } from './names.js';

@@ -2,9 +2,9 @@
 // IPv4 routes, its DNS servers, whether a link exists; and IP forwarding switched on as
 // Docker does (only ever on, never off).
 import fs from 'node:fs';
-import { pidAlive } from '../../store/fsutil.js';
-import { processStartTime } from '../../store/lock.js';
-import type { EndpointRecord } from '../../store/networks.js';
+import { pidAlive } from '../../store/index.js';
+import { processStartTime } from '../../store/index.js';
+import type { EndpointRecord } from '../../store/index.js';
 import { parseIp, type Subnet } from './ipv4.js';
 
 export interface HostRoute {

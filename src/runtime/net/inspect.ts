@@ -1,7 +1,7 @@
 // Docker's shapes for `network inspect` / `network ls` and a container's NetworkSettings, from
 // the records and the endpoints live right now.
-import type { ContainerRecord, EndpointSettings } from '../../store/containers.js';
-import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/networks.js';
+import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
+import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { endpointAlive } from './host.js';
 import { fnv1a, rootIdentity } from './names.js';
 

@@ -6,7 +6,7 @@
 // are never touched. Containers add nothing here: their veth pairs die with their namespaces.
 import { spawnSync } from 'node:child_process';
 import { StrataError } from '../../errors.js';
-import type { NetworkRecord } from '../../store/networks.js';
+import type { NetworkRecord } from '../../store/index.js';
 import { linkExists } from './host.js';
 import { tableName } from './names.js';
 import { claimOwnerAlive, readClaims, removeClaim, type Claim } from './pool.js';

@@ -3,7 +3,7 @@
 // kernel objects (kernel.ts); the order of their creation and removal under the locks (root's
 // first, then the machine's) is what lets a kill -9 at any point be swept by the next command.
 import { StrataError } from '../../errors.js';
-import { DEFAULT_NETWORK, NetworkStore, newNetworkId, RESERVED_NETWORKS, type EndpointRecord, type NetworkRecord } from '../../store/networks.js';
+import { DEFAULT_NETWORK, NetworkStore, newNetworkId, RESERVED_NETWORKS, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { enableForwarding, endpointAlive, linkExists } from './host.js';
 import { contains, formatIp, formatSubnet, hostAt, parseIp, parseSubnet, type Subnet } from './ipv4.js';
 import { applyRules, bridgeDown, bridgeUp, sweepDeadRoots } from './kernel.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
 import { randomBytes } from '../../random.js';
-import { withLock } from '../../store/lock.js';
+import { withLock } from '../../store/index.js';
 import { hostNameserverIps, hostRoutes } from './host.js';
 import { candidateSubnets, formatSubnet, overlaps, parseSubnet, type Subnet } from './ipv4.js';
 import { MACHINE_DIR } from './names.js';

@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerStore } from '../../store/containers.js';
-import { removeVolume } from '../../store/volumes.js';
+import { ContainerStore, removeVolume } from '../../store/index.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { readShimConfig, type ShimStatus } from './state.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { createVolume, findVolume } from '../../store/volumes.js';
+import { createVolume, findVolume } from '../../store/index.js';
 import type { MountSpec } from '../types.js';
 
 export type MountRequest =

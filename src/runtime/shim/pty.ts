@@ -6,10 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { atomicWriteSync } from '../../store/index.js';
 
 const WRAPPER = `#!/bin/sh
 # strata: runc under a pseudo-terminal of its own (see src/runtime/shim/pty.ts).
-cmd="stty rows 24 cols 80 2>/dev/null; exec runc"
+cmd="stty rows \${STRATA_PTY_ROWS:-24} cols \${STRATA_PTY_COLS:-80} 2>/dev/null; exec runc"
 for a in "$@"; do
   cmd="$cmd '$(printf '%s' "$a" | sed "s/'/'\\\\\\\\''/g")'"
 done
@@ -20,8 +21,7 @@ exec script -qefc "$cmd" /dev/null
 export function ptyRuncWrapper(dir: string): string {
   const file = path.join(dir, 'runc-pty.sh');
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== WRAPPER) {
-    fs.writeFileSync(`${file}.tmp`, WRAPPER, { mode: 0o755 });
-    fs.renameSync(`${file}.tmp`, file);
+    atomicWriteSync(file, WRAPPER, { mode: 0o755, durable: false });
   }
   return file;
 }

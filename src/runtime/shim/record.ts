@@ -1,8 +1,7 @@
 // Mirrors a shim's status (shim.json) into the container's record (Docker's State object,
 // NetworkSettings.Ports), so `ps`, `inspect` and `wait` read one place whether the container
 // runs attached or under a shim.
-import type { ContainerRecord, ContainerStatus } from '../../store/containers.js';
-import { ZERO_TIME } from '../../store/containers.js';
+import { type ContainerRecord, type ContainerStatus, ZERO_TIME } from '../../store/index.js';
 import type { PortBinding } from '../ports.js';
 import type { ShimStatus } from './state.js';
 

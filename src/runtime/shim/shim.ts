@@ -14,7 +14,7 @@ import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
 import { RuncRunner } from '../runc.js';
 import { networkForRun, type RunNetwork } from '../net-run.js';
-import { ContainerStore } from '../../store/containers.js';
+import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
@@ -67,6 +67,8 @@ class Shim {
   private forwarder: PortForwarder | undefined;
   private reported = false;
   private runtimePid: number | undefined;
+  /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
+  private ptySize: { rows: number; cols: number } | undefined;
   private startFailed = false;
 
   constructor(
@@ -77,7 +79,12 @@ class Shim {
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
-    if (config.spec.terminal) this.hub.onResize = (rows, cols) => this.runtimePid && resizeRuncPty(this.runtimePid, rows, cols);
+    if (config.spec.terminal) {
+      this.hub.onResize = (rows, cols) => {
+        this.ptySize = { rows, cols };
+        if (this.runtimePid) resizeRuncPty(this.runtimePid, rows, cols);
+      };
+    }
     this.log = new JsonLogWriter(logPath(dir, config.id));
   }
 
@@ -172,7 +179,9 @@ class Shim {
       network = await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
-      const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc' });
+      const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
+      if (this.ptySize) Object.assign(process.env, { STRATA_PTY_ROWS: String(this.ptySize.rows), STRATA_PTY_COLS: String(this.ptySize.cols) });
+      const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: runcBinary });
       // runc reports the init pid through its --pid-file once the container exists.
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
@@ -183,6 +192,8 @@ class Shim {
       const pid = await started;
       if (pid !== undefined) {
         network.started?.();
+        // A size that came while runc was starting, after its pty was made.
+        if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
         // Until the forwarder takes them, connections wait in the listening sockets' backlog.
         await this.forwarder?.attach(pid);
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { processStartTime } from '../../store/lock.js';
+import { atomicWriteSync, processStartTime } from '../../store/index.js';
 import type { MountRequest } from './mounts.js';
 import type { PortBinding, PortRequest } from '../ports.js';
 import type { RunSpec } from '../types.js';
@@ -69,10 +69,9 @@ export function logPath(dir: string, id: string): string {
   return path.join(dir, `${id}-json.log`);
 }
 
+/** Replaces a state file at once (no fsync: it matters while the host runs, a reboot ends the container). */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  atomicWriteSync(file, `${JSON.stringify(value, null, 2)}\n`, { durable: false });
 }
 
 export function readShimConfig(dir: string): ShimConfig | undefined {
@@ -109,12 +108,12 @@ export function shimAlive(status: ShimStatus): boolean {
 }
 
 /** `runc state ID`: its status and pid, or undefined when runc does not know the container. */
-export function runcState(runcRoot: string, id: string): { status: string; pid: number } | undefined {
+export function runcState(runcRoot: string, id: string): { status: string; pid: number; bundle: string } | undefined {
   const r = spawnSync('runc', ['--root', runcRoot, 'state', id], { encoding: 'utf8' });
   if (r.status !== 0) return undefined;
   try {
-    const s = JSON.parse(r.stdout) as { status: string; pid: number };
-    return { status: s.status, pid: s.pid };
+    const s = JSON.parse(r.stdout) as { status: string; pid: number; bundle: string };
+    return { status: s.status, pid: s.pid, bundle: s.bundle };
   } catch {
     return undefined;
   }

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../../../errors.js';
-import { pidAlive } from '../../../store/fsutil.js';
-import { processStartTime, withLock } from '../../../store/lock.js';
-import type { NetworkRecord, NetworkStore } from '../../../store/networks.js';
+import { pidAlive } from '../../../store/index.js';
+import { processStartTime, withLock } from '../../../store/index.js';
+import type { NetworkRecord, NetworkStore } from '../../../store/index.js';
 import { endpointAlive } from '../host.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 // The responder process: `node main.js ROOT NETWORK_ID` (started by control.ts). It says
 // "ready" on stdout once it listens, or why not on stderr, and then runs on its own.
-import { NetworkStore } from '../../../store/networks.js';
+import { NetworkStore } from '../../../store/index.js';
 import { Responder } from './responder.js';
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
-import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../../store/networks.js';
+import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../../store/index.js';
 import { endpointAlive, hostResolvConf } from '../host.js';
 import { contains, parseIp, parseSubnet } from '../ipv4.js';
 import { buildResponse, formatError, parseQuery, RCODE, reverseName, TYPE_A, TYPE_PTR, type Answer } from './wire.js';

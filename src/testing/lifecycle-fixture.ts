@@ -4,9 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
-import { runStrata, tempDir, type CliResult } from '../testing/cli.js';
+import { openStore, ensureBusybox } from '../store/index.js';
+import { runStrata, tempDir, type CliResult } from './cli.js';
 
 export interface LifecycleFixture {
   root: string;

@@ -2,10 +2,11 @@
 // BuildFromConfig does: the changes, one per line, are parsed by the real Dockerfile parser
 // (src/parser), checked against the instructions Docker accepts there, and applied by the
 // build's own metadata code (StageState: ENV expansion, shell-form CMD through the image's
-// SHELL, WORKDIR joins). The parser and the build modules are loaded here, on demand, so the
-// commands that merely import this module (and never the `run` path) do not pay for them.
+// SHELL, WORKDIR joins). They are parsed here, above the runtime and the store, which get the
+// resulting config as data. The builder (with the parser) is loaded on demand, so the commands
+// that merely import the engine do not pay for it.
 import { StrataError } from '../errors.js';
-import type { ContainerConfig } from '../store/types.js';
+import type { ContainerConfig } from '../store/index.js';
 
 /** Docker's validCommitCommands, plus SHELL (harmless metadata; podman's --change takes it too). */
 export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
@@ -13,9 +14,7 @@ export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHE
 /** Applies `changes` (Dockerfile lines) to a copy of `config`; one-line StrataError when refused. */
 export async function applyChanges(config: ContainerConfig, changes: string[]): Promise<ContainerConfig> {
   if (changes.length === 0) return structuredClone(config);
-  const [{ parse, ParseError }, { toCommand }, { StageState }] = await Promise.all([
-    import('../parser/index.js'), import('../builder/instructions.js'), import('../builder/stage-state.js'),
-  ]);
+  const [{ parse, ParseError }, { toCommand, StageState }] = await Promise.all([import('../parser/index.js'), import('../builder/index.js')]);
   const text = changes.join('\n');
   const parsed = (strict: boolean) => {
     try {

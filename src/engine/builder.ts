@@ -1,0 +1,120 @@
+// The Builder service: builds an image from a context and a Dockerfile at a state root, and
+// streams what happens as typed progress events. The context is a directory or a tar held in
+// memory (`strata build -`); the Dockerfile a path or its text. Steps are looked up in and
+// recorded to a BuildCache (the state root's own unless another is given).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { build, closeHashing, eventReporter, explainText, type BuildEvent, type BuildOptions, type BuildResult } from '../builder/index.js';
+import { StrataError } from '../errors.js';
+import { randomBytes } from '../random.js';
+import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
+import { openStore, type BuildCache, type Store } from '../store/index.js';
+import type { ProgressSink } from '../registry/index.js';
+import { baseImages, type BasePullPolicy } from './base-images.js';
+import { LocalBuildCache } from './build-cache.js';
+
+export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
+// What a front end needs to turn its arguments into a request and the events into output.
+export {
+  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+} from '../builder/index.js';
+
+/** What to build: Docker's `build` options as data. */
+export interface BuildRequest extends Pick<BuildOptions,
+  'buildArgs' | 'target' | 'noCache' | 'noCacheFilter' | 'labels' | 'secrets' | 'ssh' | 'sourceDateEpoch' | 'signal' | 'concurrency'> {
+  /** The context: a directory, or a tar (gzip'ed or not) in memory; none gives an empty context. */
+  context?: { dir: string } | { tar: Buffer };
+  /**
+   * The Dockerfile: a path (relative to the working directory; with a tar context, a name
+   * inside the tar), or its text. Default: Dockerfile (else dockerfile) in the context.
+   */
+  dockerfile?: { path: string } | { text: string };
+  tags?: string[];
+  /**
+   * Network of RUN steps (BuildKit's): the host's (the default), none, or `default`, the state
+   * root's default bridge network. `RUN --network=default` means the build's.
+   */
+  network?: 'host' | 'none' | 'default';
+  /** Receives every step's key inputs, readable (`--explain`), before any step runs. */
+  explain?: (text: string) => void;
+  /** Base images: pulled when missing (the default, as Docker's FROM), always (`--pull`), or never. */
+  pull?: BasePullPolicy;
+  /** Where a pull's progress goes. */
+  pullProgress?: ProgressSink;
+}
+
+export interface BuilderOptions {
+  stateRoot: string;
+  store?: Store;
+  runner?: ContainerRunner;
+  cache?: BuildCache;
+}
+
+export class Builder {
+  constructor(private readonly o: BuilderOptions) {}
+
+  /** Builds and names the image; `onEvent` receives the progress as it happens. */
+  async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<BuildResult> {
+    const root = this.o.stateRoot;
+    const cleanups: (() => Promise<unknown>)[] = [];
+    try {
+      let contextDir: string;
+      const ctx = request.context;
+      if (ctx && 'dir' in ctx) {
+        const st = await fs.stat(ctx.dir).catch(() => undefined);
+        if (!st?.isDirectory()) throw new StrataError(`unable to prepare context: path "${ctx.dir}" not found`, 1);
+        contextDir = ctx.dir;
+      } else {
+        // The pid in the name lets a later build remove what a killed one left (builder/build.ts).
+        contextDir = path.join(root, 'build', 'work', `${process.pid}-ctx-${randomBytes(6).toString('hex')}`);
+        await fs.mkdir(contextDir, { recursive: true });
+        cleanups.push(() => fs.rm(contextDir, { recursive: true, force: true }));
+        if (ctx) {
+          const tar = await import('tar');
+          await pipeline(Readable.from([ctx.tar]), tar.x({ cwd: contextDir, preservePaths: false, strict: true }));
+        }
+      }
+      const dockerfile = await readDockerfile(request.dockerfile, contextDir, !!ctx && 'tar' in ctx);
+      const store = this.o.store ?? (await openStore(root));
+      const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
+      cleanups.push(() => bases.close());
+      const runner = this.o.runner ?? new RuncRunner({ runcRoot: path.join(root, 'runc') });
+      return await build({
+        resolveImage: (ref) => bases.resolve(ref),
+        stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
+        cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
+        tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
+        labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
+        statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
+        explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
+      });
+    } finally {
+      for (const c of cleanups) await c().catch(() => undefined);
+    }
+  }
+
+  /** Stops the hashing threads a build started (the process can then exit at once). */
+  async close(): Promise<void> {
+    await closeHashing();
+  }
+}
+
+async function readDockerfile(given: BuildRequest['dockerfile'], contextDir: string, inTar: boolean): Promise<BuildOptions['dockerfile']> {
+  if (given && 'text' in given) return { text: given.text, name: 'Dockerfile' };
+  // With a tar context, the path names a file inside the tar.
+  const file = given ? (inTar ? path.join(contextDir, path.normalize(`/${given.path}`)) : path.resolve(given.path)) : await defaultDockerfile(contextDir);
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new StrataError(`failed to read dockerfile: open ${given?.path ?? (inTar ? 'Dockerfile' : path.join(contextDir, 'Dockerfile'))}: no such file or directory`, 1);
+  });
+  return { text, name: path.basename(file), path: file };
+}
+
+async function defaultDockerfile(contextDir: string): Promise<string> {
+  for (const name of ['Dockerfile', 'dockerfile']) {
+    const p = path.resolve(contextDir, name);
+    if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
+  }
+  return path.resolve(contextDir, 'Dockerfile');
+}

@@ -1,0 +1,4 @@
+// The engine's public API: the services a TypeScript program (and the CLI) works through.
+export { applyChanges, ALLOWED_CHANGES } from './changes.js';
+export * from './builder.js';
+export * from './build-cache.js';

@@ -1,0 +1,40 @@
+// The runtime folder's public API: containers from their records (bundles, runc, overlay roots),
+// attached or under a detached shim, and what acts on them (signals, exec, attach, logs, stats,
+// cp, diff, commit). Shim internals (src/runtime/shim/) stay behind these exports. Port
+// forwarding and the shim's client are loaded on first use (the run bundle keeps them out).
+export type * from './types.js';
+export { RuncRunner, type RuncRunnerOptions } from './runc.js';
+export {
+  currentState, mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, stateFromStatus,
+  type AttachedIo, type ContainerContext,
+} from './foreground.js';
+export { startDetached, parseRestart, type DetachedStartOptions } from './detached.js';
+export { buildRecord, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
+export { freshName } from './names.js';
+export { parseUlimits, type Ulimit } from './ulimits.js';
+export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';
+export { parseSince, readLogs, teeToLog, type ReadLogsOptions } from './logs.js';
+export { containerPids, execInContainer, type ExecOptions } from './exec.js';
+export { attachToShim, parseDetachKeys, type AttachOutcome } from './attach.js';
+export { containerChanges, formatChanges, type Change, type ChangeKind } from './diff.js';
+export { withContainerRoot, type RootMode } from './rootfs.js';
+export { UnionView, type UnionOptions } from './union.js';
+export { resolveInRoot, type FsView, type Resolved } from './resolve.js';
+export { copyTarToContainer, copyToContainer, type CopyOptions, type CopyResult } from './cp.js';
+export { copyFromContainer } from './cp-out.js';
+export { commitContainer, imageConfigOf, type CommitOptions } from './commit.js';
+export { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
+export { shortSocketPath } from './shim/hub.js';
+export { bindingsOf, type DockerPortMap } from './shim/record.js';
+export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStatus, runcState, type ShimStatus } from './shim/state.js';
+export { bytesSize, humanSize, sampleStats, topRows, type ContainerStats } from './shim/stats.js';
+export { inheritMounts, resolveContainerMounts, volumesOf, type MountRequest } from './shim/mounts.js';
+export type { PortBinding, PortRequest, Protocol } from './ports.js';
+// Container networks (src/runtime/net/, issue 13).
+export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, type CreateNetworkOptions } from './net/networks.js';
+export { containerNetworkSettings, inspectNetwork, listNetworks, type NetworkListEntry } from './net/inspect.js';
+export { networkChoice, type NetworkChoice, type NetworkFlags } from './net/config.js';
+export { withDefaultNetwork } from './net/runner.js';
+export { teardownRoot } from './net/teardown.js';
+export { rootIdentity, tableName } from './net/names.js';
+export { connectContainer, disconnectContainer } from './net-connect.js';

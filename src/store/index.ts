@@ -1,0 +1,67 @@
+// The store folder's public API: images (OCI layout, blobs, layer snapshots, refs), the build
+// cache index, container records, volumes, locks and the state root. Modules that bring heavy
+// dependencies (tar streams, archives) are loaded on first use through the functions at the end,
+// so that `strata run` and the light commands never load them (scripts/bundle-cli.mjs keeps
+// layer-pack/layer-unpack out of the run bundle).
+import type { Writable } from 'node:stream';
+import type { ArchiveFormat, SaveItem } from './archive/save.js';
+import type { LoadOptions, LoadResult } from './archive/load.js';
+import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
+import type { Store } from './store.js';
+import type { ChunkSource, TarEntry } from './tar/reader.js';
+
+export type * from './types.js';
+export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
+export { assertDigest, digestHex, isDigest } from './digest.js';
+export { DamagedError, isDamage } from './damage.js';
+export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
+export { stateRoot } from './paths.js';
+export type {
+  BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry,
+} from './build-cache.js';
+export { CacheIndex, cachedLayers } from './cache-index.js';
+export { explainMiss, type ExplainContext } from './cache-explain.js';
+export { selectPrunable } from './cache-prune.js';
+export {
+  ContainerStore, ZERO_TIME, initialState, newContainerId, validateName,
+  type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type EndpointSettings, type HostConfig,
+} from './containers.js';
+export {
+  DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
+} from './networks.js';
+export {
+  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir,
+  type CreateVolumeOptions, type Volume,
+} from './volumes.js';
+export { withLock, processStartTime, type LockOptions } from './lock.js';
+export {
+  atomicReplace, atomicWrite, atomicWriteJson, atomicWriteSync, pidAlive, readJsonFile, tempName, type AtomicWriteOptions,
+} from './fsutil.js';
+export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
+export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
+export type { ArchiveFormat, SaveItem } from './archive/save.js';
+export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
+export type { ChunkSource, EntryType, TarEntry, TarLimits } from './tar/reader.js';
+
+/** Writes images to `out` as a docker-archive or oci-archive (archive/save.ts). */
+export async function saveImages(store: Store, items: SaveItem[], out: Writable, format: ArchiveFormat): Promise<void> {
+  return (await import('./archive/save.js')).saveImages(store, items, out, format);
+}
+
+/** Loads the images of a docker-archive or oci-archive (archive/load.ts). */
+export async function loadArchive(store: Store, source: ChunkSource, options?: LoadOptions): Promise<LoadResult> {
+  return (await import('./archive/load.js')).loadArchive(store, source, options);
+}
+
+/**
+ * Extracts a tar (plain or compressed) into `dest` as `cp` does (plain names, nothing through a
+ * link), or as ADD does (ArchiveExtractOptions: confined to dest as if it were the root) (layer-unpack.ts).
+ */
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<ExtractResult> {
+  return (await import('./layer-unpack.js')).extractCopy(source, dest, options);
+}
+/** Writes tar entries into `dest` with extractCopy's rules (layer-unpack.ts). */
+export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+  return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
+}
+export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';

@@ -1,0 +1,1 @@
+export const parse = (): number => 1;

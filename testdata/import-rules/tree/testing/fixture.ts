@@ -1,0 +1,3 @@
+import { Store } from '../store/store.js';
+
+export const fixture = new Store();
