@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
-const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'hash/pool.js'];
+const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',

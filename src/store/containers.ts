@@ -80,8 +80,28 @@ export interface ContainerRecord {
   RestartCount: number;
   Driver: 'overlay';
   Platform: 'linux';
+  /** Docker's: the networks it is connected to (NetworkSettings.Networks, addresses filled in while it runs) and its published ports. */
+  NetworkSettings?: { Networks?: Record<string, EndpointSettings>; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; [key: string]: unknown };
   /** strata's own: the image's layers (bottom → top) and the process watching the container. */
   Strata: { layers: Digest[]; monitorPid?: number; [key: string]: unknown };
+}
+
+/** Docker's EndpointSettings: one network of a container (what it asked for; addresses while it runs). */
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address: string } | null;
+  Links: null;
+  Aliases: string[] | null;
+  MacAddress: string;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DriverOpts: null;
+  DNSNames: string[] | null;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -25,8 +25,11 @@ export { explainMiss, type ExplainContext } from './cache-explain.js';
 export { selectPrunable } from './cache-prune.js';
 export {
   ContainerStore, ZERO_TIME, initialState, newContainerId, validateName,
-  type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type HostConfig,
+  type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type EndpointSettings, type HostConfig,
 } from './containers.js';
+export {
+  DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
+} from './networks.js';
 export {
   createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir,
   type CreateVolumeOptions, type Volume,
