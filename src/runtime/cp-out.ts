@@ -7,8 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
-import { describedCopy, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
-import { hostTreeEntries } from './host-tree.js';
+import { describedCopy, hostEntries, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
 import { dirView, resolveInRoot } from './resolve.js';
 
 const KERNEL_DIRS = ['proc', 'sys', 'dev'];
@@ -58,7 +57,7 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
   if (!stat && !(await fs.stat(placement.dir).catch(() => undefined))?.isDirectory()) throw new StrataError(`could not find the directory "${path.dirname(dst)}" on the host`, 1);
   const [{ placeEntries }, os] = await Promise.all([import('../store/index.js'), import('node:os')]);
   const owner = options.keepOwners ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const entries = hostTreeEntries(hostSrc, { name: placement.name, owner, omit });
+  const entries = hostEntries(hostSrc, { name: placement.name, owner, omit });
   return describedCopy(what, () => placeEntries(entries, placement.dir, { plainNames: true, tmpDir: os.tmpdir(), shownAs: placement.dir }));
 }
 

@@ -1,16 +1,11 @@
-// OCI layer tar -> snapshot directory in overlay form (`.wh.NAME` -> 0/0 char device,
-// `.wh..wh..opq` -> trusted.overlay.opaque=y), extracted safely: every parent is resolved
-// component by component with lstat from the target root, so no entry can be written outside
-// it: absolute names and `..` are refused, as are writes through a symlink (even one planted
-// earlier in the same archive) and hard links to anything outside or not a file. Device
-// nodes are skipped with a warning; size and entry-count limits bound decompression bombs.
-import fs from 'node:fs/promises';
-import fsSync from 'node:fs';
-import path from 'node:path';
-import { StrataError } from '../errors.js';
+// Layers and copy archives extracted by the copier (copier/put.ts): an OCI layer tar into a
+// snapshot directory in overlay form (`.wh.NAME` -> 0/0 char device, `.wh..wh..opq` ->
+// trusted.overlay.opaque=y), a tar from `cp -` into a container directory with docker cp's
+// rules. Both are extracted safely (nothing outside the destination, nothing through a
+// symlink); size and entry-count limits bound decompression bombs.
+import { put, type PutResult } from './copier/put.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
-import { makeWhiteouts, writeXattrs } from './xattr.js';
-import { OPAQUE_XATTR } from './layer-pack.js';
+
 
 export interface UnpackOptions {
   limits?: TarLimits;
@@ -29,228 +24,11 @@ export interface CopyExtractOptions extends UnpackOptions {
   shownAs?: string;
 }
 
-export interface UnpackResult {
-  entries: number;
-  warnings: string[];
-}
-
-// Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
-// round trip through libuv's 4-thread pool; per-entry blocking stays tiny.
-function lstatOrUndefined(p: string): fsSync.Stats | undefined {
-  try {
-    return fsSync.lstatSync(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  for (let off = 0; off < chunk.length; ) off += fsSync.writeSync(fd, chunk, off, chunk.length - off);
-}
-
-function refuse(name: string, why: string): StrataError {
-  return new StrataError(`refusing archive entry "${name}": ${why}`);
-}
-
-/** Splits an archive name into safe components, or throws. */
-export function safeComponents(name: string, { allowAbsolute = false } = {}): string[] {
-  if (name.includes('\0')) throw refuse(name, 'NUL in name');
-  if (name.startsWith('/') && !allowAbsolute) throw refuse(name, 'absolute path');
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw refuse(name, 'path escapes the root ("..")');
-  return parts;
-}
-
-interface DirMeta {
-  abs: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-}
-
-class Extractor {
-  /** Directories (relative) known to be real directories inside the root. */
-  private dirs = new Set<string>(['']);
-  private dirMeta = new Map<string, DirMeta>();
-  /** Whiteouts to create at the end, with their mtimes. */
-  private whiteouts = new Map<string, number>();
-  private xattrs = new Map<string, Map<string, Buffer>>();
-  readonly warnings: string[] = [];
-  private readonly isRoot = process.getuid?.() === 0;
-
-  constructor(private readonly root: string, private readonly copy = false, private readonly shownAs = '/') {}
-
-  /** The container path of `rel` (relative to the destination), for messages. */
-  private shown(rel: string): string {
-    return path.posix.join(this.shownAs, rel);
-  }
-
-  /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
-  private async parent(parts: string[], name: string, create = true): Promise<string> {
-    let rel = '';
-    for (const p of parts.slice(0, -1)) {
-      const next = rel ? `${rel}/${p}` : p;
-      if (!this.dirs.has(next)) {
-        const abs = path.join(this.root, next);
-        const st = lstatOrUndefined(abs);
-        if (!st && !create) throw refuse(name, `"${next}" does not exist in the archive`);
-        if (!st) fsSync.mkdirSync(abs, { mode: 0o755 });
-        else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
-        else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
-        this.dirs.add(next);
-      }
-      rel = next;
-    }
-    return rel;
-  }
-
-  /** Removes whatever is at `rel` (before an entry replaces it). */
-  private async clear(rel: string, keepDir: boolean): Promise<void> {
-    const abs = path.join(this.root, rel);
-    if (this.whiteouts.size) {
-      for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
-    }
-    const st = lstatOrUndefined(abs);
-    if (!st) return;
-    if (keepDir && st.isDirectory()) return;
-    if (this.copy && st.isDirectory() !== keepDir) {
-      throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
-    }
-    await fs.rm(abs, { recursive: true, force: true });
-    for (const d of this.dirs) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
-    for (const d of this.dirMeta.keys()) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
-    for (const x of this.xattrs.keys()) if (x === rel || x.startsWith(`${rel}/`)) this.xattrs.delete(x);
-  }
-
-  private async owner(abs: string, e: TarEntry): Promise<void> {
-    if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
-  }
-
-  private keepXattrs(rel: string, e: TarEntry): void {
-    const kept = new Map<string, Buffer>();
-    for (const [k, v] of e.xattrs) {
-      // Linux allows no user.* xattrs on symlinks; setting one would fail the whole layer.
-      if (e.type === 'symlink' && k.startsWith('user.')) {
-        this.warnings.push(`ignoring xattr "${k}" of symlink "${e.path}"`);
-        continue;
-      }
-      // trusted.* belongs to the kernel's overlay (redirects, opacity): never from an archive.
-      if (k.startsWith('trusted.')) this.warnings.push(`ignoring xattr "${k}" of "${e.path}"`);
-      else if (k.startsWith('user.') || k.startsWith('security.')) kept.set(k, v);
-    }
-    if (kept.size) this.xattrs.set(rel, kept);
-  }
-
-  async entry(e: TarEntry): Promise<void> {
-    const parts = safeComponents(e.path);
-    if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
-    const parentRel = await this.parent(parts, e.path);
-    const base = parts[parts.length - 1];
-    const rel = parentRel ? `${parentRel}/${base}` : base;
-    if (base.startsWith('.wh.') && !this.copy) return this.whiteout(parentRel, base, e);
-    const abs = path.join(this.root, rel);
-    switch (e.type) {
-      case 'dir': {
-        await this.clear(rel, true);
-        if (!lstatOrUndefined(abs)) fsSync.mkdirSync(abs, { mode: 0o700 });
-        this.dirs.add(rel);
-        this.dirMeta.set(rel, { abs, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
-        break;
-      }
-      case 'file': {
-        await this.clear(rel, false);
-        const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
-        try {
-          for await (const chunk of e.body()) writeAll(fd, chunk);
-          if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
-          fsSync.fchmodSync(fd, e.mode); // after chown, which clears set-id bits
-          fsSync.futimesSync(fd, e.mtime, e.mtime);
-        } finally {
-          fsSync.closeSync(fd);
-        }
-        break;
-      }
-      case 'symlink': {
-        await this.clear(rel, false);
-        // The target is data, never followed here; inside a container it resolves in the container's root.
-        fsSync.symlinkSync(e.linkpath, abs);
-        await this.owner(abs, e);
-        fsSync.lutimesSync(abs, e.mtime, e.mtime);
-        break;
-      }
-      case 'link': {
-        const target = await this.linkTarget(e);
-        await this.clear(rel, false);
-        fsSync.linkSync(target, abs);
-        break;
-      }
-      default:
-        this.warnings.push(`skipping ${e.type} entry "${e.path}": device files and fifos are not extracted`);
-        return;
-    }
-    this.keepXattrs(rel, e);
-  }
-
-  private async linkTarget(e: TarEntry): Promise<string> {
-    // Docker resolves link names from the layer root, absolute or not.
-    let parts: string[];
-    try {
-      parts = safeComponents(e.linkpath, { allowAbsolute: true });
-    } catch (err) {
-      throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
-    }
-    if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
-    // Resolving the target creates nothing: a link to a missing path is refused as it stands.
-    const parentRel = await this.parent(parts, e.path, false);
-    const abs = path.join(this.root, parentRel, parts[parts.length - 1]);
-    const st = lstatOrUndefined(abs);
-    if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
-    if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
-    return abs;
-  }
-
-  private async whiteout(parentRel: string, base: string, e: TarEntry): Promise<void> {
-    if (base === '.wh..wh..opq') {
-      const m = this.xattrs.get(parentRel) ?? new Map<string, Buffer>();
-      m.set(OPAQUE_XATTR, Buffer.from('y'));
-      this.xattrs.set(parentRel, m);
-      return;
-    }
-    if (base.startsWith('.wh..wh.')) return; // aufs metadata (.wh..wh.plnk etc.): meaningless here
-    const name = base.slice('.wh.'.length);
-    if (name === '' || name === '.' || name === '..') throw refuse(e.path, 'invalid whiteout');
-    const rel = parentRel ? `${parentRel}/${name}` : name;
-    await this.clear(rel, false);
-    this.whiteouts.set(path.join(this.root, rel), e.mtime);
-  }
-
-  async finish(tmpDir: string): Promise<void> {
-    await makeWhiteouts([...this.whiteouts.keys()]);
-    for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
-    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
-    await writeXattrs(withX, tmpDir, this.root);
-    // Directories last and deepest first, so creating their children does not move their mtimes.
-    const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
-    for (const d of dirs) {
-      if (this.isRoot) await fs.lchown(d.abs, d.uid, d.gid);
-      await fs.chmod(d.abs, d.mode);
-      await fs.utimes(d.abs, d.mtime, d.mtime);
-    }
-  }
-}
+export type UnpackResult = PutResult;
 
 /** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
 export async function unpackLayer(source: ChunkSource, dest: string, options: UnpackOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest);
-  let entries = 0;
-  for await (const e of readTar(source, options.limits)) {
-    await x.entry(e);
-    entries++;
-  }
-  await x.finish(options.tmpDir);
-  return { entries, warnings: x.warnings };
+  return put(readTar(source, options.limits), dest, { tmpDir: options.tmpDir, whiteouts: true });
 }
 
 /**
@@ -268,12 +46,5 @@ export async function extractCopy(source: ChunkSource, dest: string, options: Co
  * directory `dest` with the copy rules of extractCopy.
  */
 export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest, options.plainNames, options.shownAs);
-  let count = 0;
-  for await (const e of entries) {
-    await x.entry(e);
-    count++;
-  }
-  await x.finish(options.tmpDir);
-  return { entries: count, warnings: x.warnings };
+  return put(entries, dest, { tmpDir: options.tmpDir, keepKinds: true, shownAs: options.shownAs });
 }
