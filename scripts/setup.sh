@@ -16,10 +16,11 @@ apt-get update -qq
 # archives; slirp4netns: outbound networking for containers in their own network namespace;
 # podman, skopeo, umoci: interoperability checks and side-by-side benchmarks (with podman's
 # recommended network plugins); hyperfine: benchmarks; openssh-client: ssh-agent for
-# `build --ssh` with key files (and its tests); git: ADD of git repositories.
+# `build --ssh` with key files (and its tests); git: ADD of git repositories; docker-registry,
+# apache2-utils (htpasswd), openssl: the registry tests run a real registry on 127.0.0.1.
 apt-get install -y -qq \
   runc busybox-static attr iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns openssh-client git \
-  podman skopeo umoci hyperfine python3 ca-certificates >/dev/null
+  podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.
 if [ ! -f /etc/containers/containers.conf ] || ! grep -q 'runtime = "runc"' /etc/containers/containers.conf; then

@@ -44,6 +44,11 @@ export interface BuildOptions {
   statCache?: boolean;
   /** Steps executing at once (default: the number of cores). */
   concurrency?: number;
+  /**
+   * How a base image (FROM, COPY --from, RUN --mount from=) is found: by default the store's
+   * own; the CLI passes one that pulls what is missing (or everything, with --pull).
+   */
+  resolveImage?: (ref: string) => Promise<Image>;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
 }
@@ -94,7 +99,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   const stages = await prepare({
     plan: p, context, platform, network: o.network ?? 'host', secrets: o.secrets ?? new Map(),
     slotPrefix: `${path.resolve(o.contextDir)}\0${o.dockerfile.path ? path.resolve(o.dockerfile.path) : o.dockerfile.name}`,
-    resolveImage: (ref) => o.store.resolveImage(ref),
+    resolveImage: o.resolveImage ?? ((ref) => o.store.resolveImage(ref)),
     parseTrigger: (line) => {
       const parsed = parseDockerfile(line, o.dockerfile.name);
       if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);

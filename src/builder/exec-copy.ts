@@ -75,7 +75,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (n.type === 'dir') {
       await place(job, n, path.join(job.upperDir, destDirRel), undefined, item.exclude);
     } else if (job.unpack && (await archiveKind(n))) {
-      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel));
       if (job.owner) await chownImplicitDirs(job, destDirRel, names, job.owner);
     } else {
       const dst = fileTarget ?? into(item.name || path.posix.basename(n.rel));
@@ -89,7 +89,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
       path: path.basename(dst), type: 'file' as const, mode: job.chmod ?? 0o644, uid: job.owner?.uid ?? 0, gid: job.owner?.gid ?? 0, size: content.length,
       mtime: Math.round(Date.now() / 1000), linkpath: '', devmajor: 0, devminor: 0, xattrs: new Map<string, Buffer>(), body: async function* () { yield content; },
     };
-    await put((async function* () { yield entry; })(), path.dirname(dst), { tmpDir: path.dirname(job.upperDir) });
+    await put((async function* () { yield entry; })(), path.dirname(dst), { rules: 'tree', tmpDir: path.dirname(job.upperDir) });
   }
   for (const url of job.urls) await fetchUrl(job, url, fileTarget ?? into(urlName(url)));
   // Parent directories got children after they were made: their source mtimes go back last.
@@ -147,7 +147,7 @@ async function place(job: CopyJob, node: TreeNode, dir: string, name: string | u
     exclude: exclude && !exclude.empty ? (rel) => exclude.matches(rel) : undefined,
   });
   const reuse = job.reuse;
-  await put(entries, dir, { tmpDir: path.dirname(job.upperDir), reuse: reuse && ((e, abs) => linkPrevious(job.upperDir, reuse, e, abs)) });
+  await put(entries, dir, { rules: 'tree', tmpDir: path.dirname(job.upperDir), reuse: reuse && ((e, abs) => linkPrevious(job.upperDir, reuse, e, abs)) });
 }
 
 /**

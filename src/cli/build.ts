@@ -10,6 +10,7 @@ import {
 import { StrataError } from '../errors.js';
 import { stateRoot, normalizeTag } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { PlainTransferProgress } from './transfer-progress.js';
 
 interface BuildArgs {
   context: string;
@@ -28,6 +29,7 @@ interface BuildArgs {
   secret?: string[];
   ssh?: string[];
   explain?: boolean;
+  pull?: boolean;
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -52,7 +54,8 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
-      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" }),
+      .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -144,6 +147,8 @@ async function runBuild(a: BuildArgs): Promise<void> {
       secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal,
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
+      // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
+      pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);

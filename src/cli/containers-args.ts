@@ -33,6 +33,10 @@ export interface RunFlags {
   readOnly: boolean;
   securityOpt: string[];
   detachKeys?: string;
+  /** --pull=always|missing|never (default missing). */
+  pull?: string;
+  platform?: string;
+  quiet: boolean;
   help: boolean;
 }
 
@@ -62,13 +66,16 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security options (seccomp=unconfined)' },
   { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
+  { key: 'pull', kind: 'value', names: ['--pull'], help: 'Pull image before running (always|missing|never)' },
+  { key: 'platform', kind: 'value', names: ['--platform'], help: 'Set platform if server is multi-platform capable' },
+  { key: 'quiet', kind: 'bool', names: ['-q', '--quiet'], help: 'Suppress the pull output' },
   { key: 'help', kind: 'bool', names: ['--help'], help: 'Show help' },
 ];
 
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], help: false,
+    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 

@@ -3,7 +3,7 @@
 // detached shim (`-d`, `start` without `-a`).
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ImageStore } from '../store/index.js';
+import { ContainerStore, openStore, stateRoot, type ContainerRecord, type Image, type ImageStore } from '../store/index.js';
 import {
   buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
   runAttached, runcRootOf, startDetached, teeToLog, type ContainerContext, type NetworkMode,
@@ -32,6 +32,32 @@ function parseLabels(labels: string[]): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
 }
 
+/**
+ * The image to run: the local one, pulled first when missing (or always, with --pull=always),
+ * as Docker does. The registry client is loaded only when a pull is needed.
+ */
+async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string): Promise<Image> {
+  const policy = flags.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(policy)) throw new StrataError(`invalid pull option "${policy}": must be one of "always", "missing" or "never"`);
+  if (policy !== 'always') {
+    try {
+      return await ctx.images.resolveImage(imageRef);
+    } catch (err) {
+      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+    }
+  }
+  const [reg, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('./transfer-progress.js')]);
+  if (policy === 'missing') process.stderr.write(`Unable to find image '${imageRef}' locally\n`);
+  // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
+  const progress = flags.quiet ? undefined : new PlainTransferProgress(process.stderr);
+  try {
+    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: flags.platform, progress });
+  } finally {
+    await reg.closeTransports();
+    await (await import('../hash/index.js')).closeHashPool();
+  }
+}
+
 /** Creates the container a `run`/`create` command line describes. */
 export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, imageRef: string, command: string[]): Promise<ContainerRecord> {
   const network = parseNetwork(flags.network);
@@ -39,7 +65,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
-  const image = await ctx.images.resolveImage(imageRef);
+  const image = await imageFor(ctx, flags, imageRef);
   timing('image resolved');
   const inherited = [];
   for (const from of flags.volumesFrom) {
@@ -106,7 +132,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(runUsage(command));
     return;
   }
-  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: see 'strata ${command} --help'`);
+  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();

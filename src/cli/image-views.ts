@@ -1,6 +1,6 @@
 // What the image commands show, in Docker's shapes: `images` rows, `history` rows and the
 // `inspect` object. Pure functions of the store's Image (plus the clock).
-import { familiarRepository, parseReference, familiarName, type Image } from '../store/index.js';
+import { familiarRepository, parseReference, familiarName, repositoryName, type Image } from '../store/index.js';
 import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
 
 export interface ImageRow {
@@ -23,7 +23,7 @@ export const IMAGE_HEADINGS: Record<string, string> = {
 };
 
 /** One row per name (REPOSITORY, TAG), or one `<none>` row for an image without names. */
-export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number } = {}): ImageRow[] {
+export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number; repoDigests?: Map<string, string[]> } = {}): ImageRow[] {
   const rows: ImageRow[] = [];
   const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || a.id.localeCompare(b.id));
   for (const img of sorted) {
@@ -31,7 +31,7 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
       Containers: 'N/A',
       CreatedAt: goTime(img.config.created),
       CreatedSince: timeAgo(img.config.created, opts.now),
-      Digest: img.manifestDigest,
+      Digest: '<none>',
       ID: opts.noTrunc ? img.id : shortId(img.id),
       SharedSize: 'N/A',
       Size: humanSize(img.size),
@@ -42,7 +42,9 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
     if (names.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });
     for (const n of names) {
       const r = parseReference(n, { defaultTag: false });
-      rows.push({ ...base, Repository: familiarRepository(r), Tag: r.tag ?? '<none>' });
+      // The digest this image has in that repository, if it was pulled from or pushed to it.
+      const at = opts.repoDigests?.get(img.id)?.find((d) => d.startsWith(`${repositoryName(r)}@`));
+      rows.push({ ...base, Repository: familiarRepository(r), Tag: r.tag ?? '<none>', Digest: at ? at.slice(at.indexOf('@') + 1) : '<none>' });
     }
   }
   return rows;
@@ -133,14 +135,13 @@ const CONFIG_DEFAULTS = {
   OnBuild: null, Labels: null,
 };
 
-/** `docker image inspect`'s object for an image. */
-export function inspectImage(img: Image, layerDirs: string[] = []): Record<string, unknown> {
+/** `docker image inspect`'s object for an image; `repoDigests` are "repository@digest" from registries. */
+export function inspectImage(img: Image, layerDirs: string[] = [], repoDigests: string[] = []): Record<string, unknown> {
   const names = [...img.names].sort();
-  const repos = [...new Set(names.map((n) => familiarRepository(parseReference(n, { defaultTag: false }))))];
   return {
     Id: img.id,
     RepoTags: names.map(familiarName),
-    RepoDigests: repos.map((r) => `${r}@${img.manifestDigest}`),
+    RepoDigests: repoDigests.map((d) => familiarName(d)),
     Parent: '',
     Comment: img.config.history?.at(-1)?.comment ?? '',
     Created: img.config.created ?? '0001-01-01T00:00:00Z',

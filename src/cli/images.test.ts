@@ -144,7 +144,7 @@ test('save and load round trip in docker-archive and oci-archive formats, keepin
   assert.equal(ok(runStrata(['load'], { root: path.join(scratch, 'byid'), input: byId.stdout }), 'load by id'), `Loaded image ID: ${img.id}\n`);
 }));
 
-test('save to a slow reader prints no warning, whatever the number of waits for it', withRoot(async (root, scratch) => {
+test('save to a slow reader prints no warning, whatever the number of waits for it; to a missing directory one line', withRoot(async (root, scratch) => {
   // 16 MiB of incompressible bytes: some sixteen waits for the pipe to drain (each left an
   // 'error' listener behind: MaxListenersExceededWarning after ten).
   const archive = path.join(scratch, 'big.tar');
@@ -156,6 +156,9 @@ test('save to a slow reader prints no warning, whatever the number of waits for 
     assert.equal(r.status, 0);
     assert.equal(r.stderr, '', format);
   }
+  const nowhere = path.join(scratch, 'missing', 'big.tar');
+  const refused = runStrata(['save', '-o', nowhere, 'big:1'], { root });
+  assert.deepEqual([refused.status, refused.stderr], [1, `Error: writing "${nowhere}": no such file or directory\n`], 'one line naming the file, no stack trace');
 }));
 
 test('skopeo and umoci read the store as an OCI layout', { skip: !has('skopeo') && 'skopeo is not installed' }, withRoot(async (root) => {
@@ -186,8 +189,14 @@ test('umoci applies the whiteouts and opaque dirs of our layers', { skip: !has('
   spawnSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', path.join(upperDir, 'opq')]);
   const upper = await store.createLayerFromDir(upperDir);
   await store.writeImage({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, [lower, upper], { tags: ['localhost/whiteouts:1'] });
+  // The store keeps layers as snapshots (no layer blobs in its OCI layout): umoci reads them
+  // from the OCI layout `save` writes, the layer tars rebuilt byte for byte.
+  const layout = path.join(scratch, 'layout');
+  fs.mkdirSync(layout);
+  ok(runStrata(['save', '--format', 'oci-archive', '-o', path.join(scratch, 'oci.tar'), 'localhost/whiteouts:1'], { root }), 'save');
+  assert.equal(spawnSync('tar', ['-xf', path.join(scratch, 'oci.tar'), '-C', layout]).status, 0);
   const bundle = path.join(scratch, 'bundle');
-  const r = spawnSync('umoci', ['unpack', '--image', `${root}:localhost/whiteouts:1`, bundle], { encoding: 'utf8' });
+  const r = spawnSync('umoci', ['unpack', '--image', `${layout}:localhost/whiteouts:1`, bundle], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const rootfs = path.join(bundle, 'rootfs');
   assert.deepEqual(fs.readdirSync(path.join(rootfs, 'etc')).sort(), ['kept']);

@@ -11,6 +11,7 @@ import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateI
 import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
+import { transferCommands } from './registry.js';
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -41,7 +42,9 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
     const hidden = intermediateImages(images);
     images = images.filter((i) => !hidden.has(i.id));
   }
-  let rows = imageRows(images, { noTrunc: a['no-trunc'] });
+  const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
+  const repoDigests = wantsDigests ? await (await import('../registry/index.js')).allRepoDigests(store) : undefined;
+  let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
   for (const f of filters) {
     const [key, value = ''] = f.split('=');
@@ -166,4 +169,5 @@ export const register: RegisterCommands = (cli) =>
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
       .command(archiveCommands())
+      .command(transferCommands())
       .demandCommand(1, 'a subcommand is required'));

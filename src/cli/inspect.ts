@@ -15,7 +15,8 @@ async function findImage(store: Store, name: string): Promise<Record<string, unk
   try {
     const img = await store.resolveImage(name);
     const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
-    return inspectImage(img, dirs);
+    const { repoDigestsOf } = await import('../registry/index.js');
+    return inspectImage(img, dirs, await repoDigestsOf(store, img.id));
   } catch (err) {
     if (err instanceof StrataError && err.message.startsWith('no such image')) return undefined;
     throw err;

@@ -11,6 +11,8 @@ import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
 import { RuncRunner, type ContainerRunner } from '../runtime/index.js';
 import { openStore, type BuildCache, type Store } from '../store/index.js';
+import type { ProgressSink } from '../registry/index.js';
+import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
@@ -34,6 +36,10 @@ export interface BuildRequest extends Pick<BuildOptions,
   network?: 'host' | 'none';
   /** Receives every step's key inputs, readable (`--explain`), before any step runs. */
   explain?: (text: string) => void;
+  /** Base images: pulled when missing (the default, as Docker's FROM), always (`--pull`), or never. */
+  pull?: BasePullPolicy;
+  /** Where a pull's progress goes. */
+  pullProgress?: ProgressSink;
 }
 
 export interface BuilderOptions {
@@ -68,8 +74,12 @@ export class Builder {
         }
       }
       const dockerfile = await readDockerfile(request.dockerfile, contextDir, !!ctx && 'tar' in ctx);
+      const store = this.o.store ?? (await openStore(root));
+      const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
+      cleanups.push(() => bases.close());
       return await build({
-        stateRoot: root, store: this.o.store ?? (await openStore(root)), runner: this.o.runner ?? new RuncRunner({ runcRoot: path.join(root, 'runc') }),
+        resolveImage: (ref) => bases.resolve(ref),
+        stateRoot: root, store, runner: this.o.runner ?? new RuncRunner({ runcRoot: path.join(root, 'runc') }),
         cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
         tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
         labels: request.labels, network: request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,

@@ -34,3 +34,12 @@ export async function createStreamHasher(): Promise<Pool.StreamHasher> {
 export async function closeHashPool(): Promise<void> {
   if (pool) await (await pool).closeHashPool();
 }
+
+/**
+ * The gzip of a stream, deflated block by block on every core and byte-stable (deflate.ts);
+ * zlib and the pool load only when this is called.
+ */
+export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, options?: import('./deflate.js').GzipOptions): AsyncGenerator<Buffer> {
+  yield* (await import('./deflate.js')).gzipBlocks(source, options);
+}
+export type { GzipOptions } from './deflate.js';

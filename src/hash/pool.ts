@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { HashResult, HashTask } from './types.js';
+import type { DeflateBlockTask, HashResult, HashTask } from './types.js';
 
 let pool: Piscina<HashTask, HashResult> | undefined;
 
@@ -16,7 +16,7 @@ function workerUrl(): string {
 
 function getPool(): Piscina<HashTask, HashResult> {
   if (!pool) {
-    const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+    const threads = poolThreads();
     pool = new Piscina<HashTask, HashResult>({
       filename: workerUrl(),
       minThreads: 0,
@@ -37,6 +37,17 @@ export async function closeHashPool(): Promise<void> {
   const p = pool;
   pool = undefined;
   if (p) await p.destroy();
+}
+
+/** Threads the pool runs (its callers size their queues by it). */
+export function poolThreads(): number {
+  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+}
+
+/** Deflates one block of a gzip stream in a worker (deflate.ts); its data buffer is transferred. */
+export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<ArrayBuffer> {
+  const transferList = [task.data, ...(task.dict ? [task.dict] : [])];
+  return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<ArrayBuffer>;
 }
 
 /**

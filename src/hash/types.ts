@@ -17,5 +17,17 @@ export interface HashStreamTask {
   port: MessagePort;
 }
 
-export type HashTask = HashFilesTask | HashStreamTask;
-export type HashResult = string[] | string;
+/**
+ * One block of a pigz-style gzip stream (deflate.ts): raw deflate of `data` primed with the
+ * 32 KiB before it (`dict`), ended by a sync flush (or the final block). `data` is transferred.
+ */
+export interface DeflateBlockTask {
+  kind: 'deflate';
+  data: ArrayBuffer;
+  dict: ArrayBuffer | null;
+  last: boolean;
+  level: number;
+}
+
+export type HashTask = HashFilesTask | HashStreamTask | DeflateBlockTask;
+export type HashResult = string[] | string | ArrayBuffer;

@@ -1,6 +1,8 @@
 // The hash pool's worker: file content hashes (read in 1 MiB chunks, so a large file is
-// never held in memory) and streamed hashes fed through a MessagePort.
+// never held in memory), streamed hashes fed through a MessagePort, and deflated blocks of
+// a gzip stream compressed on every core (deflate.ts).
 import { createHash } from 'node:crypto';
+import { deflateBlock } from './deflate-block.js';
 import { hashFileSync, READ_CHUNK } from './file-hash.js';
 import type { HashResult, HashTask, HashStreamTask } from './types.js';
 
@@ -33,5 +35,6 @@ function hashStream(task: HashStreamTask): Promise<string> {
 
 export default function run(task: HashTask): Promise<HashResult> {
   if (task.kind === 'files') return Promise.resolve(hashFiles(task.paths));
+  if (task.kind === 'deflate') return Promise.resolve(deflateBlock(task));
   return hashStream(task);
 }

@@ -1,11 +1,14 @@
 // Content-addressed blobs under blobs/sha256/. A blob is written to a temp file in the store's
 // tmp/ (same filesystem), hashed while written (a big one in the hash pool), fsynced, then renamed into
-// place; a blob path therefore always holds complete, verified content.
+// place; a blob path therefore holds complete, verified content, unless something outside strata
+// damaged it since: small blobs (manifests, configs) are verified on every read, big ones as
+// they are streamed out (stream()), and a blob written again replaces a damaged copy.
 import type { Hash } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createStreamHasher, INLINE_HASH_BYTES, newSha256, READ_CHUNK, sha256Digest, type StreamHasher } from '../hash/index.js';
 import { StrataError } from '../errors.js';
+import { DamagedError } from './damage.js';
 import { assertDigest, digestHex } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import type { Digest } from './types.js';
@@ -61,24 +64,83 @@ export class BlobStore {
     return (await fs.stat(this.path(digest))).size;
   }
 
-  async readJson<T>(digest: Digest): Promise<T> {
-    let text: string;
+  /** A small blob's bytes, checked against its digest (a few KiB: hashing them costs microseconds). */
+  async read(digest: Digest): Promise<Buffer> {
+    let data: Buffer;
     try {
-      text = await fs.readFile(this.path(digest), 'utf8');
+      data = await fs.readFile(this.path(digest));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`blob "${digest}" is missing from the store`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DamagedError(`blob "${digest}"`, '', true);
       throw err;
     }
-    return JSON.parse(text) as T;
+    if (sha256Digest(data) !== digest) throw new DamagedError(`blob "${digest}"`, `its content does not match its digest (${this.path(digest)})`);
+    return data;
   }
 
-  /** Stores small content (manifests, configs), hashed on this thread. */
+  async readJson<T>(digest: Digest): Promise<T> {
+    const data = await this.read(digest);
+    try {
+      return JSON.parse(data.toString('utf8')) as T;
+    } catch {
+      throw new DamagedError(`blob "${digest}"`, 'it is not valid JSON');
+    }
+  }
+
+  /**
+   * A blob's content in chunks (fresh buffers), checked against its digest as it streams:
+   * DamagedError at the latest after the last chunk.
+   */
+  async *stream(digest: Digest): AsyncGenerator<Buffer> {
+    const { StreamDigest } = await import('./stream-digest.js');
+    let fh: FileHandle;
+    try {
+      fh = await fs.open(this.path(digest), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DamagedError(`blob "${digest}"`, '', true);
+      throw err;
+    }
+    try {
+      const { size } = await fh.stat();
+      const hash = new StreamDigest(() => size);
+      try {
+        for (;;) {
+          const buf = Buffer.allocUnsafe(READ_CHUNK);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) break;
+          const chunk = buf.subarray(0, bytesRead);
+          await hash.update(chunk);
+          yield chunk;
+        }
+      } catch (err) {
+        await hash.abort();
+        throw err;
+      }
+      const got = await hash.digest();
+      if (got !== digest) throw new DamagedError(`blob "${digest}"`, `its content does not match its digest (${this.path(digest)})`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** undefined when the blob's content matches its digest, else what is wrong (reads it all). */
+  async verify(digest: Digest): Promise<string | undefined> {
+    try {
+      for await (const _ of this.stream(digest)) void _;
+      return undefined;
+    } catch (err) {
+      if (err instanceof DamagedError) return err.missing ? 'missing from the store' : err.problem;
+      throw err;
+    }
+  }
+
+  /** Stores small content (manifests, configs), hashed on this thread. An existing copy is kept only if it is intact. */
   async writeBytes(data: string | Uint8Array, expected?: Digest): Promise<BlobWriteResult> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const digest = sha256Digest(buf);
     if (expected && expected !== digest) throw new StrataError(`digest mismatch: expected "${expected}", got "${digest}"`);
     const target = this.path(digest);
-    if (await exists(target)) await touch(target);
+    const intact = await fs.readFile(target).then((old) => sha256Digest(old) === digest, () => false);
+    if (intact) await touch(target);
     else {
       const tmp = tempName(this.tmpDir);
       const fh = await fs.open(tmp, 'wx', 0o644);
@@ -133,12 +195,9 @@ export class BlobStore {
       }
       const digest = `sha256:${here ? here.digest('hex') : await pooled!.digest()}`;
       if (expected && expected !== digest) throw new StrataError(`digest mismatch: expected "${expected}", got "${digest}"`);
-      const target = this.path(digest);
-      if (await exists(target)) {
-        await fs.rm(tmp, { force: true });
-        await touch(target);
-      }
-      else await this.commit(tmp, target);
+      // The new copy is complete and verified: it replaces whatever is there (an older copy may
+      // have been damaged since it was written), which also marks the blob young for GC.
+      await this.commit(tmp, this.path(digest));
       committed = true;
       return { digest, size };
     } finally {

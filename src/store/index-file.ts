@@ -4,6 +4,7 @@
 // descriptor without a ref.name. Read without a lock (it is replaced atomically); changed only
 // under the store lock.
 import fs from 'node:fs/promises';
+import { DamagedError } from './damage.js';
 import { atomicWriteJson } from './fsutil.js';
 import { isDigest } from './digest.js';
 import type { Descriptor, Digest } from './types.js';
@@ -33,9 +34,17 @@ export async function readIndex(file: string): Promise<OciIndex> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
     throw err;
   }
-  const idx = JSON.parse(text) as OciIndex;
+  let idx: OciIndex;
+  try {
+    idx = JSON.parse(text) as OciIndex;
+  } catch {
+    throw new DamagedError(`store index "${file}"`, 'it is not valid JSON');
+  }
+  if (typeof idx !== 'object' || idx === null || (idx.manifests !== undefined && !Array.isArray(idx.manifests))) {
+    throw new DamagedError(`store index "${file}"`, 'it is not an OCI image index');
+  }
   // Only descriptors with valid digests are ours to build paths from.
-  idx.manifests = (idx.manifests ?? []).filter((d) => isDigest(d.digest));
+  idx.manifests = (idx.manifests ?? []).filter((d) => typeof d === 'object' && d !== null && isDigest(d.digest));
   return idx;
 }
 

@@ -8,13 +8,14 @@ import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
 import type { CopyEntry } from './copier/get.js';
 import type { PutOptions, PutResult } from './copier/put.js';
-import type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';
+import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
 import type { Store } from './store.js';
 import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
+export { DamagedError, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
 export { stateRoot } from './paths.js';
 export type {
@@ -35,6 +36,7 @@ export { withLock, processStartTime, type LockOptions } from './lock.js';
 export {
   atomicReplace, atomicWrite, atomicWriteJson, atomicWriteSync, pidAlive, readJsonFile, tempName, type AtomicWriteOptions,
 } from './fsutil.js';
+export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
@@ -50,15 +52,18 @@ export async function loadArchive(store: Store, source: ChunkSource, options?: L
   return (await import('./archive/load.js')).loadArchive(store, source, options);
 }
 
-/** Extracts a tar (gzip'ed or not) into `dest` as `cp` does: plain names, confined to dest (layer-unpack.ts). */
-export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+/**
+ * Extracts a tar (plain or compressed) into `dest` as `cp` does (plain names, nothing through a
+ * link), or as ADD does (ArchiveExtractOptions: confined to dest as if it were the root) (layer-unpack.ts).
+ */
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<ExtractResult> {
   return (await import('./layer-unpack.js')).extractCopy(source, dest, options);
 }
 /** Writes tar entries into `dest` with extractCopy's rules (layer-unpack.ts). */
 export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
   return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
 }
-export type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';
+export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
 
 // The copier: a tree read as entries (get), entries placed into a directory (put), wildcards.
 export { hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';

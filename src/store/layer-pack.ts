@@ -6,6 +6,7 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { StrataError } from '../errors.js';
+import { crc32, type TarTap } from './tar-split.js';
 import { END_OF_ARCHIVE, encodeHeader, encodeSimpleHeader, padding, type TarHeaderFields } from './tar/writer.js';
 import { readXattrsTree } from './xattr.js';
 
@@ -19,6 +20,8 @@ export interface PackOptions {
   prepare?: SnapshotPrep;
   /** Told, once the tree is walked and before the first chunk, the total size of its regular files. */
   onWalked?: (fileBytes: number) => void;
+  /** Told every byte of the tar in order: file content as a reference to the file (its path in `dir`). */
+  tap?: TarTap;
 }
 
 /**
@@ -56,6 +59,8 @@ class Output {
   private readonly block = Buffer.alloc(512);
   private used = 0;
 
+  constructor(private readonly tap?: TarTap) {}
+
   /** Appends an entry's header: most go through one reused block, the rest through encodeHeader. */
   *header(f: TarHeaderFields): Generator<Buffer> {
     this.block.fill(0);
@@ -64,6 +69,7 @@ class Output {
 
   /** Copies `b` in; yields the buffer each time it fills. */
   *push(b: Uint8Array): Generator<Buffer> {
+    this.tap?.verbatim(b);
     let off = 0;
     while (off < b.length) {
       const n = Math.min(CHUNK - this.used, b.length - off);
@@ -74,16 +80,19 @@ class Output {
     }
   }
 
-  /** Appends `size` bytes read from `fd`; yields the buffer each time it fills. */
-  *read(fd: number, size: number, name: string): Generator<Buffer> {
+  /** Appends `size` bytes read from `fd` (the file `rel` of the layer); yields the buffer each time it fills. */
+  *read(fd: number, size: number, rel: string): Generator<Buffer> {
     let left = size;
+    let crc = 0;
     while (left > 0) {
       const n = fsSync.readSync(fd, this.buf, this.used, Math.min(CHUNK - this.used, left), null);
-      if (n === 0) throw new StrataError(`file "${name}" changed size while it was packed`);
+      if (n === 0) throw new StrataError(`file "${rel}" changed size while it was packed`);
+      if (this.tap) crc = crc32(this.buf.subarray(this.used, this.used + n), crc);
       this.used += n;
       left -= n;
       if (this.used === CHUNK) yield* this.flush();
     }
+    this.tap?.file(rel, size, crc);
   }
 
   *flush(): Generator<Buffer> {
@@ -152,7 +161,7 @@ export async function* packLayer(dir: string, options: PackOptions = {}): AsyncG
 
 function* packEntries(dir: string, entries: Walked[], xattrs: Map<string, Map<string, Buffer>>, options: PackOptions): Generator<Buffer> {
   const epoch = options.sourceDateEpoch;
-  const out = new Output();
+  const out = new Output(options.tap);
   const links = new Map<string, string>();
   const emit = (b: Buffer) => out.push(b);
   const header = (f: TarHeaderFields) => out.header(f);
@@ -206,7 +215,7 @@ function* packEntries(dir: string, entries: Walked[], xattrs: Map<string, Map<st
       }
       if (st.nlink > 1) links.set(key, rel);
       yield* header({ ...base, path: rel, type: 'file', size: st.size });
-      yield* packFile(abs, st.size, out);
+      yield* packFile(abs, rel, st.size, out);
       yield* emit(ZEROS.subarray(0, padding(st.size)));
     }
     // Sockets cannot be carried in a layer; Docker skips them too.
@@ -245,10 +254,10 @@ function clampShared(shared: Map<string, { abs: string; nlink: number; seen: num
   if (prep.usable) for (const s of shared.values()) fsSync.lutimesSync(s.abs, epoch, epoch);
 }
 
-function* packFile(abs: string, size: number, out: Output): Generator<Buffer> {
+function* packFile(abs: string, rel: string, size: number, out: Output): Generator<Buffer> {
   const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
   try {
-    yield* out.read(fd, size, abs);
+    yield* out.read(fd, size, rel);
   } finally {
     fsSync.closeSync(fd);
   }

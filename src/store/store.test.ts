@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { tempDir } from '../testing/cli.js';
 import { closeHashPool } from '../hash/pool.js';
 import { openStore, type Store } from './store.js';
@@ -23,6 +24,14 @@ async function withStore(fn: (store: Store, root: string) => Promise<void>): Pro
   } finally {
     cleanup();
   }
+}
+
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const c of chunks) out.push(c);
+  return out;
 }
 
 async function layer(store: Store, content: string): Promise<LayerInfo> {
@@ -76,11 +85,37 @@ test('a layer shared by two images survives the removal of one', () => withStore
   assert.ok(fs.existsSync(await store.layerPath(l.diffId)));
 }));
 
-test('a missing snapshot is rebuilt from its blob', () => withStore(async (store) => {
-  const l = await layer(store, 'rebuild');
-  const snap = await store.layerPath(l.diffId);
-  fs.rmSync(snap, { recursive: true });
-  assert.equal(fs.readFileSync(path.join(await store.layerPath(l.diffId), 'f'), 'utf8'), 'rebuild');
+test('a layer is kept once: its snapshot and tar-split, no tar blob; the tar rebuilds byte for byte', () => withStore(async (store) => {
+  const tar = buildTar([{ path: 'd/', mode: 0o750 }, { path: 'd/f', content: 'x'.repeat(1000) }, { path: 'l', type: 'symlink', linkpath: 'd/f' }, { path: 'e', content: '' }]);
+  const l = await store.importLayer([tar]);
+  assert.equal(l.diffId, sha(tar));
+  assert.equal(l.size, tar.length);
+  assert.deepEqual(await store.blobs.list(), [], 'no layer blob');
+  assert.deepEqual(fs.readdirSync(store.layersDir).sort(), [l.diffId.slice(7), `${l.diffId.slice(7)}.tar-split`]);
+  assert.ok(Buffer.concat(await collect(store.layerTarStream(l.diffId))).equals(tar));
+  assert.equal(await store.layerSize(l.diffId), tar.length);
+}));
+
+test('a missing snapshot with no copy to re-make it from is named', () => withStore(async (store) => {
+  const l = await layer(store, 'gone');
+  fs.rmSync(await store.layerPath(l.diffId), { recursive: true });
+  await assert.rejects(store.layerPath(l.diffId), new RegExp(`^DamagedError: layer "${l.diffId}" is damaged: its snapshot ".*" is missing$`));
+}));
+
+test('a store of the previous layout (layer tar blobs) is read, and converted when a snapshot is re-made', () => withStore(async (store) => {
+  const tar = buildTar([{ path: 'f', content: 'legacy' }]);
+  const diffId = sha(tar);
+  // As the previous version left it: the tar as a blob, the snapshot beside it, no tar-split.
+  await store.blobs.writeBytes(tar);
+  fs.mkdirSync(path.join(store.layersDir, diffId.slice(7)));
+  fs.writeFileSync(path.join(store.layersDir, diffId.slice(7), 'f'), 'legacy');
+  assert.ok(await store.hasLayer(diffId));
+  assert.ok(Buffer.concat(await collect(store.layerTarStream(diffId))).equals(tar), 'read from the blob');
+  fs.rmSync(path.join(store.layersDir, diffId.slice(7)), { recursive: true });
+  assert.equal(fs.readFileSync(path.join(await store.layerPath(diffId), 'f'), 'utf8'), 'legacy', 're-made from the blob');
+  assert.equal(await store.blobs.has(diffId), false, 'converted: the blob is gone');
+  assert.ok(fs.existsSync(path.join(store.layersDir, `${diffId.slice(7)}.tar-split`)));
+  assert.ok(Buffer.concat(await collect(store.layerTarStream(diffId))).equals(tar), 'rebuilt');
 }));
 
 test('digests are validated before a path is built', () => withStore(async (store) => {

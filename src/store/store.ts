@@ -7,14 +7,16 @@ import { createReadStream } from 'node:fs';
 import { StrataError } from '../errors.js';
 import { BlobStore } from './blobs.js';
 import { cachedLayers } from './cache-index.js';
-import { assertDigest, digestHex, isDigest } from './digest.js';
-import { atomicWriteJson, exists, removeDeadTemps, tempName } from './fsutil.js';
+import { assertDigest, isDigest } from './digest.js';
+import { atomicWriteJson, exists, removeDeadTemps } from './fsutil.js';
 import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
 } from './index-file.js';
-import type { SnapshotPrep } from './layer-pack.js';
+import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
+import { DamagedError, inImage, isDamage } from './damage.js';
+import type { SplitSource } from './tar-split.js';
 import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
@@ -44,6 +46,7 @@ export interface GcOptions {
 
 export class Store implements ImageStore {
   readonly blobs: BlobStore;
+  readonly layers: LayerStore;
   readonly tmpDir: string;
   readonly layersDir: string;
   readonly indexFile: string;
@@ -59,6 +62,12 @@ export class Store implements ImageStore {
     this.indexFile = path.join(root, 'index.json');
     this.lockFile = path.join(root, 'lock');
     this.blobs = new BlobStore(root, this.tmpDir);
+    this.layers = new LayerStore(this.layersDir, this.tmpDir, this.blobs, {
+      limits: options.limits,
+      onWarning: options.onWarning,
+      beforeWrite: () => this.beforeWrite(),
+      findSource: (diffId) => this.compressedSourceOf(diffId),
+    });
   }
 
   /** Creates the layout on first use; later calls cost one stat. */
@@ -96,12 +105,17 @@ export class Store implements ImageStore {
 
   // ---- images -------------------------------------------------------------------------------
 
-  private async loadImage(manifestDigest: Digest, names: string[]): Promise<Image> {
-    const manifest = await this.blobs.readJson<Manifest>(manifestDigest);
-    const id = assertDigest(manifest.config?.digest, 'config digest');
-    const config = await this.blobs.readJson<ImageConfig>(id);
+  /** An image's manifest and config, each checked against its digest; damage is named as part of the image. */
+  private async loadImage(manifestDigest: Digest, names: string[], id?: Digest): Promise<Image> {
+    const named = inImage(names[0] ?? id ?? manifestDigest);
+    const manifest = await this.blobs.readJson<Manifest>(manifestDigest).catch(named);
+    if (!isDigest(manifest.config?.digest) || !Array.isArray(manifest.layers)) named(new DamagedError(`manifest "${manifestDigest}"`, 'it is not an image manifest'));
+    const config = await this.blobs.readJson<ImageConfig>(manifest.config.digest).catch(named);
+    if (!Array.isArray(config.rootfs?.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length) {
+      named(new DamagedError(`config "${manifest.config.digest}"`, 'its diff_ids do not match its manifest\'s layers'));
+    }
     const size = manifest.layers.reduce((n, l) => n + l.size, 0);
-    return { id, manifestDigest, manifest, config, names, size };
+    return { id: manifest.config.digest, manifestDigest, manifest, config, names, size };
   }
 
   /** Index entries grouped by image ID (entries written by other tools get their ID from the manifest). */
@@ -109,7 +123,7 @@ export class Store implements ImageStore {
     const out = new Map<Digest, { manifest: Digest; names: string[] }>();
     for (const d of idx.manifests) {
       if (d.mediaType && d.mediaType !== MANIFEST_TYPE && d.mediaType !== 'application/vnd.docker.distribution.manifest.v2+json') continue;
-      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest)).config?.digest, 'config digest');
+      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest).catch(inImage(refName(d) ?? d.digest))).config?.digest, 'config digest');
       const g = out.get(id) ?? { manifest: d.digest, names: [] };
       const name = refName(d);
       if (name && !g.names.includes(name)) g.names.push(name);
@@ -120,7 +134,7 @@ export class Store implements ImageStore {
 
   async listImages(): Promise<Image[]> {
     const groups = await this.groups(await this.readIndex());
-    return Promise.all([...groups.values()].map((g) => this.loadImage(g.manifest, g.names)));
+    return Promise.all([...groups.entries()].map(([id, g]) => this.loadImage(g.manifest, g.names, id)));
   }
 
   async resolveImage(refOrId: string): Promise<Image> {
@@ -153,7 +167,7 @@ export class Store implements ImageStore {
       if (ids.length === 1) hit = { manifest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
     }
     if (!hit) throw new StrataError(`no such image: "${refOrId}"`);
-    return this.loadImage(hit.manifest, hit.names);
+    return this.loadImage(hit.manifest, hit.names, full);
   }
 
   async tag(imageId: Digest, ref: string): Promise<void> {
@@ -174,21 +188,27 @@ export class Store implements ImageStore {
 
   async removeImage(imageId: Digest, gc: GcOptions = {}): Promise<void> {
     assertDigest(imageId, 'image ID');
-    const image = await this.resolveImage(imageId);
+    // A damaged image can be removed too: what its manifest names is then left to the full sweep.
+    const image = await this.resolveImage(imageId).catch((err: unknown) => (isDamage(err) ? undefined : Promise.reject(err)));
     await this.updateIndex(async (idx) => {
-      idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && d.digest !== image.manifestDigest);
-      // Drop this image's blobs that no remaining image refers to (a full sweep is prune's job).
+      const manifests = new Set(idx.manifests.filter((d) => imageIdOf(d) === imageId).map((d) => d.digest));
+      if (image) manifests.add(image.manifestDigest);
+      if (manifests.size === 0) throw new StrataError(`no such image: "${imageId}"`);
+      idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && !manifests.has(d.digest));
+      // Drop this image's blobs and layers that no remaining image refers to (a full sweep is prune's job).
       const used = await this.referencedBlobs(idx);
       const keep = new Set([...(gc.keepLayers ?? []), ...(await cachedLayers(this.root))]);
-      for (const d of [image.manifestDigest, image.id]) if (!used.has(d)) await this.blobs.remove(d);
-      for (const l of image.manifest.layers) {
-        if (used.has(l.digest) || keep.has(l.digest)) continue;
-        await this.removeLayer(l.digest);
-      }
+      for (const d of [...manifests, imageId]) if (!used.has(d)) await this.blobs.remove(d);
+      if (!image) return;
+      for (const l of image.manifest.layers) if (isDigest(l.digest) && !used.has(l.digest) && !keep.has(l.digest)) await this.blobs.remove(l.digest);
+      for (const d of image.config.rootfs.diff_ids) if (isDigest(d) && !used.has(d) && !keep.has(d)) await this.layers.remove(d);
     });
   }
 
-  /** Every blob the index's images refer to (manifests, configs, layers). */
+  /**
+   * Every blob and layer the index's images refer to: manifests, configs, the manifests' layer
+   * blobs (a pulled image's compressed ones) and the configs' diff_ids (layers).
+   */
   async referencedBlobs(idx: OciIndex): Promise<Set<Digest>> {
     const used = new Set<Digest>();
     for (const d of idx.manifests) {
@@ -196,17 +216,20 @@ export class Store implements ImageStore {
       used.add(d.digest);
       const m = await this.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
       if (!m) continue;
-      if (isDigest(m.config?.digest)) used.add(m.config.digest);
       for (const l of m.layers ?? []) if (isDigest(l.digest)) used.add(l.digest);
+      if (!isDigest(m.config?.digest)) continue;
+      used.add(m.config.digest);
+      const cfg = await this.blobs.readJson<ImageConfig>(m.config.digest).catch(() => undefined);
+      for (const diffId of cfg?.rootfs?.diff_ids ?? []) if (isDigest(diffId)) used.add(diffId);
     }
     return used;
   }
 
-  /** Removes blobs and snapshots no image refers to. Returns the bytes freed. */
+  /** Removes blobs and layers no image refers to. Returns the bytes freed. */
   async collectGarbage(options: GcOptions = {}): Promise<number> {
     await this.beforeWrite();
     const keep = new Set([...(options.keepLayers ?? []), ...(await cachedLayers(this.root))]);
-    // Blobs written (or reused) recently may belong to an image still being built or loaded.
+    // Blobs and layers written (or reused) recently may belong to an image still being built or loaded.
     const cutoff = Date.now() - (options.minAgeMs ?? 3_600_000);
     const young = async (p: string) => ((await fs.lstat(p).catch(() => undefined))?.mtimeMs ?? 0) > cutoff;
     return withLock(this.lockFile, async () => {
@@ -215,27 +238,15 @@ export class Store implements ImageStore {
       for (const d of await this.blobs.list()) {
         if (used.has(d) || keep.has(d) || (await young(this.blobs.path(d)))) continue;
         freed += await this.blobs.size(d).catch(() => 0);
-        await this.removeLayer(d);
+        await this.blobs.remove(d);
       }
-      for (const name of await fs.readdir(this.layersDir).catch(() => [] as string[])) {
-        if (!/^[a-f0-9]{64}$/.test(name)) continue;
-        const d = `sha256:${name}`;
-        if (used.has(d) || keep.has(d) || (await this.blobs.has(d)) || (await young(path.join(this.layersDir, name)))) continue;
-        await this.removeLayer(d);
+      for (const d of await this.layers.list()) {
+        if (used.has(d) || keep.has(d) || (await this.layers.mtimeMs(d)) > cutoff) continue;
+        freed += await this.layers.size(d).catch(() => 0);
+        await this.layers.remove(d);
       }
       return freed;
     });
-  }
-
-  private async removeLayer(digest: Digest): Promise<void> {
-    await this.blobs.remove(digest);
-    const snap = path.join(this.layersDir, digestHex(digest));
-    if (await exists(snap)) {
-      // Rename first so a half-deleted snapshot is never visible under its real name.
-      const doomed = tempName(this.layersDir, '.rm');
-      await fs.rename(snap, doomed);
-      await fs.rm(doomed, { recursive: true, force: true });
-    }
   }
 
   async writeImage(config: ImageConfig, layers: LayerInfo[], options: { tags?: string[] } = {}): Promise<Image> {
@@ -275,8 +286,9 @@ export class Store implements ImageStore {
       // A concurrent rmi may have collected a blob we reuse; check under the lock.
       if (!(await this.blobs.has(configBlob.digest))) await this.blobs.writeBytes(configBytes);
       if (!(await this.blobs.has(manifestBlob.digest))) await this.blobs.writeBytes(JSON.stringify(manifest));
-      for (const l of manifest.layers) {
-        if (!(await this.blobs.has(l.digest))) throw new StrataError(`layer "${l.digest}" is missing from the store`);
+      for (const [i, l] of manifest.layers.entries()) {
+        if (!(await this.layers.has(diffIds[i]))) throw new StrataError(`layer "${diffIds[i]}" is missing from the store`);
+        if (l.digest !== diffIds[i] && !(await this.blobs.has(l.digest))) throw new StrataError(`layer blob "${l.digest}" is missing from the store`);
       }
       const entry = entryFor(manifestBlob, configBlob.digest);
       for (const name of names) setName(idx, entry, name);
@@ -285,118 +297,84 @@ export class Store implements ImageStore {
     return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifest, config: cfg, names, size: manifest.layers.reduce((n, l) => n + l.size, 0) };
   }
 
-  // ---- layers -------------------------------------------------------------------------------
+  // ---- layers (layers.ts) -------------------------------------------------------------------
 
   async hasLayer(diffId: Digest): Promise<boolean> {
-    return this.blobs.has(diffId);
+    return this.layers.has(diffId);
   }
 
-  async layerPath(diffId: Digest): Promise<string> {
-    const snap = path.join(this.layersDir, digestHex(diffId));
-    if (await exists(snap)) return snap;
-    if (!(await this.blobs.has(diffId))) throw new StrataError(`layer "${diffId}" is missing from the store`);
-    await this.unpackSnapshot(diffId);
-    return snap;
-  }
-
-  /** (Re)creates layers/<hex>/ from the layer blob: unpacked under a temp name, then renamed. */
-  private async unpackSnapshot(diffId: Digest): Promise<void> {
-    await this.beforeWrite();
-    const snap = path.join(this.layersDir, digestHex(diffId));
-    const tmp = tempName(this.layersDir);
-    await fs.mkdir(tmp, { mode: 0o755 });
-    try {
-      const { unpackLayer } = await import('./layer-unpack.js');
-      const { warnings } = await unpackLayer(createReadStream(this.blobs.path(diffId)), tmp, { limits: this.options.limits, tmpDir: this.tmpDir });
-      const warn = this.options.onWarning ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
-      for (const w of warnings) warn(`layer ${digestHex(diffId).slice(0, 12)}: ${w}`);
-      await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
-        // Another process finished the same snapshot first: keep theirs.
-        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-      });
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
+  layerPath(diffId: Digest): Promise<string> {
+    return this.layers.path(diffId);
   }
 
   /**
-   * Packs `dir` (overlay form: 0/0 char-device whiteouts, opaque xattr) into a layer blob. With
+   * The layer's tar, rebuilt byte for byte and checked against its diff_id as it streams (for
+   * save and push): damage is thrown as a DamagedError naming the layer, at the latest after
+   * the last chunk. Chunks are fresh buffers.
+   */
+  layerTarStream(diffId: Digest): AsyncGenerator<Buffer> {
+    return this.layers.tarStream(assertDigest(diffId, 'layer diff ID'));
+  }
+
+  /** Bytes of the layer's (uncompressed) tar. */
+  layerSize(diffId: Digest): Promise<number> {
+    return this.layers.size(assertDigest(diffId, 'layer diff ID'));
+  }
+
+  /**
+   * Packs `dir` (overlay form: 0/0 char-device whiteouts, opaque xattr) into a layer: its
+   * diff_id hashed from the tar as it is generated, its snapshot and tar-split kept. With
    * `takeOwnership`, the caller hands `dir` over (it must be on the store's filesystem and no
-   * longer used): it becomes the layer's snapshot by rename instead of being extracted again
-   * from the blob, and is gone when this returns (moved, or removed if the snapshot existed).
+   * longer used): it becomes the layer's snapshot by rename instead of being extracted again,
+   * and is gone when this returns (moved, or removed if the layer existed).
    */
   async createLayerFromDir(dir: string, options: CreateLayerOptions = {}): Promise<LayerInfo> {
     await this.init();
-    await this.beforeWrite();
-    const src = path.resolve(dir);
-    const prep: SnapshotPrep | undefined = options.takeOwnership ? { usable: true, strip: new Map() } : undefined;
-    const { packLayer } = await import('./layer-pack.js');
-    try {
-      let fileBytes: number | undefined;
-      const tar = packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep, onWalked: (n) => (fileBytes = n) });
-      const blob = await this.blobs.writeStream(tar, undefined, { sizeHint: () => fileBytes });
-      if (prep?.usable) await this.adoptSnapshot(src, blob.digest, prep);
-      return await this.finishLayer(blob.digest, blob.size);
-    } finally {
-      if (prep) await fs.rm(src, { recursive: true, force: true });
-    }
+    return this.layers.fromDir(dir, options);
   }
 
   /**
-   * Moves a packed directory into place as the snapshot of `diffId` (when that does not exist
-   * yet): first to a temp name in layers/ (a crash leaves a dead temp the next write removes),
-   * where it gets an extracted snapshot's root (0755, 0:0, no xattrs) and loses the xattrs an
-   * extraction would not set, then renamed to its real name. A different filesystem (EXDEV)
-   * leaves `dir` where it is; the snapshot is then extracted from the blob as usual.
+   * Stores a layer from a tar stream (gzip'ed or not): extracted safely into its snapshot while
+   * its tar-split is recorded; nothing is kept if it cannot be. `expectedDiffId`, when given, is verified.
    */
-  private async adoptSnapshot(dir: string, diffId: Digest, prep: SnapshotPrep): Promise<void> {
-    const snap = path.join(this.layersDir, digestHex(diffId));
-    if (await exists(snap)) return; // built before: keep that one (the caller's dir is removed)
-    const tmp = tempName(this.layersDir);
-    try {
-      await fs.rename(dir, tmp);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return;
-      throw err;
-    }
-    try {
-      const strip = new Map([...prep.strip].map(([p, names]) => [p === dir ? tmp : path.join(tmp, path.relative(dir, p)), names]));
-      const { removeXattrs } = await import('./xattr.js');
-      await removeXattrs(strip, tmp);
-      await fs.lchown(tmp, 0, 0).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
-      });
-      await fs.chmod(tmp, 0o755);
-      await fs.rename(tmp, snap).catch(async (err: NodeJS.ErrnoException) => {
-        // Another process finished the same snapshot first: keep theirs.
-        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-      });
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
-  }
-
-  /**
- * Stores a layer from a tar stream (gzip'ed or not; kept uncompressed), checks it extracts
- * safely into its snapshot, and returns it. `expectedDiffId`, when given, is verified.
-   */
-  async importLayer(source: ChunkSource, expectedDiffId?: Digest): Promise<LayerInfo> {
+  async importLayer(source: ChunkSource, expectedDiffId?: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<LayerInfo> {
     await this.init();
-    await this.beforeWrite();
-    const blob = await this.blobs.writeStream(decompressed(source, this.options.limits?.maxBytes), expectedDiffId);
-    return this.finishLayer(blob.digest, blob.size);
+    return this.layers.fromStream(decompressed(source, this.options.limits?.maxBytes), { expected: expectedDiffId, sizeHint: options.sizeHint });
   }
 
-  private async finishLayer(digest: Digest, size: number): Promise<LayerInfo> {
-    try {
-      await this.layerPath(digest);
-    } catch (err) {
-      // A layer that cannot be extracted safely is not kept, unless an image already uses it.
-      const used = await this.referencedBlobs(await this.readIndex());
-      if (!used.has(digest)) await this.blobs.remove(digest);
-      throw err;
+  /**
+   * Stores a registry's compressed layer blob as it is (verified against `digest`), so that a
+   * pulled image's manifest keeps pointing at it and its digest survives a push, and the layer
+   * it holds (verified against `diffId`), unless that layer is already here. A blob whose
+   * digest is its diff_id (an uncompressed layer) is not kept: its tar is rebuilt byte for byte.
+   */
+  async importCompressedLayer(source: ChunkSource, blob: { digest: Digest; diffId: Digest; mediaType: string; size?: number }): Promise<LayerInfo> {
+    await this.init();
+    const digest = assertDigest(blob.digest, 'layer digest');
+    const diffId = assertDigest(blob.diffId, 'layer diff ID');
+    if (digest === diffId) return { ...(await this.importLayer(source, diffId, { sizeHint: () => blob.size })), mediaType: blob.mediaType };
+    await this.beforeWrite();
+    const chunks = Symbol.asyncIterator in source ? source : (async function* () { yield* source; })();
+    const written = await this.blobs.writeStream(chunks, digest);
+    const have = await this.layers.files(diffId);
+    if (!have.snapshot || !have.split || (await this.layers.quickCheck(diffId))) {
+      const from = createReadStream(this.blobs.path(digest));
+      await this.layers.fromStream(decompressed(from, this.options.limits?.maxBytes), { expected: diffId, source: { digest, mediaType: blob.mediaType } });
     }
-    return { diffId: digest, digest, size, mediaType: LAYER_TYPE };
+    return { diffId, digest, size: written.size, mediaType: blob.mediaType };
+  }
+
+  /** A compressed blob some image keeps for layer `diffId` (a pulled image's), if any. */
+  private async compressedSourceOf(diffId: Digest): Promise<SplitSource | undefined> {
+    for (const d of (await this.readIndex()).manifests) {
+      const m = await this.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
+      if (!m || !isDigest(m.config?.digest)) continue;
+      const cfg = await this.blobs.readJson<ImageConfig>(m.config.digest).catch(() => undefined);
+      const i = cfg?.rootfs?.diff_ids?.indexOf(diffId) ?? -1;
+      const l = i >= 0 ? m.layers?.[i] : undefined;
+      if (l && isDigest(l.digest) && l.digest !== diffId) return { digest: l.digest, mediaType: l.mediaType };
+    }
+    return undefined;
   }
 }
 

@@ -23,10 +23,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The registries config every strata a test starts reads unless the test gives its own: it
+ * blocks every registry but loopback ones, so a missing image never sends a test to Docker Hub.
+ */
+const OFFLINE = { STRATA_REGISTRIES_CONFIG: path.resolve(here, '..', '..', 'testdata', 'registry', 'offline.json') };
+
 /** Runs `strata ARGS...` to completion. */
 export function runStrata(args: string[], options: { root?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const { command, args: lead } = strataCommand();
-  const env = { ...process.env, ...options.env };
+  const env: NodeJS.ProcessEnv = { ...OFFLINE, ...process.env, ...options.env };
   if (options.root) env.STRATA_ROOT = options.root;
   const result = spawnSync(command, [...lead, ...args], {
     env,
@@ -47,7 +53,7 @@ export function runStrata(args: string[], options: { root?: string; input?: stri
 /** Starts `strata ARGS...` without waiting (for detached flows and signals). */
 export function spawnStrata(args: string[], options: { root?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
   const { command, args: lead } = strataCommand();
-  const env = { ...process.env, ...options.env };
+  const env: NodeJS.ProcessEnv = { ...OFFLINE, ...process.env, ...options.env };
   if (options.root) env.STRATA_ROOT = options.root;
   return spawn(command, [...lead, ...args], { env, cwd: options.cwd, stdio: 'pipe' });
 }

@@ -1,6 +1,5 @@
-// Writes a tar archive to a stream entry by entry, honouring backpressure; file entries are
-// streamed from disk in chunks, never read whole.
-import fs from 'node:fs/promises';
+// Writes a tar archive to a stream entry by entry, honouring backpressure; big entries are
+// streamed in chunks, never held whole.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { END_OF_ARCHIVE, encodeHeader, padding } from '../tar/writer.js';
@@ -9,12 +8,21 @@ import { END_OF_ARCHIVE, encodeHeader, padding } from '../tar/writer.js';
 const MTIME = 0;
 
 export class TarOut {
-  constructor(private readonly out: Writable) {}
+  /** The stream's first error: it fails the next write, never goes unhandled. */
+  private failed: Error | undefined;
+
+  constructor(private readonly out: Writable) {
+    // One listener for the archive's whole life: a file that cannot be opened or written
+    // errors between two waits for 'drain' too, and an 'error' no one listens to kills the process.
+    out.once('error', (err: Error) => (this.failed = err));
+  }
 
   async write(buf: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
     // once() rejects on 'error' and removes both its listeners when it settles (a race against a
     // second once(out, 'error') left one listener behind per wait: MaxListenersExceededWarning).
     if (!this.out.write(buf)) await once(this.out, 'drain');
+    if (this.failed) throw this.failed;
   }
 
   async dir(name: string): Promise<void> {
@@ -28,23 +36,17 @@ export class TarOut {
     await this.write(Buffer.alloc(padding(buf.length)));
   }
 
-  async file(name: string, file: string): Promise<void> {
-    const fh = await fs.open(file, 'r');
-    try {
-      const { size } = await fh.stat();
-      await this.write(encodeHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: MTIME, size }));
-      let left = size;
-      while (left > 0) {
-        const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, left));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) throw new Error(`"${file}" shrank while it was archived`);
-        await this.write(buf.subarray(0, bytesRead));
-        left -= bytesRead;
-      }
-      await this.write(Buffer.alloc(padding(size)));
-    } finally {
-      await fh.close();
+  /** A file entry of `size` bytes taken from `source`, which must yield exactly that many. */
+  async stream(name: string, size: number, source: AsyncIterable<Uint8Array>): Promise<void> {
+    await this.write(encodeHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: MTIME, size }));
+    let written = 0;
+    for await (const chunk of source) {
+      written += chunk.length;
+      if (written > size) throw new Error(`"${name}" is longer than its ${size} bytes`);
+      await this.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
+    if (written !== size) throw new Error(`"${name}" is shorter than its ${size} bytes`);
+    await this.write(Buffer.alloc(padding(size)));
   }
 
   async end(): Promise<void> {

@@ -1,29 +1,37 @@
 // The writing half of the copier (as buildah's copier.Put): a stream of entries (read from a
 // tar, or made from a tree by get.ts) placed into an existing directory, safely: every parent
 // is resolved component by component with lstat from the destination, so no entry can be
-// written outside it: absolute names and `..` are refused, as are writes through a symlink
-// (even one planted earlier in the same stream) and hard links to anything outside or not a
-// file. Device nodes are skipped with a warning. The options say whose rules apply: a layer's
-// (`.wh.` names are whiteouts), docker cp's (a directory and a non-directory never replace
-// each other) or COPY's (files copied from their host source, unchanged ones linked).
+// written outside it: absolute names and `..` are refused (or, for ADD, cleaned as Docker's
+// Untar in a chroot does), as are writes through a symlink and hard links to anything outside
+// or not a file. Device nodes are skipped with a warning. `rules` says whose rules apply.
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
 import { OPAQUE_XATTR } from '../layer-pack.js';
 import type { TarEntry } from '../tar/reader.js';
+import type { SplitWriter } from '../tar-split.js';
 import { makeWhiteouts, writeXattrs } from '../xattr.js';
 import type { CopyEntry } from './get.js';
 
 export interface PutOptions {
+  /**
+   * - layer: an OCI layer (`.wh.NAME` is a 0/0 char device whiteout, `.wh..wh..opq` the opaque xattr);
+   * - cp: docker cp (plain names; a directory and a non-directory never replace each other);
+   * - archive: ADD's local archives, as Docker's Untar in a chroot at the destination (names
+   *   cleaned, "/etc/x" is "etc/x", only ".." above it refused; links in the tree, the
+   *   archive's own included, followed inside the destination as if it were the root);
+   * - tree: COPY from a tree (plain names, an entry replaces what is in its way).
+   */
+  rules: 'layer' | 'cp' | 'archive' | 'tree';
   /** Where setfattr's input file goes (the store's tmp dir). */
   tmpDir: string;
-  /** A layer: `.wh.NAME` becomes a 0/0 char device whiteout, `.wh..wh..opq` the opaque xattr. Otherwise they are plain names. */
-  whiteouts?: boolean;
-  /** docker cp's rule: an existing directory is never replaced by a non-directory nor the reverse (else it is). */
-  keepKinds?: boolean;
   /** How the destination directory is named in messages (a container path), "/" by default. */
   shownAs?: string;
+  /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
+  split?: SplitWriter;
+  /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
+  check?: (e: TarEntry) => void;
   /**
    * Before a file is written: may place it by other means (COPY links an unchanged file from
    * the previous build's layer) and return true. `abs` does not exist when it is called.
@@ -53,6 +61,23 @@ function writeAll(fd: number, chunk: Buffer): void {
 
 function refuse(name: string, why: string): StrataError {
   return new StrataError(`refusing archive entry "${name}": ${why}`);
+}
+
+/**
+ * An archive name cleaned as Docker's Untar does: "" and "." dropped, ".." taken back, a leading
+ * "/" meaning the destination (so "/../x" is "x"); a relative name that climbs above the
+ * destination is refused.
+ */
+export function cleanComponents(name: string): string[] {
+  if (name.includes('\0')) throw refuse(name, 'NUL in name');
+  const out: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p !== '..') out.push(p);
+    else if (out.length) out.pop();
+    else if (!name.startsWith('/')) throw refuse(name, 'it would be written outside the destination');
+  }
+  return out;
 }
 
 /** Splits an archive name into safe components, or throws. */
@@ -85,19 +110,22 @@ class Placer {
   /** Whiteouts to create at the end, with their mtimes. */
   private whiteouts = new Map<string, number>();
   private xattrs = new Map<string, Map<string, Buffer>>();
+  /** Files whose content the tar-split refers to: relative path -> file record. */
+  private content = new Map<string, { index: number; size: number }>();
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  private readonly copy: boolean;
-  private readonly shownAs: string;
-
   private readonly root: string;
+  private readonly mode: PutOptions['rules'];
+  private readonly shownAs: string;
+  private readonly split?: SplitWriter;
 
   constructor(root: string, private readonly options: PutOptions) {
-    // Components are checked one by one (safeComponents): joined by hand, not normalized again.
+    // Names are checked component by component: joined to the root by hand, not normalized again.
     this.root = path.resolve(root);
-    this.copy = !options.whiteouts;
+    this.mode = options.rules;
     this.shownAs = options.shownAs ?? '/';
+    this.split = options.split;
   }
 
   /** The host path of `rel` (checked components). */
@@ -108,6 +136,16 @@ class Placer {
   /** The container path of `rel` (relative to the destination), for messages. */
   private shown(rel: string): string {
     return path.posix.join(this.shownAs, rel);
+  }
+
+  /** Before `rel` is removed: content the tar-split refers to under it moves into the tar-split. */
+  private async keepContent(rel: string): Promise<void> {
+    if (!this.split || this.content.size === 0) return;
+    for (const [r, c] of this.content) {
+      if (r !== rel && !r.startsWith(`${rel}/`)) continue;
+      await this.split.keepAside(c.index, this.abs(r), c.size);
+      this.content.delete(r);
+    }
   }
 
   /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
@@ -132,32 +170,31 @@ class Placer {
   }
 
   /**
-   * Removes whatever is at `rel` (before an entry replaces it); returns the directory kept
-   * there (`keepDir`), else undefined.
+   * Removes whatever is at `rel` (before an entry replaces it); returns true when a directory
+   * is kept there (`keepDir`).
    */
-  private clear(parentRel: string, rel: string, keepDir: boolean): fsSync.Stats | undefined {
-    if (!this.whiteouts.size && this.fresh.has(parentRel) && !this.placed.has(rel)) {
-      this.placed.add(rel);
-      return undefined;
-    }
+  private async clear(parentRel: string, rel: string, keepDir: boolean): Promise<boolean> {
+    const fresh = !this.whiteouts.size && this.fresh.has(parentRel) && !this.placed.has(rel);
+    this.placed.add(rel);
+    if (fresh) return false;
     const abs = this.abs(rel);
     if (this.whiteouts.size) {
       for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
     }
-    this.placed.add(rel);
     const st = lstatOrUndefined(abs);
-    if (!st) return undefined;
-    if (keepDir && st.isDirectory()) return st;
-    if (this.options.keepKinds && st.isDirectory() !== keepDir) {
+    if (!st) return false;
+    if (keepDir && st.isDirectory()) return true;
+    if (this.mode === 'cp' && st.isDirectory() !== keepDir) {
       throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
-    fsSync.rmSync(abs, { recursive: true, force: true });
+    await this.keepContent(rel);
+    await fs.rm(abs, { recursive: true, force: true });
     const below = (d: string) => d === rel || d.startsWith(`${rel}/`);
     for (const d of this.dirs) if (below(d)) this.dirs.delete(d);
     for (const d of this.fresh) if (below(d)) this.fresh.delete(d);
     for (const d of this.dirMeta.keys()) if (below(d)) this.dirMeta.delete(d);
     for (const x of this.xattrs.keys()) if (below(x)) this.xattrs.delete(x);
-    return undefined;
+    return false;
   }
 
   private owner(abs: string, e: TarEntry): void {
@@ -179,18 +216,52 @@ class Placer {
     if (kept.size) this.xattrs.set(rel, kept);
   }
 
-  /** Places one entry; a promise only while a streamed body is written. */
-  entry(e: CopyEntry): Promise<void> | void {
-    const parts = safeComponents(e.path);
+  /**
+   * Resolves the parent directories of `parts` inside the root, following links there as if it
+   * were the root ("/" and ".." in a target never climb above it), making missing ones when
+   * `create`: the archive mode's way to an entry.
+   */
+  private parentInside(parts: string[], name: string, create: boolean): string {
+    const todo = parts.slice(0, -1);
+    const done: string[] = [];
+    for (let links = 0; todo.length > 0; ) {
+      const p = todo.shift()!;
+      if (p === '..') {
+        done.pop();
+        continue;
+      }
+      const rel = [...done, p].join('/');
+      const abs = this.abs(rel);
+      const st = lstatOrUndefined(abs);
+      if (st?.isSymbolicLink()) {
+        if (++links > 40) throw refuse(name, 'too many levels of symbolic links');
+        const target = fsSync.readlinkSync(abs);
+        if (target.startsWith('/')) done.length = 0;
+        todo.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
+        continue;
+      }
+      if (!st && !create) throw refuse(name, `"${rel}" does not exist in the archive`);
+      if (!st) {
+        fsSync.mkdirSync(abs, { mode: 0o755 });
+        this.fresh.add(rel);
+      } else if (!st.isDirectory()) throw refuse(name, `"${rel}" is not a directory`);
+      done.push(p);
+    }
+    return done.join('/');
+  }
+
+  async entry(e: CopyEntry): Promise<void> {
+    const archive = this.mode === 'archive';
+    const parts = archive ? cleanComponents(e.path) : safeComponents(e.path);
     if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
-    const parentRel = this.parent(parts, e.path);
+    const parentRel = archive ? this.parentInside(parts, e.path, true) : this.parent(parts, e.path);
     const base = parts[parts.length - 1];
     const rel = parentRel ? `${parentRel}/${base}` : base;
-    if (base.startsWith('.wh.') && !this.copy) return this.whiteout(parentRel, base, e);
+    if (base.startsWith('.wh.') && this.mode === 'layer') return this.whiteout(parentRel, base, e);
     const abs = this.abs(rel);
     switch (e.type) {
       case 'dir': {
-        if (!this.clear(parentRel, rel, true)) {
+        if (!(await this.clear(parentRel, rel, true))) {
           fsSync.mkdirSync(abs, { mode: 0o700 });
           this.fresh.add(rel);
         }
@@ -199,14 +270,28 @@ class Placer {
         break;
       }
       case 'file': {
-        this.clear(parentRel, rel, false);
+        await this.clear(parentRel, rel, false);
         if (this.options.reuse?.(e, abs)) return;
-        if (!e.source) return this.streamFile(e, rel, abs);
-        // A local source is copied by the kernel (a reflink where the filesystem can); the
-        // copy is then opened without following links to set its attributes.
-        fsSync.copyFileSync(e.source, abs, fsSync.constants.COPYFILE_EXCL | fsSync.constants.COPYFILE_FICLONE);
-        const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
+        if (e.source) {
+          // A local source is copied by the kernel (a reflink where the filesystem can); the
+          // copy is then opened without following links to set its attributes.
+          fsSync.copyFileSync(e.source, abs, fsSync.constants.COPYFILE_EXCL | fsSync.constants.COPYFILE_FICLONE);
+          const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
+          try {
+            this.fileAttrs(fd, e);
+          } finally {
+            fsSync.closeSync(fd);
+          }
+          break;
+        }
+        const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
+        if (this.split) {
+          if (!e.storedAt) throw new Error('a tar-split is recorded from readTar entries only');
+          this.content.set(rel, { index: this.split.nextIndex, size: e.size });
+          e.storedAt(rel);
+        }
         try {
+          for await (const chunk of e.body()) writeAll(fd, chunk);
           this.fileAttrs(fd, e);
         } finally {
           fsSync.closeSync(fd);
@@ -214,7 +299,7 @@ class Placer {
         break;
       }
       case 'symlink': {
-        this.clear(parentRel, rel, false);
+        await this.clear(parentRel, rel, false);
         // The target is data, never followed here; inside a container it resolves in the container's root.
         fsSync.symlinkSync(e.linkpath, abs);
         this.owner(abs, e);
@@ -223,24 +308,19 @@ class Placer {
       }
       case 'link': {
         const target = this.linkTarget(e);
-        this.clear(parentRel, rel, false);
+        await this.clear(parentRel, rel, false);
         fsSync.linkSync(target, abs);
+        // An archive's link entry carries the metadata of the file it shares (podman sets it).
+        if (archive && fsSync.lstatSync(abs).isFile()) {
+          if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
+          fsSync.chmodSync(abs, e.mode);
+          fsSync.utimesSync(abs, e.mtime, e.mtime);
+        }
         break;
       }
       default:
         this.warnings.push(`skipping ${e.type} entry "${e.path}": device files and fifos are not extracted`);
         return;
-    }
-    this.keepXattrs(rel, e);
-  }
-
-  private async streamFile(e: CopyEntry, rel: string, abs: string): Promise<void> {
-    const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
-    try {
-      for await (const chunk of e.body()) writeAll(fd, chunk);
-      this.fileAttrs(fd, e);
-    } finally {
-      fsSync.closeSync(fd);
     }
     this.keepXattrs(rel, e);
   }
@@ -253,23 +333,31 @@ class Placer {
 
   private linkTarget(e: TarEntry): string {
     // Docker resolves link names from the layer root, absolute or not.
+    const archive = this.mode === 'archive';
     let parts: string[];
     try {
-      parts = safeComponents(e.linkpath, { allowAbsolute: true });
+      parts = archive ? cleanComponents(e.linkpath) : safeComponents(e.linkpath, { allowAbsolute: true });
     } catch (err) {
       throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
     }
     if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
     // Resolving the target creates nothing: a link to a missing path is refused as it stands.
-    const parentRel = this.parent(parts, e.path, false);
-    const abs = this.abs(parentRel ? `${parentRel}/${parts[parts.length - 1]}` : parts[parts.length - 1]);
+    let parentRel: string;
+    try {
+      parentRel = archive ? this.parentInside(parts, e.path, false) : this.parent(parts, e.path, false);
+    } catch (err) {
+      if (/does not exist in the archive$/.test((err as Error).message)) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
+      throw err;
+    }
+    const base = parts[parts.length - 1];
+    const abs = this.abs(parentRel ? `${parentRel}/${base}` : base);
     const st = lstatOrUndefined(abs);
     if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
     if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
     return abs;
   }
 
-  private whiteout(parentRel: string, base: string, e: TarEntry): void {
+  private async whiteout(parentRel: string, base: string, e: TarEntry): Promise<void> {
     if (base === '.wh..wh..opq') {
       const m = this.xattrs.get(parentRel) ?? new Map<string, Buffer>();
       m.set(OPAQUE_XATTR, Buffer.from('y'));
@@ -280,14 +368,14 @@ class Placer {
     const name = base.slice('.wh.'.length);
     if (name === '' || name === '.' || name === '..') throw refuse(e.path, 'invalid whiteout');
     const rel = parentRel ? `${parentRel}/${name}` : name;
-    this.clear(parentRel, rel, false);
+    await this.clear(parentRel, rel, false);
     this.whiteouts.set(this.abs(rel), e.mtime);
   }
 
   async finish(tmpDir: string): Promise<void> {
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
-    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: path.join(this.root, rel), xattrs }));
+    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: this.abs(rel), xattrs }));
     await writeXattrs(withX, tmpDir, this.root);
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
@@ -304,9 +392,10 @@ export async function put(entries: AsyncIterable<CopyEntry>, dest: string, optio
   const x = new Placer(dest, options);
   let count = 0;
   for await (const e of entries) {
-    const writing = x.entry(e);
-    if (writing) await writing;
+    options.check?.(e);
+    await x.entry(e);
     count++;
+    if (options.split?.congested) await options.split.drained();
   }
   await x.finish(options.tmpDir);
   return { entries: count, warnings: x.warnings };

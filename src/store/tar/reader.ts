@@ -3,6 +3,7 @@
 // SCHILY.xattr records (file capabilities, overlay xattrs) that layers must keep.
 import { Header } from 'tar';
 import { StrataError } from '../../errors.js';
+import { crc32, type TarTap } from '../tar-split.js';
 
 /** Where tar bytes come from: a stream, a generator or (in tests) an array of buffers. */
 export type ChunkSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -23,6 +24,12 @@ export interface TarEntry {
   xattrs: Map<string, Buffer>;
   /** The content; read it fully (or not at all) before asking for the next entry. */
   body(): AsyncGenerator<Buffer>;
+  /**
+   * Says, before body() is read, that the reader's consumer keeps the content as the file at
+   * `path` of a snapshot: a tap (readTar's third argument) then records a reference to it
+   * instead of the bytes.
+   */
+  storedAt?(path: string): void;
 }
 
 export interface TarLimits {
@@ -42,7 +49,7 @@ class ByteSource {
   private done = false;
   private it: AsyncIterator<Uint8Array>;
   total = 0;
-  constructor(source: ChunkSource, private readonly maxBytes: number) {
+  constructor(source: ChunkSource, private readonly maxBytes: number, private readonly tap?: TarTap) {
     const src = Symbol.asyncIterator in source ? source : (async function* () { yield* source; })();
     this.it = src[Symbol.asyncIterator]();
   }
@@ -70,11 +77,12 @@ class ByteSource {
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    this.tap?.verbatim(out);
     return out;
   }
 
-  /** Up to n bytes as they arrive. */
-  async *chunks(n: number): AsyncGenerator<Buffer> {
+  /** Up to n bytes as they arrive; `content` (when tapped): content kept elsewhere, only its crc32 is taken. */
+  async *chunks(n: number, content?: { crc: number }): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
       if (this.buf.length === 0 && !(await this.fill())) throw new StrataError('truncated tar archive');
@@ -82,8 +90,19 @@ class ByteSource {
       const out = this.buf.subarray(0, take);
       this.buf = this.buf.subarray(take);
       left -= take;
+      if (content) content.crc = crc32(out, content.crc);
+      else this.tap?.verbatim(out);
       yield out;
     }
+  }
+
+  /** With a tap: everything after the end of the archive (the end blocks' record padding) is part of the layer too. */
+  async rest(): Promise<void> {
+    if (!this.tap) return;
+    do {
+      this.tap.verbatim(this.buf);
+      this.buf = Buffer.alloc(0);
+    } while (await this.fill());
   }
 
   async skip(n: number): Promise<void> {
@@ -117,10 +136,13 @@ const cstring = (b: Buffer) => {
   return b.subarray(0, z < 0 ? b.length : z).toString('utf8');
 };
 
-/** Reads entries from a tar stream (already decompressed). */
-export async function* readTar(source: ChunkSource, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
+/**
+ * Reads entries from a tar stream (already decompressed). With a `tap`, every byte of the
+ * stream is handed to it in order, to the last (see TarEntry.storedAt).
+ */
+export async function* readTar(source: ChunkSource, limits: TarLimits = {}, tap?: TarTap): AsyncGenerator<TarEntry> {
   const maxEntries = limits.maxEntries ?? 1_000_000;
-  const src = new ByteSource(source, limits.maxBytes ?? 64 * 1024 ** 3);
+  const src = new ByteSource(source, limits.maxBytes ?? 64 * 1024 ** 3, tap);
   let entries = 0;
   let globalPax = new Map<string, Buffer>();
   let pax = new Map<string, Buffer>();
@@ -130,7 +152,10 @@ export async function* readTar(source: ChunkSource, limits: TarLimits = {}): Asy
     for (;;) {
       const block = await src.read(512);
       if (!block) return;
-      if (block.every((b) => b === 0)) return; // end-of-archive marker; what follows is padding
+      if (block.every((b) => b === 0)) {
+        await src.rest(); // end-of-archive marker; what follows is padding
+        return;
+      }
       const h = new Header(block);
       if (!h.cksumValid) throw new StrataError('invalid tar header checksum');
       const flag = String.fromCharCode(block[156]);
@@ -159,6 +184,7 @@ export async function* readTar(source: ChunkSource, limits: TarLimits = {}): Asy
       const bodySize = type === 'file' || type === 'unknown' ? entrySize : 0;
       let remaining = bodySize;
       let started = false;
+      let stored: { path: string; crc: number } | undefined;
       const entry: TarEntry = {
         path: str('path') ?? longName ?? h.path ?? '',
         type,
@@ -174,16 +200,21 @@ export async function* readTar(source: ChunkSource, limits: TarLimits = {}): Asy
         body: async function* () {
           if (started) return;
           started = true;
-          for await (const c of src.chunks(remaining)) {
+          for await (const c of src.chunks(remaining, stored)) {
             remaining -= c.length;
             yield c;
           }
+          if (stored) tap?.file(stored.path, bodySize, stored.crc);
+        },
+        storedAt(path: string) {
+          if (tap && !started && type === 'file') stored = { path, crc: 0 };
         },
       };
       pax = new Map();
       longName = undefined;
       longLink = undefined;
       yield entry;
+      if (stored && (remaining > 0 || !started)) throw new StrataError(`tar entry "${entry.path}" was not read to its end`);
       await src.skip(remaining);
       await src.skip(pad(bodySize));
     }

@@ -1,0 +1,120 @@
+// pull, push, login, logout (and `image pull|push`): argument parsing and output over
+// src/registry/. Errors are strata's own (exit 125), one line.
+import type { Argv, CommandModule } from 'yargs';
+import { StrataError } from '../errors.js';
+import { familiarName, openStore } from '../store/index.js';
+import type { RegisterCommands } from './command.js';
+import { transferProgress } from './transfer-progress.js';
+
+const out = (s: string) => process.stdout.write(s);
+
+/** Closes the registry connections and the compression pool, so the process ends at once. */
+async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => Promise<void>): Promise<void> {
+  const reg = await import('../registry/index.js');
+  try {
+    await fn(reg);
+  } finally {
+    await reg.closeTransports();
+    const { closeHashPool } = await import('../hash/index.js');
+    await closeHashPool();
+  }
+}
+
+const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
+
+interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
+
+async function pullCmd(a: PullArgs): Promise<void> {
+  if (a['all-tags']) throw new StrataError('--all-tags is not supported');
+  await withRegistry(async ({ pull }) => {
+    const store = await openStore();
+    const progress = transferProgress(a.quiet);
+    let r;
+    try {
+      r = await pull(a.name, { store, platform: a.platform, progress, tlsVerify: a['tls-verify'] });
+    } finally {
+      progress?.done();
+    }
+    if (!a.quiet) {
+      out(`Digest: ${r.digest}\n`);
+      const name = familiarName(r.reference);
+      out(r.downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
+    }
+    out(`${r.reference}\n`);
+  });
+}
+
+interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; platform?: string[] }
+
+async function pushCmd(a: PushArgs): Promise<void> {
+  await withRegistry(async ({ push }) => {
+    const store = await openStore();
+    const progress = transferProgress(a.quiet);
+    let r;
+    try {
+      r = await push(a.name, { store, progress, tlsVerify: a['tls-verify'], platformImages: a.platform });
+    } finally {
+      progress?.done();
+    }
+    if (a.quiet) out(`${r.reference}\n`);
+    else if (!progress) out(`digest: ${r.digest} size: ${r.size}\n`);
+  });
+}
+
+async function readPasswordStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+interface LoginArgs { server?: string; username?: string; password?: string; 'password-stdin'?: boolean; 'tls-verify'?: boolean }
+
+async function loginCmd(a: LoginArgs): Promise<void> {
+  if (a.password !== undefined && a['password-stdin']) throw new StrataError('--password and --password-stdin are mutually exclusive');
+  if (a['password-stdin'] && !a.username) throw new StrataError('must provide --username with --password-stdin');
+  const password = a['password-stdin'] ? await readPasswordStdin() : a.password;
+  if (!a.username || password === undefined) throw new StrataError('username and password are required: use -u USER with -p PASS or --password-stdin');
+  if (a.password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+  await withRegistry(async ({ login }) => {
+    await login(a.server, { username: a.username!, password: password!, tlsVerify: a['tls-verify'] });
+    out('Login Succeeded\n');
+  });
+}
+
+async function logoutCmd(a: { server?: string }): Promise<void> {
+  const { logout, registryDomain } = await import('../registry/index.js');
+
+  const domain = registryDomain(a.server);
+  if (await logout(a.server)) out(`Removing login credentials for ${domain}\n`);
+  else out(`Not logged in to ${domain}\n`);
+}
+
+const pullFlags = (y: Argv) => tlsFlag(y)
+  .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
+  .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable (os/arch[/variant])' })
+  .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
+  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository (not supported)' });
+
+const pushFlags = (y: Argv) => tlsFlag(y)
+  .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
+  .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
+  .option('platform', { type: 'string', array: true, describe: 'Push these local images (one per platform) under NAME as an image index' });
+
+/** pull and push as yargs command modules (also mounted under `image`). */
+export function transferCommands(): CommandModule[] {
+  return [
+    { command: 'pull <name>', describe: 'Download an image from a registry', builder: pullFlags, handler: (a) => pullCmd(a as unknown as PullArgs) },
+    { command: 'push <name>', describe: 'Upload an image to a registry', builder: pushFlags, handler: (a) => pushCmd(a as unknown as PushArgs) },
+  ];
+}
+
+export const register: RegisterCommands = (cli) => transferCommands().reduce((y, c) => y.command(c), cli)
+  .command('login [server]', 'Log in to a registry', (y: Argv) => tlsFlag(y)
+    .positional('server', { type: 'string', describe: 'Registry (default: Docker Hub)' })
+    .option('username', { alias: 'u', type: 'string', describe: 'Username' })
+    .option('password', { alias: 'p', type: 'string', describe: 'Password' })
+    .option('password-stdin', { type: 'boolean', describe: 'Take the password from stdin' }),
+  (a) => loginCmd(a as LoginArgs))
+  .command('logout [server]', 'Log out from a registry', (y: Argv) => y
+    .positional('server', { type: 'string', describe: 'Registry (default: Docker Hub)' }),
+  (a) => logoutCmd(a as { server?: string }));

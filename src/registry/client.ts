@@ -1,0 +1,171 @@
+// The distribution spec's operations on one repository of one endpoint: manifests (read with a
+// 4 MiB cap and verified against the digest asked for or announced), blobs (HEAD, ranged GET,
+// cross-repository mount, monolithic and chunked uploads) and tags.
+import { StrataError } from '../errors.js';
+import { sha256Digest } from '../hash/index.js';
+import { assertDigest, isDigest } from '../store/index.js';
+import { RegistryError } from './errors.js';
+import { header, type Body, type Transport } from './transport.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+
+/** The largest manifest or index read (distribution's own limit is 4 MiB). */
+export const MANIFEST_MAX = 4 * 1024 * 1024;
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  digest: string;
+  mediaType: string;
+}
+
+async function readCapped(body: Body, max: number, what: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) {
+      body.destroy();
+      throw new StrataError(`${what} is larger than ${max} bytes`);
+    }
+    parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+export class Repository {
+  constructor(
+    readonly transport: Transport,
+    /** The path inside the registry: "library/busybox". */
+    readonly name: string,
+    /** Ask for push rights too (tokens are per scope). */
+    readonly push = false,
+  ) {}
+
+  scopes(extra: string[] = []): string[] {
+    return [`repository:${this.name}:${this.push ? 'pull,push' : 'pull'}`, ...extra];
+  }
+
+  /** A manifest or index by tag or digest; by digest its bytes must hash to it. */
+  async manifest(reference: string): Promise<FetchedManifest> {
+    const byDigest = reference.startsWith('sha256:');
+    if (byDigest) assertDigest(reference);
+    const res = await this.transport.request('GET', `/v2/${this.name}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scopes: this.scopes() });
+    const length = Number(header(res, 'content-length') ?? 0);
+    if (length > MANIFEST_MAX) {
+      res.body.destroy();
+      throw new StrataError(`manifest "${reference}" is larger than ${MANIFEST_MAX} bytes`);
+    }
+    const bytes = await readCapped(res.body, MANIFEST_MAX, `manifest "${reference}"`);
+    const digest = sha256Digest(bytes);
+    const announced = header(res, 'docker-content-digest');
+    if (byDigest && digest !== reference) throw new StrataError(`manifest digest mismatch: asked for "${reference}", got "${digest}"`);
+    if (!byDigest && announced && isDigest(announced) && announced !== digest) throw new StrataError(`manifest digest mismatch: registry announced "${announced}", content is "${digest}"`);
+    let mediaType = (header(res, 'content-type') ?? '').split(';')[0].trim();
+    try {
+      const j = JSON.parse(bytes.toString('utf8')) as { mediaType?: string };
+      if (j.mediaType) mediaType = j.mediaType;
+    } catch {
+      throw new StrataError(`manifest "${reference}" is not valid JSON`);
+    }
+    return { bytes, digest, mediaType };
+  }
+
+  /** The digest a tag points to (HEAD), or undefined when unknown. */
+  async manifestDigest(reference: string): Promise<string | undefined> {
+    const res = await this.transport.request('HEAD', `/v2/${this.name}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scopes: this.scopes(), ok: (s) => s === 200 || s === 404 });
+    await res.body.dump();
+    const d = header(res, 'docker-content-digest');
+    return res.status === 200 && isDigest(d) ? d : undefined;
+  }
+
+  async putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const res = await this.transport.request('PUT', `/v2/${this.name}/manifests/${reference}`, { headers: { 'content-type': mediaType }, body: bytes, scopes: this.scopes() });
+    await res.body.dump();
+    return sha256Digest(bytes);
+  }
+
+  /** The blob's size if the repository has it. */
+  async blobSize(digest: string): Promise<number | undefined> {
+    const res = await this.transport.request('HEAD', `/v2/${this.name}/blobs/${assertDigest(digest)}`, { scopes: this.scopes(), ok: (s) => s === 200 || s === 404 });
+    await res.body.dump();
+    return res.status === 200 ? Number(header(res, 'content-length') ?? 0) : undefined;
+  }
+
+  /** A blob's bytes from `offset` on; `offset` is honoured only if the registry answered 206. */
+  async blob(digest: string, offset = 0): Promise<{ body: Body; offset: number; total?: number }> {
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const res = await this.transport.request('GET', `/v2/${this.name}/blobs/${assertDigest(digest)}`, { headers, scopes: this.scopes() });
+    const length = Number(header(res, 'content-length') ?? NaN);
+    if (res.status === 206) {
+      const range = /bytes (\d+)-\d+\/(\d+|\*)/.exec(header(res, 'content-range') ?? '');
+      if (range && Number(range[1]) === offset) return { body: res.body, offset, total: range[2] === '*' ? undefined : Number(range[2]) };
+      res.body.destroy();
+      return this.blob(digest, 0);
+    }
+    return { body: res.body, offset: 0, total: Number.isFinite(length) ? length : undefined };
+  }
+
+  /** Mounts a blob from another repository of the same registry; true if it was mounted. */
+  async mount(digest: string, from: string): Promise<boolean | string> {
+    const res = await this.transport.request('POST', `/v2/${this.name}/blobs/uploads/?mount=${encodeURIComponent(assertDigest(digest))}&from=${encodeURIComponent(from)}`, {
+      scopes: this.scopes([`repository:${from}:pull`]), ok: (s) => s === 201 || s === 202,
+    });
+    await res.body.dump();
+    if (res.status === 201) return true;
+    // 202: not mounted, an upload session was opened instead.
+    return this.location(res);
+  }
+
+  private async location(res: { headers: Record<string, string | string[] | undefined> }): Promise<string> {
+    const loc = header(res, 'location');
+    if (!loc) throw new RegistryError('registry opened an upload without a location');
+    return new URL(loc, await this.transport.origin()).href;
+  }
+
+  async startUpload(): Promise<string> {
+    const res = await this.transport.request('POST', `/v2/${this.name}/blobs/uploads/`, { scopes: this.scopes(), ok: (s) => s === 202 });
+    await res.body.dump();
+    return this.location(res);
+  }
+
+  /** One PUT with the whole blob (small blobs: configs, small layers). */
+  async uploadWhole(location: string, digest: string, bytes: Buffer): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const res = await this.transport.request('PUT', url.href, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes, scopes: this.scopes(), ok: (s) => s === 201 });
+    await res.body.dump();
+  }
+
+  /**
+   * PATCHes the stream in chunks of about `chunkSize` (each a request of its own, so a big layer
+   * is never one request nor in memory whole), then PUTs the digest. `chunks` yields Buffers.
+   */
+  async uploadChunked(location: string, digest: () => string, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
+    let url = location;
+    let offset = 0;
+    let batch: Buffer[] = [];
+    let batchLen = 0;
+    const flush = async () => {
+      if (batchLen === 0) return;
+      const body = Buffer.concat(batch);
+      batch = [];
+      batchLen = 0;
+      const res = await this.transport.request('PATCH', url, {
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + body.length - 1}`, 'content-length': String(body.length) },
+        body, scopes: this.scopes(), ok: (s) => s === 202,
+      });
+      await res.body.dump();
+      offset += body.length;
+      url = await this.location(res);
+    };
+    for await (const c of chunks) {
+      batch.push(c);
+      batchLen += c.length;
+      if (batchLen >= chunkSize) await flush();
+    }
+    await flush();
+    const put = new URL(url);
+    put.searchParams.set('digest', digest());
+    const res = await this.transport.request('PUT', put.href, { headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: this.scopes(), ok: (s) => s === 201 });
+    await res.body.dump();
+  }
+}

@@ -1,0 +1,62 @@
+// The image a command names, pulled when the policy says so: Docker's `--pull=missing` (the
+// default of run, create and FROM), `always` (build --pull, run --pull=always) and `never`.
+import { StrataError } from '../errors.js';
+import { formatReference, repositoryName, type Image } from '../store/index.js';
+import { qualify } from './endpoints.js';
+import { pull, type PullOptions } from './pull.js';
+import { imageByRepoDigest } from './repo-digests.js';
+import { resolveImage } from './store-access.js';
+
+export type PullPolicy = 'always' | 'missing' | 'never';
+
+export interface EnsureOptions extends PullOptions {
+  policy?: PullPolicy;
+}
+
+export function parsePullPolicy(text: string | boolean | undefined): PullPolicy {
+  if (text === undefined || text === '' || text === 'missing') return 'missing';
+  if (text === true || text === 'always' || text === 'true') return 'always';
+  if (text === false || text === 'never' || text === 'false') return 'never';
+  throw new StrataError(`invalid pull policy "${String(text)}": expected always, missing or never`);
+}
+
+const isId = (text: string) => /^(sha256:)?[a-f0-9]{12,64}$/.test(text);
+
+/** The local image `text` names, if any (by name, ID, or a digest pulled before). */
+async function local(o: EnsureOptions, text: string): Promise<Image | undefined> {
+  const tryResolve = (t: string) => resolveImage(o.store, t).catch((err: unknown) => {
+    if (err instanceof StrataError && /^no such image/.test(err.message)) return undefined;
+    throw err;
+  });
+  const direct = await tryResolve(text);
+  if (direct || isId(text)) return direct;
+  let ref;
+  try {
+    ref = qualify(text, o);
+  } catch {
+    return undefined;
+  }
+  if (ref.digest) {
+    const id = await imageByRepoDigest(o.store, repositoryName(ref), ref.digest);
+    return id ? tryResolve(id) : undefined;
+  }
+  return tryResolve(formatReference(ref));
+}
+
+export async function ensureImage(text: string, o: EnsureOptions): Promise<Image> {
+  const policy = o.policy ?? 'missing';
+  if (policy !== 'always') {
+    const found = await local(o, text);
+    if (found || policy === 'never' || isId(text)) {
+      if (found) return found;
+      throw new StrataError(`no such image: "${text}"`);
+    }
+  }
+  try {
+    return (await pull(text, o)).image;
+  } catch (err) {
+    // Not here and not to be had: say both (Docker: "Unable to find image ... locally", then why).
+    if (policy === 'missing' && err instanceof StrataError) throw new StrataError(`no such image: "${text}": ${err.message}`, err.exitCode, { cause: err });
+    throw err;
+  }
+}

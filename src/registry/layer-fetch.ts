@@ -1,0 +1,222 @@
+// One layer of a pull: its compressed blob downloaded into the store's tmp/ (kept there as
+// partial-<hex> if interrupted, so the next pull asks only for the missing bytes with Range),
+// hashed and counted as it arrives, decompressed (gzip by zlib, zstd by fzstd) straight into
+// the store's layer import, which verifies the diff_id. The blob's digest and size are checked
+// before the layer import commits anything; the compressed blob is then kept under its digest.
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { StrataError } from '../errors.js';
+import { newSha256 } from '../hash/index.js';
+import { pidAlive } from '../store/index.js';
+import type { Repository } from './client.js';
+import type { Compression } from './media-types.js';
+import { digestHex, importLayerTar, keepVerifiedBlob, tempDir, type Store } from './store-access.js';
+
+export interface LayerToFetch {
+  digest: string;
+  size: number;
+  diffId: string;
+  compression: Compression;
+}
+
+export interface FetchEvents {
+  progress(done: number, total: number): void;
+  phase(status: 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting'): void;
+}
+
+/** Holds partial-<hex>.lock while this process writes the partial file; a dead owner's lock is broken. */
+async function lockPartial(lock: string): Promise<boolean> {
+  for (let i = 0; i < 2; i++) {
+    try {
+      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
+      if (owner && pidAlive(owner)) return false;
+      await fs.rm(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+async function* decompress(source: AsyncIterable<Buffer>, how: Compression, maxBytes: number): AsyncGenerator<Buffer> {
+  let out: AsyncIterable<Uint8Array>;
+  if (how === 'none') out = source;
+  else if (how === 'gzip') {
+    const { createGunzip } = await import('node:zlib');
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const input = Readable.from(source);
+    input.on('error', (err) => gunzip.destroy(err));
+    input.pipe(gunzip);
+    out = gunzip;
+  } else out = zstdDecoded(source);
+  let total = 0;
+  try {
+    for await (const c of out) {
+      total += c.length;
+      if (total > maxBytes) throw new StrataError(`layer too large: more than ${maxBytes} bytes uncompressed`);
+      yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.length);
+    }
+  } catch (err) {
+    if (err instanceof StrataError) throw err;
+    throw new StrataError(`invalid ${how} data: ${(err as Error).message}`);
+  }
+}
+
+/** zstd in pure JavaScript (Node 20 has none): fzstd's streaming decoder. */
+async function* zstdDecoded(source: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  const { Decompress } = await import('fzstd');
+  let ready: Uint8Array[] = [];
+  const d = new Decompress((chunk) => ready.push(chunk));
+  try {
+    for await (const c of source) {
+      d.push(c);
+      const out = ready;
+      ready = [];
+      yield* out;
+    }
+    d.push(new Uint8Array(0), true);
+  } catch (err) {
+    if (err instanceof StrataError) throw err;
+    throw new StrataError(`invalid zstd data: ${(err as Error).message}`);
+  }
+  yield* ready;
+}
+
+/** Bytes downloaded ahead of the layer import before the download waits for it. */
+const AHEAD = 16 * 1024 * 1024;
+
+/**
+ * The download of one blob, decoupled from its consumer: it appends to the partial file and
+ * hashes everything (the kept prefix first), and hands the chunks to the layer import through a
+ * bounded queue. When the import fails before the blob ended, the download still runs to the
+ * end, so the blob's digest can be checked and the true cause named (a corrupt blob makes a
+ * corrupt tar long before its last byte).
+ */
+class Download {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private wake?: () => void;
+  private room?: () => void;
+  private consumer = true;
+  private finished = false;
+  readonly result: Promise<{ digest?: string; error?: StrataError }>;
+
+  constructor(prefix: AsyncIterable<Buffer> | undefined, body: AsyncIterable<Buffer>, fh: fs.FileHandle, private readonly l: LayerToFetch, ev: FetchEvents) {
+    const hash = newSha256();
+    let got = 0;
+    this.result = (async () => {
+      try {
+        for await (const c of prefix ?? []) {
+          hash.update(c);
+          got += c.length;
+          await this.push(c);
+        }
+        ev.phase('Downloading');
+        try {
+          for await (const c of body) {
+            if (got + c.length > l.size) return { error: new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`) };
+            await fh.write(c);
+            hash.update(c);
+            got += c.length;
+            ev.progress(got, l.size);
+            await this.push(c);
+          }
+        } catch (err) {
+          // What arrived is kept: the next pull asks only for the rest.
+          return { error: new StrataError(`layer "${l.digest}" is truncated: download interrupted after ${got} of ${l.size} bytes (${(err as Error).message})`) };
+        }
+        if (got !== l.size) return { error: new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`) };
+        ev.phase('Verifying Checksum');
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== l.digest) return { digest, error: new StrataError(`layer digest mismatch: expected "${l.digest}", got "${digest}"`) };
+        ev.phase('Download complete');
+        ev.phase('Extracting');
+        return { digest };
+      } finally {
+        this.finished = true;
+        this.wake?.();
+      }
+    })();
+  }
+
+  private async push(c: Buffer): Promise<void> {
+    if (!this.consumer) return;
+    this.queue.push(c);
+    this.queued += c.length;
+    this.wake?.();
+    if (this.queued > AHEAD) await new Promise<void>((resolve) => (this.room = resolve));
+  }
+
+  /** The blob's bytes for the layer import; throws the download's error in place of its end. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const c = this.queue.shift();
+      if (c) {
+        this.queued -= c.length;
+        if (this.queued <= AHEAD) this.room?.();
+        yield c;
+        continue;
+      }
+      if (this.finished) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+    const r = await this.result;
+    if (r.error) throw r.error;
+  }
+
+  /** The import gave up: stop queueing, let the download finish, and name its failure if it had one. */
+  async abandon(): Promise<StrataError | undefined> {
+    this.consumer = false;
+    this.queue = [];
+    this.queued = 0;
+    this.room?.();
+    return (await this.result).error;
+  }
+}
+
+/** Downloads, verifies and imports one layer; resolves when the store has it. */
+export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch, ev: FetchEvents, maxBytes: number): Promise<void> {
+  const hex = digestHex(l.digest);
+  const tmp = await tempDir(store);
+  let partial = path.join(tmp, `partial-${hex}`);
+  const lock = `${partial}.lock`;
+  const locked = await lockPartial(lock);
+  if (!locked) partial = path.join(tmp, `.tmp-${process.pid}-partial-${hex}`); // another pull is writing it
+  try {
+    let have = (await fs.stat(partial).catch(() => undefined))?.size ?? 0;
+    if (have > l.size) {
+      await fs.rm(partial, { force: true });
+      have = 0;
+    }
+    const remote = await repo.blob(l.digest, have);
+    if (remote.offset === 0) have = 0;
+    const fh = await fs.open(partial, have > 0 ? 'a' : 'w', 0o644);
+    const prefix = have > 0 ? (createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
+    const download = new Download(prefix, remote.body as AsyncIterable<Buffer>, fh, l, ev);
+    try {
+      await importLayerTar(store, decompress(download.chunks(), l.compression, maxBytes), l.diffId, undefined);
+      await fh.sync();
+    } catch (err) {
+      // The download's own failure (truncated, wrong digest) is the cause when there is one.
+      const cause = await download.abandon();
+      const truncated = !!cause && /is truncated/.test(cause.message);
+      // Only an interrupted download is worth resuming; anything else came from bad bytes.
+      if (!truncated) await fs.rm(partial, { force: true });
+      throw cause ?? err;
+    } finally {
+      await fh.close();
+      remote.body.destroy();
+    }
+    // An uncompressed layer is its own blob (digest = diff_id): nothing more to keep.
+    if (l.compression === 'none') await fs.rm(partial, { force: true });
+    else await keepVerifiedBlob(store, partial, l.digest);
+  } finally {
+    if (locked) await fs.rm(lock, { force: true });
+    else await fs.rm(partial, { force: true });
+  }
+}

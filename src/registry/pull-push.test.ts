@@ -1,0 +1,145 @@
+// pull and push against Debian's docker-registry on 127.0.0.1 (plain http), and interop with
+// skopeo and podman both ways. Every image here went through the real registry.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { assertOneLineError, busyboxRoot, sandbox, type Sandbox } from './testing/fixtures.js';
+import { registryAvailable, startRegistry, type TestRegistry } from './testing/registry-server.js';
+
+const skip = !registryAvailable || process.getuid?.() !== 0 ? 'needs docker-registry and root' : false;
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+describe('pull and push with a real registry', { skip }, () => {
+  let reg: TestRegistry;
+  let sb: Sandbox;
+  let src: string;
+  let pushedDigest: string;
+
+  before(async () => {
+    reg = await startRegistry();
+    sb = sandbox();
+    src = await busyboxRoot(sb, 'src');
+  });
+  after(async () => {
+    await reg?.close();
+    sb?.cleanup();
+  });
+
+  test('push prints the digest and size; a second push sends nothing and gives the same digest', () => {
+    const name = `${reg.host}/lib/busybox:1`;
+    assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
+    const first = sb.strata(['push', name], { root: src });
+    assert.equal(first.status, 0, first.stderr);
+    const m = /1: digest: (sha256:[a-f0-9]{64}) size: (\d+)/.exec(first.stdout);
+    assert.ok(m, first.stdout);
+    pushedDigest = m[1];
+    assert.match(first.stdout, /The push refers to repository \[127\.0\.0\.1:\d+\/lib\/busybox\]/);
+    const again = sb.strata(['push', name], { root: src });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /Layer already exists/);
+    assert.ok(again.stdout.includes(`digest: ${pushedDigest}`), 'the same layer compresses to the same bytes');
+    if (has('skopeo')) {
+      const info = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`]).toString()) as { Digest: string };
+      assert.equal(info.Digest, pushedDigest);
+    }
+  });
+
+  test('pull into an empty store; run it; by digest; digests shown by images and inspect', () => {
+    const root = sb.root('pull');
+    const name = `${reg.host}/lib/busybox:1`;
+    const r = sb.strata(['pull', name], { root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Pull complete/);
+    assert.ok(r.stdout.includes(`Digest: ${pushedDigest}`));
+    assert.ok(r.stdout.trim().endsWith(name));
+    const run = sb.strata(['run', '--rm', name, 'echo', 'pulled'], { root });
+    assert.equal(run.stdout, 'pulled\n', run.stderr);
+    const again = sb.strata(['pull', '-q', name], { root });
+    assert.equal(again.stdout, `${name}\n`);
+    const byDigest = sb.strata(['pull', `${reg.host}/lib/busybox@${pushedDigest}`], { root: sb.root('bydigest') });
+    assert.equal(byDigest.status, 0, byDigest.stderr);
+    const images = sb.strata(['images', '--digests', '--format', '{{.Repository}} {{.Digest}}'], { root });
+    assert.ok(images.stdout.includes(`${reg.host}/lib/busybox ${pushedDigest}`), images.stdout);
+    const inspect = sb.strata(['image', 'inspect', '--format', '{{json .RepoDigests}}', name], { root });
+    assert.ok(inspect.stdout.includes(`${reg.host}/lib/busybox@${pushedDigest}`), inspect.stdout);
+    // The pulled image keeps the registry's bytes: pushing it elsewhere keeps its digest, and
+    // its layer is mounted from the repository it came from instead of uploaded.
+    const other = `${reg.host}/copies/bb:2`;
+    assert.equal(sb.strata(['tag', name, other], { root }).status, 0);
+    const p = sb.strata(['push', other], { root });
+    assert.equal(p.status, 0, p.stderr);
+    assert.ok(p.stdout.includes(`digest: ${pushedDigest}`), p.stdout);
+    assert.match(p.stdout, /Mounted from lib\/busybox/);
+  });
+
+  test('a build FROM an image only the registry has pulls it; run --pull decides when to pull', () => {
+    const root = sb.root('build');
+    const ctx = path.join(sb.dir, 'ctx');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/lib/busybox:1\nRUN echo built > /built\n`);
+    const b = sb.strata(['build', '-q', '-t', 'built:1', ctx], { root });
+    assert.equal(b.status, 0, b.stderr);
+    assert.equal(sb.strata(['run', '--rm', 'built:1', 'cat', '/built'], { root }).stdout, 'built\n');
+    const fresh = sb.root('runpull');
+    const never = sb.strata(['run', '--rm', '--pull=never', `${reg.host}/lib/busybox:1`, 'true'], { root: fresh });
+    assert.notEqual(never.status, 0);
+    assert.match(never.stderr, /no such image/);
+    const missing = sb.strata(['run', '--rm', `${reg.host}/lib/busybox:1`, 'echo', 'ok'], { root: fresh });
+    assert.equal(missing.stdout.trim().split('\n').pop(), 'ok', missing.stderr);
+    const always = sb.strata(['create', '--pull=always', `${reg.host}/lib/busybox:1`], { root: fresh });
+    assert.equal(always.status, 0, always.stderr);
+    // FROM name@digest: verified against the registry's bytes.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/lib/busybox@${pushedDigest}\nRUN true\n`);
+    const d = sb.strata(['build', '-q', ctx], { root: sb.root('bydigest-build') });
+    assert.equal(d.status, 0, d.stderr);
+  });
+
+  test('docker.io names go to the configured mirror', () => {
+    const root = sb.root('mirror');
+    assert.equal(sb.strata(['tag', 'busybox', `${reg.host}/library/busybox:latest`], { root: src }).status, 0);
+    assert.equal(sb.strata(['push', '-q', `${reg.host}/library/busybox:latest`], { root: src }).status, 0);
+    sb.writeRegistriesConfig({ mirrors: { 'docker.io': [reg.host] }, blocked: ['docker.io'] });
+    try {
+      const r = sb.strata(['pull', 'busybox'], { root });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /docker\.io\/library\/busybox:latest\n$/);
+      assert.equal(sb.strata(['run', '--rm', 'busybox', 'echo', 'hub'], { root }).stdout, 'hub\n');
+      const blocked = sb.strata(['push', 'busybox'], { root });
+      assertOneLineError(blocked, /registry "docker\.io" is blocked/);
+    } finally {
+      sb.writeRegistriesConfig({});
+    }
+  });
+
+  test('skopeo copy → strata pull → strata run; a zstd image too', { skip: !has('skopeo') }, () => {
+    const archive = path.join(sb.dir, 'busybox.oci.tar');
+    assert.equal(sb.strata(['save', '--format', 'oci-archive', '-o', archive, 'busybox'], { root: src }).status, 0);
+    for (const [tag, extra] of [['gz', []], ['zst', ['--dest-compress-format', 'zstd', '--dest-compress']]] as const) {
+      const name = `${reg.host}/from-skopeo:${tag}`;
+      execFileSync('skopeo', ['copy', '--dest-tls-verify=false', ...extra, `oci-archive:${archive}`, `docker://${name}`], { stdio: 'pipe' });
+      const root = sb.root(`skopeo-${tag}`);
+      const r = sb.strata(['pull', name], { root });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(sb.strata(['run', '--rm', name, 'echo', tag], { root }).stdout, `${tag}\n`);
+    }
+  });
+
+  test('strata push → podman pull → podman run', { skip: !has('podman') }, () => {
+    const name = `${reg.host}/for-podman:1`;
+    assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
+    assert.equal(sb.strata(['push', name], { root: src }).status, 0);
+    const store = ['--root', path.join(sb.dir, 'podman-root'), '--runroot', path.join(sb.dir, 'podman-run')];
+    try {
+      execFileSync('podman', [...store, 'pull', '--tls-verify=false', name], { stdio: 'pipe' });
+      let out = '';
+      for (let i = 0; i < 3 && out !== 'from podman\n'; i++) {
+        out = spawnSync('podman', [...store, 'run', '--rm', '--network=none', name, 'echo', 'from podman']).stdout.toString();
+      }
+      assert.equal(out, 'from podman\n');
+    } finally {
+      spawnSync('podman', [...store, 'rmi', '-af']);
+    }
+  });
+});

@@ -1,0 +1,109 @@
+// One blob of a push: skipped when the repository has it (HEAD), mounted from another
+// repository of the same registry that is known to hold it, else uploaded — in one PUT when
+// small, in PATCHed chunks otherwise. A local layer kept uncompressed is gzip'ed on the way
+// (byte-stable, block-parallel in the pool: hash/deflate.ts) and hashed as it streams out.
+import { gzipBlocks } from '../hash/index.js';
+import { newSha256 } from '../hash/index.js';
+import type { BlobInfoCache } from './blob-info.js';
+import type { Repository } from './client.js';
+import type { LayerStatus } from './progress-events.js';
+import { blobSize, layerTar, openBlob, readBlobBytes, type Store } from './store-access.js';
+
+/** Blobs up to this size go in one PUT; bigger ones in PATCH chunks of this size. */
+export const CHUNK = 32 * 1024 * 1024;
+const GZIP_LEVEL = 6;
+export const GZIP_VARIANT = `gzip:${GZIP_LEVEL}:1048576`;
+
+export interface BlobContext {
+  store: Store;
+  repo: Repository;
+  /** The registry's domain as blob locations name it. */
+  registry: string;
+  info: BlobInfoCache;
+  status(s: LayerStatus, current?: number, total?: number): void;
+}
+
+/** Mounted from another repository, or present already: true when nothing must be uploaded. */
+async function skipOrMount(c: BlobContext, digest: string): Promise<{ done: boolean; location?: string }> {
+  if ((await c.repo.blobSize(digest)) !== undefined) {
+    c.status('Layer already exists');
+    return { done: true };
+  }
+  for (const from of await c.info.locations(digest, c.registry)) {
+    if (from === c.repo.name) continue;
+    const r = await c.repo.mount(digest, from).catch(() => false);
+    if (r === true) {
+      c.status(`Mounted from ${from}`);
+      return { done: true };
+    }
+    if (typeof r === 'string') return { done: false, location: r };
+  }
+  return { done: false };
+}
+
+/** Sends a blob that is in the store under its own digest (config, a pulled compressed layer). */
+export async function pushStoredBlob(c: BlobContext, digest: string): Promise<number> {
+  const size = await blobSize(c.store, digest);
+  const pre = await skipOrMount(c, digest);
+  if (!pre.done) {
+    const location = pre.location ?? (await c.repo.startUpload());
+    if (size <= CHUNK) await c.repo.uploadWhole(location, digest, await readBlobBytes(c.store, digest));
+    else {
+      let sent = 0;
+      const counted = async function* () {
+        for await (const b of openBlob(c.store, digest)) {
+          sent += b.length;
+          c.status('Pushing', sent, size);
+          yield b;
+        }
+      };
+      await c.repo.uploadChunked(location, () => digest, counted(), CHUNK);
+    }
+    c.status('Pushed');
+  }
+  await c.info.addLocation(digest, c.registry, c.repo.name);
+  return size;
+}
+
+/**
+ * Sends a layer kept uncompressed (by diff_id) as gzip. When its compressed digest is known
+ * (this machine compressed it before: the bytes are the same every time), the registry is asked
+ * first; otherwise it is compressed while it uploads and the digest recorded.
+ */
+export async function pushLayer(c: BlobContext, diffId: string, tarSize: number): Promise<{ digest: string; size: number }> {
+  const known = await c.info.compressed(diffId, GZIP_VARIANT);
+  let location: string | undefined;
+  if (known) {
+    const pre = await skipOrMount(c, known.digest);
+    if (pre.done) {
+      await c.info.addLocation(known.digest, c.registry, c.repo.name);
+      return known;
+    }
+    location = pre.location;
+  }
+  location ??= await c.repo.startUpload();
+  const hash = newSha256();
+  let size = 0;
+  let read = 0;
+  const tar = async function* () {
+    for await (const b of layerTar(c.store, diffId)) {
+      read += b.length;
+      yield b;
+    }
+  };
+  const gz = async function* () {
+    for await (const b of gzipBlocks(tar())) {
+      hash.update(b);
+      size += b.length;
+      c.status('Pushing', read, tarSize);
+      yield b;
+    }
+  };
+  let digest = '';
+  await c.repo.uploadChunked(location, () => (digest = `sha256:${hash.digest('hex')}`), gz(), CHUNK);
+  c.status('Pushed');
+  const blob = { digest, size };
+  await c.info.setCompressed(diffId, GZIP_VARIANT, blob);
+  await c.info.addLocation(digest, c.registry, c.repo.name);
+  return blob;
+}

@@ -1,0 +1,47 @@
+// Which digest each image has in which repository (Docker's RepoDigests): the digest a pull
+// resolved (an index's when the image came through one) or a push produced. Kept in
+// STATE_ROOT/registry/repo-digests.json, replaced atomically; a lost race loses an entry,
+// which costs only a manifest request on the next pull by that digest.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { atomicWriteJson, isDigest } from '../store/index.js';
+import { cacheFile, type Store } from './store-access.js';
+
+/** image ID → repository ("docker.io/library/busybox") → digests, newest first. */
+type RepoDigests = Record<string, Record<string, string[]>>;
+
+async function read(store: Store): Promise<RepoDigests> {
+  try {
+    return JSON.parse(await fs.readFile(cacheFile(store, 'repo-digests.json'), 'utf8')) as RepoDigests;
+  } catch {
+    return {};
+  }
+}
+
+export async function recordRepoDigest(store: Store, imageId: string, repository: string, digest: string): Promise<void> {
+  if (!isDigest(digest) || !isDigest(imageId)) return;
+  const all = await read(store);
+  const byRepo = (all[imageId] ??= {});
+  byRepo[repository] = [digest, ...(byRepo[repository] ?? []).filter((d) => d !== digest)].slice(0, 8);
+  const file = cacheFile(store, 'repo-digests.json');
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await atomicWriteJson(file, all);
+}
+
+/** The image a repository@digest names, if it was pulled or pushed from here. */
+export async function imageByRepoDigest(store: Store, repository: string, digest: string): Promise<string | undefined> {
+  const all = await read(store);
+  return Object.keys(all).find((id) => all[id][repository]?.includes(digest));
+}
+
+/** "repository@digest" strings of an image (its manifest's digest in the repositories it is named in comes first). */
+export async function repoDigestsOf(store: Store, imageId: string): Promise<string[]> {
+  const byRepo = (await read(store))[imageId] ?? {};
+  return Object.entries(byRepo).flatMap(([repo, digests]) => digests.map((d) => `${repo}@${d}`));
+}
+
+/** Every image's repo digests (for `images --digests`). */
+export async function allRepoDigests(store: Store): Promise<Map<string, string[]>> {
+  const all = await read(store);
+  return new Map(Object.entries(all).map(([id, byRepo]) => [id, Object.entries(byRepo).flatMap(([repo, ds]) => ds.map((d) => `${repo}@${d}`))]));
+}

@@ -1,0 +1,170 @@
+// HTTP to one registry endpoint: which scheme (https, verified; plain http only for loopback
+// hosts, insecure-listed ones or --tls-verify=false, after https failed its handshake), the
+// TLS trust (tls.ts), authorization from the /v2/ ping's challenge (auth.ts), and redirects
+// followed by hand so that credentials never go to another host.
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { StrataError } from '../errors.js';
+import { Authorizer } from './auth.js';
+import { isInsecure, isLoopback, type RegistriesConfig } from './config.js';
+import type { Credentials } from './credentials.js';
+import { RegistryError, errorFromResponse, networkError } from './errors.js';
+import { isCertificateError, isNotTls, tlsOptionsFor } from './tls.js';
+
+export type Body = Dispatcher.ResponseData['body'];
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Body;
+  /** The URL that answered (after redirects). */
+  url: string;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: Buffer | AsyncIterable<Uint8Array> | null;
+  /** Token scopes the request needs ("repository:a/b:pull"). */
+  scopes?: string[];
+  /** Statuses that are not errors (default: 2xx). */
+  ok?: (status: number) => boolean;
+  signal?: AbortSignal;
+}
+
+export interface EndpointOptions {
+  config: RegistriesConfig;
+  /** false: --tls-verify=false (https unverified, http allowed). */
+  tlsVerify?: boolean;
+  /** Credentials to use (login); undefined: looked up in the credential stores. */
+  credentials?: Credentials | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Agent = import('undici').Agent;
+const agents: Agent[] = [];
+
+/** Closes every connection this process opened to registries. */
+export async function closeTransports(): Promise<void> {
+  const all = agents.splice(0);
+  await Promise.all(all.map((a) => a.close().catch(() => undefined)));
+}
+
+export function header(res: { headers: Response['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class Transport {
+  private base?: Promise<{ origin: string; agent: Agent }>;
+  readonly auth: Authorizer;
+
+  /** `host`: the endpoint ("127.0.0.1:5000", "registry-1.docker.io"), or a URL with its scheme (a mirror). `domain`: the credentials' key. */
+  constructor(readonly host: string, readonly domain: string, readonly o: EndpointOptions) {
+    this.auth = new Authorizer(domain, o.credentials, o.env);
+  }
+
+  private hostPort(): string {
+    return this.host.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  }
+
+  private async makeAgent(verify: boolean): Promise<Agent> {
+    const { Agent } = await import('undici');
+    const t = tlsOptionsFor(this.hostPort(), this.o.config.certsDirs, verify);
+    const agent = new Agent({ connect: { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized }, keepAliveTimeout: 4000 });
+    agents.push(agent);
+    return agent;
+  }
+
+  /** Finds the scheme that works and reads the /v2/ challenge (once per process and endpoint). */
+  private endpoint(): Promise<{ origin: string; agent: Agent }> {
+    this.base ??= (async () => {
+      const hp = this.hostPort();
+      const explicitHttp = this.host.startsWith('http://');
+      const insecure = this.o.tlsVerify === false || isInsecure(this.o.config, hp);
+      const mayHttp = explicitHttp || insecure || isLoopback(hp);
+      const agent = await this.makeAgent(!insecure);
+      const tryPing = async (origin: string) => {
+        const { request } = await import('undici');
+        const res = await request(`${origin}/v2/`, { method: 'GET', dispatcher: agent });
+        await res.body.dump();
+        this.auth.learn(res.statusCode, res.headers);
+        if (res.statusCode >= 500) throw new RegistryError(`registry "${hp}" answered ${res.statusCode} to /v2/`, res.statusCode);
+      };
+      if (!explicitHttp) {
+        try {
+          await tryPing(`https://${hp}`);
+          return { origin: `https://${hp}`, agent };
+        } catch (err) {
+          if (err instanceof StrataError) throw err;
+          if (isCertificateError(err)) throw networkError(`https://${hp}/v2/`, err, 'certificate');
+          if (!mayHttp || !isNotTls(err)) throw networkError(`https://${hp}/v2/`, err);
+        }
+      }
+      try {
+        await tryPing(`http://${hp}`);
+      } catch (err) {
+        if (err instanceof StrataError) throw err;
+        throw networkError(`http://${hp}/v2/`, err);
+      }
+      return { origin: `http://${hp}`, agent };
+    })();
+    this.base.catch(() => (this.base = undefined));
+    return this.base;
+  }
+
+  /** The registry's origin ("https://host:port"), after the ping. */
+  async origin(): Promise<string> {
+    return (await this.endpoint()).origin;
+  }
+
+  /** One request; a 401 is answered once by authorizing again (when the body can be sent again). */
+  async request(method: string, pathOrUrl: string, o: RequestOptions = {}): Promise<Response> {
+    const { origin, agent } = await this.endpoint();
+    const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${origin}${pathOrUrl}`;
+    const scopes = o.scopes ?? [];
+    let authz = await this.auth.header(scopes, agent);
+    let res = await this.send(method, url, o, authz, agent);
+    const replayable = !o.body || Buffer.isBuffer(o.body);
+    if (res.status === 401 && replayable) {
+      await res.body.dump();
+      if (this.auth.learn(401, res.headers, scopes) || !authz) {
+        authz = await this.auth.header(scopes, agent, true);
+        res = await this.send(method, url, o, authz, agent);
+      }
+    }
+    if (res.status === 401 && authz && this.auth.usedCredentials) {
+      await res.body.dump();
+      throw new RegistryError('unauthorized: incorrect username or password', 401, 'UNAUTHORIZED');
+    }
+    if (!(o.ok ?? ((s) => s >= 200 && s < 300))(res.status)) throw await errorFromResponse(res, method, url);
+    return res;
+  }
+
+  /** Sends one request and follows redirects; Authorization goes only to the registry's own origin. */
+  private async send(method: string, url: string, o: RequestOptions, authz: string | undefined, agent: Agent): Promise<Response> {
+    const { request } = await import('undici');
+    const home = new URL(url).origin;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const sameHost = new URL(current).origin === home;
+      const headers: Record<string, string> = { ...o.headers };
+      if (authz && sameHost) headers.authorization = authz;
+      let res: Dispatcher.ResponseData;
+      try {
+        const body = o.body && !Buffer.isBuffer(o.body) ? Readable.from(o.body) : o.body ?? undefined;
+        res = await request(current, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: agent, signal: o.signal });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        throw networkError(current, err, isCertificateError(err) ? 'certificate' : undefined);
+      }
+      const location = header(res, 'location');
+      if (res.statusCode >= 300 && res.statusCode < 400 && location && (method === 'GET' || method === 'HEAD')) {
+        await res.body.dump();
+        if (hop >= 5) throw new StrataError(`too many redirects from "${url}"`);
+        current = new URL(location, current).href;
+        continue;
+      }
+      return { status: res.statusCode, headers: res.headers, body: res.body, url: current };
+    }
+  }
+}

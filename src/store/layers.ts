@@ -1,0 +1,377 @@
+// Layers, each kept once: its unpacked snapshot layers/<hex>/ (an overlay lowerdir, in
+// overlay form) and layers/<hex>.tar-split, what it takes to rebuild the layer's tar byte for
+// byte (tar-split.ts). The diff_id is hashed from the tar stream as it is packed or read; the
+// tar itself is never written to disk. A store written before this layout kept each layer's
+// tar as the blob blobs/sha256/<diff_id> ("legacy" here): such layers are read as they are and
+// converted (tar-split made, blob removed) when their snapshot is re-made or their layer written again.
+import fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import type { BlobStore } from './blobs.js';
+import { DamagedError, isDamage } from './damage.js';
+import { decompressed } from './decompress.js';
+import { digestHex } from './digest.js';
+import { exists, fsyncDir, tempName } from './fsutil.js';
+import { LAYER_TYPE } from './index-file.js';
+import { rebuildTar, type RebuildOptions } from './layer-rebuild.js';
+import { readRecords, readTrailer, SplitError, SplitWriter, type SplitSource, type SplitTrailer } from './tar-split.js';
+import { StreamDigest } from './stream-digest.js';
+import type { SnapshotPrep } from './layer-pack.js';
+import type { ChunkSource, TarLimits } from './tar/reader.js';
+import type { Digest, LayerInfo } from './types.js';
+
+export interface LayerStoreOptions {
+  limits?: TarLimits;
+  onWarning?: (message: string) => void;
+  /** Runs before the first write of the process (removes dead writers' temps). */
+  beforeWrite: () => Promise<void>;
+  /** A compressed blob this layer can be re-made from, if some image names one (pulled images). */
+  findSource: (diffId: Digest) => Promise<SplitSource | undefined>;
+}
+
+export interface ImportOptions {
+  /** The diff_id the stream must have. */
+  expected?: Digest;
+  /** The stream's size, if known at its first chunk (a big one is hashed in the pool). */
+  sizeHint?: () => number | undefined;
+  /** The compressed blob the stream comes from (kept by the caller), recorded for re-making the snapshot. */
+  source?: SplitSource;
+}
+
+/** What is on disk for one layer. */
+export interface LayerFiles {
+  snapshot: boolean;
+  split: boolean;
+  /** The previous layout's uncompressed tar blob. */
+  legacy: boolean;
+}
+
+const subject = (diffId: Digest) => `layer "${diffId}"`;
+
+/** packLayer's chunks share one buffer: copies for a consumer that keeps them (the tar reader). */
+async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield Buffer.from(c);
+}
+
+/** Turns a rebuild's SplitError into the layer's damage. */
+function damage(diffId: Digest, err: unknown): unknown {
+  return err instanceof SplitError ? new DamagedError(subject(diffId), err.message) : err;
+}
+
+export class LayerStore {
+  constructor(
+    readonly dir: string,
+    readonly tmpDir: string,
+    private readonly blobs: BlobStore,
+    private readonly options: LayerStoreOptions,
+  ) {}
+
+  snapshotPath(diffId: Digest): string {
+    return path.join(this.dir, digestHex(diffId));
+  }
+
+  splitPath(diffId: Digest): string {
+    return path.join(this.dir, `${digestHex(diffId)}.tar-split`);
+  }
+
+  async files(diffId: Digest): Promise<LayerFiles> {
+    const [snapshot, split, legacy] = await Promise.all([exists(this.snapshotPath(diffId)), exists(this.splitPath(diffId)), this.blobs.has(diffId)]);
+    return { snapshot, split, legacy };
+  }
+
+  /** The layer can be used: its snapshot with what rebuilds its tar, or a copy to re-make it from. */
+  async has(diffId: Digest): Promise<boolean> {
+    const f = await this.files(diffId);
+    if (f.legacy || (f.snapshot && f.split)) return true;
+    return !f.snapshot && (await this.remakeSource(diffId)) !== undefined;
+  }
+
+  /** Every diff_id with a snapshot or a tar-split here (legacy blobs are listed by the blob store). */
+  async list(): Promise<Digest[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const hex = new Set(names.map((n) => /^([a-f0-9]{64})(\.tar-split)?$/.exec(n)?.[1]).filter((h): h is string => !!h));
+    return [...hex].map((h) => `sha256:${h}`);
+  }
+
+  async trailer(diffId: Digest): Promise<SplitTrailer> {
+    try {
+      const t = await readTrailer(this.splitPath(diffId));
+      if (t.diffId !== diffId) throw new SplitError(`its tar-split belongs to layer "${t.diffId}"`);
+      return t;
+    } catch (err) {
+      throw damage(diffId, err);
+    }
+  }
+
+  /** Bytes of the layer's tar. */
+  async size(diffId: Digest): Promise<number> {
+    if (await exists(this.splitPath(diffId))) return (await this.trailer(diffId)).size;
+    if (await this.blobs.has(diffId)) return this.blobs.size(diffId);
+    throw this.missing(diffId);
+  }
+
+  private missing(diffId: Digest): DamagedError {
+    return new DamagedError(subject(diffId), 'no copy is kept to re-make it', true);
+  }
+
+  /** The snapshot's path; a missing snapshot is re-made from a copy of the layer (a blob) when one is kept. */
+  async path(diffId: Digest): Promise<string> {
+    const snap = this.snapshotPath(diffId);
+    if (await exists(snap)) return snap;
+    const from = await this.remakeSource(diffId);
+    if (!from) throw (await exists(this.splitPath(diffId))) ? new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`) : this.missing(diffId);
+    const stream = createReadStream(this.blobs.path(from.digest));
+    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from });
+    return snap;
+  }
+
+  /** A blob the snapshot can be re-made from: the legacy tar, or a compressed blob. */
+  private async remakeSource(diffId: Digest): Promise<SplitSource | undefined> {
+    if (await this.blobs.has(diffId)) return { digest: diffId, mediaType: LAYER_TYPE };
+    const recorded = await this.trailer(diffId).then((t) => t.source, () => undefined);
+    const source = recorded ?? (await this.options.findSource(diffId));
+    return source && (await this.blobs.has(source.digest)) ? source : undefined;
+  }
+
+  /**
+   * The layer's tar, rebuilt from its snapshot (or read from a legacy blob), checked against
+   * the diff_id as it streams: damage is thrown as a DamagedError naming the layer (and the
+   * file), at the latest after the last chunk. Chunks are fresh buffers.
+   */
+  async *tarStream(diffId: Digest, options: RebuildOptions & { splitFile?: string } = {}): AsyncGenerator<Buffer> {
+    const splitFile = options.splitFile ?? this.splitPath(diffId);
+    let source: AsyncIterable<Buffer>;
+    let size: number;
+    if (options.splitFile || (await exists(splitFile))) {
+      const t = options.splitFile ? await readTrailer(splitFile).catch((e: unknown) => Promise.reject(damage(diffId, e))) : await this.trailer(diffId);
+      const snap = this.snapshotPath(diffId);
+      if (!(await exists(snap))) throw new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`);
+      source = rebuildTar(snap, splitFile, t, options);
+      size = t.size;
+    } else if (await this.blobs.has(diffId)) {
+      source = createReadStream(this.blobs.path(diffId)) as AsyncIterable<Buffer>;
+      size = await this.blobs.size(diffId);
+    } else throw this.missing(diffId);
+    const hash = new StreamDigest(() => size);
+    try {
+      for await (const chunk of source) {
+        await hash.update(chunk);
+        yield chunk;
+      }
+    } catch (err) {
+      await hash.abort();
+      throw damage(diffId, err);
+    }
+    const got = await hash.digest();
+    if (got !== diffId) throw new DamagedError(subject(diffId), `its content does not match its digest (got "${got}")`);
+  }
+
+  /** undefined when the layer's tar rebuilds to its diff_id, else what is wrong (reads the whole layer). */
+  async verify(diffId: Digest, options: RebuildOptions & { splitFile?: string } = {}): Promise<string | undefined> {
+    try {
+      for await (const _ of this.tarStream(diffId, options)) void _;
+      return undefined;
+    } catch (err) {
+      if (isDamage(err)) return err.problem;
+      throw err;
+    }
+  }
+
+  /**
+   * The cheap check: the tar-split reads to its end and every file it names is in the snapshot
+   * with its size (one stat per file, no content read). undefined when all is there, else what
+   * is wrong. A legacy layer (no tar-split) checks its blob's presence.
+   */
+  async quickCheck(diffId: Digest): Promise<string | undefined> {
+    const snap = this.snapshotPath(diffId);
+    const splitFile = this.splitPath(diffId);
+    if (!(await exists(splitFile))) return (await this.blobs.has(diffId)) ? undefined : 'its tar-split is missing';
+    if (!(await exists(snap))) return `its snapshot "${snap}" is missing`;
+    try {
+      const t = await this.trailer(diffId);
+      const extras = new Set(t.extras.map(([i]) => i));
+      for await (const r of readRecords(splitFile, t)) {
+        if (r.kind !== 'file' || extras.has(r.index)) continue;
+        const st = await fs.lstat(path.join(snap, r.path)).catch(() => undefined);
+        if (!st) return `file "${r.path}" is missing from its snapshot`;
+        if (!st.isFile() || st.size !== r.size) return `file "${r.path}" of its snapshot has ${st.size} bytes, the layer says ${r.size}`;
+      }
+      return undefined;
+    } catch (err) {
+      if (isDamage(err)) return err.problem;
+      if (err instanceof SplitError) return err.message;
+      throw err;
+    }
+  }
+
+  /** Stores a layer from its (uncompressed) tar stream: extracted into its snapshot while its tar-split is recorded. */
+  async fromStream(source: ChunkSource, options: ImportOptions = {}): Promise<LayerInfo> {
+    await this.options.beforeWrite();
+    const tmp = tempName(this.dir);
+    await fs.mkdir(tmp, { mode: 0o755 });
+    const split = SplitWriter.create(this.tmpDir);
+    const hash = new StreamDigest(options.sizeHint);
+    let finished = false;
+    try {
+      const hashed = (async function* () {
+        for await (const chunk of source) {
+          await hash.update(chunk);
+          yield chunk;
+        }
+      })();
+      const { unpackLayer } = await import('./layer-unpack.js');
+      const { warnings } = await unpackLayer(hashed, tmp, { limits: this.options.limits, tmpDir: this.tmpDir, split });
+      const diffId = await hash.digest();
+      if (options.expected && options.expected !== diffId) throw new StrataError(`digest mismatch: expected "${options.expected}", got "${diffId}"`);
+      if (split.bytes !== hash.bytes) throw new StrataError(`layer "${diffId}": its tar-split describes ${split.bytes} bytes of ${hash.bytes}`);
+      const warn = this.options.onWarning ?? ((m: string) => process.stderr.write(`WARNING: ${m}\n`));
+      for (const w of warnings) warn(`layer ${digestHex(diffId).slice(0, 12)}: ${w}`);
+      await split.finish({ diffId, source: options.source });
+      finished = true;
+      await this.commit(diffId, tmp, split.path);
+      return { diffId, digest: diffId, size: hash.bytes, mediaType: LAYER_TYPE };
+    } finally {
+      if (!finished) {
+        await hash.abort();
+        await split.abort();
+      }
+      await fs.rm(split.path, { force: true });
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Packs `dir` (overlay form) into a layer. With `takeOwnership` the caller hands `dir` over
+   * (on the store's filesystem, no longer used): it becomes the snapshot by rename instead of
+   * being extracted again, and is gone when this returns or throws. Otherwise (or when `dir`
+   * cannot be adopted, see SnapshotPrep) the packed stream is extracted into a new snapshot.
+   */
+  async fromDir(dir: string, options: { sourceDateEpoch?: number; takeOwnership?: boolean } = {}): Promise<LayerInfo> {
+    await this.options.beforeWrite();
+    const src = path.resolve(dir);
+    const { packLayer } = await import('./layer-pack.js');
+    let fileBytes: number | undefined;
+    const sizeHint = () => fileBytes;
+    const onWalked = (n: number) => (fileBytes = n);
+    if (!options.takeOwnership) return this.fromStream(copies(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, onWalked })), { sizeHint });
+    try {
+      const prep: SnapshotPrep = { usable: true, strip: new Map() };
+      const split = SplitWriter.create(this.tmpDir);
+      const hash = new StreamDigest(sizeHint);
+      let diffId: Digest;
+      try {
+        for await (const chunk of packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep, tap: split, onWalked })) {
+          await hash.update(chunk);
+          if (split.congested) await split.drained();
+        }
+        diffId = await hash.digest();
+        if (prep.usable) await split.finish({ diffId });
+      } catch (err) {
+        await hash.abort();
+        await split.abort();
+        throw err;
+      }
+      try {
+        if (prep.usable && (await this.adopt(src, diffId, split.path, prep))) return { diffId, digest: diffId, size: hash.bytes, mediaType: LAYER_TYPE };
+      } finally {
+        await split.abort();
+      }
+      // Not adoptable: the same tar, packed again, extracted into a snapshot.
+      return await this.fromStream(copies(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch })), { expected: diffId, sizeHint: () => hash.bytes });
+    } finally {
+      await fs.rm(src, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes a packed directory the snapshot of `diffId`: first renamed to a temp name in layers/
+   * (a crash leaves a dead temp the next write removes), where it gets an extracted snapshot's
+   * root (0755, 0:0, no xattrs) and loses the xattrs an extraction would not set, then
+   * committed. False when `dir` is on another filesystem (it stays where it is).
+   */
+  private async adopt(dir: string, diffId: Digest, splitFile: string, prep: SnapshotPrep): Promise<boolean> {
+    const tmp = tempName(this.dir);
+    try {
+      await fs.rename(dir, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return false;
+      throw err;
+    }
+    try {
+      const strip = new Map([...prep.strip].map(([p, names]) => [p === dir ? tmp : path.join(tmp, path.relative(dir, p)), names]));
+      const { removeXattrs } = await import('./xattr.js');
+      await removeXattrs(strip, tmp);
+      await fs.lchown(tmp, 0, 0).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
+      });
+      await fs.chmod(tmp, 0o755);
+      await this.commit(diffId, tmp, splitFile);
+      return true;
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Puts a finished snapshot (`dir`, in layers/ under a temp name) and tar-split (`splitFile`)
+   * in place as layer `diffId`. A layer already here is not trusted blindly: its tar is rebuilt
+   * and hashed (with its own tar-split, else with the new one, which converts a legacy layer);
+   * if neither gives the diff_id, the new copy replaces the damaged one. Leaves `dir` and
+   * `splitFile` to the caller to remove when they were not used.
+   */
+  async commit(diffId: Digest, dir: string, splitFile: string): Promise<void> {
+    const snap = this.snapshotPath(diffId);
+    const splitDst = this.splitPath(diffId);
+    if (await exists(snap)) {
+      if ((await exists(splitDst)) && !(await this.verify(diffId))) return this.touch(splitDst);
+      if (!(await this.verify(diffId, { splitFile }))) {
+        await fs.rename(splitFile, splitDst); // the snapshot is intact: keep it, with the new tar-split
+        await this.blobs.remove(diffId);
+        await fsyncDir(this.dir);
+        return;
+      }
+      // Damaged, and this copy is intact: it takes the damaged one's place.
+      const doomed = tempName(this.dir, '.damaged');
+      await fs.rename(snap, doomed).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await fs.rm(doomed, { recursive: true, force: true });
+    }
+    await fs.rename(splitFile, splitDst);
+    await fs.rename(dir, snap).catch(async (err: NodeJS.ErrnoException) => {
+      // Another process finished the same layer first: keep theirs.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+    await fsyncDir(this.dir);
+    await this.blobs.remove(diffId); // a legacy tar is no longer needed
+  }
+
+  /** Marks a reused layer as young, so a concurrent garbage collection spares it. */
+  private async touch(file: string): Promise<void> {
+    const now = new Date();
+    await fs.utimes(file, now, now).catch(() => undefined);
+  }
+
+  /** When the layer was last written or reused (its tar-split's mtime, else its snapshot's). */
+  async mtimeMs(diffId: Digest): Promise<number> {
+    for (const p of [this.splitPath(diffId), this.snapshotPath(diffId), this.blobs.path(diffId)]) {
+      const st = await fs.lstat(p).catch(() => undefined);
+      if (st) return st.mtimeMs;
+    }
+    return 0;
+  }
+
+  /** Removes the layer's snapshot, tar-split and legacy tar. */
+  async remove(diffId: Digest): Promise<void> {
+    await this.blobs.remove(diffId);
+    await fs.rm(this.splitPath(diffId), { force: true });
+    const snap = this.snapshotPath(diffId);
+    if (await exists(snap)) {
+      // Rename first so a half-deleted snapshot is never visible under its real name.
+      const doomed = tempName(this.dir, '.rm');
+      await fs.rename(snap, doomed);
+      await fs.rm(doomed, { recursive: true, force: true });
+    }
+  }
+}
