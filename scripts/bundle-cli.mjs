@@ -25,7 +25,7 @@ const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'runtime/ports.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js'],
+    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'runtime/ports.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
 ];

@@ -6,6 +6,8 @@
 import type { Writable } from 'node:stream';
 import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
+import type { CopyEntry } from './copier/get.js';
+import type { PutOptions, PutResult } from './copier/put.js';
 import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
 import type { CheckOptions, CheckReport } from './check.js';
 import type { Store } from './store.js';
@@ -73,3 +75,14 @@ export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: strin
   return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
 }
 export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
+
+// The copier: a tree read as entries (get), entries placed into a directory (put), wildcards.
+export { hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';
+export { treeEntries, type CopyEntry, type GetOptions } from './copier/get.js';
+export { glob, globRegex, hasWildcards } from './copier/glob.js';
+export type { PutOptions, PutResult } from './copier/put.js';
+
+/** Places entries into the existing directory `dest`, with the rules the options name (copier/put.ts). */
+export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
+  return (await import('./copier/put.js')).put(entries, dest, options);
+}
