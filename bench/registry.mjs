@@ -23,9 +23,13 @@ if (!registryAvailable) {
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const load0 = os.loadavg()[0].toFixed(1);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-registry-'));
+// Short: podman refuses a runroot longer than 50 characters.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbr-'));
 const env = { ...process.env, HOME: path.join(dir, 'home'), DOCKER_CONFIG: path.join(dir, 'docker'), STRATA_REGISTRIES_CONFIG: '' };
-const podmanStore = (n) => ['--root', path.join(dir, `podman-${n}`, 'root'), '--runroot', path.join(dir, `podman-${n}`, 'run'), '--storage-driver', 'overlay'];
+// podman reads $DOCKER_CONFIG/config.json when the variable is set: an empty one, no credentials.
+fs.mkdirSync(env.DOCKER_CONFIG, { recursive: true });
+fs.writeFileSync(path.join(env.DOCKER_CONFIG, 'config.json'), '{}');
+const podmanStore = (n) => ['--root', path.join(dir, `pm-${n}`, 'root'), '--runroot', path.join(dir, `pm-${n}`, 'r'), '--storage-driver', 'overlay'];
 const havePodman = !!tryRun('podman', ['--version']);
 const haveSkopeo = !!tryRun('skopeo', ['--version']);
 
@@ -82,7 +86,7 @@ try {
     if (havePodman) {
       const rp = await fresh();
       const pref = `${rp.host}/bench/big:1`;
-      run('podman', [...podmanStore('src'), 'tag', 'localhost/bench/big:1', pref]);
+      run('podman', [...podmanStore('src'), 'tag', 'docker.io/bench/big:1', pref]);
       t.podmanPushCold.push(timed(() => run('podman', [...podmanStore('src'), 'push', '-q', '--tls-verify=false', pref])));
       t.podmanPushWarm.push(timed(() => run('podman', [...podmanStore('src'), 'push', '-q', '--tls-verify=false', pref])));
     }
@@ -99,13 +103,13 @@ try {
     t.strataPullWarm.push(timed(() => strata(root, ['pull', '-q', ref])));
     fs.rmSync(root, { recursive: true, force: true });
     if (havePodman) {
-      const ps = podmanStore(`pull-${round}`);
+      const ps = podmanStore(`p${round}`);
       t.podmanPullCold.push(timed(() => run('podman', [...ps, 'pull', '-q', '--tls-verify=false', ref])));
       t.podmanPullWarm.push(timed(() => run('podman', [...ps, 'pull', '-q', '--tls-verify=false', ref])));
       spawnSync('podman', [...ps, 'rmi', '-af']);
     }
     if (haveSkopeo && havePodman) {
-      const ps = podmanStore(`skopeo-${round}`);
+      const ps = podmanStore(`k${round}`);
       const dest = `containers-storage:[overlay@${ps[1]}+${ps[3]}]bench/big:1`;
       t.skopeoPullCold.push(timed(() => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, dest])));
       spawnSync('podman', [...ps, 'rmi', '-af']);
@@ -122,9 +126,9 @@ try {
   console.error(`pulled from ${pullFrom}`);
 } finally {
   for (const r of registries) await r.close();
-  if (havePodman) for (const d of fs.readdirSync(dir).filter((n) => n.startsWith('podman-'))) {
-    spawnSync('podman', [...podmanStore(d.slice('podman-'.length)), 'rmi', '-af']);
-    spawnSync('podman', [...podmanStore(d.slice('podman-'.length)), 'system', 'reset', '-f']);
+  if (havePodman) for (const d of fs.readdirSync(dir).filter((n) => n.startsWith('pm-'))) {
+    spawnSync('podman', [...podmanStore(d.slice('pm-'.length)), 'rmi', '-af']);
+    spawnSync('podman', [...podmanStore(d.slice('pm-'.length)), 'system', 'reset', '-f']);
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }
