@@ -40,7 +40,9 @@ function bodyOf(msg: http.IncomingMessage): Body {
   return {
     [Symbol.asyncIterator]: () => msg[Symbol.asyncIterator](),
     dump: async () => {
-      if (msg.complete || msg.destroyed) return;
+      // Even a complete message must be read to its end: only then is its socket free for the
+      // next request (a keep-alive agent that runs out of sockets waits forever).
+      if (msg.readableEnded || msg.destroyed) return;
       msg.resume();
       await new Promise<void>((resolve) => {
         msg.once('end', resolve);
