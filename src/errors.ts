@@ -42,3 +42,17 @@ export function systemCause(err: unknown): string {
   if (m) return m[1]!;
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Runs `fn`; a system error it throws becomes one line naming what was being done ("writing
+ * "x.tar": no such file or directory"), never an internal path. strata's own errors pass as
+ * they are, and so does EPIPE: a reader that went away ends the command quietly (cli/report.ts).
+ */
+export async function describedFailure<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StrataError || (err as NodeJS.ErrnoException).code === 'EPIPE') throw err;
+    throw new StrataError(`${what}: ${systemCause(err)}`, 125, { cause: err });
+  }
+}

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { buildTar } from '../store/tar/build.js';
 import { tempDir } from '../testing/cli.js';
 import { BuildContext } from './context.js';
 import { executeCopy, type CopyJob } from './exec-copy.js';
@@ -121,6 +122,53 @@ describe('COPY/ADD into an upper dir', () => {
       assert.equal(fs.existsSync(path.join(t.dir, 'escaped')), false);
     } finally {
       fs.rmSync(tarFile);
+    }
+  });
+
+  describe('ADD of archives confined to the destination, as Docker extracts them', () => {
+    const archive = async (name: string, entries: Parameters<typeof buildTar>[0]) => {
+      fs.writeFileSync(path.join(ctxDir, name), buildTar(entries));
+      return name;
+    };
+
+    it('puts absolute names under the destination', async () => {
+      await copy([await archive('abs.tar', [{ path: '/etc/abs.conf', content: 'abs\n' }, { path: '/opt/', type: 'dir' }])], '/safe', { unpack: true });
+      assert.equal(read('safe/etc/abs.conf'), 'abs\n');
+      assert.ok(fs.statSync(path.join(upper, 'safe', 'opt')).isDirectory());
+      assert.equal(fs.existsSync(path.join(upper, 'etc')), false, 'nothing at the root of the image');
+    });
+
+    it('keeps links to absolute paths as they are, and writes through a link to "/" or above it inside the destination', async () => {
+      await copy([await archive('links.tar', [
+        { path: 'lib', type: 'symlink', linkpath: '/usr/lib' },
+        { path: 'root', type: 'symlink', linkpath: '/' },
+        { path: 'root/etc/via-root', content: 'via\n' },
+        { path: 'up', type: 'symlink', linkpath: '../../../../..' },
+        { path: 'up/tmp/via-up', content: 'up\n' },
+        { path: 'hard', type: 'link', linkpath: '/etc/via-root' },
+      ])], '/safe', { unpack: true });
+      assert.equal(fs.readlinkSync(path.join(upper, 'safe', 'lib')), '/usr/lib');
+      assert.equal(fs.readlinkSync(path.join(upper, 'safe', 'root')), '/');
+      assert.equal(read('safe/etc/via-root'), 'via\n');
+      assert.equal(read('safe/tmp/via-up'), 'up\n');
+      assert.equal(fs.statSync(path.join(upper, 'safe', 'hard')).ino, fs.statSync(path.join(upper, 'safe', 'etc', 'via-root')).ino, 'an absolute hard link name is inside too');
+      assert.deepEqual(fs.readdirSync(upper), ['safe']);
+      assert.equal(fs.existsSync(path.join(t.dir, 'tmp')), false);
+    });
+
+    const refused: Array<[string, Parameters<typeof buildTar>[0], string]> = [
+      ['a name climbing above the destination', [{ path: 'a/../../escape', content: 'x' }], 'unpacking "climb.tar": refusing archive entry "a/../../escape": it would be written outside the destination'],
+      ['a hard link to a file outside the archive', [{ path: 'h', type: 'link', linkpath: '/etc/passwd' }], 'unpacking "climb.tar": refusing archive entry "h": hard link target "/etc/passwd" does not exist in the archive'],
+    ];
+    for (const [what, entries, message] of refused) {
+      it(`refuses ${what}, naming the archive and the entry in plain words`, async () => {
+        await assert.rejects(copy([await archive('climb.tar', entries)], '/safe', { unpack: true }), (err: Error) => {
+          assert.equal(err.message, message);
+          return true;
+        });
+        assert.equal(fs.existsSync(path.join(upper, 'escape')), false);
+        assert.equal(fs.existsSync(path.join(t.dir, 'escape')), false);
+      });
     }
   });
 

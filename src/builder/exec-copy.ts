@@ -72,7 +72,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     } else if (n.type === 'dir') {
       await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
     } else if (job.unpack && (await archiveKind(n))) {
-      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel), (await archiveKind(n))!);
+      const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel));
       if (job.owner) await chownImplicitDirs(job, destDirRel, names, job.owner);
     } else {
       await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));

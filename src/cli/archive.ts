@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { StrataError } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import { applyChanges } from '../engine/index.js';
 import { closeHashPool } from '../hash/index.js';
 import {
@@ -74,7 +74,7 @@ async function save(a: { images: string[]; output?: string; format?: string; com
     };
     // A file appears whole or not at all.
     if (toStdout) await write(process.stdout);
-    else await atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false });
+    else await describedFailure(`writing "${a.output}"`, () => atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), { durable: false }));
   });
 }
 

@@ -132,7 +132,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(runUsage(command));
     return;
   }
-  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: see 'strata ${command} --help'`);
+  if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const ctx = await openContext();

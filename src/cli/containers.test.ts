@@ -217,6 +217,9 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     const list = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
     assert.ok(list.includes('out/f') && list.includes('bin/busybox'), list.slice(0, 5).join(','));
     assert.equal(s(['diff', 'c2']).stdout, 'A /out\nA /out/f\n');
+    const nowhere = path.join(root, 'missing', 'export.tar');
+    const refused = s(['export', '-o', nowhere, 'c2']);
+    assert.deepEqual([refused.status, refused.stderr], [125, `Error: writing "${nowhere}": no such file or directory\n`], 'one line naming the file, no temp path');
   });
 
   it('copies in and out, confined to the container root', () => {

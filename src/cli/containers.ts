@@ -1,17 +1,17 @@
 // The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
 // and `container ...` (the same, plus ls, prune, inspect).
 import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import {
-  commitContainer, containerChanges, copyFromContainer, copyTarToContainer, copyToContainer, currentState, formatChanges, imageConfigOf, killContainer,
+  commitContainer, containerChanges, currentState, formatChanges, imageConfigOf, killContainer,
   logPath, lowerDirsOf, pauseContainer, readShimStatus, removeContainer, startDetached, unpauseContainer, waitForExit, withContainerRoot,
   type ContainerContext,
 } from '../runtime/index.js';
 import { applyChanges } from '../engine/index.js';
 import type { RegisterCommands } from './command.js';
+import { cp, exportContainer } from './containers-copy.js';
 import { openContext, runCommand, startAttached } from './containers-run.js';
 
 type Args = Record<string, unknown> & { _: Array<string | number> };
@@ -194,55 +194,6 @@ async function commit(argv: Args): Promise<void> {
   } finally {
     if (pause) unpauseContainer(handle);
   }
-}
-
-async function exportContainer(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
-  const output = argv.output as string | undefined;
-  if (!output && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect');
-  const tar = await import('tar');
-  await withContainerRoot(ctx, record, 'read', async (root) => {
-    const entries = fs.readdirSync(root).sort();
-    const stream = tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
-    await pipeline(stream, output ? fs.createWriteStream(output) : process.stdout);
-  }, { layersOnly: true });
-}
-
-/** Splits "CONTAINER:PATH"; a plain host path (no colon before the first slash) gives undefined. */
-function splitContainerPath(arg: string): { container: string; path: string } | undefined {
-  const colon = arg.indexOf(':');
-  if (colon <= 0 || arg.startsWith('/') || arg.startsWith('.')) return undefined;
-  return { container: arg.slice(0, colon), path: arg.slice(colon + 1) || '/' };
-}
-
-/** A cp operand: yargs hands a lone "-" (stdin/stdout) over as `true`. */
-function cpOperand(value: unknown): string {
-  return value === true ? '-' : String(value);
-}
-
-async function cp(argv: Args): Promise<void> {
-  argv.src = cpOperand(argv.src);
-  argv.dest = cpOperand(argv.dest);
-  const src = splitContainerPath(argv.src as string);
-  const dst = splitContainerPath(argv.dest as string);
-  if (src && dst) throw new StrataError('copying between containers is not supported');
-  if (!src && !dst) throw new StrataError('must specify at least one container source');
-  const ctx = await openContext();
-  const options = { followLink: Boolean(argv['follow-link']), keepOwners: Boolean(argv.archive) };
-  let result;
-  if (src) {
-    const record = await ctx.containers.get(src.container);
-    const container = record.Name.replace(/^\//, '');
-    result = await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { ...options, container }));
-  } else {
-    const record = await ctx.containers.get(dst!.container);
-    const container = record.Name.replace(/^\//, '');
-    result = argv.src === '-'
-      ? await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path, { container }))
-      : await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path, { ...options, container }));
-  }
-  for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
 }
 
 async function rename(argv: Args): Promise<void> {

@@ -81,6 +81,20 @@ describe('cp: every destination shape, running and stopped', { concurrency: fals
     });
   }
 
+  it("never writes into a running container's /dev, /proc or /sys: they are the kernel's, not its files", () => {
+    const refusals: Array<[string[], Buffer | undefined, string]> = [
+      [['cp', path.join(host, 'f.txt'), 'running:/dev/null'], undefined, 'running:/dev/null'],
+      [['cp', '-', 'running:/'], buildTar([{ path: 'dev/', type: 'dir' }, { path: 'dev/null', content: 'x' }]), 'running:/dev'],
+      [['cp', '-', 'running:/proc'], buildTar([{ path: 'x', content: 'x' }]), 'running:/proc'],
+    ];
+    for (const [args, input, shown] of refusals) {
+      const r = fx.strata(args, { input });
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`^Error: refusing to copy to "${shown}": /\\w+ of a running container is the kernel's, not part of its filesystem\n$`));
+    }
+    assert.equal(fx.strata(['exec', 'running', 'sh', '-c', '[ -c /dev/null ] && echo device']).stdout, 'device\n');
+  });
+
   it('copies out to the host: a directory, and the root of a running container without /proc, /sys, /dev', () => {
     const out = path.join(host, 'out');
     assert.equal(fx.strata(['cp', 'running:/app/old', out]).status, 0);

@@ -144,7 +144,7 @@ test('save and load round trip in docker-archive and oci-archive formats, keepin
   assert.equal(ok(runStrata(['load'], { root: path.join(scratch, 'byid'), input: byId.stdout }), 'load by id'), `Loaded image ID: ${img.id}\n`);
 }));
 
-test('save to a slow reader prints no warning, whatever the number of waits for it', withRoot(async (root, scratch) => {
+test('save to a slow reader prints no warning, whatever the number of waits for it; to a missing directory one line', withRoot(async (root, scratch) => {
   // 16 MiB of incompressible bytes: some sixteen waits for the pipe to drain (each left an
   // 'error' listener behind: MaxListenersExceededWarning after ten).
   const archive = path.join(scratch, 'big.tar');
@@ -156,6 +156,9 @@ test('save to a slow reader prints no warning, whatever the number of waits for 
     assert.equal(r.status, 0);
     assert.equal(r.stderr, '', format);
   }
+  const nowhere = path.join(scratch, 'missing', 'big.tar');
+  const refused = runStrata(['save', '-o', nowhere, 'big:1'], { root });
+  assert.deepEqual([refused.status, refused.stderr], [1, `Error: writing "${nowhere}": no such file or directory\n`], 'one line naming the file, no stack trace');
 }));
 
 test('skopeo and umoci read the store as an OCI layout', { skip: !has('skopeo') && 'skopeo is not installed' }, withRoot(async (root) => {

@@ -71,6 +71,9 @@ export function parseExecArgs(words: string[]): ExecArgs {
   }
   out.container = words[i] ?? '';
   out.command = words.slice(i + 1);
-  if (!out.container || out.command.length === 0) throw new StrataError(`"strata exec" requires at least 2 arguments: see 'strata exec --help'`);
+  if (!out.container || out.command.length === 0) {
+    const missing = out.container ? 'COMMAND is missing' : 'CONTAINER and COMMAND are missing';
+    throw new StrataError(`"strata exec" requires at least 2 arguments: ${missing}\nUsage: strata exec [OPTIONS] CONTAINER COMMAND [ARG...]`);
+  }
   return out;
 }

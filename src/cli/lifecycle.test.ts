@@ -148,65 +148,65 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', '-f', 'dup', 'busy', 'nocmd']).status, 0);
   });
 
+  /** `strata ARGS` in a real 90x25 terminal (tmux), then `echo "ARGS[0] exited $?"`. */
+  function inTerminal(name: string, strataArgs: string[]) {
+    const { command, args } = strataCommand();
+    const cli = [command, ...args, ...strataArgs].map((a) => `'${a}'`).join(' ');
+    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
+    const session = `strata-${name}-${process.pid}`;
+    const started = tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli}; echo "${strataArgs[0]} exited $?"; sleep 60`);
+    assert.equal(started.status, 0, started.stderr);
+    return {
+      screen: () => tmux('capture-pane', '-p', '-t', session).stdout,
+      keys: (...keys: string[]) => tmux('send-keys', '-t', session, ...keys),
+      close: () => tmux('kill-session', '-t', session),
+    };
+  }
+
+  /** Types a line until the shell in the terminal answers it (its prompt comes once the terminal size arrives). */
+  async function typeUntil(term: ReturnType<typeof inTerminal>, line: string, answer: RegExp): Promise<void> {
+    await eventually(() => {
+      term.keys(line, 'Enter');
+      return answer.test(term.screen());
+    }, 50, 200);
+  }
+
   it('attaches through a real terminal and detaches with Ctrl-P Ctrl-Q, leaving the container running', async () => {
     assert.equal(fx.strata(['run', '-dit', '--name', 'term', 'busybox', 'sh']).status, 0);
-    const session = `strata-lc-${process.pid}`;
-    const { command, args } = strataCommand();
-    const cli = [command, ...args].map((a) => `'${a}'`).join(' ');
-    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
-    const started = tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} attach term; echo "attach exited $?"; sleep 60`);
-    assert.equal(started.status, 0, started.stderr);
+    const term = inTerminal('lc', ['attach', 'term']);
     try {
-      const screen = () => tmux('capture-pane', '-p', '-t', session).stdout;
-      // The shell's prompt is redrawn for us once the terminal size arrives; type a line.
-      await eventually(() => {
-        tmux('send-keys', '-t', session, 'echo hi-$((6*7)); stty size', 'Enter');
-        return /hi-42\n25 90/.test(screen());
-      }, 50, 200);
-      tmux('send-keys', '-t', session, 'C-p', 'C-q');
-      const after = await eventually(() => /attach exited 0/.test(screen()) && screen());
+      await typeUntil(term, 'echo hi-$((6*7)); stty size', /hi-42\n25 90/);
+      term.keys('C-p', 'C-q');
+      const after = await eventually(() => /attach exited 0/.test(term.screen()) && term.screen());
       assert.match(after, /read escape sequence/);
       assert.match(fx.strata(['ps']).stdout, /Up .* term/);
       assert.match(fx.strata(['logs', 'term']).stdout, /hi-42\r\n/);
     } finally {
-      tmux('kill-session', '-t', session);
+      term.close();
     }
     assert.equal(fx.strata(['rm', '-f', 'term']).status, 0);
   });
 
   it('detaches from a foreground run -it with Ctrl-P Ctrl-Q, leaving a container that attach and exec use', async () => {
-    const session = `strata-dt-${process.pid}`;
-    const { command, args } = strataCommand();
-    const cli = [command, ...args].map((a) => `'${a}'`).join(' ');
-    const tmux = (...a: string[]) => spawnSync('tmux', a, { encoding: 'utf8' });
-    const screen = (s = session) => tmux('capture-pane', '-p', '-t', s).stdout;
-    const run = tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} run -it --name fg busybox sh; echo "run exited $?"; sleep 60`);
-    assert.equal(run.status, 0, run.stderr);
+    const run = inTerminal('dt', ['run', '-it', '--name', 'fg', 'busybox', 'sh']);
     try {
-      await eventually(() => {
-        tmux('send-keys', '-t', session, 'echo hi-$((6*7)); stty size', 'Enter');
-        return /hi-42\n25 90/.test(screen());
-      }, 50, 200);
-      tmux('send-keys', '-t', session, 'C-p', 'C-q');
-      const after = await eventually(() => /run exited 0/.test(screen()) && screen());
+      await typeUntil(run, 'echo hi-$((6*7)); stty size', /hi-42\n25 90/);
+      run.keys('C-p', 'C-q');
+      const after = await eventually(() => /run exited 0/.test(run.screen()) && run.screen());
       assert.match(after, /read escape sequence/);
     } finally {
-      tmux('kill-session', '-t', session);
+      run.close();
     }
     assert.match(fx.strata(['ps']).stdout, /Up .* fg\n/);
     const exec = fx.strata(['exec', 'fg', 'echo', 'exec-ok']);
     assert.equal(exec.stdout, 'exec-ok\n', exec.stderr);
-    const again = `${session}-attach`;
-    assert.equal(tmux('new-session', '-d', '-s', again, '-x', '90', '-y', '25', '-e', `STRATA_ROOT=${fx.root}`, `${cli} attach fg; echo "attach exited $?"; sleep 60`).status, 0);
+    const attach = inTerminal('dt-attach', ['attach', 'fg']);
     try {
-      await eventually(() => {
-        tmux('send-keys', '-t', again, 'echo back-$((6*7))', 'Enter');
-        return /back-42/.test(screen(again));
-      }, 50, 200);
-      tmux('send-keys', '-t', again, 'exit 3', 'Enter');
-      await eventually(() => /attach exited 3/.test(screen(again)));
+      await typeUntil(attach, 'echo back-$((6*7))', /back-42/);
+      attach.keys('exit 3', 'Enter');
+      await eventually(() => /attach exited 3/.test(attach.screen()));
     } finally {
-      tmux('kill-session', '-t', again);
+      attach.close();
     }
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(3\) .* fg\n/);
     assert.equal(fx.strata(['rm', 'fg']).status, 0);

@@ -79,14 +79,26 @@ async function main(): Promise<void> {
     .alias('help', 'h')
     .version(false)
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err) => {
+    .fail(async (msg, err, usage) => {
       if (err) throw err;
-      reportAndExit(new Error(msg), 125);
+      // yargs hands its usage instance here (typed as the parser): it holds the failing command's declaration.
+      const declaration = (usage as unknown as { getUsage(): Array<[string, string]> }).getUsage()[0]?.[0];
+      const { argumentError } = await import('./usage-errors.js');
+      reportAndExit(new Error(argumentError(msg, declaration, argv)), 125);
     });
   // yargs renders a command's whole help text as soon as its handler has started, to have it at
   // hand for a later showHelp(); strata never shows help after a command has run, and that
   // rendering (string widths, wrapping) costs tens of milliseconds of every command.
   internals(cli).getUsageInstance().cacheHelpMessage = () => {};
+  // A flag that takes a value given none is refused, as Docker's ("flag needs an argument").
+  const checkValues = async (_args: unknown, y: { getOptions(): { string: string[]; number: string[] } }) => {
+    const options = y.getOptions();
+    const valued = new Set([...options.string, ...options.number]);
+    const { flagWithoutValue } = await import('./usage-errors.js');
+    const flag = flagWithoutValue(argv, valued);
+    if (flag) reportAndExit(new Error(`flag needs an argument: ${flag}`), 125);
+  };
+  cli = cli.middleware(checkValues as unknown as Parameters<Argv['middleware']>[0]);
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
   const register = entry ? await loadModule(entry.load) : undefined;

@@ -91,8 +91,25 @@ function writeCache(cacheFile: string, stamp: string, script: vm.Script): void {
   }
 }
 
+/**
+ * A reader that went away (`strata images | head -1`, `strata logs -f c | head -1`) ends the
+ * command quietly, as a write to a closed pipe ends docker (SIGPIPE: exit 141), instead of
+ * Node's "Unhandled 'error' event" and its stack. Code that handles the stream's errors itself
+ * (cp's and export's pipelines, which release their mounts first) is left to do so.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (stream.listenerCount('error') > 1) return;
+    if (err.code === 'EPIPE' || stream === process.stderr) process.exit(128 + 13);
+    process.stderr.write(`Error: writing the output: ${err.message}\n`);
+    process.exit(125);
+  });
+}
+
 function start(): void {
   restoreDeferredCaCerts();
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const argv = process.argv.slice(2);
   const runMain = argv[0] === 'run' ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
   if (runMain) {

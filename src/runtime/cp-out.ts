@@ -7,22 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
-import { describedCopy, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
+import { describedCopy, kernelMounts, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
 import { hostTreeEntries } from './host-tree.js';
 import { dirView, resolveInRoot } from './resolve.js';
-
-const KERNEL_DIRS = ['proc', 'sys', 'dev'];
-
-/** The root's top-level directories that are mounts of their own (procfs, sysfs, a /dev tmpfs): left out of a copy of the root. */
-async function kernelMounts(root: string): Promise<Set<string>> {
-  const rootDev = (await fs.stat(root)).dev;
-  const out = new Set<string>();
-  for (const name of KERNEL_DIRS) {
-    const st = await fs.lstat(path.join(root, name)).catch(() => undefined);
-    if (st?.isDirectory() && st.dev !== rootDev) out.add(name);
-  }
-  return out;
-}
 
 /** Copies CONTAINER:SRC (inside `root`) to the host path DST (`-` writes a tar to stdout). */
 export async function copyFromContainer(root: string, src: string, dst: string, options: CopyOptions): Promise<CopyResult> {

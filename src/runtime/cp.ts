@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { StrataError, systemCause } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import type { TarEntry } from '../store/index.js';
 import { hostTreeEntries } from './host-tree.js';
 import { dirView, resolveInRoot, type Resolved } from './resolve.js';
@@ -69,15 +69,7 @@ export function placeCopy(src: CopySource, dst: CopyDestination): Placement {
 }
 
 /** Runs a copy step, turning a system error into one line naming the copy, never an internal path. */
-export async function describedCopy<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    // A reader that went away (`cp CTR:/ - | head`) ends the command quietly (cli/report.ts).
-    if (err instanceof StrataError || (err as NodeJS.ErrnoException).code === 'EPIPE') throw err;
-    throw new StrataError(`${what}: ${systemCause(err)}`, 125, { cause: err });
-  }
-}
+export const describedCopy = describedFailure;
 
 /** Resolves CONTAINER:PATH inside `root`, its last link followed as docker cp does for a destination. */
 async function containerPath(root: string, given: string, container: string, followLast: boolean): Promise<Resolved> {
@@ -95,10 +87,43 @@ async function destinationIn(root: string, given: string, container: string): Pr
   return { resolved: found.rel, stat: found.stat, assertsDir: given.endsWith('/') || specifiesContents(given), given: `${container}:${given}` };
 }
 
-async function placeInto(root: string, placement: Placement, entries: AsyncIterable<TarEntry>): Promise<CopyResult> {
+const KERNEL_DIRS = ['proc', 'sys', 'dev'];
+
+/**
+ * The root's top-level directories that are mounts of their own (procfs, sysfs, a /dev tmpfs):
+ * a running container's, seen through /proc/PID/root. They are the kernel's, not the
+ * container's files: a copy of the root leaves them out, and no copy writes into them (a file
+ * over /dev/null would break the container; docker cp never reaches them either).
+ */
+export async function kernelMounts(root: string): Promise<Set<string>> {
+  const rootDev = (await fs.stat(root)).dev;
+  const out = new Set<string>();
+  for (const name of KERNEL_DIRS) {
+    const st = await fs.lstat(path.join(root, name)).catch(() => undefined);
+    if (st?.isDirectory() && st.dev !== rootDev) out.add(name);
+  }
+  return out;
+}
+
+/**
+ * For a copy into `dir` (root-relative): refuses at once a `dir` inside a kernel mount, and
+ * gives the check for each entry placed into the root itself ("cp dir/. CTR:/" holding dev/null).
+ */
+async function kernelGuard(root: string, dir: string, container: string, name?: string): Promise<(e: TarEntry) => void> {
+  const kernel = await kernelMounts(root);
+  const refuse = (rel: string) => new StrataError(`refusing to copy to "${container}:/${rel}": /${rel.split('/')[0]} of a running container is the kernel's, not part of its filesystem`);
+  if (kernel.has(dir.split('/')[0]!)) throw refuse(name ? path.posix.join(dir, name) : dir);
+  return (e) => {
+    const parts = e.path.split('/').filter((c) => c !== '' && c !== '.');
+    if (dir === '' && parts.length > 0 && kernel.has(parts[0]!)) throw refuse(parts.join('/'));
+  };
+}
+
+async function placeInto(root: string, placement: Placement, entries: AsyncIterable<TarEntry>, container: string): Promise<CopyResult> {
   const { placeEntries, limitsFromEnv } = await import('../store/index.js');
+  const check = await kernelGuard(root, placement.dir, container, placement.name);
   const dir = path.join(root, placement.dir);
-  return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}` });
+  return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}`, check });
 }
 
 /** The host path SRC as a copy source: links before its last component followed, the last one with -L. */
@@ -123,7 +148,7 @@ export async function copyToContainer(root: string, src: string, dst: string, op
   const dest = await destinationIn(root, dst, options.container);
   const placement = placeCopy(from.source, dest);
   const entries = hostTreeEntries(from.abs, { name: placement.name, owner: options.keepOwners ? undefined : { uid: 0, gid: 0 } });
-  return describedCopy(`copying "${src}" to "${dest.given}"`, () => placeInto(root, placement, entries));
+  return describedCopy(`copying "${src}" to "${dest.given}"`, () => placeInto(root, placement, entries, options.container));
 }
 
 /**
@@ -136,7 +161,8 @@ export async function copyTarToContainer(root: string, input: AsyncIterable<Uint
   if (!found.stat) throw new StrataError(`could not find the file ${dst} in container ${options.container}`, 1);
   if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
   const { extractCopy, limitsFromEnv } = await import('../store/index.js');
+  const check = await kernelGuard(root, found.rel, options.container);
   const dir = path.join(root, found.rel);
   return describedCopy(`copying an archive to "${options.container}:${dst}"`, () =>
-    extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}` }));
+    extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}`, check }));
 }

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
-import type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';
+import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
 import type { Store } from './store.js';
 import type { ChunkSource, TarEntry } from './tar/reader.js';
 
@@ -50,12 +50,15 @@ export async function loadArchive(store: Store, source: ChunkSource, options?: L
   return (await import('./archive/load.js')).loadArchive(store, source, options);
 }
 
-/** Extracts a tar (gzip'ed or not) into `dest` as `cp` does: plain names, confined to dest (layer-unpack.ts). */
-export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+/**
+ * Extracts a tar (plain or compressed) into `dest` as `cp` does (plain names, nothing through a
+ * link), or as ADD does (ArchiveExtractOptions: confined to dest as if it were the root) (layer-unpack.ts).
+ */
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<ExtractResult> {
   return (await import('./layer-unpack.js')).extractCopy(source, dest, options);
 }
 /** Writes tar entries into `dest` with extractCopy's rules (layer-unpack.ts). */
 export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
   return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
 }
-export type { CopyExtractOptions, UnpackResult } from './layer-unpack.js';
+export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';

@@ -30,11 +30,30 @@ export interface CopyExtractOptions extends UnpackOptions {
   plainNames: true;
   /** How the destination directory is named in messages (the container path), "/" by default. */
   shownAs?: string;
+  /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
+  check?: (e: TarEntry) => void;
 }
+
+/**
+ * ADD's local archives, as Docker's Untar in a chroot at the destination: `.wh.*` names are
+ * ordinary files, an entry replaces what is in its way, names are cleaned ("/etc/x" is "etc/x";
+ * only ".." above the destination is refused), and links in the tree, the archive's own
+ * included, are followed inside the destination as if it were the root.
+ */
+export interface ArchiveExtractOptions extends UnpackOptions {
+  confined: true;
+}
+
+type Mode = 'layer' | 'copy' | 'archive';
 
 export interface UnpackResult {
   entries: number;
   warnings: string[];
+}
+
+export interface ExtractResult extends UnpackResult {
+  /** The archive's entry names, cleaned (relative to the destination, no trailing "/"). */
+  names: string[];
 }
 
 // Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
@@ -54,6 +73,23 @@ function writeAll(fd: number, chunk: Buffer): void {
 
 function refuse(name: string, why: string): StrataError {
   return new StrataError(`refusing archive entry "${name}": ${why}`);
+}
+
+/**
+ * An archive name cleaned as Docker's Untar does: "" and "." dropped, ".." taken back, a leading
+ * "/" meaning the destination (so "/../x" is "x"); a relative name that climbs above the
+ * destination is refused.
+ */
+export function cleanComponents(name: string): string[] {
+  if (name.includes('\0')) throw refuse(name, 'NUL in name');
+  const out: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p !== '..') out.push(p);
+    else if (out.length) out.pop();
+    else if (!name.startsWith('/')) throw refuse(name, 'it would be written outside the destination');
+  }
+  return out;
 }
 
 /** Splits an archive name into safe components, or throws. */
@@ -85,7 +121,7 @@ class Extractor {
   readonly warnings: string[] = [];
   private readonly isRoot = process.getuid?.() === 0;
 
-  constructor(private readonly root: string, private readonly copy = false, private readonly shownAs = '/', private readonly split?: SplitWriter) {}
+  constructor(private readonly root: string, private readonly mode: Mode = 'layer', private readonly shownAs = '/', private readonly split?: SplitWriter) {}
 
   /** The container path of `rel` (relative to the destination), for messages. */
   private shown(rel: string): string {
@@ -130,7 +166,7 @@ class Extractor {
     const st = lstatOrUndefined(abs);
     if (!st) return;
     if (keepDir && st.isDirectory()) return;
-    if (this.copy && st.isDirectory() !== keepDir) {
+    if (this.mode === 'copy' && st.isDirectory() !== keepDir) {
       throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
     await this.keepContent(rel);
@@ -159,13 +195,46 @@ class Extractor {
     if (kept.size) this.xattrs.set(rel, kept);
   }
 
+  /**
+   * Resolves the parent directories of `parts` inside the root, following links there as if it
+   * were the root ("/" and ".." in a target never climb above it), making missing ones when
+   * `create`: the archive mode's way to an entry.
+   */
+  private parentInside(parts: string[], name: string, create: boolean): string {
+    const todo = parts.slice(0, -1);
+    const done: string[] = [];
+    for (let links = 0; todo.length > 0; ) {
+      const p = todo.shift()!;
+      if (p === '..') {
+        done.pop();
+        continue;
+      }
+      const rel = [...done, p].join('/');
+      const abs = path.join(this.root, rel);
+      const st = lstatOrUndefined(abs);
+      if (st?.isSymbolicLink()) {
+        if (++links > 40) throw refuse(name, 'too many levels of symbolic links');
+        const target = fsSync.readlinkSync(abs);
+        if (target.startsWith('/')) done.length = 0;
+        todo.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
+        continue;
+      }
+      if (!st && !create) throw refuse(name, `"${rel}" does not exist in the archive`);
+      if (!st) fsSync.mkdirSync(abs, { mode: 0o755 });
+      else if (!st.isDirectory()) throw refuse(name, `"${rel}" is not a directory`);
+      done.push(p);
+    }
+    return done.join('/');
+  }
+
   async entry(e: TarEntry): Promise<void> {
-    const parts = safeComponents(e.path);
+    const archive = this.mode === 'archive';
+    const parts = archive ? cleanComponents(e.path) : safeComponents(e.path);
     if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
-    const parentRel = await this.parent(parts, e.path);
+    const parentRel = archive ? this.parentInside(parts, e.path, true) : await this.parent(parts, e.path);
     const base = parts[parts.length - 1];
     const rel = parentRel ? `${parentRel}/${base}` : base;
-    if (base.startsWith('.wh.') && !this.copy) return this.whiteout(parentRel, base, e);
+    if (base.startsWith('.wh.') && this.mode === 'layer') return this.whiteout(parentRel, base, e);
     const abs = path.join(this.root, rel);
     switch (e.type) {
       case 'dir': {
@@ -205,6 +274,12 @@ class Extractor {
         const target = await this.linkTarget(e);
         await this.clear(rel, false);
         fsSync.linkSync(target, abs);
+        // An archive's link entry carries the metadata of the file it shares (podman sets it).
+        if (archive && fsSync.lstatSync(abs).isFile()) {
+          if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
+          fsSync.chmodSync(abs, e.mode);
+          fsSync.utimesSync(abs, e.mtime, e.mtime);
+        }
         break;
       }
       default:
@@ -216,15 +291,22 @@ class Extractor {
 
   private async linkTarget(e: TarEntry): Promise<string> {
     // Docker resolves link names from the layer root, absolute or not.
+    const archive = this.mode === 'archive';
     let parts: string[];
     try {
-      parts = safeComponents(e.linkpath, { allowAbsolute: true });
+      parts = archive ? cleanComponents(e.linkpath) : safeComponents(e.linkpath, { allowAbsolute: true });
     } catch (err) {
       throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
     }
     if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
     // Resolving the target creates nothing: a link to a missing path is refused as it stands.
-    const parentRel = await this.parent(parts, e.path, false);
+    let parentRel: string;
+    try {
+      parentRel = archive ? this.parentInside(parts, e.path, false) : await this.parent(parts, e.path, false);
+    } catch (err) {
+      if (/does not exist in the archive$/.test((err as Error).message)) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
+      throw err;
+    }
     const abs = path.join(this.root, parentRel, parts[parts.length - 1]);
     const st = lstatOrUndefined(abs);
     if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
@@ -264,7 +346,7 @@ class Extractor {
 
 /** Extracts a layer tar (uncompressed) into `dest`, an existing empty directory. */
 export async function unpackLayer(source: ChunkSource, dest: string, options: UnpackOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest, false, '/', options.split);
+  const x = new Extractor(dest, 'layer', '/', options.split);
   let entries = 0;
   for await (const e of readTar(source, options.limits, options.split)) {
     await x.entry(e);
@@ -278,21 +360,33 @@ export async function unpackLayer(source: ChunkSource, dest: string, options: Un
 /**
  * Extracts a tar (plain or compressed) into the existing directory `dest` with the layer
  * rules (nothing written outside `dest`, through a symlink or as a hard link out), for
- * `cp - CONTAINER:DIR`: see CopyExtractOptions.
+ * `cp - CONTAINER:DIR` (see CopyExtractOptions), or, for ADD, confined to `dest` as if it were
+ * the root (see ArchiveExtractOptions).
  */
-export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
+export async function extractCopy(source: ChunkSource, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<ExtractResult> {
   const { decompressed } = await import('./decompress.js');
-  return placeEntries(readTar(decompressed(source, options.limits?.maxBytes), options.limits), dest, options);
+  const names: string[] = [];
+  async function* noted(): AsyncGenerator<TarEntry> {
+    for await (const e of readTar(decompressed(source, options.limits?.maxBytes), options.limits)) {
+      names.push(e.path);
+      yield e;
+    }
+  }
+  const result = await placeEntries(noted(), dest, options);
+  // Every name was accepted by the extraction: cleaning it cannot throw.
+  return { ...result, names: names.map((n) => cleanComponents(n).join('/')).filter(Boolean) };
 }
 
 /**
  * Places entries (read from a tar, or made from a host tree by `cp`) into the existing
- * directory `dest` with the copy rules of extractCopy.
+ * directory `dest` with the rules of extractCopy.
  */
-export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions): Promise<UnpackResult> {
-  const x = new Extractor(dest, options.plainNames, options.shownAs);
+export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<UnpackResult> {
+  const x = 'confined' in options ? new Extractor(dest, 'archive') : new Extractor(dest, 'copy', options.shownAs);
+  const check = 'check' in options ? options.check : undefined;
   let count = 0;
   for await (const e of entries) {
+    check?.(e);
     await x.entry(e);
     count++;
   }

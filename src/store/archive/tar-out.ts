@@ -8,12 +8,21 @@ import { END_OF_ARCHIVE, encodeHeader, padding } from '../tar/writer.js';
 const MTIME = 0;
 
 export class TarOut {
-  constructor(private readonly out: Writable) {}
+  /** The stream's first error: it fails the next write, never goes unhandled. */
+  private failed: Error | undefined;
+
+  constructor(private readonly out: Writable) {
+    // One listener for the archive's whole life: a file that cannot be opened or written
+    // errors between two waits for 'drain' too, and an 'error' no one listens to kills the process.
+    out.once('error', (err: Error) => (this.failed = err));
+  }
 
   async write(buf: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
     // once() rejects on 'error' and removes both its listeners when it settles (a race against a
     // second once(out, 'error') left one listener behind per wait: MaxListenersExceededWarning).
     if (!this.out.write(buf)) await once(this.out, 'drain');
+    if (this.failed) throw this.failed;
   }
 
   async dir(name: string): Promise<void> {

@@ -1,0 +1,40 @@
+// Argument errors through the real CLI: what is missing or extra, named as the usage line names
+// it, then that usage line; never yargs's own wording. Exit 125.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { runStrata, tempDir } from '../testing/cli.js';
+import { argumentError, flagWithoutValue, usageLine } from './usage-errors.js';
+
+describe('argument errors', () => {
+  const t = tempDir('strata-usage-');
+  after(() => t.cleanup());
+
+  const table: Array<[string[], string]> = [
+    [['build'], '"strata build" requires 1 argument: PATH is missing\nUsage: strata build [OPTIONS] PATH'],
+    [['cp', 'a'], '"strata cp" requires 2 arguments: DEST_PATH is missing\nUsage: strata cp [OPTIONS] SRC_PATH DEST_PATH'],
+    [['cp', 'a', 'b', 'c'], '"strata cp" accepts at most 2 arguments: unexpected argument "c"\nUsage: strata cp [OPTIONS] SRC_PATH DEST_PATH'],
+    [['tag'], '"strata tag" requires 2 arguments: SOURCE and TARGET are missing\nUsage: strata tag [OPTIONS] SOURCE TARGET'],
+    [['image', 'rm'], '"strata image rm" requires at least 1 argument: IMAGE is missing\nUsage: strata image rm [OPTIONS] IMAGE [IMAGE...]'],
+    [['images', '--bogus'], 'unknown flag: --bogus\nUsage: strata images [OPTIONS] [REPOSITORY]'],
+    [['images', 'a', 'b', 'c'], '"strata images" accepts at most 1 argument: unexpected arguments "b" and "c"\nUsage: strata images [OPTIONS] [REPOSITORY]'],
+    [['load', 'x'], '"strata load" accepts no arguments: unexpected argument "x"\nUsage: strata load [OPTIONS]'],
+    [['ps', '--format'], 'flag needs an argument: --format'],
+    [['logs', 'web', '-n'], 'flag needs an argument: -n'],
+  ];
+  for (const [args, message] of table) {
+    it(`strata ${args.join(' ')}`, () => {
+      const r = runStrata(args, { root: t.dir });
+      assert.equal(r.stderr, `Error: ${message}\n`);
+      assert.equal(r.status, 125);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('reads declarations and messages it does not know as they are', () => {
+    assert.equal(usageLine('$0 top <container> [options..]'), 'Usage: strata top [OPTIONS] CONTAINER [OPTION [OPTION...]]');
+    assert.equal(argumentError('something else', '$0 ps', []), 'something else\nUsage: strata ps [OPTIONS]');
+    assert.equal(argumentError('a command is required', undefined, []), 'a command is required');
+    assert.equal(flagWithoutValue(['logs', '--tail', '-1', 'c'], new Set(['tail'])), undefined, 'a negative number is a value');
+    assert.equal(flagWithoutValue(['cp', '--', '-f'], new Set(['f'])), undefined);
+  });
+});
