@@ -214,6 +214,7 @@ function cleanup() {
   } catch {
     // nothing mounted
   }
+  spawnSync(process.execPath, ['-e', `import('${path.join(here, '..', 'dist', 'runtime', 'net', 'teardown.js')}').then((m) => m.teardownRoot(${JSON.stringify(root)}))`]);
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(www, { recursive: true, force: true });
 }

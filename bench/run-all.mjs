@@ -5,7 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const all = ['parse', 'run', 'store', 'build', 'lifecycle'];
+<<<<<<< HEAD
+const all = ['parse', 'run', 'store', 'build', 'lifecycle', 'net'];
+=======
+const all = ['parse', 'run', 'store', 'build', 'lifecycle', 'registry'];
+>>>>>>> registry
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of chosen) {

@@ -1,4 +1,5 @@
-// Start latency: `strata run --rm busybox true` against `podman run --rm` of the same rootfs and
+// Start latency: `strata run --rm busybox true` against `podman run --rm` of the same rootfs (both
+// on their default bridge networks) and
 // a raw `runc run` of a prepared bundle (the floor every runc-based tool stands on). Runs are
 // interleaved so that background load hits all three alike; medians are reported.
 // Usage: npm run build && node bench/run.mjs [N]
@@ -105,8 +106,10 @@ try {
     ['node start + module load', 'loaded'],
     ['image store opened', 'store opened'],
     ['image resolved, name chosen, container record written', 'container created'],
+    ['address allocated, namespace plumbing started (`unshare -n`)', 'network requested'],
     ['runtime status written (shim.json)', 'status saved'],
     ['runc bundle written (init layer, /etc files, config.json)', 'bundle written'],
+    ['wait for the plumbing still running, if any', 'network ready'],
     ['`runc run` (spawn to exit)', 'runc exited'],
   ];
   const phases = Object.fromEntries([...MILESTONES.map(([label]) => [label, []]), ['container renamed away, exit', []]]);
@@ -184,5 +187,7 @@ precedes Node's clock (exec of the node binary) and the process exit.
   process.stdout.write(markdown);
 } finally {
   spawnSync('podman', ['rmi', '-f', PODMAN_IMAGE], { stdio: 'ignore' });
+  // The default network's bridge and rules of the bench's state root go with it.
+  (await import('../dist/runtime/net/teardown.js')).teardownRoot(root);
   fs.rmSync(root, { recursive: true, force: true });
 }

@@ -20,12 +20,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
-const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'hash/pool.js'];
+const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'runtime/ports.js', 'store/layer-pack.js', 'store/layer-unpack.js'],
+    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'runtime/ports.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
 ];

@@ -12,14 +12,14 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # runc + busybox-static: the runtime and the base image; attr: layer xattrs (overlay opaque
-# dirs); iproute2, tmux: networking and terminal tests; xz-utils, bzip2, zstd: compressed
-# archives; slirp4netns: outbound networking for containers in their own network namespace;
-# podman, skopeo, umoci: interoperability checks and side-by-side benchmarks (with podman's
-# recommended network plugins); hyperfine: benchmarks; openssh-client: ssh-agent for
-# `build --ssh` with key files (and its tests); git: ADD of git repositories; docker-registry,
-# apache2-utils (htpasswd), openssl: the registry tests run a real registry on 127.0.0.1.
+# dirs); iproute2, nftables: container networks (bridges, veth pairs, NAT and isolation rules);
+# tmux: terminal tests; xz-utils, bzip2, zstd: compressed archives; podman, skopeo, umoci:
+# interoperability checks and side-by-side benchmarks (with podman's recommended network
+# plugins); hyperfine: benchmarks; openssh-client: ssh-agent for `build --ssh` with key files
+# (and its tests); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
+# openssl: the registry tests run a real registry on 127.0.0.1.
 apt-get install -y -qq \
-  runc busybox-static attr iproute2 tmux xz-utils bzip2 zstd procps util-linux slirp4netns openssh-client git \
+  runc busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client git \
   podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.

@@ -1,9 +1,11 @@
 // Which context entries a COPY/ADD source selects, and the per-file inputs of its cache key.
 // Sources are relative to the context root (a leading "/" too); wildcards follow Go's
 // filepath.Match per path component, as BuildKit's do.
+import { glob, hasWildcards } from '../store/index.js';
 import { BuildContext, type ContextEntry } from './context.js';
 import { normalize } from './copy-parents.js';
 import { IgnoreMatcher } from './dockerignore.js';
+import { contextSource } from './tree-source.js';
 
 export interface Selected {
   /** The source as written (after expansion). */
@@ -18,22 +20,21 @@ export interface Selected {
   keep?: string;
 }
 
-const GLOB = /[*?[]/;
-
 /**
  * Resolves every source; throws Error(`file not found in build context: "x"`) for a plain
  * source that does not exist, or when wildcards are all the sources and match nothing (a
  * wildcard beside other sources may match nothing, as in Docker and podman).
  */
-export function selectSources(ctx: BuildContext, sources: string[]): Selected[] {
+export async function selectSources(ctx: BuildContext, sources: string[]): Promise<Selected[]> {
   const out: Selected[] = [];
   let emptyGlob: string | undefined;
   for (const source of sources) {
-    const glob = GLOB.test(source);
-    const found = glob ? globContext(ctx, source) : [{ path: normalize(source), entry: ctx.resolve(source) }];
+    const wild = hasWildcards(source);
+    const paths = wild ? await glob(contextSource(ctx), source) : [normalize(source)];
+    const found = paths.map((p) => ({ path: p, entry: ctx.resolve(p) }));
     const entries = found.filter((f): f is { path: string; entry: ContextEntry } => !!f.entry);
     if (entries.length === 0) {
-      if (!glob) throw new NotFoundError(source);
+      if (!wild) throw new NotFoundError(source);
       emptyGlob ??= source;
       continue;
     }
@@ -52,51 +53,6 @@ export class NotFoundError extends Error {
   constructor(readonly source: string) {
     super(`file not found in build context: "${source}"`);
   }
-}
-
-/**
- * Entries whose path matches the pattern component by component (real directories only);
- * a `**` component matches any number of directories, none included.
- */
-function globContext(ctx: BuildContext, pattern: string): { path: string; entry?: ContextEntry }[] {
-  const parts = pattern.split('/').filter((p) => p && p !== '.');
-  let dirs = [''];
-  for (let i = 0; i < parts.length; i++) {
-    const next: string[] = [];
-    if (parts[i] === '**') {
-      const seen = new Set<string>();
-      for (const dir of dirs) {
-        for (const p of [dir, ...ctx.walkUnder(dir).map((e) => e.path)]) {
-          if (!seen.has(p)) next.push(p);
-          seen.add(p);
-        }
-      }
-    } else {
-      const re = globRegex(parts[i]);
-      for (const dir of dirs) {
-        for (const name of ctx.list(dir)) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
-      }
-    }
-    dirs = i < parts.length - 1 ? next.filter((p) => p === '' || ctx.entries.get(p)?.type === 'dir') : next.filter((p) => p !== '');
-  }
-  return dirs.map((p) => ({ path: p, entry: ctx.resolve(p) }));
-}
-
-export function globRegex(part: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < part.length; i++) {
-    const ch = part[i];
-    if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else if (ch === '\\' && i + 1 < part.length) re += `\\${part[++i]}`;
-    else if (ch === '[') {
-      const end = part.indexOf(']', i + 2);
-      if (end < 0) throw new Error(`syntax error in pattern: "${part}"`);
-      re += `[${part.slice(i + 1, end).replace(/^!/, '^')}]`;
-      i = end;
-    } else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`${re}$`, 's');
 }
 
 /** Every entry a selection copies (a directory's content, not the directory), minus `--exclude`. */

@@ -1,15 +1,18 @@
 // COPY/ADD into a fresh overlay upper dir, with Docker's destination rules: a directory
 // source copies its content, a trailing "/" (or several sources, or an existing directory)
 // makes the destination a directory, missing parents are created, symlinks in the image's
-// path are followed inside the image. Files are copied with fs.copyFile (reflink when the
-// filesystem can), never read into memory. ADD also unpacks local tar archives and fetches URLs.
+// path are followed inside the image. What is copied goes through the store's copier (a tree
+// read as entries, placed into the upper dir): files are copied by the kernel (a reflink when
+// the filesystem can), never read into memory. ADD also unpacks local tar archives and
+// fetches URLs.
 import { createHash } from 'node:crypto';
-import fsSync, { constants, createWriteStream } from 'node:fs';
+import fsSync, { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { httpFetch } from '../net/index.js';
+import { put, treeEntries, type CopyEntry } from '../store/index.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { unpackArchive, type ArchiveKind } from './unpack.js';
@@ -70,19 +73,23 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     if (item.parents?.keep) {
       await copyWithParents(job, target, destDirRel, item, parentDirs);
     } else if (n.type === 'dir') {
-      await copyChildren(job, n, path.join(job.upperDir, destDirRel), item.exclude, '');
+      await place(job, n, path.join(job.upperDir, destDirRel), undefined, item.exclude);
     } else if (job.unpack && (await archiveKind(n))) {
       const names = await unpackArchive(n.hostPath, path.join(job.upperDir, destDirRel));
       if (job.owner) await chownImplicitDirs(job, destDirRel, names, job.owner);
     } else {
-      await copyNode(job, n, fileTarget ?? into(item.name || path.posix.basename(n.rel)));
+      const dst = fileTarget ?? into(item.name || path.posix.basename(n.rel));
+      await place(job, n, path.dirname(dst), path.basename(dst));
     }
   }
   for (const h of job.heredocs) {
     const dst = fileTarget ?? into(h.name);
-    await fs.rm(dst, { force: true, recursive: true });
-    await fs.writeFile(dst, h.content, { mode: 0o644 });
-    await applyAttrs(dst, job, { mode: 0o100644, uid: 0, gid: 0, mtime: new Date() } as TreeNode, false);
+    const content = Buffer.from(h.content);
+    const entry = {
+      path: path.basename(dst), type: 'file' as const, mode: job.chmod ?? 0o644, uid: job.owner?.uid ?? 0, gid: job.owner?.gid ?? 0, size: content.length,
+      mtime: Math.round(Date.now() / 1000), linkpath: '', devmajor: 0, devminor: 0, xattrs: new Map<string, Buffer>(), body: async function* () { yield content; },
+    };
+    await put((async function* () { yield entry; })(), path.dirname(dst), { rules: 'tree', tmpDir: path.dirname(job.upperDir) });
   }
   for (const url of job.urls) await fetchUrl(job, url, fileTarget ?? into(urlName(url)));
   // Parent directories got children after they were made: their source mtimes go back last.
@@ -111,7 +118,7 @@ async function copyWithParents(job: CopyJob, target: TreeSource, destDirRel: str
     const src = await job.source.lookup([...srcBase, ...parts.slice(0, i + 1)].join('/'), true);
     const dst = path.join(job.upperDir, wanted);
     if (src?.type === 'dir') {
-      await copyNode(job, src, dst, true);
+      await place(job, { ...src, type: 'dir' }, path.dirname(dst), path.basename(dst), undefined, false);
       made.push({ dst, mtime: src.mtime });
     } else {
       await fs.mkdir(dst, { mode: 0o755 });
@@ -121,11 +128,26 @@ async function copyWithParents(job: CopyJob, target: TreeSource, destDirRel: str
   }
   const dst = path.join(job.upperDir, rel, parts[parts.length - 1]);
   const n = item.node;
-  const created = await copyNode(job, n, dst);
-  if (n.type === 'dir') {
-    await copyChildren(job, n, dst, item.exclude, '', created);
-    await fs.utimes(dst, n.mtime, n.mtime);
-  }
+  await place(job, n, path.dirname(dst), path.basename(dst), item.exclude);
+  // The item's own directory keeps its source mtime to the millisecond, as its new parents do.
+  if (n.type === 'dir') await fs.utimes(dst, n.mtime, n.mtime);
+}
+
+/**
+ * Copies `node` into the existing directory `dir` under `name` (undefined: a directory's
+ * children), with the copier: owners, modes and times as COPY gives them, files copied from
+ * their host source, unchanged ones linked from the previous build's layer. `deep: false`
+ * copies a directory without its children.
+ */
+async function place(job: CopyJob, node: TreeNode, dir: string, name: string | undefined, exclude?: IgnoreMatcher, deep = true): Promise<void> {
+  const keepOwners = job.source.keepOwners;
+  const source: TreeSource = deep ? job.source : { ...job.source, keepOwners, children: async () => [] };
+  const entries = treeEntries(source, node, {
+    name, owner: job.owner, chmod: job.chmod, dropSetId: !keepOwners, wholeSeconds: true, byReference: true,
+    exclude: exclude && !exclude.empty ? (rel) => exclude.matches(rel) : undefined,
+  });
+  const reuse = job.reuse;
+  await put(entries, dir, { rules: 'tree', tmpDir: path.dirname(job.upperDir), reuse: reuse && ((e, abs) => linkPrevious(job.upperDir, reuse, e, abs)) });
 }
 
 /**
@@ -184,52 +206,6 @@ async function mirrorDirs(job: CopyJob, target: TreeSource, rel: string): Promis
   }
 }
 
-/** Files per directory copied concurrently: the cost is syscalls, not bandwidth. */
-const PARALLEL = 64;
-
-async function copyChildren(job: CopyJob, dir: TreeNode, dstDir: string, exclude: IgnoreMatcher | undefined, relBase: string, fresh = false): Promise<void> {
-  const children = await job.source.children(dir);
-  const one = async (child: TreeNode) => {
-    const name = path.posix.basename(child.rel);
-    const rel = relBase ? `${relBase}/${name}` : name;
-    if (exclude && !exclude.empty && exclude.matches(rel)) return;
-    const dst = path.join(dstDir, name);
-    const created = await copyNode(job, child, dst, fresh);
-    if (child.type === 'dir') {
-      await copyChildren(job, child, dst, exclude, rel, created);
-      await fs.utimes(dst, copiedTime(child.mtime), copiedTime(child.mtime));
-    }
-  };
-  for (let i = 0; i < children.length; i += PARALLEL) await Promise.all(children.slice(i, i + PARALLEL).map(one));
-}
-
-/** Copies one node to `dst`; true when `dst` is a directory this call created (its children need no existence checks). */
-async function copyNode(job: CopyJob, n: TreeNode, dst: string, fresh = false): Promise<boolean> {
-  const existing = fresh ? undefined : await fs.lstat(dst).catch(() => undefined);
-  if (existing && !(existing.isDirectory() && n.type === 'dir')) await fs.rm(dst, { recursive: true, force: true });
-  let created = false;
-  switch (n.type) {
-    case 'dir':
-      if (!existing?.isDirectory()) {
-        await fs.mkdir(dst);
-        created = true;
-      }
-      break;
-    case 'file':
-      if (linkPrevious(job, n, dst)) return false;
-      // copyFile keeps the source's permission bits; a reflink when the filesystem can.
-      await fs.copyFile(n.hostPath, dst, constants.COPYFILE_FICLONE);
-      break;
-    case 'symlink':
-      await fs.symlink(n.linkTarget!, dst);
-      break;
-    default:
-      return false; // devices, fifos, sockets are not copied
-  }
-  await applyAttrs(dst, job, n, n.type === 'symlink', n.type === 'file');
-  return created;
-}
-
 /**
  * ADD --chown of an archive: the parent directories the extraction had to make (no entry of
  * their own, not in a lower layer) get the owner, as podman gives them; the entries keep the
@@ -258,56 +234,25 @@ async function chownImplicitDirs(job: CopyJob, destDirRel: string, names: string
 }
 
 /**
- * Links `dst` to the previous layer's copy of the same unchanged file, when it is exactly what
- * a copy would give once packed (layer tars keep whole-second mtimes, as snapshots do).
- * Synchronous: an incremental COPY of a big tree makes one lstat and one link per file, and
- * for tens of thousands of them the pool round trips cost more than the syscalls.
+ * Links the file an entry would make at `abs` to the previous layer's copy of the same
+ * unchanged context file, when that copy is exactly what the entry gives (layer tars keep
+ * whole-second mtimes, as snapshots do). Synchronous: an incremental COPY of a big tree makes
+ * one lstat and one link per file, and for tens of thousands of them the pool round trips
+ * cost more than the syscalls.
  */
-function linkPrevious(job: CopyJob, n: TreeNode, dst: string): boolean {
-  if (!job.reuse?.files.has(n.rel)) return false;
-  const under = dst.startsWith(`${job.upperDir}/`) ? dst.slice(job.upperDir.length) : `/${path.relative(job.upperDir, dst)}`;
-  const old = job.reuse.root + under;
+function linkPrevious(upperDir: string, reuse: NonNullable<CopyJob['reuse']>, e: CopyEntry, abs: string): boolean {
+  if (e.rel === undefined || !reuse.files.has(e.rel) || !abs.startsWith(`${upperDir}/`)) return false;
+  const old = reuse.root + abs.slice(upperDir.length);
   const st = fsSync.lstatSync(old, { throwIfNoEntry: false });
-  // The size the context walk saw, when known: the content the key hashed, as the old copy has it.
-  const size = n.size ?? fsSync.lstatSync(n.hostPath, { throwIfNoEntry: false })?.size;
-  if (!st?.isFile() || size === undefined || st.size !== size || st.mtimeMs !== copiedTime(n.mtime).getTime()) return false;
-  const uid = job.owner?.uid ?? 0;
-  const gid = job.owner?.gid ?? 0;
-  if (st.uid !== uid || st.gid !== gid || (st.mode & 0o7777) !== (job.chmod ?? n.mode & 0o7777)) return false;
+  if (!st?.isFile() || st.size !== e.size || st.mtimeMs !== e.mtime * 1000) return false;
+  if (st.uid !== e.uid || st.gid !== e.gid || (st.mode & 0o7777) !== e.mode) return false;
   try {
-    fsSync.linkSync(old, dst);
+    fsSync.linkSync(old, abs);
     return true;
   } catch {
     return false; // another filesystem, or the snapshot went away: copy instead
   }
 }
-
-const ROOT = process.getuid?.() === 0;
-
-/**
- * A copied entry's mtime, to the nearest whole second: podman's copier stores it so (BuildKit
- * keeps nanoseconds and its layer tars truncate), and builds are compared with podman's.
- */
-function copiedTime(d: Date): Date {
-  return new Date(Math.round(d.getTime() / 1000) * 1000);
-}
-
-async function applyAttrs(dst: string, job: CopyJob, n: TreeNode, isLink: boolean, modeKept = false): Promise<void> {
-  const uid = job.owner?.uid ?? (job.source.keepOwners ? n.uid : 0);
-  const gid = job.owner?.gid ?? (job.source.keepOwners ? n.gid : 0);
-  // Files a root process creates are already 0:0.
-  if (!(ROOT && uid === 0 && gid === 0)) await fs.lchown(dst, uid, gid);
-  const mtime = copiedTime(n.mtime);
-  if (isLink) {
-    await fs.lutimes(dst, mtime, mtime);
-    return;
-  }
-  // From the context, setuid and setgid bits are dropped (as podman does); a stage's files keep them.
-  const mode = n.mode & (job.source.keepOwners ? 0o7777 : 0o1777);
-  if (job.chmod !== undefined || !modeKept || (n.mode & 0o7000) !== 0) await fs.chmod(dst, job.chmod ?? mode);
-  await fs.utimes(dst, mtime, mtime);
-}
-
 
 /** Recognises a tar archive by its magic bytes (as Docker does), not by its name. */
 async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
@@ -342,6 +287,9 @@ async function fetchUrl(job: CopyJob, url: string, dst: string): Promise<void> {
   const digest = `sha256:${hash.digest('hex')}`;
   if (job.checksum && job.checksum !== digest) throw new Error(`checksum mismatch for "${url}": expected ${job.checksum}, got ${digest}`);
   const modified = res.headers.get('last-modified');
-  const mtime = modified ? new Date(modified) : new Date();
-  await applyAttrs(dst, { ...job, chmod: job.chmod ?? 0o600 }, { mode: 0o100600, uid: 0, gid: 0, mtime } as TreeNode, false);
+  // Whole seconds, as the copier gives every copied file (podman's copier stores them so).
+  const mtime = Math.round((modified ? Date.parse(modified) : Date.now()) / 1000);
+  await fs.lchown(dst, job.owner?.uid ?? 0, job.owner?.gid ?? 0);
+  await fs.chmod(dst, job.chmod ?? 0o600);
+  await fs.utimes(dst, mtime, mtime);
 }

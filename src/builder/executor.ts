@@ -10,7 +10,7 @@ import { diskFull, isNoSpace, noSpaceError, StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { timing } from '../timing.js';
 import { type ContainerRunner, parseGroup, parsePasswd, resolveUserSpec } from '../runtime/index.js';
-import { scratchName, type BuildCache, type CacheEntry, type HistoryEntry, type ImageConfig, type ImageStore, type KeyInputs, type LayerInfo, type MissExplanation } from '../store/index.js';
+import { glob, scratchName, hasWildcards, type BuildCache, type CacheEntry, type HistoryEntry, type ImageConfig, type ImageStore, type KeyInputs, type LayerInfo, type MissExplanation } from '../store/index.js';
 import { canonicalJson } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { BuildError } from './errors.js';
@@ -22,7 +22,6 @@ import { TailBuffer, type Reporter, type StepView } from './progress.js';
 import { historyRow } from './stage-state.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { keptPath, normalize, splitPivot } from './copy-parents.js';
-import { globRegex } from './copy-select.js';
 import { checkoutGit } from './git-source.js';
 import { forcedSteps } from './no-cache-filter.js';
 import type { SshAgents } from './ssh-mount.js';
@@ -327,14 +326,14 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         let emptyGlob: string | undefined;
         for (const written of action.paths) {
           const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
-          const glob = /[*?[]/.test(p);
-          const nodes = glob ? await globTree(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
-          if (nodes.length === 0 && !glob) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
+          const wild = hasWildcards(p);
+          const nodes = wild ? await globNodes(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          if (nodes.length === 0 && !wild) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
           if (nodes.length === 0) emptyGlob ??= written;
           // A matched symlink is followed, and copied under its own name.
           for (const node of nodes) {
-            const matched = glob ? node.rel : normalize(p);
-            const name = glob ? path.posix.basename(node.rel) : path.posix.basename(path.posix.normalize(`/${p}`));
+            const matched = wild ? node.rel : normalize(p);
+            const name = wild ? path.posix.basename(node.rel) : path.posix.basename(path.posix.normalize(`/${p}`));
             const target = node.type === 'symlink' ? await source.lookup(node.rel, true) : node;
             const parents = action.parents ? { path: matched, keep: keptPath(matched, base) } : undefined;
             if (target) items.push({ node: target, name, exclude: action.exclude, parents });
@@ -364,25 +363,10 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
   }
 }
 
-/** Wildcards in a --from path, matched per component over the stage's (image's) tree; `**` is any number of directories. */
-async function globTree(source: TreeSource, pattern: string): Promise<TreeNode[]> {
-  let level: TreeNode[] = [(await source.lookup('', true))!];
-  const parts = pattern.split('/').filter((p) => p && p !== '.');
-  for (const [i, part] of parts.entries()) {
-    const re = globRegex(part);
-    const next: TreeNode[] = [];
-    const descend = async (dir: TreeNode): Promise<void> => {
-      next.push(dir);
-      for (const child of await source.children(dir)) if (child.type === 'dir') await descend(child);
-    };
-    for (const dir of level) {
-      if (dir.type !== 'dir') continue;
-      if (part === '**') await descend(dir);
-      else for (const child of await source.children(dir)) if (re.test(path.posix.basename(child.rel))) next.push(child);
-    }
-    level = i < parts.length - 1 ? next.filter((n) => n.type === 'dir') : next.filter((n) => n.rel !== '');
-  }
-  return level;
+/** The nodes a --from path with wildcards matches in the stage's (image's) tree, links not followed. */
+async function globNodes(source: TreeSource, pattern: string): Promise<TreeNode[]> {
+  const nodes = await Promise.all((await glob(source, pattern)).map((rel) => source.lookup(rel, false)));
+  return nodes.filter((n): n is TreeNode => !!n);
 }
 
 /** `--chown=user:group` with names looked up in the image's /etc/passwd and /etc/group. */

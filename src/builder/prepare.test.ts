@@ -119,10 +119,13 @@ describe('prepare', () => {
     assert.equal(s.config.config.OnBuild, null);
   });
 
-  it('reports a missing COPY source and an unknown image with the line', async () => {
+  it('reports a missing COPY, ADD or RUN --mount source and an unknown image with the line', async () => {
     await assert.rejects(run('FROM busybox\n\nCOPY nope.txt /x'), /^BuildError: Dockerfile:3: COPY failed: file not found in build context: "nope.txt"$|Dockerfile:3: COPY failed: file not found in build context: "nope.txt"/);
     await assert.rejects(run('FROM nosuch'), /Dockerfile:1: nosuch: no such image: "nosuch"/);
     await assert.rejects(run('FROM busybox\nCOPY --parents ./src/./nope.txt /x/'), /Dockerfile:2: COPY failed: file not found in build context: "\.\/src\/\.\/nope\.txt"/);
+    // Named by the instruction the user wrote.
+    await assert.rejects(run('FROM busybox\nADD nope.tar /x/'), /Dockerfile:2: ADD failed: file not found in build context: "nope.tar"/);
+    await assert.rejects(run('FROM busybox\nRUN --mount=type=bind,source=/etc,target=/x ls /x'), /Dockerfile:2: RUN --mount failed: file not found in build context: "\/etc"/);
   });
 
   it('scopes ARGs: globals re-declared in a stage, platform ARGs, proxies unseen in history', async () => {

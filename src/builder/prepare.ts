@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { httpFetch } from '../net/index.js';
 import type { Instruction } from '../parser/index.js';
 import type { NetworkMode } from '../runtime/index.js';
-import type { Image, ImageConfig } from '../store/index.js';
+import { isDamage, type Image, type ImageConfig } from '../store/index.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';
@@ -104,7 +104,8 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
     try {
       baseImage = await o.resolveImage(stage.base.ref);
     } catch (err) {
-      throw new BuildError(`${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
+      // Damage names the image itself.
+      throw new BuildError(isDamage(err) ? err.message : `${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
     }
     config = structuredClone(baseImage.config);
     parent = `image:${baseImage.id}`;
@@ -139,7 +140,7 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
       }
     } catch (err) {
       if (err instanceof BuildError) throw err;
-      if (err instanceof NotFoundError) throw new BuildError(errors.copyNotFound(err.source), at);
+      if (err instanceof NotFoundError) throw new BuildError(errors.copyNotFound(cmd.kind, err.source), at);
       throw new BuildError((err as Error).message, at, { cause: err });
     }
   }
@@ -227,7 +228,7 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
   for (const m of mounts) {
     if (m.type !== 'bind') continue;
     if (m.from === undefined) {
-      files = { ...files, ...(await selectionInputs(o.context, selectSources(o.context, [m.source || '.']))) };
+      files = { ...files, ...(await selectionInputs(o.context, await selectSources(o.context, [m.source || '.']))) };
       continue;
     }
     const ref = resolveFrom(m.from, o.plan.stages);
@@ -312,7 +313,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
       inputs.sources = { [`image ${ref.image}`]: image.id };
     }
   } else {
-    selections = cmd.parents ? selectWithParents(o.context, local) : selectSources(o.context, local);
+    selections = cmd.parents ? await selectWithParents(o.context, local) : await selectSources(o.context, local);
     inputs.files = await selectionInputs(o.context, selections, exclude);
   }
   // A git source's content is its commit: the ref is resolved now, and the commit keys the step.
@@ -337,15 +338,17 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
 }
 
 /** COPY --parents: each source selected without its pivot, every match told where it lands. */
-function selectWithParents(ctx: BuildContext, sources: string[]): Selected[] {
-  return sources.flatMap((source) => {
+async function selectWithParents(ctx: BuildContext, sources: string[]): Promise<Selected[]> {
+  const out: Selected[] = [];
+  for (const source of sources) {
     const { select, base } = splitPivot(source);
     let found: Selected[];
     try {
-      found = selectSources(ctx, [select || '.']);
+      found = await selectSources(ctx, [select || '.']);
     } catch (err) {
       throw err instanceof NotFoundError ? new NotFoundError(source) : err;
     }
-    return found.map((sel) => ({ ...sel, source, keep: keptPath(sel.path, base) }));
-  });
+    out.push(...found.map((sel) => ({ ...sel, source, keep: keptPath(sel.path, base) })));
+  }
+  return out;
 }

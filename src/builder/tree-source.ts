@@ -1,33 +1,13 @@
-// What a COPY reads: a tree of nodes with a host path each. Two kinds: the build context
-// (already walked), and the union of an image's or stage's layer snapshots, read without
-// mounting through the runtime's overlay view (runtime/union.ts) and resolved inside the
-// root as runtime/resolve.ts does.
-import fs, { type Stats } from 'node:fs';
+// What a COPY reads, as trees of the store's copier: the build context (already walked), and
+// the union of an image's or stage's layer snapshots, read without mounting through the
+// runtime's overlay view (runtime/union.ts) and resolved inside the root as runtime/resolve.ts
+// does.
 import path from 'node:path';
 import { resolveInRoot, UnionView, type Resolved, type UnionOptions } from '../runtime/index.js';
+import { nodeOf, type TreeNode, type TreeSource } from '../store/index.js';
 import type { BuildContext, ContextEntry } from './context.js';
 
-export interface TreeNode {
-  /** Path in its tree ('' is the root). */
-  rel: string;
-  hostPath: string;
-  type: 'file' | 'dir' | 'symlink' | 'other';
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: Date;
-  linkTarget?: string;
-  /** Bytes, for files of the build context (as its walk saw them). */
-  size?: number;
-}
-
-export interface TreeSource {
-  /** The node at a path, symlinks followed inside the tree (the last one too when followLast). */
-  lookup(rel: string, followLast: boolean): Promise<TreeNode | undefined>;
-  children(node: TreeNode): Promise<TreeNode[]>;
-  /** Whether owners are kept (layers) or reset to root (the context, as Docker does). */
-  readonly keepOwners: boolean;
-}
+export type { TreeNode, TreeSource } from '../store/index.js';
 
 export function contextSource(ctx: BuildContext): TreeSource {
   const node = (e: ContextEntry): TreeNode => ({
@@ -53,11 +33,6 @@ export function contextSource(ctx: BuildContext): TreeSource {
  */
 export function layersSource(lowerDirs: string[], options: UnionOptions = {}): TreeSource {
   const view = UnionView.of(lowerDirs, undefined, options);
-  const node = (rel: string, st: Stats): TreeNode => {
-    const hostPath = view.hostPath(rel);
-    const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
-    return { rel, hostPath, type, mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtime, linkTarget: type === 'symlink' ? fs.readlinkSync(hostPath) : undefined };
-  };
   return {
     keepOwners: true,
     async lookup(rel, followLast) {
@@ -73,14 +48,14 @@ export function layersSource(lowerDirs: string[], options: UnionOptions = {}): T
         const st = found.stat;
         return { rel: '', hostPath: bottom ?? '/nonexistent', type: 'dir', mode: st?.mode ?? 0o40755, uid: 0, gid: 0, mtime: st?.mtime ?? new Date(0) };
       }
-      return found.stat && node(found.rel, found.stat);
+      return found.stat && nodeOf(found.rel, view.hostPath(found.rel), found.stat);
     },
     async children(n) {
       const out: TreeNode[] = [];
       for (const name of view.readdirSync(n.rel)) {
         const rel = n.rel ? `${n.rel}/${name}` : name;
         const st = view.lstatSync(rel);
-        if (st) out.push(node(rel, st));
+        if (st) out.push(nodeOf(rel, view.hostPath(rel), st));
       }
       return out.sort((a, b) => (a.rel < b.rel ? -1 : 1));
     },

@@ -50,7 +50,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('label', { type: 'string', describe: 'Set metadata for an image' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the build output and print image ID on success' })
       .option('iidfile', { type: 'string', describe: 'Write the image ID to the file' })
-      .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (default) or none' })
+      .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (the default), none, or default (the default bridge network)' })
       .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
@@ -115,7 +115,7 @@ function looksLikeTar(buf: Buffer): boolean {
 async function runBuild(a: BuildArgs): Promise<void> {
   const root = stateRoot();
   const network = a.network ?? 'host';
-  if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected host or none`);
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected default, host or none`);
   const quiet = !!a.quiet;
   // Bad tags fail before any work, not after the build.
   for (const t of a.tag ?? []) {
@@ -150,7 +150,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     const result = await builder.build({
       context, dockerfile, tags: a.tag ?? [], buildArgs: parseBuildArgs(a['build-arg'] ?? []), target: a.target, noCache: a['no-cache'],
-      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network: network === 'none' ? 'none' : 'host',
+      noCacheFilter: a['no-cache-filter'], labels: keyValues(a.label, 'label'), network,
       secrets: parseSecrets(a.secret), ssh: parseSshSpecs(a.ssh ?? []), signal: controller.signal,
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,

@@ -25,6 +25,12 @@ export interface RunFlags {
   memory?: string;
   ulimit: string[];
   network?: string;
+  networkAlias: string[];
+  ip?: string;
+  addHost: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
   publish: string[];
   publishAll: boolean;
   restart?: string;
@@ -57,7 +63,13 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'volumesFrom', kind: 'list', names: ['--volumes-from'], help: 'Mount volumes from the specified container(s)' },
   { key: 'memory', kind: 'value', names: ['-m', '--memory'], help: 'Memory limit' },
   { key: 'ulimit', kind: 'list', names: ['--ulimit'], help: 'Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)' },
-  { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (default|host|none)' },
+  { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (bridge, host, none, container:NAME or a network)' },
+  { key: 'networkAlias', kind: 'list', names: ['--network-alias', '--net-alias'], help: 'Add network-scoped alias for the container' },
+  { key: 'ip', kind: 'value', names: ['--ip'], help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { key: 'addHost', kind: 'list', names: ['--add-host'], help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { key: 'dns', kind: 'list', names: ['--dns'], help: 'Set custom DNS servers' },
+  { key: 'dnsSearch', kind: 'list', names: ['--dns-search'], help: 'Set custom DNS search domains' },
+  { key: 'dnsOption', kind: 'list', names: ['--dns-option', '--dns-opt'], help: 'Set DNS options' },
   { key: 'publish', kind: 'list', names: ['-p', '--publish'], help: "Publish a container's port(s) to the host" },
   { key: 'publishAll', kind: 'bool', names: ['-P', '--publish-all'], help: 'Publish all exposed ports to random ports' },
   { key: 'restart', kind: 'value', names: ['--restart'], help: 'Restart policy to apply when a container exits' },
@@ -75,7 +87,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    volumesFrom: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 

@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { ContainerStore, openStore, stateRoot, type ContainerRecord, type Image, type ImageStore } from '../store/index.js';
 import {
   buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
-  runAttached, runcRootOf, startDetached, sweepLeftovers, teeToLog, type ContainerContext, type NetworkMode,
+  networkChoice, runAttached, runcRootOf, startDetached, sweepLeftovers, teeToLog, type ContainerContext,
 } from '../runtime/index.js';
 import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -15,12 +15,6 @@ export async function openContext(): Promise<ContainerContext> {
   const root = stateRoot();
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
-}
-
-function parseNetwork(text: string | undefined): NetworkMode {
-  if (text === undefined || text === 'default' || text === 'bridge' || text === 'private') return 'private';
-  if (text === 'host' || text === 'none') return text;
-  throw new StrataError(`network "${text}" not found: strata knows "default", "host" and "none"`);
 }
 
 function checkSecurityOpt(opt: string): string {
@@ -60,8 +54,20 @@ async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string
 
 /** Creates the container a `run`/`create` command line describes. */
 export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, imageRef: string, command: string[]): Promise<ContainerRecord> {
-  const network = parseNetwork(flags.network);
-  if (flags.publish.length > 0 && network !== 'private') throw new StrataError(`published ports are not available with --network ${network}`);
+  // container:NAME is kept as container:ID, and takes that container's hostname.
+  let networkFlag = flags.network;
+  let hostname = flags.hostname;
+  if (networkFlag?.startsWith('container:')) {
+    const other = await ctx.containers.get(networkFlag.slice('container:'.length));
+    if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
+    networkFlag = `container:${other.Id}`;
+    hostname = other.Config.Hostname;
+  }
+  const network = await networkChoice(ctx.root, {
+    network: networkFlag, aliases: flags.networkAlias, ip: flags.ip, extraHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
+    dnsOptions: flags.dnsOption, publishes: flags.publish.length > 0, hostname: flags.hostname,
+  });
+  timing('network chosen');
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
@@ -80,7 +86,7 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   timing('name chosen');
   const record = buildRecord({
     image, imageRef, name, command, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user,
-    hostname: flags.hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
+    hostname, tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm,
     readonlyRootfs: flags.readOnly, memory, ulimits, network, groupAdd: flags.groupAdd, labels: parseLabels(flags.label),
     securityOpt: flags.securityOpt.map(checkSecurityOpt),
     binds: flags.volume,

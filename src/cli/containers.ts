@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import {
-  commitContainer, containerChanges, currentState, formatChanges, imageConfigOf, killContainer,
+  commitContainer, containerChanges, containerNetworkSettings, currentState, formatChanges, imageConfigOf, killContainer,
   logPath, lowerDirsOf, notePause, pauseContainer, readShimStatus, removeContainer, startDetached, unpauseContainer, waitForExit, withContainerRoot,
   type ContainerContext,
 } from '../runtime/index.js';
@@ -257,7 +257,7 @@ export async function inspectContainers(refs: string[]): Promise<object[]> {
   const out: object[] = [];
   for (const ref of refs) {
     const record = await ctx.containers.get(ref);
-    const { Strata: _strata, State: _stored, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
+    const { Strata: _strata, State: _stored, NetworkSettings: _net, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
     const state = currentState(ctx, record);
     const paths = ctx.containers.paths(record.Id);
     const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
@@ -277,11 +277,7 @@ export async function inspectContainers(refs: string[]): Promise<object[]> {
         Name: Driver,
       },
       Mounts, Config,
-      NetworkSettings: {
-        Bridge: '', SandboxID: '', SandboxKey: '', Ports: ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-        SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-        IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
-      },
+      NetworkSettings: containerNetworkSettings(ctx.root, record, state.Running ? { pid: state.Pid } : undefined, ports),
     });
   }
   return out;

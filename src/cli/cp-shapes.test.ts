@@ -95,6 +95,15 @@ describe('cp: every destination shape, running and stopped', { concurrency: fals
     assert.equal(fx.strata(['exec', 'running', 'sh', '-c', '[ -c /dev/null ] && echo device']).stdout, 'device\n');
   });
 
+  it('gives what it copies in to root, or keeps the host owners with -a, as docker cp', () => {
+    const owned = path.join(host, 'owned');
+    fs.writeFileSync(owned, 'o\n');
+    fs.chownSync(owned, 1234, 5678);
+    assert.equal(fx.strata(['cp', owned, 'running:/tmp/as-root']).status, 0);
+    assert.equal(fx.strata(['cp', '-a', owned, 'running:/tmp/as-host']).status, 0);
+    assert.equal(fx.strata(['exec', 'running', 'stat', '-c', '%u:%g', '/tmp/as-root', '/tmp/as-host']).stdout, '0:0\n1234:5678\n');
+  });
+
   it('copies out to the host: a directory, and the root of a running container without /proc, /sys, /dev', () => {
     const out = path.join(host, 'out');
     assert.equal(fx.strata(['cp', 'running:/app/old', out]).status, 0);

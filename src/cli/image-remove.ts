@@ -16,7 +16,7 @@ function layersInUse(containers: ContainerRecord[]): Set<string> {
   return keep;
 }
 
-function nameIn(img: Image, ref: string): string | undefined {
+function nameIn(img: { names: string[] }, ref: string): string | undefined {
   try {
     const n = normalizeTag(ref);
     return img.names.includes(n) ? n : undefined;
@@ -27,9 +27,13 @@ function nameIn(img: Image, ref: string): string | undefined {
 
 const conflict = (msg: string) => new StrataError(`conflict: ${msg}`, 1);
 
-/** Removes one image reference; returns Docker's "Untagged:"/"Deleted:" lines. */
+/**
+ * Removes one image reference; returns Docker's "Untagged:"/"Deleted:" lines. Only the index is
+ * read to name the image, so a damaged image (manifest or config) can be removed too.
+ */
 export async function removeImageRef(store: Store, ref: string, force: boolean, containers: ContainerRecord[]): Promise<string[]> {
-  const img = await store.resolveImage(ref);
+  const found = await store.findImage(ref);
+  const img = { ...found, id: found.id ?? (await store.resolveImage(ref)).id };
   const users = containers.filter((c) => c.Image === img.id);
   const running = users.filter((c) => c.State?.Running);
   const lines: string[] = [];

@@ -47,10 +47,12 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   stats: { load: () => import('./lifecycle.js'), describe: 'Display a live stream of container resource usage statistics' },
   port: { load: () => import('./lifecycle.js'), describe: 'List port mappings for the container' },
   volume: { load: () => import('./volumes.js'), describe: 'Manage volumes' },
+  network: { load: () => import('./networks.js'), describe: 'Manage networks' },
   pull: { load: () => import('./registry.js'), describe: 'Download an image from a registry' },
   push: { load: () => import('./registry.js'), describe: 'Upload an image to a registry' },
   login: { load: () => import('./registry.js'), describe: 'Log in to a registry' },
   logout: { load: () => import('./registry.js'), describe: 'Log out from a registry' },
+  system: { load: () => import('./system.js'), describe: 'Check the store (system check)' },
 };
 
 /**

@@ -44,7 +44,7 @@ async function pullCmd(a: PullArgs): Promise<void> {
   });
 }
 
-interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; platform?: string[] }
+interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
 
 async function pushCmd(a: PushArgs): Promise<void> {
   await withRegistry(async ({ push }) => {
@@ -52,12 +52,12 @@ async function pushCmd(a: PushArgs): Promise<void> {
     const progress = transferProgress(a.quiet);
     let r;
     try {
-      r = await push(a.name, { store, progress, tlsVerify: a['tls-verify'], platformImages: a.platform });
+      const indexOf = a['index-of'] === undefined ? undefined : ([] as string[]).concat(a['index-of']);
+      r = await push(a.name, { store, progress, tlsVerify: a['tls-verify'], platformImages: indexOf });
     } finally {
       progress?.done();
     }
     if (a.quiet) out(`${r.reference}\n`);
-    else if (!progress) out(`digest: ${r.digest} size: ${r.size}\n`);
   });
 }
 
@@ -98,7 +98,8 @@ const pullFlags = (y: Argv) => tlsFlag(y)
 const pushFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
-  .option('platform', { type: 'string', array: true, describe: 'Push these local images (one per platform) under NAME as an image index' });
+  // Repeatable, but not an array option: that would swallow NAME.
+  .option('index-of', { type: 'string', describe: 'Push an image index of these local images (one per platform) as NAME; repeatable' });
 
 /** pull and push as yargs command modules (also mounted under `image`). */
 export function transferCommands(): CommandModule[] {

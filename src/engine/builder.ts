@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { build, closeHashing, eventReporter, explainText, type BuildEvent, type BuildOptions, type BuildResult } from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
-import { RuncRunner, type ContainerRunner } from '../runtime/index.js';
+import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
 import { buildScratchDir, openStore, scratchName, type BuildCache, type Store } from '../store/index.js';
 import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
@@ -32,8 +32,11 @@ export interface BuildRequest extends Pick<BuildOptions,
    */
   dockerfile?: { path: string } | { text: string };
   tags?: string[];
-  /** Network of RUN steps. */
-  network?: 'host' | 'none';
+  /**
+   * Network of RUN steps (BuildKit's): the host's (the default), none, or `default`, the state
+   * root's default bridge network. `RUN --network=default` means the build's.
+   */
+  network?: 'host' | 'none' | 'default';
   /** Receives every step's key inputs, readable (`--explain`), before any step runs. */
   explain?: (text: string) => void;
   /** Base images: pulled when missing (the default, as Docker's FROM), always (`--pull`), or never. */
@@ -77,12 +80,13 @@ export class Builder {
       const store = this.o.store ?? (await openStore(root));
       const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
       cleanups.push(() => bases.close());
+      const runner = this.o.runner ?? buildRunner(root);
       return await build({
         resolveImage: (ref) => bases.resolve(ref),
-        stateRoot: root, store, runner: this.o.runner ?? buildRunner(root),
+        stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
         cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
         tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
-        labels: request.labels, network: request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
+        labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
         statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
         explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
       });

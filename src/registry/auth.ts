@@ -2,10 +2,10 @@
 // Basic credentials, or a bearer token from the challenge's realm for the scopes a request
 // needs (distribution's token spec; an identity token is exchanged by the OAuth2 refresh
 // grant). Tokens are cached per set of scopes for their lifetime.
-import type { Dispatcher } from 'undici';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { RegistryError, errorFromResponse, networkError } from './errors.js';
+import { httpRequest, type Agent, type HttpResponse } from './http.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -41,7 +41,7 @@ export class Authorizer {
   }
 
   /** The Authorization header for a request needing `scopes`, or undefined (anonymous). */
-  async header(scopes: string[], dispatcher: Dispatcher, fresh = false): Promise<string | undefined> {
+  async header(scopes: string[], agent: Agent, fresh = false): Promise<string | undefined> {
     const ch = this.challenge;
     if (!ch) return undefined;
     const creds = await this.credentials();
@@ -54,21 +54,20 @@ export class Authorizer {
     const key = scopeKey(scopes);
     const cached = this.tokens.get(key);
     if (cached && !fresh && cached.expires > Date.now()) return `Bearer ${cached.value}`;
-    const token = await this.fetchToken(ch, scopes, creds, dispatcher);
+    const token = await this.fetchToken(ch, scopes, creds, agent);
     this.tokens.set(key, token);
     return `Bearer ${token.value}`;
   }
 
-  private async fetchToken(ch: Challenge, scopes: string[], creds: Credentials | undefined, dispatcher: Dispatcher): Promise<{ value: string; expires: number }> {
+  private async fetchToken(ch: Challenge, scopes: string[], creds: Credentials | undefined, agent: Agent): Promise<{ value: string; expires: number }> {
     const realm = ch.params.realm;
     if (!realm || !/^https?:\/\//.test(realm)) throw new RegistryError(`registry "${this.domain}" sent a bearer challenge without a usable realm`);
     const url = new URL(realm);
-    const { request } = await import('undici');
-    let res: Dispatcher.ResponseData;
+    let res: HttpResponse;
     try {
       if (creds?.identityToken) {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'strata', service: ch.params.service ?? '', scope: scopes.join(' ') });
-        res = await request(url, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, dispatcher });
+        res = await httpRequest(url, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, agent });
       } else {
         if (ch.params.service) url.searchParams.set('service', ch.params.service);
         for (const s of scopes) url.searchParams.append('scope', s);
@@ -77,7 +76,7 @@ export class Authorizer {
           this.usedCredentials = true;
           headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
         }
-        res = await request(url, { method: 'GET', headers, dispatcher });
+        res = await httpRequest(url, { method: 'GET', headers, agent });
       }
     } catch (err) {
       throw networkError(url.href, err);

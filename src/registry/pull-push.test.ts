@@ -96,6 +96,30 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.equal(d.status, 0, d.stderr);
   });
 
+  test('images of two platforms pushed as one index; a pull takes the platform asked for', () => {
+    const tar = path.join(sb.dir, 'arm.tar');
+    fs.writeFileSync(path.join(sb.dir, 'arm.txt'), 'arm64\n');
+    execFileSync('tar', ['-cf', tar, '-C', sb.dir, 'arm.txt']);
+    const imp = sb.strata(['import', '--platform', 'linux/arm64', tar, 'local/arm:1'], { root: src });
+    assert.equal(imp.status, 0, imp.stderr);
+    const name = `${reg.host}/multi/app:1`;
+    const p = sb.strata(['push', '--index-of', 'busybox', '--index-of', 'local/arm:1', name], { root: src });
+    assert.equal(p.status, 0, p.stderr);
+    const digest = /digest: (sha256:[a-f0-9]{64})/.exec(p.stdout)![1];
+    if (has('skopeo')) {
+      const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${name}`]).toString()) as { mediaType: string; manifests: { platform: { architecture: string } }[] };
+      assert.equal(raw.mediaType, 'application/vnd.oci.image.index.v1+json');
+      assert.deepEqual(raw.manifests.map((m) => m.platform.architecture).sort(), ['amd64', 'arm64'].sort());
+    }
+    const root = sb.root('multi');
+    const arm = sb.strata(['pull', '--platform', 'linux/arm64', name], { root });
+    assert.equal(arm.status, 0, arm.stderr);
+    assert.ok(arm.stdout.includes(`Digest: ${digest}`), 'the digest shown is the index\'s');
+    const inspect = sb.strata(['image', 'inspect', '--format', '{{.Architecture}} {{json .RepoDigests}}', name], { root });
+    assert.ok(inspect.stdout.startsWith('arm64 ') && inspect.stdout.includes(digest), inspect.stdout);
+    assertOneLineError(sb.strata(['pull', '--platform', 'linux/s390x', name], { root }), /no image for platform "linux\/s390x"/);
+  });
+
   test('docker.io names go to the configured mirror', () => {
     const root = sb.root('mirror');
     assert.equal(sb.strata(['tag', 'busybox', `${reg.host}/library/busybox:latest`], { root: src }).status, 0);

@@ -136,6 +136,13 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
   const { repo, top } = await resolveManifest(ref, o);
   p?.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}`);
   const chosen = await selectPlatform(repo, top, want);
+  // The name already points at this very manifest: nothing to fetch or write.
+  const name = ref.tag ? formatReference({ ...ref, digest: undefined }) : undefined;
+  const current = name ? await resolveImage(store, name).catch(() => undefined) : undefined;
+  if (current && current.manifestDigest === chosen.digest) {
+    await recordRepoDigest(store, current.id, repository, top.digest);
+    return { image: current, reference: formatReference(ref), digest: top.digest, downloaded: false };
+  }
   const doc = parseDoc(chosen);
   if (!isManifest(chosen.mediaType) || !doc.config || !Array.isArray(doc.layers)) throw new StrataError(`unsupported manifest type "${chosen.mediaType}"`);
   const configBytes = await fetchConfig(store, repo, doc.config);

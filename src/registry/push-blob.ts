@@ -11,7 +11,8 @@ import { blobSize, layerTar, openBlob, readBlobBytes, type Store } from './store
 
 /** Blobs up to this size go in one PUT; bigger ones in PATCH chunks of this size. */
 export const CHUNK = 32 * 1024 * 1024;
-const GZIP_LEVEL = 6;
+// zlib level 3 (its fast strategy): some 4x the speed of 6 on text, within a few % of its size.
+const GZIP_LEVEL = 3;
 export const GZIP_VARIANT = `gzip:${GZIP_LEVEL}:1048576`;
 
 export interface BlobContext {
@@ -92,7 +93,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     }
   };
   const gz = async function* () {
-    for await (const b of gzipBlocks(tar())) {
+    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL })) {
       hash.update(b);
       size += b.length;
       c.status('Pushing', read, tarSize);

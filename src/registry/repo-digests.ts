@@ -22,6 +22,7 @@ export async function recordRepoDigest(store: Store, imageId: string, repository
   if (!isDigest(digest) || !isDigest(imageId)) return;
   const all = await read(store);
   const byRepo = (all[imageId] ??= {});
+  if (byRepo[repository]?.[0] === digest) return; // known already: no write
   byRepo[repository] = [digest, ...(byRepo[repository] ?? []).filter((d) => d !== digest)].slice(0, 8);
   const file = cacheFile(store, 'repo-digests.json');
   await fs.mkdir(path.dirname(file), { recursive: true });

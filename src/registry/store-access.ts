@@ -2,7 +2,6 @@
 // how the store keeps layers touches only this file): import a layer while its compressed blob
 // downloads and keep that blob, write a pulled image keeping the registry's exact bytes, name
 // images, and read back what a push sends (blobs as stored, layer tars rebuilt).
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -67,9 +66,9 @@ export function blobSize(store: Store, digest: Digest): Promise<number> {
   return store.blobs.size(assertDigest(digest));
 }
 
-/** A blob's bytes as a stream (a compressed pulled layer). */
+/** A blob's bytes as a stream (a compressed pulled layer), checked against its digest as it streams (damage: a DamagedError naming it). */
 export function openBlob(store: Store, digest: Digest): AsyncIterable<Buffer> {
-  return createReadStream(store.blobs.path(assertDigest(digest)), { highWaterMark: 1024 * 1024 });
+  return store.blobs.stream(assertDigest(digest));
 }
 
 /** The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id. */

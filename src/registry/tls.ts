@@ -8,7 +8,8 @@ import tls from 'node:tls';
 import { deferredExtraCaCerts } from '../net/index.js';
 
 export interface TlsOptions {
-  ca: string[];
+  /** Undefined: Node's own roots (Mozilla's list), which cost nothing to load. */
+  ca?: string[];
   cert?: string;
   key?: string;
   rejectUnauthorized: boolean;
@@ -52,9 +53,15 @@ function hostDirs(host: string): string[] {
   return bare === host ? [host] : [host, bare];
 }
 
-/** TLS settings for connections to `host`. */
-export function tlsOptionsFor(host: string, certsDirs: string[], verify: boolean): TlsOptions {
-  const ca = [...baseCertificates()];
+/**
+ * TLS settings for connections to `host`. Building a context from a few hundred CA
+ * certificates costs some 60 ms, so Node's own roots are used alone unless the registry has a
+ * certs.d directory, NODE_EXTRA_CA_CERTS is set, or `full` asks for the system bundle too (a
+ * certificate Node's roots did not verify is tried again that way).
+ */
+export function tlsOptionsFor(host: string, certsDirs: string[], verify: boolean, full = false): TlsOptions {
+  const extra = deferredExtraCaCerts() ?? process.env.NODE_EXTRA_CA_CERTS;
+  const own: string[] = [];
   let cert: string | undefined;
   let key: string | undefined;
   for (const base of certsDirs) {
@@ -69,7 +76,7 @@ export function tlsOptionsFor(host: string, certsDirs: string[], verify: boolean
       for (const f of files) {
         if (f.endsWith('.crt')) {
           const text = readIf(path.join(dir, f));
-          if (text) ca.push(text);
+          if (text) own.push(text);
         } else if (f.endsWith('.cert') && !cert) {
           const k = readIf(path.join(dir, f.replace(/\.cert$/, '.key')));
           const c = readIf(path.join(dir, f));
@@ -81,6 +88,7 @@ export function tlsOptionsFor(host: string, certsDirs: string[], verify: boolean
       }
     }
   }
+  const ca = full || extra || own.length ? [...baseCertificates(), ...own] : undefined;
   return { ca, cert, key, rejectUnauthorized: verify };
 }
 

@@ -3,15 +3,15 @@
 // TLS trust (tls.ts), authorization from the /v2/ ping's challenge (auth.ts), and redirects
 // followed by hand so that credentials never go to another host.
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { StrataError } from '../errors.js';
 import { Authorizer } from './auth.js';
 import { isInsecure, isLoopback, type RegistriesConfig } from './config.js';
 import type { Credentials } from './credentials.js';
 import { RegistryError, errorFromResponse, networkError } from './errors.js';
+import { httpRequest, makeAgent, type Agent, type Body, type HttpResponse } from './http.js';
 import { isCertificateError, isNotTls, tlsOptionsFor } from './tls.js';
 
-export type Body = Dispatcher.ResponseData['body'];
+export type { Body };
 
 export interface Response {
   status: number;
@@ -40,13 +40,11 @@ export interface EndpointOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Agent = import('undici').Agent;
 const agents: Agent[] = [];
 
 /** Closes every connection this process opened to registries. */
 export async function closeTransports(): Promise<void> {
-  const all = agents.splice(0);
-  await Promise.all(all.map((a) => a.close().catch(() => undefined)));
+  for (const a of agents.splice(0)) a.destroy();
 }
 
 export function header(res: { headers: Response['headers'] }, name: string): string | undefined {
@@ -67,10 +65,8 @@ export class Transport {
     return this.host.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   }
 
-  private async makeAgent(verify: boolean): Promise<Agent> {
-    const { Agent } = await import('undici');
-    const t = tlsOptionsFor(this.hostPort(), this.o.config.certsDirs, verify);
-    const agent = new Agent({ connect: { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized }, keepAliveTimeout: 4000 });
+  private makeAgent(secure: boolean, verify: boolean, fullTrust = false): Agent {
+    const agent = makeAgent(secure, secure ? tlsOptionsFor(this.hostPort(), this.o.config.certsDirs, verify, fullTrust) : {});
     agents.push(agent);
     return agent;
   }
@@ -82,17 +78,38 @@ export class Transport {
       const explicitHttp = this.host.startsWith('http://');
       const insecure = this.o.tlsVerify === false || isInsecure(this.o.config, hp);
       const mayHttp = explicitHttp || insecure || isLoopback(hp);
-      const agent = await this.makeAgent(!insecure);
-      const tryPing = async (origin: string) => {
-        const { request } = await import('undici');
-        const res = await request(`${origin}/v2/`, { method: 'GET', dispatcher: agent });
+      const ping = async (origin: string, agent: Agent) => {
+        const res = await httpRequest(`${origin}/v2/`, { method: 'GET', agent });
         await res.body.dump();
+        return res;
+      };
+      const accept = (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
         this.auth.learn(res.statusCode, res.headers);
         if (res.statusCode >= 500) throw new RegistryError(`registry "${hp}" answered ${res.statusCode} to /v2/`, res.statusCode);
       };
+      const tryPing = async (origin: string, agent: Agent) => accept(await ping(origin, agent));
+      // A loopback registry is asked over http first: a TLS client context costs ~100 ms of CPU
+      // (Node's roots), more than a whole warm pull. A registry that speaks https answers an
+      // http request with 400 (or drops it); it is then asked over https as any other.
+      if (isLoopback(hp) && !explicitHttp) {
+        const agent = this.makeAgent(false, false);
+        const res = await ping(`http://${hp}`, agent).catch(() => undefined);
+        if (res && (res.statusCode === 200 || res.statusCode === 401)) {
+          accept(res);
+          return { origin: `http://${hp}`, agent };
+        }
+      }
       if (!explicitHttp) {
+        let agent = this.makeAgent(true, !insecure);
         try {
-          await tryPing(`https://${hp}`);
+          try {
+            await tryPing(`https://${hp}`, agent);
+          } catch (err) {
+            if (!isCertificateError(err)) throw err;
+            // Node's roots did not verify it: again with the system's bundle and every extra CA.
+            agent = this.makeAgent(true, !insecure, true);
+            await tryPing(`https://${hp}`, agent);
+          }
           return { origin: `https://${hp}`, agent };
         } catch (err) {
           if (err instanceof StrataError) throw err;
@@ -100,8 +117,9 @@ export class Transport {
           if (!mayHttp || !isNotTls(err)) throw networkError(`https://${hp}/v2/`, err);
         }
       }
+      const agent = this.makeAgent(false, false);
       try {
-        await tryPing(`http://${hp}`);
+        await tryPing(`http://${hp}`, agent);
       } catch (err) {
         if (err instanceof StrataError) throw err;
         throw networkError(`http://${hp}/v2/`, err);
@@ -142,17 +160,17 @@ export class Transport {
 
   /** Sends one request and follows redirects; Authorization goes only to the registry's own origin. */
   private async send(method: string, url: string, o: RequestOptions, authz: string | undefined, agent: Agent): Promise<Response> {
-    const { request } = await import('undici');
     const home = new URL(url).origin;
     let current = url;
     for (let hop = 0; ; hop++) {
       const sameHost = new URL(current).origin === home;
       const headers: Record<string, string> = { ...o.headers };
       if (authz && sameHost) headers.authorization = authz;
-      let res: Dispatcher.ResponseData;
+      let res: HttpResponse;
       try {
         const body = o.body && !Buffer.isBuffer(o.body) ? Readable.from(o.body) : o.body ?? undefined;
-        res = await request(current, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: agent, signal: o.signal });
+        // Another host gets a connection of its own, not the registry's agent (nor its client certificate).
+        res = await httpRequest(current, { method, headers, body, agent: sameHost ? agent : undefined, signal: o.signal });
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         throw networkError(current, err, isCertificateError(err) ? 'certificate' : undefined);

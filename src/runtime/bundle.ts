@@ -110,7 +110,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   fsSync.mkdirSync(linkDir, { recursive: true });
   fsSync.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
   lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
-  const etc = writeEtcFiles(dir, hostname, spec.network);
+  const etc = writeEtcFiles(dir, hostname, spec.network, spec.etc, spec.dns, spec.extraHosts);
   const mountPoints: MountPoint[] = spec.mounts.map((m) => m.type === 'bind'
     ? { destination: m.destination, source: m.source, file: !fsSync.statSync(m.source, { throwIfNoEntry: false })?.isDirectory() }
     : { destination: m.destination, file: false });
@@ -133,6 +133,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     user,
     hostname,
     network: spec.network,
+    netns: spec.netns,
     terminal: spec.terminal ?? false,
     readonlyRoot: spec.rootfs.readonly ?? false,
     overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir) },

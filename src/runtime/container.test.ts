@@ -14,7 +14,7 @@ function image(config: Image['config']['config']): Image {
 function options(over: Partial<CreateOptions>): CreateOptions {
   return {
     image: image({}), imageRef: 'img', name: 'c', command: [], env: [], tty: false, openStdin: false, autoRemove: false,
-    readonlyRootfs: false, network: 'private', groupAdd: [], securityOpt: [], labels: {}, binds: [], mounts: [], ...over,
+    readonlyRootfs: false, network: { mode: 'none', networks: {}, dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [] }, groupAdd: [], securityOpt: [], labels: {}, binds: [], mounts: [], ...over,
   };
 }
 

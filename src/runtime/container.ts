@@ -1,11 +1,12 @@
 // From an image and the user's flags to a container record, and from a record to the RunSpec
 // that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
 // and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
-import { type ImageStore, type Image, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
+import { type ImageStore, type Image, inImage, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
 import type { Ulimit } from './ulimits.js';
+import { dnsSettingsOf, runtimeMode, type NetworkChoice } from './net/config.js';
 
 export interface CreateOptions {
   image: Image;
@@ -27,7 +28,8 @@ export interface CreateOptions {
   readonlyRootfs: boolean;
   memory?: number;
   ulimits?: Ulimit[];
-  network: NetworkMode;
+  /** The network settings (net/config.ts networkChoice). */
+  network: NetworkChoice;
   groupAdd: string[];
   /** `--security-opt` values (seccomp=unconfined is the one strata acts on). */
   securityOpt: string[];
@@ -103,13 +105,18 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       Binds: options.binds,
       Memory: options.memory ?? 0,
       Ulimits: options.ulimits?.length ? options.ulimits : null,
-      NetworkMode: options.network === 'private' ? 'default' : options.network,
+      NetworkMode: options.network.mode,
+      Dns: options.network.dns,
+      DnsSearch: options.network.dnsSearch,
+      DnsOptions: options.network.dnsOptions,
+      ExtraHosts: options.network.extraHosts.length ? options.network.extraHosts : null,
       AutoRemove: options.autoRemove,
       ReadonlyRootfs: options.readonlyRootfs,
       GroupAdd: options.groupAdd,
       SecurityOpt: options.securityOpt,
     },
     Mounts: options.mounts,
+    NetworkSettings: { Networks: options.network.networks },
     RestartCount: 0,
     Driver: 'overlay',
     Platform: 'linux',
@@ -118,8 +125,12 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
 }
 
 export function networkOf(record: ContainerRecord): NetworkMode {
-  const mode = record.HostConfig.NetworkMode;
-  return mode === 'host' || mode === 'none' ? mode : 'private';
+  return runtimeMode(record);
+}
+
+function dnsOf(record: ContainerRecord): Pick<RunSpec, 'dns' | 'extraHosts'> {
+  const { extraHosts, ...dns } = dnsSettingsOf(record);
+  return { dns, extraHosts };
 }
 
 /** The environment a started container gets: PATH, HOSTNAME (and TERM with a tty), then its Env. */
@@ -129,9 +140,9 @@ export function startEnv(record: ContainerRecord): string[] {
   return mergeEnv(base, record.Config.Env ?? []);
 }
 
-/** The image layers of a container, bottom → top, as overlay lower dirs. */
+/** The image layers of a container, bottom → top, as overlay lower dirs. A layer found damaged is named with the container's image. */
 export async function lowerDirsOf(record: ContainerRecord, images: ImageStore): Promise<string[]> {
-  return Promise.all(record.Strata.layers.map((diffId) => images.layerPath(diffId)));
+  return Promise.all(record.Strata.layers.map((diffId) => images.layerPath(diffId).catch(inImage(record.Config.Image || record.Image))));
 }
 
 /** What to run for a container (stdio left to the caller). */
@@ -146,6 +157,7 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     additionalGroups: record.HostConfig.GroupAdd,
     hostname: record.Config.Hostname,
     network: networkOf(record),
+    ...dnsOf(record),
     mounts,
     terminal: record.Config.Tty,
     memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,

@@ -7,8 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StrataError } from '../errors.js';
-import { describedCopy, kernelMounts, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
-import { hostTreeEntries } from './host-tree.js';
+import { describedCopy, hostEntries, kernelMounts, placeCopy, specifiesContents, type CopyOptions, type CopyResult } from './cp.js';
 import { dirView, resolveInRoot } from './resolve.js';
 
 /** Copies CONTAINER:SRC (inside `root`) to the host path DST (`-` writes a tar to stdout). */
@@ -45,7 +44,7 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
   if (!stat && !(await fs.stat(placement.dir).catch(() => undefined))?.isDirectory()) throw new StrataError(`could not find the directory "${path.dirname(dst)}" on the host`, 1);
   const [{ placeEntries }, os] = await Promise.all([import('../store/index.js'), import('node:os')]);
   const owner = options.keepOwners ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const entries = hostTreeEntries(hostSrc, { name: placement.name, owner, omit });
+  const entries = hostEntries(hostSrc, { name: placement.name, owner, omit });
   return describedCopy(what, () => placeEntries(entries, placement.dir, { plainNames: true, tmpDir: os.tmpdir(), shownAs: placement.dir }));
 }
 

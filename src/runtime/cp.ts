@@ -9,8 +9,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { describedFailure, StrataError } from '../errors.js';
-import type { TarEntry } from '../store/index.js';
-import { hostTreeEntries } from './host-tree.js';
+import { hostTree, treeEntries, type TarEntry } from '../store/index.js';
 import { dirView, resolveInRoot, type Resolved } from './resolve.js';
 
 export interface CopyOptions {
@@ -142,12 +141,23 @@ export async function hostSource(src: string, followLink: boolean): Promise<{ ab
   return { abs, stat, source: { isDir: stat.isDirectory(), contentsOnly: stat.isDirectory() && specifiesContents(src), name: path.basename(given) } };
 }
 
+/**
+ * A host file or tree as the entries of a tar, as docker cp turns every copy into a tar it
+ * extracts (the copier's tree, read as a tar would give it): links are entries of their own,
+ * never followed.
+ */
+export async function* hostEntries(abs: string, options: { name: string | undefined; owner?: { uid: number; gid: number }; omit?: ReadonlySet<string> }): AsyncGenerator<TarEntry> {
+  const tree = hostTree(abs);
+  const top = await tree.lookup('', false);
+  if (top) yield* treeEntries(tree, top, options);
+}
+
 /** Copies the host path SRC into CONTAINER:DST (`root` is the container's root, writable). */
 export async function copyToContainer(root: string, src: string, dst: string, options: CopyOptions): Promise<CopyResult> {
   const from = await hostSource(src, options.followLink);
   const dest = await destinationIn(root, dst, options.container);
   const placement = placeCopy(from.source, dest);
-  const entries = hostTreeEntries(from.abs, { name: placement.name, owner: options.keepOwners ? undefined : { uid: 0, gid: 0 } });
+  const entries = hostEntries(from.abs, { name: placement.name, owner: options.keepOwners ? undefined : { uid: 0, gid: 0 } });
   return describedCopy(`copying "${src}" to "${dest.given}"`, () => placeInto(root, placement, entries, options.container));
 }
 

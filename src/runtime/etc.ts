@@ -5,12 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { parseResolvConf } from './net/host.js';
 import { components } from './resolve.js';
 import { ETC_FILES, SYSTEM_MOUNT_DIRS } from './spec.js';
-import type { NetworkMode } from './types.js';
+import type { DnsSettings, EtcTexts, NetworkMode } from './types.js';
 import type { UnionView } from './union.js';
 
-const BASE_HOSTS = `127.0.0.1\tlocalhost
+export const BASE_HOSTS = `127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
 fe00::0\tip6-localnet
 ff00::0\tip6-mcastprefix
@@ -21,12 +23,40 @@ ff02::2\tip6-allrouters
 /** Docker's fallback when the host has no usable nameserver. */
 const DEFAULT_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
-/** The host's resolv.conf without loopback nameservers (unreachable from another netns), as Docker filters it. */
-export function filterResolvConf(text: string): string {
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.[0-9.]+|::1)\s*$/.test(l));
-  const kept = lines.join('\n').replace(/\n*$/, '\n');
-  if (lines.some((l) => /^\s*nameserver\s/.test(l))) return kept;
-  return kept.replace(/^\n$/, '') + DEFAULT_NAMESERVERS.map((ns) => `nameserver ${ns}\n`).join('');
+/**
+ * Docker's resolv.conf: RESPONDER (a user-defined network's DNS server) or the --dns servers or
+ * the host's without loopback ones (unreachable from another network namespace), Google's as
+ * a last resort; the host's search domains and options unless --dns-search / --dns-option
+ * replace them ("." for none).
+ */
+export function resolvConfText(settings: DnsSettings, responder?: string, hostText = readOr('/etc/resolv.conf', '')): string {
+  const host = parseResolvConf(hostText);
+  let nameservers: string[];
+  if (responder) nameservers = [responder];
+  else if (settings.dns.length) nameservers = settings.dns;
+  else {
+    nameservers = host.nameservers.filter((ns) => !/^(127\.|::1$)/.test(ns));
+    if (nameservers.length === 0) nameservers = DEFAULT_NAMESERVERS;
+  }
+  const search = settings.dnsSearch.length ? settings.dnsSearch.filter((s) => s !== '.') : host.search;
+  const options = settings.dnsOptions.length ? settings.dnsOptions : host.options;
+  const lines = nameservers.map((ns) => `nameserver ${ns}`);
+  if (search.length) lines.push(`search ${search.join(' ')}`);
+  if (options.length) lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `--add-host NAME:IP` entries as hosts lines; "host-gateway" is GATEWAY (the container's first network's). */
+export function extraHostLines(extraHosts: string[], gateway: string | undefined): string {
+  return extraHosts.map((entry) => {
+    const colon = entry.indexOf(':');
+    let ip = entry.slice(colon + 1);
+    if (ip === 'host-gateway') {
+      if (!gateway) throw new StrataError(`invalid --add-host "${entry}": host-gateway needs a network with a gateway`);
+      ip = gateway;
+    }
+    return `${ip}\t${entry.slice(0, colon)}\n`;
+  }).join('');
 }
 
 export interface EtcPaths { hosts: string; hostname: string; resolvConf: string }
@@ -40,14 +70,21 @@ function readOr(file: string, fallback: string): string {
 }
 
 /** Writes hosts, hostname and resolv.conf into `dir` (synchronously: see union.ts). */
-export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode): EtcPaths {
+export function writeEtcFiles(dir: string, hostname: string, network: NetworkMode, texts?: EtcTexts, dns: DnsSettings = { dns: [], dnsSearch: [], dnsOptions: [] }, extraHosts: string[] = []): EtcPaths {
   const paths = { hosts: path.join(dir, 'hosts'), hostname: path.join(dir, 'hostname'), resolvConf: path.join(dir, 'resolv.conf') };
-  const hostResolv = readOr('/etc/resolv.conf', '');
-  // The container's own name resolves (gethostbyname(gethostname()) is common), to a loopback
-  // address since its namespace may have nothing else.
-  fs.writeFileSync(paths.hosts, network === 'host' ? readOr('/etc/hosts', BASE_HOSTS) : `${BASE_HOSTS}127.0.1.1\t${hostname}\n`);
   fs.writeFileSync(paths.hostname, `${hostname}\n`);
-  fs.writeFileSync(paths.resolvConf, network === 'host' ? hostResolv : filterResolvConf(hostResolv));
+  if (texts) {
+    fs.writeFileSync(paths.hosts, texts.hosts);
+    fs.writeFileSync(paths.resolvConf, texts.resolvConf);
+  } else if (network === 'host') {
+    fs.writeFileSync(paths.hosts, readOr('/etc/hosts', BASE_HOSTS) + extraHostLines(extraHosts, undefined));
+    fs.writeFileSync(paths.resolvConf, readOr('/etc/resolv.conf', ''));
+  } else {
+    // No network: the container's own name still resolves (gethostbyname(gethostname()) is
+    // common), to a loopback address since its namespace has nothing else.
+    fs.writeFileSync(paths.hosts, `${BASE_HOSTS}${extraHostLines(extraHosts, undefined)}127.0.1.1\t${hostname}\n`);
+    fs.writeFileSync(paths.resolvConf, resolvConfText(dns));
+  }
   return paths;
 }
 

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore, removeVolume } from '../store/index.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
+import { networkForRun } from './net-run.js';
+import { releaseContainer } from './net/endpoints.js';
 import { RuncRunner } from './runc.js';
 import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim/mounts.js';
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
@@ -73,6 +75,8 @@ export interface AttachedIo {
 
 /** Removes a container and its anonymous volumes (`--rm`, `rm -v`). */
 export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean }): Promise<void> {
+  // What a killed owner left on its networks (a clean stop has released it already).
+  if (!options.background) releaseContainer(ctx.root, record.Id);
   await ctx.containers.remove(record.Id, { background: options.background });
   if (!options.volumes) return;
   for (const name of volumesOf(mountRequestsOf(record), 'anonymous')) {
@@ -98,7 +102,10 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   const requests = mountRequestsOf(record);
   const lowerDirs = await lowerDirsOf(record, ctx.images);
   populateVolumes(ctx.root, requests, lowerDirs);
-  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...io };
+  // Its namespace is plumbed meanwhile; runc waits for it (beforeStart).
+  const network = await networkForRun(ctx, record);
+  timing('network requested');
+  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...network.spec, ...io };
   const status: ShimStatus = {
     state: 'running',
     shimPid: process.pid,
@@ -125,11 +132,13 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   try {
     save(status);
     timing('status saved');
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true });
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true, beforeStart: network.ready });
+    await network.release();
     save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     await mirror;
     return exitCode;
   } catch (err) {
+    await network.release();
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
     save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });

@@ -31,3 +31,11 @@ export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStat
 export { bytesSize, humanSize, sampleStats, topRows, type ContainerStats } from './shim/stats.js';
 export { inheritMounts, resolveContainerMounts, volumesOf, type MountRequest } from './shim/mounts.js';
 export type { PortBinding, PortRequest, Protocol } from './ports.js';
+// Container networks (src/runtime/net/, issue 13).
+export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, type CreateNetworkOptions } from './net/networks.js';
+export { containerNetworkSettings, inspectNetwork, listNetworks, type NetworkListEntry } from './net/inspect.js';
+export { networkChoice, type NetworkChoice, type NetworkFlags } from './net/config.js';
+export { withDefaultNetwork } from './net/runner.js';
+export { teardownRoot } from './net/teardown.js';
+export { rootIdentity, tableName } from './net/names.js';
+export { connectContainer, disconnectContainer } from './net-connect.js';

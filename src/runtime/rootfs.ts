@@ -22,6 +22,12 @@ const run = promisify(execFile);
 
 export type RootMode = 'read' | 'write';
 
+/** mount(8)'s complaint without the temporary directory it names ("mount: /tmp/strata-root-x/m: ..."). */
+export function mountFailure(err: unknown, temp: string): string {
+  const text = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+  return text.split(temp).join('').replace(/^mount: [^:]*: /, '');
+}
+
 async function mountOverlay(dir: string, stack: string[], upper: { upper: string; work: string } | undefined): Promise<string> {
   const layers = distinctLayers(stack);
   // Short relative links keep the mount data under one page however many layers there are.
@@ -34,7 +40,7 @@ async function mountOverlay(dir: string, stack: string[], upper: { upper: string
   try {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', upper ? opts : `ro,${opts}`, 'm'], { cwd: dir });
   } catch (err) {
-    throw new StrataError(`mounting the container's filesystem: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+    throw new StrataError(`mounting the container's filesystem: ${mountFailure(err, dir)}`);
   }
   return target;
 }
@@ -65,7 +71,7 @@ async function mountVolumes(ctx: ContainerContext, record: ContainerRecord, targ
     try {
       await run('mount', ['--bind', ...(ro ? ['-o', 'ro'] : []), m.source, at]);
     } catch (err) {
-      throw new StrataError(`mounting the container's volume at "${m.destination}": ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+      throw new StrataError(`mounting the container's volume at "${m.destination}": ${mountFailure(err, target)}`);
     }
   }
 }

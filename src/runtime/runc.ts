@@ -117,6 +117,8 @@ export class RuncRunner implements ContainerRunner {
     try {
       await prepareBundle(spec, id, dir);
       timing('bundle written');
+      await options.beforeStart;
+      if (options.beforeStart) timing('network ready');
       if (options.signal?.aborted) throw new StrataError('container run aborted');
       return await this.#runRunc(spec, id, dir, options, watchdog);
     } finally {
@@ -136,7 +138,11 @@ export class RuncRunner implements ContainerRunner {
     const logFile = path.join(dir, 'runc.log');
     const pidFile = path.join(dir, 'init.pid');
     const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir];
-    if (options.onStarted) args.push('--pid-file', pidFile);
+    if (options.onStarted) {
+      // One a killed run left would be taken for this run's.
+      fsSync.rmSync(pidFile, { force: true });
+      args.push('--pid-file', pidFile);
+    }
     args.push(id);
     const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), outputOption(spec.stderr)];
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, buildRuntimeSpec, type SpecInput } from './spec.js';
-import { filterResolvConf } from './etc.js';
+import { extraHostLines, resolvConfText } from './etc.js';
 
 function input(over: Partial<SpecInput> = {}): SpecInput {
   return {
@@ -62,11 +62,27 @@ describe('buildRuntimeSpec', () => {
   });
 });
 
-describe('filterResolvConf', () => {
-  it('drops loopback nameservers as Docker does', () => {
-    assert.equal(filterResolvConf('search x\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n'), 'search x\nnameserver 10.0.0.2\n');
+describe('resolvConfText', () => {
+  const none = { dns: [], dnsSearch: [], dnsOptions: [] };
+  it('drops loopback nameservers as Docker does, keeping search and options', () => {
+    assert.equal(resolvConfText(none, undefined, 'search x\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions edns0\n'), 'nameserver 10.0.0.2\nsearch x\noptions edns0\n');
   });
   it("falls back to Docker's public resolvers when nothing is left", () => {
-    assert.equal(filterResolvConf('nameserver 127.0.0.1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+    assert.equal(resolvConfText(none, undefined, 'nameserver 127.0.0.1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  });
+  it('takes --dns, --dns-search ("." for none) and --dns-option over the host\'s', () => {
+    const host = 'search corp\nnameserver 10.0.0.2\noptions ndots:2\n';
+    assert.equal(resolvConfText({ dns: ['192.0.2.53'], dnsSearch: ['a.example'], dnsOptions: ['ndots:1'] }, undefined, host), 'nameserver 192.0.2.53\nsearch a.example\noptions ndots:1\n');
+    assert.equal(resolvConfText({ dns: [], dnsSearch: ['.'], dnsOptions: [] }, undefined, host), 'nameserver 10.0.0.2\noptions ndots:2\n');
+  });
+  it("names a user-defined network's responder as the only server", () => {
+    assert.equal(resolvConfText({ dns: ['192.0.2.53'], dnsSearch: [], dnsOptions: [] }, '172.18.0.1', 'nameserver 10.0.0.2\n'), 'nameserver 172.18.0.1\n');
+  });
+});
+
+describe('extraHostLines', () => {
+  it('writes --add-host entries, host-gateway as the gateway', () => {
+    assert.equal(extraHostLines(['db:10.1.2.3', 'gw:host-gateway'], '172.17.0.1'), '10.1.2.3\tdb\n172.17.0.1\tgw\n');
+    assert.throws(() => extraHostLines(['gw:host-gateway'], undefined), /host-gateway needs a network/);
   });
 });

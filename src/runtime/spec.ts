@@ -33,6 +33,8 @@ export interface SpecInput {
   user: ResolvedUser;
   hostname: string;
   network: NetworkMode;
+  /** A network namespace to join (with `private`). */
+  netns?: string;
   terminal: boolean;
   readonlyRoot: boolean;
   /** Overlay options; lowerdir paths relative to the bundle's rootfs dir (runc's working directory when it mounts). */
@@ -81,8 +83,9 @@ function userMounts(mounts: MountSpec[]): OciMount[] {
 
 /** The runtime-spec document (runtime-spec v1.0.2, as runc 1.1 reads it). */
 export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (input.network !== 'host') namespaces.push({ type: 'network' });
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
+  else if (input.network !== 'host') namespaces.push({ type: 'network' });
   const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
   if (input.memoryBytes !== undefined) resources.memory = { limit: input.memoryBytes };
   return {

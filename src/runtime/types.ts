@@ -1,8 +1,25 @@
 // The runtime's boundary: what it takes to run one process in a container and what comes back.
 // The build engine (RUN steps) and the CLI (`run`, `start`) import these types, never runc.ts.
 
-/** How the container sees the network. `private`: its own namespace with only `lo` (ports are added on top by the caller); `none`: the same, never with ports; `host`: the host's. */
+/**
+ * How the container sees the network. `private`: a namespace of its own, the one at
+ * RunSpec.netns when given (its networks plumbed by the caller, src/runtime/net/), else a new
+ * one with only `lo`; `none`: a new one with only `lo`, never with ports; `host`: the host's.
+ */
 export type NetworkMode = 'host' | 'none' | 'private';
+
+/** The DNS settings of a container: --dns, --dns-search, --dns-option (empty: the host's). */
+export interface DnsSettings {
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+}
+
+/** The contents of /etc/hosts and /etc/resolv.conf when the caller (the network) made them. */
+export interface EtcTexts {
+  hosts: string;
+  resolvConf: string;
+}
 
 /** The container's root filesystem: an overlay of read-only layers and one writable dir. */
 export interface RootfsSpec {
@@ -45,6 +62,13 @@ export interface RunSpec {
   /** Defaults to the first 12 characters of the ID. */
   hostname?: string;
   network: NetworkMode;
+  /** With `private`: the network namespace to join (a path such as /proc/PID/ns/net). */
+  netns?: string;
+  /** /etc/hosts and /etc/resolv.conf as the network made them (else generated from the mode). */
+  etc?: EtcTexts;
+  /** --dns, --dns-search, --dns-option and --add-host, for the generated files. */
+  dns?: DnsSettings;
+  extraHosts?: string[];
   mounts: MountSpec[];
   /** Give the process a pseudo-terminal (`-t`). With 'inherit' stdio the pty is relayed to ours. */
   terminal?: boolean;
@@ -83,6 +107,8 @@ export interface RunOptions {
   forwardSignals?: boolean;
   /** Called with the container's init pid (host view) once it runs: for work that needs its namespaces (port forwarding). */
   onStarted?: (pid: number) => void;
+  /** Awaited (after the bundle is written) before runc starts: work done meanwhile, such as the network's plumbing. */
+  beforeStart?: Promise<unknown>;
 }
 
 /**

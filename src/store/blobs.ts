@@ -65,25 +65,28 @@ export class BlobStore {
     return (await fs.stat(this.path(digest))).size;
   }
 
-  /** A small blob's bytes, checked against its digest (a few KiB: hashing them costs microseconds). */
-  async read(digest: Digest): Promise<Buffer> {
+  /**
+   * A small blob's bytes, checked against its digest (a few KiB: hashing them costs
+   * microseconds). `what` names it in errors: "config", "manifest" (default "blob").
+   */
+  async read(digest: Digest, what = 'blob'): Promise<Buffer> {
     let data: Buffer;
     try {
       data = await fs.readFile(this.path(digest));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DamagedError(`blob "${digest}"`, '', true);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DamagedError(`${what} "${digest}"`, '', true);
       throw err;
     }
-    if (sha256Digest(data) !== digest) throw new DamagedError(`blob "${digest}"`, `its content does not match its digest (${this.path(digest)})`);
+    if (sha256Digest(data) !== digest) throw new DamagedError(`${what} "${digest}"`, `its content does not match its digest (file "${this.path(digest)}")`);
     return data;
   }
 
-  async readJson<T>(digest: Digest): Promise<T> {
-    const data = await this.read(digest);
+  async readJson<T>(digest: Digest, what = 'blob'): Promise<T> {
+    const data = await this.read(digest, what);
     try {
       return JSON.parse(data.toString('utf8')) as T;
     } catch {
-      throw new DamagedError(`blob "${digest}"`, 'it is not valid JSON');
+      throw new DamagedError(`${what} "${digest}"`, 'it is not valid JSON');
     }
   }
 
@@ -117,7 +120,7 @@ export class BlobStore {
         throw err;
       }
       const got = await hash.digest();
-      if (got !== digest) throw new DamagedError(`blob "${digest}"`, `its content does not match its digest (${this.path(digest)})`);
+      if (got !== digest) throw new DamagedError(`blob "${digest}"`, `its content does not match its digest (file "${this.path(digest)}")`);
     } finally {
       await fh.close();
     }

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { DamagedError } from './damage.js';
 import type { ContainerConfig, Digest } from './types.js';
 import { randomBytes } from '../random.js';
 import { atomicWrite } from './fsutil.js';
@@ -79,8 +80,28 @@ export interface ContainerRecord {
   RestartCount: number;
   Driver: 'overlay';
   Platform: 'linux';
+  /** Docker's: the networks it is connected to (NetworkSettings.Networks, addresses filled in while it runs) and its published ports. */
+  NetworkSettings?: { Networks?: Record<string, EndpointSettings>; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; [key: string]: unknown };
   /** strata's own: the image's layers (bottom → top) and the process watching the container. */
   Strata: { layers: Digest[]; monitorPid?: number; [key: string]: unknown };
+}
+
+/** Docker's EndpointSettings: one network of a container (what it asked for; addresses while it runs). */
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address: string } | null;
+  Links: null;
+  Aliases: string[] | null;
+  MacAddress: string;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DriverOpts: null;
+  DNSNames: string[] | null;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -241,11 +262,18 @@ export class ContainerStore {
   }
 
   async read(id: string): Promise<ContainerRecord | undefined> {
+    const file = this.paths(id).config;
+    let text: string;
     try {
-      return JSON.parse(await fs.readFile(this.paths(id).config, 'utf8')) as ContainerRecord;
+      text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StrataError(`reading container "${id.slice(0, 12)}": ${(err as Error).message}`);
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch {
+      throw new DamagedError(`container "${id.slice(0, 12)}"`, `its record "${file}" is not valid JSON`);
     }
   }
 

@@ -6,14 +6,17 @@
 import type { Writable } from 'node:stream';
 import type { ArchiveFormat, SaveItem } from './archive/save.js';
 import type { LoadOptions, LoadResult } from './archive/load.js';
+import type { CopyEntry } from './copier/get.js';
+import type { PutOptions, PutResult } from './copier/put.js';
 import type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
+import type { CheckOptions, CheckReport } from './check.js';
 import type { Store } from './store.js';
 import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
-export { DamagedError, isDamage } from './damage.js';
+export { DamagedError, inImage, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
 export { stateRoot } from './paths.js';
 export type {
@@ -24,8 +27,11 @@ export { explainMiss, type ExplainContext } from './cache-explain.js';
 export { selectPrunable } from './cache-prune.js';
 export {
   ContainerStore, ZERO_TIME, initialState, newContainerId, validateName,
-  type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type HostConfig,
+  type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type EndpointSettings, type HostConfig,
 } from './containers.js';
+export {
+  DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
+} from './networks.js';
 export {
   createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir,
   type CreateVolumeOptions, type Volume,
@@ -44,6 +50,13 @@ export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchite
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
 export type { ChunkSource, EntryType, TarEntry, TarLimits } from './tar/reader.js';
+
+export type { CheckOptions, CheckReport, Finding, FindingKind } from './check.js';
+
+/** Verifies the store against itself and, with `repair`, mends what can be mended (check.ts). */
+export async function checkStore(store: Store, options?: CheckOptions): Promise<CheckReport> {
+  return (await import('./check.js')).checkStore(store, options);
+}
 
 /** Writes images to `out` as a docker-archive or oci-archive (archive/save.ts). */
 export async function saveImages(store: Store, items: SaveItem[], out: Writable, format: ArchiveFormat): Promise<void> {
@@ -67,3 +80,14 @@ export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: strin
   return (await import('./layer-unpack.js')).placeEntries(entries, dest, options);
 }
 export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
+
+// The copier: a tree read as entries (get), entries placed into a directory (put), wildcards.
+export { hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';
+export { treeEntries, type CopyEntry, type GetOptions } from './copier/get.js';
+export { glob, globRegex, hasWildcards } from './copier/glob.js';
+export type { PutOptions, PutResult } from './copier/put.js';
+
+/** Places entries into the existing directory `dest`, with the rules the options name (copier/put.ts). */
+export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
+  return (await import('./copier/put.js')).put(entries, dest, options);
+}

@@ -18,7 +18,6 @@ import { LAYER_TYPE } from './index-file.js';
 import { rebuildTar, type RebuildOptions } from './layer-rebuild.js';
 import { readRecords, readTrailer, SplitError, SplitWriter, type SplitSource, type SplitTrailer } from './tar-split.js';
 import { StreamDigest } from './stream-digest.js';
-import type { SnapshotPrep } from './layer-pack.js';
 import type { ChunkSource, TarLimits } from './tar/reader.js';
 import type { Digest, LayerInfo } from './types.js';
 
@@ -49,11 +48,6 @@ export interface LayerFiles {
 }
 
 const subject = (diffId: Digest) => `layer "${diffId}"`;
-
-/** packLayer's chunks share one buffer: copies for a consumer that keeps them (the tar reader). */
-async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  for await (const c of chunks) yield Buffer.from(c);
-}
 
 /** Turns a rebuild's SplitError into the layer's damage. */
 function damage(diffId: Digest, err: unknown): unknown {
@@ -122,9 +116,35 @@ export class LayerStore {
     if (await exists(snap)) return snap;
     const from = await this.remakeSource(diffId);
     if (!from) throw (await exists(this.splitPath(diffId))) ? new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`) : this.missing(diffId);
+    await this.makeFrom(diffId, from);
+    return snap;
+  }
+
+  /** The layer (snapshot and tar-split) made again from a blob that holds it. */
+  private async makeFrom(diffId: Digest, from: SplitSource): Promise<void> {
     const stream = createReadStream(this.blobs.path(from.digest));
     await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from });
-    return snap;
+  }
+
+  /**
+   * Re-makes a damaged or missing snapshot (and its tar-split) from a blob of the layer, if
+   * one is kept; the damaged copy is moved away first. Returns the blob used, or undefined.
+   */
+  async remake(diffId: Digest): Promise<Digest | undefined> {
+    const from = await this.remakeSource(diffId);
+    if (!from) return undefined;
+    const snap = this.snapshotPath(diffId);
+    const aside = tempName(this.dir, '.damaged');
+    await fs.rename(snap, aside).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    try {
+      await fs.rm(this.splitPath(diffId), { force: true });
+      await this.makeFrom(diffId, from);
+    } finally {
+      await fs.rm(aside, { recursive: true, force: true });
+    }
+    return from.digest;
   }
 
   /** A blob the snapshot can be re-made from: the legacy tar, or a compressed blob. */
@@ -245,78 +265,13 @@ export class LayerStore {
   }
 
   /**
-   * Packs `dir` (overlay form) into a layer. With `takeOwnership` the caller hands `dir` over
-   * (on the store's filesystem, no longer used): it becomes the snapshot by rename instead of
-   * being extracted again, and is gone when this returns or throws. Otherwise (or when `dir`
-   * cannot be adopted, see SnapshotPrep) the packed stream is extracted into a new snapshot.
+   * Packs `dir` (overlay form) into a layer (layer-adopt.ts): with `takeOwnership`, `dir`
+   * becomes the snapshot by rename, and is gone when this returns or throws.
    */
   async fromDir(dir: string, options: { sourceDateEpoch?: number; takeOwnership?: boolean } = {}): Promise<LayerInfo> {
     await this.options.beforeWrite();
-    const src = path.resolve(dir);
-    const { packLayer } = await import('./layer-pack.js');
-    let fileBytes: number | undefined;
-    const sizeHint = () => fileBytes;
-    const onWalked = (n: number) => (fileBytes = n);
-    if (!options.takeOwnership) return this.fromStream(copies(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, onWalked })), { sizeHint });
-    try {
-      const prep: SnapshotPrep = { usable: true, strip: new Map() };
-      const split = SplitWriter.create(this.tmpDir);
-      const hash = new StreamDigest(sizeHint);
-      let diffId: Digest;
-      try {
-        for await (const chunk of packLayer(src, { sourceDateEpoch: options.sourceDateEpoch, prepare: prep, tap: split, onWalked })) {
-          await hash.update(chunk);
-          failpoint('layer.chunk');
-          if (split.congested) await split.drained();
-        }
-        diffId = await hash.digest();
-        if (prep.usable) await split.finish({ diffId });
-        failpoint('layer.written');
-      } catch (err) {
-        await hash.abort();
-        await split.abort();
-        throw err;
-      }
-      try {
-        if (prep.usable && (await this.adopt(src, diffId, split.path, prep))) return { diffId, digest: diffId, size: hash.bytes, mediaType: LAYER_TYPE };
-      } finally {
-        await split.abort();
-      }
-      // Not adoptable: the same tar, packed again, extracted into a snapshot.
-      return await this.fromStream(copies(packLayer(src, { sourceDateEpoch: options.sourceDateEpoch })), { expected: diffId, sizeHint: () => hash.bytes });
-    } finally {
-      await fs.rm(src, { recursive: true, force: true });
-    }
-  }
-
-  /**
-   * Makes a packed directory the snapshot of `diffId`: first renamed to a temp name in layers/
-   * (a crash leaves a dead temp the next write removes), where it gets an extracted snapshot's
-   * root (0755, 0:0, no xattrs) and loses the xattrs an extraction would not set, then
-   * committed. False when `dir` is on another filesystem (it stays where it is).
-   */
-  private async adopt(dir: string, diffId: Digest, splitFile: string, prep: SnapshotPrep): Promise<boolean> {
-    const tmp = tempName(this.dir);
-    try {
-      await fs.rename(dir, tmp);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EXDEV') return false;
-      throw err;
-    }
-    try {
-      const strip = new Map([...prep.strip].map(([p, names]) => [p === dir ? tmp : path.join(tmp, path.relative(dir, p)), names]));
-      const { removeXattrs } = await import('./xattr.js');
-      await removeXattrs(strip, tmp);
-      await fs.lchown(tmp, 0, 0).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPERM') throw err; // not root: extraction could not chown either
-      });
-      await fs.chmod(tmp, 0o755);
-      failpoint('layer.snapshot-moved');
-      await this.commit(diffId, tmp, splitFile);
-      return true;
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
+    const { layerFromDir } = await import('./layer-adopt.js');
+    return layerFromDir(this, dir, options);
   }
 
   /**

@@ -110,9 +110,9 @@ export class Store implements ImageStore {
   /** An image's manifest and config, each checked against its digest; damage is named as part of the image. */
   private async loadImage(manifestDigest: Digest, names: string[], id?: Digest): Promise<Image> {
     const named = inImage(names[0] ?? id ?? manifestDigest);
-    const manifest = await this.blobs.readJson<Manifest>(manifestDigest).catch(named);
+    const manifest = await this.blobs.readJson<Manifest>(manifestDigest, 'manifest').catch(named);
     if (!isDigest(manifest.config?.digest) || !Array.isArray(manifest.layers)) named(new DamagedError(`manifest "${manifestDigest}"`, 'it is not an image manifest'));
-    const config = await this.blobs.readJson<ImageConfig>(manifest.config.digest).catch(named);
+    const config = await this.blobs.readJson<ImageConfig>(manifest.config.digest, 'config').catch(named);
     if (!Array.isArray(config.rootfs?.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length) {
       named(new DamagedError(`config "${manifest.config.digest}"`, 'its diff_ids do not match its manifest\'s layers'));
     }
@@ -125,7 +125,7 @@ export class Store implements ImageStore {
     const out = new Map<Digest, { manifest: Digest; names: string[] }>();
     for (const d of idx.manifests) {
       if (d.mediaType && d.mediaType !== MANIFEST_TYPE && d.mediaType !== 'application/vnd.docker.distribution.manifest.v2+json') continue;
-      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest).catch(inImage(refName(d) ?? d.digest))).config?.digest, 'config digest');
+      const id = imageIdOf(d) ?? assertDigest((await this.blobs.readJson<Manifest>(d.digest, 'manifest').catch(inImage(refName(d) ?? d.digest))).config?.digest, 'config digest');
       const g = out.get(id) ?? { manifest: d.digest, names: [] };
       const name = refName(d);
       if (name && !g.names.includes(name)) g.names.push(name);
@@ -140,10 +140,22 @@ export class Store implements ImageStore {
   }
 
   async resolveImage(refOrId: string): Promise<Image> {
+    const hit = await this.findImage(refOrId);
+    return this.loadImage(hit.manifestDigest, hit.names, hit.id);
+  }
+
+  /**
+   * Which image a reference or ID names, from index.json alone (its manifest and config are not
+   * read, so a damaged image can still be named, e.g. to remove it). `id` is absent only for an
+   * entry another tool wrote without strata's image ID annotation.
+   */
+  async findImage(refOrId: string): Promise<{ id?: Digest; manifestDigest: Digest; names: string[] }> {
     const idx = await this.readIndex();
     const namesOf = (pick: (d: Descriptor) => boolean) => {
       const hits = idx.manifests.filter(pick);
-      return hits.length ? { manifest: hits[0].digest, names: [...new Set(idx.manifests.filter((d) => d.digest === hits[0].digest).map(refName).filter((n): n is string => !!n))] } : undefined;
+      if (!hits.length) return undefined;
+      const same = idx.manifests.filter((d) => d.digest === hits[0].digest);
+      return { id: imageIdOf(hits[0]), manifestDigest: hits[0].digest, names: [...new Set(same.map(refName).filter((n): n is string => !!n))] };
     };
     // A full ID first, then a reference, then a unique ID prefix (Docker's order).
     const full = /^sha256:[a-f0-9]{64}$/.test(refOrId) ? refOrId : /^[a-f0-9]{64}$/.test(refOrId) ? `sha256:${refOrId}` : undefined;
@@ -166,11 +178,12 @@ export class Store implements ImageStore {
       const groups = await this.groups(idx);
       const ids = [...groups.keys()].filter((id) => id.startsWith(prefix));
       if (ids.length > 1) throw new StrataError(`image ID prefix "${refOrId}" is ambiguous`);
-      if (ids.length === 1) hit = { manifest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
+      if (ids.length === 1) hit = { id: ids[0], manifestDigest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
     }
     if (!hit) throw new StrataError(`no such image: "${refOrId}"`);
-    return this.loadImage(hit.manifest, hit.names, full);
+    return hit;
   }
+
 
   async tag(imageId: Digest, ref: string): Promise<void> {
     assertDigest(imageId, 'image ID');

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { teardownRoot } from '../runtime/net/teardown.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const underTsx = import.meta.url.endsWith('.ts');
@@ -58,10 +59,19 @@ export function spawnStrata(args: string[], options: { root?: string; env?: Node
   return spawn(command, [...lead, ...args], { env, cwd: options.cwd, stdio: 'pipe' });
 }
 
-/** A fresh temporary directory, removed by the returned function. */
+/**
+ * A fresh temporary directory, removed by the returned function, with the kernel objects of
+ * any state root in it (network bridges, nftables table, DNS responders).
+ */
 export function tempDir(prefix = 'strata-test-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      teardownRoot(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The repository root (for testdata/). */

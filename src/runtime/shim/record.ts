@@ -55,5 +55,5 @@ export function applyStatus(record: ContainerRecord, status: ShimStatus): void {
   record.RestartCount = status.restartCount;
   record.Strata.monitorPid = live ? status.shimPid : undefined;
   const exposed = Object.keys(record.Config.ExposedPorts ?? {});
-  (record as ContainerRecord & { NetworkSettings?: { Ports: DockerPortMap } }).NetworkSettings = { Ports: dockerPorts(status.ports, exposed) };
+  record.NetworkSettings = { ...record.NetworkSettings, Ports: dockerPorts(status.ports, exposed) };
 }

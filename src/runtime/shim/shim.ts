@@ -10,12 +10,12 @@ import { PassThrough } from 'node:stream';
 import { StrataError } from '../../errors.js';
 import { FRAME } from '../attach.js';
 import { JsonLogWriter } from '../logs.js';
-import { labelEnv, PortForwarder } from '../ports-forward.js';
+import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
 import { RuncRunner } from '../runc.js';
-import { startOutbound, type OutboundNetwork } from '../ports-slirp.js';
+import { networkForRun, type RunNetwork } from '../net-run.js';
+import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
-import { prepareNetHook, type NetHook } from './net.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -69,7 +69,6 @@ class Shim {
   private runtimePid: number | undefined;
   /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
   private ptySize: { rows: number; cols: number } | undefined;
-  private outbound: OutboundNetwork | undefined;
   private startFailed = false;
 
   constructor(
@@ -171,39 +170,32 @@ class Shim {
     const stdin = this.hub.newStdin(config.interactive || !!config.spec.terminal, config.interactive && config.stdinOnce);
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
-    let hook: NetHook | undefined;
+    let network: RunNetwork | undefined;
     try {
       populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
-      const spec: RunSpec = { ...config.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       this.save({ state: 'starting', error: undefined });
-      // With -t, runc runs under a pty of its own (shim/pty.ts); with a private network, the
-      // network comes up from a hook before the process starts (shim/net.ts).
+      // The record says which networks it is on now (`network connect` while it was stopped).
+      const containers = new ContainerStore(config.root);
+      network = await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
+      const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
+      // With -t, runc runs under a pty of its own (shim/pty.ts).
       const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
       if (this.ptySize) Object.assign(process.env, { STRATA_PTY_ROWS: String(this.ptySize.rows), STRATA_PTY_COLS: String(this.ptySize.cols) });
-      hook = config.spec.network === 'private' ? prepareNetHook(this.dir, runcBinary) : undefined;
-      const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: hook?.runc ?? runcBinary });
-      let networked: Promise<void> | undefined;
-      const network = (pid: number) => (networked ??= this.network(pid));
-      const netHook = hook;
-      if (netHook) {
-        void netHook.request().then(async (pid) => {
-          if (pid) await network(pid);
-          netHook.release();
-        });
-      }
+      const runner = new RuncRunner({ runcRoot: config.runcRoot, runc: runcBinary });
       // runc reports the init pid through its --pid-file once the container exists.
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
       const run = runner
-        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid) })
+        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
       if (pid !== undefined) {
+        network.started?.();
         // A size that came while runc was starting, after its pty was made.
         if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
-        // Done already by the hook, unless runc never called it.
-        await network(pid);
+        // Until the forwarder takes them, connections wait in the listening sockets' backlog.
+        await this.forwarder?.attach(pid);
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }
@@ -218,33 +210,30 @@ class Shim {
     } catch (err) {
       const exitCode = err instanceof StrataError ? err.exitCode : 125;
       const message = (err as Error).message;
+      this.report({ ok: false, error: message, exitCode });
+      this.startFailed = true;
+      // A `stop` that came while a (re)start was under way killed it: the container is stopped
+      // by the user, Exited with its last run's code, not a container that could not start.
+      if (stopRequested(this.dir)) {
+        await this.finish(this.status.exitCode ?? 137);
+        return exitCode;
+      }
       this.log.write('stderr', `${message}\n`);
       this.save({ error: message });
-      this.report({ ok: false, error: message, exitCode });
       // As Docker: a container that could not start stays "Created" (with the code and the
       // error), and no restart policy applies to it.
-      this.startFailed = true;
       await this.finish(exitCode, 'created');
       return exitCode;
     } finally {
-      hook?.close();
+      await network?.release();
       stdin?.end();
       stdout.end();
       stderr.end();
     }
   }
 
-  /** Outbound networking and published ports for the container whose init process is PID. */
-  private async network(pid: number): Promise<void> {
-    const { config } = this;
-    const [outbound] = await Promise.all([config.spec.network === 'private' ? startOutbound(pid, labelEnv(this.dir)) : undefined, this.forwarder?.attach(pid)]);
-    this.outbound = outbound;
-  }
-
   private async finish(exitCode: number, state: 'exited' | 'created' = 'exited'): Promise<void> {
     await this.forwarder?.detach();
-    await this.outbound?.stop();
-    this.outbound = undefined;
     this.log.flush('stdout');
     this.log.flush('stderr');
     this.save({ state, exitCode, pid: undefined, finishedAt: state === 'exited' ? new Date().toISOString() : undefined, ...(state === 'created' ? { startedAt: undefined } : {}) });

@@ -134,8 +134,9 @@ export function readRuntimeStatus(dir: string, runcRoot: string, id: string): Sh
   if (shimAlive(status)) {
     if (status.state === 'running' || status.state === 'paused') {
       const rs = runcState(runcRoot, id);
-      if (rs?.status === 'paused') return { ...status, state: 'paused' };
-      if (rs?.status === 'running') return { ...status, state: 'running' };
+      // A foreground run's status has no pid (its CLI does not watch for one): runc's.
+      if (rs?.status === 'paused') return { ...status, state: 'paused', pid: status.pid ?? rs.pid };
+      if (rs?.status === 'running') return { ...status, state: 'running', pid: status.pid ?? rs.pid };
     }
     return status;
   }

@@ -134,8 +134,8 @@ export async function sampleStats(pid: number, sampleMs = 500): Promise<Containe
   const inactive = Number(/^total_inactive_file (\d+)/m.exec(memStat)?.[1] ?? 0);
   const memUsage = Math.max(num(memory && `${memory}/memory.usage_in_bytes`) - inactive, 0);
   const memLimit = Math.min(num(memory && `${memory}/memory.limit_in_bytes`) || os.totalmem(), os.totalmem());
-  // Every interface of the container's network namespace: tap0 (outbound, see ports-slirp.ts)
-  // and lo, where forwarded port traffic arrives (Docker counts eth0, which carries both).
+  // Every interface of the container's network namespace: its eth* and lo, where forwarded
+  // port traffic arrives (Docker counts eth0, which carries both).
   let netRx = 0;
   let netTx = 0;
   for (const line of (read(`/proc/${pid}/net/dev`) ?? '').split('\n').slice(2)) {

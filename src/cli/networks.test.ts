@@ -1,0 +1,195 @@
+// Container networks end to end, with real bridges, veth pairs, nftables rules and DNS
+// responders: names on user-defined networks, isolation, the way out (to a namespace the test
+// makes, never off the machine), published ports, connect/disconnect, and that nothing is left
+// behind. Name lookups here are only of names the network knows, or go to the test's own
+// DNS server: no query leaves the machine.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { rootIdentity, tableName } from '../runtime/index.js';
+import { spawnStrata } from '../testing/cli.js';
+import { startOutside, type Outside } from '../testing/outside.js';
+import { eventually, freePort, httpGet, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+let fx: LifecycleFixture;
+let outside: Outside;
+
+/** This root's bridges and veth host ends. */
+function devices(): string[] {
+  const id = rootIdentity(fx.root).id;
+  return fs.readdirSync('/sys/class/net').filter((d) => d.startsWith(`sb${id}`) || d.startsWith(`sv${id}`));
+}
+
+function vethsLeft(): string[] {
+  return devices().filter((d) => d.startsWith('sv'));
+}
+
+function responders(): number[] {
+  return processesMentioning(fx.root).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/main');
+    } catch {
+      return false;
+    }
+  });
+}
+
+function rules(): string {
+  const r = spawnSync('nft', ['list', 'table', 'ip', tableName(rootIdentity(fx.root).id)], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : '';
+}
+
+/** Waits (a bounded while: namespaces die asynchronously) until no veth or responder of the root is left. */
+async function nothingLeft(): Promise<void> {
+  await eventually(() => vethsLeft().length === 0 && responders().length === 0, 100).catch(() => undefined);
+  assert.deepEqual({ veths: vethsLeft(), responders: responders() }, { veths: [], responders: [] });
+}
+
+function ok(args: string[], input?: string): string {
+  const r = fx.strata(args, { input });
+  assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const web = (name: string, net: string, extra: string[] = []) =>
+  ok(['run', '-d', '--name', name, '--network', net, ...extra, 'busybox', 'sh', '-c', `echo "served by ${name}" > /tmp/index.html; exec httpd -f -p 80 -h /tmp`]);
+
+describe('container networks', { timeout: 600_000 }, () => {
+  before(async () => {
+    fx = await lifecycleFixture();
+    outside = await startOutside();
+  });
+  after(async () => {
+    outside?.stop();
+    await fx?.teardown();
+  });
+
+  it('resolves containers by name and alias on a user-defined network, not on the default one', () => {
+    ok(['network', 'create', 'app']);
+    web('web', 'app', ['--network-alias', 'www']);
+    const fetched = ok(['run', '--rm', '--network', 'app', 'busybox', 'sh', '-c', 'wget -qO- http://web/; wget -qO- http://www/; wget -qO- http://web.app/']);
+    assert.equal(fetched, 'served by web\n'.repeat(3));
+    const [settings] = JSON.parse(ok(['inspect', 'web'])) as Array<{ NetworkSettings: { IPAddress: string; Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[]; NetworkID: string }> } }>;
+    const ep = settings!.NetworkSettings.Networks.app!;
+    assert.match(ep.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(ep.Aliases, ['www']);
+    assert.equal(ep.MacAddress, `02:42:${ep.IPAddress.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}`);
+    assert.equal(settings!.NetworkSettings.IPAddress, '', "Docker's top-level address is the default network's only");
+    const containers = JSON.parse(ok(['network', 'inspect', '--format', '{{json .Containers}}', 'app'])) as Record<string, { Name: string; IPv4Address: string }>;
+    assert.deepEqual(Object.values(containers).map((c) => c.Name), ['web']);
+    // The default network: an address and a way out, but no names (the host's resolvers in resolv.conf).
+    ok(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '300']);
+    const plain = ok(['run', '--rm', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; ip route']);
+    assert.doesNotMatch(plain, /nameserver 172\.|nameserver 192\.168\./);
+    assert.match(plain, /^default via \S+ dev eth0/m);
+    const top = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings}}', 'plain'])) as { IPAddress: string; Gateway: string; Networks: Record<string, unknown> };
+    assert.match(top.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(Object.keys(top.Networks), ['bridge']);
+    ok(['rm', '-f', 'plain']);
+  });
+
+  it('keeps networks apart, and an --internal network has no way out', () => {
+    ok(['network', 'create', 'other']);
+    ok(['network', 'create', '--internal', 'sealed']);
+    const webIp = ok(['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'web']).trim();
+    const probe = (net: string, target: string) => fx.strata(['run', '--rm', '--network', net, 'busybox', 'timeout', '3', 'wget', '-qO-', `http://${target}/`]);
+    assert.match(probe('app', webIp).stdout, /served by web/, 'same network: reachable');
+    assert.doesNotMatch(probe('other', webIp).stdout, /served by web/, 'another network: not reachable');
+    assert.doesNotMatch(probe('bridge', webIp).stdout, /served by web/, 'the default network: not reachable');
+    // The internal network's responder knows only its own names and forwards nothing.
+    const lookup = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', 'nslookup', 'web']);
+    assert.notEqual(lookup.status, 0);
+    assert.doesNotMatch(lookup.stdout, new RegExp(webIp.replace(/\./g, '\\.')));
+    const out = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', 'timeout', '3', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]);
+    assert.doesNotMatch(out.stdout, /hello from outside/);
+    assert.notEqual(out.status, 0);
+  });
+
+  it('reaches the outside from a plain run, through NAT, and forwards other names to --dns servers', async () => {
+    const fetched = ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]);
+    assert.equal(fetched, 'hello from outside\n');
+    // Seen from the outside, the container's address is the host's (masquerade).
+    const log = ok(['run', '--rm', '--network', 'app', 'busybox', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]);
+    assert.equal(log, 'hello from outside\n');
+    await outside.startDns('203.0.113.7');
+    const answer = ok(['run', '--rm', '--network', 'app', '--dns', outside.ip, 'busybox', 'nslookup', 'anything.example']);
+    assert.match(answer, /Address: 203\.0\.113\.7/);
+    assert.match(ok(['run', '--rm', '--network', 'app', '--dns', outside.ip, 'busybox', 'cat', '/etc/resolv.conf']), /^nameserver \d+\.\d+\.\d+\.1$/m, 'the network responder first');
+    const direct = ok(['run', '--rm', '--dns', outside.ip, '--dns-search', 'corp.example', '--add-host', 'db:10.9.8.7', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts']);
+    assert.match(direct, new RegExp(`^nameserver ${outside.ip.replace(/\./g, '\\.')}\nsearch corp\\.example\n`));
+    assert.match(direct, /^10\.9\.8\.7\tdb$/m);
+  });
+
+  it('publishes a port of a container on a user-defined network', async () => {
+    const port = await freePort();
+    web('published', 'app', ['-p', `127.0.0.1:${port}:80`]);
+    const res = await eventually(async () => {
+      try {
+        return await httpGet(port, '/');
+      } catch {
+        return undefined;
+      }
+    });
+    assert.deepEqual(res, { status: 200, body: 'served by published\n' });
+    ok(['rm', '-f', 'published']);
+  });
+
+  it('connects and disconnects a running container', () => {
+    ok(['run', '-d', '--name', 'roamer', '--network', 'other', 'busybox', 'sleep', '300']);
+    assert.notEqual(fx.strata(['exec', 'roamer', 'ip', 'link', 'show', 'eth1']).status, 0);
+    ok(['network', 'connect', '--alias', 'visitor', 'app', 'roamer']);
+    assert.match(ok(['exec', 'roamer', 'ip', 'addr', 'show', 'eth1']), /inet \d+\.\d+\.\d+\.\d+\/\d+/);
+    assert.equal(ok(['exec', 'roamer', 'wget', '-qO-', 'http://web/']), 'served by web\n', 'names of the network connected to resolve');
+    assert.match(ok(['exec', 'web', 'nslookup', 'visitor']), /Address: \d+/);
+    const networks = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'roamer'])) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(networks).sort(), ['app', 'other']);
+    ok(['network', 'disconnect', 'app', 'roamer']);
+    assert.notEqual(fx.strata(['exec', 'roamer', 'ip', 'link', 'show', 'eth1']).status, 0);
+    assert.match(fx.strata(['network', 'disconnect', 'app', 'roamer']).stderr, /is not connected to network "app"/);
+    assert.match(fx.strata(['network', 'rm', 'other']).stderr, /active endpoints/);
+    ok(['rm', '-f', 'roamer']);
+  });
+
+  it('releases veths, rules and responders after rm, network rm and a kill -9 of the CLI or a shim', async () => {
+    // kill -9 of a foreground run: its container runs on; rm -f then takes everything.
+    const fg = spawnStrata(['run', '--name', 'orphan', '--network', 'app', 'busybox', 'sleep', '300'], { root: fx.root });
+    await eventually(() => fx.strata(['exec', 'orphan', 'true']).status === 0);
+    fg.kill('SIGKILL');
+    // kill -9 of a shim.
+    ok(['run', '-d', '--name', 'shimless', '--network', 'app', 'busybox', 'sleep', '300']);
+    const shimPid = (JSON.parse(fs.readFileSync(`${fx.root}/containers/${ok(['inspect', '--format', '{{.Id}}', 'shimless']).trim()}/shim.json`, 'utf8')) as { shimPid: number }).shimPid;
+    process.kill(shimPid, 'SIGKILL');
+    assert.equal(ok(['exec', 'orphan', 'wget', '-qO-', 'http://web/']), 'served by web\n');
+    ok(['rm', '-f', 'orphan', 'shimless', 'web']);
+    await nothingLeft();
+    ok(['network', 'rm', 'app', 'other', 'sealed']);
+    const id = rootIdentity(fx.root).id;
+    assert.deepEqual(devices(), [`sb${id}0`], 'only the default network\'s bridge is left');
+    assert.doesNotMatch(rules(), new RegExp(`sb${id}[1-9]`), 'no rule of a removed network');
+    assert.equal(fs.readdirSync(`${fx.root}/networks`).filter((d) => /^[0-9a-f]{64}$/.test(d)).length, 1);
+  });
+
+  it('runs a soak of 20 containers on two networks and leaves nothing behind', async () => {
+    ok(['network', 'create', 'soak-a']);
+    ok(['network', 'create', 'soak-b']);
+    const names: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `soak${i}`;
+      ok(['run', '-d', '--name', name, '--network', i % 2 ? 'soak-b' : 'soak-a', 'busybox', 'sleep', '300']);
+      names.push(name);
+    }
+    const ips = names.map((n) => Object.values(JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', n])) as Record<string, { IPAddress: string }>)[0]!.IPAddress);
+    assert.equal(new Set(ips).size, 20, `distinct addresses: ${ips.join(' ')}`);
+    assert.equal(ok(['exec', 'soak0', 'sh', '-c', 'ping -c 1 -W 2 soak2 >/dev/null && echo reached']), 'reached\n');
+    assert.equal(vethsLeft().length, 20);
+    assert.equal(responders().length, 2);
+    ok(['rm', '-f', ...names]);
+    ok(['network', 'rm', 'soak-a', 'soak-b']);
+    await nothingLeft();
+    assert.doesNotMatch(rules(), new RegExp(`sb${rootIdentity(fx.root).id}[1-9a-z]`));
+    for (const net of fs.readdirSync(`${fx.root}/networks`).filter((d) => /^[0-9a-f]{64}$/.test(d))) {
+      assert.deepEqual(fs.readdirSync(`${fx.root}/networks/${net}/endpoints`), []);
+    }
+  });
+});

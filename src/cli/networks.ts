@@ -1,0 +1,132 @@
+// `network create|ls|inspect|rm|prune|connect|disconnect`, with Docker's output. The work is in
+// src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
+import type { Argv } from 'yargs';
+import { StrataError } from '../errors.js';
+import {
+  connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+} from '../runtime/index.js';
+import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
+import type { RegisterCommands } from './command.js';
+
+function keyValues(values: unknown, what: string): Record<string, string> {
+  const list = ([] as unknown[]).concat(values ?? []).map(String);
+  return Object.fromEntries(list.map((l) => {
+    const eq = l.indexOf('=');
+    if (what === 'opt' && eq < 0) throw new StrataError(`invalid --opt "${l}": expected KEY=VALUE`);
+    return eq < 0 ? [l, ''] : [l.slice(0, eq), l.slice(eq + 1)];
+  }));
+}
+
+function netContext() {
+  const root = stateRoot();
+  return { root, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
+}
+
+async function eachRef(refs: string[], action: (ref: string) => Promise<string | undefined>): Promise<void> {
+  let failed = false;
+  for (const ref of refs) {
+    try {
+      const out = await action(ref);
+      if (out !== undefined) process.stdout.write(`${out}\n`);
+    } catch (err) {
+      failed = true;
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+    }
+  }
+  if (failed) process.exit(1);
+}
+
+async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[] }): Promise<void> {
+  const root = stateRoot();
+  await sweepNetworks(root);
+  let nets = listNetworks(root, new NetworkStore(root).list());
+  for (const f of a.filter ?? []) {
+    const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
+    if (key === 'name') nets = nets.filter((n) => n.Name.includes(value));
+    else if (key === 'id') nets = nets.filter((n) => n.Id.startsWith(value));
+    else if (key === 'driver') nets = nets.filter((n) => n.Driver === value);
+    else if (key === 'label') nets = nets.filter((n) => (value.includes('=') ? n.Labels[value.split('=')[0]!] === value.slice(value.indexOf('=') + 1) : value in n.Labels));
+    else throw new StrataError(`invalid filter "${key}": strata supports name, id, driver, label`);
+  }
+  const id = (n: { Id: string }) => (a['no-trunc'] ? n.Id : n.Id.slice(0, 12));
+  if (a.quiet) {
+    if (nets.length) process.stdout.write(`${nets.map(id).join('\n')}\n`);
+    return;
+  }
+  const rows = [['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n), n.Name, n.Driver, n.Scope])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n');
+}
+
+function networkCommands(y: Argv): Argv {
+  return y
+    .command('create <name>', 'Create a network', (c) => c
+      .parserConfiguration({ 'greedy-arrays': false })
+      .positional('name', { type: 'string', demandOption: true })
+      .option('driver', { alias: 'd', type: 'string', default: 'bridge', describe: 'Driver to manage the Network (bridge)' })
+      .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
+      .option('gateway', { type: 'string', describe: 'IPv4 Gateway for the master subnet' })
+      .option('internal', { type: 'boolean', describe: 'Restrict external access to the network' })
+      .option('label', { type: 'string', array: true, describe: 'Set metadata on a network' })
+      .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options' }),
+    async (a) => {
+      const net = await createNetwork(stateRoot(), {
+        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, internal: a.internal, labels: keyValues(a.label, 'label'), options: keyValues(a.opt, 'opt'),
+      });
+      process.stdout.write(`${net.Id}\n`);
+    })
+    .command(['ls', 'list'], 'List networks', (c) => c
+      .parserConfiguration({ 'boolean-negation': false })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display network IDs' })
+      .option('no-trunc', { type: 'boolean', describe: 'Do not truncate the output' })
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "driver=bridge")' }),
+    (a) => ls(a))
+    .command('inspect <networks..>', 'Display detailed information on one or more networks', (c) => c
+      .positional('networks', { type: 'string', array: true, demandOption: true })
+      .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
+    async (a) => {
+      const store = new NetworkStore(stateRoot());
+      const found = a.networks.map((n) => inspectNetwork(store, store.get(String(n) === 'default' ? 'bridge' : String(n))));
+      if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      const { parseTemplate } = await import('./format/template.js');
+      const t = parseTemplate(a.format);
+      process.stdout.write(found.map((o) => `${t.render(o as Record<string, unknown>)}\n`).join(''));
+    })
+    .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
+      .positional('networks', { type: 'string', array: true, demandOption: true }),
+    (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref)))
+    .command('prune', 'Remove all unused networks', (c) => c
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+    async (a) => {
+      if (!a.force) {
+        process.stderr.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+        const answer = await new Promise<string>((resolve) => {
+          process.stdin.once('data', (d) => resolve(String(d)));
+          process.stdin.once('end', () => resolve(''));
+        });
+        process.stdin.pause();
+        if (!/^y(es)?$/i.test(answer.trim())) return;
+      }
+      const removed = await pruneNetworks(stateRoot());
+      if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
+    })
+    .command('connect <network> <container>', 'Connect a container to a network', (c) => c
+      .parserConfiguration({ 'greedy-arrays': false })
+      .positional('network', { type: 'string', demandOption: true })
+      .positional('container', { type: 'string', demandOption: true })
+      .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })
+      .option('ip', { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' }),
+    async (a) => {
+      await connectContainer(netContext(), a.container, a.network, { aliases: (a.alias ?? []).map(String), ip: a.ip });
+    })
+    .command('disconnect <network> <container>', 'Disconnect a container from a network', (c) => c
+      .positional('network', { type: 'string', demandOption: true })
+      .positional('container', { type: 'string', demandOption: true })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' }),
+    async (a) => {
+      await disconnectContainer(netContext(), a.container, a.network);
+    })
+    .demandCommand(1, 'a network command is required');
+}
+
+export const register: RegisterCommands = (cli) => cli.command('network', 'Manage networks', networkCommands);

@@ -1,0 +1,84 @@
+// HTTP/1.1 requests on Node's own http and https modules with keep-alive agents. undici (what
+// fetch() is made of) costs 150-250 ms of start-up to load, more than a whole warm push; these
+// modules are loaded in a few milliseconds and stream both ways.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+
+/** A response body: the message stream, with the helpers the client uses. */
+export interface Body extends AsyncIterable<Buffer> {
+  /** Reads and discards the rest (so the connection can be reused). */
+  dump(): Promise<void>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  destroy(err?: Error): void;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: http.IncomingHttpHeaders;
+  body: Body;
+}
+
+export type Agent = http.Agent | https.Agent;
+
+export interface HttpRequestOptions {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+  /** Used when its protocol matches the URL's; otherwise a one-off agent of the right kind. */
+  agent?: Agent;
+  signal?: AbortSignal;
+}
+
+function bodyOf(msg: http.IncomingMessage): Body {
+  const read = async () => {
+    const parts: Buffer[] = [];
+    for await (const c of msg) parts.push(c as Buffer);
+    return Buffer.concat(parts).toString('utf8');
+  };
+  return {
+    [Symbol.asyncIterator]: () => msg[Symbol.asyncIterator](),
+    dump: async () => {
+      // Even a complete message must be read to its end: only then is its socket free for the
+      // next request (a keep-alive agent that runs out of sockets waits forever).
+      if (msg.readableEnded || msg.destroyed) return;
+      msg.resume();
+      await new Promise<void>((resolve) => {
+        msg.once('end', resolve);
+        msg.once('close', resolve);
+        msg.once('error', () => resolve());
+      });
+    },
+    text: read,
+    json: async () => JSON.parse(await read()) as unknown,
+    destroy: (err?: Error) => msg.destroy(err),
+  };
+}
+
+export function httpRequest(url: string | URL, o: HttpRequestOptions): Promise<HttpResponse> {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const secure = u.protocol === 'https:';
+  const mod = secure ? https : http;
+  // No matching agent: a connection of its own, closed after the response (agent: false).
+  const agent = o.agent && (o.agent instanceof https.Agent) === secure ? o.agent : false;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: o.method, headers: o.headers, agent, signal: o.signal }, (res) => {
+      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: bodyOf(res) });
+    });
+    req.on('error', reject);
+    const body = o.body;
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else {
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    }
+  });
+}
+
+/** A keep-alive agent for one registry: https with its TLS settings, or plain http. */
+export function makeAgent(secure: boolean, tls: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean }): Agent {
+  return secure
+    ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized })
+    : new http.Agent({ keepAlive: true, maxSockets: 16 });
+}

@@ -1,0 +1,52 @@
+// The network side of starting a container (foreground, shim and build alike): for a container
+// on networks, its endpoints and plumbed namespace (net/attach.ts); for container:NAME, the
+// other container's namespace and files; for host and none, nothing to set up.
+import fs from 'node:fs';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import type { ContainerRecord, ContainerStore } from '../store/index.js';
+import { attachNetworks } from './net/attach.js';
+import { networkRequestOf } from './net/config.js';
+import { readRuntimeStatus } from './shim/state.js';
+import type { RunSpec } from './types.js';
+
+export interface RunNetwork {
+  /** What the RunSpec gets: the namespace to join, /etc files. */
+  spec: Pick<RunSpec, 'netns' | 'etc'>;
+  /** Awaited before runc starts the container. */
+  ready?: Promise<unknown>;
+  /** The container runs: what held its namespace until then can go. */
+  started?: () => void;
+  /** Undoes the run's part (its endpoints); the namespace goes with the container. */
+  release: () => Promise<void>;
+}
+
+const NOTHING: RunNetwork = { spec: {}, release: async () => undefined };
+
+export interface NetContext {
+  root: string;
+  containers: ContainerStore;
+  runcRoot: string;
+}
+
+/** The network for one run of RECORD. */
+export async function networkForRun(ctx: NetContext, record: ContainerRecord): Promise<RunNetwork> {
+  const mode = record.HostConfig.NetworkMode;
+  if (mode === 'host' || mode === 'none') return NOTHING;
+  if (mode.startsWith('container:')) return joinContainer(ctx, mode.slice('container:'.length));
+  const request = networkRequestOf(record);
+  if (request.networks.length === 0) return NOTHING; // disconnected from all: only lo, as Docker's
+  const net = await attachNetworks(ctx.root, { id: record.Id, name: record.Name.replace(/^\//, '') }, request);
+  return { spec: { netns: net.netns, etc: net.etc }, ready: net.ready, started: net.letGo, release: net.release };
+}
+
+async function joinContainer(ctx: NetContext, ref: string): Promise<RunNetwork> {
+  const other = await ctx.containers.get(ref).catch(() => undefined);
+  if (!other) throw new StrataError(`cannot join the network of container "${ref}": no such container`);
+  const dir = ctx.containers.paths(other.Id).dir;
+  const status = readRuntimeStatus(dir, ctx.runcRoot, other.Id);
+  if (!status?.pid || (status.state !== 'running' && status.state !== 'paused')) throw new StrataError(`cannot join the network of container "${other.Name.slice(1)}": it is not running`);
+  const bundle = ctx.containers.paths(other.Id).bundle;
+  const read = (f: string) => fs.readFileSync(path.join(bundle, f), 'utf8');
+  return { spec: { netns: `/proc/${status.pid}/ns/net`, etc: { hosts: read('hosts'), resolvConf: read('resolv.conf') } }, release: async () => undefined };
+}

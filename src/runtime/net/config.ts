@@ -1,0 +1,101 @@
+// A container's network settings, from the user's flags to its record (Docker's
+// HostConfig.NetworkMode, Dns*, ExtraHosts and NetworkSettings.Networks) and from the record to
+// what a run asks of the network (attach.ts). Docker's rules for which flags go together.
+import net from 'node:net';
+import { StrataError } from '../../errors.js';
+import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
+import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
+import type { DnsSettings } from '../types.js';
+import type { NetworkRequest } from './attach.js';
+import { predefinedId } from './inspect.js';
+import { defaultNetwork } from './networks.js';
+
+export interface NetworkFlags extends DnsSettings {
+  /** --network: default/bridge, host, none, container:NAME or a network's name or ID. */
+  network?: string;
+  aliases: string[];
+  ip?: string;
+  extraHosts: string[];
+  /** -p / -P given. */
+  publishes: boolean;
+  hostname?: string;
+}
+
+/** What goes into the record. */
+export interface NetworkChoice {
+  mode: string;
+  networks: Record<string, EndpointSettings>;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  extraHosts: string[];
+}
+
+export function endpointSettings(net: Pick<NetworkRecord, 'Id'>, aliases: string[], ip: string | undefined): EndpointSettings {
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null, MacAddress: '', NetworkID: net.Id,
+    EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
+  };
+}
+
+function checkExtraHost(entry: string): string {
+  const colon = entry.indexOf(':');
+  const ip = colon > 0 ? entry.slice(colon + 1) : '';
+  if (colon <= 0 || /\s/.test(entry.slice(0, colon)) || (ip !== 'host-gateway' && net.isIP(ip) === 0)) throw new StrataError(`invalid argument "${entry}" for "--add-host": expected HOST:IP`);
+  return entry;
+}
+
+/** Checks an `--ip`/`--alias` request against the network it is for, as Docker does. */
+export function checkEndpointRequest(network: NetworkRecord, aliases: string[], ip: string | undefined): void {
+  if (network.Name === DEFAULT_NETWORK && aliases.length) throw new StrataError('network-scoped aliases are only supported for user-defined networks');
+  if (ip === undefined) return;
+  if (net.isIP(ip) !== 4) throw new StrataError(`invalid IPv4 address "${ip}"`);
+  if (network.Name === DEFAULT_NETWORK) throw new StrataError('user specified IP address is supported on user defined networks only');
+  if (!network.Strata.subnetGiven) throw new StrataError('user specified IP address is supported only when connecting to networks with user configured subnets');
+}
+
+/** The record's network settings for the user's flags (the default network made on first use). */
+export async function networkChoice(root: string, flags: NetworkFlags): Promise<NetworkChoice> {
+  const mode = flags.network === undefined || flags.network === 'bridge' || flags.network === 'default' ? 'default' : flags.network;
+  const choice: NetworkChoice = { mode, networks: {}, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions, extraHosts: flags.extraHosts.map(checkExtraHost) };
+  for (const d of flags.dns) if (net.isIP(d) === 0) throw new StrataError(`invalid argument "${d}" for "--dns": not an IP address`);
+  const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
+  if (special) {
+    if (flags.publishes) throw new StrataError(`published ports are not available with --network ${mode}`);
+    if (flags.aliases.length || flags.ip) throw new StrataError(`network-scoped aliases and --ip are only supported for user-defined networks, not with --network ${mode}`);
+    if (mode.startsWith('container:')) {
+      if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
+      if (flags.dns.length || flags.dnsSearch.length || flags.dnsOptions.length) throw new StrataError('conflicting options: dns and the network mode');
+      if (flags.extraHosts.length) throw new StrataError('conflicting options: custom host-to-IP mapping and the network mode');
+    } else {
+      // Docker lists the predefined network too.
+      choice.networks[mode] = endpointSettings({ Id: predefinedId(root, mode) }, [], undefined);
+    }
+    return choice;
+  }
+  const record = mode === 'default' ? await defaultNetwork(root) : new NetworkStore(root).find(mode);
+  if (!record) throw new StrataError(`network "${mode}" not found`);
+  checkEndpointRequest(record, flags.aliases, flags.ip);
+  choice.mode = record.Name === DEFAULT_NETWORK ? 'default' : record.Name;
+  choice.networks[record.Name] = endpointSettings(record, flags.aliases, flags.ip);
+  return choice;
+}
+
+/** The runtime's mode of a record: host, none, or a namespace of its own. */
+export function runtimeMode(record: ContainerRecord): 'host' | 'none' | 'private' {
+  const mode = record.HostConfig.NetworkMode;
+  return mode === 'host' || mode === 'none' ? mode : 'private';
+}
+
+export function dnsSettingsOf(record: ContainerRecord): DnsSettings & { extraHosts: string[] } {
+  const h = record.HostConfig as { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[]; ExtraHosts?: string[] | null };
+  return { dns: h.Dns ?? [], dnsSearch: h.DnsSearch ?? [], dnsOptions: h.DnsOptions ?? [], extraHosts: h.ExtraHosts ?? [] };
+}
+
+/** What a run of the container asks of its networks (bridge mode), in interface order. */
+export function networkRequestOf(record: ContainerRecord): NetworkRequest {
+  const networks = Object.entries(record.NetworkSettings?.Networks ?? {}).map(([name, s]) => ({
+    name, id: s.NetworkID, aliases: s.Aliases ?? [], ip: s.IPAMConfig?.IPv4Address || undefined,
+  }));
+  return { networks, hostname: record.Config.Hostname, ...dnsSettingsOf(record) };
+}

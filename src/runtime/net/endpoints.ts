@@ -1,0 +1,182 @@
+// A container's place on its networks: one endpoint per network (an address, a MAC, a veth
+// pair), allocated under the root's lock and written before the container starts, removed when
+// it stops. The plumbing is one shell script: for a start, `unshare -n` runs it in a fresh
+// network namespace that it then holds open until runc has put the container in it (so it is
+// done while the bundle is written, not in runc's critical path); for `network connect`, it
+// runs in the running container's namespace. Either way the veth pair is created from inside
+// with its host end sent to our namespace, and dies with the container's namespace, so no
+// kill -9 can leave one behind.
+import { spawn, spawnSync } from 'node:child_process';
+import { StrataError } from '../../errors.js';
+import { processStartTime } from '../../store/index.js';
+import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
+import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
+import { gatewayOf } from './kernel.js';
+import { rootIdentity, vethName } from './names.js';
+import { sweepEndpoints } from './networks.js';
+
+export interface EndpointRequest {
+  net: NetworkRecord;
+  /** DNS names on this network besides the container's name (--network-alias). */
+  aliases: string[];
+  /** A fixed address (--ip). */
+  ip?: string;
+}
+
+export interface AttachRequest {
+  containerId: string;
+  /** The container's name (resolvable on user-defined networks). */
+  name: string;
+  networks: EndpointRequest[];
+  /** --dns: where the network's responder forwards this container's other queries. */
+  upstreams: string[];
+}
+
+export interface Attached {
+  net: NetworkRecord;
+  endpoint: EndpointRecord;
+}
+
+function chooseAddress(net: NetworkRecord, used: Set<number>, requested: string | undefined): number {
+  const subnet = parseSubnet(gatewayOf(net).subnet);
+  if (requested !== undefined) {
+    const ip = parseIp(requested);
+    if (ip === undefined) throw new StrataError(`invalid IP address "${requested}"`);
+    if (!contains(subnet, ip) || ip === subnet.base || ip === hostAt(subnet, hostCount(subnet) + 1)) throw new StrataError(`invalid IP address "${requested}": not in subnet "${gatewayOf(net).subnet}" of network "${net.Name}"`);
+    if (used.has(ip)) throw new StrataError(`address "${requested}" already in use on network "${net.Name}"`);
+    return ip;
+  }
+  for (let n = 1; n <= hostCount(subnet); n++) {
+    const ip = hostAt(subnet, n);
+    if (!used.has(ip)) return ip;
+  }
+  throw new StrataError(`no available IPv4 address on network "${net.Name}"`);
+}
+
+function dnsNames(req: AttachRequest, aliases: string[]): string[] {
+  return [...new Set([req.name, ...aliases, req.containerId.slice(0, 12)].filter(Boolean))];
+}
+
+/**
+ * Allocates the container's endpoints (addresses, veth names) and records them, owned by this
+ * process. IFNAMES in use inside the container are skipped (for a connect while it runs).
+ */
+export async function allocateEndpoints(root: string, req: AttachRequest, ifnamesInUse: string[] = []): Promise<Attached[]> {
+  const store = new NetworkStore(root);
+  const rootId = rootIdentity(root).id;
+  const owner = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
+  return store.locked(async () => {
+    const out: Attached[] = [];
+    let ifIndex = 0;
+    const nextIfname = () => {
+      while (ifnamesInUse.includes(`eth${ifIndex}`)) ifIndex++;
+      return `eth${ifIndex++}`;
+    };
+    try {
+      for (const { net, aliases, ip } of req.networks) {
+        const live = sweepEndpoints(store, net.Id).filter((e) => e.ContainerId !== req.containerId);
+        const { gateway, prefix } = gatewayOf(net);
+        const used = new Set([parseIp(gateway)!, ...live.map((e) => parseIp(e.IPv4)!)]);
+        const address = chooseAddress(net, used, ip);
+        const endpoint: EndpointRecord = {
+          ContainerId: req.containerId, EndpointId: `${req.containerId.slice(0, 32)}${address.toString(16).padStart(8, '0')}${net.Id.slice(0, 24)}`,
+          DnsNames: dnsNames(req, aliases), IPv4: formatIp(address), PrefixLen: prefix, Gateway: gateway, Mac: macFor(address),
+          Veth: vethName(rootId), IfName: nextIfname(), Owner: owner, Upstreams: req.upstreams,
+        };
+        store.writeEndpoint(net.Id, endpoint);
+        out.push({ net, endpoint });
+      }
+    } catch (err) {
+      for (const a of out) store.removeEndpoint(a.net.Id, a.endpoint.ContainerId);
+      throw err;
+    }
+    return out;
+  });
+}
+
+/** Drops the endpoints (the container stopped, or never started). */
+export function releaseEndpoints(root: string, attached: Attached[]): void {
+  const store = new NetworkStore(root);
+  for (const a of attached) store.removeEndpoint(a.net.Id, a.endpoint.ContainerId);
+}
+
+/** Drops every endpoint of the container, on every network (also those `network connect` added while it ran). */
+export function releaseContainer(root: string, containerId: string): string[] {
+  const store = new NetworkStore(root);
+  const dropped: string[] = [];
+  for (const id of store.ids()) {
+    if (store.removeEndpoint(id, containerId)) dropped.push(id);
+  }
+  return dropped;
+}
+
+/**
+ * The plumbing, as a shell script run inside the container's network namespace: each veth pair
+ * made from inside (the host end sent to HOSTPID's namespace), addresses, the default route
+ * through the first network that has a way out; then, from the host's side, each host end
+ * joined to its bridge. With HOLD, loopback is brought up, Docker's in-container sysctls are
+ * set, and the script then holds the namespace until its stdin closes.
+ */
+export function plumbingScript(attached: Attached[], hostPid: number, hold: boolean): string {
+  const inside: string[] = hold ? ['link set lo up'] : [];
+  const host: string[] = [];
+  for (const { endpoint: e, net } of attached) {
+    inside.push(`link add ${e.IfName} address ${e.Mac} type veth peer name ${e.Veth} netns ${hostPid}`, `addr add ${e.IPv4}/${e.PrefixLen} dev ${e.IfName}`, `link set ${e.IfName} up`);
+    host.push(`link set ${e.Veth} master ${net.Strata.bridge}`, `link set ${e.Veth} up`);
+  }
+  const way = attached.find((a) => !a.net.Internal);
+  if (hold && way) inside.push(`route add default via ${way.endpoint.Gateway}`);
+  const lines = ['set -e'];
+  if (hold) {
+    // The container's own namespace: no IPv6 (no address, no DAD delays), low ports for everyone (Docker's).
+    lines.push('echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 || :', 'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 || :', 'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start || :');
+  }
+  lines.push(`ip -batch - <<'EOF'`, ...inside, 'EOF');
+  if (host.length) lines.push(`nsenter --net=/proc/${hostPid}/ns/net ip -batch - <<'EOF'`, ...host, 'EOF');
+  if (hold) lines.push('echo ready', 'read -r _ || :');
+  return `${lines.join('\n')}\n`;
+}
+
+export interface Netns {
+  /** The namespace to give runc (`linux.namespaces[].path`). */
+  path: string;
+  /** Resolves once the plumbing is done; rejects with its error. */
+  ready: Promise<void>;
+  /** Lets the holder go (runc has the namespace by then, or the start failed). */
+  close: () => void;
+}
+
+/** Makes the container's network namespace with its plumbing done, held until close(). */
+export function prepareNetns(attached: Attached[]): Netns {
+  const child = spawn('unshare', ['--net', '--', 'sh', '-c', plumbingScript(attached, process.pid, true)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  child.stdin!.on('error', () => undefined);
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('error', (err) => reject(new StrataError(`setting up the container's network: ${err.message}`)));
+    child.once('exit', (code) => reject(new StrataError(`setting up the container's network: ${stderr.trim().split('\n').pop() || `exit ${code}`}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    path: `/proc/${child.pid}/ns/net`,
+    ready,
+    close: () => {
+      child.stdin!.end();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+    },
+  };
+}
+
+/** Plumbs ATTACHED into the running container whose init is PID (`network connect`). */
+export function plumbInto(pid: number, attached: Attached[]): void {
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'sh', '-c', plumbingScript(attached, process.pid, false)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new StrataError(`connecting the container: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+}
+
+/** Removes the interface IFNAME from the running container PID (its veth pair goes with it). */
+export function unplugFrom(pid: number, ifname: string): void {
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'del', ifname], { encoding: 'utf8' });
+  if (r.status !== 0 && !/Cannot find device/.test(r.stderr)) throw new StrataError(`disconnecting the container: ${r.stderr.trim()}`);
+}

@@ -1,0 +1,82 @@
+// Docker's shapes for `network inspect` / `network ls` and a container's NetworkSettings, from
+// the records and the endpoints live right now.
+import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
+import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
+import { endpointAlive } from './host.js';
+import { fnv1a, rootIdentity } from './names.js';
+
+export interface NetworkListEntry {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: 'local';
+  Created: string;
+  Internal: boolean;
+  Labels: Record<string, string>;
+}
+
+/** A stable 64-hex ID for a predefined network of this root (Docker's are random, made once). */
+export function predefinedId(root: string, name: string): string {
+  let text = `${rootIdentity(root).id}/${name}`;
+  let id = '';
+  while (id.length < 64) {
+    id += fnv1a(text).toString(16).padStart(8, '0');
+    text += id;
+  }
+  return id;
+}
+
+/** Docker's two networks that are modes, not records. */
+function predefined(root: string): NetworkListEntry[] {
+  const id = (name: string) => predefinedId(root, name);
+  return [
+    { Id: id('host'), Name: 'host', Driver: 'host', Scope: 'local', Created: '', Internal: false, Labels: {} },
+    { Id: id('none'), Name: 'none', Driver: 'null', Scope: 'local', Created: '', Internal: false, Labels: {} },
+  ];
+}
+
+export function listNetworks(root: string, records: NetworkRecord[]): NetworkListEntry[] {
+  const own = records.map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
+  return [...own, ...predefined(root)].sort((a, b) => a.Name.localeCompare(b.Name));
+}
+
+function liveEndpoints(store: NetworkStore, networkId: string): EndpointRecord[] {
+  return store.endpoints(networkId).filter(endpointAlive);
+}
+
+/** `network inspect`: the record (without strata's own part) and the containers attached now. */
+export function inspectNetwork(store: NetworkStore, net: NetworkRecord): object {
+  const { Strata: _strata, ...docker } = net;
+  const containers: Record<string, object> = {};
+  for (const ep of liveEndpoints(store, net.Id)) {
+    containers[ep.ContainerId] = { Name: ep.DnsNames[0] ?? '', EndpointID: ep.EndpointId, MacAddress: ep.Mac, IPv4Address: `${ep.IPv4}/${ep.PrefixLen}`, IPv6Address: '' };
+  }
+  const { Options, Labels, ...head } = docker;
+  return { ...head, Containers: containers, Options, Labels };
+}
+
+/**
+ * A container's NetworkSettings as Docker shows it: each network it is connected to, with its
+ * address while it runs; the top-level address fields are the default network's (Docker's
+ * legacy fields), empty for user-defined ones.
+ */
+export function containerNetworkSettings(root: string, record: ContainerRecord, running: { pid: number } | undefined, ports: object): object {
+  const store = new NetworkStore(root);
+  const networks: Record<string, EndpointSettings> = {};
+  let top = { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  for (const [name, settings] of Object.entries(record.NetworkSettings?.Networks ?? {})) {
+    const ep = running ? store.endpoint(settings.NetworkID, record.Id) : undefined;
+    const live = ep && endpointAlive(ep) ? ep : undefined;
+    networks[name] = {
+      ...settings,
+      EndpointID: live?.EndpointId ?? '', Gateway: live?.Gateway ?? '', IPAddress: live?.IPv4 ?? '', IPPrefixLen: live?.PrefixLen ?? 0, MacAddress: live?.Mac ?? '',
+      DNSNames: live && name !== DEFAULT_NETWORK ? live.DnsNames : null,
+    };
+    if (live && name === DEFAULT_NETWORK) top = { EndpointID: live.EndpointId, Gateway: live.Gateway, IPAddress: live.IPv4, IPPrefixLen: live.PrefixLen, MacAddress: live.Mac };
+  }
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: running ? `/proc/${running.pid}/ns/net` : '', Ports: ports, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: top.EndpointID, Gateway: top.Gateway, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: top.IPAddress, IPPrefixLen: top.IPPrefixLen, IPv6Gateway: '', MacAddress: top.MacAddress, Networks: networks,
+  };
+}

@@ -1,0 +1,404 @@
+// The writing half of the copier (as buildah's copier.Put): a stream of entries (read from a
+// tar, or made from a tree by get.ts) placed into an existing directory, safely: every parent
+// is resolved component by component with lstat from the destination, so no entry can be
+// written outside it: absolute names and `..` are refused (or, for ADD, cleaned as Docker's
+// Untar in a chroot does), as are writes through a symlink and hard links to anything outside
+// or not a file. Device nodes are skipped with a warning. `rules` says whose rules apply.
+import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
+import path from 'node:path';
+import { failpoint } from '../../failpoint.js';
+import { StrataError } from '../../errors.js';
+import { OPAQUE_XATTR } from '../layer-pack.js';
+import type { TarEntry } from '../tar/reader.js';
+import type { SplitWriter } from '../tar-split.js';
+import { makeWhiteouts, writeXattrs } from '../xattr.js';
+import type { CopyEntry } from './get.js';
+
+export interface PutOptions {
+  /**
+   * - layer: an OCI layer (`.wh.NAME` is a 0/0 char device whiteout, `.wh..wh..opq` the opaque xattr);
+   * - cp: docker cp (plain names; a directory and a non-directory never replace each other);
+   * - archive: ADD's local archives, as Docker's Untar in a chroot at the destination (names
+   *   cleaned, "/etc/x" is "etc/x", only ".." above it refused; links in the tree, the
+   *   archive's own included, followed inside the destination as if it were the root);
+   * - tree: COPY from a tree (plain names, an entry replaces what is in its way).
+   */
+  rules: 'layer' | 'cp' | 'archive' | 'tree';
+  /** Where setfattr's input file goes (the store's tmp dir). */
+  tmpDir: string;
+  /** How the destination directory is named in messages (a container path), "/" by default. */
+  shownAs?: string;
+  /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
+  split?: SplitWriter;
+  /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
+  check?: (e: TarEntry) => void;
+  /**
+   * Before a file is written: may place it by other means (COPY links an unchanged file from
+   * the previous build's layer) and return true. `abs` does not exist when it is called.
+   */
+  reuse?: (entry: CopyEntry, abs: string) => boolean;
+}
+
+export interface PutResult {
+  entries: number;
+  warnings: string[];
+}
+
+// Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
+// round trip through libuv's 4-thread pool; per-entry blocking stays tiny.
+function lstatOrUndefined(p: string): fsSync.Stats | undefined {
+  try {
+    return fsSync.lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length; ) off += fsSync.writeSync(fd, chunk, off, chunk.length - off);
+}
+
+function refuse(name: string, why: string): StrataError {
+  return new StrataError(`refusing archive entry "${name}": ${why}`);
+}
+
+/**
+ * An archive name cleaned as Docker's Untar does: "" and "." dropped, ".." taken back, a leading
+ * "/" meaning the destination (so "/../x" is "x"); a relative name that climbs above the
+ * destination is refused.
+ */
+export function cleanComponents(name: string): string[] {
+  if (name.includes('\0')) throw refuse(name, 'NUL in name');
+  const out: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p !== '..') out.push(p);
+    else if (out.length) out.pop();
+    else if (!name.startsWith('/')) throw refuse(name, 'it would be written outside the destination');
+  }
+  return out;
+}
+
+/** Splits an archive name into safe components, or throws. */
+export function safeComponents(name: string, { allowAbsolute = false } = {}): string[] {
+  if (name.includes('\0')) throw refuse(name, 'NUL in name');
+  if (name.startsWith('/') && !allowAbsolute) throw refuse(name, 'absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw refuse(name, 'path escapes the root ("..")');
+  return parts;
+}
+
+interface DirMeta {
+  abs: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+class Placer {
+  /** Directories (relative) known to be real directories inside the root. */
+  private dirs = new Set<string>(['']);
+  /**
+   * Directories this call made (empty when made) and the paths it placed: in such a directory
+   * only what was placed can exist, so nothing else needs an lstat before it is written.
+   */
+  private fresh = new Set<string>();
+  private placed = new Set<string>();
+  private dirMeta = new Map<string, DirMeta>();
+  /** Whiteouts to create at the end, with their mtimes. */
+  private whiteouts = new Map<string, number>();
+  private xattrs = new Map<string, Map<string, Buffer>>();
+  /** Files whose content the tar-split refers to: relative path -> file record. */
+  private content = new Map<string, { index: number; size: number }>();
+  readonly warnings: string[] = [];
+  private readonly isRoot = process.getuid?.() === 0;
+
+  private readonly root: string;
+  private readonly mode: PutOptions['rules'];
+  private readonly shownAs: string;
+  private readonly split?: SplitWriter;
+
+  constructor(root: string, private readonly options: PutOptions) {
+    // Names are checked component by component: joined to the root by hand, not normalized again.
+    this.root = path.resolve(root);
+    this.mode = options.rules;
+    this.shownAs = options.shownAs ?? '/';
+    this.split = options.split;
+  }
+
+  /** The host path of `rel` (checked components). */
+  private abs(rel: string): string {
+    return rel ? `${this.root}/${rel}` : this.root;
+  }
+
+  /** The container path of `rel` (relative to the destination), for messages. */
+  private shown(rel: string): string {
+    return path.posix.join(this.shownAs, rel);
+  }
+
+  /** Before `rel` is removed: content the tar-split refers to under it moves into the tar-split. */
+  private async keepContent(rel: string): Promise<void> {
+    if (!this.split || this.content.size === 0) return;
+    for (const [r, c] of this.content) {
+      if (r !== rel && !r.startsWith(`${rel}/`)) continue;
+      await this.split.keepAside(c.index, this.abs(r), c.size);
+      this.content.delete(r);
+    }
+  }
+
+  /** Resolves (creating as needed) the parent directories of `parts`, refusing symlinks. */
+  private parent(parts: string[], name: string, create = true): string {
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = rel ? `${rel}/${parts[i]}` : parts[i];
+      if (!this.dirs.has(next)) {
+        const abs = this.abs(next);
+        const st = lstatOrUndefined(abs);
+        if (!st && !create) throw refuse(name, `"${next}" does not exist in the archive`);
+        if (!st) {
+          fsSync.mkdirSync(abs, { mode: 0o755 });
+          this.fresh.add(next);
+        } else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
+        else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
+        this.dirs.add(next);
+      }
+      rel = next;
+    }
+    return rel;
+  }
+
+  /**
+   * Removes whatever is at `rel` (before an entry replaces it); returns true when a directory
+   * is kept there (`keepDir`).
+   */
+  private async clear(parentRel: string, rel: string, keepDir: boolean): Promise<boolean> {
+    const fresh = !this.whiteouts.size && this.fresh.has(parentRel) && !this.placed.has(rel);
+    this.placed.add(rel);
+    if (fresh) return false;
+    const abs = this.abs(rel);
+    if (this.whiteouts.size) {
+      for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
+    }
+    const st = lstatOrUndefined(abs);
+    if (!st) return false;
+    if (keepDir && st.isDirectory()) return true;
+    if (this.mode === 'cp' && st.isDirectory() !== keepDir) {
+      throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
+    }
+    await this.keepContent(rel);
+    await fs.rm(abs, { recursive: true, force: true });
+    const below = (d: string) => d === rel || d.startsWith(`${rel}/`);
+    for (const d of this.dirs) if (below(d)) this.dirs.delete(d);
+    for (const d of this.fresh) if (below(d)) this.fresh.delete(d);
+    for (const d of this.dirMeta.keys()) if (below(d)) this.dirMeta.delete(d);
+    for (const x of this.xattrs.keys()) if (below(x)) this.xattrs.delete(x);
+    return false;
+  }
+
+  private owner(abs: string, e: TarEntry): void {
+    if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
+  }
+
+  private keepXattrs(rel: string, e: TarEntry): void {
+    const kept = new Map<string, Buffer>();
+    for (const [k, v] of e.xattrs) {
+      // Linux allows no user.* xattrs on symlinks; setting one would fail the whole layer.
+      if (e.type === 'symlink' && k.startsWith('user.')) {
+        this.warnings.push(`ignoring xattr "${k}" of symlink "${e.path}"`);
+        continue;
+      }
+      // trusted.* belongs to the kernel's overlay (redirects, opacity): never from an archive.
+      if (k.startsWith('trusted.')) this.warnings.push(`ignoring xattr "${k}" of "${e.path}"`);
+      else if (k.startsWith('user.') || k.startsWith('security.')) kept.set(k, v);
+    }
+    if (kept.size) this.xattrs.set(rel, kept);
+  }
+
+  /**
+   * Resolves the parent directories of `parts` inside the root, following links there as if it
+   * were the root ("/" and ".." in a target never climb above it), making missing ones when
+   * `create`: the archive mode's way to an entry.
+   */
+  private parentInside(parts: string[], name: string, create: boolean): string {
+    const todo = parts.slice(0, -1);
+    const done: string[] = [];
+    for (let links = 0; todo.length > 0; ) {
+      const p = todo.shift()!;
+      if (p === '..') {
+        done.pop();
+        continue;
+      }
+      const rel = [...done, p].join('/');
+      const abs = this.abs(rel);
+      const st = lstatOrUndefined(abs);
+      if (st?.isSymbolicLink()) {
+        if (++links > 40) throw refuse(name, 'too many levels of symbolic links');
+        const target = fsSync.readlinkSync(abs);
+        if (target.startsWith('/')) done.length = 0;
+        todo.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
+        continue;
+      }
+      if (!st && !create) throw refuse(name, `"${rel}" does not exist in the archive`);
+      if (!st) {
+        fsSync.mkdirSync(abs, { mode: 0o755 });
+        this.fresh.add(rel);
+      } else if (!st.isDirectory()) throw refuse(name, `"${rel}" is not a directory`);
+      done.push(p);
+    }
+    return done.join('/');
+  }
+
+  async entry(e: CopyEntry): Promise<void> {
+    const archive = this.mode === 'archive';
+    const parts = archive ? cleanComponents(e.path) : safeComponents(e.path);
+    if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
+    const parentRel = archive ? this.parentInside(parts, e.path, true) : this.parent(parts, e.path);
+    const base = parts[parts.length - 1];
+    const rel = parentRel ? `${parentRel}/${base}` : base;
+    if (base.startsWith('.wh.') && this.mode === 'layer') return this.whiteout(parentRel, base, e);
+    const abs = this.abs(rel);
+    switch (e.type) {
+      case 'dir': {
+        if (!(await this.clear(parentRel, rel, true))) {
+          fsSync.mkdirSync(abs, { mode: 0o700 });
+          this.fresh.add(rel);
+        }
+        this.dirs.add(rel);
+        this.dirMeta.set(rel, { abs, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        break;
+      }
+      case 'file': {
+        await this.clear(parentRel, rel, false);
+        if (this.options.reuse?.(e, abs)) return;
+        if (e.source) {
+          // A local source is copied by the kernel (a reflink where the filesystem can); the
+          // copy is then opened without following links to set its attributes.
+          fsSync.copyFileSync(e.source, abs, fsSync.constants.COPYFILE_EXCL | fsSync.constants.COPYFILE_FICLONE);
+          const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
+          try {
+            this.fileAttrs(fd, e);
+          } finally {
+            fsSync.closeSync(fd);
+          }
+          break;
+        }
+        const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
+        if (this.split) {
+          if (!e.storedAt) throw new Error('a tar-split is recorded from readTar entries only');
+          this.content.set(rel, { index: this.split.nextIndex, size: e.size });
+          e.storedAt(rel);
+        }
+        try {
+          for await (const chunk of e.body()) writeAll(fd, chunk);
+          this.fileAttrs(fd, e);
+        } finally {
+          fsSync.closeSync(fd);
+        }
+        break;
+      }
+      case 'symlink': {
+        await this.clear(parentRel, rel, false);
+        // The target is data, never followed here; inside a container it resolves in the container's root.
+        fsSync.symlinkSync(e.linkpath, abs);
+        this.owner(abs, e);
+        fsSync.lutimesSync(abs, e.mtime, e.mtime);
+        break;
+      }
+      case 'link': {
+        const target = this.linkTarget(e);
+        await this.clear(parentRel, rel, false);
+        fsSync.linkSync(target, abs);
+        // An archive's link entry carries the metadata of the file it shares (podman sets it).
+        if (archive && fsSync.lstatSync(abs).isFile()) {
+          if (this.isRoot) fsSync.lchownSync(abs, e.uid, e.gid);
+          fsSync.chmodSync(abs, e.mode);
+          fsSync.utimesSync(abs, e.mtime, e.mtime);
+        }
+        break;
+      }
+      default:
+        this.warnings.push(`skipping ${e.type} entry "${e.path}": device files and fifos are not extracted`);
+        return;
+    }
+    this.keepXattrs(rel, e);
+  }
+
+  private fileAttrs(fd: number, e: TarEntry): void {
+    if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
+    fsSync.fchmodSync(fd, e.mode); // after chown, which clears set-id bits
+    fsSync.futimesSync(fd, e.mtime, e.mtime);
+  }
+
+  private linkTarget(e: TarEntry): string {
+    // Docker resolves link names from the layer root, absolute or not.
+    const archive = this.mode === 'archive';
+    let parts: string[];
+    try {
+      parts = archive ? cleanComponents(e.linkpath) : safeComponents(e.linkpath, { allowAbsolute: true });
+    } catch (err) {
+      throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
+    }
+    if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
+    // Resolving the target creates nothing: a link to a missing path is refused as it stands.
+    let parentRel: string;
+    try {
+      parentRel = archive ? this.parentInside(parts, e.path, false) : this.parent(parts, e.path, false);
+    } catch (err) {
+      if (/does not exist in the archive$/.test((err as Error).message)) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
+      throw err;
+    }
+    const base = parts[parts.length - 1];
+    const abs = this.abs(parentRel ? `${parentRel}/${base}` : base);
+    const st = lstatOrUndefined(abs);
+    if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
+    if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
+    return abs;
+  }
+
+  private async whiteout(parentRel: string, base: string, e: TarEntry): Promise<void> {
+    if (base === '.wh..wh..opq') {
+      const m = this.xattrs.get(parentRel) ?? new Map<string, Buffer>();
+      m.set(OPAQUE_XATTR, Buffer.from('y'));
+      this.xattrs.set(parentRel, m);
+      return;
+    }
+    if (base.startsWith('.wh..wh.')) return; // aufs metadata (.wh..wh.plnk etc.): meaningless here
+    const name = base.slice('.wh.'.length);
+    if (name === '' || name === '.' || name === '..') throw refuse(e.path, 'invalid whiteout');
+    const rel = parentRel ? `${parentRel}/${name}` : name;
+    await this.clear(parentRel, rel, false);
+    this.whiteouts.set(this.abs(rel), e.mtime);
+  }
+
+  async finish(tmpDir: string): Promise<void> {
+    await makeWhiteouts([...this.whiteouts.keys()]);
+    for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
+    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: this.abs(rel), xattrs }));
+    await writeXattrs(withX, tmpDir, this.root);
+    // Directories last and deepest first, so creating their children does not move their mtimes.
+    const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
+    for (const d of dirs) {
+      if (this.isRoot) await fs.lchown(d.abs, d.uid, d.gid);
+      await fs.chmod(d.abs, d.mode);
+      await fs.utimes(d.abs, d.mtime, d.mtime);
+    }
+  }
+}
+
+/** Places `entries` into the existing directory `dest` (see PutOptions for whose rules). */
+export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
+  const x = new Placer(dest, options);
+  let count = 0;
+  for await (const e of entries) {
+    options.check?.(e);
+    await x.entry(e);
+    count++;
+    if (options.split?.congested) await options.split.drained();
+    if (options.rules === 'layer') failpoint('layer.unpacking');
+  }
+  await x.finish(options.tmpDir);
+  return { entries: count, warnings: x.warnings };
+}

@@ -1,0 +1,186 @@
+// Network records and their endpoints, in the state root:
+//   networks/<id>/network.json           what `network inspect` shows (Docker's shape) + strata's own
+//   networks/<id>/endpoints/<ctr>.json    one per container attached right now (its address, names)
+//   networks/lock                         held for read-modify-write: names, addresses
+// Endpoints are runtime state: written when a container starts, removed when it stops; one whose
+// owner process and veth are both gone (a kill -9) is stale and swept by the next allocation.
+import fs from 'node:fs';
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { randomBytes } from '../random.js';
+import { withLock } from './lock.js';
+
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: 'bridge';
+  EnableIPv6: false;
+  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string }> };
+  Internal: boolean;
+  Attachable: false;
+  Ingress: false;
+  ConfigFrom: { Network: string };
+  ConfigOnly: false;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  Strata: {
+    /** The Linux bridge. */
+    bridge: string;
+    /** Its number among the root's networks (0: the default "bridge" network). */
+    index: number;
+    /** --subnet was given: the subnet is the user's and never moved. */
+    subnetGiven: boolean;
+  };
+}
+
+export interface EndpointRecord {
+  ContainerId: string;
+  EndpointId: string;
+  /** The names it answers to on this network: container name, aliases, short ID. */
+  DnsNames: string[];
+  IPv4: string;
+  PrefixLen: number;
+  Gateway: string;
+  Mac: string;
+  /** The host end of the veth pair (exists exactly as long as the container's network namespace). */
+  Veth: string;
+  /** The interface inside the container (eth0, eth1...). */
+  IfName: string;
+  /** The process that set it up (a shim, a foreground CLI, a build) and its start time. */
+  Owner: { pid: number; start: string };
+  /** The container's --dns servers: where the responder forwards its other queries (empty: the host's). */
+  Upstreams: string[];
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const DEFAULT_NETWORK = 'bridge';
+/** Names that mean something other than a network record. */
+export const RESERVED_NETWORKS = ['bridge', 'host', 'none', 'default'];
+
+function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export class NetworkStore {
+  readonly dir: string;
+
+  constructor(readonly root: string) {
+    this.dir = path.join(root, 'networks');
+  }
+
+  /** Runs FN holding the root's network lock (names, addresses, kernel objects change under it). */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    return withLock(path.join(this.dir, 'lock'), fn);
+  }
+
+  /** The IDs of the networks (their dirs). */
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((id) => /^[0-9a-f]{64}$/.test(id));
+    } catch {
+      return [];
+    }
+  }
+
+  list(): NetworkRecord[] {
+    return this.ids().map((id) => readJson<NetworkRecord>(path.join(this.dir, id, 'network.json'))).filter((n): n is NetworkRecord => n !== undefined);
+  }
+
+  /** By exact name, full ID or unique ID prefix (Docker's lookup order). */
+  find(ref: string): NetworkRecord | undefined {
+    const all = this.list();
+    const byName = all.find((n) => n.Name === ref);
+    if (byName) return byName;
+    const byId = all.filter((n) => n.Id.startsWith(ref));
+    if (byId.length > 1) throw new StrataError(`network "${ref}" is ambiguous: ${byId.length} networks match that ID prefix`);
+    return ref.length > 0 ? byId[0] : undefined;
+  }
+
+  get(ref: string): NetworkRecord {
+    const found = this.find(ref);
+    if (!found) throw new StrataError(`network "${ref}" not found`);
+    return found;
+  }
+
+  /** Writes a new record (caller holds the lock and checked the name). */
+  create(record: NetworkRecord): void {
+    if (!NAME_RE.test(record.Name)) throw new StrataError(`invalid network name "${record.Name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const dir = path.join(this.dir, record.Id);
+    fs.mkdirSync(path.join(dir, 'endpoints'), { recursive: true });
+    writeJson(path.join(dir, 'network.json'), record);
+  }
+
+  update(record: NetworkRecord): void {
+    writeJson(path.join(this.dir, record.Id, 'network.json'), record);
+  }
+
+  /** Removes the record and everything kept with it (caller holds the lock). */
+  remove(id: string): void {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new StrataError(`invalid network ID "${id}"`);
+    const dir = path.join(this.dir, id);
+    // Renamed away first: a reader never sees a record without its endpoints dir.
+    const doomed = path.join(this.dir, `.removing-${id}`);
+    try {
+      fs.renameSync(dir, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    fs.rmSync(doomed, { recursive: true, force: true });
+  }
+
+  networkDir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  endpointsDir(id: string): string {
+    return path.join(this.dir, id, 'endpoints');
+  }
+
+  endpoints(id: string): EndpointRecord[] {
+    const dir = this.endpointsDir(id);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => n.endsWith('.json')).map((n) => readJson<EndpointRecord>(path.join(dir, n))).filter((e): e is EndpointRecord => e !== undefined);
+  }
+
+  endpoint(networkId: string, containerId: string): EndpointRecord | undefined {
+    return readJson<EndpointRecord>(path.join(this.endpointsDir(networkId), `${containerId}.json`));
+  }
+
+  writeEndpoint(networkId: string, endpoint: EndpointRecord): void {
+    writeJson(path.join(this.endpointsDir(networkId), `${endpoint.ContainerId}.json`), endpoint);
+  }
+
+  /** Drops the container's endpoint on that network (no lock needed: an unlink); false when it had none. */
+  removeEndpoint(networkId: string, containerId: string): boolean {
+    try {
+      fs.unlinkSync(path.join(this.endpointsDir(networkId), `${containerId}.json`));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+}
+
+export function newNetworkId(): string {
+  return randomBytes(32).toString('hex');
+}
