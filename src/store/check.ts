@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isDamage } from './damage.js';
 import { isDigest } from './digest.js';
-import { atomicWriteJson } from './fsutil.js';
+import { atomicWriteJson, tempOwner } from './fsutil.js';
 import { sweepStoreLeftovers } from './leftovers.js';
 import { emptyIndex, entryFor, imageIdOf, readIndex, refName, writeIndex, type OciIndex } from './index-file.js';
 import { withLock } from './lock.js';
@@ -133,6 +133,8 @@ async function checkImages(run: CheckRun, idx: OciIndex): Promise<Refs> {
 async function checkLeftovers(run: CheckRun): Promise<void> {
   const repair = !!run.options.repair;
   for (const p of await sweepStoreLeftovers(run.store.root, { dryRun: !repair })) {
-    run.add({ kind: 'leftover', subject: `"${p}"`, problem: 'left by a writer that is gone', repaired: repair ? 'removed' : undefined });
+    const pid = tempOwner(path.basename(p))?.pid;
+    const problem = `left by a writer that is gone${pid === undefined ? '' : ` (pid ${pid})`}`;
+    run.add({ kind: 'leftover', subject: `"${p}"`, problem, repaired: repair ? 'removed' : undefined });
   }
 }
