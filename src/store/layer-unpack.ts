@@ -4,7 +4,8 @@
 // docker cp's rules, an ADD archive confined to its destination as Docker's Untar in a
 // chroot. Nothing is written outside the destination; size and entry-count limits bound
 // decompression bombs.
-import { cleanComponents, put, type PutResult } from './copier/put.js';
+import { cleanComponents } from './copier/names.js';
+import { put, type PutResult } from './copier/put.js';
 import { readTar, type ChunkSource, type TarEntry, type TarLimits } from './tar/reader.js';
 import type { SplitWriter } from './tar-split.js';
 

@@ -12,7 +12,7 @@ import { assertDigest, isDigest } from '../digest.js';
 import { tempName } from '../fsutil.js';
 import { CONTAINERD_NAME, REF_NAME } from '../index-file.js';
 import { imageArchitecture } from '../busybox.js';
-import { safeComponents } from '../copier/put.js';
+import { safeComponents } from '../copier/names.js';
 import { normalizeTag } from '../refs.js';
 import { decompressed, type Store } from '../store.js';
 import { sniff } from '../decompress.js';
