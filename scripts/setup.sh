@@ -11,7 +11,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# runc + busybox-static: the runtime and the base image; attr: layer xattrs (overlay opaque
+# runc + busybox-static: the runtime and the base image; catatonit: the init of `run --init`; attr: layer xattrs (overlay opaque
 # dirs); iproute2, nftables: container networks (bridges, veth pairs, NAT and isolation rules);
 # tmux: terminal tests; xz-utils, bzip2, zstd: compressed archives; podman, skopeo, umoci:
 # interoperability checks and side-by-side benchmarks (with podman's recommended network
@@ -19,7 +19,7 @@ apt-get update -qq
 # (and its tests); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
 # openssl: the registry tests run a real registry on 127.0.0.1.
 apt-get install -y -qq \
-  runc busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client git \
+  runc catatonit busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client git \
   podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl >/dev/null
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.

@@ -23,6 +23,15 @@ export interface RunFlags {
   mount: string[];
   volumesFrom: string[];
   memory?: string;
+  cpus?: string;
+  cpuShares?: string;
+  pidsLimit?: string;
+  init: boolean;
+  tmpfs: string[];
+  device: string[];
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
   ulimit: string[];
   network?: string;
   networkAlias: string[];
@@ -62,6 +71,15 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'mount', kind: 'list', names: ['--mount'], help: 'Attach a filesystem mount to the container' },
   { key: 'volumesFrom', kind: 'list', names: ['--volumes-from'], help: 'Mount volumes from the specified container(s)' },
   { key: 'memory', kind: 'value', names: ['-m', '--memory'], help: 'Memory limit' },
+  { key: 'cpus', kind: 'value', names: ['--cpus'], help: 'Number of CPUs' },
+  { key: 'cpuShares', kind: 'value', names: ['-c', '--cpu-shares'], help: 'CPU shares (relative weight)' },
+  { key: 'pidsLimit', kind: 'value', names: ['--pids-limit'], help: 'Tune container pids limit (set -1 for unlimited)' },
+  { key: 'init', kind: 'bool', names: ['--init'], help: 'Run an init inside the container that forwards signals and reaps processes' },
+  { key: 'tmpfs', kind: 'list', names: ['--tmpfs'], help: 'Mount a tmpfs directory' },
+  { key: 'device', kind: 'list', names: ['--device'], help: 'Add a host device to the container' },
+  { key: 'capAdd', kind: 'list', names: ['--cap-add'], help: 'Add Linux capabilities' },
+  { key: 'capDrop', kind: 'list', names: ['--cap-drop'], help: 'Drop Linux capabilities' },
+  { key: 'privileged', kind: 'bool', names: ['--privileged'], help: 'Give extended privileges to this container' },
   { key: 'ulimit', kind: 'list', names: ['--ulimit'], help: 'Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)' },
   { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (bridge, host, none, container:NAME or a network)' },
   { key: 'networkAlias', kind: 'list', names: ['--network-alias', '--net-alias'], help: 'Add network-scoped alias for the container' },
@@ -76,7 +94,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'label', kind: 'list', names: ['-l', '--label'], help: 'Set meta data on a container' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
-  { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security options (seccomp=unconfined)' },
+  { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
   { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
   { key: 'pull', kind: 'value', names: ['--pull'], help: 'Pull image before running (always|missing|never)' },
   { key: 'platform', kind: 'value', names: ['--platform'], help: 'Set platform if server is multi-platform capable' },
@@ -87,6 +105,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
+    init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
     volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }

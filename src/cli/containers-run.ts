@@ -7,6 +7,7 @@ import { ContainerStore, openStore, stateRoot, type ContainerRecord, type Image,
 import {
   buildRecord, freshName, inheritMounts, logPath, mountRequestsOf, networkOf, parseUlimits, removeContainer, resolveContainerMounts,
   networkChoice, runAttached, runcRootOf, startDetached, sweepLeftovers, teeToLog, type ContainerContext,
+  checkSecurityOpt, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit, parseRestart, parseTmpfs, portBindingsOf, tmpfsOptions,
 } from '../runtime/index.js';
 import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -15,11 +16,6 @@ export async function openContext(): Promise<ContainerContext> {
   const root = stateRoot();
   const images: ImageStore = await openStore(root);
   return { root, images, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
-}
-
-function checkSecurityOpt(opt: string): string {
-  if (/^seccomp[=:](unconfined|default)$/.test(opt) || /^no-new-privileges(:true|=true)?$/.test(opt)) return opt;
-  throw new StrataError(`invalid --security-opt "${opt}": strata supports seccomp=unconfined and no-new-privileges`);
 }
 
 function parseLabels(labels: string[]): Record<string, string> {
@@ -69,6 +65,18 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
   });
   timing('network chosen');
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
+  const os = await import('node:os');
+  const resources = {
+    nanoCpus: flags.cpus !== undefined ? parseCpus(flags.cpus, os.cpus().length) : undefined,
+    cpuShares: flags.cpuShares !== undefined ? parseCpuShares(flags.cpuShares) : undefined,
+    pidsLimit: flags.pidsLimit !== undefined ? parsePidsLimit(flags.pidsLimit) : undefined,
+  };
+  const capAdd = normalizeCapabilities(flags.capAdd);
+  const capDrop = normalizeCapabilities(flags.capDrop);
+  const devices = flags.device.map(parseDevice);
+  const tmpfs = parseTmpfs(flags.tmpfs);
+  const restart = parseRestart(flags.restart ?? 'no');
+  const portBindings = await portBindingsOf(flags.publish);
   const ulimits = parseUlimits(flags.ulimit);
   const env = envFromFlags(flags.env, flags.envFile);
   const image = await imageFor(ctx, flags, imageRef);
@@ -94,7 +102,13 @@ export async function createFromArgs(ctx: ContainerContext, flags: RunFlags, ima
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,
       RW: m.type === 'tmpfs' ? true : !m.readonly, ...(m.type === 'volume' ? { Name: m.name } : {}),
     })),
-    extra: { mounts: requests, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart ?? 'no' },
+    resources, capAdd, capDrop, privileged: flags.privileged, devices, init: flags.init, tmpfs,
+    restartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount }, portBindings,
+    extra: {
+      // --tmpfs mounts are the shim's to make, but not in Mounts (as Docker's inspect)
+      mounts: [...requests.filter((m) => !(m.destination in tmpfs)), ...Object.entries(tmpfs).map(([destination, data]) => ({ type: 'tmpfs' as const, destination, options: tmpfsOptions(data) }))],
+      publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart ?? 'no',
+    },
   });
   if (flags.restart && flags.restart !== 'no' && flags.rm) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   await ctx.containers.create(record);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { writeEtcFiles, writeInitLayer } from './etc.js';
 import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
+import { hostDevices, hostInit, INIT_PATH, resolveDevices } from './devices.js';
 import { defaultSeccomp } from './seccomp.js';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
@@ -111,7 +112,10 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   fsSync.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
   lowerDirs.forEach((layer, i) => fsSync.symlinkSync(layer, path.join(linkDir, String(i))));
   const etc = writeEtcFiles(dir, hostname, spec.network, spec.etc, spec.dns, spec.extraHosts);
-  const mountPoints: MountPoint[] = spec.mounts.map((m) => m.type === 'bind'
+  // --init: the host's init, bind-mounted where Docker puts its own, runs the command as its child.
+  const mounts = spec.init ? [...spec.mounts, { type: 'bind' as const, source: hostInit(), destination: INIT_PATH, readonly: true }] : spec.mounts;
+  const devices = [...(spec.privileged ? hostDevices() : []), ...resolveDevices(spec.devices ?? [])];
+  const mountPoints: MountPoint[] = mounts.map((m) => m.type === 'bind'
     ? { destination: m.destination, source: m.source, file: !fsSync.statSync(m.source, { throwIfNoEntry: false })?.isDirectory() }
     : { destination: m.destination, file: false });
   await checkMountKinds(view, mountPoints);
@@ -126,8 +130,9 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   ]);
   // lowerdir lists the top first; runc mounts from the bundle's rootfs dir as its working directory.
   const lowers = ['../init', ...lowerDirs.map((_, i) => `../l/${i}`).reverse()];
+  const caps = spec.capabilities ?? DEFAULT_CAPABILITIES;
   const config = buildRuntimeSpec({
-    args: spec.args,
+    args: spec.init ? [INIT_PATH, '--', ...spec.args] : spec.args,
     env,
     cwd: spec.cwd,
     user,
@@ -138,12 +143,19 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     readonlyRoot: spec.rootfs.readonly ?? false,
     overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir) },
     etc,
-    mounts: spec.mounts,
+    mounts,
     memoryBytes: spec.memoryBytes,
+    cpu: spec.cpu,
+    pidsLimit: spec.pidsLimit,
+    capabilities: caps,
+    privileged: spec.privileged,
+    devices,
+    noNewPrivileges: spec.noNewPrivileges,
+    unmaskPaths: spec.unmaskPaths,
     ulimits: spec.ulimits,
     cgroupsPath: `/strata/${id}`,
     rlimits,
-    seccomp: spec.seccomp === 'unconfined' ? undefined : defaultSeccomp(DEFAULT_CAPABILITIES),
+    seccomp: spec.seccomp === 'unconfined' || spec.privileged ? undefined : defaultSeccomp(caps),
   });
   fsSync.writeFileSync(path.join(dir, 'config.json'), specJson(config));
   return { dir, config };

@@ -6,6 +6,7 @@ import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
 import type { Ulimit } from './ulimits.js';
+import { containerCapabilities, securityOptions, type DeviceMapping } from './host-config.js';
 import { dnsSettingsOf, runtimeMode, type NetworkChoice } from './net/config.js';
 
 export interface CreateOptions {
@@ -37,6 +38,18 @@ export interface CreateOptions {
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
+  /** Resource limits: --cpus (NanoCpus), --cpu-shares, --pids-limit (null: none). */
+  resources?: { nanoCpus?: number; cpuShares?: number; pidsLimit?: number | null };
+  /** --cap-add, --cap-drop, --privileged, --device, --init, --tmpfs (destination → options). */
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  devices?: DeviceMapping[];
+  init?: boolean;
+  tmpfs?: Record<string, string>;
+  /** --restart and -p, as Docker's HostConfig shows them. */
+  restartPolicy?: { Name: string; MaximumRetryCount: number };
+  portBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   /** Extra strata bookkeeping a caller keeps with the container (e.g. the shim's mount requests). */
   extra?: Record<string, unknown>;
 }
@@ -114,6 +127,17 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       ReadonlyRootfs: options.readonlyRootfs,
       GroupAdd: options.groupAdd,
       SecurityOpt: options.securityOpt,
+      RestartPolicy: options.restartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+      PortBindings: options.portBindings ?? {},
+      CapAdd: options.capAdd?.length ? options.capAdd : null,
+      CapDrop: options.capDrop?.length ? options.capDrop : null,
+      Privileged: options.privileged ?? false,
+      Devices: options.devices ?? [],
+      NanoCpus: options.resources?.nanoCpus ?? 0,
+      CpuShares: options.resources?.cpuShares ?? 0,
+      PidsLimit: options.resources?.pidsLimit ?? null,
+      Init: options.init ? true : null,
+      ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
     Mounts: options.mounts,
     NetworkSettings: { Networks: options.network.networks },
@@ -162,7 +186,34 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     terminal: record.Config.Tty,
     memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
     ulimits: (record.HostConfig.Ulimits as Ulimit[] | null | undefined) ?? undefined,
-    seccomp: ((record.HostConfig.SecurityOpt as string[] | undefined) ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o)) ? 'unconfined' : 'default',
+    ...securityOf(record),
+    ...resourcesOf(record),
     bundleDir: paths.bundle,
+  };
+}
+
+/** CFS period Docker uses for --cpus (µs). */
+const CPU_PERIOD = 100_000;
+
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'> {
+  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null };
+  const cpu: NonNullable<RunSpec['cpu']> = {};
+  if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
+  if (h.CpuShares) cpu.shares = h.CpuShares;
+  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}) };
+}
+
+/** A record's security settings (older records have none of these keys: Docker's defaults). */
+function securityOf(record: ContainerRecord): Pick<RunSpec, 'seccomp' | 'capabilities' | 'privileged' | 'devices' | 'noNewPrivileges' | 'unmaskPaths' | 'init'> {
+  const h = record.HostConfig as { SecurityOpt?: string[]; CapAdd?: string[] | null; CapDrop?: string[] | null; Privileged?: boolean; Devices?: DeviceMapping[]; Init?: boolean | null };
+  const sec = securityOptions(h.SecurityOpt ?? []);
+  return {
+    seccomp: sec.seccomp,
+    noNewPrivileges: sec.noNewPrivileges,
+    unmaskPaths: sec.unmaskPaths,
+    capabilities: containerCapabilities({ capAdd: h.CapAdd ?? [], capDrop: h.CapDrop ?? [], privileged: h.Privileged }),
+    privileged: h.Privileged ?? false,
+    devices: (h.Devices ?? []).map((d) => ({ hostPath: d.PathOnHost, containerPath: d.PathInContainer, permissions: d.CgroupPermissions })),
+    init: h.Init === true,
   };
 }

@@ -13,6 +13,10 @@ export { startDetached, parseRestart, type DetachedStartOptions } from './detach
 export { buildRecord, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
 export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';
+export {
+  allCapabilities, checkSecurityOpt, containerCapabilities, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
+  parseTmpfs, portBindingsOf, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
+} from './host-config.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';
 export { parseSince, readLogs, teeToLog, type ReadLogsOptions } from './logs.js';
 export { containerPids, execInContainer, type ExecOptions } from './exec.js';

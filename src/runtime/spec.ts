@@ -51,19 +51,44 @@ export interface SpecInput {
   ulimits?: Ulimit[];
   /** The OCI seccomp filter (Docker's default profile), when one is available. */
   seccomp?: object;
+  /** The capability set; Docker's defaults when absent. */
+  capabilities?: string[];
+  /** `--privileged`: no masked paths, sysfs and cgroups writable, every device allowed. */
+  privileged?: boolean;
+  /** Device nodes to create (`--device`, or the host's with --privileged), each allowed with its access. */
+  devices?: OciDevice[];
+  cpu?: { quota?: number; period?: number; shares?: number };
+  pidsLimit?: number;
+  /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
+  noNewPrivileges?: boolean;
+  unmaskPaths?: boolean;
+}
+
+/** A runtime-spec linux.devices entry, with the cgroup access it is allowed ("rwm"). */
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+  access: string;
 }
 
 type OciMount = { destination: string; type: string; source: string; options?: string[] };
 
 function systemMounts(input: SpecInput): OciMount[] {
+  // As Docker's: a privileged container may write sysfs and its cgroups.
+  const rw = input.privileged ? 'rw' : 'ro';
   const overlayOpts = [`lowerdir=${input.overlay.lowerdir}`, `upperdir=${input.overlay.upperdir}`, `workdir=${input.overlay.workdir}`];
   const mounts: OciMount[] = [
     { destination: '/', type: 'overlay', source: 'overlay', options: overlayOpts },
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', rw] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [rw, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
@@ -86,8 +111,17 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
   const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
   else if (input.network !== 'host') namespaces.push({ type: 'network' });
-  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  const devices = input.devices ?? [];
+  const resources: Record<string, unknown> = {
+    devices: input.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [{ allow: false, access: 'rwm' }, ...devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
+  };
   if (input.memoryBytes !== undefined) resources.memory = { limit: input.memoryBytes };
+  if (input.cpu && Object.keys(input.cpu).length > 0) resources.cpu = input.cpu;
+  if (input.pidsLimit !== undefined) resources.pids = { limit: input.pidsLimit };
+  const caps = input.capabilities ?? DEFAULT_CAPABILITIES;
+  const confined = !input.privileged && !input.unmaskPaths;
   return {
     ociVersion: '1.0.2',
     process: {
@@ -96,13 +130,9 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       args: input.args,
       env: input.env,
       cwd: input.cwd,
-      capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: DEFAULT_CAPABILITIES,
-        permitted: DEFAULT_CAPABILITIES,
-      },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: mergeRlimits(input.rlimits, input.ulimits),
-      noNewPrivileges: true,
+      noNewPrivileges: input.noNewPrivileges ?? true,
       oomScoreAdj: 0,
     },
     root: { path: 'rootfs', readonly: input.readonlyRoot },
@@ -112,9 +142,9 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       cgroupsPath: input.cgroupsPath,
       resources,
       namespaces,
+      ...(devices.length > 0 ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      ...(confined ? { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS } : {}),
     },
   };
 }

@@ -38,6 +38,13 @@ export type MountSpec =
   | { type: 'bind'; source: string; destination: string; readonly: boolean }
   | { type: 'tmpfs'; destination: string; options?: string[] };
 
+/** One `--device`: a host device node, where it appears in the container, and its cgroup permissions ("rwm"). */
+export interface DeviceRequest {
+  hostPath: string;
+  containerPath: string;
+  permissions: string;
+}
+
 /** Where a container's output goes: our own stdout/stderr, nowhere, or a stream the caller reads (a build's progress view). */
 export type OutputTarget = 'inherit' | 'ignore' | NodeJS.WritableStream;
 
@@ -81,6 +88,22 @@ export interface RunSpec {
   ulimits?: import('./ulimits.js').Ulimit[];
   /** Docker's default seccomp filter ('default', when the host has the profile) or none (`--security-opt seccomp=unconfined`). */
   seccomp?: 'default' | 'unconfined';
+  /** CPU limits: `--cpus` as a CFS quota per period (µs), `--cpu-shares` as a weight. */
+  cpu?: { quota?: number; period?: number; shares?: number };
+  /** `--pids-limit`: the most processes the container's cgroup may hold. */
+  pidsLimit?: number;
+  /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
+  capabilities?: string[];
+  /** `--privileged`: every capability and host device, no seccomp, no masked paths, sysfs and cgroups writable. */
+  privileged?: boolean;
+  /** `--device`s: host device nodes made in the container's /dev and allowed by its device cgroup. */
+  devices?: DeviceRequest[];
+  /** Set the no_new_privs bit (`--security-opt no-new-privileges`). Default true: RUN steps of a build. */
+  noNewPrivileges?: boolean;
+  /** `--security-opt systempaths=unconfined`: no masked or read-only /proc paths. */
+  unmaskPaths?: boolean;
+  /** `--init`: an init process (catatonit or tini from the host) as PID 1, which reaps zombies and forwards signals. */
+  init?: boolean;
   /**
    * Directory for the runtime bundle (config.json) and the generated /etc/hosts, /etc/hostname,
    * /etc/resolv.conf. Kept when given (a container's own dir); a temporary one is used and

@@ -1,0 +1,144 @@
+// End-to-end: run's resource and security flags (issue 14), each checked from inside a real
+// container: its capability masks and no_new_privs bit, its cgroup's limits (v1 or v2 files,
+// whichever the host has), its mount table, its PID 1, its device nodes; and inspect's
+// HostConfig for them.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { allCapabilities } from '../runtime/index.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+/** The capability mask of a list of capabilities, as /proc/PID/status prints it. */
+function mask(caps: string[]): string {
+  const all = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE',
+    'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN',
+    'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE',
+    'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
+  let m = 0n;
+  for (const c of caps) m |= 1n << BigInt(all.indexOf(c.replace(/^CAP_/, '')));
+  return m.toString(16).padStart(16, '0');
+}
+
+describe('run flags: resources and security', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+  const run = (args: string[]) => {
+    const r = fx.strata(['run', '--rm', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const capEff = (args: string[]) => /^CapEff:\s*([0-9a-f]+)$/m.exec(run([...args, 'busybox', 'cat', '/proc/self/status']))?.[1];
+
+  it("gives Docker's default capabilities, and --cap-add/--cap-drop change them", () => {
+    assert.equal(capEff([]), '00000000a80425fb');
+    assert.equal(capEff(['--cap-drop', 'ALL']), '0000000000000000');
+    assert.equal(capEff(['--cap-add', 'net_admin']), mask(['NET_ADMIN', 'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']));
+    assert.equal(capEff(['--cap-drop', 'ALL', '--cap-add', 'CAP_KILL', '--cap-add', 'chown']), mask(['KILL', 'CHOWN']));
+    assert.equal(capEff(['--cap-drop', 'NET_RAW', '--cap-drop', 'mknod']), mask(['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']));
+    const bad = fx.strata(['run', '--rm', '--cap-add', 'FLY', 'busybox', 'true']);
+    assert.deepEqual([bad.status, bad.stderr.trim()], [125, 'Error: unknown capability: "CAP_FLY"']);
+  });
+
+  it('--privileged gives every capability, the host devices and a writable /sys, without masked paths', () => {
+    const out = run(['--privileged', 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status; test -c /dev/loop-control && echo dev; grep " /sys " /proc/mounts; grep -c " /proc/[a-z_]* " /proc/mounts || true']);
+    assert.match(out, new RegExp(`^CapEff:\\s*${mask(allCapabilities())}$`, 'm'));
+    assert.match(out, /^dev$/m);
+    assert.match(out, /^sysfs \/sys sysfs rw,/m);
+    assert.match(out, /^0$/m, 'no masked or read-only /proc paths');
+    const plain = run(['busybox', 'sh', '-c', 'test -e /dev/loop-control || echo none; grep " /sys " /proc/mounts; grep -c " /proc/[a-z_]* " /proc/mounts']);
+    assert.match(plain, /^none$/m);
+    assert.match(plain, /^sysfs \/sys sysfs ro,/m);
+    assert.doesNotMatch(plain, /^0$/m);
+  });
+
+  it('--security-opt no-new-privileges sets the bit (off by default, as Docker), and systempaths=unconfined unmasks /proc', () => {
+    const nnp = (args: string[]) => /^NoNewPrivs:\s*(\d)$/m.exec(run([...args, 'busybox', 'cat', '/proc/self/status']))?.[1];
+    assert.equal(nnp([]), '0');
+    assert.equal(nnp(['--security-opt', 'no-new-privileges']), '1');
+    assert.equal(nnp(['--security-opt', 'no-new-privileges:true']), '1');
+    assert.equal(nnp(['--security-opt', 'no-new-privileges=false']), '0');
+    assert.equal(run(['--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', 'grep -c " /proc/[a-z_]* " /proc/mounts || true']), '0\n');
+    const bad = fx.strata(['run', '--rm', '--security-opt', 'fly=high', 'busybox', 'true']);
+    assert.deepEqual([bad.status, bad.stderr.trim()], [125, 'Error: invalid --security-opt: "fly=high"']);
+  });
+
+  it('--cpus, --cpu-shares and --pids-limit set the cgroup limits', () => {
+    const files = V2
+      ? 'cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight /sys/fs/cgroup/pids.max'
+      : 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/pids/pids.max';
+    const out = run(['--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '50', 'busybox', 'sh', '-c', files]);
+    // runc's v2 weight for 512 shares: 1 + (512 - 2) * 9999 / 262142 = 20
+    assert.equal(out, V2 ? '50000 100000\n20\n50\n' : '50000\n100000\n512\n50\n');
+    const limited = fx.strata(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait']);
+    assert.match(limited.stderr, /can't fork|Resource temporarily unavailable/);
+    const bad = fx.strata(['run', '--rm', '--cpus', '1000', 'busybox', 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /^Error: range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available$/m);
+  });
+
+  it('--tmpfs mounts a tmpfs with Docker\'s default options, the user\'s replacing them', () => {
+    const out = run(['--tmpfs', '/scratch:size=1m,exec', '--tmpfs', '/plain', 'busybox', 'sh', '-c', 'grep -E " /(scratch|plain) " /proc/mounts; echo x > /plain/f && cat /plain/f']);
+    assert.match(out, /^tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=1024k 0 0$/m);
+    assert.match(out, /^tmpfs \/plain tmpfs rw,nosuid,nodev,noexec,relatime 0 0$/m);
+    assert.match(out, /^x$/m);
+    // Gone with the container: nothing written to a tmpfs reaches the upper dir.
+    assert.equal(fx.strata(['run', '--name', 'tmpfsed', '--tmpfs', '/t', 'busybox', 'sh', '-c', 'echo x > /t/f']).status, 0);
+    assert.equal(fx.strata(['diff', 'tmpfsed']).stdout, '');
+    assert.equal(fx.strata(['rm', 'tmpfsed']).status, 0);
+  });
+
+  it('--device makes the host node in the container, with its cgroup permissions', () => {
+    const out = run(['--device', '/dev/loop-control:/dev/lc:r', '--device', '/dev/null:/dev/mynull', 'busybox', 'sh', '-c',
+      'ls -l /dev/lc /dev/mynull | sed "s/ \\+/ /g" | cut -d" " -f1,5,6,10; echo x > /dev/mynull && echo wrote; (: > /dev/lc) 2>/dev/null || echo denied']);
+    assert.match(out, /^crw-rw---- 10, 237 \/dev\/lc$|^c[-rw]{9} 10, 237 \/dev\/lc$/m);
+    assert.match(out, /^crw-rw-rw- 1, 3 \/dev\/mynull$/m);
+    assert.match(out, /^wrote$/m);
+    assert.match(out, /^denied$/m, 'opening for write a device allowed "r" only');
+    const missing = fx.strata(['run', '--rm', '--device', '/dev/no-such-device', 'busybox', 'true']);
+    assert.equal(missing.status, 125);
+    assert.match(missing.stderr, /^Error: error gathering device information while adding custom device "\/dev\/no-such-device": no such file or directory$/m);
+  });
+
+  it('--init runs an init as PID 1, the command as its child, and reaps', () => {
+    const out = run(['--init', 'busybox', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; echo $$; sh -c "sleep 0 &"; sleep 0.2; ps -o stat | grep -c Z || true']);
+    const [cmdline, pid, zombies] = out.split('\n');
+    assert.match(cmdline!, /^\/sbin\/docker-init -- sh -c /);
+    assert.notEqual(pid, '1');
+    assert.equal(zombies, '0');
+    assert.equal(run(['busybox', 'sh', '-c', 'echo $$']), '1\n');
+    // The container's exit code is the command's, through the init.
+    assert.equal(fx.strata(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'exit 7']).status, 7);
+  });
+
+  it("inspect shows the flags in Docker's HostConfig, with RestartPolicy and PortBindings", () => {
+    const created = fx.strata(['create', '--name', 'shown', '--restart', 'on-failure:3', '-p', '127.0.0.1:8080:80', '-p', '53/udp', '-p', '9000-9002:9000-9002',
+      '--cpus', '1', '--cpu-shares', '256', '--pids-limit', '10', '--cap-add', 'net_admin', '--cap-drop', 'MKNOD', '--device', '/dev/null:/dev/n:rw',
+      '--init', '--tmpfs', '/run:size=1m', '--security-opt', 'no-new-privileges', 'busybox', 'true']);
+    assert.equal(created.status, 0, created.stderr);
+    const [info] = JSON.parse(fx.strata(['inspect', 'shown']).stdout) as Array<{ HostConfig: Record<string, unknown> }>;
+    const h = info!.HostConfig;
+    assert.deepEqual(h.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+    assert.deepEqual(h.PortBindings, {
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '' }],
+      '9000/tcp': [{ HostIp: '', HostPort: '9000' }], '9001/tcp': [{ HostIp: '', HostPort: '9001' }], '9002/tcp': [{ HostIp: '', HostPort: '9002' }],
+    });
+    assert.deepEqual([h.NanoCpus, h.CpuShares, h.PidsLimit, h.Init, h.Privileged], [1e9, 256, 10, true, false]);
+    assert.deepEqual([h.CapAdd, h.CapDrop], [['CAP_NET_ADMIN'], ['CAP_MKNOD']]);
+    assert.deepEqual(h.Devices, [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'rw' }]);
+    assert.deepEqual(h.Tmpfs, { '/run': 'size=1m' });
+    assert.deepEqual(h.SecurityOpt, ['no-new-privileges']);
+    const plain = fx.strata(['create', '--name', 'plain', 'busybox', 'true']);
+    assert.equal(plain.status, 0, plain.stderr);
+    const [p] = JSON.parse(fx.strata(['inspect', 'plain']).stdout) as Array<{ HostConfig: Record<string, unknown> }>;
+    assert.deepEqual([p!.HostConfig.RestartPolicy, p!.HostConfig.PortBindings, p!.HostConfig.PidsLimit, p!.HostConfig.CapAdd, p!.HostConfig.Init],
+      [{ Name: 'no', MaximumRetryCount: 0 }, {}, null, null, null]);
+    assert.equal(fx.strata(['rm', 'shown', 'plain']).status, 0);
+  });
+});
