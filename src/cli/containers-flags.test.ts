@@ -141,4 +141,27 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       [{ Name: 'no', MaximumRetryCount: 0 }, {}, null, null, null]);
     assert.equal(fx.strata(['rm', 'shown', 'plain']).status, 0);
   });
+
+  it('top passes ps options as Docker does, and stats shows the memory and pids of the cgroup', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'topped', '-m', '64m', '--pids-limit', '20', 'busybox', 'sh', '-c', 'sleep 300 & exec sleep 301']).status, 0);
+    try {
+      const top = fx.strata(['top', 'topped', '-o', 'pid,comm']);
+      assert.equal(top.status, 0, top.stderr);
+      const lines = top.stdout.trim().split('\n');
+      assert.match(lines[0]!, /^PID +COMMAND$/);
+      assert.deepEqual(lines.slice(1).map((l) => l.split(/ +/)[1]), ['sleep', 'sleep']);
+      const plain = fx.strata(['top', 'topped']).stdout.split('\n');
+      assert.match(plain[0]!, /^UID +PID +PPID +C +STIME +TTY +TIME +CMD$/);
+      assert.deepEqual(plain.slice(1).filter(Boolean).map((l) => l.split(/ {3,}/).at(-1)).sort(), ['sleep 300', 'sleep 301']);
+      const noPid = fx.strata(['top', 'topped', '-o', 'comm']);
+      assert.deepEqual([noPid.status, noPid.stderr.trim()], [125, "Error: couldn't find PID field in ps output"]);
+      const stats = fx.strata(['stats', '--no-stream', 'topped']);
+      assert.equal(stats.status, 0, stats.stderr);
+      const row = stats.stdout.split('\n')[1]!.split(/ {3,}/);
+      assert.match(row[3]!, /^[\d.]+(B|KiB|MiB) \/ 64MiB$/);
+      assert.equal(row.at(-1), '2');
+    } finally {
+      fx.strata(['rm', '-f', 'topped']);
+    }
+  });
 });

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import {
   bindingsOf, bytesSize, containerPids, execInContainer, humanSize, isLive, killContainer, logPath, parseSince, pauseContainer, readLogs,
-  readRuntimeStatus, readShimConfig, runcRootOf, sampleStats, startDetached, stopContainer, topRows, unpauseContainer,
+  readRuntimeStatus, readShimConfig, runcRootOf, sampleStats, startDetached, stopContainer, topProcesses, unpauseContainer,
   type ContainerHandle, type DockerPortMap,
 } from '../runtime/index.js';
 import { ContainerStore, type ContainerRecord, stateRoot } from '../store/index.js';
@@ -136,12 +136,13 @@ async function restartOne(c: Ctx, ref: string, timeout: number | undefined): Pro
   await startDetached(await openContext(), record);
 }
 
-async function topCommand(argv: { container: string }): Promise<void> {
+async function topCommand(argv: { container: string; psArgs: string[] }): Promise<void> {
   const c = ctx();
   const { record, handle } = await open(c, argv.container);
   requireRunning(record, handle, 'top');
   const pids = await containerPids(handle.runcRoot, record.Id);
-  printTable(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], topRows(pids));
+  const { titles, processes } = topProcesses(pids, argv.psArgs);
+  printTable(titles, processes);
 }
 
 async function statsCommand(argv: { containers: string[]; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
@@ -217,9 +218,15 @@ export const register: RegisterCommands = (cli) =>
       (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => pauseContainer((await open(c, r)).handle)); })
     .command('unpause <containers..>', 'Unpause all processes within one or more containers', many,
       (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => unpauseContainer((await open(c, r)).handle)); })
-    .command('top <container> [options..]', 'Display the running processes of a container', (y) => y
-      .positional('container', { type: 'string', demandOption: true }),
-    (a) => topCommand(a))
+    .command('top <container> [ps OPTIONS]', 'Display the running processes of a container', (y) => y
+      .positional('container', { type: 'string', demandOption: true })
+      .strict(false).parserConfiguration({ 'unknown-options-as-args': true }),
+    () => {
+      // The raw words: everything after the container is ps's (`top c -o pid,comm`), as Docker's.
+      const words = process.argv.slice(2);
+      const [container = '', ...psArgs] = words.slice(words.indexOf('top') + 1);
+      return topCommand({ container, psArgs });
+    })
     .command('stats [containers..]', 'Display a live stream of container resource usage statistics', (y) => y
       .positional('containers', { type: 'string', array: true, default: [] as string[] })
       .option('stream', { type: 'boolean', default: true, describe: '--no-stream: only pull the first result' })

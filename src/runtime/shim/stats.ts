@@ -1,7 +1,8 @@
 // `top` and `stats` for a running container: its processes read from /proc (the pids `runc ps`
-// lists), its usage from the cgroup v1 files of its init process's cgroups.
+// lists), its usage from the cgroup (v1 or v2) of its init process (../cgroups.ts).
 import fs from 'node:fs';
 import os from 'node:os';
+import { HOST_ROOTS, locateCgroup, readCgroupUsage, type CgroupRoots } from '../cgroups.js';
 
 const TICKS = 100; // USER_HZ on Linux
 const BOOT_TIME_S = (() => {
@@ -82,25 +83,6 @@ export function topRows(pids: number[], now = Date.now()): string[][] {
   return rows;
 }
 
-/** The cgroup v1 directory of CONTROLLER for process PID. */
-function cgroupDir(pid: number, controller: string): string | undefined {
-  for (const line of (read(`/proc/${pid}/cgroup`) ?? '').split('\n')) {
-    const [, controllers, p] = line.split(':');
-    if (!controllers || p === undefined) continue;
-    const names = controllers.split(',');
-    if (!names.includes(controller)) continue;
-    for (const mount of [controllers, controller]) {
-      const dir = `/sys/fs/cgroup/${mount}${p}`;
-      if (fs.existsSync(dir)) return dir;
-    }
-  }
-  return undefined;
-}
-
-function num(file: string | undefined): number {
-  return file ? Number((read(file) ?? '0').trim()) || 0 : 0;
-}
-
 function systemTicks(): number {
   const cpu = (read('/proc/stat') ?? '').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
   return cpu.reduce((a, b) => a + (b || 0), 0);
@@ -117,23 +99,19 @@ export interface ContainerStats {
   pids: number;
 }
 
-/** Samples the container of init process PID twice, SAMPLE_MS apart, as `docker stats --no-stream` does. */
-export async function sampleStats(pid: number, sampleMs = 500): Promise<ContainerStats> {
-  const cpuacct = cgroupDir(pid, 'cpuacct');
-  const usage = () => num(cpuacct && `${cpuacct}/cpuacct.usage`);
-  const c0 = usage();
+/** Samples the container of init process PID twice, SAMPLE_MS apart, as `docker stats --no-stream` does (cgroup v1 or v2). */
+export async function sampleStats(pid: number, sampleMs = 500, roots: CgroupRoots = HOST_ROOTS): Promise<ContainerStats> {
+  const where = locateCgroup(pid, roots);
+  const usage = () => (where ? readCgroupUsage(where) : undefined);
+  const c0 = usage()?.cpuNs ?? 0;
   const s0 = systemTicks();
   await new Promise((r) => setTimeout(r, sampleMs));
-  const c1 = usage();
+  const now = usage();
   const s1 = systemTicks();
-  // cpuacct.usage is in ns; /proc/stat in ticks summed over every cpu: Docker's formula.
+  // CPU usage in ns; /proc/stat in ticks summed over every cpu: Docker's formula.
   const systemDeltaNs = ((s1 - s0) / TICKS) * 1e9;
-  const cpuPercent = systemDeltaNs > 0 ? ((c1 - c0) / systemDeltaNs) * os.cpus().length * 100 : 0;
-  const memory = cgroupDir(pid, 'memory');
-  const memStat = read(`${memory}/memory.stat`) ?? '';
-  const inactive = Number(/^total_inactive_file (\d+)/m.exec(memStat)?.[1] ?? 0);
-  const memUsage = Math.max(num(memory && `${memory}/memory.usage_in_bytes`) - inactive, 0);
-  const memLimit = Math.min(num(memory && `${memory}/memory.limit_in_bytes`) || os.totalmem(), os.totalmem());
+  const cpuPercent = systemDeltaNs > 0 ? (((now?.cpuNs ?? 0) - c0) / systemDeltaNs) * os.cpus().length * 100 : 0;
+  const memLimit = Math.min(now?.memLimit ?? os.totalmem(), os.totalmem());
   // Every interface of the container's network namespace: its eth* and lo, where forwarded
   // port traffic arrives (Docker counts eth0, which carries both).
   let netRx = 0;
@@ -145,16 +123,9 @@ export async function sampleStats(pid: number, sampleMs = 500): Promise<Containe
     netRx += f[0] ?? 0;
     netTx += f[8] ?? 0;
   }
-  const blkio = cgroupDir(pid, 'blkio');
-  let blockRead = 0;
-  let blockWrite = 0;
-  for (const line of (read(`${blkio}/blkio.throttle.io_service_bytes`) ?? '').split('\n')) {
-    const [, op, value] = line.split(' ');
-    if (op === 'Read') blockRead += Number(value);
-    if (op === 'Write') blockWrite += Number(value);
-  }
-  const pidsDir = cgroupDir(pid, 'pids');
-  return { cpuPercent, memUsage, memLimit, netRx, netTx, blockRead, blockWrite, pids: num(pidsDir && `${pidsDir}/pids.current`) };
+  return {
+    cpuPercent, memUsage: now?.memUsage ?? 0, memLimit, netRx, netTx, blockRead: now?.blockRead ?? 0, blockWrite: now?.blockWrite ?? 0, pids: now?.pids ?? 0,
+  };
 }
 
 function customSize(bytes: number, base: number, units: string[]): string {
