@@ -10,7 +10,8 @@
 // Kept outside, loaded with import() from the unbundled dist/ files when needed:
 // - modules that locate sibling files through import.meta.url (the shim's entry, the port
 //   relay's helpers, the hash workers);
-// - for the run bundle, what `run --rm` does not need (ports, the shim path of -p, layer packing);
+// - for the run bundle, what `run --rm` does not need (ports, the shim path of -p, layer packing,
+//   the builder and parser that `commit -c` loads, the Containers service's other commands);
 // - npm packages (resolved from node_modules as usual).
 // Each bundle has its own copy of StrataError: errors are told apart by name (report.ts).
 import { build } from 'esbuild';
@@ -25,7 +26,8 @@ const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'runtime/ports.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
+    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js', 'runtime/ports.js',
+      'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
 ];

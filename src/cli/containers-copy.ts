@@ -1,28 +1,16 @@
 // `export` and `cp`: a container's files out as a tar, and copies between a container and the
-// host (runtime/cp.ts, cp-out.ts), with the container's root reached by withContainerRoot.
-import fs from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { describedFailure, StrataError } from '../errors.js';
-import { copyFromContainer, copyTarToContainer, copyToContainer, withContainerRoot } from '../runtime/index.js';
-import { openContext } from './containers-run.js';
+// host, through the Containers service (its copyFrom, copyTo, export).
+import { StrataError } from '../errors.js';
+import { Containers } from '../engine/index.js';
 
 type Args = Record<string, unknown>;
 
 export async function exportContainer(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
+  const service = new Containers();
   const output = argv.output as string | undefined;
+  await service.get(argv.container as string);
   if (!output && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect');
-  const [tar, { atomicReplace }] = await Promise.all([import('tar'), import('../store/index.js')]);
-  await withContainerRoot(ctx, record, 'read', async (root) => {
-    const entries = fs.readdirSync(root).sort();
-    const archive = () => tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
-    if (!output) return pipeline(archive(), process.stdout);
-    // A file appears whole or not at all, as save's (its temp file noted for a sweep, as save's).
-    const options = { durable: false, noteIn: path.join(ctx.root, 'tmp') };
-    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
-  }, { layersOnly: true });
+  await service.export(argv.container as string, output ? { file: output } : { stream: process.stdout });
 }
 
 /** Splits "CONTAINER:PATH"; a plain host path (no colon before the first slash) gives undefined. */
@@ -44,19 +32,10 @@ export async function cp(argv: Args): Promise<void> {
   const dst = splitContainerPath(argv.dest as string);
   if (src && dst) throw new StrataError('copying between containers is not supported');
   if (!src && !dst) throw new StrataError('must specify at least one container source');
-  const ctx = await openContext();
+  const service = new Containers();
   const options = { followLink: Boolean(argv['follow-link']), keepOwners: Boolean(argv.archive) };
-  let result;
-  if (src) {
-    const record = await ctx.containers.get(src.container);
-    const container = record.Name.replace(/^\//, '');
-    result = await withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src.path, argv.dest as string, { ...options, container }));
-  } else {
-    const record = await ctx.containers.get(dst!.container);
-    const container = record.Name.replace(/^\//, '');
-    result = argv.src === '-'
-      ? await withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, process.stdin, dst!.path, { container }))
-      : await withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, argv.src as string, dst!.path, { ...options, container }));
-  }
+  const result = src
+    ? await service.copyFrom(src.container, src.path, argv.dest as string, options)
+    : await service.copyTo(dst!.container, argv.src === '-' ? process.stdin : (argv.src as string), dst!.path, options);
   for (const w of result.warnings) process.stderr.write(`WARNING: ${w}\n`);
 }

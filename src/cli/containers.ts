@@ -1,18 +1,12 @@
 // The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
 // and `container ...` (the same, plus ls, prune, inspect).
-import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/index.js';
-import {
-  commitContainer, containerChanges, containerNetworkSettings, currentState, formatChanges, imageConfigOf, killContainer,
-  logPath, lowerDirsOf, notePause, pauseContainer, readShimStatus, removeContainer, startDetached, unpauseContainer, waitForExit, withContainerRoot,
-  type ContainerContext,
-} from '../runtime/index.js';
-import { applyChanges } from '../engine/index.js';
+import { formatChanges } from '../runtime/index.js';
+import { Containers } from '../engine/index.js';
 import type { RegisterCommands } from './command.js';
 import { cp, exportContainer } from './containers-copy.js';
-import { openContext, runCommand, startAttached } from './containers-run.js';
+import { runCommand, startAttached } from './containers-run.js';
 
 type Args = Record<string, unknown> & { _: Array<string | number> };
 
@@ -38,173 +32,74 @@ async function forEach(refs: string[], fn: (ref: string) => Promise<void>): Prom
 }
 
 async function ps(argv: Args): Promise<void> {
-  const ctx = await openContext();
+  const service = new Containers();
   const { psRow, renderPs } = await import('./format/containers.js');
   const { formatPortsColumn } = await import('./format/ports.js');
-  let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const last = argv.latest ? 1 : Number(argv.last ?? -1);
-  const all = argv.all || last > 0;
-  const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
-  const filters = ((argv.filter as string[] | undefined) ?? []).map(parseFilter);
-  // Docker: a status filter also shows stopped containers.
-  if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
-  records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
-  if (last > 0) records = records.slice(0, last);
-  // As Docker: a container whose image name now means another image (or none) shows its image ID.
-  const current = new Map<string, string | undefined>();
-  for (const ref of new Set(records.map((r) => r.Config.Image))) {
-    current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
-  }
+  const entries = await service.list({ all: Boolean(argv.all), last, filters: (argv.filter as string[] | undefined) ?? [] });
   // As docker's CLI: a --format that uses .Size implies -s.
-  const sizes = argv.size || /\.Size\b/.test(String(argv.format ?? '')) ? await containerSizes(ctx, records) : undefined;
-  const rows = records.map((r) => {
-    if (current.get(r.Config.Image) !== r.Image) r = { ...r, Config: { ...r.Config, Image: r.Image } };
-    const state = states.get(r.Id)!;
-    const bindings = state.Running ? readShimStatus(ctx.containers.paths(r.Id).dir)?.ports ?? [] : [];
-    const row = psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(bindings, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
-    return sizes ? { ...row, Size: sizes.get(r.Id) } : row;
+  const wantSizes = argv.size || /\.Size\b/.test(String(argv.format ?? ''));
+  const sizes = wantSizes ? await service.sizes(entries.map((e) => e.record)) : undefined;
+  const { humanSize } = await import('./format/human.js');
+  const rows = entries.map(({ record, state, ports, currentImage }) => {
+    // As Docker: a container whose image name now means another image (or none) shows its image ID.
+    const r = currentImage !== record.Image ? { ...record, Config: { ...record.Config, Image: record.Image } } : record;
+    const row = psRow(r, state, { noTrunc: Boolean(argv['no-trunc']), ports: state.Running ? formatPortsColumn(ports, Object.keys(r.Config.ExposedPorts ?? {})) : '' });
+    const size = sizes?.get(record.Id);
+    return size ? { ...row, Size: `${humanSize(size.rw)} (virtual ${humanSize(size.virtual)})` } : row;
   });
   process.stdout.write(renderPs(rows, argv.format as string | undefined, Boolean(argv.quiet), Boolean(argv.size)));
 }
 
-/** `ps -s`: each container's writable layer (its upper dir) and, virtual, with its image's layers. */
-async function containerSizes(ctx: ContainerContext, records: ContainerRecord[]): Promise<Map<string, string>> {
-  const { humanSize } = await import('./format/human.js');
-  const imageSizes = new Map<string, number>();
-  const out = new Map<string, string>();
-  for (const r of records) {
-    if (!imageSizes.has(r.Image)) {
-      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => img.manifest.layers.reduce((n, l) => n + l.size, 0), () => 0));
-    }
-    const rw = await treeSize(ctx.containers.paths(r.Id).upper);
-    out.set(r.Id, `${humanSize(rw)} (virtual ${humanSize(rw + imageSizes.get(r.Image)!)})`);
-  }
-  return out;
-}
-
-type Filter = { key: string; value: string };
-const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited'];
-
-function parseFilter(text: string): Filter {
-  const eq = text.indexOf('=');
-  const key = eq < 0 ? text : text.slice(0, eq);
-  if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
-  return { key, value: eq < 0 ? '' : text.slice(eq + 1) };
-}
-
-/** Docker's rules: the same key ORs its values, different keys AND. */
-function matchesFilters(record: ContainerRecord, state: ReturnType<typeof currentState>, filters: Filter[]): boolean {
-  const byKey = new Map<string, string[]>();
-  for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
-  const test = (key: string, value: string): boolean => {
-    switch (key) {
-      case 'id': return record.Id.startsWith(value);
-      case 'name': return new RegExp(value).test(record.Name.slice(1));
-      case 'status': return state.Status === value;
-      case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
-      case 'ancestor': return record.Config.Image === value || record.Image === value || record.Image.slice(7).startsWith(value);
-      default: {
-        const eq = value.indexOf('=');
-        const labels = record.Config.Labels ?? {};
-        return eq < 0 ? value in labels : labels[value.slice(0, eq)] === value.slice(eq + 1);
-      }
-    }
-  };
-  return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
-}
-
 async function rm(argv: Args): Promise<void> {
-  const ctx = await openContext();
+  const service = new Containers();
   await forEach(argv.containers as string[], async (ref) => {
-    const record = await ctx.containers.get(ref);
-    const state = currentState(ctx, record);
-    if (state.Running) {
-      if (!argv.force) {
-        throw new StrataError(`cannot remove container "${record.Name.slice(1)}": container is ${state.Status}: stop the container before removing or force remove`);
-      }
-      await killAndWait(ctx, record);
-    }
-    await removeContainer(ctx, record, { volumes: Boolean(argv.volumes) });
+    await service.remove(ref, { force: Boolean(argv.force), volumes: Boolean(argv.volumes) });
     process.stdout.write(`${ref}\n`);
   });
 }
 
-async function killAndWait(ctx: ContainerContext, record: ContainerRecord): Promise<void> {
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  killContainer(handle, 'KILL');
-  await waitForExit(handle, 10_000);
-}
-
 async function wait(argv: Args): Promise<void> {
-  const ctx = await openContext();
+  const service = new Containers();
   await forEach(argv.containers as string[], async (ref) => {
-    const record = await ctx.containers.get(ref);
-    const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-    await waitForExit(handle);
-    process.stdout.write(`${currentState(ctx, record).ExitCode}\n`);
+    process.stdout.write(`${await service.wait(ref)}\n`);
   });
 }
 
 async function start(argv: Args): Promise<void> {
-  const ctx = await openContext();
+  const service = new Containers();
   const refs = argv.containers as string[];
   if (argv.attach || argv.interactive) {
     if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
-    const record = await ctx.containers.get(refs[0]!);
+    const record = await service.get(refs[0]!);
     if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
     const { attachedStartViaShim } = await import('./lifecycle-attach.js');
-    const viaShim = await attachedStartViaShim(ctx, record, Boolean(argv.interactive));
-    process.exit(viaShim ?? (await startAttached(ctx, record, Boolean(argv.interactive))));
+    const viaShim = await attachedStartViaShim(service, record, Boolean(argv.interactive));
+    process.exit(viaShim ?? (await startAttached(service, record, Boolean(argv.interactive))));
   }
   await forEach(refs, async (ref) => {
-    const record = await ctx.containers.get(ref);
-    if (currentState(ctx, record).Running) {
-      process.stdout.write(`${ref}\n`);
-      return;
-    }
-    await startDetached(ctx, record);
+    await service.start(ref);
     process.stdout.write(`${ref}\n`);
   });
 }
 
 async function diff(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
-  const changes = await containerChanges(ctx.containers.paths(record.Id).upper, await lowerDirsOf(record, ctx.images));
-  process.stdout.write(formatChanges(changes));
+  process.stdout.write(formatChanges(await new Containers().diff(argv.container as string)));
 }
 
 async function commit(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
-  // Checked before the container is paused and its files packed.
-  const config = await applyChanges(imageConfigOf(record), (argv.change as string[] | undefined) ?? []);
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer
-  // (noted first: if this process is killed, a sweep thaws it).
-  const pause = argv.pause !== false && currentState(ctx, record).Status === 'running';
-  const forgetPause = pause ? await notePause(ctx.root, record.Id) : undefined;
-  if (pause) pauseContainer(handle);
-  try {
-    const image = await commitContainer(ctx, record, {
-      message: argv.message as string | undefined,
-      author: argv.author as string | undefined,
-      config,
-      ref: argv.repository as string | undefined,
-    });
-    process.stdout.write(`${image.id}\n`);
-  } finally {
-    if (pause) unpauseContainer(handle);
-    await forgetPause?.();
-  }
+  const image = await new Containers().commit(argv.container as string, {
+    message: argv.message as string | undefined,
+    author: argv.author as string | undefined,
+    changes: (argv.change as string[] | undefined) ?? [],
+    ref: argv.repository as string | undefined,
+    pause: argv.pause !== false,
+  });
+  process.stdout.write(`${image.id}\n`);
 }
 
 async function rename(argv: Args): Promise<void> {
-  const ctx = await openContext();
-  const record = await ctx.containers.get(argv.container as string);
-  const name = String(argv.newName).replace(/^\//, '');
-  if (`/${name}` === record.Name) throw new StrataError('Renaming a container with the same name as its current name');
-  await ctx.containers.rename(record.Id, name);
+  await new Containers().rename(argv.container as string, String(argv.newName));
 }
 
 async function prune(argv: Args): Promise<void> {
@@ -212,32 +107,11 @@ async function prune(argv: Args): Promise<void> {
     process.stderr.write('WARNING! This will remove all stopped containers.\n');
     if (!(await confirm())) return;
   }
-  const ctx = await openContext();
   const { humanSize } = await import('./format/human.js');
-  const removed: string[] = [];
-  let reclaimed = 0;
-  for (const record of await ctx.containers.list()) {
-    if (currentState(ctx, record).Running) continue;
-    reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
-    await removeContainer(ctx, record, { volumes: false });
-    removed.push(record.Id);
-  }
-  await ctx.containers.sweepGraveyards(); // what earlier removals left (see ContainerStore.remove)
+  const { removed, reclaimed } = await new Containers().prune();
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
   out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);
-}
-
-/** Bytes of the regular files under `dir` (a container's upper dir: what removing it frees). */
-async function treeSize(dir: string): Promise<number> {
-  let total = 0;
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    const full = `${dir}/${e.name}`;
-    if (e.isDirectory()) total += await treeSize(full);
-    else if (e.isFile()) total += (await fs.promises.lstat(full)).size;
-  }
-  return total;
 }
 
 async function confirm(): Promise<boolean> {
@@ -252,34 +126,9 @@ async function confirm(): Promise<boolean> {
 
 /** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
 export async function inspectContainers(refs: string[]): Promise<object[]> {
-  const ctx = await openContext();
-  const path = await import('node:path');
+  const service = new Containers();
   const out: object[] = [];
-  for (const ref of refs) {
-    const record = await ctx.containers.get(ref);
-    const { Strata: _strata, State: _stored, NetworkSettings: _net, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
-    const state = currentState(ctx, record);
-    const paths = ctx.containers.paths(record.Id);
-    const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
-    const bindings = state.Running ? readShimStatus(paths.dir)?.ports ?? [] : [];
-    const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
-    for (const p of Object.keys(record.Config.ExposedPorts ?? {})) ports[p] = null;
-    for (const b of bindings) (ports[`${b.containerPort}/${b.protocol}`] ??= [])!.push({ HostIp: b.hostIp || '0.0.0.0', HostPort: String(b.hostPort) });
-    // Docker's keys, in Docker's order; the files and dirs are where strata keeps them.
-    out.push({
-      Id, Created, Path, Args, State: state, Image,
-      ResolvConfPath: path.join(paths.bundle, 'resolv.conf'), HostnamePath: path.join(paths.bundle, 'hostname'), HostsPath: path.join(paths.bundle, 'hosts'),
-      LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver, Platform,
-      MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, ...rest,
-      HostConfig: { ...HostConfig, Binds: HostConfig.Binds?.length ? HostConfig.Binds : null },
-      GraphDriver: {
-        Data: { LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), UpperDir: paths.upper, WorkDir: paths.work },
-        Name: Driver,
-      },
-      Mounts, Config,
-      NetworkSettings: containerNetworkSettings(ctx.root, record, state.Running ? { pid: state.Pid } : undefined, ports),
-    });
-  }
+  for (const ref of refs) out.push(await service.inspect(ref));
   return out;
 }
 

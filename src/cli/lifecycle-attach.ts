@@ -1,13 +1,11 @@
 // Attaching the CLI's stdio to a container's shim: `attach`, `start -a` of a running container,
 // and `run`/`start -a` without -d for containers that need their shim: published ports, and an
 // interactive terminal (`-it`), which the user may leave with the detach keys, as Docker's, so
-// the container must already be held by something that outlives this process.
+// the container must already be held by something that outlives this process. The streams are
+// the Containers service's (attach); the terminal's mode is ours.
 import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
-import {
-  ATTACH_SOCKET, attachToShim, isLive, parseDetachKeys, readRuntimeStatus, removeContainer, shortSocketPath, startDetached, waitForExit,
-  type ContainerContext, type ContainerHandle,
-} from '../runtime/index.js';
+import type { Containers } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /**
@@ -34,38 +32,24 @@ function terminalMode(containerTty: boolean): { restore: () => void } {
 }
 
 /** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
-export async function attachStdio(handle: ContainerHandle, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
-  let keys: Buffer;
-  try {
-    keys = parseDetachKeys(options.detachKeys ?? 'ctrl-p,ctrl-q');
-  } catch (err) {
-    throw new StrataError((err as Error).message);
-  }
-  const sock = shortSocketPath(handle.dir, ATTACH_SOCKET);
+export async function attachStdio(service: Containers, record: ContainerRecord, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
   const terminal = options.stdin && process.stdin.isTTY ? terminalMode(options.tty) : undefined;
   try {
-    const outcome = await attachToShim({
-      socketPath: sock.path,
+    const outcome = await service.attach(record, {
       stdin: options.stdin ? process.stdin : undefined,
       stdout: process.stdout,
       stderr: process.stderr,
-      detachKeys: options.stdin ? keys : undefined,
+      detachKeys: options.detachKeys,
       size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') throw new StrataError(`cannot attach to container "${handle.id.slice(0, 12)}": it is not running under a shim`);
-      throw err;
     });
     if (outcome.kind === 'detached') {
       terminal?.restore();
       process.stderr.write('read escape sequence\n');
       return 0;
     }
-    if (outcome.kind === 'exited') return outcome.exitCode;
-    const status = await waitForExit(handle, 5000);
-    return status?.exitCode ?? 0;
+    return outcome.exitCode;
   } finally {
     terminal?.restore();
-    sock.close();
   }
 }
 
@@ -83,23 +67,22 @@ export function needsShim(record: ContainerRecord, interactive: boolean): boolea
  * as with an attached Docker run; the detach keys leave it running. Resolves with the
  * container's exit code (0 when detached).
  */
-export async function runAttachedViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q'): Promise<number> {
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+export async function runAttachedViaShim(service: Containers, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q'): Promise<number> {
   let attached: Promise<number> | undefined;
-  const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', ctx.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
+  const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', service.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, forward);
   try {
-    await startDetached(ctx, record, {
+    await service.start(record, {
       attach: () => {
-        attached = attachStdio(handle, { stdin: interactive, tty: record.Config.Tty, detachKeys });
+        attached = attachStdio(service, record, { stdin: interactive, tty: record.Config.Tty, detachKeys });
       },
     });
     if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
     return await attached;
   } catch (err) {
     // Not started (a port in use...): --rm still removes it, as Docker does.
-    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true }).catch(() => undefined);
+    if (record.HostConfig.AutoRemove) await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
     throw err;
   } finally {
     for (const s of signals) process.off(s, forward);
@@ -111,10 +94,8 @@ export async function runAttachedViaShim(ctx: ContainerContext, record: Containe
  * is attached to, one with published ports is started through the shim. Undefined when the
  * plain attached start (the CLI as the container's parent) applies.
  */
-export async function attachedStartViaShim(ctx: ContainerContext, record: ContainerRecord, interactive: boolean): Promise<number | undefined> {
-  const handle = { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
-  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  if (isLive(status)) return attachStdio(handle, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
-  if (needsShim(record, interactive)) return runAttachedViaShim(ctx, record, interactive);
+export async function attachedStartViaShim(service: Containers, record: ContainerRecord, interactive: boolean): Promise<number | undefined> {
+  if (service.isRunning(record)) return attachStdio(service, record, { stdin: interactive && record.Config.OpenStdin, tty: record.Config.Tty });
+  if (needsShim(record, interactive)) return runAttachedViaShim(service, record, interactive);
   return undefined;
 }

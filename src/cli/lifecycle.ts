@@ -3,42 +3,15 @@
 // commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import {
-  bindingsOf, bytesSize, containerPids, execInContainer, humanSize, isLive, killContainer, logPath, parseSince, pauseContainer, readLogs,
-  readRuntimeStatus, readShimConfig, runcRootOf, sampleStats, startDetached, stopContainer, topProcesses, unpauseContainer,
-  type ContainerHandle, type DockerPortMap,
-} from '../runtime/index.js';
-import { ContainerStore, type ContainerRecord, stateRoot } from '../store/index.js';
+import { Containers } from '../engine/index.js';
+import { bytesSize, humanSize, killContainer, parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
-import { openContext } from './containers-run.js';
 import { formatPortCommand } from './format/ports.js';
 import { attachStdio } from './lifecycle-attach.js';
 import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
 
 // Used by the container commands (run, start -a).
 export { attachedStartViaShim, attachStdio, runAttachedViaShim } from './lifecycle-attach.js';
-
-interface Ctx {
-  root: string;
-  containers: ContainerStore;
-}
-
-function ctx(): Ctx {
-  const root = stateRoot();
-  return { root, containers: new ContainerStore(root) };
-}
-
-async function open(c: Ctx, ref: string): Promise<{ record: ContainerRecord; handle: ContainerHandle }> {
-  const record = await c.containers.get(ref);
-  return { record, handle: { id: record.Id, dir: c.containers.paths(record.Id).dir, runcRoot: runcRootOf(c.root) } };
-}
-
-function requireRunning(record: ContainerRecord, handle: ContainerHandle, what: string): number {
-  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
-  if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
-  return status.pid;
-}
 
 /** Runs ACTION on every named container, prints each name as Docker does, and fails at the end if any failed. */
 async function eachContainer(refs: string[], action: (ref: string) => Promise<void>): Promise<void> {
@@ -62,51 +35,32 @@ function printTable(header: string[], rows: string[][]): void {
 }
 
 async function logsCommand(argv: { container: string; follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }): Promise<void> {
-  const c = ctx();
-  const { record, handle } = await open(c, argv.container);
   const tail = argv.tail === undefined || argv.tail === 'all' ? undefined : Number(argv.tail);
   if (tail !== undefined && !Number.isInteger(tail)) throw new StrataError(`invalid value for "tail": "${argv.tail}"`);
-  await readLogs(
-    logPath(handle.dir, record.Id),
+  await new Containers().logs(
+    argv.container,
     {
       tail: tail !== undefined && tail < 0 ? undefined : tail,
       timestamps: argv.timestamps,
       sinceNs: argv.since ? parseSince(argv.since) : undefined,
       untilNs: argv.until ? parseSince(argv.until) : undefined,
-      follow: argv.follow ? () => isLive(readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)) : undefined,
+      follow: argv.follow,
     },
     (stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text),
   );
 }
 
 async function execCommand(argv: ExecArgs): Promise<void> {
-  const c = ctx();
-  const { record, handle } = await open(c, argv.container);
-  requireRunning(record, handle, 'exec');
-  const config = readShimConfig(handle.dir);
-  const code = await execInContainer({
-    id: record.Id,
-    runcRoot: handle.runcRoot,
-    args: argv.command,
-    env: argv.env,
-    cwd: argv.workdir,
-    user: argv.user,
-    additionalGroups: record.HostConfig.GroupAdd,
-    rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
-    containerEnv: config?.spec.env,
-    containerCwd: config?.spec.cwd,
-    mountPoints: config?.mounts.map((m) => m.destination),
-    interactive: argv.interactive,
-    tty: argv.tty,
-    detach: argv.detach,
+  process.exitCode = await new Containers().exec(argv.container, {
+    command: argv.command, env: argv.env, workdir: argv.workdir, user: argv.user, interactive: argv.interactive, tty: argv.tty, detach: argv.detach,
   });
-  process.exitCode = code;
 }
 
 async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string; 'sig-proxy'?: boolean }): Promise<void> {
-  const c = ctx();
-  const { record, handle } = await open(c, argv.container);
-  requireRunning(record, handle, 'attach');
+  const service = new Containers();
+  const record = await service.get(argv.container);
+  service.requireRunning(record, 'attach');
+  const handle = service.handle(record);
   // Docker's --sig-proxy (on by default): without a tty, the signals we get go to the
   // container. (With a tty, Ctrl-C is a byte the container's terminal turns into SIGINT.)
   const proxy = argv['sig-proxy'] !== false && !record.Config.Tty;
@@ -119,48 +73,30 @@ async function attachCommand(argv: { container: string; stdin?: boolean; 'detach
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   if (proxy) for (const s of signals) process.on(s, forward);
-  const code = await attachStdio(handle, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
+  const code = await attachStdio(service, record, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
   // stdin may hold the event loop open: leave explicitly.
   process.exit(code);
 }
 
-async function stopOne(c: Ctx, ref: string, timeout: number | undefined, signal: string | undefined): Promise<void> {
-  const { record, handle } = await open(c, ref);
-  const stopTimeout = (record.Config as { StopTimeout?: number }).StopTimeout;
-  await stopContainer(handle, { signal: signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: timeout ?? stopTimeout ?? 10 });
-}
-
-async function restartOne(c: Ctx, ref: string, timeout: number | undefined): Promise<void> {
-  await stopOne(c, ref, timeout, undefined);
-  const { record } = await open(c, ref);
-  await startDetached(await openContext(), record);
-}
-
 async function topCommand(argv: { container: string; psArgs: string[] }): Promise<void> {
-  const c = ctx();
-  const { record, handle } = await open(c, argv.container);
-  requireRunning(record, handle, 'top');
-  const pids = await containerPids(handle.runcRoot, record.Id);
-  const { titles, processes } = topProcesses(pids, argv.psArgs);
+  const { titles, processes } = await new Containers().top(argv.container, argv.psArgs);
   printTable(titles, processes);
 }
 
 async function statsCommand(argv: { containers: string[]; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
-  const c = ctx();
-  const records = argv.containers.length ? await Promise.all(argv.containers.map((r) => c.containers.get(r))) : await c.containers.list();
+  const service = new Containers();
+  const records = argv.containers.length ? await Promise.all(argv.containers.map((r) => service.get(r))) : await service.store.list();
   const header = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
   for (;;) {
     const rows = await Promise.all(
       records.map(async (record) => {
-        const handle = { id: record.Id, dir: c.containers.paths(record.Id).dir, runcRoot: runcRootOf(c.root) };
-        const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
         const id = argv['no-trunc'] ? record.Id : record.Id.slice(0, 12);
         const name = record.Name.replace(/^\//, '');
-        if (!isLive(status) || !status?.pid) {
+        const s = await service.stats(record);
+        if (!s) {
           if (argv.containers.length === 0) return undefined;
           return [id, name, '0.00%', '0B / 0B', '0.00%', '0B / 0B', '0B / 0B', '0'];
         }
-        const s = await sampleStats(status.pid);
         return [id, name, `${s.cpuPercent.toFixed(2)}%`, `${bytesSize(s.memUsage)} / ${bytesSize(s.memLimit)}`, `${((s.memUsage / s.memLimit) * 100).toFixed(2)}%`,
           `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`, `${humanSize(s.blockRead)} / ${humanSize(s.blockWrite)}`, String(s.pids)];
       }),
@@ -172,11 +108,7 @@ async function statsCommand(argv: { containers: string[]; 'no-stream'?: boolean;
 }
 
 async function portCommand(argv: { container: string; port?: string }): Promise<void> {
-  const c = ctx();
-  const { record, handle } = await open(c, argv.container);
-  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  const bindings = isLive(status) ? status!.ports : bindingsOf((record as { NetworkSettings?: { Ports?: DockerPortMap } }).NetworkSettings?.Ports);
-  const lines = formatPortCommand(bindings, argv.port);
+  const lines = formatPortCommand(await new Containers().ports(argv.container), argv.port);
   if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -207,17 +139,17 @@ export const register: RegisterCommands = (cli) =>
     .command('stop <containers..>', 'Stop one or more running containers', (y) => many(y)
       .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' })
       .option('signal', { alias: 's', type: 'string', describe: 'Signal to send to the container' }),
-    (a) => { const c = ctx(); return eachContainer(a.containers, (r) => stopOne(c, r, a.time, a.signal)); })
+    (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.stop(r, { timeout: a.time, signal: a.signal })); })
     .command('kill <containers..>', 'Kill one or more running containers', (y) => many(y)
       .option('signal', { alias: 's', type: 'string', default: 'KILL', describe: 'Signal to send to the container' }),
-    (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => killContainer((await open(c, r)).handle, a.signal)); })
+    (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.kill(r, a.signal)); })
     .command('restart <containers..>', 'Restart one or more containers', (y) => many(y)
       .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait before killing the container' }),
-    (a) => { const c = ctx(); return eachContainer(a.containers, (r) => restartOne(c, r, a.time)); })
+    (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.restart(r, { timeout: a.time })); })
     .command('pause <containers..>', 'Pause all processes within one or more containers', many,
-      (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => pauseContainer((await open(c, r)).handle)); })
+      (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.pause(r)); })
     .command('unpause <containers..>', 'Unpause all processes within one or more containers', many,
-      (a) => { const c = ctx(); return eachContainer(a.containers, async (r) => unpauseContainer((await open(c, r)).handle)); })
+      (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.unpause(r)); })
     .command('top <container> [ps OPTIONS]', 'Display the running processes of a container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
       .strict(false).parserConfiguration({ 'unknown-options-as-args': true }),

@@ -2,3 +2,4 @@
 export { applyChanges, ALLOWED_CHANGES } from './changes.js';
 export * from './builder.js';
 export * from './build-cache.js';
+export * from './containers.js';

@@ -42,7 +42,7 @@ export async function portRequestsOf(record: ContainerRecord): Promise<PortReque
 }
 
 /** Docker's State object for the container as it is now (reconciled with runc when its supervisor died). */
-export function currentState(ctx: ContainerContext, record: ContainerRecord): ContainerState {
+export function currentState(ctx: Pick<ContainerContext, 'containers' | 'runcRoot'>, record: ContainerRecord): ContainerState {
   const status = readRuntimeStatus(ctx.containers.paths(record.Id).dir, ctx.runcRoot, record.Id);
   return status ? stateFromStatus(status) : record.State;
 }

@@ -1,0 +1,162 @@
+// Creating a container (`create`, `run`): Docker's options as data → the image (pulled when
+// missing, as Docker's), the network, mounts and volumes, resource and security settings
+// checked, and the record written. The flags' text forms are Docker's (`-p 8080:80`,
+// `--device /dev/x:/dev/y:r`, `--restart on-failure:3`...): the checks live here, once, for
+// the CLI and for library callers.
+import os from 'node:os';
+import { StrataError } from '../errors.js';
+import type { ProgressSink } from '../registry/index.js';
+import {
+  buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  parsePidsLimit, parseRestart, parseTmpfs, parseUlimits, portBindingsOf, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+} from '../runtime/index.js';
+import { openStore, type ContainerRecord, type Image } from '../store/index.js';
+import { timing } from '../timing.js';
+
+/** A new container: Docker's `create` options, the flag values in their text forms. */
+export interface CreateContainerOptions {
+  /** The image reference as typed (shown by `ps`). */
+  image: string;
+  /** The command after the image (empty: the image's Cmd). */
+  command?: string[];
+  name?: string;
+  entrypoint?: string;
+  /** "KEY=value" entries, already merged from -e and --env-file. */
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  tty?: boolean;
+  openStdin?: boolean;
+  autoRemove?: boolean;
+  readOnly?: boolean;
+  /** Bytes (`-m`, parsed by the caller). */
+  memory?: number;
+  cpus?: string;
+  cpuShares?: string;
+  pidsLimit?: string;
+  init?: boolean;
+  tmpfs?: string[];
+  devices?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  ulimits?: string[];
+  volumes?: string[];
+  mounts?: string[];
+  volumesFrom?: string[];
+  network?: string;
+  networkAliases?: string[];
+  ip?: string;
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  restart?: string;
+  labels?: string[];
+  groupAdd?: string[];
+  securityOpt?: string[];
+  /**
+   * The image pull: policy (default missing), platform, where its progress goes (made only
+   * when a pull happens), what to say when the image is missing locally.
+   */
+  pull?: { policy?: string; platform?: string; progress?: () => ProgressSink | undefined | Promise<ProgressSink | undefined>; onMissing?: (ref: string) => void };
+  /** Relative bind sources resolve against this (default: the process's working directory). */
+  cwd?: string;
+}
+
+function parseLabels(labels: string[]): Record<string, string> {
+  return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+}
+
+/**
+ * The image to run: the local one, pulled first when missing (or always, with --pull=always),
+ * as Docker does. The registry client is loaded only when a pull is needed.
+ */
+async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateContainerOptions['pull'] = {}): Promise<Image> {
+  const policy = pull.policy ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(policy)) throw new StrataError(`invalid pull option "${policy}": must be one of "always", "missing" or "never"`);
+  if (policy !== 'always') {
+    try {
+      return await ctx.images.resolveImage(imageRef);
+    } catch (err) {
+      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+    }
+  }
+  const reg = await import('../registry/index.js');
+  if (policy === 'missing') pull.onMissing?.(imageRef);
+  try {
+    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: pull.platform, progress: await pull.progress?.() });
+  } finally {
+    await reg.closeTransports();
+    await (await import('../hash/index.js')).closeHashPool();
+  }
+}
+
+/** Creates a container; every option is checked before anything is written. */
+export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
+  // container:NAME is kept as container:ID, and takes that container's hostname.
+  let networkFlag = o.network;
+  let hostname = o.hostname;
+  if (networkFlag?.startsWith('container:')) {
+    const other = await ctx.containers.get(networkFlag.slice('container:'.length));
+    if (o.hostname) throw new StrataError('conflicting options: hostname and the network mode');
+    networkFlag = `container:${other.Id}`;
+    hostname = other.Config.Hostname;
+  }
+  const publish = o.publish ?? [];
+  const network = await networkChoice(ctx.root, {
+    network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
+    dnsOptions: o.dnsOptions ?? [], publishes: publish.length > 0, hostname: o.hostname,
+  });
+  timing('network chosen');
+  const ulimits = parseUlimits(o.ulimits ?? []);
+  const resources = {
+    nanoCpus: o.cpus !== undefined ? parseCpus(o.cpus, os.cpus().length) : undefined,
+    cpuShares: o.cpuShares !== undefined ? parseCpuShares(o.cpuShares) : undefined,
+    pidsLimit: o.pidsLimit !== undefined ? parsePidsLimit(o.pidsLimit) : undefined,
+  };
+  const capAdd = normalizeCapabilities(o.capAdd ?? []);
+  const capDrop = normalizeCapabilities(o.capDrop ?? []);
+  const devices = (o.devices ?? []).map(parseDevice);
+  const tmpfs = parseTmpfs(o.tmpfs ?? []);
+  const restart = parseRestart(o.restart ?? 'no');
+  if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
+  const portBindings = await portBindingsOf(publish);
+  const securityOpt = (o.securityOpt ?? []).map(checkSecurityOpt);
+  const image = await imageFor(ctx, o.image, o.pull);
+  timing('image resolved');
+  const inherited = [];
+  for (const from of o.volumesFrom ?? []) {
+    const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
+    inherited.push(...inheritMounts(from, mountRequestsOf(other)));
+  }
+  const requests = resolveContainerMounts({
+    root: ctx.root, cwd: o.cwd ?? process.cwd(), volumes: o.volumes ?? [], mounts: o.mounts ?? [], inherited,
+    imageVolumes: Object.keys(image.config.config.Volumes ?? {}),
+  });
+  const name = o.name ?? (await freshName((n) => ctx.containers.nameTaken(n)));
+  timing('name chosen');
+  const record = buildRecord({
+    image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
+    hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
+    readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
+    securityOpt,
+    binds: o.volumes ?? [],
+    mounts: requests.map((m) => ({
+      Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,
+      RW: m.type === 'tmpfs' ? true : !m.readonly, ...(m.type === 'volume' ? { Name: m.name } : {}),
+    })),
+    resources, capAdd, capDrop, privileged: o.privileged ?? false, devices, init: o.init ?? false, tmpfs,
+    restartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount }, portBindings,
+    extra: {
+      // --tmpfs mounts are the shim's to make, but not in Mounts (as Docker's inspect)
+      mounts: [...requests.filter((m) => !(m.destination in tmpfs)), ...Object.entries(tmpfs).map(([destination, data]) => ({ type: 'tmpfs' as const, destination, options: tmpfsOptions(data) }))],
+      publish, publishAll: o.publishAll ?? false, restart: o.restart ?? 'no',
+    },
+  });
+  await ctx.containers.create(record);
+  return record;
+}

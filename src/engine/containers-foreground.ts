@@ -1,0 +1,32 @@
+// The foreground run (`run` without -d, `start -a`): this process is the container's parent,
+// its output teed to the container's log; a --rm container is removed once its code is known.
+import { logPath, removeContainer, runAttached, teeToLog, type ContainerContext, type InputSource } from '../runtime/index.js';
+import type { ContainerRecord } from '../store/index.js';
+import { timing } from '../timing.js';
+
+export interface ForegroundIo {
+  stdin: InputSource;
+  /** A tty relayed by runc through our controlling terminal. */
+  terminal: boolean;
+  /** Where the output goes besides the container's log ('inherit': our own stdout/stderr). */
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Runs the container attached to this process (its parent); resolves with its exit code. A
+ * container that stays after it exits keeps its output for `logs`; a tty's output is relayed
+ * by runc itself and a --rm container's log would go with it, so neither is teed.
+ */
+export async function runForeground(ctx: ContainerContext, record: ContainerRecord, io: ForegroundIo): Promise<number> {
+  const tee = io.terminal || record.HostConfig.AutoRemove ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr });
+  try {
+    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: 'inherit' as const, stderr: 'inherit' as const };
+    return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal });
+  } finally {
+    tee?.close();
+    timing('container exited');
+    // The exit code is known: the container's files are unlinked after we exit (see remove()).
+    if (record.HostConfig.AutoRemove) await removeContainer(ctx, record, { volumes: true, background: true });
+  }
+}

@@ -1,0 +1,118 @@
+// What reads or reaches into a container: exec, logs, top, stats, port bindings, diff, cp and
+// export (its files as a tar).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describedFailure } from '../errors.js';
+import {
+  bindingsOf, containerChanges, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logPath, lowerDirsOf,
+  readLogs, readRuntimeStatus, readShimConfig, sampleStats, topProcesses, withContainerRoot,
+  type Change, type ContainerContext, type ContainerStats, type CopyResult, type DockerPortMap, type PortBinding, type ReadLogsOptions, type TopResult,
+} from '../runtime/index.js';
+import type { ContainerRecord } from '../store/index.js';
+import { handleOf, requireRunning, type LightContext } from './containers-ops.js';
+
+export interface ExecRequest {
+  command: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+}
+
+/** Runs a process in the running container with our stdio; its exit code. */
+export async function execIn(ctx: LightContext, record: ContainerRecord, request: ExecRequest): Promise<number> {
+  requireRunning(ctx, record, 'exec');
+  const handle = handleOf(ctx, record);
+  const config = readShimConfig(handle.dir);
+  return execInContainer({
+    id: record.Id,
+    runcRoot: handle.runcRoot,
+    args: request.command,
+    env: request.env,
+    cwd: request.workdir,
+    user: request.user,
+    additionalGroups: record.HostConfig.GroupAdd,
+    rootfs: config ? { lowerDirs: config.spec.rootfs.lowerDirs, upperDir: config.spec.rootfs.upperDir } : undefined,
+    containerEnv: config?.spec.env,
+    containerCwd: config?.spec.cwd,
+    mountPoints: config?.mounts.map((m) => m.destination),
+    interactive: request.interactive,
+    tty: request.tty,
+    detach: request.detach,
+  });
+}
+
+/** The container's log entries; with `follow: true`, new ones while it runs. */
+export async function logsOf(
+  ctx: LightContext, record: ContainerRecord, options: Omit<ReadLogsOptions, 'follow'> & { follow?: boolean },
+  sink: (stream: 'stdout' | 'stderr', text: string) => void,
+): Promise<void> {
+  const handle = handleOf(ctx, record);
+  const follow = options.follow ? () => isLive(readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)) : undefined;
+  await readLogs(logPath(handle.dir, record.Id), { ...options, follow }, sink);
+}
+
+/** `top`: the container's processes, as `ps -ef` or with the given ps options. */
+export async function topOf(ctx: LightContext, record: ContainerRecord, psArgs: string[] = []): Promise<TopResult> {
+  requireRunning(ctx, record, 'top');
+  return topProcesses(await containerPids(ctx.runcRoot, record.Id), psArgs);
+}
+
+/** One `stats` sample of a running container (undefined when it is not running). */
+export async function statsOf(ctx: LightContext, record: ContainerRecord): Promise<ContainerStats | undefined> {
+  const handle = handleOf(ctx, record);
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  if (!isLive(status) || !status?.pid) return undefined;
+  return sampleStats(status.pid);
+}
+
+/** The ports it publishes: bound ones while it runs, else those it last had. */
+export function portsOf(ctx: LightContext, record: ContainerRecord): PortBinding[] {
+  const handle = handleOf(ctx, record);
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  return isLive(status) ? status!.ports : bindingsOf((record as { NetworkSettings?: { Ports?: DockerPortMap } }).NetworkSettings?.Ports);
+}
+
+/** Changes of its files against its image (`diff`). */
+export async function diffOf(ctx: ContainerContext, record: ContainerRecord): Promise<Change[]> {
+  return containerChanges(ctx.containers.paths(record.Id).upper, await lowerDirsOf(record, ctx.images));
+}
+
+export interface CopyRequest {
+  /** Follow a symlink given as the source (`-L`). */
+  followLink?: boolean;
+  /** Keep owners (`-a`). */
+  keepOwners?: boolean;
+}
+
+/** `cp CONTAINER:SRC DEST` (DEST "-": a tar to stdout). */
+export async function copyOut(ctx: ContainerContext, record: ContainerRecord, src: string, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
+  const container = record.Name.replace(/^\//, '');
+  return withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container }));
+}
+
+/** `cp SRC CONTAINER:DEST`, SRC a host path or a tar stream (`cp - CONTAINER:DEST`). */
+export async function copyIn(ctx: ContainerContext, record: ContainerRecord, src: string | Readable, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
+  const container = record.Name.replace(/^\//, '');
+  return typeof src === 'string'
+    ? withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container }))
+    : withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, src, dest, { container }));
+}
+
+/** `export`: the container's files as a tar, to a stream or (whole or not at all) to a file. */
+export async function exportFiles(ctx: ContainerContext, record: ContainerRecord, to: { stream: NodeJS.WritableStream } | { file: string }): Promise<void> {
+  const [tar, { atomicReplace }] = await Promise.all([import('tar'), import('../store/index.js')]);
+  await withContainerRoot(ctx, record, 'read', async (root) => {
+    const entries = fs.readdirSync(root).sort();
+    const archive = () => tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
+    if ('stream' in to) return pipeline(archive(), to.stream);
+    // A file appears whole or not at all, as save's (its temp file noted for a sweep, as save's).
+    const options = { durable: false, noteIn: path.join(ctx.root, 'tmp') };
+    const output = to.file;
+    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
+  }, { layersOnly: true });
+}

@@ -1,0 +1,130 @@
+// Listing containers as `ps` does: newest first, each with its state reconciled with the
+// runtime, Docker's filters (the same key ORs its values, different keys AND), running ones
+// only unless asked; their sizes (`ps -s`); and `container prune`.
+import fs from 'node:fs';
+import { StrataError } from '../errors.js';
+import { currentState, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
+import type { ContainerRecord, ContainerState } from '../store/index.js';
+
+/** One container of a listing: its record, its state now, and its published ports while it runs. */
+export interface ContainerListEntry {
+  record: ContainerRecord;
+  state: ContainerState;
+  ports: PortBinding[];
+  /** The image ID its image name means now (undefined: no image by that name any more). */
+  currentImage?: string;
+}
+
+export interface ListOptions {
+  /** Stopped ones too (`-a`). */
+  all?: boolean;
+  /** The N newest, in any state (`-n`; `-l` is 1). */
+  last?: number;
+  /** Docker's `--filter` texts: id, name, status, label, ancestor, exited. */
+  filters?: string[];
+}
+
+type Filter = { key: string; value: string };
+export const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited'];
+
+function parseFilter(text: string): Filter {
+  const eq = text.indexOf('=');
+  const key = eq < 0 ? text : text.slice(0, eq);
+  if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
+  return { key, value: eq < 0 ? '' : text.slice(eq + 1) };
+}
+
+/** Docker's rules: the same key ORs its values, different keys AND. */
+function matchesFilters(record: ContainerRecord, state: ContainerState, filters: Filter[]): boolean {
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
+  const test = (key: string, value: string): boolean => {
+    switch (key) {
+      case 'id': return record.Id.startsWith(value);
+      case 'name': return new RegExp(value).test(record.Name.slice(1));
+      case 'status': return state.Status === value;
+      case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
+      case 'ancestor': return record.Config.Image === value || record.Image === value || record.Image.slice(7).startsWith(value);
+      default: {
+        const eq = value.indexOf('=');
+        const labels = record.Config.Labels ?? {};
+        return eq < 0 ? value in labels : labels[value.slice(0, eq)] === value.slice(eq + 1);
+      }
+    }
+  };
+  return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
+}
+
+export async function listContainers(ctx: ContainerContext, options: ListOptions = {}): Promise<ContainerListEntry[]> {
+  const filters = (options.filters ?? []).map(parseFilter);
+  let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  const last = options.last ?? -1;
+  const all = options.all || last > 0;
+  const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
+  // Docker: a status filter also shows stopped containers.
+  if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
+  records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
+  if (last > 0) records = records.slice(0, last);
+  const current = new Map<string, string | undefined>();
+  for (const ref of new Set(records.map((r) => r.Config.Image))) {
+    current.set(ref, await ctx.images.resolveImage(ref).then((img) => img.id, () => undefined));
+  }
+  return records.map((record) => {
+    const state = states.get(record.Id)!;
+    const ports = state.Running ? readShimStatus(ctx.containers.paths(record.Id).dir)?.ports ?? [] : [];
+    return { record, state, ports, currentImage: current.get(record.Config.Image) };
+  });
+}
+
+/** Bytes of the regular files under `dir` (a container's upper dir: what removing it frees). */
+export async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const full = `${dir}/${e.name}`;
+    if (e.isDirectory()) total += await treeSize(full);
+    else if (e.isFile()) total += (await fs.promises.lstat(full)).size;
+  }
+  return total;
+}
+
+/** A container's writable layer (its upper dir) and, virtual, that plus its image's layers. */
+export interface ContainerSize {
+  rw: number;
+  virtual: number;
+}
+
+/** `ps -s`: the sizes of the given containers. */
+export async function containerSizes(ctx: ContainerContext, records: ContainerRecord[]): Promise<Map<string, ContainerSize>> {
+  const imageSizes = new Map<string, number>();
+  const out = new Map<string, ContainerSize>();
+  for (const r of records) {
+    if (!imageSizes.has(r.Image)) {
+      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => img.manifest.layers.reduce((n, l) => n + l.size, 0), () => 0));
+    }
+    const rw = await treeSize(ctx.containers.paths(r.Id).upper);
+    out.set(r.Id, { rw, virtual: rw + imageSizes.get(r.Image)! });
+  }
+  return out;
+}
+
+export interface PruneResult {
+  /** IDs of the removed containers. */
+  removed: string[];
+  /** Bytes of their writable layers. */
+  reclaimed: number;
+}
+
+/** Removes every stopped container (their anonymous volumes stay, as Docker's). */
+export async function pruneContainers(ctx: ContainerContext): Promise<PruneResult> {
+  const removed: string[] = [];
+  let reclaimed = 0;
+  for (const record of await ctx.containers.list()) {
+    if (currentState(ctx, record).Running) continue;
+    reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
+    await removeContainer(ctx, record, { volumes: false });
+    removed.push(record.Id);
+  }
+  await ctx.containers.sweepGraveyards(); // what earlier removals left (see ContainerStore.remove)
+  return { removed, reclaimed };
+}

@@ -1,0 +1,67 @@
+// What changes a container's state: start, stop, kill, remove (with Docker's refusal of a
+// running one unless forced), wait, rename. (Commit and prune are in containers-commit.ts and
+// containers-list.ts, loaded when used: `run` does without them.)
+import { StrataError } from '../errors.js';
+import {
+  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, startDetached, stopContainer, waitForExit,
+  type ContainerContext, type ContainerHandle, type DetachedStartOptions,
+} from '../runtime/index.js';
+import type { ContainerRecord } from '../store/index.js';
+
+/** What signals, waits and the freezer need: no image store. */
+export type LightContext = Pick<ContainerContext, 'root' | 'containers' | 'runcRoot'>;
+
+export function handleOf(ctx: LightContext, record: ContainerRecord): ContainerHandle {
+  return { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
+}
+
+/** The init pid of a running container; Docker's errors for a paused or stopped one (WHAT: "exec", "top"...). */
+export function requireRunning(ctx: LightContext, record: ContainerRecord, what: string): number {
+  const handle = handleOf(ctx, record);
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
+  if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
+  return status.pid;
+}
+
+/** Starts a stopped container under its shim; a running one is left as it is. */
+export async function startContainer(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
+  if (!options.attach && currentState(ctx, record).Running) return;
+  await startDetached(ctx, record, options);
+}
+
+/** Stops with the container's stop signal (or SIGNAL), SIGKILL after TIMEOUT seconds (its StopTimeout, else 10). */
+export async function stopOne(ctx: LightContext, record: ContainerRecord, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+  const stopTimeout = (record.Config as { StopTimeout?: number }).StopTimeout;
+  await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10 });
+}
+
+export async function killAndWait(ctx: LightContext, record: ContainerRecord): Promise<void> {
+  const handle = handleOf(ctx, record);
+  killContainer(handle, 'KILL');
+  await waitForExit(handle, 10_000);
+}
+
+/** `rm`: a running container only with FORCE (killed first), as Docker. */
+export async function removeOne(ctx: ContainerContext, record: ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  const state = currentState(ctx, record);
+  if (state.Running) {
+    if (!options.force) {
+      throw new StrataError(`cannot remove container "${record.Name.slice(1)}": container is ${state.Status}: stop the container before removing or force remove`);
+    }
+    await killAndWait(ctx, record);
+  }
+  await removeContainer(ctx, record, { volumes: Boolean(options.volumes) });
+}
+
+/** Blocks until the container stops; its exit code. */
+export async function waitOne(ctx: LightContext, record: ContainerRecord): Promise<number> {
+  await waitForExit(handleOf(ctx, record));
+  return currentState(ctx, record).ExitCode;
+}
+
+export async function renameOne(ctx: LightContext, record: ContainerRecord, newName: string): Promise<void> {
+  const name = newName.replace(/^\//, '');
+  if (`/${name}` === record.Name) throw new StrataError('Renaming a container with the same name as its current name');
+  await ctx.containers.rename(record.Id, name);
+}

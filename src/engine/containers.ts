@@ -1,0 +1,213 @@
+// The Containers service: Docker's container operations over one state root, for the CLI and
+// for TypeScript programs. Containers are named by ID, unique ID prefix or name; each call reads
+// the container's record and its runtime state afresh (there is no daemon: another process
+// may have changed them). The work is in containers-*.ts; the runtime does the running.
+import type { Readable } from 'node:stream';
+import {
+  currentState, isLive, killContainer, pauseContainer, readRuntimeStatus, runcRootOf, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
+  type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
+} from '../runtime/index.js';
+import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
+import { createContainer, type CreateContainerOptions } from './containers-create.js';
+import { runForeground, type ForegroundIo } from './containers-foreground.js';
+import {
+  handleOf, killAndWait, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
+} from './containers-ops.js';
+import type { AttachRequest, AttachResult } from './containers-attach.js';
+import type { CommitRequest } from './containers-commit.js';
+import type { CopyRequest, ExecRequest } from './containers-io.js';
+import type { ContainerListEntry, ContainerSize, ListOptions, PruneResult } from './containers-list.js';
+
+export type { AttachRequest, AttachResult } from './containers-attach.js';
+export type { CommitRequest } from './containers-commit.js';
+export type { CreateContainerOptions } from './containers-create.js';
+export type { ForegroundIo } from './containers-foreground.js';
+export type { CopyRequest, ExecRequest } from './containers-io.js';
+export type { ContainerListEntry, ContainerSize, ListOptions, PruneResult } from './containers-list.js';
+
+// What `run` does not need is loaded on first use (the run bundle leaves it out: scripts/bundle-cli.mjs).
+const io = () => import('./containers-io.js');
+const list = () => import('./containers-list.js');
+
+export class Containers {
+  readonly root: string;
+  readonly store: ContainerStore;
+  readonly runcRoot: string;
+  #images?: Promise<ImageStore>;
+
+  /** The containers of the state root ROOT (default: $STRATA_ROOT, else the machine's). */
+  constructor(root: string = stateRoot(), images?: ImageStore) {
+    this.root = root;
+    this.store = new ContainerStore(root);
+    this.runcRoot = runcRootOf(root);
+    if (images) this.#images = Promise.resolve(images);
+  }
+
+  /** The runtime's view, with the image store opened on first need (commands such as `kill` never open it). */
+  async context(): Promise<ContainerContext> {
+    this.#images ??= openStore(this.root);
+    return { root: this.root, containers: this.store, images: await this.#images, runcRoot: this.runcRoot };
+  }
+
+  /** What the runtime's signals, waits and freezer act on. */
+  #light(): LightContext {
+    return { root: this.root, containers: this.store, runcRoot: this.runcRoot };
+  }
+
+  get(ref: string): Promise<ContainerRecord> {
+    return this.store.get(ref);
+  }
+
+  handle(record: ContainerRecord): ContainerHandle {
+    return handleOf(this.#light(), record);
+  }
+
+  /** Docker's State, reconciled with the runtime. */
+  state(record: ContainerRecord): ContainerState {
+    return currentState(this.#light(), record);
+  }
+
+  /** The init pid of a running container, or Docker's error (paused, not running) for WHAT it was needed for. */
+  requireRunning(record: ContainerRecord, what: string): number {
+    return requireRunning(this.#light(), record, what);
+  }
+
+  async create(options: CreateContainerOptions): Promise<ContainerRecord> {
+    return createContainer(await this.context(), options);
+  }
+
+  /** Removes, in the background, what earlier `run --rm`s and killed commands left. */
+  sweep(): Promise<unknown> {
+    return sweepLeftovers(this.root);
+  }
+
+  /**
+   * Starts under a detached shim (a running container is left as it is). With `attach`, the
+   * shim waits for a client before it starts the container, and `attach` is called then.
+   */
+  async start(ref: string | ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
+    await startContainer(await this.context(), await this.#record(ref), options);
+  }
+
+  /** Attaches streams to the container's shim; resolves when it exits or the detach keys are read. */
+  async attach(ref: string | ContainerRecord, request: AttachRequest): Promise<AttachResult> {
+    return (await import('./containers-attach.js')).attachStreams(this.#light(), await this.#record(ref), request);
+  }
+
+  /** Whether it runs now (a paused one counts). */
+  isRunning(record: ContainerRecord): boolean {
+    const h = this.handle(record);
+    return isLive(readRuntimeStatus(h.dir, h.runcRoot, h.id));
+  }
+
+  /** Runs attached to this process (`run` without -d): resolves with the exit code. */
+  async runForeground(record: ContainerRecord, io: ForegroundIo): Promise<number> {
+    return runForeground(await this.context(), record, io);
+  }
+
+  async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await stopOne(this.#light(), await this.get(ref), options);
+  }
+
+  async restart(ref: string, options: { timeout?: number } = {}): Promise<void> {
+    await this.stop(ref, options);
+    await this.start(ref);
+  }
+
+  async kill(ref: string, signal = 'KILL'): Promise<void> {
+    killContainer(this.handle(await this.get(ref)), signal);
+  }
+
+  /** SIGKILL, then wait for it to be gone (at most 10 s). */
+  async killAndWait(record: ContainerRecord): Promise<void> {
+    await killAndWait(this.#light(), record);
+  }
+
+  async pause(ref: string): Promise<void> {
+    pauseContainer(this.handle(await this.get(ref)));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    unpauseContainer(this.handle(await this.get(ref)));
+  }
+
+  /** `rm`: refuses a running container unless forced; `volumes` removes its anonymous volumes. */
+  async remove(ref: string | ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await removeOne(await this.context(), await this.#record(ref), options);
+  }
+
+  /** Blocks until it stops; its exit code. */
+  async wait(ref: string): Promise<number> {
+    return waitOne(this.#light(), await this.get(ref));
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    await renameOne(this.#light(), await this.get(ref), newName);
+  }
+
+  /** A new image from the container's changes (a running one is paused meanwhile unless `pause: false`). */
+  async commit(ref: string, request: CommitRequest = {}): Promise<Image> {
+    return (await import('./containers-commit.js')).commitOne(await this.context(), await this.get(ref), request);
+  }
+
+  /** Newest first, running ones only unless `all` or `last`, with Docker's filters. */
+  async list(options: ListOptions = {}): Promise<ContainerListEntry[]> {
+    return (await list()).listContainers(await this.context(), options);
+  }
+
+  async sizes(records: ContainerRecord[]): Promise<Map<string, ContainerSize>> {
+    return (await list()).containerSizes(await this.context(), records);
+  }
+
+  /** Removes every stopped container. */
+  async prune(): Promise<PruneResult> {
+    return (await list()).pruneContainers(await this.context());
+  }
+
+  /** Docker's `container inspect` JSON. */
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    return (await import('./containers-inspect.js')).inspectContainer(await this.context(), await this.get(ref));
+  }
+
+  /** Runs a process in the running container with our stdio; its exit code. */
+  async exec(ref: string, request: ExecRequest): Promise<number> {
+    return (await io()).execIn(this.#light(), await this.get(ref), request);
+  }
+
+  async logs(ref: string, options: Omit<ReadLogsOptions, 'follow'> & { follow?: boolean }, sink: (stream: 'stdout' | 'stderr', text: string) => void): Promise<void> {
+    await (await io()).logsOf(this.#light(), await this.get(ref), options, sink);
+  }
+
+  async top(ref: string, psArgs: string[] = []): Promise<TopResult> {
+    return (await io()).topOf(this.#light(), await this.get(ref), psArgs);
+  }
+
+  /** One sample (about half a second) of a running container's usage; undefined when it is not running. */
+  async stats(ref: string | ContainerRecord): Promise<ContainerStats | undefined> {
+    return (await io()).statsOf(this.#light(), await this.#record(ref));
+  }
+
+  async ports(ref: string): Promise<PortBinding[]> {
+    return (await io()).portsOf(this.#light(), await this.get(ref));
+  }
+
+  async diff(ref: string): Promise<Change[]> {
+    return (await io()).diffOf(await this.context(), await this.get(ref));
+  }
+
+  async copyFrom(ref: string, src: string, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
+    return (await io()).copyOut(await this.context(), await this.get(ref), src, dest, request);
+  }
+
+  async copyTo(ref: string, src: string | Readable, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
+    return (await io()).copyIn(await this.context(), await this.get(ref), src, dest, request);
+  }
+
+  async export(ref: string, to: { stream: NodeJS.WritableStream } | { file: string }): Promise<void> {
+    await (await io()).exportFiles(await this.context(), await this.get(ref), to);
+  }
+
+  async #record(ref: string | ContainerRecord): Promise<ContainerRecord> {
+    return typeof ref === 'string' ? this.get(ref) : ref;
+  }
+}
