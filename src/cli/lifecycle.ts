@@ -4,7 +4,7 @@
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
-import { bytesSize, humanSize, killContainer, parseSince } from '../runtime/index.js';
+import { bytesSize, humanSize, parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { formatPortCommand } from './format/ports.js';
 import { attachStdio } from './lifecycle-attach.js';
@@ -60,13 +60,12 @@ async function attachCommand(argv: { container: string; stdin?: boolean; 'detach
   const service = new Containers();
   const record = await service.get(argv.container);
   service.requireRunning(record, 'attach');
-  const handle = service.handle(record);
   // Docker's --sig-proxy (on by default): without a tty, the signals we get go to the
   // container. (With a tty, Ctrl-C is a byte the container's terminal turns into SIGINT.)
   const proxy = argv['sig-proxy'] !== false && !record.Config.Tty;
   const forward = (signal: NodeJS.Signals) => {
     try {
-      killContainer(handle, signal, { markStopped: false });
+      service.forwardSignal(record, signal);
     } catch {
       // it has just exited
     }

@@ -118,6 +118,11 @@ export class Containers {
     killContainer(this.handle(await this.get(ref)), signal);
   }
 
+  /** Passes a signal on to the container's process without marking it stopped (attach's --sig-proxy). */
+  forwardSignal(record: ContainerRecord, signal: string): void {
+    killContainer(this.handle(record), signal, { markStopped: false });
+  }
+
   /** SIGKILL, then wait for it to be gone (at most 10 s). */
   async killAndWait(record: ContainerRecord): Promise<void> {
     await killAndWait(this.#light(), record);
