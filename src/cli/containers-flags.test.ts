@@ -164,4 +164,25 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       fx.strata(['rm', '-f', 'topped']);
     }
   });
+
+  it('exec --privileged gives the command every capability; exec --env-file reads variables', () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'execd', '--cap-drop', 'ALL', 'busybox', 'sleep', '300']).status, 0);
+    const dir = fs.mkdtempSync('/tmp/strata-envfile-');
+    try {
+      const capOf = (args: string[]) => /^CapEff:\s*([0-9a-f]+)$/m.exec(fx.strata(['exec', ...args, 'execd', 'cat', '/proc/self/status']).stdout)?.[1];
+      assert.equal(capOf([]), '0000000000000000');
+      assert.equal(capOf(['--privileged']), mask(allCapabilities()));
+      // A non-root user's exec drops them at execve (no ambient set), as under Docker; its bounding set keeps them.
+      const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fx.strata(['exec', '--privileged', '-u', 'nobody', 'execd', 'cat', '/proc/self/status']).stdout)?.[1];
+      assert.equal(bounding, mask(allCapabilities()));
+      fs.writeFileSync(`${dir}/vars.env`, '# a comment\nFROM_FILE=1\nBOTH=file\n');
+      const env = fx.strata(['exec', '--env-file', `${dir}/vars.env`, '-e', 'BOTH=flag', 'execd', 'env']);
+      assert.equal(env.status, 0, env.stderr);
+      assert.match(env.stdout, /^FROM_FILE=1$/m);
+      assert.match(env.stdout, /^BOTH=flag$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fx.strata(['rm', '-f', 'execd']);
+    }
+  });
 });

@@ -5,9 +5,12 @@ import { parseExecArgs } from './lifecycle-exec.js';
 describe('exec arguments', () => {
   it('takes flags up to the container and leaves the command alone', () => {
     assert.deepEqual(parseExecArgs(['-it', '-e', 'A=1', '--env=B=2', '-w', '/tmp', '-u', 'nobody', 'web', 'sh', '-c', 'ls -l']), {
-      container: 'web', command: ['sh', '-c', 'ls -l'], env: ['A=1', 'B=2'], interactive: true, tty: true, workdir: '/tmp', user: 'nobody',
+      container: 'web', command: ['sh', '-c', 'ls -l'], env: ['A=1', 'B=2'], envFile: [], interactive: true, tty: true, workdir: '/tmp', user: 'nobody',
     });
-    assert.deepEqual(parseExecArgs(['-d', 'c', 'true']), { container: 'c', command: ['true'], env: [], detach: true });
+    assert.deepEqual(parseExecArgs(['-d', 'c', 'true']), { container: 'c', command: ['true'], env: [], envFile: [], detach: true });
+    assert.deepEqual(parseExecArgs(['--privileged', '--env-file', 'f.env', '--env-file=g.env', 'c', 'id']), {
+      container: 'c', command: ['id'], env: [], envFile: ['f.env', 'g.env'], privileged: true,
+    });
     assert.deepEqual(parseExecArgs(['-ieX=1', 'c', 'env']).env, ['X=1']);
     assert.deepEqual(parseExecArgs(['--', 'c', '-x']).command, ['-x']);
   });

@@ -2,7 +2,10 @@
 // (so `exec c sh -c 'x -y'` never has `-c` or `-y` taken as ours).
 import { StrataError } from '../errors.js';
 
-export interface ExecArgs { container: string; command: string[]; interactive?: boolean; tty?: boolean; env: string[]; workdir?: string; user?: string; detach?: boolean }
+export interface ExecArgs {
+  container: string; command: string[]; interactive?: boolean; tty?: boolean; env: string[]; envFile: string[]; workdir?: string; user?: string; detach?: boolean;
+  privileged?: boolean;
+}
 
 const EXEC_USAGE = `Usage:  strata exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
@@ -11,7 +14,9 @@ Execute a command in a running container
 Options:
   -d, --detach               Detached mode: run command in the background
   -e, --env list             Set environment variables
+      --env-file list        Read in a file of environment variables
   -i, --interactive          Keep STDIN open even if not attached
+      --privileged           Give extended privileges to the command
   -t, --tty                  Allocate a pseudo-TTY
   -u, --user string          Username or UID (format: "<name|uid>[:<group|gid>]")
   -w, --workdir string       Working directory inside the container
@@ -19,12 +24,17 @@ Options:
 
 /** exec's flags, up to the container name; everything after it is the command, untouched. */
 export function parseExecArgs(words: string[]): ExecArgs {
-  const out: ExecArgs = { container: '', command: [], env: [] };
-  const valued: Record<string, 'env' | 'workdir' | 'user' | 'detach-keys'> = { e: 'env', env: 'env', w: 'workdir', workdir: 'workdir', u: 'user', user: 'user', 'detach-keys': 'detach-keys' };
-  const bools: Record<string, 'interactive' | 'tty' | 'detach'> = { i: 'interactive', interactive: 'interactive', t: 'tty', tty: 'tty', d: 'detach', detach: 'detach' };
+  const out: ExecArgs = { container: '', command: [], env: [], envFile: [] };
+  const valued: Record<string, 'env' | 'env-file' | 'workdir' | 'user' | 'detach-keys'> = {
+    e: 'env', env: 'env', 'env-file': 'env-file', w: 'workdir', workdir: 'workdir', u: 'user', user: 'user', 'detach-keys': 'detach-keys',
+  };
+  const bools: Record<string, 'interactive' | 'tty' | 'detach' | 'privileged'> = {
+    i: 'interactive', interactive: 'interactive', t: 'tty', tty: 'tty', d: 'detach', detach: 'detach', privileged: 'privileged',
+  };
   let i = 0;
   const set = (key: string, value: string) => {
     if (key === 'env') out.env.push(value);
+    else if (key === 'env-file') out.envFile.push(value);
     else if (key === 'workdir') out.workdir = value;
     else if (key === 'user') out.user = value;
   };

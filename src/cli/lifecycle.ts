@@ -6,6 +6,7 @@ import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
 import { bytesSize, humanSize, parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
+import { envFromFlags } from './containers-args.js';
 import { formatPortCommand } from './format/ports.js';
 import { attachStdio } from './lifecycle-attach.js';
 import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
@@ -51,8 +52,11 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
 }
 
 async function execCommand(argv: ExecArgs): Promise<void> {
+  // --env-file's entries first, then -e's (the later wins, as Docker's).
+  const env = [...envFromFlags([], argv.envFile), ...argv.env];
   process.exitCode = await new Containers().exec(argv.container, {
-    command: argv.command, env: argv.env, workdir: argv.workdir, user: argv.user, interactive: argv.interactive, tty: argv.tty, detach: argv.detach,
+    command: argv.command, env, workdir: argv.workdir, user: argv.user, interactive: argv.interactive, tty: argv.tty, detach: argv.detach,
+    privileged: argv.privileged,
   });
 }
 

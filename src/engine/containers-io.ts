@@ -21,6 +21,7 @@ export interface ExecRequest {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
+  privileged?: boolean;
 }
 
 /** Runs a process in the running container with our stdio; its exit code. */
@@ -43,6 +44,7 @@ export async function execIn(ctx: LightContext, record: ContainerRecord, request
     interactive: request.interactive,
     tty: request.tty,
     detach: request.detach,
+    privileged: request.privileged,
   });
 }
 

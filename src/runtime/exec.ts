@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { allCapabilities } from './host-config.js';
 import { checkExecutable, exitCodeForRuntimeError } from './lookpath.js';
 import { runcState } from './shim/state.js';
 import { parseSpecJson, specJson } from './ulimits.js';
@@ -33,6 +34,8 @@ export interface ExecOptions {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
+  /** `exec --privileged`: every capability we hold, whatever the container's (as Docker's). */
+  privileged?: boolean;
 }
 
 /** Runs the process to its end with our stdio (or detached); resolves with its exit code. */
@@ -53,6 +56,7 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
       args.push('--process', file, options.id);
     } else {
       if (options.tty && !options.detach) args.push('--tty');
+      if (options.privileged) for (const cap of allCapabilities()) args.push('--cap', cap);
       for (const e of env) args.push('--env', e);
       if (options.cwd) args.push('--cwd', options.cwd);
       args.push(options.id, ...options.args);
@@ -107,6 +111,7 @@ async function userProcess(options: ExecOptions, env: string[]): Promise<Record<
     cwd: options.cwd ?? own.cwd,
     terminal: Boolean(options.tty && !options.detach),
     user: { ...own.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids },
+    ...(options.privileged ? { capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((set) => [set, allCapabilities()])) } : {}),
   };
 }
 
