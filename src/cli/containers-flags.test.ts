@@ -65,6 +65,17 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(nnp(['--security-opt', 'no-new-privileges:true']), '1');
     assert.equal(nnp(['--security-opt', 'no-new-privileges=false']), '0');
     assert.equal(run(['--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', 'grep -c " /proc/[a-z_]* " /proc/mounts || true']), '0\n');
+    // A profile of the user's replaces the default filter.
+    const dir = fs.mkdtempSync('/tmp/strata-seccomp-');
+    try {
+      fs.writeFileSync(`${dir}/no-mkdir.json`, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
+      const denied = fx.strata(['run', '--rm', '--security-opt', `seccomp=${dir}/no-mkdir.json`, 'busybox', 'sh', '-c', 'mkdir /x 2>&1; touch /y && echo touched']);
+      assert.match(denied.stdout, /Operation not permitted/);
+      assert.match(denied.stdout, /^touched$/m);
+      assert.equal(run(['busybox', 'sh', '-c', 'mkdir /x && echo made']), 'made\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     const bad = fx.strata(['run', '--rm', '--security-opt', 'fly=high', 'busybox', 'true']);
     assert.deepEqual([bad.status, bad.stderr.trim()], [125, 'Error: invalid --security-opt: "fly=high"']);
   });

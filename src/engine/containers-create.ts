@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseRestart, parseTmpfs, parseUlimits, portBindingsOf, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseRestart, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -125,7 +125,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const restart = parseRestart(o.restart ?? 'no');
   if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   const portBindings = await portBindingsOf(publish);
-  const securityOpt = (o.securityOpt ?? []).map(checkSecurityOpt);
+  const securityOpt = readSeccompProfiles(o.securityOpt ?? [], o.cwd).map(checkSecurityOpt);
   const image = await imageFor(ctx, o.image, o.pull);
   timing('image resolved');
   const inherited = [];

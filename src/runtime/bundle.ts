@@ -7,7 +7,7 @@ import { StrataError } from '../errors.js';
 import { writeEtcFiles, writeInitLayer } from './etc.js';
 import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
 import { hostDevices, hostInit, INIT_PATH, resolveDevices } from './devices.js';
-import { defaultSeccomp } from './seccomp.js';
+import { defaultSeccomp, translateProfile } from './seccomp.js';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
 import type { RunSpec } from './types.js';
 import { distinctLayers, UnionView } from './union.js';
@@ -155,7 +155,8 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     ulimits: spec.ulimits,
     cgroupsPath: `/strata/${id}`,
     rlimits,
-    seccomp: spec.seccomp === 'unconfined' || spec.privileged ? undefined : defaultSeccomp(caps),
+    seccomp: spec.seccomp === 'unconfined' || spec.privileged ? undefined
+      : spec.seccompProfile ? translateProfile(spec.seccompProfile as Parameters<typeof translateProfile>[0], caps) : defaultSeccomp(caps),
   });
   fsSync.writeFileSync(path.join(dir, 'config.json'), specJson(config));
   return { dir, config };

@@ -32,7 +32,7 @@ export interface CreateOptions {
   /** The network settings (net/config.ts networkChoice). */
   network: NetworkChoice;
   groupAdd: string[];
-  /** `--security-opt` values (seccomp=unconfined is the one strata acts on). */
+  /** `--security-opt` values, checked (host-config.ts checkSecurityOpt). */
   securityOpt: string[];
   labels: Record<string, string>;
   /** The -v / --mount flags as typed, and their resolved form. */
@@ -204,11 +204,12 @@ function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */
-function securityOf(record: ContainerRecord): Pick<RunSpec, 'seccomp' | 'capabilities' | 'privileged' | 'devices' | 'noNewPrivileges' | 'unmaskPaths' | 'init'> {
+function securityOf(record: ContainerRecord): Pick<RunSpec, 'seccomp' | 'seccompProfile' | 'capabilities' | 'privileged' | 'devices' | 'noNewPrivileges' | 'unmaskPaths' | 'init'> {
   const h = record.HostConfig as { SecurityOpt?: string[]; CapAdd?: string[] | null; CapDrop?: string[] | null; Privileged?: boolean; Devices?: DeviceMapping[]; Init?: boolean | null };
   const sec = securityOptions(h.SecurityOpt ?? []);
   return {
     seccomp: sec.seccomp,
+    ...(sec.seccompProfile ? { seccompProfile: sec.seccompProfile } : {}),
     noNewPrivileges: sec.noNewPrivileges,
     unmaskPaths: sec.unmaskPaths,
     capabilities: containerCapabilities({ capAdd: h.CapAdd ?? [], capDrop: h.CapDrop ?? [], privileged: h.Privileged }),

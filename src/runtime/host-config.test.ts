@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  allCapabilities, checkSecurityOpt, containerCapabilities, parseCpus, parseDevice, parsePidsLimit, parseTmpfs, portBindingsOf, securityOptions, tmpfsOptions,
+  allCapabilities, checkSecurityOpt, containerCapabilities, parseCpus, parseDevice, parsePidsLimit, parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions,
+  tmpfsOptions,
 } from './host-config.js';
 import { DEFAULT_CAPABILITIES, buildRuntimeSpec } from './spec.js';
 
@@ -49,10 +50,13 @@ describe('host config flags', () => {
   });
 
   it('checks --security-opt and reads what it asks', () => {
-    for (const ok of ['seccomp=unconfined', 'seccomp:unconfined', 'no-new-privileges', 'no-new-privileges:false', 'apparmor=unconfined', 'label=disable', 'systempaths=unconfined']) {
+    for (const ok of ['seccomp=unconfined', 'seccomp:unconfined', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'no-new-privileges', 'no-new-privileges:false', 'apparmor=unconfined', 'label=disable', 'systempaths=unconfined']) {
       assert.equal(checkSecurityOpt(ok), ok);
     }
-    for (const bad of ['seccomp=/x.json', 'no-new-privileges=maybe', 'fly', 'label=bogus']) assert.throws(() => checkSecurityOpt(bad), /invalid --security-opt/);
+    for (const bad of ['seccomp=/x.json', 'no-new-privileges=maybe', 'fly']) assert.throws(() => checkSecurityOpt(bad), /^StrataError: invalid --security-opt: "/);
+    assert.throws(() => checkSecurityOpt('apparmor=docker-default'), /strata applies no AppArmor profile \(only apparmor=unconfined\)/);
+    assert.throws(() => checkSecurityOpt('label=user:x'), /strata applies no SELinux labels \(only label=disable\)/);
+    assert.deepEqual(securityOptions(['seccomp={"defaultAction":"SCMP_ACT_LOG"}']).seccompProfile, { defaultAction: 'SCMP_ACT_LOG' });
     assert.deepEqual(securityOptions([]), { seccomp: 'default', noNewPrivileges: false, unmaskPaths: false });
     assert.deepEqual(securityOptions(['seccomp=unconfined', 'no-new-privileges', 'systempaths=unconfined']), { seccomp: 'unconfined', noNewPrivileges: true, unmaskPaths: true });
   });
@@ -77,5 +81,20 @@ describe('host config flags', () => {
     assert.deepEqual(spec.linux.devices, [{ path: '/dev/n', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }]);
     assert.equal(spec.process.noNewPrivileges, false);
     assert.ok(spec.linux.maskedPaths?.includes('/proc/kcore'));
+  });
+
+  it('reads a seccomp=FILE profile into the option, as Docker\'s CLI sends it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-seccomp-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'p.json'), '{ "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [] }');
+      fs.writeFileSync(path.join(dir, 'bad.json'), '{ nope');
+      assert.deepEqual(readSeccompProfiles(['seccomp=p.json', 'seccomp=unconfined', 'no-new-privileges'], dir), [
+        'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}', 'seccomp=unconfined', 'no-new-privileges',
+      ]);
+      assert.throws(() => readSeccompProfiles(['seccomp=missing.json'], dir), /^StrataError: opening seccomp profile \(missing\.json\) failed: no such file or directory$/);
+      assert.throws(() => readSeccompProfiles(['seccomp=bad.json'], dir), /^StrataError: decoding seccomp profile \(bad\.json\) failed: /);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -137,32 +137,66 @@ export function tmpfsOptions(data: string): string[] {
 /** What the `--security-opt`s of a container ask of its spec. */
 export interface SecurityOptions {
   seccomp: 'default' | 'unconfined';
+  /** A Docker-format seccomp profile of the user's (`seccomp=FILE`, kept as its JSON) instead of the default. */
+  seccompProfile?: object;
   noNewPrivileges: boolean;
   /** systempaths=unconfined: no masked or read-only /proc paths. */
   unmaskPaths: boolean;
 }
 
 /**
- * Checks `--security-opt` values, as Docker's: seccomp=unconfined|default, no-new-privileges[=bool],
- * apparmor=… and label=… (accepted: this runtime applies neither AppArmor nor SELinux),
- * systempaths=unconfined. Each is kept as typed in HostConfig.SecurityOpt.
+ * Checks `--security-opt` values: seccomp=unconfined|default|<profile JSON> (a file's content,
+ * see readSeccompProfiles), no-new-privileges[=bool], systempaths=unconfined, and what equals
+ * strata's behaviour where AppArmor and SELinux are concerned (apparmor=unconfined,
+ * label=disable: it applies neither). Each is kept as given in HostConfig.SecurityOpt.
  */
 export function checkSecurityOpt(opt: string): string {
   const sep = /[=:]/.exec(opt)?.index ?? -1;
   const key = sep < 0 ? opt : opt.slice(0, sep);
   const value = sep < 0 ? '' : opt.slice(sep + 1);
-  const ok = (() => {
-    switch (key) {
-      case 'seccomp': return value === 'unconfined' || value === 'default';
-      case 'no-new-privileges': return sep < 0 || /^(true|false|1|0)$/.test(value);
-      case 'apparmor': return value !== '';
-      case 'label': return /^(disable|user:.+|role:.+|type:.+|level:.+|filetype:.+)$/.test(value);
-      case 'systempaths': return value === 'unconfined';
-      default: return false;
+  switch (key) {
+    case 'seccomp':
+      if (value === 'unconfined' || value === 'default' || value.startsWith('{')) return opt;
+      break;
+    case 'no-new-privileges':
+      if (sep < 0 || /^(true|false|1|0)$/.test(value)) return opt;
+      break;
+    case 'systempaths':
+      if (value === 'unconfined') return opt;
+      break;
+    case 'apparmor':
+      if (value === 'unconfined') return opt;
+      throw new StrataError(`invalid --security-opt "${opt}": strata applies no AppArmor profile (only apparmor=unconfined)`);
+    case 'label':
+      if (value === 'disable') return opt;
+      throw new StrataError(`invalid --security-opt "${opt}": strata applies no SELinux labels (only label=disable)`);
+  }
+  throw new StrataError(`invalid --security-opt: "${opt}"`);
+}
+
+/** `seccomp=FILE` options with the file's profile in their place (as Docker's CLI sends it); others as they are. */
+export function readSeccompProfiles(opts: string[], cwd = process.cwd()): string[] {
+  return opts.map((opt) => {
+    const m = /^seccomp[=:](.*)$/s.exec(opt);
+    if (!m || m[1] === 'unconfined' || m[1] === 'default' || m[1]!.startsWith('{')) return opt;
+    const file = path.resolve(cwd, m[1]!);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new StrataError(`opening seccomp profile (${m[1]}) failed: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
-  })();
-  if (!ok) throw new StrataError(`invalid --security-opt: "${opt}"${key === 'seccomp' ? ': strata supports seccomp=unconfined and seccomp=default' : ''}`);
-  return opt;
+    let profile: unknown;
+    try {
+      profile = JSON.parse(text);
+    } catch (err) {
+      throw new StrataError(`decoding seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
+    }
+    if (typeof profile !== 'object' || profile === null || typeof (profile as { defaultAction?: unknown }).defaultAction !== 'string') {
+      throw new StrataError(`decoding seccomp profile (${m[1]}) failed: no defaultAction`);
+    }
+    return `seccomp=${JSON.stringify(profile)}`;
+  });
 }
 
 /** What a container's (already checked) security options mean for its spec. */
@@ -172,7 +206,11 @@ export function securityOptions(opts: string[]): SecurityOptions {
     const sep = /[=:]/.exec(opt)?.index ?? -1;
     const key = sep < 0 ? opt : opt.slice(0, sep);
     const value = sep < 0 ? '' : opt.slice(sep + 1);
-    if (key === 'seccomp') out.seccomp = value === 'unconfined' ? 'unconfined' : 'default';
+    if (key === 'seccomp') {
+      out.seccomp = value === 'unconfined' ? 'unconfined' : 'default';
+      if (value.startsWith('{')) out.seccompProfile = JSON.parse(value) as object;
+      else delete out.seccompProfile;
+    }
     if (key === 'no-new-privileges') out.noNewPrivileges = sep < 0 || value === 'true' || value === '1';
     if (key === 'systempaths') out.unmaskPaths = value === 'unconfined';
   }

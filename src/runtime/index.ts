@@ -15,7 +15,7 @@ export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';
 export {
   allCapabilities, checkSecurityOpt, containerCapabilities, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
-  parseTmpfs, portBindingsOf, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
+  parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
 } from './host-config.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';
 export { parseSince, readLogs, teeToLog, type ReadLogsOptions } from './logs.js';

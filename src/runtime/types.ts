@@ -88,6 +88,8 @@ export interface RunSpec {
   ulimits?: import('./ulimits.js').Ulimit[];
   /** Docker's default seccomp filter ('default', when the host has the profile) or none (`--security-opt seccomp=unconfined`). */
   seccomp?: 'default' | 'unconfined';
+  /** A Docker-format seccomp profile to use instead of the default (`--security-opt seccomp=FILE`). */
+  seccompProfile?: object;
   /** CPU limits: `--cpus` as a CFS quota per period (µs), `--cpu-shares` as a weight. */
   cpu?: { quota?: number; period?: number; shares?: number };
   /** `--pids-limit`: the most processes the container's cgroup may hold. */
