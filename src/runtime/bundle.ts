@@ -6,6 +6,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { writeEtcFiles, writeInitLayer } from './etc.js';
 import { checkExecutable, DEFAULT_PATH } from './lookpath.js';
+import { isUnified } from './cgroups.js';
 import { hostDevices, hostInit, INIT_PATH, resolveDevices } from './devices.js';
 import { defaultSeccomp, translateProfile } from './seccomp.js';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from './spec.js';
@@ -152,6 +153,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     devices,
     noNewPrivileges: spec.noNewPrivileges,
     unmaskPaths: spec.unmaskPaths,
+    cgroupNamespace: isUnified(),
     ulimits: spec.ulimits,
     cgroupsPath: `/strata/${id}`,
     rlimits,

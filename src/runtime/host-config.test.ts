@@ -72,9 +72,11 @@ describe('host config flags', () => {
     const spec = buildRuntimeSpec({
       args: ['sh'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, hostname: 'h', network: 'none', terminal: false,
       readonlyRoot: false, overlay: { lowerdir: 'l', upperdir: 'u', workdir: 'w' }, etc: { hosts: 'a', hostname: 'b', resolvConf: 'c' }, mounts: [],
-      cgroupsPath: '/strata/x', rlimits: [], cpu: { quota: 50000, period: 100000, shares: 512 }, pidsLimit: 9, noNewPrivileges: false,
+      cgroupsPath: '/strata/x', rlimits: [], cpu: { quota: 50000, period: 100000, shares: 512 }, pidsLimit: 9, noNewPrivileges: false, cgroupNamespace: true,
       devices: [{ path: '/dev/n', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0, access: 'rw' }],
-    }) as { process: { noNewPrivileges: boolean }; linux: { resources: Record<string, unknown>; devices: unknown[]; maskedPaths?: string[] } };
+    }) as { process: { noNewPrivileges: boolean }; linux: { resources: Record<string, unknown>; devices: unknown[]; maskedPaths?: string[]; namespaces: Array<{ type: string }> } };
+    // cgroup v2 hosts: a cgroup namespace of its own, as Docker's default there.
+    assert.ok(spec.linux.namespaces.some((n) => n.type === 'cgroup'));
     assert.deepEqual(spec.linux.resources.cpu, { quota: 50000, period: 100000, shares: 512 });
     assert.deepEqual(spec.linux.resources.pids, { limit: 9 });
     assert.deepEqual(spec.linux.resources.devices, [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }]);

@@ -62,6 +62,8 @@ export interface SpecInput {
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
   noNewPrivileges?: boolean;
   unmaskPaths?: boolean;
+  /** A cgroup namespace of its own (Docker's default on cgroup v2 hosts). */
+  cgroupNamespace?: boolean;
 }
 
 /** A runtime-spec linux.devices entry, with the cgroup access it is allowed ("rwm"). */
@@ -111,6 +113,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
   const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
   else if (input.network !== 'host') namespaces.push({ type: 'network' });
+  if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
   const devices = input.devices ?? [];
   const resources: Record<string, unknown> = {
     devices: input.privileged
