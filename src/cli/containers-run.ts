@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
-import { networkOf } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
 import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
@@ -79,8 +78,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(`${record.Id}\n`);
     return;
   }
-  const publishes = networkOf(record) === 'private' && ((record.Strata.publish as string[]).length > 0 || record.Strata.publishAll);
-  if (publishes || (flags.tty && flags.interactive)) {
+  if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
     // and left running: such an attached run is a shim run we attach to.
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');

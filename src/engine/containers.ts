@@ -4,7 +4,7 @@
 // may have changed them). The work is in containers-*.ts; the runtime does the running.
 import type { Readable } from 'node:stream';
 import {
-  currentState, isLive, killContainer, pauseContainer, readRuntimeStatus, runcRootOf, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
+  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
   type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
@@ -92,6 +92,11 @@ export class Containers {
   /** Attaches streams to the container's shim; resolves when it exits or the detach keys are read. */
   async attach(ref: string | ContainerRecord, request: AttachRequest): Promise<AttachResult> {
     return (await import('./containers-attach.js')).attachStreams(this.#light(), await this.#record(ref), request);
+  }
+
+  /** Whether it publishes ports on its own network namespace (then only its shim can forward them). */
+  publishesPorts(record: ContainerRecord): boolean {
+    return networkOf(record) === 'private' && (((record.Strata.publish as string[] | undefined) ?? []).length > 0 || Boolean(record.Strata.publishAll));
   }
 
   /** Whether it runs now (a paused one counts). */
