@@ -97,6 +97,7 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
 
 /** Creates a container; every option is checked before anything is written. */
 export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
+  timing('store opened');
   // container:NAME is kept as container:ID, and takes that container's hostname.
   let networkFlag = o.network;
   let hostname = o.hostname;
