@@ -164,6 +164,7 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       const plain = fx.strata(['top', 'topped']).stdout.split('\n');
       assert.match(plain[0]!, /^UID +PID +PPID +C +STIME +TTY +TIME +CMD$/);
       assert.deepEqual(plain.slice(1).filter(Boolean).map((l) => l.split(/ {3,}/).at(-1)).sort(), ['sleep 300', 'sleep 301']);
+      assert.equal(fx.strata(['container', 'top', 'topped', '-o', 'pid,comm']).stdout, top.stdout);
       const noPid = fx.strata(['top', 'topped', '-o', 'comm']);
       assert.deepEqual([noPid.status, noPid.stderr.trim()], [125, "Error: couldn't find PID field in ps output"]);
       const stats = fx.strata(['stats', '--no-stream', 'topped']);

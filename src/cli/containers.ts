@@ -1,5 +1,6 @@
 // The container commands: run, create, start, ps, rm, wait, diff, commit, export, cp, rename,
-// and `container ...` (the same, plus ls, prune, inspect).
+// and `container ...` (the same, the running containers' commands of lifecycle.ts, ls, prune,
+// inspect), over the Containers service.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { formatChanges } from '../runtime/index.js';
@@ -7,6 +8,7 @@ import { Containers } from '../engine/index.js';
 import type { RegisterCommands } from './command.js';
 import { cp, exportContainer } from './containers-copy.js';
 import { runCommand, startAttached } from './containers-run.js';
+import { register as registerLifecycle } from './lifecycle.js';
 
 type Args = Record<string, unknown> & { _: Array<string | number> };
 
@@ -183,7 +185,8 @@ export const register: RegisterCommands = (cli) => {
   return cli
     .command('ps', 'List containers', ps_, (a) => ps(a as Args))
     .command('container', 'Manage containers', (y) =>
-      containerCommands(y, ['container'])
+      // `container logs|exec|attach|stop|kill|restart|pause|unpause|top|stats|port`, as Docker's.
+      registerLifecycle(containerCommands(y, ['container']))
         .command(['ls', 'list', 'ps'], 'List containers', ps_, (a) => ps(a as Args))
         .command('prune', 'Remove all stopped containers', (c) =>
           c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }), (a) => prune(a as Args))
