@@ -115,7 +115,8 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   const etc = writeEtcFiles(dir, hostname, spec.network, spec.etc, spec.dns, spec.extraHosts);
   // --init: the host's init, bind-mounted where Docker puts its own, runs the command as its child.
   const mounts = spec.init ? [...spec.mounts, { type: 'bind' as const, source: hostInit(), destination: INIT_PATH, readonly: true }] : spec.mounts;
-  const devices = [...(spec.privileged ? hostDevices() : []), ...resolveDevices(spec.devices ?? [])];
+  // One node per path: a --device given with --privileged replaces the host's node there.
+  const devices = [...new Map([...(spec.privileged ? hostDevices() : []), ...resolveDevices(spec.devices ?? [])].map((d) => [d.path, d])).values()];
   const mountPoints: MountPoint[] = mounts.map((m) => m.type === 'bind'
     ? { destination: m.destination, source: m.source, file: !fsSync.statSync(m.source, { throwIfNoEntry: false })?.isDirectory() }
     : { destination: m.destination, file: false });
