@@ -1,6 +1,6 @@
-// `run`, `create` and `start`: a container from an image and the user's flags, then started
-// attached to this process (the foreground path: runc's exit code is ours), or handed to a
-// detached shim (`-d`, `start` without `-a`).
+// `run`, `create` and `start -a`: the user's flags as the Containers service's create options,
+// then the container started attached to this process (the foreground path: runc's exit code
+// is ours), or handed to a detached shim (`-d`).
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';

@@ -1,6 +1,6 @@
 // Commands on running containers: logs, exec, attach, stop, kill, restart, pause, unpause,
-// top, stats, port. Detached containers are run by a shim (src/runtime/shim/shim.ts); these
-// commands talk to it (attach socket), to runc (signals, exec, freezer) and read its files.
+// top, stats, port: their flags and output, over the Containers service (src/engine), which
+// talks to the shim, to runc and reads the containers' files and cgroups.
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
