@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { allCapabilities } from '../runtime/index.js';
+import { allCapabilities, locateCgroup, readCgroupLimits } from '../runtime/index.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -87,6 +87,16 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     const out = run(['--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '50', 'busybox', 'sh', '-c', files]);
     // runc's v2 weight for 512 shares: 1 + (512 - 2) * 9999 / 262142 = 20
     assert.equal(out, V2 ? '50000 100000\n20\n50\n' : '50000\n100000\n512\n50\n');
+    // Seen from the host too: the container's cgroup, whichever version the host runs.
+    assert.equal(fx.strata(['run', '-d', '--name', 'limited', '-m', '64m', '--cpus', '0.5', '--cpu-shares', '512', '--pids-limit', '50', 'busybox', 'sleep', '300']).status, 0);
+    try {
+      const [info] = JSON.parse(fx.strata(['inspect', 'limited']).stdout) as Array<{ State: { Pid: number } }>;
+      const limits = readCgroupLimits(locateCgroup(info!.State.Pid)!);
+      assert.deepEqual([limits.memory, limits.cpuQuota, limits.cpuPeriod, limits.pids], [64 * 1024 * 1024, 50000, 100000, 50]);
+      assert.equal(V2 ? limits.cpuWeight : limits.cpuShares, V2 ? 20 : 512);
+    } finally {
+      fx.strata(['rm', '-f', 'limited']);
+    }
     const limited = fx.strata(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait']);
     assert.match(limited.stderr, /can't fork|Resource temporarily unavailable/);
     const bad = fx.strata(['run', '--rm', '--cpus', '1000', 'busybox', 'true']);

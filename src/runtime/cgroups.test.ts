@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { isUnified, locateCgroup, readCgroupUsage } from './cgroups.js';
+import { isUnified, locateCgroup, readCgroupLimits, readCgroupUsage } from './cgroups.js';
 import { sampleStats } from './shim/stats.js';
 
 const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata', 'cgroup');
@@ -50,5 +50,12 @@ describe('cgroups', () => {
     assert.ok(where);
     assert.equal(where.version, fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 2 : 1);
     assert.ok(readCgroupUsage(where).pids >= 0);
+  });
+
+  it('reads the limits runc wrote: memory.max, cpu.max, cpu.weight, pids.max (v2) and their v1 files', () => {
+    const v2 = roots('v2');
+    assert.deepEqual(readCgroupLimits(locateCgroup(4242, v2)!), { memory: 67108864, cpuQuota: 50000, cpuPeriod: 100000, cpuWeight: 20, pids: 50 });
+    assert.deepEqual(readCgroupLimits(locateCgroup(4343, v2)!), { memory: undefined, cpuQuota: undefined, cpuPeriod: 100000, cpuWeight: undefined, pids: undefined });
+    assert.deepEqual(readCgroupLimits(locateCgroup(4242, roots('v1'))!), { memory: undefined, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 512, pids: 50 });
   });
 });

@@ -131,3 +131,46 @@ export function readCgroupUsage(where: CgroupLocation): CgroupUsage {
     pids: num(file('pids', 'pids.current')),
   };
 }
+
+/** The limits a cgroup enforces (what runc wrote for -m, --cpus, --cpu-shares/weight, --pids-limit); undefined: none. */
+export interface CgroupLimits {
+  memory?: number;
+  /** CFS quota and period in µs (v2's cpu.max, v1's cpu.cfs_quota_us and cpu.cfs_period_us). */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** v1's cpu.shares, or v2's cpu.weight (runc maps shares to weight). */
+  cpuShares?: number;
+  cpuWeight?: number;
+  pids?: number;
+}
+
+function count(text: string | undefined): number | undefined {
+  const t = (text ?? '').trim();
+  return t === '' || t === 'max' || !/^\d+$/.test(t) ? undefined : Number(t);
+}
+
+export function readCgroupLimits(where: CgroupLocation): CgroupLimits {
+  if (where.version === 2) {
+    const file = (name: string) => read(path.join(where.dir, name));
+    const [quota, period] = (file('cpu.max') ?? '').trim().split(/\s+/);
+    return {
+      memory: limit(file('memory.max')),
+      cpuQuota: count(quota),
+      cpuPeriod: count(period),
+      cpuWeight: count(file('cpu.weight')),
+      pids: count(file('pids.max')),
+    };
+  }
+  const file = (controller: string, name: string) => {
+    const dir = where.dirs.get(controller);
+    return dir === undefined ? undefined : read(path.join(dir, name));
+  };
+  const quota = Number((file('cpu', 'cpu.cfs_quota_us') ?? '').trim());
+  return {
+    memory: limit(file('memory', 'memory.limit_in_bytes')),
+    cpuQuota: quota > 0 ? quota : undefined,
+    cpuPeriod: count(file('cpu', 'cpu.cfs_period_us')),
+    cpuShares: count(file('cpu', 'cpu.shares')),
+    pids: count(file('pids', 'pids.max')),
+  };
+}

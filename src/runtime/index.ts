@@ -34,7 +34,7 @@ export { bindingsOf, type DockerPortMap } from './shim/record.js';
 export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStatus, runcState, type ShimStatus } from './shim/state.js';
 export { bytesSize, humanSize, sampleStats, topRows, type ContainerStats } from './shim/stats.js';
 export { parsePsOutput, topProcesses, type TopResult } from './top.js';
-export { isUnified, locateCgroup, readCgroupUsage, type CgroupLocation, type CgroupRoots, type CgroupUsage } from './cgroups.js';
+export { isUnified, locateCgroup, readCgroupLimits, readCgroupUsage, type CgroupLimits, type CgroupLocation, type CgroupRoots, type CgroupUsage } from './cgroups.js';
 export { inheritMounts, resolveContainerMounts, volumesOf, type MountRequest } from './shim/mounts.js';
 export type { PortBinding, PortRequest, Protocol } from './ports.js';
 // Container networks (src/runtime/net/, issue 13).
