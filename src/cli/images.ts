@@ -1,6 +1,7 @@
 // Image commands: images / image ls, tag / image tag, rmi / image rm, history / image history,
 // image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
 import type { Argv } from 'yargs';
+import { Images } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import type { Store, Image } from '../store/index.js';
 import { imageCommand } from './image-command.js';
@@ -8,7 +9,7 @@ import type { RegisterCommands } from './command.js';
 import { formatRows, resolveFormat } from './format/template.js';
 import { humanSize } from './format/human.js';
 import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
-import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
+import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
 import { transferCommands } from './registry.js';
@@ -37,7 +38,7 @@ async function filterImages(store: Store, images: Image[], filters: string[]): P
 
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
-  let images = await filterImages(store, await store.listImages(), filters);
+  let images = await filterImages(store, await new Images({ store }).list({ all: true }), filters);
   if (!a.all) {
     const hidden = intermediateImages(images);
     images = images.filter((i) => !hidden.has(i.id));
@@ -79,10 +80,7 @@ const tagCmd = (y: Argv) => y
   .positional('target', { type: 'string', demandOption: true, describe: 'TARGET_IMAGE[:TAG]' });
 
 async function tag(a: { source?: string; target?: string }): Promise<void> {
-  await imageCommand(async (store) => {
-    const img = await store.resolveImage(a.source!);
-    await store.tag(img.id, a.target!);
-  });
+  await imageCommand((store) => new Images({ store }).tag(a.source!, a.target!));
 }
 
 const rmiFlags = (y: Argv) => noNegation(y)
@@ -90,13 +88,12 @@ const rmiFlags = (y: Argv) => noNegation(y)
   .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' })
   .option('no-prune', { type: 'boolean', describe: 'Do not delete untagged parents' });
 
-async function rmi(a: { images?: string[]; force?: boolean }): Promise<void> {
+async function rmi(a: { images?: string[]; force?: boolean; 'no-prune'?: boolean }): Promise<void> {
   await imageCommand(async (store) => {
-    const containers = await containersOf(store);
     let failed: StrataError | undefined;
     for (const ref of a.images ?? []) {
       try {
-        out((await removeImageRef(store, ref, !!a.force, containers)).map((l) => `${l}\n`).join(''));
+        out((await removeImageRef(store, ref, !!a.force, undefined, !!a['no-prune'])).map((l) => `${l}\n`).join(''));
       } catch (err) {
         if (!(err instanceof StrataError)) throw err;
         // Docker goes on with the other images and reports each failure.
@@ -117,8 +114,7 @@ const historyFlags = (y: Argv) => noNegation(y)
 
 async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolean; quiet?: boolean; format?: string }): Promise<void> {
   await imageCommand(async (store) => {
-    const img = await store.resolveImage(a.image!);
-    const rows = historyRows(img, { noTrunc: a['no-trunc'], human: a.human });
+    const rows = historyRows(await new Images({ store }).history(a.image!), { noTrunc: a['no-trunc'], human: a.human });
     if (a.quiet) return void out(rows.map((r) => `${r.ID}\n`).join(''));
     const created = a.human === false ? 'CreatedAt' : 'CreatedSince';
     const format = resolveFormat(a.format, `table {{.ID}}\t{{.${created}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`);

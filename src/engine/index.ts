@@ -2,3 +2,5 @@
 export { applyChanges, ALLOWED_CHANGES } from './changes.js';
 export * from './builder.js';
 export * from './build-cache.js';
+export * from './images.js';
+export * from './volumes.js';
