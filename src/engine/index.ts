@@ -4,3 +4,4 @@ export * from './builder.js';
 export * from './build-cache.js';
 export * from './images.js';
 export * from './volumes.js';
+export * from './system.js';
