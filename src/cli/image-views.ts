@@ -94,7 +94,8 @@ export function ellipsis(s: string, max: number): string {
 export function historyRows(entries: HistoryEntry[], opts: { noTrunc?: boolean; human?: boolean; now?: number } = {}): HistoryRow[] {
   const human = opts.human ?? true;
   return entries.map((h) => {
-    const createdBy = h.createdBy.replace(/\t/g, ' ');
+    // A heredoc's newlines are shown as \n: each step stays one row.
+    const createdBy = h.createdBy.replace(/\t/g, ' ').replace(/\r?\n/g, '\\n');
     return {
       ID: h.id === '<missing>' || opts.noTrunc ? h.id : shortId(h.id),
       CreatedAt: human ? goTime(h.created) : (h.created ?? ''),

@@ -7,7 +7,7 @@ import type { Store, Image } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { formatRows, resolveFormat } from './format/template.js';
-import { humanSize } from './format/human.js';
+import { humanSize, shortId } from './format/human.js';
 import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
 import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
@@ -146,6 +146,25 @@ async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
   });
 }
 
+/** `image tree IMAGE` (podman's): the layers, bottom first, and which images each is the top of; or the images built on it. */
+async function tree(a: { image?: string; whatrequires?: boolean }): Promise<void> {
+  await imageCommand(async (store) => {
+    const t = await new Images({ store }).tree(a.image!);
+    const list = (xs: string[]) => `[${xs.join(' ')}]`;
+    const lines = [`Image ID: ${shortId(t.image.id)}`, `Tags:     ${list([...t.image.names].sort())}`, `Size:     ${humanSize(t.image.size)}`];
+    const rows = a.whatrequires
+      ? t.children.map((c) => `ID: ${shortId(c.id)} Tags: ${list([...c.names].sort())}`)
+      : t.layers.map((l) => `ID: ${l.diffId.slice(7, 19)} Size: ${humanSize(l.size)}${l.topOf.length ? ` Top Layer of: ${list(l.topOf.map((n) => (n.startsWith('sha256:') ? shortId(n) : n)))}` : ''}`);
+    lines.push(a.whatrequires ? 'Images built on it' : 'Image Layers');
+    rows.forEach((r, i) => lines.push(`${i === rows.length - 1 ? '└──' : '├──'} ${r}`));
+    out(`${lines.join('\n')}\n`);
+  });
+}
+
+const treeFlags = (y: Argv) => y
+  .positional('image', { type: 'string', demandOption: true })
+  .option('whatrequires', { type: 'boolean', describe: 'Show the images built on this one' });
+
 const inspectFlags = (y: Argv) => y
   .positional('images', { type: 'string', array: true, demandOption: true })
   .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' });
@@ -164,6 +183,7 @@ export const register: RegisterCommands = (cli) =>
       .command('inspect <images..>', 'Display detailed information on one or more images', inspectFlags,
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
+      .command('tree <image>', 'Show the layers of an image, or the images built on it', treeFlags, (a) => tree(a as { image?: string; whatrequires?: boolean }))
       .command(archiveCommands())
       .command(transferCommands())
       .demandCommand(1, 'a subcommand is required'));

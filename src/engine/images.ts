@@ -12,11 +12,19 @@ import {
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
-import { intermediateImages, pruneImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
+import { intermediateImages, isParentImage, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
 export { intermediateImages, isParentImage, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 export { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
 export type { ArchiveFormat, Image, LoadResult } from '../store/index.js';
+
+/** An image's layers (bottom first), and the images built on it: `image tree`. */
+export interface ImageTree {
+  image: Image;
+  layers: { diffId: string; size: number; /** Images whose top layer this is (their names, or IDs when untagged). */ topOf: string[] }[];
+  /** Images built on this one (`--whatrequires`). */
+  children: Image[];
+}
 
 export interface ImagesOptions {
   /** Default: $STRATA_ROOT, else the user's state root. */
@@ -106,6 +114,19 @@ export class Images {
   /** The image's history, newest first. */
   async history(ref: string): Promise<HistoryEntry[]> {
     return imageHistory(await this.get(ref));
+  }
+
+  /** The image's layers and the images built on it. */
+  async tree(ref: string): Promise<ImageTree> {
+    const image = await this.get(ref);
+    const all = await readableImages(await this.store());
+    const label = (i: Image) => (i.names.length ? [...i.names].sort() : [i.id]);
+    const layers = image.config.rootfs.diff_ids.map((diffId, i) => ({
+      diffId,
+      size: image.manifest.layers[i]?.size ?? 0,
+      topOf: all.filter((o) => o.config.rootfs.diff_ids.at(-1) === diffId).flatMap(label),
+    }));
+    return { image, layers, children: all.filter((c) => isParentImage(image, c)) };
   }
 
   /**
