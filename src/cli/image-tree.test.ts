@@ -1,5 +1,5 @@
-// `image tree` (podman's layers view, and --whatrequires) and `history` keeping a heredoc
-// step on one row, over a real build.
+// `image tree` (podman's layers view, and --whatrequires), `image diff` (podman's) and
+// `history` keeping a heredoc step on one row, over real builds.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { runStrata, tempDir } from '../testing/cli.js';
 
 after(closeHashPool);
 
-describe('image tree and history rows', () => {
+describe('image tree, image diff and history rows', () => {
   let t: ReturnType<typeof tempDir>;
   let root: string;
   const strata = (args: string[]) => {
@@ -51,5 +51,18 @@ describe('image tree and history rows', () => {
     ].join('\n')}$`));
     assert.match(strata(['image', 'tree', '--whatrequires', 'busybox']), new RegExp(`Images built on it\\n└── ID: ${id} Tags: \\[docker.io/library/here:1\\]\\n$`));
     assert.match(strata(['image', 'tree', '--whatrequires', 'here:1']), /Images built on it\n$/);
+  });
+
+  it('image diff: what the top layer changes, and the changes from one image to another', () => {
+    const ctx = path.join(t.dir, 'ctx-diff');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo a > /a && rm -rf /home && mkdir -p /d/e && touch /d/e/f && chmod 700 /tmp\n');
+    strata(['build', '-q', '-t', 'diff:1', ctx]);
+    assert.equal(strata(['image', 'diff', 'diff:1']), 'A /a\nA /d\nA /d/e\nA /d/e/f\nD /home\nC /tmp\n');
+    assert.equal(strata(['image', 'diff', 'diff:1', 'busybox']), 'D /a\nD /d\nA /home\nC /tmp\n');
+    assert.equal(strata(['image', 'diff', 'busybox', 'busybox']), '');
+    const missing = runStrata(['image', 'diff', 'nope:1'], { root });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^Error: no such image: "nope:1"\n$/);
   });
 });

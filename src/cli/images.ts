@@ -161,6 +161,18 @@ async function tree(a: { image?: string; whatrequires?: boolean }): Promise<void
   });
 }
 
+/** `image diff IMAGE [IMAGE]` (podman's): A/C/D lines from the first image to the second, or what the image's top layer changes. */
+async function diff(a: { image?: string; other?: string }): Promise<void> {
+  await imageCommand(async (store) => {
+    const changes = await new Images({ store }).diff(a.other === undefined ? undefined : a.image!, a.other ?? a.image!);
+    out(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+  });
+}
+
+const diffFlags = (y: Argv) => y
+  .positional('image', { type: 'string', demandOption: true })
+  .positional('other', { type: 'string', describe: 'compare with this image instead of the parent layers' });
+
 const treeFlags = (y: Argv) => y
   .positional('image', { type: 'string', demandOption: true })
   .option('whatrequires', { type: 'boolean', describe: 'Show the images built on this one' });
@@ -183,6 +195,7 @@ export const register: RegisterCommands = (cli) =>
       .command('inspect <images..>', 'Display detailed information on one or more images', inspectFlags,
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
+      .command('diff <image> [other]', "Show the changes between two images' filesystems (or of the image's top layer)", diffFlags, (a) => diff(a as { image?: string; other?: string }))
       .command('tree <image>', 'Show the layers of an image, or the images built on it', treeFlags, (a) => tree(a as { image?: string; whatrequires?: boolean }))
       .command(archiveCommands())
       .command(transferCommands())

@@ -11,11 +11,13 @@ import {
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
+import { imageChanges, type Change } from './image-diff.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
 import { intermediateImages, isParentImage, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
 export { intermediateImages, isParentImage, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 export { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
+export { treeChanges, type Change, type ChangeKind } from './image-diff.js';
 export type { ArchiveFormat, Image, LoadResult } from '../store/index.js';
 
 /** An image's layers (bottom first), and the images built on it: `image tree`. */
@@ -127,6 +129,11 @@ export class Images {
       topOf: all.filter((o) => o.config.rootfs.diff_ids.at(-1) === diffId).flatMap(label),
     }));
     return { image, layers, children: all.filter((c) => isParentImage(image, c)) };
+  }
+
+  /** `image diff`: from `from` to `to`, or with `to` alone what its top layer changes. */
+  async diff(from: string | undefined, to: string): Promise<Change[]> {
+    return imageChanges(await this.store(), from === undefined ? undefined : await this.get(from), await this.get(to));
   }
 
   /**
