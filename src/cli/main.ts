@@ -55,6 +55,7 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   system: { load: () => import('./system.js'), describe: 'Check the store (system check)' },
   info: { load: () => import('./system.js'), describe: 'Display system-wide information' },
   version: { load: () => import('./system.js'), describe: 'Show the strata version information' },
+  events: { load: () => import('./events.js'), describe: 'Get real time events from strata' },
 };
 
 /**

@@ -10,7 +10,7 @@ import { build, closeHashing, eventReporter, explainText, type BuildEvent, type 
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
 import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
-import { buildScratchDir, Lease, openStore, scratchName, type BuildCache, type Store } from '../store/index.js';
+import { appendEvent, buildScratchDir, familiarName, Lease, normalizeTag, openStore, scratchName, type BuildCache, type Store } from '../store/index.js';
 import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
@@ -85,7 +85,7 @@ export class Builder {
       const lease = Lease.create(root, 'build');
       cleanups.push(() => lease.release());
       const runner = this.o.runner ?? buildRunner(root);
-      return await build({
+      const result = await build({
         resolveImage: async (ref) => leaseImage(lease, store, ref, await bases.resolve(ref)),
         stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
         cache: leasedCache(this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
@@ -94,6 +94,9 @@ export class Builder {
         statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
         explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
       });
+      // The event log (`strata events`): the names the build gave.
+      for (const t of request.tags ?? []) appendEvent(root, { Type: 'image', Action: 'tag', Actor: { ID: result.image.id, Attributes: { name: familiarName(normalizeTag(t)) } } });
+      return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);
     }

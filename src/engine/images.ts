@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure } from '../errors.js';
 import {
-  atomicReplace, ContainerStore, digestHex, imageArchitecture, loadArchive, normalizeTag, openStore, saveImages, stateRoot,
+  appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
@@ -100,17 +100,39 @@ export class Images {
   /** Names the image `source` names `target` too. */
   async tag(source: string, target: string): Promise<void> {
     const store = await this.store();
-    await store.tag((await store.resolveImage(source)).id, target);
+    const id = (await store.resolveImage(source)).id;
+    await store.tag(id, target);
+    this.event('tag', id, familiarName(normalizeTag(target)));
+  }
+
+  /** Appends to the state root's event log (`strata events`). */
+  private event(action: string, id: string, name?: string): void {
+    appendEvent(this.stateRoot, { Type: 'image', Action: action, Actor: { ID: id, Attributes: name ? { name } : {} } });
+  }
+
+  private logDeletes(items: ImageDeleteItem[], id: string | undefined): void {
+    for (const i of items) {
+      if ('Untagged' in i) this.event('untag', id ?? '', i.Untagged);
+      else this.event('delete', i.Deleted);
+    }
   }
 
   /** Removes a name or an image with Docker's rules (images-rules.ts). */
   async remove(ref: string, options: RemoveImageOptions = {}): Promise<ImageDeleteItem[]> {
-    return removeImageRef(await this.store(), ref, await this.containers(), options);
+    const store = await this.store();
+    const id = (await store.findImage(ref)).id;
+    const items = await removeImageRef(store, ref, await this.containers(), options);
+    this.logDeletes(items, id);
+    return items;
   }
 
   /** Dangling images (every image no container uses, with `all`), then what nothing holds. */
   async prune(options: { all?: boolean } = {}): Promise<ImagePruneResult> {
-    return pruneImages(await this.store(), !!options.all, await this.containers());
+    const result = await pruneImages(await this.store(), !!options.all, await this.containers());
+    // Each untag comes right before its image's delete.
+    result.items.forEach((item, n) => this.logDeletes([item], 'Untagged' in item ? result.items.slice(n).find((x): x is { Deleted: string } => 'Deleted' in x)?.Deleted : undefined));
+    if (result.items.length) this.event('prune', '', undefined);
+    return result;
   }
 
   /** The image's history, newest first. */
@@ -154,6 +176,7 @@ export class Images {
       await saveImages(store, items, sink, options.format ?? 'docker-archive');
       if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
     };
+    for (const item of items) this.event('save', item.image.id, item.names.map(familiarName).join(', ') || undefined);
     if (!('file' in out)) return write(out);
     // Its temp file beside it is noted in the state root, so that a sweep removes it if this process is killed meanwhile.
     const atomic = { durable: false, failpoint: 'save.before-rename', noteIn: store.tmpDir };
@@ -162,7 +185,9 @@ export class Images {
 
   /** Loads the images of a docker-archive or oci-archive. */
   async load(source: ChunkSource): Promise<LoadResult> {
-    return loadArchive(await this.store(), source);
+    const result = await loadArchive(await this.store(), source);
+    for (const img of result.images) this.event('load', img.id, img.names.map(familiarName).join(', ') || undefined);
+    return result;
   }
 
   /** Makes a one-layer image of a filesystem tarball (`import`; not named so: the CLI bundler takes `import(` for a dynamic import). */
@@ -182,7 +207,9 @@ export class Images {
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: '', comment: options.message || `Imported from ${options.sourceName ?? '-'}` }],
     };
-    return store.writeImage(config, [layer], { tags });
+    const image = await store.writeImage(config, [layer], { tags });
+    this.event('import', image.id, tags.map(familiarName)[0]);
+    return image;
   }
 }
 

@@ -5,3 +5,4 @@ export * from './build-cache.js';
 export * from './images.js';
 export * from './volumes.js';
 export * from './system.js';
+export * from './events.js';

@@ -93,3 +93,4 @@ export type { PutOptions, PutResult } from './copier/put.js';
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);
 }
+export { appendEvent, eventsFile, readEvents, type EventRecord } from './events.js';
