@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
-import { assertStoreIntact, writeContext } from '../testing/faults.js';
+import { assertStoreIntact, runUntilKilled, writeContext } from '../testing/faults.js';
 
 describe('a build holds its base image and cache layers (lease)', () => {
   let t: ReturnType<typeof tempDir>;
@@ -24,9 +24,9 @@ describe('a build holds its base image and cache layers (lease)', () => {
   after(() => t.cleanup());
 
   /** Makes every blob and layer look written two hours ago: only what is live survives a collection. */
-  function ageStore(): void {
+  function ageStore(r = root): void {
     const old = new Date(Date.now() - 2 * 3600_000);
-    for (const dir of [path.join(root, 'blobs', 'sha256'), path.join(root, 'layers')]) {
+    for (const dir of [path.join(r, 'blobs', 'sha256'), path.join(r, 'layers')]) {
       for (const name of fs.readdirSync(dir)) if (!name.startsWith('.')) fs.utimesSync(path.join(dir, name), old, old);
     }
   }
@@ -101,5 +101,19 @@ describe('a build holds its base image and cache layers (lease)', () => {
     assert.equal(strata(['run', '--rm', 'cprune:1', 'cat', '/c', '/out']).stdout, 'cached\ncprune\n');
     noLeases();
     await assertStoreIntact(root);
+  });
+
+  it("a build killed with -9 holds nothing: its lease is void and swept, and rmi frees the base's layer", async () => {
+    const own = path.join(t.dir, 'root-killed'); // no image built on busybox here
+    const base = await ensureBusybox(await openStore(own));
+    ageStore(own);
+    const dir = writeContext(t.dir, 'killed', 'FROM busybox\nRUN echo killed-run; sleep 1\n');
+    await runUntilKilled(['build', '--progress', 'plain', dir], { root: own, point: 'build.run-output' });
+    assert.equal(fs.readdirSync(path.join(own, 'leases')).length, 1, 'the killed build left its lease');
+    const rmi = runStrata(['rmi', 'busybox'], { root: own });
+    assert.equal(rmi.status, 0, rmi.stderr);
+    assert.deepEqual(fs.readdirSync(path.join(own, 'leases')), [], 'swept');
+    assert.equal(await (await openStore(own)).hasLayer(base.config.rootfs.diff_ids[0]!), false, 'the dead lease pinned nothing');
+    await assertStoreIntact(own);
   });
 });
