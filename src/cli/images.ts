@@ -6,6 +6,7 @@ import { StrataError } from '../errors.js';
 import type { Store, Image } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { formatRows, resolveFormat } from './format/template.js';
 import { humanSize, shortId } from './format/human.js';
 import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
@@ -125,16 +126,6 @@ async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolea
 const pruneFlags = (y: Argv) => y
   .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images, not just dangling ones' })
   .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' });
-
-async function confirm(question: string): Promise<boolean> {
-  out(`${question} [y/N] `);
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return /^y(es)?$/i.test(Buffer.concat(chunks).toString().split('\n')[0].trim());
-}
 
 async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
   await imageCommand(async (store) => {

@@ -6,6 +6,7 @@ import { STRATA_VERSION, System, runcVersion, type SystemPruneResult } from '../
 import { sweepLeftovers } from '../runtime/index.js';
 import { checkStore, openStore, type CheckReport, type Finding } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { humanSize } from './format/human.js';
 import { formatRows, parseTemplate, resolveFormat } from './format/template.js';
 import { deleteLine } from './image-remove.js';
@@ -64,16 +65,6 @@ export function version(a: { format?: string }): void {
 /** `--version`: one line, as `docker --version`. */
 export function shortVersion(): void {
   process.stdout.write(`strata version ${STRATA_VERSION}\n`);
-}
-
-async function confirm(question: string): Promise<boolean> {
-  process.stdout.write(`${question} [y/N] `);
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return /^y(es)?$/i.test(Buffer.concat(chunks).toString().split('\n')[0].trim());
 }
 
 export function pruneText(r: SystemPruneResult): string {
