@@ -2,6 +2,7 @@
 // implementation at a state root, with what users do to it beyond building: list, measure,
 // prune. Prune decides which entries go (the policy of Docker's `builder prune`); the store's
 // garbage collector then frees the layers nothing else holds.
+import { readableImages } from './images-rules.js';
 import { CacheIndex, openStore, type CacheEntry, type CachePrunePolicy, type CachePruneResult } from '../store/index.js';
 
 export type {
@@ -41,7 +42,8 @@ export class LocalBuildCache extends CacheIndex {
    */
   override async prune(policy: CachePrunePolicy): Promise<CachePruneResult> {
     const store = await openStore(this.stateRoot);
-    const imageLayers = policy.imageLayers ?? new Set((await store.listImages()).flatMap((i) => i.config.rootfs.diff_ids));
+    // A damaged image does not stop a prune: it holds no layer that could be told.
+    const imageLayers = policy.imageLayers ?? new Set((await readableImages(store)).flatMap((i) => i.config.rootfs.diff_ids));
     const { removed } = await super.prune({ ...policy, imageLayers });
     // The one collector keeps what images, containers, remaining entries and builds in progress hold.
     const reclaimed = await store.collectGarbage();
