@@ -3,13 +3,13 @@
 import type { Argv } from 'yargs';
 import { Images } from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import type { Store, Image } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
 import { formatRows, resolveFormat } from './format/template.js';
 import { humanSize, shortId } from './format/human.js';
-import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
+import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
 import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
@@ -19,31 +19,9 @@ const out = (s: string) => process.stdout.write(s);
 
 interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string | string[] }
 
-/** Docker's image filters that look at the image itself: label, before, since. */
-async function filterImages(store: Store, images: Image[], filters: string[]): Promise<Image[]> {
-  let out = images;
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? f : f.slice(0, eq);
-    const value = eq < 0 ? '' : f.slice(eq + 1);
-    if (key === 'label') {
-      const [k, v] = value.split(/=(.*)/s);
-      out = out.filter((i) => { const l = i.config.config?.Labels ?? {}; return k in l && (v === undefined || l[k] === v); });
-    } else if (key === 'before' || key === 'since') {
-      const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
-      out = out.filter((i) => { const t = Date.parse(i.config.created ?? ''); return key === 'before' ? t < ref : t > ref; });
-    }
-  }
-  return out;
-}
-
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
-  let images = await filterImages(store, await new Images({ store }).list({ all: true }), filters);
-  if (!a.all) {
-    const hidden = intermediateImages(images);
-    images = images.filter((i) => !hidden.has(i.id));
-  }
+  const images = await new Images({ store }).list({ all: a.all, filters: filters.filter((f) => /^(label|before|since)(=|$)/.test(f)) });
   const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
   const repoDigests = wantsDigests ? await (await import('../registry/index.js')).allRepoDigests(store) : undefined;
   let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });

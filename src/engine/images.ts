@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { describedFailure } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import {
   appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
@@ -75,9 +75,32 @@ export class Images {
     return new ContainerStore(this.stateRoot).list();
   }
 
-  /** The images; without `all`, Docker's intermediate images (untagged parents of others) are left out. */
-  async list(options: { all?: boolean } = {}): Promise<Image[]> {
-    const images = await (await this.store()).listImages();
+  /**
+   * The images; without `all`, Docker's intermediate images (untagged parents of others) are
+   * left out. `filters` are Docker's that look at the image itself: label=KEY[=VALUE],
+   * before=IMAGE, since=IMAGE (the per-name ones, dangling= and reference=, are the caller's).
+   */
+  async list(options: { all?: boolean; filters?: string[] } = {}): Promise<Image[]> {
+    const store = await this.store();
+    let images = await store.listImages();
+    for (const f of options.filters ?? []) {
+      const eq = f.indexOf('=');
+      const key = eq < 0 ? f : f.slice(0, eq);
+      const value = eq < 0 ? '' : f.slice(eq + 1);
+      if (key === 'label') {
+        const [k, v] = value.split(/=(.*)/s);
+        images = images.filter((i) => {
+          const l = i.config.config?.Labels ?? {};
+          return k in l && (v === undefined || l[k] === v);
+        });
+      } else if (key === 'before' || key === 'since') {
+        const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
+        images = images.filter((i) => {
+          const t = Date.parse(i.config.created ?? '');
+          return key === 'before' ? t < ref : t > ref;
+        });
+      } else throw new StrataError(`invalid filter "${key}"`);
+    }
     if (options.all) return images;
     const hidden = intermediateImages(images);
     return images.filter((i) => !hidden.has(i.id));
