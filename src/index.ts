@@ -1,7 +1,4 @@
-// The library's public entry point.
+// The library's public entry point: the Dockerfile parser and the engine's services.
 export { parse, ParseError } from './parser/index.js';
 export type { Dockerfile, Instruction, Directive, Heredoc } from './parser/index.js';
-export { Containers } from './engine/index.js';
-export type {
-  AttachRequest, AttachResult, CommitRequest, ContainerListEntry, ContainerSize, CopyRequest, CreateContainerOptions, ExecRequest, ForegroundIo, ListOptions, PruneResult,
-} from './engine/index.js';
+export * from './engine/index.js';

@@ -1,16 +1,13 @@
 // import, save, load: images in and out of tar archives, streamed (never a whole layer in
 // memory). Layers stay uncompressed unless `save --compress` asks for gzip.
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { describedFailure, noSpaceError, StrataError } from '../errors.js';
-import { applyChanges } from '../engine/index.js';
+import { noSpaceError, StrataError } from '../errors.js';
+import { applyChanges, Images } from '../engine/index.js';
 import { closeHashPool } from '../hash/index.js';
-import {
-  atomicReplace, familiarName, imageArchitecture, loadArchive, normalizeTag, saveImages, type ArchiveFormat, type ImageConfig, type SaveItem, type Store,
-} from '../store/index.js';
+import { familiarName, normalizeTag, type ArchiveFormat, type Store } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { imageCommand } from './image-command.js';
 
@@ -38,47 +35,11 @@ async function withPool(fn: (store: Store) => Promise<void>): Promise<void> {
 
 // ---- save ---------------------------------------------------------------------------------
 
-async function saveItems(store: Store, refs: string[]): Promise<SaveItem[]> {
-  const items = new Map<string, SaveItem>();
-  for (const ref of refs) {
-    const image = await store.resolveImage(ref);
-    const item = items.get(image.id) ?? { image, names: [] };
-    let name: string | undefined;
-    try {
-      name = normalizeTag(ref);
-    } catch {
-      name = undefined;
-    }
-    // By name: that name; by ID: no name (Docker writes RepoTags null then).
-    if (name && image.names.includes(name) && !item.names.includes(name)) item.names.push(name);
-    items.set(image.id, item);
-  }
-  return [...items.values()];
-}
-
 async function save(a: { images: string[]; output?: string; format?: string; compress?: boolean }): Promise<void> {
   await withPool(async (store) => {
     const toStdout = !a.output || a.output === '-';
     if (toStdout && process.stdout.isTTY) throw new StrataError('cowardly refusing to save to a terminal: use the -o flag or redirect', 1);
-    const items = await saveItems(store, a.images);
-    const write = async (file: Writable) => {
-      let sink: Writable = file;
-      if (a.compress) {
-        const { createGzip } = await import('node:zlib');
-        const gz = createGzip();
-        gz.pipe(file);
-        sink = gz;
-      }
-      await saveImages(store, items, sink, (a.format ?? 'docker-archive') as ArchiveFormat);
-      if (sink !== file) await new Promise<void>((resolve, reject) => file.once('finish', resolve).once('error', reject));
-    };
-    // A file appears whole or not at all; its temp file beside it is noted in the state root,
-    // so that a sweep removes it if this process is killed meanwhile.
-    if (toStdout) await write(process.stdout);
-    else {
-      const options = { durable: false, failpoint: 'save.before-rename', noteIn: store.tmpDir };
-      await describedFailure(`writing "${a.output}"`, () => atomicReplace(path.resolve(a.output!), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
-    }
+    await new Images({ store }).save(a.images, toStdout ? process.stdout : { file: a.output! }, { format: (a.format ?? 'docker-archive') as ArchiveFormat, compress: a.compress });
   });
 }
 
@@ -89,7 +50,7 @@ async function load(a: { input?: string; quiet?: boolean }): Promise<void> {
     const fromStdin = !a.input || a.input === '-';
     if (fromStdin && process.stdin.isTTY) throw new StrataError('requested load from stdin, but stdin is empty', 1);
     const source = fromStdin ? process.stdin : await openInput(a.input!);
-    const result = await loadArchive(store, source).catch((err: unknown) => {
+    const result = await new Images({ store }).load(source).catch((err: unknown) => {
       // Name what was being loaded: "invalid tar header checksum" alone does not say it.
       const what = fromStdin ? 'stdin' : `"${a.input}"`;
       const why = noSpaceError('the image', err) ?? err;
@@ -109,22 +70,14 @@ async function importTarball(a: { file: string; reference?: string; change?: str
   await withPool(async (store) => {
     const file = dash(a.file);
     if (/^https?:\/\//.test(file)) throw new StrataError(`importing from a URL is not supported: "${a.file}"`, 1);
-    const tags = a.reference ? [normalizeTag(a.reference)] : [];
+    const changes = ([] as string[]).concat(a.change ?? []);
     // Checked before the (possibly large) tarball is read.
-    const changed = await applyChanges({}, ([] as string[]).concat(a.change ?? []));
+    if (a.reference) normalizeTag(a.reference);
+    await applyChanges({}, changes);
     const source = file === '-' ? process.stdin : await openInput(file);
-    const layer = await store.importLayer(source);
-    const created = new Date().toISOString();
-    const [os = 'linux', arch = imageArchitecture()] = (a.platform ?? '').split('/').filter(Boolean);
-    const config: ImageConfig = {
-      created,
-      architecture: arch,
-      os,
-      config: changed,
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: '', comment: a.message || `Imported from ${file === '-' ? '-' : path.basename(file)}` }],
-    };
-    const img = await store.writeImage(config, [layer], { tags });
+    const img = await new Images({ store }).importTarball(source, {
+      reference: a.reference, changes, message: a.message, platform: a.platform, sourceName: file === '-' ? '-' : path.basename(file),
+    });
     process.stdout.write(`${img.id}\n`);
   });
 }

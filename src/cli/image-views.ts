@@ -1,6 +1,10 @@
 // What the image commands show, in Docker's shapes: `images` rows, `history` rows and the
 // `inspect` object. Pure functions of the store's Image (plus the clock).
-import { familiarRepository, parseReference, familiarName, repositoryName, type Image } from '../store/index.js';
+import { familiarRepository, parseReference, repositoryName, type Image } from '../store/index.js';
+import type { HistoryEntry } from '../engine/index.js';
+
+// The rules and the inspect object live in the engine; re-exported for the commands and their tests.
+export { inspectImage, intermediateImages } from '../engine/index.js';
 import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
 
 export interface ImageRow {
@@ -50,25 +54,6 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
   return rows;
 }
 
-/**
- * Untagged images that are the parent of another image (its layers and history are a strict
- * prefix of the other's): Docker's intermediate images, listed only with `images -a`.
- */
-export function intermediateImages(images: Image[]): Set<string> {
-  const startsWith = (a: unknown[], b: unknown[]) => a.length <= b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
-  const out = new Set<string>();
-  for (const p of images) {
-    const ph = p.config.history ?? [];
-    if (p.names.length || ph.length === 0) continue;
-    const isParent = images.some((c) => {
-      const ch = c.config.history ?? [];
-      return c.id !== p.id && ph.length < ch.length && startsWith(ph, ch) && startsWith(p.config.rootfs.diff_ids, c.config.rootfs.diff_ids);
-    });
-    if (isParent) out.add(p.id);
-  }
-  return out;
-}
-
 /** Does a `docker images REPOSITORY[:TAG]` argument match this row? */
 export function matchesReference(row: ImageRow, pattern: string): boolean {
   const colon = pattern.lastIndexOf(':');
@@ -105,58 +90,19 @@ export function ellipsis(s: string, max: number): string {
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** Newest first; the top row carries the image ID, older rows `<missing>` (no parent images here). */
-export function historyRows(img: Image, opts: { noTrunc?: boolean; human?: boolean; now?: number } = {}): HistoryRow[] {
+/** Newest first, as the service gives them; the top row carries the image ID, older rows `<missing>`. */
+export function historyRows(entries: HistoryEntry[], opts: { noTrunc?: boolean; human?: boolean; now?: number } = {}): HistoryRow[] {
   const human = opts.human ?? true;
-  const layers = [...img.manifest.layers];
-  const entries = img.config.history?.length
-    ? img.config.history
-    : img.config.rootfs.diff_ids.map(() => ({ created: img.config.created } as NonNullable<typeof img.config.history>[number]));
-  const rows: HistoryRow[] = entries.map((h) => {
-    const size = h.empty_layer ? 0 : (layers.shift()?.size ?? 0);
-    const createdBy = (h.created_by ?? '').replace(/\t/g, ' ');
+  return entries.map((h) => {
+    // A heredoc's newlines are shown as \n: each step stays one row.
+    const createdBy = h.createdBy.replace(/\t/g, ' ').replace(/\r?\n/g, '\\n');
     return {
-      ID: '<missing>',
+      ID: h.id === '<missing>' || opts.noTrunc ? h.id : shortId(h.id),
       CreatedAt: human ? goTime(h.created) : (h.created ?? ''),
       CreatedSince: human ? timeAgo(h.created, opts.now) : (h.created ?? ''),
       CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
-      Size: human ? humanSize(size) : String(size),
-      Comment: h.comment ?? '',
+      Size: human ? humanSize(h.size) : String(h.size),
+      Comment: h.comment,
     };
   });
-  rows.reverse();
-  if (rows.length) rows[0].ID = opts.noTrunc ? img.id : shortId(img.id);
-  return rows;
-}
-
-const CONFIG_DEFAULTS = {
-  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
-  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
-  OnBuild: null, Labels: null,
-};
-
-/** `docker image inspect`'s object for an image; `repoDigests` are "repository@digest" from registries. */
-export function inspectImage(img: Image, layerDirs: string[] = [], repoDigests: string[] = []): Record<string, unknown> {
-  const names = [...img.names].sort();
-  return {
-    Id: img.id,
-    RepoTags: names.map(familiarName),
-    RepoDigests: repoDigests.map((d) => familiarName(d)),
-    Parent: '',
-    Comment: img.config.history?.at(-1)?.comment ?? '',
-    Created: img.config.created ?? '0001-01-01T00:00:00Z',
-    DockerVersion: '',
-    Author: img.config.author ?? '',
-    Config: { ...CONFIG_DEFAULTS, ...img.config.config },
-    Architecture: img.config.architecture,
-    ...(img.config.variant ? { Variant: img.config.variant } : {}),
-    Os: img.config.os,
-    Size: img.size,
-    GraphDriver: {
-      Data: layerDirs.length ? { LowerDir: [...layerDirs].reverse().join(':') } : null,
-      Name: 'overlay',
-    },
-    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
-  };
 }

@@ -1,14 +1,16 @@
 // Image commands: images / image ls, tag / image tag, rmi / image rm, history / image history,
 // image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
 import type { Argv } from 'yargs';
+import { Images } from '../engine/index.js';
 import { StrataError } from '../errors.js';
-import type { Store, Image } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { formatRows, resolveFormat } from './format/template.js';
-import { humanSize } from './format/human.js';
-import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, intermediateImages, matchesReference } from './image-views.js';
-import { pruneImages, containersOf, removeImageRef } from './image-remove.js';
+import { humanSize, shortId } from './format/human.js';
+import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
+import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
 import { transferCommands } from './registry.js';
@@ -17,31 +19,9 @@ const out = (s: string) => process.stdout.write(s);
 
 interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string | string[] }
 
-/** Docker's image filters that look at the image itself: label, before, since. */
-async function filterImages(store: Store, images: Image[], filters: string[]): Promise<Image[]> {
-  let out = images;
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? f : f.slice(0, eq);
-    const value = eq < 0 ? '' : f.slice(eq + 1);
-    if (key === 'label') {
-      const [k, v] = value.split(/=(.*)/s);
-      out = out.filter((i) => { const l = i.config.config?.Labels ?? {}; return k in l && (v === undefined || l[k] === v); });
-    } else if (key === 'before' || key === 'since') {
-      const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
-      out = out.filter((i) => { const t = Date.parse(i.config.created ?? ''); return key === 'before' ? t < ref : t > ref; });
-    }
-  }
-  return out;
-}
-
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
-  let images = await filterImages(store, await store.listImages(), filters);
-  if (!a.all) {
-    const hidden = intermediateImages(images);
-    images = images.filter((i) => !hidden.has(i.id));
-  }
+  const images = await new Images({ store }).list({ all: a.all, filters: filters.filter((f) => /^(label|before|since)(=|$)/.test(f)) });
   const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
   const repoDigests = wantsDigests ? await (await import('../registry/index.js')).allRepoDigests(store) : undefined;
   let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });
@@ -79,10 +59,7 @@ const tagCmd = (y: Argv) => y
   .positional('target', { type: 'string', demandOption: true, describe: 'TARGET_IMAGE[:TAG]' });
 
 async function tag(a: { source?: string; target?: string }): Promise<void> {
-  await imageCommand(async (store) => {
-    const img = await store.resolveImage(a.source!);
-    await store.tag(img.id, a.target!);
-  });
+  await imageCommand((store) => new Images({ store }).tag(a.source!, a.target!));
 }
 
 const rmiFlags = (y: Argv) => noNegation(y)
@@ -90,13 +67,12 @@ const rmiFlags = (y: Argv) => noNegation(y)
   .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' })
   .option('no-prune', { type: 'boolean', describe: 'Do not delete untagged parents' });
 
-async function rmi(a: { images?: string[]; force?: boolean }): Promise<void> {
+async function rmi(a: { images?: string[]; force?: boolean; 'no-prune'?: boolean }): Promise<void> {
   await imageCommand(async (store) => {
-    const containers = await containersOf(store);
     let failed: StrataError | undefined;
     for (const ref of a.images ?? []) {
       try {
-        out((await removeImageRef(store, ref, !!a.force, containers)).map((l) => `${l}\n`).join(''));
+        out((await removeImageRef(store, ref, !!a.force, undefined, !!a['no-prune'])).map((l) => `${l}\n`).join(''));
       } catch (err) {
         if (!(err instanceof StrataError)) throw err;
         // Docker goes on with the other images and reports each failure.
@@ -117,8 +93,7 @@ const historyFlags = (y: Argv) => noNegation(y)
 
 async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolean; quiet?: boolean; format?: string }): Promise<void> {
   await imageCommand(async (store) => {
-    const img = await store.resolveImage(a.image!);
-    const rows = historyRows(img, { noTrunc: a['no-trunc'], human: a.human });
+    const rows = historyRows(await new Images({ store }).history(a.image!), { noTrunc: a['no-trunc'], human: a.human });
     if (a.quiet) return void out(rows.map((r) => `${r.ID}\n`).join(''));
     const created = a.human === false ? 'CreatedAt' : 'CreatedSince';
     const format = resolveFormat(a.format, `table {{.ID}}\t{{.${created}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`);
@@ -130,16 +105,6 @@ const pruneFlags = (y: Argv) => y
   .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images, not just dangling ones' })
   .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' });
 
-async function confirm(question: string): Promise<boolean> {
-  out(`${question} [y/N] `);
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return /^y(es)?$/i.test(Buffer.concat(chunks).toString().split('\n')[0].trim());
-}
-
 async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
   await imageCommand(async (store) => {
     const what = a.all ? 'all images without at least one container associated to them' : 'all dangling images';
@@ -149,6 +114,37 @@ async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
     out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
   });
 }
+
+/** `image tree IMAGE` (podman's): the layers, bottom first, and which images each is the top of; or the images built on it. */
+async function tree(a: { image?: string; whatrequires?: boolean }): Promise<void> {
+  await imageCommand(async (store) => {
+    const t = await new Images({ store }).tree(a.image!);
+    const list = (xs: string[]) => `[${xs.join(' ')}]`;
+    const lines = [`Image ID: ${shortId(t.image.id)}`, `Tags:     ${list([...t.image.names].sort())}`, `Size:     ${humanSize(t.image.size)}`];
+    const rows = a.whatrequires
+      ? t.children.map((c) => `ID: ${shortId(c.id)} Tags: ${list([...c.names].sort())}`)
+      : t.layers.map((l) => `ID: ${l.diffId.slice(7, 19)} Size: ${humanSize(l.size)}${l.topOf.length ? ` Top Layer of: ${list(l.topOf.map((n) => (n.startsWith('sha256:') ? shortId(n) : n)))}` : ''}`);
+    lines.push(a.whatrequires ? 'Images built on it' : 'Image Layers');
+    rows.forEach((r, i) => lines.push(`${i === rows.length - 1 ? '└──' : '├──'} ${r}`));
+    out(`${lines.join('\n')}\n`);
+  });
+}
+
+/** `image diff IMAGE [IMAGE]` (podman's): A/C/D lines from the first image to the second, or what the image's top layer changes. */
+async function diff(a: { image?: string; other?: string }): Promise<void> {
+  await imageCommand(async (store) => {
+    const changes = await new Images({ store }).diff(a.other === undefined ? undefined : a.image!, a.other ?? a.image!);
+    out(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+  });
+}
+
+const diffFlags = (y: Argv) => y
+  .positional('image', { type: 'string', demandOption: true })
+  .positional('other', { type: 'string', describe: 'compare with this image instead of the parent layers' });
+
+const treeFlags = (y: Argv) => y
+  .positional('image', { type: 'string', demandOption: true })
+  .option('whatrequires', { type: 'boolean', describe: 'Show the images built on this one' });
 
 const inspectFlags = (y: Argv) => y
   .positional('images', { type: 'string', array: true, demandOption: true })
@@ -168,6 +164,8 @@ export const register: RegisterCommands = (cli) =>
       .command('inspect <images..>', 'Display detailed information on one or more images', inspectFlags,
         (a) => inspectImages({ names: a.images as string[], format: a.format, type: 'image' }))
       .command('prune', 'Remove unused images', pruneFlags, prune)
+      .command('diff <image> [other]', "Show the changes between two images' filesystems (or of the image's top layer)", diffFlags, (a) => diff(a as { image?: string; other?: string }))
+      .command('tree <image>', 'Show the layers of an image, or the images built on it', treeFlags, (a) => tree(a as { image?: string; whatrequires?: boolean }))
       .command(archiveCommands())
       .command(transferCommands())
       .demandCommand(1, 'a subcommand is required'));

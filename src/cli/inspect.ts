@@ -2,21 +2,17 @@
 // array) or a Go template per object. Without --type, a container is looked up first, as
 // Docker does.
 import type { Argv } from 'yargs';
-import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { openStore, type Store, digestHex } from '../store/index.js';
+import { Images } from '../engine/index.js';
+import { openStore, type Store } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
-import { inspectImage } from './image-views.js';
 
 export type InspectType = 'image' | 'container' | undefined;
 
 async function findImage(store: Store, name: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const img = await store.resolveImage(name);
-    const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
-    const { repoDigestsOf } = await import('../registry/index.js');
-    return inspectImage(img, dirs, await repoDigestsOf(store, img.id));
+    return await new Images({ store }).inspect(name);
   } catch (err) {
     if (err instanceof StrataError && err.message.startsWith('no such image')) return undefined;
     throw err;

@@ -53,6 +53,9 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   login: { load: () => import('./registry.js'), describe: 'Log in to a registry' },
   logout: { load: () => import('./registry.js'), describe: 'Log out from a registry' },
   system: { load: () => import('./system.js'), describe: 'Check the store (system check)' },
+  info: { load: () => import('./system.js'), describe: 'Display system-wide information' },
+  version: { load: () => import('./system.js'), describe: 'Show the strata version information' },
+  events: { load: () => import('./events.js'), describe: 'Get real time events from strata' },
 };
 
 /**
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
   // `run` parses its own flags and does not pay for loading yargs. (The `strata` command enters
   // through start.cjs, which runs `run` from its bundle before this module is ever loaded.)
   if (argv[0] === 'run') return (await import('./run-main.js')).runMain(argv.slice(1));
+  if (argv[0] === '--version' || argv[0] === '-v') return (await import('./system.js')).shortVersion();
   const [{ default: yargs }, { reportAndExit }] = await Promise.all([import('yargs'), import('./report.js')]);
   let cli: Argv = yargs(argv)
     .scriptName('strata')

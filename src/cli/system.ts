@@ -2,10 +2,15 @@
 // store/check.ts); one line per finding, then a summary. Exit 0 when nothing damaged is left,
 // 1 when something is (repair could not mend it, or was not asked).
 import type { Argv } from 'yargs';
+import { STRATA_VERSION, System, runcVersion, type SystemPruneResult } from '../engine/index.js';
 import { sweepLeftovers } from '../runtime/index.js';
 import { checkStore, openStore, type CheckReport, type Finding } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { humanSize } from './format/human.js';
+import { formatRows, parseTemplate, resolveFormat } from './format/template.js';
+import { deleteLine } from './image-remove.js';
+import { DF_HEADINGS, DF_TABLE, dfRows, infoText, versionInfo, versionText } from './system-views.js';
 
 const LABEL: Record<Finding['kind'], string> = { damage: 'damaged', leftover: 'leftover', note: 'note' };
 
@@ -41,9 +46,58 @@ async function check(a: { full?: boolean; repair?: boolean }): Promise<void> {
   if (report.findings.some((f) => f.kind === 'damage' && !f.repaired)) process.exitCode = 1;
 }
 
-export const register: RegisterCommands = (cli: Argv) => cli.command('system', 'Manage strata', (y) => y
+async function df(a: { format?: string }): Promise<void> {
+  process.stdout.write(formatRows(resolveFormat(a.format, DF_TABLE), dfRows(await new System().usage()), DF_HEADINGS));
+}
+
+/** `info [--format T]`. */
+export async function info(a: { format?: string }): Promise<void> {
+  const i = await new System().info();
+  process.stdout.write(a.format ? `${parseTemplate(resolveFormat(a.format, '{{json .}}')).render(i)}\n` : infoText(i));
+}
+
+/** `version [--format T]`. */
+export function version(a: { format?: string }): void {
+  const v = versionInfo(STRATA_VERSION, runcVersion());
+  process.stdout.write(a.format ? `${parseTemplate(resolveFormat(a.format, '{{json .}}')).render(v)}\n` : versionText(v));
+}
+
+/** `--version`: one line, as `docker --version`. */
+export function shortVersion(): void {
+  process.stdout.write(`strata version ${STRATA_VERSION}\n`);
+}
+
+export function pruneText(r: SystemPruneResult): string {
+  const section = (title: string, lines: string[]) => (lines.length ? `${title}:\n${lines.map((l) => `${l}\n`).join('')}\n` : '');
+  return section('Deleted Containers', r.containers) + section('Deleted Networks', r.networks) + section('Deleted Volumes', r.volumes)
+    + section('Deleted Images', r.images.map((i) => deleteLine(i, true))) + section('Deleted build cache objects', r.cacheEntries)
+    + `Total reclaimed space: ${humanSize(r.reclaimed)}\n`;
+}
+
+async function prune(a: { all?: boolean; volumes?: boolean; force?: boolean }): Promise<void> {
+  const what = ['all stopped containers', 'all networks not used by at least one container',
+    ...(a.volumes ? ['all anonymous volumes not used by at least one container'] : []),
+    a.all ? 'all images without at least one container associated to them' : 'all dangling images',
+    a.all ? 'all build cache' : 'unused build cache'];
+  if (!a.force && !(await confirm(`WARNING! This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}\nAre you sure you want to continue?`))) return;
+  process.stdout.write(pruneText(await new System().prune({ all: !!a.all, volumes: !!a.volumes })));
+}
+
+const formatFlag = (c: Argv) => c.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' });
+
+export const register: RegisterCommands = (cli: Argv) => cli
+  .command('info', 'Display system-wide information', formatFlag, (a) => info(a as { format?: string }))
+  .command('version', 'Show the strata version information', formatFlag, (a) => version(a as { format?: string }))
+  .command('system', 'Manage strata', (y) => y
   .command('check', 'Verify the store: blobs, layers, images, cache entries, containers, leftovers', (c) => c
     .option('full', { type: 'boolean', describe: 'Hash every blob and rebuild every layer (default: sizes and presence)' })
     .option('repair', { type: 'boolean', describe: 'Re-make what an intact copy allows, drop what points at nothing, sweep leftovers' }),
   (a) => check(a as { full?: boolean; repair?: boolean }))
+  .command('df', 'Show strata disk usage', (c) => c.option('format', { type: 'string', describe: 'Format output using a Go template' }), (a) => df(a as { format?: string }))
+  .command('info', 'Display system-wide information', formatFlag, (a) => info(a as { format?: string }))
+  .command('prune', 'Remove unused data', (c) => c
+    .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images and build cache, not just dangling ones' })
+    .option('volumes', { type: 'boolean', describe: 'Prune anonymous volumes' })
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+  (a) => prune(a as { all?: boolean; volumes?: boolean; force?: boolean }))
   .demandCommand(1, 'a subcommand is required'));

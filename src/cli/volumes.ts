@@ -1,28 +1,13 @@
-// `volume create|ls|inspect|rm|prune`, with Docker's output.
+// `volume create|ls|inspect|rm|prune`, with Docker's output, over the Volumes service (src/engine/volumes.ts).
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { mountRequestsOf, volumesOf, humanSize } from '../runtime/index.js';
-import { ContainerStore, stateRoot, createVolume, diskUsage, getVolume, listVolumes, removeVolume, type Volume } from '../store/index.js';
+import { Volumes } from '../engine/index.js';
+import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
-
-/** Volume name → IDs of the containers whose mounts use it. */
-async function volumeUsers(root: string): Promise<Map<string, string[]>> {
-  const users = new Map<string, string[]>();
-  for (const c of await new ContainerStore(root).list()) {
-    for (const name of volumesOf(mountRequestsOf(c))) users.set(name, [...(users.get(name) ?? []), c.Id]);
-  }
-  return users;
-}
 
 function parseLabels(labels: string[] = []): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
-}
-
-/** The Docker shape of `volume inspect` (without strata's own Anonymous flag). */
-function inspectShape(v: Volume): Omit<Volume, 'Anonymous'> {
-  const { Anonymous: _anonymous, ...rest } = v;
-  return rest;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -43,13 +28,13 @@ function volumeCommands(y: Argv): Argv {
       .option('label', { type: 'string', describe: 'Set metadata for a volume' }),
     (a) => {
       if (a.driver !== 'local') throw new StrataError(`volume driver "${a.driver}" is not supported: only "local"`);
-      const v = createVolume(stateRoot(), { name: a.name, labels: parseLabels(([] as unknown[]).concat(a.label ?? []).map(String)), anonymous: false });
+      const v = new Volumes().create({ name: a.name, labels: parseLabels(([] as unknown[]).concat(a.label ?? []).map(String)), anonymous: false });
       process.stdout.write(`${v.Name}\n`);
     })
     .command(['ls', 'list'], 'List volumes', (a) => a
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display volume names' }),
     (a) => {
-      const vols = listVolumes(stateRoot());
+      const vols = new Volumes().list();
       if (a.quiet) {
         if (vols.length) process.stdout.write(`${vols.map((v) => v.Name).join('\n')}\n`);
         return;
@@ -60,19 +45,19 @@ function volumeCommands(y: Argv): Argv {
     .command('inspect <names..>', 'Display detailed information on one or more volumes', (a) => a
       .positional('names', { type: 'string', array: true, demandOption: true }),
     (a) => {
-      const vols = a.names.map((n) => inspectShape(getVolume(stateRoot(), String(n))));
+      const volumes = new Volumes();
+      const vols = a.names.map((n) => volumes.inspect(String(n)));
       process.stdout.write(`${JSON.stringify(vols, null, 4)}\n`);
     })
     .command(['rm <names..>', 'remove <names..>'], 'Remove one or more volumes', (a) => a
       .positional('names', { type: 'string', array: true, demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not fail on a missing volume' }),
     async (a) => {
-      const root = stateRoot();
-      const users = await volumeUsers(root);
+      const volumes = new Volumes();
       let failed = false;
       for (const name of a.names.map(String)) {
         try {
-          removeVolume(root, name, users.get(name) ?? []);
+          await volumes.remove(name);
           process.stdout.write(`${name}\n`);
         } catch (err) {
           if (a.force && /no such volume/.test((err as Error).message)) continue;
@@ -90,17 +75,7 @@ function volumeCommands(y: Argv): Argv {
         ? 'WARNING! This will remove all local volumes not used by at least one container.\n'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.\n';
       if (!a.force && !(await confirm(`${warning}Are you sure you want to continue? [y/N] `))) return;
-      const root = stateRoot();
-      const users = await volumeUsers(root);
-      const deleted: string[] = [];
-      let reclaimed = 0;
-      for (const v of listVolumes(root)) {
-        if ((users.get(v.Name) ?? []).length || (!a.all && !v.Anonymous)) continue;
-        const size = diskUsage(v.Mountpoint);
-        removeVolume(root, v.Name);
-        deleted.push(v.Name);
-        reclaimed += size;
-      }
+      const { deleted, reclaimed } = await new Volumes().prune({ all: !!a.all });
       const head = deleted.length ? `Deleted Volumes:\n${deleted.join('\n')}\n\n` : '';
       process.stdout.write(`${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);
     })

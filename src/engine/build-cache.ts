@@ -2,7 +2,8 @@
 // implementation at a state root, with what users do to it beyond building: list, measure,
 // prune. Prune decides which entries go (the policy of Docker's `builder prune`); the store's
 // garbage collector then frees the layers nothing else holds.
-import { CacheIndex, ContainerStore, openStore, type CacheEntry, type CachePrunePolicy, type CachePruneResult } from '../store/index.js';
+import { readableImages } from './images-rules.js';
+import { CacheIndex, openStore, type CacheEntry, type CachePrunePolicy, type CachePruneResult } from '../store/index.js';
 
 export type {
   BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry,
@@ -41,11 +42,11 @@ export class LocalBuildCache extends CacheIndex {
    */
   override async prune(policy: CachePrunePolicy): Promise<CachePruneResult> {
     const store = await openStore(this.stateRoot);
-    const imageLayers = policy.imageLayers ?? new Set((await store.listImages()).flatMap((i) => i.config.rootfs.diff_ids));
+    // A damaged image does not stop a prune: it holds no layer that could be told.
+    const imageLayers = policy.imageLayers ?? new Set((await readableImages(store)).flatMap((i) => i.config.rootfs.diff_ids));
     const { removed } = await super.prune({ ...policy, imageLayers });
-    const keep = new Set<string>();
-    for (const c of await new ContainerStore(this.stateRoot).list()) for (const l of c.Strata?.layers ?? []) keep.add(l);
-    const reclaimed = await store.collectGarbage({ keepLayers: keep });
+    // The one collector keeps what images, containers, remaining entries and builds in progress hold.
+    const reclaimed = await store.collectGarbage();
     return { removed, reclaimed };
   }
 }

@@ -10,10 +10,11 @@ import { build, closeHashing, eventReporter, explainText, type BuildEvent, type 
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
 import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
-import { buildScratchDir, openStore, scratchName, type BuildCache, type Store } from '../store/index.js';
+import { appendEvent, buildScratchDir, familiarName, Lease, normalizeTag, openStore, scratchName, type BuildCache, type Store } from '../store/index.js';
 import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
+import { leasedCache, leaseImage } from './build-lease.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
@@ -80,16 +81,22 @@ export class Builder {
       const store = this.o.store ?? (await openStore(root));
       const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
       cleanups.push(() => bases.close());
+      // What the build stands on stays while it runs, whatever rmi or prune do meanwhile.
+      const lease = Lease.create(root, 'build');
+      cleanups.push(() => lease.release());
       const runner = this.o.runner ?? buildRunner(root);
-      return await build({
-        resolveImage: (ref) => bases.resolve(ref),
+      const result = await build({
+        resolveImage: async (ref) => leaseImage(lease, store, ref, await bases.resolve(ref)),
         stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
-        cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
+        cache: leasedCache(this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
         tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
         labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
         statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
         explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
       });
+      // The event log (`strata events`): the names the build gave.
+      for (const t of request.tags ?? []) appendEvent(root, { Type: 'image', Action: 'tag', Actor: { ID: result.image.id, Attributes: { name: familiarName(normalizeTag(t)) } } });
+      return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);
     }

@@ -3,3 +3,7 @@ export { applyChanges, ALLOWED_CHANGES } from './changes.js';
 export * from './builder.js';
 export * from './build-cache.js';
 export * from './containers.js';
+export * from './images.js';
+export * from './volumes.js';
+export * from './system.js';
+export * from './events.js';

@@ -14,7 +14,9 @@ import type { Store } from './store.js';
 import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
-export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions, type GcOptions } from './store.js';
+export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions } from './store.js';
+export { containerDigests, liveDigests, type GcOptions, type GcTarget } from './gc.js';
+export { Lease, leasedDigests, leasesDir, type LeaseRecord } from './leases.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
 export { DamagedError, inImage, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';
@@ -91,3 +93,4 @@ export type { PutOptions, PutResult } from './copier/put.js';
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);
 }
+export { appendEvent, eventsFile, readEvents, type EventRecord } from './events.js';

@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs';
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { BlobStore } from './blobs.js';
-import { cachedLayers } from './cache-index.js';
 import { assertDigest, isDigest } from './digest.js';
 import { atomicWriteJson, exists } from './fsutil.js';
 import { removeDeadTemps } from './leftovers.js';
@@ -15,6 +14,7 @@ import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
 } from './index-file.js';
+import { liveDigests, referencedBlobs, sweep, type GcOptions } from './gc.js';
 import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { DamagedError, inImage, isDamage } from './damage.js';
@@ -37,13 +37,6 @@ export interface CreateLayerOptions {
   sourceDateEpoch?: number;
   /** The caller hands the directory over: it becomes the layer's snapshot (or is removed). */
   takeOwnership?: boolean;
-}
-
-export interface GcOptions {
-  /** Layers to keep even if no image refers to them (e.g. used by containers). */
-  keepLayers?: Iterable<Digest>;
-  /** collectGarbage spares blobs written or reused more recently than this (default 1 hour). */
-  minAgeMs?: number;
 }
 
 export class Store implements ImageStore {
@@ -201,6 +194,11 @@ export class Store implements ImageStore {
     return this.updateIndex((idx) => dropName(idx, name));
   }
 
+  /**
+   * Removes an image from the index, with its manifest, config and the layers and blobs that
+   * nothing else holds (another image, the build cache, a container, a build's lease: gc.ts).
+   * A full sweep is prune's job.
+   */
   async removeImage(imageId: Digest, gc: GcOptions = {}): Promise<void> {
     assertDigest(imageId, 'image ID');
     // A damaged image can be removed too: what its manifest names is then left to the full sweep.
@@ -210,58 +208,26 @@ export class Store implements ImageStore {
       if (image) manifests.add(image.manifestDigest);
       if (manifests.size === 0) throw new StrataError(`no such image: "${imageId}"`);
       idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && !manifests.has(d.digest));
-      // Drop this image's blobs and layers that no remaining image refers to (a full sweep is prune's job).
-      const used = await this.referencedBlobs(idx);
-      const keep = new Set([...(gc.keepLayers ?? []), ...(await cachedLayers(this.root))]);
-      for (const d of [...manifests, imageId]) if (!used.has(d)) await this.blobs.remove(d);
+      const live = await liveDigests(this, idx, gc.keepLayers);
+      for (const d of [...manifests, imageId]) if (!live.has(d)) await this.blobs.remove(d);
       if (!image) return;
-      for (const l of image.manifest.layers) if (isDigest(l.digest) && !used.has(l.digest) && !keep.has(l.digest)) await this.blobs.remove(l.digest);
-      for (const d of image.config.rootfs.diff_ids) if (isDigest(d) && !used.has(d) && !keep.has(d)) await this.layers.remove(d);
+      for (const l of image.manifest.layers) if (isDigest(l.digest) && !live.has(l.digest)) await this.blobs.remove(l.digest);
+      for (const d of image.config.rootfs.diff_ids) if (isDigest(d) && !live.has(d)) await this.layers.remove(d);
     });
+  }
+
+  /** Every blob and layer the index's images refer to (gc.ts). */
+  referencedBlobs(idx: OciIndex): Promise<Set<Digest>> {
+    return referencedBlobs(this.blobs, idx);
   }
 
   /**
-   * Every blob and layer the index's images refer to: manifests, configs, the manifests' layer
-   * blobs (a pulled image's compressed ones) and the configs' diff_ids (layers).
+   * Removes blobs and layers nothing holds: no image, cache entry, container or lease (gc.ts).
+   * Returns the bytes freed.
    */
-  async referencedBlobs(idx: OciIndex): Promise<Set<Digest>> {
-    const used = new Set<Digest>();
-    for (const d of idx.manifests) {
-      if (used.has(d.digest)) continue;
-      used.add(d.digest);
-      const m = await this.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
-      if (!m) continue;
-      for (const l of m.layers ?? []) if (isDigest(l.digest)) used.add(l.digest);
-      if (!isDigest(m.config?.digest)) continue;
-      used.add(m.config.digest);
-      const cfg = await this.blobs.readJson<ImageConfig>(m.config.digest).catch(() => undefined);
-      for (const diffId of cfg?.rootfs?.diff_ids ?? []) if (isDigest(diffId)) used.add(diffId);
-    }
-    return used;
-  }
-
-  /** Removes blobs and layers no image refers to. Returns the bytes freed. */
   async collectGarbage(options: GcOptions = {}): Promise<number> {
     await this.beforeWrite();
-    const keep = new Set([...(options.keepLayers ?? []), ...(await cachedLayers(this.root))]);
-    // Blobs and layers written (or reused) recently may belong to an image still being built or loaded.
-    const cutoff = Date.now() - (options.minAgeMs ?? 3_600_000);
-    const young = async (p: string) => ((await fs.lstat(p).catch(() => undefined))?.mtimeMs ?? 0) > cutoff;
-    return withLock(this.lockFile, async () => {
-      const used = await this.referencedBlobs(await this.readIndex());
-      let freed = 0;
-      for (const d of await this.blobs.list()) {
-        if (used.has(d) || keep.has(d) || (await young(this.blobs.path(d)))) continue;
-        freed += await this.blobs.size(d).catch(() => 0);
-        await this.blobs.remove(d);
-      }
-      for (const d of await this.layers.list()) {
-        if (used.has(d) || keep.has(d) || (await this.layers.mtimeMs(d)) > cutoff) continue;
-        freed += await this.layers.size(d).catch(() => 0);
-        await this.layers.remove(d);
-      }
-      return freed;
-    });
+    return withLock(this.lockFile, async () => sweep(this, await this.readIndex(), options));
   }
 
   async writeImage(config: ImageConfig, layers: LayerInfo[], options: { tags?: string[] } = {}): Promise<Image> {

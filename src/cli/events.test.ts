@@ -1,0 +1,87 @@
+// `strata events` from the event log and the containers' records: tag, untag, delete, build,
+// a container's create/start/die, Docker's line format, filters, --since/--until, --format, and
+// following new events as they come.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { closeHashPool } from '../hash/index.js';
+import { ensureBusybox, openStore } from '../store/index.js';
+import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
+
+after(closeHashPool);
+
+describe('events', () => {
+  let t: ReturnType<typeof tempDir>;
+  let root: string;
+  let id: string;
+  const strata = (args: string[]) => {
+    const r = runStrata(args, { root, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    t = tempDir('strata-events-');
+    root = path.join(t.dir, 'root');
+    id = (await ensureBusybox(await openStore(root))).id;
+    strata(['tag', 'busybox', 'localhost/a:1']);
+    strata(['rmi', 'localhost/a:1']);
+    assert.equal(runStrata(['run', '--name', 'ev', 'busybox', 'sh', '-c', 'exit 3'], { root }).status, 3);
+    const ctx = path.join(t.dir, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo x > /x\n');
+    strata(['build', '-q', '-t', 'built:1', ctx]);
+    strata(['rmi', 'built:1']);
+  });
+  after(() => t.cleanup());
+
+  it('lists past events oldest first in Docker\'s format', () => {
+    const lines = strata(['events', '--stream=false']).trimEnd().split('\n');
+    const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z';
+    assert.match(lines[0]!, new RegExp(`^${time} image tag ${id} \\(name=localhost/a:1\\)$`));
+    assert.match(lines[1]!, new RegExp(`^${time} image untag ${id} \\(name=localhost/a:1\\)$`));
+    assert.match(lines[2]!, new RegExp(`^${time} container create [0-9a-f]{64} \\(image=busybox, name=ev\\)$`));
+    assert.match(lines[3]!, /container start [0-9a-f]{64} \(image=busybox, name=ev\)$/);
+    assert.match(lines[4]!, /container die [0-9a-f]{64} \(exitCode=3, image=busybox, name=ev\)$/);
+    assert.match(lines[5]!, /image tag sha256:[0-9a-f]{64} \(name=built:1\)$/);
+    assert.match(lines[6]!, /image untag sha256:[0-9a-f]{64} \(name=built:1\)$/);
+    assert.match(lines[7]!, /image delete sha256:[0-9a-f]{64}$/);
+    assert.equal(lines.length, 8, lines.join('\n'));
+  });
+
+  it('filters by type, event, image and container; --since and --until bound the time; --format', () => {
+    assert.equal(strata(['events', '--until', '0s', '--filter', 'type=container', '--format', '{{.Action}}']), 'create\nstart\ndie\n');
+    assert.equal(strata(['events', '--until', '0s', '-f', 'event=tag', '-f', 'event=delete', '--format', '{{.Type}} {{.Action}}']), 'image tag\nimage tag\nimage delete\n');
+    assert.equal(strata(['events', '--until', '0s', '-f', 'image=localhost/a', '--format', '{{.Action}}']), 'tag\nuntag\n');
+    assert.equal(strata(['events', '--until', '0s', '-f', 'container=ev', '-f', 'event=die', '--format', '{{.Actor.Attributes.exitCode}}']), '3\n');
+    assert.equal(strata(['events', '--since', '1h', '--until', '0s', '-f', 'type=image', '--format', '{{.Action}}']).split('\n').length, 6);
+    assert.equal(strata(['events', '--since', '2030-01-01T00:00:00Z', '--stream=false']), '');
+    const json = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=die', '--format', '{{json .}}'])) as Record<string, unknown>;
+    assert.equal(json.Status, 'die');
+    assert.equal(json.From, 'busybox');
+  });
+
+  it('follows: an event that happens after the past ones were listed is printed', async () => {
+    const follower = spawnStrata(['events', '-f', 'event=tag', '--format', '{{.Actor.Attributes.name}}'], { root });
+    let text = '';
+    const waiters: (() => void)[] = [];
+    follower.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+      for (const w of waiters) w();
+    });
+    const waitFor = (line: string) => new Promise<void>((resolve) => {
+      const check = () => text.includes(`${line}\n`) && resolve();
+      waiters.push(check);
+      check();
+    });
+    try {
+      await waitFor('built:1'); // the past is listed: what comes now is followed
+      strata(['tag', 'busybox', 'localhost/later:1']);
+      await waitFor('localhost/later:1');
+      assert.equal(text, 'localhost/a:1\nbuilt:1\nlocalhost/later:1\n');
+    } finally {
+      follower.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,78 @@
+// version / --version, info, system df and system prune against a real state root: a build, a
+// stopped container and an untagged image, then what prune removes and what it keeps.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { closeHashPool } from '../hash/index.js';
+import { ensureBusybox, openStore } from '../store/index.js';
+import { repoRoot, runStrata, tempDir } from '../testing/cli.js';
+import { STRATA_VERSION } from '../version.js';
+
+after(closeHashPool);
+
+describe('version, info, system df, system prune', () => {
+  let t: ReturnType<typeof tempDir>;
+  let root: string;
+  const strata = (args: string[], input?: string) => {
+    const r = runStrata(args, { root, input, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    t = tempDir('strata-system-');
+    root = path.join(t.dir, 'root');
+    await ensureBusybox(await openStore(root));
+  });
+  after(() => t.cleanup());
+
+  it('--version prints one line with the package version; version and info take --format', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(STRATA_VERSION, pkg.version);
+    assert.equal(strata(['--version']), `strata version ${pkg.version}\n`);
+    assert.equal(strata(['version', '--format', '{{.Client.Version}}']), `${pkg.version}\n`);
+    assert.match(strata(['version']), /^Version: +\d+\.\d+\.\d+$/m);
+    assert.equal(strata(['info', '--format', '{{.Images}} {{.Containers}} {{.Driver}}']), '1 0 overlay\n');
+    assert.match(strata(['info']), new RegExp(`^ Strata Root Dir: ${root}$`, 'm'));
+  });
+
+  it('system df counts images, containers, volumes and the build cache', () => {
+    const ctx = path.join(t.dir, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN head -c 300000 /dev/zero > /big\n');
+    strata(['build', '-q', '-t', 'big:1', ctx]);
+    strata(['run', '--name', 'stopped', '-v', '/data', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /scratch']);
+    const rows = strata(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}']).trim().split('\n');
+    assert.equal(rows.length, 4, rows.join('\n'));
+    assert.match(rows[0]!, /^Images\|2\|1\|[\d.]+[kM]B\|[\d.]+kB \(\d+%\)$/, 'big:1 is reclaimable, busybox is used');
+    assert.match(rows[1]!, /^Containers\|1\|0\|100kB\|100kB \(100%\)$/);
+    assert.match(rows[2]!, /^Local Volumes\|1\|1\|0B\|0B$/);
+    assert.match(rows[3]!, /^Build Cache\|1\|0\|30\dkB\|0B$/, 'its layer is the image\'s');
+    assert.match(strata(['system', 'df']), /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\n/);
+  });
+
+  it('system prune removes stopped containers, dangling images and unused cache; -a every unused image and the cache', () => {
+    strata(['tag', 'big:1', 'other:1']);
+    strata(['rmi', 'big:1']);
+    const id = strata(['images', '-q', 'other:1']).trim();
+    strata(['rmi', 'other:1']); // its image is gone: the cache entry is now unused
+    assert.equal(strata(['system', 'prune'], 'n\n').includes('Deleted'), false, 'answering no removes nothing');
+    assert.match(strata(['ps', '-a', '-q']), /\S/);
+    const out = strata(['system', 'prune', '-f']);
+    assert.match(out, /^Deleted Containers:\n[0-9a-f]{64}\n\n/);
+    assert.match(out, /Deleted build cache objects:\n[0-9a-f]{64}\n/);
+    assert.match(out, /Total reclaimed space: [\d.]+[kM]B\n$/);
+    assert.equal(strata(['ps', '-a', '-q']), '');
+    assert.equal(strata(['images', '-q', '--no-trunc']).trim(), strata(['images', '-q', '--no-trunc', 'busybox']).trim(), 'busybox stays without -a');
+    assert.ok(!strata(['images', '-a', '-q']).includes(id));
+    assert.match(strata(['volume', 'ls', '-q']), /\S/, 'volumes stay without --volumes');
+    const all = strata(['system', 'prune', '-a', '-f', '--volumes']);
+    assert.match(all, /Deleted Volumes:\n[0-9a-f]{64}\n/);
+    assert.match(all, /Deleted Images:\nuntagged: busybox:latest\ndeleted: sha256:/);
+    assert.equal(strata(['images', '-a', '-q']), '');
+    const rows = strata(['system', 'df', '--format', '{{.TotalCount}}']);
+    assert.equal(rows, '0\n0\n0\n0\n');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'blobs', 'sha256')), [], 'the collector freed every blob');
+  });
+});

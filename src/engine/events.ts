@@ -1,0 +1,65 @@
+// The Events service: what happened in a state root, without a daemon. Image events come from
+// the event log the services append to (src/store/events.ts); container events are read from
+// the containers' records (created, last started, last exited), as those records are what a
+// daemonless engine keeps. Filters follow Docker's: type, event, image, container.
+import { ContainerStore, readEvents, stateRoot, ZERO_TIME, type EventRecord } from '../store/index.js';
+
+export type { EventRecord } from '../store/index.js';
+
+export interface EventQuery {
+  /** Nanoseconds since the epoch: only events at or after it. */
+  since?: bigint;
+  /** Only events before or at it. */
+  until?: bigint;
+  /** Docker's filters: "type=image", "event=tag", "image=NAME", "container=NAME". */
+  filters?: string[];
+}
+
+const nanos = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
+
+function matches(e: EventRecord, filters: string[]): boolean {
+  const by = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? f : f.slice(0, eq);
+    by.set(key, [...(by.get(key) ?? []), eq < 0 ? '' : f.slice(eq + 1)]);
+  }
+  const any = (key: string, test: (v: string) => boolean) => !by.has(key) || by.get(key)!.some(test);
+  const name = e.Actor.Attributes.name ?? '';
+  return any('type', (v) => v === e.Type)
+    && any('event', (v) => v === e.Action)
+    && any('image', (v) => e.Type === 'image' ? e.Actor.ID.startsWith(v) || e.Actor.ID === `sha256:${v}` || name === v || name.split(':')[0] === v : e.Actor.Attributes.image === v)
+    && any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || name === v));
+}
+
+export class Events {
+  readonly stateRoot: string;
+
+  constructor(o: { stateRoot?: string } = {}) {
+    this.stateRoot = o.stateRoot ?? stateRoot();
+  }
+
+  /** Container events as the records tell them: create, the last start, the last exit (die, with its code). */
+  async containerEvents(): Promise<EventRecord[]> {
+    const out: EventRecord[] = [];
+    for (const c of await new ContainerStore(this.stateRoot).list()) {
+      const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
+      const at = (Action: string, time: string, extra: Record<string, string> = {}) => {
+        if (time && time !== ZERO_TIME && !Number.isNaN(Date.parse(time))) out.push({ Type: 'container', Action, Actor: { ID: c.Id, Attributes: { ...attributes, ...extra } }, timeNano: nanos(time) });
+      };
+      at('create', c.Created);
+      at('start', c.State.StartedAt);
+      if (!c.State.Running) at('die', c.State.FinishedAt, { exitCode: String(c.State.ExitCode) });
+    }
+    return out;
+  }
+
+  /** The events the query selects, oldest first. */
+  async list(query: EventQuery = {}): Promise<EventRecord[]> {
+    const all = [...readEvents(this.stateRoot), ...(await this.containerEvents())];
+    return all
+      .filter((e) => (query.since === undefined || BigInt(e.timeNano) >= query.since) && (query.until === undefined || BigInt(e.timeNano) <= query.until))
+      .filter((e) => matches(e, query.filters ?? []))
+      .sort((a, b) => (BigInt(a.timeNano) < BigInt(b.timeNano) ? -1 : BigInt(a.timeNano) > BigInt(b.timeNano) ? 1 : 0));
+  }
+}

@@ -1,0 +1,67 @@
+// What an image looks like to the outside, as Docker shows it: the `image inspect` object and
+// the history entries (newest first). Pure functions of the store's Image.
+import { familiarName, type Image } from '../store/index.js';
+
+const CONFIG_DEFAULTS = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
+
+/** `docker image inspect`'s object for an image; `repoDigests` are "repository@digest" from registries. */
+export function inspectImage(img: Image, layerDirs: string[] = [], repoDigests: string[] = []): Record<string, unknown> {
+  const names = [...img.names].sort();
+  return {
+    Id: img.id,
+    RepoTags: names.map(familiarName),
+    RepoDigests: repoDigests.map((d) => familiarName(d)),
+    Parent: '',
+    Comment: img.config.history?.at(-1)?.comment ?? '',
+    Created: img.config.created ?? '0001-01-01T00:00:00Z',
+    DockerVersion: '',
+    Author: img.config.author ?? '',
+    Config: { ...CONFIG_DEFAULTS, ...img.config.config },
+    Architecture: img.config.architecture,
+    ...(img.config.variant ? { Variant: img.config.variant } : {}),
+    Os: img.config.os,
+    Size: img.size,
+    GraphDriver: {
+      Data: layerDirs.length ? { LowerDir: [...layerDirs].reverse().join(':') } : null,
+      Name: 'overlay',
+    },
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}
+
+/** One step of an image's history, as Docker's API gives it. */
+export interface HistoryEntry {
+  /** The image ID on the newest entry; "<missing>" on older ones (no parent images here). */
+  id: string;
+  /** ISO time, when recorded. */
+  created?: string;
+  createdBy: string;
+  /** Bytes of the step's layer (0 for a step that made none). */
+  size: number;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+/** The image's history, newest first; an image without history gets one entry per layer. */
+export function imageHistory(img: Image): HistoryEntry[] {
+  const layers = [...img.manifest.layers];
+  const entries = img.config.history?.length
+    ? img.config.history
+    : img.config.rootfs.diff_ids.map(() => ({ created: img.config.created } as NonNullable<typeof img.config.history>[number]));
+  const out: HistoryEntry[] = entries.map((h) => ({
+    id: '<missing>',
+    created: h.created,
+    createdBy: h.created_by ?? '',
+    size: h.empty_layer ? 0 : (layers.shift()?.size ?? 0),
+    comment: h.comment ?? '',
+    emptyLayer: !!h.empty_layer,
+  }));
+  out.reverse();
+  if (out.length) out[0].id = img.id;
+  return out;
+}

@@ -1,0 +1,153 @@
+// Docker's rules for removing images (daemon/images/image_delete.go), over the store:
+// - a name of an image with several names: only that name goes ("Untagged:");
+// - the last name: refused while a container uses the image, unless -f; with -f, or when the
+//   image is the parent of another image (Docker's intermediate images), the name goes and the
+//   image stays, untagged, for them;
+// - by ID: refused when other images were built on it ("cannot be forced": deleting it would
+//   take the child's history and cache with it), when a running container uses it ("cannot be
+//   forced"), when it has several names or a stopped container uses it ("must be forced");
+// - a deleted image's untagged parents that nothing else needs go too (Docker's prune of
+//   parents; `rmi --no-prune` keeps them).
+// Layers are never what a child loses: the store's collector keeps every layer an image,
+// container, cache entry or build lease holds (src/store/gc.ts).
+import { StrataError } from '../errors.js';
+import { familiarName, normalizeTag, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+
+/** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
+export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
+
+export interface RemoveImageOptions {
+  /** Untag a last name even though a container uses the image; delete an image with several names. */
+  force?: boolean;
+  /** Keep the deleted image's untagged parents (Docker's --no-prune). */
+  noPrune?: boolean;
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+const conflict = (msg: string) => new StrataError(`conflict: ${msg}`, 1);
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const startsWith = (a: readonly unknown[], b: readonly unknown[]) => a.length <= b.length && a.every((x, i) => sameJson(x, b[i]));
+
+/** `child` was built on `parent`: the parent's history is a strict prefix of the child's, and its layers a prefix of the child's. */
+export function isParentImage(parent: Image, child: Image): boolean {
+  const ph = parent.config.history ?? [];
+  const ch = child.config.history ?? [];
+  return child.id !== parent.id && ph.length > 0 && ph.length < ch.length && startsWith(ph, ch)
+    && startsWith(parent.config.rootfs.diff_ids, child.config.rootfs.diff_ids);
+}
+
+/** Untagged images other images were built on: Docker's intermediate images (`images -a` shows them). */
+export function intermediateImages(images: Image[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of images) if (p.names.length === 0 && images.some((c) => isParentImage(p, c))) out.add(p.id);
+  return out;
+}
+
+/** Every image of the store that can be read; a damaged one is left out (it cannot be anyone's parent we could tell). */
+export async function readableImages(store: Store): Promise<Image[]> {
+  const ids = new Set<string>();
+  for (const d of (await store.readIndex()).manifests) {
+    const m = await store.blobs.readJson<Manifest>(d.digest).catch(() => undefined);
+    if (typeof m?.config?.digest === 'string') ids.add(m.config.digest);
+  }
+  const out: Image[] = [];
+  for (const id of ids) {
+    const img = await store.resolveImage(id).catch(() => undefined);
+    if (img) out.push(img);
+  }
+  return out;
+}
+
+function nameIn(img: { names: string[] }, ref: string): string | undefined {
+  try {
+    const n = normalizeTag(ref);
+    return img.names.includes(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes one image reference with Docker's rules (see the top of this file). Only the index
+ * is needed to name the image, so a damaged image can be removed too.
+ */
+export async function removeImageRef(store: Store, ref: string, containers: ContainerRecord[], options: RemoveImageOptions = {}): Promise<ImageDeleteItem[]> {
+  const found = await store.findImage(ref);
+  const img = { ...found, id: found.id ?? (await store.resolveImage(ref)).id };
+  const users = containers.filter((c) => c.Image === img.id);
+  const running = users.filter((c) => c.State?.Running);
+  const items: ImageDeleteItem[] = [];
+  const untag = async (name: string) => {
+    if (await store.untag(name)) items.push({ Untagged: familiarName(name) });
+  };
+  const name = nameIn(img, ref);
+  if (name && img.names.length > 1) {
+    await untag(name);
+    return items;
+  }
+  const all = await readableImages(store);
+  const self = all.find((i) => i.id === img.id);
+  const children = self ? all.filter((c) => isParentImage(self, c)) : [];
+  if (name) {
+    if (users.length && !options.force) {
+      throw conflict(`unable to remove repository reference "${ref}" (must force) - container ${short(users[0].Id)} is using its referenced image ${short(img.id)}`);
+    }
+  } else {
+    if (children.length) throw conflict(`unable to delete ${short(img.id)} (cannot be forced) - image has dependent child images`);
+    if (img.names.length > 1 && !options.force) throw conflict(`unable to delete ${short(img.id)} (must be forced) - image is referenced in multiple repositories`);
+    if (running.length) throw conflict(`unable to delete ${short(img.id)} (cannot be forced) - image is being used by running container ${short(running[0].Id)}`);
+    if (users.length && !options.force) throw conflict(`unable to delete ${short(img.id)} (must be forced) - image is being used by stopped container ${short(users[0].Id)}`);
+  }
+  for (const n of [...img.names].sort()) await untag(n);
+  if (users.length || children.length) return items; // kept, untagged, for them
+  await store.removeImage(img.id);
+  items.push({ Deleted: img.id });
+  if (!options.noPrune && self) await pruneParents(store, self, all.filter((i) => i.id !== img.id), containers, items);
+  return items;
+}
+
+/** Deletes `img`'s untagged parents that no other image, no container needs (Docker's quiet prune of parents). */
+async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], items: ImageDeleteItem[]): Promise<void> {
+  const used = new Set(containers.map((c) => c.Image));
+  // Nearest parent first: the one with the longest history.
+  const parents = rest.filter((p) => isParentImage(p, img)).sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
+  let remaining = rest;
+  for (const p of parents) {
+    if (p.names.length || used.has(p.id) || remaining.some((c) => isParentImage(p, c))) return;
+    await store.removeImage(p.id);
+    items.push({ Deleted: p.id });
+    remaining = remaining.filter((i) => i.id !== p.id);
+  }
+}
+
+export interface ImagePruneResult {
+  items: ImageDeleteItem[];
+  /** Bytes of the layers actually gone, and of the blobs the collection freed. */
+  reclaimed: number;
+}
+
+/**
+ * `image prune`: dangling images (untagged, no image built on them), or with `all` every image
+ * no container uses; children go before their parents, and a parent stays while an image
+ * built on it does. Then the collector frees what nothing holds.
+ */
+export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[]): Promise<ImagePruneResult> {
+  const used = new Set(containers.map((c) => c.Image));
+  const items: ImageDeleteItem[] = [];
+  let reclaimed = 0;
+  let remaining = await readableImages(store);
+  const order = [...remaining].sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
+  for (const img of order) {
+    if (used.has(img.id) || (!all && img.names.length > 0)) continue;
+    if (remaining.some((c) => isParentImage(img, c))) continue;
+    for (const n of [...img.names].sort()) if (await store.untag(n)) items.push({ Untagged: familiarName(n) });
+    await store.removeImage(img.id);
+    items.push({ Deleted: img.id });
+    remaining = remaining.filter((i) => i.id !== img.id);
+    // As Docker: the space of the layers actually gone (shared ones stay with other images).
+    const layers = img.manifest.layers.map((d, i) => ({ diffId: img.config.rootfs.diff_ids[i] ?? d.digest, size: d.size }));
+    for (const l of layers) if (!(await store.hasLayer(l.diffId))) reclaimed += l.size;
+  }
+  reclaimed += await store.collectGarbage();
+  return { items, reclaimed };
+}

@@ -1,0 +1,186 @@
+// The System service: what a state root holds and uses (`system df`, `info`, `version`) and
+// `system prune`, which removes stopped containers, unused networks, dangling (or unused)
+// images, the build cache no image uses (all of it with `all`) and, when asked, anonymous
+// volumes — all freed through the store's one collector (src/store/gc.ts).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import {
+  currentState, pruneNetworks, removeContainer, runcRootOf, type ContainerContext,
+} from '../runtime/index.js';
+import { ContainerStore, diskUsage, openStore, stateRoot, type Store } from '../store/index.js';
+import { STRATA_VERSION } from '../version.js';
+import { LocalBuildCache } from './build-cache.js';
+import { Images, type ImageDeleteItem } from './images.js';
+import { Volumes } from './volumes.js';
+
+export { STRATA_VERSION } from '../version.js';
+
+/** One row of `system df`. */
+export interface UsageRow {
+  total: number;
+  /** Images a container uses, running containers, volumes a container mounts. */
+  active: number;
+  size: number;
+  reclaimable: number;
+}
+
+export interface SystemUsage {
+  images: UsageRow;
+  containers: UsageRow;
+  volumes: UsageRow;
+  buildCache: UsageRow;
+}
+
+export interface SystemInfo {
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
+  Driver: string;
+  DockerRootDir: string;
+  ServerVersion: string;
+  DefaultRuntime: string;
+  RuncVersion: string;
+  CgroupVersion: string;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+}
+
+export interface SystemPruneResult {
+  containers: string[];
+  networks: string[];
+  images: ImageDeleteItem[];
+  cacheEntries: string[];
+  volumes: string[];
+  reclaimed: number;
+}
+
+/** The first line of `runc --version`'s version ("1.1.5+ds1"), or "unknown". */
+export function runcVersion(): string {
+  const r = spawnSync('runc', ['--version'], { encoding: 'utf8' });
+  return /runc version (\S+)/.exec(r.stdout ?? '')?.[1] ?? 'unknown';
+}
+
+function osName(): string {
+  const text = fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : '';
+  return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? os.type();
+}
+
+export class System {
+  readonly stateRoot: string;
+
+  constructor(o: { stateRoot?: string } = {}) {
+    this.stateRoot = o.stateRoot ?? stateRoot();
+  }
+
+  private async context(): Promise<ContainerContext & { images: Store }> {
+    const root = this.stateRoot;
+    return { root, images: await openStore(root), containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
+  }
+
+  /** `system df`: images (layers counted once), containers (their writable layers), volumes, build cache. */
+  async usage(): Promise<SystemUsage> {
+    const ctx = await this.context();
+    const records = await ctx.containers.list();
+    const running = records.filter((r) => currentState(ctx, r).Running);
+    const usedImages = new Set(records.map((r) => r.Image));
+    const images = await ctx.images.listImages();
+    const layerSize = new Map<string, number>();
+    const activeLayers = new Set<string>();
+    for (const img of images) {
+      img.config.rootfs.diff_ids.forEach((d, i) => {
+        layerSize.set(d, img.manifest.layers[i]?.size ?? 0);
+        if (usedImages.has(img.id)) activeLayers.add(d);
+      });
+    }
+    const sum = (ds: Iterable<[string, number]>) => [...ds].reduce((n, [, s]) => n + s, 0);
+    const imagesSize = sum(layerSize);
+    const upper = (id: string) => diskUsage(ctx.containers.paths(id).upper);
+    const containerSizes = records.map((r) => ({ r, size: upper(r.Id) }));
+    const runningIds = new Set(running.map((r) => r.Id));
+    const volumes = new Volumes({ stateRoot: this.stateRoot });
+    const users = await volumes.users();
+    const vols = volumes.list().map((v) => ({ v, size: diskUsage(v.Mountpoint), used: (users.get(v.Name) ?? []).length > 0 }));
+    const entries = await new LocalBuildCache(this.stateRoot).list();
+    const cacheLayers = new Map<string, number>();
+    for (const e of entries) if (e.layer) cacheLayers.set(e.layer, e.size);
+    const imageLayers = new Set(layerSize.keys());
+    return {
+      images: {
+        total: images.length, active: images.filter((i) => usedImages.has(i.id)).length,
+        size: imagesSize, reclaimable: sum([...layerSize].filter(([d]) => !activeLayers.has(d))),
+      },
+      containers: {
+        total: records.length, active: running.length,
+        size: containerSizes.reduce((n, c) => n + c.size, 0), reclaimable: containerSizes.filter((c) => !runningIds.has(c.r.Id)).reduce((n, c) => n + c.size, 0),
+      },
+      volumes: {
+        total: vols.length, active: vols.filter((v) => v.used).length,
+        size: vols.reduce((n, v) => n + v.size, 0), reclaimable: vols.filter((v) => !v.used).reduce((n, v) => n + v.size, 0),
+      },
+      buildCache: {
+        total: entries.length, active: 0,
+        size: sum(cacheLayers), reclaimable: sum([...cacheLayers].filter(([d]) => !imageLayers.has(d))),
+      },
+    };
+  }
+
+  /** `info`: the state root's contents and the host it runs on, with Docker's field names. */
+  async info(): Promise<SystemInfo> {
+    const ctx = await this.context();
+    const states = (await ctx.containers.list()).map((r) => currentState(ctx, r));
+    const paused = states.filter((s) => s.Paused).length;
+    const runningCount = states.filter((s) => s.Running && !s.Paused).length;
+    return {
+      Containers: states.length,
+      ContainersRunning: runningCount,
+      ContainersPaused: paused,
+      ContainersStopped: states.length - runningCount - paused,
+      Images: (await ctx.images.listImages()).length,
+      Driver: 'overlay',
+      DockerRootDir: this.stateRoot,
+      ServerVersion: STRATA_VERSION,
+      DefaultRuntime: 'runc',
+      RuncVersion: runcVersion(),
+      CgroupVersion: fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1',
+      KernelVersion: os.release(),
+      OperatingSystem: osName(),
+      OSType: 'linux',
+      Architecture: os.machine(),
+      NCPU: os.availableParallelism?.() ?? os.cpus().length,
+      MemTotal: os.totalmem(),
+    };
+  }
+
+  /**
+   * `system prune`: stopped containers, unused networks, dangling images (every unused one with
+   * `all`), build cache entries no image uses (every entry with `all`), and with `volumes` the
+   * anonymous volumes no container uses. Then one collection frees what nothing holds.
+   */
+  async prune(options: { all?: boolean; volumes?: boolean } = {}): Promise<SystemPruneResult> {
+    const ctx = await this.context();
+    const containers: string[] = [];
+    let reclaimed = 0;
+    for (const record of await ctx.containers.list()) {
+      if (currentState(ctx, record).Running) continue;
+      reclaimed += diskUsage(ctx.containers.paths(record.Id).upper);
+      await removeContainer(ctx, record, { volumes: false });
+      containers.push(record.Id);
+    }
+    await ctx.containers.sweepGraveyards();
+    const networks = (await pruneNetworks(this.stateRoot)).map((n) => n.Name);
+    const images = await new Images({ store: ctx.images }).prune({ all: !!options.all });
+    reclaimed += images.reclaimed;
+    const cache = await new LocalBuildCache(this.stateRoot).prune({ all: !!options.all });
+    reclaimed += cache.reclaimed;
+    const volumes = options.volumes ? await new Volumes({ stateRoot: this.stateRoot }).prune() : { deleted: [], reclaimed: 0 };
+    reclaimed += volumes.reclaimed;
+    return { containers, networks, images: images.items, cacheEntries: cache.removed.map((e) => e.key), volumes: volumes.deleted, reclaimed };
+  }
+}

@@ -1,0 +1,96 @@
+// Leases: what a command in progress (a build) uses from the store, so that no garbage
+// collection removes it meanwhile (as containerd's leases do). A lease is a file in
+// <root>/leases/ named after its owner ("PID.START-RANDOM.json") and listing digests (image
+// IDs, manifests, layer blobs, layer diff_ids). It holds only while its owner lives: a lease
+// of a process that exited, even by `kill -9`, is ignored by the collector and swept, so a dead
+// build never pins anything for good.
+//
+// A lease is written under the store lock, the lock the collector holds while it decides what
+// to remove: once add() has returned and found its digests present, they stay until release().
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from '../random.js';
+import type { Digest } from './types.js';
+import { atomicWriteJson } from './fsutil.js';
+import { withLock } from './lock.js';
+import { ownerGone, ownerStamp, parseOwner } from './owner.js';
+
+export interface LeaseRecord {
+  /** What holds it, for `system check` and people: "build". */
+  purpose: string;
+  created: string;
+  digests: Digest[];
+}
+
+export const leasesDir = (root: string) => path.join(root, 'leases');
+const lockOf = (root: string) => path.join(root, 'lock');
+
+export class Lease {
+  private readonly digests = new Set<Digest>();
+  private released = false;
+
+  private constructor(
+    readonly root: string,
+    readonly file: string,
+    readonly purpose: string,
+  ) {}
+
+  /** A new, empty lease of this process. Nothing is written until something is added. */
+  static create(root: string, purpose: string): Lease {
+    return new Lease(root, path.join(leasesDir(root), `${ownerStamp()}-${randomBytes(6).toString('hex')}.json`), purpose);
+  }
+
+  /** What the lease holds. */
+  held(): ReadonlySet<Digest> {
+    return this.digests;
+  }
+
+  /**
+   * Adds digests to the lease, then (under the same lock) runs `check`, which tells whether what
+   * was leased is still there: a collector that ran just before may have removed it. The
+   * digests are held either way, until release().
+   */
+  async add<T = void>(digests: Iterable<Digest>, check?: () => Promise<T>): Promise<T | undefined> {
+    if (this.released) throw new Error('lease already released');
+    const fresh = [...digests].filter((d) => !this.digests.has(d));
+    if (fresh.length === 0 && !check) return undefined;
+    return withLock(lockOf(this.root), async () => {
+      if (fresh.length) {
+        for (const d of fresh) this.digests.add(d);
+        await fs.mkdir(leasesDir(this.root), { recursive: true });
+        const record: LeaseRecord = { purpose: this.purpose, created: new Date().toISOString(), digests: [...this.digests] };
+        await atomicWriteJson(this.file, record);
+      }
+      return check ? check() : undefined;
+    });
+  }
+
+  /** Drops the lease (what it held goes to the next collection if nothing else holds it). */
+  async release(): Promise<void> {
+    this.released = true;
+    await fs.rm(this.file, { force: true });
+  }
+}
+
+/**
+ * Every digest held by a live owner's lease. Leases of owners that are gone are removed
+ * (their owner can no longer release them); a lease file that cannot be read is counted as
+ * nothing only when its owner is gone, otherwise it is being written and read again later.
+ */
+export async function leasedDigests(root: string): Promise<Set<Digest>> {
+  const out = new Set<Digest>();
+  const dir = leasesDir(root);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue; // an atomic write's temp file
+    const owner = parseOwner(name);
+    const file = path.join(dir, name);
+    if (!owner || ownerGone(owner)) {
+      await fs.rm(file, { force: true });
+      continue;
+    }
+    const record = await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as LeaseRecord, () => undefined);
+    for (const d of record?.digests ?? []) if (typeof d === 'string') out.add(d);
+  }
+  return out;
+}
