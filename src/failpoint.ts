@@ -33,6 +33,9 @@
 //   load.before-tag           `load`: every blob of an image is stored, its name not yet in index.json
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
+//   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
+//   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
+//   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
 
 const STATE = Symbol.for('strata.failpoint');
 

@@ -148,6 +148,12 @@ describe('container networks', { timeout: 600_000 }, () => {
     assert.notEqual(fx.strata(['exec', 'roamer', 'ip', 'link', 'show', 'eth1']).status, 0);
     assert.match(fx.strata(['network', 'disconnect', 'app', 'roamer']).stderr, /is not connected to network "app"/);
     assert.match(fx.strata(['network', 'rm', 'other']).stderr, /active endpoints/);
+    // The way out moves with the network that gave it (Docker's).
+    ok(['network', 'connect', 'app', 'roamer']);
+    ok(['network', 'disconnect', 'other', 'roamer']);
+    const appGateway = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'app']))[0].Gateway as string;
+    assert.match(ok(['exec', 'roamer', 'ip', '-4', 'route', 'show', 'default']), new RegExp(`^default via ${appGateway.replace(/\./g, '\\.')} `));
+    assert.equal(ok(['exec', 'roamer', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]), 'hello from outside\n');
     ok(['rm', '-f', 'roamer']);
   });
 

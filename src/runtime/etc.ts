@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { parseResolvConf } from './net/host.js';
+import { hostResolvConfText, parseResolvConf } from './net/host.js';
 import { components } from './resolve.js';
 import { ETC_FILES, SYSTEM_MOUNT_DIRS } from './spec.js';
 import type { DnsSettings, EtcTexts, NetworkMode } from './types.js';
@@ -25,11 +25,12 @@ const DEFAULT_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
 /**
  * Docker's resolv.conf: RESPONDER (a user-defined network's DNS server) or the --dns servers or
- * the host's without loopback ones (unreachable from another network namespace), Google's as
+ * the host's (systemd-resolved's upstreams behind its stub) without loopback ones (unreachable
+ * from another network namespace), Google's as
  * a last resort; the host's search domains and options unless --dns-search / --dns-option
  * replace them ("." for none).
  */
-export function resolvConfText(settings: DnsSettings, responder?: string, hostText = readOr('/etc/resolv.conf', '')): string {
+export function resolvConfText(settings: DnsSettings, responder?: string, hostText = hostResolvConfText()): string {
   const host = parseResolvConf(hostText);
   let nameservers: string[];
   if (responder) nameservers = [responder];

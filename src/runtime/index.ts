@@ -44,4 +44,5 @@ export { networkChoice, type NetworkChoice, type NetworkFlags } from './net/conf
 export { withDefaultNetwork } from './net/runner.js';
 export { teardownRoot } from './net/teardown.js';
 export { rootIdentity, tableName } from './net/names.js';
+export { bridgeName, MACHINE_DIR as NETWORK_MACHINE_DIR } from './net/names.js';
 export { connectContainer, disconnectContainer } from './net-connect.js';

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
+import { sweepNetworks } from './net/networks.js';
 import { ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, tempName, tempOwner, type SweepOptions } from '../store/index.js';
 
 const run = promisify(execFile);
@@ -92,5 +93,7 @@ export async function sweepLeftovers(root: string, options: SweepOptions = {}): 
   const thawed = await thawLeftPaused(root, options);
   const paths = await sweepStoreLeftovers(root, options);
   if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
+  // Bridges, rules and addresses of killed network commands and containers (runtime/net).
+  if (!options.dryRun) await sweepNetworks(root).catch(() => undefined);
   return { containers, thawed, paths };
 }

@@ -55,7 +55,11 @@ export async function disconnectContainer(ctx: NetContext, ref: string, networkR
   if (!record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is not connected to network "${net.Name}"`);
   const pid = runningPid(ctx, record);
   const endpoint = store.endpoint(net.Id, record.Id);
-  if (pid !== undefined && endpoint) unplugFrom(pid, endpoint.IfName);
+  if (pid !== undefined && endpoint) {
+    // The way out moves to another network of the container's that has one.
+    const gateways = store.list().filter((n) => n.Id !== net.Id && !n.Internal).flatMap((n) => store.endpoint(n.Id, record.Id)?.Gateway ?? []);
+    unplugFrom(pid, endpoint.IfName, gateways);
+  }
   store.removeEndpoint(net.Id, record.Id);
   if (net.Name !== DEFAULT_NETWORK) await (await import('./net/dns/control.js')).stopIdleResponders(store, [net.Id]);
   await ctx.containers.update(record.Id, (r) => {

@@ -4,6 +4,7 @@
 // writes them. release() undoes what belongs to the run; the namespace itself dies with the
 // container.
 import { StrataError } from '../../errors.js';
+import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
 import { allocateEndpoints, prepareNetns, releaseContainer, releaseEndpoints, type Attached } from './endpoints.js';
 import { BASE_HOSTS, extraHostLines, resolvConfText } from '../etc.js';
@@ -65,7 +66,7 @@ export async function attachNetworks(root: string, container: { id: string; name
   const hosts = `${BASE_HOSTS}${extraHostLines(req.extraHosts, primary?.Gateway)}${primary ? `${primary.IPv4}\t${req.hostname}\n` : ''}`;
   // On a user-defined network the responder answers first (it forwards what is not its own).
   const resolvConf = resolvConfText(req, userNets[0]?.endpoint.Gateway);
-  const ready = Promise.all([netns.ready, responders]);
+  const ready = Promise.all([netns.ready, responders]).then(() => failpoint('net.netns-ready'));
   ready.catch(() => undefined);
   let released = false;
   return {

@@ -133,6 +133,8 @@ export function plumbingScript(attached: Attached[], hostPid: number, hold: bool
   }
   lines.push(`ip -batch - <<'EOF'`, ...inside, 'EOF');
   if (host.length) lines.push(`nsenter --net=/proc/${hostPid}/ns/net ip -batch - <<'EOF'`, ...host, 'EOF');
+  // Connected while it runs: the new network gives the way out if none had (Docker's).
+  if (!hold && way) lines.push(defaultRouteIfNone([way.endpoint.Gateway]));
   if (hold) lines.push('echo ready', 'read -r _ || :');
   return `${lines.join('\n')}\n`;
 }
@@ -175,8 +177,19 @@ export function plumbInto(pid: number, attached: Attached[]): void {
   if (r.status !== 0) throw new StrataError(`connecting the container: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
 }
 
-/** Removes the interface IFNAME from the running container PID (its veth pair goes with it). */
-export function unplugFrom(pid: number, ifname: string): void {
-  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'del', ifname], { encoding: 'utf8' });
+/** Shell: a default route through the first of GATEWAYS that is reachable, unless there is one. */
+function defaultRouteIfNone(gateways: string[]): string {
+  const tries = gateways.map((gw) => `ip route add default via ${gw} 2>/dev/null`).join(' || ');
+  return `[ -n "$(ip -4 route show default)" ] || ${tries} || :`;
+}
+
+/**
+ * Removes the interface IFNAME from the running container PID (its veth pair goes with it).
+ * When the default route went with it, the way out moves to the first of GATEWAYS (the
+ * container's other networks that have one), as Docker's.
+ */
+export function unplugFrom(pid: number, ifname: string, gateways: string[] = []): void {
+  const script = `ip link del ${ifname} || exit 1\n${gateways.length ? defaultRouteIfNone(gateways) : ':'}\n`;
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'sh', '-c', script], { encoding: 'utf8' });
   if (r.status !== 0 && !/Cannot find device/.test(r.stderr)) throw new StrataError(`disconnecting the container: ${r.stderr.trim()}`);
 }

@@ -60,9 +60,24 @@ export function parseResolvConf(text: string): ResolvConf {
   return out;
 }
 
-/** The host's /etc/resolv.conf, parsed. */
+/** systemd-resolved's list of the real upstream servers (its stub 127.0.0.53 is unreachable from a container). */
+const RESOLVED_UPSTREAMS = '/run/systemd/resolve/resolv.conf';
+
+/**
+ * The host's resolv.conf text that containers' DNS settings derive from: /etc/resolv.conf, or,
+ * when that names only systemd-resolved's stub, resolved's upstream list (Docker's choice).
+ */
+export function hostResolvConfText(read: (file: string) => string = (f) => readOr(f)): string {
+  const etc = read('/etc/resolv.conf');
+  const servers = parseResolvConf(etc).nameservers;
+  if (servers.length === 0 || servers.some((ns) => ns !== '127.0.0.53')) return etc;
+  const upstreams = read(RESOLVED_UPSTREAMS);
+  return parseResolvConf(upstreams).nameservers.length ? upstreams : etc;
+}
+
+/** The host's resolv.conf (see hostResolvConfText), parsed. */
 export function hostResolvConf(): ResolvConf {
-  return parseResolvConf(readOr('/etc/resolv.conf'));
+  return parseResolvConf(hostResolvConfText());
 }
 
 /** The host's IPv4 nameservers as numbers (subnets must not swallow them). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NetworkRecord } from '../../store/networks.js';
-import { parseResolvConf, hostRoutes } from './host.js';
+import { hostResolvConfText, parseResolvConf, hostRoutes } from './host.js';
 import { candidateSubnets, formatSubnet, hostAt, macFor, overlaps, parseIp, parseSubnet } from './ipv4.js';
 import { renderRules } from './kernel.js';
 import { bridgeName, vethName } from './names.js';
@@ -45,6 +45,12 @@ describe('host facts', () => {
       + 'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'
       + 'br0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n';
     assert.deepEqual(hostRoutes(text).map((r) => [r.dev, formatSubnet(r.subnet)]), [['eth0', '192.0.2.0/24'], ['br0', '172.17.0.0/16']]);
+  });
+  it("reads systemd-resolved's upstream servers behind its stub, as Docker does", () => {
+    const files = (etc: string, upstreams = '') => (f: string) => (f === '/etc/resolv.conf' ? etc : f === '/run/systemd/resolve/resolv.conf' ? upstreams : '');
+    assert.equal(hostResolvConfText(files('nameserver 127.0.0.53\nsearch lan\n', 'nameserver 192.0.2.53\nsearch lan\n')), 'nameserver 192.0.2.53\nsearch lan\n');
+    assert.equal(hostResolvConfText(files('nameserver 127.0.0.53\n')), 'nameserver 127.0.0.53\n', 'no upstream list: as it is');
+    assert.equal(hostResolvConfText(files('nameserver 10.0.0.2\n', 'nameserver 192.0.2.53\n')), 'nameserver 10.0.0.2\n', 'not the stub: as it is');
   });
   it('parses resolv.conf', () => {
     assert.deepEqual(parseResolvConf('# c\nnameserver 10.0.0.2\nsearch a b\noptions ndots:2 edns0\nnameserver 127.0.0.53\n'), { nameservers: ['10.0.0.2', '127.0.0.53'], search: ['a', 'b'], options: ['ndots:2', 'edns0'] });

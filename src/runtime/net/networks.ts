@@ -3,12 +3,13 @@
 // kernel objects (kernel.ts); the order of their creation and removal under the locks (root's
 // first, then the machine's) is what lets a kill -9 at any point be swept by the next command.
 import { StrataError } from '../../errors.js';
+import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, newNetworkId, RESERVED_NETWORKS, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { enableForwarding, endpointAlive, linkExists } from './host.js';
 import { contains, formatIp, formatSubnet, hostAt, parseIp, parseSubnet, type Subnet } from './ipv4.js';
 import { applyRules, bridgeDown, bridgeUp, sweepDeadRoots } from './kernel.js';
 import { bridgeName, rootIdentity } from './names.js';
-import { chooseSubnet, claimOwnerAlive, readClaims, removeClaim, withMachineLock, writeClaim, type Claim } from './pool.js';
+import { chooseSubnet, claimOwnerAlive, readClaim, readClaims, removeClaim, withMachineLock, writeClaim, type Claim } from './pool.js';
 
 export interface CreateNetworkOptions {
   name: string;
@@ -58,11 +59,13 @@ async function bringUp(store: NetworkStore, net: NetworkRecord, requested: Subne
     }
     const subnetText = formatSubnet(subnet);
     const record: NetworkRecord = { ...net, IPAM: { ...net.IPAM, Config: [{ Subnet: subnetText, Gateway: gatewayFor(subnet, gateway, subnetText) }] } };
-    writeClaim({ bridge: net.Strata.bridge, subnet: subnetText, root: ident.root, rootIno: ident.ino, rootId: ident.id, network: net.Id });
+    const claim: Claim = { bridge: net.Strata.bridge, subnet: subnetText, root: ident.root, rootIno: ident.ino, rootId: ident.id, network: net.Id };
+    writeClaim({ ...claim, pending: true });
     try {
       store.create(record);
       bridgeDown(net.Strata.bridge); // a leftover of this very root (a kill -9 mid-creation)
       bridgeUp(record);
+      failpoint('net.bridge-up');
       enableForwarding();
       applyRules(ident.id, store.list());
     } catch (err) {
@@ -70,6 +73,7 @@ async function bringUp(store: NetworkStore, net: NetworkRecord, requested: Subne
       removeClaim(net.Strata.bridge);
       throw err;
     }
+    writeClaim(claim);
     return record;
   });
 }
@@ -91,19 +95,30 @@ function sweepOrphans(store: NetworkStore, claims: Claim[], but?: string): boole
   return swept;
 }
 
-/** What a killed `network create`/`rm` of this root left, and dead roots' leftovers (the network commands call it). */
+/**
+ * What killed strata processes left: bridges and rules of a `network create`/`rm` of this root
+ * killed mid-way, dead roots' leftovers, and the endpoints (addresses) of containers whose
+ * namespace is gone. Every command calls it (runtime/leftovers.ts); it takes no lock when there
+ * is nothing to do.
+ */
 export async function sweepNetworks(root: string): Promise<void> {
   const store = new NetworkStore(root);
   const rootId = rootIdentity(root).id;
   const claims = readClaims();
-  const known = new Set(store.list().map((n) => n.Strata.bridge));
+  const networks = store.list();
+  const known = new Set(networks.map((n) => n.Strata.bridge));
   const deadOrOrphan = claims.some((c) => (c.rootId === rootId && !known.has(c.bridge)) || !claimOwnerAlive(c));
-  if (!deadOrOrphan) return;
-  await store.locked(() => withMachineLock(async () => {
-    const now = readClaims();
-    sweepDeadRoots(now);
-    if (sweepOrphans(store, now)) applyRules(rootId, store.list());
-  }));
+  const deadEndpoints = networks.some((n) => !store.endpoints(n.Id).every(endpointAlive));
+  if (!deadOrOrphan && !deadEndpoints) return;
+  await store.locked(async () => {
+    for (const n of store.list()) sweepEndpoints(store, n.Id);
+    if (!deadOrOrphan) return;
+    await withMachineLock(async () => {
+      const now = readClaims();
+      sweepDeadRoots(now);
+      if (sweepOrphans(store, now)) applyRules(rootId, store.list());
+    });
+  });
 }
 
 function newRecord(store: NetworkStore, name: string, options: Omit<CreateNetworkOptions, 'name'>, index: number): NetworkRecord {
@@ -144,13 +159,19 @@ export async function defaultNetwork(root: string): Promise<NetworkRecord> {
   });
 }
 
-/** NET with its bridge and rules present (re-made after a reboot or a sweep). */
+/** Whether NET's bridge was made to the end (its claim committed) and is there. */
+function isUp(net: NetworkRecord): boolean {
+  const claim = readClaim(net.Strata.bridge);
+  return !!claim && !claim.pending && claim.network === net.Id && linkExists(net.Strata.bridge);
+}
+
+/** NET with its bridge and rules present (re-made after a reboot, a sweep, or a kill -9 mid-way). */
 export async function ensureUp(root: string, net: NetworkRecord): Promise<NetworkRecord> {
-  if (linkExists(net.Strata.bridge)) return net;
+  if (isUp(net)) return net;
   const store = new NetworkStore(root);
   return store.locked(async () => {
     const current = store.get(net.Id);
-    if (linkExists(current.Strata.bridge)) return current;
+    if (isUp(current)) return current;
     return bringUp(store, current, parseSubnet(current.IPAM.Config[0]!.Subnet), current.IPAM.Config[0]!.Gateway);
   });
 }
@@ -178,6 +199,7 @@ export async function removeNetwork(root: string, ref: string): Promise<NetworkR
     stopResponder(store, net.Id);
     await withMachineLock(async () => {
       store.remove(net.Id);
+      failpoint('net.network-removed');
       bridgeDown(net.Strata.bridge);
       applyRules(rootIdentity(root).id, store.list());
       removeClaim(net.Strata.bridge);

@@ -19,6 +19,11 @@ export interface Claim {
   rootIno: number;
   rootId: string;
   network: string;
+  /**
+   * Written so while the bridge and the rules are being made; the claim rewritten without it
+   * is the commit point: a bridge whose claim is pending (a kill -9 mid-way) is made again.
+   */
+  pending?: true;
 }
 
 const claimsDir = () => path.join(MACHINE_DIR, 'claims');
@@ -55,6 +60,15 @@ export function claimOwnerAlive(claim: Claim): boolean {
     return fs.statSync(claim.root).ino === claim.rootIno;
   } catch {
     return false;
+  }
+}
+
+/** The claim of BRIDGE, if any (unreadable: as if none). */
+export function readClaim(bridge: string): Claim | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(claimsDir(), `${bridge}.json`), 'utf8')) as Claim;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,91 @@
+// kill -9 of strata at the moments that matter for networks (failpoints, src/failpoint.ts), and
+// what the next command makes of it: a network whose bridge was made but not its rules is made
+// whole on its next use; a `network rm` killed after the record went leaves no bridge, rule or
+// claim once any command ran; a `run` killed with its namespace plumbed leaves no veth, address
+// or responder. Only this root's kernel objects are looked at (other tests add their own).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { bridgeName, NETWORK_MACHINE_DIR, rootIdentity, tableName } from '../runtime/index.js';
+import { runUntilKilled } from '../testing/faults.js';
+import { eventually, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+let fx: LifecycleFixture;
+let id: string;
+
+function ok(args: string[]): string {
+  const r = fx.strata(args);
+  assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const links = (prefix: string) => fs.readdirSync('/sys/class/net').filter((d) => d.startsWith(prefix));
+const rules = () => {
+  const r = spawnSync('nft', ['list', 'table', 'ip', tableName(id)], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : '';
+};
+const bridgeOf = (net: string) => {
+  const netId = ok(['network', 'inspect', '--format', '{{.Id}}', net]).trim();
+  return bridgeName(id, (JSON.parse(fs.readFileSync(`${fx.root}/networks/${netId}/network.json`, 'utf8')) as { Strata: { index: number } }).Strata.index);
+};
+const claimed = (bridge: string) => fs.existsSync(`${NETWORK_MACHINE_DIR}/claims/${bridge}.json`);
+const responders = () => processesMentioning(fx.root).filter((pid) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/main');
+  } catch {
+    return false;
+  }
+});
+const endpoints = () => fs.readdirSync(`${fx.root}/networks`).filter((d) => /^[0-9a-f]{64}$/.test(d)).flatMap((n) => fs.readdirSync(`${fx.root}/networks/${n}/endpoints`).map((e) => `${n.slice(0, 8)}/${e}`));
+
+describe('networks after a kill -9', { timeout: 300_000 }, () => {
+  before(async () => {
+    fx = await lifecycleFixture();
+    id = rootIdentity(fx.root).id;
+  });
+  after(async () => {
+    await fx?.teardown();
+  });
+
+  it('makes a network whole on its next use when `network create` died with its bridge up and no rules', async () => {
+    await runUntilKilled(['network', 'create', 'halfmade'], { root: fx.root, point: 'net.bridge-up' });
+    const bridge = bridgeOf('halfmade');
+    assert.deepEqual(links(bridge), [bridge], 'the bridge was made');
+    assert.doesNotMatch(rules(), new RegExp(`"${bridge}"`), 'its rules were not');
+    ok(['run', '--rm', '--network', 'halfmade', 'busybox', 'true']);
+    assert.match(rules(), new RegExp(`iifname "${bridge}" oifname "sb\\*" drop`), 'isolation in place');
+    assert.match(rules(), new RegExp(`oifname != "${bridge}" masquerade`), 'NAT in place');
+  });
+
+  it('leaves no bridge, rule or claim of a network whose `network rm` died half-way, once any command ran', async () => {
+    const bridge = bridgeOf('halfmade');
+    await runUntilKilled(['network', 'rm', 'halfmade'], { root: fx.root, point: 'net.network-removed' });
+    assert.deepEqual(links(bridge), [bridge], 'killed before its bridge went');
+    ok(['ps', '-a']);
+    assert.deepEqual(links(bridge), []);
+    assert.doesNotMatch(rules(), new RegExp(`"${bridge}"`));
+    assert.ok(!claimed(bridge));
+    assert.doesNotMatch(ok(['network', 'ls']), /halfmade/);
+    ok(['network', 'create', 'halfmade']);
+    ok(['network', 'rm', 'halfmade']);
+  });
+
+  it('leaves no veth, address or responder of a `run` killed with its namespace plumbed', async () => {
+    ok(['network', 'create', 'crashnet']);
+    for (const network of ['crashnet', 'bridge']) {
+      await runUntilKilled(['run', '--network', network, 'busybox', 'sleep', '300'], { root: fx.root, point: 'net.netns-ready', group: true });
+      ok(['ps', '-a']);
+      await eventually(() => links(`sv${id}`).length === 0 && responders().length === 0, 100).catch(() => undefined);
+      assert.deepEqual({ veths: links(`sv${id}`), responders: responders() }, { veths: [], responders: [] }, network);
+      ok(['ps', '-a']);
+      assert.deepEqual(endpoints(), [], `${network}: no address kept`);
+    }
+    // The addresses are free again: a container gets the network's first one.
+    ok(['run', '-d', '--name', 'after', '--network', 'crashnet', 'busybox', 'sleep', '300']);
+    const subnet = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'crashnet']))[0].Subnet as string;
+    assert.equal(ok(['inspect', '--format', '{{.NetworkSettings.Networks.crashnet.IPAddress}}', 'after']).trim(), subnet.replace(/0\/\d+$/, '2'));
+    ok(['rm', '-f', 'after']);
+    ok(['network', 'rm', 'crashnet']);
+  });
+});
