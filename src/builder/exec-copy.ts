@@ -143,7 +143,7 @@ async function place(job: CopyJob, node: TreeNode, dir: string, name: string | u
   const keepOwners = job.source.keepOwners;
   const source: TreeSource = deep ? job.source : { ...job.source, keepOwners, children: async () => [] };
   const entries = treeEntries(source, node, {
-    name, owner: job.owner, chmod: job.chmod, dropSetId: !keepOwners, wholeSeconds: true, byReference: true,
+    name, owner: job.owner, chmod: job.chmod, dropSetId: !keepOwners, wholeSeconds: true, byReference: true, keepHardLinks: true,
     exclude: exclude && !exclude.empty ? (rel) => exclude.matches(rel) : undefined,
   });
   const reuse = job.reuse;

@@ -54,7 +54,7 @@ export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Pro
     let run = (): Promise<number> => runContainer(job, mounts, out);
     for (const m of locked) {
       const inner = run;
-      run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
+      run = () => withLock(`${cacheDirOf(job, m)}.lock`, inner, { timeoutMs: 3_600_000 });
     }
     const code = await run();
     failpoint('build.run-exited');
@@ -121,8 +121,27 @@ async function claim(job: RunJob, marker: string): Promise<boolean> {
   return false;
 }
 
-function cacheDirOf(job: RunJob, id: string): string {
-  return path.join(job.cacheMountDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
+/**
+ * A cache mount's directory: one per id and, as BuildKit keys a cache by the directory it
+ * starts from, per uid, gid and mode (a uid=10 cache and a uid 0 one of the same id are two).
+ */
+function cacheDirOf(job: RunJob, m: { id: string; uid: number; gid: number; mode: number }): string {
+  const plain = m.uid === 0 && m.gid === 0 && m.mode === 0o755;
+  const name = plain ? m.id : `${m.id}\0${m.uid}:${m.gid}:${m.mode.toString(8)}`;
+  return path.join(job.cacheMountDir, createHash('sha256').update(name).digest('hex').slice(0, 32));
+}
+
+/** Makes a cache directory (and its parent) if missing; a new one gets the mount's owner and mode. */
+async function makeCacheDir(dir: string, m: { uid: number; gid: number; mode: number }): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await fs.mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  await fs.lchown(dir, m.uid, m.gid);
+  await fs.chmod(dir, m.mode);
 }
 
 async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Promise<number> {
@@ -147,12 +166,12 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
   for (const m of mounts) {
     switch (m.type) {
       case 'cache': {
-        let dir = cacheDirOf(job, m.id);
-        await fs.mkdir(dir, { recursive: true });
+        let dir = cacheDirOf(job, m);
+        await makeCacheDir(dir, m);
         // sharing=private: a second concurrent user gets a fresh dir of its own, dropped afterwards.
         if (m.sharing === 'private' && !(await claim(job, `${dir}.inuse`))) {
           dir = path.join(path.dirname(job.upperDir), `cache-${out.length}`);
-          await fs.mkdir(dir, { recursive: true });
+          await makeCacheDir(dir, m);
         }
         out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
         break;

@@ -327,7 +327,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         for (const written of action.paths) {
           const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
           const wild = hasWildcards(p);
-          const nodes = wild ? await globNodes(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          const nodes = wild ? await globNodes(source, p, !!action.parents) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
           if (nodes.length === 0 && !wild) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
           if (nodes.length === 0) emptyGlob ??= written;
           // A matched symlink is followed, and copied under its own name.
@@ -364,8 +364,8 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
 }
 
 /** The nodes a --from path with wildcards matches in the stage's (image's) tree, links not followed. */
-async function globNodes(source: TreeSource, pattern: string): Promise<TreeNode[]> {
-  const nodes = await Promise.all((await glob(source, pattern)).map((rel) => source.lookup(rel, false)));
+async function globNodes(source: TreeSource, pattern: string, doublestar: boolean): Promise<TreeNode[]> {
+  const nodes = await Promise.all((await glob(source, pattern, { doublestar })).map((rel) => source.lookup(rel, false)));
   return nodes.filter((n): n is TreeNode => !!n);
 }
 

@@ -4,7 +4,11 @@
 // Parsed here into plain data; the executor turns them into runtime mounts.
 
 export type RunMount =
-  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string }
+  | {
+      type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string;
+      /** The cache directory's owner and mode when it is made (BuildKit: 0:0 0755); a cache is one per id, uid, gid and mode. */
+      uid: number; gid: number; mode: number;
+    }
   | {
       type: 'bind'; target: string; source: string; readonly: boolean; keyText: string;
       /** `from=`: a stage or image to bind from instead of the context (resolved by the planner). */
@@ -27,12 +31,12 @@ export function parseRunMounts(specs: string[], expand: (w: string) => string, s
   });
 }
 
-/** A uid, gid or octal mode of an ssh mount. */
-function mountNumber(fields: Map<string, string>, name: string, fallback: number, radix = 10): number {
+/** A uid, gid or octal mode of an ssh or cache mount. */
+function mountNumber(fields: Map<string, string>, name: string, fallback: number, radix = 10, type = 'ssh'): number {
   const v = fields.get(name);
   if (v === undefined) return fallback;
   const n = radix === 8 ? (/^[0-7]{1,4}$/.test(v) ? parseInt(v, 8) : NaN) : /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (Number.isNaN(n)) throw new Error(`invalid ${name} "${v}" for mount type=ssh`);
+  if (Number.isNaN(n)) throw new Error(`invalid ${name} "${v}" for mount type=${type}`);
   return n;
 }
 
@@ -54,7 +58,11 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>, sshIndex
       const sharing = (fields.get('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
       if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`invalid sharing mode "${sharing}"`);
       const id = fields.get('id') || target;
-      return { type, target, id, sharing, readonly: ro ?? false, keyText: `cache:${id}:${target}` };
+      const uid = mountNumber(fields, 'uid', 0, 10, type);
+      const gid = mountNumber(fields, 'gid', 0, 10, type);
+      const mode = mountNumber(fields, 'mode', 0o755, 8, type);
+      const owner = uid === 0 && gid === 0 && mode === 0o755 ? '' : `:${uid}:${gid}:${mode.toString(8)}`;
+      return { type, target, id, sharing, readonly: ro ?? false, uid, gid, mode, keyText: `cache:${id}:${target}${owner}` };
     }
     case 'bind': {
       if (!target) throw new Error('mount type=bind requires a target');

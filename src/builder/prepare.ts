@@ -344,7 +344,7 @@ async function selectWithParents(ctx: BuildContext, sources: string[]): Promise<
     const { select, base } = splitPivot(source);
     let found: Selected[];
     try {
-      found = await selectSources(ctx, [select || '.']);
+      found = await selectSources(ctx, [select || '.'], { doublestar: true });
     } catch (err) {
       throw err instanceof NotFoundError ? new NotFoundError(source) : err;
     }

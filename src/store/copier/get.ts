@@ -29,6 +29,11 @@ export interface GetOptions {
   omit?: ReadonlySet<string>;
   /** Entries name their host file (`source`) instead of streaming it: for a copy between local directories. */
   byReference?: boolean;
+  /**
+   * Files sharing an inode (TreeNode.inode) stay hard links: the second name is a link entry to
+   * the first, as BuildKit and podman copy them.
+   */
+  keepHardLinks?: boolean;
 }
 
 async function* noBody(): AsyncGenerator<Buffer> {}
@@ -36,7 +41,7 @@ async function* noBody(): AsyncGenerator<Buffer> {}
 /** Tree entries carry no xattrs: one empty map for all of them (put only reads it). */
 const NO_XATTRS: Map<string, Buffer> = new Map();
 
-function entryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): CopyEntry {
+function plainEntryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): CopyEntry {
   const dir = n.type === 'dir';
   const file = n.type === 'file';
   const mode = n.type !== 'symlink' && o.chmod !== undefined ? o.chmod : n.mode & (o.dropSetId ? 0o1777 : 0o7777);
@@ -53,6 +58,17 @@ function entryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): Co
 
 /** The entries of `node` (its own first, unless only its children are asked for), then its children, depth first. */
 export async function* treeEntries(tree: TreeSource, node: TreeNode, options: GetOptions): AsyncGenerator<CopyEntry> {
+  const firstNames = new Map<string, string>();
+  const entryOf = (n: TreeNode, name: string, t: TreeSource, o: GetOptions): CopyEntry => {
+    const e = plainEntryOf(n, name, t, o);
+    if (!o.keepHardLinks || n.inode === undefined) return e;
+    const first = firstNames.get(n.inode);
+    if (first === undefined) {
+      firstNames.set(n.inode, name);
+      return e;
+    }
+    return { ...e, type: 'link', linkpath: first, size: 0, body: noBody, source: undefined };
+  };
   if (options.name !== undefined) yield entryOf(node, options.name, tree, options);
   if (node.type !== 'dir') return;
   // Directories still to list, with the name prefix and exclude path of their children.
