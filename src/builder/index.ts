@@ -13,5 +13,6 @@ export { parseSshSpecs, type SshSpecs } from './ssh-mount.js';
 export { closeHashing } from './context.js';
 export { toCommand, type Command } from './instructions.js';
 export { StageState } from './stage-state.js';
+export { exportOutput, parseOutputSpec, type BuildOutput, type ExportOptions } from './output.js';
 export type { PreparedStage } from './prepare.js';
 export type { StepRecord } from './executor.js';

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
-  type BuildRequest, type Reporter,
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent,
+  type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import { stateRoot, normalizeTag } from '../store/index.js';
@@ -31,6 +31,8 @@ interface BuildArgs {
   ssh?: string[];
   explain?: boolean;
   pull?: boolean;
+  output?: string[];
+  push?: boolean;
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -56,7 +58,9 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
-      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Output destination: type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE | type=image,name=REF,push=true (a bare DIR is type=local, - a tar on stdout)' })
+      .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -65,7 +69,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -125,6 +129,12 @@ async function runBuild(a: BuildArgs): Promise<void> {
       throw new StrataError(`invalid tag "${t}": ${(err as Error).message}`);
     }
   }
+  // Bad outputs fail before any work too.
+  const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
+  if (a.push) {
+    if (!a.tag?.length) throw new StrataError('--push requires a name: use -t NAME');
+    outputs.push({ type: 'image', names: [], push: true, insecure: false });
+  }
   const reporter = reporterFor(a.progress, quiet);
   // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
   // strata exits, as Docker's does, with 128 + the signal's number (130, 143).
@@ -156,6 +166,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
+      outputs, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);
@@ -171,7 +182,9 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
     reporter.info(result.summary);
     reporter.close();
-    process.stdout.write(quiet ? `${result.image.id}\n` : '');
+    // An output on stdout (-o -) owns it.
+    const stdoutTaken = outputs.some((o) => 'dest' in o && o.dest === '-');
+    process.stdout.write(quiet && !stdoutTaken ? `${result.image.id}\n` : '');
   } catch (err) {
     reporter.close();
     if (stoppedBy) throw new StrataError('build cancelled', 128 + os.constants.signals[stoppedBy], { cause: err });

@@ -6,7 +6,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { build, closeHashing, eventReporter, explainText, type BuildEvent, type BuildOptions, type BuildResult } from '../builder/index.js';
+import {
+  build, closeHashing, eventReporter, explainText, exportOutput, type BuildEvent, type BuildOptions, type BuildOutput, type BuildResult,
+} from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
 import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
@@ -18,7 +20,7 @@ import { LocalBuildCache } from './build-cache.js';
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
 export {
-  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent, type BuildOutput,
 } from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */
@@ -43,6 +45,12 @@ export interface BuildRequest extends Pick<BuildOptions,
   pull?: BasePullPolicy;
   /** Where a pull's progress goes. */
   pullProgress?: ProgressSink;
+  /** `--output`: where the image also goes once built (a directory, a tar, an archive, a registry). */
+  outputs?: BuildOutput[];
+  /** Where an output with dest=- writes (default: process.stdout). */
+  stdout?: NodeJS.WritableStream;
+  /** A push's progress (type=image,push=true). */
+  pushProgress?: ProgressSink;
 }
 
 export interface BuilderOptions {
@@ -81,7 +89,7 @@ export class Builder {
       const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
       cleanups.push(() => bases.close());
       const runner = this.o.runner ?? buildRunner(root);
-      return await build({
+      const result = await build({
         resolveImage: (ref) => bases.resolve(ref),
         stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
         cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
@@ -90,6 +98,12 @@ export class Builder {
         statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
         explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
       });
+      for (const output of request.outputs ?? []) {
+        await exportOutput(result.image, output, {
+          store, stdout: (request.stdout ?? process.stdout) as import('node:stream').Writable, tags: result.image.names, progress: request.pushProgress,
+        });
+      }
+      return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);
     }
