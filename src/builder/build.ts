@@ -19,6 +19,7 @@ import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
 import type { Reporter } from './progress.js';
 import { SshAgents, type SshSpecs } from './ssh-mount.js';
+import type { SecretSource } from './mounts.js';
 
 export interface BuildOptions {
   stateRoot: string;
@@ -37,7 +38,8 @@ export interface BuildOptions {
   noCacheFilter?: string[];
   labels?: Record<string, string>;
   network?: NetworkMode;
-  secrets?: ReadonlyMap<string, string>;
+  /** `--secret`: by id, a host file or a value (see SecretSource). */
+  secrets?: ReadonlyMap<string, SecretSource>;
   /** `--ssh`: agents to forward to RUN --mount=type=ssh, by id. */
   ssh?: SshSpecs;
   sourceDateEpoch?: number;

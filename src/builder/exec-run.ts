@@ -9,7 +9,7 @@ import { failpoint } from '../failpoint.js';
 import type { ContainerRunner, MountSpec } from '../runtime/index.js';
 import { pidAlive, withLock } from '../store/index.js';
 import type { BuildContext } from './context.js';
-import type { RunMount } from './mounts.js';
+import type { RunMount, SecretSource } from './mounts.js';
 import type { StepAction } from './prepare.js';
 import { executeCopy } from './exec-copy.js';
 import { layersSource } from './tree-source.js';
@@ -148,7 +148,7 @@ async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Pr
   const result = await job.runner.run({
     rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
     args: job.action.argv,
-    env: withSshEnv(job.action.env, mounts, job.action.mounts),
+    env: await withSecretEnv(withSshEnv(job.action.env, mounts, job.action.mounts), job.action.mounts),
     cwd: job.action.cwd,
     user: job.action.user,
     network: job.action.network,
@@ -187,9 +187,17 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         out.push({ type: 'bind', source: path.join(job.context.root, entry.path), destination: m.target, readonly: m.readonly });
         break;
       }
-      case 'secret':
-        if (m.hostPath) out.push({ type: 'bind', source: path.resolve(m.hostPath), destination: m.target, readonly: true });
+      case 'secret': {
+        if (m.source === undefined || m.target === undefined) break;
+        // A copy with the mount's owner and mode (0400 by default, as BuildKit's tmpfs file), in
+        // the step's scratch dir (removed with it); never the host file itself.
+        const file = path.join(path.dirname(job.upperDir), `secret-${out.length}`);
+        await fs.writeFile(file, await secretValue(m.source), { mode: 0o600, flag: 'wx' });
+        await fs.chown(file, m.uid, m.gid);
+        await fs.chmod(file, m.mode);
+        out.push({ type: 'bind', source: file, destination: m.target, readonly: true });
         break;
+      }
       case 'ssh': {
         if (!job.ssh?.has(m.id)) {
           if (m.required) throw new Error(`no SSH key "${m.id}" forwarded from the client (strata build --ssh ${m.id}[=SOCKET|KEY])`);
@@ -223,6 +231,28 @@ async function materialize(job: RunJob, lowerDirs: string[], source: string, n: 
   return name ? path.join(dir, name) : dir;
 }
 
+async function secretValue(source: SecretSource): Promise<Buffer> {
+  if (typeof source !== 'string') return Buffer.from(source.value);
+  try {
+    return await fs.readFile(source);
+  } catch (err) {
+    throw new Error(`reading secret file "${source}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+}
+
+/** `RUN --mount=type=secret,env=NAME`: the secret's value as NAME (over the stage's own NAME). */
+async function withSecretEnv(env: string[], mounts: RunMount[]): Promise<string[]> {
+  const out = [...env];
+  for (const m of mounts) {
+    if (m.type !== 'secret' || !m.env || m.source === undefined) continue;
+    const value = (await secretValue(m.source)).toString('utf8');
+    const at = out.findIndex((e) => e.startsWith(`${m.env}=`));
+    if (at >= 0) out.splice(at, 1);
+    out.push(`${m.env}=${value}`);
+  }
+  return out;
+}
+
 /** SSH_AUTH_SOCK points at the first ssh mount made (unless the stage sets it). */
 function withSshEnv(env: string[], made: MountSpec[], mounts: RunMount[]): string[] {
   const first = mounts.find((m) => m.type === 'ssh' && made.some((x) => x.destination === m.target));
@@ -249,7 +279,7 @@ async function createFileMountPoints(job: RunJob, mounts: MountSpec[]): Promise<
 async function removeMountStubs(job: RunJob, mounts: RunMount[]): Promise<void> {
   const lower = layersSource(job.lowerDirs);
   for (const m of mounts) {
-    let rel = m.target.split('/').filter(Boolean).join('/');
+    let rel = (m.target ?? '').split('/').filter(Boolean).join('/');
     while (rel) {
       if (await lower.lookup(rel, false)) break;
       const host = path.join(job.upperDir, rel);

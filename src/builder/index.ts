@@ -7,6 +7,7 @@ export {
   eventReporter, JsonReporter, PlainReporter, QuietReporter, renderEvent, type BuildEvent, type Reporter, type StepOutcome, type StepView,
 } from './progress.js';
 export { TtyReporter } from './progress-tty.js';
+export { RawJsonReporter } from './progress-rawjson.js';
 export { explainText } from './explain.js';
 export { hostPlatform, parseBuildArgs, platformString, type Platform } from './args.js';
 export { parseSshSpecs, type SshSpecs } from './ssh-mount.js';

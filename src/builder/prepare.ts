@@ -16,7 +16,8 @@ import { selectionInputs, selectSources, NotFoundError, type Selected } from './
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
-import { parseRunMounts, type RunMount } from './mounts.js';
+import { parseChmod, type ChmodSpec } from './chmod.js';
+import { parseRunMounts, type RunMount, type SecretSource } from './mounts.js';
 import { resolveFrom, type Plan, type Stage } from './planner.js';
 import { StageState, joinWorkdir } from './stage-state.js';
 
@@ -28,7 +29,7 @@ export type StepAction =
       parents: boolean;
       /** Source paths in the --from stage or image. */
       paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
-      dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
+      dest: string; cwd: string; chown?: string; chmod?: ChmodSpec; exclude?: IgnoreMatcher; checksum?: string;
       from?: { stage: number } | { image: Image };
       /** ADD of git repositories, each with the commit its ref resolved to. */
       git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
@@ -79,7 +80,7 @@ export interface PrepareOptions {
   /** Distinguishes this Dockerfile+context in slot ids (miss explanations). */
   slotPrefix: string;
   network: NetworkMode;
-  secrets: ReadonlyMap<string, string>;
+  secrets: ReadonlyMap<string, SecretSource>;
   platform: { os: string; architecture: string };
   /** Layers built with clamped timestamps differ from others: part of their keys. */
   sourceDateEpoch?: number;
@@ -282,8 +283,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const dest = state.expand(cmd.dest);
   const chown = cmd.chown === undefined ? undefined : state.expand(cmd.chown);
   const chmodText = cmd.chmod === undefined ? undefined : state.expand(cmd.chmod);
-  if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new Error(`invalid chmod parameter: "${chmodText}"`);
-  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  const chmod = chmodText === undefined ? undefined : parseChmod(chmodText);
   const exclude = cmd.exclude.length ? new IgnoreMatcher(cmd.exclude.map((e) => state.expand(e))) : undefined;
   const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
   const gitWords = new Map(cmd.kind === 'ADD' ? words.flatMap((w) => {

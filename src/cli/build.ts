@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent,
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent,
   type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
@@ -53,7 +53,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the build output and print image ID on success' })
       .option('iidfile', { type: 'string', describe: 'Write the image ID to the file' })
       .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (the default), none, or default (the default bridge network)' })
-      .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
+      .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json, rawjson (BuildKit\'s SolveStatus lines), quiet' })
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
@@ -82,17 +82,37 @@ function keyValues(list: string[] | undefined, what: string): Record<string, str
   return out;
 }
 
-function parseSecrets(list: string[] | undefined): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * `--secret` as buildx reads it: id=ID with src=PATH (type=file) or env=VAR (type=env); with
+ * neither, the variable named ID if it is set, else the file ID. An env secret's value is
+ * read now.
+ */
+function parseSecrets(list: string[] | undefined): Map<string, string | { value: string }> {
+  const out = new Map<string, string | { value: string }>();
   for (const spec of list ?? []) {
-    const fields = new Map(spec.split(',').map((p) => {
+    const fields = new Map<string, string>();
+    for (const p of spec.split(',')) {
       const eq = p.indexOf('=');
-      return [eq < 0 ? p : p.slice(0, eq), eq < 0 ? '' : p.slice(eq + 1)] as [string, string];
-    }));
-    const id = fields.get('id');
-    const src = fields.get('src') ?? fields.get('source');
-    if (!id || !src) throw new StrataError(`invalid secret "${spec}": expected id=ID,src=PATH`);
-    out.set(id, path.resolve(src));
+      const key = eq < 0 ? p : p.slice(0, eq);
+      if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new StrataError(`invalid secret "${spec}": unexpected key "${key}" (expected id, src, env or type)`);
+      fields.set(key === 'source' ? 'src' : key, eq < 0 ? '' : p.slice(eq + 1));
+    }
+    const type = fields.get('type');
+    if (type !== undefined && type !== 'file' && type !== 'env') throw new StrataError(`invalid secret "${spec}": type must be file or env`);
+    let src = fields.get('src');
+    let env = fields.get('env');
+    if (type === 'env' && !env) [env, src] = [src, undefined];
+    const id = fields.get('id') || src || env;
+    if (!id) throw new StrataError(`invalid secret "${spec}": expected id=ID,src=PATH or id=ID,env=VAR`);
+    if (!src && !env) {
+      if (process.env[id] !== undefined) env = id;
+      else src = id;
+    }
+    if (env) {
+      const value = process.env[env];
+      if (value === undefined) throw new StrataError(`secret "${id}": environment variable ${env} is not set`);
+      out.set(id, { value });
+    } else out.set(id, path.resolve(src!));
   }
   return out;
 }
@@ -100,8 +120,10 @@ function parseSecrets(list: string[] | undefined): Map<string, string> {
 function reporterFor(mode: string | undefined, quiet: boolean): Reporter {
   if (quiet) return new QuietReporter(process.stderr);
   const m = mode ?? 'auto';
-  if (!['auto', 'plain', 'tty', 'json'].includes(m)) throw new StrataError(`invalid progress mode "${m}": expected auto, plain, tty or json`);
+  if (!['auto', 'plain', 'tty', 'json', 'rawjson', 'quiet'].includes(m)) throw new StrataError(`invalid progress mode "${m}": expected auto, plain, tty, json, rawjson or quiet`);
   if (m === 'json') return new JsonReporter(process.stderr);
+  if (m === 'rawjson') return new RawJsonReporter(process.stderr);
+  if (m === 'quiet') return new QuietReporter(process.stderr);
   if (m === 'tty' || (m === 'auto' && process.stderr.isTTY)) return new TtyReporter(process.stderr);
   return new PlainReporter(process.stderr);
 }

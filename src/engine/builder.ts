@@ -20,7 +20,7 @@ import { LocalBuildCache } from './build-cache.js';
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
 export {
-  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent, type BuildOutput,
+  BuildError, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent, type BuildOutput,
 } from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */

@@ -17,8 +17,8 @@ export interface GetOptions {
   name: string | undefined;
   /** The owner of every entry (undefined: each keeps its own, or root when the tree does not keep owners). */
   owner?: { uid: number; gid: number };
-  /** The permission bits of every entry but symlinks (COPY --chmod). */
-  chmod?: number;
+  /** The permission bits of every entry but symlinks (COPY --chmod), or a function of its own mode (a symbolic --chmod). */
+  chmod?: number | ((mode: number, dir: boolean) => number);
   /** Drops setuid and setgid bits (a copy from the build context, as podman does). */
   dropSetId?: boolean;
   /** Times rounded to the nearest whole second (podman's copier stores them so). */
@@ -44,7 +44,8 @@ const NO_XATTRS: Map<string, Buffer> = new Map();
 function plainEntryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): CopyEntry {
   const dir = n.type === 'dir';
   const file = n.type === 'file';
-  const mode = n.type !== 'symlink' && o.chmod !== undefined ? o.chmod : n.mode & (o.dropSetId ? 0o1777 : 0o7777);
+  const own = n.mode & (o.dropSetId ? 0o1777 : 0o7777);
+  const mode = n.type === 'symlink' || o.chmod === undefined ? own : typeof o.chmod === 'number' ? o.chmod : o.chmod(own, dir);
   const seconds = (n.mtimeMs ?? n.mtime.getTime()) / 1000;
   return {
     path: dir ? `${name}/` : name, type: n.type, mode,
