@@ -93,7 +93,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   let nextId = 1;
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
   // Every key is known before the first step runs: one lookup for all of them.
-  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.map((s) => s.key)));
+  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]))));
   const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
@@ -197,7 +197,13 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   const { o } = ctx;
   const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
   const skipCache = o.noCache || ctx.forced.has(step);
-  const entry = skipCache ? undefined : ctx.found.get(step.key);
+  let entry = skipCache ? undefined : ctx.found.get(step.key);
+  // COPY --link: the same layer built on any parent is reused, and recorded for this parent too.
+  const linked = skipCache || entry || !step.linkKey ? undefined : ctx.found.get(step.linkKey);
+  if (linked?.layer && (await o.store.hasLayer(linked.layer))) {
+    entry = await o.cache.record({ ...linked, key: step.key, parent: step.inputs.parent, slot: step.slot, stage: ps.label, step: step.display }, step.inputs);
+    ctx.found.set(step.key, entry);
+  }
   if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
     o.reporter.stepStart(view);
     o.reporter.stepDone(view, { cached: true, seconds: 0 });
@@ -226,7 +232,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
     const reuse = await reusableFiles(o, step, explained?.previous).catch(() => undefined);
     timing(`build: ${view.label} started`);
-    const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse }, (chunk) => {
+    const dirs = { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse };
+    const made = await perform(ctx, step, step.action, dirs, (chunk) => {
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
@@ -240,6 +247,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     writingWhat = 'build cache entry';
     const recorded = await o.cache.record({ key: step.key, parent: step.inputs.parent, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     ctx.found.set(step.key, recorded);
+    if (step.linkKey && layer) await o.cache.record({ key: step.linkKey, parent: 'link', slot: step.slot, stage: ps.label, step: step.display, layer: layer.diffId, size: layer.size, created }, { ...step.inputs, parent: 'link' });
     record.seconds = (Date.now() - started) / 1000;
     record.layer = layer?.diffId ?? null;
     ctx.records.push(record);

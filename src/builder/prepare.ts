@@ -48,6 +48,13 @@ export interface PreparedStep {
   slot: string;
   /** Without the " # buildkit" suffix. */
   createdBy: string;
+  /**
+   * COPY/ADD --link: the key of its layer alone (its inputs without the parent): a changed
+   * parent reuses the layer, as BuildKit does. The copy is made over the stage's tree as
+   * without --link (existing directories keep their owner); a layer reused on another parent
+   * carries the directories it was made with.
+   */
+  linkKey?: string;
 }
 
 /** One history row of the final config; `step` links a layer step's row to its step. */
@@ -329,7 +336,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
   return {
-    ...base, display, createdBy, inputs, key: cacheKey(inputs),
+    ...base, display, createdBy, inputs, key: cacheKey(inputs), linkKey: cmd.link ? cacheKey({ ...inputs, parent: 'link' }) : undefined,
     action: {
       type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
       cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined, git: git.length ? git : undefined,
