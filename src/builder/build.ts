@@ -13,7 +13,7 @@ import { writing } from '../errors.js';
 import { hostPlatform } from './args.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
-import { BuildError } from './errors.js';
+import { BuildError, sourceSnippet } from './errors.js';
 import { execute, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
@@ -72,6 +72,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
   try {
     return await buildWith(o, ssh);
+  } catch (err) {
+    if (err instanceof BuildError && err.location?.file === o.dockerfile.name && !err.snippet) {
+      const { file, line } = err.location;
+      const end = instructionEnd(o.dockerfile.text, line);
+      // A column the message did not know is only shown by the caret: the one line keeps FILE:LINE.
+      const column = err.location.column ?? columnOf(o.dockerfile.text, line, end, err.detail);
+      err.snippet = sourceSnippet(o.dockerfile.text, file, line, end, column);
+    }
+    throw err;
   } finally {
     await ssh?.close();
   }
@@ -137,11 +146,33 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   return { image, steps, seconds, summary, hashedFiles: context.hashedFiles };
 }
 
+/**
+ * Where on its first line the word an error names is (a flag, or a quoted word such as a
+ * source or a stage name), when it is there once: the caret of a message without a column.
+ */
+function columnOf(text: string, line: number, end: number, detail: string): number | undefined {
+  const word = /(--[a-z][a-z-]*)/.exec(detail)?.[1] ?? /"([^"]+)"/.exec(detail)?.[1];
+  if (!word) return undefined;
+  const source = text.split('\n')[line - 1] ?? '';
+  const at = source.indexOf(word);
+  if (at < 0 || source.indexOf(word, at + 1) >= 0 || end < line) return undefined;
+  return at + 1;
+}
+
+/** The last line of the instruction starting at `line` (the line itself when the text does not parse). */
+function instructionEnd(text: string, line: number): number {
+  try {
+    return parse(text).instructions.find((i) => i.startLine === line)?.endLine ?? line;
+  } catch {
+    return line;
+  }
+}
+
 export function parseDockerfile(text: string, name: string): Dockerfile {
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line }, { cause: err });
+    if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line, column: err.column }, { cause: err });
     throw err;
   }
 }

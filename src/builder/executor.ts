@@ -310,10 +310,10 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
       });
       if (ctx.signal.aborted) throw new Cancelled();
       if (code !== 0) {
-        const shown = action.argv.length >= 3 && action.argv[1] === '-c' ? `${action.argv.slice(0, 2).join(' ')} ${action.argv.slice(2).join(' ')}` : JSON.stringify(action.argv);
         // The process met a full disk (most likely) if the step's upper dir has no room left.
         if (await diskFull(dirs.upperDir)) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-        throw new BuildError(`${step.display}: process "${shown}" did not complete successfully: exit code: ${code}`, at);
+        // The command itself is in the step's progress line and the source snippet: not repeated here.
+        throw new BuildError(`RUN did not complete successfully: exit code: ${code}`, at);
       }
       return true;
     }
