@@ -18,6 +18,8 @@ export interface Stage {
   /** The `AS name`, lower case. */
   name?: string;
   from: FromCmd;
+  /** The base as named after ARG expansion (`FROM ${BASE}` with BASE=alpine: "alpine"). */
+  image: string;
   base: StageBase;
   /** The instructions after FROM, in order. */
   commands: Command[];
@@ -121,7 +123,7 @@ function newStage(cmd: FromCmd, stages: Stage[], lookup: Vars, file: string, esc
   const base: StageBase = prior ? { kind: 'stage', index: prior.index }
     : lower === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: image };
   const platform = cmd.platform ? processWord(cmd.platform, lookup, escape).value : undefined;
-  return { index: stages.length, name: cmd.stageName, from: cmd, base, commands: [], deps: [], depLines: new Map(), platform };
+  return { index: stages.length, name: cmd.stageName, from: cmd, image, base, commands: [], deps: [], depLines: new Map(), platform };
 }
 
 /** Resolves a `--from` value: a stage (by name or index) or, otherwise, an image reference. */

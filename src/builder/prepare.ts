@@ -134,7 +134,7 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   const label = stage.name ?? `stage-${stage.index}`;
   const commands: Command[] = [...triggers.map((t) => toCommand({ ...o.parseTrigger(t), startLine: stage.from.line, endLine: stage.from.line }, file)), ...stage.commands];
   const prepared: PreparedStage = {
-    stage, label, baseImage, baseStage, fromDisplay: `FROM ${stage.from.image}${stage.name ? ` AS ${stage.name}` : ''}`,
+    stage, label, baseImage, baseStage, fromDisplay: `FROM ${stage.platform ? `--platform=${stage.platform} ` : ''}${stage.image}${stage.name ? ` AS ${stage.name}` : ''}`,
     steps: [], config, history: [], finalKey: parent,
   };
   for (const cmd of commands) {
@@ -299,7 +299,12 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   }) : []);
   const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
-  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : ''].filter(Boolean);
+  if (cmd.checksum !== undefined && local.length > 0) throw new Error("checksum can't be specified for non-HTTP(S) sources");
+  const flags = [
+    cmd.from !== undefined ? `--from=${state.expand(cmd.from)}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '',
+    cmd.checksum ? `--checksum=${cmd.checksum}` : '', ...cmd.exclude.map((e) => `--exclude=${state.expand(e)}`),
+    cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : '',
+  ].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
