@@ -10,7 +10,8 @@ import type { ContainerRunner, NetworkMode } from '../runtime/index.js';
 import { sweepLeftovers } from '../runtime/index.js';
 import { buildScratchDir, CacheIndex, type BuildCache, type Image, type ImageStore } from '../store/index.js';
 import { writing } from '../errors.js';
-import { hostPlatform } from './args.js';
+import { hostPlatform, platformString, type Platform } from './args.js';
+import { ensureEmulation } from './emulation.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
 import { BuildError, sourceSnippet } from './errors.js';
@@ -38,6 +39,8 @@ export interface BuildOptions {
   noCacheFilter?: string[];
   labels?: Record<string, string>;
   network?: NetworkMode;
+  /** The platform built for (default: the host's); RUN steps of another architecture run under qemu. */
+  platform?: Platform;
   /** `--secret`: by id, a host file or a value (see SecretSource). */
   secrets?: ReadonlyMap<string, SecretSource>;
   /** `--ssh`: agents to forward to RUN --mount=type=ssh, by id. */
@@ -90,7 +93,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   timing('build: begun');
   const started = Date.now();
   const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
-  const platform = hostPlatform();
+  const platform = o.platform ?? hostPlatform();
   const buildArgs = o.buildArgs ?? {};
   const p = plan(df, { file: o.dockerfile.name, buildArgs, target: o.target, platform });
   for (const w of p.warnings) o.reporter.warn(w);
@@ -120,6 +123,15 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     },
     sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
+  // A base image of another platform is used as it is (as BuildKit does), with a warning.
+  for (const ps of stages.values()) {
+    const b = ps.baseImage?.config;
+    if (b && (b.architecture !== platform.architecture || (b.os ?? 'linux') !== platform.os)) {
+      o.reporter.warn(`[Warning] ${o.dockerfile.name}:${ps.stage.from.line}: base image ${ps.stage.image} is ${b.os ?? 'linux'}/${b.architecture}, not ${platformString(platform)}`);
+    }
+  }
+  // RUN steps of another architecture go through qemu: checked (and registered) before any runs.
+  if (p.stages.some((st) => st.commands.some((c) => c.kind === 'RUN'))) await ensureEmulation(platform);
   await writing("the build context's file hashes", () => context.saveStatCache());
   timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));

@@ -10,6 +10,7 @@ export { TtyReporter } from './progress-tty.js';
 export { RawJsonReporter } from './progress-rawjson.js';
 export { explainText } from './explain.js';
 export { hostPlatform, parseBuildArgs, platformString, type Platform } from './args.js';
+export { ensureEmulation, needsEmulation, parsePlatform } from './emulation.js';
 export { parseSshSpecs, type SshSpecs } from './ssh-mount.js';
 export { closeHashing } from './context.js';
 export { toCommand, type Command } from './instructions.js';

@@ -16,6 +16,7 @@ import { selectionInputs, selectSources, NotFoundError, type Selected } from './
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
+import { hostPlatform } from './args.js';
 import { parseChmod, type ChmodSpec } from './chmod.js';
 import { parseRunMounts, type RunMount, type SecretSource } from './mounts.js';
 import { resolveFrom, type Plan, type Stage } from './planner.js';
@@ -116,6 +117,9 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
       throw new BuildError(isDamage(err) ? err.message : `${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
     }
     config = structuredClone(baseImage.config);
+    // The image is for the platform built (a base of another one is warned about by build()).
+    config.architecture = o.platform.architecture;
+    config.os = o.platform.os;
     parent = `image:${baseImage.id}`;
   } else if (stage.base.kind === 'stage') {
     const prior = done.get(stage.base.index)!;
@@ -162,8 +166,14 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   return prepared;
 }
 
+/** Settings every step's key carries: SOURCE_DATE_EPOCH, and a platform other than the host's (its RUNs differ). */
 function epochSetting(o: PrepareOptions): Record<string, string> {
-  return o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(o.sourceDateEpoch) };
+  const host = hostPlatform();
+  const foreign = o.platform.architecture !== host.architecture || o.platform.os !== host.os;
+  return {
+    ...(o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(o.sourceDateEpoch) }),
+    ...(foreign ? { platform: `${o.platform.os}/${o.platform.architecture}` } : {}),
+  };
 }
 
 function slotId(prefix: string, stage: string, index: number): string {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent,
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parsePlatform, parseSshSpecs, renderEvent,
   type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
@@ -33,6 +33,7 @@ interface BuildArgs {
   pull?: boolean;
   output?: string[];
   push?: boolean;
+  platform?: string[];
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -60,6 +61,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
       .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
       .option('output', { alias: 'o', type: 'string', describe: 'Output destination: type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE | type=image,name=REF,push=true (a bare DIR is type=local, - a tar on stdout)' })
+      .option('platform', { type: 'string', describe: 'Target platform(s): linux/arm64, or several (comma separated) for one image each (other architectures run under qemu-user-static)' })
       .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' }),
     (argv) => runBuild(normalize(argv)),
   );
@@ -69,7 +71,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output), platform: list(a.platform) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -151,6 +153,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       throw new StrataError(`invalid tag "${t}": ${(err as Error).message}`);
     }
   }
+  const platforms = (a.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
   // Bad outputs fail before any work too.
   const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
   if (a.push) {
@@ -188,10 +191,11 @@ async function runBuild(a: BuildArgs): Promise<void> {
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
-      outputs, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
+      outputs, platforms, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);
+    for (const p of result.platformImages ?? []) reporter.info(`${p.platform}: image ${p.image.id}`);
     if (a.iidfile) await fs.writeFile(a.iidfile, result.image.id);
     if (a['metadata-file']) {
       await fs.writeFile(a['metadata-file'], `${JSON.stringify({
@@ -200,6 +204,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
         'image.name': result.image.names.join(','),
         imageId: result.image.id, digest: result.image.manifestDigest, tags: result.image.names,
         seconds: result.seconds, steps: result.steps,
+        ...(result.platformImages ? { platforms: result.platformImages.map((p) => ({ platform: p.platform, imageId: p.image.id, digest: p.image.manifestDigest })) } : {}),
       }, null, 2)}\n`);
     }
     reporter.info(result.summary);

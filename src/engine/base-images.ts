@@ -14,7 +14,8 @@ export interface BaseImages {
   close(): Promise<void>;
 }
 
-export function baseImages(store: Store, policy: BasePullPolicy, progress?: ProgressSink): BaseImages {
+/** `platform` ("linux/arm64"): what a pull asks the registry for (default: the host's). */
+export function baseImages(store: Store, policy: BasePullPolicy, progress?: ProgressSink, platform?: string): BaseImages {
   const seen = new Map<string, Promise<Image>>();
   let used = false;
   const pullOrFind = async (ref: string): Promise<Image> => {
@@ -27,7 +28,7 @@ export function baseImages(store: Store, policy: BasePullPolicy, progress?: Prog
     }
     used = true;
     const { ensureImage } = await import('../registry/index.js');
-    return ensureImage(ref, { store, policy, progress });
+    return ensureImage(ref, { store, policy, progress, ...(platform ? { platform } : {}) });
   };
   return {
     resolve(ref) {

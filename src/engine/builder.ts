@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  build, closeHashing, eventReporter, explainText, exportOutput, type BuildEvent, type BuildOptions, type BuildOutput, type BuildResult,
+  build, closeHashing, eventReporter, explainText, exportOutput, hostPlatform, platformString,
+  type BuildEvent, type BuildOptions, type BuildOutput, type BuildResult, type Platform,
 } from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
@@ -19,6 +20,7 @@ import { LocalBuildCache } from './build-cache.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
+export { parsePlatform, type Platform } from '../builder/index.js';
 export {
   BuildError, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent, type BuildOutput,
 } from '../builder/index.js';
@@ -51,6 +53,17 @@ export interface BuildRequest extends Pick<BuildOptions,
   stdout?: NodeJS.WritableStream;
   /** A push's progress (type=image,push=true). */
   pushProgress?: ProgressSink;
+  /**
+   * `--platform`: what to build for (default: the host's). Several build one image each; the
+   * tags name the host's (else the first), outputs take them all (an index in an oci archive
+   * or a push).
+   */
+  platforms?: Platform[];
+}
+
+/** A build's result; with several platforms, every platform's image (the result's is among them). */
+export interface MultiBuildResult extends BuildResult {
+  platformImages?: { platform: string; image: BuildResult['image'] }[];
 }
 
 export interface BuilderOptions {
@@ -64,7 +77,7 @@ export class Builder {
   constructor(private readonly o: BuilderOptions) {}
 
   /** Builds and names the image; `onEvent` receives the progress as it happens. */
-  async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<BuildResult> {
+  async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<MultiBuildResult> {
     const root = this.o.stateRoot;
     const cleanups: (() => Promise<unknown>)[] = [];
     try {
@@ -86,21 +99,33 @@ export class Builder {
       }
       const dockerfile = await readDockerfile(request.dockerfile, contextDir, !!ctx && 'tar' in ctx);
       const store = this.o.store ?? (await openStore(root));
-      const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
-      cleanups.push(() => bases.close());
       const runner = this.o.runner ?? buildRunner(root);
-      const result = await build({
-        resolveImage: (ref) => bases.resolve(ref),
-        stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
-        cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
-        tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
-        labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
-        statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
-        explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
-      });
+      const platforms = request.platforms?.length ? request.platforms : [undefined];
+      const host = platformString(hostPlatform());
+      const primary = Math.max(0, platforms.findIndex((p) => p && platformString(p) === host));
+      const results: BuildResult[] = [];
+      for (const [i, platform] of platforms.entries()) {
+        const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress, platform && platformString(platform));
+        cleanups.push(() => bases.close());
+        results.push(await build({
+          platform, resolveImage: (ref) => bases.resolve(ref),
+          stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
+          cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
+          tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
+          labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
+          statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
+          explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
+        }));
+      }
+      const result: MultiBuildResult = { ...results[primary] };
+      if (platforms.length > 1) {
+        result.platformImages = results.map((r, i) => ({ platform: platformString(platforms[i]!), image: r.image }));
+        result.steps = results.flatMap((r) => r.steps);
+      }
       for (const output of request.outputs ?? []) {
         await exportOutput(result.image, output, {
           store, stdout: (request.stdout ?? process.stdout) as import('node:stream').Writable, tags: result.image.names, progress: request.pushProgress,
+          platformImages: result.platformImages,
         });
       }
       return result;
