@@ -7,7 +7,7 @@
 export type ChmodSpec = number | { symbolic: string };
 
 const WHO: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
-const CLAUSE = /^([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)$/;
+const CLAUSE = /^([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)$/;
 
 /** Parses the flag's value; throws `invalid chmod parameter: "x"` as BuildKit words it. */
 export function parseChmod(text: string): ChmodSpec {
@@ -25,7 +25,7 @@ export function applyChmod(spec: ChmodSpec, mode: number, dir: boolean): number 
     const who = whoText === '' || whoText.includes('a') ? 'ugo' : whoText;
     let mask = 0;
     for (const w of who) mask |= WHO[w];
-    for (const [, op, perms] of ops.matchAll(/([-+=])([rwxXst]*|[ugo])/g)) {
+    for (const [, op, perms] of ops.matchAll(/([-+=])([ugo]|[rwxXst]*)/g)) {
       let bits = 0;
       if (/^[ugo]$/.test(perms)) {
         // Copy another class's bits ("g=u"): its rwx, moved to each target class.
