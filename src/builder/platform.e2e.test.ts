@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tar from 'tar';
+import { registryAvailable, startRegistry } from '../registry/testing/registry-server.js';
 import { buildBusyboxRootfs, ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
@@ -121,5 +122,18 @@ describe('build --platform (qemu-user-static)', { skip }, () => {
       return (JSON.parse(fs.readFileSync(path.join(out, 'blobs', 'sha256', manifest.config.digest.slice(7)), 'utf8')) as { architecture: string }).architecture;
     }).sort();
     assert.deepEqual(archs, ['amd64', 'arm64']);
+  });
+
+  it('--platform a,b with --push sends an index of both', { skip: registryAvailable ? false : 'docker-registry is not installed' }, async () => {
+    const reg = await startRegistry();
+    try {
+      const name = `${reg.host}/multi/app:v1`;
+      const r = runStrata(['build', '-q', '--platform', 'linux/amd64,linux/arm64', '-t', name, '--push', ctx('FROM busybox-${TARGETARCH}\nRUN echo pushed > /p\n')], { root });
+      assert.equal(r.status, 0, r.stderr);
+      const raw = JSON.parse(execFileSync('curl', ['-sf', '-H', 'Accept: application/vnd.oci.image.index.v1+json', `${reg.url}/v2/multi/app/manifests/v1`]).toString()) as { manifests: { platform?: { architecture: string } }[] };
+      assert.deepEqual(raw.manifests.map((m) => m.platform?.architecture).sort(), ['amd64', 'arm64']);
+    } finally {
+      await reg.close();
+    }
   });
 });
