@@ -15,7 +15,7 @@ import { ensureEmulation } from './emulation.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
 import { BuildError, sourceSnippet } from './errors.js';
-import { execute, type StepRecord } from './executor.js';
+import { execute, type ExecuteOptions, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
 import type { Reporter } from './progress.js';
@@ -39,6 +39,8 @@ export interface BuildOptions {
   noCacheFilter?: string[];
   labels?: Record<string, string>;
   network?: NetworkMode;
+  /** Several builds shown as one (--platform a,b): a label prefix and one step counter. */
+  stepLabels?: ExecuteOptions['stepLabels'];
   /** The platform built for (default: the host's); RUN steps of another architecture run under qemu. */
   platform?: Platform;
   /** `--secret`: by id, a host file or a value (see SecretSource). */
@@ -144,7 +146,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: o.cache ?? new CacheIndex(o.stateRoot), context, reporter: o.reporter,
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
-    sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length), stepLabels: o.stepLabels,
   });
   timing('build: steps executed');
   const config = structuredClone(target.config);

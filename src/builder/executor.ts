@@ -29,6 +29,8 @@ import type { SshAgents } from './ssh-mount.js';
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
 export interface ExecuteOptions {
+  /** Several builds shown as one (--platform a,b): a label prefix ("linux/arm64") and one step counter. */
+  stepLabels?: { prefix?: string; nextId?: () => number };
   plan: Plan;
   stages: Map<number, PreparedStage>;
   store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
@@ -94,7 +96,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
   // Every key is known before the first step runs: one lookup for all of them.
   const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]))));
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, found, hits: [], removals: [], forced };
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: o.stepLabels?.nextId ?? (() => nextId++), found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -156,7 +158,8 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
     lastCreated = new Date(0).toISOString();
   }
   const total = ps.steps.length + 1;
-  const label = (pos: number) => (o.plan.stages.length > 1 || ps.stage.name ? `[${ps.label} ${pos}/${total}]` : `[${pos}/${total}]`);
+  const prefix = o.stepLabels?.prefix ? `${o.stepLabels.prefix} ` : '';
+  const label = (pos: number) => (o.plan.stages.length > 1 || ps.stage.name ? `[${prefix}${ps.label} ${pos}/${total}]` : `[${prefix}${pos}/${total}]`);
   const fromView: StepView = { id: ctx.nextId(), label: label(1), display: ps.fromDisplay, stage: ps.label };
   o.reporter.stepStart(fromView);
   o.reporter.stepDone(fromView, { cached: true, seconds: 0 });

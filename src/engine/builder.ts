@@ -104,11 +104,13 @@ export class Builder {
       const host = platformString(hostPlatform());
       const primary = Math.max(0, platforms.findIndex((p) => p && platformString(p) === host));
       const results: BuildResult[] = [];
+      let nextId = 1;
+      const counter = () => nextId++;
       for (const [i, platform] of platforms.entries()) {
         const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress, platform && platformString(platform));
         cleanups.push(() => bases.close());
         results.push(await build({
-          platform, resolveImage: (ref) => bases.resolve(ref),
+          platform, resolveImage: (ref) => bases.resolve(ref), stepLabels: platforms.length > 1 ? { prefix: platformString(platform!), nextId: counter } : undefined,
           stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
           cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
           tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
