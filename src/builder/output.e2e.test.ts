@@ -45,6 +45,20 @@ describe('build --output', () => {
     assert.deepEqual([a.uid, a.gid, a.mode & 0o777, a.nlink], [7, 8, 0o640, 2]);
     assert.equal(fs.lstatSync(path.join(dest, 'sub', 'b')).ino, a.ino);
     assert.equal(fs.readlinkSync(path.join(dest, 'sym')), 'a');
+    // A destination holding links from before (an earlier export, a user's) is written inside
+    // itself: nothing goes through a link to outside.
+    const outside = path.join(t.dir, 'outside');
+    fs.mkdirSync(outside);
+    const again = path.join(t.dir, 'local-again');
+    fs.mkdirSync(again);
+    fs.symlinkSync(outside, path.join(again, 'sub'));
+    fs.symlinkSync(path.join(outside, 'a'), path.join(again, 'a'));
+    const res2 = build('--output', `type=local,dest=${again}`);
+    assert.equal(res2.status, 0, res2.stderr);
+    assert.deepEqual(fs.readdirSync(outside), []);
+    assert.ok(fs.lstatSync(path.join(again, 'sub')).isDirectory());
+    assert.equal(fs.readFileSync(path.join(again, 'sub', 'b'), 'utf8'), 'linked\n');
+    assert.ok(fs.lstatSync(path.join(again, 'a')).isFile());
     const bare = path.join(t.dir, 'bare');
     assert.equal(build('-o', bare).status, 0);
     assert.equal(fs.readFileSync(path.join(bare, 'sub', 'b'), 'utf8'), 'linked\n');

@@ -62,6 +62,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
       .option('output', { alias: 'o', type: 'string', describe: 'Output destination: type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE | type=image,name=REF,push=true (a bare DIR is type=local, - a tar on stdout)' })
       .option('platform', { type: 'string', describe: 'Target platform(s): linux/arm64, or several (comma separated) for one image each (other architectures run under qemu-user-static)' })
+      .option('load', { type: 'boolean', describe: 'Shorthand for --output=type=docker: the image is in the store (it always is)' })
       .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' }),
     (argv) => runBuild(normalize(argv)),
   );
