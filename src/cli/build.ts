@@ -216,7 +216,8 @@ async function runBuild(a: BuildArgs): Promise<void> {
   } catch (err) {
     reporter.close();
     // BuildKit's view of the failing instruction, above the one-line error.
-    if (err instanceof BuildError && err.snippet && !stoppedBy) process.stderr.write(err.snippet);
+    const machine = a.progress === 'json' || a.progress === 'rawjson';
+    if (err instanceof BuildError && err.snippet && !stoppedBy && !machine) process.stderr.write(err.snippet);
     if (stoppedBy) throw new StrataError('build cancelled', 128 + os.constants.signals[stoppedBy], { cause: err });
     throw err instanceof StrataError || err instanceof BuildError ? err : new StrataError((err as Error).message, 1, { cause: err });
   } finally {
