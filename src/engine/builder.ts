@@ -123,6 +123,9 @@ export class Builder {
       if (platforms.length > 1) {
         result.platformImages = results.map((r, i) => ({ platform: platformString(platforms[i]!), image: r.image }));
         result.steps = results.flatMap((r) => r.steps);
+        result.seconds = results.reduce((sum, r) => sum + r.seconds, 0);
+        const cached = result.steps.filter((st) => st.cached).length;
+        result.summary = `${result.steps.length} steps for ${platforms.length} platforms, ${cached} cached, ${result.steps.length - cached} built in ${result.seconds.toFixed(1)}s`;
       }
       for (const output of request.outputs ?? []) {
         await exportOutput(result.image, output, {
