@@ -69,6 +69,9 @@ describe('build flags (issue 14)', () => {
     const missing = build(['--secret', 'id=x,env=NOT_SET_ANYWHERE', dir]);
     assert.equal(missing.status, 125);
     assert.match(missing.stderr, /^Error: secret "x": environment variable NOT_SET_ANYWHERE is not set$/m);
+    const nofile = build(['--secret', `id=f,src=${path.join(t.dir, 'nope')}`, dir]);
+    assert.equal(nofile.status, 125);
+    assert.match(nofile.stderr, /^Error: secret "f": open .*nope: no such file or directory$/m);
   });
 
   it('COPY --chmod takes symbolic modes (u=rwx,g=rx,o=; a+X) and refuses a bad one with a caret under it', () => {

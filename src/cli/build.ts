@@ -1,5 +1,6 @@
 // `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
 // with -q only the ID) on stdout. The work is done by the Builder service (src/engine/builder.ts).
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,7 +116,11 @@ function parseSecrets(list: string[] | undefined): Map<string, string | { value:
       const value = process.env[env];
       if (value === undefined) throw new StrataError(`secret "${id}": environment variable ${env} is not set`);
       out.set(id, { value });
-    } else out.set(id, path.resolve(src!));
+    } else {
+      // A missing file fails now, as buildx does, not at the RUN that mounts it.
+      if (!existsSync(src!)) throw new StrataError(`secret "${id}": open ${src}: no such file or directory`);
+      out.set(id, path.resolve(src!));
+    }
   }
   return out;
 }
