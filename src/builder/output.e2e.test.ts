@@ -89,6 +89,11 @@ describe('build --output', () => {
     assert.equal(loaded.status, 0, loaded.stderr);
     assert.match(loaded.stdout, /Loaded image: named\/out:v1/);
     assert.equal(runStrata(['images', '-q', '--no-trunc', 'named/out:v1'], { root: other }).stdout.trim(), id);
+    // tar=false: an OCI layout directory.
+    const layout = path.join(t.dir, 'layout');
+    assert.equal(build('-o', `type=oci,dest=${layout},tar=false`).status, 0);
+    const viaDir = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci:${layout}`]).toString()) as { rootfs: { diff_ids: string[] } };
+    assert.deepEqual(viaDir.rootfs.diff_ids, inspect.rootfs.diff_ids);
     // An archive needs a destination other than a terminal; a type it does not know is one line.
     const bad = build('-o', 'type=oci');
     assert.equal(bad.status, 125);

@@ -13,7 +13,7 @@ import { layersSource } from './tree-source.js';
 export type BuildOutput =
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string }
-  | { type: 'oci' | 'docker'; dest?: string; names: string[] }
+  | { type: 'oci' | 'docker'; dest?: string; names: string[]; /** tar=false: an OCI layout directory at dest. */ tar: boolean }
   | { type: 'image'; names: string[]; push: boolean; insecure: boolean };
 
 const TRUE = new Set(['true', '1', '']);
@@ -45,7 +45,7 @@ export function parseOutputSpec(spec: string): BuildOutput {
       return { type, dest };
     case 'oci':
     case 'docker':
-      return { type, dest, names };
+      return { type, dest, names, tar: !(fields.has('tar') && !TRUE.has(fields.get('tar')!)) };
     case 'image':
     case 'registry': {
       const pushIt = type === 'registry' || (fields.has('push') && TRUE.has(fields.get('push')!));
@@ -106,7 +106,17 @@ export async function exportOutput(image: Image, output: BuildOutput, o: ExportO
         return; // type=docker without dest: the image is in the store already, as a docker load would put it
       }
       const items = (o.platformImages?.length ? o.platformImages.map((p) => p.image) : [image]).map((img) => ({ image: img, names: img === image ? names : [] }));
-      await toDest(store, output.dest, o.stdout, (out) => saveImages(store, items, out, output.type === 'oci' ? 'oci-archive' : 'docker-archive'));
+      const format = output.type === 'oci' ? 'oci-archive' : 'docker-archive';
+      if (!output.tar && output.dest !== '-') {
+        // The archive's content unpacked into the directory (our own archive: plain names only).
+        const dir = path.resolve(output.dest);
+        await fs.mkdir(dir, { recursive: true });
+        const { x } = await import('tar');
+        const unpack = x({ cwd: dir, strict: true });
+        await Promise.all([saveImages(store, items, unpack as unknown as Writable, format), new Promise((resolve, reject) => unpack.on('finish', resolve).on('close', resolve).on('error', reject))]);
+        return;
+      }
+      await toDest(store, output.dest, o.stdout, (out) => saveImages(store, items, out, format));
       return;
     }
     case 'image': {
