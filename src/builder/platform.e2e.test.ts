@@ -124,6 +124,32 @@ describe('build --platform (qemu-user-static)', { skip }, () => {
     assert.deepEqual(archs, ['amd64', 'arm64']);
   });
 
+  it('--platform a,b over a multi-platform base in a registry: each platform\'s base is pulled, the name stays on the host\'s', { skip: registryAvailable ? false : 'docker-registry is not installed' }, async () => {
+    const reg = await startRegistry();
+    try {
+      const base = `${reg.host}/lib/bb:1`;
+      assert.equal(runStrata(['tag', 'busybox-amd64', base], { root }).status, 0);
+      const pushed = runStrata(['push', '--index-of', 'busybox-amd64', '--index-of', 'busybox-arm64', base], { root });
+      assert.equal(pushed.status, 0, pushed.stderr);
+      const fresh = path.join(t.dir, 'fresh');
+      const meta = path.join(t.dir, 'meta.json');
+      for (const order of ['linux/arm64,linux/amd64', 'linux/amd64,linux/arm64']) {
+        const r = runStrata(['build', '--platform', order, '--metadata-file', meta, ctx(`FROM ${base}\nRUN uname -m > /arch\n`)], { root: fresh });
+        assert.equal(r.status, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /\[Warning\].*base image/);
+        const platforms = (JSON.parse(fs.readFileSync(meta, 'utf8')) as { platforms: { platform: string; imageId: string }[] }).platforms;
+        for (const p of platforms) {
+          const ran = runStrata(['run', '--rm', p.imageId, 'cat', '/arch'], { root: fresh });
+          assert.equal(ran.stdout, p.platform === 'linux/arm64' ? 'aarch64\n' : 'x86_64\n', `${order}: ${p.platform}`);
+        }
+        const named = JSON.parse(runStrata(['image', 'inspect', base], { root: fresh }).stdout)[0] as { Architecture: string };
+        assert.equal(named.Architecture, 'amd64', `${order}: the name stays on the host's platform`);
+      }
+    } finally {
+      await reg.close();
+    }
+  });
+
   it('--platform a,b with --push sends an index of both', { skip: registryAvailable ? false : 'docker-registry is not installed' }, async () => {
     const reg = await startRegistry();
     try {
