@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
-import { push, type ProgressSink } from '../registry/index.js';
+import type { ProgressSink } from '../registry/index.js';
 import { atomicReplace, normalizeTag, put, saveImages, treeEntries, writeEntriesTar, type Image, type Store } from '../store/index.js';
 import { layersSource } from './tree-source.js';
 
@@ -122,6 +122,8 @@ export async function exportOutput(image: Image, output: BuildOutput, o: ExportO
     case 'image': {
       for (const name of output.names) await store.tag(image.id, name);
       if (!output.push) return;
+      // The registry client loads only when something is pushed (a build alone never loads it).
+      const { push } = await import('../registry/index.js');
       for (const name of output.names.length ? output.names : o.tags) {
         await push(name, {
           store, progress: o.progress, tlsVerify: !output.insecure,
