@@ -57,7 +57,7 @@ export interface BuildOptions {
    * How a base image (FROM, COPY --from, RUN --mount from=) is found: by default the store's
    * own; the CLI passes one that pulls what is missing (or everything, with --pull).
    */
-  resolveImage?: (ref: string) => Promise<Image>;
+  resolveImage?: (ref: string, platform: Platform) => Promise<Image>;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
 }
@@ -128,12 +128,12 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   // A base image of another platform is used as it is (as BuildKit does), with a warning.
   for (const ps of stages.values()) {
     const b = ps.baseImage?.config;
-    if (b && (b.architecture !== platform.architecture || (b.os ?? 'linux') !== platform.os)) {
-      o.reporter.warn(`[Warning] ${o.dockerfile.name}:${ps.stage.from.line}: base image ${ps.stage.image} is ${b.os ?? 'linux'}/${b.architecture}, not ${platformString(platform)}`);
+    if (b && (b.architecture !== ps.platform.architecture || (b.os ?? 'linux') !== ps.platform.os)) {
+      o.reporter.warn(`[Warning] ${o.dockerfile.name}:${ps.stage.from.line}: base image ${ps.stage.image} is ${b.os ?? 'linux'}/${b.architecture}, not ${platformString(ps.platform)}`);
     }
   }
   // RUN steps of another architecture go through qemu: checked (and registered) before any runs.
-  if (p.stages.some((st) => st.commands.some((c) => c.kind === 'RUN'))) await ensureEmulation(platform);
+  for (const ps of stages.values()) if (ps.steps.some((st) => st.action.type === 'run')) await ensureEmulation(ps.platform);
   await writing("the build context's file hashes", () => context.saveStatCache());
   timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));

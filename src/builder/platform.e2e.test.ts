@@ -106,6 +106,27 @@ describe('build --platform (qemu-user-static)', { skip }, () => {
     assert.match(amd.stderr, /base image busybox-arm64 is linux\/arm64, not linux\/amd64/);
   });
 
+  it('builds a FROM --platform=$BUILDPLATFORM stage natively, for the target\'s TARGETARCH (cross-compiling)', () => {
+    const dockerfile = [
+      'FROM --platform=$BUILDPLATFORM busybox-amd64 AS build',
+      'ARG TARGETARCH',
+      'RUN uname -m > /built-on && echo "$TARGETARCH" > /for',
+      'FROM busybox-${TARGETARCH}',
+      'COPY --from=build /built-on /for /',
+      'RUN uname -m > /final-on',
+      '',
+    ].join('\n');
+    const r = runStrata(['build', '--platform', 'linux/arm64', '-t', 'cross', ctx(dockerfile)], { root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Warning/);
+    assert.equal(inspect('cross').Architecture, 'arm64');
+    assert.equal(runStrata(['run', '--rm', 'cross', 'cat', '/built-on', '/for', '/final-on'], { root }).stdout, 'x86_64\narm64\naarch64\n');
+    // A stage for another platform in a host build runs under qemu.
+    const other = runStrata(['build', '-t', 'one-arm-stage', ctx('FROM --platform=linux/arm64 busybox-arm64 AS a\nRUN uname -m > /m\nFROM busybox\nCOPY --from=a /m /m\n')], { root });
+    assert.equal(other.status, 0, other.stderr);
+    assert.equal(runStrata(['run', '--rm', 'one-arm-stage', 'cat', '/m'], { root }).stdout, 'aarch64\n');
+  });
+
   it('--platform a,b builds one image per platform: the tag names the host\'s, -o type=oci holds both', () => {
     const oci = path.join(t.dir, 'multi.tar');
     const r = runStrata(['build', '--platform', 'linux/amd64,linux/arm64', '-t', 'multi', '-o', `type=oci,dest=${oci}`, ctx('FROM busybox-${TARGETARCH}\nRUN uname -m > /arch\n')], { root });

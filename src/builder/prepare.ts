@@ -16,7 +16,8 @@ import { selectionInputs, selectSources, NotFoundError, type Selected } from './
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
-import { hostPlatform } from './args.js';
+import { hostPlatform, type Platform } from './args.js';
+import { parsePlatform } from './emulation.js';
 import { parseChmod, type ChmodSpec } from './chmod.js';
 import { parseRunMounts, type RunMount, type SecretSource } from './mounts.js';
 import { resolveFrom, type Plan, type Stage } from './planner.js';
@@ -70,6 +71,8 @@ export interface PreparedStage {
   /** The base: an image, another stage, or nothing (scratch). */
   baseImage?: Image;
   baseStage?: number;
+  /** The platform the stage is built for (FROM --platform, else the build's). */
+  platform: Platform;
   fromDisplay: string;
   steps: PreparedStep[];
   /** Config after every instruction (history/rootfs are filled in by the executor). */
@@ -82,14 +85,15 @@ export interface PreparedStage {
 export interface PrepareOptions {
   plan: Plan;
   context: BuildContext;
-  resolveImage: (ref: string) => Promise<Image>;
+  /** A base image by name, for a platform (a pull asks for it). */
+  resolveImage: (ref: string, platform: Platform) => Promise<Image>;
   /** Parses one ONBUILD trigger line into an instruction. */
   parseTrigger: (text: string) => Instruction;
   /** Distinguishes this Dockerfile+context in slot ids (miss explanations). */
   slotPrefix: string;
   network: NetworkMode;
   secrets: ReadonlyMap<string, SecretSource>;
-  platform: { os: string; architecture: string };
+  platform: Platform;
   /** Layers built with clamped timestamps differ from others: part of their keys. */
   sourceDateEpoch?: number;
   /** SSH_AUTH_SOCK for resolving git@/ssh:// sources (the --ssh default agent). */
@@ -102,16 +106,27 @@ export async function prepare(options: PrepareOptions): Promise<Map<number, Prep
   return out;
 }
 
-async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, PreparedStage>): Promise<PreparedStage> {
-  const { plan } = o;
+async function prepareStage(options: PrepareOptions, stage: Stage, done: Map<number, PreparedStage>): Promise<PreparedStage> {
+  const { plan } = options;
   const file = plan.file;
+  // `FROM --platform=P` builds the stage for P (the cross-compiling `--platform=$BUILDPLATFORM`
+  // idiom): its base, its image config and its keys are P's; the others are the build's.
+  let platform = options.platform;
+  if (stage.platform) {
+    try {
+      platform = parsePlatform(stage.platform);
+    } catch (err) {
+      throw new BuildError((err as Error).message, { file, line: stage.from.line });
+    }
+  }
+  const o: PrepareOptions = { ...options, platform };
   let config: ImageConfig;
   let parent: string;
   let baseImage: Image | undefined;
   let baseStage: number | undefined;
   if (stage.base.kind === 'image') {
     try {
-      baseImage = await o.resolveImage(stage.base.ref);
+      baseImage = await o.resolveImage(stage.base.ref, platform);
     } catch (err) {
       // Damage names the image itself.
       throw new BuildError(isDamage(err) ? err.message : `${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
@@ -138,7 +153,7 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   const label = stage.name ?? `stage-${stage.index}`;
   const commands: Command[] = [...triggers.map((t) => toCommand({ ...o.parseTrigger(t), startLine: stage.from.line, endLine: stage.from.line }, file)), ...stage.commands];
   const prepared: PreparedStage = {
-    stage, label, baseImage, baseStage, fromDisplay: `FROM ${stage.platform ? `--platform=${stage.platform} ` : ''}${stage.image}${stage.name ? ` AS ${stage.name}` : ''}`,
+    stage, label, baseImage, baseStage, platform, fromDisplay: `FROM ${stage.platform ? `--platform=${stage.platform} ` : ''}${stage.image}${stage.name ? ` AS ${stage.name}` : ''}`,
     steps: [], config, history: [], finalKey: parent,
   };
   for (const cmd of commands) {
@@ -256,7 +271,7 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
       m.fromStage = ref.stage;
       sources = { ...sources, [`stage ${src.label}`]: src.finalKey };
     } else {
-      const image = await o.resolveImage(ref.image);
+      const image = await o.resolveImage(ref.image, o.platform);
       m.fromImage = { id: image.id, diffIds: image.config.rootfs.diff_ids };
       sources = { ...sources, [`image ${ref.image}`]: image.id };
     }
@@ -330,7 +345,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
       from = { stage: ref.stage };
       inputs.sources = { [`stage ${src.label}`]: src.finalKey };
     } else {
-      const image = await o.resolveImage(ref.image);
+      const image = await o.resolveImage(ref.image, o.platform);
       from = { image };
       inputs.sources = { [`image ${ref.image}`]: image.id };
     }

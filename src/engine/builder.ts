@@ -106,11 +106,22 @@ export class Builder {
       const results: BuildResult[] = [];
       let nextId = 1;
       const counter = () => nextId++;
+      // One resolver per platform asked for (the build's, a stage's FROM --platform): each
+      // resolves a name once, and pulls for its platform.
+      const resolvers = new Map<string, ReturnType<typeof baseImages>>();
+      const resolve = (ref: string, p: Platform) => {
+        const key = platformString(p);
+        let bases = resolvers.get(key);
+        if (!bases) {
+          bases = baseImages(store, request.pull ?? 'missing', request.pullProgress, key === host && !request.platforms?.length ? undefined : key);
+          resolvers.set(key, bases);
+          cleanups.push(() => bases!.close());
+        }
+        return bases.resolve(ref);
+      };
       for (const [i, platform] of platforms.entries()) {
-        const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress, platform && platformString(platform));
-        cleanups.push(() => bases.close());
         results.push(await build({
-          platform, resolveImage: (ref) => bases.resolve(ref), stepLabels: platforms.length > 1 ? { prefix: platformString(platform!), nextId: counter } : undefined,
+          platform, resolveImage: resolve, stepLabels: platforms.length > 1 ? { prefix: platformString(platform!), nextId: counter } : undefined,
           stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
           cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
           tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
