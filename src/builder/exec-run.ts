@@ -274,7 +274,8 @@ async function createFileMountPoints(job: RunJob, mounts: MountSpec[]): Promise<
 
 /**
  * The runtime creates missing mount points in the upper dir; those must not become part of
- * the layer. Empty stubs that the image did not have are removed, innermost first.
+ * the layer. Empty stubs that the image did not have are removed, innermost first, each
+ * parent's times kept as they were (BuildKit's MountStubsCleaner).
  */
 async function removeMountStubs(job: RunJob, mounts: RunMount[]): Promise<void> {
   const lower = layersSource(job.lowerDirs);
@@ -285,12 +286,11 @@ async function removeMountStubs(job: RunJob, mounts: RunMount[]): Promise<void> 
       const host = path.join(job.upperDir, rel);
       const st = await fs.lstat(host).catch(() => undefined);
       if (!st) break;
-      if (st.isDirectory()) {
-        if ((await fs.readdir(host)).length > 0) break;
-        await fs.rmdir(host);
-      } else if (st.isFile() && st.size === 0) {
-        await fs.unlink(host);
-      } else break;
+      if (st.isDirectory() ? (await fs.readdir(host)).length > 0 : !(st.isFile() && st.size === 0)) break;
+      // The parent keeps its times: removing a stub is no change to it (BuildKit, reproducible builds).
+      const parent = await fs.lstat(path.dirname(host));
+      await (st.isDirectory() ? fs.rmdir(host) : fs.unlink(host));
+      await fs.utimes(path.dirname(host), parent.atime, parent.mtime);
       rel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
     }
   }
