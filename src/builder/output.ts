@@ -45,6 +45,8 @@ export function parseOutputSpec(spec: string): BuildOutput {
       return { type, dest };
     case 'oci':
     case 'docker':
+      // Checked now, not after the build: an oci archive has nowhere else to go.
+      if (type === 'oci' && !dest) throw new StrataError('output type=oci requires dest=FILE (or dest=- for stdout)');
       return { type, dest, names, tar: !(fields.has('tar') && !TRUE.has(fields.get('tar')!)) };
     case 'image':
     case 'registry': {
@@ -101,10 +103,8 @@ export async function exportOutput(image: Image, output: BuildOutput, o: ExportO
     case 'oci':
     case 'docker': {
       const names = output.names.length ? output.names : o.tags;
-      if (!output.dest) {
-        if (output.type === 'oci') throw new StrataError('output type=oci requires dest=FILE (or dest=- for stdout)');
-        return; // type=docker without dest: the image is in the store already, as a docker load would put it
-      }
+      // type=docker without dest: the image is in the store already, as a docker load would put it.
+      if (!output.dest) return;
       const items = (o.platformImages?.length ? o.platformImages.map((p) => p.image) : [image]).map((img) => ({ image: img, names: img === image ? names : [] }));
       const format = output.type === 'oci' ? 'oci-archive' : 'docker-archive';
       if (!output.tar && output.dest !== '-') {
