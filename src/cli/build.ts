@@ -222,7 +222,8 @@ async function runBuild(a: BuildArgs): Promise<void> {
     reporter.close();
     // BuildKit's view of the failing instruction, above the one-line error.
     const machine = a.progress === 'json' || a.progress === 'rawjson';
-    if (err instanceof BuildError && err.snippet && !stoppedBy && !machine) process.stderr.write(err.snippet);
+    // Only for the Dockerfile's own failures (exit 1): strata's errors (125: a damaged store...) stay one line.
+    if (err instanceof BuildError && err.snippet && err.exitCode === 1 && !stoppedBy && !machine) process.stderr.write(err.snippet);
     if (stoppedBy) throw new StrataError('build cancelled', 128 + os.constants.signals[stoppedBy], { cause: err });
     throw err instanceof StrataError || err instanceof BuildError ? err : new StrataError((err as Error).message, 1, { cause: err });
   } finally {
