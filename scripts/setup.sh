@@ -17,10 +17,26 @@ apt-get update -qq
 # interoperability checks and side-by-side benchmarks (with podman's recommended network
 # plugins); hyperfine: benchmarks; openssh-client: ssh-agent for `build --ssh` with key files
 # (and its tests); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
-# openssl: the registry tests run a real registry on 127.0.0.1.
+# openssl: the registry tests run a real registry on 127.0.0.1; qemu-user-static: `build
+# --platform` for other architectures (RUN steps under qemu through binfmt_misc).
 apt-get install -y -qq \
   runc catatonit busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client git \
-  podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl >/dev/null
+  podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl qemu-user-static >/dev/null
+
+# Debian's arm64 busybox-static binary for the multi-platform tests (src/builder/platform.e2e.test.ts),
+# fetched with a private apt state: the machine's dpkg architectures and lists are left alone.
+if [ ! -x /usr/local/lib/strata/busybox.arm64 ]; then
+  apt_tmp=$(mktemp -d)
+  mkdir -p "$apt_tmp/lists/partial" "$apt_tmp/cache/archives/partial"
+  echo "deb http://deb.debian.org/debian $(. /etc/os-release && echo "$VERSION_CODENAME") main" > "$apt_tmp/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt_tmp/lists"
+    -o "Dir::Cache=$apt_tmp/cache" -o APT::Architectures::=arm64 -o APT::Architecture=arm64)
+  apt-get "${apt_opts[@]}" update -qq
+  (cd "$apt_tmp" && apt-get "${apt_opts[@]}" download busybox-static:arm64 >/dev/null 2>&1)
+  dpkg-deb -x "$apt_tmp"/busybox-static_*_arm64.deb "$apt_tmp/x"
+  install -D -m 0755 "$apt_tmp/x/bin/busybox" /usr/local/lib/strata/busybox.arm64
+  rm -rf "$apt_tmp"
+fi
 
 # podman on these machines: runc (crun refuses the hybrid cgroup layout) and sane ulimits.
 if [ ! -f /etc/containers/containers.conf ] || ! grep -q 'runtime = "runc"' /etc/containers/containers.conf; then

@@ -10,15 +10,17 @@ import type { ContainerRunner, NetworkMode } from '../runtime/index.js';
 import { sweepLeftovers } from '../runtime/index.js';
 import { buildScratchDir, CacheIndex, type BuildCache, type Image, type ImageStore } from '../store/index.js';
 import { writing } from '../errors.js';
-import { hostPlatform } from './args.js';
+import { hostPlatform, platformString, type Platform } from './args.js';
+import { ensureEmulation } from './emulation.js';
 import { BuildContext, statCacheFileFor } from './context.js';
 import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
-import { BuildError } from './errors.js';
-import { execute, type StepRecord } from './executor.js';
+import { BuildError, sourceSnippet } from './errors.js';
+import { execute, type ExecuteOptions, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
 import { prepare, type PreparedStage } from './prepare.js';
 import type { Reporter } from './progress.js';
 import { SshAgents, type SshSpecs } from './ssh-mount.js';
+import type { SecretSource } from './mounts.js';
 
 export interface BuildOptions {
   stateRoot: string;
@@ -37,7 +39,12 @@ export interface BuildOptions {
   noCacheFilter?: string[];
   labels?: Record<string, string>;
   network?: NetworkMode;
-  secrets?: ReadonlyMap<string, string>;
+  /** Several builds shown as one (--platform a,b): a label prefix and one step counter. */
+  stepLabels?: ExecuteOptions['stepLabels'];
+  /** The platform built for (default: the host's); RUN steps of another architecture run under qemu. */
+  platform?: Platform;
+  /** `--secret`: by id, a host file or a value (see SecretSource). */
+  secrets?: ReadonlyMap<string, SecretSource>;
   /** `--ssh`: agents to forward to RUN --mount=type=ssh, by id. */
   ssh?: SshSpecs;
   sourceDateEpoch?: number;
@@ -50,7 +57,7 @@ export interface BuildOptions {
    * How a base image (FROM, COPY --from, RUN --mount from=) is found: by default the store's
    * own; the CLI passes one that pulls what is missing (or everything, with --pull).
    */
-  resolveImage?: (ref: string) => Promise<Image>;
+  resolveImage?: (ref: string, platform: Platform) => Promise<Image>;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
 }
@@ -70,6 +77,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
   try {
     return await buildWith(o, ssh);
+  } catch (err) {
+    if (err instanceof BuildError && err.location?.file === o.dockerfile.name && !err.snippet) {
+      const { file, line } = err.location;
+      const end = instructionEnd(o.dockerfile.text, line);
+      // A column the message did not know is only shown by the caret: the one line keeps FILE:LINE.
+      const column = err.location.column ?? columnOf(o.dockerfile.text, line, end, err.detail);
+      err.snippet = sourceSnippet(o.dockerfile.text, file, line, end, column);
+    }
+    throw err;
   } finally {
     await ssh?.close();
   }
@@ -79,7 +95,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   timing('build: begun');
   const started = Date.now();
   const df = parseDockerfile(o.dockerfile.text, o.dockerfile.name);
-  const platform = hostPlatform();
+  const platform = o.platform ?? hostPlatform();
   const buildArgs = o.buildArgs ?? {};
   const p = plan(df, { file: o.dockerfile.name, buildArgs, target: o.target, platform });
   for (const w of p.warnings) o.reporter.warn(w);
@@ -109,6 +125,15 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
     },
     sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
   });
+  // A base image of another platform is used as it is (as BuildKit does), with a warning.
+  for (const ps of stages.values()) {
+    const b = ps.baseImage?.config;
+    if (b && (b.architecture !== ps.platform.architecture || (b.os ?? 'linux') !== ps.platform.os)) {
+      o.reporter.warn(`[Warning] ${o.dockerfile.name}:${ps.stage.from.line}: base image ${ps.stage.image} is ${b.os ?? 'linux'}/${b.architecture}, not ${platformString(ps.platform)}`);
+    }
+  }
+  // RUN steps of another architecture go through qemu: checked (and registered) before any runs.
+  for (const ps of stages.values()) if (ps.steps.some((st) => st.action.type === 'run')) await ensureEmulation(ps.platform);
   await writing("the build context's file hashes", () => context.saveStatCache());
   timing('build: steps prepared');
   o.explain?.(p.order.map((i) => stages.get(i)!));
@@ -121,7 +146,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   const { target, steps } = await execute({
     plan: p, stages, store: o.store, runner: o.runner, cache: o.cache ?? new CacheIndex(o.stateRoot), context, reporter: o.reporter,
     workDir, cacheMountDir: path.join(o.stateRoot, 'build', 'cache-mounts'), noCache: !!o.noCache, noCacheStages, ssh,
-    sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    sourceDateEpoch: sde, signal, concurrency: o.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length), stepLabels: o.stepLabels,
   });
   timing('build: steps executed');
   const config = structuredClone(target.config);
@@ -135,11 +160,33 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
   return { image, steps, seconds, summary, hashedFiles: context.hashedFiles };
 }
 
+/**
+ * Where on its first line the word an error names is (a flag, or a quoted word such as a
+ * source or a stage name), when it is there once: the caret of a message without a column.
+ */
+function columnOf(text: string, line: number, end: number, detail: string): number | undefined {
+  const word = /(--[a-z][a-z-]*)/.exec(detail)?.[1] ?? /"([^"]+)"/.exec(detail)?.[1];
+  if (!word) return undefined;
+  const source = text.split('\n')[line - 1] ?? '';
+  const at = source.indexOf(word);
+  if (at < 0 || source.indexOf(word, at + 1) >= 0 || end < line) return undefined;
+  return at + 1;
+}
+
+/** The last line of the instruction starting at `line` (the line itself when the text does not parse). */
+function instructionEnd(text: string, line: number): number {
+  try {
+    return parse(text).instructions.find((i) => i.startLine === line)?.endLine ?? line;
+  } catch {
+    return line;
+  }
+}
+
 export function parseDockerfile(text: string, name: string): Dockerfile {
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line }, { cause: err });
+    if (err instanceof ParseError) throw new BuildError(err.message, { file: name, line: err.line, column: err.column }, { cause: err });
     throw err;
   }
 }

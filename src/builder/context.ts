@@ -24,6 +24,8 @@ export interface ContextEntry {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Names of the file (hard links) when more than one. */
+  nlink?: number;
   linkTarget?: string;
 }
 
@@ -201,6 +203,7 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+    if (st.nlink > 1 && type === 'file') entry.nlink = st.nlink;
     if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(path.join(root, p));
     if (type === 'dir') {
       children.set(p, []);

@@ -25,12 +25,12 @@ export interface Selected {
  * source that does not exist, or when wildcards are all the sources and match nothing (a
  * wildcard beside other sources may match nothing, as in Docker and podman).
  */
-export async function selectSources(ctx: BuildContext, sources: string[]): Promise<Selected[]> {
+export async function selectSources(ctx: BuildContext, sources: string[], options: { doublestar?: boolean } = {}): Promise<Selected[]> {
   const out: Selected[] = [];
   let emptyGlob: string | undefined;
   for (const source of sources) {
     const wild = hasWildcards(source);
-    const paths = wild ? await glob(contextSource(ctx), source) : [normalize(source)];
+    const paths = wild ? await glob(contextSource(ctx), source, options) : [normalize(source)];
     const found = paths.map((p) => ({ path: p, entry: ctx.resolve(p) }));
     const entries = found.filter((f): f is { path: string; entry: ContextEntry } => !!f.entry);
     if (entries.length === 0) {

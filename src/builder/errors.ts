@@ -9,13 +9,38 @@ import { isDamage } from '../store/index.js';
  */
 export class BuildError extends StrataError {
   override readonly name: string = 'BuildError';
+  /** The Dockerfile lines at the location, marked (sourceSnippet), for the CLI to show above the message. */
+  snippet?: string;
   constructor(
     readonly detail: string,
-    readonly location?: { file: string; line: number },
+    readonly location?: { file: string; line: number; column?: number },
     options?: { cause?: unknown; exitCode?: number },
   ) {
-    super(location ? `${location.file}:${location.line}: ${detail}` : detail, options?.exitCode ?? (isDamage(options?.cause) ? 125 : 1), options);
+    const at = location ? `${location.file}:${location.line}${location.column ? `:${location.column}` : ''}: ` : '';
+    super(`${at}${detail}`, options?.exitCode ?? (isDamage(options?.cause) ? 125 : 1), options);
   }
+}
+
+/**
+ * BuildKit's view of the failing instruction: its lines marked ">>>" between a little context,
+ * under a "FILE:LINE" heading; with a column, a caret under it (as `strata parse` shows it).
+ */
+export function sourceSnippet(text: string, file: string, line: number, endLine = line, column?: number): string {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (line < 1 || line > lines.length) return '';
+  const first = Math.max(1, line - 2);
+  const last = Math.min(lines.length, Math.max(endLine, line) + 1);
+  const width = String(last).length;
+  const rule = '-'.repeat(20);
+  const out = [`${file}:${line}${line === endLine ? '' : `-${endLine}`}`, rule];
+  for (let n = first; n <= last; n++) {
+    const marked = n >= line && n <= endLine;
+    if (n === last && lines[n - 1] === '' && !marked) continue;
+    out.push(`${String(n).padStart(width + 3)} | ${marked ? '>>>' : '   '} ${lines[n - 1]}`);
+    if (column && n === line) out.push(`${' '.repeat(width + 3)} |     ${lines[n - 1].slice(0, column - 1).replace(/[^\t]/g, ' ')}^`);
+  }
+  out.push(rule);
+  return `${out.join('\n')}\n`;
 }
 
 /** Source position of an instruction, for messages. */

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { httpFetch } from '../net/index.js';
 import { put, treeEntries, type CopyEntry } from '../store/index.js';
+import { applyChmod, type ChmodSpec } from './chmod.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { unpackArchive, type ArchiveKind } from './unpack.js';
@@ -37,7 +38,7 @@ export interface CopyJob {
   /** Absolute; a trailing "/" marks a directory. */
   dest: string;
   owner?: { uid: number; gid: number };
-  chmod?: number;
+  chmod?: ChmodSpec;
   /** ADD: unpack local archives. */
   unpack: boolean;
   checksum?: string;
@@ -86,7 +87,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     const dst = fileTarget ?? into(h.name);
     const content = Buffer.from(h.content);
     const entry = {
-      path: path.basename(dst), type: 'file' as const, mode: job.chmod ?? 0o644, uid: job.owner?.uid ?? 0, gid: job.owner?.gid ?? 0, size: content.length,
+      path: path.basename(dst), type: 'file' as const, mode: job.chmod === undefined ? 0o644 : applyChmod(job.chmod, 0o644, false), uid: job.owner?.uid ?? 0, gid: job.owner?.gid ?? 0, size: content.length,
       mtime: Math.round(Date.now() / 1000), linkpath: '', devmajor: 0, devminor: 0, xattrs: new Map<string, Buffer>(), body: async function* () { yield content; },
     };
     await put((async function* () { yield entry; })(), path.dirname(dst), { rules: 'tree', tmpDir: path.dirname(job.upperDir) });
@@ -143,7 +144,7 @@ async function place(job: CopyJob, node: TreeNode, dir: string, name: string | u
   const keepOwners = job.source.keepOwners;
   const source: TreeSource = deep ? job.source : { ...job.source, keepOwners, children: async () => [] };
   const entries = treeEntries(source, node, {
-    name, owner: job.owner, chmod: job.chmod, dropSetId: !keepOwners, wholeSeconds: true, byReference: true,
+    name, owner: job.owner, chmod: typeof job.chmod === 'object' ? (mode, dir) => applyChmod(job.chmod!, mode, dir) : job.chmod, dropSetId: !keepOwners, wholeSeconds: true, byReference: true, keepHardLinks: true,
     exclude: exclude && !exclude.empty ? (rel) => exclude.matches(rel) : undefined,
   });
   const reuse = job.reuse;
@@ -290,6 +291,6 @@ async function fetchUrl(job: CopyJob, url: string, dst: string): Promise<void> {
   // Whole seconds, as the copier gives every copied file (podman's copier stores them so).
   const mtime = Math.round((modified ? Date.parse(modified) : Date.now()) / 1000);
   await fs.lchown(dst, job.owner?.uid ?? 0, job.owner?.gid ?? 0);
-  await fs.chmod(dst, job.chmod ?? 0o600);
+  await fs.chmod(dst, job.chmod === undefined ? 0o600 : applyChmod(job.chmod, 0o600, false));
   await fs.utimes(dst, mtime, mtime);
 }

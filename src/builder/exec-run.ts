@@ -9,7 +9,7 @@ import { failpoint } from '../failpoint.js';
 import type { ContainerRunner, MountSpec } from '../runtime/index.js';
 import { pidAlive, withLock } from '../store/index.js';
 import type { BuildContext } from './context.js';
-import type { RunMount } from './mounts.js';
+import type { RunMount, SecretSource } from './mounts.js';
 import type { StepAction } from './prepare.js';
 import { executeCopy } from './exec-copy.js';
 import { layersSource } from './tree-source.js';
@@ -54,7 +54,7 @@ export async function executeRun(spec: Omit<RunJob, 'claimed' | 'closers'>): Pro
     let run = (): Promise<number> => runContainer(job, mounts, out);
     for (const m of locked) {
       const inner = run;
-      run = () => withLock(`${cacheDirOf(job, m.id)}.lock`, inner, { timeoutMs: 3_600_000 });
+      run = () => withLock(`${cacheDirOf(job, m)}.lock`, inner, { timeoutMs: 3_600_000 });
     }
     const code = await run();
     failpoint('build.run-exited');
@@ -121,15 +121,34 @@ async function claim(job: RunJob, marker: string): Promise<boolean> {
   return false;
 }
 
-function cacheDirOf(job: RunJob, id: string): string {
-  return path.join(job.cacheMountDir, createHash('sha256').update(id).digest('hex').slice(0, 32));
+/**
+ * A cache mount's directory: one per id and, as BuildKit keys a cache by the directory it
+ * starts from, per uid, gid and mode (a uid=10 cache and a uid 0 one of the same id are two).
+ */
+function cacheDirOf(job: RunJob, m: { id: string; uid: number; gid: number; mode: number }): string {
+  const plain = m.uid === 0 && m.gid === 0 && m.mode === 0o755;
+  const name = plain ? m.id : `${m.id}\0${m.uid}:${m.gid}:${m.mode.toString(8)}`;
+  return path.join(job.cacheMountDir, createHash('sha256').update(name).digest('hex').slice(0, 32));
+}
+
+/** Makes a cache directory (and its parent) if missing; a new one gets the mount's owner and mode. */
+async function makeCacheDir(dir: string, m: { uid: number; gid: number; mode: number }): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await fs.mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  await fs.lchown(dir, m.uid, m.gid);
+  await fs.chmod(dir, m.mode);
 }
 
 async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Promise<number> {
   const result = await job.runner.run({
     rootfs: { lowerDirs: job.lowerDirs, upperDir: job.upperDir, workDir: job.workDir },
     args: job.action.argv,
-    env: withSshEnv(job.action.env, mounts, job.action.mounts),
+    env: await withSecretEnv(withSshEnv(job.action.env, mounts, job.action.mounts), job.action.mounts),
     cwd: job.action.cwd,
     user: job.action.user,
     network: job.action.network,
@@ -147,12 +166,12 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
   for (const m of mounts) {
     switch (m.type) {
       case 'cache': {
-        let dir = cacheDirOf(job, m.id);
-        await fs.mkdir(dir, { recursive: true });
+        let dir = cacheDirOf(job, m);
+        await makeCacheDir(dir, m);
         // sharing=private: a second concurrent user gets a fresh dir of its own, dropped afterwards.
         if (m.sharing === 'private' && !(await claim(job, `${dir}.inuse`))) {
           dir = path.join(path.dirname(job.upperDir), `cache-${out.length}`);
-          await fs.mkdir(dir, { recursive: true });
+          await makeCacheDir(dir, m);
         }
         out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
         break;
@@ -168,9 +187,17 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         out.push({ type: 'bind', source: path.join(job.context.root, entry.path), destination: m.target, readonly: m.readonly });
         break;
       }
-      case 'secret':
-        if (m.hostPath) out.push({ type: 'bind', source: path.resolve(m.hostPath), destination: m.target, readonly: true });
+      case 'secret': {
+        if (m.source === undefined || m.target === undefined) break;
+        // A copy with the mount's owner and mode (0400 by default, as BuildKit's tmpfs file), in
+        // the step's scratch dir (removed with it); never the host file itself.
+        const file = path.join(path.dirname(job.upperDir), `secret-${out.length}`);
+        await fs.writeFile(file, await secretValue(m.source), { mode: 0o600, flag: 'wx' });
+        await fs.chown(file, m.uid, m.gid);
+        await fs.chmod(file, m.mode);
+        out.push({ type: 'bind', source: file, destination: m.target, readonly: true });
         break;
+      }
       case 'ssh': {
         if (!job.ssh?.has(m.id)) {
           if (m.required) throw new Error(`no SSH key "${m.id}" forwarded from the client (strata build --ssh ${m.id}[=SOCKET|KEY])`);
@@ -204,6 +231,28 @@ async function materialize(job: RunJob, lowerDirs: string[], source: string, n: 
   return name ? path.join(dir, name) : dir;
 }
 
+async function secretValue(source: SecretSource): Promise<Buffer> {
+  if (typeof source !== 'string') return Buffer.from(source.value);
+  try {
+    return await fs.readFile(source);
+  } catch (err) {
+    throw new Error(`reading secret file "${source}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+}
+
+/** `RUN --mount=type=secret,env=NAME`: the secret's value as NAME (over the stage's own NAME). */
+async function withSecretEnv(env: string[], mounts: RunMount[]): Promise<string[]> {
+  const out = [...env];
+  for (const m of mounts) {
+    if (m.type !== 'secret' || !m.env || m.source === undefined) continue;
+    const value = (await secretValue(m.source)).toString('utf8');
+    const at = out.findIndex((e) => e.startsWith(`${m.env}=`));
+    if (at >= 0) out.splice(at, 1);
+    out.push(`${m.env}=${value}`);
+  }
+  return out;
+}
+
 /** SSH_AUTH_SOCK points at the first ssh mount made (unless the stage sets it). */
 function withSshEnv(env: string[], made: MountSpec[], mounts: RunMount[]): string[] {
   const first = mounts.find((m) => m.type === 'ssh' && made.some((x) => x.destination === m.target));
@@ -225,23 +274,23 @@ async function createFileMountPoints(job: RunJob, mounts: MountSpec[]): Promise<
 
 /**
  * The runtime creates missing mount points in the upper dir; those must not become part of
- * the layer. Empty stubs that the image did not have are removed, innermost first.
+ * the layer. Empty stubs that the image did not have are removed, innermost first, each
+ * parent's times kept as they were (BuildKit's MountStubsCleaner).
  */
 async function removeMountStubs(job: RunJob, mounts: RunMount[]): Promise<void> {
   const lower = layersSource(job.lowerDirs);
   for (const m of mounts) {
-    let rel = m.target.split('/').filter(Boolean).join('/');
+    let rel = (m.target ?? '').split('/').filter(Boolean).join('/');
     while (rel) {
       if (await lower.lookup(rel, false)) break;
       const host = path.join(job.upperDir, rel);
       const st = await fs.lstat(host).catch(() => undefined);
       if (!st) break;
-      if (st.isDirectory()) {
-        if ((await fs.readdir(host)).length > 0) break;
-        await fs.rmdir(host);
-      } else if (st.isFile() && st.size === 0) {
-        await fs.unlink(host);
-      } else break;
+      if (st.isDirectory() ? (await fs.readdir(host)).length > 0 : !(st.isFile() && st.size === 0)) break;
+      // The parent keeps its times: removing a stub is no change to it (BuildKit, reproducible builds).
+      const parent = await fs.lstat(path.dirname(host));
+      await (st.isDirectory() ? fs.rmdir(host) : fs.unlink(host));
+      await fs.utimes(path.dirname(host), parent.atime, parent.mtime);
       rel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
     }
   }

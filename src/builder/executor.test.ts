@@ -182,7 +182,7 @@ describe('executor (fake runner)', () => {
   it('a failing RUN fails the build with its line and caches nothing of it', async () => {
     const runner = new FakeRunner();
     const text = 'FROM scratch\nRUN write /ok.txt ok\nRUN fail\n';
-    await assert.rejects(run(text, runner), /^BuildError: Dockerfile:3: RUN fail: process "\/bin\/sh -c fail" did not complete successfully: exit code: 3$|Dockerfile:3: RUN fail: .*exit code: 3/);
+    await assert.rejects(run(text, runner), /Dockerfile:3: RUN did not complete successfully: exit code: 3/);
     const again = new FakeRunner();
     await assert.rejects(run(text, again));
     assert.deepEqual(again.runs, ['fail'], 'the step before is cached, the failed one is not');

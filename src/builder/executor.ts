@@ -29,6 +29,8 @@ import type { SshAgents } from './ssh-mount.js';
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
 export interface ExecuteOptions {
+  /** Several builds shown as one (--platform a,b): a label prefix ("linux/arm64") and one step counter. */
+  stepLabels?: { prefix?: string; nextId?: () => number };
   plan: Plan;
   stages: Map<number, PreparedStage>;
   store: ImageStore & { hasLayer(diffId: string): Promise<boolean> };
@@ -93,8 +95,8 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   let nextId = 1;
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
   // Every key is known before the first step runs: one lookup for all of them.
-  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.map((s) => s.key)));
-  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: () => nextId++, found, hits: [], removals: [], forced };
+  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]))));
+  const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: o.stepLabels?.nextId ?? (() => nextId++), found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
       const p = runStage(ctx, o.stages.get(index)!);
@@ -156,7 +158,8 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
     lastCreated = new Date(0).toISOString();
   }
   const total = ps.steps.length + 1;
-  const label = (pos: number) => (o.plan.stages.length > 1 || ps.stage.name ? `[${ps.label} ${pos}/${total}]` : `[${pos}/${total}]`);
+  const prefix = o.stepLabels?.prefix ? `${o.stepLabels.prefix} ` : '';
+  const label = (pos: number) => (o.plan.stages.length > 1 || ps.stage.name ? `[${prefix}${ps.label} ${pos}/${total}]` : `[${prefix}${pos}/${total}]`);
   const fromView: StepView = { id: ctx.nextId(), label: label(1), display: ps.fromDisplay, stage: ps.label };
   o.reporter.stepStart(fromView);
   o.reporter.stepDone(fromView, { cached: true, seconds: 0 });
@@ -197,7 +200,13 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
   const { o } = ctx;
   const record: StepRecord = { stage: ps.label, instruction: step.display, cached: false, cacheKey: step.key, layer: null, seconds: 0, missReason: null };
   const skipCache = o.noCache || ctx.forced.has(step);
-  const entry = skipCache ? undefined : ctx.found.get(step.key);
+  let entry = skipCache ? undefined : ctx.found.get(step.key);
+  // COPY --link: the same layer built on any parent is reused, and recorded for this parent too.
+  const linked = skipCache || entry || !step.linkKey ? undefined : ctx.found.get(step.linkKey);
+  if (linked?.layer && (await o.store.hasLayer(linked.layer))) {
+    entry = await o.cache.record({ ...linked, key: step.key, parent: step.inputs.parent, slot: step.slot, stage: ps.label, step: step.display }, step.inputs);
+    ctx.found.set(step.key, entry);
+  }
   if (entry && (!entry.layer || (await o.store.hasLayer(entry.layer)))) {
     o.reporter.stepStart(view);
     o.reporter.stepDone(view, { cached: true, seconds: 0 });
@@ -226,7 +235,8 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     const lowerDirs = await Promise.all(layers.map((l) => o.store.layerPath(l.diffId)));
     const reuse = await reusableFiles(o, step, explained?.previous).catch(() => undefined);
     timing(`build: ${view.label} started`);
-    const made = await perform(ctx, step, step.action, { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse }, (chunk) => {
+    const dirs = { lowerDirs, upperDir: path.join(scratch, 'upper'), workDir: path.join(scratch, 'work'), reuse };
+    const made = await perform(ctx, step, step.action, dirs, (chunk) => {
       tail.push(chunk);
       o.reporter.stepOutput(view, chunk);
     });
@@ -240,6 +250,7 @@ async function runStep(ctx: RunContext, ps: PreparedStage, step: PreparedStep, v
     writingWhat = 'build cache entry';
     const recorded = await o.cache.record({ key: step.key, parent: step.inputs.parent, slot: step.slot, stage: ps.label, step: step.display, layer: layer?.diffId, size: layer?.size ?? 0, created }, step.inputs);
     ctx.found.set(step.key, recorded);
+    if (step.linkKey && layer) await o.cache.record({ key: step.linkKey, parent: 'link', slot: step.slot, stage: ps.label, step: step.display, layer: layer.diffId, size: layer.size, created }, { ...step.inputs, parent: 'link' });
     record.seconds = (Date.now() - started) / 1000;
     record.layer = layer?.diffId ?? null;
     ctx.records.push(record);
@@ -302,10 +313,10 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
       });
       if (ctx.signal.aborted) throw new Cancelled();
       if (code !== 0) {
-        const shown = action.argv.length >= 3 && action.argv[1] === '-c' ? `${action.argv.slice(0, 2).join(' ')} ${action.argv.slice(2).join(' ')}` : JSON.stringify(action.argv);
         // The process met a full disk (most likely) if the step's upper dir has no room left.
         if (await diskFull(dirs.upperDir)) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-        throw new BuildError(`${step.display}: process "${shown}" did not complete successfully: exit code: ${code}`, at);
+        // The command itself is in the step's progress line and the source snippet: not repeated here.
+        throw new BuildError(`RUN did not complete successfully: exit code: ${code}`, at);
       }
       return true;
     }
@@ -327,7 +338,7 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
         for (const written of action.paths) {
           const { select: p, base } = action.parents ? splitPivot(written) : { select: written, base: '' };
           const wild = hasWildcards(p);
-          const nodes = wild ? await globNodes(source, p) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
+          const nodes = wild ? await globNodes(source, p, !!action.parents) : [await source.lookup(p, true)].filter((n): n is TreeNode => !!n);
           if (nodes.length === 0 && !wild) throw new BuildError(`${step.display.split(' ')[0]} failed: file not found in stage or image: "${written}"`, at);
           if (nodes.length === 0) emptyGlob ??= written;
           // A matched symlink is followed, and copied under its own name.
@@ -364,8 +375,8 @@ async function perform(ctx: RunContext, step: PreparedStep, action: StepAction, 
 }
 
 /** The nodes a --from path with wildcards matches in the stage's (image's) tree, links not followed. */
-async function globNodes(source: TreeSource, pattern: string): Promise<TreeNode[]> {
-  const nodes = await Promise.all((await glob(source, pattern)).map((rel) => source.lookup(rel, false)));
+async function globNodes(source: TreeSource, pattern: string, doublestar: boolean): Promise<TreeNode[]> {
+  const nodes = await Promise.all((await glob(source, pattern, { doublestar })).map((rel) => source.lookup(rel, false)));
   return nodes.filter((n): n is TreeNode => !!n);
 }
 

@@ -4,7 +4,11 @@
 // Parsed here into plain data; the executor turns them into runtime mounts.
 
 export type RunMount =
-  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string }
+  | {
+      type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string;
+      /** The cache directory's owner and mode when it is made (BuildKit: 0:0 0755); a cache is one per id, uid, gid and mode. */
+      uid: number; gid: number; mode: number;
+    }
   | {
       type: 'bind'; target: string; source: string; readonly: boolean; keyText: string;
       /** `from=`: a stage or image to bind from instead of the context (resolved by the planner). */
@@ -12,13 +16,26 @@ export type RunMount =
       fromStage?: number;
       fromImage?: { id: string; diffIds: string[] };
     }
-  | { type: 'secret'; target: string; id: string; hostPath?: string; required: boolean; keyText: string }
+  | {
+      type: 'secret'; id: string; required: boolean; keyText: string;
+      /** Where the file is mounted; none when only `env=` was asked for. */
+      target?: string;
+      /** `env=NAME`: the secret's value in the environment of the RUN. */
+      env?: string;
+      /** The secret as given to the build (undefined: not provided). */
+      source?: SecretSource;
+      /** The mounted file's owner and mode (BuildKit: 0:0 0400). */
+      uid: number; gid: number; mode: number;
+    }
   | { type: 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; keyText: string }
   | { type: 'tmpfs'; target: string; keyText: string };
 
+/** A build secret: a host file (`--secret id=X,src=PATH`), or a value (`env=VAR`, read when the build starts). */
+export type SecretSource = string | { value: string };
+
 const TRUE = new Set(['', 'true', '1']);
 
-export function parseRunMounts(specs: string[], expand: (w: string) => string, secrets: ReadonlyMap<string, string>): RunMount[] {
+export function parseRunMounts(specs: string[], expand: (w: string) => string, secrets: ReadonlyMap<string, SecretSource>): RunMount[] {
   let ssh = 0;
   return specs.map((spec) => {
     const m = parseMount(expand(spec), secrets, ssh);
@@ -27,16 +44,16 @@ export function parseRunMounts(specs: string[], expand: (w: string) => string, s
   });
 }
 
-/** A uid, gid or octal mode of an ssh mount. */
-function mountNumber(fields: Map<string, string>, name: string, fallback: number, radix = 10): number {
+/** A uid, gid or octal mode of an ssh, cache or secret mount. */
+function mountNumber(fields: Map<string, string>, name: string, fallback: number, radix = 10, type = 'ssh'): number {
   const v = fields.get(name);
   if (v === undefined) return fallback;
   const n = radix === 8 ? (/^[0-7]{1,4}$/.test(v) ? parseInt(v, 8) : NaN) : /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (Number.isNaN(n)) throw new Error(`invalid ${name} "${v}" for mount type=ssh`);
+  if (Number.isNaN(n)) throw new Error(`invalid ${name} "${v}" for mount type=${type}`);
   return n;
 }
 
-function parseMount(spec: string, secrets: ReadonlyMap<string, string>, sshIndex = 0): RunMount {
+function parseMount(spec: string, secrets: ReadonlyMap<string, SecretSource>, sshIndex = 0): RunMount {
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
@@ -54,7 +71,11 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>, sshIndex
       const sharing = (fields.get('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
       if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`invalid sharing mode "${sharing}"`);
       const id = fields.get('id') || target;
-      return { type, target, id, sharing, readonly: ro ?? false, keyText: `cache:${id}:${target}` };
+      const uid = mountNumber(fields, 'uid', 0, 10, type);
+      const gid = mountNumber(fields, 'gid', 0, 10, type);
+      const mode = mountNumber(fields, 'mode', 0o755, 8, type);
+      const owner = uid === 0 && gid === 0 && mode === 0o755 ? '' : `:${uid}:${gid}:${mode.toString(8)}`;
+      return { type, target, id, sharing, readonly: ro ?? false, uid, gid, mode, keyText: `cache:${id}:${target}${owner}` };
     }
     case 'bind': {
       if (!target) throw new Error('mount type=bind requires a target');
@@ -64,12 +85,19 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, string>, sshIndex
       return { type, target, source, readonly, from, keyText: `bind:${from ? `${from}:` : ''}${source}:${target}:${readonly ? 'ro' : 'rw'}` };
     }
     case 'secret': {
-      const id = fields.get('id') ?? (target ? target.split('/').pop()! : '');
+      const env = fields.get('env') || undefined;
+      const id = fields.get('id') || (target ? target.split('/').pop()! : env ?? '');
       if (!id) throw new Error('mount type=secret requires an id or a target');
       const required = TRUE.has(fields.get('required') ?? 'false') && fields.has('required');
-      const hostPath = secrets.get(id);
-      if (!hostPath && required) throw new Error(`secret "${id}" not provided`);
-      return { type, target: target ?? `/run/secrets/${id}`, id, hostPath, required, keyText: `secret:${id}` };
+      const source = secrets.get(id);
+      if (source === undefined && required) throw new Error(`secret "${id}" not provided`);
+      const uid = mountNumber(fields, 'uid', 0, 10, type);
+      const gid = mountNumber(fields, 'gid', 0, 10, type);
+      const mode = mountNumber(fields, 'mode', 0o400, 8, type);
+      // With env= alone the secret is only a variable; a target (or no env) also mounts it.
+      const file = target ?? (env ? undefined : `/run/secrets/${id}`);
+      const extra = [env ? `env=${env}` : '', env && target ? `target=${target}` : '', uid || gid || mode !== 0o400 ? `${uid}:${gid}:${mode.toString(8)}` : ''].filter(Boolean);
+      return { type, target: file, env, id, source, required, uid, gid, mode, keyText: ['secret', id, ...extra].join(':') };
     }
     case 'ssh': {
       const id = fields.get('id') || 'default';

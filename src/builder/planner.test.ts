@@ -81,9 +81,10 @@ describe('planner', () => {
     assert.deepEqual(p.warnings, ['[Warning] One or more build-args [B D] were not consumed']);
   });
 
-  it('warns when FROM --platform asks for another platform, not for the build platform', () => {
-    assert.deepEqual(planOf('FROM --platform=$BUILDPLATFORM busybox').warnings, []);
-    assert.deepEqual(planOf('FROM --platform=linux/arm64 busybox').warnings, ['[Warning] Dockerfile:1: FROM --platform=linux/arm64 is not the build platform linux/amd64; building for linux/amd64']);
+  it('keeps FROM --platform (expanded) on its stage, which is built for it', () => {
+    const p = planOf('FROM --platform=$BUILDPLATFORM busybox AS b\nFROM --platform=linux/arm64 busybox');
+    assert.deepEqual(p.warnings, []);
+    assert.deepEqual(p.stages.map((s) => s.platform), ['linux/amd64', 'linux/arm64']);
   });
 
   it('rejects instructions before FROM other than ARG', () => {

@@ -3,7 +3,7 @@
 // stage comes after the ones it reads. Global ARGs (before the first FROM) are expanded in
 // FROM lines here; everything inside a stage is expanded later, step by step (steps.ts).
 import type { Dockerfile } from '../parser/index.js';
-import { platformArgs, platformString, PROXY_ARGS, type Platform } from './args.js';
+import { platformArgs, PROXY_ARGS, type Platform } from './args.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type ArgCmd, type Command, type FromCmd } from './instructions.js';
 import { processWord, type Vars } from './shell-words.js';
@@ -18,6 +18,8 @@ export interface Stage {
   /** The `AS name`, lower case. */
   name?: string;
   from: FromCmd;
+  /** The base as named after ARG expansion (`FROM ${BASE}` with BASE=alpine: "alpine"). */
+  image: string;
   base: StageBase;
   /** The instructions after FROM, in order. */
   commands: Command[];
@@ -79,14 +81,6 @@ export function plan(df: Dockerfile, options: PlanOptions): Plan {
   const target = findTarget(stages, options.target);
   const order = topoOrder(stages, target, file);
   const warnings = unusedArgWarnings(stages, order, buildArgs, declared);
-  // Only the build platform is built (no emulation): say so when a FROM asks for another.
-  const host = platformString(options.platform);
-  for (const i of order) {
-    const p = stages[i].platform;
-    if (p && p !== host && `${p}/`.indexOf(`${host}/`) !== 0) {
-      warnings.push(`[Warning] ${file}:${stages[i].from.line}: FROM --platform=${p} is not the build platform ${host}; building for ${host}`);
-    }
-  }
   return { file, escapeToken: df.escapeToken, stages, target, order, globalArgs, buildArgs, warnings };
 }
 
@@ -121,7 +115,7 @@ function newStage(cmd: FromCmd, stages: Stage[], lookup: Vars, file: string, esc
   const base: StageBase = prior ? { kind: 'stage', index: prior.index }
     : lower === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: image };
   const platform = cmd.platform ? processWord(cmd.platform, lookup, escape).value : undefined;
-  return { index: stages.length, name: cmd.stageName, from: cmd, base, commands: [], deps: [], depLines: new Map(), platform };
+  return { index: stages.length, name: cmd.stageName, from: cmd, image, base, commands: [], deps: [], depLines: new Map(), platform };
 }
 
 /** Resolves a `--from` value: a stage (by name or index) or, otherwise, an image reference. */

@@ -16,7 +16,10 @@ import { selectionInputs, selectSources, NotFoundError, type Selected } from './
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
-import { parseRunMounts, type RunMount } from './mounts.js';
+import { hostPlatform, type Platform } from './args.js';
+import { parsePlatform } from './emulation.js';
+import { parseChmod, type ChmodSpec } from './chmod.js';
+import { parseRunMounts, type RunMount, type SecretSource } from './mounts.js';
 import { resolveFrom, type Plan, type Stage } from './planner.js';
 import { StageState, joinWorkdir } from './stage-state.js';
 
@@ -28,7 +31,7 @@ export type StepAction =
       parents: boolean;
       /** Source paths in the --from stage or image. */
       paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
-      dest: string; cwd: string; chown?: string; chmod?: number; exclude?: IgnoreMatcher; checksum?: string;
+      dest: string; cwd: string; chown?: string; chmod?: ChmodSpec; exclude?: IgnoreMatcher; checksum?: string;
       from?: { stage: number } | { image: Image };
       /** ADD of git repositories, each with the commit its ref resolved to. */
       git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
@@ -47,6 +50,13 @@ export interface PreparedStep {
   slot: string;
   /** Without the " # buildkit" suffix. */
   createdBy: string;
+  /**
+   * COPY/ADD --link: the key of its layer alone (its inputs without the parent): a changed
+   * parent reuses the layer, as BuildKit does. The copy is made over the stage's tree as
+   * without --link (existing directories keep their owner); a layer reused on another parent
+   * carries the directories it was made with.
+   */
+  linkKey?: string;
 }
 
 /** One history row of the final config; `step` links a layer step's row to its step. */
@@ -61,6 +71,8 @@ export interface PreparedStage {
   /** The base: an image, another stage, or nothing (scratch). */
   baseImage?: Image;
   baseStage?: number;
+  /** The platform the stage is built for (FROM --platform, else the build's). */
+  platform: Platform;
   fromDisplay: string;
   steps: PreparedStep[];
   /** Config after every instruction (history/rootfs are filled in by the executor). */
@@ -73,14 +85,15 @@ export interface PreparedStage {
 export interface PrepareOptions {
   plan: Plan;
   context: BuildContext;
-  resolveImage: (ref: string) => Promise<Image>;
+  /** A base image by name, for a platform (a pull asks for it). */
+  resolveImage: (ref: string, platform: Platform) => Promise<Image>;
   /** Parses one ONBUILD trigger line into an instruction. */
   parseTrigger: (text: string) => Instruction;
   /** Distinguishes this Dockerfile+context in slot ids (miss explanations). */
   slotPrefix: string;
   network: NetworkMode;
-  secrets: ReadonlyMap<string, string>;
-  platform: { os: string; architecture: string };
+  secrets: ReadonlyMap<string, SecretSource>;
+  platform: Platform;
   /** Layers built with clamped timestamps differ from others: part of their keys. */
   sourceDateEpoch?: number;
   /** SSH_AUTH_SOCK for resolving git@/ssh:// sources (the --ssh default agent). */
@@ -93,21 +106,35 @@ export async function prepare(options: PrepareOptions): Promise<Map<number, Prep
   return out;
 }
 
-async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, PreparedStage>): Promise<PreparedStage> {
-  const { plan } = o;
+async function prepareStage(options: PrepareOptions, stage: Stage, done: Map<number, PreparedStage>): Promise<PreparedStage> {
+  const { plan } = options;
   const file = plan.file;
+  // `FROM --platform=P` builds the stage for P (the cross-compiling `--platform=$BUILDPLATFORM`
+  // idiom): its base, its image config and its keys are P's; the others are the build's.
+  let platform = options.platform;
+  if (stage.platform) {
+    try {
+      platform = parsePlatform(stage.platform);
+    } catch (err) {
+      throw new BuildError((err as Error).message, { file, line: stage.from.line });
+    }
+  }
+  const o: PrepareOptions = { ...options, platform };
   let config: ImageConfig;
   let parent: string;
   let baseImage: Image | undefined;
   let baseStage: number | undefined;
   if (stage.base.kind === 'image') {
     try {
-      baseImage = await o.resolveImage(stage.base.ref);
+      baseImage = await o.resolveImage(stage.base.ref, platform);
     } catch (err) {
       // Damage names the image itself.
       throw new BuildError(isDamage(err) ? err.message : `${stage.base.ref}: ${(err as Error).message}`, { file, line: stage.from.line }, { cause: err });
     }
     config = structuredClone(baseImage.config);
+    // The image is for the platform built (a base of another one is warned about by build()).
+    config.architecture = o.platform.architecture;
+    config.os = o.platform.os;
     parent = `image:${baseImage.id}`;
   } else if (stage.base.kind === 'stage') {
     const prior = done.get(stage.base.index)!;
@@ -126,7 +153,7 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   const label = stage.name ?? `stage-${stage.index}`;
   const commands: Command[] = [...triggers.map((t) => toCommand({ ...o.parseTrigger(t), startLine: stage.from.line, endLine: stage.from.line }, file)), ...stage.commands];
   const prepared: PreparedStage = {
-    stage, label, baseImage, baseStage, fromDisplay: `FROM ${stage.from.image}${stage.name ? ` AS ${stage.name}` : ''}`,
+    stage, label, baseImage, baseStage, platform, fromDisplay: `FROM ${stage.platform ? `--platform=${stage.platform} ` : ''}${stage.image}${stage.name ? ` AS ${stage.name}` : ''}`,
     steps: [], config, history: [], finalKey: parent,
   };
   for (const cmd of commands) {
@@ -154,8 +181,14 @@ async function prepareStage(o: PrepareOptions, stage: Stage, done: Map<number, P
   return prepared;
 }
 
+/** Settings every step's key carries: SOURCE_DATE_EPOCH, and a platform other than the host's (its RUNs differ). */
 function epochSetting(o: PrepareOptions): Record<string, string> {
-  return o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(o.sourceDateEpoch) };
+  const host = hostPlatform();
+  const foreign = o.platform.architecture !== host.architecture || o.platform.os !== host.os;
+  return {
+    ...(o.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(o.sourceDateEpoch) }),
+    ...(foreign ? { platform: `${o.platform.os}/${o.platform.architecture}` } : {}),
+  };
 }
 
 function slotId(prefix: string, stage: string, index: number): string {
@@ -238,7 +271,7 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
       m.fromStage = ref.stage;
       sources = { ...sources, [`stage ${src.label}`]: src.finalKey };
     } else {
-      const image = await o.resolveImage(ref.image);
+      const image = await o.resolveImage(ref.image, o.platform);
       m.fromImage = { id: image.id, diffIds: image.config.rootfs.diff_ids };
       sources = { ...sources, [`image ${ref.image}`]: image.id };
     }
@@ -282,8 +315,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const dest = state.expand(cmd.dest);
   const chown = cmd.chown === undefined ? undefined : state.expand(cmd.chown);
   const chmodText = cmd.chmod === undefined ? undefined : state.expand(cmd.chmod);
-  if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new Error(`invalid chmod parameter: "${chmodText}"`);
-  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  const chmod = chmodText === undefined ? undefined : parseChmod(chmodText);
   const exclude = cmd.exclude.length ? new IgnoreMatcher(cmd.exclude.map((e) => state.expand(e))) : undefined;
   const heredocs = cmd.heredocs.map((h) => ({ name: h.name, content: h.expand ? state.expand(h.content) : h.content }));
   const gitWords = new Map(cmd.kind === 'ADD' ? words.flatMap((w) => {
@@ -292,7 +324,12 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   }) : []);
   const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
-  const flags = [cmd.from !== undefined ? `--from=${cmd.from}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '', cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : ''].filter(Boolean);
+  if (cmd.checksum !== undefined && local.length > 0) throw new Error("checksum can't be specified for non-HTTP(S) sources");
+  const flags = [
+    cmd.from !== undefined ? `--from=${state.expand(cmd.from)}` : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : '',
+    cmd.checksum ? `--checksum=${cmd.checksum}` : '', ...cmd.exclude.map((e) => `--exclude=${state.expand(e)}`),
+    cmd.link ? '--link' : '', cmd.parents ? '--parents' : '', cmd.keepGitDir ? '--keep-git-dir' : '',
+  ].filter(Boolean);
   const display = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const inputs: KeyInputs = { type: cmd.kind, parent, instruction: display, settings: { workdir: c.WorkingDir || '/', ...epochSetting(o) } };
   if (heredocs.length) inputs.settings!.heredocs = createHash('sha256').update(JSON.stringify(heredocs)).digest('hex');
@@ -308,7 +345,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
       from = { stage: ref.stage };
       inputs.sources = { [`stage ${src.label}`]: src.finalKey };
     } else {
-      const image = await o.resolveImage(ref.image);
+      const image = await o.resolveImage(ref.image, o.platform);
       from = { image };
       inputs.sources = { [`image ${ref.image}`]: image.id };
     }
@@ -329,7 +366,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
   return {
-    ...base, display, createdBy, inputs, key: cacheKey(inputs),
+    ...base, display, createdBy, inputs, key: cacheKey(inputs), linkKey: cmd.link ? cacheKey({ ...inputs, parent: 'link' }) : undefined,
     action: {
       type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
       cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined, git: git.length ? git : undefined,
@@ -344,7 +381,7 @@ async function selectWithParents(ctx: BuildContext, sources: string[]): Promise<
     const { select, base } = splitPivot(source);
     let found: Selected[];
     try {
-      found = await selectSources(ctx, [select || '.']);
+      found = await selectSources(ctx, [select || '.'], { doublestar: true });
     } catch (err) {
       throw err instanceof NotFoundError ? new NotFoundError(source) : err;
     }

@@ -1,12 +1,13 @@
 // `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
 // with -q only the ID) on stdout. The work is done by the Builder service (src/engine/builder.ts).
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
-  type BuildRequest, type Reporter,
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parsePlatform, parseSshSpecs, renderEvent,
+  type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import { stateRoot, normalizeTag } from '../store/index.js';
@@ -31,6 +32,9 @@ interface BuildArgs {
   ssh?: string[];
   explain?: boolean;
   pull?: boolean;
+  output?: string[];
+  push?: boolean;
+  platform?: string[];
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -51,12 +55,16 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the build output and print image ID on success' })
       .option('iidfile', { type: 'string', describe: 'Write the image ID to the file' })
       .option('network', { type: 'string', describe: 'Networking mode for the RUN instructions: host (the default), none, or default (the default bridge network)' })
-      .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json' })
+      .option('progress', { type: 'string', describe: 'Type of progress output: auto, plain, tty, json, rawjson (BuildKit\'s SolveStatus lines), quiet' })
       .option('metadata-file', { type: 'string', describe: 'Write build result metadata to a file' })
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
-      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Output destination: type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE | type=image,name=REF,push=true (a bare DIR is type=local, - a tar on stdout)' })
+      .option('platform', { type: 'string', describe: 'Target platform(s): linux/arm64, or several (comma separated) for one image each (other architectures run under qemu-user-static)' })
+      .option('load', { type: 'boolean', describe: 'Shorthand for --output=type=docker: the image is in the store (it always is)' })
+      .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -65,7 +73,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output), platform: list(a.platform) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -78,17 +86,41 @@ function keyValues(list: string[] | undefined, what: string): Record<string, str
   return out;
 }
 
-function parseSecrets(list: string[] | undefined): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * `--secret` as buildx reads it: id=ID with src=PATH (type=file) or env=VAR (type=env); with
+ * neither, the variable named ID if it is set, else the file ID. An env secret's value is
+ * read now.
+ */
+function parseSecrets(list: string[] | undefined): Map<string, string | { value: string }> {
+  const out = new Map<string, string | { value: string }>();
   for (const spec of list ?? []) {
-    const fields = new Map(spec.split(',').map((p) => {
+    const fields = new Map<string, string>();
+    for (const p of spec.split(',')) {
       const eq = p.indexOf('=');
-      return [eq < 0 ? p : p.slice(0, eq), eq < 0 ? '' : p.slice(eq + 1)] as [string, string];
-    }));
-    const id = fields.get('id');
-    const src = fields.get('src') ?? fields.get('source');
-    if (!id || !src) throw new StrataError(`invalid secret "${spec}": expected id=ID,src=PATH`);
-    out.set(id, path.resolve(src));
+      const key = eq < 0 ? p : p.slice(0, eq);
+      if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new StrataError(`invalid secret "${spec}": unexpected key "${key}" (expected id, src, env or type)`);
+      fields.set(key === 'source' ? 'src' : key, eq < 0 ? '' : p.slice(eq + 1));
+    }
+    const type = fields.get('type');
+    if (type !== undefined && type !== 'file' && type !== 'env') throw new StrataError(`invalid secret "${spec}": type must be file or env`);
+    let src = fields.get('src');
+    let env = fields.get('env');
+    if (type === 'env' && !env) [env, src] = [src, undefined];
+    const id = fields.get('id') || src || env;
+    if (!id) throw new StrataError(`invalid secret "${spec}": expected id=ID,src=PATH or id=ID,env=VAR`);
+    if (!src && !env) {
+      if (process.env[id] !== undefined) env = id;
+      else src = id;
+    }
+    if (env) {
+      const value = process.env[env];
+      if (value === undefined) throw new StrataError(`secret "${id}": environment variable ${env} is not set`);
+      out.set(id, { value });
+    } else {
+      // A missing file fails now, as buildx does, not at the RUN that mounts it.
+      if (!existsSync(src!)) throw new StrataError(`secret "${id}": open ${src}: no such file or directory`);
+      out.set(id, path.resolve(src!));
+    }
   }
   return out;
 }
@@ -96,8 +128,10 @@ function parseSecrets(list: string[] | undefined): Map<string, string> {
 function reporterFor(mode: string | undefined, quiet: boolean): Reporter {
   if (quiet) return new QuietReporter(process.stderr);
   const m = mode ?? 'auto';
-  if (!['auto', 'plain', 'tty', 'json'].includes(m)) throw new StrataError(`invalid progress mode "${m}": expected auto, plain, tty or json`);
+  if (!['auto', 'plain', 'tty', 'json', 'rawjson', 'quiet'].includes(m)) throw new StrataError(`invalid progress mode "${m}": expected auto, plain, tty, json, rawjson or quiet`);
   if (m === 'json') return new JsonReporter(process.stderr);
+  if (m === 'rawjson') return new RawJsonReporter(process.stderr);
+  if (m === 'quiet') return new QuietReporter(process.stderr);
   if (m === 'tty' || (m === 'auto' && process.stderr.isTTY)) return new TtyReporter(process.stderr);
   return new PlainReporter(process.stderr);
 }
@@ -124,6 +158,13 @@ async function runBuild(a: BuildArgs): Promise<void> {
     } catch (err) {
       throw new StrataError(`invalid tag "${t}": ${(err as Error).message}`);
     }
+  }
+  const platforms = (a.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
+  // Bad outputs fail before any work too.
+  const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
+  if (a.push) {
+    if (!a.tag?.length) throw new StrataError('--push requires a name: use -t NAME');
+    outputs.push({ type: 'image', names: [], push: true, insecure: false });
   }
   const reporter = reporterFor(a.progress, quiet);
   // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
@@ -156,9 +197,11 @@ async function runBuild(a: BuildArgs): Promise<void> {
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
+      outputs, platforms, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);
+    for (const p of result.platformImages ?? []) reporter.info(`${p.platform}: image ${p.image.id}`);
     if (a.iidfile) await fs.writeFile(a.iidfile, result.image.id);
     if (a['metadata-file']) {
       await fs.writeFile(a['metadata-file'], `${JSON.stringify({
@@ -167,13 +210,20 @@ async function runBuild(a: BuildArgs): Promise<void> {
         'image.name': result.image.names.join(','),
         imageId: result.image.id, digest: result.image.manifestDigest, tags: result.image.names,
         seconds: result.seconds, steps: result.steps,
+        ...(result.platformImages ? { platforms: result.platformImages.map((p) => ({ platform: p.platform, imageId: p.image.id, digest: p.image.manifestDigest })) } : {}),
       }, null, 2)}\n`);
     }
     reporter.info(result.summary);
     reporter.close();
-    process.stdout.write(quiet ? `${result.image.id}\n` : '');
+    // An output on stdout (-o -) owns it.
+    const stdoutTaken = outputs.some((o) => 'dest' in o && o.dest === '-');
+    process.stdout.write(quiet && !stdoutTaken ? `${result.image.id}\n` : '');
   } catch (err) {
     reporter.close();
+    // BuildKit's view of the failing instruction, above the one-line error.
+    const machine = a.progress === 'json' || a.progress === 'rawjson';
+    // Only for the Dockerfile's own failures (exit 1): strata's errors (125: a damaged store...) stay one line.
+    if (err instanceof BuildError && err.snippet && err.exitCode === 1 && !stoppedBy && !machine) process.stderr.write(err.snippet);
     if (stoppedBy) throw new StrataError('build cancelled', 128 + os.constants.signals[stoppedBy], { cause: err });
     throw err instanceof StrataError || err instanceof BuildError ? err : new StrataError((err as Error).message, 1, { cause: err });
   } finally {

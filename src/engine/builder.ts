@@ -6,7 +6,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { build, closeHashing, eventReporter, explainText, type BuildEvent, type BuildOptions, type BuildResult } from '../builder/index.js';
+import {
+  build, closeHashing, eventReporter, explainText, exportOutput, hostPlatform, platformString,
+  type BuildEvent, type BuildOptions, type BuildOutput, type BuildResult, type Platform,
+} from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
 import { RuncRunner, withDefaultNetwork, type ContainerRunner } from '../runtime/index.js';
@@ -18,8 +21,9 @@ import { leasedCache, leaseImage } from './build-lease.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
+export { parsePlatform, type Platform } from '../builder/index.js';
 export {
-  BuildError, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+  BuildError, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parseSshSpecs, renderEvent, type BuildOutput,
 } from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */
@@ -44,6 +48,23 @@ export interface BuildRequest extends Pick<BuildOptions,
   pull?: BasePullPolicy;
   /** Where a pull's progress goes. */
   pullProgress?: ProgressSink;
+  /** `--output`: where the image also goes once built (a directory, a tar, an archive, a registry). */
+  outputs?: BuildOutput[];
+  /** Where an output with dest=- writes (default: process.stdout). */
+  stdout?: NodeJS.WritableStream;
+  /** A push's progress (type=image,push=true). */
+  pushProgress?: ProgressSink;
+  /**
+   * `--platform`: what to build for (default: the host's). Several build one image each; the
+   * tags name the host's (else the first), outputs take them all (an index in an oci archive
+   * or a push).
+   */
+  platforms?: Platform[];
+}
+
+/** A build's result; with several platforms, every platform's image (the result's is among them). */
+export interface MultiBuildResult extends BuildResult {
+  platformImages?: { platform: string; image: BuildResult['image'] }[];
 }
 
 export interface BuilderOptions {
@@ -57,7 +78,7 @@ export class Builder {
   constructor(private readonly o: BuilderOptions) {}
 
   /** Builds and names the image; `onEvent` receives the progress as it happens. */
-  async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<BuildResult> {
+  async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<MultiBuildResult> {
     const root = this.o.stateRoot;
     const cleanups: (() => Promise<unknown>)[] = [];
     try {
@@ -79,23 +100,56 @@ export class Builder {
       }
       const dockerfile = await readDockerfile(request.dockerfile, contextDir, !!ctx && 'tar' in ctx);
       const store = this.o.store ?? (await openStore(root));
-      const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
-      cleanups.push(() => bases.close());
       // What the build stands on stays while it runs, whatever rmi or prune do meanwhile.
       const lease = Lease.create(root, 'build');
       cleanups.push(() => lease.release());
       const runner = this.o.runner ?? buildRunner(root);
-      const result = await build({
-        resolveImage: async (ref) => leaseImage(lease, store, ref, await bases.resolve(ref)),
-        stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
-        cache: leasedCache(this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
-        tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
-        labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
-        statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
-        explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
-      });
+      const platforms = request.platforms?.length ? request.platforms : [undefined];
+      const host = platformString(hostPlatform());
+      const primary = Math.max(0, platforms.findIndex((p) => p && platformString(p) === host));
+      const results: BuildResult[] = [];
+      let nextId = 1;
+      const counter = () => nextId++;
+      // One resolver per platform asked for (the build's, a stage's FROM --platform): each
+      // resolves a name once, and pulls for its platform.
+      const resolvers = new Map<string, ReturnType<typeof baseImages>>();
+      const resolve = async (ref: string, p: Platform) => {
+        const key = platformString(p);
+        let bases = resolvers.get(key);
+        if (!bases) {
+          bases = baseImages(store, request.pull ?? 'missing', request.pullProgress, key === host && !request.platforms?.length ? undefined : key);
+          resolvers.set(key, bases);
+          cleanups.push(() => bases!.close());
+        }
+        return leaseImage(lease, store, ref, await bases.resolve(ref));
+      };
+      for (const [i, platform] of platforms.entries()) {
+        results.push(await build({
+          platform, resolveImage: resolve, stepLabels: platforms.length > 1 ? { prefix: platformString(platform!), nextId: counter } : undefined,
+          stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
+          cache: leasedCache(this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
+          tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
+          labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
+          statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
+          explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
+        }));
+      }
+      const result: MultiBuildResult = { ...results[primary] };
+      if (platforms.length > 1) {
+        result.platformImages = results.map((r, i) => ({ platform: platformString(platforms[i]!), image: r.image }));
+        result.steps = results.flatMap((r) => r.steps);
+        result.seconds = results.reduce((sum, r) => sum + r.seconds, 0);
+        const cached = result.steps.filter((st) => st.cached).length;
+        result.summary = `${result.steps.length} steps for ${platforms.length} platforms, ${cached} cached, ${result.steps.length - cached} built in ${result.seconds.toFixed(1)}s`;
+      }
       // The event log (`strata events`): the names the build gave.
       for (const t of request.tags ?? []) appendEvent(root, { Type: 'image', Action: 'tag', Actor: { ID: result.image.id, Attributes: { name: familiarName(normalizeTag(t)) } } });
+      for (const output of request.outputs ?? []) {
+        await exportOutput(result.image, output, {
+          store, stdout: (request.stdout ?? process.stdout) as import('node:stream').Writable, tags: result.image.names, progress: request.pushProgress,
+          platformImages: result.platformImages,
+        });
+      }
       return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);

@@ -89,6 +89,11 @@ export { treeEntries, type CopyEntry, type GetOptions } from './copier/get.js';
 export { glob, globRegex, hasWildcards } from './copier/glob.js';
 export type { PutOptions, PutResult } from './copier/put.js';
 
+/** Writes copier entries to `out` as a tar and ends it (copier/tar.ts); returns the entry count. */
+export async function writeEntriesTar(entries: AsyncIterable<CopyEntry>, out: Writable): Promise<number> {
+  return (await import('./copier/tar.js')).writeEntriesTar(entries, out);
+}
+
 /** Places entries into the existing directory `dest`, with the rules the options name (copier/put.ts). */
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);

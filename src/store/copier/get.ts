@@ -17,8 +17,8 @@ export interface GetOptions {
   name: string | undefined;
   /** The owner of every entry (undefined: each keeps its own, or root when the tree does not keep owners). */
   owner?: { uid: number; gid: number };
-  /** The permission bits of every entry but symlinks (COPY --chmod). */
-  chmod?: number;
+  /** The permission bits of every entry but symlinks (COPY --chmod), or a function of its own mode (a symbolic --chmod). */
+  chmod?: number | ((mode: number, dir: boolean) => number);
   /** Drops setuid and setgid bits (a copy from the build context, as podman does). */
   dropSetId?: boolean;
   /** Times rounded to the nearest whole second (podman's copier stores them so). */
@@ -29,6 +29,11 @@ export interface GetOptions {
   omit?: ReadonlySet<string>;
   /** Entries name their host file (`source`) instead of streaming it: for a copy between local directories. */
   byReference?: boolean;
+  /**
+   * Files sharing an inode (TreeNode.inode) stay hard links: the second name is a link entry to
+   * the first, as BuildKit and podman copy them.
+   */
+  keepHardLinks?: boolean;
 }
 
 async function* noBody(): AsyncGenerator<Buffer> {}
@@ -36,10 +41,11 @@ async function* noBody(): AsyncGenerator<Buffer> {}
 /** Tree entries carry no xattrs: one empty map for all of them (put only reads it). */
 const NO_XATTRS: Map<string, Buffer> = new Map();
 
-function entryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): CopyEntry {
+function plainEntryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): CopyEntry {
   const dir = n.type === 'dir';
   const file = n.type === 'file';
-  const mode = n.type !== 'symlink' && o.chmod !== undefined ? o.chmod : n.mode & (o.dropSetId ? 0o1777 : 0o7777);
+  const own = n.mode & (o.dropSetId ? 0o1777 : 0o7777);
+  const mode = n.type === 'symlink' || o.chmod === undefined ? own : typeof o.chmod === 'number' ? o.chmod : o.chmod(own, dir);
   const seconds = (n.mtimeMs ?? n.mtime.getTime()) / 1000;
   return {
     path: dir ? `${name}/` : name, type: n.type, mode,
@@ -53,6 +59,17 @@ function entryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions): Co
 
 /** The entries of `node` (its own first, unless only its children are asked for), then its children, depth first. */
 export async function* treeEntries(tree: TreeSource, node: TreeNode, options: GetOptions): AsyncGenerator<CopyEntry> {
+  const firstNames = new Map<string, string>();
+  const entryOf = (n: TreeNode, name: string, t: TreeSource, o: GetOptions): CopyEntry => {
+    const e = plainEntryOf(n, name, t, o);
+    if (!o.keepHardLinks || n.inode === undefined) return e;
+    const first = firstNames.get(n.inode);
+    if (first === undefined) {
+      firstNames.set(n.inode, name);
+      return e;
+    }
+    return { ...e, type: 'link', linkpath: first, size: 0, body: noBody, source: undefined };
+  };
   if (options.name !== undefined) yield entryOf(node, options.name, tree, options);
   if (node.type !== 'dir') return;
   // Directories still to list, with the name prefix and exclude path of their children.

@@ -1,6 +1,8 @@
 // Wildcards in copy sources, matched per path component over a tree as BuildKit's are (Go's
-// filepath.Match in each component); a `**` component is any number of directories (none
-// included), or, last, everything below.
+// filepath.Match in each component, so a plain COPY's `**` is `*`: BuildKit's and podman's
+// copiers both match with filepath.Match); with `doublestar` (COPY --parents, whose BuildKit
+// matcher is doublestar's) a `**` component is any number of directories (none included), or,
+// last, everything below.
 import type { TreeNode, TreeSource } from './tree.js';
 
 /** One component's pattern as a regular expression: `*`, `?`, `[...]` (`[!...]`), `\` escapes. */
@@ -28,7 +30,7 @@ export const hasWildcards = (source: string): boolean => /[*?[]/.test(source);
  * The paths of `tree` that `pattern` matches, in tree order: directories are entered only
  * when they are real directories (links are not followed), and the root is never a match.
  */
-export async function glob(tree: TreeSource, pattern: string): Promise<string[]> {
+export async function glob(tree: TreeSource, pattern: string, options: { doublestar?: boolean } = {}): Promise<string[]> {
   const root = await tree.lookup('', false);
   if (!root) return [];
   let level: TreeNode[] = [root];
@@ -46,7 +48,7 @@ export async function glob(tree: TreeSource, pattern: string): Promise<string[]>
         if (child.type === 'dir') await below(child);
       }
     };
-    const re = part === '**' ? undefined : globRegex(part);
+    const re = part === '**' && options.doublestar ? undefined : globRegex(part);
     for (const dir of level) {
       if (dir.type !== 'dir') continue;
       if (!re) {

@@ -19,6 +19,8 @@ export interface TreeNode {
   linkTarget?: string;
   /** Bytes of a file. */
   size?: number;
+  /** The file's identity on its host filesystem when it has other names (hard links): "dev:ino". */
+  inode?: string;
 }
 
 export interface TreeSource {
@@ -46,6 +48,7 @@ export function nodeOf(rel: string, hostPath: string, st: fs.Stats): TreeNode {
   return {
     rel, hostPath, type, mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtime, mtimeMs: st.mtimeMs, size: type === 'file' ? st.size : undefined,
     linkTarget: type === 'symlink' ? fs.readlinkSync(hostPath) : undefined,
+    inode: type === 'file' && st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined,
   };
 }
 
