@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
+  BuildError, Builder, JsonReporter, parseCacheSpec, PlainReporter, QuietReporter, TtyReporter, parseBuildArgs, parseSshSpecs, renderEvent,
   type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
@@ -31,6 +31,8 @@ interface BuildArgs {
   ssh?: string[];
   explain?: boolean;
   pull?: boolean;
+  'cache-from'?: string[];
+  'cache-to'?: string[];
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -56,7 +58,9 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('secret', { type: 'string', describe: 'Secret to expose to the build: id=mysecret,src=/local/secret' })
       .option('ssh', { type: 'string', describe: 'SSH agent socket or keys to expose to the build: default|ID[=SOCKET|KEY[,KEY]]' })
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
-      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' }),
+      .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
+      .option('cache-from', { type: 'string', describe: 'External cache sources: type=registry,ref=REG/REPO or type=local,src=DIR' })
+      .option('cache-to', { type: 'string', describe: 'Cache export destinations: type=registry,ref=REG/REPO[,mode=min|max] or type=local,dest=DIR' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -65,7 +69,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), 'cache-from': list(a['cache-from']), 'cache-to': list(a['cache-to']) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -125,6 +129,8 @@ async function runBuild(a: BuildArgs): Promise<void> {
       throw new StrataError(`invalid tag "${t}": ${(err as Error).message}`);
     }
   }
+  const cacheFrom = (a['cache-from'] ?? []).map((t) => parseCacheSpec(t, 'from'));
+  const cacheTo = (a['cache-to'] ?? []).map((t) => parseCacheSpec(t, 'to'));
   const reporter = reporterFor(a.progress, quiet);
   // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
   // strata exits, as Docker's does, with 128 + the signal's number (130, 143).
@@ -155,6 +161,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
+      cacheFrom, cacheTo,
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);

@@ -14,6 +14,7 @@ import { buildScratchDir, openStore, scratchName, type BuildCache, type Store } 
 import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
+import { CacheSharing, type CacheSharingRequest } from './cache-sharing.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
@@ -22,7 +23,7 @@ export {
 } from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */
-export interface BuildRequest extends Pick<BuildOptions,
+export interface BuildRequest extends CacheSharingRequest, Pick<BuildOptions,
   'buildArgs' | 'target' | 'noCache' | 'noCacheFilter' | 'labels' | 'secrets' | 'ssh' | 'sourceDateEpoch' | 'signal' | 'concurrency'> {
   /** The context: a directory, or a tar (gzip'ed or not) in memory; none gives an empty context. */
   context?: { dir: string } | { tar: Buffer };
@@ -81,15 +82,22 @@ export class Builder {
       const bases = baseImages(store, request.pull ?? 'missing', request.pullProgress);
       cleanups.push(() => bases.close());
       const runner = this.o.runner ?? buildRunner(root);
-      return await build({
+      // --cache-from / --cache-to: steps looked up beyond the state root, exported after.
+      const sharing = CacheSharing.open(request, new LocalBuildCache(root), store);
+      const result = await build({
         resolveImage: (ref) => bases.resolve(ref),
-        stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
-        cache: this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
+        stateRoot: root, store: sharing?.cache.storeView() ?? store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
+        cache: sharing?.cache ?? this.o.cache ?? new LocalBuildCache(root), reporter: eventReporter(onEvent), contextDir, dockerfile,
         tags: request.tags ?? [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
         labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
         statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
-        explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
+        explain: request.explain || sharing ? (stages) => {
+          sharing?.prepared(stages, dockerfile.name);
+          request.explain?.(explainText(stages));
+        } : undefined,
       });
+      await sharing?.finish(onEvent);
+      return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);
     }

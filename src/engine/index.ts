@@ -2,3 +2,5 @@
 export { applyChanges, ALLOWED_CHANGES } from './changes.js';
 export * from './builder.js';
 export * from './build-cache.js';
+export { parseCacheSpec, openCacheStore, type CacheSpec } from './cache-spec.js';
+export { pruneSharedCache } from './cache-prune-remote.js';
