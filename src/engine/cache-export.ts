@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { PreparedStage } from '../builder/index.js';
 import type { Store } from '../store/index.js';
 import type { StepCacheStore } from '../registry/index.js';
-import { parentPointer, slotPointer, type SharedBuildCache, type StepSlot } from './shared-cache.js';
+import { entryPointers, type SharedBuildCache, type StepSlot } from './shared-cache.js';
 
 type Step = PreparedStage['steps'][number];
 
@@ -90,6 +90,6 @@ async function exportStep(o: Parameters<typeof exportCache>[0], cache: StepCache
   return cache.write({
     store: o.store, entry, layer,
     config: { ...entry, config: { created_by: step.createdBy }, inputs: step.inputs },
-    pointers: [parentPointer(step.inputs.parent), ...(slot ? [slotPointer(slot.portable)] : [])],
+    pointers: entryPointers(step.inputs, slot?.portable),
   });
 }

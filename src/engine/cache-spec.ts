@@ -27,20 +27,20 @@ export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpe
   if (mode !== undefined && mode !== 'min' && mode !== 'max') throw bad('mode must be min or max');
   if (mode !== undefined && direction === 'from') throw bad('mode applies to --cache-to only');
   const type = fields.get('type') ?? 'registry';
-  const known = type === 'registry' ? ['type', 'ref', 'mode'] : ['type', 'src', 'dest', 'mode'];
+  if (type !== 'registry' && type !== 'local') throw bad(`unsupported type "${type}": expected registry or local`);
+  const known = type === 'registry' ? ['type', 'ref', 'mode'] : direction === 'from' ? ['type', 'src'] : ['type', 'dest', 'mode'];
   for (const k of fields.keys()) if (!known.includes(k)) throw bad(`unknown field "${k}" for type=${type}`);
   if (type === 'registry') {
     const ref = fields.get('ref');
     if (!ref) throw bad('type=registry needs ref=REGISTRY/REPOSITORY');
     return { type, ref, ...(mode ? { mode } : {}) };
   }
-  if (type === 'local') {
+  {
     const want = direction === 'from' ? 'src' : 'dest';
     const dir = fields.get(want);
     if (!dir) throw bad(`type=local needs ${want}=DIR`);
     return { type, dir: path.resolve(dir), ...(mode ? { mode } : {}) };
   }
-  throw bad(`unsupported type "${type}": expected registry or local`);
 }
 
 /** The cache a spec names. */

@@ -20,9 +20,18 @@ export interface StepSlot {
 interface Found { cache: StepCacheStore; entry: FoundEntry }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-/** Pointer tag ids: the latest entry built on a parent key, or at a portable slot. */
-export const parentPointer = (parent: string) => pointerTag('p', sha(`parent\0${parent}`));
-export const slotPointer = (portable: string) => pointerTag('s', portable);
+/**
+ * The pointer tags an entry moves to itself, in the order a miss looks for the entry to compare
+ * with (as the local index's): the same step of the Dockerfile on the same parent, a step of the
+ * same kind on that parent, the same step of the Dockerfile on whatever parent.
+ */
+export function entryPointers(inputs: KeyInputs, portable: string | undefined): string[] {
+  const out: string[] = [];
+  if (portable) out.push(pointerTag('p', sha(`${inputs.parent}\0${portable}`)));
+  out.push(pointerTag('k', sha(`${inputs.parent}\0${inputs.type}`)));
+  if (portable) out.push(pointerTag('s', portable));
+  return out;
+}
 
 export class SharedBuildCache implements BuildCache {
   readonly name: string;
@@ -69,9 +78,8 @@ export class SharedBuildCache implements BuildCache {
   async explain(query: CacheQuery): Promise<MissExplanation> {
     const local = await this.local.explain(query).catch(() => undefined);
     if (local?.previous && local.previous.inputs.parent === query.inputs.parent) return local;
-    const tags = [parentPointer(query.inputs.parent)];
-    const portable = this.steps.get(query.key)?.portable;
-    if (!local?.previous && portable) tags.push(slotPointer(portable));
+    // A local entry of the slot on another parent is as good as a remote one on another parent.
+    const tags = entryPointers(query.inputs, this.steps.get(query.key)?.portable).filter((t) => !local?.previous || !t.startsWith('s-'));
     for (const tag of tags) {
       for (const cache of this.sources) {
         try {

@@ -111,6 +111,6 @@ export function parseStepConfig(bytes: Buffer, where: string): StepConfig {
   return c;
 }
 
-/** Tags of pointers: "the latest entry built on parent P" and "... at this step of this Dockerfile". */
-export const pointerTag = (kind: 'p' | 's', id: string): string => `${kind}-${id}`;
+/** Tags of pointers ("the latest entry built on parent P at this step", ...): KIND-ID, never a bare key. */
+export const pointerTag = (kind: string, id: string): string => `${kind}-${id}`;
 export const isKeyTag = (tag: string): boolean => KEY.test(tag);
