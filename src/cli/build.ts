@@ -33,6 +33,7 @@ interface BuildArgs {
   pull?: boolean;
   'cache-from'?: string[];
   'cache-to'?: string[];
+  push?: boolean;
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -60,6 +61,7 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('explain', { type: 'boolean', describe: "Print every step's cache-key inputs" })
       .option('pull', { type: 'boolean', describe: 'Always attempt to pull a newer version of the base images' })
       .option('cache-from', { type: 'string', describe: 'External cache sources: type=registry,ref=REG/REPO or type=local,src=DIR' })
+      .option('push', { type: 'boolean', describe: 'Push the image to its -t names (not loaded when layers stayed in --cache-from)' })
       .option('cache-to', { type: 'string', describe: 'Cache export destinations: type=registry,ref=REG/REPO[,mode=min|max] or type=local,dest=DIR' }),
     (argv) => runBuild(normalize(argv)),
   );
@@ -161,7 +163,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
-      cacheFrom, cacheTo,
+      cacheFrom, cacheTo, push: a.push,
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));
     reporter.info(`writing image ${result.image.id}`);

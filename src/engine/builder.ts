@@ -97,6 +97,7 @@ export class Builder {
         } : undefined,
       });
       await sharing?.finish(onEvent);
+      await sharing?.push(result.image, onEvent);
       return result;
     } finally {
       for (const c of cleanups) await c().catch(() => undefined);

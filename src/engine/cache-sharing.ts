@@ -2,18 +2,26 @@
 // cache the build looks steps up in, the store view that fetches imported layers when they are
 // needed, and after the build the warnings about caches that could not be used and the export.
 import type { BuildEvent, PreparedStage } from '../builder/index.js';
-import type { RegistryOptions } from '../registry/index.js';
-import type { Store } from '../store/index.js';
+import { push, pushAssembled, type RegistryOptions } from '../registry/index.js';
+import type { Image, Store } from '../store/index.js';
 import type { LocalBuildCache } from './build-cache.js';
+import { StrataError } from '../errors.js';
 import { exportCache, stepSlots } from './cache-export.js';
 import { openCacheStore, type CacheSpec } from './cache-spec.js';
 import { SharedBuildCache } from './shared-cache.js';
 
 export interface CacheSharingRequest {
+  tags?: string[];
   /** Caches to import steps from, asked in order after the local one. */
   cacheFrom?: CacheSpec[];
   /** Caches to export the build's steps to (mode=min unless said). */
   cacheTo?: CacheSpec[];
+  /**
+   * Push the image to its names after the build (and the cache export). An image whose layers
+   * are partly only in an imported registry cache is pushed without being written to the store,
+   * those layers mounted from the cache: nothing is downloaded.
+   */
+  push?: boolean;
   /** How registries are reached (config, TLS, credentials). */
   registry?: RegistryOptions;
 }
@@ -25,10 +33,13 @@ export class CacheSharing {
 
   /** Undefined when the request shares nothing. Bad specs fail here, before any work. */
   static open(request: CacheSharingRequest, local: LocalBuildCache, store: Store): CacheSharing | undefined {
-    if (!request.cacheFrom?.length && !request.cacheTo?.length) return undefined;
+    if (!request.cacheFrom?.length && !request.cacheTo?.length && !request.push) return undefined;
+    if (request.push && !request.tags?.length) throw new StrataError('--push needs a name to push to: -t REGISTRY/REPOSITORY[:TAG]');
     const sources = (request.cacheFrom ?? []).map((s) => openCacheStore(s, request.registry));
     for (const s of request.cacheTo ?? []) openCacheStore(s, request.registry);
-    return new CacheSharing(new SharedBuildCache(local, sources, store), request, store);
+    const cache = new SharedBuildCache(local, sources, store);
+    cache.pushOnly = !!request.push;
+    return new CacheSharing(cache, request, store);
   }
 
   /** The build's steps, once prepared (before any executes). */
@@ -44,5 +55,21 @@ export class CacheSharing {
     if (!targets.length) return;
     const results = await exportCache({ targets, stages: this.stages, shared: this.cache, store: this.store, slots: this.cache.steps });
     for (const r of results) onEvent({ type: 'info', message: `exporting cache to ${r.cache}: ${r.written} written, ${r.present} already there` });
+  }
+
+  /** `push`: the image to each of its names (after the export, so that its layers can be mounted from the cache). */
+  async push(image: Image, onEvent: (e: BuildEvent) => void): Promise<void> {
+    if (!this.request.push) return;
+    const o = { ...this.request.registry, store: this.store };
+    const assembled = this.cache.assembled?.image.id === image.id ? this.cache.assembled : undefined;
+    for (const name of image.names) {
+      if (assembled) {
+        const r = await pushAssembled(name, assembled.parts, o);
+        onEvent({ type: 'info', message: `pushed ${r.reference}: digest: ${r.digest} (${r.mounted} layers mounted; the image is not loaded here)` });
+      } else {
+        const r = await push(name, o);
+        onEvent({ type: 'info', message: `pushed ${r.reference}: digest: ${r.digest}` });
+      }
+    }
   }
 }

@@ -83,6 +83,22 @@ describe('build cache shared through a registry and an OCI layout', { skip }, ()
     assert.ok(again.meta.steps.filter((s) => !s.instruction.startsWith('COPY src') && !s.instruction.startsWith('RUN cat')).every((s) => s.cached));
   });
 
+  test('every step hit and the image only pushed: nothing downloaded, the layers mounted from the cache', async () => {
+    const name = `${reg.host}/apps/app:1`;
+    const b = await build('pushed', ['--cache-from', `type=registry,ref=${cacheRef}`, '--push', '-t', name]);
+    assert.ok(b.meta.steps.every((s) => s.cached));
+    assert.match(b.stderr, /pushed 127\.0\.0\.1:\d+\/apps\/app:1: digest: sha256:[a-f0-9]{64} \(2 layers mounted; the image is not loaded here\)/);
+    const store = await openStore(b.root);
+    for (const s of first.steps) assert.equal(await store.hasLayer(s.layer as never), false, `${s.instruction}: downloaded`);
+    const root = sb.root('puller');
+    const pulled = sb.strata(['pull', '-q', name], { root });
+    assert.equal(pulled.status, 0, pulled.stderr);
+    const id = sb.strata(['image', 'inspect', '--format', '{{.Id}}', name], { root });
+    assert.equal(id.stdout.trim(), first.imageId);
+    const r = sb.strata(['run', '--rm', '--network', 'none', name, 'cat', '/joined.txt', '/final.txt'], { root });
+    assert.equal(r.stdout, 'alpha\nbeta\none\n', r.stderr);
+  });
+
   test('a step that must run fetches only the layers it runs on; its miss is explained against the remote entry', async () => {
     const b = await build('third', ['--cache-from', `type=registry,ref=${cacheRef}`, '--build-arg', 'FINAL=two']);
     const run = b.meta.steps.find((s) => s.instruction.startsWith('RUN echo'))!;
@@ -140,6 +156,7 @@ describe('build cache shared through a registry and an OCI layout', { skip }, ()
     assertOneLineError(sb.strata(['build', '--cache-from', 'type=local,dest=/x', ctx], { root }), /invalid --cache-from .*: unknown field "dest"/);
     assertOneLineError(sb.strata(['build', '--cache-to', `type=registry,ref=${cacheRef},mode=all`, ctx], { root }), /mode must be min or max/);
     assertOneLineError(sb.strata(['cache', 'prune', cacheRef], { root }), /needs both --older-than/);
+    assertOneLineError(sb.strata(['build', '--push', ctx], { root }), /--push needs a name to push to/);
   });
 
   test('cache prune --older-than REG/REPO deletes old entries by digest', async () => {

@@ -6,8 +6,9 @@
 // explained against the entry the imported cache holds for the same parent (or the same step
 // of the Dockerfile), in the same words as a local one, naming where that entry lives.
 import { createHash } from 'node:crypto';
-import { explainMiss, type BuildCache, type CacheEntry, type CachePrunePolicy, type CachePruneResult, type CacheQuery, type Digest, type ImageStore, type KeyInputs, type LayerInfo, type MissExplanation, type NewCacheEntry, type Store } from '../store/index.js';
-import { pointerTag, type FoundEntry, type StepCacheStore } from '../registry/index.js';
+import { explainMiss, normalizeTag, type BuildCache, type CacheEntry, type CachePrunePolicy, type CachePruneResult, type CacheQuery, type Digest, type Image, type ImageConfig, type ImageStore, type KeyInputs, type LayerInfo, type MissExplanation, type NewCacheEntry, type Store } from '../store/index.js';
+import { pointerTag, RegistryCache, type AssembledImage, type FoundEntry, type StepCacheStore } from '../registry/index.js';
+import { sha256Digest } from '../hash/index.js';
 import type { LocalBuildCache } from './build-cache.js';
 
 /** A step of this build, as the shared cache needs to name it. */
@@ -40,6 +41,12 @@ export class SharedBuildCache implements BuildCache {
   private readonly fetching = new Map<string, Promise<void>>();
   /** This build's steps by key (known once the build is prepared). */
   steps = new Map<string, StepSlot>();
+  /**
+   * `build --push`: an image with layers only an imported cache holds is not written to the
+   * store (that would download them) but assembled here, to be pushed with those layers mounted.
+   */
+  pushOnly = false;
+  assembled?: { image: Image; parts: AssembledImage };
   /** What went wrong with an imported cache (it is then skipped, as BuildKit's importers are). */
   readonly warnings: string[] = [];
 
@@ -129,8 +136,12 @@ export class SharedBuildCache implements BuildCache {
 
   /** Is the layer one an imported cache holds for this build (so not missing, only not here yet)? */
   holdsLayer(diffId: string): boolean {
-    for (const r of this.remote.values()) if (r.entry.layer?.diffId === diffId) return true;
-    return false;
+    return !!this.foundByLayer(diffId);
+  }
+
+  foundByLayer(diffId: string): Found | undefined {
+    for (const r of this.remote.values()) if (r.entry.layer?.diffId === diffId) return r;
+    return undefined;
   }
 
   /**
@@ -139,7 +150,7 @@ export class SharedBuildCache implements BuildCache {
    */
   async ensureLayer(diffId: string): Promise<void> {
     if (await this.store.hasLayer(diffId as Digest)) return;
-    const r = [...this.remote.values()].find((x) => x.entry.layer?.diffId === diffId);
+    const r = this.foundByLayer(diffId);
     if (!r) return; // not ours: the store answers for it
     let p = this.fetching.get(r.entry.key);
     if (!p) {
@@ -152,6 +163,29 @@ export class SharedBuildCache implements BuildCache {
       this.fetching.set(r.entry.key, p);
     }
     await p;
+  }
+
+  /** The image as the store would write it (same config bytes: same ID), kept in memory for the push. */
+  assemble(config: ImageConfig, layers: LayerInfo[], tags: string[]): Image {
+    const cfg: ImageConfig = { ...config, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } };
+    const configBytes = Buffer.from(JSON.stringify(cfg));
+    const id = sha256Digest(configBytes) as Digest;
+    const manifest = {
+      schemaVersion: 2 as const, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: id, size: configBytes.length },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const parts: AssembledImage = {
+      configBytes,
+      layers: layers.map((l) => {
+        const from = this.foundByLayer(l.diffId);
+        const mountFrom = from?.cache instanceof RegistryCache ? { registry: from.cache.registry, repository: from.cache.path } : undefined;
+        return { ...l, mountFrom, ensureLocal: () => this.ensureLayer(l.diffId) };
+      }),
+    };
+    const image: Image = { id, manifestDigest: sha256Digest(Buffer.from(JSON.stringify(manifest))) as Digest, manifest: manifest as Image['manifest'], config: cfg, names: tags.map(normalizeTag), size: layers.reduce((n, l) => n + l.size, 0) };
+    this.assembled = { image, parts };
+    return image;
   }
 
   /**
@@ -174,6 +208,7 @@ export class SharedBuildCache implements BuildCache {
         return s.layerPath(d);
       },
       writeImage: async (config, layers: LayerInfo[], o) => {
+        if (this.pushOnly && (await Promise.all(layers.map((l) => s.hasLayer(l.diffId)))).includes(false)) return this.assemble(config, layers, o?.tags ?? []);
         await Promise.all(layers.map((l) => this.ensureLayer(l.diffId)));
         return s.writeImage(config, layers, o);
       },

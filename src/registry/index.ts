@@ -12,3 +12,4 @@ export { RegistryCache } from './cache-registry.js';
 export { LayoutCache } from './cache-layout.js';
 export { pointerTag, type FoundEntry, type StepConfig, type StepEntry } from './cache-format.js';
 export type { EntryToWrite, StepCacheStore } from './cache-store.js';
+export { pushAssembled, type AssembledImage, type AssembledLayer } from './cache-push.js';
