@@ -15,3 +15,4 @@ export { toCommand, type Command } from './instructions.js';
 export { StageState } from './stage-state.js';
 export type { PreparedStage } from './prepare.js';
 export type { StepRecord } from './executor.js';
+export { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';

@@ -4,3 +4,4 @@ export * from './builder.js';
 export * from './build-cache.js';
 export { parseCacheSpec, openCacheStore, type CacheSpec } from './cache-spec.js';
 export { pruneSharedCache } from './cache-prune-remote.js';
+export { contextTar } from './remote-context.js';
