@@ -6,6 +6,7 @@
 // for it unless it must be.
 import { createHash } from 'node:crypto';
 import type { PreparedStage } from '../builder/index.js';
+import { StrataError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { StepCacheStore } from '../registry/index.js';
 import { entryPointers, type SharedBuildCache, type StepSlot } from './shared-cache.js';
@@ -56,10 +57,15 @@ export async function exportCache(o: {
   const results: ExportResult[] = [];
   for (const t of o.targets) {
     const r: ExportResult = { cache: t.cache.name, written: 0, present: 0 };
-    await eachLimited(exportedSteps(o.stages, t.mode), 4, async ({ ps, step }) => {
-      const done = await exportStep(o, t.cache, ps, step);
-      if (done) r[done]++;
-    });
+    try {
+      await eachLimited(exportedSteps(o.stages, t.mode), 4, async ({ ps, step }) => {
+        const done = await exportStep(o, t.cache, ps, step);
+        if (done) r[done]++;
+      });
+    } catch (err) {
+      const e = err as Error & { exitCode?: number };
+      throw new StrataError(`exporting cache to ${t.cache.name}: ${e.message}`, e.exitCode ?? 125, { cause: err });
+    }
     results.push(r);
   }
   return results;

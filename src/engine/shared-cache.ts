@@ -62,10 +62,11 @@ export class SharedBuildCache implements BuildCache {
     for (const cache of this.sources) {
       if (missing.length === 0) break;
       try {
-        const present = await cache.present(missing);
-        const entries = await Promise.all([...present].map((k) => cache.entry(k)));
-        for (const e of entries) {
-          if (!e || !present.has(e.key)) continue;
+        const present = [...(await cache.present(missing))];
+        const entries = await Promise.all(present.map((k) => cache.entry(k)));
+        for (const [i, e] of entries.entries()) {
+          // An entry must be the one its tag names: a key is never taken from another's manifest.
+          if (!e || e.key !== present[i]) continue;
           this.remote.set(e.key, { cache, entry: e });
           found.set(e.key, asCacheEntry(e, this.steps.get(e.key)?.slot ?? ''));
         }
