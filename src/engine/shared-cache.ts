@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { explainMiss, normalizeTag, type BuildCache, type CacheEntry, type CachePrunePolicy, type CachePruneResult, type CacheQuery, type Digest, type Image, type ImageConfig, type ImageStore, type KeyInputs, type LayerInfo, type MissExplanation, type NewCacheEntry, type Store } from '../store/index.js';
 import { pointerTag, RegistryCache, type AssembledImage, type FoundEntry, type StepCacheStore } from '../registry/index.js';
 import { sha256Digest } from '../hash/index.js';
+import { timing } from '../timing.js';
 import type { LocalBuildCache } from './build-cache.js';
 
 /** A step of this build, as the shared cache needs to name it. */
@@ -156,7 +157,9 @@ export class SharedBuildCache implements BuildCache {
     let p = this.fetching.get(r.entry.key);
     if (!p) {
       p = (async () => {
+        timing(`shared cache: fetching ${diffId.slice(7, 19)} from ${r.cache.name}`);
         await r.cache.fetchLayer(this.store, r.entry);
+        timing(`shared cache: fetched ${diffId.slice(7, 19)}`);
         const cfg = await r.cache.config(r.entry);
         const e = asCacheEntry(r.entry, this.steps.get(r.entry.key)?.slot ?? '');
         await this.local.record({ key: e.key, parent: e.parent, slot: e.slot, stage: e.stage, step: e.step, layer: e.layer, layerDigest: e.layerDigest, layerMediaType: e.layerMediaType, size: e.size, created: e.created }, cfg.inputs);
