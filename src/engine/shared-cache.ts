@@ -57,8 +57,15 @@ export class SharedBuildCache implements BuildCache {
 
   async lookup(keys: readonly string[]): Promise<Map<string, CacheEntry>> {
     const found = await this.local.lookup(keys);
-    // A local entry whose layer left the store is no hit here: an imported cache may have it.
-    for (const [k, e] of found) if (e.layer && !(await this.store.hasLayer(e.layer))) found.delete(k);
+    // A local entry whose layer left the store is no hit here: an imported cache may have it
+    // (if none has, the entry stays, and the executor says its layer was removed).
+    const stale = new Map<string, CacheEntry>();
+    for (const [k, e] of found) {
+      if (e.layer && !(await this.store.hasLayer(e.layer))) {
+        stale.set(k, e);
+        found.delete(k);
+      }
+    }
     let missing = keys.filter((k) => !found.has(k));
     for (const cache of this.sources) {
       if (missing.length === 0) break;
@@ -76,6 +83,7 @@ export class SharedBuildCache implements BuildCache {
       }
       missing = missing.filter((k) => !found.has(k));
     }
+    for (const [k, e] of stale) if (!found.has(k)) found.set(k, e);
     return found;
   }
 
