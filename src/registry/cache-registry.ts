@@ -128,8 +128,15 @@ export class RegistryCache implements StepCacheStore {
       const manifest = entryManifest({ ...w.entry, layer }, { mediaType: CACHE_CONFIG_TYPE, digest: configDigest, size: configBytes.length });
       // Asked again right before the write: another builder may have written the key meanwhile.
       if (await this.repo.manifestDigest(key)) return 'present';
-      await this.repo.putManifest(key, manifest, OCI_MANIFEST);
-      for (const p of w.pointers) await this.repo.putManifest(p, manifest, OCI_MANIFEST);
+      try {
+        await this.repo.putManifest(key, manifest, OCI_MANIFEST);
+      } catch (err) {
+        // Another builder writing the same key at the same moment: its entry is as good.
+        if (await this.repo.manifestDigest(key).catch(() => undefined)) return 'present';
+        throw err;
+      }
+      // Pointers are hints for miss explanations: one lost to a concurrent writer costs nothing.
+      for (const p of w.pointers) await this.repo.putManifest(p, manifest, OCI_MANIFEST).catch(() => undefined);
       return 'written';
     } finally {
       await info.save();
