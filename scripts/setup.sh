@@ -16,11 +16,12 @@ apt-get update -qq
 # tmux: terminal tests; xz-utils, bzip2, zstd: compressed archives; podman, skopeo, umoci:
 # interoperability checks and side-by-side benchmarks (with podman's recommended network
 # plugins); hyperfine: benchmarks; openssh-client: ssh-agent for `build --ssh` with key files
-# (and its tests); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
+# (and its tests), and `--host ssh://`; openssh-server: that one's test runs its own sshd on
+# 127.0.0.1 (Debian's service is not started in a container: policy-rc.d); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
 # openssl: the registry tests run a real registry on 127.0.0.1; qemu-user-static: `build
 # --platform` for other architectures (RUN steps under qemu through binfmt_misc).
 apt-get install -y -qq \
-  runc catatonit busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client git \
+  runc catatonit busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client openssh-server git \
   podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl qemu-user-static >/dev/null
 
 # Debian's arm64 busybox-static binary for the multi-platform tests (src/builder/platform.e2e.test.ts),

@@ -18,3 +18,4 @@ export { StageState } from './stage-state.js';
 export { exportOutput, parseOutputSpec, type BuildOutput, type ExportOptions } from './output.js';
 export type { PreparedStage } from './prepare.js';
 export type { StepRecord } from './executor.js';
+export { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';

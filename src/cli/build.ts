@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
-  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseOutputSpec, parsePlatform, parseSshSpecs, renderEvent,
+  BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseCacheSpec, parseOutputSpec, parsePlatform, parseSshSpecs, renderEvent,
   type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
 import { StrataError } from '../errors.js';
@@ -35,6 +35,8 @@ interface BuildArgs {
   output?: string[];
   push?: boolean;
   platform?: string[];
+  'cache-from'?: string[];
+  'cache-to'?: string[];
 }
 
 export const register: RegisterCommands = (cli: Argv) =>
@@ -64,7 +66,10 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('output', { alias: 'o', type: 'string', describe: 'Output destination: type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE | type=image,name=REF,push=true (a bare DIR is type=local, - a tar on stdout)' })
       .option('platform', { type: 'string', describe: 'Target platform(s): linux/arm64, or several (comma separated) for one image each (other architectures run under qemu-user-static)' })
       .option('load', { type: 'boolean', describe: 'Shorthand for --output=type=docker: the image is in the store (it always is)' })
-      .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' }),
+      .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' })
+
+      .option('cache-from', { type: 'string', describe: 'External cache sources: type=registry,ref=REG/REPO or type=local,src=DIR' })
+      .option('cache-to', { type: 'string', describe: 'Cache export destinations: type=registry,ref=REG/REPO[,mode=min|max] or type=local,dest=DIR' }),
     (argv) => runBuild(normalize(argv)),
   );
 
@@ -73,7 +78,7 @@ function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
-  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output), platform: list(a.platform) };
+  return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output), platform: list(a.platform), 'cache-from': list(a['cache-from']), 'cache-to': list(a['cache-to']) };
 }
 
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
@@ -160,11 +165,15 @@ async function runBuild(a: BuildArgs): Promise<void> {
     }
   }
   const platforms = (a.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
+  const cacheFrom = (a['cache-from'] ?? []).map((t) => parseCacheSpec(t, 'from'));
+  const cacheTo = (a['cache-to'] ?? []).map((t) => parseCacheSpec(t, 'to'));
+  // With a shared cache, --push pushes without loading what stayed in the cache (buildx's way).
+  const sharedPush = !!a.push && (cacheFrom.length > 0 || cacheTo.length > 0);
   // Bad outputs fail before any work too.
   const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
   if (a.push) {
     if (!a.tag?.length) throw new StrataError('--push requires a name: use -t NAME');
-    outputs.push({ type: 'image', names: [], push: true, insecure: false });
+    if (!sharedPush) outputs.push({ type: 'image', names: [], push: true, insecure: false });
   }
   const reporter = reporterFor(a.progress, quiet);
   // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
@@ -196,6 +205,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
+      cacheFrom, cacheTo, push: sharedPush,
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
       outputs, platforms, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));

@@ -2,7 +2,7 @@
 // (src/engine/build-cache.ts): entries, their layers' disk use, and a prune that frees the
 // layers no image, container or remaining entry uses.
 import type { Argv } from 'yargs';
-import { LocalBuildCache } from '../engine/index.js';
+import { LocalBuildCache, parseCacheSpec, pruneSharedCache } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import { stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
@@ -49,7 +49,10 @@ async function du(): Promise<void> {
   out(alignTable(`ENTRIES\tLAYERS\tSIZE\n${u.entries}\t${u.layers}\t${humanSize(u.bytes)}\n`));
 }
 
-async function prune(a: { all?: boolean; 'keep-storage'?: string; filter?: string | string[] }): Promise<void> {
+interface PruneArgs { all?: boolean; 'keep-storage'?: string; filter?: string | string[]; 'older-than'?: string; cache?: string }
+
+async function prune(a: PruneArgs): Promise<void> {
+  if (a.cache !== undefined || a['older-than'] !== undefined) return pruneRemote(a);
   let until: number | undefined;
   for (const f of [a.filter ?? []].flat()) {
     const [k, v = ''] = f.split('=', 2);
@@ -62,14 +65,24 @@ async function prune(a: { all?: boolean; 'keep-storage'?: string; filter?: strin
   out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }
 
+/** A registry repository's (or an OCI layout's) entries built longer ago than --older-than. */
+async function pruneRemote(a: PruneArgs): Promise<void> {
+  if (!a.cache || !a['older-than']) throw new StrataError('prune of a shared cache needs both --older-than DURATION and the cache (REGISTRY/REPOSITORY or type=local,dest=DIR)');
+  const { removed, kept } = await pruneSharedCache(parseCacheSpec(a.cache, 'to'), parseUntil(a['older-than']));
+  for (const e of removed) out(`Deleted: ${e.key} (${e.manifestDigest})\n`);
+  out(`Total: ${removed.length} entries deleted, ${kept} kept\n`);
+}
+
 export const register: RegisterCommands = (cli: Argv) =>
   cli.command('cache', 'List, measure and prune the build cache', (y) => y
     .command(['ls', 'list'], 'List build cache entries', (c) => c, () => list())
     .command('du', 'Show the disk usage of the build cache', (c) => c, () => du())
-    .command('prune', 'Remove build cache entries', (c) => c
+    .command('prune [cache]', 'Remove build cache entries (of the state root, or of a shared cache: REGISTRY/REPOSITORY)', (c) => c
+      .positional('cache', { type: 'string', describe: 'A shared cache: REGISTRY/REPOSITORY, or type=local,dest=DIR' })
+      .option('older-than', { type: 'string', describe: 'Shared cache: delete entries built longer ago than this (24h, 7d)' })
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all entries, not just those no image uses' })
       .option('keep-storage', { type: 'string', describe: 'Amount of disk space to keep for cache' })
       .option('filter', { type: 'string', describe: 'Filter entries: until=24h' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
-    (argv) => prune(argv as { all?: boolean; 'keep-storage'?: string; filter?: string | string[] }))
+    (argv) => prune(argv as PruneArgs))
     .demandCommand(1, 'a subcommand is required: ls, du or prune'));

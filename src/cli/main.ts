@@ -85,6 +85,12 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  // --host / STRATA_HOST: the command runs on another machine's strata (cli/remote.ts).
+  if (argv[0]?.startsWith('-H') || argv[0]?.startsWith('--host') || process.env.STRATA_HOST) {
+    const remote = await import('./remote.js');
+    const target = remote.remoteTarget(argv);
+    if (target) return void (process.exitCode = await remote.runRemote(target));
+  }
   // `run` parses its own flags and does not pay for loading yargs. (The `strata` command enters
   // through start.cjs, which runs `run` from its bundle before this module is ever loaded.)
   if (argv[0] === 'run') return (await import('./run-main.js')).runMain(argv.slice(1));

@@ -111,7 +111,7 @@ function start(): void {
   quietOnClosedPipe(process.stdout);
   quietOnClosedPipe(process.stderr);
   const argv = process.argv.slice(2);
-  const runMain = argv[0] === 'run' ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
+  const runMain = argv[0] === 'run' && !process.env.STRATA_HOST ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
   if (runMain) {
     void runMain(argv.slice(1));
     return;

@@ -18,6 +18,7 @@ import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
 import { leasedCache, leaseImage } from './build-lease.js';
+import { CacheSharing, type CacheSharingRequest } from './cache-sharing.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
@@ -27,7 +28,7 @@ export {
 } from '../builder/index.js';
 
 /** What to build: Docker's `build` options as data. */
-export interface BuildRequest extends Pick<BuildOptions,
+export interface BuildRequest extends CacheSharingRequest, Pick<BuildOptions,
   'buildArgs' | 'target' | 'noCache' | 'noCacheFilter' | 'labels' | 'secrets' | 'ssh' | 'sourceDateEpoch' | 'signal' | 'concurrency'> {
   /** The context: a directory, or a tar (gzip'ed or not) in memory; none gives an empty context. */
   context?: { dir: string } | { tar: Buffer };
@@ -105,6 +106,9 @@ export class Builder {
       cleanups.push(() => lease.release());
       const runner = this.o.runner ?? buildRunner(root);
       const platforms = request.platforms?.length ? request.platforms : [undefined];
+      // --cache-from / --cache-to: steps looked up beyond the state root, exported after.
+      const sharing = CacheSharing.open(request, new LocalBuildCache(root), store);
+      if (sharing && platforms.length > 1) throw new StrataError('--cache-from and --cache-to take one platform at a time');
       const host = platformString(hostPlatform());
       const primary = Math.max(0, platforms.findIndex((p) => p && platformString(p) === host));
       const results: BuildResult[] = [];
@@ -126,12 +130,15 @@ export class Builder {
       for (const [i, platform] of platforms.entries()) {
         results.push(await build({
           platform, resolveImage: resolve, stepLabels: platforms.length > 1 ? { prefix: platformString(platform!), nextId: counter } : undefined,
-          stateRoot: root, store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
-          cache: leasedCache(this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
+          stateRoot: root, store: sharing?.cache.storeView() ?? store, runner: request.network === 'default' ? withDefaultNetwork(runner, root) : runner,
+          cache: leasedCache(sharing?.cache ?? this.o.cache ?? new LocalBuildCache(root), lease), reporter: eventReporter(onEvent), contextDir, dockerfile,
           tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
           labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
           statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
-          explain: request.explain ? (stages) => request.explain!(explainText(stages)) : undefined,
+          explain: request.explain || sharing ? (stages) => {
+            sharing?.prepared(stages, dockerfile.name);
+            request.explain?.(explainText(stages));
+          } : undefined,
         }));
       }
       const result: MultiBuildResult = { ...results[primary] };
@@ -142,6 +149,8 @@ export class Builder {
         const cached = result.steps.filter((st) => st.cached).length;
         result.summary = `${result.steps.length} steps for ${platforms.length} platforms, ${cached} cached, ${result.steps.length - cached} built in ${result.seconds.toFixed(1)}s`;
       }
+      await sharing?.finish(onEvent);
+      await sharing?.push(result.image, onEvent);
       // The event log (`strata events`): the names the build gave.
       for (const t of request.tags ?? []) appendEvent(root, { Type: 'image', Action: 'tag', Actor: { ID: result.image.id, Attributes: { name: familiarName(normalizeTag(t)) } } });
       for (const output of request.outputs ?? []) {

@@ -7,3 +7,6 @@ export * from './images.js';
 export * from './volumes.js';
 export * from './system.js';
 export * from './events.js';
+export { parseCacheSpec, openCacheStore, type CacheSpec } from './cache-spec.js';
+export { pruneSharedCache } from './cache-prune-remote.js';
+export { contextTar } from './remote-context.js';

@@ -8,3 +8,8 @@ export { qualify, type RegistryOptions } from './endpoints.js';
 export { closeTransports } from './transport.js';
 export { repoDigestsOf, allRepoDigests } from './repo-digests.js';
 export type { ProgressSink, LayerStatus } from './progress-events.js';
+export { RegistryCache } from './cache-registry.js';
+export { LayoutCache } from './cache-layout.js';
+export { pointerTag, type FoundEntry, type StepConfig, type StepEntry } from './cache-format.js';
+export type { EntryToWrite, StepCacheStore } from './cache-store.js';
+export { pushAssembled, type AssembledImage, type AssembledLayer } from './cache-push.js';

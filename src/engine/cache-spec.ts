@@ -1,0 +1,49 @@
+// `--cache-from` / `--cache-to` values, BuildKit's syntax: `type=registry,ref=REG/REPO[,mode=min|max]`
+// and `type=local,src=DIR` (import) / `type=local,dest=DIR` (export). A bare reference is
+// `type=registry,ref=` it, as `docker build --cache-from IMAGE` takes one.
+import path from 'node:path';
+import { StrataError } from '../errors.js';
+import { LayoutCache, RegistryCache, type RegistryOptions, type StepCacheStore } from '../registry/index.js';
+
+export type CacheSpec =
+  | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+  | { type: 'local'; dir: string; mode?: 'min' | 'max' };
+
+/** One flag's value; `direction` says which flag (local caches take src= to import, dest= to export). */
+export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpec {
+  const flag = `--cache-${direction}`;
+  const bad = (why: string) => new StrataError(`invalid ${flag} "${text}": ${why}`);
+  if (!text.includes('=')) {
+    if (!text) throw bad('empty');
+    return { type: 'registry', ref: text };
+  }
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw bad(`expected key=value, got "${part}"`);
+    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const mode = fields.get('mode');
+  if (mode !== undefined && mode !== 'min' && mode !== 'max') throw bad('mode must be min or max');
+  if (mode !== undefined && direction === 'from') throw bad('mode applies to --cache-to only');
+  const type = fields.get('type') ?? 'registry';
+  if (type !== 'registry' && type !== 'local') throw bad(`unsupported type "${type}": expected registry or local`);
+  const known = type === 'registry' ? ['type', 'ref', 'mode'] : direction === 'from' ? ['type', 'src'] : ['type', 'dest', 'mode'];
+  for (const k of fields.keys()) if (!known.includes(k)) throw bad(`unknown field "${k}" for type=${type}`);
+  if (type === 'registry') {
+    const ref = fields.get('ref');
+    if (!ref) throw bad('type=registry needs ref=REGISTRY/REPOSITORY');
+    return { type, ref, ...(mode ? { mode } : {}) };
+  }
+  {
+    const want = direction === 'from' ? 'src' : 'dest';
+    const dir = fields.get(want);
+    if (!dir) throw bad(`type=local needs ${want}=DIR`);
+    return { type, dir: path.resolve(dir), ...(mode ? { mode } : {}) };
+  }
+}
+
+/** The cache a spec names. */
+export function openCacheStore(spec: CacheSpec, o: RegistryOptions = {}): StepCacheStore {
+  return spec.type === 'registry' ? new RegistryCache(spec.ref, o) : new LayoutCache(spec.dir);
+}
