@@ -4,16 +4,19 @@ import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
 import { familiarName, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { timing } from '../timing.js';
 import { transferProgress } from './transfer-progress.js';
 
 const out = (s: string) => process.stdout.write(s);
 
 /** Closes the registry connections and the compression pool, so the process ends at once. */
 async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => Promise<void>): Promise<void> {
+  timing('command started');
   const reg = await import('../registry/index.js');
   try {
     await fn(reg);
   } finally {
+    timing('command done');
     await reg.closeTransports();
     const { closeHashPool } = await import('../hash/index.js');
     await closeHashPool();

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { DeflateBlockTask, HashResult, HashTask } from './types.js';
+import type { DeflateBlockTask, DeflatedBlock, HashResult, HashTask } from './types.js';
 
 let pool: Piscina<HashTask, HashResult> | undefined;
 
@@ -45,9 +45,9 @@ export function poolThreads(): number {
 }
 
 /** Deflates one block of a gzip stream in a worker (deflate.ts); its data buffer is transferred. */
-export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<ArrayBuffer> {
+export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<DeflatedBlock> {
   const transferList = [task.data, ...(task.dict ? [task.dict] : [])];
-  return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<ArrayBuffer>;
+  return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<DeflatedBlock>;
 }
 
 /**

@@ -138,24 +138,31 @@ export class Repository {
   /**
    * PATCHes the stream in chunks of about `chunkSize` (each a request of its own, so a big layer
    * is never one request nor in memory whole), then PUTs the digest. `chunks` yields Buffers.
+   * The next chunk is gathered while the last one is on its way (the source, a compression,
+   * never waits for the registry), and a chunk is sent as the buffers it was gathered from.
    */
   async uploadChunked(location: string, digest: () => string, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
     let url = location;
     let offset = 0;
     let batch: Buffer[] = [];
     let batchLen = 0;
-    const flush = async () => {
-      if (batchLen === 0) return;
-      const body = Buffer.concat(batch);
-      batch = [];
-      batchLen = 0;
+    const send = async (body: Buffer[], length: number) => {
       const res = await this.transport.request('PATCH', url, {
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + body.length - 1}`, 'content-length': String(body.length) },
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + length - 1}`, 'content-length': String(length) },
         body, scopes: this.scopes(), ok: (s) => s === 202,
       });
       await res.body.dump();
-      offset += body.length;
+      offset += length;
       url = await this.location(res);
+    };
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      if (batchLen === 0) return;
+      inFlight = send(batch, batchLen);
+      inFlight.catch(() => undefined); // awaited at the next flush or below
+      batch = [];
+      batchLen = 0;
     };
     for await (const c of chunks) {
       batch.push(c);
@@ -163,6 +170,7 @@ export class Repository {
       if (batchLen >= chunkSize) await flush();
     }
     await flush();
+    await inFlight;
     const put = new URL(url);
     put.searchParams.set('digest', digest());
     const res = await this.transport.request('PUT', put.href, { headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: this.scopes(), ok: (s) => s === 201 });

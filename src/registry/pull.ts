@@ -3,6 +3,7 @@
 // the registry's exact manifest and config bytes and named. Nothing is named, and no manifest
 // written, unless every blob arrived and matched.
 import { StrataError } from '../errors.js';
+import { timing } from '../timing.js';
 import { isDigest } from '../store/index.js';
 import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
@@ -133,7 +134,9 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     const image = known ? await resolveImage(store, known).catch(() => undefined) : undefined;
     if (image) return { image, reference: formatReference(ref), digest: ref.digest, downloaded: false };
   }
+  timing('pull: begun');
   const { repo, top } = await resolveManifest(ref, o);
+  timing('pull: manifest fetched');
   p?.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}`);
   const chosen = await selectPlatform(repo, top, want);
   // The name already points at this very manifest: nothing to fetch or write.

@@ -93,7 +93,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     }
   };
   const gz = async function* () {
-    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL })) {
+    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL, adopt: true })) {
       hash.update(b);
       size += b.length;
       c.status('Pushing', read, tarSize);

@@ -4,6 +4,7 @@
 // naming gzip layers (each compressed byte-stably, so the same layer always has one digest).
 // Several images for one name (one per platform) are pushed as an OCI index.
 import { StrataError } from '../errors.js';
+import { timing } from '../timing.js';
 import { sha256Digest } from '../hash/index.js';
 import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
@@ -88,6 +89,7 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
   const images = o.platformImages?.length
     ? await Promise.all(o.platformImages.map((n) => resolveImage(o.store, n)))
     : [await resolveImage(o.store, reference).catch(() => resolveImage(o.store, text))];
+  timing('push: image resolved');
   o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
   const repo = new Repository(pushTransport(ref, o), ref.path, true);
   const info = new BlobInfoCache(o.store);
@@ -107,7 +109,9 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
       bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
       mediaType = OCI_INDEX;
     }
+    timing('push: blobs done');
     const digest = await repo.putManifest(tag, bytes, mediaType);
+    timing('push: manifest put');
     o.progress?.line(`${tag}: digest: ${digest} size: ${bytes.length}`);
     if (images.length === 1) await recordRepoDigest(o.store, images[0].id, repositoryName(ref), digest);
     return { reference, digest, size: bytes.length };
