@@ -25,9 +25,9 @@ async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => 
 
 const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
 
-interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
+export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
 
-async function pullCmd(a: PullArgs): Promise<void> {
+export async function pullCmd(a: PullArgs): Promise<void> {
   if (a['all-tags']) throw new StrataError('--all-tags is not supported');
   await withRegistry(async ({ pull }) => {
     const store = await openStore();
@@ -47,9 +47,9 @@ async function pullCmd(a: PullArgs): Promise<void> {
   });
 }
 
-interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
+export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
 
-async function pushCmd(a: PushArgs): Promise<void> {
+export async function pushCmd(a: PushArgs): Promise<void> {
   await withRegistry(async ({ push }) => {
     const store = await openStore();
     const progress = transferProgress(a.quiet);
