@@ -11,11 +11,12 @@ import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
 import { RegistryError } from './errors.js';
 import { fetchLayer } from './layer-fetch.js';
+import { sweepPartials } from './partials.js';
 import { isIndex, isManifest, layerCompression } from './media-types.js';
 import { formatPlatform, matches, parsePlatform, type Platform } from './platform.js';
 import type { ProgressSink } from './progress-events.js';
 import { imageByRepoDigest, recordRepoDigest } from './repo-digests.js';
-import { hasBlob, hasLayer, readBlobBytes, resolveImage, writeBlobBytes, writePulledImage, type Store } from './store-access.js';
+import { hasBlob, hasLayer, readBlobBytes, resolveImage, tempDir, writeBlobBytes, writePulledImage, type Store } from './store-access.js';
 
 export interface PullOptions extends RegistryOptions {
   store: Store;
@@ -175,6 +176,8 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     }
   }
   const maxBytes = store.options.limits?.maxBytes ?? 64 * 1024 ** 3;
+  // Downloads that earlier pulls abandoned (never those this one may resume).
+  if (missing.length) await sweepPartials(await tempDir(store), { keep: missing.map((l) => l.digest) });
   await eachLimited(missing, o.concurrency ?? 3, async (l) => {
     const id = l.digest.slice(7, 19);
     downloaded = true;
