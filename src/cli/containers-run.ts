@@ -37,15 +37,16 @@ async function imageFor(ctx: ContainerContext, flags: RunFlags, imageRef: string
     try {
       return await ctx.images.resolveImage(imageRef);
     } catch (err) {
-      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+      // Not under this name: a short-name alias of the registries config may still name a local image (ensureImage).
+      if (!(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
     }
   }
   const [reg, { PlainTransferProgress }] = await Promise.all([import('../registry/index.js'), import('./transfer-progress.js')]);
-  if (policy === 'missing') process.stderr.write(`Unable to find image '${imageRef}' locally\n`);
+  const onPull = () => policy === 'missing' && process.stderr.write(`Unable to find image '${imageRef}' locally\n`);
   // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
   const progress = flags.quiet ? undefined : new PlainTransferProgress(process.stderr);
   try {
-    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: flags.platform, progress });
+    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing' | 'never', platform: flags.platform, progress, onPull });
   } finally {
     await reg.closeTransports();
     await (await import('../hash/index.js')).closeHashPool();

@@ -28,22 +28,29 @@ const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: 
 export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
 
 export async function pullCmd(a: PullArgs): Promise<void> {
-  if (a['all-tags']) throw new StrataError('--all-tags is not supported');
-  await withRegistry(async ({ pull }) => {
+  await withRegistry(async ({ pull, allTagReferences }) => {
     const store = await openStore();
-    const progress = transferProgress(a.quiet);
-    let r;
-    try {
-      r = await pull(a.name, { store, platform: a.platform, progress, tlsVerify: a['tls-verify'] });
-    } finally {
-      progress?.done();
+    const opts = { store, platform: a.platform, tlsVerify: a['tls-verify'] };
+    // --all-tags: each tag pulled in turn, its digest after it; the status and name once, for the repository (as Docker).
+    const names = a['all-tags'] ? await allTagReferences(a.name, opts) : [a.name];
+    let downloaded = false;
+    let last;
+    for (const name of names) {
+      const progress = transferProgress(a.quiet);
+      try {
+        last = await pull(name, { ...opts, progress });
+      } finally {
+        progress?.done();
+      }
+      downloaded ||= last.downloaded;
+      if (!a.quiet) out(`Digest: ${last.digest}\n`);
     }
+    const reference = a['all-tags'] ? last!.reference.replace(/:[^:/]+$/, '') : last!.reference;
     if (!a.quiet) {
-      out(`Digest: ${r.digest}\n`);
-      const name = familiarName(r.reference);
-      out(r.downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
+      const name = familiarName(reference);
+      out(downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
     }
-    out(`${r.reference}\n`);
+    out(`${reference}\n`);
   });
 }
 
@@ -96,7 +103,7 @@ const pullFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
   .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable (os/arch[/variant])' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
-  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository (not supported)' });
+  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository' });
 
 const pushFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })

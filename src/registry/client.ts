@@ -8,6 +8,9 @@ import { RegistryError } from './errors.js';
 import { header, type Body, type Transport } from './transport.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 
+/** A tag as the distribution spec allows it. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
 /** The largest manifest or index read (distribution's own limit is 4 MiB). */
 export const MANIFEST_MAX = 4 * 1024 * 1024;
 
@@ -67,6 +70,30 @@ export class Repository {
       throw new StrataError(`manifest "${reference}" is not valid JSON`);
     }
     return { bytes, digest, mediaType };
+  }
+
+  /** Every tag of the repository: the tags list, page after page as its Link header says. */
+  async tags(): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = `/v2/${this.name}/tags/list?n=1000`;
+    for (let page = 0; next; page++) {
+      if (page >= 1000) throw new StrataError(`the tags list of "${this.name}" has too many pages`);
+      const res = await this.transport.request('GET', next, { scopes: this.scopes() });
+      const link = header(res, 'link');
+      let doc: { tags?: unknown };
+      try {
+        doc = JSON.parse((await readCapped(res.body, MANIFEST_MAX, 'tags list')).toString('utf8')) as { tags?: unknown };
+      } catch (err) {
+        if (err instanceof StrataError) throw err;
+        throw new StrataError(`the tags list of "${this.name}" is not valid JSON`);
+      }
+      const tags = doc.tags ?? [];
+      if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || !TAG.test(t))) throw new StrataError(`the tags list of "${this.name}" is invalid`);
+      out.push(...(tags as string[]));
+      const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+      next = m ? new URL(m[1], await this.transport.origin()).href : undefined;
+    }
+    return [...new Set(out)];
   }
 
   /** The digest a tag points to (HEAD), or undefined when unknown. */
