@@ -73,7 +73,12 @@ describe('--ulimit in real containers', { concurrency: false }, () => {
     assert.deepEqual(JSON.parse(fx.strata(['inspect', '--format', '{{json .HostConfig.Ulimits}}', 'ul']).stdout), [{ Name: 'nofile', Hard: 512, Soft: 512 }]);
     assert.equal(fx.strata(['start', '-a', 'ul']).stdout, '512\n');
     assert.equal(fx.strata(['run', '-d', '--name', 'uld', '--ulimit', 'nofile=300:400', 'busybox', 'sleep', '60']).status, 0);
-    assert.equal(fx.strata(['exec', 'uld', 'sh', '-c', 'ulimit -Sn; ulimit -Hn']).stdout, '300\n400\n');
+    const [soft, hard] = fx.strata(['exec', 'uld', 'sh', '-c', 'ulimit -Sn; ulimit -Hn']).stdout.split('\n');
+    assert.equal(hard, '400');
+    // runc before 1.1.13 sets an exec's rlimits with prlimit(2) while its Go runtime raises the soft
+    // NOFILE to the hard one: the soft limit of `runc exec` is racy there (runc#4195, fixed by #4265).
+    if (runcFixesExecNofile()) assert.equal(soft, '300');
+    else assert.ok(soft === '300' || soft === '400', soft);
     assert.equal(fx.strata(['rm', '-f', 'uld']).status, 0);
   });
 
@@ -84,3 +89,11 @@ describe('--ulimit in real containers', { concurrency: false }, () => {
     assert.doesNotMatch(fx.strata(['ps', '-a']).stdout, /never/);
   });
 });
+
+/** Whether this machine's runc sets an exec's soft RLIMIT_NOFILE without the race of runc#4195. */
+function runcFixesExecNofile(): boolean {
+  const m = /runc version (\d+)\.(\d+)\.(\d+)/.exec(spawnSync('runc', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  if (!m) return true;
+  const [major, minor, patch] = m.slice(1).map(Number) as [number, number, number];
+  return major > 1 || minor > 1 || patch >= 13;
+}
