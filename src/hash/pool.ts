@@ -82,6 +82,54 @@ export interface StreamHasher {
   digest(): Promise<string>;
 }
 
+/** A sha256 of buffers passed through a worker (see createPassHasher). */
+export interface PassHasher {
+  /** Hands `b` to the worker to hash; resolves to the same bytes (`b` itself is emptied when its memory could be moved). */
+  pass(b: Buffer): Promise<Buffer>;
+  /** Ends the stream: the sha256 hex of everything passed. */
+  digest(): Promise<string>;
+}
+
+/**
+ * A sha256 computed in a worker without copying: each buffer that owns its whole ArrayBuffer is
+ * transferred to the worker, hashed there and transferred back (pass() resolves to it, in
+ * order); a buffer that shares its memory is copied first. For big streams whose bytes the
+ * caller passes on anyway (an upload): the hashing leaves the caller's thread for a copy-free
+ * round trip.
+ */
+export function createPassHasher(): PassHasher {
+  const { port1, port2 } = new MessageChannel();
+  const result = getPool().run({ kind: 'stream', port: port2 }, { transferList: [port2] }) as Promise<string>;
+  const waiting: { resolve(b: Buffer): void; reject(err: unknown): void }[] = [];
+  result.catch((err: unknown) => {
+    for (const w of waiting.splice(0)) w.reject(err);
+  });
+  port1.unref();
+  port1.on('message', (back: ArrayBuffer) => waiting.shift()?.resolve(Buffer.from(back)));
+  let ended = false;
+  return {
+    pass(b: Buffer): Promise<Buffer> {
+      if (ended) throw new Error('hash stream already ended');
+      const owned = b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength === b.length;
+      const payload = owned ? (b.buffer as ArrayBuffer) : (Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer);
+      const back = new Promise<Buffer>((resolve, reject) => waiting.push({ resolve, reject }));
+      port1.postMessage(payload, [payload]);
+      return back;
+    },
+    async digest(): Promise<string> {
+      if (!ended) {
+        ended = true;
+        port1.postMessage(null);
+      }
+      try {
+        return await result;
+      } finally {
+        port1.close();
+      }
+    },
+  };
+}
+
 const BATCH = 1024 * 1024;
 const HIGH_WATER = 8 * BATCH;
 

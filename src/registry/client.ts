@@ -168,7 +168,7 @@ export class Repository {
    * The next chunk is gathered while the last one is on its way (the source, a compression,
    * never waits for the registry), and a chunk is sent as the buffers it was gathered from.
    */
-  async uploadChunked(location: string, digest: () => string, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
+  async uploadChunked(location: string, digest: () => string | Promise<string>, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
     let url = location;
     let offset = 0;
     let batch: Buffer[] = [];
@@ -199,7 +199,7 @@ export class Repository {
     await flush();
     await inFlight;
     const put = new URL(url);
-    put.searchParams.set('digest', digest());
+    put.searchParams.set('digest', await digest());
     const res = await this.transport.request('PUT', put.href, { headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: this.scopes(), ok: (s) => s === 201 });
     await res.body.dump();
   }

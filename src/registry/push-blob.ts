@@ -2,8 +2,7 @@
 // repository of the same registry that is known to hold it, else uploaded — in one PUT when
 // small, in PATCHed chunks otherwise. A local layer kept uncompressed is gzip'ed on the way
 // (byte-stable, block-parallel in the pool: hash/deflate.ts) and hashed as it streams out.
-import { gzipBlocks } from '../hash/index.js';
-import { newSha256 } from '../hash/index.js';
+import { createPassHasher, gzipBlocks } from '../hash/index.js';
 import type { BlobInfoCache } from './blob-info.js';
 import type { Repository } from './client.js';
 import type { LayerStatus } from './progress-events.js';
@@ -83,7 +82,8 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     location = pre.location;
   }
   location ??= await c.repo.startUpload();
-  const hash = newSha256();
+  // The compressed bytes are hashed in a pool thread on their way to the upload (no copies).
+  const hash = await createPassHasher();
   let size = 0;
   let read = 0;
   const tar = async function* () {
@@ -93,15 +93,23 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     }
   };
   const gz = async function* () {
+    const hashing: Promise<Buffer>[] = [];
     for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL, adopt: true })) {
-      hash.update(b);
       size += b.length;
       c.status('Pushing', read, tarSize);
-      yield b;
+      const back = hash.pass(b);
+      back.catch(() => undefined); // awaited below, unless the upload failed first
+      hashing.push(back);
+      if (hashing.length > 4) yield await hashing.shift()!;
     }
+    while (hashing.length) yield await hashing.shift()!;
   };
   let digest = '';
-  await c.repo.uploadChunked(location, () => (digest = `sha256:${hash.digest('hex')}`), gz(), CHUNK);
+  try {
+    await c.repo.uploadChunked(location, async () => (digest = `sha256:${await hash.digest()}`), gz(), CHUNK);
+  } finally {
+    await hash.digest().catch(() => undefined); // a failed upload: the worker's task ends too
+  }
   c.status('Pushed');
   const blob = { digest, size };
   await c.info.setCompressed(diffId, GZIP_VARIANT, blob);
