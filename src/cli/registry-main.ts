@@ -5,6 +5,7 @@
 // (registryMain resolves false), so the two never disagree on what a command line means.
 import type { PullArgs, PushArgs } from './registry.js';
 import { pullCmd, pushCmd } from './registry.js';
+import { timing } from '../timing.js';
 import { reportAndExit } from './report.js';
 
 interface Spec {
@@ -70,10 +71,12 @@ export async function registryMain(argv: string[]): Promise<boolean> {
   if (command !== 'pull' && command !== 'push') return false;
   const args = parsePlain(command, argv.slice(1));
   if (!args) return false;
+  timing('registry bundle loaded');
   try {
     // As every command of the full CLI (main.ts): what killed strata processes left is swept first.
     const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/index.js'), import('../store/index.js')]);
     await sweepLeftovers(stateRoot()).catch(() => undefined);
+    timing('leftovers swept');
     if (command === 'pull') await pullCmd(args as unknown as PullArgs);
     else await pushCmd(args as unknown as PushArgs);
   } catch (err) {

@@ -53,6 +53,10 @@ async function pushImageBlobs(image: Image, ref: Reference, o: PushOptions, repo
   const sent: Desc[] = new Array(local.length);
   let verbatim = true;
   for (const l of local) p?.layer(l.digest.slice(7, 19), 'Preparing');
+  // The config beside the layers (its HEAD need not wait for theirs); the manifest only after both.
+  const cfgCtx: BlobContext = { store, repo, registry: ref.domain, info, status: () => undefined };
+  const config = pushStoredBlob(cfgCtx, image.id);
+  config.catch(() => undefined); // awaited below
   await eachLimited(local, o.concurrency ?? 3, async (l, i) => {
     const id = l.digest.slice(7, 19);
     const ctx: BlobContext = { store, repo, registry: ref.domain, info, status: (s, cur, tot) => p?.layer(id, s, cur, tot) };
@@ -66,8 +70,7 @@ async function pushImageBlobs(image: Image, ref: Reference, o: PushOptions, repo
     const blob = await pushLayer(ctx, diffIds[i], l.size);
     sent[i] = { mediaType: OCI_LAYER_GZIP, digest: blob.digest, size: blob.size };
   });
-  const cfgCtx: BlobContext = { store, repo, registry: ref.domain, info, status: () => undefined };
-  await pushStoredBlob(cfgCtx, image.id);
+  await config;
   if (verbatim && (await hasBlob(store, image.manifestDigest))) {
     const bytes = await readBlobBytes(store, image.manifestDigest);
     return { bytes, mediaType: image.manifest.mediaType };
