@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { machine, median, tryRun, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', 'dist', 'cli', 'start.cjs');
+// The strata command as users run it (bin/strata: Node without NODE_EXTRA_CA_CERTS at start-up, see the run section).
+const cli = path.join(here, '..', 'bin', 'strata');
 const { startRegistry, registryAvailable } = await import('../dist/registry/testing/registry-server.js');
 const { ensureBusybox, openStore } = await import('../dist/store/index.js');
 
@@ -38,7 +39,7 @@ function run(cmd, args, extraEnv = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.toString();
 }
-const strata = (root, args) => run(process.execPath, [cli, ...args], { STRATA_ROOT: root });
+const strata = (root, args) => run(cli, args, { STRATA_ROOT: root });
 function timed(fn) {
   const t0 = process.hrtime.bigint();
   fn();
