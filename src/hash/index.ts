@@ -7,6 +7,7 @@ import type * as Pool from './pool.js';
 export { newSha256, sha256Digest } from './sha256.js';
 export { hashFileSync, hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES, READ_CHUNK } from './file-hash.js';
 export type { PassHasher, StreamHasher } from './pool.js';
+export { poolThreads, TASKS_PER_THREAD } from './threads.js';
 
 let pool: Promise<typeof Pool> | undefined;
 

@@ -1,10 +1,12 @@
 // The piscina pool that hashes off the main thread: file contents (batched, streamed from disk
 // in the worker) and layer tars as they are written (chunks handed to a worker).
 // Created lazily so commands that never hash (run, ps) never start a thread.
-import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { poolThreads, TASKS_PER_THREAD } from './threads.js';
 import type { DeflateBlockTask, DeflatedBlock, HashResult, HashTask } from './types.js';
+
+export { poolThreads };
 
 let pool: Piscina<HashTask, HashResult> | undefined;
 
@@ -25,7 +27,7 @@ function getPool(): Piscina<HashTask, HashResult> {
       // Stream tasks are message-driven, so several interleave in one worker (file batches run
       // synchronously between their messages); the worker's event loop must keep running
       // between tasks for the stream ports, hence no atomics wait.
-      concurrentTasksPerWorker: 4,
+      concurrentTasksPerWorker: TASKS_PER_THREAD,
       atomics: 'disabled',
     });
   }
@@ -39,10 +41,6 @@ export async function closeHashPool(): Promise<void> {
   if (p) await p.destroy();
 }
 
-/** Threads the pool runs (its callers size their queues by it). */
-export function poolThreads(): number {
-  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
-}
 
 /** Deflates one block of a gzip stream in a worker (deflate.ts); its data buffer is transferred. */
 export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<DeflatedBlock> {

@@ -2,7 +2,7 @@
 // repository of the same registry that is known to hold it, else uploaded — in one PUT when
 // small, in PATCHed chunks otherwise. A local layer kept uncompressed is gzip'ed on the way
 // (byte-stable, block-parallel in the pool: hash/deflate.ts) and hashed as it streams out.
-import { createPassHasher, gzipBlocks } from '../hash/index.js';
+import { createPassHasher, gzipBlocks, newSha256, poolThreads, TASKS_PER_THREAD, type PassHasher } from '../hash/index.js';
 import type { BlobInfoCache } from './blob-info.js';
 import type { Repository } from './client.js';
 import type { LayerStatus } from './progress-events.js';
@@ -65,6 +65,33 @@ export async function pushStoredBlob(c: BlobContext, digest: string): Promise<nu
   return size;
 }
 
+/** Layers from this size on have their compressed stream hashed in the pool. */
+const PASS_HASH_MIN = 16 * 1024 * 1024;
+let passHashers = 0;
+
+/**
+ * Pass hashers open at once. Each holds a pool slot for its whole stream, as does each layer's
+ * diff_id check (the store's StreamDigest): with three layers at a time, the slots left must
+ * still run the deflate blocks those streams wait for. None on a one-thread pool.
+ */
+function passHashersAllowed(): number {
+  const slots = poolThreads() * TASKS_PER_THREAD;
+  return Math.max(0, Math.min(2, slots - 3 /* diff_id streams */ - 2 /* deflate tasks */));
+}
+
+/** The same interface, hashing on this thread. */
+function hereHasher(): PassHasher {
+  const h = newSha256();
+  let hex: string | undefined;
+  return {
+    pass: (b) => {
+      h.update(b);
+      return Promise.resolve(b);
+    },
+    digest: () => Promise.resolve((hex ??= h.digest('hex'))),
+  };
+}
+
 /**
  * Sends a layer kept uncompressed (by diff_id) as gzip. When its compressed digest is known
  * (this machine compressed it before: the bytes are the same every time), the registry is asked
@@ -82,8 +109,11 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     location = pre.location;
   }
   location ??= await c.repo.startUpload();
-  // The compressed bytes are hashed in a pool thread on their way to the upload (no copies).
-  const hash = await createPassHasher();
+  // A big layer's compressed bytes are hashed in a pool thread on their way to the upload (no
+  // copies), when the pool has a stream slot to spare; otherwise here.
+  const pooled = tarSize >= PASS_HASH_MIN && passHashers < passHashersAllowed();
+  if (pooled) passHashers++;
+  const hash: PassHasher = pooled ? await createPassHasher() : hereHasher();
   let size = 0;
   let read = 0;
   const tar = async function* () {
@@ -109,6 +139,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     await c.repo.uploadChunked(location, async () => (digest = `sha256:${await hash.digest()}`), gz(), CHUNK);
   } finally {
     await hash.digest().catch(() => undefined); // a failed upload: the worker's task ends too
+    if (pooled) passHashers--;
   }
   c.status('Pushed');
   const blob = { digest, size };
