@@ -1,7 +1,8 @@
 // Bundles the CLI's code into two CommonJS files with esbuild, run by `npm run build` after tsc:
 // - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
 //   command whose start-up latency is a target (issue 3, point 8);
-// - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside).
+// - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside);
+// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs).
 // start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
 // than every dist/ file it was made from (listed beside it, BUNDLE.inputs), instead of resolving,
 // linking and compiling dozens of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
@@ -30,6 +31,8 @@ const BUNDLES = [
       'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
+  // pull and push with a plain command line (cli/registry-main.js): no yargs.
+  { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
 ];
 
 const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';

@@ -4,16 +4,19 @@ import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
 import { familiarName, openStore } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { timing } from '../timing.js';
 import { transferProgress } from './transfer-progress.js';
 
 const out = (s: string) => process.stdout.write(s);
 
 /** Closes the registry connections and the compression pool, so the process ends at once. */
 async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => Promise<void>): Promise<void> {
+  timing('command started');
   const reg = await import('../registry/index.js');
   try {
     await fn(reg);
   } finally {
+    timing('command done');
     await reg.closeTransports();
     const { closeHashPool } = await import('../hash/index.js');
     await closeHashPool();
@@ -22,31 +25,38 @@ async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => 
 
 const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
 
-interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
+export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
 
-async function pullCmd(a: PullArgs): Promise<void> {
-  if (a['all-tags']) throw new StrataError('--all-tags is not supported');
-  await withRegistry(async ({ pull }) => {
+export async function pullCmd(a: PullArgs): Promise<void> {
+  await withRegistry(async ({ pull, allTagReferences }) => {
     const store = await openStore();
-    const progress = transferProgress(a.quiet);
-    let r;
-    try {
-      r = await pull(a.name, { store, platform: a.platform, progress, tlsVerify: a['tls-verify'] });
-    } finally {
-      progress?.done();
+    const opts = { store, platform: a.platform, tlsVerify: a['tls-verify'] };
+    // --all-tags: each tag pulled in turn, its digest after it; the status and name once, for the repository (as Docker).
+    const names = a['all-tags'] ? await allTagReferences(a.name, opts) : [a.name];
+    let downloaded = false;
+    let last;
+    for (const name of names) {
+      const progress = transferProgress(a.quiet);
+      try {
+        last = await pull(name, { ...opts, progress });
+      } finally {
+        progress?.done();
+      }
+      downloaded ||= last.downloaded;
+      if (!a.quiet) out(`Digest: ${last.digest}\n`);
     }
+    const reference = a['all-tags'] ? last!.reference.replace(/:[^:/]+$/, '') : last!.reference;
     if (!a.quiet) {
-      out(`Digest: ${r.digest}\n`);
-      const name = familiarName(r.reference);
-      out(r.downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
+      const name = familiarName(reference);
+      out(downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
     }
-    out(`${r.reference}\n`);
+    out(`${reference}\n`);
   });
 }
 
-interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
+export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
 
-async function pushCmd(a: PushArgs): Promise<void> {
+export async function pushCmd(a: PushArgs): Promise<void> {
   await withRegistry(async ({ push }) => {
     const store = await openStore();
     const progress = transferProgress(a.quiet);
@@ -93,7 +103,7 @@ const pullFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
   .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable (os/arch[/variant])' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
-  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository (not supported)' });
+  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository' });
 
 const pushFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })

@@ -25,7 +25,7 @@ function restoreDeferredCaCerts(): void {
 }
 
 type RunMain = (argv: string[]) => Promise<void>;
-type BundleExports = { runMain?: RunMain };
+type BundleExports = { runMain?: RunMain; registryMain?: (argv: string[]) => Promise<boolean> };
 
 /** The wrapper Node puts around a CommonJS module, plus `__import` for the bundle's dynamic imports. */
 const WRAP = ['(function (exports, require, module, __filename, __dirname, __import) {', '\n})'];
@@ -116,6 +116,16 @@ function start(): void {
     void runMain(argv.slice(1));
     return;
   }
+  // pull and push with a plain command line: the registry bundle, without yargs (cli/registry-main.ts).
+  const registryMain = argv[0] === 'pull' || argv[0] === 'push' ? loadBundle('registry-bundle.cjs', `registry-bundle.cjs.${argv[0]}.v8cache`)?.registryMain : undefined;
+  if (registryMain) {
+    void registryMain(argv).then((handled) => handled || startCli(argv));
+    return;
+  }
+  startCli(argv);
+}
+
+function startCli(argv: string[]): void {
   // One code cache per command: each compiles a different part of the bundle.
   const command = /^[a-z]{1,20}$/.test(argv[0] ?? '') ? argv[0] : 'other';
   // main.js, bundled or not, runs the command line when it is loaded.

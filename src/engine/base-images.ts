@@ -32,7 +32,8 @@ export function baseImages(store: Store, policy: BasePullPolicy, progress?: Prog
     try {
       found = await store.resolveImage(ref);
     } catch (err) {
-      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+      // Not under this name: a short-name alias of the registries config may still name a local image (ensureImage).
+      if (!(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
     }
     if (found && (policy === 'never' || (policy === 'missing' && (!platform || isFor(found, platform))))) return found;
     used = true;

@@ -82,13 +82,14 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
     try {
       return await ctx.images.resolveImage(imageRef);
     } catch (err) {
-      if (policy === 'never' || !(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
+      // Not under this name: a short-name alias of the registries config may still name a local image (ensureImage).
+      if (!(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
     }
   }
   const reg = await import('../registry/index.js');
-  if (policy === 'missing') pull.onMissing?.(imageRef);
+  const onPull = () => { if (policy === 'missing') pull.onMissing?.(imageRef); };
   try {
-    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing', platform: pull.platform, progress: await pull.progress?.() });
+    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing' | 'never', platform: pull.platform, progress: await pull.progress?.(), onPull });
   } finally {
     await reg.closeTransports();
     await (await import('../hash/index.js')).closeHashPool();

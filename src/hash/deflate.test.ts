@@ -45,3 +45,30 @@ test('empty and single-block inputs', async () => {
     assert.deepEqual(await gzip(input, { blockSize: 256 * 1024 }), out);
   }
 });
+
+test('crc32 combined from the blocks\' crcs is the crc32 of the whole', async () => {
+  const { crc32Combine } = await import('./deflate.js');
+  const { crc32 } = await import('node:zlib');
+  const a = randomBytes(100_003);
+  const b = randomBytes(1 << 20);
+  assert.equal(crc32Combine(crc32(a), crc32(b), b.length), crc32(Buffer.concat([a, b])));
+  assert.equal(crc32Combine(crc32(a), crc32(Buffer.alloc(0)), 0), crc32(a));
+  assert.equal(crc32Combine(0, crc32(b), b.length), crc32(b));
+});
+
+test('handed-over blocks (adopt) give the same bytes as copied ones', async () => {
+  const input = Buffer.concat([randomBytes(3 << 20), text]);
+  const copied = await gzip(input, { blockSize: 1 << 20 }, 1 << 20);
+  const fresh = (async function* () {
+    for (let i = 0; i < input.length; i += 1 << 20) {
+      const part = input.subarray(i, i + (1 << 20));
+      const own = Buffer.allocUnsafeSlow(part.length);
+      part.copy(own);
+      yield own;
+    }
+  })();
+  const parts: Buffer[] = [];
+  for await (const c of gzipBlocks(fresh, { blockSize: 1 << 20, adopt: true })) parts.push(c);
+  assert.ok(Buffer.concat(parts).equals(copied));
+  assert.ok(gunzipSync(copied).equals(input));
+});

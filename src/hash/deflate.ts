@@ -3,8 +3,8 @@
 // flush, the raw streams joined into one gzip member. The bytes depend only on the input, the
 // level and the block size, never on the number of threads: the same layer always gives the
 // same digest. A layer of one block is deflated on the calling thread (no worker start-up).
-import { crc32 } from 'node:zlib';
 import { deflateBlock } from './deflate-block.js';
+import type { DeflatedBlock } from './types.js';
 
 export const GZIP_BLOCK = 1024 * 1024;
 const WINDOW = 32 * 1024;
@@ -16,13 +16,23 @@ export interface GzipOptions {
   blockSize?: number;
   /** Deflate every block on this thread (tests compare it with the pool's output). */
   inline?: boolean;
+  /**
+   * The source's chunks are handed over (fresh buffers nobody else keeps, as a layer's rebuilt
+   * tar yields): a chunk that is exactly one block with an ArrayBuffer of its own goes to a
+   * worker as it is (transferred, so detached here) instead of being copied.
+   */
+  adopt?: boolean;
 }
 
 /** Fixed-size blocks, each with its own ArrayBuffer (so it can be transferred to a worker). */
-async function* blocks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer<ArrayBuffer>> {
+async function* blocks(source: AsyncIterable<Uint8Array>, size: number, adopt: boolean): AsyncGenerator<Buffer<ArrayBuffer>> {
   let block = Buffer.allocUnsafeSlow(size);
   let used = 0;
   for await (const chunk of source) {
+    if (adopt && used === 0 && chunk.length === size && chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer && chunk.buffer.byteLength === size) {
+      yield Buffer.from(chunk.buffer);
+      continue;
+    }
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(size - used, chunk.length - off);
@@ -39,6 +49,40 @@ async function* blocks(source: AsyncIterable<Uint8Array>, size: number): AsyncGe
   if (used > 0) yield Buffer.from(block.buffer.slice(0, used)) as Buffer<ArrayBuffer>;
 }
 
+/** 32×32 bit matrices over GF(2), as zlib's crc32_combine. */
+function gf2Times(mat: Uint32Array, vec: number): number {
+  let sum = 0;
+  for (let i = 0; vec !== 0; i++, vec >>>= 1) if (vec & 1) sum ^= mat[i];
+  return sum >>> 0;
+}
+
+function gf2Square(square: Uint32Array, mat: Uint32Array): void {
+  for (let n = 0; n < 32; n++) square[n] = gf2Times(mat, mat[n]);
+}
+
+/** The crc32 of A followed by B, from crc32(A), crc32(B) and B's length (zlib's crc32_combine). */
+export function crc32Combine(crc1: number, crc2: number, len2: number): number {
+  if (len2 <= 0) return crc1 >>> 0;
+  const even = new Uint32Array(32);
+  const odd = new Uint32Array(32);
+  odd[0] = 0xedb88320;
+  for (let n = 1, row = 1; n < 32; n++, row <<= 1) odd[n] = row;
+  gf2Square(even, odd);
+  gf2Square(odd, even);
+  let c = crc1 >>> 0;
+  for (;;) {
+    gf2Square(even, odd);
+    if (len2 % 2) c = gf2Times(even, c);
+    len2 = Math.floor(len2 / 2);
+    if (len2 === 0) break;
+    gf2Square(odd, even);
+    if (len2 % 2) c = gf2Times(odd, c);
+    len2 = Math.floor(len2 / 2);
+    if (len2 === 0) break;
+  }
+  return (c ^ crc2) >>> 0;
+}
+
 function trailer(crc: number, size: number): Buffer {
   const t = Buffer.alloc(8);
   t.writeUInt32LE(crc >>> 0, 0);
@@ -50,37 +94,44 @@ function trailer(crc: number, size: number): Buffer {
 export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, o: GzipOptions = {}): AsyncGenerator<Buffer> {
   const level = o.level ?? 6;
   const size = o.blockSize ?? GZIP_BLOCK;
-  const it = blocks(source, size);
+  const it = blocks(source, size, !!o.adopt);
   yield HEADER;
   let crc = 0;
   let total = 0;
   let cur = await it.next();
   if (cur.done) {
-    yield Buffer.from(deflateBlock({ data: new Uint8Array(0), dict: null, last: true, level }));
+    yield Buffer.from(deflateBlock({ data: new Uint8Array(0), dict: null, last: true, level }).out);
     yield trailer(0, 0);
     return;
   }
   let next = await it.next();
   const pool = o.inline || next.done ? undefined : await import('./pool.js');
   const inFlight = pool ? pool.poolThreads() * 2 + 1 : 1;
-  const pending: Promise<ArrayBuffer>[] = [];
+  const pending: { done: Promise<DeflatedBlock>; length: number }[] = [];
+  // Each block's crc32 is computed beside its deflate; here they are only combined, in order.
+  const take = async () => {
+    const p = pending.shift()!;
+    const { out, crc: c } = await p.done;
+    crc = crc32Combine(crc, c, p.length);
+    return Buffer.from(out);
+  };
   let tail: Uint8Array<ArrayBuffer> | null = null;
   while (!cur.done) {
     const data: Buffer<ArrayBuffer> = cur.value;
     const last = !!next.done;
-    crc = crc32(data, crc);
-    total += data.length;
+    const length = data.length; // before the transfer below empties `data`
+    total += length;
     const dict = tail ? tail.buffer : null;
     // A copy with its own ArrayBuffer: `data`'s is transferred to a worker below.
     tail = new Uint8Array(data.subarray(Math.max(0, data.length - WINDOW)));
     const task = { data: data.buffer, dict, last, level };
     const done = pool ? pool.deflateInPool(task) : Promise.resolve(deflateBlock(task));
     done.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
-    pending.push(done);
-    while (pending.length >= inFlight) yield Buffer.from(await pending.shift()!);
+    pending.push({ done, length });
+    while (pending.length >= inFlight) yield await take();
     cur = next;
     if (!next.done) next = await it.next();
   }
-  while (pending.length) yield Buffer.from(await pending.shift()!);
+  while (pending.length) yield await take();
   yield trailer(crc, total);
 }

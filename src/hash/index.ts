@@ -6,7 +6,8 @@ import type * as Pool from './pool.js';
 
 export { newSha256, sha256Digest } from './sha256.js';
 export { hashFileSync, hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES, READ_CHUNK } from './file-hash.js';
-export type { StreamHasher } from './pool.js';
+export type { PassHasher, StreamHasher } from './pool.js';
+export { poolThreads, TASKS_PER_THREAD } from './threads.js';
 
 let pool: Promise<typeof Pool> | undefined;
 
@@ -28,6 +29,11 @@ export async function hashFile(file: string): Promise<string> {
 /** A sha256 of a stream computed in a pool thread (see pool.ts createStreamHasher). */
 export async function createStreamHasher(): Promise<Pool.StreamHasher> {
   return (await loadPool()).createStreamHasher();
+}
+
+/** A sha256 computed in a pool thread from buffers passed through it without copies (pool.ts createPassHasher). */
+export async function createPassHasher(): Promise<Pool.PassHasher> {
+  return (await loadPool()).createPassHasher();
 }
 
 /** Stops the pool's threads so a process can exit at once; nothing to do if it was never loaded. */

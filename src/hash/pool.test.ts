@@ -61,3 +61,19 @@ test('several stream hashers run at once', async () => {
   const got = await Promise.all(hashers.map((h) => h.digest()));
   assert.deepEqual(got, inputs.map(sha));
 });
+
+test('a pass hasher hashes without copying and hands every buffer back in order', async () => {
+  const { createPassHasher } = await import('./pool.js');
+  const { createHash, randomBytes } = await import('node:crypto');
+  const parts = [randomBytes(1 << 20), Buffer.from('small, from the shared pool'), randomBytes(3000)];
+  const owned = Buffer.allocUnsafeSlow(parts[0].length);
+  parts[0].copy(owned);
+  const expected = parts.map((p) => Buffer.from(p));
+  const h = createPassHasher();
+  const back = await Promise.all([h.pass(owned), h.pass(parts[1]), h.pass(parts[2])]);
+  assert.equal(owned.length, 0, 'an owned buffer is moved, not copied');
+  assert.equal(parts[1].length, 27, 'a buffer sharing its memory is copied');
+  back.forEach((b, i) => assert.ok(b.equals(expected[i])));
+  parts.splice(0, 3, ...expected);
+  assert.equal(await h.digest(), createHash('sha256').update(Buffer.concat(parts)).digest('hex'));
+});

@@ -1,10 +1,12 @@
 // The piscina pool that hashes off the main thread: file contents (batched, streamed from disk
 // in the worker) and layer tars as they are written (chunks handed to a worker).
 // Created lazily so commands that never hash (run, ps) never start a thread.
-import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { DeflateBlockTask, HashResult, HashTask } from './types.js';
+import { poolThreads, TASKS_PER_THREAD } from './threads.js';
+import type { DeflateBlockTask, DeflatedBlock, HashResult, HashTask } from './types.js';
+
+export { poolThreads };
 
 let pool: Piscina<HashTask, HashResult> | undefined;
 
@@ -25,7 +27,7 @@ function getPool(): Piscina<HashTask, HashResult> {
       // Stream tasks are message-driven, so several interleave in one worker (file batches run
       // synchronously between their messages); the worker's event loop must keep running
       // between tasks for the stream ports, hence no atomics wait.
-      concurrentTasksPerWorker: 4,
+      concurrentTasksPerWorker: TASKS_PER_THREAD,
       atomics: 'disabled',
     });
   }
@@ -39,15 +41,11 @@ export async function closeHashPool(): Promise<void> {
   if (p) await p.destroy();
 }
 
-/** Threads the pool runs (its callers size their queues by it). */
-export function poolThreads(): number {
-  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
-}
 
 /** Deflates one block of a gzip stream in a worker (deflate.ts); its data buffer is transferred. */
-export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<ArrayBuffer> {
+export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<DeflatedBlock> {
   const transferList = [task.data, ...(task.dict ? [task.dict] : [])];
-  return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<ArrayBuffer>;
+  return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<DeflatedBlock>;
 }
 
 /**
@@ -80,6 +78,54 @@ export interface StreamHasher {
   drained(): Promise<void>;
   /** Ends the stream; resolves to the sha256 hex of everything given to update(). */
   digest(): Promise<string>;
+}
+
+/** A sha256 of buffers passed through a worker (see createPassHasher). */
+export interface PassHasher {
+  /** Hands `b` to the worker to hash; resolves to the same bytes (`b` itself is emptied when its memory could be moved). */
+  pass(b: Buffer): Promise<Buffer>;
+  /** Ends the stream: the sha256 hex of everything passed. */
+  digest(): Promise<string>;
+}
+
+/**
+ * A sha256 computed in a worker without copying: each buffer that owns its whole ArrayBuffer is
+ * transferred to the worker, hashed there and transferred back (pass() resolves to it, in
+ * order); a buffer that shares its memory is copied first. For big streams whose bytes the
+ * caller passes on anyway (an upload): the hashing leaves the caller's thread for a copy-free
+ * round trip.
+ */
+export function createPassHasher(): PassHasher {
+  const { port1, port2 } = new MessageChannel();
+  const result = getPool().run({ kind: 'stream', port: port2 }, { transferList: [port2] }) as Promise<string>;
+  const waiting: { resolve(b: Buffer): void; reject(err: unknown): void }[] = [];
+  result.catch((err: unknown) => {
+    for (const w of waiting.splice(0)) w.reject(err);
+  });
+  port1.unref();
+  port1.on('message', (back: ArrayBuffer) => waiting.shift()?.resolve(Buffer.from(back)));
+  let ended = false;
+  return {
+    pass(b: Buffer): Promise<Buffer> {
+      if (ended) throw new Error('hash stream already ended');
+      const owned = b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength === b.length;
+      const payload = owned ? (b.buffer as ArrayBuffer) : (Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer);
+      const back = new Promise<Buffer>((resolve, reject) => waiting.push({ resolve, reject }));
+      port1.postMessage(payload, [payload]);
+      return back;
+    },
+    async digest(): Promise<string> {
+      if (!ended) {
+        ended = true;
+        port1.postMessage(null);
+      }
+      try {
+        return await result;
+      } finally {
+        port1.close();
+      }
+    },
+  };
 }
 
 const BATCH = 1024 * 1024;

@@ -30,4 +30,10 @@ export interface DeflateBlockTask {
 }
 
 export type HashTask = HashFilesTask | HashStreamTask | DeflateBlockTask;
-export type HashResult = string[] | string | ArrayBuffer;
+/** A deflated block and the crc32 of its input (the stream's crc is combined from them). */
+export interface DeflatedBlock {
+  out: ArrayBuffer;
+  crc: number;
+}
+
+export type HashResult = string[] | string | DeflatedBlock;

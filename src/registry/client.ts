@@ -8,6 +8,9 @@ import { RegistryError } from './errors.js';
 import { header, type Body, type Transport } from './transport.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 
+/** A tag as the distribution spec allows it. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
 /** The largest manifest or index read (distribution's own limit is 4 MiB). */
 export const MANIFEST_MAX = 4 * 1024 * 1024;
 
@@ -67,6 +70,30 @@ export class Repository {
       throw new StrataError(`manifest "${reference}" is not valid JSON`);
     }
     return { bytes, digest, mediaType };
+  }
+
+  /** Every tag of the repository: the tags list, page after page as its Link header says. */
+  async tags(): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = `/v2/${this.name}/tags/list?n=1000`;
+    for (let page = 0; next; page++) {
+      if (page >= 1000) throw new StrataError(`the tags list of "${this.name}" has too many pages`);
+      const res = await this.transport.request('GET', next, { scopes: this.scopes() });
+      const link = header(res, 'link');
+      let doc: { tags?: unknown };
+      try {
+        doc = JSON.parse((await readCapped(res.body, MANIFEST_MAX, 'tags list')).toString('utf8')) as { tags?: unknown };
+      } catch (err) {
+        if (err instanceof StrataError) throw err;
+        throw new StrataError(`the tags list of "${this.name}" is not valid JSON`);
+      }
+      const tags = doc.tags ?? [];
+      if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || !TAG.test(t))) throw new StrataError(`the tags list of "${this.name}" is invalid`);
+      out.push(...(tags as string[]));
+      const m = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+      next = m ? new URL(m[1], await this.transport.origin()).href : undefined;
+    }
+    return [...new Set(out)];
   }
 
   /** The digest a tag points to (HEAD), or undefined when unknown. */
@@ -138,24 +165,31 @@ export class Repository {
   /**
    * PATCHes the stream in chunks of about `chunkSize` (each a request of its own, so a big layer
    * is never one request nor in memory whole), then PUTs the digest. `chunks` yields Buffers.
+   * The next chunk is gathered while the last one is on its way (the source, a compression,
+   * never waits for the registry), and a chunk is sent as the buffers it was gathered from.
    */
-  async uploadChunked(location: string, digest: () => string, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
+  async uploadChunked(location: string, digest: () => string | Promise<string>, chunks: AsyncIterable<Buffer>, chunkSize: number): Promise<void> {
     let url = location;
     let offset = 0;
     let batch: Buffer[] = [];
     let batchLen = 0;
-    const flush = async () => {
-      if (batchLen === 0) return;
-      const body = Buffer.concat(batch);
-      batch = [];
-      batchLen = 0;
+    const send = async (body: Buffer[], length: number) => {
       const res = await this.transport.request('PATCH', url, {
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + body.length - 1}`, 'content-length': String(body.length) },
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + length - 1}`, 'content-length': String(length) },
         body, scopes: this.scopes(), ok: (s) => s === 202,
       });
       await res.body.dump();
-      offset += body.length;
+      offset += length;
       url = await this.location(res);
+    };
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      if (batchLen === 0) return;
+      inFlight = send(batch, batchLen);
+      inFlight.catch(() => undefined); // awaited at the next flush or below
+      batch = [];
+      batchLen = 0;
     };
     for await (const c of chunks) {
       batch.push(c);
@@ -163,8 +197,9 @@ export class Repository {
       if (batchLen >= chunkSize) await flush();
     }
     await flush();
+    await inFlight;
     const put = new URL(url);
-    put.searchParams.set('digest', digest());
+    put.searchParams.set('digest', await digest());
     const res = await this.transport.request('PUT', put.href, { headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: this.scopes(), ok: (s) => s === 201 });
     await res.body.dump();
   }

@@ -39,15 +39,26 @@ function transport(host: string, domain: string, o: RegistryOptions): Transport 
   return t;
 }
 
-/** The reference a user's text names, after the config's short-name aliases. */
-export function qualify(text: string, o: RegistryOptions = {}): Reference {
+/** The repository part of a user's text ("node" of "node:20", "a/b" of "a/b@sha256:..."). */
+function repoPart(text: string): string {
   const at = text.search(/[@]/);
   const namePart = at < 0 ? text : text.slice(0, at);
   const colon = namePart.lastIndexOf(':');
-  const repo = colon > namePart.lastIndexOf('/') ? namePart.slice(0, colon) : namePart;
-  const alias = configOf(o).aliases[repo];
-  if (alias && !repo.includes('/')) return parseReference(alias + text.slice(repo.length));
-  return parseReference(text);
+  return colon > namePart.lastIndexOf('/') ? namePart.slice(0, colon) : namePart;
+}
+
+/** True when the registries config has a short-name alias for the name `text` starts with. */
+export function hasAlias(text: string, o: RegistryOptions = {}): boolean {
+  const repo = repoPart(text);
+  return !repo.includes('/') && Object.hasOwn(configOf(o).aliases, repo);
+}
+
+/** The reference a user's text names, after the config's short-name aliases (`defaultTag`: false leaves a missing tag missing). */
+export function qualify(text: string, o: RegistryOptions = {}, { defaultTag = true } = {}): Reference {
+  const repo = repoPart(text);
+  const alias = hasAlias(text, o) ? configOf(o).aliases[repo] : undefined;
+  if (alias) return parseReference(alias + text.slice(repo.length), { defaultTag });
+  return parseReference(text, { defaultTag });
 }
 
 /** The endpoints a pull asks, in order: mirrors, then the registry. Each with its credentials' domain. */

@@ -2,7 +2,7 @@
 // default of run, create and FROM), `always` (build --pull, run --pull=always) and `never`.
 import { StrataError } from '../errors.js';
 import { formatReference, repositoryName, type Image } from '../store/index.js';
-import { qualify } from './endpoints.js';
+import { hasAlias, qualify } from './endpoints.js';
 import { pull, type PullOptions } from './pull.js';
 import { imageByRepoDigest } from './repo-digests.js';
 import { resolveImage } from './store-access.js';
@@ -11,6 +11,8 @@ export type PullPolicy = 'always' | 'missing' | 'never';
 
 export interface EnsureOptions extends PullOptions {
   policy?: PullPolicy;
+  /** Called when the image is not here and is about to be pulled (Docker's "Unable to find image ... locally"). */
+  onPull?: () => void;
 }
 
 export function parsePullPolicy(text: string | boolean | undefined): PullPolicy {
@@ -22,19 +24,25 @@ export function parsePullPolicy(text: string | boolean | undefined): PullPolicy 
 
 const isId = (text: string) => /^(sha256:)?[a-f0-9]{12,64}$/.test(text);
 
-/** The local image `text` names, if any (by name, ID, or a digest pulled before). */
+/**
+ * The local image `text` names, if any (by name, ID, or a digest pulled before). A short name
+ * with an alias in the registries config names what the alias says, here as for a pull.
+ */
 async function local(o: EnsureOptions, text: string): Promise<Image | undefined> {
   const tryResolve = (t: string) => resolveImage(o.store, t).catch((err: unknown) => {
     if (err instanceof StrataError && /^no such image/.test(err.message)) return undefined;
     throw err;
   });
-  const direct = await tryResolve(text);
-  if (direct || isId(text)) return direct;
+  if (isId(text)) return tryResolve(text);
   let ref;
   try {
     ref = qualify(text, o);
   } catch {
-    return undefined;
+    return tryResolve(text);
+  }
+  if (!hasAlias(text, o)) {
+    const direct = await tryResolve(text);
+    if (direct) return direct;
   }
   if (ref.digest) {
     const id = await imageByRepoDigest(o.store, repositoryName(ref), ref.digest);
@@ -52,6 +60,7 @@ export async function ensureImage(text: string, o: EnsureOptions): Promise<Image
       throw new StrataError(`no such image: "${text}"`);
     }
   }
+  o.onPull?.();
   try {
     return (await pull(text, o)).image;
   } catch (err) {

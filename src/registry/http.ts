@@ -25,7 +25,8 @@ export type Agent = http.Agent | https.Agent;
 export interface HttpRequestOptions {
   method: string;
   headers?: Record<string, string>;
-  body?: Buffer | string | Readable;
+  /** Buffer[]: written one after the other (no copy into one buffer). */
+  body?: Buffer | Buffer[] | string | Readable;
   /** Used when its protocol matches the URL's; otherwise a one-off agent of the right kind. */
   agent?: Agent;
   signal?: AbortSignal;
@@ -69,7 +70,10 @@ export function httpRequest(url: string | URL, o: HttpRequestOptions): Promise<H
     req.on('error', reject);
     const body = o.body;
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
-    else {
+    else if (Array.isArray(body)) {
+      for (const b of body) req.write(b);
+      req.end();
+    } else {
       body.on('error', (err) => req.destroy(err));
       body.pipe(req);
     }

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { newSha256 } from '../hash/index.js';
-import { pidAlive } from '../store/index.js';
 import type { Repository } from './client.js';
 import type { Compression } from './media-types.js';
+import { lockPartial } from './partials.js';
 import { digestHex, importLayerTar, keepVerifiedBlob, tempDir, type Store } from './store-access.js';
 
 export interface LayerToFetch {
@@ -24,22 +24,6 @@ export interface LayerToFetch {
 export interface FetchEvents {
   progress(done: number, total: number): void;
   phase(status: 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting'): void;
-}
-
-/** Holds partial-<hex>.lock while this process writes the partial file; a dead owner's lock is broken. */
-async function lockPartial(lock: string): Promise<boolean> {
-  for (let i = 0; i < 2; i++) {
-    try {
-      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-      if (owner && pidAlive(owner)) return false;
-      await fs.rm(lock, { force: true });
-    }
-  }
-  return false;
 }
 
 async function* decompress(source: AsyncIterable<Buffer>, how: Compression, maxBytes: number): AsyncGenerator<Buffer> {

@@ -3,6 +3,7 @@
 // the registry's exact manifest and config bytes and named. Nothing is named, and no manifest
 // written, unless every blob arrived and matched.
 import { StrataError } from '../errors.js';
+import { timing } from '../timing.js';
 import { isDigest } from '../store/index.js';
 import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
@@ -10,11 +11,12 @@ import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
 import { RegistryError } from './errors.js';
 import { fetchLayer } from './layer-fetch.js';
+import { sweepPartials } from './partials.js';
 import { isIndex, isManifest, layerCompression } from './media-types.js';
 import { formatPlatform, matches, parsePlatform, type Platform } from './platform.js';
 import type { ProgressSink } from './progress-events.js';
 import { imageByRepoDigest, recordRepoDigest } from './repo-digests.js';
-import { hasBlob, hasLayer, readBlobBytes, resolveImage, writeBlobBytes, writePulledImage, type Store } from './store-access.js';
+import { hasBlob, hasLayer, readBlobBytes, resolveImage, tempDir, writeBlobBytes, writePulledImage, type Store } from './store-access.js';
 
 export interface PullOptions extends RegistryOptions {
   store: Store;
@@ -133,7 +135,9 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     const image = known ? await resolveImage(store, known).catch(() => undefined) : undefined;
     if (image) return { image, reference: formatReference(ref), digest: ref.digest, downloaded: false };
   }
+  timing('pull: begun');
   const { repo, top } = await resolveManifest(ref, o);
+  timing('pull: manifest fetched');
   p?.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}`);
   const chosen = await selectPlatform(repo, top, want);
   // The name already points at this very manifest: nothing to fetch or write.
@@ -172,6 +176,8 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     }
   }
   const maxBytes = store.options.limits?.maxBytes ?? 64 * 1024 ** 3;
+  // Downloads that earlier pulls abandoned (never those this one may resume).
+  if (missing.length) await sweepPartials(await tempDir(store), { keep: missing.map((l) => l.digest) });
   await eachLimited(missing, o.concurrency ?? 3, async (l) => {
     const id = l.digest.slice(7, 19);
     downloaded = true;

@@ -2,8 +2,7 @@
 // repository of the same registry that is known to hold it, else uploaded — in one PUT when
 // small, in PATCHed chunks otherwise. A local layer kept uncompressed is gzip'ed on the way
 // (byte-stable, block-parallel in the pool: hash/deflate.ts) and hashed as it streams out.
-import { gzipBlocks } from '../hash/index.js';
-import { newSha256 } from '../hash/index.js';
+import { createPassHasher, gzipBlocks, newSha256, poolThreads, TASKS_PER_THREAD, type PassHasher } from '../hash/index.js';
 import type { BlobInfoCache } from './blob-info.js';
 import type { Repository } from './client.js';
 import type { LayerStatus } from './progress-events.js';
@@ -66,6 +65,33 @@ export async function pushStoredBlob(c: BlobContext, digest: string): Promise<nu
   return size;
 }
 
+/** Layers from this size on have their compressed stream hashed in the pool. */
+const PASS_HASH_MIN = 16 * 1024 * 1024;
+let passHashers = 0;
+
+/**
+ * Pass hashers open at once. Each holds a pool slot for its whole stream, as does each layer's
+ * diff_id check (the store's StreamDigest): with three layers at a time, the slots left must
+ * still run the deflate blocks those streams wait for. None on a one-thread pool.
+ */
+function passHashersAllowed(): number {
+  const slots = poolThreads() * TASKS_PER_THREAD;
+  return Math.max(0, Math.min(2, slots - 3 /* diff_id streams */ - 2 /* deflate tasks */));
+}
+
+/** The same interface, hashing on this thread. */
+function hereHasher(): PassHasher {
+  const h = newSha256();
+  let hex: string | undefined;
+  return {
+    pass: (b) => {
+      h.update(b);
+      return Promise.resolve(b);
+    },
+    digest: () => Promise.resolve((hex ??= h.digest('hex'))),
+  };
+}
+
 /**
  * Sends a layer kept uncompressed (by diff_id) as gzip. When its compressed digest is known
  * (this machine compressed it before: the bytes are the same every time), the registry is asked
@@ -83,7 +109,11 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     location = pre.location;
   }
   location ??= await c.repo.startUpload();
-  const hash = newSha256();
+  // A big layer's compressed bytes are hashed in a pool thread on their way to the upload (no
+  // copies), when the pool has a stream slot to spare; otherwise here.
+  const pooled = tarSize >= PASS_HASH_MIN && passHashers < passHashersAllowed();
+  if (pooled) passHashers++;
+  const hash: PassHasher = pooled ? await createPassHasher() : hereHasher();
   let size = 0;
   let read = 0;
   const tar = async function* () {
@@ -93,15 +123,24 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     }
   };
   const gz = async function* () {
-    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL })) {
-      hash.update(b);
+    const hashing: Promise<Buffer>[] = [];
+    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL, adopt: true })) {
       size += b.length;
       c.status('Pushing', read, tarSize);
-      yield b;
+      const back = hash.pass(b);
+      back.catch(() => undefined); // awaited below, unless the upload failed first
+      hashing.push(back);
+      if (hashing.length > 4) yield await hashing.shift()!;
     }
+    while (hashing.length) yield await hashing.shift()!;
   };
   let digest = '';
-  await c.repo.uploadChunked(location, () => (digest = `sha256:${hash.digest('hex')}`), gz(), CHUNK);
+  try {
+    await c.repo.uploadChunked(location, async () => (digest = `sha256:${await hash.digest()}`), gz(), CHUNK);
+  } finally {
+    await hash.digest().catch(() => undefined); // a failed upload: the worker's task ends too
+    if (pooled) passHashers--;
+  }
   c.status('Pushed');
   const blob = { digest, size };
   await c.info.setCompressed(diffId, GZIP_VARIANT, blob);

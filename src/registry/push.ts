@@ -4,6 +4,7 @@
 // naming gzip layers (each compressed byte-stably, so the same layer always has one digest).
 // Several images for one name (one per platform) are pushed as an OCI index.
 import { StrataError } from '../errors.js';
+import { timing } from '../timing.js';
 import { sha256Digest } from '../hash/index.js';
 import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
@@ -52,6 +53,10 @@ async function pushImageBlobs(image: Image, ref: Reference, o: PushOptions, repo
   const sent: Desc[] = new Array(local.length);
   let verbatim = true;
   for (const l of local) p?.layer(l.digest.slice(7, 19), 'Preparing');
+  // The config beside the layers (its HEAD need not wait for theirs); the manifest only after both.
+  const cfgCtx: BlobContext = { store, repo, registry: ref.domain, info, status: () => undefined };
+  const config = pushStoredBlob(cfgCtx, image.id);
+  config.catch(() => undefined); // awaited below
   await eachLimited(local, o.concurrency ?? 3, async (l, i) => {
     const id = l.digest.slice(7, 19);
     const ctx: BlobContext = { store, repo, registry: ref.domain, info, status: (s, cur, tot) => p?.layer(id, s, cur, tot) };
@@ -65,8 +70,7 @@ async function pushImageBlobs(image: Image, ref: Reference, o: PushOptions, repo
     const blob = await pushLayer(ctx, diffIds[i], l.size);
     sent[i] = { mediaType: OCI_LAYER_GZIP, digest: blob.digest, size: blob.size };
   });
-  const cfgCtx: BlobContext = { store, repo, registry: ref.domain, info, status: () => undefined };
-  await pushStoredBlob(cfgCtx, image.id);
+  await config;
   if (verbatim && (await hasBlob(store, image.manifestDigest))) {
     const bytes = await readBlobBytes(store, image.manifestDigest);
     return { bytes, mediaType: image.manifest.mediaType };
@@ -88,6 +92,7 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
   const images = o.platformImages?.length
     ? await Promise.all(o.platformImages.map((n) => resolveImage(o.store, n)))
     : [await resolveImage(o.store, reference).catch(() => resolveImage(o.store, text))];
+  timing('push: image resolved');
   o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
   const repo = new Repository(pushTransport(ref, o), ref.path, true);
   const info = new BlobInfoCache(o.store);
@@ -107,7 +112,9 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
       bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
       mediaType = OCI_INDEX;
     }
+    timing('push: blobs done');
     const digest = await repo.putManifest(tag, bytes, mediaType);
+    timing('push: manifest put');
     o.progress?.line(`${tag}: digest: ${digest} size: ${bytes.length}`);
     if (images.length === 1) await recordRepoDigest(o.store, images[0].id, repositoryName(ref), digest);
     return { reference, digest, size: bytes.length };

@@ -23,7 +23,8 @@ export interface Response {
 
 export interface RequestOptions {
   headers?: Record<string, string>;
-  body?: Buffer | AsyncIterable<Uint8Array> | null;
+  /** A Buffer or Buffer[] (sent again after a 401 if need be), or a stream (sent once). */
+  body?: Buffer | Buffer[] | AsyncIterable<Uint8Array> | null;
   /** Token scopes the request needs ("repository:a/b:pull"). */
   scopes?: string[];
   /** Statuses that are not errors (default: 2xx). */
@@ -142,7 +143,7 @@ export class Transport {
     const scopes = o.scopes ?? [];
     let authz = await this.auth.header(scopes, agent);
     let res = await this.send(method, url, o, authz, agent);
-    const replayable = !o.body || Buffer.isBuffer(o.body);
+    const replayable = !o.body || Buffer.isBuffer(o.body) || Array.isArray(o.body);
     if (res.status === 401 && replayable) {
       await res.body.dump();
       if (this.auth.learn(401, res.headers, scopes) || !authz) {
@@ -168,7 +169,7 @@ export class Transport {
       if (authz && sameHost) headers.authorization = authz;
       let res: HttpResponse;
       try {
-        const body = o.body && !Buffer.isBuffer(o.body) ? Readable.from(o.body) : o.body ?? undefined;
+        const body = o.body && !Buffer.isBuffer(o.body) && !Array.isArray(o.body) ? Readable.from(o.body) : o.body ?? undefined;
         // Another host gets a connection of its own, not the registry's agent (nor its client certificate).
         res = await httpRequest(current, { method, headers, body, agent: sameHost ? agent : undefined, signal: o.signal });
       } catch (err) {
