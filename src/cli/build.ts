@@ -172,7 +172,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
   // Bad outputs fail before any work too.
   const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
   if (a.push) {
-    if (!a.tag?.length) throw new StrataError('--push requires a name: use -t NAME');
+    if (!a.tag?.length) throw new StrataError('--push needs a name to push to: -t REGISTRY/REPOSITORY[:TAG]');
     if (!sharedPush) outputs.push({ type: 'image', names: [], push: true, insecure: false });
   }
   const reporter = reporterFor(a.progress, quiet);
