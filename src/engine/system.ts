@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
-  currentState, pruneNetworks, removeContainer, runcRootOf, type ContainerContext,
+  currentState, pruneNetworks, runcRootOf, type ContainerContext,
 } from '../runtime/index.js';
 import { ContainerStore, diskUsage, openStore, stateRoot, type Store } from '../store/index.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
+import { Containers } from './containers.js';
 import { Images, type ImageDeleteItem } from './images.js';
 import { Volumes } from './volumes.js';
 
@@ -165,15 +166,10 @@ export class System {
    */
   async prune(options: { all?: boolean; volumes?: boolean } = {}): Promise<SystemPruneResult> {
     const ctx = await this.context();
-    const containers: string[] = [];
-    let reclaimed = 0;
-    for (const record of await ctx.containers.list()) {
-      if (currentState(ctx, record).Running) continue;
-      reclaimed += diskUsage(ctx.containers.paths(record.Id).upper);
-      await removeContainer(ctx, record, { volumes: false });
-      containers.push(record.Id);
-    }
-    await ctx.containers.sweepGraveyards();
+    // Stopped containers go by the Containers service's own prune: one place for its rules.
+    const pruned = await new Containers(this.stateRoot, ctx.images).prune();
+    const containers = pruned.removed;
+    let reclaimed = pruned.reclaimed;
     const networks = (await pruneNetworks(this.stateRoot)).map((n) => n.Name);
     const images = await new Images({ store: ctx.images }).prune({ all: !!options.all });
     reclaimed += images.reclaimed;
