@@ -50,6 +50,7 @@ test("README's library example runs: builds, shows history, saves, removes", asy
     assert.match(r.stdout, /^RUN echo hello > \/greeting: built$/m);
     assert.match(r.stdout, /^built sha256:[0-9a-f]{64} in /m);
     assert.match(r.stdout, /^RUN \/bin\/sh -c echo hello > \/greeting # buildkit$/m, 'the history');
+    assert.match(r.stdout, /^exit code 0\nhello\n/m, 'the container ran the image');
     assert.match(r.stdout, /Untagged: 'hello:lib'/);
     assert.ok(fs.statSync(path.join(t.dir, 'hello.tar')).size > 1024, 'the archive was written');
   } finally {
