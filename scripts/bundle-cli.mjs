@@ -23,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
 const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
+// What a build loads only when it uses it: shared caches (and the registry client under them).
+const BUILD_RARELY = ['engine/cache-sharing.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',
@@ -33,6 +35,8 @@ const BUNDLES = [
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
+  // build with a plain command line (cli/build-main.js): no yargs.
+  { entry: 'cli/build-main.js', outfile: 'cli/build-bundle.cjs', external: [...SIBLING_LOCATORS, ...BUILD_RARELY] },
 ];
 
 const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';
@@ -65,7 +69,7 @@ function packagesOutsideBut(bundleYargs) {
  * Returns the text unchanged, with a warning, if the helper is not found (another esbuild).
  */
 function memoizeToEsm(text, name) {
-  const head = /var ([\w$]+)=\(e,t,n\)=>\(n=e!=null\?/.exec(text);
+  const head = /var ([\w$]+)=\(([\w$]+),[\w$]+,([\w$]+)\)=>\(\3=\2!=null\?/.exec(text);
   if (!head) {
     console.warn(`${name}: esbuild's __toESM helper not found; left as is`);
     return text;
@@ -119,6 +123,7 @@ for (const bundle of BUNDLES) {
       logLevel: 'warning',
       metafile: true,
     });
+    if (process.env.STRATA_BUNDLE_META) fs.writeFileSync(`${staging}.meta.json`.replace(/\.tmp-\d+/, ''), JSON.stringify(result.metafile));
     // Such as import.meta in a bundled module (it would be empty): make that module external.
     if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
     // require() cannot load our ESM files: every external must stay a dynamic import().
