@@ -24,7 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
 const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
 // What a build loads only when it uses it: shared caches (and the registry client under them).
-const BUILD_RARELY = ['engine/cache-sharing.js'];
+const BUILD_RARELY = ['engine/cache-sharing.js', 'registry/index.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',

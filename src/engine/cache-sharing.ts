@@ -6,7 +6,8 @@ import { push, pushAssembled, type RegistryOptions } from '../registry/index.js'
 import type { Image, Store } from '../store/index.js';
 import type { LocalBuildCache } from './build-cache.js';
 import { exportCache, stepSlots } from './cache-export.js';
-import { openCacheStore, type CacheSpec } from './cache-spec.js';
+import type { CacheSpec } from './cache-spec.js';
+import { openCacheStore } from './cache-store.js';
 import { SharedBuildCache } from './shared-cache.js';
 
 export interface CacheSharingRequest {
