@@ -2,7 +2,9 @@
 // - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
 //   command whose start-up latency is a target (issue 3, point 8);
 // - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside);
-// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs).
+// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs);
+// - dist/cli/build-bundle.cjs: `strata build` with plain flags (no yargs), its warm path only:
+//   the shared-cache code and the registry client are loaded from dist/ when a build uses them.
 // start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
 // than every dist/ file it was made from (listed beside it, BUNDLE.inputs), instead of resolving,
 // linking and compiling dozens of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
@@ -123,6 +125,7 @@ for (const bundle of BUNDLES) {
       logLevel: 'warning',
       metafile: true,
     });
+    // STRATA_BUNDLE_META=1: esbuild's metafile beside the bundle (what went in, and from where).
     if (process.env.STRATA_BUNDLE_META) fs.writeFileSync(`${staging}.meta.json`.replace(/\.tmp-\d+/, ''), JSON.stringify(result.metafile));
     // Such as import.meta in a bundled module (it would be empty): make that module external.
     if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
