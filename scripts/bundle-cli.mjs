@@ -1,4 +1,4 @@
-// Bundles the CLI's code into two CommonJS files with esbuild, run by `npm run build` after tsc:
+// Bundles the CLI's code into CommonJS files with esbuild, run by `npm run build` after tsc:
 // - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
 //   command whose start-up latency is a target (issue 3, point 8);
 // - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside);
