@@ -3,10 +3,10 @@
 //
 // - Local lookup follows podman's short-name resolution: a short name with an alias in the
 //   registries config names the alias's image first, then the name as given; so `run node`,
-//   `FROM node` and `rmi node` name the same image. Without a registries config (checked with a
-//   few stats) it is the store's own lookup, and the registry client is not even loaded.
+//   `FROM node` and `rmi node` name the same image. Unless a registries config mentions the
+//   short name (a few small reads) it is the store's own lookup, without loading the registry client.
 // - Pull policy as Docker's `--pull`: missing (default: pulled when not here), always, never.
-import { hasRegistriesConfig } from '../config-paths.js';
+import { mayHaveAlias } from '../config-paths.js';
 import { StrataError } from '../errors.js';
 import type { ProgressSink, PullPolicy } from '../registry/index.js';
 import { formatReference, type Image, type ImageStore, type Store } from '../store/index.js';
@@ -38,12 +38,12 @@ export class ImageResolver {
   #registry?: Promise<Registry>;
   #full?: Promise<Store>;
   readonly #fullOpen: () => Promise<Store>;
-  readonly #aliases: boolean;
+  readonly #env: NodeJS.ProcessEnv;
 
   /** `lookup`: the store's fast lookup; `full`: the store a pull writes to (opened when needed). */
   constructor(private readonly lookup: ImageStore, full: () => Promise<Store>, env: NodeJS.ProcessEnv = process.env) {
     this.#fullOpen = full;
-    this.#aliases = hasRegistriesConfig(env);
+    this.#env = env;
   }
 
   private registry(): Promise<Registry> {
@@ -56,7 +56,7 @@ export class ImageResolver {
 
   /** The local image `text` names (name, alias, ID, or a digest pulled before), or undefined. */
   async local(text: string): Promise<Image | undefined> {
-    if (!this.#aliases) return this.lookup.resolveImage(text).catch((err: unknown) => (isNoSuchImage(err) ? undefined : Promise.reject(err)));
+    if (!mayHaveAlias(text, this.#env)) return this.lookup.resolveImage(text).catch((err: unknown) => (isNoSuchImage(err) ? undefined : Promise.reject(err)));
     return (await this.registry()).localImage({ store: await this.store() }, text);
   }
 
@@ -66,7 +66,7 @@ export class ImageResolver {
    * else `text` itself, so that Docker's rules (rmi untags the name given) apply to that name.
    */
   async localName(text: string): Promise<string> {
-    if (!this.#aliases) return text;
+    if (!mayHaveAlias(text, this.#env)) return text;
     const reg = await this.registry();
     let full: string;
     try {
