@@ -190,7 +190,7 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
     try {
       const tar = decompress(download.chunks(), l.compression, maxBytes);
       if (l.compression === 'none') await importLayerTar(store, tar, l.diffId, l.size);
-      else tarSize = await scanLayerTar(store, tar, l.diffId, l.size);
+      else tarSize = await scanLayerTar(store, tar, l.diffId);
       await fh.sync();
     } catch (err) {
       // The download's own failure (truncated, wrong digest) is the cause when there is one.

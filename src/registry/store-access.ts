@@ -44,8 +44,8 @@ export async function importLayerTar(store: Store, tar: AsyncIterable<Uint8Array
  * Checks an uncompressed layer tar without storing it (diff_id, names, limits); returns its
  * size. With keepPacked, the layer is then kept as its compressed blob, unpacked on first use.
  */
-export async function scanLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest, sizeHint?: number): Promise<number> {
-  return (await store.scanLayer(tar, assertDigest(diffId, 'layer diff ID'), { sizeHint: () => sizeHint })).size;
+export async function scanLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest): Promise<number> {
+  return (await store.scanLayer(tar, assertDigest(diffId, 'layer diff ID'))).size;
 }
 
 /** Records layer `diffId` as packed in the kept compressed blob `digest` (its tar `size` bytes). */

@@ -3,9 +3,10 @@
 // layers/<hex>.packed naming that blob, and unpacked into its snapshot the first time something
 // needs its files (LayerStore.path, the one gate). Before the record is written the blob has
 // been checked against its digest (as it downloaded) and its content against the diff_id, by
-// scanLayerTar here: decompressed (zlib's thread pool), hashed (a pool worker for a big one),
-// its entries' names and links checked and counted with the extraction's limits. The unpack
+// scanLayerTar here: decompressed (zlib's thread pool), hashed, its headers read (tar/scan.ts:
+// content is skipped, never copied), its entries' names and links checked and counted with the extraction's limits. The unpack
 // itself (with every guard of layer-unpack.ts) happens at the gate, under tmp/unpack-<hex>.lock.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
@@ -13,8 +14,8 @@ import { refuse, safeComponents } from './copier/names.js';
 import { atomicWriteJson, exists } from './fsutil.js';
 import { isDigest } from './digest.js';
 import { breakStaleLock } from './lock.js';
-import { StreamDigest } from './stream-digest.js';
-import { readTar, type ChunkSource, type TarLimits } from './tar/reader.js';
+import type { ChunkSource, TarLimits } from './tar/reader.js';
+import { TarScanner } from './tar/scan.js';
 import type { SplitSource } from './tar-split.js';
 import type { Digest } from './types.js';
 
@@ -55,48 +56,37 @@ export interface ScanResult {
  * symlink of the same layer, a hard link only to an earlier entry), entries and bytes counted
  * against `limits`. Throws a StrataError naming the problem; `expected` is compared at the end.
  */
-export async function scanLayerTar(source: ChunkSource, o: { expected?: Digest; limits?: TarLimits; sizeHint?: () => number | undefined } = {}): Promise<ScanResult> {
-  const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (async function* () { yield* source; })();
-  const hash = new StreamDigest(o.sizeHint);
-  let ok = false;
-  try {
-    // The reader may stop at the end blocks: what follows is hashed too (it is part of the tar).
-    const hashed = (async function* () {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        await hash.update(r.value);
-        yield r.value;
-      }
-    })();
-    const names = new Set<string>();
-    const symlinks = new Set<string>();
-    for await (const e of readTar(hashed, o.limits)) {
-      const parts = safeComponents(e.path);
-      const name = parts.join('/');
-      for (let i = 1; i < parts.length; i++) {
-        if (symlinks.has(parts.slice(0, i).join('/'))) throw refuse(e.path, 'it would be written through a symlink');
-      }
-      if (e.type === 'link') {
-        const target = safeComponents(e.linkpath).join('/');
-        if (!names.has(target)) throw refuse(e.path, `hard link to "${e.linkpath}", which is not earlier in the archive`);
-      }
-      if (e.type === 'symlink') symlinks.add(name);
-      else symlinks.delete(name);
-      names.add(name);
+export async function scanLayerTar(source: ChunkSource, o: { expected?: Digest; limits?: TarLimits } = {}): Promise<ScanResult> {
+  // sha256 on this thread: a pool worker's copies cost more than the hash (the gunzip runs in
+  // zlib's threads meanwhile).
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const names = new Set<string>();
+  const symlinks = new Set<string>();
+  const scanner = new TarScanner((e) => {
+    const parts = safeComponents(e.path);
+    const name = parts.join('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (symlinks.has(parts.slice(0, i).join('/'))) throw refuse(e.path, 'it would be written through a symlink');
     }
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      await hash.update(r.value);
+    if (e.type === 'link') {
+      const target = safeComponents(e.linkpath).join('/');
+      if (!names.has(target)) throw refuse(e.path, `hard link to "${e.linkpath}", which is not earlier in the archive`);
     }
-    const diffId = await hash.digest();
-    ok = true;
-    if (o.expected && o.expected !== diffId) throw new StrataError(`digest mismatch: expected "${o.expected}", got "${diffId}"`);
-    return { diffId, size: hash.bytes };
-  } finally {
-    if (!ok) await hash.abort();
+    if (e.type === 'symlink') symlinks.add(name);
+    else if (symlinks.size) symlinks.delete(name);
+    names.add(name);
+  }, o.limits);
+  for await (const c of source) {
+    const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    hash.update(chunk);
+    bytes += chunk.length;
+    scanner.push(chunk); // what follows the end marker is hashed, not read
   }
+  scanner.end();
+  const diffId: Digest = `sha256:${hash.digest('hex')}`;
+  if (o.expected && o.expected !== diffId) throw new StrataError(`digest mismatch: expected "${o.expected}", got "${diffId}"`);
+  return { diffId, size: bytes };
 }
 
 const UNPACK_LOCK = /^unpack-[a-f0-9]{64}\.lock$/;

@@ -351,9 +351,9 @@ export class Store implements ImageStore {
    * compared with `expected`), its names and links checked as extraction will, entries and bytes
    * counted against the store's limits (layer-packed.ts). For a layer to be kept packed.
    */
-  async scanLayer(source: ChunkSource, expected: Digest, options: { sizeHint?: () => number | undefined } = {}): Promise<{ diffId: Digest; size: number }> {
+  async scanLayer(source: ChunkSource, expected: Digest): Promise<{ diffId: Digest; size: number }> {
     const { scanLayerTar } = await import('./layer-packed.js');
-    return scanLayerTar(source, { expected: assertDigest(expected, 'layer diff ID'), limits: this.options.limits, sizeHint: options.sizeHint });
+    return scanLayerTar(source, { expected: assertDigest(expected, 'layer diff ID'), limits: this.options.limits });
   }
 
   /**
