@@ -32,9 +32,8 @@ export async function readPacked(file: string, diffId: Digest): Promise<PackedRe
   let rec: PackedRecord;
   try {
     rec = JSON.parse(await fs.readFile(file, 'utf8')) as PackedRecord;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return undefined; // unreadable: as if absent (the layer is then missing, and named so)
+  } catch {
+    return undefined; // absent, or unreadable: as if absent (the layer is then missing, and named so)
   }
   if (rec?.diffId !== diffId || !isDigest(rec.source?.digest) || !Number.isSafeInteger(rec.size)) return undefined;
   return rec;
@@ -42,6 +41,18 @@ export async function readPacked(file: string, diffId: Digest): Promise<PackedRe
 
 export function writePacked(file: string, rec: PackedRecord): Promise<void> {
   return atomicWriteJson(file, rec);
+}
+
+/** diff_id → blob of every packed record in `layersDir`. */
+export async function packedSources(layersDir: string): Promise<Map<Digest, Digest>> {
+  const out = new Map<Digest, Digest>();
+  for (const name of await fs.readdir(layersDir).catch(() => [] as string[])) {
+    const hex = /^([a-f0-9]{64})\.packed$/.exec(name)?.[1];
+    if (!hex) continue;
+    const rec = await readPacked(path.join(layersDir, name), `sha256:${hex}`);
+    if (rec) out.set(rec.diffId, rec.source.digest);
+  }
+  return out;
 }
 
 export interface ScanResult {

@@ -15,7 +15,7 @@ import { decompressed } from './decompress.js';
 import { digestHex } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import { LAYER_TYPE } from './index-file.js';
-import { readPacked, unpackLockPath, writePacked, type PackedRecord } from './layer-packed.js';
+import { packedSources, readPacked, unpackLockPath, writePacked, type PackedRecord } from './layer-packed.js';
 import { withLock } from './lock.js';
 import { rebuildTar, type RebuildOptions } from './layer-rebuild.js';
 import { readRecords, readTrailer, SplitError, SplitWriter, type SplitSource, type SplitTrailer } from './tar-split.js';
@@ -103,15 +103,8 @@ export class LayerStore {
   }
 
   /** Every packed layer's blob: live as long as its layer is (gc.ts). */
-  async packedSources(): Promise<Map<Digest, Digest>> {
-    const out = new Map<Digest, Digest>();
-    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
-      const hex = /^([a-f0-9]{64})\.packed$/.exec(name)?.[1];
-      if (!hex) continue;
-      const rec = await readPacked(path.join(this.dir, name), `sha256:${hex}`);
-      if (rec) out.set(rec.diffId, rec.source.digest);
-    }
-    return out;
+  packedSources(): Promise<Map<Digest, Digest>> {
+    return packedSources(this.dir);
   }
 
   /** The layer can be used: its snapshot with what rebuilds its tar, or a copy to re-make it from. */
