@@ -75,10 +75,14 @@ export async function registryMain(argv: string[]): Promise<boolean> {
   try {
     // As every command of the full CLI (main.ts): what killed strata processes left is swept first.
     const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/index.js'), import('../store/index.js')]);
-    await sweepLeftovers(stateRoot()).catch(() => undefined);
-    timing('leftovers swept');
-    if (command === 'pull') await pullCmd(args as unknown as PullArgs);
-    else await pushCmd(args as unknown as PushArgs);
+    const swept = sweepLeftovers(stateRoot()).catch(() => undefined).then(() => timing('leftovers swept'));
+    if (command === 'pull') {
+      // Beside the pull's first round trip: the sweep removes only what exited processes left.
+      await Promise.all([pullCmd(args as unknown as PullArgs), swept]);
+    } else {
+      await swept;
+      await pushCmd(args as unknown as PushArgs);
+    }
   } catch (err) {
     reportAndExit(err);
   }

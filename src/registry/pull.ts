@@ -181,7 +181,7 @@ async function pullLeased(
     const compression = layerCompression(d.mediaType ?? '');
     if (!compression) throw new StrataError(`unsupported layer type "${d.mediaType}"`);
     if (!isDigest(d.digest) || !isDigest(diffIds[i]) || !(Number.isSafeInteger(d.size) && d.size >= 0)) throw new StrataError(`invalid layer descriptor "${String(d.digest)}"`);
-    return { digest: d.digest, size: d.size, diffId: diffIds[i], compression };
+    return { digest: d.digest, size: d.size, diffId: diffIds[i], compression, mediaType: d.mediaType };
   });
   await lease.add(layers.flatMap((l) => [l.digest, l.diffId]));
   let downloaded = false;

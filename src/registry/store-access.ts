@@ -40,6 +40,19 @@ export async function importLayerTar(store: Store, tar: AsyncIterable<Uint8Array
   await store.importLayer(tar, assertDigest(diffId, 'layer diff ID'), { sizeHint: () => size });
 }
 
+/**
+ * Checks an uncompressed layer tar without storing it (diff_id, names, limits); returns its
+ * size. With keepPacked, the layer is then kept as its compressed blob, unpacked on first use.
+ */
+export async function scanLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest): Promise<number> {
+  return (await store.scanLayer(tar, assertDigest(diffId, 'layer diff ID'))).size;
+}
+
+/** Records layer `diffId` as packed in the kept compressed blob `digest` (its tar `size` bytes). */
+export function keepPacked(store: Store, diffId: Digest, blob: { digest: Digest; mediaType: string; size: number }): Promise<void> {
+  return store.keepPackedLayer(assertDigest(diffId, 'layer diff ID'), blob);
+}
+
 /** Keeps a downloaded, verified compressed blob (a file in tmpDir) under its digest. */
 export function keepVerifiedBlob(store: Store, file: string, digest: Digest): Promise<void> {
   return adoptVerifiedBlob(store, file, digest);

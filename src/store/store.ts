@@ -346,6 +346,29 @@ export class Store implements ImageStore {
     return { diffId, digest, size: written.size, mediaType: blob.mediaType };
   }
 
+  /**
+   * Reads a layer's uncompressed tar to its end without storing it: its diff_id hashed (and
+   * compared with `expected`), its names and links checked as extraction will, entries and bytes
+   * counted against the store's limits (layer-packed.ts). For a layer to be kept packed.
+   */
+  async scanLayer(source: ChunkSource, expected: Digest): Promise<{ diffId: Digest; size: number }> {
+    const { scanLayerTar } = await import('./layer-packed.js');
+    return scanLayerTar(source, { expected: assertDigest(expected, 'layer diff ID'), limits: this.options.limits });
+  }
+
+  /**
+   * Keeps layer `diffId` packed in the compressed blob `blob` (in blobs/ already, its digest
+   * and content verified: scanLayer), to be unpacked when its files are first needed
+   * (layerPath). A layer already unpacked here is left as it is.
+   */
+  async keepPackedLayer(diffId: Digest, blob: { digest: Digest; mediaType: string; size: number }): Promise<void> {
+    await this.init();
+    const d = assertDigest(diffId, 'layer diff ID');
+    const digest = assertDigest(blob.digest, 'layer digest');
+    if (!(await this.blobs.has(digest))) throw new StrataError(`layer blob "${digest}" is missing from the store`);
+    await this.layers.recordPacked(d, { digest, mediaType: blob.mediaType }, blob.size);
+  }
+
   /** A compressed blob some image keeps for layer `diffId` (a pulled image's), if any. */
   private async compressedSourceOf(diffId: Digest): Promise<SplitSource | undefined> {
     for (const d of (await this.readIndex()).manifests) {
