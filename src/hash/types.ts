@@ -34,6 +34,8 @@ export type HashTask = HashFilesTask | HashStreamTask | DeflateBlockTask;
 export interface DeflatedBlock {
   out: ArrayBuffer;
   crc: number;
+  /** The task's input, handed back (a pool worker moves it back for reuse). */
+  data?: ArrayBuffer;
 }
 
 export type HashResult = string[] | string | DeflatedBlock;

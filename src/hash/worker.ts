@@ -2,9 +2,10 @@
 // never held in memory), streamed hashes fed through a MessagePort, and deflated blocks of
 // a gzip stream compressed on every core (deflate.ts).
 import { createHash } from 'node:crypto';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { deflateBlock } from './deflate-block.js';
 import { hashFileSync, READ_CHUNK } from './file-hash.js';
-import type { HashResult, HashTask, HashStreamTask } from './types.js';
+import type { DeflatedBlock, HashResult, HashTask, HashStreamTask } from './types.js';
 
 let shared: Buffer | undefined;
 
@@ -35,6 +36,11 @@ function hashStream(task: HashStreamTask): Promise<string> {
 
 export default function run(task: HashTask): Promise<HashResult> {
   if (task.kind === 'files') return Promise.resolve(hashFiles(task.paths));
-  if (task.kind === 'deflate') return Promise.resolve(deflateBlock(task));
+  if (task.kind === 'deflate') {
+    // Moved back, not copied: the output, and the input for the caller to reuse (a buffer left
+    // here lingers until this isolate's GC, see above).
+    const block: DeflatedBlock = { ...deflateBlock(task), data: task.data };
+    return Promise.resolve(move({ [transferableSymbol]: [block.out, task.data], [valueSymbol]: block }) as unknown as DeflatedBlock);
+  }
   return hashStream(task);
 }

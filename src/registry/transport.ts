@@ -169,7 +169,8 @@ export class Transport {
       if (authz && sameHost) headers.authorization = authz;
       let res: HttpResponse;
       try {
-        const body = o.body && !Buffer.isBuffer(o.body) && !Array.isArray(o.body) ? Readable.from(o.body) : o.body ?? undefined;
+        // A stream is read one chunk ahead of the socket (Readable.from's default is 16 chunks).
+        const body = o.body && !Buffer.isBuffer(o.body) && !Array.isArray(o.body) ? Readable.from(o.body, { highWaterMark: 1 }) : o.body ?? undefined;
         // Another host gets a connection of its own, not the registry's agent (nor its client certificate).
         res = await httpRequest(current, { method, headers, body, agent: sameHost ? agent : undefined, signal: o.signal });
       } catch (err) {
