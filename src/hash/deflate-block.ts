@@ -30,14 +30,20 @@ export function looksIncompressible(data: Uint8Array): boolean {
   return bits / n > STORED_ENTROPY;
 }
 
+/** Bytes of `n` bytes as stored blocks. */
+export function storedSize(n: number): number {
+  return n + 5 * Math.max(1, Math.ceil(n / STORED_MAX));
+}
+
 /**
  * `data` as raw deflate stored blocks (RFC 1951 3.2.4): each up to 65535 bytes behind a byte
  * for BFINAL/BTYPE, LEN and NLEN. It starts and ends on a byte boundary, as the blocks around
  * it (a sync flush ends every other block), so it needs no flush marker of its own.
  */
-export function storedBlocks(data: Uint8Array, last: boolean): Uint8Array<ArrayBuffer> {
+export function storedBlocks(data: Uint8Array, last: boolean, target?: ArrayBuffer): Uint8Array<ArrayBuffer> {
   const pieces = Math.max(1, Math.ceil(data.length / STORED_MAX));
-  const out = new Uint8Array(data.length + 5 * pieces);
+  const size = storedSize(data.length);
+  const out = target && target.byteLength >= size ? new Uint8Array(target, 0, size) : new Uint8Array(size);
   let o = 0;
   for (let i = 0, off = 0; i < pieces; i++) {
     const len = Math.min(STORED_MAX, data.length - off);
@@ -58,10 +64,14 @@ export function storedBlocks(data: Uint8Array, last: boolean): Uint8Array<ArrayB
  * aligned, not final) or, for the last block, the final block; an incompressible block is
  * stored as it is. The crc32 of the input comes back too (the caller's thread only combines them).
  */
-export function deflateBlock(t: { data: ArrayBuffer | Uint8Array; dict: ArrayBuffer | Uint8Array | null; last: boolean; level: number }): DeflatedBlock {
+export function deflateBlock(t: { data: ArrayBuffer | Uint8Array; dict: ArrayBuffer | Uint8Array | null; last: boolean; level: number; target?: ArrayBuffer }): DeflatedBlock {
   const data = t.data instanceof Uint8Array ? t.data : new Uint8Array(t.data);
   const crc = crc32(data);
-  if (looksIncompressible(data)) return { out: storedBlocks(data, t.last).buffer, crc };
+  if (looksIncompressible(data)) {
+    const stored = storedBlocks(data, t.last, t.target);
+    return { out: stored.buffer, length: stored.length, crc };
+  }
+  const spare = t.target ? { spare: t.target } : {};
   const dict = t.dict ? (t.dict instanceof Uint8Array ? t.dict : new Uint8Array(t.dict)) : undefined;
   const out = deflateRawSync(data, {
     level: t.level,
@@ -69,8 +79,8 @@ export function deflateBlock(t: { data: ArrayBuffer | Uint8Array; dict: ArrayBuf
     finishFlush: t.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
   });
   // An ArrayBuffer of exactly the output, transferable back to the caller (zlib's own when it is one).
-  if (out.byteOffset === 0 && out.buffer.byteLength === out.length && out.buffer instanceof ArrayBuffer) return { out: out.buffer, crc };
+  if (out.byteOffset === 0 && out.buffer.byteLength === out.length && out.buffer instanceof ArrayBuffer) return { out: out.buffer, crc, ...spare };
   const copy = new Uint8Array(out.length);
   copy.set(out);
-  return { out: copy.buffer, crc };
+  return { out: copy.buffer, crc, ...spare };
 }

@@ -3,7 +3,7 @@
 // flush, the raw streams joined into one gzip member. The bytes depend only on the input, the
 // level and the block size, never on the number of threads: the same layer always gives the
 // same digest. A layer of one block is deflated on the calling thread (no worker start-up).
-import { deflateBlock } from './deflate-block.js';
+import { deflateBlock, storedSize } from './deflate-block.js';
 import type { DeflatedBlock } from './types.js';
 
 export const GZIP_BLOCK = 1024 * 1024;
@@ -27,6 +27,12 @@ export interface GzipOptions {
    * source can fill it again instead of allocating (fresh memory costs a page fault per 4 KiB).
    */
   recycle?: (buffer: ArrayBuffer) => void;
+  /**
+   * Memory for stored (incompressible) blocks' output: a block that is stored is written into
+   * one of these (moved to the worker and back as the yielded buffer) when one is big enough.
+   * The consumer adds the memory of yielded buffers it is done with (after the upload).
+   */
+  outputs?: ArrayBuffer[];
 }
 
 /** A block of the stream: its own ArrayBuffer (transferable to a worker), and whose it is. */
@@ -131,14 +137,21 @@ export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, o: GzipOpti
   // Each block's crc32 is computed beside its deflate; here they are only combined, in order.
   const take = async () => {
     const p = pending.shift()!;
-    const { out, crc: c, data } = await p.done;
+    const { out, length, crc: c, data, spare: unused } = await p.done;
     crc = crc32Combine(crc, c, p.length);
     // The input's memory, moved back by the worker: the source's to refill, else ours.
     if (data && data.byteLength === size && pool) {
       if (p.adopted) o.recycle?.(data);
       else if (spare.length < inFlight) spare.push(data);
     }
-    return Buffer.from(out);
+    if (unused) o.outputs?.push(unused);
+    return Buffer.from(out, 0, length ?? out.byteLength);
+  };
+  const target = () => {
+    const outputs = o.outputs;
+    if (!pool || !outputs) return undefined;
+    const i = outputs.findIndex((b) => b.byteLength >= storedSize(size));
+    return i < 0 ? undefined : outputs.splice(i, 1)[0];
   };
   let tail: Uint8Array<ArrayBuffer> | null = null;
   while (!cur.done) {
@@ -149,8 +162,7 @@ export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, o: GzipOpti
     const dict = tail ? tail.buffer : null;
     // A copy with its own ArrayBuffer: `data`'s is transferred to a worker below.
     tail = new Uint8Array(data.subarray(Math.max(0, data.length - WINDOW)));
-    const task = { data: data.buffer, dict, last, level };
-    const done = pool ? pool.deflateInPool(task) : Promise.resolve(deflateBlock(task));
+    const done = pool ? pool.deflateInPool({ data: data.buffer, dict, last, level, target: target() }) : Promise.resolve(deflateBlock({ data: data.buffer, dict, last, level }));
     done.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
     pending.push({ done, length, adopted });
     while (pending.length >= inFlight) yield await take();

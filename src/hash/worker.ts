@@ -20,10 +20,16 @@ function hashStream(task: HashStreamTask): Promise<string> {
   const hash = createHash('sha256');
   const { port } = task;
   return new Promise((resolve) => {
-    port.on('message', (msg: ArrayBuffer | null) => {
+    port.on('message', (msg: ArrayBuffer | { buffer: ArrayBuffer; length: number } | null) => {
       if (msg === null) {
         port.close();
         resolve(hash.digest('hex'));
+        return;
+      }
+      // A buffer whose first `length` bytes are the data (a stored block in a longer one).
+      if (!(msg instanceof ArrayBuffer)) {
+        hash.update(new Uint8Array(msg.buffer, 0, msg.length));
+        port.postMessage(msg, [msg.buffer]);
         return;
       }
       hash.update(new Uint8Array(msg));
@@ -40,7 +46,8 @@ export default function run(task: HashTask): Promise<HashResult> {
     // Moved back, not copied: the output, and the input for the caller to reuse (a buffer left
     // here lingers until this isolate's GC, see above).
     const block: DeflatedBlock = { ...deflateBlock(task), data: task.data };
-    return Promise.resolve(move({ [transferableSymbol]: [block.out, task.data], [valueSymbol]: block }) as unknown as DeflatedBlock);
+    const moved = [...new Set([block.out, task.data, ...(block.spare ? [block.spare] : [])])];
+    return Promise.resolve(move({ [transferableSymbol]: moved, [valueSymbol]: block }) as unknown as DeflatedBlock);
   }
   return hashStream(task);
 }

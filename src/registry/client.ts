@@ -166,9 +166,10 @@ export class Repository {
    * Sends a stream of unknown length in one PATCH (no Content-Range: the body streams, chunked
    * transfer encoding, as docker and containers/image send a layer they compress on the way),
    * then PUTs the digest, known once the stream has ended. The source is pulled only as fast
-   * as the socket takes it, so nothing but what is on its way is held in memory.
+   * as the socket takes it, so nothing but what is on its way is held in memory; `onWritten`
+   * gets each buffer back once the socket is done with it.
    */
-  async uploadStream(location: string, digest: () => string | Promise<string>, chunks: AsyncIterable<Buffer>): Promise<void> {
+  async uploadStream(location: string, digest: () => string | Promise<string>, chunks: AsyncIterable<Buffer>, onWritten?: (b: Buffer) => void): Promise<void> {
     // What the source threw (a damaged layer) is the error, not the request it broke off.
     let failed: { err: unknown } | undefined;
     const body = (async function* () {
@@ -181,7 +182,7 @@ export class Repository {
     })();
     let res;
     try {
-      res = await this.transport.request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body, scopes: this.scopes(), ok: (s) => s === 202 });
+      res = await this.transport.request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body, onWritten, scopes: this.scopes(), ok: (s) => s === 202 });
     } catch (err) {
       throw failed ? failed.err : err;
     }

@@ -130,9 +130,14 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
       yield b;
     }
   };
+  // Stored blocks are written into memory the upload is done with (onWritten below).
+  const outputs: ArrayBuffer[] = [];
+  const written = (b: Buffer) => {
+    if (b.byteOffset === 0 && b.buffer.byteLength > 1024 * 1024 && outputs.length < 16) outputs.push(b.buffer as ArrayBuffer);
+  };
   const gz = async function* () {
     const hashing: Promise<Buffer>[] = [];
-    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL, adopt: true, recycle: (b) => void (spare.length < 16 && spare.push(b)) })) {
+    for await (const b of gzipBlocks(tar(), { level: GZIP_LEVEL, adopt: true, outputs, recycle: (b) => void (spare.length < 16 && spare.push(b)) })) {
       size += b.length;
       c.status('Pushing', read, tarSize);
       const back = hash.pass(b);
@@ -144,7 +149,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
   };
   let digest = '';
   try {
-    await c.repo.uploadStream(location, async () => (digest = `sha256:${await hash.digest()}`), gz());
+    await c.repo.uploadStream(location, async () => (digest = `sha256:${await hash.digest()}`), gz(), written);
   } finally {
     await hash.digest().catch(() => undefined); // a failed upload: the worker's task ends too
     if (pooled) passHashers--;
