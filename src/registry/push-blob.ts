@@ -12,6 +12,12 @@ import { blobSize, layerTar, openBlob, readBlobBytes, type Store } from './store
 /** Stored blobs up to this size go in one PUT; bigger ones in PATCH chunks of this size. */
 export const CHUNK = 32 * 1024 * 1024;
 // zlib level 3 (its fast strategy): some 4x the speed of 6 on text, within a few % of its size.
+// podman (containers/image) gzips with klauspost's pgzip at its default level, 5 (podman push
+// --compression-level documents it): a faster implementation than zlib's at the same level.
+// Measured on a 16 MiB slice of the podman binary, zlib gives 44.0% at level 1, 42.0% at 3 and
+// 39.9% at 5 for roughly 0.65x, 1x and 1.5x level 3's time; the bench's text is ~3% at every
+// level. Level 3 keeps within ~5% of podman's sizes; level 1 would cost ~10%. The level is
+// part of the bytes (GZIP_VARIANT): changing it changes every layer's compressed digest.
 const GZIP_LEVEL = 3;
 export const GZIP_VARIANT = `gzip:${GZIP_LEVEL}:1048576`;
 
