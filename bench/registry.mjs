@@ -2,7 +2,9 @@
 // (Debian's docker-registry on 127.0.0.1, plain http), side by side with podman pull/push and
 // skopeo copy: cold (a fresh registry for a push, an empty store for a pull) and warm (the
 // registry already has the blobs; the store already has the image).
-// Usage: npm run build && node bench/registry.mjs
+// Usage: npm run build && node bench/registry.mjs [--push-only]
+// --push-only measures the pushes alone and keeps the pull rows of the section as they are
+// (with the run they came from).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ if (!registryAvailable) {
   process.exit(1);
 }
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const pushOnly = process.argv.includes('--push-only');
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const load0 = os.loadavg()[0].toFixed(1);
 // Short: podman refuses a runroot longer than 50 characters.
@@ -47,6 +50,7 @@ function timed(fn) {
 }
 
 const rows = [];
+let pullRowsFrom;
 const verdicts = [];
 const registries = [];
 const fresh = async () => {
@@ -100,6 +104,10 @@ try {
     }
     // pull of what strata pushed: into an empty store (cold), then again (warm: nothing to fetch)
     pullFrom = ref;
+    if (pushOnly) {
+      for (const r of registries.splice(0)) await r.close();
+      continue;
+    }
     const root = path.join(dir, `pull-${round}`);
     t.strataPullCold.push(timed(() => strata(root, ['pull', '-q', ref])));
     t.strataPullWarm.push(timed(() => strata(root, ['pull', '-q', ref])));
@@ -126,8 +134,21 @@ try {
   };
   row('push, cold (empty registry: compress + upload)', t.strataPushCold, t.podmanPushCold, t.skopeoPushCold);
   row('push, warm (the registry has the blobs)', t.strataPushWarm, t.podmanPushWarm, t.skopeoPushWarm);
-  row('pull, cold (empty store)', t.strataPullCold, t.podmanPullCold, t.skopeoPullCold);
-  row('pull, warm (the store has the image)', t.strataPullWarm, t.podmanPullWarm, []);
+  if (pushOnly) {
+    // The pull rows of the section's last full run, kept as they are, with their verdicts.
+    const old = fs.readFileSync(path.join(here, 'RESULTS.md'), 'utf8');
+    const section = old.slice(old.indexOf('<!-- begin registry -->'), old.indexOf('<!-- end registry -->'));
+    pullRowsFrom = /Pull rows: from the run of (\S+)/.exec(section)?.[1] ?? /Run: (\S+),/.exec(section)?.[1] ?? 'an earlier run';
+    for (const l of section.split('\n').filter((x) => x.startsWith('| pull,'))) {
+      rows.push(l);
+      const cells = l.split('|').map((c) => c.trim());
+      const [sv, pv] = [Number.parseFloat(cells[2]), Number.parseFloat(cells[3])];
+      if (sv > 0 && pv > 0) verdicts.push(`${cells[1].split(' (')[0]} ${sv / pv <= 0.7 ? 'met' : 'not met'} (run of ${pullRowsFrom})`);
+    }
+  } else {
+    row('pull, cold (empty store)', t.strataPullCold, t.podmanPullCold, t.skopeoPullCold);
+    row('pull, warm (the store has the image)', t.strataPullWarm, t.podmanPullWarm, []);
+  }
   console.error(`pulled from ${pullFrom}`);
 } finally {
   for (const r of registries) await r.close();
@@ -160,6 +181,6 @@ of their own without yargs. A warm case is mostly process start-up (Node's own s
 
 Machine: ${machine()}; load average ${load0} → ${os.loadavg()[0].toFixed(1)} during the run
 (other work shared the machine).
-Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/registry.mjs\`.`;
+Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/registry.mjs${pushOnly ? ' --push-only' : ''}\`.${pullRowsFrom ? `\nPull rows: from the run of ${pullRowsFrom} (not rerun with --push-only).` : ''}`;
 writeSection('registry', md);
 console.log(md);
