@@ -168,9 +168,11 @@ ${rows.join('\n')}
 Medians of ${ROUNDS} rounds. The image: busybox + 128 MiB of random bytes + 128 MiB of text (three
 layers), built by strata; podman's copy loaded from \`strata save\`, skopeo's source the same
 image as an oci-archive. One Debian docker-registry (distribution 2.8) on 127.0.0.1 per tool and
-round, plain http. Push cold: an empty registry, so every layer is compressed (strata: gzip in
-1 MiB blocks on both cores, byte-stable; a random block is stored) and uploaded; strata's record
-of compressed digests is cleared first. Push warm: the same push again (HEAD finds every blob).
+round, plain http. Push cold: an empty registry, so every layer is compressed (strata: gzip
+level 3 in 1 MiB blocks on both cores, byte-stable; a block whose sampled bytes look random is
+stored; each layer streamed in one PATCH; podman: pgzip at its default level) and uploaded;
+strata's record of compressed digests is cleared first. Push warm: the same push again (HEAD
+finds every blob).
 Pull cold: what strata pushed, into an empty store (podman, and skopeo into containers-storage,
 with a store of their own); warm: the same pull again.
 

@@ -2,12 +2,35 @@
 // never held in memory), streamed hashes fed through a MessagePort, and deflated blocks of
 // a gzip stream compressed on every core (deflate.ts).
 import { createHash } from 'node:crypto';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { deflateBlock } from './deflate-block.js';
 import { hashFileSync, READ_CHUNK } from './file-hash.js';
 import type { DeflatedBlock, HashResult, HashTask, HashStreamTask } from './types.js';
 
 let shared: Buffer | undefined;
+
+/**
+ * piscina moves a result's buffers back (instead of copying them) when the result carries its
+ * private kMovable symbol, which only its index module's move() sets; loading that module cost
+ * each worker 20-50 ms of its start, so the symbol is read from the module piscina's own worker
+ * code has loaded. A piscina without it gets results copied: correct, only slower.
+ */
+const kMovable = ((): symbol | undefined => {
+  try {
+    const require = createRequire(import.meta.url);
+    const symbols = require(path.join(path.dirname(require.resolve('piscina')), 'symbols.js')) as { kMovable?: unknown };
+    return typeof symbols.kMovable === 'symbol' ? symbols.kMovable : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** `value`, with `transfer` moved to the caller rather than copied. */
+function moved<T extends object>(value: T, transfer: ArrayBuffer[]): T {
+  if (!kMovable) return value;
+  return { [kMovable]: true, [Symbol.for('Piscina.transferable')]: transfer, [Symbol.for('Piscina.valueOf')]: value } as unknown as T;
+}
 
 // Synchronous reads: a worker thread has nothing else to do meanwhile, and sync I/O avoids
 // four libuv round trips per file (open, read, read, close) through a pool of 4 threads.
@@ -46,8 +69,8 @@ export default function run(task: HashTask): Promise<HashResult> {
     // Moved back, not copied: the output, and the input for the caller to reuse (a buffer left
     // here lingers until this isolate's GC, see above).
     const block: DeflatedBlock = { ...deflateBlock(task), data: task.data };
-    const moved = [...new Set([block.out, task.data, ...(block.spare ? [block.spare] : [])])];
-    return Promise.resolve(move({ [transferableSymbol]: moved, [valueSymbol]: block }) as unknown as DeflatedBlock);
+    const transfer = [...new Set([block.out, task.data, ...(block.spare ? [block.spare] : [])])];
+    return Promise.resolve(moved(block, transfer));
   }
   return hashStream(task);
 }
