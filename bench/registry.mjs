@@ -181,6 +181,19 @@ strata is started as users start it (\`bin/strata\`); \`pull\`/\`push\` with pla
 of their own without yargs. A warm case is mostly process start-up (Node's own start is some
 70 ms on an idle machine), so its ratio moves most with the machine's load.
 
+Where a cold push's time goes (measured by hand beside the 08:50Z run, load 8-13, \`/usr/bin/time\`
+and \`perf\` on one push): the CPU is the two sha256 (the diff_id checked as the tar is rebuilt, the
+compressed stream), the deflate of the text, the crc32s, and the kernel's copies (file reads,
+socket writes); what made strata slower was memory. In this VM a page touched for the first time
+costs ~10 µs, and every MiB of a layer used to be fresh memory (the rebuilt tar's chunks, the
+deflate outputs, 32 MiB PATCH chunks gathered while the previous one was sent): 84-94 k page
+faults, 280-320 MB peak, 3.3-4.0 s of CPU (podman: 2.4 s). Now a layer streams in one PATCH,
+read only as fast as the socket takes it, and its memory cycles (chunks read into buffers the
+deflate workers hand back, stored blocks written into buffers the socket is done with): ~26 k
+faults, 140 MB, 1.9-2.0 s of CPU. A warm push is Node's start (\`node -e 0\` alone took 0.43-0.53 s
+under that load, podman's whole warm push 0.47 s), then one ping (sent while the image is read),
+the HEADs (all at once) and the manifest's PUT: 0.7× of podman is below what Node's start allows here.
+
 Machine: ${machine()}; load average ${load0} → ${os.loadavg()[0].toFixed(1)} during the run
 (other work shared the machine).
 Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/registry.mjs${pushOnly ? ' --push-only' : ''}\`.${pullRowsFrom ? `\nPull rows: from the run of ${pullRowsFrom} (not rerun with --push-only).` : ''}`;
