@@ -59,7 +59,9 @@ export class Lease {
         for (const d of fresh) this.digests.add(d);
         await fs.mkdir(leasesDir(this.root), { recursive: true });
         const record: LeaseRecord = { purpose: this.purpose, created: new Date().toISOString(), digests: [...this.digests] };
-        await atomicWriteJson(this.file, record);
+        // Whole (renamed into place) but not synced: a lease holds only while its process
+        // lives, and none outlives a crash of the machine, so a build pays no fsync for it.
+        await atomicWriteJson(this.file, record, { durable: false });
       }
       return check ? check() : undefined;
     });

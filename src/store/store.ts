@@ -89,12 +89,16 @@ export class Store implements ImageStore {
     return readIndex(this.indexFile);
   }
 
-  /** Read-modify-write of index.json under the store lock. */
+  /**
+   * Read-modify-write of index.json under the store lock. An index left as it was is not
+   * written again (a warm rebuild under the same tag pays no fsync for it).
+   */
   async updateIndex<T>(fn: (idx: OciIndex) => Promise<T> | T): Promise<T> {
     return withLock(this.lockFile, async () => {
       const idx = await readIndex(this.indexFile);
+      const before = JSON.stringify(idx);
       const result = await fn(idx);
-      await writeIndex(this.indexFile, idx);
+      if (JSON.stringify(idx) !== before) await writeIndex(this.indexFile, idx);
       return result;
     });
   }
