@@ -5,6 +5,7 @@ import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { mountRequestsOf, portRequestsOf, type ContainerContext } from './foreground.js';
+import { timing } from '../timing.js';
 import { writeShimConfig, type RestartPolicy } from './shim/state.js';
 
 export interface DetachedStartOptions {
@@ -22,6 +23,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
     ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
     autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
   });
+  timing('shim config written');
   // Loaded here, not bundled: it locates the shim's entry beside itself (scripts/bundle-cli.mjs).
   const { startShim } = await import('./shim/client.js');
   await startShim(paths.dir, options);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../../errors.js';
 import type { ShimNews } from './shim.js';
+import { timing, timingOrigin } from '../../timing.js';
 import { readShimConfig, SHIM_LOG, writeShimConfig } from './state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,16 +34,17 @@ export async function startShim(dir: string, options: { attach?: () => void } = 
   const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
   let child;
   try {
-    child = spawn(process.execPath, [...process.execArgv, path.join(here, `main${ext}`), dir], {
+    child = spawn(process.execPath, [...process.execArgv, path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs'), dir], {
       detached: true,
       stdio: ['ignore', 'ignore', err, 'pipe'],
       // Under tsx, `--import tsx` resolves from the package root.
       cwd: path.join(here, '..', '..'),
-      env: withoutExtraCaCerts(process.env),
+      env: { ...withoutExtraCaCerts(process.env), ...timingOrigin() },
     });
   } finally {
     fs.closeSync(err);
   }
+  timing('shim spawned');
   const pipe = child.stdio[3] as NodeJS.ReadableStream;
   // Lines: an optional {"listening":true} (attach now), then the news.
   const text = await new Promise<string>((resolve) => {
@@ -59,6 +61,7 @@ export async function startShim(dir: string, options: { attach?: () => void } = 
     pipe.on('error', () => resolve(buf));
   });
   child.unref();
+  timing('shim news');
   let news: ShimNews;
   try {
     news = JSON.parse(text.trim()) as ShimNews;

@@ -31,6 +31,7 @@ import {
   type ShimStatus,
 } from './state.js';
 import type { RunSpec } from '../types.js';
+import { timing } from '../../timing.js';
 
 /** The shim's one message to whoever started it. */
 export type ShimNews = { ok: true } | { ok: false; error: string; exitCode: number };
@@ -113,6 +114,7 @@ class Shim {
       const listeners = await bindHostPorts(this.config.ports);
       this.forwarder = new PortForwarder(listeners, { label: this.dir });
       this.save({ ports: listeners.map((l) => l.binding) });
+      timing('shim: ports bound');
       await this.hub.listen(this.dir, ATTACH_SOCKET);
       if (this.config.waitAttach) {
         const attached = this.hub.waitForClient(ATTACH_WAIT_MS);
@@ -176,6 +178,7 @@ class Shim {
       this.save({ state: 'starting', error: undefined });
       // The record says which networks it is on now (`network connect` while it was stopped).
       const containers = new ContainerStore(config.root);
+      timing('shim: starting');
       network = await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
@@ -195,7 +198,9 @@ class Shim {
         // A size that came while runc was starting, after its pty was made.
         if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
         // Until the forwarder takes them, connections wait in the listening sockets' backlog.
+        timing('shim: container started');
         await this.forwarder?.attach(pid);
+        timing('shim: forwarder attached');
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }

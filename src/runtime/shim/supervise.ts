@@ -1,0 +1,66 @@
+// The body of a container's shim process (`shimMain`), run from its entries: start.cjs (the
+// bundle with a V8 code cache, what startShim() spawns) or main.js (plain ES modules). Its fd 3
+// is a pipe to the starting CLI, for its one line of news.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ContainerStore, removeVolume } from '../../store/index.js';
+import { runShim, type ShimNews, type ShimProgress } from './shim.js';
+import { applyStatus } from './record.js';
+import { readShimConfig, type ShimStatus } from './state.js';
+import { timing } from '../../timing.js';
+
+function writeNews(message: ShimNews | ShimProgress, last = true): void {
+  try {
+    fs.writeSync(3, `${JSON.stringify(message)}\n`);
+    if (last) fs.closeSync(3);
+  } catch {
+    // The starting CLI is gone; nobody to tell.
+  }
+}
+
+/** Supervises the container in DIR until it is gone for good, then exits the process. */
+export async function shimMain(dir: string | undefined): Promise<never> {
+  timing('shim: loaded');
+  // The shim outlives the CLI and its terminal: hang-ups and broken pipes are not its business.
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+
+  if (!dir) {
+    writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
+    process.exit(125);
+  }
+
+  const config = readShimConfig(path.resolve(dir));
+  const containers = config ? new ContainerStore(config.root) : undefined;
+  // Record updates are applied in order, one at a time, without fsync (the record mirrors
+  // shim.json, which is the truth); the last is awaited before exiting.
+  let recordUpdates: Promise<unknown> = Promise.resolve();
+  const mirror = (status: ShimStatus): void => {
+    if (!containers || !config) return;
+    const snapshot = { ...status };
+    recordUpdates = recordUpdates.then(() => containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined));
+  };
+  // Only once the record says what happened, so the CLI's next command sees it.
+  const news = (message: ShimNews): void => void recordUpdates.then(() => writeNews(message));
+
+  await runShim(path.resolve(dir), {
+    news,
+    progress: (p) => writeNews(p, false),
+    onStatus: mirror,
+    removeContainer: async (config, anonymousVolumes) => {
+      await recordUpdates;
+      spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
+      await containers?.remove(config.id);
+      for (const name of anonymousVolumes) {
+        try {
+          removeVolume(config.root, name);
+        } catch {
+          // Already gone, or used by another container through --volumes-from: kept, as Docker does.
+        }
+      }
+    },
+  });
+  await recordUpdates;
+  process.exit(0);
+}
