@@ -75,11 +75,18 @@ export async function attachNetworks(root: string, container: { id: string; name
       if (released) return;
       released = true;
       netns.close();
-      // Its endpoints, also on the networks `network connect` added while it ran.
-      const dropped = releaseContainer(root, container.id);
-      const defaultId = attached.find((a) => a.net.Name === DEFAULT_NETWORK)?.net.Id;
-      const userIds = [...new Set([...userNets.map((a) => a.net.Id), ...dropped])].filter((id) => id !== defaultId);
-      if (userIds.length) await (await import('./dns/control.js')).stopIdleResponders(store, userIds);
+      await releaseRun(root, container.id);
     },
   };
+}
+
+/**
+ * Undoes a run's part on its networks: the container's endpoints (also on the networks
+ * `network connect` added while it ran), and the responders of user-defined networks left idle.
+ */
+export async function releaseRun(root: string, containerId: string): Promise<void> {
+  const dropped = releaseContainer(root, containerId);
+  const store = new NetworkStore(root);
+  const userIds = dropped.filter((id) => store.find(id)?.Name !== DEFAULT_NETWORK);
+  if (userIds.length) await (await import('./dns/control.js')).stopIdleResponders(store, userIds);
 }

@@ -12,8 +12,9 @@ import { FRAME } from '../attach.js';
 import { JsonLogWriter } from '../logs.js';
 import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
+import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
-import { networkForRun, type RunNetwork } from '../net-run.js';
+import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
 import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
@@ -71,12 +72,14 @@ class Shim {
   /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
   private ptySize: { rows: number; cols: number } | undefined;
   private startFailed = false;
+  private preparedStart: boolean;
 
   constructor(
     private readonly dir: string,
     private readonly config: ShimConfig,
     private readonly hooks: ShimHooks,
   ) {
+    this.preparedStart = config.prepared === true;
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
@@ -111,6 +114,8 @@ class Shim {
     fs.rmSync(path.join(this.dir, STOP_MARKER), { force: true });
     this.save({});
     try {
+      // Whether the splice relay can run is asked now, while the container's start goes on.
+      if (this.config.ports.length > 0) void checkSpliceRelay();
       const listeners = await bindHostPorts(this.config.ports);
       this.forwarder = new PortForwarder(listeners, { label: this.dir });
       this.save({ ports: listeners.map((l) => l.binding) });
@@ -173,13 +178,24 @@ class Shim {
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
     let network: RunNetwork | undefined;
+    // The first start's bundle and namespace were made by our starter (detached.ts).
+    const prepared = this.preparedStart;
+    this.preparedStart = false;
     try {
-      populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
+      if (!prepared) populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       this.save({ state: 'starting', error: undefined });
+      timing('shim: starting');
       // The record says which networks it is on now (`network connect` while it was stopped).
       const containers = new ContainerStore(config.root);
-      timing('shim: starting');
-      network = await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
+      network = prepared
+        ? preparedNetwork(config, config.id, config.spec)
+        : await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
+      // Into a namespace of its own the forwarder goes as soon as it is plumbed (before that,
+      // the path names the host's), while runc starts the container: the relay is there by the
+      // time the container runs.
+      const { netns } = network.spec;
+      const forwarding = netns && this.forwarder ? Promise.resolve(network.ready).then(() => this.forwarder?.attach(netns)) : undefined;
+      forwarding?.catch(() => undefined);
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
       const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
@@ -189,22 +205,25 @@ class Shim {
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
       const run = runner
-        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready })
+        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
       if (pid !== undefined) {
-        network.started?.();
         // A size that came while runc was starting, after its pty was made.
         if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
-        // Until the forwarder takes them, connections wait in the listening sockets' backlog.
         timing('shim: container started');
-        await this.forwarder?.attach(pid);
+        // Until the forwarder takes them, connections wait in the listening sockets' backlog.
+        await (forwarding ?? this.forwarder?.attach(pid));
+        // The relay has entered the namespace: its holder can go.
+        network.started?.();
         timing('shim: forwarder attached');
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }
       const { exitCode } = await run;
+      // Not left to start after the container is gone (finish() stops what it started).
+      await forwarding;
       if (pid === undefined) {
         // Ran and exited before we saw it running: it did start.
         this.save({ startedAt: new Date().toISOString() });

@@ -1,6 +1,7 @@
 // The body of a container's shim process (`shimMain`), run from its entries: start.cjs (the
-// bundle with a V8 code cache, what startShim() spawns) or main.js (plain ES modules). Its fd 3
-// is a pipe to the starting CLI, for its one line of news.
+// bundle with a V8 code cache, what startShim() spawns) or main.js (plain ES modules). Its
+// stdin is a pipe from the starting CLI, which says "go" once the shim's configuration is
+// written; its fd 3 a pipe back, for its one line of news.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,23 @@ function writeNews(message: ShimNews | ShimProgress, last = true): void {
   }
 }
 
+/** Resolves true once stdin says "go", false at its end without it. */
+function goSignal(): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (go: boolean) => {
+      process.stdin.destroy();
+      resolve(go);
+    };
+    process.stdin.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (text.includes('go\n')) done(true);
+    });
+    process.stdin.once('end', () => done(text.includes('go\n')));
+    process.stdin.once('error', () => done(false));
+  });
+}
+
 /** Supervises the container in DIR until it is gone for good, then exits the process. */
 export async function shimMain(dir: string | undefined): Promise<never> {
   timing('shim: loaded');
@@ -30,6 +48,9 @@ export async function shimMain(dir: string | undefined): Promise<never> {
     writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
     process.exit(125);
   }
+  // Our starter says "go" once our configuration is written (client.ts); without it, nothing to do.
+  if (!(await goSignal())) process.exit(0);
+  timing('shim: go');
 
   const config = readShimConfig(path.resolve(dir));
   const containers = config ? new ContainerStore(config.root) : undefined;
