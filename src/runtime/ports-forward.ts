@@ -62,7 +62,7 @@ export class PortForwarder {
   private early: Array<{ port: number; socket: net.Socket }> = [];
 
   /** LABEL (the container's dir) is put in the environment of every process started, as STRATA_CONTAINER_DIR, so they can be found. */
-  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests). */ splice?: boolean } = {}) {
+  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests); true: the splice relay is known to work; unset: asked. */ splice?: boolean } = {}) {
     this.tcp = listeners.filter((l) => l.kind === 'tcp');
     this.watchEarly();
     this.udp = listeners.filter((l) => l.kind === 'udp');
@@ -94,7 +94,7 @@ export class PortForwarder {
     if (this.closed || this.tcp.length + this.udp.length === 0) return;
     await this.detach();
     const netns = typeof target === 'number' ? `/proc/${target}/ns/net` : target;
-    const canSplice = this.options.splice !== false && this.tcp.length > 0 && (await checkSpliceRelay());
+    const canSplice = this.tcp.length > 0 && (this.options.splice ?? (await checkSpliceRelay()));
     const fast = canSplice && this.tcp.every((l) => l.kind === 'tcp' && fdOf(l.server) !== undefined);
     const relay = fast ? this.attachRelay(netns) : undefined;
     if (this.udp.length > 0 || (this.tcp.length > 0 && !fast)) await this.attachHelper(netns, !fast);

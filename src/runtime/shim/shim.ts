@@ -114,10 +114,10 @@ class Shim {
     fs.rmSync(path.join(this.dir, STOP_MARKER), { force: true });
     this.save({});
     try {
-      // Whether the splice relay can run is asked now, while the container's start goes on.
-      if (this.config.ports.length > 0) void checkSpliceRelay();
+      // Whether the splice relay can run: known from our starter, or asked now, while the start goes on.
+      if (this.config.ports.length > 0 && this.config.splice === undefined) void checkSpliceRelay();
       const listeners = await bindHostPorts(this.config.ports);
-      this.forwarder = new PortForwarder(listeners, { label: this.dir });
+      this.forwarder = new PortForwarder(listeners, { label: this.dir, splice: this.config.splice });
       this.save({ ports: listeners.map((l) => l.binding) });
       timing('shim: ports bound');
       await this.hub.listen(this.dir, ATTACH_SOCKET);

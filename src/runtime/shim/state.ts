@@ -37,6 +37,8 @@ export interface ShimConfig {
    * that started the shim, while the shim's Node started (detached.ts); restarts do their own.
    */
   prepared?: boolean;
+  /** Whether the splice relay (ports-relay.ts) can run here, when the starter asked (unset: the shim asks). */
+  splice?: boolean;
 }
 
 export type RuntimeState = 'created' | 'starting' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';

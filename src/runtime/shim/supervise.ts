@@ -55,12 +55,21 @@ export async function shimMain(dir: string | undefined): Promise<never> {
   const config = readShimConfig(path.resolve(dir));
   const containers = config ? new ContainerStore(config.root) : undefined;
   // Record updates are applied in order, one at a time, without fsync (the record mirrors
-  // shim.json, which is the truth); the last is awaited before exiting.
+  // shim.json, which is the truth); the last is awaited before exiting. A status that comes
+  // while an update waits its turn replaces the one it would have written (a start goes through
+  // four in a few ms: one or two writes of the record, not four).
   let recordUpdates: Promise<unknown> = Promise.resolve();
+  let queued: ShimStatus | undefined;
   const mirror = (status: ShimStatus): void => {
     if (!containers || !config) return;
-    const snapshot = { ...status };
-    recordUpdates = recordUpdates.then(() => containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined));
+    const waiting = queued !== undefined;
+    queued = { ...status };
+    if (waiting) return;
+    recordUpdates = recordUpdates.then(() => {
+      const snapshot = queued!;
+      queued = undefined;
+      return containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined);
+    });
   };
   // Only once the record says what happened, so the CLI's next command sees it.
   const news = (message: ShimNews): void => void recordUpdates.then(() => writeNews(message));
