@@ -75,7 +75,7 @@ export async function attachNetworks(root: string, container: { id: string; name
       if (released) return;
       released = true;
       netns.close();
-      await releaseRun(root, container.id);
+      await releaseRun(root, container.id, attached.find((a) => a.net.Name === DEFAULT_NETWORK)?.net.Id ?? null);
     },
   };
 }
@@ -83,10 +83,14 @@ export async function attachNetworks(root: string, container: { id: string; name
 /**
  * Undoes a run's part on its networks: the container's endpoints (also on the networks
  * `network connect` added while it ran), and the responders of user-defined networks left idle.
+ * DEFAULT_ID is the default network's ID when the caller knows it (null: the run was not on it),
+ * else it is looked up.
  */
-export async function releaseRun(root: string, containerId: string): Promise<void> {
+export async function releaseRun(root: string, containerId: string, defaultId?: string | null): Promise<void> {
   const dropped = releaseContainer(root, containerId);
+  if (dropped.length === 0) return;
   const store = new NetworkStore(root);
-  const userIds = dropped.filter((id) => store.find(id)?.Name !== DEFAULT_NETWORK);
+  const skip = defaultId === undefined ? store.list().find((n) => n.Name === DEFAULT_NETWORK)?.Id : defaultId;
+  const userIds = dropped.filter((id) => id !== skip);
   if (userIds.length) await (await import('./dns/control.js')).stopIdleResponders(store, userIds);
 }
