@@ -1,6 +1,8 @@
 // The per-container supervisor. `run -d` (and `start` of a stopped container) spawns it
-// detached, in its own session, with stdio on /dev/null and a pipe on fd 3 for one line of
-// news ("started" or why not). It then owns the container: runs it with `runc run` in the
+// detached, in its own session, with stdin a pipe on which its starter says "go" (client.ts),
+// stdout on /dev/null, stderr to shim.log and a pipe on fd 3 for one line of news ("started"
+// or why not). The first start may come prepared by the starter (ShimConfig.prepared: bundle
+// written, namespace plumbed). It then owns the container: runs it with `runc run` in the
 // foreground (so runc's exit status is the container's), writes its output to the json-file
 // log and to attached clients, forwards the published ports, records the state in shim.json,
 // applies the restart policy while the state root exists, and removes the container for --rm.
