@@ -31,9 +31,13 @@ const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js', 'runtime/ports.js',
+    // The shim's client and the ports' parsing are in (`run -d -p` then loads no ES module).
+    relocate: true,
+    external: ['runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js', 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js',
       'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
+  // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
+  { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
@@ -88,6 +92,27 @@ function memoizeToEsm(text, name) {
   return `${text.slice(0, head.index)}var ${head[1]}=${memoized}${text.slice(end + 1)}`;
 }
 
+/**
+ * Lets a bundled module find its sibling files: its `import.meta.url` (empty in a CommonJS bundle)
+ * becomes the URL of its own dist/ file, worked out from the bundle's directory at run time
+ * (`__dirname` is the bundle's directory, see src/bundle-load.cts).
+ */
+const RELOCATE_BANNER = 'var __strataUrl=(p)=>require("node:url").pathToFileURL(require("node:path").join(__dirname,p)).href;';
+function relocateMetaUrl(outfile) {
+  return {
+    name: 'relocate-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith(dist + path.sep)) return undefined;
+        const text = fs.readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const rel = path.relative(path.dirname(outfile), args.path);
+        return { contents: text.replaceAll('import.meta.url', `__strataUrl(${JSON.stringify(rel)})`), loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
+
 /** Keeps the external modules out, imported by their path relative to the bundle's directory. */
 function keepExternal(outfile, external) {
   return {
@@ -117,7 +142,8 @@ for (const bundle of BUNDLES) {
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      plugins: [packagesOutsideBut(bundle.bundleYargs), keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
+      plugins: [packagesOutsideBut(bundle.bundleYargs), keepExternal(outfile, bundle.external.map((f) => path.join(dist, f))), ...(bundle.relocate ? [relocateMetaUrl(outfile)] : [])],
+      ...(bundle.relocate ? { banner: { js: RELOCATE_BANNER } } : {}),
       ...(bundle.bundleYargs ? {
         define: { 'import.meta.url': '__yargsShimUrl' },
         banner: { js: `"use strict";var __yargsShimUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(path.relative(path.dirname(outfile), path.join(here, '..', YARGS_SHIM)))})).href;` },
