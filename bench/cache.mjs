@@ -67,13 +67,16 @@ try {
     const ctx = path.join(contexts, name);
     const cache = `${reg.host}/bench/${name}-cache`;
     const bcache = `${reg.host}/bench/${name}-buildah-cache`;
-    const r = { name, strataCold: [], strataWarm: [], strataPush: [], buildahCold: [], buildahWarm: [] };
+    const r = { name, strataCold: [], strataWarm: [], strataFirstRun: [], strataPush: [], buildahCold: [], buildahWarm: [] };
     // Seeds (not measured as such): each tool's cache written once from a cold build.
     r.strataSeed = strata(freshDir('root'), ['build', '-q', '--cache-to', `type=registry,ref=${cache},mode=max`, '-t', `bench-${name}`, ctx]).seconds;
     r.buildahSeed = buildah(['--cache-to', bcache, '-t', `bench-${name}`, ctx]).seconds;
     for (let i = 0; i < runs; i++) {
       r.strataCold.push(strata(freshDir('root'), ['build', '-q', '-t', `bench-${name}`, ctx]).seconds);
-      r.strataWarm.push(strata(freshDir('root'), ['build', '-q', '--cache-from', `type=registry,ref=${cache}`, '-t', `bench-${name}`, ctx]).seconds);
+      const warmRoot = freshDir('root');
+      r.strataWarm.push(strata(warmRoot, ['build', '-q', '--cache-from', `type=registry,ref=${cache}`, '-t', `bench-${name}`, ctx]).seconds);
+      // The deferred work made visible: the first container of the image unpacks its packed layers.
+      r.strataFirstRun.push(strata(warmRoot, ['run', '--rm', `bench-${name}`, 'true']).seconds);
       r.strataPush.push(strata(freshDir('root'), ['build', '-q', '--cache-from', `type=registry,ref=${cache}`, '--push', '-t', `${reg.host}/bench/${name}:${i}`, ctx]).seconds);
       r.buildahCold.push(buildah(['-t', `bench-${name}`, ctx]).seconds);
       r.buildahWarm.push(buildah(['--cache-from', bcache, '-t', `bench-${name}`, ctx]).seconds);
@@ -99,24 +102,26 @@ const lines = [
   `whole context (a fresh root has no hashes remembered). Load average (1 min) ${loadStart} at the start, ${load()} at the end:`,
   'on a shared 2-core machine absolute times, and the ratios less, move with what else runs.',
   '',
-  '| scenario | strata cold (s) | strata warm (s) | strata warm push (s) | buildah cold (s) | buildah warm (s) | warm / buildah warm (≤ 0.5) | warm / cold (≤ 0.3) |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| scenario | strata cold (s) | strata warm (s) | then first run (s) | strata warm push (s) | buildah cold (s) | buildah warm (s) | warm / buildah warm (≤ 0.5) | warm / cold (≤ 0.3) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const r of rows) {
   const sw = median(r.strataWarm);
   const vsBuildah = sw / median(r.buildahWarm);
   const vsCold = sw / median(r.strataCold);
-  lines.push(`| ${r.name} | ${f(median(r.strataCold))} | ${f(sw)} | ${f(median(r.strataPush))} | ${f(median(r.buildahCold))} | ${f(median(r.buildahWarm))} | ${f(vsBuildah)} ${vsBuildah <= 0.5 ? 'met' : 'not met'} | ${f(vsCold)} ${vsCold <= 0.3 ? 'met' : 'not met'} |`);
+  lines.push(`| ${r.name} | ${f(median(r.strataCold))} | ${f(sw)} | ${f(median(r.strataFirstRun))} | ${f(median(r.strataPush))} | ${f(median(r.buildahCold))} | ${f(median(r.buildahWarm))} | ${f(vsBuildah)} ${vsBuildah <= 0.5 ? 'met' : 'not met'} | ${f(vsCold)} ${vsCold <= 0.3 ? 'met' : 'not met'} |`);
 }
-lines.push('', `Where the time goes: a warm build that writes the image into the fresh store must bring every
-layer of the image there. In the large scenario that is the COPY layer of 20,000 files (200 MB,
-100 MB gzip'ed): its download and gunzip take about a second, creating its 20,000 files in the
-store (the layer import \`strata pull\` does: ~5 s at load 4, against ~3 s for the same import
-from a local tar) the rest, more than the cold build spends copying and packing them, so the
-warm build is slower than the cold one there (not met; the pull path is the place to gain). Nothing else
-is: the lookups (one HEAD per step, all at once) take some 20 ms, the layers of steps the image
-does not contain are never fetched, and with \`--push\` (the image pushed, not loaded) nothing
-is downloaded: that is the warm push column. In multi the image's own layers are small.`);
+lines.push('', `Where the time goes: a warm build that writes the image into the fresh store brings every
+layer of the image there, kept packed (store README, "Packed layers"): the registry's blob is
+downloaded, hashed, decompressed and its headers read and checked against the diff_id as it
+arrives, and nothing is extracted. In the large scenario that is the COPY layer of 20,000 files
+(200 MB, 100 MB gzip'ed). The rest of a warm build is hashing the whole context (a fresh root
+remembers no hashes), the lookups (one HEAD per step, all at once, some 20 ms) and writing the
+image; the layers of steps the image does not contain are never fetched, and with \`--push\`
+(the image pushed, not loaded) nothing is downloaded: that is the warm push column, the floor of
+a warm build here. The deferred work is the "then first run" column: the first container of the
+image unpacks its packed layers (20,000 files created), once. In multi the image's own layers
+are small.`);
 lines.push('', `Seeding builds (cold + export): ${rows.map((r) => `${r.name}: strata ${f(r.strataSeed)} s, buildah ${f(r.buildahSeed)} s`).join('; ')}.`);
 lines.push(`Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/cache.mjs --runs ${runs}\`.`);
 writeSection('cache', lines.join('\n'));

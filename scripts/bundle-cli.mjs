@@ -1,8 +1,10 @@
-// Bundles the CLI's code into two CommonJS files with esbuild, run by `npm run build` after tsc:
+// Bundles the CLI's code into CommonJS files with esbuild, run by `npm run build` after tsc:
 // - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
 //   command whose start-up latency is a target (issue 3, point 8);
 // - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside);
-// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs).
+// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs);
+// - dist/cli/build-bundle.cjs: `strata build` with plain flags (no yargs), its warm path only:
+//   the shared-cache code and the registry client are loaded from dist/ when a build uses them.
 // start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
 // than every dist/ file it was made from (listed beside it, BUNDLE.inputs), instead of resolving,
 // linking and compiling dozens of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
@@ -23,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
 const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
+// What a build loads only when it uses it: shared caches (and the registry client under them).
+const BUILD_RARELY = ['engine/cache-sharing.js', 'registry/index.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',
@@ -37,6 +41,8 @@ const BUNDLES = [
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
+  // build with a plain command line (cli/build-main.js): no yargs.
+  { entry: 'cli/build-main.js', outfile: 'cli/build-bundle.cjs', external: [...SIBLING_LOCATORS, ...BUILD_RARELY] },
 ];
 
 const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';
@@ -69,7 +75,7 @@ function packagesOutsideBut(bundleYargs) {
  * Returns the text unchanged, with a warning, if the helper is not found (another esbuild).
  */
 function memoizeToEsm(text, name) {
-  const head = /var ([\w$]+)=\(e,t,n\)=>\(n=e!=null\?/.exec(text);
+  const head = /var ([\w$]+)=\(([\w$]+),[\w$]+,([\w$]+)\)=>\(\3=\2!=null\?/.exec(text);
   if (!head) {
     console.warn(`${name}: esbuild's __toESM helper not found; left as is`);
     return text;
@@ -145,6 +151,8 @@ for (const bundle of BUNDLES) {
       logLevel: 'warning',
       metafile: true,
     });
+    // STRATA_BUNDLE_META=1: esbuild's metafile beside the bundle (what went in, and from where).
+    if (process.env.STRATA_BUNDLE_META) fs.writeFileSync(`${staging}.meta.json`.replace(/\.tmp-\d+/, ''), JSON.stringify(result.metafile));
     // Such as import.meta in a bundled module (it would be empty): make that module external.
     if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
     // require() cannot load our ESM files: every external must stay a dynamic import().

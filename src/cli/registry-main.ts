@@ -75,10 +75,15 @@ export async function registryMain(argv: string[]): Promise<boolean> {
   try {
     // As every command of the full CLI (main.ts): what killed strata processes left is swept first.
     const [{ sweepLeftovers }, { stateRoot }] = await Promise.all([import('../runtime/index.js'), import('../store/index.js')]);
-    await sweepLeftovers(stateRoot()).catch(() => undefined);
-    timing('leftovers swept');
-    if (command === 'pull') await pullCmd(args as unknown as PullArgs);
-    else await pushCmd(args as unknown as PushArgs);
+    const swept = sweepLeftovers(stateRoot()).catch(() => undefined).then(() => timing('leftovers swept'));
+    if (command === 'pull') {
+      // Beside the pull's first round trip: the sweep removes only what exited processes left.
+      await Promise.all([pullCmd(args as unknown as PullArgs), swept]);
+    } else {
+      // A push only reads the store's images and layers (it writes its own records atomically):
+      // the sweep of dead processes' leftovers runs beside it instead of before it.
+      await Promise.all([swept, pushCmd(args as unknown as PushArgs)]);
+    }
   } catch (err) {
     reportAndExit(err);
   }

@@ -27,7 +27,7 @@ function restoreDeferredCaCerts(): void {
 }
 
 type RunMain = (argv: string[]) => Promise<void>;
-type BundleExports = { runMain?: RunMain; registryMain?: (argv: string[]) => Promise<boolean> };
+type BundleExports = { runMain?: RunMain; registryMain?: (argv: string[]) => Promise<boolean>; buildMain?: (argv: string[]) => Promise<boolean> };
 
 function loadBundle(name: string, cacheName: string): BundleExports | undefined {
   return loadBundleIn(__dirname, name, cacheName) as BundleExports | undefined;
@@ -62,6 +62,12 @@ function start(): void {
   const registryMain = argv[0] === 'pull' || argv[0] === 'push' ? loadBundle('registry-bundle.cjs', `registry-bundle.cjs.${argv[0]}.v8cache`)?.registryMain : undefined;
   if (registryMain) {
     void registryMain(argv).then((handled) => handled || startCli(argv));
+    return;
+  }
+  // build with a plain command line: the build bundle, without yargs (cli/build-main.ts).
+  const buildMain = argv[0] === 'build' && !process.env.STRATA_HOST ? loadBundle('build-bundle.cjs', 'build-bundle.cjs.v8cache')?.buildMain : undefined;
+  if (buildMain) {
+    void buildMain(argv).then((handled) => handled || startCli(argv));
     return;
   }
   startCli(argv);

@@ -93,7 +93,7 @@ export class RegistryCache implements StepCacheStore {
     const compression = layerCompression(l.mediaType) ?? 'none';
     const maxBytes = store.options.limits?.maxBytes ?? 64 * 1024 ** 3;
     const quiet = { progress: () => undefined, phase: () => undefined };
-    await fetchLayer(store, this.repo, { digest: l.digest, size: l.size, diffId: l.diffId, compression }, quiet, maxBytes);
+    await fetchLayer(store, this.repo, { digest: l.digest, size: l.size, diffId: l.diffId, compression, mediaType: l.mediaType }, quiet, maxBytes);
     const info = new BlobInfoCache(store);
     await info.addLocation(l.digest, this.domain, this.repo.name);
     await info.save();

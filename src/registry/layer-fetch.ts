@@ -1,8 +1,10 @@
 // One layer of a pull: its compressed blob downloaded into the store's tmp/ (kept there as
 // partial-<hex> if interrupted, so the next pull asks only for the missing bytes with Range),
-// hashed and counted as it arrives, decompressed (gzip by zlib, zstd by fzstd) straight into
-// the store's layer import, which verifies the diff_id. The blob's digest and size are checked
-// before the layer import commits anything; the compressed blob is then kept under its digest.
+// hashed and counted as it arrives, decompressed (gzip by zlib, zstd by fzstd) and scanned as
+// it arrives: the diff_id hashed, names and links checked, size bounded (store scanLayer). The
+// blob's digest and size are checked before anything is kept; the compressed blob is then kept
+// under its digest and the layer recorded as packed in it: it is unpacked into its snapshot only
+// when its files are first needed (the store's layerPath). An uncompressed layer is imported.
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -12,13 +14,15 @@ import { newSha256 } from '../hash/index.js';
 import type { Repository } from './client.js';
 import type { Compression } from './media-types.js';
 import { lockPartial } from './partials.js';
-import { digestHex, importLayerTar, keepVerifiedBlob, tempDir, type Store } from './store-access.js';
+import { digestHex, importLayerTar, keepPacked, keepVerifiedBlob, scanLayerTar, tempDir, type Store } from './store-access.js';
 
 export interface LayerToFetch {
   digest: string;
   size: number;
   diffId: string;
   compression: Compression;
+  /** The descriptor's media type (recorded with a packed layer). */
+  mediaType?: string;
 }
 
 export interface FetchEvents {
@@ -182,8 +186,11 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
     const fh = await fs.open(partial, have > 0 ? 'a' : 'w', 0o644);
     const prefix = have > 0 ? (createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
     const download = new Download(prefix, remote.body as AsyncIterable<Buffer>, fh, l, ev);
+    let tarSize = 0;
     try {
-      await importLayerTar(store, decompress(download.chunks(), l.compression, maxBytes), l.diffId, undefined);
+      const tar = decompress(download.chunks(), l.compression, maxBytes);
+      if (l.compression === 'none') await importLayerTar(store, tar, l.diffId, l.size);
+      else tarSize = await scanLayerTar(store, tar, l.diffId);
       await fh.sync();
     } catch (err) {
       // The download's own failure (truncated, wrong digest) is the cause when there is one.
@@ -198,7 +205,10 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
     }
     // An uncompressed layer is its own blob (digest = diff_id): nothing more to keep.
     if (l.compression === 'none') await fs.rm(partial, { force: true });
-    else await keepVerifiedBlob(store, partial, l.digest);
+    else {
+      await keepVerifiedBlob(store, partial, l.digest);
+      await keepPacked(store, l.diffId, { digest: l.digest, mediaType: l.mediaType ?? (l.compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar+zstd'), size: tarSize });
+    }
   } finally {
     if (locked) await fs.rm(lock, { force: true });
     else await fs.rm(partial, { force: true });

@@ -54,8 +54,14 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(r.stdout, /Pull complete/);
     assert.ok(r.stdout.includes(`Digest: ${pushedDigest}`));
     assert.ok(r.stdout.trim().endsWith(name));
+    // Kept packed (the registry's blob, verified) until something needs its files.
+    const layerFiles = () => fs.readdirSync(path.join(root, 'layers')).filter((n) => !n.startsWith('.'));
+    assert.deepEqual(layerFiles().map((n) => n.replace(/^[a-f0-9]{64}/, 'HEX')), ['HEX.packed']);
     const run = sb.strata(['run', '--rm', name, 'echo', 'pulled'], { root });
     assert.equal(run.stdout, 'pulled\n', run.stderr);
+    assert.deepEqual(layerFiles().map((n) => n.replace(/^[a-f0-9]{64}/, 'HEX')).sort(), ['HEX', 'HEX.tar-split'], 'unpacked by its first run');
+    const sum = ['run', '--rm', name, 'md5sum', '/bin/busybox'];
+    assert.equal(sb.strata(sum, { root }).stdout, sb.strata(sum, { root: src }).stdout, 'the unpacked layer is the pushed one');
     const again = sb.strata(['pull', '-q', name], { root });
     assert.equal(again.stdout, `${name}\n`);
     const byDigest = sb.strata(['pull', `${reg.host}/lib/busybox@${pushedDigest}`], { root: sb.root('bydigest') });
@@ -82,6 +88,14 @@ describe('pull and push with a real registry', { skip }, () => {
     const b = sb.strata(['build', '-q', '-t', 'built:1', ctx], { root });
     assert.equal(b.status, 0, b.stderr);
     assert.equal(sb.strata(['run', '--rm', 'built:1', 'cat', '/built'], { root }).stdout, 'built\n');
+    // A packed layer first used by a build: COPY --from reads it, a RUN runs on it.
+    const lazy = sb.root('build-lazy');
+    assert.equal(sb.strata(['pull', '-q', `${reg.host}/lib/busybox:1`], { root: lazy }).status, 0);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM scratch AS copy\nCOPY --from=${reg.host}/lib/busybox:1 /bin/busybox /copied\nFROM ${reg.host}/lib/busybox:1\nCOPY --from=copy /copied /copied\nRUN md5sum /bin/busybox | cut -d' ' -f1 > /sum && cmp /bin/busybox /copied\n`);
+    const lb = sb.strata(['build', '-q', '-t', 'lazy:1', ctx], { root: lazy });
+    assert.equal(lb.status, 0, lb.stderr);
+    const want = sb.strata(['run', '--rm', 'busybox', 'md5sum', '/bin/busybox'], { root: src }).stdout.split(' ')[0];
+    assert.equal(sb.strata(['run', '--rm', 'lazy:1', 'cat', '/sum'], { root: lazy }).stdout, `${want}\n`);
     const fresh = sb.root('runpull');
     const never = sb.strata(['run', '--rm', '--pull=never', `${reg.host}/lib/busybox:1`, 'true'], { root: fresh });
     assert.notEqual(never.status, 0);

@@ -40,6 +40,19 @@ export async function importLayerTar(store: Store, tar: AsyncIterable<Uint8Array
   await store.importLayer(tar, assertDigest(diffId, 'layer diff ID'), { sizeHint: () => size });
 }
 
+/**
+ * Checks an uncompressed layer tar without storing it (diff_id, names, limits); returns its
+ * size. With keepPacked, the layer is then kept as its compressed blob, unpacked on first use.
+ */
+export async function scanLayerTar(store: Store, tar: AsyncIterable<Uint8Array>, diffId: Digest): Promise<number> {
+  return (await store.scanLayer(tar, assertDigest(diffId, 'layer diff ID'))).size;
+}
+
+/** Records layer `diffId` as packed in the kept compressed blob `digest` (its tar `size` bytes). */
+export function keepPacked(store: Store, diffId: Digest, blob: { digest: Digest; mediaType: string; size: number }): Promise<void> {
+  return store.keepPackedLayer(assertDigest(diffId, 'layer diff ID'), blob);
+}
+
 /** Keeps a downloaded, verified compressed blob (a file in tmpDir) under its digest. */
 export function keepVerifiedBlob(store: Store, file: string, digest: Digest): Promise<void> {
   return adoptVerifiedBlob(store, file, digest);
@@ -71,9 +84,12 @@ export function openBlob(store: Store, digest: Digest): AsyncIterable<Buffer> {
   return store.blobs.stream(assertDigest(digest));
 }
 
-/** The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id. */
-export function layerTar(store: Store, diffId: Digest): AsyncIterable<Buffer> {
-  return store.layerTarStream(assertDigest(diffId));
+/**
+ * The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id;
+ * `allocate` gives the buffers its chunks are read into (memory the caller recycles).
+ */
+export function layerTar(store: Store, diffId: Digest, allocate?: (size: number) => Buffer): AsyncIterable<Buffer> {
+  return store.layerTarStream(assertDigest(diffId), { allocate });
 }
 
 /** A registry-owned file under the state root (blob info, repo digests). */

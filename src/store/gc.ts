@@ -4,8 +4,10 @@
 //   - the index's images (tags and untagged entries): manifests, configs, layer blobs, diff_ids;
 //   - the build cache's entries: their layers;
 //   - containers: their image (config) and the layers their root is made of;
-//   - leases of commands in progress (a build's base images and layers; leases.ts);
-//   - what the caller names in `keep`.
+//   - leases of commands in progress (a build's base images and layers; what a load, pull or
+//     commit imports, fetches or reuses until the index names its image; leases.ts);
+//   - what the caller names in `keep`;
+//   - a live layer that is still packed (layer-packed.ts): its compressed blob.
 // Whatever else is in blobs/ or layers/ is garbage, except what was written or reused within
 // `minAgeMs` (a load or pull in progress writes blobs before the index names them).
 import fs from 'node:fs/promises';
@@ -77,6 +79,8 @@ export async function liveDigests(target: GcTarget, idx: OciIndex, keep: Iterabl
   add(await containerDigests(target.root));
   add(await leasedDigests(target.root));
   await removeDeadTemps(leasesDir(target.root));
+  // A packed layer's compressed blob is its only copy: live with the layer.
+  for (const [diffId, blob] of await target.layers.packedSources()) if (live.has(diffId)) live.add(blob);
   return live;
 }
 

@@ -15,6 +15,8 @@ import { decompressed } from './decompress.js';
 import { digestHex } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import { LAYER_TYPE } from './index-file.js';
+import { packedSources, readPacked, unpackLockPath, writePacked, type PackedRecord } from './layer-packed.js';
+import { withLock } from './lock.js';
 import { rebuildTar, type RebuildOptions } from './layer-rebuild.js';
 import { readRecords, readTrailer, SplitError, SplitWriter, type SplitSource, type SplitTrailer } from './tar-split.js';
 import { StreamDigest } from './stream-digest.js';
@@ -45,6 +47,8 @@ export interface LayerFiles {
   split: boolean;
   /** The previous layout's uncompressed tar blob. */
   legacy: boolean;
+  /** A record naming the compressed blob the layer is still packed in (layer-packed.ts). */
+  packed: boolean;
 }
 
 const subject = (diffId: Digest) => `layer "${diffId}"`;
@@ -70,9 +74,37 @@ export class LayerStore {
     return path.join(this.dir, `${digestHex(diffId)}.tar-split`);
   }
 
+  packedPath(diffId: Digest): string {
+    return path.join(this.dir, `${digestHex(diffId)}.packed`);
+  }
+
   async files(diffId: Digest): Promise<LayerFiles> {
-    const [snapshot, split, legacy] = await Promise.all([exists(this.snapshotPath(diffId)), exists(this.splitPath(diffId)), this.blobs.has(diffId)]);
-    return { snapshot, split, legacy };
+    const [snapshot, split, legacy, packed] = await Promise.all([
+      exists(this.snapshotPath(diffId)), exists(this.splitPath(diffId)), this.blobs.has(diffId), exists(this.packedPath(diffId)),
+    ]);
+    return { snapshot, split, legacy, packed };
+  }
+
+  /** The packed record of a layer not unpacked yet (no snapshot), if it has one. */
+  async packed(diffId: Digest): Promise<PackedRecord | undefined> {
+    if (await exists(this.snapshotPath(diffId))) return undefined;
+    return readPacked(this.packedPath(diffId), diffId);
+  }
+
+  /**
+   * Keeps layer `diffId` packed: its content is the compressed blob `source` (already in
+   * blobs/, its digest and its content's diff_id verified: layer-packed.ts scanLayerTar). A
+   * layer already unpacked here needs no record.
+   */
+  async recordPacked(diffId: Digest, source: SplitSource, size: number): Promise<void> {
+    await this.options.beforeWrite();
+    if ((await exists(this.snapshotPath(diffId))) && (await exists(this.splitPath(diffId)))) return;
+    await writePacked(this.packedPath(diffId), { v: 1, diffId, source, size });
+  }
+
+  /** Every packed layer's blob: live as long as its layer is (gc.ts). */
+  packedSources(): Promise<Map<Digest, Digest>> {
+    return packedSources(this.dir);
   }
 
   /** The layer can be used: its snapshot with what rebuilds its tar, or a copy to re-make it from. */
@@ -85,7 +117,7 @@ export class LayerStore {
   /** Every diff_id with a snapshot or a tar-split here (legacy blobs are listed by the blob store). */
   async list(): Promise<Digest[]> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    const hex = new Set(names.map((n) => /^([a-f0-9]{64})(\.tar-split)?$/.exec(n)?.[1]).filter((h): h is string => !!h));
+    const hex = new Set(names.map((n) => /^([a-f0-9]{64})(\.tar-split|\.packed)?$/.exec(n)?.[1]).filter((h): h is string => !!h));
     return [...hex].map((h) => `sha256:${h}`);
   }
 
@@ -103,6 +135,8 @@ export class LayerStore {
   async size(diffId: Digest): Promise<number> {
     if (await exists(this.splitPath(diffId))) return (await this.trailer(diffId)).size;
     if (await this.blobs.has(diffId)) return this.blobs.size(diffId);
+    const rec = await readPacked(this.packedPath(diffId), diffId);
+    if (rec) return rec.size;
     throw this.missing(diffId);
   }
 
@@ -110,13 +144,27 @@ export class LayerStore {
     return new DamagedError(subject(diffId), 'no copy is kept to re-make it', true);
   }
 
-  /** The snapshot's path; a missing snapshot is re-made from a copy of the layer (a blob) when one is kept. */
+  /**
+   * The snapshot's path: THE gate through which everything that needs a layer's files goes
+   * (a container's rootfs, RUN, COPY --from, diff, export, build outputs). A packed layer is
+   * unpacked here, and a missing snapshot re-made, from the blob that holds it. The unpack
+   * runs under tmp/unpack-<hex>.lock, so a second process needing it waits and finds it
+   * done; it extracts into a temp dir renamed into place (layers.ts fromStream), so a kill -9
+   * leaves the layer packed, plus temps and a lock that the next command sweeps.
+   */
   async path(diffId: Digest): Promise<string> {
     const snap = this.snapshotPath(diffId);
     if (await exists(snap)) return snap;
-    const from = await this.remakeSource(diffId);
-    if (!from) throw (await exists(this.splitPath(diffId))) ? new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`) : this.missing(diffId);
-    await this.makeFrom(diffId, from);
+    const probe = await this.remakeSource(diffId);
+    if (!probe) throw (await exists(this.splitPath(diffId))) ? new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`) : this.missing(diffId);
+    await this.options.beforeWrite();
+    await fs.mkdir(this.tmpDir, { recursive: true });
+    await withLock(unpackLockPath(this.tmpDir, digestHex(diffId)), async () => {
+      if (await exists(snap)) return; // another process unpacked it while this one waited
+      const from = await this.remakeSource(diffId);
+      if (!from) throw this.missing(diffId);
+      await this.makeFrom(diffId, from);
+    }, { timeoutMs: 30 * 60_000 });
     return snap;
   }
 
@@ -150,6 +198,8 @@ export class LayerStore {
   /** A blob the snapshot can be re-made from: the legacy tar, or a compressed blob. */
   private async remakeSource(diffId: Digest): Promise<SplitSource | undefined> {
     if (await this.blobs.has(diffId)) return { digest: diffId, mediaType: LAYER_TYPE };
+    const packed = await readPacked(this.packedPath(diffId), diffId);
+    if (packed && (await this.blobs.has(packed.source.digest))) return packed.source;
     const recorded = await this.trailer(diffId).then((t) => t.source, () => undefined);
     const source = recorded ?? (await this.options.findSource(diffId));
     return source && (await this.blobs.has(source.digest)) ? source : undefined;
@@ -164,7 +214,12 @@ export class LayerStore {
     const splitFile = options.splitFile ?? this.splitPath(diffId);
     let source: AsyncIterable<Buffer>;
     let size: number;
-    if (options.splitFile || (await exists(splitFile))) {
+    const packed = options.splitFile ? undefined : await this.packed(diffId);
+    if (packed) {
+      // Still packed: the tar is the blob's content (checked against the diff_id below).
+      source = decompressed(this.blobs.stream(packed.source.digest), this.options.limits?.maxBytes);
+      size = packed.size;
+    } else if (options.splitFile || (await exists(splitFile))) {
       const t = options.splitFile ? await readTrailer(splitFile).catch((e: unknown) => Promise.reject(damage(diffId, e))) : await this.trailer(diffId);
       const snap = this.snapshotPath(diffId);
       if (!(await exists(snap))) throw new DamagedError(subject(diffId), `its snapshot "${snap}" is missing`);
@@ -207,6 +262,8 @@ export class LayerStore {
   async quickCheck(diffId: Digest): Promise<string | undefined> {
     const snap = this.snapshotPath(diffId);
     const splitFile = this.splitPath(diffId);
+    const packed = await this.packed(diffId);
+    if (packed) return (await this.blobs.has(packed.source.digest)) ? undefined : `its compressed blob "${packed.source.digest}" is missing`;
     if (!(await exists(splitFile))) return (await this.blobs.has(diffId)) ? undefined : 'its tar-split is missing';
     if (!(await exists(snap))) return `its snapshot "${snap}" is missing`;
     try {
@@ -290,6 +347,7 @@ export class LayerStore {
         await fs.rename(splitFile, splitDst); // the snapshot is intact: keep it, with the new tar-split
         await this.blobs.remove(diffId);
         await fsyncDir(this.dir);
+        await fs.rm(this.packedPath(diffId), { force: true });
         return;
       }
       // Damaged, and this copy is intact: it takes the damaged one's place.
@@ -307,6 +365,7 @@ export class LayerStore {
     });
     await fsyncDir(this.dir);
     await this.blobs.remove(diffId); // a legacy tar is no longer needed
+    await fs.rm(this.packedPath(diffId), { force: true }); // unpacked: the record has served
   }
 
   /** Marks a reused layer as young, so a concurrent garbage collection spares it. */
@@ -317,16 +376,17 @@ export class LayerStore {
 
   /** When the layer was last written or reused (its tar-split's mtime, else its snapshot's). */
   async mtimeMs(diffId: Digest): Promise<number> {
-    for (const p of [this.splitPath(diffId), this.snapshotPath(diffId), this.blobs.path(diffId)]) {
+    for (const p of [this.splitPath(diffId), this.snapshotPath(diffId), this.packedPath(diffId), this.blobs.path(diffId)]) {
       const st = await fs.lstat(p).catch(() => undefined);
       if (st) return st.mtimeMs;
     }
     return 0;
   }
 
-  /** Removes the layer's snapshot, tar-split and legacy tar. */
+  /** Removes the layer's snapshot, tar-split, packed record and legacy tar (a packed layer's compressed blob is its image's). */
   async remove(diffId: Digest): Promise<void> {
     await this.blobs.remove(diffId);
+    await fs.rm(this.packedPath(diffId), { force: true });
     await fs.rm(this.splitPath(diffId), { force: true });
     const snap = this.snapshotPath(diffId);
     if (await exists(snap)) {

@@ -138,5 +138,9 @@ export async function sweepStoreLeftovers(root: string, options: SweepOptions = 
   const removed: string[] = [];
   for (const dir of tempDirsOf(root)) removed.push(...(await removeDeadTemps(dir, options)));
   removed.push(...(await removeDeadScratch(buildScratchDir(root), options)));
+  if (!options.dryRun) {
+    const { sweepUnpackLocks } = await import('./layer-packed.js');
+    removed.push(...(await sweepUnpackLocks(path.join(root, 'tmp'))));
+  }
   return removed;
 }

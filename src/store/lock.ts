@@ -17,7 +17,8 @@ function ownerAlive(content: string): boolean {
   return !start || !now || now === start;
 }
 
-async function tryBreakStale(file: string): Promise<void> {
+/** Removes the lock file `file` if its owner is gone (an empty one is left: it is being written). */
+export async function breakStaleLock(file: string): Promise<void> {
   let fh;
   try {
     fh = await fs.open(file, 'r');
@@ -66,7 +67,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, options: L
       if (Date.now() - emptySince > 2000) await fs.unlink(file).catch(() => undefined);
     } else {
       emptySince = undefined;
-      if (content !== undefined) await tryBreakStale(file);
+      if (content !== undefined) await breakStaleLock(file);
     }
     if (Date.now() > deadline) throw new StrataError(`timed out waiting for lock "${file}"`);
     await new Promise((r) => setTimeout(r, delay));

@@ -19,6 +19,7 @@ import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { DamagedError, inImage, isDamage } from './damage.js';
 import type { SplitSource } from './tar-split.js';
+import type { RebuildOptions } from './layer-rebuild.js';
 import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
@@ -88,12 +89,16 @@ export class Store implements ImageStore {
     return readIndex(this.indexFile);
   }
 
-  /** Read-modify-write of index.json under the store lock. */
+  /**
+   * Read-modify-write of index.json under the store lock. An index left as it was is not
+   * written again (a warm rebuild under the same tag pays no fsync for it).
+   */
   async updateIndex<T>(fn: (idx: OciIndex) => Promise<T> | T): Promise<T> {
     return withLock(this.lockFile, async () => {
       const idx = await readIndex(this.indexFile);
+      const before = JSON.stringify(idx);
       const result = await fn(idx);
-      await writeIndex(this.indexFile, idx);
+      if (JSON.stringify(idx) !== before) await writeIndex(this.indexFile, idx);
       return result;
     });
   }
@@ -292,10 +297,10 @@ export class Store implements ImageStore {
   /**
    * The layer's tar, rebuilt byte for byte and checked against its diff_id as it streams (for
    * save and push): damage is thrown as a DamagedError naming the layer, at the latest after
-   * the last chunk. Chunks are fresh buffers.
+   * the last chunk. Chunks are fresh buffers, unless `allocate` gives them (a rebuilt tar's).
    */
-  layerTarStream(diffId: Digest): AsyncGenerator<Buffer> {
-    return this.layers.tarStream(assertDigest(diffId, 'layer diff ID'));
+  layerTarStream(diffId: Digest, options: Pick<RebuildOptions, 'allocate'> = {}): AsyncGenerator<Buffer> {
+    return this.layers.tarStream(assertDigest(diffId, 'layer diff ID'), options);
   }
 
   /** Bytes of the layer's (uncompressed) tar. */
@@ -344,6 +349,29 @@ export class Store implements ImageStore {
       await this.layers.fromStream(decompressed(from, this.options.limits?.maxBytes), { expected: diffId, source: { digest, mediaType: blob.mediaType } });
     }
     return { diffId, digest, size: written.size, mediaType: blob.mediaType };
+  }
+
+  /**
+   * Reads a layer's uncompressed tar to its end without storing it: its diff_id hashed (and
+   * compared with `expected`), its names and links checked as extraction will, entries and bytes
+   * counted against the store's limits (layer-packed.ts). For a layer to be kept packed.
+   */
+  async scanLayer(source: ChunkSource, expected: Digest): Promise<{ diffId: Digest; size: number }> {
+    const { scanLayerTar } = await import('./layer-packed.js');
+    return scanLayerTar(source, { expected: assertDigest(expected, 'layer diff ID'), limits: this.options.limits });
+  }
+
+  /**
+   * Keeps layer `diffId` packed in the compressed blob `blob` (in blobs/ already, its digest
+   * and content verified: scanLayer), to be unpacked when its files are first needed
+   * (layerPath). A layer already unpacked here is left as it is.
+   */
+  async keepPackedLayer(diffId: Digest, blob: { digest: Digest; mediaType: string; size: number }): Promise<void> {
+    await this.init();
+    const d = assertDigest(diffId, 'layer diff ID');
+    const digest = assertDigest(blob.digest, 'layer digest');
+    if (!(await this.blobs.has(digest))) throw new StrataError(`layer blob "${digest}" is missing from the store`);
+    await this.layers.recordPacked(d, { digest, mediaType: blob.mediaType }, blob.size);
   }
 
   /** A compressed blob some image keeps for layer `diffId` (a pulled image's), if any. */
