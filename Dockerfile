@@ -7,6 +7,13 @@
 #
 # The state root is /var/lib/strata: mount a volume there (an emptyDir in a pod) so that layers
 # live on a filesystem overlayfs accepts as upper and lower dirs (not the container's own overlay).
+#
+# Without Docker Hub, make the base on the machine (mmdebstrap bookworm + the host's node) and
+# build on it; deploy/README.md has the details and the last run:
+#
+#   deploy/make-node-base.sh
+#   strata build --build-arg NODE_IMAGE=localhost/node:20-bookworm-slim -t localhost/strata:dev .
+#   strata run --rm --privileged -v /srv/strata:/var/lib/strata localhost/strata:dev setup
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

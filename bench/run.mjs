@@ -17,7 +17,7 @@ const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
 const SETTLE_MS = 300;
 
-const failures = { strata: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
+const failures = { strata: 0, strataNone: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
 
 /** Wall time of one run; a failed run (podman's netavark is flaky under load) is retried, and counted. */
 function time(cmd, args, env, who) {
@@ -80,6 +80,7 @@ try {
   const { NODE_EXTRA_CA_CERTS: _ca2, ...processEnvNoCa } = process.env;
   const contenders = {
     strata: () => time(launcher, ['run', '--rm', 'busybox', 'true'], env, 'strata'),
+    strataNone: () => time(launcher, ['run', '--rm', '--network', 'none', 'busybox', 'true'], env, 'strataNone'),
     podman: () => time('podman', podmanArgs, process.env, 'podman'),
     runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env, 'runc'),
     runcStrata: () => time('runc', ['--root', runcRoot, 'run', '--bundle', cpaths.bundle, `bench-${rawId++}`], process.env, 'runcStrata'),
@@ -149,6 +150,7 @@ ${machine()}; ${N} interleaved runs each, ${SETTLE_MS} ms apart; load average ${
 | command | median | best | vs podman |
 |---|---|---|---|
 ${line('strata', '`strata run --rm busybox true`')}
+${line('strataNone', '`strata run --rm --network none busybox true` (no network: the default bridge network\'s share)')}
 ${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
 ${line('runc', "`runc run` of runc's default spec (no overlay, no seccomp: the floor)")}
 ${line('runcStrata', "`runc run` of strata's own bundle (overlay root, seccomp, Docker's mounts)")}
@@ -158,7 +160,18 @@ ${line('node', '`node -e 0` (an empty Node process, for reference)')}${caRows}
 Target: strata ≤ 0.35× podman. Result: ${verdict(ratio)}.${caText}
 
 The floor under any Node program here, an empty Node process plus \`runc run\` of strata's bundle,
-is ${floor.toFixed(0)} ms (${(floor / med.podman).toFixed(2)}× podman); strata spends ${(med.strata - floor).toFixed(0)} ms beyond it.
+is ${floor.toFixed(0)} ms (${(floor / med.podman).toFixed(2)}× podman); strata spends ${(med.strata - floor).toFixed(0)} ms beyond it,
+${(med.strata - med.strataNone).toFixed(0)} ms of which is the default bridge network (the endpoint's address allocated under the
+network lock, \`unshare -n\` spawned — some 6-9 ms of synchronous fork/exec of a Node process — and
+its plumbing, five execs: \`unshare\`, \`sh\`, \`ip -batch\` inside, \`nsenter\` and \`ip -batch\` outside,
+which runc waits for when they take longer than the bundle). 0.35× is below the floor plus the
+network; what is left above the floor is the container's record and runtime status, the bundle,
+and the removal, each a few ms.
+
+A detached start (\`run -d\`) no longer pays for a second Node process's start on top of all this:
+the shim is spawned first and loads from its own bundle with a V8 code cache while the command
+plumbs the namespace and writes the bundle, and the shim then runs runc at once (see section
+net and src/runtime/README.md).
 
 Where strata's time goes (\`STRATA_TIMING=1\`, medians of ${timedRuns} more runs):
 

@@ -1,8 +1,10 @@
-// Bundles the CLI's code into two CommonJS files with esbuild, run by `npm run build` after tsc:
+// Bundles the CLI's code into CommonJS files with esbuild, run by `npm run build` after tsc:
 // - dist/cli/run-bundle.cjs: `strata run` (dist/cli/run-main.js and what it imports), the
 //   command whose start-up latency is a target (issue 3, point 8);
 // - dist/cli/cli-bundle.cjs: every other command (dist/cli/main.js, yargs kept outside);
-// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs).
+// - dist/cli/registry-bundle.cjs: `strata pull` / `strata push` with plain flags (no yargs);
+// - dist/cli/build-bundle.cjs: `strata build` with plain flags (no yargs), its warm path only:
+//   the shared-cache code and the registry client are loaded from dist/ when a build uses them.
 // start.cjs (the `strata` entry) compiles the one it needs with a V8 code cache, when it is newer
 // than every dist/ file it was made from (listed beside it, BUNDLE.inputs), instead of resolving,
 // linking and compiling dozens of ES modules. The bundles' dynamic import()s become calls of `__import`, which start.cjs
@@ -23,16 +25,24 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
 const SIBLING_LOCATORS = ['runtime/shim/client.js', 'runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js'];
+// What a build loads only when it uses it: shared caches (and the registry client under them).
+const BUILD_RARELY = ['engine/cache-sharing.js', 'registry/index.js'];
 const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    external: [...SIBLING_LOCATORS, 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js', 'runtime/ports.js',
+    // The shim's client and the ports' parsing are in (`run -d -p` then loads no ES module).
+    relocate: true,
+    external: ['runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js', 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js',
       'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
+  // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
+  { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
+  // build with a plain command line (cli/build-main.js): no yargs.
+  { entry: 'cli/build-main.js', outfile: 'cli/build-bundle.cjs', external: [...SIBLING_LOCATORS, ...BUILD_RARELY] },
 ];
 
 const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';
@@ -65,7 +75,7 @@ function packagesOutsideBut(bundleYargs) {
  * Returns the text unchanged, with a warning, if the helper is not found (another esbuild).
  */
 function memoizeToEsm(text, name) {
-  const head = /var ([\w$]+)=\(e,t,n\)=>\(n=e!=null\?/.exec(text);
+  const head = /var ([\w$]+)=\(([\w$]+),[\w$]+,([\w$]+)\)=>\(\3=\2!=null\?/.exec(text);
   if (!head) {
     console.warn(`${name}: esbuild's __toESM helper not found; left as is`);
     return text;
@@ -80,6 +90,27 @@ function memoizeToEsm(text, name) {
   const helper = text.slice(head.index + head[0].indexOf('=') + 1, end + 1);
   const memoized = `((f,c)=>(e,t)=>{if(e==null||typeof e!="object"&&typeof e!="function")return f(e,t);let s=c.get(e);s||c.set(e,s=[]);return s[t?1:0]??=f(e,t)})(${helper},new WeakMap)`;
   return `${text.slice(0, head.index)}var ${head[1]}=${memoized}${text.slice(end + 1)}`;
+}
+
+/**
+ * Lets a bundled module find its sibling files: its `import.meta.url` (empty in a CommonJS bundle)
+ * becomes the URL of its own dist/ file, worked out from the bundle's directory at run time
+ * (`__dirname` is the bundle's directory, see src/bundle-load.cts).
+ */
+const RELOCATE_BANNER = 'var __strataUrl=(p)=>require("node:url").pathToFileURL(require("node:path").join(__dirname,p)).href;';
+function relocateMetaUrl(outfile) {
+  return {
+    name: 'relocate-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith(dist + path.sep)) return undefined;
+        const text = fs.readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const rel = path.relative(path.dirname(outfile), args.path);
+        return { contents: text.replaceAll('import.meta.url', `__strataUrl(${JSON.stringify(rel)})`), loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
 }
 
 /** Keeps the external modules out, imported by their path relative to the bundle's directory. */
@@ -111,7 +142,8 @@ for (const bundle of BUNDLES) {
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      plugins: [packagesOutsideBut(bundle.bundleYargs), keepExternal(outfile, bundle.external.map((f) => path.join(dist, f)))],
+      plugins: [packagesOutsideBut(bundle.bundleYargs), keepExternal(outfile, bundle.external.map((f) => path.join(dist, f))), ...(bundle.relocate ? [relocateMetaUrl(outfile)] : [])],
+      ...(bundle.relocate ? { banner: { js: RELOCATE_BANNER } } : {}),
       ...(bundle.bundleYargs ? {
         define: { 'import.meta.url': '__yargsShimUrl' },
         banner: { js: `"use strict";var __yargsShimUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(path.relative(path.dirname(outfile), path.join(here, '..', YARGS_SHIM)))})).href;` },
@@ -119,6 +151,8 @@ for (const bundle of BUNDLES) {
       logLevel: 'warning',
       metafile: true,
     });
+    // STRATA_BUNDLE_META=1: esbuild's metafile beside the bundle (what went in, and from where).
+    if (process.env.STRATA_BUNDLE_META) fs.writeFileSync(`${staging}.meta.json`.replace(/\.tmp-\d+/, ''), JSON.stringify(result.metafile));
     // Such as import.meta in a bundled module (it would be empty): make that module external.
     if (result.warnings.length > 0) throw new Error(`${name}: esbuild warnings (printed above)`);
     // require() cannot load our ESM files: every external must stay a dynamic import().

@@ -19,10 +19,11 @@ apt-get update -qq
 # (and its tests), and `--host ssh://`; openssh-server: that one's test runs its own sshd on
 # 127.0.0.1 (Debian's service is not started in a container: policy-rc.d); git: ADD of git repositories; docker-registry, apache2-utils (htpasswd),
 # openssl: the registry tests run a real registry on 127.0.0.1; qemu-user-static: `build
-# --platform` for other architectures (RUN steps under qemu through binfmt_misc).
+# --platform` for other architectures (RUN steps under qemu through binfmt_misc); mmdebstrap: the
+# Debian base deploy/make-node-base.sh makes to build strata's own image without Docker Hub.
 apt-get install -y -qq \
   runc catatonit busybox-static attr iproute2 nftables tmux xz-utils bzip2 zstd procps util-linux openssh-client openssh-server git \
-  podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl qemu-user-static >/dev/null
+  podman skopeo umoci hyperfine python3 ca-certificates docker-registry apache2-utils openssl qemu-user-static mmdebstrap >/dev/null
 
 # Debian's arm64 busybox-static binary for the multi-platform tests (src/builder/platform.e2e.test.ts),
 # fetched with a private apt state: the machine's dpkg architectures and lists are left alone.

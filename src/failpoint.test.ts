@@ -20,12 +20,13 @@ describe('failpoints', () => {
   it('parses NAME, NAME:N, NAME:group and NAME:N:group', () => {
     assert.equal(parseFailpoint(undefined), null);
     assert.equal(parseFailpoint(''), null);
-    assert.deepEqual(parseFailpoint('blob.before-rename'), { name: 'blob.before-rename', nth: 1, group: false, hits: 0 });
-    assert.deepEqual(parseFailpoint('a.b:3'), { name: 'a.b', nth: 3, group: false, hits: 0 });
-    assert.deepEqual(parseFailpoint('a.b:group'), { name: 'a.b', nth: 1, group: true, hits: 0 });
-    assert.deepEqual(parseFailpoint('a.b:2:group'), { name: 'a.b', nth: 2, group: true, hits: 0 });
+    assert.deepEqual(parseFailpoint('blob.before-rename'), { name: 'blob.before-rename', nth: 1, group: false, stop: false, hits: 0 });
+    assert.deepEqual(parseFailpoint('a.b:3'), { name: 'a.b', nth: 3, group: false, stop: false, hits: 0 });
+    assert.deepEqual(parseFailpoint('a.b:group'), { name: 'a.b', nth: 1, group: true, stop: false, hits: 0 });
+    assert.deepEqual(parseFailpoint('a.b:2:group'), { name: 'a.b', nth: 2, group: true, stop: false, hits: 0 });
+    assert.deepEqual(parseFailpoint('a.b:2:stop'), { name: 'a.b', nth: 2, group: false, stop: true, hits: 0 });
     assert.throws(() => parseFailpoint('a.b:0'), /invalid STRATA_FAILPOINT "a\.b:0"/);
-    assert.throws(() => parseFailpoint('a.b:soon'), /expected NAME\[:N\]\[:group\]/);
+    assert.throws(() => parseFailpoint('a.b:soon'), /expected NAME\[:N\]\[:group\|:stop\]/);
   });
 
   it('kills the process at the Nth hit of the named point only, and hides the variable from children', () => {

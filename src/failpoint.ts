@@ -5,6 +5,9 @@
 //   STRATA_FAILPOINT=NAME:N        ... the Nth time
 //   STRATA_FAILPOINT=NAME:group    ... and takes its whole process group with it (kill(0, SIGKILL)),
 //   STRATA_FAILPOINT=NAME:N:group  as a terminal's Ctrl-\ or a supervisor's group kill would
+//   STRATA_FAILPOINT=NAME[:N]:stop the process stops itself (SIGSTOP) there instead: a test sees it
+//                                  stopped (/proc/PID/stat state T), acts meanwhile (a concurrent
+//                                  prune), then lets it go on with SIGCONT; no timers either way
 //
 // The variable is read once, when this module is first loaded, and removed from the environment,
 // so child processes (runc, shims, hooks) never inherit it. Unset, a failpoint costs one
@@ -31,6 +34,7 @@
 //   save.before-rename        `save -o FILE`: the archive is complete in its temp file, not yet renamed to FILE
 //   load.layer-imported       `load`: a layer of the archive is imported (mid-import: N picks the layer)
 //   load.before-tag           `load`: every blob of an image is stored, its name not yet in index.json
+//   pull.before-image         `pull`: every layer is here (fetched, or found "Already exists"), the image not yet written
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
@@ -45,6 +49,8 @@ interface Armed {
   nth: number;
   /** Kill the whole process group, not only this process. */
   group: boolean;
+  /** Stop (SIGSTOP) instead of dying. */
+  stop: boolean;
   hits: number;
 }
 
@@ -54,12 +60,14 @@ export function parseFailpoint(text: string | undefined): Armed | null {
   const [name, ...rest] = text.split(':');
   let nth = 1;
   let group = false;
+  let stop = false;
   for (const part of rest) {
     if (part === 'group') group = true;
+    else if (part === 'stop') stop = true;
     else if (/^[1-9]\d*$/.test(part)) nth = Number(part);
-    else throw new Error(`invalid STRATA_FAILPOINT "${text}": expected NAME[:N][:group]`);
+    else throw new Error(`invalid STRATA_FAILPOINT "${text}": expected NAME[:N][:group|:stop]`);
   }
-  return { name, nth, group, hits: 0 };
+  return { name, nth, group, stop, hits: 0 };
 }
 
 function armed(): Armed | null {
@@ -80,5 +88,6 @@ export function failpoint(name: string): void {
   let a = (globalThis as unknown as Record<symbol, Armed | null | undefined>)[STATE];
   if (a === undefined) a = armed(); // a bundler dropped the call at load
   if (!a || a.name !== name || ++a.hits !== a.nth) return;
-  process.kill(a.group ? 0 : process.pid, 'SIGKILL');
+  if (a.stop) process.kill(process.pid, 'SIGSTOP');
+  else process.kill(a.group ? 0 : process.pid, 'SIGKILL');
 }

@@ -11,7 +11,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { httpFetch } from '../net/index.js';
 import { put, treeEntries, type CopyEntry } from '../store/index.js';
 import { applyChmod, type ChmodSpec } from './chmod.js';
 import type { IgnoreMatcher } from './dockerignore.js';
@@ -278,6 +277,7 @@ function urlName(url: string): string {
 }
 
 async function fetchUrl(job: CopyJob, url: string, dst: string): Promise<void> {
+  const { httpFetch } = await import('../net/index.js'); // (node:tls) only for ADD https://
   const res = await httpFetch(url, { redirect: 'follow' });
   if (!res.ok || !res.body) throw new Error(`failed to fetch "${url}": ${res.status} ${res.statusText}`);
   const hash = createHash('sha256');

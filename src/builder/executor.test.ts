@@ -100,6 +100,20 @@ describe('executor (fake runner)', () => {
     assert.match(r2.summary, /^6 steps, 6 cached, 0 built in /);
   });
 
+  it('dates metadata rows by the build steps, not the base image (podman), and keeps a warm rebuild ID', async () => {
+    const base = await run('FROM scratch\nRUN write /base.txt b\n', new FakeRunner(false), { tags: ['hbase:1'] });
+    const text = 'FROM hbase:1\nENV A=1\nLABEL x=y\nRUN write /f.txt f\nCMD ["/bin/sh"]\n';
+    const r = await run(text, new FakeRunner(false), { tags: ['hmeta:1'] });
+    const rows = r.image.config.history.slice(base.image.config.history.length);
+    assert.deepEqual(rows.map((h) => h.created_by?.split(' ')[0]), ['ENV', 'LABEL', 'RUN', 'CMD']);
+    const runAt = rows[2].created!;
+    assert.ok(runAt > base.image.config.created!, 'the step ran after the base was made');
+    assert.deepEqual(rows.map((h) => h.created), [runAt, runAt, runAt, runAt], 'ENV/LABEL before the RUN take its time, CMD after it too');
+    assert.equal(r.image.config.created, runAt);
+    const again = await run(text, new FakeRunner(false), { tags: ['hmeta:1'] });
+    assert.equal(again.image.id, r.image.id, 'a warm rebuild writes the same image');
+  });
+
   it('copies wildcards from a stage', async () => {
     const runner = new FakeRunner(false);
     const r = await run('FROM scratch AS a\nRUN write /out/x.tar x\nFROM scratch AS b\nCOPY --from=a /out/*.tar /app/\n', runner, { tags: ['glob:1'] });

@@ -174,6 +174,12 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   }
 
   const sde = o.sourceDateEpoch === undefined ? undefined : new Date(o.sourceDateEpoch * 1000).toISOString();
+  // A metadata row (ENV, LABEL, CMD...) is dated by this build's steps, as podman dates it by the
+  // moment the build reached it: rows before the stage's first step take that step's time (not the
+  // base image's date), later rows the previous step's. Cached steps keep their recorded times, so
+  // a warm rebuild gives the same image ID.
+  const firstStep = ps.history.find((t) => t.step && stepResults.has(t.step))?.step;
+  if (firstStep) lastCreated = stepResults.get(firstStep)!.created;
   for (const t of ps.history) {
     const r = t.step ? stepResults.get(t.step) : undefined;
     if (r) lastCreated = r.created;

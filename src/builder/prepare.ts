@@ -4,7 +4,6 @@
 // on the base images, the context's content and the Dockerfile, so they are all known before
 // the first container starts (and a warm build needs nothing else).
 import { createHash } from 'node:crypto';
-import { httpFetch } from '../net/index.js';
 import type { Instruction } from '../parser/index.js';
 import type { NetworkMode } from '../runtime/index.js';
 import { isDamage, type Image, type ImageConfig } from '../store/index.js';
@@ -282,6 +281,7 @@ async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<numbe
 /** ETag or Last-Modified+Content-Length from a HEAD request; a server without them is always refetched. */
 async function urlValidator(url: string): Promise<string> {
   try {
+    const { httpFetch } = await import('../net/index.js'); // (node:tls) only for ADD https://
     const res = await httpFetch(url, { method: 'HEAD', redirect: 'follow' });
     const etag = res.headers.get('etag');
     const modified = res.headers.get('last-modified');

@@ -1,5 +1,7 @@
 // `strata build [OPTIONS] CONTEXT`: Docker's flags, progress on stderr, the image ID (or
 // with -q only the ID) on stdout. The work is done by the Builder service (src/engine/builder.ts).
+// The `strata` command runs a plain build line from its own bundle (build-main.ts), without
+// yargs; `register` declares the same flags for the full CLI.
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import { stateRoot, normalizeTag } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { PlainTransferProgress } from './transfer-progress.js';
 
-interface BuildArgs {
+export interface BuildArgs {
   context: string;
   tag?: string[];
   file?: string;
@@ -74,7 +76,7 @@ export const register: RegisterCommands = (cli: Argv) =>
   );
 
 /** Repeatable flags are declared as plain strings (an array option would swallow CONTEXT); collect them. */
-function normalize(a: BuildArgs): BuildArgs {
+export function normalize(a: BuildArgs): BuildArgs {
   const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
   // yargs hands a lone "-" positional over as "".
   const context = a.context === '' ? '-' : a.context;
@@ -151,7 +153,7 @@ function looksLikeTar(buf: Buffer): boolean {
   return (buf[0] === 0x1f && buf[1] === 0x8b) || (buf.length >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar');
 }
 
-async function runBuild(a: BuildArgs): Promise<void> {
+export async function runBuild(a: BuildArgs): Promise<void> {
   const root = stateRoot();
   const network = a.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new StrataError(`invalid network mode "${network}": expected default, host or none`);
@@ -167,14 +169,9 @@ async function runBuild(a: BuildArgs): Promise<void> {
   const platforms = (a.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
   const cacheFrom = (a['cache-from'] ?? []).map((t) => parseCacheSpec(t, 'from'));
   const cacheTo = (a['cache-to'] ?? []).map((t) => parseCacheSpec(t, 'to'));
-  // With a shared cache, --push pushes without loading what stayed in the cache (buildx's way).
-  const sharedPush = !!a.push && (cacheFrom.length > 0 || cacheTo.length > 0);
   // Bad outputs fail before any work too.
   const outputs: BuildOutput[] = (a.output ?? []).map(parseOutputSpec);
-  if (a.push) {
-    if (!a.tag?.length) throw new StrataError('--push needs a name to push to: -t REGISTRY/REPOSITORY[:TAG]');
-    if (!sharedPush) outputs.push({ type: 'image', names: [], push: true, insecure: false });
-  }
+  Builder.check({ tags: a.tag, push: a.push });
   const reporter = reporterFor(a.progress, quiet);
   // SIGINT and SIGTERM stop the build: its containers are killed and its scratch removed before
   // strata exits, as Docker's does, with 128 + the signal's number (130, 143).
@@ -205,7 +202,7 @@ async function runBuild(a: BuildArgs): Promise<void> {
       sourceDateEpoch: process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined,
       explain: a.explain ? (text) => process.stderr.write(text) : undefined,
       // FROM pulls what is missing (everything, with --pull); the pull's lines go to stderr.
-      cacheFrom, cacheTo, push: sharedPush,
+      cacheFrom, cacheTo, push: a.push,
       pull: a.pull ? 'always' : 'missing', pullProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
       outputs, platforms, pushProgress: quiet ? undefined : new PlainTransferProgress(process.stderr),
     }, (event) => renderEvent(event, reporter));

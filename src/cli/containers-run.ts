@@ -76,7 +76,10 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
       throw err;
     }
     process.stdout.write(`${record.Id}\n`);
-    return;
+    timing('detached');
+    // Not waiting for the background sweep above (it is safe to cut anywhere, and the next
+    // command goes on with it) nor for the namespace's holder to exit: the container runs.
+    process.exit(0);
   }
   if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)

@@ -97,6 +97,18 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['rm', '-f', 'out', 'isolated']).status, 0);
   });
 
+  it('reports a detached start that cannot run as Docker does, keeping no address for it', () => {
+    // The CLI prepares the start while the shim loads; this one fails there (no such command),
+    // and the shim, doing it again, records the failure.
+    const r = fx.strata(['run', '-d', '--name', 'nocmd', 'busybox', 'nope']);
+    assert.deepEqual([r.status, r.stderr], [127, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n']);
+    assert.equal(fx.strata(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'nocmd']).stdout, 'created 127\n');
+    const ctr = fx.strata(['inspect', '--format', '{{.Id}}', 'nocmd']).stdout.trim();
+    const endpoints = fs.readdirSync(path.join(fx.root, 'networks')).filter((d) => /^[0-9a-f]{64}$/.test(d)).flatMap((n) => fs.readdirSync(path.join(fx.root, 'networks', n, 'endpoints')));
+    assert.deepEqual(endpoints.filter((e) => e === `${ctr}.json`), []);
+    assert.equal(fx.strata(['rm', 'nocmd']).status, 0);
+  });
+
   it('execs with -i, -d, -u, -e, -w and passes exit codes', async () => {
     assert.equal(fx.strata(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']).status, 0);
     assert.equal(fx.strata(['exec', '-i', 'ex', 'cat'], { input: 'piped in\n' }).stdout, 'piped in\n');

@@ -2,7 +2,7 @@
 // what the next command makes of it: a network whose bridge was made but not its rules is made
 // whole on its next use; a `network rm` killed after the record went leaves no bridge, rule or
 // claim once any command ran; a `run` killed with its namespace plumbed leaves no veth, address
-// or responder. Only this root's kernel objects are looked at (other tests add their own).
+// or responder, nor (`run -d`) a shim waiting to start it. Only this root's kernel objects are looked at (other tests add their own).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -81,6 +81,23 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
       ok(['ps', '-a']);
       assert.deepEqual(endpoints(), [], `${network}: no address kept`);
     }
+    // `run -d` does that plumbing itself while its shim starts, the shim waiting for a "go" on
+    // its stdin: killed there (the shim, in a session of its own, survives the group kill), the
+    // shim gets an EOF instead, starts nothing and exits; the container stays Created.
+    await runUntilKilled(['run', '-d', '--name', 'halfway', '--network', 'crashnet', 'busybox', 'sleep', '300'], { root: fx.root, point: 'net.netns-ready', group: true });
+    const shims = () => processesMentioning(fx.root).filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shim');
+      } catch {
+        return false;
+      }
+    });
+    await eventually(() => shims().length === 0, 100).catch(() => undefined);
+    assert.deepEqual(shims(), [], 'no shim left waiting');
+    ok(['ps', '-a']);
+    assert.deepEqual({ veths: links(`sv${id}`), endpoints: endpoints() }, { veths: [], endpoints: [] }, 'run -d');
+    assert.equal(ok(['inspect', '--format', '{{.State.Status}}', 'halfway']), 'created\n');
+    ok(['rm', 'halfway']);
     // The addresses are free again: a container gets the network's first one.
     ok(['run', '-d', '--name', 'after', '--network', 'crashnet', 'busybox', 'sleep', '300']);
     const subnet = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'crashnet']))[0].Subnet as string;

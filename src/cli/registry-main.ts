@@ -80,8 +80,9 @@ export async function registryMain(argv: string[]): Promise<boolean> {
       // Beside the pull's first round trip: the sweep removes only what exited processes left.
       await Promise.all([pullCmd(args as unknown as PullArgs), swept]);
     } else {
-      await swept;
-      await pushCmd(args as unknown as PushArgs);
+      // A push only reads the store's images and layers (it writes its own records atomically):
+      // the sweep of dead processes' leftovers runs beside it instead of before it.
+      await Promise.all([swept, pushCmd(args as unknown as PushArgs)]);
     }
   } catch (err) {
     reportAndExit(err);

@@ -3,13 +3,12 @@
 // busybox-static. Idempotent: a second run finds everything in place.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { closeHashPool } from '../hash/index.js';
-import { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, isStaticElf, openStore } from '../store/index.js';
+import { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, isStaticElf, makeTempDir, openStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { shortId } from './format/human.js';
 
@@ -50,9 +49,14 @@ async function aptInstall(pkgs: string[]): Promise<void> {
   }
 }
 
-/** A real overlay mount: lower file visible through the merged dir, a write lands in upper. */
-export async function checkOverlay(): Promise<Check> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-overlay-'));
+/**
+ * A real overlay mount: lower file visible through the merged dir, a write lands in upper. Made
+ * in the state root (its tmp/), where strata's overlays live: in strata's own image /tmp is on
+ * the container's overlay, which overlayfs refuses as an upper dir, while the state root is a
+ * volume that works.
+ */
+export async function checkOverlay(root: string = stateRoot()): Promise<Check> {
+  const dir = await makeTempDir(root, '.overlay-probe');
   const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((d) => path.join(dir, d));
   let mounted = false;
   try {

@@ -1,10 +1,12 @@
 // The Builder and BuildCache services as a library user calls them: a build from a directory
-// and from a tar in memory, its progress as events, then the cache listed, measured and pruned.
+// and from a tar in memory, its progress as events, then the cache listed, measured and pruned;
+// `push` alone sends the image to its tags (Debian's docker-registry on 127.0.0.1).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { registryAvailable, startRegistry, type TestRegistry } from '../registry/testing/registry-server.js';
 import { openStore } from '../store/store.js';
 import { tempDir } from '../testing/cli.js';
 import { LocalBuildCache } from './build-cache.js';
@@ -73,5 +75,46 @@ describe('Builder and BuildCache services', () => {
     const store = await openStore(root);
     const image = await store.resolveImage('svc:1');
     assert.ok(await store.hasLayer(image.config.rootfs.diff_ids[0]), 'an image\'s layer outlives its cache entry');
+  });
+});
+
+describe('Builder: push', () => {
+  let t: ReturnType<typeof tempDir>;
+  let builder: Builder;
+  let ctx: string;
+  before(() => {
+    t = tempDir('strata-services-push-');
+    ctx = path.join(t.dir, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY Dockerfile /pushed\n');
+    builder = new Builder({ stateRoot: path.join(t.dir, 'root') });
+  });
+  after(async () => {
+    await builder.close();
+    t.cleanup();
+  });
+
+  it('refuses push without a name before any work', async () => {
+    await assert.rejects(builder.build({ context: { dir: ctx }, push: true }), /^StrataError: --push needs a name to push to/);
+    assert.ok(!fs.existsSync(path.join(t.dir, 'root', 'index.json')), 'nothing was built');
+  });
+
+  describe('to a registry', { skip: registryAvailable && process.getuid?.() === 0 ? false : 'needs docker-registry and root' }, () => {
+    let reg: TestRegistry;
+    before(async () => {
+      reg = await startRegistry();
+    });
+    after(async () => reg?.close());
+
+    it('push alone sends the image to its tags (no shared cache: as an image output)', async () => {
+      const name = `${reg.host}/svc/pushed:v1`;
+      const r = await builder.build({ context: { dir: ctx }, tags: [name], push: true });
+      const res = await fetch(`${reg.url}/v2/svc/pushed/manifests/v1`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+      });
+      assert.equal(res.status, 200);
+      const manifest = (await res.json()) as { config: { digest: string } };
+      assert.equal(manifest.config.digest, r.image.id, 'the image built is the one pushed');
+    });
   });
 });

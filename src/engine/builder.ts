@@ -18,7 +18,7 @@ import type { ProgressSink } from '../registry/index.js';
 import { baseImages, type BasePullPolicy } from './base-images.js';
 import { LocalBuildCache } from './build-cache.js';
 import { leasedCache, leaseImage } from './build-lease.js';
-import { CacheSharing, type CacheSharingRequest } from './cache-sharing.js';
+import type { CacheSharingRequest } from './cache-sharing.js';
 
 export type { BuildEvent, BuildResult, Reporter, StepOutcome, StepRecord, StepView } from '../builder/index.js';
 // What a front end needs to turn its arguments into a request and the events into output.
@@ -78,8 +78,14 @@ export interface BuilderOptions {
 export class Builder {
   constructor(private readonly o: BuilderOptions) {}
 
+  /** What a request must hold before any work (a front end may ask before it reads its input). */
+  static check(request: Pick<BuildRequest, 'tags' | 'push'>): void {
+    if (request.push && !request.tags?.length) throw new StrataError('--push needs a name to push to: -t REGISTRY/REPOSITORY[:TAG]');
+  }
+
   /** Builds and names the image; `onEvent` receives the progress as it happens. */
   async build(request: BuildRequest, onEvent: (event: BuildEvent) => void = () => undefined): Promise<MultiBuildResult> {
+    Builder.check(request);
     const root = this.o.stateRoot;
     const cleanups: (() => Promise<unknown>)[] = [];
     try {
@@ -106,9 +112,14 @@ export class Builder {
       cleanups.push(() => lease.release());
       const runner = this.o.runner ?? buildRunner(root);
       const platforms = request.platforms?.length ? request.platforms : [undefined];
-      // --cache-from / --cache-to: steps looked up beyond the state root, exported after.
-      const sharing = CacheSharing.open(request, new LocalBuildCache(root), store);
+      // --cache-from / --cache-to: steps looked up beyond the state root, exported after; that
+      // code (and the registry client under it) is loaded only by a build that shares a cache.
+      const shares = !!request.cacheFrom?.length || !!request.cacheTo?.length;
+      const sharing = shares ? (await import('./cache-sharing.js')).CacheSharing.open(request, new LocalBuildCache(root), store) : undefined;
       if (sharing && platforms.length > 1) throw new StrataError('--cache-from and --cache-to take one platform at a time');
+      // --push: through the shared cache when there is one (without loading what stayed in it,
+      // buildx's way), else as an image output to the tags.
+      const outputs: BuildOutput[] = [...(request.outputs ?? []), ...(request.push && !sharing ? [{ type: 'image' as const, names: [], push: true, insecure: false }] : [])];
       const host = platformString(hostPlatform());
       const primary = Math.max(0, platforms.findIndex((p) => p && platformString(p) === host));
       const results: BuildResult[] = [];
@@ -153,7 +164,7 @@ export class Builder {
       await sharing?.push(result.image, onEvent);
       // The event log (`strata events`): the names the build gave.
       for (const t of request.tags ?? []) appendEvent(root, { Type: 'image', Action: 'tag', Actor: { ID: result.image.id, Attributes: { name: familiarName(normalizeTag(t)) } } });
-      for (const output of request.outputs ?? []) {
+      for (const output of outputs) {
         await exportOutput(result.image, output, {
           store, stdout: (request.stdout ?? process.stdout) as import('node:stream').Writable, tags: result.image.names, progress: request.pushProgress,
           platformImages: result.platformImages,

@@ -2,7 +2,8 @@
 // entries built longer ago than that, each by its manifest digest (its key tag and any
 // pointer tag at it go with it). Entries are immutable, so age is the time the step was built.
 import type { FoundEntry, RegistryOptions } from '../registry/index.js';
-import { openCacheStore, type CacheSpec } from './cache-spec.js';
+import type { CacheSpec } from './cache-spec.js';
+import { openCacheStore } from './cache-store.js';
 
 export interface RemotePruneResult {
   removed: FoundEntry[];

@@ -5,9 +5,9 @@ import type { BuildEvent, PreparedStage } from '../builder/index.js';
 import { push, pushAssembled, type RegistryOptions } from '../registry/index.js';
 import type { Image, Store } from '../store/index.js';
 import type { LocalBuildCache } from './build-cache.js';
-import { StrataError } from '../errors.js';
 import { exportCache, stepSlots } from './cache-export.js';
-import { openCacheStore, type CacheSpec } from './cache-spec.js';
+import type { CacheSpec } from './cache-spec.js';
+import { openCacheStore } from './cache-store.js';
 import { SharedBuildCache } from './shared-cache.js';
 
 export interface CacheSharingRequest {
@@ -17,9 +17,10 @@ export interface CacheSharingRequest {
   /** Caches to export the build's steps to (mode=min unless said). */
   cacheTo?: CacheSpec[];
   /**
-   * Push the image to its names after the build (and the cache export). An image whose layers
-   * are partly only in an imported registry cache is pushed without being written to the store,
-   * those layers mounted from the cache: nothing is downloaded.
+   * Push the image to its names after the build (and the cache export). With a shared cache, an
+   * image whose layers are partly only in an imported registry cache is pushed without being
+   * written to the store, those layers mounted from the cache: nothing is downloaded; without
+   * one, the Builder pushes it as an image output (type=image,push=true).
    */
   push?: boolean;
   /** How registries are reached (config, TLS, credentials). */
@@ -33,8 +34,7 @@ export class CacheSharing {
 
   /** Undefined when the request shares nothing. Bad specs fail here, before any work. */
   static open(request: CacheSharingRequest, local: LocalBuildCache, store: Store): CacheSharing | undefined {
-    if (!request.cacheFrom?.length && !request.cacheTo?.length && !request.push) return undefined;
-    if (request.push && !request.tags?.length) throw new StrataError('--push needs a name to push to: -t REGISTRY/REPOSITORY[:TAG]');
+    if (!request.cacheFrom?.length && !request.cacheTo?.length) return undefined;
     const sources = (request.cacheFrom ?? []).map((s) => openCacheStore(s, request.registry));
     for (const s of request.cacheTo ?? []) openCacheStore(s, request.registry);
     const cache = new SharedBuildCache(local, sources, store);

@@ -1,9 +1,9 @@
 // `--cache-from` / `--cache-to` values, BuildKit's syntax: `type=registry,ref=REG/REPO[,mode=min|max]`
 // and `type=local,src=DIR` (import) / `type=local,dest=DIR` (export). A bare reference is
-// `type=registry,ref=` it, as `docker build --cache-from IMAGE` takes one.
+// `type=registry,ref=` it, as `docker build --cache-from IMAGE` takes one. Parsing only: the
+// cache a spec names is opened by cache-store.ts (the registry client is not loaded to parse).
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { LayoutCache, RegistryCache, type RegistryOptions, type StepCacheStore } from '../registry/index.js';
 
 export type CacheSpec =
   | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
@@ -41,9 +41,4 @@ export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpe
     if (!dir) throw bad(`type=local needs ${want}=DIR`);
     return { type, dir: path.resolve(dir), ...(mode ? { mode } : {}) };
   }
-}
-
-/** The cache a spec names. */
-export function openCacheStore(spec: CacheSpec, o: RegistryOptions = {}): StepCacheStore {
-  return spec.type === 'registry' ? new RegistryCache(spec.ref, o) : new LayoutCache(spec.dir);
 }

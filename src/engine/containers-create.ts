@@ -12,6 +12,7 @@ import {
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
+import { checkPullPolicy, ImageResolver } from './image-resolver.js';
 
 /** A new container: Docker's `create` options, the flag values in their text forms. */
 export interface CreateContainerOptions {
@@ -76,23 +77,15 @@ function parseLabels(labels: string[]): Record<string, string> {
  * as Docker does. The registry client is loaded only when a pull is needed.
  */
 async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateContainerOptions['pull'] = {}): Promise<Image> {
-  const policy = pull.policy ?? 'missing';
-  if (!['always', 'missing', 'never'].includes(policy)) throw new StrataError(`invalid pull option "${policy}": must be one of "always", "missing" or "never"`);
-  if (policy !== 'always') {
-    try {
-      return await ctx.images.resolveImage(imageRef);
-    } catch (err) {
-      // Not under this name: a short-name alias of the registries config may still name a local image (ensureImage).
-      if (!(err instanceof StrataError) || !/^no such image/.test(err.message)) throw err;
-    }
-  }
-  const reg = await import('../registry/index.js');
-  const onPull = () => { if (policy === 'missing') pull.onMissing?.(imageRef); };
+  const policy = checkPullPolicy(pull.policy ?? 'missing');
+  const resolver = new ImageResolver(ctx.images, () => openStore(ctx.root));
   try {
-    return await reg.ensureImage(imageRef, { store: await openStore(ctx.root), policy: policy as 'always' | 'missing' | 'never', platform: pull.platform, progress: await pull.progress?.(), onPull });
+    return await resolver.resolve(imageRef, {
+      policy, platform: pull.platform, progress: pull.progress, onPull: () => { if (policy === 'missing') pull.onMissing?.(imageRef); },
+    });
   } finally {
-    await reg.closeTransports();
-    await (await import('../hash/index.js')).closeHashPool();
+    await resolver.close();
+    if (resolver.usedRegistry) await (await import('../hash/index.js')).closeHashPool();
   }
 }
 

@@ -30,6 +30,7 @@ export async function execIn(ctx: LightContext, record: ContainerRecord, request
   const handle = handleOf(ctx, record);
   const config = readShimConfig(handle.dir);
   return execInContainer({
+    stateRoot: ctx.root,
     id: record.Id,
     runcRoot: handle.runcRoot,
     args: request.command,

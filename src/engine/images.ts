@@ -12,6 +12,7 @@ import {
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
 import { imageChanges, type Change } from './image-diff.js';
+import { ImageResolver } from './image-resolver.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
 import { intermediateImages, isParentImage, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
@@ -56,6 +57,7 @@ export interface ImportOptions {
 
 export class Images {
   private opened: Promise<Store> | undefined;
+  private resolver: ImageResolver | undefined;
 
   constructor(private readonly o: ImagesOptions = {}) {
     if (o.store) this.opened = Promise.resolve(o.store);
@@ -106,15 +108,22 @@ export class Images {
     return images.filter((i) => !hidden.has(i.id));
   }
 
+  /** The name the store knows for a user's reference: a short-name alias's target when local (image-resolver.ts). */
+  private async localName(ref: string): Promise<string> {
+    const store = await this.store();
+    this.resolver ??= new ImageResolver(store, async () => store);
+    return this.resolver.localName(ref);
+  }
+
   /** The image a reference, ID or ID prefix names. */
   async get(ref: string): Promise<Image> {
-    return (await this.store()).resolveImage(ref);
+    return (await this.store()).resolveImage(await this.localName(ref));
   }
 
   /** Docker's `image inspect` object. */
   async inspect(ref: string): Promise<Record<string, unknown>> {
     const store = await this.store();
-    const img = await store.resolveImage(ref);
+    const img = await store.resolveImage(await this.localName(ref));
     const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
     const { repoDigestsOf } = await import('../registry/index.js');
     return inspectImage(img, dirs, await repoDigestsOf(store, img.id));
@@ -123,7 +132,7 @@ export class Images {
   /** Names the image `source` names `target` too. */
   async tag(source: string, target: string): Promise<void> {
     const store = await this.store();
-    const id = (await store.resolveImage(source)).id;
+    const id = (await store.resolveImage(await this.localName(source))).id;
     await store.tag(id, target);
     this.event('tag', id, familiarName(normalizeTag(target)));
   }
@@ -141,8 +150,9 @@ export class Images {
   }
 
   /** Removes a name or an image with Docker's rules (images-rules.ts). */
-  async remove(ref: string, options: RemoveImageOptions = {}): Promise<ImageDeleteItem[]> {
+  async remove(text: string, options: RemoveImageOptions = {}): Promise<ImageDeleteItem[]> {
     const store = await this.store();
+    const ref = await this.localName(text);
     const id = (await store.findImage(ref)).id;
     const items = await removeImageRef(store, ref, await this.containers(), options);
     this.logDeletes(items, id);
@@ -187,7 +197,7 @@ export class Images {
    */
   async save(refs: string[], out: Writable | { file: string }, options: SaveOptions = {}): Promise<void> {
     const store = await this.store();
-    const items = await saveItems(store, refs);
+    const items = await saveItems(store, await Promise.all(refs.map((r) => this.localName(r))));
     const write = async (file: Writable) => {
       let sink: Writable = file;
       if (options.compress) {

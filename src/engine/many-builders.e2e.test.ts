@@ -1,13 +1,16 @@
-// Many machines, one registry: separate state roots build the same project at the same time
-// against one Debian docker-registry on 127.0.0.1, each with --cache-from and --cache-to the
-// same repository. Every builder after the first reuses the cache; no entry is lost or replaced
-// while they write concurrently (each key's manifest stays the one first written).
+// Many machines, one registry: separate state roots, each builder in a network namespace of its
+// own, build the same project at the same time against one Debian docker-registry, each with
+// --cache-from and --cache-to the same repository. Every builder after the first reuses the
+// cache; no entry is lost or replaced while they write concurrently (each key's manifest stays
+// the one first written). A machine's namespace reaches the registry as 127.0.0.1:PORT, its own
+// loopback, through a veth pair the test makes (machine-net.ts relays the port both ways).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRoot, sandbox, type Sandbox } from '../registry/testing/fixtures.js';
 import { registryAvailable, startRegistry, type TestRegistry } from '../registry/testing/registry-server.js';
+import { MachineNets } from './testing/machine-net.js';
 
 const skip = !registryAvailable || process.getuid?.() !== 0 ? 'needs docker-registry and root' : false;
 
@@ -18,14 +21,17 @@ describe('builders on many machines share one registry cache', { skip }, () => {
   let sb: Sandbox;
   let ctx: string;
   let ref: string;
+  let nets: MachineNets;
 
-  /** One machine's build: its own state root, the shared cache both ways. */
+  /** One machine's build: its own state root and network namespace, the shared cache both ways. */
   const machine = async (name: string, arg: string): Promise<Meta> => {
     const root = await busyboxRoot(sb, name);
     const meta = path.join(sb.dir, `${name}.json`);
-    const r = await sb.strataAsync(['build', '--progress', 'plain', '--network', 'none', '--metadata-file', meta, '--build-arg', `MACHINE=${arg}`,
-      '--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${ref},mode=max`, ctx], { root });
+    const net = await nets.add(name);
+    const r = await net.strata(['build', '--progress', 'plain', '--network', 'none', '--metadata-file', meta, '--build-arg', `MACHINE=${arg}`,
+      '--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${ref},mode=max`, ctx], { root, env: sb.env });
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    await net.remove();
     return JSON.parse(fs.readFileSync(meta, 'utf8')) as Meta;
   };
   const manifestOf = async (tag: string): Promise<string | undefined> => {
@@ -35,6 +41,7 @@ describe('builders on many machines share one registry cache', { skip }, () => {
 
   before(async () => {
     reg = await startRegistry();
+    nets = new MachineNets(Number(reg.host.split(':')[1]));
     sb = sandbox();
     ref = `${reg.host}/cache/project`;
     ctx = path.join(sb.dir, 'project');
@@ -50,8 +57,23 @@ describe('builders on many machines share one registry cache', { skip }, () => {
     ].join('\n'));
   });
   after(async () => {
+    await nets?.removeAll();
     await reg?.close();
     sb?.cleanup();
+  });
+
+  test('a machine namespace is its own: only lo and its veth, and the registry at 127.0.0.1:PORT', async () => {
+    const net = await nets.add('probe');
+    try {
+      const links = await net.exec(['ip', '-o', 'link', 'show']);
+      assert.deepEqual(links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().replace(/@.*/, '')).sort(), ['lo', net.inside].sort());
+      assert.notEqual(await net.exec(['readlink', '/proc/self/ns/net']), fs.readlinkSync('/proc/self/ns/net'));
+      // The registry, at the address every machine names it by.
+      const probe = `fetch('http://${reg.host}/v2/').then((r) => console.log(r.status))`;
+      assert.equal((await net.exec([process.execPath, '-e', probe])).trim(), '200');
+    } finally {
+      await net.remove();
+    }
   });
 
   test('the first builds cold; four more at once reuse its steps and add their own', async () => {

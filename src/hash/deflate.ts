@@ -3,7 +3,7 @@
 // flush, the raw streams joined into one gzip member. The bytes depend only on the input, the
 // level and the block size, never on the number of threads: the same layer always gives the
 // same digest. A layer of one block is deflated on the calling thread (no worker start-up).
-import { deflateBlock } from './deflate-block.js';
+import { deflateBlock, storedSize } from './deflate-block.js';
 import type { DeflatedBlock } from './types.js';
 
 export const GZIP_BLOCK = 1024 * 1024;
@@ -22,15 +22,40 @@ export interface GzipOptions {
    * worker as it is (transferred, so detached here) instead of being copied.
    */
   adopt?: boolean;
+  /**
+   * Given each handed-over chunk's memory back once its block is deflated (with `adopt`): the
+   * source can fill it again instead of allocating (fresh memory costs a page fault per 4 KiB).
+   */
+  recycle?: (buffer: ArrayBuffer) => void;
+  /**
+   * Memory for stored (incompressible) blocks' output: a block that is stored is written into
+   * one of these (moved to the worker and back as the yielded buffer) when one is big enough.
+   * The consumer adds the memory of yielded buffers it is done with (after the upload).
+   */
+  outputs?: ArrayBuffer[];
 }
 
-/** Fixed-size blocks, each with its own ArrayBuffer (so it can be transferred to a worker). */
-async function* blocks(source: AsyncIterable<Uint8Array>, size: number, adopt: boolean): AsyncGenerator<Buffer<ArrayBuffer>> {
-  let block = Buffer.allocUnsafeSlow(size);
+/** A block of the stream: its own ArrayBuffer (transferable to a worker), and whose it is. */
+interface Block {
+  data: Buffer<ArrayBuffer>;
+  /** The source's chunk, handed over (adopt): given back to it through `recycle`. */
+  adopted: boolean;
+}
+
+/**
+ * Fixed-size blocks. Those copied together here are cut from `spare` (the buffers the workers
+ * gave back) when it has one, so a long stream cycles through a few blocks of memory.
+ */
+async function* blocks(source: AsyncIterable<Uint8Array>, size: number, adopt: boolean, spare: ArrayBuffer[]): AsyncGenerator<Block> {
+  const fresh = () => {
+    const b = spare.pop();
+    return b && b.byteLength === size ? Buffer.from(b) : Buffer.allocUnsafeSlow(size);
+  };
+  let block = fresh();
   let used = 0;
   for await (const chunk of source) {
     if (adopt && used === 0 && chunk.length === size && chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer && chunk.buffer.byteLength === size) {
-      yield Buffer.from(chunk.buffer);
+      yield { data: Buffer.from(chunk.buffer), adopted: true };
       continue;
     }
     let off = 0;
@@ -40,13 +65,13 @@ async function* blocks(source: AsyncIterable<Uint8Array>, size: number, adopt: b
       used += n;
       off += n;
       if (used === size) {
-        yield block;
-        block = Buffer.allocUnsafeSlow(size);
+        yield { data: block, adopted: false };
+        block = fresh();
         used = 0;
       }
     }
   }
-  if (used > 0) yield Buffer.from(block.buffer.slice(0, used)) as Buffer<ArrayBuffer>;
+  if (used > 0) yield { data: Buffer.from(block.buffer.slice(0, used)) as Buffer<ArrayBuffer>, adopted: false };
 }
 
 /** 32×32 bit matrices over GF(2), as zlib's crc32_combine. */
@@ -94,7 +119,8 @@ function trailer(crc: number, size: number): Buffer {
 export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, o: GzipOptions = {}): AsyncGenerator<Buffer> {
   const level = o.level ?? 6;
   const size = o.blockSize ?? GZIP_BLOCK;
-  const it = blocks(source, size, !!o.adopt);
+  const spare: ArrayBuffer[] = [];
+  const it = blocks(source, size, !!o.adopt, spare);
   yield HEADER;
   let crc = 0;
   let total = 0;
@@ -107,27 +133,38 @@ export async function* gzipBlocks(source: AsyncIterable<Uint8Array>, o: GzipOpti
   let next = await it.next();
   const pool = o.inline || next.done ? undefined : await import('./pool.js');
   const inFlight = pool ? pool.poolThreads() * 2 + 1 : 1;
-  const pending: { done: Promise<DeflatedBlock>; length: number }[] = [];
+  const pending: { done: Promise<DeflatedBlock>; length: number; adopted: boolean }[] = [];
   // Each block's crc32 is computed beside its deflate; here they are only combined, in order.
   const take = async () => {
     const p = pending.shift()!;
-    const { out, crc: c } = await p.done;
+    const { out, length, crc: c, data, spare: unused } = await p.done;
     crc = crc32Combine(crc, c, p.length);
-    return Buffer.from(out);
+    // The input's memory, moved back by the worker: the source's to refill, else ours.
+    if (data && data.byteLength === size && pool) {
+      if (p.adopted) o.recycle?.(data);
+      else if (spare.length < inFlight) spare.push(data);
+    }
+    if (unused) o.outputs?.push(unused);
+    return Buffer.from(out, 0, length ?? out.byteLength);
+  };
+  const target = () => {
+    const outputs = o.outputs;
+    if (!pool || !outputs) return undefined;
+    const i = outputs.findIndex((b) => b.byteLength >= storedSize(size));
+    return i < 0 ? undefined : outputs.splice(i, 1)[0];
   };
   let tail: Uint8Array<ArrayBuffer> | null = null;
   while (!cur.done) {
-    const data: Buffer<ArrayBuffer> = cur.value;
+    const { data, adopted } = cur.value;
     const last = !!next.done;
     const length = data.length; // before the transfer below empties `data`
     total += length;
     const dict = tail ? tail.buffer : null;
     // A copy with its own ArrayBuffer: `data`'s is transferred to a worker below.
     tail = new Uint8Array(data.subarray(Math.max(0, data.length - WINDOW)));
-    const task = { data: data.buffer, dict, last, level };
-    const done = pool ? pool.deflateInPool(task) : Promise.resolve(deflateBlock(task));
+    const done = pool ? pool.deflateInPool({ data: data.buffer, dict, last, level, target: target() }) : Promise.resolve(deflateBlock({ data: data.buffer, dict, last, level }));
     done.catch(() => undefined); // awaited below; a consumer that stops early must not leave it unhandled
-    pending.push({ done, length });
+    pending.push({ done, length, adopted });
     while (pending.length >= inFlight) yield await take();
     cur = next;
     if (!next.done) next = await it.next();

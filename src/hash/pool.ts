@@ -44,7 +44,7 @@ export async function closeHashPool(): Promise<void> {
 
 /** Deflates one block of a gzip stream in a worker (deflate.ts); its data buffer is transferred. */
 export function deflateInPool(task: Omit<DeflateBlockTask, 'kind'>): Promise<DeflatedBlock> {
-  const transferList = [task.data, ...(task.dict ? [task.dict] : [])];
+  const transferList = [task.data, ...(task.dict ? [task.dict] : []), ...(task.target ? [task.target] : [])];
   return getPool().run({ kind: 'deflate', ...task }, { transferList }) as Promise<DeflatedBlock>;
 }
 
@@ -82,7 +82,11 @@ export interface StreamHasher {
 
 /** A sha256 of buffers passed through a worker (see createPassHasher). */
 export interface PassHasher {
-  /** Hands `b` to the worker to hash; resolves to the same bytes (`b` itself is emptied when its memory could be moved). */
+  /**
+   * Hands `b` to the worker to hash; resolves to the same bytes (`b` itself is emptied when its
+   * memory could be moved: a buffer at the start of its memory gives that memory up, so the
+   * caller must keep no other view of it).
+   */
   pass(b: Buffer): Promise<Buffer>;
   /** Ends the stream: the sha256 hex of everything passed. */
   digest(): Promise<string>;
@@ -103,15 +107,22 @@ export function createPassHasher(): PassHasher {
     for (const w of waiting.splice(0)) w.reject(err);
   });
   port1.unref();
-  port1.on('message', (back: ArrayBuffer) => waiting.shift()?.resolve(Buffer.from(back)));
+  port1.on('message', (back: ArrayBuffer | { buffer: ArrayBuffer; length: number }) =>
+    waiting.shift()?.resolve(back instanceof ArrayBuffer ? Buffer.from(back) : Buffer.from(back.buffer, 0, back.length)));
   let ended = false;
   return {
     pass(b: Buffer): Promise<Buffer> {
       if (ended) throw new Error('hash stream already ended');
-      const owned = b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength === b.length;
-      const payload = owned ? (b.buffer as ArrayBuffer) : (Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer);
+      // Memory that starts with the buffer moves as it is: all of it, or a longer block (a stored
+      // block written into reused memory) that cannot be Node's shared pool of small buffers.
+      const owned = b.byteOffset === 0 && b.buffer instanceof ArrayBuffer;
       const back = new Promise<Buffer>((resolve, reject) => waiting.push({ resolve, reject }));
-      port1.postMessage(payload, [payload]);
+      if (owned && b.buffer.byteLength === b.length) port1.postMessage(b.buffer, [b.buffer]);
+      else if (owned && b.buffer.byteLength > Buffer.poolSize) port1.postMessage({ buffer: b.buffer, length: b.length }, [b.buffer]);
+      else {
+        const copy = Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer;
+        port1.postMessage(copy, [copy]);
+      }
       return back;
     },
     async digest(): Promise<string> {

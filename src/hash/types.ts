@@ -27,13 +27,21 @@ export interface DeflateBlockTask {
   dict: ArrayBuffer | null;
   last: boolean;
   level: number;
+  /** Memory for the output if the block is stored (storedSize bytes at least), moved here. */
+  target?: ArrayBuffer;
 }
 
 export type HashTask = HashFilesTask | HashStreamTask | DeflateBlockTask;
 /** A deflated block and the crc32 of its input (the stream's crc is combined from them). */
 export interface DeflatedBlock {
   out: ArrayBuffer;
+  /** The output's length when `out` is longer (a stored block written into the task's target). */
+  length?: number;
   crc: number;
+  /** The task's input, handed back (a pool worker moves it back for reuse). */
+  data?: ArrayBuffer;
+  /** The task's target, unused (the block was deflated). */
+  spare?: ArrayBuffer;
 }
 
 export type HashResult = string[] | string | DeflatedBlock;

@@ -1,6 +1,6 @@
 // The distribution spec's operations on one repository of one endpoint: manifests (read with a
 // 4 MiB cap and verified against the digest asked for or announced), blobs (HEAD, ranged GET,
-// cross-repository mount, monolithic and chunked uploads) and tags.
+// cross-repository mount, monolithic, chunked and streamed uploads) and tags.
 import { StrataError } from '../errors.js';
 import { sha256Digest } from '../hash/index.js';
 import { assertDigest, isDigest } from '../store/index.js';
@@ -160,6 +160,37 @@ export class Repository {
     url.searchParams.set('digest', digest);
     const res = await this.transport.request('PUT', url.href, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes, scopes: this.scopes(), ok: (s) => s === 201 });
     await res.body.dump();
+  }
+
+  /**
+   * Sends a stream of unknown length in one PATCH (no Content-Range: the body streams, chunked
+   * transfer encoding, as docker and containers/image send a layer they compress on the way),
+   * then PUTs the digest, known once the stream has ended. The source is pulled only as fast
+   * as the socket takes it, so nothing but what is on its way is held in memory; `onWritten`
+   * gets each buffer back once the socket is done with it.
+   */
+  async uploadStream(location: string, digest: () => string | Promise<string>, chunks: AsyncIterable<Buffer>, onWritten?: (b: Buffer) => void): Promise<void> {
+    // What the source threw (a damaged layer) is the error, not the request it broke off.
+    let failed: { err: unknown } | undefined;
+    const body = (async function* () {
+      try {
+        yield* chunks;
+      } catch (err) {
+        failed = { err };
+        throw err;
+      }
+    })();
+    let res;
+    try {
+      res = await this.transport.request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body, onWritten, scopes: this.scopes(), ok: (s) => s === 202 });
+    } catch (err) {
+      throw failed ? failed.err : err;
+    }
+    await res.body.dump();
+    const put = new URL(await this.location(res));
+    put.searchParams.set('digest', await digest());
+    const done = await this.transport.request('PUT', put.href, { headers: { 'content-length': '0' }, body: Buffer.alloc(0), scopes: this.scopes(), ok: (s) => s === 201 });
+    await done.body.dump();
   }
 
   /**

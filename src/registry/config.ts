@@ -4,8 +4,8 @@
 // ~/.config), then the file STRATA_REGISTRIES_CONFIG names; a later file's keys add to (lists,
 // maps) the earlier ones'.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { configHome, registriesConfigFiles } from '../config-paths.js';
 import { StrataError } from '../errors.js';
 
 export interface RegistriesConfig {
@@ -23,9 +23,7 @@ export interface RegistriesConfig {
   files: string[];
 }
 
-export function configHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
-}
+export { configHome };
 
 function defaultCertsDirs(env: NodeJS.ProcessEnv): string[] {
   return [path.join(configHome(env), 'containers', 'certs.d'), '/etc/containers/certs.d', '/etc/docker/certs.d'];
@@ -59,9 +57,7 @@ function merge(into: RegistriesConfig, raw: unknown, file: string): void {
   into.files.push(file);
 }
 
-export function configFiles(env: NodeJS.ProcessEnv = process.env): string[] {
-  return ['/etc/strata/registries.json', path.join(configHome(env), 'strata', 'registries.json'), ...(env.STRATA_REGISTRIES_CONFIG ? [path.resolve(env.STRATA_REGISTRIES_CONFIG)] : [])];
-}
+export const configFiles = registriesConfigFiles;
 
 export function loadRegistriesConfig(env: NodeJS.ProcessEnv = process.env): RegistriesConfig {
   const cfg: RegistriesConfig = { mirrors: {}, insecure: [], blocked: [], certsDirs: defaultCertsDirs(env), aliases: {}, files: [] };

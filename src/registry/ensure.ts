@@ -26,9 +26,10 @@ const isId = (text: string) => /^(sha256:)?[a-f0-9]{12,64}$/.test(text);
 
 /**
  * The local image `text` names, if any (by name, ID, or a digest pulled before). A short name
- * with an alias in the registries config names what the alias says, here as for a pull.
+ * with an alias in the registries config names what the alias says first, as podman's
+ * short-name resolution of local images does (the alias, then the name as given).
  */
-async function local(o: EnsureOptions, text: string): Promise<Image | undefined> {
+export async function localImage(o: EnsureOptions, text: string): Promise<Image | undefined> {
   const tryResolve = (t: string) => resolveImage(o.store, t).catch((err: unknown) => {
     if (err instanceof StrataError && /^no such image/.test(err.message)) return undefined;
     throw err;
@@ -48,13 +49,13 @@ async function local(o: EnsureOptions, text: string): Promise<Image | undefined>
     const id = await imageByRepoDigest(o.store, repositoryName(ref), ref.digest);
     return id ? tryResolve(id) : undefined;
   }
-  return tryResolve(formatReference(ref));
+  return (await tryResolve(formatReference(ref))) ?? (hasAlias(text, o) ? tryResolve(text) : undefined);
 }
 
 export async function ensureImage(text: string, o: EnsureOptions): Promise<Image> {
   const policy = o.policy ?? 'missing';
   if (policy !== 'always') {
-    const found = await local(o, text);
+    const found = await localImage(o, text);
     if (found || policy === 'never' || isId(text)) {
       if (found) return found;
       throw new StrataError(`no such image: "${text}"`);

@@ -25,8 +25,13 @@ export type Agent = http.Agent | https.Agent;
 export interface HttpRequestOptions {
   method: string;
   headers?: Record<string, string>;
-  /** Buffer[]: written one after the other (no copy into one buffer). */
-  body?: Buffer | Buffer[] | string | Readable;
+  /**
+   * Buffer[]: written one after the other (no copy into one buffer). An async iterable is
+   * written as it yields, read on only once the socket has taken what was written.
+   */
+  body?: Buffer | Buffer[] | string | Readable | AsyncIterable<Buffer>;
+  /** Called with each buffer of an async iterable body once the socket is done with it (its memory may be reused). */
+  onWritten?: (b: Buffer) => void;
   /** Used when its protocol matches the URL's; otherwise a one-off agent of the right kind. */
   agent?: Agent;
   signal?: AbortSignal;
@@ -73,11 +78,35 @@ export function httpRequest(url: string | URL, o: HttpRequestOptions): Promise<H
     else if (Array.isArray(body)) {
       for (const b of body) req.write(b);
       req.end();
-    } else {
+    } else if (isReadable(body)) {
       body.on('error', (err) => req.destroy(err));
       body.pipe(req);
-    }
+    } else writeAll(req, body, o.onWritten).catch((err: unknown) => req.destroy(err as Error));
   });
+}
+
+function isReadable(b: object): b is Readable {
+  return typeof (b as Readable).pipe === 'function';
+}
+
+/** Writes what `body` yields, waiting for the socket to drain; ends the request. */
+async function writeAll(req: http.ClientRequest, body: AsyncIterable<Buffer>, onWritten?: (b: Buffer) => void): Promise<void> {
+  for await (const b of body) {
+    if (req.destroyed) break;
+    const ok = req.write(b, onWritten ? (err) => void (err || onWritten(b)) : undefined);
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          req.off('drain', done);
+          req.off('close', done);
+          resolve();
+        };
+        req.on('drain', done);
+        req.on('close', done);
+      });
+    }
+  }
+  if (!req.destroyed) req.end();
 }
 
 /** A keep-alive agent for one registry: https with its TLS settings, or plain http. */

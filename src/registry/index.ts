@@ -4,7 +4,7 @@ export { pull, type PullOptions, type PullResult } from './pull.js';
 export { allTagReferences } from './pull-tags.js';
 export { push, type PushOptions, type PushResult } from './push.js';
 export { login, logout, registryDomain, type LoginOptions } from './login.js';
-export { ensureImage, type PullPolicy, type EnsureOptions } from './ensure.js';
+export { ensureImage, localImage, type PullPolicy, type EnsureOptions } from './ensure.js';
 export { qualify, type RegistryOptions } from './endpoints.js';
 export { closeTransports } from './transport.js';
 export { repoDigestsOf, allRepoDigests } from './repo-digests.js';

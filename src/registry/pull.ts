@@ -4,7 +4,8 @@
 // written, unless every blob arrived and matched.
 import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
-import { isDigest } from '../store/index.js';
+import { failpoint } from '../failpoint.js';
+import { isDigest, Lease } from '../store/index.js';
 import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
@@ -149,6 +150,24 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
   }
   const doc = parseDoc(chosen);
   if (!isManifest(chosen.mediaType) || !doc.config || !Array.isArray(doc.layers)) throw new StrataError(`unsupported manifest type "${chosen.mediaType}"`);
+  // A lease (store/leases.ts) holds what the pull finds here or writes until the index names the
+  // image: a collection meanwhile (`image prune -a`, `cache prune -a`) keeps a layer the pull
+  // counted as "Already exists", however long the downloads take.
+  const lease = Lease.create(store.root, 'pull');
+  try {
+    return await pullLeased(o, ref, repo, top, chosen, { config: doc.config, layers: doc.layers }, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function pullLeased(
+  o: PullOptions, ref: Reference, repo: Repository, top: FetchedManifest, chosen: FetchedManifest, doc: { config: Descriptor; layers: Descriptor[] }, lease: Lease,
+): Promise<PullResult> {
+  const store = o.store;
+  const p = o.progress;
+  const repository = repositoryName(ref);
+  if (isDigest(doc.config.digest)) await lease.add([doc.config.digest]);
   const configBytes = await fetchConfig(store, repo, doc.config);
   let config: { rootfs?: { diff_ids?: string[] }; os?: string; architecture?: string };
   try {
@@ -164,6 +183,7 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     if (!isDigest(d.digest) || !isDigest(diffIds[i]) || !(Number.isSafeInteger(d.size) && d.size >= 0)) throw new StrataError(`invalid layer descriptor "${String(d.digest)}"`);
     return { digest: d.digest, size: d.size, diffId: diffIds[i], compression, mediaType: d.mediaType };
   });
+  await lease.add(layers.flatMap((l) => [l.digest, l.diffId]));
   let downloaded = false;
   const missing: typeof layers = [];
   for (const l of layers) {
@@ -187,6 +207,7 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     }, maxBytes);
     p?.layer(id, 'Pull complete');
   });
+  failpoint('pull.before-image');
   const image = await writePulledImage(store, {
     manifestBytes: chosen.bytes, mediaType: chosen.mediaType, configBytes,
     names: ref.tag ? [formatReference({ ...ref, digest: undefined })] : [],

@@ -78,7 +78,7 @@ async function pushImageBlobs(image: Image, ref: Reference, o: PushOptions, repo
   const manifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
-    config: { mediaType: OCI_CONFIG, digest: image.id, size: (await readBlobBytes(store, image.id)).length },
+    config: { mediaType: OCI_CONFIG, digest: image.id, size: image.manifest.config.digest === image.id ? image.manifest.config.size : (await readBlobBytes(store, image.id)).length },
     layers: sent.map((d) => ({ ...d, mediaType: d.mediaType === DOCKER_LAYER_GZIP ? OCI_LAYER_GZIP : d.mediaType })),
   };
   return { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: OCI_MANIFEST };
@@ -89,12 +89,14 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
   if (ref.digest) throw new StrataError(`cannot push a digest reference "${text}": push a tag`);
   const reference = formatReference(ref);
   const tag = ref.tag ?? 'latest';
+  const repo = new Repository(pushTransport(ref, o), ref.path, true);
+  // The registry's /v2/ ping (scheme, challenge) goes out while the store is read.
+  repo.transport.origin().catch(() => undefined); // its failure is met again by the first request
   const images = o.platformImages?.length
     ? await Promise.all(o.platformImages.map((n) => resolveImage(o.store, n)))
     : [await resolveImage(o.store, reference).catch(() => resolveImage(o.store, text))];
   timing('push: image resolved');
   o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
-  const repo = new Repository(pushTransport(ref, o), ref.path, true);
   const info = new BlobInfoCache(o.store);
   try {
     let bytes: Buffer;

@@ -84,9 +84,12 @@ export function openBlob(store: Store, digest: Digest): AsyncIterable<Buffer> {
   return store.blobs.stream(assertDigest(digest));
 }
 
-/** The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id. */
-export function layerTar(store: Store, diffId: Digest): AsyncIterable<Buffer> {
-  return store.layerTarStream(assertDigest(diffId));
+/**
+ * The uncompressed tar of a layer, rebuilt byte for byte and checked against its diff_id;
+ * `allocate` gives the buffers its chunks are read into (memory the caller recycles).
+ */
+export function layerTar(store: Store, diffId: Digest, allocate?: (size: number) => Buffer): AsyncIterable<Buffer> {
+  return store.layerTarStream(assertDigest(diffId), { allocate });
 }
 
 /** A registry-owned file under the state root (blob info, repo digests). */

@@ -2,7 +2,6 @@
 // hosts, insecure-listed ones or --tls-verify=false, after https failed its handshake), the
 // TLS trust (tls.ts), authorization from the /v2/ ping's challenge (auth.ts), and redirects
 // followed by hand so that credentials never go to another host.
-import { Readable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { Authorizer } from './auth.js';
 import { isInsecure, isLoopback, type RegistriesConfig } from './config.js';
@@ -24,7 +23,9 @@ export interface Response {
 export interface RequestOptions {
   headers?: Record<string, string>;
   /** A Buffer or Buffer[] (sent again after a 401 if need be), or a stream (sent once). */
-  body?: Buffer | Buffer[] | AsyncIterable<Uint8Array> | null;
+  body?: Buffer | Buffer[] | AsyncIterable<Buffer> | null;
+  /** A stream's buffers, each once the socket is done with it (http.ts). */
+  onWritten?: (b: Buffer) => void;
   /** Token scopes the request needs ("repository:a/b:pull"). */
   scopes?: string[];
   /** Statuses that are not errors (default: 2xx). */
@@ -169,9 +170,8 @@ export class Transport {
       if (authz && sameHost) headers.authorization = authz;
       let res: HttpResponse;
       try {
-        const body = o.body && !Buffer.isBuffer(o.body) && !Array.isArray(o.body) ? Readable.from(o.body) : o.body ?? undefined;
         // Another host gets a connection of its own, not the registry's agent (nor its client certificate).
-        res = await httpRequest(current, { method, headers, body, agent: sameHost ? agent : undefined, signal: o.signal });
+        res = await httpRequest(current, { method, headers, body: o.body ?? undefined, onWritten: o.onWritten, agent: sameHost ? agent : undefined, signal: o.signal });
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         throw networkError(current, err, isCertificateError(err) ? 'certificate' : undefined);

@@ -1,11 +1,18 @@
 // Starting a container under its own shim (`run -d`, `start`, and attached runs that need the
-// shim's port forwarder): the shim's configuration is worked out here from the container's
-// record, written beside it, and the shim started; it runs the container from then on.
+// shim's port forwarder): the shim is spawned first, and while its Node process starts, this
+// process does the first start's preparation — the container's network namespace plumbed (and
+// held until the container runs), its runc bundle written — then writes the shim's
+// configuration beside the record and tells the shim to go; the shim runs the container from
+// then on (restarts prepare their own).
 import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
+import { prepareBundle } from './bundle.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { mountRequestsOf, portRequestsOf, type ContainerContext } from './foreground.js';
-import { writeShimConfig, type RestartPolicy } from './shim/state.js';
+import { networkForRun } from './net-run.js';
+import { populateVolumes, toMountSpecs } from './shim/mounts.js';
+import { writeShimConfig, type RestartPolicy, type ShimConfig } from './shim/state.js';
+import { timing } from '../timing.js';
 
 export interface DetachedStartOptions {
   /** Called once the shim waits for an attach before starting the container (see shim/client.ts). */
@@ -15,16 +22,48 @@ export interface DetachedStartOptions {
 /** Starts the container under a detached shim; resolves once it runs. */
 export async function startDetached(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
   const paths = ctx.containers.paths(record.Id);
-  const lowerDirs = await lowerDirsOf(record, ctx.images);
-  const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
-  writeShimConfig(paths.dir, {
-    id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-    ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
-    autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
-  });
-  // Loaded here, not bundled: it locates the shim's entry beside itself (scripts/bundle-cli.mjs).
+  // Loaded here (the run bundle has it; other bundles keep it outside).
   const { startShim } = await import('./shim/client.js');
-  await startShim(paths.dir, options);
+  await startShim(paths.dir, {
+    attach: options.attach,
+    prepare: async () => {
+      const lowerDirs = await lowerDirsOf(record, ctx.images);
+      const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = runSpecOf(record, paths, lowerDirs, []);
+      const config: ShimConfig = {
+        id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
+        ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
+        autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
+        waitAttach: options.attach ? true : undefined,
+      };
+      // Asked meanwhile (a python3 start), so the shim need not (ports-relay.ts).
+      const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;
+      // An attached start may wait for its client long after this: the shim prepares it then.
+      const prepared = options.attach ? undefined : await prepareFirstStart(ctx, record, config).catch(() => undefined);
+      config.splice = await splice;
+      writeShimConfig(paths.dir, { ...(prepared?.config ?? config), splice: config.splice });
+      timing('shim config written');
+      return prepared?.letGo;
+    },
+  });
+}
+
+/**
+ * The first start's namespace (plumbed, held by its holder until LETGO) and bundle, for the
+ * shim's CONFIG. Whatever fails here is undone, and the shim does it again and reports it
+ * (a missing command's 127, say, recorded as Docker records it).
+ */
+async function prepareFirstStart(ctx: ContainerContext, record: ContainerRecord, config: ShimConfig): Promise<{ config: ShimConfig; letGo: () => void }> {
+  populateVolumes(ctx.root, config.mounts, config.spec.rootfs.lowerDirs);
+  const network = await networkForRun(ctx, record);
+  try {
+    const spec = { ...config.spec, ...network.spec };
+    await prepareBundle({ ...spec, mounts: toMountSpecs(ctx.root, config.mounts) }, record.Id, ctx.containers.paths(record.Id).bundle);
+    await network.ready;
+    return { config: { ...config, spec, prepared: true }, letGo: () => network.started?.() };
+  } catch (err) {
+    await network.release();
+    throw err;
+  }
 }
 
 /** `--restart no|always|unless-stopped|on-failure[:N]` as the shim's policy. */

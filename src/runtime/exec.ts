@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { makeTempDirSync } from '../store/index.js';
 import { allCapabilities } from './host-config.js';
 import { checkExecutable, exitCodeForRuntimeError } from './lookpath.js';
 import { runcState } from './shim/state.js';
@@ -15,6 +16,8 @@ import { UnionView } from './union.js';
 import { resolveUser } from './user.js';
 
 export interface ExecOptions {
+  /** The state root: runc's log goes in its tmp/. */
+  stateRoot: string;
   id: string;
   runcRoot: string;
   args: string[];
@@ -42,7 +45,9 @@ export interface ExecOptions {
 export async function execInContainer(options: ExecOptions): Promise<number> {
   if (options.args.length === 0) throw new StrataError('no command specified');
   await precheckCommand(options);
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-exec-'));
+  // runc's log (and a --user exec's process.json) in the state root's tmp/, named after this
+  // process (`.tmp-PID.START-*.exec`): a later command sweeps it if this one is killed.
+  const logDir = makeTempDirSync(options.stateRoot, '.exec');
   const logFile = path.join(logDir, 'runc.log');
   try {
     const args = ['--root', options.runcRoot, '--log', logFile, '--log-format', 'json', 'exec'];

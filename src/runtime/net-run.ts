@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord, ContainerStore } from '../store/index.js';
-import { attachNetworks } from './net/attach.js';
+import { attachNetworks, releaseRun } from './net/attach.js';
 import { networkRequestOf } from './net/config.js';
 import { readRuntimeStatus } from './shim/state.js';
 import type { RunSpec } from './types.js';
@@ -38,6 +38,14 @@ export async function networkForRun(ctx: NetContext, record: ContainerRecord): P
   if (request.networks.length === 0) return NOTHING; // disconnected from all: only lo, as Docker's
   const net = await attachNetworks(ctx.root, { id: record.Id, name: record.Name.replace(/^\//, '') }, request);
   return { spec: { netns: net.netns, etc: net.etc }, ready: net.ready, started: net.letGo, release: net.release };
+}
+
+/**
+ * The network of a run whose namespace the starter of the shim plumbed and holds until the
+ * container runs (ShimConfig.prepared): SPEC as it was given; the run's endpoints released after.
+ */
+export function preparedNetwork(ctx: Pick<NetContext, 'root'>, id: string, spec: RunNetwork['spec']): RunNetwork {
+  return { spec: { netns: spec.netns, etc: spec.etc }, release: () => releaseRun(ctx.root, id) };
 }
 
 async function joinContainer(ctx: NetContext, ref: string): Promise<RunNetwork> {

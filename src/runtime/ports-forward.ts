@@ -9,16 +9,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HelperReply, HelperRequest } from './ports-helper.js';
 import { bindHostPorts, closeListeners, type HostListener, type PortBinding } from './ports.js';
-import { spliceRelayAvailable, startSpliceRelay, type RelaySocket } from './ports-relay.js';
+import { checkSpliceRelay, startSpliceRelay, type RelaySocket } from './ports-relay.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-/** The command that starts a helper in the network namespace of process PID. */
-export function helperCommand(pid: number): { command: string; args: string[] } {
+/** The command that starts a helper in the network namespace NETNS (/proc/PID/ns/net). */
+export function helperCommand(netns: string): { command: string; args: string[] } {
   const helper = path.join(here, `ports-helper${ext}`);
-  return { command: 'nsenter', args: [`--net=/proc/${pid}/ns/net`, '--', process.execPath, ...process.execArgv, helper] };
+  return { command: 'nsenter', args: [`--net=${netns}`, '--', process.execPath, ...process.execArgv, helper] };
 }
+
+/** The network namespace the forwarder works in: a process's (/proc/PID/ns/net), or a namespace's path. */
+export type ForwardTarget = number | string;
 
 function waitFor(child: ChildProcess, accept: (m: HelperReply) => boolean): Promise<boolean> {
   return new Promise((resolve) => {
@@ -59,7 +62,7 @@ export class PortForwarder {
   private early: Array<{ port: number; socket: net.Socket }> = [];
 
   /** LABEL (the container's dir) is put in the environment of every process started, as STRATA_CONTAINER_DIR, so they can be found. */
-  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests). */ splice?: boolean } = {}) {
+  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests); true: the splice relay is known to work; unset: asked. */ splice?: boolean } = {}) {
     this.tcp = listeners.filter((l) => l.kind === 'tcp');
     this.watchEarly();
     this.udp = listeners.filter((l) => l.kind === 'udp');
@@ -82,19 +85,23 @@ export class PortForwarder {
   readonly bindings = (): PortBinding[] => [...this.tcp, ...this.udp].map((l) => l.binding);
 
   /**
-   * Starts forwarding into the network namespace of the container's init process: TCP through
-   * the splice relay when python3 can (ports-relay.ts), else through the Node helper, which
-   * also relays UDP.
+   * Starts forwarding into the container's network namespace (TARGET: its init's pid, or the
+   * namespace's path before the container runs): TCP through the splice relay when python3 can
+   * (ports-relay.ts), else through the Node helper, which also relays UDP. Resolves once what
+   * was started has entered the namespace (the namespace's path may go after that).
    */
-  async attach(pid: number): Promise<void> {
+  async attach(target: ForwardTarget): Promise<void> {
     if (this.closed || this.tcp.length + this.udp.length === 0) return;
     await this.detach();
-    const fast = this.tcp.length > 0 && this.options.splice !== false && spliceRelayAvailable() && this.tcp.every((l) => l.kind === 'tcp' && fdOf(l.server) !== undefined);
-    if (fast) await this.attachRelay(pid);
-    if (this.udp.length > 0 || (this.tcp.length > 0 && !fast)) await this.attachHelper(pid, !fast);
+    const netns = typeof target === 'number' ? `/proc/${target}/ns/net` : target;
+    const canSplice = this.tcp.length > 0 && (this.options.splice ?? (await checkSpliceRelay()));
+    const fast = canSplice && this.tcp.every((l) => l.kind === 'tcp' && fdOf(l.server) !== undefined);
+    const relay = fast ? this.attachRelay(netns) : undefined;
+    if (this.udp.length > 0 || (this.tcp.length > 0 && !fast)) await this.attachHelper(netns, !fast);
+    await relay;
   }
 
-  private async attachRelay(pid: number): Promise<void> {
+  private async attachRelay(netns: string): Promise<void> {
     const early = this.early.splice(0);
     const sockets: RelaySocket[] = [
       ...this.tcp.map((l) => ({ kind: 'listener' as const, fd: fdOf((l as Extract<HostListener, { kind: 'tcp' }>).server)!, port: l.binding.containerPort })),
@@ -103,17 +110,17 @@ export class PortForwarder {
         return fd !== undefined && fd >= 0 ? [{ kind: 'connection' as const, fd, port }] : [];
       }),
     ];
-    const { child, ready } = startSpliceRelay(pid, sockets, labelEnv(this.options.label));
+    const { child, ready } = startSpliceRelay(netns, sockets, labelEnv(this.options.label));
     // Same tick as the spawn: our copies close before our event loop could accept on them.
     for (const l of this.tcp) if (l.kind === 'tcp') l.server.close();
     for (const { socket } of early) socket.destroy();
     this.relay = child;
-    // Not awaited: until the relay accepts, connections wait in the listening socket's backlog.
-    void ready.then((ok) => ok || process.stderr.write(`port relay for process ${pid} did not start: published TCP ports are closed\n`));
+    // Until the relay accepts, connections wait in the listening socket's backlog.
+    if (!(await ready)) process.stderr.write(`port relay for ${netns} did not start: published TCP ports are closed\n`);
   }
 
-  private async attachHelper(pid: number, withTcp: boolean): Promise<void> {
-    const { command, args } = helperCommand(pid);
+  private async attachHelper(netns: string, withTcp: boolean): Promise<void> {
+    const { command, args } = helperCommand(netns);
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', cwd: path.join(here, '..', '..'), env: labelEnv(this.options.label) });
     this.helper = child;
     child.on('error', () => undefined);

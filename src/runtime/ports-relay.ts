@@ -121,9 +121,9 @@ class Lifeline:
     def step(self):
         if not os.read(0, 64): os._exit(0)
 
-def setns(pid):
+def setns(ns):
     libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open('/proc/%s/ns/net' % pid, os.O_RDONLY)
+    fd = os.open(ns, os.O_RDONLY)
     if libc.setns(fd, 0x40000000) != 0:
         e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
     os.close(fd)
@@ -145,13 +145,29 @@ while True:
 `;
 
 let usable: boolean | undefined;
+let checking: Promise<boolean> | undefined;
 // The system's interpreter when there is one: wrappers on PATH (pyenv's shims) cost a shell start.
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const CHECK = ['-c', 'import os, ctypes, selectors; os.splice; ctypes.CDLL(None).setns'];
 
 /** Whether python3 with os.splice and ctypes is there (checked once per process). */
 export function spliceRelayAvailable(): boolean {
-  usable ??= spawnSync(PYTHON, ['-c', 'import os, ctypes, selectors; os.splice; ctypes.CDLL(None).setns'], { stdio: 'ignore' }).status === 0;
+  usable ??= spawnSync(PYTHON, CHECK, { stdio: 'ignore' }).status === 0;
   return usable;
+}
+
+/**
+ * The same check without blocking (a python3 start, some 20-40 ms): the shim begins it as it
+ * starts, so the answer is there by the time the container's namespace is.
+ */
+export function checkSpliceRelay(): Promise<boolean> {
+  if (usable !== undefined) return Promise.resolve(usable);
+  checking ??= new Promise<boolean>((resolve) => {
+    const child = spawn(PYTHON, CHECK, { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  }).then((ok) => (usable = ok));
+  return checking;
 }
 
 export interface RelaySocket {
@@ -162,13 +178,13 @@ export interface RelaySocket {
 }
 
 /**
- * Starts the relay for the network namespace of PID with SOCKETS inherited. Returns at once
- * (the caller closes its own copies in the same tick, so nothing is accepted twice); `ready`
- * resolves true once it runs in the container's namespace.
+ * Starts the relay for the network namespace NETNS (a path: /proc/PID/ns/net) with SOCKETS
+ * inherited. Returns at once (the caller closes its own copies in the same tick, so nothing is
+ * accepted twice); `ready` resolves true once it runs in the container's namespace.
  */
-export function startSpliceRelay(pid: number, sockets: RelaySocket[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; ready: Promise<boolean> } {
+export function startSpliceRelay(netns: string, sockets: RelaySocket[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; ready: Promise<boolean> } {
   const specs = sockets.map((s, i) => `${s.kind === 'listener' ? 'L' : 'C'}:${3 + i}:${s.port}`);
-  const child = spawn(PYTHON, ['-c', RELAY_PY, String(pid), ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
+  const child = spawn(PYTHON, ['-c', RELAY_PY, netns, ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
   const ready = new Promise<boolean>((resolve) => {
     child.stdout!.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));

@@ -99,7 +99,8 @@ for (const splice of [true, false]) describe(`port forwarder (${splice ? 'splice
     try {
       // A connection made before the helper is there waits for it.
       const early = fetchTcp(listeners[0]!.binding.hostPort);
-      await fwd.attach(ns.child.pid!);
+      // By pid, and (the shim's way before the container runs) by the namespace's path.
+      await fwd.attach(splice ? `/proc/${ns.child.pid!}/ns/net` : ns.child.pid!);
       assert.equal(await early, 'hello from 80');
       assert.equal(await fetchTcp(listeners[0]!.binding.hostPort), 'hello from 80');
       const u = dgram.createSocket('udp4');

@@ -115,7 +115,7 @@ export class RuncRunner implements ContainerRunner {
     const dir = spec.bundleDir ?? (await this.#makeBundleDir());
     const watchdog = this.options.diesWithCaller ? ContainerWatchdog.start(this.#runc, this.options.runcRoot, id) : undefined;
     try {
-      await prepareBundle(spec, id, dir);
+      if (!(options.prepared && !ownBundle)) await prepareBundle(spec, id, dir);
       timing('bundle written');
       await options.beforeStart;
       if (options.beforeStart) timing('network ready');

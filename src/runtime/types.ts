@@ -134,6 +134,8 @@ export interface RunOptions {
   onStarted?: (pid: number) => void;
   /** Awaited (after the bundle is written) before runc starts: work done meanwhile, such as the network's plumbing. */
   beforeStart?: Promise<unknown>;
+  /** The bundle in spec.bundleDir is written already, for this spec (a shim's first start, see detached.ts). */
+  prepared?: boolean;
 }
 
 /**

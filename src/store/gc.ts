@@ -4,7 +4,8 @@
 //   - the index's images (tags and untagged entries): manifests, configs, layer blobs, diff_ids;
 //   - the build cache's entries: their layers;
 //   - containers: their image (config) and the layers their root is made of;
-//   - leases of commands in progress (a build's base images and layers; leases.ts);
+//   - leases of commands in progress (a build's base images and layers; what a load, pull or
+//     commit imports, fetches or reuses until the index names its image; leases.ts);
 //   - what the caller names in `keep`;
 //   - a live layer that is still packed (layer-packed.ts): its compressed blob.
 // Whatever else is in blobs/ or layers/ is garbage, except what was written or reused within

@@ -3,15 +3,24 @@
 // and our image ID; an image without names (dangling, or kept for a container) has one
 // descriptor without a ref.name. Read without a lock (it is replaced atomically); changed only
 // under the store lock.
+//
+// OCI-layout tools look a name up by exact match of ref.name (containers/image's oci: transport:
+// `skopeo inspect oci:ROOT:t6` looks for "t6"), so every named image also gets alias descriptors
+// with the short forms Docker shows ("t6:latest", and "t6" for :latest), marked with ALIAS_OF.
+// They are derived: written by writeIndex, dropped by readIndex, so strata's own lookups, tags,
+// rmi and GC see only the full names.
 import fs from 'node:fs/promises';
 import { DamagedError } from './damage.js';
 import { atomicWriteJson } from './fsutil.js';
 import { isDigest } from './digest.js';
+import { familiarName, parseReference } from './refs.js';
 import type { Descriptor, Digest } from './types.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const CONTAINERD_NAME = 'io.containerd.image.name';
 export const IMAGE_ID = 'io.strata.image.id';
+/** On an alias descriptor: the full name it is a short form of. */
+export const ALIAS_OF = 'io.strata.alias-of';
 export const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
 export const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar';
@@ -44,12 +53,38 @@ export async function readIndex(file: string): Promise<OciIndex> {
     throw new DamagedError(`store index "${file}"`, 'it is not an OCI image index');
   }
   // Only descriptors with valid digests are ours to build paths from.
-  idx.manifests = (idx.manifests ?? []).filter((d) => typeof d === 'object' && d !== null && isDigest(d.digest));
+  idx.manifests = (idx.manifests ?? []).filter((d) => typeof d === 'object' && d !== null && isDigest(d.digest) && !d.annotations?.[ALIAS_OF]);
   return idx;
 }
 
 export async function writeIndex(file: string, idx: OciIndex): Promise<void> {
-  await atomicWriteJson(file, idx, { failpoint: 'index.before-rename' });
+  const own = idx.manifests.filter((d) => !d.annotations?.[ALIAS_OF]);
+  const taken = new Set(own.map(refName).filter((n) => n !== undefined));
+  const aliases: Descriptor[] = [];
+  for (const d of own) {
+    const name = refName(d);
+    if (!name) continue;
+    for (const short of shortNames(name)) {
+      if (taken.has(short)) continue;
+      taken.add(short);
+      aliases.push({ mediaType: d.mediaType, digest: d.digest, size: d.size, annotations: { [REF_NAME]: short, [ALIAS_OF]: name } });
+    }
+  }
+  await atomicWriteJson(file, { ...idx, manifests: [...own, ...aliases] }, { failpoint: 'index.before-rename' });
+}
+
+/** The short forms of a full name that OCI-layout tools are asked for: "t6:latest" and "t6". */
+export function shortNames(full: string): string[] {
+  let familiar: string;
+  try {
+    familiar = familiarName(full);
+  } catch {
+    return [];
+  }
+  const out = familiar === full ? [] : [familiar];
+  const r = parseReference(full, { defaultTag: false });
+  if (r.tag === 'latest' && !r.digest) out.push(familiar.slice(0, -':latest'.length));
+  return out;
 }
 
 export const refName = (d: Descriptor): string | undefined => d.annotations?.[REF_NAME];

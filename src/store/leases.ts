@@ -1,5 +1,5 @@
-// Leases: what a command in progress (a build) uses from the store, so that no garbage
-// collection removes it meanwhile (as containerd's leases do). A lease is a file in
+// Leases: what a command in progress (a build, load, pull or commit) uses or writes in the store,
+// so that no garbage collection removes it meanwhile (as containerd's leases do). A lease is a file in
 // <root>/leases/ named after its owner ("PID.START-RANDOM.json") and listing digests (image
 // IDs, manifests, layer blobs, layer diff_ids). It holds only while its owner lives: a lease
 // of a process that exited, even by `kill -9`, is ignored by the collector and swept, so a dead
@@ -16,7 +16,7 @@ import { withLock } from './lock.js';
 import { ownerGone, ownerStamp, parseOwner } from './owner.js';
 
 export interface LeaseRecord {
-  /** What holds it, for `system check` and people: "build". */
+  /** What holds it, for `system check` and people: "build", "load", "pull", "commit". */
   purpose: string;
   created: string;
   digests: Digest[];
@@ -59,7 +59,9 @@ export class Lease {
         for (const d of fresh) this.digests.add(d);
         await fs.mkdir(leasesDir(this.root), { recursive: true });
         const record: LeaseRecord = { purpose: this.purpose, created: new Date().toISOString(), digests: [...this.digests] };
-        await atomicWriteJson(this.file, record);
+        // Whole (renamed into place) but not synced: a lease holds only while its process
+        // lives, and none outlives a crash of the machine, so a build pays no fsync for it.
+        await atomicWriteJson(this.file, record, { durable: false });
       }
       return check ? check() : undefined;
     });

@@ -19,6 +19,7 @@ import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { DamagedError, inImage, isDamage } from './damage.js';
 import type { SplitSource } from './tar-split.js';
+import type { RebuildOptions } from './layer-rebuild.js';
 import { decompressed } from './decompress.js';
 import { normalizeTag, parseReference, formatReference } from './refs.js';
 import { stateRoot } from './paths.js';
@@ -88,12 +89,16 @@ export class Store implements ImageStore {
     return readIndex(this.indexFile);
   }
 
-  /** Read-modify-write of index.json under the store lock. */
+  /**
+   * Read-modify-write of index.json under the store lock. An index left as it was is not
+   * written again (a warm rebuild under the same tag pays no fsync for it).
+   */
   async updateIndex<T>(fn: (idx: OciIndex) => Promise<T> | T): Promise<T> {
     return withLock(this.lockFile, async () => {
       const idx = await readIndex(this.indexFile);
+      const before = JSON.stringify(idx);
       const result = await fn(idx);
-      await writeIndex(this.indexFile, idx);
+      if (JSON.stringify(idx) !== before) await writeIndex(this.indexFile, idx);
       return result;
     });
   }
@@ -292,10 +297,10 @@ export class Store implements ImageStore {
   /**
    * The layer's tar, rebuilt byte for byte and checked against its diff_id as it streams (for
    * save and push): damage is thrown as a DamagedError naming the layer, at the latest after
-   * the last chunk. Chunks are fresh buffers.
+   * the last chunk. Chunks are fresh buffers, unless `allocate` gives them (a rebuilt tar's).
    */
-  layerTarStream(diffId: Digest): AsyncGenerator<Buffer> {
-    return this.layers.tarStream(assertDigest(diffId, 'layer diff ID'));
+  layerTarStream(diffId: Digest, options: Pick<RebuildOptions, 'allocate'> = {}): AsyncGenerator<Buffer> {
+    return this.layers.tarStream(assertDigest(diffId, 'layer diff ID'), options);
   }
 
   /** Bytes of the layer's (uncompressed) tar. */

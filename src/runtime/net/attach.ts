@@ -75,11 +75,22 @@ export async function attachNetworks(root: string, container: { id: string; name
       if (released) return;
       released = true;
       netns.close();
-      // Its endpoints, also on the networks `network connect` added while it ran.
-      const dropped = releaseContainer(root, container.id);
-      const defaultId = attached.find((a) => a.net.Name === DEFAULT_NETWORK)?.net.Id;
-      const userIds = [...new Set([...userNets.map((a) => a.net.Id), ...dropped])].filter((id) => id !== defaultId);
-      if (userIds.length) await (await import('./dns/control.js')).stopIdleResponders(store, userIds);
+      await releaseRun(root, container.id, attached.find((a) => a.net.Name === DEFAULT_NETWORK)?.net.Id ?? null);
     },
   };
+}
+
+/**
+ * Undoes a run's part on its networks: the container's endpoints (also on the networks
+ * `network connect` added while it ran), and the responders of user-defined networks left idle.
+ * DEFAULT_ID is the default network's ID when the caller knows it (null: the run was not on it),
+ * else it is looked up.
+ */
+export async function releaseRun(root: string, containerId: string, defaultId?: string | null): Promise<void> {
+  const dropped = releaseContainer(root, containerId);
+  if (dropped.length === 0) return;
+  const store = new NetworkStore(root);
+  const skip = defaultId === undefined ? store.list().find((n) => n.Name === DEFAULT_NETWORK)?.Id : defaultId;
+  const userIds = dropped.filter((id) => id !== skip);
+  if (userIds.length) await (await import('./dns/control.js')).stopIdleResponders(store, userIds);
 }

@@ -1,6 +1,8 @@
 // The per-container supervisor. `run -d` (and `start` of a stopped container) spawns it
-// detached, in its own session, with stdio on /dev/null and a pipe on fd 3 for one line of
-// news ("started" or why not). It then owns the container: runs it with `runc run` in the
+// detached, in its own session, with stdin a pipe on which its starter says "go" (client.ts),
+// stdout on /dev/null, stderr to shim.log and a pipe on fd 3 for one line of news ("started"
+// or why not). The first start may come prepared by the starter (ShimConfig.prepared: bundle
+// written, namespace plumbed). It then owns the container: runs it with `runc run` in the
 // foreground (so runc's exit status is the container's), writes its output to the json-file
 // log and to attached clients, forwards the published ports, records the state in shim.json,
 // applies the restart policy while the state root exists, and removes the container for --rm.
@@ -12,8 +14,9 @@ import { FRAME } from '../attach.js';
 import { JsonLogWriter } from '../logs.js';
 import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
+import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
-import { networkForRun, type RunNetwork } from '../net-run.js';
+import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
 import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
@@ -31,6 +34,7 @@ import {
   type ShimStatus,
 } from './state.js';
 import type { RunSpec } from '../types.js';
+import { timing } from '../../timing.js';
 
 /** The shim's one message to whoever started it. */
 export type ShimNews = { ok: true } | { ok: false; error: string; exitCode: number };
@@ -70,12 +74,14 @@ class Shim {
   /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
   private ptySize: { rows: number; cols: number } | undefined;
   private startFailed = false;
+  private preparedStart: boolean;
 
   constructor(
     private readonly dir: string,
     private readonly config: ShimConfig,
     private readonly hooks: ShimHooks,
   ) {
+    this.preparedStart = config.prepared === true;
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
@@ -110,9 +116,12 @@ class Shim {
     fs.rmSync(path.join(this.dir, STOP_MARKER), { force: true });
     this.save({});
     try {
+      // Whether the splice relay can run: known from our starter, or asked now, while the start goes on.
+      if (this.config.ports.length > 0 && this.config.splice === undefined) void checkSpliceRelay();
       const listeners = await bindHostPorts(this.config.ports);
-      this.forwarder = new PortForwarder(listeners, { label: this.dir });
+      this.forwarder = new PortForwarder(listeners, { label: this.dir, splice: this.config.splice });
       this.save({ ports: listeners.map((l) => l.binding) });
+      timing('shim: ports bound');
       await this.hub.listen(this.dir, ATTACH_SOCKET);
       if (this.config.waitAttach) {
         const attached = this.hub.waitForClient(ATTACH_WAIT_MS);
@@ -171,12 +180,24 @@ class Shim {
     const stdout = this.tee('stdout');
     const stderr = this.tee('stderr');
     let network: RunNetwork | undefined;
+    // The first start's bundle and namespace were made by our starter (detached.ts).
+    const prepared = this.preparedStart;
+    this.preparedStart = false;
     try {
-      populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
+      if (!prepared) populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       this.save({ state: 'starting', error: undefined });
+      timing('shim: starting');
       // The record says which networks it is on now (`network connect` while it was stopped).
       const containers = new ContainerStore(config.root);
-      network = await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
+      network = prepared
+        ? preparedNetwork(config, config.id, config.spec)
+        : await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
+      // Into a namespace of its own the forwarder goes as soon as it is plumbed (before that,
+      // the path names the host's), while runc starts the container: the relay is there by the
+      // time the container runs.
+      const { netns } = network.spec;
+      const forwarding = netns && this.forwarder ? Promise.resolve(network.ready).then(() => this.forwarder?.attach(netns)) : undefined;
+      forwarding?.catch(() => undefined);
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
       const runcBinary = config.spec.terminal ? ptyRuncWrapper(this.dir) : 'runc';
@@ -186,20 +207,25 @@ class Shim {
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
       const run = runner
-        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready })
+        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
       if (pid !== undefined) {
-        network.started?.();
         // A size that came while runc was starting, after its pty was made.
         if (this.ptySize && this.runtimePid) resizeRuncPty(this.runtimePid, this.ptySize.rows, this.ptySize.cols);
+        timing('shim: container started');
         // Until the forwarder takes them, connections wait in the listening sockets' backlog.
-        await this.forwarder?.attach(pid);
+        await (forwarding ?? this.forwarder?.attach(pid));
+        // The relay has entered the namespace: its holder can go.
+        network.started?.();
+        timing('shim: forwarder attached');
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
       }
       const { exitCode } = await run;
+      // Not left to start after the container is gone (finish() stops what it started).
+      await forwarding;
       if (pid === undefined) {
         // Ran and exited before we saw it running: it did start.
         this.save({ startedAt: new Date().toISOString() });

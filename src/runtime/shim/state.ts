@@ -32,6 +32,13 @@ export interface ShimConfig {
   stdinOnce: boolean;
   /** Start the container only once a client has attached (an attached `run`), so it misses no output. */
   waitAttach?: boolean;
+  /**
+   * The first start's bundle is written and its namespace (spec.netns) plumbed by the process
+   * that started the shim, while the shim's Node started (detached.ts); restarts do their own.
+   */
+  prepared?: boolean;
+  /** Whether the splice relay (ports-relay.ts) can run here, when the starter asked (unset: the shim asks). */
+  splice?: boolean;
 }
 
 export type RuntimeState = 'created' | 'starting' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';

@@ -11,6 +11,7 @@ import { failpoint } from '../../failpoint.js';
 import { assertDigest, isDigest } from '../digest.js';
 import { tempName } from '../fsutil.js';
 import { CONTAINERD_NAME, REF_NAME } from '../index-file.js';
+import { Lease } from '../leases.js';
 import { imageArchitecture } from '../busybox.js';
 import { safeComponents } from '../copier/names.js';
 import { normalizeTag } from '../refs.js';
@@ -40,6 +41,8 @@ class Spool {
   private layers = new Map<string, LayerInfo>();
   constructor(
     private readonly store: Store,
+    /** Holds every layer imported until the images naming them are in the index. */
+    readonly lease: Lease,
     private readonly inMemoryMax = IN_MEMORY,
   ) {}
 
@@ -66,7 +69,9 @@ class Spool {
       yield* body;
     })();
     if (sniff(first) || first.subarray(257, 262).toString('latin1') === 'ustar') {
-      this.layers.set(name, await writing(`layer "${name}"`, () => this.store.importLayer(rest)));
+      const layer = await writing(`layer "${name}"`, () => this.store.importLayer(rest));
+      await this.lease.add([layer.diffId]); // just written or touched: young until the lease holds it
+      this.layers.set(name, layer);
       failpoint('load.layer-imported');
       return;
     }
@@ -160,6 +165,7 @@ async function importLayers(store: Store, spool: Spool, files: string[], config:
     if (early && early.diffId !== expected) throw new StrataError(`digest mismatch: expected "${expected}", got "${early.diffId}"`);
     if (early) layers.push(early);
     else {
+      await spool.lease.add([expected]);
       layers.push(await writing(`layer "${files[i]}"`, () => store.importLayer(spool.open(files[i]!), expected)));
       failpoint('load.layer-imported');
     }
@@ -230,7 +236,10 @@ export interface LoadOptions {
 export async function loadArchive(store: Store, source: ChunkSource, options: LoadOptions = {}): Promise<LoadResult> {
   const limits = options.limits;
   await store.init();
-  const spool = new Spool(store, options.inMemoryMax);
+  // A lease (leases.ts): a collection during the load (`image prune -a`, `cache prune -a`) keeps
+  // the layers imported so far however long the load takes, until the index names them.
+  const lease = Lease.create(store.root, 'load');
+  const spool = new Spool(store, lease, options.inMemoryMax);
   const warnings: string[] = [];
   try {
     await readArchive(store, source, limits ?? store.options.limits, spool);
@@ -239,5 +248,6 @@ export async function loadArchive(store: Store, source: ChunkSource, options: Lo
     throw new StrataError('archive is neither a docker-archive nor an OCI layout: no manifest.json or index.json');
   } finally {
     await spool.cleanup();
+    await lease.release();
   }
 }

@@ -1,0 +1,96 @@
+// The body of a container's shim process (`shimMain`), run from its entries: start.cjs (the
+// bundle with a V8 code cache, what startShim() spawns) or main.js (plain ES modules). Its
+// stdin is a pipe from the starting CLI, which says "go" once the shim's configuration is
+// written; its fd 3 a pipe back, for its one line of news.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ContainerStore, removeVolume } from '../../store/index.js';
+import { runShim, type ShimNews, type ShimProgress } from './shim.js';
+import { applyStatus } from './record.js';
+import { readShimConfig, type ShimStatus } from './state.js';
+import { timing } from '../../timing.js';
+
+function writeNews(message: ShimNews | ShimProgress, last = true): void {
+  try {
+    fs.writeSync(3, `${JSON.stringify(message)}\n`);
+    if (last) fs.closeSync(3);
+  } catch {
+    // The starting CLI is gone; nobody to tell.
+  }
+}
+
+/** Resolves true once stdin says "go", false at its end without it. */
+function goSignal(): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (go: boolean) => {
+      process.stdin.destroy();
+      resolve(go);
+    };
+    process.stdin.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (text.includes('go\n')) done(true);
+    });
+    process.stdin.once('end', () => done(text.includes('go\n')));
+    process.stdin.once('error', () => done(false));
+  });
+}
+
+/** Supervises the container in DIR until it is gone for good, then exits the process. */
+export async function shimMain(dir: string | undefined): Promise<never> {
+  timing('shim: loaded');
+  // The shim outlives the CLI and its terminal: hang-ups and broken pipes are not its business.
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+
+  if (!dir) {
+    writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
+    process.exit(125);
+  }
+  // Our starter says "go" once our configuration is written (client.ts); without it, nothing to do.
+  if (!(await goSignal())) process.exit(0);
+  timing('shim: go');
+
+  const config = readShimConfig(path.resolve(dir));
+  const containers = config ? new ContainerStore(config.root) : undefined;
+  // Record updates are applied in order, one at a time, without fsync (the record mirrors
+  // shim.json, which is the truth); the last is awaited before exiting. A status that comes
+  // while an update waits its turn replaces the one it would have written (a start goes through
+  // four in a few ms: one or two writes of the record, not four).
+  let recordUpdates: Promise<unknown> = Promise.resolve();
+  let queued: ShimStatus | undefined;
+  const mirror = (status: ShimStatus): void => {
+    if (!containers || !config) return;
+    const waiting = queued !== undefined;
+    queued = { ...status };
+    if (waiting) return;
+    recordUpdates = recordUpdates.then(() => {
+      const snapshot = queued!;
+      queued = undefined;
+      return containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined);
+    });
+  };
+  // Only once the record says what happened, so the CLI's next command sees it.
+  const news = (message: ShimNews): void => void recordUpdates.then(() => writeNews(message));
+
+  await runShim(path.resolve(dir), {
+    news,
+    progress: (p) => writeNews(p, false),
+    onStatus: mirror,
+    removeContainer: async (config, anonymousVolumes) => {
+      await recordUpdates;
+      spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
+      await containers?.remove(config.id);
+      for (const name of anonymousVolumes) {
+        try {
+          removeVolume(config.root, name);
+        } catch {
+          // Already gone, or used by another container through --volumes-from: kept, as Docker does.
+        }
+      }
+    },
+  });
+  await recordUpdates;
+  process.exit(0);
+}
