@@ -6,10 +6,10 @@
 // scanLayerTar here: decompressed (zlib's thread pool), hashed, its headers read (tar/scan.ts:
 // content is skipped, never copied), its entries' names and links checked and counted with the extraction's limits. The unpack
 // itself (with every guard of layer-unpack.ts) happens at the gate, under tmp/unpack-<hex>.lock.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { newSha256 } from '../hash/index.js';
 import { refuse, safeComponents } from './copier/names.js';
 import { atomicWriteJson, exists } from './fsutil.js';
 import { isDigest } from './digest.js';
@@ -70,7 +70,7 @@ export interface ScanResult {
 export async function scanLayerTar(source: ChunkSource, o: { expected?: Digest; limits?: TarLimits } = {}): Promise<ScanResult> {
   // sha256 on this thread: a pool worker's copies cost more than the hash (the gunzip runs in
   // zlib's threads meanwhile).
-  const hash = createHash('sha256');
+  const hash = newSha256();
   let bytes = 0;
   const names = new Set<string>();
   const symlinks = new Set<string>();
