@@ -78,7 +78,7 @@ try {
   if (havePodman) run('podman', [...podmanStore('src'), 'load', '-q', '-i', archive]);
 
   const t = { strataPushCold: [], strataPushWarm: [], podmanPushCold: [], podmanPushWarm: [], skopeoPushCold: [], skopeoPushWarm: [],
-    strataPullCold: [], strataPullWarm: [], podmanPullCold: [], podmanPullWarm: [], skopeoPullCold: [] };
+    strataPullCold: [], strataPullWarm: [], podmanPullCold: [], podmanPullWarm: [], skopeoPullCold: [], strataFirstRun: [], podmanFirstRun: [] };
   let pullFrom;
   for (let round = 0; round < ROUNDS; round++) {
     // push: each tool to a registry of its own, empty (cold), then again (warm: the blobs are there)
@@ -111,11 +111,18 @@ try {
     const root = path.join(dir, `pull-${round}`);
     t.strataPullCold.push(timed(() => strata(root, ['pull', '-q', ref])));
     t.strataPullWarm.push(timed(() => strata(root, ['pull', '-q', ref])));
+    // The deferred work made visible: strata keeps pulled layers packed until a container needs them.
+    t.strataFirstRun.push(timed(() => strata(root, ['run', '--rm', ref, 'true'])));
     fs.rmSync(root, { recursive: true, force: true });
     if (havePodman) {
       const ps = podmanStore(`p${round}`);
       t.podmanPullCold.push(timed(() => run('podman', [...ps, 'pull', '-q', '--tls-verify=false', ref])));
       t.podmanPullWarm.push(timed(() => run('podman', [...ps, 'pull', '-q', '--tls-verify=false', ref])));
+      try {
+        t.podmanFirstRun.push(timed(() => run('podman', [...ps, 'run', '--rm', '--net=none', ref, 'true'])));
+      } catch (err) {
+        console.error(`podman run: ${err.message.split('\n')[0]}`); // a row without podman rather than no run
+      }
       spawnSync('podman', [...ps, 'rmi', '-af']);
     }
     if (haveSkopeo && havePodman) {
@@ -143,11 +150,12 @@ try {
       rows.push(l);
       const cells = l.split('|').map((c) => c.trim());
       const [sv, pv] = [Number.parseFloat(cells[2]), Number.parseFloat(cells[3])];
-      if (sv > 0 && pv > 0) verdicts.push(`${cells[1].split(' (')[0]} ${sv / pv <= 0.7 ? 'met' : 'not met'} (run of ${pullRowsFrom})`);
+      if (sv > 0 && pv > 0 && !l.includes('not a target')) verdicts.push(`${cells[1].split(' (')[0]} ${sv / pv <= 0.7 ? 'met' : 'not met'} (run of ${pullRowsFrom})`);
     }
   } else {
     row('pull, cold (empty store)', t.strataPullCold, t.podmanPullCold, t.skopeoPullCold);
     row('pull, warm (the store has the image)', t.strataPullWarm, t.podmanPullWarm, []);
+    rows.push(`| pull, then the first run (\`run --rm IMAGE true\`; strata unpacks the packed layers here; not a target) | ${m(t.strataFirstRun)} | ${m(t.podmanFirstRun)} | n/a | ${ratio(t.strataFirstRun, t.podmanFirstRun)} |`);
   }
   console.error(`pulled from ${pullFrom}`);
 } finally {
@@ -174,7 +182,9 @@ stored; each layer streamed in one PATCH; podman: pgzip at its default level) an
 strata's record of compressed digests is cleared first. Push warm: the same push again (HEAD
 finds every blob).
 Pull cold: what strata pushed, into an empty store (podman, and skopeo into containers-storage,
-with a store of their own); warm: the same pull again.
+with a store of their own); warm: the same pull again. strata keeps a pulled layer packed (its
+verified compressed blob) and unpacks it when a container first needs it: the first-run row
+shows that deferred work (not a target).
 
 Target: each ≤ 0.7× podman's time. This run: ${verdicts.join('; ') || 'n/a'}.
 strata is started as users start it (\`bin/strata\`); \`pull\`/\`push\` with plain flags load a bundle
