@@ -4,6 +4,8 @@
 // workers idle at the end (node --test starts files in alphabetical order). Which files are slow
 // is in SLOW_FIRST below (measured: see the "testspeed" commits); a file not listed runs after
 // them, alphabetically; a listed file that no longer exists is skipped.
+// Two files at a time by default: on 2 cores the suite is CPU-bound (a whole run with 3 took as
+// long, with more CPU time), and each file's tests run one after another.
 //   node scripts/test.mjs [--concurrency N] [--reporter FILE.mjs --destination FILE] [PATH...]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,7 +44,7 @@ const SLOW_FIRST = [
 ];
 
 function parseArgs(argv) {
-  const o = { concurrency: 3, reporter: undefined, destination: undefined, paths: [] };
+  const o = { concurrency: 2, reporter: undefined, destination: undefined, paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--concurrency') o.concurrency = Number(argv[++i]);
