@@ -3,11 +3,12 @@
 // `build --pull`; each reference resolved once per build, through the engine's one resolver
 // (image-resolver.ts: short-name aliases, pull policy), as `run` resolves its image.
 import { hostPlatform, platformString } from '../builder/index.js';
-import type { ProgressSink } from '../registry/index.js';
+import type { ProgressSink, PullPolicy } from '../registry/index.js';
 import type { Image, Store } from '../store/index.js';
 import { ImageResolver } from './image-resolver.js';
 
-export type BasePullPolicy = 'always' | 'missing' | 'never';
+/** Docker's `--pull` policy for base images: the resolver's. */
+export type BasePullPolicy = PullPolicy;
 
 export interface BaseImages {
   resolve(ref: string): Promise<Image>;
