@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { newSha256 } from '../hash/index.js';
 import type { Repository } from './client.js';
-import type { Compression } from './media-types.js';
+import { OCI_LAYER_GZIP, OCI_LAYER_ZSTD, type Compression } from './media-types.js';
 import { lockPartial } from './partials.js';
 import { digestHex, importLayerTar, keepPacked, keepVerifiedBlob, scanLayerTar, tempDir, type Store } from './store-access.js';
 
@@ -207,7 +207,7 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
     if (l.compression === 'none') await fs.rm(partial, { force: true });
     else {
       await keepVerifiedBlob(store, partial, l.digest);
-      await keepPacked(store, l.diffId, { digest: l.digest, mediaType: l.mediaType ?? (l.compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar+zstd'), size: tarSize });
+      await keepPacked(store, l.diffId, { digest: l.digest, mediaType: l.mediaType ?? (l.compression === 'gzip' ? OCI_LAYER_GZIP : OCI_LAYER_ZSTD), size: tarSize });
     }
   } finally {
     if (locked) await fs.rm(lock, { force: true });
