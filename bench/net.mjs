@@ -1,6 +1,6 @@
 // Container networks side by side with podman's bridge networks (netavark) on this machine:
 //  1. time to the first HTTP 200 from `run -d -p` (a busybox httpd), from the command's start;
-//  2. container-to-container throughput on a user-defined network (1 GiB, Node at both ends in the containers' namespaces);
+//  2. container-to-container throughput on a user-defined network (2 GiB, Node at both ends in the containers' namespaces);
 //  3. start latency of `run --rm busybox true` on the default network (podman's too);
 //  4. published-port throughput: the splice relay strata uses, a DNAT rule (what DNAT
 //     publishing would give), and the container's address routed.
@@ -74,8 +74,17 @@ async function firstOk(tool, port) {
 
 // The transfer runs in the containers' network namespaces (nsenter) with Node on both ends, so
 // it measures the path between them (veth, bridge, veth), not busybox nc's small buffers.
+// On two cores a transfer's speed depends mostly on where the scheduler puts sender, receiver
+// and the softirq work: unpinned, one tool's runs came out at 1374-1534 or 2373-2571 MiB/s in
+// one series, and a median of 5 flipped the ratio between 0.54x and 1.52x from run to run. So
+// both ends are pinned to one CPU (the same for both tools), each transfer is 2 GiB, the
+// order alternates (ABBA), and the containers' pids and addresses are looked up once, before
+// the series, so no CLI start (a Node process for strata, a Go one for podman) sits right
+// before a transfer.
+const PIN = ['taskset', '-c', '0'];
+const C2C_MIB = 2048;
 const SINK = `require('net').createServer((s) => { s.resume(); s.on('end', () => s.end('k')); }).listen(5001, '0.0.0.0', () => console.log('ready'));`;
-const SEND = `const net = require('net'); const buf = Buffer.alloc(1 << 20); let left = 1024; const t0 = performance.now();
+const SEND = `const net = require('net'); const buf = Buffer.alloc(1 << 20); let left = ${C2C_MIB}; const t0 = performance.now();
 const s = net.connect(5001, process.argv[1], () => { const more = () => { while (left > 0) { left--; if (!s.write(buf)) return s.once('drain', more); } s.end(); }; more(); });
 s.on('data', () => { console.log(((performance.now() - t0) / 1000).toFixed(4)); s.destroy(); });`;
 const sinks = [];
@@ -86,15 +95,15 @@ function pidOf(tool, name) {
 
 /** Starts the sink in the server container's namespace; resolves once it listens. */
 async function startSink(tool) {
-  const child = spawn('nsenter', [`--net=/proc/${pidOf(tool, 'nc-server')}/ns/net`, '--', process.execPath, '-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(PIN[0], [...PIN.slice(1), 'nsenter', `--net=/proc/${pidOf(tool, 'nc-server')}/ns/net`, '--', process.execPath, '-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
   sinks.push(child);
   await new Promise((r) => child.stdout.once('data', r));
 }
 
-/** MiB/s of 1 GiB sent from the client container to the server container on a user-defined network. */
-function throughput(tool, serverIp) {
-  const out = sh('nsenter', [`--net=/proc/${pidOf(tool, 'nc-client')}/ns/net`, '--', process.execPath, '-e', SEND, serverIp]);
-  return 1024 / Number(out);
+/** MiB/s of C2C_MIB sent from the client (its init's pid CLIENTPID) to the server's address on a user-defined network. */
+function throughput(clientPid, serverIp) {
+  const out = sh(PIN[0], [...PIN.slice(1), 'nsenter', `--net=/proc/${clientPid}/ns/net`, '--', process.execPath, '-e', SEND, serverIp]);
+  return C2C_MIB / Number(out);
 }
 
 function ipOf(tool, name, network) {
@@ -148,10 +157,11 @@ try {
     await startSink(tool);
   }
   const servers = { strata: ipOf('strata', 'nc-server', 'benchnet'), podman: ipOf('podman', 'nc-server', 'benchnet') };
-  for (let i = 0; i < Math.max(5, N / 2); i++) {
-    for (const tool of ['strata', 'podman']) {
+  const clients = { strata: pidOf('strata', 'nc-client'), podman: pidOf('podman', 'nc-client') };
+  for (let i = 0; i < Math.max(6, N); i++) {
+    for (const tool of i % 2 ? ['podman', 'strata'] : ['strata', 'podman']) {
       await settle();
-      results.c2c[tool].push(throughput(tool, servers[tool]));
+      results.c2c[tool].push(throughput(clients[tool], servers[tool]));
     }
   }
   for (const sink of sinks) sink.kill();
@@ -213,7 +223,7 @@ ${machine()}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during th
 | measure | strata | podman | strata / podman | target |
 |---|---|---|---|---|
 | time to first HTTP 200 from \`run -d -p\` (busybox httpd; median of ${N}) | ${med('firstOk', 'strata').toFixed(0)} ms | ${med('firstOk', 'podman').toFixed(0)} ms | ${verdict(ratio('firstOk'), ratio('firstOk') <= 0.5)} | ≤ 0.5× |
-| container-to-container throughput, user-defined network (1 GiB, Node at both ends, in the containers' network namespaces; median of ${results.c2c.strata.length}) | ${med('c2c', 'strata').toFixed(0)} MiB/s | ${med('c2c', 'podman').toFixed(0)} MiB/s | ${verdict(ratio('c2c'), ratio('c2c') >= 0.9)} | ≥ 0.9× |
+| container-to-container throughput, user-defined network (2 GiB, Node at both ends pinned to one CPU, in the containers' network namespaces; median of ${results.c2c.strata.length}, ABBA order) | ${med('c2c', 'strata').toFixed(0)} MiB/s | ${med('c2c', 'podman').toFixed(0)} MiB/s | ${verdict(ratio('c2c'), ratio('c2c') >= 0.9)} | ≥ 0.9× |
 | \`run --rm busybox true\` on the default network (median of ${2 * N}) | ${med('start', 'strata').toFixed(0)} ms | ${med('start', 'podman').toFixed(0)} ms | ${verdict(ratio('start'), ratio('start') <= 0.35)} | ≤ 0.35× |
 
 Published ports, strata only (512 MiB downloaded with curl from a container's busybox httpd, median of 5):
