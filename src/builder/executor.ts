@@ -95,7 +95,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   let nextId = 1;
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
   // Every key is known before the first step runs: one lookup for all of them.
-  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]))));
+  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => lookupKeys(o.stages.get(i)!)));
   const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: o.stepLabels?.nextId ?? (() => nextId++), found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
@@ -180,6 +180,7 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   // a warm rebuild gives the same image ID.
   const firstStep = ps.history.find((t) => t.step && stepResults.has(t.step))?.step;
   if (firstStep) lastCreated = stepResults.get(firstStep)!.created;
+  else if (ps.metadata && !sde) lastCreated = await metadataTime(ctx, ps, ps.metadata);
   for (const t of ps.history) {
     const r = t.step ? stepResults.get(t.step) : undefined;
     if (r) lastCreated = r.created;
@@ -193,6 +194,26 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
     history,
   };
   return { layers, config };
+}
+
+/** The keys a stage looks up: its steps' (and their --link keys), or its metadata's. */
+function lookupKeys(ps: PreparedStage): string[] {
+  const keys = ps.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]));
+  return ps.metadata ? [...keys, ps.metadata.key] : keys;
+}
+
+/** When a metadata-only stage was first built: its recorded time, or now (then recorded). */
+async function metadataTime(ctx: RunContext, ps: PreparedStage, meta: NonNullable<PreparedStage['metadata']>): Promise<string> {
+  const { o } = ctx;
+  const entry = o.noCache || o.noCacheStages.has(ps.stage.index) ? undefined : ctx.found.get(meta.key);
+  if (entry) {
+    ctx.hits.push({ key: meta.key, slot: meta.slot });
+    return entry.created;
+  }
+  const created = new Date().toISOString();
+  const recorded = await o.cache.record({ key: meta.key, parent: meta.inputs.parent, slot: meta.slot, stage: ps.label, step: meta.display, size: 0, created }, meta.inputs);
+  ctx.found.set(meta.key, recorded);
+  return created;
 }
 
 /** What a stage's first step is built on, for its miss explanation: "base image busybox", "stage build". */
