@@ -114,6 +114,24 @@ describe('executor (fake runner)', () => {
     assert.equal(again.image.id, r.image.id, 'a warm rebuild writes the same image');
   });
 
+  it('dates a metadata-only stage by its first build, not the base image, and keeps that date on a rebuild', async () => {
+    const base = await run('FROM scratch\nRUN write /base.txt b\n', new FakeRunner(false), { tags: ['mbase:1'] });
+    const before = new Date().toISOString();
+    const text = 'FROM mbase:1\nENV A=1\nCMD ["/bin/sh"]\n';
+    const r = await run(text, new FakeRunner(false), { tags: ['monly:1'] });
+    const rows = r.image.config.history.slice(base.image.config.history.length);
+    assert.deepEqual(rows.map((h) => h.created_by), ['ENV A=1', 'CMD ["/bin/sh"]']);
+    assert.ok(rows[0].created! >= before, `dated by this build (${rows[0].created}), not the base's ${base.image.config.created}`);
+    assert.deepEqual(rows.map((h) => h.created), [rows[0].created, rows[0].created]);
+    assert.equal(r.image.config.created, rows[0].created);
+    const again = await run(text, new FakeRunner(false), { tags: ['monly:1'] });
+    assert.equal(again.image.id, r.image.id, 'a rebuild writes the same image');
+    const changed = await run('FROM mbase:1\nENV A=2\nCMD ["/bin/sh"]\n', new FakeRunner(false), { tags: ['monly:2'] });
+    assert.ok(changed.image.config.created! > r.image.config.created!, 'changed metadata is dated anew');
+    const uncached = await run(text, new FakeRunner(false), { tags: ['monly:3'], noCache: true });
+    assert.ok(uncached.image.config.created! > r.image.config.created!, '--no-cache dates it anew');
+  });
+
   it('copies wildcards from a stage', async () => {
     const runner = new FakeRunner(false);
     const r = await run('FROM scratch AS a\nRUN write /out/x.tar x\nFROM scratch AS b\nCOPY --from=a /out/*.tar /app/\n', runner, { tags: ['glob:1'] });

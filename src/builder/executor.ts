@@ -19,7 +19,7 @@ import { executeRun } from './exec-run.js';
 import type { Plan } from './planner.js';
 import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
 import { TailBuffer, type Reporter, type StepView } from './progress.js';
-import { historyRow } from './stage-state.js';
+import { datedHistory, lookupKeys } from './stage-history.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { checkoutGit } from './git-source.js';
@@ -95,7 +95,7 @@ export async function execute(o: ExecuteOptions): Promise<ExecuteResult> {
   let nextId = 1;
   const forced = forcedSteps(o.plan, o.stages, o.noCacheStages);
   // Every key is known before the first step runs: one lookup for all of them.
-  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => o.stages.get(i)!.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]))));
+  const found = o.noCache ? new Map<string, CacheEntry>() : await o.cache.lookup(o.plan.order.flatMap((i) => lookupKeys(o.stages.get(i)!)));
   const ctx: RunContext = { o, results, records, slots, signal: inner.signal, nextId: o.stepLabels?.nextId ?? (() => nextId++), found, hits: [], removals: [], forced };
   try {
     for (const index of o.plan.order) {
@@ -174,18 +174,9 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   }
 
   const sde = o.sourceDateEpoch === undefined ? undefined : new Date(o.sourceDateEpoch * 1000).toISOString();
-  // A metadata row (ENV, LABEL, CMD...) is dated by this build's steps, as podman dates it by the
-  // moment the build reached it: rows before the stage's first step take that step's time (not the
-  // base image's date), later rows the previous step's. Cached steps keep their recorded times, so
-  // a warm rebuild gives the same image ID.
-  const firstStep = ps.history.find((t) => t.step && stepResults.has(t.step))?.step;
-  if (firstStep) lastCreated = stepResults.get(firstStep)!.created;
-  for (const t of ps.history) {
-    const r = t.step ? stepResults.get(t.step) : undefined;
-    if (r) lastCreated = r.created;
-    history.push(historyRow(t.createdBy, sde ?? lastCreated, !!r?.layer || (!!t.step && t.step.action.type !== 'workdir')));
-  }
-  if (sde) for (const h of history) if (h.created && h.created > sde) h.created = sde;
+  const metaEntry = ps.metadata && !sde && !o.noCache && !o.noCacheStages.has(ps.stage.index) ? ctx.found.get(ps.metadata.key) : undefined;
+  if (metaEntry) ctx.hits.push({ key: metaEntry.key, slot: metaEntry.slot });
+  lastCreated = await datedHistory({ ps, stepResults, history, lastCreated, sde, metaEntry, cache: o.cache });
   const config: ImageConfig = {
     ...ps.config,
     created: sde ?? lastCreated,

@@ -77,6 +77,12 @@ export interface PreparedStage {
   /** Config after every instruction (history/rootfs are filled in by the executor). */
   config: ImageConfig;
   history: HistoryTemplate[];
+  /**
+   * A stage of metadata only (ENV, LABEL, CMD... on its base, no step): the time its history
+   * rows carry is recorded in the cache under this key, so the first build dates them by the
+   * build (as podman does, not by the base image) and a rebuild gives the same image.
+   */
+  metadata?: { key: string; inputs: KeyInputs; slot: string; display: string };
   /** Key of the stage's last step: what COPY --from and FROM of this stage depend on. */
   finalKey: string;
 }
@@ -171,6 +177,11 @@ async function prepareStage(options: PrepareOptions, stage: Stage, done: Map<num
     }
   }
   prepared.finalKey = parent;
+  if (!prepared.steps.length && prepared.history.length) {
+    const inputs: KeyInputs = { type: 'CONFIG', parent, instruction: prepared.history.map((h) => h.createdBy).join('\n'), settings: epochSetting(o) };
+    const more = prepared.history.length - 1;
+    prepared.metadata = { key: cacheKey(inputs), inputs, slot: slotId(o.slotPrefix, label, 0), display: `${prepared.history[0].createdBy}${more ? ` (and ${more} more)` : ''}` };
+  }
   const total = prepared.steps.length + 1;
   prepared.steps.forEach((s, i) => {
     s.position = i + 2;

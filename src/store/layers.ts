@@ -170,8 +170,12 @@ export class LayerStore {
 
   /** The layer (snapshot and tar-split) made again from a blob that holds it. */
   private async makeFrom(diffId: Digest, from: SplitSource): Promise<void> {
-    const stream = createReadStream(this.blobs.path(from.digest));
-    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from });
+    const file = this.blobs.path(from.digest);
+    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+    // The tar is at least as big as its compressed blob: a big one is hashed in the pool,
+    // beside the inflate and the writes.
+    const { size } = await fs.stat(file);
+    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from, sizeHint: () => size });
   }
 
   /**
