@@ -68,6 +68,28 @@ describe('build context', () => {
     assert.notEqual(h3.get('src/a.txt'), h1.get('src/a.txt'));
     assert.equal(h3.get('src/sub/b.txt'), h1.get('src/sub/b.txt'));
   });
+  it('reads the stat cache it writes (version 2) and the one older strata wrote (version 1)', async () => {
+    const file = path.join(t.dir, 'state', 'statcache-versions.json');
+    const cold = await BuildContext.open(ctx, { statCacheFile: file });
+    const h = await cold.hashFiles(['src/sub/b.txt']);
+    await cold.saveStatCache();
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; files: unknown[][] };
+    assert.equal(stored.version, 2);
+    assert.deepEqual(stored.files.map((f) => f[0]), ['src/sub/b.txt']);
+    const warm = await BuildContext.open(ctx, { statCacheFile: file });
+    assert.deepEqual(await warm.hashFiles(['src/sub/b.txt']), h);
+    assert.equal(warm.hashedFiles, 0);
+    // An upgrade keeps what the older format remembered: no build rehashes the whole context for it.
+    fs.writeFileSync(file, JSON.stringify({ version: 1, files: Object.fromEntries(stored.files.map(([p, ...c]) => [p, c])) }));
+    const old = await BuildContext.open(ctx, { statCacheFile: file });
+    assert.deepEqual(await old.hashFiles(['src/sub/b.txt']), h);
+    assert.equal(old.hashedFiles, 0);
+    // A damaged entry is no hit: the file is hashed again.
+    fs.writeFileSync(file, JSON.stringify({ version: 2, files: [['src/sub/b.txt', 1]] }));
+    const damaged = await BuildContext.open(ctx, { statCacheFile: file });
+    assert.deepEqual(await damaged.hashFiles(['src/sub/b.txt']), h);
+    assert.equal(damaged.hashedFiles, 1);
+  });
   it('hashes a few files on this thread and many in the pool, to the same sha256', async () => {
     const many = path.join(t.dir, 'many');
     fs.mkdirSync(many);

@@ -38,6 +38,12 @@ export interface ContextOptions {
 }
 
 type CachedStat = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number, hash: string];
+/**
+ * The stat cache on disk (version 2): one array per file, path first. Arrays, not an object
+ * keyed by path: for 20,000 files JSON.parse of an object with that many keys and turning it into
+ * a Map took twice as long (dictionary-mode objects), on every warm build.
+ */
+type StoredStat = [path: string, ...stat: CachedStat];
 
 export class BuildContext {
   /** Files whose content was read and hashed by this process (the stat cache missed). */
@@ -150,11 +156,11 @@ export class BuildContext {
   async saveStatCache(): Promise<void> {
     const file = this.options.statCacheFile;
     if (!file || !this.cacheDirty) return;
-    const files: Record<string, CachedStat> = {};
-    for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files[p] = c;
+    const files: StoredStat[] = [];
+    for (const [p, c] of this.statCache) if (this.entries.get(p)?.type === 'file') files.push([p, ...c]);
     await fs.mkdir(path.dirname(file), { recursive: true });
     // A lost stat cache only costs a rehash: no fsync.
-    await atomicWrite(file, JSON.stringify({ version: 1, files }), { durable: false, failpoint: 'context.stat-cache' });
+    await atomicWrite(file, JSON.stringify({ version: 2, files }), { durable: false, failpoint: 'context.stat-cache' });
     this.cacheDirty = false;
   }
 }
@@ -193,18 +199,21 @@ function splitPath(p: string, clamp = true): string[] {
  * machinery costs more than the syscalls, and nothing else runs while the context is read.
  */
 function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, string[]>): void {
-  const names = fsSync.readdirSync(path.join(root, rel)).sort();
+  // Paths by concatenation, not path.join: root is resolved and names come from readdir, so
+  // there is nothing to normalize (path.join's normalize was ~10% of a warm build's walk).
+  const dir = rel ? `${root}/${rel}/` : `${root}/`;
+  const names = fsSync.readdirSync(dir).sort();
   const kept: string[] = [];
   for (const name of names) {
     const p = rel ? `${rel}/${name}` : name;
     const ignored = ignore ? ignore.matches(p) : false;
-    const st = ignored && !ignore!.hasExclusions ? undefined : fsSync.lstatSync(path.join(root, p));
+    const st = ignored && !ignore!.hasExclusions ? undefined : fsSync.lstatSync(dir + name);
     if (!st || (ignored && (!st.isDirectory() || !ignore!.mayReinclude(p)))) continue;
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
     if (st.nlink > 1 && type === 'file') entry.nlink = st.nlink;
-    if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(path.join(root, p));
+    if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(dir + name);
     if (type === 'dir') {
       children.set(p, []);
       walk(root, p, ignore, entries, children);
@@ -224,9 +233,12 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
 
 async function readStatCache(file: string): Promise<Map<string, CachedStat>> {
   try {
-    const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version: number; files: Record<string, CachedStat> };
-    if (data.version !== 1) return new Map();
-    return new Map(Object.entries(data.files));
+    const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version: 1; files: Record<string, CachedStat> } | { version: 2; files: StoredStat[] };
+    if (data.version === 1) return new Map(Object.entries(data.files));
+    if (data.version !== 2 || !Array.isArray(data.files)) return new Map();
+    const out = new Map<string, CachedStat>();
+    for (const f of data.files) if (Array.isArray(f) && f.length === 7) out.set(f[0], f.slice(1) as CachedStat);
+    return out;
   } catch {
     return new Map(); // missing or damaged: hash again
   }
