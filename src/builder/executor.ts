@@ -19,7 +19,7 @@ import { executeRun } from './exec-run.js';
 import type { Plan } from './planner.js';
 import type { PreparedStage, PreparedStep, StepAction } from './prepare.js';
 import { TailBuffer, type Reporter, type StepView } from './progress.js';
-import { historyRow } from './stage-state.js';
+import { datedHistory, lookupKeys } from './stage-history.js';
 import { contextSource, layersSource, type TreeNode, type TreeSource } from './tree-source.js';
 import { keptPath, normalize, splitPivot } from './copy-parents.js';
 import { checkoutGit } from './git-source.js';
@@ -174,19 +174,9 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
   }
 
   const sde = o.sourceDateEpoch === undefined ? undefined : new Date(o.sourceDateEpoch * 1000).toISOString();
-  // A metadata row (ENV, LABEL, CMD...) is dated by this build's steps, as podman dates it by the
-  // moment the build reached it: rows before the stage's first step take that step's time (not the
-  // base image's date), later rows the previous step's. Cached steps keep their recorded times, so
-  // a warm rebuild gives the same image ID.
-  const firstStep = ps.history.find((t) => t.step && stepResults.has(t.step))?.step;
-  if (firstStep) lastCreated = stepResults.get(firstStep)!.created;
-  else if (ps.metadata && !sde) lastCreated = await metadataTime(ctx, ps, ps.metadata);
-  for (const t of ps.history) {
-    const r = t.step ? stepResults.get(t.step) : undefined;
-    if (r) lastCreated = r.created;
-    history.push(historyRow(t.createdBy, sde ?? lastCreated, !!r?.layer || (!!t.step && t.step.action.type !== 'workdir')));
-  }
-  if (sde) for (const h of history) if (h.created && h.created > sde) h.created = sde;
+  const metaEntry = ps.metadata && !sde && !o.noCache && !o.noCacheStages.has(ps.stage.index) ? ctx.found.get(ps.metadata.key) : undefined;
+  if (metaEntry) ctx.hits.push({ key: metaEntry.key, slot: metaEntry.slot });
+  lastCreated = await datedHistory({ ps, stepResults, history, lastCreated, sde, metaEntry, cache: o.cache });
   const config: ImageConfig = {
     ...ps.config,
     created: sde ?? lastCreated,
@@ -194,26 +184,6 @@ async function runStage(ctx: RunContext, ps: PreparedStage): Promise<StageResult
     history,
   };
   return { layers, config };
-}
-
-/** The keys a stage looks up: its steps' (and their --link keys), or its metadata's. */
-function lookupKeys(ps: PreparedStage): string[] {
-  const keys = ps.steps.flatMap((s) => (s.linkKey ? [s.key, s.linkKey] : [s.key]));
-  return ps.metadata ? [...keys, ps.metadata.key] : keys;
-}
-
-/** When a metadata-only stage was first built: its recorded time, or now (then recorded). */
-async function metadataTime(ctx: RunContext, ps: PreparedStage, meta: NonNullable<PreparedStage['metadata']>): Promise<string> {
-  const { o } = ctx;
-  const entry = o.noCache || o.noCacheStages.has(ps.stage.index) ? undefined : ctx.found.get(meta.key);
-  if (entry) {
-    ctx.hits.push({ key: meta.key, slot: meta.slot });
-    return entry.created;
-  }
-  const created = new Date().toISOString();
-  const recorded = await o.cache.record({ key: meta.key, parent: meta.inputs.parent, slot: meta.slot, stage: ps.label, step: meta.display, size: 0, created }, meta.inputs);
-  ctx.found.set(meta.key, recorded);
-  return created;
 }
 
 /** What a stage's first step is built on, for its miss explanation: "base image busybox", "stage build". */
