@@ -204,6 +204,19 @@ faults, 140 MB, 1.9-2.0 s of CPU. A warm push is Node's start (\`node -e 0\` alo
 under that load, podman's whole warm push 0.47 s), then one ping (sent while the image is read),
 the HEADs (all at once) and the manifest's PUT: 0.7× of podman is below what Node's start allows here.
 
+Where a cold pull's time goes (measured by hand at 13:15-14:05Z, load 4-6, \`perf\`, \`--cpu-prof\`,
+\`/usr/bin/time\` on single pulls of this image): the main thread is the bottleneck (~1.4 s busy of
+~2 s): the two sha256 (compressed blob, diff_id: ~410 MB at ~1 GB/s), Node's http body copies,
+and handing work to threads. Each write to the partial file and each inflate step is a libuv
+thread-pool item, and waking a thread is costly in this VM (a futex wake-up shows as
+\`pvm_irq_enable\`, 16-18% of the samples): 64 KiB socket reads made ~11 k wake-ups per pull. Now
+what arrives while a write is under way goes out in one writev, and the import takes what is
+queued in one piece (up to 1 MiB, gunzip output in 1 MiB): ~2.5 k wake-ups, and side by side
+with the code before (4 interleaved pulls each, load 6.2-6.3) CPU 2.09 s → 1.88 s, wall 2.39 s →
+2.23 s. Left: ~30 k page faults (fresh memory for Node's socket reads, http body copies and
+gunzip's output buffers, which only the GC frees; a reuse of the joined input pieces did not
+move the count, so it was not kept).
+
 Machine: ${machine()}; load average ${load0} → ${os.loadavg()[0].toFixed(1)} during the run
 (other work shared the machine).
 Run: ${new Date().toISOString().slice(0, 16)}Z, \`node bench/registry.mjs${pushOnly ? ' --push-only' : ''}\`.${pullRowsFrom ? `\nPull rows: from the run of ${pullRowsFrom} (not rerun with --push-only).` : ''}`;

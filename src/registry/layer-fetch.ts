@@ -35,7 +35,7 @@ async function* decompress(source: AsyncIterable<Buffer>, how: Compression, maxB
   if (how === 'none') out = source;
   else if (how === 'gzip') {
     const { createGunzip } = await import('node:zlib');
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
     const input = Readable.from(source);
     input.on('error', (err) => gunzip.destroy(err));
     input.pipe(gunzip);
@@ -76,6 +76,10 @@ async function* zstdDecoded(source: AsyncIterable<Buffer>): AsyncGenerator<Uint8
 
 /** Bytes downloaded ahead of the layer import before the download waits for it. */
 const AHEAD = 16 * 1024 * 1024;
+/** Bytes received but not yet written to the partial file before the download waits for the disk. */
+const UNWRITTEN = 8 * 1024 * 1024;
+/** At most this much is joined into one piece for the layer import. */
+const BATCH = 1024 * 1024;
 
 /**
  * The download of one blob, decoupled from its consumer: it appends to the partial file and
@@ -83,6 +87,10 @@ const AHEAD = 16 * 1024 * 1024;
  * bounded queue. When the import fails before the blob ended, the download still runs to the
  * end, so the blob's digest can be checked and the true cause named (a corrupt blob makes a
  * corrupt tar long before its last byte).
+ *
+ * The socket gives 64 KiB at a time, and each write or inflate handed to a thread costs a
+ * thread wake-up (expensive in a VM): what arrives while the file's last write is under way is
+ * written with the next one (one writev), and the import takes what is queued in one piece.
  */
 class Download {
   private queue: Buffer[] = [];
@@ -96,6 +104,51 @@ class Download {
   constructor(prefix: AsyncIterable<Buffer> | undefined, body: AsyncIterable<Buffer>, fh: fs.FileHandle, private readonly l: LayerToFetch, ev: FetchEvents) {
     const hash = newSha256();
     let got = 0;
+    // Chunks not yet on disk; `writing` is the writev under way (at most one: appends stay in order).
+    let unwritten: Buffer[] = [];
+    let unwrittenBytes = 0;
+    let writing: Promise<void> | undefined;
+    let writeError: unknown;
+    const flush = (): Promise<void> => {
+      const batch = unwritten;
+      unwritten = [];
+      const w = (async () => {
+        try {
+          let off = 0;
+          let skip = 0;
+          const total = batch.reduce((n, b) => n + b.length, 0);
+          // writev may write less than asked (a full disk is an error, a short write is not).
+          while (off < total) {
+            const { bytesWritten } = await fh.writev(skip ? [batch[0].subarray(skip), ...batch.slice(1)] : batch);
+            off += bytesWritten;
+            let n = bytesWritten + skip;
+            skip = 0;
+            while (batch.length && n >= batch[0].length) n -= batch.shift()!.length;
+            skip = n;
+          }
+          unwrittenBytes -= total;
+        } catch (err) {
+          writeError ??= err;
+        }
+      })();
+      writing = w.then(() => {
+        writing = undefined;
+        if (unwritten.length && writeError === undefined) return flush();
+      });
+      return writing;
+    };
+    const write = async (c: Buffer): Promise<void> => {
+      if (writeError !== undefined) throw writeError; // nothing after a failed write: the file stays a prefix of the blob
+      unwritten.push(c);
+      unwrittenBytes += c.length;
+      if (!writing) void flush();
+      if (unwrittenBytes > UNWRITTEN) await writing;
+      if (writeError !== undefined) throw writeError;
+    };
+    const drainWrites = async (): Promise<void> => {
+      while (writing) await writing;
+      if (writeError !== undefined) throw writeError;
+    };
     this.result = (async () => {
       try {
         for await (const c of prefix ?? []) {
@@ -107,14 +160,16 @@ class Download {
         try {
           for await (const c of body) {
             if (got + c.length > l.size) return { error: new StrataError(`layer "${l.digest}" is larger than its manifest says (${l.size} bytes)`) };
-            await fh.write(c);
+            await write(c);
             hash.update(c);
             got += c.length;
             ev.progress(got, l.size);
             await this.push(c);
           }
+          await drainWrites();
         } catch (err) {
           // What arrived is kept: the next pull asks only for the rest.
+          await drainWrites().catch(() => undefined);
           return { error: new StrataError(`layer "${l.digest}" is truncated: download interrupted after ${got} of ${l.size} bytes (${(err as Error).message})`) };
         }
         if (got !== l.size) return { error: new StrataError(`layer "${l.digest}" is truncated: got ${got} of ${l.size} bytes`) };
@@ -139,10 +194,24 @@ class Download {
     if (this.queued > AHEAD) await new Promise<void>((resolve) => (this.room = resolve));
   }
 
+  /** The next piece for the import: what is queued, joined up to BATCH bytes. */
+  private take(): Buffer | undefined {
+    const first = this.queue.shift();
+    if (!first || first.length >= BATCH || !this.queue.length || first.length + this.queue[0].length > BATCH) return first;
+    const parts = [first];
+    let n = first.length;
+    while (this.queue.length && n + this.queue[0].length <= BATCH) {
+      const c = this.queue.shift()!;
+      parts.push(c);
+      n += c.length;
+    }
+    return Buffer.concat(parts, n);
+  }
+
   /** The blob's bytes for the layer import; throws the download's error in place of its end. */
   async *chunks(): AsyncGenerator<Buffer> {
     for (;;) {
-      const c = this.queue.shift();
+      const c = this.take();
       if (c) {
         this.queued -= c.length;
         if (this.queued <= AHEAD) this.room?.();

@@ -2,6 +2,7 @@
 // skopeo and podman both ways. Every image here went through the real registry.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -57,6 +58,9 @@ describe('pull and push with a real registry', { skip }, () => {
     // Kept packed (the registry's blob, verified) until something needs its files.
     const layerFiles = () => fs.readdirSync(path.join(root, 'layers')).filter((n) => !n.startsWith('.'));
     assert.deepEqual(layerFiles().map((n) => n.replace(/^[a-f0-9]{64}/, 'HEX')), ['HEX.packed']);
+    // The kept blobs are the bytes their digests name (the download's writes, batched while one is under way, land in order).
+    const blobs = path.join(root, 'blobs', 'sha256');
+    for (const hex of fs.readdirSync(blobs)) assert.equal(createHash('sha256').update(fs.readFileSync(path.join(blobs, hex))).digest('hex'), hex);
     const run = sb.strata(['run', '--rm', name, 'echo', 'pulled'], { root });
     assert.equal(run.stdout, 'pulled\n', run.stderr);
     assert.deepEqual(layerFiles().map((n) => n.replace(/^[a-f0-9]{64}/, 'HEX')).sort(), ['HEX', 'HEX.tar-split'], 'unpacked by its first run');
