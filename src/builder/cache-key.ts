@@ -12,6 +12,7 @@ export type { KeyInputs } from '../store/index.js';
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (value instanceof CanonicalText) return value.text;
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
   let out = '{';
@@ -24,6 +25,25 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-export function cacheKey(inputs: KeyInputs): string {
-  return createHash('sha256').update(canonicalJson(inputs)).digest('hex');
+/**
+ * A value whose canonical JSON is already written: a COPY's file table, made in sorted order as
+ * it is collected (copy-select.ts), so that 20,000 entries are not put in an object, sorted and
+ * serialised again to compute a key.
+ */
+export class CanonicalText {
+  constructor(readonly text: string) {}
 }
+
+/** The key of `inputs`; `files`, when given, stands for inputs.files (the same table, as canonical text). */
+export function cacheKey(inputs: KeyInputs, files?: CanonicalText): string {
+  const text = canonicalJson(files ? { ...inputs, files } : inputs);
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Same as JSON.stringify(s) for a string, without the call where nothing needs escaping. */
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+// What JSON.stringify escapes in a string: quote, backslash, control characters, lone surrogates.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;

@@ -2,6 +2,7 @@
 // Sources are relative to the context root (a leading "/" too); wildcards follow Go's
 // filepath.Match per path component, as BuildKit's do.
 import { glob, hasWildcards } from '../store/index.js';
+import { CanonicalText, jsonString, type KeyInputs } from './cache-key.js';
 import { BuildContext, type ContextEntry } from './context.js';
 import { normalize } from './copy-parents.js';
 import { IgnoreMatcher } from './dockerignore.js';
@@ -69,19 +70,93 @@ export function* selectedEntries(ctx: BuildContext, sel: Selected, exclude?: Ign
   }
 }
 
-/** The cache-key view of a selection: context path -> "sha256 mode" / "dir mode" / "link -> target". */
-export async function selectionInputs(ctx: BuildContext, selections: Selected[], exclude?: IgnoreMatcher): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
+/**
+ * The cache-key view of a selection, context path -> "sha256 mode" / "dir mode" / "link -> target":
+ * `json` is its canonical JSON (the text cacheKey hashes), `record()` the same table as an object,
+ * made only when it is recorded or compared (a miss): a warm build needs only the text.
+ */
+export interface SelectionTable {
+  json: CanonicalText;
+  record(): Record<string, string>;
+}
+
+export async function selectionTable(ctx: BuildContext, selections: Selected[], exclude?: IgnoreMatcher): Promise<SelectionTable> {
+  // Two parallel arrays in walk order (dirs as "path/"); hashes filled in after ensureHashed.
+  const keys: string[] = [];
+  const values: (string | undefined)[] = [];
   const toHash: string[] = [];
   const modeOf = (e: ContextEntry) => (e.mode & 0o7777).toString(8);
-  for (const sel of selections) {
-    for (const { entry } of selectedEntries(ctx, sel, exclude)) {
-      if (entry.type === 'file') toHash.push(entry.path);
-      else if (entry.type === 'dir') files[`${entry.path}/`] = `dir ${modeOf(entry)}`;
-      else files[entry.path] = `link -> ${entry.linkTarget}`;
+  const take = (entry: ContextEntry) => {
+    if (entry.type === 'file') {
+      toHash.push(entry.path);
+      keys.push(entry.path);
+      values.push(undefined);
+    } else if (entry.type === 'dir') {
+      keys.push(`${entry.path}/`);
+      values.push(`dir ${modeOf(entry)}`);
+    } else {
+      keys.push(entry.path);
+      values.push(`link -> ${entry.linkTarget}`);
     }
+  };
+  for (const sel of selections) {
+    if (sel.entry.type === 'dir' && (!exclude || exclude.empty)) ctx.walkUnder(sel.entry.path, take);
+    else for (const { entry } of selectedEntries(ctx, sel, exclude)) take(entry);
   }
   await ctx.ensureHashed(toHash);
-  for (const p of toHash) files[p] = `${ctx.hashOf(p)} ${modeOf(ctx.entries.get(p)!)}`;
-  return files;
+  for (let i = 0; i < keys.length; i++) if (values[i] === undefined) values[i] = `${ctx.hashOf(keys[i])} ${modeOf(ctx.entries.get(keys[i])!)}`;
+  const order = canonicalOrder(keys);
+  let text = '{';
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j];
+    text += `${j ? ',' : ''}${jsonString(keys[i])}:${jsonString(values[i]!)}`;
+  }
+  text += '}';
+  return {
+    json: new CanonicalText(text),
+    record: () => {
+      const files: Record<string, string> = {};
+      for (const i of order) files[keys[i]] = values[i]!;
+      return files;
+    },
+  };
+}
+
+/**
+ * inputs.files as a property made when first read: a hit never reads it (its key was hashed from
+ * the table's text), a miss records and compares it.
+ */
+export function setLazyFiles(inputs: KeyInputs, table: SelectionTable): void {
+  Object.defineProperty(inputs, 'files', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const files = table.record();
+      Object.defineProperty(inputs, 'files', { value: files, enumerable: true, configurable: true, writable: true });
+      return files;
+    },
+    set(files: Record<string, string>) {
+      Object.defineProperty(inputs, 'files', { value: files, enumerable: true, configurable: true, writable: true });
+    },
+  });
+}
+
+/**
+ * Indexes of `keys` in canonicalJson's order (code-unit order, each key once). A depth-first
+ * walk of sorted names is nearly that order already (only names with characters below "/"
+ * differ), so the usual case is one pass that finds nothing to sort.
+ */
+function canonicalOrder(keys: string[]): number[] {
+  const order = keys.map((_, i) => i);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+  if (sorted) return order;
+  order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : b - a));
+  // One index per key: the last one taken, as a later assignment to an object wins (same value anyway).
+  return order.filter((i, j) => j === 0 || keys[order[j - 1]] !== keys[i]);
+}
+
+/** The cache-key view of a selection as an object (context path -> "sha256 mode" / "dir mode" / "link -> target"). */
+export async function selectionInputs(ctx: BuildContext, selections: Selected[], exclude?: IgnoreMatcher): Promise<Record<string, string>> {
+  return (await selectionTable(ctx, selections, exclude)).record();
 }

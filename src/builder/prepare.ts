@@ -11,7 +11,7 @@ import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';
 import { parseGitSource, resolveGitCommit, type GitSource } from './git-source.js';
-import { selectionInputs, selectSources, NotFoundError, type Selected } from './copy-select.js';
+import { selectionInputs, selectionTable, selectSources, setLazyFiles, NotFoundError, type Selected, type SelectionTable } from './copy-select.js';
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
@@ -348,6 +348,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   if (cmd.exclude.length) inputs.settings!.exclude = cmd.exclude.join(' ');
   let from: { stage: number } | { image: Image } | undefined;
   let selections: Selected[] = [];
+  let table: SelectionTable | undefined;
   if (cmd.from !== undefined) {
     const ref = resolveFrom(state.expand(cmd.from), o.plan.stages);
     if ('stage' in ref) {
@@ -362,7 +363,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     }
   } else {
     selections = cmd.parents ? await selectWithParents(o.context, local) : await selectSources(o.context, local);
-    inputs.files = await selectionInputs(o.context, selections, exclude);
+    table = await selectionTable(o.context, selections, exclude);
   }
   // A git source's content is its commit: the ref is resolved now, and the commit keys the step.
   const git = [];
@@ -376,8 +377,11 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
+  const key = cacheKey(inputs, table?.json);
+  const linkKey = cmd.link ? cacheKey({ ...inputs, parent: 'link' }, table?.json) : undefined;
+  if (table) setLazyFiles(inputs, table);
   return {
-    ...base, display, createdBy, inputs, key: cacheKey(inputs), linkKey: cmd.link ? cacheKey({ ...inputs, parent: 'link' }) : undefined,
+    ...base, display, createdBy, inputs, key, linkKey,
     action: {
       type: 'copy', add: cmd.kind === 'ADD', selections, parents: cmd.parents, paths: from ? local : [], heredocs, urls, dest: destPath(cwd, dest),
       cwd, chown, chmod, exclude, checksum: cmd.checksum, from: from ?? undefined, git: git.length ? git : undefined,

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { closeHashPool } from '../hash/pool.js';
+import { tempDir } from '../testing/cli.js';
+import { cacheKey, canonicalJson, type KeyInputs } from './cache-key.js';
+import { BuildContext } from './context.js';
+import { selectionTable, selectSources, setLazyFiles } from './copy-select.js';
+
+describe('a COPY selection as key input', () => {
+  let t: ReturnType<typeof tempDir>;
+  let ctx: string;
+  before(() => {
+    t = tempDir('strata-select-');
+    ctx = path.join(t.dir, 'ctx');
+    // Names that a depth-first walk and a sort of whole paths put in different orders ("a.txt" < "a/"),
+    // and names JSON must escape.
+    for (const d of ['a', 'a/b', 'a-z', 'a.d']) fs.mkdirSync(path.join(ctx, d), { recursive: true });
+    for (const f of ['a/x', 'a/b/y', 'a.txt', 'a-z/1', 'a.d/2', 'a b', 'q"uote', 'back\\slash', 'tab\tname', 'é']) fs.writeFileSync(path.join(ctx, f), f);
+    fs.symlinkSync('a.txt', path.join(ctx, 'link'));
+    fs.chmodSync(path.join(ctx, 'a.txt'), 0o755);
+  });
+  after(async () => {
+    await closeHashPool();
+    t.cleanup();
+  });
+
+  it('hashes to the key of the table as an object (the canonical JSON of the recorded inputs)', async () => {
+    const c = await BuildContext.open(ctx);
+    // '.' and 'a' overlap: every path once, as in an object.
+    const table = await selectionTable(c, await selectSources(c, ['.', 'a', 'link']));
+    const files = table.record();
+    assert.equal(files['a.txt'], `${c.hashOf('a.txt')} 755`);
+    assert.equal(files['a/'], 'dir 755');
+    assert.equal(files['link'], 'link -> a.txt');
+    assert.equal(files['a/b/y'], `${c.hashOf('a/b/y')} 644`);
+    assert.equal(table.json.text, canonicalJson(files));
+    const inputs: KeyInputs = { type: 'COPY', parent: 'p', instruction: 'COPY . a link /d/' };
+    assert.equal(cacheKey(inputs, table.json), cacheKey({ ...inputs, files }));
+  });
+
+  it('records the table when read, and only then', async () => {
+    const c = await BuildContext.open(ctx);
+    const table = await selectionTable(c, await selectSources(c, ['a']));
+    let made = 0;
+    const counted = { ...table, record: () => (made++, table.record()) };
+    const inputs: KeyInputs = { type: 'COPY', parent: 'p', instruction: 'COPY a /d/' };
+    setLazyFiles(inputs, counted);
+    assert.equal(made, 0);
+    assert.deepEqual(JSON.parse(JSON.stringify(inputs)).files, table.record());
+    assert.equal(inputs.files, inputs.files);
+    assert.equal(made, 1);
+    assert.equal(cacheKey(inputs), cacheKey({ type: 'COPY', parent: 'p', instruction: 'COPY a /d/' }, table.json));
+  });
+});
