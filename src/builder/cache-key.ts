@@ -1,5 +1,5 @@
 // Cache keys as explicit data (like BuildKit's CacheMap): a step's key is the sha256 of the
-// canonical JSON of its inputs. The inputs are stored with the key (the cache's KeyInputs), so
+// canonical JSON of its inputs (a file table by its digest). The inputs are stored with the key (the cache's KeyInputs), so
 // a later miss can be explained by comparing them with the entry the previous build used.
 import { createHash } from 'node:crypto';
 import type { KeyInputs } from '../store/index.js';
@@ -12,7 +12,6 @@ export type { KeyInputs } from '../store/index.js';
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (value instanceof CanonicalText) return value.text;
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
   let out = '{';
@@ -26,18 +25,20 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * A value whose canonical JSON is already written: a COPY's file table, made in sorted order as
- * it is collected (copy-select.ts), so that 20,000 entries are not put in an object, sorted and
- * serialised again to compute a key.
+ * The key of `inputs`: sha256 of their canonical JSON, where a file table (inputs.files) stands
+ * as the digest of its own canonical JSON. A COPY's table can have 20,000 rows: copy-select.ts
+ * writes its text in order as it collects it, and a warm build takes the digest from the
+ * selection memo without the table. `filesDigest`, when given, is that digest of inputs.files.
  */
-export class CanonicalText {
-  constructor(readonly text: string) {}
+export function cacheKey(inputs: KeyInputs, filesDigest?: string): string {
+  const files = filesDigest ?? (inputs.files ? tableDigest(canonicalJson(inputs.files)) : undefined);
+  const text = canonicalJson(files === undefined ? inputs : { ...inputs, files });
+  return createHash('sha256').update(text).digest('hex');
 }
 
-/** The key of `inputs`; `files`, when given, stands for inputs.files (the same table, as canonical text). */
-export function cacheKey(inputs: KeyInputs, files?: CanonicalText): string {
-  const text = canonicalJson(files ? { ...inputs, files } : inputs);
-  return createHash('sha256').update(text).digest('hex');
+/** The digest a file table stands as in a key, from its canonical JSON. */
+export function tableDigest(canonical: string): string {
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }
 
 /** Same as JSON.stringify(s) for a string, without the call where nothing needs escaping. */

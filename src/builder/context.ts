@@ -11,6 +11,7 @@ import { failpoint } from '../failpoint.js';
 import { closeHashPool, hashFiles, hashFilesHere, INLINE_HASH_BYTES, INLINE_HASH_FILES } from '../hash/index.js';
 import { atomicWrite } from '../store/index.js';
 import type { IgnoreMatcher } from './dockerignore.js';
+import { memoFileFor, SelectionMemo } from './selection-memo.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
 
@@ -56,14 +57,24 @@ export class BuildContext {
   hashedFiles = 0;
   private readonly hashes = new Map<string, string>();
   private cacheDirty = false;
+  /** Read when a hash is first asked for: a build whose selections the memo knows never reads it. */
+  private statCacheRows?: Map<string, StatRow>;
+  /** Which selection signature gave which file-table digest (selection-memo.ts). */
+  readonly memo: SelectionMemo;
 
   private constructor(
     readonly root: string,
     readonly entries: Map<string, ContextEntry>,
     private readonly children: Map<string, ContextEntry[]>,
-    private readonly statCache: Map<string, StatRow>,
     private readonly options: ContextOptions,
-  ) {}
+  ) {
+    this.memo = new SelectionMemo(options.statCacheFile && memoFileFor(options.statCacheFile));
+  }
+
+  private get statCache(): Map<string, StatRow> {
+    this.statCacheRows ??= this.options.statCacheFile ? readStatCache(this.options.statCacheFile) : new Map<string, StatRow>();
+    return this.statCacheRows;
+  }
 
   static async open(root: string, options: ContextOptions = {}): Promise<BuildContext> {
     const abs = path.resolve(root);
@@ -72,8 +83,7 @@ export class BuildContext {
     const entries = new Map<string, ContextEntry>();
     const children = new Map<string, ContextEntry[]>([['', []]]);
     walk(abs, '', options.ignore, entries, children);
-    const cache = options.statCacheFile ? readStatCache(options.statCacheFile) : new Map<string, StatRow>();
-    return new BuildContext(abs, entries, children, cache, options);
+    return new BuildContext(abs, entries, children, options);
   }
 
   /** Child names of a directory entry ('' is the root), sorted. */
@@ -132,6 +142,21 @@ export class BuildContext {
 
   /** Makes hashOf() know every one of `paths`. */
   async ensureHashed(paths: string[]): Promise<void> {
+    await this.hashMissing(paths, false);
+  }
+
+  /**
+   * ensureHashed() without waiting: files the stat cache does not know are hashed on this thread.
+   * For a file table that the memo vouched for and a miss then needs in full: every file is in
+   * the stat cache unless it was lost since.
+   */
+  ensureHashedNow(paths: string[]): void {
+    void this.hashMissing(paths, true);
+  }
+
+  private hashMissing(paths: string[], sync: true): void;
+  private hashMissing(paths: string[], sync: false): Promise<void>;
+  private hashMissing(paths: string[], sync: boolean): Promise<void> | void {
     const missing: string[] = [];
     for (const p of paths) {
       if (this.hashes.has(p)) continue;
@@ -141,6 +166,24 @@ export class BuildContext {
       if (c && c[1] === e.size && c[2] === e.mtimeMs && c[3] === e.ctimeMs && c[4] === e.ino && c[5] === e.mode) this.hashes.set(p, c[6]);
       else missing.push(p);
     }
+    if (sync) {
+      this.remember(missing, hashFilesHere(missing.map((p) => path.join(this.root, p))));
+      return;
+    }
+    return this.hashInPool(missing);
+  }
+
+  private remember(part: string[], hex: string[]): void {
+    part.forEach((p, j) => {
+      const e = this.entries.get(p)!;
+      this.hashes.set(p, hex[j]);
+      this.statCache.set(p, [p, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.mode, hex[j]]);
+    });
+    this.hashedFiles += part.length;
+    if (part.length) this.cacheDirty = true;
+  }
+
+  private async hashInPool(missing: string[]): Promise<void> {
     let bytes = 0;
     for (const p of missing) bytes += this.entries.get(p)!.size;
     // A few changed files (the usual incremental build) are hashed here: the pool is for many.
@@ -150,13 +193,7 @@ export class BuildContext {
       const part = missing.slice(i, i + CHUNK);
       const abs = part.map((p) => path.join(this.root, p));
       const hex = here ? hashFilesHere(abs) : await hashFiles(abs);
-      part.forEach((p, j) => {
-        const e = this.entries.get(p)!;
-        this.hashes.set(p, hex[j]);
-        this.statCache.set(p, [p, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.mode, hex[j]]);
-      });
-      this.hashedFiles += part.length;
-      this.cacheDirty = true;
+      this.remember(part, hex);
       failpoint('context.hashed');
       this.options.onHashProgress?.(Math.min(i + CHUNK, missing.length), missing.length);
     }
@@ -164,6 +201,7 @@ export class BuildContext {
 
   /** Writes the stat cache back (atomically), keeping only entries of files that still exist. */
   async saveStatCache(): Promise<void> {
+    await this.memo.save();
     const file = this.options.statCacheFile;
     if (!file || !this.cacheDirty) return;
     const files: StoredStat[] = [];

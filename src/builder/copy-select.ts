@@ -2,10 +2,11 @@
 // Sources are relative to the context root (a leading "/" too); wildcards follow Go's
 // filepath.Match per path component, as BuildKit's do.
 import { glob, hasWildcards } from '../store/index.js';
-import { CanonicalText, jsonString, type KeyInputs } from './cache-key.js';
+import { jsonString, tableDigest, type KeyInputs } from './cache-key.js';
 import { BuildContext, type ContextEntry } from './context.js';
 import { normalize } from './copy-parents.js';
 import { IgnoreMatcher } from './dockerignore.js';
+import { selectionSignature } from './selection-memo.js';
 import { contextSource } from './tree-source.js';
 
 export interface Selected {
@@ -72,54 +73,55 @@ export function* selectedEntries(ctx: BuildContext, sel: Selected, exclude?: Ign
 
 /**
  * The cache-key view of a selection, context path -> "sha256 mode" / "dir mode" / "link -> target":
- * `json` is its canonical JSON (the text cacheKey hashes), `record()` the same table as an object,
- * made only when it is recorded or compared (a miss): a warm build needs only the text.
+ * `digest` is what the key hashes for it (cache-key.ts), `record()` the table itself, made only
+ * when it is recorded or compared (a miss). When the selection memo knows the selection's
+ * signature, the digest comes from there and no file's hash is looked up unless record() is called.
  */
 export interface SelectionTable {
-  json: CanonicalText;
+  digest: string;
   record(): Record<string, string>;
 }
 
 export async function selectionTable(ctx: BuildContext, selections: Selected[], exclude?: IgnoreMatcher): Promise<SelectionTable> {
-  // Two parallel arrays in walk order (dirs as "path/"); hashes filled in after ensureHashed.
+  // In walk order: the table's keys (dirs as "path/") and the entries they stand for.
   const keys: string[] = [];
-  const values: (string | undefined)[] = [];
-  const toHash: string[] = [];
-  const modeOf = (e: ContextEntry) => (e.mode & 0o7777).toString(8);
+  const entries: ContextEntry[] = [];
   const take = (entry: ContextEntry) => {
-    if (entry.type === 'file') {
-      toHash.push(entry.path);
-      keys.push(entry.path);
-      values.push(undefined);
-    } else if (entry.type === 'dir') {
-      keys.push(`${entry.path}/`);
-      values.push(`dir ${modeOf(entry)}`);
-    } else {
-      keys.push(entry.path);
-      values.push(`link -> ${entry.linkTarget}`);
-    }
+    keys.push(entry.type === 'dir' ? `${entry.path}/` : entry.path);
+    entries.push(entry);
   };
   for (const sel of selections) {
     if (sel.entry.type === 'dir' && (!exclude || exclude.empty)) ctx.walkUnder(sel.entry.path, take);
     else for (const { entry } of selectedEntries(ctx, sel, exclude)) take(entry);
   }
-  await ctx.ensureHashed(toHash);
-  for (let i = 0; i < keys.length; i++) if (values[i] === undefined) values[i] = `${ctx.hashOf(keys[i])} ${modeOf(ctx.entries.get(keys[i])!)}`;
-  const order = canonicalOrder(keys);
+  const signature = selectionSignature(keys, entries);
+  const files = () => entries.filter((e) => e.type === 'file').map((e) => e.path);
+  let order: number[] | undefined;
+  const record = () => {
+    ctx.ensureHashedNow(files());
+    order ??= canonicalOrder(keys);
+    const table: Record<string, string> = {};
+    for (const i of order) table[keys[i]] = valueOf(ctx, entries[i]);
+    return table;
+  };
+  const known = ctx.memo.lookup(signature);
+  if (known) return { digest: known, record };
+  await ctx.ensureHashed(files());
+  order = canonicalOrder(keys);
   let text = '{';
   for (let j = 0; j < order.length; j++) {
     const i = order[j];
-    text += `${j ? ',' : ''}${jsonString(keys[i])}:${jsonString(values[i]!)}`;
+    text += `${j ? ',' : ''}${jsonString(keys[i])}:${jsonString(valueOf(ctx, entries[i]))}`;
   }
-  text += '}';
-  return {
-    json: new CanonicalText(text),
-    record: () => {
-      const files: Record<string, string> = {};
-      for (const i of order) files[keys[i]] = values[i]!;
-      return files;
-    },
-  };
+  const digest = tableDigest(`${text}}`);
+  ctx.memo.remember(signature, digest);
+  return { digest, record };
+}
+
+function valueOf(ctx: BuildContext, e: ContextEntry): string {
+  const mode = (e.mode & 0o7777).toString(8);
+  if (e.type === 'file') return `${ctx.hashOf(e.path)} ${mode}`;
+  return e.type === 'dir' ? `dir ${mode}` : `link -> ${e.linkTarget}`;
 }
 
 /**

@@ -377,8 +377,8 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
   const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
-  const key = cacheKey(inputs, table?.json);
-  const linkKey = cmd.link ? cacheKey({ ...inputs, parent: 'link' }, table?.json) : undefined;
+  const key = cacheKey(inputs, table?.digest);
+  const linkKey = cmd.link ? cacheKey({ ...inputs, parent: 'link' }, table?.digest) : undefined;
   if (table) setLazyFiles(inputs, table);
   return {
     ...base, display, createdBy, inputs, key, linkKey,
