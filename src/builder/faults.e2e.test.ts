@@ -51,6 +51,7 @@ interface Point {
 const POINTS: Point[] = [
   { point: 'context.hashed', firstRunComplete: false, touchContext: true },
   { point: 'context.stat-cache', firstRunComplete: false, touchContext: true },
+  { point: 'context.selection-memo', firstRunComplete: false, touchContext: true },
   { point: 'layer.chunk:2', firstRunComplete: false },
   { point: 'layer.written', firstRunComplete: false },
   { point: 'layer.snapshot-moved', firstRunComplete: false },
