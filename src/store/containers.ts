@@ -11,6 +11,7 @@ import { DamagedError } from './damage.js';
 import type { ContainerConfig, Digest } from './types.js';
 import { randomBytes } from '../random.js';
 import { atomicWrite } from './fsutil.js';
+import { appendContainerRemoval } from './events.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -349,16 +350,19 @@ export class ContainerStore {
    * (sweepGraveyards). The container and its name are gone either way, and a foreground
    * `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
    */
-  async remove(id: string, options: { background?: boolean } = {}): Promise<void> {
+  async remove(id: string, options: { background?: boolean; state?: ContainerState } = {}): Promise<void> {
     const record = await this.read(id);
     const p = this.paths(id);
     const graveyard = path.join(this.dir, `.removing-${id}-${process.pid}`);
-    await fs.rename(p.dir, graveyard).catch((err: NodeJS.ErrnoException) => {
+    const moved = await fs.rename(p.dir, graveyard).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
+      return false;
     });
     if (record) {
       const name = record.Name.replace(/^\//, '');
       if ((await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
+      // The events log keeps its life; `state` is how it ended when the record was not told.
+      if (moved) appendContainerRemoval(this.root, options.state ? { ...record, State: options.state } : record);
     }
     if (options.background) {
       // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes

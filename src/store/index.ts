@@ -98,4 +98,4 @@ export async function writeEntriesTar(entries: AsyncIterable<CopyEntry>, out: Wr
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);
 }
-export { appendEvent, eventsFile, readEvents, type EventRecord } from './events.js';
+export { appendContainerRemoval, appendEvent, containerRecordEvents, eventsFile, readEvents, type EventRecord } from './events.js';
