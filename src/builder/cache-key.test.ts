@@ -25,6 +25,10 @@ describe('cache keys', () => {
     assert.equal(explainMiss({ ...base, args: { VERSION: '2' } }, base), 'build arg VERSION changed');
     assert.equal(explainMiss({ ...base, env: ['PATH=/usr/bin'] }, base), 'env PATH changed');
     assert.equal(explainMiss({ ...base, instruction: 'COPY src/ /srv/' }, base), 'instruction changed (was: COPY src/ /app/)');
+    // An arg declared only on one side names the miss of the same command, not of another command.
+    assert.equal(explainMiss({ ...base, args: { VERSION: '1', X: '1' } }, base), 'build arg X changed');
+    assert.equal(explainMiss({ ...base, args: {}, instruction: 'COPY src/ /srv/' }, base), 'instruction changed (was: COPY src/ /app/)');
+    assert.equal(explainMiss({ ...base, args: { VERSION: '2' }, instruction: 'COPY src/ /srv/' }, base), 'build arg VERSION changed');
   });
 
   it('name the changed file and count the rest', () => {

@@ -4,7 +4,8 @@
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { formatChanges } from '../runtime/index.js';
-import { Containers } from '../engine/index.js';
+import { Containers, Images } from '../engine/index.js';
+import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { cp, exportContainer } from './containers-copy.js';
 import { runCommand, startAttached } from './containers-run.js';
@@ -85,8 +86,26 @@ async function start(argv: Args): Promise<void> {
   });
 }
 
+/**
+ * `diff CONTAINER`, and as podman's: `diff IMAGE` (what its top layer changes) and `diff IMAGE IMAGE`
+ * (from the first image's filesystem to the second's). A name that is a container is the container.
+ */
 async function diff(argv: Args): Promise<void> {
-  process.stdout.write(formatChanges(await new Containers().diff(argv.container as string)));
+  const first = argv.container as string;
+  const other = argv.other as string | undefined;
+  if (other === undefined) {
+    try {
+      process.stdout.write(formatChanges(await new Containers().diff(first)));
+      return;
+    } catch (err) {
+      if (!(err instanceof StrataError) || !/^no such container/.test(err.message)) throw err;
+      // Neither a container nor an image: the container's error, as `docker diff` gives it.
+      if (!(await imageCommand(async (store) => { await new Images({ store }).get(first); }).then(() => true, () => false))) throw err;
+    }
+  }
+  await imageCommand(async (store) => {
+    process.stdout.write(formatChanges(await new Images({ store }).diff(other === undefined ? undefined : first, other ?? first)));
+  });
 }
 
 async function commit(argv: Args): Promise<void> {
@@ -165,7 +184,7 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
       c.option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
         .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove anonymous volumes associated with the container' }), (a) => rm(a as Args))
     .command('wait <containers..>', 'Block until one or more containers stop, then print their exit codes', (c) => c, (a) => wait(a as Args))
-    .command('diff <container>', "Inspect changes to files or directories on a container's filesystem", (c) => c, (a) => diff(a as Args))
+    .command('diff <container> [other]', "Inspect changes to files or directories on a container's filesystem (or between two images)", (c) => c, (a) => diff(a as Args))
     .command('commit <container> [repository]', "Create a new image from a container's changes", (c) =>
       c.parserConfiguration({ 'greedy-arrays': false })
         .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })

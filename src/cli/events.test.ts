@@ -1,5 +1,5 @@
 // `strata events` from the event log and the containers' records: tag, untag, delete, build,
-// a container's create/start/die, Docker's line format, filters, --since/--until, --format, and
+// a container's create/start/die (and destroy, from the log, once removed), Docker's line format, filters, --since/--until, --format, and
 // following new events as they come.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -33,6 +33,8 @@ describe('events', () => {
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo x > /x\n');
     strata(['build', '-q', '-t', 'built:1', ctx]);
     strata(['rmi', 'built:1']);
+    // A removed container's life stays in the log, with its destroy.
+    assert.equal(runStrata(['run', '--rm', '--name', 'gone', 'busybox', 'sh', '-c', 'exit 4'], { root }).status, 4);
   });
   after(() => t.cleanup());
 
@@ -47,17 +49,21 @@ describe('events', () => {
     assert.match(lines[5]!, /image tag sha256:[0-9a-f]{64} \(name=built:1\)$/);
     assert.match(lines[6]!, /image untag sha256:[0-9a-f]{64} \(name=built:1\)$/);
     assert.match(lines[7]!, /image delete sha256:[0-9a-f]{64}$/);
-    assert.equal(lines.length, 8, lines.join('\n'));
+    assert.match(lines[8]!, /container create [0-9a-f]{64} \(image=busybox, name=gone\)$/);
+    assert.match(lines[9]!, /container start [0-9a-f]{64} \(image=busybox, name=gone\)$/);
+    assert.match(lines[10]!, /container die [0-9a-f]{64} \(exitCode=4, image=busybox, name=gone\)$/);
+    assert.match(lines[11]!, /container destroy [0-9a-f]{64} \(image=busybox, name=gone\)$/);
+    assert.equal(lines.length, 12, lines.join('\n'));
   });
 
   it('filters by type, event, image and container; --since and --until bound the time; --format', () => {
-    assert.equal(strata(['events', '--until', '0s', '--filter', 'type=container', '--format', '{{.Action}}']), 'create\nstart\ndie\n');
+    assert.equal(strata(['events', '--until', '0s', '--filter', 'type=container', '--format', '{{.Action}}']), 'create\nstart\ndie\ncreate\nstart\ndie\ndestroy\n');
     assert.equal(strata(['events', '--until', '0s', '-f', 'event=tag', '-f', 'event=delete', '--format', '{{.Type}} {{.Action}}']), 'image tag\nimage tag\nimage delete\n');
     assert.equal(strata(['events', '--until', '0s', '-f', 'image=localhost/a', '--format', '{{.Action}}']), 'tag\nuntag\n');
     assert.equal(strata(['events', '--until', '0s', '-f', 'container=ev', '-f', 'event=die', '--format', '{{.Actor.Attributes.exitCode}}']), '3\n');
     assert.equal(strata(['events', '--since', '1h', '--until', '0s', '-f', 'type=image', '--format', '{{.Action}}']).split('\n').length, 6);
     assert.equal(strata(['events', '--since', '2030-01-01T00:00:00Z', '--stream=false']), '');
-    const json = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=die', '--format', '{{json .}}'])) as Record<string, unknown>;
+    const json = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=die', '-f', 'container=ev', '--format', '{{json .}}'])) as Record<string, unknown>;
     assert.equal(json.Status, 'die');
     assert.equal(json.From, 'busybox');
   });

@@ -61,6 +61,12 @@ describe('image tree, image diff and history rows', () => {
     assert.equal(strata(['image', 'diff', 'diff:1']), 'A /a\nA /d\nA /d/e\nA /d/e/f\nD /home\nC /tmp\n');
     assert.equal(strata(['image', 'diff', 'diff:1', 'busybox']), 'D /a\nD /d\nA /home\nC /tmp\n');
     assert.equal(strata(['image', 'diff', 'busybox', 'busybox']), '');
+    // `diff` takes images too, as podman's: one image (its top layer) or two.
+    assert.equal(strata(['diff', 'diff:1']), 'A /a\nA /d\nA /d/e\nA /d/e/f\nD /home\nC /tmp\n');
+    assert.equal(strata(['diff', 'diff:1', 'busybox']), 'D /a\nD /d\nA /home\nC /tmp\n');
+    const neither = runStrata(['diff', 'nope:1'], { root });
+    assert.notEqual(neither.status, 0);
+    assert.match(neither.stderr, /^Error: no such container: "nope:1"\n$/);
     const missing = runStrata(['image', 'diff', 'nope:1'], { root });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^Error: no such image: "nope:1"\n$/);

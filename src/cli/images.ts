@@ -2,6 +2,7 @@
 // image inspect, image prune — Docker's columns, flags and exit codes (1 for an image error).
 import type { Argv } from 'yargs';
 import { Images } from '../engine/index.js';
+import { formatChanges } from '../runtime/index.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
@@ -134,7 +135,7 @@ async function tree(a: { image?: string; whatrequires?: boolean }): Promise<void
 async function diff(a: { image?: string; other?: string }): Promise<void> {
   await imageCommand(async (store) => {
     const changes = await new Images({ store }).diff(a.other === undefined ? undefined : a.image!, a.other ?? a.image!);
-    out(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+    out(formatChanges(changes));
   });
 }
 

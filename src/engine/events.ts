@@ -2,7 +2,7 @@
 // the event log the services append to (src/store/events.ts); container events are read from
 // the containers' records (created, last started, last exited), as those records are what a
 // daemonless engine keeps. Filters follow Docker's: type, event, image, container.
-import { ContainerStore, readEvents, stateRoot, ZERO_TIME, type EventRecord } from '../store/index.js';
+import { ContainerStore, containerRecordEvents, readEvents, stateRoot, type EventRecord } from '../store/index.js';
 
 export type { EventRecord } from '../store/index.js';
 
@@ -14,8 +14,6 @@ export interface EventQuery {
   /** Docker's filters: "type=image", "event=tag", "image=NAME", "container=NAME". */
   filters?: string[];
 }
-
-const nanos = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
 
 function matches(e: EventRecord, filters: string[]): boolean {
   const by = new Map<string, string[]>();
@@ -39,19 +37,9 @@ export class Events {
     this.stateRoot = o.stateRoot ?? stateRoot();
   }
 
-  /** Container events as the records tell them: create, the last start, the last exit (die, with its code). */
+  /** Container events as the records of existing containers tell them (a removed one's are in the log). */
   async containerEvents(): Promise<EventRecord[]> {
-    const out: EventRecord[] = [];
-    for (const c of await new ContainerStore(this.stateRoot).list()) {
-      const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
-      const at = (Action: string, time: string, extra: Record<string, string> = {}) => {
-        if (time && time !== ZERO_TIME && !Number.isNaN(Date.parse(time))) out.push({ Type: 'container', Action, Actor: { ID: c.Id, Attributes: { ...attributes, ...extra } }, timeNano: nanos(time) });
-      };
-      at('create', c.Created);
-      at('start', c.State.StartedAt);
-      if (!c.State.Running) at('die', c.State.FinishedAt, { exitCode: String(c.State.ExitCode) });
-    }
-    return out;
+    return (await new ContainerStore(this.stateRoot).list()).flatMap((c) => containerRecordEvents(c));
   }
 
   /** The events the query selects, oldest first. */

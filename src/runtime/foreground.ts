@@ -77,7 +77,7 @@ export interface AttachedIo {
 export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean }): Promise<void> {
   // What a killed owner left on its networks (a clean stop has released it already).
   if (!options.background) releaseContainer(ctx.root, record.Id);
-  await ctx.containers.remove(record.Id, { background: options.background });
+  await ctx.containers.remove(record.Id, { background: options.background, state: currentState(ctx, record) });
   if (!options.volumes) return;
   for (const name of volumesOf(mountRequestsOf(record), 'anonymous')) {
     try {

@@ -22,10 +22,15 @@ export function explainMiss(now: KeyInputs, was: KeyInputs | undefined, context:
   const src = changedKeys(was.sources ?? {}, now.sources ?? {});
   if (src.length) return `${src[0]} changed`;
   const args = changedKeys(was.args ?? {}, now.args ?? {});
-  if (args.length) return `build arg ${args.join(', ')} changed`;
+  // A new value of an arg both had explains a miss of the same command; an arg only one of them
+  // had (another stage's ARG) does not when the command itself differs.
+  const argValues = args.filter((k) => k in (was.args ?? {}) && k in (now.args ?? {}));
+  if (argValues.length) return `build arg ${argValues.join(', ')} changed`;
+  const instructionChanged = was.instruction !== now.instruction;
+  if (args.length && !instructionChanged) return `build arg ${args.join(', ')} changed`;
   const env = changedKeys(envMap(was.env), envMap(now.env));
   if (env.length) return `env ${env.join(', ')} changed`;
-  if (was.instruction !== now.instruction) return `instruction changed (was: ${context.step ?? was.instruction})`;
+  if (instructionChanged) return `instruction changed (was: ${context.step ?? was.instruction})`;
   const settings = changedKeys(was.settings ?? {}, now.settings ?? {});
   if (settings.length) return `${settings.join(', ')} changed`;
   return 'cache entry no longer usable';

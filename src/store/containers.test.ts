@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../testing/cli.js';
-import { ContainerStore, initialState, newContainerId, type ContainerRecord } from './containers.js';
+import { ContainerStore } from './containers.js';
+import { initialState, newContainerId, type ContainerRecord } from './container-record.js';
 
 function record(name: string, id = newContainerId()): ContainerRecord {
   return {
@@ -63,7 +64,8 @@ describe('ContainerStore', () => {
       const here = path.dirname(fileURLToPath(import.meta.url));
       const ts = import.meta.url.endsWith('.ts');
       const script = `
-        const { ContainerStore, initialState, newContainerId } = await import(${JSON.stringify(path.join(here, `containers.${ts ? 'ts' : 'js'}`))});
+        const { ContainerStore } = await import(${JSON.stringify(path.join(here, `containers.${ts ? 'ts' : 'js'}`))});
+        const { initialState, newContainerId } = await import(${JSON.stringify(path.join(here, `container-record.${ts ? 'ts' : 'js'}`))});
         const id = newContainerId();
         const store = new ContainerStore(process.argv[1]);
         try {

@@ -8,116 +8,12 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { DamagedError } from './damage.js';
-import type { ContainerConfig, Digest } from './types.js';
-import { randomBytes } from '../random.js';
+import type { ContainerRecord, ContainerState } from './container-record.js';
 import { atomicWrite } from './fsutil.js';
+import { appendContainerRemoval } from './events.js';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-
-/** Docker's State object. Times are RFC 3339; "0001-01-01T00:00:00Z" means never. */
-export interface ContainerState {
-  Status: ContainerStatus;
-  Running: boolean;
-  Paused: boolean;
-  Restarting: boolean;
-  OOMKilled: boolean;
-  Dead: boolean;
-  Pid: number;
-  ExitCode: number;
-  Error: string;
-  StartedAt: string;
-  FinishedAt: string;
-}
-
-/** A bind or tmpfs mount as recorded (sources already resolved to absolute host paths). */
-export interface ContainerMount {
-  Type: 'bind' | 'tmpfs' | 'volume';
-  Source: string;
-  Destination: string;
-  RW: boolean;
-  Name?: string;
-}
-
-/** The container's configuration, Docker's Config object (the image config plus the user's flags). */
-export interface ContainerRunConfig extends Omit<ContainerConfig, 'Volumes'> {
-  Hostname: string;
-  Domainname?: string;
-  Volumes?: Record<string, object> | null;
-  Image: string;
-  Tty: boolean;
-  OpenStdin: boolean;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  StdinOnce: boolean;
-}
-
-export interface HostConfig {
-  Binds: string[];
-  Memory: number;
-  NetworkMode: string;
-  AutoRemove: boolean;
-  ReadonlyRootfs: boolean;
-  GroupAdd: string[];
-  /** Later issues add port bindings, restart policy, volumes...; unknown keys are kept. */
-  [key: string]: unknown;
-}
-
-/** A container as `inspect` shows it (Docker's shape), plus strata's own bookkeeping. */
-export interface ContainerRecord {
-  Id: string;
-  /** With Docker's leading slash: "/name". */
-  Name: string;
-  Created: string;
-  Path: string;
-  Args: string[];
-  State: ContainerState;
-  /** The image ID. */
-  Image: Digest;
-  Config: ContainerRunConfig;
-  HostConfig: HostConfig;
-  Mounts: ContainerMount[];
-  RestartCount: number;
-  Driver: 'overlay';
-  Platform: 'linux';
-  /** Docker's: the networks it is connected to (NetworkSettings.Networks, addresses filled in while it runs) and its published ports. */
-  NetworkSettings?: { Networks?: Record<string, EndpointSettings>; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; [key: string]: unknown };
-  /** strata's own: the image's layers (bottom → top) and the process watching the container. */
-  Strata: { layers: Digest[]; monitorPid?: number; [key: string]: unknown };
-}
-
-/** Docker's EndpointSettings: one network of a container (what it asked for; addresses while it runs). */
-export interface EndpointSettings {
-  IPAMConfig: { IPv4Address: string } | null;
-  Links: null;
-  Aliases: string[] | null;
-  MacAddress: string;
-  NetworkID: string;
-  EndpointID: string;
-  Gateway: string;
-  IPAddress: string;
-  IPPrefixLen: number;
-  IPv6Gateway: string;
-  GlobalIPv6Address: string;
-  GlobalIPv6PrefixLen: number;
-  DriverOpts: null;
-  DNSNames: string[] | null;
-}
-
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const ID_RE = /^[0-9a-f]{64}$/;
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-export function newContainerId(): string {
-  return randomBytes(32).toString('hex');
-}
-
-export function initialState(): ContainerState {
-  return {
-    Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-    Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
-  };
-}
 
 export function validateName(name: string): void {
   if (!NAME_RE.test(name)) throw new StrataError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -349,16 +245,19 @@ export class ContainerStore {
    * (sweepGraveyards). The container and its name are gone either way, and a foreground
    * `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
    */
-  async remove(id: string, options: { background?: boolean } = {}): Promise<void> {
+  async remove(id: string, options: { background?: boolean; state?: ContainerState } = {}): Promise<void> {
     const record = await this.read(id);
     const p = this.paths(id);
     const graveyard = path.join(this.dir, `.removing-${id}-${process.pid}`);
-    await fs.rename(p.dir, graveyard).catch((err: NodeJS.ErrnoException) => {
+    const moved = await fs.rename(p.dir, graveyard).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
+      return false;
     });
     if (record) {
       const name = record.Name.replace(/^\//, '');
       if ((await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
+      // The events log keeps its life; `state` is how it ended when the record was not told.
+      if (moved) appendContainerRemoval(this.root, options.state ? { ...record, State: options.state } : record);
     }
     if (options.background) {
       // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes

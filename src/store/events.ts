@@ -27,6 +27,47 @@ export function appendEvent(root: string, event: Omit<EventRecord, 'timeNano'> &
   }
 }
 
+/** What a container's record tells of its events (the fields read here, so this file needs no record type). */
+export interface ContainerEventSource {
+  Id: string;
+  Name: string;
+  Image: string;
+  Config?: { Image?: string };
+  Created: string;
+  State: { Running: boolean; StartedAt: string; FinishedAt: string; ExitCode: number };
+}
+
+const nanos = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
+
+/** A container's events as its record keeps them: create, the last start, the last exit (die, with its code). */
+export function containerRecordEvents(c: ContainerEventSource): EventRecord[] {
+  const out: EventRecord[] = [];
+  const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
+  const at = (Action: string, time: string, extra: Record<string, string> = {}) => {
+    // Docker's zero time (year 1) is before the epoch: never happened.
+    if (time && Date.parse(time) > 0) out.push({ Type: 'container', Action, Actor: { ID: c.Id, Attributes: { ...attributes, ...extra } }, timeNano: nanos(time) });
+  };
+  at('create', c.Created);
+  at('start', c.State.StartedAt);
+  if (!c.State.Running) at('die', c.State.FinishedAt, { exitCode: String(c.State.ExitCode) });
+  return out;
+}
+
+/**
+ * Logs a removed container's events: what its record told (which goes with it) and its
+ * destroy, so `events` still shows a `run --rm` container's life after it is gone.
+ */
+export function appendContainerRemoval(root: string, c: ContainerEventSource): void {
+  const events = containerRecordEvents(c);
+  const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
+  events.push({ Type: 'container', Action: 'destroy', Actor: { ID: c.Id, Attributes: attributes }, timeNano: (BigInt(Date.now()) * 1_000_000n).toString() });
+  try {
+    fs.appendFileSync(eventsFile(root), events.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o644 });
+  } catch {
+    // as appendEvent: the log is a record, not state
+  }
+}
+
 /** Every well-formed event in the log, oldest first. */
 export function readEvents(root: string): EventRecord[] {
   let text: string;

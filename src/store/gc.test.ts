@@ -8,7 +8,8 @@ import { after, test } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
 import { tempDir } from '../testing/cli.js';
 import { ensureBusybox } from './busybox.js';
-import { ContainerStore, initialState, newContainerId, type ContainerRecord } from './containers.js';
+import { ContainerStore } from './containers.js';
+import { initialState, newContainerId, type ContainerRecord } from './container-record.js';
 import { leasedDigests, Lease, leasesDir } from './leases.js';
 import { openStore, type Store } from './store.js';
 

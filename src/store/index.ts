@@ -27,10 +27,11 @@ export type {
 export { CacheIndex, cachedLayers } from './cache-index.js';
 export { explainMiss, type ExplainContext } from './cache-explain.js';
 export { selectPrunable } from './cache-prune.js';
+export { ContainerStore, validateName } from './containers.js';
 export {
-  ContainerStore, ZERO_TIME, initialState, newContainerId, validateName,
+  ZERO_TIME, initialState, newContainerId,
   type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type EndpointSettings, type HostConfig,
-} from './containers.js';
+} from './container-record.js';
 export {
   DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
 } from './networks.js';
@@ -98,4 +99,4 @@ export async function writeEntriesTar(entries: AsyncIterable<CopyEntry>, out: Wr
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);
 }
-export { appendEvent, eventsFile, readEvents, type EventRecord } from './events.js';
+export { appendContainerRemoval, appendEvent, containerRecordEvents, eventsFile, readEvents, type EventRecord } from './events.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initialState, type ContainerRecord } from '../../store/containers.js';
+import { initialState, type ContainerRecord } from '../../store/index.js';
 import { psRow, renderPs, statusText } from './containers.js';
 
 describe('ps formatting', () => {
