@@ -6,8 +6,9 @@
 import type { Digest } from './types.js';
 
 /**
- * The inputs a step's cache key hashes (the canonical JSON of this object, sorted keys):
- * recorded with the entry, compared field by field to explain a miss.
+ * The inputs a step's cache key hashes (the canonical JSON of this object, sorted keys, with
+ * `files` as the digest of its own canonical JSON: builder/cache-key.ts): recorded with the
+ * entry, compared field by field to explain a miss.
  */
 export interface KeyInputs {
   /** What kind of step: "RUN", "COPY", "ADD", "WORKDIR". */
