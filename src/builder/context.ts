@@ -91,6 +91,11 @@ export class BuildContext {
     return (this.children.get(dir) ?? []).map((e) => baseName(e.path));
   }
 
+  /** The entries of a directory's children ('' is the root), sorted by name. */
+  childEntries(dir: string): readonly ContextEntry[] {
+    return this.children.get(dir) ?? [];
+  }
+
   /**
    * Resolves a context path, following symlinks inside the context (an absolute link target
    * or `..` past the top stays at the context root). Undefined when it does not exist or is ignored.

@@ -24,7 +24,7 @@ export function contextSource(ctx: BuildContext): TreeSource {
       return e.path === '' ? { ...node(e), hostPath: ctx.root } : node(e);
     },
     async children(n) {
-      return ctx.list(n.rel).map((name) => node(ctx.entries.get(n.rel ? `${n.rel}/${name}` : name)!));
+      return ctx.childEntries(n.rel).map(node);
     },
   };
 }
