@@ -2,8 +2,8 @@
 // registry (testing/proxy.ts): a loopback registry's first request stands in for the /v2/ ping
 // (transport.ts straight()), so a warm pull is one GET of the manifest; a push pings while it
 // reads the store, then a warm one is its HEADs alone (the tag names its manifest already: no PUT);
-// a changed image is PUT under the tag. With htpasswd the
-// anonymous first request's 401 is the challenge the ping would have brought.
+// a changed image is PUT under the tag. With htpasswd the anonymous first request's 401 is the
+// challenge the ping would have brought. A plain-http pull loads neither node:https nor node:tls.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,10 +74,17 @@ describe('round trips to a loopback registry', { skip }, () => {
     assert.ok(!proxy.requests.includes('GET /v2/'), proxy.requests.join('\n'));
 
     proxy.requests.length = 0;
-    const again = await sb.strataAsync(['pull', name], { root });
+    // The built-in modules the process loaded, written at its exit: no tls for a plain-http registry.
+    const probe = path.join(sb.dir, 'modules.cjs');
+    const loaded = path.join(sb.dir, 'modules.txt');
+    fs.writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+    const again = await sb.strataAsync(['pull', name], { root, env: { NODE_OPTIONS: `--require ${probe}` } });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /Image is up to date/);
     assert.deepEqual(proxy.requests, ['GET /v2/rt/bb/manifests/1']);
+    const modules = fs.readFileSync(loaded, 'utf8').split('\n');
+    assert.ok(modules.includes('NativeModule http'), 'the probe saw the pull');
+    assert.deepEqual(modules.filter((m) => /^NativeModule (tls|https|_tls_wrap)$/.test(m)), []);
   });
 
   test('htpasswd: a pull\'s first request brings the challenge; without credentials one clear line', async () => {
