@@ -201,8 +201,15 @@ faults, 280-320 MB peak, 3.3-4.0 s of CPU (podman: 2.4 s). Now a layer streams i
 read only as fast as the socket takes it, and its memory cycles (chunks read into buffers the
 deflate workers hand back, stored blocks written into buffers the socket is done with): ~26 k
 faults, 140 MB, 1.9-2.0 s of CPU. A warm push is Node's start (\`node -e 0\` alone took 0.43-0.53 s
-under that load, podman's whole warm push 0.47 s), then one ping (sent while the image is read),
-the HEADs (all at once) and the manifest's PUT: 0.7× of podman is below what Node's start allows here.
+under that load, podman's whole warm push 0.47 s), then one ping (sent while the image is read)
+and the HEADs (all at once, the tag's manifest among them); the manifest is PUT only when the tag
+names another one (the registry's PUT checks every blob again: 15-19 ms of a warm push at load
+7): 0.7× of podman is below what Node's start allows here. A warm pull is Node's start, the
+bundle, the store's reads and one GET of the manifest: a loopback registry's first request
+stands in for the /v2/ ping (2 requests → 1), and node:https/node:tls are not loaded for a
+plain-http registry (~7 ms of start at load 6). These are counted, not timed, by
+src/registry/round-trips.test.ts; side by side with the code before (20-30 interleaved runs
+each at load 6-7) the warm cases moved less than the machine's noise.
 
 Where a cold pull's time goes (measured by hand at 13:15-14:05Z, load 4-6, \`perf\`, \`--cpu-prof\`,
 \`/usr/bin/time\` on single pulls of this image): the main thread is the bottleneck (~1.4 s busy of
@@ -215,7 +222,15 @@ queued in one piece (up to 1 MiB, gunzip output in 1 MiB): ~2.5 k wake-ups, and 
 with the code before (4 interleaved pulls each, load 6.2-6.3) CPU 2.09 s → 1.88 s, wall 2.39 s →
 2.23 s. Left: ~30 k page faults (fresh memory for Node's socket reads, http body copies and
 gunzip's output buffers, which only the GC frees; a reuse of the joined input pieces did not
-move the count, so it was not kept).
+move the count, so it was not kept; tried again at 18:47Z with the inflate's write callbacks:
+no change either). The kept blob's fsync before its rename waited 60-90 ms for the disk after
+the last byte (strace -T); a datasync every 32 MiB along the download now leaves it the tail.
+Tried and dropped: the diff_id hashed in a pool thread (gunzip's full 1 MiB buffers moved
+there, the rest copied) cost more CPU (1.55 → 1.8 s over 4 interleaved pulls) for no faster
+wall. A \`--cpu-prof\` of a cold pull (18:47Z, load 7) still has the main thread in http parsing
+with its body copies (255 ms), sha256 (190 ms), Buffer copies (157 ms), writev submissions
+(153 ms) and the gunzip stream (134 ms): the next step would be a blob download on a raw socket
+reading into reused memory (no http body copies, no fresh 64 KiB buffers).
 
 Machine: ${machine()}; load average ${load0} → ${os.loadavg()[0].toFixed(1)} during the run
 (other work shared the machine).

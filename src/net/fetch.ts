@@ -4,7 +4,6 @@
 // start.cjs records its value under EXTRA_CA_CERTS_DEFERRED; the file is read here, once, when
 // an https request is made.
 import fs from 'node:fs';
-import tls from 'node:tls';
 
 const EXTRA_CA_CERTS_DEFERRED = Symbol.for('strata.extraCaCertsDeferred');
 
@@ -27,7 +26,8 @@ function extraCaAgent(file: string): Promise<unknown> {
       process.stderr.write(`Warning: ignoring extra certs from \`${file}\`, load failed: ${(err as Error).message}\n`);
       return undefined;
     }
-    const { Agent } = await import('undici');
+    // node:tls here, not at the top: the registry client imports this module for plain-http pulls too.
+    const [{ Agent }, tls] = await Promise.all([import('undici'), import('node:tls')]);
     return new Agent({ connect: { ca: [...tls.rootCertificates, extra] } });
   })();
   return agent;

@@ -1,9 +1,16 @@
 // HTTP/1.1 requests on Node's own http and https modules with keep-alive agents. undici (what
 // fetch() is made of) costs 150-250 ms of start-up to load, more than a whole warm push; these
-// modules are loaded in a few milliseconds and stream both ways.
+// modules are loaded in a few milliseconds and stream both ways. https (and tls under it) is
+// loaded only for an https registry: a loopback registry on plain http never needs it.
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+
+/** A built-in module loaded on first use (the same in dist/ and in the CLI's CommonJS bundles). */
+const builtin = createRequire('/');
+let httpsModule: typeof https | undefined;
+const lazyHttps = (): typeof https => (httpsModule ??= builtin('node:https') as typeof https);
 
 /** A response body: the message stream, with the helpers the client uses. */
 export interface Body extends AsyncIterable<Buffer> {
@@ -65,9 +72,9 @@ function bodyOf(msg: http.IncomingMessage): Body {
 export function httpRequest(url: string | URL, o: HttpRequestOptions): Promise<HttpResponse> {
   const u = typeof url === 'string' ? new URL(url) : url;
   const secure = u.protocol === 'https:';
-  const mod = secure ? https : http;
+  const mod = secure ? lazyHttps() : http;
   // No matching agent: a connection of its own, closed after the response (agent: false).
-  const agent = o.agent && (o.agent instanceof https.Agent) === secure ? o.agent : false;
+  const agent = o.agent && ((o.agent as { protocol?: string }).protocol === 'https:') === secure ? o.agent : false;
   return new Promise((resolve, reject) => {
     const req = mod.request(u, { method: o.method, headers: o.headers, agent, signal: o.signal }, (res) => {
       resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: bodyOf(res) });
@@ -112,6 +119,6 @@ async function writeAll(req: http.ClientRequest, body: AsyncIterable<Buffer>, on
 /** A keep-alive agent for one registry: https with its TLS settings, or plain http. */
 export function makeAgent(secure: boolean, tls: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean }): Agent {
   return secure
-    ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized })
+    ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 16, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized })
     : new http.Agent({ keepAlive: true, maxSockets: 16 });
 }

@@ -137,13 +137,15 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
     if (image) return { image, reference: formatReference(ref), digest: ref.digest, downloaded: false };
   }
   timing('pull: begun');
+  // What the name points at here is read while the manifest is asked for.
+  const name = ref.tag ? formatReference({ ...ref, digest: undefined }) : undefined;
+  const named = name ? resolveImage(store, name).catch(() => undefined) : Promise.resolve(undefined);
   const { repo, top } = await resolveManifest(ref, o);
   timing('pull: manifest fetched');
   p?.line(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}`);
   const chosen = await selectPlatform(repo, top, want);
   // The name already points at this very manifest: nothing to fetch or write.
-  const name = ref.tag ? formatReference({ ...ref, digest: undefined }) : undefined;
-  const current = name ? await resolveImage(store, name).catch(() => undefined) : undefined;
+  const current = await named;
   if (current && current.manifestDigest === chosen.digest) {
     await recordRepoDigest(store, current.id, repository, top.digest);
     return { image: current, reference: formatReference(ref), digest: top.digest, downloaded: false };

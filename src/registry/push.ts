@@ -98,6 +98,10 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
   timing('push: image resolved');
   o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
   const info = new BlobInfoCache(o.store);
+  // What the tag names now, asked beside the blobs' HEADs: when it is the very manifest this push
+  // makes, the registry has it (and so its blobs, each checked by HEAD anyway) and the PUT is
+  // skipped: a warm push is then its HEADs alone.
+  const tagged = repo.manifestDigest(tag).catch(() => undefined);
   try {
     let bytes: Buffer;
     let mediaType: string;
@@ -115,7 +119,8 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
       mediaType = OCI_INDEX;
     }
     timing('push: blobs done');
-    const digest = await repo.putManifest(tag, bytes, mediaType);
+    let digest: string = sha256Digest(bytes);
+    if ((await tagged) !== digest) digest = await repo.putManifest(tag, bytes, mediaType);
     timing('push: manifest put');
     o.progress?.line(`${tag}: digest: ${digest} size: ${bytes.length}`);
     if (images.length === 1) await recordRepoDigest(o.store, images[0].id, repositoryName(ref), digest);

@@ -3,8 +3,9 @@
 // own directory in a certs.d (HOST[:PORT]/*.crt as CAs, *.cert + *.key as a client
 // certificate), as Docker and podman read /etc/docker/certs.d and /etc/containers/certs.d.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { deferredExtraCaCerts } from '../net/index.js';
 
 export interface TlsOptions {
@@ -29,7 +30,8 @@ function readIf(file: string): string | undefined {
 /** Node's roots, the system bundle and the deferred NODE_EXTRA_CA_CERTS file (read once). */
 function baseCertificates(): string[] {
   if (baseCas) return baseCas;
-  const out = [...tls.rootCertificates];
+  // tls is loaded here, for an https registry only (a plain-http pull never needs it).
+  const out = [...(createRequire('/')('node:tls') as typeof tls).rootCertificates];
   for (const f of SYSTEM_BUNDLES) {
     const text = readIf(f);
     if (text) {

@@ -56,6 +56,8 @@ export function header(res: { headers: Response['headers'] }, name: string): str
 
 export class Transport {
   private base?: Promise<{ origin: string; agent: Agent }>;
+  /** A loopback endpoint found not to speak plain http (straight()): the ping goes to https. */
+  private notHttp = false;
   readonly auth: Authorizer;
 
   /** `host`: the endpoint ("127.0.0.1:5000", "registry-1.docker.io"), or a URL with its scheme (a mirror). `domain`: the credentials' key. */
@@ -93,7 +95,7 @@ export class Transport {
       // A loopback registry is asked over http first: a TLS client context costs ~100 ms of CPU
       // (Node's roots), more than a whole warm pull. A registry that speaks https answers an
       // http request with 400 (or drops it); it is then asked over https as any other.
-      if (isLoopback(hp) && !explicitHttp) {
+      if (isLoopback(hp) && !explicitHttp && !this.notHttp) {
         const agent = this.makeAgent(false, false);
         const res = await ping(`http://${hp}`, agent).catch(() => undefined);
         if (res && (res.statusCode === 200 || res.statusCode === 401)) {
@@ -139,11 +141,20 @@ export class Transport {
 
   /** One request; a 401 is answered once by authorizing again (when the body can be sent again). */
   async request(method: string, pathOrUrl: string, o: RequestOptions = {}): Promise<Response> {
-    const { origin, agent } = await this.endpoint();
-    const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${origin}${pathOrUrl}`;
     const scopes = o.scopes ?? [];
-    let authz = await this.auth.header(scopes, agent);
-    let res = await this.send(method, url, o, authz, agent);
+    let authz: string | undefined;
+    let url: string;
+    let res: Response;
+    let agent: Agent;
+    const first = this.base === undefined && this.mayGoStraight(method, pathOrUrl, o) ? await this.straight(method, pathOrUrl, o) : undefined;
+    if (first) ({ res, agent, url } = first);
+    else {
+      const base = await this.endpoint();
+      agent = base.agent;
+      url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${base.origin}${pathOrUrl}`;
+      authz = await this.auth.header(scopes, agent);
+      res = await this.send(method, url, o, authz, agent);
+    }
     const replayable = !o.body || Buffer.isBuffer(o.body) || Array.isArray(o.body);
     if (res.status === 401 && replayable) {
       await res.body.dump();
@@ -158,6 +169,53 @@ export class Transport {
     }
     if (!(o.ok ?? ((s) => s >= 200 && s < 300))(res.status)) throw await errorFromResponse(res, method, url);
     return res;
+  }
+
+  /** A loopback registry's first GET or HEAD may stand in for the /v2/ ping (straight()). */
+  private mayGoStraight(method: string, pathOrUrl: string, o: RequestOptions): boolean {
+    return (method === 'GET' || method === 'HEAD') && !o.body && pathOrUrl.startsWith('/v2/') && !this.notHttp
+      && !/^https:\/\//.test(this.host) && isLoopback(this.hostPort());
+  }
+
+  /**
+   * The first request to a loopback registry goes straight over http, anonymous, instead of
+   * after a ping of /v2/: one round trip less for a warm pull or push. The answer tells what the
+   * ping would have: a registry answers 2xx, 401 (its challenge, learned by request()) or an error
+   * of its API (Docker-Distribution-Api-Version); anything else (an https server answers 400 or
+   * drops the connection, a 5xx) and the usual ping decides, as if this request never happened.
+   * Requests made meanwhile wait for the outcome (this.base).
+   */
+  private async straight(method: string, path: string, o: RequestOptions): Promise<{ res: Response; agent: Agent; url: string } | undefined> {
+    const hp = this.hostPort();
+    const agent = this.makeAgent(false, false);
+    const origin = `http://${hp}`;
+    let settle!: (ok: boolean) => void;
+    const outcome = new Promise<boolean>((resolve) => (settle = resolve));
+    const base: Promise<{ origin: string; agent: Agent }> = outcome.then((ok) => {
+      if (ok) return { origin, agent };
+      if (this.base === base) this.base = undefined;
+      return this.endpoint();
+    });
+    this.base = base;
+    base.catch(() => undefined); // its waiters see the failure; endpoint() resets this.base
+    const url = `${origin}${path}`;
+    let res: Response;
+    try {
+      res = await this.send(method, url, o, undefined, agent);
+    } catch {
+      this.notHttp = true;
+      settle(false);
+      return undefined;
+    }
+    const registry = res.status < 500 && ((res.status >= 200 && res.status < 300) || res.status === 401 || header(res, 'docker-distribution-api-version') !== undefined);
+    if (!registry) {
+      await res.body.dump().catch(() => undefined);
+      if (res.status === 400) this.notHttp = true;
+      settle(false);
+      return undefined;
+    }
+    settle(true);
+    return { res, agent, url };
   }
 
   /** Sends one request and follows redirects; Authorization goes only to the registry's own origin. */

@@ -19,6 +19,8 @@ export interface Proxy {
   tamper: Tamper;
   /** Authorization headers the redirect target received (undefined: none sent). */
   redirectedAuth: (string | undefined)[];
+  /** Every request the proxy received, as "METHOD /path" (a test may empty it). */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -57,8 +59,9 @@ export async function startProxy(target: string, redirectAuth?: string): Promise
     });
   });
   const otherPort = await listen(other, '127.0.0.2');
-  const proxy: Proxy = { host: '', tamper: { kind: 'none' }, redirectedAuth, close: async () => undefined };
+  const proxy: Proxy = { host: '', tamper: { kind: 'none' }, redirectedAuth, requests: [], close: async () => undefined };
   const server = http.createServer((req, res) => {
+    proxy.requests.push(`${req.method} ${req.url}`);
     void (async () => {
       const body = await readBody(req);
       const t = proxy.tamper;
