@@ -165,7 +165,9 @@ for (const bundle of BUNDLES) {
     fs.writeFileSync(staging, rewritten);
     // The dist/ files it was made from, relative to its dir: a later tsc makes it stale (start.cts).
     const inputs = Object.keys(result.metafile.inputs).map((f) => path.relative(path.dirname(outfile), path.resolve(f)));
-    fs.writeFileSync(`${outfile}.inputs`, `${JSON.stringify(inputs.filter((f) => !f.includes('node_modules')))}\n`);
+    // With tsc's build info, written at each emit (tsconfig.json): while it is older, one stat says fresh.
+    const buildInfo = path.relative(path.dirname(outfile), path.join(dist, '.tsbuildinfo'));
+    fs.writeFileSync(`${outfile}.inputs`, `${JSON.stringify({ buildInfo, files: inputs.filter((f) => !f.includes('node_modules')) })}\n`);
     fs.renameSync(staging, outfile);
     // Code caches made for the previous bundle (start.cjs would ignore them anyway).
     for (const f of fs.readdirSync(path.dirname(outfile))) {

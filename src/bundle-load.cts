@@ -57,18 +57,22 @@ export function loadBundleIn(dir: string, name: string, cacheName: string, optio
 
 /**
  * A bundle is stale when a dist/ file it was made from (its `.inputs` list, written by
- * scripts/bundle-cli.mjs) is newer: a plain `tsc` ran after `npm run build`. Some fifty stats,
- * a fraction of a millisecond; `tsc --noEmit` touches none of them.
+ * scripts/bundle-cli.mjs) is newer: a plain `tsc` ran after `npm run build`. Every tsc that
+ * emits rewrites its build info (tsconfig.json's tsBuildInfoFile) after the .js files, so when
+ * that file is no newer than the bundle, one stat answers; else (a tsc since, perhaps
+ * `--noEmit`) each input is looked at: some hundred stats, a few ms of a warm pull's ~50.
  */
 function isStale(file: string, builtMs: number): boolean {
-  let inputs: string[];
+  let list: string[] | { buildInfo?: string; files: string[] };
   try {
-    inputs = JSON.parse(fs.readFileSync(`${file}.inputs`, 'utf8')) as string[];
+    list = JSON.parse(fs.readFileSync(`${file}.inputs`, 'utf8')) as typeof list;
   } catch {
     return true;
   }
   const dir = path.dirname(file);
-  return inputs.some((f) => (fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) > builtMs);
+  const { buildInfo, files } = Array.isArray(list) ? { buildInfo: undefined, files: list } : list;
+  if (buildInfo !== undefined && (fs.statSync(path.join(dir, buildInfo), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= builtMs) return false;
+  return files.some((f) => (fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) > builtMs);
 }
 
 /** Best effort: a read-only install or a full disk only means the next start compiles again. */
