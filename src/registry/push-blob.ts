@@ -4,6 +4,7 @@
 // on the way (byte-stable, block-parallel in the pool: hash/deflate.ts), hashed as it streams
 // out and sent in one streamed PATCH, read only as fast as the socket takes it.
 import { createPassHasher, gzipBlocks, newSha256, poolThreads, TASKS_PER_THREAD, type PassHasher } from '../hash/index.js';
+import { timing } from '../timing.js';
 import type { BlobInfoCache } from './blob-info.js';
 import type { Repository } from './client.js';
 import type { LayerStatus } from './progress-events.js';
@@ -154,6 +155,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     while (hashing.length) yield await hashing.shift()!;
   };
   let digest = '';
+  timing(`push: layer ${diffId.slice(7, 19)} compressing`);
   try {
     await c.repo.uploadStream(location, async () => (digest = `sha256:${await hash.digest()}`), gz(), written);
   } finally {
@@ -161,6 +163,7 @@ export async function pushLayer(c: BlobContext, diffId: string, tarSize: number)
     if (pooled) passHashers--;
   }
   c.status('Pushed');
+  timing(`push: layer ${diffId.slice(7, 19)} sent (${size} of ${tarSize} bytes)`);
   const blob = { digest, size };
   await c.info.setCompressed(diffId, GZIP_VARIANT, blob);
   await c.info.addLocation(digest, c.registry, c.repo.name);
