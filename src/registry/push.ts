@@ -90,18 +90,17 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
   const reference = formatReference(ref);
   const tag = ref.tag ?? 'latest';
   const repo = new Repository(pushTransport(ref, o), ref.path, true);
-  // The registry's /v2/ ping (scheme, challenge) goes out while the store is read.
-  repo.transport.origin().catch(() => undefined); // its failure is met again by the first request
+  // What the tag names now, asked while the store is read (a loopback registry's first request
+  // also stands in for the /v2/ ping, transport.ts): when it is the very manifest this push
+  // makes, the registry has it (and so its blobs, each checked by HEAD anyway) and the PUT is
+  // skipped: a warm push is then its HEADs alone.
+  const tagged = repo.manifestDigest(tag).catch(() => undefined);
   const images = o.platformImages?.length
     ? await Promise.all(o.platformImages.map((n) => resolveImage(o.store, n)))
     : [await resolveImage(o.store, reference).catch(() => resolveImage(o.store, text))];
   timing('push: image resolved');
   o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
   const info = new BlobInfoCache(o.store);
-  // What the tag names now, asked beside the blobs' HEADs: when it is the very manifest this push
-  // makes, the registry has it (and so its blobs, each checked by HEAD anyway) and the PUT is
-  // skipped: a warm push is then its HEADs alone.
-  const tagged = repo.manifestDigest(tag).catch(() => undefined);
   try {
     let bytes: Buffer;
     let mediaType: string;
