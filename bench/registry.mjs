@@ -200,16 +200,44 @@ deflate outputs, 32 MiB PATCH chunks gathered while the previous one was sent): 
 faults, 280-320 MB peak, 3.3-4.0 s of CPU (podman: 2.4 s). Now a layer streams in one PATCH,
 read only as fast as the socket takes it, and its memory cycles (chunks read into buffers the
 deflate workers hand back, stored blocks written into buffers the socket is done with): ~26 k
-faults, 140 MB, 1.9-2.0 s of CPU. A warm push is Node's start (\`node -e 0\` alone took 0.43-0.53 s
-under that load, podman's whole warm push 0.47 s), then one ping (sent while the image is read)
-and the HEADs (all at once, the tag's manifest among them); the manifest is PUT only when the tag
-names another one (the registry's PUT checks every blob again: 15-19 ms of a warm push at load
-7): 0.7× of podman is below what Node's start allows here. A warm pull is Node's start, the
-bundle, the store's reads and one GET of the manifest: a loopback registry's first request
-stands in for the /v2/ ping (2 requests → 1), and node:https/node:tls are not loaded for a
-plain-http registry (~7 ms of start at load 6). These are counted, not timed, by
-src/registry/round-trips.test.ts; side by side with the code before (20-30 interleaved runs
-each at load 6-7) the warm cases moved less than the machine's noise.
+faults, 140 MB, 1.9-2.0 s of CPU.
+
+Where a cold push's time goes now (by hand at 02:13Z, load 3.7-4: STRATA_TIMING's per-layer
+milestones, the CPU of strata and of the registry sampled every 50 ms, \`perf\`): the busybox
+layer is sent at 0.21-0.23 s, the text (128 MiB → 3.9 MB) at 0.61-0.74 s, the random layer
+(stored blocks, 128 MiB) at 0.99 s. strata runs at 130-180% of a core while the text is
+deflated, then at ~75% beside the registry at 90-99%: the tail is the registry taking in one
+stream (a \`curl\` PATCH of 128 MiB of random bytes to the same registry takes 0.60 s). strata
+uses 1.05 s of CPU (user+sys) to podman's 1.9 s: sha256 22% of the samples (the diff_id check of
+the rebuilt tar, the compressed stream's digest), crc32 6% (Node's zlib.crc32 is zlib's
+crc32_z without SIMD here, 1.8 GB/s), deflate ~9%, memmove 4.5%, the kernel's copies 5%. Side
+by side (5 interleaved cold pushes each, a fresh registry for each, medians): at 02:12Z (load
+4-5) main 1.56 s, this branch 1.56 s, podman 1.89 s; at 02:21Z (load 5) 1.37 s, 1.25 s and
+1.69 s. The ratio moves with the load: the machine's two cores are shared with the registry
+(and here with other work), and the runs spread over ±0.4 s.
+
+A warm push and a warm pull are Node's start and little else. On an idle machine (02:03Z, load
+~1, 10 interleaved runs): \`node -e 0\` 21-24 ms (NODE_EXTRA_CA_CERTS unset, as bin/strata
+does), strata's warm push 58 ms and pull 54 ms, podman's 43 and 45 ms; 0.7× of podman's pull is
+31 ms, what Node's start and loading the registry bundle take together, so the target is out of
+reach for a Node process on this machine. A warm pull (STRATA_TIMING, medians of 15, load 2-4,
+ms since the process started): bundle loaded 29, pull begun 34, manifest fetched 48, done 52.
+Loading the bundle is ~8 ms (reading it and its code cache 1.4, compiling from the cache 1.7,
+its top level 4.4, mostly the built-ins it needs: fs/promises, stream, net, http); its check
+for staleness stat'ed every dist/ file it was made from (~100 stats), now one stat of tsc's
+build info (src/bundle-load.cts). The manifest's GET takes 9-13 ms from send to answer for a
+registry that answers curl in 1.3-1.8 ms: the first use of node:http in a fresh process (a
+bare script: 9.7 ms for load + GET with node:http, 6.5 ms over a raw net socket; not worth a
+client of our own). A push asked /v2/ (the ping) while reading the store, then its HEADs; now
+the tag's manifest HEAD goes first and, for a loopback registry, stands in for the ping (one
+request less; src/registry/round-trips.test.ts checks that no ping is made). Side by side with
+main (30 interleaved runs each, 02:20Z, load 5.8): warm push 135 → 112 ms (CPU 63 → 57 ms),
+warm pull 121 → 101 ms (CPU 58 → 55 ms); podman 98 and 95 ms (CPU 42 and 43 ms). Tried and
+dropped: small store files (index.json, a manifest, a config, repo-digests.json) read
+synchronously instead of through the thread pool (no change in CPU over 30 runs); a larger
+young generation (\`--min-semi-space-size\`, no scavenge in a warm pull) — a V8 flag makes V8
+reject the bundle's code cache (+12 ms); node:child_process loaded lazily (no measurable cost
+once http and the streams are loaded); the sweep of leftovers skipped (≤1 ms of CPU; kept).
 
 Where a cold pull's time goes (measured by hand at 13:15-14:05Z, load 4-6, \`perf\`, \`--cpu-prof\`,
 \`/usr/bin/time\` on single pulls of this image): the main thread is the bottleneck (~1.4 s busy of
