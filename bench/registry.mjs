@@ -243,7 +243,10 @@ dropped: small store files (index.json, a manifest, a config, repo-digests.json)
 synchronously instead of through the thread pool (no change in CPU over 30 runs); a larger
 young generation (\`--min-semi-space-size\`, no scavenge in a warm pull) — a V8 flag makes V8
 reject the bundle's code cache (+12 ms); node:child_process loaded lazily (no measurable cost
-once http and the streams are loaded); the sweep of leftovers skipped (≤1 ms of CPU; kept).
+once http and the streams are loaded); the sweep of leftovers skipped (1-2 ms of CPU, 40
+interleaved runs; kept); SHA-256 in JavaScript for the few small documents a warm case hashes,
+so that node:crypto is not loaded (0.9 ms instead of 2.7 ms in a bare script; over 60
+interleaved runs at load 5 the CPU moved by 0 and -1.3 ms, within the noise: not kept).
 
 Where a cold pull's time goes (measured by hand at 13:15-14:05Z, load 4-6, \`perf\`, \`--cpu-prof\`,
 \`/usr/bin/time\` on single pulls of this image): the main thread is the bottleneck (~1.4 s busy of
