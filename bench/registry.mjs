@@ -241,8 +241,9 @@ main (30 interleaved runs each, 02:20Z, load 5.8): warm push 135 → 112 ms (CPU
 warm pull 121 → 101 ms (CPU 58 → 55 ms); podman 98 and 95 ms (CPU 42 and 43 ms). Tried and
 dropped: small store files (index.json, a manifest, a config, repo-digests.json) read
 synchronously instead of through the thread pool (no change in CPU over 30 runs); a larger
-young generation (\`--min-semi-space-size\`, no scavenge in a warm pull) — a V8 flag makes V8
-reject the bundle's code cache (+12 ms); node:child_process loaded lazily (no measurable cost
+young generation (\`node --min-semi-space-size=16\`, no scavenge in a warm pull): +14-15 ms of
+CPU over 40 interleaved runs, even with a code cache made under the flag (a V8 flag that differs
+also makes V8 reject a cache made without it); node:child_process loaded lazily (no measurable cost
 once http and the streams are loaded); the sweep of leftovers skipped (1-2 ms of CPU, 40
 interleaved runs; kept); SHA-256 in JavaScript for the few small documents a warm case hashes,
 so that node:crypto is not loaded (0.9 ms instead of 2.7 ms in a bare script; over 60
