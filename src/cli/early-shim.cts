@@ -5,7 +5,7 @@
 // its stderr is a log in the state root's tmp/ named after this process (`.tmp-PID-…`, what the
 // store's sweep removes once PID is gone), which the run renames into the container's dir.
 // STRATA_NO_EARLY_SHIM=1 turns this off (the shim is then spawned once the record is written).
-import childProcess = require('node:child_process');
+import type childProcess = require('node:child_process');
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
@@ -91,7 +91,9 @@ export function spawnEarlyShim(args: string[]): void {
   if (env.STRATA_TIMING) env.STRATA_TIMING_ORIGIN ??= String(performance.timeOrigin);
   let child: childProcess.ChildProcess;
   try {
-    child = childProcess.spawn(process.execPath, [...process.execArgv, path.join(__dirname, '..', 'runtime', 'shim', 'start.cjs')], {
+    // Required here: the other commands need not load it first thing.
+    const { spawn } = require('node:child_process') as typeof childProcess;
+    child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, '..', 'runtime', 'shim', 'start.cjs')], {
       detached: true,
       stdio: ['pipe', 'ignore', err, 'pipe'],
       cwd: path.join(__dirname, '..'),

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../../errors.js';
+import { failpoint } from '../../failpoint.js';
 import type { ShimNews } from './shim.js';
 import { timing, timingOrigin } from '../../timing.js';
 import { SHIM_LOG } from './state.js';
@@ -54,6 +55,7 @@ export async function startShim(dir: string, options: StartShimOptions): Promise
     (child.process.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
     throw e;
   }
+  failpoint('shim.before-go');
   go.end(`go ${dir}\n`);
   try {
     await newsOf(child, dir, options.attach);
