@@ -2,8 +2,8 @@
 // that its Node start overlaps the command's own instead of following it. It waits on its stdin
 // for "go DIR" (runtime/shim/client.ts says it once the container in DIR is prepared); at an EOF
 // without it (the run failed, or this process died) it exits and removes its log. Until then
-// its stderr is a log in the state root's tmp/ named after this process (`.tmp-PID-…`, what the
-// store's sweep removes once PID is gone), which the run renames into the container's dir.
+// its stderr is a log in the state root's tmp/ named after this process (`.tmp-PID.START-…`,
+// what the store's sweep removes once that process is gone), which the run renames into the container's dir.
 // STRATA_NO_EARLY_SHIM=1 turns this off (the shim is then spawned once the record is written).
 import type childProcess = require('node:child_process');
 import fs = require('node:fs');
@@ -27,6 +27,16 @@ function stateRoot(): string {
   return path.join(env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'strata');
 }
 
+/** This process as the store names the owner of a temp entry: "PID.START" (store/owner.ts). */
+function ownerStamp(): string {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    return `${process.pid}.${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    return String(process.pid);
+  }
+}
+
 /**
  * Whether `run ARGS` (the arguments after `run`) is likely to start a shim: -d, -p/-P, or -i
  * with -t, as flags or clusters of one-letter flags. Only a guess, cheap on purpose: a wrong
@@ -35,8 +45,9 @@ function stateRoot(): string {
 export function wantsShim(args: string[]): boolean {
   let interactive = false;
   let tty = false;
+  if (args.includes('--help') || args.includes('-h')) return false;
   for (const arg of args) {
-    if (arg === '--' || arg === '-h' || arg === '--help') return false;
+    if (arg === '--') return false;
     if (arg === '--detach' || arg === '--publish-all' || arg.startsWith('--publish=') || arg === '--publish') return true;
     if (arg === '--interactive') interactive = true;
     else if (arg === '--tty') tty = true;
@@ -79,7 +90,7 @@ function newsOf(pipe: NodeJS.ReadableStream): EarlyShim['news'] {
 /** Spawns the waiting shim for `run ARGS` when it will likely need one; leaves it on globalThis. */
 export function spawnEarlyShim(args: string[]): void {
   if (process.env.STRATA_NO_EARLY_SHIM === '1' || !wantsShim(args)) return;
-  const log = path.join(stateRoot(), 'tmp', `.tmp-${process.pid}-shim.log`);
+  const log = path.join(stateRoot(), 'tmp', `.tmp-${ownerStamp()}-shim.log`);
   let err: number;
   try {
     err = fs.openSync(log, 'a');
