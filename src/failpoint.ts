@@ -40,7 +40,6 @@
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
-//   shim.before-go            a detached start is prepared (record, namespace, bundle, the shim's configuration); its shim waits for "go"
 
 const STATE = Symbol.for('strata.failpoint');
 

@@ -7,7 +7,6 @@ import fs = require('node:fs');
 import path = require('node:path');
 import url = require('node:url');
 import bundles = require('../bundle-load.cjs');
-import early = require('./early-shim.cjs');
 
 const { loadBundleIn } = bundles;
 
@@ -54,10 +53,7 @@ function start(): void {
   quietOnClosedPipe(process.stdout);
   quietOnClosedPipe(process.stderr);
   const argv = process.argv.slice(2);
-  const local = !process.env.STRATA_HOST;
-  // A run that will start a shim spawns it now, so its Node starts while ours loads the run code.
-  if (argv[0] === 'run' && local) early.spawnEarlyShim(argv.slice(1));
-  const runMain = argv[0] === 'run' && local ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
+  const runMain = argv[0] === 'run' && !process.env.STRATA_HOST ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
   if (runMain) {
     void runMain(argv.slice(1));
     return;

@@ -20,57 +20,36 @@ function writeNews(message: ShimNews | ShimProgress, last = true): void {
   }
 }
 
-/**
- * Resolves with what stdin says once it says "go" or "go DIR" (the container's dir; "" for a
- * plain "go"), undefined at its end without it.
- */
-function goSignal(): Promise<string | undefined> {
+/** Resolves true once stdin says "go", false at its end without it. */
+function goSignal(): Promise<boolean> {
   return new Promise((resolve) => {
     let text = '';
-    const done = (dir: string | undefined) => {
+    const done = (go: boolean) => {
       process.stdin.destroy();
-      resolve(dir);
-    };
-    const said = () => {
-      const line = text.slice(0, text.indexOf('\n'));
-      if (!text.includes('\n')) return undefined;
-      return line === 'go' ? '' : line.startsWith('go ') ? line.slice(3) : undefined;
+      resolve(go);
     };
     process.stdin.on('data', (d: Buffer) => {
       text += d.toString();
-      const dir = said();
-      if (dir !== undefined) done(dir);
+      if (text.includes('go\n')) done(true);
     });
-    process.stdin.once('end', () => done(said()));
-    process.stdin.once('error', () => done(undefined));
+    process.stdin.once('end', () => done(text.includes('go\n')));
+    process.stdin.once('error', () => done(false));
   });
 }
 
-/**
- * Supervises the container in DIR until it is gone for good, then exits the process. An early
- * shim (cli/early-shim.cts) is spawned without DIR and learns it from its "go DIR"; until then
- * its stderr is STRATA_SHIM_EARLY_LOG, which its starter renames into DIR (and which it
- * removes itself when it is let go without a container).
- */
-export async function shimMain(argDir: string | undefined): Promise<never> {
+/** Supervises the container in DIR until it is gone for good, then exits the process. */
+export async function shimMain(dir: string | undefined): Promise<never> {
   timing('shim: loaded');
   // The shim outlives the CLI and its terminal: hang-ups and broken pipes are not its business.
   process.on('SIGHUP', () => undefined);
   process.on('SIGPIPE', () => undefined);
-  const earlyLog = process.env.STRATA_SHIM_EARLY_LOG;
-  delete process.env.STRATA_SHIM_EARLY_LOG;
 
-  if (!argDir && !earlyLog) {
+  if (!dir) {
     writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
     process.exit(125);
   }
   // Our starter says "go" once our configuration is written (client.ts); without it, nothing to do.
-  const said = await goSignal();
-  const dir = argDir || said;
-  if (said === undefined || !dir) {
-    if (earlyLog) fs.rmSync(earlyLog, { force: true });
-    process.exit(0);
-  }
+  if (!(await goSignal())) process.exit(0);
   timing('shim: go');
 
   const config = readShimConfig(path.resolve(dir));
