@@ -6,17 +6,10 @@
 // the store only when the real key turns out to be that entry's; otherwise it is stopped and
 // its temp file removed.
 import { createHash } from 'node:crypto';
+import type { StepParent } from '../builder/index.js';
 import type { FoundEntry, LayerAhead, StepCacheStore } from '../registry/index.js';
 import type { Digest, Store } from '../store/index.js';
 import { timing } from '../timing.js';
-
-/** A step about to be prepared: where it is in the Dockerfile and the key it builds on. */
-export interface StepParent {
-  /** The stage's label (its name, else stage-N) and the step's 1-based position in it (FROM is 1). */
-  stage: string;
-  position: number;
-  parent: string;
-}
 
 interface Ahead {
   cache: StepCacheStore;
