@@ -60,16 +60,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const service = new Containers();
   // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
-  // this one runs. A foreground run starts it once runc is spawned and this process only waits:
-  // earlier, its some thirty file operations would queue in the pool ahead of the record's,
-  // the network lock's and the bundle's, on the start's critical path.
-  let swept = false;
-  const sweep = () => {
-    if (swept) return;
-    swept = true;
-    void service.sweep().catch(() => undefined);
-  };
-  if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) sweep();
+  // this one runs. A foreground run starts it once runc is spawned and this process only waits
+  // (its some thirty file operations would otherwise queue in the pool ahead of the record's,
+  // the network lock's and the bundle's), and waits for it before exiting.
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = () => (sweeping ??= service.sweep().catch(() => undefined));
+  if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
   const record = await service.create(createOptions(flags, image, cmd));
   timing('container created');
   if (command === 'create') {
@@ -92,11 +88,16 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
     // and left running: such an attached run is a shim run we attach to.
-    sweep();
+    void sweep();
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
     process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys));
   }
-  const code = await startAttached(service, record, flags.interactive, sweep);
+  let code: number;
+  try {
+    code = await startAttached(service, record, flags.interactive, () => void sweep());
+  } finally {
+    await sweep();
+  }
   timing('container exited and cleaned up');
   process.exit(code);
 }
