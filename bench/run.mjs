@@ -3,12 +3,14 @@
 // a raw `runc run` of a prepared bundle (the floor every runc-based tool stands on). Runs are
 // interleaved so that background load hits all three alike; medians are reported.
 // Usage: npm run build && node bench/run.mjs [N]
+// STRATA_BASELINE=DIR adds the same `run --rm` of another checkout's build (DIR/bin/strata, its
+// own state root), interleaved with the rest: a before/after of a change in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, median, writeSection } from './lib/results.mjs';
+import { machine, median, tryRun, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const launcher = path.join(here, '..', 'bin', 'strata'); // the `strata` command users run
@@ -17,7 +19,9 @@ const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
 const SETTLE_MS = 300;
 
-const failures = { strata: 0, strataNone: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
+const failures = { strata: 0, strataNone: 0, baseline: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
+const baselineDir = process.env.STRATA_BASELINE;
+const baselineRev = baselineDir ? (process.env.STRATA_BASELINE_REV ?? tryRun('git', ['-C', baselineDir, 'rev-parse', '--short', 'HEAD']) ?? path.basename(baselineDir)) : '';
 
 /** Wall time of one run; a failed run (podman's netavark is flaky under load) is retried, and counted. */
 function time(cmd, args, env, who) {
@@ -78,9 +82,12 @@ try {
   // that CA bundle at startup, TLS or not; bin/strata starts Node without it (see its comment).
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   const { NODE_EXTRA_CA_CERTS: _ca2, ...processEnvNoCa } = process.env;
+  const baselineEnv = { ...process.env, STRATA_ROOT: path.join(root, 'state-baseline') };
+  if (baselineDir) execFileSync(path.join(baselineDir, 'bin', 'strata'), ['setup'], { env: baselineEnv, stdio: 'ignore' });
   const contenders = {
     strata: () => time(launcher, ['run', '--rm', 'busybox', 'true'], env, 'strata'),
     strataNone: () => time(launcher, ['run', '--rm', '--network', 'none', 'busybox', 'true'], env, 'strataNone'),
+    ...(baselineDir ? { baseline: () => time(path.join(baselineDir, 'bin', 'strata'), ['run', '--rm', 'busybox', 'true'], baselineEnv, 'baseline') } : {}),
     podman: () => time('podman', podmanArgs, process.env, 'podman'),
     runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env, 'runc'),
     runcStrata: () => time('runc', ['--root', runcRoot, 'run', '--bundle', cpaths.bundle, `bench-${rawId++}`], process.env, 'runcStrata'),
@@ -151,7 +158,7 @@ ${machine()}; ${N} interleaved runs each, ${SETTLE_MS} ms apart; load average ${
 |---|---|---|---|
 ${line('strata', '`strata run --rm busybox true`')}
 ${line('strataNone', '`strata run --rm --network none busybox true` (no network: the default bridge network\'s share)')}
-${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
+${baselineDir ? `${line('baseline', `the same \`strata run --rm busybox true\` of the build before (STRATA_BASELINE, ${baselineRev})`)}\n` : ''}${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
 ${line('runc', "`runc run` of runc's default spec (no overlay, no seccomp: the floor)")}
 ${line('runcStrata', "`runc run` of strata's own bundle (overlay root, seccomp, Docker's mounts)")}
 ${line('strataEsm', '`node dist/cli/main.js run --rm busybox true` (the ES module entry, environment as is)')}
