@@ -173,7 +173,29 @@ network lock, \`unshare -n\` spawned — some 6-9 ms of synchronous fork/exec of
 its plumbing, five execs: \`unshare\`, \`sh\`, \`ip -batch\` inside, \`nsenter\` and \`ip -batch\` outside,
 which runc waits for when they take longer than the bundle). 0.35× is below the floor plus the
 network; what is left above the floor is the container's record and runtime status, the bundle,
-and the removal, each a few ms.
+and the removal, each a few ms.${baselineDir ? `
+
+Against the build before (${baselineRev}), interleaved in these same runs: ${med.baseline.toFixed(0)} ms → ${med.strata.toFixed(0)} ms median, ${Math.min(...samples.baseline).toFixed(0)} → ${Math.min(...samples.strata).toFixed(0)} ms best.` : ''}
+
+Under load the default network costs far more than its few ms of CPU: its plumbing is a chain of
+short processes, each of which waits for a CPU in turn, while \`--network none\` has none. Two
+changes of issues 10 and 13 (2026-12-06): Docker's seccomp profile lists x32 as a third ABI
+beside x86_64 and i386, and each ABI costs runc's init some 3-5 ms of CPU compiling the filter;
+on a kernel built without x32 (CONFIG_X86_X32_ABI unset, as this one, Fedora's, Ubuntu's and
+Arch's) strata leaves it out (src/runtime/kernel-abi.ts, the answer kept in /run for the boot):
+user CPU of \`runc run\` of strata's bundle 18.7 → 14.0 ms (15 runs each, load 4.5), and an x32
+system call, which such a kernel cannot serve anyway, gets SIGSYS from the filter instead of
+ENOSYS. And the foreground run sweeps earlier commands' leftovers once runc is spawned, not at
+its start, where some thirty file operations queued in libuv's pool ahead of its own. Measured
+on their own against the build before, 60 interleaved runs each at load 4.4 → 5.0: median
+224.9 → 221.7 ms, best 114.1 → 107.0 ms, CPU of the whole process tree 108.5 → 104.5 ms (mean).
+Tried and left out for want of a measurable gain at the load at hand (5-7 on 2 cores): the
+namespace's holder spawned before the endpoint's allocation; a plumbing of four execs (\`sh\`
+exec'ing the \`ip -batch\` that holds the namespace, the host side run by strata itself instead
+of through \`nsenter\`), alone and with that holder spawned at the command's very start (before
+the image is resolved), so that the plumbing makes one process, the host side's \`ip\`: 2 × 60
+interleaved runs against the build without it, medians 142.9 → 141.0 and 136.7 → 136.3 ms, best
+97.3 → 99.1 and 94.7 → 97.4 ms, CPU the same.
 
 A detached start (\`run -d\`) no longer pays for a second Node process's start on top of all this:
 the shim is spawned first and loads from its own bundle with a V8 code cache while the command
@@ -191,9 +213,9 @@ module loader; it loads one bundle of its code (\`dist/cli/run-bundle.cjs\`, mad
 \`npm run build\`) instead of some thirty ES modules, compiled from a V8 code cache that the first
 run writes beside it (keyed to the bundle file's size, mtime and inode), and does not load yargs. \`runc run\` of
 strata's bundle is the floor under it: runc's fork/exec chain, namespaces, cgroups, the overlay
-and the other mounts, and compiling Docker's seccomp profile (about 370 rules for three x86
-ABIs; without seccomp the same runc run is some 25 ms faster — podman runs the same runc with
-the same profile). runc mounts the overlay root inside the container's mount namespace, so there
+and the other mounts, and compiling Docker's seccomp profile (about 370 rules for the x86_64 and
+i386 ABIs, and x32 where the kernel has it — podman runs the same runc with the same profile,
+x32 included). runc mounts the overlay root inside the container's mount namespace, so there
 is no mount or unmount process; the container's record mirror is written while the bundle is
 prepared. The container is removed by renaming its directory away (from then on it and its name are gone)
 before strata exits with the container's code; the some 25 unlinks of its files (record,
