@@ -187,8 +187,10 @@ user CPU of \`runc run\` of strata's bundle 18.7 → 14.0 ms (15 runs each, load
 system call, which such a kernel cannot serve anyway, gets SIGSYS from the filter instead of
 ENOSYS. And the foreground run sweeps earlier commands' leftovers once runc is spawned, not at
 its start, where some thirty file operations queued in libuv's pool ahead of its own. Measured
-on their own against the build before, 60 interleaved runs each at load 4.4 → 5.0: median
-224.9 → 221.7 ms, best 114.1 → 107.0 ms, CPU of the whole process tree 108.5 → 104.5 ms (mean).
+on their own against the build before (main at 6ed3d35), 100 interleaved runs each at load
+2.3 → 2.7: median 164.9 → 151.0 ms, first quartile 144.7 → 139.6 ms, best 116.6 → 109.0 ms,
+CPU of the whole process tree 112.7 → 109.6 ms (mean); an earlier 60 at load 4.4 → 5.0: median
+224.9 → 221.7 ms, best 114.1 → 107.0 ms, CPU 108.5 → 104.5 ms.
 Tried and left out for want of a measurable gain at the load at hand (5-7 on 2 cores): the
 namespace's holder spawned before the endpoint's allocation; a plumbing of four execs (\`sh\`
 exec'ing the \`ip -batch\` that holds the namespace, the host side run by strata itself instead

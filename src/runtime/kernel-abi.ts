@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const KERNEL_ABI_FILE = process.env.STRATA_KERNEL_ABI_FILE ?? '/run/strata/kernel-abi';
+export const KERNEL_ABI_FILE = '/run/strata/kernel-abi';
 
 /** x32 support by a kernel's .config text: false only when it says the option is not set. */
 export function configHasX32(config: string): boolean {
