@@ -39,12 +39,12 @@ function hasControllingTerminal(): boolean {
   }
 }
 
-/** Runs the container attached to our stdio; resolves with its exit code. */
-export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean): Promise<number> {
+/** Runs the container attached to our stdio; resolves with its exit code. ONSPAWN: runc was spawned. */
+export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, onSpawn?: () => void): Promise<number> {
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
-  return service.runForeground(record, { stdin: interactive ? 'inherit' : 'null', terminal, stdout: process.stdout, stderr: process.stderr });
+  return service.runForeground(record, { stdin: interactive ? 'inherit' : 'null', terminal, stdout: process.stdout, stderr: process.stderr, onSpawn });
 }
 
 /** `strata run` / `strata create` with their raw arguments (everything after the command name). */
@@ -60,8 +60,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   const service = new Containers();
   // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
-  // this one sets up and runs.
-  void service.sweep().catch(() => undefined);
+  // this one runs. A foreground run starts it once runc is spawned and this process only waits
+  // (its some thirty file operations would otherwise queue in the pool ahead of the record's,
+  // the network lock's and the bundle's), and waits for it before exiting.
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = () => (sweeping ??= service.sweep().catch(() => undefined));
+  if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
   const record = await service.create(createOptions(flags, image, cmd));
   timing('container created');
   if (command === 'create') {
@@ -84,10 +88,16 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
     // and left running: such an attached run is a shim run we attach to.
+    void sweep();
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
     process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys));
   }
-  const code = await startAttached(service, record, flags.interactive);
+  let code: number;
+  try {
+    code = await startAttached(service, record, flags.interactive, () => void sweep());
+  } finally {
+    await sweep();
+  }
   timing('container exited and cleaned up');
   process.exit(code);
 }

@@ -11,6 +11,8 @@ export interface ForegroundIo {
   /** Where the output goes besides the container's log ('inherit': our own stdout/stderr). */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Called once runc is spawned: this process only waits from then on (work that can wait goes there). */
+  onSpawn?: () => void;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function runForeground(ctx: ContainerContext, record: ContainerReco
   const tee = io.terminal || record.HostConfig.AutoRemove ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr });
   try {
     const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: 'inherit' as const, stderr: 'inherit' as const };
-    return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal });
+    return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal }, { onSpawn: io.onSpawn });
   } finally {
     tee?.close();
     timing('container exited');
