@@ -25,3 +25,19 @@ test('an unknown command is one line and exit code 125', () => {
   assert.equal(result.status, 125);
   assert.equal(result.stderr, 'Error: unknown command "frobnicate" for "strata"\n');
 });
+
+test('help [COMMAND] is Docker\'s, and an unknown global flag is named before a command is asked for', () => {
+  const top = runStrata(['help'], { root: root.dir });
+  assert.equal(top.status, 0, top.stderr);
+  assert.match(top.stdout, /^Usage: strata COMMAND/);
+  const ps = runStrata(['help', 'ps'], { root: root.dir });
+  assert.equal(ps.status, 0, ps.stderr);
+  assert.match(ps.stdout, /--quiet/);
+  assert.equal(runStrata(['help', 'run'], { root: root.dir }).stdout, runStrata(['run', '--help'], { root: root.dir }).stdout);
+  for (const args of [['--bogus'], ['--bogus=1']]) {
+    const r = runStrata(args, { root: root.dir });
+    assert.equal(r.status, 125);
+    assert.equal(r.stderr, 'Error: unknown flag: --bogus\n');
+  }
+  assert.equal(runStrata([], { root: root.dir }).stderr.split('\n')[0], 'Error: a command is required');
+});

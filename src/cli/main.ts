@@ -84,7 +84,9 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  let argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  // Docker's `help [COMMAND...]` is `[COMMAND...] --help`.
+  if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
   // --host / STRATA_HOST: the command runs on another machine's strata (cli/remote.ts).
   if (argv[0]?.startsWith('-H') || argv[0]?.startsWith('--host') || process.env.STRATA_HOST) {
     const remote = await import('./remote.js');
@@ -142,6 +144,9 @@ async function main(): Promise<void> {
       const why = entry ? `command "${name}" is not available in this build` : `unknown command "${name}" for "strata"`;
       reportAndExit(new Error(why), 125);
     }
+    // Docker names a bad global flag before it asks for a command.
+    const flag = argv.find((a) => a.startsWith('-') && !['--help', '-h'].includes(a));
+    if (flag) reportAndExit(new Error(`unknown flag: ${flag.replace(/=.*/, '')}`), 125);
     cli = cli.demandCommand(1, 'a command is required');
   }
   await cli.parseAsync();
