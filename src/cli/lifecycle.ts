@@ -44,7 +44,7 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
       tail: tail !== undefined && tail < 0 ? undefined : tail,
       timestamps: argv.timestamps,
       sinceNs: argv.since ? parseSince(argv.since) : undefined,
-      untilNs: argv.until ? parseSince(argv.until) : undefined,
+      untilNs: argv.until ? parseSince(argv.until, undefined, 'until') : undefined,
       follow: argv.follow,
     },
     (stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text),
