@@ -1,7 +1,8 @@
 // `docker images REPO[:TAG]` and `--filter reference=`: Docker's FamiliarMatch over the rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchesReference, type ImageRow } from './image-views.js';
+import type { HistoryEntry } from '../engine/index.js';
+import { historyRows, matchesReference, type ImageRow } from './image-views.js';
 
 const row = (Repository: string, Tag: string) => ({ Repository, Tag }) as ImageRow;
 const rows = [row('t1', 'latest'), row('t2', 'v1'), row('busybox', 'latest'), row('me/app', 'dev'), row('<none>', '<none>')];
@@ -29,5 +30,16 @@ describe('images reference filter', () => {
 
   it('a bad pattern matches nothing instead of failing', () => {
     assert.deepEqual(names('t[1'), []);
+  });
+});
+
+describe('history rows', () => {
+  const entry = { id: '<missing>', created: '2024-01-02T03:04:05.678Z', createdBy: 'RUN a\tb', size: 2132480, comment: 'c' } as HistoryEntry;
+  it('CreatedAt is RFC 3339 to the second; -H=false gives it as CREATED and the size in bytes', () => {
+    const now = Date.parse('2024-01-02T05:04:05Z');
+    const [human] = historyRows([entry], { now });
+    assert.deepEqual([human!.CreatedAt, human!.CreatedSince, human!.Size, human!.CreatedBy], ['2024-01-02T03:04:05Z', '2 hours ago', '2.13MB', 'RUN a b']);
+    const [raw] = historyRows([entry], { human: false, now });
+    assert.deepEqual([raw!.CreatedAt, raw!.CreatedSince, raw!.Size], ['2024-01-02T03:04:05Z', '2024-01-02T03:04:05Z', '2132480']);
   });
 });

@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../engine/index.js';
 
 // The rules and the inspect object live in the engine; re-exported for the commands and their tests.
 export { inspectImage, intermediateImages } from '../engine/index.js';
-import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
+import { goTime, humanSize, rfc3339Seconds, shortId, timeAgo } from './format/human.js';
 
 export interface ImageRow {
   Containers: string;
@@ -108,8 +108,9 @@ export function historyRows(entries: HistoryEntry[], opts: { noTrunc?: boolean; 
     const createdBy = h.createdBy.replace(/\t/g, ' ').replace(/\r?\n/g, '\\n');
     return {
       ID: h.id === '<missing>' || opts.noTrunc ? h.id : shortId(h.id),
-      CreatedAt: human ? goTime(h.created) : (h.created ?? ''),
-      CreatedSince: human ? timeAgo(h.created, opts.now) : (h.created ?? ''),
+      // Docker's history: CreatedAt is always RFC 3339 (seconds); CreatedSince too without -H.
+      CreatedAt: rfc3339Seconds(h.created),
+      CreatedSince: human ? timeAgo(h.created, opts.now) : rfc3339Seconds(h.created),
       CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
       Size: human ? humanSize(h.size) : String(h.size),
       Comment: h.comment,
