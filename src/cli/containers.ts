@@ -209,14 +209,11 @@ export const register: RegisterCommands = (cli) => {
         .command(['ls', 'list', 'ps'], 'List containers', ps_, (a) => ps(a as Args))
         .command('prune', 'Remove all stopped containers', (c) =>
           c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }), (a) => prune(a as Args))
-        .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) =>
-          c.option('format', { alias: 'f', type: 'string', describe: 'Format output using a custom template' }), async (a) => {
-          const found = await inspectContainers((a as Args).containers as string[]);
-          const format = (a as Args).format as string | undefined;
-          if (!format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-          const { parseTemplate } = await import('./format/template.js');
-          const t = parseTemplate(format);
-          process.stdout.write(found.map((o) => `${t.render(o)}\n`).join(''));
+        .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) => c
+          .option('format', { alias: 'f', type: 'string', describe: 'Format output using a custom template' })
+          .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' }), async (a) => {
+          const { inspectImages } = await import('./inspect.js');
+          await inspectImages({ names: ((a as Args).containers as string[]).map(String), format: (a as Args).format as string | undefined, type: 'container', size: Boolean((a as Args).size) });
         })
         .demandCommand(1, 'a subcommand is required'));
 };
