@@ -44,6 +44,11 @@ export interface RunFlags {
   publishAll: boolean;
   restart?: string;
   label: string[];
+  labelFile: string[];
+  expose: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+  cidfile?: string;
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -92,6 +97,11 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'publishAll', kind: 'bool', names: ['-P', '--publish-all'], help: 'Publish all exposed ports to random ports' },
   { key: 'restart', kind: 'value', names: ['--restart'], help: 'Restart policy to apply when a container exits' },
   { key: 'label', kind: 'list', names: ['-l', '--label'], help: 'Set meta data on a container' },
+  { key: 'labelFile', kind: 'list', names: ['--label-file'], help: 'Read in a line delimited file of labels' },
+  { key: 'expose', kind: 'list', names: ['--expose'], help: 'Expose a port or a range of ports' },
+  { key: 'stopSignal', kind: 'value', names: ['--stop-signal'], help: 'Signal to stop the container' },
+  { key: 'stopTimeout', kind: 'value', names: ['--stop-timeout'], help: 'Timeout (in seconds) to stop a container' },
+  { key: 'cidfile', kind: 'value', names: ['--cidfile'], help: 'Write the container ID to the file' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
@@ -106,7 +116,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 
@@ -158,6 +168,34 @@ export function parseRunArgs(argv: string[]): { flags: RunFlags; image?: string;
   return { flags, image, command: image === undefined ? [] : argv.slice(i + 1) };
 }
 
+/** The lines of an --env-file or --label-file: blank lines and # comments skipped. */
+function fileLines(file: string, what: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StrataError(`reading ${what} file "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  return text.split(/\r?\n/).map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `--label-file`s' labels, then the `-l`s (a later one wins, as Docker's). */
+export function labelsFromFlags(labels: string[], labelFiles: string[]): string[] {
+  return [...labelFiles.flatMap((f) => fileLines(f, 'label')), ...labels];
+}
+
+/** `--expose 80`, `80/udp`, `8000-8002`: ExposedPorts keys. */
+export function exposedPorts(specs: string[]): string[] {
+  const out: string[] = [];
+  for (const spec of specs) {
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(spec);
+    const [lo, hi] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [0, -1];
+    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new StrataError(`invalid range format for --expose: "${spec}"`);
+    for (let p = lo; p <= hi; p++) out.push(`${p}/${m[3] ?? 'tcp'}`);
+  }
+  return out;
+}
+
 /** Docker's `-e` rules: `K=V` as is, `K` alone takes the value from our environment (or is dropped). */
 export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
@@ -167,19 +205,7 @@ export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.Pro
       out.push(entry);
     } else if (host[entry] !== undefined) out.push(`${entry}=${host[entry]}`);
   };
-  for (const file of envFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new StrataError(`reading env file "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-    }
-    for (const raw of text.split(/\r?\n/)) {
-      const line = raw.replace(/^\s+/, '');
-      if (line === '' || line.startsWith('#')) continue;
-      add(line);
-    }
-  }
+  for (const file of envFiles) for (const line of fileLines(file, 'env')) add(line);
   for (const e of env) add(e);
   return out;
 }

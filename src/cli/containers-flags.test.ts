@@ -207,4 +207,31 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       fx.strata(['rm', '-f', 'execd']);
     }
   });
+
+  it('--cidfile, --label-file, --expose, --stop-signal and --stop-timeout, as Docker\'s', () => {
+    const dir = fs.mkdtempSync('/tmp/strata-cidfile-');
+    try {
+      fs.writeFileSync(`${dir}/labels`, '# team labels\ntier=web\n\nowner=a\n');
+      const run = fx.strata(['run', '-d', '--name', 'flagged', '--cidfile', `${dir}/cid`, '--label-file', `${dir}/labels`, '-l', 'owner=b',
+        '--expose', '80', '--expose', '9000-9001/udp', '--stop-signal', 'SIGUSR1', '--stop-timeout', '5', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while :; do sleep 0.1; done']);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(fs.readFileSync(`${dir}/cid`, 'utf8'), run.stdout.trim());
+      const conf = JSON.parse(fx.strata(['inspect', '-f', '{{json .Config}}', 'flagged']).stdout) as Record<string, any>;
+      assert.deepEqual(conf.Labels, { tier: 'web', owner: 'b' });
+      assert.deepEqual(Object.keys(conf.ExposedPorts), ['80/tcp', '9000/udp', '9001/udp']);
+      assert.deepEqual([conf.StopSignal, conf.StopTimeout], ['SIGUSR1', 5]);
+      // The shell exits 42 on SIGUSR1 only: stop sent the container's signal, not SIGTERM then SIGKILL.
+      assert.equal(fx.strata(['stop', 'flagged']).status, 0);
+      assert.equal(fx.strata(['wait', 'flagged']).stdout, '42\n');
+      const again = fx.strata(['run', '--cidfile', `${dir}/cid`, 'busybox', 'true']);
+      assert.deepEqual([again.status, again.stderr], [125, `Error: container ID file found, make sure the other container isn't running or delete ${dir}/cid\n`]);
+      for (const [flags, message] of [[['--stop-signal', 'NOPE'], 'invalid signal: "NOPE"'], [['--expose', '70000'], 'invalid range format for --expose: "70000"']] as const) {
+        const bad = fx.strata(['run', '--rm', ...flags, 'busybox', 'true']);
+        assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fx.strata(['rm', '-f', 'flagged']);
+    }
+  });
 });

@@ -6,12 +6,14 @@ import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
-import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
+import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
 
 /** The service's create options from `run`/`create` flags. */
 function createOptions(flags: RunFlags, image: string, command: string[]): CreateContainerOptions {
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const env = envFromFlags(flags.env, flags.envFile);
+  const stopTimeout = flags.stopTimeout === undefined ? undefined : Number(flags.stopTimeout);
+  if (stopTimeout !== undefined && !Number.isInteger(stopTimeout)) throw new StrataError(`invalid argument "${flags.stopTimeout}" for "--stop-timeout" flag: not an integer`);
   return {
     image, command, name: flags.name, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user, hostname: flags.hostname,
     tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm, readOnly: flags.readOnly, memory,
@@ -19,8 +21,8 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     capAdd: flags.capAdd, capDrop: flags.capDrop, privileged: flags.privileged, ulimits: flags.ulimit,
     volumes: flags.volume, mounts: flags.mount, volumesFrom: flags.volumesFrom,
     network: flags.network, networkAliases: flags.networkAlias, ip: flags.ip, addHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
-    dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: flags.label,
-    groupAdd: flags.groupAdd, securityOpt: flags.securityOpt,
+    dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: labelsFromFlags(flags.label, flags.labelFile),
+    groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
     pull: {
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
@@ -58,12 +60,22 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
+  // Docker refuses a --cidfile that exists: another container may own it.
+  if (flags.cidfile && fs.existsSync(flags.cidfile)) throw new StrataError(`container ID file found, make sure the other container isn't running or delete ${flags.cidfile}`);
   const service = new Containers();
   // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
   // this one sets up and runs.
   void service.sweep().catch(() => undefined);
   const record = await service.create(createOptions(flags, image, cmd));
   timing('container created');
+  if (flags.cidfile) {
+    try {
+      fs.writeFileSync(flags.cidfile, record.Id, { flag: 'wx' });
+    } catch (err) {
+      await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
+      throw new StrataError(`failed to write the container ID to the file: ${(err as Error).message}`);
+    }
+  }
   if (command === 'create') {
     process.stdout.write(`${record.Id}\n`);
     return;

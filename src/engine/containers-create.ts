@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseRestart, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseRestart, parseSignal, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -59,6 +59,11 @@ export interface CreateContainerOptions {
   labels?: string[];
   groupAdd?: string[];
   securityOpt?: string[];
+  /** `--expose`: ExposedPorts keys ("80/tcp") added to the image's. */
+  expose?: string[];
+  /** `--stop-signal`, `--stop-timeout` (seconds). */
+  stopSignal?: string;
+  stopTimeout?: number;
   /**
    * The image pull: policy (default missing), platform, where its progress goes (made only
    * when a pull happens), what to say when the image is missing locally.
@@ -117,6 +122,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const capDrop = normalizeCapabilities(o.capDrop ?? []);
   const devices = (o.devices ?? []).map(parseDevice);
   const tmpfs = parseTmpfs(o.tmpfs ?? []);
+  if (o.stopSignal) parseSignal(o.stopSignal); // refused now rather than at `stop`
   const restart = parseRestart(o.restart ?? 'no');
   if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   const portBindings = await portBindingsOf(publish);
@@ -138,7 +144,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
-    securityOpt,
+    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout,
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

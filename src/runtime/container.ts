@@ -35,6 +35,10 @@ export interface CreateOptions {
   /** `--security-opt` values, checked (host-config.ts checkSecurityOpt). */
   securityOpt: string[];
   labels: Record<string, string>;
+  /** `--expose` ("80/tcp"), `--stop-signal`, `--stop-timeout` (seconds). */
+  expose?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
@@ -89,7 +93,8 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     AttachStdin: options.openStdin,
     AttachStdout: true,
     AttachStderr: true,
-    ...(conf.ExposedPorts ? { ExposedPorts: conf.ExposedPorts } : {}),
+    ...(conf.ExposedPorts || options.expose?.length
+      ? { ExposedPorts: { ...conf.ExposedPorts, ...Object.fromEntries((options.expose ?? []).map((p) => [p, {}])) } } : {}),
     Tty: options.tty,
     OpenStdin: options.openStdin,
     StdinOnce: options.openStdin,
@@ -102,7 +107,8 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Entrypoint: entrypoint,
     OnBuild: conf.OnBuild ?? null,
     Labels: { ...(conf.Labels ?? {}), ...options.labels },
-    ...(conf.StopSignal ? { StopSignal: conf.StopSignal } : {}),
+    ...(options.stopSignal || conf.StopSignal ? { StopSignal: options.stopSignal || conf.StopSignal } : {}),
+    ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
     ...(conf.Shell ? { Shell: conf.Shell } : {}),
   };
   return {
