@@ -1,5 +1,7 @@
 // The CLI entry: command dispatch and argument handling shared by every command.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { runStrata, tempDir } from '../testing/cli.js';
 
@@ -40,4 +42,22 @@ test('help [COMMAND] is Docker\'s, and an unknown global flag is named before a 
     assert.equal(r.stderr, 'Error: unknown flag: --bogus\n');
   }
   assert.equal(runStrata([], { root: root.dir }).stderr.split('\n')[0], 'Error: a command is required');
+});
+
+test("Docker's other names: image build and builder build are build, builder prune is cache prune", () => {
+  const ctx = tempDir('strata-alias-ctx-');
+  try {
+    fs.writeFileSync(path.join(ctx.dir, 'Dockerfile'), 'FROM scratch\nLABEL via=alias\n');
+    for (const cmd of [['image', 'build'], ['builder', 'build']]) {
+      const r = runStrata([...cmd, '-q', '-t', 'aliased', ctx.dir], { root: root.dir, timeoutMs: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    }
+    const prune = runStrata(['builder', 'prune', '-f'], { root: root.dir });
+    assert.equal(prune.status, 0, prune.stderr);
+    assert.match(prune.stdout, /^Deleted: [0-9a-f]{64}\n(.*\n)*Total reclaimed space: /);
+    assert.equal(runStrata(['cache', 'prune', '-f'], { root: root.dir }).stdout, 'Total reclaimed space: 0B\n', 'builder prune left nothing');
+  } finally {
+    ctx.cleanup();
+  }
 });

@@ -83,10 +83,19 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
   return (cli as unknown as { getInternalMethods(): ReturnType<typeof internals> }).getInternalMethods();
 }
 
+/** Docker's other names for commands strata has under one: `image build`, `builder build|prune`. */
+export function dockerAliases(argv: string[]): string[] {
+  const [a, b] = argv;
+  if ((a === 'image' || a === 'builder') && b === 'build') return argv.slice(1);
+  if (a === 'builder' && b === 'prune') return ['cache', ...argv.slice(1)];
+  return argv;
+}
+
 async function main(): Promise<void> {
   let argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
   // Docker's `help [COMMAND...]` is `[COMMAND...] --help`.
   if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
+  argv = dockerAliases(argv);
   // --host / STRATA_HOST: the command runs on another machine's strata (cli/remote.ts).
   if (argv[0]?.startsWith('-H') || argv[0]?.startsWith('--host') || process.env.STRATA_HOST) {
     const remote = await import('./remote.js');
