@@ -106,6 +106,8 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;
   }
+  // Docker: on the host's network a container takes the host's name.
+  if (networkFlag === 'host' && !hostname) hostname = os.hostname();
   const publish = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
     network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
