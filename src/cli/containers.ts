@@ -145,14 +145,6 @@ async function confirm(): Promise<boolean> {
   return /^y(es)?$/i.test(chunk.trim());
 }
 
-/** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
-export async function inspectContainers(refs: string[]): Promise<object[]> {
-  const service = new Containers();
-  const out: object[] = [];
-  for (const ref of refs) out.push(await service.inspect(ref));
-  return out;
-}
-
 const ps_ = (y: Argv) =>
   y
     // --no-trunc is a flag of its own, and -f takes one value per flag (yargs replaces, not merges, this config)

@@ -21,13 +21,12 @@ async function findImage(store: Store, name: string): Promise<Record<string, unk
 
 async function findContainer(name: string, size: boolean): Promise<Record<string, unknown> | undefined> {
   // The runtime's view: Docker's shape with the state reconciled against runc.
-  const { inspectContainers } = await import('./containers.js');
+  const { Containers } = await import('../engine/index.js');
+  const service = new Containers();
   try {
-    const [obj] = await inspectContainers([name]);
+    const obj = await service.inspect(name);
     if (!size) return obj as Record<string, unknown>;
     // --size: Docker's SizeRw (the writable layer) and SizeRootFs (that plus the image).
-    const { Containers } = await import('../engine/index.js');
-    const service = new Containers();
     const record = await service.get(name);
     const s = (await service.sizes([record])).get(record.Id);
     return { ...(obj as Record<string, unknown>), SizeRw: s?.rw ?? 0, SizeRootFs: s?.virtual ?? 0 };
