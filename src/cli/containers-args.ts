@@ -49,6 +49,7 @@ export interface RunFlags {
   stopSignal?: string;
   stopTimeout?: string;
   cidfile?: string;
+  shmSize?: string;
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -102,6 +103,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'stopSignal', kind: 'value', names: ['--stop-signal'], help: 'Signal to stop the container' },
   { key: 'stopTimeout', kind: 'value', names: ['--stop-timeout'], help: 'Timeout (in seconds) to stop a container' },
   { key: 'cidfile', kind: 'value', names: ['--cidfile'], help: 'Write the container ID to the file' },
+  { key: 'shmSize', kind: 'value', names: ['--shm-size'], help: 'Size of /dev/shm' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
@@ -212,12 +214,24 @@ export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.Pro
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
-/** `-m 512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
-export function parseMemory(text: string): number {
+/** `512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
+export function parseBytes(text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
   if (!m) throw new StrataError(`invalid size: "${text}"`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+}
+
+/** `-m`: bytes, at least Docker's 6MB. */
+export function parseMemory(text: string): number {
+  const bytes = parseBytes(text);
   if (bytes < 6 * 1024 * 1024) throw new StrataError('minimum memory limit allowed is 6MB');
+  return bytes;
+}
+
+/** `--shm-size`: bytes, more than none (Docker: "SHM size can not be less than 0"). */
+export function parseShmSize(text: string): number {
+  const bytes = parseBytes(text);
+  if (bytes <= 0) throw new StrataError(`invalid --shm-size "${text}": must be more than 0`);
   return bytes;
 }
 

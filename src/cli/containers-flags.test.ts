@@ -234,4 +234,15 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       fx.strata(['rm', '-f', 'flagged']);
     }
   });
+
+  it('--shm-size sizes /dev/shm (Docker\'s 64MiB by default), shown as HostConfig.ShmSize', () => {
+    const df = (args: string[]) => fx.strata(['run', '--rm', ...args, 'busybox', 'df', '-k', '/dev/shm']).stdout.split('\n')[1]!.split(/\s+/)[1];
+    assert.equal(df([]), '65536');
+    assert.equal(df(['--shm-size', '3m']), '3072');
+    assert.equal(fx.strata(['create', '--name', 'shm', '--shm-size=1g', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.ShmSize}}', 'shm']).stdout, `${1024 ** 3}\n`);
+    assert.equal(fx.strata(['rm', 'shm']).status, 0);
+    const bad = fx.strata(['run', '--rm', '--shm-size', '0', 'busybox', 'true']);
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid --shm-size "0": must be more than 0\n']);
+  });
 });

@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
-import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
+import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, parseShmSize, runUsage, type RunFlags } from './containers-args.js';
 
 /** The service's create options from `run`/`create` flags. */
 function createOptions(flags: RunFlags, image: string, command: string[]): CreateContainerOptions {
@@ -23,6 +23,7 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     network: flags.network, networkAliases: flags.networkAlias, ip: flags.ip, addHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: labelsFromFlags(flags.label, flags.labelFile),
     groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
+    shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize),
     pull: {
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).

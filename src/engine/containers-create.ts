@@ -64,6 +64,8 @@ export interface CreateContainerOptions {
   /** `--stop-signal`, `--stop-timeout` (seconds). */
   stopSignal?: string;
   stopTimeout?: number;
+  /** `--shm-size` in bytes (Docker's default 64MiB). */
+  shmSize?: number;
   /**
    * The image pull: policy (default missing), platform, where its progress goes (made only
    * when a pull happens), what to say when the image is missing locally.
@@ -146,7 +148,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
-    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout,
+    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize,
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

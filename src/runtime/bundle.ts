@@ -149,6 +149,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     memoryBytes: spec.memoryBytes,
     cpu: spec.cpu,
     pidsLimit: spec.pidsLimit,
+    shmSize: spec.shmSize,
     capabilities: caps,
     privileged: spec.privileged,
     devices,

@@ -39,6 +39,8 @@ export interface CreateOptions {
   expose?: string[];
   stopSignal?: string;
   stopTimeout?: number;
+  /** `--shm-size` in bytes (default Docker's 64MiB). */
+  shmSize?: number;
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
@@ -142,6 +144,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       NanoCpus: options.resources?.nanoCpus ?? 0,
       CpuShares: options.resources?.cpuShares ?? 0,
       PidsLimit: options.resources?.pidsLimit ?? null,
+      ShmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
       Init: options.init ? true : null,
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
@@ -198,15 +201,18 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
   };
 }
 
+/** Docker's /dev/shm size when --shm-size is not given. */
+const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'> {
-  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null };
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize'> {
+  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number };
   const cpu: NonNullable<RunSpec['cpu']> = {};
   if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
   if (h.CpuShares) cpu.shares = h.CpuShares;
-  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}) };
+  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

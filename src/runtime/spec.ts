@@ -59,6 +59,8 @@ export interface SpecInput {
   devices?: OciDevice[];
   cpu?: { quota?: number; period?: number; shares?: number };
   pidsLimit?: number;
+  /** Bytes of /dev/shm (Docker's 64MiB when absent). */
+  shmSize?: number;
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
   noNewPrivileges?: boolean;
   unmaskPaths?: boolean;
@@ -92,7 +94,7 @@ function systemMounts(input: SpecInput): OciMount[] {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', rw] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [rw, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 67108864}`] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },

@@ -94,6 +94,8 @@ export interface RunSpec {
   cpu?: { quota?: number; period?: number; shares?: number };
   /** `--pids-limit`: the most processes the container's cgroup may hold. */
   pidsLimit?: number;
+  /** `--shm-size`: bytes of the container's /dev/shm (64MiB when absent). */
+  shmSize?: number;
   /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
   capabilities?: string[];
   /** `--privileged`: every capability and host device, no seccomp, no masked paths, sysfs and cgroups writable. */
