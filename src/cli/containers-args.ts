@@ -50,6 +50,9 @@ export interface RunFlags {
   stopTimeout?: string;
   cidfile?: string;
   shmSize?: string;
+  pid?: string;
+  ipc?: string;
+  uts?: string;
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -104,6 +107,9 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'stopTimeout', kind: 'value', names: ['--stop-timeout'], help: 'Timeout (in seconds) to stop a container' },
   { key: 'cidfile', kind: 'value', names: ['--cidfile'], help: 'Write the container ID to the file' },
   { key: 'shmSize', kind: 'value', names: ['--shm-size'], help: 'Size of /dev/shm' },
+  { key: 'pid', kind: 'value', names: ['--pid'], help: 'PID namespace to use (host)' },
+  { key: 'ipc', kind: 'value', names: ['--ipc'], help: 'IPC mode to use (private, host)' },
+  { key: 'uts', kind: 'value', names: ['--uts'], help: 'UTS namespace to use (host)' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },

@@ -4,6 +4,7 @@
 // HostConfig for them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { allCapabilities, locateCgroup, readCgroupLimits } from '../runtime/index.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
@@ -244,5 +245,22 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', 'shm']).status, 0);
     const bad = fx.strata(['run', '--rm', '--shm-size', '0', 'busybox', 'true']);
     assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid --shm-size "0": must be more than 0\n']);
+  });
+
+  it('--pid, --ipc and --uts host share the host\'s namespaces (HostConfig PidMode, IpcMode, UTSMode)', () => {
+    const ns = (args: string[], which: string) => fx.strata(['run', '--rm', ...args, 'busybox', 'readlink', `/proc/self/ns/${which}`]).stdout.trim();
+    for (const which of ['pid', 'ipc', 'uts']) {
+      const host = fs.readlinkSync(`/proc/self/ns/${which}`);
+      assert.equal(ns([`--${which}`, 'host'], which), host, which);
+      assert.notEqual(ns([], which), host, which);
+    }
+    assert.equal(fx.strata(['run', '--rm', '--uts', 'host', 'busybox', 'hostname']).stdout, `${os.hostname()}\n`);
+    assert.equal(fx.strata(['create', '--name', 'nsmodes', '--pid', 'host', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}', 'nsmodes']).stdout, 'host|private|\n');
+    assert.equal(fx.strata(['rm', 'nsmodes']).status, 0);
+    for (const [args, message] of [[['--uts', 'host', '-h', 'x'], 'conflicting options: hostname and the UTS mode'], [['--pid', 'container:x'], 'invalid --pid "container:x": strata supports host']] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
   });
 });

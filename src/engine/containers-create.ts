@@ -66,6 +66,10 @@ export interface CreateContainerOptions {
   stopTimeout?: number;
   /** `--shm-size` in bytes (Docker's default 64MiB). */
   shmSize?: number;
+  /** `--pid`, `--ipc`, `--uts`: "host" shares the host's namespace. */
+  pidMode?: string;
+  ipcMode?: string;
+  utsMode?: string;
   /**
    * The image pull: policy (default missing), platform, where its progress goes (made only
    * when a pull happens), what to say when the image is missing locally.
@@ -96,6 +100,15 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
   }
 }
 
+/** Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts (only the host's namespaces are shared). */
+function namespaceModes(o: CreateContainerOptions): { PidMode: string; IpcMode: string; UTSMode: string } {
+  const check = (flag: string, value: string | undefined, allowed: string[]) => {
+    if (value !== undefined && !allowed.includes(value)) throw new StrataError(`invalid --${flag} "${value}": strata supports ${allowed.filter(Boolean).join(', ')}`);
+    return value ?? '';
+  };
+  return { PidMode: check('pid', o.pidMode, ['', 'host']), IpcMode: check('ipc', o.ipcMode, ['', 'private', 'host']) || 'private', UTSMode: check('uts', o.utsMode, ['', 'host']) };
+}
+
 /** Creates a container; every option is checked before anything is written. */
 export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
   timing('store opened');
@@ -108,7 +121,10 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;
   }
-  // Docker: on the host's network a container takes the host's name.
+  const namespaces = namespaceModes(o);
+  if (namespaces.UTSMode === 'host' && o.hostname) throw new StrataError('conflicting options: hostname and the UTS mode');
+  // Docker: on the host's network (or UTS namespace) a container takes the host's name.
+  if (namespaces.UTSMode === 'host' && !hostname) hostname = os.hostname();
   if (networkFlag === 'host' && !hostname) hostname = os.hostname();
   const publish = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
@@ -148,7 +164,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
-    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize,
+    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces,
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

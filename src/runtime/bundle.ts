@@ -150,6 +150,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     cpu: spec.cpu,
     pidsLimit: spec.pidsLimit,
     shmSize: spec.shmSize,
+    hostNamespaces: spec.hostNamespaces,
     capabilities: caps,
     privileged: spec.privileged,
     devices,

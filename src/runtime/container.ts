@@ -41,6 +41,8 @@ export interface CreateOptions {
   stopTimeout?: number;
   /** `--shm-size` in bytes (default Docker's 64MiB). */
   shmSize?: number;
+  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace). */
+  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string };
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
@@ -145,6 +147,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       CpuShares: options.resources?.cpuShares ?? 0,
       PidsLimit: options.resources?.pidsLimit ?? null,
       ShmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+      ...(options.namespaces ?? { PidMode: '', IpcMode: 'private', UTSMode: '' }),
       Init: options.init ? true : null,
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
@@ -207,12 +210,14 @@ const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize'> {
-  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number };
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces'> {
+  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string };
+  const hostNamespaces = (['pid', 'ipc', 'uts'] as const).filter((ns) => ({ pid: h.PidMode, ipc: h.IpcMode, uts: h.UTSMode })[ns] === 'host');
   const cpu: NonNullable<RunSpec['cpu']> = {};
   if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
   if (h.CpuShares) cpu.shares = h.CpuShares;
-  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}) };
+  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
+    ...(hostNamespaces.length ? { hostNamespaces } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

@@ -61,6 +61,8 @@ export interface SpecInput {
   pidsLimit?: number;
   /** Bytes of /dev/shm (Docker's 64MiB when absent). */
   shmSize?: number;
+  /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
+  hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
   noNewPrivileges?: boolean;
   unmaskPaths?: boolean;
@@ -112,7 +114,8 @@ function userMounts(mounts: MountSpec[]): OciMount[] {
 
 /** The runtime-spec document (runtime-spec v1.0.2, as runc 1.1 reads it). */
 export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
-  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const shared = new Set<string>(input.hostNamespaces ?? []);
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }].filter((n) => !shared.has(n.type));
   if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
   else if (input.network !== 'host') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
@@ -141,7 +144,8 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       oomScoreAdj: 0,
     },
     root: { path: 'rootfs', readonly: input.readonlyRoot },
-    hostname: input.hostname,
+    // runc sets no hostname without a UTS namespace of the container's own.
+    ...(shared.has('uts') ? {} : { hostname: input.hostname }),
     mounts: [...systemMounts(input), ...userMounts(input.mounts)],
     linux: {
       cgroupsPath: input.cgroupsPath,

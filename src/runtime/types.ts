@@ -96,6 +96,8 @@ export interface RunSpec {
   pidsLimit?: number;
   /** `--shm-size`: bytes of the container's /dev/shm (64MiB when absent). */
   shmSize?: number;
+  /** `--pid/--ipc/--uts host`: the host's namespaces the container shares instead of its own. */
+  hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
   capabilities?: string[];
   /** `--privileged`: every capability and host device, no seccomp, no masked paths, sysfs and cgroups writable. */
