@@ -122,7 +122,13 @@ async function main(): Promise<void> {
       if (err) throw err;
       // yargs hands its usage instance here (typed as the parser): it holds the failing command's declaration.
       const declaration = (usage as unknown as { getUsage(): Array<[string, string]> }).getUsage()[0]?.[0];
-      const { argumentError } = await import('./usage-errors.js');
+      const { argumentError, unknownFlag } = await import('./usage-errors.js');
+      // "--bogus NAME": yargs gave NAME to the flag and misses it as an argument; the flag is the error.
+      if (/^Not enough non-option arguments/.test(msg)) {
+        const options = (cli as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+        const flag = unknownFlag(argv, new Set([...Object.keys(options.key), ...Object.values(options.alias).flat()]));
+        if (flag) msg = `Unknown argument: ${flag.replace(/^--?/, '')}`;
+      }
       reportAndExit(new Error(argumentError(msg, declaration, argv)), 125);
     });
   // yargs renders a command's whole help text as soon as its handler has started, to have it at
