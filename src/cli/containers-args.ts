@@ -53,6 +53,8 @@ export interface RunFlags {
   pid?: string;
   ipc?: string;
   uts?: string;
+  sysctl: string[];
+  cpusetCpus?: string;
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -110,6 +112,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'pid', kind: 'value', names: ['--pid'], help: 'PID namespace to use (host)' },
   { key: 'ipc', kind: 'value', names: ['--ipc'], help: 'IPC mode to use (private, host)' },
   { key: 'uts', kind: 'value', names: ['--uts'], help: 'UTS namespace to use (host)' },
+  { key: 'sysctl', kind: 'list', names: ['--sysctl'], help: 'Sysctl options (KEY=VALUE, namespaced ones)' },
+  { key: 'cpusetCpus', kind: 'value', names: ['--cpuset-cpus'], help: 'CPUs in which to allow execution (0-3, 0,1)' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
@@ -124,7 +128,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 

@@ -263,4 +263,17 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
     }
   });
+
+  it('--sysctl sets namespaced kernel parameters, --cpuset-cpus the cpuset (HostConfig Sysctls, CpusetCpus)', () => {
+    const out = fx.strata(['run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.shmmax=1000000', '--cpuset-cpus', '0', 'busybox', 'sh', '-c',
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; grep Cpus_allowed_list /proc/self/status']);
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /^1\n1000000\nCpus_allowed_list:\s+0\n$/);
+    assert.equal(fx.strata(['create', '--name', 'tuned', '--sysctl', 'net.core.somaxconn=1024', '--cpuset-cpus', '0', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{json .HostConfig.Sysctls}} {{.HostConfig.CpusetCpus}}', 'tuned']).stdout, '{"net.core.somaxconn":"1024"} 0\n');
+    assert.equal(fx.strata(['rm', 'tuned']).status, 0);
+    const bad = fx.strata(['run', '--rm', '--sysctl', 'vm.swappiness=1', 'busybox', 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /^Error: sysctl "vm.swappiness" is not allowed: /);
+  });
 });

@@ -24,6 +24,7 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: labelsFromFlags(flags.label, flags.labelFile),
     groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
     shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize), pidMode: flags.pid, ipcMode: flags.ipc, utsMode: flags.uts,
+    sysctls: flags.sysctl, cpusetCpus: flags.cpusetCpus,
     pull: {
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).

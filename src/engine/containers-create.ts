@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseRestart, parseSignal, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -70,6 +70,9 @@ export interface CreateContainerOptions {
   pidMode?: string;
   ipcMode?: string;
   utsMode?: string;
+  /** `--sysctl KEY=VALUE`s and `--cpuset-cpus`. */
+  sysctls?: string[];
+  cpusetCpus?: string;
   /**
    * The image pull: policy (default missing), platform, where its progress goes (made only
    * when a pull happens), what to say when the image is missing locally.
@@ -164,7 +167,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
-    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces,
+    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

@@ -43,6 +43,9 @@ export interface CreateOptions {
   shmSize?: number;
   /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace). */
   namespaces?: { PidMode: string; IpcMode: string; UTSMode: string };
+  /** `--sysctl` (checked) and `--cpuset-cpus`. */
+  sysctls?: Record<string, string>;
+  cpusetCpus?: string;
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
@@ -147,6 +150,8 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       CpuShares: options.resources?.cpuShares ?? 0,
       PidsLimit: options.resources?.pidsLimit ?? null,
       ShmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+      CpusetCpus: options.cpusetCpus ?? '',
+      ...(options.sysctls && Object.keys(options.sysctls).length ? { Sysctls: options.sysctls } : {}),
       ...(options.namespaces ?? { PidMode: '', IpcMode: 'private', UTSMode: '' }),
       Init: options.init ? true : null,
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
@@ -210,14 +215,18 @@ const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces'> {
-  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string };
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl'> {
+  const h = record.HostConfig as {
+    NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string;
+    CpusetCpus?: string; Sysctls?: Record<string, string>;
+  };
   const hostNamespaces = (['pid', 'ipc', 'uts'] as const).filter((ns) => ({ pid: h.PidMode, ipc: h.IpcMode, uts: h.UTSMode })[ns] === 'host');
   const cpu: NonNullable<RunSpec['cpu']> = {};
   if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
   if (h.CpuShares) cpu.shares = h.CpuShares;
+  if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
   return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
-    ...(hostNamespaces.length ? { hostNamespaces } : {}) };
+    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

@@ -14,7 +14,7 @@ export { buildRecord, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } fr
 export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';
 export {
-  allCapabilities, checkSecurityOpt, containerCapabilities, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
+  allCapabilities, checkSecurityOpt, containerCapabilities, parseCpuset, parseSysctls, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
   parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
 } from './host-config.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';

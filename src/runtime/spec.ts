@@ -57,8 +57,10 @@ export interface SpecInput {
   privileged?: boolean;
   /** Device nodes to create (`--device`, or the host's with --privileged), each allowed with its access. */
   devices?: OciDevice[];
-  cpu?: { quota?: number; period?: number; shares?: number };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
   pidsLimit?: number;
+  /** linux.sysctl (`--sysctl`). */
+  sysctl?: Record<string, string>;
   /** Bytes of /dev/shm (Docker's 64MiB when absent). */
   shmSize?: number;
   /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
@@ -151,6 +153,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       cgroupsPath: input.cgroupsPath,
       resources,
       namespaces,
+      ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: input.sysctl } : {}),
       ...(devices.length > 0 ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(confined ? { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS } : {}),

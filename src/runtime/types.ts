@@ -91,7 +91,9 @@ export interface RunSpec {
   /** A Docker-format seccomp profile to use instead of the default (`--security-opt seccomp=FILE`). */
   seccompProfile?: object;
   /** CPU limits: `--cpus` as a CFS quota per period (µs), `--cpu-shares` as a weight. */
-  cpu?: { quota?: number; period?: number; shares?: number };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
+  /** `--sysctl`s: the container's namespaced kernel parameters. */
+  sysctl?: Record<string, string>;
   /** `--pids-limit`: the most processes the container's cgroup may hold. */
   pidsLimit?: number;
   /** `--shm-size`: bytes of the container's /dev/shm (64MiB when absent). */
