@@ -55,6 +55,7 @@ export interface RunFlags {
   uts?: string;
   sysctl: string[];
   cpusetCpus?: string;
+  attach: string[];
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -72,6 +73,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'interactive', kind: 'bool', names: ['-i', '--interactive'], help: 'Keep STDIN open even if not attached' },
   { key: 'tty', kind: 'bool', names: ['-t', '--tty'], help: 'Allocate a pseudo-TTY' },
   { key: 'detach', kind: 'bool', names: ['-d', '--detach'], help: 'Run container in background and print container ID' },
+  { key: 'attach', kind: 'list', names: ['-a', '--attach'], help: 'Attach to STDIN, STDOUT or STDERR' },
   { key: 'env', kind: 'list', names: ['-e', '--env'], help: 'Set environment variables' },
   { key: 'envFile', kind: 'list', names: ['--env-file'], help: 'Read in a file of environment variables' },
   { key: 'workdir', kind: 'value', names: ['-w', '--workdir'], help: 'Working directory inside the container' },
@@ -128,7 +130,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 

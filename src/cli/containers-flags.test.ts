@@ -276,4 +276,22 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(bad.status, 125);
     assert.match(bad.stderr, /^Error: sysctl "vm.swappiness" is not allowed: /);
   });
+
+  it('-a attaches only the streams named; the others still reach the log', () => {
+    const script = ['sh', '-c', 'echo out; echo err >&2'];
+    const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);
+    assert.deepEqual([out.status, out.stdout, out.stderr], [0, 'out\n', '']);
+    const err = fx.strata(['run', '--name', 'attached', '-a', 'STDERR', 'busybox', ...script]);
+    assert.deepEqual([err.status, err.stdout, err.stderr], [0, '', 'err\n']);
+    const logs = fx.strata(['logs', 'attached']);
+    assert.deepEqual([logs.stdout, logs.stderr], ['out\n', 'err\n']);
+    assert.equal(fx.strata(['rm', 'attached']).status, 0);
+    const input = fx.strata(['run', '--rm', '-a', 'stdin', '-a', 'stdout', 'busybox', 'cat'], { input: 'typed\n' });
+    assert.equal(input.stdout, 'typed\n');
+    for (const [args, message] of [[['-a', 'bogus'], 'invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR'],
+      [['-d', '-a', 'stdout'], 'conflicting options: cannot specify both --attach and --detach']] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // then the container started attached to this process (the foreground path: runc's exit code
 // is ours), or handed to a detached shim (`-d`).
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -43,12 +44,28 @@ function hasControllingTerminal(): boolean {
   }
 }
 
-/** Runs the container attached to our stdio; resolves with its exit code. */
-export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean): Promise<number> {
+/** `-a STREAM`s, checked: which of stdin, stdout, stderr (lower case) the user attached. */
+export function attachedStreams(attach: string[]): Set<string> | undefined {
+  if (attach.length === 0) return undefined;
+  const streams = new Set(attach.map((a) => a.toLowerCase()));
+  for (const s of streams) {
+    if (!['stdin', 'stdout', 'stderr'].includes(s)) throw new StrataError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+  }
+  return streams;
+}
+
+/** Where a stream the user did not attach (`-a`) goes: only to the container's log. */
+const logOnly = () => new Writable({ write: (_chunk, _enc, done) => done() });
+
+/** Runs the container attached to our stdio (only the `-a` streams, when given); resolves with its exit code. */
+export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, attach?: Set<string>): Promise<number> {
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
-  return service.runForeground(record, { stdin: interactive ? 'inherit' : 'null', terminal, stdout: process.stdout, stderr: process.stderr });
+  return service.runForeground(record, {
+    stdin: interactive ? 'inherit' : 'null', terminal,
+    stdout: !attach || attach.has('stdout') ? process.stdout : logOnly(), stderr: !attach || attach.has('stderr') ? process.stderr : logOnly(),
+  });
 }
 
 /** `strata run` / `strata create` with their raw arguments (everything after the command name). */
@@ -62,6 +79,10 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
+  const attach = attachedStreams(flags.attach);
+  if (attach && flags.detach) throw new StrataError('conflicting options: cannot specify both --attach and --detach');
+  // -a stdin reads our stdin, as -i does.
+  if (attach?.has('stdin')) flags.interactive = true;
   // Docker refuses a --cidfile that exists: another container may own it.
   if (flags.cidfile && fs.existsSync(flags.cidfile)) throw new StrataError(`container ID file found, make sure the other container isn't running or delete ${flags.cidfile}`);
   const service = new Containers();
@@ -101,7 +122,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
     process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys));
   }
-  const code = await startAttached(service, record, flags.interactive);
+  const code = await startAttached(service, record, flags.interactive, attach);
   timing('container exited and cleaned up');
   process.exit(code);
 }
