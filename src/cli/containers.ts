@@ -129,7 +129,7 @@ async function prune(argv: Args): Promise<void> {
     if (!(await confirm())) return;
   }
   const { humanSize } = await import('./format/human.js');
-  const { removed, reclaimed } = await new Containers().prune();
+  const { removed, reclaimed } = await new Containers().prune({ filters: ((argv.filter as string[] | undefined) ?? []).map(String) });
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
   out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);
@@ -200,7 +200,8 @@ export const register: RegisterCommands = (cli) => {
       registerLifecycle(containerCommands(y, ['container']))
         .command(['ls', 'list', 'ps'], 'List containers', ps_, (a) => ps(a as Args))
         .command('prune', 'Remove all stopped containers', (c) =>
-          c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }), (a) => prune(a as Args))
+          c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+            .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=24h", "label=KEY=VALUE")' }), (a) => prune(a as Args))
         .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) => c
           .option('format', { alias: 'f', type: 'string', describe: 'Format output using a custom template' })
           .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' }), async (a) => {

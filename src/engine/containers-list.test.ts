@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialState, type ContainerRecord } from '../store/index.js';
-import { matchesFilters, parseFilter, type FilterRefs } from './containers-list.js';
+import { containerPruneFilter, matchesFilters, parseFilter, type FilterRefs } from './containers-list.js';
 
 const base = 'sha256:' + 'b'.repeat(64);
 const child = 'sha256:' + 'c'.repeat(64);
@@ -49,5 +49,21 @@ describe('ps filters', () => {
     assert.throws(() => parseFilter('status=up'), /invalid filter "status=up": a status is one of created, /);
     assert.throws(() => parseFilter('name=['), /invalid filter "name=\[": not a regular expression/);
     assert.deepEqual(parseFilter('status=exited'), { key: 'status', value: 'exited' });
+  });
+});
+
+describe('container prune filters', () => {
+  const labelled = [
+    rec('old', '2024-01-01T00:00:00Z', base, { Config: { Image: 'ref', Labels: { keep: 'yes' } } as unknown as ContainerRecord['Config'] }),
+    rec('new', '2024-06-01T00:00:00Z', base, { Config: { Image: 'ref', Labels: { team: 'a' } } as unknown as ContainerRecord['Config'] }),
+  ];
+  const pruned = (...filters: string[]) => labelled.filter(containerPruneFilter(filters, BigInt(Date.parse('2024-07-01T00:00:00Z')) * 1_000_000n)).map((r) => r.Name.slice(1));
+  it('until (a time or a duration back from now), label and label!', () => {
+    assert.deepEqual(pruned(), ['old', 'new']);
+    assert.deepEqual(pruned('until=2024-03-01T00:00:00Z'), ['old']);
+    assert.deepEqual(pruned('until=720h'), ['old']);
+    assert.deepEqual(pruned('label=team=a'), ['new']);
+    assert.deepEqual(pruned('label!=keep'), ['new']);
+    assert.throws(() => pruned('status=exited'), /invalid filter "status": container prune supports until, label, label!/);
   });
 });

@@ -3,7 +3,7 @@
 // only unless asked; their sizes (`ps -s`); and `container prune`.
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { currentState, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
+import { currentState, parseSince, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
 
 /** One container of a listing: its record, its state now, and its published ports while it runs. */
@@ -168,12 +168,36 @@ export interface PruneResult {
   reclaimed: number;
 }
 
-/** Removes every stopped container (their anonymous volumes stay, as Docker's). */
-export async function pruneContainers(ctx: ContainerContext): Promise<PruneResult> {
+/**
+ * `container prune --filter`: until=TIME (created before it, the logs' --since rules),
+ * label=K[=V] and label!=K[=V]; all must hold.
+ */
+export function containerPruneFilter(filters: string[], nowNs?: bigint): (record: ContainerRecord) => boolean {
+  const tests = filters.map((f): ((r: ContainerRecord) => boolean) => {
+    const m = /^(until|label!?)=(.*)$/.exec(f);
+    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": container prune supports until, label, label!`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key === 'until') {
+      const cutoff = parseSince(value, nowNs, 'until');
+      return (r) => BigInt(Date.parse(r.Created) || 0) * 1_000_000n < cutoff;
+    }
+    const eq = value.indexOf('=');
+    const has = (r: ContainerRecord) => {
+      const labels = r.Config.Labels ?? {};
+      return eq < 0 ? Object.hasOwn(labels, value) : labels[value.slice(0, eq)] === value.slice(eq + 1);
+    };
+    return key === 'label' ? has : (r) => !has(r);
+  });
+  return (r) => tests.every((t) => t(r));
+}
+
+/** Removes every stopped container the filters accept (their anonymous volumes stay, as Docker's). */
+export async function pruneContainers(ctx: ContainerContext, filters: string[] = []): Promise<PruneResult> {
+  const accept = containerPruneFilter(filters);
   const removed: string[] = [];
   let reclaimed = 0;
   for (const record of await ctx.containers.list()) {
-    if (currentState(ctx, record).Running) continue;
+    if (currentState(ctx, record).Running || !accept(record)) continue;
     reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
     await removeContainer(ctx, record, { volumes: false });
     removed.push(record.Id);
