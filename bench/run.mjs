@@ -3,12 +3,14 @@
 // a raw `runc run` of a prepared bundle (the floor every runc-based tool stands on). Runs are
 // interleaved so that background load hits all three alike; medians are reported.
 // Usage: npm run build && node bench/run.mjs [N]
+// STRATA_BASELINE=DIR adds the same `run --rm` of another checkout's build (DIR/bin/strata, its
+// own state root), interleaved with the rest: a before/after of a change in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, median, writeSection } from './lib/results.mjs';
+import { machine, median, tryRun, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const launcher = path.join(here, '..', 'bin', 'strata'); // the `strata` command users run
@@ -17,7 +19,9 @@ const N = Number(process.argv[2] ?? 20);
 const PODMAN_IMAGE = 'localhost/strata-bench-busybox:latest';
 const SETTLE_MS = 300;
 
-const failures = { strata: 0, strataNone: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
+const failures = { strata: 0, strataNone: 0, baseline: 0, podman: 0, runc: 0, runcStrata: 0, node: 0, strataEsm: 0, nodeNoCa: 0 };
+const baselineDir = process.env.STRATA_BASELINE;
+const baselineRev = baselineDir ? (process.env.STRATA_BASELINE_REV ?? tryRun('git', ['-C', baselineDir, 'rev-parse', '--short', 'HEAD']) ?? path.basename(baselineDir)) : '';
 
 /** Wall time of one run; a failed run (podman's netavark is flaky under load) is retried, and counted. */
 function time(cmd, args, env, who) {
@@ -78,9 +82,12 @@ try {
   // that CA bundle at startup, TLS or not; bin/strata starts Node without it (see its comment).
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   const { NODE_EXTRA_CA_CERTS: _ca2, ...processEnvNoCa } = process.env;
+  const baselineEnv = { ...process.env, STRATA_ROOT: path.join(root, 'state-baseline') };
+  if (baselineDir) execFileSync(path.join(baselineDir, 'bin', 'strata'), ['setup'], { env: baselineEnv, stdio: 'ignore' });
   const contenders = {
     strata: () => time(launcher, ['run', '--rm', 'busybox', 'true'], env, 'strata'),
     strataNone: () => time(launcher, ['run', '--rm', '--network', 'none', 'busybox', 'true'], env, 'strataNone'),
+    ...(baselineDir ? { baseline: () => time(path.join(baselineDir, 'bin', 'strata'), ['run', '--rm', 'busybox', 'true'], baselineEnv, 'baseline') } : {}),
     podman: () => time('podman', podmanArgs, process.env, 'podman'),
     runc: () => time('runc', ['--root', runcRoot, 'run', '--bundle', bundle, `bench-${rawId++}`], process.env, 'runc'),
     runcStrata: () => time('runc', ['--root', runcRoot, 'run', '--bundle', cpaths.bundle, `bench-${rawId++}`], process.env, 'runcStrata'),
@@ -151,7 +158,7 @@ ${machine()}; ${N} interleaved runs each, ${SETTLE_MS} ms apart; load average ${
 |---|---|---|---|
 ${line('strata', '`strata run --rm busybox true`')}
 ${line('strataNone', '`strata run --rm --network none busybox true` (no network: the default bridge network\'s share)')}
-${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
+${baselineDir ? `${line('baseline', `the same \`strata run --rm busybox true\` of the build before (STRATA_BASELINE, ${baselineRev})`)}\n` : ''}${line('podman', '`podman run --rm` (same rootfs, `podman import`)')}
 ${line('runc', "`runc run` of runc's default spec (no overlay, no seccomp: the floor)")}
 ${line('runcStrata', "`runc run` of strata's own bundle (overlay root, seccomp, Docker's mounts)")}
 ${line('strataEsm', '`node dist/cli/main.js run --rm busybox true` (the ES module entry, environment as is)')}
@@ -166,7 +173,31 @@ network lock, \`unshare -n\` spawned — some 6-9 ms of synchronous fork/exec of
 its plumbing, five execs: \`unshare\`, \`sh\`, \`ip -batch\` inside, \`nsenter\` and \`ip -batch\` outside,
 which runc waits for when they take longer than the bundle). 0.35× is below the floor plus the
 network; what is left above the floor is the container's record and runtime status, the bundle,
-and the removal, each a few ms.
+and the removal, each a few ms.${baselineDir ? `
+
+Against the build before (${baselineRev}), interleaved in these same runs: ${med.baseline.toFixed(0)} ms → ${med.strata.toFixed(0)} ms median, ${Math.min(...samples.baseline).toFixed(0)} → ${Math.min(...samples.strata).toFixed(0)} ms best.` : ''}
+
+Under load the default network costs far more than its few ms of CPU: its plumbing is a chain of
+short processes, each of which waits for a CPU in turn, while \`--network none\` has none. Two
+changes of issues 10 and 13 (2026-12-06): Docker's seccomp profile lists x32 as a third ABI
+beside x86_64 and i386, and each ABI costs runc's init some 3-5 ms of CPU compiling the filter;
+on a kernel built without x32 (CONFIG_X86_X32_ABI unset, as this one, Fedora's, Ubuntu's and
+Arch's) strata leaves it out (src/runtime/kernel-abi.ts, the answer kept in /run for the boot):
+user CPU of \`runc run\` of strata's bundle 18.7 → 14.0 ms (15 runs each, load 4.5), and an x32
+system call, which such a kernel cannot serve anyway, gets SIGSYS from the filter instead of
+ENOSYS. And the foreground run sweeps earlier commands' leftovers once runc is spawned, not at
+its start, where some thirty file operations queued in libuv's pool ahead of its own. Measured
+on their own against the build before (main at 6ed3d35), 100 interleaved runs each at load
+2.3 → 2.7: median 164.9 → 151.0 ms, first quartile 144.7 → 139.6 ms, best 116.6 → 109.0 ms,
+CPU of the whole process tree 112.7 → 109.6 ms (mean); an earlier 60 at load 4.4 → 5.0: median
+224.9 → 221.7 ms, best 114.1 → 107.0 ms, CPU 108.5 → 104.5 ms.
+Tried and left out for want of a measurable gain at the load at hand (5-7 on 2 cores): the
+namespace's holder spawned before the endpoint's allocation; a plumbing of four execs (\`sh\`
+exec'ing the \`ip -batch\` that holds the namespace, the host side run by strata itself instead
+of through \`nsenter\`), alone and with that holder spawned at the command's very start (before
+the image is resolved), so that the plumbing makes one process, the host side's \`ip\`: 2 × 60
+interleaved runs against the build without it, medians 142.9 → 141.0 and 136.7 → 136.3 ms, best
+97.3 → 99.1 and 94.7 → 97.4 ms, CPU the same.
 
 A detached start (\`run -d\`) no longer pays for a second Node process's start on top of all this:
 the shim is spawned first and loads from its own bundle with a V8 code cache while the command
@@ -184,9 +215,9 @@ module loader; it loads one bundle of its code (\`dist/cli/run-bundle.cjs\`, mad
 \`npm run build\`) instead of some thirty ES modules, compiled from a V8 code cache that the first
 run writes beside it (keyed to the bundle file's size, mtime and inode), and does not load yargs. \`runc run\` of
 strata's bundle is the floor under it: runc's fork/exec chain, namespaces, cgroups, the overlay
-and the other mounts, and compiling Docker's seccomp profile (about 370 rules for three x86
-ABIs; without seccomp the same runc run is some 25 ms faster — podman runs the same runc with
-the same profile). runc mounts the overlay root inside the container's mount namespace, so there
+and the other mounts, and compiling Docker's seccomp profile (about 370 rules for the x86_64 and
+i386 ABIs, and x32 where the kernel has it — podman runs the same runc with the same profile,
+x32 included). runc mounts the overlay root inside the container's mount namespace, so there
 is no mount or unmount process; the container's record mirror is written while the bundle is
 prepared. The container is removed by renaming its directory away (from then on it and its name are gone)
 before strata exits with the container's code; the some 25 unlinks of its files (record,

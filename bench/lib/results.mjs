@@ -30,15 +30,23 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-/** Replaces (or appends) the section NAME of bench/RESULTS.md with MARKDOWN. */
+/**
+ * Replaces (or appends) the section NAME of bench/RESULTS.md with MARKDOWN. What the old section
+ * holds from a `<!-- notes NAME -->` line to its end (hand-written findings: what was tried, side by
+ * side measurements) is kept below the new text, so that a rerun does not silently drop it.
+ */
 export function writeSection(name, markdown) {
   const begin = `<!-- begin ${name} -->`;
   const end = `<!-- end ${name} -->`;
+  const notes = `<!-- notes ${name} -->`;
   let text = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, 'utf8') : '# Benchmark results\n';
-  const block = `${begin}\n${markdown.trim()}\n${end}`;
   const start = text.indexOf(begin);
   const stop = text.indexOf(end);
-  if (start >= 0 && stop > start) text = text.slice(0, start) + block + text.slice(stop + end.length);
+  const found = start >= 0 && stop > start;
+  const at = found ? text.indexOf(notes, start) : -1;
+  const kept = at >= 0 && at < stop ? `\n\n${text.slice(at, stop).trim()}` : '';
+  const block = `${begin}\n${markdown.trim()}${kept}\n${end}`;
+  if (found) text = text.slice(0, start) + block + text.slice(stop + end.length);
   else text = `${text.trimEnd()}\n\n${block}\n`;
   fs.writeFileSync(resultsFile, text);
 }

@@ -17,7 +17,7 @@ import { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';
 import { BuildError, sourceSnippet } from './errors.js';
 import { execute, type ExecuteOptions, type StepRecord } from './executor.js';
 import { plan } from './planner.js';
-import { prepare, type PreparedStage } from './prepare.js';
+import { prepare, type PreparedStage, type StepParent } from './prepare.js';
 import type { Reporter } from './progress.js';
 import { SshAgents, type SshSpecs } from './ssh-mount.js';
 import type { SecretSource } from './mounts.js';
@@ -60,6 +60,8 @@ export interface BuildOptions {
   resolveImage?: (ref: string, platform: Platform) => Promise<Image>;
   /** Print every step's key inputs (after preparing, before executing). */
   explain?: (stages: PreparedStage[]) => void;
+  /** Told each step's parent key while the steps are prepared (see StepParent). */
+  onStepParent?: (p: StepParent) => void;
 }
 
 export interface BuildResult {
@@ -123,7 +125,7 @@ async function buildWith(o: BuildOptions, ssh: SshAgents | undefined): Promise<B
       if (parsed.instructions.length !== 1) throw new BuildError(`invalid ONBUILD trigger: "${line}"`);
       return parsed.instructions[0];
     },
-    sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'),
+    sourceDateEpoch: sde, gitSshAuthSock: ssh?.socket('default'), onStepParent: o.onStepParent,
   });
   // A base image of another platform is used as it is (as BuildKit does), with a warning.
   for (const ps of stages.values()) {

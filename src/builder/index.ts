@@ -16,6 +16,6 @@ export { closeHashing } from './context.js';
 export { toCommand, type Command } from './instructions.js';
 export { StageState } from './stage-state.js';
 export { exportOutput, parseOutputSpec, type BuildOutput, type ExportOptions } from './output.js';
-export type { PreparedStage } from './prepare.js';
+export type { PreparedStage, StepParent } from './prepare.js';
 export type { StepRecord } from './executor.js';
 export { parseIgnoreFile, type IgnoreMatcher } from './dockerignore.js';

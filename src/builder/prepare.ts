@@ -10,82 +10,20 @@ import { isDamage, type Image, type ImageConfig } from '../store/index.js';
 import { cacheKey, type KeyInputs } from './cache-key.js';
 import type { BuildContext } from './context.js';
 import { keptPath, splitPivot } from './copy-parents.js';
-import { parseGitSource, resolveGitCommit, type GitSource } from './git-source.js';
+import { parseGitSource, resolveGitCommit } from './git-source.js';
 import { selectionInputs, selectionTable, selectSources, setLazyFiles, NotFoundError, type Selected, type SelectionTable } from './copy-select.js';
 import { IgnoreMatcher } from './dockerignore.js';
 import { BuildError, errors } from './errors.js';
 import { toCommand, type Command, type CopyCmd, type RunCmd } from './instructions.js';
 import { hostPlatform, type Platform } from './args.js';
 import { parsePlatform } from './emulation.js';
-import { parseChmod, type ChmodSpec } from './chmod.js';
+import { parseChmod } from './chmod.js';
 import { parseRunMounts, type RunMount, type SecretSource } from './mounts.js';
 import { resolveFrom, type Plan, type Stage } from './planner.js';
 import { StageState, joinWorkdir } from './stage-state.js';
+import type { PreparedStage, PreparedStep, StepParent } from './prepared.js';
 
-export type StepAction =
-  | { type: 'run'; argv: string[]; env: string[]; user: string; cwd: string; network: NetworkMode; mounts: RunMount[]; volumes: string[] }
-  | {
-      type: 'copy'; add: boolean; selections: Selected[];
-      /** COPY --parents: sources keep their parent directories (after a "/./" pivot). */
-      parents: boolean;
-      /** Source paths in the --from stage or image. */
-      paths: string[]; heredocs: { name: string; content: string }[]; urls: string[];
-      dest: string; cwd: string; chown?: string; chmod?: ChmodSpec; exclude?: IgnoreMatcher; checksum?: string;
-      from?: { stage: number } | { image: Image };
-      /** ADD of git repositories, each with the commit its ref resolved to. */
-      git?: { source: GitSource; commit: string; fetchRef: string; keepGitDir: boolean }[];
-    }
-  | { type: 'workdir'; path: string; user: string };
-
-export interface PreparedStep {
-  stage: number;
-  /** 1-based position among the stage's steps (FROM is 1). */
-  position: number;
-  display: string;
-  line: number;
-  action: StepAction;
-  inputs: KeyInputs;
-  key: string;
-  slot: string;
-  /** Without the " # buildkit" suffix. */
-  createdBy: string;
-  /**
-   * COPY/ADD --link: the key of its layer alone (its inputs without the parent): a changed
-   * parent reuses the layer, as BuildKit does. The copy is made over the stage's tree as
-   * without --link (existing directories keep their owner); a layer reused on another parent
-   * carries the directories it was made with.
-   */
-  linkKey?: string;
-}
-
-/** One history row of the final config; `step` links a layer step's row to its step. */
-export interface HistoryTemplate {
-  createdBy: string;
-  step?: PreparedStep;
-}
-
-export interface PreparedStage {
-  stage: Stage;
-  label: string;
-  /** The base: an image, another stage, or nothing (scratch). */
-  baseImage?: Image;
-  baseStage?: number;
-  /** The platform the stage is built for (FROM --platform, else the build's). */
-  platform: Platform;
-  fromDisplay: string;
-  steps: PreparedStep[];
-  /** Config after every instruction (history/rootfs are filled in by the executor). */
-  config: ImageConfig;
-  history: HistoryTemplate[];
-  /**
-   * A stage of metadata only (ENV, LABEL, CMD... on its base, no step): the time its history
-   * rows carry is recorded in the cache under this key, so the first build dates them by the
-   * build (as podman does, not by the base image) and a rebuild gives the same image.
-   */
-  metadata?: { key: string; inputs: KeyInputs; slot: string; display: string };
-  /** Key of the stage's last step: what COPY --from and FROM of this stage depend on. */
-  finalKey: string;
-}
+export type { HistoryTemplate, PreparedStage, PreparedStep, StepAction, StepParent } from './prepared.js';
 
 export interface PrepareOptions {
   plan: Plan;
@@ -103,11 +41,20 @@ export interface PrepareOptions {
   sourceDateEpoch?: number;
   /** SSH_AUTH_SOCK for resolving git@/ssh:// sources (the --ssh default agent). */
   gitSshAuthSock?: string;
+  /** Told each step's parent key before the step is prepared (stages of the target image only). */
+  onStepParent?: (p: StepParent) => void;
 }
 
 export async function prepare(options: PrepareOptions): Promise<Map<number, PreparedStage>> {
   const out = new Map<number, PreparedStage>();
-  for (const index of options.plan.order) out.set(index, await prepareStage(options, options.plan.stages[index], out));
+  const { stages, order } = options.plan;
+  // The target (prepared last) and the stages it is FROM: the image's layers are theirs.
+  const imaged = new Set<number>();
+  for (let s: Stage | undefined = stages[order[order.length - 1]]; s; s = s.base.kind === 'stage' ? stages[s.base.index] : undefined) imaged.add(s.index);
+  for (const index of order) {
+    const o = imaged.has(index) ? options : { ...options, onStepParent: undefined };
+    out.set(index, await prepareStage(o, stages[index], out));
+  }
   return out;
 }
 
@@ -163,6 +110,7 @@ async function prepareStage(options: PrepareOptions, stage: Stage, done: Map<num
   };
   for (const cmd of commands) {
     const at = { file, line: cmd.line };
+    if (STEP_KINDS.has(cmd.kind)) o.onStepParent?.({ stage: label, position: prepared.steps.length + 2, parent });
     try {
       const step = await prepareCommand(o, cmd, state, prepared, done, parent);
       if (step) {
@@ -190,6 +138,9 @@ async function prepareStage(options: PrepareOptions, stage: Stage, done: Map<num
   });
   return prepared;
 }
+
+/** The instructions that make a step (the others change the config only). */
+const STEP_KINDS = new Set<Command['kind']>(['RUN', 'COPY', 'ADD', 'WORKDIR']);
 
 /** Settings every step's key carries: SOURCE_DATE_EPOCH, and a platform other than the host's (its RUNs differ). */
 function epochSetting(o: PrepareOptions): Record<string, string> {

@@ -57,13 +57,16 @@ export function attachedStreams(attach: string[]): Set<string> | undefined {
 /** Where a stream the user did not attach (`-a`) goes: only to the container's log. */
 const logOnly = () => new Writable({ write: (_chunk, _enc, done) => done() });
 
-/** Runs the container attached to our stdio (only the `-a` streams, when given); resolves with its exit code. */
-export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, attach?: Set<string>): Promise<number> {
+/**
+ * Runs the container attached to our stdio (only the `-a` streams ATTACH, when given); resolves
+ * with its exit code. ONSPAWN: runc was spawned.
+ */
+export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, onSpawn?: () => void, attach?: Set<string>): Promise<number> {
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
   return service.runForeground(record, {
-    stdin: interactive ? 'inherit' : 'null', terminal,
+    stdin: interactive ? 'inherit' : 'null', terminal, onSpawn,
     stdout: !attach || attach.has('stdout') ? process.stdout : logOnly(), stderr: !attach || attach.has('stderr') ? process.stderr : logOnly(),
   });
 }
@@ -87,8 +90,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (flags.cidfile && fs.existsSync(flags.cidfile)) throw new StrataError(`container ID file found, make sure the other container isn't running or delete ${flags.cidfile}`);
   const service = new Containers();
   // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
-  // this one sets up and runs.
-  void service.sweep().catch(() => undefined);
+  // this one runs. A foreground run starts it once runc is spawned and this process only waits
+  // (its some thirty file operations would otherwise queue in the pool ahead of the record's,
+  // the network lock's and the bundle's), and waits for it before exiting.
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = () => (sweeping ??= service.sweep().catch(() => undefined));
+  if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
   const record = await service.create(createOptions(flags, image, cmd));
   timing('container created');
   if (flags.cidfile) {
@@ -119,10 +126,16 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
     // and left running: such an attached run is a shim run we attach to.
+    void sweep();
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
     process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys));
   }
-  const code = await startAttached(service, record, flags.interactive, attach);
+  let code: number;
+  try {
+    code = await startAttached(service, record, flags.interactive, () => void sweep(), attach);
+  } finally {
+    await sweep();
+  }
   timing('container exited and cleaned up');
   process.exit(code);
 }

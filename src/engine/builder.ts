@@ -117,6 +117,7 @@ export class Builder {
       const shares = !!request.cacheFrom?.length || !!request.cacheTo?.length;
       const sharing = shares ? (await import('./cache-sharing.js')).CacheSharing.open(request, new LocalBuildCache(root), store) : undefined;
       if (sharing && platforms.length > 1) throw new StrataError('--cache-from and --cache-to take one platform at a time');
+      if (sharing) cleanups.push(() => sharing.close());
       // --push: through the shared cache when there is one (without loading what stayed in it,
       // buildx's way), else as an image output to the tags.
       const outputs: BuildOutput[] = [...(request.outputs ?? []), ...(request.push && !sharing ? [{ type: 'image' as const, names: [], push: true, insecure: false }] : [])];
@@ -146,6 +147,7 @@ export class Builder {
           tags: i === primary ? request.tags ?? [] : [], buildArgs: request.buildArgs, target: request.target, noCache: request.noCache, noCacheFilter: request.noCacheFilter,
           labels: request.labels, network: request.network === 'default' ? 'private' : request.network ?? 'host', secrets: request.secrets, ssh: request.ssh, signal: request.signal,
           statCache: !!ctx && 'dir' in ctx, sourceDateEpoch: request.sourceDateEpoch, concurrency: request.concurrency,
+          onStepParent: sharing?.stepParents(dockerfile.name),
           explain: request.explain || sharing ? (stages) => {
             sharing?.prepared(stages, dockerfile.name);
             request.explain?.(explainText(stages));

@@ -4,11 +4,11 @@
 // mounted where it already is in that registry (another cache, the image's repository), and
 // one that never came to this machine (found elsewhere, not needed here) is not downloaded
 // for it unless it must be.
-import { createHash } from 'node:crypto';
 import type { PreparedStage } from '../builder/index.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import type { StepCacheStore } from '../registry/index.js';
+import { portableSlot } from './cache-ahead.js';
 import { entryPointers, type SharedBuildCache, type StepSlot } from './shared-cache.js';
 
 type Step = PreparedStage['steps'][number];
@@ -29,7 +29,7 @@ export function stepSlots(stages: readonly PreparedStage[], dockerfileName: stri
   const out = new Map<string, StepSlot>();
   for (const ps of stages) {
     for (const s of ps.steps) {
-      const portable = createHash('sha256').update(`${dockerfileName}\0${ps.label}\0${s.position}`).digest('hex');
+      const portable = portableSlot(dockerfileName, ps.label, s.position);
       out.set(s.key, { slot: s.slot, portable });
     }
   }

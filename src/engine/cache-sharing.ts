@@ -1,13 +1,14 @@
 // What `--cache-from` / `--cache-to` add to a build, in one place for the Builder: the shared
 // cache the build looks steps up in, the store view that fetches imported layers when they are
 // needed, and after the build the warnings about caches that could not be used and the export.
-import type { BuildEvent, PreparedStage } from '../builder/index.js';
+import type { BuildEvent, PreparedStage, StepParent } from '../builder/index.js';
 import { push, pushAssembled, type RegistryOptions } from '../registry/index.js';
 import type { Image, Store } from '../store/index.js';
 import type { LocalBuildCache } from './build-cache.js';
 import { exportCache, stepSlots } from './cache-export.js';
 import type { CacheSpec } from './cache-spec.js';
 import { openCacheStore } from './cache-store.js';
+import { CacheAhead } from './cache-ahead.js';
 import { SharedBuildCache } from './shared-cache.js';
 
 export interface CacheSharingRequest {
@@ -42,10 +43,28 @@ export class CacheSharing {
     return new CacheSharing(cache, request, store);
   }
 
+  /**
+   * What to tell of each step's parent while the build prepares its steps: the layers an
+   * imported cache likely holds for them start downloading then (cache-ahead.ts). Not with
+   * --push, which downloads nothing.
+   */
+  stepParents(dockerfileName: string): ((p: StepParent) => void) | undefined {
+    if (this.request.push || !this.cache.sources.length) return undefined;
+    const ahead = new CacheAhead(this.cache.sources, this.store, dockerfileName);
+    this.cache.ahead = ahead;
+    return (p) => ahead.stepParent(p);
+  }
+
   /** The build's steps, once prepared (before any executes). */
   prepared(stages: PreparedStage[], dockerfileName: string): void {
     this.stages = stages;
     this.cache.steps = stepSlots(stages, dockerfileName);
+    this.cache.ahead?.keysKnown(new Set(this.cache.steps.keys()));
+  }
+
+  /** After the build, whether it succeeded or not: what was fetched ahead and not used is removed. */
+  async close(): Promise<void> {
+    await this.cache.ahead?.close();
   }
 
   /** After the image is written: warnings, then each --cache-to written. */

@@ -11,6 +11,8 @@ export interface ForegroundIo {
   /** Where the output goes besides the container's log ('inherit': our own stdout/stderr). */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Called once runc is spawned: this process only waits from then on (work that can wait goes there). */
+  onSpawn?: () => void;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function runForeground(ctx: ContainerContext, record: ContainerReco
     // Without a log, our own stdout/stderr are inherited; another stream (`run -a`) is written to.
     const direct = (to: NodeJS.WritableStream, own: NodeJS.WritableStream) => (to === own ? 'inherit' as const : to);
     const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: direct(io.stdout, process.stdout), stderr: direct(io.stderr, process.stderr) };
-    return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal });
+    return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal }, { onSpawn: io.onSpawn });
   } finally {
     tee?.close();
     timing('container exited');

@@ -11,6 +11,7 @@ import { pointerTag, RegistryCache, type AssembledImage, type FoundEntry, type S
 import { sha256Digest } from '../hash/index.js';
 import { timing } from '../timing.js';
 import type { LocalBuildCache } from './build-cache.js';
+import { parentPointer, type CacheAhead } from './cache-ahead.js';
 
 /** A step of this build, as the shared cache needs to name it. */
 export interface StepSlot {
@@ -29,7 +30,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
  */
 export function entryPointers(inputs: KeyInputs, portable: string | undefined): string[] {
   const out: string[] = [];
-  if (portable) out.push(pointerTag('p', sha(`${inputs.parent}\0${portable}`)));
+  if (portable) out.push(parentPointer(inputs.parent, portable));
   out.push(pointerTag('k', sha(`${inputs.parent}\0${inputs.type}`)));
   if (portable) out.push(pointerTag('s', portable));
   return out;
@@ -48,6 +49,8 @@ export class SharedBuildCache implements BuildCache {
    */
   pushOnly = false;
   assembled?: { image: Image; parts: AssembledImage };
+  /** Layers being fetched ahead of the lookup (a build that writes its image here). */
+  ahead?: CacheAhead;
   /** What went wrong with an imported cache (it is then skipped, as BuildKit's importers are). */
   readonly warnings: string[] = [];
 
@@ -166,7 +169,10 @@ export class SharedBuildCache implements BuildCache {
     if (!p) {
       p = (async () => {
         timing(`shared cache: fetching ${diffId.slice(7, 19)} from ${r.cache.name}`);
-        await r.cache.fetchLayer(this.store, r.entry);
+        const ahead = await this.ahead?.take(r.cache, r.entry);
+        // Fetched ahead is kept if it came through; else (a failed download) fetched as usual.
+        if (await ahead?.keep().then(() => true, () => false)) timing(`shared cache: kept ${diffId.slice(7, 19)} fetched ahead`);
+        else await r.cache.fetchLayer(this.store, r.entry);
         timing(`shared cache: fetched ${diffId.slice(7, 19)}`);
         const cfg = await r.cache.config(r.entry);
         const e = asCacheEntry(r.entry, this.steps.get(r.entry.key)?.slot ?? '');

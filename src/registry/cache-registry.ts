@@ -8,17 +8,19 @@ import { sha256Digest } from '../hash/index.js';
 import { formatReference, type Store } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { CACHE_CONFIG_TYPE, entryManifest, isKeyTag, parseEntryManifest, parseStepConfig, type FoundEntry, type StepConfig, type StepEntry } from './cache-format.js';
-import { eachLimited, type EntryToWrite, type StepCacheStore } from './cache-store.js';
+import { eachLimited, type EntryToWrite, type LayerAhead, type StepCacheStore } from './cache-store.js';
 import { Repository } from './client.js';
 import { pushTransport, qualify, type RegistryOptions } from './endpoints.js';
 import { RegistryError } from './errors.js';
-import { fetchLayer } from './layer-fetch.js';
+import { receiveAhead } from './layer-ahead.js';
+import { fetchLayer, type LayerToFetch } from './layer-fetch.js';
 import { OCI_LAYER_GZIP, OCI_MANIFEST, layerCompression } from './media-types.js';
 import { pushLayer, pushStoredBlob } from './push-blob.js';
 import { header } from './transport.js';
 
 /** Requests in flight at once (HEADs of a lookup, tag reads of a prune). */
 const PARALLEL = 16;
+const maxBytesOf = (store: Store) => store.options.limits?.maxBytes ?? 64 * 1024 ** 3;
 /** A config blob is a few KiB (inputs of a COPY of many files: more); more than this is not ours. */
 const CONFIG_MAX = 64 * 1024 * 1024;
 
@@ -53,7 +55,7 @@ export class RegistryCache implements StepCacheStore {
   async present(keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     await eachLimited(keys, PARALLEL, async (k) => {
-      if (await this.repo.manifestDigest(k)) found.add(k);
+      if (await this.existing(k)) found.add(k);
     });
     return found;
   }
@@ -88,15 +90,39 @@ export class RegistryCache implements StepCacheStore {
   }
 
   async fetchLayer(store: Store, e: FoundEntry): Promise<void> {
-    const l = e.layer;
+    const l = this.layerToFetch(e);
     if (!l) return;
-    const compression = layerCompression(l.mediaType) ?? 'none';
-    const maxBytes = store.options.limits?.maxBytes ?? 64 * 1024 ** 3;
     const quiet = { progress: () => undefined, phase: () => undefined };
-    await fetchLayer(store, this.repo, { digest: l.digest, size: l.size, diffId: l.diffId, compression, mediaType: l.mediaType }, quiet, maxBytes);
+    await fetchLayer(store, this.repo, l, quiet, maxBytesOf(store));
+    await this.noteLocation(store, l.digest);
+  }
+
+  fetchAhead(store: Store, e: FoundEntry): LayerAhead | undefined {
+    const l = this.layerToFetch(e);
+    if (!l || l.compression === 'none') return undefined;
+    return receiveAhead(store, this.repo, l, maxBytesOf(store), () => this.noteLocation(store, l.digest));
+  }
+
+  private layerToFetch(e: FoundEntry): LayerToFetch | undefined {
+    const l = e.layer;
+    return l && { digest: l.digest, size: l.size, diffId: l.diffId, compression: layerCompression(l.mediaType) ?? 'none', mediaType: l.mediaType };
+  }
+
+  /** A later push of the blob elsewhere in this registry mounts it from here. */
+  private async noteLocation(store: Store, digest: string): Promise<void> {
     const info = new BlobInfoCache(store);
-    await info.addLocation(l.digest, this.domain, this.repo.name);
+    await info.addLocation(digest, this.domain, this.repo.name);
     await info.save();
+  }
+
+  /** An entry's manifest digest by tag; a registry's passing failure (5xx) is asked once more. */
+  private async existing(tag: string): Promise<string | undefined> {
+    try {
+      return await this.repo.manifestDigest(tag);
+    } catch (err) {
+      if (!(err instanceof RegistryError && (err.status ?? 0) >= 500)) throw err;
+      return this.repo.manifestDigest(tag);
+    }
   }
 
   async write(w: EntryToWrite): Promise<'written' | 'present'> {

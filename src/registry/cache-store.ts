@@ -23,6 +23,14 @@ export interface EntryToWrite {
   pointers: string[];
 }
 
+/** A layer being received ahead of need into a temp file, verified as it arrives. */
+export interface LayerAhead {
+  /** Waits for it and keeps it in the store as fetchLayer would have; rejects when it failed. */
+  keep(): Promise<void>;
+  /** Stops it (if under way) and removes what it wrote. */
+  discard(): Promise<void>;
+}
+
 export interface StepCacheStore {
   /** "127.0.0.1:5000/app-cache", or the layout's directory. */
   readonly name: string;
@@ -34,6 +42,11 @@ export interface StepCacheStore {
   config(e: FoundEntry): Promise<StepConfig>;
   /** Downloads the entry's layer into the store (and keeps its blob there). */
   fetchLayer(store: Store, e: FoundEntry): Promise<void>;
+  /**
+   * Starts receiving the entry's layer before it is known to be needed (a cache that can:
+   * a registry's gzip'ed blob); nothing reaches the store unless it is kept.
+   */
+  fetchAhead?(store: Store, e: FoundEntry): LayerAhead | undefined;
   /** Writes an entry unless its key has one already (entries are never replaced); then moves the pointers to it. */
   write(w: EntryToWrite): Promise<'written' | 'present'>;
   /** Every entry (by its key tag). */

@@ -12,5 +12,5 @@ export type { ProgressSink, LayerStatus } from './progress-events.js';
 export { RegistryCache } from './cache-registry.js';
 export { LayoutCache } from './cache-layout.js';
 export { pointerTag, type FoundEntry, type StepConfig, type StepEntry } from './cache-format.js';
-export type { EntryToWrite, StepCacheStore } from './cache-store.js';
+export type { EntryToWrite, LayerAhead, StepCacheStore } from './cache-store.js';
 export { pushAssembled, type AssembledImage, type AssembledLayer } from './cache-push.js';

@@ -267,36 +267,65 @@ export async function fetchLayer(store: Store, repo: Repository, l: LayerToFetch
       await fs.rm(partial, { force: true });
       have = 0;
     }
-    const remote = await repo.blob(l.digest, have);
-    if (remote.offset === 0) have = 0;
-    const fh = await fs.open(partial, have > 0 ? 'a' : 'w', 0o644);
-    const prefix = have > 0 ? (createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
-    const download = new Download(prefix, remote.body as AsyncIterable<Buffer>, fh, l, ev);
-    let tarSize = 0;
+    let tarSize: number;
     try {
-      const tar = decompress(download.chunks(), l.compression, maxBytes);
-      if (l.compression === 'none') await importLayerTar(store, tar, l.diffId, l.size);
-      else tarSize = await scanLayerTar(store, tar, l.diffId);
-      await fh.sync();
+      tarSize = await receive(store, repo, l, partial, have, ev, maxBytes);
     } catch (err) {
-      // The download's own failure (truncated, wrong digest) is the cause when there is one.
-      const cause = await download.abandon();
-      const truncated = !!cause && /is truncated/.test(cause.message);
       // Only an interrupted download is worth resuming; anything else came from bad bytes.
-      if (!truncated) await fs.rm(partial, { force: true });
-      throw cause ?? err;
-    } finally {
-      await fh.close();
-      remote.body.destroy();
+      if (!(err instanceof StrataError && /is truncated/.test(err.message))) await fs.rm(partial, { force: true });
+      throw err;
     }
     // An uncompressed layer is its own blob (digest = diff_id): nothing more to keep.
     if (l.compression === 'none') await fs.rm(partial, { force: true });
-    else {
-      await keepVerifiedBlob(store, partial, l.digest);
-      await keepPacked(store, l.diffId, { digest: l.digest, mediaType: l.mediaType ?? (l.compression === 'gzip' ? OCI_LAYER_GZIP : OCI_LAYER_ZSTD), size: tarSize });
-    }
+    else await keepFetched(store, l, partial, tarSize);
   } finally {
     if (locked) await fs.rm(lock, { force: true });
     else await fs.rm(partial, { force: true });
   }
+}
+
+/**
+ * Downloads a compressed layer into `file` (a new temp file) without keeping it: its digest and
+ * its tar (diff_id, names, size) are verified as it arrives; returns the tar's size. `signal`
+ * stops it (it then throws). The file is the caller's to keep (keepFetched) or remove.
+ */
+export async function receiveLayer(store: Store, repo: Repository, l: LayerToFetch, file: string, maxBytes: number, signal?: AbortSignal): Promise<number> {
+  if (l.compression === 'none') throw new StrataError('an uncompressed layer is imported, not received');
+  const quiet = { progress: () => undefined, phase: () => undefined };
+  return receive(store, repo, l, file, 0, quiet, maxBytes, signal);
+}
+
+/** Keeps a received, verified compressed blob under its digest and records the layer as packed in it. */
+export async function keepFetched(store: Store, l: LayerToFetch, file: string, tarSize: number): Promise<void> {
+  await keepVerifiedBlob(store, file, l.digest);
+  await keepPacked(store, l.diffId, { digest: l.digest, mediaType: l.mediaType ?? (l.compression === 'gzip' ? OCI_LAYER_GZIP : OCI_LAYER_ZSTD), size: tarSize });
+}
+
+/** The blob from byte `have` on appended to `file` (which holds its first `have` bytes), verified as it arrives. */
+async function receive(store: Store, repo: Repository, l: LayerToFetch, file: string, have: number, ev: FetchEvents, maxBytes: number, signal?: AbortSignal): Promise<number> {
+  signal?.throwIfAborted();
+  const remote = await repo.blob(l.digest, have);
+  if (remote.offset === 0) have = 0;
+  const stop = () => remote.body.destroy(new StrataError('stopped'));
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
+  const fh = await fs.open(file, have > 0 ? 'a' : 'w', 0o644);
+  const prefix = have > 0 ? (createReadStream(file, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : undefined;
+  const download = new Download(prefix, remote.body as AsyncIterable<Buffer>, fh, l, ev);
+  let tarSize = 0;
+  try {
+    const tar = decompress(download.chunks(), l.compression, maxBytes);
+    if (l.compression === 'none') await importLayerTar(store, tar, l.diffId, l.size);
+    else tarSize = await scanLayerTar(store, tar, l.diffId);
+    await fh.sync();
+  } catch (err) {
+    // The download's own failure (truncated, wrong digest) is the cause when there is one.
+    const cause = await download.abandon();
+    throw cause ?? err;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    await fh.close();
+    remote.body.destroy();
+  }
+  return tarSize;
 }

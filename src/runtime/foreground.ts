@@ -11,7 +11,7 @@ import { releaseContainer } from './net/endpoints.js';
 import { RuncRunner } from './runc.js';
 import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim/mounts.js';
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
-import type { InputSource, OutputTarget } from './types.js';
+import type { InputSource, OutputTarget, RunOptions } from './types.js';
 import type { PortRequest } from './ports.js';
 import { timing } from '../timing.js';
 
@@ -93,7 +93,7 @@ export async function removeContainer(ctx: ContainerContext, record: ContainerRe
  * (125/126/127). Containers that publish ports run under their shim instead (it owns the
  * forwarder): the CLI routes them there (lifecycle.ts).
  */
-export async function runAttached(ctx: ContainerContext, record: ContainerRecord, io: AttachedIo, signal?: AbortSignal): Promise<number> {
+export async function runAttached(ctx: ContainerContext, record: ContainerRecord, io: AttachedIo, options: Pick<RunOptions, 'signal' | 'onSpawn'> = {}): Promise<number> {
   const paths = ctx.containers.paths(record.Id);
   const previous = readRuntimeStatus(paths.dir, ctx.runcRoot, record.Id);
   if (previous && (previous.state === 'running' || previous.state === 'paused' || previous.state === 'starting')) {
@@ -132,7 +132,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   try {
     save(status);
     timing('status saved');
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { signal, forwardSignals: true, beforeStart: network.ready });
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { ...options, forwardSignals: true, beforeStart: network.ready });
     await network.release();
     save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     await mirror;

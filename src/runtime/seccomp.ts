@@ -3,6 +3,7 @@
 // moby's setupSeccomp does: rules kept or dropped by architecture, capabilities and kernel.
 import fs from 'node:fs';
 import os from 'node:os';
+import { kernelHasX32 } from './kernel-abi.js';
 
 export const PROFILE_PATHS = ['/usr/share/containers/seccomp.json', '/etc/containers/seccomp.json'];
 
@@ -33,13 +34,17 @@ function kernelAtLeast(min: string, release = os.release()): boolean {
   return a > x || (a === x && b >= y);
 }
 
-/** Translates a Docker-format profile for this machine and the container's capabilities. */
-export function translateProfile(profile: Profile, caps: string[], arch = process.arch): OciSeccomp {
+/**
+ * Translates a Docker-format profile for this machine and the container's capabilities. With
+ * `x32: false` (a kernel without the x32 ABI, kernel-abi.ts) SCMP_ARCH_X32 is left out.
+ */
+export function translateProfile(profile: Profile, caps: string[], arch = process.arch, options: { x32?: boolean } = {}): OciSeccomp {
   const mine = ARCH[arch];
   const capNames = new Set(caps.map((c) => c.replace(/^CAP_/, '')));
   const hasCap = (c: string) => capNames.has(c.replace(/^CAP_/, ''));
   const entry = profile.archMap?.find((a) => a.architecture === mine?.scmp);
-  const architectures = entry ? [entry.architecture, ...(entry.subArchitectures ?? [])] : mine ? [mine.scmp] : [];
+  const listed = entry ? [entry.architecture, ...(entry.subArchitectures ?? [])] : mine ? [mine.scmp] : [];
+  const architectures = options.x32 === false ? listed.filter((a) => a !== 'SCMP_ARCH_X32') : listed;
   const syscalls: OciSeccomp['syscalls'] = [];
   for (const rule of profile.syscalls ?? []) {
     const inc = rule.includes ?? {};
@@ -81,5 +86,5 @@ export function defaultSeccomp(caps: string[]): OciSeccomp | undefined {
       }
     }
   }
-  return cached ? translateProfile(cached, caps) : undefined;
+  return cached ? translateProfile(cached, caps, process.arch, { x32: process.arch !== 'x64' || kernelHasX32() }) : undefined;
 }
