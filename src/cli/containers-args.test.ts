@@ -54,3 +54,21 @@ describe('memory sizes', () => {
     assert.throws(() => parseMemory('lots'), /invalid size/);
   });
 });
+
+describe('run label files and exposed ports', () => {
+  it('reads --label-file lines before the -l flags, and expands --expose ranges', async () => {
+    const { exposedPorts, labelsFromFlags } = await import('./containers-args.js');
+    const t = tempDir('strata-labels-');
+    try {
+      fs.writeFileSync(path.join(t.dir, 'l'), '  # c\n\na=1\nflag\n');
+      assert.deepEqual(labelsFromFlags(['a=2'], [path.join(t.dir, 'l')]), ['a=1', 'flag', 'a=2']);
+      assert.throws(() => labelsFromFlags([], [path.join(t.dir, 'none')]), /reading label file ".*none": no such file or directory/);
+    } finally {
+      t.cleanup();
+    }
+    assert.deepEqual(exposedPorts(['80', '53/udp', '8000-8002/tcp']), ['80/tcp', '53/udp', '8000/tcp', '8001/tcp', '8002/tcp']);
+    for (const bad of ['0', 'x', '9-8', '80/icmp', '65536']) assert.throws(() => exposedPorts([bad]), /invalid range format for --expose/);
+    const r = parseRunArgs(['--cidfile=/tmp/c', '--stop-timeout', '3', '--stop-signal=INT', 'img']);
+    assert.deepEqual([r.flags.cidfile, r.flags.stopTimeout, r.flags.stopSignal], ['/tmp/c', '3', 'INT']);
+  });
+});

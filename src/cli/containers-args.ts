@@ -44,6 +44,18 @@ export interface RunFlags {
   publishAll: boolean;
   restart?: string;
   label: string[];
+  labelFile: string[];
+  expose: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+  cidfile?: string;
+  shmSize?: string;
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  sysctl: string[];
+  cpusetCpus?: string;
+  attach: string[];
   groupAdd: string[];
   readOnly: boolean;
   securityOpt: string[];
@@ -61,6 +73,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'interactive', kind: 'bool', names: ['-i', '--interactive'], help: 'Keep STDIN open even if not attached' },
   { key: 'tty', kind: 'bool', names: ['-t', '--tty'], help: 'Allocate a pseudo-TTY' },
   { key: 'detach', kind: 'bool', names: ['-d', '--detach'], help: 'Run container in background and print container ID' },
+  { key: 'attach', kind: 'list', names: ['-a', '--attach'], help: 'Attach to STDIN, STDOUT or STDERR' },
   { key: 'env', kind: 'list', names: ['-e', '--env'], help: 'Set environment variables' },
   { key: 'envFile', kind: 'list', names: ['--env-file'], help: 'Read in a file of environment variables' },
   { key: 'workdir', kind: 'value', names: ['-w', '--workdir'], help: 'Working directory inside the container' },
@@ -92,6 +105,17 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'publishAll', kind: 'bool', names: ['-P', '--publish-all'], help: 'Publish all exposed ports to random ports' },
   { key: 'restart', kind: 'value', names: ['--restart'], help: 'Restart policy to apply when a container exits' },
   { key: 'label', kind: 'list', names: ['-l', '--label'], help: 'Set meta data on a container' },
+  { key: 'labelFile', kind: 'list', names: ['--label-file'], help: 'Read in a line delimited file of labels' },
+  { key: 'expose', kind: 'list', names: ['--expose'], help: 'Expose a port or a range of ports' },
+  { key: 'stopSignal', kind: 'value', names: ['--stop-signal'], help: 'Signal to stop the container' },
+  { key: 'stopTimeout', kind: 'value', names: ['--stop-timeout'], help: 'Timeout (in seconds) to stop a container' },
+  { key: 'cidfile', kind: 'value', names: ['--cidfile'], help: 'Write the container ID to the file' },
+  { key: 'shmSize', kind: 'value', names: ['--shm-size'], help: 'Size of /dev/shm' },
+  { key: 'pid', kind: 'value', names: ['--pid'], help: 'PID namespace to use (host)' },
+  { key: 'ipc', kind: 'value', names: ['--ipc'], help: 'IPC mode to use (private, host)' },
+  { key: 'uts', kind: 'value', names: ['--uts'], help: 'UTS namespace to use (host)' },
+  { key: 'sysctl', kind: 'list', names: ['--sysctl'], help: 'Sysctl options (KEY=VALUE, namespaced ones)' },
+  { key: 'cpusetCpus', kind: 'value', names: ['--cpuset-cpus'], help: 'CPUs in which to allow execution (0-3, 0,1)' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
@@ -106,7 +130,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }
 
@@ -158,6 +182,34 @@ export function parseRunArgs(argv: string[]): { flags: RunFlags; image?: string;
   return { flags, image, command: image === undefined ? [] : argv.slice(i + 1) };
 }
 
+/** The lines of an --env-file or --label-file: blank lines and # comments skipped. */
+function fileLines(file: string, what: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StrataError(`reading ${what} file "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  return text.split(/\r?\n/).map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `--label-file`s' labels, then the `-l`s (a later one wins, as Docker's). */
+export function labelsFromFlags(labels: string[], labelFiles: string[]): string[] {
+  return [...labelFiles.flatMap((f) => fileLines(f, 'label')), ...labels];
+}
+
+/** `--expose 80`, `80/udp`, `8000-8002`: ExposedPorts keys. */
+export function exposedPorts(specs: string[]): string[] {
+  const out: string[] = [];
+  for (const spec of specs) {
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(spec);
+    const [lo, hi] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [0, -1];
+    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new StrataError(`invalid range format for --expose: "${spec}"`);
+    for (let p = lo; p <= hi; p++) out.push(`${p}/${m[3] ?? 'tcp'}`);
+  }
+  return out;
+}
+
 /** Docker's `-e` rules: `K=V` as is, `K` alone takes the value from our environment (or is dropped). */
 export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
@@ -167,31 +219,31 @@ export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.Pro
       out.push(entry);
     } else if (host[entry] !== undefined) out.push(`${entry}=${host[entry]}`);
   };
-  for (const file of envFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new StrataError(`reading env file "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-    }
-    for (const raw of text.split(/\r?\n/)) {
-      const line = raw.replace(/^\s+/, '');
-      if (line === '' || line.startsWith('#')) continue;
-      add(line);
-    }
-  }
+  for (const file of envFiles) for (const line of fileLines(file, 'env')) add(line);
   for (const e of env) add(e);
   return out;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
-/** `-m 512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
-export function parseMemory(text: string): number {
+/** `512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
+export function parseBytes(text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
   if (!m) throw new StrataError(`invalid size: "${text}"`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+}
+
+/** `-m`: bytes, at least Docker's 6MB. */
+export function parseMemory(text: string): number {
+  const bytes = parseBytes(text);
   if (bytes < 6 * 1024 * 1024) throw new StrataError('minimum memory limit allowed is 6MB');
+  return bytes;
+}
+
+/** `--shm-size`: bytes, more than none (Docker: "SHM size can not be less than 0"). */
+export function parseShmSize(text: string): number {
+  const bytes = parseBytes(text);
+  if (bytes <= 0) throw new StrataError(`invalid --shm-size "${text}": must be more than 0`);
   return bytes;
 }
 

@@ -4,6 +4,7 @@
 // HostConfig for them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { allCapabilities, locateCgroup, readCgroupLimits } from '../runtime/index.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
@@ -205,6 +206,92 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       fx.strata(['rm', '-f', 'execd']);
+    }
+  });
+
+  it('--cidfile, --label-file, --expose, --stop-signal and --stop-timeout, as Docker\'s', () => {
+    const dir = fs.mkdtempSync('/tmp/strata-cidfile-');
+    try {
+      fs.writeFileSync(`${dir}/labels`, '# team labels\ntier=web\n\nowner=a\n');
+      const run = fx.strata(['run', '-d', '--name', 'flagged', '--cidfile', `${dir}/cid`, '--label-file', `${dir}/labels`, '-l', 'owner=b',
+        '--expose', '80', '--expose', '9000-9001/udp', '--stop-signal', 'SIGUSR1', '--stop-timeout', '5', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while :; do sleep 0.1; done']);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(fs.readFileSync(`${dir}/cid`, 'utf8'), run.stdout.trim());
+      const conf = JSON.parse(fx.strata(['inspect', '-f', '{{json .Config}}', 'flagged']).stdout) as Record<string, any>;
+      assert.deepEqual(conf.Labels, { tier: 'web', owner: 'b' });
+      assert.deepEqual(Object.keys(conf.ExposedPorts), ['80/tcp', '9000/udp', '9001/udp']);
+      assert.deepEqual([conf.StopSignal, conf.StopTimeout], ['SIGUSR1', 5]);
+      // The shell exits 42 on SIGUSR1 only: stop sent the container's signal, not SIGTERM then SIGKILL.
+      assert.equal(fx.strata(['stop', 'flagged']).status, 0);
+      assert.equal(fx.strata(['wait', 'flagged']).stdout, '42\n');
+      const again = fx.strata(['run', '--cidfile', `${dir}/cid`, 'busybox', 'true']);
+      assert.deepEqual([again.status, again.stderr], [125, `Error: container ID file found, make sure the other container isn't running or delete ${dir}/cid\n`]);
+      for (const [flags, message] of [[['--stop-signal', 'NOPE'], 'invalid signal: "NOPE"'], [['--expose', '70000'], 'invalid range format for --expose: "70000"']] as const) {
+        const bad = fx.strata(['run', '--rm', ...flags, 'busybox', 'true']);
+        assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fx.strata(['rm', '-f', 'flagged']);
+    }
+  });
+
+  it('--shm-size sizes /dev/shm (Docker\'s 64MiB by default), shown as HostConfig.ShmSize', () => {
+    const df = (args: string[]) => fx.strata(['run', '--rm', ...args, 'busybox', 'df', '-k', '/dev/shm']).stdout.split('\n')[1]!.split(/\s+/)[1];
+    assert.equal(df([]), '65536');
+    assert.equal(df(['--shm-size', '3m']), '3072');
+    assert.equal(fx.strata(['create', '--name', 'shm', '--shm-size=1g', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.ShmSize}}', 'shm']).stdout, `${1024 ** 3}\n`);
+    assert.equal(fx.strata(['rm', 'shm']).status, 0);
+    const bad = fx.strata(['run', '--rm', '--shm-size', '0', 'busybox', 'true']);
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid --shm-size "0": must be more than 0\n']);
+  });
+
+  it('--pid, --ipc and --uts host share the host\'s namespaces (HostConfig PidMode, IpcMode, UTSMode)', () => {
+    const ns = (args: string[], which: string) => fx.strata(['run', '--rm', ...args, 'busybox', 'readlink', `/proc/self/ns/${which}`]).stdout.trim();
+    for (const which of ['pid', 'ipc', 'uts']) {
+      const host = fs.readlinkSync(`/proc/self/ns/${which}`);
+      assert.equal(ns([`--${which}`, 'host'], which), host, which);
+      assert.notEqual(ns([], which), host, which);
+    }
+    assert.equal(fx.strata(['run', '--rm', '--uts', 'host', 'busybox', 'hostname']).stdout, `${os.hostname()}\n`);
+    assert.equal(fx.strata(['create', '--name', 'nsmodes', '--pid', 'host', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}', 'nsmodes']).stdout, 'host|private|\n');
+    assert.equal(fx.strata(['rm', 'nsmodes']).status, 0);
+    for (const [args, message] of [[['--uts', 'host', '-h', 'x'], 'conflicting options: hostname and the UTS mode'], [['--pid', 'container:x'], 'invalid --pid "container:x": strata supports host']] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
+
+  it('--sysctl sets namespaced kernel parameters, --cpuset-cpus the cpuset (HostConfig Sysctls, CpusetCpus)', () => {
+    const out = fx.strata(['run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.shmmax=1000000', '--cpuset-cpus', '0', 'busybox', 'sh', '-c',
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; grep Cpus_allowed_list /proc/self/status']);
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /^1\n1000000\nCpus_allowed_list:\s+0\n$/);
+    assert.equal(fx.strata(['create', '--name', 'tuned', '--sysctl', 'net.core.somaxconn=1024', '--cpuset-cpus', '0', 'busybox', 'true']).status, 0);
+    assert.equal(fx.strata(['inspect', '-f', '{{json .HostConfig.Sysctls}} {{.HostConfig.CpusetCpus}}', 'tuned']).stdout, '{"net.core.somaxconn":"1024"} 0\n');
+    assert.equal(fx.strata(['rm', 'tuned']).status, 0);
+    const bad = fx.strata(['run', '--rm', '--sysctl', 'vm.swappiness=1', 'busybox', 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /^Error: sysctl "vm.swappiness" is not allowed: /);
+  });
+
+  it('-a attaches only the streams named; the others still reach the log', () => {
+    const script = ['sh', '-c', 'echo out; echo err >&2'];
+    const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);
+    assert.deepEqual([out.status, out.stdout, out.stderr], [0, 'out\n', '']);
+    const err = fx.strata(['run', '--name', 'attached', '-a', 'STDERR', 'busybox', ...script]);
+    assert.deepEqual([err.status, err.stdout, err.stderr], [0, '', 'err\n']);
+    const logs = fx.strata(['logs', 'attached']);
+    assert.deepEqual([logs.stdout, logs.stderr], ['out\n', 'err\n']);
+    assert.equal(fx.strata(['rm', 'attached']).status, 0);
+    const input = fx.strata(['run', '--rm', '-a', 'stdin', '-a', 'stdout', 'busybox', 'cat'], { input: 'typed\n' });
+    assert.equal(input.stdout, 'typed\n');
+    for (const [args, message] of [[['-a', 'bogus'], 'invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR'],
+      [['-d', '-a', 'stdout'], 'conflicting options: cannot specify both --attach and --detach']] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
     }
   });
 });

@@ -2,16 +2,19 @@
 // then the container started attached to this process (the foreground path: runc's exit code
 // is ours), or handed to a detached shim (`-d`).
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
-import { envFromFlags, parseMemory, parseRunArgs, runUsage, type RunFlags } from './containers-args.js';
+import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, parseShmSize, runUsage, type RunFlags } from './containers-args.js';
 
 /** The service's create options from `run`/`create` flags. */
 function createOptions(flags: RunFlags, image: string, command: string[]): CreateContainerOptions {
   const memory = flags.memory !== undefined ? parseMemory(flags.memory) : undefined;
   const env = envFromFlags(flags.env, flags.envFile);
+  const stopTimeout = flags.stopTimeout === undefined ? undefined : Number(flags.stopTimeout);
+  if (stopTimeout !== undefined && !Number.isInteger(stopTimeout)) throw new StrataError(`invalid argument "${flags.stopTimeout}" for "--stop-timeout" flag: not an integer`);
   return {
     image, command, name: flags.name, entrypoint: flags.entrypoint, env, workdir: flags.workdir, user: flags.user, hostname: flags.hostname,
     tty: flags.tty, openStdin: flags.interactive, autoRemove: flags.rm, readOnly: flags.readOnly, memory,
@@ -19,8 +22,10 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     capAdd: flags.capAdd, capDrop: flags.capDrop, privileged: flags.privileged, ulimits: flags.ulimit,
     volumes: flags.volume, mounts: flags.mount, volumesFrom: flags.volumesFrom,
     network: flags.network, networkAliases: flags.networkAlias, ip: flags.ip, addHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
-    dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: flags.label,
-    groupAdd: flags.groupAdd, securityOpt: flags.securityOpt,
+    dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: labelsFromFlags(flags.label, flags.labelFile),
+    groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
+    shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize), pidMode: flags.pid, ipcMode: flags.ipc, utsMode: flags.uts,
+    sysctls: flags.sysctl, cpusetCpus: flags.cpusetCpus,
     pull: {
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
@@ -39,12 +44,31 @@ function hasControllingTerminal(): boolean {
   }
 }
 
-/** Runs the container attached to our stdio; resolves with its exit code. ONSPAWN: runc was spawned. */
-export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, onSpawn?: () => void): Promise<number> {
+/** `-a STREAM`s, checked: which of stdin, stdout, stderr (lower case) the user attached. */
+export function attachedStreams(attach: string[]): Set<string> | undefined {
+  if (attach.length === 0) return undefined;
+  const streams = new Set(attach.map((a) => a.toLowerCase()));
+  for (const s of streams) {
+    if (!['stdin', 'stdout', 'stderr'].includes(s)) throw new StrataError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+  }
+  return streams;
+}
+
+/** Where a stream the user did not attach (`-a`) goes: only to the container's log. */
+const logOnly = () => new Writable({ write: (_chunk, _enc, done) => done() });
+
+/**
+ * Runs the container attached to our stdio (only the `-a` streams ATTACH, when given); resolves
+ * with its exit code. ONSPAWN: runc was spawned.
+ */
+export async function startAttached(service: Containers, record: ContainerRecord, interactive: boolean, onSpawn?: () => void, attach?: Set<string>): Promise<number> {
   // runc relays a foreground pty through our controlling terminal; without one (a pipe, CI)
   // the process runs without a pty rather than failing.
   const terminal = record.Config.Tty && hasControllingTerminal();
-  return service.runForeground(record, { stdin: interactive ? 'inherit' : 'null', terminal, stdout: process.stdout, stderr: process.stderr, onSpawn });
+  return service.runForeground(record, {
+    stdin: interactive ? 'inherit' : 'null', terminal, onSpawn,
+    stdout: !attach || attach.has('stdout') ? process.stdout : logOnly(), stderr: !attach || attach.has('stderr') ? process.stderr : logOnly(),
+  });
 }
 
 /** `strata run` / `strata create` with their raw arguments (everything after the command name). */
@@ -58,6 +82,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (!image) throw new StrataError(`"strata ${command}" requires at least 1 argument: IMAGE is missing\nUsage: strata ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
   if (command === 'run' && flags.detach && flags.rm && flags.restart && flags.restart !== 'no') throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   if (command === 'run' && !flags.detach && flags.tty && flags.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
+  const attach = attachedStreams(flags.attach);
+  if (attach && flags.detach) throw new StrataError('conflicting options: cannot specify both --attach and --detach');
+  // -a stdin reads our stdin, as -i does.
+  if (attach?.has('stdin')) flags.interactive = true;
+  // Docker refuses a --cidfile that exists: another container may own it.
+  if (flags.cidfile && fs.existsSync(flags.cidfile)) throw new StrataError(`container ID file found, make sure the other container isn't running or delete ${flags.cidfile}`);
   const service = new Containers();
   // Earlier `run --rm`s' remains and what killed commands left, removed in libuv's pool while
   // this one runs. A foreground run starts it once runc is spawned and this process only waits
@@ -68,6 +98,14 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
   const record = await service.create(createOptions(flags, image, cmd));
   timing('container created');
+  if (flags.cidfile) {
+    try {
+      fs.writeFileSync(flags.cidfile, record.Id, { flag: 'wx' });
+    } catch (err) {
+      await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
+      throw new StrataError(`failed to write the container ID to the file: ${(err as Error).message}`);
+    }
+  }
   if (command === 'create') {
     process.stdout.write(`${record.Id}\n`);
     return;
@@ -94,7 +132,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   }
   let code: number;
   try {
-    code = await startAttached(service, record, flags.interactive, () => void sweep());
+    code = await startAttached(service, record, flags.interactive, () => void sweep(), attach);
   } finally {
     await sweep();
   }

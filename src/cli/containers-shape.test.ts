@@ -31,6 +31,13 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.match(fx.strata(['ps', '-a', '-s', '--filter', 'name=shape', '--format', '{{.Size}}']).stdout, /^3B \(virtual 2\.\d+MB\)\n$/);
     assert.match(fx.strata(['ps', '-as']).stdout.split('\n')[0]!, / {3}NAMES {5}SIZE$/);
     assert.match(fx.strata(['ps', '-a', '--filter', 'name=shape', '--format', '{{.Names}} {{.Size}}']).stdout, /^shape 3B \(virtual /, '.Size implies -s');
+    // inspect --size: SizeRw and SizeRootFs, as Docker's; container inspect of a missing one: [] and exit 1.
+    for (const cmd of [['inspect'], ['container', 'inspect']]) {
+      assert.match(fx.strata([...cmd, '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'shape']).stdout, /^3 2\d{6}\n$/);
+    }
+    const missing = fx.strata(['container', 'inspect', 'shape', 'nope']);
+    assert.deepEqual([missing.status, missing.stderr], [1, 'Error: no such container: "nope"\n']);
+    assert.equal((JSON.parse(missing.stdout) as unknown[]).length, 1);
   });
 
   it('shows published ports in NetworkSettings.Ports while running', () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -106,6 +107,9 @@ describe('the Docker flow: run, ps, diff, commit, images, run, history, tag, rmi
     const hostNetns = fs.readlinkSync('/proc/self/ns/net');
     assert.equal(s(['run', '--rm', '--network', 'host', 'busybox', 'readlink', '/proc/self/ns/net']).stdout.trim(), hostNetns);
     assert.notEqual(s(['run', '--rm', 'busybox', 'readlink', '/proc/self/ns/net']).stdout.trim(), hostNetns);
+    // On the host's network the container is named as the host (Docker's), unless -h says otherwise.
+    assert.equal(s(['run', '--rm', '--network', 'host', 'busybox', 'hostname']).stdout, `${os.hostname()}\n`);
+    assert.equal(s(['run', '--rm', '--network', 'host', '-h', 'named', 'busybox', 'hostname']).stdout, 'named\n');
   });
 
   it('bind-mounts host directories read-write and read-only', () => {

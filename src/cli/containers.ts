@@ -129,7 +129,7 @@ async function prune(argv: Args): Promise<void> {
     if (!(await confirm())) return;
   }
   const { humanSize } = await import('./format/human.js');
-  const { removed, reclaimed } = await new Containers().prune();
+  const { removed, reclaimed } = await new Containers().prune({ filters: ((argv.filter as string[] | undefined) ?? []).map(String) });
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
   out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);
@@ -143,14 +143,6 @@ async function confirm(): Promise<boolean> {
   });
   process.stdin.pause();
   return /^y(es)?$/i.test(chunk.trim());
-}
-
-/** `container inspect`: Docker's JSON, the state reconciled with the runtime. */
-export async function inspectContainers(refs: string[]): Promise<object[]> {
-  const service = new Containers();
-  const out: object[] = [];
-  for (const ref of refs) out.push(await service.inspect(ref));
-  return out;
 }
 
 const ps_ = (y: Argv) =>
@@ -208,15 +200,13 @@ export const register: RegisterCommands = (cli) => {
       registerLifecycle(containerCommands(y, ['container']))
         .command(['ls', 'list', 'ps'], 'List containers', ps_, (a) => ps(a as Args))
         .command('prune', 'Remove all stopped containers', (c) =>
-          c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }), (a) => prune(a as Args))
-        .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) =>
-          c.option('format', { alias: 'f', type: 'string', describe: 'Format output using a custom template' }), async (a) => {
-          const found = await inspectContainers((a as Args).containers as string[]);
-          const format = (a as Args).format as string | undefined;
-          if (!format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-          const { parseTemplate } = await import('./format/template.js');
-          const t = parseTemplate(format);
-          process.stdout.write(found.map((o) => `${t.render(o)}\n`).join(''));
+          c.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+            .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=24h", "label=KEY=VALUE")' }), (a) => prune(a as Args))
+        .command('inspect <containers..>', 'Display detailed information on one or more containers', (c) => c
+          .option('format', { alias: 'f', type: 'string', describe: 'Format output using a custom template' })
+          .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' }), async (a) => {
+          const { inspectImages } = await import('./inspect.js');
+          await inspectImages({ names: ((a as Args).containers as string[]).map(String), format: (a as Args).format as string | undefined, type: 'container', size: Boolean((a as Args).size) });
         })
         .demandCommand(1, 'a subcommand is required'));
 };

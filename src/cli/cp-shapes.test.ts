@@ -133,4 +133,19 @@ describe('cp: every destination shape, running and stopped', { concurrency: fals
     assert.equal(fx.strata(['cp', 'vols:/data/back', out]).status, 0);
     assert.equal(fs.readFileSync(out, 'utf8'), 'back\n');
   });
+
+  it("reads a stopped container's /etc/hostname, hosts and resolv.conf, as Docker's cp mounts them", () => {
+    const id = fx.strata(['run', '-d', '--name', 'etcs', '-h', 'etchost', '--add-host', 'db:10.9.8.7', 'busybox', 'true']).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(fx.strata(['wait', 'etcs']).stdout, '0\n');
+    const read = (file: string) => {
+      const out = path.join(host, `etc-${file}`);
+      const r = fx.strata(['cp', `etcs:/etc/${file}`, out]);
+      assert.equal(r.status, 0, r.stderr);
+      return fs.readFileSync(out, 'utf8');
+    };
+    assert.equal(read('hostname'), 'etchost\n');
+    assert.match(read('hosts'), /^10\.9\.8\.7\tdb$/m);
+    assert.match(read('resolv.conf'), /^nameserver /m);
+  });
 });

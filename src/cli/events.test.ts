@@ -34,7 +34,7 @@ describe('events', () => {
     strata(['build', '-q', '-t', 'built:1', ctx]);
     strata(['rmi', 'built:1']);
     // A removed container's life stays in the log, with its destroy.
-    assert.equal(runStrata(['run', '--rm', '--name', 'gone', 'busybox', 'sh', '-c', 'exit 4'], { root }).status, 4);
+    assert.equal(runStrata(['run', '--rm', '--name', 'gone', '-l', 'tier=web', 'busybox', 'sh', '-c', 'exit 4'], { root }).status, 4);
   });
   after(() => t.cleanup());
 
@@ -49,10 +49,11 @@ describe('events', () => {
     assert.match(lines[5]!, /image tag sha256:[0-9a-f]{64} \(name=built:1\)$/);
     assert.match(lines[6]!, /image untag sha256:[0-9a-f]{64} \(name=built:1\)$/);
     assert.match(lines[7]!, /image delete sha256:[0-9a-f]{64}$/);
-    assert.match(lines[8]!, /container create [0-9a-f]{64} \(image=busybox, name=gone\)$/);
-    assert.match(lines[9]!, /container start [0-9a-f]{64} \(image=busybox, name=gone\)$/);
-    assert.match(lines[10]!, /container die [0-9a-f]{64} \(exitCode=4, image=busybox, name=gone\)$/);
-    assert.match(lines[11]!, /container destroy [0-9a-f]{64} \(image=busybox, name=gone\)$/);
+    // A container's labels are among its events' attributes, as Docker's.
+    assert.match(lines[8]!, /container create [0-9a-f]{64} \(image=busybox, name=gone, tier=web\)$/);
+    assert.match(lines[9]!, /container start [0-9a-f]{64} \(image=busybox, name=gone, tier=web\)$/);
+    assert.match(lines[10]!, /container die [0-9a-f]{64} \(exitCode=4, image=busybox, name=gone, tier=web\)$/);
+    assert.match(lines[11]!, /container destroy [0-9a-f]{64} \(image=busybox, name=gone, tier=web\)$/);
     assert.equal(lines.length, 12, lines.join('\n'));
   });
 
@@ -66,6 +67,10 @@ describe('events', () => {
     const json = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=die', '-f', 'container=ev', '--format', '{{json .}}'])) as Record<string, unknown>;
     assert.equal(json.Status, 'die');
     assert.equal(json.From, 'busybox');
+    assert.equal(strata(['events', '--until', '0s', '-f', 'label=tier=web', '-f', 'event=die', '--format', '{{.Actor.Attributes.name}}']), 'gone\n');
+    assert.equal(strata(['events', '--until', '0s', '-f', 'label=tier=db']), '');
+    const bad = runStrata(['events', '--until', '0s', '-f', 'bogus=1'], { root });
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid filter "bogus": strata supports type, event, image, container, label, network, volume\n']);
   });
 
   it('follows: an event that happens after the past ones were listed is printed', async () => {

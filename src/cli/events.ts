@@ -31,7 +31,7 @@ interface EventsArgs { since?: string; until?: string; filter?: string | string[
 async function events(a: EventsArgs): Promise<void> {
   const query: EventQuery = {
     since: a.since ? parseSince(a.since) : undefined,
-    until: a.until ? parseSince(a.until) : undefined,
+    until: a.until ? parseSince(a.until, undefined, 'until') : undefined,
     filters: ([] as string[]).concat(a.filter ?? []),
   };
   const template = a.format ? parseTemplate(a.format === 'json' ? '{{json .}}' : a.format) : undefined;

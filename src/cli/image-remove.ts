@@ -27,7 +27,7 @@ export interface PruneResult {
 }
 
 /** Removes dangling images (all unused images with `all`), then every unreferenced blob. */
-export async function pruneImages(store: Store, all: boolean): Promise<PruneResult> {
-  const r = await new Images({ store }).prune({ all });
+export async function pruneImages(store: Store, all: boolean, filters: string[] = []): Promise<PruneResult> {
+  const r = await new Images({ store }).prune({ all, filters });
   return { lines: r.items.map((i) => deleteLine(i, true)), reclaimed: r.reclaimed };
 }

@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../engine/index.js';
 
 // The rules and the inspect object live in the engine; re-exported for the commands and their tests.
 export { inspectImage, intermediateImages } from '../engine/index.js';
-import { goTime, humanSize, shortId, timeAgo } from './format/human.js';
+import { goTime, humanSize, rfc3339Seconds, shortId, timeAgo } from './format/human.js';
 
 export interface ImageRow {
   Containers: string;
@@ -54,21 +54,31 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
   return rows;
 }
 
-/** Does a `docker images REPOSITORY[:TAG]` argument match this row? */
-export function matchesReference(row: ImageRow, pattern: string): boolean {
-  const colon = pattern.lastIndexOf(':');
-  const hasTag = colon > pattern.lastIndexOf('/');
-  const repo = hasTag ? pattern.slice(0, colon) : pattern;
-  const tag = hasTag ? pattern.slice(colon + 1) : undefined;
-  const glob = new RegExp(`^${repo.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
-  let familiar = row.Repository;
+/** Go's path.Match as a RegExp: `*` and `?` stop at "/", `[...]` a class. */
+function globPattern(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   try {
-    familiar = familiarRepository(parseReference(repo, { defaultTag: false }));
+    return new RegExp(`^${body}$`);
   } catch {
-    // a glob is not a valid reference: compare as typed
+    return /$^/; // an unbalanced class matches nothing, as path.Match's ErrBadPattern
   }
-  const repoOk = glob.test(row.Repository) || row.Repository === familiar;
-  return repoOk && (tag === undefined || tag === row.Tag);
+}
+
+/**
+ * Does a `docker images REPOSITORY[:TAG]` argument or a `reference=` filter match this row?
+ * Docker's FamiliarMatch: the glob against "name:tag", else against the name alone; a name
+ * typed in full (docker.io/library/busybox) matches its familiar row too.
+ */
+export function matchesReference(row: ImageRow, pattern: string): boolean {
+  if (row.Repository === '<none>') return false;
+  const glob = globPattern(pattern);
+  if (glob.test(`${row.Repository}:${row.Tag}`) || glob.test(row.Repository)) return true;
+  try {
+    const r = parseReference(pattern, { defaultTag: false });
+    return familiarRepository(r) === row.Repository && (r.tag === undefined || r.tag === row.Tag);
+  } catch {
+    return false; // a glob is not a valid reference
+  }
 }
 
 export interface HistoryRow {
@@ -98,8 +108,9 @@ export function historyRows(entries: HistoryEntry[], opts: { noTrunc?: boolean; 
     const createdBy = h.createdBy.replace(/\t/g, ' ').replace(/\r?\n/g, '\\n');
     return {
       ID: h.id === '<missing>' || opts.noTrunc ? h.id : shortId(h.id),
-      CreatedAt: human ? goTime(h.created) : (h.created ?? ''),
-      CreatedSince: human ? timeAgo(h.created, opts.now) : (h.created ?? ''),
+      // Docker's history: CreatedAt is always RFC 3339 (seconds); CreatedSince too without -H.
+      CreatedAt: rfc3339Seconds(h.created),
+      CreatedSince: human ? timeAgo(h.created, opts.now) : rfc3339Seconds(h.created),
       CreatedBy: opts.noTrunc ? createdBy : ellipsis(createdBy, 45),
       Size: human ? humanSize(h.size) : String(h.size),
       Comment: h.comment,

@@ -104,13 +104,14 @@ async function history(a: { image?: string; human?: boolean; 'no-trunc'?: boolea
 
 const pruneFlags = (y: Argv) => y
   .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images, not just dangling ones' })
+  .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=24h", "label=KEY=VALUE")' })
   .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' });
 
-async function prune(a: { all?: boolean; force?: boolean }): Promise<void> {
+async function prune(a: { all?: boolean; force?: boolean; filter?: string[] }): Promise<void> {
   await imageCommand(async (store) => {
     const what = a.all ? 'all images without at least one container associated to them' : 'all dangling images';
     if (!a.force && !(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return;
-    const r = await pruneImages(store, !!a.all);
+    const r = await pruneImages(store, !!a.all, (a.filter ?? []).map(String));
     if (r.lines.length) out(`Deleted Images:\n${r.lines.join('\n')}\n\n`);
     out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
   });

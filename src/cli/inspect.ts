@@ -19,25 +19,30 @@ async function findImage(store: Store, name: string): Promise<Record<string, unk
   }
 }
 
-async function findContainer(name: string): Promise<Record<string, unknown> | undefined> {
+async function findContainer(name: string, size: boolean): Promise<Record<string, unknown> | undefined> {
   // The runtime's view: Docker's shape with the state reconciled against runc.
-  const { inspectContainers } = await import('./containers.js');
+  const { Containers } = await import('../engine/index.js');
+  const service = new Containers();
   try {
-    const [obj] = await inspectContainers([name]);
-    return obj as Record<string, unknown>;
+    const obj = await service.inspect(name);
+    if (!size) return obj as Record<string, unknown>;
+    // --size: Docker's SizeRw (the writable layer) and SizeRootFs (that plus the image).
+    const record = await service.get(name);
+    const s = (await service.sizes([record])).get(record.Id);
+    return { ...(obj as Record<string, unknown>), SizeRw: s?.rw ?? 0, SizeRootFs: s?.virtual ?? 0 };
   } catch (err) {
     if (err instanceof StrataError && /^no such container/.test(err.message)) return undefined;
     throw err;
   }
 }
 
-export async function inspectImages(opts: { names: string[]; format?: string; type?: InspectType }): Promise<void> {
+export async function inspectImages(opts: { names: string[]; format?: string; type?: InspectType; size?: boolean }): Promise<void> {
   const store = await openStore();
   const found: Record<string, unknown>[] = [];
   const missing: string[] = [];
   for (const name of opts.names) {
     let obj: Record<string, unknown> | undefined;
-    if (opts.type !== 'image') obj = await findContainer(name);
+    if (opts.type !== 'image') obj = await findContainer(name, !!opts.size);
     if (!obj && opts.type !== 'container') obj = await findImage(store, name);
     if (obj) found.push(obj);
     else missing.push(name);
@@ -59,5 +64,5 @@ export const register: RegisterCommands = (cli) =>
     .positional('names', { type: 'string', array: true, demandOption: true })
     .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' })
     .option('type', { type: 'string', choices: ['image', 'container'], describe: 'Only inspect objects of this type' })
-    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (accepted, sizes are always shown for images)' }),
-  (a) => inspectImages({ names: a.names as string[], format: a.format, type: a.type as InspectType }));
+    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes if the type is container' }),
+  (a) => inspectImages({ names: a.names as string[], format: a.format, type: a.type as InspectType, size: a.size }));

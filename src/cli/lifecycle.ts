@@ -4,10 +4,12 @@
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
-import { bytesSize, humanSize, parseSince } from '../runtime/index.js';
+import { parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { envFromFlags } from './containers-args.js';
 import { formatPortCommand } from './format/ports.js';
+import { STATS_HEADINGS, STATS_TABLE, statsRow, type StatsRow } from './format/stats.js';
+import { formatRows, resolveFormat } from './format/template.js';
 import { attachStdio } from './lifecycle-attach.js';
 import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
 
@@ -44,7 +46,7 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
       tail: tail !== undefined && tail < 0 ? undefined : tail,
       timestamps: argv.timestamps,
       sinceNs: argv.since ? parseSince(argv.since) : undefined,
-      untilNs: argv.until ? parseSince(argv.until) : undefined,
+      untilNs: argv.until ? parseSince(argv.until, undefined, 'until') : undefined,
       follow: argv.follow,
     },
     (stream, text) => (stream === 'stdout' ? process.stdout : process.stderr).write(text),
@@ -86,26 +88,21 @@ async function topCommand(argv: { container: string; psArgs: string[] }): Promis
   printTable(titles, processes);
 }
 
-async function statsCommand(argv: { containers: string[]; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
+async function statsCommand(argv: { containers: string[]; all?: boolean; format?: string; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
   const service = new Containers();
   const records = argv.containers.length ? await Promise.all(argv.containers.map((r) => service.get(r))) : await service.store.list();
-  const header = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+  const format = resolveFormat(argv.format, STATS_TABLE);
   for (;;) {
     const rows = await Promise.all(
       records.map(async (record) => {
-        const id = argv['no-trunc'] ? record.Id : record.Id.slice(0, 12);
-        const name = record.Name.replace(/^\//, '');
         const s = await service.stats(record);
-        if (!s) {
-          if (argv.containers.length === 0) return undefined;
-          return [id, name, '0.00%', '0B / 0B', '0.00%', '0B / 0B', '0B / 0B', '0'];
-        }
-        return [id, name, `${s.cpuPercent.toFixed(2)}%`, `${bytesSize(s.memUsage)} / ${bytesSize(s.memLimit)}`, `${((s.memUsage / s.memLimit) * 100).toFixed(2)}%`,
-          `${humanSize(s.netRx)} / ${humanSize(s.netTx)}`, `${humanSize(s.blockRead)} / ${humanSize(s.blockWrite)}`, String(s.pids)];
+        // Without names, only running containers, unless -a.
+        if (!s && argv.containers.length === 0 && !argv.all) return undefined;
+        return statsRow(record, s, { noTrunc: !!argv['no-trunc'], ref: argv.containers[records.indexOf(record)] });
       }),
     );
     if (!argv['no-stream']) process.stdout.write('\x1b[2J\x1b[H');
-    printTable(header, rows.filter((r): r is string[] => r !== undefined));
+    process.stdout.write(formatRows(format, rows.filter((r): r is StatsRow => r !== undefined), STATS_HEADINGS));
     if (argv['no-stream']) return;
   }
 }
@@ -164,9 +161,11 @@ export const register: RegisterCommands = (cli) =>
     })
     .command('stats [containers..]', 'Display a live stream of container resource usage statistics', (y) => y
       .positional('containers', { type: 'string', array: true, default: [] as string[] })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
+      .option('format', { type: 'string', describe: 'Format output using a Go template' })
       .option('stream', { type: 'boolean', default: true, describe: '--no-stream: only pull the first result' })
       .option('trunc', { type: 'boolean', default: true, describe: '--no-trunc: do not truncate output' }),
-    (a) => statsCommand({ containers: a.containers.map(String), 'no-stream': a.stream === false, 'no-trunc': a.trunc === false }))
+    (a) => statsCommand({ containers: a.containers.map(String), all: a.all, format: a.format, 'no-stream': a.stream === false, 'no-trunc': a.trunc === false }))
     .command('port <container> [port]', 'List port mappings or a specific mapping for the container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
       .positional('port', { type: 'string' }),

@@ -83,8 +83,19 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
   return (cli as unknown as { getInternalMethods(): ReturnType<typeof internals> }).getInternalMethods();
 }
 
+/** Docker's other names for commands strata has under one: `image build`, `builder build|prune`. */
+export function dockerAliases(argv: string[]): string[] {
+  const [a, b] = argv;
+  if ((a === 'image' || a === 'builder') && b === 'build') return argv.slice(1);
+  if (a === 'builder' && b === 'prune') return ['cache', ...argv.slice(1)];
+  return argv;
+}
+
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  let argv = process.argv.slice(2); // yargs's hideBin, without loading yargs
+  // Docker's `help [COMMAND...]` is `[COMMAND...] --help`.
+  if (argv[0] === 'help') argv = [...argv.slice(1), '--help'];
+  argv = dockerAliases(argv);
   // --host / STRATA_HOST: the command runs on another machine's strata (cli/remote.ts).
   if (argv[0]?.startsWith('-H') || argv[0]?.startsWith('--host') || process.env.STRATA_HOST) {
     const remote = await import('./remote.js');
@@ -111,7 +122,13 @@ async function main(): Promise<void> {
       if (err) throw err;
       // yargs hands its usage instance here (typed as the parser): it holds the failing command's declaration.
       const declaration = (usage as unknown as { getUsage(): Array<[string, string]> }).getUsage()[0]?.[0];
-      const { argumentError } = await import('./usage-errors.js');
+      const { argumentError, unknownFlag } = await import('./usage-errors.js');
+      // "--bogus NAME": yargs gave NAME to the flag and misses it as an argument; the flag is the error.
+      if (/^Not enough non-option arguments/.test(msg)) {
+        const options = (cli as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+        const flag = unknownFlag(argv, new Set([...Object.keys(options.key), ...Object.values(options.alias).flat()]));
+        if (flag) msg = `Unknown argument: ${flag.replace(/^--?/, '')}`;
+      }
       reportAndExit(new Error(argumentError(msg, declaration, argv)), 125);
     });
   // yargs renders a command's whole help text as soon as its handler has started, to have it at
@@ -142,6 +159,9 @@ async function main(): Promise<void> {
       const why = entry ? `command "${name}" is not available in this build` : `unknown command "${name}" for "strata"`;
       reportAndExit(new Error(why), 125);
     }
+    // Docker names a bad global flag before it asks for a command.
+    const flag = argv.find((a) => a.startsWith('-') && !['--help', '-h'].includes(a));
+    if (flag) reportAndExit(new Error(`unknown flag: ${flag.replace(/=.*/, '')}`), 125);
     cli = cli.demandCommand(1, 'a command is required');
   }
   await cli.parseAsync();

@@ -7,6 +7,7 @@ import {
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
+import { renderNetworks } from './list-views.js';
 
 function keyValues(values: unknown, what: string): Record<string, string> {
   const list = ([] as unknown[]).concat(values ?? []).map(String);
@@ -36,7 +37,7 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
   if (failed) process.exit(1);
 }
 
-async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[] }): Promise<void> {
+async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const root = stateRoot();
   await sweepNetworks(root);
   let nets = listNetworks(root, new NetworkStore(root).list());
@@ -53,9 +54,7 @@ async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[] 
     if (nets.length) process.stdout.write(`${nets.map(id).join('\n')}\n`);
     return;
   }
-  const rows = [['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n), n.Name, n.Driver, n.Scope])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n');
+  process.stdout.write(renderNetworks(nets, a.format, !!a['no-trunc']));
 }
 
 function networkCommands(y: Argv): Argv {
@@ -79,7 +78,8 @@ function networkCommands(y: Argv): Argv {
       .parserConfiguration({ 'boolean-negation': false })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display network IDs' })
       .option('no-trunc', { type: 'boolean', describe: 'Do not truncate the output' })
-      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "driver=bridge")' }),
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "driver=bridge")' })
+      .option('format', { type: 'string', describe: 'Format output using a Go template' }),
     (a) => ls(a))
     .command('inspect <networks..>', 'Display detailed information on one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true })

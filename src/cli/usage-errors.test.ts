@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runStrata, tempDir } from '../testing/cli.js';
-import { argumentError, flagWithoutValue, usageLine } from './usage-errors.js';
+import { argumentError, flagWithoutValue, unknownFlag, usageLine } from './usage-errors.js';
 
 describe('argument errors', () => {
   const t = tempDir('strata-usage-');
@@ -20,6 +20,10 @@ describe('argument errors', () => {
     [['load', 'x'], '"strata load" accepts no arguments: unexpected argument "x"\nUsage: strata load [OPTIONS]'],
     [['ps', '--format'], 'flag needs an argument: --format'],
     [['logs', 'web', '-n'], 'flag needs an argument: -n'],
+    // the flag took the name as its value: the flag is the error, not a missing name
+    [['logs', '--details', 'web'], 'unknown flag: --details\nUsage: strata logs [OPTIONS] CONTAINER'],
+    [['stop', '--bogus', 'web'], 'unknown flag: --bogus\nUsage: strata stop [OPTIONS] CONTAINER [CONTAINER...]'],
+    [['image', 'rm', '-z', 'x'], 'unknown flag: -z\nUsage: strata image rm [OPTIONS] IMAGE [IMAGE...]'],
   ];
   for (const [args, message] of table) {
     it(`strata ${args.join(' ')}`, () => {
@@ -36,5 +40,16 @@ describe('argument errors', () => {
     assert.equal(argumentError('a command is required', undefined, []), 'a command is required');
     assert.equal(flagWithoutValue(['logs', '--tail', '-1', 'c'], new Set(['tail'])), undefined, 'a negative number is a value');
     assert.equal(flagWithoutValue(['cp', '--', '-f'], new Set(['f'])), undefined);
+  });
+});
+
+describe('an unknown flag before the arguments', () => {
+  const known = new Set(['follow', 'f', 'tail', 'n', 'timestamps', 't', 'stream', 'help', 'h']);
+  it('is named as typed, long or one letter of a short group', () => {
+    assert.equal(unknownFlag(['logs', '--details', 'c3'], known), '--details');
+    assert.equal(unknownFlag(['logs', '--bogus=1', 'c3'], known), '--bogus');
+    assert.equal(unknownFlag(['logs', '-fz', 'c3'], known), '-z');
+    assert.equal(unknownFlag(['logs', '-f', '-n5', '--no-stream', '--tail', '2', 'c3'], known), undefined);
+    assert.equal(unknownFlag(['logs', 'c3', '--', '--bogus'], known), undefined);
   });
 });

@@ -113,3 +113,29 @@ export function flagWithoutValue(argv: string[], valued: ReadonlySet<string>): s
   }
   return undefined;
 }
+
+/**
+ * The first flag of ARGV that the command does not know (KNOWN: its option names and aliases),
+ * as typed: "--bogus", or "-z" of "-qz". yargs takes "--bogus VALUE" as a flag with a value and
+ * then reports the positional it ate as missing; Docker names the flag.
+ */
+export function unknownFlag(argv: string[], known: ReadonlySet<string>): string | undefined {
+  for (const a of argv) {
+    if (a === '--') return undefined;
+    const long = /^--([^=]+)/.exec(a);
+    if (long) {
+      const name = long[1]!;
+      if (!known.has(name) && !(name.startsWith('no-') && known.has(name.slice(3)))) return `--${name}`;
+      continue;
+    }
+    const short = /^-([^-=\d][^=]*)/.exec(a);
+    if (!short) continue;
+    if (known.has(short[1]!)) continue;
+    // -qa: each letter a flag (-n5: a value follows its flag; not checked past a known one's digits)
+    for (const c of short[1]!) {
+      if (!/[a-zA-Z]/.test(c)) break;
+      if (!known.has(c)) return `-${c}`;
+    }
+  }
+  return undefined;
+}

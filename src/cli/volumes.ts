@@ -5,6 +5,8 @@ import { StrataError } from '../errors.js';
 import { Volumes } from '../engine/index.js';
 import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
+import { parseTemplate } from './format/template.js';
+import { filterVolumes, renderVolumes } from './list-views.js';
 
 function parseLabels(labels: string[] = []): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
@@ -32,22 +34,29 @@ function volumeCommands(y: Argv): Argv {
       process.stdout.write(`${v.Name}\n`);
     })
     .command(['ls', 'list'], 'List volumes', (a) => a
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display volume names' }),
-    (a) => {
-      const vols = new Volumes().list();
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display volume names' })
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "dangling=true")' })
+      .option('format', { type: 'string', describe: 'Format output using a Go template' }),
+    async (a) => {
+      const volumes = new Volumes();
+      const filters = (a.filter ?? []).map(String);
+      const users = filters.some((f) => f.startsWith('dangling')) ? await volumes.users() : new Map<string, string[]>();
+      const vols = filterVolumes(volumes.list(), filters, users);
       if (a.quiet) {
         if (vols.length) process.stdout.write(`${vols.map((v) => v.Name).join('\n')}\n`);
         return;
       }
-      const lines = ['DRIVER    VOLUME NAME', ...vols.map((v) => `${v.Driver.padEnd(10)}${v.Name}`)];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(renderVolumes(vols, a.format));
     })
     .command('inspect <names..>', 'Display detailed information on one or more volumes', (a) => a
-      .positional('names', { type: 'string', array: true, demandOption: true }),
-    (a) => {
+      .positional('names', { type: 'string', array: true, demandOption: true })
+      .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
+    async (a) => {
       const volumes = new Volumes();
       const vols = a.names.map((n) => volumes.inspect(String(n)));
-      process.stdout.write(`${JSON.stringify(vols, null, 4)}\n`);
+      if (!a.format) return void process.stdout.write(`${JSON.stringify(vols, null, 4)}\n`);
+      const t = parseTemplate(a.format);
+      process.stdout.write(vols.map((v) => `${t.render(v)}\n`).join(''));
     })
     .command(['rm <names..>', 'remove <names..>'], 'Remove one or more volumes', (a) => a
       .positional('names', { type: 'string', array: true, demandOption: true })

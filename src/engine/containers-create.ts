@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseRestart, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -59,6 +59,20 @@ export interface CreateContainerOptions {
   labels?: string[];
   groupAdd?: string[];
   securityOpt?: string[];
+  /** `--expose`: ExposedPorts keys ("80/tcp") added to the image's. */
+  expose?: string[];
+  /** `--stop-signal`, `--stop-timeout` (seconds). */
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** `--shm-size` in bytes (Docker's default 64MiB). */
+  shmSize?: number;
+  /** `--pid`, `--ipc`, `--uts`: "host" shares the host's namespace. */
+  pidMode?: string;
+  ipcMode?: string;
+  utsMode?: string;
+  /** `--sysctl KEY=VALUE`s and `--cpuset-cpus`. */
+  sysctls?: string[];
+  cpusetCpus?: string;
   /**
    * The image pull: policy (default missing), platform, where its progress goes (made only
    * when a pull happens), what to say when the image is missing locally.
@@ -89,6 +103,15 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
   }
 }
 
+/** Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts (only the host's namespaces are shared). */
+function namespaceModes(o: CreateContainerOptions): { PidMode: string; IpcMode: string; UTSMode: string } {
+  const check = (flag: string, value: string | undefined, allowed: string[]) => {
+    if (value !== undefined && !allowed.includes(value)) throw new StrataError(`invalid --${flag} "${value}": strata supports ${allowed.filter(Boolean).join(', ')}`);
+    return value ?? '';
+  };
+  return { PidMode: check('pid', o.pidMode, ['', 'host']), IpcMode: check('ipc', o.ipcMode, ['', 'private', 'host']) || 'private', UTSMode: check('uts', o.utsMode, ['', 'host']) };
+}
+
 /** Creates a container; every option is checked before anything is written. */
 export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
   timing('store opened');
@@ -101,6 +124,11 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;
   }
+  const namespaces = namespaceModes(o);
+  if (namespaces.UTSMode === 'host' && o.hostname) throw new StrataError('conflicting options: hostname and the UTS mode');
+  // Docker: on the host's network (or UTS namespace) a container takes the host's name.
+  if (namespaces.UTSMode === 'host' && !hostname) hostname = os.hostname();
+  if (networkFlag === 'host' && !hostname) hostname = os.hostname();
   const publish = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
     network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
@@ -117,6 +145,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const capDrop = normalizeCapabilities(o.capDrop ?? []);
   const devices = (o.devices ?? []).map(parseDevice);
   const tmpfs = parseTmpfs(o.tmpfs ?? []);
+  if (o.stopSignal) parseSignal(o.stopSignal); // refused now rather than at `stop`
   const restart = parseRestart(o.restart ?? 'no');
   if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   const portBindings = await portBindingsOf(publish);
@@ -138,7 +167,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
-    securityOpt,
+    securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,

@@ -23,7 +23,9 @@ export interface ForegroundIo {
 export async function runForeground(ctx: ContainerContext, record: ContainerRecord, io: ForegroundIo): Promise<number> {
   const tee = io.terminal || record.HostConfig.AutoRemove ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr });
   try {
-    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: 'inherit' as const, stderr: 'inherit' as const };
+    // Without a log, our own stdout/stderr are inherited; another stream (`run -a`) is written to.
+    const direct = (to: NodeJS.WritableStream, own: NodeJS.WritableStream) => (to === own ? 'inherit' as const : to);
+    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: direct(io.stdout, process.stdout), stderr: direct(io.stderr, process.stderr) };
     return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal }, { onSpawn: io.onSpawn });
   } finally {
     tee?.close();

@@ -3,7 +3,7 @@
 // only unless asked; their sizes (`ps -s`); and `container prune`.
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { currentState, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
+import { currentState, parseSince, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
 
 /** One container of a listing: its record, its state now, and its published ports while it runs. */
@@ -20,22 +20,50 @@ export interface ListOptions {
   all?: boolean;
   /** The N newest, in any state (`-n`; `-l` is 1). */
   last?: number;
-  /** Docker's `--filter` texts: id, name, status, label, ancestor, exited. */
+  /** Docker's `--filter` texts: id, name, status, label, ancestor, exited, before, since, volume, network. */
   filters?: string[];
 }
 
-type Filter = { key: string; value: string };
-export const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited'];
+export type Filter = { key: string; value: string };
+export const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'volume', 'network'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
-function parseFilter(text: string): Filter {
+export function parseFilter(text: string): Filter {
   const eq = text.indexOf('=');
   const key = eq < 0 ? text : text.slice(0, eq);
+  const value = eq < 0 ? '' : text.slice(eq + 1);
   if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
-  return { key, value: eq < 0 ? '' : text.slice(eq + 1) };
+  if (key === 'status' && !STATUSES.includes(value)) throw new StrataError(`invalid filter "status=${value}": a status is one of ${STATUSES.join(', ')}`);
+  if (key === 'name') {
+    try {
+      new RegExp(value);
+    } catch {
+      throw new StrataError(`invalid filter "name=${value}": not a regular expression`);
+    }
+  }
+  return { key, value };
+}
+
+/** What some filters name, looked up once: ancestor images and their layers, before/since containers. */
+export interface FilterRefs {
+  /** Per ancestor value: the image it names (undefined: none, as Docker, matches nothing). */
+  ancestors: Map<string, { id: string; diffIds: string[] } | undefined>;
+  /** The layers (diff_ids) of each container's image. */
+  imageLayers: Map<string, string[]>;
+  /** Per before/since value: the Created time of the container it names. */
+  created: Map<string, string>;
+}
+
+/** Docker's ancestor: the image or one built on it (its layers start with the ancestor's). */
+function descends(image: string, ancestor: { id: string; diffIds: string[] } | undefined, layers: Map<string, string[]>): boolean {
+  if (!ancestor) return false;
+  if (image === ancestor.id) return true;
+  const own = layers.get(image) ?? [];
+  return ancestor.diffIds.length > 0 && own.length > ancestor.diffIds.length && ancestor.diffIds.every((d, i) => own[i] === d);
 }
 
 /** Docker's rules: the same key ORs its values, different keys AND. */
-function matchesFilters(record: ContainerRecord, state: ContainerState, filters: Filter[]): boolean {
+export function matchesFilters(record: ContainerRecord, state: ContainerState, filters: Filter[], refs: FilterRefs): boolean {
   const byKey = new Map<string, string[]>();
   for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
   const test = (key: string, value: string): boolean => {
@@ -44,7 +72,14 @@ function matchesFilters(record: ContainerRecord, state: ContainerState, filters:
       case 'name': return new RegExp(value).test(record.Name.slice(1));
       case 'status': return state.Status === value;
       case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
-      case 'ancestor': return record.Config.Image === value || record.Image === value || record.Image.slice(7).startsWith(value);
+      case 'ancestor': return record.Config.Image === value || record.Image.slice(7).startsWith(value) || descends(record.Image, refs.ancestors.get(value), refs.imageLayers);
+      case 'before': return record.Created < refs.created.get(value)!;
+      case 'since': return record.Created > refs.created.get(value)!;
+      case 'volume': return record.Mounts.some((m) => m.Name === value || m.Destination === value);
+      case 'network': {
+        const mode = record.HostConfig.NetworkMode === 'default' ? 'bridge' : record.HostConfig.NetworkMode;
+        return mode === value || Object.hasOwn(record.NetworkSettings?.Networks ?? {}, value);
+      }
       default: {
         const eq = value.indexOf('=');
         const labels = record.Config.Labels ?? {};
@@ -55,15 +90,33 @@ function matchesFilters(record: ContainerRecord, state: ContainerState, filters:
   return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
 }
 
+async function filterRefs(ctx: ContainerContext, filters: Filter[], all: ContainerRecord[]): Promise<FilterRefs> {
+  const refs: FilterRefs = { ancestors: new Map(), imageLayers: new Map(), created: new Map() };
+  const layersOf = async (ref: string) => ctx.images.resolveImage(ref).then((img) => ({ id: img.id, diffIds: img.config.rootfs?.diff_ids ?? [] }), () => undefined);
+  for (const f of filters) {
+    if (f.key === 'ancestor') refs.ancestors.set(f.value, await layersOf(f.value));
+    if (f.key === 'before' || f.key === 'since') {
+      const c = all.find((r) => r.Name === `/${f.value}`) ?? all.find((r) => r.Id.startsWith(f.value));
+      if (!c || !f.value) throw new StrataError(`no such container: "${f.value}"`);
+      refs.created.set(f.value, c.Created);
+    }
+  }
+  if (refs.ancestors.size) {
+    for (const image of new Set(all.map((r) => r.Image))) refs.imageLayers.set(image, (await layersOf(image))?.diffIds ?? []);
+  }
+  return refs;
+}
+
 export async function listContainers(ctx: ContainerContext, options: ListOptions = {}): Promise<ContainerListEntry[]> {
   const filters = (options.filters ?? []).map(parseFilter);
   let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const last = options.last ?? -1;
   const all = options.all || last > 0;
   const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
+  const refs = await filterRefs(ctx, filters, records);
   // Docker: a status filter also shows stopped containers.
   if (!all && !filters.some((f) => f.key === 'status' || f.key === 'exited')) records = records.filter((r) => states.get(r.Id)!.Running);
-  records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters));
+  records = records.filter((r) => matchesFilters(r, states.get(r.Id)!, filters, refs));
   if (last > 0) records = records.slice(0, last);
   const current = new Map<string, string | undefined>();
   for (const ref of new Set(records.map((r) => r.Config.Image))) {
@@ -115,12 +168,36 @@ export interface PruneResult {
   reclaimed: number;
 }
 
-/** Removes every stopped container (their anonymous volumes stay, as Docker's). */
-export async function pruneContainers(ctx: ContainerContext): Promise<PruneResult> {
+/**
+ * `container prune --filter`: until=TIME (created before it, the logs' --since rules),
+ * label=K[=V] and label!=K[=V]; all must hold.
+ */
+export function containerPruneFilter(filters: string[], nowNs?: bigint): (record: ContainerRecord) => boolean {
+  const tests = filters.map((f): ((r: ContainerRecord) => boolean) => {
+    const m = /^(until|label!?)=(.*)$/.exec(f);
+    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": container prune supports until, label, label!`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key === 'until') {
+      const cutoff = parseSince(value, nowNs, 'until');
+      return (r) => BigInt(Date.parse(r.Created) || 0) * 1_000_000n < cutoff;
+    }
+    const eq = value.indexOf('=');
+    const has = (r: ContainerRecord) => {
+      const labels = r.Config.Labels ?? {};
+      return eq < 0 ? Object.hasOwn(labels, value) : labels[value.slice(0, eq)] === value.slice(eq + 1);
+    };
+    return key === 'label' ? has : (r) => !has(r);
+  });
+  return (r) => tests.every((t) => t(r));
+}
+
+/** Removes every stopped container the filters accept (their anonymous volumes stay, as Docker's). */
+export async function pruneContainers(ctx: ContainerContext, filters: string[] = []): Promise<PruneResult> {
+  const accept = containerPruneFilter(filters);
   const removed: string[] = [];
   let reclaimed = 0;
   for (const record of await ctx.containers.list()) {
-    if (currentState(ctx, record).Running) continue;
+    if (currentState(ctx, record).Running || !accept(record)) continue;
     reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
     await removeContainer(ctx, record, { volumes: false });
     removed.push(record.Id);

@@ -170,8 +170,8 @@ export class Containers {
   }
 
   /** Removes every stopped container. */
-  async prune(): Promise<PruneResult> {
-    return (await list()).pruneContainers(await this.context());
+  async prune(options: { filters?: string[] } = {}): Promise<PruneResult> {
+    return (await list()).pruneContainers(await this.context(), options.filters ?? []);
   }
 
   /** Docker's `container inspect` JSON. */

@@ -1,7 +1,8 @@
 // The Events service: what happened in a state root, without a daemon. Image events come from
 // the event log the services append to (src/store/events.ts); container events are read from
 // the containers' records (created, last started, last exited), as those records are what a
-// daemonless engine keeps. Filters follow Docker's: type, event, image, container.
+// daemonless engine keeps. Filters follow Docker's: type, event, image, container, label, network, volume.
+import { StrataError } from '../errors.js';
 import { ContainerStore, containerRecordEvents, readEvents, stateRoot, type EventRecord } from '../store/index.js';
 
 export type { EventRecord } from '../store/index.js';
@@ -11,8 +12,17 @@ export interface EventQuery {
   since?: bigint;
   /** Only events before or at it. */
   until?: bigint;
-  /** Docker's filters: "type=image", "event=tag", "image=NAME", "container=NAME". */
+  /** Docker's filters: "type=image", "event=tag", "image=NAME", "container=NAME", "label=K[=V]", "network=NAME", "volume=NAME". */
   filters?: string[];
+}
+
+const FILTER_KEYS = ['type', 'event', 'image', 'container', 'label', 'network', 'volume'];
+
+function checkFilters(filters: string[]): void {
+  for (const f of filters) {
+    const key = f.includes('=') ? f.slice(0, f.indexOf('=')) : f;
+    if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
+  }
 }
 
 function matches(e: EventRecord, filters: string[]): boolean {
@@ -27,7 +37,11 @@ function matches(e: EventRecord, filters: string[]): boolean {
   return any('type', (v) => v === e.Type)
     && any('event', (v) => v === e.Action)
     && any('image', (v) => e.Type === 'image' ? e.Actor.ID.startsWith(v) || e.Actor.ID === `sha256:${v}` || name === v || name.split(':')[0] === v : e.Actor.Attributes.image === v)
-    && any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || name === v));
+    && any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || name === v))
+    && any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || name === v))
+    && any('volume', (v) => e.Type === 'volume' && (e.Actor.ID === v || name === v))
+    // Docker puts an object's labels among its event's attributes.
+    && any('label', (v) => (v.includes('=') ? e.Actor.Attributes[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : Object.hasOwn(e.Actor.Attributes, v)));
 }
 
 export class Events {
@@ -44,6 +58,7 @@ export class Events {
 
   /** The events the query selects, oldest first. */
   async list(query: EventQuery = {}): Promise<EventRecord[]> {
+    checkFilters(query.filters ?? []);
     const all = [...readEvents(this.stateRoot), ...(await this.containerEvents())];
     return all
       .filter((e) => (query.since === undefined || BigInt(e.timeNano) >= query.since) && (query.until === undefined || BigInt(e.timeNano) <= query.until))

@@ -131,14 +131,37 @@ export interface ImagePruneResult {
  * no container uses; children go before their parents, and a parent stays while an image
  * built on it does. Then the collector frees what nothing holds.
  */
-export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[]): Promise<ImagePruneResult> {
+/**
+ * `image prune --filter`: until=TIME (created before it, TIME read by `parseTime`: the logs'
+ * --since rules), label=K[=V], label!=K[=V]; all must hold.
+ */
+export function pruneFilter(filters: string[], parseTime: (text: string) => bigint): (img: Image) => boolean {
+  const tests = filters.map((f): ((img: Image) => boolean) => {
+    const m = /^(until|label!?)=(.*)$/.exec(f);
+    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": image prune supports until, label, label!`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key === 'until') {
+      const cutoff = parseTime(value);
+      return (img) => BigInt(Date.parse(img.config.created ?? '') || 0) * 1_000_000n < cutoff;
+    }
+    const eq = value.indexOf('=');
+    const has = (img: Image) => {
+      const labels = img.config.config?.Labels ?? {};
+      return eq < 0 ? Object.hasOwn(labels, value) : labels[value.slice(0, eq)] === value.slice(eq + 1);
+    };
+    return key === 'label' ? has : (img) => !has(img);
+  });
+  return (img) => tests.every((t) => t(img));
+}
+
+export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {
   const used = new Set(containers.map((c) => c.Image));
   const items: ImageDeleteItem[] = [];
   let reclaimed = 0;
   let remaining = await readableImages(store);
   const order = [...remaining].sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   for (const img of order) {
-    if (used.has(img.id) || (!all && img.names.length > 0)) continue;
+    if (used.has(img.id) || (!all && img.names.length > 0) || !accept(img)) continue;
     if (remaining.some((c) => isParentImage(img, c))) continue;
     for (const n of [...img.names].sort()) if (await store.untag(n)) items.push({ Untagged: familiarName(n) });
     await store.removeImage(img.id);

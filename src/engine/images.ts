@@ -14,7 +14,7 @@ import { applyChanges } from './changes.js';
 import { imageChanges, type Change } from './image-diff.js';
 import { ImageResolver } from './image-resolver.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
-import { intermediateImages, isParentImage, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
+import { intermediateImages, isParentImage, pruneFilter, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
 export { intermediateImages, isParentImage, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 export { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
@@ -160,8 +160,12 @@ export class Images {
   }
 
   /** Dangling images (every image no container uses, with `all`), then what nothing holds. */
-  async prune(options: { all?: boolean } = {}): Promise<ImagePruneResult> {
-    const result = await pruneImages(await this.store(), !!options.all, await this.containers());
+  async prune(options: { all?: boolean; filters?: string[] } = {}): Promise<ImagePruneResult> {
+    const filters = options.filters ?? [];
+    // The runtime (for its time parser) is loaded only when a filter needs it.
+    const parseSince = filters.some((f) => f.startsWith('until=')) ? (await import('../runtime/index.js')).parseSince : undefined;
+    const accept = pruneFilter(filters, (text) => parseSince!(text, undefined, 'until'));
+    const result = await pruneImages(await this.store(), !!options.all, await this.containers(), accept);
     // Each untag comes right before its image's delete.
     result.items.forEach((item, n) => this.logDeletes([item], 'Untagged' in item ? result.items.slice(n).find((x): x is { Deleted: string } => 'Deleted' in x)?.Deleted : undefined));
     if (result.items.length) this.event('prune', '', undefined);

@@ -35,6 +35,17 @@ export interface CreateOptions {
   /** `--security-opt` values, checked (host-config.ts checkSecurityOpt). */
   securityOpt: string[];
   labels: Record<string, string>;
+  /** `--expose` ("80/tcp"), `--stop-signal`, `--stop-timeout` (seconds). */
+  expose?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** `--shm-size` in bytes (default Docker's 64MiB). */
+  shmSize?: number;
+  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace). */
+  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string };
+  /** `--sysctl` (checked) and `--cpuset-cpus`. */
+  sysctls?: Record<string, string>;
+  cpusetCpus?: string;
   /** The -v / --mount flags as typed, and their resolved form. */
   binds: string[];
   mounts: ContainerMount[];
@@ -89,7 +100,8 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     AttachStdin: options.openStdin,
     AttachStdout: true,
     AttachStderr: true,
-    ...(conf.ExposedPorts ? { ExposedPorts: conf.ExposedPorts } : {}),
+    ...(conf.ExposedPorts || options.expose?.length
+      ? { ExposedPorts: { ...conf.ExposedPorts, ...Object.fromEntries((options.expose ?? []).map((p) => [p, {}])) } } : {}),
     Tty: options.tty,
     OpenStdin: options.openStdin,
     StdinOnce: options.openStdin,
@@ -102,7 +114,8 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Entrypoint: entrypoint,
     OnBuild: conf.OnBuild ?? null,
     Labels: { ...(conf.Labels ?? {}), ...options.labels },
-    ...(conf.StopSignal ? { StopSignal: conf.StopSignal } : {}),
+    ...(options.stopSignal || conf.StopSignal ? { StopSignal: options.stopSignal || conf.StopSignal } : {}),
+    ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
     ...(conf.Shell ? { Shell: conf.Shell } : {}),
   };
   return {
@@ -136,6 +149,10 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       NanoCpus: options.resources?.nanoCpus ?? 0,
       CpuShares: options.resources?.cpuShares ?? 0,
       PidsLimit: options.resources?.pidsLimit ?? null,
+      ShmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+      CpusetCpus: options.cpusetCpus ?? '',
+      ...(options.sysctls && Object.keys(options.sysctls).length ? { Sysctls: options.sysctls } : {}),
+      ...(options.namespaces ?? { PidMode: '', IpcMode: 'private', UTSMode: '' }),
       Init: options.init ? true : null,
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
@@ -192,15 +209,24 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
   };
 }
 
+/** Docker's /dev/shm size when --shm-size is not given. */
+const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'> {
-  const h = record.HostConfig as { NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null };
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl'> {
+  const h = record.HostConfig as {
+    NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string;
+    CpusetCpus?: string; Sysctls?: Record<string, string>;
+  };
+  const hostNamespaces = (['pid', 'ipc', 'uts'] as const).filter((ns) => ({ pid: h.PidMode, ipc: h.IpcMode, uts: h.UTSMode })[ns] === 'host');
   const cpu: NonNullable<RunSpec['cpu']> = {};
   if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
   if (h.CpuShares) cpu.shares = h.CpuShares;
-  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}) };
+  if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
+  return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
+    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   allCapabilities, checkSecurityOpt, containerCapabilities, parseCpus, parseDevice, parsePidsLimit, parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions,
-  tmpfsOptions,
+  parseCpuset, parseSysctls, tmpfsOptions,
 } from './host-config.js';
 import { DEFAULT_CAPABILITIES, buildRuntimeSpec } from './spec.js';
 
@@ -98,5 +98,23 @@ describe('host config flags', () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
+  });
+});
+
+describe('--sysctl and --cpuset-cpus', () => {
+  it('allows only namespaced sysctls, and none of a namespace shared with the host', () => {
+    const own = { hostNetwork: false, hostIpc: false };
+    assert.deepEqual(parseSysctls(['net.ipv4.ip_forward=1', 'kernel/shmmax=42', 'fs.mqueue.msg_max=20'], own),
+      { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '42', 'fs.mqueue.msg_max': '20' });
+    assert.throws(() => parseSysctls(['vm.swappiness=1'], own), /sysctl "vm.swappiness" is not allowed: only namespaced ones/);
+    assert.throws(() => parseSysctls(['kernel.hostname=x'], own), /not allowed/);
+    assert.throws(() => parseSysctls(['net.core.somaxconn=1'], { hostNetwork: true, hostIpc: false }), /in the host's network namespace/);
+    assert.throws(() => parseSysctls(['kernel.sem=1 2 3 4'], { hostNetwork: false, hostIpc: true }), /in the host's IPC namespace/);
+    assert.throws(() => parseSysctls(['=1'], own), /expected KEY=VALUE/);
+  });
+  it('takes cpuset lists', () => {
+    assert.equal(parseCpuset('0-2,4'), '0-2,4');
+    assert.equal(parseCpuset(undefined), undefined);
+    assert.throws(() => parseCpuset('0-'), /invalid value "0-" for cpuset cpus/);
   });
 });

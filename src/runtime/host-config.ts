@@ -122,6 +122,33 @@ export function parseTmpfs(specs: string[]): Record<string, string> {
 }
 
 /** The mount options of a --tmpfs: Docker's defaults (noexec, nosuid, nodev), the user's replacing them (mount.MergeTmpfsOptions). */
+/**
+ * `--sysctl KEY=VALUE`s as Docker allows them: only those of a namespace the container has
+ * of its own (IPC: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*; network: net.*).
+ */
+export function parseSysctls(specs: string[], shared: { hostNetwork: boolean; hostIpc: boolean }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new StrataError(`invalid --sysctl "${spec}": expected KEY=VALUE`);
+    const key = spec.slice(0, eq).replace(/\//g, '.');
+    const ipc = /^(kernel\.(msg\w*|sem|shm\w*)|fs\.mqueue\..+)$/.test(key);
+    const net = key.startsWith('net.');
+    if (!ipc && !net) throw new StrataError(`sysctl "${key}" is not allowed: only namespaced ones (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*)`);
+    if (net && shared.hostNetwork) throw new StrataError(`sysctl "${key}" is not allowed in the host's network namespace`);
+    if (ipc && shared.hostIpc) throw new StrataError(`sysctl "${key}" is not allowed in the host's IPC namespace`);
+    out[key] = spec.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--cpuset-cpus 0-2,4`: checked as the cgroup's cpuset.cpus list. */
+export function parseCpuset(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) throw new StrataError(`invalid value "${text}" for cpuset cpus`);
+  return text;
+}
+
 export function tmpfsOptions(data: string): string[] {
   const opposite: Record<string, string> = { exec: 'noexec', noexec: 'exec', suid: 'nosuid', nosuid: 'suid', dev: 'nodev', nodev: 'dev', ro: 'rw', rw: 'ro' };
   const out = ['noexec', 'nosuid', 'nodev'];

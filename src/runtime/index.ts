@@ -14,7 +14,7 @@ export { buildRecord, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } fr
 export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';
 export {
-  allCapabilities, checkSecurityOpt, containerCapabilities, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
+  allCapabilities, checkSecurityOpt, containerCapabilities, parseCpuset, parseSysctls, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice, parsePidsLimit,
   parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
 } from './host-config.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';
@@ -28,7 +28,7 @@ export { resolveInRoot, type FsView, type Resolved } from './resolve.js';
 export { copyTarToContainer, copyToContainer, type CopyOptions, type CopyResult } from './cp.js';
 export { copyFromContainer } from './cp-out.js';
 export { commitContainer, imageConfigOf, type CommitOptions } from './commit.js';
-export { isLive, killContainer, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
+export { isLive, killContainer, parseSignal, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
 export { shortSocketPath } from './shim/hub.js';
 export { bindingsOf, type DockerPortMap } from './shim/record.js';
 export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStatus, runcState, type ShimStatus } from './shim/state.js';

@@ -56,6 +56,19 @@ describe('json-file logs', () => {
     assert.equal(parseRfc3339('1970-01-01T00:00:01.5+00:00'), 1_500_000_000n);
     assert.equal(rfc3339Nano(1_500_000_001n), '1970-01-01T00:00:01.500000001Z');
     assert.throws(() => parseSince('yesterday'), /invalid value for "since": "yesterday"/);
+    assert.throws(() => parseSince('2024-13-01', now, 'until'), /invalid value for "until": "2024-13-01"/);
+  });
+
+  it('reads the timestamp forms Docker does: date only, hour and minutes, zones, local time', () => {
+    const utc = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+    assert.equal(parseSince('2024-01-02Z'), utc('2024-01-02T00:00:00Z'));
+    assert.equal(parseSince('2024-01-02T03:04+01:00'), utc('2024-01-02T02:04:00Z'));
+    assert.equal(parseSince('2024-01-02T03:04:05.25Z'), utc('2024-01-02T03:04:05Z') + 250_000_000n);
+    assert.equal(parseSince('2024-01-02T03:04:05-02:30'), utc('2024-01-02T05:34:05Z'));
+    // without a zone, local time, as Go's ParseInLocation(time.Local)
+    assert.equal(parseSince('2024-01-02'), BigInt(new Date(2024, 0, 2).getTime()) * 1_000_000n);
+    assert.equal(parseSince('2024-01-02T03'), BigInt(new Date(2024, 0, 2, 3).getTime()) * 1_000_000n);
+    assert.equal(parseSince('2024-01-02T03:04:05'), BigInt(new Date(2024, 0, 2, 3, 4, 5).getTime()) * 1_000_000n);
   });
 
   it('follows new entries until the container stops', async () => {

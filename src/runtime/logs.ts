@@ -115,14 +115,36 @@ export function teeToLog(file: string, targets: { stdout: NodeJS.WritableStream;
 
 const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 
-/** `--since`/`--until`: RFC 3339, a Unix timestamp (`1700000000.5`) or a Go duration back from now (`10m`, `1h30m`). */
-export function parseSince(text: string, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): bigint {
-  const abs = parseRfc3339(text) ?? parseRfc3339(`${text}Z`);
+/**
+ * A timestamp as Docker's timetypes.GetTimestamp reads one: a date, or a date and an hour with
+ * optional minutes, seconds and fraction; with a zone (Z, +01:00) or else in local time.
+ */
+function parseTimestamp(text: string): bigint | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?)?(Z|z|[+-]\d\d:\d\d)?$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return undefined;
+  const zone = m[8];
+  let ms: number;
+  if (zone === undefined) ms = new Date(y, mo - 1, d, h, mi, sec).getTime();
+  else {
+    const offset = /^[zZ]$/.test(zone) ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+    ms = Date.UTC(y, mo - 1, d, h, mi, sec) - offset * 60_000;
+  }
+  return BigInt(ms) * 1_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
+}
+
+/**
+ * `--since`/`--until` (flag names the option in the error): a timestamp (parseTimestamp), a Unix
+ * time (`1700000000.5`) or a Go duration back from now (`10m`, `1h30m`).
+ */
+export function parseSince(text: string, nowNs: bigint = BigInt(Date.now()) * 1_000_000n, flag = 'since'): bigint {
+  const abs = parseTimestamp(text);
   if (abs !== undefined) return abs;
   const unix = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text);
   if (unix) return BigInt(unix[1]!) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
   const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null;
-  if (!dur) throw new StrataError(`invalid value for "since": "${text}" is not a time or a duration`);
+  if (!dur) throw new StrataError(`invalid value for "${flag}": "${text}" is not a time or a duration`);
   let total = 0n;
   for (const part of dur) {
     const [, num, unit] = /^(\d+(?:\.\d+)?)(.*)$/.exec(part)!;

@@ -1,8 +1,9 @@
 // Reaching a container's files from the host, for `cp` and `export`: a running container's
 // root through /proc/<pid>/root; a stopped one's through an overlay we mount for the occasion
 // (read-only of its layers and upper dir, or read-write with its upper dir to copy into it),
-// unmounted in `finally`. The stopped container's volumes and bind mounts are mounted on that
-// root too (cp sees and writes them as in a running container; `export` leaves them out).
+// unmounted in `finally`. The stopped container's volumes, bind mounts and /etc/hosts,
+// hostname and resolv.conf are mounted on that root too (cp sees and writes them as in a
+// running container; `export` leaves them out).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -52,7 +53,11 @@ async function mountOverlay(dir: string, stack: string[], upper: { upper: string
  * while the container is stopped.
  */
 async function mountVolumes(ctx: ContainerContext, record: ContainerRecord, target: string, mode: RootMode): Promise<void> {
-  const specs = toMountSpecs(ctx.root, mountRequestsOf(record)).filter((m): m is Extract<MountSpec, { type: 'bind' }> => m.type === 'bind');
+  const bundle = ctx.containers.paths(record.Id).bundle;
+  // The files the container's /etc/hostname, /etc/hosts and /etc/resolv.conf are (Docker's network mounts, which its cp mounts too).
+  const etc: MountSpec[] = [['hostname', 'hostname'], ['hosts', 'hosts'], ['resolv.conf', 'resolv.conf']]
+    .map(([file, name]) => ({ type: 'bind', source: path.join(bundle, file!), destination: `/etc/${name}`, readonly: false }));
+  const specs = [...etc, ...toMountSpecs(ctx.root, mountRequestsOf(record))].filter((m): m is Extract<MountSpec, { type: 'bind' }> => m.type === 'bind');
   specs.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
   for (const m of specs) {
     const source = await fs.stat(m.source).catch(() => undefined);

@@ -57,8 +57,14 @@ export interface SpecInput {
   privileged?: boolean;
   /** Device nodes to create (`--device`, or the host's with --privileged), each allowed with its access. */
   devices?: OciDevice[];
-  cpu?: { quota?: number; period?: number; shares?: number };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
   pidsLimit?: number;
+  /** linux.sysctl (`--sysctl`). */
+  sysctl?: Record<string, string>;
+  /** Bytes of /dev/shm (Docker's 64MiB when absent). */
+  shmSize?: number;
+  /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
+  hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
   noNewPrivileges?: boolean;
   unmaskPaths?: boolean;
@@ -92,7 +98,7 @@ function systemMounts(input: SpecInput): OciMount[] {
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', rw] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [rw, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 67108864}`] },
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
@@ -110,7 +116,8 @@ function userMounts(mounts: MountSpec[]): OciMount[] {
 
 /** The runtime-spec document (runtime-spec v1.0.2, as runc 1.1 reads it). */
 export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
-  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const shared = new Set<string>(input.hostNamespaces ?? []);
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }].filter((n) => !shared.has(n.type));
   if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
   else if (input.network !== 'host') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
@@ -139,12 +146,14 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       oomScoreAdj: 0,
     },
     root: { path: 'rootfs', readonly: input.readonlyRoot },
-    hostname: input.hostname,
+    // runc sets no hostname without a UTS namespace of the container's own.
+    ...(shared.has('uts') ? {} : { hostname: input.hostname }),
     mounts: [...systemMounts(input), ...userMounts(input.mounts)],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources,
       namespaces,
+      ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: input.sysctl } : {}),
       ...(devices.length > 0 ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(confined ? { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS } : {}),

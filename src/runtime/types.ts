@@ -91,9 +91,15 @@ export interface RunSpec {
   /** A Docker-format seccomp profile to use instead of the default (`--security-opt seccomp=FILE`). */
   seccompProfile?: object;
   /** CPU limits: `--cpus` as a CFS quota per period (µs), `--cpu-shares` as a weight. */
-  cpu?: { quota?: number; period?: number; shares?: number };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
+  /** `--sysctl`s: the container's namespaced kernel parameters. */
+  sysctl?: Record<string, string>;
   /** `--pids-limit`: the most processes the container's cgroup may hold. */
   pidsLimit?: number;
+  /** `--shm-size`: bytes of the container's /dev/shm (64MiB when absent). */
+  shmSize?: number;
+  /** `--pid/--ipc/--uts host`: the host's namespaces the container shares instead of its own. */
+  hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
   capabilities?: string[];
   /** `--privileged`: every capability and host device, no seccomp, no masked paths, sysfs and cgroups writable. */

@@ -41,6 +41,8 @@ export interface ContainerRunConfig extends Omit<ContainerConfig, 'Volumes'> {
   AttachStdout: boolean;
   AttachStderr: boolean;
   StdinOnce: boolean;
+  /** `--stop-timeout`: seconds `stop` waits before SIGKILL. */
+  StopTimeout?: number;
 }
 
 export interface HostConfig {

@@ -32,7 +32,7 @@ export interface ContainerEventSource {
   Id: string;
   Name: string;
   Image: string;
-  Config?: { Image?: string };
+  Config?: { Image?: string; Labels?: Record<string, string> | null };
   Created: string;
   State: { Running: boolean; StartedAt: string; FinishedAt: string; ExitCode: number };
 }
@@ -42,7 +42,8 @@ const nanos = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString()
 /** A container's events as its record keeps them: create, the last start, the last exit (die, with its code). */
 export function containerRecordEvents(c: ContainerEventSource): EventRecord[] {
   const out: EventRecord[] = [];
-  const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
+  // Docker's attributes: the container's labels, its image and name.
+  const attributes = { ...(c.Config?.Labels ?? {}), image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
   const at = (Action: string, time: string, extra: Record<string, string> = {}) => {
     // Docker's zero time (year 1) is before the epoch: never happened.
     if (time && Date.parse(time) > 0) out.push({ Type: 'container', Action, Actor: { ID: c.Id, Attributes: { ...attributes, ...extra } }, timeNano: nanos(time) });
@@ -59,7 +60,8 @@ export function containerRecordEvents(c: ContainerEventSource): EventRecord[] {
  */
 export function appendContainerRemoval(root: string, c: ContainerEventSource): void {
   const events = containerRecordEvents(c);
-  const attributes = { image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
+  // Docker's attributes: the container's labels, its image and name.
+  const attributes = { ...(c.Config?.Labels ?? {}), image: c.Config?.Image ?? c.Image, name: c.Name.replace(/^\//, '') };
   events.push({ Type: 'container', Action: 'destroy', Actor: { ID: c.Id, Attributes: attributes }, timeNano: (BigInt(Date.now()) * 1_000_000n).toString() });
   try {
     fs.appendFileSync(eventsFile(root), events.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o644 });

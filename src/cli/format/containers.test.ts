@@ -14,7 +14,7 @@ describe('ps formatting', () => {
   it('prints the default table with truncated ID and command', () => {
     const record = {
       Id: 'a'.repeat(64), Name: '/t1', Created: '2024-01-01T00:09:00Z', Path: 'sh', Args: ['-c', 'echo hi > /FILE; sleep 1'],
-      Image: 'sha256:' + 'b'.repeat(64), Config: { Image: 'busybox', Labels: {} }, Mounts: [],
+      Image: 'sha256:' + 'b'.repeat(64), Config: { Image: 'busybox', Labels: { tier: 'web' } }, Mounts: [],
     } as unknown as ContainerRecord;
     const state = { ...initialState(), Status: 'exited' as const, FinishedAt: '2024-01-01T00:09:30Z' };
     const row = psRow(record, state, { noTrunc: false, now: Date.parse('2024-01-01T00:10:00Z') });
@@ -25,6 +25,8 @@ describe('ps formatting', () => {
     assert.match(out[1]!, /^aaaaaaaaaaaa   busybox   "sh -c echo hi > \/FI…"   About a minute ago   Exited \(0\) 30 seconds ago             t1$/);
     assert.equal(renderPs([row], '{{.Names}}:{{.State}}', false), 't1:exited\n');
     assert.equal(renderPs([row], undefined, true), 'aaaaaaaaaaaa\n');
+    assert.equal(renderPs([row], '{{.Label "tier"}}|{{.Label "none"}}|{{.Labels}}', false), 'web||tier=web\n');
+    assert.equal(renderPs([row], 'table {{.Names}}\t{{.Label "tier"}}', false), 'NAMES     LABEL\nt1        web\n');
     assert.equal(JSON.parse(renderPs([row], '{{json .}}', false)).Names, 't1');
   });
 });

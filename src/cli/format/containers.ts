@@ -48,6 +48,8 @@ export interface PsRow {
   Ports: string;
   Names: string;
   Labels: string;
+  /** `{{.Label "KEY"}}`: Docker's method on its ps row. */
+  Label: (key: string) => string;
   Mounts: string;
   /** `ps -s`: "RW (virtual RW+IMAGE)". */
   Size?: string;
@@ -69,13 +71,14 @@ export function psRow(record: ContainerRecord, state: ContainerState, options: {
     Ports: options.ports ?? '',
     Names: record.Name.replace(/^\//, ''),
     Labels: Object.entries(record.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Label: (key: string) => record.Config.Labels?.[key] ?? '',
     Mounts: record.Mounts.map((m) => m.Name ?? m.Source).join(','),
   };
 }
 
 const HEADERS: Record<keyof PsRow, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
-  Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Size: 'SIZE',
+  Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Label: 'LABEL', Mounts: 'MOUNTS', Size: 'SIZE',
 };
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';

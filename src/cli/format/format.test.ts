@@ -44,3 +44,30 @@ test("--format shorthands: none and table give the command's table, json one obj
   assert.equal(resolveFormat('table {{.Tag}}', dflt), 'table {{.Tag}}');
   assert.equal(formatRows(resolveFormat('json', dflt), [{ ID: 'a' }, { ID: 'b' }], {}), '{"ID":"a"}\n{"ID":"b"}\n');
 });
+
+test('templates: range, index, if/else, with, variables, pipelines and builtins as Go runs them', () => {
+  const c = {
+    Name: '/web', State: { Running: true, Pid: 0 }, Config: { Labels: { k: 'v', a: 'b' }, Env: ['A=1', 'B=2'] },
+    NetworkSettings: { Networks: { bridge: { IPAddress: '172.19.0.2' }, other: { IPAddress: '10.0.0.3' } } }, Mounts: [],
+  };
+  const r = (f: string) => parseTemplate(f).render(c);
+  assert.equal(r('{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}'), '172.19.0.2 10.0.0.3 ');
+  assert.equal(r('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}'), 'a=b;k=v;');
+  assert.equal(r('{{range $i, $e := .Config.Env}}{{$i}}:{{$e}} {{end}}'), '0:A=1 1:B=2 ');
+  assert.equal(r('{{range .Mounts}}x{{else}}none{{end}}'), 'none');
+  assert.equal(r('{{index .Config.Labels "k"}}|{{len .Config.Env}}|{{printf "%-5s|%03d" .Name 7}}'), 'v|2|/web |007');
+  assert.equal(r('{{if .State.Running}}up{{else}}down{{end}} {{if .State.Pid}}pid{{else if .Name}}named{{else}}-{{end}}'), 'up named');
+  assert.equal(r('{{with .Config.Labels}}{{.k}}{{end}}{{with .Mounts}}never{{else}}!{{end}}'), 'v!');
+  assert.equal(r('{{.Name | upper}} {{json .Config.Env | len}} {{$.Name}} {{$n := .Name}}{{$n}}'), '/WEB 13 /web /web');
+  assert.equal(r('{{if and .State.Running (eq .Name "/web") (not .State.Pid)}}ok{{end}} {{join (split "a,b" ",") "+"}}'), 'ok a+b');
+  assert.equal(r('{{- /* comment */ -}}  {{- .Name -}}  !'), '/web!');
+  assert.equal(parseTemplate('{{.Label "k"}}').render({ Label: (k: string) => `label ${k}` }), 'label k');
+});
+
+test('templates: syntax errors are one line, at parse time', () => {
+  for (const [f, msg] of [['{{.Foo', /unclosed action/], ['{{if .A}}x', /unexpected EOF/], ['{{end}}', /unexpected \{\{end\}\}/],
+    ['{{bogus .Tag}}', /function "bogus" not defined/], ['{{toString .A}}', /function "toString" not defined/], ['{{json (.A}}', /unclosed left paren/]] as const) {
+    assert.throws(() => parseTemplate(f), (e: Error) => e.name === 'StrataError' && msg.test(e.message) && !e.message.includes('\n'), f);
+  }
+  assert.equal(parseTemplate('table {{.ID}}\\t{{if .X}}{{.X}}{{end}}\\t{{upper .Name}}').header({ ID: 'CONTAINER ID' }), 'CONTAINER ID\t\tNAME');
+});

@@ -59,6 +59,12 @@ export function goTime(when: string | Date | undefined): string {
   return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
 }
 
+/** Go's time.RFC3339 of a Unix time in seconds (UTC, as goTime): "2024-01-01T00:00:00Z". */
+export function rfc3339Seconds(when: string | undefined): string {
+  const d = new Date(when ?? '');
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 /** Docker's TruncateID: the first 12 hex digits, without "sha256:". */
 export function shortId(id: string): string {
   const hex = id.includes(':') ? id.slice(id.indexOf(':') + 1) : id;

@@ -1,51 +1,12 @@
-// The subset of Go's text/template that `docker ... --format` users write: text with
-// {{.Field}}, {{.A.B}}, {{json .}}, {{json .Field}}, {{upper .F}}, {{lower .F}}, {{title .F}},
-// {{truncate .F N}}, {{join .F ", "}}, {{println}}, and the `table` prefix (a header row and
-// aligned columns). `\t` and `\n` in the format are real tabs and newlines, as in Docker.
+// Go's text/template as `docker ... --format` users write it (syntax in template-parse.ts):
+// fields ({{.A.B}}, $var.A), {{if}}/{{else}}, {{range}}, {{with}}, pipelines, Go's builtins
+// (index, len, printf, print, println, eq, ne, lt, le, gt, ge, and, or, not, slice) and
+// Docker's (json, upper, lower, title, split, join, truncate, pad), and the `table` prefix (a
+// header row and aligned columns). `\t` and `\n` in the format are real tabs and newlines, as in Docker.
 import { StrataError } from '../../errors.js';
 import { alignTable } from './table.js';
 
-type Arg = { kind: 'field'; path: string[] } | { kind: 'string'; value: string } | { kind: 'number'; value: number };
-type Node = { kind: 'text'; text: string } | { kind: 'call'; fn: string; args: Arg[] };
-
-const FUNCS = new Set(['json', 'upper', 'lower', 'title', 'truncate', 'join', 'println', 'print']);
-
-function parseArgs(src: string, whole: string): Arg[] {
-  const args: Arg[] = [];
-  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+)|(\.[A-Za-z0-9_.]*))/y;
-  let pos = 0;
-  while (pos < src.length) {
-    if (/^\s*$/.test(src.slice(pos))) break;
-    re.lastIndex = pos;
-    const m = re.exec(src);
-    if (!m) throw new StrataError(`template parsing error: bad action "{{${whole}}}"`);
-    if (m[1] !== undefined) args.push({ kind: 'string', value: JSON.parse(`"${m[1]}"`) as string });
-    else if (m[2] !== undefined) args.push({ kind: 'number', value: Number(m[2]) });
-    else args.push({ kind: 'field', path: m[3] === '.' ? [] : m[3].slice(1).split('.') });
-    pos = re.lastIndex;
-  }
-  return args;
-}
-
-function parse(format: string): Node[] {
-  const nodes: Node[] = [];
-  const re = /\{\{-?\s*(.*?)\s*-?\}\}/gs;
-  let last = 0;
-  for (const m of format.matchAll(re)) {
-    if (m.index! > last) nodes.push({ kind: 'text', text: format.slice(last, m.index) });
-    last = m.index! + m[0].length;
-    const body = m[1];
-    const fn = /^[a-z]+/.exec(body)?.[0];
-    if (fn) {
-      if (!FUNCS.has(fn)) throw new StrataError(`template parsing error: function "${fn}" not defined`);
-      nodes.push({ kind: 'call', fn, args: parseArgs(body.slice(fn.length), body) });
-    } else {
-      nodes.push({ kind: 'call', fn: 'value', args: parseArgs(body, body) });
-    }
-  }
-  if (last < format.length) nodes.push({ kind: 'text', text: format.slice(last) });
-  return nodes;
-}
+import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse.js';
 
 /** JSON as Go's encoding/json writes it: <, >, & escaped; map keys sorted. */
 export function goJson(value: unknown): string {
@@ -77,15 +38,125 @@ export interface Template {
   header(headings: Record<string, string>): string;
 }
 
-function lookup(row: object, path: string[], fieldsSeen?: Set<string>): unknown {
+function lookup(row: unknown, path: string[]): unknown {
   let v: unknown = row;
   for (const p of path) {
     if (v === null || typeof v !== 'object') throw new StrataError(`template: can't evaluate field ${p}`);
     if (!(p in (v as object))) throw new StrataError(`template: can't evaluate field ${p} in type ${Array.isArray(v) ? 'slice' : 'object'}`);
     v = (v as Record<string, unknown>)[p];
   }
-  fieldsSeen?.add(path.join('.'));
   return v;
+}
+
+/** Go's truth: false, 0, nil and empty strings, slices and maps are false. */
+function truth(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (v && typeof v === 'object') return Object.keys(v).length > 0;
+  return !!v;
+}
+
+/** fmt's verbs that --format users write: %s %v %d %q %f %%, with flags and width. */
+function sprintf(format: string, args: unknown[]): string {
+  let i = 0;
+  return format.replace(/%([-+ 0#]*)(\d*)(?:\.(\d+))?([svdqftx%])/g, (_all, flags: string, width: string, prec: string | undefined, verb: string) => {
+    if (verb === '%') return '%';
+    const a = args[i++];
+    let s = verb === 'q' ? JSON.stringify(str(a)) : verb === 'f' ? Number(a).toFixed(prec === undefined ? 6 : Number(prec))
+      : verb === 'x' ? Number(a).toString(16) : str(a);
+    if (prec !== undefined && verb === 's') s = s.slice(0, Number(prec));
+    const w = Number(width || 0);
+    return flags.includes('-') ? s.padEnd(w) : s.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
+  }) + (i < args.length ? `%!(EXTRA ${args.slice(i).map(str).join(', ')})` : '');
+}
+
+const cmp = (a: unknown, b: unknown): number => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)));
+
+const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
+  json: (v) => goJson(v),
+  upper: (v) => str(v).toUpperCase(),
+  lower: (v) => str(v).toLowerCase(),
+  title: (v) => str(v).replace(/\b\w/g, (c) => c.toUpperCase()),
+  truncate: (v, n) => [...str(v)].slice(0, Number(n)).join(''),
+  pad: (v, l, r) => `${' '.repeat(Number(l))}${str(v)}${' '.repeat(Number(r))}`,
+  split: (v, sep) => str(v).split(String(sep)),
+  join: (v, sep) => (Array.isArray(v) ? v.map(str).join(String(sep ?? '')) : str(v)),
+  print: (...a) => a.map(str).join(''),
+  println: (...a) => `${a.map(str).join(' ')}\n`,
+  printf: (f, ...a) => sprintf(String(f), a),
+  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length
+    : (() => { throw new StrataError(`template: error calling len: len of type ${typeof v}`); })()),
+  index: (v, ...keys) => keys.reduce((x: unknown, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[String(k)] : undefined), v),
+  slice: (v, from, to) => (Array.isArray(v) || typeof v === 'string' ? v.slice(Number(from ?? 0), to === undefined ? undefined : Number(to)) : v),
+  eq: (a, ...bs) => bs.some((b) => a === b),
+  ne: (a, b) => a !== b,
+  lt: (a, b) => cmp(a, b) < 0,
+  le: (a, b) => cmp(a, b) <= 0,
+  gt: (a, b) => cmp(a, b) > 0,
+  ge: (a, b) => cmp(a, b) >= 0,
+  not: (v) => !truth(v),
+  and: (...a) => a.find((v) => !truth(v)) ?? a[a.length - 1],
+  or: (...a) => a.find((v) => truth(v)) ?? a[a.length - 1],
+};
+
+type Scope = { dot: unknown; vars: Map<string, unknown> };
+
+function evalArg(a: Arg, s: Scope): unknown {
+  switch (a.kind) {
+    case 'literal': return a.value;
+    case 'pipe': return evalPipe(a.pipe, s);
+    case 'ident': return FUNCS[a.name]();
+    case 'field': {
+      if (a.base === undefined) return lookup(s.dot, a.path);
+      if (!s.vars.has(a.base)) throw new StrataError(`template parsing error: template: :1: undefined variable "$${a.base}"`);
+      return lookup(s.vars.get(a.base), a.path);
+    }
+  }
+}
+
+function evalPipe(p: Pipeline, s: Scope): unknown {
+  let value: unknown;
+  p.commands.forEach((cmd, i) => {
+    const [head, ...rest] = cmd;
+    const passed = i > 0 ? [value] : [];
+    if (head.kind === 'ident') value = FUNCS[head.name](...rest.map((a) => evalArg(a, s)), ...passed);
+    else if (rest.length) {
+      // .Label "k" on a row: a method of Docker's formatting context
+      const fn = evalArg(head, s);
+      if (typeof fn !== 'function') throw new StrataError(`template: can't give argument to non-function ${head.kind === 'field' ? `.${head.path.join('.')}` : 'value'}`);
+      value = (fn as (...a: unknown[]) => unknown)(...rest.map((a) => evalArg(a, s)), ...passed);
+    } else value = evalArg(head, s);
+  });
+  for (const name of p.decl) s.vars.set(name, value);
+  return value;
+}
+
+function exec(nodes: TNode[], s: Scope): string {
+  let out = '';
+  for (const n of nodes) {
+    if (n.kind === 'text') out += n.text;
+    else if (n.kind === 'action') {
+      const v = evalPipe(n.pipe, s);
+      if (!n.pipe.decl.length) out += str(v);
+    } else if (n.kind === 'if' || n.kind === 'with') {
+      const v = evalPipe({ ...n.pipe, decl: [] }, s);
+      const inner: Scope = { dot: n.kind === 'with' ? v : s.dot, vars: new Map(s.vars) };
+      out += exec(truth(v) ? n.body : n.otherwise, truth(v) ? inner : s);
+    } else {
+      const v = evalPipe({ ...n.pipe, decl: [] }, s);
+      const entries: [unknown, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x])
+        : v && typeof v === 'object' ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]) : [];
+      if (v !== null && v !== undefined && typeof v !== 'object') throw new StrataError(`template: range can't iterate over ${str(v)}`);
+      if (!entries.length) out += exec(n.otherwise, s);
+      for (const [k, x] of entries) {
+        const vars = new Map(s.vars);
+        const [kName, vName] = n.pipe.decl.length === 2 ? n.pipe.decl : [undefined, n.pipe.decl[0]];
+        if (kName !== undefined) vars.set(kName, k);
+        if (vName !== undefined) vars.set(vName, x);
+        out += exec(n.body, { dot: x, vars });
+      }
+    }
+  }
+  return out;
 }
 
 export function parseTemplate(format: string): Template {
@@ -93,31 +164,23 @@ export function parseTemplate(format: string): Template {
   const table = f.startsWith('table');
   if (table) f = f.slice('table'.length);
   f = f.trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const nodes = parse(f);
-  const evalArg = (row: object, a: Arg): unknown => (a.kind === 'field' ? lookup(row, a.path) : a.value);
-  const render = (row: object): string =>
-    nodes.map((n) => {
-      if (n.kind === 'text') return n.text;
-      const args = n.args.map((a) => evalArg(row, a));
-      switch (n.fn) {
-        case 'value': return str(args[0]);
-        case 'json': return goJson(args[0]);
-        case 'upper': return str(args[0]).toUpperCase();
-        case 'lower': return str(args[0]).toLowerCase();
-        case 'title': return str(args[0]).replace(/\b\w/g, (c) => c.toUpperCase());
-        case 'truncate': return [...str(args[0])].slice(0, Number(args[1])).join('');
-        case 'join': return Array.isArray(args[0]) ? args[0].map(str).join(String(args[1] ?? '')) : str(args[0]);
-        case 'println': return `${args.map(str).join(' ')}\n`;
-        default: return args.map(str).join('');
-      }
-    }).join('');
+  const nodes = parseTree(f, (name) => Object.hasOwn(FUNCS, name));
+  const render = (row: object): string => exec(nodes, { dot: row, vars: new Map([['', row]]) });
+  // Docker renders the header from a context whose fields are their headings; the first field
+  // of each top-level action stands for it here.
+  const firstField = (args: Arg[]): string[] | undefined => {
+    for (const a of args) {
+      if (a.kind === 'field' && a.base === undefined) return a.path;
+      if (a.kind === 'pipe') { const p = firstField(a.pipe.commands.flat()); if (p) return p; }
+    }
+    return undefined;
+  };
   const header = (headings: Record<string, string>): string =>
     nodes.map((n) => {
       if (n.kind === 'text') return n.text;
-      const field = n.args.find((a) => a.kind === 'field');
-      if (!field || field.kind !== 'field') return '';
-      const name = field.path.join('.');
-      return headings[name] ?? name.toUpperCase();
+      if (n.kind !== 'action') return '';
+      const name = firstField(n.pipe.commands.flat())?.join('.');
+      return name === undefined ? '' : headings[name] ?? name.toUpperCase();
     }).join('');
   return { table, render, header };
 }

@@ -38,7 +38,7 @@ describe('mount flags', () => {
       assert.deepEqual(parseVolumeFlag('./www:/www:ro', dir), { type: 'bind', source: fs.realpathSync(path.join(dir, 'www')), destination: '/www', readonly: true });
       assert.deepEqual(parseVolumeFlag('cache:/var/cache/', dir), { type: 'volume', name: 'cache', destination: '/var/cache', readonly: false, anonymous: false, copy: true });
       assert.equal(parseVolumeFlag('/data', dir).type, 'volume');
-      assert.deepEqual(parseMountFlag('type=tmpfs,dst=/run,tmpfs-size=1m', dir), { type: 'tmpfs', destination: '/run', options: ['size=1m'] });
+      assert.deepEqual(parseMountFlag('type=tmpfs,dst=/run,tmpfs-size=1m', dir), { type: 'tmpfs', destination: '/run', options: ['noexec', 'nosuid', 'nodev', 'size=1m'] });
       assert.deepEqual(parseMountFlag(`type=bind,src=${dir}/www,target=/w,readonly`, dir), { type: 'bind', source: fs.realpathSync(path.join(dir, 'www')), destination: '/w', readonly: true });
       assert.throws(() => parseMountFlag(`type=bind,src=${dir}/missing,dst=/w`, dir), /bind source path does not exist/);
       assert.throws(() => parseVolumeFlag('x:relative', dir), /container path "relative" is not absolute/);

@@ -110,7 +110,8 @@ export function parseMountFlag(spec: string, cwd: string): MountRequest {
   }
   if (type === 'tmpfs') {
     if (source) throw new StrataError(`invalid mount spec "${spec}": a tmpfs mount takes no source`);
-    const options: string[] = [];
+    // Docker mounts every tmpfs noexec,nosuid,nodev (oci_linux.go withMounts), --mount's too.
+    const options: string[] = ['noexec', 'nosuid', 'nodev'];
     const size = get('tmpfs-size');
     if (size) options.push(`size=${size}`);
     const mode = get('tmpfs-mode');
