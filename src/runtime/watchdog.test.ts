@@ -30,25 +30,54 @@ describe('build containers die with their caller', () => {
     t.cleanup();
   });
 
-  /** A process (group leader) running one container under RuncRunner({ diesWithCaller }); resolves once the container printed "up". */
-  async function callerWithContainer(n: number, sleeper: string[]): Promise<number> {
-    const dir = path.join(t.dir, `c${n}`);
+  const specFor = (name: string, args: string[]) => {
+    const dir = path.join(t.dir, name);
     fs.mkdirSync(path.join(dir, 'upper'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'work'));
-    const spec = {
-      rootfs: { lowerDirs: [busybox], upperDir: path.join(dir, 'upper'), workDir: path.join(dir, 'work') },
-      args: ['sh', '-c', `echo up; ${sleeper.join(' ')} & ${sleeper.join(' ')}`], env: [], cwd: '/', user: '', network: 'none', mounts: [],
-    };
+    return { rootfs: { lowerDirs: [busybox], upperDir: path.join(dir, 'upper'), workDir: path.join(dir, 'work') }, args, env: [], cwd: '/', user: '', network: 'none', mounts: [] };
+  };
+
+  /**
+   * A process (group leader) that first runs `before` containers to their end, then `count` at once under
+   * one RuncRunner({ diesWithCaller }); resolves once each of those printed "up".
+   */
+  async function callerWithContainer(n: number, sleeper: string[], count = 1, before = 0): Promise<number> {
+    const done = Array.from({ length: before }, (_, i) => specFor(`c${n}-done${i}`, ['true']));
+    const running = Array.from({ length: count }, (_, i) => specFor(`c${n}-${i}`, ['sh', '-c', `echo up; ${sleeper.join(' ')} & ${sleeper.join(' ')}`]));
     const program = `const { RuncRunner } = await import(${JSON.stringify(runcModule)});
-      await new RuncRunner({ runcRoot: ${JSON.stringify(runcRoot)}, tmpDir: ${JSON.stringify(path.join(t.dir, 'scratch'))}, diesWithCaller: true })
-        .run({ ...${JSON.stringify(spec)}, stdout: process.stdout });`;
+      const runner = new RuncRunner({ runcRoot: ${JSON.stringify(runcRoot)}, tmpDir: ${JSON.stringify(path.join(t.dir, 'scratch'))}, diesWithCaller: true });
+      for (const spec of ${JSON.stringify(done)}) await runner.run({ ...spec, stdout: 'ignore' });
+      await Promise.all(${JSON.stringify(running)}.map((spec) => runner.run({ ...spec, stdout: process.stdout })));`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', program], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
-      child.once('exit', (code) => reject(new Error(`the caller exited (${code}) before its container ran`)));
+      let ups = 0;
+      child.stdout.on('data', (d: Buffer) => (ups += d.toString().split('up').length - 1) >= count && resolve());
+      child.once('exit', (code) => reject(new Error(`the caller exited (${code}) before its containers ran`)));
     });
     return child.pid!;
   }
+
+  /** The watchdog processes of this test's runc root. */
+  const watchdogs = () => [...fs.readdirSync('/proc')].filter((p) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return /^\d+$/.test(p) && argv.includes('strata-watchdog') && argv.includes(runcRoot);
+    } catch {
+      return false;
+    }
+  });
+
+  it('one watchdog serves a caller\'s containers: after a finished one, a kill -9 mid-run of two at once leaves none of them', async () => {
+    const sleeper = ['sleep', '86302'];
+    const pid = await callerWithContainer(2, sleeper, 2, 1);
+    assert.ok(await eventually(() => processesRunning(sleeper).length === 4), 'the two containers run two sleeps each');
+    assert.equal(watchdogs().length, 1, 'one watchdog for the caller');
+    process.kill(pid, 'SIGKILL');
+    assert.ok(await eventually(() => processesRunning(sleeper).length === 0), 'every process of both containers is gone');
+    assert.ok(await eventually(() => !fs.existsSync(runcRoot) || fs.readdirSync(runcRoot).length === 0), "runc's state of them is gone");
+    assert.ok(await eventually(() => watchdogs().length === 0), 'the watchdog left');
+    await removeDeadScratch(path.join(t.dir, 'scratch'));
+  });
 
   for (const group of [false, true]) {
     it(`kill -9 of the caller${group ? "'s process group" : ' alone'} mid-run leaves no container, state or process`, async () => {
@@ -75,13 +104,6 @@ describe('build containers die with their caller', () => {
       args: ['true'], env: [], cwd: '/', user: '', network: 'none', mounts: [], stdout: 'ignore', stderr: 'ignore',
     });
     assert.equal(result.exitCode, 0);
-    const watchdogs = () => [...fs.readdirSync('/proc')].filter((p) => {
-      try {
-        return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(runcRoot);
-      } catch {
-        return false;
-      }
-    });
     assert.ok(await eventually(() => watchdogs().length === 0), 'the watchdog left once told the container was done');
     assert.deepEqual(fs.readdirSync(path.join(t.dir, 'scratch')).filter((n) => n.startsWith(`${ownerStamp()}-`)), [], 'the bundle went with the run');
   });
