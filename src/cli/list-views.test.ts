@@ -1,8 +1,8 @@
 // `volume ls` and `network ls`: Docker's --filter and --format over the rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Volume } from '../engine/index.js';
-import { filterVolumes, renderNetworks, renderVolumes } from './list-views.js';
+import { filterVolumes, type Volume } from '../engine/index.js';
+import { renderNetworks, renderVolumes } from './list-views.js';
 
 const vol = (Name: string, Labels: Record<string, string> | null = null) =>
   ({ Name, Driver: 'local', Scope: 'local', Mountpoint: `/v/${Name}/_data`, CreatedAt: '2024-01-01T00:00:00Z', Labels, Options: null, Anonymous: false }) as Volume;

@@ -2,11 +2,11 @@
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { Volumes } from '../engine/index.js';
+import { filterVolumes, Volumes } from '../engine/index.js';
 import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
-import { filterVolumes, renderVolumes } from './list-views.js';
+import { renderVolumes } from './list-views.js';
 
 function parseLabels(labels: string[] = []): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { StrataError } from '../errors.js';
 import { currentState, parseSince, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
+import { labelMatches, pruneFilter } from './filters.js';
 
 /** One container of a listing: its record, its state now, and its published ports while it runs. */
 export interface ContainerListEntry {
@@ -80,11 +81,8 @@ export function matchesFilters(record: ContainerRecord, state: ContainerState, f
         const mode = record.HostConfig.NetworkMode === 'default' ? 'bridge' : record.HostConfig.NetworkMode;
         return mode === value || Object.hasOwn(record.NetworkSettings?.Networks ?? {}, value);
       }
-      default: {
-        const eq = value.indexOf('=');
-        const labels = record.Config.Labels ?? {};
-        return eq < 0 ? value in labels : labels[value.slice(0, eq)] === value.slice(eq + 1);
-      }
+      default:
+        return labelMatches(record.Config.Labels, value);
     }
   };
   return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
@@ -173,22 +171,7 @@ export interface PruneResult {
  * label=K[=V] and label!=K[=V]; all must hold.
  */
 export function containerPruneFilter(filters: string[], nowNs?: bigint): (record: ContainerRecord) => boolean {
-  const tests = filters.map((f): ((r: ContainerRecord) => boolean) => {
-    const m = /^(until|label!?)=(.*)$/.exec(f);
-    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": container prune supports until, label, label!`);
-    const [, key, value] = m as unknown as [string, string, string];
-    if (key === 'until') {
-      const cutoff = parseSince(value, nowNs, 'until');
-      return (r) => BigInt(Date.parse(r.Created) || 0) * 1_000_000n < cutoff;
-    }
-    const eq = value.indexOf('=');
-    const has = (r: ContainerRecord) => {
-      const labels = r.Config.Labels ?? {};
-      return eq < 0 ? Object.hasOwn(labels, value) : labels[value.slice(0, eq)] === value.slice(eq + 1);
-    };
-    return key === 'label' ? has : (r) => !has(r);
-  });
-  return (r) => tests.every((t) => t(r));
+  return pruneFilter('container', filters, (text) => parseSince(text, nowNs, 'until'), (r: ContainerRecord) => ({ created: r.Created, labels: r.Config.Labels }));
 }
 
 /** Removes every stopped container the filters accept (their anonymous volumes stay, as Docker's). */

@@ -4,6 +4,7 @@
 // daemonless engine keeps. Filters follow Docker's: type, event, image, container, label, network, volume.
 import { StrataError } from '../errors.js';
 import { ContainerStore, containerRecordEvents, readEvents, stateRoot, type EventRecord } from '../store/index.js';
+import { labelMatches } from './filters.js';
 
 export type { EventRecord } from '../store/index.js';
 
@@ -41,7 +42,7 @@ function matches(e: EventRecord, filters: string[]): boolean {
     && any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || name === v))
     && any('volume', (v) => e.Type === 'volume' && (e.Actor.ID === v || name === v))
     // Docker puts an object's labels among its event's attributes.
-    && any('label', (v) => (v.includes('=') ? e.Actor.Attributes[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : Object.hasOwn(e.Actor.Attributes, v)));
+    && any('label', (v) => labelMatches(e.Actor.Attributes, v));
 }
 
 export class Events {

@@ -12,6 +12,7 @@
 // container, cache entry or build lease holds (src/store/gc.ts).
 import { StrataError } from '../errors.js';
 import { familiarName, normalizeTag, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+import { pruneFilter } from './filters.js';
 
 /** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
 export type ImageDeleteItem = { Untagged: string } | { Deleted: string };
@@ -131,27 +132,9 @@ export interface ImagePruneResult {
  * no container uses; children go before their parents, and a parent stays while an image
  * built on it does. Then the collector frees what nothing holds.
  */
-/**
- * `image prune --filter`: until=TIME (created before it, TIME read by `parseTime`: the logs'
- * --since rules), label=K[=V], label!=K[=V]; all must hold.
- */
-export function pruneFilter(filters: string[], parseTime: (text: string) => bigint): (img: Image) => boolean {
-  const tests = filters.map((f): ((img: Image) => boolean) => {
-    const m = /^(until|label!?)=(.*)$/.exec(f);
-    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": image prune supports until, label, label!`);
-    const [, key, value] = m as unknown as [string, string, string];
-    if (key === 'until') {
-      const cutoff = parseTime(value);
-      return (img) => BigInt(Date.parse(img.config.created ?? '') || 0) * 1_000_000n < cutoff;
-    }
-    const eq = value.indexOf('=');
-    const has = (img: Image) => {
-      const labels = img.config.config?.Labels ?? {};
-      return eq < 0 ? Object.hasOwn(labels, value) : labels[value.slice(0, eq)] === value.slice(eq + 1);
-    };
-    return key === 'label' ? has : (img) => !has(img);
-  });
-  return (img) => tests.every((t) => t(img));
+/** `image prune --filter` (filters.ts), TIME read by `parseTime`. */
+export function imagePruneFilter(filters: string[], parseTime: (text: string) => bigint): (img: Image) => boolean {
+  return pruneFilter('image', filters, parseTime, (img: Image) => ({ created: img.config.created, labels: img.config.config?.Labels }));
 }
 
 export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {

@@ -11,10 +11,11 @@ import {
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
+import { labelMatches } from './filters.js';
 import { imageChanges, type Change } from './image-diff.js';
 import { ImageResolver } from './image-resolver.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
-import { intermediateImages, isParentImage, pruneFilter, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
+import { intermediateImages, isParentImage, imagePruneFilter, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
 export { intermediateImages, isParentImage, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 export { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
@@ -90,11 +91,7 @@ export class Images {
       const key = eq < 0 ? f : f.slice(0, eq);
       const value = eq < 0 ? '' : f.slice(eq + 1);
       if (key === 'label') {
-        const [k, v] = value.split(/=(.*)/s);
-        images = images.filter((i) => {
-          const l = i.config.config?.Labels ?? {};
-          return k in l && (v === undefined || l[k] === v);
-        });
+        images = images.filter((i) => labelMatches(i.config.config?.Labels, value));
       } else if (key === 'before' || key === 'since') {
         const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
         images = images.filter((i) => {
@@ -164,7 +161,7 @@ export class Images {
     const filters = options.filters ?? [];
     // The runtime (for its time parser) is loaded only when a filter needs it.
     const parseSince = filters.some((f) => f.startsWith('until=')) ? (await import('../runtime/index.js')).parseSince : undefined;
-    const accept = pruneFilter(filters, (text) => parseSince!(text, undefined, 'until'));
+    const accept = imagePruneFilter(filters, (text) => parseSince!(text, undefined, 'until'));
     const result = await pruneImages(await this.store(), !!options.all, await this.containers(), accept);
     // Each untag comes right before its image's delete.
     result.items.forEach((item, n) => this.logDeletes([item], 'Untagged' in item ? result.items.slice(n).find((x): x is { Deleted: string } => 'Deleted' in x)?.Deleted : undefined));

@@ -1,10 +1,13 @@
 // The Volumes service: named and anonymous volumes of a state root — create, list, inspect,
 // remove (refused while a container's mounts use the volume) and prune (anonymous ones, or
 // every unused one with `all`), with Docker's rules.
+import { StrataError } from '../errors.js';
 import { mountRequestsOf, volumesOf } from '../runtime/index.js';
 import {
   ContainerStore, createVolume, diskUsage, getVolume, listVolumes, removeVolume, stateRoot, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
+
+import { labelMatches } from './filters.js';
 
 export type { CreateVolumeOptions, Volume } from '../store/index.js';
 
@@ -62,4 +65,22 @@ export class Volumes {
     }
     return { deleted, reclaimed };
   }
+}
+
+/** `volume ls --filter`: name (substring), label, driver, dangling (used by no container). */
+export function filterVolumes(vols: Volume[], filters: string[], users: Map<string, string[]>): Volume[] {
+  let out = vols;
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+    if (key === 'name') out = out.filter((v) => v.Name.includes(value));
+    else if (key === 'label') out = out.filter((v) => labelMatches(v.Labels, value));
+    else if (key === 'driver') out = out.filter((v) => v.Driver === value);
+    else if (key === 'dangling') {
+      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
+      const dangling = value === 'true' || value === '1';
+      out = out.filter((v) => !(users.get(v.Name)?.length) === dangling);
+    } else throw new StrataError(`invalid filter "${key}": strata supports name, label, driver, dangling`);
+  }
+  return out;
 }
