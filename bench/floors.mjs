@@ -184,6 +184,8 @@ try {
 } finally {
   strata(['rm', '-f', 'floor-src'], { allowFail: true });
   await registry?.close();
+  // The temp dir holds podman's and strata's stores: removed only when nothing is mounted in it.
+  if (!fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${dir}/`)) fs.rmSync(dir, { recursive: true, force: true });
 }
 const load1 = os.loadavg()[0];
 
