@@ -26,6 +26,10 @@ export interface RunFlags {
   cpus?: string;
   cpuShares?: string;
   pidsLimit?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  memorySwappiness?: string;
+  oomKillDisable: boolean;
   init: boolean;
   tmpfs: string[];
   device: string[];
@@ -84,6 +88,10 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'mount', kind: 'list', names: ['--mount'], help: 'Attach a filesystem mount to the container' },
   { key: 'volumesFrom', kind: 'list', names: ['--volumes-from'], help: 'Mount volumes from the specified container(s)' },
   { key: 'memory', kind: 'value', names: ['-m', '--memory'], help: 'Memory limit' },
+  { key: 'memorySwap', kind: 'value', names: ['--memory-swap'], help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { key: 'memoryReservation', kind: 'value', names: ['--memory-reservation'], help: 'Memory soft limit' },
+  { key: 'memorySwappiness', kind: 'value', names: ['--memory-swappiness'], help: 'Tune container memory swappiness (0 to 100)' },
+  { key: 'oomKillDisable', kind: 'bool', names: ['--oom-kill-disable'], help: 'Disable OOM Killer' },
   { key: 'cpus', kind: 'value', names: ['--cpus'], help: 'Number of CPUs' },
   { key: 'cpuShares', kind: 'value', names: ['-c', '--cpu-shares'], help: 'CPU shares (relative weight)' },
   { key: 'pidsLimit', kind: 'value', names: ['--pids-limit'], help: 'Tune container pids limit (set -1 for unlimited)' },
@@ -129,7 +137,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    init: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
+    init: false, oomKillDisable: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
     volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }

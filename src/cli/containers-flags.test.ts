@@ -277,6 +277,37 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.match(bad.stderr, /^Error: sysctl "vm.swappiness" is not allowed: /);
   });
 
+  it('--memory-swap, --memory-reservation, --memory-swappiness and --oom-kill-disable set the memory cgroup (HostConfig as Docker\'s)', () => {
+    const MiB = 1024 * 1024;
+    const files = V2
+      ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.swap.max /sys/fs/cgroup/memory.low'
+      : 'cd /sys/fs/cgroup/memory && cat memory.limit_in_bytes memory.memsw.limit_in_bytes memory.soft_limit_in_bytes memory.swappiness && grep oom_kill_disable memory.oom_control';
+    // v2 has no swappiness nor OOM-killer switch: runc refuses them there.
+    const v1Only = V2 ? [] : ['--memory-swappiness', '10', '--oom-kill-disable'];
+    const out = fx.strata(['run', '--rm', '-m', '64m', '--memory-swap', '96m', '--memory-reservation', '32m', ...v1Only, 'busybox', 'sh', '-c', files]);
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout, V2 ? `${64 * MiB}\n${32 * MiB}\n${32 * MiB}\n` : `${64 * MiB}\n${96 * MiB}\n${32 * MiB}\n10\noom_kill_disable 1\n`);
+    // -m alone: as much swap again as memory (Docker's MemorySwap = 2 × Memory).
+    const plain = fx.strata(['run', '--rm', '-m', '64m', 'busybox', 'cat', V2 ? '/sys/fs/cgroup/memory.swap.max' : '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes']);
+    assert.equal(plain.stdout, `${(V2 ? 64 : 128) * MiB}\n`);
+    assert.equal(fx.strata(['create', '--name', 'memo', '-m', '64m', '--memory-swap', '-1', '--memory-reservation', '32m', '--memory-swappiness', '10', '--oom-kill-disable', 'busybox', 'true']).status, 0);
+    const shown = fx.strata(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}} {{.HostConfig.OomKillDisable}}', 'memo']);
+    assert.equal(shown.stdout, `${64 * MiB} -1 ${32 * MiB} 10 true\n`);
+    assert.equal(fx.strata(['rm', 'memo']).status, 0);
+    for (const [args, message] of [
+      [['-m', '64m', '--memory-swap', '32m'], 'Minimum memoryswap limit should be larger than memory limit, see usage'],
+      [['--memory-swap', '128m'], 'You should always set the Memory limit when using Memoryswap limit, see usage'],
+      [['-m', '32m', '--memory-reservation', '64m'], 'Minimum memory limit can not be less than memory reservation limit, see usage'],
+      [['--memory-swappiness', '101'], 'Invalid value: 101, valid memory swappiness range is 0-100'],
+      [['--memory-reservation', 'lots'], 'invalid argument "lots" for "--memory-reservation" flag: invalid size: \'lots\''],
+    ] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+    const warned = fx.strata(['run', '--rm', '--oom-kill-disable', 'busybox', 'true']);
+    assert.deepEqual([warned.status, warned.stderr], [0, "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.\n"]);
+  });
+
   it('-a attaches only the streams named; the others still reach the log', () => {
     const script = ['sh', '-c', 'echo out; echo err >&2'];
     const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);

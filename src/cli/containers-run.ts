@@ -26,6 +26,8 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
     shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize), pidMode: flags.pid, ipcMode: flags.ipc, utsMode: flags.uts,
     sysctls: flags.sysctl, cpusetCpus: flags.cpusetCpus,
+    memorySwap: flags.memorySwap, memoryReservation: flags.memoryReservation, memorySwappiness: flags.memorySwappiness, oomKillDisable: flags.oomKillDisable,
+    onWarning: (message) => process.stderr.write(`WARNING: ${message}\n`),
     pull: {
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
-  buildRecord, checkSecurityOpt, freshName, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  buildRecord, checkSecurityOpt, freshName, memoryHostConfig, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -36,6 +36,13 @@ export interface CreateContainerOptions {
   cpus?: string;
   cpuShares?: string;
   pidsLimit?: string;
+  /** `--memory-swap`, `--memory-reservation`, `--memory-swappiness` as typed, and `--oom-kill-disable`. */
+  memorySwap?: string;
+  memoryReservation?: string;
+  memorySwappiness?: string;
+  oomKillDisable?: boolean;
+  /** Docker's warnings about the options (the command prints them as "WARNING: …"). */
+  onWarning?: (message: string) => void;
   init?: boolean;
   tmpfs?: string[];
   devices?: string[];
@@ -141,6 +148,10 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     cpuShares: o.cpuShares !== undefined ? parseCpuShares(o.cpuShares) : undefined,
     pidsLimit: o.pidsLimit !== undefined ? parsePidsLimit(o.pidsLimit) : undefined,
   };
+  const memoryConfig = memoryHostConfig(
+    { memory: o.memory, memorySwap: o.memorySwap, memoryReservation: o.memoryReservation, memorySwappiness: o.memorySwappiness, oomKillDisable: o.oomKillDisable },
+    o.onWarning,
+  );
   const capAdd = normalizeCapabilities(o.capAdd ?? []);
   const capDrop = normalizeCapabilities(o.capDrop ?? []);
   const devices = (o.devices ?? []).map(parseDevice);
@@ -166,7 +177,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const record = buildRecord({
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
-    readonlyRootfs: o.readOnly ?? false, memory: o.memory, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
+    readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
     securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({

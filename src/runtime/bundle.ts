@@ -147,6 +147,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     etc,
     mounts,
     memoryBytes: spec.memoryBytes,
+    memoryMore: spec.memoryMore,
     cpu: spec.cpu,
     pidsLimit: spec.pidsLimit,
     shmSize: spec.shmSize,

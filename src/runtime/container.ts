@@ -7,6 +7,7 @@ import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
 import type { Ulimit } from './ulimits.js';
 import { containerCapabilities, securityOptions, type DeviceMapping } from './host-config.js';
+import { memoryResources, type MemoryHostConfig } from './memory-limits.js';
 import { dnsSettingsOf, runtimeMode, type NetworkChoice } from './net/config.js';
 
 export interface CreateOptions {
@@ -28,6 +29,8 @@ export interface CreateOptions {
   autoRemove: boolean;
   readonlyRootfs: boolean;
   memory?: number;
+  /** The memory fields as Docker's daemon completes them (memory-limits.ts); Memory alone when absent. */
+  memoryConfig?: MemoryHostConfig;
   ulimits?: Ulimit[];
   /** The network settings (net/config.ts networkChoice). */
   network: NetworkChoice;
@@ -130,6 +133,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     HostConfig: {
       Binds: options.binds,
       Memory: options.memory ?? 0,
+      ...options.memoryConfig,
       Ulimits: options.ulimits?.length ? options.ulimits : null,
       NetworkMode: options.network.mode,
       Dns: options.network.dns,
@@ -202,6 +206,7 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     mounts,
     terminal: record.Config.Tty,
     memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
+    memoryMore: memoryResources(record.HostConfig as Partial<MemoryHostConfig>, { limit: false }),
     ulimits: (record.HostConfig.Ulimits as Ulimit[] | null | undefined) ?? undefined,
     ...securityOf(record),
     ...resourcesOf(record),

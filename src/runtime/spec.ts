@@ -43,6 +43,8 @@ export interface SpecInput {
   etc: { hosts: string; hostname: string; resolvConf: string };
   mounts: MountSpec[];
   memoryBytes?: number;
+  /** The other memory settings of linux.resources.memory (types.ts RunSpec.memoryMore). */
+  memoryMore?: { swap?: number; reservation?: number; swappiness?: number; disableOOMKiller?: boolean };
   /** cgroup v1 path, e.g. "/strata/<id>". */
   cgroupsPath: string;
   /** The default rlimits (bundle.ts: Docker's). */
@@ -127,7 +129,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       ? [{ allow: true, access: 'rwm' }]
       : [{ allow: false, access: 'rwm' }, ...devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access }))],
   };
-  if (input.memoryBytes !== undefined) resources.memory = { limit: input.memoryBytes };
+  if (input.memoryBytes !== undefined || input.memoryMore) resources.memory = { ...(input.memoryBytes !== undefined ? { limit: input.memoryBytes } : {}), ...input.memoryMore };
   if (input.cpu && Object.keys(input.cpu).length > 0) resources.cpu = input.cpu;
   if (input.pidsLimit !== undefined) resources.pids = { limit: input.pidsLimit };
   const caps = input.capabilities ?? DEFAULT_CAPABILITIES;

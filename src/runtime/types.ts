@@ -84,6 +84,8 @@ export interface RunSpec {
   stderr?: OutputTarget;
   /** Memory limit in bytes (`-m`); the cgroup's limit. */
   memoryBytes?: number;
+  /** `--memory-swap` (memory + swap; -1 unlimited), `--memory-reservation`, `--memory-swappiness`, `--oom-kill-disable`. */
+  memoryMore?: { swap?: number; reservation?: number; swappiness?: number; disableOOMKiller?: boolean };
   /** `--ulimit`s (Docker's HostConfig.Ulimits), over the default rlimits. */
   ulimits?: import('./ulimits.js').Ulimit[];
   /** Docker's default seccomp filter ('default', when the host has the profile) or none (`--security-opt seccomp=unconfined`). */
