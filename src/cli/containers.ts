@@ -4,7 +4,7 @@
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { formatChanges } from '../runtime/index.js';
-import { Containers, Images } from '../engine/index.js';
+import { Containers, Images, type UpdateRequest } from '../engine/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { cp, exportContainer } from './containers-copy.js';
@@ -58,6 +58,20 @@ async function rm(argv: Args): Promise<void> {
   const service = new Containers();
   await forEach(argv.containers as string[], async (ref) => {
     await service.remove(ref, { force: Boolean(argv.force), volumes: Boolean(argv.volumes) });
+    process.stdout.write(`${ref}\n`);
+  });
+}
+
+async function update(argv: Args): Promise<void> {
+  const text = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
+  const request: UpdateRequest = {
+    cpus: text('cpus'), cpuShares: text('cpu-shares'), cpusetCpus: text('cpuset-cpus'), memory: text('memory'), memorySwap: text('memory-swap'),
+    memoryReservation: text('memory-reservation'), pidsLimit: text('pids-limit'), restart: text('restart'),
+  };
+  const service = new Containers();
+  await service.checkUpdate(request);
+  await forEach(argv.containers as string[], async (ref) => {
+    await service.update(ref, request);
     process.stdout.write(`${ref}\n`);
   });
 }
@@ -188,7 +202,16 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
     .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
       c.option('follow-link', { alias: 'L', type: 'boolean', describe: 'Always follow symbol link in SRC_PATH' })
         .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (copy all uid/gid information)' }), (a) => cp(a as Args))
-    .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args));
+    .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args))
+    .command('update <containers..>', 'Update configuration of one or more containers', (c) =>
+      c.option('cpus', { type: 'string', describe: 'Number of CPUs' })
+        .option('cpu-shares', { alias: 'c', type: 'string', describe: 'CPU shares (relative weight)' })
+        .option('cpuset-cpus', { type: 'string', describe: 'CPUs in which to allow execution (0-3, 0,1)' })
+        .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit' })
+        .option('memory-swap', { type: 'string', describe: "Swap limit equal to memory plus swap: -1 to enable unlimited swap" })
+        .option('memory-reservation', { type: 'string', describe: 'Memory soft limit' })
+        .option('pids-limit', { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' })
+        .option('restart', { type: 'string', describe: 'Restart policy to apply when a container exits' }), (a) => update(a as Args));
 }
 
 export const register: RegisterCommands = (cli) => {

@@ -35,6 +35,7 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   export: { load: () => import('./containers.js'), describe: "Export a container's filesystem as a tar archive" },
   cp: { load: () => import('./containers.js'), describe: 'Copy files between a container and the local filesystem' },
   rename: { load: () => import('./containers.js'), describe: 'Rename a container' },
+  update: { load: () => import('./containers.js'), describe: 'Update configuration of one or more containers' },
   logs: { load: () => import('./lifecycle.js'), describe: 'Fetch the logs of a container' },
   exec: { load: () => import('./lifecycle.js'), describe: 'Execute a command in a running container' },
   attach: { load: () => import('./lifecycle.js'), describe: 'Attach to a running container' },

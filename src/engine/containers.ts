@@ -15,11 +15,13 @@ import {
 } from './containers-ops.js';
 import type { AttachRequest, AttachResult } from './containers-attach.js';
 import type { CommitRequest } from './containers-commit.js';
+import type { UpdateRequest } from './containers-update.js';
 import type { CopyRequest, ExecRequest } from './containers-io.js';
 import type { ContainerListEntry, ContainerSize, ListOptions, PruneResult } from './containers-list.js';
 
 export type { AttachRequest, AttachResult } from './containers-attach.js';
 export type { CommitRequest } from './containers-commit.js';
+export type { UpdateRequest } from './containers-update.js';
 export type { CreateContainerOptions } from './containers-create.js';
 export type { ForegroundIo } from './containers-foreground.js';
 export type { CopyRequest, ExecRequest } from './containers-io.js';
@@ -153,6 +155,16 @@ export class Containers {
 
   async rename(ref: string, newName: string): Promise<void> {
     await renameOne(this.#light(), await this.get(ref), newName);
+  }
+
+  /** Parses `update`'s flags alone (a malformed value is refused before any container is touched). */
+  async checkUpdate(request: UpdateRequest): Promise<void> {
+    (await import('./containers-update.js')).parseUpdateRequest(request);
+  }
+
+  /** `update`: resource limits and the restart policy (a running container's cgroup at once). */
+  async update(ref: string, request: UpdateRequest): Promise<void> {
+    await (await import('./containers-update.js')).updateOne(await this.context(), await this.get(ref), request);
   }
 
   /** A new image from the container's changes (a running one is paused meanwhile unless `pause: false`). */

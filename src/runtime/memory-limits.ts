@@ -29,8 +29,8 @@ export interface MemoryFlags {
 const MIN_MEMORY = 6 * 1024 * 1024;
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
-/** Docker's RAMInBytes: "512", "64m", "1.5g", "2GiB" … */
-function bytes(flag: string, text: string): number {
+/** Docker's RAMInBytes for FLAG's value: "512", "64m", "1.5g", "2GiB" … */
+export function parseMemoryBytes(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(text.trim());
   if (!m) throw new StrataError(`invalid argument "${text}" for "${flag}" flag: invalid size: '${text}'`);
   return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
@@ -50,8 +50,8 @@ export function swapLimitSupported(cgroupRoot = '/sys/fs/cgroup'): boolean {
 export function memoryHostConfig(f: MemoryFlags, warn: (message: string) => void = () => undefined, swapSupported = swapLimitSupported()): MemoryHostConfig {
   const memory = f.memory ?? 0;
   let swap = 0;
-  if (f.memorySwap !== undefined) swap = f.memorySwap.trim() === '-1' ? -1 : bytes('--memory-swap', f.memorySwap);
-  const reservation = f.memoryReservation !== undefined ? bytes('--memory-reservation', f.memoryReservation) : 0;
+  if (f.memorySwap !== undefined) swap = f.memorySwap.trim() === '-1' ? -1 : parseMemoryBytes('--memory-swap', f.memorySwap);
+  const reservation = f.memoryReservation !== undefined ? parseMemoryBytes('--memory-reservation', f.memoryReservation) : 0;
   let swappiness: number | null = null;
   if (f.memorySwappiness !== undefined) {
     const s = f.memorySwappiness.trim();

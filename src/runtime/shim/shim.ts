@@ -30,6 +30,7 @@ import {
   STOP_MARKER,
   stopRequested,
   writeShimStatus,
+  type RestartPolicy,
   type ShimConfig,
   type ShimStatus,
 } from './state.js';
@@ -62,6 +63,20 @@ export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: 
   if (name === 'always' || name === 'unless-stopped') return true;
   if (name === 'on-failure') return exitCode !== 0 && (maximumRetryCount === 0 || status.restartCount < maximumRetryCount);
   return false;
+}
+
+const POLICIES: ReadonlyArray<RestartPolicy['name']> = ['no', 'always', 'unless-stopped', 'on-failure'];
+
+/** The policy the record names now (`update --restart` may change it while the container runs); else the one it started with. */
+async function currentRestartPolicy(config: ShimConfig): Promise<RestartPolicy> {
+  try {
+    const policy = (await new ContainerStore(config.root).get(config.id)).HostConfig.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
+    const name = (policy?.Name || 'no') as RestartPolicy['name'];
+    if (POLICIES.includes(name)) return { name, maximumRetryCount: policy?.MaximumRetryCount ?? 0 };
+  } catch {
+    // removed meanwhile (then no restart follows anyway), or unreadable: the policy it started with
+  }
+  return config.restart;
 }
 
 class Shim {
@@ -152,7 +167,8 @@ class Shim {
       const started = Date.now();
       const exitCode = await this.runOnce();
       if (this.startFailed) return exitCode;
-      if (!shouldRestart(this.config, { ...this.status, stoppedByUser: stopRequested(this.dir) }, exitCode, fs.existsSync(this.config.root))) return exitCode;
+      const config = { ...this.config, restart: await currentRestartPolicy(this.config) };
+      if (!shouldRestart(config, { ...this.status, stoppedByUser: stopRequested(this.dir) }, exitCode, fs.existsSync(this.config.root))) return exitCode;
       // Docker's backoff: doubling from 100 ms, reset after a run of 10 s or more.
       backoff = Date.now() - started >= 10_000 ? 100 : Math.min(backoff * 2, 60_000);
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });

@@ -1,0 +1,105 @@
+// End-to-end: `update` changes a running container's cgroup (read back from the host and from
+// inside), keeps the record in step, refuses what Docker refuses without changing anything, and
+// a new restart policy applies to the run under way.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { locateCgroup, readCgroupLimits } from '../runtime/index.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+const MiB = 1024 * 1024;
+
+describe('update', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+  const ok = (args: string[]) => {
+    const r = fx.strata(args);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const pidOf = (name: string) => Number(ok(['inspect', '-f', '{{.State.Pid}}', name]).trim());
+  const limitsOf = (name: string) => readCgroupLimits(locateCgroup(pidOf(name))!);
+  const swapFile = V2 ? '/sys/fs/cgroup/memory.swap.max' : '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';
+
+  it("changes a running container's limits and its HostConfig; refuses Docker's conflicts, changing nothing", () => {
+    ok(['run', '-d', '--name', 'up', '-m', '64m', 'busybox', 'sleep', '300']);
+    try {
+      assert.equal(ok(['update', '--memory', '96m', '--cpus', '0.5', '--pids-limit', '30', '--memory-reservation', '32m', 'up']), 'up\n');
+      const limits = limitsOf('up');
+      assert.deepEqual([limits.memory, limits.cpuQuota, limits.cpuPeriod, limits.pids], [96 * MiB, 50000, 100000, 30]);
+      // The swap set at run (memory + swap = twice 64m) stays: 96m is below it.
+      assert.equal(ok(['exec', 'up', 'cat', swapFile]), `${(V2 ? 128 - 96 : 128) * MiB}\n`);
+      assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.MemoryReservation}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', 'up']),
+        `${96 * MiB} ${128 * MiB} ${32 * MiB} 500000000 30\n`);
+
+      // Refused for this container: exit 1, as Docker's (and strata's rm, start...) for each container that fails.
+      for (const [args, message] of [
+        [['--memory', '256m'], 'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time'],
+        [['--memory', '256m', '--memory-swap', '200m'], 'Minimum memoryswap limit should be larger than memory limit, see usage'],
+        [['--memory-reservation', '128m'], 'Minimum memory limit can not be less than memory reservation limit, see usage'],
+      ] as const) {
+        const bad = fx.strata(['update', ...args, 'up']);
+        assert.deepEqual([bad.status, bad.stderr], [1, `Error: ${message}\n`], args.join(' '));
+      }
+      // A malformed flag, or none: strata's usage error, before any container is looked at.
+      for (const [args, message] of [
+        [['--cpus', 'lots'], 'invalid argument "lots" for "--cpus" flag: failed to parse lots as a rational number'],
+        [[], 'you must provide one or more flags when using this command'],
+      ] as const) {
+        const bad = fx.strata(['update', ...args, 'up']);
+        assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`], args.join(' '));
+      }
+      assert.equal(limitsOf('up').memory, 96 * MiB, 'a refused update left the cgroup as it was');
+
+      assert.equal(ok(['update', '--memory', '256m', '--memory-swap', '-1', 'up']), 'up\n');
+      assert.equal(limitsOf('up').memory, 256 * MiB);
+      assert.equal(ok(['inspect', '-f', '{{.HostConfig.MemorySwap}}', 'up']), '-1\n');
+      const missing = fx.strata(['update', '--cpus', '1', 'nosuchcontainer']);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /nosuchcontainer/);
+    } finally {
+      fx.strata(['rm', '-f', 'up']);
+    }
+  });
+
+  it('updates a stopped container, whose next start has the new limits', () => {
+    ok(['create', '--name', 'cold', 'busybox', 'sleep', '300']);
+    try {
+      assert.equal(ok(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '12', 'cold']), 'cold\n');
+      ok(['start', 'cold']);
+      const limits = limitsOf('cold');
+      assert.deepEqual([limits.memory, limits.pids], [64 * MiB, 12]);
+    } finally {
+      fx.strata(['rm', '-f', 'cold']);
+    }
+  });
+
+  it('a new restart policy applies to the run under way; none with --rm', async () => {
+    ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'sleep 2; exit 3']);
+    try {
+      assert.equal(ok(['update', '--restart', 'on-failure:2', 'flaky']), 'flaky\n');
+      let restarts = 0;
+      for (let waited = 0; waited < 20_000 && restarts < 1; waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        restarts = Number(ok(['inspect', '-f', '{{.RestartCount}}', 'flaky']).trim());
+      }
+      assert.ok(restarts >= 1, 'the container ran again after its exit 3');
+      assert.equal(ok(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'flaky']), 'on-failure 2\n');
+    } finally {
+      fx.strata(['rm', '-f', 'flaky']);
+    }
+    ok(['run', '-d', '--rm', '--name', 'brief', 'busybox', 'sleep', '300']);
+    try {
+      const bad = fx.strata(['update', '--restart', 'always', 'brief']);
+      assert.deepEqual([bad.status, bad.stderr], [1, 'Error: Restart policy cannot be updated because AutoRemove is enabled for the container\n']);
+    } finally {
+      fx.strata(['rm', '-f', 'brief']);
+    }
+  });
+});
