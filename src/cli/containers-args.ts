@@ -30,6 +30,13 @@ export interface RunFlags {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable: boolean;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  noHealthcheck: boolean;
   init: boolean;
   tmpfs: string[];
   device: string[];
@@ -95,6 +102,13 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'cpus', kind: 'value', names: ['--cpus'], help: 'Number of CPUs' },
   { key: 'cpuShares', kind: 'value', names: ['-c', '--cpu-shares'], help: 'CPU shares (relative weight)' },
   { key: 'pidsLimit', kind: 'value', names: ['--pids-limit'], help: 'Tune container pids limit (set -1 for unlimited)' },
+  { key: 'healthCmd', kind: 'value', names: ['--health-cmd'], help: 'Command to run to check health' },
+  { key: 'healthInterval', kind: 'value', names: ['--health-interval'], help: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { key: 'healthTimeout', kind: 'value', names: ['--health-timeout'], help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
+  { key: 'healthRetries', kind: 'value', names: ['--health-retries'], help: 'Consecutive failures needed to report unhealthy' },
+  { key: 'healthStartPeriod', kind: 'value', names: ['--health-start-period'], help: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { key: 'healthStartInterval', kind: 'value', names: ['--health-start-interval'], help: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
+  { key: 'noHealthcheck', kind: 'bool', names: ['--no-healthcheck'], help: 'Disable any container-specified HEALTHCHECK' },
   { key: 'init', kind: 'bool', names: ['--init'], help: 'Run an init inside the container that forwards signals and reaps processes' },
   { key: 'tmpfs', kind: 'list', names: ['--tmpfs'], help: 'Mount a tmpfs directory' },
   { key: 'device', kind: 'list', names: ['--device'], help: 'Add a host device to the container' },
@@ -137,7 +151,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    init: false, oomKillDisable: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
+    init: false, oomKillDisable: false, noHealthcheck: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
     volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }

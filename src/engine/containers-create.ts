@@ -7,7 +7,7 @@ import os from 'node:os';
 import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
-  buildRecord, checkSecurityOpt, freshName, memoryHostConfig, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  buildRecord, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -41,6 +41,8 @@ export interface CreateContainerOptions {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable?: boolean;
+  /** `--health-*` and `--no-healthcheck`: over the image's HEALTHCHECK. */
+  health?: HealthFlags;
   /** Docker's warnings about the options (the command prints them as "WARNING: …"). */
   onWarning?: (message: string) => void;
   init?: boolean;
@@ -163,6 +165,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const securityOpt = readSeccompProfiles(o.securityOpt ?? [], o.cwd).map(checkSecurityOpt);
   const image = await imageFor(ctx, o.image, o.pull);
   timing('image resolved');
+  const healthcheck = healthConfigWith(image.config.config?.Healthcheck, o.health ?? {});
   const inherited = [];
   for (const from of o.volumesFrom ?? []) {
     const other = await ctx.containers.get(from.replace(/:(ro|rw)$/, ''));
@@ -177,7 +180,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const record = buildRecord({
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
-    readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
+    readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, healthcheck, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
     securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({

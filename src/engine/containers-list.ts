@@ -21,12 +21,13 @@ export interface ListOptions {
   all?: boolean;
   /** The N newest, in any state (`-n`; `-l` is 1). */
   last?: number;
-  /** Docker's `--filter` texts: id, name, status, label, ancestor, exited, before, since, volume, network. */
+  /** Docker's `--filter` texts: id, name, status, label, ancestor, exited, before, since, volume, network, health. */
   filters?: string[];
 }
 
 export type Filter = { key: string; value: string };
-export const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'volume', 'network'];
+export const FILTER_KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'volume', 'network', 'health'];
+const HEALTHS = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 export function parseFilter(text: string): Filter {
@@ -35,6 +36,7 @@ export function parseFilter(text: string): Filter {
   const value = eq < 0 ? '' : text.slice(eq + 1);
   if (!FILTER_KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${FILTER_KEYS.join(', ')}`);
   if (key === 'status' && !STATUSES.includes(value)) throw new StrataError(`invalid filter "status=${value}": a status is one of ${STATUSES.join(', ')}`);
+  if (key === 'health' && !HEALTHS.includes(value)) throw new StrataError(`invalid filter "health=${value}": a health is one of ${HEALTHS.join(', ')}`);
   if (key === 'name') {
     try {
       new RegExp(value);
@@ -73,6 +75,7 @@ export function matchesFilters(record: ContainerRecord, state: ContainerState, f
       case 'name': return new RegExp(value).test(record.Name.slice(1));
       case 'status': return state.Status === value;
       case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
+      case 'health': return value === 'none' ? !state.Health : state.Health?.Status === value;
       case 'ancestor': return record.Config.Image === value || record.Image.slice(7).startsWith(value) || descends(record.Image, refs.ancestors.get(value), refs.imageLayers);
       case 'before': return record.Created < refs.created.get(value)!;
       case 'since': return record.Created > refs.created.get(value)!;

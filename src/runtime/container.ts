@@ -1,7 +1,7 @@
 // From an image and the user's flags to a container record, and from a record to the RunSpec
 // that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
 // and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
-import { type ImageStore, type Image, inImage, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig } from '../store/index.js';
+import { type ImageStore, type Image, inImage, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig, type HealthConfig } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
@@ -29,6 +29,8 @@ export interface CreateOptions {
   autoRemove: boolean;
   readonlyRootfs: boolean;
   memory?: number;
+  /** Config.Healthcheck: the image's with the --health-* flags over it (health.ts healthConfigWith). */
+  healthcheck?: HealthConfig;
   /** The memory fields as Docker's daemon completes them (memory-limits.ts); Memory alone when absent. */
   memoryConfig?: MemoryHostConfig;
   ulimits?: Ulimit[];
@@ -110,7 +112,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     StdinOnce: options.openStdin,
     Env: mergeEnv(conf.Env ?? [], options.env),
     Cmd: cmd,
-    ...(conf.Healthcheck ? { Healthcheck: conf.Healthcheck } : {}),
+    ...(options.healthcheck ?? conf.Healthcheck ? { Healthcheck: options.healthcheck ?? conf.Healthcheck } : {}),
     Image: options.imageRef,
     Volumes: conf.Volumes ?? null,
     WorkingDir: workdir,

@@ -4,6 +4,7 @@
 // held until the container runs), its runc bundle written — then writes the shim's
 // configuration beside the record and tells the shim to go; the shim runs the container from
 // then on (restarts prepare their own).
+import { healthPlan } from './health.js';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import { prepareBundle } from './bundle.js';
@@ -33,7 +34,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
         id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
         ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
         autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
-        waitAttach: options.attach ? true : undefined,
+        waitAttach: options.attach ? true : undefined, health: healthPlan(record.Config.Healthcheck),
       };
       // Asked meanwhile (a python3 start), so the shim need not (ports-relay.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;

@@ -62,6 +62,7 @@ export function stateFromStatus(status: ShimStatus): ContainerState {
     Error: status.error ?? '',
     StartedAt: status.startedAt ?? ZERO_TIME,
     FinishedAt: live && status.state !== 'restarting' ? ZERO_TIME : status.finishedAt ?? ZERO_TIME,
+    ...(status.health ? { Health: status.health } : {}),
   };
 }
 

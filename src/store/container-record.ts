@@ -18,6 +18,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Docker's health of a container with a health check (the runtime's probes write it). */
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
 }
 
 /** A bind or tmpfs mount as recorded (sources already resolved to absolute host paths). */

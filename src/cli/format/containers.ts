@@ -8,10 +8,17 @@ function since(time: string, now: number): string {
   return humanDuration(Math.max(0, now - Date.parse(time)));
 }
 
+/** Docker's health suffix: " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthText(state: ContainerState): string {
+  const h = state.Health?.Status;
+  if (!h) return '';
+  return h === 'starting' ? ' (health: starting)' : ` (${h})`;
+}
+
 export function statusText(state: ContainerState, now = Date.now()): string {
   switch (state.Status) {
     case 'running':
-      return `Up ${since(state.StartedAt, now)}`;
+      return `Up ${since(state.StartedAt, now)}${healthText(state)}`;
     case 'paused':
       return `Up ${since(state.StartedAt, now)} (Paused)`;
     case 'restarting':

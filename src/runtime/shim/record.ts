@@ -52,6 +52,7 @@ export function applyStatus(record: ContainerRecord, status: ShimStatus): void {
     // Between two runs of a restart policy Docker shows when the last run ended.
     FinishedAt: live && s !== 'restarting' ? ZERO_TIME : (status.finishedAt ?? record.State.FinishedAt),
   };
+  if (status.health) record.State.Health = status.health;
   record.RestartCount = status.restartCount;
   record.Strata.monitorPid = live ? status.shimPid : undefined;
   const exposed = Object.keys(record.Config.ExposedPorts ?? {});

@@ -19,6 +19,7 @@ import { RuncRunner } from '../runc.js';
 import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
 import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
+import { HealthMonitor } from './health-monitor.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -89,6 +90,7 @@ class Shim {
   /** The terminal size a client last asked for (an `-it` run's client sends it before the container starts). */
   private ptySize: { rows: number; cols: number } | undefined;
   private startFailed = false;
+  private healthMonitor: HealthMonitor | undefined;
   private preparedStart: boolean;
 
   constructor(
@@ -238,8 +240,13 @@ class Shim {
         timing('shim: forwarder attached');
         this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
         this.report({ ok: true });
+        if (config.health) {
+          this.healthMonitor = new HealthMonitor(config.health, { runcRoot: config.runcRoot, id: config.id, dir: this.dir, onHealth: (health) => this.save({ health }) });
+        }
       }
       const { exitCode } = await run;
+      this.healthMonitor?.stop();
+      this.healthMonitor = undefined;
       // Not left to start after the container is gone (finish() stops what it started).
       await forwarding;
       if (pid === undefined) {

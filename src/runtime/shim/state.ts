@@ -2,6 +2,7 @@
 // shim) and what it tells everyone else (shim.json, replaced atomically at every change), both
 // in the container's dir. Any strata command reads shim.json through readRuntimeStatus(), which
 // reconciles it with the shim's liveness and `runc state` when the shim has died.
+import type { HealthPlan, HealthState } from '../health.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,8 @@ export interface ShimConfig {
    * that started the shim, while the shim's Node started (detached.ts); restarts do their own.
    */
   prepared?: boolean;
+  /** The container's health check (HEALTHCHECK, --health-*), when it has one. */
+  health?: HealthPlan;
   /** Whether the splice relay (ports-relay.ts) can run here, when the starter asked (unset: the shim asks). */
   splice?: boolean;
 }
@@ -59,6 +62,8 @@ export interface ShimStatus {
   restartCount: number;
   /** `stop`/`kill` asked for the exit (see STOP_MARKER): the restart policy does not apply. */
   stoppedByUser?: boolean;
+  /** Docker's State.Health, from the probes of the current (or last) run. */
+  health?: HealthState;
 }
 
 export const CONFIG_FILE = 'shim-config.json';

@@ -1,0 +1,94 @@
+// End-to-end: health checks of detached containers, probed in the real container by its shim:
+// --health-* flags and an image's HEALTHCHECK, the status in inspect and ps (and ps's health
+// filter), a probe killed at its timeout inside the container, --no-healthcheck.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+type Health = { Status: string; FailingStreak: number; Log: Array<{ ExitCode: number; Output: string }> } | null;
+
+describe('health checks', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+  const ok = (args: string[]) => {
+    const r = fx.strata(args);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  // State has no Health without a check (as Docker's JSON): read through State.
+  const health = (name: string): Health => (JSON.parse(ok(['inspect', '-f', '{{json .State}}', name])) as { Health?: Health }).Health ?? null;
+  async function until(name: string, status: string, ms = 15_000): Promise<Health> {
+    for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 100))) {
+      const h = health(name);
+      if (h?.Status === status) return h;
+    }
+    assert.fail(`${name} never became ${status}: ${JSON.stringify(health(name))}`);
+  }
+
+  it('--health-cmd: starting, unhealthy after the retries, healthy once the check passes; shown by ps and its filter', async () => {
+    ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sleep', '300']);
+    try {
+      assert.equal(health('hc')?.Status, 'starting');
+      assert.match(ok(['ps', '--format', '{{.Status}}', '--filter', 'name=hc']), /^Up .* \(health: starting\)\n$/);
+      const sick = await until('hc', 'unhealthy');
+      assert.ok(sick!.FailingStreak >= 2);
+      assert.match(ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^hc Up .* \(unhealthy\)$/m);
+      ok(['exec', 'hc', 'touch', '/tmp/ok']);
+      const well = await until('hc', 'healthy');
+      assert.equal(well!.FailingStreak, 0);
+      assert.deepEqual([well!.Log.at(-1)!.ExitCode, well!.Log.at(-1)!.Output], [0, 'fine\n']);
+      assert.ok(well!.Log.length <= 5);
+      assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=healthy']), 'hc\n');
+      assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=unhealthy']), '');
+    } finally {
+      fx.strata(['rm', '-f', 'hc']);
+    }
+  });
+
+  it('kills a probe at its timeout, in the container, and records it as Docker does', async () => {
+    ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 7', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    try {
+      const sick = await until('slow', 'unhealthy');
+      assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (300ms)']);
+      // Three probes timed out (each `sleep 7` would still be running, were it not killed).
+      for (const t0 = Date.now(); (health('slow')?.Log.length ?? 0) < 3 && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(health('slow')!.Log.length >= 3);
+      // The timed-out probes were killed inside the container: at most the probe under way is left.
+      const ps = ok(['exec', 'slow', 'ps', '-o', 'args']);
+      assert.ok(ps.split('\n').filter((l) => l.startsWith('sleep 7')).length <= 1, ps);
+    } finally {
+      fx.strata(['rm', '-f', 'slow']);
+    }
+  });
+
+  it("runs an image's HEALTHCHECK; --no-healthcheck turns it off; bad flags are refused", async () => {
+    const ctx = path.join(fx.root, 'hc-ctx');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nHEALTHCHECK --interval=200ms --retries=1 CMD ["true"]\n');
+    ok(['build', '-q', '-t', 'withcheck:1', ctx]);
+    ok(['run', '-d', '--name', 'imagecheck', 'withcheck:1', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'nocheck', '--no-healthcheck', 'withcheck:1', 'sleep', '300']);
+    try {
+      await until('imagecheck', 'healthy');
+      assert.equal(health('nocheck'), null);
+      assert.equal(ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', 'nocheck']), '["NONE"]\n');
+      assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=none']), 'nocheck\n');
+    } finally {
+      fx.strata(['rm', '-f', 'imagecheck', 'nocheck']);
+    }
+    for (const [args, message] of [
+      [['--health-interval', 'often', '--health-cmd', 'true'], 'invalid argument "often" for "--health-interval" flag: time: invalid duration "often"'],
+      [['--no-healthcheck', '--health-cmd', 'true'], '--no-healthcheck conflicts with --health-* options'],
+    ] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
+});

@@ -1,0 +1,109 @@
+// The probes of a running container's health check, run by its shim: each `runc exec` of the
+// check's command (as the container's user, with its environment), killed at the timeout,
+// its output kept (4 KiB); the health written through the shim's status after each probe.
+// One probe at a time, the next one an interval after the last ended, as Docker's monitor.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterProbe, MAX_OUTPUT_BYTES, startingHealth, type HealthLogEntry, type HealthPlan, type HealthState } from '../health.js';
+
+export interface HealthTarget {
+  runcRoot: string;
+  id: string;
+  /** The container's directory: runc writes the probe's pid there (probe.pid). */
+  dir: string;
+  /** Takes each new health (the shim saves it in its status). */
+  onHealth: (health: HealthState) => void;
+}
+
+const PROBE_PID_FILE = 'probe.pid';
+
+/** Go's Duration.String for whole milliseconds: "200ms", "30s", "1.5s", "1m30s". */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
+}
+
+export class HealthMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private probe: ChildProcess | undefined;
+  private stopped = false;
+  private health = startingHealth();
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly plan: HealthPlan,
+    private readonly target: HealthTarget,
+  ) {
+    target.onHealth(this.health);
+    this.schedule();
+  }
+
+  /** Stops probing (the container exited); a probe under way is killed. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.probe?.kill('SIGKILL');
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    // Within the start period, while still starting, the start interval applies.
+    const starting = this.health.Status === 'starting' && Date.now() - this.startedAt < this.plan.startPeriodMs;
+    this.timer = setTimeout(() => void this.runProbe(), starting ? Math.min(this.plan.startIntervalMs, this.plan.intervalMs) : this.plan.intervalMs);
+    this.timer.unref();
+  }
+
+  private async runProbe(): Promise<void> {
+    const start = new Date();
+    const entry = await this.exec(start);
+    if (this.stopped) return;
+    this.health = afterProbe(this.health, entry, this.plan, start.getTime() - this.startedAt);
+    this.target.onHealth(this.health);
+    this.schedule();
+  }
+
+  private exec(start: Date): Promise<HealthLogEntry> {
+    return new Promise((resolve) => {
+      const pidFile = path.join(this.target.dir, PROBE_PID_FILE);
+      fs.rmSync(pidFile, { force: true });
+      const args = ['--root', this.target.runcRoot, 'exec', '--pid-file', pidFile, this.target.id, ...this.plan.command];
+      const child = spawn('runc', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.probe = child;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      const keep = (chunk: Buffer) => {
+        if (kept >= MAX_OUTPUT_BYTES) return;
+        chunks.push(chunk.subarray(0, MAX_OUTPUT_BYTES - kept));
+        kept += Math.min(chunk.length, MAX_OUTPUT_BYTES - kept);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      let timedOut = false;
+      const timeout = setTimeout(() => {
+        timedOut = true;
+        // The probe itself, in the container (runc passes SIGKILL on to nothing): then runc ends.
+        try {
+          const pid = Number(fs.readFileSync(pidFile, 'utf8').trim() || NaN);
+          if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGKILL');
+        } catch {
+          // not started yet, or gone already
+        }
+        child.kill('SIGKILL');
+      }, this.plan.timeoutMs);
+      const done = (exitCode: number, output: string) => {
+        clearTimeout(timeout);
+        this.probe = undefined;
+        resolve({ Start: start.toISOString(), End: new Date().toISOString(), ExitCode: exitCode, Output: output });
+      };
+      child.on('error', (err) => done(-1, `starting the health check: ${err.message}`));
+      child.on('close', (code) => {
+        if (timedOut) return done(-1, `Health check exceeded timeout (${goDuration(this.plan.timeoutMs)})`);
+        done(code ?? -1, Buffer.concat(chunks).toString('utf8'));
+      });
+    });
+  }
+}
