@@ -30,6 +30,8 @@ export interface RunFlags {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable: boolean;
+  logDriver?: string;
+  logOpt: string[];
   healthCmd?: string;
   healthInterval?: string;
   healthTimeout?: string;
@@ -102,6 +104,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'cpus', kind: 'value', names: ['--cpus'], help: 'Number of CPUs' },
   { key: 'cpuShares', kind: 'value', names: ['-c', '--cpu-shares'], help: 'CPU shares (relative weight)' },
   { key: 'pidsLimit', kind: 'value', names: ['--pids-limit'], help: 'Tune container pids limit (set -1 for unlimited)' },
+  { key: 'logDriver', kind: 'value', names: ['--log-driver'], help: 'Logging driver for the container (json-file, local, none)' },
+  { key: 'logOpt', kind: 'list', names: ['--log-opt'], help: 'Log driver options (max-size=10m, max-file=3)' },
   { key: 'healthCmd', kind: 'value', names: ['--health-cmd'], help: 'Command to run to check health' },
   { key: 'healthInterval', kind: 'value', names: ['--health-interval'], help: 'Time between running the check (ms|s|m|h) (default 0s)' },
   { key: 'healthTimeout', kind: 'value', names: ['--health-timeout'], help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
@@ -151,7 +155,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    init: false, oomKillDisable: false, noHealthcheck: false, tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
+    init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
     volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }

@@ -32,3 +32,31 @@ test('a --rm container leaves no log behind', () => {
   assert.equal(logs.stderr, 'Error: no such container: "gone"\n');
   assert.equal(logs.status, 125);
 });
+
+test('--log-opt max-size/max-file rotates a detached container\'s log; --log-driver none keeps nothing', async () => {
+  const script = 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done';
+  const run = s(['run', '-d', '--name', 'rotated', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(s(['wait', 'rotated']).stdout, '0\n');
+  const shown = JSON.parse(s(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rotated']).stdout);
+  assert.deepEqual(shown, { Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '3' } });
+  const logPath = s(['inspect', '-f', '{{.LogPath}}', 'rotated']).stdout.trim();
+  const { existsSync, statSync } = await import('node:fs');
+  assert.ok(existsSync(`${logPath}.1`) && existsSync(`${logPath}.2`) && !existsSync(`${logPath}.3`), 'three files kept');
+  for (const f of [logPath, `${logPath}.1`, `${logPath}.2`]) assert.ok(statSync(f).size <= 2048, f);
+  const lines = s(['logs', 'rotated']).stdout.trimEnd().split('\n');
+  const first = Number(/^line-(\d+)$/.exec(lines[0]!)![1]);
+  assert.ok(first > 0, 'the oldest lines went with the oldest file');
+  assert.deepEqual(lines, Array.from({ length: 300 - first }, (_, i) => `line-${first + i}`));
+  assert.equal(s(['rm', 'rotated']).status, 0);
+
+  assert.equal(s(['run', '-d', '--name', 'quiet', '--log-driver', 'none', 'busybox', 'echo', 'hidden']).status, 0);
+  assert.equal(s(['wait', 'quiet']).stdout, '0\n');
+  const logs = s(['logs', 'quiet']);
+  assert.deepEqual([logs.status, logs.stderr], [125, 'Error: configured logging driver does not support reading\n']);
+  const quietLog = s(['inspect', '-f', '{{.LogPath}}', 'quiet']).stdout.trim();
+  assert.ok(!existsSync(quietLog) || statSync(quietLog).size === 0, 'nothing written');
+  assert.equal(s(['rm', 'quiet']).status, 0);
+  const bad = s(['run', '--rm', '--log-driver', 'syslog', 'busybox', 'true']);
+  assert.deepEqual([bad.status, bad.stderr], [125, 'Error: logging driver "syslog" is not supported: strata supports json-file, local, none\n']);
+});

@@ -1,6 +1,6 @@
 // The foreground run (`run` without -d, `start -a`): this process is the container's parent,
 // its output teed to the container's log; a --rm container is removed once its code is known.
-import { logPath, removeContainer, runAttached, teeToLog, type ContainerContext, type InputSource } from '../runtime/index.js';
+import { logLimits, logPath, removeContainer, runAttached, teeToLog, type ContainerContext, type InputSource, type LogConfig } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
 
@@ -21,7 +21,8 @@ export interface ForegroundIo {
  * by runc itself and a --rm container's log would go with it, so neither is teed.
  */
 export async function runForeground(ctx: ContainerContext, record: ContainerRecord, io: ForegroundIo): Promise<number> {
-  const tee = io.terminal || record.HostConfig.AutoRemove ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr });
+  const limits = logLimits(record.HostConfig.LogConfig as LogConfig | undefined);
+  const tee = io.terminal || record.HostConfig.AutoRemove || !limits ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr }, limits);
   try {
     // Without a log, our own stdout/stderr are inherited; another stream (`run -a`) is written to.
     const direct = (to: NodeJS.WritableStream, own: NodeJS.WritableStream) => (to === own ? 'inherit' as const : to);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describedFailure } from '../errors.js';
+import { describedFailure, StrataError } from '../errors.js';
 import {
   bindingsOf, containerChanges, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logPath, lowerDirsOf,
   readLogs, readRuntimeStatus, readShimConfig, sampleStats, topProcesses, withContainerRoot,
@@ -54,6 +54,7 @@ export async function logsOf(
   ctx: LightContext, record: ContainerRecord, options: Omit<ReadLogsOptions, 'follow'> & { follow?: boolean },
   sink: (stream: 'stdout' | 'stderr', text: string) => void,
 ): Promise<void> {
+  if ((record.HostConfig.LogConfig as { Type?: string } | undefined)?.Type === 'none') throw new StrataError('configured logging driver does not support reading');
   const handle = handleOf(ctx, record);
   const follow = options.follow ? () => isLive(readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)) : undefined;
   await readLogs(logPath(handle.dir, record.Id), { ...options, follow }, sink);

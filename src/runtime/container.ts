@@ -8,6 +8,7 @@ import type { MountSpec, NetworkMode, RunSpec } from './types.js';
 import type { Ulimit } from './ulimits.js';
 import { containerCapabilities, securityOptions, type DeviceMapping } from './host-config.js';
 import { memoryResources, type MemoryHostConfig } from './memory-limits.js';
+import type { LogConfig } from './log-config.js';
 import { dnsSettingsOf, runtimeMode, type NetworkChoice } from './net/config.js';
 
 export interface CreateOptions {
@@ -29,6 +30,8 @@ export interface CreateOptions {
   autoRemove: boolean;
   readonlyRootfs: boolean;
   memory?: number;
+  /** `--log-driver`/`--log-opt` (log-config.ts); Docker's default json-file when absent. */
+  logConfig?: LogConfig;
   /** Config.Healthcheck: the image's with the --health-* flags over it (health.ts healthConfigWith). */
   healthcheck?: HealthConfig;
   /** The memory fields as Docker's daemon completes them (memory-limits.ts); Memory alone when absent. */
@@ -134,6 +137,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Config: config,
     HostConfig: {
       Binds: options.binds,
+      LogConfig: options.logConfig ?? { Type: 'json-file', Config: {} },
       Memory: options.memory ?? 0,
       ...options.memoryConfig,
       Ulimits: options.ulimits?.length ? options.ulimits : null,

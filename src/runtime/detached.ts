@@ -5,6 +5,7 @@
 // configuration beside the record and tells the shim to go; the shim runs the container from
 // then on (restarts prepare their own).
 import { healthPlan } from './health.js';
+import { logLimits, type LogConfig } from './log-config.js';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import { prepareBundle } from './bundle.js';
@@ -35,6 +36,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
         ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
         autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
         waitAttach: options.attach ? true : undefined, health: healthPlan(record.Config.Healthcheck),
+        log: logLimits(record.HostConfig.LogConfig as LogConfig | undefined) ?? null,
       };
       // Asked meanwhile (a python3 start), so the shim need not (ports-relay.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
+import { parseLogConfig } from './log-config.js';
 import { JsonLogWriter, parseRfc3339, parseSince, readLogs, rfc3339Nano, type LogStream } from './logs.js';
 
 async function collect(file: string, options: Parameters<typeof readLogs>[1]) {
@@ -92,5 +93,66 @@ describe('json-file logs', () => {
     } finally {
       cleanup();
     }
+  });
+
+  it('rotates at max-size keeping max-file files (oldest dropped), and reads them back in order', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file, { maxSize: 400, maxFiles: 3 });
+      for (let i = 0; i < 40; i++) w.write('stdout', `line-${i}\n`);
+      w.close();
+      assert.ok(fs.existsSync(`${file}.1`) && fs.existsSync(`${file}.2`) && !fs.existsSync(`${file}.3`));
+      for (const f of [file, `${file}.1`, `${file}.2`]) assert.ok(fs.statSync(f).size <= 400, f);
+      const lines = (await collect(file, {})).map(([, t]) => t);
+      // The newest lines, in order, without a gap: what the three files hold.
+      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
+      assert.deepEqual(lines, Array.from({ length: 40 - first }, (_, i) => `line-${first + i}\n`));
+      assert.ok(first > 0, 'the oldest lines were dropped');
+      assert.deepEqual((await collect(file, { tail: 2 })).map(([, t]) => t), ['line-38\n', 'line-39\n']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('with one file, empties it instead; a follower goes on across a rotation', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const one = path.join(dir, 'one-json.log');
+      const w1 = new JsonLogWriter(one, { maxSize: 200, maxFiles: 1 });
+      for (let i = 0; i < 20; i++) w1.write('stdout', `n${i}\n`);
+      w1.close();
+      assert.ok(fs.statSync(one).size <= 200 && !fs.existsSync(`${one}.1`));
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 2 });
+      w.write('stdout', 'start\n');
+      let polls = 0;
+      const out = await collect(file, {
+        pollMs: 5,
+        follow: () => {
+          polls++;
+          if (polls <= 10) for (let i = 0; i < 3; i++) w.write('stdout', `p${polls}-${i}\n`);
+          return polls < 12;
+        },
+      });
+      w.close();
+      // Every line written while following arrived once, in order, though the file rotated under the reader.
+      const expected = ['start\n', ...Array.from({ length: 10 }, (_, p) => [0, 1, 2].map((i) => `p${p + 1}-${i}\n`)).flat()];
+      assert.ok(fs.existsSync(`${file}.1`), 'the file rotated');
+      assert.deepEqual(out.map(([, t]) => t), expected);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("checks --log-driver and --log-opt as Docker's drivers do", () => {
+    assert.deepEqual(parseLogConfig(undefined, []), { Type: 'json-file', Config: {} });
+    assert.deepEqual(parseLogConfig('json-file', ['max-size=10m', 'max-file=3']), { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+    assert.deepEqual(parseLogConfig('none', []), { Type: 'none', Config: {} });
+    assert.throws(() => parseLogConfig('syslog', []), /logging driver "syslog" is not supported/);
+    assert.throws(() => parseLogConfig('json-file', ['tag=x']), /unknown log opt 'tag' for json-file log driver/);
+    assert.throws(() => parseLogConfig('json-file', ['max-file=3']), /max-file cannot be set when max-size is not set/);
+    assert.throws(() => parseLogConfig('json-file', ['max-size=lots']), /invalid value for log opt 'max-size'/);
+    assert.throws(() => parseLogConfig('json-file', ['max-size=1m', 'max-file=0']), /invalid value for log opt 'max-file'/);
   });
 });

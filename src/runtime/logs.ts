@@ -36,13 +36,61 @@ export function parseRfc3339(text: string): bigint | undefined {
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** Appends the container's output to a json-file log, one entry per line. */
+/** The rotated files of a log, oldest first (FILE.N … FILE.1), as Docker's json-file names them. */
+export function rotatedLogs(file: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; fs.existsSync(`${file}.${i}`); i++) out.unshift(`${file}.${i}`);
+  return out;
+}
+
+/**
+ * Appends the container's output to a json-file log, one entry per line. With `limits`, the
+ * file is rotated as Docker's json-file driver does: when a write would take it past max-size,
+ * FILE.1 … FILE.(max-file − 1) shift up (the oldest goes) and a new FILE starts; with one file
+ * only, FILE is emptied instead.
+ */
 export class JsonLogWriter {
-  private readonly fd: number;
+  private fd: number;
+  private size: number;
   private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly limits: { maxSize?: number; maxFiles: number } = { maxFiles: 1 },
+  ) {
     this.fd = fs.openSync(file, 'a', 0o640);
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  /** Writes ENTRIES (one line each) in one write, or in one a file when they rotate it. */
+  private append(entries: string[]): void {
+    let batch = '';
+    for (const entry of entries) {
+      const bytes = Buffer.byteLength(entry);
+      if (this.limits.maxSize !== undefined && this.size > 0 && this.size + bytes > this.limits.maxSize) {
+        if (batch) fs.writeSync(this.fd, batch);
+        batch = '';
+        this.rotate();
+      }
+      batch += entry;
+      this.size += bytes;
+    }
+    if (batch) fs.writeSync(this.fd, batch);
+  }
+
+  private rotate(): void {
+    if (this.limits.maxFiles <= 1) {
+      fs.ftruncateSync(this.fd, 0);
+    } else {
+      fs.closeSync(this.fd);
+      fs.rmSync(`${this.file}.${this.limits.maxFiles - 1}`, { force: true });
+      for (let i = this.limits.maxFiles - 2; i >= 1; i--) {
+        if (fs.existsSync(`${this.file}.${i}`)) fs.renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
+      }
+      fs.renameSync(this.file, `${this.file}.1`);
+      this.fd = fs.openSync(this.file, 'a', 0o640);
+    }
+    this.size = 0;
   }
 
   /** A writable stream for one of the container's streams; its end flushes a last partial line. */
@@ -71,12 +119,12 @@ export class JsonLogWriter {
       text = text.slice(MAX_LINE);
     }
     this.partial[name] = text;
-    if (entries.length) fs.writeSync(this.fd, entries.join(''));
+    if (entries.length) this.append(entries);
   }
 
   flush(name: LogStream): void {
     if (!this.partial[name]) return;
-    fs.writeSync(this.fd, this.entry(name, this.partial[name]));
+    this.append([this.entry(name, this.partial[name])]);
     this.partial[name] = '';
   }
 
@@ -91,12 +139,20 @@ export class JsonLogWriter {
   }
 }
 
+/** What the shim writes a container's output through. */
+export type LogWriter = Pick<JsonLogWriter, 'write' | 'flush' | 'close'>;
+
+/** `--log-driver none`: the output is kept nowhere. */
+export const NO_LOG: LogWriter = { write: () => undefined, flush: () => undefined, close: () => undefined };
+
 /**
  * Output of a container attached to the CLI (a foreground `run`, `start -a`) goes both to the
  * terminal and to its json-file log, so `logs` shows it afterwards as Docker's does.
  */
-export function teeToLog(file: string, targets: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): { stdout: Writable; stderr: Writable; close(): void } {
-  const log = new JsonLogWriter(file);
+export function teeToLog(
+  file: string, targets: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, limits?: { maxSize?: number; maxFiles: number },
+): { stdout: Writable; stderr: Writable; close(): void } {
+  const log = new JsonLogWriter(file, limits);
   const tee = (name: LogStream) =>
     new Writable({
       write: (chunk: Buffer, _enc, done) => {
@@ -192,40 +248,68 @@ function emit(entries: LogEntry[], options: ReadLogsOptions, sink: LogSink): voi
   }
 }
 
-/** Reads a json-file log into SINK; with `follow`, keeps going until the container stops. */
+/** Reads a json-file log (its rotated files first) into SINK; with `follow`, keeps going until the container stops. */
 export async function readLogs(file: string, options: ReadLogsOptions, sink: LogSink): Promise<void> {
   let offset = 0;
   let rest = '';
-  const readNew = (): LogEntry[] => {
-    let fd: number;
+  // The file being followed, held open: when the writer rotates it away, what it still had is
+  // read through this descriptor before the new file is opened.
+  let held: { fd: number; ino: number } | undefined;
+  const open = (): boolean => {
     try {
-      fd = fs.openSync(file, 'r');
+      const fd = fs.openSync(file, 'r');
+      held = { fd, ino: fs.fstatSync(fd).ino };
+      return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size <= offset) return [];
-      const buf = Buffer.alloc(size - offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, offset);
-      offset += n;
-      const text = rest + buf.subarray(0, n).toString('utf8');
-      const cut = text.lastIndexOf('\n') + 1;
-      rest = text.slice(cut);
-      return parseLines(text.slice(0, cut));
-    } finally {
-      fs.closeSync(fd);
-    }
   };
-  let first = readNew();
-  if (options.tail !== undefined) first = options.tail <= 0 ? [] : first.slice(-options.tail);
-  emit(first, options, sink);
-  if (!options.follow) return;
-  for (;;) {
-    const running = await options.follow();
-    emit(readNew(), options, sink);
-    if (!running) return;
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+  const drain = (): LogEntry[] => {
+    if (!held && !open()) return [];
+    const size = fs.fstatSync(held!.fd).size;
+    if (size < offset) offset = 0; // emptied in place (max-file 1)
+    if (size <= offset) return [];
+    const buf = Buffer.alloc(size - offset);
+    const n = fs.readSync(held!.fd, buf, 0, buf.length, offset);
+    offset += n;
+    const text = rest + buf.subarray(0, n).toString('utf8');
+    const cut = text.lastIndexOf('\n') + 1;
+    rest = text.slice(cut);
+    return parseLines(text.slice(0, cut));
+  };
+  const readNew = (): LogEntry[] => {
+    const entries = drain();
+    let now: number | undefined;
+    try {
+      now = fs.statSync(file).ino;
+    } catch {
+      now = undefined;
+    }
+    if (held && now !== undefined && now !== held.ino) {
+      // Rotated: the rest of the old file, then the new one from its start.
+      fs.closeSync(held.fd);
+      held = undefined;
+      offset = 0;
+      rest = '';
+      entries.push(...drain());
+    }
+    return entries;
+  };
+  try {
+    let first: LogEntry[] = [];
+    for (const old of rotatedLogs(file)) first.push(...parseLines(fs.readFileSync(old, 'utf8')));
+    first.push(...readNew());
+    if (options.tail !== undefined) first = options.tail <= 0 ? [] : first.slice(-options.tail);
+    emit(first, options, sink);
+    if (!options.follow) return;
+    for (;;) {
+      const running = await options.follow();
+      emit(readNew(), options, sink);
+      if (!running) return;
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+    }
+  } finally {
+    if (held) fs.closeSync(held.fd);
   }
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { StrataError } from '../../errors.js';
 import { FRAME } from '../attach.js';
-import { JsonLogWriter } from '../logs.js';
+import { JsonLogWriter, NO_LOG, type LogWriter } from '../logs.js';
 import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
 import { checkSpliceRelay } from '../ports-relay.js';
@@ -83,7 +83,7 @@ async function currentRestartPolicy(config: ShimConfig): Promise<RestartPolicy> 
 class Shim {
   private status: ShimStatus;
   private readonly hub = new AttachHub();
-  private readonly log: JsonLogWriter;
+  private readonly log: LogWriter;
   private forwarder: PortForwarder | undefined;
   private reported = false;
   private runtimePid: number | undefined;
@@ -108,7 +108,8 @@ class Shim {
         if (this.runtimePid) resizeRuncPty(this.runtimePid, rows, cols);
       };
     }
-    this.log = new JsonLogWriter(logPath(dir, config.id));
+    // A configuration from before --log-driver has no `log`: json-file, unbounded.
+    this.log = config.log === null ? NO_LOG : new JsonLogWriter(logPath(dir, config.id), config.log);
   }
 
   private save(patch: Partial<ShimStatus>): void {

@@ -3,6 +3,7 @@
 // in the container's dir. Any strata command reads shim.json through readRuntimeStatus(), which
 // reconciles it with the shim's liveness and `runc state` when the shim has died.
 import type { HealthPlan, HealthState } from '../health.js';
+import type { LogLimits } from '../log-config.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +39,8 @@ export interface ShimConfig {
    * that started the shim, while the shim's Node started (detached.ts); restarts do their own.
    */
   prepared?: boolean;
+  /** The json-file log's limits (log-config.ts); null: `--log-driver none`, nothing kept. */
+  log?: LogLimits | null;
   /** The container's health check (HEALTHCHECK, --health-*), when it has one. */
   health?: HealthPlan;
   /** Whether the splice relay (ports-relay.ts) can run here, when the starter asked (unset: the shim asks). */
