@@ -258,9 +258,34 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['create', '--name', 'nsmodes', '--pid', 'host', 'busybox', 'true']).status, 0);
     assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}', 'nsmodes']).stdout, 'host|private|\n');
     assert.equal(fx.strata(['rm', 'nsmodes']).status, 0);
-    for (const [args, message] of [[['--uts', 'host', '-h', 'x'], 'conflicting options: hostname and the UTS mode'], [['--pid', 'container:x'], 'invalid --pid "container:x": strata supports host']] as const) {
+    for (const [args, message] of [[['--uts', 'host', '-h', 'x'], 'conflicting options: hostname and the UTS mode'], [['--pid', 'container:x'], 'invalid --pid "container:x": no such container: x'],
+      [['--ipc', 'shareable'], 'invalid --ipc "shareable": strata supports private, host, container:NAME'], [['--uts', 'container:x'], 'invalid --uts "container:x": strata supports host']] as const) {
       const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
       assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
+
+  it('--pid and --ipc container:NAME join that container\'s namespaces, only while it runs', () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'nstarget', 'busybox', 'sleep', '300']).status, 0);
+    try {
+      const id = fx.strata(['inspect', '-f', '{{.Id}}', 'nstarget']).stdout.trim();
+      const pid = Number(fx.strata(['inspect', '-f', '{{.State.Pid}}', 'nstarget']).stdout.trim());
+      const theirs = (which: string) => fs.readlinkSync(`/proc/${pid}/ns/${which}`);
+      const out = fx.strata(['run', '--rm', '--pid', 'container:nstarget', '--ipc', 'container:nstarget', 'busybox', 'sh', '-c',
+        'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; ps -o args | grep -c "^sleep 300"']);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(out.stdout, `${theirs('pid')}\n${theirs('ipc')}\n1\n`);
+      // A detached one too; the record keeps the container's ID.
+      assert.equal(fx.strata(['run', '-d', '--name', 'nsjoiner', '--pid', 'container:nstarget', 'busybox', 'sleep', '300']).status, 0);
+      assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}', 'nsjoiner']).stdout, `container:${id}\n`);
+      assert.equal(fx.strata(['exec', 'nsjoiner', 'readlink', '/proc/self/ns/pid']).stdout, `${theirs('pid')}\n`);
+      assert.equal(fx.strata(['rm', '-f', 'nsjoiner']).status, 0);
+      assert.equal(fx.strata(['stop', '-t', '0', 'nstarget']).status, 0);
+      const stopped = fx.strata(['run', '--rm', '--ipc', 'container:nstarget', 'busybox', 'true']);
+      assert.equal(stopped.status, 125);
+      assert.match(stopped.stderr, new RegExp(`^Error: cannot join IPC of a non running container: ${id}\n`));
+    } finally {
+      fx.strata(['rm', '-f', 'nsjoiner', 'nstarget']);
     }
   });
 

@@ -115,13 +115,28 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
   }
 }
 
-/** Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts (only the host's namespaces are shared). */
-function namespaceModes(o: CreateContainerOptions): { PidMode: string; IpcMode: string; UTSMode: string } {
-  const check = (flag: string, value: string | undefined, allowed: string[]) => {
-    if (value !== undefined && !allowed.includes(value)) throw new StrataError(`invalid --${flag} "${value}": strata supports ${allowed.filter(Boolean).join(', ')}`);
+/**
+ * Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts: the host's namespaces, or
+ * (pid, ipc) another container's, kept as container:ID.
+ */
+async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions): Promise<{ PidMode: string; IpcMode: string; UTSMode: string }> {
+  const check = async (flag: 'pid' | 'ipc' | 'uts', value: string | undefined, allowed: string[]) => {
+    if (value?.startsWith('container:') && flag !== 'uts') {
+      const ref = value.slice('container:'.length);
+      const other = await ctx.containers.get(ref).catch(() => undefined);
+      if (!other) throw new StrataError(`invalid --${flag} "${value}": no such container: ${ref}`);
+      return `container:${other.Id}`;
+    }
+    if (value !== undefined && !allowed.includes(value)) {
+      throw new StrataError(`invalid --${flag} "${value}": strata supports ${[...allowed.filter(Boolean), ...(flag === 'uts' ? [] : ['container:NAME'])].join(', ')}`);
+    }
     return value ?? '';
   };
-  return { PidMode: check('pid', o.pidMode, ['', 'host']), IpcMode: check('ipc', o.ipcMode, ['', 'private', 'host']) || 'private', UTSMode: check('uts', o.utsMode, ['', 'host']) };
+  return {
+    PidMode: await check('pid', o.pidMode, ['', 'host']),
+    IpcMode: (await check('ipc', o.ipcMode, ['', 'private', 'host'])) || 'private',
+    UTSMode: await check('uts', o.utsMode, ['', 'host']),
+  };
 }
 
 /** Creates a container; every option is checked before anything is written. */
@@ -136,7 +151,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;
   }
-  const namespaces = namespaceModes(o);
+  const namespaces = await namespaceModes(ctx, o);
   if (namespaces.UTSMode === 'host' && o.hostname) throw new StrataError('conflicting options: hostname and the UTS mode');
   // Docker: on the host's network (or UTS namespace) a container takes the host's name.
   if (namespaces.UTSMode === 'host' && !hostname) hostname = os.hostname();

@@ -152,6 +152,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     pidsLimit: spec.pidsLimit,
     shmSize: spec.shmSize,
     hostNamespaces: spec.hostNamespaces,
+    joinNamespaces: spec.joinNamespaces,
     sysctl: spec.sysctl,
     capabilities: caps,
     privileged: spec.privileged,

@@ -2,6 +2,7 @@
 // the shim's part for it, recording the runtime state in the container's shim.json (the format
 // the detached shim writes, see shim/state.ts), so `ps`, `wait`, `stop` and `kill` treat both
 // alike, and a CLI killed mid-run is reconciled from runc by the next command.
+import { joinedNamespaces } from './shared-namespaces.js';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore, removeVolume } from '../store/index.js';
@@ -106,7 +107,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   // Its namespace is plumbed meanwhile; runc waits for it (beforeStart).
   const network = await networkForRun(ctx, record);
   timing('network requested');
-  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...network.spec, ...io };
+  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), joinNamespaces: joinedNamespaces(ctx, record), ...network.spec, ...io };
   const status: ShimStatus = {
     state: 'running',
     shimPid: process.pid,

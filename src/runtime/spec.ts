@@ -65,6 +65,8 @@ export interface SpecInput {
   sysctl?: Record<string, string>;
   /** Bytes of /dev/shm (Docker's 64MiB when absent). */
   shmSize?: number;
+  /** Another container's namespaces to join (shared-namespaces.ts). */
+  joinNamespaces?: { pid?: string; ipc?: string };
   /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
   hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
@@ -119,7 +121,10 @@ function userMounts(mounts: MountSpec[]): OciMount[] {
 /** The runtime-spec document (runtime-spec v1.0.2, as runc 1.1 reads it). */
 export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
   const shared = new Set<string>(input.hostNamespaces ?? []);
-  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }].filter((n) => !shared.has(n.type));
+  const join: Record<string, string | undefined> = { pid: input.joinNamespaces?.pid, ipc: input.joinNamespaces?.ipc };
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }]
+    .filter((n) => !shared.has(n.type))
+    .map((n) => (join[n.type] ? { ...n, path: join[n.type] } : n));
   if (input.network === 'private' && input.netns) namespaces.push({ type: 'network', path: input.netns });
   else if (input.network !== 'host') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
