@@ -44,11 +44,11 @@ test('help [COMMAND] is Docker\'s, and an unknown global flag is named before a 
   assert.equal(runStrata([], { root: root.dir }).stderr.split('\n')[0], 'Error: a command is required');
 });
 
-test("Docker's other names: image build and builder build are build, builder prune is cache prune", () => {
+test("Docker's other names: image build, builder build and buildx build are build, builder/buildx prune and du are cache's", () => {
   const ctx = tempDir('strata-alias-ctx-');
   try {
     fs.writeFileSync(path.join(ctx.dir, 'Dockerfile'), 'FROM scratch\nLABEL via=alias\n');
-    for (const cmd of [['image', 'build'], ['builder', 'build']]) {
+    for (const cmd of [['image', 'build'], ['builder', 'build'], ['buildx', 'build', '--load']]) {
       const r = runStrata([...cmd, '-q', '-t', 'aliased', ctx.dir], { root: root.dir, timeoutMs: 120_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
@@ -57,6 +57,10 @@ test("Docker's other names: image build and builder build are build, builder pru
     assert.equal(prune.status, 0, prune.stderr);
     assert.match(prune.stdout, /^Deleted: [0-9a-f]{64}\n(.*\n)*Total reclaimed space: /);
     assert.equal(runStrata(['cache', 'prune', '-f'], { root: root.dir }).stdout, 'Total reclaimed space: 0B\n', 'builder prune left nothing');
+    for (const cmd of [['builder', 'du'], ['buildx', 'du'], ['buildx', 'prune', '-f']]) {
+      const r = runStrata(cmd, { root: root.dir });
+      assert.deepEqual([r.status, r.stdout], [0, runStrata(['cache', ...cmd.slice(1)], { root: root.dir }).stdout], cmd.join(' '));
+    }
   } finally {
     ctx.cleanup();
   }

@@ -84,11 +84,16 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
   return (cli as unknown as { getInternalMethods(): ReturnType<typeof internals> }).getInternalMethods();
 }
 
-/** Docker's other names for commands strata has under one: `image build`, `builder build|prune`. */
+/**
+ * Docker's other names for commands strata has under one: `image build`, `builder build|prune|du`,
+ * and buildx's `buildx build|prune|du` (strata's build is BuildKit's already; buildx's `--load`
+ * is what strata does anyway: the image goes into the store).
+ */
 export function dockerAliases(argv: string[]): string[] {
   const [a, b] = argv;
   if ((a === 'image' || a === 'builder') && b === 'build') return argv.slice(1);
-  if (a === 'builder' && b === 'prune') return ['cache', ...argv.slice(1)];
+  if (a === 'buildx' && b === 'build') return argv.slice(1).filter((arg) => arg !== '--load');
+  if ((a === 'builder' || a === 'buildx') && (b === 'prune' || b === 'du')) return ['cache', ...argv.slice(1)];
   return argv;
 }
 
