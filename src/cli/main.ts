@@ -52,6 +52,7 @@ const COMMANDS: Record<string, { load: () => CommandModule; describe: string }> 
   pull: { load: () => import('./registry.js'), describe: 'Download an image from a registry' },
   push: { load: () => import('./registry.js'), describe: 'Upload an image to a registry' },
   login: { load: () => import('./registry.js'), describe: 'Log in to a registry' },
+  manifest: { load: () => import('./registry.js'), describe: 'Inspect image manifests and manifest lists in a registry' },
   logout: { load: () => import('./registry.js'), describe: 'Log out from a registry' },
   system: { load: () => import('./system.js'), describe: 'Check the store (system check)' },
   info: { load: () => import('./system.js'), describe: 'Display system-wide information' },

@@ -119,7 +119,25 @@ export function transferCommands(): CommandModule[] {
   ];
 }
 
+interface ManifestInspectArgs { name: string; insecure?: boolean; verbose?: boolean; 'tls-verify'?: boolean }
+
+/** `manifest inspect`: as Docker's, the registry's JSON indented with tabs (verbose: Docker's ImageManifest form). */
+async function manifestInspectCmd(a: ManifestInspectArgs): Promise<void> {
+  await withRegistry(async ({ inspectManifest }) => {
+    const m = await inspectManifest(a.name, { tlsVerify: a.insecure ? false : a['tls-verify'], verbose: a.verbose });
+    const shown = a.verbose ? m.verbose : JSON.parse(m.bytes.toString('utf8'));
+    out(`${JSON.stringify(shown, null, '\t')}\n`);
+  });
+}
+
 export const register: RegisterCommands = (cli) => transferCommands().reduce((y, c) => y.command(c), cli)
+  .command('manifest', 'Inspect image manifests and manifest lists in a registry', (y: Argv) => y
+    .command('inspect <name>', 'Display an image manifest, or manifest list', (c: Argv) => tlsFlag(c)
+      .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
+      .option('insecure', { type: 'boolean', describe: 'Allow communication with an insecure registry (as --tls-verify=false)' })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'Output additional info including layers and platform' }),
+    (c) => manifestInspectCmd(c as unknown as ManifestInspectArgs))
+    .demandCommand(1, 'a subcommand is required'))
   .command('login [server]', 'Log in to a registry', (y: Argv) => tlsFlag(y)
     .positional('server', { type: 'string', describe: 'Registry (default: Docker Hub)' })
     .option('username', { alias: 'u', type: 'string', describe: 'Username' })

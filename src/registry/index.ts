@@ -1,6 +1,7 @@
 // The registry client: pull into the store, push out of it, log in and out. The CLI and the
 // builder use what this file exports; the rest of the folder is its inside.
 export { pull, type PullOptions, type PullResult } from './pull.js';
+export { inspectManifest, type InspectedManifest, type VerboseManifest } from './manifest-inspect.js';
 export { allTagReferences } from './pull-tags.js';
 export { push, type PushOptions, type PushResult } from './push.js';
 export { login, logout, registryDomain, type LoginOptions } from './login.js';

@@ -138,6 +138,29 @@ describe('pull and push with a real registry', { skip }, () => {
     assertOneLineError(sb.strata(['pull', '--platform', 'linux/s390x', name], { root }), /no image for platform "linux\/s390x"/);
   });
 
+  test('manifest inspect shows the manifest and the index as the registry serves them (skopeo --raw), and Docker\'s verbose form', () => {
+    const one = `${reg.host}/lib/busybox:1`;
+    const multi = `${reg.host}/multi/app:1`;
+    const root = sb.root('manifest');
+    const shown = sb.strata(['manifest', 'inspect', one], { root });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^{\n\t"schemaVersion": 2,\n/);
+    if (has('skopeo')) {
+      const raw = (n: string) => JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${n}`]).toString());
+      assert.deepEqual(JSON.parse(shown.stdout), raw(one));
+      assert.deepEqual(JSON.parse(sb.strata(['manifest', 'inspect', multi], { root }).stdout), raw(multi));
+    }
+    const verbose = JSON.parse(sb.strata(['manifest', 'inspect', '-v', one], { root }).stdout) as { Ref: string; Descriptor: { digest: string }; Raw: string; OCIManifest?: unknown; SchemaV2Manifest?: unknown };
+    assert.equal(verbose.Ref, one);
+    assert.equal(verbose.Descriptor.digest, pushedDigest);
+    assert.equal(`sha256:${createHash('sha256').update(Buffer.from(verbose.Raw, 'base64')).digest('hex')}`, pushedDigest);
+    assert.ok(verbose.OCIManifest ?? verbose.SchemaV2Manifest);
+    const list = JSON.parse(sb.strata(['manifest', 'inspect', '--verbose', multi], { root }).stdout) as Array<{ Ref: string; Descriptor: { digest: string; platform: { architecture: string } } }>;
+    assert.deepEqual(list.map((e) => e.Descriptor.platform.architecture).sort(), ['amd64', 'arm64']);
+    for (const e of list) assert.equal(e.Ref, `${reg.host}/multi/app@${e.Descriptor.digest}`);
+    assertOneLineError(sb.strata(['manifest', 'inspect', `${reg.host}/lib/nosuch:1`], { root }), new RegExp(`^Error: no such manifest: ${reg.host}/lib/nosuch:1$`));
+  });
+
   test('docker.io names go to the configured mirror', () => {
     const root = sb.root('mirror');
     assert.equal(sb.strata(['tag', 'busybox', `${reg.host}/library/busybox:latest`], { root: src }).status, 0);

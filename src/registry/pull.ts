@@ -50,7 +50,7 @@ function parseDoc(m: FetchedManifest): ManifestDoc {
 }
 
 /** The manifest from the first endpoint that has it (mirrors first). */
-async function resolveManifest(ref: Reference, o: PullOptions): Promise<{ repo: Repository; top: FetchedManifest }> {
+export async function resolveManifest(ref: Reference, o: RegistryOptions): Promise<{ repo: Repository; top: FetchedManifest }> {
   const endpoints = pullTransports(ref, o);
   for (let i = 0; ; i++) {
     const repo = new Repository(endpoints[i], ref.path);
