@@ -88,7 +88,10 @@ export class HealthMonitor {
         // The probe itself, in the container (runc passes SIGKILL on to nothing): then runc ends.
         try {
           const pid = Number(fs.readFileSync(pidFile, 'utf8').trim() || NaN);
-          if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGKILL');
+          // Only while runc still waits for it, and only a process of this container's cgroup
+          // (never a reused pid of someone else's).
+          const ours = child.exitCode === null && fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${this.target.id}`);
+          if (Number.isInteger(pid) && pid > 1 && ours) process.kill(pid, 'SIGKILL');
         } catch {
           // not started yet, or gone already
         }
