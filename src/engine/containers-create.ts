@@ -134,7 +134,7 @@ async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions):
   };
   return {
     PidMode: await check('pid', o.pidMode, ['', 'host']),
-    IpcMode: (await check('ipc', o.ipcMode, ['', 'private', 'host'])) || 'private',
+    IpcMode: (await check('ipc', o.ipcMode, ['', 'private', 'shareable', 'none', 'host'])) || 'private',
     UTSMode: await check('uts', o.utsMode, ['', 'host']),
   };
 }

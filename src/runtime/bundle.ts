@@ -153,6 +153,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     shmSize: spec.shmSize,
     hostNamespaces: spec.hostNamespaces,
     joinNamespaces: spec.joinNamespaces,
+    noShm: spec.noShm,
     sysctl: spec.sysctl,
     capabilities: caps,
     privileged: spec.privileged,

@@ -226,7 +226,7 @@ const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl'> {
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl' | 'noShm'> {
   const h = record.HostConfig as {
     NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string;
     CpusetCpus?: string; Sysctls?: Record<string, string>;
@@ -237,7 +237,7 @@ function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'
   if (h.CpuShares) cpu.shares = h.CpuShares;
   if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
   return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
-    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}) };
+    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}), ...(h.IpcMode === 'none' ? { noShm: true } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

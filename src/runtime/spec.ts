@@ -65,6 +65,8 @@ export interface SpecInput {
   sysctl?: Record<string, string>;
   /** Bytes of /dev/shm (Docker's 64MiB when absent). */
   shmSize?: number;
+  /** `--ipc none`: no /dev/shm. */
+  noShm?: boolean;
   /** Another container's namespaces to join (shared-namespaces.ts). */
   joinNamespaces?: { pid?: string; ipc?: string };
   /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
@@ -107,7 +109,7 @@ function systemMounts(input: SpecInput): OciMount[] {
     { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
   ];
-  return mounts;
+  return input.noShm ? mounts.filter((m) => m.destination !== '/dev/shm') : mounts;
 }
 
 function userMounts(mounts: MountSpec[]): OciMount[] {

@@ -102,6 +102,8 @@ export interface RunSpec {
   shmSize?: number;
   /** `--pid/--ipc/--uts host`: the host's namespaces the container shares instead of its own. */
   hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
+  /** `--ipc none`: no /dev/shm mounted. */
+  noShm?: boolean;
   /** `--pid/--ipc container:NAME`: namespace paths of another container to join. */
   joinNamespaces?: { pid?: string; ipc?: string };
   /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
