@@ -10,11 +10,10 @@
 // medians reported. Usage: npm run build && node bench/floors.mjs [N]
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, get } from './lib/http.mjs';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,26 +47,6 @@ function timedSync(cmd, args, envv = env) {
   const r = spawnSync(cmd, args, { env: envv, stdio: 'ignore' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
   return performance.now() - t0;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url) {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
 }
 
 /** ms from spawning CMD ARGS until http://127.0.0.1:PORT/PAGE answers 200 (net.mjs's method: a GET every 2 ms). */

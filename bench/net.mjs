@@ -8,11 +8,10 @@
 // Usage: npm run build && node bench/net.mjs [N]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, get } from './lib/http.mjs';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,26 +33,6 @@ function sh(cmd, args, opts = {}) {
 }
 const strata = (args, opts) => sh(strataBin, args, { env, ...opts });
 const podman = (args, opts) => sh('podman', args, opts);
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url) {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
-}
 
 /** ms from spawning `TOOL run -d -p` until the page answers 200. */
 async function firstOk(tool, port) {

@@ -18,11 +18,7 @@ describe('update', { concurrency: false }, () => {
   after(async () => {
     await fx.teardown();
   });
-  const ok = (args: string[]) => {
-    const r = fx.strata(args);
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => fx.ok(args);
   const pidOf = (name: string) => Number(ok(['inspect', '-f', '{{.State.Pid}}', name]).trim());
   const limitsOf = (name: string) => readCgroupLimits(locateCgroup(pidOf(name))!);
   const swapFile = V2 ? '/sys/fs/cgroup/memory.swap.max' : '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';

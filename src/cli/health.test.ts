@@ -17,11 +17,7 @@ describe('health checks', { concurrency: false }, () => {
   after(async () => {
     await fx.teardown();
   });
-  const ok = (args: string[]) => {
-    const r = fx.strata(args);
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => fx.ok(args);
   // State has no Health without a check (as Docker's JSON): read through State.
   const health = (name: string): Health => (JSON.parse(ok(['inspect', '-f', '{{json .State}}', name])) as { Health?: Health }).Health ?? null;
   async function until(name: string, status: string, ms = 15_000): Promise<Health> {

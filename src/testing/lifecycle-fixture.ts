@@ -1,6 +1,7 @@
 // Test fixture for lifecycle tests: a private state root with busybox, and a teardown that
 // removes every container (shims, runc state, mounts) even when a test failed, then checks
 // that nothing of the root is left running or mounted.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,6 +11,8 @@ import { runStrata, tempDir, type CliResult } from './cli.js';
 export interface LifecycleFixture {
   root: string;
   strata: (args: string[], options?: { input?: string | Buffer; cwd?: string }) => CliResult;
+  /** The command's stdout, asserting it succeeded (its stderr as the message otherwise). */
+  ok: (args: string[]) => string;
   /** Processes and mounts that mention the root (should be none after teardown). */
   leftovers: () => { processes: number[]; mounts: string[] };
   teardown: () => Promise<void>;
@@ -56,7 +59,12 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
       cleanup();
     }
   };
-  return { root, strata, leftovers, teardown };
+  const ok = (args: string[]) => {
+    const r = strata(args);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  return { root, strata, ok, leftovers, teardown };
 }
 
 function runUmount(target: string): void {
