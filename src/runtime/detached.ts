@@ -35,7 +35,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
         autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
         waitAttach: options.attach ? true : undefined,
       };
-      // Asked meanwhile (a python3 start), so the shim need not (ports-relay.ts).
+      // Asked meanwhile when no answer is kept (a python3 start), so the shim need not (ports-relay-check.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;
       // An attached start may wait for its client long after this: the shim prepares it then.
       const prepared = options.attach ? undefined : await prepareFirstStart(ctx, record, config).catch(() => undefined);
