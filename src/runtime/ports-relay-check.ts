@@ -13,10 +13,15 @@ export const SPLICE_CHECK_FILE = '/run/strata/splice-relay';
 
 // The system's interpreter when there is one: wrappers on PATH (pyenv's shims) cost a shell start.
 export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/**
+ * How the relay and the check run it: isolated (no PYTHON* variables, no user site dir), without
+ * the site module (the relay needs only the standard library): some 1.5 ms of CPU less a start.
+ */
+export const PYTHON_FLAGS = ['-I', '-S'];
 
 // Prints the interpreter (python3 may link to python3.11: its target is stamped) and the files
 // the relay's imports come from (built-in modules have none), one a line.
-const CHECK = ['-c', [
+const CHECK = [...PYTHON_FLAGS, '-c', [
   'import sys, os, ctypes, _ctypes, fcntl, selectors, socket, _socket, select',
   'os.splice; ctypes.CDLL(None).setns',
   'print(sys.executable)',

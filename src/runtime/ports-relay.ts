@@ -7,7 +7,7 @@
 // Its stdin is a pipe from the shim: at EOF (the shim closed it, or died) it exits.
 // Without a suitable python3 the Node helper (ports-helper.ts) does the same, copying.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { PYTHON } from './ports-relay-check.js';
+import { PYTHON, PYTHON_FLAGS } from './ports-relay-check.js';
 
 const RELAY_PY = String.raw`
 import ctypes, fcntl, os, selectors, socket, sys
@@ -160,7 +160,7 @@ export interface RelaySocket {
  */
 export function startSpliceRelay(netns: string, sockets: RelaySocket[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; ready: Promise<boolean> } {
   const specs = sockets.map((s, i) => `${s.kind === 'listener' ? 'L' : 'C'}:${3 + i}:${s.port}`);
-  const child = spawn(PYTHON, ['-c', RELAY_PY, netns, ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
+  const child = spawn(PYTHON, [...PYTHON_FLAGS, '-c', RELAY_PY, netns, ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
   const ready = new Promise<boolean>((resolve) => {
     child.stdout!.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
