@@ -35,6 +35,12 @@ describe('the splice relay check kept in /run', () => {
       fs.mkdirSync(path.dirname(kept), { recursive: true });
       fs.writeFileSync(kept, '{"python":"/x/python3","ok":true,"files":{}}\n');
       assert.equal(keptAnswer(kept, '/x/python3'), undefined, 'an answer without stamps is not one');
+      // A write torn by a kill -9: a prefix of the answer.
+      keepAnswer(`${files[0]}\n${files[1]}`, kept, '/x/python3');
+      assert.equal(keptAnswer(kept, '/x/python3'), true);
+      const whole = fs.readFileSync(kept, 'utf8');
+      fs.writeFileSync(kept, whole.slice(0, whole.length - 3));
+      assert.equal(keptAnswer(kept, '/x/python3'), undefined, 'a torn answer is not one');
       fs.writeFileSync(kept, 'garbage');
       assert.equal(keptAnswer(kept, '/x/python3'), undefined);
     } finally {

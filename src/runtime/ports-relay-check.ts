@@ -62,13 +62,13 @@ export function keepAnswer(stdout: string, file = SPLICE_CHECK_FILE, python = PY
     if (stamp === undefined) return;
     files[f] = stamp;
   }
-  const staging = `${file}.tmp-${process.pid}`;
+  // Written in place, not through a temp file that a kill -9 would leave in /run: a torn
+  // write is a prefix of the JSON, which no reader takes for an answer.
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(staging, `${JSON.stringify({ python, ok: true, files } satisfies Kept)}\n`);
-    fs.renameSync(staging, file);
+    fs.writeFileSync(file, `${JSON.stringify({ python, ok: true, files } satisfies Kept)}\n`);
   } catch {
-    fs.rmSync(staging, { force: true });
+    // not root, or /run read-only: the next process asks again
   }
 }
 
