@@ -39,7 +39,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
         waitAttach: options.attach ? true : undefined, health: healthPlan(record.Config.Healthcheck),
         log: logLimits(record.HostConfig.LogConfig as LogConfig | undefined) ?? null,
       };
-      // Asked meanwhile (a python3 start), so the shim need not (ports-relay.ts).
+      // Asked meanwhile when no answer is kept (a python3 start), so the shim need not (ports-relay-check.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;
       // An attached start may wait for its client long after this: the shim prepares it then.
       const prepared = options.attach ? undefined : await prepareFirstStart(ctx, record, config).catch(() => undefined);

@@ -6,8 +6,8 @@
 // takes a host connection and every connect reaches the container's 127.0.0.1:PORT.
 // Its stdin is a pipe from the shim: at EOF (the shim closed it, or died) it exits.
 // Without a suitable python3 the Node helper (ports-helper.ts) does the same, copying.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PYTHON, PYTHON_FLAGS } from './ports-relay-check.js';
 
 const RELAY_PY = String.raw`
 import ctypes, fcntl, os, selectors, socket, sys
@@ -144,31 +144,7 @@ while True:
         key.data.step()
 `;
 
-let usable: boolean | undefined;
-let checking: Promise<boolean> | undefined;
-// The system's interpreter when there is one: wrappers on PATH (pyenv's shims) cost a shell start.
-const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const CHECK = ['-c', 'import os, ctypes, selectors; os.splice; ctypes.CDLL(None).setns'];
-
-/** Whether python3 with os.splice and ctypes is there (checked once per process). */
-export function spliceRelayAvailable(): boolean {
-  usable ??= spawnSync(PYTHON, CHECK, { stdio: 'ignore' }).status === 0;
-  return usable;
-}
-
-/**
- * The same check without blocking (a python3 start, some 20-40 ms): the shim begins it as it
- * starts, so the answer is there by the time the container's namespace is.
- */
-export function checkSpliceRelay(): Promise<boolean> {
-  if (usable !== undefined) return Promise.resolve(usable);
-  checking ??= new Promise<boolean>((resolve) => {
-    const child = spawn(PYTHON, CHECK, { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('exit', (code) => resolve(code === 0));
-  }).then((ok) => (usable = ok));
-  return checking;
-}
+export { checkSpliceRelay, spliceRelayAvailable } from './ports-relay-check.js';
 
 export interface RelaySocket {
   kind: 'listener' | 'connection';
@@ -184,7 +160,7 @@ export interface RelaySocket {
  */
 export function startSpliceRelay(netns: string, sockets: RelaySocket[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; ready: Promise<boolean> } {
   const specs = sockets.map((s, i) => `${s.kind === 'listener' ? 'L' : 'C'}:${3 + i}:${s.port}`);
-  const child = spawn(PYTHON, ['-c', RELAY_PY, netns, ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
+  const child = spawn(PYTHON, [...PYTHON_FLAGS, '-c', RELAY_PY, netns, ...specs], { stdio: ['pipe', 'pipe', 'inherit', ...sockets.map((s) => s.fd)], env });
   const ready = new Promise<boolean>((resolve) => {
     child.stdout!.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
