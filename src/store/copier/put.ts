@@ -133,6 +133,7 @@ class Placer {
         if (!st) {
           fsSync.mkdirSync(abs, { mode: 0o755 });
           this.fresh.add(next);
+          this.placed.add(next);
         } else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
         else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
         this.dirs.add(next);
@@ -217,6 +218,7 @@ class Placer {
       if (!st) {
         fsSync.mkdirSync(abs, { mode: 0o755 });
         this.fresh.add(rel);
+        this.placed.add(rel);
       } else if (!st.isDirectory()) throw refuse(name, `"${rel}" is not a directory`);
       done.push(p);
     }
@@ -352,10 +354,11 @@ class Placer {
     await writeXattrs(withX, tmpDir, this.root);
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
+    // Synchronous as the other metadata calls: a pool round trip each, in turn, took far longer.
     for (const d of dirs) {
-      if (this.isRoot) await fs.lchown(d.abs, d.uid, d.gid);
-      await fs.chmod(d.abs, d.mode);
-      await fs.utimes(d.abs, d.mtime, d.mtime);
+      if (this.isRoot) fsSync.lchownSync(d.abs, d.uid, d.gid);
+      fsSync.chmodSync(d.abs, d.mode);
+      fsSync.utimesSync(d.abs, d.mtime, d.mtime);
     }
   }
 }
