@@ -151,10 +151,10 @@ class Placer {
    * is kept there (`keepDir`).
    */
   private async clear(parentRel: string, rel: string, keepDir: boolean): Promise<boolean> {
-    if (this.writes.size) await this.writes.settleUnder(rel);
     const fresh = !this.whiteouts.size && this.fresh.has(parentRel) && !this.placed.has(rel);
     this.placed.add(rel);
-    if (fresh) return false;
+    if (fresh) return false; // nothing was made at or under `rel` by this call: no copy runs there
+    if (this.writes.size) await this.writes.settleUnder(rel);
     const abs = this.abs(rel);
     if (this.whiteouts.size) {
       for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
