@@ -105,6 +105,20 @@ test('skips device nodes and fifos with a warning', async () => {
   }
 });
 
+test("a directory's entry after its children's keeps them and gets its own attributes", async () => {
+  const s = sandbox();
+  try {
+    // The parents "a" and "a/b" are made for the file first; their entries come later.
+    const tar = buildTar([{ path: 'a/b/f', content: 'x' }, { path: 'a/b/', type: 'dir', mode: 0o750 }, { path: 'a/', type: 'dir', mode: 0o711 }]);
+    await unpackLayer([tar], s.root, { tmpDir: s.dir });
+    assert.equal(fs.readFileSync(path.join(s.root, 'a/b/f'), 'utf8'), 'x');
+    assert.equal(fs.statSync(path.join(s.root, 'a/b')).mode & 0o7777, 0o750);
+    assert.equal(fs.statSync(path.join(s.root, 'a')).mode & 0o7777, 0o711);
+  } finally {
+    s.cleanup();
+  }
+});
+
 test('ignores trusted.* xattrs from an archive', async () => {
   const s = sandbox();
   try {

@@ -4,6 +4,7 @@
 // written outside it: absolute names and `..` are refused (or, for ADD, cleaned as Docker's
 // Untar in a chroot does), as are writes through a symlink and hard links to anything outside
 // or not a file. Device nodes are skipped with a warning. `rules` says whose rules apply.
+// Files with a host source are copied several at once (writes.ts), in the stream's order per path.
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import type { SplitWriter } from '../tar-split.js';
 import { makeWhiteouts, writeXattrs } from '../xattr.js';
 import type { CopyEntry } from './get.js';
 import { cleanComponents, refuse, safeComponents } from './names.js';
-
+import { Writes } from './writes.js';
 
 export interface PutOptions {
   /**
@@ -86,6 +87,8 @@ class Placer {
   /** Files whose content the tar-split refers to: relative path -> file record. */
   private content = new Map<string, { index: number; size: number }>();
   readonly warnings: string[] = [];
+  /** Copies from host sources still running: an entry at or under one of their paths waits for it. */
+  readonly writes = new Writes();
   private readonly isRoot = process.getuid?.() === 0;
 
   private readonly root: string;
@@ -133,6 +136,7 @@ class Placer {
         if (!st) {
           fsSync.mkdirSync(abs, { mode: 0o755 });
           this.fresh.add(next);
+          this.placed.add(next);
         } else if (st.isSymbolicLink()) throw refuse(name, `"${next}" is a symlink`);
         else if (!st.isDirectory()) throw refuse(name, `"${next}" is not a directory`);
         this.dirs.add(next);
@@ -149,7 +153,8 @@ class Placer {
   private async clear(parentRel: string, rel: string, keepDir: boolean): Promise<boolean> {
     const fresh = !this.whiteouts.size && this.fresh.has(parentRel) && !this.placed.has(rel);
     this.placed.add(rel);
-    if (fresh) return false;
+    if (fresh) return false; // nothing was made at or under `rel` by this call: no copy runs there
+    if (this.writes.size) await this.writes.settleUnder(rel);
     const abs = this.abs(rel);
     if (this.whiteouts.size) {
       for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
@@ -217,6 +222,7 @@ class Placer {
       if (!st) {
         fsSync.mkdirSync(abs, { mode: 0o755 });
         this.fresh.add(rel);
+        this.placed.add(rel);
       } else if (!st.isDirectory()) throw refuse(name, `"${rel}" is not a directory`);
       done.push(p);
     }
@@ -224,9 +230,13 @@ class Placer {
   }
 
   async entry(e: CopyEntry): Promise<void> {
+    this.writes.check(); // a failed copy stops the stream: nothing is written after it
     const archive = this.mode === 'archive';
     const parts = archive ? cleanComponents(e.path) : safeComponents(e.path);
     if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
+    // A parent still being written as a file is refused as a finished one would be; the
+    // archive's way follows links, so there every write ends first.
+    if (this.writes.size) await (archive ? this.writes.settleAll() : this.writes.settlePath(parts, parts.length - 1));
     const parentRel = archive ? this.parentInside(parts, e.path, true) : this.parent(parts, e.path);
     const base = parts[parts.length - 1];
     const rel = parentRel ? `${parentRel}/${base}` : base;
@@ -246,15 +256,8 @@ class Placer {
         await this.clear(parentRel, rel, false);
         if (this.options.reuse?.(e, abs)) return;
         if (e.source) {
-          // A local source is copied by the kernel (a reflink where the filesystem can); the
-          // copy is then opened without following links to set its attributes.
-          fsSync.copyFileSync(e.source, abs, fsSync.constants.COPYFILE_EXCL | fsSync.constants.COPYFILE_FICLONE);
-          const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
-          try {
-            this.fileAttrs(fd, e);
-          } finally {
-            fsSync.closeSync(fd);
-          }
+          const source = e.source;
+          await this.writes.start(rel, () => this.copyFile(source, abs, e));
           break;
         }
         const fd = fsSync.openSync(abs, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o600);
@@ -280,7 +283,7 @@ class Placer {
         break;
       }
       case 'link': {
-        const target = this.linkTarget(e);
+        const target = await this.linkTarget(e);
         await this.clear(parentRel, rel, false);
         fsSync.linkSync(target, abs);
         // An archive's link entry carries the metadata of the file it shares (podman sets it).
@@ -298,13 +301,27 @@ class Placer {
     this.keepXattrs(rel, e);
   }
 
+  /**
+   * A local source is copied by the kernel (a reflink where the filesystem can), in libuv's
+   * pool; the copy is then opened without following links to set its attributes.
+   */
+  private async copyFile(source: string, abs: string, e: TarEntry): Promise<void> {
+    await fs.copyFile(source, abs, fsSync.constants.COPYFILE_EXCL | fsSync.constants.COPYFILE_FICLONE);
+    const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
+    try {
+      this.fileAttrs(fd, e);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  }
+
   private fileAttrs(fd: number, e: TarEntry): void {
     if (this.isRoot) fsSync.fchownSync(fd, e.uid, e.gid);
     fsSync.fchmodSync(fd, e.mode); // after chown, which clears set-id bits
     fsSync.futimesSync(fd, e.mtime, e.mtime);
   }
 
-  private linkTarget(e: TarEntry): string {
+  private async linkTarget(e: TarEntry): Promise<string> {
     // Docker resolves link names from the layer root, absolute or not.
     const archive = this.mode === 'archive';
     let parts: string[];
@@ -314,6 +331,8 @@ class Placer {
       throw refuse(e.path, `hard link target "${e.linkpath}" ${(err as Error).message.replace(/^.*": /, '')}`);
     }
     if (parts.length === 0) throw refuse(e.path, 'hard link to the root');
+    // A link to a file copied earlier in this stream waits for its copy.
+    if (this.writes.size) await (archive ? this.writes.settleAll() : this.writes.settlePath(parts));
     // Resolving the target creates nothing: a link to a missing path is refused as it stands.
     let parentRel: string;
     try {
@@ -346,16 +365,18 @@ class Placer {
   }
 
   async finish(tmpDir: string): Promise<void> {
+    await this.writes.settleAll();
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
     const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: this.abs(rel), xattrs }));
     await writeXattrs(withX, tmpDir, this.root);
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
+    // Synchronous as the other metadata calls: a pool round trip each, in turn, took far longer.
     for (const d of dirs) {
-      if (this.isRoot) await fs.lchown(d.abs, d.uid, d.gid);
-      await fs.chmod(d.abs, d.mode);
-      await fs.utimes(d.abs, d.mtime, d.mtime);
+      if (this.isRoot) fsSync.lchownSync(d.abs, d.uid, d.gid);
+      fsSync.chmodSync(d.abs, d.mode);
+      fsSync.utimesSync(d.abs, d.mtime, d.mtime);
     }
   }
 }
@@ -364,13 +385,19 @@ class Placer {
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   const x = new Placer(dest, options);
   let count = 0;
-  for await (const e of entries) {
-    options.check?.(e);
-    await x.entry(e);
-    count++;
-    if (options.split?.congested) await options.split.drained();
-    if (options.rules === 'layer') failpoint('layer.unpacking');
+  try {
+    for await (const e of entries) {
+      options.check?.(e);
+      await x.entry(e);
+      count++;
+      if (options.split?.congested) await options.split.drained();
+      if (options.rules === 'layer') failpoint('layer.unpacking');
+    }
+    await x.finish(options.tmpDir);
+  } catch (err) {
+    // The copies still running end before the failure is reported: none writes after it.
+    await x.writes.drain();
+    throw err;
   }
-  await x.finish(options.tmpDir);
   return { entries: count, warnings: x.warnings };
 }

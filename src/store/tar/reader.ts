@@ -1,7 +1,7 @@
 // A streaming tar reader (ustar, PAX, GNU long names). node-tar's Header decodes the 512-byte
 // blocks; the framing, PAX records and limits are ours because node-tar's Parser drops
 // SCHILY.xattr records (file capabilities, overlay xattrs) that layers must keep.
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 import { StrataError } from '../../errors.js';
 import { crc32, type TarTap } from '../tar-split.js';
 

@@ -1,6 +1,6 @@
 // Tar header encoding: a ustar block (node-tar's Header, which also does base-256 numbers),
 // preceded by a PAX record block when a field does not fit or the entry carries xattrs.
-import { Header } from 'tar';
+import { Header } from 'tar/header';
 
 export interface TarHeaderFields {
   path: string;
