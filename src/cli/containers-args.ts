@@ -30,6 +30,7 @@ export interface RunFlags {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable: boolean;
+  macAddress?: string;
   logDriver?: string;
   logOpt: string[];
   healthCmd?: string;
@@ -123,6 +124,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (bridge, host, none, container:NAME or a network)' },
   { key: 'networkAlias', kind: 'list', names: ['--network-alias', '--net-alias'], help: 'Add network-scoped alias for the container' },
   { key: 'ip', kind: 'value', names: ['--ip'], help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { key: 'macAddress', kind: 'value', names: ['--mac-address'], help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { key: 'addHost', kind: 'list', names: ['--add-host'], help: 'Add a custom host-to-IP mapping (host:ip)' },
   { key: 'dns', kind: 'list', names: ['--dns'], help: 'Set custom DNS servers' },
   { key: 'dnsSearch', kind: 'list', names: ['--dns-search'], help: 'Set custom DNS search domains' },

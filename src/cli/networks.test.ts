@@ -167,6 +167,22 @@ describe('container networks', { timeout: 600_000 }, () => {
     ok(['rm', '-f', 'roamer']);
   });
 
+  it('--mac-address sets the interface\'s address (shown by inspect), on the default network and a user-defined one', () => {
+    assert.equal(ok(['run', '--rm', '--mac-address', '92:D0:C6:0A:29:33', 'busybox', 'cat', '/sys/class/net/eth0/address']), '92:d0:c6:0a:29:33\n');
+    ok(['run', '-d', '--name', 'macced', '--network', 'app', '--mac-address', '02:42:ac:11:99:01', 'busybox', 'sleep', '300']);
+    assert.equal(ok(['exec', 'macced', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:99:01\n');
+    assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.Networks.app.MacAddress}}', 'macced']), '02:42:ac:11:99:01\n');
+    ok(['rm', '-f', 'macced']);
+    for (const [args, message] of [
+      [['--mac-address', '92:d0:c6:0a:29'], 'invalid argument "92:d0:c6:0a:29" for "--mac-address" flag: invalid MAC address'],
+      [['--mac-address', '01:00:5e:00:00:01'], 'invalid argument "01:00:5e:00:00:01" for "--mac-address" flag: a multicast address cannot be an interface\'s'],
+      [['--network', 'none', '--mac-address', '92:d0:c6:0a:29:33'], 'conflicting options: mac-address and the network mode'],
+    ] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
+
   it('releases veths, rules and responders after rm, network rm and a kill -9 of the CLI or a shim', async () => {
     // kill -9 of a foreground run: its container runs on; rm -f then takes everything.
     const fg = spawnStrata(['run', '--name', 'orphan', '--network', 'app', 'busybox', 'sleep', '300'], { root: fx.root });

@@ -41,6 +41,8 @@ export interface CreateContainerOptions {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable?: boolean;
+  /** `--mac-address`. */
+  macAddress?: string;
   /** `--log-driver` and its `--log-opt KEY=VALUE`s. */
   logDriver?: string;
   logOpts?: string[];
@@ -158,7 +160,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   if (networkFlag === 'host' && !hostname) hostname = os.hostname();
   const publish = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
-    network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
+    network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, mac: o.macAddress, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
     dnsOptions: o.dnsOptions ?? [], publishes: publish.length > 0, hostname: o.hostname,
   });
   timing('network chosen');

@@ -14,7 +14,7 @@ import { ensureUp } from './networks.js';
 /** What a container asks of the network (from its record; plain data). */
 export interface NetworkRequest extends DnsSettings {
   /** Its networks (bridge mode), in the order of their interfaces: eth0 first. */
-  networks: Array<{ name: string; id: string; aliases: string[]; ip?: string }>;
+  networks: Array<{ name: string; id: string; aliases: string[]; ip?: string; mac?: string }>;
   hostname: string;
   /** --add-host NAME:IP. */
   extraHosts: string[];
@@ -50,7 +50,7 @@ export async function attachNetworks(root: string, container: { id: string; name
   const nets = await networksOf(root, req);
   const attached = await allocateEndpoints(root, {
     containerId: container.id, name: container.name, upstreams: req.dns,
-    networks: req.networks.map((n, i) => ({ net: nets[i]!, aliases: n.aliases, ip: n.ip })),
+    networks: req.networks.map((n, i) => ({ net: nets[i]!, aliases: n.aliases, ip: n.ip, mac: n.mac })),
   });
   let netns;
   try {

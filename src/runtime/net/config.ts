@@ -15,6 +15,8 @@ export interface NetworkFlags extends DnsSettings {
   network?: string;
   aliases: string[];
   ip?: string;
+  /** --mac-address: the first network's interface's address. */
+  mac?: string;
   extraHosts: string[];
   /** -p / -P given. */
   publishes: boolean;
@@ -31,9 +33,9 @@ export interface NetworkChoice {
   extraHosts: string[];
 }
 
-export function endpointSettings(net: Pick<NetworkRecord, 'Id'>, aliases: string[], ip: string | undefined): EndpointSettings {
+export function endpointSettings(net: Pick<NetworkRecord, 'Id'>, aliases: string[], ip: string | undefined, mac = ''): EndpointSettings {
   return {
-    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null, MacAddress: '', NetworkID: net.Id,
+    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null, MacAddress: mac, NetworkID: net.Id,
     EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
   };
 }
@@ -43,6 +45,13 @@ function checkExtraHost(entry: string): string {
   const ip = colon > 0 ? entry.slice(colon + 1) : '';
   if (colon <= 0 || /\s/.test(entry.slice(0, colon)) || (ip !== 'host-gateway' && net.isIP(ip) === 0)) throw new StrataError(`invalid argument "${entry}" for "--add-host": expected HOST:IP`);
   return entry;
+}
+
+/** `--mac-address`: six hex pairs, kept in lower case; a multicast address is refused (the kernel would). */
+export function checkMac(mac: string): string {
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw new StrataError(`invalid argument "${mac}" for "--mac-address" flag: invalid MAC address`);
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new StrataError(`invalid argument "${mac}" for "--mac-address" flag: a multicast address cannot be an interface's`);
+  return mac.toLowerCase();
 }
 
 /** Checks an `--ip`/`--alias` request against the network it is for, as Docker does. */
@@ -63,6 +72,7 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   if (special) {
     if (flags.publishes) throw new StrataError(`published ports are not available with --network ${mode}`);
     if (flags.aliases.length || flags.ip) throw new StrataError(`network-scoped aliases and --ip are only supported for user-defined networks, not with --network ${mode}`);
+    if (flags.mac) throw new StrataError('conflicting options: mac-address and the network mode');
     if (mode.startsWith('container:')) {
       if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
       if (flags.dns.length || flags.dnsSearch.length || flags.dnsOptions.length) throw new StrataError('conflicting options: dns and the network mode');
@@ -77,7 +87,7 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   if (!record) throw new StrataError(`network "${mode}" not found`);
   checkEndpointRequest(record, flags.aliases, flags.ip);
   choice.mode = record.Name === DEFAULT_NETWORK ? 'default' : record.Name;
-  choice.networks[record.Name] = endpointSettings(record, flags.aliases, flags.ip);
+  choice.networks[record.Name] = endpointSettings(record, flags.aliases, flags.ip, flags.mac === undefined ? '' : checkMac(flags.mac));
   return choice;
 }
 
@@ -95,7 +105,7 @@ export function dnsSettingsOf(record: ContainerRecord): DnsSettings & { extraHos
 /** What a run of the container asks of its networks (bridge mode), in interface order. */
 export function networkRequestOf(record: ContainerRecord): NetworkRequest {
   const networks = Object.entries(record.NetworkSettings?.Networks ?? {}).map(([name, s]) => ({
-    name, id: s.NetworkID, aliases: s.Aliases ?? [], ip: s.IPAMConfig?.IPv4Address || undefined,
+    name, id: s.NetworkID, aliases: s.Aliases ?? [], ip: s.IPAMConfig?.IPv4Address || undefined, mac: s.MacAddress || undefined,
   }));
   return { networks, hostname: record.Config.Hostname, ...dnsSettingsOf(record) };
 }

@@ -21,6 +21,8 @@ export interface EndpointRequest {
   aliases: string[];
   /** A fixed address (--ip). */
   ip?: string;
+  /** A fixed MAC address (--mac-address); else one made from the IP address, as Docker's. */
+  mac?: string;
 }
 
 export interface AttachRequest {
@@ -73,14 +75,14 @@ export async function allocateEndpoints(root: string, req: AttachRequest, ifname
       return `eth${ifIndex++}`;
     };
     try {
-      for (const { net, aliases, ip } of req.networks) {
+      for (const { net, aliases, ip, mac } of req.networks) {
         const live = sweepEndpoints(store, net.Id).filter((e) => e.ContainerId !== req.containerId);
         const { gateway, prefix } = gatewayOf(net);
         const used = new Set([parseIp(gateway)!, ...live.map((e) => parseIp(e.IPv4)!)]);
         const address = chooseAddress(net, used, ip);
         const endpoint: EndpointRecord = {
           ContainerId: req.containerId, EndpointId: `${req.containerId.slice(0, 32)}${address.toString(16).padStart(8, '0')}${net.Id.slice(0, 24)}`,
-          DnsNames: dnsNames(req, aliases), IPv4: formatIp(address), PrefixLen: prefix, Gateway: gateway, Mac: macFor(address),
+          DnsNames: dnsNames(req, aliases), IPv4: formatIp(address), PrefixLen: prefix, Gateway: gateway, Mac: mac ?? macFor(address),
           Veth: vethName(rootId), IfName: nextIfname(), Owner: owner, Upstreams: req.upstreams,
         };
         store.writeEndpoint(net.Id, endpoint);
