@@ -31,6 +31,8 @@ export interface RunFlags {
   memorySwappiness?: string;
   oomKillDisable: boolean;
   macAddress?: string;
+  cgroupns?: string;
+  userns?: string;
   logDriver?: string;
   logOpt: string[];
   healthCmd?: string;
@@ -142,6 +144,8 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'pid', kind: 'value', names: ['--pid'], help: 'PID namespace to use (host)' },
   { key: 'ipc', kind: 'value', names: ['--ipc'], help: 'IPC mode to use (private, host)' },
   { key: 'uts', kind: 'value', names: ['--uts'], help: 'UTS namespace to use (host)' },
+  { key: 'cgroupns', kind: 'value', names: ['--cgroupns'], help: 'Cgroup namespace to use (host|private)' },
+  { key: 'userns', kind: 'value', names: ['--userns'], help: 'User namespace to use (host: strata remaps no user IDs)' },
   { key: 'sysctl', kind: 'list', names: ['--sysctl'], help: 'Sysctl options (KEY=VALUE, namespaced ones)' },
   { key: 'cpusetCpus', kind: 'value', names: ['--cpuset-cpus'], help: 'CPUs in which to allow execution (0-3, 0,1)' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },

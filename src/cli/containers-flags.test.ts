@@ -255,6 +255,11 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       assert.notEqual(ns([], which), host, which);
     }
     assert.equal(fx.strata(['run', '--rm', '--uts', 'host', 'busybox', 'hostname']).stdout, `${os.hostname()}\n`);
+    // --cgroupns: a cgroup namespace of its own (private) or the host's; --userns host is accepted (no remapping).
+    const hostCgroupns = fs.readlinkSync('/proc/self/ns/cgroup');
+    assert.equal(ns(['--cgroupns', 'host'], 'cgroup'), hostCgroupns);
+    assert.notEqual(ns(['--cgroupns', 'private'], 'cgroup'), hostCgroupns);
+    assert.equal(fx.strata(['run', '--rm', '--userns', 'host', 'busybox', 'true']).status, 0);
     // --ipc none: a namespace of its own, no /dev/shm; shareable: as private here.
     assert.equal(fx.strata(['run', '--rm', '--ipc', 'none', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/mounts']).stdout, '0\n');
     assert.equal(fx.strata(['run', '--rm', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/mounts']).stdout, '1\n');
@@ -262,7 +267,9 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}', 'nsmodes']).stdout, 'host|private|\n');
     assert.equal(fx.strata(['rm', 'nsmodes']).status, 0);
     for (const [args, message] of [[['--uts', 'host', '-h', 'x'], 'conflicting options: hostname and the UTS mode'], [['--pid', 'container:x'], 'invalid --pid "container:x": no such container: x'],
-      [['--ipc', 'bogus'], 'invalid --ipc "bogus": strata supports private, shareable, none, host, container:NAME'], [['--uts', 'container:x'], 'invalid --uts "container:x": strata supports host']] as const) {
+      [['--ipc', 'bogus'], 'invalid --ipc "bogus": strata supports private, shareable, none, host, container:NAME'],
+      [['--cgroupns', 'bogus'], 'invalid --cgroupns "bogus": strata supports host, private'],
+      [['--userns', 'remap'], 'invalid --userns "remap": strata supports host (it remaps no user IDs)'], [['--uts', 'container:x'], 'invalid --uts "container:x": strata supports host']] as const) {
       const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
       assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
     }

@@ -27,7 +27,7 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize), pidMode: flags.pid, ipcMode: flags.ipc, utsMode: flags.uts,
     sysctls: flags.sysctl, cpusetCpus: flags.cpusetCpus,
     memorySwap: flags.memorySwap, memoryReservation: flags.memoryReservation, memorySwappiness: flags.memorySwappiness, oomKillDisable: flags.oomKillDisable,
-    logDriver: flags.logDriver, logOpts: flags.logOpt, macAddress: flags.macAddress,
+    logDriver: flags.logDriver, logOpts: flags.logOpt, macAddress: flags.macAddress, cgroupnsMode: flags.cgroupns, usernsMode: flags.userns,
     health: {
       cmd: flags.healthCmd, interval: flags.healthInterval, timeout: flags.healthTimeout, retries: flags.healthRetries,
       startPeriod: flags.healthStartPeriod, startInterval: flags.healthStartInterval, none: flags.noHealthcheck,

@@ -41,6 +41,9 @@ export interface CreateContainerOptions {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable?: boolean;
+  /** `--cgroupns host|private` and `--userns host`. */
+  cgroupnsMode?: string;
+  usernsMode?: string;
   /** `--mac-address`. */
   macAddress?: string;
   /** `--log-driver` and its `--log-opt KEY=VALUE`s. */
@@ -121,16 +124,18 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
  * Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts: the host's namespaces, or
  * (pid, ipc) another container's, kept as container:ID.
  */
-async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions): Promise<{ PidMode: string; IpcMode: string; UTSMode: string }> {
-  const check = async (flag: 'pid' | 'ipc' | 'uts', value: string | undefined, allowed: string[]) => {
-    if (value?.startsWith('container:') && flag !== 'uts') {
+async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions): Promise<{ PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string }> {
+  // strata remaps no user IDs: --userns host is what it does anyway.
+  if (o.usernsMode !== undefined && o.usernsMode !== 'host') throw new StrataError(`invalid --userns "${o.usernsMode}": strata supports host (it remaps no user IDs)`);
+  const check = async (flag: 'pid' | 'ipc' | 'uts' | 'cgroupns', value: string | undefined, allowed: string[]) => {
+    if (value?.startsWith('container:') && (flag === 'pid' || flag === 'ipc')) {
       const ref = value.slice('container:'.length);
       const other = await ctx.containers.get(ref).catch(() => undefined);
       if (!other) throw new StrataError(`invalid --${flag} "${value}": no such container: ${ref}`);
       return `container:${other.Id}`;
     }
     if (value !== undefined && !allowed.includes(value)) {
-      throw new StrataError(`invalid --${flag} "${value}": strata supports ${[...allowed.filter(Boolean), ...(flag === 'uts' ? [] : ['container:NAME'])].join(', ')}`);
+      throw new StrataError(`invalid --${flag} "${value}": strata supports ${[...allowed.filter(Boolean), ...(flag === 'pid' || flag === 'ipc' ? ['container:NAME'] : [])].join(', ')}`);
     }
     return value ?? '';
   };
@@ -138,6 +143,7 @@ async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions):
     PidMode: await check('pid', o.pidMode, ['', 'host']),
     IpcMode: (await check('ipc', o.ipcMode, ['', 'private', 'shareable', 'none', 'host'])) || 'private',
     UTSMode: await check('uts', o.utsMode, ['', 'host']),
+    ...(o.cgroupnsMode !== undefined ? { CgroupnsMode: await check('cgroupns', o.cgroupnsMode, ['host', 'private']) } : {}),
   };
 }
 

@@ -160,7 +160,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     devices,
     noNewPrivileges: spec.noNewPrivileges,
     unmaskPaths: spec.unmaskPaths,
-    cgroupNamespace: isUnified(),
+    cgroupNamespace: spec.cgroupns ? spec.cgroupns === 'private' : isUnified(),
     ulimits: spec.ulimits,
     cgroupsPath: `/strata/${id}`,
     rlimits,

@@ -49,8 +49,8 @@ export interface CreateOptions {
   stopTimeout?: number;
   /** `--shm-size` in bytes (default Docker's 64MiB). */
   shmSize?: number;
-  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace). */
-  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string };
+  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace), and CgroupnsMode when --cgroupns was given. */
+  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string };
   /** `--sysctl` (checked) and `--cpuset-cpus`. */
   sysctls?: Record<string, string>;
   cpusetCpus?: string;
@@ -226,10 +226,10 @@ const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl' | 'noShm'> {
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl' | 'noShm' | 'cgroupns'> {
   const h = record.HostConfig as {
     NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string;
-    CpusetCpus?: string; Sysctls?: Record<string, string>;
+    CpusetCpus?: string; Sysctls?: Record<string, string>; CgroupnsMode?: string;
   };
   const hostNamespaces = (['pid', 'ipc', 'uts'] as const).filter((ns) => ({ pid: h.PidMode, ipc: h.IpcMode, uts: h.UTSMode })[ns] === 'host');
   const cpu: NonNullable<RunSpec['cpu']> = {};
@@ -237,7 +237,8 @@ function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit'
   if (h.CpuShares) cpu.shares = h.CpuShares;
   if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
   return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
-    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}), ...(h.IpcMode === 'none' ? { noShm: true } : {}) };
+    ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}), ...(h.IpcMode === 'none' ? { noShm: true } : {}),
+    ...(h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? { cgroupns: h.CgroupnsMode } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

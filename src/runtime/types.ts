@@ -102,6 +102,8 @@ export interface RunSpec {
   shmSize?: number;
   /** `--pid/--ipc/--uts host`: the host's namespaces the container shares instead of its own. */
   hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
+  /** `--cgroupns`: a cgroup namespace of its own (private) or the host's; the host's default (private on v2, host on v1) when absent. */
+  cgroupns?: 'host' | 'private';
   /** `--ipc none`: no /dev/shm mounted. */
   noShm?: boolean;
   /** `--pid/--ipc container:NAME`: namespace paths of another container to join. */
