@@ -31,6 +31,13 @@ export interface RunFlags {
   memorySwappiness?: string;
   oomKillDisable: boolean;
   macAddress?: string;
+  cpusetMems?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  oomScoreAdj?: string;
+  runtime?: string;
+  annotation: string[];
+  domainname?: string;
   cgroupns?: string;
   userns?: string;
   logDriver?: string;
@@ -148,6 +155,13 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'userns', kind: 'value', names: ['--userns'], help: 'User namespace to use (host: strata remaps no user IDs)' },
   { key: 'sysctl', kind: 'list', names: ['--sysctl'], help: 'Sysctl options (KEY=VALUE, namespaced ones)' },
   { key: 'cpusetCpus', kind: 'value', names: ['--cpuset-cpus'], help: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { key: 'cpusetMems', kind: 'value', names: ['--cpuset-mems'], help: 'MEMs in which to allow execution (0-3, 0,1)' },
+  { key: 'cpuPeriod', kind: 'value', names: ['--cpu-period'], help: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { key: 'cpuQuota', kind: 'value', names: ['--cpu-quota'], help: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { key: 'oomScoreAdj', kind: 'value', names: ['--oom-score-adj'], help: "Tune host's OOM preferences (-1000 to 1000)" },
+  { key: 'runtime', kind: 'value', names: ['--runtime'], help: 'Runtime to use for this container (runc)' },
+  { key: 'annotation', kind: 'list', names: ['--annotation'], help: 'Add an annotation to the container (passed through to the OCI runtime)' },
+  { key: 'domainname', kind: 'value', names: ['--domainname'], help: 'Container NIS domain name' },
   { key: 'groupAdd', kind: 'list', names: ['--group-add'], help: 'Add additional groups to join' },
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
@@ -161,7 +175,7 @@ export const RUN_FLAGS: FlagDef[] = [
 function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
-    init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
+    init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], annotation: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
     volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
   };
 }

@@ -343,6 +343,35 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.deepEqual([warned.status, warned.stderr], [0, "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.\n"]);
   });
 
+  it('--cpu-period/--cpu-quota, --cpuset-mems, --oom-score-adj, --domainname, --annotation and --runtime runc, as Docker\'s', () => {
+    const files = V2
+      ? 'cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpuset.mems'
+      : 'cat /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpuset/cpuset.mems';
+    const out = fx.strata(['run', '--rm', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-mems', '0', '--oom-score-adj', '500', '--domainname', 'example.org',
+      'busybox', 'sh', '-c', `${files}; cat /proc/self/oom_score_adj /proc/sys/kernel/domainname`]);
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout, `${V2 ? '25000 50000\n0\n' : '50000\n25000\n0\n'}500\nexample.org\n`);
+    assert.equal(fx.strata(['run', '-d', '--name', 'annotated', '--annotation', 'org.example/team=infra', '--runtime', 'runc', 'busybox', 'sleep', '300']).status, 0);
+    try {
+      const id = fx.strata(['inspect', '-f', '{{.Id}}', 'annotated']).stdout.trim();
+      assert.equal(fx.strata(['inspect', '-f', '{{json .HostConfig.Annotations}} {{.HostConfig.Runtime}}', 'annotated']).stdout, '{"org.example/team":"infra"} runc\n');
+      const bundle = JSON.parse(fs.readFileSync(`${fx.root}/containers/${id}/bundle/config.json`, 'utf8')) as { annotations?: Record<string, string> };
+      assert.deepEqual(bundle.annotations, { 'org.example/team': 'infra' }, 'passed through to the OCI runtime');
+    } finally {
+      fx.strata(['rm', '-f', 'annotated']);
+    }
+    for (const [args, message] of [
+      [['--cpus', '1', '--cpu-period', '50000'], 'Conflicting options: Nano CPUs and CPU Period cannot both be set'],
+      [['--cpu-quota', '10'], 'CPU cfs quota can not be less than 1ms (i.e. 1000)'],
+      [['--oom-score-adj', '2000'], 'Invalid value 2000, range for oom score adj is [-1000, 1000]'],
+      [['--runtime', 'crun'], 'unknown or invalid runtime name: crun (strata runs containers with runc)'],
+      [['--annotation', 'novalue'], 'invalid argument "novalue" for "--annotation" flag: bad format, expected KEY=VALUE'],
+    ] as const) {
+      const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
+    }
+  });
+
   it('-a attaches only the streams named; the others still reach the log', () => {
     const script = ['sh', '-c', 'echo out; echo err >&2'];
     const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);

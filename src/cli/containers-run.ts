@@ -28,6 +28,8 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     sysctls: flags.sysctl, cpusetCpus: flags.cpusetCpus,
     memorySwap: flags.memorySwap, memoryReservation: flags.memoryReservation, memorySwappiness: flags.memorySwappiness, oomKillDisable: flags.oomKillDisable,
     logDriver: flags.logDriver, logOpts: flags.logOpt, macAddress: flags.macAddress, cgroupnsMode: flags.cgroupns, usernsMode: flags.userns,
+    more: { cpuPeriod: flags.cpuPeriod, cpuQuota: flags.cpuQuota, cpusetMems: flags.cpusetMems, oomScoreAdj: flags.oomScoreAdj, runtime: flags.runtime, annotations: flags.annotation },
+    domainname: flags.domainname,
     health: {
       cmd: flags.healthCmd, interval: flags.healthInterval, timeout: flags.healthTimeout, retries: flags.healthRetries,
       startPeriod: flags.healthStartPeriod, startInterval: flags.healthStartInterval, none: flags.noHealthcheck,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
-  buildRecord, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, parseLogConfig, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  buildRecord, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -41,6 +41,9 @@ export interface CreateContainerOptions {
   memoryReservation?: string;
   memorySwappiness?: string;
   oomKillDisable?: boolean;
+  /** `--cpu-period`, `--cpu-quota`, `--cpuset-mems`, `--oom-score-adj`, `--runtime`, `--annotation`s and `--domainname`. */
+  more?: Omit<MoreFlags, 'nanoCpus'>;
+  domainname?: string;
   /** `--cgroupns host|private` and `--userns host`. */
   cgroupnsMode?: string;
   usernsMode?: string;
@@ -181,6 +184,8 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
     o.onWarning,
   );
   const logConfig = parseLogConfig(o.logDriver, o.logOpts ?? []);
+  const more = moreHostConfig({ ...o.more, nanoCpus: resources.nanoCpus });
+  if (o.domainname !== undefined && namespaces.UTSMode === 'host') throw new StrataError('conflicting options: domainname and the UTS mode');
   const capAdd = normalizeCapabilities(o.capAdd ?? []);
   const capDrop = normalizeCapabilities(o.capDrop ?? []);
   const devices = (o.devices ?? []).map(parseDevice);
@@ -207,7 +212,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   const record = buildRecord({
     image, imageRef: o.image, name, command: o.command ?? [], entrypoint: o.entrypoint, env: o.env ?? [], workdir: o.workdir, user: o.user,
     hostname, tty: o.tty ?? false, openStdin: o.openStdin ?? false, autoRemove: o.autoRemove ?? false,
-    readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, healthcheck, logConfig, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
+    readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, healthcheck, logConfig, more, domainname: o.domainname, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
     securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
     mounts: requests.map((m) => ({

@@ -9,6 +9,7 @@ import type { Ulimit } from './ulimits.js';
 import { containerCapabilities, securityOptions, type DeviceMapping } from './host-config.js';
 import { memoryResources, type MemoryHostConfig } from './memory-limits.js';
 import type { LogConfig } from './log-config.js';
+import type { MoreHostConfig } from './more-host-config.js';
 import { dnsSettingsOf, runtimeMode, type NetworkChoice } from './net/config.js';
 
 export interface CreateOptions {
@@ -32,6 +33,10 @@ export interface CreateOptions {
   memory?: number;
   /** `--log-driver`/`--log-opt` (log-config.ts); Docker's default json-file when absent. */
   logConfig?: LogConfig;
+  /** --cpu-period, --cpu-quota, --cpuset-mems, --oom-score-adj, --runtime, --annotation (more-host-config.ts). */
+  more?: MoreHostConfig;
+  /** --domainname. */
+  domainname?: string;
   /** Config.Healthcheck: the image's with the --health-* flags over it (health.ts healthConfigWith). */
   healthcheck?: HealthConfig;
   /** The memory fields as Docker's daemon completes them (memory-limits.ts); Memory alone when absent. */
@@ -103,7 +108,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
   // Docker's key order, so `inspect` reads like Docker's.
   const config: ContainerRunConfig = {
     Hostname: options.hostname || id.slice(0, 12),
-    Domainname: '',
+    Domainname: options.domainname ?? '',
     User: options.user ?? conf.User ?? '',
     AttachStdin: options.openStdin,
     AttachStdout: true,
@@ -138,6 +143,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     HostConfig: {
       Binds: options.binds,
       LogConfig: options.logConfig ?? { Type: 'json-file', Config: {} },
+      ...options.more,
       Memory: options.memory ?? 0,
       ...options.memoryConfig,
       Ulimits: options.ulimits?.length ? options.ulimits : null,
@@ -207,6 +213,7 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     user: record.Config.User ?? '',
     additionalGroups: record.HostConfig.GroupAdd,
     hostname: record.Config.Hostname,
+    ...(record.Config.Domainname ? { domainname: record.Config.Domainname } : {}),
     network: networkOf(record),
     ...dnsOf(record),
     mounts,
@@ -226,19 +233,23 @@ const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 /** CFS period Docker uses for --cpus (µs). */
 const CPU_PERIOD = 100_000;
 
-function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl' | 'noShm' | 'cgroupns'> {
+function resourcesOf(record: ContainerRecord): Pick<RunSpec, 'cpu' | 'pidsLimit' | 'shmSize' | 'hostNamespaces' | 'sysctl' | 'noShm' | 'cgroupns' | 'oomScoreAdj' | 'annotations'> {
   const h = record.HostConfig as {
     NanoCpus?: number; CpuShares?: number; PidsLimit?: number | null; ShmSize?: number; PidMode?: string; IpcMode?: string; UTSMode?: string;
     CpusetCpus?: string; Sysctls?: Record<string, string>; CgroupnsMode?: string;
-  };
+  } & MoreHostConfig;
   const hostNamespaces = (['pid', 'ipc', 'uts'] as const).filter((ns) => ({ pid: h.PidMode, ipc: h.IpcMode, uts: h.UTSMode })[ns] === 'host');
   const cpu: NonNullable<RunSpec['cpu']> = {};
   if (h.NanoCpus) Object.assign(cpu, { quota: Math.round((h.NanoCpus * CPU_PERIOD) / 1e9), period: CPU_PERIOD });
   if (h.CpuShares) cpu.shares = h.CpuShares;
   if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
+  if (h.CpusetMems) cpu.mems = h.CpusetMems;
+  // --cpu-period/--cpu-quota, the pair --cpus is made of (never both with it).
+  if (!h.NanoCpus && (h.CpuQuota || h.CpuPeriod)) Object.assign(cpu, { quota: h.CpuQuota || -1, period: h.CpuPeriod || CPU_PERIOD });
   return { ...(Object.keys(cpu).length ? { cpu } : {}), ...(h.PidsLimit ? { pidsLimit: h.PidsLimit } : {}), ...(h.ShmSize ? { shmSize: h.ShmSize } : {}),
     ...(hostNamespaces.length ? { hostNamespaces } : {}), ...(h.Sysctls ? { sysctl: h.Sysctls } : {}), ...(h.IpcMode === 'none' ? { noShm: true } : {}),
-    ...(h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? { cgroupns: h.CgroupnsMode } : {}) };
+    ...(h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? { cgroupns: h.CgroupnsMode } : {}),
+    ...(h.OomScoreAdj ? { oomScoreAdj: h.OomScoreAdj } : {}), ...(h.Annotations ? { annotations: h.Annotations } : {}) };
 }
 
 /** A record's security settings (older records have none of these keys: Docker's defaults). */

@@ -59,7 +59,10 @@ export interface SpecInput {
   privileged?: boolean;
   /** Device nodes to create (`--device`, or the host's with --privileged), each allowed with its access. */
   devices?: OciDevice[];
-  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string; mems?: string };
+  oomScoreAdj?: number;
+  annotations?: Record<string, string>;
+  domainname?: string;
   pidsLimit?: number;
   /** linux.sysctl (`--sysctl`). */
   sysctl?: Record<string, string>;
@@ -152,17 +155,20 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: mergeRlimits(input.rlimits, input.ulimits),
       noNewPrivileges: input.noNewPrivileges ?? true,
-      oomScoreAdj: 0,
+      oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: 'rootfs', readonly: input.readonlyRoot },
     // runc sets no hostname without a UTS namespace of the container's own.
-    ...(shared.has('uts') ? {} : { hostname: input.hostname }),
+    ...(shared.has('uts') ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
+    ...(input.annotations && Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     mounts: [...systemMounts(input), ...userMounts(input.mounts)],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources,
       namespaces,
-      ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: input.sysctl } : {}),
+      // runc 1.1 reads the spec's domainname but does not set it: the UTS namespace's sysctl does.
+      ...(input.sysctl && Object.keys(input.sysctl).length || (input.domainname && !shared.has('uts'))
+        ? { sysctl: { ...(input.domainname && !shared.has('uts') ? { 'kernel.domainname': input.domainname } : {}), ...input.sysctl } } : {}),
       ...(devices.length > 0 ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(confined ? { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS } : {}),

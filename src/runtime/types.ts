@@ -93,7 +93,7 @@ export interface RunSpec {
   /** A Docker-format seccomp profile to use instead of the default (`--security-opt seccomp=FILE`). */
   seccompProfile?: object;
   /** CPU limits: `--cpus` as a CFS quota per period (µs), `--cpu-shares` as a weight. */
-  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string };
+  cpu?: { quota?: number; period?: number; shares?: number; cpus?: string; mems?: string };
   /** `--sysctl`s: the container's namespaced kernel parameters. */
   sysctl?: Record<string, string>;
   /** `--pids-limit`: the most processes the container's cgroup may hold. */
@@ -104,6 +104,10 @@ export interface RunSpec {
   hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** `--cgroupns`: a cgroup namespace of its own (private) or the host's; the host's default (private on v2, host on v1) when absent. */
   cgroupns?: 'host' | 'private';
+  /** `--oom-score-adj`, `--annotation`s and `--domainname`. */
+  oomScoreAdj?: number;
+  annotations?: Record<string, string>;
+  domainname?: string;
   /** `--ipc none`: no /dev/shm mounted. */
   noShm?: boolean;
   /** `--pid/--ipc container:NAME`: namespace paths of another container to join. */
