@@ -76,6 +76,23 @@ describe('update', { concurrency: false }, () => {
     }
   });
 
+  it('a restart by the policy has the limits updated while the container ran, as Docker\'s next start', async () => {
+    ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; sleep 3; exit 1']);
+    try {
+      assert.equal(ok(['update', '--memory', '96m', '--memory-swap', '192m', '--pids-limit', '40', 'relimit']), 'relimit\n');
+      let state = '';
+      for (let waited = 0; waited < 30_000 && state !== '1 running'; waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'relimit']).trim();
+      }
+      assert.equal(state, '1 running');
+      const limits = limitsOf('relimit');
+      assert.deepEqual([limits.memory, limits.pids], [96 * MiB, 40]);
+    } finally {
+      fx.strata(['rm', '-f', 'relimit']);
+    }
+  });
+
   it('a new restart policy applies to the run under way; none with --rm', async () => {
     ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'sleep 2; exit 3']);
     try {
