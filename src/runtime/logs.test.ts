@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
-import { parseLogConfig } from './log-config.js';
+import { logLimits, parseLogConfig } from './log-config.js';
 import { JsonLogWriter, parseRfc3339, parseSince, readLogs, rfc3339Nano, type LogStream } from './logs.js';
 
 async function collect(file: string, options: Parameters<typeof readLogs>[1]) {
@@ -151,7 +151,9 @@ describe('json-file logs', () => {
     assert.deepEqual(parseLogConfig('none', []), { Type: 'none', Config: {} });
     assert.throws(() => parseLogConfig('syslog', []), /logging driver "syslog" is not supported/);
     assert.throws(() => parseLogConfig('json-file', ['tag=x']), /unknown log opt 'tag' for json-file log driver/);
-    assert.throws(() => parseLogConfig('json-file', ['max-file=3']), /max-file cannot be set when max-size is not set/);
+    // As Docker's: max-file alone is taken (nothing rotates without max-size); max-size in decimal units, as go-units' FromHumanSize.
+    assert.deepEqual(logLimits(parseLogConfig('json-file', ['max-file=3'])), { maxSize: undefined, maxFiles: 3 });
+    assert.deepEqual(['2k', '10m', '1.5MB', '1g'].map((v) => logLimits(parseLogConfig('json-file', [`max-size=${v}`]))!.maxSize), [2000, 10_000_000, 1_500_000, 1e9]);
     assert.throws(() => parseLogConfig('json-file', ['max-size=lots']), /invalid value for log opt 'max-size'/);
     assert.throws(() => parseLogConfig('json-file', ['max-size=1m', 'max-file=0']), /invalid value for log opt 'max-file'/);
   });
