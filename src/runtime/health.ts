@@ -98,13 +98,15 @@ export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags
   if (!given) return image;
   const duration = (text: string | undefined, flag: string) => {
     if (text === undefined) return undefined;
+    // Go's ParseDuration takes a sign: "-1s" parses, and Docker's CLI refuses it as negative.
+    const negative = text.startsWith('-');
     let ns: number | undefined;
     try {
-      ns = parseDuration(text, flag);
+      ns = parseDuration(negative ? text.slice(1) : text, flag);
     } catch {
       throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`);
     }
-    if (ns !== undefined && ns < 0) throw new StrataError(`--${flag} cannot be negative`);
+    if (negative && ns) throw new StrataError(`--${flag} cannot be negative`);
     return ns;
   };
   const out: HealthConfig = { ...image };
