@@ -90,5 +90,8 @@ describe('health checks', { concurrency: false }, () => {
       const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
       assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
     }
+    // Refused before the image is looked for (a missing one is not pulled for nothing).
+    const early = fx.strata(['run', '--rm', '--pull', 'never', '--health-timeout', '-1s', '127.0.0.1:9/nosuch:1', 'true']);
+    assert.deepEqual([early.status, early.stderr], [125, 'Error: --health-timeout cannot be negative\n']);
   });
 });

@@ -88,6 +88,12 @@ export interface HealthFlags {
   none?: boolean;
 }
 
+/** Checks the flags' own values (none depends on the image): a bad one is refused before an image is pulled. */
+export function checkHealthFlags(f: HealthFlags): void {
+  // An image check of some kind: only the flags' values can fail here.
+  healthConfigWith({ Test: ['NONE'] }, f);
+}
+
 /** The container's Config.Healthcheck: the image's, with the flags over it (Docker's merge). */
 export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags): HealthConfig | undefined {
   const given = f.cmd !== undefined || f.interval !== undefined || f.timeout !== undefined || f.startPeriod !== undefined || f.startInterval !== undefined || f.retries !== undefined;
