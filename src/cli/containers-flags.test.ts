@@ -299,6 +299,28 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     }
   });
 
+  it('a restart by the policy joins the other container\'s namespace anew: its process of the first start is gone', async () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'ipctarget', 'busybox', 'sleep', '300']).status, 0);
+    try {
+      // The first run fails after the target was restarted under it; the second one stays.
+      const joiner = fx.strata(['run', '-d', '--name', 'ipcjoiner', '--restart', 'on-failure:1', '--ipc', 'container:ipctarget', 'busybox', 'sh', '-c',
+        'if [ -e /again ]; then exec sleep 300; fi; touch /again; sleep 5; exit 1']);
+      assert.equal(joiner.status, 0, joiner.stderr);
+      assert.equal(fx.strata(['restart', '-t', '0', 'ipctarget']).status, 0);
+      const show = () => fx.strata(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.Error}}', 'ipcjoiner']).stdout.trim();
+      let state = show();
+      for (let waited = 0; waited < 30_000 && state !== '1 running' && !/exited/.test(state); waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = show();
+      }
+      assert.equal(state, '1 running');
+      const ipcOf = (name: string) => fs.readlinkSync(`/proc/${fx.strata(['inspect', '-f', '{{.State.Pid}}', name]).stdout.trim()}/ns/ipc`);
+      assert.equal(ipcOf('ipcjoiner'), ipcOf('ipctarget'));
+    } finally {
+      fx.strata(['rm', '-f', 'ipcjoiner', 'ipctarget']);
+    }
+  });
+
   it('--sysctl sets namespaced kernel parameters, --cpuset-cpus the cpuset (HostConfig Sysctls, CpusetCpus)', () => {
     const out = fx.strata(['run', '--rm', '--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.shmmax=1000000', '--cpuset-cpus', '0', 'busybox', 'sh', '-c',
       'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; grep Cpus_allowed_list /proc/self/status']);

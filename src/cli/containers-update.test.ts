@@ -76,6 +76,47 @@ describe('update', { concurrency: false }, () => {
     }
   });
 
+  it('a restart by the policy has the limits updated while the container ran, as Docker\'s next start', async () => {
+    ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; sleep 3; exit 1']);
+    try {
+      assert.equal(ok(['update', '--memory', '96m', '--memory-swap', '192m', '--pids-limit', '40', 'relimit']), 'relimit\n');
+      let state = '';
+      for (let waited = 0; waited < 30_000 && state !== '1 running'; waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'relimit']).trim();
+      }
+      assert.equal(state, '1 running');
+      const limits = limitsOf('relimit');
+      assert.deepEqual([limits.memory, limits.pids], [96 * MiB, 40]);
+    } finally {
+      fx.strata(['rm', '-f', 'relimit']);
+    }
+  });
+
+  it('updates a container between two runs of its restart policy, whose next run has the new limits', async () => {
+    ok(['run', '-d', '--name', 'bouncing', '--restart', 'always', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again4 ]; then exec sleep 300; fi; [ -e /again3 ] && touch /again4; [ -e /again2 ] && touch /again3; [ -e /again1 ] && touch /again2; touch /again1; exit 1']);
+    try {
+      // Its third restart waits 0.8 s (Docker's backoff, doubling from 100 ms).
+      const show = () => ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'bouncing']).trim();
+      let state = show();
+      for (let waited = 0; waited < 30_000 && state !== '3 restarting'; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = show();
+      }
+      assert.equal(state, '3 restarting');
+      const r = fx.strata(['update', '--memory', '96m', '--memory-swap', '192m', 'bouncing']);
+      assert.deepEqual([r.status, r.stderr], [0, '']);
+      for (let waited = 0; waited < 30_000 && state !== '4 running'; waited += 250) {
+        await new Promise((r) => setTimeout(r, 250));
+        state = show();
+      }
+      assert.equal(state, '4 running');
+      assert.equal(limitsOf('bouncing').memory, 96 * MiB);
+    } finally {
+      fx.strata(['rm', '-f', 'bouncing']);
+    }
+  });
+
   it('a new restart policy applies to the run under way; none with --rm', async () => {
     ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'sleep 2; exit 3']);
     try {

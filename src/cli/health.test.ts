@@ -73,6 +73,10 @@ describe('health checks', { concurrency: false }, () => {
     ok(['run', '-d', '--name', 'nocheck', '--no-healthcheck', 'withcheck:1', 'sleep', '300']);
     try {
       await until('imagecheck', 'healthy');
+      // Stopped, it is unhealthy as Docker's (its monitor stopped), and no longer listed as healthy.
+      ok(['stop', '-t', '0', 'imagecheck']);
+      assert.equal(health('imagecheck')?.Status, 'unhealthy');
+      assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '--filter', 'health=healthy']), '');
       assert.equal(health('nocheck'), null);
       assert.equal(ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', 'nocheck']), '["NONE"]\n');
       assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=none']), 'nocheck\n');
@@ -86,5 +90,8 @@ describe('health checks', { concurrency: false }, () => {
       const bad = fx.strata(['run', '--rm', ...args, 'busybox', 'true']);
       assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
     }
+    // Refused before the image is looked for (a missing one is not pulled for nothing).
+    const early = fx.strata(['run', '--rm', '--pull', 'never', '--health-timeout', '-1s', '127.0.0.1:9/nosuch:1', 'true']);
+    assert.deepEqual([early.status, early.stderr], [125, 'Error: --health-timeout cannot be negative\n']);
   });
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
-  buildRecord, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -195,6 +195,7 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
   const portBindings = await portBindingsOf(publish);
   const securityOpt = readSeccompProfiles(o.securityOpt ?? [], o.cwd).map(checkSecurityOpt);
+  checkHealthFlags(o.health ?? {});
   const image = await imageFor(ctx, o.image, o.pull);
   timing('image resolved');
   const healthcheck = healthConfigWith(image.config.config?.Healthcheck, o.health ?? {});

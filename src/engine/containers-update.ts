@@ -99,7 +99,10 @@ export async function updateOne(ctx: ContainerContext, record: ContainerRecord, 
     throw new StrataError('Restart policy cannot be updated because AutoRemove is enabled for the container');
   }
   const resources = runcResources(changed);
-  if (Object.keys(resources).length > 0 && currentState(ctx, record).Running) {
+  // As Docker's: a restarting container (between two runs of its policy) has no cgroup to
+  // change; its next run takes the limits from the record (the shim reads them again).
+  const state = currentState(ctx, record);
+  if (Object.keys(resources).length > 0 && state.Running && !state.Restarting) {
     const r = spawnSync('runc', ['--root', ctx.runcRoot, 'update', '--resources', '-', record.Id], { input: JSON.stringify(resources), encoding: 'utf8' });
     if (r.status !== 0) {
       const why = /msg="([^"]*)"/.exec(r.stderr)?.[1] ?? (r.stderr.trim().split('\n').pop() || `runc exited with ${r.status}`);

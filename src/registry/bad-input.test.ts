@@ -127,6 +127,14 @@ describe('bad input from registries', { skip }, () => {
     const put = await fetch(`${reg.url}/v2/bad/arm/manifests/1`, { method: 'PUT', body: index, headers: { ...headers, 'content-type': 'application/vnd.oci.image.index.v1+json' } });
     assert.equal(put.status, 201);
     await failingPull(`${reg.host}/bad/arm:1`, /no image for platform "linux\/(amd64|arm64\/v8)"|no image for platform/);
+    // manifest inspect -v fetches each entry of an index: only by a digest, never by what else the registry wrote there.
+    proxy.tamper = { kind: 'rewrite-manifest', rewrite: (t) => t.replace(`"digest":"${arm.digest}","size":${arm.manifest.length}`, '"digest":"1"') };
+    try {
+      assertOneLineError(await sb.strataAsync(['manifest', 'inspect', '-v', `${proxy.host}/bad/arm:1`], { root: sb.root('inspect-hostile') }),
+        /invalid manifest descriptor in the index "1": expected sha256:<64 hex>/);
+    } finally {
+      proxy.tamper = { kind: 'none' };
+    }
     const escape = path.join(sb.dir, 'escaped');
     const evil = tarOf([{ name: `../../../../../../../..${escape}`, data: 'owned\n' }]);
     await putRawImage(reg.url, 'bad/evil', '1', { layers: [{ blob: gzipSync(evil), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', diffId: sha256(evil) }], headers });

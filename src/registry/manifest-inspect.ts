@@ -2,7 +2,7 @@
 // digest as a pull checks it), and Docker's verbose form: for each image, its reference,
 // descriptor and parsed manifest (an index's entries fetched one by one).
 import { StrataError } from '../errors.js';
-import { formatReference } from '../store/index.js';
+import { assertDigest, formatReference } from '../store/index.js';
 import type { FetchedManifest } from './client.js';
 import { qualify, type RegistryOptions } from './endpoints.js';
 import { RegistryError } from './errors.js';
@@ -52,10 +52,12 @@ export async function inspectManifest(name: string, o: RegistryOptions & { verbo
   parse(top);
   if (!o.verbose) return { ...top, reference };
   if (!isIndex(top.mediaType)) return { ...top, reference, verbose: verboseOf(reference, top) };
-  const entries = (parse(top).manifests ?? []) as Descriptor[];
+  const entries = parse(top).manifests ?? [];
+  if (!Array.isArray(entries)) throw new StrataError(`the index of ${reference} has no list of manifests`);
   const verbose: VerboseManifest[] = [];
-  for (const e of entries) {
-    const m = await repo.manifest(e.digest);
+  for (const e of entries as Descriptor[]) {
+    // The registry's word is checked before it names a path: a tag or "../x" here would fetch another manifest.
+    const m = await repo.manifest(assertDigest(e?.digest, 'manifest descriptor in the index'));
     if (e.size && m.bytes.length !== e.size) throw new StrataError(`manifest "${e.digest}" is ${m.bytes.length} bytes, the index says ${e.size}`);
     verbose.push(verboseOf(formatReference({ domain: ref.domain, path: ref.path, digest: e.digest }), m, e.platform));
   }

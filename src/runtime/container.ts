@@ -218,12 +218,22 @@ export function runSpecOf(record: ContainerRecord, paths: { upper: string; work:
     ...dnsOf(record),
     mounts,
     terminal: record.Config.Tty,
-    memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
-    memoryMore: memoryResources(record.HostConfig as Partial<MemoryHostConfig>, { limit: false }),
+    ...limitsOf(record),
     ulimits: (record.HostConfig.Ulimits as Ulimit[] | null | undefined) ?? undefined,
     ...securityOf(record),
     ...resourcesOf(record),
     bundleDir: paths.bundle,
+  };
+}
+
+/** The limits `update` may change, as RunSpec fields (each key there, undefined when not set). */
+export function limitsOf(record: ContainerRecord): Pick<RunSpec, 'memoryBytes' | 'memoryMore' | 'cpu' | 'pidsLimit'> {
+  const { cpu, pidsLimit } = resourcesOf(record);
+  return {
+    memoryBytes: record.HostConfig.Memory > 0 ? record.HostConfig.Memory : undefined,
+    memoryMore: memoryResources(record.HostConfig as Partial<MemoryHostConfig>, { limit: false }),
+    cpu,
+    pidsLimit,
   };
 }
 

@@ -45,6 +45,8 @@ describe('health checks (Docker rules)', () => {
     assert.deepEqual(healthConfigWith(image, { none: true }), { Test: ['NONE'] });
     assert.throws(() => healthConfigWith(image, { none: true, cmd: 'x' }), /--no-healthcheck conflicts with --health-\* options/);
     assert.throws(() => healthConfigWith(image, { interval: 'often' }), /invalid argument "often" for "--health-interval" flag/);
+    assert.throws(() => healthConfigWith(image, { timeout: '-1s' }), /^StrataError: --health-timeout cannot be negative$/);
+    assert.throws(() => healthConfigWith(image, { interval: '--1s' }), /invalid argument "--1s" for "--health-interval" flag/);
     assert.throws(() => healthConfigWith(undefined, { interval: '1s' }), /need a health check/);
   });
 

@@ -88,6 +88,12 @@ export interface HealthFlags {
   none?: boolean;
 }
 
+/** Checks the flags' own values (none depends on the image): a bad one is refused before an image is pulled. */
+export function checkHealthFlags(f: HealthFlags): void {
+  // An image check of some kind: only the flags' values can fail here.
+  healthConfigWith({ Test: ['NONE'] }, f);
+}
+
 /** The container's Config.Healthcheck: the image's, with the flags over it (Docker's merge). */
 export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags): HealthConfig | undefined {
   const given = f.cmd !== undefined || f.interval !== undefined || f.timeout !== undefined || f.startPeriod !== undefined || f.startInterval !== undefined || f.retries !== undefined;
@@ -98,13 +104,15 @@ export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags
   if (!given) return image;
   const duration = (text: string | undefined, flag: string) => {
     if (text === undefined) return undefined;
+    // Go's ParseDuration takes a sign: "-1s" parses, and Docker's CLI refuses it as negative.
+    const negative = text.startsWith('-');
     let ns: number | undefined;
     try {
-      ns = parseDuration(text, flag);
+      ns = parseDuration(negative ? text.slice(1) : text, flag);
     } catch {
       throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`);
     }
-    if (ns !== undefined && ns < 0) throw new StrataError(`--${flag} cannot be negative`);
+    if (negative && ns) throw new StrataError(`--${flag} cannot be negative`);
     return ns;
   };
   const out: HealthConfig = { ...image };

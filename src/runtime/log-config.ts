@@ -13,16 +13,17 @@ export interface LogConfig {
 export interface LogLimits {
   /** Rotate the file when it would pass this many bytes (undefined: never). */
   maxSize?: number;
-  /** Files kept, the current one included (1: the file is truncated instead). */
+  /** Files kept, the current one included (1: the file is truncated instead; without maxSize, moot: Docker takes it and never rotates). */
   maxFiles: number;
 }
 
 const DRIVERS = ['json-file', 'local', 'none'];
 const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file'], local: ['max-size', 'max-file'], none: [] };
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+// Docker reads max-size with go-units' FromHumanSize: decimal units (10k is 10000 bytes).
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
 
 function size(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
   if (!m) throw new StrataError(`invalid value for log opt 'max-size': "${text}"`);
   return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
 }
@@ -55,7 +56,6 @@ export function logLimits(config: LogConfig | undefined): LogLimits | undefined 
     if (!/^\d+$/.test(opts['max-file']) || Number(opts['max-file']) < 1) throw new StrataError(`invalid value for log opt 'max-file': "${opts['max-file']}": at least 1`);
     maxFiles = Number(opts['max-file']);
   }
-  if (maxSize === undefined && maxFiles > 1) throw new StrataError("max-file cannot be set when max-size is not set");
   if (maxSize !== undefined && maxSize <= 0) throw new StrataError(`invalid value for log opt 'max-size': "${opts['max-size']}": more than 0`);
   return { maxSize, maxFiles };
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
-import { parseLogConfig } from './log-config.js';
+import { logLimits, parseLogConfig } from './log-config.js';
 import { JsonLogWriter, parseRfc3339, parseSince, readLogs, rfc3339Nano, type LogStream } from './logs.js';
 
 async function collect(file: string, options: Parameters<typeof readLogs>[1]) {
@@ -115,6 +115,30 @@ describe('json-file logs', () => {
     }
   });
 
+  it('a follower reads the files rotated in between when the log rotated more than once since its last look', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
+      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5 });
+      w.write('stdout', 'start\n');
+      let polls = 0;
+      const out = await collect(file, {
+        pollMs: 5,
+        follow: () => {
+          polls++;
+          if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
+          return polls < 6;
+        },
+      });
+      w.close();
+      const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
+      assert.deepEqual(out.map(([, t]) => t), expected);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('with one file, empties it instead; a follower goes on across a rotation', async () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -151,7 +175,9 @@ describe('json-file logs', () => {
     assert.deepEqual(parseLogConfig('none', []), { Type: 'none', Config: {} });
     assert.throws(() => parseLogConfig('syslog', []), /logging driver "syslog" is not supported/);
     assert.throws(() => parseLogConfig('json-file', ['tag=x']), /unknown log opt 'tag' for json-file log driver/);
-    assert.throws(() => parseLogConfig('json-file', ['max-file=3']), /max-file cannot be set when max-size is not set/);
+    // As Docker's: max-file alone is taken (nothing rotates without max-size); max-size in decimal units, as go-units' FromHumanSize.
+    assert.deepEqual(logLimits(parseLogConfig('json-file', ['max-file=3'])), { maxSize: undefined, maxFiles: 3 });
+    assert.deepEqual(['2k', '10m', '1.5MB', '1g'].map((v) => logLimits(parseLogConfig('json-file', [`max-size=${v}`]))!.maxSize), [2000, 10_000_000, 1_500_000, 1e9]);
     assert.throws(() => parseLogConfig('json-file', ['max-size=lots']), /invalid value for log opt 'max-size'/);
     assert.throws(() => parseLogConfig('json-file', ['max-size=1m', 'max-file=0']), /invalid value for log opt 'max-file'/);
   });

@@ -287,11 +287,16 @@ export async function readLogs(file: string, options: ReadLogsOptions, sink: Log
       now = undefined;
     }
     if (held && now !== undefined && now !== held.ino) {
-      // Rotated: the rest of the old file, then the new one from its start.
+      // Rotated: the rest of the old file, then the new one from its start. Rotated more than
+      // once since the last look, the old file is FILE.k now: FILE.(k−1) … FILE.1 came after it.
+      const ino = held.ino;
       fs.closeSync(held.fd);
       held = undefined;
       offset = 0;
       rest = '';
+      const rotated = rotatedLogs(file);
+      const at = rotated.findIndex((f) => fs.statSync(f, { throwIfNoEntry: false })?.ino === ino);
+      if (at >= 0) for (const f of rotated.slice(at + 1)) entries.push(...parseLines(fs.readFileSync(f, 'utf8')));
       entries.push(...drain());
     }
     return entries;

@@ -44,9 +44,14 @@ export class HealthMonitor {
 
   /** Stops probing (the container exited); a probe under way is killed. */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     this.probe?.kill('SIGKILL');
+    // Docker's monitor leaves "unhealthy" when it stops (moby's CloseMonitorChannel, "for
+    // compatibility"): an exited container is never shown, or filtered, as healthy.
+    this.health = { ...this.health, Status: 'unhealthy' };
+    this.target.onHealth(this.health);
   }
 
   private schedule(): void {

@@ -20,6 +20,7 @@ import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
 import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { HealthMonitor } from './health-monitor.js';
+import { restartSpec } from './restart-spec.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -180,6 +181,12 @@ class Shim {
       // so the container is left exited as its last run ended, not "Restarting".
       if (stopRequested(this.dir) || !fs.existsSync(this.dir)) {
         this.save({ state: 'exited', restartCount: this.status.restartCount - 1 });
+        return exitCode;
+      }
+      try {
+        this.config.spec = await restartSpec(this.config);
+      } catch (err) {
+        this.save({ state: 'exited', error: (err as Error).message });
         return exitCode;
       }
       try {
