@@ -48,7 +48,7 @@ test("Docker's other names: image build, builder build and buildx build are buil
   const ctx = tempDir('strata-alias-ctx-');
   try {
     fs.writeFileSync(path.join(ctx.dir, 'Dockerfile'), 'FROM scratch\nLABEL via=alias\n');
-    for (const cmd of [['image', 'build'], ['builder', 'build'], ['buildx', 'build', '--load']]) {
+    for (const cmd of [['image', 'build'], ['builder', 'build'], ['buildx', 'build', '--load'], ['buildx', 'build', '--load=true']]) {
       const r = runStrata([...cmd, '-q', '-t', 'aliased', ctx.dir], { root: root.dir, timeoutMs: 120_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);

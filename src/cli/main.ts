@@ -93,7 +93,7 @@ function internals(cli: Argv): { getUsageInstance(): { cacheHelpMessage(): void 
 export function dockerAliases(argv: string[]): string[] {
   const [a, b] = argv;
   if ((a === 'image' || a === 'builder') && b === 'build') return argv.slice(1);
-  if (a === 'buildx' && b === 'build') return argv.slice(1).filter((arg) => arg !== '--load');
+  if (a === 'buildx' && b === 'build') return argv.slice(1).filter((arg) => arg !== '--load' && arg !== '--load=true');
   if ((a === 'builder' || a === 'buildx') && (b === 'prune' || b === 'du')) return ['cache', ...argv.slice(1)];
   return argv;
 }

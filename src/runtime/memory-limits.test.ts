@@ -12,12 +12,13 @@ describe('memory flags (Docker daemon rules)', () => {
     assert.deepEqual(memoryHostConfig({}, undefined, true), { Memory: 0, MemorySwap: 0, MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false });
   });
 
-  it('without swap accounting, limits memory alone and warns only when --memory-swap was asked for', () => {
+  it('without swap accounting, limits memory alone and warns for any memory limit, as Docker\'s daemon', () => {
     const warnings: string[] = [];
+    const warning = 'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.';
     assert.equal(memoryHostConfig({ memory: 64 * MiB }, (w) => warnings.push(w), false).MemorySwap, -1);
-    assert.equal(warnings.length, 0);
     assert.equal(memoryHostConfig({ memory: 64 * MiB, memorySwap: '128m' }, (w) => warnings.push(w), false).MemorySwap, -1);
-    assert.deepEqual(warnings, ['Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.']);
+    assert.equal(memoryHostConfig({ memorySwappiness: '10' }, (w) => warnings.push(w), false).MemorySwap, 0);
+    assert.deepEqual(warnings, [warning, warning]);
   });
 
   it('refuses what Docker refuses', () => {

@@ -70,8 +70,9 @@ export function memoryHostConfig(f: MemoryFlags, warn: (message: string) => void
   if (f.oomKillDisable && memory === 0) warn("Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.");
   // Docker gives a container with -m alone as much swap as memory.
   if (memory > 0 && swap === 0) swap = memory * 2;
-  if (swap !== 0 && !swapSupported) {
-    if (f.memorySwap !== undefined) warn('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+  // Docker's daemon warns for any memory limit the kernel cannot pair with a swap limit.
+  if (memory > 0 && !swapSupported) {
+    warn('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
     swap = -1;
   }
   return { Memory: memory, MemorySwap: swap, MemoryReservation: reservation, MemorySwappiness: swappiness, OomKillDisable: f.oomKillDisable ?? false };
