@@ -49,7 +49,7 @@ describe('health checks', { concurrency: false }, () => {
   });
 
   it('kills a probe at its timeout, in the container, and records it as Docker does', async () => {
-    ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 7', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 9 & sleep 7', '--health-timeout', '300ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
     try {
       const sick = await until('slow', 'unhealthy');
       assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (300ms)']);
@@ -59,6 +59,8 @@ describe('health checks', { concurrency: false }, () => {
       // The timed-out probes were killed inside the container: at most the probe under way is left.
       const ps = ok(['exec', 'slow', 'ps', '-o', 'args']);
       assert.ok(ps.split('\n').filter((l) => l.startsWith('sleep 7')).length <= 1, ps);
+      // And what the probes started: a child left behind would also have held the probe's output open.
+      assert.ok(ps.split('\n').filter((l) => l.startsWith('sleep 9')).length <= 1, ps);
     } finally {
       fx.strata(['rm', '-f', 'slow']);
     }

@@ -18,6 +18,37 @@ export interface HealthTarget {
 
 const PROBE_PID_FILE = 'probe.pid';
 
+/** PID and its descendants, children before parents (read from /proc). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number, depth: number) => {
+    if (depth < 64) for (const c of children.get(p) ?? []) walk(c, depth + 1);
+    out.push(p);
+  };
+  walk(pid, 0);
+  return out;
+}
+
+function inCgroupOf(pid: number, id: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}`);
+  } catch {
+    return false;
+  }
+}
+
 /** Go's Duration.String for whole milliseconds: "200ms", "30s", "1.5s", "1m30s". */
 export function goDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
@@ -90,13 +121,15 @@ export class HealthMonitor {
       let timedOut = false;
       const timeout = setTimeout(() => {
         timedOut = true;
-        // The probe itself, in the container (runc passes SIGKILL on to nothing): then runc ends.
+        // The probe and what it started, in the container (runc passes SIGKILL on to nothing;
+        // a child left holding the output pipe would keep the probe from ending): then runc ends.
         try {
           const pid = Number(fs.readFileSync(pidFile, 'utf8').trim() || NaN);
-          // Only while runc still waits for it, and only a process of this container's cgroup
+          // Only while runc still waits for it, and only processes of this container's cgroup
           // (never a reused pid of someone else's).
-          const ours = child.exitCode === null && fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${this.target.id}`);
-          if (Number.isInteger(pid) && pid > 1 && ours) process.kill(pid, 'SIGKILL');
+          if (Number.isInteger(pid) && pid > 1 && child.exitCode === null) {
+            for (const p of processTree(pid)) if (inCgroupOf(p, this.target.id)) process.kill(p, 'SIGKILL');
+          }
         } catch {
           // not started yet, or gone already
         }
