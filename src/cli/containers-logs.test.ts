@@ -60,3 +60,25 @@ test('--log-opt max-size/max-file rotates a detached container\'s log; --log-dri
   const bad = s(['run', '--rm', '--log-driver', 'syslog', 'busybox', 'true']);
   assert.deepEqual([bad.status, bad.stderr], [125, 'Error: logging driver "syslog" is not supported: strata supports json-file, local, none\n']);
 });
+
+test('logs started while the log rotates shows every line once', async () => {
+  const { spawnStrata } = await import('../testing/cli.js');
+  const fs = await import('node:fs');
+  assert.equal(s(['run', '-d', '--name', 'turning', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line-$i; done']).status, 0);
+  assert.equal(s(['wait', 'turning']).stdout, '0\n');
+  const logPath = s(['inspect', '-f', '{{.LogPath}}', 'turning']).stdout.trim();
+  // `logs` stopped once it holds the current file; then the file rotates as the shim would rotate it.
+  const child = spawnStrata(['logs', 'turning'], { root: root.dir, env: { STRATA_FAILPOINT: 'logs.opened:stop' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const closed = new Promise((r) => child.on('close', r));
+  const stopped = () => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
+  for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(stopped(), 'logs stopped at logs.opened');
+  fs.renameSync(logPath, `${logPath}.1`);
+  fs.writeFileSync(logPath, `${JSON.stringify({ log: 'after\n', stream: 'stdout', time: new Date().toISOString() })}\n`);
+  child.kill('SIGCONT');
+  await closed;
+  assert.equal(out, 'line-1\nline-2\nline-3\nline-4\nline-5\nafter\n');
+  assert.equal(s(['rm', 'turning']).status, 0);
+});

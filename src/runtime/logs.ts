@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -302,8 +303,27 @@ export async function readLogs(file: string, options: ReadLogsOptions, sink: Log
     return entries;
   };
   try {
+    // The current file is held first: rotated away while the older files are read, it is then
+    // skipped among them (same inode) and read through the descriptor, neither lost nor twice.
+    open();
+    failpoint('logs.opened');
     let first: LogEntry[] = [];
-    for (const old of rotatedLogs(file)) first.push(...parseLines(fs.readFileSync(old, 'utf8')));
+    for (const old of rotatedLogs(file)) {
+      let text: string;
+      try {
+        const fd = fs.openSync(old, 'r');
+        try {
+          if (held && fs.fstatSync(fd).ino === held.ino) continue;
+          text = fs.readFileSync(fd, 'utf8');
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // dropped by a rotation meanwhile
+        throw err;
+      }
+      first.push(...parseLines(text));
+    }
     first.push(...readNew());
     if (options.tail !== undefined) first = options.tail <= 0 ? [] : first.slice(-options.tail);
     emit(first, options, sink);
