@@ -172,10 +172,8 @@ export class LayerStore {
   private async makeFrom(diffId: Digest, from: SplitSource): Promise<void> {
     const file = this.blobs.path(from.digest);
     const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-    // The tar is at least as big as its compressed blob: a big one is hashed in the pool,
-    // beside the inflate and the writes.
-    const { size } = await fs.stat(file);
-    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from, sizeHint: () => size });
+    // Hashed on this thread (no sizeHint), beside the inflate and the file writes in libuv's pool.
+    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from });
   }
 
   /**
