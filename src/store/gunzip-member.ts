@@ -48,37 +48,41 @@ export function headerLength(b: Buffer): number | undefined {
  */
 export async function* inflateMember(source: AsyncIterable<Buffer>, size: number, maxBytes = 64 * 1024 ** 3): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
-  let head: Buffer = Buffer.alloc(0);
-  let skip: number | undefined;
-  while ((skip = headerLength(head)) === undefined) {
-    const r = await it.next();
-    if (r.done) throw new NotOneMember();
-    head = head.length ? Buffer.concat([head, r.value]) : r.value;
-  }
-  const from = skip;
-  const body = (async function* () {
-    yield head.subarray(from);
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  })();
-  const { createInflateRaw } = await import('node:zlib');
-  const raw = createInflateRaw({ chunkSize: 1024 * 1024 });
-  pipeline(Readable.from(body), raw, () => undefined); // errors surface through raw's iterator
-  let total = 0;
   try {
-    for await (const chunk of raw as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBytes) throw new StrataError(`archive too large: more than ${maxBytes} bytes uncompressed`);
-      yield chunk;
+    let head: Buffer = Buffer.alloc(0);
+    let skip: number | undefined;
+    while ((skip = headerLength(head)) === undefined) {
+      const r = await it.next();
+      if (r.done) throw new NotOneMember();
+      head = head.length ? Buffer.concat([head, r.value]) : r.value;
     }
+    const from = skip;
+    const body = (async function* () {
+      yield head.subarray(from);
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    })();
+    const { createInflateRaw } = await import('node:zlib');
+    const raw = createInflateRaw({ chunkSize: 1024 * 1024 });
+    pipeline(Readable.from(body), raw, () => undefined); // errors surface through raw's iterator
+    let total = 0;
+    try {
+      for await (const chunk of raw as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > maxBytes) throw new StrataError(`archive too large: more than ${maxBytes} bytes uncompressed`);
+        yield chunk;
+      }
+    } finally {
+      raw.destroy();
+    }
+    // The deflate stream ended: what it did not take must be its trailer (crc32, size) and no more.
+    if (from + raw.bytesWritten + 8 !== size) throw new NotOneMember();
   } finally {
-    raw.destroy();
+    await it.return?.(); // the blob's file is closed however this ends
   }
-  // The deflate stream ended: what it did not take must be its trailer (crc32, size) and no more.
-  if (from + raw.bytesWritten + 8 !== size) throw new NotOneMember();
 }
 
 /**
