@@ -33,8 +33,7 @@ function manyFiles(n: number): TarSpec[] {
 }
 
 /** Stores `tar` gzip'ed as a packed layer, as a pull does: blob kept, diff_id scanned, record written. */
-async function packed(store: Store, tar: Buffer): Promise<{ diffId: Digest; blob: Digest }> {
-  const gz = gzipSync(tar);
+async function packed(store: Store, tar: Buffer, gz = gzipSync(tar)): Promise<{ diffId: Digest; blob: Digest }> {
   const blob = (await store.blobs.writeBytes(gz)).digest;
   const { diffId, size } = await store.scanLayer([tar], sha(tar));
   assert.equal(size, tar.length);
@@ -93,6 +92,30 @@ test('a packed layer is present, sized, saved and checked without being unpacked
   assert.ok(!fs.existsSync(store.layers.packedPath(diffId)), 'the record has served');
   assert.equal(await store.layers.verify(diffId), undefined, 'the unpacked layer rebuilds to its diff_id');
   assert.equal((await store.resolveImage('localhost/packed:1')).id, img.id);
+}));
+
+test('a packed gzip of two members, or with a damaged body, unpacks with every check or not at all', () => withStore(async (store) => {
+  // The one-member inflate (gunzip-member.ts) hands a second member to the checked way.
+  const tar = buildTar([{ path: 'a', content: Buffer.alloc(300_000, 1) }, ...manyFiles(20)]);
+  const cut = 200_000;
+  const { diffId } = await packed(store, tar, Buffer.concat([gzipSync(tar.subarray(0, cut)), gzipSync(tar.subarray(cut))]));
+  const p = await store.layerPath(diffId);
+  assert.ok(fs.readFileSync(path.join(p, 'a')).equals(Buffer.alloc(300_000, 1)));
+  assert.equal(fs.readFileSync(path.join(p, 'd/f00019'), 'utf8'), 'file 19\n');
+  assert.equal(await store.layers.verify(diffId), undefined);
+  assert.deepEqual(fs.readdirSync(store.layers.dir).filter((n) => n.startsWith('.tmp-')), [], 'the first try left no temp dir');
+  // A stored block's bytes changed (its crc32 is not read): the diff_id refuses the content.
+  const tar2 = buildTar([{ path: 'r', content: Buffer.alloc(100_000, 7) }]);
+  const gz = gzipSync(tar2, { level: 0 });
+  const { diffId: d2, blob } = await packed(store, tar2, gz);
+  const file = store.blobs.path(blob);
+  const damaged = fs.readFileSync(file);
+  damaged[5000] ^= 1;
+  fs.chmodSync(file, 0o644);
+  fs.writeFileSync(file, damaged);
+  await assert.rejects(store.layerPath(d2), /digest mismatch/);
+  assert.ok(!fs.existsSync(store.layers.snapshotPath(d2)), 'no snapshot');
+  assert.ok(fs.existsSync(store.layers.packedPath(d2)), 'still packed');
 }));
 
 test('the scan refuses what extraction would: traversal, a write through a symlink, a dangling hard link, a wrong diff_id, a bomb', () => withStore(async (store) => {

@@ -12,6 +12,7 @@ import { failpoint } from '../failpoint.js';
 import type { BlobStore } from './blobs.js';
 import { DamagedError, isDamage } from './damage.js';
 import { decompressed } from './decompress.js';
+import { withBlobContent } from './gunzip-member.js';
 import { digestHex } from './digest.js';
 import { exists, fsyncDir, tempName } from './fsutil.js';
 import { LAYER_TYPE } from './index-file.js';
@@ -171,11 +172,9 @@ export class LayerStore {
   /** The layer (snapshot and tar-split) made again from a blob that holds it. */
   private async makeFrom(diffId: Digest, from: SplitSource): Promise<void> {
     const file = this.blobs.path(from.digest);
-    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-    // The tar is at least as big as its compressed blob: a big one is hashed in the pool,
-    // beside the inflate and the writes.
-    const { size } = await fs.stat(file);
-    await this.fromStream(from.digest === diffId ? stream : decompressed(stream), { expected: diffId, source: from.digest === diffId ? undefined : from, sizeHint: () => size });
+    // Hashed on this thread (no sizeHint), beside the inflate and the file writes in libuv's pool.
+    if (from.digest === diffId) return void (await this.fromStream(createReadStream(file, { highWaterMark: 1024 * 1024 }), { expected: diffId }));
+    await withBlobContent(file, from.mediaType, this.options.limits?.maxBytes, (tar) => this.fromStream(tar, { expected: diffId, source: from }));
   }
 
   /**

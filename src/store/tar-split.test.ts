@@ -68,6 +68,13 @@ test('tars that name a path twice, remove or replace what they wrote, or carry w
     ['garbage in padding and after the end blocks', Buffer.concat([dirtyPadding('f', 'abc'), END_OF_ARCHIVE, Buffer.alloc(1536), Buffer.from('trailing bytes')])],
     ['an archive without end blocks', buildTar([{ path: 'f', content: 'x' }]).subarray(0, -1024)],
     ['an empty archive', END_OF_ARCHIVE],
+    // Big files are written in the background (copier/file-data.ts): a replaced one's content
+    // moves into the tar-split only once all of it is written.
+    ['big files given twice, hard-linked, replaced by a directory', buildTar([
+      { path: 'a', content: Buffer.alloc(12 * 1024 * 1024 + 5, 1) }, { path: 'a', content: Buffer.alloc(300_000, 2) },
+      { path: 'b', content: Buffer.alloc(2 * 1024 * 1024 + 5, 3) }, { path: 'l', type: 'link', linkpath: 'b' }, { path: 'b', content: 'small' },
+      { path: 'c', content: Buffer.alloc(6 * 1024 * 1024 + 7, 4) }, { path: 'c/', type: 'dir' }, { path: 'c/x', content: 'x' },
+    ])],
   ];
   for (const [what, tar] of cases) await roundTrip(store, tar, what);
   const snap = await store.layerPath(sha(cases[0][1]));

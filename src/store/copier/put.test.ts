@@ -1,11 +1,15 @@
-// put.ts copies files from host sources several at once: the stream's order must still hold
-// (a later entry for a path wins, a hard link waits for its target's copy, a file in the way of
-// a later entry's parents is refused as a finished one) and a failure stops the copy cleanly.
+// put.ts copies files from host sources several at once, and writes a tar's big files from
+// libuv's pool: the stream's order must still hold (a later entry for a path wins, a hard link
+// waits for its target's copy, a file in the way of a later entry's parents is refused as a
+// finished one) and a failure stops the copy cleanly.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../../testing/cli.js';
+import { buildTar, type TarSpec } from '../tar/build.js';
+import { readTar } from '../tar/reader.js';
 import type { CopyEntry } from './get.js';
 import { put } from './put.js';
 
@@ -103,5 +107,76 @@ describe('put from host sources', () => {
     }
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(fs.readdirSync(dest).sort(), names, 'nothing appears after the failure was reported');
+  });
+});
+
+describe('put from a tar: big files written in the background', () => {
+  let t: ReturnType<typeof tempDir>;
+  let n = 0;
+  before(() => (t = tempDir('strata-put-tar-')));
+  after(() => t.cleanup());
+
+  const fresh = () => {
+    const d = path.join(t.dir, `dest${n++}`);
+    fs.mkdirSync(d);
+    return d;
+  };
+  /** 3 MiB + a bit, so a file is several gathered writes and a partial one. */
+  const big = (fill: number) => Buffer.alloc(3 * 1024 * 1024 + 4097, fill);
+  /** The tar in 64 KiB chunks, as a stream hands it over. */
+  const chunked = (tar: Buffer) => Array.from({ length: Math.ceil(tar.length / 65536) }, (_, i) => tar.subarray(i * 65536, (i + 1) * 65536));
+  const unpack = (dest: string, entries: TarSpec[], rules: 'layer' | 'cp' = 'layer') => put(readTar(chunked(buildTar(entries))), dest, { rules, tmpDir: t.dir });
+
+  it('a later entry for the same path wins, content and attributes; directories and files replace each other', async () => {
+    const dest = fresh();
+    const entries: TarSpec[] = [];
+    for (let i = 0; i < 6; i++) entries.push({ path: `f${i}`, content: big(i), mode: 0o600, mtime: 1_600_000_000 }, { path: `f${i}`, content: i % 2 ? 'small' : big(i + 6), mode: 0o640, mtime: 1_700_000_000 + i });
+    entries.push({ path: 'd/', type: 'dir' }, { path: 'd/a', content: big(1) }, { path: 'd', content: big(2), mode: 0o604 }, { path: 'e', content: big(3) }, { path: 'e/', type: 'dir' }, { path: 'e/x', content: 'x' });
+    await unpack(dest, entries);
+    for (let i = 0; i < 6; i++) {
+      const p = path.join(dest, `f${i}`);
+      assert.ok(fs.readFileSync(p).equals(i % 2 ? Buffer.from('small') : big(i + 6)), `f${i} has the later entry's content`);
+      const st = fs.statSync(p);
+      assert.equal(st.mode & 0o7777, 0o640, `f${i}'s mode`);
+      assert.equal(st.mtimeMs, (1_700_000_000 + i) * 1000, `f${i}'s mtime`);
+    }
+    assert.ok(fs.readFileSync(path.join(dest, 'd')).equals(big(2)));
+    assert.equal(fs.statSync(path.join(dest, 'd')).mode & 0o7777, 0o604);
+    assert.deepEqual(fs.readdirSync(path.join(dest, 'e')), ['x']);
+  });
+
+  it('a hard link to a file still being written waits for it; a file in the way of a later entry is refused', async () => {
+    const dest = fresh();
+    await unpack(dest, [{ path: 'f', content: big(7), mode: 0o600 }, { path: 'l', type: 'link', linkpath: 'f' }]);
+    const f = fs.statSync(path.join(dest, 'f'));
+    const l = fs.statSync(path.join(dest, 'l'));
+    assert.equal(l.ino, f.ino);
+    assert.equal(l.size, big(7).length);
+    assert.equal(l.mode & 0o7777, 0o600);
+    await assert.rejects(unpack(fresh(), [{ path: 'p', content: big(8) }, { path: 'p/q', content: 'x' }]), /"p" is not a directory/);
+  });
+
+  it('a failed write stops the stream with its error; nothing is written after put returns', async (c) => {
+    if (process.getuid?.() !== 0) return c.skip('needs root to mount a tmpfs');
+    const mnt = fresh();
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status, 0, 'mounting a tmpfs');
+    try {
+      const entries: TarSpec[] = Array.from({ length: 40 }, (_, i) => ({ path: `f${String(i).padStart(2, '0')}`, content: big(i) }));
+      let read = 0;
+      const counted = (async function* () {
+        for await (const e of readTar(chunked(buildTar(entries)))) {
+          read++;
+          yield e;
+        }
+      })();
+      await assert.rejects(put(counted, mnt, { rules: 'layer', tmpDir: t.dir }), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+      assert.ok(read < 40, `the stream stopped (${read} of 40 entries read)`);
+      const sizes = () => fs.readdirSync(mnt).sort().map((f) => `${f}:${fs.statSync(path.join(mnt, f)).size}`).join(' ');
+      const then = sizes();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sizes(), then, 'nothing is written after the failure was reported');
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
   });
 });

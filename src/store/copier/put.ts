@@ -4,7 +4,8 @@
 // written outside it: absolute names and `..` are refused (or, for ADD, cleaned as Docker's
 // Untar in a chroot does), as are writes through a symlink and hard links to anything outside
 // or not a file. Device nodes are skipped with a warning. `rules` says whose rules apply.
-// Files with a host source are copied several at once (writes.ts), in the stream's order per path.
+// Files with a host source are copied several at once (writes.ts), and a tar's big files
+// written from libuv's pool (file-data.ts), in the stream's order per path.
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import type { TarEntry } from '../tar/reader.js';
 import type { SplitWriter } from '../tar-split.js';
 import { makeWhiteouts, writeXattrs } from '../xattr.js';
 import type { CopyEntry } from './get.js';
+import { BACKGROUND_BYTES, writeInBackground } from './file-data.js';
 import { cleanComponents, refuse, safeComponents } from './names.js';
 import { Writes } from './writes.js';
 
@@ -265,6 +267,11 @@ class Placer {
           if (!e.storedAt) throw new Error('a tar-split is recorded from readTar entries only');
           this.content.set(rel, { index: this.split.nextIndex, size: e.size });
           e.storedAt(rel);
+        }
+        if (e.size >= BACKGROUND_BYTES) {
+          // Its attributes are set once all of it is written, as a host source's copy's are.
+          await writeInBackground(fd, e.body(), this.writes, rel, () => this.fileAttrs(fd, e));
+          break;
         }
         try {
           for await (const chunk of e.body()) writeAll(fd, chunk);
