@@ -394,6 +394,19 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     }
   });
 
+  it('mounts a --rm container\'s root with overlayfs\'s volatile option (its upper dir goes with it), and no other\'s', () => {
+    const rootOptions = (args: string[]) => {
+      const r = fx.strata(['run', ...args, 'busybox', 'sh', '-c', 'grep "^overlay / " /proc/mounts']);
+      assert.equal(r.status, 0, r.stderr);
+      // Newer kernels show the option as fsync=volatile.
+      return r.stdout.split(' ')[3]!.split(',').map((o) => (o === 'fsync=volatile' ? 'volatile' : o));
+    };
+    const [major = 0, minor = 0] = os.release().split('.').map(Number);
+    assert.equal(rootOptions(['--rm']).includes('volatile'), major > 5 || (major === 5 && minor >= 10));
+    assert.equal(rootOptions(['--name', 'kept']).includes('volatile'), false);
+    assert.equal(fx.strata(['rm', 'kept']).status, 0);
+  });
+
   it('-a attaches only the streams named; the others still reach the log', () => {
     const script = ['sh', '-c', 'echo out; echo err >&2'];
     const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);

@@ -143,7 +143,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     netns: spec.netns,
     terminal: spec.terminal ?? false,
     readonlyRoot: spec.rootfs.readonly ?? false,
-    overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir) },
+    overlay: { lowerdir: lowers.join(':'), upperdir: path.resolve(upperDir), workdir: path.resolve(workDir), volatile: spec.rootfs.volatile },
     etc,
     mounts,
     memoryBytes: spec.memoryBytes,

@@ -206,7 +206,7 @@ export async function lowerDirsOf(record: ContainerRecord, images: ImageStore): 
 export function runSpecOf(record: ContainerRecord, paths: { upper: string; work: string; bundle: string }, lowerDirs: string[], mounts: MountSpec[]): RunSpec {
   return {
     id: record.Id,
-    rootfs: { lowerDirs, upperDir: paths.upper, workDir: paths.work, readonly: record.HostConfig.ReadonlyRootfs },
+    rootfs: { lowerDirs, upperDir: paths.upper, workDir: paths.work, readonly: record.HostConfig.ReadonlyRootfs, volatile: record.HostConfig.AutoRemove },
     args: [record.Path, ...record.Args],
     env: startEnv(record),
     cwd: record.Config.WorkingDir || '/',

@@ -3,6 +3,7 @@
 // The root filesystem is an overlay that runc itself mounts over the empty bundle rootfs (the
 // first mount, destination "/"): it lives in the container's mount namespace only, so nothing is
 // left mounted on the host when the container ends, however it ends.
+import os from 'node:os';
 import type { MountSpec, NetworkMode } from './types.js';
 import type { ResolvedUser } from './user.js';
 import { mergeRlimits, type Rlimit, type Ulimit } from './ulimits.js';
@@ -38,7 +39,7 @@ export interface SpecInput {
   terminal: boolean;
   readonlyRoot: boolean;
   /** Overlay options; lowerdir paths relative to the bundle's rootfs dir (runc's working directory when it mounts). */
-  overlay: { lowerdir: string; upperdir: string; workdir: string };
+  overlay: { lowerdir: string; upperdir: string; workdir: string; volatile?: boolean };
   /** Host files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etc: { hosts: string; hostname: string; resolvConf: string };
   mounts: MountSpec[];
@@ -95,10 +96,17 @@ export interface OciDevice {
 
 type OciMount = { destination: string; type: string; source: string; options?: string[] };
 
+/** overlayfs's `volatile` mount option came with Linux 5.10. */
+function overlayHasVolatile(release = os.release()): boolean {
+  const [major = 0, minor = 0] = release.split('.').map((n) => parseInt(n, 10));
+  return major > 5 || (major === 5 && minor >= 10);
+}
+
 function systemMounts(input: SpecInput): OciMount[] {
   // As Docker's: a privileged container may write sysfs and its cgroups.
   const rw = input.privileged ? 'rw' : 'ro';
   const overlayOpts = [`lowerdir=${input.overlay.lowerdir}`, `upperdir=${input.overlay.upperdir}`, `workdir=${input.overlay.workdir}`];
+  if (input.overlay.volatile && overlayHasVolatile()) overlayOpts.push('volatile');
   const mounts: OciMount[] = [
     { destination: '/', type: 'overlay', source: 'overlay', options: overlayOpts },
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },

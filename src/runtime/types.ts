@@ -31,6 +31,12 @@ export interface RootfsSpec {
   workDir: string;
   /** Mount the root read-only (`--read-only`). */
   readonly?: boolean;
+  /**
+   * The upper dir is thrown away with the container (`--rm`): overlayfs's `volatile` option, as
+   * podman's, so unmounting it does not sync the whole filesystem (spec.ts drops it on a kernel
+   * older than 5.10, which lacks it).
+   */
+  volatile?: boolean;
 }
 
 /** An extra mount in the container. Sources are host paths the caller has already resolved (absolute, no symlink to follow later). */
