@@ -19,36 +19,9 @@ import type { CopyEntry } from './get.js';
 import { BACKGROUND_BYTES, writeInBackground } from './file-data.js';
 import { cleanComponents, refuse, safeComponents } from './names.js';
 import { Writes } from './writes.js';
+import type { PutOptions, PutResult } from './put-options.js';
 
-export interface PutOptions {
-  /**
-   * - layer: an OCI layer (`.wh.NAME` is a 0/0 char device whiteout, `.wh..wh..opq` the opaque xattr);
-   * - cp: docker cp (plain names; a directory and a non-directory never replace each other);
-   * - archive: ADD's local archives, as Docker's Untar in a chroot at the destination (names
-   *   cleaned, "/etc/x" is "etc/x", only ".." above it refused; links in the tree, the
-   *   archive's own included, followed inside the destination as if it were the root);
-   * - tree: COPY from a tree (plain names, an entry replaces what is in its way).
-   */
-  rules: 'layer' | 'cp' | 'archive' | 'tree';
-  /** Where setfattr's input file goes (the store's tmp dir). */
-  tmpDir: string;
-  /** How the destination directory is named in messages (a container path), "/" by default. */
-  shownAs?: string;
-  /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
-  split?: SplitWriter;
-  /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
-  check?: (e: TarEntry) => void;
-  /**
-   * Before a file is written: may place it by other means (COPY links an unchanged file from
-   * the previous build's layer) and return true. `abs` does not exist when it is called.
-   */
-  reuse?: (entry: CopyEntry, abs: string) => boolean;
-}
-
-export interface PutResult {
-  entries: number;
-  warnings: string[];
-}
+export type { PutOptions, PutResult } from './put-options.js';
 
 // Metadata calls are synchronous: each is a microsecond syscall, where the async form costs a
 // round trip through libuv's 4-thread pool; per-entry blocking stays tiny.
