@@ -64,7 +64,11 @@ export async function* decompressed(source: ChunkSource, maxBytes = 64 * 1024 **
     yield* rest;
     return;
   }
-  const out = await decoder(codec, Readable.from(rest));
+  yield* capped(await decoder(codec, Readable.from(rest)), maxBytes);
+}
+
+/** A decoder's output, refused past MAX_BYTES (a decompression bomb); the decoder destroyed however it ends. */
+export async function* capped(out: NodeJS.ReadableStream & { destroy(): void }, maxBytes: number): AsyncGenerator<Buffer> {
   let total = 0;
   try {
     for await (const chunk of out as AsyncIterable<Buffer>) {

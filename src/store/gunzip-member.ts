@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { StrataError } from '../errors.js';
-import { decompressed } from './decompress.js';
+import { capped, decompressed } from './decompress.js';
 
 export class NotOneMember extends Error {
   constructor() {
@@ -68,16 +68,7 @@ export async function* inflateMember(source: AsyncIterable<Buffer>, size: number
     const { createInflateRaw } = await import('node:zlib');
     const raw = createInflateRaw({ chunkSize: 1024 * 1024 });
     pipeline(Readable.from(body), raw, () => undefined); // errors surface through raw's iterator
-    let total = 0;
-    try {
-      for await (const chunk of raw as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > maxBytes) throw new StrataError(`archive too large: more than ${maxBytes} bytes uncompressed`);
-        yield chunk;
-      }
-    } finally {
-      raw.destroy();
-    }
+    yield* capped(raw, maxBytes);
     // The deflate stream ended: what it did not take must be its trailer (crc32, size) and no more.
     if (from + raw.bytesWritten + 8 !== size) throw new NotOneMember();
   } finally {
