@@ -112,7 +112,8 @@ async function runcAlone(bundle, port) {
     return await untilOk('runc', ['--root', runcRoot, 'run', '-d', '--bundle', b, id], port, 'index.html');
   } finally {
     sh('runc', ['--root', runcRoot, 'delete', '-f', id], { allowFail: true });
-    fs.rmSync(b, { recursive: true, force: true });
+    // runc mounts the overlay in the container's own namespace; removed only when nothing is mounted under it here.
+    if (!fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${b}`)) fs.rmSync(b, { recursive: true, force: true });
   }
 }
 

@@ -3,6 +3,7 @@
 // express per command. Docker's forms: `--name x`, `--name=x`, `-e X`, `-eX`, `-it`, `-dit`.
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
+import { parseMemoryBytes } from '../runtime/index.js';
 
 type Kind = 'bool' | 'value' | 'list';
 interface FlagDef { key: keyof RunFlags; kind: Kind; names: string[]; help: string }
@@ -270,25 +271,16 @@ export function envFromFlags(env: string[], envFiles: string[], host: NodeJS.Pro
   return out;
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** `512m`, `1g`, `1048576`: bytes (binary units, as Docker's RAMInBytes). */
-export function parseBytes(text: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
-  if (!m) throw new StrataError(`invalid size: "${text}"`);
-  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
-}
-
 /** `-m`: bytes, at least Docker's 6MB. */
 export function parseMemory(text: string): number {
-  const bytes = parseBytes(text);
+  const bytes = parseMemoryBytes('--memory', text);
   if (bytes < 6 * 1024 * 1024) throw new StrataError('minimum memory limit allowed is 6MB');
   return bytes;
 }
 
 /** `--shm-size`: bytes, more than none (Docker: "SHM size can not be less than 0"). */
 export function parseShmSize(text: string): number {
-  const bytes = parseBytes(text);
+  const bytes = parseMemoryBytes('--shm-size', text);
   if (bytes <= 0) throw new StrataError(`invalid --shm-size "${text}": must be more than 0`);
   return bytes;
 }
