@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { StrataError } from '../errors.js';
-import { currentState, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, type ContainerContext } from '../runtime/index.js';
+import { currentState, limitsOf, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, type ContainerContext } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /** The flags of `update`, as typed. */
@@ -26,8 +26,6 @@ type Resources = {
 };
 
 const MIN_MEMORY = 6 * 1024 * 1024;
-/** CFS period Docker uses for --cpus (µs). */
-const CPU_PERIOD = 100_000;
 
 /** The request's values, parsed (what does not depend on the container: refused before any is touched). */
 export interface ParsedUpdate {
@@ -73,21 +71,18 @@ function checkAgainst(record: ContainerRecord, change: Resources): void {
   if (memory > 0 && reservation > 0 && memory < reservation) throw new StrataError('Minimum memory limit can not be less than memory reservation limit, see usage');
 }
 
-/** linux.resources for `runc update`: only what changed (runc keeps the rest). */
-function runcResources(c: Resources): Record<string, unknown> {
-  const memory: Record<string, number> = {};
-  if (c.Memory !== undefined) memory.limit = c.Memory;
-  if (c.MemorySwap !== undefined) memory.swap = c.MemorySwap;
-  if (c.MemoryReservation !== undefined) memory.reservation = c.MemoryReservation;
-  const cpu: Record<string, number | string> = {};
-  if (c.NanoCpus !== undefined) Object.assign(cpu, { quota: c.NanoCpus > 0 ? Math.round((c.NanoCpus * CPU_PERIOD) / 1e9) : -1, period: CPU_PERIOD });
-  if (c.CpuShares !== undefined && c.CpuShares > 0) cpu.shares = c.CpuShares;
-  if (c.CpusetCpus) cpu.cpus = c.CpusetCpus;
+/**
+ * linux.resources for `runc update`: each kind of limit that changed (runc keeps the rest), as
+ * a start would make it from the updated record (the runtime's limitsOf).
+ */
+function runcResources(record: ContainerRecord, c: Resources): Record<string, unknown> {
+  const l = limitsOf({ ...record, HostConfig: { ...record.HostConfig, ...c } });
+  const changed = (keys: Array<keyof Resources>) => keys.some((k) => k in c);
   return {
-    ...(Object.keys(memory).length ? { memory } : {}),
-    ...(Object.keys(cpu).length ? { cpu } : {}),
+    ...(changed(['Memory', 'MemorySwap', 'MemoryReservation']) ? { memory: { ...(l.memoryBytes ? { limit: l.memoryBytes } : {}), ...l.memoryMore } } : {}),
+    ...(changed(['NanoCpus', 'CpuShares', 'CpusetCpus']) && l.cpu ? { cpu: l.cpu } : {}),
     // runc writes "max" for a limit of -1.
-    ...(c.PidsLimit !== undefined ? { pids: { limit: c.PidsLimit ?? -1 } } : {}),
+    ...(changed(['PidsLimit']) ? { pids: { limit: l.pidsLimit ?? -1 } } : {}),
   };
 }
 
@@ -98,7 +93,7 @@ export async function updateOne(ctx: ContainerContext, record: ContainerRecord, 
   if (restart && restart.name !== 'no' && record.HostConfig.AutoRemove) {
     throw new StrataError('Restart policy cannot be updated because AutoRemove is enabled for the container');
   }
-  const resources = runcResources(changed);
+  const resources = runcResources(record, changed);
   // As Docker's: a restarting container (between two runs of its policy) has no cgroup to
   // change; its next run takes the limits from the record (the shim reads them again).
   const state = currentState(ctx, record);

@@ -10,7 +10,7 @@ export {
   type AttachedIo, type ContainerContext,
 } from './foreground.js';
 export { startDetached, parseRestart, type DetachedStartOptions } from './detached.js';
-export { buildRecord, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
+export { buildRecord, limitsOf, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
 export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';
 export {
