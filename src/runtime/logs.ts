@@ -65,6 +65,11 @@ export class JsonLogWriter {
 
   /** Writes ENTRIES (one line each) in one write, or in one a file when they rotate it. */
   private append(entries: string[]): void {
+    if (this.limits.maxSize === undefined) {
+      // No rotation: one write, no per-entry accounting.
+      fs.writeSync(this.fd, entries.length === 1 ? entries[0]! : entries.join(''));
+      return;
+    }
     let batch = '';
     for (const entry of entries) {
       const bytes = Buffer.byteLength(entry);
