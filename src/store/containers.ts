@@ -116,7 +116,13 @@ export class ContainerStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       if (await this.#takeOverStaleName(name)) return this.#claimName(name, id);
-      const owner = (await this.#nameOwner(name))?.id ?? '';
+      // The winner's exclusive create and its write of the ID are two steps: a claim read between
+      // them is empty for a moment.
+      let owner = (await this.#nameOwner(name))?.id ?? '';
+      for (let i = 0; i < 50 && owner === ''; i++) {
+        await new Promise((r) => setTimeout(r, 2));
+        owner = (await this.#nameOwner(name))?.id ?? '';
+      }
       throw new StrataError(`conflict: the container name "/${name}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`);
     }
   }
