@@ -37,6 +37,7 @@
 //   pull.before-image         `pull`: every layer is here (fetched, or found "Already exists"), the image not yet written
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
+//   run.created               `run`: the container's record is written, nothing started yet (`-d`: its shim spawned early waits for "go")
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it

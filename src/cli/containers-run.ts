@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
+import { failpoint } from '../failpoint.js';
 import { timing } from '../timing.js';
 import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, parseShmSize, runUsage, type RunFlags } from './containers-args.js';
 
@@ -104,13 +105,25 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   // the network lock's and the bundle's), and waits for it before exiting.
   let sweeping: Promise<unknown> | undefined;
   const sweep = () => (sweeping ??= service.sweep().catch(() => undefined));
+  // `run -d`: the shim's Node process starts now, while the container is created and prepared.
+  const earlyShim = command === 'run' && flags.detach ? service.spawnEarlyShim() : undefined;
+  earlyShim?.catch(() => undefined);
+  const cancelShim = () => void earlyShim?.then((s) => s.cancel(), () => undefined);
   if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
-  const record = await service.create(createOptions(flags, image, cmd));
+  let record;
+  try {
+    record = await service.create(createOptions(flags, image, cmd));
+  } catch (err) {
+    cancelShim();
+    throw err;
+  }
   timing('container created');
+  failpoint('run.created');
   if (flags.cidfile) {
     try {
       fs.writeFileSync(flags.cidfile, record.Id, { flag: 'wx' });
     } catch (err) {
+      cancelShim();
       await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
       throw new StrataError(`failed to write the container ID to the file: ${(err as Error).message}`);
     }
@@ -121,8 +134,9 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   }
   if (flags.detach) {
     try {
-      await service.start(record);
+      await service.start(record, { shim: await earlyShim?.catch(() => undefined) });
     } catch (err) {
+      cancelShim();
       if (record.HostConfig.AutoRemove) await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }

@@ -4,7 +4,7 @@
 // may have changed them). The work is in containers-*.ts; the runtime does the running.
 import type { Readable } from 'node:stream';
 import {
-  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
+  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions, type EarlyShim,
   type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
@@ -81,6 +81,14 @@ export class Containers {
   /** Removes, in the background, what earlier `run --rm`s and killed commands left. */
   sweep(): Promise<unknown> {
     return sweepLeftovers(this.root);
+  }
+
+  /**
+   * A shim for a container yet to be created (`run -d`): its process starts while the container
+   * is created; handed to start() as `shim`, or cancelled.
+   */
+  spawnEarlyShim(): Promise<EarlyShim> {
+    return spawnEarlyShim(this.root);
   }
 
   /**

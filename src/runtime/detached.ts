@@ -16,10 +16,23 @@ import { networkForRun } from './net-run.js';
 import { populateVolumes, toMountSpecs } from './shim/mounts.js';
 import { writeShimConfig, type RestartPolicy, type ShimConfig } from './shim/state.js';
 import { timing } from '../timing.js';
+import type { EarlyShim } from './shim/client.js';
+
+export type { EarlyShim } from './shim/client.js';
 
 export interface DetachedStartOptions {
   /** Called once the shim waits for an attach before starting the container (see shim/client.ts). */
   attach?: () => void;
+  /** A shim spawned before the container was created (spawnEarlyShim), to use instead of a new one. */
+  shim?: EarlyShim;
+}
+
+/**
+ * Spawns the shim of a container of the state root ROOT that is yet to be created (`run -d`),
+ * so its Node process starts while the container is created and prepared (see shim/client.ts).
+ */
+export async function spawnEarlyShim(root: string): Promise<EarlyShim> {
+  return (await import('./shim/client.js')).spawnEarlyShim(root);
 }
 
 /** Starts the container under a detached shim; resolves once it runs. */
@@ -48,7 +61,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
       timing('shim config written');
       return prepared?.letGo;
     },
-  });
+  }, options.shim);
 }
 
 /**

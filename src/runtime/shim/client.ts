@@ -7,6 +7,7 @@ import { StrataError } from '../../errors.js';
 import type { ShimNews } from './shim.js';
 import { timing, timingOrigin } from '../../timing.js';
 import { SHIM_LOG } from './state.js';
+import { tempName } from '../../store/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -32,39 +33,106 @@ export interface StartShimOptions {
 }
 
 /**
- * Starts the shim for the container in DIR and resolves once the container runs; throws the
- * start failure (with the container's 125/126/127) otherwise. The shim is detached: its own
- * session, stdout on /dev/null, stderr to shim.log, stdin a pipe on which it waits for "go"
- * (its configuration written) before it reads its configuration; at an EOF without it (the
- * preparation failed, or this process died) it exits without starting anything.
+ * A shim spawned before its container exists (`run -d`): its Node process starts while the
+ * command resolves the image, creates the record and prepares the start, instead of after. It
+ * waits for "go DIR" on stdin; its stderr is a temp file of the state root's tmp/ until
+ * startShim() moves it to the container's shim.log (the descriptor follows the rename), swept
+ * as a dead process's temp should the command die first.
  */
-export async function startShim(dir: string, options: StartShimOptions): Promise<void> {
-  const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
-  let child;
+export interface EarlyShim {
+  /** The shim process and its temp log, for startShim(); once: later calls get undefined. */
+  take(): { child: ChildProcess; log: string } | undefined;
+  /** No container for it after all (unless taken): it exits at the end of its stdin, its log is removed. */
+  cancel(): void;
+}
+
+function spawnShim(argv: string[], stderr: number): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs'), ...argv], {
+    detached: true,
+    stdio: ['pipe', 'ignore', stderr, 'pipe'],
+    // Under tsx, `--import tsx` resolves from the package root.
+    cwd: path.join(here, '..', '..'),
+    env: { ...withoutExtraCaCerts(process.env), ...timingOrigin() },
+  });
+}
+
+/** Spawns a shim for a container of the state root ROOT that is yet to be created (see EarlyShim). */
+export function spawnEarlyShim(root: string): EarlyShim {
+  const tmp = path.join(root, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
+  const log = tempName(tmp, '-shim.log');
+  const err = fs.openSync(log, 'a');
+  let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...process.execArgv, path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs'), dir], {
-      detached: true,
-      stdio: ['pipe', 'ignore', err, 'pipe'],
-      // Under tsx, `--import tsx` resolves from the package root.
-      cwd: path.join(here, '..', '..'),
-      env: { ...withoutExtraCaCerts(process.env), ...timingOrigin() },
-    });
+    child = spawnShim([], err);
   } finally {
     fs.closeSync(err);
   }
   timing('shim spawned');
-  const go = child.stdin!;
-  go.on('error', () => undefined);
+  child.stdin!.on('error', () => undefined);
+  let taken = false;
+  return {
+    take() {
+      if (taken) return undefined;
+      taken = true;
+      return { child, log };
+    },
+    cancel() {
+      if (taken) return;
+      taken = true;
+      endUnstarted(child);
+      fs.rmSync(log, { force: true });
+    },
+  };
+}
+
+/** Lets a shim that was never told "go" exit (it does at the end of its stdin). */
+function endUnstarted(child: ChildProcess): void {
+  child.stdin!.end();
+  child.unref();
+  (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+}
+
+/**
+ * Starts the shim for the container in DIR and resolves once the container runs; throws the
+ * start failure (with the container's 125/126/127) otherwise. The shim is detached: its own
+ * session, stdout on /dev/null, stderr to shim.log, stdin a pipe on which it waits for "go"
+ * (its configuration written) before it reads its configuration; at an EOF without it (the
+ * preparation failed, or this process died) it exits without starting anything. EARLY is a
+ * shim spawned before the container was created (spawnEarlyShim), used instead of a new one.
+ */
+export async function startShim(dir: string, options: StartShimOptions, early?: EarlyShim): Promise<void> {
+  let child: ChildProcess;
+  // A directory the go line cannot carry (a newline in the state root's path) gets a shim of its own.
+  const spawned = dir.includes('\n') ? void early?.cancel() : early?.take();
+  if (spawned) {
+    child = spawned.child;
+    // Its stderr, a temp file until now, becomes the container's shim.log.
+    try {
+      fs.renameSync(spawned.log, path.join(dir, SHIM_LOG));
+    } catch (e) {
+      endUnstarted(child);
+      throw e;
+    }
+  } else {
+    const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
+    try {
+      child = spawnShim([dir], err);
+    } finally {
+      fs.closeSync(err);
+    }
+    timing('shim spawned');
+    child.stdin!.on('error', () => undefined);
+  }
   let letGo: (() => void) | undefined;
   try {
     letGo = await options.prepare();
   } catch (e) {
-    go.end();
-    child.unref();
-    (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    endUnstarted(child);
     throw e;
   }
-  go.end('go\n');
+  // A shim spawned early learns its container's directory here.
+  child.stdin!.end(spawned ? `go ${dir}\n` : 'go\n');
   try {
     await newsOf(child, dir, options.attach);
   } finally {

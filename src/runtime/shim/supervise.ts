@@ -20,13 +20,20 @@ function writeNews(message: ShimNews | ShimProgress, last = true): void {
   }
 }
 
+/** What follows "go" on its line: "" for a plain "go", the container's directory for a shim spawned early. */
+function goLine(text: string): string | false {
+  const m = /(?:^|\n)go(?: ([^\n]*))?\n/.exec(text);
+  return m ? (m[1] ?? '') : false;
+}
+
 /**
- * Resolves true once stdin says "go", false at its end without it. Read blocking first: the
- * shim has nothing else to do meanwhile, and a blocking read returns the moment the line is
- * there, without setting up process.stdin's stream and an event loop turn (some 3 ms).
+ * Resolves with the rest of the "go" line once stdin says it (goLine), false at its end without
+ * it. Read blocking first: the shim has nothing else to do meanwhile, and a blocking read returns
+ * the moment the line is there, without setting up process.stdin's stream and an event loop turn
+ * (some 3 ms).
  */
-function goSignal(): Promise<boolean> | boolean {
-  const buf = Buffer.alloc(64);
+function goSignal(): Promise<string | false> | string | false {
+  const buf = Buffer.alloc(4096);
   let text = '';
   for (;;) {
     let n: number;
@@ -39,24 +46,26 @@ function goSignal(): Promise<boolean> | boolean {
       if (code === 'EAGAIN') return goSignalAsync(text);
       return false;
     }
-    if (n === 0) return text.includes('go\n');
+    if (n === 0) return goLine(text);
     text += buf.toString('latin1', 0, n);
-    if (text.includes('go\n')) return true;
+    const go = goLine(text);
+    if (go !== false) return go;
   }
 }
 
 /** goSignal() through process.stdin's stream, TEXT read already. */
-function goSignalAsync(text: string): Promise<boolean> {
+function goSignalAsync(text: string): Promise<string | false> {
   return new Promise((resolve) => {
-    const done = (go: boolean) => {
+    const done = (go: string | false) => {
       process.stdin.destroy();
       resolve(go);
     };
     process.stdin.on('data', (d: Buffer) => {
-      text += d.toString();
-      if (text.includes('go\n')) done(true);
+      text += d.toString('latin1');
+      const go = goLine(text);
+      if (go !== false) done(go);
     });
-    process.stdin.once('end', () => done(text.includes('go\n')));
+    process.stdin.once('end', () => done(goLine(text)));
     process.stdin.once('error', () => done(false));
   });
 }
@@ -68,13 +77,17 @@ export async function shimMain(dir: string | undefined): Promise<never> {
   process.on('SIGHUP', () => undefined);
   process.on('SIGPIPE', () => undefined);
 
+  // Our starter says "go" once our configuration is written (client.ts); without it, nothing to
+  // do. A shim spawned before its container existed is given the container's directory there.
+  const go = await goSignal();
+  if (go === false) process.exit(0);
+  timing('shim: go');
+  // Read as bytes (latin1), so a name split between two reads stays whole.
+  dir ||= Buffer.from(go, 'latin1').toString('utf8');
   if (!dir) {
     writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
     process.exit(125);
   }
-  // Our starter says "go" once our configuration is written (client.ts); without it, nothing to do.
-  if (!(await goSignal())) process.exit(0);
-  timing('shim: go');
 
   const config = readShimConfig(path.resolve(dir));
   const containers = config ? new ContainerStore(config.root) : undefined;
