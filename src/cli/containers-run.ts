@@ -109,7 +109,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   const earlyShim = command === 'run' && flags.detach ? service.spawnEarlyShim() : undefined;
   earlyShim?.catch(() => undefined);
   const cancelShim = () => void earlyShim?.then((s) => s.cancel(), () => undefined);
-  if (command === 'create' || flags.detach || (flags.tty && flags.interactive)) void sweep();
+  if (command === 'create' || (flags.tty && flags.interactive && !flags.detach)) void sweep();
   let record;
   try {
     record = await service.create(createOptions(flags, image, cmd));
@@ -134,7 +134,8 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   }
   if (flags.detach) {
     try {
-      await service.start(record, { shim: await earlyShim?.catch(() => undefined) });
+      // The sweep once the shim is told to go, while this process only waits for its news.
+      await service.start(record, { shim: await earlyShim?.catch(() => undefined), onGo: () => void sweep() });
     } catch (err) {
       cancelShim();
       if (record.HostConfig.AutoRemove) await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
@@ -142,7 +143,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     }
     process.stdout.write(`${record.Id}\n`);
     timing('detached');
-    // Not waiting for the background sweep above (it is safe to cut anywhere, and the next
+    // Not waiting for the background sweep (it is safe to cut anywhere, and the next
     // command goes on with it) nor for the namespace's holder to exit: the container runs.
     process.exit(0);
   }

@@ -23,6 +23,8 @@ export type { EarlyShim } from './shim/client.js';
 export interface DetachedStartOptions {
   /** Called once the shim waits for an attach before starting the container (see shim/client.ts). */
   attach?: () => void;
+  /** Called once the shim is told to start the container (from then on this process only waits). */
+  onGo?: () => void;
   /** A shim spawned before the container was created (spawnEarlyShim), to use instead of a new one. */
   shim?: EarlyShim;
 }
@@ -42,6 +44,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
   const { startShim } = await import('./shim/client.js');
   await startShim(paths.dir, {
     attach: options.attach,
+    onGo: options.onGo,
     prepare: async () => {
       const lowerDirs = await lowerDirsOf(record, ctx.images);
       const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = { ...runSpecOf(record, paths, lowerDirs, []), joinNamespaces: joinedNamespaces(ctx, record) };

@@ -24,6 +24,8 @@ function withoutExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export interface StartShimOptions {
   /** Called once the shim waits for an attach before starting the container. */
   attach?: () => void;
+  /** Called once the shim is told "go": the starter's own work is done, and only waits from then on. */
+  onGo?: () => void;
   /**
    * Work done while the shim's Node process starts: writes the shim's configuration (and may
    * prepare the first start, see detached.ts). Resolves with what to do once the shim has
@@ -133,6 +135,7 @@ export async function startShim(dir: string, options: StartShimOptions, early?: 
   }
   // A shim spawned early learns its container's directory here.
   child.stdin!.end(spawned ? `go ${dir}\n` : 'go\n');
+  options.onGo?.();
   try {
     await newsOf(child, dir, options.attach);
   } finally {
