@@ -107,6 +107,29 @@ describe('ContainerStore', () => {
     }
   });
 
+  it('claims a name whole (no temp left, win or lose), and takes over only an old empty claim', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const names = path.join(t.dir, 'containers', 'by-name');
+      const a = record('whole');
+      await store.create(a);
+      assert.equal(fs.readFileSync(path.join(names, 'whole'), 'utf8'), `${a.Id}\n${process.pid}\n`);
+      await assert.rejects(store.create(record('whole')), new RegExp(`already in use by container "${a.Id}"`));
+      assert.deepEqual(fs.readdirSync(names), ['whole'], 'no claim temp is left');
+      // An empty claim (an older version killed between its create and its write): a fresh one may
+      // be a claim in progress, one a few seconds old is not.
+      fs.writeFileSync(path.join(names, 'empty'), '');
+      await assert.rejects(store.create(record('empty')), /already in use/);
+      const old = new Date(Date.now() - 60_000);
+      fs.utimesSync(path.join(names, 'empty'), old, old);
+      await store.create(record('empty'));
+      assert.equal(await store.nameTaken('empty'), true);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('removes in the background: gone at once, its files unlinked after', async () => {
     const t = tempDir();
     try {

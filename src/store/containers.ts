@@ -1,7 +1,8 @@
 // Container state: one JSON document per container at <root>/containers/<id>/config.json,
 // replaced atomically (temp file, fsync, rename) under a per-container lock, beside the
-// container's overlay upper/work dirs and runtime bundle. Names are claimed with an exclusive
-// create of <root>/containers/by-name/<name>, so two processes can never take the same name.
+// container's overlay upper/work dirs and runtime bundle. Names are claimed by linking a
+// complete claim file to <root>/containers/by-name/<name> (link() fails when it exists), so two
+// processes can never take the same name, and no claim is ever read half-written.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { DamagedError } from './damage.js';
 import type { ContainerRecord, ContainerState } from './container-record.js';
-import { atomicWrite } from './fsutil.js';
+import { atomicWrite, tempName } from './fsutil.js';
 import { appendContainerRemoval } from './events.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -67,6 +68,9 @@ function removeInBackground(dir: string): boolean {
   }
 }
 
+/** How old an empty name claim (see #takeOverStaleName) must be to be taken over. */
+const EMPTY_CLAIM_MS = 5_000;
+
 export class ContainerStore {
   readonly dir: string;
   readonly #names: string;
@@ -88,7 +92,6 @@ export class ContainerStore {
     const name = record.Name.replace(/^\//, '');
     validateName(name);
     const p = this.paths(record.Id);
-    await fs.mkdir(this.#names, { recursive: true });
     await this.#claimName(name, record.Id);
     try {
       await fs.mkdir(p.dir, { recursive: false });
@@ -109,21 +112,26 @@ export class ContainerStore {
     return { id: id.trim(), pid: Number(pid) || 0 };
   }
 
+  /**
+   * Claims NAME for the container ID. The claim is written whole to a temp file beside it and
+   * linked into place: link() fails when the name exists, so two claimants never both win, and
+   * a claim is never seen half-written nor left empty by a claimant killed mid-way.
+   */
   async #claimName(name: string, id: string): Promise<void> {
     const file = path.join(this.#names, name);
+    // A dot can't start a container name: a temp here is never taken for one (swept when its writer is dead).
+    const temp = tempName(this.#names, '-claim');
+    await fs.mkdir(this.#names, { recursive: true });
+    await fs.writeFile(temp, `${id}\n${process.pid}\n`, { flag: 'wx' });
     try {
-      await fs.writeFile(file, `${id}\n${process.pid}\n`, { flag: 'wx' });
+      await fs.link(temp, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       if (await this.#takeOverStaleName(name)) return this.#claimName(name, id);
-      // The winner's exclusive create and its write of the ID are two steps: a claim read between
-      // them is empty for a moment.
-      let owner = (await this.#nameOwner(name))?.id ?? '';
-      for (let i = 0; i < 50 && owner === ''; i++) {
-        await new Promise((r) => setTimeout(r, 2));
-        owner = (await this.#nameOwner(name))?.id ?? '';
-      }
+      const owner = (await this.#nameOwner(name))?.id ?? '';
       throw new StrataError(`conflict: the container name "/${name}" is already in use by container "${owner}": remove (or rename) that container to be able to reuse that name`);
+    } finally {
+      await fs.rm(temp, { force: true });
     }
   }
 
@@ -135,7 +143,11 @@ export class ContainerStore {
   async #takeOverStaleName(name: string): Promise<boolean> {
     const isStale = async () => {
       const owner = await this.#nameOwner(name);
-      return owner !== undefined && ID_RE.test(owner.id) && !(await this.#exists(owner.id)) && !(owner.pid > 0 && isAlive(owner.pid));
+      if (owner === undefined) return false;
+      // An empty claim: left by a version that created the claim and wrote it in two steps, killed
+      // between them. Nobody writes one now; one a few seconds old is no claim in progress.
+      if (owner.id === '') return Date.now() - (await fs.stat(path.join(this.#names, name)).then((st) => st.mtimeMs, () => Date.now())) > EMPTY_CLAIM_MS;
+      return ID_RE.test(owner.id) && !(await this.#exists(owner.id)) && !(owner.pid > 0 && isAlive(owner.pid));
     };
     if (!(await isStale())) return false;
     const lock = path.join(this.#names, `.${name}.takeover`);

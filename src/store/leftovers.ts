@@ -125,7 +125,7 @@ export function makeTempDirSync(root: string, hint: string): string {
 
 /** The state root's directories that hold temp entries (`.tmp-OWNER-*`). */
 export function tempDirsOf(root: string): string[] {
-  return [path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'), path.join(root, 'build', 'statcache'), path.join(root, 'leases')];
+  return [path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'), path.join(root, 'build', 'statcache'), path.join(root, 'leases'), path.join(root, 'containers', 'by-name')];
 }
 
 /** Where builds keep their step scratch dirs (upper/work dirs, bundles, stdin contexts). */
