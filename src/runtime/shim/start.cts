@@ -1,4 +1,5 @@
-// The entry startShim() (client.ts) spawns: `node start.cjs CONTAINER_DIR`. CommonJS on purpose,
+// The entry startShim() (client.ts) spawns: `node start.cjs [CONTAINER_DIR]` (none for a shim
+// spawned early, whose "go" line names it). CommonJS on purpose,
 // as the `strata` command's start.cjs: the shim's code comes from one bundle
 // (shim-bundle.cjs, scripts/bundle-cli.mjs) compiled through a V8 code cache (written by the first
 // shim a second after it started, by then past its start path), so a detached
