@@ -50,9 +50,10 @@ function timedSync(cmd, args, envv = env) {
 }
 
 /** ms from spawning CMD ARGS until http://127.0.0.1:PORT/PAGE answers 200 (net.mjs's method: a GET every 2 ms). */
-async function untilOk(cmd, args, port, page) {
+async function untilOk(cmd, args, port, page, opts = {}) {
   const t0 = performance.now();
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', process.env.FLOORS_DEBUG ? 'inherit' : 'ignore'] });
+  const child = spawn(cmd, args, { env: opts.env ?? env, stdio: ['ignore', 'ignore', opts.stderr ? 'pipe' : process.env.FLOORS_DEBUG ? 'inherit' : 'ignore'] });
+  child.stderr?.on('data', (d) => opts.stderr(d));
   let failed;
   let ok = false;
   const exited = new Promise((r) => child.once('exit', (code) => r((failed = code !== 0 && !ok ? code : undefined))));
@@ -117,10 +118,30 @@ async function runcAlone(bundle, port) {
   }
 }
 
+/** "timing: WHAT N ms" lines (STRATA_TIMING=1, src/timing.ts) as { WHAT: N }. */
+function milestonesOf(text) {
+  const out = {};
+  for (const m of text.matchAll(/^timing: (.+) ([\d.]+) ms$/gm)) out[m[1]] ??= Number(m[2]);
+  return out;
+}
+
+/** Where strata's runs spent their time: each milestone of the command and its shim, on the command's clock. */
+const milestones = [];
+let recording = false;
+
 async function firstOk(tool, port) {
   const name = `floor-ok-${port}`;
   const args = ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, tool === 'strata' ? 'busybox' : IMAGE, ...HTTPD(80)];
-  const ms = tool === 'strata' ? await untilOk(strataBin, args, port, 'index.html') : await untilOk('podman', [...podmanStore, ...args], port, 'index.html');
+  let ms;
+  if (tool === 'strata') {
+    let stderr = '';
+    ms = await untilOk(strataBin, args, port, 'index.html', { env: { ...env, STRATA_TIMING: '1' }, stderr: (d) => (stderr += d) });
+    const id = strata(['inspect', '--format', '{{.Id}}', name]);
+    const shimLog = fs.readFileSync(path.join(env.STRATA_ROOT, 'containers', id, 'shim.log'), 'utf8');
+    if (recording) milestones.push({ ...milestonesOf(stderr), ...milestonesOf(shimLog), 'first 200 (from the launch)': ms });
+  } else {
+    ms = await untilOk('podman', [...podmanStore, ...args], port, 'index.html');
+  }
   (tool === 'strata' ? strata : podman)(['rm', '-f', name], { allowFail: true });
   return ms;
 }
@@ -157,6 +178,7 @@ try {
     await settle();
     keep('runc', await runcAlone(bundle, await freePort()));
     await settle();
+    recording = round >= 0;
     keep('strataOk', await firstOk('strata', await freePort()));
     await settle();
     keep('podmanOk', await firstOk('podman', await freePort()));
@@ -177,6 +199,11 @@ const rows11 = [
   ['pull, warm (the store has the image)', m.strataPull, m.podmanPull],
   ['push, warm (the registry has the blobs)', m.strataPush, m.podmanPush],
 ];
+function milestoneRows() {
+  const names = [...new Set(milestones.flatMap((m) => Object.keys(m)))];
+  const rows = names.map((n) => [n, median(milestones.map((m) => m[n]).filter((v) => v !== undefined))]).sort((a, b) => a[1] - b[1]);
+  return rows.map(([n, v]) => `| ${n} | ${v.toFixed(0)} |`).join('\n');
+}
 const markdown = `## floors: what Node and runc take by themselves, against the targets of issues 11 and 13
 
 Machine: ${machine()}. Median of ${N} interleaved rounds; load average (1 min) ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.
@@ -194,6 +221,14 @@ First HTTP 200 from \`run -d -p\` (busybox httpd), issue 13's target ≤ 0.5× p
 | the target, 0.5× podman's | ${f(target13)} |
 
 The floor is ${(floor13 / m.podmanOk).toFixed(2)}× podman's time${floor13 > target13 ? ': above the target, which no Node command driving runc can meet on this machine' : ''}; strata's own time is ${(m.strataOk / m.podmanOk).toFixed(2)}× podman's, ${f(m.strataOk - floor13)} above the floor.
+
+Where strata's first 200 goes (STRATA_TIMING milestones of the same runs, medians, ms since the
+command's Node process started; \`shim:\` lines are its shim's, on the same clock; the first 200 is
+from the launch of \`bin/strata\`):
+
+| milestone | ms |
+|---|---:|
+${milestoneRows()}
 
 Warm pull and warm push (nothing to transfer), issue 11's target ≤ 0.7× podman's:
 

@@ -75,10 +75,13 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
 async function prepareFirstStart(ctx: ContainerContext, record: ContainerRecord, config: ShimConfig): Promise<{ config: ShimConfig; letGo: () => void }> {
   populateVolumes(ctx.root, config.mounts, config.spec.rootfs.lowerDirs);
   const network = await networkForRun(ctx, record);
+  timing('first start: network requested');
   try {
     const spec = { ...config.spec, ...network.spec };
     await prepareBundle({ ...spec, mounts: toMountSpecs(ctx.root, config.mounts) }, record.Id, ctx.containers.paths(record.Id).bundle);
+    timing('first start: bundle written');
     await network.ready;
+    timing('first start: network ready');
     return { config: { ...config, spec, prepared: true }, letGo: () => network.started?.() };
   } catch (err) {
     await network.release();

@@ -148,6 +148,7 @@ export class RuncRunner implements ContainerRunner {
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
     const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
+    timing('runc spawned');
     if (child.pid !== undefined) watchdog?.runtimeStarted(child.pid);
     // runc may not have created the container yet when the abort comes: keep killing until it is gone.
     let killer: NodeJS.Timeout | undefined;
