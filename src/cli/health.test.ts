@@ -29,7 +29,9 @@ describe('health checks', { concurrency: false }, () => {
   }
 
   it('--health-cmd: starting, unhealthy after the retries, healthy once the check passes; shown by ps and its filter', async () => {
-    ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sleep', '300']);
+    // The start period keeps it "starting" (failures in it do not count) while inspect and ps look,
+    // however slow the machine: with none, two failing probes 200 ms apart could beat them to it.
+    ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '3s', 'busybox', 'sleep', '300']);
     try {
       assert.equal(health('hc')?.Status, 'starting');
       assert.match(ok(['ps', '--format', '{{.Status}}', '--filter', 'name=hc']), /^Up .* \(health: starting\)\n$/);
