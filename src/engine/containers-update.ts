@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { StrataError } from '../errors.js';
-import { currentState, limitsOf, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, type ContainerContext } from '../runtime/index.js';
+import { currentState, dockerRestartPolicy, limitsOf, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, type ContainerContext } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /** The flags of `update`, as typed. */
@@ -31,7 +31,6 @@ const MIN_MEMORY = 6 * 1024 * 1024;
 export interface ParsedUpdate {
   resources: Resources;
   restart?: ReturnType<typeof parseRestart>;
-  restartText?: string;
 }
 
 /** Parses the flags' values; throws Docker's message for a malformed one, or for none at all. */
@@ -52,7 +51,7 @@ export function parseUpdateRequest(r: UpdateRequest): ParsedUpdate {
     out.Memory = nonZero(memory);
   }
   for (const key of Object.keys(out) as Array<keyof Resources>) if (out[key] === undefined) delete out[key];
-  return { resources: out, ...(r.restart !== undefined ? { restart: parseRestart(r.restart), restartText: r.restart } : {}) };
+  return { resources: out, ...(r.restart !== undefined ? { restart: parseRestart(r.restart) } : {}) };
 }
 
 /** The parsed change checked against the record's current settings, as Docker's daemon does. */
@@ -88,7 +87,7 @@ function runcResources(record: ContainerRecord, c: Resources): Record<string, un
 
 /** Applies REQUEST to the container (its cgroup too, when it runs). */
 export async function updateOne(ctx: ContainerContext, record: ContainerRecord, request: UpdateRequest): Promise<void> {
-  const { resources: changed, restart, restartText } = parseUpdateRequest(request);
+  const { resources: changed, restart } = parseUpdateRequest(request);
   checkAgainst(record, changed);
   if (restart && restart.name !== 'no' && record.HostConfig.AutoRemove) {
     throw new StrataError('Restart policy cannot be updated because AutoRemove is enabled for the container');
@@ -107,8 +106,9 @@ export async function updateOne(ctx: ContainerContext, record: ContainerRecord, 
   await ctx.containers.update(record.Id, (r) => {
     Object.assign(r.HostConfig, changed);
     if (restart) {
-      r.HostConfig.RestartPolicy = { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount };
-      r.Strata.restart = restartText;
+      r.HostConfig.RestartPolicy = dockerRestartPolicy(restart);
+      // An earlier version's copy of the --restart text: HostConfig.RestartPolicy is the policy now.
+      delete r.Strata.restart;
     }
   });
 }

@@ -21,6 +21,7 @@ import { ContainerStore } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { restartSpec } from './restart-spec.js';
+import { restartPolicyOf } from '../restart-policy.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -67,18 +68,14 @@ export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: 
   return false;
 }
 
-const POLICIES: ReadonlyArray<RestartPolicy['name']> = ['no', 'always', 'unless-stopped', 'on-failure'];
-
 /** The policy the record names now (`update --restart` may change it while the container runs); else the one it started with. */
 async function currentRestartPolicy(config: ShimConfig): Promise<RestartPolicy> {
   try {
-    const policy = (await new ContainerStore(config.root).get(config.id)).HostConfig.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
-    const name = (policy?.Name || 'no') as RestartPolicy['name'];
-    if (POLICIES.includes(name)) return { name, maximumRetryCount: policy?.MaximumRetryCount ?? 0 };
+    return restartPolicyOf(await new ContainerStore(config.root).get(config.id));
   } catch {
     // removed meanwhile (then no restart follows anyway), or unreadable: the policy it started with
+    return config.restart;
   }
-  return config.restart;
 }
 
 class Shim {
