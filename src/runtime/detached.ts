@@ -16,6 +16,7 @@ import { populateVolumes, toMountSpecs } from './shim/mounts.js';
 import { writeShimConfig, type ShimConfig } from './shim/state.js';
 import { restartPolicyOf } from './restart-policy.js';
 import { timing } from '../timing.js';
+import { failpoint } from '../failpoint.js';
 import type { EarlyShim } from './shim/client.js';
 
 export type { EarlyShim } from './shim/client.js';
@@ -55,6 +56,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
         waitAttach: options.attach ? true : undefined, health: healthPlan(record.Config.Healthcheck),
         log: logLimits(record.HostConfig.LogConfig as LogConfig | undefined) ?? null,
       };
+      failpoint('start.spec-made');
       // Asked meanwhile when no answer is kept (a python3 start), so the shim need not (ports-relay-check.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;
       // An attached start may wait for its client long after this: the shim prepares it then.

@@ -9,6 +9,7 @@ export {
   currentState, mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, stateFromStatus,
   type AttachedIo, type ContainerContext,
 } from './foreground.js';
+export { applyUpdatedLimits, linuxResources, runcUpdate, type LimitGroup, type LiveLimits } from './live-limits.js';
 export { dockerRestartPolicy, parseRestart, restartPolicyOf } from './restart-policy.js';
 export { startDetached, spawnEarlyShim, type DetachedStartOptions, type EarlyShim } from './detached.js';
 export { buildRecord, limitsOf, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';

@@ -17,11 +17,12 @@ import { bindHostPorts } from '../ports.js';
 import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
 import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
-import { ContainerStore } from '../../store/index.js';
+import { ContainerStore, type ContainerRecord } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { restartSpec } from './restart-spec.js';
 import { restartPolicyOf } from '../restart-policy.js';
+import { applyRecordLimits } from '../live-limits.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -50,8 +51,11 @@ export interface ShimHooks {
   news: (news: ShimNews) => void;
   /** Deletes the container (for --rm) once it has exited for good. */
   removeContainer: (config: ShimConfig, anonymousVolumes: string[]) => Promise<void>;
-  /** Called after every change of shim.json (mirrors it into the container's record). */
-  onStatus?: (status: ShimStatus) => void;
+  /**
+   * Called after every change of shim.json (mirrors it into the container's record); UNDERLOCK,
+   * when given, acts on the record in that write, under the container's lock.
+   */
+  onStatus?: (status: ShimStatus, underLock?: (record: ContainerRecord) => void) => void;
   /** Tells the starting CLI the attach socket is ready (with waitAttach). */
   progress?: (progress: ShimProgress) => void;
 }
@@ -110,7 +114,7 @@ class Shim {
     this.log = config.log === null ? NO_LOG : new JsonLogWriter(logPath(dir, config.id), config.log);
   }
 
-  private save(patch: Partial<ShimStatus>): void {
+  private save(patch: Partial<ShimStatus>, underLock?: (record: ContainerRecord) => void): void {
     this.status = { ...this.status, ...patch, stoppedByUser: stopRequested(this.dir) };
     try {
       writeShimStatus(this.dir, this.status);
@@ -119,7 +123,7 @@ class Shim {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       return;
     }
-    this.hooks.onStatus?.(this.status);
+    this.hooks.onStatus?.(this.status, underLock);
   }
 
   private report(news: ShimNews): void {
@@ -243,7 +247,16 @@ class Shim {
         // The relay has entered the namespace: its holder can go.
         network.started?.();
         timing('shim: forwarder attached');
-        this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
+        // In the locked record write that says it runs: limits an `update` wrote to the record
+        // after this run's spec was made (live-limits.ts), applied before the run is reported.
+        const startedWith = config.spec;
+        this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined }, (record) => {
+          try {
+            applyRecordLimits(config.runcRoot, record, startedWith);
+          } catch (err) {
+            process.stderr.write(`shim: applying updated limits: ${(err as Error).message}\n`);
+          }
+        });
         this.report({ ok: true });
         if (config.health) {
           this.healthMonitor = new HealthMonitor(config.health, { runcRoot: config.runcRoot, id: config.id, dir: this.dir, onHealth: (health) => this.save({ health }) });
