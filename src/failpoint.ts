@@ -38,6 +38,8 @@
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
 //   run.created               `run`: the container's record is written, nothing started yet (`-d`: its shim spawned early waits for "go")
+//   start.spec-made           `run -d`/`start`: the container's run spec (its limits among them) is made from its record; its shim not yet told to go
+//   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it

@@ -1,11 +1,13 @@
 // End-to-end: `update` changes a running container's cgroup (read back from the host and from
-// inside), keeps the record in step, refuses what Docker refuses without changing anything, and
-// a new restart policy applies to the run under way.
+// inside), keeps the record in step, refuses what Docker refuses without changing anything, a
+// new restart policy applies to the run under way, and an update that comes while a start is
+// under way reaches the container it starts (failpoints stop the start at its worst moment).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { locateCgroup, readCgroupLimits } from '../runtime/index.js';
-import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+import { spawnStrata } from '../testing/cli.js';
+import { eventually, lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 const MiB = 1024 * 1024;
@@ -21,6 +23,8 @@ describe('update', { concurrency: false }, () => {
   const ok = (args: string[]) => fx.ok(args);
   const pidOf = (name: string) => Number(ok(['inspect', '-f', '{{.State.Pid}}', name]).trim());
   const limitsOf = (name: string) => readCgroupLimits(locateCgroup(pidOf(name))!);
+  /** Resolves once the process is stopped (SIGSTOP at its failpoint). */
+  const stopped = (pid: number) => eventually(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T'), 200, 50);
   const swapFile = V2 ? '/sys/fs/cgroup/memory.swap.max' : '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';
 
   it("changes a running container's limits and its HostConfig; refuses Docker's conflicts, changing nothing", () => {
@@ -137,6 +141,42 @@ describe('update', { concurrency: false }, () => {
       assert.deepEqual([bad.status, bad.stderr], [1, 'Error: Restart policy cannot be updated because AutoRemove is enabled for the container\n']);
     } finally {
       fx.strata(['rm', '-f', 'brief']);
+    }
+  });
+
+  it('an update while a start is under way, its spec made from the old record, reaches the container it starts', async () => {
+    ok(['create', '--name', 'racing', '-m', '64m', 'busybox', 'sleep', '300']);
+    try {
+      // `start` stopped once it has made the run spec (limits included) from the record.
+      const start = spawnStrata(['start', 'racing'], { root: fx.root, env: { STRATA_FAILPOINT: 'start.spec-made:stop' } });
+      const closed = new Promise<number | null>((r) => start.once('close', (code) => r(code)));
+      await stopped(start.pid!);
+      assert.equal(ok(['update', '--memory', '96m', '--memory-swap', '192m', '--pids-limit', '25', 'racing']), 'racing\n');
+      start.kill('SIGCONT');
+      assert.equal(await closed, 0);
+      // Once `start` returns, the container runs with the limits its record names.
+      const limits = limitsOf('racing');
+      assert.deepEqual([limits.memory, limits.pids], [96 * MiB, 25]);
+      assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}', 'racing']), `${96 * MiB} 25\n`);
+    } finally {
+      fx.strata(['rm', '-f', 'racing']);
+    }
+  });
+
+  it("an update while a foreground run is recorded running but runc has not made its container yet succeeds and reaches it", async () => {
+    const run = spawnStrata(['run', '--name', 'early', '-m', '64m', 'busybox', 'sleep', '300'], { root: fx.root, env: { STRATA_FAILPOINT: 'run.status-saved:stop' } });
+    const closed = new Promise((r) => run.once('close', r));
+    try {
+      await stopped(run.pid!);
+      assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'early']), 'running 0\n');
+      const r = fx.strata(['update', '--memory', '96m', '--memory-swap', '192m', 'early']);
+      assert.deepEqual([r.status, r.stderr, r.stdout], [0, '', 'early\n']);
+      run.kill('SIGCONT');
+      await eventually(() => pidOf('early') > 0 && limitsOf('early').memory === 96 * MiB, 100, 100);
+    } finally {
+      run.kill('SIGCONT');
+      fx.strata(['rm', '-f', 'early']);
+      await closed;
     }
   });
 });

@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseCpuset, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseCpuset, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -221,11 +221,11 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
       RW: m.type === 'tmpfs' ? true : !m.readonly, ...(m.type === 'volume' ? { Name: m.name } : {}),
     })),
     resources, capAdd, capDrop, privileged: o.privileged ?? false, devices, init: o.init ?? false, tmpfs,
-    restartPolicy: { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount }, portBindings,
+    restartPolicy: dockerRestartPolicy(restart), portBindings,
     extra: {
       // --tmpfs mounts are the shim's to make, but not in Mounts (as Docker's inspect)
       mounts: [...requests.filter((m) => !(m.destination in tmpfs)), ...Object.entries(tmpfs).map(([destination, data]) => ({ type: 'tmpfs' as const, destination, options: tmpfsOptions(data) }))],
-      publish, publishAll: o.publishAll ?? false, restart: o.restart ?? 'no',
+      publish, publishAll: o.publishAll ?? false,
     },
   });
   await ctx.containers.create(record);

@@ -1,7 +1,7 @@
 // `container inspect`: Docker's JSON for a container, its state reconciled with the runtime,
 // its files and dirs where strata keeps them.
 import path from 'node:path';
-import { containerNetworkSettings, currentState, logPath, lowerDirsOf, portBindingsOf, readShimStatus, type ContainerContext } from '../runtime/index.js';
+import { containerNetworkSettings, currentState, dockerRestartPolicy, logPath, lowerDirsOf, portBindingsOf, readShimStatus, restartPolicyOf, type ContainerContext } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /** Docker's keys, in Docker's order. */
@@ -35,10 +35,7 @@ export async function inspectContainer(ctx: ContainerContext, record: ContainerR
  */
 async function legacyHostConfig(record: ContainerRecord): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  if (!record.HostConfig.RestartPolicy) {
-    const [name = 'no', count = '0'] = String(record.Strata.restart ?? 'no').split(':');
-    out.RestartPolicy = { Name: name, MaximumRetryCount: Number(count) || 0 };
-  }
+  if (!record.HostConfig.RestartPolicy) out.RestartPolicy = dockerRestartPolicy(restartPolicyOf(record));
   if (!record.HostConfig.PortBindings) out.PortBindings = await portBindingsOf((record.Strata.publish as string[] | undefined) ?? []).catch(() => ({}));
   return out;
 }

@@ -1,12 +1,15 @@
 // `update`: a container's resource limits and restart policy changed after its creation, as
 // Docker's (container.UpdateContainer): every value is checked against the record's others
 // first; a running container's cgroup is changed by `runc update` before the record, so a
-// refused change leaves both as they were. A running container's shim reads the restart
-// policy from the record when its container exits (shim.ts), so a new one applies at once.
-import { spawnSync } from 'node:child_process';
+// refused change leaves both as they were, all under the container's lock. A running
+// container's shim reads the restart policy from the record when its container exits
+// (shim.ts), so a new one applies at once.
 import os from 'node:os';
 import { StrataError } from '../errors.js';
-import { currentState, limitsOf, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, type ContainerContext } from '../runtime/index.js';
+import {
+  currentState, dockerRestartPolicy, limitsOf, linuxResources, parseCpuShares, parseCpus, parseCpuset, parseMemoryBytes, parsePidsLimit, parseRestart, runcUpdate,
+  type ContainerContext, type LimitGroup,
+} from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /** The flags of `update`, as typed. */
@@ -31,7 +34,6 @@ const MIN_MEMORY = 6 * 1024 * 1024;
 export interface ParsedUpdate {
   resources: Resources;
   restart?: ReturnType<typeof parseRestart>;
-  restartText?: string;
 }
 
 /** Parses the flags' values; throws Docker's message for a malformed one, or for none at all. */
@@ -52,7 +54,7 @@ export function parseUpdateRequest(r: UpdateRequest): ParsedUpdate {
     out.Memory = nonZero(memory);
   }
   for (const key of Object.keys(out) as Array<keyof Resources>) if (out[key] === undefined) delete out[key];
-  return { resources: out, ...(r.restart !== undefined ? { restart: parseRestart(r.restart), restartText: r.restart } : {}) };
+  return { resources: out, ...(r.restart !== undefined ? { restart: parseRestart(r.restart) } : {}) };
 }
 
 /** The parsed change checked against the record's current settings, as Docker's daemon does. */
@@ -71,44 +73,40 @@ function checkAgainst(record: ContainerRecord, change: Resources): void {
   if (memory > 0 && reservation > 0 && memory < reservation) throw new StrataError('Minimum memory limit can not be less than memory reservation limit, see usage');
 }
 
-/**
- * linux.resources for `runc update`: each kind of limit that changed (runc keeps the rest), as
- * a start would make it from the updated record (the runtime's limitsOf).
- */
-function runcResources(record: ContainerRecord, c: Resources): Record<string, unknown> {
-  const l = limitsOf({ ...record, HostConfig: { ...record.HostConfig, ...c } });
+/** The kinds of limit the change touches, for `runc update` (runc keeps the rest). */
+function groupsOf(c: Resources): LimitGroup[] {
   const changed = (keys: Array<keyof Resources>) => keys.some((k) => k in c);
-  return {
-    ...(changed(['Memory', 'MemorySwap', 'MemoryReservation']) ? { memory: { ...(l.memoryBytes ? { limit: l.memoryBytes } : {}), ...l.memoryMore } } : {}),
-    ...(changed(['NanoCpus', 'CpuShares', 'CpusetCpus']) && l.cpu ? { cpu: l.cpu } : {}),
-    // runc writes "max" for a limit of -1.
-    ...(changed(['PidsLimit']) ? { pids: { limit: l.pidsLimit ?? -1 } } : {}),
-  };
+  return [
+    ...(changed(['Memory', 'MemorySwap', 'MemoryReservation']) ? ['memory' as const] : []),
+    ...(changed(['NanoCpus', 'CpuShares', 'CpusetCpus']) ? ['cpu' as const] : []),
+    ...(changed(['PidsLimit']) ? ['pids' as const] : []),
+  ];
 }
 
-/** Applies REQUEST to the container (its cgroup too, when it runs). */
+/**
+ * Applies REQUEST to the container (its cgroup too, when it runs). All of it happens under the
+ * container's lock, on the record as it is then: a start under way either reads the new record
+ * or finds its limits changed once it runs (src/runtime/live-limits.ts tells why nothing falls
+ * between the two), and the shim's own record writes wait their turn.
+ */
 export async function updateOne(ctx: ContainerContext, record: ContainerRecord, request: UpdateRequest): Promise<void> {
-  const { resources: changed, restart, restartText } = parseUpdateRequest(request);
-  checkAgainst(record, changed);
-  if (restart && restart.name !== 'no' && record.HostConfig.AutoRemove) {
-    throw new StrataError('Restart policy cannot be updated because AutoRemove is enabled for the container');
-  }
-  const resources = runcResources(record, changed);
-  // As Docker's: a restarting container (between two runs of its policy) has no cgroup to
-  // change; its next run takes the limits from the record (the shim reads them again).
-  const state = currentState(ctx, record);
-  if (Object.keys(resources).length > 0 && state.Running && !state.Restarting) {
-    const r = spawnSync('runc', ['--root', ctx.runcRoot, 'update', '--resources', '-', record.Id], { input: JSON.stringify(resources), encoding: 'utf8' });
-    if (r.status !== 0) {
-      const why = /msg="([^"]*)"/.exec(r.stderr)?.[1] ?? (r.stderr.trim().split('\n').pop() || `runc exited with ${r.status}`);
-      throw new StrataError(`Cannot update container ${record.Id}: ${why}`);
-    }
-  }
+  const { resources: changed, restart } = parseUpdateRequest(request);
   await ctx.containers.update(record.Id, (r) => {
+    checkAgainst(r, changed);
+    if (restart && restart.name !== 'no' && r.HostConfig.AutoRemove) {
+      throw new StrataError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    }
+    const resources = linuxResources(limitsOf({ ...r, HostConfig: { ...r.HostConfig, ...changed } }), groupsOf(changed));
+    // As Docker's: a restarting container (between two runs of its policy) has no cgroup to
+    // change; its next run takes the limits from the record. A refusal throws before the
+    // record is written: both stay as they were.
+    const state = currentState(ctx, r);
+    if (Object.keys(resources).length > 0 && state.Running && !state.Restarting) runcUpdate(ctx.runcRoot, r.Id, resources);
     Object.assign(r.HostConfig, changed);
     if (restart) {
-      r.HostConfig.RestartPolicy = { Name: restart.name, MaximumRetryCount: restart.maximumRetryCount };
-      r.Strata.restart = restartText;
+      r.HostConfig.RestartPolicy = dockerRestartPolicy(restart);
+      // An earlier version's copy of the --restart text: HostConfig.RestartPolicy is the policy now.
+      delete r.Strata.restart;
     }
   });
 }

@@ -7,15 +7,16 @@
 import { healthPlan } from './health.js';
 import { joinedNamespaces } from './shared-namespaces.js';
 import { logLimits, type LogConfig } from './log-config.js';
-import { StrataError } from '../errors.js';
 import type { ContainerRecord } from '../store/index.js';
 import { prepareBundle } from './bundle.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { mountRequestsOf, portRequestsOf, type ContainerContext } from './foreground.js';
 import { networkForRun } from './net-run.js';
 import { populateVolumes, toMountSpecs } from './shim/mounts.js';
-import { writeShimConfig, type RestartPolicy, type ShimConfig } from './shim/state.js';
+import { writeShimConfig, type ShimConfig } from './shim/state.js';
+import { restartPolicyOf } from './restart-policy.js';
 import { timing } from '../timing.js';
+import { failpoint } from '../failpoint.js';
 import type { EarlyShim } from './shim/client.js';
 
 export type { EarlyShim } from './shim/client.js';
@@ -50,11 +51,12 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
       const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = { ...runSpecOf(record, paths, lowerDirs, []), joinNamespaces: joinedNamespaces(ctx, record) };
       const config: ShimConfig = {
         id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
-        ports: await portRequestsOf(record), restart: parseRestart(String(record.Strata.restart ?? 'no')),
+        ports: await portRequestsOf(record), restart: restartPolicyOf(record),
         autoRemove: record.HostConfig.AutoRemove, interactive: record.Config.OpenStdin, stdinOnce: record.Config.StdinOnce,
         waitAttach: options.attach ? true : undefined, health: healthPlan(record.Config.Healthcheck),
         log: logLimits(record.HostConfig.LogConfig as LogConfig | undefined) ?? null,
       };
+      failpoint('start.spec-made');
       // Asked meanwhile when no answer is kept (a python3 start), so the shim need not (ports-relay-check.ts).
       const splice = config.ports.length > 0 ? import('./ports-relay.js').then((r) => r.checkSpliceRelay()) : undefined;
       // An attached start may wait for its client long after this: the shim prepares it then.
@@ -87,12 +89,4 @@ async function prepareFirstStart(ctx: ContainerContext, record: ContainerRecord,
     await network.release();
     throw err;
   }
-}
-
-/** `--restart no|always|unless-stopped|on-failure[:N]` as the shim's policy. */
-export function parseRestart(text: string): RestartPolicy {
-  const [name = 'no', count = '0'] = text.split(':');
-  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name) || !/^\d+$/.test(count)) throw new StrataError(`invalid restart policy "${text}"`);
-  if (name !== 'on-failure' && count !== '0') throw new StrataError(`maximum retry count cannot be used with restart policy "${name}"`);
-  return { name: name as RestartPolicy['name'], maximumRetryCount: Number(count) };
 }

@@ -15,6 +15,8 @@ import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus }
 import type { InputSource, OutputTarget, RunOptions } from './types.js';
 import type { PortRequest } from './ports.js';
 import { timing } from '../timing.js';
+import { failpoint } from '../failpoint.js';
+import { applyUpdatedLimits } from './live-limits.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {
@@ -131,16 +133,23 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     const update = () => ctx.containers.update(record.Id, (r) => void (r.State = stateFromStatus(next)), { durable: false }).catch(() => undefined);
     mirror = mirror.then(update);
   };
+  // Limits an `update` wrote to the record after the spec was made: applied once runc has the
+  // container (live-limits.ts).
+  let limits: Promise<unknown> | undefined;
+  const onStarted = () => void (limits ??= applyUpdatedLimits(ctx, record.Id, spec).catch(() => undefined));
   try {
     save(status);
     timing('status saved');
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { ...options, forwardSignals: true, beforeStart: network.ready });
+    failpoint('run.status-saved');
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { ...options, forwardSignals: true, beforeStart: network.ready, onStarted });
     await network.release();
+    await limits;
     save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });
     await mirror;
     return exitCode;
   } catch (err) {
     await network.release();
+    await limits;
     // As Docker: a container that could not start stays "Created", with the code and the error.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
     save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });

@@ -9,7 +9,9 @@ export {
   currentState, mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, stateFromStatus,
   type AttachedIo, type ContainerContext,
 } from './foreground.js';
-export { startDetached, parseRestart, spawnEarlyShim, type DetachedStartOptions, type EarlyShim } from './detached.js';
+export { applyUpdatedLimits, linuxResources, runcUpdate, type LimitGroup, type LiveLimits } from './live-limits.js';
+export { dockerRestartPolicy, parseRestart, restartPolicyOf } from './restart-policy.js';
+export { startDetached, spawnEarlyShim, type DetachedStartOptions, type EarlyShim } from './detached.js';
 export { buildRecord, limitsOf, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
 export { freshName } from './names.js';
 export { parseUlimits, type Ulimit } from './ulimits.js';

@@ -239,6 +239,19 @@ export class ContainerStore {
     });
   }
 
+  /**
+   * Runs FN with the record read under its lock, held until FN is done; writes nothing. For an
+   * act that must not interleave with update(): `runc update` from the record's limits (see
+   * src/runtime/live-limits.ts).
+   */
+  async withRecord<T>(id: string, fn: (record: ContainerRecord) => Promise<T> | T): Promise<T> {
+    return this.#withLock(id, async () => {
+      const record = await this.read(id);
+      if (!record) throw new StrataError(`no such container: "${id}"`);
+      return fn(record);
+    });
+  }
+
   /** Gives a container a new name; the old one is released only once the new one is taken. */
   async rename(id: string, newName: string): Promise<void> {
     validateName(newName);

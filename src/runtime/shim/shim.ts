@@ -17,10 +17,12 @@ import { bindHostPorts } from '../ports.js';
 import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
 import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
-import { ContainerStore } from '../../store/index.js';
+import { ContainerStore, type ContainerRecord } from '../../store/index.js';
 import { AttachHub } from './hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { restartSpec } from './restart-spec.js';
+import { restartPolicyOf } from '../restart-policy.js';
+import { applyRecordLimits } from '../live-limits.js';
 import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
@@ -49,8 +51,11 @@ export interface ShimHooks {
   news: (news: ShimNews) => void;
   /** Deletes the container (for --rm) once it has exited for good. */
   removeContainer: (config: ShimConfig, anonymousVolumes: string[]) => Promise<void>;
-  /** Called after every change of shim.json (mirrors it into the container's record). */
-  onStatus?: (status: ShimStatus) => void;
+  /**
+   * Called after every change of shim.json (mirrors it into the container's record); UNDERLOCK,
+   * when given, acts on the record in that write, under the container's lock.
+   */
+  onStatus?: (status: ShimStatus, underLock?: (record: ContainerRecord) => void) => void;
   /** Tells the starting CLI the attach socket is ready (with waitAttach). */
   progress?: (progress: ShimProgress) => void;
 }
@@ -67,18 +72,14 @@ export function shouldRestart(config: ShimConfig, status: ShimStatus, exitCode: 
   return false;
 }
 
-const POLICIES: ReadonlyArray<RestartPolicy['name']> = ['no', 'always', 'unless-stopped', 'on-failure'];
-
 /** The policy the record names now (`update --restart` may change it while the container runs); else the one it started with. */
 async function currentRestartPolicy(config: ShimConfig): Promise<RestartPolicy> {
   try {
-    const policy = (await new ContainerStore(config.root).get(config.id)).HostConfig.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined;
-    const name = (policy?.Name || 'no') as RestartPolicy['name'];
-    if (POLICIES.includes(name)) return { name, maximumRetryCount: policy?.MaximumRetryCount ?? 0 };
+    return restartPolicyOf(await new ContainerStore(config.root).get(config.id));
   } catch {
     // removed meanwhile (then no restart follows anyway), or unreadable: the policy it started with
+    return config.restart;
   }
-  return config.restart;
 }
 
 class Shim {
@@ -113,7 +114,7 @@ class Shim {
     this.log = config.log === null ? NO_LOG : new JsonLogWriter(logPath(dir, config.id), config.log);
   }
 
-  private save(patch: Partial<ShimStatus>): void {
+  private save(patch: Partial<ShimStatus>, underLock?: (record: ContainerRecord) => void): void {
     this.status = { ...this.status, ...patch, stoppedByUser: stopRequested(this.dir) };
     try {
       writeShimStatus(this.dir, this.status);
@@ -122,7 +123,7 @@ class Shim {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       return;
     }
-    this.hooks.onStatus?.(this.status);
+    this.hooks.onStatus?.(this.status, underLock);
   }
 
   private report(news: ShimNews): void {
@@ -246,7 +247,16 @@ class Shim {
         // The relay has entered the namespace: its holder can go.
         network.started?.();
         timing('shim: forwarder attached');
-        this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined });
+        // In the locked record write that says it runs: limits an `update` wrote to the record
+        // after this run's spec was made (live-limits.ts), applied before the run is reported.
+        const startedWith = config.spec;
+        this.save({ state: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, finishedAt: undefined }, (record) => {
+          try {
+            applyRecordLimits(config.runcRoot, record, startedWith);
+          } catch (err) {
+            process.stderr.write(`shim: applying updated limits: ${(err as Error).message}\n`);
+          }
+        });
         this.report({ ok: true });
         if (config.health) {
           this.healthMonitor = new HealthMonitor(config.health, { runcRoot: config.runcRoot, id: config.id, dir: this.dir, onHealth: (health) => this.save({ health }) });

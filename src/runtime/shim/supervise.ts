@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerStore, removeVolume } from '../../store/index.js';
+import { ContainerStore, removeVolume, type ContainerRecord } from '../../store/index.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { readShimConfig, type ShimStatus } from './state.js';
@@ -95,17 +95,26 @@ export async function shimMain(dir: string | undefined): Promise<never> {
   // shim.json, which is the truth); the last is awaited before exiting. A status that comes
   // while an update waits its turn replaces the one it would have written (a start goes through
   // four in a few ms: one or two writes of the record, not four).
+  // What a status asks to do under the lock is kept when the status is replaced, done in order.
   let recordUpdates: Promise<unknown> = Promise.resolve();
   let queued: ShimStatus | undefined;
-  const mirror = (status: ShimStatus): void => {
+  let actions: Array<(record: ContainerRecord) => void> = [];
+  const mirror = (status: ShimStatus, underLock?: (record: ContainerRecord) => void): void => {
     if (!containers || !config) return;
+    if (underLock) actions.push(underLock);
     const waiting = queued !== undefined;
     queued = { ...status };
     if (waiting) return;
     recordUpdates = recordUpdates.then(() => {
       const snapshot = queued!;
+      const acts = actions;
       queued = undefined;
-      return containers.update(config.id, (r) => applyStatus(r, snapshot), { durable: false }).catch(() => undefined);
+      actions = [];
+      const change = (r: ContainerRecord) => {
+        applyStatus(r, snapshot);
+        for (const act of acts) act(r);
+      };
+      return containers.update(config.id, change, { durable: false }).catch(() => undefined);
     });
   };
   // Only once the record says what happened, so the CLI's next command sees it.
