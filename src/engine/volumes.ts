@@ -2,9 +2,9 @@
 // remove (refused while a container's mounts use the volume) and prune (anonymous ones, or
 // every unused one with `all`), with Docker's rules.
 import { StrataError } from '../errors.js';
-import { mountRequestsOf, volumesOf } from '../runtime/index.js';
+import { volumeUsers } from '../runtime/index.js';
 import {
-  ContainerStore, createVolume, diskUsage, getVolume, listVolumes, removeVolume, stateRoot, type CreateVolumeOptions, type Volume,
+  createVolume, diskUsage, getVolume, listVolumes, removeVolume, stateRoot, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
 import { labelMatches } from './filters.js';
@@ -39,11 +39,7 @@ export class Volumes {
 
   /** Volume name → IDs of the containers whose mounts use it. */
   async users(): Promise<Map<string, string[]>> {
-    const users = new Map<string, string[]>();
-    for (const c of await new ContainerStore(this.stateRoot).list()) {
-      for (const name of volumesOf(mountRequestsOf(c))) users.set(name, [...(users.get(name) ?? []), c.Id]);
-    }
-    return users;
+    return volumeUsers(this.stateRoot);
   }
 
   /** Removes a volume no container uses (one-line StrataError otherwise, or when there is none). */
