@@ -48,6 +48,7 @@ export {
   buildScratchDir, makeTempDir, makeTempDirSync, mountsUnder, removeDeadScratch, removeDeadTemps, removeLeftover, scratchName,
   sweepStoreLeftovers, tempDirsOf, type SweepOptions,
 } from './leftovers.js';
+export { mountsInside, removeTree, removeTreeSync } from './remove-tree.js';
 export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
 export type { ArchiveFormat, SaveItem } from './archive/save.js';

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
+import { mountsInside, removeTreeSync } from './remove-tree.js';
 
 export interface Volume {
   Name: string;
@@ -105,15 +106,21 @@ export function listVolumes(root: string): Volume[] {
 
 /**
  * Removes a volume. `usedBy` lists the containers that mount it; a used volume is refused
- * (Docker refuses even with -f). Renamed away first, so a half-deleted volume is never visible.
+ * (Docker refuses even with -f), and so is one with anything mounted in it. Renamed away first,
+ * so a half-deleted volume is never visible.
  */
 export function removeVolume(root: string, name: string, usedBy: string[] = []): void {
   const dir = volumeDir(root, name);
   if (!readMeta(dir)) throw new StrataError(`no such volume: "${name}"`);
   if (usedBy.length) throw new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
+  // Something mounted in it (a bind mount on _data, say) is not the volume's: a removal would
+  // go through the mount and unlink what it shows.
+  const mounted = mountsInside(dir);
+  if (mounted.length) throw new StrataError(`removing volume "${name}": "${mounted[mounted.length - 1]}" is a mount point: unmount it first`, 125);
   const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   fs.renameSync(dir, trash);
-  fs.rmSync(trash, { recursive: true, force: true });
+  const late = removeTreeSync(trash);
+  if (late.length) throw new StrataError(`removing volume "${name}": "${late[late.length - 1]}" was mounted meanwhile: its content is kept in "${trash}"`, 125);
 }
 
 /** Bytes under a directory (regular files, not following symlinks). */
