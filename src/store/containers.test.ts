@@ -204,6 +204,22 @@ describe('ContainerStore', () => {
     }
   });
 
+  it('a create with the ID of an existing container fails and leaves that container whole', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('first');
+      await store.create(a);
+      fs.writeFileSync(path.join(store.paths(a.Id).upper, 'data'), 'x');
+      await assert.rejects(store.create(record('second', a.Id)), /conflict: a container with ID "[0-9a-f]{64}" already exists/);
+      assert.equal((await store.get('first')).Id, a.Id);
+      assert.equal(fs.readFileSync(path.join(store.paths(a.Id).upper, 'data'), 'utf8'), 'x');
+      assert.equal(await store.nameTaken('second'), false, 'the claim of the failed create is released');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('updates a record atomically under its lock', async () => {
     const t = tempDir();
     try {

@@ -94,13 +94,17 @@ export class ContainerStore {
     validateName(name);
     const p = this.paths(record.Id);
     await this.#claimName(name, record.Id);
+    let made = false;
     try {
       await fs.mkdir(p.dir, { recursive: false });
+      made = true;
       await Promise.all([fs.mkdir(p.upper), fs.mkdir(p.work), fs.mkdir(p.bundle)]);
       await atomicWrite(p.config, JSON.stringify(record, null, 2), { mode: 0o600 });
     } catch (err) {
-      await fs.rm(p.dir, { recursive: true, force: true });
+      // Only what this call made: an existing dir of that ID (EEXIST) is another container's.
+      if (made) await fs.rm(p.dir, { recursive: true, force: true });
       await fs.rm(path.join(this.#names, name), { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !made) throw new StrataError(`conflict: a container with ID "${record.Id}" already exists`);
       throw err;
     }
   }
