@@ -43,6 +43,7 @@
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
+//   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 
 const STATE = Symbol.for('strata.failpoint');

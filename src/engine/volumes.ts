@@ -2,9 +2,9 @@
 // remove (refused while a container's mounts use the volume) and prune (anonymous ones, or
 // every unused one with `all`), with Docker's rules.
 import { StrataError } from '../errors.js';
-import { mountRequestsOf, volumesOf } from '../runtime/index.js';
+import { removeUnusedVolume, volumeUsers } from '../runtime/index.js';
 import {
-  ContainerStore, createVolume, diskUsage, getVolume, listVolumes, removeVolume, stateRoot, type CreateVolumeOptions, type Volume,
+  createVolume, diskUsage, getVolume, listVolumes, stateRoot, volumeInUse, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
 import { labelMatches } from './filters.js';
@@ -39,16 +39,13 @@ export class Volumes {
 
   /** Volume name → IDs of the containers whose mounts use it. */
   async users(): Promise<Map<string, string[]>> {
-    const users = new Map<string, string[]>();
-    for (const c of await new ContainerStore(this.stateRoot).list()) {
-      for (const name of volumesOf(mountRequestsOf(c))) users.set(name, [...(users.get(name) ?? []), c.Id]);
-    }
-    return users;
+    return volumeUsers(this.stateRoot);
   }
 
   /** Removes a volume no container uses (one-line StrataError otherwise, or when there is none). */
   async remove(name: string): Promise<void> {
-    removeVolume(this.stateRoot, name, (await this.users()).get(name) ?? []);
+    const users = await removeUnusedVolume(this.stateRoot, name);
+    if (users.length) throw volumeInUse(name, users);
   }
 
   /** Removes the anonymous volumes no container uses (every unused one with `all`). */
@@ -59,7 +56,7 @@ export class Volumes {
     for (const v of this.list()) {
       if ((users.get(v.Name) ?? []).length || (!options.all && !v.Anonymous)) continue;
       const size = diskUsage(v.Mountpoint);
-      removeVolume(this.stateRoot, v.Name);
+      if ((await removeUnusedVolume(this.stateRoot, v.Name)).length) continue; // used since the look above
       deleted.push(v.Name);
       reclaimed += size;
     }

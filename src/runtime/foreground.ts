@@ -5,12 +5,13 @@
 import { joinedNamespaces } from './shared-namespaces.js';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore, removeVolume } from '../store/index.js';
+import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore } from '../store/index.js';
 import { lowerDirsOf, runSpecOf } from './container.js';
 import { networkForRun } from './net-run.js';
 import { releaseContainer } from './net/endpoints.js';
 import { RuncRunner } from './runc.js';
-import { populateVolumes, toMountSpecs, volumesOf, type MountRequest } from './shim/mounts.js';
+import { removeAnonymousVolumes } from './volume-users.js';
+import { mountRequestsOf, populateVolumes, toMountSpecs, volumesOf } from './shim/mounts.js';
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
 import type { InputSource, OutputTarget, RunOptions } from './types.js';
 import type { PortRequest } from './ports.js';
@@ -30,9 +31,7 @@ export function runcRootOf(root: string): string {
   return path.join(root, 'runc');
 }
 
-export function mountRequestsOf(record: ContainerRecord): MountRequest[] {
-  return (record.Strata.mounts as MountRequest[] | undefined) ?? [];
-}
+export { mountRequestsOf };
 
 /** The ports a container publishes (`-p`, and `-P` for every EXPOSEd port). */
 export async function portRequestsOf(record: ContainerRecord): Promise<PortRequest[]> {
@@ -82,14 +81,7 @@ export async function removeContainer(ctx: ContainerContext, record: ContainerRe
   // What a killed owner left on its networks (a clean stop has released it already).
   if (!options.background) releaseContainer(ctx.root, record.Id);
   await ctx.containers.remove(record.Id, { background: options.background, state: currentState(ctx, record) });
-  if (!options.volumes) return;
-  for (const name of volumesOf(mountRequestsOf(record), 'anonymous')) {
-    try {
-      removeVolume(ctx.root, name);
-    } catch {
-      // in use by another container: Docker keeps it too
-    }
-  }
+  if (options.volumes) await removeAnonymousVolumes(ctx.root, volumesOf(mountRequestsOf(record), 'anonymous'));
 }
 
 /**

@@ -42,6 +42,7 @@ export { bytesSize, humanSize, sampleStats, topRows, type ContainerStats } from 
 export { parsePsOutput, topProcesses, type TopResult } from './top.js';
 export { isUnified, locateCgroup, readCgroupLimits, readCgroupUsage, type CgroupLimits, type CgroupLocation, type CgroupRoots, type CgroupUsage } from './cgroups.js';
 export { inheritMounts, resolveContainerMounts, volumesOf, type MountRequest } from './shim/mounts.js';
+export { removeAnonymousVolumes, removeUnusedVolume, volumeUsers } from './volume-users.js';
 export type { PortBinding, PortRequest, Protocol } from './ports.js';
 // Container networks (src/runtime/net/, issue 13).
 export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, type CreateNetworkOptions } from './net/networks.js';

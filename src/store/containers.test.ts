@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../testing/cli.js';
 import { ContainerStore } from './containers.js';
+import { mountsUnder } from './remove-tree.js';
 import { initialState, newContainerId, type ContainerRecord } from './container-record.js';
 
 function record(name: string, id = newContainerId()): ContainerRecord {
@@ -166,6 +167,54 @@ describe('ContainerStore', () => {
       fs.mkdirSync(path.join(store.dir, '.removing-not-a-container'));
       await store.sweepGraveyards();
       assert.deepEqual(leftovers(), ['.removing-not-a-container', ours].sort(), 'our own (we are alive) and the stranger stay');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('never removes through a mount in a container\'s files: refused up front, left by the sweep', async () => {
+    const t = tempDir();
+    const foreign = path.join(t.dir, 'foreign');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'data'), 'not the container\'s');
+    const bind = (at: string) => {
+      fs.mkdirSync(at, { recursive: true });
+      execFileSync('mount', ['--bind', foreign, at]);
+    };
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('mounted');
+      await store.create(a);
+      fs.writeFileSync(path.join(store.paths(a.Id).upper, 'own'), 'x');
+      bind(path.join(store.paths(a.Id).upper, 'm'));
+      // The background removal is rm(1), which goes through mounts.
+      await assert.rejects(store.remove(a.Id, { background: true }), /removing container "\w{12}": ".*\/upper\/m" is a mount point in its files: unmount it first/);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(fs.readFileSync(path.join(foreign, 'data'), 'utf8'), 'not the container\'s');
+      assert.equal((await store.get('mounted')).Id, a.Id, 'the container is still there');
+      const dead = path.join(store.dir, `.removing-${'d'.repeat(64)}-999999999`);
+      bind(path.join(dead, 'upper', 'm'));
+      await store.sweepGraveyards();
+      assert.ok(fs.existsSync(dead), 'a graveyard with a mount stays');
+      assert.equal(fs.readFileSync(path.join(foreign, 'data'), 'utf8'), 'not the container\'s');
+    } finally {
+      // Wherever they are now (a removal that went ahead renamed the dir away).
+      for (const m of mountsUnder(fs.realpathSync(t.dir))) spawnSync('umount', [m], { stdio: 'ignore' });
+      t.cleanup();
+    }
+  });
+
+  it('a create with the ID of an existing container fails and leaves that container whole', async () => {
+    const t = tempDir();
+    try {
+      const store = new ContainerStore(t.dir);
+      const a = record('first');
+      await store.create(a);
+      fs.writeFileSync(path.join(store.paths(a.Id).upper, 'data'), 'x');
+      await assert.rejects(store.create(record('second', a.Id)), /conflict: a container with ID "[0-9a-f]{64}" already exists/);
+      assert.equal((await store.get('first')).Id, a.Id);
+      assert.equal(fs.readFileSync(path.join(store.paths(a.Id).upper, 'data'), 'utf8'), 'x');
+      assert.equal(await store.nameTaken('second'), false, 'the claim of the failed create is released');
     } finally {
       t.cleanup();
     }

@@ -12,6 +12,7 @@ import { DamagedError } from './damage.js';
 import type { ContainerRecord, ContainerState } from './container-record.js';
 import { atomicWrite, tempName } from './fsutil.js';
 import { appendContainerRemoval } from './events.js';
+import { mountsInside, removeTree } from './remove-tree.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -93,13 +94,17 @@ export class ContainerStore {
     validateName(name);
     const p = this.paths(record.Id);
     await this.#claimName(name, record.Id);
+    let made = false;
     try {
       await fs.mkdir(p.dir, { recursive: false });
+      made = true;
       await Promise.all([fs.mkdir(p.upper), fs.mkdir(p.work), fs.mkdir(p.bundle)]);
       await atomicWrite(p.config, JSON.stringify(record, null, 2), { mode: 0o600 });
     } catch (err) {
-      await fs.rm(p.dir, { recursive: true, force: true });
+      // Only what this call made: an existing dir of that ID (EEXIST) is another container's.
+      if (made) await fs.rm(p.dir, { recursive: true, force: true });
       await fs.rm(path.join(this.#names, name), { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !made) throw new StrataError(`conflict: a container with ID "${record.Id}" already exists`);
       throw err;
     }
   }
@@ -279,6 +284,10 @@ export class ContainerStore {
   async remove(id: string, options: { background?: boolean; state?: ContainerState } = {}): Promise<void> {
     const record = await this.read(id);
     const p = this.paths(id);
+    // Nothing of strata's is mounted in a container's dir on the host (runc mounts in the
+    // container's namespace); something that is (a user's bind mount) is not the container's.
+    const mounted = mountsInside(p.dir);
+    if (mounted.length) throw new StrataError(`removing container "${id.slice(0, 12)}": "${mounted[mounted.length - 1]}" is a mount point in its files: unmount it first`);
     const graveyard = path.join(this.dir, `.removing-${id}-${process.pid}`);
     const moved = await fs.rename(p.dir, graveyard).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -294,9 +303,10 @@ export class ContainerStore {
       // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes
       // them, off its critical path, and this one exits without forking. Data goes at once.
       if (isEmptyDir(path.join(graveyard, 'upper'))) return;
-      if (removeInBackground(graveyard)) return;
+      // rm(1) goes through mounts: one made since the check above leaves the dir to the sweep.
+      if (mountsInside(graveyard).length || removeInBackground(graveyard)) return;
     }
-    await fs.rm(graveyard, { recursive: true, force: true });
+    await removeTree(graveyard);
   }
 
   /**
@@ -309,7 +319,7 @@ export class ContainerStore {
     for (const name of names) {
       const m = /^\.removing-[0-9a-f]{64}-(\d+)$/.exec(name);
       if (!m || isAlive(Number(m[1]))) continue;
-      await fs.rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => undefined);
+      await removeTree(path.join(this.dir, name)).catch(() => undefined); // kept while anything is mounted in it
     }
   }
 

@@ -82,3 +82,25 @@ test("a container's image config and layers are live; what nothing holds is coll
     cleanup();
   }
 });
+
+test("a container record that cannot be read stops a collection: the layers it may hold are unknown", async () => {
+  const { store, layer, cleanup } = await setup();
+  try {
+    const img = await store.resolveImage('busybox');
+    const containers = new ContainerStore(store.root);
+    const id = newContainerId();
+    await containers.create({
+      Id: id, Name: `/c${id.slice(0, 8)}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
+      Image: img.id, Config: { Image: 'busybox' }, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux',
+      Strata: { layers: [layer] },
+    } as unknown as ContainerRecord);
+    fs.writeFileSync(containers.paths(id).config, '{"Id": "'); // torn, as by a disk that lost its tail
+    await assert.rejects(store.removeImage(img.id), /is damaged: its record .* is not valid JSON/);
+    await store.updateIndex((idx) => void (idx.manifests = []));
+    await assert.rejects(store.collectGarbage({ minAgeMs: 0 }), /is damaged/);
+    assert.ok(await store.hasLayer(layer), "the damaged container's layer stays");
+    assert.ok(await store.blobs.has(img.id));
+  } finally {
+    cleanup();
+  }
+});

@@ -55,10 +55,13 @@ export async function referencedBlobs(blobs: BlobStore, idx: OciIndex): Promise<
   return used;
 }
 
-/** Digests that containers hold: their image's config and their root's layers. */
+/**
+ * Digests that containers hold: their image's config and their root's layers. A record that
+ * cannot be read throws (DamagedError): what it holds is unknown, so nothing may be collected.
+ */
 export async function containerDigests(root: string): Promise<Set<Digest>> {
   const out = new Set<Digest>();
-  for (const c of await new ContainerStore(root).list().catch(() => [])) {
+  for (const c of await new ContainerStore(root).list()) {
     if (isDigest(c.Image)) out.add(c.Image);
     for (const l of c.Strata?.layers ?? []) if (isDigest(l)) out.add(l);
   }

@@ -36,7 +36,7 @@ export {
   DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
 } from './networks.js';
 export {
-  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir,
+  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir, moveVolumeAside, restoreVolume, dropVolume, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
 export { withLock, processStartTime, type LockOptions } from './lock.js';
@@ -48,6 +48,7 @@ export {
   buildScratchDir, makeTempDir, makeTempDirSync, mountsUnder, removeDeadScratch, removeDeadTemps, removeLeftover, scratchName,
   sweepStoreLeftovers, tempDirsOf, type SweepOptions,
 } from './leftovers.js';
+export { mountsInside, removeTree, removeTreeSync } from './remove-tree.js';
 export { adoptVerifiedBlob, writePulledImage, type PulledImage } from './pulled.js';
 export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchitecture, isStaticElf } from './busybox.js';
 export type { ArchiveFormat, SaveItem } from './archive/save.js';

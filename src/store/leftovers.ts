@@ -5,33 +5,17 @@
 // root's entries of owners that have surely exited are touched; a directory is never removed
 // while anything is mounted under it (a removal would go through the mount into what it shows).
 import { execFile } from 'node:child_process';
-import fsSync, { readFileSync } from 'node:fs';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { OUTSIDE_NOTE, TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
+import { mountsUnder, removeTree } from './remove-tree.js';
+
+export { mountsUnder };
 
 const run = promisify(execFile);
-
-/** Mount points at or under `dir` (a real path), deepest first. */
-export function mountsUnder(dir: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (!field) continue;
-    // mountinfo escapes space, tab, newline and backslash as octal.
-    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
 
 /**
  * Removes a dead owner's file or directory. Whatever is mounted under a directory is unmounted
@@ -45,10 +29,8 @@ export async function removeLeftover(p: string): Promise<boolean> {
     for (const m of mountsUnder(real)) {
       await run('umount', [m]).catch(() => run('umount', ['-l', m])).catch(() => undefined);
     }
-    if (mountsUnder(real).length > 0) return false;
   }
-  await fs.rm(p, { recursive: true, force: true });
-  return true;
+  return (await removeTree(p)).length === 0;
 }
 
 /** A dead owner's record of a temp file outside the state root: the file goes if its name is still that owner's. */

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
+import { mountsInside, removeTreeSync } from './remove-tree.js';
 
 export interface Volume {
   Name: string;
@@ -103,17 +104,53 @@ export function listVolumes(root: string): Volume[] {
   return names.filter((n) => NAME.test(n)).flatMap((n) => readMeta(path.join(volumesDir(root), n)) ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
 }
 
+/** The refusal of a volume that containers use (Docker refuses even with -f). */
+export function volumeInUse(name: string, usedBy: string[]): StrataError {
+  return new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
+}
+
 /**
- * Removes a volume. `usedBy` lists the containers that mount it; a used volume is refused
- * (Docker refuses even with -f). Renamed away first, so a half-deleted volume is never visible.
+ * Removes a volume. `usedBy` lists the containers that mount it; a used volume is refused, and
+ * so is one with anything mounted in it. Renamed away first, so a half-deleted volume is never
+ * visible. (runtime/volume-users.ts removes in its two steps, looking at the users in between.)
  */
 export function removeVolume(root: string, name: string, usedBy: string[] = []): void {
+  if (usedBy.length && findVolume(root, name)) throw volumeInUse(name, usedBy);
+  dropVolume(name, moveVolumeAside(root, name));
+}
+
+/**
+ * A removal's first step: the volume is renamed out of reach (a container started from now on
+ * finds no volume of that name and makes a new one); returns where it went. Throws when there
+ * is no such volume or something is mounted in it.
+ */
+export function moveVolumeAside(root: string, name: string): string {
   const dir = volumeDir(root, name);
   if (!readMeta(dir)) throw new StrataError(`no such volume: "${name}"`);
-  if (usedBy.length) throw new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
+  // Something mounted in it (a bind mount on _data, say) is not the volume's: a removal would
+  // go through the mount and unlink what it shows.
+  const mounted = mountsInside(dir);
+  if (mounted.length) throw new StrataError(`removing volume "${name}": "${mounted[mounted.length - 1]}" is a mount point: unmount it first`, 125);
   const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   fs.renameSync(dir, trash);
-  fs.rmSync(trash, { recursive: true, force: true });
+  return trash;
+}
+
+/** Undoes moveVolumeAside; false when a new volume has taken the name meanwhile (`aside` then stays). */
+export function restoreVolume(root: string, name: string, aside: string): boolean {
+  try {
+    fs.renameSync(aside, volumeDir(root, name));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/** A removal's last step: the volume moved aside is deleted (never through a mount made meanwhile). */
+export function dropVolume(name: string, aside: string): void {
+  const late = removeTreeSync(aside);
+  if (late.length) throw new StrataError(`removing volume "${name}": "${late[late.length - 1]}" was mounted meanwhile: its content is kept in "${aside}"`, 125);
 }
 
 /** Bytes under a directory (regular files, not following symlinks). */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { createVolume, findVolume, makeTempDirSync } from '../../store/index.js';
+import { createVolume, findVolume, makeTempDirSync, type ContainerRecord } from '../../store/index.js';
 import type { MountSpec } from '../types.js';
 
 export type MountRequest =
@@ -165,6 +165,11 @@ export function resolveContainerMounts(input: ContainerMountInput): MountRequest
     const volume = createVolume(input.root, m.anonymous ? { anonymous: true } : { name: m.name });
     return { ...m, name: volume.Name };
   });
+}
+
+/** The mount requests a container's record keeps (resolved at create: volumes named). */
+export function mountRequestsOf(record: ContainerRecord): MountRequest[] {
+  return (record.Strata.mounts as MountRequest[] | undefined) ?? [];
 }
 
 /** Volume names a container's mounts use (for `volume rm` refusal and `rm -v`). */

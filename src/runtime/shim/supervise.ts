@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ContainerStore, removeVolume, type ContainerRecord } from '../../store/index.js';
+import { ContainerStore, type ContainerRecord } from '../../store/index.js';
+import { removeAnonymousVolumes } from '../volume-users.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { readShimConfig, type ShimStatus } from './state.js';
@@ -128,13 +129,7 @@ export async function shimMain(dir: string | undefined): Promise<never> {
       await recordUpdates;
       spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
       await containers?.remove(config.id);
-      for (const name of anonymousVolumes) {
-        try {
-          removeVolume(config.root, name);
-        } catch {
-          // Already gone, or used by another container through --volumes-from: kept, as Docker does.
-        }
-      }
+      await removeAnonymousVolumes(config.root, anonymousVolumes);
     },
   });
   await recordUpdates;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { failpoint } from '../../failpoint.js';
 import { StrataError } from '../../errors.js';
 import { OPAQUE_XATTR } from '../layer-pack.js';
+import { removeTree } from '../remove-tree.js';
 import type { TarEntry } from '../tar/reader.js';
 import type { SplitWriter } from '../tar-split.js';
 import { makeWhiteouts, writeXattrs } from '../xattr.js';
@@ -141,7 +142,12 @@ class Placer {
       throw new StrataError(keepDir ? `cannot overwrite non-directory "${this.shown(rel)}" with directory` : `cannot overwrite directory "${this.shown(rel)}" with non-directory`);
     }
     await this.keepContent(rel);
-    await fs.rm(abs, { recursive: true, force: true });
+    // A directory with a mount under it (in `build --output`'s destination, say) is not ours to empty.
+    if (!st.isDirectory()) await fs.rm(abs, { force: true });
+    else {
+      const mounted = await removeTree(abs);
+      if (mounted.length) throw new StrataError(`cannot replace directory "${this.shown(rel)}": "${mounted[mounted.length - 1]}" is mounted under it`);
+    }
     const below = (d: string) => d === rel || d.startsWith(`${rel}/`);
     for (const d of this.dirs) if (below(d)) this.dirs.delete(d);
     for (const d of this.fresh) if (below(d)) this.fresh.delete(d);
