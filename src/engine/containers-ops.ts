@@ -1,9 +1,10 @@
 // What changes a container's state: start, stop, kill, remove (with Docker's refusal of a
 // running one unless forced), wait, rename. (Commit and prune are in containers-commit.ts and
 // containers-list.ts, loaded when used: `run` does without them.)
+import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
 import {
-  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, startDetached, stopContainer, waitForExit,
+  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, runcState, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -52,6 +53,22 @@ export async function removeOne(ctx: ContainerContext, record: ContainerRecord, 
     await killAndWait(ctx, record);
   }
   await removeContainer(ctx, record, { volumes: Boolean(options.volumes) });
+}
+
+/**
+ * `rm` of the container ID whose record cannot be read (torn JSON): it is still the user's to
+ * remove, as Docker's daemon lets a container it could not load go. runc says whether it runs
+ * (a running one only with FORCE, then killed with `runc delete -f`); its files go as any
+ * container's, and the name claims that name it. What the record alone knew (its anonymous
+ * volumes, say) stays.
+ */
+export async function removeDamaged(ctx: LightContext, id: string, force: boolean): Promise<void> {
+  const live = runcState(ctx.runcRoot, id);
+  if (live && live.status !== 'stopped' && !force) {
+    throw new StrataError(`cannot remove container "${id.slice(0, 12)}": its record is damaged and it is ${live.status}: force remove (rm -f) to kill it`);
+  }
+  if (live) spawnSync('runc', ['--root', ctx.runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
+  await ctx.containers.remove(id);
 }
 
 /** Blocks until the container stops; its exit code. */

@@ -7,11 +7,11 @@ import {
   currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions, type EarlyShim,
   type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
-import { ContainerStore, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
+import { ContainerStore, DamagedError, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
 import { createContainer, type CreateContainerOptions } from './containers-create.js';
 import { runForeground, type ForegroundIo } from './containers-foreground.js';
 import {
-  handleOf, killAndWait, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
+  handleOf, killAndWait, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
 } from './containers-ops.js';
 import type { AttachRequest, AttachResult } from './containers-attach.js';
 import type { CommitRequest } from './containers-commit.js';
@@ -153,7 +153,16 @@ export class Containers {
 
   /** `rm`: refuses a running container unless forced; `volumes` removes its anonymous volumes. */
   async remove(ref: string | ContainerRecord, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    await removeOne(await this.context(), await this.#record(ref), options);
+    let record: ContainerRecord;
+    try {
+      record = await this.#record(ref);
+    } catch (err) {
+      // One whose record is damaged is found by its ID or name all the same, and can go.
+      const id = err instanceof DamagedError && typeof ref === 'string' ? await this.store.idOf(ref) : undefined;
+      if (!id) throw err;
+      return removeDamaged(this.#light(), id, Boolean(options.force));
+    }
+    await removeOne(await this.context(), record, options);
   }
 
   /** Blocks until it stops; its exit code. */

@@ -174,6 +174,30 @@ export class ContainerStore {
     return fs.access(this.paths(id).config).then(() => true, () => false);
   }
 
+  /** Removes every name claim that names the container ID (its record, which names it, could not be read). */
+  async #releaseNamesOf(id: string): Promise<void> {
+    const names = await fs.readdir(this.#names).catch(() => [] as string[]);
+    for (const name of names) {
+      if (NAME_RE.test(name) && (await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
+    }
+  }
+
+  /**
+   * The ID REF names (full ID, name, or unique ID prefix) without reading any record: how a
+   * container whose record is damaged is still found for `rm`. Undefined when none.
+   */
+  async idOf(ref: string): Promise<string | undefined> {
+    if (ID_RE.test(ref) && fsSync.existsSync(this.paths(ref).dir)) return ref;
+    const name = ref.replace(/^\//, '');
+    if (NAME_RE.test(name)) {
+      const owner = (await this.#nameOwner(name))?.id ?? '';
+      if (ID_RE.test(owner) && fsSync.existsSync(this.paths(owner).dir)) return owner;
+    }
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const matches = (await fs.readdir(this.dir).catch(() => [] as string[])).filter((e) => ID_RE.test(e) && e.startsWith(ref));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
   /** True when a name is taken (by an existing container). */
   async nameTaken(name: string): Promise<boolean> {
     const owner = await this.#nameOwner(name);
@@ -282,7 +306,11 @@ export class ContainerStore {
    * `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
    */
   async remove(id: string, options: { background?: boolean; state?: ContainerState } = {}): Promise<void> {
-    const record = await this.read(id);
+    // A damaged record (torn JSON) does not keep its container from being removed (`rm`).
+    const record = await this.read(id).catch((err: unknown) => {
+      if (err instanceof DamagedError) return undefined;
+      throw err;
+    });
     const p = this.paths(id);
     // Nothing of strata's is mounted in a container's dir on the host (runc mounts in the
     // container's namespace); something that is (a user's bind mount) is not the container's.
@@ -293,6 +321,7 @@ export class ContainerStore {
       if (err.code !== 'ENOENT') throw err;
       return false;
     });
+    if (!record && moved) await this.#releaseNamesOf(id);
     if (record) {
       const name = record.Name.replace(/^\//, '');
       if ((await this.#nameOwner(name))?.id === id) await fs.rm(path.join(this.#names, name), { force: true });
