@@ -39,7 +39,11 @@ async function ps(argv: Args): Promise<void> {
   const { psRow, renderPs } = await import('./format/containers.js');
   const { formatPortsColumn } = await import('./format/ports.js');
   const last = argv.latest ? 1 : Number(argv.last ?? -1);
-  const entries = await service.list({ all: Boolean(argv.all), last, filters: (argv.filter as string[] | undefined) ?? [] });
+  const entries = await service.list({
+    all: Boolean(argv.all), last, filters: (argv.filter as string[] | undefined) ?? [],
+    // Docker's daemon leaves out a container it could not load; so does ps, saying so.
+    onDamaged: (err) => process.stderr.write(`WARNING: ${err.message}: not listed (\`strata rm\` removes it)\n`),
+  });
   // As docker's CLI: a --format that uses .Size implies -s.
   const wantSizes = argv.size || /\.Size\b/.test(String(argv.format ?? ''));
   const sizes = wantSizes ? await service.sizes(entries.map((e) => e.record)) : undefined;

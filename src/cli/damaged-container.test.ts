@@ -1,5 +1,5 @@
 // A container whose record is torn (its config.json not JSON, as after a disk that lost a
-// write's tail) can still be removed by its name or ID, as Docker lets a container its daemon
+// write's tail) is left out of `ps` with a warning, and can still be removed by its name or ID, as Docker lets a container its daemon
 // could not load go: before, `rm` failed on the record it could not read, and since `image
 // prune` refuses to collect while a record is unreadable (the layers it holds are unknown), the
 // store could not be cleaned without deleting files by hand.
@@ -22,7 +22,14 @@ describe('rm of a container whose record is damaged', { concurrency: false }, ()
 
   it('removes a stopped one by name: its files and name go, and prune works again', () => {
     const id = fx.ok(['create', '--name', 'torn', 'busybox', 'true']).trim();
+    fx.ok(['create', '--name', 'whole', 'busybox', 'true']);
     tear(id);
+    // ps lists the others and says which one it left out.
+    const ps = fx.strata(['ps', '-a', '--format', '{{.Names}}']);
+    assert.equal(ps.status, 0, ps.stderr);
+    assert.equal(ps.stdout, 'whole\n');
+    assert.match(ps.stderr, new RegExp(`WARNING: container "${id.slice(0, 12)}" is damaged: .* not listed`));
+    fx.ok(['rm', 'whole']);
     const blocked = fx.strata(['image', 'prune', '-a', '-f']);
     assert.equal(blocked.status, 125);
     assert.match(blocked.stderr, /is damaged/);

@@ -23,6 +23,8 @@ export interface ListOptions {
   last?: number;
   /** Docker's `--filter` texts: id, name, status, label, ancestor, exited, before, since, volume, network, health. */
   filters?: string[];
+  /** Told of each container left out because its record is damaged (`rm` removes one). */
+  onDamaged?: (error: Error) => void;
 }
 
 export type Filter = { key: string; value: string };
@@ -110,7 +112,9 @@ async function filterRefs(ctx: ContainerContext, filters: Filter[], all: Contain
 
 export async function listContainers(ctx: ContainerContext, options: ListOptions = {}): Promise<ContainerListEntry[]> {
   const filters = (options.filters ?? []).map(parseFilter);
-  let records = (await ctx.containers.list()).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  const readable = await ctx.containers.listReadable();
+  for (const err of readable.damaged) options.onDamaged?.(err);
+  let records = readable.records.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const last = options.last ?? -1;
   const all = options.all || last > 0;
   const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));

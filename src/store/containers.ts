@@ -226,6 +226,18 @@ export class ContainerStore {
     return records.filter((r): r is ContainerRecord => r !== undefined);
   }
 
+  /** list(), with the containers whose record is damaged set apart instead of failing the whole (`ps`). */
+  async listReadable(): Promise<{ records: ContainerRecord[]; damaged: DamagedError[] }> {
+    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const damaged: DamagedError[] = [];
+    const records = await Promise.all(entries.filter((e) => ID_RE.test(e)).map((id) => this.read(id).catch((err: unknown) => {
+      if (!(err instanceof DamagedError)) throw err;
+      damaged.push(err);
+      return undefined;
+    })));
+    return { records: records.filter((r): r is ContainerRecord => r !== undefined), damaged };
+  }
+
   /** By full ID, name, or unique ID prefix (Docker's order). Throws `no such container`. */
   async get(ref: string): Promise<ContainerRecord> {
     const found = await this.find(ref);
