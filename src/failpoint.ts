@@ -37,7 +37,7 @@
 //   pull.before-image         `pull`: every layer is here (fetched, or found "Already exists"), the image not yet written
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
-//   run.created               `run`: the container's record is written, nothing started yet (`-d`: its shim spawned early waits for "go")
+//   run.created               `run -d`: the container's record is written, nothing started yet (its shim, spawned early, waits for "go")
 //   start.spec-made           `run -d`/`start`: the container's run spec (its limits among them) is made from its record; its shim not yet told to go
 //   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending

@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
-import { failpoint } from '../failpoint.js';
 import { timing } from '../timing.js';
 import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, parseShmSize, runUsage, type RunFlags } from './containers-args.js';
 
@@ -105,47 +104,32 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   // the network lock's and the bundle's), and waits for it before exiting.
   let sweeping: Promise<unknown> | undefined;
   const sweep = () => (sweeping ??= service.sweep().catch(() => undefined));
-  // `run -d`: the shim's Node process starts now, while the container is created and prepared.
-  const earlyShim = command === 'run' && flags.detach ? service.spawnEarlyShim() : undefined;
-  earlyShim?.catch(() => undefined);
-  const cancelShim = () => void earlyShim?.then((s) => s.cancel(), () => undefined);
-  if (command === 'create' || (flags.tty && flags.interactive && !flags.detach)) void sweep();
-  let record;
-  try {
-    record = await service.create(createOptions(flags, image, cmd));
-  } catch (err) {
-    cancelShim();
-    throw err;
-  }
-  timing('container created');
-  failpoint('run.created');
-  if (flags.cidfile) {
+  // Docker writes the ID once the container exists; a file it cannot write undoes the create.
+  const writeCidfile = async (record: ContainerRecord): Promise<void> => {
+    if (!flags.cidfile) return;
     try {
       fs.writeFileSync(flags.cidfile, record.Id, { flag: 'wx' });
     } catch (err) {
-      cancelShim();
       await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
       throw new StrataError(`failed to write the container ID to the file: ${(err as Error).message}`);
     }
-  }
-  if (command === 'create') {
-    process.stdout.write(`${record.Id}\n`);
-    return;
-  }
-  if (flags.detach) {
-    try {
-      // The sweep once the shim is told to go, while this process only waits for its news.
-      await service.start(record, { shim: await earlyShim?.catch(() => undefined), onGo: () => void sweep() });
-    } catch (err) {
-      cancelShim();
-      if (record.HostConfig.AutoRemove) await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
-      throw err;
-    }
+  };
+  if (command === 'run' && flags.detach) {
+    // The sweep once the shim is told to go, while this process only waits for its news.
+    const record = await service.runDetached(createOptions(flags, image, cmd), { created: writeCidfile, onGo: () => void sweep() });
     process.stdout.write(`${record.Id}\n`);
     timing('detached');
     // Not waiting for the background sweep (it is safe to cut anywhere, and the next
     // command goes on with it) nor for the namespace's holder to exit: the container runs.
     process.exit(0);
+  }
+  if (command === 'create' || (flags.tty && flags.interactive)) void sweep();
+  const record = await service.create(createOptions(flags, image, cmd));
+  timing('container created');
+  await writeCidfile(record);
+  if (command === 'create') {
+    process.stdout.write(`${record.Id}\n`);
+    return;
   }
   if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
     // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)

@@ -1,10 +1,9 @@
 // What changes a container's state: start, stop, kill, remove (with Docker's refusal of a
 // running one unless forced), wait, rename. (Commit and prune are in containers-commit.ts and
 // containers-list.ts, loaded when used: `run` does without them.)
-import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
 import {
-  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, runcState, startDetached, stopContainer, waitForExit,
+  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -12,7 +11,7 @@ import type { ContainerRecord } from '../store/index.js';
 /** What signals, waits and the freezer need: no image store. */
 export type LightContext = Pick<ContainerContext, 'root' | 'containers' | 'runcRoot'>;
 
-export function handleOf(ctx: LightContext, record: ContainerRecord): ContainerHandle {
+export function handleOf(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>): ContainerHandle {
   return { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
 }
 
@@ -37,7 +36,7 @@ export async function stopOne(ctx: LightContext, record: ContainerRecord, option
   await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10 });
 }
 
-export async function killAndWait(ctx: LightContext, record: ContainerRecord): Promise<void> {
+export async function killAndWait(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>): Promise<void> {
   const handle = handleOf(ctx, record);
   killContainer(handle, 'KILL');
   await waitForExit(handle, 10_000);
@@ -57,17 +56,18 @@ export async function removeOne(ctx: ContainerContext, record: ContainerRecord, 
 
 /**
  * `rm` of the container ID whose record cannot be read (torn JSON): it is still the user's to
- * remove, as Docker's daemon lets a container it could not load go. runc says whether it runs
- * (a running one only with FORCE, then killed with `runc delete -f`); its files go as any
- * container's, and the name claims that name it. What the record alone knew (its anonymous
- * volumes, say) stays.
+ * remove, as Docker's daemon lets a container it could not load go. Its runtime status (the
+ * shim's, or runc's when the shim is gone) says whether it runs: a running one only with FORCE,
+ * killed first. Its files go as any container's, and the name claims that name it. What the
+ * record alone knew (its anonymous volumes, say) stays.
  */
 export async function removeDamaged(ctx: LightContext, id: string, force: boolean): Promise<void> {
-  const live = runcState(ctx.runcRoot, id);
-  if (live && live.status !== 'stopped' && !force) {
-    throw new StrataError(`cannot remove container "${id.slice(0, 12)}": its record is damaged and it is ${live.status}: force remove (rm -f) to kill it`);
+  const handle = handleOf(ctx, { Id: id });
+  const status = readRuntimeStatus(handle.dir, handle.runcRoot, id);
+  if (isLive(status)) {
+    if (!force) throw new StrataError(`cannot remove container "${id.slice(0, 12)}": its record is damaged and it is ${status!.state}: force remove (rm -f) to kill it`);
+    await killAndWait(ctx, { Id: id });
   }
-  if (live) spawnSync('runc', ['--root', ctx.runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
   await ctx.containers.remove(id);
 }
 

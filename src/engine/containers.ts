@@ -4,11 +4,13 @@
 // may have changed them). The work is in containers-*.ts; the runtime does the running.
 import type { Readable } from 'node:stream';
 import {
-  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions, type EarlyShim,
+  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
   type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import { ContainerStore, DamagedError, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
 import { createContainer, type CreateContainerOptions } from './containers-create.js';
+import { failpoint } from '../failpoint.js';
+import { timing } from '../timing.js';
 import { runForeground, type ForegroundIo } from './containers-foreground.js';
 import {
   handleOf, killAndWait, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
@@ -84,11 +86,34 @@ export class Containers {
   }
 
   /**
-   * A shim for a container yet to be created (`run -d`): its process starts while the container
-   * is created; handed to start() as `shim`, or cancelled.
+   * `run -d`: creates the container and starts it under its shim, spawned before the create so
+   * that the shim's Node process starts while the image is resolved and the record written
+   * (runtime/shim/client.ts). CREATED runs in between (the CLI's --cidfile), ONGO once the shim
+   * is told to go. Whatever fails ends that shim (it exits at its stdin's end, its temp log
+   * removed); a --rm container that could not start is removed.
    */
-  spawnEarlyShim(): Promise<EarlyShim> {
-    return spawnEarlyShim(this.root);
+  async runDetached(options: CreateContainerOptions, hooks: { created?: (record: ContainerRecord) => Promise<void> | void; onGo?: () => void } = {}): Promise<ContainerRecord> {
+    const early = spawnEarlyShim(this.root);
+    early.catch(() => undefined);
+    const cancel = () => void early.then((shim) => shim.cancel(), () => undefined);
+    let record: ContainerRecord;
+    try {
+      record = await this.create(options);
+      timing('container created');
+      failpoint('run.created');
+      await hooks.created?.(record);
+    } catch (err) {
+      cancel();
+      throw err;
+    }
+    try {
+      await this.start(record, { shim: await early.catch(() => undefined), onGo: hooks.onGo });
+    } catch (err) {
+      cancel();
+      if (record.HostConfig.AutoRemove) await this.remove(record, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
+    return record;
   }
 
   /**

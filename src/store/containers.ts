@@ -183,19 +183,30 @@ export class ContainerStore {
   }
 
   /**
-   * The ID REF names (full ID, name, or unique ID prefix) without reading any record: how a
-   * container whose record is damaged is still found for `rm`. Undefined when none.
+   * The ID REF names, in Docker's order: a full ID, a name, a unique ID prefix (more than one
+   * throws). IS(ID, NAME) says whether an ID found that way is a container (found by NAME: one
+   * that bears it), else the search goes on.
    */
-  async idOf(ref: string): Promise<string | undefined> {
-    if (ID_RE.test(ref) && fsSync.existsSync(this.paths(ref).dir)) return ref;
+  async #resolve(ref: string, is: (id: string, name?: string) => Promise<boolean>): Promise<string | undefined> {
+    if (ID_RE.test(ref) && (await is(ref))) return ref;
     const name = ref.replace(/^\//, '');
     if (NAME_RE.test(name)) {
       const owner = (await this.#nameOwner(name))?.id ?? '';
-      if (ID_RE.test(owner) && fsSync.existsSync(this.paths(owner).dir)) return owner;
+      if (ID_RE.test(owner) && (await is(owner, name))) return owner;
     }
     if (!/^[0-9a-f]+$/.test(ref)) return undefined;
-    const matches = (await fs.readdir(this.dir).catch(() => [] as string[])).filter((e) => ID_RE.test(e) && e.startsWith(ref));
-    return matches.length === 1 ? matches[0] : undefined;
+    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const matches = entries.filter((e) => ID_RE.test(e) && e.startsWith(ref));
+    if (matches.length > 1) throw new StrataError(`multiple IDs found with provided prefix: ${ref}`);
+    return matches.length === 1 && (await is(matches[0]!)) ? matches[0] : undefined;
+  }
+
+  /**
+   * The ID REF names (as find()) without reading any record: how a container whose record is
+   * damaged is still found for `rm`. Undefined when none.
+   */
+  async idOf(ref: string): Promise<string | undefined> {
+    return this.#resolve(ref, async (id) => fsSync.existsSync(this.paths(id).dir));
   }
 
   /** True when a name is taken (by an existing container). */
@@ -246,23 +257,13 @@ export class ContainerStore {
   }
 
   async find(ref: string): Promise<ContainerRecord | undefined> {
-    if (ID_RE.test(ref)) {
-      const byId = await this.read(ref);
-      if (byId) return byId;
-    }
-    const name = ref.replace(/^\//, '');
-    if (NAME_RE.test(name)) {
-      const owner = (await this.#nameOwner(name))?.id ?? '';
-      if (ID_RE.test(owner)) {
-        const byName = await this.read(owner);
-        if (byName && byName.Name === `/${name}`) return byName;
-      }
-    }
-    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
-    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
-    const matches = entries.filter((e) => ID_RE.test(e) && e.startsWith(ref));
-    if (matches.length > 1) throw new StrataError(`multiple IDs found with provided prefix: ${ref}`);
-    return matches.length === 1 ? this.read(matches[0]!) : undefined;
+    let found: ContainerRecord | undefined;
+    const is = async (id: string, name?: string) => {
+      found = await this.read(id);
+      // A name's claim may outlive a rename for a moment: only the record that bears it counts.
+      return found !== undefined && (name === undefined || found.Name === `/${name}`);
+    };
+    return (await this.#resolve(ref, is)) === undefined ? undefined : found;
   }
 
   /**
