@@ -36,7 +36,7 @@ export {
   DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
 } from './networks.js';
 export {
-  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, removeVolume, volumesDir, moveVolumeAside, restoreVolume, dropVolume, volumeInUse,
+  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, moveVolumeAside, restoreVolume, dropVolume, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
 export { withLock, processStartTime, type LockOptions } from './lock.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
 import { mountsUnder, removeTree, removeTreeSync } from './remove-tree.js';
-import { createVolume, removeVolume } from './volumes.js';
+import { createVolume, dropVolume, moveVolumeAside } from './volumes.js';
 
 function umount(target: string): void {
   spawnSync('umount', [target], { stdio: 'ignore' });
@@ -58,14 +58,14 @@ describe('removeTree', () => {
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', v.Mountpoint]);
     try {
       fs.writeFileSync(path.join(v.Mountpoint, 'on-tmpfs'), 'foreign');
-      assert.throws(() => removeVolume(root, 'mounted'), /removing volume "mounted": ".*_data" is a mount point: unmount it first/);
+      assert.throws(() => moveVolumeAside(root, 'mounted'), /removing volume "mounted": ".*_data" is a mount point: unmount it first/);
       assert.equal(fs.readFileSync(path.join(v.Mountpoint, 'on-tmpfs'), 'utf8'), 'foreign');
     } finally {
       // Wherever it is now (a removal that went ahead renamed it away).
       for (const m of mountsUnder(fs.realpathSync(root))) umount(m);
     }
     assert.equal(fs.readFileSync(path.join(v.Mountpoint, 'own'), 'utf8'), 'own', 'the volume is still where it was');
-    removeVolume(root, 'mounted');
+    dropVolume('mounted', moveVolumeAside(root, 'mounted'));
     assert.equal(fs.existsSync(path.dirname(v.Mountpoint)), false);
   });
 });

@@ -110,19 +110,10 @@ export function volumeInUse(name: string, usedBy: string[]): StrataError {
 }
 
 /**
- * Removes a volume. `usedBy` lists the containers that mount it; a used volume is refused, and
- * so is one with anything mounted in it. Renamed away first, so a half-deleted volume is never
- * visible. (runtime/volume-users.ts removes in its two steps, looking at the users in between.)
- */
-export function removeVolume(root: string, name: string, usedBy: string[] = []): void {
-  if (usedBy.length && findVolume(root, name)) throw volumeInUse(name, usedBy);
-  dropVolume(name, moveVolumeAside(root, name));
-}
-
-/**
- * A removal's first step: the volume is renamed out of reach (a container started from now on
- * finds no volume of that name and makes a new one); returns where it went. Throws when there
- * is no such volume or something is mounted in it.
+ * A removal's first step (runtime/volume-users.ts removes a volume in two, looking at its users
+ * in between): the volume is renamed out of reach, so a half-deleted volume is never visible and
+ * a container started from now on finds no volume of that name and makes a new one. Returns
+ * where it went; throws when there is no such volume or something is mounted in it.
  */
 export function moveVolumeAside(root: string, name: string): string {
   const dir = volumeDir(root, name);
