@@ -6,11 +6,11 @@
 //
 // Usage: node bench/first-ok-ab.mjs N A_CHECKOUT B_CHECKOUT   (each built with `npm run build`;
 // e.g. a worktree of the commit before, then this one)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, get } from './lib/http.mjs';
+import { freePort, HTTPD, untilHttpOk } from './lib/http.mjs';
 import { median } from './lib/results.mjs';
 
 const [nText, ...checkouts] = process.argv.slice(2);
@@ -32,15 +32,8 @@ function strata(b, args) {
 async function firstOk(b) {
   const port = await freePort();
   const name = `ab-${port}`;
-  const t0 = performance.now();
-  const child = spawn(b.bin, ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80'], { env: b.env, stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
-  while ((await get(`http://127.0.0.1:${port}/`)) === 0) {
-    if (performance.now() - t0 > 30_000) throw new Error(`${b.bin}: no answer within 30 s`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  const ms = performance.now() - t0;
-  await exited;
+  const args = ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, 'busybox', ...HTTPD()];
+  const ms = await untilHttpOk(b.bin, args, `http://127.0.0.1:${port}/index.html`, { env: b.env });
   strata(b, ['rm', '-f', name]);
   return ms;
 }

@@ -8,12 +8,12 @@
 //    ask the registry once; timed as a bare script (`node -e` with one GET of /v2/ over node:http).
 // Node is started as bin/strata starts it (without NODE_EXTRA_CA_CERTS). Runs are interleaved,
 // medians reported. Usage: npm run build && node bench/floors.mjs [N]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, get } from './lib/http.mjs';
+import { freePort, HTTPD, untilHttpOk } from './lib/http.mjs';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,27 +49,11 @@ function timedSync(cmd, args, envv = env) {
   return performance.now() - t0;
 }
 
-/** ms from spawning CMD ARGS until http://127.0.0.1:PORT/PAGE answers 200 (net.mjs's method: a GET every 2 ms). */
-async function untilOk(cmd, args, port, page, opts = {}) {
-  const t0 = performance.now();
-  const child = spawn(cmd, args, { env: opts.env ?? env, stdio: ['ignore', 'ignore', opts.stderr ? 'pipe' : process.env.FLOORS_DEBUG ? 'inherit' : 'ignore'] });
-  child.stderr?.on('data', (d) => opts.stderr(d));
-  let failed;
-  let ok = false;
-  const exited = new Promise((r) => child.once('exit', (code) => r((failed = code !== 0 && !ok ? code : undefined))));
-  for (;;) {
-    if (failed !== undefined) throw new Error(`${cmd} ${args.join(' ')}: exit ${failed}`);
-    if ((await get(`http://127.0.0.1:${port}/${page}`)) === 200) break;
-    if (performance.now() - t0 > 30_000) throw new Error(`${cmd}: no 200 within 30 s`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  const ms = performance.now() - t0;
-  ok = true;
-  await exited;
-  return ms;
+/** untilHttpOk() of http://127.0.0.1:PORT/PAGE, with this run's environment (FLOORS_DEBUG=1: CMD's stderr shown). */
+function untilOk(cmd, args, port, page, opts = {}) {
+  const debug = process.env.FLOORS_DEBUG ? (d) => process.stderr.write(d) : undefined;
+  return untilHttpOk(cmd, args, `http://127.0.0.1:${port}/${page}`, { env: opts.env ?? env, stderr: opts.stderr ?? debug });
 }
-
-const HTTPD = (port) => ['sh', '-c', `echo ok > /tmp/index.html; exec httpd -f -p ${port} -h /tmp`];
 
 /**
  * A runc bundle as strata writes it for `run`, taken from a container strata started (then

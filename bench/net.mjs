@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, get } from './lib/http.mjs';
+import { freePort, get, HTTPD as httpd, untilHttpOk } from './lib/http.mjs';
 import { machine, median, writeSection } from './lib/results.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,7 +20,7 @@ const N = Number(process.argv[2] ?? 10);
 const IMAGE = 'localhost/strata-bench-net-busybox:latest';
 const SETTLE_MS = 300;
 const DNAT_TABLE = `strata_bench_${process.pid}`;
-const HTTPD = ['sh', '-c', 'echo ok > /tmp/index.html; exec httpd -f -p 80 -h /tmp'];
+const HTTPD = httpd();
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-net-'));
 const env = { ...process.env, STRATA_ROOT: path.join(root, 'state') };
@@ -36,17 +36,8 @@ const podman = (args, opts) => sh('podman', args, opts);
 
 /** ms from spawning `TOOL run -d -p` until the page answers 200. */
 async function firstOk(tool, port) {
-  const t0 = performance.now();
   const args = ['run', '-d', '--name', `first-ok-${port}`, '-p', `127.0.0.1:${port}:80`, tool === 'strata' ? 'busybox' : IMAGE, ...HTTPD];
-  const child = spawn(tool === 'strata' ? strataBin : 'podman', args, { env: tool === 'strata' ? env : process.env, stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
-  for (;;) {
-    if ((await get(`http://127.0.0.1:${port}/index.html`)) === 200) break;
-    if (performance.now() - t0 > 60_000) throw new Error(`${tool}: no 200 within 60 s`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  const ms = performance.now() - t0;
-  await exited;
+  const ms = await untilHttpOk(tool === 'strata' ? strataBin : 'podman', args, `http://127.0.0.1:${port}/index.html`, { env: tool === 'strata' ? env : process.env, timeoutMs: 60_000 });
   (tool === 'strata' ? strata : podman)(['rm', '-f', `first-ok-${port}`], { allowFail: true });
   return ms;
 }
