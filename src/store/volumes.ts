@@ -141,7 +141,8 @@ export function restoreVolume(root: string, name: string, aside: string): boolea
 /** A removal's last step: the volume moved aside is deleted (never through a mount made meanwhile). */
 export function dropVolume(name: string, aside: string): void {
   const late = removeTreeSync(aside);
-  if (late.length) throw new StrataError(`removing volume "${name}": "${late[late.length - 1]}" was mounted meanwhile: its content is kept in "${aside}"`, 125);
+  // The mount and the dir are under the internal name it was moved aside to: neither is named.
+  if (late.length) throw new StrataError(`removing volume "${name}": something was mounted in it meanwhile: nothing was deleted (its files are kept aside in the state root's volumes/)`, 125);
 }
 
 /** Bytes under a directory (regular files, not following symlinks). */
