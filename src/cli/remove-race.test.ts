@@ -63,6 +63,26 @@ describe('removals racing a start', { concurrency: false }, () => {
     fx.ok(['rm', '-f', 'pruned-racy']);
   });
 
+  it('rm -f of a container still live after SIGKILL keeps it and its files', () => {
+    fx.ok(['run', '-d', '--name', 'stuck', 'busybox', 'sleep', '1000']);
+    const id = idOf('stuck');
+    const dir = path.join(fx.root, 'containers', id);
+    // Its shim stopped: the container is seen live however long rm -f waits (10 s), as one in
+    // uninterruptible sleep would be (a paused one dies of SIGKILL here: runc kills through the freezer).
+    const shimPid = (JSON.parse(fs.readFileSync(path.join(dir, 'shim.json'), 'utf8')) as { shimPid: number }).shimPid;
+    process.kill(shimPid, 'SIGSTOP');
+    let r;
+    try {
+      r = fx.strata(['rm', '-f', 'stuck']);
+    } finally {
+      process.kill(shimPid, 'SIGCONT');
+    }
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim(), 'Error: cannot remove container "stuck": it is still running after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept');
+    assert.ok(fs.existsSync(path.join(dir, 'upper')));
+    fx.ok(['rm', '-f', 'stuck']);
+  });
+
   it('a start after the removal went through finds no container', async () => {
     fx.ok(['create', '--name', 'gone', 'busybox', 'sleep', '1000']);
     const id = idOf('gone');
