@@ -39,6 +39,8 @@
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
 //   run.created               `run -d`: the container's record is written, nothing started yet (its shim, spawned early, waits for "go")
 //   start.spec-made           `run -d`/`start`: the container's run spec (its limits among them) is made from its record; its shim not yet told to go
+//   start.looked-up           `start`/`restart`: the container was found stopped, not yet claimed for its start
+//   container.remove-checked  `rm`/`prune`/--rm: the container was found stopped (or killed), its files not yet moved away
 //   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet

@@ -188,8 +188,15 @@ export async function pruneContainers(ctx: ContainerContext, filters: string[] =
   let reclaimed = 0;
   for (const record of await ctx.containers.list()) {
     if (currentState(ctx, record).Running || !accept(record)) continue;
-    reclaimed += await treeSize(ctx.containers.paths(record.Id).upper);
-    await removeContainer(ctx, record, { volumes: false });
+    const size = await treeSize(ctx.containers.paths(record.Id).upper);
+    try {
+      await removeContainer(ctx, record, { volumes: false });
+    } catch (err) {
+      // Started since it was listed (removeContainer's last look): not a stopped container.
+      if (err instanceof StrataError && currentState(ctx, record).Running) continue;
+      throw err;
+    }
+    reclaimed += size;
     removed.push(record.Id);
   }
   await ctx.containers.sweepGraveyards(); // what earlier removals left (see ContainerStore.remove)

@@ -2,8 +2,9 @@
 // running one unless forced), wait, rename. (Commit and prune are in containers-commit.ts and
 // containers-list.ts, loaded when used: `run` does without them.)
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import {
-  currentState, isLive, killContainer, readRuntimeStatus, removeContainer, startDetached, stopContainer, waitForExit,
+  currentState, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -27,6 +28,7 @@ export function requireRunning(ctx: LightContext, record: ContainerRecord, what:
 /** Starts a stopped container under its shim; a running one is left as it is. */
 export async function startContainer(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
   if (!options.attach && currentState(ctx, record).Running) return;
+  failpoint('start.looked-up');
   await startDetached(ctx, record, options);
 }
 
@@ -51,7 +53,8 @@ export async function removeOne(ctx: ContainerContext, record: ContainerRecord, 
     }
     await killAndWait(ctx, record);
   }
-  await removeContainer(ctx, record, { volumes: Boolean(options.volumes) });
+  // Its files go only if it is not live at the removal's last look (a kill that did not take, a start meanwhile).
+  await removeContainer(ctx, record, { volumes: Boolean(options.volumes), forced: state.Running });
 }
 
 /**
@@ -68,7 +71,7 @@ export async function removeDamaged(ctx: LightContext, id: string, force: boolea
     if (!force) throw new StrataError(`cannot remove container "${id.slice(0, 12)}": its record is damaged and it is ${status!.state}: force remove (rm -f) to kill it`);
     await killAndWait(ctx, { Id: id });
   }
-  await ctx.containers.remove(id);
+  await ctx.containers.remove(id, { guard: removalGuard(ctx, id, id.slice(0, 12), isLive(status)) });
 }
 
 /** Blocks until the container stops; its exit code. */

@@ -17,6 +17,8 @@ import { writeShimConfig, type ShimConfig } from './shim/state.js';
 import { restartPolicyOf } from './restart-policy.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
+import { StrataError } from '../errors.js';
+import { claimStart } from './start-claim.js';
 import type { EarlyShim } from './shim/client.js';
 
 export type { EarlyShim } from './shim/client.js';
@@ -46,6 +48,12 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
   await startShim(paths.dir, {
     attach: options.attach,
     onGo: options.onGo,
+    // An attached start (`start -a`) of a running container is refused; a plain one leaves it running.
+    claim: async (shimPid) => {
+      const claim = await claimStart(ctx, record.Id, shimPid);
+      if (claim.running && options.attach) throw new StrataError(`container "${record.Name.slice(1)}" is already running`);
+      return claim.running ? false : claim;
+    },
     prepare: async () => {
       const lowerDirs = await lowerDirsOf(record, ctx.images);
       const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = { ...runSpecOf(record, paths, lowerDirs, []), joinNamespaces: joinedNamespaces(ctx, record) };

@@ -18,6 +18,7 @@ import type { PortRequest } from './ports.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
 import { applyUpdatedLimits } from './live-limits.js';
+import { claimStart, removalGuard } from './start-claim.js';
 
 /** What container commands work with: the state root, its containers and images, runc's state dir. */
 export interface ContainerContext {
@@ -76,11 +77,17 @@ export interface AttachedIo {
   terminal?: boolean;
 }
 
-/** Removes a container and its anonymous volumes (`--rm`, `rm -v`). */
-export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean }): Promise<void> {
+/**
+ * Removes a container and its anonymous volumes (`--rm`, `rm -v`, prune). The caller has found
+ * it stopped (or killed it: FORCED); a start since then makes the removal throw, with nothing
+ * removed (start-claim.ts).
+ */
+export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean; forced?: boolean }): Promise<void> {
+  failpoint('container.remove-checked');
+  const state = currentState(ctx, record);
+  await ctx.containers.remove(record.Id, { background: options.background, state, guard: removalGuard(ctx, record.Id, record.Name.slice(1), options.forced) });
   // What a killed owner left on its networks (a clean stop has released it already).
   if (!options.background) releaseContainer(ctx.root, record.Id);
-  await ctx.containers.remove(record.Id, { background: options.background, state: currentState(ctx, record) });
   if (options.volumes) await removeAnonymousVolumes(ctx.root, volumesOf(mountRequestsOf(record), 'anonymous'));
 }
 
@@ -91,15 +98,22 @@ export async function removeContainer(ctx: ContainerContext, record: ContainerRe
  */
 export async function runAttached(ctx: ContainerContext, record: ContainerRecord, io: AttachedIo, options: Pick<RunOptions, 'signal' | 'onSpawn'> = {}): Promise<number> {
   const paths = ctx.containers.paths(record.Id);
-  const previous = readRuntimeStatus(paths.dir, ctx.runcRoot, record.Id);
-  if (previous && (previous.state === 'running' || previous.state === 'paused' || previous.state === 'starting')) {
-    throw new StrataError(`container "${record.Name.slice(1)}" is already running`);
-  }
+  // This process supervises it: claimed in its name, so a removal leaves it be (start-claim.ts).
+  const claim = await claimStart(ctx, record.Id, process.pid);
+  if (claim.running) throw new StrataError(`container "${record.Name.slice(1)}" is already running`);
+  const previous = claim.previous;
   const requests = mountRequestsOf(record);
-  const lowerDirs = await lowerDirsOf(record, ctx.images);
-  populateVolumes(ctx.root, requests, lowerDirs);
-  // Its namespace is plumbed meanwhile; runc waits for it (beforeStart).
-  const network = await networkForRun(ctx, record);
+  let lowerDirs: string[];
+  let network: Awaited<ReturnType<typeof networkForRun>>;
+  try {
+    lowerDirs = await lowerDirsOf(record, ctx.images);
+    populateVolumes(ctx.root, requests, lowerDirs);
+    // Its namespace is plumbed meanwhile; runc waits for it (beforeStart).
+    network = await networkForRun(ctx, record);
+  } catch (err) {
+    claim.undo();
+    throw err;
+  }
   timing('network requested');
   const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), joinNamespaces: joinedNamespaces(ctx, record), ...network.spec, ...io };
   const status: ShimStatus = {

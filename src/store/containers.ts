@@ -318,7 +318,7 @@ export class ContainerStore {
    * (sweepGraveyards). The container and its name are gone either way, and a foreground
    * `run --rm` exits without waiting for some 25 unlinks (slow on ext4).
    */
-  async remove(id: string, options: { background?: boolean; state?: ContainerState } = {}): Promise<void> {
+  async remove(id: string, options: { background?: boolean; state?: ContainerState; guard?: () => void | Promise<void> } = {}): Promise<void> {
     // A damaged record (torn JSON) does not keep its container from being removed (`rm`).
     const record = await this.read(id).catch((err: unknown) => {
       if (err instanceof DamagedError) return undefined;
@@ -330,10 +330,7 @@ export class ContainerStore {
     const mounted = mountsInside(p.dir);
     if (mounted.length) throw new StrataError(`removing container "${id.slice(0, 12)}": "${mounted[mounted.length - 1]}" is a mount point in its files: unmount it first`);
     const graveyard = path.join(this.dir, `.removing-${id}-${process.pid}`);
-    const moved = await fs.rename(p.dir, graveyard).then(() => true, (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      return false;
-    });
+    const moved = await this.#moveAway(id, graveyard, options.guard);
     if (!record && moved) await this.#releaseNamesOf(id);
     if (record) {
       const name = record.Name.replace(/^\//, '');
@@ -349,6 +346,41 @@ export class ContainerStore {
       if (mountsInside(graveyard).length || removeInBackground(graveyard)) return;
     }
     await removeTree(graveyard);
+  }
+
+  /**
+   * Renames the container's dir to GRAVEYARD, the removal's point of no return; false when it
+   * is gone already. GUARD (the runtime's "is it running?") and the rename are one step under
+   * the container's lock, which a start takes to claim the container (runtime/start-claim.ts):
+   * a start either claimed it before, and GUARD sees it live and throws (nothing is removed),
+   * or comes after and finds no container. The lock file moves away with the dir, so a start
+   * waiting for it is told "no such container".
+   */
+  async #moveAway(id: string, graveyard: string, guard: (() => void | Promise<void>) | undefined): Promise<boolean> {
+    const { dir } = this.paths(id);
+    const rename = () => fs.rename(dir, graveyard).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      return false;
+    });
+    if (!guard) return rename();
+    try {
+      return await this.#withLock(id, async () => {
+        await guard();
+        return rename();
+      });
+    } catch (err) {
+      if (!fsSync.existsSync(dir)) return false; // removed by another process meanwhile
+      throw err;
+    }
+  }
+
+  /**
+   * Runs FN under the container's lock without reading its record: a check-and-act that must not
+   * interleave with another process's (a start's claim against a removal's last look, see
+   * #moveAway). Throws "no such container" when its dir is gone.
+   */
+  locked<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.#withLock(id, async () => fn());
   }
 
   /**

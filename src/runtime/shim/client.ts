@@ -32,6 +32,12 @@ export interface StartShimOptions {
    * given its news (let the namespace's holder go), if anything.
    */
   prepare: () => Promise<(() => void) | undefined>;
+  /**
+   * Claims the container for the shim (its pid) before anything is written in DIR (start-claim.ts):
+   * false when another start has it running already (then nothing is done); UNDO when the start
+   * fails before the shim is told to go.
+   */
+  claim: (shimPid: number) => Promise<{ undo: () => void } | false>;
 }
 
 /**
@@ -109,15 +115,14 @@ export async function startShim(dir: string, options: StartShimOptions, early?: 
   const spawned = dir.includes('\n') ? void early?.cancel() : early?.take();
   if (spawned) {
     child = spawned.child;
-    // Its stderr, a temp file until now, becomes the container's shim.log.
+  } else {
+    let err: number;
     try {
-      fs.renameSync(spawned.log, path.join(dir, SHIM_LOG));
+      err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
     } catch (e) {
-      endUnstarted(child);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${path.basename(dir)}"`);
       throw e;
     }
-  } else {
-    const err = fs.openSync(path.join(dir, SHIM_LOG), 'a');
     try {
       child = spawnShim([dir], err);
     } finally {
@@ -126,10 +131,23 @@ export async function startShim(dir: string, options: StartShimOptions, early?: 
     timing('shim spawned');
     child.stdin!.on('error', () => undefined);
   }
+  let claim: { undo: () => void } | false = false;
+  try {
+    claim = await options.claim(child.pid!);
+  } finally {
+    if (!claim) {
+      endUnstarted(child);
+      if (spawned) fs.rmSync(spawned.log, { force: true });
+    }
+  }
+  if (!claim) return;
   let letGo: (() => void) | undefined;
   try {
+    // Its stderr, a temp file until now, becomes the container's shim.log.
+    if (spawned) fs.renameSync(spawned.log, path.join(dir, SHIM_LOG));
     letGo = await options.prepare();
   } catch (e) {
+    claim.undo();
     endUnstarted(child);
     throw e;
   }

@@ -179,8 +179,15 @@ class Shim {
       this.save({ state: 'restarting', restartCount: this.status.restartCount + 1 });
       await new Promise((r) => setTimeout(r, backoff));
       // Stopped meanwhile, or removed (`rm -f` while it was between two runs): no further run,
-      // so the container is left exited as its last run ended, not "Restarting".
-      if (stopRequested(this.dir) || !fs.existsSync(this.dir)) {
+      // so the container is left exited as its last run ended, not "Restarting". Looked at under
+      // the container's lock, and claimed ("starting") in the same step, as a `start` claims it:
+      // a removal's last look (start-claim.ts) then sees it live, or came first and took the dir.
+      const goOn = await new ContainerStore(this.config.root).locked(this.config.id, () => {
+        if (stopRequested(this.dir)) return false;
+        this.save({ state: 'starting' });
+        return true;
+      }).catch(() => false);
+      if (!goOn) {
         this.save({ state: 'exited', restartCount: this.status.restartCount - 1 });
         return exitCode;
       }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ContainerStore, type ContainerRecord } from '../../store/index.js';
 import { removeAnonymousVolumes } from '../volume-users.js';
+import { removalGuard } from '../start-claim.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { readShimConfig, type ShimStatus } from './state.js';
@@ -127,8 +128,18 @@ export async function shimMain(dir: string | undefined): Promise<never> {
     onStatus: mirror,
     removeContainer: async (config, anonymousVolumes) => {
       await recordUpdates;
-      spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
-      await containers?.remove(config.id);
+      if (!containers) return;
+      const guard = removalGuard({ containers, runcRoot: config.runcRoot }, config.id, config.id.slice(0, 12));
+      try {
+        await containers.remove(config.id, {
+          guard: () => {
+            guard(); // a `start` since it exited has claimed it: it is that start's now
+            spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
+          },
+        });
+      } catch {
+        return; // kept (started again, or a mount in its files): its anonymous volumes with it
+      }
       await removeAnonymousVolumes(config.root, anonymousVolumes);
     },
   });

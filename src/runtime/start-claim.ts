@@ -1,0 +1,64 @@
+// A start's claim on its container, and a removal's last look, under the container's lock
+// (ContainerStore.locked): the two cannot interleave, so a removal never takes the files of a
+// container that a start is bringing up, and a start never runs a container whose files a
+// removal has taken (Docker refuses one side the same way). The claim is shim.json saying
+// "starting", owned by the process that will supervise the container (the shim, or this
+// process for a foreground run): live while that process lives, so every reader (rm, prune,
+// ps) sees it as running; should that process die before the container runs, readRuntimeStatus
+// sees the owner gone and takes it for exited. No spawn and no fsync: `run -d` pays a lock file
+// and one small write.
+import { StrataError } from '../errors.js';
+import type { ContainerStore } from '../store/index.js';
+import { isLive } from './shim/control.js';
+import { processStartTime, readRuntimeStatus, STATUS_FILE, writeShimStatus, type ShimStatus } from './shim/state.js';
+import fs from 'node:fs';
+import path from 'node:path';
+
+interface ClaimContext {
+  containers: ContainerStore;
+  runcRoot: string;
+}
+
+export type StartClaim =
+  /** It runs (or starts) already, by another process's start. */
+  | { running: true }
+  /** Claimed: PREVIOUS is the status before; UNDO puts it back should the start fail before its owner runs. */
+  | { running: false; previous: ShimStatus | undefined; undo: () => void };
+
+/**
+ * Claims the container ID for a start whose supervisor is OWNER (a pid). Throws "no such
+ * container" when a removal has taken it.
+ */
+export async function claimStart(ctx: ClaimContext, id: string, owner: number): Promise<StartClaim> {
+  const { dir } = ctx.containers.paths(id);
+  return ctx.containers.locked(id, () => {
+    const previous = readRuntimeStatus(dir, ctx.runcRoot, id);
+    if (isLive(previous)) return { running: true as const };
+    writeShimStatus(dir, { state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0 });
+    const undo = () => {
+      try {
+        if (previous) writeShimStatus(dir, previous);
+        else fs.rmSync(path.join(dir, STATUS_FILE), { force: true });
+      } catch {
+        // removed meanwhile: nothing to put back
+      }
+    };
+    return { running: false as const, previous, undo };
+  });
+}
+
+/**
+ * A removal's last look, run under the container's lock just before its files are moved away
+ * (ContainerStore.remove's guard): throws while the container is live, as a start may have
+ * claimed it since the caller's first look. FORCED: the caller killed it already (rm -f), so a
+ * container still live did not die of SIGKILL (a frozen cgroup, a process in uninterruptible
+ * sleep) and still uses its files.
+ */
+export function removalGuard(ctx: ClaimContext, id: string, name: string, forced = false): () => void {
+  return () => {
+    const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);
+    if (!isLive(status)) return;
+    if (forced) throw new StrataError(`cannot remove container "${name}": it is still ${status!.state} after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept`);
+    throw new StrataError(`cannot remove container "${name}": container is ${status!.state === 'starting' ? 'running' : status!.state}: stop the container before removing or force remove`);
+  };
+}
