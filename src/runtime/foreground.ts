@@ -13,7 +13,7 @@ import { RuncRunner } from './runc.js';
 import { removeAnonymousVolumes } from './volume-users.js';
 import { mountRequestsOf, populateVolumes, toMountSpecs, volumesOf } from './shim/mounts.js';
 import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
-import type { InputSource, OutputTarget, RunOptions } from './types.js';
+import type { InputSource, OutputTarget, RunOptions, RunSpec } from './types.js';
 import type { PortRequest } from './ports.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
@@ -103,19 +103,22 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   if (claim.running) throw new StrataError(`container "${record.Name.slice(1)}" is already running`);
   const previous = claim.previous;
   const requests = mountRequestsOf(record);
-  let lowerDirs: string[];
-  let network: Awaited<ReturnType<typeof networkForRun>>;
+  let network: Awaited<ReturnType<typeof networkForRun>> | undefined;
+  let spec: RunSpec;
   try {
-    lowerDirs = await lowerDirsOf(record, ctx.images);
+    const lowerDirs = await lowerDirsOf(record, ctx.images);
     populateVolumes(ctx.root, requests, lowerDirs);
     // Its namespace is plumbed meanwhile; runc waits for it (beforeStart).
     network = await networkForRun(ctx, record);
+    timing('network requested');
+    // Joining another container's namespaces throws when that one does not run.
+    spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), joinNamespaces: joinedNamespaces(ctx, record), ...network.spec, ...io };
   } catch (err) {
+    // Not started: the claim goes (a removal, --rm's among them, must not take it for a start).
+    await network?.release();
     claim.undo();
     throw err;
   }
-  timing('network requested');
-  const spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), joinNamespaces: joinedNamespaces(ctx, record), ...network.spec, ...io };
   const status: ShimStatus = {
     state: 'running',
     shimPid: process.pid,

@@ -10,7 +10,7 @@
 import { StrataError } from '../errors.js';
 import type { ContainerStore } from '../store/index.js';
 import { isLive } from './shim/control.js';
-import { processStartTime, readRuntimeStatus, STATUS_FILE, writeShimStatus, type ShimStatus } from './shim/state.js';
+import { processStartTime, readRuntimeStatus, runcState, STATUS_FILE, writeShimStatus, type ShimStatus } from './shim/state.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -34,7 +34,11 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
   return ctx.containers.locked(id, () => {
     const previous = readRuntimeStatus(dir, ctx.runcRoot, id);
     if (isLive(previous)) return { running: true as const };
-    writeShimStatus(dir, { state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0 });
+    const { claimedOver: _, ...before } = previous ?? { claimedOver: undefined };
+    writeShimStatus(dir, {
+      state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0,
+      claimedOver: previous ? (before as ShimStatus) : null,
+    });
     const undo = () => {
       try {
         if (previous) writeShimStatus(dir, previous);
@@ -58,6 +62,9 @@ export function removalGuard(ctx: ClaimContext, id: string, name: string, forced
   return () => {
     const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);
     if (!isLive(status)) return;
+    // Killed already: what counts is whether runc still has its processes, not whether its
+    // supervisor has written the exit yet (a foreground CLI may be stuck or slow to notice).
+    if (forced && !runcState(ctx.runcRoot, id)) return;
     if (forced) throw new StrataError(`cannot remove container "${name}": it is still ${status!.state} after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept`);
     throw new StrataError(`cannot remove container "${name}": container is ${status!.state === 'starting' ? 'running' : status!.state}: stop the container before removing or force remove`);
   };

@@ -67,6 +67,11 @@ export interface ShimStatus {
   stoppedByUser?: boolean;
   /** Docker's State.Health, from the probes of the current (or last) run. */
   health?: HealthState;
+  /**
+   * Set on a start's claim (start-claim.ts): the status it replaced (null: none, the container was
+   * Created). Should the claimant die before runc has the container, that status is put back.
+   */
+  claimedOver?: ShimStatus | null;
 }
 
 export const CONFIG_FILE = 'shim-config.json';
@@ -157,6 +162,7 @@ export function readRuntimeStatus(dir: string, runcRoot: string, id: string): Sh
   }
   const rs = runcState(runcRoot, id);
   if (rs && (rs.status === 'running' || rs.status === 'paused')) return { ...status, state: rs.status, pid: rs.pid };
+  if (!rs && status.claimedOver !== undefined) return revertClaim(dir, status.claimedOver);
   if (rs) spawnSync('runc', ['--root', runcRoot, 'delete', '-f', id], { stdio: 'ignore' });
   const fixed: ShimStatus = { ...status, state: 'exited', exitCode: status.exitCode ?? 255, finishedAt: status.finishedAt ?? new Date().toISOString() };
   try {
@@ -165,4 +171,18 @@ export function readRuntimeStatus(dir: string, runcRoot: string, id: string): Sh
     // A read-only caller still gets the corrected view.
   }
   return fixed;
+}
+
+/**
+ * A start claimed the container and died before runc had it (a kill -9 of `run -d` before its
+ * shim's "go", say): nothing ran, so the container is as it was (Docker's stays Created).
+ */
+function revertClaim(dir: string, previous: ShimStatus | null): ShimStatus | undefined {
+  try {
+    if (previous) writeShimStatus(dir, previous);
+    else fs.rmSync(path.join(dir, STATUS_FILE), { force: true });
+  } catch {
+    // A read-only caller still gets the corrected view.
+  }
+  return previous ?? undefined;
 }
