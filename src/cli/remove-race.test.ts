@@ -67,15 +67,28 @@ describe('removals racing a start', { concurrency: false }, () => {
     fx.ok(['run', '-d', '--name', 'stuck', 'busybox', 'sleep', '1000']);
     const id = idOf('stuck');
     const dir = path.join(fx.root, 'containers', id);
-    // Its shim stopped: the container is seen live however long rm -f waits (10 s), as one in
-    // uninterruptible sleep would be (a paused one dies of SIGKILL here: runc kills through the freezer).
-    const shimPid = (JSON.parse(fs.readFileSync(path.join(dir, 'shim.json'), 'utf8')) as { shimPid: number }).shimPid;
-    process.kill(shimPid, 'SIGSTOP');
+    // Its process frozen in a freezer cgroup below the container's own: SIGKILL stays pending, so
+    // runc still has it however long rm -f waits (10 s), as a process in uninterruptible sleep.
+    // (runc thaws a container it sees paused before SIGKILL; the container's own cgroup is not frozen.)
+    const pid = Number(fx.ok(['inspect', '-f', '{{.State.Pid}}', 'stuck']).trim());
+    const cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/^\d+:freezer:(.*)$/m)?.[1];
+    assert.ok(cgroup, 'the container has a freezer cgroup');
+    const own = path.join('/sys/fs/cgroup/freezer', cgroup);
+    const frozen = path.join(own, 'frozen-by-test');
+    fs.mkdirSync(frozen);
     let r;
     try {
+      fs.writeFileSync(path.join(frozen, 'cgroup.procs'), String(pid));
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
       r = fx.strata(['rm', '-f', 'stuck']);
     } finally {
-      process.kill(shimPid, 'SIGCONT');
+      // Back in its thawed cgroup, it dies of the pending SIGKILL.
+      fs.writeFileSync(path.join(own, 'cgroup.procs'), String(pid));
+      try {
+        fs.rmdirSync(frozen);
+      } catch {
+        // runc removed the container's cgroups already
+      }
     }
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stderr.trim(), 'Error: cannot remove container "stuck": it is still running after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept');
