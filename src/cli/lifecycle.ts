@@ -70,11 +70,7 @@ async function attachCommand(argv: { container: string; stdin?: boolean; 'detach
   // container. (With a tty, Ctrl-C is a byte the container's terminal turns into SIGINT.)
   const proxy = argv['sig-proxy'] !== false && !record.Config.Tty;
   const forward = (signal: NodeJS.Signals) => {
-    try {
-      service.forwardSignal(record, signal);
-    } catch {
-      // it has just exited
-    }
+    service.forwardSignal(record, signal).catch(() => undefined); // it has just exited
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   if (proxy) for (const s of signals) process.on(s, forward);

@@ -40,7 +40,7 @@ export async function stopOne(ctx: LightContext, record: ContainerRecord, option
 
 export async function killAndWait(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>): Promise<void> {
   const handle = handleOf(ctx, record);
-  killContainer(handle, 'KILL');
+  await killContainer(handle, 'KILL');
   await waitForExit(handle, 10_000);
 }
 

@@ -155,12 +155,12 @@ export class Containers {
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
-    killContainer(this.handle(await this.get(ref)), signal);
+    await killContainer(this.handle(await this.get(ref)), signal);
   }
 
   /** Passes a signal on to the container's process without marking it stopped (attach's --sig-proxy). */
-  forwardSignal(record: ContainerRecord, signal: string): void {
-    killContainer(this.handle(record), signal, { markStopped: false });
+  forwardSignal(record: ContainerRecord, signal: string): Promise<void> {
+    return killContainer(this.handle(record), signal, { markStopped: false });
   }
 
   /** SIGKILL, then wait for it to be gone (at most 10 s). */

@@ -10,7 +10,7 @@
 import { StrataError } from '../errors.js';
 import type { ContainerStore } from '../store/index.js';
 import { isLive } from './shim/control.js';
-import { processStartTime, readRuntimeStatus, runcState, STATUS_FILE, writeShimStatus, type ShimStatus } from './shim/state.js';
+import { processStartTime, readRuntimeStatus, runcState, STATUS_FILE, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim/state.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -35,6 +35,9 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
     const previous = readRuntimeStatus(dir, ctx.runcRoot, id);
     if (isLive(previous)) return { running: true as const };
     const { claimedOver: _, ...before } = previous ?? { claimedOver: undefined };
+    // A new start forgets an earlier stop; a `stop` from now on (it waits for the claim to
+    // settle, shim/control.ts) leaves its marker for this start's restart policy to see.
+    fs.rmSync(path.join(dir, STOP_MARKER), { force: true });
     writeShimStatus(dir, {
       state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0,
       claimedOver: previous ? (before as ShimStatus) : null,

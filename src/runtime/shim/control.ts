@@ -56,6 +56,16 @@ async function pollStatus(h: ContainerHandle, timeoutMs: number, done: (status: 
   }
 }
 
+/**
+ * The status once a start claimed meanwhile (start-claim.ts) has runc's container or has
+ * failed: a signal sent while it is "starting" would reach no process. Bounded: a start that
+ * waits for its attach client may stay "starting" long.
+ */
+async function settledStart(h: ContainerHandle, status: ShimStatus | undefined): Promise<ShimStatus | undefined> {
+  if (status?.state !== 'starting') return status;
+  return pollStatus(h, 10_000, (s) => s?.state !== 'starting');
+}
+
 /** When no shim watches the container (it died), record the exit ourselves. */
 function finishOrphan(h: ContainerHandle, exitCode: number): void {
   const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
@@ -68,10 +78,12 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
  * Sends SIGNAL to the container's init process. Marks the container as stopped by the user
  * (no restart), unless told not to (a signal merely passed on, as attach's --sig-proxy does).
  */
-export function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean } = {}): void {
-  const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
-  if (!isLive(status)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
+export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean } = {}): Promise<void> {
+  const seen = readRuntimeStatus(h.dir, h.runcRoot, h.id);
+  if (!isLive(seen)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
+  // Marked before the wait: a start's restart policy then sees it, however the start ends.
   if (options.markStopped !== false) fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
+  if (!isLive(await settledStart(h, seen))) return;
   const sig = parseSignal(signal);
   const r = runc(h, ['kill', h.id, sig]);
   if (!r.ok && runcState(h.runcRoot, h.id)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": ${r.stderr}`);
@@ -88,6 +100,8 @@ export async function stopContainer(h: ContainerHandle, options: { signal?: stri
   let status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(status)) return;
   fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
+  status = await settledStart(h, status);
+  if (!isLive(status)) return;
   if (status?.state === 'restarting') {
     await waitUntilStopped(h, 5000);
     return;

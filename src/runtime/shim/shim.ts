@@ -31,7 +31,6 @@ import {
   processStartTime,
   readShimConfig,
   readShimStatus,
-  STOP_MARKER,
   stopRequested,
   writeShimStatus,
   type RestartPolicy,
@@ -133,7 +132,8 @@ class Shim {
   }
 
   async main(): Promise<void> {
-    fs.rmSync(path.join(this.dir, STOP_MARKER), { force: true });
+    // The stop marker of an earlier run was cleared by the start's claim (start-claim.ts): one
+    // here was left by a `stop` since, which the restart policy must see.
     this.save({});
     try {
       // Whether the splice relay can run: known from our starter, or asked now, while the start goes on.

@@ -1,0 +1,58 @@
+// A `stop` or `kill` that comes while a start has claimed the container but runc does not have it
+// yet: it waits for the start to settle, then stops it, and the restart policy sees the stop
+// (the start's claim, not the shim, forgets earlier stops: runtime/start-claim.ts). A failpoint
+// holds the start between its claim and its "go", so the race is the same every run.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { spawnStrata } from '../testing/cli.js';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+describe('a stop while a start is under way', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+
+  const status = (name: string) => fx.ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
+  const run = (child: ReturnType<typeof spawnStrata>) => {
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stderr })));
+  };
+
+  /** `start NAME` held after its claim while STOPPER runs (until it has written its stop marker); both results. */
+  async function stopDuringStart(name: string, stopper: string[]) {
+    const start = spawnStrata(['start', name], { root: fx.root, env: { STRATA_FAILPOINT: 'start.spec-made:stop' } });
+    const started = run(start);
+    const held = () => fs.readFileSync(`/proc/${start.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
+    let stopped;
+    try {
+      for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(held(), 'start held at start.spec-made');
+      assert.equal(status(name), 'running'); // claimed: seen as running
+      stopped = run(spawnStrata(stopper, { root: fx.root }));
+      await new Promise((r) => setTimeout(r, 500)); // the stop has looked and marked by now
+    } finally {
+      start.kill('SIGCONT');
+    }
+    return { start: await started, stop: await stopped };
+  }
+
+  for (const stopper of [['stop', '-t', '1'], ['kill']]) {
+    it(`${stopper[0]} during the start of a --restart always container stops it for good`, async () => {
+      const name = `racy-${stopper[0]}`;
+      fx.ok(['create', '--restart', 'always', '--name', name, 'busybox', 'sleep', '1000']);
+      const { start, stop } = await stopDuringStart(name, [...stopper, name]);
+      assert.equal(start.code, 0, start.stderr);
+      assert.equal(stop.code, 0, stop.stderr);
+      // Not brought back by its restart policy (Docker's: a container stopped by the user stays stopped).
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(status(name), 'exited');
+      fx.ok(['rm', '-f', name]);
+    });
+  }
+});
