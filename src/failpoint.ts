@@ -46,6 +46,8 @@
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
 //   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside
+//   volume.moved-aside        ... the volume is moved aside (`.rm-…`), its users not yet read again: undecided
+//   volume.drop-decided       ... the removal decided to delete it (renamed `.drop-…`), nothing deleted yet
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 
 const STATE = Symbol.for('strata.failpoint');
