@@ -43,9 +43,12 @@
 //   container.remove-checked  `rm`/`prune`/--rm: the container was found stopped (or killed), its files not yet moved away
 //   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
+//   net.record-moved          `network rm`: the network's dir is renamed `.removing-ID`, not yet deleted
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
 //   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside
+//   volume.moved-aside        ... the volume is moved aside (`.rm-…`), its users not yet read again: undecided
+//   volume.drop-decided       ... the removal decided to delete it (renamed `.drop-…`), nothing deleted yet
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 
 const STATE = Symbol.for('strata.failpoint');

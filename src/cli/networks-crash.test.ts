@@ -1,7 +1,8 @@
 // kill -9 of strata at the moments that matter for networks (failpoints, src/failpoint.ts), and
 // what the next command makes of it: a network whose bridge was made but not its rules is made
 // whole on its next use; a `network rm` killed after the record went leaves no bridge, rule or
-// claim once any command ran; a `run` killed with its namespace plumbed leaves no veth, address
+// claim once any command ran (nor its dir, killed between the rename that hides it and its
+// deletion); a `run` killed with its namespace plumbed leaves no veth, address
 // or responder, nor (`run -d`) a shim waiting to start it. Only this root's kernel objects are looked at (other tests add their own).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -69,6 +70,20 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
     assert.doesNotMatch(ok(['network', 'ls']), /halfmade/);
     ok(['network', 'create', 'halfmade']);
     ok(['network', 'rm', 'halfmade']);
+  });
+
+  it('leaves no dir, bridge, rule or claim of a `network rm` killed between renaming its dir and deleting it', async () => {
+    ok(['network', 'create', 'halfgone']);
+    const bridge = bridgeOf('halfgone');
+    const removing = () => fs.readdirSync(`${fx.root}/networks`).filter((d) => d.startsWith('.removing-'));
+    await runUntilKilled(['network', 'rm', 'halfgone'], { root: fx.root, point: 'net.record-moved' });
+    assert.equal(removing().length, 1, 'killed with its dir renamed away');
+    assert.deepEqual(links(bridge), [bridge], 'and its bridge still up');
+    assert.doesNotMatch(ok(['network', 'ls']), /halfgone/);
+    assert.deepEqual(removing(), [], 'the sweep deleted the dir');
+    assert.deepEqual(links(bridge), []);
+    assert.doesNotMatch(rules(), new RegExp(`"${bridge}"`));
+    assert.ok(!claimed(bridge));
   });
 
   it('leaves no veth, address or responder of a `run` killed with its namespace plumbed', async () => {

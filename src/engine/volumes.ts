@@ -1,10 +1,11 @@
 // The Volumes service: named and anonymous volumes of a state root — create, list, inspect,
 // remove (refused while a container's mounts use the volume) and prune (anonymous ones, or
-// every unused one with `all`), with Docker's rules.
+// every unused one with `all`), with Docker's rules. Each instance first finishes the volume
+// removals that killed processes left (store/volume-asides.ts), so it never misses a volume.
 import { StrataError } from '../errors.js';
 import { removeUnusedVolume, volumeUsers } from '../runtime/index.js';
 import {
-  createVolume, diskUsage, getVolume, listVolumes, stateRoot, volumeInUse, type CreateVolumeOptions, type Volume,
+  createVolume, diskUsage, getVolume, listVolumes, stateRoot, sweepVolumeAsides, volumeInUse, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
 import { labelMatches } from './filters.js';
@@ -18,21 +19,32 @@ export interface VolumePruneResult {
 
 export class Volumes {
   readonly stateRoot: string;
+  #swept = false;
 
   constructor(o: { stateRoot?: string } = {}) {
     this.stateRoot = o.stateRoot ?? stateRoot();
   }
 
+  /** The root's volumes dir as the last removals left it: once per instance (a readdir when nothing is left). */
+  #sweep(): void {
+    if (this.#swept) return;
+    this.#swept = true;
+    sweepVolumeAsides(this.stateRoot);
+  }
+
   create(options: CreateVolumeOptions = {}): Volume {
+    this.#sweep();
     return createVolume(this.stateRoot, options);
   }
 
   list(): Volume[] {
+    this.#sweep();
     return listVolumes(this.stateRoot);
   }
 
   /** Docker's `volume inspect` object (without strata's own Anonymous flag). */
   inspect(name: string): Omit<Volume, 'Anonymous'> {
+    this.#sweep();
     const { Anonymous: _anonymous, ...rest } = getVolume(this.stateRoot, name);
     return rest;
   }
@@ -44,6 +56,7 @@ export class Volumes {
 
   /** Removes a volume no container uses (one-line StrataError otherwise, or when there is none). */
   async remove(name: string): Promise<void> {
+    this.#sweep();
     const users = await removeUnusedVolume(this.stateRoot, name);
     if (users.length) throw volumeInUse(name, users);
   }

@@ -1,7 +1,7 @@
 // Sweeping what killed strata processes left in a state root: build containers whose build is
 // gone (still running, or only runc's state of them), then the store's temp entries, build
-// scratch dirs (bundles included) and temp mounts (store/leftovers.ts), and the graveyards of
-// container removals. Only this state root's, only those of owners that have surely exited
+// scratch dirs (bundles included) and temp mounts (store/leftovers.ts), the graveyards of
+// container removals, and the volumes of killed volume removals (store/volume-asides.ts). Only this state root's, only those of owners that have surely exited
 // (pid and start time, store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
 import { execFile } from 'node:child_process';
@@ -10,7 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
-import { ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, tempName, tempOwner, type SweepOptions } from '../store/index.js';
+import {
+  ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
+} from '../store/index.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +30,8 @@ export interface SweepReport {
   thawed: string[];
   /** Temp files and dirs removed (the state root's, and temp files outside it that killed commands noted). */
   paths: string[];
+  /** Volumes of killed removals: put back, deleted (the removal had decided), or kept aside. */
+  volumes: VolumeSweep;
 }
 
 /** Deletes (`runc delete -f`: kills, then removes the state) the build containers of exited builds. */
@@ -93,7 +97,8 @@ export async function sweepLeftovers(root: string, options: SweepOptions = {}): 
   const thawed = await thawLeftPaused(root, options);
   const paths = await sweepStoreLeftovers(root, options);
   if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
+  const volumes = sweepVolumeAsides(root, options);
   // Bridges, rules and addresses of killed network commands and containers (runtime/net).
   if (!options.dryRun) await sweepNetworks(root).catch(() => undefined);
-  return { containers, thawed, paths };
+  return { containers, thawed, paths, volumes };
 }

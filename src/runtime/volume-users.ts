@@ -29,6 +29,7 @@ export async function removeUnusedVolume(root: string, name: string): Promise<st
   if (before.length) return before;
   failpoint('volume.users-read');
   const aside = moveVolumeAside(root, name);
+  failpoint('volume.moved-aside');
   // Users that cannot be told (a damaged record): the volume is kept, as if used.
   const after = await volumeUsers(root).then((u) => u.get(name) ?? [], () => ['(unknown)']);
   if (after.length) {

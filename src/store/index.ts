@@ -36,9 +36,10 @@ export {
   DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
 } from './networks.js';
 export {
-  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, moveVolumeAside, restoreVolume, dropVolume, volumeInUse,
+  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
+export { dropVolume, moveVolumeAside, restoreVolume, sweepVolumeAsides, type VolumeAside, type VolumeSweep } from './volume-asides.js';
 export { withLock, processStartTime, type LockOptions } from './lock.js';
 export {
   atomicReplace, atomicWrite, atomicWriteJson, atomicWriteSync, noteOutsideTemp, pidAlive, readJsonFile, tempName, tempOwner, type AtomicWriteOptions,

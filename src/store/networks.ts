@@ -4,11 +4,15 @@
 //   networks/lock                         held for read-modify-write: names, addresses
 // Endpoints are runtime state: written when a container starts, removed when it stops; one whose
 // owner process and veth are both gone (a kill -9) is stale and swept by the next allocation.
+// A removal renames networks/<id> to networks/.removing-<id>, then deletes it, both under the
+// lock: one seen by a holder of the lock was left by a killed remover (sweepRemovals).
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { withLock } from './lock.js';
+import { removeTreeSync } from './remove-tree.js';
 
 export interface NetworkRecord {
   Name: string;
@@ -139,7 +143,22 @@ export class NetworkStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    fs.rmSync(doomed, { recursive: true, force: true });
+    failpoint('net.record-moved');
+    removeTreeSync(doomed);
+  }
+
+  /** The dirs of removals killed half-way (`.removing-ID`); deleted only by a holder of the lock. */
+  removals(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => /^\.removing-[0-9a-f]{64}$/.test(n)).map((n) => path.join(this.dir, n));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Deletes what killed removals left (caller holds the lock: no removal is under way). */
+  sweepRemovals(): void {
+    for (const p of this.removals()) removeTreeSync(p); // never through a mount; one stays then
   }
 
   networkDir(id: string): string {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
 import { mountsUnder, removeTree, removeTreeSync } from './remove-tree.js';
-import { createVolume, dropVolume, moveVolumeAside } from './volumes.js';
+import { dropVolume, moveVolumeAside } from './volume-asides.js';
+import { createVolume } from './volumes.js';
 
 function umount(target: string): void {
   spawnSync('umount', [target], { stdio: 'ignore' });
@@ -65,7 +66,17 @@ describe('removeTree', () => {
       for (const m of mountsUnder(fs.realpathSync(root))) umount(m);
     }
     assert.equal(fs.readFileSync(path.join(v.Mountpoint, 'own'), 'utf8'), 'own', 'the volume is still where it was');
+    // Mounted once moved aside, before the removal decides: nothing deleted, the volume put back.
+    const aside = moveVolumeAside(root, 'mounted');
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(aside, '_data')]);
+    try {
+      assert.throws(() => dropVolume('mounted', aside), /removing volume "mounted": something was mounted in it meanwhile: nothing was deleted \(it is back under its name\)/);
+    } finally {
+      for (const m of mountsUnder(fs.realpathSync(root))) umount(m);
+    }
+    assert.equal(fs.readFileSync(path.join(v.Mountpoint, 'own'), 'utf8'), 'own');
     dropVolume('mounted', moveVolumeAside(root, 'mounted'));
     assert.equal(fs.existsSync(path.dirname(v.Mountpoint)), false);
+    assert.deepEqual(fs.readdirSync(path.dirname(path.dirname(v.Mountpoint))), [], 'no aside left');
   });
 });

@@ -1,11 +1,11 @@
 // Named and anonymous volumes: <root>/volumes/<name>/_data holds the content (what containers
 // mount), <root>/volumes/<name>/volume.json what `volume inspect` shows. A volume appears
-// atomically (built under a temp name, then renamed), so a crash never leaves half of one.
+// atomically (built under a temp name, then renamed), so a crash never leaves half of one; its
+// removal is in volume-asides.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { randomBytes } from '../random.js';
-import { mountsInside, removeTreeSync } from './remove-tree.js';
 
 export interface Volume {
   Name: string;
@@ -25,7 +25,8 @@ export function volumesDir(root: string): string {
   return path.join(root, 'volumes');
 }
 
-function volumeDir(root: string, name: string): string {
+/** volumes/NAME; throws on a name that is not a volume's. */
+export function volumeDir(root: string, name: string): string {
   if (!NAME.test(name)) throw new StrataError(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
   return path.join(volumesDir(root), name);
 }
@@ -107,42 +108,6 @@ export function listVolumes(root: string): Volume[] {
 /** The refusal of a volume that containers use (Docker refuses even with -f). */
 export function volumeInUse(name: string, usedBy: string[]): StrataError {
   return new StrataError(`removing volume "${name}": volume is in use by container ${usedBy.map((c) => `"${c.slice(0, 12)}"`).join(', ')}`, 125);
-}
-
-/**
- * A removal's first step (runtime/volume-users.ts removes a volume in two, looking at its users
- * in between): the volume is renamed out of reach, so a half-deleted volume is never visible and
- * a container started from now on finds no volume of that name and makes a new one. Returns
- * where it went; throws when there is no such volume or something is mounted in it.
- */
-export function moveVolumeAside(root: string, name: string): string {
-  const dir = volumeDir(root, name);
-  if (!readMeta(dir)) throw new StrataError(`no such volume: "${name}"`);
-  // Something mounted in it (a bind mount on _data, say) is not the volume's: a removal would
-  // go through the mount and unlink what it shows.
-  const mounted = mountsInside(dir);
-  if (mounted.length) throw new StrataError(`removing volume "${name}": "${mounted[mounted.length - 1]}" is a mount point: unmount it first`, 125);
-  const trash = path.join(volumesDir(root), `.rm-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  fs.renameSync(dir, trash);
-  return trash;
-}
-
-/** Undoes moveVolumeAside; false when a new volume has taken the name meanwhile (`aside` then stays). */
-export function restoreVolume(root: string, name: string, aside: string): boolean {
-  try {
-    fs.renameSync(aside, volumeDir(root, name));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-}
-
-/** A removal's last step: the volume moved aside is deleted (never through a mount made meanwhile). */
-export function dropVolume(name: string, aside: string): void {
-  const late = removeTreeSync(aside);
-  // The mount and the dir are under the internal name it was moved aside to: neither is named.
-  if (late.length) throw new StrataError(`removing volume "${name}": something was mounted in it meanwhile: nothing was deleted (its files are kept aside in the state root's volumes/)`, 125);
 }
 
 /** Bytes under a directory (regular files, not following symlinks). */

@@ -1,0 +1,87 @@
+// A `volume rm` killed (kill -9, failpoints of src/failpoint.ts) between its steps loses
+// nothing: killed after moving the volume aside and before deciding, the next command puts it
+// back with its files; killed once it had decided to delete it, the next command finishes the
+// deletion; an aside whose name a new volume took meanwhile is kept, whole, named by `system
+// check`, and goes back once the name is free. Real processes and dirs (store/volume-asides.ts).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
+import { runUntilKilled } from '../testing/faults.js';
+
+describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, () => {
+  let root: string;
+  let cleanup: () => void;
+  before(() => {
+    ({ dir: root, cleanup } = tempDir('strata-volcrash-'));
+  });
+  after(() => cleanup());
+
+  const ok = (args: string[]) => {
+    const r = runStrata(args, { root });
+    assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const names = () => ok(['volume', 'ls', '-q']).split('\n').filter(Boolean);
+  const asides = () => fs.readdirSync(path.join(root, 'volumes')).filter((n) => n.startsWith('.'));
+  const data = (name: string) => path.join(root, 'volumes', name, '_data');
+  const made = (name: string, content: string) => {
+    ok(['volume', 'create', name]);
+    fs.mkdirSync(path.join(data(name), 'sub'));
+    fs.writeFileSync(path.join(data(name), 'sub', 'precious'), content);
+  };
+
+  it('puts the volume back, files and all, when killed after moving it aside, before deciding', async () => {
+    made('undecided', 'kept\n');
+    await runUntilKilled(['volume', 'rm', 'undecided'], { root, point: 'volume.moved-aside' });
+    assert.deepEqual(asides().map((n) => n.replace(/-\d+\.\d+-[0-9a-f]{8}$/, '-OWNER')), ['.rm-undecided-OWNER'], 'moved aside, undecided');
+    assert.deepEqual(names(), ['undecided']);
+    assert.deepEqual(asides(), []);
+    assert.equal(fs.readFileSync(path.join(data('undecided'), 'sub', 'precious'), 'utf8'), 'kept\n');
+    ok(['volume', 'rm', 'undecided']);
+    assert.deepEqual([names(), asides()], [[], []]);
+  });
+
+  it('finishes the deletion when killed once it had decided to delete', async () => {
+    made('decided', 'doomed\n');
+    await runUntilKilled(['volume', 'rm', 'decided'], { root, point: 'volume.drop-decided' });
+    assert.deepEqual(asides().map((n) => n.replace(/-\d+\.\d+-[0-9a-f]{8}$/, '-OWNER')), ['.drop-decided-OWNER']);
+    assert.deepEqual(names(), []);
+    assert.deepEqual(asides(), [], 'deleted by the sweep');
+    ok(['volume', 'create', 'decided']);
+    assert.deepEqual(fs.readdirSync(data('decided')), [], 'a new, empty volume');
+    ok(['volume', 'rm', 'decided']);
+  });
+
+  it('keeps an aside whose name a new volume took, and puts it back once the name is free', async () => {
+    made('taken', 'old\n');
+    const rm = spawnStrata(['volume', 'rm', 'taken'], { root, env: { STRATA_FAILPOINT: 'volume.moved-aside:stop' } });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => rm.once('close', (_code, signal) => resolve(signal)));
+    const stopped = () => fs.readFileSync(`/proc/${rm.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
+    try {
+      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(stopped(), 'volume rm stopped at volume.moved-aside');
+      // The removal is alive: its aside is left alone, and the name is free for a new volume.
+      assert.deepEqual(names(), []);
+      ok(['volume', 'create', 'taken']);
+      fs.writeFileSync(path.join(data('taken'), 'new'), 'new\n');
+    } finally {
+      rm.kill('SIGKILL');
+    }
+    assert.equal(await closed, 'SIGKILL');
+    assert.deepEqual(names(), ['taken']);
+    assert.deepEqual(fs.readdirSync(data('taken')), ['new'], 'the new volume is the one of that name');
+    const [aside] = asides();
+    assert.match(aside ?? '', /^\.rm-taken-\d+\.\d+-[0-9a-f]{8}$/, 'the old one is kept aside');
+    assert.equal(fs.readFileSync(path.join(root, 'volumes', aside!, '_data', 'sub', 'precious'), 'utf8'), 'old\n');
+    const check = runStrata(['system', 'check'], { root });
+    assert.match(check.stdout, new RegExp(`leftover: ".*/volumes/\\${aside}": volume "taken" moved aside by a removal that was killed; not put back: a new volume "taken" has been made since \\(its files are kept there`));
+    ok(['system', 'check', '--repair']);
+    assert.deepEqual(asides(), [aside], 'repair keeps it too');
+    ok(['volume', 'rm', 'taken']);
+    assert.deepEqual(names(), ['taken'], 'the name is free: the old volume is back');
+    assert.equal(fs.readFileSync(path.join(data('taken'), 'sub', 'precious'), 'utf8'), 'old\n');
+    assert.deepEqual(asides(), []);
+  });
+});
