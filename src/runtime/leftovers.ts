@@ -1,8 +1,9 @@
 // Sweeping what killed strata processes left in a state root: build containers whose build is
 // gone (still running, or only runc's state of them), then the store's temp entries, build
 // scratch dirs (bundles included) and temp mounts (store/leftovers.ts), the graveyards of
-// container removals, and the volumes of killed volume removals (store/volume-asides.ts). Only this state root's, only those of owners that have surely exited
-// (pid and start time, store/owner.ts): another live process's work is never touched.
+// container removals, and the volumes of killed volume removals (store/volume-asides.ts). Only
+// this state root's, only those of owners that have surely exited (pid and start time,
+// store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';

@@ -97,8 +97,8 @@ function sweepOrphans(store: NetworkStore, claims: Claim[], but?: string): boole
 
 /**
  * What killed strata processes left: the dirs, bridges and rules of a `network create`/`rm` of
- * this root killed mid-way (the bridge of a record gone is known by its claim), dead roots' leftovers, and the endpoints (addresses) of containers whose
- * namespace is gone. Every command calls it (runtime/leftovers.ts); it takes no lock when there
+ * this root killed mid-way (the bridge of a record gone is known by its claim), dead roots'
+ * leftovers, and the endpoints (addresses) of containers whose namespace is gone. Every command calls it (runtime/leftovers.ts); it takes no lock when there
  * is nothing to do.
  */
 export async function sweepNetworks(root: string): Promise<void> {
