@@ -11,11 +11,12 @@
 // A lease may also use an image as a container does (use(): a `create` between resolving its
 // image and writing its record): rmi and prune then keep that image itself, its index entry
 // with it (untagged at most), as they keep a container's image, not only its blobs and layers.
+import { mkdirSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from '../random.js';
 import type { Digest } from './types.js';
-import { atomicWriteJson } from './fsutil.js';
+import { atomicWriteSync } from './fsutil.js';
 import { withLock } from './lock.js';
 import { ownerGone, ownerStamp, parseOwner } from './owner.js';
 
@@ -83,13 +84,16 @@ export class Lease {
         };
         // Whole (renamed into place) but not synced: a lease holds only while its process
         // lives, and none outlives a crash of the machine, so a build pays no fsync for it.
-        // The folder is made only when missing (a `run` pays no mkdir for it).
-        const write = () => atomicWriteJson(this.file, record, { durable: false });
-        await write().catch(async (err: unknown) => {
+        // Written synchronously, and the folder made only when missing: a few system calls on
+        // `run`'s start path, no trips through libuv's pool (lock.ts).
+        const write = () => atomicWriteSync(this.file, `${JSON.stringify(record)}\n`, { durable: false });
+        try {
+          write();
+        } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          await fs.mkdir(leasesDir(this.root), { recursive: true });
-          await write();
-        });
+          mkdirSync(leasesDir(this.root), { recursive: true });
+          write();
+        }
       }
       return check ? check() : undefined;
     });
@@ -98,7 +102,7 @@ export class Lease {
   /** Drops the lease (what it held goes to the next collection if nothing else holds it). */
   async release(): Promise<void> {
     this.released = true;
-    await fs.rm(this.file, { force: true });
+    rmSync(this.file, { force: true });
   }
 }
 
