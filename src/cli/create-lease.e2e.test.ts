@@ -12,6 +12,7 @@ import { closeHashPool } from '../hash/pool.js';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { spawnStrata } from '../testing/cli.js';
+import { runUntilKilled } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** Every blob and layer of the root dated two hours back: past the collector's grace period. */
@@ -110,6 +111,18 @@ describe('a container being created holds its image against rmi and prune', { co
     assert.equal(rmi.status, 0, rmi.stderr);
     assert.match(rmi.stdout, new RegExp(`Deleted: ${base.id}`), 'the removal went first, and through');
     assert.equal(await store.hasLayer(base.config.rootfs.diff_ids[0]!), false);
+    fx.ok(['system', 'check']);
+  });
+
+  it('a create killed (-9) while it holds the lease leaves no container, and its lease holds nothing', async () => {
+    const store = await openStore(fx.root);
+    const base = await ensureBusybox(store);
+    await runUntilKilled(['create', '--name', 'killed', '--network', 'none', 'busybox', 'true'], { root: fx.root, point: 'container.image-leased' });
+    assert.equal(leaseFiles(fx.root).filter((n) => n.endsWith('.json')).length, 1, 'the killed create left its lease');
+    assert.equal(fx.ok(['ps', '-a', '-q']), '');
+    const rmi = fx.ok(['rmi', 'busybox']);
+    assert.match(rmi, new RegExp(`Deleted: ${base.id}`), 'the dead lease keeps nothing');
+    assert.deepEqual(leaseFiles(fx.root), [], 'swept');
     fx.ok(['system', 'check']);
   });
 });
