@@ -37,6 +37,8 @@
 //   pull.before-image         `pull`: every layer is here (fetched, or found "Already exists"), the image not yet written
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
+//   container.image-resolved  `create`/`run`: the container's image is resolved, not yet leased (a removal now wins)
+//   container.image-leased    `create`/`run`: the image is leased and found still here, the container's record not yet written
 //   run.created               `run -d`: the container's record is written, nothing started yet (its shim, spawned early, waits for "go")
 //   start.spec-made           `run -d`/`start`: the container's run spec (its limits among them) is made from its record; its shim not yet told to go
 //   start.looked-up           `start`/`restart`: the container was found stopped, not yet claimed for its start

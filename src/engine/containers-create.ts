@@ -10,7 +10,8 @@ import {
   buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
-import { openStore, type ContainerRecord, type Image } from '../store/index.js';
+import { failpoint } from '../failpoint.js';
+import { Lease, openStore, type ContainerRecord, type Image } from '../store/index.js';
 import { timing } from '../timing.js';
 import { checkPullPolicy, ImageResolver } from './image-resolver.js';
 
@@ -124,6 +125,22 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
 }
 
 /**
+ * Holds `image` for the container being made, from just after it was resolved until its record
+ * is written (then the record holds it): a concurrent rmi or prune keeps the image, its config
+ * and layers, as for a container (store/leases.ts use()). Checked under the lease's lock, the
+ * store lock every removal holds: while the index still names the image, no removal has taken
+ * its config or layers (they leave the store in the same locked step as its index entry), and
+ * from then on none can. Gone already: the missing image's error.
+ */
+async function leaseImage(ctx: ContainerContext, lease: Lease, image: Image, ref: string): Promise<void> {
+  const gone = await lease.use(image.id, image.config.rootfs.diff_ids, () => ctx.images.findImage(image.id).then(
+    () => false,
+    (err: unknown) => (err instanceof StrataError && /^no such image/.test(err.message) ? true : Promise.reject(err)),
+  ));
+  if (gone) throw new StrataError(`no such image: "${ref}"`);
+}
+
+/**
  * Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts: the host's namespaces, or
  * (pid, ipc) another container's, kept as container:ID.
  */
@@ -152,6 +169,15 @@ async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions):
 
 /** Creates a container; every option is checked before anything is written. */
 export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
+  const lease = Lease.create(ctx.images.root, 'create');
+  try {
+    return await createLeased(ctx, o, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, lease: Lease): Promise<ContainerRecord> {
   timing('store opened');
   // container:NAME is kept as container:ID, and takes that container's hostname.
   let networkFlag = o.network;
@@ -198,6 +224,10 @@ export async function createContainer(ctx: ContainerContext, o: CreateContainerO
   checkHealthFlags(o.health ?? {});
   const image = await imageFor(ctx, o.image, o.pull);
   timing('image resolved');
+  failpoint('container.image-resolved');
+  await leaseImage(ctx, lease, image, o.image);
+  timing('image leased');
+  failpoint('container.image-leased');
   const healthcheck = healthConfigWith(image.config.config?.Healthcheck, o.health ?? {});
   const inherited = [];
   for (const from of o.volumesFrom ?? []) {

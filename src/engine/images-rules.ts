@@ -10,8 +10,15 @@
 //   parents; `rmi --no-prune` keeps them).
 // Layers are never what a child loses: the store's collector keeps every layer an image,
 // container, cache entry or build lease holds (src/store/gc.ts).
+//
+// A container being created (its image resolved, its record not yet written) uses its image
+// through a lease (store/leases.ts use()): rmi and prune treat it as the container it is about
+// to be. Its image's names may go (there is no container yet to name in a refusal, and Docker
+// too untags then), but the image stays, untagged, as for a container: `rmi -f` says only
+// "Untagged:", `image prune -a` passes it by. Whether an image is in use is decided again under
+// the store lock as it is deleted, so a container or lease that came meanwhile still keeps it.
 import { StrataError } from '../errors.js';
-import { familiarName, normalizeTag, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+import { familiarName, leasedImages, normalizeTag, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
 import { pruneFilter } from './filters.js';
 
 /** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
@@ -77,6 +84,7 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
   const img = { ...found, id: found.id ?? (await store.resolveImage(ref)).id };
   const users = containers.filter((c) => c.Image === img.id);
   const running = users.filter((c) => c.State?.Running);
+  const leased = await leasedImages(store.root);
   const items: ImageDeleteItem[] = [];
   const untag = async (name: string) => {
     if (await store.untag(name)) items.push({ Untagged: familiarName(name) });
@@ -99,23 +107,30 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
     if (running.length) throw conflict(`unable to delete ${short(img.id)} (cannot be forced) - image is being used by running container ${short(running[0].Id)}`);
     if (users.length && !options.force) throw conflict(`unable to delete ${short(img.id)} (must be forced) - image is being used by stopped container ${short(users[0].Id)}`);
   }
-  for (const n of [...img.names].sort()) await untag(n);
-  if (users.length || children.length) return items; // kept, untagged, for them
-  await store.removeImage(img.id);
+  const names = [...img.names].sort();
+  // Kept, untagged, for its containers, a container being created, or the images built on it.
+  const keep = async () => {
+    for (const n of names) await untag(n);
+    return items;
+  };
+  if (users.length || children.length || leased.has(img.id)) return keep();
+  // Its names go with it, in the same write of the index.
+  if (!(await store.removeImage(img.id, { unlessInUse: true }))) return keep();
+  for (const n of names) items.push({ Untagged: familiarName(n) });
   items.push({ Deleted: img.id });
-  if (!options.noPrune && self) await pruneParents(store, self, all.filter((i) => i.id !== img.id), containers, items);
+  if (!options.noPrune && self) await pruneParents(store, self, all.filter((i) => i.id !== img.id), containers, leased, items);
   return items;
 }
 
 /** Deletes `img`'s untagged parents that no other image, no container needs (Docker's quiet prune of parents). */
-async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], items: ImageDeleteItem[]): Promise<void> {
-  const used = new Set(containers.map((c) => c.Image));
+async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], leased: Set<string>, items: ImageDeleteItem[]): Promise<void> {
+  const used = new Set([...containers.map((c) => c.Image), ...leased]);
   // Nearest parent first: the one with the longest history.
   const parents = rest.filter((p) => isParentImage(p, img)).sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   let remaining = rest;
   for (const p of parents) {
     if (p.names.length || used.has(p.id) || remaining.some((c) => isParentImage(p, c))) return;
-    await store.removeImage(p.id);
+    if (!(await store.removeImage(p.id, { unlessInUse: true }))) return;
     items.push({ Deleted: p.id });
     remaining = remaining.filter((i) => i.id !== p.id);
   }
@@ -138,7 +153,7 @@ export function imagePruneFilter(filters: string[], parseTime: (text: string) =>
 }
 
 export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {
-  const used = new Set(containers.map((c) => c.Image));
+  const used = new Set([...containers.map((c) => c.Image), ...(await leasedImages(store.root))]);
   const items: ImageDeleteItem[] = [];
   let reclaimed = 0;
   let remaining = await readableImages(store);
@@ -146,8 +161,9 @@ export async function pruneImages(store: Store, all: boolean, containers: Contai
   for (const img of order) {
     if (used.has(img.id) || (!all && img.names.length > 0) || !accept(img)) continue;
     if (remaining.some((c) => isParentImage(img, c))) continue;
-    for (const n of [...img.names].sort()) if (await store.untag(n)) items.push({ Untagged: familiarName(n) });
-    await store.removeImage(img.id);
+    // Its names go with it, in the same write of the index; in use by now (decided under the lock): passed by.
+    if (!(await store.removeImage(img.id, { unlessInUse: true }))) continue;
+    for (const n of [...img.names].sort()) items.push({ Untagged: familiarName(n) });
     items.push({ Deleted: img.id });
     remaining = remaining.filter((i) => i.id !== img.id);
     // As Docker: the space of the layers actually gone (shared ones stay with other images).

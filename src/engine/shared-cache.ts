@@ -216,9 +216,10 @@ export class SharedBuildCache implements BuildCache {
       root: s.root,
       resolveImage: (ref) => s.resolveImage(ref),
       listImages: () => s.listImages(),
+      findImage: (ref) => s.findImage(ref),
       tag: (id, ref) => s.tag(id, ref),
       untag: (ref) => s.untag(ref),
-      removeImage: (id) => s.removeImage(id),
+      removeImage: (id, o) => s.removeImage(id, o),
       createLayerFromDir: (dir, o) => s.createLayerFromDir(dir, o),
       hasLayer: async (d) => this.holdsLayer(d) || s.hasLayer(d),
       layerPath: async (d) => {

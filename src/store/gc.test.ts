@@ -10,7 +10,7 @@ import { tempDir } from '../testing/cli.js';
 import { ensureBusybox } from './busybox.js';
 import { ContainerStore } from './containers.js';
 import { initialState, newContainerId, type ContainerRecord } from './container-record.js';
-import { leasedDigests, Lease, leasesDir } from './leases.js';
+import { leasedDigests, leasedImages, Lease, leasesDir } from './leases.js';
 import { openStore, type Store } from './store.js';
 
 after(closeHashPool);
@@ -100,6 +100,44 @@ test("a container record that cannot be read stops a collection: the layers it m
     await assert.rejects(store.collectGarbage({ minAgeMs: 0 }), /is damaged/);
     assert.ok(await store.hasLayer(layer), "the damaged container's layer stays");
     assert.ok(await store.blobs.has(img.id));
+  } finally {
+    cleanup();
+  }
+});
+
+test('an image a lease uses as a container does (a create in progress) is kept by removeImage unlessInUse, decided under the lock', async () => {
+  const { store, layer, cleanup } = await setup();
+  try {
+    const img = await store.resolveImage('busybox');
+    const lease = Lease.create(store.root, 'create');
+    assert.equal(await lease.use(img.id, [layer], async () => (await store.findImage(img.id)).id), img.id);
+    assert.deepEqual([...(await leasedImages(store.root))], [img.id]);
+    assert.equal(await store.removeImage(img.id, { unlessInUse: true }), false, 'in use: left as it is');
+    assert.equal((await store.findImage(img.id)).id, img.id, 'still in the index');
+    await store.collectGarbage({ minAgeMs: 0 });
+    assert.ok(await store.hasLayer(layer));
+    await lease.release();
+    assert.equal(await store.removeImage(img.id, { unlessInUse: true }), true, 'released: removed');
+    assert.equal(await store.hasLayer(layer), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test("a container's image is kept by removeImage unlessInUse even when the caller looked before the record was written", async () => {
+  const { store, layer, cleanup } = await setup();
+  try {
+    const img = await store.resolveImage('busybox');
+    const id = newContainerId();
+    await new ContainerStore(store.root).create({
+      Id: id, Name: `/c${id.slice(0, 8)}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
+      Image: img.id, Config: { Image: 'busybox' }, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux',
+      Strata: { layers: [layer] },
+    } as unknown as ContainerRecord);
+    assert.equal(await store.removeImage(img.id, { unlessInUse: true }), false);
+    assert.equal((await store.findImage(img.id)).id, img.id);
+    await new ContainerStore(store.root).remove(id);
+    assert.equal(await store.removeImage(img.id, { unlessInUse: true }), true);
   } finally {
     cleanup();
   }

@@ -17,7 +17,7 @@ import { ContainerStore } from './containers.js';
 import { isDigest } from './digest.js';
 import type { OciIndex } from './index-file.js';
 import type { LayerStore } from './layers.js';
-import { leasedDigests, leasesDir } from './leases.js';
+import { leasedDigests, leasedImages, leasesDir } from './leases.js';
 import { removeDeadTemps } from './leftovers.js';
 import type { Digest, ImageConfig, Manifest } from './types.js';
 
@@ -31,6 +31,12 @@ export interface GcTarget {
 export interface GcOptions {
   /** Digests to keep besides what is live (e.g. an image being removed while it is read). */
   keepLayers?: Iterable<Digest>;
+  /**
+   * removeImage only: leave the image as it is when it is in use (imagesInUse), decided under
+   * the store lock, so that a container or lease that appeared since the caller looked still
+   * finds its image (rmi, prune).
+   */
+  unlessInUse?: boolean;
   /** collectGarbage spares blobs and layers written or reused more recently than this (default 1 hour). */
   minAgeMs?: number;
 }
@@ -65,6 +71,17 @@ export async function containerDigests(root: string): Promise<Set<Digest>> {
     if (isDigest(c.Image)) out.add(c.Image);
     for (const l of c.Strata?.layers ?? []) if (isDigest(l)) out.add(l);
   }
+  return out;
+}
+
+/**
+ * The images in use: each container's image, and each image a lease uses as a container does
+ * (a container being created: leases.ts use()). rmi and prune keep these images, untagged at
+ * most (Docker keeps a container's image). A record that cannot be read throws, as above.
+ */
+export async function imagesInUse(root: string): Promise<Set<Digest>> {
+  const out = await leasedImages(root);
+  for (const c of await new ContainerStore(root).list()) if (isDigest(c.Image)) out.add(c.Image);
   return out;
 }
 

@@ -15,8 +15,8 @@ import type { ChunkSource, TarEntry } from './tar/reader.js';
 
 export type * from './types.js';
 export { Store, openStore, limitsFromEnv, type StoreOptions, type CreateLayerOptions } from './store.js';
-export { containerDigests, liveDigests, type GcOptions, type GcTarget } from './gc.js';
-export { Lease, leasedDigests, leasesDir, type LeaseRecord } from './leases.js';
+export { containerDigests, imagesInUse, liveDigests, type GcOptions, type GcTarget } from './gc.js';
+export { Lease, leasedDigests, leasedImages, leasesDir, readLeases, type LeasedSet, type LeaseRecord } from './leases.js';
 export { assertDigest, digestHex, isDigest } from './digest.js';
 export { DamagedError, inImage, isDamage } from './damage.js';
 export { familiarName, familiarRepository, formatReference, normalizeTag, parseReference, repositoryName, type Reference } from './refs.js';

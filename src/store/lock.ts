@@ -1,5 +1,6 @@
 // A cross-process lock without fcntl: a lock file created with O_EXCL holding the owner's pid
 // and start time. A lock whose owner is gone (killed with -9) is broken by the next waiter.
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { StrataError } from '../errors.js';
 import { pidAlive, processStartTime } from './owner.js';
@@ -43,23 +44,34 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Creates the lock file if no one holds it: true when taken. Synchronous: an uncontended lock
+ * costs three system calls and no trips through libuv's pool, which on a busy machine cost
+ * some 0.5 ms each (a `run` takes the lock for its image's lease on its start path).
+ */
+function tryLock(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fsSync.openSync(file, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    fsSync.writeSync(fd, myStamp());
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  return true;
+}
+
 /** Runs `fn` while holding the lock file `file`. */
 export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let delay = 2;
   let emptySince: number | undefined;
   for (;;) {
-    try {
-      const fh = await fs.open(file, 'wx', 0o644);
-      try {
-        await fh.writeFile(myStamp());
-      } finally {
-        await fh.close();
-      }
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    if (tryLock(file)) break;
     const content = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (content === '') {
       // A writer that died between create and write leaves an empty file: stale after a while.
@@ -76,6 +88,10 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, options: L
   try {
     return await fn();
   } finally {
-    await fs.unlink(file).catch(() => undefined);
+    try {
+      fsSync.unlinkSync(file);
+    } catch {
+      // already gone (broken as stale by another waiter)
+    }
   }
 }

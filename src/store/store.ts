@@ -14,7 +14,7 @@ import {
   CONFIG_TYPE, LAYER_TYPE, MANIFEST_TYPE, dropName, entryFor, imageIdOf, readIndex, refName, setName, writeIndex,
   type OciIndex,
 } from './index-file.js';
-import { liveDigests, referencedBlobs, sweep, type GcOptions } from './gc.js';
+import { imagesInUse, liveDigests, referencedBlobs, sweep, type GcOptions } from './gc.js';
 import { LayerStore } from './layers.js';
 import { withLock } from './lock.js';
 import { DamagedError, inImage, isDamage } from './damage.js';
@@ -202,22 +202,24 @@ export class Store implements ImageStore {
   /**
    * Removes an image from the index, with its manifest, config and the layers and blobs that
    * nothing else holds (another image, the build cache, a container, a build's lease: gc.ts).
-   * A full sweep is prune's job.
+   * A full sweep is prune's job. With `unlessInUse`, an image in use is left as it is: false.
    */
-  async removeImage(imageId: Digest, gc: GcOptions = {}): Promise<void> {
+  async removeImage(imageId: Digest, gc: GcOptions = {}): Promise<boolean> {
     assertDigest(imageId, 'image ID');
     // A damaged image can be removed too: what its manifest names is then left to the full sweep.
     const image = await this.resolveImage(imageId).catch((err: unknown) => (isDamage(err) ? undefined : Promise.reject(err)));
-    await this.updateIndex(async (idx) => {
+    return this.updateIndex(async (idx) => {
+      if (gc.unlessInUse && (await imagesInUse(this.root)).has(imageId)) return false;
       const manifests = new Set(idx.manifests.filter((d) => imageIdOf(d) === imageId).map((d) => d.digest));
       if (image) manifests.add(image.manifestDigest);
       if (manifests.size === 0) throw new StrataError(`no such image: "${imageId}"`);
       idx.manifests = idx.manifests.filter((d) => imageIdOf(d) !== imageId && !manifests.has(d.digest));
       const live = await liveDigests(this, idx, gc.keepLayers);
       for (const d of [...manifests, imageId]) if (!live.has(d)) await this.blobs.remove(d);
-      if (!image) return;
+      if (!image) return true;
       for (const l of image.manifest.layers) if (isDigest(l.digest) && !live.has(l.digest)) await this.blobs.remove(l.digest);
       for (const d of image.config.rootfs.diff_ids) if (isDigest(d) && !live.has(d)) await this.layers.remove(d);
+      return true;
     });
   }
 

@@ -91,12 +91,17 @@ export interface ImageStore {
   /** By reference ("busybox", "localhost/x:1", full ref) or by ID / unique ID prefix. Throws StrataError `no such image: "x"`. */
   resolveImage(refOrId: string): Promise<Image>;
   listImages(): Promise<Image[]>;
+  /** Which image a reference or ID names, from the index alone (nothing else read). Throws as resolveImage. */
+  findImage(refOrId: string): Promise<{ id?: Digest; manifestDigest: Digest; names: string[] }>;
   /** Points REF (normalised like Docker's short names) at the image. */
   tag(imageId: Digest, ref: string): Promise<void>;
   /** Removes one reference; true if it existed. */
   untag(ref: string): Promise<boolean>;
-  /** Deletes an image (all its names); blobs no other image uses become garbage. */
-  removeImage(imageId: Digest): Promise<void>;
+  /**
+   * Deletes an image (all its names); blobs no other image uses become garbage. With
+   * `unlessInUse`, an image a container (or a container being created) uses stays: false.
+   */
+  removeImage(imageId: Digest, options?: { unlessInUse?: boolean }): Promise<boolean>;
   /** The unpacked snapshot of a layer, usable as an overlay lowerdir (overlay-format whiteouts). */
   layerPath(diffId: Digest): Promise<string>;
   /**
