@@ -7,14 +7,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ensureBusybox, openStore } from '../store/index.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 import { runUntilKilled } from '../testing/faults.js';
 
 describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, () => {
   let root: string;
   let cleanup: () => void;
-  before(() => {
+  before(async () => {
     ({ dir: root, cleanup } = tempDir('strata-volcrash-'));
+    await ensureBusybox(await openStore(root));
   });
   after(() => cleanup());
 
@@ -41,6 +43,16 @@ describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, ()
     assert.equal(fs.readFileSync(path.join(data('undecided'), 'sub', 'precious'), 'utf8'), 'kept\n');
     ok(['volume', 'rm', 'undecided']);
     assert.deepEqual([names(), asides()], [[], []]);
+  });
+
+  it('a run that mounts the volume by name right after the killed removal gets it back, not a new empty one', async () => {
+    made('remounted', 'still here\n');
+    await runUntilKilled(['volume', 'rm', 'remounted'], { root, point: 'volume.moved-aside' });
+    assert.equal(asides().length, 1, 'moved aside, undecided');
+    // `run` sweeps only once runc runs, after its mounts are made: the mount itself puts it back.
+    assert.equal(ok(['run', '--rm', '-v', 'remounted:/data', 'busybox', 'cat', '/data/sub/precious']), 'still here\n');
+    assert.deepEqual([names(), asides()], [['remounted'], []]);
+    ok(['volume', 'rm', 'remounted']);
   });
 
   it('finishes the deletion when killed once it had decided to delete', async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { createVolume, findVolume, makeTempDirSync, type ContainerRecord } from '../../store/index.js';
+import { createVolume, findVolume, makeTempDirSync, restoreKilledRemoval, type ContainerRecord } from '../../store/index.js';
 import type { MountSpec } from '../types.js';
 
 export type MountRequest =
@@ -162,9 +162,14 @@ export function resolveContainerMounts(input: ContainerMountInput): MountRequest
   }
   return [...byDest.values()].map((m) => {
     if (m.type !== 'volume') return m;
-    const volume = createVolume(input.root, m.anonymous ? { anonymous: true } : { name: m.name });
+    const volume = m.anonymous ? createVolume(input.root, { anonymous: true }) : namedVolume(input.root, m.name);
     return { ...m, name: volume.Name };
   });
+}
+
+/** The volume NAME: the one there is, the one a killed `volume rm` left aside (put back), or a new one. */
+function namedVolume(root: string, name: string) {
+  return findVolume(root, name) ?? restoreKilledRemoval(root, name) ?? createVolume(root, { name });
 }
 
 /** The mount requests a container's record keeps (resolved at create: volumes named). */
@@ -185,7 +190,7 @@ export function toMountSpecs(root: string, requests: MountRequest[]): MountSpec[
       verifyNoSymlinks(m.source);
       return { type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly };
     }
-    const volume = findVolume(root, m.name) ?? createVolume(root, { name: m.name, anonymous: m.anonymous });
+    const volume = m.anonymous ? findVolume(root, m.name) ?? createVolume(root, { name: m.name, anonymous: true }) : namedVolume(root, m.name);
     return { type: 'bind', source: volume.Mountpoint, destination: m.destination, readonly: m.readonly };
   });
 }
