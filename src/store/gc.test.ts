@@ -22,6 +22,17 @@ async function setup(): Promise<{ store: Store; layer: string; cleanup: () => vo
   return { store, layer: img.config.rootfs.diff_ids[0]!, cleanup: t.cleanup };
 }
 
+/** A container record (no files) using image IMAGE with root layer LAYER; its ID. */
+async function containerOn(root: string, image: string, layer: string): Promise<string> {
+  const id = newContainerId();
+  await new ContainerStore(root).create({
+    Id: id, Name: `/c${id.slice(0, 8)}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
+    Image: image, Config: { Image: 'busybox' }, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux',
+    Strata: { layers: [layer] },
+  } as unknown as ContainerRecord);
+  return id;
+}
+
 test('a live lease keeps a layer no image holds through rmi and a collection; released, it goes', async () => {
   const { store, layer, cleanup } = await setup();
   try {
@@ -63,12 +74,7 @@ test("a container's image config and layers are live; what nothing holds is coll
   const { store, layer, cleanup } = await setup();
   try {
     const img = await store.resolveImage('busybox');
-    const id = newContainerId();
-    await new ContainerStore(store.root).create({
-      Id: id, Name: `/c${id.slice(0, 8)}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
-      Image: img.id, Config: { Image: 'busybox' }, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux',
-      Strata: { layers: [layer] },
-    } as unknown as ContainerRecord);
+    const id = await containerOn(store.root, img.id, layer);
     await store.untag('busybox');
     await store.updateIndex((idx) => void (idx.manifests = [])); // the image is gone from the index
     await store.collectGarbage({ minAgeMs: 0 });
@@ -128,12 +134,7 @@ test("a container's image is kept by removeImage unlessInUse even when the calle
   const { store, layer, cleanup } = await setup();
   try {
     const img = await store.resolveImage('busybox');
-    const id = newContainerId();
-    await new ContainerStore(store.root).create({
-      Id: id, Name: `/c${id.slice(0, 8)}`, Created: new Date().toISOString(), Path: 'sh', Args: [], State: initialState(),
-      Image: img.id, Config: { Image: 'busybox' }, HostConfig: {}, Mounts: [], RestartCount: 0, Driver: 'overlay', Platform: 'linux',
-      Strata: { layers: [layer] },
-    } as unknown as ContainerRecord);
+    const id = await containerOn(store.root, img.id, layer);
     assert.equal(await store.removeImage(img.id, { unlessInUse: true }), false);
     assert.equal((await store.findImage(img.id)).id, img.id);
     await new ContainerStore(store.root).remove(id);
