@@ -41,9 +41,16 @@ export function isVolumeName(text: string): boolean {
   return NAME.test(text);
 }
 
+/**
+ * The volume kept in `dir`. Its name and data dir are where it is, whatever its volume.json says:
+ * a record copied with a state root (or damaged) must not send a container's mount, or the
+ * copy-up into it, to another root's data.
+ */
 function readMeta(dir: string): Volume | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as Volume;
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as Volume | null;
+    if (meta === null || typeof meta !== 'object') return undefined;
+    return { ...meta, Name: path.basename(dir), Mountpoint: path.join(dir, '_data') };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
