@@ -48,6 +48,7 @@
 //   net.record-moved          `network rm`: the network's dir is renamed `.removing-ID`, not yet deleted
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
+//   volume.create-tmp         `volume create` (and a container's new volume): the volume is made under its temp name, not yet renamed into place
 //   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside
 //   volume.moved-aside        ... the volume is moved aside (`.rm-…`), its users not yet read again: undecided
 //   volume.drop-decided       ... the removal decided to delete it (renamed `.drop-…`), nothing deleted yet

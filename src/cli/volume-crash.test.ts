@@ -96,4 +96,30 @@ describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, ()
     assert.equal(fs.readFileSync(path.join(data('taken'), 'sub', 'precious'), 'utf8'), 'old\n');
     assert.deepEqual(asides(), []);
   });
+
+  it('deletes the half-made volume of a killed `volume create`, never a live creator\'s', async () => {
+    const mine = () => names().filter((n) => n === 'half-made' || n === 'slow');
+    // A live creator stopped with its temp in place: no sweep touches it.
+    const live = spawnStrata(['volume', 'create', 'slow'], { root, env: { STRATA_FAILPOINT: 'volume.create-tmp:stop' } });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => live.once('close', (_code, signal) => resolve(signal)));
+    const stopped = () => fs.readFileSync(`/proc/${live.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
+    try {
+      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(stopped(), 'volume create stopped at volume.create-tmp');
+      await runUntilKilled(['volume', 'create', 'half-made'], { root, point: 'volume.create-tmp' });
+      const temps = asides().map((n) => n.replace(/-\d+\.\d+-[0-9a-f]{8}$/, '-OWNER')).sort();
+      assert.deepEqual(temps, ['.tmp-half-made-OWNER', '.tmp-slow-OWNER']);
+      const check = runStrata(['system', 'check'], { root });
+      assert.match(check.stdout, /leftover: ".*\/volumes\/\.tmp-half-made-\d+\.\d+-[0-9a-f]{8}": a volume whose creation was killed before it was put in place/);
+      assert.doesNotMatch(check.stdout, /\.tmp-slow-/, 'a live creator\'s temp is not a leftover');
+      assert.deepEqual(mine(), [], 'a half-made volume is no volume');
+      assert.deepEqual(asides().map((n) => n.replace(/-\d+\.\d+-[0-9a-f]{8}$/, '-OWNER')), ['.tmp-slow-OWNER'], 'the dead creator\'s temp is swept, the live one\'s kept');
+      live.kill('SIGCONT');
+      assert.equal(await closed, null, 'the live creator finishes');
+    } finally {
+      live.kill('SIGKILL');
+    }
+    assert.deepEqual([mine(), asides()], [['slow'], []]);
+    ok(['volume', 'rm', 'slow']);
+  });
 });

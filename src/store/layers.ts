@@ -179,22 +179,14 @@ export class LayerStore {
 
   /**
    * Re-makes a damaged or missing snapshot (and its tar-split) from a blob of the layer, if
-   * one is kept; the damaged copy is moved away first. Returns the blob used, or undefined.
+   * one is kept. Returns the blob used, or undefined. The copy here stays in place until the
+   * new one is complete (commit() keeps whichever is intact): a remake that fails (the blob is
+   * damaged too, the disk is full) or is killed leaves the layer as it found it, never less.
    */
   async remake(diffId: Digest): Promise<Digest | undefined> {
     const from = await this.remakeSource(diffId);
     if (!from) return undefined;
-    const snap = this.snapshotPath(diffId);
-    const aside = tempName(this.dir, '.damaged');
-    await fs.rename(snap, aside).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-    try {
-      await fs.rm(this.splitPath(diffId), { force: true });
-      await this.makeFrom(diffId, from);
-    } finally {
-      await fs.rm(aside, { recursive: true, force: true });
-    }
+    await this.makeFrom(diffId, from);
     return from.digest;
   }
 
@@ -344,6 +336,7 @@ export class LayerStore {
   async commit(diffId: Digest, dir: string, splitFile: string): Promise<void> {
     const snap = this.snapshotPath(diffId);
     const splitDst = this.splitPath(diffId);
+    let doomed: string | undefined;
     if (await exists(snap)) {
       if ((await exists(splitDst)) && !(await this.verify(diffId))) return this.touch(splitDst);
       if (!(await this.verify(diffId, { splitFile }))) {
@@ -353,12 +346,12 @@ export class LayerStore {
         await fs.rm(this.packedPath(diffId), { force: true });
         return;
       }
-      // Damaged, and this copy is intact: it takes the damaged one's place.
-      const doomed = tempName(this.dir, '.damaged');
+      // Damaged, and this copy is intact: it takes the damaged one's place, which is deleted
+      // only once this one is there (a kill meanwhile leaves a temp that a sweep deletes).
+      doomed = tempName(this.dir, '.damaged');
       await fs.rename(snap, doomed).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
-      await fs.rm(doomed, { recursive: true, force: true });
     }
     await fs.rename(splitFile, splitDst);
     failpoint('layer.split-placed');
@@ -367,6 +360,7 @@ export class LayerStore {
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
     });
     await fsyncDir(this.dir);
+    if (doomed) await fs.rm(doomed, { recursive: true, force: true });
     await this.blobs.remove(diffId); // a legacy tar is no longer needed
     await fs.rm(this.packedPath(diffId), { force: true }); // unpacked: the record has served
   }

@@ -5,7 +5,9 @@
 // the remover's pid and start time (owner.ts). A volume name never starts with ".", so neither
 // form is ever taken for a volume. sweepVolumeAsides finishes what a dead owner left: an
 // undecided aside goes back under its name when that is free (else it stays, whole, and
-// `system check` names it); a decided one is deleted, never through a mount.
+// `system check` names it); a decided one is deleted, never through a mount. It also deletes
+// the half-made volumes (`.tmp-NAME-OWNER-RANDOM`, volumes.ts createVolume) of dead creators:
+// never renamed into place, they hold nothing anyone has seen.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
@@ -13,13 +15,15 @@ import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
 import { mountsInside, removeTreeSync } from './remove-tree.js';
-import { findVolume, isVolumeName, volumeDir, volumesDir, type Volume } from './volumes.js';
+import { findVolume, isVolumeName, VOLUME_TEMP, volumeDir, volumesDir, type Volume } from './volumes.js';
 
 const UNDECIDED = '.rm-';
 const DECIDED = '.drop-';
 // NAME may hold "-": the owner ("PID.START", or "PID" in names written before start times were
 // recorded) and the 8 hex digits are the last two fields.
 const ASIDE = /^\.(rm|drop)-(.+)-(\d+(?:\.\d+)?)-([0-9a-f]{8})$/;
+// A volume being created: the same fields (a pid alone in names written before start times).
+const CREATING = /^\.tmp-(.+)-(\d+(?:\.\d+)?)-([0-9a-f]{8})$/;
 
 export interface VolumeAside {
   path: string;
@@ -108,12 +112,26 @@ export interface VolumeSweep {
   dropped: string[];
   /** Undecided asides not put back (`why`: their name is taken, or they are not whole): kept where they are. */
   kept: Array<VolumeAside & { why: string }>;
+  /** Volumes whose creation was killed before they were put in place, deleted (with dryRun: that would be). */
+  temps: string[];
 }
 
-/** Finishes the volume removals of owners that have surely exited (see the top of this file). */
+/** A dead creator's half-made volume: deleted, never through a mount (one stays then). True when gone (or, dryRun, would go). */
+function dropDeadTemp(dir: string, entry: string, dryRun: boolean | undefined): boolean {
+  const m = CREATING.exec(entry);
+  const owner = m ? parseOwner(m[2]!) : undefined;
+  if (!m || !owner || !isVolumeName(m[1]!) || !ownerGone(owner)) return false;
+  try {
+    return !!dryRun || removeTreeSync(path.join(dir, entry)).length === 0;
+  } catch {
+    return false; // left for the next sweep
+  }
+}
+
+/** Finishes the volume removals and creations of owners that have surely exited (see the top of this file). */
 export function sweepVolumeAsides(root: string, options: { dryRun?: boolean } = {}): VolumeSweep {
   const dir = volumesDir(root);
-  const out: VolumeSweep = { restored: [], dropped: [], kept: [] };
+  const out: VolumeSweep = { restored: [], dropped: [], kept: [], temps: [] };
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -121,6 +139,10 @@ export function sweepVolumeAsides(root: string, options: { dryRun?: boolean } = 
     return out;
   }
   for (const entry of entries) {
+    if (entry.startsWith(VOLUME_TEMP)) {
+      if (dropDeadTemp(dir, entry, options.dryRun)) out.temps.push(path.join(dir, entry));
+      continue;
+    }
     if (!entry.startsWith(UNDECIDED) && !entry.startsWith(DECIDED)) continue;
     const aside = parseAside(dir, entry);
     if (!aside || !ownerGone(aside.owner)) continue;

@@ -1,11 +1,14 @@
 // Named and anonymous volumes: <root>/volumes/<name>/_data holds the content (what containers
 // mount), <root>/volumes/<name>/volume.json what `volume inspect` shows. A volume appears
-// atomically (built under a temp name, then renamed), so a crash never leaves half of one; its
-// removal is in volume-asides.ts.
+// atomically (built under a temp name `.tmp-NAME-OWNER-RANDOM`, then renamed), so a crash never
+// leaves half of one (a dead owner's temp is swept, volume-asides.ts); its removal is in
+// volume-asides.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
+import { ownerStamp } from './owner.js';
 
 export interface Volume {
   Name: string;
@@ -21,6 +24,9 @@ export interface Volume {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
+/** The prefix of a volume being created (a volume name never starts with "."). */
+export const VOLUME_TEMP = '.tmp-';
+
 export function volumesDir(root: string): string {
   return path.join(root, 'volumes');
 }
@@ -35,9 +41,16 @@ export function isVolumeName(text: string): boolean {
   return NAME.test(text);
 }
 
+/**
+ * The volume kept in `dir`. Its name and data dir are where it is, whatever its volume.json says:
+ * a record copied with a state root (or damaged) must not send a container's mount, or the
+ * copy-up into it, to another root's data.
+ */
 function readMeta(dir: string): Volume | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as Volume;
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'volume.json'), 'utf8')) as Volume | null;
+    if (meta === null || typeof meta !== 'object') return undefined;
+    return { ...meta, Name: path.basename(dir), Mountpoint: path.join(dir, '_data') };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -69,7 +82,7 @@ export function createVolume(root: string, options: CreateVolumeOptions = {}): V
   const existing = readMeta(dir);
   if (existing) return existing;
   fs.mkdirSync(volumesDir(root), { recursive: true, mode: 0o700 });
-  const tmp = path.join(volumesDir(root), `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(volumesDir(root), `${VOLUME_TEMP}${name}-${ownerStamp()}-${randomBytes(4).toString('hex')}`);
   const volume: Volume = {
     Name: name,
     Driver: 'local',
@@ -83,6 +96,7 @@ export function createVolume(root: string, options: CreateVolumeOptions = {}): V
   try {
     fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
     fs.writeFileSync(path.join(tmp, 'volume.json'), `${JSON.stringify(volume, null, 2)}\n`);
+    failpoint('volume.create-tmp');
     fs.renameSync(tmp, dir);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
