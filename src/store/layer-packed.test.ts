@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { tempDir } from '../testing/cli.js';
 import { closeHashPool } from '../hash/index.js';
+import { withTempStore } from '../testing/temp-store.js';
 import { checkStore } from './check.js';
 import { sweepStoreLeftovers } from './leftovers.js';
 import { withLock } from './lock.js';
@@ -41,16 +41,6 @@ async function packed(store: Store, tar: Buffer, gz = gzipSync(tar)): Promise<{ 
   return { diffId, blob };
 }
 
-async function withStore(fn: (store: Store, root: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = tempDir();
-  try {
-    const root = path.join(dir, 'root');
-    await fn(await openStore(root, { onWarning: () => undefined }), root);
-  } finally {
-    cleanup();
-  }
-}
-
 /** A child process that opens the store and asks for the layer's path (the gate). */
 function gateScript(root: string, diffId: string): string[] {
   return ['--input-type=module', '-e', `
@@ -71,7 +61,7 @@ function runGate(root: string, diffId: string, env: NodeJS.ProcessEnv = {}): Pro
 
 const temps = (dir: string) => fs.readdirSync(dir).filter((n) => n.startsWith('.tmp-') || /^unpack-.*\.lock$/.test(n));
 
-test('a packed layer is present, sized, saved and checked without being unpacked; the gate unpacks it once', () => withStore(async (store) => {
+test('a packed layer is present, sized, saved and checked without being unpacked; the gate unpacks it once', () => withTempStore(async (store) => {
   const tar = buildTar(manyFiles(50));
   const { diffId, blob } = await packed(store, tar);
   const snap = store.layers.snapshotPath(diffId);
@@ -94,7 +84,7 @@ test('a packed layer is present, sized, saved and checked without being unpacked
   assert.equal((await store.resolveImage('localhost/packed:1')).id, img.id);
 }));
 
-test('a packed gzip of two members, or with a damaged body, unpacks with every check or not at all', () => withStore(async (store) => {
+test('a packed gzip of two members, or with a damaged body, unpacks with every check or not at all', () => withTempStore(async (store) => {
   // The one-member inflate (gunzip-member.ts) hands a second member to the checked way.
   const tar = buildTar([{ path: 'a', content: Buffer.alloc(300_000, 1) }, ...manyFiles(20)]);
   const cut = 200_000;
@@ -118,7 +108,7 @@ test('a packed gzip of two members, or with a damaged body, unpacks with every c
   assert.ok(fs.existsSync(store.layers.packedPath(d2)), 'still packed');
 }));
 
-test('the scan refuses what extraction would: traversal, a write through a symlink, a dangling hard link, a wrong diff_id, a bomb', () => withStore(async (store) => {
+test('the scan refuses what extraction would: traversal, a write through a symlink, a dangling hard link, a wrong diff_id, a bomb', () => withTempStore(async (store) => {
   const scan = (entries: TarSpec[], expected?: Digest, limits = false) => {
     const tar = buildTar(entries);
     return (limits ? openStore(store.root, { limits: { maxBytes: 4096 } }) : Promise.resolve(store)).then((s) => s.scanLayer([tar], expected ?? sha(tar)));
@@ -133,7 +123,7 @@ test('the scan refuses what extraction would: traversal, a write through a symli
   await scan([{ path: 'l', type: 'symlink', linkpath: '/etc' }, { path: 'l/', type: 'dir' }, { path: 'l/x', content: 'y' }]);
 }));
 
-test('gc keeps a live packed layer\'s blob and removes both when the layer goes', () => withStore(async (store) => {
+test('gc keeps a live packed layer\'s blob and removes both when the layer goes', () => withTempStore(async (store) => {
   const { diffId, blob } = await packed(store, buildTar(manyFiles(3)));
   await store.collectGarbage({ keepLayers: [diffId], minAgeMs: 0 });
   assert.ok(await store.blobs.has(blob), 'the blob is the live layer\'s only copy');
@@ -144,7 +134,7 @@ test('gc keeps a live packed layer\'s blob and removes both when the layer goes'
   assert.ok(!fs.existsSync(store.layers.packedPath(diffId)));
 }));
 
-test('kill -9 during the unpack: the layer stays packed, the next command sweeps the leftovers and the gate unpacks it', { timeout: 120_000 }, () => withStore(async (store, root) => {
+test('kill -9 during the unpack: the layer stays packed, the next command sweeps the leftovers and the gate unpacks it', { timeout: 120_000 }, () => withTempStore(async (store, root) => {
   const { diffId } = await packed(store, buildTar(manyFiles(200)));
   for (const point of ['layer.unpacking:100', 'layer.written', 'layer.split-placed']) {
     const killed = await runGate(root, diffId, { STRATA_FAILPOINT: point });
@@ -166,7 +156,7 @@ test('kill -9 during the unpack: the layer stays packed, the next command sweeps
   assert.equal(await store.layers.verify(diffId), undefined);
 }));
 
-test('two processes needing a packed layer at once: one unpacks, the other waits for it; both see it whole', { timeout: 120_000 }, () => withStore(async (store, root) => {
+test('two processes needing a packed layer at once: one unpacks, the other waits for it; both see it whole', { timeout: 120_000 }, () => withTempStore(async (store, root) => {
   const { diffId } = await packed(store, buildTar(manyFiles(1000)));
   const lock = path.join(root, 'tmp', `unpack-${diffId.slice(7)}.lock`);
   // While the lock is held (by this process), a process needing the layer waits.

@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runStrata, tempDir } from '../testing/cli.js';
+import { runStrata } from '../testing/cli.js';
 import { runUntilKilled } from '../testing/faults.js';
 import { closeHashPool } from '../hash/index.js';
+import { withTempStore } from '../testing/temp-store.js';
 import { checkStore } from './check.js';
-import { openStore, type Store } from './store.js';
+import type { Store } from './store.js';
 import { buildTar } from './tar/build.js';
 import type { ImageConfig } from './types.js';
 
@@ -19,16 +20,6 @@ after(closeHashPool);
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const config = (): ImageConfig => ({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] });
-
-async function withRoot(fn: (store: Store, root: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = tempDir();
-  try {
-    const root = path.join(dir, 'root');
-    await fn(await openStore(root, { onWarning: () => undefined }), root);
-  } finally {
-    cleanup();
-  }
-}
 
 const FILES = [{ path: 'etc/', type: 'dir' as const }, { path: 'etc/precious', content: 'the only copy\n' }, { path: 'f', content: 'legacy' }];
 
@@ -54,7 +45,7 @@ async function legacyWithDamagedBlob(store: Store): Promise<string> {
 
 const kept = (snap: string) => [fs.readFileSync(path.join(snap, 'etc', 'precious'), 'utf8'), fs.readFileSync(path.join(snap, 'f'), 'utf8')];
 
-test('a layer conversion whose tar blob is damaged keeps the snapshot it found', () => withRoot(async (store) => {
+test('a layer conversion whose tar blob is damaged keeps the snapshot it found', () => withTempStore(async (store) => {
   const snap = await legacyWithDamagedBlob(store);
   const r = await checkStore(store, { repair: true });
   const f = r.findings.find((x) => x.subject.startsWith('layer '));
@@ -63,7 +54,7 @@ test('a layer conversion whose tar blob is damaged keeps the snapshot it found',
   assert.deepEqual(fs.readdirSync(store.layersDir).filter((n) => n.startsWith('.')), [], 'no temp left');
 }));
 
-test('a re-make from a damaged blob keeps the damaged snapshot (its other files) in place', () => withRoot(async (store) => {
+test('a re-make from a damaged blob keeps the damaged snapshot (its other files) in place', () => withTempStore(async (store) => {
   const tar = buildTar(FILES);
   const gz = gzipSync(tar);
   const layer = await store.importCompressedLayer([gz], { digest: sha(gz), diffId: sha(tar), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });
@@ -81,7 +72,7 @@ test('a re-make from a damaged blob keeps the damaged snapshot (its other files)
   assert.ok(fs.existsSync(path.join(store.layersDir, `${layer.diffId.slice(7)}.tar-split`)), 'its tar-split stays');
 }));
 
-test('a layer conversion killed midway loses nothing: the next sweep leaves the snapshot whole', { timeout: 60_000 }, () => withRoot(async (store, root) => {
+test('a layer conversion killed midway loses nothing: the next sweep leaves the snapshot whole', { timeout: 60_000 }, () => withTempStore(async (store, root) => {
   const snap = await legacyWithDamagedBlob(store);
   await runUntilKilled(['system', 'check', '--repair'], { root, point: 'layer.unpacking' });
   // Any command that opens the store sweeps what the killed one left in layers/.
