@@ -12,6 +12,7 @@ import { DamagedError } from './damage.js';
 import type { ContainerRecord, ContainerState } from './container-record.js';
 import { atomicWrite, tempName } from './fsutil.js';
 import { appendContainerRemoval } from './events.js';
+import { isAlive, withContainerLock } from './container-lock.js';
 import { mountsInside, removeTree } from './remove-tree.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -21,35 +22,6 @@ export function validateName(name: string): void {
   if (!NAME_RE.test(name)) throw new StrataError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes a lock left by a killed process. Under a second, exclusive "breaker" dir and after a
- * second look, so two waiters cannot both break it and one remove the other's fresh lock.
- */
-async function breakStaleLock(lock: string, holder: number): Promise<void> {
-  const breaker = `${lock}.break`;
-  try {
-    await fs.mkdir(breaker);
-  } catch {
-    return; // someone else is breaking it
-  }
-  try {
-    const now = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-    if (now === holder) await fs.rm(lock, { force: true });
-  } finally {
-    await fs.rm(breaker, { recursive: true, force: true });
-  }
-}
-
-/** Starts a detached `rm -rf DIR` that outlives this process; false when it could not be started. */
 function isEmptyDir(dir: string): boolean {
   try {
     return fsSync.readdirSync(dir).length === 0;
@@ -58,6 +30,7 @@ function isEmptyDir(dir: string): boolean {
   }
 }
 
+/** Starts a detached `rm -rf DIR` that outlives this process; false when it could not be started. */
 function removeInBackground(dir: string): boolean {
   try {
     const child = spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' });
@@ -400,25 +373,7 @@ export class ContainerStore {
     }
   }
 
-  async #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const lock = path.join(this.paths(id).dir, 'lock');
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${id}"`);
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const holder = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-        if (holder > 0 && !isAlive(holder)) await breakStaleLock(lock, holder);
-        else if (attempt > 1000) throw new StrataError(`container "${id.slice(0, 12)}" is locked by process ${holder}`);
-        else await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await fs.rm(lock, { force: true });
-    }
+  #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return withContainerLock(this.paths(id).dir, id, fn);
   }
 }
