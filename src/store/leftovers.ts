@@ -1,6 +1,6 @@
 // What killed processes leave in the state root, and its removal. Every temporary thing is
 // named after its owner (owner.ts): temp files and dirs `.tmp-PID.START-*` (tmp/, layers/, the
-// root, the build cache), build scratch dirs `PID.START-*` (build/work), and records of temp
+// root, the build cache, network and endpoint records), build scratch dirs `PID.START-*` (build/work), and records of temp
 // files written outside the state root (`save -o FILE` writes beside FILE). Only this state
 // root's entries of owners that have surely exited are touched; a directory is never removed
 // while anything is mounted under it (a removal would go through the mount into what it shows).
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { OUTSIDE_NOTE, TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
+import { NetworkStore } from './networks.js';
 import { mountsUnder, removeTree } from './remove-tree.js';
 
 export { mountsUnder };
@@ -107,7 +108,10 @@ export function makeTempDirSync(root: string, hint: string): string {
 
 /** The state root's directories that hold temp entries (`.tmp-OWNER-*`). */
 export function tempDirsOf(root: string): string[] {
-  return [path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'), path.join(root, 'build', 'statcache'), path.join(root, 'leases'), path.join(root, 'containers', 'by-name')];
+  return [
+    path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'),
+    path.join(root, 'build', 'statcache'), path.join(root, 'leases'), path.join(root, 'containers', 'by-name'), ...new NetworkStore(root).tempDirs(),
+  ];
 }
 
 /** Where builds keep their step scratch dirs (upper/work dirs, bundles, stdin contexts). */
