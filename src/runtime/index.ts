@@ -53,4 +53,5 @@ export { withDefaultNetwork } from './net/runner.js';
 export { teardownRoot } from './net/teardown.js';
 export { rootIdentity, tableName } from './net/names.js';
 export { bridgeName, MACHINE_DIR as NETWORK_MACHINE_DIR } from './net/names.js';
+export { sweepClaimTemps } from './net/pool.js';
 export { connectContainer, disconnectContainer } from './net-connect.js';

@@ -1,8 +1,9 @@
 // Sweeping what killed strata processes left in a state root: build containers whose build is
 // gone (still running, or only runc's state of them), then the store's temp entries, build
 // scratch dirs (bundles included) and temp mounts (store/leftovers.ts), the graveyards of
-// container removals, and the volumes of killed volume removals (store/volume-asides.ts). Only
-// this state root's, only those of owners that have surely exited (pid and start time,
+// container removals, the volumes of killed volume removals (store/volume-asides.ts), and the
+// temp files of killed writers of the machine's subnet claims (net/pool.ts). Only this state
+// root's (the claims' temps: any root's), only those of owners that have surely exited (pid and start time,
 // store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
+import { sweepClaimTemps } from './net/pool.js';
 import {
   ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
 } from '../store/index.js';
@@ -33,6 +35,8 @@ export interface SweepReport {
   paths: string[];
   /** Volumes of killed removals: put back, deleted (the removal had decided), or kept aside. */
   volumes: VolumeSweep;
+  /** Temp files of killed writers of the machine's subnet claims (outside the state root: any root's sweep takes them). */
+  claimTemps: string[];
 }
 
 /** Deletes (`runc delete -f`: kills, then removes the state) the build containers of exited builds. */
@@ -101,5 +105,6 @@ export async function sweepLeftovers(root: string, options: SweepOptions = {}): 
   const volumes = sweepVolumeAsides(root, options);
   // Bridges, rules and addresses of killed network commands and containers (runtime/net).
   if (!options.dryRun) await sweepNetworks(root).catch(() => undefined);
-  return { containers, thawed, paths, volumes };
+  const claimTemps = await sweepClaimTemps(options).catch(() => []);
+  return { containers, thawed, paths, volumes, claimTemps };
 }
