@@ -1,7 +1,8 @@
 // What killed processes leave in the state root, and its removal. Every temporary thing is
 // named after its owner (owner.ts): temp files and dirs `.tmp-PID.START-*` (tmp/, layers/, the
-// root, the build cache, network and endpoint records), build scratch dirs `PID.START-*` (build/work), and records of temp
-// files written outside the state root (`save -o FILE` writes beside FILE). Only this state
+// root, the build cache, network and endpoint records), build scratch dirs `PID.START-*`
+// (build/work), and records of temp files and dirs made outside the state root (`save -o FILE`
+// writes beside FILE; a build's ssh agent sockets are in the OS temp dir). Only this state
 // root's entries of owners that have surely exited are touched; a directory is never removed
 // while anything is mounted under it (a removal would go through the mount into what it shows).
 import { execFile } from 'node:child_process';
@@ -34,13 +35,16 @@ export async function removeLeftover(p: string): Promise<boolean> {
   return (await removeTree(p)).length === 0;
 }
 
-/** A dead owner's record of a temp file outside the state root: the file goes if its name is still that owner's. */
-/** The temp file outside the state root a dead owner's note names, if it is still that owner's. */
+/**
+ * The temp file or dir outside the state root a dead owner's note names, if its name is still
+ * that owner's (a symlink there is never taken: it would be another's file or dir).
+ */
 async function outsideTemp(note: string, owner: Owner): Promise<string | undefined> {
   const target = (await fs.readFile(note, 'utf8').catch(() => '')).trim();
   const named = tempOwner(path.basename(target));
   if (!path.isAbsolute(target) || !named || named.pid !== owner.pid || named.start !== owner.start) return undefined;
-  return (await fs.lstat(target).catch(() => undefined))?.isFile() ? target : undefined;
+  const st = await fs.lstat(target).catch(() => undefined);
+  return st?.isFile() || st?.isDirectory() ? target : undefined;
 }
 
 export interface SweepOptions {
@@ -59,7 +63,8 @@ export async function removeDeadTemps(dir: string, options: SweepOptions = {}): 
     const p = path.join(dir, name);
     const outside = name.endsWith(OUTSIDE_NOTE) ? await outsideTemp(p, owner) : undefined;
     if (outside) {
-      if (!options.dryRun) await fs.rm(outside, { force: true });
+      // The note goes only with what it names: a dir that stays (a mount in it) is tried again.
+      if (!options.dryRun && !(await removeLeftover(outside).catch(() => false))) continue;
       removed.push(outside);
     }
     if (options.dryRun || (await removeLeftover(p).catch(() => false))) removed.push(p);
