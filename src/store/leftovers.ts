@@ -63,8 +63,9 @@ export async function removeDeadTemps(dir: string, options: SweepOptions = {}): 
     const p = path.join(dir, name);
     const outside = name.endsWith(OUTSIDE_NOTE) ? await outsideTemp(p, owner) : undefined;
     if (outside) {
-      // The note goes only with what it names: a dir that stays (a mount in it) is tried again.
-      if (!options.dryRun && !(await removeLeftover(outside).catch(() => false))) continue;
+      // Outside the root nothing mounted is ours to unmount: a dir with a mount in it stays,
+      // and so does its note (tried again by the next sweep).
+      if (!options.dryRun && (await removeTree(outside).catch(() => [''])).length > 0) continue;
       removed.push(outside);
     }
     if (options.dryRun || (await removeLeftover(p).catch(() => false))) removed.push(p);
