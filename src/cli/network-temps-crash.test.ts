@@ -108,6 +108,22 @@ describe('temp files of network writes after a kill -9', { timeout: 300_000 }, (
     assert.ok(!fs.existsSync(left[0]!));
   });
 
+  it('record and claim temps of older strata (no writer\'s start time in their names) are gone once a command holds the locks', () => {
+    fx.ok(['network', 'create', 'legacy']);
+    const netId = fx.ok(['network', 'inspect', '--format', '{{.Id}}', 'legacy']).trim();
+    const dir = path.join(fx.root, 'networks', netId);
+    const old = [path.join(dir, 'network.json.tmp-4194301-0badcafe'), path.join(dir, 'endpoints', `${'ab'.repeat(32)}.json.tmp-4194301-deadbeef`)];
+    for (const p of old) fs.writeFileSync(p, '{"half":');
+    fx.ok(['network', 'ls']);
+    assert.deepEqual(old.filter((p) => fs.existsSync(p)), []);
+    // A claim's: written under the machine's lock, swept by the next holder of it (a create).
+    const claim = path.join(claimsDir, 'sbleakstest0.json.tmp-deadbeef');
+    fs.writeFileSync(claim, '{"bridge":');
+    fx.ok(['network', 'create', 'legacy2']);
+    assert.ok(!fs.existsSync(claim));
+    fx.ok(['network', 'rm', 'legacy', 'legacy2']);
+  });
+
   it('a live writer\'s claim temp is kept by the sweep; let go, its `network create` completes', async () => {
     const before = new Set(claimTemps());
     const { finish } = await stoppedAt(['network', 'create', 'liveclaim'], 'net.claim-written');

@@ -183,6 +183,25 @@ export class NetworkStore {
     for (const p of this.halfMade()) removeTreeSync(p);
   }
 
+  /**
+   * The record temps of older strata, named `FILE.tmp-PID-HEX` (no start time: a pid may since be
+   * anyone's). Records are written under the lock, so a holder of it sees only killed writers' ones.
+   */
+  unownedTemps(): string[] {
+    return this.tempDirs().flatMap((dir) => {
+      try {
+        return fs.readdirSync(dir).filter((n) => /\.json\.tmp-\d+-[0-9a-f]{8}$/.test(n)).map((n) => path.join(dir, n));
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Deletes them (caller holds the lock). */
+  sweepUnownedTemps(): void {
+    for (const p of this.unownedTemps()) fs.rmSync(p, { force: true });
+  }
+
   /** The dirs where records are replaced through temp files: each network's dir and its endpoints/. */
   tempDirs(): string[] {
     return this.ids().flatMap((id) => [this.networkDir(id), this.endpointsDir(id)]);

@@ -109,11 +109,12 @@ export async function sweepNetworks(root: string): Promise<void> {
   const known = new Set(networks.map((n) => n.Strata.bridge));
   const deadOrOrphan = claims.some((c) => (c.rootId === rootId && !known.has(c.bridge)) || !claimOwnerAlive(c));
   const deadEndpoints = networks.some((n) => !store.endpoints(n.Id).every(endpointAlive));
-  const killed = store.removals().length > 0 || store.halfMade().length > 0;
+  const killed = store.removals().length > 0 || store.halfMade().length > 0 || store.unownedTemps().length > 0;
   if (!deadOrOrphan && !deadEndpoints && !killed) return;
   await store.locked(async () => {
     store.sweepRemovals();
     store.sweepHalfMade();
+    store.sweepUnownedTemps();
     for (const n of store.list()) sweepEndpoints(store, n.Id);
     if (!deadOrOrphan) return;
     await withMachineLock(async () => {
