@@ -45,6 +45,8 @@
 //   container.remove-checked  `rm`/`prune`/--rm: the container was found stopped (or killed), its files not yet moved away
 //   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
+//   net.record-written        a network's or endpoint's record is written to its temp file, not yet renamed
+//   net.claim-written         a subnet claim is written to its temp file (in the machine's dir), not yet renamed
 //   net.record-moved          `network rm`: the network's dir is renamed `.removing-ID`, not yet deleted
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it

@@ -76,7 +76,7 @@ export interface BuildResult {
 export async function build(o: BuildOptions): Promise<BuildResult> {
   // Agents are up before anything else: bad --ssh values fail first, and git@ sources are
   // resolved (while preparing) through the default agent.
-  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh) : undefined;
+  const ssh = o.ssh?.size ? await SshAgents.open(o.ssh, o.stateRoot) : undefined;
   try {
     return await buildWith(o, ssh);
   } catch (err) {

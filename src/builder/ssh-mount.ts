@@ -2,6 +2,9 @@
 // forwarded into a step. Each step gets a socket of its own (owner and mode from the mount)
 // that relays every connection to the agent, so the host's socket path and permissions never
 // show in the container. Keys given as files are loaded into a private `ssh-agent`.
+// Sockets are in the OS temp dir (a socket path is limited to 108 bytes), in dirs named after
+// this process (`.tmp-PID.START-*`) and noted in the state root, as is the agent (which outlives
+// a killed build): a later command's sweep removes them if the build is killed (runtime/leftovers.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { statSync } from 'node:fs';
@@ -9,6 +12,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
+import { noteHelper } from '../runtime/index.js';
+import { noteOutsideTemp, tempName } from '../store/index.js';
 
 /** Parsed `--ssh` flags: id -> paths (one agent socket, or key files); [] means $SSH_AUTH_SOCK. */
 export type SshSpecs = ReadonlyMap<string, string[]>;
@@ -30,10 +35,11 @@ export function parseSshSpecs(values: string[]): Map<string, string[]> {
 
 /** The agents of one build: their sockets by id, and the private agents to stop at the end. */
 export class SshAgents {
-  private constructor(private readonly sockets: Map<string, string>, private readonly stops: (() => Promise<void>)[]) {}
+  private constructor(private readonly root: string, private readonly sockets: Map<string, string>, private readonly stops: (() => Promise<void>)[]) {}
 
-  static async open(specs: SshSpecs): Promise<SshAgents> {
-    const agents = new SshAgents(new Map(), []);
+  /** The agents of SPECS for a build in the state root ROOT (where what a kill leaves is noted). */
+  static async open(specs: SshSpecs, root: string): Promise<SshAgents> {
+    const agents = new SshAgents(root, new Map(), []);
     try {
       for (const [id, paths] of specs) agents.sockets.set(id, await agents.resolve(id, paths));
     } catch (err) {
@@ -59,8 +65,7 @@ export class SshAgents {
   async relay(id: string, opts: { mode: number; uid: number; gid: number }): Promise<{ path: string; close: () => Promise<void> }> {
     const agent = this.sockets.get(id);
     if (!agent) throw new Error(`no SSH key "${id}" forwarded from the client (strata build --ssh ${id}[=SOCKET|KEY])`);
-    // Short paths: a Unix socket path is limited to 108 bytes.
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-ssh-'));
+    const { dir, forget } = await this.socketDir('-ssh');
     const sock = path.join(dir, 'agent.sock');
     const open = new Set<net.Socket>();
     const server = net.createServer((client) => {
@@ -87,8 +92,22 @@ export class SshAgents {
         for (const s of open) s.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await fs.rm(dir, { recursive: true, force: true });
+        await forget();
       },
     };
+  }
+
+  /** A private dir for a socket, in the OS temp dir (short paths), noted in the state root. */
+  private async socketDir(hint: string): Promise<{ dir: string; forget: () => Promise<void> }> {
+    const dir = tempName(os.tmpdir(), hint);
+    const forget = await noteOutsideTemp(path.join(this.root, 'tmp'), dir);
+    try {
+      await fs.mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      await forget();
+      throw err;
+    }
+    return { dir, forget };
   }
 
   async close(): Promise<void> {
@@ -118,16 +137,20 @@ export class SshAgents {
 
   /** A private ssh-agent holding the key files, stopped by close(). */
   private async startAgent(id: string, keys: string[]): Promise<string> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-agent-'));
+    const { dir, forget } = await this.socketDir('-agent');
     const sock = path.join(dir, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
     let failed: Error | undefined;
     agent.once('error', (err) => (failed = err));
     const exited = new Promise<void>((resolve) => agent.once('close', () => resolve()));
+    // -D keeps it in the foreground, where it never looks whether its parent lives.
+    const forgetAgent = agent.pid ? await noteHelper(this.root, agent.pid) : async () => undefined;
     this.stops.push(async () => {
       agent.kill('SIGTERM');
       await exited;
+      await forgetAgent();
       await fs.rm(dir, { recursive: true, force: true });
+      await forget();
     });
     for (let i = 0; i < 100 && !failed && agent.exitCode === null; i++) {
       if (await fs.stat(sock).then((s) => s.isSocket(), () => false)) break;

@@ -4,7 +4,7 @@
 // forwarding and the shim's client are loaded on first use (the run bundle keeps them out).
 export type * from './types.js';
 export { RuncRunner, type RuncRunnerOptions } from './runc.js';
-export { buildContainerId, notePause, sweepBuildContainers, sweepLeftovers, type SweepReport } from './leftovers.js';
+export { buildContainerId, noteHelper, notePause, sweepBuildContainers, sweepLeftovers, type SweepReport } from './leftovers.js';
 export {
   currentState, mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, stateFromStatus,
   type AttachedIo, type ContainerContext,
@@ -53,4 +53,5 @@ export { withDefaultNetwork } from './net/runner.js';
 export { teardownRoot } from './net/teardown.js';
 export { rootIdentity, tableName } from './net/names.js';
 export { bridgeName, MACHINE_DIR as NETWORK_MACHINE_DIR } from './net/names.js';
+export { sweepClaimTemps } from './net/pool.js';
 export { connectContainer, disconnectContainer } from './net-connect.js';

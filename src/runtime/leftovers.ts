@@ -1,9 +1,11 @@
 // Sweeping what killed strata processes left in a state root: build containers whose build is
-// gone (still running, or only runc's state of them), then the store's temp entries, build
-// scratch dirs (bundles included) and temp mounts (store/leftovers.ts), the graveyards of
-// container removals, and the volumes of killed volume removals (store/volume-asides.ts). Only
-// this state root's, only those of owners that have surely exited (pid and start time,
-// store/owner.ts): another live process's work is never touched.
+// gone (still running, or only runc's state of them), the helper processes they started (a
+// build's ssh-agent), then the store's temp entries, build scratch dirs (bundles included), temp
+// mounts and the temps they noted outside the root (store/leftovers.ts), the graveyards of
+// container removals, the volumes of killed volume removals (store/volume-asides.ts), and the
+// temp files of killed writers of the machine's subnet claims (net/pool.ts). Only this state
+// root's (the claims' temps: any root's), only those of owners that have surely exited (pid and
+// start time, store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -11,8 +13,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
+import { sweepClaimTemps } from './net/pool.js';
 import {
-  ContainerStore, ownerGone, ownerStamp, parseOwner, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
+  ContainerStore, ownerGone, ownerStamp, parseOwner, processStartTime, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
 } from '../store/index.js';
 
 const run = promisify(execFile);
@@ -29,10 +32,14 @@ export interface SweepReport {
   containers: string[];
   /** Containers a killed commit left frozen, thawed. */
   thawed: string[];
+  /** Helper processes of exited processes (a killed build's ssh-agent), ended. */
+  helpers: number[];
   /** Temp files and dirs removed (the state root's, and temp files outside it that killed commands noted). */
   paths: string[];
   /** Volumes of killed removals: put back, deleted (the removal had decided), or kept aside. */
   volumes: VolumeSweep;
+  /** Temp files of killed writers of the machine's subnet claims (outside the state root: any root's sweep takes them). */
+  claimTemps: string[];
 }
 
 /** Deletes (`runc delete -f`: kills, then removes the state) the build containers of exited builds. */
@@ -87,6 +94,43 @@ async function thawLeftPaused(root: string, options: SweepOptions, runc = 'runc'
   return thawed;
 }
 
+const HELPER_RECORD = '.helper';
+
+/**
+ * Notes a helper process this process started and ends itself (a build's private ssh-agent: it
+ * does not die with its parent): if this process is killed, a sweep ends the helper. Returns the
+ * function that drops the note once the helper has exited.
+ */
+export async function noteHelper(root: string, pid: number): Promise<() => Promise<void>> {
+  const tmpDir = path.join(root, 'tmp');
+  await fs.mkdir(tmpDir, { recursive: true });
+  const record = tempName(tmpDir, HELPER_RECORD);
+  await fs.writeFile(record, `${pid}.${processStartTime(pid) ?? ''}`, { flag: 'wx' });
+  return () => fs.rm(record, { force: true });
+}
+
+/** Ends (SIGTERM) the helpers of exited processes that still run: the very process noted, by pid and start time. Their pids. */
+async function endLeftHelpers(root: string, options: SweepOptions): Promise<number[]> {
+  const tmpDir = path.join(root, 'tmp');
+  const ended: number[] = [];
+  for (const name of await fs.readdir(tmpDir).catch(() => [] as string[])) {
+    const owner = name.endsWith(HELPER_RECORD) ? tempOwner(name) : undefined;
+    if (!owner || !ownerGone(owner)) continue;
+    const helper = parseOwner((await fs.readFile(path.join(tmpDir, name), 'utf8').catch(() => '')).trim());
+    // Without a start time a pid may since be anyone's: such a helper is left alone.
+    if (!helper?.start || processStartTime(helper.pid) !== helper.start) continue;
+    if (!options.dryRun) {
+      try {
+        process.kill(helper.pid, 'SIGTERM');
+      } catch {
+        continue; // gone meanwhile
+      }
+    }
+    ended.push(helper.pid);
+  }
+  return ended;
+}
+
 /**
  * Sweeps every leftover of exited strata processes in the state root `root`; with `dryRun`, only
  * reports them (the graveyards of container removals, which hold nothing anyone can use, are
@@ -96,10 +140,13 @@ export async function sweepLeftovers(root: string, options: SweepOptions = {}): 
   // Containers first: a build container still running may be writing into a scratch dir.
   const containers = await sweepBuildContainers(path.join(root, 'runc'), options);
   const thawed = await thawLeftPaused(root, options);
+  // Before the notes go with the store's temps; an agent ended removes its socket itself.
+  const helpers = await endLeftHelpers(root, options);
   const paths = await sweepStoreLeftovers(root, options);
   if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
   const volumes = sweepVolumeAsides(root, options);
   // Bridges, rules and addresses of killed network commands and containers (runtime/net).
   if (!options.dryRun) await sweepNetworks(root).catch(() => undefined);
-  return { containers, thawed, paths, volumes };
+  const claimTemps = await sweepClaimTemps(options).catch(() => []);
+  return { containers, thawed, helpers, paths, volumes, claimTemps };
 }

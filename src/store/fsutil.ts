@@ -47,11 +47,11 @@ export interface AtomicWriteOptions {
   noteIn?: string;
 }
 
-/** Suffix of a note naming a temp file outside the state root (its content is the file's path). */
+/** Suffix of a note naming a temp file or dir outside the state root (its content is the path). */
 export const OUTSIDE_NOTE = '.outside';
 
 /**
- * Notes, in the state root's tmp/ (`tmpDir`), a temp file this process writes outside the
+ * Notes, in the state root's tmp/ (`tmpDir`), a temp file (or dir) this process makes outside the
  * state root (its name from tempName()), so that a sweep removes the file if this process is
  * killed before it is renamed or removed. Returns the function that drops the note.
  */

@@ -102,4 +102,42 @@ describe('leftovers', () => {
     await forget();
     assert.deepEqual(fs.readdirSync(path.join(root, 'tmp')), []);
   });
+
+  it("removes a dead process's temp dir outside the state root through its note, never through a mount or a symlink", async () => {
+    const root = path.join(t.dir, 'root-dirs');
+    const out = path.join(t.dir, 'out-dirs');
+    const notes = path.join(root, 'tmp');
+    fs.mkdirSync(notes, { recursive: true });
+    fs.mkdirSync(out);
+    const dead = await deadOwner();
+    const note = (name: string, target: string) => fs.writeFileSync(path.join(notes, `.tmp-${dead}-${name}.outside`), target);
+    // A socket dir of a killed build: removed with its contents.
+    const sockets = path.join(out, `.tmp-${dead}-aa-agent`);
+    fs.mkdirSync(sockets);
+    fs.writeFileSync(path.join(sockets, 'agent.sock'), '');
+    note('n1', sockets);
+    // A symlink by that name (to someone's data): neither it nor what it points to is removed through it.
+    const precious = path.join(t.dir, 'precious-dirs');
+    fs.mkdirSync(precious);
+    fs.writeFileSync(path.join(precious, 'data'), 'keep me');
+    fs.symlinkSync(precious, path.join(out, `.tmp-${dead}-bb-ssh`));
+    note('n2', path.join(out, `.tmp-${dead}-bb-ssh`));
+    // A dir with something mounted in it: kept whole, and its note with it (tried again later).
+    const mounted = path.join(out, `.tmp-${dead}-cc-ssh`);
+    fs.mkdirSync(path.join(mounted, 'm'), { recursive: true });
+    assert.equal(spawnSync('mount', ['--bind', precious, path.join(mounted, 'm')]).status, 0);
+    note('n3', mounted);
+    try {
+      await sweepStoreLeftovers(root);
+      assert.deepEqual(fs.readdirSync(out).sort(), [`.tmp-${dead}-bb-ssh`, `.tmp-${dead}-cc-ssh`]);
+      assert.equal(fs.readFileSync(path.join(precious, 'data'), 'utf8'), 'keep me');
+      assert.deepEqual(fs.readdirSync(notes), [`.tmp-${dead}-n3.outside`]);
+    } finally {
+      spawnSync('umount', ['-l', path.join(mounted, 'm')]);
+    }
+    await sweepStoreLeftovers(root);
+    assert.deepEqual(fs.readdirSync(out), [`.tmp-${dead}-bb-ssh`], 'unmounted: the dir goes on the next sweep');
+    assert.deepEqual(fs.readdirSync(notes), []);
+    assert.equal(fs.readFileSync(path.join(precious, 'data'), 'utf8'), 'keep me');
+  });
 });

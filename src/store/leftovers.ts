@@ -1,7 +1,8 @@
 // What killed processes leave in the state root, and its removal. Every temporary thing is
 // named after its owner (owner.ts): temp files and dirs `.tmp-PID.START-*` (tmp/, layers/, the
-// root, the build cache), build scratch dirs `PID.START-*` (build/work), and records of temp
-// files written outside the state root (`save -o FILE` writes beside FILE). Only this state
+// root, the build cache, network and endpoint records), build scratch dirs `PID.START-*`
+// (build/work), and records of temp files and dirs made outside the state root (`save -o FILE`
+// writes beside FILE; a build's ssh agent sockets are in the OS temp dir). Only this state
 // root's entries of owners that have surely exited are touched; a directory is never removed
 // while anything is mounted under it (a removal would go through the mount into what it shows).
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { OUTSIDE_NOTE, TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
+import { NetworkStore } from './networks.js';
 import { mountsUnder, removeTree } from './remove-tree.js';
 
 export { mountsUnder };
@@ -33,13 +35,16 @@ export async function removeLeftover(p: string): Promise<boolean> {
   return (await removeTree(p)).length === 0;
 }
 
-/** A dead owner's record of a temp file outside the state root: the file goes if its name is still that owner's. */
-/** The temp file outside the state root a dead owner's note names, if it is still that owner's. */
+/**
+ * The temp file or dir outside the state root a dead owner's note names, if its name is still
+ * that owner's (a symlink there is never taken: it would be another's file or dir).
+ */
 async function outsideTemp(note: string, owner: Owner): Promise<string | undefined> {
   const target = (await fs.readFile(note, 'utf8').catch(() => '')).trim();
   const named = tempOwner(path.basename(target));
   if (!path.isAbsolute(target) || !named || named.pid !== owner.pid || named.start !== owner.start) return undefined;
-  return (await fs.lstat(target).catch(() => undefined))?.isFile() ? target : undefined;
+  const st = await fs.lstat(target).catch(() => undefined);
+  return st?.isFile() || st?.isDirectory() ? target : undefined;
 }
 
 export interface SweepOptions {
@@ -58,7 +63,9 @@ export async function removeDeadTemps(dir: string, options: SweepOptions = {}): 
     const p = path.join(dir, name);
     const outside = name.endsWith(OUTSIDE_NOTE) ? await outsideTemp(p, owner) : undefined;
     if (outside) {
-      if (!options.dryRun) await fs.rm(outside, { force: true });
+      // Outside the root nothing mounted is ours to unmount: a dir with a mount in it stays,
+      // and so does its note (tried again by the next sweep).
+      if (!options.dryRun && (await removeTree(outside).catch(() => [''])).length > 0) continue;
       removed.push(outside);
     }
     if (options.dryRun || (await removeLeftover(p).catch(() => false))) removed.push(p);
@@ -107,7 +114,10 @@ export function makeTempDirSync(root: string, hint: string): string {
 
 /** The state root's directories that hold temp entries (`.tmp-OWNER-*`). */
 export function tempDirsOf(root: string): string[] {
-  return [path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'), path.join(root, 'build', 'statcache'), path.join(root, 'leases'), path.join(root, 'containers', 'by-name')];
+  return [
+    path.join(root, 'tmp'), path.join(root, 'layers'), root, path.join(root, 'build', 'cache'), path.join(root, 'build', 'cache', 'inputs'),
+    path.join(root, 'build', 'statcache'), path.join(root, 'leases'), path.join(root, 'containers', 'by-name'), ...new NetworkStore(root).tempDirs(),
+  ];
 }
 
 /** Where builds keep their step scratch dirs (upper/work dirs, bundles, stdin contexts). */

@@ -6,11 +6,14 @@
 // owner process and veth are both gone (a kill -9) is stale and swept by the next allocation.
 // A removal renames networks/<id> to networks/.removing-<id>, then deletes it, both under the
 // lock: one seen by a holder of the lock was left by a killed remover (sweepRemovals).
+// Records are replaced through temp files named after their writer (`.tmp-PID.START-*`,
+// fsutil.ts tempName): a killed writer's are swept with the store's other temps (tempDirs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
+import { tempName } from './fsutil.js';
 import { withLock } from './lock.js';
 import { removeTreeSync } from './remove-tree.js';
 
@@ -64,9 +67,15 @@ export const DEFAULT_NETWORK = 'bridge';
 export const RESERVED_NETWORKS = ['bridge', 'host', 'none', 'default'];
 
 function writeJson(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  const tmp = tempName(path.dirname(file));
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
+    failpoint('net.record-written');
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -159,6 +168,43 @@ export class NetworkStore {
   /** Deletes what killed removals left (caller holds the lock: no removal is under way). */
   sweepRemovals(): void {
     for (const p of this.removals()) removeTreeSync(p); // never through a mount; one stays then
+  }
+
+  /**
+   * The dirs of creations killed before their record was in place: no network.json and no
+   * endpoint. Only a holder of the lock may take them for dead (a creation makes them under it).
+   */
+  halfMade(): string[] {
+    return this.ids().filter((id) => !fs.existsSync(path.join(this.dir, id, 'network.json')) && this.endpoints(id).length === 0).map((id) => this.networkDir(id));
+  }
+
+  /** Deletes what killed creations left (caller holds the lock: no creation is under way). */
+  sweepHalfMade(): void {
+    for (const p of this.halfMade()) removeTreeSync(p);
+  }
+
+  /**
+   * The record temps of older strata, named `FILE.tmp-PID-HEX` (no start time: a pid may since be
+   * anyone's). Records are written under the lock, so a holder of it sees only killed writers' ones.
+   */
+  unownedTemps(): string[] {
+    return this.tempDirs().flatMap((dir) => {
+      try {
+        return fs.readdirSync(dir).filter((n) => /\.json\.tmp-\d+-[0-9a-f]{8}$/.test(n)).map((n) => path.join(dir, n));
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Deletes them (caller holds the lock). */
+  sweepUnownedTemps(): void {
+    for (const p of this.unownedTemps()) fs.rmSync(p, { force: true });
+  }
+
+  /** The dirs where records are replaced through temp files: each network's dir and its endpoints/. */
+  tempDirs(): string[] {
+    return this.ids().flatMap((id) => [this.networkDir(id), this.endpointsDir(id)]);
   }
 
   networkDir(id: string): string {

@@ -9,7 +9,7 @@ import { StrataError } from '../../errors.js';
 import type { NetworkRecord } from '../../store/index.js';
 import { linkExists } from './host.js';
 import { tableName } from './names.js';
-import { claimOwnerAlive, readClaims, removeClaim, type Claim } from './pool.js';
+import { claimOwnerAlive, readClaims, removeClaim, sweepUnownedClaimTemps, type Claim } from './pool.js';
 
 /** Runs an administration tool (ip, nft) with INPUT on stdin; throws its error as one line. */
 export function runTool(command: string, args: string[], input?: string): string {
@@ -78,7 +78,7 @@ export function applyRules(rootId: string, networks: NetworkRecord[]): void {
 /**
  * Removes the bridges and the table of state roots that no longer exist (caller holds the
  * machine lock). Only what their claims name is touched: each claim's bridge, and the
- * table of a root none of whose claims is alive.
+ * table of a root none of whose claims is alive; and the writer-less claim temps of older strata.
  */
 export function sweepDeadRoots(claims: Claim[] = readClaims()): void {
   const alive = new Set(claims.filter(claimOwnerAlive).map((c) => c.rootId));
@@ -90,4 +90,5 @@ export function sweepDeadRoots(claims: Claim[] = readClaims()): void {
     removeClaim(claim.bridge);
   }
   for (const rootId of deadRoots) spawnSync('nft', ['-f', '-'], { input: renderRules(rootId, []), stdio: ['pipe', 'ignore', 'ignore'] });
+  sweepUnownedClaimTemps();
 }

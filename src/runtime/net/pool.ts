@@ -3,11 +3,13 @@
 // that roots used at the same time never pick the same subnet, and none is picked that a route
 // of the host already covers (or that holds one of the host's DNS servers). A claim whose root
 // is gone (deleted, or replaced by another directory) belongs to no one: see sweepDeadRoots.
+// A claim is replaced through a temp file named after its writer (`.tmp-PID.START-*`): those of
+// writers that have exited are swept by any state root's commands (sweepClaimTemps).
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { randomBytes } from '../../random.js';
-import { withLock } from '../../store/index.js';
+import { failpoint } from '../../failpoint.js';
+import { removeDeadTemps, tempName, withLock, type SweepOptions } from '../../store/index.js';
 import { hostNameserverIps, hostRoutes } from './host.js';
 import { candidateSubnets, formatSubnet, overlaps, parseSubnet, type Subnet } from './ipv4.js';
 import { MACHINE_DIR } from './names.js';
@@ -73,10 +75,37 @@ export function readClaim(bridge: string): Claim | undefined {
 }
 
 export function writeClaim(claim: Claim): void {
-  const file = path.join(claimsDir(), `${claim.bridge}.json`);
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  fs.writeFileSync(tmp, JSON.stringify(claim));
-  fs.renameSync(tmp, file);
+  const tmp = tempName(claimsDir());
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(claim), { flag: 'wx' });
+    failpoint('net.claim-written');
+    fs.renameSync(tmp, path.join(claimsDir(), `${claim.bridge}.json`));
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Removes the claims' temp files of writers that have exited (no lock: a live writer's are never touched). Returns their paths. */
+export function sweepClaimTemps(options: SweepOptions = {}): Promise<string[]> {
+  return removeDeadTemps(claimsDir(), options);
+}
+
+// Temp files of strata versions that named them `BRIDGE.json.tmp-HEX`, without their writer.
+const UNOWNED_TEMP = /\.json\.tmp-[0-9a-f]{8}$/;
+
+/**
+ * Removes claim temp files that name no writer (older strata): they were written under the
+ * machine lock, so one seen by a holder of the lock (the caller) is a killed writer's.
+ */
+export function sweepUnownedClaimTemps(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(claimsDir());
+  } catch {
+    return;
+  }
+  for (const name of names) if (UNOWNED_TEMP.test(name)) fs.rmSync(path.join(claimsDir(), name), { force: true });
 }
 
 export function removeClaim(bridge: string): void {
