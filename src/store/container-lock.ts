@@ -5,16 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-
-/** Whether process PID exists (signal 0; EPERM: it does, owned by someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { pidAlive } from './owner.js';
 
 /**
  * Removes a lock left by a killed process. Under a second, exclusive "breaker" dir and after a
@@ -46,7 +37,7 @@ export async function withContainerLock<T>(dir: string, id: string, fn: () => Pr
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${id}"`);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-      if (holder > 0 && !isAlive(holder)) await breakStaleLock(lock, holder);
+      if (holder > 0 && !pidAlive(holder)) await breakStaleLock(lock, holder);
       else if (attempt > 1000) throw new StrataError(`container "${id.slice(0, 12)}" is locked by process ${holder}`);
       else await new Promise((r) => setTimeout(r, 5));
     }

@@ -12,7 +12,8 @@ import { DamagedError } from './damage.js';
 import type { ContainerRecord, ContainerState } from './container-record.js';
 import { atomicWrite, tempName } from './fsutil.js';
 import { appendContainerRemoval } from './events.js';
-import { isAlive, withContainerLock } from './container-lock.js';
+import { withContainerLock } from './container-lock.js';
+import { pidAlive } from './owner.js';
 import { mountsInside, removeTree } from './remove-tree.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -128,7 +129,7 @@ export class ContainerStore {
       // An empty claim: left by a version that created the claim and wrote it in two steps, killed
       // between them. Nobody writes one now; one a few seconds old is no claim in progress.
       if (owner.id === '') return Date.now() - (await fs.stat(path.join(this.#names, name)).then((st) => st.mtimeMs, () => Date.now())) > EMPTY_CLAIM_MS;
-      return ID_RE.test(owner.id) && !(await this.#exists(owner.id)) && !(owner.pid > 0 && isAlive(owner.pid));
+      return ID_RE.test(owner.id) && !(await this.#exists(owner.id)) && !(owner.pid > 0 && pidAlive(owner.pid));
     };
     if (!(await isStale())) return false;
     const lock = path.join(this.#names, `.${name}.takeover`);
@@ -368,7 +369,7 @@ export class ContainerStore {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
       const m = /^\.removing-[0-9a-f]{64}-(\d+)$/.exec(name);
-      if (!m || isAlive(Number(m[1]))) continue;
+      if (!m || pidAlive(Number(m[1]))) continue;
       await removeTree(path.join(this.dir, name)).catch(() => undefined); // kept while anything is mounted in it
     }
   }
