@@ -5,7 +5,7 @@
 // Endpoints are runtime state: written when a container starts, removed when it stops; one whose
 // owner process and veth are both gone (a kill -9) is stale and swept by the next allocation.
 // A removal renames networks/<id> to networks/.removing-<id>, then deletes it, both under the
-// lock: one seen by a holder of the lock was left by a killed remover (sweepRemovals).
+// lock: one seen by a holder of the lock was left by a killed remover (killedLeftovers).
 // Records are replaced through temp files named after their writer (`.tmp-PID.START-*`,
 // fsutil.ts tempName): a killed writer's are swept with the store's other temps (tempDirs).
 import fs from 'node:fs';
@@ -78,6 +78,15 @@ function writeJson(file: string, value: unknown): void {
   }
 }
 
+/** The names in DIR; none when it cannot be read (gone meanwhile). */
+function entriesOf(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -101,11 +110,7 @@ export class NetworkStore {
 
   /** The IDs of the networks (their dirs). */
   ids(): string[] {
-    try {
-      return fs.readdirSync(this.dir).filter((id) => /^[0-9a-f]{64}$/.test(id));
-    } catch {
-      return [];
-    }
+    return entriesOf(this.dir).filter((id) => /^[0-9a-f]{64}$/.test(id));
   }
 
   list(): NetworkRecord[] {
@@ -156,50 +161,31 @@ export class NetworkStore {
     removeTreeSync(doomed);
   }
 
-  /** The dirs of removals killed half-way (`.removing-ID`); deleted only by a holder of the lock. */
-  removals(): string[] {
-    try {
-      return fs.readdirSync(this.dir).filter((n) => /^\.removing-[0-9a-f]{64}$/.test(n)).map((n) => path.join(this.dir, n));
-    } catch {
-      return [];
-    }
-  }
-
-  /** Deletes what killed removals left (caller holds the lock: no removal is under way). */
-  sweepRemovals(): void {
-    for (const p of this.removals()) removeTreeSync(p); // never through a mount; one stays then
-  }
-
   /**
-   * The dirs of creations killed before their record was in place: no network.json and no
-   * endpoint. Only a holder of the lock may take them for dead (a creation makes them under it).
+   * What killed writers left that only a holder of the lock may take for dead (every removal,
+   * creation and record write runs under it): removals' `.removing-ID` dirs, creations' dirs
+   * with no network.json and no endpoint, and record temps of older strata (`FILE.tmp-PID-HEX`,
+   * no start time: a pid may since be anyone's). One pass: a readdir of networks/, two per network.
    */
-  halfMade(): string[] {
-    return this.ids().filter((id) => !fs.existsSync(path.join(this.dir, id, 'network.json')) && this.endpoints(id).length === 0).map((id) => this.networkDir(id));
-  }
-
-  /** Deletes what killed creations left (caller holds the lock: no creation is under way). */
-  sweepHalfMade(): void {
-    for (const p of this.halfMade()) removeTreeSync(p);
-  }
-
-  /**
-   * The record temps of older strata, named `FILE.tmp-PID-HEX` (no start time: a pid may since be
-   * anyone's). Records are written under the lock, so a holder of it sees only killed writers' ones.
-   */
-  unownedTemps(): string[] {
-    return this.tempDirs().flatMap((dir) => {
-      try {
-        return fs.readdirSync(dir).filter((n) => /\.json\.tmp-\d+-[0-9a-f]{8}$/.test(n)).map((n) => path.join(dir, n));
-      } catch {
-        return [];
+  killedLeftovers(): string[] {
+    const out: string[] = [];
+    for (const name of entriesOf(this.dir)) {
+      if (/^\.removing-[0-9a-f]{64}$/.test(name)) out.push(path.join(this.dir, name));
+      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      if (!fs.existsSync(path.join(this.dir, name, 'network.json')) && this.endpoints(name).length === 0) {
+        out.push(this.networkDir(name));
+        continue;
       }
-    });
+      for (const dir of [this.networkDir(name), this.endpointsDir(name)]) {
+        for (const e of entriesOf(dir)) if (/\.json\.tmp-\d+-[0-9a-f]{8}$/.test(e)) out.push(path.join(dir, e));
+      }
+    }
+    return out;
   }
 
-  /** Deletes them (caller holds the lock). */
-  sweepUnownedTemps(): void {
-    for (const p of this.unownedTemps()) fs.rmSync(p, { force: true });
+  /** Deletes killedLeftovers() (caller holds the lock), never through a mount (one stays then). */
+  sweepKilledLeftovers(): void {
+    for (const p of this.killedLeftovers()) removeTreeSync(p);
   }
 
   /** The dirs where records are replaced through temp files: each network's dir and its endpoints/. */
@@ -217,13 +203,7 @@ export class NetworkStore {
 
   endpoints(id: string): EndpointRecord[] {
     const dir = this.endpointsDir(id);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return [];
-    }
-    return names.filter((n) => n.endsWith('.json')).map((n) => readJson<EndpointRecord>(path.join(dir, n))).filter((e): e is EndpointRecord => e !== undefined);
+    return entriesOf(dir).filter((n) => n.endsWith('.json')).map((n) => readJson<EndpointRecord>(path.join(dir, n))).filter((e): e is EndpointRecord => e !== undefined);
   }
 
   endpoint(networkId: string, containerId: string): EndpointRecord | undefined {

@@ -97,9 +97,10 @@ function sweepOrphans(store: NetworkStore, claims: Claim[], but?: string): boole
 
 /**
  * What killed strata processes left: the dirs, bridges and rules of a `network create`/`rm` of
- * this root killed mid-way (a creation's dir without its record too) (the bridge of a record gone is known by its claim), dead roots'
- * leftovers, and the endpoints (addresses) of containers whose namespace is gone. Every command calls it (runtime/leftovers.ts); it takes no lock when there
- * is nothing to do.
+ * this root killed mid-way (a creation's dir without its record too; the bridge of a record gone
+ * is known by its claim), dead roots' leftovers, and the endpoints (addresses) of containers
+ * whose namespace is gone. Every command calls it (runtime/leftovers.ts); it takes no lock when
+ * there is nothing to do.
  */
 export async function sweepNetworks(root: string): Promise<void> {
   const store = new NetworkStore(root);
@@ -109,12 +110,10 @@ export async function sweepNetworks(root: string): Promise<void> {
   const known = new Set(networks.map((n) => n.Strata.bridge));
   const deadOrOrphan = claims.some((c) => (c.rootId === rootId && !known.has(c.bridge)) || !claimOwnerAlive(c));
   const deadEndpoints = networks.some((n) => !store.endpoints(n.Id).every(endpointAlive));
-  const killed = store.removals().length > 0 || store.halfMade().length > 0 || store.unownedTemps().length > 0;
+  const killed = store.killedLeftovers().length > 0;
   if (!deadOrOrphan && !deadEndpoints && !killed) return;
   await store.locked(async () => {
-    store.sweepRemovals();
-    store.sweepHalfMade();
-    store.sweepUnownedTemps();
+    store.sweepKilledLeftovers();
     for (const n of store.list()) sweepEndpoints(store, n.Id);
     if (!deadOrOrphan) return;
     await withMachineLock(async () => {
