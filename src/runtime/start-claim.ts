@@ -5,12 +5,12 @@
 // "starting", owned by the process that will supervise the container (the shim, or this
 // process for a foreground run): live while that process lives, so every reader (rm, prune,
 // ps) sees it as running; should that process die before the container runs, readRuntimeStatus
-// sees the owner gone and takes it for exited. No spawn and no fsync: `run -d` pays a lock file
-// and one small write.
+// sees the owner gone and puts the status before the claim back (ShimStatus.claimedOver). No
+// spawn and no fsync: `run -d` pays a lock file and one small write.
 import { StrataError } from '../errors.js';
 import type { ContainerStore } from '../store/index.js';
 import { isLive } from './shim/control.js';
-import { processStartTime, readRuntimeStatus, runcState, STATUS_FILE, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim/state.js';
+import { processStartTime, readRuntimeStatus, revertClaim, runcState, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim/state.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -42,15 +42,7 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
       state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0,
       claimedOver: previous ? (before as ShimStatus) : null,
     });
-    const undo = () => {
-      try {
-        if (previous) writeShimStatus(dir, previous);
-        else fs.rmSync(path.join(dir, STATUS_FILE), { force: true });
-      } catch {
-        // removed meanwhile: nothing to put back
-      }
-    };
-    return { running: false as const, previous, undo };
+    return { running: false as const, previous, undo: () => void revertClaim(dir, previous ?? null) };
   });
 }
 

@@ -174,10 +174,12 @@ export function readRuntimeStatus(dir: string, runcRoot: string, id: string): Sh
 }
 
 /**
- * A start claimed the container and died before runc had it (a kill -9 of `run -d` before its
- * shim's "go", say): nothing ran, so the container is as it was (Docker's stays Created).
+ * Puts back the status a start's claim replaced (PREVIOUS; null: none, the container was
+ * Created): the start failed, or its claimant died before runc had the container (a kill -9 of
+ * `run -d` before its shim's "go", say). Nothing ran, so the container is as it was (Docker's
+ * stays Created).
  */
-function revertClaim(dir: string, previous: ShimStatus | null): ShimStatus | undefined {
+export function revertClaim(dir: string, previous: ShimStatus | null): ShimStatus | undefined {
   try {
     if (previous) writeShimStatus(dir, previous);
     else fs.rmSync(path.join(dir, STATUS_FILE), { force: true });
