@@ -39,7 +39,7 @@ export {
   createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
-export { dropVolume, moveVolumeAside, restoreKilledRemoval, restoreVolume, sweepVolumeAsides, type VolumeAside, type VolumeSweep } from './volume-asides.js';
+export { dropVolume, moveVolumeAside, restoreVolume, sweepVolumeAsides, type VolumeAside, type VolumeSweep } from './volume-asides.js';
 export { withLock, processStartTime, type LockOptions } from './lock.js';
 export {
   atomicReplace, atomicWrite, atomicWriteJson, atomicWriteSync, noteOutsideTemp, pidAlive, readJsonFile, tempName, tempOwner, type AtomicWriteOptions,

@@ -15,7 +15,7 @@ import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
 import { mountsInside, removeTreeSync } from './remove-tree.js';
-import { findVolume, isVolumeName, VOLUME_TEMP, volumeDir, volumesDir, type Volume } from './volumes.js';
+import { findVolume, isVolumeName, VOLUME_TEMP, volumeDir, volumesDir } from './volumes.js';
 
 const UNDECIDED = '.rm-';
 const DECIDED = '.drop-';
@@ -169,32 +169,4 @@ export function sweepVolumeAsides(root: string, options: { dryRun?: boolean } = 
     }
   }
   return out;
-}
-
-/**
- * The volume NAME put back from an undecided aside that a killed removal left, when there is one
- * and NAME is free; undefined otherwise. A `run -v NAME:…` asks this before it makes a new, empty
- * NAME: the sweep that would have put it back runs in the background, after the mounts are made.
- */
-export function restoreKilledRemoval(root: string, name: string): Volume | undefined {
-  const dir = volumesDir(root);
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch {
-    return undefined;
-  }
-  for (const entry of entries) {
-    if (!entry.startsWith(`${UNDECIDED}${name}-`)) continue;
-    const aside = parseAside(dir, entry);
-    if (!aside || aside.decided || aside.name !== name || !ownerGone(aside.owner)) continue;
-    if (!fs.existsSync(path.join(aside.path, 'volume.json'))) continue; // not whole: left to the sweep's report
-    try {
-      restoreVolume(root, name, aside.path);
-    } catch {
-      // put back by another process meanwhile
-    }
-    return findVolume(root, name);
-  }
-  return undefined;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { createVolume, findVolume, makeTempDirSync, restoreKilledRemoval, type ContainerRecord } from '../../store/index.js';
+import { createVolume, findVolume, makeTempDirSync, sweepVolumeAsides, type ContainerRecord } from '../../store/index.js';
 import type { MountSpec } from '../types.js';
 
 export type MountRequest =
@@ -167,9 +167,15 @@ export function resolveContainerMounts(input: ContainerMountInput): MountRequest
   });
 }
 
-/** The volume NAME: the one there is, the one a killed `volume rm` left aside (put back), or a new one. */
+/**
+ * The volume NAME: the one there is, else the one a killed `volume rm` left aside (the sweep puts
+ * it back; `run`'s own sweep comes only once runc runs, after the mounts), else a new one.
+ */
 function namedVolume(root: string, name: string) {
-  return findVolume(root, name) ?? restoreKilledRemoval(root, name) ?? createVolume(root, { name });
+  const found = findVolume(root, name);
+  if (found) return found;
+  sweepVolumeAsides(root);
+  return findVolume(root, name) ?? createVolume(root, { name });
 }
 
 /** The mount requests a container's record keeps (resolved at create: volumes named). */
