@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
+import { waitStopped } from '../testing/faults.js';
 
 const root = tempDir('strata-fglogs-');
 const s = (args: string[]) => runStrata(args, { root: root.dir });
@@ -72,9 +73,7 @@ test('logs started while the log rotates shows every line once', async () => {
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const closed = new Promise((r) => child.on('close', r));
-  const stopped = () => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
-  for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(stopped(), 'logs stopped at logs.opened');
+  await waitStopped(child.pid!, 'logs stopped at logs.opened');
   fs.renameSync(logPath, `${logPath}.1`);
   fs.writeFileSync(logPath, `${JSON.stringify({ log: 'after\n', stream: 'stdout', time: new Date().toISOString() })}\n`);
   child.kill('SIGCONT');

@@ -12,7 +12,7 @@ import { closeHashPool } from '../hash/pool.js';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { spawnStrata } from '../testing/cli.js';
-import { runUntilKilled } from '../testing/faults.js';
+import { isStopped, runUntilKilled } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** Every blob and layer of the root dated two hours back: past the collector's grace period. */
@@ -34,13 +34,7 @@ async function stoppedAt(root: string, point: string, args: string[], meanwhile:
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end();
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const stopped = () => {
-    try {
-      return fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
-    } catch {
-      return false;
-    }
-  };
+  const stopped = () => isStopped(child.pid!);
   try {
     for (let i = 0; i < 400 && !stopped() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(stopped(), `${args.join(' ')} stopped at ${point}: ${stderr}`);

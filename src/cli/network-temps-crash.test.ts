@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { NETWORK_MACHINE_DIR, sweepClaimTemps } from '../runtime/index.js';
 import { sweepStoreLeftovers } from '../store/index.js';
 import { spawnStrata } from '../testing/cli.js';
-import { runUntilKilled } from '../testing/faults.js';
+import { runUntilKilled, waitStopped } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 let fx: LifecycleFixture;
@@ -32,9 +32,7 @@ async function stoppedAt(args: string[], point: string) {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const stopped = () => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
-  for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(stopped(), `${args.join(' ')} stopped at ${point}`);
+  await waitStopped(child.pid!, `${args.join(' ')} stopped at ${point}`);
   const finish = async () => {
     child.kill('SIGCONT');
     return { code: await closed, stderr };

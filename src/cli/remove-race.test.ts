@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitStopped } from '../testing/faults.js';
 import { spawnStrata } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -29,10 +30,8 @@ describe('removals racing a start', { concurrency: false }, () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-    const stopped = () => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     try {
-      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(stopped(), `${args.join(' ')} stopped at container.remove-checked`);
+      await waitStopped(child.pid!, `${args.join(' ')} stopped at container.remove-checked`);
       meanwhile();
     } finally {
       child.kill('SIGCONT');
@@ -104,10 +103,8 @@ describe('removals racing a start', { concurrency: false }, () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-    const stopped = () => fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     try {
-      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(stopped(), 'start stopped at start.looked-up');
+      await waitStopped(child.pid!, 'start stopped at start.looked-up');
       fx.ok(['rm', 'gone']);
     } finally {
       child.kill('SIGCONT');

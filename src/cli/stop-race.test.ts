@@ -3,9 +3,9 @@
 // (the start's claim, not the shim, forgets earlier stops: runtime/start-claim.ts). A failpoint
 // holds the start between its claim and its "go", so the race is the same every run.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { spawnStrata } from '../testing/cli.js';
+import { waitStopped } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 describe('a stop while a start is under way', { concurrency: false }, () => {
@@ -28,11 +28,9 @@ describe('a stop while a start is under way', { concurrency: false }, () => {
   async function stopDuringStart(name: string, stopper: string[]) {
     const start = spawnStrata(['start', name], { root: fx.root, env: { STRATA_FAILPOINT: 'start.spec-made:stop' } });
     const started = run(start);
-    const held = () => fs.readFileSync(`/proc/${start.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     let stopped;
     try {
-      for (let i = 0; i < 200 && !held(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(held(), 'start held at start.spec-made');
+      await waitStopped(start.pid!, 'start held at start.spec-made');
       assert.equal(status(name), 'running'); // claimed: seen as running
       stopped = run(spawnStrata(stopper, { root: fx.root }));
       await new Promise((r) => setTimeout(r, 500)); // the stop has looked and marked by now

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBusybox, openStore } from '../store/index.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
-import { runUntilKilled } from '../testing/faults.js';
+import { runUntilKilled, waitStopped } from '../testing/faults.js';
 
 describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, () => {
   let root: string;
@@ -70,10 +70,8 @@ describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, ()
     made('taken', 'old\n');
     const rm = spawnStrata(['volume', 'rm', 'taken'], { root, env: { STRATA_FAILPOINT: 'volume.moved-aside:stop' } });
     const closed = new Promise<NodeJS.Signals | null>((resolve) => rm.once('close', (_code, signal) => resolve(signal)));
-    const stopped = () => fs.readFileSync(`/proc/${rm.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     try {
-      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(stopped(), 'volume rm stopped at volume.moved-aside');
+      await waitStopped(rm.pid!, 'volume rm stopped at volume.moved-aside');
       // The removal is alive: its aside is left alone, and the name is free for a new volume.
       assert.deepEqual(names(), []);
       ok(['volume', 'create', 'taken']);
@@ -102,10 +100,8 @@ describe('volume rm killed midway', { concurrency: false, timeout: 120_000 }, ()
     // A live creator stopped with its temp in place: no sweep touches it.
     const live = spawnStrata(['volume', 'create', 'slow'], { root, env: { STRATA_FAILPOINT: 'volume.create-tmp:stop' } });
     const closed = new Promise<NodeJS.Signals | null>((resolve) => live.once('close', (_code, signal) => resolve(signal)));
-    const stopped = () => fs.readFileSync(`/proc/${live.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     try {
-      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(stopped(), 'volume create stopped at volume.create-tmp');
+      await waitStopped(live.pid!, 'volume create stopped at volume.create-tmp');
       await runUntilKilled(['volume', 'create', 'half-made'], { root, point: 'volume.create-tmp' });
       const temps = asides().map((n) => n.replace(/-\d+\.\d+-[0-9a-f]{8}$/, '-OWNER')).sort();
       assert.deepEqual(temps, ['.tmp-half-made-OWNER', '.tmp-slow-OWNER']);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitStopped } from '../testing/faults.js';
 import { spawnStrata } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -41,10 +42,8 @@ describe('removals keep what another container uses', { concurrency: false }, ()
     let stderr = '';
     rm.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => rm.once('close', (code) => resolve(code)));
-    const stopped = () => fs.readFileSync(`/proc/${rm.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
     try {
-      for (let i = 0; i < 200 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(stopped(), 'volume rm stopped at volume.users-read');
+      await waitStopped(rm.pid!, 'volume rm stopped at volume.users-read');
       fx.ok(['create', '--name', 'newcomer', '-v', 'racy:/data', 'busybox', 'true']);
     } finally {
       rm.kill('SIGCONT');

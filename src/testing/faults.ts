@@ -22,6 +22,20 @@ export function processesRunning(argv: string[]): number[] {
   return out;
 }
 
+/** Whether process PID is stopped (SIGSTOP: a failpoint's `:stop`); false once it is gone. */
+export function isStopped(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (at most MS) for PID to stop at a failpoint; asserts that it did (MESSAGE says where). */
+export async function waitStopped(pid: number, message: string, ms = 10_000): Promise<void> {
+  assert.ok(await eventually(() => isStopped(pid), ms), message);
+}
+
 /** Polls `check` until it holds or `ms` pass; returns whether it held. */
 export async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
