@@ -55,7 +55,7 @@ export class RegistryCache implements StepCacheStore {
   async present(keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     await eachLimited(keys, PARALLEL, async (k) => {
-      if (await this.existing(k)) found.add(k);
+      if (await this.repo.manifestDigest(k)) found.add(k);
     });
     return found;
   }
@@ -113,16 +113,6 @@ export class RegistryCache implements StepCacheStore {
     const info = new BlobInfoCache(store);
     await info.addLocation(digest, this.domain, this.repo.name);
     await info.save();
-  }
-
-  /** An entry's manifest digest by tag; a registry's passing failure (5xx) is asked once more. */
-  private async existing(tag: string): Promise<string | undefined> {
-    try {
-      return await this.repo.manifestDigest(tag);
-    } catch (err) {
-      if (!(err instanceof RegistryError && (err.status ?? 0) >= 500)) throw err;
-      return this.repo.manifestDigest(tag);
-    }
   }
 
   async write(w: EntryToWrite): Promise<'written' | 'present'> {

@@ -44,6 +44,46 @@ export interface EndpointOptions {
 
 const agents: Agent[] = [];
 
+/** Waits before asking a GET or HEAD again after a passing failure; the length is the number of retries. */
+export const RETRY_DELAYS_MS = [50, 250, 1000];
+/** The longest Retry-After honoured; a longer one is a registry asking for minutes, not a retry. */
+const MAX_RETRY_AFTER_MS = 5000;
+
+/** A status that says "not now" rather than "no": worth asking again. */
+function isPassingFailure(status: number): boolean {
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * Reads, and a manifest PUT (sending the same bytes again asks for the same result); not the
+ * steps of a blob upload, whose session a failed step may have consumed or moved on.
+ */
+function isRepeatable(method: string, pathOrUrl: string, o: RequestOptions): boolean {
+  if (method === 'GET' || method === 'HEAD') return !o.body;
+  return method === 'PUT' && Buffer.isBuffer(o.body) && /\/manifests\/[^/]+$/.test(new URL(pathOrUrl, 'http://x').pathname);
+}
+
+function retryDelay(res: Response, attempt: number): number {
+  const after = Number(header(res, 'retry-after'));
+  if (Number.isFinite(after) && after >= 0 && after * 1000 <= MAX_RETRY_AFTER_MS) return Math.max(after * 1000, RETRY_DELAYS_MS[attempt]!);
+  return RETRY_DELAYS_MS[attempt]!;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Closes every connection this process opened to registries. */
 export async function closeTransports(): Promise<void> {
   for (const a of agents.splice(0)) a.destroy();
@@ -139,8 +179,27 @@ export class Transport {
     return (await this.endpoint()).origin;
   }
 
-  /** One request; a 401 is answered once by authorizing again (when the body can be sent again). */
+  /**
+   * One request; a 401 is answered once by authorizing again (when the body can be sent again).
+   * A request that may be repeated (isRepeatable) and that the registry answers with a passing
+   * failure (5xx, 429) is asked again, after RETRY_DELAYS_MS: a registry may fail a read while
+   * another client writes what it reads (docker-registry answers 500 to a HEAD of a tag whose
+   * link file is being rewritten).
+   */
   async request(method: string, pathOrUrl: string, o: RequestOptions = {}): Promise<Response> {
+    const ok = o.ok ?? ((s) => s >= 200 && s < 300);
+    const mayRetry = isRepeatable(method, pathOrUrl, o);
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.exchange(method, pathOrUrl, o);
+      if (ok(res.status)) return res;
+      if (!mayRetry || attempt >= RETRY_DELAYS_MS.length || !isPassingFailure(res.status)) throw await errorFromResponse(res, method, pathOrUrl);
+      await res.body.dump().catch(() => undefined);
+      await sleep(retryDelay(res, attempt), o.signal);
+    }
+  }
+
+  /** One exchange, a 401 answered as request() says; whether its status is a failure is request()'s to judge. */
+  private async exchange(method: string, pathOrUrl: string, o: RequestOptions): Promise<Response> {
     const scopes = o.scopes ?? [];
     let authz: string | undefined;
     let url: string;
@@ -167,7 +226,6 @@ export class Transport {
       await res.body.dump();
       throw new RegistryError('unauthorized: incorrect username or password', 401, 'UNAUTHORIZED');
     }
-    if (!(o.ok ?? ((s) => s >= 200 && s < 300))(res.status)) throw await errorFromResponse(res, method, url);
     return res;
   }
 

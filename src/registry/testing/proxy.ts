@@ -1,7 +1,8 @@
 // A proxy in front of the real registry that misbehaves on purpose, for the bad-input tests:
 // it flips a byte of a manifest or a layer, serves an oversized manifest, cuts a download
 // short, rewrites a manifest, or redirects blob downloads to another host (127.0.0.2) that
-// records the Authorization header it was sent. Everything else passes through unchanged.
+// records the Authorization header it was sent, or fails requests with a 5xx a few times.
+// Everything else passes through unchanged.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,7 +13,9 @@ export type Tamper =
   | { kind: 'flip-blob'; digest: string }
   | { kind: 'truncate-blob'; digest: string; keep: number }
   | { kind: 'rewrite-manifest'; rewrite: (text: string) => string }
-  | { kind: 'redirect-blobs' };
+  | { kind: 'redirect-blobs' }
+  /** Answers `times` requests matching "METHOD /path" with `status` (a registry's passing failure), then passes them on. */
+  | { kind: 'fail'; match: RegExp; status: number; times: number };
 
 export interface Proxy {
   host: string;
@@ -67,6 +70,12 @@ export async function startProxy(target: string, redirectAuth?: string): Promise
       const t = proxy.tamper;
       const isManifest = /\/manifests\//.test(req.url ?? '') && req.method === 'GET';
       const blob = /\/blobs\/(sha256:[a-f0-9]{64})/.exec(req.url ?? '')?.[1];
+      if (t.kind === 'fail' && t.times > 0 && t.match.test(`${req.method} ${req.url}`)) {
+        t.times--;
+        const error = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: 'failed by the test proxy' }] });
+        res.writeHead(t.status, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' }).end(req.method === 'HEAD' ? undefined : error);
+        return;
+      }
       if (t.kind === 'redirect-blobs' && blob && req.method === 'GET') {
         res.writeHead(307, { location: `http://127.0.0.2:${otherPort}${req.url}` }).end();
         return;
