@@ -54,6 +54,7 @@
 //   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside
 //   volume.moved-aside        ... the volume is moved aside (`.rm-…`), its users not yet read again: undecided
 //   volume.drop-decided       ... the removal decided to delete it (renamed `.drop-…`), nothing deleted yet
+//   remove.detached-checked  a detached rm(1) of a removed container's files found nothing mounted in its own mount namespace, not yet removing (told to stop: its sh stops)
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 
 const STATE = Symbol.for('strata.failpoint');
@@ -105,4 +106,14 @@ export function failpoint(name: string): void {
   if (!a || a.name !== name || ++a.hits !== a.nth) return;
   if (a.stop) process.kill(process.pid, 'SIGSTOP');
   else process.kill(a.group ? 0 : process.pid, 'SIGKILL');
+}
+
+/**
+ * True when STRATA_FAILPOINT names this point with `:stop` (for the first hit, counted as a
+ * hit): a child process that cannot read the variable (it is not inherited) is told to stop there.
+ */
+export function failpointStops(name: string): boolean {
+  let a = (globalThis as unknown as Record<symbol, Armed | null | undefined>)[STATE];
+  if (a === undefined) a = armed();
+  return !!a && a.name === name && a.stop && ++a.hits === a.nth;
 }

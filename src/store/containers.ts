@@ -3,7 +3,6 @@
 // container's overlay upper/work dirs and runtime bundle. Names are claimed by linking a
 // complete claim file to <root>/containers/by-name/<name> (link() fails when it exists), so two
 // processes can never take the same name, and no claim is ever read half-written.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { atomicWrite, tempName } from './fsutil.js';
 import { appendContainerRemoval } from './events.js';
 import { withContainerLock } from './container-lock.js';
 import { pidAlive } from './owner.js';
-import { mountsInside, removeTree } from './remove-tree.js';
+import { mountsInside, removeTree, removeTreeDetached } from './remove-tree.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -26,18 +25,6 @@ export function validateName(name: string): void {
 function isEmptyDir(dir: string): boolean {
   try {
     return fsSync.readdirSync(dir).length === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts a detached `rm -rf DIR` that outlives this process; false when it could not be started. */
-function removeInBackground(dir: string): boolean {
-  try {
-    const child = spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' });
-    child.on('error', () => {}); // no rm: the dir stays, as after a kill mid-removal
-    child.unref();
-    return child.pid !== undefined;
   } catch {
     return false;
   }
@@ -319,8 +306,7 @@ export class ContainerStore {
       // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes
       // them, off its critical path, and this one exits without forking. Data goes at once.
       if (isEmptyDir(path.join(graveyard, 'upper'))) return;
-      // rm(1) goes through mounts: one made since the check above leaves the dir to the sweep.
-      if (mountsInside(graveyard).length || removeInBackground(graveyard)) return;
+      if (removeTreeDetached(graveyard)) return;
     }
     await removeTree(graveyard);
   }

@@ -2,8 +2,14 @@
 // under a directory (a bind-mounted volume, a container's overlay) and unlinks what it shows:
 // the data of someone else. Same-filesystem bind mounts share st_dev, so only the mount table
 // tells; a directory with anything mounted at or under it is left whole.
+import { spawn } from 'node:child_process';
 import fsSync, { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { failpointStops } from '../failpoint.js';
+
+// mountinfo escapes space, tab, newline and backslash as octal.
+const unescapeMountPath = (field: string) => field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+const escapeMountPath = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
 /** Mount points at or under `dir` (a real path), deepest first. */
 export function mountsUnder(dir: string): string[] {
@@ -17,8 +23,7 @@ export function mountsUnder(dir: string): string[] {
   for (const line of text.split('\n')) {
     const field = line.split(' ')[4];
     if (!field) continue;
-    // mountinfo escapes space, tab, newline and backslash as octal.
-    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    const mp = unescapeMountPath(field);
     if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
   }
   return out.sort((a, b) => b.length - a.length);
@@ -48,4 +53,42 @@ export function removeTreeSync(p: string): string[] {
   if (mounted.length) return mounted;
   fsSync.rmSync(p, { recursive: true, force: true });
   return [];
+}
+
+/**
+ * The detached rm(1) of removeTreeDetached, in a mount namespace of its own whose mounts are all
+ * private: a mount made on the host once it runs is not in its tree, so rm never goes through
+ * one (unlinking a dir that is a mount point elsewhere detaches that mount, Linux >= 3.18, and
+ * leaves what it shows alone). A mount made before is in its copy of the table: awk finds it
+ * and nothing is removed (the graveyard sweep looks again). $D: the dir as mountinfo writes it.
+ */
+const DETACHED_RM = [
+  'awk \'BEGIN { d = ENVIRON["D"] } $5 == d || index($5, d "/") == 1 { found = 1 } END { exit found }\' /proc/self/mountinfo || exit 0',
+  '[ -z "$HOLD" ] || kill -STOP $$',
+  'exec rm -rf -- "$1"',
+].join('\n');
+
+/**
+ * Starts the removal of the directory `dir` in a detached process (removeTree's rules: nothing
+ * is removed when anything is mounted at or under it) and returns at once; false when no
+ * process could be started (the dir stays, as after a kill mid-removal).
+ */
+export function removeTreeDetached(dir: string): boolean {
+  let real: string;
+  try {
+    real = fsSync.realpathSync(dir);
+  } catch {
+    return false;
+  }
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', D: escapeMountPath(real) };
+  // A test stops it after its namespace is made and checked, and mounts something meanwhile.
+  if (failpointStops('remove.detached-checked')) env.HOLD = '1';
+  try {
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', DETACHED_RM, 'sh', real], { detached: true, stdio: 'ignore', env });
+    child.on('error', () => {});
+    child.unref();
+    return child.pid !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,58 @@
+// `run --rm` leaves a container's files to a detached rm(1) (store/remove-tree.ts
+// removeTreeDetached). rm goes through whatever is mounted under the dir it removes; the mount
+// table is read before it starts, but a bind mount made into the dir while rm runs would have
+// its data deleted. rm runs in a private mount namespace of its own, so a later mount is not in
+// its tree. A failpoint stops it after its check, a foreign dir is bind-mounted into the files
+// meanwhile, and the foreign data must survive.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { waitStopped } from '../testing/faults.js';
+import { runStrata } from '../testing/cli.js';
+import { eventually, lifecycleFixture, mountsUnder, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+describe('the detached removal of a container\'s files', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+
+  it('does not go through a mount made while it runs', async () => {
+    const foreign = fs.mkdtempSync(path.join(path.dirname(fx.root), 'foreign-'));
+    fs.writeFileSync(path.join(foreign, 'data'), 'not the container\'s\n');
+    const containers = path.join(fx.root, 'containers');
+    let mountedAt: string | undefined;
+    try {
+      const r = runStrata(['run', '--rm', 'busybox', 'sh', '-c', 'mkdir /m && echo own > /m/own'], { root: fx.root, env: { STRATA_FAILPOINT: 'remove.detached-checked:stop' } });
+      assert.equal(r.status, 0, r.stderr);
+      const graveyard = fs.readdirSync(containers).find((e) => e.startsWith('.removing-'));
+      assert.ok(graveyard, 'the container\'s files wait for their removal');
+      const dir = path.join(containers, graveyard);
+      const [rm] = processesMentioning(dir);
+      assert.ok(rm, 'the detached removal runs');
+      await waitStopped(rm, 'the removal stopped after its check');
+
+      mountedAt = path.join(dir, 'upper', 'm');
+      execFileSync('mount', ['--bind', foreign, mountedAt]);
+      assert.ok(fs.existsSync(path.join(mountedAt, 'data')), 'the foreign dir is seen in the container\'s files');
+      process.kill(rm, 'SIGCONT');
+
+      await eventually(() => processesMentioning(dir).length === 0, 100, 50);
+      assert.deepEqual(fs.readdirSync(foreign), ['data'], 'the foreign dir keeps its data');
+      assert.equal(fs.readFileSync(path.join(foreign, 'data'), 'utf8'), 'not the container\'s\n');
+      assert.ok(!fs.existsSync(dir), 'the container\'s files are gone');
+      // Unlinking the mount point detached the mount here too.
+      assert.deepEqual(mountsUnder(containers), []);
+    } finally {
+      if (mountedAt) spawnSync('umount', ['-l', mountedAt], { stdio: 'ignore' });
+      for (const pid of processesMentioning(containers)) process.kill(pid, 'SIGCONT');
+      fs.rmSync(path.join(foreign, 'data'), { force: true });
+      fs.rmdirSync(foreign);
+    }
+  });
+});
