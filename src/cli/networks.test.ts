@@ -164,7 +164,28 @@ describe('container networks', { timeout: 600_000 }, () => {
     const appGateway = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'app']))[0].Gateway as string;
     assert.match(ok(['exec', 'roamer', 'ip', '-4', 'route', 'show', 'default']), new RegExp(`^default via ${appGateway.replace(/\./g, '\\.')} `));
     assert.equal(ok(['exec', 'roamer', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]), 'hello from outside\n');
+    // Names still resolve: resolv.conf moved from the network that went to the one left.
+    assert.equal(ok(['exec', 'roamer', 'cat', '/etc/resolv.conf']).split('\n')[0], `nameserver ${appGateway}`);
+    assert.equal(ok(['exec', 'roamer', 'wget', '-qO-', 'http://web/']), 'served by web\n');
     ok(['rm', '-f', 'roamer']);
+  });
+
+  it('a running container connected from the default network to a user-defined one resolves its names, until disconnected', () => {
+    const appGateway = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'app']))[0].Gateway as string;
+    ok(['run', '-d', '--name', 'newcomer', 'busybox', 'sleep', '300']);
+    const hosts = ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']);
+    assert.doesNotMatch(hosts, new RegExp(`nameserver ${appGateway.replace(/\./g, '\\.')}`));
+    ok(['network', 'connect', 'app', 'newcomer']);
+    assert.equal(ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']).split('\n')[0], `nameserver ${appGateway}`);
+    assert.equal(ok(['exec', 'newcomer', 'wget', '-qO-', 'http://web/']), 'served by web\n');
+    ok(['network', 'disconnect', 'app', 'newcomer']);
+    assert.equal(ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']), hosts, 'the host\'s servers again');
+
+    // A resolv.conf the container wrote itself is its own: left as it is.
+    ok(['exec', 'newcomer', 'sh', '-c', 'echo "nameserver 192.0.2.53" > /etc/resolv.conf']);
+    ok(['network', 'connect', 'app', 'newcomer']);
+    assert.equal(ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']), 'nameserver 192.0.2.53\n');
+    ok(['rm', '-f', 'newcomer']);
   });
 
   it('--mac-address sets the interface\'s address (shown by inspect), on the default network and a user-defined one', () => {

@@ -1,10 +1,13 @@
 // `network connect` and `network disconnect`: the container's record gains or loses the
 // network (what its next start attaches), and a running container gets or loses the interface
-// right away, as Docker's.
+// right away, as Docker's, and its resolv.conf follows (followResolvConf).
+import fs from 'node:fs';
+import path from 'node:path';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord } from '../store/index.js';
+import type { ContainerRecord, NetworkRecord } from '../store/index.js';
 import { DEFAULT_NETWORK, NetworkStore } from '../store/index.js';
-import { checkEndpointRequest, endpointSettings } from './net/config.js';
+import { resolvConfText } from './etc.js';
+import { checkEndpointRequest, dnsSettingsOf, endpointSettings } from './net/config.js';
 import { allocateEndpoints, plumbInto, releaseEndpoints, unplugFrom } from './net/endpoints.js';
 import { ensureUp } from './net/networks.js';
 import type { NetContext } from './net-run.js';
@@ -22,6 +25,43 @@ function checkMode(record: ContainerRecord, what: string): void {
   }
 }
 
+/** The responder a start would name in resolv.conf: the first user-defined network's gateway the container has an endpoint on. */
+function responderOf(store: NetworkStore, record: ContainerRecord, networks: NetworkRecord[]): string | undefined {
+  for (const net of networks) {
+    if (net.Name === DEFAULT_NETWORK) continue;
+    const gateway = store.endpoint(net.Id, record.Id)?.Gateway;
+    if (gateway) return gateway;
+  }
+  return undefined;
+}
+
+/** The container's networks in the record's order (a connect appends), as a start attaches them. */
+function networksOf(store: NetworkStore, record: ContainerRecord): NetworkRecord[] {
+  const all = store.list();
+  return Object.keys(record.NetworkSettings?.Networks ?? {}).flatMap((name) => all.find((n) => n.Name === name) ?? []);
+}
+
+/**
+ * A running container's resolv.conf after a connect or disconnect, as Docker rebuilds it: the
+ * first user-defined network's responder when it has one (a container connected from the
+ * default network to a user-defined one now resolves its names), else the --dns or host
+ * servers. Written in place (it is bind-mounted by inode), and only while it still holds what
+ * strata wrote for BEFORE: a file the container changed is left as it is.
+ */
+function followResolvConf(ctx: NetContext, record: ContainerRecord, before: string | undefined, after: string | undefined): void {
+  if (before === after) return;
+  const file = path.join(ctx.containers.paths(record.Id).bundle, 'resolv.conf');
+  const dns = dnsSettingsOf(record);
+  let current: string;
+  try {
+    current = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  if (current !== resolvConfText(dns, before)) return;
+  fs.writeFileSync(file, resolvConfText(dns, after));
+}
+
 export async function connectContainer(ctx: NetContext, ref: string, networkRef: string, options: { aliases: string[]; ip?: string }): Promise<void> {
   const store = new NetworkStore(ctx.root);
   const net = store.get(networkRef === 'default' ? DEFAULT_NETWORK : networkRef);
@@ -34,6 +74,7 @@ export async function connectContainer(ctx: NetContext, ref: string, networkRef:
     const up = await ensureUp(ctx.root, net);
     const inUse = store.ids().flatMap((id) => store.endpoint(id, record.Id)?.IfName ?? []);
     const attached = await allocateEndpoints(ctx.root, { containerId: record.Id, name: record.Name.slice(1), upstreams: (record.HostConfig.Dns as string[] | undefined) ?? [], networks: [{ net: up, aliases: options.aliases, ip: options.ip }] }, inUse);
+    const before = responderOf(store, record, networksOf(store, record));
     try {
       plumbInto(pid, attached);
       if (net.Name !== DEFAULT_NETWORK) await (await import('./net/dns/control.js')).ensureResponder(store, up);
@@ -41,6 +82,7 @@ export async function connectContainer(ctx: NetContext, ref: string, networkRef:
       releaseEndpoints(ctx.root, attached);
       throw err;
     }
+    followResolvConf(ctx, record, before, responderOf(store, record, [...networksOf(store, record), up]));
   }
   await ctx.containers.update(record.Id, (r) => {
     r.NetworkSettings = { ...r.NetworkSettings, Networks: { ...r.NetworkSettings?.Networks, [net.Name]: endpointSettings(net, options.aliases, options.ip) } };
@@ -55,12 +97,15 @@ export async function disconnectContainer(ctx: NetContext, ref: string, networkR
   if (!record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is not connected to network "${net.Name}"`);
   const pid = runningPid(ctx, record);
   const endpoint = store.endpoint(net.Id, record.Id);
+  const networks = networksOf(store, record);
+  const before = responderOf(store, record, networks);
   if (pid !== undefined && endpoint) {
     // The way out moves to another network of the container's that has one.
     const gateways = store.list().filter((n) => n.Id !== net.Id && !n.Internal).flatMap((n) => store.endpoint(n.Id, record.Id)?.Gateway ?? []);
     unplugFrom(pid, endpoint.IfName, gateways);
   }
   store.removeEndpoint(net.Id, record.Id);
+  if (pid !== undefined) followResolvConf(ctx, record, before, responderOf(store, record, networks.filter((n) => n.Id !== net.Id)));
   if (net.Name !== DEFAULT_NETWORK) await (await import('./net/dns/control.js')).stopIdleResponders(store, [net.Id]);
   await ctx.containers.update(record.Id, (r) => {
     const { [net.Name]: _gone, ...rest } = r.NetworkSettings?.Networks ?? {};
