@@ -49,6 +49,7 @@
 //   net.claim-written         a subnet claim is written to its temp file (in the machine's dir), not yet renamed
 //   net.record-moved          `network rm`: the network's dir is renamed `.removing-ID`, not yet deleted
 //   net.network-removed       `network rm`: the network's record is gone, its bridge, rules and claim not yet
+//   net.responder-ready       a network's DNS responder was started and said it listens; the starter has done nothing since
 //   net.netns-ready           a container's network namespace is plumbed and its endpoints recorded; runc may not have started it
 //   volume.create-tmp         `volume create` (and a container's new volume): the volume is made under its temp name, not yet renamed into place
 //   volume.users-read         `volume rm`/`prune`, `rm -v`: no container uses the volume, it is not yet moved aside

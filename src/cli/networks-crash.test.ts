@@ -124,4 +124,22 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
     ok(['rm', '-f', 'after']);
     ok(['network', 'rm', 'crashnet']);
   });
+
+  it('finds the responder a `run` started right before it was killed: the next run resolves names', async () => {
+    ok(['network', 'create', 'dnskill']);
+    const netId = ok(['network', 'inspect', '--format', '{{.Id}}', 'dnskill']).trim();
+    await runUntilKilled(['run', '--rm', '--network', 'dnskill', 'busybox', 'true'], { root: fx.root, point: 'net.responder-ready', group: true });
+    const [responder] = responders();
+    assert.ok(responder, 'the responder outlived the run that started it');
+    // Recorded by the responder itself: the next start finds it instead of starting another
+    // one, which could not bind the gateway's port 53 while this one holds it.
+    const info = JSON.parse(fs.readFileSync(`${fx.root}/networks/${netId}/responder.json`, 'utf8')) as { pid: number };
+    assert.equal(info.pid, responder);
+    ok(['run', '-d', '--name', 'dnsweb', '--network', 'dnskill', 'busybox', 'sh', '-c', 'echo named > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+    assert.equal(ok(['run', '--rm', '--network', 'dnskill', 'busybox', 'wget', '-qO-', 'http://dnsweb/']), 'named\n');
+    ok(['rm', '-f', 'dnsweb']);
+    ok(['network', 'rm', 'dnskill']);
+    await eventually(() => responders().length === 0, 100).catch(() => undefined);
+    assert.deepEqual(responders(), []);
+  });
 });

@@ -1,40 +1,21 @@
 // Starting and stopping a network's DNS responder (responder.ts). Its pid and start time are
-// kept in the network's dir (responder.json), so any strata process can tell whether it runs
-// and stop it; a responder whose network or root is gone stops by itself.
+// kept in the network's dir (responder.json, written by the responder: info.ts), so any strata
+// process can tell whether it runs and stop it; a responder whose network or root is gone stops
+// by itself.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StrataError } from '../../../errors.js';
-import { pidAlive } from '../../../store/index.js';
-import { processStartTime, withLock } from '../../../store/index.js';
+import { failpoint } from '../../../failpoint.js';
+import { withLock } from '../../../store/index.js';
 import type { NetworkRecord, NetworkStore } from '../../../store/index.js';
 import { endpointAlive } from '../host.js';
+import { infoFile, readInfo, running } from './info.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const STARTUP_TIMEOUT_MS = 30_000;
-
-interface ResponderInfo {
-  pid: number;
-  start: string;
-}
-
-function infoFile(store: NetworkStore, networkId: string): string {
-  return path.join(store.networkDir(networkId), 'responder.json');
-}
-
-function readInfo(store: NetworkStore, networkId: string): ResponderInfo | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(infoFile(store, networkId), 'utf8')) as ResponderInfo;
-  } catch {
-    return undefined;
-  }
-}
-
-function running(info: ResponderInfo | undefined): info is ResponderInfo {
-  return !!info && pidAlive(info.pid) && processStartTime(info.pid) === info.start;
-}
 
 /** The responder's pid while it runs. */
 export function responderPid(store: NetworkStore, networkId: string): number | undefined {
@@ -68,9 +49,7 @@ export async function ensureResponder(store: NetworkStore, net: NetworkRecord): 
       child.kill('SIGKILL');
       throw new StrataError(`starting the DNS responder of network "${net.Name}": ${stderr.trim().split('\n').pop() || 'it did not start'}`);
     }
-    const info: ResponderInfo = { pid: child.pid!, start: processStartTime(child.pid!) ?? '' };
-    fs.writeFileSync(`${infoFile(store, net.Id)}.tmp`, JSON.stringify(info));
-    fs.renameSync(`${infoFile(store, net.Id)}.tmp`, infoFile(store, net.Id));
+    failpoint('net.responder-ready');
   });
 }
 

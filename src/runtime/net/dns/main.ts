@@ -1,6 +1,8 @@
-// The responder process: `node main.js ROOT NETWORK_ID` (started by control.ts). It says
-// "ready" on stdout once it listens, or why not on stderr, and then runs on its own.
+// The responder process: `node main.js ROOT NETWORK_ID` (started by control.ts). Once it
+// listens it records itself (info.ts) and says "ready" on stdout, or why not on stderr, and
+// then runs on its own.
 import { NetworkStore } from '../../../store/index.js';
+import { recordSelf } from './info.js';
 import { Responder } from './responder.js';
 
 async function main(): Promise<void> {
@@ -10,6 +12,7 @@ async function main(): Promise<void> {
   const net = store.get(networkId);
   const responder = new Responder(store, net);
   await responder.listen();
+  recordSelf(store, networkId);
   process.stdout.write('ready\n');
   const leave = () => {
     responder.close();
