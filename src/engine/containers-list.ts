@@ -6,6 +6,7 @@ import { StrataError } from '../errors.js';
 import { currentState, parseSince, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
 import { labelMatches, pruneFilter } from './filters.js';
+import { LayerSizes } from './image-sizes.js';
 
 /** One container of a listing: its record, its state now, and its published ports while it runs. */
 export interface ContainerListEntry {
@@ -155,10 +156,11 @@ export interface ContainerSize {
 /** `ps -s`: the sizes of the given containers. */
 export async function containerSizes(ctx: ContainerContext, records: ContainerRecord[]): Promise<Map<string, ContainerSize>> {
   const imageSizes = new Map<string, number>();
+  const layerSizes = new LayerSizes(ctx.images);
   const out = new Map<string, ContainerSize>();
   for (const r of records) {
     if (!imageSizes.has(r.Image)) {
-      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => img.manifest.layers.reduce((n, l) => n + l.size, 0), () => 0));
+      imageSizes.set(r.Image, await ctx.images.resolveImage(r.Image).then((img) => layerSizes.total(img), () => 0));
     }
     const rw = await treeSize(ctx.containers.paths(r.Id).upper);
     out.set(r.Id, { rw, virtual: rw + imageSizes.get(r.Image)! });

@@ -47,9 +47,12 @@ export interface HistoryEntry {
   emptyLayer: boolean;
 }
 
-/** The image's history, newest first; an image without history gets one entry per layer. */
-export function imageHistory(img: Image): HistoryEntry[] {
-  const layers = [...img.manifest.layers];
+/**
+ * The image's history, newest first; an image without history gets one entry per layer.
+ * LAYER_SIZES: each layer's tar bytes, bottom first (image-sizes.ts); the manifest's otherwise.
+ */
+export function imageHistory(img: Image, layerSizes: number[] = img.manifest.layers.map((l) => l.size)): HistoryEntry[] {
+  const layers = [...layerSizes];
   const entries = img.config.history?.length
     ? img.config.history
     : img.config.rootfs.diff_ids.map(() => ({ created: img.config.created } as NonNullable<typeof img.config.history>[number]));
@@ -57,7 +60,7 @@ export function imageHistory(img: Image): HistoryEntry[] {
     id: '<missing>',
     created: h.created,
     createdBy: h.created_by ?? '',
-    size: h.empty_layer ? 0 : (layers.shift()?.size ?? 0),
+    size: h.empty_layer ? 0 : (layers.shift() ?? 0),
     comment: h.comment ?? '',
     emptyLayer: !!h.empty_layer,
   }));

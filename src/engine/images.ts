@@ -14,6 +14,7 @@ import { applyChanges } from './changes.js';
 import { labelMatches } from './filters.js';
 import { imageChanges, type Change } from './image-diff.js';
 import { ImageResolver } from './image-resolver.js';
+import { LayerSizes } from './image-sizes.js';
 import { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
 import { intermediateImages, isParentImage, imagePruneFilter, pruneImages, readableImages, removeImageRef, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 
@@ -100,9 +101,12 @@ export class Images {
         });
       } else throw new StrataError(`invalid filter "${key}"`);
     }
-    if (options.all) return images;
-    const hidden = intermediateImages(images);
-    return images.filter((i) => !hidden.has(i.id));
+    if (!options.all) {
+      const hidden = intermediateImages(images);
+      images = images.filter((i) => !hidden.has(i.id));
+    }
+    const sizes = new LayerSizes(store);
+    return Promise.all(images.map((i) => sizes.sized(i)));
   }
 
   /** The name the store knows for a user's reference: a short-name alias's target when local (image-resolver.ts). */
@@ -123,7 +127,7 @@ export class Images {
     const img = await store.resolveImage(await this.localName(ref));
     const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
     const { repoDigestsOf } = await import('../registry/index.js');
-    return inspectImage(img, dirs, await repoDigestsOf(store, img.id));
+    return inspectImage(await new LayerSizes(store).sized(img), dirs, await repoDigestsOf(store, img.id));
   }
 
   /** Names the image `source` names `target` too. */
@@ -171,17 +175,20 @@ export class Images {
 
   /** The image's history, newest first. */
   async history(ref: string): Promise<HistoryEntry[]> {
-    return imageHistory(await this.get(ref));
+    const img = await this.get(ref);
+    return imageHistory(img, await new LayerSizes(await this.store()).of(img));
   }
 
   /** The image's layers and the images built on it. */
   async tree(ref: string): Promise<ImageTree> {
-    const image = await this.get(ref);
+    const sizes = new LayerSizes(await this.store());
+    const image = await sizes.sized(await this.get(ref));
     const all = await readableImages(await this.store());
     const label = (i: Image) => (i.names.length ? [...i.names].sort() : [i.id]);
+    const layerSizes = await sizes.of(image);
     const layers = image.config.rootfs.diff_ids.map((diffId, i) => ({
       diffId,
-      size: image.manifest.layers[i]?.size ?? 0,
+      size: layerSizes[i] ?? 0,
       topOf: all.filter((o) => o.config.rootfs.diff_ids.at(-1) === diffId).flatMap(label),
     }));
     return { image, layers, children: all.filter((c) => isParentImage(image, c)) };

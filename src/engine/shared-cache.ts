@@ -226,6 +226,7 @@ export class SharedBuildCache implements BuildCache {
         await this.ensureLayer(d);
         return s.layerPath(d);
       },
+      layerSize: (d) => s.layerSize(d),
       writeImage: async (config, layers: LayerInfo[], o) => {
         if (this.pushOnly && (await Promise.all(layers.map((l) => s.hasLayer(l.diffId)))).includes(false)) return this.assemble(config, layers, o?.tags ?? []);
         await Promise.all(layers.map((l) => this.ensureLayer(l.diffId)));

@@ -84,6 +84,25 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(p.stdout, /Mounted from lib\/busybox/);
   });
 
+  test('a pulled image has the sizes of the pushed one (uncompressed, as docker shows them), packed or not', () => {
+    const root = sb.root('sizes');
+    const name = `${reg.host}/lib/busybox:1`;
+    const sizes = (r: string, ref: string) => ({
+      images: sb.strata(['images', '--format', '{{.Size}}', ref], { root: r }).stdout,
+      inspect: sb.strata(['image', 'inspect', '--format', '{{.Size}}', ref], { root: r }).stdout,
+      history: sb.strata(['history', '--format', '{{.Size}}', ref], { root: r }).stdout,
+    });
+    const pushed = sizes(src, 'busybox');
+    assert.ok(Number(pushed.inspect) > 1_000_000, pushed.inspect);
+    assert.equal(sb.strata(['pull', '-q', name], { root }).status, 0);
+    assert.deepEqual(sizes(root, name), pushed, 'kept packed (compressed in its blob)');
+    assert.equal(sb.strata(['run', '--rm', name, 'true'], { root }).status, 0);
+    assert.deepEqual(sizes(root, name), pushed, 'unpacked by a run');
+    const ps = sb.strata(['create', '--name', 'sized', name], { root });
+    assert.equal(ps.status, 0, ps.stderr);
+    assert.match(sb.strata(['ps', '-a', '-s', '--format', '{{.Size}}'], { root }).stdout, new RegExp(`\\(virtual ${pushed.images.trim().replace('.', '\\.')}\\)`));
+  });
+
   test('a build FROM an image only the registry has pulls it; run --pull decides when to pull', () => {
     const root = sb.root('build');
     const ctx = path.join(sb.dir, 'ctx');

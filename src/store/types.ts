@@ -104,6 +104,8 @@ export interface ImageStore {
   removeImage(imageId: Digest, options?: { unlessInUse?: boolean }): Promise<boolean>;
   /** The unpacked snapshot of a layer, usable as an overlay lowerdir (overlay-format whiteouts). */
   layerPath(diffId: Digest): Promise<string>;
+  /** Bytes of a layer's (uncompressed) tar. */
+  layerSize(diffId: Digest): Promise<number>;
   /**
    * Packs a directory in overlay upper-dir form (0/0 char-device whiteouts, opaque xattrs) into
    * an OCI layer tar with `.wh.` entries, stores it as a blob and keeps the directory's content
