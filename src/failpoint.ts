@@ -18,6 +18,7 @@
 //   context.hashed            a batch of build-context files was hashed (a large context: N picks the batch)
 //   context.stat-cache        the context's stat cache is written to its temp file, not yet renamed
 //   build.run-output          a RUN step's container wrote output (mid-RUN: the container is running)
+//   build.ssh-agent-spawned   `build --ssh ID=KEY`: the private ssh-agent was spawned (it notes itself), nothing else done yet
 //   build.run-exited          a RUN step's container exited; its upper dir is not yet packed
 //   layer.chunk               a chunk of a layer's tar was packed or read (mid-layer: N picks the chunk, 1 MiB each when packed)
 //   layer.written             a layer's tar is hashed and its tar-split written to tmp/; the layer is not yet in place

@@ -1,7 +1,8 @@
 // A build with `--ssh ID=KEY` killed (-9) mid-RUN leaves its private ssh-agent running (it is
 // started with -D and never looks at its parent) and its socket dirs in the OS temp dir. Both
-// are noted in the state root: `system check` names them, the next command ends the agent and
-// removes the dirs. A live build's (one stopped there) are kept: let go, it completes.
+// are noted in the state root (the agent notes itself, before it runs: a build killed right
+// after spawning it leaves it noted too): `system check` names them, the next command ends the
+// agent and removes the dirs. A live build's (one stopped there) are kept: let go, it completes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -69,6 +70,20 @@ describe('a killed build\'s ssh agent and socket dirs', { timeout: 300_000 }, ()
     assert.ok(await eventually(() => agentsIn(dirs).length === 0), 'the agent is ended');
     assert.deepEqual(dirs.filter((d) => fs.existsSync(d)), [], 'the dirs are removed');
     assert.deepEqual(notedDirs(), [], 'and their notes');
+  });
+
+  it('an agent whose build was killed right after spawning it notes itself, and is ended', async () => {
+    await runUntilKilled(buildArgs(), { root, point: 'build.ssh-agent-spawned', env: { TMPDIR: osTmp } });
+    const tmp = path.join(root, 'tmp');
+    const notes = () => (fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).filter((n) => n.endsWith('.helper'));
+    // The agent writes its note itself once spawned: the build, killed, never could.
+    assert.ok(await eventually(() => notes().length === 1), `the agent noted itself: ${notes().join(', ')}`);
+    const agents = agentsIn([osTmp]);
+    assert.equal(agents.length, 1, 'the agent outlived its build');
+    assert.equal(fs.readFileSync(path.join(tmp, notes()[0]!), 'utf8').split('.')[0], String(agents[0]), 'the note names the agent');
+    assert.equal(runStrata(['ps', '-a'], { root }).status, 0);
+    assert.ok(await eventually(() => agentsIn([osTmp]).length === 0), 'the agent is ended');
+    assert.deepEqual(notes(), []);
   });
 
   it('are kept while the build lives; let go, it completes and removes them itself', async () => {

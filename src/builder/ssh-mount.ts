@@ -12,7 +12,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import { noteHelper } from '../runtime/index.js';
+import { failpoint } from '../failpoint.js';
+import { helperCommand, reserveHelperNote } from '../runtime/index.js';
 import { noteOutsideTemp, tempName } from '../store/index.js';
 
 /** Parsed `--ssh` flags: id -> paths (one agent socket, or key files); [] means $SSH_AUTH_SOCK. */
@@ -139,12 +140,16 @@ export class SshAgents {
   private async startAgent(id: string, keys: string[]): Promise<string> {
     const { dir, forget } = await this.socketDir('-agent');
     const sock = path.join(dir, 'agent.sock');
-    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // -D keeps it in the foreground, where it never looks whether its parent lives: it notes
+    // itself in the state root before it runs, for a sweep to end it if this build is killed.
+    const note = await reserveHelperNote(this.root);
+    const [cmd, args] = helperCommand(note.file, ['ssh-agent', '-D', '-a', sock]);
+    const agent = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    failpoint('build.ssh-agent-spawned');
     let failed: Error | undefined;
     agent.once('error', (err) => (failed = err));
     const exited = new Promise<void>((resolve) => agent.once('close', () => resolve()));
-    // -D keeps it in the foreground, where it never looks whether its parent lives.
-    const forgetAgent = agent.pid ? await noteHelper(this.root, agent.pid) : async () => undefined;
+    const forgetAgent = note.forget;
     this.stops.push(async () => {
       agent.kill('SIGTERM');
       await exited;

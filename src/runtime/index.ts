@@ -4,7 +4,7 @@
 // forwarding and the shim's client are loaded on first use (the run bundle keeps them out).
 export type * from './types.js';
 export { RuncRunner, type RuncRunnerOptions } from './runc.js';
-export { buildContainerId, noteHelper, notePause, sweepBuildContainers, sweepLeftovers, type SweepReport } from './leftovers.js';
+export { buildContainerId, helperCommand, notePause, reserveHelperNote, sweepBuildContainers, sweepLeftovers, type SweepReport } from './leftovers.js';
 export {
   currentState, mountRequestsOf, portRequestsOf, removeContainer, runAttached, runcRootOf, stateFromStatus,
   type AttachedIo, type ContainerContext,

@@ -97,16 +97,27 @@ async function thawLeftPaused(root: string, options: SweepOptions, runc = 'runc'
 const HELPER_RECORD = '.helper';
 
 /**
- * Notes a helper process this process started and ends itself (a build's private ssh-agent: it
- * does not die with its parent): if this process is killed, a sweep ends the helper. Returns the
- * function that drops the note once the helper has exited.
+ * The note of a helper process this process is about to start and ends itself (a build's
+ * private ssh-agent: it does not die with its parent): FILE is named after this process; the
+ * helper writes its own pid and start time there (helperCommand), so a kill of this process
+ * at any moment, right after the spawn too, leaves a helper a sweep can end. FORGET drops the
+ * note once the helper has exited.
  */
-export async function noteHelper(root: string, pid: number): Promise<() => Promise<void>> {
+export async function reserveHelperNote(root: string): Promise<{ file: string; forget: () => Promise<void> }> {
   const tmpDir = path.join(root, 'tmp');
   await fs.mkdir(tmpDir, { recursive: true });
-  const record = tempName(tmpDir, HELPER_RECORD);
-  await fs.writeFile(record, `${pid}.${processStartTime(pid) ?? ''}`, { flag: 'wx' });
-  return () => fs.rm(record, { force: true });
+  const file = tempName(tmpDir, HELPER_RECORD);
+  return { file, forget: () => fs.rm(file, { force: true }) };
+}
+
+/**
+ * COMMAND run so that it notes itself in NOTE first (reserveHelperNote): a shell writes its
+ * own pid and start time (/proc/PID/stat's 22nd field, as owner.ts reads it) and execs the
+ * command, which keeps both.
+ */
+export function helperCommand(note: string, command: string[]): [string, string[]] {
+  const script = 'printf "%s.%s" "$$" "$(awk \'{ sub(/.*\\) /, ""); print $20 }\' /proc/$$/stat)" > "$0.part" && mv "$0.part" "$0" && exec "$@"';
+  return ['sh', ['-c', script, note, ...command]];
 }
 
 /** Ends (SIGTERM) the helpers of exited processes that still run: the very process noted, by pid and start time. Their pids. */
