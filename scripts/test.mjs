@@ -8,6 +8,7 @@
 // long, with more CPU time), and each file's tests run one after another.
 //   node scripts/test.mjs [--concurrency N] [--reporter FILE.mjs --destination FILE] [PATH...]
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run } from 'node:test';
@@ -73,6 +74,12 @@ const found = roots.flatMap((p) => (fs.statSync(p).isDirectory() ? testFiles(p) 
 const rank = new Map(SLOW_FIRST.map((f, i) => [path.join(dist, f), i]));
 const files = [...found].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
 
+// busybox:latest made once for the whole run: each test's new state root copies it (src/testing/busybox.ts).
+const template = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-test-busybox-'));
+const { createBusybox, openStore } = await import(pathToFileURL(path.join(dist, 'store', 'index.js')).href);
+await createBusybox(await openStore(template));
+process.env.STRATA_TEST_BUSYBOX_TEMPLATE = template;
+
 const stream = run({ files, concurrency: o.concurrency });
 stream.on('test:fail', () => (process.exitCode = 1));
 // One stream of events, fanned out to each reporter (iterating it twice would split it).
@@ -87,4 +94,7 @@ const feeds = outputs.map(([reporter, out]) => {
   return feed;
 });
 stream.on('data', (event) => feeds.forEach((f) => f.write(event)));
-stream.on('end', () => feeds.forEach((f) => f.end()));
+stream.on('end', () => {
+  feeds.forEach((f) => f.end());
+  fs.rmSync(template, { recursive: true, force: true });
+});
