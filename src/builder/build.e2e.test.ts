@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { buildSteps as steps } from '../testing/build-steps.js';
 import { runStrata, spawnStrata, tempDir, testdataDir } from '../testing/cli.js';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, tempDir } from '../testing/cli.js';
 import { parseSshSpecs } from './ssh-mount.js';
 

@@ -2,7 +2,7 @@
 // json-file log, as with Docker. Real runc, a private state root.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
 import { waitStopped } from '../testing/faults.js';

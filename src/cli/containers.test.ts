@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 
 function cleanupRoot(root: string): void {

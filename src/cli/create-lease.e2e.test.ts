@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { spawnStrata } from '../testing/cli.js';
 import { isStopped, runUntilKilled } from '../testing/faults.js';

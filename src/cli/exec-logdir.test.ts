@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 import { eventually } from '../testing/lifecycle-fixture.js';

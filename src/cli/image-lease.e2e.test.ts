@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 import { assertStoreIntact, runUntilKilled, writeContext } from '../testing/faults.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { tempDir } from '../testing/cli.js';
 import { closeHashPool } from '../hash/pool.js';
 import { openStore, type Store } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { ContainerStore, initialState, newContainerId, type ContainerRecord } from '../store/index.js';
 import type { Image } from '../store/types.js';
 import { containersOf, pruneImages, removeImageRef } from './image-remove.js';

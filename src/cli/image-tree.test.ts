@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closeHashPool } from '../hash/index.js';
-import { ensureBusybox, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, tempDir } from '../testing/cli.js';
 
 after(closeHashPool);

@@ -9,7 +9,7 @@ import { runStrata, spawnStrata, strataCommand, tempDir } from '../testing/cli.j
 import { buildTar } from '../store/tar/build.js';
 import { closeHashPool } from '../hash/pool.js';
 import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { readIndex, REF_NAME } from '../store/index-file.js';
 
 after(closeHashPool);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runStrata, tempDir } from '../testing/cli.js';
 import { closeHashPool } from '../hash/pool.js';
 import { openStore } from '../store/store.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { readIndex, REF_NAME } from '../store/index-file.js';
 
 after(closeHashPool);

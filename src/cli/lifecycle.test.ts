@@ -43,7 +43,7 @@ describe('detached containers', { concurrency: false }, () => {
     assert.notEqual(write.status, 0);
     assert.match(write.stderr, /Read-only file system/);
     assert.equal(fs.existsSync(path.join(www.dir, 'new')), false);
-    assert.equal(fx.strata(['stop', '-t', '1', 'web']).status, 0);
+    assert.equal(fx.strata(['stop', '-t', '0', 'web']).status, 0);
     await assert.rejects(httpGet(port, '/index.html'));
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(137\)/);
     assert.equal(fx.strata(['start', 'web']).status, 0);
@@ -109,7 +109,7 @@ describe('detached containers', { concurrency: false }, () => {
     await eventually(() => !fs.existsSync(`/proc/${shimPid}`));
     // runc still runs the container: it is up, and stop still works through runc.
     assert.match(fx.strata(['ps']).stdout, /Up .* orphan/);
-    assert.equal(fx.strata(['stop', '-t', '1', 'orphan']).status, 0);
+    assert.equal(fx.strata(['stop', '-t', '0', 'orphan']).status, 0);
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(137\) .* orphan/);
     assert.equal(fx.strata(['start', 'orphan']).status, 0);
     assert.match(fx.strata(['ps']).stdout, /Up .* orphan/);

@@ -101,17 +101,19 @@ describe('container networks', { timeout: 600_000 }, () => {
     const webIp = ok(['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'web']).trim();
     // `timeout` inside `sh` that stays PID 1: as PID 1 itself, busybox timeout execs wget as the
     // container's init, which ignores timeout's SIGTERM, and a dropped connection then waits out
-    // the TCP connect timeout (minutes) instead of 3 s.
-    const timed = (url: string) => ['sh', '-c', `timeout 3 wget -qO- ${url}; exit $?`];
-    const probe = (net: string, target: string) => fx.strata(['run', '--rm', '--network', net, 'busybox', ...timed(`http://${target}/`)]);
+    // the TCP connect timeout (minutes) instead of SECONDS. A probe that must fail waits 1 s (a
+    // dropped packet is never answered: each such probe is its whole timeout), the one that must
+    // pass 3 s; in the same network it answers in milliseconds.
+    const timed = (url: string, seconds = 3) => ['sh', '-c', `timeout ${seconds} wget -qO- ${url}; exit $?`];
+    const probe = (net: string, target: string, seconds?: number) => fx.strata(['run', '--rm', '--network', net, 'busybox', ...timed(`http://${target}/`, seconds)]);
     assert.match(probe('app', webIp).stdout, /served by web/, 'same network: reachable');
-    assert.doesNotMatch(probe('other', webIp).stdout, /served by web/, 'another network: not reachable');
-    assert.doesNotMatch(probe('bridge', webIp).stdout, /served by web/, 'the default network: not reachable');
+    assert.doesNotMatch(probe('other', webIp, 1).stdout, /served by web/, 'another network: not reachable');
+    assert.doesNotMatch(probe('bridge', webIp, 1).stdout, /served by web/, 'the default network: not reachable');
     // The internal network's responder knows only its own names and forwards nothing.
     const lookup = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', 'nslookup', 'web']);
     assert.notEqual(lookup.status, 0);
     assert.doesNotMatch(lookup.stdout, new RegExp(webIp.replace(/\./g, '\\.')));
-    const out = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', ...timed(`http://${outside.ip}:${outside.httpPort}/`)]);
+    const out = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', ...timed(`http://${outside.ip}:${outside.httpPort}/`, 1)]);
     assert.doesNotMatch(out.stdout, /hello from outside/);
     assert.notEqual(out.status, 0);
   });

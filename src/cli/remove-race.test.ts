@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitStopped } from '../testing/faults.js';
-import { spawnStrata } from '../testing/cli.js';
+import { runStrata, spawnStrata } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 describe('removals racing a start', { concurrency: false }, () => {
@@ -67,7 +67,8 @@ describe('removals racing a start', { concurrency: false }, () => {
     const id = idOf('stuck');
     const dir = path.join(fx.root, 'containers', id);
     // Its process frozen in a freezer cgroup below the container's own: SIGKILL stays pending, so
-    // runc still has it however long rm -f waits (10 s), as a process in uninterruptible sleep.
+    // runc still has it however long rm -f waits (10 s; 1 s here, STRATA_TEST_KILL_WAIT_MS), as a
+    // process in uninterruptible sleep.
     // (runc thaws a container it sees paused before SIGKILL; the container's own cgroup is not frozen.)
     const pid = Number(fx.ok(['inspect', '-f', '{{.State.Pid}}', 'stuck']).trim());
     const cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/^\d+:freezer:(.*)$/m)?.[1];
@@ -79,7 +80,7 @@ describe('removals racing a start', { concurrency: false }, () => {
     try {
       fs.writeFileSync(path.join(frozen, 'cgroup.procs'), String(pid));
       fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
-      r = fx.strata(['rm', '-f', 'stuck']);
+      r = runStrata(['rm', '-f', 'stuck'], { root: fx.root, env: { STRATA_TEST_KILL_WAIT_MS: '1000' } });
     } finally {
       // Back in its thawed cgroup, it dies of the pending SIGKILL.
       fs.writeFileSync(path.join(own, 'cgroup.procs'), String(pid));

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runStrata, tempDir } from '../testing/cli.js';
 import { closeHashPool } from '../hash/index.js';
-import { ensureBusybox, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { ensureBusybox } from '../testing/busybox.js';
 
 after(closeHashPool);
 

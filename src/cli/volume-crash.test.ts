@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBusybox, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 import { runUntilKilled, waitStopped } from '../testing/faults.js';
 

@@ -38,10 +38,17 @@ export async function stopOne(ctx: LightContext, record: ContainerRecord, option
   await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10 });
 }
 
+/**
+ * How long rm -f waits for a killed container to be gone: 10 s. STRATA_TEST_KILL_WAIT_MS shortens
+ * it for the test of a container SIGKILL does not end (cli/remove-race.test.ts), which would
+ * otherwise wait out the whole 10 s for nothing it checks.
+ */
+const KILL_WAIT_MS = Number(process.env.STRATA_TEST_KILL_WAIT_MS) || 10_000;
+
 export async function killAndWait(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>): Promise<void> {
   const handle = handleOf(ctx, record);
   await killContainer(handle, 'KILL');
-  await waitForExit(handle, 10_000);
+  await waitForExit(handle, KILL_WAIT_MS);
 }
 
 /** `rm`: a running container only with FORCE (killed first), as Docker. */

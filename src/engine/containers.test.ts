@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ensureBusybox, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { tempDir } from '../testing/cli.js';
 import { eventually, processesMentioning } from '../testing/lifecycle-fixture.js';
 import { Containers } from './index.js';

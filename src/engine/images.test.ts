@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore, type Store } from '../store/store.js';
 import type { Image } from '../store/types.js';
 import { tempDir } from '../testing/cli.js';

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import ts from 'typescript';
 import { closeHashPool } from '../hash/pool.js';
-import { ensureBusybox } from '../store/busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { repoRoot, tempDir } from '../testing/cli.js';
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBusybox, mountsUnder, openStore } from '../store/index.js';
+import { mountsUnder, openStore } from '../store/index.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, tempDir } from '../testing/cli.js';
 import { assertNoLeftovers, runUntilKilled } from '../testing/faults.js';
 

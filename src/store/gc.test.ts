@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { closeHashPool } from '../hash/pool.js';
 import { tempDir } from '../testing/cli.js';
-import { ensureBusybox } from './busybox.js';
+import { ensureBusybox } from '../testing/busybox.js';
 import { ContainerStore } from './containers.js';
 import { initialState, newContainerId, type ContainerRecord } from './container-record.js';
 import { leasedDigests, leasedImages, Lease, leasesDir } from './leases.js';

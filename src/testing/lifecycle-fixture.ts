@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { openStore, ensureBusybox } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { ensureBusybox } from './busybox.js';
 import { runStrata, tempDir, type CliResult } from './cli.js';
 
 export interface LifecycleFixture {

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureBusybox, openStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
+import { ensureBusybox } from '../../testing/busybox.js';
 import { runStrata, spawnStrata, tempDir, type CliResult } from '../../testing/cli.js';
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
