@@ -116,6 +116,15 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', 'tmpfsed']).status, 0);
   });
 
+  it('a container that cannot start (a --tmpfs option the kernel refuses) is reported once, our way, in the terminal and its log', () => {
+    const r = fx.strata(['run', '--name', 'badtmpfs', '--tmpfs', '/t:mode=bogus', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    // Not also runc's own "runc run failed: ..." line, which it prints on the container's stderr.
+    assert.match(r.stderr, /^Error: unable to start container process: .*mode=bogus: invalid argument\n$/);
+    assert.doesNotMatch(fx.strata(['logs', 'badtmpfs']).stderr, /runc run failed/);
+    assert.equal(fx.strata(['rm', 'badtmpfs']).status, 0);
+  });
+
   it('--device makes the host node in the container, with its cgroup permissions', () => {
     const out = run(['--device', '/dev/loop-control:/dev/lc:r', '--device', '/dev/null:/dev/mynull', 'busybox', 'sh', '-c',
       'ls -l /dev/lc /dev/mynull | sed "s/ \\+/ /g" | cut -d" " -f1,5,6,10; echo x > /dev/mynull && echo wrote; (: > /dev/lc) 2>/dev/null || echo denied']);
