@@ -235,6 +235,10 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       assert.equal(fx.strata(['wait', 'flagged']).stdout, '42\n');
       const again = fx.strata(['run', '--cidfile', `${dir}/cid`, 'busybox', 'true']);
       assert.deepEqual([again.status, again.stderr], [125, `Error: container ID file found, make sure the other container isn't running or delete ${dir}/cid\n`]);
+      const before = fx.strata(['ps', '-aq']).stdout;
+      const unwritable = fx.strata(['run', '--cidfile', `${dir}/missing/cid`, 'busybox', 'true']);
+      assert.deepEqual([unwritable.status, unwritable.stderr], [125, `Error: failed to write the container ID to the file: open ${dir}/missing/cid: no such file or directory\n`]);
+      assert.equal(fx.strata(['ps', '-aq']).stdout, before, 'the container is not left');
       for (const [flags, message] of [[['--stop-signal', 'NOPE'], 'invalid signal: "NOPE"'], [['--expose', '70000'], 'invalid range format for --expose: "70000"']] as const) {
         const bad = fx.strata(['run', '--rm', ...flags, 'busybox', 'true']);
         assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);
