@@ -125,6 +125,12 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', 'badtmpfs']).status, 0);
   });
 
+  it('a volume on /etc still has our hosts, hostname and resolv.conf (mounted after it, as Docker orders mounts)', () => {
+    const out = run(['--hostname', 'etcvol', '-v', 'etcdata:/etc', 'busybox', 'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; test -s /etc/resolv.conf && echo resolv; cat /etc/passwd | head -1']);
+    assert.equal(out, 'etcvol\n2\nresolv\nroot:x:0:0:root:/root:/bin/sh\n');
+    assert.equal(fx.strata(['volume', 'rm', 'etcdata']).status, 0);
+  });
+
   it('--device makes the host node in the container, with its cgroup permissions', () => {
     const out = run(['--device', '/dev/loop-control:/dev/lc:r', '--device', '/dev/null:/dev/mynull', 'busybox', 'sh', '-c',
       'ls -l /dev/lc /dev/mynull | sed "s/ \\+/ /g" | cut -d" " -f1,5,6,10; echo x > /dev/mynull && echo wrote; (: > /dev/lc) 2>/dev/null || echo denied']);
