@@ -110,6 +110,8 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.match(out, /^tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=1024k 0 0$/m);
     assert.match(out, /^tmpfs \/plain tmpfs rw,nosuid,nodev,noexec,relatime 0 0$/m);
     assert.match(out, /^x$/m);
+    // mode= sets the tmpfs's own mode, as Docker's, --tmpfs's and --mount's (tmpfs-mode, octal).
+    assert.equal(run(['--tmpfs', '/moded:mode=1770', '--mount', 'type=tmpfs,dst=/private,tmpfs-mode=700', 'busybox', 'stat', '-c', '%a %n', '/moded', '/private']), '1770 /moded\n700 /private\n');
     // Gone with the container: nothing written to a tmpfs reaches the upper dir.
     assert.equal(fx.strata(['run', '--name', 'tmpfsed', '--tmpfs', '/t', 'busybox', 'sh', '-c', 'echo x > /t/f']).status, 0);
     assert.equal(fx.strata(['diff', 'tmpfsed']).stdout, '');
