@@ -110,10 +110,27 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.match(out, /^tmpfs \/scratch tmpfs rw,nosuid,nodev,relatime,size=1024k 0 0$/m);
     assert.match(out, /^tmpfs \/plain tmpfs rw,nosuid,nodev,noexec,relatime 0 0$/m);
     assert.match(out, /^x$/m);
+    // mode= sets the tmpfs's own mode, as Docker's, --tmpfs's and --mount's (tmpfs-mode, octal).
+    assert.equal(run(['--tmpfs', '/moded:mode=1770', '--mount', 'type=tmpfs,dst=/private,tmpfs-mode=700', 'busybox', 'stat', '-c', '%a %n', '/moded', '/private']), '1770 /moded\n700 /private\n');
     // Gone with the container: nothing written to a tmpfs reaches the upper dir.
     assert.equal(fx.strata(['run', '--name', 'tmpfsed', '--tmpfs', '/t', 'busybox', 'sh', '-c', 'echo x > /t/f']).status, 0);
     assert.equal(fx.strata(['diff', 'tmpfsed']).stdout, '');
     assert.equal(fx.strata(['rm', 'tmpfsed']).status, 0);
+  });
+
+  it('a container that cannot start (a --tmpfs option the kernel refuses) is reported once, our way, in the terminal and its log', () => {
+    const r = fx.strata(['run', '--name', 'badtmpfs', '--tmpfs', '/t:mode=bogus', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    // Not also runc's own "runc run failed: ..." line, which it prints on the container's stderr.
+    assert.match(r.stderr, /^Error: unable to start container process: .*mode=bogus: invalid argument\n$/);
+    assert.doesNotMatch(fx.strata(['logs', 'badtmpfs']).stderr, /runc run failed/);
+    assert.equal(fx.strata(['rm', 'badtmpfs']).status, 0);
+  });
+
+  it('a volume on /etc still has our hosts, hostname and resolv.conf (mounted after it, as Docker orders mounts)', () => {
+    const out = run(['--hostname', 'etcvol', '-v', 'etcdata:/etc', 'busybox', 'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; test -s /etc/resolv.conf && echo resolv; cat /etc/passwd | head -1']);
+    assert.equal(out, 'etcvol\n2\nresolv\nroot:x:0:0:root:/root:/bin/sh\n');
+    assert.equal(fx.strata(['volume', 'rm', 'etcdata']).status, 0);
   });
 
   it('--device makes the host node in the container, with its cgroup permissions', () => {
@@ -226,6 +243,10 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       assert.equal(fx.strata(['wait', 'flagged']).stdout, '42\n');
       const again = fx.strata(['run', '--cidfile', `${dir}/cid`, 'busybox', 'true']);
       assert.deepEqual([again.status, again.stderr], [125, `Error: container ID file found, make sure the other container isn't running or delete ${dir}/cid\n`]);
+      const before = fx.strata(['ps', '-aq']).stdout;
+      const unwritable = fx.strata(['run', '--cidfile', `${dir}/missing/cid`, 'busybox', 'true']);
+      assert.deepEqual([unwritable.status, unwritable.stderr], [125, `Error: failed to write the container ID to the file: open ${dir}/missing/cid: no such file or directory\n`]);
+      assert.equal(fx.strata(['ps', '-aq']).stdout, before, 'the container is not left');
       for (const [flags, message] of [[['--stop-signal', 'NOPE'], 'invalid signal: "NOPE"'], [['--expose', '70000'], 'invalid range format for --expose: "70000"']] as const) {
         const bad = fx.strata(['run', '--rm', ...flags, 'busybox', 'true']);
         assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`]);

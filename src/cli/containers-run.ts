@@ -111,7 +111,10 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
       fs.writeFileSync(flags.cidfile, record.Id, { flag: 'wx' });
     } catch (err) {
       await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
-      throw new StrataError(`failed to write the container ID to the file: ${(err as Error).message}`);
+      // Go's words, as Docker's: "open /x/cid: no such file or directory" (not Node's "ENOENT: ..., open '/x/cid'").
+      const e = err as NodeJS.ErrnoException;
+      const reason = e.syscall && e.path ? `${e.syscall} ${e.path}: ${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : e.message;
+      throw new StrataError(`failed to write the container ID to the file: ${reason}`);
     }
   };
   if (command === 'run' && flags.detach) {

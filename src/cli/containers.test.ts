@@ -216,6 +216,11 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     assert.match(s(['ps', '-a']).stdout, /Created {3,}.*c1/);
     assert.equal(s(['start', '-a', 'c1']).status, 5);
     assert.equal(s(['wait', 'c1']).stdout, '5\n');
+    // A --rm container is gone with its status once it exits: wait still says its code, as Docker's.
+    for (let i = 0; i < 3; i++) {
+      assert.equal(s(['run', '-d', '--rm', '--name', `gone${i}`, 'busybox', 'sh', '-c', `sleep 1; exit ${6 + i}`]).status, 0);
+      assert.deepEqual([s(['wait', `gone${i}`]).stdout], [`${6 + i}\n`]);
+    }
     assert.equal(s(['rename', 'c1', 'c2']).status, 0);
     assert.match(s(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, /^c2 Exited \(5\) /);
     const tarFile = path.join(root, 'export.tar');

@@ -121,6 +121,14 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     const missing = fx.strata(['exec', 'ex', 'nope']);
     assert.deepEqual([missing.status, missing.stderr], [127, 'Error: unable to start container process: exec: "nope": executable file not found in $PATH\n']);
     assert.equal(fx.strata(['exec', 'ex', '/etc/passwd']).status, 126);
+    // -t with no terminal of ours (a script, CI): the command still gets a pty, as Docker's;
+    // -it refuses a stdin that is not a terminal, as `run -it` does.
+    const tty = fx.strata(['exec', '-t', 'ex', 'sh', '-c', 'tty; exit 3']);
+    assert.equal(tty.status, 3, tty.stderr);
+    assert.match(tty.stdout, /^\/dev\/pts\/\d+\r\n$/);
+    assert.equal(fx.strata(['exec', '-t', '-u', 'nobody', 'ex', 'id', '-u']).stdout, '65534\r\n');
+    const notTty = fx.strata(['exec', '-it', 'ex', 'true'], { input: '' });
+    assert.deepEqual([notTty.status, notTty.stderr], [125, 'Error: the input device is not a TTY\n']);
     assert.equal(fx.strata(['rm', '-f', 'ex']).status, 0);
     assert.equal(fx.strata(['create', '--name', 'cold', 'busybox', 'true']).status, 0);
     const stopped = fx.strata(['exec', 'cold', 'true']);

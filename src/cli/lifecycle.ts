@@ -54,6 +54,8 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
 }
 
 async function execCommand(argv: ExecArgs): Promise<void> {
+  // As `run -it` (and Docker's exec): a terminal's input must come from a terminal.
+  if (argv.tty && argv.interactive && !argv.detach && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   // --env-file's entries first, then -e's (the later wins, as Docker's).
   const env = [...envFromFlags([], argv.envFile), ...argv.env];
   process.exitCode = await new Containers().exec(argv.container, {

@@ -2,7 +2,7 @@
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
-import { filterVolumes, Volumes } from '../engine/index.js';
+import { filterVolumes, volumePruneFilter, Volumes } from '../engine/index.js';
 import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
@@ -78,13 +78,17 @@ function volumeCommands(y: Argv): Argv {
     })
     .command('prune', 'Remove unused local volumes', (a) => a
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused volumes, not just anonymous ones' })
+      .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "label=<label>")' })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
     async (a) => {
-      const warning = a.all
+      const filters = (a.filter ?? []).map(String);
+      // Checked before the prompt: a bad filter is an error, not a question.
+      const all = volumePruneFilter(filters).all ?? a.all;
+      const warning = all
         ? 'WARNING! This will remove all local volumes not used by at least one container.\n'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.\n';
       if (!a.force && !(await confirm(`${warning}Are you sure you want to continue? [y/N] `))) return;
-      const { deleted, reclaimed } = await new Volumes().prune({ all: !!a.all });
+      const { deleted, reclaimed } = await new Volumes().prune({ all: !!a.all, filters });
       const head = deleted.length ? `Deleted Volumes:\n${deleted.join('\n')}\n\n` : '';
       process.stdout.write(`${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);
     })

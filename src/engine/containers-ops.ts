@@ -4,7 +4,7 @@
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import {
-  currentState, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, startDetached, stopContainer, waitForExit,
+  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -83,8 +83,12 @@ export async function removeDamaged(ctx: LightContext, id: string, force: boolea
 
 /** Blocks until the container stops; its exit code. */
 export async function waitOne(ctx: LightContext, record: ContainerRecord): Promise<number> {
-  await waitForExit(handleOf(ctx, record));
-  return currentState(ctx, record).ExitCode;
+  const handle = handleOf(ctx, record);
+  // A --rm container's status is removed with it as soon as it exits: its shim tells the code.
+  const told = record.HostConfig.AutoRemove ? await exitCodeFromShim(handle) : undefined;
+  if (told !== undefined) return told;
+  const status = await waitForExit(handle);
+  return status && !isLive(status) ? status.exitCode ?? 0 : currentState(ctx, record).ExitCode;
 }
 
 export async function renameOne(ctx: LightContext, record: ContainerRecord, newName: string): Promise<void> {

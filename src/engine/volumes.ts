@@ -62,12 +62,15 @@ export class Volumes {
   }
 
   /** Removes the anonymous volumes no container uses (every unused one with `all`). */
-  async prune(options: { all?: boolean } = {}): Promise<VolumePruneResult> {
+  /** Unused volumes: anonymous ones, or all with `all`; FILTERS as `volume prune --filter` (volumePruneFilter). */
+  async prune(options: { all?: boolean; filters?: string[] } = {}): Promise<VolumePruneResult> {
+    const filter = volumePruneFilter(options.filters ?? []);
+    const all = filter.all ?? options.all;
     const users = await this.users();
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.list()) {
-      if ((users.get(v.Name) ?? []).length || (!options.all && !v.Anonymous)) continue;
+      if ((users.get(v.Name) ?? []).length || (!all && !v.Anonymous) || !filter.matches(v)) continue;
       const size = diskUsage(v.Mountpoint);
       if ((await removeUnusedVolume(this.stateRoot, v.Name)).length) continue; // used since the look above
       deleted.push(v.Name);
@@ -75,6 +78,25 @@ export class Volumes {
     }
     return { deleted, reclaimed };
   }
+}
+
+/**
+ * `volume prune --filter`, Docker's three: label=K[=V] and label!=K[=V] (all must hold), and
+ * all=true|false, which says what -a does (a filter's word wins over the flag, as the API's).
+ */
+export function volumePruneFilter(filters: string[]): { all?: boolean; matches: (v: Volume) => boolean } {
+  let all: boolean | undefined;
+  const tests: ((v: Volume) => boolean)[] = [];
+  for (const f of filters) {
+    const m = /^(label!?|all)=(.*)$/.exec(f);
+    if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": volume prune supports label, label!, all`);
+    const [, key, value] = m as unknown as [string, string, string];
+    if (key === 'all') {
+      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "all=${value}": expected true or false`);
+      all = value === 'true' || value === '1';
+    } else tests.push(key === 'label' ? (v) => labelMatches(v.Labels, value) : (v) => !labelMatches(v.Labels, value));
+  }
+  return { all, matches: (v) => tests.every((t) => t(v)) };
 }
 
 /** `volume ls --filter`: name (substring), label, driver, dangling (used by no container). */

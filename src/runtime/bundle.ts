@@ -79,6 +79,14 @@ interface MountPoint {
   source?: string;
   /** The source is not a directory: its mount point is a file. */
   file: boolean;
+  /** A tmpfs's mode= (octal): the mode of a mount point the image lacks (see writeInitLayer). */
+  mode?: number;
+}
+
+/** The mode= of a tmpfs's options, as a number (mode=1770 is octal, as mount(8) reads it). */
+function tmpfsMode(options: string[] | undefined): number | undefined {
+  const m = /^mode=([0-7]+)$/.exec([...(options ?? [])].reverse().find((o) => o.startsWith('mode=')) ?? '');
+  return m ? parseInt(m[1]!, 8) & 0o7777 : undefined;
 }
 
 /**
@@ -119,7 +127,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   const devices = [...new Map([...(spec.privileged ? hostDevices() : []), ...resolveDevices(spec.devices ?? [])].map((d) => [d.path, d])).values()];
   const mountPoints: MountPoint[] = mounts.map((m) => m.type === 'bind'
     ? { destination: m.destination, source: m.source, file: !fsSync.statSync(m.source, { throwIfNoEntry: false })?.isDirectory() }
-    : { destination: m.destination, file: false });
+    : { destination: m.destination, file: false, mode: tmpfsMode(m.options) });
   await checkMountKinds(view, mountPoints);
   writeInitLayer(initDir, view, mountPoints);
   const [user, rlimits] = await settleAll([

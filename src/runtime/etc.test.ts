@@ -33,6 +33,10 @@ describe('writeInitLayer', () => {
       assert.equal(fs.readFileSync(path.join(init, 'etc', 'hostname'), 'utf8'), '', 'a missing file gets an empty mount point');
       assert.equal(fs.readFileSync(path.join(init, 'new', 'conf.ini'), 'utf8'), '', 'a file bind mount too, in a new directory');
       assert.ok(fs.statSync(path.join(init, 'new')).isDirectory());
+      // A tmpfs's mode= for a mount point the image lacks (runc puts it back after mounting); the image's own dir keeps its mode.
+      writeInitLayer(init, UnionView.of([layer]), [{ destination: '/scratch', file: false, mode: 0o1770 }, { destination: '/dev', file: false, mode: 0o700 }]);
+      assert.equal(fs.lstatSync(path.join(init, 'scratch')).mode & 0o7777, 0o1770);
+      assert.equal(fs.lstatSync(path.join(init, 'dev')).mode & 0o7777, 0o711);
     } finally {
       t.cleanup();
     }

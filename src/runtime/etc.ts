@@ -97,22 +97,24 @@ export function hostHostname(): string {
  * Creates the init layer in `dir`: every mount point of the container (system mounts, /etc
  * files, the caller's mount destinations) that the image does not already have: an empty file
  * where a file is mounted (as podman and Docker make it), else a directory. Parent dirs copy
- * the mode and owner of the image's own directory, since overlay shows the topmost one.
+ * the mode and owner of the image's own directory, since overlay shows the topmost one. A new
+ * tmpfs mount point takes the tmpfs's mode= (MODE): runc puts back the mode the mount point had
+ * before it mounted, which was only Docker's 0755 when runc made it itself.
  */
-export function writeInitLayer(dir: string, view: UnionView, mounts: Array<{ destination: string; file: boolean }>): void {
+export function writeInitLayer(dir: string, view: UnionView, mounts: Array<{ destination: string; file: boolean; mode?: number }>): void {
   fs.mkdirSync(dir, { recursive: true });
-  const wanted: Array<{ rel: string; file: boolean }> = [
+  const wanted: Array<{ rel: string; file: boolean; mode?: number }> = [
     ...SYSTEM_MOUNT_DIRS.map((rel) => ({ rel, file: false })),
     ...ETC_FILES.map((rel) => ({ rel, file: true })),
-    ...mounts.map((m) => ({ rel: components(m.destination).join('/'), file: m.file })),
+    ...mounts.map((m) => ({ rel: components(m.destination).join('/'), file: m.file, mode: m.mode })),
   ];
-  for (const { rel, file } of wanted) {
+  for (const { rel, file, mode } of wanted) {
     if (rel === '' || components(rel).includes('..')) continue;
-    ensureMountPoint(dir, view, rel, file);
+    ensureMountPoint(dir, view, rel, file, mode);
   }
 }
 
-function ensureMountPoint(dir: string, view: UnionView, rel: string, file: boolean): void {
+function ensureMountPoint(dir: string, view: UnionView, rel: string, file: boolean, mode?: number): void {
   const parts = rel.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
@@ -127,7 +129,8 @@ function ensureMountPoint(dir: string, view: UnionView, rel: string, file: boole
     }
     const made = fs.lstatSync(target, { throwIfNoEntry: false }) ?? (fs.mkdirSync(target, { mode: 0o755 }), fs.lstatSync(target));
     // Only what differs (each is a metadata write, not free on a journaling file system).
-    if (existing && (made.mode & 0o7777) !== (existing.mode & 0o7777)) fs.chmodSync(target, existing.mode & 0o7777);
+    const want = existing ? existing.mode & 0o7777 : last && mode !== undefined ? mode : undefined;
+    if (want !== undefined && (made.mode & 0o7777) !== want) fs.chmodSync(target, want);
     if (existing && (made.uid !== existing.uid || made.gid !== existing.gid)) fs.chownSync(target, existing.uid, existing.gid);
   }
 }

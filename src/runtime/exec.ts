@@ -10,6 +10,7 @@ import { StrataError } from '../errors.js';
 import { makeTempDirSync } from '../store/index.js';
 import { allCapabilities } from './host-config.js';
 import { checkExecutable, exitCodeForRuntimeError } from './lookpath.js';
+import { ptyRuncWrapper } from './shim/pty.js';
 import { runcState } from './shim/state.js';
 import { parseSpecJson, specJson } from './ulimits.js';
 import { UnionView } from './union.js';
@@ -66,16 +67,23 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
       if (options.cwd) args.push('--cwd', options.cwd);
       args.push(options.id, ...options.args);
     }
-    const stdin = options.detach || !options.interactive ? 'ignore' : 'inherit';
-    const out = options.detach ? 'ignore' : 'inherit';
+    // runc relays a tty exec's pty through a terminal of ours, and refuses to start without one
+    // (`exec -t` in a script or CI, as Docker runs it): then it runs under `script`, which gives
+    // it a pty of its own and copies the output to our stdout (shim/pty.ts, as a detached -t run).
+    const ownPty = Boolean(options.tty && !options.detach && !process.stdin.isTTY && !process.stdout.isTTY && !process.stderr.isTTY);
+    // Under `script`, a stdin at its end would reach the container as a byte: it is kept open.
+    const stdin = options.detach || (!options.interactive && !ownPty) ? 'ignore' : options.interactive ? 'inherit' : 'pipe';
+    const out = options.detach ? 'ignore' : ownPty ? 'pipe' : 'inherit';
     // Without a tty, stderr passes through a filter that drops runc's own "exec failed" line
-    // (we report it once, our way). Without a tty runc also gets its own process group, so a
-    // Ctrl-C reaches it once, from us.
+    // (we report it once, our way); under `script`, runc's stderr is in its stdout. Without a
+    // tty runc also gets its own process group, so a Ctrl-C reaches it once, from us.
     const err = options.detach ? 'ignore' : options.tty ? 'inherit' : 'pipe';
-    const child = spawn('runc', args, { stdio: [stdin, out, err], detached: !options.tty });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (!/^(runc )?exec failed: /.test(chunk.toString())) process.stderr.write(chunk);
-    });
+    const child = spawn(ownPty ? ptyRuncWrapper(logDir) : 'runc', args, { stdio: [stdin, out, err], detached: !options.tty });
+    const withoutRuncError = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
+      if (!/^(runc )?exec failed: /.test(chunk.toString())) to.write(chunk);
+    };
+    child.stderr?.on('data', withoutRuncError(process.stderr));
+    child.stdout?.on('data', withoutRuncError(process.stdout));
     const forward = (s: NodeJS.Signals) => child.kill(s);
     const signals: NodeJS.Signals[] = options.tty ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
@@ -84,6 +92,7 @@ export async function execInContainer(options: ExecOptions): Promise<number> {
         child.once('error', (err) => reject(new StrataError(`starting runc: ${err.message}`)));
         child.once('close', (c, sig) => resolve(c ?? 128 + (os.constants.signals[sig ?? 'SIGKILL'] ?? 9)));
       });
+      child.stdin?.destroy();
       if (code !== 0) {
         const failure = runtimeFailure(logFile);
         if (failure) throw new StrataError(failure.replace(/^(runc )?exec failed: /, ''), exitCodeForRuntimeError(failure));

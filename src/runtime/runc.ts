@@ -7,6 +7,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { StrataError } from '../errors.js';
 import { prepareBundle } from './bundle.js';
 import { initPid, InterruptPolicy } from './interrupt.js';
@@ -50,7 +51,8 @@ function outputOption(out: OutputTarget | undefined): 'inherit' | 'ignore' | 'pi
   return 'pipe';
 }
 
-function connectStdio(child: ChildProcess, spec: RunSpec): void {
+/** Connects runc's stdio to the spec's streams; resolves once all of its output is passed on. */
+function connectStdio(child: ChildProcess, spec: RunSpec, logFile: string): Promise<void> {
   const input = spec.stdin;
   if (child.stdin && input !== undefined && input !== 'inherit' && input !== 'null') {
     child.stdin.on('error', () => {}); // the container may exit without reading everything
@@ -58,7 +60,36 @@ function connectStdio(child: ChildProcess, spec: RunSpec): void {
     else input.pipe(child.stdin);
   }
   if (child.stdout && typeof spec.stdout === 'object') child.stdout.pipe(spec.stdout, { end: false });
-  if (child.stderr && typeof spec.stderr === 'object') child.stderr.pipe(spec.stderr, { end: false });
+  if (!child.stderr || typeof spec.stderr !== 'object') return Promise.resolve();
+  const filter = withoutFatalLine(logFile);
+  child.stderr.pipe(filter).pipe(spec.stderr, { end: false });
+  return new Promise((resolve) => filter.once('end', resolve).once('error', () => resolve()));
+}
+
+const FATAL_LINE = /^runc (run|create) failed: /;
+
+/**
+ * runc's stderr is the container's, and runc prints its fatal start error there too ("runc run
+ * failed: ..."), which we report ourselves (once, our way): from a chunk that starts so, the
+ * output is held until runc is done, then passed on without the line its log names as the error.
+ */
+function withoutFatalLine(logFile: string): Transform {
+  const held: Buffer[] = [];
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (held.length === 0 && !FATAL_LINE.test(chunk.toString('latin1'))) return done(null, chunk);
+      held.push(chunk);
+      done();
+    },
+    flush(done) {
+      if (held.length === 0) return done();
+      void runtimeError(logFile).then((failure) => {
+        const text = Buffer.concat(held).toString();
+        const kept = failure === undefined ? text : text.split(/(?<=\n)/).filter((line) => line.replace(/\n$/, '') !== failure).join('');
+        done(null, kept ? Buffer.from(kept) : undefined);
+      }, () => done(null, Buffer.concat(held)));
+    },
+  });
 }
 
 /** runc's fatal start error from its JSON log, if it failed to start the container. */
@@ -167,12 +198,13 @@ export class RuncRunner implements ContainerRunner {
     if (options.signal?.aborted) onAbort();
     const watcher = options.onStarted ? watchPidFile(pidFile, options.onStarted) : undefined;
     try {
-      connectStdio(child, spec);
+      const outputDone = connectStdio(child, spec, logFile);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', (err) => reject(new StrataError(`starting runc: ${err.message}`)));
         child.once('spawn', () => child.pid !== undefined && options.onSpawn?.(child.pid));
         child.once('close', (code, signal) => resolve({ code, signal }));
       });
+      await outputDone;
       timing('runc exited');
       if (exit.code === null) {
         // runc itself was killed: the container may still exist.

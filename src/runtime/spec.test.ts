@@ -54,11 +54,19 @@ describe('buildRuntimeSpec', () => {
       memoryBytes: 64 << 20, readonlyRoot: true,
       mounts: [{ type: 'bind', source: '/h', destination: '/c', readonly: true }, { type: 'bind', source: '/h2', destination: '/d', readonly: false }],
     })) as unknown as Spec;
-    assert.deepEqual(spec.mounts.at(-2), { destination: '/c', type: 'bind', source: '/h', options: ['rbind', 'ro', 'rprivate'] });
-    assert.deepEqual(spec.mounts.at(-1)?.options, ['rbind', 'rw', 'rprivate']);
+    assert.deepEqual(spec.mounts.find((m) => m.destination === '/c'), { destination: '/c', type: 'bind', source: '/h', options: ['rbind', 'ro', 'rprivate'] });
+    assert.deepEqual(spec.mounts.find((m) => m.destination === '/d')?.options, ['rbind', 'rw', 'rprivate']);
     assert.equal(spec.linux.resources.memory?.limit, 64 << 20);
     assert.equal(spec.linux.cgroupsPath, '/strata/x');
     assert.equal(spec.root.readonly, true);
+  });
+
+  it('mounts a parent before what is inside it (a volume on /etc before /etc/hosts), else in the given order', () => {
+    const spec = buildRuntimeSpec(input({
+      mounts: [{ type: 'bind', source: '/h', destination: '/etc/hosts', readonly: true }, { type: 'bind', source: '/v', destination: '/etc', readonly: false }],
+    })) as unknown as Spec;
+    const order = spec.mounts.map((m) => `${m.destination}<${m.source}`).filter((d) => d.startsWith('/etc'));
+    assert.deepEqual(order, ['/etc</v', '/etc/resolv.conf</b/resolv.conf', '/etc/hostname</b/hostname', '/etc/hosts</b/hosts', '/etc/hosts</h']);
   });
 });
 

@@ -116,11 +116,26 @@ function systemMounts(input: SpecInput): OciMount[] {
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [rw, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 67108864}`] },
+  ];
+  return input.noShm ? mounts.filter((m) => m.destination !== '/dev/shm') : mounts;
+}
+
+function etcMounts(input: SpecInput): OciMount[] {
+  return [
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
   ];
-  return input.noShm ? mounts.filter((m) => m.destination !== '/dev/shm') : mounts;
+}
+
+/**
+ * Docker's order (moby daemon/volumes.go sortMounts): fewer path components first, so a mount
+ * is made before those inside it (`-v conf:/etc` before /etc/hosts, which it would hide); for
+ * the same depth the given order holds (a user's /etc/hosts over ours).
+ */
+function byDepth(mounts: OciMount[]): OciMount[] {
+  const depth = (m: OciMount) => m.destination.split('/').filter(Boolean).length;
+  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map(({ m }) => m);
 }
 
 function userMounts(mounts: MountSpec[]): OciMount[] {
@@ -169,7 +184,7 @@ export function buildRuntimeSpec(input: SpecInput): Record<string, unknown> {
     // runc sets no hostname without a UTS namespace of the container's own.
     ...(shared.has('uts') ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     ...(input.annotations && Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
-    mounts: [...systemMounts(input), ...userMounts(input.mounts)],
+    mounts: [...systemMounts(input), ...byDepth([...etcMounts(input), ...userMounts(input.mounts)])],
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources,

@@ -14,8 +14,9 @@ const underTsx = import.meta.url.endsWith('.ts');
  * bin/strata runs it (so `run` goes through its bundle), or, under tsx, src/'s main.ts.
  */
 export function strataCommand(): { command: string; args: string[] } {
-  if (underTsx) return { command: process.execPath, args: ['--import', 'tsx', path.join(here, '..', 'cli', 'main.ts')] };
-  return { command: process.execPath, args: [path.join(here, '..', 'cli', 'start.cjs')] };
+  if (underTsx) return { command: process.execPath, args: ['--import', 'tsx', '--', path.join(here, '..', 'cli', 'main.ts')] };
+  // "--" as bin/strata: Node 20 would check a later --env-file (a `run` flag) itself.
+  return { command: process.execPath, args: ['--', path.join(here, '..', 'cli', 'start.cjs')] };
 }
 
 export interface CliResult {

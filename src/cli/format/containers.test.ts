@@ -29,4 +29,16 @@ describe('ps formatting', () => {
     assert.equal(renderPs([row], 'table {{.Names}}\t{{.Label "tier"}}', false), 'NAMES     LABEL\nt1        web\n');
     assert.equal(JSON.parse(renderPs([row], '{{json .}}', false)).Names, 't1');
   });
+
+  it('has Docker\'s .Networks, .LocalVolumes and .Size (0B without sizes), in templates and in json', () => {
+    const record = {
+      Id: 'c'.repeat(64), Name: '/t2', Created: '2024-01-01T00:09:00Z', Path: 'true', Args: [], Image: 'sha256:' + 'b'.repeat(64), Config: { Image: 'busybox' },
+      Mounts: [{ Type: 'volume', Name: 'data', Source: '/v/data/_data', Destination: '/d', RW: true }, { Type: 'bind', Source: '/srv', Destination: '/s', RW: true }],
+      NetworkSettings: { Networks: { front: {}, back: {} } },
+    } as unknown as ContainerRecord;
+    const row = psRow(record, initialState(), { noTrunc: false });
+    assert.equal(renderPs([row], 'table {{.Networks}}\t{{.LocalVolumes}}\t{{.Size}}', false), 'NETWORKS     LOCAL VOLUMES   SIZE\nback,front   1               0B\n');
+    const json = JSON.parse(renderPs([row], 'json', false)) as Record<string, string>;
+    assert.deepEqual([json.Networks, json.LocalVolumes, json.Size], ['back,front', '1', '0B']);
+  });
 });

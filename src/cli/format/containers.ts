@@ -58,8 +58,12 @@ export interface PsRow {
   /** `{{.Label "KEY"}}`: Docker's method on its ps row. */
   Label: (key: string) => string;
   Mounts: string;
-  /** `ps -s`: "RW (virtual RW+IMAGE)". */
-  Size?: string;
+  /** The networks it is connected to, by name, sorted, comma-separated. */
+  Networks: string;
+  /** How many volumes it mounts (all of ours are "local"). */
+  LocalVolumes: string;
+  /** `ps -s`: "RW (virtual RW+IMAGE)"; "0B" without sizes, as Docker's. */
+  Size: string;
 }
 
 export function psRow(record: ContainerRecord, state: ContainerState, options: { noTrunc: boolean; ports?: string; now?: number }): PsRow {
@@ -80,12 +84,16 @@ export function psRow(record: ContainerRecord, state: ContainerState, options: {
     Labels: Object.entries(record.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     Label: (key: string) => record.Config.Labels?.[key] ?? '',
     Mounts: record.Mounts.map((m) => m.Name ?? m.Source).join(','),
+    Networks: Object.keys(record.NetworkSettings?.Networks ?? {}).sort().join(','),
+    LocalVolumes: String(record.Mounts.filter((m) => m.Type === 'volume').length),
+    Size: '0B',
   };
 }
 
 const HEADERS: Record<keyof PsRow, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
   Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Label: 'LABEL', Mounts: 'MOUNTS', Size: 'SIZE',
+  Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
 };
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';

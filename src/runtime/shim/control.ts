@@ -5,8 +5,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { StrataError } from '../../errors.js';
-import { readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
+import { attachToShim } from '../attach.js';
+import { shortSocketPath } from './hub.js';
+import { ATTACH_SOCKET, readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
 
 export interface ContainerHandle {
   id: string;
@@ -40,6 +43,26 @@ export function parseSignal(text: string): string {
 /** Polls shim.json (and runc) until the container is no longer live, or the time is up. */
 export async function waitForExit(h: ContainerHandle, timeoutMs = Infinity): Promise<ShimStatus | undefined> {
   return pollStatus(h, timeoutMs, (status) => !isLive(status) || status?.state === 'restarting');
+}
+
+/**
+ * The exit code of a --rm container that a shim runs, from the exit frame of its attach socket:
+ * its status goes with it once it has exited, but the shim removes it only after its attach
+ * clients have that frame. Undefined when there is no shim to ask (it has not started, or has
+ * already gone) or it closed without a code.
+ */
+export async function exitCodeFromShim(h: ContainerHandle): Promise<number | undefined> {
+  if (!isLive(readRuntimeStatus(h.dir, h.runcRoot, h.id))) return undefined;
+  const sock = shortSocketPath(h.dir, ATTACH_SOCKET);
+  const discard = () => new Writable({ write: (_chunk, _enc, done) => done() });
+  try {
+    const outcome = await attachToShim({ socketPath: sock.path, stdout: discard(), stderr: discard() });
+    return outcome.kind === 'exited' ? outcome.exitCode : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    sock.close();
+  }
 }
 
 /** Polls until the container is neither running nor restarting (or the time is up). */

@@ -39,12 +39,36 @@ describe('mount flags', () => {
       assert.deepEqual(parseVolumeFlag('./www:/www:ro', dir), { type: 'bind', source: fs.realpathSync(path.join(dir, 'www')), destination: '/www', readonly: true });
       assert.deepEqual(parseVolumeFlag('cache:/var/cache/', dir), { type: 'volume', name: 'cache', destination: '/var/cache', readonly: false, anonymous: false, copy: true });
       assert.equal(parseVolumeFlag('/data', dir).type, 'volume');
-      assert.deepEqual(parseMountFlag('type=tmpfs,dst=/run,tmpfs-size=1m', dir), { type: 'tmpfs', destination: '/run', options: ['noexec', 'nosuid', 'nodev', 'size=1m'] });
+      assert.deepEqual(parseMountFlag('type=tmpfs,dst=/run,tmpfs-size=1m', dir), { type: 'tmpfs', destination: '/run', options: ['noexec', 'nosuid', 'nodev', 'size=1048576'] });
       assert.deepEqual(parseMountFlag(`type=bind,src=${dir}/www,target=/w,readonly`, dir), { type: 'bind', source: fs.realpathSync(path.join(dir, 'www')), destination: '/w', readonly: true });
       assert.throws(() => parseMountFlag(`type=bind,src=${dir}/missing,dst=/w`, dir), /bind source path does not exist/);
       assert.throws(() => parseVolumeFlag('x:relative', dir), /container path "relative" is not absolute/);
       assert.throws(() => parseVolumeFlag('x:/a:rx', dir), /unknown option "rx"/);
       assert.throws(() => parseMountFlag('type=nfs,dst=/a', dir), /unknown type "nfs"/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses --mount keys it does not know or does not do, and bad values, as Docker does', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const bind = `type=bind,src=${dir},dst=/b`;
+      assert.throws(() => parseMountFlag(`${bind},bogus=1`, dir), /invalid mount spec ".*": unexpected key "bogus"$/);
+      assert.throws(() => parseMountFlag(`${bind},bind-propagation=rshared`, dir), /"bind-propagation" is not supported/);
+      assert.throws(() => parseMountFlag('type=volume,src=v,dst=/v,volume-label=a=b', dir), /"volume-label" is not supported/);
+      assert.throws(() => parseMountFlag(`${bind},target`, dir), /field "target" must be a key=value pair/);
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,readonly=banana', dir), /invalid value for "readonly": "banana"/);
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,volume-nocopy=maybe', dir), /invalid value for "volume-nocopy": "maybe"/);
+      assert.throws(() => parseMountFlag(`${bind},volume-nocopy`, dir), /cannot mix "volume-\*" options with mount type "bind"/);
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,tmpfs-size=1m', dir), /cannot mix "tmpfs-\*" options with mount type "volume"/);
+      assert.throws(() => parseMountFlag('type=tmpfs,dst=/t,tmpfs-mode=rwx', dir), /invalid value for "tmpfs-mode": "rwx"/);
+      assert.throws(() => parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=lots', dir), /invalid value for "tmpfs-size": "lots"/);
+      assert.equal((parseMountFlag(`${bind},readonly=0,consistency=cached`, dir) as { readonly: boolean }).readonly, false);
+      assert.equal((parseMountFlag(`${bind},ro=true`, dir) as { readonly: boolean }).readonly, true);
+      assert.equal((parseMountFlag('type=volume,src=v,dst=/v,volume-nocopy=false', dir) as { copy: boolean }).copy, true);
+      assert.deepEqual(parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=1.5GiB,tmpfs-mode=01770', dir),
+        { type: 'tmpfs', destination: '/t', options: ['noexec', 'nosuid', 'nodev', `size=${1.5 * 1024 ** 3}`, 'mode=1770'] });
       assert.deepEqual(inheritMounts('c:ro', [{ type: 'tmpfs', destination: '/t', options: [] }, { type: 'volume', name: 'v', destination: '/v', readonly: false, anonymous: true, copy: true }]),
         [{ type: 'volume', name: 'v', destination: '/v', readonly: true, anonymous: false, copy: false }]);
     } finally {

@@ -85,18 +85,53 @@ export function parseVolumeFlag(spec: string, cwd: string): MountRequest {
   return { type: 'volume', name: src, destination, readonly, anonymous: false, copy: !opts.includes('nocopy') };
 }
 
-/** `--mount type=bind|volume|tmpfs,src=...,dst=...,readonly[,tmpfs-size=...,volume-nocopy]`. */
-export function parseMountFlag(spec: string, cwd: string): MountRequest {
+/** The keys of Docker's --mount (docker/cli opts/mount.go); `true` for those strata does. */
+const MOUNT_KEYS: Record<string, boolean> = {
+  type: true, src: true, source: true, dst: true, destination: true, target: true, readonly: true, ro: true,
+  // Docker ignores it on Linux (a macOS file-sharing hint), so do we.
+  consistency: true,
+  'volume-nocopy': true, 'tmpfs-size': true, 'tmpfs-mode': true,
+  'bind-propagation': false, 'bind-nonrecursive': false, 'bind-recursive': false,
+  'volume-subpath': false, 'volume-driver': false, 'volume-label': false, 'volume-opt': false, 'image-subpath': false,
+};
+/** Keys that may stand alone, meaning "true" (Docker's bool options). */
+const BOOL_KEYS = new Set(['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive']);
+
+/** Go's strconv.ParseBool, which Docker reads these options with. */
+function mountBool(spec: string, key: string, value: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw new StrataError(`invalid mount spec "${spec}": invalid value for "${key}": "${value}"`);
+}
+
+/** The key=value fields of a --mount, checked against Docker's keys. */
+function mountFields(spec: string): Map<string, string> {
   const kv = new Map<string, string>();
   for (const field of spec.split(',')) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    if (!(key in MOUNT_KEYS)) throw new StrataError(`invalid mount spec "${spec}": unexpected key "${key}"`);
+    if (!MOUNT_KEYS[key]) throw new StrataError(`invalid mount spec "${spec}": "${key}" is not supported`);
+    if (eq < 0 && !BOOL_KEYS.has(key)) throw new StrataError(`invalid mount spec "${spec}": field "${field}" must be a key=value pair`);
     kv.set(key, eq < 0 ? 'true' : field.slice(eq + 1));
   }
+  return kv;
+}
+
+/** `--mount type=bind|volume|tmpfs,src=...,dst=...,readonly[,tmpfs-size=...,tmpfs-mode=...,volume-nocopy]`. */
+export function parseMountFlag(spec: string, cwd: string): MountRequest {
+  const kv = mountFields(spec);
   const get = (...keys: string[]) => keys.map((k) => kv.get(k)).find((v) => v !== undefined);
   const type = get('type') ?? 'volume';
-  const ro = get('readonly', 'ro');
-  const readonly = ro !== undefined && ro !== 'false' && ro !== '0';
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new StrataError(`invalid mount spec "${spec}": unknown type "${type}"`);
+  // Docker's validateMountOptions: another type's options are an error, not ignored.
+  for (const other of ['volume', 'tmpfs'] as const) {
+    if (other !== type && [...kv.keys()].some((k) => k.startsWith(`${other}-`))) {
+      throw new StrataError(`invalid mount spec "${spec}": cannot mix "${other}-*" options with mount type "${type}"`);
+    }
+  }
+  const ro = kv.has('readonly') ? 'readonly' : kv.has('ro') ? 'ro' : undefined;
+  const readonly = ro !== undefined && mountBool(spec, ro, kv.get(ro)!);
   const destination = destinationOf(spec, get('dst', 'destination', 'target'));
   const source = get('src', 'source');
   if (type === 'bind') {
@@ -104,22 +139,30 @@ export function parseMountFlag(spec: string, cwd: string): MountRequest {
     return { type: 'bind', source: resolveBindSource(spec, source, { create: false, cwd }), destination, readonly };
   }
   if (type === 'volume') {
-    const nocopy = get('volume-nocopy');
-    const copy = nocopy === undefined || nocopy === 'false';
+    const nocopy = kv.get('volume-nocopy');
+    const copy = nocopy === undefined || !mountBool(spec, 'volume-nocopy', nocopy);
     return source ? { type: 'volume', name: source, destination, readonly, anonymous: false, copy } : { type: 'volume', name: '', destination, readonly, anonymous: true, copy };
   }
-  if (type === 'tmpfs') {
-    if (source) throw new StrataError(`invalid mount spec "${spec}": a tmpfs mount takes no source`);
-    // Docker mounts every tmpfs noexec,nosuid,nodev (oci_linux.go withMounts), --mount's too.
-    const options: string[] = ['noexec', 'nosuid', 'nodev'];
-    const size = get('tmpfs-size');
-    if (size) options.push(`size=${size}`);
-    const mode = get('tmpfs-mode');
-    if (mode) options.push(`mode=${mode}`);
-    if (readonly) options.push('ro');
-    return { type: 'tmpfs', destination, options };
+  if (source) throw new StrataError(`invalid mount spec "${spec}": a tmpfs mount takes no source`);
+  // Docker mounts every tmpfs noexec,nosuid,nodev (oci_linux.go withMounts), --mount's too.
+  const options: string[] = ['noexec', 'nosuid', 'nodev'];
+  const size = kv.get('tmpfs-size');
+  if (size !== undefined) options.push(`size=${tmpfsSize(spec, size)}`);
+  const mode = kv.get('tmpfs-mode');
+  if (mode !== undefined) {
+    // Docker reads it as octal (strconv.ParseUint(value, 8, 32)) and mounts with mode=%o.
+    if (!/^[0-7]{1,11}$/.test(mode)) throw new StrataError(`invalid mount spec "${spec}": invalid value for "tmpfs-mode": "${mode}"`);
+    options.push(`mode=${parseInt(mode, 8).toString(8)}`);
   }
-  throw new StrataError(`invalid mount spec "${spec}": unknown type "${type}"`);
+  if (readonly) options.push('ro');
+  return { type: 'tmpfs', destination, options };
+}
+
+/** tmpfs-size in bytes, as Docker's units.RAMInBytes reads it ("64m", "1.5g", "2GiB"): the kernel takes neither "1.5g" nor "2GiB". */
+function tmpfsSize(spec: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?$/i.exec(text);
+  if (!m) throw new StrataError(`invalid mount spec "${spec}": invalid value for "tmpfs-size": "${text}"`);
+  return Math.floor(Number(m[1]) * 1024 ** 'bkmgtp'.indexOf(m[2]!.toLowerCase() || 'b'));
 }
 
 /** `--volumes-from CONTAINER[:ro|rw]`: that container's volume and bind mounts (tmpfs excluded, as Docker). */
