@@ -127,6 +127,15 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(fx.strata(['rm', 'badtmpfs']).status, 0);
   });
 
+  it('a container\'s own line that looks like runc\'s start error is kept, and not held back while it runs', async () => {
+    fx.ok(['run', '-d', '--name', 'mimic', 'busybox', 'sh', '-c', 'echo "runc run failed: not really" >&2; sleep 30']);
+    const seen = () => fx.strata(['logs', 'mimic']).stderr.includes('runc run failed: not really\n');
+    // Held at most FATAL_HOLD_MS (runc.ts) before it is taken for the container's own.
+    for (let i = 0; i < 50 && !seen(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(seen(), fx.strata(['logs', 'mimic']).stderr);
+    assert.equal(fx.strata(['rm', '-f', 'mimic']).status, 0);
+  });
+
   it('a volume on /etc still has our hosts, hostname and resolv.conf (mounted after it, as Docker orders mounts)', () => {
     const out = run(['--hostname', 'etcvol', '-v', 'etcdata:/etc', 'busybox', 'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; test -s /etc/resolv.conf && echo resolv; cat /etc/passwd | head -1']);
     assert.equal(out, 'etcvol\n2\nresolv\nroot:x:0:0:root:/root:/bin/sh\n');

@@ -67,29 +67,41 @@ function connectStdio(child: ChildProcess, spec: RunSpec, logFile: string): Prom
 }
 
 const FATAL_LINE = /^runc (run|create) failed: /;
+/** How long a chunk that looks like runc's fatal line is held before it is taken for the container's. */
+const FATAL_HOLD_MS = 500;
 
 /**
  * runc's stderr is the container's, and runc prints its fatal start error there too ("runc run
- * failed: ..."), which we report ourselves (once, our way): from a chunk that starts so, the
- * output is held until runc is done, then passed on without the line its log names as the error.
+ * failed: ..."), which we report ourselves (once, our way). A chunk that starts so is held: runc
+ * exits right after printing it, so when it ends the output, the line its log names as the error
+ * is dropped; when more output follows or FATAL_HOLD_MS pass first, it was the container's own
+ * and is passed on.
  */
 function withoutFatalLine(logFile: string): Transform {
-  const held: Buffer[] = [];
-  return new Transform({
+  let held: Buffer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const filter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (held.length === 0 && !FATAL_LINE.test(chunk.toString('latin1'))) return done(null, chunk);
-      held.push(chunk);
-      done();
+      clearTimeout(timer);
+      const before = held;
+      held = FATAL_LINE.test(chunk.toString('latin1')) ? chunk : undefined;
+      // Nor while the container prints nothing more: runc would have ended by then.
+      if (held) timer = setTimeout(() => (held && filter.push(held), (held = undefined)), FATAL_HOLD_MS);
+      const out = held ? before : before ? Buffer.concat([before, chunk]) : chunk;
+      done(null, out);
     },
     flush(done) {
-      if (held.length === 0) return done();
+      clearTimeout(timer);
+      const last = held;
+      if (!last) return done();
       void runtimeError(logFile).then((failure) => {
-        const text = Buffer.concat(held).toString();
+        const text = last.toString();
         const kept = failure === undefined ? text : text.split(/(?<=\n)/).filter((line) => line.replace(/\n$/, '') !== failure).join('');
         done(null, kept ? Buffer.from(kept) : undefined);
-      }, () => done(null, Buffer.concat(held)));
+      }, () => done(null, last));
     },
   });
+  return filter;
 }
 
 /** runc's fatal start error from its JSON log, if it failed to start the container. */
