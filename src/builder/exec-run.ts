@@ -211,6 +211,14 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
       case 'tmpfs':
         out.push({ type: 'tmpfs', destination: m.target });
         break;
+      case 'inline': {
+        const dir = path.join(path.dirname(job.upperDir), `inline-${out.length}`);
+        await fs.mkdir(dir);
+        await fs.writeFile(path.join(dir, m.name), m.content, { mode: 0o755 });
+        await fs.chmod(path.join(dir, m.name), 0o755);
+        out.push({ type: 'bind', source: dir, destination: m.target, readonly: true });
+        break;
+      }
     }
   }
   return out;

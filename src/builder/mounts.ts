@@ -1,6 +1,7 @@
 // RUN --mount: cache (a persistent directory kept across builds, outside any layer), bind
 // (from the context, read-only unless rw), secret (a --secret file, read-only), ssh (an
-// agent socket from --ssh, see ssh-mount.ts) and tmpfs.
+// agent socket from --ssh, see ssh-mount.ts) and tmpfs; and the inline document a RUN heredoc
+// with a shebang runs from.
 // Parsed here into plain data; the executor turns them into runtime mounts.
 
 export type RunMount =
@@ -28,7 +29,12 @@ export type RunMount =
       uid: number; gid: number; mode: number;
     }
   | { type: 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; keyText: string }
-  | { type: 'tmpfs'; target: string; keyText: string };
+  | { type: 'tmpfs'; target: string; keyText: string }
+  /**
+   * Not a --mount: the body of `RUN <<EOF` that starts with "#!", as a read-only directory
+   * at `target` holding one executable file `name` (BuildKit: /dev/pipes/EOF, mode 0755).
+   */
+  | { type: 'inline'; target: string; name: string; content: string; keyText: string };
 
 /** A build secret: a host file (`--secret id=X,src=PATH`), or a value (`env=VAR`, read when the build starts). */
 export type SecretSource = string | { value: string };

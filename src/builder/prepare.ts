@@ -185,12 +185,17 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
 async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
   let argv: string[];
+  const mounts = parseRunMounts(cmd.mounts, (w) => state.expand(w), o.secrets);
+  const script = shebangScript(cmd);
   if (cmd.exec) {
     argv = [...cmd.args];
+  } else if (script) {
+    // BuildKit runs a lone heredoc that starts with "#!" as a file, so its interpreter is used.
+    mounts.push(script);
+    argv = [...state.shell(), `${script.target}/${script.name}`];
   } else {
     argv = [...state.shell(), runScript(cmd)];
   }
-  const mounts = parseRunMounts(cmd.mounts, (w) => state.expand(w), o.secrets);
   const requested = cmd.network ?? 'default';
   if (!['host', 'none', 'default'].includes(requested)) throw new Error(`unsupported network mode for RUN: "${cmd.network}"`);
   const network: NetworkMode = requested === 'default' ? o.network : (requested as NetworkMode);
@@ -261,12 +266,25 @@ function destPath(cwd: string, dest: string): string {
   return isDir && abs !== '/' ? `${abs}/` : abs;
 }
 
+/** `RUN <<EOF` alone: the command line is just the heredoc's marker. */
+function loneHeredoc(cmd: RunCmd): boolean {
+  return cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(cmd.args.join(' '));
+}
+
+/** A lone heredoc whose body starts with "#!": the file it runs from (BuildKit: /dev/pipes/NAME, never expanded). */
+function shebangScript(cmd: RunCmd): Extract<RunMount, { type: 'inline' }> | undefined {
+  if (cmd.exec || !loneHeredoc(cmd) || !cmd.heredocs[0].content.startsWith('#!')) return undefined;
+  const { name, content } = cmd.heredocs[0];
+  const digest = createHash('sha256').update(content).digest('hex');
+  return { type: 'inline', target: '/dev/pipes', name, content, keyText: `inline:${name}:sha256:${digest}` };
+}
+
 /** The shell script of a shell-form RUN: the command line, and heredoc bodies as the shell expects them. */
 function runScript(cmd: RunCmd): string {
   const line = cmd.args.join(' ');
   if (cmd.heredocs.length === 0) return line;
   // `RUN <<EOF` alone runs the body as the script.
-  if (cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(line)) return cmd.heredocs[0].content;
+  if (loneHeredoc(cmd)) return cmd.heredocs[0].content;
   return `${line}\n${cmd.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`;
 }
 
