@@ -63,4 +63,23 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     const out = runStrata(['run', '--rm', 'qa-shebang-b', 'cat', '/w'], { root });
     assert.equal(out.stdout, 'two\n');
   });
+
+  it('inspect -f sees Config as Docker\'s Go struct: nil slices and maps, omitted fields, struct{} values', () => {
+    const dir = ctx('FROM busybox\nEXPOSE 80 53/udp\nVOLUME /data\n');
+    assert.equal(build(['-q', '-t', 'qa-inspect', dir]).status, 0);
+    const f = (image: string, format: string) => {
+      const r = runStrata(['inspect', '-f', format, image], { root });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    // busybox has no Entrypoint, Labels, OnBuild, StopSignal, ExposedPorts, Healthcheck, Shell.
+    assert.equal(f('busybox', '{{.Config.Entrypoint}}|{{.Config.Labels}}|{{.Config.OnBuild}}|{{.Config.StopSignal}}|{{.Config.ExposedPorts}}|{{.Config.Healthcheck}}|{{.Config.Shell}}'),
+      '[]|map[]|[]||map[]|<nil>|[]\n');
+    assert.equal(f('busybox', '{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{len .Config.Labels}} {{if .Config.Labels}}y{{else}}n{{end}}'), 'null null 0 n\n');
+    // The JSON of the whole Config is unchanged: omitempty fields stay out.
+    const config = JSON.parse(f('busybox', '{{json .Config}}')) as Record<string, unknown>;
+    assert.equal(config.Entrypoint, null);
+    assert.equal('StopSignal' in config || 'ExposedPorts' in config || 'Healthcheck' in config, false);
+    assert.equal(f('qa-inspect', '{{.Config.ExposedPorts}} {{.Config.Volumes}} {{json .Config.ExposedPorts}}'), 'map[53/udp:{} 80/tcp:{}] map[/data:{}] {"53/udp":{},"80/tcp":{}}\n');
+  });
 });
