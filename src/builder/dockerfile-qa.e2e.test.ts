@@ -82,4 +82,41 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.equal('StopSignal' in config || 'ExposedPorts' in config || 'Healthcheck' in config, false);
     assert.equal(f('qa-inspect', '{{.Config.ExposedPorts}} {{.Config.Volumes}} {{json .Config.ExposedPorts}}'), 'map[53/udp:{} 80/tcp:{}] map[/data:{}] {"53/udp":{},"80/tcp":{}}\n');
   });
+
+  it('STOPSIGNAL takes what Docker\'s ParseSignal does (real-time signals too) and refuses the rest', () => {
+    const bad = build(['-q', ctx('FROM busybox\nSTOPSIGNAL SIGFOO\n')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^Error: Dockerfile:2: Invalid signal: SIGFOO$/m);
+    assert.match(build(['-q', ctx('FROM busybox\nSTOPSIGNAL 0\n')]).stderr, /Invalid signal: 0$/m);
+    // systemd images stop on SIGRTMIN+3: `stop` sends it (runc takes it as a number, 37).
+    const dir = ctx('FROM busybox\nSTOPSIGNAL SIGRTMIN+3\nCMD ["sh", "-c", "trap \\"echo got-37; exit 0\\" 37; echo up; while true; do sleep 0.1; done"]\n');
+    assert.equal(build(['-q', '-t', 'qa-rtmin', dir]).status, 0);
+    assert.equal(runStrata(['run', '-d', '--name', 'qa-rtmin', 'qa-rtmin'], { root }).status, 0);
+    try {
+      for (let i = 0; i < 50 && !runStrata(['logs', 'qa-rtmin'], { root }).stdout.includes('up'); i++) spawnSyncSleep(100);
+      const stop = runStrata(['stop', '-t', '20', 'qa-rtmin'], { root });
+      assert.equal(stop.status, 0, stop.stderr);
+      assert.equal(runStrata(['logs', 'qa-rtmin'], { root }).stdout, 'up\ngot-37\n');
+      assert.equal(runStrata(['inspect', '-f', '{{.State.ExitCode}}', 'qa-rtmin'], { root }).stdout, '0\n');
+    } finally {
+      runStrata(['rm', '-f', 'qa-rtmin'], { root });
+    }
+  });
+
+  it('EXPOSE parses [ip:][hostPort:]port[-end][/proto] as BuildKit and refuses what it refuses', () => {
+    const ok = build(['-q', '-t', 'qa-expose', ctx('FROM busybox\nEXPOSE 80/SCTP 127.0.0.1:8080:81 [::1]:90:90/udp 7000-7001 82/\n')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const ports = runStrata(['inspect', '-f', '{{json .Config.ExposedPorts}}', 'qa-expose'], { root }).stdout;
+    assert.equal(ports, '{"7000/tcp":{},"7001/tcp":{},"80/sctp":{},"81/tcp":{},"82/tcp":{},"90/udp":{}}\n');
+    for (const [word, message] of [['70000', 'invalid containerPort: 70000'], ['80/foo', 'invalid proto: foo'], ['9000-8000', 'invalid containerPort: 9000-8000'],
+      ['1.2.3:80:80', 'invalid IP address: 1.2.3'], ['8080:80-81', 'invalid ranges specified for container and host Ports: 80-81 and 8080']]) {
+      const r = build(['-q', ctx(`FROM busybox\nEXPOSE ${word}\n`)]);
+      assert.equal(r.status, 1, word);
+      assert.match(r.stderr, new RegExp(`^Error: Dockerfile:2: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), word);
+    }
+  });
 });
+
+function spawnSyncSleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
