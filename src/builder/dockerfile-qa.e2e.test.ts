@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { ensureBusybox } from '../store/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
@@ -114,6 +116,20 @@ describe('Dockerfile conformance (exploratory QA)', () => {
       assert.equal(r.status, 1, word);
       assert.match(r.stderr, new RegExp(`^Error: Dockerfile:2: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), word);
     }
+  });
+
+  it('ADD unpacks what holds a tar (zstd too) and copies a compressed file that holds none', () => {
+    const dir = ctx('FROM busybox\nADD data.json.gz /g/\nADD tree.tar.zst /z/\nADD tree.tar.gz /t\n', { 'data.json': '{"a":1}\n' });
+    fs.mkdirSync(path.join(dir, 'tree'));
+    fs.writeFileSync(path.join(dir, 'tree', 'inside.txt'), 'inside\n');
+    fs.writeFileSync(path.join(dir, 'data.json.gz'), gzipSync(fs.readFileSync(path.join(dir, 'data.json'))));
+    assert.equal(spawnSync('tar', ['-cf', 'tree.tar', 'tree'], { cwd: dir }).status, 0);
+    fs.writeFileSync(path.join(dir, 'tree.tar.gz'), gzipSync(fs.readFileSync(path.join(dir, 'tree.tar'))));
+    assert.equal(spawnSync('zstd', ['-q', 'tree.tar', '-o', 'tree.tar.zst'], { cwd: dir }).status, 0);
+    const r = build(['-q', '-t', 'qa-add-archives', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = runStrata(['run', '--rm', 'qa-add-archives', 'sh', '-c', 'zcat /g/data.json.gz; cat /z/tree/inside.txt /t/tree/inside.txt'], { root });
+    assert.equal(out.stdout, '{"a":1}\ninside\ninside\n', out.stderr);
   });
 });
 
