@@ -131,6 +131,23 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     const out = runStrata(['run', '--rm', 'qa-add-archives', 'sh', '-c', 'zcat /g/data.json.gz; cat /z/tree/inside.txt /t/tree/inside.txt'], { root });
     assert.equal(out.stdout, '{"a":1}\ninside\ninside\n', out.stderr);
   });
+
+  it('history rows read as BuildKit writes them: COPY names --parents/--chown/--chmod only, WORKDIR has no "# buildkit"', () => {
+    const dir = ctx([
+      'FROM busybox AS src',
+      'RUN echo s > /s',
+      'FROM busybox',
+      'WORKDIR /app',
+      'COPY --from=src --chown=1:2 /s /s1',
+      'COPY --link --chmod=600 --exclude=*.log a.txt <<EOF ./',
+      'inline',
+      'EOF',
+      '',
+    ].join('\n'), { 'a.txt': 'a\n' });
+    assert.equal(build(['-q', '-t', 'qa-history', dir]).status, 0);
+    const h = runStrata(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'qa-history'], { root });
+    assert.deepEqual(h.stdout.split('\n').slice(0, 3), ['COPY --chmod=600 a.txt <<EOF ./ # buildkit', 'COPY --chown=1:2 /s /s1 # buildkit', 'WORKDIR /app']);
+  });
 });
 
 function spawnSyncSleep(ms: number): void {

@@ -344,7 +344,10 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   }
   // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
-  const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
+  // BuildKit's history names --parents, --chown and --chmod only, and inline documents after the paths.
+  const historyFlags = [cmd.parents ? '--parents' : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean);
+  const paths = words.filter((w) => !heredocNames.has(w) && !/^<<-?/.test(w));
+  const createdBy = `${cmd.kind} ${[...historyFlags, ...paths, ...cmd.heredocs.map((h) => `<<${h.name}`), dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
   const key = cacheKey(inputs, table?.digest);
   const linkKey = cmd.link ? cacheKey({ ...inputs, parent: 'link' }, table?.digest) : undefined;

@@ -253,9 +253,9 @@ function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {
   return h;
 }
 
-/** A history row as buildkit writes it. */
-export function historyRow(createdBy: string, created: string, withLayer: boolean): HistoryEntry {
-  const row: HistoryEntry = { created, created_by: withLayer ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT };
+/** A history row as buildkit writes it (" # buildkit" after an instruction run as an LLB op: RUN, COPY, ADD). */
+export function historyRow(createdBy: string, created: string, withLayer: boolean, marked = withLayer): HistoryEntry {
+  const row: HistoryEntry = { created, created_by: marked ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT };
   if (!withLayer) row.empty_layer = true;
   return row;
 }
