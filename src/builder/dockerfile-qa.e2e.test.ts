@@ -148,6 +148,16 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     const h = runStrata(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'qa-history'], { root });
     assert.deepEqual(h.stdout.split('\n').slice(0, 3), ['COPY --chmod=600 a.txt <<EOF ./ # buildkit', 'COPY --chown=1:2 /s /s1 # buildkit', 'WORKDIR /app']);
   });
+
+  it('RUN --mount=type=tmpfs is BuildKit\'s: programs run from it (nosuid only), size= limits it', () => {
+    const dir = ctx('FROM busybox\nRUN --mount=type=tmpfs,target=/tmp,size=2m cp /bin/busybox /tmp/echo && /tmp/echo exec-ok > /ok && grep " /tmp " /proc/mounts > /mounts\n');
+    const r = build(['-q', '-t', 'qa-tmpfs', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = runStrata(['run', '--rm', 'qa-tmpfs', 'cat', '/ok', '/mounts'], { root });
+    assert.match(out.stdout, /^exec-ok\ntmpfs \/tmp tmpfs rw,nosuid,relatime,size=2048k /);
+    const bad = build(['-q', ctx('FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=lots true\n')]);
+    assert.match(bad.stderr, /^Error: Dockerfile:2: invalid size: 'lots'$/m);
+  });
 });
 
 function spawnSyncSleep(ms: number): void {

@@ -209,7 +209,8 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         break;
       }
       case 'tmpfs':
-        out.push({ type: 'tmpfs', destination: m.target });
+        // BuildKit's tmpfs mount: nosuid only (a build runs what it compiles in /tmp), its size if given.
+        out.push({ type: 'tmpfs', destination: m.target, options: ['nosuid', ...(m.readonly ? ['ro'] : []), ...(m.size ? [`size=${m.size}`] : [])] });
         break;
       case 'inline': {
         const dir = path.join(path.dirname(job.upperDir), `inline-${out.length}`);

@@ -4,6 +4,8 @@
 // with a shebang runs from.
 // Parsed here into plain data; the executor turns them into runtime mounts.
 
+import { parseMemoryBytes } from '../runtime/index.js';
+
 export type RunMount =
   | {
       type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string;
@@ -29,7 +31,12 @@ export type RunMount =
       uid: number; gid: number; mode: number;
     }
   | { type: 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; keyText: string }
-  | { type: 'tmpfs'; target: string; keyText: string }
+  | {
+      type: 'tmpfs'; target: string; keyText: string;
+      /** `size=`: its upper limit in bytes (units as Docker's RAMInBytes: 64m, 1g). */
+      size?: number;
+      readonly: boolean;
+    }
   /**
    * Not a --mount: the body of `RUN <<EOF` that starts with "#!", as a read-only directory
    * at `target` holding one executable file `name` (BuildKit: /dev/pipes/EOF, mode 0755).
@@ -114,9 +121,19 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, SecretSource>, ss
       const t = target || `/run/buildkit/ssh_agent.${sshIndex}`;
       return { type, target: t, id, required, mode, uid, gid, keyText: `ssh:${id}:${t}:${mode.toString(8)}:${uid}:${gid}:${required}` };
     }
-    case 'tmpfs':
+    case 'tmpfs': {
       if (!target) throw new Error('mount type=tmpfs requires a target');
-      return { type, target, keyText: `tmpfs:${target}` };
+      const text = fields.get('size');
+      let size: number | undefined;
+      if (text !== undefined) {
+        try {
+          size = parseMemoryBytes('size', text);
+        } catch {
+          throw new Error(`invalid size: '${text}'`);
+        }
+      }
+      return { type, target, size, readonly: ro ?? false, keyText: `tmpfs:${target}${size ? `:${size}` : ''}${ro ? ':ro' : ''}` };
+    }
     default:
       throw new Error(`unsupported mount type "${type}"`);
   }
