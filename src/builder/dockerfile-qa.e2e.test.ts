@@ -158,6 +158,12 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     const bad = build(['-q', ctx('FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=lots true\n')]);
     assert.match(bad.stderr, /^Error: Dockerfile:2: invalid size: 'lots'$/m);
   });
+
+  it('COPY of a URL is refused with BuildKit\'s message (only ADD fetches)', () => {
+    const r = build(['-q', ctx('FROM busybox\nCOPY http://127.0.0.1:9/file /file\n')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^Error: Dockerfile:2: source can't be a URL for COPY$/m);
+  });
 });
 
 function spawnSyncSleep(ms: number): void {

@@ -303,6 +303,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     return g ? [[w, g] as const] : [];
   }) : []);
   const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
+  if (cmd.kind === 'COPY' && words.some((w) => /^https?:\/\//.test(w))) throw new Error("source can't be a URL for COPY");
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
   if (cmd.checksum !== undefined && local.length > 0) throw new Error("checksum can't be specified for non-HTTP(S) sources");
   const flags = [
