@@ -164,6 +164,18 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^Error: Dockerfile:2: source can't be a URL for COPY$/m);
   });
+
+  it('build --label KEY sets an empty label (buildx), --iidfile into a missing directory is one clear line', () => {
+    const dir = ctx('FROM busybox\n');
+    const r = build(['-q', '--label', 'flag', '--label', 'k=v=w', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const labels = runStrata(['inspect', '-f', '{{json .Config.Labels}}', r.stdout.trim()], { root }).stdout;
+    assert.equal(labels, '{"flag":"","k":"v=w"}\n');
+    const missing = path.join(t.dir, 'no-such-dir', 'iid');
+    const bad = build(['-q', '--iidfile', missing, dir]);
+    assert.equal(bad.status, 125);
+    assert.equal(bad.stderr, `Error: writing image ID file "${missing}": no such file or directory\n`);
+  });
 });
 
 function spawnSyncSleep(ms: number): void {
