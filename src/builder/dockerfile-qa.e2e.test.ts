@@ -176,6 +176,23 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.equal(bad.status, 125);
     assert.equal(bad.stderr, `Error: writing image ID file "${missing}": no such file or directory\n`);
   });
+
+  it('RUN --mount=type=bind,rw writes to a copy: the build context on the host is never changed', () => {
+    const dir = ctx([
+      'FROM busybox',
+      'RUN --mount=type=bind,source=src,target=/src,rw echo changed > /src/file.txt && touch /src/new && rm /src/gone.txt && cat /src/file.txt',
+      'RUN --mount=type=bind,target=/ctx,rw rm -rf /ctx/src && echo ok > /ok',
+      '',
+    ].join('\n'));
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'file.txt'), 'original\n');
+    fs.writeFileSync(path.join(dir, 'src', 'gone.txt'), 'kept\n');
+    const r = build(['--progress=plain', '-t', 'qa-bind-rw', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^#\d+ [\d.]+ changed$/m);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'src')).sort(), ['file.txt', 'gone.txt']);
+    assert.equal(fs.readFileSync(path.join(dir, 'src', 'file.txt'), 'utf8'), 'original\n');
+  });
 });
 
 function spawnSyncSleep(ms: number): void {
