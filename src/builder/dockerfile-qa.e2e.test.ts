@@ -193,6 +193,21 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'src')).sort(), ['file.txt', 'gone.txt']);
     assert.equal(fs.readFileSync(path.join(dir, 'src', 'file.txt'), 'utf8'), 'original\n');
   });
+
+  it('RUN --mount=type=bind from the context shows the context as .dockerignore leaves it', () => {
+    const dir = ctx('FROM busybox\nRUN --mount=type=bind,target=/src ls -A /src > /all && ls -A /src/sub > /sub\nRUN --mount=type=bind,source=kept,target=/k ls -A /k > /kept\n', {
+      '.dockerignore': 'secret.env\nsub/*.log\n', 'secret.env': 'TOKEN=1\n', 'app.txt': 'app\n',
+    });
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'sub', 'a.log'), 'log\n');
+    fs.writeFileSync(path.join(dir, 'sub', 'b.txt'), 'b\n');
+    fs.mkdirSync(path.join(dir, 'kept'));
+    fs.writeFileSync(path.join(dir, 'kept', 'k.txt'), 'k\n');
+    const r = build(['-q', '-t', 'qa-bind-ignored', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = runStrata(['run', '--rm', 'qa-bind-ignored', 'sh', '-c', 'cat /all /sub /kept | tr "\\n" " "'], { root });
+    assert.equal(out.stdout, '.dockerignore Dockerfile app.txt kept sub b.txt k.txt ');
+  });
 });
 
 function spawnSyncSleep(ms: number): void {

@@ -184,8 +184,10 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         }
         const entry = job.context.resolve(m.source || '.');
         if (!entry) throw new Error(`mount source "${m.source}" not found in build context`);
-        // rw: BuildKit discards what the step writes there; the context on the host is never written.
-        const source = m.readonly ? path.join(job.context.root, entry.path) : await materialize(job, contextSource(job.context), m.source, out.length, 'build context');
+        // rw: BuildKit discards what the step writes there; the context on the host is never
+        // written. Where .dockerignore leaves something out, the host tree is not the context.
+        const direct = m.readonly && (entry.type !== 'dir' || !job.context.hasIgnoredUnder(entry.path));
+        const source = direct ? path.join(job.context.root, entry.path) : await materialize(job, contextSource(job.context), m.source, out.length, 'build context');
         out.push({ type: 'bind', source, destination: m.target, readonly: m.readonly });
         break;
       }
