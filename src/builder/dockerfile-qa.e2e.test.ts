@@ -208,6 +208,13 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     const out = runStrata(['run', '--rm', 'qa-bind-ignored', 'sh', '-c', 'cat /all /sub /kept | tr "\\n" " "'], { root });
     assert.equal(out.stdout, '.dockerignore Dockerfile app.txt kept sub b.txt k.txt ');
   });
+
+  it('a lone RUN heredoc is labelled with its first line, as BuildKit shows it', () => {
+    const r = build(['--progress=plain', ctx('FROM busybox\nRUN <<EOF\necho one\necho two\nEOF\nRUN <<EOF\necho single\nEOF\n')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^#\d+ \[2\/3\] RUN <<EOF \(echo one\.\.\.\)$/m);
+    assert.match(r.stderr, /^#\d+ \[3\/3\] RUN <<EOF \(echo single\)$/m);
+  });
 });
 
 function spawnSyncSleep(ms: number): void {

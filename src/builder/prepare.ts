@@ -201,7 +201,7 @@ async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, par
   const network: NetworkMode = requested === 'default' ? o.network : (requested as NetworkMode);
   const createdBy = `RUN ${state.argsPrefix()}${cmd.exec ? JSON.stringify(argv) : argv.join(' ')}`;
   const flags = cmd.raw.flags.length ? `${cmd.raw.flags.join(' ')} ` : '';
-  const display = cmd.heredocs.length ? cmd.original.split('\n')[0].trim() : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
+  const display = cmd.heredocs.length ? `${cmd.original.split('\n')[0].trim()}${loneHeredoc(cmd) ? ` (${heredocSummary(cmd.heredocs[0].content)})` : ''}` : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
   const env = state.runEnv();
   const { files, sources } = await bindInputs(o, mounts, done);
   const inputs: KeyInputs = {
@@ -269,6 +269,12 @@ function destPath(cwd: string, dest: string): string {
 /** `RUN <<EOF` alone: the command line is just the heredoc's marker. */
 function loneHeredoc(cmd: RunCmd): boolean {
   return cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(cmd.args.join(' '));
+}
+
+/** BuildKit's label for a lone heredoc: its first line, "..." when there are more. */
+function heredocSummary(content: string): string {
+  const lines = content.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]}...` : lines[0];
 }
 
 /** A lone heredoc whose body starts with "#!": the file it runs from (BuildKit: /dev/pipes/NAME, never expanded). */
