@@ -67,6 +67,8 @@ export class BuildContext {
     readonly entries: Map<string, ContextEntry>,
     private readonly children: Map<string, ContextEntry[]>,
     private readonly options: ContextOptions,
+    /** Directories ('' the root) a .dockerignore rule left something out of. */
+    private readonly pruned: ReadonlySet<string> = new Set(),
   ) {
     this.memo = new SelectionMemo(options.statCacheFile && memoFileFor(options.statCacheFile));
   }
@@ -82,8 +84,16 @@ export class BuildContext {
     if (!st.isDirectory()) throw new Error(`context "${root}" is not a directory`);
     const entries = new Map<string, ContextEntry>();
     const children = new Map<string, ContextEntry[]>([['', []]]);
-    walk(abs, '', options.ignore, entries, children);
-    return new BuildContext(abs, entries, children, options);
+    const pruned = new Set<string>();
+    walk(abs, '', options.ignore, entries, children, pruned);
+    return new BuildContext(abs, entries, children, options, pruned);
+  }
+
+  /** Whether .dockerignore leaves out anything under the directory `dir` ('' is the root): its host tree is then not the context's. */
+  hasIgnoredUnder(dir: string): boolean {
+    if (dir === '') return this.pruned.size > 0;
+    for (const p of this.pruned) if (p === dir || p.startsWith(`${dir}/`)) return true;
+    return false;
   }
 
   /** Child names of a directory entry ('' is the root), sorted. */
@@ -255,7 +265,7 @@ function splitPath(p: string, clamp = true): string[] {
  * One lstat walk. Synchronous on purpose: for tens of thousands of entries the promise
  * machinery costs more than the syscalls, and nothing else runs while the context is read.
  */
-function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, ContextEntry[]>): void {
+function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entries: Map<string, ContextEntry>, children: Map<string, ContextEntry[]>, pruned: Set<string>): void {
   // Paths by concatenation, not path.join: root is resolved and names come from readdir, so
   // there is nothing to normalize (path.join's normalize was ~10% of a warm build's walk).
   const dir = rel ? `${root}/${rel}/` : `${root}/`;
@@ -265,7 +275,10 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
     const p = rel ? `${rel}/${name}` : name;
     const ignored = ignore ? ignore.matches(p) : false;
     const st = ignored && !ignore!.hasExclusions ? undefined : fsSync.lstatSync(dir + name);
-    if (!st || (ignored && (!st.isDirectory() || !ignore!.mayReinclude(p)))) continue;
+    if (!st || (ignored && (!st.isDirectory() || !ignore!.mayReinclude(p)))) {
+      pruned.add(rel);
+      continue;
+    }
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
@@ -273,7 +286,8 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
     if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(dir + name);
     if (type === 'dir') {
       children.set(p, []);
-      walk(root, p, ignore, entries, children);
+      walk(root, p, ignore, entries, children, pruned);
+      if (ignored) pruned.add(rel);
       // An ignored directory is only walked for `!` exceptions; it appears if something in it does.
       if (ignored && children.get(p)!.length === 0) {
         children.delete(p);

@@ -15,7 +15,7 @@ import { put, treeEntries, type CopyEntry } from '../store/index.js';
 import { applyChmod, type ChmodSpec } from './chmod.js';
 import type { IgnoreMatcher } from './dockerignore.js';
 import { layersSource, type TreeNode, type TreeSource } from './tree-source.js';
-import { unpackArchive, type ArchiveKind } from './unpack.js';
+import { archiveKind as archiveKindOf, unpackArchive, type ArchiveKind } from './unpack.js';
 
 export interface CopyItem {
   node: TreeNode;
@@ -254,21 +254,9 @@ function linkPrevious(upperDir: string, reuse: NonNullable<CopyJob['reuse']>, e:
   }
 }
 
-/** Recognises a tar archive by its magic bytes (as Docker does), not by its name. */
+/** A file ADD unpacks: its content (decompressed) starts with a tar header, as BuildKit checks. */
 async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
-  if (n.type !== 'file') return undefined;
-  const fh = await fs.open(n.hostPath, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    if (bytesRead >= 3 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
-    if (bytesRead >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (bytesRead >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
-    return undefined;
-  } finally {
-    await fh.close();
-  }
+  return n.type === 'file' ? archiveKindOf(n.hostPath) : undefined;
 }
 
 function urlName(url: string): string {

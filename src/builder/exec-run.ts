@@ -12,7 +12,7 @@ import type { BuildContext } from './context.js';
 import type { RunMount, SecretSource } from './mounts.js';
 import type { StepAction } from './prepare.js';
 import { executeCopy } from './exec-copy.js';
-import { layersSource } from './tree-source.js';
+import { contextSource, layersSource, type TreeSource } from './tree-source.js';
 import type { SshAgents } from './ssh-mount.js';
 
 export interface RunJob {
@@ -179,12 +179,16 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
       case 'bind': {
         if (m.fromStage !== undefined || m.fromImage) {
           const layers = m.fromStage !== undefined ? await job.stageLayers(m.fromStage) : await job.imageLayers(m.fromImage!.diffIds);
-          out.push({ type: 'bind', source: await materialize(job, layers, m.source, out.length), destination: m.target, readonly: m.readonly });
+          out.push({ type: 'bind', source: await materialize(job, layersSource(layers), m.source, out.length, 'stage or image'), destination: m.target, readonly: m.readonly });
           break;
         }
         const entry = job.context.resolve(m.source || '.');
         if (!entry) throw new Error(`mount source "${m.source}" not found in build context`);
-        out.push({ type: 'bind', source: path.join(job.context.root, entry.path), destination: m.target, readonly: m.readonly });
+        // rw: BuildKit discards what the step writes there; the context on the host is never
+        // written. Where .dockerignore leaves something out, the host tree is not the context.
+        const direct = m.readonly && (entry.type !== 'dir' || !job.context.hasIgnoredUnder(entry.path));
+        const source = direct ? path.join(job.context.root, entry.path) : await materialize(job, contextSource(job.context), m.source, out.length, 'build context');
+        out.push({ type: 'bind', source, destination: m.target, readonly: m.readonly });
         break;
       }
       case 'secret': {
@@ -209,21 +213,30 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
         break;
       }
       case 'tmpfs':
-        out.push({ type: 'tmpfs', destination: m.target });
+        // BuildKit's tmpfs mount: nosuid only (a build runs what it compiles in /tmp), its size if given.
+        out.push({ type: 'tmpfs', destination: m.target, options: ['nosuid', ...(m.readonly ? ['ro'] : []), ...(m.size ? [`size=${m.size}`] : [])] });
         break;
+      case 'inline': {
+        const dir = path.join(path.dirname(job.upperDir), `inline-${out.length}`);
+        await fs.mkdir(dir);
+        await fs.writeFile(path.join(dir, m.name), m.content, { mode: 0o755 });
+        await fs.chmod(path.join(dir, m.name), 0o755);
+        out.push({ type: 'bind', source: dir, destination: m.target, readonly: true });
+        break;
+      }
     }
   }
   return out;
 }
 
 /**
- * A bind from a stage or image: its layers are not one directory, so the selected path is
- * copied out of their union into the step's scratch space and bound from there.
+ * A bind from a stage or image (its layers are not one directory), or a rw bind from the
+ * context (whose writes are discarded): the selected path is copied into the step's scratch
+ * space and bound from there.
  */
-async function materialize(job: RunJob, lowerDirs: string[], source: string, n: number): Promise<string> {
-  const view = layersSource(lowerDirs);
+async function materialize(job: RunJob, view: TreeSource, source: string, n: number, where: string): Promise<string> {
   const node = await view.lookup(source || '.', true);
-  if (!node) throw new Error(`mount source "${source}" not found in stage or image`);
+  if (!node) throw new Error(`mount source "${source}" not found in ${where}`);
   const dir = path.join(path.dirname(job.upperDir), `bind-${n}`);
   await fs.mkdir(dir, { recursive: true });
   const name = node.type === 'dir' ? '' : path.posix.basename(node.rel);

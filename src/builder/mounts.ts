@@ -1,7 +1,10 @@
 // RUN --mount: cache (a persistent directory kept across builds, outside any layer), bind
 // (from the context, read-only unless rw), secret (a --secret file, read-only), ssh (an
-// agent socket from --ssh, see ssh-mount.ts) and tmpfs.
+// agent socket from --ssh, see ssh-mount.ts) and tmpfs; and the inline document a RUN heredoc
+// with a shebang runs from.
 // Parsed here into plain data; the executor turns them into runtime mounts.
+
+import { parseMemoryBytes } from '../runtime/index.js';
 
 export type RunMount =
   | {
@@ -28,7 +31,17 @@ export type RunMount =
       uid: number; gid: number; mode: number;
     }
   | { type: 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; keyText: string }
-  | { type: 'tmpfs'; target: string; keyText: string };
+  | {
+      type: 'tmpfs'; target: string; keyText: string;
+      /** `size=`: its upper limit in bytes (units as Docker's RAMInBytes: 64m, 1g). */
+      size?: number;
+      readonly: boolean;
+    }
+  /**
+   * Not a --mount: the body of `RUN <<EOF` that starts with "#!", as a read-only directory
+   * at `target` holding one executable file `name` (BuildKit: /dev/pipes/EOF, mode 0755).
+   */
+  | { type: 'inline'; target: string; name: string; content: string; keyText: string };
 
 /** A build secret: a host file (`--secret id=X,src=PATH`), or a value (`env=VAR`, read when the build starts). */
 export type SecretSource = string | { value: string };
@@ -108,9 +121,19 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, SecretSource>, ss
       const t = target || `/run/buildkit/ssh_agent.${sshIndex}`;
       return { type, target: t, id, required, mode, uid, gid, keyText: `ssh:${id}:${t}:${mode.toString(8)}:${uid}:${gid}:${required}` };
     }
-    case 'tmpfs':
+    case 'tmpfs': {
       if (!target) throw new Error('mount type=tmpfs requires a target');
-      return { type, target, keyText: `tmpfs:${target}` };
+      const text = fields.get('size');
+      let size: number | undefined;
+      if (text !== undefined) {
+        try {
+          size = parseMemoryBytes('size', text);
+        } catch {
+          throw new Error(`invalid size: '${text}'`);
+        }
+      }
+      return { type, target, size, readonly: ro ?? false, keyText: `tmpfs:${target}${size ? `:${size}` : ''}${ro ? ':ro' : ''}` };
+    }
     default:
       throw new Error(`unsupported mount type "${type}"`);
   }

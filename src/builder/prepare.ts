@@ -185,18 +185,23 @@ async function prepareCommand(o: PrepareOptions, cmd: Command, state: StageState
 async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, parent: string, base: Omit<PreparedStep, 'display' | 'action' | 'inputs' | 'key' | 'createdBy'>, done: Map<number, PreparedStage>): Promise<PreparedStep> {
   const c = state.config;
   let argv: string[];
+  const mounts = parseRunMounts(cmd.mounts, (w) => state.expand(w), o.secrets);
+  const script = shebangScript(cmd);
   if (cmd.exec) {
     argv = [...cmd.args];
+  } else if (script) {
+    // BuildKit runs a lone heredoc that starts with "#!" as a file, so its interpreter is used.
+    mounts.push(script);
+    argv = [...state.shell(), `${script.target}/${script.name}`];
   } else {
     argv = [...state.shell(), runScript(cmd)];
   }
-  const mounts = parseRunMounts(cmd.mounts, (w) => state.expand(w), o.secrets);
   const requested = cmd.network ?? 'default';
   if (!['host', 'none', 'default'].includes(requested)) throw new Error(`unsupported network mode for RUN: "${cmd.network}"`);
   const network: NetworkMode = requested === 'default' ? o.network : (requested as NetworkMode);
   const createdBy = `RUN ${state.argsPrefix()}${cmd.exec ? JSON.stringify(argv) : argv.join(' ')}`;
   const flags = cmd.raw.flags.length ? `${cmd.raw.flags.join(' ')} ` : '';
-  const display = cmd.heredocs.length ? cmd.original.split('\n')[0].trim() : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
+  const display = cmd.heredocs.length ? `${cmd.original.split('\n')[0].trim()}${loneHeredoc(cmd) ? ` (${heredocSummary(cmd.heredocs[0].content)})` : ''}` : `RUN ${flags}${cmd.exec ? JSON.stringify(cmd.args) : runScript(cmd)}`;
   const env = state.runEnv();
   const { files, sources } = await bindInputs(o, mounts, done);
   const inputs: KeyInputs = {
@@ -261,12 +266,31 @@ function destPath(cwd: string, dest: string): string {
   return isDir && abs !== '/' ? `${abs}/` : abs;
 }
 
+/** `RUN <<EOF` alone: the command line is just the heredoc's marker. */
+function loneHeredoc(cmd: RunCmd): boolean {
+  return cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(cmd.args.join(' '));
+}
+
+/** BuildKit's label for a lone heredoc: its first line, "..." when there are more. */
+function heredocSummary(content: string): string {
+  const lines = content.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]}...` : lines[0];
+}
+
+/** A lone heredoc whose body starts with "#!": the file it runs from (BuildKit: /dev/pipes/NAME, never expanded). */
+function shebangScript(cmd: RunCmd): Extract<RunMount, { type: 'inline' }> | undefined {
+  if (cmd.exec || !loneHeredoc(cmd) || !cmd.heredocs[0].content.startsWith('#!')) return undefined;
+  const { name, content } = cmd.heredocs[0];
+  const digest = createHash('sha256').update(content).digest('hex');
+  return { type: 'inline', target: '/dev/pipes', name, content, keyText: `inline:${name}:sha256:${digest}` };
+}
+
 /** The shell script of a shell-form RUN: the command line, and heredoc bodies as the shell expects them. */
 function runScript(cmd: RunCmd): string {
   const line = cmd.args.join(' ');
   if (cmd.heredocs.length === 0) return line;
   // `RUN <<EOF` alone runs the body as the script.
-  if (cmd.heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(line)) return cmd.heredocs[0].content;
+  if (loneHeredoc(cmd)) return cmd.heredocs[0].content;
   return `${line}\n${cmd.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`;
 }
 
@@ -285,6 +309,7 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
     return g ? [[w, g] as const] : [];
   }) : []);
   const urls = cmd.kind === 'ADD' ? words.filter((w) => /^https?:\/\//.test(w) && !gitWords.has(w)) : [];
+  if (cmd.kind === 'COPY' && words.some((w) => /^https?:\/\//.test(w))) throw new Error("source can't be a URL for COPY");
   const local = words.filter((w) => !heredocNames.has(w) && !urls.includes(w) && !gitWords.has(w) && !/^<<-?/.test(w));
   if (cmd.checksum !== undefined && local.length > 0) throw new Error("checksum can't be specified for non-HTTP(S) sources");
   const flags = [
@@ -326,7 +351,10 @@ async function prepareCopy(o: PrepareOptions, cmd: CopyCmd, state: StageState, p
   }
   // Without --checksum a URL's content is unknown until fetched: its validators stand in for it.
   if (cmd.checksum === undefined) for (const u of urls) inputs.settings![`url ${u}`] = await urlValidator(u);
-  const createdBy = `${cmd.kind} ${[...flags, ...words, dest].join(' ')}`;
+  // BuildKit's history names --parents, --chown and --chmod only, and inline documents after the paths.
+  const historyFlags = [cmd.parents ? '--parents' : '', chown ? `--chown=${chown}` : '', chmodText ? `--chmod=${chmodText}` : ''].filter(Boolean);
+  const paths = words.filter((w) => !heredocNames.has(w) && !/^<<-?/.test(w));
+  const createdBy = `${cmd.kind} ${[...historyFlags, ...paths, ...cmd.heredocs.map((h) => `<<${h.name}`), dest].join(' ')}`;
   const cwd = c.WorkingDir || '/';
   const key = cacheKey(inputs, table?.digest);
   const linkKey = cmd.link ? cacheKey({ ...inputs, parent: 'link' }, table?.digest) : undefined;

@@ -38,7 +38,9 @@ export async function datedHistory(i: HistoryInput): Promise<string> {
   for (const t of ps.history) {
     const r = t.step ? stepResults.get(t.step) : undefined;
     if (r) lastCreated = r.created;
-    history.push(historyRow(t.createdBy, sde ?? lastCreated, !!r?.layer || (!!t.step && t.step.action.type !== 'workdir')));
+    const withLayer = !!r?.layer || (!!t.step && t.step.action.type !== 'workdir');
+    // BuildKit marks the rows of RUN, COPY and ADD " # buildkit", never WORKDIR's, layer or not.
+    history.push(historyRow(t.createdBy, sde ?? lastCreated, withLayer, withLayer && t.step?.action.type !== 'workdir'));
   }
   if (sde) for (const h of history) if (h.created && h.created > sde) h.created = sde;
   return sde ?? lastCreated;

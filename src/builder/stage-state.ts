@@ -1,7 +1,9 @@
 // A stage's state while its instructions are applied: the image config being built, the ARGs
 // in scope, and the history rows. Metadata instructions only change this state; RUN, COPY, ADD
 // and WORKDIR also make a layer (executed later), but their config effect is decided here.
+import { isIP } from 'node:net';
 import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/index.js';
+import { isDockerSignal } from '../runtime/index.js';
 import { PROXY_ARGS } from './args.js';
 import { parseDuration } from '../duration.js';
 import type { Command, HealthcheckCmd } from './instructions.js';
@@ -122,9 +124,13 @@ export class StageState {
         c.WorkingDir = dir.startsWith('/') ? dir : joinWorkdir(c.WorkingDir, dir);
         return `WORKDIR ${c.WorkingDir}`;
       }
-      case 'STOPSIGNAL':
-        c.StopSignal = this.expand(cmd.value);
+      case 'STOPSIGNAL': {
+        const signal = this.expand(cmd.value);
+        // BuildKit's ParseSignal: what `stop` could not send is refused now.
+        if (!isDockerSignal(signal)) throw new Error(`Invalid signal: ${signal}`);
+        c.StopSignal = signal;
         return `STOPSIGNAL ${c.StopSignal}`;
+      }
       case 'MAINTAINER':
         return `MAINTAINER ${cmd.value}`;
       case 'SHELL':
@@ -170,16 +176,45 @@ function setEnv(env: string[], key: string, value: string): string[] {
   return copy;
 }
 
-/** One EXPOSE word as Docker and BuildKit record it: protocol lowercased (tcp by default), a range "8000-8002" as each of its ports. */
-function exposedPorts(word: string): string[] {
-  const slash = word.indexOf('/');
-  const port = slash < 0 ? word : word.slice(0, slash);
-  const proto = slash < 0 ? 'tcp' : word.slice(slash + 1).toLowerCase();
-  const range = /^(\d+)-(\d+)$/.exec(port);
-  if (!range || Number(range[2]) < Number(range[1]) || Number(range[2]) - Number(range[1]) > 65535) return [`${port}/${proto}`];
+/**
+ * One EXPOSE word as BuildKit parses it (`[ip:][hostPort:]port[-end][/proto]`, its
+ * parsePortSpec) and records it: protocol lowercased (tcp by default), a range "8000-8002" as
+ * each of its ports. A word BuildKit refuses fails with its message.
+ */
+export function exposedPorts(word: string): string[] {
+  const parts = word.split(':');
+  const n = parts.length;
+  const ip = n < 3 ? '' : parts.slice(0, n - 2).join(':');
+  const hostPort = n < 2 ? '' : parts[n - 2];
+  const last = parts[n - 1];
+  const slash = last.indexOf('/');
+  const port = slash < 0 ? last : last.slice(0, slash);
+  const given = slash < 0 ? '' : last.slice(slash + 1);
+  const proto = (port ? given || 'tcp' : '').toLowerCase();
+  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new Error(`invalid proto: ${proto}`);
+  const bareIp = ip.startsWith('[') ? ip.replace(/^\[(.*)\]$/, '$1') : ip;
+  if (bareIp && isIP(bareIp) === 0) throw new Error(`invalid IP address: ${ip}`);
+  if (!port) throw new Error(`no port specified: ${word}<empty>`);
+  const range = portRange(port);
+  if (!range) throw new Error(`invalid containerPort: ${port}`);
+  if (hostPort) {
+    const host = portRange(hostPort);
+    if (!host) throw new Error(`invalid hostPort: ${hostPort}`);
+    if (range[1] - range[0] !== host[1] - host[0] && range[0] !== range[1]) {
+      throw new Error(`invalid ranges specified for container and host Ports: ${port} and ${hostPort}`);
+    }
+  }
   const out: string[] = [];
-  for (let p = Number(range[1]); p <= Number(range[2]); p++) out.push(`${p}/${proto}`);
+  for (let p = range[0]; p <= range[1]; p++) out.push(`${p}/${proto}`);
   return out;
+}
+
+/** "80" or "8000-8002" as Go's ParseUint(.., 10, 16) reads them; undefined when invalid. */
+function portRange(text: string): [number, number] | undefined {
+  const ends = text.split('-');
+  if (ends.length > 2 || !ends.every((e) => /^\d+$/.test(e) && Number(e) <= 65535)) return undefined;
+  const [start, end] = [Number(ends[0]), Number(ends[ends.length - 1])];
+  return end < start ? undefined : [start, end];
 }
 
 /** The same map with its keys in order, as Go's encoding/json writes maps (Docker's and podman's configs). */
@@ -218,9 +253,9 @@ function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {
   return h;
 }
 
-/** A history row as buildkit writes it. */
-export function historyRow(createdBy: string, created: string, withLayer: boolean): HistoryEntry {
-  const row: HistoryEntry = { created, created_by: withLayer ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT };
+/** A history row as buildkit writes it (" # buildkit" after an instruction run as an LLB op: RUN, COPY, ADD). */
+export function historyRow(createdBy: string, created: string, withLayer: boolean, marked = withLayer): HistoryEntry {
+  const row: HistoryEntry = { created, created_by: marked ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT };
   if (!withLayer) row.empty_layer = true;
   return row;
 }

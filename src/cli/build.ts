@@ -11,7 +11,7 @@ import {
   BuildError, Builder, JsonReporter, PlainReporter, QuietReporter, RawJsonReporter, TtyReporter, parseBuildArgs, parseCacheSpec, parseOutputSpec, parsePlatform, parseSshSpecs, renderEvent,
   type BuildOutput, type BuildRequest, type Reporter,
 } from '../engine/index.js';
-import { StrataError } from '../errors.js';
+import { StrataError, systemCause } from '../errors.js';
 import { stateRoot, normalizeTag } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { PlainTransferProgress } from './transfer-progress.js';
@@ -83,14 +83,25 @@ export function normalize(a: BuildArgs): BuildArgs {
   return { ...a, context, tag: list(a.tag), 'build-arg': list(a['build-arg']), 'no-cache-filter': list(a['no-cache-filter']), label: list(a.label), secret: list(a.secret), ssh: list(a.ssh), output: list(a.output), platform: list(a.platform), 'cache-from': list(a['cache-from']), 'cache-to': list(a['cache-to']) };
 }
 
+/** KEY=VALUE items; a KEY alone has the empty value (buildx's listToMap, as `--label KEY`). */
 function keyValues(list: string[] | undefined, what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new StrataError(`invalid ${what} "${item}": expected KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+    if (eq === 0 || item === '') throw new StrataError(`invalid ${what} "${item}": expected KEY=VALUE`);
+    if (eq < 0) out[item] = '';
+    else out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
+}
+
+/** Writes --iidfile / --metadata-file; a failure is one line naming the file. */
+async function writeResultFile(file: string, what: string, text: string): Promise<void> {
+  try {
+    await fs.writeFile(file, text);
+  } catch (err) {
+    throw new StrataError(`writing ${what} "${file}": ${systemCause(err)}`);
+  }
 }
 
 /**
@@ -209,9 +220,9 @@ export async function runBuild(a: BuildArgs): Promise<void> {
     reporter.info(`writing image ${result.image.id}`);
     for (const n of result.image.names) reporter.info(`naming to ${n}`);
     for (const p of result.platformImages ?? []) reporter.info(`${p.platform}: image ${p.image.id}`);
-    if (a.iidfile) await fs.writeFile(a.iidfile, result.image.id);
+    if (a.iidfile) await writeResultFile(a.iidfile, 'image ID file', result.image.id);
     if (a['metadata-file']) {
-      await fs.writeFile(a['metadata-file'], `${JSON.stringify({
+      await writeResultFile(a['metadata-file'], 'metadata file', `${JSON.stringify({
         'containerimage.config.digest': result.image.id,
         'containerimage.digest': result.image.manifestDigest,
         'image.name': result.image.names.join(','),

@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { Images } from '../engine/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
-import { parseTemplate } from './format/template.js';
+import { goTyped, parseTemplate } from './format/template.js';
 
 export type InspectType = 'image' | 'container' | undefined;
 
@@ -49,7 +49,7 @@ export async function inspectImages(opts: { names: string[]; format?: string; ty
   }
   if (opts.format) {
     const t = parseTemplate(opts.format);
-    process.stdout.write(found.map((o) => `${t.render(o)}\n`).join(''));
+    process.stdout.write(found.map((o) => `${t.render(templateView(o))}\n`).join(''));
   } else {
     process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
   }
@@ -57,6 +57,39 @@ export async function inspectImages(opts: { names: string[]; format?: string; ty
     const what = opts.type === 'image' ? 'image' : opts.type === 'container' ? 'container' : 'object';
     throw new StrataError(missing.map((m) => `no such ${what}: "${m}"`).join('\n'), 1);
   }
+}
+
+/** container.Config's fields that are not plain strings or bools: slices, maps, pointers. */
+const CONFIG_TYPED: Record<string, 'nil-slice' | 'nil-map' | 'nil-pointer'> = {
+  Env: 'nil-slice', Cmd: 'nil-slice', Entrypoint: 'nil-slice', OnBuild: 'nil-slice', Shell: 'nil-slice',
+  Volumes: 'nil-map', Labels: 'nil-map', ExposedPorts: 'nil-map', Healthcheck: 'nil-pointer', StopTimeout: 'nil-pointer',
+};
+/** Its `omitempty` fields with their zero values: in the template, never in its JSON. */
+const CONFIG_OMITTED: Record<string, unknown> = { ArgsEscaped: false, NetworkDisabled: false, MacAddress: '', StopSignal: '' };
+const OMITEMPTY = new Set(['ExposedPorts', 'Shell', 'Healthcheck', 'StopTimeout']);
+
+/**
+ * What a template sees of an inspected object: Docker's Go structs, where a field left out of
+ * the JSON (omitempty) still exists ({{.Config.StopSignal}} is "", not an error), a nil slice
+ * or map prints "[]" / "map[]" ({{.Config.Entrypoint}}), not "<no value>", and the struct{}
+ * values of ExposedPorts and Volumes print "{}".
+ */
+function templateView(obj: Record<string, unknown>): Record<string, unknown> {
+  const config = obj.Config;
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return obj;
+  const view: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  for (const [key, kind] of Object.entries(CONFIG_TYPED)) {
+    if (view[key] === null || (view[key] === undefined && !OMITEMPTY.has(key))) view[key] = goTyped(kind);
+    else if (!(key in view)) Object.defineProperty(view, key, { value: goTyped(kind), enumerable: false });
+  }
+  for (const [key, zero] of Object.entries(CONFIG_OMITTED)) {
+    if (!(key in view)) Object.defineProperty(view, key, { value: zero, enumerable: false });
+  }
+  for (const key of ['ExposedPorts', 'Volumes']) {
+    const set = view[key];
+    if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
+  }
+  return { ...obj, Config: view };
 }
 
 export const register: RegisterCommands = (cli) =>

@@ -35,6 +35,7 @@ export { resolveInRoot, type FsView, type Resolved } from './resolve.js';
 export { copyTarToContainer, copyToContainer, type CopyOptions, type CopyResult } from './cp.js';
 export { copyFromContainer } from './cp-out.js';
 export { commitContainer, imageConfigOf, type CommitOptions } from './commit.js';
+export { isDockerSignal } from './signals.js';
 export { exitCodeFromShim, isLive, killContainer, parseSignal, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
 export { shortSocketPath } from './shim/hub.js';
 export { bindingsOf, type DockerPortMap } from './shim/record.js';

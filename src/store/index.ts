@@ -55,6 +55,7 @@ export { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, ensureBusybox, imageArchite
 export type { ArchiveFormat, SaveItem } from './archive/save.js';
 export type { LoadOptions, LoadResult, LoadedImage } from './archive/load.js';
 export type { ChunkSource, EntryType, TarEntry, TarLimits } from './tar/reader.js';
+export { decompressed } from './decompress.js';
 
 export type { CheckOptions, CheckReport, Finding, FindingKind } from './check.js';
 

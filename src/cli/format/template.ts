@@ -11,6 +11,7 @@ import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse
 /** JSON as Go's encoding/json writes it: <, >, & escaped; map keys sorted. */
 export function goJson(value: unknown): string {
   const sorted = (v: unknown): unknown => {
+    if (typedKind(v)) return typedKind(v) === 'empty-struct' ? {} : null;
     if (Array.isArray(v)) return v.map(sorted);
     if (v && typeof v === 'object') {
       return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
@@ -23,8 +24,25 @@ export function goJson(value: unknown): string {
     .replace(/&/g, '\\u0026');
 }
 
+const GO_TYPED = Symbol('go typed');
+
+/**
+ * A value of a typed (struct) field as Go's template shows it: a nil slice "[]", a nil map
+ * "map[]", a nil pointer "<nil>" (JSON null, false), an empty struct "{}" (JSON {}). JSON's
+ * null alone would be a missing value ("<no value>").
+ */
+export function goTyped(kind: 'nil-slice' | 'nil-map' | 'nil-pointer' | 'empty-struct'): unknown {
+  const v = kind === 'nil-slice' ? [] : {};
+  Object.defineProperty(v, GO_TYPED, { value: kind });
+  return Object.freeze(v);
+}
+
+const typedKind = (v: unknown): string | undefined => (v && typeof v === 'object' ? (v as Record<symbol, string>)[GO_TYPED] : undefined);
+
 function str(v: unknown): string {
   if (v === undefined || v === null) return '<no value>';
+  if (typedKind(v) === 'nil-pointer') return '<nil>';
+  if (typedKind(v) === 'empty-struct') return '{}';
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
   if (typeof v === 'object') return `map[${Object.entries(v).map(([k, x]) => `${k}:${str(x)}`).join(' ')}]`;
   return String(v);

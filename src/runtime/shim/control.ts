@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { StrataError } from '../../errors.js';
 import { attachToShim } from '../attach.js';
+import { signalByName } from '../signals.js';
 import { shortSocketPath } from './hub.js';
 import { ATTACH_SOCKET, readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
 
@@ -27,7 +28,10 @@ export function isLive(status: ShimStatus | undefined): boolean {
   return !!status && (status.state === 'running' || status.state === 'paused' || status.state === 'starting' || status.state === 'restarting');
 }
 
-/** Normalises a signal ("TERM", "SIGTERM", "15") to runc's form, refusing unknown ones. */
+/**
+ * Normalises a signal ("TERM", "SIGTERM", "15", "SIGRTMIN+3") to runc's form, refusing unknown
+ * ones: a standard name as SIGNAME, a real-time one or an alias (SIGIOT, SIGCLD) as its number.
+ */
 export function parseSignal(text: string): string {
   const upper = text.toUpperCase();
   if (/^\d+$/.test(upper)) {
@@ -35,10 +39,14 @@ export function parseSignal(text: string): string {
     if (n < 1 || n > 64) throw new StrataError(`invalid signal: "${text}"`);
     return upper;
   }
+  const n = signalByName(upper);
+  if (n === undefined) throw new StrataError(`invalid signal: "${text}"`);
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  if (!(name in os.constants.signals)) throw new StrataError(`invalid signal: "${text}"`);
-  return name;
+  return RUNC_NAMES.has(name) ? name : String(n);
 }
+
+/** The names runc's kill takes (golang.org/x/sys/unix's signal list: one name per number). */
+const RUNC_NAMES = new Set(Object.keys(os.constants.signals).filter((k) => !['SIGIOT', 'SIGPOLL'].includes(k)));
 
 /** Polls shim.json (and runc) until the container is no longer live, or the time is up. */
 export async function waitForExit(h: ContainerHandle, timeoutMs = Infinity): Promise<ShimStatus | undefined> {
