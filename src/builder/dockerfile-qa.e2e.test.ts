@@ -6,30 +6,20 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { ensureBusybox } from '../store/busybox.js';
-import { openStore } from '../store/store.js';
-import { runStrata, tempDir } from '../testing/cli.js';
+import { buildSandbox, type BuildSandbox } from '../testing/build-sandbox.js';
+import { runStrata } from '../testing/cli.js';
 
 describe('Dockerfile conformance (exploratory QA)', () => {
-  let t: ReturnType<typeof tempDir>;
+  let sb: BuildSandbox;
   let root: string;
-  let n = 0;
+  let ctx: BuildSandbox['ctx'];
+  let build: BuildSandbox['build'];
 
   before(async () => {
-    t = tempDir('strata-dockerfile-qa-');
-    root = path.join(t.dir, 'root');
-    await ensureBusybox(await openStore(root));
+    sb = await buildSandbox('strata-dockerfile-qa-');
+    ({ root, ctx, build } = sb);
   });
-  after(() => t.cleanup());
-
-  function ctx(dockerfile: string, files: Record<string, string> = {}): string {
-    const dir = path.join(t.dir, `ctx-${++n}`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
-    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), body);
-    return dir;
-  }
-  const build = (args: string[]) => runStrata(['build', ...args], { root, timeoutMs: 120_000 });
+  after(() => sb?.cleanup());
 
   it('runs a lone RUN heredoc that starts with "#!" with its interpreter, from /dev/pipes/NAME', () => {
     const dir = ctx([
@@ -171,7 +161,7 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.equal(r.status, 0, r.stderr);
     const labels = runStrata(['inspect', '-f', '{{json .Config.Labels}}', r.stdout.trim()], { root }).stdout;
     assert.equal(labels, '{"flag":"","k":"v=w"}\n');
-    const missing = path.join(t.dir, 'no-such-dir', 'iid');
+    const missing = path.join(sb.dir, 'no-such-dir', 'iid');
     const bad = build(['-q', '--iidfile', missing, dir]);
     assert.equal(bad.status, 125);
     assert.equal(bad.stderr, `Error: writing image ID file "${missing}": no such file or directory\n`);

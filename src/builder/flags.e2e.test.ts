@@ -6,31 +6,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBusybox } from '../testing/busybox.js';
-import { openStore } from '../store/store.js';
-import { runStrata, tempDir } from '../testing/cli.js';
+import { buildSandbox, type BuildSandbox } from '../testing/build-sandbox.js';
+import { runStrata } from '../testing/cli.js';
 
 describe('build flags (issue 14)', () => {
-  let t: ReturnType<typeof tempDir>;
+  let sb: BuildSandbox;
   let root: string;
-  let n = 0;
+  let ctx: BuildSandbox['ctx'];
+  let build: BuildSandbox['build'];
 
   before(async () => {
-    t = tempDir('strata-build-flags-');
-    root = path.join(t.dir, 'root');
-    await ensureBusybox(await openStore(root));
+    sb = await buildSandbox('strata-build-flags-');
+    ({ root, ctx, build } = sb);
   });
-  after(() => t.cleanup());
-
-  /** A context with a Dockerfile and files. */
-  function ctx(dockerfile: string, files: Record<string, string> = {}): string {
-    const dir = path.join(t.dir, `ctx-${++n}`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
-    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), body);
-    return dir;
-  }
-  const build = (args: string[], env?: NodeJS.ProcessEnv) => runStrata(['build', ...args], { root, env, timeoutMs: 120_000 });
+  after(() => sb?.cleanup());
   const runIn = (image: string, cmd: string) => runStrata(['run', '--rm', image, 'sh', '-c', cmd], { root });
 
   it('--progress=rawjson prints BuildKit SolveStatus lines: vertexes, base64 logs', () => {
@@ -48,7 +37,7 @@ describe('build flags (issue 14)', () => {
   });
 
   it('--secret: a file (0400 by default, mode/uid/gid), an env secret as a file and as RUN env, a bare id from the environment', () => {
-    const file = path.join(t.dir, 'secret.txt');
+    const file = path.join(sb.dir, 'secret.txt');
     fs.writeFileSync(file, 'from-file');
     fs.chmodSync(file, 0o644);
     const dir = ctx([
@@ -69,7 +58,7 @@ describe('build flags (issue 14)', () => {
     const missing = build(['--secret', 'id=x,env=NOT_SET_ANYWHERE', dir]);
     assert.equal(missing.status, 125);
     assert.match(missing.stderr, /^Error: secret "x": environment variable NOT_SET_ANYWHERE is not set$/m);
-    const nofile = build(['--secret', `id=f,src=${path.join(t.dir, 'nope')}`, dir]);
+    const nofile = build(['--secret', `id=f,src=${path.join(sb.dir, 'nope')}`, dir]);
     assert.equal(nofile.status, 125);
     assert.match(nofile.stderr, /^Error: secret "f": open .*nope: no such file or directory$/m);
   });
