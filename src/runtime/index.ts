@@ -39,7 +39,7 @@ export { isDockerSignal } from './signals.js';
 export { exitCodeFromShim, isLive, killContainer, parseSignal, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
 export { shortSocketPath } from './shim/hub.js';
 export { bindingsOf, type DockerPortMap } from './shim/record.js';
-export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStatus, runcState, type ShimStatus } from './shim/state.js';
+export { ATTACH_SOCKET, logPath, readRuntimeStatus, readShimConfig, readShimStatus, runcState, runcStateFromFiles, type ShimStatus } from './shim/state.js';
 export { bytesSize, humanSize, sampleStats, topRows, type ContainerStats } from './shim/stats.js';
 export { parsePsOutput, topProcesses, type TopResult } from './top.js';
 export { isUnified, locateCgroup, readCgroupLimits, readCgroupUsage, type CgroupLimits, type CgroupLocation, type CgroupRoots, type CgroupUsage } from './cgroups.js';
