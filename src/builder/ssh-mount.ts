@@ -149,11 +149,10 @@ export class SshAgents {
     let failed: Error | undefined;
     agent.once('error', (err) => (failed = err));
     const exited = new Promise<void>((resolve) => agent.once('close', () => resolve()));
-    const forgetAgent = note.forget;
     this.stops.push(async () => {
       agent.kill('SIGTERM');
       await exited;
-      await forgetAgent();
+      await note.forget();
       await fs.rm(dir, { recursive: true, force: true });
       await forget();
     });

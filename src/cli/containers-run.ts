@@ -3,7 +3,7 @@
 // is ours), or handed to a detached shim (`-d`).
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
-import { StrataError } from '../errors.js';
+import { StrataError, systemCause } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
@@ -113,8 +113,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
       await service.remove(record, { force: true, volumes: true }).catch(() => undefined);
       // Go's words, as Docker's: "open /x/cid: no such file or directory" (not Node's "ENOENT: ..., open '/x/cid'").
       const e = err as NodeJS.ErrnoException;
-      const reason = e.syscall && e.path ? `${e.syscall} ${e.path}: ${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : e.message;
-      throw new StrataError(`failed to write the container ID to the file: ${reason}`);
+      throw new StrataError(`failed to write the container ID to the file: ${e.syscall && e.path ? `${e.syscall} ${e.path}: ` : ''}${systemCause(err)}`);
     }
   };
   if (command === 'run' && flags.detach) {
