@@ -56,3 +56,52 @@ describe('the detached removal of a container\'s files', { concurrency: false },
     }
   });
 });
+
+describe('the sweep of what a killed removal left', { concurrency: false }, () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx.teardown();
+  });
+
+  it('removes it in a detached rm of its own, which takes it over and does not go through a mount made meanwhile', async () => {
+    const foreign = fs.mkdtempSync(path.join(path.dirname(fx.root), 'foreign-'));
+    fs.writeFileSync(path.join(foreign, 'data'), 'not the container\'s\n');
+    const containers = path.join(fx.root, 'containers');
+    // A removal killed midway: its files renamed away under a pid that is gone, data in them.
+    const left = path.join(containers, `.removing-${'e'.repeat(64)}-999999999`);
+    fs.mkdirSync(path.join(left, 'upper', 'm'), { recursive: true });
+    fs.writeFileSync(path.join(left, 'upper', 'own'), 'the container\'s\n');
+    let mountedAt: string | undefined;
+    try {
+      const r = runStrata(['ps', '-a'], { root: fx.root, env: { STRATA_FAILPOINT: 'remove.detached-checked:stop' } });
+      assert.equal(r.status, 0, r.stderr);
+      const [rm, ...more] = processesMentioning(left);
+      assert.ok(rm, 'the sweep started a detached removal');
+      assert.deepEqual(more, [], 'one removal, though ps sweeps twice');
+      await waitStopped(rm, 'the removal stopped after its check');
+      const adopted = path.join(containers, `.removing-${'e'.repeat(64)}-${rm}`);
+      assert.ok(fs.existsSync(adopted) && !fs.existsSync(left), 'the removal renamed the files after itself');
+      // Another command's sweep sees a live owner and starts nothing.
+      assert.equal(runStrata(['ps', '-a'], { root: fx.root }).status, 0);
+      assert.deepEqual(processesMentioning(containers).filter((p) => p !== rm), []);
+
+      mountedAt = path.join(adopted, 'upper', 'm');
+      execFileSync('mount', ['--bind', foreign, mountedAt]);
+      assert.ok(fs.existsSync(path.join(mountedAt, 'data')), 'the foreign dir is seen in the files');
+      process.kill(rm, 'SIGCONT');
+
+      await eventually(() => processesMentioning(left).length === 0, 100, 50);
+      assert.deepEqual(fs.readdirSync(foreign), ['data'], 'the foreign dir keeps its data');
+      assert.ok(!fs.existsSync(adopted), 'the files are gone');
+      assert.deepEqual(fs.readdirSync(containers).filter((e) => e.startsWith('.removing-')), []);
+    } finally {
+      if (mountedAt) spawnSync('umount', ['-l', mountedAt], { stdio: 'ignore' });
+      for (const pid of processesMentioning(containers)) process.kill(pid, 'SIGCONT');
+      fs.rmSync(path.join(foreign, 'data'), { force: true });
+      fs.rmdirSync(foreign);
+    }
+  });
+});

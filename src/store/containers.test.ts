@@ -195,7 +195,15 @@ describe('ContainerStore', () => {
       const dead = path.join(store.dir, `.removing-${'d'.repeat(64)}-999999999`);
       bind(path.join(dead, 'upper', 'm'));
       await store.sweepGraveyards();
-      assert.ok(fs.existsSync(dead), 'a graveyard with a mount stays');
+      // It holds data: a detached rm takes it over (renamed after its pid), finds the mount, stops.
+      const graveyards = () => fs.readdirSync(store.dir).filter((e) => e.startsWith(`.removing-${'d'.repeat(64)}-`));
+      for (let i = 0; i < 200 && graveyards()[0]?.endsWith('-999999999'); i++) await new Promise((r) => setTimeout(r, 25));
+      const [adopted] = graveyards();
+      assert.ok(adopted && !adopted.endsWith('-999999999'), 'taken over by the detached rm');
+      const rm = Number(adopted.split('-').pop());
+      for (let i = 0; i < 200 && fs.existsSync(`/proc/${rm}`); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(graveyards(), [adopted], 'a graveyard with a mount stays');
+      assert.ok(fs.existsSync(path.join(store.dir, adopted, 'upper', 'm', 'data')));
       assert.equal(fs.readFileSync(path.join(foreign, 'data'), 'utf8'), 'not the container\'s');
     } finally {
       // Wherever they are now (a removal that went ahead renamed the dir away).

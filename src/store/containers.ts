@@ -30,6 +30,9 @@ function isEmptyDir(dir: string): boolean {
   }
 }
 
+/** Graveyards this process gave a detached rm (which renames them a moment later): not twice. */
+const handedOff = new Set<string>();
+
 /** How old an empty name claim (see #takeOverStaleName) must be to be taken over. */
 const EMPTY_CLAIM_MS = 5_000;
 
@@ -349,14 +352,19 @@ export class ContainerStore {
   /**
    * Unlinks what removals left behind: graveyards whose process is gone (see remove(); a kill
    * mid-removal leaves one too). Safe beside other strata processes: only dead owners' dirs are
-   * taken, and a race on one is left to the next sweep.
+   * taken, and a race on one is left to the next sweep. One whose container wrote nothing is a
+   * few small files, unlinked here; one with data goes to a detached rm in a mount namespace of
+   * its own (as remove()'s), which renames it after itself: an rm here would go through a mount
+   * made into the tree after the mount table was read (and would hold up this command).
    */
   async sweepGraveyards(): Promise<void> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
       const m = /^\.removing-[0-9a-f]{64}-(\d+)$/.exec(name);
       if (!m || pidAlive(Number(m[1]))) continue;
-      await removeTree(path.join(this.dir, name)).catch(() => undefined); // kept while anything is mounted in it
+      const dir = path.join(this.dir, name);
+      if (isEmptyDir(path.join(dir, 'upper')) || !fsSync.existsSync(path.join(dir, 'upper'))) await removeTree(dir).catch(() => undefined); // kept while anything is mounted in it
+      else if (!handedOff.has(dir) && removeTreeDetached(dir, { adopt: true })) handedOff.add(dir); // not started: the next sweep tries again
     }
   }
 

@@ -61,8 +61,12 @@ export function removeTreeSync(p: string): string[] {
  * one (unlinking a dir that is a mount point elsewhere detaches that mount, Linux >= 3.18, and
  * leaves what it shows alone). A mount made before is in its copy of the table: awk finds it
  * and nothing is removed (the graveyard sweep looks again). $D: the dir as mountinfo writes it.
+ * With $ADOPT, the dir (a graveyard named `...-PID`) is first renamed after this very process
+ * (`...-$$`; unshare and sh exec, so rm keeps that pid): while the rm runs, sweeps see a live
+ * owner and leave it be instead of starting another rm on the same tree.
  */
 const DETACHED_RM = [
+  'if [ -n "$ADOPT" ]; then mine="${1%-*}-$$"; mv -T -- "$1" "$mine" || exit 0; set -- "$mine"; D="${D%-*}-$$"; fi',
   'awk \'BEGIN { d = ENVIRON["D"] } $5 == d || index($5, d "/") == 1 { found = 1 } END { exit found }\' /proc/self/mountinfo || exit 0',
   '[ -z "$HOLD" ] || kill -STOP $$',
   'exec rm -rf -- "$1"',
@@ -71,9 +75,10 @@ const DETACHED_RM = [
 /**
  * Starts the removal of the directory `dir` in a detached process (removeTree's rules: nothing
  * is removed when anything is mounted at or under it) and returns at once; false when no
- * process could be started (the dir stays, as after a kill mid-removal).
+ * process could be started (the dir stays, as after a kill mid-removal). `adopt`: DIR ends in
+ * `-PID` of a process that is gone; the rm renames it after itself first (see DETACHED_RM).
  */
-export function removeTreeDetached(dir: string): boolean {
+export function removeTreeDetached(dir: string, options: { adopt?: boolean } = {}): boolean {
   let real: string;
   try {
     real = fsSync.realpathSync(dir);
@@ -81,6 +86,7 @@ export function removeTreeDetached(dir: string): boolean {
     return false;
   }
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', D: escapeMountPath(real) };
+  if (options.adopt) env.ADOPT = '1';
   // A test stops it after its namespace is made and checked, and mounts something meanwhile.
   if (failpointStops('remove.detached-checked')) env.HOLD = '1';
   try {
