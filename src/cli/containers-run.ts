@@ -116,9 +116,12 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
       throw new StrataError(`failed to write the container ID to the file: ${e.syscall && e.path ? `${e.syscall} ${e.path}: ` : ''}${systemCause(err)}`);
     }
   };
+  // A run whose network this process plumbs (a detached one's first start, a foreground run
+  // without a shim): its namespace is made while the container is created.
+  const prewarmNetwork = command === 'run' && (flags.detach || (!flags.publish?.length && !flags.publishAll && !(flags.tty && flags.interactive)));
   if (command === 'run' && flags.detach) {
     // The sweep once the shim is told to go, while this process only waits for its news.
-    const record = await service.runDetached(createOptions(flags, image, cmd), { created: writeCidfile, onGo: () => void sweep() });
+    const record = await service.runDetached({ ...createOptions(flags, image, cmd), prewarmNetwork }, { created: writeCidfile, onGo: () => void sweep() });
     process.stdout.write(`${record.Id}\n`);
     timing('detached');
     // Not waiting for the background sweep (it is safe to cut anywhere, and the next
@@ -126,7 +129,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.exit(0);
   }
   if (command === 'create' || (flags.tty && flags.interactive)) void sweep();
-  const record = await service.create(createOptions(flags, image, cmd));
+  const record = await service.create({ ...createOptions(flags, image, cmd), prewarmNetwork });
   timing('container created');
   await writeCidfile(record);
   if (command === 'create') {

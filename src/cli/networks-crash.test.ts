@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { bridgeName, NETWORK_MACHINE_DIR, rootIdentity, tableName } from '../runtime/index.js';
-import { runUntilKilled } from '../testing/faults.js';
+import { runUntilKilled, waitStopped } from '../testing/faults.js';
+import { spawnStrata } from '../testing/cli.js';
 import { eventually, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 let fx: LifecycleFixture;
@@ -30,6 +31,22 @@ const bridgeOf = (net: string) => {
   const netId = ok(['network', 'inspect', '--format', '{{.Id}}', net]).trim();
   return bridgeName(id, (JSON.parse(fs.readFileSync(`${fx.root}/networks/${netId}/network.json`, 'utf8')) as { Strata: { index: number } }).Strata.index);
 };
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+const childrenOf = (pid: number) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+  try {
+    return fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid);
+  } catch {
+    return false;
+  }
+});
+/** The Node process of a spawned `strata` (bin/strata execs it: the same pid). */
+const nodeOf = (pid: number) => (cmdline(pid).includes('start.cjs') ? pid : undefined);
 const claimed = (bridge: string) => fs.existsSync(`${NETWORK_MACHINE_DIR}/claims/${bridge}.json`);
 const responders = () => processesMentioning(fx.root).filter((pid) => {
   try {
@@ -141,5 +158,20 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
     ok(['network', 'rm', 'dnskill']);
     await eventually(() => responders().length === 0, 100).catch(() => undefined);
     assert.deepEqual(responders(), []);
+  });
+  it('leaves no namespace holder of a `run` killed after starting it ahead, before its plumbing', async () => {
+    // The holder of a run's namespace starts while the container is created (prewarmNetns).
+    const cli = spawnStrata(['run', '--rm', 'busybox', 'true'], { root: fx.root, env: { STRATA_FAILPOINT: 'container.image-resolved:stop' } });
+    try {
+      const node = await eventually(() => nodeOf(cli.pid!), 100, 50);
+      await waitStopped(node, 'the run stopped with its image resolved');
+      // unshare --net execs the holder's sh: its script reads the plumbing up to a line "#go".
+      const holders = childrenOf(node).filter((pid) => cmdline(pid).startsWith('sh\0-c\0') && cmdline(pid).includes('#go'));
+      assert.equal(holders.length, 1, 'its namespace holder started ahead');
+      process.kill(node, 'SIGKILL');
+      await eventually(() => holders.every((pid) => !fs.existsSync(`/proc/${pid}`)) || undefined, 100, 50);
+    } finally {
+      cli.kill('SIGKILL');
+    }
   });
 });

@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseCpuset, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseCpuset, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, prewarmNetns, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { failpoint } from '../failpoint.js';
 import { Lease, openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -17,6 +17,11 @@ import { checkPullPolicy, ImageResolver } from './image-resolver.js';
 
 /** A new container: Docker's `create` options, the flag values in their text forms. */
 export interface CreateContainerOptions {
+  /**
+   * The container is started right after by this process (`run`, not `create`): its network
+   * namespace may be made meanwhile (runtime/net prewarmNetns).
+   */
+  prewarmNetwork?: boolean;
   /** The image reference as typed (shown by `ps`). */
   image: string;
   /** The command after the image (empty: the image's Cmd). */
@@ -199,6 +204,8 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
     dnsOptions: o.dnsOptions ?? [], publishes: publish.length > 0, hostname: o.hostname,
   });
   timing('network chosen');
+  // The namespace's holder starts now, while the image is resolved and the record written.
+  if (o.prewarmNetwork && network.mode !== 'host' && network.mode !== 'none' && !network.mode.startsWith('container:')) prewarmNetns();
   const ulimits = parseUlimits(o.ulimits ?? []);
   const resources = {
     nanoCpus: o.cpus !== undefined ? parseCpus(o.cpus, os.cpus().length) : undefined,

@@ -127,9 +127,16 @@ function describeRuntimeError(msg: string): string {
   return msg.replace(/^runc (run|create) failed: /, '');
 }
 
-/** Polls for runc's --pid-file (a read every few ms, no process) and reports the pid once. */
-function watchPidFile(file: string, onStarted: (pid: number) => void): NodeJS.Timeout {
-  const timer: NodeJS.Timeout = setInterval(() => {
+/**
+ * Reports the pid in runc's --pid-file once, when runc has written it (it renames the file into
+ * place): told by inotify on the bundle dir rather than by reading the file every few ms while
+ * runc starts (a failed read is an exception with its stack, some 17 per start). Polls where
+ * inotify cannot be had (no watches left).
+ */
+function watchPidFile(file: string, onStarted: (pid: number) => void): () => void {
+  let done = false;
+  const check = () => {
+    if (done) return;
     let text: string;
     try {
       text = fsSync.readFileSync(file, 'utf8');
@@ -138,10 +145,27 @@ function watchPidFile(file: string, onStarted: (pid: number) => void): NodeJS.Ti
     }
     const pid = Number(text.trim());
     if (!(pid > 0)) return;
-    clearInterval(timer);
+    stop();
     onStarted(pid);
-  }, 5);
-  return timer;
+  };
+  let stop: () => void;
+  try {
+    const name = path.basename(file);
+    const watcher = fsSync.watch(path.dirname(file), (_event, changed) => changed === name && check());
+    watcher.on('error', () => undefined);
+    stop = () => {
+      done = true;
+      watcher.close();
+    };
+  } catch {
+    const timer = setInterval(check, 5);
+    stop = () => {
+      done = true;
+      clearInterval(timer);
+    };
+  }
+  check();
+  return stop;
 }
 
 export class RuncRunner implements ContainerRunner {
@@ -208,7 +232,7 @@ export class RuncRunner implements ContainerRunner {
     for (const s of signals) process.on(s, forward);
     options.signal?.addEventListener('abort', onAbort);
     if (options.signal?.aborted) onAbort();
-    const watcher = options.onStarted ? watchPidFile(pidFile, options.onStarted) : undefined;
+    const unwatch = options.onStarted ? watchPidFile(pidFile, options.onStarted) : undefined;
     try {
       const outputDone = connectStdio(child, spec, logFile);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -234,7 +258,7 @@ export class RuncRunner implements ContainerRunner {
       }
       return { exitCode: exit.code };
     } finally {
-      if (watcher) clearInterval(watcher);
+      unwatch?.();
       if (killer) clearInterval(killer);
       for (const s of signals) process.off(s, forward);
       options.signal?.removeEventListener('abort', onAbort);

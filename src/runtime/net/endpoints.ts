@@ -6,7 +6,7 @@
 // runs in the running container's namespace. Either way the veth pair is created from inside
 // with its host end sent to our namespace, and dies with the container's namespace, so no
 // kill -9 can leave one behind.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { StrataError } from '../../errors.js';
 import { processStartTime } from '../../store/index.js';
 import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
@@ -116,8 +116,8 @@ export function releaseContainer(root: string, containerId: string): string[] {
  * The plumbing, as a shell script run inside the container's network namespace: each veth pair
  * made from inside (the host end sent to HOSTPID's namespace), addresses, the default route
  * through the first network that has a way out; then, from the host's side, each host end
- * joined to its bridge. With HOLD, loopback is brought up, Docker's in-container sysctls are
- * set, and the script then holds the namespace until its stdin closes.
+ * joined to its bridge. With HOLD (a fresh namespace of the holder's, see HOLDER_SCRIPT),
+ * loopback is brought up and the default route added.
  */
 export function plumbingScript(attached: Attached[], hostPid: number, hold: boolean): string {
   const inside: string[] = hold ? ['link set lo up'] : [];
@@ -129,17 +129,71 @@ export function plumbingScript(attached: Attached[], hostPid: number, hold: bool
   const way = attached.find((a) => !a.net.Internal);
   if (hold && way) inside.push(`route add default via ${way.endpoint.Gateway}`);
   const lines = ['set -e'];
-  if (hold) {
-    // The container's own namespace: no IPv6 (no address, no DAD delays), low ports for everyone (Docker's).
-    lines.push('echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 || :', 'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 || :', 'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start || :');
-  }
   lines.push(`ip -batch - <<'EOF'`, ...inside, 'EOF');
   if (host.length) lines.push(`nsenter --net=/proc/${hostPid}/ns/net ip -batch - <<'EOF'`, ...host, 'EOF');
   // Connected while it runs: the new network gives the way out if none had (Docker's).
   if (!hold && way) lines.push(defaultRouteIfNone([way.endpoint.Gateway]));
-  if (hold) lines.push('echo ready', 'read -r _ || :');
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The holder of a container's network namespace, run by `unshare --net`: it sets Docker's
+ * in-container sysctls (no IPv6: no address, no DAD delays; low ports for everyone), then reads
+ * its plumbing (plumbingScript) from stdin up to a line `#go`, runs it, says "ready", and holds
+ * the namespace until its stdin closes. Started before the plumbing is known (prewarmNetns), the
+ * namespace is made while the container is being created; stdin closed first: it just exits.
+ */
+const HOLDER_SCRIPT = [
+  'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 || :',
+  'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 || :',
+  'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start || :',
+  'p=',
+  'while IFS= read -r l; do',
+  '  [ "$l" = "#go" ] && break',
+  '  p="$p$l',
+  '"',
+  'done',
+  '[ "$l" = "#go" ] || exit 0',
+  'eval "$p"',
+  'echo ready',
+  'read -r _ || :',
+].join('\n');
+
+interface Holder {
+  child: ChildProcess;
+  stderr: () => string;
+}
+
+function spawnHolder(): Holder {
+  const child = spawn('unshare', ['--net', '--', 'sh', '-c', HOLDER_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  child.stdin!.on('error', () => undefined);
+  child.on('error', () => undefined); // reported by prepareNetns
+  return { child, stderr: () => stderr };
+}
+
+/** A holder started ahead (prewarmNetns), for the next prepareNetns of this process. */
+let warm: Holder | undefined;
+
+/**
+ * Starts the holder of the next container's network namespace now, so that making the namespace
+ * (a process start and the kernel's work, some 10-20 ms) overlaps the container's creation; the
+ * next prepareNetns of this process plumbs it. Unused, it exits with this process (its stdin
+ * closes), or after WARM_MS.
+ */
+export function prewarmNetns(): void {
+  if (warm) return;
+  const holder = spawnHolder();
+  warm = holder;
+  setTimeout(() => {
+    if (warm !== holder) return;
+    warm = undefined;
+    holder.child.stdin!.end();
+  }, WARM_MS).unref();
+}
+
+const WARM_MS = 30_000;
 
 export interface Netns {
   /** The namespace to give runc (`linux.namespaces[].path`). */
@@ -152,16 +206,16 @@ export interface Netns {
 
 /** Makes the container's network namespace with its plumbing done, held until close(). */
 export function prepareNetns(attached: Attached[]): Netns {
-  const child = spawn('unshare', ['--net', '--', 'sh', '-c', plumbingScript(attached, process.pid, true)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  child.stdin!.on('error', () => undefined);
+  const holder = warm && warm.child.exitCode === null && warm.child.signalCode === null ? warm : spawnHolder();
+  warm = undefined;
+  const { child } = holder;
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('error', (err) => reject(new StrataError(`setting up the container's network: ${err.message}`)));
-    child.once('exit', (code) => reject(new StrataError(`setting up the container's network: ${stderr.trim().split('\n').pop() || `exit ${code}`}`)));
+    child.once('exit', (code) => reject(new StrataError(`setting up the container's network: ${holder.stderr().trim().split('\n').pop() || `exit ${code}`}`)));
   });
   ready.catch(() => undefined);
+  child.stdin!.write(`${plumbingScript(attached, process.pid, true)}#go\n`);
   return {
     path: `/proc/${child.pid}/ns/net`,
     ready,
