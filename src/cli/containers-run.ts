@@ -76,7 +76,7 @@ export async function startAttached(service: Containers, record: ContainerRecord
   const terminal = record.Config.Tty && hasControllingTerminal();
   return service.runForeground(record, {
     stdin: interactive ? 'inherit' : 'null', terminal, onSpawn,
-    stdout: !attach || attach.has('stdout') ? process.stdout : logOnly(), stderr: !attach || attach.has('stderr') ? process.stderr : logOnly(),
+    stdout: !attach || attach.has('stdout') ? undefined : logOnly(), stderr: !attach || attach.has('stderr') ? undefined : logOnly(),
   });
 }
 

@@ -48,10 +48,34 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+/**
+ * quietOnClosedPipe for process[NAME] from the moment something first uses it. Node makes the
+ * stream on first use (a pipe's is a net.Socket: its modules loaded, some 5-15 ms here); a
+ * command that never writes to it (`run` of a container that writes to our fds itself) does not
+ * pay for it.
+ */
+function quietOnClosedPipeWhenUsed(name: 'stdout' | 'stderr'): void {
+  const own = Object.getOwnPropertyDescriptor(process, name);
+  if (!own?.get || !own.configurable) {
+    quietOnClosedPipe(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: own.enumerable,
+    get() {
+      Object.defineProperty(process, name, own);
+      const stream = process[name];
+      quietOnClosedPipe(stream);
+      return stream;
+    },
+  });
+}
+
 function start(): void {
   restoreDeferredCaCerts();
-  quietOnClosedPipe(process.stdout);
-  quietOnClosedPipe(process.stderr);
+  quietOnClosedPipeWhenUsed('stdout');
+  quietOnClosedPipeWhenUsed('stderr');
   const argv = process.argv.slice(2);
   const runMain = argv[0] === 'run' && !process.env.STRATA_HOST ? loadBundle('run-bundle.cjs', 'run-bundle.cjs.v8cache')?.runMain : undefined;
   if (runMain) {

@@ -8,9 +8,12 @@ export interface ForegroundIo {
   stdin: InputSource;
   /** A tty relayed by runc through our controlling terminal. */
   terminal: boolean;
-  /** Where the output goes besides the container's log ('inherit': our own stdout/stderr). */
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  /**
+   * Where the output goes besides the container's log; left out: our own stdout/stderr, which
+   * runc inherits when nothing is teed (this process then never makes its stream objects).
+   */
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
   /** Called once runc is spawned: this process only waits from then on (work that can wait goes there). */
   onSpawn?: () => void;
 }
@@ -22,11 +25,11 @@ export interface ForegroundIo {
  */
 export async function runForeground(ctx: ContainerContext, record: ContainerRecord, io: ForegroundIo): Promise<number> {
   const limits = logLimits(record.HostConfig.LogConfig as LogConfig | undefined);
-  const tee = io.terminal || record.HostConfig.AutoRemove || !limits ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout, stderr: io.stderr }, limits);
+  const tee = io.terminal || record.HostConfig.AutoRemove || !limits ? undefined : teeToLog(logPath(ctx.containers.paths(record.Id).dir, record.Id), { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr }, limits);
   try {
     // Without a log, our own stdout/stderr are inherited; another stream (`run -a`) is written to.
-    const direct = (to: NodeJS.WritableStream, own: NodeJS.WritableStream) => (to === own ? 'inherit' as const : to);
-    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: direct(io.stdout, process.stdout), stderr: direct(io.stderr, process.stderr) };
+    const direct = (to: NodeJS.WritableStream | undefined, own: 'stdout' | 'stderr') => (to === undefined || to === process[own] ? 'inherit' as const : to);
+    const output = tee ? { stdout: tee.stdout, stderr: tee.stderr } : { stdout: direct(io.stdout, 'stdout'), stderr: direct(io.stderr, 'stderr') };
     return await runAttached(ctx, record, { stdin: io.stdin, ...output, terminal: io.terminal }, { onSpawn: io.onSpawn });
   } finally {
     tee?.close();
