@@ -118,7 +118,10 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   };
   // A run whose network this process plumbs (a detached one's first start, a foreground run
   // without a shim): its namespace is made while the container is created.
-  const prewarmNetwork = command === 'run' && (flags.detach || (!flags.publish?.length && !flags.publishAll && !(flags.tty && flags.interactive)));
+  // One whose output is ours alone (--rm: not teed to a log; no tty; no -a) may have runc
+  // started by its namespace's holder (RunOptions.launch).
+  const prewarm = command === 'run' && (flags.detach || (!flags.publish?.length && !flags.publishAll && !(flags.tty && flags.interactive)));
+  const prewarmNetwork = prewarm ? { launcher: !flags.detach && !!flags.rm && !flags.tty && !attach } : undefined;
   if (command === 'run' && flags.detach) {
     // The sweep once the shim is told to go, while this process only waits for its news.
     const record = await service.runDetached({ ...createOptions(flags, image, cmd), prewarmNetwork }, { created: writeCidfile, onGo: () => void sweep() });

@@ -64,9 +64,12 @@ describe('signals', () => {
   });
 
   it('a process that catches Ctrl-C handles it; a second Ctrl-C ends it', async () => {
-    const handled = await signalWhen(spawnStrata(['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo bye; exit 3" INT; echo up; sleep 86378 & wait'], { root }), 'up', ['SIGINT']);
+    // A --rm run's output is ours alone: its namespace's holder became runc (RunOptions.launch),
+    // which must get the signal as a runc we spawned would.
+    const handled = await signalWhen(spawnStrata(['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo bye; exit 3" INT; echo up; sleep 86378 & wait'], { root, env: { STRATA_TIMING: '1' } }), 'up', ['SIGINT']);
     assert.equal(handled.status, 3, handled.out);
     assert.match(handled.out, /^bye$/m);
+    assert.match(handled.out, /^timing: runc launched /m);
     const stubborn = await signalWhen(spawnStrata(['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo not yet" INT; echo up; while :; do sleep 1 & wait; done'], { root }), 'up', ['SIGINT', 'SIGINT']);
     assert.equal(stubborn.status, 130, stubborn.out);
     assert.match(stubborn.out, /^not yet$/m);

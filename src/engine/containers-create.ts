@@ -19,9 +19,10 @@ import { checkPullPolicy, ImageResolver } from './image-resolver.js';
 export interface CreateContainerOptions {
   /**
    * The container is started right after by this process (`run`, not `create`): its network
-   * namespace may be made meanwhile (runtime/net prewarmNetns).
+   * namespace may be made meanwhile (runtime/net prewarmNetns); `launcher`: by a process that
+   * may become its runtime (a foreground run whose output is this process's own).
    */
-  prewarmNetwork?: boolean;
+  prewarmNetwork?: { launcher: boolean };
   /** The image reference as typed (shown by `ps`). */
   image: string;
   /** The command after the image (empty: the image's Cmd). */
@@ -205,7 +206,7 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   });
   timing('network chosen');
   // The namespace's holder starts now, while the image is resolved and the record written.
-  if (o.prewarmNetwork && network.mode !== 'host' && network.mode !== 'none' && !network.mode.startsWith('container:')) prewarmNetns();
+  if (o.prewarmNetwork && network.mode !== 'host' && network.mode !== 'none' && !network.mode.startsWith('container:')) prewarmNetns(o.prewarmNetwork);
   const ulimits = parseUlimits(o.ulimits ?? []);
   const resources = {
     nanoCpus: o.cpus !== undefined ? parseCpus(o.cpus, os.cpus().length) : undefined,

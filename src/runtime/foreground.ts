@@ -150,7 +150,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     save(status);
     timing('status saved');
     failpoint('run.status-saved');
-    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { ...options, forwardSignals: true, beforeStart: network.ready, onStarted });
+    const { exitCode } = await new RuncRunner({ runcRoot: ctx.runcRoot }).run(spec, { ...options, forwardSignals: true, beforeStart: network.ready, onStarted, launch: network.launch });
     await network.release();
     await limits;
     save({ ...status, state: 'exited', exitCode, finishedAt: new Date().toISOString() });

@@ -8,7 +8,7 @@ import type { ContainerRecord, ContainerStore } from '../store/index.js';
 import { attachNetworks, releaseRun } from './net/attach.js';
 import { networkRequestOf } from './net/config.js';
 import { readRuntimeStatus } from './shim/state.js';
-import type { RunSpec } from './types.js';
+import type { RunSpec, RuntimeLauncher } from './types.js';
 
 export interface RunNetwork {
   /** What the RunSpec gets: the namespace to join, /etc files. */
@@ -17,6 +17,8 @@ export interface RunNetwork {
   ready?: Promise<unknown>;
   /** The container runs: what held its namespace until then can go. */
   started?: () => void;
+  /** The namespace's holder can become the runtime (RunOptions.launch). */
+  launch?: RuntimeLauncher;
   /** Undoes the run's part (its endpoints); the namespace goes with the container. */
   release: () => Promise<void>;
 }
@@ -37,7 +39,7 @@ export async function networkForRun(ctx: NetContext, record: ContainerRecord): P
   const request = networkRequestOf(record);
   if (request.networks.length === 0) return NOTHING; // disconnected from all: only lo, as Docker's
   const net = await attachNetworks(ctx.root, { id: record.Id, name: record.Name.replace(/^\//, '') }, request);
-  return { spec: { netns: net.netns, etc: net.etc }, ready: net.ready, started: net.letGo, release: net.release };
+  return { spec: { netns: net.netns, etc: net.etc }, ready: net.ready, started: net.letGo, launch: net.launch, release: net.release };
 }
 
 /**

@@ -212,10 +212,16 @@ export class RuncRunner implements ContainerRunner {
     }
     args.push(id);
     const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), outputOption(spec.stderr)];
+    // Output straight to our own stdout and stderr: the namespace's holder may become runc.
+    // Not with a net.* sysctl: runc refuses those when the container's network namespace is its
+    // own (it takes that for the host's), and the holder's runc runs in it.
+    const netSysctl = Object.keys(spec.sysctl ?? {}).some((k) => k.startsWith('net.'));
+    const launchable = !spec.terminal && !netSysctl && stdio[0] !== 'pipe' && stdio[1] === 'inherit' && stdio[2] === 'inherit';
+    const launched = launchable ? options.launch?.([this.#runc, ...args], stdio[0] === 'inherit' ? 'inherit' : 'null') : undefined;
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
-    const child = spawn(this.#runc, args, { stdio, detached: !spec.terminal });
-    timing('runc spawned');
+    const child = launched ?? spawn(this.#runc, args, { stdio, detached: !spec.terminal });
+    timing(launched ? 'runc launched' : 'runc spawned');
     if (child.pid !== undefined) watchdog?.runtimeStarted(child.pid);
     // runc may not have created the container yet when the abort comes: keep killing until it is gone.
     let killer: NodeJS.Timeout | undefined;
@@ -237,7 +243,8 @@ export class RuncRunner implements ContainerRunner {
       const outputDone = connectStdio(child, spec, logFile);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', (err) => reject(new StrataError(`starting runc: ${err.message}`)));
-        child.once('spawn', () => child.pid !== undefined && options.onSpawn?.(child.pid));
+        if (launched) options.onSpawn?.(child.pid!);
+        else child.once('spawn', () => child.pid !== undefined && options.onSpawn?.(child.pid));
         child.once('close', (code, signal) => resolve({ code, signal }));
       });
       await outputDone;

@@ -1,5 +1,6 @@
 // The runtime's boundary: what it takes to run one process in a container and what comes back.
 // The build engine (RUN steps) and the CLI (`run`, `start`) import these types, never runc.ts.
+import type { ChildProcess } from 'node:child_process';
 
 /**
  * How the container sees the network. `private`: a namespace of its own, the one at
@@ -160,7 +161,16 @@ export interface RunOptions {
   beforeStart?: Promise<unknown>;
   /** The bundle in spec.bundleDir is written already, for this spec (a shim's first start, see detached.ts). */
   prepared?: boolean;
+  /**
+   * Starts the runtime's command line ARGV (its stdin /dev/null or ours, its stdout and stderr
+   * ours) from a small process this one started before (the network namespace's holder, see
+   * runtime/net/endpoints.ts), which becomes the runtime: a fork of this large process saved.
+   * Undefined when it cannot; the runtime is then spawned as usual.
+   */
+  launch?: RuntimeLauncher;
 }
+
+export type RuntimeLauncher = (argv: string[], stdin: 'null' | 'inherit') => ChildProcess | undefined;
 
 /**
  * Runs containers to completion. Everything it sets up (mounts, runtime state, bundle) is gone

@@ -8,7 +8,7 @@ import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
 import { allocateEndpoints, prepareNetns, releaseContainer, releaseEndpoints, type Attached } from './endpoints.js';
 import { BASE_HOSTS, extraHostLines, resolvConfText } from '../etc.js';
-import type { DnsSettings, EtcTexts } from '../types.js';
+import type { DnsSettings, EtcTexts, RuntimeLauncher } from '../types.js';
 import { ensureUp } from './networks.js';
 
 /** What a container asks of the network (from its record; plain data). */
@@ -31,6 +31,8 @@ export interface ContainerNetwork {
   letGo: () => void;
   /** Lets go of the namespace's holder and the endpoints (after the container's run). */
   release: () => Promise<void>;
+  /** The namespace's holder can become the runtime (RunOptions.launch). */
+  launch: RuntimeLauncher;
 }
 
 /** The records of the container's networks, with their bridges up. */
@@ -70,7 +72,7 @@ export async function attachNetworks(root: string, container: { id: string; name
   ready.catch(() => undefined);
   let released = false;
   return {
-    netns: netns.path, ready, etc: { hosts, resolvConf }, attached, letGo: netns.close,
+    netns: netns.path, ready, etc: { hosts, resolvConf }, attached, letGo: netns.close, launch: netns.launch,
     release: async () => {
       if (released) return;
       released = true;
