@@ -141,6 +141,18 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.match(tty.stdout, /^Error: unable to start container process: .*mode=bogus: invalid argument\r\n$/);
   });
 
+  it("--hostname: any characters, as Docker's; longer than Linux's 64 bytes refused at create in one line", () => {
+    assert.equal(run(['--network', 'none', '--hostname', 'bad host', 'busybox', 'hostname']), 'bad host\n');
+    const long = 'h'.repeat(65);
+    const before = fx.strata(['ps', '-a', '-q']).stdout;
+    for (const cmd of ['run', 'create']) {
+      const r = fx.strata([cmd, '--hostname', long, 'busybox', 'true']);
+      assert.deepEqual([r.status, r.stderr], [125, `Error: hostname "${long}" is too long (maximum 64 bytes)\n`]);
+    }
+    assert.equal(fx.strata(['ps', '-a', '-q']).stdout, before, 'no container made');
+    assert.equal(run(['--network', 'none', '--hostname', 'h'.repeat(64), 'busybox', 'hostname']), `${'h'.repeat(64)}\n`);
+  });
+
   it('a container\'s own line that looks like runc\'s start error is kept, and not held back while it runs', async () => {
     fx.ok(['run', '-d', '--name', 'mimic', 'busybox', 'sh', '-c', 'echo "runc run failed: not really" >&2; sleep 30']);
     const seen = () => fx.strata(['logs', 'mimic']).stderr.includes('runc run failed: not really\n');
