@@ -70,8 +70,8 @@ export const register: RegisterCommands = (cli: Argv) =>
       .option('load', { type: 'boolean', describe: 'Shorthand for --output=type=docker: the image is in the store (it always is)' })
       .option('push', { type: 'boolean', describe: 'Shorthand for --output=type=image,push=true (the -t names)' })
 
-      .option('cache-from', { type: 'string', describe: 'External cache sources: type=registry,ref=REG/REPO or type=local,src=DIR' })
-      .option('cache-to', { type: 'string', describe: 'Cache export destinations: type=registry,ref=REG/REPO[,mode=min|max] or type=local,dest=DIR' }),
+      .option('cache-from', { type: 'string', describe: 'External cache sources: type=registry,ref=REG/REPO[:TAG] (with TAG: only the entries its last export named; a missing TAG is a warning) or type=local,src=DIR; a bare REG/REPO[:TAG] is type=registry' })
+      .option('cache-to', { type: 'string', describe: 'Cache export destinations: type=registry,ref=REG/REPO[:TAG][,mode=min|max] (one entry per step, tagged by its key; TAG names an index of this build\'s entries) or type=local,dest=DIR' }),
     (argv) => runBuild(normalize(argv)),
   );
 

@@ -78,7 +78,7 @@ export const register: RegisterCommands = (cli: Argv) =>
     .command(['ls', 'list'], 'List build cache entries', (c) => c, () => list())
     .command('du', 'Show the disk usage of the build cache', (c) => c, () => du())
     .command('prune [cache]', 'Remove build cache entries (of the state root, or of a shared cache: REGISTRY/REPOSITORY)', (c) => c
-      .positional('cache', { type: 'string', describe: 'A shared cache: REGISTRY/REPOSITORY, or type=local,dest=DIR' })
+      .positional('cache', { type: 'string', describe: 'A shared cache: REGISTRY/REPOSITORY (with :TAG, still every entry of the repository: its tags share them), or type=local,dest=DIR' })
       .option('older-than', { type: 'string', describe: 'Shared cache: delete entries built longer ago than this (24h, 7d)' })
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all entries, not just those no image uses' })
       .option('keep-storage', { type: 'string', describe: 'Amount of disk space to keep for cache' })

@@ -38,3 +38,25 @@ describe('a closed stdout', () => {
     });
   }
 });
+
+describe('a closed stderr of a foreground run --rm', () => {
+  let fx: LifecycleFixture;
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => fx.teardown());
+
+  it('runs the container to its end (what it writes there dropped) and removes it', async () => {
+    const { command, args: lead } = strataCommand();
+    const script = 'i=0; while [ $i -lt 20000 ]; do echo line$i >&2; i=$((i+1)); done; echo done';
+    const child = spawn(command, [...lead, 'run', '--rm', '--name', 'noisy', 'busybox', 'sh', '-c', script], { env: { ...process.env, STRATA_ROOT: fx.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.destroy();
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    assert.deepEqual([code, stdout], [0, 'done\n']);
+    assert.equal(fx.strata(['ps', '-a', '-q']).stdout, '');
+  });
+});

@@ -3,10 +3,12 @@
 // whichever the host has), its mount table, its PID 1, its device nodes; and inspect's
 // HostConfig for them.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { allCapabilities, locateCgroup, readCgroupLimits } from '../runtime/index.js';
+import { strataCommand } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -125,6 +127,30 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.match(r.stderr, /^Error: unable to start container process: .*mode=bogus: invalid argument\n$/);
     assert.doesNotMatch(fx.strata(['logs', 'badtmpfs']).stderr, /runc run failed/);
     assert.equal(fx.strata(['rm', 'badtmpfs']).status, 0);
+  });
+
+  it('a container that cannot start is reported once also when nothing is teed: run --rm, and with a terminal', () => {
+    // Without a log, runc's stderr used to be ours, and its own "runc run failed: ..." line with it.
+    const r = fx.strata(['run', '--rm', '--tmpfs', '/t:mode=bogus', 'busybox', 'true']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^Error: unable to start container process: .*mode=bogus: invalid argument\n$/);
+    const { command, args } = strataCommand();
+    const line = [command, ...args, 'run', '--rm', '-t', '--tmpfs', '/t:mode=bogus', 'busybox', 'true'].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', line, '/dev/null'], { env: { ...process.env, STRATA_ROOT: fx.root }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(tty.status, 125, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /^Error: unable to start container process: .*mode=bogus: invalid argument\r\n$/);
+  });
+
+  it("--hostname: any characters, as Docker's; longer than Linux's 64 bytes refused at create in one line", () => {
+    assert.equal(run(['--network', 'none', '--hostname', 'bad host', 'busybox', 'hostname']), 'bad host\n');
+    const long = 'h'.repeat(65);
+    const before = fx.strata(['ps', '-a', '-q']).stdout;
+    for (const cmd of ['run', 'create']) {
+      const r = fx.strata([cmd, '--hostname', long, 'busybox', 'true']);
+      assert.deepEqual([r.status, r.stderr], [125, `Error: hostname "${long}" is too long (maximum 64 bytes)\n`]);
+    }
+    assert.equal(fx.strata(['ps', '-a', '-q']).stdout, before, 'no container made');
+    assert.equal(run(['--network', 'none', '--hostname', 'h'.repeat(64), 'busybox', 'hostname']), `${'h'.repeat(64)}\n`);
   });
 
   it('a container\'s own line that looks like runc\'s start error is kept, and not held back while it runs', async () => {

@@ -28,6 +28,18 @@ describe('health checks', { concurrency: false }, () => {
     assert.fail(`${name} never became ${status}: ${JSON.stringify(health(name))}`);
   }
 
+  it("a container without a check: {{.State.Health}} is <nil> as Docker's nil *Health (so are SizeRw without --size and Node)", () => {
+    ok(['create', '--name', 'unchecked', 'busybox', 'true']);
+    try {
+      assert.equal(ok(['inspect', '-f', '{{.State.Health}} {{json .State.Health}} {{if .State.Health}}yes{{else}}no{{end}}', 'unchecked']), '<nil> null no\n');
+      assert.equal(health('unchecked'), null, 'still no Health in the JSON');
+      assert.equal(ok(['inspect', '-f', '{{.SizeRw}} {{.SizeRootFs}} {{.Node}} {{.ExecIDs}} {{.Config.Entrypoint}}', 'unchecked']), '<nil> <nil> <nil> [] []\n');
+      assert.match(ok(['inspect', '--size', '-f', '{{.SizeRw}}', 'unchecked']), /^\d+\n$/);
+    } finally {
+      fx.strata(['rm', '-f', 'unchecked']);
+    }
+  });
+
   it('--health-cmd: starting, unhealthy after the retries, healthy once the check passes; shown by ps and its filter', async () => {
     // The start period keeps it "starting" (failures in it do not count) while inspect and ps look,
     // however slow the machine: with none, two failing probes 200 ms apart could beat them to it.

@@ -76,8 +76,35 @@ const OMITEMPTY = new Set(['ExposedPorts', 'Shell', 'Healthcheck', 'StopTimeout'
  */
 function templateView(obj: Record<string, unknown>): Record<string, unknown> {
   const config = obj.Config;
-  if (!config || typeof config !== 'object' || Array.isArray(config)) return obj;
-  const view: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  const view = config && typeof config === 'object' && !Array.isArray(config) ? { ...obj, Config: configView(config as Record<string, unknown>) } : obj;
+  // Last: its fields that are not in the JSON are not enumerable (a spread would drop them).
+  return 'State' in obj ? containerView(view) : view;
+}
+
+/** A container's fields that Go keeps as nil pointers or slices when unset (omitempty or null in the JSON). */
+const CONTAINER_TYPED: Record<string, 'nil-slice' | 'nil-pointer'> = { Node: 'nil-pointer', SizeRw: 'nil-pointer', SizeRootFs: 'nil-pointer', ExecIDs: 'nil-slice' };
+
+/**
+ * A container as a template sees it: {{.State.Health}} of a container without a health check
+ * is "<nil>" (Docker's *Health, left out of the JSON), as are {{.SizeRw}} without --size and
+ * {{.Node}}; {{.ExecIDs}} with none is "[]".
+ */
+function containerView(obj: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = { ...obj };
+  for (const [key, kind] of Object.entries(CONTAINER_TYPED)) {
+    if (view[key] === null) view[key] = goTyped(kind);
+    else if (!(key in view)) Object.defineProperty(view, key, { value: goTyped(kind), enumerable: false });
+  }
+  const state = obj.State;
+  if (state && typeof state === 'object' && !Array.isArray(state) && !('Health' in state)) {
+    view.State = Object.defineProperty({ ...(state as Record<string, unknown>) }, 'Health', { value: goTyped('nil-pointer'), enumerable: false });
+  }
+  return view;
+}
+
+/** The container's or image's Config as a template sees it (templateView). */
+function configView(config: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = { ...config };
   for (const [key, kind] of Object.entries(CONFIG_TYPED)) {
     if (view[key] === null || (view[key] === undefined && !OMITEMPTY.has(key))) view[key] = goTyped(kind);
     else if (!(key in view)) Object.defineProperty(view, key, { value: goTyped(kind), enumerable: false });
@@ -89,7 +116,7 @@ function templateView(obj: Record<string, unknown>): Record<string, unknown> {
     const set = view[key];
     if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
   }
-  return { ...obj, Config: view };
+  return view;
 }
 
 export const register: RegisterCommands = (cli) =>

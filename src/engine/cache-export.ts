@@ -62,6 +62,7 @@ export async function exportCache(o: {
         const done = await exportStep(o, t.cache, ps, step);
         if (done) r[done]++;
       });
+      await t.cache.exported?.();
     } catch (err) {
       const e = err as Error & { exitCode?: number };
       throw new StrataError(`exporting cache to ${t.cache.name}: ${e.message}`, e.exitCode ?? 125, { cause: err });

@@ -67,8 +67,14 @@ export class CacheSharing {
     await this.cache.ahead?.close();
   }
 
-  /** After the image is written: warnings, then each --cache-to written. */
+  /** After the image is written: where steps were found, warnings, then each --cache-to written. */
   async finish(onEvent: (e: BuildEvent) => void): Promise<void> {
+    const hits = new Map<string, number>();
+    for (const key of this.cache.steps.keys()) {
+      const name = this.cache.foundElsewhere(key)?.cache.name;
+      if (name) hits.set(name, (hits.get(name) ?? 0) + 1);
+    }
+    for (const [name, n] of hits) onEvent({ type: 'info', message: `imported cache from ${name}: ${n} step${n === 1 ? '' : 's'} found there` });
     for (const w of this.cache.warnings) onEvent({ type: 'warning', message: w });
     const targets = (this.request.cacheTo ?? []).map((s) => ({ cache: openCacheStore(s, this.request.registry), mode: s.mode ?? 'min' as const }));
     if (!targets.length) return;

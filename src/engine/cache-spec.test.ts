@@ -10,6 +10,8 @@ test('registry and local specs, in both directions', () => {
   assert.deepEqual(parseCacheSpec('type=registry,ref=reg/c,mode=max', 'to'), { type: 'registry', ref: 'reg/c', mode: 'max' });
   assert.deepEqual(parseCacheSpec('ref=reg/c', 'from'), { type: 'registry', ref: 'reg/c' });
   assert.deepEqual(parseCacheSpec('reg/app:1', 'from'), { type: 'registry', ref: 'reg/app:1' });
+  assert.deepEqual(parseCacheSpec('type=registry,ref=reg/app:buildcache,mode=max', 'to'), { type: 'registry', ref: 'reg/app:buildcache', mode: 'max' });
+  assert.deepEqual(parseCacheSpec(`ref=reg/app@sha256:${'a'.repeat(64)}`, 'from'), { type: 'registry', ref: `reg/app@sha256:${'a'.repeat(64)}` });
   assert.deepEqual(parseCacheSpec('type=local,src=cache', 'from'), { type: 'local', dir: path.resolve('cache') });
   assert.deepEqual(parseCacheSpec('type=local,dest=/c,mode=min', 'to'), { type: 'local', dir: '/c', mode: 'min' });
 });
@@ -25,6 +27,8 @@ test('bad specs name the flag and the problem', () => {
     ['type=registry,ref=r/c,mode=max', 'from', /mode applies to --cache-to only/],
     ['type=registry,,ref=r/c', 'to', /expected key=value/],
     ['', 'from', /empty/],
+    [`type=registry,ref=r/c@sha256:${'a'.repeat(64)}`, 'to', /a digest names fixed content, it cannot be exported to/],
+    [`r/c@sha256:${'a'.repeat(64)}`, 'to', /a digest names fixed content/],
   ];
   for (const [text, dir, re] of bad) assert.throws(() => parseCacheSpec(text, dir), re, text);
 });

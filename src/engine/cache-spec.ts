@@ -1,7 +1,8 @@
-// `--cache-from` / `--cache-to` values, BuildKit's syntax: `type=registry,ref=REG/REPO[,mode=min|max]`
+// `--cache-from` / `--cache-to` values, BuildKit's syntax: `type=registry,ref=REG/REPO[:TAG][,mode=min|max]`
 // and `type=local,src=DIR` (import) / `type=local,dest=DIR` (export). A bare reference is
-// `type=registry,ref=` it, as `docker build --cache-from IMAGE` takes one. Parsing only: the
-// cache a spec names is opened by cache-store.ts (the registry client is not loaded to parse).
+// `type=registry,ref=` it, as `docker build --cache-from IMAGE` takes one. A digest names fixed
+// content: it can be imported from, never exported to. Parsing only: the cache a spec names is
+// opened by cache-store.ts (the registry client is not loaded to parse).
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 
@@ -13,9 +14,13 @@ export type CacheSpec =
 export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpec {
   const flag = `--cache-${direction}`;
   const bad = (why: string) => new StrataError(`invalid ${flag} "${text}": ${why}`);
+  const registry = (ref: string, mode?: 'min' | 'max'): CacheSpec => {
+    if (direction === 'to' && ref.includes('@')) throw bad('a digest names fixed content, it cannot be exported to: name a tag or the repository');
+    return { type: 'registry', ref, ...(mode ? { mode } : {}) };
+  };
   if (!text.includes('=')) {
     if (!text) throw bad('empty');
-    return { type: 'registry', ref: text };
+    return registry(text);
   }
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
@@ -32,8 +37,8 @@ export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpe
   for (const k of fields.keys()) if (!known.includes(k)) throw bad(`unknown field "${k}" for type=${type}`);
   if (type === 'registry') {
     const ref = fields.get('ref');
-    if (!ref) throw bad('type=registry needs ref=REGISTRY/REPOSITORY');
-    return { type, ref, ...(mode ? { mode } : {}) };
+    if (!ref) throw bad('type=registry needs ref=REGISTRY/REPOSITORY[:TAG]');
+    return registry(ref, mode);
   }
   {
     const want = direction === 'from' ? 'src' : 'dest';

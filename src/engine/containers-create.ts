@@ -173,6 +173,9 @@ async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions):
   };
 }
 
+/** Linux's HOST_NAME_MAX: sethostname refuses a longer name. */
+const MAX_HOSTNAME_BYTES = 64;
+
 /** Creates a container; every option is checked before anything is written. */
 export async function createContainer(ctx: ContainerContext, o: CreateContainerOptions): Promise<ContainerRecord> {
   const lease = Lease.create(ctx.images.root, 'create');
@@ -196,6 +199,9 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   }
   const namespaces = await namespaceModes(ctx, o);
   if (namespaces.UTSMode === 'host' && o.hostname) throw new StrataError('conflicting options: hostname and the UTS mode');
+  // Docker's only rule (the daemon's verifyPlatformContainerSettings): the kernel's HOST_NAME_MAX,
+  // refused now rather than by runc's sethostname at every start. Any characters are taken, as Docker's.
+  if (hostname !== undefined && Buffer.byteLength(hostname) > MAX_HOSTNAME_BYTES) throw new StrataError(`hostname "${hostname}" is too long (maximum ${MAX_HOSTNAME_BYTES} bytes)`);
   // Docker: on the host's network (or UTS namespace) a container takes the host's name.
   if (namespaces.UTSMode === 'host' && !hostname) hostname = os.hostname();
   if (networkFlag === 'host' && !hostname) hostname = os.hostname();

@@ -82,7 +82,9 @@ export class SharedBuildCache implements BuildCache {
           found.set(e.key, asCacheEntry(e, this.steps.get(e.key)?.slot ?? ''));
         }
       } catch (err) {
-        this.warnings.push(`cache ${cache.name} not used: ${(err as Error).message}`);
+        // Once per cache, however many lookups it failed (a missing tag fails each).
+        const w = `cache ${cache.name} not used: ${(err as Error).message}`;
+        if (!this.warnings.includes(w)) this.warnings.push(w);
       }
       missing = missing.filter((k) => !found.has(k));
     }

@@ -1,7 +1,7 @@
 // A cache entry's manifest round-trips, and one that is not ours (or lies) is refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CACHE_CONFIG_TYPE, entryManifest, parseEntryManifest, parseStepConfig } from './cache-format.js';
+import { CACHE_CONFIG_TYPE, cacheIndex, entryManifest, parseCacheIndex, parseEntryManifest, parseStepConfig } from './cache-format.js';
 
 const key = 'c'.repeat(64);
 const cfg = { mediaType: CACHE_CONFIG_TYPE, digest: `sha256:${'d'.repeat(64)}`, size: 10 };
@@ -37,4 +37,20 @@ test('what is not a strata entry is refused, naming the cache', () => {
   ];
   for (const [bytes, re] of cases) assert.throws(() => parseEntryManifest(bytes, 'sha256:z', 'reg/c'), (err: Error) => re.test(err.message) && err.message.includes('in reg/c'));
   assert.throws(() => parseStepConfig(Buffer.from('{"inputs":{}}'), 'reg/c'), /no key inputs/);
+});
+
+test("a tag's index round-trips; an image, another index or a bad entry is no cache", () => {
+  const INDEX = 'application/vnd.oci.image.index.v1+json';
+  const e = { key, digest: `sha256:${'e'.repeat(64)}`, size: 900 };
+  const bytes = cacheIndex([e], '2026-01-02T03:04:05.000Z');
+  assert.deepEqual([...parseCacheIndex(bytes, INDEX).values()], [e]);
+  const other = (f: (m: Record<string, any>) => void) => {
+    const m = JSON.parse(bytes.toString()) as Record<string, any>;
+    f(m);
+    return Buffer.from(JSON.stringify(m));
+  };
+  assert.throws(() => parseCacheIndex(bytes, 'application/vnd.oci.image.manifest.v1+json'), /^StrataError: not a strata build cache: it names an image$/);
+  assert.throws(() => parseCacheIndex(other((m) => delete m.annotations), INDEX), /an index of something else/);
+  assert.throws(() => parseCacheIndex(other((m) => (m.manifests[0].annotations['io.strata.cache.key'] = 'k-1')), INDEX), /an entry/);
+  assert.throws(() => parseCacheIndex(other((m) => (m.manifests[0].digest = 'sha256:../x')), INDEX), /an entry/);
 });

@@ -5,7 +5,7 @@
 // its annotations carry what a lookup needs without reading the config.
 import { StrataError } from '../errors.js';
 import { isDigest, type KeyInputs } from '../store/index.js';
-import { OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST } from './media-types.js';
+import { DOCKER_LIST, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST, isManifest } from './media-types.js';
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.strata.cache.step.v1+json';
 
@@ -114,3 +114,42 @@ export function parseStepConfig(bytes: Buffer, where: string): StepConfig {
 /** Tags of pointers ("the latest entry built on parent P at this step", ...): KIND-ID, never a bare key. */
 export const pointerTag = (kind: string, id: string): string => `${kind}-${id}`;
 export const isKeyTag = (tag: string): boolean => KEY.test(tag);
+
+/** Marks an OCI index at a cache ref's tag as strata's list of that tag's entries. */
+const INDEX_MARK = 'io.strata.cache.index';
+
+/** A tag's index entry: an entry manifest of the same repository, with its key. */
+export interface IndexedEntry { key: string; digest: string; size: number }
+
+/**
+ * The index a cache ref's tag names (`--cache-to type=registry,ref=REG/REPO:TAG`): the entries
+ * the export wrote or found there, each an entry manifest of the repository, by its key.
+ */
+export function cacheIndex(entries: readonly IndexedEntry[], created: string): Buffer {
+  const manifests = [...entries].sort((a, b) => a.key.localeCompare(b.key))
+    .map((e) => ({ mediaType: OCI_MANIFEST, digest: e.digest, size: e.size, annotations: { [A.key]: e.key } }));
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests, annotations: { [INDEX_MARK]: '1', [A.created]: created } }));
+}
+
+/** A tag's index, checked, by key (what the tag names may be anything: an image, another tool's cache). */
+export function parseCacheIndex(bytes: Buffer, mediaType: string): Map<string, IndexedEntry> {
+  const bad = (what: string) => new StrataError(`not a strata build cache: ${what}`);
+  if (isManifest(mediaType)) throw bad('it names an image');
+  if (mediaType !== OCI_INDEX && mediaType !== DOCKER_LIST) throw bad(`it names a manifest of type "${mediaType}"`);
+  let m: { manifests?: Descriptor[]; annotations?: Record<string, unknown> };
+  try {
+    m = JSON.parse(bytes.toString('utf8')) as typeof m;
+  } catch {
+    throw bad('not JSON');
+  }
+  // An image index, or another tool's cache (BuildKit's is an index too): nothing strata can read.
+  if (mediaType !== OCI_INDEX || m.annotations?.[INDEX_MARK] !== '1') throw bad('it names an index of something else (an image for several platforms, or another tool\'s cache)');
+  if (!Array.isArray(m.manifests)) throw bad('manifests');
+  const out = new Map<string, IndexedEntry>();
+  for (const d of m.manifests) {
+    const key = d?.annotations?.[A.key];
+    if (d?.mediaType !== OCI_MANIFEST || !isDigest(d.digest) || !Number.isSafeInteger(d.size) || !str(key) || !KEY.test(key)) throw bad('an entry');
+    out.set(key, { key, digest: d.digest, size: d.size });
+  }
+  return out;
+}

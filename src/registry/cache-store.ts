@@ -49,6 +49,8 @@ export interface StepCacheStore {
   fetchAhead?(store: Store, e: FoundEntry): LayerAhead | undefined;
   /** Writes an entry unless its key has one already (entries are never replaced); then moves the pointers to it. */
   write(w: EntryToWrite): Promise<'written' | 'present'>;
+  /** After an export's writes: a cache named with a tag points the tag at the entries written or found. */
+  exported?(): Promise<void>;
   /** Every entry (by its key tag). */
   list(): Promise<FoundEntry[]>;
   /** Deletes an entry by its manifest digest (its tags go with it). */

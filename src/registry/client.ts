@@ -98,10 +98,17 @@ export class Repository {
 
   /** The digest a tag points to (HEAD), or undefined when unknown. */
   async manifestDigest(reference: string): Promise<string | undefined> {
+    return (await this.manifestHead(reference))?.digest;
+  }
+
+  /** The digest a tag points to and the manifest's size as announced (HEAD; size undefined when not announced). */
+  async manifestHead(reference: string): Promise<{ digest: string; size?: number } | undefined> {
     const res = await this.transport.request('HEAD', `/v2/${this.name}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scopes: this.scopes(), ok: (s) => s === 200 || s === 404 });
     await res.body.dump();
     const d = header(res, 'docker-content-digest');
-    return res.status === 200 && isDigest(d) ? d : undefined;
+    if (res.status !== 200 || !isDigest(d)) return undefined;
+    const size = Number(header(res, 'content-length'));
+    return { digest: d, size: Number.isSafeInteger(size) && size > 0 ? size : undefined };
   }
 
   async putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string> {

@@ -51,6 +51,13 @@ function outputOption(out: OutputTarget | undefined): 'inherit' | 'ignore' | 'pi
   return 'pipe';
 }
 
+/**
+ * runc's stderr is always a pipe (unless ignored): runc prints its fatal start error there, on
+ * the container's stderr, and withoutFatalLine must see it also when that is our own (`run --rm`,
+ * a tty: nothing teed), or the error would show twice.
+ */
+const stderrOption = (out: OutputTarget | undefined): 'ignore' | 'pipe' => (out === 'ignore' ? 'ignore' : 'pipe');
+
 /** Connects runc's stdio to the spec's streams; resolves once all of its output is passed on. */
 function connectStdio(child: ChildProcess, spec: RunSpec, logFile: string): Promise<void> {
   const input = spec.stdin;
@@ -60,10 +67,20 @@ function connectStdio(child: ChildProcess, spec: RunSpec, logFile: string): Prom
     else input.pipe(child.stdin);
   }
   if (child.stdout && typeof spec.stdout === 'object') child.stdout.pipe(spec.stdout, { end: false });
-  if (!child.stderr || typeof spec.stderr !== 'object') return Promise.resolve();
+  if (!child.stderr) return Promise.resolve();
   const filter = withoutFatalLine(logFile);
-  child.stderr.pipe(filter).pipe(spec.stderr, { end: false });
-  return new Promise((resolve) => filter.once('end', resolve).once('error', () => resolve()));
+  const to = typeof spec.stderr === 'object' ? spec.stderr : process.stderr;
+  child.stderr.pipe(filter).pipe(to, { end: false });
+  // Our own stderr's reader gone (`2> >(head -1)`): what the container still writes there is
+  // dropped, as a daemon would; it must not end this process, which removes a --rm container.
+  const gone = () => {
+    filter.unpipe(to);
+    filter.resume();
+  };
+  if (to === process.stderr) to.once('error', gone);
+  return new Promise<void>((resolve) => filter.once('end', resolve).once('error', () => resolve())).then(() => {
+    to.off('error', gone);
+  });
 }
 
 const FATAL_LINE = /^runc (run|create) failed: /;
@@ -211,12 +228,13 @@ export class RuncRunner implements ContainerRunner {
       args.push('--pid-file', pidFile);
     }
     args.push(id);
-    const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), outputOption(spec.stderr)];
-    // Output straight to our own stdout and stderr: the namespace's holder may become runc.
-    // Not with a net.* sysctl: runc refuses those when the container's network namespace is its
-    // own (it takes that for the host's), and the holder's runc runs in it.
+    const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), stderrOption(spec.stderr)];
+    // Output straight to our own stdout (stderr is a pipe, see stderrOption): the namespace's
+    // holder may become runc, its stderr pipe then runc's. Not with a net.* sysctl: runc refuses
+    // those when the container's network namespace is its own (it takes that for the host's),
+    // and the holder's runc runs in it.
     const netSysctl = Object.keys(spec.sysctl ?? {}).some((k) => k.startsWith('net.'));
-    const launchable = !spec.terminal && !netSysctl && stdio[0] !== 'pipe' && stdio[1] === 'inherit' && stdio[2] === 'inherit';
+    const launchable = !spec.terminal && !netSysctl && stdio[0] !== 'pipe' && stdio[1] === 'inherit' && stdio[2] === 'pipe';
     const launched = launchable ? options.launch?.([this.#runc, ...args], stdio[0] === 'inherit' ? 'inherit' : 'null') : undefined;
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.

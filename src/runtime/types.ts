@@ -162,8 +162,8 @@ export interface RunOptions {
   /** The bundle in spec.bundleDir is written already, for this spec (a shim's first start, see detached.ts). */
   prepared?: boolean;
   /**
-   * Starts the runtime's command line ARGV (its stdin /dev/null or ours, its stdout and stderr
-   * ours) from a small process this one started before (the network namespace's holder, see
+   * Starts the runtime's command line ARGV (its stdin /dev/null or ours, its stdout ours, its
+   * stderr the returned process's pipe) from a small process this one started before (the network namespace's holder, see
    * runtime/net/endpoints.ts), which becomes the runtime: a fork of this large process saved.
    * Undefined when it cannot; the runtime is then spawned as usual.
    */

@@ -143,11 +143,11 @@ export function plumbingScript(attached: Attached[], hostPid: number, hold: bool
  * its plumbing (plumbingScript) from stdin up to a line `#go`, runs it, says "ready", and holds
  * the namespace until its stdin closes. Started before the plumbing is known (prewarmNetns), the
  * namespace is made while the container is being created; stdin closed first: it just exits.
- * A launcher (started with the command's stdin, stdout and stderr as its fds 3, 4 and 5) may
- * instead be told `#exec`, a line `null` or `inherit` (the runtime's stdin), the runtime's
- * arguments one per line and `#end`: it execs the runtime there, in the namespace it holds
- * (runc then joins the namespace it is in), and a fork of the command's large Node process is
- * saved (some 5-10 ms here).
+ * A launcher (started with the command's stdin and stdout as its fds 3 and 4) may instead be
+ * told `#exec`, a line `null` or `inherit` (the runtime's stdin), the runtime's arguments one per
+ * line and `#end`: it execs the runtime there, in the namespace it holds (runc then joins the
+ * namespace it is in), its stderr the holder's pipe to the command, and a fork of the command's
+ * large Node process is saved (some 5-10 ms here).
  */
 const HOLDER_SCRIPT = [
   'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 || :',
@@ -168,28 +168,31 @@ const HOLDER_SCRIPT = [
   '  set --',
   '  while IFS= read -r a && [ "$a" != "#end" ]; do set -- "$@" "$a"; done',
   '  [ "$a" = "#end" ] || exit 0',
-  '  if [ "$m" = inherit ]; then exec "$@" <&3 >&4 2>&5 3<&- 4>&- 5>&-; fi',
-  '  exec "$@" </dev/null >&4 2>&5 3<&- 4>&- 5>&-',
+  '  if [ "$m" = inherit ]; then exec "$@" <&3 >&4 3<&- 4>&-; fi',
+  '  exec "$@" </dev/null >&4 3<&- 4>&-',
   'done',
 ].join('\n');
 
 interface Holder {
   child: ChildProcess;
   stderr: () => string;
-  /** Started with the command's stdio as fds 3-5: it can become the runtime (#exec). */
+  /** Stops collecting its stderr (it is the runtime's now). */
+  stopCollecting: () => void;
+  /** Started with the command's stdin and stdout as fds 3-4: it can become the runtime (#exec). */
   launcher: boolean;
 }
 
 function spawnHolder(launcher: boolean): Holder {
   // Its own session, as runc's without a terminal (runc.ts): a Ctrl-C reaches the container
   // once, through the command's handler, also when the holder has become runc.
-  const stdio: StdioOptions = launcher ? ['pipe', 'pipe', 'pipe', 0, 1, 2] : ['pipe', 'pipe', 'pipe'];
+  const stdio: StdioOptions = launcher ? ['pipe', 'pipe', 'pipe', 0, 1] : ['pipe', 'pipe', 'pipe'];
   const child = spawn('unshare', ['--net', '--', 'sh', '-c', HOLDER_SCRIPT], { stdio, detached: true });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const collect = (d: Buffer) => (stderr += d);
+  child.stderr!.on('data', collect);
   child.stdin!.on('error', () => undefined);
   child.on('error', () => undefined); // reported by prepareNetns
-  return { child, stderr: () => stderr, launcher };
+  return { child, stderr: () => stderr, stopCollecting: () => child.stderr!.off('data', collect), launcher };
 }
 
 /** A holder started ahead (prewarmNetns), for the next prepareNetns of this process. */
@@ -245,6 +248,7 @@ export function prepareNetns(attached: Attached[]): Netns {
     launch: (argv, stdin) => {
       if (!holder.launcher || launched || child.exitCode !== null || child.signalCode !== null || argv.some((a) => a.includes('\n'))) return undefined;
       launched = true;
+      holder.stopCollecting();
       child.stdin!.write(`#exec\n${stdin}\n${argv.join('\n')}\n#end\n`);
       return child;
     },
