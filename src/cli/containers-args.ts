@@ -84,6 +84,8 @@ export interface RunFlags {
   readOnly: boolean;
   securityOpt: string[];
   detachKeys?: string;
+  /** --sig-proxy (default true): the signals we get go to the container; false: they end us only. */
+  sigProxy: boolean;
   /** --pull=always|missing|never (default missing). */
   pull?: string;
   platform?: string;
@@ -167,6 +169,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
   { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
+  { key: 'sigProxy', kind: 'bool', names: ['--sig-proxy'], help: 'Proxy received signals to the process (default true; --sig-proxy=false to not)' },
   { key: 'pull', kind: 'value', names: ['--pull'], help: 'Pull image before running (always|missing|never)' },
   { key: 'platform', kind: 'value', names: ['--platform'], help: 'Set platform if server is multi-platform capable' },
   { key: 'quiet', kind: 'bool', names: ['-q', '--quiet'], help: 'Suppress the pull output' },
@@ -177,7 +180,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], annotation: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], sigProxy: true, quiet: false, help: false,
   };
 }
 
