@@ -17,14 +17,14 @@ export interface DfRow {
 export const DF_HEADINGS: Record<string, string> = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 export const DF_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 
-/** Docker's rows: the reclaimable share in percent, except for the build cache. */
+/** Docker's rows: the reclaimable share in percent, except for the build cache; sizes with go-units' HumanSize (4 digits). */
 export function dfRows(u: SystemUsage): DfRow[] {
   const row = (type: string, r: UsageRow, percent: boolean): DfRow => ({
     Type: type,
     TotalCount: String(r.total),
     Active: String(r.active),
-    Size: humanSize(r.size),
-    Reclaimable: percent && r.size > 0 ? `${humanSize(r.reclaimable)} (${Math.floor((100 * r.reclaimable) / r.size)}%)` : humanSize(r.reclaimable),
+    Size: humanSize(r.size, 4),
+    Reclaimable: percent && r.size > 0 ? `${humanSize(r.reclaimable, 4)} (${Math.floor((100 * r.reclaimable) / r.size)}%)` : humanSize(r.reclaimable, 4),
   });
   return [row('Images', u.images, true), row('Containers', u.containers, true), row('Local Volumes', u.volumes, true), row('Build Cache', u.buildCache, false)];
 }
