@@ -184,9 +184,16 @@ function emptyFlags(): RunFlags {
   };
 }
 
+/** Go's strconv.ParseBool, as pflag reads `--flag=VALUE` for a boolean flag. */
+function parseBool(def: FlagDef, value: string): boolean {
+  if (/^(1|t|T|TRUE|true|True)$/.test(value)) return true;
+  if (/^(0|f|F|FALSE|false|False)$/.test(value)) return false;
+  throw new StrataError(`invalid argument "${value}" for "${def.names.join(', ')}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+}
+
 function set(flags: RunFlags, def: FlagDef, value: string | true): void {
   const f = flags as unknown as Record<string, unknown>;
-  if (def.kind === 'bool') f[def.key] = value === true || !/^(false|0)$/.test(value);
+  if (def.kind === 'bool') f[def.key] = value === true || parseBool(def, value);
   else if (def.kind === 'list') (f[def.key] as string[]).push(value as string);
   else f[def.key] = value;
 }
