@@ -29,6 +29,11 @@ describe('run arguments', () => {
     assert.throws(() => parseRunArgs(['--bogus', 'img']), /unknown flag: --bogus/);
     assert.throws(() => parseRunArgs(['--name']), /flag needs an argument: --name/);
   });
+  it('read a boolean flag\'s =VALUE as Go\'s ParseBool, as pflag', () => {
+    assert.deepEqual(['--sig-proxy=false', '--sig-proxy=0', '--sig-proxy=F', '--sig-proxy=true', '--sig-proxy'].map((a) => parseRunArgs([a, 'img']).flags.sigProxy), [false, false, false, true, true]);
+    assert.equal(parseRunArgs(['img']).flags.sigProxy, true);
+    assert.throws(() => parseRunArgs(['--rm=yes', 'img']), /^StrataError: invalid argument "yes" for "--rm" flag: strconv.ParseBool: parsing "yes": invalid syntax$/);
+  });
 });
 
 describe('environment flags', () => {

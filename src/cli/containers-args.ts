@@ -84,6 +84,8 @@ export interface RunFlags {
   readOnly: boolean;
   securityOpt: string[];
   detachKeys?: string;
+  /** --sig-proxy (default true): the signals we get go to the container; false: they end us only. */
+  sigProxy: boolean;
   /** --pull=always|missing|never (default missing). */
   pull?: string;
   platform?: string;
@@ -167,6 +169,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'readOnly', kind: 'bool', names: ['--read-only'], help: "Mount the container's root filesystem as read only" },
   { key: 'securityOpt', kind: 'list', names: ['--security-opt'], help: 'Security Options (seccomp=unconfined, no-new-privileges, systempaths=unconfined)' },
   { key: 'detachKeys', kind: 'value', names: ['--detach-keys'], help: 'Override the key sequence for detaching a container' },
+  { key: 'sigProxy', kind: 'bool', names: ['--sig-proxy'], help: 'Proxy received signals to the process (default true; --sig-proxy=false to not)' },
   { key: 'pull', kind: 'value', names: ['--pull'], help: 'Pull image before running (always|missing|never)' },
   { key: 'platform', kind: 'value', names: ['--platform'], help: 'Set platform if server is multi-platform capable' },
   { key: 'quiet', kind: 'bool', names: ['-q', '--quiet'], help: 'Suppress the pull output' },
@@ -177,13 +180,20 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], annotation: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], quiet: false, help: false,
+    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], sigProxy: true, quiet: false, help: false,
   };
+}
+
+/** Go's strconv.ParseBool, as pflag reads `--flag=VALUE` for a boolean flag. */
+function parseBool(def: FlagDef, value: string): boolean {
+  if (/^(1|t|T|TRUE|true|True)$/.test(value)) return true;
+  if (/^(0|f|F|FALSE|false|False)$/.test(value)) return false;
+  throw new StrataError(`invalid argument "${value}" for "${def.names.join(', ')}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
 }
 
 function set(flags: RunFlags, def: FlagDef, value: string | true): void {
   const f = flags as unknown as Record<string, unknown>;
-  if (def.kind === 'bool') f[def.key] = value === true || !/^(false|0)$/.test(value);
+  if (def.kind === 'bool') f[def.key] = value === true || parseBool(def, value);
   else if (def.kind === 'list') (f[def.key] as string[]).push(value as string);
   else f[def.key] = value;
 }

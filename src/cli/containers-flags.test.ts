@@ -316,9 +316,15 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     assert.equal(ns(['--cgroupns', 'host'], 'cgroup'), hostCgroupns);
     assert.notEqual(ns(['--cgroupns', 'private'], 'cgroup'), hostCgroupns);
     assert.equal(fx.strata(['run', '--rm', '--userns', 'host', 'busybox', 'true']).status, 0);
-    // --ipc none: a namespace of its own, no /dev/shm; shareable: as private here.
+    // --ipc none: a namespace of its own, no /dev/shm; shareable: a /dev/shm of its own too; host: the host's /dev/shm.
     assert.equal(fx.strata(['run', '--rm', '--ipc', 'none', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/mounts']).stdout, '0\n');
-    assert.equal(fx.strata(['run', '--rm', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/mounts']).stdout, '1\n');
+    assert.equal(fx.strata(['run', '--rm', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'grep -c " /dev/shm " /proc/mounts; ls /dev/shm | wc -l']).stdout, '1\n0\n');
+    const hostShm = fs.mkdtempSync('/dev/shm/strata-test-');
+    try {
+      assert.equal(fx.strata(['run', '--rm', '--ipc', 'host', 'busybox', 'ls', '-d', `/dev/shm/${hostShm.slice('/dev/shm/'.length)}`]).stdout, `${hostShm}\n`);
+    } finally {
+      fs.rmdirSync(hostShm);
+    }
     assert.equal(fx.strata(['create', '--name', 'nsmodes', '--pid', 'host', 'busybox', 'true']).status, 0);
     assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|{{.HostConfig.UTSMode}}', 'nsmodes']).stdout, 'host|private|\n');
     assert.equal(fx.strata(['rm', 'nsmodes']).status, 0);
@@ -331,16 +337,25 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     }
   });
 
-  it('--pid and --ipc container:NAME join that container\'s namespaces, only while it runs', () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'nstarget', 'busybox', 'sleep', '300']).status, 0);
+  it('--pid and --ipc container:NAME join that container\'s namespaces (and its /dev/shm), only while it runs', () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'nstarget', '--ipc', 'shareable', 'busybox', 'sleep', '300']).status, 0);
     try {
       const id = fx.strata(['inspect', '-f', '{{.Id}}', 'nstarget']).stdout.trim();
       const pid = Number(fx.strata(['inspect', '-f', '{{.State.Pid}}', 'nstarget']).stdout.trim());
       const theirs = (which: string) => fs.readlinkSync(`/proc/${pid}/ns/${which}`);
+      assert.equal(fx.strata(['exec', 'nstarget', 'sh', '-c', 'echo shared > /dev/shm/x']).status, 0);
       const out = fx.strata(['run', '--rm', '--pid', 'container:nstarget', '--ipc', 'container:nstarget', 'busybox', 'sh', '-c',
-        'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; ps -o args | grep -c "^sleep 300"']);
+        'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; ps -o args | grep -c "^sleep 300"; cat /dev/shm/x; echo back > /dev/shm/y']);
       assert.equal(out.status, 0, out.stderr);
-      assert.equal(out.stdout, `${theirs('pid')}\n${theirs('ipc')}\n1\n`);
+      assert.equal(out.stdout, `${theirs('pid')}\n${theirs('ipc')}\n1\nshared\n`);
+      assert.equal(fx.strata(['exec', 'nstarget', 'cat', '/dev/shm/y']).stdout, 'back\n');
+      // Docker's default IPC mode, private, is not shared: joining it is refused in Docker's words.
+      assert.equal(fx.strata(['run', '-d', '--name', 'nsprivate', 'busybox', 'sleep', '300']).status, 0);
+      const privateId = fx.strata(['inspect', '-f', '{{.Id}}', 'nsprivate']).stdout.trim();
+      const refused = fx.strata(['run', '--rm', '--ipc', 'container:nsprivate', 'busybox', 'true']);
+      assert.deepEqual([refused.status, refused.stderr],
+        [125, `Error: failed to join IPC namespace: container ${privateId}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)\n`]);
+      assert.equal(fx.strata(['rm', '-f', 'nsprivate']).status, 0);
       // A detached one too; the record keeps the container's ID.
       assert.equal(fx.strata(['run', '-d', '--name', 'nsjoiner', '--pid', 'container:nstarget', 'busybox', 'sleep', '300']).status, 0);
       assert.equal(fx.strata(['inspect', '-f', '{{.HostConfig.PidMode}}', 'nsjoiner']).stdout, `container:${id}\n`);
@@ -351,12 +366,12 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       assert.equal(stopped.status, 125);
       assert.match(stopped.stderr, new RegExp(`^Error: cannot join IPC of a non running container: ${id}\n`));
     } finally {
-      fx.strata(['rm', '-f', 'nsjoiner', 'nstarget']);
+      fx.strata(['rm', '-f', 'nsjoiner', 'nsprivate', 'nstarget']);
     }
   });
 
   it('a restart by the policy joins the other container\'s namespace anew: its process of the first start is gone', async () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'ipctarget', 'busybox', 'sleep', '300']).status, 0);
+    assert.equal(fx.strata(['run', '-d', '--name', 'ipctarget', '--ipc', 'shareable', 'busybox', 'sleep', '300']).status, 0);
     try {
       // The first run fails after the target was restarted under it; the second one stays.
       const joiner = fx.strata(['run', '-d', '--name', 'ipcjoiner', '--restart', 'on-failure:1', '--ipc', 'container:ipctarget', 'busybox', 'sh', '-c',

@@ -26,6 +26,18 @@ test('logs shows what a foreground container printed, streams kept apart', () =>
   assert.match(s(['logs', '-t', '--tail', '1', 'fg']).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z tail$/);
 });
 
+test('logs --details prefixes each line with the json-file log\'s attributes (--log-opt labels, env, tag), as Docker\'s', () => {
+  // None asked for: a lone space before each line.
+  assert.equal(s(['logs', '--details', 'fg']).stdout, ' out1\n tail');
+  const run = s(['run', '--name', 'detailed', '-l', 'app=web shop', '-l', 'tier=front', '-e', 'REGION=eu', '-e', 'OTHER=x',
+    '--log-opt', 'labels=app,missing', '--log-opt', 'env=REGION', '--log-opt', 'tag={{.Name}}/{{.ID}}', 'busybox', 'echo', 'hi']);
+  assert.equal(run.status, 0, run.stderr);
+  const id = s(['inspect', '-f', '{{.Id}}', 'detailed']).stdout.slice(0, 12);
+  assert.equal(s(['logs', '--details', 'detailed']).stdout, `REGION=eu,app=web+shop,tag=detailed%2F${id} hi\n`);
+  assert.match(s(['logs', '--details', '-t', 'detailed']).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z REGION=eu,app=web\+shop,tag=\S+ hi\n$/);
+  assert.equal(s(['logs', 'detailed']).stdout, 'hi\n');
+});
+
 test('a --rm container leaves no log behind', () => {
   const run = s(['run', '--rm', '--name', 'gone', 'busybox', 'echo', 'hi']);
   assert.equal(run.stdout, 'hi\n', run.stderr);

@@ -120,7 +120,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
   // without a shim): its namespace is made while the container is created.
   // One whose output is ours alone (--rm: not teed to a log; no tty; no -a) may have runc
   // started by its namespace's holder (RunOptions.launch).
-  const prewarm = command === 'run' && (flags.detach || (!flags.publish?.length && !flags.publishAll && !(flags.tty && flags.interactive)));
+  const prewarm = command === 'run' && (flags.detach || (!flags.publish?.length && !flags.publishAll && !(flags.tty && flags.interactive) && flags.sigProxy));
   const prewarmNetwork = prewarm ? { launcher: !flags.detach && !!flags.rm && !flags.tty && !attach } : undefined;
   if (command === 'run' && flags.detach) {
     // The sweep once the shim is told to go, while this process only waits for its news.
@@ -139,12 +139,13 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     process.stdout.write(`${record.Id}\n`);
     return;
   }
-  if (service.publishesPorts(record) || (flags.tty && flags.interactive)) {
-    // Ports need the forwarder the shim runs, and `-it` may be detached from (Ctrl-P Ctrl-Q)
-    // and left running: such an attached run is a shim run we attach to.
+  if (service.publishesPorts(record) || (flags.tty && flags.interactive) || !flags.sigProxy) {
+    // Ports need the forwarder the shim runs, `-it` may be detached from (Ctrl-P Ctrl-Q) and
+    // left running, and with --sig-proxy=false a Ctrl-C ends this process, not the container
+    // (Docker's): such an attached run is a shim run we attach to.
     void sweep();
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
-    process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys));
+    process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys, flags.sigProxy));
   }
   let code: number;
   try {

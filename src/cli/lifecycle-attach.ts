@@ -62,15 +62,17 @@ export function needsShim(record: ContainerRecord, interactive: boolean): boolea
 }
 
 /**
- * `run` without -d for a container that needs its shim (published ports, `-it`): the shim
- * starts it once we are attached, so no output is missed; Ctrl-C / SIGTERM stop the container,
- * as with an attached Docker run; the detach keys leave it running. Resolves with the
- * container's exit code (0 when detached).
+ * `run` without -d for a container that needs its shim (published ports, `-it`,
+ * --sig-proxy=false): the shim starts it once we are attached, so no output is missed; Ctrl-C /
+ * SIGTERM stop the container, as with an attached Docker run, unless SIGPROXY is false: then
+ * they end this process only (Node's default action, as the Docker client's) and the container
+ * runs on; the detach keys leave it running. Resolves with the container's exit code (0 when
+ * detached).
  */
-export async function runAttachedViaShim(service: Containers, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q'): Promise<number> {
+export async function runAttachedViaShim(service: Containers, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q', sigProxy = true): Promise<number> {
   let attached: Promise<number> | undefined;
   const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', service.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const signals: NodeJS.Signals[] = sigProxy ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
   for (const s of signals) process.on(s, forward);
   try {
     await service.start(record, {

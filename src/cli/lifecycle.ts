@@ -37,7 +37,7 @@ function printTable(header: string[], rows: string[][]): void {
   process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
 }
 
-async function logsCommand(argv: { container: string; follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }): Promise<void> {
+async function logsCommand(argv: { container: string; follow?: boolean; tail?: string; timestamps?: boolean; details?: boolean; since?: string; until?: string }): Promise<void> {
   const tail = argv.tail === undefined || argv.tail === 'all' ? undefined : Number(argv.tail);
   if (tail !== undefined && !Number.isInteger(tail)) throw new StrataError(`invalid value for "tail": "${argv.tail}"`);
   await new Containers().logs(
@@ -45,6 +45,7 @@ async function logsCommand(argv: { container: string; follow?: boolean; tail?: s
     {
       tail: tail !== undefined && tail < 0 ? undefined : tail,
       timestamps: argv.timestamps,
+      details: argv.details,
       sinceNs: argv.since ? parseSince(argv.since) : undefined,
       untilNs: argv.until ? parseSince(argv.until, undefined, 'until') : undefined,
       follow: argv.follow,
@@ -119,6 +120,7 @@ export const register: RegisterCommands = (cli) =>
       .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
       .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs ("all")' })
       .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' })
+      .option('details', { type: 'boolean', describe: 'Show extra details provided to logs' })
       .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
       .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
     (a) => logsCommand(a))

@@ -11,8 +11,8 @@ import { openStore } from '../store/store.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
 import { assertNoLeftovers, assertStoreIntact, eventually, processesRunning } from '../testing/faults.js';
 
-/** Resolves with the child's exit status once it has printed `text` and been sent `signals` (one by one). */
-async function signalWhen(child: ChildProcess, text: string, signals: NodeJS.Signals[]): Promise<{ status: number | null; out: string }> {
+/** Resolves with the child's exit status (or signal) once it has printed `text` and been sent `signals` (one by one). */
+async function signalWhen(child: ChildProcess, text: string, signals: NodeJS.Signals[]): Promise<{ status: number | null; signal?: NodeJS.Signals | null; out: string }> {
   let out = '';
   let sent = false;
   const onData = (d: Buffer) => {
@@ -23,8 +23,8 @@ async function signalWhen(child: ChildProcess, text: string, signals: NodeJS.Sig
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { status, out };
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (code, sig) => resolve([code, sig])));
+  return { status, signal, out };
 }
 
 describe('signals', () => {
@@ -73,6 +73,17 @@ describe('signals', () => {
     const stubborn = await signalWhen(spawnStrata(['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo not yet" INT; echo up; while :; do sleep 1 & wait; done'], { root }), 'up', ['SIGINT', 'SIGINT']);
     assert.equal(stubborn.status, 130, stubborn.out);
     assert.match(stubborn.out, /^not yet$/m);
+  });
+
+  it('with --sig-proxy=false, Ctrl-C ends the client, not the container (Docker\'s)', async () => {
+    try {
+      const r = await signalWhen(spawnStrata(['run', '--sig-proxy=false', '--name', 'unproxied', 'busybox', 'sh', '-c', 'echo up; exec sleep 86376'], { root }), 'up', ['SIGINT']);
+      assert.equal(r.signal, 'SIGINT', r.out);
+      assert.equal(strata(['inspect', '--format', '{{.State.Status}}', 'unproxied']).stdout, 'running\n');
+      assert.equal(strata(['stop', '-t', '0', 'unproxied']).status, 0);
+    } finally {
+      strata(['rm', '-f', 'unproxied']);
+    }
   });
 
   it('SIGTERM to a foreground run ends it with 143', async () => {

@@ -46,11 +46,23 @@ describe('version, info, system df, system prune', () => {
     strata(['run', '--name', 'stopped', '-v', '/data', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /scratch']);
     const rows = strata(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}']).trim().split('\n');
     assert.equal(rows.length, 4, rows.join('\n'));
-    assert.match(rows[0]!, /^Images\|2\|1\|[\d.]+[kM]B\|[\d.]+kB \(\d+%\)$/, 'big:1 is reclaimable, busybox is used');
+    // Sizes as go-units' HumanSize (four digits), as Docker's summary.
+    assert.match(rows[0]!, /^Images\|2\|1\|2\.\d{3}MB\|30\d\.\dkB \(\d+%\)$/, 'big:1 is reclaimable, busybox is used');
     assert.match(rows[1]!, /^Containers\|1\|0\|100kB\|100kB \(100%\)$/);
     assert.match(rows[2]!, /^Local Volumes\|1\|1\|0B\|0B$/);
-    assert.match(rows[3]!, /^Build Cache\|1\|0\|30\dkB\|0B$/, 'its layer is the image\'s');
+    assert.match(rows[3]!, /^Build Cache\|1\|0\|30\d\.\dkB\|0B$/, 'its layer is the image\'s');
     assert.match(strata(['system', 'df']), /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\n/);
+    // -v: one table each, Docker's headings; big:1 shares busybox's layers.
+    const verbose = strata(['system', 'df', '-v']);
+    const lines = verbose.split('\n');
+    assert.deepEqual(lines.filter((l) => /usage/.test(l)).map((l) => l.replace(/: \S+$/, '')),
+      ['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', 'Build cache usage']);
+    assert.match(verbose, /^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS\nbig +1 +[0-9a-f]{12} +.* ago +2\.\d+MB +2\.\d+MB +30\d(\.\d)?kB +0$/m);
+    assert.match(verbose, /^busybox +latest +[0-9a-f]{12} .* 0B +1$/m);
+    assert.match(verbose, /^CONTAINER ID +IMAGE +COMMAND +LOCAL VOLUMES +SIZE +CREATED +STATUS +NAMES\n[0-9a-f]{12} +busybox +"sh -c head -c 10000…" +1 +100kB +.* ago +Exited \(0\) .* ago +stopped\n$/m);
+    assert.match(verbose, /^VOLUME NAME +LINKS +SIZE\n[0-9a-f]{64} +1 +0B\n$/m);
+    assert.match(verbose, /^Build cache usage: 30\d(\.\d)?kB\n\nCACHE ID +CACHE TYPE +SIZE +CREATED +LAST USED +USAGE +SHARED\n[0-9a-f]{12} +regular +30\dkB +.* ago +.* ago +0 +true\n$/m);
+    assert.equal(strata(['system', 'df', '-v', '--format', '{{range .Volumes}}{{.Links}}{{end}}']), '1');
   });
 
   it('system prune removes stopped containers, dangling images and unused cache; -a every unused image and the cache', () => {

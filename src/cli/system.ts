@@ -10,7 +10,7 @@ import { confirm } from './confirm.js';
 import { humanSize } from './format/human.js';
 import { formatRows, parseTemplate, resolveFormat } from './format/template.js';
 import { deleteLine } from './image-remove.js';
-import { DF_HEADINGS, DF_TABLE, dfRows, infoText, versionInfo, versionText } from './system-views.js';
+import { DF_HEADINGS, DF_TABLE, dfRows, dfVerboseText, infoText, versionInfo, versionText } from './system-views.js';
 
 const LABEL: Record<Finding['kind'], string> = { damage: 'damaged', leftover: 'leftover', note: 'note' };
 
@@ -52,8 +52,9 @@ async function check(a: { full?: boolean; repair?: boolean }): Promise<void> {
   if (report.findings.some((f) => f.kind === 'damage' && !f.repaired)) process.exitCode = 1;
 }
 
-async function df(a: { format?: string }): Promise<void> {
-  process.stdout.write(formatRows(resolveFormat(a.format, DF_TABLE), dfRows(await new System().usage()), DF_HEADINGS));
+async function df(a: { format?: string; verbose?: boolean }): Promise<void> {
+  const usage = await new System().usage();
+  process.stdout.write(a.verbose ? dfVerboseText(usage, a.format) : formatRows(resolveFormat(a.format, DF_TABLE), dfRows(usage), DF_HEADINGS));
 }
 
 /** `info [--format T]`. */
@@ -99,7 +100,10 @@ export const register: RegisterCommands = (cli: Argv) => cli
     .option('full', { type: 'boolean', describe: 'Hash every blob and rebuild every layer (default: sizes and presence)' })
     .option('repair', { type: 'boolean', describe: 'Re-make what an intact copy allows, drop what points at nothing, sweep leftovers' }),
   (a) => check(a as { full?: boolean; repair?: boolean }))
-  .command('df', 'Show strata disk usage', (c) => c.option('format', { type: 'string', describe: 'Format output using a Go template' }), (a) => df(a as { format?: string }))
+  .command('df', 'Show strata disk usage', (c) => c
+    .option('format', { type: 'string', describe: 'Format output using a Go template' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'Show detailed information on space usage' }),
+  (a) => df(a as { format?: string; verbose?: boolean }))
   .command('info', 'Display system-wide information', formatFlag, (a) => info(a as { format?: string }))
   .command('prune', 'Remove unused data', (c) => c
     .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images and build cache, not just dangling ones' })

@@ -6,9 +6,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  bindingsOf, containerChanges, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logPath, lowerDirsOf,
+  bindingsOf, containerChanges, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logAttributes, logPath, lowerDirsOf,
   readLogs, readRuntimeStatus, readShimConfig, sampleStats, topProcesses, withContainerRoot,
-  type Change, type ContainerContext, type ContainerStats, type CopyResult, type DockerPortMap, type PortBinding, type ReadLogsOptions, type TopResult,
+  type Change, type ContainerContext, type ContainerStats, type CopyResult, type DockerPortMap, type LogConfig, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 import { handleOf, requireRunning, type LightContext } from './containers-ops.js';
@@ -51,13 +51,18 @@ export async function execIn(ctx: LightContext, record: ContainerRecord, request
 
 /** The container's log entries; with `follow: true`, new ones while it runs. */
 export async function logsOf(
-  ctx: LightContext, record: ContainerRecord, options: Omit<ReadLogsOptions, 'follow'> & { follow?: boolean },
+  ctx: LightContext, record: ContainerRecord, options: Omit<ReadLogsOptions, 'follow' | 'details'> & { follow?: boolean; details?: boolean },
   sink: (stream: 'stdout' | 'stderr', text: string) => void,
 ): Promise<void> {
-  if ((record.HostConfig.LogConfig as { Type?: string } | undefined)?.Type === 'none') throw new StrataError('configured logging driver does not support reading');
+  const config = record.HostConfig.LogConfig as LogConfig | undefined;
+  if (config?.Type === 'none') throw new StrataError('configured logging driver does not support reading');
   const handle = handleOf(ctx, record);
   const follow = options.follow ? () => isLive(readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)) : undefined;
-  await readLogs(logPath(handle.dir, record.Id), { ...options, follow }, sink);
+  // The attributes the entries were given (json-file's labels/env/tag options), from the record: they are fixed at create.
+  const details = options.details
+    ? logAttributes({ config, id: record.Id, name: record.Name, imageId: record.Image, imageName: record.Config.Image, labels: record.Config.Labels, env: record.Config.Env })
+    : undefined;
+  await readLogs(logPath(handle.dir, record.Id), { ...options, follow, details }, sink);
 }
 
 /** `top`: the container's processes, as `ps -ef` or with the given ps options. */

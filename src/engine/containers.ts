@@ -238,7 +238,7 @@ export class Containers {
     return (await io()).execIn(this.#light(), await this.get(ref), request);
   }
 
-  async logs(ref: string, options: Omit<ReadLogsOptions, 'follow'> & { follow?: boolean }, sink: (stream: 'stdout' | 'stderr', text: string) => void): Promise<void> {
+  async logs(ref: string, options: Omit<ReadLogsOptions, 'follow' | 'details'> & { follow?: boolean; details?: boolean }, sink: (stream: 'stdout' | 'stderr', text: string) => void): Promise<void> {
     await (await io()).logsOf(this.#light(), await this.get(ref), options, sink);
   }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import {
   currentState, pruneNetworks, runcRootOf, type ContainerContext,
 } from '../runtime/index.js';
-import { ContainerStore, diskUsage, openStore, stateRoot, type Store } from '../store/index.js';
+import { ContainerStore, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type Store } from '../store/index.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
 import { Containers } from './containers.js';
@@ -31,6 +31,20 @@ export interface SystemUsage {
   containers: UsageRow;
   volumes: UsageRow;
   buildCache: UsageRow;
+  /** What the rows sum up, one item each (`system df -v`). */
+  items: UsageItems;
+}
+
+/** `system df -v`'s tables, as Docker's daemon reports them (/system/df). */
+export interface UsageItems {
+  /** Size: its layers; sharedSize: those of its layers another image has too; containers: how many use it. */
+  images: Array<{ image: Image; size: number; sharedSize: number; containers: number }>;
+  /** Size: its writable layer. */
+  containers: Array<{ record: ContainerRecord; state: ContainerState; size: number }>;
+  /** Links: how many containers mount it. */
+  volumes: Array<{ name: string; links: number; size: number }>;
+  /** Shared: its layer is an image's too. Most recently used first. */
+  buildCache: Array<{ entry: CacheEntry; shared: boolean }>;
 }
 
 export interface SystemInfo {
@@ -89,16 +103,20 @@ export class System {
   async usage(): Promise<SystemUsage> {
     const ctx = await this.context();
     const records = await ctx.containers.list();
-    const running = records.filter((r) => currentState(ctx, r).Running);
+    const states = new Map(records.map((r) => [r.Id, currentState(ctx, r)]));
+    const running = records.filter((r) => states.get(r.Id)!.Running);
     const usedImages = new Set(records.map((r) => r.Image));
     const images = await ctx.images.listImages();
     const layerSize = new Map<string, number>();
     const activeLayers = new Set<string>();
+    // How many images have each layer: those of more than one are their shared size.
+    const layerImages = new Map<string, number>();
     for (const img of images) {
       img.config.rootfs.diff_ids.forEach((d, i) => {
         layerSize.set(d, img.manifest.layers[i]?.size ?? 0);
         if (usedImages.has(img.id)) activeLayers.add(d);
       });
+      for (const d of new Set(img.config.rootfs.diff_ids)) layerImages.set(d, (layerImages.get(d) ?? 0) + 1);
     }
     const sum = (ds: Iterable<[string, number]>) => [...ds].reduce((n, [, s]) => n + s, 0);
     const imagesSize = sum(layerSize);
@@ -112,7 +130,19 @@ export class System {
     const cacheLayers = new Map<string, number>();
     for (const e of entries) if (e.layer) cacheLayers.set(e.layer, e.size);
     const imageLayers = new Set(layerSize.keys());
+    const items: UsageItems = {
+      images: images.map((image) => ({
+        image,
+        size: image.size,
+        sharedSize: sum([...new Set(image.config.rootfs.diff_ids)].filter((d) => layerImages.get(d)! > 1).map((d) => [d, layerSize.get(d) ?? 0])),
+        containers: records.filter((r) => r.Image === image.id).length,
+      })),
+      containers: containerSizes.map(({ r, size }) => ({ record: r, state: states.get(r.Id)!, size })),
+      volumes: vols.map(({ v, size }) => ({ name: v.Name, links: (users.get(v.Name) ?? []).length, size })),
+      buildCache: entries.map((entry) => ({ entry, shared: entry.layer !== undefined && imageLayers.has(entry.layer) })),
+    };
     return {
+      items,
       images: {
         total: images.length, active: images.filter((i) => usedImages.has(i.id)).length,
         size: imagesSize, reclaimable: sum([...layerSize].filter(([d]) => !activeLayers.has(d))),

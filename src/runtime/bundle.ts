@@ -162,6 +162,7 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
     hostNamespaces: spec.hostNamespaces,
     joinNamespaces: spec.joinNamespaces,
     noShm: spec.noShm,
+    shmSource: spec.shmSource,
     oomScoreAdj: spec.oomScoreAdj,
     annotations: spec.annotations,
     domainname: spec.domainname,

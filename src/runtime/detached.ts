@@ -5,7 +5,7 @@
 // configuration beside the record and tells the shim to go; the shim runs the container from
 // then on (restarts prepare their own).
 import { healthPlan } from './health.js';
-import { joinedNamespaces } from './shared-namespaces.js';
+import { sharedNamespaces } from './shared-namespaces.js';
 import { logLimits, type LogConfig } from './log-config.js';
 import type { ContainerRecord } from '../store/index.js';
 import { prepareBundle } from './bundle.js';
@@ -56,7 +56,7 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
     },
     prepare: async () => {
       const lowerDirs = await lowerDirsOf(record, ctx.images);
-      const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = { ...runSpecOf(record, paths, lowerDirs, []), joinNamespaces: joinedNamespaces(ctx, record) };
+      const { mounts: _mounts, stdin: _i, stdout: _o, stderr: _e, ...spec } = { ...runSpecOf(record, paths, lowerDirs, []), ...(await sharedNamespaces(ctx, record)) };
       const config: ShimConfig = {
         id: record.Id, root: ctx.root, runcRoot: ctx.runcRoot, spec, mounts: mountRequestsOf(record),
         ports: await portRequestsOf(record), restart: restartPolicyOf(record),

@@ -2,7 +2,7 @@
 // the shim's part for it, recording the runtime state in the container's shim.json (the format
 // the detached shim writes, see shim/state.ts), so `ps`, `wait`, `stop` and `kill` treat both
 // alike, and a CLI killed mid-run is reconciled from runc by the next command.
-import { joinedNamespaces } from './shared-namespaces.js';
+import { sharedNamespaces } from './shared-namespaces.js';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore } from '../store/index.js';
@@ -112,7 +112,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     network = await networkForRun(ctx, record);
     timing('network requested');
     // Joining another container's namespaces throws when that one does not run.
-    spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), joinNamespaces: joinedNamespaces(ctx, record), ...network.spec, ...io };
+    spec = { ...runSpecOf(record, paths, lowerDirs, toMountSpecs(ctx.root, requests)), ...(await sharedNamespaces(ctx, record)), ...network.spec, ...io };
   } catch (err) {
     // Not started: the claim goes (a removal, --rm's among them, must not take it for a start).
     await network?.release();

@@ -21,7 +21,7 @@ export {
   parseTmpfs, portBindingsOf, readSeccompProfiles, securityOptions, tmpfsOptions, type DeviceMapping, type SecurityOptions,
 } from './host-config.js';
 export { afterProbe, checkHealthFlags, healthConfigWith, healthPlan, type HealthFlags, type HealthPlan, type HealthState } from './health.js';
-export { logLimits, parseLogConfig, type LogConfig, type LogLimits } from './log-config.js';
+export { logAttributes, logLimits, parseLogConfig, type LogConfig, type LogLimits } from './log-config.js';
 export { moreHostConfig, type MoreFlags, type MoreHostConfig } from './more-host-config.js';
 export { memoryHostConfig, memoryResources, parseMemoryBytes, swapLimitSupported, type MemoryFlags, type MemoryHostConfig, type MemoryResources } from './memory-limits.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';

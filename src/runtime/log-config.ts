@@ -18,7 +18,8 @@ export interface LogLimits {
 }
 
 const DRIVERS = ['json-file', 'local', 'none'];
-const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file'], local: ['max-size', 'max-file'], none: [] };
+// json-file's attributes options (labels, env, tag: what `logs --details` shows) as Docker's json-file driver's.
+const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'], local: ['max-size', 'max-file'], none: [] };
 // Docker reads max-size with go-units' FromHumanSize: decimal units (10k is 10000 bytes).
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
 
@@ -39,6 +40,13 @@ export function parseLogConfig(driver: string | undefined, opts: string[]): LogC
     const key = opt.slice(0, eq);
     if (!OPTIONS[type]!.includes(key)) throw new StrataError(`unknown log opt '${key}' for ${type} log driver`);
     config[key] = opt.slice(eq + 1);
+    if (key.endsWith('-regex')) {
+      try {
+        new RegExp(config[key]!);
+      } catch {
+        throw new StrataError(`invalid value for log opt '${key}': "${config[key]}" is not a regular expression`);
+      }
+    }
   }
   logLimits({ Type: type, Config: config });
   return { Type: type, Config: config };
@@ -58,4 +66,55 @@ export function logLimits(config: LogConfig | undefined): LogLimits | undefined 
   }
   if (maxSize !== undefined && maxSize <= 0) throw new StrataError(`invalid value for log opt 'max-size': "${opts['max-size']}": more than 0`);
   return { maxSize, maxFiles };
+}
+
+/** What a container's log attributes are made of (Docker's logger.Info). */
+export interface LogInfo {
+  config: LogConfig | undefined;
+  id: string;
+  /** With or without Docker's leading slash. */
+  name: string;
+  /** "sha256:..." */
+  imageId: string;
+  imageName: string;
+  labels: Record<string, string> | null | undefined;
+  env: string[] | null | undefined;
+}
+
+/**
+ * The extra attributes of each log entry, as Docker's json-file driver records them
+ * (logger.Info.ExtraAttributes, plus `tag` when given): the labels named by `labels` or matched
+ * by `labels-regex`, the environment variables named by `env` or matched by `env-regex`.
+ * `logs --details` prints them before each line.
+ */
+export function logAttributes(info: LogInfo): Record<string, string> {
+  const opts = info.config?.Type === undefined || info.config.Type === 'json-file' ? info.config?.Config ?? {} : {};
+  const out: Record<string, string> = {};
+  const labels = info.labels ?? {};
+  for (const key of (opts.labels ?? '').split(',')) if (key && Object.hasOwn(labels, key)) out[key] = labels[key]!;
+  if (opts['labels-regex']) {
+    const re = new RegExp(opts['labels-regex']);
+    for (const [k, v] of Object.entries(labels)) if (re.test(k)) out[k] = v;
+  }
+  const env = new Map<string, string>();
+  for (const e of info.env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq >= 0) env.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  for (const key of (opts.env ?? '').split(',')) if (key && env.has(key)) out[key] = env.get(key)!;
+  if (opts['env-regex']) {
+    const re = new RegExp(opts['env-regex']);
+    for (const [k, v] of env) if (re.test(k)) out[k] = v;
+  }
+  if (opts.tag) out.tag = logTag(opts.tag, info);
+  return out;
+}
+
+/** The `tag` option's template with logger.Info's fields ({{.ID}}, {{.Name}}, ...) filled in. */
+function logTag(template: string, info: LogInfo): string {
+  const fields: Record<string, string> = {
+    ID: info.id.slice(0, 12), FullID: info.id, Name: info.name.replace(/^\//, ''),
+    ImageID: info.imageId.replace(/^sha256:/, '').slice(0, 12), ImageFullID: info.imageId, ImageName: info.imageName, DaemonName: 'strata',
+  };
+  return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (whole, field: string) => fields[field] ?? whole);
 }

@@ -174,7 +174,11 @@ describe('json-file logs', () => {
     assert.deepEqual(parseLogConfig('json-file', ['max-size=10m', 'max-file=3']), { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
     assert.deepEqual(parseLogConfig('none', []), { Type: 'none', Config: {} });
     assert.throws(() => parseLogConfig('syslog', []), /logging driver "syslog" is not supported/);
-    assert.throws(() => parseLogConfig('json-file', ['tag=x']), /unknown log opt 'tag' for json-file log driver/);
+    assert.throws(() => parseLogConfig('json-file', ['bogus=x']), /unknown log opt 'bogus' for json-file log driver/);
+    // json-file's attributes (what `logs --details` shows); Docker's local driver has none.
+    assert.deepEqual(parseLogConfig('json-file', ['tag=x', 'labels=a', 'env-regex=^A']).Config, { tag: 'x', labels: 'a', 'env-regex': '^A' });
+    assert.throws(() => parseLogConfig('local', ['tag=x']), /unknown log opt 'tag' for local log driver/);
+    assert.throws(() => parseLogConfig('json-file', ['labels-regex=(']), /invalid value for log opt 'labels-regex': "\(" is not a regular expression/);
     // As Docker's: max-file alone is taken (nothing rotates without max-size); max-size in decimal units, as go-units' FromHumanSize.
     assert.deepEqual(logLimits(parseLogConfig('json-file', ['max-file=3'])), { maxSize: undefined, maxFiles: 3 });
     assert.deepEqual(['2k', '10m', '1.5MB', '1g'].map((v) => logLimits(parseLogConfig('json-file', [`max-size=${v}`]))!.maxSize), [2000, 10_000_000, 1_500_000, 1e9]);

@@ -12,6 +12,8 @@ export interface LogEntry {
   log: string;
   stream: LogStream;
   time: string;
+  /** Docker's json-file: the entry's extra attributes (strata's writer leaves them to the reader, `details`). */
+  attrs?: Record<string, string>;
 }
 
 /** Docker splits a line that grows past this without a newline into several entries. */
@@ -224,6 +226,8 @@ export interface ReadLogsOptions {
   untilNs?: bigint;
   /** Prefix each line with its RFC 3339 time. */
   timestamps?: boolean;
+  /** `--details`: prefix each line with these attributes (log-config.ts logAttributes), as Docker's. */
+  details?: Record<string, string>;
   /** Keep reading new entries while this says the container runs. */
   follow?: () => boolean | Promise<boolean>;
   /** Poll interval for follow. */
@@ -250,8 +254,19 @@ function emit(entries: LogEntry[], options: ReadLogsOptions, sink: LogSink): voi
     const t = parseRfc3339(e.time);
     if (options.sinceNs !== undefined && t !== undefined && t < options.sinceNs) continue;
     if (options.untilNs !== undefined && t !== undefined && t >= options.untilNs) continue;
-    sink(e.stream, options.timestamps ? `${e.time} ${e.log}` : e.log);
+    const line = options.details ? `${attributesText(e.attrs ?? options.details)} ${e.log}` : e.log;
+    sink(e.stream, options.timestamps ? `${e.time} ${line}` : line);
   }
+}
+
+/** Docker's `--details` prefix (moby's attrsByteSlice): key=value pairs by key, query-escaped, comma-separated; "" for none. */
+export function attributesText(attrs: Record<string, string>): string {
+  return Object.keys(attrs).sort().map((k) => `${queryEscape(k)}=${queryEscape(attrs[k]!)}`).join(',');
+}
+
+/** Go's url.QueryEscape: all but letters, digits and -_.~ as %XX of their UTF-8 bytes, space as +. */
+function queryEscape(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
 }
 
 /** Reads a json-file log (its rotated files first) into SINK; with `follow`, keeps going until the container stops. */

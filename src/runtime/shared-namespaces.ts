@@ -1,8 +1,17 @@
 // `--pid container:NAME` and `--ipc container:NAME`: another container's PID or IPC namespace,
-// joined by path at each start (that container must be running then, as Docker requires).
-// Unlike Docker's, the IPC namespace comes without the other's /dev/shm: strata mounts each
-// container's /dev/shm inside its own mount namespace, which a bind mount cannot reach from
-// another; System V IPC and POSIX message queues are shared, POSIX shared memory files not.
+// joined by path at each start (that container must be running then, as Docker requires), and
+// with the IPC namespace its /dev/shm, as Docker's (moby getIPCContainer): only a donor that
+// shares it (`--ipc shareable`, or `host`: the host's /dev/shm) can be joined.
+//
+// A container's own /dev/shm is a tmpfs runc mounts in the container's mount namespace, which
+// no bind mount can reach from another (the kernel refuses a bind from another namespace's
+// mount, /proc/PID/root paths included). So a shareable container's /dev/shm is instead its
+// `shm` directory in the container's dir, made anew at each start and bound by it and by the
+// containers that join it: nothing is mounted on the host, and the files go with the container.
+// Unlike Docker's tmpfs, that directory lives on the state root's filesystem and --shm-size does
+// not bound it.
+import fs from 'node:fs';
+import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord, ContainerStore } from '../store/index.js';
 import { readRuntimeStatus } from './shim/state.js';
@@ -10,18 +19,65 @@ import type { RunSpec } from './types.js';
 
 const KIND = { pid: 'PID', ipc: 'IPC' } as const;
 
-/** The namespaces RECORD joins (undefined: none of another container's). */
-export function joinedNamespaces(ctx: { containers: Pick<ContainerStore, 'paths'>; runcRoot: string }, record: ContainerRecord): RunSpec['joinNamespaces'] {
+type Ctx = { containers: Pick<ContainerStore, 'paths' | 'read'>; runcRoot: string };
+
+/**
+ * What RECORD shares of other containers' and the host's: the namespaces it joins, and the host
+ * directory bound at its /dev/shm (a shareable container's own is made anew here). Throws
+ * (StrataError) when a container it joins does not run or does not share its IPC.
+ */
+export async function sharedNamespaces(ctx: Ctx, record: ContainerRecord): Promise<Pick<RunSpec, 'joinNamespaces' | 'shmSource'>> {
   const modes = { pid: record.HostConfig.PidMode as string | undefined, ipc: record.HostConfig.IpcMode as string | undefined };
-  const out: NonNullable<RunSpec['joinNamespaces']> = {};
+  const join: NonNullable<RunSpec['joinNamespaces']> = {};
   for (const ns of ['pid', 'ipc'] as const) {
-    const mode = modes[ns] ?? '';
-    if (!mode.startsWith('container:')) continue;
-    const id = mode.slice('container:'.length);
+    const id = donorOf(modes[ns]);
+    if (id === undefined) continue;
     const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);
     const live = status?.pid && (status.state === 'running' || status.state === 'paused');
     if (!live) throw new StrataError(`cannot join ${KIND[ns]} of a non running container: ${id}`);
-    out[ns] = `/proc/${status.pid}/ns/${ns}`;
+    join[ns] = `/proc/${status.pid}/ns/${ns}`;
   }
-  return Object.keys(out).length ? out : undefined;
+  const shmSource = await shmSourceOf(ctx, record, true);
+  return { ...(Object.keys(join).length ? { joinNamespaces: join } : {}), ...(shmSource ? { shmSource } : {}) };
+}
+
+function donorOf(mode: string | undefined): string | undefined {
+  return mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/** The host directory at RECORD's /dev/shm, undefined for a tmpfs of its own (or none). */
+async function shmSourceOf(ctx: Ctx, record: ContainerRecord, starting: boolean, seen = new Set<string>()): Promise<string | undefined> {
+  const mode = (record.HostConfig.IpcMode as string | undefined) ?? '';
+  if (mode === 'host') {
+    if (!fs.existsSync('/dev/shm')) throw new StrataError('/dev/shm is not mounted, but must be for --ipc=host');
+    return '/dev/shm';
+  }
+  if (mode === 'shareable') return starting ? freshShmDir(ctx.containers.paths(record.Id).dir) : ctx.containers.paths(record.Id).dir + '/shm';
+  const donorId = donorOf(mode);
+  if (donorId === undefined) return undefined;
+  const notShared = () => new StrataError(`failed to join IPC namespace: container ${donorId}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+  const donor = seen.has(donorId) ? undefined : await ctx.containers.read(donorId);
+  if (!donor) throw notShared();
+  seen.add(record.Id);
+  // A donor that joined another shares that one's (Docker copies its ShmPath).
+  const source = await shmSourceOf(ctx, donor, false, seen);
+  if (!source || !fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) throw notShared();
+  return source;
+}
+
+/**
+ * An empty `shm` directory in DIR (mode 1777, a tmpfs's at /dev/shm): a start begins with no
+ * files of the previous run's, as a new tmpfs would. Only strata's own dir is removed.
+ */
+function freshShmDir(dir: string): string {
+  const shm = path.join(dir, 'shm');
+  if (fs.existsSync(shm)) {
+    const old = path.join(dir, `shm.old-${process.pid}`);
+    fs.rmSync(old, { recursive: true, force: true });
+    fs.renameSync(shm, old);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+  fs.mkdirSync(shm);
+  fs.chmodSync(shm, 0o1777);
+  return shm;
 }

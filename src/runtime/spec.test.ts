@@ -40,6 +40,11 @@ describe('buildRuntimeSpec', () => {
     const dests = spec.mounts.map((m) => m.destination);
     for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) assert.ok(dests.includes(d), d);
     assert.equal(spec.mounts.find((m) => m.destination === '/etc/hosts')?.source, '/b/hosts');
+    // A shared IPC's /dev/shm: a host directory bound in place of the tmpfs.
+    const shm = (over: Partial<SpecInput>) => (buildRuntimeSpec(input(over)) as unknown as Spec).mounts.filter((m) => m.destination === '/dev/shm');
+    assert.deepEqual(shm({ shmSource: '/c/shm' }), [{ destination: '/dev/shm', type: 'bind', source: '/c/shm', options: ['rbind', 'rprivate'] }]);
+    assert.equal(shm({})[0]?.type, 'tmpfs');
+    assert.deepEqual(shm({ noShm: true }), []);
   });
 
   it('has its own network namespace unless --network host', () => {

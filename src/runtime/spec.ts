@@ -73,6 +73,8 @@ export interface SpecInput {
   noShm?: boolean;
   /** Another container's namespaces to join (shared-namespaces.ts). */
   joinNamespaces?: { pid?: string; ipc?: string };
+  /** A host directory bound at /dev/shm instead of a tmpfs (a shared IPC's, shared-namespaces.ts). */
+  shmSource?: string;
   /** Namespaces shared with the host (`--pid/--ipc/--uts host`). */
   hostNamespaces?: Array<'pid' | 'ipc' | 'uts'>;
   /** Default true (build steps); a container's `run` says false unless asked (Docker's default). */
@@ -117,7 +119,9 @@ function systemMounts(input: SpecInput): OciMount[] {
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${input.shmSize ?? 67108864}`] },
   ];
-  return input.noShm ? mounts.filter((m) => m.destination !== '/dev/shm') : mounts;
+  if (input.noShm) return mounts.filter((m) => m.destination !== '/dev/shm');
+  if (input.shmSource) return mounts.map((m) => (m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: input.shmSource!, options: ['rbind', 'rprivate'] } : m));
+  return mounts;
 }
 
 function etcMounts(input: SpecInput): OciMount[] {

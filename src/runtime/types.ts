@@ -119,6 +119,8 @@ export interface RunSpec {
   noShm?: boolean;
   /** `--pid/--ipc container:NAME`: namespace paths of another container to join. */
   joinNamespaces?: { pid?: string; ipc?: string };
+  /** A host directory bound at /dev/shm: a shareable IPC's, or the one of the container or host it joins. */
+  shmSource?: string;
   /** The process's capabilities (`--cap-add`/`--cap-drop` applied); Docker's defaults when absent. */
   capabilities?: string[];
   /** `--privileged`: every capability and host device, no seccomp, no masked paths, sysfs and cgroups writable. */

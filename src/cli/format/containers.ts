@@ -90,7 +90,7 @@ export function psRow(record: ContainerRecord, state: ContainerState, options: {
   };
 }
 
-const HEADERS: Record<keyof PsRow, string> = {
+export const PS_HEADINGS: Record<keyof PsRow, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
   Status: 'STATUS', State: 'STATE', Ports: 'PORTS', Names: 'NAMES', Labels: 'LABELS', Label: 'LABEL', Mounts: 'MOUNTS', Size: 'SIZE',
   Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
@@ -105,5 +105,5 @@ export function renderPs(rows: PsRow[], format: string | undefined, quiet: boole
   let template = format ?? table;
   if (template === 'table') template = table;
   if (template === 'json') template = '{{json .}}';
-  return formatRows(template, rows, HEADERS);
+  return formatRows(template, rows, PS_HEADINGS);
 }
