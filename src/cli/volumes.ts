@@ -27,10 +27,14 @@ function volumeCommands(y: Argv): Argv {
     .command('create [name]', 'Create a volume', (a) => a
       .positional('name', { type: 'string' })
       .option('driver', { alias: 'd', type: 'string', default: 'local', describe: 'Specify volume driver name' })
-      .option('label', { type: 'string', describe: 'Set metadata for a volume' }),
+      .option('label', { type: 'string', describe: 'Set metadata for a volume' })
+      .option('opt', { alias: 'o', type: 'string', describe: 'Set driver specific options' }),
     (a) => {
       if (a.driver !== 'local') throw new StrataError(`volume driver "${a.driver}" is not supported: only "local"`);
-      const v = new Volumes().create({ name: a.name, labels: parseLabels(([] as unknown[]).concat(a.label ?? []).map(String)), anonymous: false });
+      const list = (v: unknown) => ([] as unknown[]).concat(v ?? []).map(String);
+      // Docker's MapOpts: KEY=VALUE, a bare KEY is KEY="" (a later KEY wins).
+      const options = parseLabels(list(a.opt));
+      const v = new Volumes().create({ name: a.name, labels: parseLabels(list(a.label)), options, anonymous: false });
       process.stdout.write(`${v.Name}\n`);
     })
     .command(['ls', 'list'], 'List volumes', (a) => a

@@ -145,7 +145,7 @@ function byDepth(mounts: OciMount[]): OciMount[] {
 function userMounts(mounts: MountSpec[]): OciMount[] {
   return mounts.map((m) =>
     m.type === 'bind'
-      ? { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] }
+      ? { destination: m.destination, type: 'bind', source: m.source, options: [m.recursive === false ? 'bind' : 'rbind', m.readonly ? 'ro' : 'rw', 'rprivate'] }
       : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options ?? ['nosuid', 'nodev', 'noexec'] },
   );
 }

@@ -42,7 +42,8 @@ export interface RootfsSpec {
 
 /** An extra mount in the container. Sources are host paths the caller has already resolved (absolute, no symlink to follow later). */
 export type MountSpec =
-  | { type: 'bind'; source: string; destination: string; readonly: boolean }
+  /** `recursive: false`: a plain bind (a local volume's o=bind), without the mounts under SOURCE; else rbind. */
+  | { type: 'bind'; source: string; destination: string; readonly: boolean; recursive?: boolean }
   | { type: 'tmpfs'; destination: string; options?: string[] };
 
 /** One `--device`: a host device node, where it appears in the container, and its cgroup permissions ("rwm"). */

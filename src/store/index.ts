@@ -39,6 +39,7 @@ export {
   createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
+export { checkVolumeOptions, volumeKind, type VolumeKind } from './volume-options.js';
 export { dropVolume, moveVolumeAside, restoreVolume, sweepVolumeAsides, type VolumeAside, type VolumeSweep } from './volume-asides.js';
 export { withLock, processStartTime, type LockOptions } from './lock.js';
 export {

@@ -9,6 +9,7 @@ import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { ownerStamp } from './owner.js';
+import { checkVolumeOptions, volumeKind } from './volume-options.js';
 
 export interface Volume {
   Name: string;
@@ -72,15 +73,33 @@ export interface CreateVolumeOptions {
   /** Omitted: a random 64-hex name (an anonymous volume). */
   name?: string;
   labels?: Record<string, string>;
+  /** The local driver's options (volume-options.ts); kept as given, `{}` too (`volume create` without --opt, as Docker's). */
+  options?: Record<string, string>;
   anonymous?: boolean;
 }
 
-/** Creates a volume; an existing one of that name is returned unchanged, as Docker does. */
+/**
+ * Creates a volume; an existing one of that name is returned unchanged (its options too), as
+ * Docker does. A bind volume's device need not exist yet (Docker finds out when it mounts it),
+ * but one that is there must be a directory.
+ */
 export function createVolume(root: string, options: CreateVolumeOptions = {}): Volume {
   const name = options.name ?? randomBytes(32).toString('hex');
   const dir = volumeDir(root, name);
   const existing = readMeta(dir);
   if (existing) return existing;
+  let opts: Record<string, string> | null = null;
+  let kind: ReturnType<typeof volumeKind>;
+  try {
+    opts = options.options ? checkVolumeOptions(options.options) : null;
+    kind = volumeKind(opts);
+  } catch (err) {
+    throw new StrataError(`creating volume "${name}": ${(err as Error).message}`);
+  }
+  if (kind.kind === 'bind') {
+    const st = fs.statSync(kind.device, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new StrataError(`creating volume "${name}": device "${kind.device}" is not a directory`);
+  }
   fs.mkdirSync(volumesDir(root), { recursive: true, mode: 0o700 });
   const tmp = path.join(volumesDir(root), `${VOLUME_TEMP}${name}-${ownerStamp()}-${randomBytes(4).toString('hex')}`);
   const volume: Volume = {
@@ -89,7 +108,7 @@ export function createVolume(root: string, options: CreateVolumeOptions = {}): V
     Mountpoint: path.join(dir, '_data'),
     CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     Labels: options.labels && Object.keys(options.labels).length ? options.labels : null,
-    Options: null,
+    Options: opts,
     Scope: 'local',
     Anonymous: options.anonymous ?? options.name === undefined,
   };

@@ -7,12 +7,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StrataError } from '../../errors.js';
-import { createVolume, findVolume, makeTempDirSync, sweepVolumeAsides, type ContainerRecord } from '../../store/index.js';
+import { checkVolumeOptions, createVolume, findVolume, makeTempDirSync, sweepVolumeAsides, type ContainerRecord } from '../../store/index.js';
 import type { MountSpec } from '../types.js';
+import { copyUpTarget, csvFields, verifyNoSymlinks, volumeMountSpec } from './volume-mounts.js';
 
 export type MountRequest =
   | { type: 'bind'; source: string; destination: string; readonly: boolean }
-  | { type: 'volume'; name: string; destination: string; readonly: boolean; anonymous: boolean; copy: boolean }
+  | {
+    type: 'volume'; name: string; destination: string; readonly: boolean; anonymous: boolean; copy: boolean;
+    /** --mount's volume-opt and volume-label: what the volume is made with when there is none of that name (Docker's). */
+    driverOptions?: Record<string, string>; labels?: Record<string, string>;
+  }
   | { type: 'tmpfs'; destination: string; options: string[] };
 
 function destinationOf(spec: string, dst: string | undefined): string {
@@ -36,27 +41,6 @@ export function resolveBindSource(spec: string, source: string, options: { creat
   const real = fs.realpathSync(abs);
   verifyNoSymlinks(real);
   return real;
-}
-
-/**
- * Checks, right before a mount, that no component of a resolved bind source has become a
- * symlink since creation. Node has no O_PATH|O_NOFOLLOW handle to pass to runc, so a window
- * remains between this check and runc's mount(2) in which a process owning a parent directory
- * could swap a component; the check closes everything outside that window, and only the host
- * user who owns the path (who could mount it anyway) can race it.
- */
-export function verifyNoSymlinks(resolved: string): void {
-  let cur = '/';
-  for (const part of resolved.split('/').filter(Boolean)) {
-    cur = path.join(cur, part);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(cur);
-    } catch {
-      throw new StrataError(`bind source "${resolved}": "${cur}" no longer exists`);
-    }
-    if (st.isSymbolicLink()) throw new StrataError(`bind source "${resolved}": "${cur}" became a symlink after the container was created`);
-  }
 }
 
 function readonlyOpt(spec: string, opts: string[]): boolean {
@@ -92,7 +76,8 @@ const MOUNT_KEYS: Record<string, boolean> = {
   consistency: true,
   'volume-nocopy': true, 'tmpfs-size': true, 'tmpfs-mode': true,
   'bind-propagation': false, 'bind-nonrecursive': false, 'bind-recursive': false,
-  'volume-subpath': false, 'volume-driver': false, 'volume-label': false, 'volume-opt': false, 'image-subpath': false,
+  'volume-driver': true, 'volume-label': true, 'volume-opt': true,
+  'volume-subpath': false, 'image-subpath': false,
 };
 /** Keys that may stand alone, meaning "true" (Docker's bool options). */
 const BOOL_KEYS = new Set(['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive']);
@@ -104,23 +89,36 @@ function mountBool(spec: string, key: string, value: string): boolean {
   throw new StrataError(`invalid mount spec "${spec}": invalid value for "${key}": "${value}"`);
 }
 
-/** The key=value fields of a --mount, checked against Docker's keys. */
-function mountFields(spec: string): Map<string, string> {
+/** KEY=VALUE (a bare KEY is KEY=""), as docker/cli reads volume-label and volume-opt. */
+function keyValue(field: string): [string, string] {
+  const eq = field.indexOf('=');
+  return eq < 0 ? [field, ''] : [field.slice(0, eq), field.slice(eq + 1)];
+}
+
+/** The key=value fields of a --mount (CSV, as docker/cli reads it), checked against Docker's keys; volume-label and volume-opt gathered. */
+function mountFields(spec: string): { kv: Map<string, string>; labels: Record<string, string>; options: Record<string, string> } {
   const kv = new Map<string, string>();
-  for (const field of spec.split(',')) {
+  const labels: Record<string, string> = {};
+  const options: Record<string, string> = {};
+  for (const field of csvFields(spec)) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
     if (!(key in MOUNT_KEYS)) throw new StrataError(`invalid mount spec "${spec}": unexpected key "${key}"`);
     if (!MOUNT_KEYS[key]) throw new StrataError(`invalid mount spec "${spec}": "${key}" is not supported`);
     if (eq < 0 && !BOOL_KEYS.has(key)) throw new StrataError(`invalid mount spec "${spec}": field "${field}" must be a key=value pair`);
-    kv.set(key, eq < 0 ? 'true' : field.slice(eq + 1));
+    const value = eq < 0 ? 'true' : field.slice(eq + 1);
+    if (key === 'volume-label' || key === 'volume-opt') {
+      const [k, v] = keyValue(value);
+      (key === 'volume-label' ? labels : options)[k] = v;
+    }
+    kv.set(key, value);
   }
-  return kv;
+  return { kv, labels, options };
 }
 
 /** `--mount type=bind|volume|tmpfs,src=...,dst=...,readonly[,tmpfs-size=...,tmpfs-mode=...,volume-nocopy]`. */
 export function parseMountFlag(spec: string, cwd: string): MountRequest {
-  const kv = mountFields(spec);
+  const { kv, labels, options: driverOptions } = mountFields(spec);
   const get = (...keys: string[]) => keys.map((k) => kv.get(k)).find((v) => v !== undefined);
   const type = get('type') ?? 'volume';
   if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new StrataError(`invalid mount spec "${spec}": unknown type "${type}"`);
@@ -141,7 +139,13 @@ export function parseMountFlag(spec: string, cwd: string): MountRequest {
   if (type === 'volume') {
     const nocopy = kv.get('volume-nocopy');
     const copy = nocopy === undefined || !mountBool(spec, 'volume-nocopy', nocopy);
-    return source ? { type: 'volume', name: source, destination, readonly, anonymous: false, copy } : { type: 'volume', name: '', destination, readonly, anonymous: true, copy };
+    const driver = kv.get('volume-driver');
+    if (driver !== undefined && driver !== 'local') throw new StrataError(`invalid mount spec "${spec}": volume driver "${driver}" is not supported: only "local"`);
+    const extra = {
+      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(Object.keys(driverOptions).length ? { driverOptions: checkedOptions(spec, driverOptions) } : {}),
+    };
+    return { type: 'volume', name: source ?? '', destination, readonly, anonymous: !source, copy, ...extra };
   }
   if (source) throw new StrataError(`invalid mount spec "${spec}": a tmpfs mount takes no source`);
   // Docker mounts every tmpfs noexec,nosuid,nodev (oci_linux.go withMounts), --mount's too.
@@ -156,6 +160,15 @@ export function parseMountFlag(spec: string, cwd: string): MountRequest {
   }
   if (readonly) options.push('ro');
   return { type: 'tmpfs', destination, options };
+}
+
+/** A --mount's volume-opt values, checked as `volume create --opt` checks them (before any volume is made). */
+function checkedOptions(spec: string, options: Record<string, string>): Record<string, string> {
+  try {
+    return checkVolumeOptions(options);
+  } catch (err) {
+    throw new StrataError(`invalid mount spec "${spec}": ${(err as Error).message}`);
+  }
 }
 
 /** tmpfs-size in bytes, as Docker's units.RAMInBytes reads it ("64m", "1.5g", "2GiB"): the kernel takes neither "1.5g" nor "2GiB". */
@@ -205,7 +218,7 @@ export function resolveContainerMounts(input: ContainerMountInput): MountRequest
   }
   return [...byDest.values()].map((m) => {
     if (m.type !== 'volume') return m;
-    const volume = m.anonymous ? createVolume(input.root, { anonymous: true }) : namedVolume(input.root, m.name);
+    const volume = m.anonymous ? createVolume(input.root, { anonymous: true, ...volumeOptionsOf(m) }) : namedVolume(input.root, m.name, m);
     return { ...m, name: volume.Name };
   });
 }
@@ -214,11 +227,18 @@ export function resolveContainerMounts(input: ContainerMountInput): MountRequest
  * The volume NAME: the one there is, else the one a killed `volume rm` left aside (the sweep puts
  * it back; `run`'s own sweep comes only once runc runs, after the mounts), else a new one.
  */
-function namedVolume(root: string, name: string) {
+function namedVolume(root: string, name: string, request: VolumeRequest) {
   const found = findVolume(root, name);
   if (found) return found;
   sweepVolumeAsides(root);
-  return findVolume(root, name) ?? createVolume(root, { name });
+  return findVolume(root, name) ?? createVolume(root, { name, ...volumeOptionsOf(request) });
+}
+
+type VolumeRequest = Extract<MountRequest, { type: 'volume' }>;
+
+/** What a new volume for REQUEST is made with (--mount's volume-opt, volume-label). */
+function volumeOptionsOf(request: VolumeRequest): { options?: Record<string, string>; labels?: Record<string, string> } {
+  return { ...(request.driverOptions ? { options: request.driverOptions } : {}), ...(request.labels ? { labels: request.labels } : {}) };
 }
 
 /** The mount requests a container's record keeps (resolved at create: volumes named). */
@@ -239,8 +259,8 @@ export function toMountSpecs(root: string, requests: MountRequest[]): MountSpec[
       verifyNoSymlinks(m.source);
       return { type: 'bind', source: m.source, destination: m.destination, readonly: m.readonly };
     }
-    const volume = m.anonymous ? findVolume(root, m.name) ?? createVolume(root, { name: m.name, anonymous: true }) : namedVolume(root, m.name);
-    return { type: 'bind', source: volume.Mountpoint, destination: m.destination, readonly: m.readonly };
+    const volume = m.anonymous ? findVolume(root, m.name) ?? createVolume(root, { name: m.name, anonymous: true, ...volumeOptionsOf(m) }) : namedVolume(root, m.name, m);
+    return volumeMountSpec(volume, m.destination, m.readonly);
   });
 }
 
@@ -250,10 +270,12 @@ export function toMountSpecs(root: string, requests: MountRequest[]): MountSpec[
  * read-only overlay so whiteouts are honoured, and the path is resolved inside that root.
  */
 export function populateVolumes(root: string, requests: MountRequest[], lowerDirs: string[]): void {
-  const todo = requests.filter((m): m is Extract<MountRequest, { type: 'volume' }> => m.type === 'volume' && m.copy);
-  const pending = todo.filter((m) => {
+  const todo = requests.filter((m): m is VolumeRequest => m.type === 'volume' && m.copy);
+  const pending = todo.flatMap((m) => {
     const v = findVolume(root, m.name);
-    return v && !fs.existsSync(path.join(path.dirname(v.Mountpoint), '.populated')) && fs.readdirSync(v.Mountpoint).length === 0;
+    if (!v || fs.existsSync(path.join(path.dirname(v.Mountpoint), '.populated'))) return [];
+    const target = copyUpTarget(v);
+    return target && fs.readdirSync(target).length === 0 ? [{ m, v, target }] : [];
   });
   if (pending.length === 0 || lowerDirs.length === 0) return;
   const tmp = makeTempDirSync(root, '.copyup');
@@ -271,11 +293,10 @@ export function populateVolumes(root: string, requests: MountRequest[], lowerDir
       mounted = true;
       source = merged;
     }
-    for (const m of pending) {
-      const volume = findVolume(root, m.name)!;
+    for (const { m, v, target } of pending) {
       const src = resolveInRoot(source, m.destination);
-      if (src && fs.lstatSync(src).isDirectory()) execFileSync('cp', ['-a', `${src}/.`, `${volume.Mountpoint}/`], { stdio: 'ignore' });
-      fs.writeFileSync(path.join(path.dirname(volume.Mountpoint), '.populated'), '');
+      if (src && fs.lstatSync(src).isDirectory()) execFileSync('cp', ['-a', `${src}/.`, `${target}/`], { stdio: 'ignore' });
+      fs.writeFileSync(path.join(path.dirname(v.Mountpoint), '.populated'), '');
     }
   } finally {
     if (mounted) execFileSync('umount', [merged], { stdio: 'ignore' });
