@@ -56,7 +56,15 @@ describe('mount flags', () => {
       const bind = `type=bind,src=${dir},dst=/b`;
       assert.throws(() => parseMountFlag(`${bind},bogus=1`, dir), /invalid mount spec ".*": unexpected key "bogus"$/);
       assert.throws(() => parseMountFlag(`${bind},bind-propagation=rshared`, dir), /"bind-propagation" is not supported/);
-      assert.throws(() => parseMountFlag('type=volume,src=v,dst=/v,volume-label=a=b', dir), /"volume-label" is not supported/);
+      assert.throws(() => parseMountFlag('type=volume,src=v,dst=/v,volume-subpath=a', dir), /"volume-subpath" is not supported/);
+      // The fields are CSV, as docker/cli reads them: a quoted volume-opt holds o's commas.
+      assert.deepEqual(parseMountFlag('type=volume,dst=/v,volume-label=a=b,"volume-opt=o=size=1m,uid=1",volume-opt=type=tmpfs,volume-opt=device=tmpfs', dir), {
+        type: 'volume', name: '', destination: '/v', readonly: false, anonymous: true, copy: true,
+        labels: { a: 'b' }, driverOptions: { device: 'tmpfs', o: 'size=1m,uid=1', type: 'tmpfs' },
+      });
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,volume-driver=rexray', dir), /volume driver "rexray" is not supported: only "local"$/);
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,volume-opt=type=none', dir), /invalid mount spec ".*": missing required option: "device"$/);
+      assert.throws(() => parseMountFlag('type=volume,dst=/v,volume-opt="o=a"', dir), /bare " in non-quoted-field$/);
       assert.throws(() => parseMountFlag(`${bind},target`, dir), /field "target" must be a key=value pair/);
       assert.throws(() => parseMountFlag('type=volume,dst=/v,readonly=banana', dir), /invalid value for "readonly": "banana"/);
       assert.throws(() => parseMountFlag('type=volume,dst=/v,volume-nocopy=maybe', dir), /invalid value for "volume-nocopy": "maybe"/);
