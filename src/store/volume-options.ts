@@ -1,9 +1,10 @@
 // The local driver's options (`volume create --opt`, `--mount volume-opt=`), as Docker's
 // (moby volume/local/local_unix.go): keys type, o, device (size, a quota, is refused as on a
 // daemon without quota support); type and device go together, o needs both. strata takes two
-// kinds: type=none with o=bind|rbind and an absolute device (a host directory, bound in place
-// of the volume's _data) and type=tmpfs (o = tmpfs's mount options). Nothing is ever mounted on
-// the host: runc mounts the device, or a tmpfs, in the container (see src/runtime/README.md).
+// kinds: o=bind|rbind with an absolute device, a host directory bound in place of the volume's
+// _data (type=none by convention: mount(2) ignores the type of a bind), and type=tmpfs (o =
+// tmpfs's mount options). Nothing is ever mounted on the host: runc mounts the device, or a
+// tmpfs, in the container (see src/runtime/README.md).
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 
@@ -55,7 +56,9 @@ export function checkVolumeOptions(opts: Record<string, string>): Record<string,
 export function volumeKind(opts: Record<string, string> | null | undefined): VolumeKind {
   if (!opts || opts.type === undefined) return { kind: 'data' };
   const o = (opts.o ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (opts.type === 'tmpfs') {
+  // With MS_BIND the kernel ignores the filesystem type: Docker's type=none is a convention.
+  const bind = o.includes('bind') || o.includes('rbind');
+  if (opts.type === 'tmpfs' && !bind) {
     if (!opts.device) throw invalid('missing device in volume options');
     for (const opt of o) {
       const eq = opt.indexOf('=');
@@ -64,8 +67,8 @@ export function volumeKind(opts: Record<string, string> | null | undefined): Vol
     }
     return { kind: 'tmpfs', options: o };
   }
-  if (opts.type === 'none') {
-    if (!o.includes('bind') && !o.includes('rbind')) throw invalid(`volume option type=none needs o=bind: ${SUPPORTED}`);
+  if (opts.type === 'none' || bind) {
+    if (!bind) throw invalid(`volume option type=none needs o=bind: ${SUPPORTED}`);
     const other = o.find((opt) => !BIND_FLAGS.has(opt));
     if (other !== undefined) throw invalid(`volume option o: "${other}" is not supported with type=none: strata takes bind, rbind, ro, rw`);
     const device = opts.device ?? '';
