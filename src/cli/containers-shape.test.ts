@@ -50,6 +50,7 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['create', '--name', 'keyed', '-v', `${dir}:/h:ro`, '-v', 'keyedvol:/v', '--expose', '80', '--userns', 'host', 'busybox']).status, 0);
     const [info] = JSON.parse(fx.strata(['inspect', 'keyed']).stdout) as Array<Record<string, any>>;
     assert.deepEqual(Object.keys(info!.HostConfig), MOBY.HostConfig);
+    assert.deepEqual(Object.keys(info!.Config), MOBY.Config);
     assert.deepEqual(Object.keys(info!.State), MOBY.State);
     assert.deepEqual(Object.keys(info!.NetworkSettings), MOBY.NetworkSettings);
     assert.deepEqual(Object.keys(info!.NetworkSettings.Networks.bridge), MOBY.EndpointSettings);

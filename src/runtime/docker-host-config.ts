@@ -69,14 +69,15 @@ export function dockerHostConfig(record: ContainerRecord): Record<string, unknow
 
 /**
  * Docker's MountPoints: a volume's Source is its data dir and its Driver "local"; Mode is the
- * options of its -v (a named volume's default "z", none for --mount); a bind propagates "rprivate".
+ * options of its -v (a named volume's default "z", none for --mount or an anonymous one); a bind
+ * propagates "rprivate".
  */
 export function dockerMounts(root: string, record: ContainerRecord): Array<Record<string, unknown>> {
   const modes = new Map<string, string>();
   for (const bind of record.HostConfig.Binds ?? []) {
-    const parts = bind.split(':');
-    const dest = parts.length === 1 ? parts[0]! : parts[1]!;
-    modes.set(path.posix.normalize(dest), parts[2] ?? '');
+    // A bare `-v /path` is no bind for Docker (its CLI makes it a Config.Volumes entry): no mode.
+    const [, dest, options] = bind.split(':');
+    if (dest) modes.set(path.posix.normalize(dest), options ?? '');
   }
   return record.Mounts.map((m: ContainerMount) => {
     const mode = modes.get(m.Destination);
