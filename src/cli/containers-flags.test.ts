@@ -211,8 +211,8 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     const plain = fx.strata(['create', '--name', 'plain', 'busybox', 'true']);
     assert.equal(plain.status, 0, plain.stderr);
     const [p] = JSON.parse(fx.strata(['inspect', 'plain']).stdout) as Array<{ HostConfig: Record<string, unknown> }>;
-    assert.deepEqual([p!.HostConfig.RestartPolicy, p!.HostConfig.PortBindings, p!.HostConfig.PidsLimit, p!.HostConfig.CapAdd, p!.HostConfig.Init],
-      [{ Name: 'no', MaximumRetryCount: 0 }, {}, null, null, null]);
+    assert.deepEqual([p!.HostConfig.RestartPolicy, p!.HostConfig.PortBindings, p!.HostConfig.PidsLimit, p!.HostConfig.CapAdd, 'Init' in p!.HostConfig],
+      [{ Name: 'no', MaximumRetryCount: 0 }, {}, null, null, false], 'Init: omitempty, as Docker\'s');
     assert.equal(fx.strata(['rm', 'shown', 'plain']).status, 0);
   });
 

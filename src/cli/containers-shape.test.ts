@@ -3,13 +3,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { strataCommand } from '../testing/cli.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { strataCommand, testdataDir } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const DOCKER_KEYS = [
   'Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Name', 'RestartCount',
   'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs', 'HostConfig', 'GraphDriver', 'Mounts', 'Config', 'NetworkSettings',
 ];
+
+/** Docker's keys of a container's parts (moby's types), in Go's order. */
+const MOBY = JSON.parse(fs.readFileSync(path.join(testdataDir, 'inspect', 'container-keys.json'), 'utf8')) as Record<string, string[]>;
 
 describe("the container flow's details, as Docker shows them", { concurrency: false }, () => {
   let fx: LifecycleFixture;
@@ -38,6 +43,37 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     const missing = fx.strata(['container', 'inspect', 'shape', 'nope']);
     assert.deepEqual([missing.status, missing.stderr], [1, 'Error: no such container: "nope"\n']);
     assert.equal((JSON.parse(missing.stdout) as unknown[]).length, 1);
+  });
+
+  it("writes every field of Docker's HostConfig, NetworkSettings and Mounts; a template sees Go's typed nils", () => {
+    const dir = fs.mkdtempSync(path.join(fx.root, 'bind-'));
+    assert.equal(fx.strata(['create', '--name', 'keyed', '-v', `${dir}:/h:ro`, '-v', 'keyedvol:/v', '--expose', '80', '--userns', 'host', 'busybox']).status, 0);
+    const [info] = JSON.parse(fx.strata(['inspect', 'keyed']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(Object.keys(info!.HostConfig), MOBY.HostConfig);
+    assert.deepEqual(Object.keys(info!.Config), MOBY.Config);
+    assert.deepEqual(Object.keys(info!.State), MOBY.State);
+    assert.deepEqual(Object.keys(info!.NetworkSettings), MOBY.NetworkSettings);
+    assert.deepEqual(Object.keys(info!.NetworkSettings.Networks.bridge), MOBY.EndpointSettings);
+    assert.deepEqual(info!.Mounts.map((m: object) => Object.keys(m)), [MOBY.MountPointBind, MOBY.MountPointVolume]);
+    assert.deepEqual(Object.keys(info!.GraphDriver.Data), MOBY.GraphDriverData);
+    const h = info!.HostConfig;
+    assert.deepEqual([h.Runtime, h.Links, h.VolumesFrom, h.ConsoleSize, h.BlkioWeightDevice, h.UsernsMode], ['runc', null, null, [0, 0], [], 'host']);
+    assert.deepEqual([info!.Mounts[1].Source, info!.Mounts[1].Driver, info!.Mounts[1].Mode, info!.Mounts[0].Mode, info!.Mounts[0].Propagation],
+      [path.join(fx.root, 'volumes', 'keyedvol', '_data'), 'local', 'z', 'ro', 'rprivate']);
+    // The masked and read-only paths runc gets (a container that ran has its spec).
+    const spec = JSON.parse(fs.readFileSync(path.join(path.dirname(fx.strata(['inspect', '-f', '{{.HostsPath}}', 'shape']).stdout.trim()), 'config.json'), 'utf8'));
+    assert.equal(fx.strata(['inspect', '-f', '{{json .HostConfig.MaskedPaths}} {{json .HostConfig.ReadonlyPaths}}', 'shape']).stdout,
+      `${JSON.stringify(spec.linux.maskedPaths)} ${JSON.stringify(spec.linux.readonlyPaths)}\n`);
+    // Go prints a nil slice "[]", a nil map "map[]", a nil pointer "<nil>"; omitempty fields exist with their zero value.
+    const bridge = '.NetworkSettings.Networks.bridge';
+    const shown = fx.strata(['inspect', '-f', [
+      '{{.HostConfig.Links}} {{.HostConfig.DeviceRequests}} {{.HostConfig.Tmpfs}} {{.HostConfig.Init}} {{.HostConfig.KernelMemory}} {{.HostConfig.LogConfig.Config}}',
+      `{{.NetworkSettings.SecondaryIPAddresses}} {{${bridge}.IPAMConfig}} {{${bridge}.Links}} {{${bridge}.Aliases}} {{${bridge}.DNSNames}} {{${bridge}.DriverOpts}}`,
+      '{{.NetworkSettings.Ports}} {{.State.Health}} {{range .Mounts}}{{.Name}}|{{.Driver}};{{end}}',
+      `{{json .HostConfig.Links}} {{json .HostConfig.Tmpfs}} {{json ${bridge}.IPAMConfig}} {{json ${bridge}.DriverOpts}}`,
+    ].join('\n'), 'keyed']);
+    assert.equal(shown.stdout, '[] [] map[] <nil> 0 map[]\n[] <nil> [] [] [] map[]\nmap[80/tcp:[]] <nil> |;keyedvol|local;\nnull null null null\n', shown.stderr);
+    assert.equal(fx.strata(['rm', '-v', 'keyed']).status, 0);
   });
 
   it('shows published ports in NetworkSettings.Ports while running', () => {

@@ -6,7 +6,8 @@ import { StrataError } from '../errors.js';
 import { Images } from '../engine/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
-import { goTyped, parseTemplate } from './format/template.js';
+import { parseTemplate } from './format/template.js';
+import { templateView } from './inspect-view.js';
 
 export type InspectType = 'image' | 'container' | undefined;
 
@@ -57,66 +58,6 @@ export async function inspectImages(opts: { names: string[]; format?: string; ty
     const what = opts.type === 'image' ? 'image' : opts.type === 'container' ? 'container' : 'object';
     throw new StrataError(missing.map((m) => `no such ${what}: "${m}"`).join('\n'), 1);
   }
-}
-
-/** container.Config's fields that are not plain strings or bools: slices, maps, pointers. */
-const CONFIG_TYPED: Record<string, 'nil-slice' | 'nil-map' | 'nil-pointer'> = {
-  Env: 'nil-slice', Cmd: 'nil-slice', Entrypoint: 'nil-slice', OnBuild: 'nil-slice', Shell: 'nil-slice',
-  Volumes: 'nil-map', Labels: 'nil-map', ExposedPorts: 'nil-map', Healthcheck: 'nil-pointer', StopTimeout: 'nil-pointer',
-};
-/** Its `omitempty` fields with their zero values: in the template, never in its JSON. */
-const CONFIG_OMITTED: Record<string, unknown> = { ArgsEscaped: false, NetworkDisabled: false, MacAddress: '', StopSignal: '' };
-const OMITEMPTY = new Set(['ExposedPorts', 'Shell', 'Healthcheck', 'StopTimeout']);
-
-/**
- * What a template sees of an inspected object: Docker's Go structs, where a field left out of
- * the JSON (omitempty) still exists ({{.Config.StopSignal}} is "", not an error), a nil slice
- * or map prints "[]" / "map[]" ({{.Config.Entrypoint}}), not "<no value>", and the struct{}
- * values of ExposedPorts and Volumes print "{}".
- */
-function templateView(obj: Record<string, unknown>): Record<string, unknown> {
-  const config = obj.Config;
-  const view = config && typeof config === 'object' && !Array.isArray(config) ? { ...obj, Config: configView(config as Record<string, unknown>) } : obj;
-  // Last: its fields that are not in the JSON are not enumerable (a spread would drop them).
-  return 'State' in obj ? containerView(view) : view;
-}
-
-/** A container's fields that Go keeps as nil pointers or slices when unset (omitempty or null in the JSON). */
-const CONTAINER_TYPED: Record<string, 'nil-slice' | 'nil-pointer'> = { Node: 'nil-pointer', SizeRw: 'nil-pointer', SizeRootFs: 'nil-pointer', ExecIDs: 'nil-slice' };
-
-/**
- * A container as a template sees it: {{.State.Health}} of a container without a health check
- * is "<nil>" (Docker's *Health, left out of the JSON), as are {{.SizeRw}} without --size and
- * {{.Node}}; {{.ExecIDs}} with none is "[]".
- */
-function containerView(obj: Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = { ...obj };
-  for (const [key, kind] of Object.entries(CONTAINER_TYPED)) {
-    if (view[key] === null) view[key] = goTyped(kind);
-    else if (!(key in view)) Object.defineProperty(view, key, { value: goTyped(kind), enumerable: false });
-  }
-  const state = obj.State;
-  if (state && typeof state === 'object' && !Array.isArray(state) && !('Health' in state)) {
-    view.State = Object.defineProperty({ ...(state as Record<string, unknown>) }, 'Health', { value: goTyped('nil-pointer'), enumerable: false });
-  }
-  return view;
-}
-
-/** The container's or image's Config as a template sees it (templateView). */
-function configView(config: Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = { ...config };
-  for (const [key, kind] of Object.entries(CONFIG_TYPED)) {
-    if (view[key] === null || (view[key] === undefined && !OMITEMPTY.has(key))) view[key] = goTyped(kind);
-    else if (!(key in view)) Object.defineProperty(view, key, { value: goTyped(kind), enumerable: false });
-  }
-  for (const [key, zero] of Object.entries(CONFIG_OMITTED)) {
-    if (!(key in view)) Object.defineProperty(view, key, { value: zero, enumerable: false });
-  }
-  for (const key of ['ExposedPorts', 'Volumes']) {
-    const set = view[key];
-    if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
-  }
-  return view;
 }
 
 export const register: RegisterCommands = (cli) =>

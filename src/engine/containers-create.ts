@@ -150,7 +150,7 @@ async function leaseImage(ctx: ContainerContext, lease: Lease, image: Image, ref
  * Docker's PidMode, IpcMode and UTSMode from --pid, --ipc, --uts: the host's namespaces, or
  * (pid, ipc) another container's, kept as container:ID.
  */
-async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions): Promise<{ PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string }> {
+async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions): Promise<{ PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string; UsernsMode?: string }> {
   // strata remaps no user IDs: --userns host is what it does anyway.
   if (o.usernsMode !== undefined && o.usernsMode !== 'host') throw new StrataError(`invalid --userns "${o.usernsMode}": strata supports host (it remaps no user IDs)`);
   const check = async (flag: 'pid' | 'ipc' | 'uts' | 'cgroupns', value: string | undefined, allowed: string[]) => {
@@ -170,6 +170,7 @@ async function namespaceModes(ctx: ContainerContext, o: CreateContainerOptions):
     IpcMode: (await check('ipc', o.ipcMode, ['', 'private', 'shareable', 'none', 'host'])) || 'private',
     UTSMode: await check('uts', o.utsMode, ['', 'host']),
     ...(o.cgroupnsMode !== undefined ? { CgroupnsMode: await check('cgroupns', o.cgroupnsMode, ['host', 'private']) } : {}),
+    ...(o.usernsMode !== undefined ? { UsernsMode: o.usernsMode } : {}),
   };
 }
 

@@ -1,12 +1,12 @@
 // `container inspect`: Docker's JSON for a container, its state reconciled with the runtime,
 // its files and dirs where strata keeps them.
 import path from 'node:path';
-import { containerNetworkSettings, currentState, dockerRestartPolicy, logPath, lowerDirsOf, portBindingsOf, readShimStatus, restartPolicyOf, type ContainerContext } from '../runtime/index.js';
+import { containerNetworkSettings, currentState, dockerHostConfig, dockerMounts, dockerRestartPolicy, logPath, lowerDirsOf, portBindingsOf, readShimStatus, restartPolicyOf, type ContainerContext } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
 
 /** Docker's keys, in Docker's order. */
 export async function inspectContainer(ctx: ContainerContext, record: ContainerRecord): Promise<Record<string, unknown>> {
-  const { Strata: _strata, State: _stored, NetworkSettings: _net, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, HostConfig, Mounts, Config, ...rest } = record;
+  const { Strata: _strata, State: _stored, NetworkSettings: _net, HostConfig: _host, Mounts: _mounts, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, Config, ...rest } = record;
   const state = currentState(ctx, record);
   const paths = ctx.containers.paths(record.Id);
   const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
@@ -19,12 +19,14 @@ export async function inspectContainer(ctx: ContainerContext, record: ContainerR
     ResolvConfPath: path.join(paths.bundle, 'resolv.conf'), HostnamePath: path.join(paths.bundle, 'hostname'), HostsPath: path.join(paths.bundle, 'hosts'),
     LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver, Platform,
     MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, ...rest,
-    HostConfig: { ...HostConfig, Binds: HostConfig.Binds?.length ? HostConfig.Binds : null, ...(await legacyHostConfig(record)) },
+    HostConfig: dockerHostConfig({ ...record, HostConfig: { ...record.HostConfig, ...(await legacyHostConfig(record)) } }),
     GraphDriver: {
-      Data: { LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), UpperDir: paths.upper, WorkDir: paths.work },
+      Data: {
+        LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), MergedDir: path.join(paths.bundle, 'rootfs'), UpperDir: paths.upper, WorkDir: paths.work,
+      },
       Name: Driver,
     },
-    Mounts, Config,
+    Mounts: dockerMounts(ctx.root, record), Config,
     NetworkSettings: containerNetworkSettings(ctx.root, record, state.Running ? { pid: state.Pid } : undefined, ports),
   };
 }

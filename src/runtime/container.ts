@@ -54,8 +54,8 @@ export interface CreateOptions {
   stopTimeout?: number;
   /** `--shm-size` in bytes (default Docker's 64MiB). */
   shmSize?: number;
-  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace), and CgroupnsMode when --cgroupns was given. */
-  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string };
+  /** Docker's PidMode, IpcMode, UTSMode ("host": the host's namespace), CgroupnsMode and UsernsMode when --cgroupns, --userns were given. */
+  namespaces?: { PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode?: string; UsernsMode?: string };
   /** `--sysctl` (checked) and `--cpuset-cpus`. */
   sysctls?: Record<string, string>;
   cpusetCpus?: string;

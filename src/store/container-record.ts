@@ -87,6 +87,7 @@ export interface EndpointSettings {
   Links: null;
   Aliases: string[] | null;
   MacAddress: string;
+  DriverOpts: null;
   NetworkID: string;
   EndpointID: string;
   Gateway: string;
@@ -95,7 +96,6 @@ export interface EndpointSettings {
   IPv6Gateway: string;
   GlobalIPv6Address: string;
   GlobalIPv6PrefixLen: number;
-  DriverOpts: null;
   DNSNames: string[] | null;
 }
 

@@ -35,8 +35,8 @@ export interface NetworkChoice {
 
 export function endpointSettings(net: Pick<NetworkRecord, 'Id'>, aliases: string[], ip: string | undefined, mac = ''): EndpointSettings {
   return {
-    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null, MacAddress: mac, NetworkID: net.Id,
-    EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
+    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null, MacAddress: mac, DriverOpts: null, NetworkID: net.Id,
+    EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
   };
 }
 

@@ -67,9 +67,11 @@ export function containerNetworkSettings(root: string, record: ContainerRecord, 
   for (const [name, settings] of Object.entries(record.NetworkSettings?.Networks ?? {})) {
     const ep = running ? store.endpoint(settings.NetworkID, record.Id) : undefined;
     const live = ep && endpointAlive(ep) ? ep : undefined;
+    // Docker's field order (moby's EndpointSettings), whatever the record's.
     networks[name] = {
-      ...settings,
-      EndpointID: live?.EndpointId ?? '', Gateway: live?.Gateway ?? '', IPAddress: live?.IPv4 ?? '', IPPrefixLen: live?.PrefixLen ?? 0, MacAddress: live?.Mac ?? '',
+      IPAMConfig: settings.IPAMConfig ?? null, Links: settings.Links ?? null, Aliases: settings.Aliases ?? null, MacAddress: live?.Mac ?? '', DriverOpts: settings.DriverOpts ?? null,
+      NetworkID: settings.NetworkID ?? '', EndpointID: live?.EndpointId ?? '', Gateway: live?.Gateway ?? '', IPAddress: live?.IPv4 ?? '', IPPrefixLen: live?.PrefixLen ?? 0,
+      IPv6Gateway: settings.IPv6Gateway ?? '', GlobalIPv6Address: settings.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: settings.GlobalIPv6PrefixLen ?? 0,
       DNSNames: live && name !== DEFAULT_NETWORK ? live.DnsNames : null,
     };
     if (live && name === DEFAULT_NETWORK) top = { EndpointID: live.EndpointId, Gateway: live.Gateway, IPAddress: live.IPv4, IPPrefixLen: live.PrefixLen, MacAddress: live.Mac };
