@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, eventually, runUntilKilled } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, containerWrote, eventually, runUntilKilled } from '../testing/faults.js';
 
 const FILES = 20_000;
 const BIG = 256 * 1024 * 1024;
@@ -63,7 +63,7 @@ describe('kill -9 at real sizes', () => {
     const started = strata(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c',
       'head -c 200000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86393']);
     assert.equal(started.status, 0, started.stderr);
-    assert.ok(await eventually(() => strata(['exec', 'writer', 'cat', '/data.sum']).status === 0, 120_000), 'the container wrote its data');
+    assert.ok(await eventually(() => containerWrote(root, started.stdout.trim(), '/data.sum'), 120_000), 'the container wrote its data');
     await runUntilKilled(['commit', 'writer', 'written:1'], { root, point: 'layer.chunk:100', group: true });
     await assertStoreIntact(root);
     const ps = strata(['ps', '--format', '{{.Names}} {{.Status}}']);

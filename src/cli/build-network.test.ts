@@ -25,11 +25,18 @@ function probe(name: string, flag = ''): string {
 
 interface Seen { ns: string; links: string[]; route: string; fetched: string }
 
-function seen(image: string, name: string): Seen {
-  const r = fx.strata(['run', '--rm', '--network', 'none', image, 'sh', '-c', `cd /out/${name} && cat ns && echo --- && cat links && echo --- && cat route && echo --- && cat fetched 2>/dev/null || :`]);
+const STEPS = ['plain', 'none', 'host', 'default'] as const;
+
+/** What every step of IMAGE recorded, read in one container. */
+function seenAll(image: string): Record<(typeof STEPS)[number], Seen> {
+  const script = STEPS.map((name) => `cd /out/${name} && cat ns && echo --- && cat links && echo --- && cat route && echo --- && (cat fetched 2>/dev/null || :); echo ===`).join('; ');
+  const r = fx.strata(['run', '--rm', '--network', 'none', image, 'sh', '-c', script]);
   assert.equal(r.status, 0, r.stderr);
-  const [ns, links, route, fetched] = r.stdout.split('---\n').map((s) => s.trim());
-  return { ns: ns!, links: links!.split(/\s+/).filter(Boolean), route: route!, fetched: fetched! };
+  const parts = r.stdout.split('===\n');
+  return Object.fromEntries(STEPS.map((name, i) => {
+    const [ns, links, route, fetched] = parts[i]!.split('---\n').map((s) => s.trim());
+    return [name, { ns: ns!, links: links!.split(/\s+/).filter(Boolean), route: route!, fetched: fetched! }];
+  })) as Record<(typeof STEPS)[number], Seen>;
 }
 
 function build(tag: string, extra: string[] = []): void {
@@ -52,12 +59,13 @@ describe('build: the network of RUN steps', { timeout: 300_000 }, () => {
 
   it('runs steps in the host network by default; --network=none has only loopback', () => {
     build('net-host');
-    for (const step of ['plain', 'host', 'default']) {
-      const s = seen('net-host', step);
+    const steps = seenAll('net-host');
+    for (const step of ['plain', 'host', 'default'] as const) {
+      const s = steps[step];
       assert.equal(s.ns, hostNs, `${step}: the host's network namespace`);
       assert.equal(s.fetched, 'hello from outside', `${step}: reaches the outside`);
     }
-    const none = seen('net-host', 'none');
+    const none = steps.none;
     assert.notEqual(none.ns, hostNs);
     assert.deepEqual(none.links, ['lo']);
     assert.equal(none.route, '');
@@ -67,15 +75,16 @@ describe('build: the network of RUN steps', { timeout: 300_000 }, () => {
   it('puts steps on the default bridge network with build --network=default, and leaves no veth behind', async () => {
     build('net-default', ['--network', 'default']);
     const gateway = (JSON.parse(fx.strata(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'bridge']).stdout) as Array<{ Gateway: string }>)[0]!.Gateway;
-    for (const step of ['plain', 'default']) {
-      const s = seen('net-default', step);
+    const steps = seenAll('net-default');
+    for (const step of ['plain', 'default'] as const) {
+      const s = steps[step];
       assert.notEqual(s.ns, hostNs, `${step}: a namespace of its own`);
       assert.deepEqual(s.links, ['eth0', 'lo'], step);
       assert.match(s.route, new RegExp(`^default via ${gateway.replace(/\./g, '\\.')} dev eth0`), step);
       assert.equal(s.fetched, 'hello from outside', `${step}: reaches the outside through NAT`);
     }
-    assert.equal(seen('net-default', 'host').ns, hostNs, 'RUN --network=host still has the host\'s');
-    assert.deepEqual(seen('net-default', 'none').links, ['lo']);
+    assert.equal(steps.host.ns, hostNs, 'RUN --network=host still has the host\'s');
+    assert.deepEqual(steps.none.links, ['lo']);
     const id = rootIdentity(fx.root).id;
     const veths = () => fs.readdirSync('/sys/class/net').filter((d) => d.startsWith(`sv${id}`));
     await eventually(() => veths().length === 0, 50).catch(() => undefined);

@@ -81,9 +81,11 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('a restart by the policy has the limits updated while the container ran, as Docker\'s next start', async () => {
-    ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; sleep 3; exit 1']);
+    ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; until [ -e /updated ]; do sleep 0.1; done; exit 1']);
     try {
       assert.equal(ok(['update', '--memory', '96m', '--memory-swap', '192m', '--pids-limit', '40', 'relimit']), 'relimit\n');
+      // Its first run ends only now, after the update.
+      ok(['exec', 'relimit', 'touch', '/updated']);
       let state = '';
       for (let waited = 0; waited < 30_000 && state !== '1 running'; waited += 250) {
         await new Promise((r) => setTimeout(r, 250));
@@ -122,9 +124,11 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('a new restart policy applies to the run under way; none with --rm', async () => {
-    ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'sleep 2; exit 3']);
+    ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'until [ -e /updated ]; do sleep 0.1; done; exit 3']);
     try {
       assert.equal(ok(['update', '--restart', 'on-failure:2', 'flaky']), 'flaky\n');
+      // Its run ends only now, after the update.
+      ok(['exec', 'flaky', 'touch', '/updated']);
       let restarts = 0;
       for (let waited = 0; waited < 20_000 && restarts < 1; waited += 250) {
         await new Promise((r) => setTimeout(r, 250));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readShimStatus } from '../runtime/index.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 type Health = { Status: string; FailingStreak: number; Log: Array<{ ExitCode: number; Output: string }> } | null;
@@ -20,12 +21,24 @@ describe('health checks', { concurrency: false }, () => {
   const ok = (args: string[]) => fx.ok(args);
   // State has no Health without a check (as Docker's JSON): read through State.
   const health = (name: string): Health => (JSON.parse(ok(['inspect', '-f', '{{json .State}}', name])) as { Health?: Health }).Health ?? null;
-  async function until(name: string, status: string, ms = 15_000): Promise<Health> {
-    for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 100))) {
-      const h = health(name);
-      if (h?.Status === status) return h;
+  /** What the shim has recorded of NAME's health, read from its status file (a poll then starts no CLI). */
+  const recorded = (name: string) => {
+    const dir = path.join(fx.root, 'containers', ok(['inspect', '-f', '{{.Id}}', name]).trim());
+    return () => readShimStatus(dir)?.health;
+  };
+  /** Waits (at most MS) until the shim has recorded HOLDS of NAME's health; inspect then says what it is. */
+  async function waitRecorded(name: string, holds: (h: NonNullable<ReturnType<ReturnType<typeof recorded>>>) => boolean, ms = 15_000): Promise<Health> {
+    const read = recorded(name);
+    for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 50))) {
+      const h = read();
+      if (h && holds(h)) break;
     }
-    assert.fail(`${name} never became ${status}: ${JSON.stringify(health(name))}`);
+    return health(name);
+  }
+  async function until(name: string, status: string, ms = 15_000): Promise<Health> {
+    const h = await waitRecorded(name, (r) => r.Status === status, ms);
+    assert.equal(h?.Status, status, `${name} never became ${status}: ${JSON.stringify(h)}`);
+    return h;
   }
 
   it("a container without a check: {{.State.Health}} is <nil> as Docker's nil *Health (so are SizeRw without --size and Node)", () => {
@@ -68,8 +81,7 @@ describe('health checks', { concurrency: false }, () => {
       const sick = await until('slow', 'unhealthy');
       assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (300ms)']);
       // Three probes timed out (each `sleep 7` would still be running, were it not killed).
-      for (const t0 = Date.now(); (health('slow')?.Log.length ?? 0) < 3 && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(health('slow')!.Log.length >= 3);
+      assert.ok((await waitRecorded('slow', (r) => r.Log.length >= 3))!.Log.length >= 3);
       // The timed-out probes were killed inside the container: at most the probe under way is left.
       const ps = ok(['exec', 'slow', 'ps', '-o', 'args']);
       assert.ok(ps.split('\n').filter((l) => l.startsWith('sleep 7')).length <= 1, ps);

@@ -267,9 +267,10 @@ test('concurrent strata processes tagging and importing keep index.json valid an
 
 test('kill -9 in the middle of an import leaves a readable store', withRoot(async (root, scratch) => {
   await ensureBusybox(await openStore(root));
-  // A big layer so the import is still running when it is killed.
+  // A layer big enough (40 MiB) that the import is still running when it is killed (the kill
+  // comes as soon as it has begun writing: the assertion below checks that it had not ended).
   const big = path.join(scratch, 'big.tar');
-  fs.writeFileSync(big, buildTar(Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, content: Buffer.alloc(4 * 1024 * 1024, i) }))));
+  fs.writeFileSync(big, buildTar(Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, content: Buffer.alloc(1024 * 1024, i) }))));
   const p = spawnStrata(['import', big, 'big'], { root });
   // Kill once the import has begun writing into tmp/.
   await new Promise<void>((resolve) => {

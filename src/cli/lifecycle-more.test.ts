@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
-import { eventually, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
+import { eventually, httpGet, lifecycleFixture, logged, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 describe('detached containers: volumes, exec, state', { concurrency: false }, () => {
   let fx: LifecycleFixture;
@@ -54,16 +54,19 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
   it('applies --restart on-failure:N, then stays exited', async () => {
     const run = fx.strata(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo try; exit 3']);
     assert.equal(run.status, 0, run.stderr);
-    await eventually(() => fx.strata(['logs', 'flaky']).stdout === 'try\ntry\ntry\n', 200);
+    await eventually(() => logged(fx.root, run.stdout.trim()) === 'try\ntry\ntry\n', 200);
+    assert.equal(fx.strata(['logs', 'flaky']).stdout, 'try\ntry\ntry\n');
     const wait = fx.strata(['wait', 'flaky']);
     assert.equal(wait.stdout, '3\n');
     const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
     assert.equal(info!.RestartCount, 2);
     // --restart always brings back even a clean exit, until `stop`.
-    assert.equal(fx.strata(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'echo round; sleep 0.2']).status, 0);
-    await eventually(() => fx.strata(['logs', 'loop']).stdout.split('\n').filter(Boolean).length >= 3, 200);
+    const loop = fx.strata(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'echo round; sleep 0.2']);
+    assert.equal(loop.status, 0, loop.stderr);
+    await eventually(() => logged(fx.root, loop.stdout.trim()).split('\n').filter(Boolean).length >= 3, 200);
     assert.equal(fx.strata(['stop', 'loop']).status, 0);
     const rounds = fx.strata(['logs', 'loop']).stdout;
+    assert.ok(rounds.split('\n').filter(Boolean).length >= 3, rounds);
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(\d+\) .* loop\n/);
     // Stopped by the user: no further round.
     await new Promise((r) => setTimeout(r, 500));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { spawnStrata, strataCommand, tempDir } from '../testing/cli.js';
-import { eventually, freePort, httpGet, lifecycleFixture, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, logged, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 const ID = /^[0-9a-f]{64}$/;
 
@@ -32,10 +32,9 @@ describe('detached containers', { concurrency: false }, () => {
     const ps = fx.strata(['ps']);
     assert.match(ps.stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
     assert.equal(fx.strata(['port', 'web']).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
-    const logs = await eventually(() => {
-      const l = fx.strata(['logs', 'web']);
-      return l.stderr.includes('url:/index.html') && l;
-    });
+    await eventually(() => logged(fx.root, run.stdout.trim(), 'stderr').includes('url:/index.html'));
+    const logs = fx.strata(['logs', 'web']);
+    assert.match(logs.stderr, /url:\/index\.html/);
     assert.match(logs.stderr, /response:200/);
     const cat = fx.strata(['exec', 'web', 'cat', '/www/index.html']);
     assert.deepEqual([cat.status, cat.stdout], [0, '<h1>hello from strata</h1>\n']);
@@ -93,7 +92,7 @@ describe('detached containers', { concurrency: false }, () => {
     assert.equal(fx.strata(['commit', '-c', 'STOPSIGNAL SIGUSR1', 'sigbase', 'sigimg']).status, 0);
     const run = fx.strata(['run', '-d', '--name', 'sig', 'sigimg', 'sh', '-c', 'trap "echo got-usr1; exit 0" USR1; echo ready; while :; do sleep 0.1; done']);
     assert.equal(run.status, 0, run.stderr);
-    await eventually(() => fx.strata(['logs', 'sig']).stdout === 'ready\n');
+    await eventually(() => logged(fx.root, run.stdout.trim()) === 'ready\n');
     assert.equal(fx.strata(['stop', 'sig']).status, 0);
     assert.equal(fx.strata(['logs', 'sig']).stdout, 'ready\ngot-usr1\n');
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(0\) .* sig\n/);

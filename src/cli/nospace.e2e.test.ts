@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir, type CliResult } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, writeContext } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, containerWrote, eventually, writeContext } from '../testing/faults.js';
 
 describe('disk full', () => {
   let t: ReturnType<typeof tempDir>;
@@ -63,8 +63,9 @@ describe('disk full', () => {
   });
 
   it('commit: the layer of a container', async () => {
-    assert.equal(strata(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c', 'head -c 12000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86376']).status, 0);
-    for (let i = 0; i < 200 && strata(['exec', 'writer', 'test', '-f', '/data.sum']).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const started = strata(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c', 'head -c 12000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86376']);
+    assert.equal(started.status, 0, started.stderr);
+    assert.ok(await eventually(() => containerWrote(root, started.stdout.trim(), '/data.sum'), 20_000), 'the container wrote its data');
     await assertStoppedCleanly(strata(['commit', 'writer', 'committed:1']), /^Error: no space left on device: writing the layer of container "writer"$/);
     assert.match(strata(['ps', '--format', '{{.Names}} {{.Status}}']).stdout, /^writer Up(?![^\n]*Paused)/m, 'the container runs on');
   });

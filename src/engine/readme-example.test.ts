@@ -1,5 +1,5 @@
 // README's library example stays true: the code block after `<!-- library-example -->` is
-// type-checked against the package's entry (src/index.ts) with the project's compiler options,
+// type-checked against the package's entry (dist/index.d.ts) with the project's compiler options,
 // then compiled and run against a fresh state root: it builds, lists history, saves and removes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,7 +25,10 @@ test("README's library example type-checks against the package's entry", () => {
   const t = tempDir('strata-readme-');
   try {
     const file = path.join(t.dir, 'example.mts');
-    fs.writeFileSync(file, example().replace("from 'strata'", `from ${JSON.stringify(path.join(repoRoot, 'src', 'index.js'))}`));
+    // The entry's types as the package gives them to a user's compiler (package.json "types":
+    // dist/index.d.ts, declarations tsc made from src/): not src/'s code again, whose bodies the
+    // build has just checked.
+    fs.writeFileSync(file, example().replace("from 'strata'", `from ${JSON.stringify(path.join(repoRoot, 'dist', 'index.js'))}`));
     const config = ts.readConfigFile(path.join(repoRoot, 'tsconfig.json'), ts.sys.readFile);
     const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, repoRoot);
     const program = ts.createProgram([file], { ...options, noEmit: true, incremental: false, rootDir: undefined, declaration: false });

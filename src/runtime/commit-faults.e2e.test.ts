@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
 import { runStrata, tempDir } from '../testing/cli.js';
-import { assertNoLeftovers, assertStoreIntact, eventually, runUntilKilled } from '../testing/faults.js';
+import { assertNoLeftovers, assertStoreIntact, containerWrote, eventually, runUntilKilled } from '../testing/faults.js';
 
 describe('kill -9 of strata commit', () => {
   let t: ReturnType<typeof tempDir>;
@@ -22,7 +22,7 @@ describe('kill -9 of strata commit', () => {
     const started = strata(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c',
       'head -c 20000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86394']);
     assert.equal(started.status, 0, started.stderr);
-    assert.ok(await eventually(() => strata(['exec', 'writer', 'cat', '/data.sum']).status === 0, 30_000), 'the container wrote its data');
+    assert.ok(await eventually(() => containerWrote(root, started.stdout.trim(), '/data.sum'), 30_000), 'the container wrote its data');
   });
   after(() => {
     strata(['rm', '-f', 'writer']);

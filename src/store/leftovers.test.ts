@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
 import { noteOutsideTemp, tempName } from './fsutil.js';
 import { mountsUnder, removeDeadScratch, removeDeadTemps, sweepStoreLeftovers } from './leftovers.js';
-import { ownerGone, ownerStamp, parseOwner, processStartTime } from './owner.js';
+import { ownerGone, ownerStamp, parseOwner, pidAlive, processStartTime } from './owner.js';
 
 /** A process that has exited, as an owner stamp "PID.START". */
 async function deadOwner(): Promise<string> {
@@ -35,6 +35,23 @@ describe('leftovers', () => {
     assert.equal(ownerGone({ pid: live.pid! }), false, 'a live pid without a start time');
     assert.equal(ownerGone({ pid: live.pid!, start: '1' }), true, 'the pid now names a process that started at another time');
     assert.equal(ownerGone(parseOwner(await deadOwner())!), true, 'an exited process');
+  });
+
+  it('takes a zombie (exited, its parent has not reaped it) for gone', async () => {
+    // sh starts `sleep 0` and becomes `sleep 30`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(String(await new Promise<Buffer>((r) => parent.stdout.once('data', r))).trim());
+      const state = () => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0];
+      for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(state(), 'Z');
+      assert.equal(pidAlive(pid), false);
+      assert.equal(processStartTime(pid), undefined);
+      assert.equal(ownerGone({ pid }), true, 'a zombie without a start time');
+    } finally {
+      parent.kill('SIGKILL');
+    }
+    assert.equal(pidAlive(live.pid!), true, 'a live process');
   });
 
   it("removes dead owners' temps and scratch dirs only", async () => {

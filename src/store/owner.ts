@@ -4,23 +4,42 @@
 // another live process's work in progress: a pid alone may since belong to someone else.
 import { readFileSync } from 'node:fs';
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot): tells a reused pid from the owner. */
-export function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (state first), or undefined when there is no such process. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** A zombie (Z) or dead (X) process has exited: only its parent has not reaped it yet. */
+const exited = (fields: string[]) => fields[0] === 'Z' || fields[0] === 'X';
+
+/**
+ * Field 22 of /proc/PID/stat (start time in clock ticks since boot): tells a reused pid from the
+ * owner. Undefined when the process is gone, a zombie included.
+ */
+export function processStartTime(pid: number): string | undefined {
+  const fields = statFields(pid);
+  return fields && !exited(fields) ? fields[19] : undefined;
+}
+
+/**
+ * Whether PID names a process that has not exited. A zombie has: a `strata run` killed with -9
+ * whose parent (a program of the user's, busy in a synchronous call) has not reaped it yet holds
+ * nothing and will do nothing more, and counting it alive made `rm -f` of its container wait
+ * the whole kill timeout (10 s) for a CLI that was gone.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const fields = statFields(pid);
+  return !fields || !exited(fields);
 }
 
 export interface Owner {

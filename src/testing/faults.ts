@@ -36,6 +36,15 @@ export async function waitStopped(pid: number, message: string, ms = 10_000): Pr
   assert.ok(await eventually(() => isStopped(pid), ms), message);
 }
 
+/**
+ * Whether the running container ID of ROOT has written FILE (an absolute path in it), seen in
+ * its upper dir from the host: a wait on a container's own work that starts no CLI (an `exec`
+ * per poll is a Node start and a runc exec).
+ */
+export function containerWrote(root: string, id: string, file: string): boolean {
+  return fs.existsSync(path.join(root, 'containers', id, 'upper', file));
+}
+
 /** Polls `check` until it holds or `ms` pass; returns whether it held. */
 export async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;

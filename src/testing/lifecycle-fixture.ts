@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { openStore } from '../store/index.js';
 import { ensureBusybox } from './busybox.js';
 import { runStrata, tempDir, type CliResult } from './cli.js';
@@ -70,6 +71,20 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
 
 function runUmount(target: string): void {
   spawnSync('umount', ['-l', target], { stdio: 'ignore' });
+}
+
+/**
+ * What container ID of ROOT has written so far on STREAM, read from its log file on the host: a
+ * wait on a container's output that starts no CLI (a `strata logs` per poll is a Node start).
+ * The test then asserts what `strata logs` shows.
+ */
+export function logged(root: string, id: string, stream: 'stdout' | 'stderr' = 'stdout'): string {
+  try {
+    const lines = fs.readFileSync(path.join(root, 'containers', id, `${id}-json.log`), 'utf8').split('\n').filter(Boolean);
+    return lines.map((l) => JSON.parse(l) as { log: string; stream: string }).filter((e) => e.stream === stream).map((e) => e.log).join('');
+  } catch {
+    return ''; // not written yet, or a line being written
+  }
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
