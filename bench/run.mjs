@@ -113,12 +113,12 @@ try {
   const MILESTONES = [
     ['node start + module load', 'loaded'],
     ['image store opened', 'store opened'],
-    ['image resolved, name chosen, container record written', 'container created'],
-    ['address allocated, namespace plumbing started (`unshare -n`)', 'network requested'],
+    ['image resolved, name chosen, container record written (the namespace\'s holder, `unshare -n sh`, started meanwhile: a fork of the Node process)', 'container created'],
+    ['address allocated, plumbing sent to the holder', 'network requested'],
     ['runtime status written (shim.json)', 'status saved'],
     ['runc bundle written (init layer, /etc files, config.json)', 'bundle written'],
     ['wait for the plumbing still running, if any', 'network ready'],
-    ['`runc run` (spawn to exit)', 'runc exited'],
+    ['`runc run` (exec\'d by the holder, to exit)', 'runc exited'],
   ];
   const phases = Object.fromEntries([...MILESTONES.map(([label]) => [label, []]), ['container renamed away, exit', []]]);
   const timedRuns = Math.min(N, 10);
@@ -168,12 +168,14 @@ Target: strata ≤ 0.35× podman. Result: ${verdict(ratio)}.${caText}
 
 The floor under any Node program here, an empty Node process plus \`runc run\` of strata's bundle,
 is ${floor.toFixed(0)} ms (${(floor / med.podman).toFixed(2)}× podman); strata spends ${(med.strata - floor).toFixed(0)} ms beyond it,
-${(med.strata - med.strataNone).toFixed(0)} ms of which is the default bridge network (the endpoint's address allocated under the
-network lock, \`unshare -n\` spawned — some 6-9 ms of synchronous fork/exec of a Node process — and
-its plumbing, five execs: \`unshare\`, \`sh\`, \`ip -batch\` inside, \`nsenter\` and \`ip -batch\` outside,
-which runc waits for when they take longer than the bundle). 0.35× is below the floor plus the
-network; what is left above the floor is the container's record and runtime status, the bundle,
-and the removal, each a few ms.${baselineDir ? `
+${(med.strata - med.strataNone).toFixed(0)} ms of which is the default bridge network: the namespace's holder (\`unshare -n sh\`, a
+fork of the Node process, 6-9 ms of it synchronous) is started as soon as the network is chosen, the
+endpoint's address is allocated under the network lock once the container exists, and the
+plumbing (\`ip -batch\` inside, \`nsenter\` and \`ip -batch\` outside: each process start some 3-4 ms on
+this machine) runs while the bundle is written; runc waits for it when it takes longer. The holder
+then execs runc itself, so \`run --rm\` forks the Node process once, not twice. 0.35× is below the
+floor plus the network; what is left above the floor is the container's record and runtime
+status, the bundle, and the removal, each a few ms.${baselineDir ? `
 
 Against the build before (${baselineRev}), interleaved in these same runs: ${med.baseline.toFixed(0)} ms → ${med.strata.toFixed(0)} ms median, ${Math.min(...samples.baseline).toFixed(0)} → ${Math.min(...samples.strata).toFixed(0)} ms best.` : ''}
 
