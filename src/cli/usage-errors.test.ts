@@ -21,7 +21,7 @@ describe('argument errors', () => {
     [['ps', '--format'], 'flag needs an argument: --format'],
     [['logs', 'web', '-n'], 'flag needs an argument: -n'],
     // the flag took the name as its value: the flag is the error, not a missing name
-    [['logs', '--details', 'web'], 'unknown flag: --details\nUsage: strata logs [OPTIONS] CONTAINER'],
+    [['logs', '--bogus', 'web'], 'unknown flag: --bogus\nUsage: strata logs [OPTIONS] CONTAINER'],
     [['stop', '--bogus', 'web'], 'unknown flag: --bogus\nUsage: strata stop [OPTIONS] CONTAINER [CONTAINER...]'],
     [['image', 'rm', '-z', 'x'], 'unknown flag: -z\nUsage: strata image rm [OPTIONS] IMAGE [IMAGE...]'],
   ];
