@@ -488,6 +488,9 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     const script = ['sh', '-c', 'echo out; echo err >&2'];
     const out = fx.strata(['run', '--rm', '-a', 'stdout', 'busybox', ...script]);
     assert.deepEqual([out.status, out.stdout, out.stderr], [0, 'out\n', '']);
+    // Also when the run goes through the container's shim (a published port).
+    const viaShim = fx.strata(['run', '--rm', '-a', 'stdout', '-p', '127.0.0.1::80', 'busybox', ...script]);
+    assert.deepEqual([viaShim.status, viaShim.stdout, viaShim.stderr], [0, 'out\n', '']);
     const err = fx.strata(['run', '--name', 'attached', '-a', 'STDERR', 'busybox', ...script]);
     assert.deepEqual([err.status, err.stdout, err.stderr], [0, '', 'err\n']);
     const logs = fx.strata(['logs', 'attached']);

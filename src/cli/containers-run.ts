@@ -145,7 +145,7 @@ export async function runCommand(command: 'run' | 'create', argv: string[]): Pro
     // (Docker's): such an attached run is a shim run we attach to.
     void sweep();
     const { runAttachedViaShim } = await import('./lifecycle-attach.js');
-    process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys, flags.sigProxy));
+    process.exit(await runAttachedViaShim(service, record, flags.interactive, flags.detachKeys, flags.sigProxy, attach));
   }
   let code: number;
   try {

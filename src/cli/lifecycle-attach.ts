@@ -4,9 +4,13 @@
 // the container must already be held by something that outlives this process. The streams are
 // the Containers service's (attach); the terminal's mode is ours.
 import { spawnSync } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { StrataError } from '../errors.js';
 import type { Containers } from '../engine/index.js';
 import type { ContainerRecord } from '../store/index.js';
+
+/** A stream that drops what it is given (an output `run -a` did not name). */
+const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 /**
  * Puts our terminal in the mode attach needs. A container with a tty echoes and edits lines
@@ -32,13 +36,15 @@ function terminalMode(containerTty: boolean): { restore: () => void } {
 }
 
 /** Attaches our stdio to the container's shim; resolves with the exit code to leave with. */
-export async function attachStdio(service: Containers, record: ContainerRecord, options: { stdin: boolean; detachKeys?: string; tty: boolean }): Promise<number> {
+export async function attachStdio(service: Containers, record: ContainerRecord, options: { stdin: boolean; detachKeys?: string; tty: boolean; streams?: Set<string> }): Promise<number> {
   const terminal = options.stdin && process.stdin.isTTY ? terminalMode(options.tty) : undefined;
+  // `run -a STREAM`: the streams not named reach only the container's log.
+  const shown = (name: 'stdout' | 'stderr') => (!options.streams || options.streams.has(name) ? process[name] : discard());
   try {
     const outcome = await service.attach(record, {
       stdin: options.stdin ? process.stdin : undefined,
-      stdout: process.stdout,
-      stderr: process.stderr,
+      stdout: shown('stdout'),
+      stderr: shown('stderr'),
       detachKeys: options.detachKeys,
       size: () => (process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined),
     });
@@ -69,7 +75,7 @@ export function needsShim(record: ContainerRecord, interactive: boolean): boolea
  * runs on; the detach keys leave it running. Resolves with the container's exit code (0 when
  * detached).
  */
-export async function runAttachedViaShim(service: Containers, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q', sigProxy = true): Promise<number> {
+export async function runAttachedViaShim(service: Containers, record: ContainerRecord, interactive: boolean, detachKeys = 'ctrl-p,ctrl-q', sigProxy = true, streams?: Set<string>): Promise<number> {
   let attached: Promise<number> | undefined;
   const forward = (signal: NodeJS.Signals) => spawnSync('runc', ['--root', service.runcRoot, 'kill', record.Id, signal], { stdio: 'ignore' });
   const signals: NodeJS.Signals[] = sigProxy ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : [];
@@ -77,7 +83,7 @@ export async function runAttachedViaShim(service: Containers, record: ContainerR
   try {
     await service.start(record, {
       attach: () => {
-        attached = attachStdio(service, record, { stdin: interactive, tty: record.Config.Tty, detachKeys });
+        attached = attachStdio(service, record, { stdin: interactive, tty: record.Config.Tty, detachKeys, streams });
       },
     });
     if (!attached) throw new StrataError(`attaching to container "${record.Id.slice(0, 12)}": the shim did not wait for us`);
