@@ -3,7 +3,7 @@
 // value strata really uses where it decides one (runtime, cgroup namespace, masked and read-only
 // paths) and the zero value Docker's JSON shows where strata has no such setting.
 import path from 'node:path';
-import type { ContainerMount, ContainerRecord } from '../store/index.js';
+import { volumesDir, type ContainerMount, type ContainerRecord } from '../store/index.js';
 import { isUnified } from './cgroups.js';
 import { securityOptions } from './host-config.js';
 import { MASKED_PATHS, READONLY_PATHS } from './spec.js';
@@ -84,7 +84,7 @@ export function dockerMounts(root: string, record: ContainerRecord): Array<Recor
     return {
       Type: m.Type,
       ...(m.Type === 'volume' ? { Name: m.Name ?? '' } : {}),
-      Source: m.Type === 'volume' && m.Name ? path.join(root, 'volumes', m.Name, '_data') : m.Source,
+      Source: m.Type === 'volume' && m.Name ? path.join(volumesDir(root), m.Name, '_data') : m.Source,
       Destination: m.Destination,
       ...(m.Type === 'volume' ? { Driver: 'local' } : {}),
       Mode: mode === undefined ? '' : m.Type === 'volume' && mode === '' ? 'z' : mode,

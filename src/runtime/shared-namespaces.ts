@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
-import type { ContainerRecord, ContainerStore } from '../store/index.js';
+import { removeTreeSync, type ContainerRecord, type ContainerStore } from '../store/index.js';
 import { readRuntimeStatus } from './shim/state.js';
 import type { RunSpec } from './types.js';
 
@@ -67,15 +67,19 @@ async function shmSourceOf(ctx: Ctx, record: ContainerRecord, starting: boolean,
 
 /**
  * An empty `shm` directory in DIR (mode 1777, a tmpfs's at /dev/shm): a start begins with no
- * files of the previous run's, as a new tmpfs would. Only strata's own dir is removed.
+ * files of the previous run's, as a new tmpfs would. Only strata's own dir is removed, never
+ * through a mount in it (removeTreeSync).
  */
 function freshShmDir(dir: string): string {
   const shm = path.join(dir, 'shm');
   if (fs.existsSync(shm)) {
     const old = path.join(dir, `shm.old-${process.pid}`);
-    fs.rmSync(old, { recursive: true, force: true });
+    const refuse = (mounted: string[]) => {
+      if (mounted.length) throw new StrataError(`"${mounted[mounted.length - 1]}" is a mount point in the container's /dev/shm: unmount it first`);
+    };
+    refuse(removeTreeSync(old));
     fs.renameSync(shm, old);
-    fs.rmSync(old, { recursive: true, force: true });
+    refuse(removeTreeSync(old));
   }
   fs.mkdirSync(shm);
   fs.chmodSync(shm, 0o1777);
