@@ -226,11 +226,14 @@ class Shim {
       network = prepared
         ? preparedNetwork(config, config.id, config.spec)
         : await networkForRun({ root: config.root, containers, runcRoot: config.runcRoot }, await containers.get(config.id));
-      // Into a namespace of its own the forwarder goes as soon as it is plumbed (before that,
-      // the path names the host's), while runc starts the container: the relay is there by the
-      // time the container runs.
+      // Into a namespace of its own the forwarder goes once it is plumbed (before that, the path
+      // names the host's) and runc is spawned, while runc starts the container: the relay is
+      // there by the time the container runs, and its spawn (a fork of this process) does not
+      // hold runc's back.
       const { netns } = network.spec;
-      const forwarding = netns && this.forwarder ? Promise.resolve(network.ready).then(() => this.forwarder?.attach(netns)) : undefined;
+      let onSpawned: () => void = () => undefined;
+      const spawned = new Promise<void>((resolve) => (onSpawned = resolve));
+      const forwarding = netns && this.forwarder ? Promise.all([network.ready, spawned]).then(() => this.forwarder?.attach(netns)) : undefined;
       forwarding?.catch(() => undefined);
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
@@ -240,8 +243,12 @@ class Shim {
       // runc reports the init pid through its --pid-file once the container exists.
       let onPid: (pid: number | undefined) => void = () => undefined;
       const started = new Promise<number | undefined>((resolve) => (onPid = resolve));
+      const onSpawn = (runcPid: number): void => {
+        this.runtimePid = runcPid;
+        onSpawned();
+      };
       const run = runner
-        .run(spec, { onSpawn: (pid) => (this.runtimePid = pid), onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared })
+        .run(spec, { onSpawn, onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
