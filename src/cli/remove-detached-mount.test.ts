@@ -30,12 +30,15 @@ describe('the detached removal of a container\'s files', { concurrency: false },
     try {
       const r = runStrata(['run', '--rm', 'busybox', 'sh', '-c', 'mkdir /m && echo own > /m/own'], { root: fx.root, env: { STRATA_FAILPOINT: 'remove.detached-checked:stop' } });
       assert.equal(r.status, 0, r.stderr);
-      const graveyard = fs.readdirSync(containers).find((e) => e.startsWith('.removing-'));
-      assert.ok(graveyard, 'the container\'s files wait for their removal');
-      const dir = path.join(containers, graveyard);
-      const [rm] = processesMentioning(dir);
+      // (read again while unshare execs sh, when its command line can be empty for a moment)
+      await eventually(() => processesMentioning(containers).length > 0, 100, 20).catch(() => undefined);
+      const [rm] = processesMentioning(containers);
       assert.ok(rm, 'the detached removal runs');
       await waitStopped(rm, 'the removal stopped after its check');
+      // It took the files over first: renamed after itself, so a sweep that sees the command gone leaves them to it.
+      const graveyard = fs.readdirSync(containers).find((e) => e.startsWith('.removing-'));
+      assert.match(graveyard ?? '', new RegExp(`^\\.removing-[0-9a-f]{64}-${rm}$`), 'the container\'s files wait for their removal, under its pid');
+      const dir = path.join(containers, graveyard!);
 
       mountedAt = path.join(dir, 'upper', 'm');
       execFileSync('mount', ['--bind', foreign, mountedAt]);

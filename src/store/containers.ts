@@ -309,7 +309,8 @@ export class ContainerStore {
       // A container that wrote nothing leaves a few small files: the next `run`'s sweep takes
       // them, off its critical path, and this one exits without forking. Data goes at once.
       if (isEmptyDir(path.join(graveyard, 'upper'))) return;
-      if (removeTreeDetached(graveyard)) return;
+      // Renamed after the rm itself first (adopt): a sweep started once this process is gone sees a live owner.
+      if (removeTreeDetached(graveyard, { adopt: true })) return;
     }
     await removeTree(graveyard);
   }
