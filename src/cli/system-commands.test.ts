@@ -89,3 +89,42 @@ describe('version, info, system df, system prune', () => {
     assert.deepEqual(fs.readdirSync(path.join(root, 'blobs', 'sha256')), [], 'the collector freed every blob');
   });
 });
+
+describe('system prune --filter', () => {
+  let t: ReturnType<typeof tempDir>;
+  let root: string;
+  const strata = (args: string[], input?: string) => runStrata(args, { root, input, timeoutMs: 120_000 });
+  const listed = (args: string[]) => strata(args).stdout.split('\n').filter(Boolean).sort();
+  const names = () => [...listed(['ps', '-a', '--format', '{{.Names}}']), ...listed(['network', 'ls', '--format', '{{.Name}}']).filter((n) => n.startsWith('net'))];
+
+  before(async () => {
+    t = tempDir('strata-system-filter-');
+    root = path.join(t.dir, 'root');
+    await ensureBusybox(await openStore(root));
+    for (const args of [['--name', 'kept', '--label', 'keep=1'], ['--name', 'gone']]) assert.equal(strata(['create', ...args, 'busybox', 'true']).status, 0);
+    for (const args of [['--label', 'keep=1', 'netkept'], ['netgone']]) assert.equal(strata(['network', 'create', ...args]).status, 0);
+  });
+  after(() => t.cleanup());
+
+  it('checks every filter before removing anything, shows them in the question, and passes them on', () => {
+    for (const [args, message] of [
+      [['--filter', 'dangling=true'], 'Error: invalid filter "dangling": system prune supports until, label, label!\n'],
+      [['--volumes', '--filter', 'until=1h'], 'Error: The "until" filter is not supported with "--volumes"\n'],
+    ] as const) {
+      const r = strata(['system', 'prune', '-f', ...args]);
+      assert.deepEqual([r.status, r.stderr], [125, message]);
+    }
+    assert.deepEqual(names(), ['gone', 'kept', 'netgone', 'netkept'], 'a refused prune removed nothing');
+    const asked = strata(['system', 'prune', '--filter', 'until=1h', '--filter', 'label!=keep'], 'n\n');
+    assert.match(asked.stdout, /  - unused build cache\n\n  Items to be pruned will be filtered with:\n  - label!=keep\n  - until=1h\n\nAre you sure you want to continue\? \[y\/N\] /);
+    // Created just now: not older than an hour.
+    assert.equal(strata(['system', 'prune', '-f', '--filter', 'until=1h']).status, 0);
+    assert.deepEqual(names(), ['gone', 'kept', 'netgone', 'netkept']);
+    const pruned = strata(['system', 'prune', '-f', '--filter', 'label!=keep']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Networks:\nnetgone\n\n/);
+    assert.deepEqual(names(), ['kept', 'netkept']);
+    assert.equal(strata(['system', 'prune', '-f', '--filter', 'label=keep=1']).status, 0);
+    assert.deepEqual(names(), []);
+  });
+});

@@ -2,7 +2,7 @@
 // store/check.ts); one line per finding, then a summary. Exit 0 when nothing damaged is left,
 // 1 when something is (repair could not mend it, or was not asked).
 import type { Argv } from 'yargs';
-import { STRATA_VERSION, System, runcVersion, type SystemPruneResult } from '../engine/index.js';
+import { STRATA_VERSION, System, parseSystemPruneFilters, runcVersion, type SystemPruneResult } from '../engine/index.js';
 import { sweepLeftovers } from '../runtime/index.js';
 import { checkStore, openStore, type CheckReport, type Finding } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
@@ -81,13 +81,21 @@ export function pruneText(r: SystemPruneResult): string {
     + `Total reclaimed space: ${humanSize(r.reclaimed)}\n`;
 }
 
-async function prune(a: { all?: boolean; volumes?: boolean; force?: boolean }): Promise<void> {
+interface PruneArgs { all?: boolean; volumes?: boolean; force?: boolean; filter?: string[] }
+
+async function prune(a: PruneArgs): Promise<void> {
+  const filters = (a.filter ?? []).map(String);
+  // Refused before the question, as Docker's.
+  parseSystemPruneFilters(filters, !!a.volumes);
   const what = ['all stopped containers', 'all networks not used by at least one container',
     ...(a.volumes ? ['all anonymous volumes not used by at least one container'] : []),
     a.all ? 'all images without at least one container associated to them' : 'all dangling images',
     a.all ? 'all build cache' : 'unused build cache'];
-  if (!a.force && !(await confirm(`WARNING! This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}\nAre you sure you want to continue?`))) return;
-  process.stdout.write(pruneText(await new System().prune({ all: !!a.all, volumes: !!a.volumes })));
+  // docker/cli's list: the label, label! and until filters, sorted.
+  const shown = filters.filter((f) => /^(label|label!|until)=/.test(f)).sort();
+  const filtered = shown.length ? `\n  Items to be pruned will be filtered with:\n${shown.map((f) => `  - ${f}\n`).join('')}` : '';
+  if (!a.force && !(await confirm(`WARNING! This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}${filtered}\nAre you sure you want to continue?`))) return;
+  process.stdout.write(pruneText(await new System().prune({ all: !!a.all, volumes: !!a.volumes, filters })));
 }
 
 const formatFlag = (c: Argv) => c.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' });
@@ -108,6 +116,7 @@ export const register: RegisterCommands = (cli: Argv) => cli
   .command('prune', 'Remove unused data', (c) => c
     .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused images and build cache, not just dangling ones' })
     .option('volumes', { type: 'boolean', describe: 'Prune anonymous volumes' })
-    .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
-  (a) => prune(a as { all?: boolean; volumes?: boolean; force?: boolean }))
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+    .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "label=<key>=<value>")' }),
+  (a) => prune(a as PruneArgs))
   .demandCommand(1, 'a subcommand is required'));

@@ -6,11 +6,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
-  currentState, pruneNetworks, runcRootOf, type ContainerContext,
+  currentState, parseSince, pruneNetworks, runcRootOf, type ContainerContext,
 } from '../runtime/index.js';
-import { ContainerStore, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type Store } from '../store/index.js';
+import { ContainerStore, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type NetworkRecord, type Store } from '../store/index.js';
+import { StrataError } from '../errors.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
+import { pruneFilter } from './filters.js';
 import { Containers } from './containers.js';
 import { Images, type ImageDeleteItem } from './images.js';
 import { Volumes } from './volumes.js';
@@ -194,19 +196,47 @@ export class System {
    * `all`), build cache entries no image uses (every entry with `all`), and with `volumes` the
    * anonymous volumes no container uses. Then one collection frees what nothing holds.
    */
-  async prune(options: { all?: boolean; volumes?: boolean } = {}): Promise<SystemPruneResult> {
+  async prune(options: { all?: boolean; volumes?: boolean; filters?: string[] } = {}): Promise<SystemPruneResult> {
+    const filters = options.filters ?? [];
+    const cacheFilter = parseSystemPruneFilters(filters, options.volumes ?? false);
     const ctx = await this.context();
     // Stopped containers go by the Containers service's own prune: one place for its rules.
-    const pruned = await new Containers(this.stateRoot, ctx.images).prune();
+    const pruned = await new Containers(this.stateRoot, ctx.images).prune({ filters });
     const containers = pruned.removed;
     let reclaimed = pruned.reclaimed;
-    const networks = (await pruneNetworks(this.stateRoot)).map((n) => n.Name);
-    const images = await new Images({ store: ctx.images }).prune({ all: !!options.all });
+    const networkFilter = pruneFilter('network', filters, (text) => parseSince(text, undefined, 'until'), (n: NetworkRecord) => ({ created: n.Created, labels: n.Labels }));
+    const networks = (await pruneNetworks(this.stateRoot, networkFilter)).map((n) => n.Name);
+    const images = await new Images({ store: ctx.images }).prune({ all: !!options.all, filters });
     reclaimed += images.reclaimed;
-    const cache = await new LocalBuildCache(this.stateRoot).prune({ all: !!options.all });
+    const cache = cacheFilter.none ? { reclaimed: 0, removed: [] } : await new LocalBuildCache(this.stateRoot).prune({ all: !!options.all, until: cacheFilter.until });
     reclaimed += cache.reclaimed;
-    const volumes = options.volumes ? await new Volumes({ stateRoot: this.stateRoot }).prune() : { deleted: [], reclaimed: 0 };
+    const volumes = options.volumes ? await new Volumes({ stateRoot: this.stateRoot }).prune({ filters }) : { deleted: [], reclaimed: 0 };
     reclaimed += volumes.reclaimed;
     return { containers, networks, images: images.items, cacheEntries: cache.removed.map((e) => e.key), volumes: volumes.deleted, reclaimed };
   }
+}
+
+/**
+ * `system prune --filter`: Docker's keys for it (until, label, label!), checked before anything
+ * is removed, and what they mean for the build cache: its entries carry no labels, so
+ * `label=...` leaves every entry (none has it) and `label!=...` none; `until` is the age of
+ * their last use. `until` with `--volumes` is refused as Docker's CLI refuses it (a volume has
+ * no such filter). Returns the build cache's part (`none`: no entry can match); throws on a
+ * filter system prune does not take.
+ */
+export function parseSystemPruneFilters(filters: string[], volumes: boolean): { none: boolean; until?: number } {
+  let none = false;
+  let until: number | undefined;
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? f : f.slice(0, eq);
+    const value = eq < 0 ? '' : f.slice(eq + 1);
+    if (key === 'label') none = true;
+    else if (key === 'until') {
+      if (volumes) throw new StrataError('The "until" filter is not supported with "--volumes"');
+      const at = parseSince(value, undefined, 'until');
+      until = Math.max(0, Date.now() - Number(at / 1_000_000n));
+    } else if (key !== 'label!') throw new StrataError(`invalid filter "${key}": system prune supports until, label, label!`);
+  }
+  return { none, until };
 }
