@@ -131,9 +131,25 @@ function cacheDirOf(job: RunJob, m: { id: string; uid: number; gid: number; mode
   return path.join(job.cacheMountDir, createHash('sha256').update(name).digest('hex').slice(0, 32));
 }
 
-/** Makes a cache directory (and its parent) if missing; a new one gets the mount's owner and mode. */
-async function makeCacheDir(dir: string, m: { uid: number; gid: number; mode: number }): Promise<void> {
+/**
+ * Makes a cache directory (and its parent) if missing; a new one gets the mount's owner and
+ * mode. With SEED (a `from=` base), a new one is filled in SCRATCH first and renamed into place
+ * whole, so a concurrent step never sees it half-copied; when another made it meanwhile, that
+ * one is used and the copy goes with the step's scratch space.
+ */
+async function makeCacheDir(dir: string, m: { uid: number; gid: number; mode: number }, seed?: { scratch: string; fill: (into: string) => Promise<void> }): Promise<void> {
   await fs.mkdir(path.dirname(dir), { recursive: true });
+  if (seed) {
+    if (await fs.lstat(dir).then(() => true, () => false)) return;
+    await fs.mkdir(seed.scratch);
+    await seed.fill(seed.scratch);
+    await fs.lchown(seed.scratch, m.uid, m.gid);
+    await fs.chmod(seed.scratch, m.mode);
+    await fs.rename(seed.scratch, dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
+    });
+    return;
+  }
   try {
     await fs.mkdir(dir);
   } catch (err) {
@@ -142,6 +158,22 @@ async function makeCacheDir(dir: string, m: { uid: number; gid: number; mode: nu
   }
   await fs.lchown(dir, m.uid, m.gid);
   await fs.chmod(dir, m.mode);
+}
+
+/** The `from=` base of a cache mount: its `source` directory of the stage or image, copied INTO. */
+function cacheSeed(job: RunJob, m: Extract<RunMount, { type: 'cache' }>, n: number, suffix: string): { scratch: string; fill: (into: string) => Promise<void> } | undefined {
+  if (m.fromStage === undefined && !m.fromImage) return undefined;
+  return {
+    scratch: path.join(path.dirname(job.upperDir), `cache-seed-${n}${suffix}`),
+    fill: async (into) => {
+      const layers = m.fromStage !== undefined ? await job.stageLayers(m.fromStage) : await job.imageLayers(m.fromImage!.diffIds);
+      const view = layersSource(layers);
+      const node = await view.lookup(m.source || '.', true);
+      if (!node) throw new Error(`mount source "${m.source}" not found in stage or image`);
+      if (node.type !== 'dir') throw new Error(`mount source "${m.source}" of a cache mount is not a directory`);
+      await executeCopy({ upperDir: into, lowerDirs: [], source: view, items: [{ node }], heredocs: [], urls: [], dest: '/', unpack: false });
+    },
+  };
 }
 
 async function runContainer(job: RunJob, mounts: MountSpec[], out: Writable): Promise<number> {
@@ -167,11 +199,11 @@ async function runtimeMounts(job: RunJob, mounts: RunMount[]): Promise<MountSpec
     switch (m.type) {
       case 'cache': {
         let dir = cacheDirOf(job, m);
-        await makeCacheDir(dir, m);
+        await makeCacheDir(dir, m, cacheSeed(job, m, out.length, ''));
         // sharing=private: a second concurrent user gets a fresh dir of its own, dropped afterwards.
         if (m.sharing === 'private' && !(await claim(job, `${dir}.inuse`))) {
           dir = path.join(path.dirname(job.upperDir), `cache-${out.length}`);
-          await makeCacheDir(dir, m);
+          await makeCacheDir(dir, m, cacheSeed(job, m, out.length, '-private'));
         }
         out.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
         break;

@@ -11,6 +11,14 @@ export type RunMount =
       type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; keyText: string;
       /** The cache directory's owner and mode when it is made (BuildKit: 0:0 0755); a cache is one per id, uid, gid and mode. */
       uid: number; gid: number; mode: number;
+      /**
+       * `from=`: a stage or image whose `source` directory (its root by default) a new cache
+       * directory starts as a copy of (BuildKit's base of the cache mount; resolved by the planner).
+       */
+      from?: string;
+      source: string;
+      fromStage?: number;
+      fromImage?: { id: string; diffIds: string[] };
     }
   | {
       type: 'bind'; target: string; source: string; readonly: boolean; keyText: string;
@@ -77,7 +85,7 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, SecretSource>, ss
   const target = fields.get('target');
   const ro = fields.has('ro') || fields.has('readonly') ? TRUE.has(fields.get('ro') ?? fields.get('readonly') ?? '') : undefined;
   const rw = fields.has('rw') || fields.has('readwrite') ? TRUE.has(fields.get('rw') ?? fields.get('readwrite') ?? '') : undefined;
-  if (fields.has('from') && type !== 'bind') throw new Error(`--mount type=${type},from= is not supported`);
+  if (fields.has('from') && type !== 'bind' && type !== 'cache') throw new Error(`--mount type=${type},from= is not supported`);
   switch (type) {
     case 'cache': {
       if (!target) throw new Error('mount type=cache requires a target');
@@ -88,7 +96,10 @@ function parseMount(spec: string, secrets: ReadonlyMap<string, SecretSource>, ss
       const gid = mountNumber(fields, 'gid', 0, 10, type);
       const mode = mountNumber(fields, 'mode', 0o755, 8, type);
       const owner = uid === 0 && gid === 0 && mode === 0o755 ? '' : `:${uid}:${gid}:${mode.toString(8)}`;
-      return { type, target, id, sharing, readonly: ro ?? false, uid, gid, mode, keyText: `cache:${id}:${target}${owner}` };
+      const from = fields.get('from') || undefined;
+      const source = from ? fields.get('source') ?? '' : '';
+      const base = from ? `:from=${from}:${source}` : '';
+      return { type, target, id, sharing, readonly: ro ?? false, uid, gid, mode, from, source, keyText: `cache:${id}:${target}${owner}${base}` };
     }
     case 'bind': {
       if (!target) throw new Error('mount type=bind requires a target');

@@ -42,6 +42,6 @@ const dependsOn = (stage: string) => `depends on stage ${stage} (--no-cache-filt
 function readStages(step: PreparedStep): number[] {
   const a = step.action;
   if (a.type === 'copy') return a.from && 'stage' in a.from ? [a.from.stage] : [];
-  if (a.type === 'run') return a.mounts.flatMap((m) => (m.type === 'bind' && m.fromStage !== undefined ? [m.fromStage] : []));
+  if (a.type === 'run') return a.mounts.flatMap((m) => ((m.type === 'bind' || m.type === 'cache') && m.fromStage !== undefined ? [m.fromStage] : []));
   return [];
 }

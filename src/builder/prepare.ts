@@ -219,21 +219,24 @@ async function prepareRun(o: PrepareOptions, cmd: RunCmd, state: StageState, par
 
 /**
  * What bind mounts add to a RUN's key: the selected context files, or the key (image ID) of
- * the stage (image) they come from. Resolves `from=` on the mounts as a side effect.
+ * the stage (image) they come from; a cache mount's `from=` adds its stage's (image's) too, as
+ * BuildKit's exec op takes the base of such a mount as an input. Resolves `from=` on the mounts
+ * as a side effect.
  */
 async function bindInputs(o: PrepareOptions, mounts: RunMount[], done: Map<number, PreparedStage>): Promise<{ files?: Record<string, string>; sources?: Record<string, string> }> {
   let files: Record<string, string> | undefined;
   let sources: Record<string, string> | undefined;
   for (const m of mounts) {
-    if (m.type !== 'bind') continue;
-    if (m.from === undefined) {
+    if (m.type !== 'bind' && m.type !== 'cache') continue;
+    if (m.type === 'cache' && m.from === undefined) continue;
+    if (m.type === 'bind' && m.from === undefined) {
       files = { ...files, ...(await selectionInputs(o.context, await selectSources(o.context, [m.source || '.']))) };
       continue;
     }
-    const ref = resolveFrom(m.from, o.plan.stages);
+    const ref = resolveFrom(m.from!, o.plan.stages);
     if ('stage' in ref) {
       const src = done.get(ref.stage);
-      if (!src) throw new Error(errors.unknownStage(m.from));
+      if (!src) throw new Error(errors.unknownStage(m.from!));
       m.fromStage = ref.stage;
       sources = { ...sources, [`stage ${src.label}`]: src.finalKey };
     } else {
