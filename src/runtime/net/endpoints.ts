@@ -103,6 +103,23 @@ export function releaseEndpoints(root: string, attached: Attached[]): void {
   for (const a of attached) store.removeEndpoint(a.net.Id, a.endpoint.ContainerId);
 }
 
+/**
+ * A renamed container answers to its new name on every network it is attached to right now
+ * (Docker renames the sandbox's service records): its endpoints' first DNS name (always the
+ * container's name, see dnsNames; also the name `network inspect` shows) is replaced. A stopped
+ * container has no endpoint: its next start writes the new name.
+ */
+export async function renameEndpoints(root: string, containerId: string, newName: string): Promise<void> {
+  const store = new NetworkStore(root);
+  await store.locked(async () => {
+    for (const id of store.ids()) {
+      const ep = store.endpoint(id, containerId);
+      if (!ep || ep.DnsNames[0] === newName) continue;
+      store.writeEndpoint(id, { ...ep, DnsNames: [...new Set([newName, ...ep.DnsNames.slice(1)])] });
+    }
+  });
+}
+
 /** Drops every endpoint of the container, on every network (also those `network connect` added while it ran). */
 export function releaseContainer(root: string, containerId: string): string[] {
   const store = new NetworkStore(root);

@@ -1,0 +1,46 @@
+// Everyday network set-ups compared with Docker's behaviour (found by exploratory QA): what a
+// container's DNS name becomes after `rename`, and the flags Docker takes with a warning.
+// Name lookups go only to the network's own responder, for names it knows: no query leaves the
+// machine.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+let fx: LifecycleFixture;
+
+function ok(args: string[]): string {
+  const r = fx.strata(args);
+  assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('container networks as Docker users see them', { timeout: 300_000 }, () => {
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx?.teardown();
+  });
+
+  it('resolves a running container by its new name after rename, and no longer by the old one', () => {
+    ok(['network', 'create', 'qa']);
+    ok(['run', '-d', '--name', 'db', '--network', 'qa', '--network-alias', 'database', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'app', '--network', 'qa', 'busybox', 'sleep', '300']);
+    const ip = ok(['inspect', '--format', '{{.NetworkSettings.Networks.qa.IPAddress}}', 'db']).trim();
+    ok(['rename', 'db', 'db2']);
+    // nslookup's exit status tells found (0) from NXDOMAIN (1).
+    const look = (name: string) => fx.strata(['exec', 'app', 'nslookup', name]);
+    const renamed = look('db2');
+    assert.equal(renamed.status, 0, renamed.stdout + renamed.stderr);
+    assert.match(renamed.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+    assert.equal(look('db2.qa').status, 0);
+    assert.equal(look('database').status, 0, 'its alias is kept');
+    assert.notEqual(look('db').status, 0, 'the old name is gone');
+    const containers = JSON.parse(ok(['network', 'inspect', '--format', '{{json .Containers}}', 'qa'])) as Record<string, { Name: string }>;
+    assert.deepEqual(Object.values(containers).map((c) => c.Name).sort(), ['app', 'db2']);
+    const names = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks.qa.DNSNames}}', 'db2'])) as string[];
+    assert.equal(names[0], 'db2');
+    assert.ok(!names.includes('db'), names.join(','));
+    ok(['rm', '-f', 'db2', 'app']);
+  });
+});
