@@ -43,4 +43,21 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.ok(!names.includes('db'), names.join(','));
     ok(['rm', '-f', 'db2', 'app']);
   });
+
+  it("takes a stopped container's interfaces out of the namespace a --network container:NAME one still holds", () => {
+    ok(['network', 'create', 'qa2']);
+    ok(['run', '-d', '--name', 'base', '--network', 'qa2', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'joined', '--network', 'container:base', 'busybox', 'sleep', '300']);
+    const addresses = () => ok(['exec', 'joined', 'ip', '-4', '-o', 'addr']).split('\n').filter((l) => / inet /.test(l) && !/ lo /.test(l));
+    assert.equal(addresses().length, 1, "shares base's eth0");
+    ok(['stop', '-t', '0', 'base']);
+    // Docker: the stopped container's sandbox loses its interfaces; the joined container keeps lo.
+    assert.deepEqual(addresses(), []);
+    ok(['start', 'base']);
+    // The restarted base takes its address again: only its own interface holds it.
+    assert.deepEqual(addresses(), []);
+    assert.equal(fx.strata(['run', '--rm', '--network', 'qa2', 'busybox', 'ping', '-c', '1', '-W', '2', 'base']).status, 0);
+    ok(['rm', '-f', 'joined', 'base']);
+    ok(['network', 'rm', 'qa2']);
+  });
 });
