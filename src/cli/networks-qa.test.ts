@@ -60,4 +60,21 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     ok(['rm', '-f', 'joined', 'base']);
     ok(['network', 'rm', 'qa2']);
   });
+
+  it("discards -p and -P on the host network with Docker's warning, and refuses them with container:NAME", () => {
+    const run = fx.strata(['run', '--rm', '--network', 'host', '-p', '18111:80', 'busybox', 'echo', 'ran']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'ran\n');
+    assert.equal(run.stderr, 'WARNING: Published ports are discarded when using host network mode\n');
+    const id = fx.strata(['run', '-d', '--network', 'host', '-P', '--expose', '80', 'busybox', 'sleep', '300']);
+    assert.equal(id.status, 0, id.stderr);
+    assert.match(id.stderr, /^WARNING: Published ports are discarded when using host network mode$/m);
+    assert.equal(ok(['port', id.stdout.trim()]), '', 'nothing published');
+    ok(['rm', '-f', id.stdout.trim()]);
+    ok(['run', '-d', '--name', 'owner', 'busybox', 'sleep', '300']);
+    const joined = fx.strata(['run', '--rm', '--network', 'container:owner', '-P', 'busybox', 'true']);
+    assert.equal(joined.status, 125);
+    assert.equal(joined.stderr, 'Error: conflicting options: port publishing and the container type network mode\n');
+    ok(['rm', '-f', 'owner']);
+  });
 });

@@ -18,7 +18,7 @@ export interface NetworkFlags extends DnsSettings {
   /** --mac-address: the first network's interface's address. */
   mac?: string;
   extraHosts: string[];
-  /** -p / -P given. */
+  /** -p / -P given (host and none discard them: containers-create.ts). */
   publishes: boolean;
   hostname?: string;
 }
@@ -70,10 +70,10 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   for (const d of flags.dns) if (net.isIP(d) === 0) throw new StrataError(`invalid argument "${d}" for "--dns": not an IP address`);
   const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
   if (special) {
-    if (flags.publishes) throw new StrataError(`published ports are not available with --network ${mode}`);
     if (flags.aliases.length || flags.ip) throw new StrataError(`network-scoped aliases and --ip are only supported for user-defined networks, not with --network ${mode}`);
     if (flags.mac) throw new StrataError('conflicting options: mac-address and the network mode');
     if (mode.startsWith('container:')) {
+      if (flags.publishes) throw new StrataError('conflicting options: port publishing and the container type network mode');
       if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
       if (flags.dns.length || flags.dnsSearch.length || flags.dnsOptions.length) throw new StrataError('conflicting options: dns and the network mode');
       if (flags.extraHosts.length) throw new StrataError('conflicting options: custom host-to-IP mapping and the network mode');
