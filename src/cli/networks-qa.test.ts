@@ -77,4 +77,13 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.equal(joined.stderr, 'Error: conflicting options: port publishing and the container type network mode\n');
     ok(['rm', '-f', 'owner']);
   });
+
+  it("maps --add-host NAME:host-gateway to the default bridge's gateway also on the host network and with none", () => {
+    for (const mode of ['host', 'none']) {
+      const r = fx.strata(['run', '--rm', '--network', mode, '--add-host', 'gw:host-gateway', 'busybox', 'grep', 'gw$', '/etc/hosts']);
+      assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
+      const ipam = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM}}', 'bridge'])) as { Config: Array<{ Gateway: string }> };
+      assert.equal(r.stdout, `${ipam.Config[0]!.Gateway}\tgw\n`, mode);
+    }
+  });
 });
