@@ -86,4 +86,21 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
       assert.equal(r.stdout, `${ipam.Config[0]!.Gateway}\tgw\n`, mode);
     }
   });
+
+  it("network prune --filter: label, label! and until, as Docker's", () => {
+    ok(['network', 'create', '--label', 'env=dev', 'pr-dev']);
+    ok(['network', 'create', '--label', 'env=prod', 'pr-prod']);
+    ok(['network', 'create', 'pr-plain']);
+    const names = () => ok(['network', 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => n.startsWith('pr-')).sort();
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'label=env=dev']), 'Deleted Networks:\npr-dev\n');
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'until=2000-01-01T00:00:00Z']), '', 'none is that old');
+    assert.deepEqual(names(), ['pr-plain', 'pr-prod']);
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'label!=env', '--filter', 'until=2100-01-01T00:00:00Z']).includes('pr-plain\n'), true);
+    assert.deepEqual(names(), ['pr-prod']);
+    const bad = fx.strata(['network', 'prune', '-f', '--filter', 'dangling=true']);
+    assert.equal(bad.status, 125);
+    assert.equal(bad.stderr, 'Error: invalid filter "dangling": network prune supports until, label, label!\n');
+    assert.deepEqual(names(), ['pr-prod']);
+    ok(['network', 'rm', 'pr-prod']);
+  });
 });

@@ -1,6 +1,7 @@
 // `network create|ls|inspect|rm|prune|connect|disconnect`, with Docker's output. The work is in
 // src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
 import type { Argv } from 'yargs';
+import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
   connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
@@ -96,8 +97,11 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true }),
     (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref)))
     .command('prune', 'Remove all unused networks', (c) => c
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+      .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY=VALUE")' }),
     async (a) => {
+      // Checked before the question, as Docker's CLI parses them first.
+      const accept = networkPruneFilter((a.filter ?? []).map(String));
       if (!a.force) {
         process.stderr.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
         const answer = await new Promise<string>((resolve) => {
@@ -107,7 +111,7 @@ function networkCommands(y: Argv): Argv {
         process.stdin.pause();
         if (!/^y(es)?$/i.test(answer.trim())) return;
       }
-      const removed = await pruneNetworks(stateRoot());
+      const removed = await pruneNetworks(stateRoot(), accept);
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
     })
     .command('connect <network> <container>', 'Connect a container to a network', (c) => c

@@ -1,5 +1,7 @@
 // Docker's --filter values shared by several listings: a label filter, and the prune filters.
 import { StrataError } from '../errors.js';
+import { parseSince } from '../runtime/index.js';
+import type { NetworkRecord } from '../store/index.js';
 
 /** Docker's `label=KEY` (the key is set) or `label=KEY=VALUE` (it has that value) against a label map. */
 export function labelMatches(labels: Record<string, string> | null | undefined, want: string): boolean {
@@ -32,4 +34,9 @@ export function pruneFilter<T>(command: string, filters: string[], parseTime: (t
     return key === 'label' ? has : (item) => !has(item);
   });
   return (item) => tests.every((t) => t(item));
+}
+
+/** `network prune --filter`: until=TIME (created before it), label=K[=V], label!=K[=V]. */
+export function networkPruneFilter(filters: string[], nowNs?: bigint): (net: NetworkRecord) => boolean {
+  return pruneFilter('network', filters, (text) => parseSince(text, nowNs, 'until'), (n: NetworkRecord) => ({ created: n.Created, labels: n.Labels }));
 }

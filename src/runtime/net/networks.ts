@@ -211,12 +211,12 @@ export async function removeNetwork(root: string, ref: string): Promise<NetworkR
   });
 }
 
-/** `network prune`: every user-defined network no running container uses. */
-export async function pruneNetworks(root: string): Promise<NetworkRecord[]> {
+/** `network prune`: every user-defined network no running container uses (and ACCEPT takes: --filter). */
+export async function pruneNetworks(root: string, accept: (net: NetworkRecord) => boolean = () => true): Promise<NetworkRecord[]> {
   const store = new NetworkStore(root);
   const removed: NetworkRecord[] = [];
   for (const net of store.list()) {
-    if (net.Name === DEFAULT_NETWORK) continue;
+    if (net.Name === DEFAULT_NETWORK || !accept(net)) continue;
     try {
       removed.push(await removeNetwork(root, net.Id));
     } catch (err) {
