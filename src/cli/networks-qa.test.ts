@@ -103,4 +103,9 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.deepEqual(names(), ['pr-prod']);
     ok(['network', 'rm', 'pr-prod']);
   });
+
+  it('names the FQDN and the bare name in /etc/hosts with --domainname or a dotted --hostname, as libnetwork', () => {
+    assert.match(ok(['run', '--rm', '--hostname', 'web', '--domainname', 'example.com', 'busybox', 'sh', '-c', 'tail -n 1 /etc/hosts; hostname -f']), /^\d+\.\d+\.\d+\.\d+\tweb\.example\.com web\nweb\.example\.com\n$/);
+    assert.match(ok(['run', '--rm', '--hostname', 'db.example.org', 'busybox', 'tail', '-n', '1', '/etc/hosts']), /^\d+\.\d+\.\d+\.\d+\tdb\.example\.org db\n$/);
+  });
 });

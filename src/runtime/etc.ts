@@ -60,6 +60,16 @@ export function extraHostLines(extraHosts: string[], gateway: string | undefined
   }).join('');
 }
 
+/**
+ * The names of the container's own hosts line, as libnetwork writes them: the FQDN (HOSTNAME, or
+ * HOSTNAME.DOMAINNAME with --domainname) and, when that has a dot, the bare name after it.
+ */
+export function hostsNames(hostname: string, domainname = ''): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf('.');
+  return dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn;
+}
+
 export interface EtcPaths { hosts: string; hostname: string; resolvConf: string }
 
 function readOr(file: string, fallback: string): string {

@@ -107,5 +107,5 @@ export function networkRequestOf(record: ContainerRecord): NetworkRequest {
   const networks = Object.entries(record.NetworkSettings?.Networks ?? {}).map(([name, s]) => ({
     name, id: s.NetworkID, aliases: s.Aliases ?? [], ip: s.IPAMConfig?.IPv4Address || undefined, mac: s.MacAddress || undefined,
   }));
-  return { networks, hostname: record.Config.Hostname, ...dnsSettingsOf(record) };
+  return { networks, hostname: record.Config.Hostname, domainname: (record.Config as { Domainname?: string }).Domainname, ...dnsSettingsOf(record) };
 }
