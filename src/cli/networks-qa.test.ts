@@ -22,6 +22,16 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     await fx?.teardown();
   });
 
+  // First: on this fresh root no container has made the default network yet.
+  it("lists and inspects Docker's three predefined networks before any container ran", () => {
+    assert.deepEqual(ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']).split('\n').filter(Boolean), ['bridge bridge', 'host host', 'none null']);
+    const [bridge, host, none] = JSON.parse(ok(['network', 'inspect', 'bridge', 'host', 'none'])) as Array<{ Name: string; Driver: string; IPAM: { Config: unknown }; Containers: object }>;
+    assert.equal(bridge!.Name, 'bridge');
+    assert.equal(bridge!.Driver, 'bridge');
+    assert.deepEqual([host!.Name, host!.Driver, host!.IPAM.Config, host!.Containers], ['host', 'host', null, {}]);
+    assert.deepEqual([none!.Name, none!.Driver], ['none', 'null']);
+  });
+
   it('resolves a running container by its new name after rename, and no longer by the old one', () => {
     ok(['network', 'create', 'qa']);
     ok(['run', '-d', '--name', 'db', '--network', 'qa', '--network-alias', 'database', 'busybox', 'sleep', '300']);

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
@@ -41,6 +41,8 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const root = stateRoot();
   await sweepNetworks(root);
+  // Docker's bridge network is always there: made now if no container has made it yet.
+  await defaultNetwork(root);
   let nets = listNetworks(root, new NetworkStore(root).list());
   for (const f of a.filter ?? []) {
     const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
@@ -86,8 +88,15 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true })
       .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
     async (a) => {
-      const store = new NetworkStore(stateRoot());
-      const found = a.networks.map((n) => inspectNetwork(store, store.get(String(n) === 'default' ? 'bridge' : String(n))));
+      const root = stateRoot();
+      const store = new NetworkStore(root);
+      const found = [];
+      for (const ref of a.networks.map((n) => (String(n) === 'default' ? 'bridge' : String(n)))) {
+        if (ref === 'bridge') await defaultNetwork(root);
+        // host and none are names no record can take; an ID prefix is a record's first.
+        const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
+        found.push((own ? undefined : inspectPredefined(root, ref)) ?? inspectNetwork(store, own ?? store.get(ref)));
+      }
       if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
       const { parseTemplate } = await import('./format/template.js');
       const t = parseTemplate(a.format);
