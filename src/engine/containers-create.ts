@@ -74,6 +74,8 @@ export interface CreateContainerOptions {
   mounts?: string[];
   volumesFrom?: string[];
   network?: string;
+  /** Networks after the first (`--network` given again, as Docker 25's CLI): user-defined ones, connected from the start. */
+  moreNetworks?: string[];
   networkAliases?: string[];
   ip?: string;
   addHosts?: string[];
@@ -208,7 +210,7 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   if (networkFlag === 'host' && !hostname) hostname = os.hostname();
   const asked = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
-    network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, mac: o.macAddress, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
+    network: networkFlag, more: o.moreNetworks ?? [], aliases: o.networkAliases ?? [], ip: o.ip, mac: o.macAddress, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
     dnsOptions: o.dnsOptions ?? [], publishes: asked.length > 0 || !!o.publishAll, hostname: o.hostname,
   });
   // Docker's daemon: on the host's network -p and -P are discarded with a warning (the ports are
