@@ -57,7 +57,7 @@ export interface RunFlags {
   capDrop: string[];
   privileged: boolean;
   ulimit: string[];
-  network?: string;
+  network: string[];
   networkAlias: string[];
   ip?: string;
   addHost: string[];
@@ -133,7 +133,7 @@ export const RUN_FLAGS: FlagDef[] = [
   { key: 'capDrop', kind: 'list', names: ['--cap-drop'], help: 'Drop Linux capabilities' },
   { key: 'privileged', kind: 'bool', names: ['--privileged'], help: 'Give extended privileges to this container' },
   { key: 'ulimit', kind: 'list', names: ['--ulimit'], help: 'Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)' },
-  { key: 'network', kind: 'value', names: ['--network', '--net'], help: 'Connect a container to a network (bridge, host, none, container:NAME or a network)' },
+  { key: 'network', kind: 'list', names: ['--network', '--net'], help: 'Connect a container to a network (bridge, host, none, container:NAME or a network)' },
   { key: 'networkAlias', kind: 'list', names: ['--network-alias', '--net-alias'], help: 'Add network-scoped alias for the container' },
   { key: 'ip', kind: 'value', names: ['--ip'], help: 'IPv4 address (e.g., 172.30.100.104)' },
   { key: 'macAddress', kind: 'value', names: ['--mac-address'], help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
@@ -180,7 +180,7 @@ function emptyFlags(): RunFlags {
   return {
     rm: false, interactive: false, tty: false, detach: false, env: [], envFile: [], volume: [], mount: [], ulimit: [],
     init: false, oomKillDisable: false, noHealthcheck: false, logOpt: [], annotation: [], tmpfs: [], device: [], capAdd: [], capDrop: [], privileged: false,
-    volumesFrom: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], sigProxy: true, quiet: false, help: false,
+    volumesFrom: [], network: [], networkAlias: [], addHost: [], dns: [], dnsSearch: [], dnsOption: [], publish: [], publishAll: false, label: [], labelFile: [], expose: [], sysctl: [], attach: [], groupAdd: [], readOnly: false, securityOpt: [], sigProxy: true, quiet: false, help: false,
   };
 }
 

@@ -21,7 +21,7 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
     cpus: flags.cpus, cpuShares: flags.cpuShares, pidsLimit: flags.pidsLimit, init: flags.init, tmpfs: flags.tmpfs, devices: flags.device,
     capAdd: flags.capAdd, capDrop: flags.capDrop, privileged: flags.privileged, ulimits: flags.ulimit,
     volumes: flags.volume, mounts: flags.mount, volumesFrom: flags.volumesFrom,
-    network: flags.network, networkAliases: flags.networkAlias, ip: flags.ip, addHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
+    network: flags.network[0], moreNetworks: flags.network.slice(1), networkAliases: flags.networkAlias, ip: flags.ip, addHosts: flags.addHost, dns: flags.dns, dnsSearch: flags.dnsSearch,
     dnsOptions: flags.dnsOption, publish: flags.publish, publishAll: flags.publishAll, restart: flags.restart, labels: labelsFromFlags(flags.label, flags.labelFile),
     groupAdd: flags.groupAdd, securityOpt: flags.securityOpt, expose: exposedPorts(flags.expose), stopSignal: flags.stopSignal, stopTimeout,
     shmSize: flags.shmSize === undefined ? undefined : parseShmSize(flags.shmSize), pidMode: flags.pid, ipcMode: flags.ipc, utsMode: flags.uts,

@@ -1,9 +1,10 @@
 // `network create|ls|inspect|rm|prune|connect|disconnect`, with Docker's output. The work is in
 // src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
 import type { Argv } from 'yargs';
+import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
@@ -40,6 +41,8 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const root = stateRoot();
   await sweepNetworks(root);
+  // Docker's bridge network is always there: made now if no container has made it yet.
+  await defaultNetwork(root);
   let nets = listNetworks(root, new NetworkStore(root).list());
   for (const f of a.filter ?? []) {
     const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
@@ -85,8 +88,15 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true })
       .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
     async (a) => {
-      const store = new NetworkStore(stateRoot());
-      const found = a.networks.map((n) => inspectNetwork(store, store.get(String(n) === 'default' ? 'bridge' : String(n))));
+      const root = stateRoot();
+      const store = new NetworkStore(root);
+      const found = [];
+      for (const ref of a.networks.map((n) => (String(n) === 'default' ? 'bridge' : String(n)))) {
+        if (ref === 'bridge') await defaultNetwork(root);
+        // host and none are names no record can take; an ID prefix is a record's first.
+        const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
+        found.push((own ? undefined : inspectPredefined(root, ref)) ?? inspectNetwork(store, own ?? store.get(ref)));
+      }
       if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
       const { parseTemplate } = await import('./format/template.js');
       const t = parseTemplate(a.format);
@@ -96,8 +106,11 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true }),
     (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref)))
     .command('prune', 'Remove all unused networks', (c) => c
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+      .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY=VALUE")' }),
     async (a) => {
+      // Checked before the question, as Docker's CLI parses them first.
+      const accept = networkPruneFilter((a.filter ?? []).map(String));
       if (!a.force) {
         process.stderr.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
         const answer = await new Promise<string>((resolve) => {
@@ -107,7 +120,7 @@ function networkCommands(y: Argv): Argv {
         process.stdin.pause();
         if (!/^y(es)?$/i.test(answer.trim())) return;
       }
-      const removed = await pruneNetworks(stateRoot());
+      const removed = await pruneNetworks(stateRoot(), accept);
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
     })
     .command('connect <network> <container>', 'Connect a container to a network', (c) => c

@@ -74,6 +74,8 @@ export interface CreateContainerOptions {
   mounts?: string[];
   volumesFrom?: string[];
   network?: string;
+  /** Networks after the first (`--network` given again, as Docker 25's CLI): user-defined ones, connected from the start. */
+  moreNetworks?: string[];
   networkAliases?: string[];
   ip?: string;
   addHosts?: string[];
@@ -206,11 +208,17 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   // Docker: on the host's network (or UTS namespace) a container takes the host's name.
   if (namespaces.UTSMode === 'host' && !hostname) hostname = os.hostname();
   if (networkFlag === 'host' && !hostname) hostname = os.hostname();
-  const publish = o.publish ?? [];
+  const asked = o.publish ?? [];
   const network = await networkChoice(ctx.root, {
-    network: networkFlag, aliases: o.networkAliases ?? [], ip: o.ip, mac: o.macAddress, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
-    dnsOptions: o.dnsOptions ?? [], publishes: publish.length > 0, hostname: o.hostname,
+    network: networkFlag, more: o.moreNetworks ?? [], aliases: o.networkAliases ?? [], ip: o.ip, mac: o.macAddress, extraHosts: o.addHosts ?? [], dns: o.dns ?? [], dnsSearch: o.dnsSearch ?? [],
+    dnsOptions: o.dnsOptions ?? [], publishes: asked.length > 0 || !!o.publishAll, hostname: o.hostname,
   });
+  // Docker's daemon: on the host's network -p and -P are discarded with a warning (the ports are
+  // the host's already); with no network they are discarded too. HostConfig keeps what was asked.
+  const noPorts = network.mode === 'host' || network.mode === 'none';
+  if (network.mode === 'host' && (asked.length > 0 || o.publishAll)) o.onWarning?.('Published ports are discarded when using host network mode');
+  const publish = noPorts ? [] : asked;
+  const publishAll = noPorts ? false : o.publishAll ?? false;
   timing('network chosen');
   // The namespace's holder starts now, while the image is resolved and the record written.
   if (o.prewarmNetwork && network.mode !== 'host' && network.mode !== 'none' && !network.mode.startsWith('container:')) prewarmNetns(o.prewarmNetwork);
@@ -234,7 +242,7 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   if (o.stopSignal) parseSignal(o.stopSignal); // refused now rather than at `stop`
   const restart = parseRestart(o.restart ?? 'no');
   if (restart.name !== 'no' && o.autoRemove) throw new StrataError('conflicting options: cannot specify both --restart and --rm');
-  const portBindings = await portBindingsOf(publish);
+  const portBindings = await portBindingsOf(asked);
   const securityOpt = readSeccompProfiles(o.securityOpt ?? [], o.cwd).map(checkSecurityOpt);
   checkHealthFlags(o.health ?? {});
   const image = await imageFor(ctx, o.image, o.pull);
@@ -270,7 +278,7 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
     extra: {
       // --tmpfs mounts are the shim's to make, but not in Mounts (as Docker's inspect)
       mounts: [...requests.filter((m) => !(m.destination in tmpfs)), ...Object.entries(tmpfs).map(([destination, data]) => ({ type: 'tmpfs' as const, destination, options: tmpfsOptions(data) }))],
-      publish, publishAll: o.publishAll ?? false,
+      publish, publishAll,
     },
   });
   await ctx.containers.create(record);

@@ -4,7 +4,7 @@
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import {
-  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, startDetached, stopContainer, waitForExit,
+  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, renameEndpoints, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -95,4 +95,5 @@ export async function renameOne(ctx: LightContext, record: ContainerRecord, newN
   const name = newName.replace(/^\//, '');
   if (`/${name}` === record.Name) throw new StrataError('Renaming a container with the same name as its current name');
   await ctx.containers.rename(record.Id, name);
+  await renameEndpoints(ctx.root, record.Id, name);
 }

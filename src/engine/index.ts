@@ -1,5 +1,6 @@
 // The engine's public API: the services a TypeScript program (and the CLI) works through.
 export { applyChanges, ALLOWED_CHANGES } from './changes.js';
+export { networkPruneFilter } from './network-prune.js';
 export * from './builder.js';
 export * from './build-cache.js';
 export * from './containers.js';

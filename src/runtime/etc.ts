@@ -28,7 +28,7 @@ const DEFAULT_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
  * the host's (systemd-resolved's upstreams behind its stub) without loopback ones (unreachable
  * from another network namespace), Google's as
  * a last resort; the host's search domains and options unless --dns-search / --dns-option
- * replace them ("." for none).
+ * replace them ("." for none); with a responder, ndots:0 unless an ndots is set.
  */
 export function resolvConfText(settings: DnsSettings, responder?: string, hostText = hostResolvConfText()): string {
   const host = parseResolvConf(hostText);
@@ -40,7 +40,11 @@ export function resolvConfText(settings: DnsSettings, responder?: string, hostTe
     if (nameservers.length === 0) nameservers = DEFAULT_NAMESERVERS;
   }
   const search = settings.dnsSearch.length ? settings.dnsSearch.filter((s) => s !== '.') : host.search;
-  const options = settings.dnsOptions.length ? settings.dnsOptions : host.options;
+  let options = settings.dnsOptions.length ? settings.dnsOptions : host.options;
+  // Docker's embedded DNS asks for ndots:0 (libnetwork's ResolverOptions): a bare name such as
+  // "db" goes to the responder as it is, before any search domain is tried (a search domain's
+  // server could answer first, or wrongly). A valid ndots the host or --dns-option set stays.
+  if (responder && !options.some((o) => /^ndots:\d+$/.test(o))) options = [...options.filter((o) => !o.startsWith('ndots:')), 'ndots:0'];
   const lines = nameservers.map((ns) => `nameserver ${ns}`);
   if (search.length) lines.push(`search ${search.join(' ')}`);
   if (options.length) lines.push(`options ${options.join(' ')}`);
@@ -58,6 +62,16 @@ export function extraHostLines(extraHosts: string[], gateway: string | undefined
     }
     return `${ip}\t${entry.slice(0, colon)}\n`;
   }).join('');
+}
+
+/**
+ * The names of the container's own hosts line, as libnetwork writes them: the FQDN (HOSTNAME, or
+ * HOSTNAME.DOMAINNAME with --domainname) and, when that has a dot, the bare name after it.
+ */
+export function hostsNames(hostname: string, domainname = ''): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf('.');
+  return dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn;
 }
 
 export interface EtcPaths { hosts: string; hostname: string; resolvConf: string }

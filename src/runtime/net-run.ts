@@ -6,13 +6,14 @@ import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord, ContainerStore } from '../store/index.js';
 import { attachNetworks, releaseRun } from './net/attach.js';
-import { networkRequestOf } from './net/config.js';
+import { dnsSettingsOf, networkRequestOf } from './net/config.js';
+import { defaultNetwork, ensureUp } from './net/networks.js';
 import { readRuntimeStatus } from './shim/state.js';
 import type { RunSpec, RuntimeLauncher } from './types.js';
 
 export interface RunNetwork {
-  /** What the RunSpec gets: the namespace to join, /etc files. */
-  spec: Pick<RunSpec, 'netns' | 'etc'>;
+  /** What the RunSpec gets: the namespace to join, /etc files (host, none: --add-host resolved). */
+  spec: Pick<RunSpec, 'netns' | 'etc' | 'extraHosts'>;
   /** Awaited before runc starts the container. */
   ready?: Promise<unknown>;
   /** The container runs: what held its namespace until then can go. */
@@ -34,7 +35,7 @@ export interface NetContext {
 /** The network for one run of RECORD. */
 export async function networkForRun(ctx: NetContext, record: ContainerRecord): Promise<RunNetwork> {
   const mode = record.HostConfig.NetworkMode;
-  if (mode === 'host' || mode === 'none') return NOTHING;
+  if (mode === 'host' || mode === 'none') return hostGatewayResolved(ctx.root, record);
   if (mode.startsWith('container:')) return joinContainer(ctx, mode.slice('container:'.length));
   const request = networkRequestOf(record);
   if (request.networks.length === 0) return NOTHING; // disconnected from all: only lo, as Docker's
@@ -48,6 +49,20 @@ export async function networkForRun(ctx: NetContext, record: ContainerRecord): P
  */
 export function preparedNetwork(ctx: Pick<NetContext, 'root'>, id: string, spec: RunNetwork['spec']): RunNetwork {
   return { spec: { netns: spec.netns, etc: spec.etc }, release: () => releaseRun(ctx.root, id) };
+}
+
+/**
+ * Host and none: nothing to set up, but `--add-host NAME:host-gateway` names the default bridge
+ * network's gateway, as Docker's daemon maps host-gateway to its default bridge's address (an
+ * address of the host's own, reachable on the host's network). The default network is made
+ * for it if need be, as Docker's docker0 is always there.
+ */
+async function hostGatewayResolved(root: string, record: ContainerRecord): Promise<RunNetwork> {
+  const { extraHosts } = dnsSettingsOf(record);
+  if (!extraHosts.some((e) => e.endsWith(':host-gateway'))) return NOTHING;
+  const net = await ensureUp(root, await defaultNetwork(root));
+  const gateway = net.IPAM.Config[0]!.Gateway;
+  return { spec: { extraHosts: extraHosts.map((e) => (e.endsWith(':host-gateway') ? `${e.slice(0, -'host-gateway'.length)}${gateway}` : e)) }, release: async () => undefined };
 }
 
 async function joinContainer(ctx: NetContext, ref: string): Promise<RunNetwork> {

@@ -88,8 +88,12 @@ describe('resolvConfText', () => {
     assert.equal(resolvConfText({ dns: ['192.0.2.53'], dnsSearch: ['a.example'], dnsOptions: ['ndots:1'] }, undefined, host), 'nameserver 192.0.2.53\nsearch a.example\noptions ndots:1\n');
     assert.equal(resolvConfText({ dns: [], dnsSearch: ['.'], dnsOptions: [] }, undefined, host), 'nameserver 10.0.0.2\noptions ndots:2\n');
   });
-  it("names a user-defined network's responder as the only server", () => {
-    assert.equal(resolvConfText({ dns: ['192.0.2.53'], dnsSearch: [], dnsOptions: [] }, '172.18.0.1', 'nameserver 10.0.0.2\n'), 'nameserver 172.18.0.1\n');
+  it("names a user-defined network's responder as the only server, with Docker's ndots:0 unless an ndots is set", () => {
+    assert.equal(resolvConfText({ dns: ['192.0.2.53'], dnsSearch: [], dnsOptions: [] }, '172.18.0.1', 'nameserver 10.0.0.2\n'), 'nameserver 172.18.0.1\noptions ndots:0\n');
+    const host = 'search corp\nnameserver 10.0.0.2\noptions edns0 ndots:x\n';
+    assert.equal(resolvConfText(none, '172.18.0.1', host), 'nameserver 172.18.0.1\nsearch corp\noptions edns0 ndots:0\n', 'an invalid ndots replaced');
+    assert.equal(resolvConfText(none, '172.18.0.1', 'nameserver 10.0.0.2\noptions ndots:3\n'), 'nameserver 172.18.0.1\noptions ndots:3\n', "the host's kept");
+    assert.equal(resolvConfText({ dns: [], dnsSearch: [], dnsOptions: ['ndots:2'] }, '172.18.0.1', host), 'nameserver 172.18.0.1\nsearch corp\noptions ndots:2\n');
   });
 });
 

@@ -7,7 +7,7 @@ import { StrataError } from '../../errors.js';
 import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, type NetworkRecord } from '../../store/index.js';
 import { allocateEndpoints, prepareNetns, releaseContainer, releaseEndpoints, type Attached } from './endpoints.js';
-import { BASE_HOSTS, extraHostLines, resolvConfText } from '../etc.js';
+import { BASE_HOSTS, extraHostLines, hostsNames, resolvConfText } from '../etc.js';
 import type { DnsSettings, EtcTexts, RuntimeLauncher } from '../types.js';
 import { ensureUp } from './networks.js';
 
@@ -16,6 +16,8 @@ export interface NetworkRequest extends DnsSettings {
   /** Its networks (bridge mode), in the order of their interfaces: eth0 first. */
   networks: Array<{ name: string; id: string; aliases: string[]; ip?: string; mac?: string }>;
   hostname: string;
+  /** --domainname: the hosts line names HOSTNAME.DOMAINNAME too. */
+  domainname?: string;
   /** --add-host NAME:IP. */
   extraHosts: string[];
 }
@@ -65,7 +67,7 @@ export async function attachNetworks(root: string, container: { id: string; name
   const userNets = attached.filter((a) => a.net.Name !== DEFAULT_NETWORK);
   const responders = userNets.length ? import('./dns/control.js').then((c) => Promise.all(userNets.map((a) => c.ensureResponder(store, a.net)))) : undefined;
   const primary = attached[0]?.endpoint;
-  const hosts = `${BASE_HOSTS}${extraHostLines(req.extraHosts, primary?.Gateway)}${primary ? `${primary.IPv4}\t${req.hostname}\n` : ''}`;
+  const hosts = `${BASE_HOSTS}${extraHostLines(req.extraHosts, primary?.Gateway)}${primary ? `${primary.IPv4}\t${hostsNames(req.hostname, req.domainname)}\n` : ''}`;
   // On a user-defined network the responder answers first (it forwards what is not its own).
   const resolvConf = resolvConfText(req, userNets[0]?.endpoint.Gateway);
   const ready = Promise.all([netns.ready, responders]).then(() => failpoint('net.netns-ready'));

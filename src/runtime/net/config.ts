@@ -13,12 +13,14 @@ import { defaultNetwork } from './networks.js';
 export interface NetworkFlags extends DnsSettings {
   /** --network: default/bridge, host, none, container:NAME or a network's name or ID. */
   network?: string;
+  /** Networks after the first (--network given again): user-defined ones only, as Docker's. */
+  more?: string[];
   aliases: string[];
   ip?: string;
   /** --mac-address: the first network's interface's address. */
   mac?: string;
   extraHosts: string[];
-  /** -p / -P given. */
+  /** -p / -P given (host and none discard them: containers-create.ts). */
   publishes: boolean;
   hostname?: string;
 }
@@ -69,11 +71,15 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   const choice: NetworkChoice = { mode, networks: {}, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions, extraHosts: flags.extraHosts.map(checkExtraHost) };
   for (const d of flags.dns) if (net.isIP(d) === 0) throw new StrataError(`invalid argument "${d}" for "--dns": not an IP address`);
   const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
+  const more = flags.more ?? [];
+  // Docker's CLI (parseNetworkOpts): several networks are all user-defined ones, each named once.
+  const userDefined = (n: string) => !['default', 'bridge', 'host', 'none'].includes(n) && !n.startsWith('container:');
+  if (more.length && (mode === 'default' || !userDefined(mode) || !more.every(userDefined))) throw new StrataError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
   if (special) {
-    if (flags.publishes) throw new StrataError(`published ports are not available with --network ${mode}`);
     if (flags.aliases.length || flags.ip) throw new StrataError(`network-scoped aliases and --ip are only supported for user-defined networks, not with --network ${mode}`);
     if (flags.mac) throw new StrataError('conflicting options: mac-address and the network mode');
     if (mode.startsWith('container:')) {
+      if (flags.publishes) throw new StrataError('conflicting options: port publishing and the container type network mode');
       if (flags.hostname) throw new StrataError('conflicting options: hostname and the network mode');
       if (flags.dns.length || flags.dnsSearch.length || flags.dnsOptions.length) throw new StrataError('conflicting options: dns and the network mode');
       if (flags.extraHosts.length) throw new StrataError('conflicting options: custom host-to-IP mapping and the network mode');
@@ -88,6 +94,13 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   checkEndpointRequest(record, flags.aliases, flags.ip);
   choice.mode = record.Name === DEFAULT_NETWORK ? 'default' : record.Name;
   choice.networks[record.Name] = endpointSettings(record, flags.aliases, flags.ip, flags.mac === undefined ? '' : checkMac(flags.mac));
+  // --network-alias, --ip and --mac-address are the first network's (Docker's CLI).
+  for (const ref of more) {
+    const other = new NetworkStore(root).find(ref);
+    if (!other) throw new StrataError(`network "${ref}" not found`);
+    if (other.Name in choice.networks) throw new StrataError(`network "${ref}" is specified multiple times`);
+    choice.networks[other.Name] = endpointSettings(other, [], undefined);
+  }
   return choice;
 }
 
@@ -107,5 +120,5 @@ export function networkRequestOf(record: ContainerRecord): NetworkRequest {
   const networks = Object.entries(record.NetworkSettings?.Networks ?? {}).map(([name, s]) => ({
     name, id: s.NetworkID, aliases: s.Aliases ?? [], ip: s.IPAMConfig?.IPv4Address || undefined, mac: s.MacAddress || undefined,
   }));
-  return { networks, hostname: record.Config.Hostname, ...dnsSettingsOf(record) };
+  return { networks, hostname: record.Config.Hostname, domainname: (record.Config as { Domainname?: string }).Domainname, ...dnsSettingsOf(record) };
 }

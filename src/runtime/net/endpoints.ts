@@ -12,6 +12,7 @@ import type { RuntimeLauncher } from '../types.js';
 import { processStartTime } from '../../store/index.js';
 import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
+import { linkExists } from './host.js';
 import { gatewayOf } from './kernel.js';
 import { rootIdentity, vethName } from './names.js';
 import { sweepEndpoints } from './networks.js';
@@ -103,11 +104,38 @@ export function releaseEndpoints(root: string, attached: Attached[]): void {
   for (const a of attached) store.removeEndpoint(a.net.Id, a.endpoint.ContainerId);
 }
 
-/** Drops every endpoint of the container, on every network (also those `network connect` added while it ran). */
+/**
+ * A renamed container answers to its new name on every network it is attached to right now
+ * (Docker renames the sandbox's service records): its endpoints' first DNS name (always the
+ * container's name, see dnsNames; also the name `network inspect` shows) is replaced. A stopped
+ * container has no endpoint: its next start writes the new name.
+ */
+export async function renameEndpoints(root: string, containerId: string, newName: string): Promise<void> {
+  const store = new NetworkStore(root);
+  await store.locked(async () => {
+    for (const id of store.ids()) {
+      const ep = store.endpoint(id, containerId);
+      if (!ep || ep.DnsNames[0] === newName) continue;
+      store.writeEndpoint(id, { ...ep, DnsNames: [...new Set([newName, ...ep.DnsNames.slice(1)])] });
+    }
+  });
+}
+
+/**
+ * Drops every endpoint of the container, on every network (also those `network connect` added
+ * while it ran). The container has stopped: its veth pairs normally died with its namespace, but
+ * a container that joined it (`--network container:NAME`) keeps the namespace alive, and with it
+ * the interfaces, their addresses and their bridge ports, which the container's next start would
+ * take again (the same address and MAC twice on the bridge). They are deleted, as Docker's
+ * libnetwork removes the interfaces of a stopped container's sandbox: the joined container is
+ * left with its loopback only.
+ */
 export function releaseContainer(root: string, containerId: string): string[] {
   const store = new NetworkStore(root);
   const dropped: string[] = [];
   for (const id of store.ids()) {
+    const veth = store.endpoint(id, containerId)?.Veth;
+    if (veth && linkExists(veth)) spawnSync('ip', ['link', 'del', veth], { stdio: 'ignore' });
     if (store.removeEndpoint(id, containerId)) dropped.push(id);
   }
   return dropped;

@@ -40,6 +40,20 @@ export function listNetworks(root: string, records: NetworkRecord[]): NetworkLis
   return [...own, ...predefined(root)].sort((a, b) => a.Name.localeCompare(b.Name));
 }
 
+/**
+ * `network inspect host|none`: Docker's shape for its two predefined networks that are modes
+ * (no IPAM config, no containers listed: they have no endpoints here), or undefined for another NAME.
+ */
+export function inspectPredefined(root: string, name: string): object | undefined {
+  const entry = predefined(root).find((n) => n.Name === name || n.Id === name || (name.length >= 1 && n.Id.startsWith(name)));
+  if (!entry) return undefined;
+  return {
+    Name: entry.Name, Id: entry.Id, Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: entry.Driver, EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: null }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+    Containers: {}, Options: {}, Labels: {},
+  };
+}
+
 function liveEndpoints(store: NetworkStore, networkId: string): EndpointRecord[] {
   return store.endpoints(networkId).filter(endpointAlive);
 }

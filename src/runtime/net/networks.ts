@@ -211,7 +211,7 @@ export async function removeNetwork(root: string, ref: string): Promise<NetworkR
   });
 }
 
-/** `network prune`: every user-defined network no running container uses (of those ACCEPT takes: --filter). */
+/** `network prune`: every user-defined network no running container uses (and ACCEPT takes: --filter). */
 export async function pruneNetworks(root: string, accept: (net: NetworkRecord) => boolean = () => true): Promise<NetworkRecord[]> {
   const store = new NetworkStore(root);
   const removed: NetworkRecord[] = [];

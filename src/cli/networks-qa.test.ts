@@ -1,0 +1,138 @@
+// Everyday network set-ups compared with Docker's behaviour (found by exploratory QA): what a
+// container's DNS name becomes after `rename`, and the flags Docker takes with a warning.
+// Name lookups go only to the network's own responder, for names it knows: no query leaves the
+// machine.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+
+let fx: LifecycleFixture;
+
+function ok(args: string[]): string {
+  const r = fx.strata(args);
+  assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('container networks as Docker users see them', { timeout: 300_000 }, () => {
+  before(async () => {
+    fx = await lifecycleFixture();
+  });
+  after(async () => {
+    await fx?.teardown();
+  });
+
+  // First: on this fresh root no container has made the default network yet.
+  it("lists and inspects Docker's three predefined networks before any container ran", () => {
+    assert.deepEqual(ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']).split('\n').filter(Boolean), ['bridge bridge', 'host host', 'none null']);
+    const [bridge, host, none] = JSON.parse(ok(['network', 'inspect', 'bridge', 'host', 'none'])) as Array<{ Name: string; Driver: string; IPAM: { Config: unknown }; Containers: object }>;
+    assert.equal(bridge!.Name, 'bridge');
+    assert.equal(bridge!.Driver, 'bridge');
+    assert.deepEqual([host!.Name, host!.Driver, host!.IPAM.Config, host!.Containers], ['host', 'host', null, {}]);
+    assert.deepEqual([none!.Name, none!.Driver], ['none', 'null']);
+  });
+
+  it('resolves a running container by its new name after rename, and no longer by the old one', () => {
+    ok(['network', 'create', 'qa']);
+    ok(['run', '-d', '--name', 'db', '--network', 'qa', '--network-alias', 'database', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'app', '--network', 'qa', 'busybox', 'sleep', '300']);
+    const ip = ok(['inspect', '--format', '{{.NetworkSettings.Networks.qa.IPAddress}}', 'db']).trim();
+    ok(['rename', 'db', 'db2']);
+    // nslookup's exit status tells found (0) from NXDOMAIN (1).
+    const look = (name: string) => fx.strata(['exec', 'app', 'nslookup', name]);
+    const renamed = look('db2');
+    assert.equal(renamed.status, 0, renamed.stdout + renamed.stderr);
+    assert.match(renamed.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+    assert.equal(look('db2.qa').status, 0);
+    assert.equal(look('database').status, 0, 'its alias is kept');
+    assert.notEqual(look('db').status, 0, 'the old name is gone');
+    const containers = JSON.parse(ok(['network', 'inspect', '--format', '{{json .Containers}}', 'qa'])) as Record<string, { Name: string }>;
+    assert.deepEqual(Object.values(containers).map((c) => c.Name).sort(), ['app', 'db2']);
+    const names = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks.qa.DNSNames}}', 'db2'])) as string[];
+    assert.equal(names[0], 'db2');
+    assert.ok(!names.includes('db'), names.join(','));
+    ok(['rm', '-f', 'db2', 'app']);
+  });
+
+  it("takes a stopped container's interfaces out of the namespace a --network container:NAME one still holds", () => {
+    ok(['network', 'create', 'qa2']);
+    ok(['run', '-d', '--name', 'base', '--network', 'qa2', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'joined', '--network', 'container:base', 'busybox', 'sleep', '300']);
+    const addresses = () => ok(['exec', 'joined', 'ip', '-4', '-o', 'addr']).split('\n').filter((l) => / inet /.test(l) && !/ lo /.test(l));
+    assert.equal(addresses().length, 1, "shares base's eth0");
+    ok(['stop', '-t', '0', 'base']);
+    // Docker: the stopped container's sandbox loses its interfaces; the joined container keeps lo.
+    assert.deepEqual(addresses(), []);
+    ok(['start', 'base']);
+    // The restarted base takes its address again: only its own interface holds it.
+    assert.deepEqual(addresses(), []);
+    assert.equal(fx.strata(['run', '--rm', '--network', 'qa2', 'busybox', 'ping', '-c', '1', '-W', '2', 'base']).status, 0);
+    ok(['rm', '-f', 'joined', 'base']);
+    ok(['network', 'rm', 'qa2']);
+  });
+
+  it("discards -p and -P on the host network with Docker's warning, and refuses them with container:NAME", () => {
+    const run = fx.strata(['run', '--rm', '--network', 'host', '-p', '18111:80', 'busybox', 'echo', 'ran']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'ran\n');
+    assert.equal(run.stderr, 'WARNING: Published ports are discarded when using host network mode\n');
+    const id = fx.strata(['run', '-d', '--network', 'host', '-P', '--expose', '80', 'busybox', 'sleep', '300']);
+    assert.equal(id.status, 0, id.stderr);
+    assert.match(id.stderr, /^WARNING: Published ports are discarded when using host network mode$/m);
+    assert.equal(ok(['port', id.stdout.trim()]), '', 'nothing published');
+    ok(['rm', '-f', id.stdout.trim()]);
+    ok(['run', '-d', '--name', 'owner', 'busybox', 'sleep', '300']);
+    const joined = fx.strata(['run', '--rm', '--network', 'container:owner', '-P', 'busybox', 'true']);
+    assert.equal(joined.status, 125);
+    assert.equal(joined.stderr, 'Error: conflicting options: port publishing and the container type network mode\n');
+    ok(['rm', '-f', 'owner']);
+  });
+
+  it("maps --add-host NAME:host-gateway to the default bridge's gateway also on the host network and with none", () => {
+    for (const mode of ['host', 'none']) {
+      const r = fx.strata(['run', '--rm', '--network', mode, '--add-host', 'gw:host-gateway', 'busybox', 'grep', 'gw$', '/etc/hosts']);
+      assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
+      const ipam = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM}}', 'bridge'])) as { Config: Array<{ Gateway: string }> };
+      assert.equal(r.stdout, `${ipam.Config[0]!.Gateway}\tgw\n`, mode);
+    }
+  });
+
+  it("network prune --filter: label, label! and until, as Docker's", () => {
+    ok(['network', 'create', '--label', 'env=dev', 'pr-dev']);
+    ok(['network', 'create', '--label', 'env=prod', 'pr-prod']);
+    ok(['network', 'create', 'pr-plain']);
+    const names = () => ok(['network', 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => n.startsWith('pr-')).sort();
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'label=env=dev']), 'Deleted Networks:\npr-dev\n');
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'until=2000-01-01T00:00:00Z']), '', 'none is that old');
+    assert.deepEqual(names(), ['pr-plain', 'pr-prod']);
+    assert.equal(ok(['network', 'prune', '-f', '--filter', 'label!=env', '--filter', 'until=2100-01-01T00:00:00Z']).includes('pr-plain\n'), true);
+    assert.deepEqual(names(), ['pr-prod']);
+    const bad = fx.strata(['network', 'prune', '-f', '--filter', 'dangling=true']);
+    assert.equal(bad.status, 125);
+    assert.equal(bad.stderr, 'Error: invalid filter "dangling": network prune supports until, label, label!\n');
+    assert.deepEqual(names(), ['pr-prod']);
+    ok(['network', 'rm', 'pr-prod']);
+  });
+
+  it('names the FQDN and the bare name in /etc/hosts with --domainname or a dotted --hostname, as libnetwork', () => {
+    assert.match(ok(['run', '--rm', '--hostname', 'web', '--domainname', 'example.com', 'busybox', 'sh', '-c', 'tail -n 1 /etc/hosts; hostname -f']), /^\d+\.\d+\.\d+\.\d+\tweb\.example\.com web\nweb\.example\.com\n$/);
+    assert.match(ok(['run', '--rm', '--hostname', 'db.example.org', 'busybox', 'tail', '-n', '1', '/etc/hosts']), /^\d+\.\d+\.\d+\.\d+\tdb\.example\.org db\n$/);
+  });
+
+  it('connects a container to every --network given (user-defined ones), as Docker 25+', () => {
+    ok(['network', 'create', 'front']);
+    ok(['network', 'create', 'back']);
+    ok(['run', '-d', '--name', 'both', '--network', 'front', '--network', 'back', '--network-alias', 'api', 'busybox', 'sleep', '300']);
+    const nets = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'both'])) as Record<string, { IPAddress: string; Aliases: string[] | null }>;
+    assert.deepEqual(Object.keys(nets).sort(), ['back', 'front']);
+    assert.deepEqual(nets.front!.Aliases, ['api'], "the alias is the first network's");
+    assert.match(nets.back!.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal(fx.strata(['run', '--rm', '--network', 'back', 'busybox', 'nslookup', 'both']).status, 0, 'resolvable on the second network');
+    const twice = fx.strata(['run', '--rm', '--network', 'front', '--network', 'front', 'busybox', 'true']);
+    assert.equal(twice.stderr, 'Error: network "front" is specified multiple times\n');
+    const mixed = fx.strata(['run', '--rm', '--network', 'bridge', '--network', 'front', 'busybox', 'true']);
+    assert.equal(mixed.stderr, 'Error: conflicting options: cannot attach both user-defined and non-user-defined network-modes\n');
+    assert.equal(mixed.status, 125);
+    ok(['rm', '-f', 'both']);
+  });
+});
