@@ -76,6 +76,19 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['rm', '-v', 'keyed']).status, 0);
   });
 
+  it('shows an anonymous -v /path in Config.Volumes and Mounts, not in HostConfig.Binds, as Docker', () => {
+    assert.equal(fx.strata(['create', '--name', 'anon', '-v', '/data', '-v', 'anonnamed:/n', 'busybox']).status, 0);
+    const [info] = JSON.parse(fx.strata(['inspect', 'anon']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(info!.HostConfig.Binds, ['anonnamed:/n'], 'host paths and named volumes only');
+    assert.deepEqual(info!.Config.Volumes, { '/data': {} });
+    const data = info!.Mounts.find((m: { Destination: string }) => m.Destination === '/data');
+    assert.equal(data.Type, 'volume');
+    assert.match(data.Name, /^[0-9a-f]{64}$/);
+    assert.deepEqual([data.Source, data.Driver, data.Mode, data.RW], [path.join(fx.root, 'volumes', data.Name, '_data'), 'local', '', true]);
+    assert.equal(fx.strata(['rm', '-v', 'anon']).status, 0);
+    assert.equal(fx.strata(['volume', 'rm', 'anonnamed']).status, 0);
+  });
+
   it('shows published ports in NetworkSettings.Ports while running', () => {
     assert.equal(fx.strata(['run', '-d', '--name', 'ported', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60']).status, 0);
     const ports = JSON.parse(fx.strata(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'ported']).stdout) as Record<string, Array<{ HostIp: string; HostPort: string }>>;

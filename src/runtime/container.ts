@@ -59,7 +59,11 @@ export interface CreateOptions {
   /** `--sysctl` (checked) and `--cpuset-cpus`. */
   sysctls?: Record<string, string>;
   cpusetCpus?: string;
-  /** The -v / --mount flags as typed, and their resolved form. */
+  /**
+   * The -v flags as typed, and every mount resolved. As Docker's CLI, a -v with a source (a host
+   * path or a volume name) is a bind (HostConfig.Binds); a bare `-v /path`, an anonymous volume,
+   * is a Config.Volumes entry.
+   */
   binds: string[];
   mounts: ContainerMount[];
   /** Resource limits: --cpus (NanoCpus), --cpu-shares, --pids-limit (null: none). */
@@ -122,7 +126,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Cmd: cmd,
     ...(options.healthcheck ?? conf.Healthcheck ? { Healthcheck: options.healthcheck ?? conf.Healthcheck } : {}),
     Image: options.imageRef,
-    Volumes: conf.Volumes ?? null,
+    Volumes: configVolumes(conf.Volumes, options.binds),
     WorkingDir: workdir,
     Entrypoint: entrypoint,
     OnBuild: conf.OnBuild ?? null,
@@ -141,7 +145,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Image: options.image.id,
     Config: config,
     HostConfig: {
-      Binds: options.binds,
+      Binds: options.binds.filter((b) => b.includes(':')),
       LogConfig: options.logConfig ?? { Type: 'json-file', Config: {} },
       ...options.more,
       Memory: options.memory ?? 0,
@@ -179,6 +183,13 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Platform: 'linux',
     Strata: { layers: [...options.image.config.rootfs.diff_ids], ...(options.extra ?? {}) },
   };
+}
+
+/** Config.Volumes: the image's VOLUMEs and the anonymous volumes of `-v /path` (keyed as typed, as Docker's CLI), or null. */
+function configVolumes(image: Record<string, object> | undefined, binds: string[]): Record<string, object> | null {
+  const anonymous = binds.filter((b) => !b.includes(':'));
+  if (!image && anonymous.length === 0) return null;
+  return { ...image, ...Object.fromEntries(anonymous.map((v) => [v, {}])) };
 }
 
 export function networkOf(record: ContainerRecord): NetworkMode {
