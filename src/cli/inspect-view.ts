@@ -1,4 +1,4 @@
-// What an `inspect --format` template sees of an inspected image or container: Docker's Go
+// What an `inspect --format` template sees of an inspected image, container or volume: Docker's Go
 // structs. A field left out of the JSON (omitempty) still exists ({{.Config.StopSignal}} is "",
 // not an error), a nil slice prints "[]", a nil map "map[]", a nil pointer "<nil>" (JSON's null
 // alone would print "<no value>"), and {{json .X}} still prints null for them.
@@ -125,4 +125,12 @@ function configView(config: Record<string, unknown>): Record<string, unknown> {
     if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
   }
   return view;
+}
+
+/** moby's api/types/volume Volume: Labels and Options are maps (nil prints "map[]"). */
+const VOLUME: StructShape = { typed: maps(['Labels', 'Options']) };
+
+/** What a template sees of an inspected volume. */
+export function volumeView(obj: object): Record<string, unknown> {
+  return goStruct(obj, VOLUME) as Record<string, unknown>;
 }
