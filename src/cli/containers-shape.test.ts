@@ -76,6 +76,19 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['rm', '-v', 'keyed']).status, 0);
   });
 
+  it("prints structs as Go's fmt and keeps their field order in json; maps print and encode with their keys sorted", () => {
+    assert.equal(fx.strata(['create', '--name', 'gofmt', '-l', 'zz=1', '-l', 'aa=2', 'busybox']).status, 0);
+    const shown = fx.strata(['inspect', '-f', '{{.HostConfig.LogConfig}} {{.HostConfig.RestartPolicy}} {{.Config.Labels}} {{json .Config.Labels}}\n{{.State}}', 'gofmt']);
+    assert.equal(shown.stdout, '{json-file map[]} {no 0} map[aa:2 zz:1] {"aa":"2","zz":"1"}\n'
+      + '{created false false false false false 0 0  0001-01-01T00:00:00Z 0001-01-01T00:00:00Z <nil>}\n', shown.stderr);
+    const state = JSON.parse(fx.strata(['inspect', '-f', '{{json .State}}', 'gofmt']).stdout) as object;
+    assert.deepEqual(Object.keys(state), MOBY.State, 'ContainerState in its declaration order, not sorted');
+    assert.deepEqual(Object.keys(JSON.parse(fx.strata(['inspect', '-f', '{{json .}}', 'gofmt']).stdout) as object), DOCKER_KEYS);
+    assert.match(fx.strata(['image', 'inspect', '-f', '{{.RootFS}}', 'busybox']).stdout, /^\{layers \[sha256:[0-9a-f]{64}\]\}\n$/);
+    assert.match(fx.strata(['network', 'inspect', '-f', '{{.IPAM}} {{.ConfigFrom}}', 'bridge']).stdout, /^\{default map\[\] \[\{[0-9./]+ [0-9.]+\}\]\} \{\}\n$/);
+    assert.equal(fx.strata(['rm', 'gofmt']).status, 0);
+  });
+
   it('shows an anonymous -v /path in Config.Volumes and Mounts, not in HostConfig.Binds, as Docker', () => {
     assert.equal(fx.strata(['create', '--name', 'anon', '-v', '/data', '-v', 'anonnamed:/n', 'busybox']).status, 0);
     const [info] = JSON.parse(fx.strata(['inspect', 'anon']).stdout) as Array<Record<string, any>>;

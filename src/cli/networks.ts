@@ -87,9 +87,9 @@ function networkCommands(y: Argv): Argv {
       const store = new NetworkStore(stateRoot());
       const found = a.networks.map((n) => inspectNetwork(store, store.get(String(n) === 'default' ? 'bridge' : String(n))));
       if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      const { parseTemplate } = await import('./format/template.js');
+      const [{ parseTemplate }, { networkView }] = await Promise.all([import('./format/template.js'), import('./inspect-view.js')]);
       const t = parseTemplate(a.format);
-      process.stdout.write(found.map((o) => `${t.render(o as Record<string, unknown>)}\n`).join(''));
+      process.stdout.write(found.map((o) => `${t.render(networkView(o))}\n`).join(''));
     })
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true }),

@@ -8,13 +8,17 @@ import { alignTable } from './table.js';
 
 import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse.js';
 
-/** JSON as Go's encoding/json writes it: <, >, & escaped; map keys sorted. */
+/**
+ * JSON as Go's encoding/json writes it: <, >, & escaped; a map's keys sorted, a struct's fields
+ * (an object marked by goStruct) in their declaration order, which is the object's own.
+ */
 export function goJson(value: unknown): string {
   const sorted = (v: unknown): unknown => {
     if (typedKind(v)) return typedKind(v) === 'empty-struct' ? {} : null;
     if (Array.isArray(v)) return v.map(sorted);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+      const keys = isGoStruct(v) ? Object.keys(v) : Object.keys(v).sort();
+      return Object.fromEntries(keys.map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
     }
     return v;
   };
@@ -39,12 +43,31 @@ export function goTyped(kind: 'nil-slice' | 'nil-map' | 'nil-pointer' | 'empty-s
 
 const typedKind = (v: unknown): string | undefined => (v && typeof v === 'object' ? (v as Record<symbol, string>)[GO_TYPED] : undefined);
 
+const GO_STRUCT = Symbol('go struct');
+
+/**
+ * Marks OBJ (a view's own copy) as a Go struct rather than a map: fmt prints its field values
+ * in declaration order in braces ("{json-file map[]}"), and json keeps that order. Its fields
+ * are its own properties in their order, the non-enumerable ones too (omitempty fields the JSON
+ * leaves out are still fields). An object not marked is a map: "map[k:v]", keys sorted.
+ */
+export function goStruct<T extends object>(obj: T): T {
+  if (!Object.isFrozen(obj)) Object.defineProperty(obj, GO_STRUCT, { value: true });
+  return obj;
+}
+
+const isGoStruct = (v: object): boolean => (v as Record<symbol, unknown>)[GO_STRUCT] === true;
+
 function str(v: unknown): string {
   if (v === undefined || v === null) return '<no value>';
   if (typedKind(v) === 'nil-pointer') return '<nil>';
   if (typedKind(v) === 'empty-struct') return '{}';
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v).map(([k, x]) => `${k}:${str(x)}`).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (isGoStruct(o)) return `{${Object.getOwnPropertyNames(o).map((k) => str(o[k])).join(' ')}}`;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${str(o[k])}`).join(' ')}]`;
+  }
   return String(v);
 }
 
