@@ -157,6 +157,9 @@ export const register: RegisterCommands = (cli) =>
       // The raw words: everything after the container is ps's (`top c -o pid,comm`), as Docker's.
       const words = process.argv.slice(2);
       const [container = '', ...psArgs] = words.slice(words.indexOf('top') + 1);
+      // top has no flags of its own: one before the container is unknown, not a container's name.
+      if (/^--./.test(container)) throw new StrataError(`unknown flag: ${container.replace(/=.*/, '')}`);
+      if (/^-[^-]/.test(container)) throw new StrataError(`unknown shorthand flag: '${container[1]}' in ${container}`);
       return topCommand({ container, psArgs });
     })
     .command('stats [containers..]', 'Display a live stream of container resource usage statistics', (y) => y

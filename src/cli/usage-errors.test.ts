@@ -31,6 +31,8 @@ describe('argument errors', () => {
     [['history', '--no-human', 'x'], 'unknown flag: --no-human\nUsage: strata history [OPTIONS] IMAGE'],
     [['volume', 'ls', '--no-trunc'], 'unknown flag: --no-trunc\nUsage: strata volume ls [OPTIONS]'],
     [['attach', '--stdin', 'c'], 'unknown flag: --stdin\nUsage: strata attach [OPTIONS] CONTAINER'],
+    [['top', '--no-such', 'c'], 'unknown flag: --no-such'],
+    [['top', '-x', 'c'], "unknown shorthand flag: 'x' in -x"],
     // Docker's own --no-X flags (and their =false forms) are taken: the missing object is the error
     [['stats', '--no-stream', '--no-trunc', 'nosuch'], 'no such container: "nosuch"'],
     [['stats', '--no-stream=true', '--no-trunc=false', 'nosuch'], 'no such container: "nosuch"'],
