@@ -102,6 +102,23 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['volume', 'rm', 'anonnamed']).status, 0);
   });
 
+  it('keeps each --mount in HostConfig.Mounts as Docker\'s CLI sends it (not in Binds or Config.Volumes)', () => {
+    const dir = fs.mkdtempSync(path.join(fx.root, 'mnt-'));
+    assert.equal(fx.strata(['create', '--name', 'mounted', '--mount', 'type=volume,dst=/anon', '--mount', `type=bind,src=${dir},dst=/h,readonly`,
+      '--mount', 'type=volume,src=mountvol,dst=/v,volume-nocopy,volume-label=k=v', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777', 'busybox']).status, 0);
+    const [info] = JSON.parse(fx.strata(['inspect', 'mounted']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(info!.HostConfig.Mounts, [
+      { Type: 'volume', Target: '/anon' },
+      { Type: 'bind', Source: dir, Target: '/h', ReadOnly: true },
+      { Type: 'volume', Source: 'mountvol', Target: '/v', VolumeOptions: { NoCopy: true, Labels: { k: 'v' } } },
+      { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1777 } },
+    ]);
+    assert.deepEqual([info!.HostConfig.Binds, info!.Config.Volumes], [null, null]);
+    assert.deepEqual(info!.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`), ['volume:/anon', 'bind:/h', 'volume:/v', 'tmpfs:/t']);
+    assert.equal(fx.strata(['rm', '-v', 'mounted']).status, 0);
+    assert.equal(fx.strata(['volume', 'rm', 'mountvol']).status, 0);
+  });
+
   it('shows published ports in NetworkSettings.Ports while running', () => {
     assert.equal(fx.strata(['run', '-d', '--name', 'ported', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60']).status, 0);
     const ports = JSON.parse(fx.strata(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'ported']).stdout) as Record<string, Array<{ HostIp: string; HostPort: string }>>;

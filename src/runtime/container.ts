@@ -66,6 +66,8 @@ export interface CreateOptions {
    */
   binds: string[];
   mounts: ContainerMount[];
+  /** HostConfig.Mounts: the --mount flags as Docker's CLI sends them (docker-host-config.ts dockerMountSpecs). */
+  mountSpecs?: Array<Record<string, unknown>>;
   /** Resource limits: --cpus (NanoCpus), --cpu-shares, --pids-limit (null: none). */
   resources?: { nanoCpus?: number; cpuShares?: number; pidsLimit?: number | null };
   /** --cap-add, --cap-drop, --privileged, --device, --init, --tmpfs (destination → options). */
@@ -174,6 +176,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       ...(options.sysctls && Object.keys(options.sysctls).length ? { Sysctls: options.sysctls } : {}),
       ...(options.namespaces ?? { PidMode: '', IpcMode: 'private', UTSMode: '' }),
       Init: options.init ? true : null,
+      ...(options.mountSpecs?.length ? { Mounts: options.mountSpecs } : {}),
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
     Mounts: options.mounts,
