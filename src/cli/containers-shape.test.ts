@@ -114,6 +114,7 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
       { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1777 } },
     ]);
     assert.deepEqual([info!.HostConfig.Binds, info!.Config.Volumes], [null, null]);
+    assert.equal(fx.strata(['inspect', '-f', '{{json (index .HostConfig.Mounts 1)}}', 'mounted']).stdout, `${JSON.stringify({ Type: 'bind', Source: dir, Target: '/h', ReadOnly: true })}\n`, 'mount.Mount\'s field order');
     assert.deepEqual(info!.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`), ['volume:/anon', 'bind:/h', 'volume:/v', 'tmpfs:/t']);
     assert.equal(fx.strata(['rm', '-v', 'mounted']).status, 0);
     assert.equal(fx.strata(['volume', 'rm', 'mountvol']).status, 0);

@@ -77,7 +77,7 @@ const HOST_CONFIG: StructShape = {
   portMaps: ['PortBindings'],
   nested: {
     LogConfig: { shape: { typed: maps(['Config']) } }, RestartPolicy: { shape: PLAIN },
-    Devices: { shape: PLAIN, each: 'slice' }, Ulimits: { shape: PLAIN, each: 'slice' },
+    Devices: { shape: PLAIN, each: 'slice' }, Ulimits: { shape: PLAIN, each: 'slice' }, Mounts: { shape: PLAIN, each: 'slice' },
   },
 };
 
