@@ -17,6 +17,8 @@ interface StructShape {
   nested?: Record<string, { shape: StructShape; each?: 'map' | 'slice' }>;
   /** Fields that are a nat.PortMap: a port nobody published maps to a nil []PortBinding. */
   portMaps?: string[];
+  /** Every field in declaration order, where the view must print the whole struct as Go does (its omitted ones included). */
+  order?: string[];
 }
 
 const slices = (keys: string[]): Record<string, Kind> => Object.fromEntries(keys.map((k) => [k, 'nil-slice' as const]));
@@ -56,7 +58,15 @@ function structView(obj: unknown, shape: StructShape): unknown {
     else if (each === 'slice' && Array.isArray(v) && !Object.isFrozen(v)) view[key] = v.map((x) => structView(x, inner));
     else if (!each) view[key] = structView(v, inner);
   }
-  return goStruct(view);
+  return goStruct(shape.order ? inOrder(view, shape.order) : view);
+}
+
+/** VIEW's own properties (the not enumerable ones too) with ORDER's first, in that order. */
+function inOrder(view: Record<string, unknown>, order: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const names = [...order.filter((k) => Object.hasOwn(view, k)), ...Object.getOwnPropertyNames(view).filter((k) => !order.includes(k))];
+  for (const k of names) Object.defineProperty(out, k, Object.getOwnPropertyDescriptor(view, k)!);
+  return out;
 }
 
 /** A struct whose fields need nothing of their own. */
@@ -153,8 +163,14 @@ function configView(config: Record<string, unknown>): Record<string, unknown> {
   return goStruct(view);
 }
 
-/** moby's api/types/volume Volume: Labels and Options are maps (nil prints "map[]"). */
-const VOLUME: StructShape = { typed: maps(['Labels', 'Options']) };
+/**
+ * moby's api/types/volume Volume: Labels and Options are maps (nil prints "map[]"); the
+ * omitempty ClusterVolume, Status and UsageData are fields all the same ({{.}} prints them).
+ */
+const VOLUME: StructShape = {
+  typed: { ...maps(['Labels', 'Options', 'Status']), ...pointers(['ClusterVolume', 'UsageData']) },
+  order: ['ClusterVolume', 'CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope', 'Status', 'UsageData'],
+};
 
 /** What a template sees of an inspected volume. */
 export function volumeView(obj: object): Record<string, unknown> {
