@@ -46,8 +46,6 @@ export const register: RegisterCommands = (cli: Argv) =>
     'build <context>',
     'Build an image from a Dockerfile',
     (y) => y
-      // `--no-cache` and `--no-cache-filter` are flags of their own, not negations.
-      .parserConfiguration({ 'boolean-negation': false })
       .positional('context', { type: 'string', demandOption: true, describe: 'Context directory, or - for a tar (or Dockerfile) on stdin' })
       .option('tag', { alias: 't', type: 'string', describe: 'Name and optionally a tag (name:tag)' })
       .option('file', { alias: 'f', type: 'string', describe: 'Name of the Dockerfile (default: CONTEXT/Dockerfile); - for stdin' })

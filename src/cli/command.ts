@@ -6,3 +6,12 @@ import type { Argv } from 'yargs';
  * Modules are loaded lazily by main.ts so that `strata run` does not pay for `build`.
  */
 export type RegisterCommands = (cli: Argv) => Argv;
+
+/**
+ * yargs's parser settings for every command. Container and image IDs such as "1e5" or "0123"
+ * are names, never numbers (yargs re-parses positionals as options, so both number settings are
+ * needed; numeric flags declare type: 'number'). No boolean negation: Docker's `--no-trunc`,
+ * `--no-stream`, `--no-prune`... are flags of their own (declared as such), and any other
+ * `--no-X` is an unknown flag, as Docker says.
+ */
+export const PARSER_CONFIGURATION = { 'parse-positional-numbers': false, 'parse-numbers': false, 'boolean-negation': false } as const;

@@ -76,6 +76,50 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['rm', '-v', 'keyed']).status, 0);
   });
 
+  it("prints structs as Go's fmt and keeps their field order in json; maps print and encode with their keys sorted", () => {
+    assert.equal(fx.strata(['create', '--name', 'gofmt', '-l', 'zz=1', '-l', 'aa=2', 'busybox']).status, 0);
+    const shown = fx.strata(['inspect', '-f', '{{.HostConfig.LogConfig}} {{.HostConfig.RestartPolicy}} {{.Config.Labels}} {{json .Config.Labels}}\n{{.State}}', 'gofmt']);
+    assert.equal(shown.stdout, '{json-file map[]} {no 0} map[aa:2 zz:1] {"aa":"2","zz":"1"}\n'
+      + '{created false false false false false 0 0  0001-01-01T00:00:00Z 0001-01-01T00:00:00Z <nil>}\n', shown.stderr);
+    const state = JSON.parse(fx.strata(['inspect', '-f', '{{json .State}}', 'gofmt']).stdout) as object;
+    assert.deepEqual(Object.keys(state), MOBY.State, 'ContainerState in its declaration order, not sorted');
+    assert.deepEqual(Object.keys(JSON.parse(fx.strata(['inspect', '-f', '{{json .}}', 'gofmt']).stdout) as object), DOCKER_KEYS);
+    assert.match(fx.strata(['image', 'inspect', '-f', '{{.RootFS}}', 'busybox']).stdout, /^\{layers \[sha256:[0-9a-f]{64}\]\}\n$/);
+    assert.match(fx.strata(['network', 'inspect', '-f', '{{.IPAM}} {{.ConfigFrom}}', 'bridge']).stdout, /^\{default map\[\] \[\{[0-9./]+ [0-9.]+\}\]\} \{\}\n$/);
+    assert.equal(fx.strata(['rm', 'gofmt']).status, 0);
+  });
+
+  it('shows an anonymous -v /path in Config.Volumes and Mounts, not in HostConfig.Binds, as Docker', () => {
+    assert.equal(fx.strata(['create', '--name', 'anon', '-v', '/data', '-v', 'anonnamed:/n', 'busybox']).status, 0);
+    const [info] = JSON.parse(fx.strata(['inspect', 'anon']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(info!.HostConfig.Binds, ['anonnamed:/n'], 'host paths and named volumes only');
+    assert.deepEqual(info!.Config.Volumes, { '/data': {} });
+    const data = info!.Mounts.find((m: { Destination: string }) => m.Destination === '/data');
+    assert.equal(data.Type, 'volume');
+    assert.match(data.Name, /^[0-9a-f]{64}$/);
+    assert.deepEqual([data.Source, data.Driver, data.Mode, data.RW], [path.join(fx.root, 'volumes', data.Name, '_data'), 'local', '', true]);
+    assert.equal(fx.strata(['rm', '-v', 'anon']).status, 0);
+    assert.equal(fx.strata(['volume', 'rm', 'anonnamed']).status, 0);
+  });
+
+  it('keeps each --mount in HostConfig.Mounts as Docker\'s CLI sends it (not in Binds or Config.Volumes)', () => {
+    const dir = fs.mkdtempSync(path.join(fx.root, 'mnt-'));
+    assert.equal(fx.strata(['create', '--name', 'mounted', '--mount', 'type=volume,dst=/anon', '--mount', `type=bind,src=${dir},dst=/h,readonly`,
+      '--mount', 'type=volume,src=mountvol,dst=/v,volume-nocopy,volume-label=k=v', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1777', 'busybox']).status, 0);
+    const [info] = JSON.parse(fx.strata(['inspect', 'mounted']).stdout) as Array<Record<string, any>>;
+    assert.deepEqual(info!.HostConfig.Mounts, [
+      { Type: 'volume', Target: '/anon' },
+      { Type: 'bind', Source: dir, Target: '/h', ReadOnly: true },
+      { Type: 'volume', Source: 'mountvol', Target: '/v', VolumeOptions: { NoCopy: true, Labels: { k: 'v' } } },
+      { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1777 } },
+    ]);
+    assert.deepEqual([info!.HostConfig.Binds, info!.Config.Volumes], [null, null]);
+    assert.equal(fx.strata(['inspect', '-f', '{{json (index .HostConfig.Mounts 1)}}', 'mounted']).stdout, `${JSON.stringify({ Type: 'bind', Source: dir, Target: '/h', ReadOnly: true })}\n`, 'mount.Mount\'s field order');
+    assert.deepEqual(info!.Mounts.map((m: { Type: string; Destination: string }) => `${m.Type}:${m.Destination}`), ['volume:/anon', 'bind:/h', 'volume:/v', 'tmpfs:/t']);
+    assert.equal(fx.strata(['rm', '-v', 'mounted']).status, 0);
+    assert.equal(fx.strata(['volume', 'rm', 'mountvol']).status, 0);
+  });
+
   it('shows published ports in NetworkSettings.Ports while running', () => {
     assert.equal(fx.strata(['run', '-d', '--name', 'ported', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60']).status, 0);
     const ports = JSON.parse(fx.strata(['inspect', '--format', '{{json .NetworkSettings.Ports}}', 'ported']).stdout) as Record<string, Array<{ HostIp: string; HostPort: string }>>;

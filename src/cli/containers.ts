@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { formatChanges } from '../runtime/index.js';
 import { Containers, Images, type UpdateRequest } from '../engine/index.js';
 import { imageCommand } from './image-command.js';
-import type { RegisterCommands } from './command.js';
+import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 import { cp, exportContainer } from './containers-copy.js';
 import { runCommand, startAttached } from './containers-run.js';
 import { register as registerLifecycle } from './lifecycle.js';
@@ -165,8 +165,8 @@ async function confirm(): Promise<boolean> {
 
 const ps_ = (y: Argv) =>
   y
-    // --no-trunc is a flag of its own, and -f takes one value per flag (yargs replaces, not merges, this config)
-    .parserConfiguration({ 'boolean-negation': false, 'greedy-arrays': false })
+    // -f takes one value per flag
+    .parserConfiguration({ ...PARSER_CONFIGURATION, 'greedy-arrays': false })
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
     .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
     .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
@@ -177,7 +177,7 @@ const ps_ = (y: Argv) =>
     .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided (id, name, status, label, ancestor, exited)' });
 
 const runLike = (command: 'run' | 'create', words: string[]) => ({
-  builder: (y: Argv) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
+  builder: (y: Argv) => y.strict(false).help(false).parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true }),
   handler: (argv: unknown) => runCommand(command, rawArgs(argv as Args, words)),
 });
 
@@ -196,7 +196,7 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
     .command('wait <containers..>', 'Block until one or more containers stop, then print their exit codes', (c) => c, (a) => wait(a as Args))
     .command('diff <container> [other]', "Inspect changes to files or directories on a container's filesystem (or between two images)", (c) => c, (a) => diff(a as Args))
     .command('commit <container> [repository]', "Create a new image from a container's changes", (c) =>
-      c.parserConfiguration({ 'greedy-arrays': false })
+      c.parserConfiguration({ ...PARSER_CONFIGURATION, 'greedy-arrays': false })
         .option('message', { alias: 'm', type: 'string', describe: 'Commit message' })
         .option('author', { alias: 'a', type: 'string', describe: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' })
         .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })

@@ -66,8 +66,11 @@ describe('events', () => {
     assert.equal(strata(['events', '--since', '1h', '--until', '0s', '-f', 'type=image', '--format', '{{.Action}}']).split('\n').length, 6);
     assert.equal(strata(['events', '--since', '2030-01-01T00:00:00Z', '--stream=false']), '');
     const json = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=die', '-f', 'container=ev', '--format', '{{json .}}'])) as Record<string, unknown>;
-    assert.equal(json.Status, 'die');
-    assert.equal(json.From, 'busybox');
+    // moby's events.Message: its json tags, in its field order
+    assert.deepEqual(Object.keys(json), ['status', 'id', 'from', 'Type', 'Action', 'Actor', 'scope', 'time', 'timeNano']);
+    assert.deepEqual([json.status, json.from, json.scope, Object.keys(json.Actor as object)], ['die', 'busybox', 'local', ['ID', 'Attributes']]);
+    const tag = JSON.parse(strata(['events', '--until', '0s', '-f', 'event=tag', '--format', '{{json .}}']).split('\n')[0]!) as Record<string, unknown>;
+    assert.equal('from' in tag, false, 'an image event has no from');
     assert.equal(strata(['events', '--until', '0s', '-f', 'label=tier=web', '-f', 'event=die', '--format', '{{.Actor.Attributes.name}}']), 'gone\n');
     assert.equal(strata(['events', '--until', '0s', '-f', 'label=tier=db']), '');
     const bad = runStrata(['events', '--until', '0s', '-f', 'bogus=1'], { root });

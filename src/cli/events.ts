@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { Events, type EventQuery, type EventRecord } from '../engine/index.js';
 import { parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
-import { parseTemplate } from './format/template.js';
+import { goStruct, parseTemplate } from './format/template.js';
 
 /** RFC 3339 with nanoseconds, UTC: Docker's event time. */
 export function eventTime(timeNano: string): string {
@@ -20,10 +20,20 @@ export function eventLine(e: EventRecord): string {
   return `${eventTime(e.timeNano)} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}`;
 }
 
-/** The object a --format template sees (Docker's JSON message fields). */
+/** moby's events.Message json tags: its deprecated fields and times are lower case, left out when empty. */
+const MESSAGE_JSON = { Status: 'status,omitempty', ID: 'id,omitempty', From: 'from,omitempty', Scope: 'scope,omitempty', Time: 'time,omitempty', TimeNano: 'timeNano,omitempty' };
+
+/**
+ * The object a --format template sees: moby's events.Message, fields in its order. The daemon
+ * fills the deprecated Status and ID for container and image events, From for containers only.
+ */
 export function eventObject(e: EventRecord): Record<string, unknown> {
   const ns = BigInt(e.timeNano);
-  return { Type: e.Type, Action: e.Action, Actor: e.Actor, Status: e.Action, ID: e.Actor.ID, From: e.Actor.Attributes.image ?? '', Scope: 'local', Time: Number(ns / 1_000_000_000n), TimeNano: Number(ns) };
+  const legacy = e.Type === 'container' || e.Type === 'image';
+  return goStruct({
+    Status: legacy ? e.Action : '', ID: legacy ? e.Actor.ID : '', From: e.Type === 'container' ? e.Actor.Attributes.image ?? '' : '',
+    Type: e.Type, Action: e.Action, Actor: goStruct({ ...e.Actor }), Scope: 'local', Time: Number(ns / 1_000_000_000n), TimeNano: Number(ns),
+  }, MESSAGE_JSON);
 }
 
 interface EventsArgs { since?: string; until?: string; filter?: string | string[]; format?: string; stream?: boolean }

@@ -43,10 +43,8 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   out(formatRows(format, rows, IMAGE_HEADINGS));
 }
 
-/** `--no-trunc` is a flag of its own, not the negation of `--trunc`. */
-const noNegation = (y: Argv) => y.parserConfiguration({ 'boolean-negation': false });
 
-const imagesFlags = (y: Argv) => noNegation(y)
+const imagesFlags = (y: Argv) => y
   .positional('repository', { type: 'string', describe: 'REPOSITORY[:TAG]' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
   .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (default hides intermediate images)' })
@@ -63,7 +61,7 @@ async function tag(a: { source?: string; target?: string }): Promise<void> {
   await imageCommand((store) => new Images({ store }).tag(a.source!, a.target!));
 }
 
-const rmiFlags = (y: Argv) => noNegation(y)
+const rmiFlags = (y: Argv) => y
   .positional('images', { type: 'string', array: true, demandOption: true })
   .option('force', { alias: 'f', type: 'boolean', describe: 'Force removal of the image' })
   .option('no-prune', { type: 'boolean', describe: 'Do not delete untagged parents' });
@@ -85,7 +83,7 @@ async function rmi(a: { images?: string[]; force?: boolean; 'no-prune'?: boolean
   });
 }
 
-const historyFlags = (y: Argv) => noNegation(y)
+const historyFlags = (y: Argv) => y
   .positional('image', { type: 'string', demandOption: true })
   .option('human', { alias: 'H', type: 'boolean', default: true, describe: 'Print sizes and dates in human readable format' })
   .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })

@@ -1,8 +1,11 @@
-// What an `inspect --format` template sees of an inspected image or container: Docker's Go
-// structs. A field left out of the JSON (omitempty) still exists ({{.Config.StopSignal}} is "",
-// not an error), a nil slice prints "[]", a nil map "map[]", a nil pointer "<nil>" (JSON's null
-// alone would print "<no value>"), and {{json .X}} still prints null for them.
-import { goTyped } from './format/template.js';
+// What an `inspect --format` template sees of an inspected image, container, volume or network:
+// Docker's Go structs. A field left out of the JSON (omitempty) still exists
+// ({{.Config.StopSignal}} is "", not an error), a nil slice prints "[]", a nil map "map[]", a nil
+// pointer "<nil>" (JSON's null alone would print "<no value>"), and {{json .X}} still prints null
+// for them. The objects that are structs are marked so (goStruct): a struct prints as Go's fmt
+// does ({{.HostConfig.LogConfig}} is "{json-file map[]}") and {{json .State}} keeps its field
+// order; every other object is a map ("map[k:v]" and JSON, keys sorted).
+import { goStruct, goTyped } from './format/template.js';
 
 type Kind = 'nil-slice' | 'nil-map' | 'nil-pointer';
 
@@ -14,6 +17,8 @@ interface StructShape {
   nested?: Record<string, { shape: StructShape; each?: 'map' | 'slice' }>;
   /** Fields that are a nat.PortMap: a port nobody published maps to a nil []PortBinding. */
   portMaps?: string[];
+  /** Every field in declaration order, where the view must print the whole struct as Go does (its omitted ones included). */
+  order?: string[];
 }
 
 const slices = (keys: string[]): Record<string, Kind> => Object.fromEntries(keys.map((k) => [k, 'nil-slice' as const]));
@@ -22,13 +27,22 @@ const pointers = (keys: string[]): Record<string, Kind> => Object.fromEntries(ke
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** `obj` with Go's typed values for its null and missing fields (missing ones not enumerable: a spread or JSON drops them). */
-function goStruct(obj: unknown, shape: StructShape): unknown {
+/** A nat.PortMap: a port nobody published maps to a nil []PortBinding; a binding is a struct. */
+function portMapView(ports: Record<string, unknown>): Record<string, unknown> {
+  const binding = (b: unknown) => (isObject(b) ? goStruct({ ...b }) : b);
+  return Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v === null ? goTyped('nil-slice') : Array.isArray(v) ? v.map(binding) : v]));
+}
+
+/**
+ * `obj`, a struct of SHAPE, with Go's typed values for its null and missing fields (missing
+ * ones not enumerable: a spread or JSON drops them), marked as a struct.
+ */
+function structView(obj: unknown, shape: StructShape): unknown {
   if (!isObject(obj) || Object.isFrozen(obj)) return obj;
   const view: Record<string, unknown> = { ...obj };
   for (const key of shape.portMaps ?? []) {
     const ports = view[key];
-    if (isObject(ports) && !Object.isFrozen(ports)) view[key] = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v === null ? goTyped('nil-slice') : v]));
+    if (isObject(ports) && !Object.isFrozen(ports)) view[key] = portMapView(ports);
   }
   for (const [key, kind] of Object.entries(shape.typed ?? {})) {
     if (view[key] === null) view[key] = goTyped(kind);
@@ -39,12 +53,24 @@ function goStruct(obj: unknown, shape: StructShape): unknown {
   }
   for (const [key, { shape: inner, each }] of Object.entries(shape.nested ?? {})) {
     const v = view[key];
-    if (each === 'map' && isObject(v) && !Object.isFrozen(v)) view[key] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, goStruct(x, inner)]));
-    else if (each === 'slice' && Array.isArray(v) && !Object.isFrozen(v)) view[key] = v.map((x) => goStruct(x, inner));
-    else if (!each) view[key] = goStruct(v, inner);
+    if (!Object.getOwnPropertyDescriptor(view, key)?.writable) continue; // a typed nil put there above
+    if (each === 'map' && isObject(v) && !Object.isFrozen(v)) view[key] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, structView(x, inner)]));
+    else if (each === 'slice' && Array.isArray(v) && !Object.isFrozen(v)) view[key] = v.map((x) => structView(x, inner));
+    else if (!each) view[key] = structView(v, inner);
   }
-  return view;
+  return goStruct(shape.order ? inOrder(view, shape.order) : view);
 }
+
+/** VIEW's own properties (the not enumerable ones too) with ORDER's first, in that order. */
+function inOrder(view: Record<string, unknown>, order: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const names = [...order.filter((k) => Object.hasOwn(view, k)), ...Object.getOwnPropertyNames(view).filter((k) => !order.includes(k))];
+  for (const k of names) Object.defineProperty(out, k, Object.getOwnPropertyDescriptor(view, k)!);
+  return out;
+}
+
+/** A struct whose fields need nothing of their own. */
+const PLAIN: StructShape = {};
 
 /** moby's api/types/container HostConfig (with its embedded Resources). */
 const HOST_CONFIG: StructShape = {
@@ -59,7 +85,10 @@ const HOST_CONFIG: StructShape = {
   },
   omitted: { Runtime: '', KernelMemory: 0, KernelMemoryTCP: 0 },
   portMaps: ['PortBindings'],
-  nested: { LogConfig: { shape: { typed: maps(['Config']) } } },
+  nested: {
+    LogConfig: { shape: { typed: maps(['Config']) } }, RestartPolicy: { shape: PLAIN },
+    Devices: { shape: PLAIN, each: 'slice' }, Ulimits: { shape: PLAIN, each: 'slice' }, Mounts: { shape: PLAIN, each: 'slice' },
+  },
 };
 
 /** network.EndpointSettings, one entry of NetworkSettings.Networks. */
@@ -74,15 +103,24 @@ const NETWORK_SETTINGS: StructShape = {
   nested: { Networks: { shape: ENDPOINT, each: 'map' } },
 };
 
+/** storage.DriverData: GraphDriver's Data is a map. */
+const GRAPH_DRIVER: StructShape = { typed: maps(['Data']) };
+
 /** A container's top level (ContainerJSON): Node and the sizes are nil pointers unless set, ExecIDs a nil slice. */
 const CONTAINER: StructShape = {
   typed: { ...pointers(['Node', 'SizeRw', 'SizeRootFs']), ...slices(['ExecIDs', 'Mounts']) },
   nested: {
-    State: { shape: { typed: pointers(['Health']) } },
+    State: { shape: { typed: pointers(['Health']), nested: { Health: { shape: { nested: { Log: { shape: PLAIN, each: 'slice' } } } } } } },
     HostConfig: { shape: HOST_CONFIG },
     NetworkSettings: { shape: NETWORK_SETTINGS },
     Mounts: { shape: { omitted: { Name: '', Driver: '' } }, each: 'slice' },
+    GraphDriver: { shape: GRAPH_DRIVER },
   },
+};
+
+/** image.InspectResponse: RootFS, GraphDriver and Metadata are structs. */
+const IMAGE: StructShape = {
+  nested: { GraphDriver: { shape: GRAPH_DRIVER }, RootFS: { shape: PLAIN }, Metadata: { shape: PLAIN } },
 };
 
 /** What a template sees of an inspected image or container. */
@@ -90,11 +128,7 @@ export function templateView(obj: Record<string, unknown>): Record<string, unkno
   const config = obj.Config;
   const view = isObject(config) ? { ...obj, Config: configView(config) } : obj;
   // Last: its fields that are not in the JSON are not enumerable (a spread would drop them).
-  return 'State' in obj ? containerView(view) : view;
-}
-
-function containerView(obj: Record<string, unknown>): Record<string, unknown> {
-  return goStruct(obj, CONTAINER) as Record<string, unknown>;
+  return structView(view, 'State' in obj ? CONTAINER : IMAGE) as Record<string, unknown>;
 }
 
 /** container.Config's fields that are not plain strings or bools: slices, maps, pointers. */
@@ -124,5 +158,36 @@ function configView(config: Record<string, unknown>): Record<string, unknown> {
     const set = view[key];
     if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
   }
-  return view;
+  const health = view.Healthcheck;
+  if (isObject(health) && !Object.isFrozen(health)) view.Healthcheck = goStruct({ ...health });
+  return goStruct(view);
+}
+
+/**
+ * moby's api/types/volume Volume: Labels and Options are maps (nil prints "map[]"); the
+ * omitempty ClusterVolume, Status and UsageData are fields all the same ({{.}} prints them).
+ */
+const VOLUME: StructShape = {
+  typed: { ...maps(['Labels', 'Options', 'Status']), ...pointers(['ClusterVolume', 'UsageData']) },
+  order: ['ClusterVolume', 'CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope', 'Status', 'UsageData'],
+};
+
+/** What a template sees of an inspected volume. */
+export function volumeView(obj: object): Record<string, unknown> {
+  return structView(obj, VOLUME) as Record<string, unknown>;
+}
+
+/** network.Inspect: IPAM (its Config entries), ConfigFrom and each of Containers are structs. */
+const NETWORK: StructShape = {
+  typed: maps(['Options', 'Labels', 'Containers']),
+  nested: {
+    IPAM: { shape: { typed: { ...maps(['Options']), ...slices(['Config']) }, nested: { Config: { shape: PLAIN, each: 'slice' } } } },
+    ConfigFrom: { shape: PLAIN },
+    Containers: { shape: PLAIN, each: 'map' },
+  },
+};
+
+/** What a template sees of an inspected network. */
+export function networkView(obj: object): Record<string, unknown> {
+  return structView(obj, NETWORK) as Record<string, unknown>;
 }

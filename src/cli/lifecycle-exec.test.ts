@@ -13,11 +13,17 @@ describe('exec arguments', () => {
     });
     assert.deepEqual(parseExecArgs(['-ieX=1', 'c', 'env']).env, ['X=1']);
     assert.deepEqual(parseExecArgs(['--', 'c', '-x']).command, ['-x']);
+    // a bool flag's =VALUE, as pflag reads it
+    assert.deepEqual(parseExecArgs(['--tty=false', '-i=true', '--privileged=0', 'c', 'sh']), {
+      container: 'c', command: ['sh'], env: [], envFile: [], tty: false, interactive: true, privileged: false,
+    });
   });
 
   it('refuses what docker refuses', () => {
     assert.throws(() => parseExecArgs(['c']), /requires at least 2 arguments/);
     assert.throws(() => parseExecArgs(['--bogus', 'c', 'x']), /unknown flag: --bogus/);
+    assert.throws(() => parseExecArgs(['--no-such=1', 'c', 'x']), /^StrataError: unknown flag: --no-such$/);
+    assert.throws(() => parseExecArgs(['--tty=maybe', 'c', 'x']), /^StrataError: invalid argument "maybe" for "-t, --tty" flag: strconv.ParseBool: parsing "maybe": invalid syntax$/);
     assert.throws(() => parseExecArgs(['-iz', 'c', 'x']), /unknown shorthand flag: 'z' in -iz/);
     assert.throws(() => parseExecArgs(['-e']), /flag needs an argument/);
   });

@@ -22,6 +22,14 @@ Options:
   -w, --workdir string       Working directory inside the container
 `;
 
+/** `--tty=false`, `-i=true`: a bool flag's value, as pflag's strconv.ParseBool reads it. */
+function execBool(key: 'interactive' | 'tty' | 'detach' | 'privileged', value: string): boolean {
+  if (/^(1|t|T|TRUE|true|True)$/.test(value)) return true;
+  if (/^(0|f|F|FALSE|false|False)$/.test(value)) return false;
+  const shown = key === 'privileged' ? '--privileged' : `-${key[0]}, --${key}`;
+  throw new StrataError(`invalid argument "${value}" for "${shown}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+}
+
 /** exec's flags, up to the container name; everything after it is the command, untouched. */
 export function parseExecArgs(words: string[]): ExecArgs {
   const out: ExecArgs = { container: '', command: [], env: [], envFile: [] };
@@ -60,11 +68,11 @@ export function parseExecArgs(words: string[]): ExecArgs {
         set(valued[name]!, value);
         continue;
       }
-      if (bools[name] && eq < 0) {
-        out[bools[name]!] = true;
+      if (bools[name]) {
+        out[bools[name]!] = eq < 0 || execBool(bools[name]!, body.slice(eq + 1));
         continue;
       }
-      if (long) throw new StrataError(`unknown flag: ${w}`);
+      if (long) throw new StrataError(`unknown flag: --${name}`);
     }
     // A cluster of short flags: -it, -itd, -ie VAR (the last may take a value).
     for (let j = 0; j < body.length; j++) {

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
 import { parseSince } from '../runtime/index.js';
-import type { RegisterCommands } from './command.js';
+import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 import { envFromFlags } from './containers-args.js';
 import { formatPortCommand } from './format/ports.js';
 import { STATS_HEADINGS, STATS_TABLE, statsRow, type StatsRow } from './format/stats.js';
@@ -65,7 +65,7 @@ async function execCommand(argv: ExecArgs): Promise<void> {
   });
 }
 
-async function attachCommand(argv: { container: string; stdin?: boolean; 'detach-keys'?: string; 'sig-proxy'?: boolean }): Promise<void> {
+async function attachCommand(argv: { container: string; 'no-stdin'?: boolean; 'detach-keys'?: string; 'sig-proxy'?: boolean }): Promise<void> {
   const service = new Containers();
   const record = await service.get(argv.container);
   service.requireRunning(record, 'attach');
@@ -77,7 +77,7 @@ async function attachCommand(argv: { container: string; stdin?: boolean; 'detach
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   if (proxy) for (const s of signals) process.on(s, forward);
-  const code = await attachStdio(service, record, { stdin: argv.stdin !== false && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
+  const code = await attachStdio(service, record, { stdin: !argv['no-stdin'] && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
   // stdin may hold the event loop open: leave explicitly.
   process.exit(code);
 }
@@ -124,7 +124,7 @@ export const register: RegisterCommands = (cli) =>
       .option('since', { type: 'string', describe: 'Show logs since timestamp or relative (e.g. 42m)' })
       .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
     (a) => logsCommand(a))
-    .command('exec', 'Execute a command in a running container', (y) => y.strict(false).help(false).parserConfiguration({ 'unknown-options-as-args': true }),
+    .command('exec', 'Execute a command in a running container', (y) => y.strict(false).help(false).parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true }),
       () => {
         // The raw words, not yargs' `_`: that one turns "010" into 10 and "1e5" into 100000.
         const words = process.argv.slice(2);
@@ -132,7 +132,7 @@ export const register: RegisterCommands = (cli) =>
       })
     .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
-      .option('stdin', { type: 'boolean', default: true, describe: 'Attach STDIN (--no-stdin to not)' })
+      .option('no-stdin', { type: 'boolean', describe: 'Do not attach STDIN' })
       .option('detach-keys', { type: 'string', describe: 'Override the key sequence for detaching a container' })
       .option('sig-proxy', { type: 'boolean', default: true, describe: 'Proxy all received signals to the process (--sig-proxy=false to not)' }),
     (a) => attachCommand(a))
@@ -152,20 +152,23 @@ export const register: RegisterCommands = (cli) =>
       (a) => { const c = new Containers(); return eachContainer(a.containers, (r) => c.unpause(r)); })
     .command('top <container> [ps OPTIONS]', 'Display the running processes of a container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
-      .strict(false).parserConfiguration({ 'unknown-options-as-args': true }),
+      .strict(false).parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true }),
     () => {
       // The raw words: everything after the container is ps's (`top c -o pid,comm`), as Docker's.
       const words = process.argv.slice(2);
       const [container = '', ...psArgs] = words.slice(words.indexOf('top') + 1);
+      // top has no flags of its own: one before the container is unknown, not a container's name.
+      if (/^--./.test(container)) throw new StrataError(`unknown flag: ${container.replace(/=.*/, '')}`);
+      if (/^-[^-]/.test(container)) throw new StrataError(`unknown shorthand flag: '${container[1]}' in ${container}`);
       return topCommand({ container, psArgs });
     })
     .command('stats [containers..]', 'Display a live stream of container resource usage statistics', (y) => y
       .positional('containers', { type: 'string', array: true, default: [] as string[] })
       .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
       .option('format', { type: 'string', describe: 'Format output using a Go template' })
-      .option('stream', { type: 'boolean', default: true, describe: '--no-stream: only pull the first result' })
-      .option('trunc', { type: 'boolean', default: true, describe: '--no-trunc: do not truncate output' }),
-    (a) => statsCommand({ containers: a.containers.map(String), all: a.all, format: a.format, 'no-stream': a.stream === false, 'no-trunc': a.trunc === false }))
+      .option('no-stream', { type: 'boolean', describe: 'Disable streaming stats and only pull the first result' })
+      .option('no-trunc', { type: 'boolean', describe: 'Do not truncate output' }),
+    (a) => statsCommand({ containers: a.containers.map(String), all: a.all, format: a.format, 'no-stream': a['no-stream'], 'no-trunc': a['no-trunc'] }))
     .command('port <container> [port]', 'List port mappings or a specific mapping for the container', (y) => y
       .positional('container', { type: 'string', demandOption: true })
       .positional('port', { type: 'string' }),

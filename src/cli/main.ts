@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import type { Argv } from 'yargs';
-import type { RegisterCommands } from './command.js';
+import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 
 type CommandModule = Promise<{ register?: RegisterCommands }>;
 
@@ -118,9 +118,8 @@ async function main(): Promise<void> {
     .scriptName('strata')
     .usage('Usage: strata COMMAND [OPTIONS]')
     .strict()
-    // Container and image IDs such as "1e5" or "0123" are names, never numbers (yargs re-parses
-    // positionals as options, so both settings are needed); numeric flags declare type: 'number'.
-    .parserConfiguration({ 'parse-positional-numbers': false, 'parse-numbers': false })
+    // IDs are never numbers; no `--no-X` negation of booleans (command.ts).
+    .parserConfiguration(PARSER_CONFIGURATION)
     .help()
     .alias('help', 'h')
     .version(false)

@@ -7,7 +7,7 @@ import {
   connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
-import type { RegisterCommands } from './command.js';
+import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 import { renderNetworks } from './list-views.js';
 
 function keyValues(values: unknown, what: string): Record<string, string> {
@@ -63,7 +63,7 @@ async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[];
 function networkCommands(y: Argv): Argv {
   return y
     .command('create <name>', 'Create a network', (c) => c
-      .parserConfiguration({ 'greedy-arrays': false })
+      .parserConfiguration({ ...PARSER_CONFIGURATION, 'greedy-arrays': false })
       .positional('name', { type: 'string', demandOption: true })
       .option('driver', { alias: 'd', type: 'string', default: 'bridge', describe: 'Driver to manage the Network (bridge)' })
       .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
@@ -78,7 +78,6 @@ function networkCommands(y: Argv): Argv {
       process.stdout.write(`${net.Id}\n`);
     })
     .command(['ls', 'list'], 'List networks', (c) => c
-      .parserConfiguration({ 'boolean-negation': false })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display network IDs' })
       .option('no-trunc', { type: 'boolean', describe: 'Do not truncate the output' })
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "driver=bridge")' })
@@ -98,9 +97,9 @@ function networkCommands(y: Argv): Argv {
         found.push((own ? undefined : inspectPredefined(root, ref)) ?? inspectNetwork(store, own ?? store.get(ref)));
       }
       if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      const { parseTemplate } = await import('./format/template.js');
+      const [{ parseTemplate }, { networkView }] = await Promise.all([import('./format/template.js'), import('./inspect-view.js')]);
       const t = parseTemplate(a.format);
-      process.stdout.write(found.map((o) => `${t.render(o as Record<string, unknown>)}\n`).join(''));
+      process.stdout.write(found.map((o) => `${t.render(networkView(o))}\n`).join(''));
     })
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true }),
@@ -124,7 +123,7 @@ function networkCommands(y: Argv): Argv {
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
     })
     .command('connect <network> <container>', 'Connect a container to a network', (c) => c
-      .parserConfiguration({ 'greedy-arrays': false })
+      .parserConfiguration({ ...PARSER_CONFIGURATION, 'greedy-arrays': false })
       .positional('network', { type: 'string', demandOption: true })
       .positional('container', { type: 'string', demandOption: true })
       .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })

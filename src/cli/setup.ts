@@ -101,11 +101,11 @@ function print(c: Check): void {
   process.stdout.write(`${c.ok ? 'ok     ' : 'FAILED '} ${c.name.padEnd(18)} ${c.detail}\n`);
 }
 
-async function setup(a: { install?: boolean }): Promise<void> {
+async function setup(a: { install?: boolean; 'no-install'?: boolean }): Promise<void> {
   const isRoot = process.getuid?.() === 0;
   let tools = await Promise.all(TOOLS.map(probe));
   const missing = TOOLS.filter((_, i) => !tools[i].ok).map((t) => t.pkg);
-  if (missing.length && a.install !== false && isRoot) {
+  if (missing.length && a.install !== false && !a['no-install'] && isRoot) {
     process.stdout.write(`installing Debian packages: ${missing.join(' ')}\n`);
     try {
       await aptInstall(missing);
@@ -138,5 +138,6 @@ async function setup(a: { install?: boolean }): Promise<void> {
 
 export const register: RegisterCommands = (cli) =>
   cli.command('setup', 'Check the host and create the busybox base image', (y: Argv) => y
-    .option('install', { type: 'boolean', default: true, describe: 'Install missing Debian packages (as root); --no-install to only check' }),
+    .option('no-install', { type: 'boolean', describe: 'Only check: do not install missing Debian packages' })
+    .option('install', { type: 'boolean', default: true, describe: 'Install missing Debian packages (as root; --install=false as --no-install)' }),
   (a) => setup(a));

@@ -24,10 +24,25 @@ describe('argument errors', () => {
     [['logs', '--bogus', 'web'], 'unknown flag: --bogus\nUsage: strata logs [OPTIONS] CONTAINER'],
     [['stop', '--bogus', 'web'], 'unknown flag: --bogus\nUsage: strata stop [OPTIONS] CONTAINER [CONTAINER...]'],
     [['image', 'rm', '-z', 'x'], 'unknown flag: -z\nUsage: strata image rm [OPTIONS] IMAGE [IMAGE...]'],
+    // no yargs negation: "--no-X" is a flag of its own or unknown, even where X is a flag
+    [['logs', '--no-such-flag', 'c'], 'unknown flag: --no-such-flag\nUsage: strata logs [OPTIONS] CONTAINER'],
+    [['logs', '--no-follow', 'c'], 'unknown flag: --no-follow\nUsage: strata logs [OPTIONS] CONTAINER'],
+    [['ps', '--no-all'], 'unknown flag: --no-all\nUsage: strata ps [OPTIONS]'],
+    [['history', '--no-human', 'x'], 'unknown flag: --no-human\nUsage: strata history [OPTIONS] IMAGE'],
+    [['volume', 'ls', '--no-trunc'], 'unknown flag: --no-trunc\nUsage: strata volume ls [OPTIONS]'],
+    [['attach', '--stdin', 'c'], 'unknown flag: --stdin\nUsage: strata attach [OPTIONS] CONTAINER'],
+    [['top', '--no-such', 'c'], 'unknown flag: --no-such'],
+    [['top', '-x', 'c'], "unknown shorthand flag: 'x' in -x"],
+    // Docker's own --no-X flags (and their =false forms) are taken: the missing object is the error
+    [['stats', '--no-stream', '--no-trunc', 'nosuch'], 'no such container: "nosuch"'],
+    [['stats', '--no-stream=true', '--no-trunc=false', 'nosuch'], 'no such container: "nosuch"'],
+    [['attach', '--no-stdin', 'nosuch'], 'no such container: "nosuch"'],
+    [['container', 'ls', '--no-trunc', '--filter', 'name=nosuch', '-q'], ''],
   ];
   for (const [args, message] of table) {
     it(`strata ${args.join(' ')}`, () => {
       const r = runStrata(args, { root: t.dir });
+      if (!message) return void assert.deepEqual([r.stderr, r.status], ['', 0]);
       assert.equal(r.stderr, `Error: ${message}\n`);
       assert.equal(r.status, 125);
       assert.equal(r.stdout, '');
@@ -44,12 +59,13 @@ describe('argument errors', () => {
 });
 
 describe('an unknown flag before the arguments', () => {
-  const known = new Set(['follow', 'f', 'tail', 'n', 'timestamps', 't', 'stream', 'help', 'h']);
+  const known = new Set(['follow', 'f', 'tail', 'n', 'timestamps', 't', 'no-stream', 'help', 'h']);
   it('is named as typed, long or one letter of a short group', () => {
     assert.equal(unknownFlag(['logs', '--details', 'c3'], known), '--details');
     assert.equal(unknownFlag(['logs', '--bogus=1', 'c3'], known), '--bogus');
     assert.equal(unknownFlag(['logs', '-fz', 'c3'], known), '-z');
     assert.equal(unknownFlag(['logs', '-f', '-n5', '--no-stream', '--tail', '2', 'c3'], known), undefined);
     assert.equal(unknownFlag(['logs', 'c3', '--', '--bogus'], known), undefined);
+    assert.equal(unknownFlag(['logs', '--no-follow', 'c3'], known), '--no-follow', 'no negation of a known flag');
   });
 });

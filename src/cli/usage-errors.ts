@@ -125,7 +125,7 @@ export function unknownFlag(argv: string[], known: ReadonlySet<string>): string 
     const long = /^--([^=]+)/.exec(a);
     if (long) {
       const name = long[1]!;
-      if (!known.has(name) && !(name.startsWith('no-') && known.has(name.slice(3)))) return `--${name}`;
+      if (!known.has(name)) return `--${name}`;
       continue;
     }
     const short = /^-([^-=\d][^=]*)/.exec(a);

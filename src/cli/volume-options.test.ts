@@ -88,4 +88,19 @@ describe('volume driver options', { concurrency: false, timeout: 120_000 }, () =
     assert.deepEqual(mountsUnder(fx.root), []);
     fx.ok(['volume', 'rm', 'scratch']);
   });
+
+  it("inspects as Docker: moby's key order; `volume create` without --label/--opt shows {} for both, a container's own volume null", () => {
+    fx.ok(['volume', 'create', 'bare']);
+    fx.ok(['create', '--name', 'made', '-v', 'implicit:/i', 'busybox']);
+    const [bare, implicit] = JSON.parse(fx.ok(['volume', 'inspect', 'bare', 'implicit'])) as Array<Record<string, unknown>>;
+    assert.deepEqual(Object.keys(bare!), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+    assert.deepEqual([bare!.Labels, bare!.Options], [{}, {}]);
+    assert.deepEqual([implicit!.Labels, implicit!.Options], [null, null]);
+    assert.equal(fx.ok(['volume', 'inspect', '-f', '{{.Labels}} {{.Options}}', 'bare', 'implicit']), 'map[] map[]\nmap[] map[]\n');
+    // the whole struct as Go prints it: ClusterVolume first, Status and UsageData last (omitempty: not in the JSON)
+    assert.equal(fx.ok(['volume', 'inspect', '-f', '{{.}}', 'bare']), `{<nil> ${bare!.CreatedAt} local map[] ${bare!.Mountpoint} bare map[] local map[] <nil>}\n`);
+    assert.deepEqual(Object.keys(JSON.parse(fx.ok(['volume', 'inspect', '-f', '{{json .}}', 'bare']))), Object.keys(bare!));
+    fx.ok(['rm', 'made']);
+    fx.ok(['volume', 'rm', 'bare', 'implicit']);
+  });
 });

@@ -6,6 +6,7 @@ import { filterVolumes, volumePruneFilter, Volumes } from '../engine/index.js';
 import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { parseTemplate } from './format/template.js';
+import { volumeView } from './inspect-view.js';
 import { renderVolumes } from './list-views.js';
 
 function parseLabels(labels: string[] = []): Record<string, string> {
@@ -60,7 +61,7 @@ function volumeCommands(y: Argv): Argv {
       const vols = a.names.map((n) => volumes.inspect(String(n)));
       if (!a.format) return void process.stdout.write(`${JSON.stringify(vols, null, 4)}\n`);
       const t = parseTemplate(a.format);
-      process.stdout.write(vols.map((v) => `${t.render(v)}\n`).join(''));
+      process.stdout.write(vols.map((v) => `${t.render(volumeView(v))}\n`).join(''));
     })
     .command(['rm <names..>', 'remove <names..>'], 'Remove one or more volumes', (a) => a
       .positional('names', { type: 'string', array: true, demandOption: true })

@@ -8,7 +8,7 @@ import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
   buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
-  parsePidsLimit, parseCpuset, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, prewarmNetns, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
+  parsePidsLimit, parseCpuset, dockerMountSpecs, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, prewarmNetns, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { failpoint } from '../failpoint.js';
 import { Lease, openStore, type ContainerRecord, type Image } from '../store/index.js';
@@ -269,6 +269,7 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
     readonlyRootfs: o.readOnly ?? false, memory: o.memory, memoryConfig, healthcheck, logConfig, more, domainname: o.domainname, ulimits, network, groupAdd: o.groupAdd ?? [], labels: parseLabels(o.labels ?? []),
     securityOpt, expose: o.expose ?? [], stopSignal: o.stopSignal, stopTimeout: o.stopTimeout, shmSize: o.shmSize, namespaces, sysctls: parseSysctls(o.sysctls ?? [], { hostNetwork: networkFlag === 'host', hostIpc: namespaces.IpcMode === 'host' }), cpusetCpus: parseCpuset(o.cpusetCpus),
     binds: o.volumes ?? [],
+    mountSpecs: dockerMountSpecs(o.mounts ?? [], o.cwd ?? process.cwd()),
     mounts: requests.map((m) => ({
       Type: m.type, Source: m.type === 'bind' ? m.source : '', Destination: m.destination,
       RW: m.type === 'tmpfs' ? true : !m.readonly, ...(m.type === 'volume' ? { Name: m.name } : {}),

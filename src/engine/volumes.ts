@@ -42,11 +42,11 @@ export class Volumes {
     return listVolumes(this.stateRoot);
   }
 
-  /** Docker's `volume inspect` object (without strata's own Anonymous flag). */
+  /** Docker's `volume inspect` object, its keys in moby's order (without strata's own Anonymous flag). */
   inspect(name: string): Omit<Volume, 'Anonymous'> {
     this.#sweep();
-    const { Anonymous: _anonymous, ...rest } = getVolume(this.stateRoot, name);
-    return rest;
+    const v = getVolume(this.stateRoot, name);
+    return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: v.Scope };
   }
 
   /** Volume name → IDs of the containers whose mounts use it. */

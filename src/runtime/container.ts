@@ -59,9 +59,15 @@ export interface CreateOptions {
   /** `--sysctl` (checked) and `--cpuset-cpus`. */
   sysctls?: Record<string, string>;
   cpusetCpus?: string;
-  /** The -v / --mount flags as typed, and their resolved form. */
+  /**
+   * The -v flags as typed, and every mount resolved. As Docker's CLI, a -v with a source (a host
+   * path or a volume name) is a bind (HostConfig.Binds); a bare `-v /path`, an anonymous volume,
+   * is a Config.Volumes entry.
+   */
   binds: string[];
   mounts: ContainerMount[];
+  /** HostConfig.Mounts: the --mount flags as Docker's CLI sends them (docker-host-config.ts dockerMountSpecs). */
+  mountSpecs?: Array<Record<string, unknown>>;
   /** Resource limits: --cpus (NanoCpus), --cpu-shares, --pids-limit (null: none). */
   resources?: { nanoCpus?: number; cpuShares?: number; pidsLimit?: number | null };
   /** --cap-add, --cap-drop, --privileged, --device, --init, --tmpfs (destination → options). */
@@ -122,7 +128,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Cmd: cmd,
     ...(options.healthcheck ?? conf.Healthcheck ? { Healthcheck: options.healthcheck ?? conf.Healthcheck } : {}),
     Image: options.imageRef,
-    Volumes: conf.Volumes ?? null,
+    Volumes: configVolumes(conf.Volumes, options.binds),
     WorkingDir: workdir,
     Entrypoint: entrypoint,
     OnBuild: conf.OnBuild ?? null,
@@ -141,7 +147,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Image: options.image.id,
     Config: config,
     HostConfig: {
-      Binds: options.binds,
+      Binds: options.binds.filter((b) => b.includes(':')),
       LogConfig: options.logConfig ?? { Type: 'json-file', Config: {} },
       ...options.more,
       Memory: options.memory ?? 0,
@@ -170,6 +176,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
       ...(options.sysctls && Object.keys(options.sysctls).length ? { Sysctls: options.sysctls } : {}),
       ...(options.namespaces ?? { PidMode: '', IpcMode: 'private', UTSMode: '' }),
       Init: options.init ? true : null,
+      ...(options.mountSpecs?.length ? { Mounts: options.mountSpecs } : {}),
       ...(options.tmpfs && Object.keys(options.tmpfs).length ? { Tmpfs: options.tmpfs } : {}),
     },
     Mounts: options.mounts,
@@ -179,6 +186,13 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Platform: 'linux',
     Strata: { layers: [...options.image.config.rootfs.diff_ids], ...(options.extra ?? {}) },
   };
+}
+
+/** Config.Volumes: the image's VOLUMEs and the anonymous volumes of `-v /path` (keyed as typed, as Docker's CLI), or null. */
+function configVolumes(image: Record<string, object> | undefined, binds: string[]): Record<string, object> | null {
+  const anonymous = binds.filter((b) => !b.includes(':'));
+  if (!image && anonymous.length === 0) return null;
+  return { ...image, ...Object.fromEntries(anonymous.map((v) => [v, {}])) };
 }
 
 export function networkOf(record: ContainerRecord): NetworkMode {

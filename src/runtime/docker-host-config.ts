@@ -6,6 +6,7 @@ import path from 'node:path';
 import { volumesDir, type ContainerMount, type ContainerRecord } from '../store/index.js';
 import { isUnified } from './cgroups.js';
 import { securityOptions } from './host-config.js';
+import { parseMountFlag, type MountRequest } from './shim/mounts.js';
 import { MASKED_PATHS, READONLY_PATHS } from './spec.js';
 
 /**
@@ -92,4 +93,33 @@ export function dockerMounts(root: string, record: ContainerRecord): Array<Recor
       Propagation: m.Type === 'bind' ? 'rprivate' : '',
     };
   });
+}
+
+/**
+ * HostConfig.Mounts: each --mount as docker/cli sends it (moby's api/types/mount Mount, its
+ * omitempty fields left out): Type, Source (none for an anonymous volume), Target, ReadOnly,
+ * and the volume's or tmpfs's options. CWD resolves a relative bind source, as the CLI does.
+ */
+export function dockerMountSpecs(specs: string[], cwd: string): Array<Record<string, unknown>> {
+  return specs.map((spec) => mountSpec(parseMountFlag(spec, cwd)));
+}
+
+function mountSpec(m: MountRequest): Record<string, unknown> {
+  const common = (source: string | undefined, readonly: boolean) => ({
+    Type: m.type, ...(source ? { Source: source } : {}), Target: m.destination, ...(readonly ? { ReadOnly: true } : {}),
+  });
+  if (m.type === 'bind') return common(m.source, m.readonly);
+  if (m.type === 'volume') {
+    const volume = {
+      ...(m.copy ? {} : { NoCopy: true }),
+      ...(m.labels ? { Labels: m.labels } : {}),
+      ...(m.driverOptions ? { DriverConfig: { Options: m.driverOptions } } : {}),
+    };
+    return { ...common(m.name, m.readonly), ...(Object.keys(volume).length ? { VolumeOptions: volume } : {}) };
+  }
+  const option = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);
+  const size = option('size');
+  const mode = option('mode');
+  const tmpfs = { ...(size ? { SizeBytes: Number(size) } : {}), ...(mode ? { Mode: parseInt(mode, 8) } : {}) };
+  return { ...common(undefined, m.options.includes('ro')), ...(Object.keys(tmpfs).length ? { TmpfsOptions: tmpfs } : {}) };
 }

@@ -22,7 +22,7 @@ export {
 } from './host-config.js';
 export { afterProbe, checkHealthFlags, healthConfigWith, healthPlan, type HealthFlags, type HealthPlan, type HealthState } from './health.js';
 export { logAttributes, logLimits, parseLogConfig, type LogConfig, type LogLimits } from './log-config.js';
-export { dockerHostConfig, dockerMounts } from './docker-host-config.js';
+export { dockerHostConfig, dockerMounts, dockerMountSpecs } from './docker-host-config.js';
 export { moreHostConfig, type MoreFlags, type MoreHostConfig } from './more-host-config.js';
 export { memoryHostConfig, memoryResources, parseMemoryBytes, swapLimitSupported, type MemoryFlags, type MemoryHostConfig, type MemoryResources } from './memory-limits.js';
 export { parseGroup, parsePasswd, resolveUserSpec } from './user.js';

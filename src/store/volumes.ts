@@ -72,6 +72,7 @@ export function getVolume(root: string, name: string): Volume {
 export interface CreateVolumeOptions {
   /** Omitted: a random 64-hex name (an anonymous volume). */
   name?: string;
+  /** Kept as given, `{}` too (`volume create` without --label, as Docker's); none (null) for a volume a container makes. */
   labels?: Record<string, string>;
   /** The local driver's options (volume-options.ts); kept as given, `{}` too (`volume create` without --opt, as Docker's). */
   options?: Record<string, string>;
@@ -107,7 +108,7 @@ export function createVolume(root: string, options: CreateVolumeOptions = {}): V
     Driver: 'local',
     Mountpoint: path.join(dir, '_data'),
     CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    Labels: options.labels && Object.keys(options.labels).length ? options.labels : null,
+    Labels: options.labels ?? null,
     Options: opts,
     Scope: 'local',
     Anonymous: options.anonymous ?? options.name === undefined,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJson, formatRows, parseTemplate, resolveFormat } from './template.js';
+import { goJson, goStruct, goTyped, formatRows, parseTemplate, resolveFormat } from './template.js';
 import { humanDuration, humanSize, timeAgo, goTime, shortId } from './human.js';
 import { alignTable } from './table.js';
 
@@ -70,4 +70,19 @@ test('templates: syntax errors are one line, at parse time', () => {
     assert.throws(() => parseTemplate(f), (e: Error) => e.name === 'StrataError' && msg.test(e.message) && !e.message.includes('\n'), f);
   }
   assert.equal(parseTemplate('table {{.ID}}\\t{{if .X}}{{.X}}{{end}}\\t{{upper .Name}}').header({ ID: 'CONTAINER ID' }), 'CONTAINER ID\t\tNAME');
+});
+
+test("templates print a struct as Go's fmt (fields in order, in braces) and a map with its keys sorted; json keeps a struct's order", () => {
+  const hostConfig = goStruct({ LogConfig: goStruct({ Type: 'json-file', Config: goTyped('nil-map') }), RestartPolicy: goStruct({ Name: 'no', MaximumRetryCount: 0 }) });
+  const state = goStruct({ Status: 'exited', Running: false, Pid: 0, Error: '', Health: goTyped('nil-pointer') });
+  const c = { HostConfig: hostConfig, State: state, Labels: { z: '1', a: '2' } };
+  const r = (f: string) => parseTemplate(f).render(c);
+  assert.equal(r('{{.HostConfig.LogConfig}}|{{.HostConfig.RestartPolicy}}|{{.HostConfig}}'), '{json-file map[]}|{no 0}|{{json-file map[]} {no 0}}');
+  assert.equal(r('{{.State}}'), '{exited false 0  <nil>}');
+  assert.equal(r('{{.Labels}}'), 'map[a:2 z:1]');
+  assert.equal(r('{{json .State}}'), '{"Status":"exited","Running":false,"Pid":0,"Error":"","Health":null}');
+  assert.equal(r('{{json .Labels}}'), '{"a":"2","z":"1"}');
+  // an omitempty field (not enumerable: not in the JSON) is still a field of the struct
+  const withOmitted = goStruct(Object.defineProperty({ A: 1 }, 'B', { value: '', enumerable: false }));
+  assert.deepEqual([parseTemplate('{{.}}').render(withOmitted), parseTemplate('{{json .}}').render(withOmitted)], ['{1 }', '{"A":1}']);
 });

@@ -8,13 +8,22 @@ import { alignTable } from './table.js';
 
 import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse.js';
 
-/** JSON as Go's encoding/json writes it: <, >, & escaped; map keys sorted. */
+/**
+ * JSON as Go's encoding/json writes it: <, >, & escaped; a map's keys sorted, a struct's fields
+ * (an object marked by goStruct) in their declaration order, which is the object's own.
+ */
 export function goJson(value: unknown): string {
   const sorted = (v: unknown): unknown => {
     if (typedKind(v)) return typedKind(v) === 'empty-struct' ? {} : null;
     if (Array.isArray(v)) return v.map(sorted);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+      const o = v as Record<string, unknown>;
+      if (!isGoStruct(o)) return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sorted(o[k])]));
+      const tags = jsonTags(o);
+      return Object.fromEntries(Object.keys(o).flatMap((k) => {
+        const [name = k, option] = (tags[k] ?? '').split(',');
+        return option === 'omitempty' && isEmpty(o[k]) ? [] : [[name || k, sorted(o[k])]];
+      }));
     }
     return v;
   };
@@ -39,12 +48,37 @@ export function goTyped(kind: 'nil-slice' | 'nil-map' | 'nil-pointer' | 'empty-s
 
 const typedKind = (v: unknown): string | undefined => (v && typeof v === 'object' ? (v as Record<symbol, string>)[GO_TYPED] : undefined);
 
+const GO_STRUCT = Symbol('go struct');
+
+/**
+ * Marks OBJ (a view's own copy) as a Go struct rather than a map: fmt prints its field values
+ * in declaration order in braces ("{json-file map[]}"), and json keeps that order. Its fields
+ * are its own properties in their order, the non-enumerable ones too (omitempty fields the JSON
+ * leaves out are still fields). An object not marked is a map: "map[k:v]", keys sorted. JSON
+ * gives the json tags of fields whose tag is not their name ({ Status: 'status,omitempty' }).
+ */
+export function goStruct<T extends object>(obj: T, json: Record<string, string> = {}): T {
+  if (!Object.isFrozen(obj)) Object.defineProperty(obj, GO_STRUCT, { value: json });
+  return obj;
+}
+
+const isGoStruct = (v: object): boolean => (v as Record<symbol, unknown>)[GO_STRUCT] !== undefined;
+/** A struct's json tags by field (goStruct's JSON argument): `status,omitempty` names the field "status", left out when empty. */
+const jsonTags = (v: object): Record<string, string> => (v as Record<symbol, Record<string, string>>)[GO_STRUCT] ?? {};
+/** encoding/json's empty values, which omitempty leaves out. */
+const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === ''
+  || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !isGoStruct(v) && Object.keys(v).length === 0);
+
 function str(v: unknown): string {
   if (v === undefined || v === null) return '<no value>';
   if (typedKind(v) === 'nil-pointer') return '<nil>';
   if (typedKind(v) === 'empty-struct') return '{}';
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v).map(([k, x]) => `${k}:${str(x)}`).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (isGoStruct(o)) return `{${Object.getOwnPropertyNames(o).map((k) => str(o[k])).join(' ')}}`;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${str(o[k])}`).join(' ')}]`;
+  }
   return String(v);
 }
 
