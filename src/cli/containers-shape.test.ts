@@ -84,6 +84,10 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     const state = JSON.parse(fx.strata(['inspect', '-f', '{{json .State}}', 'gofmt']).stdout) as object;
     assert.deepEqual(Object.keys(state), MOBY.State, 'ContainerState in its declaration order, not sorted');
     assert.deepEqual(Object.keys(JSON.parse(fx.strata(['inspect', '-f', '{{json .}}', 'gofmt']).stdout) as object), DOCKER_KEYS);
+    // container.Config whole, its omitempty fields (ArgsEscaped, NetworkDisabled, MacAddress, StopSignal) in their places
+    const id = fx.strata(['inspect', '-f', '{{.Id}}', 'gofmt']).stdout.trim();
+    assert.equal(fx.strata(['inspect', '-f', '{{.Config}}', 'gofmt']).stdout,
+      `{${id.slice(0, 12)}   false true true map[] false false false [PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin] [sh] <nil> false busybox map[]  [] false  [] map[aa:2 zz:1]  <nil> []}\n`);
     assert.match(fx.strata(['image', 'inspect', '-f', '{{.RootFS}}', 'busybox']).stdout, /^\{layers \[sha256:[0-9a-f]{64}\]\}\n$/);
     assert.match(fx.strata(['network', 'inspect', '-f', '{{.IPAM}} {{.ConfigFrom}}', 'bridge']).stdout, /^\{default map\[\] \[\{[0-9./]+ [0-9.]+\}\]\} \{\}\n$/);
     assert.equal(fx.strata(['rm', 'gofmt']).status, 0);

@@ -139,6 +139,12 @@ const CONFIG_TYPED: Record<string, Kind> = {
 /** Its `omitempty` fields with their zero values: in the template, never in its JSON. */
 const CONFIG_OMITTED: Record<string, unknown> = { ArgsEscaped: false, NetworkDisabled: false, MacAddress: '', StopSignal: '' };
 const OMITEMPTY = new Set(['ExposedPorts', 'Shell', 'Healthcheck', 'StopTimeout']);
+/** container.Config's declaration order, which {{.Config}} prints. */
+const CONFIG_ORDER = [
+  'Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'ExposedPorts', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd',
+  'Healthcheck', 'ArgsEscaped', 'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'NetworkDisabled', 'MacAddress', 'OnBuild', 'Labels', 'StopSignal',
+  'StopTimeout', 'Shell',
+];
 
 /**
  * The container's or image's Config as a template sees it: a missing field that is not
@@ -160,7 +166,7 @@ function configView(config: Record<string, unknown>): Record<string, unknown> {
   }
   const health = view.Healthcheck;
   if (isObject(health) && !Object.isFrozen(health)) view.Healthcheck = goStruct({ ...health });
-  return goStruct(view);
+  return goStruct(inOrder(view, CONFIG_ORDER));
 }
 
 /**
