@@ -3,6 +3,7 @@
 // Name lookups go only to the network's own responder, for names it knows: no query leaves the
 // machine.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -134,5 +135,23 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.equal(mixed.stderr, 'Error: conflicting options: cannot attach both user-defined and non-user-defined network-modes\n');
     assert.equal(mixed.status, 125);
     ok(['rm', '-f', 'both']);
+  });
+
+  it('leaves a container whose port is taken "Created", as Docker leaves one whose port is already allocated', async () => {
+    const held = net.createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (held.address() as net.AddressInfo).port;
+      const busy = fx.strata(['run', '-d', '--name', 'busy', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '300']);
+      assert.equal(busy.status, 125);
+      assert.equal(busy.stderr, `Error: cannot publish port 127.0.0.1:${port}/tcp: address already in use\n`);
+      const state = JSON.parse(ok(['inspect', '--format', '{{json .State}}', 'busy'])) as { Status: string; ExitCode: number; Error: string; StartedAt: string };
+      assert.deepEqual([state.Status, state.ExitCode, state.StartedAt], ['created', 125, '0001-01-01T00:00:00Z']);
+      assert.match(state.Error, /address already in use/);
+      assert.match(ok(['ps', '-a', '--filter', 'name=busy', '--format', '{{.Status}}']), /^Created\n$/);
+    } finally {
+      held.close();
+    }
+    ok(['rm', 'busy']);
   });
 });
