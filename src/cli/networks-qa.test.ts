@@ -154,4 +154,13 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     }
     ok(['rm', 'busy']);
   });
+
+  it("refuses network connect to host and none with Docker's errors (not 'network not found')", () => {
+    ok(['run', '-d', '--name', 'joiner', 'busybox', 'sleep', '300']);
+    const host = fx.strata(['network', 'connect', 'host', 'joiner']);
+    assert.deepEqual([host.status, host.stderr], [125, 'Error: container cannot be disconnected from host network or connected to host network\n']);
+    const none = fx.strata(['network', 'connect', 'none', 'joiner']);
+    assert.deepEqual([none.status, none.stderr], [125, 'Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n']);
+    ok(['rm', '-f', 'joiner']);
+  });
 });

@@ -9,7 +9,7 @@ import { DEFAULT_NETWORK, NetworkStore } from '../store/index.js';
 import { resolvConfText } from './etc.js';
 import { checkEndpointRequest, dnsSettingsOf, endpointSettings } from './net/config.js';
 import { allocateEndpoints, plumbInto, releaseEndpoints, unplugFrom } from './net/endpoints.js';
-import { ensureUp } from './net/networks.js';
+import { defaultNetwork, ensureUp } from './net/networks.js';
 import type { NetContext } from './net-run.js';
 import { readRuntimeStatus } from './shim/state.js';
 
@@ -62,9 +62,20 @@ function followResolvConf(ctx: NetContext, record: ContainerRecord, before: stri
   fs.writeFileSync(file, resolvConfText(dns, after));
 }
 
+/**
+ * The network a connect or disconnect names: the default one made if need be (Docker's bridge is
+ * always there); host (and none, to connect to) refused with Docker's words: modes, not networks.
+ */
+async function namedNetwork(ctx: NetContext, store: NetworkStore, networkRef: string, connect: boolean): Promise<NetworkRecord> {
+  if (networkRef === 'host') throw new StrataError('container cannot be disconnected from host network or connected to host network');
+  if (networkRef === 'none' && connect) throw new StrataError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+  if (networkRef === 'default' || networkRef === DEFAULT_NETWORK) return defaultNetwork(ctx.root);
+  return store.get(networkRef);
+}
+
 export async function connectContainer(ctx: NetContext, ref: string, networkRef: string, options: { aliases: string[]; ip?: string }): Promise<void> {
   const store = new NetworkStore(ctx.root);
-  const net = store.get(networkRef === 'default' ? DEFAULT_NETWORK : networkRef);
+  const net = await namedNetwork(ctx, store, networkRef, true);
   const record = await ctx.containers.get(ref);
   checkMode(record, `connected to network "${net.Name}"`);
   if (record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is already connected to network "${net.Name}"`);
@@ -91,7 +102,7 @@ export async function connectContainer(ctx: NetContext, ref: string, networkRef:
 
 export async function disconnectContainer(ctx: NetContext, ref: string, networkRef: string): Promise<void> {
   const store = new NetworkStore(ctx.root);
-  const net = store.get(networkRef === 'default' ? DEFAULT_NETWORK : networkRef);
+  const net = await namedNetwork(ctx, store, networkRef, false);
   const record = await ctx.containers.get(ref);
   checkMode(record, `disconnected from network "${net.Name}"`);
   if (!record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is not connected to network "${net.Name}"`);
