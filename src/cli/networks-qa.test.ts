@@ -163,4 +163,18 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.deepEqual([none.status, none.stderr], [125, 'Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n']);
     ok(['rm', '-f', 'joiner']);
   });
+
+  it("keeps a running container's own /etc/hosts lines to the networks it is on across connect and disconnect", () => {
+    ok(['network', 'create', 'ha']);
+    ok(['network', 'create', 'hb']);
+    ok(['run', '-d', '--name', 'moving', '--hostname', 'mover', '--network', 'ha', 'busybox', 'sleep', '300']);
+    const ipOn = (net: string) => ok(['inspect', '--format', `{{.NetworkSettings.Networks.${net}.IPAddress}}`, 'moving']).trim();
+    const a = ipOn('ha');
+    ok(['network', 'connect', 'hb', 'moving']);
+    const b = ipOn('hb');
+    assert.equal(ok(['exec', 'moving', 'grep', 'mover$', '/etc/hosts']), `${a}\tmover\n${b}\tmover\n`);
+    ok(['network', 'disconnect', 'ha', 'moving']);
+    assert.equal(ok(['exec', 'moving', 'hostname', '-i']).trim(), b, 'its name gives an address it still has');
+    ok(['rm', '-f', 'moving']);
+  });
 });
