@@ -177,4 +177,9 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.equal(ok(['exec', 'moving', 'hostname', '-i']).trim(), b, 'its name gives an address it still has');
     ok(['rm', '-f', 'moving']);
   });
+
+  it('network inspect shows the networks found and names the missing ones, exit 1, as inspect', () => {
+    const r = fx.strata(['network', 'inspect', '--format', '{{.Name}}', 'host', 'nosuch', 'none']);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [1, 'host\nnone\n', 'Error: network "nosuch" not found\n']);
+  });
 });

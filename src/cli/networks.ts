@@ -91,16 +91,23 @@ function networkCommands(y: Argv): Argv {
       const root = stateRoot();
       const store = new NetworkStore(root);
       const found = [];
+      const missing: string[] = [];
       for (const ref of a.networks.map((n) => (String(n) === 'default' ? 'bridge' : String(n)))) {
         if (ref === 'bridge') await defaultNetwork(root);
         // host and none are names no record can take; an ID prefix is a record's first.
         const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
-        found.push((own ? undefined : inspectPredefined(root, ref)) ?? inspectNetwork(store, own ?? store.get(ref)));
+        const shown = own ? inspectNetwork(store, own) : inspectPredefined(root, ref);
+        if (shown) found.push(shown);
+        else missing.push(ref);
       }
-      if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      const { parseTemplate } = await import('./format/template.js');
-      const t = parseTemplate(a.format);
-      process.stdout.write(found.map((o) => `${t.render(o as Record<string, unknown>)}\n`).join(''));
+      // As `inspect`: what was found is shown, then one line per name that was not (exit 1).
+      if (!a.format) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      else {
+        const { parseTemplate } = await import('./format/template.js');
+        const t = parseTemplate(a.format);
+        process.stdout.write(found.map((o) => `${t.render(o as Record<string, unknown>)}\n`).join(''));
+      }
+      if (missing.length) throw new StrataError(missing.map((m) => `network "${m}" not found`).join('\n'), 1);
     })
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true }),
