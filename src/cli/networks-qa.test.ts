@@ -182,4 +182,12 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     const r = fx.strata(['network', 'inspect', '--format', '{{.Name}}', 'host', 'nosuch', 'none']);
     assert.deepEqual([r.status, r.stdout, r.stderr], [1, 'host\nnone\n', 'Error: network "nosuch" not found\n']);
   });
+
+  it("gives a network's interfaces the MTU of -o com.docker.network.driver.mtu, and refuses a bad one", () => {
+    ok(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', 'small']);
+    assert.equal(ok(['run', '--rm', '--network', 'small', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), '1400\n');
+    const bad = fx.strata(['network', 'create', '-o', 'com.docker.network.driver.mtu=big', 'badmtu']);
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid com.docker.network.driver.mtu "big": expected a number from 68 to 65535\n']);
+    ok(['network', 'rm', 'small']);
+  });
 });

@@ -13,7 +13,7 @@ import { processStartTime } from '../../store/index.js';
 import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
 import { linkExists } from './host.js';
-import { gatewayOf } from './kernel.js';
+import { gatewayOf, mtuOf } from './kernel.js';
 import { rootIdentity, vethName } from './names.js';
 import { sweepEndpoints } from './networks.js';
 
@@ -152,7 +152,8 @@ export function plumbingScript(attached: Attached[], hostPid: number, hold: bool
   const inside: string[] = hold ? ['link set lo up'] : [];
   const host: string[] = [];
   for (const { endpoint: e, net } of attached) {
-    inside.push(`link add ${e.IfName} address ${e.Mac} type veth peer name ${e.Veth} netns ${hostPid}`, `addr add ${e.IPv4}/${e.PrefixLen} dev ${e.IfName}`, `link set ${e.IfName} up`);
+    const mtu = mtuOf(net) ? ` mtu ${mtuOf(net)}` : '';
+    inside.push(`link add ${e.IfName} address ${e.Mac}${mtu} type veth peer name ${e.Veth}${mtu} netns ${hostPid}`, `addr add ${e.IPv4}/${e.PrefixLen} dev ${e.IfName}`, `link set ${e.IfName} up`);
     host.push(`link set ${e.Veth} master ${net.Strata.bridge}`, `link set ${e.Veth} up`);
   }
   const way = attached.find((a) => !a.net.Internal);

@@ -7,7 +7,7 @@ import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, newNetworkId, RESERVED_NETWORKS, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { enableForwarding, endpointAlive, linkExists } from './host.js';
 import { contains, formatIp, formatSubnet, hostAt, parseIp, parseSubnet, type Subnet } from './ipv4.js';
-import { applyRules, bridgeDown, bridgeUp, sweepDeadRoots } from './kernel.js';
+import { applyRules, bridgeDown, bridgeUp, MTU_OPTION, sweepDeadRoots } from './kernel.js';
 import { bridgeName, rootIdentity } from './names.js';
 import { chooseSubnet, claimOwnerAlive, readClaim, readClaims, removeClaim, withMachineLock, writeClaim, type Claim } from './pool.js';
 
@@ -139,6 +139,9 @@ export async function createNetwork(root: string, options: CreateNetworkOptions)
   if ((options.driver ?? 'bridge') !== 'bridge') throw new StrataError(`unsupported network driver "${options.driver}": strata has the bridge driver`);
   if (RESERVED_NETWORKS.includes(options.name)) throw new StrataError(`network with name "${options.name}" already exists: it is a predefined network`);
   if (options.gateway !== undefined && options.subnet === undefined) throw new StrataError('invalid gateway: a gateway needs a --subnet to belong to');
+  const mtu = options.options?.[MTU_OPTION];
+  // Linux's bounds for an Ethernet device (68: IPv4's minimum; 65535: the bridge's maximum).
+  if (mtu !== undefined && (!/^\d+$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535)) throw new StrataError(`invalid ${MTU_OPTION} "${mtu}": expected a number from 68 to 65535`);
   const requested = options.subnet !== undefined ? parseSubnet(options.subnet) : undefined;
   return store.locked(async () => {
     const all = store.list();
