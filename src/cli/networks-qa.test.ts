@@ -190,4 +190,15 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid com.docker.network.driver.mtu "big": expected a number from 68 to 65535\n']);
     ok(['network', 'rm', 'small']);
   });
+
+  it('network create --ip-range hands addresses out from the range only (an --ip anywhere in the subnet), --attachable recorded', () => {
+    ok(['network', 'create', '--subnet', '10.123.0.0/24', '--ip-range', '10.123.0.200/29', '--attachable', 'ranged']);
+    const config = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}} {{.Attachable}}', 'ranged']).replace(/ true\n$/, '')) as Array<Record<string, string>>;
+    assert.deepEqual(config, [{ Subnet: '10.123.0.0/24', IPRange: '10.123.0.200/29', Gateway: '10.123.0.1' }]);
+    assert.match(ok(['run', '--rm', '--network', 'ranged', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\.123\.0\.20[0-7]\/24 /);
+    assert.match(ok(['run', '--rm', '--network', 'ranged', '--ip', '10.123.0.9', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\.123\.0\.9\/24 /);
+    const outside = fx.strata(['network', 'create', '--subnet', '10.124.0.0/24', '--ip-range', '10.125.0.0/25', 'wrong']);
+    assert.deepEqual([outside.status, outside.stderr], [125, 'Error: invalid --ip-range "10.125.0.0/25": not within subnet "10.124.0.0/24"\n']);
+    ok(['network', 'rm', 'ranged']);
+  });
 });

@@ -68,12 +68,14 @@ function networkCommands(y: Argv): Argv {
       .option('driver', { alias: 'd', type: 'string', default: 'bridge', describe: 'Driver to manage the Network (bridge)' })
       .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
       .option('gateway', { type: 'string', describe: 'IPv4 Gateway for the master subnet' })
+      .option('ip-range', { type: 'string', describe: 'Allocate container ip from a sub-range' })
+      .option('attachable', { type: 'boolean', describe: 'Enable manual container attachment' })
       .option('internal', { type: 'boolean', describe: 'Restrict external access to the network' })
       .option('label', { type: 'string', array: true, describe: 'Set metadata on a network' })
       .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options' }),
     async (a) => {
       const net = await createNetwork(stateRoot(), {
-        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, internal: a.internal, labels: keyValues(a.label, 'label'), options: keyValues(a.opt, 'opt'),
+        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, ipRange: a['ip-range'], attachable: a.attachable, internal: a.internal, labels: keyValues(a.label, 'label'), options: keyValues(a.opt, 'opt'),
       });
       process.stdout.write(`${net.Id}\n`);
     })

@@ -11,7 +11,7 @@ import { StrataError } from '../../errors.js';
 import type { RuntimeLauncher } from '../types.js';
 import { processStartTime } from '../../store/index.js';
 import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
-import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
+import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseRange, parseSubnet } from './ipv4.js';
 import { linkExists } from './host.js';
 import { gatewayOf, mtuOf } from './kernel.js';
 import { rootIdentity, vethName } from './names.js';
@@ -50,9 +50,11 @@ function chooseAddress(net: NetworkRecord, used: Set<number>, requested: string 
     if (used.has(ip)) throw new StrataError(`address "${requested}" already in use on network "${net.Name}"`);
     return ip;
   }
+  // --ip-range: addresses are handed out from it only (Docker's IPAM).
+  const range = net.IPAM.Config[0]?.IPRange ? parseRange(net.IPAM.Config[0].IPRange) : undefined;
   for (let n = 1; n <= hostCount(subnet); n++) {
     const ip = hostAt(subnet, n);
-    if (!used.has(ip)) return ip;
+    if (!used.has(ip) && (!range || contains(range, ip))) return ip;
   }
   throw new StrataError(`no available IPv4 address on network "${net.Name}"`);
 }
