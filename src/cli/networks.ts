@@ -41,8 +41,9 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const root = stateRoot();
   await sweepNetworks(root);
-  // Docker's bridge network is always there: made now if no container has made it yet.
-  await defaultNetwork(root);
+  // Docker's bridge network is always there: made now if no container has made it yet (as
+  // root: only root makes bridges; a listing must not fail for want of it).
+  if (process.getuid?.() === 0) await defaultNetwork(root);
   let nets = listNetworks(root, new NetworkStore(root).list());
   for (const f of a.filter ?? []) {
     const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
