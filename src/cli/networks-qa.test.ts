@@ -184,7 +184,10 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
   });
 
   it("gives a network's interfaces the MTU of -o com.docker.network.driver.mtu, and refuses a bad one", () => {
-    ok(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', 'small']);
+    const small = fx.strata(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.enable_icc=false', 'small']);
+    assert.equal(small.status, 0, small.stderr);
+    // An option strata does not apply is recorded, with a warning, never silently taken.
+    assert.equal(small.stderr, 'WARNING: network option "com.docker.network.bridge.enable_icc" is not supported by strata: it is recorded but has no effect\n');
     assert.equal(ok(['run', '--rm', '--network', 'small', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), '1400\n');
     const bad = fx.strata(['network', 'create', '-o', 'com.docker.network.driver.mtu=big', 'badmtu']);
     assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid com.docker.network.driver.mtu "big": expected a number from 68 to 65535\n']);

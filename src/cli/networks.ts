@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks, unappliedOptions,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
@@ -75,9 +75,12 @@ function networkCommands(y: Argv): Argv {
       .option('label', { type: 'string', array: true, describe: 'Set metadata on a network' })
       .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options' }),
     async (a) => {
+      const options = keyValues(a.opt, 'opt');
       const net = await createNetwork(stateRoot(), {
-        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, ipRange: a['ip-range'], attachable: a.attachable, internal: a.internal, labels: keyValues(a.label, 'label'), options: keyValues(a.opt, 'opt'),
+        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, ipRange: a['ip-range'], attachable: a.attachable, internal: a.internal, labels: keyValues(a.label, 'label'), options,
       });
+      // Not refused (compose files carry them), but never silently taken for applied.
+      for (const key of unappliedOptions(options)) process.stderr.write(`WARNING: network option "${key}" is not supported by strata: it is recorded but has no effect\n`);
       process.stdout.write(`${net.Id}\n`);
     })
     .command(['ls', 'list'], 'List networks', (c) => c

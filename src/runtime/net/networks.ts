@@ -138,6 +138,11 @@ function newRecord(store: NetworkStore, name: string, options: Omit<CreateNetwor
   };
 }
 
+/** The -o driver options strata records but does not apply (all but the MTU): the CLI warns of them. */
+export function unappliedOptions(options: Record<string, string>): string[] {
+  return Object.keys(options).filter((k) => k !== MTU_OPTION);
+}
+
 export async function createNetwork(root: string, options: CreateNetworkOptions): Promise<NetworkRecord> {
   const store = new NetworkStore(root);
   if ((options.driver ?? 'bridge') !== 'bridge') throw new StrataError(`unsupported network driver "${options.driver}": strata has the bridge driver`);
