@@ -3,6 +3,7 @@
 // Name lookups go only to the network's own responder, for names it knows: no query leaves the
 // machine.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -134,5 +135,73 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.equal(mixed.stderr, 'Error: conflicting options: cannot attach both user-defined and non-user-defined network-modes\n');
     assert.equal(mixed.status, 125);
     ok(['rm', '-f', 'both']);
+  });
+
+  it('leaves a container whose port is taken "Created", as Docker leaves one whose port is already allocated', async () => {
+    const held = net.createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (held.address() as net.AddressInfo).port;
+      const busy = fx.strata(['run', '-d', '--name', 'busy', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '300']);
+      assert.equal(busy.status, 125);
+      assert.equal(busy.stderr, `Error: cannot publish port 127.0.0.1:${port}/tcp: address already in use\n`);
+      const state = JSON.parse(ok(['inspect', '--format', '{{json .State}}', 'busy'])) as { Status: string; ExitCode: number; Error: string; StartedAt: string };
+      assert.deepEqual([state.Status, state.ExitCode, state.StartedAt], ['created', 125, '0001-01-01T00:00:00Z']);
+      assert.match(state.Error, /address already in use/);
+      assert.match(ok(['ps', '-a', '--filter', 'name=busy', '--format', '{{.Status}}']), /^Created\n$/);
+    } finally {
+      held.close();
+    }
+    ok(['rm', 'busy']);
+  });
+
+  it("refuses network connect to host and none with Docker's errors (not 'network not found')", () => {
+    ok(['run', '-d', '--name', 'joiner', 'busybox', 'sleep', '300']);
+    const host = fx.strata(['network', 'connect', 'host', 'joiner']);
+    assert.deepEqual([host.status, host.stderr], [125, 'Error: container cannot be disconnected from host network or connected to host network\n']);
+    const none = fx.strata(['network', 'connect', 'none', 'joiner']);
+    assert.deepEqual([none.status, none.stderr], [125, 'Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n']);
+    ok(['rm', '-f', 'joiner']);
+  });
+
+  it("keeps a running container's own /etc/hosts lines to the networks it is on across connect and disconnect", () => {
+    ok(['network', 'create', 'ha']);
+    ok(['network', 'create', 'hb']);
+    ok(['run', '-d', '--name', 'moving', '--hostname', 'mover', '--network', 'ha', 'busybox', 'sleep', '300']);
+    const ipOn = (net: string) => ok(['inspect', '--format', `{{.NetworkSettings.Networks.${net}.IPAddress}}`, 'moving']).trim();
+    const a = ipOn('ha');
+    ok(['network', 'connect', 'hb', 'moving']);
+    const b = ipOn('hb');
+    assert.equal(ok(['exec', 'moving', 'grep', 'mover$', '/etc/hosts']), `${a}\tmover\n${b}\tmover\n`);
+    ok(['network', 'disconnect', 'ha', 'moving']);
+    assert.equal(ok(['exec', 'moving', 'hostname', '-i']).trim(), b, 'its name gives an address it still has');
+    ok(['rm', '-f', 'moving']);
+  });
+
+  it('network inspect shows the networks found and names the missing ones, exit 1, as inspect', () => {
+    const r = fx.strata(['network', 'inspect', '--format', '{{.Name}}', 'host', 'nosuch', 'none']);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [1, 'host\nnone\n', 'Error: network "nosuch" not found\n']);
+  });
+
+  it("gives a network's interfaces the MTU of -o com.docker.network.driver.mtu, and refuses a bad one", () => {
+    const small = fx.strata(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', '-o', 'com.docker.network.bridge.enable_icc=false', 'small']);
+    assert.equal(small.status, 0, small.stderr);
+    // An option strata does not apply is recorded, with a warning, never silently taken.
+    assert.equal(small.stderr, 'WARNING: network option "com.docker.network.bridge.enable_icc" is not supported by strata: it is recorded but has no effect\n');
+    assert.equal(ok(['run', '--rm', '--network', 'small', 'busybox', 'cat', '/sys/class/net/eth0/mtu']), '1400\n');
+    const bad = fx.strata(['network', 'create', '-o', 'com.docker.network.driver.mtu=big', 'badmtu']);
+    assert.deepEqual([bad.status, bad.stderr], [125, 'Error: invalid com.docker.network.driver.mtu "big": expected a number from 68 to 65535\n']);
+    ok(['network', 'rm', 'small']);
+  });
+
+  it('network create --ip-range hands addresses out from the range only (an --ip anywhere in the subnet), --attachable recorded', () => {
+    ok(['network', 'create', '--subnet', '10.123.0.0/24', '--ip-range', '10.123.0.200/29', '--attachable', 'ranged']);
+    const config = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}} {{.Attachable}}', 'ranged']).replace(/ true\n$/, '')) as Array<Record<string, string>>;
+    assert.deepEqual(config, [{ Subnet: '10.123.0.0/24', IPRange: '10.123.0.200/29', Gateway: '10.123.0.1' }]);
+    assert.match(ok(['run', '--rm', '--network', 'ranged', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\.123\.0\.20[0-7]\/24 /);
+    assert.match(ok(['run', '--rm', '--network', 'ranged', '--ip', '10.123.0.9', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\.123\.0\.9\/24 /);
+    const outside = fx.strata(['network', 'create', '--subnet', '10.124.0.0/24', '--ip-range', '10.125.0.0/25', 'wrong']);
+    assert.deepEqual([outside.status, outside.stderr], [125, 'Error: invalid --ip-range "10.125.0.0/25": not within subnet "10.124.0.0/24"\n']);
+    ok(['network', 'rm', 'ranged']);
   });
 });

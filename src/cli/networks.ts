@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks,
+  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks, unappliedOptions,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
@@ -41,8 +41,9 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
   const root = stateRoot();
   await sweepNetworks(root);
-  // Docker's bridge network is always there: made now if no container has made it yet.
-  await defaultNetwork(root);
+  // Docker's bridge network is always there: made now if no container has made it yet (as
+  // root: only root makes bridges; a listing must not fail for want of it).
+  if (process.getuid?.() === 0) await defaultNetwork(root);
   let nets = listNetworks(root, new NetworkStore(root).list());
   for (const f of a.filter ?? []) {
     const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
@@ -68,13 +69,18 @@ function networkCommands(y: Argv): Argv {
       .option('driver', { alias: 'd', type: 'string', default: 'bridge', describe: 'Driver to manage the Network (bridge)' })
       .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
       .option('gateway', { type: 'string', describe: 'IPv4 Gateway for the master subnet' })
+      .option('ip-range', { type: 'string', describe: 'Allocate container ip from a sub-range' })
+      .option('attachable', { type: 'boolean', describe: 'Enable manual container attachment' })
       .option('internal', { type: 'boolean', describe: 'Restrict external access to the network' })
       .option('label', { type: 'string', array: true, describe: 'Set metadata on a network' })
       .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options' }),
     async (a) => {
+      const options = keyValues(a.opt, 'opt');
       const net = await createNetwork(stateRoot(), {
-        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, internal: a.internal, labels: keyValues(a.label, 'label'), options: keyValues(a.opt, 'opt'),
+        name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, ipRange: a['ip-range'], attachable: a.attachable, internal: a.internal, labels: keyValues(a.label, 'label'), options,
       });
+      // Not refused (compose files carry them), but never silently taken for applied.
+      for (const key of unappliedOptions(options)) process.stderr.write(`WARNING: network option "${key}" is not supported by strata: it is recorded but has no effect\n`);
       process.stdout.write(`${net.Id}\n`);
     })
     .command(['ls', 'list'], 'List networks', (c) => c
@@ -90,16 +96,23 @@ function networkCommands(y: Argv): Argv {
       const root = stateRoot();
       const store = new NetworkStore(root);
       const found = [];
+      const missing: string[] = [];
       for (const ref of a.networks.map((n) => (String(n) === 'default' ? 'bridge' : String(n)))) {
         if (ref === 'bridge') await defaultNetwork(root);
         // host and none are names no record can take; an ID prefix is a record's first.
         const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
-        found.push((own ? undefined : inspectPredefined(root, ref)) ?? inspectNetwork(store, own ?? store.get(ref)));
+        const shown = own ? inspectNetwork(store, own) : inspectPredefined(root, ref);
+        if (shown) found.push(shown);
+        else missing.push(ref);
       }
-      if (!a.format) return void process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      const [{ parseTemplate }, { networkView }] = await Promise.all([import('./format/template.js'), import('./inspect-view.js')]);
-      const t = parseTemplate(a.format);
-      process.stdout.write(found.map((o) => `${t.render(networkView(o))}\n`).join(''));
+      // As `inspect`: what was found is shown, then one line per name that was not (exit 1).
+      if (!a.format) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      else {
+        const [{ parseTemplate }, { networkView }] = await Promise.all([import('./format/template.js'), import('./inspect-view.js')]);
+        const t = parseTemplate(a.format);
+        process.stdout.write(found.map((o) => `${t.render(networkView(o))}\n`).join(''));
+      }
+      if (missing.length) throw new StrataError(missing.map((m) => `network "${m}" not found`).join('\n'), 1);
     })
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true }),

@@ -48,7 +48,7 @@ export { inheritMounts, resolveContainerMounts, volumesOf, type MountRequest } f
 export { removeAnonymousVolumes, removeUnusedVolume, volumeUsers } from './volume-users.js';
 export type { PortBinding, PortRequest, Protocol } from './ports.js';
 // Container networks (src/runtime/net/, issue 13).
-export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, type CreateNetworkOptions } from './net/networks.js';
+export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, unappliedOptions, type CreateNetworkOptions } from './net/networks.js';
 export { containerNetworkSettings, inspectNetwork, inspectPredefined, listNetworks, type NetworkListEntry } from './net/inspect.js';
 export { networkChoice, type NetworkChoice, type NetworkFlags } from './net/config.js';
 export { prewarmNetns, renameEndpoints } from './net/endpoints.js';

@@ -1,15 +1,16 @@
 // `network connect` and `network disconnect`: the container's record gains or loses the
 // network (what its next start attaches), and a running container gets or loses the interface
-// right away, as Docker's, and its resolv.conf follows (followResolvConf).
+// right away, as Docker's, and its resolv.conf and /etc/hosts follow (followResolvConf,
+// followHosts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import type { ContainerRecord, NetworkRecord } from '../store/index.js';
 import { DEFAULT_NETWORK, NetworkStore } from '../store/index.js';
-import { resolvConfText } from './etc.js';
+import { hostsNames, resolvConfText } from './etc.js';
 import { checkEndpointRequest, dnsSettingsOf, endpointSettings } from './net/config.js';
 import { allocateEndpoints, plumbInto, releaseEndpoints, unplugFrom } from './net/endpoints.js';
-import { ensureUp } from './net/networks.js';
+import { defaultNetwork, ensureUp } from './net/networks.js';
 import type { NetContext } from './net-run.js';
 import { readRuntimeStatus } from './shim/state.js';
 
@@ -62,9 +63,41 @@ function followResolvConf(ctx: NetContext, record: ContainerRecord, before: stri
   fs.writeFileSync(file, resolvConfText(dns, after));
 }
 
+/**
+ * The network a connect or disconnect names: the default one made if need be (Docker's bridge is
+ * always there); host (and none, to connect to) refused with Docker's words: modes, not networks.
+ */
+async function namedNetwork(ctx: NetContext, store: NetworkStore, networkRef: string, connect: boolean): Promise<NetworkRecord> {
+  if (networkRef === 'host') throw new StrataError('container cannot be disconnected from host network or connected to host network');
+  if (networkRef === 'none' && connect) throw new StrataError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+  if (networkRef === 'default' || networkRef === DEFAULT_NETWORK) return defaultNetwork(ctx.root);
+  return store.get(networkRef);
+}
+
+/**
+ * A running container's /etc/hosts after a connect (ADDED) or disconnect (REMOVED), as
+ * libnetwork keeps it: a line "IP NAMES" for the address on each network it is on, so its own
+ * name (`hostname -i`) never gives an address it no longer has. Written in place (bind-mounted
+ * by inode); a line the container changed is its own.
+ */
+function followHosts(ctx: NetContext, record: ContainerRecord, change: { added?: string; removed?: string }): void {
+  const file = path.join(ctx.containers.paths(record.Id).bundle, 'hosts');
+  const names = hostsNames(record.Config.Hostname, (record.Config as { Domainname?: string }).Domainname);
+  let current: string;
+  try {
+    current = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  let next = current;
+  if (change.removed) next = next.split('\n').filter((line) => line !== `${change.removed}\t${names}`).join('\n');
+  if (change.added) next = `${next}${next.endsWith('\n') || next === '' ? '' : '\n'}${change.added}\t${names}\n`;
+  if (next !== current) fs.writeFileSync(file, next);
+}
+
 export async function connectContainer(ctx: NetContext, ref: string, networkRef: string, options: { aliases: string[]; ip?: string }): Promise<void> {
   const store = new NetworkStore(ctx.root);
-  const net = store.get(networkRef === 'default' ? DEFAULT_NETWORK : networkRef);
+  const net = await namedNetwork(ctx, store, networkRef, true);
   const record = await ctx.containers.get(ref);
   checkMode(record, `connected to network "${net.Name}"`);
   if (record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is already connected to network "${net.Name}"`);
@@ -83,6 +116,7 @@ export async function connectContainer(ctx: NetContext, ref: string, networkRef:
       throw err;
     }
     followResolvConf(ctx, record, before, responderOf(store, record, [...networksOf(store, record), up]));
+    followHosts(ctx, record, { added: attached[0]!.endpoint.IPv4 });
   }
   await ctx.containers.update(record.Id, (r) => {
     r.NetworkSettings = { ...r.NetworkSettings, Networks: { ...r.NetworkSettings?.Networks, [net.Name]: endpointSettings(net, options.aliases, options.ip) } };
@@ -91,7 +125,7 @@ export async function connectContainer(ctx: NetContext, ref: string, networkRef:
 
 export async function disconnectContainer(ctx: NetContext, ref: string, networkRef: string): Promise<void> {
   const store = new NetworkStore(ctx.root);
-  const net = store.get(networkRef === 'default' ? DEFAULT_NETWORK : networkRef);
+  const net = await namedNetwork(ctx, store, networkRef, false);
   const record = await ctx.containers.get(ref);
   checkMode(record, `disconnected from network "${net.Name}"`);
   if (!record.NetworkSettings?.Networks?.[net.Name]) throw new StrataError(`container "${record.Name.slice(1)}" is not connected to network "${net.Name}"`);
@@ -105,7 +139,10 @@ export async function disconnectContainer(ctx: NetContext, ref: string, networkR
     unplugFrom(pid, endpoint.IfName, gateways);
   }
   store.removeEndpoint(net.Id, record.Id);
-  if (pid !== undefined) followResolvConf(ctx, record, before, responderOf(store, record, networks.filter((n) => n.Id !== net.Id)));
+  if (pid !== undefined) {
+    followResolvConf(ctx, record, before, responderOf(store, record, networks.filter((n) => n.Id !== net.Id)));
+    if (endpoint) followHosts(ctx, record, { removed: endpoint.IPv4 });
+  }
   if (net.Name !== DEFAULT_NETWORK) await (await import('./net/dns/control.js')).stopIdleResponders(store, [net.Id]);
   await ctx.containers.update(record.Id, (r) => {
     const { [net.Name]: _gone, ...rest } = r.NetworkSettings?.Networks ?? {};

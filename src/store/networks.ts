@@ -24,9 +24,9 @@ export interface NetworkRecord {
   Scope: 'local';
   Driver: 'bridge';
   EnableIPv6: false;
-  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string }> };
+  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; IPRange?: string; Gateway: string }> };
   Internal: boolean;
-  Attachable: false;
+  Attachable: boolean;
   Ingress: false;
   ConfigFrom: { Network: string };
   ConfigOnly: false;

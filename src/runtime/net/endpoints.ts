@@ -11,9 +11,9 @@ import { StrataError } from '../../errors.js';
 import type { RuntimeLauncher } from '../types.js';
 import { processStartTime } from '../../store/index.js';
 import { NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
-import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseSubnet } from './ipv4.js';
+import { contains, formatIp, hostAt, hostCount, macFor, parseIp, parseRange, parseSubnet } from './ipv4.js';
 import { linkExists } from './host.js';
-import { gatewayOf } from './kernel.js';
+import { gatewayOf, mtuOf } from './kernel.js';
 import { rootIdentity, vethName } from './names.js';
 import { sweepEndpoints } from './networks.js';
 
@@ -50,9 +50,11 @@ function chooseAddress(net: NetworkRecord, used: Set<number>, requested: string 
     if (used.has(ip)) throw new StrataError(`address "${requested}" already in use on network "${net.Name}"`);
     return ip;
   }
+  // --ip-range: addresses are handed out from it only (Docker's IPAM).
+  const range = net.IPAM.Config[0]?.IPRange ? parseRange(net.IPAM.Config[0].IPRange) : undefined;
   for (let n = 1; n <= hostCount(subnet); n++) {
     const ip = hostAt(subnet, n);
-    if (!used.has(ip)) return ip;
+    if (!used.has(ip) && (!range || contains(range, ip))) return ip;
   }
   throw new StrataError(`no available IPv4 address on network "${net.Name}"`);
 }
@@ -152,7 +154,8 @@ export function plumbingScript(attached: Attached[], hostPid: number, hold: bool
   const inside: string[] = hold ? ['link set lo up'] : [];
   const host: string[] = [];
   for (const { endpoint: e, net } of attached) {
-    inside.push(`link add ${e.IfName} address ${e.Mac} type veth peer name ${e.Veth} netns ${hostPid}`, `addr add ${e.IPv4}/${e.PrefixLen} dev ${e.IfName}`, `link set ${e.IfName} up`);
+    const mtu = mtuOf(net) ? ` mtu ${mtuOf(net)}` : '';
+    inside.push(`link add ${e.IfName} address ${e.Mac}${mtu} type veth peer name ${e.Veth}${mtu} netns ${hostPid}`, `addr add ${e.IPv4}/${e.PrefixLen} dev ${e.IfName}`, `link set ${e.IfName} up`);
     host.push(`link set ${e.Veth} master ${net.Strata.bridge}`, `link set ${e.Veth} up`);
   }
   const way = attached.find((a) => !a.net.Internal);

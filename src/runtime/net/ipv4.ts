@@ -35,6 +35,16 @@ export function parseSubnet(text: string): Subnet {
   return { base: ip, prefix };
 }
 
+/** An --ip-range: a CIDR as parseSubnet's, down to a single address (/32). */
+export function parseRange(text: string): Subnet {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
+  const ip = m ? parseIp(m[1]!) : undefined;
+  const prefix = m ? Number(m[2]) : NaN;
+  if (ip === undefined || !(prefix >= 0 && prefix <= 32)) throw new StrataError(`invalid --ip-range "${text}": expected an IPv4 CIDR such as 172.20.10.0/24`);
+  if ((ip & maskOf(prefix)) >>> 0 !== ip) throw new StrataError(`invalid --ip-range "${text}": it has host bits set (did you mean ${formatSubnet({ base: (ip & maskOf(prefix)) >>> 0, prefix })}?)`);
+  return { base: ip, prefix };
+}
+
 export function formatSubnet(s: Subnet): string {
   return `${formatIp(s.base)}/${s.prefix}`;
 }

@@ -24,11 +24,21 @@ export function gatewayOf(net: NetworkRecord): { gateway: string; prefix: number
   return { gateway: config.Gateway, prefix: Number(config.Subnet.split('/')[1]), subnet: config.Subnet };
 }
 
+/** Docker's bridge driver option for the MTU of the network's interfaces. */
+export const MTU_OPTION = 'com.docker.network.driver.mtu';
+
+/** The MTU `-o com.docker.network.driver.mtu=N` asks for (undefined: the kernel's default, 1500). */
+export function mtuOf(net: Pick<NetworkRecord, 'Options'>): number | undefined {
+  const text = net.Options[MTU_OPTION];
+  return text === undefined || text === '' ? undefined : Number(text);
+}
+
 /** Creates the network's bridge with its gateway address, up. */
 export function bridgeUp(net: NetworkRecord): void {
   const { gateway, prefix } = gatewayOf(net);
   const b = net.Strata.bridge;
-  runTool('ip', ['-batch', '-'], `link add ${b} type bridge\naddr add ${gateway}/${prefix} dev ${b}\nlink set ${b} up\n`);
+  const mtu = mtuOf(net);
+  runTool('ip', ['-batch', '-'], `link add ${b}${mtu ? ` mtu ${mtu}` : ''} type bridge\naddr add ${gateway}/${prefix} dev ${b}\nlink set ${b} up\n`);
 }
 
 export function bridgeDown(bridge: string): void {

@@ -6,8 +6,8 @@ import { StrataError } from '../../errors.js';
 import { failpoint } from '../../failpoint.js';
 import { DEFAULT_NETWORK, NetworkStore, newNetworkId, RESERVED_NETWORKS, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { enableForwarding, endpointAlive, linkExists } from './host.js';
-import { contains, formatIp, formatSubnet, hostAt, parseIp, parseSubnet, type Subnet } from './ipv4.js';
-import { applyRules, bridgeDown, bridgeUp, sweepDeadRoots } from './kernel.js';
+import { contains, formatIp, formatSubnet, hostAt, parseIp, parseRange, parseSubnet, type Subnet } from './ipv4.js';
+import { applyRules, bridgeDown, bridgeUp, MTU_OPTION, sweepDeadRoots } from './kernel.js';
 import { bridgeName, rootIdentity } from './names.js';
 import { chooseSubnet, claimOwnerAlive, readClaim, readClaims, removeClaim, withMachineLock, writeClaim, type Claim } from './pool.js';
 
@@ -17,6 +17,10 @@ export interface CreateNetworkOptions {
   subnet?: string;
   gateway?: string;
   internal?: boolean;
+  /** --ip-range: where addresses are allocated from (an --ip may be anywhere in the subnet). */
+  ipRange?: string;
+  /** --attachable: recorded (every strata network is one a container can join). */
+  attachable?: boolean;
   labels?: Record<string, string>;
   options?: Record<string, string>;
 }
@@ -43,7 +47,7 @@ function gatewayFor(subnet: Subnet, text: string | undefined, subnetText: string
  * the root's lock). A network whose subnet the user did not choose moves to a free one when
  * its old one has been taken meanwhile (after a reboot, by a new route).
  */
-async function bringUp(store: NetworkStore, net: NetworkRecord, requested: Subnet | undefined, gateway: string | undefined): Promise<NetworkRecord> {
+async function bringUp(store: NetworkStore, net: NetworkRecord, requested: Subnet | undefined, gateway: string | undefined, ipRange?: string): Promise<NetworkRecord> {
   const ident = rootIdentity(store.root);
   return withMachineLock(async () => {
     const claims = readClaims();
@@ -58,7 +62,7 @@ async function bringUp(store: NetworkStore, net: NetworkRecord, requested: Subne
       gateway = undefined;
     }
     const subnetText = formatSubnet(subnet);
-    const record: NetworkRecord = { ...net, IPAM: { ...net.IPAM, Config: [{ Subnet: subnetText, Gateway: gatewayFor(subnet, gateway, subnetText) }] } };
+    const record: NetworkRecord = { ...net, IPAM: { ...net.IPAM, Config: [{ Subnet: subnetText, ...(ipRange ? { IPRange: ipRange } : {}), Gateway: gatewayFor(subnet, gateway, subnetText) }] } };
     const claim: Claim = { bridge: net.Strata.bridge, subnet: subnetText, root: ident.root, rootIno: ident.ino, rootId: ident.id, network: net.Id };
     writeClaim({ ...claim, pending: true });
     try {
@@ -128,10 +132,15 @@ function newRecord(store: NetworkStore, name: string, options: Omit<CreateNetwor
   const bridge = bridgeName(rootIdentity(store.root).id, index);
   return {
     Name: name, Id: newNetworkId(), Created: new Date().toISOString(), Scope: 'local', Driver: 'bridge', EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [] }, Internal: options.internal ?? false, Attachable: false, Ingress: false,
+    IPAM: { Driver: 'default', Options: {}, Config: [] }, Internal: options.internal ?? false, Attachable: options.attachable ?? false, Ingress: false,
     ConfigFrom: { Network: '' }, ConfigOnly: false, Options: options.options ?? {}, Labels: options.labels ?? {},
     Strata: { bridge, index, subnetGiven: options.subnet !== undefined },
   };
+}
+
+/** The -o driver options strata records but does not apply (all but the MTU): the CLI warns of them. */
+export function unappliedOptions(options: Record<string, string>): string[] {
+  return Object.keys(options).filter((k) => k !== MTU_OPTION);
 }
 
 export async function createNetwork(root: string, options: CreateNetworkOptions): Promise<NetworkRecord> {
@@ -139,12 +148,20 @@ export async function createNetwork(root: string, options: CreateNetworkOptions)
   if ((options.driver ?? 'bridge') !== 'bridge') throw new StrataError(`unsupported network driver "${options.driver}": strata has the bridge driver`);
   if (RESERVED_NETWORKS.includes(options.name)) throw new StrataError(`network with name "${options.name}" already exists: it is a predefined network`);
   if (options.gateway !== undefined && options.subnet === undefined) throw new StrataError('invalid gateway: a gateway needs a --subnet to belong to');
+  const mtu = options.options?.[MTU_OPTION];
+  // Linux's bounds for an Ethernet device (68: IPv4's minimum; 65535: the bridge's maximum).
+  if (mtu !== undefined && (!/^\d+$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535)) throw new StrataError(`invalid ${MTU_OPTION} "${mtu}": expected a number from 68 to 65535`);
   const requested = options.subnet !== undefined ? parseSubnet(options.subnet) : undefined;
+  if (options.ipRange !== undefined) {
+    if (!requested) throw new StrataError('invalid --ip-range: it needs a --subnet to belong to');
+    const range = parseRange(options.ipRange);
+    if (range.prefix < requested.prefix || !contains(requested, range.base)) throw new StrataError(`invalid --ip-range "${options.ipRange}": not within subnet "${options.subnet}"`);
+  }
   return store.locked(async () => {
     const all = store.list();
     if (all.some((n) => n.Name === options.name)) throw new StrataError(`network with name "${options.name}" already exists`);
     const index = Math.max(0, ...all.map((n) => n.Strata.index)) + 1;
-    return bringUp(store, newRecord(store, options.name, options, index), requested, options.gateway);
+    return bringUp(store, newRecord(store, options.name, options, index), requested, options.gateway, options.ipRange);
   });
 }
 
@@ -175,7 +192,7 @@ export async function ensureUp(root: string, net: NetworkRecord): Promise<Networ
   return store.locked(async () => {
     const current = store.get(net.Id);
     if (isUp(current)) return current;
-    return bringUp(store, current, parseSubnet(current.IPAM.Config[0]!.Subnet), current.IPAM.Config[0]!.Gateway);
+    return bringUp(store, current, parseSubnet(current.IPAM.Config[0]!.Subnet), current.IPAM.Config[0]!.Gateway, current.IPAM.Config[0]!.IPRange);
   });
 }
 

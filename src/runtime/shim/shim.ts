@@ -149,7 +149,9 @@ class Shim {
         await attached;
       }
     } catch (err) {
-      this.save({ state: 'exited', error: (err as Error).message, exitCode: 125, finishedAt: new Date().toISOString(), ports: [] });
+      // A port it could not publish: it never started, "Created" with the code and the error, as
+      // every start that fails (superviseLoop) and as Docker's (a port already allocated).
+      this.save({ state: 'created', error: (err as Error).message, exitCode: 125, finishedAt: undefined, startedAt: undefined, ports: [] });
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
       await this.forwarder?.close();
       return;
