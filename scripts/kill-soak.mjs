@@ -2,7 +2,7 @@
 // kill-soak: SIGKILL real strata commands at random moments and check that nothing already
 // complete is lost (a developer tool, not part of `npm test`; needs root, runc, docker-registry).
 //
-//   npm run build && node scripts/kill-soak.mjs [--seed N] [--iterations N] [--minutes M] [--keep]
+//   npm run build && node scripts/kill-soak.mjs [--seed N] [--iterations N] [--minutes M] [--ops a,b] [--keep]
 //
 // On its own scratch state root (/tmp/kill-soak-SEED) and its own docker-registry on a free
 // 127.0.0.1 port, it repeatedly starts one command from a mix (build with/without --no-cache,
@@ -35,6 +35,8 @@ const seed = Number(opt('seed', String(Date.now() % 1_000_000)));
 const iterations = Number(opt('iterations', '200'));
 const minutes = Number(opt('minutes', '0'));
 const keep = argv.includes('--keep');
+/** --ops a,b: only these operations (names as printed: build, run-rm, volume-rm, ...). */
+const only = opt('ops', '') ? new Set(opt('ops', '').split(',')) : null;
 const rand = prng(seed);
 const pick = (a) => a[Math.floor(rand() * a.length)];
 const chance = (p) => rand() < p;
@@ -181,7 +183,6 @@ function ops(reg, ctx) {
           const exists = fs.existsSync(file);
           if (r.status === 0 && !killed) archives.set(file, [...new Set(names)]);
           else if (exists) { archives.set(file, [...new Set(names)]); log(`  (killed save left ${path.basename(file)}: must be complete)`); }
-          if (fs.readdirSync(work).some((f) => f.includes('.tmp'))) problem(`a killed save left a temp file in ${work}: ${fs.readdirSync(work).join(' ')}`);
         },
       };
     }],
@@ -208,10 +209,15 @@ function ops(reg, ctx) {
       } };
     }],
     ['volume-rm', 1, () => {
-      const free = [...volumes.keys()].filter((v) => !volumeInUse(v));
-      if (free.length < 2) return null;
-      const name = pick(free);
-      return { args: ['volume', 'rm', name], victims: { volumes: [name] }, after: (r, killed) => {
+      if (!volumes.size) return null;
+      const name = pick([...volumes.keys()]);
+      // A volume a container uses must be refused (and keep its data, killed or not).
+      const used = volumeInUse(name);
+      return { args: ['volume', 'rm', name], victims: { volumes: used ? [] : [name] }, after: (r, killed) => {
+        if (used) {
+          if (r.status === 0) problem(`volume rm ${name} succeeded while a container uses it`);
+          return;
+        }
         const there = strata(['volume', 'inspect', name]).status === 0;
         if (!killed && r.status === 0 && there) problem(`volume rm ${name} succeeded, volume still there`);
         if (there) volumes.set(name, volumes.get(name)); else volumes.delete(name);
@@ -229,14 +235,49 @@ function ops(reg, ctx) {
     }],
     ['network-rm', 1, () => {
       const used = new Set();
-      for (const [n] of containers) for (const net of containerNetworks(n)) used.add(net);
-      const free = [...networks.keys()].filter((n) => !used.has(n));
-      if (!free.length) return null;
-      const name = pick(free);
-      return { args: ['network', 'rm', name], victims: { networks: [name] }, after: (r, killed) => {
+      // As Docker's: only running containers have endpoints (a stopped one's network may go).
+      for (const [n, c] of containers) if (c.running) for (const net of containerNetworks(n)) used.add(net);
+      if (!networks.size) return null;
+      const name = pick([...networks.keys()]);
+      // A network a container is attached to must be refused, killed or not.
+      const inUse = used.has(name);
+      return { args: ['network', 'rm', name], victims: { networks: inUse ? [] : [name] }, after: (r, killed) => {
+        if (inUse) {
+          if (r.status === 0) problem(`network rm ${name} succeeded while a container is attached`);
+          return;
+        }
         const i = strata(['network', 'inspect', '-f', '{{.Id}}', name]);
         if (i.status === 0) { if (!killed) problem(`network rm ${name} succeeded, network still there`); }
         else networks.delete(name);
+      } };
+    }],
+    ['start', 1, () => {
+      const stopped = [...containers].filter(([, c]) => !c.running).map(([n]) => n);
+      if (!stopped.length) return null;
+      const name = pick(stopped);
+      return { args: ['start', name], victims: { containers: [name] }, after: (r, killed) => settleContainer(name, r, killed) };
+    }],
+    ['restart', 1, () => {
+      if (!containers.size) return null;
+      const name = pick([...containers.keys()]);
+      return { args: ['restart', '-t', '1', name], victims: { containers: [name] }, after: (r, killed) => settleContainer(name, r, killed) };
+    }],
+    ['exec', 1, () => {
+      const rs = running();
+      if (!rs.length) return null;
+      return { args: ['exec', pick(rs), 'sh', '-c', 'echo x > /tmp/e; sleep 0.3'], victims: {}, after: () => {} };
+    }],
+    ['volume-prune', 1, () => {
+      // Only volumes no container uses may go (-a: named ones too).
+      const unused = [...volumes.keys()].filter((v) => !volumeInUse(v));
+      return { args: ['volume', 'prune', '-a', '-f'], victims: { volumes: unused }, after: () => {
+        for (const v of unused) if (strata(['volume', 'inspect', v]).status !== 0) volumes.delete(v);
+      } };
+    }],
+    ['container-prune', 1, () => {
+      const stopped = [...containers].filter(([, c]) => !c.running).map(([n]) => n);
+      return { args: ['container', 'prune', '-f'], victims: { containers: stopped }, after: () => {
+        for (const n of stopped) settleContainer(n);
       } };
     }],
     ['cp', 1, () => {
@@ -475,7 +516,7 @@ async function main() {
     must(['run', '-d', '--name', 'keepc', '--network', 'keepnet', '-v', 'keep:/vol', 'soak/base', 'sleep', '100000']);
     settleContainer('keepc');
     const table = ops(reg, ctx);
-    const weighted = table.flatMap(([name, w, make]) => Array(w).fill([name, make]));
+    const weighted = table.filter(([name]) => !only || only.has(name)).flatMap(([name, w, make]) => Array(w).fill([name, make]));
     for (iter = 1; iter <= iterations && Date.now() < deadline; iter++) {
       let made = null;
       let opName = '';
@@ -488,7 +529,7 @@ async function main() {
       for (const pre of made.pre ?? []) strata(pre);
       const avg = durations.get(opName) ?? 1500;
       const noKill = chance(0.15);
-      const delay = noKill ? null : Math.floor(rand() * avg * 1.2);
+      const delay = noKill ? null : Math.floor(rand() * avg);
       const group = chance(0.5);
       current = `${made.args.join(' ')}${delay == null ? '' : ` killed at ${delay} ms${group ? ' (group)' : ''}`}`;
       const r = await runKilled(made.args, delay, group);
@@ -499,6 +540,9 @@ async function main() {
       if (!r.killed && r.status !== 0) log(`   ${r.stderr.trim().split('\n').slice(-1)[0]}`);
       made.after(r, r.killed);
       checkAll(made.victims, iter % 10 === 0);
+      // A killed save's temp file beside its FILE is noted in the root: the commands since swept it.
+      const temps = fs.readdirSync(work).filter((f) => f.startsWith('.tmp'));
+      if (temps.length) problem(`temp files left beside save's FILE after the next commands: ${temps.join(' ')}`);
       if (iter % 5 === 0) checkKernel();
     }
     // Final sweep: remove everything, then nothing of the root may be left in the kernel.
