@@ -365,8 +365,9 @@ function checkAll(victims, full) {
   const v = (k) => new Set(victims[k] ?? []);
   for (const [name, id] of images) {
     if (v('images').has(name)) continue;
-    const now = imageId(name);
-    if (now !== id) problem(`image ${name} was ${id}, now ${now} (not touched by the killed command)`);
+    const r = strata(['image', 'inspect', '-f', '{{.Id}}', name]);
+    const now = r.status === 0 ? r.stdout.trim() : null;
+    if (now !== id) problem(`image ${name} was ${id}, now ${now} (not touched by the killed command)${now ? '' : `: ${r.stderr.trim()}`}`);
   }
   if (images.size && chance(0.3)) {
     const name = pick([...images.keys()]);
@@ -379,6 +380,12 @@ function checkAll(victims, full) {
     if (!line) { problem(`container ${name} (${c.id}) vanished`); containers.delete(name); continue; }
     const running = line.split(' ')[2] === 'running';
     if (running !== c.running) { problem(`container ${name} was ${c.running ? 'running' : 'stopped'}, now ${line}`); c.running = running; }
+  }
+  // A --rm container that exited is removed, also when its run was killed (the sweep takes it).
+  const untracked = psOut.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+  if (untracked.length) {
+    const r = strata(['inspect', '-f', '{{.Name}} {{.HostConfig.AutoRemove}} {{.State.Status}}', ...untracked]);
+    for (const l of r.stdout.split('\n')) if (/ true exited$/.test(l)) problem(`--rm container ${l.split(' ')[0]} left exited`);
   }
   for (const name of volumes.keys()) if (!v('volumes').has(name)) checkVolume(name, 'not touched by the killed command');
   const netOut = strata(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n');
