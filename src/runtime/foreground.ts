@@ -82,7 +82,7 @@ export interface AttachedIo {
  * it stopped (or killed it: FORCED); a start since then makes the removal throw, with nothing
  * removed (start-claim.ts).
  */
-export async function removeContainer(ctx: Pick<ContainerContext, 'root' | 'containers' | 'runcRoot'>, record: ContainerRecord, options: { volumes: boolean; background?: boolean; forced?: boolean }): Promise<void> {
+export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean; forced?: boolean }): Promise<void> {
   failpoint('container.remove-checked');
   const state = currentState(ctx, record);
   await ctx.containers.remove(record.Id, { background: options.background, state, guard: removalGuard(ctx, record.Id, record.Name.slice(1), options.forced) });

@@ -16,7 +16,10 @@ import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
 import { sweepClaimTemps } from './net/pool.js';
+import { mountRequestsOf, volumesOf } from './shim/mounts.js';
 import { readRuntimeStatus, readShimStatus, shimAlive } from './shim/state.js';
+import { removalGuard } from './start-claim.js';
+import { removeAnonymousVolumes } from './volume-users.js';
 import {
   ContainerStore, ownerGone, ownerStamp, parseOwner, processStartTime, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
 } from '../store/index.js';
@@ -51,10 +54,12 @@ export async function removeOrphanedAutoRemove(root: string, options: SweepOptio
       removed.push(record.Id);
       continue;
     }
-    const { removeContainer } = await import('./foreground.js');
     try {
-      await removeContainer({ root, containers, runcRoot }, record, { volumes: true });
+      // As removeContainer (foreground.ts, which this module cannot import: runc.ts imports it)
+      // with --rm's options; its endpoints, its owner dead, go with sweepNetworks below.
+      await containers.remove(record.Id, { guard: removalGuard({ containers, runcRoot }, record.Id, record.Name.slice(1)) });
       removed.push(record.Id);
+      await removeAnonymousVolumes(root, volumesOf(mountRequestsOf(record), 'anonymous'));
     } catch {
       // Started again meanwhile, or removed by another process: left as it is.
     }
