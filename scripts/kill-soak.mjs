@@ -144,6 +144,7 @@ function ops(reg, ctx) {
       if (chance(0.3) && networks.size) args.push('--network', pick([...networks.keys()]));
       if (chance(0.3) && volumes.size) args.push('-v', `${pick([...volumes.keys()])}:/vol`);
       if (chance(0.3)) args.push('-p', '127.0.0.1::80');
+      if (chance(0.2)) args.push('--rm');
       args.push(pick(imgNames()), 'sleep', '10000');
       return { args, victims: { containers: [name] }, after: (r, killed) => settleContainer(name, r, killed) };
     }],
