@@ -46,6 +46,7 @@ async function check(a: { full?: boolean; repair?: boolean }): Promise<void> {
   for (const k of sweep.volumes.kept) report.findings.unshift({ kind: 'leftover', subject: `"${k.path}"`, problem: `volume "${k.name}" moved aside by a removal that was killed; not put back: ${k.why}`, advice: 'its files are kept there: copy what you need, then delete the directory' });
   for (const p of sweep.claimTemps) report.findings.unshift({ kind: 'leftover', subject: `"${p}"`, problem: 'a temp file of a subnet claim, left by a writer that is gone', repaired: done });
   for (const pid of sweep.helpers) report.findings.unshift({ kind: 'leftover', subject: `process ${pid}`, problem: 'a helper (ssh-agent) of a build that is gone', repaired: a.repair ? 'ended' : undefined });
+  for (const id of sweep.autoRemoved) report.findings.unshift({ kind: 'leftover', subject: `container "${id.slice(0, 12)}"`, problem: 'a --rm container whose run was killed before it removed it', repaired: done });
   for (const id of sweep.thawed) report.findings.unshift({ kind: 'leftover', subject: `container "${id.slice(0, 12)}"`, problem: 'left paused by a commit that is gone', repaired: a.repair ? 'resumed' : undefined });
   for (const f of report.findings) process.stdout.write(`${formatFinding(f)}\n`);
   process.stdout.write(`${formatSummary(report)}\n`);

@@ -3,7 +3,9 @@
 // build's ssh-agent), then the store's temp entries, build scratch dirs (bundles included), temp
 // mounts and the temps they noted outside the root (store/leftovers.ts), the graveyards of
 // container removals, the volumes of killed volume removals (store/volume-asides.ts), and the
-// temp files of killed writers of the machine's subnet claims (net/pool.ts). Only this state
+// temp files of killed writers of the machine's subnet claims (net/pool.ts), and the --rm
+// containers whose supervisor (a foreground `run --rm`, a shim) was killed: exited, nobody left
+// to remove them, removed as Docker's daemon (podman's conmon) would. Only this state
 // root's (the claims' temps: any root's), only those of owners that have surely exited (pid and
 // start time, store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
@@ -14,6 +16,10 @@ import { promisify } from 'node:util';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
 import { sweepClaimTemps } from './net/pool.js';
+import { mountRequestsOf, volumesOf } from './shim/mounts.js';
+import { readRuntimeStatus, readShimStatus, shimAlive } from './shim/state.js';
+import { removalGuard } from './start-claim.js';
+import { removeAnonymousVolumes } from './volume-users.js';
 import {
   ContainerStore, ownerGone, ownerStamp, parseOwner, processStartTime, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
 } from '../store/index.js';
@@ -27,11 +33,47 @@ export function buildContainerId(): string {
   return `${BUILD_CONTAINER_PREFIX}${ownerStamp()}-${randomBytes(8).toString('hex')}`;
 }
 
+/**
+ * Removes the --rm containers (and their anonymous volumes) whose supervisor was killed before it
+ * could: it had started them (a runtime status is there, so one never started stays Created, as
+ * Docker's), it has surely exited, and runc no longer runs them (a container still running is
+ * left for a later sweep). A start since the look makes the removal throw (start-claim.ts): kept.
+ */
+export async function removeOrphanedAutoRemove(root: string, options: SweepOptions = {}): Promise<string[]> {
+  const containers = new ContainerStore(root);
+  const runcRoot = path.join(root, 'runc');
+  const removed: string[] = [];
+  for (const record of await containers.list().catch(() => [])) {
+    if (!record.HostConfig?.AutoRemove) continue;
+    const dir = containers.paths(record.Id).dir;
+    const status = readShimStatus(dir);
+    if (!status || shimAlive(status)) continue;
+    const now = readRuntimeStatus(dir, runcRoot, record.Id);
+    if (!now || now.state !== 'exited') continue;
+    if (options.dryRun) {
+      removed.push(record.Id);
+      continue;
+    }
+    try {
+      // As removeContainer (foreground.ts, which this module cannot import: runc.ts imports it)
+      // with --rm's options; its endpoints, its owner dead, go with sweepNetworks below.
+      await containers.remove(record.Id, { guard: removalGuard({ containers, runcRoot }, record.Id, record.Name.slice(1)) });
+      removed.push(record.Id);
+      await removeAnonymousVolumes(root, volumesOf(mountRequestsOf(record), 'anonymous'));
+    } catch {
+      // Started again meanwhile, or removed by another process: left as it is.
+    }
+  }
+  return removed;
+}
+
 export interface SweepReport {
   /** Build containers deleted (killed first if they still ran). */
   containers: string[];
   /** Containers a killed commit left frozen, thawed. */
   thawed: string[];
+  /** --rm containers whose killed supervisor could not remove them, removed. */
+  autoRemoved: string[];
   /** Helper processes of exited processes (a killed build's ssh-agent), ended. */
   helpers: number[];
   /** Temp files and dirs removed (the state root's, and temp files outside it that killed commands noted). */
@@ -154,10 +196,11 @@ export async function sweepLeftovers(root: string, options: SweepOptions = {}): 
   // Before the notes go with the store's temps; an agent ended removes its socket itself.
   const helpers = await endLeftHelpers(root, options);
   const paths = await sweepStoreLeftovers(root, options);
+  const autoRemoved = await removeOrphanedAutoRemove(root, options);
   if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
   const volumes = sweepVolumeAsides(root, options);
   // Bridges, rules and addresses of killed network commands and containers (runtime/net).
   if (!options.dryRun) await sweepNetworks(root).catch(() => undefined);
   const claimTemps = await sweepClaimTemps(options).catch(() => []);
-  return { containers, thawed, helpers, paths, volumes, claimTemps };
+  return { containers, thawed, autoRemoved, helpers, paths, volumes, claimTemps };
 }
