@@ -80,9 +80,13 @@ export class Containers {
     return createContainer(await this.context(), options);
   }
 
-  /** Removes, in the background, what earlier `run --rm`s and killed commands left. */
+  /**
+   * Removes, in the background, what earlier `run --rm`s and killed commands left. Not the --rm
+   * containers of killed runs: finding them reads every container's record, which a `run` would
+   * pay for while its own container starts; `ps`, `rm` and the other commands' sweep take them.
+   */
   sweep(): Promise<unknown> {
-    return sweepLeftovers(this.root);
+    return sweepLeftovers(this.root, { orphanedAutoRemove: false });
   }
 
   /**

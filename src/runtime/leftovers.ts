@@ -187,16 +187,17 @@ async function endLeftHelpers(root: string, options: SweepOptions): Promise<numb
 /**
  * Sweeps every leftover of exited strata processes in the state root `root`; with `dryRun`, only
  * reports them (the graveyards of container removals, which hold nothing anyone can use, are
- * then not listed).
+ * then not listed). `orphanedAutoRemove: false` leaves the --rm containers of killed runs to
+ * the next other command (finding them reads every container's record).
  */
-export async function sweepLeftovers(root: string, options: SweepOptions = {}): Promise<SweepReport> {
+export async function sweepLeftovers(root: string, options: SweepOptions & { orphanedAutoRemove?: boolean } = {}): Promise<SweepReport> {
   // Containers first: a build container still running may be writing into a scratch dir.
   const containers = await sweepBuildContainers(path.join(root, 'runc'), options);
   const thawed = await thawLeftPaused(root, options);
   // Before the notes go with the store's temps; an agent ended removes its socket itself.
   const helpers = await endLeftHelpers(root, options);
   const paths = await sweepStoreLeftovers(root, options);
-  const autoRemoved = await removeOrphanedAutoRemove(root, options);
+  const autoRemoved = options.orphanedAutoRemove === false ? [] : await removeOrphanedAutoRemove(root, options);
   if (!options.dryRun) await new ContainerStore(root).sweepGraveyards();
   const volumes = sweepVolumeAsides(root, options);
   // Bridges, rules and addresses of killed network commands and containers (runtime/net).
