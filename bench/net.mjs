@@ -169,6 +169,8 @@ try {
     results.publish.routed.push(download(`http://${bigIp}/big`));
   }
   strata(['rm', '-f', 'big']);
+  // Every measurement, for a look at the spread behind the medians.
+  process.stderr.write(`raw: ${JSON.stringify(results)}\n`);
 } finally {
   for (const sink of sinks) sink.kill();
   spawnSync(strataBin, ['rm', '-f', 'nc-server', 'nc-client', 'big'], { env, stdio: 'ignore' });
