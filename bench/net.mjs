@@ -215,8 +215,8 @@ command's clock): the command spawns the shim as soon as the container's record 
 while the shim's Node process starts — from its own esbuild bundle through a V8 code cache
 (\`runtime/shim/start.cjs\`), not some sixty ES modules — the command plumbs the container's
 namespace, writes its runc bundle and asks whether python3 can splice, then says "go" on the
-shim's stdin. The shim binds the published port, starts the splice relay inside the plumbed
-namespace (by its path, before runc runs) and runs \`runc run\` at once; it reports the container
+shim's stdin. The shim binds the published port and runs \`runc run\` at once, then starts the
+splice relay inside the plumbed namespace (by its path, while runc starts the container); it reports the container
 running as soon as runc has started it, and the command exits then. Before this, the shim was
 started after the record with ES modules (~150 ms to load), then allocated the address, plumbed
 and wrote the bundle itself (~35 ms), ran runc, and only then checked python3 (a synchronous
