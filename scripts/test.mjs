@@ -30,6 +30,7 @@ const SLOW_FIRST = [
   'builder/faults.e2e.test.js', // 105
   'cli/containers-flags.test.js', // 96, some 86 with 8 containers and 5 s of sleep fewer
   'cli/networks.test.js', // 82, some 67 since rm -f no longer waits 10 s for a zombie CLI
+  'cli/networks-qa.test.js', // 45 (clean-clone CI of 8a0422f, where it started 149th)
   'cli/containers.test.js', // 55 in two describes
   'builder/faults-large.e2e.test.js', // 54
   'runtime/commit-faults.e2e.test.js', // 52
@@ -69,6 +70,8 @@ const SLOW_FIRST = [
   'cli/system-commands.test.js', // 13
   'cli/user-groups.test.js', // 13
   'cli/restart-policy.test.js', // 12
+  'cli/volume-options.test.js', // 12 (CI of 8a0422f)
+  'builder/cache-mount-from.e2e.test.js', // 10 (CI of 8a0422f)
   'cli/image-lease.e2e.test.js', // 12
   'cli/commit-changes.test.js', // 12
   'cli/main.test.js', // 11
@@ -80,6 +83,9 @@ const SLOW_FIRST = [
   'builder/output.e2e.test.js', // 9
   'runtime/rootfs-faults.e2e.test.js', // 9
   'cli/closed-pipe.test.js', // 9
+  'cli/run-rm-crash.test.js', // 8 (CI of 8a0422f)
+  'cli/early-shim.test.js', // 8 (CI of 8a0422f)
+  'cli/usage-errors.test.js', // 7 (CI of 8a0422f)
   'registry/passing-failures.test.js', // 9
   'cli/build-network.test.js', // 12, some 8 with 2 containers instead of 8
   'registry/round-trips.test.js', // 8
