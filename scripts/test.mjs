@@ -7,7 +7,8 @@
 // Three files at a time by default (each file's tests run one after another): on 2 cores the
 // builds are CPU-bound (builder/ took 137 s with 2 and with 3), but the store's and registry's
 // files wait on I/O and servers (89 s with 2, 78 s with 3, 2026-12-06), and every file's own
-// process start (~430 files) overlaps better.
+// process start (~430 files) overlaps better. Four at a time gave nothing more (clean-clone CI,
+// 2026-12-07: 563 s against 556 and 579 s with three): the suite is CPU-bound on two cores.
 //   node scripts/test.mjs [--concurrency N] [--reporter FILE.mjs --destination FILE] [PATH...]
 import fs from 'node:fs';
 import os from 'node:os';

@@ -100,7 +100,7 @@ describe('run flags: resources and security', { concurrency: false }, () => {
     } finally {
       fx.strata(['rm', '-f', 'limited']);
     }
-    const limited = fx.strata(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait']);
+    const limited = fx.strata(['run', '--rm', '--pids-limit', '5', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait']);
     assert.match(limited.stderr, /can't fork|Resource temporarily unavailable/);
     const bad = fx.strata(['run', '--rm', '--cpus', '1000', 'busybox', 'true']);
     assert.equal(bad.status, 125);
