@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetwork, inspectPredefined, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks, unappliedOptions,
+  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetworkRefs, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks, unappliedOptions,
 } from '../runtime/index.js';
 import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
@@ -93,18 +93,7 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true })
       .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
     async (a) => {
-      const root = stateRoot();
-      const store = new NetworkStore(root);
-      const found = [];
-      const missing: string[] = [];
-      for (const ref of a.networks.map((n) => (String(n) === 'default' ? 'bridge' : String(n)))) {
-        if (ref === 'bridge') await defaultNetwork(root);
-        // host and none are names no record can take; an ID prefix is a record's first.
-        const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
-        const shown = own ? inspectNetwork(store, own) : inspectPredefined(root, ref);
-        if (shown) found.push(shown);
-        else missing.push(ref);
-      }
+      const { found, missing } = await inspectNetworkRefs(stateRoot(), a.networks.map(String));
       // As `inspect`: what was found is shown, then one line per name that was not (exit 1).
       if (!a.format) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
       else {

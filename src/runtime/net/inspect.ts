@@ -3,6 +3,7 @@
 import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
 import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { endpointAlive } from './host.js';
+import { defaultNetwork } from './networks.js';
 import { fnv1a, rootIdentity } from './names.js';
 
 export interface NetworkListEntry {
@@ -52,6 +53,25 @@ export function inspectPredefined(root: string, name: string): object | undefine
     IPAM: { Driver: 'default', Options: null, Config: null }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Containers: {}, Options: {}, Labels: {},
   };
+}
+
+/**
+ * `network inspect REF...`: each network's view in order, and the references no network answers
+ * to. "default" is the bridge network, made if no container has made it yet (Docker's always
+ * exists); host and none are modes no record can take; an ID prefix is a record's first.
+ */
+export async function inspectNetworkRefs(root: string, refs: string[]): Promise<{ found: object[]; missing: string[] }> {
+  const store = new NetworkStore(root);
+  const found: object[] = [];
+  const missing: string[] = [];
+  for (const ref of refs.map((r) => (r === 'default' ? DEFAULT_NETWORK : r))) {
+    if (ref === DEFAULT_NETWORK) await defaultNetwork(root);
+    const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
+    const shown = own ? inspectNetwork(store, own) : inspectPredefined(root, ref);
+    if (shown) found.push(shown);
+    else missing.push(ref);
+  }
+  return { found, missing };
 }
 
 function liveEndpoints(store: NetworkStore, networkId: string): EndpointRecord[] {
