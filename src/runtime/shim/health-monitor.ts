@@ -17,6 +17,8 @@ export interface HealthTarget {
 }
 
 const PROBE_PID_FILE = 'probe.pid';
+/** How long a timed-out probe's pid is awaited from runc before runc is killed alone. */
+const PID_FILE_WAIT_MS = 10_000;
 
 /** PID and its descendants, children before parents (read from /proc). */
 function processTree(pid: number): number[] {
@@ -102,6 +104,54 @@ export class HealthMonitor {
     this.schedule();
   }
 
+  /**
+   * Kills a timed-out probe: the process runc started in the container and what it started
+   * (runc passes SIGKILL on to nothing; a child left holding the output pipe would keep the probe
+   * from ending), then runc. A loaded machine may reach the timeout before runc has written the
+   * probe's pid: killing runc then would leave the probe running in the container, unseen, so
+   * its pid is awaited (until DEADLINE; runc killed alone after it).
+   */
+  private killProbe(child: ChildProcess, pidFile: string, deadline: number): void {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    let pid = NaN;
+    try {
+      pid = Number(fs.readFileSync(pidFile, 'utf8').trim() || NaN);
+    } catch {
+      // not written yet
+    }
+    if (!Number.isInteger(pid) && Date.now() < deadline) {
+      setTimeout(() => this.killProbe(child, pidFile, deadline), 20).unref();
+      return;
+    }
+    if (Number.isInteger(pid) && pid > 1) this.killTree(pid);
+    child.kill('SIGKILL');
+  }
+
+  /**
+   * Kills PID and its descendants of this container's cgroup (never a reused pid of someone
+   * else's). Stopped first, round after round until no new one appears: a process seen without
+   * children may fork between the look at /proc and its kill, and that child would live on.
+   */
+  private killTree(pid: number): void {
+    const stopped = new Set<number>();
+    const signal = (p: number, sig: NodeJS.Signals) => {
+      try {
+        process.kill(p, sig);
+      } catch {
+        // gone meanwhile
+      }
+    };
+    for (let round = 0; round < 32; round++) {
+      const fresh = processTree(pid).filter((p) => !stopped.has(p) && inCgroupOf(p, this.target.id));
+      if (fresh.length === 0) break;
+      for (const p of fresh) {
+        signal(p, 'SIGSTOP');
+        stopped.add(p);
+      }
+    }
+    for (const p of stopped) signal(p, 'SIGKILL');
+  }
+
   private exec(start: Date): Promise<HealthLogEntry> {
     return new Promise((resolve) => {
       const pidFile = path.join(this.target.dir, PROBE_PID_FILE);
@@ -121,19 +171,7 @@ export class HealthMonitor {
       let timedOut = false;
       const timeout = setTimeout(() => {
         timedOut = true;
-        // The probe and what it started, in the container (runc passes SIGKILL on to nothing;
-        // a child left holding the output pipe would keep the probe from ending): then runc ends.
-        try {
-          const pid = Number(fs.readFileSync(pidFile, 'utf8').trim() || NaN);
-          // Only while runc still waits for it, and only processes of this container's cgroup
-          // (never a reused pid of someone else's).
-          if (Number.isInteger(pid) && pid > 1 && child.exitCode === null) {
-            for (const p of processTree(pid)) if (inCgroupOf(p, this.target.id)) process.kill(p, 'SIGKILL');
-          }
-        } catch {
-          // not started yet, or gone already
-        }
-        child.kill('SIGKILL');
+        this.killProbe(child, pidFile, Date.now() + PID_FILE_WAIT_MS);
       }, this.plan.timeoutMs);
       const done = (exitCode: number, output: string) => {
         clearTimeout(timeout);
