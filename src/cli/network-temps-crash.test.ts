@@ -95,10 +95,15 @@ describe('temp files of network writes after a kill -9', { timeout: 300_000 }, (
 
   it('a subnet claim\'s temp of a killed `network create` is named by `system check` and gone after the next command', async () => {
     const before = new Set(claimTemps());
-    await runUntilKilled(['network', 'create', 'halfclaimed'], { root: fx.root, point: 'net.claim-written' });
+    // Seen while the writer is stopped there (kept by every sweep while it lives), then killed:
+    // looked for after the kill, a concurrent test's command may have swept it already.
+    const { child } = await stoppedAt(['network', 'create', 'halfclaimed'], 'net.claim-written');
     const left = claimTemps().filter((p) => !before.has(p));
-    assert.equal(left.length, 1, 'killed with its claim in a temp file');
-    assert.match(path.basename(left[0]!), /^\.tmp-\d+\.\d+-[0-9a-f]+$/, 'named after its writer: pid and start time');
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
+    child.kill('SIGKILL');
+    assert.equal(await closed, 'SIGKILL');
+    assert.equal(left.length, 1, 'stopped with its claim in a temp file');
+    assert.match(path.basename(left[0]!), new RegExp(`^\\.tmp-${child.pid}\\.\\d+-[0-9a-f]+$`), 'named after its writer: pid and start time');
     // Any root's command sweeps the machine's claims: another test's may have been first.
     const check = fx.strata(['system', 'check']);
     if (!check.stdout.includes(`leftover: "${left[0]}": a temp file of a subnet claim, left by a writer that is gone`)) {
