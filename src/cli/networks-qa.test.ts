@@ -137,7 +137,7 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     ok(['rm', '-f', 'both']);
   });
 
-  it('leaves a container whose port is taken "Created", as Docker leaves one whose port is already allocated', async () => {
+  it('leaves a container whose port is taken "Created", as Docker leaves one whose port is already allocated (exited, once it ran)', async () => {
     const held = net.createServer();
     await new Promise<void>((r) => held.listen(0, '127.0.0.1', () => r()));
     try {
@@ -149,6 +149,18 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
       assert.deepEqual([state.Status, state.ExitCode, state.StartedAt], ['created', 125, '0001-01-01T00:00:00Z']);
       assert.match(state.Error, /address already in use/);
       assert.match(ok(['ps', '-a', '--filter', 'name=busy', '--format', '{{.Status}}']), /^Created\n$/);
+      // Once it has run, a start that fails leaves it exited with its last run's times, as Docker's.
+      await new Promise((r) => held.close(r));
+      ok(['start', 'busy']);
+      ok(['stop', '-t', '0', 'busy']);
+      const ran = JSON.parse(ok(['inspect', '--format', '{{json .State}}', 'busy'])) as { StartedAt: string; FinishedAt: string };
+      await new Promise<void>((r) => held.listen(port, '127.0.0.1', () => r()));
+      const again = fx.strata(['start', 'busy']);
+      assert.equal(again.stderr, `Error: cannot publish port 127.0.0.1:${port}/tcp: address already in use\n`);
+      const after = JSON.parse(ok(['inspect', '--format', '{{json .State}}', 'busy'])) as typeof state & { FinishedAt: string };
+      assert.deepEqual([after.Status, after.ExitCode, after.StartedAt, after.FinishedAt], ['exited', 125, ran.StartedAt, ran.FinishedAt]);
+      assert.match(after.Error, /address already in use/);
+      assert.match(ok(['ps', '-a', '--filter', 'name=busy', '--format', '{{.Status}}']), /^Exited \(125\) /);
     } finally {
       held.close();
     }

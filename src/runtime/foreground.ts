@@ -159,9 +159,13 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
   } catch (err) {
     await network.release();
     await limits;
-    // As Docker: a container that could not start stays "Created", with the code and the error.
+    // As Docker: a container that could not start stays "Created", with the code and the error,
+    // or "Exited" with its last run's times when it ran before.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    save({ ...status, state: 'created', exitCode, error: (err as Error).message, startedAt: undefined });
+    const ended = previous?.startedAt
+      ? { state: 'exited' as const, startedAt: previous.startedAt, finishedAt: previous.finishedAt }
+      : { state: 'created' as const, startedAt: undefined };
+    save({ ...status, ...ended, exitCode, error: (err as Error).message });
     await mirror;
     throw err;
   }

@@ -93,6 +93,8 @@ class Shim {
   private startFailed = false;
   private healthMonitor: HealthMonitor | undefined;
   private preparedStart: boolean;
+  /** The times of the run before this start (a container started again), kept if it fails. */
+  private readonly lastRun: Pick<ShimStatus, 'startedAt' | 'finishedAt'> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -102,6 +104,9 @@ class Shim {
     this.preparedStart = config.prepared === true;
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
+    // The start's claim (start-claim.ts) holds the status it claimed over.
+    const before = previous && previous.claimedOver !== undefined ? previous.claimedOver : previous;
+    this.lastRun = before?.startedAt ? { startedAt: before.startedAt, finishedAt: before.finishedAt } : undefined;
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
     if (config.spec.terminal) {
       this.hub.onResize = (rows, cols) => {
@@ -151,7 +156,7 @@ class Shim {
     } catch (err) {
       // A port it could not publish: it never started, "Created" with the code and the error, as
       // every start that fails (superviseLoop) and as Docker's (a port already allocated).
-      this.save({ state: 'created', error: (err as Error).message, exitCode: 125, finishedAt: undefined, startedAt: undefined, ports: [] });
+      this.save({ ...this.failedStartState(), error: (err as Error).message, exitCode: 125, ports: [] });
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
       await this.forwarder?.close();
       return;
@@ -304,8 +309,9 @@ class Shim {
       this.log.write('stderr', `${message}\n`);
       this.save({ error: message });
       // As Docker: a container that could not start stays "Created" (with the code and the
-      // error), and no restart policy applies to it.
-      await this.finish(exitCode, 'created');
+      // error), or "Exited" with its last run's times if it ran before; no restart policy
+      // applies to it.
+      await this.finish(exitCode, this.failedStartState());
       return exitCode;
     } finally {
       await network?.release();
@@ -315,11 +321,21 @@ class Shim {
     }
   }
 
-  private async finish(exitCode: number, state: 'exited' | 'created' = 'exited'): Promise<void> {
+  /**
+   * The state of a container whose start failed, as Docker's: "Created" when it never ran, else
+   * exited with the times of its last run (a restart of this shim's, or the run before this start).
+   */
+  private failedStartState(): Pick<ShimStatus, 'state' | 'startedAt' | 'finishedAt'> {
+    const last = this.status.startedAt ? { startedAt: this.status.startedAt, finishedAt: this.status.finishedAt } : this.lastRun;
+    return last ? { state: 'exited', ...last } : { state: 'created', startedAt: undefined, finishedAt: undefined };
+  }
+
+  /** Records the end of a run (exited now), or of a failed start (ENDED: failedStartState()). */
+  private async finish(exitCode: number, ended?: Pick<ShimStatus, 'state' | 'startedAt' | 'finishedAt'>): Promise<void> {
     await this.forwarder?.detach();
     this.log.flush('stdout');
     this.log.flush('stderr');
-    this.save({ state, exitCode, pid: undefined, finishedAt: state === 'exited' ? new Date().toISOString() : undefined, ...(state === 'created' ? { startedAt: undefined } : {}) });
+    this.save({ state: 'exited', finishedAt: new Date().toISOString(), ...ended, exitCode, pid: undefined });
   }
 
   /** One of the container's streams: to the log and to attached clients. */
