@@ -19,6 +19,7 @@
 // Each bundle has its own copy of StrataError: errors are told apart by name (report.ts).
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,10 +63,38 @@ function packagesOutsideBut(bundleYargs) {
         const fromPackage = args.importer.includes(`${path.sep}node_modules${path.sep}`);
         if (bundleYargs && fromPackage && args.path === 'string-width') return { path: path.join(here, 'lazy-string-width.cjs') };
         if (bundleYargs && (args.path === 'yargs' || (fromPackage && !args.path.startsWith('node:')))) return undefined;
+        // A built-in Node has not loaded by itself: required on first use (lazyBuiltins below).
+        if (args.namespace !== 'lazy-builtin' && isLazyBuiltin(args.path)) return { path: args.path, namespace: 'lazy-builtin' };
         return { path: args.path, external: true };
       });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltin(args.path), loader: 'js' }));
     },
   };
+}
+
+/**
+ * Built-in modules Node loads at every start anyway (its bootstrap): required as they are. Any
+ * other (child_process, crypto, net, http, stream, readline, zlib...) is required on the first
+ * use of one of its exports: a bundle imports some seventy built-ins at its top, each compiled
+ * by Node when required (~15 ms for `strata ps`, which uses few of them).
+ */
+const EAGER_BUILTINS = new Set(['events', 'buffer', 'path', 'timers', 'util', 'fs', 'url', 'querystring', 'async_hooks']);
+const require = createRequire(import.meta.url);
+
+function isLazyBuiltin(specifier) {
+  const name = specifier.replace(/^node:/, '');
+  return isBuiltin(specifier) && !EAGER_BUILTINS.has(name) && !name.startsWith('path/') && !name.startsWith('util/');
+}
+
+/**
+ * A CommonJS module standing for built-in SPECIFIER: its exports (the names this Node gives it,
+ * read now; the bundle runs on the Node that built it) are getters that require it on first use.
+ * esbuild's __toESM copies them as getters, so an import alone loads nothing.
+ */
+function lazyBuiltin(specifier) {
+  const names = Object.getOwnPropertyNames(require(specifier)).filter((n) => n !== '__esModule');
+  const props = names.map((n) => `${JSON.stringify(n)}:{get(){return l()[${JSON.stringify(n)}]},enumerable:true}`);
+  return `let m;const l=()=>m??=require(${JSON.stringify(specifier)});module.exports=Object.defineProperties({},{${props.join(',')}});`;
 }
 
 /**

@@ -3,14 +3,12 @@
 // entry must have the F flag (the interpreter opened when registered), or a container, whose
 // root has no qemu, cannot reach it. Debian's qemu-user-static ships the entries in
 // /usr/lib/binfmt.d; when one is absent it is registered from there, with F.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { StrataError } from '../errors.js';
 import { hostPlatform, platformString, type Platform } from './args.js';
 
-const run = promisify(execFile);
 
 /** OCI architecture -> qemu's name for it (its binary, its binfmt entry). */
 const QEMU: Readonly<Record<string, string>> = {

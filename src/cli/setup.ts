@@ -1,10 +1,9 @@
 // `strata setup`: checks the host (runc, overlayfs with a real mount, namespaces, the attr
 // tools), installs the missing Debian packages when root, and creates busybox:latest from
 // busybox-static. Idempotent: a second run finds everything in place.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { closeHashPool } from '../hash/index.js';
@@ -12,7 +11,6 @@ import { BUSYBOX_BINARY, BUSYBOX_REF, createBusybox, isStaticElf, makeTempDir, o
 import type { RegisterCommands } from './command.js';
 import { shortId } from './format/human.js';
 
-const run = promisify(execFile);
 
 interface Check {
   name: string;

@@ -9,10 +9,9 @@
 // root's (the claims' temps: any root's), only those of owners that have surely exited (pid and
 // start time, store/owner.ts): another live process's work is never touched.
 // `strata system check --repair` calls sweepLeftovers; so do the commands that write.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { randomBytes } from '../random.js';
 import { sweepNetworks } from './net/networks.js';
 import { sweepClaimTemps } from './net/pool.js';
@@ -24,7 +23,6 @@ import {
   ContainerStore, ownerGone, ownerStamp, parseOwner, processStartTime, sweepStoreLeftovers, sweepVolumeAsides, tempName, tempOwner, type SweepOptions, type VolumeSweep,
 } from '../store/index.js';
 
-const run = promisify(execFile);
 
 const BUILD_CONTAINER_PREFIX = 'strata-build-';
 

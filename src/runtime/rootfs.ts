@@ -4,10 +4,9 @@
 // unmounted in `finally`. The stopped container's volumes, bind mounts and /etc/hosts,
 // hostname and resolv.conf are mounted on that root too (cp sees and writes them as in a
 // running container; `export` leaves them out).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { makeTempDir, type ContainerRecord } from '../store/index.js';
@@ -19,7 +18,6 @@ import { runcState } from './shim/state.js';
 import type { MountSpec } from './types.js';
 import { distinctLayers } from './union.js';
 
-const run = promisify(execFile);
 
 export type RootMode = 'read' | 'write';
 

@@ -1,16 +1,14 @@
 // busybox:latest from the host's busybox-static: a rootfs with /bin/busybox, its applet
 // symlinks, the official image's /etc/passwd and /etc/group and the usual directories, with
 // fixed mtimes so that two setups on one machine give the same image ID.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { StrataError } from '../errors.js';
 import { tempName } from './fsutil.js';
 import type { Store } from './store.js';
 import type { Image, ImageConfig } from './types.js';
 
-const run = promisify(execFile);
 
 export const BUSYBOX_REF = 'docker.io/library/busybox:latest';
 export const BUSYBOX_BINARY = '/bin/busybox';

@@ -5,11 +5,10 @@
 // writes beside FILE; a build's ssh agent sockets are in the OS temp dir). Only this state
 // root's entries of owners that have surely exited are touched; a directory is never removed
 // while anything is mounted under it (a removal would go through the mount into what it shows).
-import { execFile } from 'node:child_process';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { OUTSIDE_NOTE, TEMP_PREFIX, tempName, tempOwner } from './fsutil.js';
 import { ownerGone, ownerStamp, parseOwner, type Owner } from './owner.js';
 import { NetworkStore } from './networks.js';
@@ -17,7 +16,6 @@ import { mountsUnder, removeTree } from './remove-tree.js';
 
 export { mountsUnder };
 
-const run = promisify(execFile);
 
 /**
  * Removes a dead owner's file or directory. Whatever is mounted under a directory is unmounted

@@ -1,12 +1,10 @@
 // Extended attributes and device nodes, which Node cannot make: one getfattr/setfattr (Debian
 // package "attr") or mknod process per layer, not per file.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { runFile as run } from '../run-file.js';
 import { StrataError } from '../errors.js';
 import { tempName } from './fsutil.js';
 
-const run = promisify(execFile);
 
 function unescapeName(s: string): string {
   // getfattr quotes unusual bytes as \ooo; rebuild the byte string, then decode it as UTF-8.
