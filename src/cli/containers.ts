@@ -7,6 +7,7 @@ import { formatChanges } from '../runtime/index.js';
 import { Containers, Images, type UpdateRequest } from '../engine/index.js';
 import { imageCommand } from './image-command.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { cp, exportContainer } from './containers-copy.js';
 import { runCommand, startAttached } from './containers-run.js';
 import { register as registerLifecycle } from './lifecycle.js';
@@ -142,25 +143,12 @@ async function rename(argv: Args): Promise<void> {
 }
 
 async function prune(argv: Args): Promise<void> {
-  if (!argv.force) {
-    process.stderr.write('WARNING! This will remove all stopped containers.\n');
-    if (!(await confirm())) return;
-  }
+  if (!argv.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return;
   const { humanSize } = await import('./format/human.js');
   const { removed, reclaimed } = await new Containers().prune({ filters: ((argv.filter as string[] | undefined) ?? []).map(String) });
   let out = removed.length > 0 ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '';
   out += `Total reclaimed space: ${humanSize(reclaimed)}\n`;
   process.stdout.write(out);
-}
-
-async function confirm(): Promise<boolean> {
-  process.stderr.write('Are you sure you want to continue? [y/N] ');
-  const chunk = await new Promise<string>((resolve) => {
-    process.stdin.once('data', (d) => resolve(String(d)));
-    process.stdin.once('end', () => resolve(''));
-  });
-  process.stdin.pause();
-  return /^y(es)?$/i.test(chunk.trim());
 }
 
 const ps_ = (y: Argv) =>

@@ -4,10 +4,11 @@ import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
 import { StrataError } from '../errors.js';
 import {
-  connectContainer, createNetwork, defaultNetwork, disconnectContainer, inspectNetworkRefs, listNetworks, pruneNetworks, removeNetwork, runcRootOf, sweepNetworks, unappliedOptions,
+  connectContainer, createNetwork, disconnectContainer, inspectNetworkRefs, listNetworks, pruneNetworks, removeNetwork, runcRootOf, unappliedOptions,
 } from '../runtime/index.js';
-import { ContainerStore, NetworkStore, stateRoot } from '../store/index.js';
+import { ContainerStore, stateRoot } from '../store/index.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { renderNetworks } from './list-views.js';
 
 function keyValues(values: unknown, what: string): Record<string, string> {
@@ -39,20 +40,7 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 }
 
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
-  const root = stateRoot();
-  await sweepNetworks(root);
-  // Docker's bridge network is always there: made now if no container has made it yet (as
-  // root: only root makes bridges; a listing must not fail for want of it).
-  if (process.getuid?.() === 0) await defaultNetwork(root);
-  let nets = listNetworks(root, new NetworkStore(root).list());
-  for (const f of a.filter ?? []) {
-    const [key, value = ''] = [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.includes('=') ? f.slice(f.indexOf('=') + 1) : ''];
-    if (key === 'name') nets = nets.filter((n) => n.Name.includes(value));
-    else if (key === 'id') nets = nets.filter((n) => n.Id.startsWith(value));
-    else if (key === 'driver') nets = nets.filter((n) => n.Driver === value);
-    else if (key === 'label') nets = nets.filter((n) => (value.includes('=') ? n.Labels[value.split('=')[0]!] === value.slice(value.indexOf('=') + 1) : value in n.Labels));
-    else throw new StrataError(`invalid filter "${key}": strata supports name, id, driver, label`);
-  }
+  const nets = await listNetworks(stateRoot(), (a.filter ?? []).map(String));
   const id = (n: { Id: string }) => (a['no-trunc'] ? n.Id : n.Id.slice(0, 12));
   if (a.quiet) {
     if (nets.length) process.stdout.write(`${nets.map(id).join('\n')}\n`);
@@ -112,15 +100,7 @@ function networkCommands(y: Argv): Argv {
     async (a) => {
       // Checked before the question, as Docker's CLI parses them first.
       const accept = networkPruneFilter((a.filter ?? []).map(String));
-      if (!a.force) {
-        process.stderr.write('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
-        const answer = await new Promise<string>((resolve) => {
-          process.stdin.once('data', (d) => resolve(String(d)));
-          process.stdin.once('end', () => resolve(''));
-        });
-        process.stdin.pause();
-        if (!/^y(es)?$/i.test(answer.trim())) return;
-      }
+      if (!a.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return;
       const removed = await pruneNetworks(stateRoot(), accept);
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
     })

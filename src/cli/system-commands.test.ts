@@ -127,4 +127,23 @@ describe('system prune --filter', () => {
     assert.equal(strata(['system', 'prune', '-f', '--filter', 'label=keep=1']).status, 0);
     assert.deepEqual(names(), []);
   });
+
+  it("container, volume and network prune ask Docker's question on stdout; only yes removes", () => {
+    assert.equal(strata(['create', '--name', 'stopped', 'busybox', 'true']).status, 0);
+    assert.equal(strata(['volume', 'create', 'unusedvol']).status, 0);
+    assert.equal(strata(['network', 'create', 'netunused']).status, 0);
+    const volumes = () => listed(['volume', 'ls', '--format', '{{.Name}}']);
+    const prunes = [
+      [['container', 'prune'], 'all stopped containers'],
+      [['volume', 'prune', '-a'], 'all local volumes not used by at least one container'],
+      [['network', 'prune'], 'all custom networks not used by at least one container'],
+    ] as const;
+    for (const [args, what] of prunes) {
+      const no = strata([...args], 'n\n');
+      assert.deepEqual([no.status, no.stdout, no.stderr], [0, `WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `, '']);
+    }
+    assert.deepEqual([names(), volumes()], [['stopped', 'netunused'], ['unusedvol']], 'no: nothing removed');
+    for (const [args] of prunes) assert.equal(strata([...args], 'y\n').status, 0);
+    assert.deepEqual([names(), volumes()], [[], []]);
+  });
 });

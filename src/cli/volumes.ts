@@ -1,26 +1,16 @@
 // `volume create|ls|inspect|rm|prune`, with Docker's output, over the Volumes service (src/engine/volumes.ts).
-import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { StrataError } from '../errors.js';
 import { filterVolumes, volumePruneFilter, Volumes } from '../engine/index.js';
 import { humanSize } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
+import { confirm } from './confirm.js';
 import { parseTemplate } from './format/template.js';
 import { volumeView } from './inspect-view.js';
 import { renderVolumes } from './list-views.js';
 
 function parseLabels(labels: string[] = []): Record<string, string> {
   return Object.fromEntries(labels.map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 function volumeCommands(y: Argv): Argv {
@@ -92,7 +82,7 @@ function volumeCommands(y: Argv): Argv {
       const warning = all
         ? 'WARNING! This will remove all local volumes not used by at least one container.\n'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.\n';
-      if (!a.force && !(await confirm(`${warning}Are you sure you want to continue? [y/N] `))) return;
+      if (!a.force && !(await confirm(`${warning}Are you sure you want to continue?`))) return;
       const { deleted, reclaimed } = await new Volumes().prune({ all: !!a.all, filters });
       const head = deleted.length ? `Deleted Volumes:\n${deleted.join('\n')}\n\n` : '';
       process.stdout.write(`${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);

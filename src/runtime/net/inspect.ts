@@ -1,9 +1,10 @@
 // Docker's shapes for `network inspect` / `network ls` and a container's NetworkSettings, from
 // the records and the endpoints live right now.
+import { StrataError } from '../../errors.js';
 import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
 import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { endpointAlive } from './host.js';
-import { defaultNetwork } from './networks.js';
+import { defaultNetwork, sweepNetworks } from './networks.js';
 import { fnv1a, rootIdentity } from './names.js';
 
 export interface NetworkListEntry {
@@ -36,9 +37,35 @@ function predefined(root: string): NetworkListEntry[] {
   ];
 }
 
-export function listNetworks(root: string, records: NetworkRecord[]): NetworkListEntry[] {
-  const own = records.map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
-  return [...own, ...predefined(root)].sort((a, b) => a.Name.localeCompare(b.Name));
+/**
+ * `network ls`: the networks of ROOT with the predefined ones, by name, those FILTERS accept
+ * (docker's name=, id=, driver=, label=KEY[=VALUE]). What killed commands left is swept first,
+ * and Docker's bridge network, always listed, is made if no container has made it yet (as root
+ * only: only root makes bridges, and a listing must not fail for want of it).
+ */
+export async function listNetworks(root: string, filters: string[] = []): Promise<NetworkListEntry[]> {
+  const accept = networkListFilter(filters);
+  await sweepNetworks(root);
+  if (process.getuid?.() === 0) await defaultNetwork(root);
+  const own = new NetworkStore(root).list().map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
+  return [...own, ...predefined(root)].filter(accept).sort((a, b) => a.Name.localeCompare(b.Name));
+}
+
+/** `network ls --filter`s as one test (all must hold); an unknown key is refused before any work. */
+function networkListFilter(filters: string[]): (n: NetworkListEntry) => boolean {
+  const tests = filters.map((f): ((n: NetworkListEntry) => boolean) => {
+    const eq = f.indexOf('=');
+    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+    if (key === 'name') return (n) => n.Name.includes(value);
+    if (key === 'id') return (n) => n.Id.startsWith(value);
+    if (key === 'driver') return (n) => n.Driver === value;
+    if (key === 'label') {
+      const at = value.indexOf('=');
+      return at < 0 ? (n) => value in n.Labels : (n) => n.Labels[value.slice(0, at)] === value.slice(at + 1);
+    }
+    throw new StrataError(`invalid filter "${key}": strata supports name, id, driver, label`);
+  });
+  return (n) => tests.every((t) => t(n));
 }
 
 /**
