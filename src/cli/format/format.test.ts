@@ -62,6 +62,9 @@ test('templates: range, index, if/else, with, variables, pipelines and builtins 
   assert.equal(r('{{if and .State.Running (eq .Name "/web") (not .State.Pid)}}ok{{end}} {{join (split "a,b" ",") "+"}}'), 'ok a+b');
   assert.equal(r('{{- /* comment */ -}}  {{- .Name -}}  !'), '/web!');
   assert.equal(parseTemplate('{{.Label "k"}}').render({ Label: (k: string) => `label ${k}` }), 'label k');
+  // A field of a parenthesized pipeline's value, as `network inspect -f '{{(index .IPAM.Config 0).Gateway}}'`.
+  const net = { IPAM: { Config: [{ Subnet: '10.1.0.0/16', Gateway: '10.1.0.1', Aux: { A: 'x' } }] } };
+  assert.equal(parseTemplate('{{(index .IPAM.Config 0).Gateway}} {{(index .IPAM.Config 0).Aux.A}} {{len (index .IPAM.Config 0).Subnet}}').render(net), '10.1.0.1 x 11');
 });
 
 test('templates: syntax errors are one line, at parse time', () => {

@@ -8,7 +8,7 @@ export type Arg =
   | { kind: 'field'; path: string[]; base?: string } // .A.B, or $v.A.B when base is "v" ("" is $)
   | { kind: 'literal'; value: unknown }
   | { kind: 'ident'; name: string } // a function name
-  | { kind: 'pipe'; pipe: Pipeline };
+  | { kind: 'pipe'; pipe: Pipeline; path?: string[] }; // (pipeline), or (pipeline).A.B
 export type Command = Arg[];
 export interface Pipeline { decl: string[]; commands: Command[] }
 export type TNode =
@@ -75,7 +75,15 @@ function parsePipeline(src: string, isFunc: (name: string) => boolean): Pipeline
         cmd.push({ kind: 'ident', name: m[8] });
       }
       else if (m[9] === '|') { if (!cmd.length) fail('missing command before "|"'); commands.push([]); }
-      else if (m[9] === '(') cmd.push({ kind: 'pipe', pipe: pipe(')') });
+      else if (m[9] === '(') {
+        const inner = pipe(')');
+        // Go's chained field access on a parenthesized pipeline: (index .List 0).Name
+        const chained = /\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*/y;
+        chained.lastIndex = pos;
+        const fields = chained.exec(src);
+        if (fields) pos = chained.lastIndex;
+        cmd.push({ kind: 'pipe', pipe: inner, ...(fields ? { path: fields[0].slice(1).split('.') } : {}) });
+      }
       else if (m[9] === ')' && closing === ')') return { decl: [], commands };
       else fail(`unexpected "${m[9]}" in command`);
     }

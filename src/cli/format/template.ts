@@ -155,7 +155,7 @@ type Scope = { dot: unknown; vars: Map<string, unknown> };
 function evalArg(a: Arg, s: Scope): unknown {
   switch (a.kind) {
     case 'literal': return a.value;
-    case 'pipe': return evalPipe(a.pipe, s);
+    case 'pipe': return a.path ? lookup(evalPipe(a.pipe, s), a.path) : evalPipe(a.pipe, s);
     case 'ident': return FUNCS[a.name]();
     case 'field': {
       if (a.base === undefined) return lookup(s.dot, a.path);
