@@ -7,7 +7,7 @@ import os from 'node:os';
 import { StrataError } from '../errors.js';
 import type { ProgressSink } from '../registry/index.js';
 import {
-  buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseCpuShares, parseCpus, parseDevice,
+  buildRecord, checkHealthFlags, checkSecurityOpt, freshName, healthConfigWith, memoryHostConfig, moreHostConfig, parseLogConfig, type MoreFlags, type HealthFlags, inheritMounts, mountRequestsOf, networkChoice, normalizeCapabilities, parseNetworkAttachment, parseCpuShares, parseCpus, parseDevice,
   parsePidsLimit, parseCpuset, dockerMountSpecs, dockerRestartPolicy, parseRestart, parseSignal, parseSysctls, parseTmpfs, parseUlimits, portBindingsOf, prewarmNetns, readSeccompProfiles, resolveContainerMounts, tmpfsOptions, type ContainerContext,
 } from '../runtime/index.js';
 import { failpoint } from '../failpoint.js';
@@ -194,7 +194,8 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   // container:NAME is kept as container:ID, and takes that container's hostname.
   let networkFlag = o.network;
   let hostname = o.hostname;
-  if (networkFlag?.startsWith('container:')) {
+  if (networkFlag !== undefined && parseNetworkAttachment(networkFlag).target.startsWith('container:')) {
+    networkFlag = parseNetworkAttachment(networkFlag).target;
     const other = await ctx.containers.get(networkFlag.slice('container:'.length));
     if (o.hostname) throw new StrataError('conflicting options: hostname and the network mode');
     networkFlag = `container:${other.Id}`;

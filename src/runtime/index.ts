@@ -50,7 +50,7 @@ export type { PortBinding, PortRequest, Protocol } from './ports.js';
 // Container networks (src/runtime/net/, issue 13).
 export { createNetwork, defaultNetwork, pruneNetworks, removeNetwork, sweepNetworks, unappliedOptions, type CreateNetworkOptions } from './net/networks.js';
 export { containerNetworkSettings, inspectNetwork, inspectNetworkRefs, inspectPredefined, listNetworks, type NetworkListEntry } from './net/inspect.js';
-export { networkChoice, type NetworkChoice, type NetworkFlags } from './net/config.js';
+export { networkChoice, parseNetworkAttachment, type NetworkAttachment, type NetworkChoice, type NetworkFlags } from './net/config.js';
 export { prewarmNetns, renameEndpoints } from './net/endpoints.js';
 export { withDefaultNetwork } from './net/runner.js';
 export { teardownRoot } from './net/teardown.js';

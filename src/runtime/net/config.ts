@@ -65,16 +65,77 @@ export function checkEndpointRequest(network: NetworkRecord, aliases: string[], 
   if (!network.Strata.subnetGiven) throw new StrataError('user specified IP address is supported only when connecting to networks with user configured subnets');
 }
 
+/** One `--network` value: a name, or Docker 25's `name=NET,alias=A,ip=IP,mac-address=MAC`. */
+export interface NetworkAttachment {
+  target: string;
+  aliases: string[];
+  ip?: string;
+  mac?: string;
+}
+
+/** Comma-separated fields as Go's csv reader reads one line: "..." quotes a field with commas. */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  for (let i = 0; i <= line.length; ) {
+    if (line[i] === '"') {
+      let text = '';
+      for (i++; i < line.length; i++) {
+        if (line[i] === '"' && line[i + 1] === '"') text += line[i++];
+        else if (line[i] === '"') break;
+        else text += line[i];
+      }
+      fields.push(text);
+      i = line.indexOf(',', i) < 0 ? line.length + 1 : line.indexOf(',', i) + 1;
+    } else {
+      const end = line.indexOf(',', i) < 0 ? line.length : line.indexOf(',', i);
+      fields.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return fields;
+}
+
+/**
+ * A `--network` value as Docker's CLI reads it (opts.NetworkOpt): the long syntax when it looks
+ * like KEY=VALUE pairs, else a plain name. Keys strata has no use for (ip6, link-local-ip,
+ * driver-opt, gw-priority) are refused rather than dropped.
+ */
+export function parseNetworkAttachment(value: string): NetworkAttachment {
+  if (!/\w+=\w+(,\w+=\w+)*/.test(value)) return { target: value, aliases: [] };
+  const bad = (why: string): never => { throw new StrataError(`invalid argument "${value}" for "--network" flag: ${why}`); };
+  const out: NetworkAttachment = { target: '', aliases: [] };
+  for (const field of csvFields(value)) {
+    const eq = field.indexOf('=');
+    if (eq <= 0) bad(`invalid field ${field}`);
+    const key = field.slice(0, eq).trim().toLowerCase();
+    const val = field.slice(eq + 1).trim();
+    if (key === 'name') out.target = val;
+    else if (key === 'alias') out.aliases.push(val);
+    else if (key === 'ip') out.ip = val;
+    else if (key === 'mac-address') out.mac = val;
+    else if (['ip6', 'link-local-ip', 'driver-opt', 'gw-priority'].includes(key)) bad(`strata does not support the field ${key}`);
+    else bad(`invalid field key ${key}`);
+  }
+  if (!out.target) bad('network name not specified');
+  return out;
+}
+
 /** The record's network settings for the user's flags (the default network made on first use). */
 export async function networkChoice(root: string, flags: NetworkFlags): Promise<NetworkChoice> {
-  const mode = flags.network === undefined || flags.network === 'bridge' || flags.network === 'default' ? 'default' : flags.network;
+  const first = parseNetworkAttachment(flags.network ?? 'default');
+  // --network-alias, --ip and --mac-address are the first network's, unless it has its own (Docker's CLI).
+  if (flags.aliases.length && first.aliases.length) throw new StrataError('conflicting options: cannot specify both --network-alias and per-network alias');
+  if (flags.ip && first.ip) throw new StrataError('conflicting options: cannot specify both --ip and per-network IPv4 address');
+  if (flags.mac && first.mac) throw new StrataError('conflicting options: cannot specify both --mac-address and per-network MAC address');
+  flags = { ...flags, aliases: [...flags.aliases, ...first.aliases], ip: flags.ip ?? first.ip, mac: flags.mac ?? first.mac };
+  const mode = first.target === 'bridge' || first.target === 'default' ? 'default' : first.target;
   const choice: NetworkChoice = { mode, networks: {}, dns: flags.dns, dnsSearch: flags.dnsSearch, dnsOptions: flags.dnsOptions, extraHosts: flags.extraHosts.map(checkExtraHost) };
   for (const d of flags.dns) if (net.isIP(d) === 0) throw new StrataError(`invalid argument "${d}" for "--dns": not an IP address`);
   const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
-  const more = flags.more ?? [];
+  const more = (flags.more ?? []).map(parseNetworkAttachment);
   // Docker's CLI (parseNetworkOpts): several networks are all user-defined ones, each named once.
   const userDefined = (n: string) => !['default', 'bridge', 'host', 'none'].includes(n) && !n.startsWith('container:');
-  if (more.length && (mode === 'default' || !userDefined(mode) || !more.every(userDefined))) throw new StrataError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
+  if (more.length && (mode === 'default' || !userDefined(mode) || !more.every((m) => userDefined(m.target)))) throw new StrataError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
   if (special) {
     if (flags.aliases.length || flags.ip) throw new StrataError(`network-scoped aliases and --ip are only supported for user-defined networks, not with --network ${mode}`);
     if (flags.mac) throw new StrataError('conflicting options: mac-address and the network mode');
@@ -94,12 +155,12 @@ export async function networkChoice(root: string, flags: NetworkFlags): Promise<
   checkEndpointRequest(record, flags.aliases, flags.ip);
   choice.mode = record.Name === DEFAULT_NETWORK ? 'default' : record.Name;
   choice.networks[record.Name] = endpointSettings(record, flags.aliases, flags.ip, flags.mac === undefined ? '' : checkMac(flags.mac));
-  // --network-alias, --ip and --mac-address are the first network's (Docker's CLI).
-  for (const ref of more) {
-    const other = new NetworkStore(root).find(ref);
-    if (!other) throw new StrataError(`network "${ref}" not found`);
-    if (other.Name in choice.networks) throw new StrataError(`network "${ref}" is specified multiple times`);
-    choice.networks[other.Name] = endpointSettings(other, [], undefined);
+  for (const { target, aliases, ip, mac } of more) {
+    const other = new NetworkStore(root).find(target);
+    if (!other) throw new StrataError(`network "${target}" not found`);
+    if (other.Name in choice.networks) throw new StrataError(`network "${target}" is specified multiple times`);
+    checkEndpointRequest(other, aliases, ip);
+    choice.networks[other.Name] = endpointSettings(other, aliases, ip, mac === undefined ? '' : checkMac(mac));
   }
   return choice;
 }

@@ -6,6 +6,7 @@ import { candidateSubnets, formatSubnet, hostAt, macFor, overlaps, parseIp, pars
 import { renderRules } from './kernel.js';
 import { bridgeName, vethName } from './names.js';
 import { plumbingScript, type Attached } from './endpoints.js';
+import { parseNetworkAttachment } from './config.js';
 
 function network(over: Partial<NetworkRecord> & { subnet: string; bridge: string }): NetworkRecord {
   const { subnet, bridge, ...rest } = over;
@@ -84,5 +85,22 @@ describe('kernel objects', () => {
     assert.match(script, /nsenter --net=\/proc\/4242\/ns\/net ip -batch - <<'EOF'\nlink set sv1f8d74eaeth0 master sb1f8d74ea2/);
     assert.match(script, /^set -e\nip -batch - <<'EOF'\nlink set lo up\n/);
     assert.doesNotMatch(plumbingScript([at(sealed, '10.1.0.2', 'eth0')], 4242, true), /route add default/);
+  });
+});
+
+describe('--network values', () => {
+  it("reads Docker 25's long syntax (name=,alias=,ip=,mac-address=) and a plain name, and says what is wrong", () => {
+    assert.deepEqual(parseNetworkAttachment('front'), { target: 'front', aliases: [] });
+    assert.deepEqual(parseNetworkAttachment('container:web'), { target: 'container:web', aliases: [] });
+    assert.deepEqual(parseNetworkAttachment('name=front,alias=db,"alias=a,b",IP=10.1.0.9, mac-address = 02:42:0a:01:00:09'),
+      { target: 'front', aliases: ['db', 'a,b'], ip: '10.1.0.9', mac: '02:42:0a:01:00:09' });
+    for (const [value, why] of [
+      ['alias=db', 'network name not specified'],
+      ['name=front,colour=red', 'invalid field key colour'],
+      ['name=front,alias', 'invalid field alias'],
+      ['name=front,ip6=fd00::9', 'strata does not support the field ip6'],
+    ]) {
+      assert.throws(() => parseNetworkAttachment(value!), { name: 'StrataError', message: `invalid argument "${value}" for "--network" flag: ${why}` });
+    }
   });
 });
