@@ -91,8 +91,12 @@ describe('volume driver options', { concurrency: false, timeout: 120_000 }, () =
 
   it("inspects as Docker: moby's key order; `volume create` without --label/--opt shows {} for both, a container's own volume null", () => {
     fx.ok(['volume', 'create', 'bare']);
-    fx.ok(['create', '--name', 'made', '-v', 'implicit:/i', 'busybox']);
+    fx.ok(['create', '--name', 'made', '-v', 'implicit:/i', '-v', '/anon', 'busybox']);
     const [bare, implicit] = JSON.parse(fx.ok(['volume', 'inspect', 'bare', 'implicit'])) as Array<Record<string, unknown>>;
+    // An anonymous one carries Docker's label (23+): listed by it, pruned without -a.
+    const anon = fx.ok(['volume', 'ls', '-q', '--filter', 'label=com.docker.volume.anonymous']).trim();
+    assert.match(anon, /^[0-9a-f]{64}$/);
+    assert.equal(fx.ok(['volume', 'inspect', '-f', '{{json .Labels}}', anon]), '{"com.docker.volume.anonymous":""}\n');
     assert.deepEqual(Object.keys(bare!), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
     assert.deepEqual([bare!.Labels, bare!.Options], [{}, {}]);
     assert.deepEqual([implicit!.Labels, implicit!.Options], [null, null]);
@@ -100,7 +104,7 @@ describe('volume driver options', { concurrency: false, timeout: 120_000 }, () =
     // the whole struct as Go prints it: ClusterVolume first, Status and UsageData last (omitempty: not in the JSON)
     assert.equal(fx.ok(['volume', 'inspect', '-f', '{{.}}', 'bare']), `{<nil> ${bare!.CreatedAt} local map[] ${bare!.Mountpoint} bare map[] local map[] <nil>}\n`);
     assert.deepEqual(Object.keys(JSON.parse(fx.ok(['volume', 'inspect', '-f', '{{json .}}', 'bare']))), Object.keys(bare!));
-    fx.ok(['rm', 'made']);
+    fx.ok(['rm', '-v', 'made']);
     fx.ok(['volume', 'rm', 'bare', 'implicit']);
   });
 });

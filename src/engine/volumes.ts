@@ -5,7 +5,7 @@
 import { StrataError } from '../errors.js';
 import { removeUnusedVolume, volumeUsers } from '../runtime/index.js';
 import {
-  createVolume, diskUsage, getVolume, listVolumes, stateRoot, sweepVolumeAsides, volumeInUse, type CreateVolumeOptions, type Volume,
+  ANONYMOUS_VOLUME_LABEL, createVolume, diskUsage, getVolume, listVolumes, stateRoot, sweepVolumeAsides, volumeInUse, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
 import { labelMatches } from './filters.js';
@@ -70,7 +70,7 @@ export class Volumes {
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.list()) {
-      if ((users.get(v.Name) ?? []).length || (!all && !v.Anonymous) || !filter.matches(v)) continue;
+      if ((users.get(v.Name) ?? []).length || (!all && !v.Anonymous && !(v.Labels && ANONYMOUS_VOLUME_LABEL in v.Labels)) || !filter.matches(v)) continue;
       const size = diskUsage(v.Mountpoint);
       if ((await removeUnusedVolume(this.stateRoot, v.Name)).length) continue; // used since the look above
       deleted.push(v.Name);

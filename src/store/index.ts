@@ -36,7 +36,7 @@ export {
   DEFAULT_NETWORK, NetworkStore, RESERVED_NETWORKS, newNetworkId, type EndpointRecord, type NetworkRecord,
 } from './networks.js';
 export {
-  createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, volumeInUse,
+  ANONYMOUS_VOLUME_LABEL, createVolume, diskUsage, findVolume, getVolume, isVolumeName, listVolumes, volumesDir, volumeInUse,
   type CreateVolumeOptions, type Volume,
 } from './volumes.js';
 export { checkVolumeOptions, volumeKind, type VolumeKind } from './volume-options.js';

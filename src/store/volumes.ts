@@ -69,6 +69,9 @@ export function getVolume(root: string, name: string): Volume {
   return v;
 }
 
+/** The label Docker puts on anonymous volumes. */
+export const ANONYMOUS_VOLUME_LABEL = 'com.docker.volume.anonymous';
+
 export interface CreateVolumeOptions {
   /** Omitted: a random 64-hex name (an anonymous volume). */
   name?: string;
@@ -103,15 +106,17 @@ export function createVolume(root: string, options: CreateVolumeOptions = {}): V
   }
   fs.mkdirSync(volumesDir(root), { recursive: true, mode: 0o700 });
   const tmp = path.join(volumesDir(root), `${VOLUME_TEMP}${name}-${ownerStamp()}-${randomBytes(4).toString('hex')}`);
+  const anonymous = options.anonymous ?? options.name === undefined;
   const volume: Volume = {
     Name: name,
     Driver: 'local',
     Mountpoint: path.join(dir, '_data'),
     CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    Labels: options.labels ?? null,
+    // Docker 23+ labels a container's anonymous volume so (`volume ls --filter`, prune's default set).
+    Labels: anonymous ? { ...options.labels, [ANONYMOUS_VOLUME_LABEL]: '' } : options.labels ?? null,
     Options: opts,
     Scope: 'local',
-    Anonymous: options.anonymous ?? options.name === undefined,
+    Anonymous: anonymous,
   };
   try {
     fs.mkdirSync(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
