@@ -27,9 +27,13 @@ const rules = () => {
   const r = spawnSync('nft', ['list', 'table', 'ip', tableName(id)], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout : '';
 };
+/** The bridge of network NET, from its record (read from the root: a killed create printed no ID). */
 const bridgeOf = (net: string) => {
-  const netId = ok(['network', 'inspect', '--format', '{{.Id}}', net]).trim();
-  return bridgeName(id, (JSON.parse(fs.readFileSync(`${fx.root}/networks/${netId}/network.json`, 'utf8')) as { Strata: { index: number } }).Strata.index);
+  const dir = `${fx.root}/networks`;
+  const records = fs.readdirSync(dir).filter((d) => /^[0-9a-f]{64}$/.test(d)).map((d) => JSON.parse(fs.readFileSync(`${dir}/${d}/network.json`, 'utf8')) as { Name: string; Strata: { index: number } });
+  const [record, ...more] = records.filter((r) => r.Name === net);
+  assert.ok(record && more.length === 0, `one record of network ${net}`);
+  return bridgeName(id, record.Strata.index);
 };
 const cmdline = (pid: number) => {
   try {
@@ -143,8 +147,7 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
   });
 
   it('finds the responder a `run` started right before it was killed: the next run resolves names', async () => {
-    ok(['network', 'create', 'dnskill']);
-    const netId = ok(['network', 'inspect', '--format', '{{.Id}}', 'dnskill']).trim();
+    const netId = ok(['network', 'create', 'dnskill']).trim();
     await runUntilKilled(['run', '--rm', '--network', 'dnskill', 'busybox', 'true'], { root: fx.root, point: 'net.responder-ready', group: true });
     const [responder] = responders();
     assert.ok(responder, 'the responder outlived the run that started it');
