@@ -27,14 +27,16 @@ const rules = () => {
   const r = spawnSync('nft', ['list', 'table', 'ip', tableName(id)], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout : '';
 };
-/** The bridge of network NET, from its record (read from the root: a killed create printed no ID). */
-const bridgeOf = (net: string) => {
+/** The record of network NET, read from the root (no CLI start; a killed create printed no ID). */
+const recordOf = (net: string) => {
   const dir = `${fx.root}/networks`;
-  const records = fs.readdirSync(dir).filter((d) => /^[0-9a-f]{64}$/.test(d)).map((d) => JSON.parse(fs.readFileSync(`${dir}/${d}/network.json`, 'utf8')) as { Name: string; Strata: { index: number } });
+  const records = fs.readdirSync(dir).filter((d) => /^[0-9a-f]{64}$/.test(d))
+    .map((d) => JSON.parse(fs.readFileSync(`${dir}/${d}/network.json`, 'utf8')) as { Name: string; IPAM: { Config: Array<{ Subnet: string }> }; Strata: { index: number } });
   const [record, ...more] = records.filter((r) => r.Name === net);
   assert.ok(record && more.length === 0, `one record of network ${net}`);
-  return bridgeName(id, record.Strata.index);
+  return record;
 };
+const bridgeOf = (net: string) => bridgeName(id, recordOf(net).Strata.index);
 const cmdline = (pid: number) => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -134,13 +136,14 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
     assert.deepEqual({ veths: links(`sv${id}`), endpoints: endpoints() }, { veths: [], endpoints: [] }, 'run -d');
     // The shim claimed the container (start-claim.ts) and counts as starting it until it has read
     // its EOF and exited (a Node start, spawned early); then the claim is undone: Created again.
-    const status = () => ok(['inspect', '--format', '{{.State.Status}}', 'halfway']);
-    await eventually(() => status() === 'created\n', 50).catch(() => undefined);
-    assert.equal(status(), 'created\n');
+    // The last status seen is the one asserted (no extra inspect after the wait).
+    let status = '';
+    await eventually(() => (status = ok(['inspect', '--format', '{{.State.Status}}', 'halfway'])) === 'created\n', 50).catch(() => undefined);
+    assert.equal(status, 'created\n');
     ok(['rm', 'halfway']);
     // The addresses are free again: a container gets the network's first one.
     ok(['run', '-d', '--name', 'after', '--network', 'crashnet', 'busybox', 'sleep', '300']);
-    const subnet = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'crashnet']))[0].Subnet as string;
+    const subnet = recordOf('crashnet').IPAM.Config[0]!.Subnet;
     assert.equal(ok(['inspect', '--format', '{{.NetworkSettings.Networks.crashnet.IPAddress}}', 'after']).trim(), subnet.replace(/0\/\d+$/, '2'));
     ok(['rm', '-f', 'after']);
     ok(['network', 'rm', 'crashnet']);
