@@ -27,10 +27,16 @@ const rules = () => {
   const r = spawnSync('nft', ['list', 'table', 'ip', tableName(id)], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout : '';
 };
-const bridgeOf = (net: string) => {
-  const netId = ok(['network', 'inspect', '--format', '{{.Id}}', net]).trim();
-  return bridgeName(id, (JSON.parse(fs.readFileSync(`${fx.root}/networks/${netId}/network.json`, 'utf8')) as { Strata: { index: number } }).Strata.index);
+/** The record of network NET, read from the root (no CLI start; a killed create printed no ID). */
+const recordOf = (net: string) => {
+  const dir = `${fx.root}/networks`;
+  const records = fs.readdirSync(dir).filter((d) => /^[0-9a-f]{64}$/.test(d))
+    .map((d) => JSON.parse(fs.readFileSync(`${dir}/${d}/network.json`, 'utf8')) as { Name: string; IPAM: { Config: Array<{ Subnet: string }> }; Strata: { index: number } });
+  const [record, ...more] = records.filter((r) => r.Name === net);
+  assert.ok(record && more.length === 0, `one record of network ${net}`);
+  return record;
 };
+const bridgeOf = (net: string) => bridgeName(id, recordOf(net).Strata.index);
 const cmdline = (pid: number) => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -130,21 +136,21 @@ describe('networks after a kill -9', { timeout: 300_000 }, () => {
     assert.deepEqual({ veths: links(`sv${id}`), endpoints: endpoints() }, { veths: [], endpoints: [] }, 'run -d');
     // The shim claimed the container (start-claim.ts) and counts as starting it until it has read
     // its EOF and exited (a Node start, spawned early); then the claim is undone: Created again.
-    const status = () => ok(['inspect', '--format', '{{.State.Status}}', 'halfway']);
-    await eventually(() => status() === 'created\n', 50).catch(() => undefined);
-    assert.equal(status(), 'created\n');
+    // The last status seen is the one asserted (no extra inspect after the wait).
+    let status = '';
+    await eventually(() => (status = ok(['inspect', '--format', '{{.State.Status}}', 'halfway'])) === 'created\n', 50).catch(() => undefined);
+    assert.equal(status, 'created\n');
     ok(['rm', 'halfway']);
     // The addresses are free again: a container gets the network's first one.
     ok(['run', '-d', '--name', 'after', '--network', 'crashnet', 'busybox', 'sleep', '300']);
-    const subnet = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'crashnet']))[0].Subnet as string;
+    const subnet = recordOf('crashnet').IPAM.Config[0]!.Subnet;
     assert.equal(ok(['inspect', '--format', '{{.NetworkSettings.Networks.crashnet.IPAddress}}', 'after']).trim(), subnet.replace(/0\/\d+$/, '2'));
     ok(['rm', '-f', 'after']);
     ok(['network', 'rm', 'crashnet']);
   });
 
   it('finds the responder a `run` started right before it was killed: the next run resolves names', async () => {
-    ok(['network', 'create', 'dnskill']);
-    const netId = ok(['network', 'inspect', '--format', '{{.Id}}', 'dnskill']).trim();
+    const netId = ok(['network', 'create', 'dnskill']).trim();
     await runUntilKilled(['run', '--rm', '--network', 'dnskill', 'busybox', 'true'], { root: fx.root, point: 'net.responder-ready', group: true });
     const [responder] = responders();
     assert.ok(responder, 'the responder outlived the run that started it');

@@ -10,10 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { rootIdentity, tableName } from '../runtime/index.js';
 import { spawnStrata } from '../testing/cli.js';
 import { startOutside, type Outside } from '../testing/outside.js';
-import { eventually, freePort, httpGet, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+import { eventually, freePort, httpGet, lifecycleFixture, logged, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 let fx: LifecycleFixture;
 let outside: Outside;
+/** The "app" network's gateway and web's address on it, as the first test reads them (later tests use both). */
+let appGateway: string;
+let webIp: string;
 
 /** This root's bridges and veth host ends. */
 function devices(): string[] {
@@ -46,6 +49,14 @@ async function nothingLeft(): Promise<void> {
   assert.deepEqual({ veths: vethsLeft(), responders: responders() }, { veths: [], responders: [] });
 }
 
+/**
+ * What container ID (a `run -d`'s output) printed, once it has printed UNTIL: a look at its log
+ * file from the host, instead of an `exec` (a Node start and a runc exec) for what it saw at start.
+ */
+async function printed(id: string, until: RegExp): Promise<string> {
+  return eventually(() => until.test(logged(fx.root, id.trim())) && logged(fx.root, id.trim()), 200);
+}
+
 function ok(args: string[], input?: string): string {
   const r = fx.strata(args, { input });
   assert.equal(r.status, 0, `strata ${args.join(' ')}: ${r.stderr}`);
@@ -71,34 +82,37 @@ describe('container networks', { timeout: 600_000 }, () => {
     await fx?.teardown();
   });
 
-  it('resolves containers by name and alias on a user-defined network, not on the default one', () => {
+  it('resolves containers by name and alias on a user-defined network, not on the default one', async () => {
     ok(['network', 'create', 'app']);
     web('web', 'app', ['--network-alias', 'www']);
     const fetched = ok(['run', '--rm', '--network', 'app', 'busybox', 'sh', '-c', 'wget -qO- http://web/; wget -qO- http://www/; wget -qO- http://web.app/']);
     assert.equal(fetched, 'served by web\n'.repeat(3));
-    const [settings] = JSON.parse(ok(['inspect', 'web'])) as Array<{ NetworkSettings: { IPAddress: string; Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[]; NetworkID: string }> } }>;
-    const ep = settings!.NetworkSettings.Networks.app!;
-    assert.match(ep.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
-    assert.deepEqual(ep.Aliases, ['www']);
-    assert.equal(ep.MacAddress, `02:42:${ep.IPAddress.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}`);
-    assert.equal(settings!.NetworkSettings.IPAddress, '', "Docker's top-level address is the default network's only");
-    const containers = JSON.parse(ok(['network', 'inspect', '--format', '{{json .Containers}}', 'app'])) as Record<string, { Name: string; IPv4Address: string }>;
-    assert.deepEqual(Object.values(containers).map((c) => c.Name), ['web']);
-    // The default network: an address and a way out, but no names (the host's resolvers in resolv.conf).
-    ok(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '300']);
-    const plain = ok(['run', '--rm', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; ip route']);
+    const [app] = JSON.parse(ok(['network', 'inspect', 'app'])) as Array<{ Containers: Record<string, { Name: string; IPv4Address: string }>; IPAM: { Config: Array<{ Gateway: string }> } }>;
+    assert.deepEqual(Object.values(app!.Containers).map((c) => c.Name), ['web']);
+    appGateway = app!.IPAM.Config[0]!.Gateway;
+    // The default network: an address and a way out, but no names (the host's resolvers in
+    // resolv.conf), as a container on it sees them at its start (read from its log).
+    const plainId = ok(['run', '-d', '--name', 'plain', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; ip route; exec sleep 300']);
+    const plain = await printed(plainId, /^default via /m);
     assert.doesNotMatch(plain, /nameserver 172\.|nameserver 192\.168\./);
     assert.match(plain, /^default via \S+ dev eth0/m);
-    const top = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings}}', 'plain'])) as { IPAddress: string; Gateway: string; Networks: Record<string, unknown> };
-    assert.match(top.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
-    assert.deepEqual(Object.keys(top.Networks), ['bridge']);
-    ok(['rm', '-f', 'plain']);
+    // One inspect for both containers.
+    const [settings, top] = (JSON.parse(ok(['inspect', 'web', 'plain'])) as Array<{ NetworkSettings: { IPAddress: string; Networks: Record<string, { IPAddress: string; Gateway: string; MacAddress: string; Aliases: string[]; NetworkID: string }> } }>)
+      .map((c) => c.NetworkSettings);
+    const ep = settings!.Networks.app!;
+    assert.match(ep.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    webIp = ep.IPAddress;
+    assert.deepEqual(ep.Aliases, ['www']);
+    assert.equal(ep.MacAddress, `02:42:${ep.IPAddress.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join(':')}`);
+    assert.equal(settings!.IPAddress, '', "Docker's top-level address is the default network's only");
+    assert.match(top!.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(Object.keys(top!.Networks), ['bridge']);
+    // plain runs on: removed with the others by the rm -f of "releases veths, ...".
   });
 
   it('keeps networks apart, and an --internal network has no way out', () => {
     ok(['network', 'create', 'other']);
     ok(['network', 'create', '--internal', 'sealed']);
-    const webIp = ok(['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'web']).trim();
     // `timeout` inside `sh` that stays PID 1: as PID 1 itself, busybox timeout execs wget as the
     // container's init, which ignores timeout's SIGTERM, and a dropped connection then waits out
     // the TCP connect timeout (minutes) instead of SECONDS. A probe that must fail waits 1 s (a
@@ -109,25 +123,29 @@ describe('container networks', { timeout: 600_000 }, () => {
     assert.match(probe('app', webIp).stdout, /served by web/, 'same network: reachable');
     assert.doesNotMatch(probe('other', webIp, 1).stdout, /served by web/, 'another network: not reachable');
     assert.doesNotMatch(probe('bridge', webIp, 1).stdout, /served by web/, 'the default network: not reachable');
-    // The internal network's responder knows only its own names and forwards nothing.
-    const lookup = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', 'nslookup', 'web']);
-    assert.notEqual(lookup.status, 0);
-    assert.doesNotMatch(lookup.stdout, new RegExp(webIp.replace(/\./g, '\\.')));
-    const out = fx.strata(['run', '--rm', '--network', 'sealed', 'busybox', ...timed(`http://${outside.ip}:${outside.httpPort}/`, 1)]);
-    assert.doesNotMatch(out.stdout, /hello from outside/);
-    assert.notEqual(out.status, 0);
+    // One container on the internal network: its responder knows only its own names and
+    // forwards nothing, and there is no way out (each command's exit status printed after it).
+    const sealed = ok(['run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c',
+      `nslookup web; echo "status $?"; echo ---; timeout 1 wget -qO- http://${outside.ip}:${outside.httpPort}/; echo "status $?"`]);
+    const [lookup, out] = sealed.split('---\n').map((part) => ({ stdout: part.replace(/status \d+\n$/, ''), status: Number(/status (\d+)\n$/.exec(part)![1]) }));
+    assert.notEqual(lookup!.status, 0);
+    assert.doesNotMatch(lookup!.stdout, new RegExp(webIp.replace(/\./g, '\\.')));
+    assert.doesNotMatch(out!.stdout, /hello from outside/);
+    assert.notEqual(out!.status, 0);
   });
 
   it('reaches the outside from a plain run, through NAT, and forwards other names to --dns servers', async () => {
     const fetched = ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]);
     assert.equal(fetched, 'hello from outside\n');
-    // Seen from the outside, the container's address is the host's (masquerade).
-    const log = ok(['run', '--rm', '--network', 'app', 'busybox', 'wget', '-qO-', `http://${outside.ip}:${outside.httpPort}/`]);
-    assert.equal(log, 'hello from outside\n');
     await outside.startDns('203.0.113.7');
-    const answer = ok(['run', '--rm', '--network', 'app', '--dns', outside.ip, 'busybox', 'nslookup', 'anything.example']);
-    assert.match(answer, /Address: 203\.0\.113\.7/);
-    assert.match(ok(['run', '--rm', '--network', 'app', '--dns', outside.ip, 'busybox', 'cat', '/etc/resolv.conf']), /^nameserver \d+\.\d+\.\d+\.1$/m, 'the network responder first');
+    // One container on the user-defined network: the outside by its address (seen from there,
+    // the container's address is the host's: masquerade), a name its --dns server answers, and
+    // its resolv.conf.
+    const [log, answer, resolv] = ok(['run', '--rm', '--network', 'app', '--dns', outside.ip, 'busybox', 'sh', '-c',
+      `wget -qO- http://${outside.ip}:${outside.httpPort}/; echo ---; nslookup anything.example; echo ---; cat /etc/resolv.conf`]).split('---\n');
+    assert.equal(log, 'hello from outside\n');
+    assert.match(answer!, /Address: 203\.0\.113\.7/);
+    assert.match(resolv!, /^nameserver \d+\.\d+\.\d+\.1$/m, 'the network responder first');
     const direct = ok(['run', '--rm', '--dns', outside.ip, '--dns-search', 'corp.example', '--add-host', 'db:10.9.8.7', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts']);
     assert.match(direct, new RegExp(`^nameserver ${outside.ip.replace(/\./g, '\\.')}\nsearch corp\\.example\n`));
     assert.match(direct, /^10\.9\.8\.7\tdb$/m);
@@ -144,12 +162,13 @@ describe('container networks', { timeout: 600_000 }, () => {
       }
     });
     assert.deepEqual(res, { status: 200, body: 'served by published\n' });
-    ok(['rm', '-f', 'published']);
+    // published runs on: removed with the others by the rm -f of "releases veths, ...".
   });
 
-  it('connects and disconnects a running container', () => {
-    ok(['run', '-d', '--name', 'roamer', '--network', 'other', 'busybox', 'sleep', '300']);
-    assert.notEqual(fx.strata(['exec', 'roamer', 'ip', 'link', 'show', 'eth1']).status, 0);
+  it('connects and disconnects a running container', async () => {
+    // No eth1 before the connect: as the container saw at its start (its log).
+    const roamer = ok(['run', '-d', '--name', 'roamer', '--network', 'other', 'busybox', 'sh', '-c', 'ip link show eth1; echo "eth1 status $?"; exec sleep 300']);
+    assert.doesNotMatch(await printed(roamer, /^eth1 status \d+$/m), /^eth1 status 0$/m);
     ok(['network', 'connect', '--alias', 'visitor', 'app', 'roamer']);
     // One exec for what the container sees: its new interface, then a name of the network connected.
     const [addr, fetched] = ok(['exec', 'roamer', 'sh', '-c', 'ip addr show eth1; echo ---; wget -qO- http://web/']).split('---\n');
@@ -165,7 +184,6 @@ describe('container networks', { timeout: 600_000 }, () => {
     // The way out moves with the network that gave it (Docker's).
     ok(['network', 'connect', 'app', 'roamer']);
     ok(['network', 'disconnect', 'other', 'roamer']);
-    const appGateway = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'app']))[0].Gateway as string;
     const [route, out, resolv, named] = ok(['exec', 'roamer', 'sh', '-c',
       `ip -4 route show default; echo ---; wget -qO- http://${outside.ip}:${outside.httpPort}/; echo ---; cat /etc/resolv.conf; echo ---; wget -qO- http://web/`]).split('---\n');
     assert.match(route!, new RegExp(`^default via ${appGateway.replace(/\./g, '\\.')} `));
@@ -176,29 +194,29 @@ describe('container networks', { timeout: 600_000 }, () => {
     ok(['rm', '-f', 'roamer']);
   });
 
-  it('a running container connected from the default network to a user-defined one resolves its names, until disconnected', () => {
-    const appGateway = JSON.parse(ok(['network', 'inspect', '--format', '{{json .IPAM.Config}}', 'app']))[0].Gateway as string;
-    ok(['run', '-d', '--name', 'newcomer', 'busybox', 'sleep', '300']);
-    const hosts = ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']);
+  it('a running container connected from the default network to a user-defined one resolves its names, until disconnected', async () => {
+    // Its resolv.conf as it saw it at its start (its log), ended by a line of its own.
+    const newcomer = ok(['run', '-d', '--name', 'newcomer', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf; echo "<end>"; exec sleep 300']);
+    const hosts = (await printed(newcomer, /^<end>$/m)).replace(/<end>\n$/, '');
     assert.doesNotMatch(hosts, new RegExp(`nameserver ${appGateway.replace(/\./g, '\\.')}`));
     ok(['network', 'connect', 'app', 'newcomer']);
     const [resolv, fetched] = ok(['exec', 'newcomer', 'sh', '-c', 'cat /etc/resolv.conf; echo ---; wget -qO- http://web/']).split('---\n');
     assert.equal(resolv!.split('\n')[0], `nameserver ${appGateway}`);
     assert.equal(fetched, 'served by web\n');
     ok(['network', 'disconnect', 'app', 'newcomer']);
-    assert.equal(ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']), hosts, 'the host\'s servers again');
+    // One exec: the file as the disconnect left it, then the container writes its own.
+    assert.equal(ok(['exec', 'newcomer', 'sh', '-c', 'cat /etc/resolv.conf; echo "nameserver 192.0.2.53" > /etc/resolv.conf']), hosts, 'the host\'s servers again');
 
     // A resolv.conf the container wrote itself is its own: left as it is.
-    ok(['exec', 'newcomer', 'sh', '-c', 'echo "nameserver 192.0.2.53" > /etc/resolv.conf']);
     ok(['network', 'connect', 'app', 'newcomer']);
     assert.equal(ok(['exec', 'newcomer', 'cat', '/etc/resolv.conf']), 'nameserver 192.0.2.53\n');
     ok(['rm', '-f', 'newcomer']);
   });
 
-  it('--mac-address sets the interface\'s address (shown by inspect), on the default network and a user-defined one', () => {
+  it('--mac-address sets the interface\'s address (shown by inspect), on the default network and a user-defined one', async () => {
     assert.equal(ok(['run', '--rm', '--mac-address', '92:D0:C6:0A:29:33', 'busybox', 'cat', '/sys/class/net/eth0/address']), '92:d0:c6:0a:29:33\n');
-    ok(['run', '-d', '--name', 'macced', '--network', 'app', '--mac-address', '02:42:ac:11:99:01', 'busybox', 'sleep', '300']);
-    assert.equal(ok(['exec', 'macced', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:99:01\n');
+    const macced = ok(['run', '-d', '--name', 'macced', '--network', 'app', '--mac-address', '02:42:ac:11:99:01', 'busybox', 'sh', '-c', 'cat /sys/class/net/eth0/address; exec sleep 300']);
+    assert.equal(await printed(macced, /\n$/), '02:42:ac:11:99:01\n');
     assert.equal(ok(['inspect', '-f', '{{.NetworkSettings.Networks.app.MacAddress}}', 'macced']), '02:42:ac:11:99:01\n');
     ok(['rm', '-f', 'macced']);
     for (const [args, message] of [
@@ -213,15 +231,18 @@ describe('container networks', { timeout: 600_000 }, () => {
 
   it('releases veths, rules and responders after rm, network rm and a kill -9 of the CLI or a shim', async () => {
     // kill -9 of a foreground run: its container runs on; rm -f then takes everything.
-    const fg = spawnStrata(['run', '--name', 'orphan', '--network', 'app', 'busybox', 'sleep', '300'], { root: fx.root });
-    await eventually(() => fx.strata(['exec', 'orphan', 'true']).status === 0);
+    // Killed once its container runs: once the container's first line reaches the CLI's stdout.
+    const fg = spawnStrata(['run', '--name', 'orphan', '--network', 'app', 'busybox', 'sh', '-c', 'echo up; exec sleep 300'], { root: fx.root });
+    let fgOut = '';
+    fg.stdout.on('data', (d: Buffer) => (fgOut += d.toString()));
+    await eventually(() => fgOut === 'up\n', 200);
     fg.kill('SIGKILL');
     // kill -9 of a shim.
-    ok(['run', '-d', '--name', 'shimless', '--network', 'app', 'busybox', 'sleep', '300']);
-    const shimPid = (JSON.parse(fs.readFileSync(`${fx.root}/containers/${ok(['inspect', '--format', '{{.Id}}', 'shimless']).trim()}/shim.json`, 'utf8')) as { shimPid: number }).shimPid;
+    const shimless = ok(['run', '-d', '--name', 'shimless', '--network', 'app', 'busybox', 'sleep', '300']).trim();
+    const shimPid = (JSON.parse(fs.readFileSync(`${fx.root}/containers/${shimless}/shim.json`, 'utf8')) as { shimPid: number }).shimPid;
     process.kill(shimPid, 'SIGKILL');
     assert.equal(ok(['exec', 'orphan', 'wget', '-qO-', 'http://web/']), 'served by web\n');
-    ok(['rm', '-f', 'orphan', 'shimless', 'web']);
+    ok(['rm', '-f', 'orphan', 'shimless', 'web', 'plain', 'published']);
     await nothingLeft();
     ok(['network', 'rm', 'app', 'other', 'sealed']);
     const id = rootIdentity(fx.root).id;
