@@ -132,15 +132,17 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     assert.match(ok(['run', '--rm', '--hostname', 'db.example.org', 'busybox', 'tail', '-n', '1', '/etc/hosts']), /^\d+\.\d+\.\d+\.\d+\tdb\.example\.org db\n$/);
   });
 
-  it('connects a container to every --network given (user-defined ones), as Docker 25+', () => {
+  it('connects a container to every --network given (user-defined ones, also in the long syntax), as Docker 25+', () => {
     ok(['network', 'create', 'front']);
     ok(['network', 'create', 'back']);
-    ok(['run', '-d', '--name', 'both', '--network', 'front', '--network', 'back', '--network-alias', 'api', 'busybox', 'sleep', '300']);
+    ok(['run', '-d', '--name', 'both', '--network', 'front', '--network', 'name=back,alias=backapi', '--network-alias', 'api', 'busybox', 'sleep', '300']);
     const nets = JSON.parse(ok(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'both'])) as Record<string, { IPAddress: string; Aliases: string[] | null }>;
     assert.deepEqual(Object.keys(nets).sort(), ['back', 'front']);
-    assert.deepEqual(nets.front!.Aliases, ['api'], "the alias is the first network's");
+    assert.deepEqual([nets.front!.Aliases, nets.back!.Aliases], [['api'], ['backapi']], "--network-alias is the first network's; alias= its own network's");
     assert.match(nets.back!.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
-    assert.equal(fx.strata(['run', '--rm', '--network', 'back', 'busybox', 'nslookup', 'both']).status, 0, 'resolvable on the second network');
+    assert.equal(fx.strata(['run', '--rm', '--network', 'back', 'busybox', 'sh', '-c', 'nslookup both && nslookup backapi']).status, 0, 'resolvable on the second network, by its alias there too');
+    const both = fx.strata(['run', '--rm', '--network', 'name=front,alias=x', '--network-alias', 'y', 'busybox', 'true']);
+    assert.equal(both.stderr, 'Error: conflicting options: cannot specify both --network-alias and per-network alias\n');
     const twice = fx.strata(['run', '--rm', '--network', 'front', '--network', 'front', 'busybox', 'true']);
     assert.equal(twice.stderr, 'Error: network "front" is specified multiple times\n');
     const mixed = fx.strata(['run', '--rm', '--network', 'bridge', '--network', 'front', 'busybox', 'true']);
