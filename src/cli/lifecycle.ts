@@ -107,7 +107,7 @@ async function statsCommand(argv: { containers: string[]; all?: boolean; format?
 }
 
 async function portCommand(argv: { container: string; port?: string }): Promise<void> {
-  const lines = formatPortCommand(await new Containers().ports(argv.container), argv.port);
+  const lines = formatPortCommand(await new Containers().ports(argv.container), argv.port, argv.container);
   if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -18,17 +18,49 @@ export function formatPortsColumn(bindings: PortBinding[], exposedOnly: string[]
 }
 
 /**
- * `port` output lines as Docker prints them: `80/tcp -> 127.0.0.1:8800` for every mapping, or
- * only the host addresses (`127.0.0.1:8800`) when asked about one PORT[/PROTO].
+ * Go's sortorder.NaturalLess, as docker/cli sorts `port`'s lines: runs of digits compare as
+ * numbers (and come before other characters), the rest byte by byte.
  */
-export function formatPortCommand(bindings: PortBinding[], filter?: string): string[] {
+export function naturalLess(a: string, b: string): boolean {
+  const digit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [d1, d2] = [digit(a[i]), digit(b[j])];
+    if (d1 !== d2) return d1;
+    if (!d1) {
+      if (a[i] !== b[j]) return a[i]! < b[j]!;
+      i++;
+      j++;
+      continue;
+    }
+    while (a[i] === '0') i++;
+    while (b[j] === '0') j++;
+    const [n1, n2] = [i, j];
+    while (digit(a[i])) i++;
+    while (digit(b[j])) j++;
+    if (i - n1 !== j - n2) return i - n1 < j - n2;
+    if (a.slice(n1, i) !== b.slice(n2, j)) return a.slice(n1, i) < b.slice(n2, j);
+    if (n1 !== n2) return n1 < n2;
+  }
+  return a.length < b.length;
+}
+
+/**
+ * `port` output lines as Docker prints them, sorted naturally: `80/tcp -> 127.0.0.1:8800` for
+ * every mapping, or only the host addresses (`127.0.0.1:8800`) when asked about one
+ * PORT[/PROTO] (REF names the container in the error, as the user gave it).
+ */
+export function formatPortCommand(bindings: PortBinding[], filter?: string, ref = 'the container'): string[] {
   const address = (b: PortBinding) => {
     const ip = b.hostIp || '0.0.0.0';
     return `${net.isIPv6(ip) ? `[${ip}]` : ip}:${b.hostPort}`;
   };
-  if (!filter) return bindings.map((b) => `${b.containerPort}/${b.protocol} -> ${address(b)}`);
-  const [port, proto = 'tcp'] = filter.split('/');
-  const wanted = bindings.filter((b) => String(b.containerPort) === port && b.protocol === proto);
-  if (wanted.length === 0) throw new StrataError(`no public port "${port}/${proto}" published for the container`);
-  return wanted.map(address);
+  const sorted = (lines: string[]) => lines.sort((x, y) => (naturalLess(x, y) ? -1 : naturalLess(y, x) ? 1 : 0));
+  if (!filter) return sorted(bindings.map((b) => `${b.containerPort}/${b.protocol} -> ${address(b)}`));
+  const [port = '', proto = 'tcp'] = filter.split('/');
+  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new StrataError(`invalid port (${port})`);
+  const wanted = bindings.filter((b) => String(b.containerPort) === String(Number(port)) && b.protocol === proto);
+  if (wanted.length === 0) throw new StrataError(`No public port '${filter}' published for ${ref}`);
+  return sorted(wanted.map(address));
 }
