@@ -97,6 +97,11 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     const joined = fx.strata(['run', '--rm', '--network', `container:${id.stdout.trim()}`, '-P', 'busybox', 'true']);
     assert.equal(joined.status, 125);
     assert.equal(joined.stderr, 'Error: conflicting options: port publishing and the container type network mode\n');
+    // `network inspect host` lists it while it runs, as Docker's (no address: it has the host's).
+    const listed = JSON.parse(ok(['network', 'inspect', '--format', '{{json .Containers}}', 'host'])) as Record<string, { Name: string; EndpointID: string; IPv4Address: string }>;
+    assert.deepEqual(Object.keys(listed), [id.stdout.trim()]);
+    assert.match(listed[id.stdout.trim()]!.EndpointID, /^[0-9a-f]{64}$/);
+    assert.equal(listed[id.stdout.trim()]!.IPv4Address, '');
     ok(['rm', '-f', id.stdout.trim()]);
   });
 

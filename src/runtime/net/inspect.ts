@@ -2,7 +2,8 @@
 // the records and the endpoints live right now.
 import { StrataError } from '../../errors.js';
 import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
-import { DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
+import { ContainerStore, DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
+import { readShimStatus, shimAlive } from '../shim/state.js';
 import { endpointAlive } from './host.js';
 import { defaultNetwork, sweepNetworks } from './networks.js';
 import { fnv1a, rootIdentity } from './names.js';
@@ -70,15 +71,24 @@ function networkListFilter(filters: string[]): (n: NetworkListEntry) => boolean 
 
 /**
  * `network inspect host|none`: Docker's shape for its two predefined networks that are modes
- * (no IPAM config, no containers listed: they have no endpoints here), or undefined for another NAME.
+ * (no IPAM config; the running containers in that mode listed, without addresses), or
+ * undefined for another NAME.
  */
-export function inspectPredefined(root: string, name: string): object | undefined {
+export async function inspectPredefined(root: string, name: string): Promise<object | undefined> {
   const entry = predefined(root).find((n) => n.Name === name || n.Id === name || (name.length >= 1 && n.Id.startsWith(name)));
   if (!entry) return undefined;
+  const containers: Record<string, object> = {};
+  const store = new ContainerStore(root);
+  for (const record of await store.list()) {
+    if (record.HostConfig.NetworkMode !== entry.Name) continue;
+    const status = readShimStatus(store.paths(record.Id).dir);
+    if (!status || !['running', 'paused', 'restarting'].includes(status.state) || !shimAlive(status)) continue;
+    containers[record.Id] = { Name: record.Name.slice(1), EndpointID: predefinedId(root, `${entry.Name}/${record.Id}`), MacAddress: '', IPv4Address: '', IPv6Address: '' };
+  }
   return {
     Name: entry.Name, Id: entry.Id, Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: entry.Driver, EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: null }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-    Containers: {}, Options: {}, Labels: {},
+    Containers: containers, Options: {}, Labels: {},
   };
 }
 
@@ -94,7 +104,7 @@ export async function inspectNetworkRefs(root: string, refs: string[]): Promise<
   for (const ref of refs.map((r) => (r === 'default' ? DEFAULT_NETWORK : r))) {
     if (ref === DEFAULT_NETWORK) await defaultNetwork(root);
     const own = ref === 'host' || ref === 'none' ? undefined : store.find(ref);
-    const shown = own ? inspectNetwork(store, own) : inspectPredefined(root, ref);
+    const shown = own ? inspectNetwork(store, own) : await inspectPredefined(root, ref);
     if (shown) found.push(shown);
     else missing.push(ref);
   }
