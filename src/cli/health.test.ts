@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readShimStatus } from '../runtime/index.js';
+import { spawnStrata } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 type Health = { Status: string; FailingStreak: number; Log: Array<{ ExitCode: number; Output: string }> } | null;
@@ -19,6 +20,16 @@ describe('health checks', { concurrency: false }, () => {
     await fx.teardown();
   });
   const ok = (args: string[]) => fx.ok(args);
+  /** `strata ARGS` without blocking the test: two looks under way at once. */
+  const okAsync = (args: string[]) => new Promise<string>((resolve, reject) => {
+    const child = spawnStrata(args, { root: fx.root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => (status === 0 ? resolve(stdout) : reject(new Error(`strata ${args.join(' ')}: exit ${status}: ${stderr}`))));
+  });
   // State has no Health without a check (as Docker's JSON): read through State.
   const health = (name: string): Health => (JSON.parse(ok(['inspect', '-f', '{{json .State}}', name])) as { Health?: Health }).Health ?? null;
   /** The IDs of the containers run here, by name (`run -d` prints it): no inspect needed to find one's dir. */
@@ -61,11 +72,13 @@ describe('health checks', { concurrency: false }, () => {
   it('--health-cmd: starting, unhealthy after the retries, healthy once the check passes; shown by ps and its filter', async () => {
     // The start period keeps it "starting" (failures in it do not count) while inspect and ps look,
     // however slow the machine: with none, two failing probes 200 ms apart could beat them to it.
-    runDetached('hc', ['--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '3s', 'busybox', 'sleep', '300']);
+    // Both look at once: one after the other they took over 3 s on a loaded machine (4 s seen).
+    runDetached('hc', ['--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '5s', 'busybox', 'sleep', '300']);
     try {
-      assert.equal(health('hc')?.Status, 'starting');
-      assert.match(ok(['ps', '--format', '{{.Status}}', '--filter', 'name=hc']), /^Up .* \(health: starting\)\n$/);
-      const sick = await until('hc', 'unhealthy');
+      const [state, listed] = await Promise.all([okAsync(['inspect', '-f', '{{json .State}}', 'hc']), okAsync(['ps', '--format', '{{.Status}}', '--filter', 'name=hc'])]);
+      assert.equal((JSON.parse(state) as { Health?: Health }).Health?.Status, 'starting');
+      assert.match(listed, /^Up .* \(health: starting\)\n$/);
+      const sick = await until('hc', 'unhealthy', 25_000);
       assert.ok(sick!.FailingStreak >= 2);
       assert.match(ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^hc Up .* \(unhealthy\)$/m);
       ok(['exec', 'hc', 'touch', '/tmp/ok']);
