@@ -439,7 +439,8 @@ describe('run flags: resources and security', { concurrency: false }, () => {
       const recorded = () => readShimStatus(path.join(fx.root, 'containers', joiner.stdout.trim()));
       for (let waited = 0; waited < 30_000; waited += 50) {
         const s = recorded();
-        if ((s?.restartCount === 1 && s.state === 'running' && s.pid) || s?.state === 'exited') break;
+        // Running again, or exited for good (not the brief "exited" between its two runs).
+        if (s?.restartCount === 1 && ((s.state === 'running' && s.pid) || s.state === 'exited')) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       const [joined, target] = fx.strata(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.Error}}|{{.State.Pid}}', 'ipcjoiner', 'ipctarget']).stdout.split('\n');
