@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { locateCgroup, readCgroupLimits, readRuntimeStatus, runcRootOf } from '../runtime/index.js';
+import { locateCgroup, readCgroupLimits, readRuntimeStatus, runcRootOf, runcState } from '../runtime/index.js';
 import { spawnStrata } from '../testing/cli.js';
 import { eventually, lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -184,6 +184,34 @@ describe('update', { concurrency: false }, () => {
     } finally {
       run.kill('SIGCONT');
       fx.strata(['rm', '-f', 'early']);
+      await closed;
+    }
+  });
+
+  it("an update whose runc update came before runc made the container, which it made before the update looked again, succeeds and reaches it", async () => {
+    // The run stopped once it is recorded running, before runc makes its container.
+    const run = spawnStrata(['run', '--name', 'made', '-m', '64m', 'busybox', 'sleep', '300'], { root: fx.root, env: { STRATA_FAILPOINT: 'run.status-saved:stop' } });
+    const closed = new Promise((r) => run.once('close', r));
+    let update: ReturnType<typeof spawnStrata> | undefined;
+    try {
+      await stopped(run.pid!);
+      const id = ok(['inspect', '-f', '{{.Id}}', 'made']).trim();
+      // The update stopped once its `runc update` was refused: runc has no such container yet.
+      update = spawnStrata(['update', '--memory', '96m', '--memory-swap', '192m', 'made'], { root: fx.root, env: { STRATA_FAILPOINT: 'update.runc-refused:stop' } });
+      let stderr = '';
+      update.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const updated = new Promise<number | null>((r) => update!.once('close', r));
+      await stopped(update.pid!);
+      // Now runc makes it (the run then waits for the record the update holds).
+      run.kill('SIGCONT');
+      await eventually(() => runcState(runcRootOf(fx.root), id) !== undefined, 200, 50);
+      update.kill('SIGCONT');
+      assert.deepEqual([await updated, stderr], [0, '']);
+      await eventually(() => pidOf(id) > 0 && limitsOf(id).memory === 96 * MiB, 100, 100);
+    } finally {
+      update?.kill('SIGCONT');
+      run.kill('SIGCONT');
+      fx.strata(['rm', '-f', 'made']);
       await closed;
     }
   });
