@@ -45,6 +45,7 @@
 //   start.looked-up           `start`/`restart`: the container was found stopped, not yet claimed for its start
 //   container.remove-checked  `rm`/`prune`/--rm: the container was found stopped (or killed), its files not yet moved away
 //   run.status-saved          a foreground run recorded its container as running (shim.json); runc not yet started
+//   update.runc-refused       `update`: `runc update` failed (under the record's lock), runc not yet asked whether the container exists
 //   net.bridge-up             a network's bridge is made, its nftables rules not yet, its claim still pending
 //   net.record-written        a network's or endpoint's record is written to its temp file, not yet renamed
 //   net.claim-written         a subnet claim is written to its temp file (in the machine's dir), not yet renamed

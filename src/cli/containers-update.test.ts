@@ -4,8 +4,9 @@
 // under way reaches the container it starts (failpoints stop the start at its worst moment).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { locateCgroup, readCgroupLimits } from '../runtime/index.js';
+import { locateCgroup, readCgroupLimits, readRuntimeStatus, runcRootOf, runcState } from '../runtime/index.js';
 import { spawnStrata } from '../testing/cli.js';
 import { eventually, lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
@@ -21,17 +22,29 @@ describe('update', { concurrency: false }, () => {
     await fx.teardown();
   });
   const ok = (args: string[]) => fx.ok(args);
-  const pidOf = (name: string) => Number(ok(['inspect', '-f', '{{.State.Pid}}', name]).trim());
-  const limitsOf = (name: string) => readCgroupLimits(locateCgroup(pidOf(name))!);
+  /**
+   * Container ID's state as inspect reads it (the shim's status file, runc's state files), read
+   * here: a poll, or a look for its pid, then starts no CLI. What matters is then asserted through inspect.
+   */
+  const statusOf = (id: string) => readRuntimeStatus(path.join(fx.root, 'containers', id), runcRootOf(fx.root), id);
+  const pidOf = (id: string) => statusOf(id)?.pid ?? 0;
+  const limitsOf = (id: string) => readCgroupLimits(locateCgroup(pidOf(id))!);
+  /** Waits (at most MS) until HOLDS of container ID's status. */
+  async function waitStatus(id: string, holds: (s: NonNullable<ReturnType<typeof statusOf>>) => boolean, ms = 30_000): Promise<void> {
+    for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 50))) {
+      const s = statusOf(id);
+      if (s && holds(s)) return;
+    }
+  }
   /** Resolves once the process is stopped (SIGSTOP at its failpoint). */
   const stopped = (pid: number) => eventually(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T'), 200, 50);
   const swapFile = V2 ? '/sys/fs/cgroup/memory.swap.max' : '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';
 
   it("changes a running container's limits and its HostConfig; refuses Docker's conflicts, changing nothing", () => {
-    ok(['run', '-d', '--name', 'up', '-m', '64m', 'busybox', 'sleep', '300']);
+    const up = ok(['run', '-d', '--name', 'up', '-m', '64m', 'busybox', 'sleep', '300']).trim();
     try {
       assert.equal(ok(['update', '--memory', '96m', '--cpus', '0.5', '--pids-limit', '30', '--memory-reservation', '32m', 'up']), 'up\n');
-      const limits = limitsOf('up');
+      const limits = limitsOf(up);
       assert.deepEqual([limits.memory, limits.cpuQuota, limits.cpuPeriod, limits.pids], [96 * MiB, 50000, 100000, 30]);
       // The swap set at run (memory + swap = twice 64m) stays: 96m is below it.
       assert.equal(ok(['exec', 'up', 'cat', swapFile]), `${(V2 ? 128 - 96 : 128) * MiB}\n`);
@@ -55,10 +68,10 @@ describe('update', { concurrency: false }, () => {
         const bad = fx.strata(['update', ...args, 'up']);
         assert.deepEqual([bad.status, bad.stderr], [125, `Error: ${message}\n`], args.join(' '));
       }
-      assert.equal(limitsOf('up').memory, 96 * MiB, 'a refused update left the cgroup as it was');
+      assert.equal(limitsOf(up).memory, 96 * MiB, 'a refused update left the cgroup as it was');
 
       assert.equal(ok(['update', '--memory', '256m', '--memory-swap', '-1', 'up']), 'up\n');
-      assert.equal(limitsOf('up').memory, 256 * MiB);
+      assert.equal(limitsOf(up).memory, 256 * MiB);
       assert.equal(ok(['inspect', '-f', '{{.HostConfig.MemorySwap}}', 'up']), '-1\n');
       const missing = fx.strata(['update', '--cpus', '1', 'nosuchcontainer']);
       assert.equal(missing.status, 1);
@@ -69,11 +82,11 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('updates a stopped container, whose next start has the new limits', () => {
-    ok(['create', '--name', 'cold', 'busybox', 'sleep', '300']);
+    const cold = ok(['create', '--name', 'cold', 'busybox', 'sleep', '300']).trim();
     try {
       assert.equal(ok(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '12', 'cold']), 'cold\n');
       ok(['start', 'cold']);
-      const limits = limitsOf('cold');
+      const limits = limitsOf(cold);
       assert.deepEqual([limits.memory, limits.pids], [64 * MiB, 12]);
     } finally {
       fx.strata(['rm', '-f', 'cold']);
@@ -81,18 +94,14 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('a restart by the policy has the limits updated while the container ran, as Docker\'s next start', async () => {
-    ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; until [ -e /updated ]; do sleep 0.1; done; exit 1']);
+    const relimit = ok(['run', '-d', '--name', 'relimit', '--restart', 'on-failure:1', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again ]; then exec sleep 300; fi; touch /again; until [ -e /updated ]; do sleep 0.1; done; exit 1']).trim();
     try {
       assert.equal(ok(['update', '--memory', '96m', '--memory-swap', '192m', '--pids-limit', '40', 'relimit']), 'relimit\n');
       // Its first run ends only now, after the update.
       ok(['exec', 'relimit', 'touch', '/updated']);
-      let state = '';
-      for (let waited = 0; waited < 30_000 && state !== '1 running'; waited += 250) {
-        await new Promise((r) => setTimeout(r, 250));
-        state = ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'relimit']).trim();
-      }
-      assert.equal(state, '1 running');
-      const limits = limitsOf('relimit');
+      await waitStatus(relimit, (s) => s.restartCount === 1 && s.state === 'running' && !!s.pid);
+      assert.equal(ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'relimit']).trim(), '1 running');
+      const limits = limitsOf(relimit);
       assert.deepEqual([limits.memory, limits.pids], [96 * MiB, 40]);
     } finally {
       fx.strata(['rm', '-f', 'relimit']);
@@ -100,42 +109,36 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('updates a container between two runs of its restart policy, whose next run has the new limits', async () => {
-    ok(['run', '-d', '--name', 'bouncing', '--restart', 'always', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again4 ]; then exec sleep 300; fi; [ -e /again3 ] && touch /again4; [ -e /again2 ] && touch /again3; [ -e /again1 ] && touch /again2; touch /again1; exit 1']);
+    const bouncing = ok(['run', '-d', '--name', 'bouncing', '--restart', 'always', '-m', '64m', 'busybox', 'sh', '-c', 'if [ -e /again4 ]; then exec sleep 300; fi; [ -e /again3 ] && touch /again4; [ -e /again2 ] && touch /again3; [ -e /again1 ] && touch /again2; touch /again1; exit 1']).trim();
     try {
-      // Its third restart waits 0.8 s (Docker's backoff, doubling from 100 ms).
-      const show = () => ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'bouncing']).trim();
-      let state = show();
-      for (let waited = 0; waited < 30_000 && state !== '3 restarting'; waited += 50) {
-        await new Promise((r) => setTimeout(r, 50));
-        state = show();
-      }
-      assert.equal(state, '3 restarting');
+      // Its third restart waits 0.8 s (Docker's backoff, doubling from 100 ms): seen in its status
+      // file (inspect's own source), so the update comes early in that wait.
+      const show = () => {
+        const s = statusOf(bouncing);
+        return `${s?.restartCount} ${s?.state}`;
+      };
+      await waitStatus(bouncing, (s) => s.restartCount === 3 && s.state === 'restarting', 30_000);
+      assert.equal(show(), '3 restarting');
       const r = fx.strata(['update', '--memory', '96m', '--memory-swap', '192m', 'bouncing']);
       assert.deepEqual([r.status, r.stderr], [0, '']);
-      for (let waited = 0; waited < 30_000 && state !== '4 running'; waited += 250) {
-        await new Promise((r) => setTimeout(r, 250));
-        state = show();
-      }
-      assert.equal(state, '4 running');
-      assert.equal(limitsOf('bouncing').memory, 96 * MiB);
+      await waitStatus(bouncing, (s) => s.restartCount === 4 && s.state === 'running' && !!s.pid);
+      assert.equal(ok(['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'bouncing']).trim(), '4 running');
+      assert.equal(limitsOf(bouncing).memory, 96 * MiB);
     } finally {
       fx.strata(['rm', '-f', 'bouncing']);
     }
   });
 
   it('a new restart policy applies to the run under way; none with --rm', async () => {
-    ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'until [ -e /updated ]; do sleep 0.1; done; exit 3']);
+    const flaky = ok(['run', '-d', '--name', 'flaky', 'busybox', 'sh', '-c', 'until [ -e /updated ]; do sleep 0.1; done; exit 3']).trim();
     try {
       assert.equal(ok(['update', '--restart', 'on-failure:2', 'flaky']), 'flaky\n');
       // Its run ends only now, after the update.
       ok(['exec', 'flaky', 'touch', '/updated']);
-      let restarts = 0;
-      for (let waited = 0; waited < 20_000 && restarts < 1; waited += 250) {
-        await new Promise((r) => setTimeout(r, 250));
-        restarts = Number(ok(['inspect', '-f', '{{.RestartCount}}', 'flaky']).trim());
-      }
-      assert.ok(restarts >= 1, 'the container ran again after its exit 3');
-      assert.equal(ok(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'flaky']), 'on-failure 2\n');
+      await waitStatus(flaky, (s) => s.restartCount >= 1, 20_000);
+      const [restarts, policy] = ok(['inspect', '-f', '{{.RestartCount}}|{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'flaky']).split('|');
+      assert.ok(Number(restarts) >= 1, 'the container ran again after its exit 3');
+      assert.equal(policy, 'on-failure 2\n');
     } finally {
       fx.strata(['rm', '-f', 'flaky']);
     }
@@ -149,7 +152,7 @@ describe('update', { concurrency: false }, () => {
   });
 
   it('an update while a start is under way, its spec made from the old record, reaches the container it starts', async () => {
-    ok(['create', '--name', 'racing', '-m', '64m', 'busybox', 'sleep', '300']);
+    const racing = ok(['create', '--name', 'racing', '-m', '64m', 'busybox', 'sleep', '300']).trim();
     try {
       // `start` stopped once it has made the run spec (limits included) from the record.
       const start = spawnStrata(['start', 'racing'], { root: fx.root, env: { STRATA_FAILPOINT: 'start.spec-made:stop' } });
@@ -159,7 +162,7 @@ describe('update', { concurrency: false }, () => {
       start.kill('SIGCONT');
       assert.equal(await closed, 0);
       // Once `start` returns, the container runs with the limits its record names.
-      const limits = limitsOf('racing');
+      const limits = limitsOf(racing);
       assert.deepEqual([limits.memory, limits.pids], [96 * MiB, 25]);
       assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}', 'racing']), `${96 * MiB} 25\n`);
     } finally {
@@ -172,14 +175,43 @@ describe('update', { concurrency: false }, () => {
     const closed = new Promise((r) => run.once('close', r));
     try {
       await stopped(run.pid!);
-      assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'early']), 'running 0\n');
+      const [state, early] = ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}|{{.Id}}', 'early']).trim().split('|');
+      assert.equal(state, 'running 0');
       const r = fx.strata(['update', '--memory', '96m', '--memory-swap', '192m', 'early']);
       assert.deepEqual([r.status, r.stderr, r.stdout], [0, '', 'early\n']);
       run.kill('SIGCONT');
-      await eventually(() => pidOf('early') > 0 && limitsOf('early').memory === 96 * MiB, 100, 100);
+      await eventually(() => pidOf(early!) > 0 && limitsOf(early!).memory === 96 * MiB, 100, 100);
     } finally {
       run.kill('SIGCONT');
       fx.strata(['rm', '-f', 'early']);
+      await closed;
+    }
+  });
+
+  it("an update whose runc update came before runc made the container, which it made before the update looked again, succeeds and reaches it", async () => {
+    // The run stopped once it is recorded running, before runc makes its container.
+    const run = spawnStrata(['run', '--name', 'made', '-m', '64m', 'busybox', 'sleep', '300'], { root: fx.root, env: { STRATA_FAILPOINT: 'run.status-saved:stop' } });
+    const closed = new Promise((r) => run.once('close', r));
+    let update: ReturnType<typeof spawnStrata> | undefined;
+    try {
+      await stopped(run.pid!);
+      const id = ok(['inspect', '-f', '{{.Id}}', 'made']).trim();
+      // The update stopped once its `runc update` was refused: runc has no such container yet.
+      update = spawnStrata(['update', '--memory', '96m', '--memory-swap', '192m', 'made'], { root: fx.root, env: { STRATA_FAILPOINT: 'update.runc-refused:stop' } });
+      let stderr = '';
+      update.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const updated = new Promise<number | null>((r) => update!.once('close', r));
+      await stopped(update.pid!);
+      // Now runc makes it (the run then waits for the record the update holds).
+      run.kill('SIGCONT');
+      await eventually(() => runcState(runcRootOf(fx.root), id) !== undefined, 200, 50);
+      update.kill('SIGCONT');
+      assert.deepEqual([await updated, stderr], [0, '']);
+      await eventually(() => pidOf(id) > 0 && limitsOf(id).memory === 96 * MiB, 100, 100);
+    } finally {
+      update?.kill('SIGCONT');
+      run.kill('SIGCONT');
+      fx.strata(['rm', '-f', 'made']);
       await closed;
     }
   });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readRuntimeStatus, runcRootOf } from '../runtime/index.js';
 import { openStore } from '../store/store.js';
 import { ensureBusybox } from '../testing/busybox.js';
 import { runStrata, spawnStrata, tempDir } from '../testing/cli.js';
@@ -151,7 +152,10 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     const child = spawnStrata(['run', '--name', 'sleeper', 'busybox', 'sleep', '60'], { root });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 100 && !/Up /.test(s(['ps']).stdout); i++) await new Promise((r) => setTimeout(r, 100));
+      // Waited for in the state files inspect and ps read (no CLI start per poll), then seen through ps.
+      const containers = path.join(root, 'containers');
+      const running = () => fs.existsSync(containers) && fs.readdirSync(containers).filter((d) => /^[0-9a-f]{64}$/.test(d)).some((id) => readRuntimeStatus(path.join(containers, id), runcRootOf(root), id)?.state === 'running');
+      for (let i = 0; i < 200 && !running(); i++) await new Promise((r) => setTimeout(r, 50));
       assert.match(s(['ps']).stdout, /Up .* sleeper/);
       const refused = s(['rm', 'sleeper']);
       assert.equal(refused.status, 1);
@@ -258,8 +262,9 @@ describe('container commands: rm, wait, rename, export, cp, prune', () => {
     assert.equal(s(['cp', src, 'cp1:/esc/']).status, 0, 'the copy lands inside the container');
     assert.deepEqual(fs.readdirSync(host), ['secret'], 'nothing was written into the host directory');
     assert.equal(s(['cp', src, 'cp1:/etc/app/']).status, 0);
-    assert.match(s(['diff', 'cp1']).stdout, /^A \/etc\/app\/payload$/m);
-    assert.match(s(['diff', 'cp1']).stdout, new RegExp(`^A ${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/payload$`, 'm'));
+    const diff = s(['diff', 'cp1']).stdout;
+    assert.match(diff, /^A \/etc\/app\/payload$/m);
+    assert.match(diff, new RegExp(`^A ${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/payload$`, 'm'));
   });
 
   it('lists the last N or the latest container, truncated or not', () => {

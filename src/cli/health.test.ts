@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readShimStatus } from '../runtime/index.js';
+import { spawnStrata } from '../testing/cli.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 type Health = { Status: string; FailingStreak: number; Log: Array<{ ExitCode: number; Output: string }> } | null;
@@ -19,11 +20,24 @@ describe('health checks', { concurrency: false }, () => {
     await fx.teardown();
   });
   const ok = (args: string[]) => fx.ok(args);
+  /** `strata ARGS` without blocking the test: two looks under way at once. */
+  const okAsync = (args: string[]) => new Promise<string>((resolve, reject) => {
+    const child = spawnStrata(args, { root: fx.root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => (status === 0 ? resolve(stdout) : reject(new Error(`strata ${args.join(' ')}: exit ${status}: ${stderr}`))));
+  });
   // State has no Health without a check (as Docker's JSON): read through State.
   const health = (name: string): Health => (JSON.parse(ok(['inspect', '-f', '{{json .State}}', name])) as { Health?: Health }).Health ?? null;
+  /** The IDs of the containers run here, by name (`run -d` prints it): no inspect needed to find one's dir. */
+  const ids = new Map<string, string>();
+  const runDetached = (name: string, args: string[]) => ids.set(name, ok(['run', '-d', '--name', name, ...args]).trim());
   /** What the shim has recorded of NAME's health, read from its status file (a poll then starts no CLI). */
   const recorded = (name: string) => {
-    const dir = path.join(fx.root, 'containers', ok(['inspect', '-f', '{{.Id}}', name]).trim());
+    const dir = path.join(fx.root, 'containers', ids.get(name)!);
     return () => readShimStatus(dir)?.health;
   };
   /** Waits (at most MS) until the shim has recorded HOLDS of NAME's health; inspect then says what it is. */
@@ -44,9 +58,11 @@ describe('health checks', { concurrency: false }, () => {
   it("a container without a check: {{.State.Health}} is <nil> as Docker's nil *Health (so are SizeRw without --size and Node)", () => {
     ok(['create', '--name', 'unchecked', 'busybox', 'true']);
     try {
-      assert.equal(ok(['inspect', '-f', '{{.State.Health}} {{json .State.Health}} {{if .State.Health}}yes{{else}}no{{end}}', 'unchecked']), '<nil> null no\n');
-      assert.equal(health('unchecked'), null, 'still no Health in the JSON');
-      assert.equal(ok(['inspect', '-f', '{{.SizeRw}} {{.SizeRootFs}} {{.Node}} {{.ExecIDs}} {{.Config.Entrypoint}}', 'unchecked']), '<nil> <nil> <nil> [] []\n');
+      // One inspect for the three looks (lines of one template).
+      const [templated, state, others] = ok(['inspect', '-f', '{{.State.Health}} {{json .State.Health}} {{if .State.Health}}yes{{else}}no{{end}}\n{{json .State}}\n{{.SizeRw}} {{.SizeRootFs}} {{.Node}} {{.ExecIDs}} {{.Config.Entrypoint}}', 'unchecked']).split('\n');
+      assert.equal(templated, '<nil> null no');
+      assert.equal((JSON.parse(state!) as { Health?: Health }).Health ?? null, null, 'still no Health in the JSON');
+      assert.equal(others, '<nil> <nil> <nil> [] []');
       assert.match(ok(['inspect', '--size', '-f', '{{.SizeRw}}', 'unchecked']), /^\d+\n$/);
     } finally {
       fx.strata(['rm', '-f', 'unchecked']);
@@ -56,11 +72,13 @@ describe('health checks', { concurrency: false }, () => {
   it('--health-cmd: starting, unhealthy after the retries, healthy once the check passes; shown by ps and its filter', async () => {
     // The start period keeps it "starting" (failures in it do not count) while inspect and ps look,
     // however slow the machine: with none, two failing probes 200 ms apart could beat them to it.
-    ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '3s', 'busybox', 'sleep', '300']);
+    // Both look at once: one after the other they took over 3 s on a loaded machine (4 s seen).
+    runDetached('hc', ['--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '5s', 'busybox', 'sleep', '300']);
     try {
-      assert.equal(health('hc')?.Status, 'starting');
-      assert.match(ok(['ps', '--format', '{{.Status}}', '--filter', 'name=hc']), /^Up .* \(health: starting\)\n$/);
-      const sick = await until('hc', 'unhealthy');
+      const [state, listed] = await Promise.all([okAsync(['inspect', '-f', '{{json .State}}', 'hc']), okAsync(['ps', '--format', '{{.Status}}', '--filter', 'name=hc'])]);
+      assert.equal((JSON.parse(state) as { Health?: Health }).Health?.Status, 'starting');
+      assert.match(listed, /^Up .* \(health: starting\)\n$/);
+      const sick = await until('hc', 'unhealthy', 25_000);
       assert.ok(sick!.FailingStreak >= 2);
       assert.match(ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^hc Up .* \(unhealthy\)$/m);
       ok(['exec', 'hc', 'touch', '/tmp/ok']);
@@ -78,7 +96,7 @@ describe('health checks', { concurrency: false }, () => {
   it('kills a probe at its timeout, in the container, and records it as Docker does', async () => {
     // 100ms: about when runc exec starts the probe here, before or after it writes its pid (a
     // loaded machine's timing); killing runc alone then left the probe running.
-    ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 9 & sleep 7', '--health-timeout', '100ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    runDetached('slow', ['--health-cmd', 'sleep 9 & sleep 7', '--health-timeout', '100ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
     try {
       const sick = await until('slow', 'unhealthy');
       assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (100ms)']);
@@ -99,16 +117,17 @@ describe('health checks', { concurrency: false }, () => {
     fs.mkdirSync(ctx, { recursive: true });
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nHEALTHCHECK --interval=200ms --retries=1 CMD ["true"]\n');
     ok(['build', '-q', '-t', 'withcheck:1', ctx]);
-    ok(['run', '-d', '--name', 'imagecheck', 'withcheck:1', 'sleep', '300']);
-    ok(['run', '-d', '--name', 'nocheck', '--no-healthcheck', 'withcheck:1', 'sleep', '300']);
+    runDetached('imagecheck', ['withcheck:1', 'sleep', '300']);
+    runDetached('nocheck', ['--no-healthcheck', 'withcheck:1', 'sleep', '300']);
     try {
       await until('imagecheck', 'healthy');
       // Stopped, it is unhealthy as Docker's (its monitor stopped), and no longer listed as healthy.
       ok(['stop', '-t', '0', 'imagecheck']);
       assert.equal(health('imagecheck')?.Status, 'unhealthy');
       assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '--filter', 'health=healthy']), '');
-      assert.equal(health('nocheck'), null);
-      assert.equal(ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', 'nocheck']), '["NONE"]\n');
+      const [state, test] = ok(['inspect', '-f', '{{json .State}}\n{{json .Config.Healthcheck.Test}}', 'nocheck']).split('\n');
+      assert.equal((JSON.parse(state!) as { Health?: Health }).Health ?? null, null);
+      assert.equal(test, '["NONE"]');
       assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=none']), 'nocheck\n');
     } finally {
       fx.strata(['rm', '-f', 'imagecheck', 'nocheck']);

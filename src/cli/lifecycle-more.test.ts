@@ -113,12 +113,15 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
   });
 
   it('execs with -i, -d, -u, -e, -w and passes exit codes', async () => {
-    assert.equal(fx.strata(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']).status, 0);
+    const ex = fx.ok(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']).trim();
     assert.equal(fx.strata(['exec', '-i', 'ex', 'cat'], { input: 'piped in\n' }).stdout, 'piped in\n');
     assert.equal(fx.strata(['exec', '-u', 'nobody', 'ex', 'id', '-u']).stdout, '65534\n');
     assert.equal(fx.strata(['exec', '-e', 'A=1', '-w', '/tmp', 'ex', 'sh', '-c', 'echo $A $(pwd)']).stdout, '1 /tmp\n');
     assert.equal(fx.strata(['exec', '-d', 'ex', 'sh', '-c', 'echo done > /tmp/flag']).status, 0);
-    await eventually(() => fx.strata(['exec', 'ex', 'cat', '/tmp/flag']).stdout === 'done\n');
+    // Waited for in the container's upper dir (no CLI start per poll), then read through exec.
+    const flag = path.join(fx.root, 'containers', ex, 'upper', 'tmp', 'flag');
+    await eventually(() => fs.existsSync(flag) && fs.readFileSync(flag, 'utf8') === 'done\n');
+    assert.equal(fx.strata(['exec', 'ex', 'cat', '/tmp/flag']).stdout, 'done\n');
     assert.equal(fx.strata(['exec', 'ex', 'sh', '-c', 'exit 7']).status, 7);
     assert.equal(fx.strata(['exec', 'ex', 'echo', '010', '1e5', '-n']).stdout, '010 1e5 -n\n');
     const missing = fx.strata(['exec', 'ex', 'nope']);

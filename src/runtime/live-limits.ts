@@ -17,6 +17,7 @@
 // the start. Two updates are ordered by the lock too: the cgroup ends as the last one's record.
 import { spawnSync } from 'node:child_process';
 import { StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import type { ContainerRecord, ContainerStore } from '../store/index.js';
 import { limitsOf } from './container.js';
 import { runcState } from './shim/state.js';
@@ -58,6 +59,10 @@ export function differingGroups(a: LiveLimits, b: LiveLimits): LimitGroup[] {
 export function runcUpdate(runcRoot: string, id: string, resources: Record<string, unknown>): boolean {
   const r = spawnSync('runc', ['--root', runcRoot, 'update', '--resources', '-', id], { input: JSON.stringify(resources), encoding: 'utf8' });
   if (r.status === 0) return true;
+  failpoint('update.runc-refused');
+  // runc had no such container when it was asked (not yet created: the start applies the record
+  // once runc has it), even if it has one by now: looking again would take that one for a refusal.
+  if (/container does not exist/.test(r.stderr ?? '')) return false;
   const state = runcState(runcRoot, id);
   if (!state || state.status === 'stopped') return false;
   const why = /msg="([^"]*)"/.exec(r.stderr ?? '')?.[1] ?? ((r.stderr ?? '').trim().split('\n').pop() || `runc exited with ${r.status}`);
