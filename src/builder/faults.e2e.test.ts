@@ -116,10 +116,11 @@ describe('kill -9 of strata build at each failpoint', () => {
         const cached = cachedSteps(rebuilt.stderr);
         assert.equal(cached.some((s) => s.startsWith('RUN echo "$NONCE"')), p.firstRunComplete, `cached on rebuild: ${cached.join(' | ')}`);
         if (!p.touchContext) assert.ok(cached.includes('COPY files/ /files/'), 'the context copy of an earlier build is reused');
-        const ran = strata(['run', '--rm', 'faulty:1', 'cat', '/nonce', '/s4']);
+        // The image checks need no network (none: no veth to make and remove per container).
+        const ran = strata(['run', '--rm', '--network', 'none', 'faulty:1', 'cat', '/nonce', '/s4']);
         assert.equal(ran.stdout, `${n}\ndone\n`, ran.stderr);
         if (group) {
-          const older = strata(['run', '--rm', 'older:1', 'cat', '/older']);
+          const older = strata(['run', '--rm', '--network', 'none', 'older:1', 'cat', '/older']);
           assert.equal(older.stdout, 'older\n', older.stderr);
         }
       });

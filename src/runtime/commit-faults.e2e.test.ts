@@ -19,8 +19,10 @@ describe('kill -9 of strata commit', () => {
     t = tempDir('strata-faults-commit-');
     root = path.join(t.dir, 'root');
     await ensureBusybox(await openStore(root));
+    // 8 MB: a layer of some 8 chunks (1 MiB each), so that layer.chunk:5 is mid-layer; the
+    // real-size commit (200 MB) is faults-large's.
     const started = strata(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c',
-      'head -c 20000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86394']);
+      'head -c 8000000 /dev/urandom > /data && sha256sum /data > /sum && mv /sum /data.sum && exec sleep 86394']);
     assert.equal(started.status, 0, started.stderr);
     assert.ok(await eventually(() => containerWrote(root, started.stdout.trim(), '/data.sum'), 30_000), 'the container wrote its data');
   });
@@ -43,7 +45,8 @@ describe('kill -9 of strata commit', () => {
         await assertNoLeftovers(root);
         const committed = strata(['commit', 'writer', 'snap:1']);
         assert.equal(committed.status, 0, committed.stderr);
-        const check = strata(['run', '--rm', 'snap:1', 'sha256sum', '-c', '/data.sum']);
+        // Its own checks need no network (none: no veth to make and remove).
+        const check = strata(['run', '--rm', '--network', 'none', 'snap:1', 'sha256sum', '-c', '/data.sum']);
         assert.equal(check.status, 0, `the committed layer holds the data: ${check.stdout}${check.stderr}`);
         assert.equal(strata(['rmi', 'snap:1']).status, 0);
       });

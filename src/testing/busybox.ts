@@ -24,6 +24,14 @@ async function isEmpty(store: Store): Promise<boolean> {
   return (await store.readIndex()).manifests.length === 0;
 }
 
+/**
+ * A copy of the store at TEMPLATE (busybox alone, say) as a new store at ROOT, made as the run's
+ * busybox template is copied: cheaper than emptying a store with CLI calls between test cases.
+ */
+export function copyStore(template: string, root: string): void {
+  seed(template, root);
+}
+
 function seed(template: string, root: string): void {
   fs.mkdirSync(root, { recursive: true });
   const r = spawnSync('cp', ['-a', `${template}/.`, root], { encoding: 'utf8' });
