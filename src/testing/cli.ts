@@ -29,7 +29,7 @@ export interface CliResult {
  * The registries config every strata a test starts reads unless the test gives its own: it
  * blocks every registry but loopback ones, so a missing image never sends a test to Docker Hub.
  */
-const OFFLINE = { STRATA_REGISTRIES_CONFIG: path.resolve(here, '..', '..', 'testdata', 'registry', 'offline.json') };
+export const OFFLINE = { STRATA_REGISTRIES_CONFIG: path.resolve(here, '..', '..', 'testdata', 'registry', 'offline.json') };
 
 /** Runs `strata ARGS...` to completion. */
 export function runStrata(args: string[], options: { root?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): CliResult {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { strataCommand, type CliResult } from './cli.js';
+import { OFFLINE, strataCommand, type CliResult } from './cli.js';
 
 /** Pids of processes whose command line is exactly `argv`. */
 export function processesRunning(argv: string[]): number[] {
@@ -65,7 +65,7 @@ export interface KillOptions {
 /** Runs `strata ARGS...` to completion without blocking (several can run at once). */
 export function runStrataAsync(args: string[], o: { root: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
   const { command, args: lead } = strataCommand();
-  const child = spawn(command, [...lead, ...args], { env: { ...process.env, ...o.env, STRATA_ROOT: o.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...lead, ...args], { env: { ...OFFLINE, ...process.env, ...o.env, STRATA_ROOT: o.root }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -79,7 +79,7 @@ export function runStrataAsync(args: string[], o: { root: string; env?: NodeJS.P
  */
 export async function runUntilKilled(args: string[], o: KillOptions): Promise<{ stdout: string; stderr: string }> {
   const { command, args: lead } = strataCommand();
-  const env = { ...process.env, ...o.env, STRATA_ROOT: o.root, STRATA_FAILPOINT: `${o.point}${o.group ? ':group' : ''}` };
+  const env = { ...OFFLINE, ...process.env, ...o.env, STRATA_ROOT: o.root, STRATA_FAILPOINT: `${o.point}${o.group ? ':group' : ''}` };
   const child = spawn(command, [...lead, ...args], { env, cwd: o.cwd, detached: true, stdio: [o.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
