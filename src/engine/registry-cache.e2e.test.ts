@@ -96,8 +96,8 @@ describe('build cache shared through a registry and an OCI layout', { skip }, ()
     const root = sb.root('puller');
     const pulled = sb.strata(['pull', '-q', name], { root });
     assert.equal(pulled.status, 0, pulled.stderr);
-    const id = sb.strata(['image', 'inspect', '--format', '{{.Id}}', name], { root });
-    assert.equal(id.stdout.trim(), first.imageId);
+    // The pulled image's ID, read from the puller's store here (no inspect process).
+    assert.equal((await (await openStore(root)).resolveImage(name)).id, first.imageId);
     const r = sb.strata(['run', '--rm', '--network', 'none', name, 'cat', '/joined.txt', '/final.txt'], { root });
     assert.equal(r.stdout, 'alpha\nbeta\none\n', r.stderr);
   });
