@@ -142,6 +142,12 @@ test('save and load round trip in docker-archive and oci-archive formats, keepin
   const byId = spawnSync(command, [...args, 'save', img.id.slice(7, 19)], { env: { ...process.env, STRATA_ROOT: root }, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(byId.status, 0, byId.stderr?.toString());
   assert.equal(ok(runStrata(['load'], { root: path.join(scratch, 'byid'), input: byId.stdout }), 'load by id'), `Loaded image ID: ${img.id}\n`);
+  // Into a missing directory: one line, whatever the image (busybox's save once died of the temp
+  // file's unhandled open error, a stack trace).
+  const nowhere = path.join(scratch, 'missing', 'bb.tar');
+  const refused = runStrata(['save', '-o', nowhere, 'busybox'], { root });
+  assert.deepEqual([refused.status, refused.stderr], [1, `Error: writing "${nowhere}": no such file or directory\n`]);
+  assert.equal(fs.existsSync(path.dirname(nowhere)), false);
 }));
 
 test('save to a slow reader prints no warning, whatever the number of waits for it; to a missing directory one line', withRoot(async (root, scratch) => {
