@@ -223,8 +223,15 @@ export class Images {
     const atomic = { durable: false, failpoint: 'save.before-rename', noteIn: store.tmpDir };
     // The temp file is opened before the stream is made: a failed open (a missing directory) is
     // this promise's rejection, not an 'error' event the stream may emit before anyone listens.
-    const open = async (tmp: string) => (await fs.open(tmp, 'wx', 0o644)).createWriteStream();
-    await describedFailure(`writing "${out.file}"`, () => atomicReplace(path.resolve(out.file), async (tmp) => write(await open(tmp)), atomic));
+    // A failed write closes the file (its handle) before atomicReplace removes it.
+    const writeTo = async (tmp: string) => {
+      const stream = (await fs.open(tmp, 'wx', 0o644)).createWriteStream();
+      await write(stream).catch((err: unknown) => {
+        stream.destroy();
+        throw err;
+      });
+    };
+    await describedFailure(`writing "${out.file}"`, () => atomicReplace(path.resolve(out.file), writeTo, atomic));
   }
 
   /** Loads the images of a docker-archive or oci-archive. */
