@@ -30,14 +30,12 @@ describe('build conformance (filesystem and config as podman and BuildKit give t
   });
   after(() => t.cleanup());
 
-  /** Builds with strata and returns the saved image. */
+  /** Builds with strata and returns the saved image (written by the build itself, as `save` writes it: one CLI call). */
   async function build(ctx: string, flags: string[] = []): Promise<Saved> {
     const tag = `conf-${++n}`;
-    const res = runStrata(['build', '-q', ...flags, '-t', tag, ctx], { root, timeoutMs: 120_000 });
-    assert.equal(res.status, 0, res.stderr);
     const file = path.join(t.dir, `${tag}.tar`);
-    const saved = runStrata(['save', tag, '-o', file], { root });
-    assert.equal(saved.status, 0, saved.stderr);
+    const res = runStrata(['build', '-q', ...flags, '-t', tag, '-o', `type=docker,dest=${file}`, ctx], { root, timeoutMs: 120_000 });
+    assert.equal(res.status, 0, res.stderr);
     return readSaved(file, t.dir);
   }
 

@@ -64,12 +64,17 @@ describe('Dockerfile conformance (exploratory QA)', () => {
       assert.equal(r.status, 0, r.stderr);
       return r.stdout;
     };
+    // Three formats in one call, one line each.
+    const [plain, json, whole] = f('busybox', [
+      '{{.Config.Entrypoint}}|{{.Config.Labels}}|{{.Config.OnBuild}}|{{.Config.StopSignal}}|{{.Config.ExposedPorts}}|{{.Config.Healthcheck}}|{{.Config.Shell}}',
+      '{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{len .Config.Labels}} {{if .Config.Labels}}y{{else}}n{{end}}',
+      '{{json .Config}}',
+    ].join('\n')).split('\n');
     // busybox has no Entrypoint, Labels, OnBuild, StopSignal, ExposedPorts, Healthcheck, Shell.
-    assert.equal(f('busybox', '{{.Config.Entrypoint}}|{{.Config.Labels}}|{{.Config.OnBuild}}|{{.Config.StopSignal}}|{{.Config.ExposedPorts}}|{{.Config.Healthcheck}}|{{.Config.Shell}}'),
-      '[]|map[]|[]||map[]|<nil>|[]\n');
-    assert.equal(f('busybox', '{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{len .Config.Labels}} {{if .Config.Labels}}y{{else}}n{{end}}'), 'null null 0 n\n');
+    assert.equal(plain, '[]|map[]|[]||map[]|<nil>|[]');
+    assert.equal(json, 'null null 0 n');
     // The JSON of the whole Config is unchanged: omitempty fields stay out.
-    const config = JSON.parse(f('busybox', '{{json .Config}}')) as Record<string, unknown>;
+    const config = JSON.parse(whole) as Record<string, unknown>;
     assert.equal(config.Entrypoint, null);
     assert.equal('StopSignal' in config || 'ExposedPorts' in config || 'Healthcheck' in config, false);
     assert.equal(f('qa-inspect', '{{.Config.ExposedPorts}} {{.Config.Volumes}} {{json .Config.ExposedPorts}}'), 'map[53/udp:{} 80/tcp:{}] map[/data:{}] {"53/udp":{},"80/tcp":{}}\n');
@@ -83,9 +88,15 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     // systemd images stop on SIGRTMIN+3: `stop` sends it (runc takes it as a number, 37).
     const dir = ctx('FROM busybox\nSTOPSIGNAL SIGRTMIN+3\nCMD ["sh", "-c", "trap \\"echo got-37; exit 0\\" 37; echo up; while true; do sleep 0.1; done"]\n');
     assert.equal(build(['-q', '-t', 'qa-rtmin', dir]).status, 0);
-    assert.equal(runStrata(['run', '-d', '--name', 'qa-rtmin', 'qa-rtmin'], { root }).status, 0);
+    const started = runStrata(['run', '-d', '--name', 'qa-rtmin', 'qa-rtmin'], { root });
+    assert.equal(started.status, 0, started.stderr);
+    const id = started.stdout.trim();
+    // The trap is set once "up" is in the container's log (read as a file, not with a `logs` call per poll).
+    const log = path.join(root, 'containers', id, `${id}-json.log`);
     try {
-      for (let i = 0; i < 50 && !runStrata(['logs', 'qa-rtmin'], { root }).stdout.includes('up'); i++) spawnSyncSleep(100);
+      const up = () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"up\\n"');
+      for (let i = 0; i < 100 && !up(); i++) spawnSyncSleep(50);
+      assert.ok(up(), `"up" in ${log}`);
       const stop = runStrata(['stop', '-t', '20', 'qa-rtmin'], { root });
       assert.equal(stop.status, 0, stop.stderr);
       assert.equal(runStrata(['logs', 'qa-rtmin'], { root }).stdout, 'up\ngot-37\n');

@@ -2,7 +2,7 @@
 // with them — list, inspect, tag, remove with Docker's rules, prune, history, save, load and
 // import. Removal and prune go through the store's one collector (src/store/gc.ts), which
 // keeps what containers, the build cache and builds in progress hold.
-import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
@@ -221,7 +221,17 @@ export class Images {
     if (!('file' in out)) return write(out);
     // Its temp file beside it is noted in the state root, so that a sweep removes it if this process is killed meanwhile.
     const atomic = { durable: false, failpoint: 'save.before-rename', noteIn: store.tmpDir };
-    await describedFailure(`writing "${out.file}"`, () => atomicReplace(path.resolve(out.file), (tmp) => write(createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), atomic));
+    // The temp file is opened before the stream is made: a failed open (a missing directory) is
+    // this promise's rejection, not an 'error' event the stream may emit before anyone listens.
+    // A failed write closes the file (its handle) before atomicReplace removes it.
+    const writeTo = async (tmp: string) => {
+      const stream = (await fs.open(tmp, 'wx', 0o644)).createWriteStream();
+      await write(stream).catch((err: unknown) => {
+        stream.destroy();
+        throw err;
+      });
+    };
+    await describedFailure(`writing "${out.file}"`, () => atomicReplace(path.resolve(out.file), writeTo, atomic));
   }
 
   /** Loads the images of a docker-archive or oci-archive. */
