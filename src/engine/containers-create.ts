@@ -194,9 +194,9 @@ async function createLeased(ctx: ContainerContext, o: CreateContainerOptions, le
   // container:NAME is kept as container:ID, and takes that container's hostname.
   let networkFlag = o.network;
   let hostname = o.hostname;
-  if (networkFlag !== undefined && parseNetworkAttachment(networkFlag).target.startsWith('container:')) {
-    networkFlag = parseNetworkAttachment(networkFlag).target;
-    const other = await ctx.containers.get(networkFlag.slice('container:'.length));
+  const networkTarget = networkFlag === undefined ? undefined : parseNetworkAttachment(networkFlag).target;
+  if (networkTarget?.startsWith('container:')) {
+    const other = await ctx.containers.get(networkTarget.slice('container:'.length));
     if (o.hostname) throw new StrataError('conflicting options: hostname and the network mode');
     networkFlag = `container:${other.Id}`;
     hostname = other.Config.Hostname;

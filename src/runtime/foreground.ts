@@ -12,7 +12,7 @@ import { releaseContainer } from './net/endpoints.js';
 import { RuncRunner } from './runc.js';
 import { removeAnonymousVolumes } from './volume-users.js';
 import { mountRequestsOf, populateVolumes, toMountSpecs, volumesOf } from './shim/mounts.js';
-import { processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
+import { failedStartState, processStartTime, readRuntimeStatus, writeShimStatus, type ShimStatus } from './shim/state.js';
 import type { InputSource, OutputTarget, RunOptions, RunSpec } from './types.js';
 import type { PortRequest } from './ports.js';
 import { timing } from '../timing.js';
@@ -162,10 +162,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     // As Docker: a container that could not start stays "Created", with the code and the error,
     // or "Exited" with its last run's times when it ran before.
     const exitCode = err instanceof StrataError ? err.exitCode : 125;
-    const ended = previous?.startedAt
-      ? { state: 'exited' as const, startedAt: previous.startedAt, finishedAt: previous.finishedAt }
-      : { state: 'created' as const, startedAt: undefined };
-    save({ ...status, ...ended, exitCode, error: (err as Error).message });
+    save({ ...status, ...failedStartState(previous), exitCode, error: (err as Error).message });
     await mirror;
     throw err;
   }

@@ -27,6 +27,7 @@ import { ptyRuncWrapper, resizeRuncPty } from './pty.js';
 import { populateVolumes, toMountSpecs, volumesOf } from './mounts.js';
 import {
   ATTACH_SOCKET,
+  failedStartState,
   logPath,
   processStartTime,
   readShimConfig,
@@ -106,7 +107,7 @@ class Shim {
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // The start's claim (start-claim.ts) holds the status it claimed over.
     const before = previous && previous.claimedOver !== undefined ? previous.claimedOver : previous;
-    this.lastRun = before?.startedAt ? { startedAt: before.startedAt, finishedAt: before.finishedAt } : undefined;
+    this.lastRun = before ? { startedAt: before.startedAt, finishedAt: before.finishedAt } : undefined;
     // With -t, runc runs under a pty of its own (shim/pty.ts), resized on the clients' behalf.
     if (config.spec.terminal) {
       this.hub.onResize = (rows, cols) => {
@@ -154,8 +155,8 @@ class Shim {
         await attached;
       }
     } catch (err) {
-      // A port it could not publish: it never started, "Created" with the code and the error, as
-      // every start that fails (superviseLoop) and as Docker's (a port already allocated).
+      // A port it could not publish: the start failed, recorded as every start that fails
+      // (runOnce) and as Docker's (a port already allocated), with the code and the error.
       this.save({ ...this.failedStartState(), error: (err as Error).message, exitCode: 125, ports: [] });
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
       await this.forwarder?.close();
@@ -321,13 +322,9 @@ class Shim {
     }
   }
 
-  /**
-   * The state of a container whose start failed, as Docker's: "Created" when it never ran, else
-   * exited with the times of its last run (a restart of this shim's, or the run before this start).
-   */
+  /** failedStartState of the last run: a restart of this shim's, or the run before this start. */
   private failedStartState(): Pick<ShimStatus, 'state' | 'startedAt' | 'finishedAt'> {
-    const last = this.status.startedAt ? { startedAt: this.status.startedAt, finishedAt: this.status.finishedAt } : this.lastRun;
-    return last ? { state: 'exited', ...last } : { state: 'created', startedAt: undefined, finishedAt: undefined };
+    return failedStartState(this.status.startedAt ? this.status : this.lastRun);
   }
 
   /** Records the end of a run (exited now), or of a failed start (ENDED: failedStartState()). */

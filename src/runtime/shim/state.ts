@@ -81,6 +81,14 @@ export const SHIM_LOG = 'shim.log';
 /** Created by `stop`/`kill` (never written by the shim, so no lost update): no restart after this exit. */
 export const STOP_MARKER = 'stop-requested';
 
+/**
+ * The status fields of a container whose start failed, as Docker leaves it: "Created" when it
+ * never ran, else exited with the times of LAST, its last run (its code and error set apart).
+ */
+export function failedStartState(last: Pick<ShimStatus, 'startedAt' | 'finishedAt'> | undefined): Pick<ShimStatus, 'state' | 'startedAt' | 'finishedAt'> {
+  return last?.startedAt ? { state: 'exited', startedAt: last.startedAt, finishedAt: last.finishedAt } : { state: 'created', startedAt: undefined, finishedAt: undefined };
+}
+
 export function stopRequested(dir: string): boolean {
   return fs.existsSync(path.join(dir, STOP_MARKER));
 }
