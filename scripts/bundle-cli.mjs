@@ -53,7 +53,8 @@ const YARGS_SHIM = 'node_modules/yargs/lib/platform-shims/esm.mjs';
  * some 40 ms. Its platform shim finds its locales through import.meta.url, which a CommonJS
  * bundle lacks: that becomes the shim's own path, worked out from the bundle's at run time.
  * string-width is replaced by scripts/lazy-string-width.cjs (it loads the real one when help is
- * rendered). Every other package stays outside, required from node_modules.
+ * rendered), node:assert (its import in yargs's shim) by scripts/lazy-assert.cjs. Every other
+ * package stays outside, required from node_modules.
  */
 function packagesOutsideBut(bundleYargs) {
   return {
@@ -62,9 +63,12 @@ function packagesOutsideBut(bundleYargs) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         const fromPackage = args.importer.includes(`${path.sep}node_modules${path.sep}`);
         if (bundleYargs && fromPackage && args.path === 'string-width') return { path: path.join(here, 'lazy-string-width.cjs') };
-        if (bundleYargs && (args.path === 'yargs' || (fromPackage && !args.path.startsWith('node:')))) return undefined;
-        // A built-in Node has not loaded by itself: required on first use (lazyBuiltins below).
-        if (args.namespace !== 'lazy-builtin' && isLazyBuiltin(args.path)) return { path: args.path, namespace: 'lazy-builtin' };
+        if (bundleYargs && fromPackage && args.path === 'assert') return { path: path.join(here, 'lazy-assert.cjs') };
+        // A package's import of a built-in is treated as strata's own (lazy where it can be).
+        if (bundleYargs && (args.path === 'yargs' || (fromPackage && !isBuiltin(args.path)))) return undefined;
+        // A built-in Node has not loaded by itself, or a package only some commands use (the
+        // Dockerfile parser's, the tar header's): required on first use (lazyBuiltin below).
+        if (args.namespace !== 'lazy-builtin' && (isLazyBuiltin(args.path) || LAZY_PACKAGES.has(args.path))) return { path: args.path, namespace: 'lazy-builtin' };
         return { path: args.path, external: true };
       });
       b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltin(args.path), loader: 'js' }));
@@ -78,6 +82,13 @@ function packagesOutsideBut(bundleYargs) {
  * use of one of its exports: a bundle imports some seventy built-ins at its top, each compiled
  * by Node when required (~15 ms for `strata ps`, which uses few of them).
  */
+/**
+ * Packages every bundle leaves in node_modules and only some commands use: loading one compiles
+ * it (no code cache there), some 4 ms for moo, and every command loads the services, which load
+ * the parser. Each is an object of named exports (never a function), so getters can stand for it.
+ */
+const LAZY_PACKAGES = new Set(['moo', 'nearley', 'tar/header']);
+
 const EAGER_BUILTINS = new Set(['events', 'buffer', 'path', 'timers', 'util', 'fs', 'url', 'querystring', 'async_hooks']);
 const require = createRequire(import.meta.url);
 
@@ -87,12 +98,15 @@ function isLazyBuiltin(specifier) {
 }
 
 /**
- * A CommonJS module standing for built-in SPECIFIER: its exports (the names this Node gives it,
- * read now; the bundle runs on the Node that built it) are getters that require it on first use.
+ * A CommonJS module standing for built-in or package SPECIFIER: its exports (the names this Node
+ * gives it, or the package in node_modules has, read now; the bundle runs on the Node that built
+ * it, beside that node_modules) are getters that require it on first use.
  * esbuild's __toESM copies them as getters, so an import alone loads nothing.
  */
 function lazyBuiltin(specifier) {
-  const names = Object.getOwnPropertyNames(require(specifier)).filter((n) => n !== '__esModule');
+  const real = require(specifier);
+  if (LAZY_PACKAGES.has(specifier) && typeof real === 'function') throw new Error(`${specifier}: its exports are a function, which getters cannot stand for`);
+  const names = Object.getOwnPropertyNames(real).filter((n) => n !== '__esModule');
   const props = names.map((n) => `${JSON.stringify(n)}:{get(){return l()[${JSON.stringify(n)}]},enumerable:true}`);
   return `let m;const l=()=>m??=require(${JSON.stringify(specifier)});module.exports=Object.defineProperties({},{${props.join(',')}});`;
 }

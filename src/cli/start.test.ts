@@ -59,10 +59,16 @@ describe('start.cjs: `run` through the bundle and its code cache', { skip: (unde
     assert.doesNotMatch(text, /require\("node:crypto"\)/);
   });
 
-  it('runs every other command through main.js', () => {
-    const listed = runStrata(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root });
+  it('runs every other command through main.js, loading the parser\'s and tar\'s packages only when used', () => {
+    // A preload that names, at exit, the packages required from node_modules and the built-ins loaded.
+    const preload = path.join(t.dir, 'loaded.cjs');
+    fs.writeFileSync(preload, `process.on('exit', () => process.stderr.write('loaded: ' + JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('node_modules')).map((f) => f.split('node_modules/').pop().split('/')[0])) + ' ' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))) + '\\n'));\n`);
+    const listed = runStrata(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root, env: { NODE_OPTIONS: `--require ${preload}` } });
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, /busybox:latest/);
+    const [packages, builtins] = /^loaded: (\[.*\]) (\[.*\])$/m.exec(listed.stderr)!.slice(1).map((l) => JSON.parse(l) as string[]);
+    for (const unused of ['moo', 'nearley', 'tar']) assert.ok(!packages.includes(unused), `${unused} loaded by \`images\`: ${packages.join(', ')}`);
+    for (const unused of ['crypto', 'assert', 'child_process']) assert.ok(!builtins.includes(unused), `node:${unused} loaded by \`images\``);
     const unknown = runStrata(['frobnicate'], { root });
     assert.equal(unknown.status, 125);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);

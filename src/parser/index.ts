@@ -11,7 +11,8 @@ export { renderResult, renderInstruction } from './render.js';
 export { expand, expandWord, expandWords, ExpansionError, type Env, type ExpandOptions, type Expansion } from './expand.js';
 export type * from './types.js';
 
-const compiled = nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
+/** The grammar's tables, made at the first parse rather than when the module loads (see physical.ts). */
+let compiled: nearley.Grammar | undefined;
 
 interface Cell<T> {
   prev: Cell<T> | null;
@@ -41,6 +42,7 @@ export interface ParseOptions {
  */
 export function parse(text: string, options: ParseOptions = {}): Dockerfile {
   const lexer = new DockerfileLexer(options.strict ?? true);
+  compiled ??= nearley.Grammar.fromCompiled(grammar as unknown as nearley.CompiledRules);
   try {
     const parser = new nearley.Parser(compiled, { lexer: lexer as unknown as nearley.Lexer });
     parser.feed(text);

@@ -28,15 +28,22 @@ const rules = {
   text: { match: /[^\n]+\n?|\n/, lineBreaks: true },
 };
 
-// Compiled once; each parse clones it (moo's clone shares the compiled rules).
-const template = moo.compile(rules) as moo.Lexer & { clone(): moo.Lexer };
+// Compiled once, at the first parse (not when the module loads: every strata command loads the
+// parser with the services, and compiling moo's rules took ~5 ms of each); each parse clones it
+// (moo's clone shares the compiled rules).
+let template: (moo.Lexer & { clone(): moo.Lexer }) | undefined;
 
 /** A fresh physical-line lexer over `text` (moo lexers are stateful, so one per parse). */
 export function physicalLines(text: string): { next(): PhysicalLine | undefined } {
-  const lexer = template.clone();
-  lexer.reset(text);
+  // Made at the first next(): the grammar module makes a lexer over "" when it loads.
+  let lexer: moo.Lexer | undefined;
   return {
     next(): PhysicalLine | undefined {
+      if (!lexer) {
+        template ??= moo.compile(rules) as moo.Lexer & { clone(): moo.Lexer };
+        lexer = template.clone();
+        lexer.reset(text);
+      }
       const token = lexer.next();
       if (!token) return undefined;
       return { type: token.type as LineType, text: token.text, offset: token.offset, line: token.line };
