@@ -15,3 +15,16 @@ export type RegisterCommands = (cli: Argv) => Argv;
  * `--no-X` is an unknown flag, as Docker says.
  */
 export const PARSER_CONFIGURATION = { 'parse-positional-numbers': false, 'parse-numbers': false, 'boolean-negation': false } as const;
+
+/** The settings of strata's yargs before any command is registered (main.ts; plain-args.test.ts holds plain-args.ts to them). */
+export function baseCli(cli: Argv): Argv {
+  return cli
+    .scriptName('strata')
+    .usage('Usage: strata COMMAND [OPTIONS]')
+    .strict()
+    // IDs are never numbers; no `--no-X` negation of booleans (above).
+    .parserConfiguration(PARSER_CONFIGURATION)
+    .help()
+    .alias('help', 'h')
+    .version(false);
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import type { Argv } from 'yargs';
-import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
+import { baseCli, type RegisterCommands } from './command.js';
 
 type CommandModule = Promise<{ register?: RegisterCommands }>;
 
@@ -113,16 +113,25 @@ async function main(): Promise<void> {
   // through start.cjs, which runs `run` from its bundle before this module is ever loaded.)
   if (argv[0] === 'run') return (await import('./run-main.js')).runMain(argv.slice(1));
   if (argv[0] === '--version' || argv[0] === '-v') return (await import('./system.js')).shortVersion();
+  const name = argv.find((a) => !a.startsWith('-'));
+  const entry = name ? COMMANDS[name] : undefined;
+  // Alongside loading the command; done before it runs, so that it sees the swept state (a
+  // container a killed commit left frozen is thawed before `ps` lists it).
+  const sweeping = entry && !OWN_SWEEP.has(name!) ? sweep() : undefined;
+  const loading = entry ? loadModule(entry.load) : undefined;
+  loading?.catch(() => undefined); // awaited below, after other awaits: not an unhandled rejection meanwhile
+  // A plain command line runs without yargs (plain-args.ts); any other goes on to yargs below.
+  if (entry && name === argv[0]) {
+    const [register, { parsePlain }] = await Promise.all([loading, import('./plain-args.js')]);
+    const plain = register ? parsePlain(register, argv) : undefined;
+    if (plain) {
+      await sweeping;
+      await plain.handler(plain.argv);
+      return;
+    }
+  }
   const [{ default: yargs }, { reportAndExit }] = await Promise.all([import('yargs'), import('./report.js')]);
-  let cli: Argv = yargs(argv)
-    .scriptName('strata')
-    .usage('Usage: strata COMMAND [OPTIONS]')
-    .strict()
-    // IDs are never numbers; no `--no-X` negation of booleans (command.ts).
-    .parserConfiguration(PARSER_CONFIGURATION)
-    .help()
-    .alias('help', 'h')
-    .version(false)
+  let cli: Argv = baseCli(yargs(argv))
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail(async (msg, err, usage) => {
       if (err) throw err;
@@ -150,12 +159,7 @@ async function main(): Promise<void> {
     if (flag) reportAndExit(new Error(`flag needs an argument: ${flag}`), 125);
   };
   cli = cli.middleware(checkValues as unknown as Parameters<Argv['middleware']>[0]);
-  const name = argv.find((a) => !a.startsWith('-'));
-  const entry = name ? COMMANDS[name] : undefined;
-  // Alongside loading the command; done before it runs, so that it sees the swept state (a
-  // container a killed commit left frozen is thawed before `ps` lists it).
-  const sweeping = entry && !OWN_SWEEP.has(name!) ? sweep() : undefined;
-  const register = entry ? await loadModule(entry.load) : undefined;
+  const register = await loading;
   await sweeping;
   if (register) {
     cli = register(cli);
