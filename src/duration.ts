@@ -16,3 +16,36 @@ export function parseDuration(text: string | undefined, flag: string): number | 
   }
   return Math.round(total);
 }
+
+/** Go's time.Duration.String of NS nanoseconds: "0s", "500ms", "1.5µs", "2s", "1m30s", "1h0m0.5s". */
+export function formatDuration(ns: number): string {
+  const neg = ns < 0;
+  let u = BigInt(Math.round(Math.abs(ns)));
+  // The last PREC digits of U as a fraction without its trailing zeros ("" when all are zero), and U without them.
+  const frac = (prec: number): string => {
+    let digits = '';
+    for (let i = 0; i < prec; i++) {
+      const d = u % 10n;
+      if (digits || d !== 0n) digits = `${d}${digits}`;
+      u /= 10n;
+    }
+    return digits ? `.${digits}` : '';
+  };
+  // Under a second: one unit with a fraction; else hours, minutes and seconds (with a fraction).
+  const unit = (prec: number, name: string): string => {
+    const f = frac(prec);
+    return `${u}${f}${name}`;
+  };
+  let text: string;
+  if (u === 0n) text = '0s';
+  else if (u < 1_000n) text = `${u}ns`;
+  else if (u < 1_000_000n) text = unit(3, 'µs');
+  else if (u < 1_000_000_000n) text = unit(6, 'ms');
+  else {
+    const f = frac(9); // u: whole seconds now
+    const sec = `${u % 60n}${f}s`;
+    const [m, h] = [(u / 60n) % 60n, u / 3600n];
+    text = h > 0n ? `${h}h${m}m${sec}` : m > 0n ? `${m}m${sec}` : sec;
+  }
+  return neg ? `-${text}` : text;
+}

@@ -31,6 +31,17 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(info!.Name, '/shape');
     const upper = fx.strata(['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', 'shape']).stdout.trim();
     assert.equal(spawnSync('cat', [`${upper}/f`], { encoding: 'utf8' }).stdout, 'hi\n', 'UpperDir is the container\'s upper dir');
+    // Driver and GraphDriver as Docker's overlay2 shows them: for an image, its top layer's dirs (moby's GetMetadata), LowerDir only below a top layer.
+    assert.match(fx.strata(['inspect', '-f', '{{.Driver}} {{.GraphDriver.Name}} {{.GraphDriver.Data.LowerDir}}', 'shape']).stdout, /^overlay2 overlay2 \/\S+\/init:\/\S+\n$/);
+    assert.equal(fx.strata(['commit', 'shape', 'shaped']).status, 0);
+    const layers = (image: string) => (JSON.parse(fx.strata(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', image]).stdout) as string[])
+      .map((d) => path.join(fx.root, 'layers', d.slice('sha256:'.length)));
+    const [base, top] = layers('shaped');
+    assert.equal(fx.strata(['image', 'inspect', '-f', '{{json .GraphDriver}}', 'shaped']).stdout,
+      `${JSON.stringify({ Data: { LowerDir: base, MergedDir: '', UpperDir: top, WorkDir: '' }, Name: 'overlay2' })}\n`);
+    assert.equal(fs.readFileSync(path.join(top!, 'f'), 'utf8'), 'hi\n', 'UpperDir holds the top layer');
+    assert.equal(fx.strata(['image', 'inspect', '-f', '{{json .GraphDriver.Data}}', 'busybox']).stdout,
+      `${JSON.stringify({ MergedDir: '', UpperDir: base, WorkDir: '' })}\n`, 'one layer: no LowerDir');
     assert.match(fx.strata(['inspect', '--format', '{{.HostsPath}}', 'shape']).stdout, /\/hosts\n$/);
     // ps -s: the writable layer's size, and with the image's.
     assert.match(fx.strata(['ps', '-a', '-s', '--filter', 'name=shape', '--format', '{{.Size}}']).stdout, /^3B \(virtual 2\.\d+MB\)\n$/);

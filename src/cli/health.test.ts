@@ -75,8 +75,14 @@ describe('health checks', { concurrency: false }, () => {
     // Both look at once: one after the other they took over 3 s on a loaded machine (4 s seen).
     runDetached('hc', ['--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '5s', 'busybox', 'sleep', '300']);
     try {
-      const [state, listed] = await Promise.all([okAsync(['inspect', '-f', '{{json .State}}', 'hc']), okAsync(['ps', '--format', '{{.Status}}', '--filter', 'name=hc'])]);
-      assert.equal((JSON.parse(state) as { Health?: Health }).Health?.Status, 'starting');
+      const [inspected, listed] = await Promise.all([
+        okAsync(['inspect', '-f', '{{json .State}}\n{{.Config.Healthcheck}} {{json .Config.Healthcheck}}', 'hc']), okAsync(['ps', '--format', '{{.Status}}', '--filter', 'name=hc']),
+      ]);
+      const [state, config] = inspected.split('\n');
+      assert.equal((JSON.parse(state!) as { Health?: Health }).Health?.Status, 'starting');
+      // Go's fmt of the *HealthConfig (time.Duration's String); its JSON leaves the zero fields out (omitempty), as Docker's.
+      assert.equal(config, '{[CMD-SHELL test -f /tmp/ok && echo fine] 200ms 0s 5s 0s 2} '
+        + '{"Test":["CMD-SHELL","test -f /tmp/ok \\u0026\\u0026 echo fine"],"Interval":200000000,"StartPeriod":5000000000,"Retries":2}');
       assert.match(listed, /^Up .* \(health: starting\)\n$/);
       const sick = await until('hc', 'unhealthy', 25_000);
       assert.ok(sick!.FailingStreak >= 2);

@@ -5,7 +5,8 @@
 // for them. The objects that are structs are marked so (goStruct): a struct prints as Go's fmt
 // does ({{.HostConfig.LogConfig}} is "{json-file map[]}") and {{json .State}} keeps its field
 // order; every other object is a map ("map[k:v]" and JSON, keys sorted).
-import { goStruct, goTyped } from './format/template.js';
+import { formatDuration } from '../duration.js';
+import { goStringer, goStruct, goTyped } from './format/template.js';
 
 type Kind = 'nil-slice' | 'nil-map' | 'nil-pointer';
 
@@ -165,8 +166,27 @@ function configView(config: Record<string, unknown>): Record<string, unknown> {
     if (set && typeof set === 'object' && !Object.isFrozen(set)) view[key] = Object.fromEntries(Object.keys(set).map((k) => [k, goTyped('empty-struct')]));
   }
   const health = view.Healthcheck;
-  if (isObject(health) && !Object.isFrozen(health)) view.Healthcheck = goStruct({ ...health });
+  if (isObject(health) && !Object.isFrozen(health)) view.Healthcheck = healthView(health);
   return goStruct(inOrder(view, CONFIG_ORDER));
+}
+
+/** container.HealthConfig's fields in their order; every one omitempty. */
+const HEALTH_ORDER = ['Test', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'];
+const HEALTH_DURATIONS = new Set(['Interval', 'Timeout', 'StartPeriod', 'StartInterval']);
+
+/**
+ * Config.Healthcheck as a template sees it: all six fields, a missing one at its zero value, the
+ * durations as time.Duration ({{.Config.Healthcheck}} is "{[CMD-SHELL true] 2s 0s 0s 0s 0}",
+ * Go's fmt of the struct the pointer leads to); its JSON leaves the zero ones out.
+ */
+function healthView(health: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const key of HEALTH_ORDER) {
+    const v = health[key];
+    if (HEALTH_DURATIONS.has(key)) view[key] = goStringer(Number(v ?? 0), formatDuration(Number(v ?? 0)));
+    else view[key] = v ?? (key === 'Test' ? goTyped('nil-slice') : 0);
+  }
+  return goStruct(view, Object.fromEntries(HEALTH_ORDER.map((k) => [k, ',omitempty'])));
 }
 
 /**

@@ -34,7 +34,7 @@ describe('version, info, system df, system prune', () => {
     assert.equal(strata(['--version']), `strata version ${pkg.version}\n`);
     assert.equal(strata(['version', '--format', '{{.Client.Version}}']), `${pkg.version}\n`);
     assert.match(strata(['version']), /^Version: +\d+\.\d+\.\d+$/m);
-    assert.equal(strata(['info', '--format', '{{.Images}} {{.Containers}} {{.Driver}}']), '1 0 overlay\n');
+    assert.equal(strata(['info', '--format', '{{.Images}} {{.Containers}} {{.Driver}}']), '1 0 overlay2\n');
     assert.match(strata(['info']), new RegExp(`^ Strata Root Dir: ${root}$`, 'm'));
   });
 

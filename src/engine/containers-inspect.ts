@@ -2,11 +2,11 @@
 // its files and dirs where strata keeps them.
 import path from 'node:path';
 import { containerNetworkSettings, currentState, dockerHostConfig, dockerMounts, dockerRestartPolicy, logPath, lowerDirsOf, portBindingsOf, readShimStatus, restartPolicyOf, type ContainerContext } from '../runtime/index.js';
-import type { ContainerRecord } from '../store/index.js';
+import { STORAGE_DRIVER, type ContainerRecord } from '../store/index.js';
 
 /** Docker's keys, in Docker's order. */
 export async function inspectContainer(ctx: ContainerContext, record: ContainerRecord): Promise<Record<string, unknown>> {
-  const { Strata: _strata, State: _stored, NetworkSettings: _net, HostConfig: _host, Mounts: _mounts, Id, Created, Path, Args, Image, Name, RestartCount, Driver, Platform, Config, ...rest } = record;
+  const { Strata: _strata, State: _stored, NetworkSettings: _net, HostConfig: _host, Mounts: _mounts, Id, Created, Path, Args, Image, Name, RestartCount, Driver: _driver, Platform, Config, ...rest } = record;
   const state = currentState(ctx, record);
   const paths = ctx.containers.paths(record.Id);
   const lowers = await lowerDirsOf(record, ctx.images).catch(() => [] as string[]);
@@ -17,14 +17,14 @@ export async function inspectContainer(ctx: ContainerContext, record: ContainerR
   return {
     Id, Created, Path, Args, State: state, Image,
     ResolvConfPath: path.join(paths.bundle, 'resolv.conf'), HostnamePath: path.join(paths.bundle, 'hostname'), HostsPath: path.join(paths.bundle, 'hosts'),
-    LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver, Platform,
+    LogPath: logPath(paths.dir, record.Id), Name, RestartCount, Driver: STORAGE_DRIVER, Platform,
     MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, ...rest,
     HostConfig: dockerHostConfig({ ...record, HostConfig: { ...record.HostConfig, ...(await legacyHostConfig(record)) } }),
     GraphDriver: {
       Data: {
         LowerDir: [path.join(paths.bundle, 'init'), ...lowers.reverse()].join(':'), MergedDir: path.join(paths.bundle, 'rootfs'), UpperDir: paths.upper, WorkDir: paths.work,
       },
-      Name: Driver,
+      Name: STORAGE_DRIVER,
     },
     Mounts: dockerMounts(ctx.root, record), Config,
     NetworkSettings: containerNetworkSettings(ctx.root, record, state.Running ? { pid: state.Pid } : undefined, ports),

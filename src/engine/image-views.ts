@@ -1,6 +1,6 @@
 // What an image looks like to the outside, as Docker shows it: the `image inspect` object and
 // the history entries (newest first). Pure functions of the store's Image.
-import { familiarName, type Image } from '../store/index.js';
+import { familiarName, STORAGE_DRIVER, type Image } from '../store/index.js';
 
 const CONFIG_DEFAULTS = {
   Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
@@ -25,13 +25,22 @@ export function inspectImage(img: Image, layerDirs: string[] = [], repoDigests: 
     ...(img.config.variant ? { Variant: img.config.variant } : {}),
     Os: img.config.os,
     Size: img.size,
-    GraphDriver: {
-      Data: layerDirs.length ? { LowerDir: [...layerDirs].reverse().join(':') } : null,
-      Name: 'overlay',
-    },
+    GraphDriver: { Data: imageGraphDriverData(layerDirs), Name: STORAGE_DRIVER },
     RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
     Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
   };
+}
+
+/**
+ * GraphDriver.Data of an image, as Docker's overlay2 gives it (GetMetadata of the image's top
+ * layer): UpperDir the top layer's files, LowerDir the ones below it, top first (only when there
+ * are any), and the top layer's MergedDir and WorkDir, which strata has none of for an image (a
+ * container gets its own): "" then. null for an image without layers. LAYER_DIRS: bottom first.
+ */
+function imageGraphDriverData(layerDirs: string[]): Record<string, string> | null {
+  if (layerDirs.length === 0) return null;
+  const [upper, ...lowers] = [...layerDirs].reverse();
+  return { ...(lowers.length ? { LowerDir: lowers.join(':') } : {}), MergedDir: '', UpperDir: upper!, WorkDir: '' };
 }
 
 /** One step of an image's history, as Docker's API gives it. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import {
   currentState, parseSince, pruneNetworks, runcRootOf, type ContainerContext,
 } from '../runtime/index.js';
-import { ContainerStore, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type Store } from '../store/index.js';
+import { ContainerStore, STORAGE_DRIVER, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type Store } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
@@ -176,7 +176,7 @@ export class System {
       ContainersPaused: paused,
       ContainersStopped: states.length - runningCount - paused,
       Images: (await ctx.images.listImages()).length,
-      Driver: 'overlay',
+      Driver: STORAGE_DRIVER,
       DockerRootDir: this.stateRoot,
       ServerVersion: STRATA_VERSION,
       DefaultRuntime: 'runc',

@@ -1,7 +1,7 @@
 // From an image and the user's flags to a container record, and from a record to the RunSpec
 // that starts it: Docker's rules for Env (image first, the user's replace by key), Entrypoint
 // and Cmd (a user --entrypoint drops the image's Cmd), WorkingDir, User, Hostname, Labels.
-import { type ImageStore, type Image, inImage, initialState, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig, type HealthConfig } from '../store/index.js';
+import { type ImageStore, type Image, inImage, initialState, STORAGE_DRIVER, newContainerId, type ContainerMount, type ContainerRecord, type ContainerRunConfig, type HealthConfig } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { DEFAULT_PATH } from './lookpath.js';
 import type { MountSpec, NetworkMode, RunSpec } from './types.js';
@@ -182,7 +182,7 @@ export function buildRecord(options: CreateOptions): ContainerRecord {
     Mounts: options.mounts,
     NetworkSettings: { Networks: options.network.networks },
     RestartCount: 0,
-    Driver: 'overlay',
+    Driver: STORAGE_DRIVER,
     Platform: 'linux',
     Strata: { layers: [...options.image.config.rootfs.diff_ids], ...(options.extra ?? {}) },
   };

@@ -73,7 +73,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   Mounts: ContainerMount[];
   RestartCount: number;
-  Driver: 'overlay';
+  /** STORAGE_DRIVER for records made since; "overlay" in older ones (inspect shows STORAGE_DRIVER for all). */
+  Driver: string;
   Platform: 'linux';
   /** Docker's: the networks it is connected to (NetworkSettings.Networks, addresses filled in while it runs) and its published ports. */
   NetworkSettings?: { Networks?: Record<string, EndpointSettings>; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; [key: string]: unknown };
@@ -100,6 +101,13 @@ export interface EndpointSettings {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * The storage driver strata's layers and container roots are, by Docker's name: layer snapshots
+ * stacked as overlayfs lower dirs under a container's upper and work dirs, as Docker's overlay2
+ * (inspect's Driver and GraphDriver.Name, info's Storage Driver).
+ */
+export const STORAGE_DRIVER = 'overlay2';
 
 export function newContainerId(): string {
   return randomBytes(32).toString('hex');

@@ -29,7 +29,7 @@ export { explainMiss, type ExplainContext } from './cache-explain.js';
 export { selectPrunable } from './cache-prune.js';
 export { ContainerStore, validateName } from './containers.js';
 export {
-  ZERO_TIME, initialState, newContainerId,
+  STORAGE_DRIVER, ZERO_TIME, initialState, newContainerId,
   type ContainerMount, type ContainerRecord, type ContainerRunConfig, type ContainerState, type ContainerStatus, type EndpointSettings, type HostConfig,
 } from './container-record.js';
 export {

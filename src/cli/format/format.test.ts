@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goJson, goStruct, goTyped, formatRows, parseTemplate, resolveFormat } from './template.js';
+import { goJson, goStringer, goStruct, goTyped, formatRows, parseTemplate, resolveFormat } from './template.js';
 import { humanDuration, humanSize, timeAgo, goTime, shortId } from './human.js';
 import { alignTable } from './table.js';
 
@@ -88,4 +88,13 @@ test("templates print a struct as Go's fmt (fields in order, in braces) and a ma
   // an omitempty field (not enumerable: not in the JSON) is still a field of the struct
   const withOmitted = goStruct(Object.defineProperty({ A: 1 }, 'B', { value: '', enumerable: false }));
   assert.deepEqual([parseTemplate('{{.}}').render(withOmitted), parseTemplate('{{json .}}').render(withOmitted)], ['{1 }', '{"A":1}']);
+});
+
+test('a value with a String method (time.Duration) prints its text; json, comparisons and %d see its number; omitempty drops its zero', () => {
+  const health = goStruct({ Test: ['CMD', 'true'], Interval: goStringer(2e9, '2s'), Timeout: goStringer(0, '0s'), Retries: 0 }, { Interval: ',omitempty', Timeout: ',omitempty', Retries: ',omitempty' });
+  const r = (f: string) => parseTemplate(f).render({ Health: health });
+  assert.equal(r('{{.Health}} {{.Health.Interval}}'), '{[CMD true] 2s 0s 0} 2s');
+  assert.equal(r('{{json .Health}} {{json .Health.Interval}}'), '{"Test":["CMD","true"],"Interval":2000000000} 2000000000');
+  assert.equal(r('{{printf "%d|%v|%s" .Health.Interval .Health.Interval .Health.Interval}}'), '2000000000|2s|2s');
+  assert.equal(r('{{eq .Health.Interval 2000000000}} {{gt .Health.Interval 1000}} {{if .Health.Timeout}}set{{else}}zero{{end}}'), 'true true zero');
 });

@@ -15,6 +15,7 @@ import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse
 export function goJson(value: unknown): string {
   const sorted = (v: unknown): unknown => {
     if (typedKind(v)) return typedKind(v) === 'empty-struct' ? {} : null;
+    if (v instanceof GoStringer) return v.value;
     if (Array.isArray(v)) return v.map(sorted);
     if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
@@ -48,6 +49,23 @@ export function goTyped(kind: 'nil-slice' | 'nil-map' | 'nil-pointer' | 'empty-s
 
 const typedKind = (v: unknown): string | undefined => (v && typeof v === 'object' ? (v as Record<symbol, string>)[GO_TYPED] : undefined);
 
+/** A value of a Go type with a String method: fmt prints its text, json and the functions (eq, lt, printf's %d) see its value. */
+class GoStringer {
+  constructor(readonly value: number, readonly text: string) {}
+
+  valueOf(): number {
+    return this.value;
+  }
+}
+
+/** A time.Duration (or another Go number type with a String method): {{.}} prints TEXT ("2s"), {{json .}} VALUE. */
+export function goStringer(value: number, text: string): unknown {
+  return Object.freeze(new GoStringer(value, text));
+}
+
+/** The plain value of V (a GoStringer's number), for comparisons and truth. */
+const plain = (v: unknown): unknown => (v instanceof GoStringer ? v.value : v);
+
 const GO_STRUCT = Symbol('go struct');
 
 /**
@@ -66,13 +84,14 @@ const isGoStruct = (v: object): boolean => (v as Record<symbol, unknown>)[GO_STR
 /** A struct's json tags by field (goStruct's JSON argument): `status,omitempty` names the field "status", left out when empty. */
 const jsonTags = (v: object): Record<string, string> => (v as Record<symbol, Record<string, string>>)[GO_STRUCT] ?? {};
 /** encoding/json's empty values, which omitempty leaves out. */
-const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === ''
+const isEmpty = (v: unknown): boolean => v instanceof GoStringer ? v.value === 0 : v === undefined || v === null || v === false || v === 0 || v === ''
   || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !isGoStruct(v) && Object.keys(v).length === 0);
 
 function str(v: unknown): string {
   if (v === undefined || v === null) return '<no value>';
   if (typedKind(v) === 'nil-pointer') return '<nil>';
   if (typedKind(v) === 'empty-struct') return '{}';
+  if (v instanceof GoStringer) return v.text;
   if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -101,7 +120,8 @@ function lookup(row: unknown, path: string[]): unknown {
 }
 
 /** Go's truth: false, 0, nil and empty strings, slices and maps are false. */
-function truth(v: unknown): boolean {
+function truth(value: unknown): boolean {
+  const v = plain(value);
   if (Array.isArray(v)) return v.length > 0;
   if (v && typeof v === 'object') return Object.keys(v).length > 0;
   return !!v;
@@ -114,14 +134,17 @@ function sprintf(format: string, args: unknown[]): string {
     if (verb === '%') return '%';
     const a = args[i++];
     let s = verb === 'q' ? JSON.stringify(str(a)) : verb === 'f' ? Number(a).toFixed(prec === undefined ? 6 : Number(prec))
-      : verb === 'x' ? Number(a).toString(16) : str(a);
+      : verb === 'x' ? Number(a).toString(16) : verb === 'd' ? str(plain(a)) : str(a);
     if (prec !== undefined && verb === 's') s = s.slice(0, Number(prec));
     const w = Number(width || 0);
     return flags.includes('-') ? s.padEnd(w) : s.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
   }) + (i < args.length ? `%!(EXTRA ${args.slice(i).map(str).join(', ')})` : '');
 }
 
-const cmp = (a: unknown, b: unknown): number => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)));
+const cmp = (x: unknown, y: unknown): number => {
+  const [a, b] = [plain(x), plain(y)];
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+};
 
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   json: (v) => goJson(v),
@@ -135,12 +158,16 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   print: (...a) => a.map(str).join(''),
   println: (...a) => `${a.map(str).join(' ')}\n`,
   printf: (f, ...a) => sprintf(String(f), a),
-  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length
-    : (() => { throw new StrataError(`template: error calling len: len of type ${typeof v}`); })()),
+  len: (x) => {
+    const v = plain(x);
+    if (Array.isArray(v) || typeof v === 'string') return v.length;
+    if (v && typeof v === 'object') return Object.keys(v).length;
+    throw new StrataError(`template: error calling len: len of type ${typeof v}`);
+  },
   index: (v, ...keys) => keys.reduce((x: unknown, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[String(k)] : undefined), v),
   slice: (v, from, to) => (Array.isArray(v) || typeof v === 'string' ? v.slice(Number(from ?? 0), to === undefined ? undefined : Number(to)) : v),
-  eq: (a, ...bs) => bs.some((b) => a === b),
-  ne: (a, b) => a !== b,
+  eq: (a, ...bs) => bs.some((b) => plain(a) === plain(b)),
+  ne: (a, b) => plain(a) !== plain(b),
   lt: (a, b) => cmp(a, b) < 0,
   le: (a, b) => cmp(a, b) <= 0,
   gt: (a, b) => cmp(a, b) > 0,
@@ -197,7 +224,7 @@ function exec(nodes: TNode[], s: Scope): string {
       const v = evalPipe({ ...n.pipe, decl: [] }, s);
       const entries: [unknown, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x])
         : v && typeof v === 'object' ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]) : [];
-      if (v !== null && v !== undefined && typeof v !== 'object') throw new StrataError(`template: range can't iterate over ${str(v)}`);
+      if (v !== null && v !== undefined && (typeof v !== 'object' || v instanceof GoStringer)) throw new StrataError(`template: range can't iterate over ${str(v)}`);
       if (!entries.length) out += exec(n.otherwise, s);
       for (const [k, x] of entries) {
         const vars = new Map(s.vars);

@@ -1,0 +1,12 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatDuration, parseDuration } from './duration.js';
+
+test("formatDuration is Go's time.Duration.String", () => {
+  const cases: [number, string][] = [
+    [0, '0s'], [1, '1ns'], [999, '999ns'], [1_500, '1.5µs'], [1_000_000, '1ms'], [500_000_000, '500ms'], [1_234_567, '1.234567ms'],
+    [1e9, '1s'], [1.5e9, '1.5s'], [90e9, '1m30s'], [3600e9, '1h0m0s'], [3600.5e9, '1h0m0.5s'], [-2e9, '-2s'], [100 * 3600e9 + 1, '100h0m0.000000001s'],
+  ];
+  for (const [ns, text] of cases) assert.equal(formatDuration(ns), text, String(ns));
+  for (const text of ['2s', '1m30s', '500ms', '1h0m0.5s']) assert.equal(formatDuration(parseDuration(text, 'x')!), text);
+});
