@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnStrata } from '../testing/cli.js';
-import { eventually, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
+import { runStrata, spawnStrata } from '../testing/cli.js';
+import { eventually, freePort, httpGet, lifecycleFixture, processesMentioning, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 /** The shim processes of the state root ROOT (their environment names it). */
 function shimsOf(root: string): number[] {
@@ -61,5 +61,29 @@ describe('run -d: the shim spawned before the container exists', { concurrency: 
     assert.deepEqual(shimLogs(fx.root), []);
     fx.ok(['start', 'killed']);
     assert.equal(fx.ok(['inspect', '-f', '{{.State.Running}}', 'killed']).trim(), 'true');
+  });
+
+  it('binds the -p ports while the command prepares (not on a host network), and a refused run lets them go', async () => {
+    const port = await freePort();
+    // With STRATA_TIMING the shim's log says when it bound them.
+    const timed = (args: string[]) => runStrata(args, { root: fx.root, env: { STRATA_TIMING: '1' } });
+    // Refused after the spawn: the port its shim bound is free again once the shim is gone.
+    const refused = timed(['run', '-d', '--name', 'first', '-p', `127.0.0.1:${port}:80`, 'busybox', 'true']);
+    assert.equal(refused.status, 125);
+    await eventually(async () => {
+      const r = timed(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'echo early > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+      return r.status === 0 ? r.stdout.trim() : undefined;
+    }, 20, 100).then(async (id) => {
+      assert.match(fs.readFileSync(path.join(fx.root, 'containers', id, 'shim.log'), 'utf8'), /shim: ports bound early/);
+      assert.deepEqual(await eventually(() => httpGet(port, '/index.html').then((p) => p.status === 200 && p, () => undefined)), { status: 200, body: 'early\n' });
+    });
+    fx.ok(['rm', '-f', 'web']);
+    // On the host's network -p is discarded: the container's own server takes the port.
+    const host = timed(['run', '-d', '--network', 'host', '-p', `127.0.0.1:${port}:${port}`, 'busybox', 'sh', '-c', `echo host > /tmp/index.html; exec httpd -f -p 127.0.0.1:${port} -h /tmp`]);
+    assert.equal(host.status, 0, host.stderr);
+    const id = host.stdout.trim();
+    assert.doesNotMatch(fs.readFileSync(path.join(fx.root, 'containers', id, 'shim.log'), 'utf8'), /ports bound early/);
+    assert.deepEqual(await eventually(() => httpGet(port, '/index.html').then((p) => p.status === 200 && p, () => undefined)), { status: 200, body: 'host\n' });
+    fx.ok(['rm', '-f', id]);
   });
 });

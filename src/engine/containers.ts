@@ -4,7 +4,7 @@
 // may have changed them). The work is in containers-*.ts; the runtime does the running.
 import type { Readable } from 'node:stream';
 import {
-  currentState, isLive, killContainer, networkOf, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
+  currentState, isLive, killContainer, networkOf, parseNetworkAttachment, pauseContainer, readRuntimeStatus, runcRootOf, spawnEarlyShim, sweepLeftovers, unpauseContainer, type DetachedStartOptions,
   type Change, type ContainerContext, type ContainerHandle, type ContainerStats, type CopyResult, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import { ContainerStore, DamagedError, openStore, stateRoot, type ContainerRecord, type ContainerState, type Image, type ImageStore } from '../store/index.js';
@@ -32,6 +32,22 @@ export type { ContainerListEntry, ContainerSize, ListOptions, PruneResult } from
 // What `run` does not need is loaded on first use (the run bundle leaves it out: scripts/bundle-cli.mjs).
 const io = () => import('./containers-io.js');
 const list = () => import('./containers-list.js');
+
+/**
+ * The `-p` values a shim spawned early binds before the container exists: none with -P (the
+ * image says which ports) nor on a network that discards ports (host, none) or refuses them
+ * (container:NAME), where a port bound for a moment could hold back the container's own.
+ */
+function earlyPublish(o: CreateContainerOptions): string[] {
+  if (!o.publish?.length || o.publishAll) return [];
+  let target: string | undefined;
+  try {
+    target = o.network === undefined ? undefined : parseNetworkAttachment(o.network).target;
+  } catch {
+    return []; // refused by the create, with its own message
+  }
+  return target === 'host' || target === 'none' || target?.startsWith('container:') ? [] : o.publish;
+}
 
 export class Containers {
   readonly root: string;
@@ -97,7 +113,7 @@ export class Containers {
    * removed); a --rm container that could not start is removed.
    */
   async runDetached(options: CreateContainerOptions, hooks: { created?: (record: ContainerRecord) => Promise<void> | void; onGo?: () => void } = {}): Promise<ContainerRecord> {
-    const early = spawnEarlyShim(this.root);
+    const early = spawnEarlyShim(this.root, earlyPublish(options));
     early.catch(() => undefined);
     const cancel = () => void early.then((shim) => shim.cancel(), () => undefined);
     let record: ContainerRecord;

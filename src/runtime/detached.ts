@@ -35,9 +35,10 @@ export interface DetachedStartOptions {
 /**
  * Spawns the shim of a container of the state root ROOT that is yet to be created (`run -d`),
  * so its Node process starts while the container is created and prepared (see shim/client.ts).
+ * PUBLISH, the `-p` values, it binds meanwhile (shim/early-ports.ts).
  */
-export async function spawnEarlyShim(root: string): Promise<EarlyShim> {
-  return (await import('./shim/client.js')).spawnEarlyShim(root);
+export async function spawnEarlyShim(root: string, publish: string[] = []): Promise<EarlyShim> {
+  return (await import('./shim/client.js')).spawnEarlyShim(root, publish);
 }
 
 /** Starts the container under a detached shim; resolves once it runs. */

@@ -62,8 +62,18 @@ export class PortForwarder {
   private early: Array<{ port: number; socket: net.Socket }> = [];
 
   /** LABEL (the container's dir) is put in the environment of every process started, as STRATA_CONTAINER_DIR, so they can be found. */
-  constructor(listeners: HostListener[], private readonly options: { label?: string; /** false: always the Node helper (tests); true: the splice relay is known to work; unset: asked. */ splice?: boolean } = {}) {
+  constructor(
+    listeners: HostListener[],
+    private readonly options: {
+      label?: string;
+      /** false: always the Node helper (tests); true: the splice relay is known to work; unset: asked. */
+      splice?: boolean;
+      /** Connections accepted on LISTENERS before (early-ports.ts), handed over as the ones it accepts early. */
+      held?: Array<{ port: number; socket: net.Socket }>;
+    } = {},
+  ) {
     this.tcp = listeners.filter((l) => l.kind === 'tcp');
+    this.early.push(...(options.held ?? []));
     this.watchEarly();
     this.udp = listeners.filter((l) => l.kind === 'udp');
     for (const l of this.udp) {

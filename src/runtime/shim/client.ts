@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { StrataError } from '../../errors.js';
 import type { ShimNews } from './shim.js';
 import { timing, timingOrigin } from '../../timing.js';
-import { SHIM_LOG } from './state.js';
+import { EARLY_PORTS_ENV, SHIM_LOG } from './state.js';
 import { tempName } from '../../store/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,25 +54,28 @@ export interface EarlyShim {
   cancel(): void;
 }
 
-function spawnShim(argv: string[], stderr: number): ChildProcess {
+function spawnShim(argv: string[], stderr: number, env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [...process.execArgv, path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs'), ...argv], {
     detached: true,
     stdio: ['pipe', 'ignore', stderr, 'pipe'],
     // Under tsx, `--import tsx` resolves from the package root.
     cwd: path.join(here, '..', '..'),
-    env: { ...withoutExtraCaCerts(process.env), ...timingOrigin() },
+    env: { ...withoutExtraCaCerts(process.env), ...timingOrigin(), ...env },
   });
 }
 
-/** Spawns a shim for a container of the state root ROOT that is yet to be created (see EarlyShim). */
-export function spawnEarlyShim(root: string): EarlyShim {
+/**
+ * Spawns a shim for a container of the state root ROOT that is yet to be created (see EarlyShim).
+ * PUBLISH, the `-p` values, it binds while it waits for "go" (early-ports.ts).
+ */
+export function spawnEarlyShim(root: string, publish: string[] = []): EarlyShim {
   const tmp = path.join(root, 'tmp');
   fs.mkdirSync(tmp, { recursive: true });
   const log = tempName(tmp, '-shim.log');
   const err = fs.openSync(log, 'a');
   let child: ChildProcess;
   try {
-    child = spawnShim([], err);
+    child = spawnShim([], err, publish.length > 0 ? { [EARLY_PORTS_ENV]: JSON.stringify(publish) } : {});
   } finally {
     fs.closeSync(err);
   }

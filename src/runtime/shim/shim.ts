@@ -14,6 +14,7 @@ import { FRAME } from '../attach.js';
 import { JsonLogWriter, NO_LOG, type LogWriter } from '../logs.js';
 import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
+import { claimEarlyPorts, type EarlyPorts } from './early-ports.js';
 import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
 import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
@@ -58,6 +59,8 @@ export interface ShimHooks {
   onStatus?: (status: ShimStatus, underLock?: (record: ContainerRecord) => void) => void;
   /** Tells the starting CLI the attach socket is ready (with waitAttach). */
   progress?: (progress: ShimProgress) => void;
+  /** The published ports bound before "go" (early-ports.ts), taken if they are the configuration's. */
+  earlyPorts?: EarlyPorts;
 }
 
 /** How long an attached start waits for its client before running the container anyway. */
@@ -144,8 +147,9 @@ class Shim {
     try {
       // Whether the splice relay can run: known from our starter, or asked now, while the start goes on.
       if (this.config.ports.length > 0 && this.config.splice === undefined) void checkSpliceRelay();
-      const listeners = await bindHostPorts(this.config.ports);
-      this.forwarder = new PortForwarder(listeners, { label: this.dir, splice: this.config.splice });
+      const early = claimEarlyPorts(this.hooks.earlyPorts, this.config.ports);
+      const listeners = early?.listeners ?? (await bindHostPorts(this.config.ports));
+      this.forwarder = new PortForwarder(listeners, { label: this.dir, splice: this.config.splice, held: early?.held });
       this.save({ ports: listeners.map((l) => l.binding) });
       timing('shim: ports bound');
       await this.hub.listen(this.dir, ATTACH_SOCKET);

@@ -78,6 +78,8 @@ export const CONFIG_FILE = 'shim-config.json';
 export const STATUS_FILE = 'shim.json';
 export const ATTACH_SOCKET = 'attach.sock';
 export const SHIM_LOG = 'shim.log';
+/** The environment entry that hands a shim spawned early the `-p` values to bind (early-ports.ts). */
+export const EARLY_PORTS_ENV = 'STRATA_EARLY_PORTS';
 /** Created by `stop`/`kill` (never written by the shim, so no lost update): no restart after this exit. */
 export const STOP_MARKER = 'stop-requested';
 

@@ -10,8 +10,9 @@ import { removeAnonymousVolumes } from '../volume-users.js';
 import { removalGuard } from '../start-claim.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
-import { readShimConfig, type ShimStatus } from './state.js';
+import { EARLY_PORTS_ENV, readShimConfig, type ShimStatus } from './state.js';
 import { timing } from '../../timing.js';
+import { bindEarlyPorts } from './early-ports.js';
 
 function writeNews(message: ShimNews | ShimProgress, last = true): void {
   try {
@@ -79,6 +80,13 @@ export async function shimMain(dir: string | undefined): Promise<never> {
   process.on('SIGHUP', () => undefined);
   process.on('SIGPIPE', () => undefined);
 
+  // A shim spawned early binds the published ports it was handed while its starter prepares
+  // (early-ports.ts); not passed on to what it starts.
+  const earlySpecs = process.env[EARLY_PORTS_ENV];
+  delete process.env[EARLY_PORTS_ENV];
+  const earlyPorts = await bindEarlyPorts(earlySpecs);
+  if (earlyPorts) timing('shim: ports bound early');
+
   // Our starter says "go" once our configuration is written (client.ts); without it, nothing to
   // do. A shim spawned before its container existed is given the container's directory there.
   const go = await goSignal();
@@ -123,6 +131,7 @@ export async function shimMain(dir: string | undefined): Promise<never> {
   const news = (message: ShimNews): void => void recordUpdates.then(() => writeNews(message));
 
   await runShim(path.resolve(dir), {
+    earlyPorts,
     news,
     progress: (p) => writeNews(p, false),
     onStatus: mirror,
