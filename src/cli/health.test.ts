@@ -101,11 +101,12 @@ describe('health checks', { concurrency: false }, () => {
 
   it('kills a probe at its timeout, in the container, and records it as Docker does', async () => {
     // 100ms: about when runc exec starts the probe here, before or after it writes its pid (a
-    // loaded machine's timing); killing runc alone then left the probe running.
-    runDetached('slow', ['--health-cmd', 'sleep 9 & sleep 7', '--health-timeout', '100ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    // loaded machine's timing); killing runc alone then left the probe running. Its half ms is
+    // in the message as Go's time.Duration prints it (not rounded to the timer's whole ms).
+    runDetached('slow', ['--health-cmd', 'sleep 9 & sleep 7', '--health-timeout', '100.5ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
     try {
       const sick = await until('slow', 'unhealthy');
-      assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (100ms)']);
+      assert.deepEqual([sick!.Log[0]!.ExitCode, sick!.Log[0]!.Output], [-1, 'Health check exceeded timeout (100.5ms)']);
       // Three probes timed out (each `sleep 7` would still be running, were it not killed).
       assert.ok((await waitRecorded('slow', (r) => r.Log.length >= 3))!.Log.length >= 3);
       // The timed-out probes were killed inside the container: at most the probe under way is left.

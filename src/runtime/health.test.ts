@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { afterProbe, healthConfigWith, healthPlan, startingHealth, type HealthLogEntry } from './health.js';
-import { goDuration } from './shim/health-monitor.js';
 
 const probe = (ExitCode: number, n = 0): HealthLogEntry => ({ Start: `s${n}`, End: `e${n}`, ExitCode, Output: '' });
 
 describe('health checks (Docker rules)', () => {
   it('plans CMD-SHELL through /bin/sh, CMD as is, NONE as no check, with Docker\'s defaults', () => {
     assert.deepEqual(healthPlan({ Test: ['CMD-SHELL', 'curl -f localhost || exit 1'] }), {
-      command: ['/bin/sh', '-c', 'curl -f localhost || exit 1'], intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, startIntervalMs: 5_000, retries: 3,
+      command: ['/bin/sh', '-c', 'curl -f localhost || exit 1'], intervalMs: 30_000, timeoutMs: 30_000, timeoutText: '30s', startPeriodMs: 0, startIntervalMs: 5_000, retries: 3,
     });
     assert.deepEqual(healthPlan({ Test: ['CMD', 'true'], Interval: 2e9, Retries: 5 })?.command, ['true']);
     assert.equal(healthPlan({ Test: ['CMD', 'true'], Interval: 2e9 })?.intervalMs, 2000);
@@ -50,7 +49,7 @@ describe('health checks (Docker rules)', () => {
     assert.throws(() => healthConfigWith(undefined, { interval: '1s' }), /need a health check/);
   });
 
-  it('prints timeouts as Go does', () => {
-    assert.deepEqual([goDuration(200), goDuration(30_000), goDuration(1500), goDuration(90_000), goDuration(3_600_000)], ['200ms', '30s', '1.5s', '1m30s', '1h0m0s']);
+  it("keeps the timeout's Go text for the message of a probe killed at it (time.Duration's String, not rounded to ms)", () => {
+    assert.deepEqual([100.5e6, 30e9, 1.5e9, 90e9, 3600e9].map((Timeout) => healthPlan({ Test: ['CMD', 'x'], Timeout })!.timeoutText), ['100.5ms', '30s', '1.5s', '1m30s', '1h0m0s']);
   });
 });

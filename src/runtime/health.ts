@@ -3,7 +3,7 @@
 // until a probe succeeds or Retries probes in a row fail after the start period, then
 // "healthy" or "unhealthy"; the last five probes kept with their output (4 KiB at most each).
 // The probes themselves are run by the container's shim (shim/health-monitor.ts).
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
 import { StrataError } from '../errors.js';
 import type { HealthConfig } from '../store/index.js';
 
@@ -29,6 +29,8 @@ export interface HealthPlan {
   command: string[];
   intervalMs: number;
   timeoutMs: number;
+  /** The timeout as Go's time.Duration prints it (moby's "Health check exceeded timeout (30s)"), from its nanoseconds. */
+  timeoutText: string;
   startPeriodMs: number;
   startIntervalMs: number;
   retries: number;
@@ -50,10 +52,12 @@ export function healthPlan(config: HealthConfig | undefined): HealthPlan | undef
   const command = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : [];
   if (command.length === 0) return undefined;
   const ms = (ns: number | undefined, fallback: number) => (ns && ns > 0 ? Math.max(1, Math.round(ns / NS_PER_MS)) : fallback);
+  const timeoutNs = config?.Timeout && config.Timeout > 0 ? config.Timeout : DEFAULT_TIMEOUT_MS * NS_PER_MS;
   return {
     command,
     intervalMs: ms(config?.Interval, DEFAULT_INTERVAL_MS),
     timeoutMs: ms(config?.Timeout, DEFAULT_TIMEOUT_MS),
+    timeoutText: formatDuration(timeoutNs),
     startPeriodMs: ms(config?.StartPeriod, 0),
     startIntervalMs: ms(config?.StartInterval, DEFAULT_START_INTERVAL_MS),
     retries: config?.Retries && config.Retries > 0 ? config.Retries : DEFAULT_RETRIES,

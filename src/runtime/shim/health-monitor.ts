@@ -51,15 +51,6 @@ function inCgroupOf(pid: number, id: string): boolean {
   }
 }
 
-/** Go's Duration.String for whole milliseconds: "200ms", "30s", "1.5s", "1m30s". */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
-}
-
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private probe: ChildProcess | undefined;
@@ -180,7 +171,7 @@ export class HealthMonitor {
       };
       child.on('error', (err) => done(-1, `starting the health check: ${err.message}`));
       child.on('close', (code) => {
-        if (timedOut) return done(-1, `Health check exceeded timeout (${goDuration(this.plan.timeoutMs)})`);
+        if (timedOut) return done(-1, `Health check exceeded timeout (${this.plan.timeoutText})`);
         done(code ?? -1, Buffer.concat(chunks).toString('utf8'));
       });
     });
