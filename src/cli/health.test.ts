@@ -119,7 +119,7 @@ describe('health checks', { concurrency: false }, () => {
     }
   });
 
-  it("runs an image's HEALTHCHECK; --no-healthcheck turns it off; bad flags are refused", async () => {
+  it("runs an image's HEALTHCHECK; --no-healthcheck turns it off, zero --health-* values leave it; bad flags are refused", async () => {
     const ctx = path.join(fx.root, 'hc-ctx');
     fs.mkdirSync(ctx, { recursive: true });
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nHEALTHCHECK --interval=200ms --retries=1 CMD ["true"]\n');
@@ -132,12 +132,14 @@ describe('health checks', { concurrency: false }, () => {
       ok(['stop', '-t', '0', 'imagecheck']);
       assert.equal(health('imagecheck')?.Status, 'unhealthy');
       assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '--filter', 'health=healthy']), '');
-      const [state, test] = ok(['inspect', '-f', '{{json .State}}\n{{json .Config.Healthcheck.Test}}', 'nocheck']).split('\n');
-      assert.equal((JSON.parse(state!) as { Health?: Health }).Health ?? null, null);
-      assert.equal(test, '["NONE"]');
+      // A zero --health-* value is "not set" (docker/cli): the image's applies, as with no flag.
+      ok(['create', '--name', 'zeroflags', '--health-interval', '0', '--health-timeout', '0s', '--health-retries', '0', 'withcheck:1', 'true']);
+      // --no-healthcheck: Test NONE, the image's other fields merged in (moby's daemon merges it like any other).
+      assert.equal(ok(['inspect', '-f', '{{.Name}} {{json .State.Health}} {{json .Config.Healthcheck}}', 'nocheck', 'zeroflags']),
+        '/nocheck null {"Test":["NONE"],"Interval":200000000,"Retries":1}\n/zeroflags null {"Test":["CMD","true"],"Interval":200000000,"Retries":1}\n');
       assert.equal(ok(['ps', '--format', '{{.Names}}', '--filter', 'health=none']), 'nocheck\n');
     } finally {
-      fx.strata(['rm', '-f', 'imagecheck', 'nocheck']);
+      fx.strata(['rm', '-f', 'imagecheck', 'nocheck', 'zeroflags']);
     }
     for (const [args, message] of [
       [['--health-interval', 'often', '--health-cmd', 'true'], 'invalid argument "often" for "--health-interval" flag: time: invalid duration "often"'],

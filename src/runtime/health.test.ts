@@ -36,17 +36,37 @@ describe('health checks (Docker rules)', () => {
     assert.equal(afterProbe(startingHealth(), probe(1), plan, 11_000).Status, 'unhealthy');
   });
 
-  it('merges the flags over the image\'s check, and refuses what Docker refuses', () => {
+  it("merges the flags over the image's check as moby's daemon, and refuses what Docker refuses", () => {
     const image = { Test: ['CMD', 'true'], Interval: 5e9, Retries: 4 };
     assert.equal(healthConfigWith(image, {}), image);
     assert.deepEqual(healthConfigWith(image, { interval: '1m30s' }), { Test: ['CMD', 'true'], Interval: 90e9, Retries: 4 });
     assert.deepEqual(healthConfigWith(undefined, { cmd: 'test -f /ok', retries: '2' }), { Test: ['CMD-SHELL', 'test -f /ok'], Retries: 2 });
-    assert.deepEqual(healthConfigWith(image, { none: true }), { Test: ['NONE'] });
+    // A zero (or an empty --health-cmd) is "not set": the image's value stays.
+    assert.equal(healthConfigWith(image, { interval: '0', timeout: '0s', startPeriod: '0ms', startInterval: '0', retries: '0', cmd: '' }), image);
+    assert.deepEqual(healthConfigWith(image, { interval: '0s', timeout: '2s', retries: '0' }), { Test: ['CMD', 'true'], Interval: 5e9, Timeout: 2e9, Retries: 4 });
+    // --no-healthcheck: Test NONE, the rest from the image (moby merges it like any other).
+    assert.deepEqual(healthConfigWith(image, { none: true }), { Test: ['NONE'], Interval: 5e9, Retries: 4 });
+    assert.deepEqual(healthConfigWith(image, { none: true, interval: '0s' }), { Test: ['NONE'], Interval: 5e9, Retries: 4 });
+    // Without an image check and without --health-cmd, the settings stand alone (nothing is probed).
+    assert.deepEqual(healthConfigWith(undefined, { interval: '1s' }), { Interval: 1e9 });
+    assert.equal(healthPlan(healthConfigWith(undefined, { interval: '1s' })), undefined);
     assert.throws(() => healthConfigWith(image, { none: true, cmd: 'x' }), /--no-healthcheck conflicts with --health-\* options/);
-    assert.throws(() => healthConfigWith(image, { interval: 'often' }), /invalid argument "often" for "--health-interval" flag/);
-    assert.throws(() => healthConfigWith(image, { timeout: '-1s' }), /^StrataError: --health-timeout cannot be negative$/);
-    assert.throws(() => healthConfigWith(image, { interval: '--1s' }), /invalid argument "--1s" for "--health-interval" flag/);
-    assert.throws(() => healthConfigWith(undefined, { interval: '1s' }), /need a health check/);
+    for (const [flags, message] of [
+      [{ interval: 'often' }, 'invalid argument "often" for "--health-interval" flag: time: invalid duration "often"'],
+      [{ interval: '--1s' }, 'invalid argument "--1s" for "--health-interval" flag: time: invalid duration "--1s"'],
+      [{ timeout: '5' }, 'invalid argument "5" for "--health-timeout" flag: time: missing unit in duration "5"'],
+      [{ timeout: '5sec' }, 'invalid argument "5sec" for "--health-timeout" flag: time: unknown unit "sec" in duration "5sec"'],
+      [{ retries: 'x' }, 'invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax'],
+      [{ timeout: '-1s', interval: '-1s' }, '--health-interval cannot be negative'],
+      [{ timeout: '-1s' }, '--health-timeout cannot be negative'],
+      [{ retries: '-1', startPeriod: '-1s' }, '--health-retries cannot be negative'],
+      [{ startPeriod: '-1s' }, '--health-start-period cannot be negative'],
+      [{ startInterval: '-5ms' }, '--health-start-interval cannot be negative'],
+      [{ interval: '500us' }, 'Interval in Healthcheck cannot be less than 1ms'],
+      [{ startInterval: '999999ns' }, 'StartInterval in Healthcheck cannot be less than 1ms'],
+    ] as const) {
+      assert.throws(() => healthConfigWith(image, flags), (e: Error) => e.message === message, message);
+    }
   });
 
   it("keeps the timeout's Go text for the message of a probe killed at it (time.Duration's String, not rounded to ms)", () => {

@@ -94,45 +94,102 @@ export interface HealthFlags {
 
 /** Checks the flags' own values (none depends on the image): a bad one is refused before an image is pulled. */
 export function checkHealthFlags(f: HealthFlags): void {
-  // An image check of some kind: only the flags' values can fail here.
-  healthConfigWith({ Test: ['NONE'] }, f);
+  containerHealthConfig(f);
 }
 
-/** The container's Config.Healthcheck: the image's, with the flags over it (Docker's merge). */
-export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags): HealthConfig | undefined {
-  const given = f.cmd !== undefined || f.interval !== undefined || f.timeout !== undefined || f.startPeriod !== undefined || f.startInterval !== undefined || f.retries !== undefined;
+/** Docker's smallest health check duration other than 0 (moby's container.MinimumDuration, 1ms). */
+const MINIMUM_DURATION_NS = NS_PER_MS;
+const DURATION_KEYS = ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const;
+
+/** A --health-* duration as Go's flag package parses it (time.ParseDuration: signed, "0" alone needs no unit). */
+function flagDuration(text: string | undefined, flag: string): number {
+  if (text === undefined) return 0;
+  const sign = /^[-+]/.test(text) ? text[0] : '';
+  try {
+    if (text.length === sign.length) throw new Error('empty');
+    const ns = parseDuration(text.slice(sign.length), flag) ?? 0;
+    return sign === '-' ? -ns : ns;
+  } catch {
+    throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: time: ${durationProblem(text)}`);
+  }
+}
+
+/** What Go's time.ParseDuration says of TEXT it refuses (its units are each whole run of letters). */
+function durationProblem(text: string): string {
+  let rest = text.replace(/^[-+]/, '');
+  while (rest) {
+    const m = /^(\d*\.?\d*)([^\d.]*)/.exec(rest)!;
+    if (!/\d/.test(m[1]!)) break;
+    if (!m[2]) return `missing unit in duration "${text}"`;
+    if (!/^(ns|us|µs|μs|ms|s|m|h)$/.test(m[2])) return `unknown unit "${m[2]}" in duration "${text}"`;
+    rest = rest.slice(m[0].length);
+  }
+  return `invalid duration "${text}"`;
+}
+
+/**
+ * The container's own Healthcheck from the flags (docker/cli's opts): undefined when no flag sets
+ * anything (a zero duration or retry count, or an empty --health-cmd, is "not set"), then what the
+ * daemon checks of it (moby's verifyContainerSettings).
+ */
+function containerHealthConfig(f: HealthFlags): HealthConfig | undefined {
+  const values = {
+    Interval: flagDuration(f.interval, 'health-interval'),
+    Timeout: flagDuration(f.timeout, 'health-timeout'),
+    StartPeriod: flagDuration(f.startPeriod, 'health-start-period'),
+    StartInterval: flagDuration(f.startInterval, 'health-start-interval'),
+  };
+  let retries = 0;
+  if (f.retries !== undefined) {
+    if (!/^[-+]?\d+$/.test(f.retries)) throw new StrataError(`invalid argument "${f.retries}" for "--health-retries" flag: strconv.ParseInt: parsing "${f.retries}": invalid syntax`);
+    retries = Number(f.retries);
+  }
+  const given = !!f.cmd || retries !== 0 || DURATION_KEYS.some((k) => values[k] !== 0);
   if (f.none) {
     if (given) throw new StrataError('--no-healthcheck conflicts with --health-* options');
     return { Test: ['NONE'] };
   }
-  if (!given) return image;
-  const duration = (text: string | undefined, flag: string) => {
-    if (text === undefined) return undefined;
-    // Go's ParseDuration takes a sign: "-1s" parses, and Docker's CLI refuses it as negative.
-    const negative = text.startsWith('-');
-    let ns: number | undefined;
-    try {
-      ns = parseDuration(negative ? text.slice(1) : text, flag);
-    } catch {
-      throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`);
-    }
-    if (negative && ns) throw new StrataError(`--${flag} cannot be negative`);
-    return ns;
-  };
-  const out: HealthConfig = { ...image };
-  if (f.cmd !== undefined) out.Test = ['CMD-SHELL', f.cmd];
-  const set = (key: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval', value: number | undefined) => {
-    if (value !== undefined) out[key] = value;
-  };
-  set('Interval', duration(f.interval, 'health-interval'));
-  set('Timeout', duration(f.timeout, 'health-timeout'));
-  set('StartPeriod', duration(f.startPeriod, 'health-start-period'));
-  set('StartInterval', duration(f.startInterval, 'health-start-interval'));
-  if (f.retries !== undefined) {
-    if (!/^-?\d+$/.test(f.retries.trim())) throw new StrataError(`invalid argument "${f.retries}" for "--health-retries" flag: strconv.ParseInt: parsing "${f.retries}": invalid syntax`);
-    if (Number(f.retries) < 0) throw new StrataError('--health-retries cannot be negative');
-    out.Retries = Number(f.retries);
+  if (!given) return undefined;
+  // docker/cli's order of the checks.
+  if (values.Interval < 0) throw new StrataError('--health-interval cannot be negative');
+  if (values.Timeout < 0) throw new StrataError('--health-timeout cannot be negative');
+  if (retries < 0) throw new StrataError('--health-retries cannot be negative');
+  if (values.StartPeriod < 0) throw new StrataError('--health-start-period cannot be negative');
+  if (values.StartInterval < 0) throw new StrataError('--health-start-interval cannot be negative');
+  for (const key of DURATION_KEYS) {
+    if (values[key] !== 0 && values[key] < MINIMUM_DURATION_NS) throw new StrataError(`${key} in Healthcheck cannot be less than ${formatDuration(MINIMUM_DURATION_NS)}`);
   }
-  if (!out.Test || out.Test.length === 0) throw new StrataError('--health-* options need a health check: --health-cmd, or an image with HEALTHCHECK');
+  const out: HealthConfig = {};
+  if (f.cmd) out.Test = ['CMD-SHELL', f.cmd];
+  for (const key of DURATION_KEYS) if (values[key] !== 0) out[key] = values[key];
+  if (retries !== 0) out.Retries = retries;
+  return out;
+}
+
+/**
+ * The container's Config.Healthcheck: the flags' check merged with the image's as moby's daemon
+ * merges them (daemon/commit.go merge): what the container leaves unset (no test, a zero) comes
+ * from the image; without an image check the container's stands alone (without a test it probes
+ * nothing, as Docker's).
+ */
+export function healthConfigWith(image: HealthConfig | undefined, f: HealthFlags): HealthConfig | undefined {
+  const own = containerHealthConfig(f);
+  if (!image) return own;
+  if (!own) return image;
+  const out: HealthConfig = { ...own };
+  if (!out.Test || out.Test.length === 0) {
+    if (image.Test) out.Test = image.Test;
+  }
+  for (const key of DURATION_KEYS) if (!out[key] && image[key]) out[key] = image[key];
+  if (!out.Retries && image.Retries) out.Retries = image.Retries;
+  return orderedHealthConfig(out);
+}
+
+/** HealthConfig's fields in moby's order (how its JSON lists them). */
+function orderedHealthConfig(h: HealthConfig): HealthConfig {
+  const out: HealthConfig = {};
+  if (h.Test) out.Test = h.Test;
+  for (const key of DURATION_KEYS) if (h[key] !== undefined) out[key] = h[key];
+  if (h.Retries !== undefined) out.Retries = h.Retries;
   return out;
 }
