@@ -30,11 +30,13 @@ test('logs --details prefixes each line with the json-file log\'s attributes (--
   // None asked for: a lone space before each line.
   assert.equal(s(['logs', '--details', 'fg']).stdout, ' out1\n tail');
   const run = s(['run', '--name', 'detailed', '-l', 'app=web shop', '-l', 'tier=front', '-e', 'REGION=eu', '-e', 'OTHER=x',
-    '--log-opt', 'labels=app,missing', '--log-opt', 'env=REGION', '--log-opt', 'tag={{.Name}}/{{.ID}}', 'busybox', 'echo', 'hi']);
+    '--log-opt', 'labels=app,missing', '--log-opt', 'env=REGION', '--log-opt', 'tag={{.Name}}/{{.ID}}',
+    '--log-opt', 'labels-regex=^ti', '--log-opt', 'env-regex=^OTH', 'busybox', 'echo', 'hi']);
   assert.equal(run.status, 0, run.stderr);
   const id = s(['inspect', '-f', '{{.Id}}', 'detailed']).stdout.slice(0, 12);
-  assert.equal(s(['logs', '--details', 'detailed']).stdout, `REGION=eu,app=web+shop,tag=detailed%2F${id} hi\n`);
-  assert.match(s(['logs', '--details', '-t', 'detailed']).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z REGION=eu,app=web\+shop,tag=\S+ hi\n$/);
+  // labels-regex and env-regex add the labels and variables whose names match (tier, OTHER).
+  assert.equal(s(['logs', '--details', 'detailed']).stdout, `OTHER=x,REGION=eu,app=web+shop,tag=detailed%2F${id},tier=front hi\n`);
+  assert.match(s(['logs', '--details', '-t', 'detailed']).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z OTHER=x,REGION=eu,app=web\+shop,tag=\S+,tier=front hi\n$/);
   assert.equal(s(['logs', 'detailed']).stdout, 'hi\n');
 });
 
@@ -46,17 +48,21 @@ test('a --rm container leaves no log behind', () => {
   assert.equal(logs.status, 125);
 });
 
-test('--log-opt max-size/max-file rotates a detached container\'s log; --log-driver none keeps nothing', async () => {
+test('--log-opt max-size/max-file/compress rotates a detached container\'s log into .gz files; --log-driver none keeps nothing', async () => {
   const script = 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done';
-  const run = s(['run', '-d', '--name', 'rotated', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+  const run = s(['run', '-d', '--name', 'rotated', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', '--log-opt', 'compress=true', 'busybox', 'sh', '-c', script]);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(s(['wait', 'rotated']).stdout, '0\n');
-  const shown = JSON.parse(s(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rotated']).stdout);
-  assert.deepEqual(shown, { Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '3' } });
-  const logPath = s(['inspect', '-f', '{{.LogPath}}', 'rotated']).stdout.trim();
-  const { existsSync, statSync } = await import('node:fs');
-  assert.ok(existsSync(`${logPath}.1`) && existsSync(`${logPath}.2`) && !existsSync(`${logPath}.3`), 'three files kept');
-  for (const f of [logPath, `${logPath}.1`, `${logPath}.2`]) assert.ok(statSync(f).size <= 2048, f);
+  const [shown, logPath] = s(['inspect', '-f', '{{json .HostConfig.LogConfig}}\n{{.LogPath}}', 'rotated']).stdout.trim().split('\n');
+  assert.deepEqual(JSON.parse(shown!), { Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '3', compress: 'true' } });
+  const { existsSync, readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { gunzipSync } = await import('node:zlib');
+  const { basename, dirname } = await import('node:path');
+  // As Docker's json-file: <id>-json.log, <id>-json.log.1.gz, <id>-json.log.2.gz, the rotated ones gzip.
+  const name = basename(logPath!);
+  assert.deepEqual(readdirSync(dirname(logPath!)).filter((f) => f.startsWith(name)).sort(), [name, `${name}.1.gz`, `${name}.2.gz`]);
+  for (const f of [`${logPath}.1.gz`, `${logPath}.2.gz`]) assert.ok(gunzipSync(readFileSync(f)).length <= 2048, f);
+  assert.ok(statSync(logPath!).size <= 2048);
   const lines = s(['logs', 'rotated']).stdout.trimEnd().split('\n');
   const first = Number(/^line-(\d+)$/.exec(lines[0]!)![1]);
   assert.ok(first > 0, 'the oldest lines went with the oldest file');

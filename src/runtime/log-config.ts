@@ -1,6 +1,6 @@
 // `--log-driver` and `--log-opt` as Docker's HostConfig.LogConfig, and the limits of a
 // container's json-file log that follow from it: json-file (Docker's default, unbounded unless
-// max-size is given), local (Docker's local driver keeps 5 files of 20 MB by default; strata
+// max-size is given; `compress` gzips the rotated files), local (Docker's local driver keeps 5 files of 20 MB by default; strata
 // keeps them in json-file's format) and none (nothing kept; `logs` has nothing to read).
 import { StrataError } from '../errors.js';
 
@@ -15,17 +15,19 @@ export interface LogLimits {
   maxSize?: number;
   /** Files kept, the current one included (1: the file is truncated instead; without maxSize, moot: Docker takes it and never rotates). */
   maxFiles: number;
+  /** json-file's `compress`: each rotated file gzipped (FILE.1.gz ...). */
+  compress?: boolean;
 }
 
 const DRIVERS = ['json-file', 'local', 'none'];
 // json-file's attributes options (labels, env, tag: what `logs --details` shows) as Docker's json-file driver's.
-const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'], local: ['max-size', 'max-file'], none: [] };
+const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'], local: ['max-size', 'max-file'], none: [] };
 // Docker reads max-size with go-units' FromHumanSize: decimal units (10k is 10000 bytes).
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
 
 function size(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new StrataError(`invalid value for log opt 'max-size': "${text}"`);
+  if (!m) throw new StrataError(`invalid size: '${text}'`);
   return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
 }
 
@@ -52,20 +54,30 @@ export function parseLogConfig(driver: string | undefined, opts: string[]): LogC
   return { Type: type, Config: config };
 }
 
-/** The limits of a container's log (undefined: the driver keeps none). */
+/** Go's strconv.ParseBool. */
+function parseBool(text: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  throw new StrataError(`strconv.ParseBool: parsing "${text}": invalid syntax`);
+}
+
+/** The limits of a container's log (undefined: the driver keeps none), checked with the words of moby's json-file driver (jsonfilelog.New). */
 export function logLimits(config: LogConfig | undefined): LogLimits | undefined {
   const type = config?.Type ?? 'json-file';
   if (type === 'none') return undefined;
   const opts = config?.Config ?? {};
   const local = type === 'local';
   const maxSize = opts['max-size'] !== undefined ? size(opts['max-size']) : local ? 20 * 1024 ** 2 : undefined;
+  if (maxSize !== undefined && maxSize <= 0) throw new StrataError('max-size must be a positive number');
   let maxFiles = local ? 5 : 1;
   if (opts['max-file'] !== undefined) {
-    if (!/^\d+$/.test(opts['max-file']) || Number(opts['max-file']) < 1) throw new StrataError(`invalid value for log opt 'max-file': "${opts['max-file']}": at least 1`);
+    if (!/^[-+]?\d+$/.test(opts['max-file'])) throw new StrataError(`strconv.Atoi: parsing "${opts['max-file']}": invalid syntax`);
     maxFiles = Number(opts['max-file']);
+    if (maxFiles < 1) throw new StrataError('max-file cannot be less than 1');
   }
-  if (maxSize !== undefined && maxSize <= 0) throw new StrataError(`invalid value for log opt 'max-size': "${opts['max-size']}": more than 0`);
-  return { maxSize, maxFiles };
+  const compress = opts.compress !== undefined && parseBool(opts.compress);
+  if (compress && (maxFiles === 1 || maxSize === undefined)) throw new StrataError('compress cannot be true when max-file is less than 2 or max-size is not set');
+  return compress ? { maxSize, maxFiles, compress } : { maxSize, maxFiles };
 }
 
 /** What a container's log attributes are made of (Docker's logger.Info). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import zlib from 'node:zlib';
 import { tempDir } from '../testing/cli.js';
 import { logLimits, parseLogConfig } from './log-config.js';
 import { JsonLogWriter, parseRfc3339, parseSince, readLogs, rfc3339Nano, type LogStream } from './logs.js';
@@ -115,6 +116,33 @@ describe('json-file logs', () => {
     }
   });
 
+  it('with compress, gzips each rotated file (FILE.1.gz ...), a FILE.1 left uncompressed too, and reads them back in order', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file, { maxSize: 400, maxFiles: 3, compress: true });
+      for (let i = 0; i < 40; i++) w.write('stdout', `line-${i}\n`);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz']);
+      for (const f of [`${file}.1.gz`, `${file}.2.gz`]) assert.deepEqual([...fs.readFileSync(f).subarray(0, 2)], [0x1f, 0x8b], `${f} is gzip`);
+      // Killed between the rename and the gzip: FILE.1 is read as it is, and compressed at the next rotation.
+      fs.renameSync(`${file}.1.gz`, `${file}.1.keep`);
+      fs.writeFileSync(`${file}.1`, zlib.gunzipSync(fs.readFileSync(`${file}.1.keep`)));
+      fs.rmSync(`${file}.1.keep`);
+      const lines = (await collect(file, {})).map(([, t]) => t);
+      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
+      assert.ok(first > 0, 'the oldest lines were dropped');
+      assert.deepEqual(lines, Array.from({ length: 40 - first }, (_, i) => `line-${first + i}\n`));
+      for (let i = 40; i < 50; i++) w.write('stdout', `line-${i}\n`);
+      w.close();
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz']);
+      const later = (await collect(file, {})).map(([, t]) => t);
+      const from = Number(/line-(\d+)/.exec(later[0]!)![1]);
+      assert.deepEqual(later, Array.from({ length: 50 - from }, (_, i) => `line-${from + i}\n`));
+    } finally {
+      cleanup();
+    }
+  });
+
   it('a follower reads the files rotated in between when the log rotated more than once since its last look', async () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -132,6 +160,31 @@ describe('json-file logs', () => {
         },
       });
       w.close();
+      const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
+      assert.deepEqual(out.map(([, t]) => t), expected);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a follower reads the files rotated (and gzipped) in between when the log rotated more than once since its last look', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
+      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress: true });
+      w.write('stdout', 'start\n');
+      let polls = 0;
+      const out = await collect(file, {
+        pollMs: 5,
+        follow: () => {
+          polls++;
+          if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
+          return polls < 6;
+        },
+      });
+      w.close();
+      assert.ok(fs.existsSync(`${file}.2.gz`) && !fs.existsSync(`${file}.1`), 'rotated into .gz files');
       const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
       assert.deepEqual(out.map(([, t]) => t), expected);
     } finally {
@@ -182,7 +235,20 @@ describe('json-file logs', () => {
     // As Docker's: max-file alone is taken (nothing rotates without max-size); max-size in decimal units, as go-units' FromHumanSize.
     assert.deepEqual(logLimits(parseLogConfig('json-file', ['max-file=3'])), { maxSize: undefined, maxFiles: 3 });
     assert.deepEqual(['2k', '10m', '1.5MB', '1g'].map((v) => logLimits(parseLogConfig('json-file', [`max-size=${v}`]))!.maxSize), [2000, 10_000_000, 1_500_000, 1e9]);
-    assert.throws(() => parseLogConfig('json-file', ['max-size=lots']), /invalid value for log opt 'max-size'/);
-    assert.throws(() => parseLogConfig('json-file', ['max-size=1m', 'max-file=0']), /invalid value for log opt 'max-file'/);
+    // Bad values in the words of moby's json-file driver (go-units, strconv, jsonfilelog.New).
+    assert.deepEqual(logLimits(parseLogConfig('json-file', ['max-size=1k', 'max-file=2', 'compress=true'])), { maxSize: 1000, maxFiles: 2, compress: true });
+    assert.deepEqual(logLimits(parseLogConfig('json-file', ['compress=false'])), { maxSize: undefined, maxFiles: 1 });
+    for (const [opts, message] of [
+      [['max-size=lots'], "invalid size: 'lots'"],
+      [['max-size=0'], 'max-size must be a positive number'],
+      [['max-size=1m', 'max-file=x'], 'strconv.Atoi: parsing "x": invalid syntax'],
+      [['max-size=1m', 'max-file=0'], 'max-file cannot be less than 1'],
+      [['max-size=1m', 'max-file=2', 'compress=yes'], 'strconv.ParseBool: parsing "yes": invalid syntax'],
+      [['max-size=1m', 'compress=true'], 'compress cannot be true when max-file is less than 2 or max-size is not set'],
+      [['max-file=3', 'compress=1'], 'compress cannot be true when max-file is less than 2 or max-size is not set'],
+      [['max-size=1m', 'max-file=2', 'compress=true', 'gzip=1'], "unknown log opt 'gzip' for json-file log driver"],
+    ] as const) {
+      assert.throws(() => parseLogConfig('json-file', [...opts]), (e: Error) => e.message === message, message);
+    }
   });
 });

@@ -1,8 +1,10 @@
 // Container logs in Docker's json-file format: one JSON object per output line,
 // {"log":"line\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}, appended by the
-// shim as the container writes, read back by `logs` with --tail, --since, -t and -f.
+// shim as the container writes, rotated (and with `compress` gzipped: FILE.1.gz ...) as Docker's
+// json-file driver rotates it, read back by `logs` with --tail, --since, -t and -f.
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
+import zlib from 'node:zlib';
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 
@@ -39,18 +41,59 @@ export function parseRfc3339(text: string): bigint | undefined {
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** The rotated files of a log, oldest first (FILE.N … FILE.1), as Docker's json-file names them. */
+/**
+ * The rotated files of a log, oldest first (FILE.N … FILE.1), as Docker's json-file names them:
+ * FILE.k, or FILE.k.gz once compressed (a FILE.k not compressed yet is read as it is).
+ */
 export function rotatedLogs(file: string): string[] {
   const out: string[] = [];
-  for (let i = 1; fs.existsSync(`${file}.${i}`); i++) out.unshift(`${file}.${i}`);
-  return out;
+  for (let i = 1; ; i++) {
+    const plain = `${file}.${i}`;
+    if (fs.existsSync(plain)) out.unshift(plain);
+    else if (fs.existsSync(`${plain}.gz`)) out.unshift(`${plain}.gz`);
+    else return out;
+  }
+}
+
+/** A rotated log's bytes (gunzipped), its inode and whether it was compressed; FILE.k compressed meanwhile is read as FILE.k.gz; undefined when gone. */
+function readRotated(f: string): { data: Buffer; ino: number; gz: boolean } | undefined {
+  for (const name of f.endsWith('.gz') ? [f] : [f, `${f}.gz`]) {
+    let fd: number;
+    try {
+      fd = fs.openSync(name, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // dropped (or compressed) by a rotation meanwhile
+      throw err;
+    }
+    try {
+      const gz = name.endsWith('.gz');
+      const raw = fs.readFileSync(fd);
+      return { data: gz ? zlib.gunzipSync(raw) : raw, ino: fs.fstatSync(fd).ino, gz };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * FILE.1 gzipped into FILE.1.gz, as Docker's json-file driver compresses a rotated file: written
+ * aside and renamed, then FILE.1 removed, so a reader finds one or the other whole (both: the same lines).
+ */
+function compressRotated(file: string): void {
+  const plain = `${file}.1`;
+  const tmp = `${plain}.gz.tmp`;
+  fs.writeFileSync(tmp, zlib.gzipSync(fs.readFileSync(plain)), { mode: 0o640 });
+  fs.renameSync(tmp, `${plain}.gz`);
+  fs.rmSync(plain);
 }
 
 /**
  * Appends the container's output to a json-file log, one entry per line. With `limits`, the
  * file is rotated as Docker's json-file driver does: when a write would take it past max-size,
  * FILE.1 … FILE.(max-file − 1) shift up (the oldest goes) and a new FILE starts; with one file
- * only, FILE is emptied instead.
+ * only, FILE is emptied instead. With `compress`, the rotated files are FILE.1.gz …, each gzipped
+ * as it is rotated (here, before the next write: a rotation happens once per max-size of output).
  */
 export class JsonLogWriter {
   private fd: number;
@@ -59,7 +102,7 @@ export class JsonLogWriter {
 
   constructor(
     readonly file: string,
-    private readonly limits: { maxSize?: number; maxFiles: number } = { maxFiles: 1 },
+    private readonly limits: { maxSize?: number; maxFiles: number; compress?: boolean } = { maxFiles: 1 },
   ) {
     this.fd = fs.openSync(file, 'a', 0o640);
     this.size = fs.fstatSync(this.fd).size;
@@ -91,12 +134,16 @@ export class JsonLogWriter {
       fs.ftruncateSync(this.fd, 0);
     } else {
       fs.closeSync(this.fd);
-      fs.rmSync(`${this.file}.${this.limits.maxFiles - 1}`, { force: true });
+      const ext = this.limits.compress ? '.gz' : '';
+      // A FILE.1 left uncompressed (killed before it was gzipped) is compressed before it shifts.
+      if (ext && fs.existsSync(`${this.file}.1`)) compressRotated(this.file);
+      fs.rmSync(`${this.file}.${this.limits.maxFiles - 1}${ext}`, { force: true });
       for (let i = this.limits.maxFiles - 2; i >= 1; i--) {
-        if (fs.existsSync(`${this.file}.${i}`)) fs.renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
+        if (fs.existsSync(`${this.file}.${i}${ext}`)) fs.renameSync(`${this.file}.${i}${ext}`, `${this.file}.${i + 1}${ext}`);
       }
       fs.renameSync(this.file, `${this.file}.1`);
       this.fd = fs.openSync(this.file, 'a', 0o640);
+      if (ext) compressRotated(this.file);
     }
     this.size = 0;
   }
@@ -158,7 +205,7 @@ export const NO_LOG: LogWriter = { write: () => undefined, flush: () => undefine
  * terminal and to its json-file log, so `logs` shows it afterwards as Docker's does.
  */
 export function teeToLog(
-  file: string, targets: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, limits?: { maxSize?: number; maxFiles: number },
+  file: string, targets: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, limits?: { maxSize?: number; maxFiles: number; compress?: boolean },
 ): { stdout: Writable; stderr: Writable; close(): void } {
   const log = new JsonLogWriter(file, limits);
   const tee = (name: LogStream) =>
@@ -309,18 +356,37 @@ export async function readLogs(file: string, options: ReadLogsOptions, sink: Log
     }
     if (held && now !== undefined && now !== held.ino) {
       // Rotated: the rest of the old file, then the new one from its start. Rotated more than
-      // once since the last look, the old file is FILE.k now: FILE.(k−1) … FILE.1 came after it.
-      const ino = held.ino;
+      // once since the last look, the old file is FILE.k(.gz) now: FILE.(k−1) … FILE.1 came after it.
+      const rotated = rotatedLogs(file);
+      const after: LogEntry[] = [];
+      for (let i = rotated.length - 1; i >= 0; i--) {
+        const f = rotated[i]!;
+        if (f.endsWith('.gz') ? isHeld(readRotated(f)) : fs.statSync(f, { throwIfNoEntry: false })?.ino === held.ino) {
+          for (const newer of rotated.slice(i + 1)) after.push(...parseLines(readRotated(newer)?.data.toString('utf8') ?? ''));
+          break;
+        }
+      }
       fs.closeSync(held.fd);
       held = undefined;
       offset = 0;
       rest = '';
-      const rotated = rotatedLogs(file);
-      const at = rotated.findIndex((f) => fs.statSync(f, { throwIfNoEntry: false })?.ino === ino);
-      if (at >= 0) for (const f of rotated.slice(at + 1)) entries.push(...parseLines(fs.readFileSync(f, 'utf8')));
+      entries.push(...after);
       entries.push(...drain());
     }
     return entries;
+  };
+  /**
+   * Whether a rotated file read is the held one: the same inode, or compressed, the same bytes as
+   * the held file once that was unlinked (gzipped away by the writer's rotation).
+   */
+  const isHeld = (r: ReturnType<typeof readRotated>): boolean => {
+    if (!held || !r) return false;
+    if (!r.gz) return r.ino === held.ino;
+    const st = fs.fstatSync(held.fd);
+    if (st.nlink !== 0 || st.size !== r.data.length) return false;
+    const bytes = Buffer.alloc(st.size);
+    fs.readSync(held.fd, bytes, 0, st.size, 0);
+    return bytes.equals(r.data);
   };
   try {
     // The current file is held first: rotated away while the older files are read, it is then
@@ -329,20 +395,9 @@ export async function readLogs(file: string, options: ReadLogsOptions, sink: Log
     failpoint('logs.opened');
     let first: LogEntry[] = [];
     for (const old of rotatedLogs(file)) {
-      let text: string;
-      try {
-        const fd = fs.openSync(old, 'r');
-        try {
-          if (held && fs.fstatSync(fd).ino === held.ino) continue;
-          text = fs.readFileSync(fd, 'utf8');
-        } finally {
-          fs.closeSync(fd);
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // dropped by a rotation meanwhile
-        throw err;
-      }
-      first.push(...parseLines(text));
+      const r = readRotated(old);
+      if (!r || isHeld(r)) continue;
+      first.push(...parseLines(r.data.toString('utf8')));
     }
     first.push(...readNew());
     if (options.tail !== undefined) first = options.tail <= 0 ? [] : first.slice(-options.tail);
