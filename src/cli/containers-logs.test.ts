@@ -80,22 +80,42 @@ test('--log-opt max-size/max-file/compress rotates a detached container\'s log i
   assert.deepEqual([bad.status, bad.stderr], [125, 'Error: logging driver "syslog" is not supported: strata supports json-file, local, none\n']);
 });
 
-test('logs started while the log rotates shows every line once', async () => {
+test('logs started while the log rotates (into .gz files too) shows every line once', async () => {
   const { spawnStrata } = await import('../testing/cli.js');
   const fs = await import('node:fs');
   assert.equal(s(['run', '-d', '--name', 'turning', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo line-$i; done']).status, 0);
   assert.equal(s(['wait', 'turning']).stdout, '0\n');
   const logPath = s(['inspect', '-f', '{{.LogPath}}', 'turning']).stdout.trim();
-  // `logs` stopped once it holds the current file; then the file rotates as the shim would rotate it.
-  const child = spawnStrata(['logs', 'turning'], { root: root.dir, env: { STRATA_FAILPOINT: 'logs.opened:stop' } });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const closed = new Promise((r) => child.on('close', r));
-  await waitStopped(child.pid!, 'logs stopped at logs.opened');
-  fs.renameSync(logPath, `${logPath}.1`);
-  fs.writeFileSync(logPath, `${JSON.stringify({ log: 'after\n', stream: 'stdout', time: new Date().toISOString() })}\n`);
-  child.kill('SIGCONT');
-  await closed;
+  const entry = (log: string) => `${JSON.stringify({ log, stream: 'stdout', time: new Date().toISOString() })}\n`;
+  /** `logs` stopped once it holds the current file; then ROTATE turns the files as the shim would; what it printed. */
+  const logsWhile = async (rotate: () => void) => {
+    const child = spawnStrata(['logs', 'turning'], { root: root.dir, env: { STRATA_FAILPOINT: 'logs.opened:stop' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const closed = new Promise((r) => child.on('close', r));
+    await waitStopped(child.pid!, 'logs stopped at logs.opened');
+    rotate();
+    child.kill('SIGCONT');
+    await closed;
+    return out;
+  };
+  const out = await logsWhile(() => {
+    fs.renameSync(logPath, `${logPath}.1`);
+    fs.writeFileSync(logPath, entry('after\n'));
+  });
   assert.equal(out, 'line-1\nline-2\nline-3\nline-4\nline-5\nafter\n');
+  // With compress: the held file becomes FILE.1.gz (FILE.1 gone), found among the .gz by its bytes, read once.
+  const { gzipSync } = await import('node:zlib');
+  const gzipAway = (from: string, to: string) => {
+    fs.writeFileSync(to, gzipSync(fs.readFileSync(from)));
+    fs.rmSync(from);
+  };
+  const zipped = await logsWhile(() => {
+    gzipAway(`${logPath}.1`, `${logPath}.2.gz`);
+    fs.renameSync(logPath, `${logPath}.1`);
+    gzipAway(`${logPath}.1`, `${logPath}.1.gz`);
+    fs.writeFileSync(logPath, entry('after2\n'));
+  });
+  assert.equal(zipped, 'line-1\nline-2\nline-3\nline-4\nline-5\nafter\nafter2\n');
   assert.equal(s(['rm', 'turning']).status, 0);
 });
