@@ -211,6 +211,15 @@ describe('executor (fake runner)', () => {
     assert.equal(fs.readdirSync(path.join(store.root, 'build', 'cache-mounts')).filter((f) => f.endsWith('.inuse')).length, 0, 'claims released');
   });
 
+  it("writes HEALTHCHECK's history as BuildKit does: fmt's %q of the image's HealthcheckConfig", async () => {
+    const text = 'FROM scratch\nHEALTHCHECK --interval=1m30s --timeout=500ms --retries=3 CMD curl -f "http://x/" || exit 1\nHEALTHCHECK NONE\n';
+    const rows = (await run(text, new FakeRunner(false), { tags: ['hchist:1'] })).image.config.history.slice(-2);
+    assert.deepEqual(rows.map((h) => h.created_by), [
+      'HEALTHCHECK &{["CMD-SHELL" "curl -f \\"http://x/\\" || exit 1"] "1m30s" "500ms" "0s" "0s" \'\\x03\'}',
+      'HEALTHCHECK &{["NONE"] "0s" "0s" "0s" "0s" \'\\x00\'}',
+    ]);
+  });
+
   it('a failing RUN fails the build with its line and caches nothing of it', async () => {
     const runner = new FakeRunner();
     const text = 'FROM scratch\nRUN write /ok.txt ok\nRUN fail\n';

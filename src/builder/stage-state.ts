@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/index.js';
 import { isDockerSignal } from '../runtime/index.js';
 import { PROXY_ARGS } from './args.js';
-import { parseDuration } from '../duration.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { goQuote, goQuoteList, goQuoteRune } from '../parser/index.js';
 import type { Command, HealthcheckCmd } from './instructions.js';
 import { processWord } from './shell-words.js';
 
@@ -150,7 +151,7 @@ export class StageState {
       }
       case 'HEALTHCHECK':
         c.Healthcheck = healthConfig(cmd, this.shell());
-        return `HEALTHCHECK &{${JSON.stringify(c.Healthcheck.Test)}}`;
+        return healthcheckHistory(c.Healthcheck);
       case 'ONBUILD':
         c.OnBuild = [...(c.OnBuild ?? []), cmd.trigger];
         return `ONBUILD ${cmd.trigger}`;
@@ -232,6 +233,16 @@ export function joinWorkdir(current: string | undefined, dir: string): string {
     else parts.push(p);
   }
   return `/${parts.join('/')}`;
+}
+
+/**
+ * BuildKit's history text of HEALTHCHECK: fmt's %q of its *HealthcheckConfig (dispatchHealthcheck),
+ * each field quoted: the test as a []string, each duration as its Go text, Retries, an int, as a
+ * rune literal: HEALTHCHECK &{["CMD-SHELL" "curl -f localhost"] "30s" "3s" "0s" "0s" '\x03'}.
+ */
+function healthcheckHistory(h: HealthConfig): string {
+  const d = (ns: number | undefined) => goQuote(formatDuration(ns ?? 0));
+  return `HEALTHCHECK &{${goQuoteList(h.Test ?? [])} ${d(h.Interval)} ${d(h.Timeout)} ${d(h.StartPeriod)} ${d(h.StartInterval)} ${goQuoteRune(h.Retries ?? 0)}}`;
 }
 
 function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {

@@ -8,6 +8,7 @@ import { messages, ParseError } from './errors.js';
 
 export { ParseError } from './errors.js';
 export { renderResult, renderInstruction } from './render.js';
+export { goQuote, goQuoteList, goQuoteRune } from './quote.js';
 export { expand, expandWord, expandWords, ExpansionError, type Env, type ExpandOptions, type Expansion } from './expand.js';
 export type * from './types.js';
 

@@ -1,4 +1,5 @@
-// Go's strconv.Quote, which BuildKit's AST dump (the conformance `result` format) uses.
+// Go's strconv.Quote, which BuildKit's AST dump (the conformance `result` format) uses, and
+// strconv.QuoteRune (fmt's %q of an integer, as in BuildKit's history text for HEALTHCHECK).
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -16,48 +17,44 @@ function isPrint(cp: number, ch: string): boolean {
   return PRINTABLE.test(ch);
 }
 
+/** The escape of one code point CP (CH) inside a Go literal quoted with QUOTE, as strconv's appendEscapedRune. */
+function escapeRune(cp: number, ch: string, quote: number): string {
+  if (cp === quote || cp === 0x5c) return `\\${ch}`;
+  switch (cp) {
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    case 0x0c:
+      return '\\f';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x0b:
+      return '\\v';
+  }
+  if (cp >= 0xd800 && cp <= 0xdfff) return '\ufffd'; // a lone surrogate: Go would hold U+FFFD
+  if (isPrint(cp, ch)) return ch;
+  if (cp < 0x20 || cp === 0x7f) return `\\x${hex(cp, 2)}`;
+  if (cp < 0x10000) return `\\u${hex(cp, 4)}`;
+  return `\\U${hex(cp, 8)}`;
+}
+
 /** A double-quoted Go string literal for `s`, byte for byte as strconv.Quote writes it. */
 export function goQuote(s: string): string {
   if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    switch (cp) {
-      case 0x22:
-        out += '\\"';
-        continue;
-      case 0x5c:
-        out += '\\\\';
-        continue;
-      case 0x07:
-        out += '\\a';
-        continue;
-      case 0x08:
-        out += '\\b';
-        continue;
-      case 0x0c:
-        out += '\\f';
-        continue;
-      case 0x0a:
-        out += '\\n';
-        continue;
-      case 0x0d:
-        out += '\\r';
-        continue;
-      case 0x09:
-        out += '\\t';
-        continue;
-      case 0x0b:
-        out += '\\v';
-        continue;
-    }
-    if (cp >= 0xd800 && cp <= 0xdfff) out += '\ufffd'; // a lone surrogate: Go would hold U+FFFD
-    else if (isPrint(cp, ch)) out += ch;
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${hex(cp, 2)}`;
-    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
-  }
+  for (const ch of s) out += escapeRune(ch.codePointAt(0)!, ch, 0x22);
   return out + '"';
+}
+
+/** fmt's %q of an integer N: a single-quoted Go rune literal (strconv.QuoteRune): 3 is '\\x03', 65 'A'. */
+export function goQuoteRune(n: number): string {
+  const cp = n >= 0 && n <= 0x10ffff ? n : 0xfffd;
+  return `'${escapeRune(cp, String.fromCodePoint(cp), 0x27)}'`;
 }
 
 /** Go's %q of a []string: `["a" "b"]`. */
