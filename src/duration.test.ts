@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, parseGoDuration } from './duration.js';
 
 test("formatDuration is Go's time.Duration.String", () => {
   const cases: [number, string][] = [
@@ -9,4 +9,14 @@ test("formatDuration is Go's time.Duration.String", () => {
   ];
   for (const [ns, text] of cases) assert.equal(formatDuration(ns), text, String(ns));
   for (const text of ['2s', '1m30s', '500ms', '1h0m0.5s']) assert.equal(formatDuration(parseDuration(text, 'x')!), text);
+});
+
+test("parseGoDuration is Go's time.ParseDuration, its errors in its words", () => {
+  assert.deepEqual(['0', '-1s', '+2ms', '1h2m', '1.5us'].map(parseGoDuration), [0, -1e9, 2e6, 3720e9, 1500]);
+  for (const [text, message] of [
+    ['', 'time: invalid duration ""'], ['soon', 'time: invalid duration "soon"'], ['--1s', 'time: invalid duration "--1s"'],
+    ['5', 'time: missing unit in duration "5"'], ['1s2', 'time: missing unit in duration "1s2"'], ['5sec', 'time: unknown unit "sec" in duration "5sec"'],
+  ]) {
+    assert.throws(() => parseGoDuration(text!), (e: Error) => e.message === message, message);
+  }
 });

@@ -17,6 +17,32 @@ export function parseDuration(text: string | undefined, flag: string): number | 
   return Math.round(total);
 }
 
+/** What Go's time.ParseDuration says of TEXT it refuses (its units are each whole run of letters). */
+function durationProblem(text: string): string {
+  let rest = text.replace(/^[-+]/, '');
+  while (rest) {
+    const m = /^(\d*\.?\d*)([^\d.]*)/.exec(rest)!;
+    if (!/\d/.test(m[1]!)) break;
+    if (!m[2]) return `time: missing unit in duration "${text}"`;
+    if (!/^(ns|us|µs|μs|ms|s|m|h)$/.test(m[2])) return `time: unknown unit "${m[2]}" in duration "${text}"`;
+    rest = rest.slice(m[0].length);
+  }
+  return `time: invalid duration "${text}"`;
+}
+
+/** Go's time.ParseDuration: signed nanoseconds; what it refuses throws its own words (`time: invalid duration "x"`). */
+export function parseGoDuration(text: string): number {
+  const sign = /^[-+]/.test(text) ? text[0] : '';
+  let ns: number | undefined;
+  try {
+    if (text.length > sign.length) ns = parseDuration(text.slice(sign.length), 'duration');
+  } catch {
+    // worded below
+  }
+  if (ns === undefined) throw new Error(durationProblem(text));
+  return sign === '-' ? -ns : ns;
+}
+
 /** Go's time.Duration.String of NS nanoseconds: "0s", "500ms", "1.5µs", "2s", "1m30s", "1h0m0.5s". */
 export function formatDuration(ns: number): string {
   const neg = ns < 0;

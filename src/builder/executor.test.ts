@@ -220,6 +220,21 @@ describe('executor (fake runner)', () => {
     ]);
   });
 
+  it("checks HEALTHCHECK's flags as BuildKit's parseHealthcheck: 0 is unset, under 1ms refused, Go's parse errors", async () => {
+    const zero = await run('FROM scratch\nHEALTHCHECK --interval=0s --timeout=0 --retries=0 CMD ["true"]\n', new FakeRunner(false));
+    assert.deepEqual(zero.image.config.config?.Healthcheck, { Test: ['CMD', 'true'] });
+    for (const [flags, message] of [
+      ['--interval=soon', 'time: invalid duration "soon"'],
+      ['--timeout=5', 'time: missing unit in duration "5"'],
+      ['--interval=500us', 'Interval "interval" cannot be less than 1ms'],
+      ['--start-period=-1s', 'Interval "start-period" cannot be less than 1ms'],
+      ['--retries=x', 'strconv.ParseInt: parsing "x": invalid syntax'],
+      ['--retries=-1', '--retries cannot be negative (-1)'],
+    ]) {
+      await assert.rejects(run(`FROM scratch\nHEALTHCHECK ${flags} CMD ["true"]\n`, new FakeRunner(false)), (e: Error) => e.message.endsWith(`Dockerfile:2: ${message}`), message);
+    }
+  });
+
   it('a failing RUN fails the build with its line and caches nothing of it', async () => {
     const runner = new FakeRunner();
     const text = 'FROM scratch\nRUN write /ok.txt ok\nRUN fail\n';

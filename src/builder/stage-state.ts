@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { ContainerConfig, HealthConfig, HistoryEntry } from '../store/index.js';
 import { isDockerSignal } from '../runtime/index.js';
 import { PROXY_ARGS } from './args.js';
-import { formatDuration, parseDuration } from '../duration.js';
+import { formatDuration, parseGoDuration } from '../duration.js';
 import { goQuote, goQuoteList, goQuoteRune } from '../parser/index.js';
 import type { Command, HealthcheckCmd } from './instructions.js';
 import { processWord } from './shell-words.js';
@@ -245,6 +245,15 @@ function healthcheckHistory(h: HealthConfig): string {
   return `HEALTHCHECK &{${goQuoteList(h.Test ?? [])} ${d(h.Interval)} ${d(h.Timeout)} ${d(h.StartPeriod)} ${d(h.StartInterval)} ${goQuoteRune(h.Retries ?? 0)}}`;
 }
 
+/** A HEALTHCHECK duration flag as BuildKit's parseOptInterval: empty or 0 is unset, else at least 1ms. */
+function healthDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const ns = parseGoDuration(text);
+  if (ns === 0) return undefined;
+  if (ns < 1e6) throw new Error(`Interval ${goQuote(flag)} cannot be less than ${formatDuration(1e6)}`);
+  return ns;
+}
+
 function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {
   if (cmd.none) return { Test: ['NONE'] };
   const h: HealthConfig = { Test: cmd.exec ? ['CMD', ...cmd.args] : ['CMD-SHELL', cmd.args.join(' ')] };
@@ -252,14 +261,17 @@ function healthConfig(cmd: HealthcheckCmd, shell: string[]): HealthConfig {
   const set = (k: keyof HealthConfig, v: number | undefined) => {
     if (v !== undefined) (h as Record<string, unknown>)[k] = v;
   };
-  set('Interval', parseDuration(cmd.interval, 'interval'));
-  set('Timeout', parseDuration(cmd.timeout, 'timeout'));
-  set('StartPeriod', parseDuration(cmd.startPeriod, 'start-period'));
-  set('StartInterval', parseDuration(cmd.startInterval, 'start-interval'));
-  if (cmd.retries !== undefined) {
+  set('Interval', healthDuration(cmd.interval, 'interval'));
+  set('Timeout', healthDuration(cmd.timeout, 'timeout'));
+  set('StartPeriod', healthDuration(cmd.startPeriod, 'start-period'));
+  set('StartInterval', healthDuration(cmd.startInterval, 'start-interval'));
+  if (cmd.retries !== undefined && cmd.retries !== '') {
+    // BuildKit's strconv.ParseInt(value, 10, 32).
+    if (!/^[-+]?\d+$/.test(cmd.retries)) throw new Error(`strconv.ParseInt: parsing "${cmd.retries}": invalid syntax`);
     const n = Number(cmd.retries);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid value for --retries: "${cmd.retries}"`);
-    h.Retries = n;
+    if (n < -(2 ** 31) || n >= 2 ** 31) throw new Error(`strconv.ParseInt: parsing "${cmd.retries}": value out of range`);
+    if (n < 0) throw new Error(`--retries cannot be negative (${n})`);
+    if (n > 0) h.Retries = n;
   }
   return h;
 }

@@ -3,7 +3,7 @@
 // until a probe succeeds or Retries probes in a row fail after the start period, then
 // "healthy" or "unhealthy"; the last five probes kept with their output (4 KiB at most each).
 // The probes themselves are run by the container's shim (shim/health-monitor.ts).
-import { formatDuration, parseDuration } from '../duration.js';
+import { formatDuration, parseGoDuration } from '../duration.js';
 import { StrataError } from '../errors.js';
 import type { HealthConfig } from '../store/index.js';
 
@@ -104,27 +104,11 @@ const DURATION_KEYS = ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as
 /** A --health-* duration as Go's flag package parses it (time.ParseDuration: signed, "0" alone needs no unit). */
 function flagDuration(text: string | undefined, flag: string): number {
   if (text === undefined) return 0;
-  const sign = /^[-+]/.test(text) ? text[0] : '';
   try {
-    if (text.length === sign.length) throw new Error('empty');
-    const ns = parseDuration(text.slice(sign.length), flag) ?? 0;
-    return sign === '-' ? -ns : ns;
-  } catch {
-    throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: time: ${durationProblem(text)}`);
+    return parseGoDuration(text);
+  } catch (err) {
+    throw new StrataError(`invalid argument "${text}" for "--${flag}" flag: ${(err as Error).message}`);
   }
-}
-
-/** What Go's time.ParseDuration says of TEXT it refuses (its units are each whole run of letters). */
-function durationProblem(text: string): string {
-  let rest = text.replace(/^[-+]/, '');
-  while (rest) {
-    const m = /^(\d*\.?\d*)([^\d.]*)/.exec(rest)!;
-    if (!/\d/.test(m[1]!)) break;
-    if (!m[2]) return `missing unit in duration "${text}"`;
-    if (!/^(ns|us|µs|μs|ms|s|m|h)$/.test(m[2])) return `unknown unit "${m[2]}" in duration "${text}"`;
-    rest = rest.slice(m[0].length);
-  }
-  return `invalid duration "${text}"`;
 }
 
 /**
