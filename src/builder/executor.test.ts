@@ -220,6 +220,12 @@ describe('executor (fake runner)', () => {
     ]);
   });
 
+  it("writes CMD and ENTRYPOINT history as BuildKit's %q of the words (Go's quoting, not JSON's)", async () => {
+    const text = 'FROM scratch\nENTRYPOINT ["/bin/echo", "\\u0001\\u007f"]\nCMD ["é", "a\\"b"]\n';
+    const rows = (await run(text, new FakeRunner(false))).image.config.history.slice(-2);
+    assert.deepEqual(rows.map((h) => h.created_by), ['ENTRYPOINT ["/bin/echo" "\\x01\\x7f"]', 'CMD ["é" "a\\"b"]']);
+  });
+
   it("checks HEALTHCHECK's flags as BuildKit's parseHealthcheck: 0 is unset, under 1ms refused, Go's parse errors", async () => {
     const zero = await run('FROM scratch\nHEALTHCHECK --interval=0s --timeout=0 --retries=0 CMD ["true"]\n', new FakeRunner(false));
     assert.deepEqual(zero.image.config.config?.Healthcheck, { Test: ['CMD', 'true'] });

@@ -147,7 +147,8 @@ export class StageState {
           c.Entrypoint = argv;
           if (!this.cmdSet) c.Cmd = null;
         }
-        return `${cmd.kind} [${argv.map((a) => JSON.stringify(a)).join(' ')}]`;
+        // BuildKit's fmt.Sprintf("CMD %q", args): Go's quoting of each word.
+        return `${cmd.kind} ${goQuoteList(argv)}`;
       }
       case 'HEALTHCHECK':
         c.Healthcheck = healthConfig(cmd, this.shell());
