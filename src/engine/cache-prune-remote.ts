@@ -3,7 +3,6 @@
 // pointer tag at it go with it). Entries are immutable, so age is the time the step was built.
 import type { FoundEntry, RegistryOptions } from '../registry/index.js';
 import type { CacheSpec } from './cache-spec.js';
-import { openCacheStore } from './cache-store.js';
 
 export interface RemotePruneResult {
   removed: FoundEntry[];
@@ -11,6 +10,8 @@ export interface RemotePruneResult {
 }
 
 export async function pruneSharedCache(spec: CacheSpec, olderThanMs: number, o: RegistryOptions & { now?: number } = {}): Promise<RemotePruneResult> {
+  // The registry client under it is loaded by the commands that prune a shared cache only.
+  const { openCacheStore } = await import('./cache-store.js');
   const cache = openCacheStore(spec, o);
   const now = o.now ?? Date.now();
   const entries = await cache.list();
