@@ -11,8 +11,8 @@ export interface RemotePruneResult {
 
 export async function pruneSharedCache(spec: CacheSpec, olderThanMs: number, o: RegistryOptions & { now?: number } = {}): Promise<RemotePruneResult> {
   // The registry client under it is loaded by the commands that prune a shared cache only.
-  const { openCacheStore } = await import('./cache-store.js');
-  const cache = openCacheStore(spec, o);
+  const { openStepCache } = await import('../registry/index.js');
+  const cache = openStepCache(spec, o);
   const now = o.now ?? Date.now();
   const entries = await cache.list();
   const old = entries.filter((e) => now - Date.parse(e.created) > olderThanMs);

@@ -12,6 +12,7 @@ export { repoDigestsOf, allRepoDigests } from './repo-digests.js';
 export type { ProgressSink, LayerStatus } from './progress-events.js';
 export { RegistryCache } from './cache-registry.js';
 export { LayoutCache } from './cache-layout.js';
+export { openStepCache, type StepCacheSpec } from './cache-open.js';
 export { pointerTag, type FoundEntry, type StepConfig, type StepEntry } from './cache-format.js';
 export type { EntryToWrite, LayerAhead, StepCacheStore } from './cache-store.js';
 export { pushAssembled, type AssembledImage, type AssembledLayer } from './cache-push.js';
