@@ -8,7 +8,7 @@ export { login, logout, registryDomain, type LoginOptions } from './login.js';
 export { ensureImage, localImage, type PullPolicy, type EnsureOptions } from './ensure.js';
 export { qualify, type RegistryOptions } from './endpoints.js';
 export { closeTransports } from './transport.js';
-export { repoDigestsOf, allRepoDigests } from './repo-digests.js';
+export { repoDigestsOf, allRepoDigests } from '../store/index.js';
 export type { ProgressSink, LayerStatus } from './progress-events.js';
 export { RegistryCache } from './cache-registry.js';
 export { LayoutCache } from './cache-layout.js';
