@@ -8,8 +8,6 @@ import { Containers, Images, type UpdateRequest } from '../engine/index.js';
 import { imageCommand } from './image-command.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
-import { cp, exportContainer } from './containers-copy.js';
-import { runCommand, startAttached } from './containers-run.js';
 import { register as registerLifecycle } from './lifecycle.js';
 
 type Args = Record<string, unknown> & { _: Array<string | number> };
@@ -97,7 +95,7 @@ async function start(argv: Args): Promise<void> {
     if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
     const { attachedStartViaShim } = await import('./lifecycle-attach.js');
     const viaShim = await attachedStartViaShim(service, record, Boolean(argv.interactive));
-    process.exit(viaShim ?? (await startAttached(service, record, Boolean(argv.interactive))));
+    process.exit(viaShim ?? (await (await import('./containers-run.js')).startAttached(service, record, Boolean(argv.interactive))));
   }
   await forEach(refs, async (ref) => {
     await service.start(ref);
@@ -166,7 +164,8 @@ const ps_ = (y: Argv) =>
 
 const runLike = (command: 'run' | 'create', words: string[]) => ({
   builder: (y: Argv) => y.strict(false).help(false).parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true }),
-  handler: (argv: unknown) => runCommand(command, rawArgs(argv as Args, words)),
+  // run and create (`container run`...; plain `strata run` goes through run-main.ts): loaded by them only, as cp and export.
+  handler: async (argv: unknown) => (await import('./containers-run.js')).runCommand(command, rawArgs(argv as Args, words)),
 });
 
 function containerCommands(y: Argv, prefix: string[]): Argv {
@@ -190,10 +189,10 @@ function containerCommands(y: Argv, prefix: string[]): Argv {
         .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply Dockerfile instruction to the created image' })
         .option('pause', { alias: 'p', type: 'boolean', default: true, describe: 'Pause container during commit' }), (a) => commit(a as Args))
     .command('export <container>', "Export a container's filesystem as a tar archive", (c) =>
-      c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), (a) => exportContainer(a as Args))
+      c.option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }), async (a) => (await import('./containers-copy.js')).exportContainer(a as Args))
     .command('cp <src> <dest>', 'Copy files/folders between a container and the local filesystem', (c) =>
       c.option('follow-link', { alias: 'L', type: 'boolean', describe: 'Always follow symbol link in SRC_PATH' })
-        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (copy all uid/gid information)' }), (a) => cp(a as Args))
+        .option('archive', { alias: 'a', type: 'boolean', describe: 'Archive mode (copy all uid/gid information)' }), async (a) => (await import('./containers-copy.js')).cp(a as Args))
     .command('rename <container> <newName>', 'Rename a container', (c) => c, (a) => rename(a as Args))
     .command('update <containers..>', 'Update configuration of one or more containers', (c) =>
       c.option('cpus', { type: 'string', describe: 'Number of CPUs' })

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { Images } from '../engine/index.js';
 import { formatChanges } from '../runtime/index.js';
 import { StrataError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import { allRepoDigests, type Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
@@ -24,7 +24,7 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
   const images = await new Images({ store }).list({ all: a.all, filters: filters.filter((f) => /^(label|before|since)(=|$)/.test(f)) });
   const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
-  const repoDigests = wantsDigests ? await (await import('../registry/index.js')).allRepoDigests(store) : undefined;
+  const repoDigests = wantsDigests ? await allRepoDigests(store) : undefined;
   let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
   for (const f of filters) {

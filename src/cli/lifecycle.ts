@@ -6,15 +6,12 @@ import { StrataError } from '../errors.js';
 import { Containers } from '../engine/index.js';
 import { parseSince } from '../runtime/index.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
-import { envFromFlags } from './containers-args.js';
-import { formatPortCommand } from './format/ports.js';
-import { STATS_HEADINGS, STATS_TABLE, statsRow, type StatsRow } from './format/stats.js';
+import type { StatsRow } from './format/stats.js';
 import { formatRows, resolveFormat } from './format/template.js';
-import { attachStdio } from './lifecycle-attach.js';
-import { parseExecArgs, type ExecArgs } from './lifecycle-exec.js';
+import type { ExecArgs } from './lifecycle-exec.js';
 
-// Used by the container commands (run, start -a).
-export { attachedStartViaShim, attachStdio, runAttachedViaShim } from './lifecycle-attach.js';
+// What one command only uses (exec's, attach's, stats' and port's parsing and output) is loaded
+// by its handler: every container command loads this file (containers.ts registers it).
 
 /** Runs ACTION on every named container, prints each name as Docker does, and fails at the end if any failed. */
 async function eachContainer(refs: string[], action: (ref: string) => Promise<void>): Promise<void> {
@@ -58,6 +55,7 @@ async function execCommand(argv: ExecArgs): Promise<void> {
   // As `run -it` (and Docker's exec): a terminal's input must come from a terminal.
   if (argv.tty && argv.interactive && !argv.detach && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
   // --env-file's entries first, then -e's (the later wins, as Docker's).
+  const { envFromFlags } = await import('./containers-args.js');
   const env = [...envFromFlags([], argv.envFile), ...argv.env];
   process.exitCode = await new Containers().exec(argv.container, {
     command: argv.command, env, workdir: argv.workdir, user: argv.user, interactive: argv.interactive, tty: argv.tty, detach: argv.detach,
@@ -77,6 +75,7 @@ async function attachCommand(argv: { container: string; 'no-stdin'?: boolean; 'd
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   if (proxy) for (const s of signals) process.on(s, forward);
+  const { attachStdio } = await import('./lifecycle-attach.js');
   const code = await attachStdio(service, record, { stdin: !argv['no-stdin'] && record.Config.OpenStdin, detachKeys: argv['detach-keys'], tty: record.Config.Tty });
   // stdin may hold the event loop open: leave explicitly.
   process.exit(code);
@@ -90,6 +89,7 @@ async function topCommand(argv: { container: string; psArgs: string[] }): Promis
 async function statsCommand(argv: { containers: string[]; all?: boolean; format?: string; 'no-stream'?: boolean; 'no-trunc'?: boolean }): Promise<void> {
   const service = new Containers();
   const records = argv.containers.length ? await Promise.all(argv.containers.map((r) => service.get(r))) : await service.store.list();
+  const { STATS_HEADINGS, STATS_TABLE, statsRow } = await import('./format/stats.js');
   const format = resolveFormat(argv.format, STATS_TABLE);
   for (;;) {
     const rows = await Promise.all(
@@ -107,7 +107,8 @@ async function statsCommand(argv: { containers: string[]; all?: boolean; format?
 }
 
 async function portCommand(argv: { container: string; port?: string }): Promise<void> {
-  const lines = formatPortCommand(await new Containers().ports(argv.container), argv.port, argv.container);
+  const [{ formatPortCommand }, ports] = await Promise.all([import('./format/ports.js'), new Containers().ports(argv.container)]);
+  const lines = formatPortCommand(ports, argv.port, argv.container);
   if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -125,9 +126,10 @@ export const register: RegisterCommands = (cli) =>
       .option('until', { type: 'string', describe: 'Show logs before a timestamp or relative (e.g. 42m)' }),
     (a) => logsCommand(a))
     .command('exec', 'Execute a command in a running container', (y) => y.strict(false).help(false).parserConfiguration({ ...PARSER_CONFIGURATION, 'unknown-options-as-args': true }),
-      () => {
+      async () => {
         // The raw words, not yargs' `_`: that one turns "010" into 10 and "1e5" into 100000.
         const words = process.argv.slice(2);
+        const { parseExecArgs } = await import('./lifecycle-exec.js');
         return execCommand(parseExecArgs(words.slice(words.indexOf('exec') + 1)));
       })
     .command('attach <container>', 'Attach local standard input, output, and error streams to a running container', (y) => y

@@ -1,12 +1,14 @@
 // start.cjs, the `strata` entry: `run` from its bundle through a V8 code cache that is made for
 // that very bundle file, survives a bad cache, and is then reused rather than rewritten.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import url from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ensureBusybox } from '../testing/busybox.js';
 import { openStore } from '../store/store.js';
-import { repoRoot, runStrata, tempDir } from '../testing/cli.js';
+import { OFFLINE, repoRoot, runStrata, tempDir } from '../testing/cli.js';
 
 const bundle = path.join(repoRoot, 'dist', 'cli', 'run-bundle.cjs');
 const cacheFile = `${bundle}.v8cache`; // run's own cache (start.cts)
@@ -57,6 +59,28 @@ describe('start.cjs: `run` through the bundle and its code cache', { skip: (unde
   it('keeps node:crypto out of the run bundle (loading it costs every start several ms)', () => {
     const text = fs.readFileSync(bundle, 'utf8');
     assert.doesNotMatch(text, /require\("node:crypto"\)/);
+  });
+
+  it('loads neither the builder\'s core, the Dockerfile parser nor the registry client for ps, images, inspect, rm and network ls', () => {
+    // main.js as ES modules, a loader hook naming every module of dist/ loaded: the static graph
+    // that the CLI bundle initialises is the same (its modules run when their importer does).
+    const dist = path.join(repoRoot, 'dist');
+    const log = path.join(t.dir, 'modules.log');
+    const hooks = path.join(t.dir, 'hooks.mjs');
+    fs.writeFileSync(hooks, `import fs from 'node:fs';\nexport async function load(u, context, next) {\n  if (u.startsWith('file:')) fs.appendFileSync(${JSON.stringify(log)}, u + '\\n');\n  return next(u, context);\n}\n`);
+    const register = path.join(t.dir, 'register.mjs');
+    fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(url.pathToFileURL(hooks).href)});\n`);
+    assert.equal(runStrata(['create', '--name', 'lazy-gone', 'busybox'], { root }).status, 0);
+    for (const args of [['ps', '-a'], ['images'], ['inspect', 'busybox'], ['rm', '-f', 'lazy-gone'], ['network', 'ls']]) {
+      fs.rmSync(log, { force: true });
+      const ran = spawnSync(process.execPath, ['--import', register, path.join(dist, 'cli', 'main.js'), ...args], { env: { ...OFFLINE, ...process.env, STRATA_ROOT: root }, encoding: 'utf8' });
+      assert.equal(ran.status, 0, `${args.join(' ')}: ${ran.stderr}`);
+      const loaded = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => path.relative(dist, url.fileURLToPath(u)));
+      assert.ok(loaded.includes('engine/index.js'), `${args.join(' ')}: the hook saw ${loaded.length} modules`);
+      const core = ['build', 'executor', 'planner', 'prepare', 'stage-state', 'output', 'context'].map((f) => `builder/${f}.js`);
+      const unused = loaded.filter((f) => /^(parser|registry|net)\//.test(f) || core.includes(f));
+      assert.deepEqual(unused, [], `loaded by \`strata ${args.join(' ')}\``);
+    }
   });
 
   it('runs every other command through main.js, loading the parser\'s and tar\'s packages only when used', () => {

@@ -3,7 +3,6 @@
 // pointer tag at it go with it). Entries are immutable, so age is the time the step was built.
 import type { FoundEntry, RegistryOptions } from '../registry/index.js';
 import type { CacheSpec } from './cache-spec.js';
-import { openCacheStore } from './cache-store.js';
 
 export interface RemotePruneResult {
   removed: FoundEntry[];
@@ -11,7 +10,9 @@ export interface RemotePruneResult {
 }
 
 export async function pruneSharedCache(spec: CacheSpec, olderThanMs: number, o: RegistryOptions & { now?: number } = {}): Promise<RemotePruneResult> {
-  const cache = openCacheStore(spec, o);
+  // The registry client under it is loaded by the commands that prune a shared cache only.
+  const { openStepCache } = await import('../registry/index.js');
+  const cache = openStepCache(spec, o);
   const now = o.now ?? Date.now();
   const entries = await cache.list();
   const old = entries.filter((e) => now - Date.parse(e.created) > olderThanMs);

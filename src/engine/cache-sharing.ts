@@ -2,12 +2,11 @@
 // cache the build looks steps up in, the store view that fetches imported layers when they are
 // needed, and after the build the warnings about caches that could not be used and the export.
 import type { BuildEvent, PreparedStage, StepParent } from '../builder/index.js';
-import { push, pushAssembled, type RegistryOptions } from '../registry/index.js';
+import { openStepCache, push, pushAssembled, type RegistryOptions } from '../registry/index.js';
 import type { Image, Store } from '../store/index.js';
 import type { LocalBuildCache } from './build-cache.js';
 import { exportCache, stepSlots } from './cache-export.js';
 import type { CacheSpec } from './cache-spec.js';
-import { openCacheStore } from './cache-store.js';
 import { CacheAhead } from './cache-ahead.js';
 import { SharedBuildCache } from './shared-cache.js';
 
@@ -36,8 +35,8 @@ export class CacheSharing {
   /** Undefined when the request shares nothing. Bad specs fail here, before any work. */
   static open(request: CacheSharingRequest, local: LocalBuildCache, store: Store): CacheSharing | undefined {
     if (!request.cacheFrom?.length && !request.cacheTo?.length) return undefined;
-    const sources = (request.cacheFrom ?? []).map((s) => openCacheStore(s, request.registry));
-    for (const s of request.cacheTo ?? []) openCacheStore(s, request.registry);
+    const sources = (request.cacheFrom ?? []).map((s) => openStepCache(s, request.registry));
+    for (const s of request.cacheTo ?? []) openStepCache(s, request.registry);
     const cache = new SharedBuildCache(local, sources, store);
     cache.pushOnly = !!request.push;
     return new CacheSharing(cache, request, store);
@@ -76,7 +75,7 @@ export class CacheSharing {
     }
     for (const [name, n] of hits) onEvent({ type: 'info', message: `imported cache from ${name}: ${n} step${n === 1 ? '' : 's'} found there` });
     for (const w of this.cache.warnings) onEvent({ type: 'warning', message: w });
-    const targets = (this.request.cacheTo ?? []).map((s) => ({ cache: openCacheStore(s, this.request.registry), mode: s.mode ?? 'min' as const }));
+    const targets = (this.request.cacheTo ?? []).map((s) => ({ cache: openStepCache(s, this.request.registry), mode: s.mode ?? 'min' as const }));
     if (!targets.length) return;
     const results = await exportCache({ targets, stages: this.stages, shared: this.cache, store: this.store, slots: this.cache.steps });
     for (const r of results) onEvent({ type: 'info', message: `exporting cache to ${r.cache}: ${r.written} written, ${r.present} already there` });

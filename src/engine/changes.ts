@@ -14,7 +14,8 @@ export const ALLOWED_CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHE
 /** Applies `changes` (Dockerfile lines) to a copy of `config`; one-line StrataError when refused. */
 export async function applyChanges(config: ContainerConfig, changes: string[]): Promise<ContainerConfig> {
   if (changes.length === 0) return structuredClone(config);
-  const [{ parse, ParseError }, { toCommand, StageState }] = await Promise.all([import('../parser/index.js'), import('../builder/index.js')]);
+  const [{ parse, ParseError }, { toCommand, loadStageState }] = await Promise.all([import('../parser/index.js'), import('../builder/index.js')]);
+  const StageState = await loadStageState();
   const text = changes.join('\n');
   const parsed = (strict: boolean) => {
     try {

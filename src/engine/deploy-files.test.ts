@@ -11,8 +11,8 @@ import { parseCacheSpec } from './cache-spec.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test("strata's Dockerfile copies only what the repository has and its .dockerignore keeps", () => {
-  const df = parseDockerfile(fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8'), 'Dockerfile');
+test("strata's Dockerfile copies only what the repository has and its .dockerignore keeps", async () => {
+  const df = await parseDockerfile(fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8'), 'Dockerfile');
   const ignored = fs.readFileSync(path.join(repo, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
   const copies = df.instructions.filter((i) => i.keyword === 'COPY' && !i.flags.some((f) => f.startsWith('--from')));
   assert.ok(copies.length >= 4);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, saveImages, stateRoot,
+  appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
@@ -126,7 +126,6 @@ export class Images {
     const store = await this.store();
     const img = await store.resolveImage(await this.localName(ref));
     const dirs = img.config.rootfs.diff_ids.map((d) => path.join(store.layersDir, digestHex(d)));
-    const { repoDigestsOf } = await import('../registry/index.js');
     return inspectImage(await new LayerSizes(store).sized(img), dirs, await repoDigestsOf(store, img.id));
   }
 

@@ -9,6 +9,5 @@ export * from './volumes.js';
 export * from './system.js';
 export * from './events.js';
 export { parseCacheSpec, type CacheSpec } from './cache-spec.js';
-export { openCacheStore } from './cache-store.js';
 export { pruneSharedCache } from './cache-prune-remote.js';
 export { contextTar } from './remote-context.js';

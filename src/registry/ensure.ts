@@ -1,10 +1,9 @@
 // The image a command names, pulled when the policy says so: Docker's `--pull=missing` (the
 // default of run, create and FROM), `always` (build --pull, run --pull=always) and `never`.
 import { StrataError } from '../errors.js';
-import { formatReference, repositoryName, type Image } from '../store/index.js';
+import { formatReference, imageByRepoDigest, repositoryName, type Image } from '../store/index.js';
 import { hasAlias, qualify } from './endpoints.js';
 import { pull, type PullOptions } from './pull.js';
-import { imageByRepoDigest } from './repo-digests.js';
 import { resolveImage } from './store-access.js';
 
 export type PullPolicy = 'always' | 'missing' | 'never';

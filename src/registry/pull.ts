@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
 import { isDigest, Lease } from '../store/index.js';
-import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
+import { formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
@@ -16,7 +16,6 @@ import { sweepPartials } from './partials.js';
 import { isIndex, isManifest, layerCompression } from './media-types.js';
 import { formatPlatform, matches, parsePlatform, type Platform } from './platform.js';
 import type { ProgressSink } from './progress-events.js';
-import { imageByRepoDigest, recordRepoDigest } from './repo-digests.js';
 import { hasBlob, hasLayer, readBlobBytes, resolveImage, tempDir, writeBlobBytes, writePulledImage, type Store } from './store-access.js';
 
 export interface PullOptions extends RegistryOptions {

@@ -6,14 +6,13 @@
 import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
 import { sha256Digest } from '../hash/index.js';
-import { formatReference, repositoryName, type Image, type Reference } from '../store/index.js';
+import { formatReference, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository } from './client.js';
 import { pushTransport, qualify, type RegistryOptions } from './endpoints.js';
 import { DOCKER_LAYER_GZIP, OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, layerCompression } from './media-types.js';
 import type { ProgressSink } from './progress-events.js';
 import { pushLayer, pushStoredBlob, type BlobContext } from './push-blob.js';
-import { recordRepoDigest } from './repo-digests.js';
 import { hasBlob, readBlobBytes, resolveImage, type Store } from './store-access.js';
 
 export interface PushOptions extends RegistryOptions {

@@ -1,11 +1,16 @@
 // Which digest each image has in which repository (Docker's RepoDigests): the digest a pull
 // resolved (an index's when the image came through one) or a push produced. Kept in
 // STATE_ROOT/registry/repo-digests.json, replaced atomically; a lost race loses an entry,
-// which costs only a manifest request on the next pull by that digest.
+// which costs only a manifest request on the next pull by that digest. The registry client
+// records them; here, in the store, so that `inspect` and `images --digests` read them without
+// loading that client.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteJson, isDigest } from '../store/index.js';
-import { cacheFile, type Store } from './store-access.js';
+import { isDigest } from './digest.js';
+import { atomicWriteJson } from './fsutil.js';
+import type { Store } from './store.js';
+
+const cacheFile = (store: Store, name: string): string => path.join(store.root, 'registry', name);
 
 /** image ID → repository ("docker.io/library/busybox") → digests, newest first. */
 type RepoDigests = Record<string, Record<string, string[]>>;
