@@ -26,6 +26,25 @@ export class StrataError extends Error {
   }
 }
 
+const NOT_FOUND = Symbol.for('strata.NotFound');
+
+/**
+ * A container, image or network the user named that does not exist (Docker's errdefs.NotFound):
+ * `rm -f`, `rmi -f` and `network rm -f` go on past it, as Docker's CLI.
+ */
+export class NotFoundError extends StrataError {
+  override readonly name: string = 'NotFoundError';
+  constructor(message: string) {
+    super(message);
+    (this as unknown as Record<symbol, boolean>)[NOT_FOUND] = true;
+  }
+}
+
+/** Whether ERR is a NotFoundError, from whichever copy of this module (see StrataError). */
+export function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[NOT_FOUND] === true;
+}
+
 /** Builds a message in the house style: lower case, the object quoted, the cause after a colon. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

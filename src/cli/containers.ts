@@ -2,7 +2,7 @@
 // and `container ...` (the same, the running containers' commands of lifecycle.ts, ls, prune,
 // inspect), over the Containers service.
 import type { Argv } from 'yargs';
-import { StrataError } from '../errors.js';
+import { isNotFound, StrataError } from '../errors.js';
 import { formatChanges } from '../runtime/index.js';
 import { Containers, Images, type UpdateRequest } from '../engine/index.js';
 import { imageCommand } from './image-command.js';
@@ -20,14 +20,15 @@ function rawArgs(argv: Args, words: string[]): string[] {
   return all.slice(i);
 }
 
-async function forEach(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
+/** FN for each of REFS, each failure said; exit 1 if any failed (with MISSINGOK, a container that does not exist is said, not a failure). */
+async function forEach(refs: string[], fn: (ref: string) => Promise<void>, options: { missingOk?: boolean } = {}): Promise<void> {
   let failed = false;
   for (const ref of refs) {
     try {
       await fn(ref);
     } catch (err) {
-      failed = true;
       process.stderr.write(`Error: ${(err as Error).message}\n`);
+      if (!(options.missingOk && isNotFound(err))) failed = true;
     }
   }
   if (failed) process.exitCode = 1;
@@ -62,7 +63,8 @@ async function rm(argv: Args): Promise<void> {
   await forEach(argv.containers as string[], async (ref) => {
     await service.remove(ref, { force: Boolean(argv.force), volumes: Boolean(argv.volumes) });
     process.stdout.write(`${ref}\n`);
-  });
+    // Docker's CLI: with -f, a container that does not exist is said on stderr, not an error.
+  }, { missingOk: Boolean(argv.force) });
 }
 
 async function update(argv: Args): Promise<void> {

@@ -3,7 +3,7 @@
 import type { Argv } from 'yargs';
 import { Images } from '../engine/index.js';
 import { formatChanges } from '../runtime/index.js';
-import { StrataError } from '../errors.js';
+import { isNotFound, StrataError } from '../errors.js';
 import { allRepoDigests, type Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
@@ -69,6 +69,8 @@ const rmiFlags = (y: Argv) => y
 async function rmi(a: { images?: string[]; force?: boolean; 'no-prune'?: boolean }): Promise<void> {
   await imageCommand(async (store) => {
     let failed: StrataError | undefined;
+    // Docker's CLI: with -f, images that do not exist are said on stderr, not an error (unless another failed).
+    let fatal = false;
     for (const ref of a.images ?? []) {
       try {
         out((await removeImageRef(store, ref, !!a.force, undefined, !!a['no-prune'])).map((l) => `${l}\n`).join(''));
@@ -77,9 +79,11 @@ async function rmi(a: { images?: string[]; force?: boolean; 'no-prune'?: boolean
         // Docker goes on with the other images and reports each failure.
         if (failed) process.stderr.write(`Error: ${failed.message}\n`);
         failed = err;
+        if (!a.force || !isNotFound(err)) fatal = true;
       }
     }
-    if (failed) throw failed;
+    if (failed && !fatal) process.stderr.write(`Error: ${failed.message}\n`);
+    else if (failed) throw failed;
   });
 }
 

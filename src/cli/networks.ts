@@ -2,7 +2,7 @@
 // src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
 import type { Argv } from 'yargs';
 import { networkPruneFilter } from '../engine/index.js';
-import { StrataError } from '../errors.js';
+import { isNotFound, StrataError } from '../errors.js';
 import {
   connectContainer, createNetwork, disconnectContainer, inspectNetworkRefs, listNetworks, pruneNetworks, removeNetwork, runcRootOf, unappliedOptions,
 } from '../runtime/index.js';
@@ -25,13 +25,15 @@ function netContext() {
   return { root, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
 }
 
-async function eachRef(refs: string[], action: (ref: string) => Promise<string | undefined>): Promise<void> {
+/** ACTION for each of REFS, each failure said; exit 1 if any failed (with MISSINGOK, a network that does not exist is passed over in silence). */
+async function eachRef(refs: string[], action: (ref: string) => Promise<string | undefined>, options: { missingOk?: boolean } = {}): Promise<void> {
   let failed = false;
   for (const ref of refs) {
     try {
       const out = await action(ref);
       if (out !== undefined) process.stdout.write(`${out}\n`);
     } catch (err) {
+      if (options.missingOk && isNotFound(err)) continue;
       failed = true;
       process.stderr.write(`Error: ${(err as Error).message}\n`);
     }
@@ -92,8 +94,9 @@ function networkCommands(y: Argv): Argv {
       if (missing.length) throw new StrataError(missing.map((m) => `network "${m}" not found`).join('\n'), 1);
     })
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
-      .positional('networks', { type: 'string', array: true, demandOption: true }),
-    (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref)))
+      .positional('networks', { type: 'string', array: true, demandOption: true })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not error if the network does not exist' }),
+    (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref), { missingOk: Boolean(a.force) }))
     .command('prune', 'Remove all unused networks', (c) => c
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
       .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY=VALUE")' }),

@@ -69,3 +69,25 @@ describe('an unknown flag before the arguments', () => {
     assert.equal(unknownFlag(['logs', '--no-follow', 'c3'], known), '--no-follow', 'no negation of a known flag');
   });
 });
+
+describe('removing what does not exist', () => {
+  const t = tempDir('strata-missing-');
+  after(() => t.cleanup());
+
+  // Docker's CLI: `rm -f` says a missing container on stderr and goes on, exit 0; `rmi -f` the
+  // same for a missing image; `network rm -f` passes over a missing network in silence. Without
+  // -f each is an error (exit 1).
+  it('is said and passed over with -f, an error without', () => {
+    const cases: Array<[string[], string]> = [
+      [['rm', 'nosuch'], 'Error: no such container: "nosuch"\n'],
+      [['rmi', 'nosuch'], 'Error: no such image: "nosuch"\n'],
+      [['network', 'rm', 'nosuch'], 'Error: network "nosuch" not found\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const plain = runStrata(args, { root: t.dir });
+      assert.deepEqual([plain.status, plain.stderr], [1, stderr], args.join(' '));
+      const forced = runStrata([...args.slice(0, -1), '-f', ...args.slice(-1)], { root: t.dir });
+      assert.deepEqual([forced.status, forced.stderr, forced.stdout], [0, args[0] === 'network' ? '' : stderr, ''], `${args.join(' ')} -f`);
+    }
+  });
+});

@@ -4,7 +4,7 @@
 // means the container is gone ("no such container").
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
+import { NotFoundError, StrataError } from '../errors.js';
 import { pidAlive } from './owner.js';
 
 /** How long a lock file may stay empty (created, its pid not yet written) before it is taken for a killed writer's. */
@@ -38,7 +38,7 @@ export async function withContainerLock<T>(dir: string, id: string, fn: () => Pr
       await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrataError(`no such container: "${id}"`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no such container: "${id}"`);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const text = await fs.readFile(lock, 'utf8').catch(() => undefined);
       const holder = Number(text ?? '0');

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
+import { NotFoundError, StrataError } from '../errors.js';
 import { DamagedError } from './damage.js';
 import type { ContainerRecord, ContainerState } from './container-record.js';
 import { atomicWrite, tempName } from './fsutil.js';
@@ -219,7 +219,7 @@ export class ContainerStore {
   /** By full ID, name, or unique ID prefix (Docker's order). Throws `no such container`. */
   async get(ref: string): Promise<ContainerRecord> {
     const found = await this.find(ref);
-    if (!found) throw new StrataError(`no such container: "${ref}"`);
+    if (!found) throw new NotFoundError(`no such container: "${ref}"`);
     return found;
   }
 
@@ -241,7 +241,7 @@ export class ContainerStore {
   async update(id: string, change: (record: ContainerRecord) => void, options: { durable?: boolean } = {}): Promise<ContainerRecord> {
     return this.#withLock(id, async () => {
       const record = await this.read(id);
-      if (!record) throw new StrataError(`no such container: "${id}"`);
+      if (!record) throw new NotFoundError(`no such container: "${id}"`);
       change(record);
       await atomicWrite(this.paths(id).config, JSON.stringify(record, null, 2), { mode: 0o600, durable: options.durable ?? true });
       return record;
@@ -256,7 +256,7 @@ export class ContainerStore {
   async withRecord<T>(id: string, fn: (record: ContainerRecord) => Promise<T> | T): Promise<T> {
     return this.#withLock(id, async () => {
       const record = await this.read(id);
-      if (!record) throw new StrataError(`no such container: "${id}"`);
+      if (!record) throw new NotFoundError(`no such container: "${id}"`);
       return fn(record);
     });
   }

@@ -10,7 +10,7 @@
 // fsutil.ts tempName): a killed writer's are swept with the store's other temps (tempDirs).
 import fs from 'node:fs';
 import path from 'node:path';
-import { StrataError } from '../errors.js';
+import { NotFoundError, StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { tempName } from './fsutil.js';
@@ -129,7 +129,7 @@ export class NetworkStore {
 
   get(ref: string): NetworkRecord {
     const found = this.find(ref);
-    if (!found) throw new StrataError(`network "${ref}" not found`);
+    if (!found) throw new NotFoundError(`network "${ref}" not found`);
     return found;
   }
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
-import { StrataError } from '../errors.js';
+import { NotFoundError, StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { BlobStore } from './blobs.js';
 import { assertDigest, isDigest } from './digest.js';
@@ -178,7 +178,7 @@ export class Store implements ImageStore {
       if (ids.length > 1) throw new StrataError(`image ID prefix "${refOrId}" is ambiguous`);
       if (ids.length === 1) hit = { id: ids[0], manifestDigest: groups.get(ids[0])!.manifest, names: groups.get(ids[0])!.names };
     }
-    if (!hit) throw new StrataError(`no such image: "${refOrId}"`);
+    if (!hit) throw new NotFoundError(`no such image: "${refOrId}"`);
     return hit;
   }
 
