@@ -143,54 +143,32 @@ describe('json-file logs', () => {
     }
   });
 
-  it('a follower reads the files rotated in between when the log rotated more than once since its last look', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const file = path.join(dir, 'c-json.log');
-      // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
-      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5 });
-      w.write('stdout', 'start\n');
-      let polls = 0;
-      const out = await collect(file, {
-        pollMs: 5,
-        follow: () => {
-          polls++;
-          if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
-          return polls < 6;
-        },
-      });
-      w.close();
-      const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
-      assert.deepEqual(out.map(([, t]) => t), expected);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('a follower reads the files rotated (and gzipped) in between when the log rotated more than once since its last look', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const file = path.join(dir, 'c-json.log');
-      // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
-      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress: true });
-      w.write('stdout', 'start\n');
-      let polls = 0;
-      const out = await collect(file, {
-        pollMs: 5,
-        follow: () => {
-          polls++;
-          if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
-          return polls < 6;
-        },
-      });
-      w.close();
-      assert.ok(fs.existsSync(`${file}.2.gz`) && !fs.existsSync(`${file}.1`), 'rotated into .gz files');
-      const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
-      assert.deepEqual(out.map(([, t]) => t), expected);
-    } finally {
-      cleanup();
-    }
-  });
+  for (const compress of [false, true]) {
+    it(`a follower reads the files rotated${compress ? ' (and gzipped)' : ''} in between when the log rotated more than once since its last look`, async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const file = path.join(dir, 'c-json.log');
+        // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
+        const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress });
+        w.write('stdout', 'start\n');
+        let polls = 0;
+        const out = await collect(file, {
+          pollMs: 5,
+          follow: () => {
+            polls++;
+            if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
+            return polls < 6;
+          },
+        });
+        w.close();
+        if (compress) assert.ok(fs.existsSync(`${file}.2.gz`) && !fs.existsSync(`${file}.1`), 'rotated into .gz files');
+        const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
+        assert.deepEqual(out.map(([, t]) => t), expected);
+      } finally {
+        cleanup();
+      }
+    });
+  }
 
   it('with one file, empties it instead; a follower goes on across a rotation', async () => {
     const { dir, cleanup } = tempDir();
