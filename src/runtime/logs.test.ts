@@ -13,6 +13,29 @@ async function collect(file: string, options: Parameters<typeof readLogs>[1]) {
   return out;
 }
 
+/**
+ * Follows FILE while W writes: "start", then PERLOOK lines at each of the follower's first LOOKS
+ * looks (two more looks after that). The texts read and the lines written, W closed.
+ */
+async function followWhileWriting(file: string, w: JsonLogWriter, looks: number, perLook: number): Promise<{ read: string[]; written: string[] }> {
+  const written = ['start\n'];
+  w.write('stdout', written[0]!);
+  let look = 0;
+  const out = await collect(file, {
+    pollMs: 5,
+    follow: () => {
+      look++;
+      for (let i = 0; look <= looks && i < perLook; i++) {
+        written.push(`p${look}-${i}\n`);
+        w.write('stdout', written[written.length - 1]!);
+      }
+      return look < looks + 2;
+    },
+  });
+  w.close();
+  return { read: out.map(([, t]) => t), written };
+}
+
 describe('json-file logs', () => {
   it('writes one JSON entry per line in docker shape, splitting and joining chunks', async () => {
     const { dir, cleanup } = tempDir();
@@ -149,21 +172,9 @@ describe('json-file logs', () => {
       try {
         const file = path.join(dir, 'c-json.log');
         // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
-        const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress });
-        w.write('stdout', 'start\n');
-        let polls = 0;
-        const out = await collect(file, {
-          pollMs: 5,
-          follow: () => {
-            polls++;
-            if (polls <= 4) for (let i = 0; i < 8; i++) w.write('stdout', `p${polls}-${i}\n`);
-            return polls < 6;
-          },
-        });
-        w.close();
+        const { read, written } = await followWhileWriting(file, new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress }), 4, 8);
         if (compress) assert.ok(fs.existsSync(`${file}.2.gz`) && !fs.existsSync(`${file}.1`), 'rotated into .gz files');
-        const expected = ['start\n', ...Array.from({ length: 4 }, (_, p) => Array.from({ length: 8 }, (_, i) => `p${p + 1}-${i}\n`)).flat()];
-        assert.deepEqual(out.map(([, t]) => t), expected);
+        assert.deepEqual(read, written);
       } finally {
         cleanup();
       }
@@ -179,22 +190,10 @@ describe('json-file logs', () => {
       w1.close();
       assert.ok(fs.statSync(one).size <= 200 && !fs.existsSync(`${one}.1`));
       const file = path.join(dir, 'c-json.log');
-      const w = new JsonLogWriter(file, { maxSize: 300, maxFiles: 2 });
-      w.write('stdout', 'start\n');
-      let polls = 0;
-      const out = await collect(file, {
-        pollMs: 5,
-        follow: () => {
-          polls++;
-          if (polls <= 10) for (let i = 0; i < 3; i++) w.write('stdout', `p${polls}-${i}\n`);
-          return polls < 12;
-        },
-      });
-      w.close();
+      const { read, written } = await followWhileWriting(file, new JsonLogWriter(file, { maxSize: 300, maxFiles: 2 }), 10, 3);
       // Every line written while following arrived once, in order, though the file rotated under the reader.
-      const expected = ['start\n', ...Array.from({ length: 10 }, (_, p) => [0, 1, 2].map((i) => `p${p + 1}-${i}\n`)).flat()];
       assert.ok(fs.existsSync(`${file}.1`), 'the file rotated');
-      assert.deepEqual(out.map(([, t]) => t), expected);
+      assert.deepEqual(read, written);
     } finally {
       cleanup();
     }
