@@ -167,6 +167,11 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['pause', 'idle']).status, 0);
     assert.match(fx.strata(['ps']).stdout, /Up .* \(Paused\)/);
     assert.match(fx.strata(['exec', 'idle', 'true']).stderr, /is paused/);
+    // As Docker's daemon: start does not thaw a paused container, it refuses it (each name in turn).
+    const start = fx.strata(['start', 'idle', 'nosuch']);
+    assert.deepEqual([start.status, start.stdout, start.stderr], [1, '', 'Error: cannot start a paused container, try unpause instead\nError: no such container: "nosuch"\n']);
+    const attached = fx.strata(['start', '-a', 'idle']);
+    assert.deepEqual([attached.status, attached.stdout, attached.stderr], [125, '', 'Error: cannot start a paused container, try unpause instead\n']);
     assert.equal(fx.strata(['unpause', 'idle']).status, 0);
     const top = fx.strata(['top', 'idle']).stdout.split('\n');
     assert.match(top[0]!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);

@@ -25,8 +25,14 @@ export function requireRunning(ctx: LightContext, record: ContainerRecord, what:
   return status.pid;
 }
 
-/** Starts a stopped container under its shim; a running one is left as it is. */
+/** Docker's refusal to start a paused container (it runs, but `start` does not thaw it). */
+export function refusePaused(ctx: Pick<ContainerContext, 'containers' | 'runcRoot'>, record: ContainerRecord): void {
+  if (currentState(ctx, record).Paused) throw new StrataError('cannot start a paused container, try unpause instead');
+}
+
+/** Starts a stopped container under its shim; a running one is left as it is, a paused one refused. */
 export async function startContainer(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
+  refusePaused(ctx, record);
   if (!options.attach && currentState(ctx, record).Running) return;
   failpoint('start.looked-up');
   await startDetached(ctx, record, options);

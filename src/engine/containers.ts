@@ -13,7 +13,7 @@ import { failpoint } from '../failpoint.js';
 import { timing } from '../timing.js';
 import { runForeground, type ForegroundIo } from './containers-foreground.js';
 import {
-  handleOf, killAndWait, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
+  handleOf, killAndWait, refusePaused, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
 } from './containers-ops.js';
 import type { AttachRequest, AttachResult } from './containers-attach.js';
 import type { CommitRequest } from './containers-commit.js';
@@ -142,6 +142,11 @@ export class Containers {
    */
   async start(ref: string | ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
     await startContainer(await this.context(), await this.#record(ref), options);
+  }
+
+  /** `start`'s refusal of a paused container, for a caller that attaches before it starts. */
+  refuseStartIfPaused(record: ContainerRecord): void {
+    refusePaused(this.#light(), record);
   }
 
   /** Attaches streams to the container's shim; resolves when it exits or the detach keys are read. */
