@@ -68,6 +68,17 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     const rounds = fx.strata(['logs', 'loop']).stdout;
     assert.ok(rounds.split('\n').filter(Boolean).length >= 3, rounds);
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(\d+\) .* loop\n/);
+    // Between its runs (the backoff has grown to 3.2 s after five), Docker's refusals, not runc's words.
+    const crash = fx.strata(['run', '-d', '--name', 'crash', '--restart', 'always', 'busybox', 'false']);
+    assert.equal(crash.status, 0, crash.stderr);
+    await eventually(() => fx.strata(['inspect', '-f', '{{.State.Restarting}} {{.RestartCount}}', 'crash']).stdout.match(/^true ([5-9]|\d\d)\n/), 100);
+    const restarting = /^Error: container "[0-9a-f]{12}" is restarting, wait until the container is running\n$/;
+    for (const args of [['pause', 'crash'], ['exec', 'crash', 'true'], ['top', 'crash']]) {
+      const refused = fx.strata(args);
+      assert.match(refused.stderr, restarting, args.join(' '));
+      assert.notEqual(refused.status, 0, args.join(' '));
+    }
+    assert.equal(fx.strata(['rm', '-f', 'crash']).status, 0);
     // Stopped by the user: no further round.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(fx.strata(['logs', 'loop']).stdout, rounds);

@@ -21,6 +21,7 @@ export function requireRunning(ctx: LightContext, record: ContainerRecord, what:
   const handle = handleOf(ctx, record);
   const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
   if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (status?.state === 'restarting') throw new StrataError(`container "${record.Id.slice(0, 12)}" is restarting, wait until the container is running`);
   if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
   return status.pid;
 }

@@ -166,6 +166,8 @@ export function pauseContainer(h: ContainerHandle): void {
   const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (status?.state === 'paused') throw new StrataError(`container "${h.id.slice(0, 12)}" is already paused`);
   if (!isLive(status)) throw new StrataError(`container "${h.id.slice(0, 12)}" is not running`);
+  // Between two runs of its restart policy there is no process to freeze (runc's own error otherwise).
+  if (status?.state === 'restarting') throw new StrataError(`container "${h.id.slice(0, 12)}" is restarting, wait until the container is running`);
   const r = runc(h, ['pause', h.id]);
   if (!r.ok) throw new StrataError(`pausing container "${h.id.slice(0, 12)}": ${r.stderr}`);
 }
