@@ -178,6 +178,8 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['pause', 'idle']).status, 0);
     assert.match(fx.strata(['ps']).stdout, /Up .* \(Paused\)/);
     assert.match(fx.strata(['exec', 'idle', 'true']).stderr, /is paused/);
+    // top lists a frozen container's processes (Docker's daemon asks its task for them, paused or not).
+    assert.match(fx.strata(['top', 'idle']).stdout, /\ssleep 300\n$/);
     // As Docker's daemon: start does not thaw a paused container, it refuses it (each name in turn).
     const start = fx.strata(['start', 'idle', 'nosuch']);
     assert.deepEqual([start.status, start.stdout, start.stderr], [1, '', 'Error: cannot start a paused container, try unpause instead\nError: no such container: "nosuch"\n']);

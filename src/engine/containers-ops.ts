@@ -16,11 +16,14 @@ export function handleOf(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>)
   return { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
 }
 
-/** The init pid of a running container; Docker's errors for a paused or stopped one (WHAT: "exec", "top"...). */
-export function requireRunning(ctx: LightContext, record: ContainerRecord, what: string): number {
+/**
+ * The init pid of a running container; Docker's errors for a paused (unless PAUSEDOK: `top`
+ * lists a frozen container's processes, as Docker's), restarting or stopped one (WHAT: "exec"...).
+ */
+export function requireRunning(ctx: LightContext, record: ContainerRecord, what: string, options: { pausedOk?: boolean } = {}): number {
   const handle = handleOf(ctx, record);
   const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (status?.state === 'paused' && !options.pausedOk) throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
   if (status?.state === 'restarting') throw new StrataError(`container "${record.Id.slice(0, 12)}" is restarting, wait until the container is running`);
   if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
   return status.pid;
