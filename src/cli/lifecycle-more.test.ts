@@ -197,6 +197,15 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.match(fx.strata(['ps']).stdout, /idle/);
     assert.equal(fx.strata(['kill', 'idle']).status, 0);
     assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
+    // kill of a paused container resumes it after the signal (its stop signal, or any when it has none), as Docker's daemon.
+    const trapper = fx.strata(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "echo got; exit 7" TERM; echo ready; while true; do sleep 0.1; done']);
+    assert.equal(trapper.status, 0, trapper.stderr);
+    await eventually(() => logged(fx.root, trapper.stdout.trim()) === 'ready\n');
+    assert.equal(fx.strata(['pause', 'trapper']).status, 0);
+    assert.equal(fx.strata(['kill', '-s', 'TERM', 'trapper']).stdout, 'trapper\n');
+    await eventually(() => fx.strata(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'trapper']).stdout === 'exited 7\n');
+    assert.equal(fx.strata(['logs', 'trapper']).stdout, 'ready\ngot\n');
+    assert.equal(fx.strata(['rm', 'idle', 'trapper']).status, 0);
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {

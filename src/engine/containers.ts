@@ -180,7 +180,8 @@ export class Containers {
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
-    await killContainer(this.handle(await this.get(ref)), signal);
+    const record = await this.get(ref);
+    await killContainer(this.handle(record), signal, { stopSignal: record.Config.StopSignal ?? '' });
   }
 
   /** Passes a signal on to the container's process without marking it stopped (attach's --sig-proxy). */

@@ -109,15 +109,25 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
  * Sends SIGNAL to the container's init process. Marks the container as stopped by the user
  * (no restart), unless told not to (a signal merely passed on, as attach's --sig-proxy does).
  */
-export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean } = {}): Promise<void> {
+/**
+ * `kill`: SIGNAL to the container's process. With STOPSIGNAL given (the container's own, '' when
+ * it has none), a paused container is resumed after the signal, as Docker's daemon does, when the
+ * signal is SIGKILL, is that stop signal, or the container has none: it can then act on it.
+ */
+export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean; stopSignal?: string } = {}): Promise<void> {
   const seen = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(seen)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
+  const sig = parseSignal(signal);
   // Marked before the wait: a start's restart policy then sees it, however the start ends.
   if (options.markStopped !== false) fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
-  if (!isLive(await settledStart(h, seen))) return;
-  const sig = parseSignal(signal);
+  const settled = await settledStart(h, seen);
+  if (!isLive(settled)) return;
   const r = runc(h, ['kill', h.id, sig]);
   if (!r.ok && runcState(h.runcRoot, h.id)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": ${r.stderr}`);
+  const stop = options.stopSignal;
+  if (settled?.state === 'paused' && stop !== undefined && (!stop || signalNumber(sig) === 9 || signalNumber(sig) === signalNumber(parseSignal(stop)))) {
+    runc(h, ['resume', h.id]);
+  }
   if (sig === 'SIGKILL' || sig === '9') {
     void waitForExit(h, 2000).then(() => finishOrphan(h, 137));
   }
