@@ -197,6 +197,9 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.match(fx.strata(['ps']).stdout, /idle/);
     assert.equal(fx.strata(['kill', 'idle']).status, 0);
     assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
+    // A bad signal is what is wrong, even with a container that no longer runs (Docker's daemon parses it first).
+    const badSignal = fx.strata(['kill', '-s', 'FOO', 'idle']);
+    assert.deepEqual([badSignal.status, badSignal.stderr], [1, 'Error: invalid signal: "FOO"\n']);
     // kill of a paused container resumes it after the signal (its stop signal, or any when it has none), as Docker's daemon.
     const trapper = fx.strata(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "echo got; exit 7" TERM; echo ready; while true; do sleep 0.1; done']);
     assert.equal(trapper.status, 0, trapper.stderr);

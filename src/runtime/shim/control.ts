@@ -115,9 +115,10 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
  * signal is SIGKILL, is that stop signal, or the container has none: it can then act on it.
  */
 export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean; stopSignal?: string } = {}): Promise<void> {
+  // A bad signal is said first, whatever the container's state, as Docker's daemon.
+  const sig = parseSignal(signal);
   const seen = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(seen)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
-  const sig = parseSignal(signal);
   // Marked before the wait: a start's restart policy then sees it, however the start ends.
   if (options.markStopped !== false) fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   const settled = await settledStart(h, seen);
