@@ -60,6 +60,10 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(wait.stdout, '3\n');
     const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
     assert.equal(info!.RestartCount, 2);
+    // A start by the user counts from zero again (Docker resets its restart manager).
+    assert.equal(fx.strata(['update', '--restart', 'no', 'flaky']).status, 0);
+    assert.equal(fx.strata(['start', 'flaky']).status, 0);
+    assert.deepEqual([fx.strata(['wait', 'flaky']).stdout, fx.strata(['inspect', '-f', '{{.RestartCount}}', 'flaky']).stdout], ['3\n', '0\n']);
     // --restart always brings back even a clean exit, until `stop`.
     const loop = fx.strata(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'echo round; sleep 0.2']);
     assert.equal(loop.status, 0, loop.stderr);
