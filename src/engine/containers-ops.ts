@@ -43,9 +43,9 @@ export async function startContainer(ctx: ContainerContext, record: ContainerRec
 }
 
 /** Stops with the container's stop signal (or SIGNAL), SIGKILL after TIMEOUT seconds (its StopTimeout, else 10). */
-export async function stopOne(ctx: LightContext, record: ContainerRecord, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+export async function stopOne(ctx: LightContext, record: ContainerRecord, options: { timeout?: number; signal?: string; restart?: boolean } = {}): Promise<void> {
   const stopTimeout = (record.Config as { StopTimeout?: number }).StopTimeout;
-  await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10 });
+  await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10, restart: options.restart });
 }
 
 /**

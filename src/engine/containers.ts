@@ -174,9 +174,11 @@ export class Containers {
     await stopOne(this.#light(), await this.get(ref), options);
   }
 
+  /** Stops and starts it again; a --rm container is kept for the start, as Docker's. */
   async restart(ref: string, options: { timeout?: number } = {}): Promise<void> {
-    await this.stop(ref, options);
-    await this.start(ref);
+    const record = await this.get(ref);
+    await stopOne(this.#light(), record, { ...options, restart: true });
+    await this.start(record.Id);
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {

@@ -10,7 +10,7 @@ import { StrataError } from '../../errors.js';
 import { attachToShim } from '../attach.js';
 import { signalByName } from '../signals.js';
 import { shortSocketPath } from './hub.js';
-import { ATTACH_SOCKET, readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
+import { ATTACH_SOCKET, readRuntimeStatus, RESTART_MARKER, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
 
 export interface ContainerHandle {
   id: string;
@@ -138,9 +138,11 @@ export async function killContainer(h: ContainerHandle, signal: string, options:
  * Docker's stop: STOPSIGNAL (SIGTERM by default), then SIGKILL after TIMEOUT seconds. A paused
  * container is resumed after the signal so it can act on it. Resolves once it has exited.
  */
-export async function stopContainer(h: ContainerHandle, options: { signal?: string; timeoutSec?: number } = {}): Promise<void> {
+export async function stopContainer(h: ContainerHandle, options: { signal?: string; timeoutSec?: number; restart?: boolean } = {}): Promise<void> {
   let status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(status)) return;
+  // `restart`: its shim keeps a --rm container for the start that follows, as Docker's daemon.
+  if (options.restart && shimAlive(status!)) fs.writeFileSync(path.join(h.dir, RESTART_MARKER), '');
   fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   status = await settledStart(h, status);
   if (!isLive(status)) return;
