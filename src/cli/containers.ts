@@ -94,6 +94,7 @@ async function start(argv: Args): Promise<void> {
   if (argv.attach || argv.interactive) {
     if (refs.length > 1) throw new StrataError('you cannot start and attach multiple containers at once');
     const record = await service.get(refs[0]!);
+    service.refuseStartIfPaused(record);
     if (record.Config.Tty && argv.interactive && !process.stdin.isTTY) throw new StrataError('the input device is not a TTY');
     const { attachedStartViaShim } = await import('./lifecycle-attach.js');
     const viaShim = await attachedStartViaShim(service, record, Boolean(argv.interactive));

@@ -60,6 +60,10 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(wait.stdout, '3\n');
     const [info] = JSON.parse(fx.strata(['inspect', 'flaky']).stdout) as Array<{ RestartCount: number }>;
     assert.equal(info!.RestartCount, 2);
+    // A start by the user counts from zero again (Docker resets its restart manager).
+    assert.equal(fx.strata(['update', '--restart', 'no', 'flaky']).status, 0);
+    assert.equal(fx.strata(['start', 'flaky']).status, 0);
+    assert.deepEqual([fx.strata(['wait', 'flaky']).stdout, fx.strata(['inspect', '-f', '{{.RestartCount}}', 'flaky']).stdout], ['3\n', '0\n']);
     // --restart always brings back even a clean exit, until `stop`.
     const loop = fx.strata(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'echo round; sleep 0.2']);
     assert.equal(loop.status, 0, loop.stderr);
@@ -68,6 +72,17 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     const rounds = fx.strata(['logs', 'loop']).stdout;
     assert.ok(rounds.split('\n').filter(Boolean).length >= 3, rounds);
     assert.match(fx.strata(['ps', '-a']).stdout, /Exited \(\d+\) .* loop\n/);
+    // Between its runs (the backoff has grown to 3.2 s after five), Docker's refusals, not runc's words.
+    const crash = fx.strata(['run', '-d', '--name', 'crash', '--restart', 'always', 'busybox', 'false']);
+    assert.equal(crash.status, 0, crash.stderr);
+    await eventually(() => fx.strata(['inspect', '-f', '{{.State.Restarting}} {{.RestartCount}}', 'crash']).stdout.match(/^true ([5-9]|\d\d)\n/), 100);
+    const restarting = /^Error: container "[0-9a-f]{12}" is restarting, wait until the container is running\n$/;
+    for (const args of [['pause', 'crash'], ['exec', 'crash', 'true'], ['top', 'crash']]) {
+      const refused = fx.strata(args);
+      assert.match(refused.stderr, restarting, args.join(' '));
+      assert.notEqual(refused.status, 0, args.join(' '));
+    }
+    assert.equal(fx.strata(['rm', '-f', 'crash']).status, 0);
     // Stopped by the user: no further round.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(fx.strata(['logs', 'loop']).stdout, rounds);
@@ -167,6 +182,13 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.equal(fx.strata(['pause', 'idle']).status, 0);
     assert.match(fx.strata(['ps']).stdout, /Up .* \(Paused\)/);
     assert.match(fx.strata(['exec', 'idle', 'true']).stderr, /is paused/);
+    // top lists a frozen container's processes (Docker's daemon asks its task for them, paused or not).
+    assert.match(fx.strata(['top', 'idle']).stdout, /\ssleep 300\n$/);
+    // As Docker's daemon: start does not thaw a paused container, it refuses it (each name in turn).
+    const start = fx.strata(['start', 'idle', 'nosuch']);
+    assert.deepEqual([start.status, start.stdout, start.stderr], [1, '', 'Error: cannot start a paused container, try unpause instead\nError: no such container: "nosuch"\n']);
+    const attached = fx.strata(['start', '-a', 'idle']);
+    assert.deepEqual([attached.status, attached.stdout, attached.stderr], [125, '', 'Error: cannot start a paused container, try unpause instead\n']);
     assert.equal(fx.strata(['unpause', 'idle']).status, 0);
     const top = fx.strata(['top', 'idle']).stdout.split('\n');
     assert.match(top[0]!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
@@ -179,6 +201,18 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.match(fx.strata(['ps']).stdout, /idle/);
     assert.equal(fx.strata(['kill', 'idle']).status, 0);
     assert.equal(fx.strata(['wait', 'idle']).stdout, '137\n');
+    // A bad signal is what is wrong, even with a container that no longer runs (Docker's daemon parses it first).
+    const badSignal = fx.strata(['kill', '-s', 'FOO', 'idle']);
+    assert.deepEqual([badSignal.status, badSignal.stderr], [1, 'Error: invalid signal: "FOO"\n']);
+    // kill of a paused container resumes it after the signal (its stop signal, or any when it has none), as Docker's daemon.
+    const trapper = fx.strata(['run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "echo got; exit 7" TERM; echo ready; while true; do sleep 0.1; done']);
+    assert.equal(trapper.status, 0, trapper.stderr);
+    await eventually(() => logged(fx.root, trapper.stdout.trim()) === 'ready\n');
+    assert.equal(fx.strata(['pause', 'trapper']).status, 0);
+    assert.equal(fx.strata(['kill', '-s', 'TERM', 'trapper']).stdout, 'trapper\n');
+    await eventually(() => fx.strata(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'trapper']).stdout === 'exited 7\n');
+    assert.equal(fx.strata(['logs', 'trapper']).stdout, 'ready\ngot\n');
+    assert.equal(fx.strata(['rm', 'idle', 'trapper']).status, 0);
   });
 
   it('leaves no shim, helper, runc process or mount behind', async () => {

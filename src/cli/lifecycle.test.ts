@@ -121,6 +121,14 @@ describe('detached containers', { concurrency: false }, () => {
     const id = run.stdout.trim();
     await eventually(() => !fx.strata(['ps', '-aq', '--no-trunc']).stdout.includes(id));
     assert.equal(fs.existsSync(path.join(fx.root, 'containers', id)), false);
+    // restart is not its end (Docker's daemon keeps it for the start): it runs again, and goes when it stops.
+    const again = fx.strata(['run', '-d', '--rm', '--name', 'again', 'busybox', 'sleep', '300']);
+    assert.equal(again.status, 0, again.stderr);
+    const restart = fx.strata(['restart', '-t', '0', 'again']);
+    assert.deepEqual([restart.status, restart.stdout, restart.stderr], [0, 'again\n', '']);
+    assert.equal(fx.strata(['inspect', '-f', '{{.State.Status}}', 'again']).stdout, 'running\n');
+    assert.equal(fx.strata(['stop', '-t', '0', 'again']).status, 0);
+    await eventually(() => !fs.existsSync(path.join(fx.root, 'containers', again.stdout.trim())));
   });
 
   it('refuses a name in use, a port in use and a bad port spec with one clear line', async () => {

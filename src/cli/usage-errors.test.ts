@@ -31,6 +31,7 @@ describe('argument errors', () => {
     [['history', '--no-human', 'x'], 'unknown flag: --no-human\nUsage: strata history [OPTIONS] IMAGE'],
     [['volume', 'ls', '--no-trunc'], 'unknown flag: --no-trunc\nUsage: strata volume ls [OPTIONS]'],
     [['attach', '--stdin', 'c'], 'unknown flag: --stdin\nUsage: strata attach [OPTIONS] CONTAINER'],
+    [['top'], '"strata top" requires at least 1 argument: CONTAINER is missing\nUsage: strata top [OPTIONS] CONTAINER [ps OPTIONS]'],
     [['top', '--no-such', 'c'], 'unknown flag: --no-such'],
     [['top', '-x', 'c'], "unknown shorthand flag: 'x' in -x"],
     // Docker's own --no-X flags (and their =false forms) are taken: the missing object is the error

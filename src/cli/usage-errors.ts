@@ -7,6 +7,8 @@ interface Positional {
   shown: string;
   required: boolean;
   variadic: boolean;
+  /** A group of words shown as written ("[ps OPTIONS]": what top passes on to ps). */
+  group?: boolean;
 }
 
 /** Usage names that read better than the declaration's own. */
@@ -22,10 +24,15 @@ function shownName(name: string, variadic: boolean): string {
 export function parseDeclaration(declaration: string): { command: string[]; positionals: Positional[] } {
   const command: string[] = [];
   const positionals: Positional[] = [];
-  for (const word of declaration.split(/\s+/).filter(Boolean)) {
+  // A bracket holds one name, or words that go together ("[ps OPTIONS]"): one token either way.
+  for (const word of declaration.match(/[<[][^>\]]*[>\]]|\S+/g) ?? []) {
     const m = /^([<[])([^>\]]+?)(\.\.)?[>\]]$/.exec(word);
     if (!m) {
       if (word !== '$0') command.push(word);
+      continue;
+    }
+    if (/\s/.test(m[2]!)) {
+      positionals.push({ shown: m[2]!, required: m[1] === '<', variadic: true, group: true });
       continue;
     }
     const variadic = m[3] !== undefined;
@@ -38,7 +45,7 @@ export function parseDeclaration(declaration: string): { command: string[]; posi
 export function usageLine(declaration: string): string {
   const { command, positionals } = parseDeclaration(declaration);
   const args = positionals.map((p) => {
-    const one = p.variadic ? `${p.shown} [${p.shown}...]` : p.shown;
+    const one = p.variadic && !p.group ? `${p.shown} [${p.shown}...]` : p.shown;
     return p.required ? one : `[${one}]`;
   });
   return ['Usage:', 'strata', ...command, '[OPTIONS]', ...args].join(' ');
@@ -73,7 +80,7 @@ export function argumentError(msg: string, declaration: string | undefined, argv
     const got = Number(m[1]);
     const required = parsed.positionals.filter((p) => p.required);
     const missing = required.slice(got).map((p) => p.shown);
-    const needs = required.some((p) => p.variadic) ? `at least ${plural(required.length, 'argument')}` : plural(required.length, 'argument');
+    const needs = parsed.positionals.some((p) => p.variadic) ? `at least ${plural(required.length, 'argument')}` : plural(required.length, 'argument');
     return withUsage(`${name} requires ${needs}: ${listed(missing)} ${missing.length === 1 ? 'is' : 'are'} missing`);
   }
   m = /^Too many non-option arguments: got (\d+), maximum of (\d+)$/.exec(msg);

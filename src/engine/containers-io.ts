@@ -67,7 +67,7 @@ export async function logsOf(
 
 /** `top`: the container's processes, as `ps -ef` or with the given ps options. */
 export async function topOf(ctx: LightContext, record: ContainerRecord, psArgs: string[] = []): Promise<TopResult> {
-  requireRunning(ctx, record, 'top');
+  requireRunning(ctx, record, 'top', { pausedOk: true });
   return topProcesses(await containerPids(ctx.runcRoot, record.Id), psArgs);
 }
 

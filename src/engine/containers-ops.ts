@@ -16,26 +16,36 @@ export function handleOf(ctx: LightContext, record: Pick<ContainerRecord, 'Id'>)
   return { id: record.Id, dir: ctx.containers.paths(record.Id).dir, runcRoot: ctx.runcRoot };
 }
 
-/** The init pid of a running container; Docker's errors for a paused or stopped one (WHAT: "exec", "top"...). */
-export function requireRunning(ctx: LightContext, record: ContainerRecord, what: string): number {
+/**
+ * The init pid of a running container; Docker's errors for a paused (unless PAUSEDOK: `top`
+ * lists a frozen container's processes, as Docker's), restarting or stopped one (WHAT: "exec"...).
+ */
+export function requireRunning(ctx: LightContext, record: ContainerRecord, what: string, options: { pausedOk?: boolean } = {}): number {
   const handle = handleOf(ctx, record);
   const status = readRuntimeStatus(handle.dir, handle.runcRoot, handle.id);
-  if (status?.state === 'paused') throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (status?.state === 'paused' && !options.pausedOk) throw new StrataError(`container "${record.Id.slice(0, 12)}" is paused, unpause the container before ${what}`);
+  if (status?.state === 'restarting') throw new StrataError(`container "${record.Id.slice(0, 12)}" is restarting, wait until the container is running`);
   if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
   return status.pid;
 }
 
-/** Starts a stopped container under its shim; a running one is left as it is. */
+/** Docker's refusal to start a paused container (it runs, but `start` does not thaw it). */
+export function refusePaused(ctx: Pick<ContainerContext, 'containers' | 'runcRoot'>, record: ContainerRecord): void {
+  if (currentState(ctx, record).Paused) throw new StrataError('cannot start a paused container, try unpause instead');
+}
+
+/** Starts a stopped container under its shim; a running one is left as it is, a paused one refused. */
 export async function startContainer(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
+  refusePaused(ctx, record);
   if (!options.attach && currentState(ctx, record).Running) return;
   failpoint('start.looked-up');
   await startDetached(ctx, record, options);
 }
 
 /** Stops with the container's stop signal (or SIGNAL), SIGKILL after TIMEOUT seconds (its StopTimeout, else 10). */
-export async function stopOne(ctx: LightContext, record: ContainerRecord, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+export async function stopOne(ctx: LightContext, record: ContainerRecord, options: { timeout?: number; signal?: string; restart?: boolean } = {}): Promise<void> {
   const stopTimeout = (record.Config as { StopTimeout?: number }).StopTimeout;
-  await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10 });
+  await stopContainer(handleOf(ctx, record), { signal: options.signal || record.Config.StopSignal || 'SIGTERM', timeoutSec: options.timeout ?? stopTimeout ?? 10, restart: options.restart });
 }
 
 /**

@@ -13,7 +13,7 @@ import { failpoint } from '../failpoint.js';
 import { timing } from '../timing.js';
 import { runForeground, type ForegroundIo } from './containers-foreground.js';
 import {
-  handleOf, killAndWait, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
+  handleOf, killAndWait, refusePaused, removeDamaged, removeOne, renameOne, requireRunning, startContainer, stopOne, waitOne, type LightContext,
 } from './containers-ops.js';
 import type { AttachRequest, AttachResult } from './containers-attach.js';
 import type { CommitRequest } from './containers-commit.js';
@@ -144,6 +144,11 @@ export class Containers {
     await startContainer(await this.context(), await this.#record(ref), options);
   }
 
+  /** `start`'s refusal of a paused container, for a caller that attaches before it starts. */
+  refuseStartIfPaused(record: ContainerRecord): void {
+    refusePaused(this.#light(), record);
+  }
+
   /** Attaches streams to the container's shim; resolves when it exits or the detach keys are read. */
   async attach(ref: string | ContainerRecord, request: AttachRequest): Promise<AttachResult> {
     return (await import('./containers-attach.js')).attachStreams(this.#light(), await this.#record(ref), request);
@@ -169,13 +174,16 @@ export class Containers {
     await stopOne(this.#light(), await this.get(ref), options);
   }
 
+  /** Stops and starts it again; a --rm container is kept for the start, as Docker's. */
   async restart(ref: string, options: { timeout?: number } = {}): Promise<void> {
-    await this.stop(ref, options);
-    await this.start(ref);
+    const record = await this.get(ref);
+    await stopOne(this.#light(), record, { ...options, restart: true });
+    await this.start(record.Id);
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
-    await killContainer(this.handle(await this.get(ref)), signal);
+    const record = await this.get(ref);
+    await killContainer(this.handle(record), signal, { stopSignal: record.Config.StopSignal ?? '' });
   }
 
   /** Passes a signal on to the container's process without marking it stopped (attach's --sig-proxy). */

@@ -141,6 +141,9 @@ export async function prepareBundle(spec: RunSpec, id: string, dir: string): Pro
   // lowerdir lists the top first; runc mounts from the bundle's rootfs dir as its working directory.
   const lowers = ['../init', ...lowerDirs.map((_, i) => `../l/${i}`).reverse()];
   const caps = spec.capabilities ?? DEFAULT_CAPABILITIES;
+  // A volatile overlay leaves work/incompat/volatile behind, and the kernel refuses to mount it
+  // again until it goes: a --rm container started again (`restart`) has run clean to its unmount.
+  if (spec.rootfs.volatile) fsSync.rmSync(path.join(workDir, 'work', 'incompat'), { recursive: true, force: true });
   const config = buildRuntimeSpec({
     args: spec.init ? [INIT_PATH, '--', ...spec.args] : spec.args,
     env,

@@ -125,7 +125,7 @@ export async function runAttached(ctx: ContainerContext, record: ContainerRecord
     shimStart: processStartTime(process.pid),
     startedAt: new Date().toISOString(),
     ports: [],
-    restartCount: previous?.restartCount ?? 0,
+    restartCount: 0,
   };
   // shim.json is written before runc starts; the record's mirror of it (for readers of
   // config.json: inspect, rmi) is updated meanwhile, in order, and awaited before returning.

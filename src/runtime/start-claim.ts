@@ -39,7 +39,8 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
     // settle, shim/control.ts) leaves its marker for this start's restart policy to see.
     fs.rmSync(path.join(dir, STOP_MARKER), { force: true });
     writeShimStatus(dir, {
-      state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: previous?.restartCount ?? 0,
+      // A start by the user counts its policy's restarts from zero again, as Docker's (ResetRestartManager).
+      state: 'starting', shimPid: owner, shimStart: processStartTime(owner), ports: [], restartCount: 0,
       claimedOver: previous ? (before as ShimStatus) : null,
     });
     return { running: false as const, previous, undo: () => void revertClaim(dir, previous ?? null) };

@@ -10,7 +10,7 @@ import { StrataError } from '../../errors.js';
 import { attachToShim } from '../attach.js';
 import { signalByName } from '../signals.js';
 import { shortSocketPath } from './hub.js';
-import { ATTACH_SOCKET, readRuntimeStatus, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
+import { ATTACH_SOCKET, readRuntimeStatus, RESTART_MARKER, runcState, shimAlive, STOP_MARKER, writeShimStatus, type ShimStatus } from './state.js';
 
 export interface ContainerHandle {
   id: string;
@@ -109,15 +109,26 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
  * Sends SIGNAL to the container's init process. Marks the container as stopped by the user
  * (no restart), unless told not to (a signal merely passed on, as attach's --sig-proxy does).
  */
-export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean } = {}): Promise<void> {
+/**
+ * `kill`: SIGNAL to the container's process. With STOPSIGNAL given (the container's own, '' when
+ * it has none), a paused container is resumed after the signal, as Docker's daemon does, when the
+ * signal is SIGKILL, is that stop signal, or the container has none: it can then act on it.
+ */
+export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean; stopSignal?: string } = {}): Promise<void> {
+  // A bad signal is said first, whatever the container's state, as Docker's daemon.
+  const sig = parseSignal(signal);
   const seen = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(seen)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": container is not running`);
   // Marked before the wait: a start's restart policy then sees it, however the start ends.
   if (options.markStopped !== false) fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
-  if (!isLive(await settledStart(h, seen))) return;
-  const sig = parseSignal(signal);
+  const settled = await settledStart(h, seen);
+  if (!isLive(settled)) return;
   const r = runc(h, ['kill', h.id, sig]);
   if (!r.ok && runcState(h.runcRoot, h.id)) throw new StrataError(`cannot kill container "${h.id.slice(0, 12)}": ${r.stderr}`);
+  const stop = options.stopSignal;
+  if (settled?.state === 'paused' && stop !== undefined && (!stop || signalNumber(sig) === 9 || signalNumber(sig) === signalNumber(parseSignal(stop)))) {
+    runc(h, ['resume', h.id]);
+  }
   if (sig === 'SIGKILL' || sig === '9') {
     void waitForExit(h, 2000).then(() => finishOrphan(h, 137));
   }
@@ -127,9 +138,11 @@ export async function killContainer(h: ContainerHandle, signal: string, options:
  * Docker's stop: STOPSIGNAL (SIGTERM by default), then SIGKILL after TIMEOUT seconds. A paused
  * container is resumed after the signal so it can act on it. Resolves once it has exited.
  */
-export async function stopContainer(h: ContainerHandle, options: { signal?: string; timeoutSec?: number } = {}): Promise<void> {
+export async function stopContainer(h: ContainerHandle, options: { signal?: string; timeoutSec?: number; restart?: boolean } = {}): Promise<void> {
   let status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(status)) return;
+  // `restart`: its shim keeps a --rm container for the start that follows, as Docker's daemon.
+  if (options.restart && shimAlive(status!)) fs.writeFileSync(path.join(h.dir, RESTART_MARKER), '');
   fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   status = await settledStart(h, status);
   if (!isLive(status)) return;
@@ -166,6 +179,8 @@ export function pauseContainer(h: ContainerHandle): void {
   const status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (status?.state === 'paused') throw new StrataError(`container "${h.id.slice(0, 12)}" is already paused`);
   if (!isLive(status)) throw new StrataError(`container "${h.id.slice(0, 12)}" is not running`);
+  // Between two runs of its restart policy there is no process to freeze (runc's own error otherwise).
+  if (status?.state === 'restarting') throw new StrataError(`container "${h.id.slice(0, 12)}" is restarting, wait until the container is running`);
   const r = runc(h, ['pause', h.id]);
   if (!r.ok) throw new StrataError(`pausing container "${h.id.slice(0, 12)}": ${r.stderr}`);
 }

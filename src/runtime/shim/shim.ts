@@ -34,6 +34,7 @@ import {
   readShimConfig,
   readShimStatus,
   stopRequested,
+  takeRestartRequest,
   writeShimStatus,
   type RestartPolicy,
   type ShimConfig,
@@ -175,7 +176,9 @@ class Shim {
       await this.hub.close(exitCode);
       fs.rmSync(path.join(this.dir, ATTACH_SOCKET), { force: true });
       this.log.close();
-      if (this.config.autoRemove) await this.hooks.removeContainer(this.config, volumesOf(this.config.mounts, 'anonymous'));
+      // A `restart` (it stopped this run) starts the container again: a --rm one stays for it.
+      const restarting = takeRestartRequest(this.dir);
+      if (this.config.autoRemove && !restarting) await this.hooks.removeContainer(this.config, volumesOf(this.config.mounts, 'anonymous'));
     }
   }
 

@@ -91,6 +91,17 @@ export function failedStartState(last: Pick<ShimStatus, 'startedAt' | 'finishedA
   return last?.startedAt ? { state: 'exited', startedAt: last.startedAt, finishedAt: last.finishedAt } : { state: 'created', startedAt: undefined, finishedAt: undefined };
 }
 
+/** Created by `restart` before its stop: the exit is not the end of a --rm container (the shim consumes it). */
+export const RESTART_MARKER = 'restart-requested';
+
+/** Whether a `restart` stopped it (see RESTART_MARKER); the marker goes. */
+export function takeRestartRequest(dir: string): boolean {
+  const file = path.join(dir, RESTART_MARKER);
+  if (!fs.existsSync(file)) return false;
+  fs.rmSync(file, { force: true });
+  return true;
+}
+
 export function stopRequested(dir: string): boolean {
   return fs.existsSync(path.join(dir, STOP_MARKER));
 }
