@@ -84,6 +84,33 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(p.stdout, /Mounted from lib\/busybox/);
   });
 
+  test('rmi of a digest reference untags it; the last tag of a repository takes its digests along (Docker\'s lines)', () => {
+    const root = sb.root('rmi-digest');
+    const name = `${reg.host}/lib/busybox:1`;
+    const byDigest = `${reg.host}/lib/busybox@${pushedDigest}`;
+    const other = `${reg.host}/elsewhere/bb:2`;
+    const digestsOf = (ref: string) => sb.strata(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { root }).stdout.trim();
+    assert.equal(sb.strata(['pull', '-q', name], { root }).status, 0);
+    assert.equal(sb.strata(['tag', name, other], { root }).status, 0);
+    // The image has tags too: only the digest reference goes (was: a conflict, exit 1).
+    const r = sb.strata(['rmi', byDigest], { root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `Untagged: ${byDigest}\n`);
+    assert.equal(digestsOf(name), '[]');
+    // Pulled again: the repository's last tag untagged takes its digest with it.
+    assert.equal(sb.strata(['pull', '-q', name], { root }).status, 0);
+    const untag = sb.strata(['rmi', name], { root });
+    assert.equal(untag.status, 0, untag.stderr);
+    assert.equal(untag.stdout, `Untagged: ${name}\nUntagged: ${byDigest}\n`);
+    assert.equal(digestsOf(other), '[]');
+    assert.equal(sb.strata(['rmi', other], { root }).status, 0);
+    // Pulled by digest alone: rmi by that digest deletes it, as Docker says it.
+    assert.equal(sb.strata(['pull', '-q', byDigest], { root }).status, 0);
+    const del = sb.strata(['rmi', byDigest], { root });
+    assert.equal(del.status, 0, del.stderr);
+    assert.match(del.stdout, new RegExp(`^Untagged: ${byDigest.replace(/[.]/g, '\\.')}\nDeleted: sha256:[a-f0-9]{64}\n$`));
+  });
+
   test('a pulled image has the sizes of the pushed one (uncompressed, as docker shows them), packed or not', () => {
     const root = sb.root('sizes');
     const name = `${reg.host}/lib/busybox:1`;
