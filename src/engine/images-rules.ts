@@ -22,7 +22,7 @@
 // "Untagged:", `image prune -a` passes it by. Whether an image is in use is decided again under
 // the store lock as it is deleted, so a container or lease that came meanwhile still keeps it.
 import { StrataError } from '../errors.js';
-import { familiarName, forgetRepoDigests, leasedImages, normalizeTag, parseReference, repoDigestsOf, repositoryName, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+import { allRepoDigests, familiarName, forgetRepoDigests, leasedImages, normalizeTag, parseReference, repoDigestsOf, repositoryName, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
 import { pruneFilter } from './filters.js';
 
 /** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
@@ -131,7 +131,8 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
     return items;
   }
   const name = nameIn(img, ref) ?? digestRef?.full;
-  if (name && img.names.length > 1) {
+  // Another name, or a digest in another repository (which the name's untagging leaves), keeps the image.
+  if (name && (img.names.length > 1 || digests.some((d) => repositoryOf(d) !== repositoryOf(name)))) {
     await untag(name);
     return items;
   }
@@ -191,7 +192,7 @@ export interface ImagePruneResult {
 }
 
 /**
- * `image prune`: dangling images (untagged, no image built on them), or with `all` every image
+ * `image prune`: dangling images (no name, no digest reference, no image built on them), or with `all` every image
  * no container uses; children go before their parents, and a parent stays while an image
  * built on it does. Then the collector frees what nothing holds.
  */
@@ -202,12 +203,14 @@ export function imagePruneFilter(filters: string[], parseTime: (text: string) =>
 
 export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {
   const used = new Set([...containers.map((c) => c.Image), ...(await leasedImages(store.root))]);
+  // An image with a digest reference (pulled by digest) is not dangling, as Docker's.
+  const digested = new Set([...(await allRepoDigests(store))].filter(([, ds]) => ds.length).map(([id]) => id));
   const items: ImageDeleteItem[] = [];
   let reclaimed = 0;
   let remaining = await readableImages(store);
   const order = [...remaining].sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   for (const img of order) {
-    if (used.has(img.id) || (!all && img.names.length > 0) || !accept(img)) continue;
+    if (used.has(img.id) || (!all && (img.names.length > 0 || digested.has(img.id))) || !accept(img)) continue;
     if (remaining.some((c) => isParentImage(img, c))) continue;
     // Its names go with it, in the same write of the index; in use by now (decided under the lock): passed by.
     if (!(await store.removeImage(img.id, { unlessInUse: true }))) continue;

@@ -84,7 +84,7 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(p.stdout, /Mounted from lib\/busybox/);
   });
 
-  test('rmi of a digest reference untags it; the last tag of a repository takes its digests along (Docker\'s lines)', () => {
+  test('digest references: rmi untags one; the last tag of a repository takes its digests along; pulled by digest alone is listed, not dangling (Docker\'s)', () => {
     const root = sb.root('rmi-digest');
     const name = `${reg.host}/lib/busybox:1`;
     const byDigest = `${reg.host}/lib/busybox@${pushedDigest}`;
@@ -104,8 +104,17 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.equal(untag.stdout, `Untagged: ${name}\nUntagged: ${byDigest}\n`);
     assert.equal(digestsOf(other), '[]');
     assert.equal(sb.strata(['rmi', other], { root }).status, 0);
-    // Pulled by digest alone: rmi by that digest deletes it, as Docker says it.
+    // Pulled by digest alone: listed under its repository, not dangling, kept by image prune;
+    // a tag given and removed leaves it; rmi by that digest deletes it, as Docker says it.
     assert.equal(sb.strata(['pull', '-q', byDigest], { root }).status, 0);
+    const listed = () => sb.strata(['images', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}'], { root }).stdout;
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    assert.equal(sb.strata(['images', '-q', '--filter', 'dangling=true'], { root }).stdout, '');
+    const prune = sb.strata(['image', 'prune', '-f'], { root });
+    assert.equal(prune.stdout, 'Total reclaimed space: 0B\n', 'not dangling: kept');
+    assert.equal(sb.strata(['tag', byDigest, 'mine:1'], { root }).status, 0);
+    assert.equal(sb.strata(['rmi', 'mine:1'], { root }).stdout, 'Untagged: mine:1\n');
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
     const del = sb.strata(['rmi', byDigest], { root });
     assert.equal(del.status, 0, del.stderr);
     assert.match(del.stdout, new RegExp(`^Untagged: ${byDigest.replace(/[.]/g, '\\.')}\nDeleted: sha256:[a-f0-9]{64}\n$`));
