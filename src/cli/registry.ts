@@ -2,7 +2,7 @@
 // src/registry/. Errors are strata's own (exit 125), one line.
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
-import { familiarName, openStore } from '../store/index.js';
+import { familiarName, openStore, parseReference } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { timing } from '../timing.js';
 import { transferProgress } from './transfer-progress.js';
@@ -23,6 +23,18 @@ async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => 
   }
 }
 
+/** Docker's "Using default tag: latest" before the pull or push of a name without tag or digest (not with -q or -a). */
+function defaultTagNote(name: string, quiet?: boolean): void {
+  if (quiet) return;
+  let r;
+  try {
+    r = parseReference(name, { defaultTag: false });
+  } catch {
+    return; // the pull or push says what is wrong with it
+  }
+  if (!r.tag && !r.digest) out('Using default tag: latest\n');
+}
+
 const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
 
 export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
@@ -32,6 +44,7 @@ export async function pullCmd(a: PullArgs): Promise<void> {
     const store = await openStore();
     const opts = { store, platform: a.platform, tlsVerify: a['tls-verify'] };
     // --all-tags: each tag pulled in turn, its digest after it; the status and name once, for the repository (as Docker).
+    if (!a['all-tags']) defaultTagNote(a.name, a.quiet);
     const names = a['all-tags'] ? await allTagReferences(a.name, opts) : [a.name];
     let downloaded = false;
     let last;
@@ -59,6 +72,7 @@ export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolea
 export async function pushCmd(a: PushArgs): Promise<void> {
   await withRegistry(async ({ push }) => {
     const store = await openStore();
+    if (a['index-of'] === undefined) defaultTagNote(a.name, a.quiet);
     const progress = transferProgress(a.quiet);
     let r;
     try {

@@ -47,6 +47,21 @@ describe('pull and push with a real registry', { skip }, () => {
     }
   });
 
+  test('a name without tag: "Using default tag: latest" first, as Docker\'s CLI says it (not with -q)', () => {
+    const name = `${reg.host}/lib/plain`;
+    assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
+    const pushed = sb.strata(['push', name], { root: src });
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.ok(pushed.stdout.startsWith(`Using default tag: latest\nThe push refers to repository [${name}]\n`), pushed.stdout);
+    assert.equal(sb.strata(['push', '-q', name], { root: src }).stdout, `${name}:latest\n`);
+    const root = sb.root('default-tag');
+    const pulled = sb.strata(['pull', name], { root });
+    assert.equal(pulled.status, 0, pulled.stderr);
+    assert.ok(pulled.stdout.startsWith('Using default tag: latest\nlatest: Pulling from lib/plain\n'), pulled.stdout);
+    assert.ok(pulled.stdout.endsWith(`Status: Downloaded newer image for ${name}:latest\n${name}:latest\n`), pulled.stdout);
+    assert.equal(sb.strata(['pull', '-q', name], { root }).stdout, `${name}:latest\n`);
+  });
+
   test('pull into an empty store; run it; by digest; digests shown by images and inspect', () => {
     const root = sb.root('pull');
     const name = `${reg.host}/lib/busybox:1`;
