@@ -67,21 +67,27 @@ export async function pullCmd(a: PullArgs): Promise<void> {
   });
 }
 
-export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
+export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[]; 'all-tags'?: boolean }
 
 export async function pushCmd(a: PushArgs): Promise<void> {
-  await withRegistry(async ({ push }) => {
+  if (a['all-tags'] && a['index-of'] !== undefined) throw new StrataError('--all-tags and --index-of cannot be used together');
+  await withRegistry(async ({ push, localTagReferences }) => {
     const store = await openStore();
-    if (a['index-of'] === undefined) defaultTagNote(a.name, a.quiet);
-    const progress = transferProgress(a.quiet);
+    const opts = { store, tlsVerify: a['tls-verify'] };
+    if (a['index-of'] === undefined && !a['all-tags']) defaultTagNote(a.name, a.quiet);
+    // --all-tags: each local tag of the repository in turn, the repository said once (as Docker).
+    const names = a['all-tags'] ? await localTagReferences(a.name, opts) : [a.name];
     let r;
-    try {
-      const indexOf = a['index-of'] === undefined ? undefined : ([] as string[]).concat(a['index-of']);
-      r = await push(a.name, { store, progress, tlsVerify: a['tls-verify'], platformImages: indexOf });
-    } finally {
-      progress?.done();
+    for (const [i, name] of names.entries()) {
+      const progress = transferProgress(a.quiet);
+      try {
+        const indexOf = a['index-of'] === undefined ? undefined : ([] as string[]).concat(a['index-of']);
+        r = await push(name, { ...opts, progress, platformImages: indexOf, announced: i > 0 });
+      } finally {
+        progress?.done();
+      }
     }
-    if (a.quiet) out(`${r.reference}\n`);
+    if (a.quiet) out(`${a['all-tags'] ? r!.reference.replace(/:[^:/]+$/, '') : r!.reference}\n`);
   });
 }
 
@@ -122,6 +128,7 @@ const pullFlags = (y: Argv) => tlsFlag(y)
 const pushFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
+  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Push all tags of an image to the repository' })
   // Repeatable, but not an array option: that would swallow NAME.
   .option('index-of', { type: 'string', describe: 'Push an image index of these local images (one per platform) as NAME; repeatable' });
 
