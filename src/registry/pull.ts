@@ -33,7 +33,7 @@ export interface PullResult {
   reference: string;
   /** The digest the reference resolved to (an index's, when the image came through one). */
   digest: string;
-  /** False when nothing had to be downloaded. */
+  /** False when the name already named this image (Docker's "Image is up to date"). */
   downloaded: boolean;
 }
 
@@ -156,7 +156,9 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
   // counted as "Already exists", however long the downloads take.
   const lease = Lease.create(store.root, 'pull');
   try {
-    return await pullLeased(o, ref, repo, top, chosen, { config: doc.config, layers: doc.layers }, lease);
+    const r = await pullLeased(o, ref, repo, top, chosen, { config: doc.config, layers: doc.layers }, lease);
+    // Docker's "Downloaded newer image": the name is new here, or now names another image.
+    return { ...r, downloaded: r.downloaded || current?.id !== r.image.id };
   } finally {
     await lease.release();
   }
