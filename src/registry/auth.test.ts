@@ -81,7 +81,10 @@ echo "credentials not found in native keychain"; exit 1
     const reg = await start({ auth: 'token' });
     const name = `${reg.host}/team/app:1`;
     assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
-    assertOneLineError(sb.strata(['push', name], { root: src }), /unauthorized/);
+    // An anonymous token without the scope: Docker's words (insufficient_scope is DENIED).
+    assertOneLineError(sb.strata(['push', name], { root: src }), /pushing ".*": denied: requested access to the resource is denied$/m);
+    assertOneLineError(sb.strata(['pull', `${reg.host}/team/nosuch`], { root: sb.root('token-denied') }),
+      new RegExp(`^Error: pull access denied for ${reg.host.replace(/\./g, '\\.')}/team/nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied$`, 'm'));
     assertOneLineError(sb.strata(['login', '-u', 'alice', '-p', 'wrong', reg.host]), /incorrect username or password/);
     assert.equal(sb.strata(['login', '-u', 'alice', '-p', 'wonderland', reg.host]).status, 0);
     const r = sb.strata(['push', name], { root: src });

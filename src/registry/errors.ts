@@ -2,6 +2,7 @@
 // (MANIFEST_UNKNOWN, NAME_UNKNOWN, UNAUTHORIZED, DENIED ...) with their message, and network
 // failures named by what failed (connection refused, certificate not trusted).
 import { StrataError } from '../errors.js';
+import { parseChallenges } from './challenge.js';
 
 export class RegistryError extends StrataError {
   constructor(
@@ -21,6 +22,7 @@ export class RegistryError extends StrataError {
 
 interface Answer {
   status: number;
+  headers?: Record<string, string | string[] | undefined>;
   body: { text(): Promise<string>; dump(): Promise<void> };
 }
 
@@ -49,6 +51,13 @@ export async function errorFromResponse(res: Answer, method: string, url: string
   if (!message && res.status === 404) message = method === 'HEAD' && /\/manifests\//.test(url) ? 'manifest unknown' : 'not found';
   message ??= STATUS_TEXT[res.status] ?? `unexpected status ${res.status}`;
   if (!code && res.status === 401) code = 'UNAUTHORIZED';
+  // A token without the access asked for (RFC 6750's insufficient_scope): DENIED, as Docker's
+  // client reads it (the repository does not exist, or this user may not use it).
+  const bearer = res.status === 401 ? parseChallenges(res.headers?.['www-authenticate']).find((c) => c.scheme === 'bearer') : undefined;
+  if (bearer?.params.error === 'insufficient_scope') {
+    code = 'DENIED';
+    message = `denied: ${bearer.params.error_description || 'requested access to the resource is denied'}`;
+  }
   // Collapse the spec's doubled forms ("manifest unknown: manifest unknown").
   message = message.replace(/^([^:]+): \1$/i, '$1').replace(/\s+/g, ' ').trim();
   return new RegistryError(message, res.status, code);

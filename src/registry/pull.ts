@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
 import { isDigest, Lease } from '../store/index.js';
-import { formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
+import { familiarRepository, formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
@@ -119,6 +119,10 @@ export async function pull(text: string, o: PullOptions): Promise<PullResult> {
   try {
     return await pullReference(ref, o);
   } catch (err) {
+    // Docker's words for a repository this user may not pull (or that does not exist).
+    if (err instanceof RegistryError && err.code === 'DENIED') {
+      throw new StrataError(`pull access denied for ${familiarRepository(ref)}, repository does not exist or may require 'docker login': ${err.message}`, err.exitCode, { cause: err });
+    }
     if (err instanceof StrataError) throw new StrataError(`pulling "${reference}": ${err.message}`, err.exitCode, { cause: err });
     throw err;
   }
