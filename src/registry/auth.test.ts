@@ -93,6 +93,10 @@ echo "credentials not found in native keychain"; exit 1
     const p = sb.strata(['pull', name], { root: sb.root('token-pull') });
     assert.equal(p.status, 0, p.stderr);
     assert.ok(reg.token!.scopesAsked.includes('repository:team/app:pull'));
+    // Logged in, but the token server grants this user no access to forbidden/: denied, not "incorrect password".
+    assertOneLineError(sb.strata(['pull', `${reg.host}/forbidden/app:1`], { root: sb.root('token-forbidden') }), /^Error: pull access denied for .*\/forbidden\/app, repository does not exist or may require 'docker login': denied: /);
+    assert.equal(sb.strata(['tag', 'busybox', `${reg.host}/forbidden/app:1`], { root: src }).status, 0);
+    assertOneLineError(sb.strata(['push', `${reg.host}/forbidden/app:1`], { root: src }), /pushing ".*": denied: requested access to the resource is denied$/);
     sb.strata(['logout', reg.host]);
   });
 
