@@ -48,6 +48,7 @@ export async function pullCmd(a: PullArgs): Promise<void> {
     const names = a['all-tags'] ? await allTagReferences(a.name, opts) : [a.name];
     let downloaded = false;
     let last;
+    const warnings: string[] = [];
     for (const name of names) {
       const progress = transferProgress(a.quiet);
       try {
@@ -56,12 +57,15 @@ export async function pullCmd(a: PullArgs): Promise<void> {
         progress?.done();
       }
       downloaded ||= last.downloaded;
+      if (last.platformWarning) warnings.push(last.platformWarning);
       if (!a.quiet) out(`Digest: ${last.digest}\n`);
     }
     const reference = a['all-tags'] ? last!.reference.replace(/:[^:/]+$/, '') : last!.reference;
     if (!a.quiet) {
       const name = familiarName(reference);
       out(downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
+      // As Docker's: a single-platform image of another platform is pulled, with this warning.
+      for (const w of new Set(warnings)) out(`WARNING: ${w}\n`);
     }
     out(`${reference}\n`);
   });

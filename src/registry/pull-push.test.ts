@@ -206,6 +206,14 @@ describe('pull and push with a real registry', { skip }, () => {
     const inspect = sb.strata(['image', 'inspect', '--format', '{{.Architecture}} {{json .RepoDigests}}', name], { root });
     assert.ok(inspect.stdout.startsWith('arm64 ') && inspect.stdout.includes(digest), inspect.stdout);
     assertOneLineError(sb.strata(['pull', '--platform', 'linux/s390x', name], { root }), /no image for platform "linux\/s390x"/);
+    assert.doesNotMatch(arm.stdout, /WARNING/);
+    // A single-platform image of another platform is pulled all the same, with Docker's warning after the status.
+    const single = `${reg.host}/single/arm:1`;
+    assert.equal(sb.strata(['tag', 'local/arm:1', single], { root: src }).status, 0);
+    assert.equal(sb.strata(['push', '-q', single], { root: src }).status, 0);
+    const other = sb.strata(['pull', '--platform', 'linux/s390x', single], { root });
+    assert.equal(other.status, 0, other.stderr);
+    assert.ok(other.stdout.endsWith(`Status: Downloaded newer image for ${single}\nWARNING: image with reference ${reg.host}/single/arm was found but does not match the specified platform: wanted linux/s390x, actual: linux/arm64\n${single}\n`), other.stdout);
   });
 
   test('manifest inspect shows the manifest and the index as the registry serves them (skopeo --raw), and Docker\'s verbose form', () => {

@@ -35,6 +35,8 @@ export interface PullResult {
   digest: string;
   /** False when the name already named this image (Docker's "Image is up to date"). */
   downloaded: boolean;
+  /** Docker's warning for a single-platform image that is not of the platform asked for (pulled all the same). */
+  platformWarning?: string;
 }
 
 const CONFIG_MAX = 16 * 1024 * 1024;
@@ -116,8 +118,9 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 export async function pull(text: string, o: PullOptions): Promise<PullResult> {
   const ref = qualify(text, o);
   const reference = formatReference(ref);
+  let r: PullResult;
   try {
-    return await pullReference(ref, o);
+    r = await pullReference(ref, o);
   } catch (err) {
     // Docker's words for a repository this user may not pull (or that does not exist).
     if (err instanceof RegistryError && err.code === 'DENIED') {
@@ -126,6 +129,15 @@ export async function pull(text: string, o: PullOptions): Promise<PullResult> {
     if (err instanceof StrataError) throw new StrataError(`pulling "${reference}": ${err.message}`, err.exitCode, { cause: err });
     throw err;
   }
+  if (o.platform) {
+    const want = parsePlatform(o.platform);
+    const { os, architecture, variant } = r.image.config;
+    const have = { os, architecture, ...(variant ? { variant } : {}) };
+    if (!matches(want, have)) {
+      r.platformWarning = `image with reference ${familiarRepository(ref)} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`;
+    }
+  }
+  return r;
 }
 
 async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult> {
