@@ -118,7 +118,8 @@ async function loginCmd(a: LoginArgs): Promise<void> {
 async function logoutCmd(a: { server?: string }): Promise<void> {
   const { logout, registryDomain } = await import('../registry/index.js');
 
-  const domain = registryDomain(a.server);
+  // Docker's CLI names the default registry by its credentials key.
+  const domain = a.server === undefined ? 'https://index.docker.io/v1/' : registryDomain(a.server);
   if (await logout(a.server)) out(`Removing login credentials for ${domain}\n`);
   else out(`Not logged in to ${domain}\n`);
 }

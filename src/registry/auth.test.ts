@@ -47,6 +47,8 @@ describe('registry authentication and trust', { skip }, () => {
     const pulled = sb.strata(['pull', name], { root: sb.root('htpasswd-pull') });
     assert.equal(pulled.status, 0, pulled.stderr);
     assert.equal(sb.strata(['logout', reg.host]).stdout, `Removing login credentials for ${reg.host}\n`);
+    assert.equal(sb.strata(['logout', reg.host]).stdout, `Not logged in to ${reg.host}\n`);
+    assert.equal(sb.strata(['logout']).stdout, 'Not logged in to https://index.docker.io/v1/\n');
     assertOneLineError(sb.strata(['pull', name], { root: sb.root('htpasswd-pull2') }), /unauthorized/);
   });
 
