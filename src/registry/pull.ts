@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
 import { isDigest, Lease } from '../store/index.js';
-import { familiarRepository, formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
+import { familiarName, familiarRepository, formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
@@ -125,6 +125,13 @@ export async function pull(text: string, o: PullOptions): Promise<PullResult> {
     // Docker's words for a repository this user may not pull (or that does not exist).
     if (err instanceof RegistryError && err.code === 'DENIED') {
       throw new StrataError(`pull access denied for ${familiarRepository(ref)}, repository does not exist or may require 'docker login': ${err.message}`, err.exitCode, { cause: err });
+    }
+    // And for what the registry does not have (moby's translatePullError).
+    if (err instanceof RegistryError && (err.code === 'MANIFEST_UNKNOWN' || (!err.code && err.message === 'manifest unknown'))) {
+      throw new StrataError(`manifest for ${familiarName(reference)} not found: ${err.message}`, err.exitCode, { cause: err });
+    }
+    if (err instanceof RegistryError && err.code === 'NAME_UNKNOWN') {
+      throw new StrataError(`repository ${familiarRepository(ref)} not found: ${err.message}`, err.exitCode, { cause: err });
     }
     if (err instanceof StrataError) throw new StrataError(`pulling "${reference}": ${err.message}`, err.exitCode, { cause: err });
     throw err;
