@@ -176,8 +176,15 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(never.stderr, /no such image/);
     const missing = sb.strata(['run', '--rm', `${reg.host}/lib/busybox:1`, 'echo', 'ok'], { root: fresh });
     assert.equal(missing.stdout.trim().split('\n').pop(), 'ok', missing.stderr);
+    // Docker's lines on stderr: the name as pulled, the pull's progress, its digest and status.
+    assert.ok(missing.stderr.startsWith(`Unable to find image '${reg.host}/lib/busybox:1' locally\n1: Pulling from lib/busybox\n`), missing.stderr);
+    assert.ok(missing.stderr.endsWith(`Digest: ${pushedDigest}\nStatus: Downloaded newer image for ${reg.host}/lib/busybox:1\n`), missing.stderr);
     const always = sb.strata(['create', '--pull=always', `${reg.host}/lib/busybox:1`], { root: fresh });
     assert.equal(always.status, 0, always.stderr);
+    assert.equal(always.stderr, `1: Pulling from lib/busybox\nDigest: ${pushedDigest}\nStatus: Image is up to date for ${reg.host}/lib/busybox:1\n`);
+    const byDefault = sb.strata(['run', '--rm', `${reg.host}/lib/plain`, 'true'], { root: fresh });
+    assert.equal(byDefault.status, 0, byDefault.stderr);
+    assert.ok(byDefault.stderr.startsWith(`Unable to find image '${reg.host}/lib/plain:latest' locally\n`), byDefault.stderr);
     // FROM name@digest: verified against the registry's bytes.
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/lib/busybox@${pushedDigest}\nRUN true\n`);
     const d = sb.strata(['build', '-q', ctx], { root: sb.root('bydigest-build') });
