@@ -48,10 +48,13 @@ export function isParentImage(parent: Image, child: Image): boolean {
     && startsWith(parent.config.rootfs.diff_ids, child.config.rootfs.diff_ids);
 }
 
-/** Untagged images other images were built on: Docker's intermediate images (`images -a` shows them). */
-export function intermediateImages(images: Image[]): Set<string> {
+/**
+ * Untagged images other images were built on: Docker's intermediate images (`images -a` shows
+ * them); one with a digest reference (`referenced`: pulled by digest) is no intermediate image.
+ */
+export function intermediateImages(images: Image[], referenced: Set<string> = new Set()): Set<string> {
   const out = new Set<string>();
-  for (const p of images) if (p.names.length === 0 && images.some((c) => isParentImage(p, c))) out.add(p.id);
+  for (const p of images) if (p.names.length === 0 && !referenced.has(p.id) && images.some((c) => isParentImage(p, c))) out.add(p.id);
   return out;
 }
 
@@ -174,6 +177,8 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
 /** Deletes `img`'s untagged parents that no other image, no container needs (Docker's quiet prune of parents). */
 async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], leased: Set<string>, items: ImageDeleteItem[]): Promise<void> {
   const used = new Set([...containers.map((c) => c.Image), ...leased]);
+  // A parent pulled by digest has a reference (Docker's digest reference): kept, as a named one.
+  for (const [id, ds] of await allRepoDigests(store)) if (ds.length) used.add(id);
   // Nearest parent first: the one with the longest history.
   const parents = rest.filter((p) => isParentImage(p, img)).sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   let remaining = rest;

@@ -130,6 +130,15 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.equal(sb.strata(['tag', byDigest, 'mine:1'], { root }).status, 0);
     assert.equal(sb.strata(['rmi', 'mine:1'], { root }).stdout, 'Untagged: mine:1\n');
     assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    // An image built on it: the base stays listed (no intermediate image), and stays when the child goes.
+    const ctx = path.join(sb.dir, 'ctx-digest');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${byDigest}\nRUN echo child > /child\n`);
+    assert.equal(sb.strata(['build', '-q', '-t', 'child:1', ctx], { root }).status, 0);
+    assert.equal(listed(), `child 1 <none>\n${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    const child = sb.strata(['rmi', 'child:1'], { root });
+    assert.equal(child.stdout.match(/^Deleted: /gm)?.length, 1, child.stdout);
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
     const del = sb.strata(['rmi', byDigest], { root });
     assert.equal(del.status, 0, del.stderr);
     assert.match(del.stdout, new RegExp(`^Untagged: ${byDigest.replace(/[.]/g, '\\.')}\nDeleted: sha256:[a-f0-9]{64}\n$`));
