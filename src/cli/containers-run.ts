@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { StrataError, systemCause } from '../errors.js';
 import { Containers, type CreateContainerOptions } from '../engine/index.js';
-import type { ContainerRecord } from '../store/index.js';
+import { familiarName, formatReference, parseReference, type ContainerRecord } from '../store/index.js';
 import { timing } from '../timing.js';
 import { envFromFlags, exposedPorts, labelsFromFlags, parseMemory, parseRunArgs, parseShmSize, runUsage, type RunFlags } from './containers-args.js';
 
@@ -39,9 +39,18 @@ function createOptions(flags: RunFlags, image: string, command: string[]): Creat
       policy: flags.pull, platform: flags.platform,
       // The pull's progress goes to stderr: stdout belongs to the container (or its ID, with -d).
       progress: async () => (flags.quiet ? undefined : new (await import('./transfer-progress.js')).PlainTransferProgress(process.stderr)),
-      onMissing: (ref) => process.stderr.write(`Unable to find image '${ref}' locally\n`),
+      onMissing: (ref) => process.stderr.write(`Unable to find image '${withDefaultTag(ref)}' locally\n`),
     },
   };
+}
+
+/** The name as Docker's CLI says it: familiar, ":latest" when it has neither tag nor digest. */
+function withDefaultTag(ref: string): string {
+  try {
+    return familiarName(formatReference(parseReference(ref)));
+  } catch {
+    return ref;
+  }
 }
 
 function hasControllingTerminal(): boolean {

@@ -26,8 +26,11 @@ export const IMAGE_HEADINGS: Record<string, string> = {
   Repository: 'REPOSITORY', SharedSize: 'SHARED SIZE', Size: 'SIZE', Tag: 'TAG', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
 };
 
-/** One row per name (REPOSITORY, TAG), or one `<none>` row for an image without names. */
-export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number; repoDigests?: Map<string, string[]> } = {}): ImageRow[] {
+/**
+ * One row per name (REPOSITORY, TAG), a `REPO <none>` row per repository the image has only a
+ * digest in (per digest with `digests`), or one `<none>` row for an image with neither.
+ */
+export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number; repoDigests?: Map<string, string[]>; digests?: boolean } = {}): ImageRow[] {
   const rows: ImageRow[] = [];
   const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || a.id.localeCompare(b.id));
   for (const img of sorted) {
@@ -43,13 +46,28 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
       VirtualSize: humanSize(img.size),
     };
     const names = [...img.names].sort();
-    if (names.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });
+    const digests = opts.repoDigests?.get(img.id) ?? [];
+    const tagged = new Set<string>();
     for (const n of names) {
       const r = parseReference(n, { defaultTag: false });
+      tagged.add(repositoryName(r));
       // The digest this image has in that repository, if it was pulled from or pushed to it.
-      const at = opts.repoDigests?.get(img.id)?.find((d) => d.startsWith(`${repositoryName(r)}@`));
+      const at = digests.find((d) => d.startsWith(`${repositoryName(r)}@`));
       rows.push({ ...base, Repository: familiarRepository(r), Tag: r.tag ?? '<none>', Digest: at ? at.slice(at.indexOf('@') + 1) : '<none>' });
     }
+    // A repository the image has only a digest in (pulled by digest; its tag since moved to
+    // another image): Docker's "REPO <none>" row, one per digest with --digests.
+    const digestOnly = new Map<string, string[]>();
+    for (const d of digests) {
+      const r = parseReference(d, { defaultTag: false });
+      if (tagged.has(repositoryName(r))) continue;
+      const repo = familiarRepository(r);
+      digestOnly.set(repo, [...(digestOnly.get(repo) ?? []), r.digest ?? '<none>']);
+    }
+    for (const [repo, ds] of [...digestOnly].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const d of opts.digests ? ds : ds.slice(0, 1)) rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: d });
+    }
+    if (names.length === 0 && digestOnly.size === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });
   }
   return rows;
 }

@@ -23,9 +23,9 @@ interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; dige
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const filters = ([] as string[]).concat(a.filter ?? []);
   const images = await new Images({ store }).list({ all: a.all, filters: filters.filter((f) => /^(label|before|since)(=|$)/.test(f)) });
+  // Read also without --digests: an image pulled by digest alone is listed under its repository.
   const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
-  const repoDigests = wantsDigests ? await allRepoDigests(store) : undefined;
-  let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests });
+  let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests: await allRepoDigests(store), digests: wantsDigests });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
   for (const f of filters) {
     const [key, value = ''] = f.split('=');

@@ -12,13 +12,14 @@ test('plain pull and push lines', () => {
   assert.deepEqual(parsePlain('pull', ['--platform=linux/amd64', 'x:1']), { 'tls-verify': true, platform: 'linux/amd64', name: 'x:1' });
   assert.deepEqual(parsePlain('push', ['--index-of', 'a', '--index-of=b', 'r/x:1', '--quiet']),
     { 'tls-verify': true, 'index-of': ['a', 'b'], name: 'r/x:1', quiet: true });
+  assert.deepEqual(parsePlain('push', ['-a', 'r/x']), { 'tls-verify': true, 'all-tags': true, name: 'r/x' });
 });
 
 test('anything unusual goes to the full CLI', () => {
   for (const [cmd, args] of [
     ['pull', ['--help', 'x']], ['pull', ['-h']], ['pull', ['-qa', 'x']], ['pull', []], ['pull', ['a', 'b']],
     ['pull', ['--tls-verify', 'false', 'x']], ['pull', ['--platform']], ['pull', ['--platform', '-q', 'x']],
-    ['pull', ['--platform', 'a', '--platform', 'b', 'x']], ['pull', ['--quiet=yes', 'x']], ['push', ['-a', 'x']],
+    ['pull', ['--platform', 'a', '--platform', 'b', 'x']], ['pull', ['--quiet=yes', 'x']], ['push', ['-qa', 'x']],
     ['push', ['--unknown', 'x']], ['pull', ['--', 'x']],
   ] as const) assert.equal(parsePlain(cmd, [...args]), undefined, `${cmd} ${args.join(' ')}`);
 });

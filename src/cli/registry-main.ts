@@ -22,7 +22,7 @@ const SPECS: Record<'pull' | 'push', Spec> = {
   },
   push: {
     valued: { '--index-of': { key: 'index-of', repeat: true } },
-    booleans: { '-q': 'quiet', '--quiet': 'quiet', '--tls-verify': 'tls-verify' },
+    booleans: { '-q': 'quiet', '--quiet': 'quiet', '--tls-verify': 'tls-verify', '-a': 'all-tags', '--all-tags': 'all-tags' },
   },
 };
 

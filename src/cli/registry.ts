@@ -2,7 +2,7 @@
 // src/registry/. Errors are strata's own (exit 125), one line.
 import type { Argv, CommandModule } from 'yargs';
 import { StrataError } from '../errors.js';
-import { familiarName, openStore } from '../store/index.js';
+import { familiarName, openStore, parseReference } from '../store/index.js';
 import type { RegisterCommands } from './command.js';
 import { timing } from '../timing.js';
 import { transferProgress } from './transfer-progress.js';
@@ -23,6 +23,18 @@ async function withRegistry(fn: (reg: typeof import('../registry/index.js')) => 
   }
 }
 
+/** Docker's "Using default tag: latest" before the pull or push of a name without tag or digest (not with -q or -a). */
+function defaultTagNote(name: string, quiet?: boolean): void {
+  if (quiet) return;
+  let r;
+  try {
+    r = parseReference(name, { defaultTag: false });
+  } catch {
+    return; // the pull or push says what is wrong with it
+  }
+  if (!r.tag && !r.digest) out('Using default tag: latest\n');
+}
+
 const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
 
 export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
@@ -32,9 +44,11 @@ export async function pullCmd(a: PullArgs): Promise<void> {
     const store = await openStore();
     const opts = { store, platform: a.platform, tlsVerify: a['tls-verify'] };
     // --all-tags: each tag pulled in turn, its digest after it; the status and name once, for the repository (as Docker).
+    if (!a['all-tags']) defaultTagNote(a.name, a.quiet);
     const names = a['all-tags'] ? await allTagReferences(a.name, opts) : [a.name];
     let downloaded = false;
     let last;
+    const warnings: string[] = [];
     for (const name of names) {
       const progress = transferProgress(a.quiet);
       try {
@@ -43,31 +57,41 @@ export async function pullCmd(a: PullArgs): Promise<void> {
         progress?.done();
       }
       downloaded ||= last.downloaded;
+      if (last.platformWarning) warnings.push(last.platformWarning);
       if (!a.quiet) out(`Digest: ${last.digest}\n`);
     }
     const reference = a['all-tags'] ? last!.reference.replace(/:[^:/]+$/, '') : last!.reference;
     if (!a.quiet) {
       const name = familiarName(reference);
       out(downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
+      // As Docker's: a single-platform image of another platform is pulled, with this warning.
+      for (const w of new Set(warnings)) out(`WARNING: ${w}\n`);
     }
     out(`${reference}\n`);
   });
 }
 
-export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[] }
+export interface PushArgs { name: string; quiet?: boolean; 'tls-verify'?: boolean; 'index-of'?: string | string[]; 'all-tags'?: boolean }
 
 export async function pushCmd(a: PushArgs): Promise<void> {
-  await withRegistry(async ({ push }) => {
+  if (a['all-tags'] && a['index-of'] !== undefined) throw new StrataError('--all-tags and --index-of cannot be used together');
+  await withRegistry(async ({ push, localTagReferences }) => {
     const store = await openStore();
-    const progress = transferProgress(a.quiet);
+    const opts = { store, tlsVerify: a['tls-verify'] };
+    if (a['index-of'] === undefined && !a['all-tags']) defaultTagNote(a.name, a.quiet);
+    // --all-tags: each local tag of the repository in turn, the repository said once (as Docker).
+    const names = a['all-tags'] ? await localTagReferences(a.name, opts) : [a.name];
     let r;
-    try {
-      const indexOf = a['index-of'] === undefined ? undefined : ([] as string[]).concat(a['index-of']);
-      r = await push(a.name, { store, progress, tlsVerify: a['tls-verify'], platformImages: indexOf });
-    } finally {
-      progress?.done();
+    for (const [i, name] of names.entries()) {
+      const progress = transferProgress(a.quiet);
+      try {
+        const indexOf = a['index-of'] === undefined ? undefined : ([] as string[]).concat(a['index-of']);
+        r = await push(name, { ...opts, progress, platformImages: indexOf, announced: i > 0 });
+      } finally {
+        progress?.done();
+      }
     }
-    if (a.quiet) out(`${r.reference}\n`);
+    if (a.quiet) out(`${a['all-tags'] ? r!.reference.replace(/:[^:/]+$/, '') : r!.reference}\n`);
   });
 }
 
@@ -94,7 +118,8 @@ async function loginCmd(a: LoginArgs): Promise<void> {
 async function logoutCmd(a: { server?: string }): Promise<void> {
   const { logout, registryDomain } = await import('../registry/index.js');
 
-  const domain = registryDomain(a.server);
+  // Docker's CLI names the default registry by its credentials key.
+  const domain = a.server === undefined ? 'https://index.docker.io/v1/' : registryDomain(a.server);
   if (await logout(a.server)) out(`Removing login credentials for ${domain}\n`);
   else out(`Not logged in to ${domain}\n`);
 }
@@ -108,6 +133,7 @@ const pullFlags = (y: Argv) => tlsFlag(y)
 const pushFlags = (y: Argv) => tlsFlag(y)
   .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG]' })
   .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
+  .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Push all tags of an image to the repository' })
   // Repeatable, but not an array option: that would swallow NAME.
   .option('index-of', { type: 'string', describe: 'Push an image index of these local images (one per platform) as NAME; repeatable' });
 

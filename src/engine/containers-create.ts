@@ -124,7 +124,7 @@ async function imageFor(ctx: ContainerContext, imageRef: string, pull: CreateCon
   const resolver = new ImageResolver(ctx.images, () => openStore(ctx.root));
   try {
     return await resolver.resolve(imageRef, {
-      policy, platform: pull.platform, progress: pull.progress, onPull: () => { if (policy === 'missing') pull.onMissing?.(imageRef); },
+      policy, platform: pull.platform, progress: pull.progress, status: true, onPull: () => { if (policy === 'missing') pull.onMissing?.(imageRef); },
     });
   } finally {
     await resolver.close();

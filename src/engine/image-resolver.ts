@@ -23,6 +23,8 @@ export interface ResolveImageOptions {
   onPull?: () => void;
   /** Whether a local image will do under `missing` (e.g. its platform); a refused one is pulled again. */
   accept?: (image: Image) => boolean;
+  /** After a pull, Docker's "Digest:" and "Status:" lines on the progress (run, create). */
+  status?: boolean;
 }
 
 type Registry = typeof import('../registry/index.js');
@@ -96,7 +98,7 @@ export class ImageResolver {
     if (!found) o.onPull?.();
     const reg = await this.registry();
     const progress = typeof o.progress === 'function' ? await o.progress() : o.progress;
-    return reg.ensureImage(text, { store: await this.store(), policy: found ? 'always' : policy, progress, ...(o.platform ? { platform: o.platform } : {}) });
+    return reg.ensureImage(text, { store: await this.store(), policy: found ? 'always' : policy, progress, status: o.status, ...(o.platform ? { platform: o.platform } : {}) });
   }
 
   /** Whether the registry client was loaded (a pull, or aliases to read). */

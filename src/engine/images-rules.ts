@@ -6,6 +6,10 @@
 // - by ID: refused when other images were built on it ("cannot be forced": deleting it would
 //   take the child's history and cache with it), when a running container uses it ("cannot be
 //   forced"), when it has several names or a stopped container uses it ("must be forced");
+// - a digest reference (repo@sha256:..., recorded by pull and push as the image's RepoDigests):
+//   untagged alone while the image has another reference, else the last name's rules; the
+//   digests of a repository go with its last tag ("Untagged: busybox@sha256:..."), and all of
+//   them with the image;
 // - a deleted image's untagged parents that nothing else needs go too (Docker's prune of
 //   parents; `rmi --no-prune` keeps them).
 // Layers are never what a child loses: the store's collector keeps every layer an image,
@@ -18,7 +22,7 @@
 // "Untagged:", `image prune -a` passes it by. Whether an image is in use is decided again under
 // the store lock as it is deleted, so a container or lease that came meanwhile still keeps it.
 import { StrataError } from '../errors.js';
-import { familiarName, leasedImages, normalizeTag, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+import { allRepoDigests, familiarName, forgetRepoDigests, leasedImages, normalizeTag, parseReference, repoDigestsOf, repositoryName, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
 import { pruneFilter } from './filters.js';
 
 /** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
@@ -44,10 +48,13 @@ export function isParentImage(parent: Image, child: Image): boolean {
     && startsWith(parent.config.rootfs.diff_ids, child.config.rootfs.diff_ids);
 }
 
-/** Untagged images other images were built on: Docker's intermediate images (`images -a` shows them). */
-export function intermediateImages(images: Image[]): Set<string> {
+/**
+ * Untagged images other images were built on: Docker's intermediate images (`images -a` shows
+ * them); one with a digest reference (`referenced`: pulled by digest) is no intermediate image.
+ */
+export function intermediateImages(images: Image[], referenced: Set<string> = new Set()): Set<string> {
   const out = new Set<string>();
-  for (const p of images) if (p.names.length === 0 && images.some((c) => isParentImage(p, c))) out.add(p.id);
+  for (const p of images) if (p.names.length === 0 && !referenced.has(p.id) && images.some((c) => isParentImage(p, c))) out.add(p.id);
   return out;
 }
 
@@ -75,6 +82,27 @@ function nameIn(img: { names: string[] }, ref: string): string | undefined {
   }
 }
 
+/** "docker.io/library/busybox" of a full name. */
+function repositoryOf(name: string): string | undefined {
+  try {
+    return repositoryName(parseReference(name, { defaultTag: false }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The digest reference `ref` is, when the image has it among its repo digests. */
+function digestRefIn(digests: string[], ref: string): { repository: string; digest: string; full: string } | undefined {
+  try {
+    const r = parseReference(ref, { defaultTag: false });
+    if (!r.digest) return undefined;
+    const full = `${repositoryName(r)}@${r.digest}`;
+    return digests.includes(full) ? { repository: repositoryName(r), digest: r.digest, full } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Removes one image reference with Docker's rules (see the top of this file). Only the index
  * is needed to name the image, so a damaged image can be removed too.
@@ -86,11 +114,28 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
   const running = users.filter((c) => c.State?.Running);
   const leased = await leasedImages(store.root);
   const items: ImageDeleteItem[] = [];
+  const digests = await repoDigestsOf(store, img.id);
+  const forget = async (repository?: string, digest?: string) => {
+    for (const d of await forgetRepoDigests(store, img.id, repository, digest)) items.push({ Untagged: familiarName(d) });
+  };
+  let left = [...img.names];
+  // A name goes; the digests of its repository with the last name of that repository (Docker's digest references).
   const untag = async (name: string) => {
     if (await store.untag(name)) items.push({ Untagged: familiarName(name) });
+    left = left.filter((n) => n !== name);
+    const repo = repositoryOf(name);
+    if (repo && !left.some((n) => repositoryOf(n) === repo)) await forget(repo);
   };
-  const name = nameIn(img, ref);
-  if (name && img.names.length > 1) {
+  // A digest reference the image has (pulled or pushed by that name): untagged alone while the
+  // image has another reference, as Docker's; the image's last reference is a name's rules.
+  const digestRef = digestRefIn(digests, ref);
+  if (digestRef && (img.names.length > 0 || digests.length > 1)) {
+    await forget(digestRef.repository, digestRef.digest);
+    return items;
+  }
+  const name = nameIn(img, ref) ?? digestRef?.full;
+  // Another name, or a digest in another repository (which the name's untagging leaves), keeps the image.
+  if (name && (img.names.length > 1 || digests.some((d) => repositoryOf(d) !== repositoryOf(name)))) {
     await untag(name);
     return items;
   }
@@ -111,12 +156,19 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
   // Kept, untagged, for its containers, a container being created, or the images built on it.
   const keep = async () => {
     for (const n of names) await untag(n);
+    await forget();
     return items;
   };
   if (users.length || children.length || leased.has(img.id)) return keep();
   // Its names go with it, in the same write of the index.
   if (!(await store.removeImage(img.id, { unlessInUse: true }))) return keep();
-  for (const n of names) items.push({ Untagged: familiarName(n) });
+  for (const n of names) {
+    items.push({ Untagged: familiarName(n) });
+    left = left.filter((x) => x !== n);
+    const repo = repositoryOf(n);
+    if (repo && !left.some((x) => repositoryOf(x) === repo)) await forget(repo);
+  }
+  await forget();
   items.push({ Deleted: img.id });
   if (!options.noPrune && self) await pruneParents(store, self, all.filter((i) => i.id !== img.id), containers, leased, items);
   return items;
@@ -125,6 +177,8 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
 /** Deletes `img`'s untagged parents that no other image, no container needs (Docker's quiet prune of parents). */
 async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], leased: Set<string>, items: ImageDeleteItem[]): Promise<void> {
   const used = new Set([...containers.map((c) => c.Image), ...leased]);
+  // A parent pulled by digest has a reference (Docker's digest reference): kept, as a named one.
+  for (const [id, ds] of await allRepoDigests(store)) if (ds.length) used.add(id);
   // Nearest parent first: the one with the longest history.
   const parents = rest.filter((p) => isParentImage(p, img)).sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   let remaining = rest;
@@ -143,7 +197,7 @@ export interface ImagePruneResult {
 }
 
 /**
- * `image prune`: dangling images (untagged, no image built on them), or with `all` every image
+ * `image prune`: dangling images (no name, no digest reference, no image built on them), or with `all` every image
  * no container uses; children go before their parents, and a parent stays while an image
  * built on it does. Then the collector frees what nothing holds.
  */
@@ -154,16 +208,19 @@ export function imagePruneFilter(filters: string[], parseTime: (text: string) =>
 
 export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {
   const used = new Set([...containers.map((c) => c.Image), ...(await leasedImages(store.root))]);
+  // An image with a digest reference (pulled by digest) is not dangling, as Docker's.
+  const digested = new Set([...(await allRepoDigests(store))].filter(([, ds]) => ds.length).map(([id]) => id));
   const items: ImageDeleteItem[] = [];
   let reclaimed = 0;
   let remaining = await readableImages(store);
   const order = [...remaining].sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   for (const img of order) {
-    if (used.has(img.id) || (!all && img.names.length > 0) || !accept(img)) continue;
+    if (used.has(img.id) || (!all && (img.names.length > 0 || digested.has(img.id))) || !accept(img)) continue;
     if (remaining.some((c) => isParentImage(img, c))) continue;
     // Its names go with it, in the same write of the index; in use by now (decided under the lock): passed by.
     if (!(await store.removeImage(img.id, { unlessInUse: true }))) continue;
     for (const n of [...img.names].sort()) items.push({ Untagged: familiarName(n) });
+    for (const d of await forgetRepoDigests(store, img.id)) items.push({ Untagged: familiarName(d) });
     items.push({ Deleted: img.id });
     remaining = remaining.filter((i) => i.id !== img.id);
     // As Docker: the space of the layers actually gone (shared ones stay with other images).

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
+  allRepoDigests, appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
@@ -102,7 +102,8 @@ export class Images {
       } else throw new StrataError(`invalid filter "${key}"`);
     }
     if (!options.all) {
-      const hidden = intermediateImages(images);
+      const digested = [...(await allRepoDigests(store))].filter(([, ds]) => ds.length).map(([id]) => id);
+      const hidden = intermediateImages(images, new Set(digested));
       images = images.filter((i) => !hidden.has(i.id));
     }
     const sizes = new LayerSizes(store);

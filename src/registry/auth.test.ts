@@ -47,6 +47,8 @@ describe('registry authentication and trust', { skip }, () => {
     const pulled = sb.strata(['pull', name], { root: sb.root('htpasswd-pull') });
     assert.equal(pulled.status, 0, pulled.stderr);
     assert.equal(sb.strata(['logout', reg.host]).stdout, `Removing login credentials for ${reg.host}\n`);
+    assert.equal(sb.strata(['logout', reg.host]).stdout, `Not logged in to ${reg.host}\n`);
+    assert.equal(sb.strata(['logout']).stdout, 'Not logged in to https://index.docker.io/v1/\n');
     assertOneLineError(sb.strata(['pull', name], { root: sb.root('htpasswd-pull2') }), /unauthorized/);
   });
 
@@ -81,7 +83,10 @@ echo "credentials not found in native keychain"; exit 1
     const reg = await start({ auth: 'token' });
     const name = `${reg.host}/team/app:1`;
     assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
-    assertOneLineError(sb.strata(['push', name], { root: src }), /unauthorized/);
+    // An anonymous token without the scope: Docker's words (insufficient_scope is DENIED).
+    assertOneLineError(sb.strata(['push', name], { root: src }), /pushing ".*": denied: requested access to the resource is denied$/m);
+    assertOneLineError(sb.strata(['pull', `${reg.host}/team/nosuch`], { root: sb.root('token-denied') }),
+      new RegExp(`^Error: pull access denied for ${reg.host.replace(/\./g, '\\.')}/team/nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied$`, 'm'));
     assertOneLineError(sb.strata(['login', '-u', 'alice', '-p', 'wrong', reg.host]), /incorrect username or password/);
     assert.equal(sb.strata(['login', '-u', 'alice', '-p', 'wonderland', reg.host]).status, 0);
     const r = sb.strata(['push', name], { root: src });
@@ -90,6 +95,10 @@ echo "credentials not found in native keychain"; exit 1
     const p = sb.strata(['pull', name], { root: sb.root('token-pull') });
     assert.equal(p.status, 0, p.stderr);
     assert.ok(reg.token!.scopesAsked.includes('repository:team/app:pull'));
+    // Logged in, but the token server grants this user no access to forbidden/: denied, not "incorrect password".
+    assertOneLineError(sb.strata(['pull', `${reg.host}/forbidden/app:1`], { root: sb.root('token-forbidden') }), /^Error: pull access denied for .*\/forbidden\/app, repository does not exist or may require 'docker login': denied: /);
+    assert.equal(sb.strata(['tag', 'busybox', `${reg.host}/forbidden/app:1`], { root: src }).status, 0);
+    assertOneLineError(sb.strata(['push', `${reg.host}/forbidden/app:1`], { root: src }), /pushing ".*": denied: requested access to the resource is denied$/);
     sb.strata(['logout', reg.host]);
   });
 

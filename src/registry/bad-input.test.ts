@@ -57,8 +57,10 @@ describe('bad input from registries', { skip }, () => {
 
   test('registry down, unknown repository, unknown tag', async () => {
     await failingPull(`127.0.0.1:${await freePort()}/x:1`, /registry "127\.0\.0\.1:\d+" is not reachable: connection refused/);
-    await failingPull(`${reg.host}/no/such:1`, /pulling ".*no\/such:1": (manifest|name) unknown/);
-    await failingPull(`${reg.host}/bad/bb:nosuchtag`, /manifest unknown/);
+    // Docker's words (moby's translatePullError): "manifest for NAME not found: manifest unknown".
+    await failingPull(`${reg.host}/no/such:1`, /^Error: (manifest for .*\/no\/such:1|repository .*\/no\/such) not found: (manifest|name) unknown/);
+    await failingPull(`${reg.host}/bad/bb:nosuchtag`, new RegExp(`^Error: manifest for ${reg.host.replace(/\./g, '\\.')}/bad/bb:nosuchtag not found: manifest unknown$`));
+    await failingPull(`${reg.host}/bad/bb@sha256:${'0'.repeat(64)}`, /^Error: manifest for .*\/bad\/bb@sha256:0{64} not found: manifest unknown$/);
   });
 
   test('hostile references and digests are refused before any path is built', async () => {

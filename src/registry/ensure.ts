@@ -1,7 +1,7 @@
 // The image a command names, pulled when the policy says so: Docker's `--pull=missing` (the
 // default of run, create and FROM), `always` (build --pull, run --pull=always) and `never`.
 import { StrataError } from '../errors.js';
-import { formatReference, imageByRepoDigest, repositoryName, type Image } from '../store/index.js';
+import { familiarName, formatReference, imageByRepoDigest, repositoryName, type Image } from '../store/index.js';
 import { hasAlias, qualify } from './endpoints.js';
 import { pull, type PullOptions } from './pull.js';
 import { resolveImage } from './store-access.js';
@@ -12,6 +12,8 @@ export interface EnsureOptions extends PullOptions {
   policy?: PullPolicy;
   /** Called when the image is not here and is about to be pulled (Docker's "Unable to find image ... locally"). */
   onPull?: () => void;
+  /** After a pull, Docker's "Digest: ..." and "Status: ..." lines on the progress (run and create say them; a build does not). */
+  status?: boolean;
 }
 
 export function parsePullPolicy(text: string | boolean | undefined): PullPolicy {
@@ -62,7 +64,13 @@ export async function ensureImage(text: string, o: EnsureOptions): Promise<Image
   }
   o.onPull?.();
   try {
-    return (await pull(text, o)).image;
+    const r = await pull(text, o);
+    if (o.status && o.progress) {
+      o.progress.line(`Digest: ${r.digest}`);
+      const name = familiarName(r.reference);
+      o.progress.line(r.downloaded ? `Status: Downloaded newer image for ${name}` : `Status: Image is up to date for ${name}`);
+    }
+    return r.image;
   } catch (err) {
     // Not here and not to be had: say both (Docker: "Unable to find image ... locally", then why).
     if (policy === 'missing' && err instanceof StrataError) throw new StrataError(`no such image: "${text}": ${err.message}`, err.exitCode, { cause: err });

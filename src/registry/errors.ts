@@ -2,6 +2,7 @@
 // (MANIFEST_UNKNOWN, NAME_UNKNOWN, UNAUTHORIZED, DENIED ...) with their message, and network
 // failures named by what failed (connection refused, certificate not trusted).
 import { StrataError } from '../errors.js';
+import { parseChallenges, type Challenge } from './challenge.js';
 
 export class RegistryError extends StrataError {
   constructor(
@@ -21,6 +22,7 @@ export class RegistryError extends StrataError {
 
 interface Answer {
   status: number;
+  headers?: Record<string, string | string[] | undefined>;
   body: { text(): Promise<string>; dump(): Promise<void> };
 }
 
@@ -28,6 +30,11 @@ const STATUS_TEXT: Record<number, string> = {
   400: 'bad request', 401: 'unauthorized: authentication required', 403: 'denied: requested access to the resource is denied',
   404: 'not found', 405: 'unsupported', 413: 'request entity too large', 416: 'requested range not satisfiable', 429: 'too many requests',
 };
+
+/** A 401's bearer challenge with error="insufficient_scope" (RFC 6750): a token without the access asked for. */
+export function insufficientScope(headers: Answer['headers']): Challenge | undefined {
+  return parseChallenges(headers?.['www-authenticate']).find((c) => c.scheme === 'bearer' && c.params.error === 'insufficient_scope');
+}
 
 /** The registry's own words for a failed request ("manifest unknown: manifest unknown"), else the status. */
 export async function errorFromResponse(res: Answer, method: string, url: string): Promise<RegistryError> {
@@ -49,6 +56,13 @@ export async function errorFromResponse(res: Answer, method: string, url: string
   if (!message && res.status === 404) message = method === 'HEAD' && /\/manifests\//.test(url) ? 'manifest unknown' : 'not found';
   message ??= STATUS_TEXT[res.status] ?? `unexpected status ${res.status}`;
   if (!code && res.status === 401) code = 'UNAUTHORIZED';
+  // A token without the access asked for (RFC 6750's insufficient_scope): DENIED, as Docker's
+  // client reads it (the repository does not exist, or this user may not use it).
+  const denied = res.status === 401 ? insufficientScope(res.headers) : undefined;
+  if (denied) {
+    code = 'DENIED';
+    message = `denied: ${denied.params.error_description || 'requested access to the resource is denied'}`;
+  }
   // Collapse the spec's doubled forms ("manifest unknown: manifest unknown").
   message = message.replace(/^([^:]+): \1$/i, '$1').replace(/\s+/g, ' ').trim();
   return new RegistryError(message, res.status, code);

@@ -4,6 +4,7 @@ export { pull, type PullOptions, type PullResult } from './pull.js';
 export { inspectManifest, type InspectedManifest, type VerboseManifest } from './manifest-inspect.js';
 export { allTagReferences } from './pull-tags.js';
 export { push, type PushOptions, type PushResult } from './push.js';
+export { localTagReferences } from './push-tags.js';
 export { login, logout, registryDomain, type LoginOptions } from './login.js';
 export { ensureImage, localImage, type PullPolicy, type EnsureOptions } from './ensure.js';
 export { qualify, type RegistryOptions } from './endpoints.js';

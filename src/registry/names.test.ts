@@ -10,7 +10,7 @@ import { registryAvailable, startRegistry, type TestRegistry } from './testing/r
 
 const skip = !registryAvailable || process.getuid?.() !== 0 ? 'needs docker-registry and root' : false;
 
-describe('pull --all-tags and short-name aliases', { skip }, () => {
+describe('pull and push --all-tags and short-name aliases', { skip }, () => {
   let reg: TestRegistry;
   let sb: Sandbox;
   let src: string;
@@ -43,6 +43,28 @@ describe('pull --all-tags and short-name aliases', { skip }, () => {
     assert.equal(q.stdout, `${reg.host}/tags/bb\n`, q.stderr);
     assertOneLineError(sb.strata(['pull', '-a', `${reg.host}/tags/bb:1`], { root }), /tag can't be used with --all-tags/);
     assertOneLineError(sb.strata(['pull', '-a', `${reg.host}/tags/none`], { root }), /tags of "127\.0\.0\.1:\d+\/tags\/none"/);
+  });
+
+  test('push --all-tags pushes every local tag of the repository, the repository said once; a tag with it is refused', () => {
+    const repo = `${reg.host}/pushall/bb`;
+    for (const tag of ['x', 'y']) assert.equal(sb.strata(['tag', 'busybox', `${repo}:${tag}`], { root: src }).status, 0);
+    const r = sb.strata(['push', '--all-tags', repo], { root: src });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.match(/The push refers to repository/g)?.length, 1, r.stdout);
+    assert.match(r.stdout, /^x: digest: sha256:[a-f0-9]{64} size: \d+\ny?/m);
+    assert.match(r.stdout, /^y: digest: sha256:[a-f0-9]{64} size: \d+\n$/m);
+    const root = sb.root('pushed-all');
+    assert.equal(sb.strata(['pull', '-q', `${repo}:x`], { root }).status, 0);
+    // y is new here though its layers are not: Docker's "Downloaded newer image" (the name changed), then up to date.
+    const all = sb.strata(['pull', '-a', repo], { root });
+    assert.equal(all.status, 0, all.stderr);
+    assert.ok(all.stdout.endsWith(`Status: Downloaded newer image for ${repo}\n${repo}\n`), all.stdout);
+    assert.ok(sb.strata(['pull', '-a', repo], { root }).stdout.endsWith(`Status: Image is up to date for ${repo}\n${repo}\n`));
+    const images = sb.strata(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root });
+    assert.deepEqual(images.stdout.trim().split('\n').sort(), [`${repo}:x`, `${repo}:y`]);
+    assert.equal(sb.strata(['push', '-a', '-q', repo], { root: src }).stdout, `${repo}\n`);
+    assertOneLineError(sb.strata(['push', '-a', `${repo}:x`], { root: src }), /tag can't be used with --all-tags/);
+    assertOneLineError(sb.strata(['push', '-a', `${reg.host}/pushall/none`], { root: src }), /does not exist locally/);
   });
 
   test('an alias is followed by pull, pull -a, push, run, create --pull=never and FROM', () => {

@@ -47,6 +47,21 @@ describe('pull and push with a real registry', { skip }, () => {
     }
   });
 
+  test('a name without tag: "Using default tag: latest" first, as Docker\'s CLI says it (not with -q)', () => {
+    const name = `${reg.host}/lib/plain`;
+    assert.equal(sb.strata(['tag', 'busybox', name], { root: src }).status, 0);
+    const pushed = sb.strata(['push', name], { root: src });
+    assert.equal(pushed.status, 0, pushed.stderr);
+    assert.ok(pushed.stdout.startsWith(`Using default tag: latest\nThe push refers to repository [${name}]\n`), pushed.stdout);
+    assert.equal(sb.strata(['push', '-q', name], { root: src }).stdout, `${name}:latest\n`);
+    const root = sb.root('default-tag');
+    const pulled = sb.strata(['pull', name], { root });
+    assert.equal(pulled.status, 0, pulled.stderr);
+    assert.ok(pulled.stdout.startsWith('Using default tag: latest\nlatest: Pulling from lib/plain\n'), pulled.stdout);
+    assert.ok(pulled.stdout.endsWith(`Status: Downloaded newer image for ${name}:latest\n${name}:latest\n`), pulled.stdout);
+    assert.equal(sb.strata(['pull', '-q', name], { root }).stdout, `${name}:latest\n`);
+  });
+
   test('pull into an empty store; run it; by digest; digests shown by images and inspect', () => {
     const root = sb.root('pull');
     const name = `${reg.host}/lib/busybox:1`;
@@ -82,6 +97,51 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.equal(p.status, 0, p.stderr);
     assert.ok(p.stdout.includes(`digest: ${pushedDigest}`), p.stdout);
     assert.match(p.stdout, /Mounted from lib\/busybox/);
+  });
+
+  test('digest references: rmi untags one; the last tag of a repository takes its digests along; pulled by digest alone is listed, not dangling (Docker\'s)', () => {
+    const root = sb.root('rmi-digest');
+    const name = `${reg.host}/lib/busybox:1`;
+    const byDigest = `${reg.host}/lib/busybox@${pushedDigest}`;
+    const other = `${reg.host}/elsewhere/bb:2`;
+    const digestsOf = (ref: string) => sb.strata(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { root }).stdout.trim();
+    assert.equal(sb.strata(['pull', '-q', name], { root }).status, 0);
+    assert.equal(sb.strata(['tag', name, other], { root }).status, 0);
+    // The image has tags too: only the digest reference goes (was: a conflict, exit 1).
+    const r = sb.strata(['rmi', byDigest], { root });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `Untagged: ${byDigest}\n`);
+    assert.equal(digestsOf(name), '[]');
+    // Pulled again: the repository's last tag untagged takes its digest with it.
+    assert.equal(sb.strata(['pull', '-q', name], { root }).status, 0);
+    const untag = sb.strata(['rmi', name], { root });
+    assert.equal(untag.status, 0, untag.stderr);
+    assert.equal(untag.stdout, `Untagged: ${name}\nUntagged: ${byDigest}\n`);
+    assert.equal(digestsOf(other), '[]');
+    assert.equal(sb.strata(['rmi', other], { root }).status, 0);
+    // Pulled by digest alone: listed under its repository, not dangling, kept by image prune;
+    // a tag given and removed leaves it; rmi by that digest deletes it, as Docker says it.
+    assert.equal(sb.strata(['pull', '-q', byDigest], { root }).status, 0);
+    const listed = () => sb.strata(['images', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}'], { root }).stdout;
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    assert.equal(sb.strata(['images', '-q', '--filter', 'dangling=true'], { root }).stdout, '');
+    const prune = sb.strata(['image', 'prune', '-f'], { root });
+    assert.equal(prune.stdout, 'Total reclaimed space: 0B\n', 'not dangling: kept');
+    assert.equal(sb.strata(['tag', byDigest, 'mine:1'], { root }).status, 0);
+    assert.equal(sb.strata(['rmi', 'mine:1'], { root }).stdout, 'Untagged: mine:1\n');
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    // An image built on it: the base stays listed (no intermediate image), and stays when the child goes.
+    const ctx = path.join(sb.dir, 'ctx-digest');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${byDigest}\nRUN echo child > /child\n`);
+    assert.equal(sb.strata(['build', '-q', '-t', 'child:1', ctx], { root }).status, 0);
+    assert.equal(listed(), `child 1 <none>\n${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    const child = sb.strata(['rmi', 'child:1'], { root });
+    assert.equal(child.stdout.match(/^Deleted: /gm)?.length, 1, child.stdout);
+    assert.equal(listed(), `${reg.host}/lib/busybox <none> ${pushedDigest}\n`);
+    const del = sb.strata(['rmi', byDigest], { root });
+    assert.equal(del.status, 0, del.stderr);
+    assert.match(del.stdout, new RegExp(`^Untagged: ${byDigest.replace(/[.]/g, '\\.')}\nDeleted: sha256:[a-f0-9]{64}\n$`));
   });
 
   test('a pulled image has the sizes of the pushed one (uncompressed, as docker shows them), packed or not', () => {
@@ -125,8 +185,15 @@ describe('pull and push with a real registry', { skip }, () => {
     assert.match(never.stderr, /no such image/);
     const missing = sb.strata(['run', '--rm', `${reg.host}/lib/busybox:1`, 'echo', 'ok'], { root: fresh });
     assert.equal(missing.stdout.trim().split('\n').pop(), 'ok', missing.stderr);
+    // Docker's lines on stderr: the name as pulled, the pull's progress, its digest and status.
+    assert.ok(missing.stderr.startsWith(`Unable to find image '${reg.host}/lib/busybox:1' locally\n1: Pulling from lib/busybox\n`), missing.stderr);
+    assert.ok(missing.stderr.endsWith(`Digest: ${pushedDigest}\nStatus: Downloaded newer image for ${reg.host}/lib/busybox:1\n`), missing.stderr);
     const always = sb.strata(['create', '--pull=always', `${reg.host}/lib/busybox:1`], { root: fresh });
     assert.equal(always.status, 0, always.stderr);
+    assert.equal(always.stderr, `1: Pulling from lib/busybox\nDigest: ${pushedDigest}\nStatus: Image is up to date for ${reg.host}/lib/busybox:1\n`);
+    const byDefault = sb.strata(['run', '--rm', `${reg.host}/lib/plain`, 'true'], { root: fresh });
+    assert.equal(byDefault.status, 0, byDefault.stderr);
+    assert.ok(byDefault.stderr.startsWith(`Unable to find image '${reg.host}/lib/plain:latest' locally\n`), byDefault.stderr);
     // FROM name@digest: verified against the registry's bytes.
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/lib/busybox@${pushedDigest}\nRUN true\n`);
     const d = sb.strata(['build', '-q', ctx], { root: sb.root('bydigest-build') });
@@ -155,6 +222,14 @@ describe('pull and push with a real registry', { skip }, () => {
     const inspect = sb.strata(['image', 'inspect', '--format', '{{.Architecture}} {{json .RepoDigests}}', name], { root });
     assert.ok(inspect.stdout.startsWith('arm64 ') && inspect.stdout.includes(digest), inspect.stdout);
     assertOneLineError(sb.strata(['pull', '--platform', 'linux/s390x', name], { root }), /no image for platform "linux\/s390x"/);
+    assert.doesNotMatch(arm.stdout, /WARNING/);
+    // A single-platform image of another platform is pulled all the same, with Docker's warning after the status.
+    const single = `${reg.host}/single/arm:1`;
+    assert.equal(sb.strata(['tag', 'local/arm:1', single], { root: src }).status, 0);
+    assert.equal(sb.strata(['push', '-q', single], { root: src }).status, 0);
+    const other = sb.strata(['pull', '--platform', 'linux/s390x', single], { root });
+    assert.equal(other.status, 0, other.stderr);
+    assert.ok(other.stdout.endsWith(`Status: Downloaded newer image for ${single}\nWARNING: image with reference ${reg.host}/single/arm was found but does not match the specified platform: wanted linux/s390x, actual: linux/arm64\n${single}\n`), other.stdout);
   });
 
   test('manifest inspect shows the manifest and the index as the registry serves them (skopeo --raw), and Docker\'s verbose form', () => {

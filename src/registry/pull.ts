@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { timing } from '../timing.js';
 import { failpoint } from '../failpoint.js';
 import { isDigest, Lease } from '../store/index.js';
-import { formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
+import { familiarName, familiarRepository, formatReference, imageByRepoDigest, recordRepoDigest, repositoryName, type Image, type Reference } from '../store/index.js';
 import { BlobInfoCache } from './blob-info.js';
 import { Repository, type FetchedManifest } from './client.js';
 import { pullTransports, qualify, type RegistryOptions } from './endpoints.js';
@@ -33,8 +33,10 @@ export interface PullResult {
   reference: string;
   /** The digest the reference resolved to (an index's, when the image came through one). */
   digest: string;
-  /** False when nothing had to be downloaded. */
+  /** False when the name already named this image (Docker's "Image is up to date"). */
   downloaded: boolean;
+  /** Docker's warning for a single-platform image that is not of the platform asked for (pulled all the same). */
+  platformWarning?: string;
 }
 
 const CONFIG_MAX = 16 * 1024 * 1024;
@@ -116,12 +118,33 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 export async function pull(text: string, o: PullOptions): Promise<PullResult> {
   const ref = qualify(text, o);
   const reference = formatReference(ref);
+  let r: PullResult;
   try {
-    return await pullReference(ref, o);
+    r = await pullReference(ref, o);
   } catch (err) {
+    // Docker's words for a repository this user may not pull (or that does not exist).
+    if (err instanceof RegistryError && err.code === 'DENIED') {
+      throw new StrataError(`pull access denied for ${familiarRepository(ref)}, repository does not exist or may require 'docker login': ${err.message}`, err.exitCode, { cause: err });
+    }
+    // And for what the registry does not have (moby's translatePullError).
+    if (err instanceof RegistryError && (err.code === 'MANIFEST_UNKNOWN' || (!err.code && err.message === 'manifest unknown'))) {
+      throw new StrataError(`manifest for ${familiarName(reference)} not found: ${err.message}`, err.exitCode, { cause: err });
+    }
+    if (err instanceof RegistryError && err.code === 'NAME_UNKNOWN') {
+      throw new StrataError(`repository ${familiarRepository(ref)} not found: ${err.message}`, err.exitCode, { cause: err });
+    }
     if (err instanceof StrataError) throw new StrataError(`pulling "${reference}": ${err.message}`, err.exitCode, { cause: err });
     throw err;
   }
+  if (o.platform) {
+    const want = parsePlatform(o.platform);
+    const { os, architecture, variant } = r.image.config;
+    const have = { os, architecture, ...(variant ? { variant } : {}) };
+    if (!matches(want, have)) {
+      r.platformWarning = `image with reference ${familiarRepository(ref)} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`;
+    }
+  }
+  return r;
 }
 
 async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult> {
@@ -156,7 +179,9 @@ async function pullReference(ref: Reference, o: PullOptions): Promise<PullResult
   // counted as "Already exists", however long the downloads take.
   const lease = Lease.create(store.root, 'pull');
   try {
-    return await pullLeased(o, ref, repo, top, chosen, { config: doc.config, layers: doc.layers }, lease);
+    const r = await pullLeased(o, ref, repo, top, chosen, { config: doc.config, layers: doc.layers }, lease);
+    // Docker's "Downloaded newer image": the name is new here, or now names another image.
+    return { ...r, downloaded: r.downloaded || current?.id !== r.image.id };
   } finally {
     await lease.release();
   }

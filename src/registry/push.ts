@@ -21,6 +21,8 @@ export interface PushOptions extends RegistryOptions {
   concurrency?: number;
   /** Push these local images (one per platform) under the name, as an index. */
   platformImages?: string[];
+  /** "The push refers to repository [...]" was said already (push --all-tags, after the first tag). */
+  announced?: boolean;
 }
 
 export interface PushResult {
@@ -98,7 +100,7 @@ export async function push(text: string, o: PushOptions): Promise<PushResult> {
     ? await Promise.all(o.platformImages.map((n) => resolveImage(o.store, n)))
     : [await resolveImage(o.store, reference).catch(() => resolveImage(o.store, text))];
   timing('push: image resolved');
-  o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
+  if (!o.announced) o.progress?.line(`The push refers to repository [${repositoryName(ref)}]`);
   const info = new BlobInfoCache(o.store);
   try {
     let bytes: Buffer;

@@ -70,6 +70,11 @@ export function resolveImage(store: Store, ref: string): Promise<Image> {
   return store.resolveImage(ref);
 }
 
+/** Every name of the store's images ("host/repo:tag"), for `push --all-tags`. */
+export async function imageNames(store: Store): Promise<string[]> {
+  return (await store.listImages()).flatMap((i) => i.names);
+}
+
 /** A small blob's bytes (config, manifest), checked against its digest. */
 export function readBlobBytes(store: Store, digest: Digest): Promise<Buffer> {
   return store.blobs.read(assertDigest(digest));

@@ -6,7 +6,7 @@ import { StrataError } from '../errors.js';
 import { Authorizer } from './auth.js';
 import { isInsecure, isLoopback, type RegistriesConfig } from './config.js';
 import type { Credentials } from './credentials.js';
-import { RegistryError, errorFromResponse, networkError } from './errors.js';
+import { RegistryError, errorFromResponse, insufficientScope, networkError } from './errors.js';
 import { httpRequest, makeAgent, type Agent, type Body, type HttpResponse } from './http.js';
 import { isCertificateError, isNotTls, tlsOptionsFor } from './tls.js';
 
@@ -222,7 +222,9 @@ export class Transport {
         res = await this.send(method, url, o, authz, agent);
       }
     }
-    if (res.status === 401 && authz && this.auth.usedCredentials) {
+    // Credentials that got a token without the access asked for (insufficient_scope) are right,
+    // the access is what is missing: errorFromResponse says DENIED.
+    if (res.status === 401 && authz && this.auth.usedCredentials && !insufficientScope(res.headers)) {
       await res.body.dump();
       throw new RegistryError('unauthorized: incorrect username or password', 401, 'UNAUTHORIZED');
     }

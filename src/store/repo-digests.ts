@@ -34,6 +34,32 @@ export async function recordRepoDigest(store: Store, imageId: string, repository
   await atomicWriteJson(file, all);
 }
 
+/**
+ * Forgets an image's digests in `repository` (only `digest` when given; in every repository
+ * when `repository` is undefined): Docker's digest references that go with the last tag of
+ * their repository, or with the image. Returns the "repository@digest" strings forgotten.
+ */
+export async function forgetRepoDigests(store: Store, imageId: string, repository?: string, digest?: string): Promise<string[]> {
+  const all = await read(store);
+  const byRepo = all[imageId];
+  if (!byRepo) return [];
+  const gone: string[] = [];
+  for (const repo of Object.keys(byRepo).sort()) {
+    if (repository !== undefined && repo !== repository) continue;
+    const keep = byRepo[repo].filter((d) => {
+      if (digest !== undefined && d !== digest) return true;
+      gone.push(`${repo}@${d}`);
+      return false;
+    });
+    if (keep.length) byRepo[repo] = keep;
+    else delete byRepo[repo];
+  }
+  if (!gone.length) return [];
+  if (!Object.keys(byRepo).length) delete all[imageId];
+  await atomicWriteJson(cacheFile(store, 'repo-digests.json'), all);
+  return gone;
+}
+
 /** The image a repository@digest names, if it was pulled or pushed from here. */
 export async function imageByRepoDigest(store: Store, repository: string, digest: string): Promise<string | undefined> {
   const all = await read(store);

@@ -1,6 +1,7 @@
 // A small token server for the registry's `auth.token` (distribution's token spec): GET
 // /token?service=S&scope=repository:NAME:ACTIONS with Basic credentials answers an RS256 JWT
-// granting the scopes asked for. Anonymous requests are granted nothing. Test fixture only.
+// granting the scopes asked for. Anonymous requests are granted nothing, nor is a repository
+// under "forbidden/" to anyone (a user without access). Test fixture only.
 // It runs as a process of its own (this file is its program): the tests run strata with
 // spawnSync, which would block a server living in the test's own event loop.
 import { spawn } from 'node:child_process';
@@ -50,7 +51,7 @@ function serve(o: ServeOptions): void {
       const [type, ...rest] = s.split(':');
       const actions = rest.pop() ?? '';
       return { type, name: rest.join(':'), actions: actions.split(',').filter(Boolean) };
-    }) : [];
+    }).filter((a) => !a.name.startsWith('forbidden/')) : [];
     const now = Math.floor(Date.now() / 1000);
     const token = signJwt({
       iss: o.issuer, sub: user ?? '', aud: url.searchParams.get('service') ?? '', exp: now + 300, nbf: now - 10, iat: now,
