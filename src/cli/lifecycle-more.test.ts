@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../testing/cli.js';
+import { readRuntimeStatus, runcRootOf } from '../runtime/index.js';
 import { eventually, httpGet, lifecycleFixture, logged, type LifecycleFixture, assertNothingLeftBehind } from '../testing/lifecycle-fixture.js';
 
 describe('detached containers: volumes, exec, state', { concurrency: false }, () => {
@@ -75,7 +76,11 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     // Between its runs (the backoff has grown to 3.2 s after five), Docker's refusals, not runc's words.
     const crash = fx.strata(['run', '-d', '--name', 'crash', '--restart', 'always', 'busybox', 'false']);
     assert.equal(crash.status, 0, crash.stderr);
-    await eventually(() => fx.strata(['inspect', '-f', '{{.State.Restarting}} {{.RestartCount}}', 'crash']).stdout.match(/^true ([5-9]|\d\d)\n/), 100);
+    // Watched in its status file (no CLI start per poll), then seen as inspect shows it.
+    const crashId = crash.stdout.trim();
+    const between = () => readRuntimeStatus(path.join(fx.root, 'containers', crashId), runcRootOf(fx.root), crashId);
+    await eventually(() => between()?.state === 'restarting' && between()!.restartCount >= 5, 200, 50);
+    assert.match(fx.strata(['inspect', '-f', '{{.State.Restarting}} {{.RestartCount}}', 'crash']).stdout, /^true ([5-9]|\d\d)\n/);
     const restarting = /^Error: container "[0-9a-f]{12}" is restarting, wait until the container is running\n$/;
     for (const args of [['pause', 'crash'], ['exec', 'crash', 'true'], ['top', 'crash']]) {
       const refused = fx.strata(args);
