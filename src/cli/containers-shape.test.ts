@@ -143,10 +143,13 @@ describe("the container flow's details, as Docker shows them", { concurrency: fa
     assert.equal(fx.strata(['rm', '-f', 'ported']).status, 0);
   });
 
-  it('refuses renaming a container to its own name', () => {
+  it('refuses renaming a container to its own name or to nothing', () => {
     const r = fx.strata(['rename', 'shape', 'shape']);
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr, 'Error: Renaming a container with the same name as its current name\n');
+    // docker/cli trims both names, and neither may be empty.
+    const empty = fx.strata(['rename', 'shape', ' ']);
+    assert.deepEqual([empty.status, empty.stderr], [125, 'Error: Neither old nor new names may be empty\n']);
   });
 
   it('ends quietly when the reader of its stdout goes away', () => {

@@ -140,7 +140,10 @@ async function commit(argv: Args): Promise<void> {
 }
 
 async function rename(argv: Args): Promise<void> {
-  await new Containers().rename(argv.container as string, String(argv.newName));
+  // As docker/cli: both names trimmed, and neither may be empty.
+  const [from, to] = [String(argv.container).trim(), String(argv.newName).trim()];
+  if (!from || !to) throw new StrataError('Neither old nor new names may be empty');
+  await new Containers().rename(from, to);
 }
 
 async function prune(argv: Args): Promise<void> {

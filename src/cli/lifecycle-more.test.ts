@@ -194,6 +194,8 @@ describe('detached containers: volumes, exec, state', { concurrency: false }, ()
     assert.deepEqual([start.status, start.stdout, start.stderr], [1, '', 'Error: cannot start a paused container, try unpause instead\nError: no such container: "nosuch"\n']);
     const attached = fx.strata(['start', '-a', 'idle']);
     assert.deepEqual([attached.status, attached.stdout, attached.stderr], [125, '', 'Error: cannot start a paused container, try unpause instead\n']);
+    // rm without -f: Docker's daemon's words for a paused container.
+    assert.deepEqual(fx.strata(['rm', 'idle']).stderr, 'Error: cannot remove container "idle": container is paused and must be unpaused first\n');
     assert.equal(fx.strata(['unpause', 'idle']).status, 0);
     const top = fx.strata(['top', 'idle']).stdout.split('\n');
     assert.match(top[0]!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);

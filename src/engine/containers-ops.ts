@@ -4,7 +4,7 @@
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import {
-  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removeContainer, renameEndpoints, startDetached, stopContainer, waitForExit,
+  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -66,7 +66,7 @@ export async function removeOne(ctx: ContainerContext, record: ContainerRecord, 
   const state = currentState(ctx, record);
   if (state.Running) {
     if (!options.force) {
-      throw new StrataError(`cannot remove container "${record.Name.slice(1)}": container is ${state.Status}: stop the container before removing or force remove`);
+      throw removalRefused(record.Name.slice(1), state.Status);
     }
     await killAndWait(ctx, record);
   }

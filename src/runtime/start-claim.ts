@@ -54,6 +54,12 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
  * container still live did not die of SIGKILL (a frozen cgroup, a process in uninterruptible
  * sleep) and still uses its files.
  */
+/** Docker's daemon's refusal to remove a live container without -f (a paused one must be unpaused first). */
+export function removalRefused(name: string, state: string): StrataError {
+  if (state === 'paused') return new StrataError(`cannot remove container "${name}": container is paused and must be unpaused first`);
+  return new StrataError(`cannot remove container "${name}": container is ${state === 'starting' ? 'running' : state}: stop the container before removing or force remove`);
+}
+
 export function removalGuard(ctx: ClaimContext, id: string, name: string, forced = false): () => void {
   return () => {
     const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);
@@ -62,6 +68,6 @@ export function removalGuard(ctx: ClaimContext, id: string, name: string, forced
     // supervisor has written the exit yet (a foreground CLI may be stuck or slow to notice).
     if (forced && !runcState(ctx.runcRoot, id)) return;
     if (forced) throw new StrataError(`cannot remove container "${name}": it is still ${status!.state} after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept`);
-    throw new StrataError(`cannot remove container "${name}": container is ${status!.state === 'starting' ? 'running' : status!.state}: stop the container before removing or force remove`);
+    throw removalRefused(name, status!.state);
   };
 }
