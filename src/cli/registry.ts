@@ -35,6 +35,9 @@ function defaultTagNote(name: string, quiet?: boolean): void {
   if (!r.tag && !r.digest) out('Using default tag: latest\n');
 }
 
+/** What --all-tags says it pulled or pushed: the repository, REFERENCE without its tag. */
+const untagged = (reference: string): string => reference.replace(/:[^:/]+$/, '');
+
 const tlsFlag = (y: Argv) => y.option('tls-verify', { type: 'boolean', default: true, describe: 'Require HTTPS and verify certificates (false: also plain http)' });
 
 export interface PullArgs { name: string; platform?: string; quiet?: boolean; 'tls-verify'?: boolean; 'all-tags'?: boolean }
@@ -60,7 +63,7 @@ export async function pullCmd(a: PullArgs): Promise<void> {
       if (last.platformWarning) warnings.push(last.platformWarning);
       if (!a.quiet) out(`Digest: ${last.digest}\n`);
     }
-    const reference = a['all-tags'] ? last!.reference.replace(/:[^:/]+$/, '') : last!.reference;
+    const reference = a['all-tags'] ? untagged(last!.reference) : last!.reference;
     if (!a.quiet) {
       const name = familiarName(reference);
       out(downloaded ? `Status: Downloaded newer image for ${name}\n` : `Status: Image is up to date for ${name}\n`);
@@ -91,7 +94,7 @@ export async function pushCmd(a: PushArgs): Promise<void> {
         progress?.done();
       }
     }
-    if (a.quiet) out(`${a['all-tags'] ? r!.reference.replace(/:[^:/]+$/, '') : r!.reference}\n`);
+    if (a.quiet) out(`${a['all-tags'] ? untagged(r!.reference) : r!.reference}\n`);
   });
 }
 

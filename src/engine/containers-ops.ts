@@ -7,7 +7,7 @@ import {
   currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
-import type { ContainerRecord } from '../store/index.js';
+import type { ContainerRecord, ContainerState } from '../store/index.js';
 
 /** What signals, waits and the freezer need: no image store. */
 export type LightContext = Pick<ContainerContext, 'root' | 'containers' | 'runcRoot'>;
@@ -29,15 +29,17 @@ export function requireRunning(ctx: LightContext, record: ContainerRecord, what:
   return status.pid;
 }
 
-/** Docker's refusal to start a paused container (it runs, but `start` does not thaw it). */
-export function refusePaused(ctx: Pick<ContainerContext, 'containers' | 'runcRoot'>, record: ContainerRecord): void {
-  if (currentState(ctx, record).Paused) throw new StrataError('cannot start a paused container, try unpause instead');
+/** Docker's refusal to start a paused container (it runs, but `start` does not thaw it); the state otherwise. */
+export function refusePaused(ctx: Pick<ContainerContext, 'containers' | 'runcRoot'>, record: ContainerRecord): ContainerState {
+  const state = currentState(ctx, record);
+  if (state.Paused) throw new StrataError('cannot start a paused container, try unpause instead');
+  return state;
 }
 
 /** Starts a stopped container under its shim; a running one is left as it is, a paused one refused. */
 export async function startContainer(ctx: ContainerContext, record: ContainerRecord, options: DetachedStartOptions = {}): Promise<void> {
-  refusePaused(ctx, record);
-  if (!options.attach && currentState(ctx, record).Running) return;
+  const state = refusePaused(ctx, record);
+  if (!options.attach && state.Running) return;
   failpoint('start.looked-up');
   await startDetached(ctx, record, options);
 }

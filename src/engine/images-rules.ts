@@ -22,7 +22,7 @@
 // "Untagged:", `image prune -a` passes it by. Whether an image is in use is decided again under
 // the store lock as it is deleted, so a container or lease that came meanwhile still keeps it.
 import { StrataError } from '../errors.js';
-import { allRepoDigests, familiarName, forgetRepoDigests, leasedImages, normalizeTag, parseReference, repoDigestsOf, repositoryName, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
+import { digestReferencedImages, familiarName, forgetRepoDigests, leasedImages, normalizeTag, parseReference, repoDigestsOf, repositoryName, type ContainerRecord, type Image, type Manifest, type Store } from '../store/index.js';
 import { pruneFilter } from './filters.js';
 
 /** One line of Docker's answer to a removal: a name untagged, or an image deleted. */
@@ -119,12 +119,15 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
     for (const d of await forgetRepoDigests(store, img.id, repository, digest)) items.push({ Untagged: familiarName(d) });
   };
   let left = [...img.names];
-  // A name goes; the digests of its repository with the last name of that repository (Docker's digest references).
-  const untag = async (name: string) => {
-    if (await store.untag(name)) items.push({ Untagged: familiarName(name) });
+  // A name gone: the digests of its repository go with the last name of that repository (Docker's digest references).
+  const nameGone = async (name: string) => {
     left = left.filter((n) => n !== name);
     const repo = repositoryOf(name);
     if (repo && !left.some((n) => repositoryOf(n) === repo)) await forget(repo);
+  };
+  const untag = async (name: string) => {
+    if (await store.untag(name)) items.push({ Untagged: familiarName(name) });
+    await nameGone(name);
   };
   // A digest reference the image has (pulled or pushed by that name): untagged alone while the
   // image has another reference, as Docker's; the image's last reference is a name's rules.
@@ -164,9 +167,7 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
   if (!(await store.removeImage(img.id, { unlessInUse: true }))) return keep();
   for (const n of names) {
     items.push({ Untagged: familiarName(n) });
-    left = left.filter((x) => x !== n);
-    const repo = repositoryOf(n);
-    if (repo && !left.some((x) => repositoryOf(x) === repo)) await forget(repo);
+    await nameGone(n);
   }
   await forget();
   items.push({ Deleted: img.id });
@@ -178,7 +179,7 @@ export async function removeImageRef(store: Store, ref: string, containers: Cont
 async function pruneParents(store: Store, img: Image, rest: Image[], containers: ContainerRecord[], leased: Set<string>, items: ImageDeleteItem[]): Promise<void> {
   const used = new Set([...containers.map((c) => c.Image), ...leased]);
   // A parent pulled by digest has a reference (Docker's digest reference): kept, as a named one.
-  for (const [id, ds] of await allRepoDigests(store)) if (ds.length) used.add(id);
+  for (const id of await digestReferencedImages(store)) used.add(id);
   // Nearest parent first: the one with the longest history.
   const parents = rest.filter((p) => isParentImage(p, img)).sort((a, b) => (b.config.history?.length ?? 0) - (a.config.history?.length ?? 0));
   let remaining = rest;
@@ -209,7 +210,7 @@ export function imagePruneFilter(filters: string[], parseTime: (text: string) =>
 export async function pruneImages(store: Store, all: boolean, containers: ContainerRecord[], accept: (img: Image) => boolean = () => true): Promise<ImagePruneResult> {
   const used = new Set([...containers.map((c) => c.Image), ...(await leasedImages(store.root))]);
   // An image with a digest reference (pulled by digest) is not dangling, as Docker's.
-  const digested = new Set([...(await allRepoDigests(store))].filter(([, ds]) => ds.length).map(([id]) => id));
+  const digested = await digestReferencedImages(store);
   const items: ImageDeleteItem[] = [];
   let reclaimed = 0;
   let remaining = await readableImages(store);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  allRepoDigests, appendEvent, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
+  appendEvent, digestReferencedImages, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
@@ -102,8 +102,7 @@ export class Images {
       } else throw new StrataError(`invalid filter "${key}"`);
     }
     if (!options.all) {
-      const digested = [...(await allRepoDigests(store))].filter(([, ds]) => ds.length).map(([id]) => id);
-      const hidden = intermediateImages(images, new Set(digested));
+      const hidden = intermediateImages(images, await digestReferencedImages(store));
       images = images.filter((i) => !hidden.has(i.id));
     }
     const sizes = new LayerSizes(store);

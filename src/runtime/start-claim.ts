@@ -47,6 +47,12 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
   });
 }
 
+/** Docker's daemon's refusal to remove a live container without -f (a paused one must be unpaused first). */
+export function removalRefused(name: string, state: string): StrataError {
+  if (state === 'paused') return new StrataError(`cannot remove container "${name}": container is paused and must be unpaused first`);
+  return new StrataError(`cannot remove container "${name}": container is ${state === 'starting' ? 'running' : state}: stop the container before removing or force remove`);
+}
+
 /**
  * A removal's last look, run under the container's lock just before its files are moved away
  * (ContainerStore.remove's guard): throws while the container is live, as a start may have
@@ -54,12 +60,6 @@ export async function claimStart(ctx: ClaimContext, id: string, owner: number): 
  * container still live did not die of SIGKILL (a frozen cgroup, a process in uninterruptible
  * sleep) and still uses its files.
  */
-/** Docker's daemon's refusal to remove a live container without -f (a paused one must be unpaused first). */
-export function removalRefused(name: string, state: string): StrataError {
-  if (state === 'paused') return new StrataError(`cannot remove container "${name}": container is paused and must be unpaused first`);
-  return new StrataError(`cannot remove container "${name}": container is ${state === 'starting' ? 'running' : state}: stop the container before removing or force remove`);
-}
-
 export function removalGuard(ctx: ClaimContext, id: string, name: string, forced = false): () => void {
   return () => {
     const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);

@@ -103,5 +103,5 @@ export async function writeEntriesTar(entries: AsyncIterable<CopyEntry>, out: Wr
 export async function put(entries: AsyncIterable<CopyEntry>, dest: string, options: PutOptions): Promise<PutResult> {
   return (await import('./copier/put.js')).put(entries, dest, options);
 }
-export { allRepoDigests, forgetRepoDigests, imageByRepoDigest, recordRepoDigest, repoDigestsOf } from './repo-digests.js';
+export { allRepoDigests, digestReferencedImages, forgetRepoDigests, imageByRepoDigest, recordRepoDigest, repoDigestsOf } from './repo-digests.js';
 export { appendContainerRemoval, appendEvent, containerRecordEvents, eventsFile, readEvents, type EventRecord } from './events.js';

@@ -72,6 +72,12 @@ export async function repoDigestsOf(store: Store, imageId: string): Promise<stri
   return Object.entries(byRepo).flatMap(([repo, digests]) => digests.map((d) => `${repo}@${d}`));
 }
 
+/** The images with a digest reference (pulled or pushed by digest): never dangling nor intermediate, as Docker's. */
+export async function digestReferencedImages(store: Store): Promise<Set<string>> {
+  const all = await read(store);
+  return new Set(Object.keys(all).filter((id) => Object.values(all[id]!).some((ds) => ds.length > 0)));
+}
+
 /** Every image's repo digests (for `images --digests`). */
 export async function allRepoDigests(store: Store): Promise<Map<string, string[]>> {
   const all = await read(store);

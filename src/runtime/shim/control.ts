@@ -108,11 +108,9 @@ function finishOrphan(h: ContainerHandle, exitCode: number): void {
 /**
  * Sends SIGNAL to the container's init process. Marks the container as stopped by the user
  * (no restart), unless told not to (a signal merely passed on, as attach's --sig-proxy does).
- */
-/**
- * `kill`: SIGNAL to the container's process. With STOPSIGNAL given (the container's own, '' when
- * it has none), a paused container is resumed after the signal, as Docker's daemon does, when the
- * signal is SIGKILL, is that stop signal, or the container has none: it can then act on it.
+ * With STOPSIGNAL given (`kill`: the container's own, '' when it has none), a paused container
+ * is resumed after the signal, as Docker's daemon does, when the signal is SIGKILL, is that stop
+ * signal, or the container has none: it can then act on it.
  */
 export async function killContainer(h: ContainerHandle, signal: string, options: { markStopped?: boolean; stopSignal?: string } = {}): Promise<void> {
   // A bad signal is said first, whatever the container's state, as Docker's daemon.
@@ -142,7 +140,9 @@ export async function stopContainer(h: ContainerHandle, options: { signal?: stri
   let status = readRuntimeStatus(h.dir, h.runcRoot, h.id);
   if (!isLive(status)) return;
   // `restart`: its shim keeps a --rm container for the start that follows, as Docker's daemon.
-  if (options.restart && shimAlive(status!)) fs.writeFileSync(path.join(h.dir, RESTART_MARKER), '');
+  // The marker names the shim whose run this stops: one left by a restart whose shim was gone
+  // meanwhile is not taken by a later shim for its own run.
+  if (options.restart && shimAlive(status!)) fs.writeFileSync(path.join(h.dir, RESTART_MARKER), String(status!.shimPid));
   fs.writeFileSync(path.join(h.dir, STOP_MARKER), '');
   status = await settledStart(h, status);
   if (!isLive(status)) return;

@@ -177,7 +177,7 @@ class Shim {
       fs.rmSync(path.join(this.dir, ATTACH_SOCKET), { force: true });
       this.log.close();
       // A `restart` (it stopped this run) starts the container again: a --rm one stays for it.
-      const restarting = takeRestartRequest(this.dir);
+      const restarting = takeRestartRequest(this.dir, process.pid);
       if (this.config.autoRemove && !restarting) await this.hooks.removeContainer(this.config, volumesOf(this.config.mounts, 'anonymous'));
     }
   }

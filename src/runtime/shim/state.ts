@@ -91,15 +91,23 @@ export function failedStartState(last: Pick<ShimStatus, 'startedAt' | 'finishedA
   return last?.startedAt ? { state: 'exited', startedAt: last.startedAt, finishedAt: last.finishedAt } : { state: 'created', startedAt: undefined, finishedAt: undefined };
 }
 
-/** Created by `restart` before its stop: the exit is not the end of a --rm container (the shim consumes it). */
+/**
+ * Created by `restart` before its stop, holding the pid of the shim whose run it stops: that
+ * exit is not the end of a --rm container (the shim consumes it).
+ */
 export const RESTART_MARKER = 'restart-requested';
 
-/** Whether a `restart` stopped it (see RESTART_MARKER); the marker goes. */
-export function takeRestartRequest(dir: string): boolean {
+/** Whether a `restart` stopped the run of the shim SHIMPID (see RESTART_MARKER); the marker goes either way. */
+export function takeRestartRequest(dir: string, shimPid: number): boolean {
   const file = path.join(dir, RESTART_MARKER);
-  if (!fs.existsSync(file)) return false;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
   fs.rmSync(file, { force: true });
-  return true;
+  return text === String(shimPid);
 }
 
 export function stopRequested(dir: string): boolean {
