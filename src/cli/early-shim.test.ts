@@ -4,6 +4,7 @@
 // shim process and no temp log, and a killed one's container stays Created and starts later.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runStrata, spawnStrata } from '../testing/cli.js';
@@ -85,5 +86,84 @@ describe('run -d: the shim spawned before the container exists', { concurrency: 
     assert.doesNotMatch(fs.readFileSync(path.join(fx.root, 'containers', id, 'shim.log'), 'utf8'), /ports bound early/);
     assert.deepEqual(await eventually(() => httpGet(port, '/index.html').then((p) => p.status === 200 && p, () => undefined)), { status: 200, body: 'host\n' });
     fx.ok(['rm', '-f', id]);
+  });
+
+  // Without -i or -t, the command has a launcher (runtime/shim/runc-launcher.ts) start the first
+  // start's runc as soon as it is prepared; the shim adopts that run.
+  describe('the first start launched by the command', () => {
+    /** The runc process running container ID, if any, and its parent's command line. */
+    function runcOf(id: string): { pid: number; parent: string } | undefined {
+      for (const pid of processesMentioning(id)) {
+        let cmdline: string;
+        let ppid: string;
+        try {
+          cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          ppid = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]!;
+        } catch {
+          continue;
+        }
+        if (!cmdline.startsWith('runc\0') || !cmdline.includes('\0run\0')) continue;
+        let parent = '';
+        try {
+          parent = fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8');
+        } catch {
+          // gone meanwhile
+        }
+        return { pid, parent };
+      }
+      return undefined;
+    }
+
+    it('runs under the launcher, its output logged and its exit code recorded by the shim', async () => {
+      const id = fx.ok(['run', '-d', '--name', 'launched', 'busybox', 'sh', '-c', 'echo out; echo err >&2; sleep 1; exit 3']).trim();
+      const runc = runcOf(id);
+      assert.ok(runc, 'runc runs the container');
+      assert.match(runc.parent, /^sh\0-c\0[^]*#end/, 'runc\'s parent is the launcher, not the shim');
+      await eventually(() => fx.ok(['inspect', '-f', '{{.State.Status}}', 'launched']).trim() === 'exited', 100, 100);
+      assert.equal(fx.ok(['inspect', '-f', '{{.State.ExitCode}}', 'launched']).trim(), '3');
+      const logs = fx.strata(['logs', 'launched']);
+      assert.equal(logs.stdout, 'out\n');
+      assert.equal(logs.stderr, 'err\n');
+      // A start after that is the shim's own (no launcher).
+      fx.ok(['start', 'launched']);
+      await eventually(() => fx.ok(['inspect', '-f', '{{.State.Status}}', 'launched']).trim() === 'exited', 100, 100);
+      assert.equal(fx.strata(['logs', 'launched']).stdout, 'out\nout\n');
+      fx.ok(['rm', 'launched']);
+    });
+
+    it('starts nothing when the command is killed after telling its shim, before the launch', async () => {
+      const child = spawnStrata(['run', '-d', '--name', 'told', 'busybox', 'sleep', '300'], { root: fx.root, env: { STRATA_FAILPOINT: 'start.shim-told' } });
+      const signal = await new Promise((r) => child.once('exit', (_code, sig) => r(sig)));
+      assert.equal(signal, 'SIGKILL');
+      const id = fx.ok(['inspect', '-f', '{{.Id}}', 'told']).trim();
+      // The shim saw no launch: the container did not start, and nothing of its run is left.
+      await eventually(() => processesMentioning(id).length === 0, 50, 100);
+      assert.equal(fx.ok(['inspect', '-f', '{{.State.Status}}', 'told']).trim(), 'created');
+      assert.match(fx.ok(['inspect', '-f', '{{.State.Error}}', 'told']), /not started/);
+      fx.ok(['start', 'told']);
+      assert.equal(fx.ok(['inspect', '-f', '{{.State.Running}}', 'told']).trim(), 'true');
+      fx.ok(['rm', '-f', 'told']);
+    });
+
+    it('is killed when the shim cannot publish its port, and the container stays Created', async () => {
+      const port = await freePort();
+      const taken = net.createServer();
+      await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+      const containers = () => fs.readdirSync(path.join(fx.root, 'containers'));
+      const before = new Set(containers());
+      try {
+        const r = fx.strata(['run', '-d', '--name', 'taken', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '300']);
+        assert.equal(r.status, 125);
+        assert.match(r.stderr, new RegExp(`${port}`));
+        // Found without a command (the next one's sweep would end a run whose shim is gone).
+        const id = containers().find((c) => !before.has(c))!;
+        assert.equal(runcOf(id), undefined);
+        await eventually(() => processesMentioning(id).length === 0, 50, 100);
+        assert.equal(fx.ok(['inspect', '-f', '{{.State.Status}}', 'taken']).trim(), 'created');
+        fx.ok(['rm', 'taken']);
+      } finally {
+        taken.close();
+      }
+    });
   });
 });

@@ -113,7 +113,8 @@ export class Containers {
    * removed); a --rm container that could not start is removed.
    */
   async runDetached(options: CreateContainerOptions, hooks: { created?: (record: ContainerRecord) => Promise<void> | void; onGo?: () => void } = {}): Promise<ContainerRecord> {
-    const early = spawnEarlyShim(this.root, earlyPublish(options));
+    // Without -i or -t, the first start's runc is launched by the command (shim/runc-launcher.ts).
+    const early = spawnEarlyShim(this.root, earlyPublish(options), { launch: !options.tty && !options.openStdin });
     early.catch(() => undefined);
     const cancel = () => void early.then((shim) => shim.cancel(), () => undefined);
     let record: ContainerRecord;

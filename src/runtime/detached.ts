@@ -4,7 +4,10 @@
 // held until the container runs), its runc bundle written — then writes the shim's
 // configuration beside the record and tells the shim to go; the shim runs the container from
 // then on (restarts prepare their own).
+import fs from 'node:fs';
+import path from 'node:path';
 import { healthPlan } from './health.js';
+import { runcRunArgs } from './runc.js';
 import { sharedNamespaces } from './shared-namespaces.js';
 import { logLimits, type LogConfig } from './log-config.js';
 import type { ContainerRecord } from '../store/index.js';
@@ -35,10 +38,11 @@ export interface DetachedStartOptions {
 /**
  * Spawns the shim of a container of the state root ROOT that is yet to be created (`run -d`),
  * so its Node process starts while the container is created and prepared (see shim/client.ts).
- * PUBLISH, the `-p` values, it binds meanwhile (shim/early-ports.ts).
+ * PUBLISH, the `-p` values, it binds meanwhile (shim/early-ports.ts); LAUNCH: with a launcher
+ * that starts the first start's runc before the shim has loaded (shim/runc-launcher.ts).
  */
-export async function spawnEarlyShim(root: string, publish: string[] = []): Promise<EarlyShim> {
-  return (await import('./shim/client.js')).spawnEarlyShim(root, publish);
+export async function spawnEarlyShim(root: string, publish: string[] = [], options: { launch?: boolean } = {}): Promise<EarlyShim> {
+  return (await import('./shim/client.js')).spawnEarlyShim(root, publish, options);
 }
 
 /** Starts the container under a detached shim; resolves once it runs. */
@@ -73,9 +77,22 @@ export async function startDetached(ctx: ContainerContext, record: ContainerReco
       config.splice = await splice;
       writeShimConfig(paths.dir, { ...(prepared?.config ?? config), splice: config.splice });
       timing('shim config written');
-      return prepared?.letGo;
+      // What a launcher can start for the shim: a run that reads no stdin of the shim's and has no terminal.
+      const launchable = prepared && !config.interactive && !config.spec.terminal;
+      return { letGo: prepared?.letGo, runtimeArgs: launchable ? launchArgs(ctx, record.Id) : undefined };
     },
   }, options.shim);
+}
+
+/**
+ * The prepared first start's `runc run`, as the shim's RuncRunner would run it, for a launcher
+ * (shim/runc-launcher.ts); what an earlier run left in the bundle is removed first (its pid file would
+ * be taken for this run's, its log's error for this run's).
+ */
+function launchArgs(ctx: ContainerContext, id: string): string[] {
+  const bundle = ctx.containers.paths(id).bundle;
+  for (const f of ['init.pid', 'runc.log']) fs.rmSync(path.join(bundle, f), { force: true });
+  return ['runc', ...runcRunArgs(ctx.runcRoot, bundle, id, true)];
 }
 
 /**

@@ -185,6 +185,16 @@ function watchPidFile(file: string, onStarted: (pid: number) => void): () => voi
   return stop;
 }
 
+/**
+ * The command line of `runc run` for the bundle in DIR (its log and, with PIDFILE, its --pid-file
+ * there), as RuncRunner runs it and as a shim's starter has it launched (shim/runc-launcher.ts).
+ */
+export function runcRunArgs(runcRoot: string, dir: string, id: string, pidFile: boolean): string[] {
+  const args = ['--root', runcRoot, '--log', path.join(dir, 'runc.log'), '--log-format', 'json', 'run', '--bundle', dir];
+  if (pidFile) args.push('--pid-file', path.join(dir, 'init.pid'));
+  return [...args, id];
+}
+
 export class RuncRunner implements ContainerRunner {
   readonly #runc: string;
   constructor(private readonly options: RuncRunnerOptions) {
@@ -221,13 +231,9 @@ export class RuncRunner implements ContainerRunner {
   async #runRunc(spec: RunSpec, id: string, dir: string, options: RunOptions, watchdog: ContainerWatchdog | undefined): Promise<RunResult> {
     const logFile = path.join(dir, 'runc.log');
     const pidFile = path.join(dir, 'init.pid');
-    const args = ['--root', this.options.runcRoot, '--log', logFile, '--log-format', 'json', 'run', '--bundle', dir];
-    if (options.onStarted) {
-      // One a killed run left would be taken for this run's.
-      fsSync.rmSync(pidFile, { force: true });
-      args.push('--pid-file', pidFile);
-    }
-    args.push(id);
+    // One a killed run left would be taken for this run's (an adopted run's starter removed it).
+    if (options.onStarted && !options.adopted) fsSync.rmSync(pidFile, { force: true });
+    const args = runcRunArgs(this.options.runcRoot, dir, id, Boolean(options.onStarted));
     const stdio: StdioOptions = [stdinOption(spec.stdin), outputOption(spec.stdout), stderrOption(spec.stderr)];
     // Output straight to our own stdout (stderr is a pipe, see stderrOption): the namespace's
     // holder may become runc, its stderr pipe then runc's. Not with a net.* sysctl: runc refuses
@@ -235,11 +241,11 @@ export class RuncRunner implements ContainerRunner {
     // and the holder's runc runs in it.
     const netSysctl = Object.keys(spec.sysctl ?? {}).some((k) => k.startsWith('net.'));
     const launchable = !spec.terminal && !netSysctl && stdio[0] !== 'pipe' && stdio[1] === 'inherit' && stdio[2] === 'pipe';
-    const launched = launchable ? options.launch?.([this.#runc, ...args], stdio[0] === 'inherit' ? 'inherit' : 'null') : undefined;
+    const launched = options.adopted ?? (launchable ? options.launch?.([this.#runc, ...args], stdio[0] === 'inherit' ? 'inherit' : 'null') : undefined);
     // With a terminal, runc must stay in our (foreground) process group to own the tty; without
     // one it gets its own, so a Ctrl-C reaches the container once, through the handler below.
     const child = launched ?? spawn(this.#runc, args, { stdio, detached: !spec.terminal });
-    timing(launched ? 'runc launched' : 'runc spawned');
+    timing(options.adopted ? 'runc adopted' : launched ? 'runc launched' : 'runc spawned');
     if (child.pid !== undefined) watchdog?.runtimeStarted(child.pid);
     // runc may not have created the container yet when the abort comes: keep killing until it is gone.
     let killer: NodeJS.Timeout | undefined;
@@ -272,6 +278,9 @@ export class RuncRunner implements ContainerRunner {
         this.forceDelete(id);
         return { exitCode: 128 + (os.constants.signals[exit.signal ?? 'SIGKILL'] ?? 9) };
       }
+      // An adopted run's status comes from a shell, which says 128+N for a runc killed by N as
+      // for a container killed by N: the container may still exist (its deletion harms nothing).
+      if (options.adopted && exit.code > 128) this.forceDelete(id);
       // Ended by a signal we received: exit 128 + its number, as the process would have.
       const interrupted = interrupts?.exitCode();
       if (interrupted !== undefined && exit.code !== 0) return { exitCode: interrupted };

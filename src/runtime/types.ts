@@ -171,6 +171,11 @@ export interface RunOptions {
    * Undefined when it cannot; the runtime is then spawned as usual.
    */
   launch?: RuntimeLauncher;
+  /**
+   * The runtime, started already by another process with runcRunArgs() for this spec (a shim's
+   * first start, see shim/runc-launcher.ts): its stdout, stderr and exit seen as a child's.
+   */
+  adopted?: ChildProcess;
 }
 
 export type RuntimeLauncher = (argv: string[], stdin: 'null' | 'inherit') => ChildProcess | undefined;

@@ -8,6 +8,9 @@ import type { ShimNews } from './shim.js';
 import { timing, timingOrigin } from '../../timing.js';
 import { EARLY_PORTS_ENV, SHIM_LOG } from './state.js';
 import { tempName } from '../../store/index.js';
+import { LAUNCHER_ENV } from './launched-runc.js';
+import { spawnLauncher, type Launcher } from './runc-launcher.js';
+import { failpoint } from '../../failpoint.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -29,9 +32,10 @@ export interface StartShimOptions {
   /**
    * Work done while the shim's Node process starts: writes the shim's configuration (and may
    * prepare the first start, see detached.ts). Resolves with what to do once the shim has
-   * given its news (let the namespace's holder go), if anything.
+   * given its news (let the namespace's holder go), if anything, and the command line of the
+   * prepared first start's runc (runcRunArgs), which a launcher may start before the shim has loaded.
    */
-  prepare: () => Promise<(() => void) | undefined>;
+  prepare: () => Promise<{ letGo?: () => void; runtimeArgs?: string[] }>;
   /**
    * Claims the container for the shim (its pid) before anything is written in DIR (start-claim.ts):
    * false when another start has it running already (then nothing is done); UNDO when the start
@@ -48,16 +52,16 @@ export interface StartShimOptions {
  * as a dead process's temp should the command die first.
  */
 export interface EarlyShim {
-  /** The shim process and its temp log, for startShim(); once: later calls get undefined. */
-  take(): { child: ChildProcess; log: string } | undefined;
+  /** The shim process, its temp log and its launcher if any, for startShim(); once: later calls get undefined. */
+  take(): { child: ChildProcess; log: string; launcher?: Launcher } | undefined;
   /** No container for it after all (unless taken): it exits at the end of its stdin, its log is removed. */
   cancel(): void;
 }
 
-function spawnShim(argv: string[], stderr: number, env: NodeJS.ProcessEnv = {}): ChildProcess {
+function spawnShim(argv: string[], stderr: number, env: NodeJS.ProcessEnv = {}, launcher?: Launcher): ChildProcess {
   return spawn(process.execPath, [...process.execArgv, path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs'), ...argv], {
     detached: true,
-    stdio: ['pipe', 'ignore', stderr, 'pipe'],
+    stdio: ['pipe', 'ignore', stderr, 'pipe', ...(launcher?.shimEnds ?? [])],
     // Under tsx, `--import tsx` resolves from the package root.
     cwd: path.join(here, '..', '..'),
     env: { ...withoutExtraCaCerts(process.env), ...timingOrigin(), ...env },
@@ -66,18 +70,29 @@ function spawnShim(argv: string[], stderr: number, env: NodeJS.ProcessEnv = {}):
 
 /**
  * Spawns a shim for a container of the state root ROOT that is yet to be created (see EarlyShim).
- * PUBLISH, the `-p` values, it binds while it waits for "go" (early-ports.ts).
+ * PUBLISH, the `-p` values, it binds while it waits for "go" (early-ports.ts). LAUNCH: with a
+ * launcher (runc-launcher.ts), for a run whose first start the command prepares and whose runc then
+ * needs no stdin of the shim's nor a terminal (`run -d` without -i or -t).
  */
-export function spawnEarlyShim(root: string, publish: string[] = []): EarlyShim {
+export function spawnEarlyShim(root: string, publish: string[] = [], options: { launch?: boolean } = {}): EarlyShim {
   const tmp = path.join(root, 'tmp');
   fs.mkdirSync(tmp, { recursive: true });
   const log = tempName(tmp, '-shim.log');
   const err = fs.openSync(log, 'a');
   let child: ChildProcess;
+  const launcher = options.launch ? spawnLauncher(withoutExtraCaCerts(process.env)) : undefined;
   try {
-    child = spawnShim([], err, publish.length > 0 ? { [EARLY_PORTS_ENV]: JSON.stringify(publish) } : {});
+    const env = {
+      ...(publish.length > 0 ? { [EARLY_PORTS_ENV]: JSON.stringify(publish) } : {}),
+      ...(launcher?.child.pid ? { [LAUNCHER_ENV]: String(launcher.child.pid) } : {}),
+    };
+    child = spawnShim([], err, env, launcher?.child.pid ? launcher : undefined);
+  } catch (e) {
+    launcher?.cancel();
+    throw e;
   } finally {
     fs.closeSync(err);
+    launcher?.handedOver();
   }
   timing('shim spawned');
   child.stdin!.on('error', () => undefined);
@@ -86,11 +101,12 @@ export function spawnEarlyShim(root: string, publish: string[] = []): EarlyShim 
     take() {
       if (taken) return undefined;
       taken = true;
-      return { child, log };
+      return { child, log, launcher };
     },
     cancel() {
       if (taken) return;
       taken = true;
+      launcher?.cancel();
       endUnstarted(child);
       fs.rmSync(log, { force: true });
     },
@@ -134,28 +150,41 @@ export async function startShim(dir: string, options: StartShimOptions, early?: 
     timing('shim spawned');
     child.stdin!.on('error', () => undefined);
   }
+  const launcher = spawned?.launcher;
   let claim: { undo: () => void } | false = false;
   try {
     claim = await options.claim(child.pid!);
   } finally {
     if (!claim) {
+      launcher?.cancel();
       endUnstarted(child);
       if (spawned) fs.rmSync(spawned.log, { force: true });
     }
   }
   if (!claim) return;
-  let letGo: (() => void) | undefined;
+  let prepared: { letGo?: () => void; runtimeArgs?: string[] };
   try {
     // Its stderr, a temp file until now, becomes the container's shim.log.
     if (spawned) fs.renameSync(spawned.log, path.join(dir, SHIM_LOG));
-    letGo = await options.prepare();
+    prepared = await options.prepare();
   } catch (e) {
     claim.undo();
+    launcher?.cancel();
     endUnstarted(child);
     throw e;
   }
-  // A shim spawned early learns its container's directory here.
-  child.stdin!.end(spawned ? `go ${dir}\n` : 'go\n');
+  const { letGo, runtimeArgs } = prepared;
+  const launch = launcher && runtimeArgs && !runtimeArgs.some((a) => a.includes('\n')) ? runtimeArgs : undefined;
+  // A shim spawned early learns its container's directory here; told that the first start was
+  // launched before the launcher is told to launch it (runc-launcher.ts: a kill -9 between leaves nothing running).
+  child.stdin!.end(`${launch ? 'launched\n' : ''}${spawned ? `go ${dir}` : 'go'}\n`);
+  if (launch) {
+    failpoint('start.shim-told');
+    launcher!.launch(launch);
+    timing('runc launched');
+  } else {
+    launcher?.cancel();
+  }
   options.onGo?.();
   try {
     await newsOf(child, dir, options.attach);

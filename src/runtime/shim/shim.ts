@@ -15,6 +15,7 @@ import { JsonLogWriter, NO_LOG, type LogWriter } from '../logs.js';
 import { PortForwarder } from '../ports-forward.js';
 import { bindHostPorts } from '../ports.js';
 import { claimEarlyPorts, type EarlyPorts } from './early-ports.js';
+import { launchedChild, type LaunchedFds } from './launched-runc.js';
 import { checkSpliceRelay } from '../ports-relay.js';
 import { RuncRunner } from '../runc.js';
 import { networkForRun, preparedNetwork, type RunNetwork } from '../net-run.js';
@@ -62,6 +63,8 @@ export interface ShimHooks {
   progress?: (progress: ShimProgress) => void;
   /** The published ports bound before "go" (early-ports.ts), taken if they are the configuration's. */
   earlyPorts?: EarlyPorts;
+  /** The first start's runc, launched by our starter (runc-launcher.ts): adopted by the first run. */
+  launched?: LaunchedFds;
 }
 
 /** How long an attached start waits for its client before running the container anyway. */
@@ -98,6 +101,10 @@ class Shim {
   private startFailed = false;
   private healthMonitor: HealthMonitor | undefined;
   private preparedStart: boolean;
+  /** The first start's runc, launched already (ShimHooks.launched), until the first run adopts it. */
+  private launched: LaunchedFds | undefined;
+  /** The forwarder's attach into that run's namespace, begun before the run is adopted. */
+  private launchedForwarding: Promise<void> | undefined;
   /** The times of the run before this start (a container started again), kept if it fails. */
   private readonly lastRun: Pick<ShimStatus, 'startedAt' | 'finishedAt'> | undefined;
 
@@ -107,6 +114,7 @@ class Shim {
     private readonly hooks: ShimHooks,
   ) {
     this.preparedStart = config.prepared === true;
+    this.launched = hooks.launched;
     const previous = readShimStatus(dir);
     this.status = { state: 'starting', shimPid: process.pid, shimStart: processStartTime(process.pid), ports: [], restartCount: previous?.restartCount ?? 0 };
     // The start's claim (start-claim.ts) holds the status it claimed over.
@@ -153,6 +161,13 @@ class Shim {
       this.forwarder = new PortForwarder(listeners, { label: this.dir, splice: this.config.splice, held: early?.held });
       this.save({ ports: listeners.map((l) => l.binding) });
       timing('shim: ports bound');
+      // A first start launched by our starter runs in its plumbed namespace already: the
+      // forwarder goes in now, while runc starts the container.
+      const netns = this.config.spec.netns;
+      if (this.launched && this.preparedStart && netns) {
+        this.launchedForwarding = this.forwarder.attach(netns);
+        this.launchedForwarding.catch(() => undefined);
+      }
       await this.hub.listen(this.dir, ATTACH_SOCKET);
       if (this.config.waitAttach) {
         const attached = this.hub.waitForClient(ATTACH_WAIT_MS);
@@ -163,6 +178,7 @@ class Shim {
       // A port it could not publish: the start failed, recorded as every start that fails
       // (runOnce) and as Docker's (a port already allocated), with the code and the error.
       this.save({ ...this.failedStartState(), error: (err as Error).message, exitCode: 125, ports: [] });
+      await this.abandonLaunched();
       this.report({ ok: false, error: (err as Error).message, exitCode: 125 });
       await this.forwarder?.close();
       return;
@@ -221,6 +237,26 @@ class Shim {
     }
   }
 
+  /**
+   * Ends a run our starter launched that will not be ours (the start failed before it): killed
+   * until its runc has exited, then deleted. Runs that were not launched are left alone.
+   */
+  private async abandonLaunched(): Promise<void> {
+    const fds = this.launched;
+    this.launched = undefined;
+    if (!fds) return;
+    const child = launchedChild(fds);
+    child.stdout!.resume();
+    child.stderr!.resume();
+    const runner = new RuncRunner({ runcRoot: this.config.runcRoot });
+    const kill = () => runner.kill(this.config.id, 'KILL');
+    const killer = setInterval(kill, 100);
+    kill();
+    await new Promise((resolve) => child.once('close', resolve).once('error', resolve));
+    clearInterval(killer);
+    runner.forceDelete(this.config.id);
+  }
+
   /** One run of the container; resolves with its exit code (125/126/127 when it could not start). */
   private async runOnce(): Promise<number> {
     const { config } = this;
@@ -232,6 +268,8 @@ class Shim {
     // The first start's bundle and namespace were made by our starter (detached.ts).
     const prepared = this.preparedStart;
     this.preparedStart = false;
+    // Its runc may have been launched by the starter already (runc-launcher.ts): adopted below.
+    if (!prepared) await this.abandonLaunched();
     try {
       if (!prepared) populateVolumes(config.root, config.mounts, config.spec.rootfs.lowerDirs);
       this.save({ state: 'starting', error: undefined });
@@ -248,7 +286,9 @@ class Shim {
       const { netns } = network.spec;
       let onSpawned: () => void = () => undefined;
       const spawned = new Promise<void>((resolve) => (onSpawned = resolve));
-      const forwarding = netns && this.forwarder ? Promise.all([network.ready, spawned]).then(() => this.forwarder?.attach(netns)) : undefined;
+      const early = this.launched ? this.launchedForwarding : undefined;
+      this.launchedForwarding = undefined;
+      const forwarding = early ?? (netns && this.forwarder ? Promise.all([network.ready, spawned]).then(() => this.forwarder?.attach(netns)) : undefined);
       forwarding?.catch(() => undefined);
       const spec: RunSpec = { ...config.spec, ...network.spec, mounts: toMountSpecs(config.root, config.mounts), stdin: stdin ?? 'null', stdout, stderr };
       // With -t, runc runs under a pty of its own (shim/pty.ts).
@@ -262,8 +302,10 @@ class Shim {
         this.runtimePid = runcPid;
         onSpawned();
       };
+      const launched = this.launched;
+      this.launched = undefined;
       const run = runner
-        .run(spec, { onSpawn, onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared })
+        .run(spec, { onSpawn, onStarted: (pid) => onPid(pid), beforeStart: network.ready, prepared, adopted: launched && launchedChild(launched) })
         .finally(() => onPid(undefined));
       run.catch(() => undefined);
       const pid = await started;
@@ -304,6 +346,8 @@ class Shim {
       await this.finish(exitCode);
       return exitCode;
     } catch (err) {
+      // Failed before it could adopt its launched runc: that run is not left running.
+      await this.abandonLaunched();
       const exitCode = err instanceof StrataError ? err.exitCode : 125;
       const message = (err as Error).message;
       this.report({ ok: false, error: message, exitCode });

@@ -13,6 +13,7 @@ import { applyStatus } from './record.js';
 import { EARLY_PORTS_ENV, readShimConfig, type ShimStatus } from './state.js';
 import { timing } from '../../timing.js';
 import { bindEarlyPorts } from './early-ports.js';
+import { dropLauncherFds, takeLauncherFds } from './launched-runc.js';
 
 function writeNews(message: ShimNews | ShimProgress, last = true): void {
   try {
@@ -23,19 +24,29 @@ function writeNews(message: ShimNews | ShimProgress, last = true): void {
   }
 }
 
-/** What follows "go" on its line: "" for a plain "go", the container's directory for a shim spawned early. */
-function goLine(text: string): string | false {
-  const m = /(?:^|\n)go(?: ([^\n]*))?\n/.exec(text);
-  return m ? (m[1] ?? '') : false;
+/** The starter's "go": the container's directory ("" for a plain "go") and whether it launched the first run. */
+interface GoSignal {
+  dir: string;
+  launched: boolean;
 }
 
 /**
- * Resolves with the rest of the "go" line once stdin says it (goLine), false at its end without
+ * The "go" line once TEXT has it: "go" alone, or with the container's directory for a shim
+ * spawned early; a line "launched" before it says the starter had the first start's runc
+ * launched (runc-launcher.ts).
+ */
+function goLine(text: string): GoSignal | false {
+  const m = /(?:^|\n)go(?: ([^\n]*))?\n/.exec(text);
+  return m ? { dir: m[1] ?? '', launched: text.startsWith('launched\n') } : false;
+}
+
+/**
+ * Resolves with the "go" line once stdin says it (goLine), false at its end without
  * it. Read blocking first: the shim has nothing else to do meanwhile, and a blocking read returns
  * the moment the line is there, without setting up process.stdin's stream and an event loop turn
  * (some 3 ms).
  */
-function goSignal(): Promise<string | false> | string | false {
+function goSignal(): Promise<GoSignal | false> | GoSignal | false {
   const buf = Buffer.alloc(4096);
   let text = '';
   for (;;) {
@@ -57,9 +68,9 @@ function goSignal(): Promise<string | false> | string | false {
 }
 
 /** goSignal() through process.stdin's stream, TEXT read already. */
-function goSignalAsync(text: string): Promise<string | false> {
+function goSignalAsync(text: string): Promise<GoSignal | false> {
   return new Promise((resolve) => {
-    const done = (go: string | false) => {
+    const done = (go: GoSignal | false) => {
       process.stdin.destroy();
       resolve(go);
     };
@@ -89,11 +100,14 @@ export async function shimMain(dir: string | undefined): Promise<never> {
 
   // Our starter says "go" once our configuration is written (client.ts); without it, nothing to
   // do. A shim spawned before its container existed is given the container's directory there.
+  const launcher = takeLauncherFds();
   const go = await goSignal();
+  const launched = go !== false && go.launched ? launcher : undefined;
+  if (!launched) dropLauncherFds(launcher);
   if (go === false) process.exit(0);
   timing('shim: go');
   // Read as bytes (latin1), so a name split between two reads stays whole.
-  dir ||= Buffer.from(go, 'latin1').toString('utf8');
+  dir ||= Buffer.from(go.dir, 'latin1').toString('utf8');
   if (!dir) {
     writeNews({ ok: false, error: 'shim: no container directory given', exitCode: 125 });
     process.exit(125);
@@ -132,6 +146,7 @@ export async function shimMain(dir: string | undefined): Promise<never> {
 
   await runShim(path.resolve(dir), {
     earlyPorts,
+    launched,
     news,
     progress: (p) => writeNews(p, false),
     onStatus: mirror,
