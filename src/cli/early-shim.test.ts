@@ -131,6 +131,15 @@ describe('run -d: the shim spawned before the container exists', { concurrency: 
       fx.ok(['rm', 'launched']);
     });
 
+    it('is not imagined from the user\'s environment: a shim without a launcher runs runc itself', () => {
+      // A shim handed STRATA_SHIM_LAUNCHER would take fds 4-6 it was never given (Node's own).
+      fx.ok(['create', '--name', 'plain', 'busybox', 'sleep', '300']);
+      const r = runStrata(['start', 'plain'], { root: fx.root, env: { STRATA_SHIM_LAUNCHER: '1', STRATA_EARLY_PORTS: '["127.0.0.1:1:1"]' } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fx.ok(['inspect', '-f', '{{.State.Running}}', 'plain']).trim(), 'true');
+      fx.ok(['rm', '-f', 'plain']);
+    });
+
     it('starts nothing when the command is killed after telling its shim, before the launch', async () => {
       const child = spawnStrata(['run', '-d', '--name', 'told', 'busybox', 'sleep', '300'], { root: fx.root, env: { STRATA_FAILPOINT: 'start.shim-told' } });
       const signal = await new Promise((r) => child.once('exit', (_code, sig) => r(sig)));

@@ -24,6 +24,16 @@ function withoutExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
+/**
+ * The shim's environment: ours without the CA file and without the entries by which a starter
+ * hands a shim its early ports and its launcher's fds (only the starter that made them sets
+ * them: one left in a user's environment would make a shim take fds it was never given).
+ */
+function shimEnvironment(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [EARLY_PORTS_ENV]: _ports, [LAUNCHER_ENV]: _launcher, ...rest } = withoutExtraCaCerts(process.env);
+  return { ...rest, ...timingOrigin(), ...extra };
+}
+
 export interface StartShimOptions {
   /** Called once the shim waits for an attach before starting the container. */
   attach?: () => void;
@@ -64,7 +74,7 @@ function spawnShim(argv: string[], stderr: number, env: NodeJS.ProcessEnv = {}, 
     stdio: ['pipe', 'ignore', stderr, 'pipe', ...(launcher?.shimEnds ?? [])],
     // Under tsx, `--import tsx` resolves from the package root.
     cwd: path.join(here, '..', '..'),
-    env: { ...withoutExtraCaCerts(process.env), ...timingOrigin(), ...env },
+    env: shimEnvironment(env),
   });
 }
 
@@ -80,13 +90,16 @@ export function spawnEarlyShim(root: string, publish: string[] = [], options: { 
   const log = tempName(tmp, '-shim.log');
   const err = fs.openSync(log, 'a');
   let child: ChildProcess;
-  const launcher = options.launch ? spawnLauncher(withoutExtraCaCerts(process.env)) : undefined;
+  // One that could not be spawned is no launcher: the shim then runs runc itself.
+  const spawnedLauncher = options.launch ? spawnLauncher(withoutExtraCaCerts(process.env)) : undefined;
+  const launcher = spawnedLauncher?.child.pid ? spawnedLauncher : undefined;
+  if (spawnedLauncher && !launcher) spawnedLauncher.handedOver();
   try {
     const env = {
       ...(publish.length > 0 ? { [EARLY_PORTS_ENV]: JSON.stringify(publish) } : {}),
-      ...(launcher?.child.pid ? { [LAUNCHER_ENV]: String(launcher.child.pid) } : {}),
+      ...(launcher ? { [LAUNCHER_ENV]: String(launcher.child.pid) } : {}),
     };
-    child = spawnShim([], err, env, launcher?.child.pid ? launcher : undefined);
+    child = spawnShim([], err, env, launcher);
   } catch (e) {
     launcher?.cancel();
     throw e;
