@@ -211,20 +211,23 @@ the container is created. The bridge and the nftables table of a state root are 
 its first container; a container start touches no nftables rule.
 
 How \`run -d -p\` starts (\`STRATA_TIMING=1\`; the shim's milestones are in its shim.log, on the
-command's clock): the command spawns the shim as soon as the container's record is written, and
-while the shim's Node process starts — from its own esbuild bundle through a V8 code cache
-(\`runtime/shim/start.cjs\`), not some sixty ES modules — the command plumbs the container's
-namespace, writes its runc bundle and asks whether python3 can splice, then says "go" on the
-shim's stdin. The shim binds the published port and runs \`runc run\` at once, then starts the
-splice relay inside the plumbed namespace (by its path, while runc starts the container); it reports the container
-running as soon as runc has started it, and the command exits then. Before this, the shim was
-started after the record with ES modules (~150 ms to load), then allocated the address, plumbed
-and wrote the bundle itself (~35 ms), ran runc, and only then checked python3 (a synchronous
-~30 ms) and started the relay: 420-490 ms for \`run -d\` with \`--network none\`, 490-570 ms on the
-default network. What is left is two Node starts in a row (the command's, ~70 ms, then the
-shim's, ~70 ms, less what the command does meanwhile) and runc's own ~85-100 ms: the first 200
-cannot come before the shim has run runc, so 0.5× of podman's time would need the shim to start
-before the command's own Node has (or no Node process in the shim).
+command's clock): the command spawns the shim before the container's record exists, handing it the
+\`-p\` values, which it binds as soon as its Node process has loaded (from its own esbuild bundle
+through a V8 code cache, \`runtime/shim/start.cjs\`); with it, a small \`sh\` launcher
+(\`runtime/shim/runc-launcher.ts\`). Meanwhile the command resolves the image, writes the record,
+plumbs the container's namespace and writes its runc bundle; then it tells the shim "go" (and that
+the first start is launched) and the launcher to run \`runc run\`, without waiting for the shim to
+have loaded. The shim adopts that run (its output and exit status reach it over socket pairs made
+at its spawn), starts the splice relay in the plumbed namespace at once, and reports the container
+running as soon as runc has started it; the command exits then. The launcher took 16 ms off a plain
+\`run -d\` (busybox sleep, 327 → 311 ms median, 16 interleaved rounds, 2026-12-07) but nothing
+measurable off the first 200 (20 paired rounds against the build before: +2 ms median): that path
+is CPU-bound. In a /proc/stat probe of single starts (2026-12-07 14:58Z) the two cores were busy
+800-920 ms of the 900-1000 ms they had between the command's launch and the first 200; the work is
+the command's Node process (~150 ms of CPU), the shim's (~60 ms to load, ~100 ms more up to its
+news), runc with its init (~60-80 ms), the python3 splice relay (~40-50 ms) and the namespace's
+plumbing (unshare, sh, two \`ip\`). Reordering it moves the wait from one to another; 0.5× of
+podman's time needs less of it: no Node process in the shim, and no interpreter started for the relay.
 `;
 writeSection('net', markdown);
 process.stdout.write(markdown);
