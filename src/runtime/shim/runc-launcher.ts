@@ -50,7 +50,8 @@ export interface Launcher {
 /** Spawns a launcher (see the file's comment) with the environment ENV (runc's). */
 export function spawnLauncher(env: NodeJS.ProcessEnv): Launcher {
   // Its own session, as the runc a shim spawns (runc.ts): no terminal's signals reach it.
-  const child = spawn('sh', ['-c', LAUNCHER_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env });
+  // Its $0 names it in ps's list.
+  const child = spawn('sh', ['-c', LAUNCHER_SCRIPT, 'strata-runc-launcher'], { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env });
   child.on('error', () => undefined); // the shim sees no "launching": not started
   child.stdin!.on('error', () => undefined);
   child.unref();
