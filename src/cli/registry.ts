@@ -109,11 +109,16 @@ interface LoginArgs { server?: string; username?: string; password?: string; 'pa
 async function loginCmd(a: LoginArgs): Promise<void> {
   if (a.password !== undefined && a['password-stdin']) throw new StrataError('--password and --password-stdin are mutually exclusive');
   if (a['password-stdin'] && !a.username) throw new StrataError('must provide --username with --password-stdin');
-  const password = a['password-stdin'] ? await readPasswordStdin() : a.password;
-  if (!a.username || password === undefined) throw new StrataError('username and password are required: use -u USER with -p PASS or --password-stdin');
+  let password = a['password-stdin'] ? await readPasswordStdin() : a.password;
+  let username = a.username;
   if (a.password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
-  await withRegistry(async ({ login }) => {
-    await login(a.server, { username: a.username!, password: password!, tlsVerify: a['tls-verify'] });
+  await withRegistry(async ({ login, storedUsername }) => {
+    // What is missing is asked on the terminal (login-prompt.ts), as Docker's CLI asks.
+    if (!username?.trim() || !password?.trim()) {
+      const { promptLogin } = await import('./login-prompt.js');
+      ({ username, password } = await promptLogin({ username, password }, await storedUsername(a.server)));
+    }
+    await login(a.server, { username: username!, password: password!, tlsVerify: a['tls-verify'] });
     out('Login Succeeded\n');
   });
 }

@@ -2,10 +2,12 @@
 // docker-registry on 127.0.0.1: htpasswd (Basic), token auth (a token server signing RS256
 // JWTs), credential helpers, podman's auth.json, and TLS with a CA the test makes.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertOneLineError, busyboxRoot, sandbox, type Sandbox } from './testing/fixtures.js';
+import { strataCommand } from '../testing/cli.js';
 import { registryAvailable, startRegistry, type TestRegistry } from './testing/registry-server.js';
 
 const skip = !registryAvailable || process.getuid?.() !== 0 ? 'needs docker-registry and root' : false;
@@ -50,6 +52,49 @@ describe('registry authentication and trust', { skip }, () => {
     assert.equal(sb.strata(['logout', reg.host]).stdout, `Not logged in to ${reg.host}\n`);
     assert.equal(sb.strata(['logout']).stdout, 'Not logged in to https://index.docker.io/v1/\n');
     assertOneLineError(sb.strata(['pull', name], { root: sb.root('htpasswd-pull2') }), /unauthorized/);
+  });
+
+  /**
+   * `strata login ARGS` on a terminal (script(1) makes the pty): each of ANSWERS is typed once
+   * the output shows its prompt. Resolves with what the terminal showed and the exit status.
+   */
+  function loginOnTerminal(args: string[], answers: Array<{ after: RegExp; type: string }>): Promise<{ shown: string; status: number | null }> {
+    const { command, args: lead } = strataCommand();
+    const line = [command, ...lead, 'login', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['-qfec', line, '/dev/null'], { env: { ...process.env, ...sb.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let shown = '';
+    const pending = [...answers];
+    child.stdout.on('data', (d: Buffer) => {
+      shown += d.toString();
+      while (pending.length && pending[0]!.after.test(shown)) child.stdin.write(`${pending.shift()!.type}\n`);
+    });
+    return new Promise((resolve) => child.once('close', (status) => {
+      child.stdin.destroy();
+      resolve({ shown: shown.replace(/\r/g, ''), status });
+    }));
+  }
+
+  test('login on a terminal asks for the username and the password (not echoed), as Docker; without one it refuses', async () => {
+    const reg = await start({ auth: 'htpasswd', users: { carol: 'tea-party' } });
+    assertOneLineError(sb.strata(['login', reg.host], { input: '' }), /^Error: Cannot perform an interactive login from a non TTY device$/m);
+    const first = await loginOnTerminal([reg.host], [{ after: /Username: $/, type: 'carol' }, { after: /Password: $/, type: 'tea-party' }]);
+    assert.equal(first.status, 0, first.shown);
+    assert.match(first.shown, /^Username: carol\nPassword: \nLogin Succeeded\n$/);
+    assert.doesNotMatch(first.shown, /tea-party/, 'the password is not echoed');
+    const cfg = JSON.parse(fs.readFileSync(path.join(sb.env.DOCKER_CONFIG!, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(cfg.auths[reg.host]!.auth, 'base64').toString(), 'carol:tea-party');
+    // The stored username is the default: an empty line takes it.
+    const again = await loginOnTerminal([reg.host], [{ after: /Username \(carol\): $/, type: '' }, { after: /Password: $/, type: 'tea-party' }]);
+    assert.equal(again.status, 0, again.shown);
+    assert.match(again.shown, /Login Succeeded/);
+    // With -u only the password is asked; an empty one is Docker's error.
+    const empty = await loginOnTerminal(['-u', 'carol', reg.host], [{ after: /Password: $/, type: '' }]);
+    assert.equal(empty.status, 125);
+    assert.match(empty.shown, /^Password: \nError: Password Required\n$/);
+    const other = await loginOnTerminal(['127.0.0.1:1'], [{ after: /Username: $/, type: '' }]);
+    assert.equal(other.status, 125);
+    assert.match(other.shown, /Error: Non-null Username Required/);
+    assert.equal(sb.strata(['logout', reg.host]).status, 0);
   });
 
   test('a credential helper (credsStore) and podman\'s auth.json are read', async () => {

@@ -3,7 +3,7 @@
 import { StrataError } from '../errors.js';
 import { parseReference } from '../store/index.js';
 import { apiHost, type RegistryOptions } from './endpoints.js';
-import { eraseCredentials, storeCredentials, type Credentials } from './credentials.js';
+import { credentialsFor, eraseCredentials, storeCredentials, type Credentials } from './credentials.js';
 import { configOf } from './endpoints.js';
 import { Transport } from './transport.js';
 
@@ -36,6 +36,15 @@ export async function login(registry: string | undefined, o: LoginOptions): Prom
     throw err;
   }
   return storeCredentials(domain, creds, o.env);
+}
+
+/** The username of the credentials kept for REGISTRY, if any (`login`'s default, as Docker's). */
+export async function storedUsername(registry: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  try {
+    return (await credentialsFor(registryDomain(registry), env))?.username || undefined;
+  } catch {
+    return undefined; // a credential helper that fails asks for nothing here
+  }
 }
 
 /** Forgets the registry's credentials; false if there were none. */
