@@ -145,6 +145,7 @@ describe('json-file logs', () => {
       const file = path.join(dir, 'c-json.log');
       const w = new JsonLogWriter(file, { maxSize: 400, maxFiles: 3, compress: true });
       for (let i = 0; i < 40; i++) w.write('stdout', `line-${i}\n`);
+      await w.compressed();
       assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz']);
       for (const f of [`${file}.1.gz`, `${file}.2.gz`]) assert.deepEqual([...fs.readFileSync(f).subarray(0, 2)], [0x1f, 0x8b], `${f} is gzip`);
       // Killed between the rename and the gzip: FILE.1 is read as it is, and compressed at the next rotation.
@@ -166,13 +167,47 @@ describe('json-file logs', () => {
     }
   });
 
+  it('gzips a rotated file off the write path; a rotation before it is done loses no line, and close finishes it', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c-json.log');
+      const w = new JsonLogWriter(file, { maxSize: 400, maxFiles: 4, compress: true });
+      let n = 0;
+      const rotateOnce = () => {
+        const before = fs.existsSync(`${file}.1`) || fs.existsSync(`${file}.1.gz`) ? fs.statSync(file).ino : undefined;
+        while (fs.statSync(file).ino === before || !(fs.existsSync(`${file}.1`) || fs.existsSync(`${file}.1.gz`))) w.write('stdout', `line-${n++}\n`);
+      };
+      rotateOnce();
+      // The write that rotated returned with FILE.1 still plain: its gzip is under way.
+      assert.ok(fs.existsSync(`${file}.1`) && !fs.existsSync(`${file}.1.gz`), 'FILE.1 is gzipped after the write, not in it');
+      await w.compressed();
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz']);
+      // Two rotations in a row: the second comes while the first one's gzip is under way.
+      rotateOnce();
+      rotateOnce();
+      assert.ok(fs.existsSync(`${file}.1`), 'the last rotated file waits for its gzip');
+      w.write('stdout', `line-${n++}\n`);
+      w.close();
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz', 'c-json.log.3.gz']);
+      const lines = (await collect(file, {})).map(([, t]) => t);
+      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
+      assert.deepEqual(lines, Array.from({ length: n - first }, (_, i) => `line-${first + i}\n`));
+      await w.compressed();
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz', 'c-json.log.3.gz'], 'a cancelled gzip places nothing');
+    } finally {
+      cleanup();
+    }
+  });
+
   for (const compress of [false, true]) {
     it(`a follower reads the files rotated${compress ? ' (and gzipped)' : ''} in between when the log rotated more than once since its last look`, async () => {
       const { dir, cleanup } = tempDir();
       try {
         const file = path.join(dir, 'c-json.log');
         // Some 75 bytes an entry: four a file, so eight lines between two looks rotate it twice.
-        const { read, written } = await followWhileWriting(file, new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress }), 4, 8);
+        const writer = new JsonLogWriter(file, { maxSize: 300, maxFiles: 5, compress });
+        const { read, written } = await followWhileWriting(file, writer, 4, 8);
+        await writer.compressed();
         if (compress) assert.ok(fs.existsSync(`${file}.2.gz`) && !fs.existsSync(`${file}.1`), 'rotated into .gz files');
         assert.deepEqual(read, written);
       } finally {

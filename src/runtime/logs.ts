@@ -77,28 +77,38 @@ function readRotated(f: string): { data: Buffer; ino: number; gz: boolean } | un
 }
 
 /**
- * FILE.1 gzipped into FILE.1.gz, as Docker's json-file driver compresses a rotated file: written
- * aside and renamed, then FILE.1 removed, so a reader finds one or the other whole (both: the same lines).
+ * FILE.1's gzipped bytes put in place as FILE.1.gz, as Docker's json-file driver compresses a
+ * rotated file: written aside and renamed, then FILE.1 removed, so a reader finds one or the
+ * other whole (both: the same lines).
  */
-function compressRotated(file: string): void {
+function placeCompressed(file: string, gzipped: Buffer): void {
   const plain = `${file}.1`;
   const tmp = `${plain}.gz.tmp`;
-  fs.writeFileSync(tmp, zlib.gzipSync(fs.readFileSync(plain)), { mode: 0o640 });
+  fs.writeFileSync(tmp, gzipped, { mode: 0o640 });
   fs.renameSync(tmp, `${plain}.gz`);
   fs.rmSync(plain);
 }
+
+/** FILE.1 gzipped into FILE.1.gz now (placeCompressed). */
+function compressRotated(file: string): void {
+  placeCompressed(file, zlib.gzipSync(fs.readFileSync(`${file}.1`)));
+}
+
+const gzip = (data: Buffer) => new Promise<Buffer>((resolve, reject) => zlib.gzip(data, (err, out) => (err ? reject(err) : resolve(out))));
 
 /**
  * Appends the container's output to a json-file log, one entry per line. With `limits`, the
  * file is rotated as Docker's json-file driver does: when a write would take it past max-size,
  * FILE.1 … FILE.(max-file − 1) shift up (the oldest goes) and a new FILE starts; with one file
  * only, FILE is emptied instead. With `compress`, the rotated files are FILE.1.gz …, each gzipped
- * as it is rotated (here, before the next write: a rotation happens once per max-size of output).
+ * after it is rotated, off the write path (compressLater).
  */
 export class JsonLogWriter {
   private fd: number;
   private size: number;
   private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
+  /** The gzip of the last rotated file, under way off the write path (compressLater). */
+  private compressing: { cancelled: boolean; done: Promise<void> } | undefined;
 
   constructor(
     readonly file: string,
@@ -135,7 +145,9 @@ export class JsonLogWriter {
     } else {
       fs.closeSync(this.fd);
       const ext = this.limits.compress ? '.gz' : '';
-      // A FILE.1 left uncompressed (killed before it was gzipped) is compressed before it shifts.
+      // A FILE.1 left uncompressed (its gzip still under way, or killed before it was gzipped) is
+      // compressed before it shifts; a gzip under way then places nothing.
+      this.cancelCompression();
       if (ext && fs.existsSync(`${this.file}.1`)) compressRotated(this.file);
       fs.rmSync(`${this.file}.${this.limits.maxFiles - 1}${ext}`, { force: true });
       for (let i = this.limits.maxFiles - 2; i >= 1; i--) {
@@ -143,9 +155,40 @@ export class JsonLogWriter {
       }
       fs.renameSync(this.file, `${this.file}.1`);
       this.fd = fs.openSync(this.file, 'a', 0o640);
-      if (ext) compressRotated(this.file);
+      if (ext) this.compressLater();
     }
     this.size = 0;
+  }
+
+  /**
+   * Gzips FILE.1 off the write path (Docker's driver compresses in the background too): read and
+   * compressed asynchronously (zlib on libuv's pool), then checked and put in place synchronously,
+   * so that no rotation can come between the check and the rename. A failure leaves FILE.1 as it
+   * is: readers take it so, and the next rotation compresses it.
+   */
+  private compressLater(): void {
+    const job = { cancelled: false, done: Promise.resolve() };
+    job.done = (async () => {
+      try {
+        const gzipped = await gzip(await fs.promises.readFile(`${this.file}.1`));
+        if (!job.cancelled) placeCompressed(this.file, gzipped);
+      } catch {
+        // left as FILE.1 (see above)
+      } finally {
+        if (this.compressing === job) this.compressing = undefined;
+      }
+    })();
+    this.compressing = job;
+  }
+
+  private cancelCompression(): void {
+    if (this.compressing) this.compressing.cancelled = true;
+    this.compressing = undefined;
+  }
+
+  /** Resolves once the gzip of a rotated file under way is done (or gave up). */
+  async compressed(): Promise<void> {
+    await this.compressing?.done;
   }
 
   /** A writable stream for one of the container's streams; its end flushes a last partial line. */
@@ -187,6 +230,11 @@ export class JsonLogWriter {
     this.flush('stdout');
     this.flush('stderr');
     fs.closeSync(this.fd);
+    // The last rotated file is not left uncompressed by an exit that comes first.
+    if (this.compressing) {
+      this.cancelCompression();
+      if (fs.existsSync(`${this.file}.1`)) compressRotated(this.file);
+    }
   }
 
   private entry(stream: LogStream, log: string): string {
