@@ -36,6 +36,16 @@ async function followWhileWriting(file: string, w: JsonLogWriter, looks: number,
   return { read: out.map(([, t]) => t), written };
 }
 
+/**
+ * LINES are `line-K\n` for consecutive K up to END − 1, from whichever came first (rotations drop
+ * the oldest); returns that first K.
+ */
+function assertNewestInOrder(lines: string[], end: number): number {
+  const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
+  assert.deepEqual(lines, Array.from({ length: end - first }, (_, i) => `line-${first + i}\n`));
+  return first;
+}
+
 describe('json-file logs', () => {
   it('writes one JSON entry per line in docker shape, splitting and joining chunks', async () => {
     const { dir, cleanup } = tempDir();
@@ -130,8 +140,7 @@ describe('json-file logs', () => {
       for (const f of [file, `${file}.1`, `${file}.2`]) assert.ok(fs.statSync(f).size <= 400, f);
       const lines = (await collect(file, {})).map(([, t]) => t);
       // The newest lines, in order, without a gap: what the three files hold.
-      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
-      assert.deepEqual(lines, Array.from({ length: 40 - first }, (_, i) => `line-${first + i}\n`));
+      const first = assertNewestInOrder(lines, 40);
       assert.ok(first > 0, 'the oldest lines were dropped');
       assert.deepEqual((await collect(file, { tail: 2 })).map(([, t]) => t), ['line-38\n', 'line-39\n']);
     } finally {
@@ -153,15 +162,11 @@ describe('json-file logs', () => {
       fs.writeFileSync(`${file}.1`, zlib.gunzipSync(fs.readFileSync(`${file}.1.keep`)));
       fs.rmSync(`${file}.1.keep`);
       const lines = (await collect(file, {})).map(([, t]) => t);
-      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
-      assert.ok(first > 0, 'the oldest lines were dropped');
-      assert.deepEqual(lines, Array.from({ length: 40 - first }, (_, i) => `line-${first + i}\n`));
+      assert.ok(assertNewestInOrder(lines, 40) > 0, 'the oldest lines were dropped');
       for (let i = 40; i < 50; i++) w.write('stdout', `line-${i}\n`);
       w.close();
       assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz']);
-      const later = (await collect(file, {})).map(([, t]) => t);
-      const from = Number(/line-(\d+)/.exec(later[0]!)![1]);
-      assert.deepEqual(later, Array.from({ length: 50 - from }, (_, i) => `line-${from + i}\n`));
+      assertNewestInOrder((await collect(file, {})).map(([, t]) => t), 50);
     } finally {
       cleanup();
     }
@@ -189,9 +194,7 @@ describe('json-file logs', () => {
       w.write('stdout', `line-${n++}\n`);
       w.close();
       assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz', 'c-json.log.3.gz']);
-      const lines = (await collect(file, {})).map(([, t]) => t);
-      const first = Number(/line-(\d+)/.exec(lines[0]!)![1]);
-      assert.deepEqual(lines, Array.from({ length: n - first }, (_, i) => `line-${first + i}\n`));
+      assertNewestInOrder((await collect(file, {})).map(([, t]) => t), n);
       await w.compressed();
       assert.deepEqual(fs.readdirSync(dir).sort(), ['c-json.log', 'c-json.log.1.gz', 'c-json.log.2.gz', 'c-json.log.3.gz'], 'a cancelled gzip places nothing');
     } finally {
