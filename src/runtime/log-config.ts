@@ -1,7 +1,8 @@
 // `--log-driver` and `--log-opt` as Docker's HostConfig.LogConfig, and the limits of a
 // container's json-file log that follow from it: json-file (Docker's default, unbounded unless
-// max-size is given; `compress` gzips the rotated files), local (Docker's local driver keeps 5 files of 20 MB by default; strata
-// keeps them in json-file's format) and none (nothing kept; `logs` has nothing to read).
+// max-size is given; `compress` gzips the rotated files), local (Docker's local driver keeps 5 files of 20 MB by default,
+// its rotated files compressed unless `compress=false`; strata keeps them in json-file's format) and none (nothing kept;
+// `logs` has nothing to read).
 import { StrataError } from '../errors.js';
 
 export interface LogConfig {
@@ -15,13 +16,13 @@ export interface LogLimits {
   maxSize?: number;
   /** Files kept, the current one included (1: the file is truncated instead; without maxSize, moot: Docker takes it and never rotates). */
   maxFiles: number;
-  /** json-file's `compress`: each rotated file gzipped (FILE.1.gz ...). */
+  /** `compress` (json-file's, local's by default): each rotated file gzipped (FILE.1.gz ...). */
   compress?: boolean;
 }
 
 const DRIVERS = ['json-file', 'local', 'none'];
 // json-file's attributes options (labels, env, tag: what `logs --details` shows) as Docker's json-file driver's.
-const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'], local: ['max-size', 'max-file'], none: [] };
+const OPTIONS: Record<string, string[]> = { 'json-file': ['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'], local: ['max-size', 'max-file', 'compress'], none: [] };
 // Docker reads max-size with go-units' FromHumanSize: decimal units (10k is 10000 bytes).
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
 
@@ -75,7 +76,9 @@ export function logLimits(config: LogConfig | undefined): LogLimits | undefined 
     maxFiles = Number(opts['max-file']);
     if (maxFiles < 1) throw new StrataError('max-file cannot be less than 1');
   }
-  const compress = opts.compress !== undefined && parseBool(opts.compress);
+  // Docker's local driver compresses by default (its words when that cannot be: local/config.go).
+  const compress = opts.compress !== undefined ? parseBool(opts.compress) : local;
+  if (local && compress && maxFiles <= 1) throw new StrataError('compression cannot be enabled when max file count is 1');
   if (compress && (maxFiles === 1 || maxSize === undefined)) throw new StrataError('compress cannot be true when max-file is less than 2 or max-size is not set');
   return compress ? { maxSize, maxFiles, compress } : { maxSize, maxFiles };
 }

@@ -265,5 +265,11 @@ describe('json-file logs', () => {
     ] as const) {
       assert.throws(() => parseLogConfig('json-file', [...opts]), (e: Error) => e.message === message, message);
     }
+    // Docker's local driver: 5 files of 20 MB, the rotated ones compressed unless compress=false.
+    assert.deepEqual(logLimits(parseLogConfig('local', [])), { maxSize: 20 * 1024 ** 2, maxFiles: 5, compress: true });
+    assert.deepEqual(logLimits(parseLogConfig('local', ['compress=false', 'max-file=1'])), { maxSize: 20 * 1024 ** 2, maxFiles: 1 });
+    assert.deepEqual(logLimits(parseLogConfig('local', ['max-size=1k', 'max-file=2'])), { maxSize: 1000, maxFiles: 2, compress: true });
+    assert.throws(() => parseLogConfig('local', ['max-file=1']), (e: Error) => e.message === 'compression cannot be enabled when max file count is 1');
+    assert.throws(() => parseLogConfig('local', ['compress=maybe']), (e: Error) => e.message === 'strconv.ParseBool: parsing "maybe": invalid syntax');
   });
 });
