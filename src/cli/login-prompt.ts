@@ -35,10 +35,10 @@ function echoOff(): () => void {
 }
 
 /**
- * Asks on the terminal for what GIVEN lacks (its username, its password); STORED is the username
- * of the credentials kept for the registry, if any.
+ * Asks on the terminal for what GIVEN lacks (its username, its password); STORED gives the
+ * username of the credentials kept for the registry, if any (asked only when the username is).
  */
-export async function promptLogin(given: { username?: string; password?: string }, stored?: string): Promise<LoginAnswers> {
+export async function promptLogin(given: { username?: string; password?: string }, stored: () => Promise<string | undefined>): Promise<LoginAnswers> {
   const password = given.password?.trim() ?? '';
   if (!password && !process.stdin.isTTY) throw new StrataError('Cannot perform an interactive login from a non TTY device');
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
@@ -51,8 +51,9 @@ export async function promptLogin(given: { username?: string; password?: string 
   try {
     let username = given.username?.trim() ?? '';
     if (!username) {
-      process.stdout.write(stored ? `Username (${stored}): ` : 'Username: ');
-      username = (await answer()).trim() || (stored ?? '');
+      const kept = await stored();
+      process.stdout.write(kept ? `Username (${kept}): ` : 'Username: ');
+      username = (await answer()).trim() || (kept ?? '');
       if (!username) throw new StrataError('Non-null Username Required');
     }
     if (password) return { username, password };

@@ -116,7 +116,7 @@ async function loginCmd(a: LoginArgs): Promise<void> {
     // What is missing is asked on the terminal (login-prompt.ts), as Docker's CLI asks.
     if (!username?.trim() || !password?.trim()) {
       const { promptLogin } = await import('./login-prompt.js');
-      ({ username, password } = await promptLogin({ username, password }, await storedUsername(a.server)));
+      ({ username, password } = await promptLogin({ username, password }, () => storedUsername(a.server)));
     }
     await login(a.server, { username: username!, password: password!, tlsVerify: a['tls-verify'] });
     out('Login Succeeded\n');
@@ -124,10 +124,10 @@ async function loginCmd(a: LoginArgs): Promise<void> {
 }
 
 async function logoutCmd(a: { server?: string }): Promise<void> {
-  const { logout, registryDomain } = await import('../registry/index.js');
+  const { logout, registryDomain, DOCKER_HUB_KEY } = await import('../registry/index.js');
 
   // Docker's CLI names the default registry by its credentials key.
-  const domain = a.server === undefined ? 'https://index.docker.io/v1/' : registryDomain(a.server);
+  const domain = a.server === undefined ? DOCKER_HUB_KEY : registryDomain(a.server);
   if (await logout(a.server)) out(`Removing login credentials for ${domain}\n`);
   else out(`Not logged in to ${domain}\n`);
 }

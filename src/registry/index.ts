@@ -6,6 +6,7 @@ export { allTagReferences } from './pull-tags.js';
 export { push, type PushOptions, type PushResult } from './push.js';
 export { localTagReferences } from './push-tags.js';
 export { login, logout, registryDomain, storedUsername, type LoginOptions } from './login.js';
+export { DOCKER_HUB_KEY } from './credentials.js';
 export { ensureImage, localImage, type PullPolicy, type EnsureOptions } from './ensure.js';
 export { qualify, type RegistryOptions } from './endpoints.js';
 export { closeTransports } from './transport.js';

@@ -13,9 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
-/** The launcher's fds towards the shim: runc's stdout, runc's stderr, the status lines. */
-export const LAUNCHER_FDS = 3;
-
 /**
  * Reads the runtime's argv, one argument per line up to `#end`, from stdin (an EOF first: exit,
  * nothing started); says "launching", runs it with stdin /dev/null, stdout and stderr on fds 3
@@ -38,7 +35,7 @@ const LAUNCHER_SCRIPT = [
 export interface Launcher {
   /** The shim's ends of the three socket pairs, to pass as its fds 4-6 (then closed here). */
   shimEnds: Readable[];
-  /** Runs ARGV (no argument may hold a newline); the launcher exits when it ends. */
+  /** Runs ARGV (no argument may hold a newline: the caller has checked); the launcher exits when it ends. */
   launch(argv: string[]): void;
   /** No run for it: it exits without starting anything. */
   cancel(): void;
@@ -65,10 +62,7 @@ export function spawnLauncher(env: NodeJS.ProcessEnv): Launcher {
   return {
     shimEnds,
     child,
-    launch: (argv) => {
-      if (argv.some((a) => a.includes('\n'))) throw new Error('a runtime argument with a newline');
-      tell(`${argv.join('\n')}\n#end\n`);
-    },
+    launch: (argv) => tell(`${argv.join('\n')}\n#end\n`),
     cancel: () => tell(''),
     handedOver: () => {
       for (const end of shimEnds) end.destroy();
