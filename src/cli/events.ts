@@ -6,6 +6,7 @@ import { Events, type EventQuery, type EventRecord } from '../engine/index.js';
 import { parseSince } from '../runtime/index.js';
 import type { RegisterCommands } from './command.js';
 import { goStruct, parseTemplate } from './format/template.js';
+import { compareBytes } from '../sort-order.js';
 
 /** RFC 3339 with nanoseconds, UTC: Docker's event time. */
 export function eventTime(timeNano: string): string {
@@ -16,7 +17,7 @@ export function eventTime(timeNano: string): string {
 
 /** One event as Docker's text line. */
 export function eventLine(e: EventRecord): string {
-  const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
+  const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => compareBytes(a, b)).map(([k, v]) => `${k}=${v}`).join(', ');
   return `${eventTime(e.timeNano)} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}`;
 }
 

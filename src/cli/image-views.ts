@@ -6,6 +6,7 @@ import type { HistoryEntry } from '../engine/index.js';
 // The rules and the inspect object live in the engine; re-exported for the commands and their tests.
 export { inspectImage, intermediateImages } from '../engine/index.js';
 import { goTime, humanSize, rfc3339Seconds, shortId, timeAgo } from './format/human.js';
+import { compareBytes } from '../sort-order.js';
 
 export interface ImageRow {
   Containers: string;
@@ -32,7 +33,7 @@ export const IMAGE_HEADINGS: Record<string, string> = {
  */
 export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number; repoDigests?: Map<string, string[]>; digests?: boolean } = {}): ImageRow[] {
   const rows: ImageRow[] = [];
-  const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || a.id.localeCompare(b.id));
+  const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || compareBytes(a.id, b.id));
   for (const img of sorted) {
     const base = {
       Containers: 'N/A',
@@ -64,7 +65,7 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
       const repo = familiarRepository(r);
       digestOnly.set(repo, [...(digestOnly.get(repo) ?? []), r.digest ?? '<none>']);
     }
-    for (const [repo, ds] of [...digestOnly].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [repo, ds] of [...digestOnly].sort(([a], [b]) => compareBytes(a, b))) {
       for (const d of opts.digests ? ds : ds.slice(0, 1)) rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: d });
     }
     if (names.length === 0 && digestOnly.size === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });

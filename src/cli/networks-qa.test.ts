@@ -115,6 +115,20 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     }
   });
 
+  it("lists networks and volumes in docker/cli's natural order (digits as numbers, bytes otherwise)", () => {
+    const made = ['ord10', 'ord9', 'Ord1'];
+    for (const n of made) {
+      ok(['network', 'create', n]);
+      ok(['volume', 'create', n]);
+    }
+    const listed = (kind: string) => ok([kind, 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => made.includes(n));
+    // ICU's collation (localeCompare) gave Ord1 ord10 ord9.
+    assert.deepEqual(listed('network'), ['Ord1', 'ord9', 'ord10']);
+    assert.deepEqual(listed('volume'), ['Ord1', 'ord9', 'ord10']);
+    ok(['network', 'rm', ...made]);
+    ok(['volume', 'rm', ...made]);
+  });
+
   it("network prune --filter: label, label! and until, as Docker's", () => {
     ok(['network', 'create', '--label', 'env=dev', 'pr-dev']);
     ok(['network', 'create', '--label', 'env=prod', 'pr-prod']);

@@ -4,6 +4,7 @@
 // garbage collector then frees the layers nothing else holds.
 import { readableImages } from './images-rules.js';
 import { CacheIndex, openStore, type CacheEntry, type CachePrunePolicy, type CachePruneResult } from '../store/index.js';
+import { compareBytes } from '../sort-order.js';
 
 export type {
   BuildCache, CacheEntry, CachePrunePolicy, CachePruneResult, CacheQuery, KeyInputs, MissExplanation, NewCacheEntry,
@@ -25,7 +26,7 @@ export class LocalBuildCache extends CacheIndex {
 
   /** Entries, most recently used first. */
   override async list(): Promise<CacheEntry[]> {
-    return (await super.list()).sort((a, b) => b.lastUsed.localeCompare(a.lastUsed));
+    return (await super.list()).sort((a, b) => compareBytes(b.lastUsed, a.lastUsed));
   }
 
   async usage(): Promise<CacheUsage> {

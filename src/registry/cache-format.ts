@@ -6,6 +6,7 @@
 import { StrataError } from '../errors.js';
 import { isDigest, type KeyInputs } from '../store/index.js';
 import { DOCKER_LIST, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST, isManifest } from './media-types.js';
+import { compareBytes } from '../sort-order.js';
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.strata.cache.step.v1+json';
 
@@ -126,7 +127,7 @@ export interface IndexedEntry { key: string; digest: string; size: number }
  * the export wrote or found there, each an entry manifest of the repository, by its key.
  */
 export function cacheIndex(entries: readonly IndexedEntry[], created: string): Buffer {
-  const manifests = [...entries].sort((a, b) => a.key.localeCompare(b.key))
+  const manifests = [...entries].sort((a, b) => compareBytes(a.key, b.key))
     .map((e) => ({ mediaType: OCI_MANIFEST, digest: e.digest, size: e.size, annotations: { [A.key]: e.key } }));
   return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests, annotations: { [INDEX_MARK]: '1', [A.created]: created } }));
 }

@@ -12,6 +12,7 @@ import { selectPrunable } from './cache-prune.js';
 import { atomicWrite, atomicWriteJson, readJsonFile } from './fsutil.js';
 import { withLock } from './lock.js';
 import { failpoint } from '../failpoint.js';
+import { compareBytes } from '../sort-order.js';
 
 export type { CacheEntry } from './build-cache.js';
 
@@ -219,5 +220,5 @@ function useInSlot(data: IndexData, slot: string, key: string): void {
 }
 
 function byLastUse(a: CacheEntry, b: CacheEntry): number {
-  return b.lastUsed.localeCompare(a.lastUsed) || b.created.localeCompare(a.created);
+  return compareBytes(b.lastUsed, a.lastUsed) || compareBytes(b.created, a.created);
 }

@@ -2,6 +2,7 @@
 // only those whose layer no image uses; with until=D only those unused for D; with
 // --keep-storage the least recently used first, until what is left fits.
 import type { CacheEntry, CachePrunePolicy } from './build-cache.js';
+import { compareBytes } from '../sort-order.js';
 
 export function selectPrunable(entries: CacheEntry[], o: CachePrunePolicy): CacheEntry[] {
   const now = o.now ?? Date.now();
@@ -10,7 +11,7 @@ export function selectPrunable(entries: CacheEntry[], o: CachePrunePolicy): Cach
   if (o.keepStorage === undefined) return candidates;
   let total = entries.reduce((n, e) => n + e.size, 0);
   const chosen: CacheEntry[] = [];
-  for (const e of [...candidates].sort((a, b) => a.lastUsed.localeCompare(b.lastUsed))) {
+  for (const e of [...candidates].sort((a, b) => compareBytes(a.lastUsed, b.lastUsed))) {
     if (total <= o.keepStorage) break;
     chosen.push(e);
     total -= e.size;

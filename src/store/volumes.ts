@@ -10,6 +10,7 @@ import { failpoint } from '../failpoint.js';
 import { randomBytes } from '../random.js';
 import { ownerStamp } from './owner.js';
 import { checkVolumeOptions, volumeKind } from './volume-options.js';
+import { compareNatural } from '../sort-order.js';
 
 export interface Volume {
   Name: string;
@@ -141,7 +142,7 @@ export function listVolumes(root: string): Volume[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => NAME.test(n)).flatMap((n) => readMeta(path.join(volumesDir(root), n)) ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
+  return names.filter((n) => NAME.test(n)).flatMap((n) => readMeta(path.join(volumesDir(root), n)) ?? []).sort((a, b) => compareNatural(a.Name, b.Name));
 }
 
 /** The refusal of a volume that containers use (Docker refuses even with -f). */

@@ -61,6 +61,8 @@ test('templates: range, index, if/else, with, variables, pipelines and builtins 
   assert.equal(r('{{.Name | upper}} {{json .Config.Env | len}} {{$.Name}} {{$n := .Name}}{{$n}}'), '/WEB 13 /web /web');
   assert.equal(r('{{if and .State.Running (eq .Name "/web") (not .State.Pid)}}ok{{end}} {{join (split "a,b" ",") "+"}}'), 'ok a+b');
   assert.equal(r('{{- /* comment */ -}}  {{- .Name -}}  !'), '/web!');
+  // Strings compare as Go's do, bytewise: "B" before "a", "a10" before "a9".
+  assert.equal(r('{{lt "B" "a"}} {{gt "a10" "a9"}} {{le "é" "z"}} {{lt .Name "/x"}}'), 'true false false true');
   assert.equal(parseTemplate('{{.Label "k"}}').render({ Label: (k: string) => `label ${k}` }), 'label k');
   // A field of a parenthesized pipeline's value, as `network inspect -f '{{(index .IPAM.Config 0).Gateway}}'`.
   const net = { IPAM: { Config: [{ Subnet: '10.1.0.0/16', Gateway: '10.1.0.1', Aux: { A: 'x' } }] } };

@@ -7,6 +7,7 @@ import { StrataError } from '../../errors.js';
 import { alignTable } from './table.js';
 
 import { parseTree, type Arg, type Pipeline, type TNode } from './template-parse.js';
+import { compareBytes } from '../../sort-order.js';
 
 /**
  * JSON as Go's encoding/json writes it: <, >, & escaped; a map's keys sorted, a struct's fields
@@ -143,7 +144,7 @@ function sprintf(format: string, args: unknown[]): string {
 
 const cmp = (x: unknown, y: unknown): number => {
   const [a, b] = [plain(x), plain(y)];
-  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  return typeof a === 'number' && typeof b === 'number' ? a - b : compareBytes(String(a), String(b));
 };
 
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {

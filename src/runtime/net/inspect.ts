@@ -7,6 +7,7 @@ import { readShimStatus, shimAlive } from '../shim/state.js';
 import { endpointAlive } from './host.js';
 import { defaultNetwork, sweepNetworks } from './networks.js';
 import { fnv1a, rootIdentity } from './names.js';
+import { compareNatural } from '../../sort-order.js';
 
 export interface NetworkListEntry {
   Id: string;
@@ -49,7 +50,7 @@ export async function listNetworks(root: string, filters: string[] = []): Promis
   await sweepNetworks(root);
   if (process.getuid?.() === 0) await defaultNetwork(root);
   const own = new NetworkStore(root).list().map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
-  return [...own, ...predefined(root)].filter(accept).sort((a, b) => a.Name.localeCompare(b.Name));
+  return [...own, ...predefined(root)].filter(accept).sort((a, b) => compareNatural(a.Name, b.Name));
 }
 
 /** `network ls --filter`s as one test (all must hold); an unknown key is refused before any work. */

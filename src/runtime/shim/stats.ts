@@ -61,6 +61,9 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
+/** ps's month abbreviations (a locale's, through toLocaleString, loads ICU: some 25 ms of `top`). */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** `ps -ef` rows (UID PID PPID C STIME TTY TIME CMD) for the given host pids. */
 export function topRows(pids: number[], now = Date.now()): string[][] {
   const uptimeS = Number((read('/proc/uptime') ?? '0').split(' ')[0]);
@@ -74,7 +77,7 @@ export function topRows(pids: number[], now = Date.now()): string[][] {
     const cpuS = st.cpuTicks / TICKS;
     const start = new Date(startS * 1000);
     const sameDay = new Date(now).toDateString() === start.toDateString();
-    const stime = sameDay ? `${pad2(start.getHours())}:${pad2(start.getMinutes())}` : `${start.toLocaleString('en-US', { month: 'short' })}${pad2(start.getDate())}`;
+    const stime = sameDay ? `${pad2(start.getHours())}:${pad2(start.getMinutes())}` : `${MONTHS[start.getMonth()]}${pad2(start.getDate())}`;
     const whole = Math.floor(cpuS);
     const time = `${whole >= 86400 ? `${Math.floor(whole / 86400)}-` : ''}${pad2(Math.floor((whole % 86400) / 3600))}:${pad2(Math.floor((whole % 3600) / 60))}:${pad2(whole % 60)}`;
     const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
