@@ -125,6 +125,13 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     // ICU's collation (localeCompare) gave Ord1 ord10 ord9.
     assert.deepEqual(listed('network'), ['Ord1', 'ord9', 'ord10']);
     assert.deepEqual(listed('volume'), ['Ord1', 'ord9', 'ord10']);
+    // Docker's network ls filters: dangling (no running container), type, a name expression.
+    ok(['run', '-d', '--name', 'ordered', '--network', 'ord9', 'busybox', 'sleep', '300']);
+    const filtered = (...f: string[]) => ok(['network', 'ls', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Name}}']).split('\n').filter(Boolean);
+    assert.deepEqual(filtered('dangling=true', 'name=^[oO]rd'), ['Ord1', 'ord10']);
+    assert.deepEqual(filtered('type=builtin'), ['bridge', 'host', 'none']);
+    assert.equal(fx.strata(['network', 'ls', '--filter', 'type=user']).stderr, "Error: invalid filter: 'type'='user'\n");
+    ok(['rm', '-f', 'ordered']);
     ok(['network', 'rm', ...made]);
     ok(['volume', 'rm', ...made]);
   });

@@ -1,6 +1,5 @@
 // Docker's shapes for `network inspect` / `network ls` and a container's NetworkSettings, from
 // the records and the endpoints live right now.
-import { StrataError } from '../../errors.js';
 import type { ContainerRecord, EndpointSettings } from '../../store/index.js';
 import { ContainerStore, DEFAULT_NETWORK, NetworkStore, type EndpointRecord, type NetworkRecord } from '../../store/index.js';
 import { readShimStatus, shimAlive } from '../shim/state.js';
@@ -8,6 +7,7 @@ import { endpointAlive } from './host.js';
 import { defaultNetwork, sweepNetworks } from './networks.js';
 import { fnv1a, rootIdentity } from './names.js';
 import { compareNatural } from '../../sort-order.js';
+import { networkListFilter } from './list-filter.js';
 
 export interface NetworkListEntry {
   Id: string;
@@ -40,34 +40,18 @@ function predefined(root: string): NetworkListEntry[] {
 }
 
 /**
- * `network ls`: the networks of ROOT with the predefined ones, by name, those FILTERS accept
- * (docker's name=, id=, driver=, label=KEY[=VALUE]). What killed commands left is swept first,
+ * `network ls`: the networks of ROOT with the predefined ones, in docker/cli's order, those
+ * FILTERS accept (Docker's keys: list-filter.ts). What killed commands left is swept first,
  * and Docker's bridge network, always listed, is made if no container has made it yet (as root
  * only: only root makes bridges, and a listing must not fail for want of it).
  */
 export async function listNetworks(root: string, filters: string[] = []): Promise<NetworkListEntry[]> {
-  const accept = networkListFilter(filters);
+  const store = new NetworkStore(root);
+  const accept = networkListFilter(filters, (id) => store.endpoints(id).some(endpointAlive));
   await sweepNetworks(root);
   if (process.getuid?.() === 0) await defaultNetwork(root);
-  const own = new NetworkStore(root).list().map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
+  const own = store.list().map(({ Id, Name, Driver, Scope, Created, Internal, Labels }) => ({ Id, Name, Driver, Scope, Created, Internal, Labels }));
   return [...own, ...predefined(root)].filter(accept).sort((a, b) => compareNatural(a.Name, b.Name));
-}
-
-/** `network ls --filter`s as one test (all must hold); an unknown key is refused before any work. */
-function networkListFilter(filters: string[]): (n: NetworkListEntry) => boolean {
-  const tests = filters.map((f): ((n: NetworkListEntry) => boolean) => {
-    const eq = f.indexOf('=');
-    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
-    if (key === 'name') return (n) => n.Name.includes(value);
-    if (key === 'id') return (n) => n.Id.startsWith(value);
-    if (key === 'driver') return (n) => n.Driver === value;
-    if (key === 'label') {
-      const at = value.indexOf('=');
-      return at < 0 ? (n) => value in n.Labels : (n) => n.Labels[value.slice(0, at)] === value.slice(at + 1);
-    }
-    throw new StrataError(`invalid filter "${key}": strata supports name, id, driver, label`);
-  });
-  return (n) => tests.every((t) => t(n));
 }
 
 /**
