@@ -38,7 +38,7 @@ export function networkListFilter(filters: string[], inUse: (id: string) => bool
   for (const f of filters) {
     const eq = f.indexOf('=');
     const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
-    if (!KEYS.includes(key)) throw new StrataError(`invalid filter '${key}'`);
+    if (!KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${KEYS.join(', ')}`);
     byKey.set(key, [...(byKey.get(key) ?? []), value]);
   }
   const tests: ((n: FilterableNetwork) => boolean)[] = [];
