@@ -19,6 +19,12 @@ describe('volume ls', () => {
     assert.deepEqual(names(['dangling=true']), ['cache', 'logs']);
     assert.deepEqual(names(['dangling=false']), ['data']);
     assert.deepEqual(names(['driver=local', 'name=c']), ['cache']);
+    // As Docker's volume service: one key's values are alternatives, a name an expression found in it; labels all hold.
+    assert.deepEqual(names(['name=logs', 'name=cache']), ['cache', 'logs']);
+    assert.deepEqual(names(['name=^c']), ['cache']);
+    assert.deepEqual(names(['name=s$', 'dangling=true']), ['logs']);
+    assert.deepEqual(names(['label=tier', 'label=tier=db']), ['data']);
+    assert.deepEqual(names(['name=[']), [], 'an invalid expression matches nothing');
     assert.throws(() => names(['bogus=1']), /invalid filter "bogus"/);
     assert.throws(() => names(['dangling=maybe']), /invalid filter "dangling=maybe"/);
   });

@@ -8,6 +8,7 @@ import {
   ANONYMOUS_VOLUME_LABEL, createVolume, diskUsage, getVolume, listVolumes, stateRoot, sweepVolumeAsides, volumeInUse, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
+import { filterMatches } from '../go-filters.js';
 import { labelMatches } from './filters.js';
 
 export type { CreateVolumeOptions, Volume } from '../store/index.js';
@@ -99,20 +100,26 @@ export function volumePruneFilter(filters: string[]): { all?: boolean; matches: 
   return { all, matches: (v) => tests.every((t) => t(v)) };
 }
 
-/** `volume ls --filter`: name (substring), label, driver, dangling (used by no container). */
+/**
+ * `volume ls --filter`, as Docker's volume service: the values of one key are alternatives (name
+ * as Go's filters.Args.Match: the value, or an expression found in the name; driver exactly),
+ * every label given must match, dangling: used by no container or used.
+ */
 export function filterVolumes(vols: Volume[], filters: string[], users: Map<string, string[]>): Volume[] {
-  let out = vols;
+  const byKey = new Map<string, string[]>();
   for (const f of filters) {
     const eq = f.indexOf('=');
     const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
-    if (key === 'name') out = out.filter((v) => v.Name.includes(value));
-    else if (key === 'label') out = out.filter((v) => labelMatches(v.Labels, value));
-    else if (key === 'driver') out = out.filter((v) => v.Driver === value);
-    else if (key === 'dangling') {
-      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
-      const dangling = value === 'true' || value === '1';
-      out = out.filter((v) => !(users.get(v.Name)?.length) === dangling);
-    } else throw new StrataError(`invalid filter "${key}": strata supports name, label, driver, dangling`);
+    if (!['name', 'label', 'driver', 'dangling'].includes(key)) throw new StrataError(`invalid filter "${key}": strata supports name, label, driver, dangling`);
+    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
+    byKey.set(key, [...(byKey.get(key) ?? []), value]);
   }
-  return out;
+  const names = byKey.get('name');
+  const drivers = byKey.get('driver');
+  const labels = byKey.get('label') ?? [];
+  const dangling = byKey.get('dangling')?.map((v) => v === 'true' || v === '1');
+  return vols.filter((v) => (!names || names.some((n) => filterMatches(n, v.Name)))
+    && (!drivers || drivers.includes(v.Driver))
+    && labels.every((l) => labelMatches(v.Labels, l))
+    && (!dangling || dangling.every((d) => !(users.get(v.Name)?.length) === d)));
 }

@@ -3,6 +3,7 @@
 // (the value itself, or a regular expression found anywhere in it), label as MatchKVList (every
 // label given), driver and scope exactly, type builtin|custom, dangling true|false.
 import { StrataError } from '../../errors.js';
+import { filterMatches } from '../../go-filters.js';
 
 /** What a network ls filter looks at: a row of the listing and whether containers use it. */
 export interface FilterableNetwork {
@@ -17,16 +18,6 @@ export interface FilterableNetwork {
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 const KEYS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
-
-/** Go's filters.Args.Match: the value itself, or a regular expression found in TEXT (an invalid one matches nothing). */
-function matches(value: string, text: string): boolean {
-  if (value === text) return true;
-  try {
-    return new RegExp(value).test(text);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The test FILTERS (KEY=VALUE each) make, checked before any work: an unknown key or a bad
@@ -47,8 +38,8 @@ export function networkListFilter(filters: string[], inUse: (id: string) => bool
     if (values) tests.push((n) => values.some((v) => test(v, n)));
   };
   any('driver', (v, n) => n.Driver === v);
-  any('name', (v, n) => matches(v, n.Name));
-  any('id', (v, n) => matches(v, n.Id));
+  any('name', (v, n) => filterMatches(v, n.Name));
+  any('id', (v, n) => filterMatches(v, n.Id));
   any('scope', (v, n) => n.Scope === v);
   const labels = byKey.get('label');
   if (labels) {
