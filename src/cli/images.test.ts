@@ -67,6 +67,10 @@ test('import, images, tag, history, inspect, rmi: the image workflow', withRoot(
   assert.match(ok(runStrata(['images', '--filter', 'dangling=true', '-q'], { root }), 'dangling'), new RegExp(id2.slice(7, 19)));
   assert.equal(ok(runStrata(['images', '-q', '--filter', 'label=tier=web'], { root }), 'label filter'), `${short}\n`);
   ok(runStrata(['tag', 'hello:1', 'localhost/hello:2'], { root }), 'tag');
+  // reference values are alternatives, as Docker's (each narrowed the rows: none was left)
+  const either = ok(runStrata(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=hello:1', '--filter', 'reference=localhost/hello'], { root }), 'references');
+  assert.deepEqual(either.split('\n').filter(Boolean).sort(), ['hello:1', 'localhost/hello:2']);
+  assert.equal(runStrata(['images', '--filter', 'dangling=maybe'], { root }).stderr, 'Error: invalid filter "dangling=maybe": expected true or false\n');
   const json = ok(runStrata(['images', '--format', '{{json .}}', 'localhost/hello'], { root }), 'images json');
   const row = JSON.parse(json.trim().split('\n')[0]);
   assert.equal(row.Repository, 'localhost/hello');

@@ -27,12 +27,17 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
   let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests: await allRepoDigests(store), digests: wantsDigests });
   if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
+  // Docker's: reference values are alternatives; dangling takes true or false (1 or 0).
+  const references: string[] = [];
   for (const f of filters) {
     const [key, value = ''] = f.split('=');
-    if (key === 'dangling') rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true'));
-    else if (key === 'reference') rows = rows.filter((r) => matchesReference(r, value));
+    if (key === 'dangling') {
+      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
+      rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true' || value === '1'));
+    } else if (key === 'reference') references.push(value);
     else if (!['label', 'before', 'since'].includes(key)) throw new StrataError(`invalid filter "${key}"`);
   }
+  if (references.length > 0) rows = rows.filter((r) => references.some((ref) => matchesReference(r, ref)));
   if (a.quiet) {
     out([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     return;

@@ -44,6 +44,19 @@ describe('ps filters', () => {
     assert.deepEqual(names('network=appnet', 'network=bridge', 'since=a1'), ['b2', 'c3']);
   });
 
+  it('needs every label given (MatchKVList); matches a name with its leading slash or without, as the daemon', () => {
+    const tagged = [
+      rec('both', '2024-01-01T00:00:01Z', base, { Config: { Image: 'ref', Labels: { team: 'a', tier: 'web' } } as unknown as ContainerRecord['Config'] }),
+      rec('one', '2024-01-01T00:00:02Z', base, { Config: { Image: 'ref', Labels: { team: 'a' } } as unknown as ContainerRecord['Config'] }),
+    ];
+    const labelled = (...texts: string[]) => tagged.filter((r) => matchesFilters(r, initialState(), texts.map(parseFilter), refs)).map((r) => r.Name.slice(1));
+    assert.deepEqual(labelled('label=team=a'), ['both', 'one']);
+    assert.deepEqual(labelled('label=team=a', 'label=tier'), ['both']);
+    assert.deepEqual(labelled('label=tier', 'name=one'), []);
+    assert.deepEqual(labelled('name=^/one$'), ['one'], 'with the leading slash, as the daemon matches');
+    assert.deepEqual(labelled('name=^b'), ['both']);
+  });
+
   it('refuses unknown keys, statuses and bad name patterns in one line', () => {
     assert.throws(() => parseFilter('bogus=1'), /invalid filter "bogus"/);
     assert.throws(() => parseFilter('status=up'), /invalid filter "status=up": a status is one of created, /);

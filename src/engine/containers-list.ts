@@ -7,6 +7,7 @@ import { currentState, parseSince, readShimStatus, removeContainer, type Contain
 import type { ContainerRecord, ContainerState } from '../store/index.js';
 import { labelMatches, pruneFilter } from './filters.js';
 import { LayerSizes } from './image-sizes.js';
+import { filterMatches } from '../go-filters.js';
 
 /** One container of a listing: its record, its state now, and its published ports while it runs. */
 export interface ContainerListEntry {
@@ -68,14 +69,15 @@ function descends(image: string, ancestor: { id: string; diffIds: string[] } | u
   return ancestor.diffIds.length > 0 && own.length > ancestor.diffIds.length && ancestor.diffIds.every((d, i) => own[i] === d);
 }
 
-/** Docker's rules: the same key ORs its values, different keys AND. */
+/** Docker's rules: the same key ORs its values (but every label must match), different keys AND. */
 export function matchesFilters(record: ContainerRecord, state: ContainerState, filters: Filter[], refs: FilterRefs): boolean {
   const byKey = new Map<string, string[]>();
   for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
   const test = (key: string, value: string): boolean => {
     switch (key) {
       case 'id': return record.Id.startsWith(value);
-      case 'name': return new RegExp(value).test(record.Name.slice(1));
+      // The daemon's: with the name's leading slash and without (name=^/web$ and name=^web$ alike).
+      case 'name': return filterMatches(value, record.Name) || filterMatches(value, record.Name.slice(1));
       case 'status': return state.Status === value;
       case 'exited': return state.Status === 'exited' && String(state.ExitCode) === value;
       case 'health': return value === 'none' ? !state.Health : state.Health?.Status === value;
@@ -91,7 +93,8 @@ export function matchesFilters(record: ContainerRecord, state: ContainerState, f
         return labelMatches(record.Config.Labels, value);
     }
   };
-  return [...byKey].every(([key, values]) => values.some((v) => test(key, v)));
+  // Labels as MatchKVList: every one given.
+  return [...byKey].every(([key, values]) => (key === 'label' ? values.every((v) => test(key, v)) : values.some((v) => test(key, v))));
 }
 
 async function filterRefs(ctx: ContainerContext, filters: Filter[], all: ContainerRecord[]): Promise<FilterRefs> {
