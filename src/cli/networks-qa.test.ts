@@ -115,25 +115,19 @@ describe('container networks as Docker users see them', { timeout: 300_000 }, ()
     }
   });
 
-  it("lists networks and volumes in docker/cli's natural order (digits as numbers, bytes otherwise)", () => {
-    const made = ['ord10', 'ord9', 'Ord1'];
-    for (const n of made) {
-      ok(['network', 'create', n]);
-      ok(['volume', 'create', n]);
-    }
-    const listed = (kind: string) => ok([kind, 'ls', '--format', '{{.Name}}']).split('\n').filter((n) => made.includes(n));
-    // ICU's collation (localeCompare) gave Ord1 ord10 ord9.
-    assert.deepEqual(listed('network'), ['Ord1', 'ord9', 'ord10']);
-    assert.deepEqual(listed('volume'), ['Ord1', 'ord9', 'ord10']);
-    // Docker's network ls filters: dangling (no running container), type, a name expression.
+  it("lists networks in docker/cli's natural order, and filters them as Docker's daemon", () => {
+    ok(['network', 'create', 'ord10']);
+    ok(['network', 'create', 'ord9']);
     ok(['run', '-d', '--name', 'ordered', '--network', 'ord9', 'busybox', 'sleep', '300']);
-    const filtered = (...f: string[]) => ok(['network', 'ls', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Name}}']).split('\n').filter(Boolean);
-    assert.deepEqual(filtered('dangling=true', 'name=^[oO]rd'), ['Ord1', 'ord10']);
-    assert.deepEqual(filtered('type=builtin'), ['bridge', 'host', 'none']);
+    const listed = (...f: string[]) => ok(['network', 'ls', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Name}}']).split('\n').filter(Boolean);
+    // ICU's collation (localeCompare) gave ord10 before ord9.
+    assert.deepEqual(listed('name=^ord'), ['ord9', 'ord10']);
+    // dangling: no running container on it; type=builtin: Docker's three.
+    assert.deepEqual(listed('dangling=true', 'name=^ord'), ['ord10']);
+    assert.deepEqual(listed('type=builtin'), ['bridge', 'host', 'none']);
     assert.equal(fx.strata(['network', 'ls', '--filter', 'type=user']).stderr, "Error: invalid filter: 'type'='user'\n");
     ok(['rm', '-f', 'ordered']);
-    ok(['network', 'rm', ...made]);
-    ok(['volume', 'rm', ...made]);
+    ok(['network', 'rm', 'ord10', 'ord9']);
   });
 
   it("network prune --filter: label, label! and until, as Docker's", () => {
