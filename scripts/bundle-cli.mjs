@@ -34,12 +34,14 @@ const BUNDLES = [
     outfile: 'cli/run-bundle.cjs',
     // The shim's client and the ports' parsing are in (`run -d -p` then loads no ES module).
     relocate: true,
-    external: ['runtime/ports-forward.js', 'runtime/net/dns/control.js', 'hash/pool.js', 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js',
+    external: ['runtime/ports-forward.js', 'hash/pool.js', 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js',
       'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
   { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
-  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', external: SIBLING_LOCATORS, bundleYargs: true },
+  // The networks' DNS control is in, relocated: as an ES module it loaded the store's modules
+  // a second time (~60 ms of `network rm`, of a start on a user-defined network).
+  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', relocate: true, external: SIBLING_LOCATORS.filter((f) => f !== 'runtime/net/dns/control.js'), bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
   // build with a plain command line (cli/build-main.js): no yargs.
@@ -189,7 +191,7 @@ for (const bundle of BUNDLES) {
       ...(bundle.relocate ? { banner: { js: RELOCATE_BANNER } } : {}),
       ...(bundle.bundleYargs ? {
         define: { 'import.meta.url': '__yargsShimUrl' },
-        banner: { js: `"use strict";var __yargsShimUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(path.relative(path.dirname(outfile), path.join(here, '..', YARGS_SHIM)))})).href;` },
+        banner: { js: `"use strict";var __yargsShimUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(path.relative(path.dirname(outfile), path.join(here, '..', YARGS_SHIM)))})).href;${bundle.relocate ? RELOCATE_BANNER : ''}` },
       } : {}),
       logLevel: 'warning',
       metafile: true,
