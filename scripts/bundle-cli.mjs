@@ -39,9 +39,9 @@ const BUNDLES = [
   },
   // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
   { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
-  // The networks' DNS control is in, relocated: as an ES module it loaded the store's modules
-  // a second time (~60 ms of `network rm`, of a start on a user-defined network).
-  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', relocate: true, external: SIBLING_LOCATORS.filter((f) => f !== 'runtime/net/dns/control.js'), bundleYargs: true },
+  // The shim's client, the ports' forwarder and the networks' DNS control are in, relocated: as
+  // ES modules they loaded the store's modules a second time (~60 ms of a `start`, of `network rm`).
+  { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', relocate: true, external: ['hash/pool.js'], bundleYargs: true },
   // pull and push with a plain command line (cli/registry-main.js): no yargs.
   { entry: 'cli/registry-main.js', outfile: 'cli/registry-bundle.cjs', external: SIBLING_LOCATORS },
   // build with a plain command line (cli/build-main.js): no yargs.
