@@ -39,6 +39,8 @@ const BUNDLES = [
   },
   // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
   { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
+  // A network's DNS responder (runtime/net/dns/start.cts): its process, started with the first container on the network.
+  { entry: 'runtime/net/dns/serve.js', outfile: 'runtime/net/dns/dns-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
   // The shim's client, the ports' forwarder and the networks' DNS control are in, relocated: as
   // ES modules they loaded the store's modules a second time (~60 ms of a `start`, of `network rm`).
   { entry: 'cli/main.js', outfile: 'cli/cli-bundle.cjs', relocate: true, external: ['hash/pool.js'], bundleYargs: true },

@@ -56,7 +56,7 @@ const nodeOf = (pid: number) => (cmdline(pid).includes('start.cjs') ? pid : unde
 const claimed = (bridge: string) => fs.existsSync(`${NETWORK_MACHINE_DIR}/claims/${bridge}.json`);
 const responders = () => processesMentioning(fx.root).filter((pid) => {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/main');
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/start.cjs');
   } catch {
     return false;
   }

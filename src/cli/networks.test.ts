@@ -31,7 +31,7 @@ function vethsLeft(): string[] {
 function responders(): number[] {
   return processesMentioning(fx.root).filter((pid) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/main');
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dns/start.cjs');
     } catch {
       return false;
     }

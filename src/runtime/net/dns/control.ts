@@ -32,7 +32,8 @@ export async function ensureResponder(store: NetworkStore, net: NetworkRecord): 
   if (running(readInfo(store, net.Id))) return;
   await withLock(lockFile(store, net.Id), async () => {
     if (running(readInfo(store, net.Id))) return;
-    const main = path.join(here, `main${ext}`);
+    // start.cjs: the responder's bundle (main.ts under tsx).
+    const main = path.join(here, ext === '.ts' ? 'main.ts' : 'start.cjs');
     const child = spawn(process.execPath, [...process.execArgv, main, store.root, net.Id], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
