@@ -32,10 +32,10 @@ const BUNDLES = [
   {
     entry: 'cli/run-main.js',
     outfile: 'cli/run-bundle.cjs',
-    // The shim's client and the ports' parsing are in (`run -d -p` then loads no ES module).
+    // The shim's client and the ports' parsing are in (`run -d -p` then loads no ES module), and
+    // attaching (a foreground run with -p, -t or -a: as ES modules they loaded the store's a second time).
     relocate: true,
-    external: ['runtime/ports-forward.js', 'hash/pool.js', 'cli/lifecycle-attach.js', 'builder/index.js', 'parser/index.js',
-      'engine/containers-attach.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
+    external: ['runtime/ports-forward.js', 'hash/pool.js', 'builder/index.js', 'parser/index.js', 'engine/containers-commit.js', 'engine/containers-inspect.js', 'engine/containers-io.js', 'engine/containers-list.js', 'store/layer-adopt.js', 'store/layer-pack.js', 'store/layer-unpack.js', 'store/copier/put.js'],
   },
   // A container's shim (runtime/shim/start.cts): everything it runs, sibling locators relocated.
   { entry: 'runtime/shim/supervise.js', outfile: 'runtime/shim/shim-bundle.cjs', relocate: true, external: ['hash/pool.js'] },
