@@ -1,7 +1,7 @@
 // Typed instructions (stage two of parsing, like BuildKit's instructions/commands.go): the raw
 // AST from src/parser becomes a discriminated union with flags checked and split. Values stay
 // unexpanded here; the planner expands them with the variables in scope.
-import type { Heredoc, Instruction } from '../parser/index.js';
+import { goQuote, type Heredoc, type Instruction } from '../parser/index.js';
 import { BuildError, errors, type SourceRef } from './errors.js';
 
 interface Base {
@@ -170,8 +170,9 @@ export function toCommand(ins: Instruction, file = 'Dockerfile'): Command {
       need(1, 'at least one argument');
       const kind = ins.args[0].toUpperCase();
       const none = kind === 'NONE';
-      if (!none && kind !== 'CMD') throw new BuildError(`unknown type for healthcheck: "${ins.args[0]}"`, at);
-      if (!none && ins.args.length < 2) throw new BuildError('missing command after HEALTHCHECK CMD', at);
+      // BuildKit's parseHealthcheck words (its Go %#v of the upper-cased type).
+      if (!none && kind !== 'CMD') throw new BuildError(`Unknown type ${goQuote(kind)} in HEALTHCHECK (try CMD)`, at);
+      if (!none && ins.args.length < 2) throw new BuildError('Missing command after HEALTHCHECK CMD', at);
       const exec = ins.json;
       const args = ins.args.slice(1);
       return {

@@ -98,6 +98,9 @@ describe('planner', () => {
     assert.throws(() => planOf('FROM busybox AS a\nFROM busybox AS a'), /Dockerfile:2: duplicate stage name "a"/);
     assert.throws(() => planOf('FROM busybox\nCOPY --frm=a x y'), /Dockerfile:2: unknown flag: --frm for copy/);
     assert.throws(() => planOf('FROM busybox\n\nRUN --security=insecure true'), /Dockerfile:3: RUN --security=insecure is not supported/);
+    // HEALTHCHECK's refusals in BuildKit's parseHealthcheck words.
+    assert.throws(() => planOf('FROM busybox\nHEALTHCHECK foo true'), (e: unknown) => e instanceof BuildError && e.message === 'Dockerfile:2: Unknown type "FOO" in HEALTHCHECK (try CMD)');
+    assert.throws(() => planOf('FROM busybox\nHEALTHCHECK CMD'), (e: unknown) => e instanceof BuildError && e.message === 'Dockerfile:2: Missing command after HEALTHCHECK CMD');
   });
 
   it('refuses a --from index past the last stage', () => {
