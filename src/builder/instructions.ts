@@ -1,7 +1,8 @@
 // Typed instructions (stage two of parsing, like BuildKit's instructions/commands.go): the raw
 // AST from src/parser becomes a discriminated union with flags checked and split. Values stay
 // unexpanded here; the planner expands them with the variables in scope.
-import { goQuote, type Heredoc, type Instruction } from '../parser/index.js';
+import type { Heredoc, Instruction } from '../parser/index.js';
+import { goQuote } from '../go-quote.js';
 import { BuildError, errors, type SourceRef } from './errors.js';
 
 interface Base {
