@@ -1,4 +1,4 @@
-// Matching as the filters of Docker's daemon do (api/types/filters Args.Match), for the listings
+// The filters of Docker's daemon (api/types/filters Args): grouped by key, Match for the listings
 // whose name or ID filter Docker takes as a regular expression: `network ls`, `volume ls`.
 
 /** The value itself, or a regular expression found anywhere in TEXT; an invalid expression matches nothing. */
@@ -9,4 +9,20 @@ export function filterMatches(value: string, text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** KEY=VALUE filter texts grouped by key (Go's filters.Args), each key's values in the order given. */
+export function filterArgs(filters: readonly string[]): Map<string, string[]> {
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+    byKey.set(key, [...(byKey.get(key) ?? []), value]);
+  }
+  return byKey;
+}
+
+/** A boolean filter value as the daemon takes one (true or 1, false or 0); undefined for anything else. */
+export function filterBool(value: string): boolean | undefined {
+  return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : undefined;
 }

@@ -15,6 +15,7 @@ import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
 import { transferCommands } from './registry.js';
+import { filterBool } from '../go-filters.js';
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -32,8 +33,9 @@ async function listImages(store: Store, a: ImagesArgs): Promise<void> {
   for (const f of filters) {
     const [key, value = ''] = f.split('=');
     if (key === 'dangling') {
-      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
-      rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true' || value === '1'));
+      const dangling = filterBool(value);
+      if (dangling === undefined) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
+      rows = rows.filter((r) => (r.Repository === '<none>') === dangling);
     } else if (key === 'reference') references.push(value);
     else if (!['label', 'before', 'since'].includes(key)) throw new StrataError(`invalid filter "${key}"`);
   }

@@ -8,7 +8,7 @@ import {
   ANONYMOUS_VOLUME_LABEL, createVolume, diskUsage, getVolume, listVolumes, stateRoot, sweepVolumeAsides, volumeInUse, type CreateVolumeOptions, type Volume,
 } from '../store/index.js';
 
-import { filterMatches } from '../go-filters.js';
+import { filterArgs, filterBool, filterMatches } from '../go-filters.js';
 import { labelMatches } from './filters.js';
 
 export type { CreateVolumeOptions, Volume } from '../store/index.js';
@@ -93,8 +93,8 @@ export function volumePruneFilter(filters: string[]): { all?: boolean; matches: 
     if (!m) throw new StrataError(`invalid filter "${f.split('=')[0]}": volume prune supports label, label!, all`);
     const [, key, value] = m as unknown as [string, string, string];
     if (key === 'all') {
-      if (!['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "all=${value}": expected true or false`);
-      all = value === 'true' || value === '1';
+      all = filterBool(value);
+      if (all === undefined) throw new StrataError(`invalid filter "all=${value}": expected true or false`);
     } else tests.push(key === 'label' ? (v) => labelMatches(v.Labels, value) : (v) => !labelMatches(v.Labels, value));
   }
   return { all, matches: (v) => tests.every((t) => t(v)) };
@@ -106,18 +106,16 @@ export function volumePruneFilter(filters: string[]): { all?: boolean; matches: 
  * every label given must match, dangling: used by no container or used.
  */
 export function filterVolumes(vols: Volume[], filters: string[], users: Map<string, string[]>): Volume[] {
-  const byKey = new Map<string, string[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+  const byKey = filterArgs(filters);
+  for (const [key, values] of byKey) {
     if (!['name', 'label', 'driver', 'dangling'].includes(key)) throw new StrataError(`invalid filter "${key}": strata supports name, label, driver, dangling`);
-    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value)) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
-    byKey.set(key, [...(byKey.get(key) ?? []), value]);
+    const bad = key === 'dangling' ? values.find((v) => filterBool(v) === undefined) : undefined;
+    if (bad !== undefined) throw new StrataError(`invalid filter "dangling=${bad}": expected true or false`);
   }
   const names = byKey.get('name');
   const drivers = byKey.get('driver');
   const labels = byKey.get('label') ?? [];
-  const dangling = byKey.get('dangling')?.map((v) => v === 'true' || v === '1');
+  const dangling = byKey.get('dangling')?.map((v) => filterBool(v));
   return vols.filter((v) => (!names || names.some((n) => filterMatches(n, v.Name)))
     && (!drivers || drivers.includes(v.Driver))
     && labels.every((l) => labelMatches(v.Labels, l))

@@ -3,7 +3,7 @@
 // (the value itself, or a regular expression found anywhere in it), label as MatchKVList (every
 // label given), driver and scope exactly, type builtin|custom, dangling true|false.
 import { StrataError } from '../../errors.js';
-import { filterMatches } from '../../go-filters.js';
+import { filterArgs, filterBool, filterMatches } from '../../go-filters.js';
 
 /** What a network ls filter looks at: a row of the listing and whether containers use it. */
 export interface FilterableNetwork {
@@ -25,13 +25,8 @@ const KEYS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
  * (asked only for `dangling`).
  */
 export function networkListFilter(filters: string[], inUse: (id: string) => boolean): (n: FilterableNetwork) => boolean {
-  const byKey = new Map<string, string[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    const [key, value] = eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
-    if (!KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${KEYS.join(', ')}`);
-    byKey.set(key, [...(byKey.get(key) ?? []), value]);
-  }
+  const byKey = filterArgs(filters);
+  for (const key of byKey.keys()) if (!KEYS.includes(key)) throw new StrataError(`invalid filter "${key}": strata supports ${KEYS.join(', ')}`);
   const tests: ((n: FilterableNetwork) => boolean)[] = [];
   const any = (key: string, test: (value: string, n: FilterableNetwork) => boolean) => {
     const values = byKey.get(key);
@@ -51,8 +46,7 @@ export function networkListFilter(filters: string[], inUse: (id: string) => bool
   const dangling = byKey.get('dangling');
   if (dangling) {
     if (dangling.length > 1) throw new StrataError('got more than one value for filter key "dangling"');
-    const v = dangling[0];
-    const only = v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : undefined;
+    const only = filterBool(dangling[0]!);
     if (only === undefined) throw new StrataError('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
     tests.push((n) => (only ? !PREDEFINED.has(n.Name) && !inUse(n.Id) : PREDEFINED.has(n.Name) || inUse(n.Id)));
   }
