@@ -1,37 +1,8 @@
-// `docker images REPO[:TAG]` and `--filter reference=`: Docker's FamiliarMatch over the rows.
+// What `images` and `history` show, as Docker's CLI: the history rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../engine/index.js';
-import { historyRows, matchesReference, type ImageRow } from './image-views.js';
-
-const row = (Repository: string, Tag: string) => ({ Repository, Tag }) as ImageRow;
-const rows = [row('t1', 'latest'), row('t2', 'v1'), row('busybox', 'latest'), row('me/app', 'dev'), row('<none>', '<none>')];
-const names = (pattern: string) => rows.filter((r) => matchesReference(r, pattern)).map((r) => `${r.Repository}:${r.Tag}`);
-
-describe('images reference filter', () => {
-  it('a glob selects only the names it matches', () => {
-    assert.deepEqual(names('t*'), ['t1:latest', 't2:v1']);
-    assert.deepEqual(names('busy?ox'), ['busybox:latest']);
-    assert.deepEqual(names('nothing*'), []);
-  });
-
-  it('matches "name:tag" as well as the name, a tag glob included', () => {
-    assert.deepEqual(names('*:latest'), ['t1:latest', 'busybox:latest']);
-    assert.deepEqual(names('t*:v*'), ['t2:v1']);
-    assert.deepEqual(names('t1:v1'), []);
-  });
-
-  it('a "*" does not cross "/" (path.Match), a full name matches its familiar row', () => {
-    assert.deepEqual(names('*'), ['t1:latest', 't2:v1', 'busybox:latest']);
-    assert.deepEqual(names('*/*'), ['me/app:dev']);
-    assert.deepEqual(names('docker.io/library/busybox:latest'), ['busybox:latest']);
-    assert.deepEqual(names('docker.io/me/app'), ['me/app:dev']);
-  });
-
-  it('a bad pattern matches nothing instead of failing', () => {
-    assert.deepEqual(names('t[1'), []);
-  });
-});
+import { historyRows } from './image-views.js';
 
 describe('history rows', () => {
   const entry = { id: '<missing>', created: '2024-01-02T03:04:05.678Z', createdBy: 'RUN a\tb', size: 2132480, comment: 'c' } as HistoryEntry;

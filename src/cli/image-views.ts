@@ -1,7 +1,7 @@
 // What the image commands show, in Docker's shapes: `images` rows, `history` rows and the
 // `inspect` object. Pure functions of the store's Image (plus the clock).
-import { familiarRepository, parseReference, repositoryName, type Image } from '../store/index.js';
-import type { HistoryEntry } from '../engine/index.js';
+import { familiarRepository, parseReference, repositoryName } from '../store/index.js';
+import type { HistoryEntry, ImageSummary } from '../engine/index.js';
 
 // The rules and the inspect object live in the engine; re-exported for the commands and their tests.
 export { inspectImage, intermediateImages } from '../engine/index.js';
@@ -29,12 +29,13 @@ export const IMAGE_HEADINGS: Record<string, string> = {
 
 /**
  * One row per name (REPOSITORY, TAG), a `REPO <none>` row per repository the image has only a
- * digest in (per digest with `digests`), or one `<none>` row for an image with neither.
+ * digest in (per digest with `digests`), or one `<none>` row for an image with neither: the
+ * docker CLI's rows of the daemon's summaries (engine/image-list.ts).
  */
-export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: number; repoDigests?: Map<string, string[]>; digests?: boolean } = {}): ImageRow[] {
+export function imageRows(summaries: ImageSummary[], opts: { noTrunc?: boolean; now?: number; digests?: boolean } = {}): ImageRow[] {
   const rows: ImageRow[] = [];
-  const sorted = [...images].sort((a, b) => Date.parse(b.config.created ?? '0') - Date.parse(a.config.created ?? '0') || compareBytes(a.id, b.id));
-  for (const img of sorted) {
+  const sorted = [...summaries].sort((a, b) => Date.parse(b.image.config.created ?? '0') - Date.parse(a.image.config.created ?? '0') || compareBytes(a.image.id, b.image.id));
+  for (const { image: img, repoTags, repoDigests: digests } of sorted) {
     const base = {
       Containers: 'N/A',
       CreatedAt: goTime(img.config.created),
@@ -46,8 +47,7 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
       UniqueSize: 'N/A',
       VirtualSize: humanSize(img.size),
     };
-    const names = [...img.names].sort();
-    const digests = opts.repoDigests?.get(img.id) ?? [];
+    const names = [...repoTags].sort();
     const tagged = new Set<string>();
     for (const n of names) {
       const r = parseReference(n, { defaultTag: false });
@@ -71,33 +71,6 @@ export function imageRows(images: Image[], opts: { noTrunc?: boolean; now?: numb
     if (names.length === 0 && digestOnly.size === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>' });
   }
   return rows;
-}
-
-/** Go's path.Match as a RegExp: `*` and `?` stop at "/", `[...]` a class. */
-function globPattern(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  try {
-    return new RegExp(`^${body}$`);
-  } catch {
-    return /$^/; // an unbalanced class matches nothing, as path.Match's ErrBadPattern
-  }
-}
-
-/**
- * Does a `docker images REPOSITORY[:TAG]` argument or a `reference=` filter match this row?
- * Docker's FamiliarMatch: the glob against "name:tag", else against the name alone; a name
- * typed in full (docker.io/library/busybox) matches its familiar row too.
- */
-export function matchesReference(row: ImageRow, pattern: string): boolean {
-  if (row.Repository === '<none>') return false;
-  const glob = globPattern(pattern);
-  if (glob.test(`${row.Repository}:${row.Tag}`) || glob.test(row.Repository)) return true;
-  try {
-    const r = parseReference(pattern, { defaultTag: false });
-    return familiarRepository(r) === row.Repository && (r.tag === undefined || r.tag === row.Tag);
-  } catch {
-    return false; // a glob is not a valid reference
-  }
 }
 
 export interface HistoryRow {

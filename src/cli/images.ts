@@ -4,42 +4,27 @@ import type { Argv } from 'yargs';
 import { Images } from '../engine/index.js';
 import { formatChanges } from '../runtime/index.js';
 import { isNotFound, StrataError } from '../errors.js';
-import { allRepoDigests, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { imageCommand } from './image-command.js';
 import type { RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
 import { formatRows, resolveFormat } from './format/template.js';
 import { humanSize, shortId } from './format/human.js';
-import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows, matchesReference } from './image-views.js';
+import { HISTORY_HEADINGS, IMAGE_HEADINGS, historyRows, imageRows } from './image-views.js';
 import { pruneImages, removeImageRef } from './image-remove.js';
 import { inspectImages } from './inspect.js';
 import { archiveCommands } from './archive.js';
 import { transferCommands } from './registry.js';
-import { filterBool } from '../go-filters.js';
 
 const out = (s: string) => process.stdout.write(s);
 
 interface ImagesArgs { repository?: string; quiet?: boolean; all?: boolean; digests?: boolean; 'no-trunc'?: boolean; format?: string; filter?: string | string[] }
 
 async function listImages(store: Store, a: ImagesArgs): Promise<void> {
-  const filters = ([] as string[]).concat(a.filter ?? []);
-  const images = await new Images({ store }).list({ all: a.all, filters: filters.filter((f) => /^(label|before|since)(=|$)/.test(f)) });
-  // Read also without --digests: an image pulled by digest alone is listed under its repository.
-  const wantsDigests = a.digests || /\.Digest\b/.test(a.format ?? '');
-  let rows = imageRows(images, { noTrunc: a['no-trunc'], repoDigests: await allRepoDigests(store), digests: wantsDigests });
-  if (a.repository) rows = rows.filter((r) => matchesReference(r, a.repository!));
-  // Docker's: reference values are alternatives; dangling takes true or false (1 or 0).
-  const references: string[] = [];
-  for (const f of filters) {
-    const [key, value = ''] = f.split('=');
-    if (key === 'dangling') {
-      const dangling = filterBool(value);
-      if (dangling === undefined) throw new StrataError(`invalid filter "dangling=${value}": expected true or false`);
-      rows = rows.filter((r) => (r.Repository === '<none>') === dangling);
-    } else if (key === 'reference') references.push(value);
-    else if (!['label', 'before', 'since'].includes(key)) throw new StrataError(`invalid filter "${key}"`);
-  }
-  if (references.length > 0) rows = rows.filter((r) => references.some((ref) => matchesReference(r, ref)));
+  // Docker's CLI: the REPOSITORY[:TAG] argument is one more reference filter.
+  const filters = [...([] as string[]).concat(a.filter ?? []), ...(a.repository ? [`reference=${a.repository}`] : [])];
+  const images = await new Images({ store }).list({ all: a.all, filters });
+  const rows = imageRows(images, { noTrunc: a['no-trunc'], digests: a.digests || /\.Digest\b/.test(a.format ?? '') });
   if (a.quiet) {
     out([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     return;

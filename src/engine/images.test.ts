@@ -52,8 +52,8 @@ test("a parent's last name only untags it; the child keeps running on its layers
     assert.deepEqual(await images.remove('busybox'), [{ Untagged: 'busybox:latest' }]);
     const kept = await store.resolveImage(base.id);
     assert.deepEqual(kept.names, [], 'kept, untagged, as an intermediate image');
-    assert.ok(!(await images.list()).some((i) => i.id === base.id), '`images` hides it');
-    assert.ok((await images.list({ all: true })).some((i) => i.id === base.id), '`images -a` shows it');
+    assert.ok(!(await images.list()).some((i) => i.image.id === base.id), '`images` hides it');
+    assert.ok((await images.list({ all: true })).some((i) => i.image.id === base.id), '`images -a` shows it');
     for (const d of kid.config.rootfs.diff_ids) assert.ok(await store.hasLayer(d));
     // Dangling prune leaves a parent whose child stays.
     const pruned = await images.prune();

@@ -7,11 +7,11 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  appendEvent, digestReferencedImages, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
+  allRepoDigests, appendEvent, digestReferencedImages, atomicReplace, ContainerStore, digestHex, familiarName, imageArchitecture, loadArchive, normalizeTag, openStore, repoDigestsOf, saveImages, stateRoot,
   type ArchiveFormat, type ChunkSource, type ContainerRecord, type Image, type ImageConfig, type LoadResult, type SaveItem, type Store,
 } from '../store/index.js';
 import { applyChanges } from './changes.js';
-import { labelMatches } from './filters.js';
+import { imageListFilters, labelsMatch, summarize, type ImageSummary } from './image-list.js';
 import { imageChanges, type Change } from './image-diff.js';
 import { ImageResolver } from './image-resolver.js';
 import { LayerSizes } from './image-sizes.js';
@@ -21,6 +21,7 @@ import { intermediateImages, isParentImage, imagePruneFilter, pruneImages, reada
 export { intermediateImages, isParentImage, type ImageDeleteItem, type ImagePruneResult, type RemoveImageOptions } from './images-rules.js';
 export { imageHistory, inspectImage, type HistoryEntry } from './image-views.js';
 export { treeChanges, type Change, type ChangeKind } from './image-diff.js';
+export { referenceMatches, type ImageSummary } from './image-list.js';
 export type { ArchiveFormat, Image, LoadResult } from '../store/index.js';
 
 /** An image's layers (bottom first), and the images built on it: `image tree`. */
@@ -80,33 +81,31 @@ export class Images {
   }
 
   /**
-   * The images; without `all`, Docker's intermediate images (untagged parents of others) are
-   * left out. `filters` are Docker's that look at the image itself: label=KEY[=VALUE],
-   * before=IMAGE, since=IMAGE (the per-name ones, dangling= and reference=, are the caller's).
+   * `images`: the images with their names, as Docker's daemon lists them (image-list.ts); without
+   * `all`, Docker's intermediate images (untagged parents of others) are left out. `filters`:
+   * label=KEY[=VALUE], before=IMAGE, since=IMAGE, dangling=true|false, reference=PATTERN (values
+   * of reference are alternatives; `images REPOSITORY[:TAG]` is one more).
    */
-  async list(options: { all?: boolean; filters?: string[] } = {}): Promise<Image[]> {
+  async list(options: { all?: boolean; filters?: string[] } = {}): Promise<ImageSummary[]> {
+    const filters = imageListFilters(options.filters ?? []);
     const store = await this.store();
-    let images = await store.listImages();
-    for (const f of options.filters ?? []) {
-      const eq = f.indexOf('=');
-      const key = eq < 0 ? f : f.slice(0, eq);
-      const value = eq < 0 ? '' : f.slice(eq + 1);
-      if (key === 'label') {
-        images = images.filter((i) => labelMatches(i.config.config?.Labels, value));
-      } else if (key === 'before' || key === 'since') {
-        const ref = Date.parse((await store.resolveImage(value)).config.created ?? '');
+    let images = (await store.listImages()).filter((i) => labelsMatch(i, filters.labels));
+    for (const [key, refs] of [['before', filters.before], ['since', filters.since]] as const) {
+      for (const ref of refs) {
+        const at = Date.parse((await store.resolveImage(ref)).config.created ?? '');
         images = images.filter((i) => {
           const t = Date.parse(i.config.created ?? '');
-          return key === 'before' ? t < ref : t > ref;
+          return key === 'before' ? t < at : t > at;
         });
-      } else throw new StrataError(`invalid filter "${key}"`);
+      }
     }
     if (!options.all) {
       const hidden = intermediateImages(images, await digestReferencedImages(store));
       images = images.filter((i) => !hidden.has(i.id));
     }
+    const summaries = summarize(images, await allRepoDigests(store), filters);
     const sizes = new LayerSizes(store);
-    return Promise.all(images.map((i) => sizes.sized(i)));
+    return Promise.all(summaries.map(async (s) => ({ ...s, image: await sizes.sized(s.image) })));
   }
 
   /** The name the store knows for a user's reference: a short-name alias's target when local (image-resolver.ts). */
