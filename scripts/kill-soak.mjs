@@ -424,13 +424,35 @@ function checkProcesses(psOut) {
       if (!ids.has(m[1])) problem(`process ${p.pid} (${p.cmd.slice(0, 120)}) of removed container ${m[1].slice(0, 12)} left`);
       continue;
     }
-    const dns = p.cmd.match(/dns\/main\.js \S+ ([0-9a-f]{64})/);
+    // A network's DNS responder: started from its bundle (dns/start.cjs), or its ES entry.
+    const dns = p.cmd.match(/dns\/(?:start\.cjs|main\.js) \S+ ([0-9a-f]{64})/);
     if (dns) {
       if (!netIds.has(dns[1])) problem(`DNS responder ${p.pid} of removed network ${dns[1].slice(0, 12)} left`);
       continue;
     }
+    // The runtime's launcher of a `run -d` (runtime/shim/runc-launcher.ts) stays the parent of
+    // its container's runc: tied to the container its child runs.
+    if (p.cmd.includes('strata-runc-launcher')) {
+      const child = childrenOf(p.pid).map((c) => c.match(/\/containers\/([0-9a-f]{64})/)?.[1]).find(Boolean);
+      if (!child) problem(`runc launcher ${p.pid} without a run left`);
+      else if (!ids.has(child)) problem(`runc launcher ${p.pid} of removed container ${child.slice(0, 12)} left`);
+      continue;
+    }
     problem(`process ${p.pid} of the root not tied to a container or network: ${p.cmd.slice(0, 200)}`);
   }
+}
+/** The command lines of PID's children. */
+function childrenOf(pid) {
+  const out = [];
+  for (const c of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(c)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${c}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      out.push(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').join(' '));
+    } catch { /* gone */ }
+  }
+  return out;
 }
 function checkMounts(final) {
   const mi = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${root}/`) || l.includes(` ${root} `));
