@@ -1,12 +1,8 @@
-// `network create|ls|inspect|rm|prune|connect|disconnect`, with Docker's output. The work is in
-// src/runtime/net/ (networks) and src/runtime/net-connect.ts (containers on them).
+// `network create|ls|inspect|rm|prune|connect|disconnect`, with Docker's output, over the
+// Networks service (src/engine/networks.ts).
 import type { Argv } from 'yargs';
-import { networkPruneFilter } from '../engine/index.js';
+import { networkPruneFilter, Networks } from '../engine/index.js';
 import { isNotFound, StrataError } from '../errors.js';
-import {
-  connectContainer, createNetwork, disconnectContainer, inspectNetworkRefs, listNetworks, pruneNetworks, removeNetwork, runcRootOf, unappliedOptions,
-} from '../runtime/index.js';
-import { ContainerStore, stateRoot } from '../store/index.js';
 import { PARSER_CONFIGURATION, type RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
 import { renderNetworks } from './list-views.js';
@@ -18,11 +14,6 @@ function keyValues(values: unknown, what: string): Record<string, string> {
     if (what === 'opt' && eq < 0) throw new StrataError(`invalid --opt "${l}": expected KEY=VALUE`);
     return eq < 0 ? [l, ''] : [l.slice(0, eq), l.slice(eq + 1)];
   }));
-}
-
-function netContext() {
-  const root = stateRoot();
-  return { root, containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
 }
 
 /** ACTION for each of REFS, each failure said; exit 1 if any failed (with MISSINGOK, a network that does not exist is passed over in silence). */
@@ -42,7 +33,7 @@ async function eachRef(refs: string[], action: (ref: string) => Promise<string |
 }
 
 async function ls(a: { quiet?: boolean; 'no-trunc'?: boolean; filter?: string[]; format?: string }): Promise<void> {
-  const nets = await listNetworks(stateRoot(), (a.filter ?? []).map(String));
+  const nets = await new Networks().list((a.filter ?? []).map(String));
   const id = (n: { Id: string }) => (a['no-trunc'] ? n.Id : n.Id.slice(0, 12));
   if (a.quiet) {
     if (nets.length) process.stdout.write(`${nets.map(id).join('\n')}\n`);
@@ -66,11 +57,11 @@ function networkCommands(y: Argv): Argv {
       .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options' }),
     async (a) => {
       const options = keyValues(a.opt, 'opt');
-      const net = await createNetwork(stateRoot(), {
+      const { network: net, unapplied } = await new Networks().create({
         name: a.name, driver: a.driver, subnet: a.subnet, gateway: a.gateway, ipRange: a['ip-range'], attachable: a.attachable, internal: a.internal, labels: keyValues(a.label, 'label'), options,
       });
       // Not refused (compose files carry them), but never silently taken for applied.
-      for (const key of unappliedOptions(options)) process.stderr.write(`WARNING: network option "${key}" is not supported by strata: it is recorded but has no effect\n`);
+      for (const key of unapplied) process.stderr.write(`WARNING: network option "${key}" is not supported by strata: it is recorded but has no effect\n`);
       process.stdout.write(`${net.Id}\n`);
     })
     .command(['ls', 'list'], 'List networks', (c) => c
@@ -83,7 +74,7 @@ function networkCommands(y: Argv): Argv {
       .positional('networks', { type: 'string', array: true, demandOption: true })
       .option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
     async (a) => {
-      const { found, missing } = await inspectNetworkRefs(stateRoot(), a.networks.map(String));
+      const { found, missing } = await new Networks().inspect(a.networks.map(String));
       // As `inspect`: what was found is shown, then one line per name that was not (exit 1).
       if (!a.format) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
       else {
@@ -96,15 +87,16 @@ function networkCommands(y: Argv): Argv {
     .command(['rm <networks..>', 'remove <networks..>'], 'Remove one or more networks', (c) => c
       .positional('networks', { type: 'string', array: true, demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not error if the network does not exist' }),
-    (a) => eachRef(a.networks.map(String), async (ref) => (await removeNetwork(stateRoot(), ref), ref), { missingOk: Boolean(a.force) }))
+    (a) => eachRef(a.networks.map(String), async (ref) => (await new Networks().remove(ref), ref), { missingOk: Boolean(a.force) }))
     .command('prune', 'Remove all unused networks', (c) => c
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
       .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "until=<timestamp>", "label=KEY=VALUE")' }),
     async (a) => {
       // Checked before the question, as Docker's CLI parses them first.
-      const accept = networkPruneFilter((a.filter ?? []).map(String));
+      const filters = (a.filter ?? []).map(String);
+      networkPruneFilter(filters);
       if (!a.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return;
-      const removed = await pruneNetworks(stateRoot(), accept);
+      const removed = await new Networks().prune(filters);
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n.Name}\n`).join('')}`);
     })
     .command('connect <network> <container>', 'Connect a container to a network', (c) => c
@@ -114,14 +106,14 @@ function networkCommands(y: Argv): Argv {
       .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })
       .option('ip', { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' }),
     async (a) => {
-      await connectContainer(netContext(), a.container, a.network, { aliases: (a.alias ?? []).map(String), ip: a.ip });
+      await new Networks().connect(a.container, a.network, { aliases: (a.alias ?? []).map(String), ip: a.ip });
     })
     .command('disconnect <network> <container>', 'Disconnect a container from a network', (c) => c
       .positional('network', { type: 'string', demandOption: true })
       .positional('container', { type: 'string', demandOption: true })
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' }),
     async (a) => {
-      await disconnectContainer(netContext(), a.container, a.network);
+      await new Networks().disconnect(a.container, a.network);
     })
     .demandCommand(1, 'a network command is required');
 }

@@ -6,6 +6,7 @@ export * from './build-cache.js';
 export * from './containers.js';
 export * from './images.js';
 export * from './volumes.js';
+export * from './networks.js';
 export * from './system.js';
 export * from './events.js';
 export { parseCacheSpec, type CacheSpec } from './cache-spec.js';
