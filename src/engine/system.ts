@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import {
-  currentState, parseSince, pruneNetworks, runcRootOf, type ContainerContext,
+  currentState, parseSince, runcRootOf, type ContainerContext,
 } from '../runtime/index.js';
 import { ContainerStore, STORAGE_DRIVER, diskUsage, openStore, stateRoot, type CacheEntry, type ContainerRecord, type ContainerState, type Image, type Store } from '../store/index.js';
 import { StrataError } from '../errors.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
-import { networkPruneFilter } from './network-prune.js';
+import { Networks } from './networks.js';
 import { Containers } from './containers.js';
 import { Images, type ImageDeleteItem } from './images.js';
 import { Volumes } from './volumes.js';
@@ -204,7 +204,7 @@ export class System {
     const pruned = await new Containers(this.stateRoot, ctx.images).prune({ filters });
     const containers = pruned.removed;
     let reclaimed = pruned.reclaimed;
-    const networks = (await pruneNetworks(this.stateRoot, networkPruneFilter(filters))).map((n) => n.Name);
+    const networks = (await new Networks({ stateRoot: this.stateRoot }).prune(filters)).map((n) => n.Name);
     const images = await new Images({ store: ctx.images }).prune({ all: !!options.all, filters });
     reclaimed += images.reclaimed;
     const cache = cacheFilter.none ? { reclaimed: 0, removed: [] } : await new LocalBuildCache(this.stateRoot).prune({ all: !!options.all, until: cacheFilter.until });
