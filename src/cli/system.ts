@@ -1,10 +1,9 @@
-// `strata system check [--full] [--repair]`: the store verified against itself (the work is
-// store/check.ts); one line per finding, then a summary. Exit 0 when nothing damaged is left,
-// 1 when something is (repair could not mend it, or was not asked).
+// `strata system check [--full] [--repair]`: the store verified against itself (the work is the
+// System service's check: engine/system-check.ts, store/check.ts); one line per finding, then a
+// summary. Exit 0 when nothing damaged is left, 1 when something is (repair could not mend it,
+// or was not asked).
 import type { Argv } from 'yargs';
-import { STRATA_VERSION, System, parseSystemPruneFilters, runcVersion, type SystemPruneResult } from '../engine/index.js';
-import { sweepLeftovers } from '../runtime/index.js';
-import { checkStore, openStore, type CheckReport, type Finding } from '../store/index.js';
+import { STRATA_VERSION, System, parseSystemPruneFilters, runcVersion, type CheckReport, type Finding, type SystemPruneResult } from '../engine/index.js';
 import type { RegisterCommands } from './command.js';
 import { confirm } from './confirm.js';
 import { humanSize } from './format/human.js';
@@ -33,21 +32,7 @@ export function formatSummary(r: CheckReport): string {
 }
 
 async function check(a: { full?: boolean; repair?: boolean }): Promise<void> {
-  const store = await openStore();
-  // Dead builds' containers and containers a killed commit left frozen (runtime's part of the
-  // leftovers) come first: a build container still running may be writing into a scratch dir.
-  const sweep = await sweepLeftovers(store.root, { dryRun: !a.repair });
-  const report = await checkStore(store, { full: !!a.full, repair: !!a.repair });
-  const done = a.repair ? 'removed' : undefined;
-  for (const id of sweep.containers) report.findings.unshift({ kind: 'leftover', subject: `build container "${id}"`, problem: 'its build is gone', repaired: done });
-  for (const p of sweep.volumes.dropped) report.findings.unshift({ kind: 'leftover', subject: `"${p}"`, problem: 'a volume whose removal was killed after it decided to delete it', repaired: done });
-  for (const p of sweep.volumes.temps) report.findings.unshift({ kind: 'leftover', subject: `"${p}"`, problem: 'a volume whose creation was killed before it was put in place', repaired: done });
-  for (const name of sweep.volumes.restored) report.findings.unshift({ kind: 'leftover', subject: `volume "${name}"`, problem: 'moved aside by a removal that was killed before it decided', repaired: a.repair ? 'put back under its name' : undefined });
-  for (const k of sweep.volumes.kept) report.findings.unshift({ kind: 'leftover', subject: `"${k.path}"`, problem: `volume "${k.name}" moved aside by a removal that was killed; not put back: ${k.why}`, advice: 'its files are kept there: copy what you need, then delete the directory' });
-  for (const p of sweep.claimTemps) report.findings.unshift({ kind: 'leftover', subject: `"${p}"`, problem: 'a temp file of a subnet claim, left by a writer that is gone', repaired: done });
-  for (const pid of sweep.helpers) report.findings.unshift({ kind: 'leftover', subject: `process ${pid}`, problem: 'a helper (ssh-agent) of a build that is gone', repaired: a.repair ? 'ended' : undefined });
-  for (const id of sweep.autoRemoved) report.findings.unshift({ kind: 'leftover', subject: `container "${id.slice(0, 12)}"`, problem: 'a --rm container whose run was killed before it removed it', repaired: done });
-  for (const id of sweep.thawed) report.findings.unshift({ kind: 'leftover', subject: `container "${id.slice(0, 12)}"`, problem: 'left paused by a commit that is gone', repaired: a.repair ? 'resumed' : undefined });
+  const report = await new System().check({ full: !!a.full, repair: !!a.repair });
   for (const f of report.findings) process.stdout.write(`${formatFinding(f)}\n`);
   process.stdout.write(`${formatSummary(report)}\n`);
   if (report.findings.some((f) => f.kind === 'damage' && !f.repaired)) process.exitCode = 1;

@@ -13,9 +13,12 @@ import { StrataError } from '../errors.js';
 import { STRATA_VERSION } from '../version.js';
 import { LocalBuildCache } from './build-cache.js';
 import { Networks } from './networks.js';
+import { checkSystem, type CheckReport } from './system-check.js';
 import { Containers } from './containers.js';
 import { Images, type ImageDeleteItem } from './images.js';
 import { Volumes } from './volumes.js';
+
+export type { CheckReport, Finding, FindingKind } from './system-check.js';
 
 export { STRATA_VERSION } from '../version.js';
 
@@ -99,6 +102,11 @@ export class System {
   private async context(): Promise<ContainerContext & { images: Store }> {
     const root = this.stateRoot;
     return { root, images: await openStore(root), containers: new ContainerStore(root), runcRoot: runcRootOf(root) };
+  }
+
+  /** `system check`: the store verified against itself, with what killed commands left (system-check.ts); `repair` mends what it can. */
+  check(options: { full?: boolean; repair?: boolean } = {}): Promise<CheckReport> {
+    return checkSystem(this.stateRoot, options);
   }
 
   /** `system df`: images (layers counted once), containers (their writable layers), volumes, build cache. */
