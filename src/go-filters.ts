@@ -1,5 +1,6 @@
 // The filters of Docker's daemon (api/types/filters Args): grouped by key, Match for the listings
-// whose name or ID filter Docker takes as a regular expression: `network ls`, `volume ls`.
+// whose name or ID filter Docker takes as a regular expression: `network ls`, `volume ls`; and
+// the label test every listing shares.
 
 /** The value itself, or a regular expression found anywhere in TEXT; an invalid expression matches nothing. */
 export function filterMatches(value: string, text: string): boolean {
@@ -25,4 +26,12 @@ export function filterArgs(filters: readonly string[]): Map<string, string[]> {
 /** A boolean filter value as the daemon takes one (true or 1, false or 0); undefined for anything else. */
 export function filterBool(value: string): boolean | undefined {
   return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : undefined;
+}
+
+/** Docker's `label=KEY` (the key is set) or `label=KEY=VALUE` (it has that value) against a label map (own keys only). */
+export function labelMatches(labels: Record<string, string> | null | undefined, want: string): boolean {
+  const eq = want.indexOf('=');
+  if (eq < 0) return Object.hasOwn(labels ?? {}, want);
+  const key = want.slice(0, eq);
+  return Object.hasOwn(labels ?? {}, key) && labels![key] === want.slice(eq + 1);
 }

@@ -1,13 +1,9 @@
-// Docker's --filter values shared by several listings: a label filter, and the prune filters.
+// Docker's --filter values shared by several listings: a label filter (go-filters.ts, where the
+// runtime's listings take it too), and the prune filters.
 import { StrataError } from '../errors.js';
+import { labelMatches } from '../go-filters.js';
 
-/** Docker's `label=KEY` (the key is set) or `label=KEY=VALUE` (it has that value) against a label map. */
-export function labelMatches(labels: Record<string, string> | null | undefined, want: string): boolean {
-  const eq = want.indexOf('=');
-  if (eq < 0) return Object.hasOwn(labels ?? {}, want);
-  const key = want.slice(0, eq);
-  return Object.hasOwn(labels ?? {}, key) && labels![key] === want.slice(eq + 1);
-}
+export { labelMatches } from '../go-filters.js';
 
 /** What a prune filter looks at in an item. */
 export interface PruneSubject {

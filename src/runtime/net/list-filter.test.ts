@@ -28,6 +28,8 @@ describe('network ls --filter as Docker', () => {
     assert.deepEqual(names('label=env'), ['app', 'db']);
     assert.deepEqual(names('label=env', 'label=tier=web'), ['app']);
     assert.deepEqual(names('label=env=prod', 'label=tier'), []);
+    assert.deepEqual(names('label=constructor'), [], "a label map's own keys only, not an object's inherited ones");
+    assert.deepEqual(names('label=toString=x'), []);
   });
 
   it('type: builtin or custom; dangling: user-defined networks no running container uses', () => {

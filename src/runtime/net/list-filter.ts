@@ -3,7 +3,7 @@
 // (the value itself, or a regular expression found anywhere in it), label as MatchKVList (every
 // label given), driver and scope exactly, type builtin|custom, dangling true|false.
 import { StrataError } from '../../errors.js';
-import { filterArgs, filterBool, filterMatches } from '../../go-filters.js';
+import { filterArgs, filterBool, filterMatches, labelMatches } from '../../go-filters.js';
 
 /** What a network ls filter looks at: a row of the listing and whether containers use it. */
 export interface FilterableNetwork {
@@ -38,10 +38,7 @@ export function networkListFilter(filters: string[], inUse: (id: string) => bool
   any('scope', (v, n) => n.Scope === v);
   const labels = byKey.get('label');
   if (labels) {
-    tests.push((n) => labels.every((v) => {
-      const at = v.indexOf('=');
-      return at < 0 ? v in n.Labels : n.Labels[v.slice(0, at)] === v.slice(at + 1);
-    }));
+    tests.push((n) => labels.every((v) => labelMatches(n.Labels, v)));
   }
   const dangling = byKey.get('dangling');
   if (dangling) {
