@@ -13,6 +13,8 @@ test("formatDuration is Go's time.Duration.String", () => {
 
 test("parseGoDuration is Go's time.ParseDuration, its errors in its words", () => {
   assert.deepEqual(['0', '-1s', '+2ms', '1h2m', '1.5us'].map(parseGoDuration), [0, -1e9, 2e6, 3720e9, 1500]);
+  // Microseconds with the micro sign (U+00B5) and with the Greek mu (U+03BC), as Go takes both.
+  assert.deepEqual(['1.5\u00b5s', '2\u03bcs', '1ms5\u03bcs'].map(parseGoDuration), [1500, 2000, 1_005_000]);
   for (const [text, message] of [
     ['', 'time: invalid duration ""'], ['soon', 'time: invalid duration "soon"'], ['--1s', 'time: invalid duration "--1s"'],
     ['5', 'time: missing unit in duration "5"'], ['1s2', 'time: missing unit in duration "1s2"'], ['5sec', 'time: unknown unit "sec" in duration "5sec"'],

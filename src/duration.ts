@@ -4,12 +4,14 @@
 /** Go duration text ("1m30s", "500ms") to nanoseconds. */
 export function parseDuration(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  // Go takes the micro sign (U+00B5) and the Greek mu (U+03BC) for microseconds; written as
+  // escapes, so the bundles stay ASCII (scripts/bundle-cli.mjs).
+  const units: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   let total = 0;
   let rest = text;
   if (rest === '0') return 0;
   while (rest) {
-    const m = /^([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/.exec(rest);
+    const m = /^([0-9]*\.?[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/.exec(rest);
     if (!m) throw new Error(`invalid duration for --${flag}: "${text}"`);
     total += Number(m[1]) * units[m[2]];
     rest = rest.slice(m[0].length);
@@ -24,7 +26,7 @@ function durationProblem(text: string): string {
     const m = /^(\d*\.?\d*)([^\d.]*)/.exec(rest)!;
     if (!/\d/.test(m[1]!)) break;
     if (!m[2]) return `time: missing unit in duration "${text}"`;
-    if (!/^(ns|us|µs|μs|ms|s|m|h)$/.test(m[2])) return `time: unknown unit "${m[2]}" in duration "${text}"`;
+    if (!/^(ns|us|\u00b5s|\u03bcs|ms|s|m|h)$/.test(m[2])) return `time: unknown unit "${m[2]}" in duration "${text}"`;
     rest = rest.slice(m[0].length);
   }
   return `time: invalid duration "${text}"`;

@@ -88,6 +88,9 @@ describe('json-file logs', () => {
     const now = 10_000_000_000_000n;
     assert.equal(parseSince('1h30m', now), now - 5_400_000_000_000n);
     assert.equal(parseSince('1.5s', now), now - 1_500_000_000n);
+    // Go's microseconds: the micro sign (U+00B5) and the Greek mu (U+03BC).
+    assert.equal(parseSince('3\u00b5s', now), now - 3_000n);
+    assert.equal(parseSince('1s4\u03bcs', now), now - 1_000_004_000n);
     assert.equal(parseRfc3339('1970-01-01T00:00:01.5+00:00'), 1_500_000_000n);
     assert.equal(rfc3339Nano(1_500_000_001n), '1970-01-01T00:00:01.500000001Z');
     assert.throws(() => parseSince('yesterday'), /invalid value for "since": "yesterday"/);

@@ -272,7 +272,7 @@ export function teeToLog(
   return { stdout: tee('stdout'), stderr: tee('stderr'), close: () => log.close() };
 }
 
-const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, '\u00b5s': 1_000n, '\u03bcs': 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 
 /**
  * A timestamp as Docker's timetypes.GetTimestamp reads one: a date, or a date and an hour with
@@ -302,7 +302,7 @@ export function parseSince(text: string, nowNs: bigint = BigInt(Date.now()) * 1_
   if (abs !== undefined) return abs;
   const unix = /^(\d+)(?:\.(\d{1,9}))?$/.exec(text);
   if (unix) return BigInt(unix[1]!) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
-  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null;
+  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g) : null;
   if (!dur) throw new StrataError(`invalid value for "${flag}": "${text}" is not a time or a duration`);
   let total = 0n;
   for (const part of dur) {
