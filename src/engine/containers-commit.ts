@@ -1,10 +1,10 @@
 // `commit`: a new image from a container's changes. A running container is frozen while its
 // upper dir is packed (Docker's default), noted first so that a sweep thaws it if this process
 // is killed meanwhile; `-c` changes are checked before anything is paused or packed.
-import { commitContainer, currentState, imageConfigOf, notePause, pauseContainer, unpauseContainer, type ContainerContext } from '../runtime/index.js';
+import { commitContainer, imageConfigOf, type ContainerContext } from '../runtime/index.js';
 import type { ContainerRecord, Image } from '../store/index.js';
 import { applyChanges } from './changes.js';
-import { handleOf } from './containers-ops.js';
+import { whileFrozen } from './containers-ops.js';
 
 export interface CommitRequest {
   /** The new image's name (none: untagged). */
@@ -20,16 +20,7 @@ export interface CommitRequest {
 export async function commitOne(ctx: ContainerContext, record: ContainerRecord, request: CommitRequest = {}): Promise<Image> {
   // Checked before the container is paused and its files packed.
   const config = await applyChanges(imageConfigOf(record), request.changes ?? []);
-  const handle = handleOf(ctx, record);
-  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer
-  // (noted first: if this process is killed, a sweep thaws it).
-  const pause = request.pause !== false && currentState(ctx, record).Status === 'running';
-  const forgetPause = pause ? await notePause(ctx.root, record.Id) : undefined;
-  if (pause) pauseContainer(handle);
-  try {
-    return await commitContainer(ctx, record, { message: request.message, author: request.author, config, ref: request.ref });
-  } finally {
-    if (pause) unpauseContainer(handle);
-    await forgetPause?.();
-  }
+  const commit = () => commitContainer(ctx, record, { message: request.message, author: request.author, config, ref: request.ref });
+  // As Docker: a running container is frozen while its upper dir is packed, for a consistent layer.
+  return request.pause === false ? commit() : whileFrozen(ctx, record, commit);
 }

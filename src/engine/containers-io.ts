@@ -11,7 +11,7 @@ import {
   type Change, type ContainerContext, type ContainerStats, type CopyResult, type DockerPortMap, type LogConfig, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
 import type { ContainerRecord } from '../store/index.js';
-import { handleOf, requireRunning, type LightContext } from './containers-ops.js';
+import { handleOf, requireRunning, whileFrozen, type LightContext } from './containers-ops.js';
 
 export interface ExecRequest {
   command: string[];
@@ -98,18 +98,24 @@ export interface CopyRequest {
   keepOwners?: boolean;
 }
 
-/** `cp CONTAINER:SRC DEST` (DEST "-": a tar to stdout). */
+/**
+ * `cp CONTAINER:SRC DEST` (DEST "-": a tar to stdout). A running container is frozen while a
+ * copy walks its files, either way (Docker's answer to CVE-2018-15664): its processes cannot
+ * swap a directory the copy has resolved for a symlink out of its root before the copy uses it.
+ */
 export async function copyOut(ctx: ContainerContext, record: ContainerRecord, src: string, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
   const container = record.Name.replace(/^\//, '');
-  return withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container }));
+  return whileFrozen(ctx, record, () =>
+    withContainerRoot(ctx, record, 'read', (root) => copyFromContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container })));
 }
 
-/** `cp SRC CONTAINER:DEST`, SRC a host path or a tar stream (`cp - CONTAINER:DEST`). */
+/** `cp SRC CONTAINER:DEST`, SRC a host path or a tar stream (`cp - CONTAINER:DEST`); a running container frozen meanwhile. */
 export async function copyIn(ctx: ContainerContext, record: ContainerRecord, src: string | Readable, dest: string, request: CopyRequest = {}): Promise<CopyResult> {
   const container = record.Name.replace(/^\//, '');
-  return typeof src === 'string'
-    ? withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container }))
-    : withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, src, dest, { container }));
+  return whileFrozen(ctx, record, () =>
+    typeof src === 'string'
+      ? withContainerRoot(ctx, record, 'write', (root) => copyToContainer(root, src, dest, { followLink: Boolean(request.followLink), keepOwners: Boolean(request.keepOwners), container }))
+      : withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, src, dest, { container })));
 }
 
 /** `export`: the container's files as a tar, to a stream or (whole or not at all) to a file. */

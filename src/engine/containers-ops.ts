@@ -4,7 +4,7 @@
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import {
-  currentState, exitCodeFromShim, isLive, killContainer, readRuntimeStatus, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, waitForExit,
+  currentState, exitCodeFromShim, isLive, killContainer, notePause, pauseContainer, readRuntimeStatus, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, unpauseContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
@@ -27,6 +27,30 @@ export function requireRunning(ctx: LightContext, record: ContainerRecord, what:
   if (status?.state === 'restarting') throw new StrataError(`container "${record.Id.slice(0, 12)}" is restarting, wait until the container is running`);
   if (!isLive(status) || !status?.pid) throw new StrataError(`container "${record.Id.slice(0, 12)}" is not running`);
   return status.pid;
+}
+
+/**
+ * Runs FN with the container frozen if it is running (a paused one stays as it is, a stopped one
+ * has nothing to freeze), noted first so that a sweep thaws it if this process is killed
+ * meanwhile; thawed after FN, also when FN fails.
+ */
+export async function whileFrozen<T>(ctx: LightContext, record: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+  if (currentState(ctx, record).Status !== 'running') return fn();
+  const handle = handleOf(ctx, record);
+  const forgetPause = await notePause(ctx.root, record.Id);
+  try {
+    pauseContainer(handle);
+  } catch (err) {
+    await forgetPause();
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    // Killed while frozen (rm -f meanwhile): there is nothing left to thaw.
+    if (readRuntimeStatus(handle.dir, handle.runcRoot, handle.id)?.state === 'paused') unpauseContainer(handle);
+    await forgetPause();
+  }
 }
 
 /** Docker's refusal to start a paused container (it runs, but `start` does not thaw it); the state otherwise. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { describedFailure, StrataError } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { hostTree, treeEntries, type TarEntry } from '../store/index.js';
 import { dirView, resolveInRoot, type Resolved } from './resolve.js';
 
@@ -157,6 +158,7 @@ export async function copyToContainer(root: string, src: string, dst: string, op
   const from = await hostSource(src, options.followLink);
   const dest = await destinationIn(root, dst, options.container);
   const placement = placeCopy(from.source, dest);
+  failpoint('cp.resolved');
   const entries = hostEntries(from.abs, { name: placement.name, owner: options.keepOwners ? undefined : { uid: 0, gid: 0 } });
   return describedCopy(`copying "${src}" to "${dest.given}"`, () => placeInto(root, placement, entries, options.container));
 }
@@ -170,6 +172,7 @@ export async function copyTarToContainer(root: string, input: AsyncIterable<Uint
   const found = await containerPath(root, dst, options.container, true);
   if (!found.stat) throw new StrataError(`could not find the file ${dst} in container ${options.container}`, 1);
   if (!found.stat.isDirectory()) throw new StrataError(`extraction point is not a directory: "${dst}"`, 1);
+  failpoint('cp.resolved');
   const { extractCopy, limitsFromEnv } = await import('../store/index.js');
   const check = await kernelGuard(root, found.rel, options.container);
   const dir = path.join(root, found.rel);
