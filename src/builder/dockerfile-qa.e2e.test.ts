@@ -80,6 +80,18 @@ describe('Dockerfile conformance (exploratory QA)', () => {
     assert.equal(f('qa-inspect', '{{.Config.ExposedPorts}} {{.Config.Volumes}} {{json .Config.ExposedPorts}}'), 'map[53/udp:{} 80/tcp:{}] map[/data:{}] {"53/udp":{},"80/tcp":{}}\n');
   });
 
+  it('a COPY heredoc makes one file in the destination: a delimiter that climbs is cleaned as in a root, a path is refused', () => {
+    // The file a climbing delimiter would have made on the host, were its name joined as a path.
+    const outside = fs.mkdtempSync(path.join(root, 'outside-'));
+    const climb = `${'../'.repeat(12)}${outside.slice(1)}/pwned`;
+    const bad = build(['-q', ctx(`FROM busybox\nCOPY <<${climb} /dest/\nhello\n${climb}\n`)]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, new RegExp(`^Error: Dockerfile:2: COPY heredoc "${climb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is not a file name$`, 'm'));
+    assert.deepEqual(fs.readdirSync(outside), []);
+    assert.equal(build(['-q', '-t', 'qa-heredoc-name', ctx('FROM busybox\nCOPY <<../x <<y /dest/\nhello\n../x\nyy\ny\n')]).status, 0);
+    assert.equal(runStrata(['run', '--rm', 'qa-heredoc-name', 'sh', '-c', 'ls /dest; cat /dest/x /dest/y'], { root }).stdout, 'x\ny\nhello\nyy\n');
+  });
+
   it('STOPSIGNAL takes what Docker\'s ParseSignal does (real-time signals too) and refuses the rest', () => {
     const bad = build(['-q', ctx('FROM busybox\nSTOPSIGNAL SIGFOO\n')]);
     assert.equal(bad.status, 1);

@@ -11,7 +11,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { buildTar } from '../store/tar/build.js';
 import { tempDir } from '../testing/cli.js';
 import { BuildContext } from './context.js';
-import { executeCopy, type CopyJob } from './exec-copy.js';
+import { executeCopy, heredocFileName, type CopyJob } from './exec-copy.js';
 import { contextSource } from './tree-source.js';
 
 describe('COPY/ADD into an upper dir', () => {
@@ -211,6 +211,11 @@ describe('COPY/ADD into an upper dir', () => {
     await copy(['dir'], '/d', { reuse: { root: previous, files: new Set(['dir/a.txt']) } });
     assert.notEqual(fs.statSync(path.join(upper, 'd', 'a.txt')).ino, fs.statSync(path.join(previous, 'd', 'a.txt')).ino);
     assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
+  });
+
+  it('names a heredoc file by one cleaned name, never a path', () => {
+    assert.deepEqual(['x', '../x', '/x', './x', '../../../x'].map(heredocFileName), ['x', 'x', 'x', 'x', 'x']);
+    for (const name of ['a/b', '../../etc/x', '..', '.', '/', 'x\0y']) assert.throws(() => heredocFileName(name), /is not a file name$/, name);
   });
 
   it('writes heredoc files', async () => {

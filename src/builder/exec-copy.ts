@@ -83,7 +83,7 @@ export async function executeCopy(job: CopyJob): Promise<void> {
     }
   }
   for (const h of job.heredocs) {
-    const dst = fileTarget ?? into(h.name);
+    const dst = fileTarget ?? into(heredocFileName(h.name));
     const content = Buffer.from(h.content);
     const entry = {
       path: path.basename(dst), type: 'file' as const, mode: job.chmod === undefined ? 0o644 : applyChmod(job.chmod, 0o644, false), uid: job.owner?.uid ?? 0, gid: job.owner?.gid ?? 0, size: content.length,
@@ -257,6 +257,17 @@ function linkPrevious(upperDir: string, reuse: NonNullable<CopyJob['reuse']>, e:
 /** A file ADD unpacks: its content (decompressed) starts with a tar header, as BuildKit checks. */
 async function archiveKind(n: TreeNode): Promise<ArchiveKind | undefined> {
   return n.type === 'file' ? archiveKindOf(n.hostPath) : undefined;
+}
+
+/**
+ * The file a COPY heredoc makes in a destination directory: its name, cleaned as in the
+ * scratch root BuildKit writes it to ("../x" is "x"); one name, never a path, so that no
+ * delimiter such as "../../etc/x" places a file outside the step's layer.
+ */
+export function heredocFileName(name: string): string {
+  const parts = path.posix.join('/', name).split('/').filter(Boolean);
+  if (parts.length !== 1 || name.includes('\0')) throw new Error(`COPY heredoc "${name}" is not a file name`);
+  return parts[0]!;
 }
 
 function urlName(url: string): string {
