@@ -215,7 +215,7 @@ function* packEntries(dir: string, entries: Walked[], xattrs: Map<string, Map<st
       }
       if (st.nlink > 1) links.set(key, rel);
       yield* header({ ...base, path: rel, type: 'file', size: st.size });
-      yield* packFile(abs, rel, st.size, out);
+      yield* packFile(abs, rel, st, out);
       yield* emit(ZEROS.subarray(0, padding(st.size)));
     }
     // Sockets cannot be carried in a layer; Docker skips them too.
@@ -254,10 +254,18 @@ function clampShared(shared: Map<string, { abs: string; nlink: number; seen: num
   if (prep.usable) for (const s of shared.values()) fsSync.lutimesSync(s.abs, epoch, epoch);
 }
 
-function* packFile(abs: string, rel: string, size: number, out: Output): Generator<Buffer> {
+/**
+ * The file the walk saw (ST), read into the layer. It is opened by its path again: a running
+ * container whose layer this is (`commit --pause=false`) may have swapped a parent directory for
+ * a symlink meanwhile, which the host would follow out of the upper dir. So what was opened
+ * must be the very inode the walk saw, or nothing is read.
+ */
+function* packFile(abs: string, rel: string, st: Stats, out: Output): Generator<Buffer> {
   const fd = fsSync.openSync(abs, fsSync.constants.O_RDONLY | fsSync.constants.O_NOFOLLOW);
   try {
-    yield* out.read(fd, size, rel);
+    const opened = fsSync.fstatSync(fd);
+    if (opened.ino !== st.ino || opened.dev !== st.dev) throw new StrataError(`file "${rel}" was replaced while it was packed`);
+    yield* out.read(fd, st.size, rel);
   } finally {
     fsSync.closeSync(fd);
   }
