@@ -3,7 +3,7 @@
 // only unless asked; their sizes (`ps -s`); and `container prune`.
 import fs from 'node:fs';
 import { StrataError } from '../errors.js';
-import { currentState, parseSince, readShimStatus, removeContainer, type ContainerContext, type PortBinding } from '../runtime/index.js';
+import { currentState, parseSince, readShimStatus, removeContainer, shmUsers, type ContainerContext, type PortBinding } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
 import { labelMatches, pruneFilter } from './filters.js';
 import { LayerSizes } from './image-sizes.js';
@@ -192,7 +192,8 @@ export async function pruneContainers(ctx: ContainerContext, filters: string[] =
   const removed: string[] = [];
   let reclaimed = 0;
   for (const record of await ctx.containers.list()) {
-    if (currentState(ctx, record).Running || !accept(record)) continue;
+    // A stopped donor whose /dev/shm a running container uses is not for a prune to remove.
+    if (currentState(ctx, record).Running || !accept(record) || (await shmUsers(ctx, record)).length > 0) continue;
     const size = await treeSize(ctx.containers.paths(record.Id).upper);
     try {
       await removeContainer(ctx, record, { volumes: false });

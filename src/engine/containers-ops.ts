@@ -4,7 +4,7 @@
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import {
-  currentState, exitCodeFromShim, isLive, killContainer, notePause, pauseContainer, readRuntimeStatus, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, unpauseContainer, waitForExit,
+  currentState, exitCodeFromShim, isLive, killContainer, notePause, pauseContainer, readRuntimeStatus, refuseWhileShmShared, removalGuard, removalRefused, removeContainer, renameEndpoints, startDetached, stopContainer, unpauseContainer, waitForExit,
   type ContainerContext, type ContainerHandle, type DetachedStartOptions,
 } from '../runtime/index.js';
 import type { ContainerRecord, ContainerState } from '../store/index.js';
@@ -94,6 +94,8 @@ export async function removeOne(ctx: ContainerContext, record: ContainerRecord, 
     if (!options.force) {
       throw removalRefused(record.Name.slice(1), state.Status);
     }
+    // Refused before the kill, not after it (removeContainer asks again at its last look).
+    await refuseWhileShmShared(ctx, record);
     await killAndWait(ctx, record);
   }
   // Its files go only if it is not live at the removal's last look (a kill that did not take, a start meanwhile).

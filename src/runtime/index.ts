@@ -12,6 +12,7 @@ export {
 export { applyUpdatedLimits, linuxResources, runcUpdate, type LimitGroup, type LiveLimits } from './live-limits.js';
 export { dockerRestartPolicy, parseRestart, restartPolicyOf } from './restart-policy.js';
 export { claimStart, removalGuard, removalRefused, type StartClaim } from './start-claim.js';
+export { refuseWhileShmShared, shmUsers } from './shared-namespaces.js';
 export { startDetached, spawnEarlyShim, type DetachedStartOptions, type EarlyShim } from './detached.js';
 export { buildRecord, limitsOf, lowerDirsOf, networkOf, runSpecOf, type CreateOptions } from './container.js';
 export { freshName } from './names.js';

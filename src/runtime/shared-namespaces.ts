@@ -9,17 +9,21 @@
 // `shm` directory in the container's dir, made anew at each start and bound by it and by the
 // containers that join it: nothing is mounted on the host, and the files go with the container.
 // Unlike Docker's tmpfs, that directory lives on the state root's filesystem and --shm-size does
-// not bound it.
+// not bound it. Nor does it outlive its container as a tmpfs outlives the mounts of the
+// containers that joined it: so while one of them runs, a start of the donor keeps its files
+// (shared again, not emptied), and a removal of the donor is refused (as podman refuses to remove
+// a container others depend on): neither deletes what a running container uses.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { removeTreeSync, type ContainerRecord, type ContainerStore } from '../store/index.js';
+import { isLive } from './shim/control.js';
 import { readRuntimeStatus } from './shim/state.js';
 import type { RunSpec } from './types.js';
 
 const KIND = { pid: 'PID', ipc: 'IPC' } as const;
 
-type Ctx = { containers: Pick<ContainerStore, 'paths' | 'read'>; runcRoot: string };
+type Ctx = { containers: Pick<ContainerStore, 'paths' | 'read' | 'list'>; runcRoot: string };
 
 /**
  * What RECORD shares of other containers' and the host's: the namespaces it joins, and the host
@@ -41,6 +45,33 @@ export async function sharedNamespaces(ctx: Ctx, record: ContainerRecord): Promi
   return { ...(Object.keys(join).length ? { joinNamespaces: join } : {}), ...(shmSource ? { shmSource } : {}) };
 }
 
+/**
+ * The running containers that use the /dev/shm of DONOR, a shareable container: those that
+ * joined its IPC (`--ipc container:DONOR`), directly or through one that did.
+ */
+export async function shmUsers(ctx: Ctx, donor: ContainerRecord): Promise<ContainerRecord[]> {
+  if (donor.HostConfig.IpcMode !== 'shareable') return [];
+  const records = await ctx.containers.list();
+  const byId = new Map(records.map((r) => [r.Id, r]));
+  const joins = (r: ContainerRecord): boolean => {
+    const seen = new Set<string>();
+    for (let id = donorOf(r.HostConfig.IpcMode as string | undefined); id !== undefined && !seen.has(id); id = donorOf(byId.get(id)?.HostConfig.IpcMode as string | undefined)) {
+      if (id === donor.Id) return true;
+      seen.add(id);
+    }
+    return false;
+  };
+  return records.filter((r) => r.Id !== donor.Id && joins(r) && isLive(readRuntimeStatus(ctx.containers.paths(r.Id).dir, ctx.runcRoot, r.Id)));
+}
+
+/** Refuses the removal of RECORD while a running container uses its /dev/shm (shmUsers). */
+export async function refuseWhileShmShared(ctx: Ctx, record: ContainerRecord): Promise<void> {
+  const users = await shmUsers(ctx, record);
+  if (users.length === 0) return;
+  const name = record.Name.replace(/^\//, '');
+  throw new StrataError(`cannot remove container "${name}": container "${users[0]!.Name.replace(/^\//, '')}" uses its /dev/shm (--ipc container:${name}): stop it first`);
+}
+
 function donorOf(mode: string | undefined): string | undefined {
   return mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
@@ -52,7 +83,12 @@ async function shmSourceOf(ctx: Ctx, record: ContainerRecord, starting: boolean,
     if (!fs.existsSync('/dev/shm')) throw new StrataError('/dev/shm is not mounted, but must be for --ipc=host');
     return '/dev/shm';
   }
-  if (mode === 'shareable') return starting ? freshShmDir(ctx.containers.paths(record.Id).dir) : ctx.containers.paths(record.Id).dir + '/shm';
+  if (mode === 'shareable') {
+    const shm = ctx.containers.paths(record.Id).dir + '/shm';
+    // Still bound by a container that joined it and runs: kept for it, and shared again.
+    if (!starting || (fs.existsSync(shm) && (await shmUsers(ctx, record)).length > 0)) return shm;
+    return freshShmDir(ctx.containers.paths(record.Id).dir);
+  }
   const donorId = donorOf(mode);
   if (donorId === undefined) return undefined;
   const notShared = () => new StrataError(`failed to join IPC namespace: container ${donorId}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { ContainerStore, type ContainerRecord } from '../../store/index.js';
 import { removeAnonymousVolumes } from '../volume-users.js';
 import { removalGuard } from '../start-claim.js';
+import { refuseWhileShmShared } from '../shared-namespaces.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { EARLY_PORTS_ENV, readShimConfig, type ShimStatus } from './state.js';
@@ -156,8 +157,11 @@ export async function shimMain(dir: string | undefined): Promise<never> {
       const guard = removalGuard({ containers, runcRoot: config.runcRoot }, config.id, config.id.slice(0, 12));
       try {
         await containers.remove(config.id, {
-          guard: () => {
+          guard: async () => {
             guard(); // a `start` since it exited has claimed it: it is that start's now
+            // A container that joined its IPC runs on with its /dev/shm: kept for it.
+            const record = await containers.read(config.id);
+            if (record) await refuseWhileShmShared({ containers, runcRoot: config.runcRoot }, record);
             spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
           },
         });
