@@ -60,6 +60,7 @@
 //   remove.detached-checked  a detached rm(1) of a removed container's files found nothing mounted in its own mount namespace, not yet removing (told to stop: its sh stops)
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 //   cp.resolved               `cp` into a container: its destination is resolved inside the root, nothing placed yet
+//   cp.placed                 ... an entry was placed (N: the Nth)
 
 const STATE = Symbol.for('strata.failpoint');
 

@@ -123,7 +123,8 @@ async function placeInto(root: string, placement: Placement, entries: AsyncItera
   const { placeEntries, limitsFromEnv } = await import('../store/index.js');
   const check = await kernelGuard(root, placement.dir, container, placement.name);
   const dir = path.join(root, placement.dir);
-  return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}`, check });
+  // Anchored in the root: a container (or another sharing a volume with it) may change its tree meanwhile.
+  return placeEntries(entries, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${placement.dir}`, check, anchoredIn: root });
 }
 
 /** The host path SRC as a copy source: links before its last component followed, the last one with -L. */
@@ -177,5 +178,5 @@ export async function copyTarToContainer(root: string, input: AsyncIterable<Uint
   const check = await kernelGuard(root, found.rel, options.container);
   const dir = path.join(root, found.rel);
   return describedCopy(`copying an archive to "${options.container}:${dst}"`, () =>
-    extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}`, check }));
+    extractCopy(input, dir, { plainNames: true, tmpDir: os.tmpdir(), limits: limitsFromEnv(), shownAs: `/${found.rel}`, check, anchoredIn: root }));
 }

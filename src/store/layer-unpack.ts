@@ -28,6 +28,8 @@ export interface CopyExtractOptions extends UnpackOptions {
   shownAs?: string;
   /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
   check?: (e: TarEntry) => void;
+  /** The container root the destination lies in, when others may change it meanwhile (PutOptions.anchoredIn). */
+  anchoredIn?: string;
 }
 
 /**
@@ -78,5 +80,5 @@ export async function extractCopy(source: ChunkSource, dest: string, options: Co
  */
 export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: string, options: CopyExtractOptions | ArchiveExtractOptions): Promise<UnpackResult> {
   if ('confined' in options) return put(entries, dest, { rules: 'archive', tmpDir: options.tmpDir });
-  return put(entries, dest, { rules: 'cp', tmpDir: options.tmpDir, shownAs: options.shownAs, check: options.check });
+  return put(entries, dest, { rules: 'cp', tmpDir: options.tmpDir, shownAs: options.shownAs, check: options.check, anchoredIn: options.anchoredIn });
 }

@@ -20,6 +20,13 @@ export interface PutOptions {
   shownAs?: string;
   /** Records the tar as it is read (tar-split.ts), so it can be rebuilt from the snapshot. */
   split?: SplitWriter;
+  /**
+   * The directory the destination lies in, for a destination others may change while it is
+   * written (a running container's root, a volume a running container shares): the put walks
+   * the destination's components from it and every path below them anchored to open
+   * directories (anchor.ts), so no directory swapped for a symlink meanwhile is followed.
+   */
+  anchoredIn?: string;
   /** Called with each entry before it is placed: throws to refuse it (and stop the copy). */
   check?: (e: TarEntry) => void;
   /**

@@ -12,10 +12,11 @@ import path from 'node:path';
 import { failpoint } from '../../failpoint.js';
 import { StrataError } from '../../errors.js';
 import { OPAQUE_XATTR } from '../layer-pack.js';
-import { removeTree } from '../remove-tree.js';
+import { mountsInside, removeTree } from '../remove-tree.js';
 import type { TarEntry } from '../tar/reader.js';
 import type { SplitWriter } from '../tar-split.js';
 import { makeWhiteouts, writeXattrs } from '../xattr.js';
+import { Anchor, removeBelow } from './anchor.js';
 import type { CopyEntry } from './get.js';
 import { BACKGROUND_BYTES, writeInBackground } from './file-data.js';
 import { cleanComponents, refuse, safeComponents } from './names.js';
@@ -40,6 +41,7 @@ function writeAll(fd: number, chunk: Buffer): void {
 }
 
 interface DirMeta {
+  rel: string;
   abs: string;
   mode: number;
   uid: number;
@@ -71,6 +73,8 @@ class Placer {
   private readonly mode: PutOptions['rules'];
   private readonly shownAs: string;
   private readonly split?: SplitWriter;
+  /** With `anchoredIn`: the open directories every path is taken below (anchor.ts). */
+  readonly anchor?: Anchor;
 
   constructor(root: string, private readonly options: PutOptions) {
     // Names are checked component by component: joined to the root by hand, not normalized again.
@@ -78,11 +82,22 @@ class Placer {
     this.mode = options.rules;
     this.shownAs = options.shownAs ?? '/';
     this.split = options.split;
+    if (options.anchoredIn !== undefined) {
+      const within = path.resolve(options.anchoredIn);
+      const rel = path.relative(within, this.root);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${this.root} is not in ${within}`);
+      this.anchor = new Anchor(within, rel, (r) => this.shown(r));
+    }
   }
 
   /** The host path of `rel` (checked components). */
   private abs(rel: string): string {
     return rel ? `${this.root}/${rel}` : this.root;
+  }
+
+  /** The path to use for `rel`: below its directory's open descriptor when anchored, else its host path. */
+  private at(rel: string): string {
+    return this.anchor ? this.anchor.at(rel) : this.abs(rel);
   }
 
   /** The container path of `rel` (relative to the destination), for messages. */
@@ -106,7 +121,7 @@ class Placer {
     for (let i = 0; i < parts.length - 1; i++) {
       const next = rel ? `${rel}/${parts[i]}` : parts[i];
       if (!this.dirs.has(next)) {
-        const abs = this.abs(next);
+        const abs = this.at(next);
         const st = lstatOrUndefined(abs);
         if (!st && !create) throw refuse(name, `"${next}" does not exist in the archive`);
         if (!st) {
@@ -131,10 +146,11 @@ class Placer {
     this.placed.add(rel);
     if (fresh) return false; // nothing was made at or under `rel` by this call: no copy runs there
     if (this.writes.size) await this.writes.settleUnder(rel);
-    const abs = this.abs(rel);
     if (this.whiteouts.size) {
-      for (const w of this.whiteouts.keys()) if (w === abs || w.startsWith(`${abs}/`)) this.whiteouts.delete(w);
+      const host = this.abs(rel);
+      for (const w of this.whiteouts.keys()) if (w === host || w.startsWith(`${host}/`)) this.whiteouts.delete(w);
     }
+    const abs = this.at(rel);
     const st = lstatOrUndefined(abs);
     if (!st) return false;
     if (keepDir && st.isDirectory()) return true;
@@ -144,7 +160,13 @@ class Placer {
     await this.keepContent(rel);
     // A directory with a mount under it (in `build --output`'s destination, say) is not ours to empty.
     if (!st.isDirectory()) await fs.rm(abs, { force: true });
-    else {
+    else if (this.anchor) {
+      const mounted = mountsInside(abs);
+      if (mounted.length) throw new StrataError(`cannot replace directory "${this.shown(rel)}": "${mounted[mounted.length - 1]}" is mounted under it`);
+      this.anchor.forget(rel);
+      const slash = rel.lastIndexOf('/');
+      removeBelow(this.anchor.dir(slash < 0 ? '' : rel.slice(0, slash)), rel.slice(slash + 1), this.shown(rel));
+    } else {
       const mounted = await removeTree(abs);
       if (mounted.length) throw new StrataError(`cannot replace directory "${this.shown(rel)}": "${mounted[mounted.length - 1]}" is mounted under it`);
     }
@@ -212,6 +234,11 @@ class Placer {
 
   async entry(e: CopyEntry): Promise<void> {
     this.writes.check(); // a failed copy stops the stream: nothing is written after it
+    if (this.anchor?.full) {
+      // No copy still running may hold a path below a descriptor that is closed now.
+      await this.writes.settleAll();
+      this.anchor.trim();
+    }
     const archive = this.mode === 'archive';
     const parts = archive ? cleanComponents(e.path) : safeComponents(e.path);
     if (parts.length === 0) return; // "./": the root itself keeps the snapshot's own metadata
@@ -222,7 +249,7 @@ class Placer {
     const base = parts[parts.length - 1];
     const rel = parentRel ? `${parentRel}/${base}` : base;
     if (base.startsWith('.wh.') && this.mode === 'layer') return this.whiteout(parentRel, base, e);
-    const abs = this.abs(rel);
+    const abs = this.at(rel);
     switch (e.type) {
       case 'dir': {
         if (!(await this.clear(parentRel, rel, true))) {
@@ -230,7 +257,7 @@ class Placer {
           this.fresh.add(rel);
         }
         this.dirs.add(rel);
-        this.dirMeta.set(rel, { abs, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+        this.dirMeta.set(rel, { rel, abs: this.abs(rel), mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
         break;
       }
       case 'file': {
@@ -328,7 +355,7 @@ class Placer {
       throw err;
     }
     const base = parts[parts.length - 1];
-    const abs = this.abs(parentRel ? `${parentRel}/${base}` : base);
+    const abs = this.at(parentRel ? `${parentRel}/${base}` : base);
     const st = lstatOrUndefined(abs);
     if (!st) throw refuse(e.path, `hard link target "${e.linkpath}" does not exist in the archive`);
     if (!st.isFile() && !st.isSymbolicLink()) throw refuse(e.path, `hard link target "${e.linkpath}" is not a file`);
@@ -354,15 +381,32 @@ class Placer {
     await this.writes.settleAll();
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
-    const withX = [...this.xattrs].map(([rel, xattrs]) => ({ path: this.abs(rel), xattrs }));
-    await writeXattrs(withX, tmpDir, this.root);
+    const withX = [...this.xattrs];
+    // Anchored, each path holds its directory's descriptor open until setfattr has run: in batches.
+    for (let i = 0; i < withX.length; i += 200) {
+      await writeXattrs(withX.slice(i, i + 200).map(([rel, xattrs]) => ({ path: this.at(rel), xattrs })), tmpDir, this.root);
+      this.anchor?.trim();
+    }
     // Directories last and deepest first, so creating their children does not move their mtimes.
     const dirs = [...this.dirMeta.values()].sort((a, b) => b.abs.length - a.abs.length);
     // Synchronous as the other metadata calls: a pool round trip each, in turn, took far longer.
     for (const d of dirs) {
-      if (this.isRoot) fsSync.lchownSync(d.abs, d.uid, d.gid);
-      fsSync.chmodSync(d.abs, d.mode);
-      fsSync.utimesSync(d.abs, d.mtime, d.mtime);
+      if (!this.anchor) {
+        if (this.isRoot) fsSync.lchownSync(d.abs, d.uid, d.gid);
+        fsSync.chmodSync(d.abs, d.mode);
+        fsSync.utimesSync(d.abs, d.mtime, d.mtime);
+        continue;
+      }
+      // Through the directory opened without following a link: never a symlink swapped in for it.
+      const fd = this.anchor.openDir(d.rel);
+      try {
+        if (this.isRoot) fsSync.fchownSync(fd, d.uid, d.gid);
+        fsSync.fchmodSync(fd, d.mode);
+        fsSync.futimesSync(fd, d.mtime, d.mtime);
+      } finally {
+        fsSync.closeSync(fd);
+      }
+      if (this.anchor.full) this.anchor.trim();
     }
   }
 }
@@ -378,12 +422,15 @@ export async function put(entries: AsyncIterable<CopyEntry>, dest: string, optio
       count++;
       if (options.split?.congested) await options.split.drained();
       if (options.rules === 'layer') failpoint('layer.unpacking');
+      else if (options.rules === 'cp') failpoint('cp.placed');
     }
     await x.finish(options.tmpDir);
   } catch (err) {
     // The copies still running end before the failure is reported: none writes after it.
     await x.writes.drain();
     throw err;
+  } finally {
+    x.anchor?.close();
   }
   return { entries: count, warnings: x.warnings };
 }
