@@ -59,8 +59,9 @@
 //   volume.drop-decided       ... the removal decided to delete it (renamed `.drop-…`), nothing deleted yet
 //   remove.detached-checked  a detached rm(1) of a removed container's files found nothing mounted in its own mount namespace, not yet removing (told to stop: its sh stops)
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
-//   cp.resolved               `cp` into a container: its destination is resolved inside the root, nothing placed yet
+//   cp.resolved               `cp` into or out of a container: its path is resolved inside the root, nothing copied yet
 //   cp.placed                 ... an entry was placed (N: the Nth)
+//   cp.read                   `cp` out of a container: an entry was read from its tree, not yet handed on (N: the Nth)
 
 const STATE = Symbol.for('strata.failpoint');
 

@@ -1,10 +1,12 @@
-// `cp` into a container whose destination another container changes meanwhile, through a volume
-// they share (freezing the destination container, cp-frozen.test.ts, does not stop the other):
-// a directory swapped for a symlink to a host directory, before the copy places anything or
-// between two of its entries, is never followed: the copy is refused, the host keeps its files,
-// their modes and times. Failpoints hold the copy at those moments, and the test makes the swap
-// in the volume's directory on the host, as the other container would through its mount.
+// `cp` into or out of a container whose files another container changes meanwhile, through a
+// volume they share (freezing the container copied to or from, cp-frozen.test.ts, does not stop
+// the other): a directory swapped for a symlink to a host directory, before the copy starts or
+// between two of its entries, is never followed: into the container, the copy is refused and the
+// host keeps its files, their modes and times; out of it, nothing of the host is read. Failpoints
+// hold the copy at those moments, and the test makes the swap in the volume's directory on the
+// host, as the other container would through its mount.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +14,7 @@ import { spawnStrata } from '../testing/cli.js';
 import { waitStopped } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
-describe('cp into a destination another container swaps for a symlink out', { concurrency: false }, () => {
+describe('cp with a directory another container swaps for a symlink out', { concurrency: false }, () => {
   let fx: LifecycleFixture;
   let volume: string;
   let src: string;
@@ -94,4 +96,45 @@ describe('cp into a destination another container swaps for a symlink out', { co
     // What was placed after the swap went into the directory the copy had made, moved aside.
     assert.equal(fs.readFileSync(path.join(volume, 'app2', 'd.old', 'b'), 'utf8'), 'b from the copy\n');
   });
+  /** A host directory with a secret in it, where a swapped directory of the container points. */
+  function secrets(): string {
+    const dir = fs.mkdtempSync(path.join(fx.root, 'secret-'));
+    for (const f of ['a', 'b', 'c', 'secret.txt']) fs.writeFileSync(path.join(dir, f), 'HOST SECRET\n');
+    return dir;
+  }
+
+  function filesUnder(dir: string): string[] {
+    return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath ?? e.path, e.name), 'utf8'));
+  }
+
+  for (const to of ['a host directory', 'a tar on stdout']) {
+    it(`out of the container to ${to}: a directory swapped after it was listed is read where it was, never through the link`, async () => {
+      const secret = secrets();
+      const name = to === 'a host directory' ? 'out1' : 'out2';
+      fs.mkdirSync(path.join(volume, name, 'd'), { recursive: true });
+      for (const f of ['a', 'b', 'c']) fs.writeFileSync(path.join(volume, name, 'd', f), `${f} of the container\n`);
+      const dest = fs.mkdtempSync(path.join(fx.root, 'dest-'));
+      const cp = spawnStrata(['cp', `target:/vol/${name}`, to === 'a host directory' ? dest : '-'], { root: fx.root, env: { STRATA_FAILPOINT: 'cp.read:3:stop' } });
+      const out: Buffer[] = [];
+      cp.stdout.on('data', (d: Buffer) => out.push(d));
+      let stderr = '';
+      cp.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => cp.once('close', resolve));
+      try {
+        // Entries in order: NAME, NAME/d, NAME/d/a, ...: held before the third, d listed by then.
+        await waitStopped(cp.pid!, 'cp held at cp.read');
+        fs.renameSync(path.join(volume, name, 'd'), path.join(volume, name, 'd.old'));
+        fs.symlinkSync(secret, path.join(volume, name, 'd'));
+      } finally {
+        cp.kill('SIGCONT');
+      }
+      assert.equal(await closed, 0, stderr);
+      const got = to === 'a host directory'
+        ? ['a', 'b', 'c'].map((f) => fs.readFileSync(path.join(dest, name, 'd', f), 'utf8'))
+        : ['a', 'b', 'c'].map((f) => execFileSync('tar', ['-xOf', '-', `${name}/d/${f}`], { input: Buffer.concat(out), encoding: 'utf8' }));
+      assert.deepEqual(got, ['a of the container\n', 'b of the container\n', 'c of the container\n']);
+      assert.ok(!Buffer.concat(out).includes('HOST SECRET'));
+      assert.ok(!filesUnder(dest).some((c) => c.includes('HOST SECRET')));
+    });
+  }
 });

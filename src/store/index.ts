@@ -89,7 +89,7 @@ export async function placeEntries(entries: AsyncIterable<TarEntry>, dest: strin
 export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackResult } from './layer-unpack.js';
 
 // The copier: a tree read as entries (get), entries placed into a directory (put), wildcards.
-export { hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';
+export { anchoredTree, hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';
 export { treeEntries, type CopyEntry, type GetOptions } from './copier/get.js';
 export { glob, globRegex, hasWildcards } from './copier/glob.js';
 export type { PutOptions, PutResult } from './copier/put.js';

@@ -52,7 +52,7 @@ function plainEntryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions
     uid: o.owner?.uid ?? (tree.keepOwners ? n.uid : 0), gid: o.owner?.gid ?? (tree.keepOwners ? n.gid : 0),
     size: file ? (n.size ?? 0) : 0, mtime: o.wholeSeconds ? Math.round(seconds) : seconds, linkpath: n.linkTarget ?? '',
     devmajor: 0, devminor: 0, xattrs: NO_XATTRS,
-    body: file && !o.byReference ? () => fs.createReadStream(n.hostPath)[Symbol.asyncIterator]() as AsyncGenerator<Buffer> : noBody,
+    body: file && !o.byReference ? () => (tree.open ? fs.createReadStream('', { fd: tree.open(n) }) : fs.createReadStream(n.hostPath))[Symbol.asyncIterator]() as AsyncGenerator<Buffer> : noBody,
     source: file && o.byReference ? n.hostPath : undefined, rel: n.rel,
   };
 }

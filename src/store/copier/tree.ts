@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EntryType } from '../tar/reader.js';
+import { StrataError } from '../../errors.js';
+import { Anchor } from './anchor.js';
 
 export interface TreeNode {
   /** Path in its tree ('' is the root). */
@@ -28,6 +30,11 @@ export interface TreeSource {
   lookup(rel: string, followLast: boolean): Promise<TreeNode | undefined>;
   /** A directory's children, sorted by name. */
   children(node: TreeNode): Promise<TreeNode[]>;
+  /**
+   * Opens a file node for reading (a descriptor), where its host path may no longer be the
+   * way to it (anchoredTree): get.ts reads the body from it instead of from `hostPath`.
+   */
+  open?(node: TreeNode): number;
   /** Whether owners are kept (layers, a host tree) or reset to root (the build context, as Docker does). */
   readonly keepOwners: boolean;
 }
@@ -72,5 +79,51 @@ export function hostTree(root: string): TreeSource {
         return nodeOf(rel, at(rel), fs.lstatSync(at(rel)));
       });
     },
+  };
+}
+
+/**
+ * REL inside ROOT (a container's root) as a tree that others may change while it is read (a
+ * running container, one sharing a volume): walked as the copier writes (anchor.ts), each
+ * directory opened without following a link and listed below its descriptor, each file opened
+ * below its directory's descriptor without following a link, so a directory swapped for a
+ * symlink after it was listed is refused, never followed out of the root. REL's components
+ * are resolved already (no symlinks); `close` lets the directories go.
+ */
+export function anchoredTree(root: string, rel: string, shown: string): TreeSource & { close(): void } {
+  const base = rel === '' ? '' : path.posix.basename(rel);
+  const anchor = new Anchor(root, rel === '' ? '' : path.posix.dirname(rel).replace(/^\.$/, ''), (r) => (r ? path.posix.join(path.posix.dirname(shown), r) : shown));
+  // A node's path in the tree, as the anchor's (relative to the source's directory).
+  const inAnchor = (r: string) => (base ? (r ? `${base}/${r}` : base) : r);
+  const hostPathOf = (r: string) => (inAnchor(r) === '' ? anchor.dir('') : anchor.at(inAnchor(r)));
+  return {
+    keepOwners: true,
+    async lookup(r) {
+      const p = hostPathOf(r);
+      // The anchor's own root is a descriptor's path in /proc: its stat, not the link's.
+      const st = inAnchor(r) === '' ? fs.statSync(p) : fs.lstatSync(p, { throwIfNoEntry: false });
+      return st && nodeOf(r, p, st);
+    },
+    async children(n) {
+      // Nothing holds a path below a descriptor: file bodies are opened by `open`, links read at once.
+      if (anchor.full) anchor.trim();
+      const dir = anchor.dir(inAnchor(n.rel));
+      return fs.readdirSync(dir).sort().flatMap((name) => {
+        const r = n.rel ? `${n.rel}/${name}` : name;
+        const p = `${dir}/${name}`;
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        return st ? [nodeOf(r, p, st)] : [];
+      });
+    },
+    open(n) {
+      try {
+        return fs.openSync(hostPathOf(n.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP' || code === 'ENOTDIR') throw new StrataError(`"${path.posix.join(shown, n.rel)}" changed while it was copied (it is not the file it was)`);
+        throw err;
+      }
+    },
+    close: () => anchor.close(),
   };
 }
