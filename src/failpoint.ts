@@ -38,6 +38,7 @@
 //   pull.before-image         `pull`: every layer is here (fetched, or found "Already exists"), the image not yet written
 //   commit.layer-written      `commit`: the container's layer is stored, the image not yet written
 //   rootfs.mounted            `cp`/`export` of a stopped container: its root (and volumes) are mounted in the state root's tmp/
+//   rootfs.volume-resolved    ... one of its volumes' destinations is resolved in that root, not yet mounted (N: the Nth)
 //   container.image-resolved  `create`/`run`: the container's image is resolved, not yet leased (a removal now wins)
 //   container.image-leased    `create`/`run`: the image is leased and found still here, the container's record not yet written
 //   run.created               `run -d`: the container's record is written, nothing started yet (its shim, spawned early, waits for "go")

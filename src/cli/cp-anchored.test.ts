@@ -137,4 +137,24 @@ describe('cp with a directory another container swaps for a symlink out', { conc
       assert.ok(!filesUnder(dest).some((c) => c.includes('HOST SECRET')));
     });
   }
+  it("a volume mounted inside another for a copy to a stopped container: its destination swapped for a symlink out is refused, nothing mounted on the host", async () => {
+    const v = victim();
+    fx.ok(['create', '--name', 'nested', '-v', 'shared:/vol2', '-v', 'innervol:/vol2/inner', 'busybox', 'true']);
+    fs.mkdirSync(path.join(volume, 'inner'));
+    const mountedOnVictim = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === v.dir);
+    try {
+      // Mounted shallowest first: /vol2, then /vol2/inner (the never-started container has no /etc files to bind yet).
+      const r = await cpHeld(['cp', path.join(src, 'keep.txt'), 'nested:/vol2/inner/'], 'rootfs.volume-resolved:2', () => {
+        fs.renameSync(path.join(volume, 'inner'), path.join(volume, 'inner.old'));
+        fs.symlinkSync(v.dir, path.join(volume, 'inner'));
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, /"\/vol2\/inner" changed while it was copied to \(it is not the directory it was\)$/m);
+      assert.ok(!mountedOnVictim(), 'nothing mounted on the host directory');
+      v.unchanged();
+    } finally {
+      if (mountedOnVictim()) execFileSync('umount', ['-l', v.dir]);
+      fx.ok(['rm', 'nested']);
+    }
+  });
 });

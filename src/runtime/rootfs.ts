@@ -4,12 +4,13 @@
 // unmounted in `finally`. The stopped container's volumes, bind mounts and /etc/hosts,
 // hostname and resolv.conf are mounted on that root too (cp sees and writes them as in a
 // running container; `export` leaves them out).
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runFile as run } from '../run-file.js';
 import { StrataError } from '../errors.js';
 import { failpoint } from '../failpoint.js';
-import { makeTempDir, type ContainerRecord } from '../store/index.js';
+import { Anchor, fdPath, makeTempDir, type ContainerRecord } from '../store/index.js';
 import { lowerDirsOf } from './container.js';
 import { currentState, mountRequestsOf, type ContainerContext } from './foreground.js';
 import { dirView, resolveInRoot } from './resolve.js';
@@ -57,26 +58,54 @@ async function mountVolumes(ctx: ContainerContext, record: ContainerRecord, targ
     .map(([file, name]) => ({ type: 'bind', source: path.join(bundle, file!), destination: `/etc/${name}`, readonly: false }));
   const specs = [...etc, ...toMountSpecs(ctx.root, mountRequestsOf(record))].filter((m): m is Extract<MountSpec, { type: 'bind' }> => m.type === 'bind');
   specs.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
-  for (const m of specs) {
-    const source = await fs.stat(m.source).catch(() => undefined);
-    if (!source) continue;
-    const found = await resolveInRoot(dirView(target), m.destination, { followLast: true }).catch(() => undefined);
-    if (!found || found.rel === '') continue;
-    const at = path.join(target, found.rel);
-    if (!found.stat) {
-      if (mode === 'read') continue;
-      if (source.isDirectory()) await fs.mkdir(at, { mode: 0o755 });
-      else await fs.writeFile(at, '', { flag: 'wx', mode: 0o644 });
-    } else if (found.stat.isDirectory() !== source.isDirectory()) {
-      continue;
+  // A running container sharing a volume with this one may change the tree meanwhile: each
+  // destination is reached below open directories and mounted on a descriptor of its own
+  // (store Anchor), never on a path mount(8) would walk again and could follow out of the root.
+  const anchor = new Anchor(target, '', (rel) => `/${rel}`);
+  try {
+    for (const m of specs) {
+      const source = await fs.stat(m.source).catch(() => undefined);
+      if (!source) continue;
+      const found = await resolveInRoot(dirView(target), m.destination, { followLast: true }).catch(() => undefined);
+      if (!found || found.rel === '') continue;
+      failpoint('rootfs.volume-resolved');
+      const isDir = source.isDirectory();
+      if (!found.stat) {
+        if (mode === 'read') continue;
+        const at = anchor.at(found.rel);
+        if (isDir) fsSync.mkdirSync(at, { mode: 0o755 });
+        else fsSync.closeSync(fsSync.openSync(at, fsSync.constants.O_WRONLY | fsSync.constants.O_CREAT | fsSync.constants.O_EXCL | fsSync.constants.O_NOFOLLOW, 0o644));
+      } else if (found.stat.isDirectory() !== isDir) {
+        continue;
+      }
+      try {
+        await bindOnto(anchor, found.rel, isDir, m.source, mode === 'read' || m.readonly);
+      } catch (err) {
+        if (err instanceof StrataError) throw err;
+        throw new StrataError(`mounting the container's volume at "${m.destination}": ${mountFailure(err, target)}`);
+      }
     }
-    const ro = mode === 'read' || m.readonly;
-    try {
-      await run('mount', ['--bind', ...(ro ? ['-o', 'ro'] : []), m.source, at]);
-    } catch (err) {
-      throw new StrataError(`mounting the container's volume at "${m.destination}": ${mountFailure(err, target)}`);
-    }
+  } finally {
+    anchor.close();
   }
+}
+
+/**
+ * Binds SOURCE onto REL (below ANCHOR), read-only when RO: mount(8) is given the target's own
+ * descriptor, not canonicalized (-c); a read-only bind is remounted through a descriptor of the
+ * new mount, opened after it (the first one still names what is under it).
+ */
+async function bindOnto(anchor: Anchor, rel: string, isDir: boolean, source: string, ro: boolean): Promise<void> {
+  const onto = async (args: string[]) => {
+    const fd = anchor.pin(rel, isDir);
+    try {
+      await run('mount', ['-c', ...args, fdPath(fd)]);
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  };
+  await onto(['--bind', source]);
+  if (ro) await onto(['-o', 'remount,bind,ro']);
 }
 
 /**

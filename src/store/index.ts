@@ -90,6 +90,7 @@ export type { ArchiveExtractOptions, CopyExtractOptions, ExtractResult, UnpackRe
 
 // The copier: a tree read as entries (get), entries placed into a directory (put), wildcards.
 export { anchoredTree, hostTree, nodeOf, typeOf, type TreeNode, type TreeSource } from './copier/tree.js';
+export { Anchor, fdPath } from './copier/anchor.js';
 export { treeEntries, type CopyEntry, type GetOptions } from './copier/get.js';
 export { glob, globRegex, hasWildcards } from './copier/glob.js';
 export type { PutOptions, PutResult } from './copier/put.js';

@@ -76,6 +76,24 @@ export class Anchor {
     }
   }
 
+  /**
+   * Opens REL itself as an O_PATH descriptor, not following a link (a mount's target, given
+   * to mount(8) as fdPath): a directory when DIR, else a regular file; anything else refused.
+   */
+  pin(rel: string, dir: boolean): number {
+    let fd: number;
+    try {
+      fd = fsSync.openSync(this.at(rel), O_PATH | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
+    } catch (err) {
+      throw this.changed(err, rel);
+    }
+    if (!dir && !fsSync.fstatSync(fd).isFile()) {
+      fsSync.closeSync(fd);
+      throw this.changed(Object.assign(new Error('not a file'), { code: 'ENOTDIR' }), rel);
+    }
+    return fd;
+  }
+
   /** Closes the descriptors of REL and everything under it (it was removed or replaced). */
   forget(rel: string): void {
     for (const [r, fd] of this.fds) {
