@@ -10,8 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnStrata } from '../testing/cli.js';
-import { waitStopped } from '../testing/faults.js';
+import { runHeldAt } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 describe('cp with a directory another container swaps for a symlink out', { concurrency: false }, () => {
@@ -53,20 +52,7 @@ describe('cp with a directory another container swaps for a symlink out', { conc
     };
   }
 
-  /** `cp ARGS` held at POINT while SWAP runs; its exit code and stderr. */
-  async function cpHeld(args: string[], point: string, swap: () => void): Promise<{ code: number | null; stderr: string }> {
-    const cp = spawnStrata(args, { root: fx.root, env: { STRATA_FAILPOINT: `${point}:stop` } });
-    let stderr = '';
-    cp.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const closed = new Promise<number | null>((resolve) => cp.once('close', resolve));
-    try {
-      await waitStopped(cp.pid!, `cp held at ${point}`);
-      swap();
-    } finally {
-      cp.kill('SIGCONT');
-    }
-    return { code: await closed, stderr };
-  }
+  const cpHeld = (args: string[], point: string, swap: () => void) => runHeldAt(args, point, { root: fx.root }, swap);
 
   it('the destination directory swapped after it was resolved: refused, nothing written outside', async () => {
     const v = victim();
@@ -114,26 +100,17 @@ describe('cp with a directory another container swaps for a symlink out', { conc
       fs.mkdirSync(path.join(volume, name, 'd'), { recursive: true });
       for (const f of ['a', 'b', 'c']) fs.writeFileSync(path.join(volume, name, 'd', f), `${f} of the container\n`);
       const dest = fs.mkdtempSync(path.join(fx.root, 'dest-'));
-      const cp = spawnStrata(['cp', `target:/vol/${name}`, to === 'a host directory' ? dest : '-'], { root: fx.root, env: { STRATA_FAILPOINT: 'cp.read:3:stop' } });
-      const out: Buffer[] = [];
-      cp.stdout.on('data', (d: Buffer) => out.push(d));
-      let stderr = '';
-      cp.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const closed = new Promise<number | null>((resolve) => cp.once('close', resolve));
-      try {
-        // Entries in order: NAME, NAME/d, NAME/d/a, ...: held before the third, d listed by then.
-        await waitStopped(cp.pid!, 'cp held at cp.read');
+      // Entries in order: NAME, NAME/d, NAME/d/a, ...: held before the third, d listed by then.
+      const r = await cpHeld(['cp', `target:/vol/${name}`, to === 'a host directory' ? dest : '-'], 'cp.read:3', () => {
         fs.renameSync(path.join(volume, name, 'd'), path.join(volume, name, 'd.old'));
         fs.symlinkSync(secret, path.join(volume, name, 'd'));
-      } finally {
-        cp.kill('SIGCONT');
-      }
-      assert.equal(await closed, 0, stderr);
+      });
+      assert.equal(r.code, 0, r.stderr);
       const got = to === 'a host directory'
         ? ['a', 'b', 'c'].map((f) => fs.readFileSync(path.join(dest, name, 'd', f), 'utf8'))
-        : ['a', 'b', 'c'].map((f) => execFileSync('tar', ['-xOf', '-', `${name}/d/${f}`], { input: Buffer.concat(out), encoding: 'utf8' }));
+        : ['a', 'b', 'c'].map((f) => execFileSync('tar', ['-xOf', '-', `${name}/d/${f}`], { input: r.stdout, encoding: 'utf8' }));
       assert.deepEqual(got, ['a of the container\n', 'b of the container\n', 'c of the container\n']);
-      assert.ok(!Buffer.concat(out).includes('HOST SECRET'));
+      assert.ok(!r.stdout.includes('HOST SECRET'));
       assert.ok(!filesUnder(dest).some((c) => c.includes('HOST SECRET')));
     });
   }

@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnStrata } from '../testing/cli.js';
-import { eventually, waitStopped } from '../testing/faults.js';
+import { eventually, runHeldAt, runStrataAsync } from '../testing/faults.js';
 import { lifecycleFixture, type LifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 describe('cp into a running container that swaps its destination', { concurrency: false }, () => {
@@ -20,13 +19,6 @@ describe('cp into a running container that swaps its destination', { concurrency
     await fx.teardown();
   });
 
-  const status = (name: string) => fx.ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
-  const finished = (child: ReturnType<typeof spawnStrata>) => {
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    return new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stderr })));
-  };
-
   for (const how of ['a host directory', 'a tar stream']) {
     it(`is frozen while ${how} is copied in, and the host keeps its files`, async () => {
       const name = how === 'a tar stream' ? 'swapper-tar' : 'swapper';
@@ -36,26 +28,20 @@ describe('cp into a running container that swaps its destination', { concurrency
       fs.writeFileSync(path.join(src, 'keep.txt'), 'OVERWRITTEN\n');
       fs.writeFileSync(path.join(src, 'new.txt'), 'planted\n');
       // Swaps /data/app for a link to the victim as soon as /data/swap-now appears.
-      const id = fx.ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c',
-        `mkdir -p /data/app; while [ ! -e /data/swap-now ]; do usleep 1000; done; mv /data/app /data/app.old; ln -s ${victim} /data/app; touch /data/swapped; sleep 1000`]).trim();
+      fx.ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c',
+        `mkdir -p /data/app; while [ ! -e /data/swap-now ]; do usleep 1000; done; mv /data/app /data/app.old; ln -s ${victim} /data/app; touch /data/swapped; sleep 1000`]);
       const pid = Number(fx.ok(['inspect', '-f', '{{.State.Pid}}', name]).trim());
       const args = how === 'a tar stream' ? ['cp', '-', `${name}:/data/app`] : ['cp', `${src}/.`, `${name}:/data/app/`];
-      const cp = spawnStrata(args, { root: fx.root, env: { STRATA_FAILPOINT: 'cp.resolved:stop' } });
-      if (how === 'a tar stream') cp.stdin!.end(execFileSync('tar', ['-C', src, '-cf', '-', '.']));
-      const done = finished(cp);
-      try {
-        await waitStopped(cp.pid!, 'cp held at cp.resolved');
-        assert.equal(status(name), 'paused', 'frozen while the copy works');
+      const input = how === 'a tar stream' ? execFileSync('tar', ['-C', src, '-cf', '-', '.']) : undefined;
+      const result = await runHeldAt(args, 'cp.resolved', { root: fx.root, input }, async () => {
+        assert.equal(fx.status(name), 'paused', 'frozen while the copy works');
         fs.writeFileSync(`/proc/${pid}/root/data/swap-now`, '');
         // Not frozen, the container swaps within a few ms; give it ample time to (not) do so.
         await new Promise((r) => setTimeout(r, 500));
         assert.ok(!fs.existsSync(`/proc/${pid}/root/data/swapped`), 'the container did nothing while frozen');
-      } finally {
-        cp.kill('SIGCONT');
-      }
-      const result = await done;
+      });
       assert.equal(result.code, 0, result.stderr);
-      assert.equal(status(name), 'running', 'thawed after the copy');
+      assert.equal(fx.status(name), 'running', 'thawed after the copy');
       assert.ok(await eventually(() => fs.existsSync(`/proc/${pid}/root/data/swapped`)), 'the container went on once thawed');
       assert.equal(fs.readFileSync(path.join(victim, 'keep.txt'), 'utf8'), 'precious\n');
       assert.deepEqual(fs.readdirSync(victim), ['keep.txt']);
@@ -72,17 +58,17 @@ describe('cp into a running container that swaps its destination', { concurrency
     const src = fs.mkdtempSync(path.join(fx.root, 'src-'));
     fs.writeFileSync(path.join(src, 'f.txt'), 'F\n');
     fx.ok(['cp', path.join(src, 'f.txt'), 'held:/f.txt']);
-    assert.equal(status('held'), 'paused');
+    assert.equal(fx.status('held'), 'paused');
     // Asked of runc itself: every strata command sweeps first, and would thaw it before it looks.
     const id = fx.ok(['inspect', '-f', '{{.Id}}', 'held']).trim();
     const runcStatus = () => JSON.parse(execFileSync('runc', ['--root', path.join(fx.root, 'runc'), 'state', id], { encoding: 'utf8' })).status;
     fx.ok(['unpause', 'held']);
-    const killed = finished(spawnStrata(['cp', path.join(src, 'f.txt'), 'held:/g.txt'], { root: fx.root, env: { STRATA_FAILPOINT: 'cp.resolved' } }));
-    assert.notEqual((await killed).code, 0);
+    const killed = await runStrataAsync(['cp', path.join(src, 'f.txt'), 'held:/g.txt'], { root: fx.root, env: { STRATA_FAILPOINT: 'cp.resolved' } });
+    assert.notEqual(killed.status, 0);
     assert.equal(runcStatus(), 'paused', 'left frozen by the killed copy');
     fx.ok(['ps']); // any command's sweep thaws what a dead process froze
     assert.equal(runcStatus(), 'running');
-    assert.equal(status('held'), 'running');
+    assert.equal(fx.status('held'), 'running');
     fx.ok(['rm', '-f', 'held']);
   });
 });

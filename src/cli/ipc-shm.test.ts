@@ -14,7 +14,6 @@ describe("a shareable container's /dev/shm while a container that joined it runs
     await fx.teardown();
   });
 
-  const status = (name: string) => fx.ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
   const shmOf = (name: string) => fx.ok(['exec', name, 'sh', '-c', 'ls /dev/shm; cat /dev/shm/* 2>/dev/null; true']);
 
   it('keeps the files across a start of the donor and refuses its removal until the joiner stops', () => {
@@ -32,11 +31,11 @@ describe("a shareable container's /dev/shm while a container that joined it runs
     const forced = fx.strata(['rm', '-f', 'donor']);
     assert.notEqual(forced.status, 0);
     assert.match(forced.stderr, refused);
-    assert.equal(status('donor'), 'running', 'refused before it was killed');
+    assert.equal(fx.status('donor'), 'running', 'refused before it was killed');
     fx.ok(['stop', '-t', '1', 'donor']);
     assert.match(fx.strata(['rm', 'donor']).stderr, refused);
     fx.ok(['container', 'prune', '-f']);
-    assert.equal(status('donor'), 'exited', 'a prune leaves it');
+    assert.equal(fx.status('donor'), 'exited', 'a prune leaves it');
     assert.equal(shmOf('joiner'), 'b-data\nimportant\n');
 
     // The joiner that joined through another counts too: both must stop.

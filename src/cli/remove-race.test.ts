@@ -20,7 +20,6 @@ describe('removals racing a start', { concurrency: false }, () => {
   });
 
   const idOf = (name: string) => fx.ok(['inspect', '-f', '{{.Id}}', name]).trim();
-  const status = (name: string) => fx.ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
 
   /** Runs strata ARGS stopped at container.remove-checked, runs MEANWHILE, lets it go on; its exit code and stderr. */
   async function stoppedAtRemoval(args: string[], meanwhile: () => void): Promise<{ code: number | null; stderr: string; stdout: string }> {
@@ -45,7 +44,7 @@ describe('removals racing a start', { concurrency: false }, () => {
     const { code, stderr } = await stoppedAtRemoval(['rm', 'racy'], () => fx.ok(['start', 'racy']));
     assert.equal(code, 1, stderr);
     assert.equal(stderr.trim(), 'Error: cannot remove container "racy": container is running: stop the container before removing or force remove');
-    assert.equal(status('racy'), 'running');
+    assert.equal(fx.status('racy'), 'running');
     assert.equal(fx.ok(['exec', 'racy', 'cat', '/precious']), 'precious\n');
     assert.ok(fs.existsSync(path.join(fx.root, 'containers', id, 'upper', 'precious')));
     fx.ok(['rm', '-f', 'racy']);
@@ -57,7 +56,7 @@ describe('removals racing a start', { concurrency: false }, () => {
     const { code, stderr, stdout } = await stoppedAtRemoval(['container', 'prune', '-f'], () => fx.ok(['start', 'pruned-racy']));
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stdout, new RegExp(id));
-    assert.equal(status('pruned-racy'), 'running');
+    assert.equal(fx.status('pruned-racy'), 'running');
     assert.ok(fs.existsSync(path.join(fx.root, 'containers', id, 'upper')));
     fx.ok(['rm', '-f', 'pruned-racy']);
   });

@@ -19,7 +19,6 @@ describe('a stop while a start is under way', { concurrency: false }, () => {
     await fx.teardown();
   });
 
-  const status = (name: string) => fx.ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
   const run = (child: ReturnType<typeof spawnStrata>) => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -34,7 +33,7 @@ describe('a stop while a start is under way', { concurrency: false }, () => {
     let stopped;
     try {
       await waitStopped(start.pid!, 'start held at start.spec-made');
-      assert.equal(status(name), 'running'); // claimed: seen as running
+      assert.equal(fx.status(name), 'running'); // claimed: seen as running
       stopped = run(spawnStrata(stopper, { root: fx.root }));
       // The stop has looked and marked (the start's claim removed any earlier marker).
       assert.ok(await eventually(() => fs.existsSync(marker)), 'the stop marked the container');
@@ -54,7 +53,7 @@ describe('a stop while a start is under way', { concurrency: false }, () => {
       // Not brought back by its restart policy (Docker's: a container stopped by the user stays
       // stopped). Give a wrong restart its chance: the first comes 100 ms after the exit.
       await new Promise((r) => setTimeout(r, 500));
-      assert.equal(status(name), 'exited');
+      assert.equal(fx.status(name), 'exited');
       fx.ok(['rm', '-f', name]);
     });
   }

@@ -62,6 +62,28 @@ export interface KillOptions {
   input?: Buffer;
 }
 
+/**
+ * `strata ARGS` held at failpoint POINT (`NAME[:N]`, made to stop there): once it has stopped,
+ * WHILEHELD runs (the moment a test acts in), then it goes on; its exit code and output.
+ */
+export async function runHeldAt(args: string[], point: string, o: { root: string; input?: Buffer }, whileHeld: () => void | Promise<void>): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const { command, args: lead } = strataCommand();
+  const child = spawn(command, [...lead, ...args], { env: { ...OFFLINE, ...process.env, STRATA_ROOT: o.root, STRATA_FAILPOINT: `${point}:stop` }, stdio: 'pipe' });
+  child.stdin.end(o.input);
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  try {
+    await waitStopped(child.pid!, `strata ${args[0]} held at ${point}`);
+    await whileHeld();
+  } finally {
+    child.kill('SIGCONT');
+  }
+  return { code: await closed, stdout: Buffer.concat(stdout), stderr };
+}
+
 /** Runs `strata ARGS...` to completion without blocking (several can run at once). */
 export function runStrataAsync(args: string[], o: { root: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
   const { command, args: lead } = strataCommand();

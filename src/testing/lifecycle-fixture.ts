@@ -15,6 +15,8 @@ export interface LifecycleFixture {
   strata: (args: string[], options?: { input?: string | Buffer; cwd?: string }) => CliResult;
   /** The command's stdout, asserting it succeeded (its stderr as the message otherwise). */
   ok: (args: string[]) => string;
+  /** The container's State.Status, as `inspect` shows it. */
+  status: (name: string) => string;
   /** Processes and mounts that mention the root (should be none after teardown). */
   leftovers: () => { processes: number[]; mounts: string[] };
   teardown: () => Promise<void>;
@@ -66,7 +68,8 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
-  return { root, strata, ok, leftovers, teardown };
+  const status = (name: string) => ok(['inspect', '-f', '{{.State.Status}}', name]).trim();
+  return { root, strata, ok, status, leftovers, teardown };
 }
 
 function runUmount(target: string): void {
