@@ -27,6 +27,8 @@ export interface ContextEntry {
   ino: number;
   /** Names of the file (hard links) when more than one. */
   nlink?: number;
+  /** Its filesystem, with nlink: an inode number is only unique within one (a mount in the context). */
+  dev?: number;
   linkTarget?: string;
 }
 
@@ -282,7 +284,10 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | undefined, entr
     const type: EntryType | undefined = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type) continue; // sockets, fifos, devices are never part of a context
     const entry: ContextEntry = { path: p, type, mode: st.mode, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
-    if (st.nlink > 1 && type === 'file') entry.nlink = st.nlink;
+    if (st.nlink > 1 && type === 'file') {
+      entry.nlink = st.nlink;
+      entry.dev = st.dev;
+    }
     if (type === 'symlink') entry.linkTarget = fsSync.readlinkSync(dir + name);
     if (type === 'dir') {
       children.set(p, []);

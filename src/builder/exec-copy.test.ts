@@ -213,6 +213,31 @@ describe('COPY/ADD into an upper dir', () => {
     assert.equal(fs.statSync(path.join(upper, 'd', 'a.txt')).mode & 0o777, 0o640);
   });
 
+  it('keeps hard links of the context as links only between names of one inode of one filesystem', async () => {
+    // Two filesystems (tmpfs mounts) in a context, each with a file of two names: tmpfs numbers
+    // its inodes from the same start, so the two files have the same inode number.
+    const ctx = path.join(t.dir, 'ctx-mounts');
+    const mounts = ['m1', 'm2'].map((m) => path.join(ctx, m));
+    for (const m of mounts) {
+      fs.mkdirSync(m, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', m]);
+    }
+    try {
+      for (const m of mounts) {
+        fs.writeFileSync(path.join(m, 'f'), `content of ${path.basename(m)}`);
+        fs.linkSync(path.join(m, 'f'), path.join(m, 'g'));
+      }
+      assert.equal(fs.statSync(path.join(mounts[0]!, 'f')).ino, fs.statSync(path.join(mounts[1]!, 'f')).ino, 'the same inode number on both');
+      const source = contextSource(await BuildContext.open(ctx));
+      const items = [{ node: (await source.lookup('', true))! }];
+      await executeCopy({ upperDir: upper, lowerDirs: [lower], source, items, heredocs: [], urls: [], dest: '/c/', unpack: false });
+      assert.deepEqual(['m1/f', 'm1/g', 'm2/f', 'm2/g'].map((f) => read(`c/${f}`)), ['content of m1', 'content of m1', 'content of m2', 'content of m2']);
+      assert.equal(fs.statSync(path.join(upper, 'c/m2/g')).ino, fs.statSync(path.join(upper, 'c/m2/f')).ino, 'a link within one filesystem stays a link');
+    } finally {
+      for (const m of mounts) execFileSync('umount', [m]);
+    }
+  });
+
   it('names a heredoc file by one cleaned name, never a path', () => {
     assert.deepEqual(['x', '../x', '/x', './x', '../../../x'].map(heredocFileName), ['x', 'x', 'x', 'x', 'x']);
     for (const name of ['a/b', '../../etc/x', '..', '.', '/', 'x\0y']) assert.throws(() => heredocFileName(name), /is not a file name$/, name);

@@ -13,8 +13,9 @@ export function contextSource(ctx: BuildContext): TreeSource {
   const node = (e: ContextEntry): TreeNode => ({
     rel: e.path, hostPath: path.join(ctx.root, e.path), type: e.type, mode: e.mode, uid: 0, gid: 0,
     mtime: new Date(e.mtimeMs), linkTarget: e.linkTarget, size: e.size,
-    // Hard links in the context stay hard links (BuildKit, podman): the context is one tree.
-    inode: e.nlink ? `ctx:${e.ino}` : undefined,
+    // Hard links in the context stay hard links (BuildKit, podman): the same inode of the same
+    // filesystem (a mount in the context may reuse the number).
+    inode: e.nlink ? `ctx:${e.dev}:${e.ino}` : undefined,
   });
   return {
     keepOwners: false,
