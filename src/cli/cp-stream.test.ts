@@ -70,6 +70,9 @@ describe('cp with tar streams', { concurrency: false }, () => {
     assert.equal(seen.stdout, 'B\n1777 0:0\n640 1234:5678\n/etc/passwd\n', seen.stderr);
     const got = strataBytes(fx.root, ['cp', 'running:/etc/hostname', '-']);
     assert.deepEqual(listTar(got.stdout), ['hostname']);
+    // A device node goes into the tar with its numbers, as Docker's: /dev/null is char 1,3.
+    const dev = spawnSync('tar', ['-tv'], { input: strataBytes(fx.root, ['cp', 'running:/dev/null', '-']).stdout, encoding: 'utf8' }).stdout;
+    assert.match(dev, /^c\S+ 0\/0\s+1,3 .* null\n$/);
   });
 
   it('refuses a destination that is missing or not a directory, and a directory over a file', () => {

@@ -103,10 +103,11 @@ class Output {
   }
 }
 
-function major(rdev: number): number {
+/** A device number's major and minor parts (glibc's gnu_dev_major/minor). */
+export function major(rdev: number): number {
   return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 }
-function minor(rdev: number): number {
+export function minor(rdev: number): number {
   return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
 }
 

@@ -2,6 +2,7 @@
 // below it as a stream of entries, named for where they land and with the owner, mode and
 // times the copy gives them. put.ts writes such a stream; so does the tar reader's.
 import fs from 'node:fs';
+import { major, minor } from '../layer-pack.js';
 import type { TarEntry } from '../tar/reader.js';
 import type { TreeNode, TreeSource } from './tree.js';
 
@@ -51,7 +52,7 @@ function plainEntryOf(n: TreeNode, name: string, tree: TreeSource, o: GetOptions
     path: dir ? `${name}/` : name, type: n.type, mode,
     uid: o.owner?.uid ?? (tree.keepOwners ? n.uid : 0), gid: o.owner?.gid ?? (tree.keepOwners ? n.gid : 0),
     size: file ? (n.size ?? 0) : 0, mtime: o.wholeSeconds ? Math.round(seconds) : seconds, linkpath: n.linkTarget ?? '',
-    devmajor: 0, devminor: 0, xattrs: NO_XATTRS,
+    devmajor: n.rdev === undefined ? 0 : major(n.rdev), devminor: n.rdev === undefined ? 0 : minor(n.rdev), xattrs: NO_XATTRS,
     body: file && !o.byReference ? () => (tree.open ? fs.createReadStream('', { fd: tree.open(n) }) : fs.createReadStream(n.hostPath))[Symbol.asyncIterator]() as AsyncGenerator<Buffer> : noBody,
     source: file && o.byReference ? n.hostPath : undefined, rel: n.rel,
   };

@@ -23,6 +23,8 @@ export interface TreeNode {
   size?: number;
   /** The file's identity on its host filesystem when it has other names (hard links): "dev:ino". */
   inode?: string;
+  /** A device node's number (st_rdev). */
+  rdev?: number;
 }
 
 export interface TreeSource {
@@ -56,6 +58,7 @@ export function nodeOf(rel: string, hostPath: string, st: fs.Stats): TreeNode {
     rel, hostPath, type, mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtime, mtimeMs: st.mtimeMs, size: type === 'file' ? st.size : undefined,
     linkTarget: type === 'symlink' ? fs.readlinkSync(hostPath) : undefined,
     inode: type === 'file' && st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined,
+    rdev: type === 'char' || type === 'block' ? st.rdev : undefined,
   };
 }
 
