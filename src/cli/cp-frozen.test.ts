@@ -37,7 +37,7 @@ describe('cp into a running container that swaps its destination', { concurrency
         assert.equal(fx.status(name), 'paused', 'frozen while the copy works');
         fs.writeFileSync(`/proc/${pid}/root/data/swap-now`, '');
         // Not frozen, the container swaps within a few ms; give it ample time to (not) do so.
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 250));
         assert.ok(!fs.existsSync(`/proc/${pid}/root/data/swapped`), 'the container did nothing while frozen');
       });
       assert.equal(result.code, 0, result.stderr);

@@ -21,7 +21,7 @@ describe("a shareable container's /dev/shm while a container that joined it runs
     fx.ok(['run', '-d', '--name', 'joiner', '--ipc', 'container:donor', 'busybox', 'sh', '-c', 'echo important > /dev/shm/b-data; sleep 1000']);
     fx.ok(['run', '-d', '--name', 'second', '--ipc', 'container:joiner', 'busybox', 'sleep', '1000']);
     assert.equal(shmOf('joiner'), 'b-data\nimportant\n');
-    fx.ok(['stop', '-t', '1', 'donor']);
+    fx.ok(['stop', '-t', '0', 'donor']);
     fx.ok(['start', 'donor']);
     // Shared again, not emptied: the joiner keeps its file, and the donor sees it.
     assert.equal(shmOf('joiner'), 'b-data\nimportant\n');
@@ -32,16 +32,16 @@ describe("a shareable container's /dev/shm while a container that joined it runs
     assert.notEqual(forced.status, 0);
     assert.match(forced.stderr, refused);
     assert.equal(fx.status('donor'), 'running', 'refused before it was killed');
-    fx.ok(['stop', '-t', '1', 'donor']);
+    fx.ok(['stop', '-t', '0', 'donor']);
     assert.match(fx.strata(['rm', 'donor']).stderr, refused);
     fx.ok(['container', 'prune', '-f']);
     assert.equal(fx.status('donor'), 'exited', 'a prune leaves it');
     assert.equal(shmOf('joiner'), 'b-data\nimportant\n');
 
     // The joiner that joined through another counts too: both must stop.
-    fx.ok(['stop', '-t', '1', 'joiner']);
+    fx.ok(['stop', '-t', '0', 'joiner']);
     assert.match(fx.strata(['rm', 'donor']).stderr, /container "second" uses its \/dev\/shm/);
-    fx.ok(['stop', '-t', '1', 'second']);
+    fx.ok(['stop', '-t', '0', 'second']);
     fx.ok(['start', 'donor']);
     assert.equal(shmOf('donor'), '', 'no joiner runs: a start begins with an empty /dev/shm');
     fx.ok(['rm', '-f', 'donor', 'joiner', 'second']);

@@ -382,9 +382,11 @@ class Placer {
     await makeWhiteouts([...this.whiteouts.keys()]);
     for (const [abs, mtime] of this.whiteouts) await fs.lutimes(abs, mtime, mtime);
     const withX = [...this.xattrs];
-    // Anchored, each path holds its directory's descriptor open until setfattr has run: in batches.
-    for (let i = 0; i < withX.length; i += 200) {
-      await writeXattrs(withX.slice(i, i + 200).map(([rel, xattrs]) => ({ path: this.at(rel), xattrs })), tmpDir, this.root);
+    // Anchored, each path holds its directory's descriptor open until setfattr has run: in
+    // batches, the descriptors let go after each; otherwise one setfattr for all.
+    const batch = this.anchor ? 200 : Math.max(withX.length, 1);
+    for (let i = 0; i < withX.length; i += batch) {
+      await writeXattrs(withX.slice(i, i + batch).map(([rel, xattrs]) => ({ path: this.at(rel), xattrs })), tmpDir, this.root);
       this.anchor?.trim();
     }
     // Directories last and deepest first, so creating their children does not move their mtimes.
