@@ -62,7 +62,7 @@
 //   logs.opened               `logs`: the current log file is open, the rotated ones not read yet
 //   cp.resolved               `cp` into or out of a container: its path is resolved inside the root, nothing copied yet
 //   cp.placed                 ... an entry was placed (N: the Nth)
-//   cp.read                   `cp` out of a container: an entry was read from its tree, not yet handed on (N: the Nth)
+//   cp.read                   `cp` out of a container, `export`: an entry was read from its tree, not yet handed on (N: the Nth)
 
 const STATE = Symbol.for('strata.failpoint');
 

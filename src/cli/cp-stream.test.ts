@@ -75,6 +75,20 @@ describe('cp with tar streams', { concurrency: false }, () => {
     assert.match(dev, /^c\S+ 0\/0\s+1,3 .* null\n$/);
   });
 
+  it('export and cp - write hard links, FIFOs and device nodes as such, in a tar tar(1) reads whole', () => {
+    assert.equal(fx.strata(['run', '-d', '--name', 'kinds', 'busybox', 'sh', '-c', 'mkdir /t; echo x > /t/f; ln /t/f /t/h; mkfifo /t/p; mknod /t/c c 1 3; sleep 60']).status, 0);
+    // Its files are made once it runs: waited for in its upper dir, from the host.
+    const upper = `${fx.root}/containers/${fx.strata(['inspect', '-f', '{{.Id}}', 'kinds']).stdout.trim()}/upper`;
+    assert.equal(spawnSync('sh', ['-c', 'until [ -e "$0/t/c" ]; do sleep 0.05; done', upper], { timeout: 10_000 }).status, 0);
+    for (const args of [['export', 'kinds'], ['cp', 'kinds:/t', '-']]) {
+      const r = spawnSync('tar', ['-tv'], { input: strataBytes(fx.root, args).stdout, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stdout, /^h\S+ .* t\/h link to t\/f$/m, args[0]);
+      assert.match(r.stdout, /^p\S+ .* t\/p$/m, args[0]);
+      assert.match(r.stdout, /^c\S+ 0\/0\s+1,3 .* t\/c$/m, args[0]);
+    }
+  });
+
   it('refuses a destination that is missing or not a directory, and a directory over a file', () => {
     const missing = fx.strata(['cp', '-', 'stopped:/nope'], { input: payload });
     assert.equal(missing.stderr, 'Error: could not find the file /nope in container stopped\n');

@@ -2,11 +2,10 @@
 // export (its files as a tar).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 import { describedFailure, StrataError } from '../errors.js';
 import {
-  bindingsOf, containerChanges, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logAttributes, logPath, lowerDirsOf,
+  bindingsOf, containerChanges, containerEntries, containerPids, copyFromContainer, copyTarToContainer, copyToContainer, execInContainer, isLive, logAttributes, logPath, lowerDirsOf,
   readLogs, readRuntimeStatus, readShimConfig, sampleStats, topProcesses, withContainerRoot,
   type Change, type ContainerContext, type ContainerStats, type CopyResult, type DockerPortMap, type LogConfig, type PortBinding, type ReadLogsOptions, type TopResult,
 } from '../runtime/index.js';
@@ -118,16 +117,20 @@ export async function copyIn(ctx: ContainerContext, record: ContainerRecord, src
       : withContainerRoot(ctx, record, 'write', (root) => copyTarToContainer(root, src, dest, { container })));
 }
 
-/** `export`: the container's files as a tar, to a stream or (whole or not at all) to a file. */
+/**
+ * `export`: the container's files as a tar, to a stream or (whole or not at all) to a file. A
+ * running container's upper dir is live under the overlay it is read through: it is read
+ * anchored (runtime containerEntries), so a directory the container swaps for a symlink is
+ * never followed out of it.
+ */
 export async function exportFiles(ctx: ContainerContext, record: ContainerRecord, to: { stream: NodeJS.WritableStream } | { file: string }): Promise<void> {
-  const [tar, { atomicReplace }] = await Promise.all([import('tar'), import('../store/index.js')]);
+  const { atomicReplace, writeEntriesTar } = await import('../store/index.js');
   await withContainerRoot(ctx, record, 'read', async (root) => {
-    const entries = fs.readdirSync(root).sort();
-    const archive = () => tar.create({ cwd: root, portable: false, preservePaths: false }, entries);
-    if ('stream' in to) return pipeline(archive(), to.stream);
+    const write = (out: NodeJS.WritableStream) => writeEntriesTar(containerEntries(root, '', { name: undefined, keepHardLinks: true }), out as Writable);
+    if ('stream' in to) return void (await write(to.stream));
     // A file appears whole or not at all, as save's (its temp file noted for a sweep, as save's).
     const options = { durable: false, noteIn: path.join(ctx.root, 'tmp') };
     const output = to.file;
-    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => pipeline(archive(), fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })), options));
+    await describedFailure(`writing "${output}"`, () => atomicReplace(path.resolve(output), (tmp) => write(fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 })).then(() => undefined), options));
   }, { layersOnly: true });
 }

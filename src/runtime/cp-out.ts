@@ -53,7 +53,7 @@ export async function copyFromContainer(root: string, src: string, dst: string, 
  * container, or another sharing a volume, cannot make the copy read the host through a
  * directory it swaps for a symlink meanwhile.
  */
-async function* containerEntries(root: string, rel: string, options: GetOptions): AsyncGenerator<CopyEntry> {
+export async function* containerEntries(root: string, rel: string, options: GetOptions): AsyncGenerator<CopyEntry> {
   const { anchoredTree, treeEntries } = await import('../store/index.js');
   const tree = anchoredTree(root, rel, `/${rel}`);
   try {

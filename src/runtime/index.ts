@@ -35,7 +35,7 @@ export { withContainerRoot, type RootMode } from './rootfs.js';
 export { UnionView, type UnionOptions } from './union.js';
 export { resolveInRoot, type FsView, type Resolved } from './resolve.js';
 export { copyTarToContainer, copyToContainer, type CopyOptions, type CopyResult } from './cp.js';
-export { copyFromContainer } from './cp-out.js';
+export { containerEntries, copyFromContainer } from './cp-out.js';
 export { commitContainer, imageConfigOf, type CommitOptions } from './commit.js';
 export { isDockerSignal } from './signals.js';
 export { exitCodeFromShim, isLive, killContainer, parseSignal, pauseContainer, stopContainer, unpauseContainer, waitForExit, type ContainerHandle } from './shim/control.js';
