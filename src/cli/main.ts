@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const name = argv.find((a) => !a.startsWith('-'));
   const entry = name ? COMMANDS[name] : undefined;
   // Alongside loading the command; done before it runs, so that it sees the swept state (a
-  // container a killed commit left frozen is thawed before `ps` lists it).
+  // container a killed commit or cp left frozen is thawed before `ps` lists it).
   const sweeping = entry && !OWN_SWEEP.has(name!) ? sweep() : undefined;
   const loading = entry ? loadModule(entry.load) : undefined;
   loading?.catch(() => undefined); // awaited below, after other awaits: not an unhandled rejection meanwhile

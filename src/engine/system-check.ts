@@ -25,6 +25,6 @@ export async function checkSystem(root: string, options: { full?: boolean; repai
   for (const p of sweep.claimTemps) left(`"${p}"`, 'a temp file of a subnet claim, left by a writer that is gone', done);
   for (const pid of sweep.helpers) left(`process ${pid}`, 'a helper (ssh-agent) of a build that is gone', repair ? 'ended' : undefined);
   for (const id of sweep.autoRemoved) left(`container "${id.slice(0, 12)}"`, 'a --rm container whose run was killed before it removed it', done);
-  for (const id of sweep.thawed) left(`container "${id.slice(0, 12)}"`, 'left paused by a commit that is gone', repair ? 'resumed' : undefined);
+  for (const id of sweep.thawed) left(`container "${id.slice(0, 12)}"`, 'left paused by a commit or cp that is gone', repair ? 'resumed' : undefined);
   return report;
 }

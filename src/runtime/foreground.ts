@@ -2,7 +2,7 @@
 // the shim's part for it, recording the runtime state in the container's shim.json (the format
 // the detached shim writes, see shim/state.ts), so `ps`, `wait`, `stop` and `kill` treat both
 // alike, and a CLI killed mid-run is reconciled from runc by the next command.
-import { refuseWhileShmShared, sharedNamespaces } from './shared-namespaces.js';
+import { sharedNamespaces } from './shared-namespaces.js';
 import path from 'node:path';
 import { StrataError } from '../errors.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerState, type ContainerStore, type ImageStore } from '../store/index.js';
@@ -85,15 +85,7 @@ export interface AttachedIo {
 export async function removeContainer(ctx: ContainerContext, record: ContainerRecord, options: { volumes: boolean; background?: boolean; forced?: boolean }): Promise<void> {
   failpoint('container.remove-checked');
   const state = currentState(ctx, record);
-  const guard = removalGuard(ctx, record.Id, record.Name.slice(1), options.forced);
-  await ctx.containers.remove(record.Id, {
-    background: options.background,
-    state,
-    guard: async () => {
-      guard();
-      await refuseWhileShmShared(ctx, record);
-    },
-  });
+  await ctx.containers.remove(record.Id, { background: options.background, state, guard: removalGuard(ctx, record.Id, record.Name.slice(1), options.forced) });
   // What a killed owner left on its networks (a clean stop has released it already).
   if (!options.background) releaseContainer(ctx.root, record.Id);
   if (options.volumes) await removeAnonymousVolumes(ctx.root, volumesOf(mountRequestsOf(record), 'anonymous'));

@@ -68,7 +68,7 @@ export async function removeOrphanedAutoRemove(root: string, options: SweepOptio
 export interface SweepReport {
   /** Build containers deleted (killed first if they still ran). */
   containers: string[];
-  /** Containers a killed commit left frozen, thawed. */
+  /** Containers a killed commit or cp left frozen, thawed. */
   thawed: string[];
   /** --rm containers whose killed supervisor could not remove them, removed. */
   autoRemoved: string[];
@@ -108,8 +108,8 @@ const PAUSE_RECORD = '.pause';
 
 /**
  * Notes that this process froze container `id` for a while (`commit` packs a running container
- * paused): if this process is killed meanwhile, a sweep thaws it. Returns the function that
- * drops the note once the container is thawed.
+ * paused, `cp` copies in or out of one paused): if this process is killed meanwhile, a sweep
+ * thaws it. Returns the function that drops the note once the container is thawed.
  */
 export async function notePause(root: string, id: string): Promise<() => Promise<void>> {
   const tmpDir = path.join(root, 'tmp');

@@ -9,6 +9,7 @@
 // spawn and no fsync: `run -d` pays a lock file and one small write.
 import { StrataError } from '../errors.js';
 import type { ContainerStore } from '../store/index.js';
+import { refuseWhileShmShared } from './shared-namespaces.js';
 import { isLive } from './shim/control.js';
 import { processStartTime, readRuntimeStatus, revertClaim, runcState, STOP_MARKER, writeShimStatus, type ShimStatus } from './shim/state.js';
 import fs from 'node:fs';
@@ -56,18 +57,22 @@ export function removalRefused(name: string, state: string): StrataError {
 /**
  * A removal's last look, run under the container's lock just before its files are moved away
  * (ContainerStore.remove's guard): throws while the container is live, as a start may have
- * claimed it since the caller's first look. FORCED: the caller killed it already (rm -f), so a
+ * claimed it since the caller's first look, or while a running container uses its /dev/shm
+ * (a shareable one's, shared-namespaces.ts). FORCED: the caller killed it already (rm -f), so a
  * container still live did not die of SIGKILL (a frozen cgroup, a process in uninterruptible
  * sleep) and still uses its files.
  */
-export function removalGuard(ctx: ClaimContext, id: string, name: string, forced = false): () => void {
-  return () => {
+export function removalGuard(ctx: ClaimContext, id: string, name: string, forced = false): () => Promise<void> {
+  return async () => {
     const status = readRuntimeStatus(ctx.containers.paths(id).dir, ctx.runcRoot, id);
-    if (!isLive(status)) return;
-    // Killed already: what counts is whether runc still has its processes, not whether its
-    // supervisor has written the exit yet (a foreground CLI may be stuck or slow to notice).
-    if (forced && !runcState(ctx.runcRoot, id)) return;
-    if (forced) throw new StrataError(`cannot remove container "${name}": it is still ${status!.state} after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept`);
-    throw removalRefused(name, status!.state);
+    if (isLive(status)) {
+      // Killed already: what counts is whether runc still has its processes, not whether its
+      // supervisor has written the exit yet (a foreground CLI may be stuck or slow to notice).
+      if (forced && runcState(ctx.runcRoot, id)) throw new StrataError(`cannot remove container "${name}": it is still ${status!.state} after SIGKILL (frozen, or in uninterruptible sleep): the container and its files are kept`);
+      if (!forced) throw removalRefused(name, status!.state);
+    }
+    // A record that cannot be read (a damaged one's removal) shares nothing anyone could have joined.
+    const record = await ctx.containers.read(id).catch(() => undefined);
+    if (record) await refuseWhileShmShared(ctx, record);
   };
 }

@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { ContainerStore, type ContainerRecord } from '../../store/index.js';
 import { removeAnonymousVolumes } from '../volume-users.js';
 import { removalGuard } from '../start-claim.js';
-import { refuseWhileShmShared } from '../shared-namespaces.js';
 import { runShim, type ShimNews, type ShimProgress } from './shim.js';
 import { applyStatus } from './record.js';
 import { EARLY_PORTS_ENV, readShimConfig, type ShimStatus } from './state.js';
@@ -158,10 +157,9 @@ export async function shimMain(dir: string | undefined): Promise<never> {
       try {
         await containers.remove(config.id, {
           guard: async () => {
-            guard(); // a `start` since it exited has claimed it: it is that start's now
-            // A container that joined its IPC runs on with its /dev/shm: kept for it.
-            const record = await containers.read(config.id);
-            if (record) await refuseWhileShmShared({ containers, runcRoot: config.runcRoot }, record);
+            // A `start` since it exited has claimed it (it is that start's now), or a container
+            // that joined its IPC runs on with its /dev/shm: kept.
+            await guard();
             spawnSync('runc', ['--root', config.runcRoot, 'delete', '-f', config.id], { stdio: 'ignore' });
           },
         });

@@ -85,13 +85,22 @@ export class Anchor {
     try {
       fd = fsSync.openSync(this.at(rel), O_PATH | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
     } catch (err) {
-      throw this.changed(err, rel);
+      throw this.changed(err, rel, dir ? 'directory' : 'file');
     }
     if (!dir && !fsSync.fstatSync(fd).isFile()) {
       fsSync.closeSync(fd);
-      throw this.changed(Object.assign(new Error('not a file'), { code: 'ENOTDIR' }), rel);
+      throw this.changedError(rel, 'file');
     }
     return fd;
+  }
+
+  /** Opens the file REL for reading, below its directory's descriptor, without following a link. */
+  openFile(rel: string): number {
+    try {
+      return fsSync.openSync(this.at(rel), O_RDONLY | O_NOFOLLOW);
+    } catch (err) {
+      throw this.changed(err, rel, 'file');
+    }
   }
 
   /** Closes the descriptors of REL and everything under it (it was removed or replaced). */
@@ -132,11 +141,15 @@ export class Anchor {
     }
   }
 
-  /** A directory that is no longer one (a symlink or a file now): refused, in the user's terms. */
-  private changed(err: unknown, rel: string): Error {
+  /** A directory (or file) that is no longer one (a symlink now, say): refused, in the user's terms. */
+  private changed(err: unknown, rel: string, kind: 'directory' | 'file' = 'directory'): Error {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') return new StrataError(`"${this.shown(rel)}" changed while it was copied to (it is not the directory it was)`);
+    if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') return this.changedError(rel, kind);
     return err as Error;
+  }
+
+  private changedError(rel: string, kind: 'directory' | 'file'): StrataError {
+    return new StrataError(`"${this.shown(rel)}" changed while it was copied to (it is not the ${kind} it was)`);
   }
 }
 

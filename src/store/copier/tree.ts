@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EntryType } from '../tar/reader.js';
-import { StrataError } from '../../errors.js';
 import { Anchor } from './anchor.js';
 
 export interface TreeNode {
@@ -118,15 +117,7 @@ export function anchoredTree(root: string, rel: string, shown: string): TreeSour
         return st ? [nodeOf(r, p, st)] : [];
       });
     },
-    open(n) {
-      try {
-        return fs.openSync(hostPathOf(n.rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ELOOP' || code === 'ENOTDIR') throw new StrataError(`"${path.posix.join(shown, n.rel)}" changed while it was copied (it is not the file it was)`);
-        throw err;
-      }
-    },
+    open: (n) => anchor.openFile(inAnchor(n.rel)),
     close: () => anchor.close(),
   };
 }
